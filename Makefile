@@ -1,0 +1,109 @@
+# Custos top-level Makefile.
+#   make        build build/custos.elf and build/custos.iso
+#   make deps   install the Debian packages the build, demo and tests need
+#   make demo   boot the hypervisor in Bochs and show what it does
+#   make test   every test suite, ending with "N passed, M failed"
+#   make fuzz   build the libFuzzer targets
+#   make lint   cppcheck and gcc -fanalyzer
+#   make bench  benchmarks (none yet)
+
+BUILD   := build
+CC      := gcc
+LD      := ld
+CLANG   := clang
+PYTHON  := python3
+
+# --- Debian packages --------------------------------------------------------
+DEB_PACKAGES := gcc make binutils clang libclang-rt-14-dev python3 \
+	cppcheck libcmocka-dev \
+	grub-pc-bin grub-common grub-efi-amd64-bin xorriso mtools \
+	bochs bochsbios vgabios bochs-term qemu-system-x86
+
+# --- Hypervisor image -------------------------------------------------------
+KERNEL_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-stack-protector \
+	-mno-red-zone -mno-mmx -mno-sse -mno-sse2 -mgeneral-regs-only \
+	-fno-pic -fno-pie -mcmodel=kernel -fno-builtin -fno-common \
+	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Iinclude -I. -DCUSTOS_KERNEL
+KERNEL_ASFLAGS := -m64 -g -Iinclude -I. -DCUSTOS_KERNEL -Wa,--noexecstack
+KERNEL_LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack \
+	-T boot/linker.ld
+
+# Policy code that is shared by the hypervisor and the host tests.
+PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c
+
+KERNEL_SRCS := boot/entry.S hv/exception_entry.S \
+	$(wildcard hv/*.c) $(wildcard lib/*.c) $(PORTABLE_SRCS)
+KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
+
+# --- Host builds (unit tests, fuzzers, tools) -----------------------------------
+HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wshadow \
+	-Iinclude -I. -fno-omit-frame-pointer
+HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(PORTABLE_SRCS))
+HOST_LIB  := $(BUILD)/host/libcustos_host.a
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_FLAGS := -std=gnu11 -g -O1 -Iinclude -I. -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined
+
+.PHONY: all deps demo test unit fuzz lint bench clean
+all: $(BUILD)/custos.elf $(BUILD)/custos.iso
+
+deps:
+	@tools/install-deps.sh $(DEB_PACKAGES)
+
+$(BUILD)/kernel/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/kernel/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_ASFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/custos.elf: $(KERNEL_OBJS) boot/linker.ld
+	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
+	@tools/check-elf.sh $@
+
+$(BUILD)/custos.iso: $(BUILD)/custos.elf boot/grub.cfg tools/mkiso.sh
+	tools/mkiso.sh $@ boot/grub.cfg $(BUILD)/custos.elf
+
+$(BUILD)/host/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HOST_LIB): $(HOST_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -MMD -MP $< -o $@ $(HOST_LIB) -lcmocka
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(PORTABLE_SRCS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) $< $(PORTABLE_SRCS) -o $@
+
+unit: $(UNIT_TESTS)
+fuzz: $(FUZZ_TARGETS)
+
+test: deps
+	@$(MAKE) --no-print-directory all unit fuzz
+	@$(PYTHON) tests/run.py
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@$(PYTHON) tests/demo.py
+
+lint:
+	@tools/lint.sh $(filter %.c,$(KERNEL_SRCS))
+
+bench:
+	@echo "bench: no benchmarks yet (they arrive with the hypervisor paths they measure)"
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
