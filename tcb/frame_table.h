@@ -48,7 +48,9 @@ enum frame_err {
 	FRAME_E_SEALED = -7,   /* boot-time operation after seal */
 };
 
-/* Zeroes one frame's 4 KiB of contents (hv: via the direct map; tests: fake RAM). */
+/* Zeroes one frame's 4 KiB of contents (hv: via the direct map; tests: fake RAM).
+ * Must not be NULL: it is called once for every change of a frame's owner,
+ * before the new owner is recorded. */
 typedef void (*frame_zero_fn)(uint64_t pfn, void *ctx);
 
 struct frame_table {
@@ -76,6 +78,17 @@ void frame_table_init(struct frame_table *ft, frame_owner_t *storage,
  *  - reserve_boot marks every frame touching [base, base+len) as owned by
  *    FRAME_TCB without zeroing (rounded outward); frames that are unmanaged
  *    stay unmanaged. Both return FRAME_OK or FRAME_E_SEALED.
+ *
+ * Clarifications (not changes) of the above:
+ *  - add_usable only turns FRAME_UNMANAGED frames FREE; it never downgrades
+ *    a TCB or VM frame, and overlapping usable ranges are harmless;
+ *  - reserve_boot only turns FREE frames into TCB frames; frames owned by a
+ *    VM or already by the TCB keep their owner;
+ *  - therefore call order matters: call add_usable for every usable range
+ *    first, then reserve_boot for everything in use, then seal. A
+ *    reservation made before its frames were added has no effect;
+ *  - a range whose end does not fit in 64 bits is clamped to the top of the
+ *    address space, never wrapped.
  */
 int frame_table_add_usable(struct frame_table *ft, uint64_t base, uint64_t len);
 int frame_table_reserve_boot(struct frame_table *ft, uint64_t base, uint64_t len);
@@ -91,15 +104,20 @@ int frame_assign(struct frame_table *ft, uint64_t pfn, frame_owner_t owner);
 int frame_release(struct frame_table *ft, uint64_t pfn, frame_owner_t owner);
 
 /* from -> to; refused unless 'from' is the current owner and to != from is
- * TCB or a VM. Zeroes. */
+ * TCB or a VM. Zeroes. Bad argument values (from or to not TCB/VM, or
+ * to == from) are FRAME_E_OWNER; a valid 'from' that is not the current
+ * owner is FRAME_E_NOT_OWNER. */
 int frame_transfer(struct frame_table *ft, uint64_t pfn, frame_owner_t from,
 		   frame_owner_t to);
 
-/* Find a free frame, assign it to owner, store its number in *pfn. */
+/* Find a free frame, assign it to owner, store its number in *pfn.
+ * (*pfn and *first below are written only on success.) */
 int frame_alloc(struct frame_table *ft, frame_owner_t owner, uint64_t *pfn);
 
 /* Same for 'count' physically contiguous frames, the first aligned to
- * 'align_frames' (a power of two); all or nothing. */
+ * 'align_frames' (a power of two); all or nothing. A count of 0 or an
+ * align_frames that is 0 or not a power of two is FRAME_E_RANGE; the
+ * lowest-addressed fitting run is chosen. */
 int frame_alloc_contiguous(struct frame_table *ft, frame_owner_t owner,
 			   uint64_t count, uint64_t align_frames, uint64_t *first);
 
