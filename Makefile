@@ -26,16 +26,16 @@ KERNEL_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-stack-protector \
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	-nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-Iinclude -I. -DCUSTOS_KERNEL
+	-isystem lib/include -Iinclude -I. -DCUSTOS_KERNEL
 KERNEL_ASFLAGS := -m64 -g -Iinclude -I. -DCUSTOS_KERNEL -Wa,--noexecstack
 KERNEL_LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack \
 	-T boot/linker.ld
 
 # Policy code that is shared by the hypervisor and the host tests.
-PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c
+PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx_caps.c
 
 KERNEL_SRCS := boot/entry.S hv/exception_entry.S \
-	$(wildcard hv/*.c) $(wildcard lib/*.c) $(PORTABLE_SRCS)
+	$(filter-out $(PORTABLE_SRCS),$(wildcard hv/*.c)) $(wildcard lib/*.c) $(PORTABLE_SRCS)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 
 # --- Host builds (unit tests, fuzzers, tools) -----------------------------------
@@ -57,22 +57,27 @@ deps:
 
 $(BUILD)/kernel/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/kernel/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_ASFLAGS) -MMD -MP -c $< -o $@
+	@echo "  AS      $<"
+	@$(CC) $(KERNEL_ASFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/custos.elf: $(KERNEL_OBJS) boot/linker.ld
-	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
+	@echo "  LD      $@"
+	@$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
 	@tools/check-elf.sh $@
 
 $(BUILD)/custos.iso: $(BUILD)/custos.elf boot/grub.cfg tools/mkiso.sh
-	tools/mkiso.sh $@ boot/grub.cfg $(BUILD)/custos.elf
+	@echo "  ISO     $@"
+	@tools/mkiso.sh $@ boot/grub.cfg $(BUILD)/custos.elf
 
 $(BUILD)/host/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  HOSTCC  $<"
+	@$(CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(HOST_LIB): $(HOST_OBJS)
 	@rm -f $@

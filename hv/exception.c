@@ -1,0 +1,71 @@
+/*
+ * The hypervisor takes no interrupts and expects no exceptions: any vector
+ * that reaches us is a bug or an attack. Print everything an engineer needs
+ * (vector, error code, RIP, CR2, all registers) to COM1 and power off with
+ * a failure status. A fault while reporting a fault prints one short line
+ * and powers off, so there is never a reboot loop or a silent hang.
+ */
+#include "hv/exception.h"
+#include "hv/console.h"
+#include "hv/cpu.h"
+#include "hv/power.h"
+
+static const char *const exception_names[32] = {
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint",
+	"#OF overflow", "#BR bound range", "#UD invalid opcode",
+	"#NM device not available", "#DF double fault",
+	"coprocessor segment overrun", "#TS invalid TSS",
+	"#NP segment not present", "#SS stack fault",
+	"#GP general protection", "#PF page fault", "reserved 15",
+	"#MF x87 error", "#AC alignment check", "#MC machine check",
+	"#XM SIMD error", "#VE virtualization", "#CP control protection",
+	"reserved 22", "reserved 23", "reserved 24", "reserved 25",
+	"reserved 26", "reserved 27", "#HV hypervisor injection",
+	"#VC VMM communication", "#SX security", "reserved 31",
+};
+
+static int exception_depth;
+
+static const char *vector_name(uint64_t v)
+{
+	return v < 32 ? exception_names[v] : "external interrupt";
+}
+
+void exception_dispatch(struct exception_frame *f)
+{
+	if (exception_depth++) {
+		console_printf("custos: nested exception %llu at RIP=%#llx\n",
+			       (unsigned long long)f->vector,
+			       (unsigned long long)f->rip);
+		power_off(EXIT_PANIC, "nested exception");
+	}
+	console_printf("\ncustos: *** CPU EXCEPTION %llu (%s) error=%#llx\n",
+		       (unsigned long long)f->vector, vector_name(f->vector),
+		       (unsigned long long)f->error_code);
+	console_printf("  RIP=%016llx CS=%04llx RFLAGS=%016llx\n",
+		       (unsigned long long)f->rip, (unsigned long long)f->cs,
+		       (unsigned long long)f->rflags);
+	console_printf("  RSP=%016llx SS=%04llx CR2=%016llx\n",
+		       (unsigned long long)f->rsp, (unsigned long long)f->ss,
+		       (unsigned long long)read_cr2());
+	console_printf("  CR0=%016llx CR3=%016llx CR4=%016llx\n",
+		       (unsigned long long)read_cr0(),
+		       (unsigned long long)read_cr3(),
+		       (unsigned long long)read_cr4());
+	console_printf("  RAX=%016llx RBX=%016llx RCX=%016llx\n",
+		       (unsigned long long)f->rax, (unsigned long long)f->rbx,
+		       (unsigned long long)f->rcx);
+	console_printf("  RDX=%016llx RSI=%016llx RDI=%016llx\n",
+		       (unsigned long long)f->rdx, (unsigned long long)f->rsi,
+		       (unsigned long long)f->rdi);
+	console_printf("  RBP=%016llx R8 =%016llx R9 =%016llx\n",
+		       (unsigned long long)f->rbp, (unsigned long long)f->r8,
+		       (unsigned long long)f->r9);
+	console_printf("  R10=%016llx R11=%016llx R12=%016llx\n",
+		       (unsigned long long)f->r10, (unsigned long long)f->r11,
+		       (unsigned long long)f->r12);
+	console_printf("  R13=%016llx R14=%016llx R15=%016llx\n",
+		       (unsigned long long)f->r13, (unsigned long long)f->r14,
+		       (unsigned long long)f->r15);
+	power_off(EXIT_PANIC, "fatal CPU exception");
+}

@@ -1,0 +1,152 @@
+/*
+ * hv_main: the boot flow of the hypervisor, in order (docs/boot.md).
+ * Each step either succeeds or ends the run with a one-line reason and a
+ * distinct exit status; nothing continues on a half-understood machine.
+ */
+#include <custos/version.h>
+
+#include "boot/multiboot2.h"
+#include "hv/boot_defs.h"
+#include "hv/console.h"
+#include "hv/cpu_tables.h"
+#include "hv/memory.h"
+#include "hv/paging.h"
+#include "hv/power.h"
+#include "hv/vmx.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void hv_main(uint32_t magic, uint64_t info_pa);
+
+static struct mb2_info boot_info;
+
+__attribute__((noreturn, format(printf, 1, 2)))
+static void boot_failed(const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	console_printf("custos: BOOT FAILED: %s\n", buf);
+	power_off(EXIT_BOOT_FAILED, "boot failed");
+}
+
+static const char *mem_type_name(uint32_t type)
+{
+	switch (type) {
+	case MB2_MEM_AVAILABLE:        return "available";
+	case MB2_MEM_RESERVED:         return "reserved";
+	case MB2_MEM_ACPI_RECLAIMABLE: return "acpi";
+	case MB2_MEM_NVS:              return "acpi-nvs";
+	case MB2_MEM_BADRAM:           return "bad";
+	default:                       return "unknown (reserved)";
+	}
+}
+
+static void read_boot_info(uint64_t info_pa)
+{
+	char err[160];
+
+	if (mb2_parse((const void *)(uintptr_t)info_pa, MB2_MAX_INFO_SIZE,
+		      &boot_info, err, sizeof(err)))
+		boot_failed("multiboot2 info rejected: %s", err);
+	if (mb2_check_modules(&boot_info, (uint64_t)__image_start,
+			      (uint64_t)__image_end, err, sizeof(err)))
+		boot_failed("module set rejected: %s", err);
+
+	console_printf("boot: cmdline \"%s\"\n", boot_info.cmdline);
+	for (size_t i = 0; i < boot_info.mmap_count; i++) {
+		const struct mb2_mmap_entry *e = &boot_info.mmap[i];
+		console_printf("boot: mem %016llx-%016llx %s\n",
+			       (unsigned long long)e->base,
+			       (unsigned long long)(e->base + e->len - 1),
+			       mem_type_name(e->type));
+	}
+	for (size_t i = 0; i < boot_info.module_count; i++) {
+		const struct mb2_module *m = &boot_info.modules[i];
+		console_printf("boot: module \"%s\" %#llx-%#llx (%llu bytes)\n",
+			       m->name, (unsigned long long)m->start,
+			       (unsigned long long)m->end,
+			       (unsigned long long)(m->end - m->start));
+	}
+	if (boot_info.rsdp_version)
+		console_printf("boot: ACPI RSDP v%d present\n", boot_info.rsdp_version);
+}
+
+/* Deliberately deep recursion for the stack-overflow test hook; the
+ * volatile bound only keeps the compiler from calling it infinite. */
+static volatile unsigned overflow_bound = ~0u;
+
+static unsigned overflow_stack(unsigned depth)
+{
+	volatile char pad[512];
+
+	pad[0] = (char)depth;
+	if (depth == overflow_bound)
+		return 0;
+	return overflow_stack(depth + 1) + pad[0];
+}
+
+/* Read from frame 0, which the final page tables leave unmapped. */
+static void read_frame_zero(void)
+{
+	uint64_t addr = 0x18;
+
+	__asm__ volatile("" : "+r"(addr)); /* hide the constant from gcc */
+	(void)*(volatile uint64_t *)(uintptr_t)addr;
+}
+
+/*
+ * Test hooks, selected with custos.test=NAME on the kernel command line. The
+ * command line is part of what is measured, so a platform booted with one
+ * reports it. They only ever make the hypervisor fail loudly.
+ */
+static void run_test_hook(void)
+{
+	char name[32];
+
+	if (!mb2_cmdline_get(boot_info.cmdline, "custos.test", name, sizeof(name)))
+		return;
+	console_printf("boot: test hook \"%s\"\n", name);
+	if (strcmp(name, "page-fault") == 0)
+		read_frame_zero();
+	else if (strcmp(name, "invalid-opcode") == 0)
+		__asm__ volatile("ud2");
+	else if (strcmp(name, "stack-overflow") == 0)
+		overflow_stack(0);
+	boot_failed("unknown test hook \"%s\"", name);
+}
+
+void hv_main(uint32_t magic, uint64_t info_pa)
+{
+	struct vmx_caps caps;
+	char line[200];
+	const char *why;
+
+	console_init();
+	console_printf("\ncustos %s: booting\n", CUSTOS_VERSION);
+	cpu_tables_init();
+	if (magic != MB2_MAGIC)
+		boot_failed("bad Multiboot2 magic %#x", magic);
+
+	read_boot_info(info_pa);
+	memory_init(&boot_info);
+	paging_init(&boot_info);
+	run_test_hook();
+
+	why = vmx_enable(&caps);
+	if (why) {
+		console_printf("VMX not available: %s\n", why);
+		power_off(EXIT_NO_VMX, "VMX not available");
+	}
+	vmx_caps_describe(&caps, line, sizeof(line));
+	console_printf("vmx: VMX root mode on cpu0: %s\n", line);
+
+	console_printf("custos: boot complete; no guests to run yet\n");
+	vmx_disable();
+	power_off(EXIT_OK, "done");
+}

@@ -1,0 +1,34 @@
+#include "hv/power.h"
+#include "hv/console.h"
+#include "hv/cpu.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static void bochs_shutdown(void)
+{
+	static const char cmd[] = "Shutdown";
+
+	for (const char *c = cmd; *c; c++)
+		outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*c);
+}
+
+void power_off(int status, const char *why)
+{
+	console_printf("custos: power off, status %d (%s)\n", status, why);
+	outb(DEBUG_EXIT_PORT, (uint8_t)status);
+	bochs_shutdown();
+	cpu_halt_forever();
+}
+
+void panic(const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	console_printf("custos: PANIC: %s\n", buf);
+	power_off(EXIT_PANIC, "panic");
+}

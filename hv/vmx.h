@@ -1,0 +1,18 @@
+/* VMX bring-up on the boot CPU. */
+#ifndef CUSTOS_HV_VMX_H
+#define CUSTOS_HV_VMX_H
+
+#include "hv/vmx_caps.h"
+
+/*
+ * Detect VMX and every feature Custos relies on, enable it in
+ * IA32_FEATURE_CONTROL if firmware left that unlocked, honour the CR0/CR4
+ * fixed bits and execute VMXON. Returns NULL on success (caps filled),
+ * otherwise the reason VMX cannot be used; the CPU is then left untouched.
+ */
+const char *vmx_enable(struct vmx_caps *caps);
+
+/* Leave VMX operation (before powering off). */
+void vmx_disable(void);
+
+#endif
