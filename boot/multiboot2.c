@@ -1,1 +1,697 @@
-/* placeholder: being written */
+/*
+ * Multiboot2 boot information parser (Multiboot2 specification 1.6, 3.6).
+ *
+ * This file is built both freestanding into the hypervisor and hosted into
+ * the unit tests and the fuzzer, so it uses no libc: the few string helpers
+ * it needs are defined below. Every read of the loader's structure goes
+ * through load_le32()/load_le64(), which assemble values byte by byte: the
+ * spec makes 8-byte alignment the loader's job, but a misaligned or hostile
+ * structure must still not make us fault or read out of bounds.
+ */
+#include "boot/multiboot2.h"
+
+#include <stdarg.h>
+
+/* Tag types we interpret (3.6.2 and the sections named next to each). */
+#define MB2_TAG_END      0u  /* 3.6.2 */
+#define MB2_TAG_CMDLINE  1u  /* 3.6.5 */
+#define MB2_TAG_MODULE   3u  /* 3.6.6 */
+#define MB2_TAG_MMAP     6u  /* 3.6.8 */
+#define MB2_TAG_ACPI_OLD 14u /* 3.6.16 */
+#define MB2_TAG_ACPI_NEW 15u /* 3.6.17 */
+
+#define MB2_FIXED_SIZE    8u  /* u32 total_size, u32 reserved (3.6.1) */
+#define MB2_TAG_HDR_SIZE  8u  /* u32 type, u32 size (3.6.2) */
+#define MB2_TAG_ALIGN     8u  /* tags are padded to 8 bytes (3.6.2) */
+#define MB2_MMAP_HDR_SIZE 8u  /* u32 entry_size, u32 entry_version (3.6.8) */
+#define MB2_MMAP_ENTRY_MIN 24u /* u64 base, u64 len, u32 type, u32 reserved */
+#define MB2_MODULE_HDR_SIZE 8u /* u32 mod_start, u32 mod_end (3.6.6) */
+
+/* RSDP layout (ACPI 6.x, 5.2.5.3): v1 is 20 bytes, v2 extends it to 36. */
+#define RSDP_V1_LEN 20u
+#define RSDP_V2_LEN 36u
+static const char rsdp_signature[8] = { 'R', 'S', 'D', ' ', 'P', 'T', 'R', ' ' };
+
+/* ---- Freestanding helpers ------------------------------------------------ */
+
+static uint32_t load_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t load_le64(const uint8_t *p)
+{
+	return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
+}
+
+static void bytes_copy(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	for (size_t i = 0; i < n; i++)
+		d[i] = s[i];
+}
+
+static void bytes_zero(void *dst, size_t n)
+{
+	uint8_t *d = dst;
+
+	for (size_t i = 0; i < n; i++)
+		d[i] = 0;
+}
+
+static bool bytes_equal(const void *a, const void *b, size_t n)
+{
+	const uint8_t *x = a, *y = b;
+
+	for (size_t i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return false;
+	return true;
+}
+
+/* Length of the NUL-terminated string in s[0..max); max if there is no NUL. */
+static size_t str_len_bounded(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n] != '\0')
+		n++;
+	return n;
+}
+
+/* Equality of two strings each bounded by max bytes. */
+static bool str_equal_bounded(const char *a, const char *b, size_t max)
+{
+	for (size_t i = 0; i < max; i++) {
+		if (a[i] != b[i])
+			return false;
+		if (a[i] == '\0')
+			return true;
+	}
+	return true;
+}
+
+/* Word separators for module names and the kernel command line. */
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* ---- Error messages ------------------------------------------------------ */
+
+/*
+ * A tiny formatter, since snprintf does not exist freestanding. It knows
+ * %s, %c and %u/%x with no, 'l' or 'z' length modifier; the format attribute
+ * lets the compiler check every call against those types. Untrusted strings
+ * (command lines) are printed with control characters replaced by '?', so an
+ * error message stays one harmless line on the console.
+ */
+struct msg_buf {
+	char *buf;
+	size_t cap; /* bytes available, including the NUL */
+	size_t len;
+};
+
+static void msg_putc(struct msg_buf *m, char c)
+{
+	if (m->len + 1 < m->cap)
+		m->buf[m->len++] = c;
+}
+
+static void msg_puts(struct msg_buf *m, const char *s)
+{
+	for (; *s; s++)
+		msg_putc(m, (*s >= 0x20 && *s < 0x7f) ? *s : '?');
+}
+
+static void msg_putnum(struct msg_buf *m, uint64_t v, unsigned base)
+{
+	char digits[20]; /* 2^64 - 1 has 20 decimal digits */
+	size_t n = 0;
+
+	do {
+		digits[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while (n)
+		msg_putc(m, digits[--n]);
+}
+
+static uint64_t msg_arg_uint(va_list *ap, char size_mod)
+{
+	if (size_mod == 'l')
+		return va_arg(*ap, unsigned long);
+	if (size_mod == 'z')
+		return va_arg(*ap, size_t);
+	return va_arg(*ap, unsigned int);
+}
+
+static void msg_vformat(struct msg_buf *m, const char *fmt, va_list *ap)
+{
+	for (; *fmt; fmt++) {
+		char size_mod = 0;
+
+		if (*fmt != '%') {
+			msg_putc(m, *fmt);
+			continue;
+		}
+		fmt++;
+		if (*fmt == 'l' || *fmt == 'z')
+			size_mod = *fmt++;
+		if (*fmt == 's')
+			msg_puts(m, va_arg(*ap, const char *));
+		else if (*fmt == 'c')
+			msg_putc(m, (char)va_arg(*ap, int));
+		else if (*fmt == 'u' || *fmt == 'x')
+			msg_putnum(m, msg_arg_uint(ap, size_mod),
+				   *fmt == 'u' ? 10 : 16);
+		else if (*fmt == '\0')
+			return;
+		else
+			msg_putc(m, *fmt);
+	}
+}
+
+__attribute__((format(printf, 2, 3)))
+static void msg_format(struct msg_buf *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vformat(m, fmt, &ap);
+	va_end(ap);
+}
+
+/* Formats into err (if any room) and returns -1, for "return fail(...)". */
+__attribute__((format(printf, 3, 4)))
+static int fail(char *err, size_t err_len, const char *fmt, ...)
+{
+	struct msg_buf m = { err, err_len, 0 };
+	va_list ap;
+
+	if (!err || !err_len)
+		return -1;
+	va_start(ap, fmt);
+	msg_vformat(&m, fmt, &ap);
+	va_end(ap);
+	err[m.len] = '\0';
+	return -1;
+}
+
+/* ---- Parsing ------------------------------------------------------------- */
+
+/* State of one mb2_parse() call; the tag fields describe the current tag. */
+struct mb2_parser {
+	struct mb2_info *out;
+	char *err;
+	size_t err_len;
+	uint32_t tag_type;
+	size_t tag_off;
+	const uint8_t *body; /* the tag's bytes after its 8-byte header */
+	size_t body_len;
+	bool seen_mmap;
+	bool seen_acpi_old;
+	bool seen_acpi_new;
+};
+
+/* fail() with the current tag's type and offset prefixed. */
+__attribute__((format(printf, 2, 3)))
+static int tag_fail(const struct mb2_parser *p, const char *fmt, ...)
+{
+	struct msg_buf m = { p->err, p->err_len, 0 };
+	va_list ap;
+
+	if (!p->err || !p->err_len)
+		return -1;
+	msg_format(&m, "tag %u at offset 0x%zx: ", p->tag_type, p->tag_off);
+	va_start(ap, fmt);
+	msg_vformat(&m, fmt, &ap);
+	va_end(ap);
+	p->err[m.len] = '\0';
+	return -1;
+}
+
+/*
+ * A NUL-terminated string inside s[0..avail): returns its length, or -1 (with
+ * the error written) if it has no NUL or needs more than 'cap' bytes.
+ */
+static long tag_string(const struct mb2_parser *p, const uint8_t *s,
+		       size_t avail, size_t cap, const char *what)
+{
+	size_t len = str_len_bounded((const char *)s, avail);
+
+	if (len == avail)
+		return tag_fail(p, "%s not NUL-terminated", what);
+	if (len > cap - 1)
+		return tag_fail(p, "%s is %zu bytes, longer than the limit of %zu",
+				what, len, cap - 1);
+	return (long)len;
+}
+
+/* Tag 1, boot command line (3.6.5): a NUL-terminated UTF-8 string. */
+static int parse_cmdline(struct mb2_parser *p)
+{
+	long len;
+
+	if (p->out->has_cmdline)
+		return tag_fail(p, "duplicate boot command line tag");
+	len = tag_string(p, p->body, p->body_len, MB2_MAX_CMDLINE,
+			 "boot command line");
+	if (len < 0)
+		return -1;
+	bytes_copy(p->out->cmdline, p->body, (size_t)len + 1);
+	p->out->has_cmdline = true;
+	return 0;
+}
+
+static int parse_mmap_entry(struct mb2_parser *p, const uint8_t *e, size_t idx)
+{
+	uint64_t base = load_le64(e);
+	uint64_t len = load_le64(e + 8);
+	struct mb2_mmap_entry *slot;
+
+	/* An empty range describes no memory; dropping it loses nothing. */
+	if (len == 0)
+		return 0;
+	if (len > UINT64_MAX - base)
+		return tag_fail(p, "mmap entry %zu base 0x%lx length 0x%lx wraps past 2^64",
+				idx, base, len);
+	if (p->out->mmap_count == MB2_MAX_MMAP)
+		return tag_fail(p, "more than %u mmap entries", MB2_MAX_MMAP);
+	slot = &p->out->mmap[p->out->mmap_count++];
+	slot->base = base;
+	slot->len = len;
+	slot->type = load_le32(e + 16);
+	return 0;
+}
+
+/*
+ * Tag 6, memory map (3.6.8): entry_size and entry_version, then entries.
+ * entry_size is "guaranteed to be a multiple of 8" and may grow in future
+ * versions, so we accept larger entries and read only the fields we know.
+ */
+static int parse_mmap(struct mb2_parser *p)
+{
+	uint32_t entry_size, entry_version;
+	size_t entries_len;
+
+	if (p->seen_mmap)
+		return tag_fail(p, "duplicate memory map tag");
+	p->seen_mmap = true;
+	if (p->body_len < MB2_MMAP_HDR_SIZE)
+		return tag_fail(p, "memory map tag too short (%zu bytes)",
+				p->body_len + MB2_TAG_HDR_SIZE);
+	entry_size = load_le32(p->body);
+	entry_version = load_le32(p->body + 4);
+	if (entry_size < MB2_MMAP_ENTRY_MIN || entry_size % 8)
+		return tag_fail(p, "mmap entry_size %u invalid (must be >= 24 and a multiple of 8)",
+				entry_size);
+	if (entry_version != 0)
+		return tag_fail(p, "mmap entry_version %u unsupported (must be 0)",
+				entry_version);
+	entries_len = p->body_len - MB2_MMAP_HDR_SIZE;
+	if (entries_len % entry_size)
+		return tag_fail(p, "mmap entries (%zu bytes) not a multiple of entry_size %u",
+				entries_len, entry_size);
+	for (size_t off = 0; off < entries_len; off += entry_size)
+		if (parse_mmap_entry(p, p->body + MB2_MMAP_HDR_SIZE + off,
+				     off / entry_size))
+			return -1;
+	return 0;
+}
+
+/* The module's name: the first blank-separated word of its command line. */
+static int module_name(struct mb2_parser *p, struct mb2_module *mod)
+{
+	const char *word = mod->cmdline;
+	size_t len = 0;
+
+	while (is_blank(*word))
+		word++;
+	while (word[len] != '\0' && !is_blank(word[len]))
+		len++;
+	if (len > MB2_MAX_MOD_NAME - 1)
+		return tag_fail(p, "module name is %zu bytes, longer than the limit of %u",
+				len, MB2_MAX_MOD_NAME - 1);
+	bytes_copy(mod->name, word, len);
+	mod->name[len] = '\0';
+	return 0;
+}
+
+/* Tag 3, module (3.6.6): u32 mod_start, u32 mod_end, string. */
+static int parse_module(struct mb2_parser *p)
+{
+	struct mb2_module *mod;
+	uint32_t start, end;
+	long len;
+
+	if (p->body_len < MB2_MODULE_HDR_SIZE)
+		return tag_fail(p, "module tag too short (%zu bytes)",
+				p->body_len + MB2_TAG_HDR_SIZE);
+	if (p->out->module_count == MB2_MAX_MODULES)
+		return tag_fail(p, "more than %u modules", MB2_MAX_MODULES);
+	start = load_le32(p->body);
+	end = load_le32(p->body + 4);
+	if (start > end)
+		return tag_fail(p, "module start 0x%x is above its end 0x%x",
+				start, end);
+	len = tag_string(p, p->body + MB2_MODULE_HDR_SIZE,
+			 p->body_len - MB2_MODULE_HDR_SIZE,
+			 MB2_MAX_MOD_CMDLINE, "module cmdline");
+	if (len < 0)
+		return -1;
+	mod = &p->out->modules[p->out->module_count];
+	mod->start = start;
+	mod->end = end;
+	bytes_copy(mod->cmdline, p->body + MB2_MODULE_HDR_SIZE, (size_t)len + 1);
+	if (module_name(p, mod))
+		return -1;
+	p->out->module_count++;
+	return 0;
+}
+
+static bool checksum_ok(const uint8_t *b, size_t n)
+{
+	uint8_t sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum = (uint8_t)(sum + b[i]);
+	return sum == 0;
+}
+
+/*
+ * Tags 14 and 15, ACPI old/new RSDP (3.6.16, 3.6.17): a copy of the RSDP.
+ * ACPI 5.2.5.3: the checksum covers the first 20 bytes, the extended
+ * checksum (v2 and later) covers all 36.
+ */
+static int parse_rsdp(struct mb2_parser *p, int version)
+{
+	bool *seen = version == 2 ? &p->seen_acpi_new : &p->seen_acpi_old;
+	size_t min = version == 2 ? RSDP_V2_LEN : RSDP_V1_LEN;
+
+	if (*seen)
+		return tag_fail(p, "duplicate ACPI RSDP v%u tag", (unsigned)version);
+	*seen = true;
+	if (p->body_len < min || p->body_len > MB2_MAX_RSDP)
+		return tag_fail(p, "RSDP v%u is %zu bytes (must be %zu..%u)",
+				(unsigned)version, p->body_len, min, MB2_MAX_RSDP);
+	if (!bytes_equal(p->body, rsdp_signature, sizeof(rsdp_signature)))
+		return tag_fail(p, "RSDP signature is not \"RSD PTR \"");
+	if (!checksum_ok(p->body, RSDP_V1_LEN))
+		return tag_fail(p, "RSDP checksum (first 20 bytes) wrong");
+	if (version == 2 && !checksum_ok(p->body, RSDP_V2_LEN))
+		return tag_fail(p, "RSDP extended checksum (36 bytes) wrong");
+	/* Both tags may be present; the v2 copy has the XSDT, so it wins. */
+	if (p->out->rsdp_version > version)
+		return 0;
+	bytes_zero(p->out->rsdp, sizeof(p->out->rsdp));
+	bytes_copy(p->out->rsdp, p->body, p->body_len);
+	p->out->rsdp_len = p->body_len;
+	p->out->rsdp_version = version;
+	return 0;
+}
+
+static int parse_tag(struct mb2_parser *p)
+{
+	switch (p->tag_type) {
+	case MB2_TAG_CMDLINE:
+		return parse_cmdline(p);
+	case MB2_TAG_MODULE:
+		return parse_module(p);
+	case MB2_TAG_MMAP:
+		return parse_mmap(p);
+	case MB2_TAG_ACPI_OLD:
+		return parse_rsdp(p, 1);
+	case MB2_TAG_ACPI_NEW:
+		return parse_rsdp(p, 2);
+	default:
+		/* 3.6.2: unknown tags must be ignored. */
+		return 0;
+	}
+}
+
+/*
+ * Walk the tags of a structure whose total_size has already been checked
+ * against the readable length. 3.6.2: tags start at offset 8, each is padded
+ * to 8 bytes, and the list ends with a tag of type 0 and size 8.
+ */
+static int parse_tags(struct mb2_parser *p, const uint8_t *info, size_t total)
+{
+	size_t off = MB2_FIXED_SIZE;
+
+	for (;;) {
+		uint32_t size;
+
+		if (off > total - MB2_TAG_HDR_SIZE)
+			return fail(p->err, p->err_len,
+				    "no end tag before total_size %zu", total);
+		p->tag_off = off;
+		p->tag_type = load_le32(info + off);
+		size = load_le32(info + off + 4);
+		if (size < MB2_TAG_HDR_SIZE)
+			return tag_fail(p, "size %u smaller than the tag header", size);
+		if (size > total - off)
+			return tag_fail(p, "size %u extends past total_size %zu",
+					size, total);
+		if (p->tag_type == MB2_TAG_END)
+			return size == MB2_TAG_HDR_SIZE ? 0 :
+			       tag_fail(p, "end tag size %u, expected 8", size);
+		p->body = info + off + MB2_TAG_HDR_SIZE;
+		p->body_len = size - MB2_TAG_HDR_SIZE;
+		if (parse_tag(p))
+			return -1;
+		/* No overflow: size <= total - off and total <= 1 MiB. */
+		off += ((size_t)size + MB2_TAG_ALIGN - 1) & ~(size_t)(MB2_TAG_ALIGN - 1);
+	}
+}
+
+int mb2_parse(const void *buf, size_t buf_len, struct mb2_info *out,
+	      char *err, size_t err_len)
+{
+	struct mb2_parser p = { .out = out, .err = err, .err_len = err_len };
+	const uint8_t *info = buf;
+	uint32_t total;
+
+	if (err && err_len)
+		err[0] = '\0';
+	if (!buf || !out)
+		return fail(err, err_len, "no boot information (NULL pointer)");
+	if (buf_len < MB2_FIXED_SIZE)
+		return fail(err, err_len, "boot information buffer of %zu bytes is shorter than its 8-byte fixed part",
+			    buf_len);
+	total = load_le32(info);
+	if (total < MB2_FIXED_SIZE + MB2_TAG_HDR_SIZE)
+		return fail(err, err_len, "total_size %u too small for the fixed part and an end tag",
+			    total);
+	if (total > buf_len)
+		return fail(err, err_len, "total_size %u exceeds the %zu readable bytes",
+			    total, buf_len);
+	if (total > MB2_MAX_INFO_SIZE)
+		return fail(err, err_len, "total_size %u exceeds the limit of %u",
+			    total, MB2_MAX_INFO_SIZE);
+	bytes_zero(out, sizeof(*out));
+	if (parse_tags(&p, info, total))
+		return -1;
+	/* Without a memory map we cannot know where RAM is (3.6.8). */
+	if (!p.seen_mmap)
+		return fail(err, err_len, "no memory map tag (type 6)");
+	return 0;
+}
+
+/* ---- Module checks ------------------------------------------------------- */
+
+/* Exclusive end of an mmap entry, saturated so a hand-built entry can't wrap. */
+static uint64_t mmap_end(const struct mb2_mmap_entry *e)
+{
+	return e->len > UINT64_MAX - e->base ? UINT64_MAX : e->base + e->len;
+}
+
+static bool ranges_overlap(uint64_t a_start, uint64_t a_end, uint64_t b_start,
+			   uint64_t b_end)
+{
+	return a_start < a_end && b_start < b_end && a_start < b_end &&
+	       b_start < a_end;
+}
+
+/*
+ * Is [start, end) covered by the union of the available entries? Walk a
+ * cursor from start: any available entry containing the cursor moves it to
+ * that entry's end. Each entry can move it at most once (afterwards the
+ * cursor is at or past its end), so at most count + 1 passes are made.
+ */
+static bool in_available_ram(const struct mb2_info *info, uint64_t start,
+			     uint64_t end)
+{
+	uint64_t cursor = start;
+	bool moved = true;
+
+	while (cursor < end && moved) {
+		moved = false;
+		for (size_t i = 0; i < info->mmap_count; i++) {
+			const struct mb2_mmap_entry *e = &info->mmap[i];
+
+			if (e->type == MB2_MEM_AVAILABLE && e->base <= cursor &&
+			    cursor < mmap_end(e)) {
+				cursor = mmap_end(e);
+				moved = true;
+			}
+		}
+	}
+	return cursor >= end;
+}
+
+/*
+ * Firmware maps sometimes list a reserved range inside an available one;
+ * the reserved entry is the one to believe, so a module must avoid it.
+ */
+static const struct mb2_mmap_entry *
+overlapping_unavailable(const struct mb2_info *info, uint64_t start,
+			uint64_t end)
+{
+	for (size_t i = 0; i < info->mmap_count; i++) {
+		const struct mb2_mmap_entry *e = &info->mmap[i];
+
+		if (e->type != MB2_MEM_AVAILABLE &&
+		    ranges_overlap(start, end, e->base, mmap_end(e)))
+			return e;
+	}
+	return NULL;
+}
+
+static int check_module_vs_earlier(const struct mb2_info *info, size_t i,
+				   char *err, size_t err_len)
+{
+	const struct mb2_module *m = &info->modules[i];
+
+	for (size_t j = 0; j < i; j++) {
+		const struct mb2_module *o = &info->modules[j];
+
+		if (str_equal_bounded(m->name, o->name, MB2_MAX_MOD_NAME))
+			return fail(err, err_len, "module '%s': name used by modules %zu and %zu",
+				    m->name, j, i);
+		if (ranges_overlap(m->start, m->end, o->start, o->end))
+			return fail(err, err_len, "module '%s' [0x%lx, 0x%lx) overlaps module '%s' [0x%lx, 0x%lx)",
+				    m->name, m->start, m->end, o->name,
+				    o->start, o->end);
+	}
+	return 0;
+}
+
+static int check_module(const struct mb2_info *info, size_t i,
+			uint64_t image_start, uint64_t image_end, char *err,
+			size_t err_len)
+{
+	const struct mb2_module *m = &info->modules[i];
+	const struct mb2_mmap_entry *bad;
+
+	if (str_len_bounded(m->name, MB2_MAX_MOD_NAME) == MB2_MAX_MOD_NAME)
+		return fail(err, err_len, "module %zu: name not NUL-terminated", i);
+	if (m->name[0] == '\0')
+		return fail(err, err_len, "module %zu has no name (its cmdline is blank)",
+			    i);
+	if (m->start >= m->end)
+		return fail(err, err_len, "module '%s' is empty or inverted [0x%lx, 0x%lx)",
+			    m->name, m->start, m->end);
+	if (ranges_overlap(m->start, m->end, image_start, image_end))
+		return fail(err, err_len, "module '%s' [0x%lx, 0x%lx) overlaps the hypervisor image [0x%lx, 0x%lx)",
+			    m->name, m->start, m->end, image_start, image_end);
+	if (!in_available_ram(info, m->start, m->end))
+		return fail(err, err_len, "module '%s' [0x%lx, 0x%lx) is not wholly inside available RAM",
+			    m->name, m->start, m->end);
+	bad = overlapping_unavailable(info, m->start, m->end);
+	if (bad)
+		return fail(err, err_len, "module '%s' [0x%lx, 0x%lx) overlaps mmap range [0x%lx, 0x%lx) of type %u",
+			    m->name, m->start, m->end, bad->base,
+			    mmap_end(bad), bad->type);
+	return check_module_vs_earlier(info, i, err, err_len);
+}
+
+int mb2_check_modules(const struct mb2_info *info, uint64_t image_start,
+		      uint64_t image_end, char *err, size_t err_len)
+{
+	if (err && err_len)
+		err[0] = '\0';
+	if (!info)
+		return fail(err, err_len, "no boot information (NULL pointer)");
+	if (info->module_count > MB2_MAX_MODULES || info->mmap_count > MB2_MAX_MMAP)
+		return fail(err, err_len, "boot information has impossible counts");
+	if (image_start > image_end)
+		return fail(err, err_len, "hypervisor image bounds inverted [0x%lx, 0x%lx)",
+			    image_start, image_end);
+	for (size_t i = 0; i < info->module_count; i++)
+		if (check_module(info, i, image_start, image_end, err, err_len))
+			return -1;
+	return 0;
+}
+
+const struct mb2_module *mb2_find_module(const struct mb2_info *info,
+					 const char *name)
+{
+	if (!info || !name || info->module_count > MB2_MAX_MODULES)
+		return NULL;
+	for (size_t i = 0; i < info->module_count; i++)
+		if (str_equal_bounded(info->modules[i].name, name,
+				      MB2_MAX_MOD_NAME))
+			return &info->modules[i];
+	return NULL;
+}
+
+/* ---- Command line -------------------------------------------------------- */
+
+/* Does the word [w, w + len) have key 'key' (before '=' or the word's end)? */
+static bool word_has_key(const char *w, size_t len, const char *key,
+			 size_t key_len)
+{
+	return len >= key_len && bytes_equal(w, key, key_len) &&
+	       (len == key_len || w[key_len] == '=');
+}
+
+/* A key is one non-empty word without '=' (it could never match otherwise). */
+static bool valid_key(const char *key, size_t key_len)
+{
+	if (key_len == 0 || key_len == MB2_MAX_CMDLINE)
+		return false;
+	for (size_t i = 0; i < key_len; i++)
+		if (key[i] == '=' || is_blank(key[i]))
+			return false;
+	return true;
+}
+
+bool mb2_cmdline_get(const char *cmdline, const char *key, char *val,
+		     size_t val_len)
+{
+	const char *found = NULL;
+	size_t found_len = 0, key_len;
+
+	if (!cmdline || !key)
+		return false;
+	key_len = str_len_bounded(key, MB2_MAX_CMDLINE);
+	if (!valid_key(key, key_len))
+		return false;
+	while (*cmdline) {
+		size_t len = 0;
+
+		while (is_blank(*cmdline))
+			cmdline++;
+		while (cmdline[len] != '\0' && !is_blank(cmdline[len]))
+			len++;
+		/* Keep scanning after a match: the last occurrence wins. */
+		if (len && word_has_key(cmdline, len, key, key_len)) {
+			found = len == key_len ? cmdline + len : cmdline + key_len + 1;
+			found_len = len == key_len ? 0 : len - key_len - 1;
+		}
+		cmdline += len;
+	}
+	if (!found)
+		return false;
+	if (!val)
+		return true;
+	if (found_len + 1 > val_len)
+		return false;
+	bytes_copy(val, found, found_len);
+	val[found_len] = '\0';
+	return true;
+}

@@ -87,6 +87,13 @@ const struct mb2_module *mb2_find_module(const struct mb2_info *info,
 /*
  * Look up "key=value" (or a bare "key") in a kernel command line. Copies the
  * value (empty for a bare key) into val and returns true if the key is there.
+ * Words are separated by blanks (space, tab, CR, LF); there is no quoting.
+ * The key must match a word's part before '=' exactly ("custos.test" does not
+ * match "custos.testing=1"). If the key occurs more than once, the last
+ * occurrence wins. A value that does not fit in val_len bytes (with its NUL)
+ * is not truncated: the call returns false. With val == NULL the call only
+ * reports whether the key is present. A key that is empty or contains '=' or
+ * a blank never matches.
  */
 bool mb2_cmdline_get(const char *cmdline, const char *key, char *val,
 		     size_t val_len);
