@@ -1,0 +1,188 @@
+"""Boot the real Custos ISO headless in Bochs or QEMU and capture COM1.
+
+Every run gets a fresh directory under build/test-runs/, is bounded by a
+timeout, runs in its own process group and is killed (with everything it
+started) when it overruns, when the test fails, or when the runner exits.
+The hypervisor powers the emulator off itself (QEMU isa-debug-exit, Bochs
+port 0x8900) and ends its transcript with "custos: power off, status N".
+"""
+import atexit
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+ISO = os.path.join(BUILD, "custos.iso")
+ELF = os.path.join(BUILD, "custos.elf")
+RUNS = os.path.join(BUILD, "test-runs")
+
+# Mirrors hv/boot_defs.h.
+EXIT_OK, EXIT_PANIC, EXIT_NO_VMX, EXIT_BOOT_FAILED = 0, 1, 2, 3
+
+_live_groups = set()
+
+
+def _kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    _live_groups.discard(pgid)
+
+
+def kill_all():
+    for pgid in list(_live_groups):
+        _kill_group(pgid)
+
+
+atexit.register(kill_all)
+
+
+def _on_signal(signum, _frame):
+    kill_all()
+    raise SystemExit(128 + signum)
+
+
+for _sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(_sig, _on_signal)
+
+
+class BootResult:
+    def __init__(self, serial, returncode, timed_out, elapsed, run_dir):
+        self.serial = serial
+        self.returncode = returncode
+        self.timed_out = timed_out
+        self.elapsed = elapsed
+        self.run_dir = run_dir
+        m = re.search(r"custos: power off, status (\d+)", serial)
+        self.status = int(m.group(1)) if m else None
+
+    def tail(self, n=25):
+        return "\n".join(self.serial.splitlines()[-n:])
+
+    def expect(self, pattern, what=None):
+        """Assert the transcript matches a regex; return the match."""
+        m = re.search(pattern, self.serial, re.M)
+        if not m:
+            raise AssertionError("%s: /%s/ not in serial transcript; last lines:\n%s"
+                                 % (what or "expected output", pattern, self.tail()))
+        return m
+
+    def expect_absent(self, pattern, what=None):
+        if re.search(pattern, self.serial, re.M):
+            raise AssertionError("%s: /%s/ unexpectedly in serial transcript:\n%s"
+                                 % (what or "unexpected output", pattern, self.tail()))
+
+    def expect_status(self, status):
+        if self.timed_out:
+            raise AssertionError("emulator did not power off within the timeout; last lines:\n"
+                                 + self.tail())
+        if self.status != status:
+            raise AssertionError("power-off status %r, expected %d; last lines:\n%s"
+                                 % (self.status, status, self.tail()))
+
+
+def run_dir(name):
+    """A fresh, empty directory for one test's files."""
+    d = os.path.join(RUNS, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
+
+
+def make_iso(directory, cmdline="", modules=(), module_files=()):
+    """Build a variant ISO with the real custos.elf.
+
+    modules: (file name under /boot, module command line) pairs for grub.cfg;
+    module_files: host paths copied into /boot on the ISO.
+    """
+    lines = ["set timeout=0", "set default=0", 'menuentry "Custos" {',
+             "\tmultiboot2 /boot/custos.elf %s" % cmdline]
+    for fname, mcmd in modules:
+        lines.append("\tmodule2 /boot/%s %s" % (fname, mcmd))
+    lines += ["\tboot", "}"]
+    cfg = os.path.join(directory, "grub.cfg")
+    with open(cfg, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    iso = os.path.join(directory, "custos-test.iso")
+    subprocess.run([os.path.join(ROOT, "tools", "mkiso.sh"), iso, cfg, ELF]
+                   + list(module_files), check=True, timeout=120)
+    return iso
+
+
+def _run(cmd, directory, serial_path, timeout):
+    start = time.monotonic()
+    with open(os.path.join(directory, "emulator.out"), "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=directory, stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    _live_groups.add(proc.pid)
+    timed_out = False
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        _kill_group(proc.pid)
+        proc.wait()
+    elapsed = time.monotonic() - start
+    serial = ""
+    if os.path.exists(serial_path):
+        with open(serial_path, "rb") as f:
+            serial = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+    return BootResult(serial, proc.returncode, timed_out, elapsed, directory)
+
+
+BOCHSRC = """\
+megs: {megs}
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+ata0-slave: type=cdrom, path={iso}, status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev=serial.log
+cpu: model={cpu}, count=1, ips={ips}, reset_on_triple_fault=0
+clock: sync=none, time0=local
+display_library: rfb, options="timeout=0"
+log: bochs.log
+panic: action=fatal
+speaker: enabled=0
+mouse: enabled=0
+"""
+
+
+def _emulator_dir(directory, sub):
+    """A fresh subdirectory of a test's run_dir() for one emulator run."""
+    d = os.path.join(directory, sub)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
+
+
+def boot_bochs(directory, iso=ISO, cpu="corei7_skylake_x", megs=256,
+               ips=100000000, timeout=120, sub="bochs"):
+    """Boot an ISO in Bochs (software VMX). Bochs always exits 1: read the
+    outcome from the transcript's power-off status."""
+    d = _emulator_dir(directory, sub)
+    with open(os.path.join(d, "bochsrc"), "w") as f:
+        f.write(BOCHSRC.format(megs=megs, iso=iso, cpu=cpu, ips=ips))
+    with open(os.path.join(d, "dbg.rc"), "w") as f:
+        f.write("c\nquit\n")  # Debian's Bochs has its debugger compiled in
+    return _run(["bochs-bin", "-q", "-f", "bochsrc", "-rc", "dbg.rc"], d,
+                os.path.join(d, "serial.log"), timeout)
+
+
+def boot_qemu(directory, iso=ISO, cpu=None, memory=256, timeout=60, extra=(),
+              sub="qemu"):
+    """Boot an ISO in QEMU TCG (no VMX). Exit code is (status << 1) | 1."""
+    d = _emulator_dir(directory, sub)
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(memory),
+           "-cdrom", iso, "-serial", "file:serial.log", "-display", "none",
+           "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if cpu:
+        cmd += ["-cpu", cpu]
+    cmd += list(extra)
+    return _run(cmd, d, os.path.join(d, "serial.log"), timeout)

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Run every Custos test suite and print one closing line "N passed, M failed".
+
+Suites: the cmocka unit tests (build/tests/test_*), a short smoke run of each
+libFuzzer target (build/fuzz/fuzz_*), lint (cppcheck, gcc -fanalyzer), and the
+integration tests in tests/integration/test_*.py, which boot the real ISO in
+Bochs and QEMU. `make test` builds everything first; this script only runs.
+
+    python3 tests/run.py [SUBSTRING ...]   run only tests whose name contains one
+"""
+import glob
+import importlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+FUZZ_SECONDS = int(os.environ.get("CUSTOS_FUZZ_SECONDS", "15"))
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+
+
+class Tally:
+    def __init__(self):
+        self.passed = 0
+        self.failed = []
+
+    def record(self, name, ok, detail="", seconds=None):
+        took = " (%.1fs)" % seconds if seconds is not None else ""
+        if ok:
+            self.passed += 1
+            print("PASS  %s%s" % (name, took), flush=True)
+        else:
+            self.failed.append(name)
+            print("FAIL  %s%s" % (name, took), flush=True)
+            if detail:
+                print("      " + detail.rstrip().replace("\n", "\n      "), flush=True)
+
+
+def selected(name, filters):
+    return not filters or any(f in name for f in filters)
+
+
+def run_unit(tally, filters):
+    """Each cmocka binary: count its own PASSED/FAILED lines."""
+    for exe in sorted(glob.glob(os.path.join(BUILD, "tests", "test_*"))):
+        if exe.endswith(".d") or not os.access(exe, os.X_OK):
+            continue
+        name = "unit/" + os.path.basename(exe)
+        if not selected(name, filters):
+            continue
+        start = time.monotonic()
+        try:
+            p = subprocess.run([exe], capture_output=True, text=True, timeout=300)
+            out, rc = p.stdout + p.stderr, p.returncode
+        except subprocess.TimeoutExpired as e:
+            out, rc = (e.stdout or b"").decode(errors="replace") + "\n(timeout)", -1
+        seconds = time.monotonic() - start
+        passed = sum(int(n) for n in re.findall(r"\[  PASSED  \] (\d+) test", out))
+        failed_names = re.findall(r"\[  FAILED  \] (\S+)$", out, re.M)
+        for _ in range(passed):
+            tally.passed += 1
+        for t in failed_names:
+            tally.record("%s:%s" % (name, t), False, out[-3000:])
+        if rc != 0 and not failed_names:
+            tally.record(name, False, "exit status %d\n%s" % (rc, out[-3000:]))
+        elif rc == 0 and passed == 0:
+            tally.record(name, False, "ran no test\n" + out[-2000:])
+        else:
+            print("PASS  %s: %d passed, %d failed (%.1fs)"
+                  % (name, passed, len(failed_names), seconds), flush=True)
+
+
+def run_fuzz(tally, filters):
+    """A short libFuzzer run per target, from its seed corpus (copied, so the
+    committed corpus is never modified). Any crash, leak or UB fails."""
+    for exe in sorted(glob.glob(os.path.join(BUILD, "fuzz", "fuzz_*"))):
+        if exe.endswith(".d") or not os.access(exe, os.X_OK):
+            continue
+        target = os.path.basename(exe)[len("fuzz_"):]
+        name = "fuzz/" + target
+        if not selected(name, filters):
+            continue
+        work = os.path.join(BUILD, "test-runs", "fuzz", target)
+        shutil.rmtree(work, ignore_errors=True)
+        corpus = os.path.join(work, "corpus")
+        seeds = os.path.join(ROOT, "tests", "fuzz", "corpus", target)
+        if os.path.isdir(seeds):
+            shutil.copytree(seeds, corpus)
+        else:
+            os.makedirs(corpus)
+        start = time.monotonic()
+        p = subprocess.run([exe, "-max_total_time=%d" % FUZZ_SECONDS,
+                            "-artifact_prefix=%s/" % work, "-print_final_stats=1",
+                            corpus], capture_output=True, text=True,
+                           timeout=FUZZ_SECONDS + 120)
+        out = p.stdout + p.stderr
+        runs = re.search(r"stat::number_of_executed_units:\s*(\d+)", out)
+        detail = "" if p.returncode == 0 else out[-3000:]
+        if p.returncode == 0 and not runs:
+            detail = "no run statistics\n" + out[-2000:]
+        tally.record("%s (%s runs)" % (name, runs.group(1) if runs else "?"),
+                     p.returncode == 0 and runs is not None, detail,
+                     time.monotonic() - start)
+
+
+def run_lint(tally, filters):
+    if not selected("lint", filters):
+        return
+    start = time.monotonic()
+    p = subprocess.run(["make", "--no-print-directory", "-C", ROOT, "lint"],
+                       capture_output=True, text=True, timeout=900)
+    tally.record("lint (cppcheck, gcc -fanalyzer)", p.returncode == 0,
+                 (p.stdout + p.stderr)[-4000:], time.monotonic() - start)
+
+
+def run_integration(tally, filters):
+    import harness
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "integration", "test_*.py"))):
+        mod = importlib.import_module(os.path.basename(path)[:-3])
+        for attr in sorted(vars(mod), key=lambda a: getattr(getattr(mod, a), "__code__", None)
+                           and getattr(mod, a).__code__.co_firstlineno or 0):
+            fn = getattr(mod, attr)
+            if not (attr.startswith("test_") and callable(fn)):
+                continue
+            name = "integration/%s.%s" % (mod.__name__, attr)
+            if not selected(name, filters):
+                continue
+            start = time.monotonic()
+            try:
+                fn(harness.run_dir(attr))
+                tally.record(name, True, seconds=time.monotonic() - start)
+            except Exception as e:  # a failed assertion or a broken harness
+                detail = str(e) if isinstance(e, AssertionError) else traceback.format_exc()
+                tally.record(name, False, detail, time.monotonic() - start)
+            finally:
+                harness.kill_all()
+
+
+def main():
+    filters = sys.argv[1:]
+    tally = Tally()
+    start = time.monotonic()
+    for suite in (run_unit, run_fuzz, run_lint, run_integration):
+        suite(tally, filters)
+    print()
+    if tally.failed:
+        print("Failed:")
+        for name in tally.failed:
+            print("  " + name)
+    print("(%.0f s)" % (time.monotonic() - start))
+    print("%d passed, %d failed" % (tally.passed, len(tally.failed)))
+    sys.exit(1 if tally.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
