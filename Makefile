@@ -100,7 +100,7 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@$(PYTHON) tests/demo.py
+	@$(PYTHON) tools/demo.py
 
 lint:
 	@tools/lint.sh $(filter %.c,$(KERNEL_SRCS))

@@ -63,7 +63,7 @@ static size_t boot_reserved_ranges(const struct mb2_info *info,
 
 	out[n++] = (struct phys_range){
 		(uint64_t)__image_start,
-		(uint64_t)(__image_end - __image_start) };
+		(uint64_t)__image_end - (uint64_t)__image_start };
 	for (size_t i = 0; i < info->module_count; i++)
 		out[n++] = (struct phys_range){
 			info->modules[i].start,

@@ -114,7 +114,29 @@ def make_iso(directory, cmdline="", modules=(), module_files=()):
     return iso
 
 
-def _run(cmd, directory, serial_path, timeout):
+def _wait(proc, timeout, serial_path, echo):
+    """Wait for the emulator; with echo, copy the serial log to stdout as it grows."""
+    if not echo:
+        proc.wait(timeout=timeout)
+        return
+    deadline = time.monotonic() + timeout
+    shown = 0
+    while True:
+        done = proc.poll() is not None
+        if os.path.exists(serial_path):
+            with open(serial_path, "rb") as f:
+                f.seek(shown)
+                chunk = f.read()
+            shown += len(chunk)
+            echo(chunk.decode("utf-8", "replace").replace("\r\n", "\n"))
+        if done:
+            return
+        if time.monotonic() > deadline:
+            raise subprocess.TimeoutExpired(proc.args, timeout)
+        time.sleep(0.1)
+
+
+def _run(cmd, directory, serial_path, timeout, echo=None):
     start = time.monotonic()
     with open(os.path.join(directory, "emulator.out"), "wb") as out:
         proc = subprocess.Popen(cmd, cwd=directory, stdin=subprocess.DEVNULL,
@@ -123,7 +145,7 @@ def _run(cmd, directory, serial_path, timeout):
     _live_groups.add(proc.pid)
     timed_out = False
     try:
-        proc.wait(timeout=timeout)
+        _wait(proc, timeout, serial_path, echo)
     except subprocess.TimeoutExpired:
         timed_out = True
     finally:
@@ -163,7 +185,7 @@ def _emulator_dir(directory, sub):
 
 
 def boot_bochs(directory, iso=ISO, cpu="corei7_skylake_x", megs=256,
-               ips=100000000, timeout=120, sub="bochs"):
+               ips=100000000, timeout=120, sub="bochs", echo=None):
     """Boot an ISO in Bochs (software VMX). Bochs always exits 1: read the
     outcome from the transcript's power-off status."""
     d = _emulator_dir(directory, sub)
@@ -172,7 +194,7 @@ def boot_bochs(directory, iso=ISO, cpu="corei7_skylake_x", megs=256,
     with open(os.path.join(d, "dbg.rc"), "w") as f:
         f.write("c\nquit\n")  # Debian's Bochs has its debugger compiled in
     return _run(["bochs-bin", "-q", "-f", "bochsrc", "-rc", "dbg.rc"], d,
-                os.path.join(d, "serial.log"), timeout)
+                os.path.join(d, "serial.log"), timeout, echo)
 
 
 def boot_qemu(directory, iso=ISO, cpu=None, memory=256, timeout=60, extra=(),

@@ -1,0 +1,26 @@
+#!/bin/sh
+# lint.sh FILE.c ...: cppcheck and gcc -fanalyzer over the hypervisor's C
+# sources, with the same include paths and defines as the real build.
+# Any finding fails.
+set -eu
+[ $# -gt 0 ] || { echo "usage: $0 FILE.c ..." >&2; exit 2; }
+inc="-isystem lib/include -Iinclude -I. -DCUSTOS_KERNEL"
+gccinc="-isystem $(gcc -print-file-name=include)"
+status=0
+
+echo "lint: cppcheck ($# files)"
+# shellcheck disable=SC2086
+cppcheck --quiet --error-exitcode=1 --inline-suppr \
+	--enable=warning,style,performance,portability \
+	--suppress=missingIncludeSystem --std=c11 --platform=unix64 \
+	-D__x86_64__ $inc "$@" || status=1
+
+echo "lint: gcc -fanalyzer ($# files)"
+for f in "$@"; do
+	# shellcheck disable=SC2086
+	gcc -std=gnu11 -O1 -fanalyzer -ffreestanding -nostdinc $gccinc $inc \
+		-mgeneral-regs-only -mno-red-zone -Wall -Wextra -Werror \
+		-c "$f" -o /dev/null || status=1
+done
+[ $status -eq 0 ] && echo "lint: clean"
+exit $status
