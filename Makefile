@@ -17,7 +17,7 @@ PYTHON  := python3
 DEB_PACKAGES := gcc make binutils clang libclang-rt-14-dev python3 \
 	cppcheck libcmocka-dev \
 	grub-pc-bin grub-common grub-efi-amd64-bin xorriso mtools \
-	bochs bochsbios vgabios bochs-term qemu-system-x86
+	bochs bochsbios vgabios bochs-term qemu-system-x86 ovmf
 
 # --- Hypervisor image -------------------------------------------------------
 KERNEL_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-stack-protector \

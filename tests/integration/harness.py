@@ -197,12 +197,22 @@ def boot_bochs(directory, iso=ISO, cpu="corei7_skylake_x", megs=256,
                 os.path.join(d, "serial.log"), timeout, echo)
 
 
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+
 def boot_qemu(directory, iso=ISO, cpu=None, memory=256, timeout=60, extra=(),
-              sub="qemu"):
-    """Boot an ISO in QEMU TCG (no VMX). Exit code is (status << 1) | 1."""
+              sub="qemu", uefi=False):
+    """Boot an ISO in QEMU TCG (no VMX), by BIOS or, with uefi, by OVMF.
+    QEMU's exit code is (status << 1) | 1."""
     d = _emulator_dir(directory, sub)
-    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(memory),
-           "-cdrom", iso, "-serial", "file:serial.log", "-display", "none",
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(memory)]
+    if uefi:
+        shutil.copy(OVMF_VARS, os.path.join(d, "vars.fd"))
+        cmd += ["-machine", "q35",
+                "-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
+                "-drive", "if=pflash,format=raw,file=vars.fd"]
+    cmd += ["-cdrom", iso, "-serial", "file:serial.log", "-display", "none",
            "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     if cpu:
         cmd += ["-cpu", cpu]

@@ -28,6 +28,16 @@ def test_qemu_tcg_reports_vmx_unavailable(d):
     assert r.elapsed < 30, "took %.1f s to power off" % r.elapsed
 
 
+def test_uefi_boot_through_the_hybrid_iso(d):
+    # Same ISO, booted by OVMF: GRUB's EFI build hands over an EFI-derived
+    # memory map and the ACPI 2.0 RSDP; the boot path must not care.
+    r = h.boot_qemu(d, uefi=True, timeout=90)
+    r.expect_status(h.EXIT_NO_VMX)
+    r.expect(r"^boot: ACPI RSDP v2 present$")
+    r.expect(r"^memory: \d+ MiB managed")
+    r.expect(r"^VMX not available: ")
+
+
 def test_bochs_cpu_without_preemption_timer_is_refused(d):
     # Core 2 Penryn has VMX but none of EPT's generation: a required feature
     # is missing, which must be named, not crash or hang.
