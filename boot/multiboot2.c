@@ -104,7 +104,7 @@ static bool is_blank(char c)
 
 /*
  * A tiny formatter, since snprintf does not exist freestanding. It knows
- * %s, %c and %u/%x with no, 'l' or 'z' length modifier; the format attribute
+ * %s and %u/%x with no, 'l' or 'z' length modifier; the format attribute
  * lets the compiler check every call against those types. Untrusted strings
  * (command lines) are printed with control characters replaced by '?', so an
  * error message stays one harmless line on the console.
@@ -163,8 +163,6 @@ static void msg_vformat(struct msg_buf *m, const char *fmt, va_list *ap)
 			size_mod = *fmt++;
 		if (*fmt == 's')
 			msg_puts(m, va_arg(*ap, const char *));
-		else if (*fmt == 'c')
-			msg_putc(m, (char)va_arg(*ap, int));
 		else if (*fmt == 'u' || *fmt == 'x')
 			msg_putnum(m, msg_arg_uint(ap, size_mod),
 				   *fmt == 'u' ? 10 : 16);
@@ -447,7 +445,8 @@ static int parse_tags(struct mb2_parser *p, const uint8_t *info, size_t total)
 
 		if (off > total - MB2_TAG_HDR_SIZE)
 			return fail(p->err, p->err_len,
-				    "no end tag before total_size %zu", total);
+				    "no end tag (type 0, size 8) at offset 0x%zx before total_size %zu",
+				    off, total);
 		p->tag_off = off;
 		p->tag_type = load_le32(info + off);
 		size = load_le32(info + off + 4);

@@ -403,6 +403,13 @@ static void test_error_buffer_sizes(void **state)
 	assert_memory_equal(small, "no memory m", 11);
 
 	assert_int_equal(mb2_parse(b.buf, b.len, &info, NULL, 100), -1);
+
+	/* A tag-level error with nowhere to write it still fails cleanly. */
+	mbi_init();
+	mbi_std_mmap();
+	mbi_tag(1, "abc", 3);
+	mbi_finish();
+	assert_int_equal(mb2_parse(b.buf, b.len, &info, NULL, 0), -1);
 }
 
 /* ---- Fixed part ---------------------------------------------------------- */
@@ -1127,6 +1134,12 @@ static void test_check_bad_arguments(void **state)
 	assert_int_equal(mb2_check_modules(NULL, 0, 0, err, sizeof(err)), -1);
 	info.module_count = MB2_MAX_MODULES + 1;
 	assert_check_rejected("impossible counts");
+
+	/* A hand-built name without its NUL is refused, not over-read. */
+	std_info();
+	add_mod(0x300000, 0x301000, "guest");
+	memset(info.modules[0].name, 'n', sizeof(info.modules[0].name));
+	assert_check_rejected("module 0: name not NUL-terminated");
 }
 
 /* ---- mb2_find_module ----------------------------------------------------- */
