@@ -301,7 +301,7 @@ static bool align_up_u64(uint64_t x, uint64_t align, uint64_t *out)
 int frame_alloc_contiguous(struct frame_table *ft, frame_owner_t owner,
 			   uint64_t count, uint64_t align_frames, uint64_t *first)
 {
-	uint64_t start = 0, blocker, i;
+	uint64_t start = 0, i;
 
 	if (!owner_can_hold_frames(owner))
 		return FRAME_E_OWNER;
@@ -312,7 +312,8 @@ int frame_alloc_contiguous(struct frame_table *ft, frame_owner_t owner,
 		return FRAME_E_NOMEM;
 	/* start + count <= nframes, written so that it cannot wrap */
 	while (start <= ft->nframes - count) {
-		blocker = run_blocker_end(ft, start, count);
+		uint64_t blocker = run_blocker_end(ft, start, count);
+
 		if (blocker == 0)
 			break;
 		if (!align_up_u64(blocker, align_frames, &start))
@@ -340,12 +341,11 @@ uint64_t frame_count_owned(const struct frame_table *ft, frame_owner_t owner)
 bool frame_table_check(const struct frame_table *ft)
 {
 	uint64_t pfn, nfree = 0, nmanaged = 0;
-	frame_owner_t o;
 
 	if (!ft || (!ft->owner && ft->nframes != 0) || !ft->zero)
 		return false;
 	for (pfn = 0; pfn < ft->nframes; pfn++) {
-		o = ft->owner[pfn];
+		frame_owner_t o = ft->owner[pfn];
 		if (!owner_value_valid(o))
 			return false;
 		nfree += o == FRAME_FREE;

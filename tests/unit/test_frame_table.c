@@ -914,7 +914,6 @@ static void test_check_detects_corruption(void **state)
 	static const frame_owner_t bad_entries[] = {
 		OWNER_PAST_VMS, (frame_owner_t)(OWNER_PAST_VMS + 7), 0x7fff, 0xffff,
 	};
-	frame_owner_t saved;
 	size_t i;
 
 	assert_int_equal(frame_assign(&e->ft, 20, VM0), FRAME_OK);
@@ -922,7 +921,8 @@ static void test_check_detects_corruption(void **state)
 
 	/* an entry that is no owner at all */
 	for (i = 0; i < ARRAY_SIZE(bad_entries); i++) {
-		saved = e->storage[20];
+		frame_owner_t saved = e->storage[20];
+
 		e->storage[20] = bad_entries[i];
 		assert_false(frame_table_check(&e->ft));
 		e->storage[20] = saved;
@@ -1234,7 +1234,7 @@ static void step_alloc(struct model *m)
 {
 	frame_owner_t o = rnd_owner(m);
 	uint64_t start = m->hint < m->n ? m->hint : 0;
-	uint64_t i, pfn = m->n, out = 0xdeadbeef;
+	uint64_t pfn = m->n, out = 0xdeadbeef;
 	int exp = FRAME_OK, rc;
 
 	m->op = "alloc";
@@ -1242,6 +1242,8 @@ static void step_alloc(struct model *m)
 	if (!model_can_hold(o)) {
 		exp = FRAME_E_OWNER;
 	} else {
+		uint64_t i;
+
 		for (i = 0; i < m->n; i++) {
 			pfn = (start + i) % m->n;
 			if (m->owner[pfn] == FRAME_FREE)
@@ -1472,18 +1474,20 @@ static void test_model_large(void **state)
 	run_model(0xc0ffee0006ull, MAX_FRAMES - 1, 100000);
 }
 
-/* FRAME_MODEL_SEED=0x... [FRAME_MODEL_FRAMES=n] replays one seed for longer. */
+/*
+ * FRAME_MODEL_SEED=0x... [FRAME_MODEL_FRAMES=n] [FRAME_MODEL_STEPS=n] adds a
+ * run of one seed, to replay a failure or to search longer.
+ */
 static void test_model_env_seed(void **state)
 {
-	const char *seed = getenv("FRAME_MODEL_SEED");
 	const char *frames = getenv("FRAME_MODEL_FRAMES");
+	const char *steps = getenv("FRAME_MODEL_STEPS");
 	uint64_t n = frames ? strtoull(frames, NULL, 0) : 64;
 
 	(void)state;
-	if (!seed)
-		skip();
-	assert_true(n <= MAX_FRAMES - 1);
-	run_model(strtoull(seed, NULL, 0), n, 200000);
+	assert_true(n >= 1 && n <= MAX_FRAMES - 1);
+	run_model(strtoull(getenv("FRAME_MODEL_SEED"), NULL, 0), n,
+		  steps ? strtoul(steps, NULL, 0) : 200000);
 }
 
 int main(void)
@@ -1524,8 +1528,13 @@ int main(void)
 		cmocka_unit_test(test_model_small),
 		cmocka_unit_test(test_model_medium),
 		cmocka_unit_test(test_model_large),
+	};
+	const struct CMUnitTest replay[] = {
 		cmocka_unit_test(test_model_env_seed),
 	};
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	if (getenv("FRAME_MODEL_SEED"))
+		failed += cmocka_run_group_tests(replay, NULL, NULL);
+	return failed;
 }
