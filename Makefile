@@ -81,15 +81,17 @@ $(BUILD)/host/%.c.o: %.c
 
 $(HOST_LIB): $(HOST_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/tests/%: tests/unit/%.c $(HOST_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -MMD -MP $< -o $@ $(HOST_LIB) -lcmocka
+	@echo "  TEST    $@"
+	@$(CC) $(HOST_CFLAGS) -MMD -MP $< -o $@ $(HOST_LIB) -lcmocka
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(PORTABLE_SRCS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) $< $(PORTABLE_SRCS) -o $@
+	@echo "  FUZZ    $@"
+	@$(CLANG) $(FUZZ_FLAGS) $< $(PORTABLE_SRCS) -o $@
 
 unit: $(UNIT_TESTS)
 fuzz: $(FUZZ_TARGETS)

@@ -1,9 +1,9 @@
 /*
  * Multiboot2 boot information parser (Multiboot2 specification 1.6, 3.6).
  *
- * This file is built both freestanding into the hypervisor and hosted into
- * the unit tests and the fuzzer, so it uses no libc: the few string helpers
- * it needs are defined below. Every read of the loader's structure goes
+ * This file is built both freestanding into the hypervisor (where <string.h>
+ * and <stdio.h> are lib/'s subset) and hosted into the unit tests and the
+ * fuzzer (glibc). Every read of the loader's structure goes
  * through load_le32()/load_le64(), which assemble values byte by byte: the
  * spec makes 8-byte alignment the loader's job, but a misaligned or hostile
  * structure must still not make us fault or read out of bounds.
@@ -11,6 +11,8 @@
 #include "boot/multiboot2.h"
 
 #include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
 
 /* Tag types we interpret (3.6.2 and the sections named next to each). */
 #define MB2_TAG_END      0u  /* 3.6.2 */
@@ -32,7 +34,7 @@
 #define RSDP_V2_LEN 36u
 static const char rsdp_signature[8] = { 'R', 'S', 'D', ' ', 'P', 'T', 'R', ' ' };
 
-/* ---- Freestanding helpers ------------------------------------------------ */
+/* ---- Helpers ------------------------------------------------------------- */
 
 static uint32_t load_le32(const uint8_t *p)
 {
@@ -45,55 +47,6 @@ static uint64_t load_le64(const uint8_t *p)
 	return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
 }
 
-static void bytes_copy(void *dst, const void *src, size_t n)
-{
-	uint8_t *d = dst;
-	const uint8_t *s = src;
-
-	for (size_t i = 0; i < n; i++)
-		d[i] = s[i];
-}
-
-static void bytes_zero(void *dst, size_t n)
-{
-	uint8_t *d = dst;
-
-	for (size_t i = 0; i < n; i++)
-		d[i] = 0;
-}
-
-static bool bytes_equal(const void *a, const void *b, size_t n)
-{
-	const uint8_t *x = a, *y = b;
-
-	for (size_t i = 0; i < n; i++)
-		if (x[i] != y[i])
-			return false;
-	return true;
-}
-
-/* Length of the NUL-terminated string in s[0..max); max if there is no NUL. */
-static size_t str_len_bounded(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	while (n < max && s[n] != '\0')
-		n++;
-	return n;
-}
-
-/* Equality of two strings each bounded by max bytes. */
-static bool str_equal_bounded(const char *a, const char *b, size_t max)
-{
-	for (size_t i = 0; i < max; i++) {
-		if (a[i] != b[i])
-			return false;
-		if (a[i] == '\0')
-			return true;
-	}
-	return true;
-}
-
 /* Word separators for module names and the kernel command line. */
 static bool is_blank(char c)
 {
@@ -103,99 +56,29 @@ static bool is_blank(char c)
 /* ---- Error messages ------------------------------------------------------ */
 
 /*
- * A tiny formatter, since snprintf does not exist freestanding. It knows
- * %s and %u/%x with no, 'l' or 'z' length modifier; the format attribute
- * lets the compiler check every call against those types. Untrusted strings
- * (command lines) are printed with control characters replaced by '?', so an
- * error message stays one harmless line on the console.
+ * Messages quote untrusted strings (command lines, module names): replace
+ * control and non-ASCII bytes by '?' so a message stays one harmless line
+ * on the console.
  */
-struct msg_buf {
-	char *buf;
-	size_t cap; /* bytes available, including the NUL */
-	size_t len;
-};
-
-static void msg_putc(struct msg_buf *m, char c)
-{
-	if (m->len + 1 < m->cap)
-		m->buf[m->len++] = c;
-}
-
-static void msg_puts(struct msg_buf *m, const char *s)
+static void sanitize(char *s)
 {
 	for (; *s; s++)
-		msg_putc(m, (*s >= 0x20 && *s < 0x7f) ? *s : '?');
-}
-
-static void msg_putnum(struct msg_buf *m, uint64_t v, unsigned base)
-{
-	char digits[20]; /* 2^64 - 1 has 20 decimal digits */
-	size_t n = 0;
-
-	do {
-		digits[n++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	while (n)
-		msg_putc(m, digits[--n]);
-}
-
-static uint64_t msg_arg_uint(va_list *ap, char size_mod)
-{
-	if (size_mod == 'l')
-		return va_arg(*ap, unsigned long);
-	if (size_mod == 'z')
-		return va_arg(*ap, size_t);
-	return va_arg(*ap, unsigned int);
-}
-
-static void msg_vformat(struct msg_buf *m, const char *fmt, va_list *ap)
-{
-	for (; *fmt; fmt++) {
-		char size_mod = 0;
-
-		if (*fmt != '%') {
-			msg_putc(m, *fmt);
-			continue;
-		}
-		fmt++;
-		if (*fmt == 'l' || *fmt == 'z')
-			size_mod = *fmt++;
-		if (*fmt == 's')
-			msg_puts(m, va_arg(*ap, const char *));
-		else if (*fmt == 'u' || *fmt == 'x')
-			msg_putnum(m, msg_arg_uint(ap, size_mod),
-				   *fmt == 'u' ? 10 : 16);
-		else if (*fmt == '\0')
-			return;
-		else
-			msg_putc(m, *fmt);
-	}
-}
-
-__attribute__((format(printf, 2, 3)))
-static void msg_format(struct msg_buf *m, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	msg_vformat(m, fmt, &ap);
-	va_end(ap);
+		if (*s < 0x20 || *s >= 0x7f)
+			*s = '?';
 }
 
 /* Formats into err (if any room) and returns -1, for "return fail(...)". */
 __attribute__((format(printf, 3, 4)))
 static int fail(char *err, size_t err_len, const char *fmt, ...)
 {
-	struct msg_buf m = { err, err_len, 0 };
 	va_list ap;
 
 	if (!err || !err_len)
 		return -1;
 	va_start(ap, fmt);
-	msg_vformat(&m, fmt, &ap);
+	vsnprintf(err, err_len, fmt, ap);
 	va_end(ap);
-	err[m.len] = '\0';
+	sanitize(err);
 	return -1;
 }
 
@@ -219,16 +102,19 @@ struct mb2_parser {
 __attribute__((format(printf, 2, 3)))
 static int tag_fail(const struct mb2_parser *p, const char *fmt, ...)
 {
-	struct msg_buf m = { p->err, p->err_len, 0 };
 	va_list ap;
+	int n;
 
 	if (!p->err || !p->err_len)
 		return -1;
-	msg_format(&m, "tag %u at offset 0x%zx: ", p->tag_type, p->tag_off);
-	va_start(ap, fmt);
-	msg_vformat(&m, fmt, &ap);
-	va_end(ap);
-	p->err[m.len] = '\0';
+	n = snprintf(p->err, p->err_len, "tag %u at offset 0x%zx: ",
+		     p->tag_type, p->tag_off);
+	if (n >= 0 && (size_t)n < p->err_len) {
+		va_start(ap, fmt);
+		vsnprintf(p->err + n, p->err_len - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	sanitize(p->err);
 	return -1;
 }
 
@@ -239,7 +125,7 @@ static int tag_fail(const struct mb2_parser *p, const char *fmt, ...)
 static long tag_string(const struct mb2_parser *p, const uint8_t *s,
 		       size_t avail, size_t cap, const char *what)
 {
-	size_t len = str_len_bounded((const char *)s, avail);
+	size_t len = strnlen((const char *)s, avail);
 
 	if (len == avail)
 		return tag_fail(p, "%s not NUL-terminated", what);
@@ -260,7 +146,7 @@ static int parse_cmdline(struct mb2_parser *p)
 			 "boot command line");
 	if (len < 0)
 		return -1;
-	bytes_copy(p->out->cmdline, p->body, (size_t)len + 1);
+	memcpy(p->out->cmdline, p->body, (size_t)len + 1);
 	p->out->has_cmdline = true;
 	return 0;
 }
@@ -334,7 +220,7 @@ static int module_name(struct mb2_parser *p, struct mb2_module *mod)
 	if (len > MB2_MAX_MOD_NAME - 1)
 		return tag_fail(p, "module name is %zu bytes, longer than the limit of %u",
 				len, MB2_MAX_MOD_NAME - 1);
-	bytes_copy(mod->name, word, len);
+	memcpy(mod->name, word, len);
 	mod->name[len] = '\0';
 	return 0;
 }
@@ -364,7 +250,7 @@ static int parse_module(struct mb2_parser *p)
 	mod = &p->out->modules[p->out->module_count];
 	mod->start = start;
 	mod->end = end;
-	bytes_copy(mod->cmdline, p->body + MB2_MODULE_HDR_SIZE, (size_t)len + 1);
+	memcpy(mod->cmdline, p->body + MB2_MODULE_HDR_SIZE, (size_t)len + 1);
 	if (module_name(p, mod))
 		return -1;
 	p->out->module_count++;
@@ -396,7 +282,7 @@ static int parse_rsdp(struct mb2_parser *p, int version)
 	if (p->body_len < min || p->body_len > MB2_MAX_RSDP)
 		return tag_fail(p, "RSDP v%u is %zu bytes (must be %zu..%u)",
 				(unsigned)version, p->body_len, min, MB2_MAX_RSDP);
-	if (!bytes_equal(p->body, rsdp_signature, sizeof(rsdp_signature)))
+	if (memcmp(p->body, rsdp_signature, sizeof(rsdp_signature)) != 0)
 		return tag_fail(p, "RSDP signature is not \"RSD PTR \"");
 	if (!checksum_ok(p->body, RSDP_V1_LEN))
 		return tag_fail(p, "RSDP checksum (first 20 bytes) wrong");
@@ -405,8 +291,8 @@ static int parse_rsdp(struct mb2_parser *p, int version)
 	/* Both tags may be present; the v2 copy has the XSDT, so it wins. */
 	if (p->out->rsdp_version > version)
 		return 0;
-	bytes_zero(p->out->rsdp, sizeof(p->out->rsdp));
-	bytes_copy(p->out->rsdp, p->body, p->body_len);
+	memset(p->out->rsdp, 0, sizeof(p->out->rsdp));
+	memcpy(p->out->rsdp, p->body, p->body_len);
 	p->out->rsdp_len = p->body_len;
 	p->out->rsdp_version = version;
 	return 0;
@@ -491,7 +377,7 @@ int mb2_parse(const void *buf, size_t buf_len, struct mb2_info *out,
 	if (total > MB2_MAX_INFO_SIZE)
 		return fail(err, err_len, "total_size %u exceeds the limit of %u",
 			    total, MB2_MAX_INFO_SIZE);
-	bytes_zero(out, sizeof(*out));
+	memset(out, 0, sizeof(*out));
 	if (parse_tags(&p, info, total))
 		return -1;
 	/* Without a memory map we cannot know where RAM is (3.6.8). */
@@ -568,7 +454,7 @@ static int check_module_vs_earlier(const struct mb2_info *info, size_t i,
 	for (size_t j = 0; j < i; j++) {
 		const struct mb2_module *o = &info->modules[j];
 
-		if (str_equal_bounded(m->name, o->name, MB2_MAX_MOD_NAME))
+		if (strncmp(m->name, o->name, MB2_MAX_MOD_NAME) == 0)
 			return fail(err, err_len, "module '%s': name used by modules %zu and %zu",
 				    m->name, j, i);
 		if (ranges_overlap(m->start, m->end, o->start, o->end))
@@ -586,7 +472,7 @@ static int check_module(const struct mb2_info *info, size_t i,
 	const struct mb2_module *m = &info->modules[i];
 	const struct mb2_mmap_entry *bad;
 
-	if (str_len_bounded(m->name, MB2_MAX_MOD_NAME) == MB2_MAX_MOD_NAME)
+	if (strnlen(m->name, MB2_MAX_MOD_NAME) == MB2_MAX_MOD_NAME)
 		return fail(err, err_len, "module %zu: name not NUL-terminated", i);
 	if (m->name[0] == '\0')
 		return fail(err, err_len, "module %zu has no name (its cmdline is blank)",
@@ -632,8 +518,7 @@ const struct mb2_module *mb2_find_module(const struct mb2_info *info,
 	if (!info || !name || info->module_count > MB2_MAX_MODULES)
 		return NULL;
 	for (size_t i = 0; i < info->module_count; i++)
-		if (str_equal_bounded(info->modules[i].name, name,
-				      MB2_MAX_MOD_NAME))
+		if (strncmp(info->modules[i].name, name, MB2_MAX_MOD_NAME) == 0)
 			return &info->modules[i];
 	return NULL;
 }
@@ -644,7 +529,7 @@ const struct mb2_module *mb2_find_module(const struct mb2_info *info,
 static bool word_has_key(const char *w, size_t len, const char *key,
 			 size_t key_len)
 {
-	return len >= key_len && bytes_equal(w, key, key_len) &&
+	return len >= key_len && memcmp(w, key, key_len) == 0 &&
 	       (len == key_len || w[key_len] == '=');
 }
 
@@ -667,7 +552,7 @@ bool mb2_cmdline_get(const char *cmdline, const char *key, char *val,
 
 	if (!cmdline || !key)
 		return false;
-	key_len = str_len_bounded(key, MB2_MAX_CMDLINE);
+	key_len = strnlen(key, MB2_MAX_CMDLINE);
 	if (!valid_key(key, key_len))
 		return false;
 	while (*cmdline) {
@@ -690,7 +575,7 @@ bool mb2_cmdline_get(const char *cmdline, const char *key, char *val,
 		return true;
 	if (found_len + 1 > val_len)
 		return false;
-	bytes_copy(val, found, found_len);
+	memcpy(val, found, found_len);
 	val[found_len] = '\0';
 	return true;
 }
