@@ -102,7 +102,6 @@ struct mb2_parser {
 __attribute__((format(printf, 2, 3)))
 static int tag_fail(const struct mb2_parser *p, const char *fmt, ...)
 {
-	va_list ap;
 	int n;
 
 	if (!p->err || !p->err_len)
@@ -110,6 +109,8 @@ static int tag_fail(const struct mb2_parser *p, const char *fmt, ...)
 	n = snprintf(p->err, p->err_len, "tag %u at offset 0x%zx: ",
 		     p->tag_type, p->tag_off);
 	if (n >= 0 && (size_t)n < p->err_len) {
+		va_list ap;
+
 		va_start(ap, fmt);
 		vsnprintf(p->err + n, p->err_len - (size_t)n, fmt, ap);
 		va_end(ap);
