@@ -277,21 +277,6 @@ static uint64_t run_blocker_end(const struct frame_table *ft, uint64_t start,
 	return 0;
 }
 
-/* x rounded up to a multiple of align (a power of two); false if it wraps. */
-static bool align_up_u64(uint64_t x, uint64_t align, uint64_t *out)
-{
-	uint64_t rem = x & (align - 1);
-
-	if (rem == 0) {
-		*out = x;
-		return true;
-	}
-	if (x - rem > UINT64_MAX - align)
-		return false;
-	*out = x - rem + align;
-	return true;
-}
-
 /*
  * Lowest-addressed run wins (contiguous runs are rare and mostly made at
  * boot, so packing them low keeps the top of the table unfragmented). The
@@ -316,7 +301,7 @@ int frame_alloc_contiguous(struct frame_table *ft, frame_owner_t owner,
 
 		if (blocker == 0)
 			break;
-		if (!align_up_u64(blocker, align_frames, &start))
+		if (!align_up_checked(blocker, align_frames, &start))
 			return FRAME_E_NOMEM;
 	}
 	if (start > ft->nframes - count)

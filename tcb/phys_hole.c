@@ -30,20 +30,6 @@ static uint64_t range_end(const struct phys_range *r)
 	return r->base + r->len;
 }
 
-static bool align_up(uint64_t x, uint64_t align, uint64_t *out)
-{
-	uint64_t rem = x & (align - 1);
-
-	if (rem == 0) {
-		*out = x;
-		return true;
-	}
-	if (x - rem > UINT64_MAX - align)
-		return false;
-	*out = x - rem + align;
-	return true;
-}
-
 /* Is [a, a + size) inside one usable range? Caller ensured a + size fits. */
 static bool inside_usable(const struct phys_range *usable, size_t n_usable,
 			  uint64_t a, uint64_t size)
@@ -90,7 +76,7 @@ static void try_candidate(struct hole_query *q, uint64_t start)
 {
 	uint64_t a;
 
-	if (!align_up(start, q->align, &a))
+	if (!align_up_checked(start, q->align, &a))
 		return;
 	if (a < q->min_addr || q->size > UINT64_MAX - a)
 		return;

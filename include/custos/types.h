@@ -35,6 +35,21 @@ struct phys_range {
 	uint64_t len;
 };
 
+/* x rounded up to a multiple of align (a power of two); false if that wraps. */
+static inline bool align_up_checked(uint64_t x, uint64_t align, uint64_t *out)
+{
+	uint64_t rem = x & (align - 1);
+
+	if (rem == 0) {
+		*out = x;
+		return true;
+	}
+	if (x - rem > UINT64_MAX - align)
+		return false;
+	*out = x - rem + align;
+	return true;
+}
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

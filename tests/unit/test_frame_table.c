@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "tcb/frame_table.h"
+#include "xorshift.h"
 
 #define MAX_FRAMES 256
 #define FRAME_WORDS 8 /* 64 bytes of fake RAM per frame */
@@ -1036,10 +1037,7 @@ static void model_fail(const struct model *m, const char *what, int line)
 /* xorshift64* */
 static uint64_t rnd(struct model *m)
 {
-	m->rng ^= m->rng >> 12;
-	m->rng ^= m->rng << 25;
-	m->rng ^= m->rng >> 27;
-	return m->rng * 0x2545f4914f6cdd1dull;
+	return xorshift64s(&m->rng);
 }
 
 static uint64_t rnd_below(struct model *m, uint64_t bound)

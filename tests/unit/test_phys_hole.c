@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "tcb/phys_hole.h"
+#include "xorshift.h"
 
 #define KIB 0x400ull
 #define MIB 0x100000ull
@@ -251,10 +252,7 @@ struct rng {
 
 static uint64_t rnd(struct rng *r)
 {
-	r->s ^= r->s >> 12;
-	r->s ^= r->s << 25;
-	r->s ^= r->s >> 27;
-	return r->s * 0x2545f4914f6cdd1dull;
+	return xorshift64s(&r->s);
 }
 
 static uint64_t rnd_below(struct rng *r, uint64_t bound)
