@@ -31,6 +31,26 @@ static const char *vector_name(uint64_t v)
 	return v < 32 ? exception_names[v] : "external interrupt";
 }
 
+static void print_gprs(const struct exception_frame *f)
+{
+	const struct {
+		const char *name;
+		uint64_t value;
+	} regs[] = {
+		{ "RAX", f->rax }, { "RBX", f->rbx }, { "RCX", f->rcx },
+		{ "RDX", f->rdx }, { "RSI", f->rsi }, { "RDI", f->rdi },
+		{ "RBP", f->rbp }, { "R8 ", f->r8 },  { "R9 ", f->r9 },
+		{ "R10", f->r10 }, { "R11", f->r11 }, { "R12", f->r12 },
+		{ "R13", f->r13 }, { "R14", f->r14 }, { "R15", f->r15 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(regs); i += 3)
+		console_printf("  %s=%016llx %s=%016llx %s=%016llx\n",
+			       regs[i].name, (unsigned long long)regs[i].value,
+			       regs[i + 1].name, (unsigned long long)regs[i + 1].value,
+			       regs[i + 2].name, (unsigned long long)regs[i + 2].value);
+}
+
 void exception_dispatch(struct exception_frame *f)
 {
 	if (exception_depth++) {
@@ -52,20 +72,6 @@ void exception_dispatch(struct exception_frame *f)
 		       (unsigned long long)read_cr0(),
 		       (unsigned long long)read_cr3(),
 		       (unsigned long long)read_cr4());
-	console_printf("  RAX=%016llx RBX=%016llx RCX=%016llx\n",
-		       (unsigned long long)f->rax, (unsigned long long)f->rbx,
-		       (unsigned long long)f->rcx);
-	console_printf("  RDX=%016llx RSI=%016llx RDI=%016llx\n",
-		       (unsigned long long)f->rdx, (unsigned long long)f->rsi,
-		       (unsigned long long)f->rdi);
-	console_printf("  RBP=%016llx R8 =%016llx R9 =%016llx\n",
-		       (unsigned long long)f->rbp, (unsigned long long)f->r8,
-		       (unsigned long long)f->r9);
-	console_printf("  R10=%016llx R11=%016llx R12=%016llx\n",
-		       (unsigned long long)f->r10, (unsigned long long)f->r11,
-		       (unsigned long long)f->r12);
-	console_printf("  R13=%016llx R14=%016llx R15=%016llx\n",
-		       (unsigned long long)f->r13, (unsigned long long)f->r14,
-		       (unsigned long long)f->r15);
+	print_gprs(f);
 	power_off(EXIT_PANIC, "fatal CPU exception");
 }
