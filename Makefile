@@ -14,7 +14,7 @@ CLANG   := clang
 PYTHON  := python3
 
 # --- Debian packages --------------------------------------------------------
-DEB_PACKAGES := gcc make binutils clang libclang-rt-14-dev python3 \
+DEB_PACKAGES := gcc make binutils clang libclang-rt-14-dev python3 procps \
 	cppcheck libcmocka-dev \
 	grub-pc-bin grub-common grub-efi-amd64-bin xorriso mtools \
 	bochs bochsbios vgabios bochs-term qemu-system-x86 ovmf

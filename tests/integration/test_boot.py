@@ -1,6 +1,7 @@
 """Boot the real ISO: VMX root in Bochs, a clean refusal in QEMU TCG,
 rejected module sets, and exception reports that are never silent."""
 import os
+import subprocess
 
 import harness as h
 
@@ -131,3 +132,18 @@ def test_unknown_test_hook_is_refused(d):
     r = h.boot_qemu(d, iso=iso)
     r.expect_status(h.EXIT_BOOT_FAILED)
     r.expect(r'^custos: BOOT FAILED: unknown test hook "no-such-hook"$')
+
+
+def test_harness_kills_an_overrunning_emulator(d):
+    # The harness itself: a run that overruns its timeout is reported as
+    # such and leaves no emulator process behind.
+    r = h.boot_bochs(d, timeout=0.5)
+    assert r.timed_out, "a 0.5 s budget cannot fit a whole boot"
+    try:
+        r.expect_status(h.EXIT_OK)
+        raise AssertionError("expect_status accepted a run that timed out")
+    except AssertionError as e:
+        assert "did not power off" in str(e), str(e)
+    left = subprocess.run(["pgrep", "-f", "bochs-bin -q -f bochsrc"],
+                          capture_output=True, text=True).stdout.split()
+    assert not left, "emulator processes left behind: %s" % left
