@@ -32,7 +32,8 @@ KERNEL_LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack \
 	-T boot/linker.ld
 
 # Policy code that is shared by the hypervisor and the host tests.
-PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx_caps.c
+PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx_caps.c \
+	tcb/ept.c tcb/guest_pt.c tcb/elf_image.c
 
 KERNEL_SRCS := boot/entry.S hv/exception_entry.S \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard hv/*.c)) $(wildcard lib/*.c) $(PORTABLE_SRCS)
@@ -46,11 +47,15 @@ HOST_LIB  := $(BUILD)/host/libcustos_host.a
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_FLAGS := -std=gnu11 -g -O1 -Iinclude -I. -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Iinclude -I. -fno-sanitize-recover=undefined
+FUZZ_LIB := $(BUILD)/fuzzlib/libcustos_fuzz.a
+FUZZ_OBJS := $(patsubst %,$(BUILD)/fuzzlib/%.o,$(PORTABLE_SRCS))
+
+.DEFAULT_GOAL := all
+include guests/guests.mk
 
 .PHONY: all deps demo test unit fuzz lint bench clean
-all: $(BUILD)/custos.elf $(BUILD)/custos.iso
+all: $(BUILD)/custos.elf $(BUILD)/custos.iso $(GUEST_ELFS)
 
 deps:
 	@tools/install-deps.sh $(DEB_PACKAGES)
@@ -88,10 +93,20 @@ $(BUILD)/tests/%: tests/unit/%.c $(HOST_LIB)
 	@echo "  TEST    $@"
 	@$(CC) $(HOST_CFLAGS) -MMD -MP $< -o $@ $(HOST_LIB) -lcmocka
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(PORTABLE_SRCS)
+# The library is instrumented for coverage and sanitizers; linking through an
+# archive takes only the objects a target needs.
+$(BUILD)/fuzzlib/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@$(CLANG) $(FUZZ_FLAGS) $< $(PORTABLE_SRCS) -o $@
+	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) -o $@
 
 unit: $(UNIT_TESTS)
 fuzz: $(FUZZ_TARGETS)

@@ -2,6 +2,7 @@
 #include "hv/console.h"
 #include "hv/power.h"
 #include "tcb/phys_hole.h"
+#include "tcb/platform.h"
 
 #include <string.h>
 
@@ -110,4 +111,10 @@ void memory_init(const struct mb2_info *info)
 		       (unsigned long long)frames.free_count,
 		       (unsigned long long)storage,
 		       (unsigned long long)(bytes >> 10));
+}
+
+/* tcb/platform.h: the TCB reaches frames through the identity map. */
+void *tcb_phys_to_virt(uint64_t pa)
+{
+	return phys_to_virt(pa);
 }
