@@ -8,11 +8,18 @@
 #include "boot/multiboot2.h"
 #include "hv/boot_defs.h"
 #include "hv/console.h"
+#include "hv/cpu.h"
 #include "hv/cpu_tables.h"
 #include "hv/memory.h"
 #include "hv/paging.h"
 #include "hv/power.h"
+#include "hv/guest.h"
+#include "hv/sched.h"
+#include "hv/vcpu.h"
+#include "hv/vm_exit.h"
+#include "hv/vmcs_setup.h"
 #include "hv/vmx.h"
+#include "tcb/vm_config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -121,6 +128,89 @@ static void run_test_hook(void)
 	boot_failed("unknown test hook \"%s\"", name);
 }
 
+/* The legacy PICs stay masked: the hypervisor polls, and guests get no
+ * interrupts (docs/vm-exits.md). */
+static void mask_legacy_pics(void)
+{
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+}
+
+/* Give the frames of a consumed boot module back to the free pool (zeroed). */
+static void release_module(const struct mb2_module *m)
+{
+	for (uint64_t pa = m->start & ~PAGE_MASK; pa < m->end; pa += PAGE_SIZE)
+		CHECK(frame_release(memory_frames(), pa >> PAGE_SHIFT, FRAME_TCB) ==
+		      FRAME_OK);
+}
+
+static unsigned create_guests(uint32_t vmcs_revision, uint64_t *module_frames)
+{
+	unsigned created = 0;
+
+	for (size_t i = 0; i < boot_info.module_count; i++) {
+		const struct mb2_module *m = &boot_info.modules[i];
+		struct vm_config cfg;
+		char err[160];
+
+		if (!vm_config_is_vm_module(m->name))
+			continue;
+		if (vm_config_parse(m->cmdline, &cfg, err, sizeof(err))) {
+			console_printf("vm: module \"%s\" refused: %s\n", m->name, err);
+		} else {
+			struct vm *vm = guest_create(&cfg, phys_to_virt(m->start),
+						     m->end - m->start, vmcs_revision,
+						     err, sizeof(err));
+			if (vm) {
+				console_printf("vm %u (%s): created, %llu MiB\n", vm->id,
+					       vm->name,
+					       (unsigned long long)(vm->mem_size >> 20));
+				created++;
+			} else {
+				console_printf("vm: \"%s\" not created: %s\n", cfg.name, err);
+			}
+		}
+		*module_frames += ((m->end + PAGE_MASK) >> PAGE_SHIFT) - (m->start >> PAGE_SHIFT);
+		release_module(m);
+	}
+	return created;
+}
+
+static void run_guests(uint32_t vmcs_revision)
+{
+	struct frame_table *ft = memory_frames();
+	uint64_t free_before, module_frames = 0;
+	struct sched_stats stats = { 0 };
+	char mode[32];
+
+	if (mb2_cmdline_get(boot_info.cmdline, "custos.debug", mode, sizeof(mode)) &&
+	    strcmp(mode, "mirror-consoles") == 0) {
+		console_printf("custos: DEBUG MODE: guest consoles are mirrored to "
+			       "COM1; never use this in production\n");
+		vm_exit_set_console_mirror(true);
+	}
+	vcpu_cpu_init();
+	vmcs_setup_init();
+	free_before = ft->free_count;
+	if (create_guests(vmcs_revision, &module_frames) == 0) {
+		console_printf("custos: boot complete; no guests to run\n");
+		return;
+	}
+	sched_run(&stats);
+	console_printf("sched: all VMs finished: %llu slices, %llu preemptions, "
+		       "%llu switches\n", (unsigned long long)stats.slices,
+		       (unsigned long long)stats.preemptions,
+		       (unsigned long long)stats.switches);
+	console_printf("memory: %llu frames free after teardown; %llu expected "
+		       "(%llu before guests + %llu module frames)\n",
+		       (unsigned long long)ft->free_count,
+		       (unsigned long long)(free_before + module_frames),
+		       (unsigned long long)free_before,
+		       (unsigned long long)module_frames);
+	CHECK(frame_table_check(ft));
+	CHECK(ft->free_count == free_before + module_frames);
+}
+
 void hv_main(uint32_t magic, uint64_t info_pa)
 {
 	struct vmx_caps caps;
@@ -128,6 +218,7 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 	const char *why;
 
 	console_init();
+	mask_legacy_pics();
 	console_printf("\ncustos %s: booting\n", CUSTOS_VERSION);
 	cpu_tables_init();
 	if (magic != MB2_MAGIC)
@@ -146,7 +237,7 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 	vmx_caps_describe(&caps, line, sizeof(line));
 	console_printf("vmx: VMX root mode on cpu0: %s\n", line);
 
-	console_printf("custos: boot complete; no guests to run yet\n");
+	run_guests(caps.vmcs_revision);
 	vmx_disable();
 	power_off(EXIT_OK, "done");
 }

@@ -7,8 +7,10 @@
 #include "hv/boot_defs.h"
 #include "hv/cpu.h"
 #include "hv/memory.h"
+#include "hv/power.h"
 
 static uint64_t vmxon_region_pa;
+static struct vmx_caps active_caps;
 
 static void read_vmx_msrs(struct vmx_msrs *m)
 {
@@ -88,7 +90,47 @@ const char *vmx_enable(struct vmx_caps *caps)
 	apply_fixed_bits();
 	if (!vmxon(vmxon_region_pa))
 		return "VMXON failed";
+	active_caps = *caps;
 	return NULL;
+}
+
+struct inv_descriptor {
+	uint64_t lo, hi;
+};
+
+#define INV_SINGLE_CONTEXT 1
+#define INV_ALL_CONTEXT    2
+
+static void invept(uint64_t type, uint64_t eptp)
+{
+	struct inv_descriptor d = { eptp, 0 };
+	bool failed;
+
+	__asm__ volatile("invept %1, %2; setna %0"
+			 : "=qm"(failed) : "m"(d), "r"(type) : "cc", "memory");
+	CHECK(!failed);
+}
+
+static void invvpid(uint64_t type, uint16_t vpid)
+{
+	struct inv_descriptor d = { vpid, 0 };
+	bool failed;
+
+	__asm__ volatile("invvpid %1, %2; setna %0"
+			 : "=qm"(failed) : "m"(d), "r"(type) : "cc", "memory");
+	CHECK(!failed);
+}
+
+void vmx_flush_ept_all(void)
+{
+	/* All-context needs no EPTP; vmx_caps_evaluate requires it. */
+	invept(INV_ALL_CONTEXT, 0);
+}
+
+void vmx_flush_vpid(uint16_t vpid)
+{
+	invvpid(active_caps.invvpid_single ? INV_SINGLE_CONTEXT : INV_ALL_CONTEXT,
+		vpid);
 }
 
 void vmx_disable(void)

@@ -12,6 +12,11 @@
  */
 const char *vmx_enable(struct vmx_caps *caps);
 
+/* Drop cached EPT translations of every context (SDM 30.3.3.1), and cached
+ * linear translations tagged with vpid (30.3.3.3). */
+void vmx_flush_ept_all(void);
+void vmx_flush_vpid(uint16_t vpid);
+
 /* Leave VMX operation (before powering off). */
 void vmx_disable(void);
 

@@ -1,0 +1,207 @@
+#include "hv/exit_policy.h"
+#include <custos/guest_abi.h>
+
+/* ---- CPUID ---------------------------------------------------------------- */
+
+#define BIT(n) (1u << (n))
+
+/* Leaf 1 (SDM Vol. 2A, CPUID, Table 3-10/3-11). ECX bits kept: */
+#define L1_ECX_KEEP (BIT(0) /* SSE3 */ | BIT(1) /* PCLMULQDQ */ | \
+	BIT(9) /* SSSE3 */ | BIT(12) /* FMA */ | BIT(13) /* CMPXCHG16B */ | \
+	BIT(19) /* SSE4.1 */ | BIT(20) /* SSE4.2 */ | BIT(22) /* MOVBE */ | \
+	BIT(23) /* POPCNT */ | BIT(25) /* AES */ | BIT(26) /* XSAVE */ | \
+	BIT(28) /* AVX */ | BIT(29) /* F16C */ | BIT(30) /* RDRAND */)
+#define L1_ECX_OSXSAVE   BIT(27)
+#define L1_ECX_HYPERVISOR BIT(31)
+/* EDX: no APIC, MTRR, MCA, debug store, thermal or HTT: nothing of those is
+ * virtualised, and HTT/APIC ids describe the host. */
+#define L1_EDX_KEEP (BIT(0) /* FPU */ | BIT(1) /* VME */ | BIT(2) /* DE */ | \
+	BIT(3) /* PSE */ | BIT(4) /* TSC */ | BIT(5) /* MSR */ | \
+	BIT(6) /* PAE */ | BIT(8) /* CX8 */ | BIT(11) /* SEP */ | \
+	BIT(13) /* PGE */ | BIT(15) /* CMOV */ | BIT(16) /* PAT */ | \
+	BIT(17) /* PSE36 */ | BIT(19) /* CLFSH */ | BIT(23) /* MMX */ | \
+	BIT(24) /* FXSR */ | BIT(25) /* SSE */ | BIT(26) /* SSE2 */)
+/* Leaf 7.0 EBX: plain instruction-set extensions only. */
+#define L7_EBX_KEEP (BIT(0) /* FSGSBASE */ | BIT(3) /* BMI1 */ | \
+	BIT(5) /* AVX2 */ | BIT(7) /* SMEP */ | BIT(8) /* BMI2 */ | \
+	BIT(9) /* ERMS */ | BIT(18) /* RDSEED */ | BIT(19) /* ADX */ | \
+	BIT(20) /* SMAP */ | BIT(23) /* CLFLUSHOPT */ | BIT(29) /* SHA */)
+/* Leaf 0xD.1 EAX: XSAVEOPT, XSAVEC, XGETBV with ECX=1 (not XSAVES). */
+#define LD1_EAX_KEEP (BIT(0) | BIT(1) | BIT(2))
+/* Extended leaf 0x80000001. */
+#define LE1_ECX_KEEP (BIT(0) /* LAHF */ | BIT(5) /* LZCNT */ | BIT(8) /* PREFETCHW */)
+#define LE1_EDX_KEEP (BIT(11) /* SYSCALL */ | BIT(20) /* NX */ | \
+	BIT(26) /* 1 GiB pages */ | BIT(29) /* long mode */)
+
+#define MAX_BASIC_LEAF 0xdu
+#define MAX_EXTENDED_LEAF 0x80000008u
+
+static void leaf1(const struct cpuid_values *h, const struct cpuid_context *c,
+		  struct cpuid_values *o)
+{
+	o->eax = h->eax;                 /* family, model, stepping */
+	o->ebx = h->ebx & 0x0000ffffu;   /* brand index, CLFLUSH size; no APIC id/count */
+	o->ecx = (h->ecx & L1_ECX_KEEP) | L1_ECX_HYPERVISOR;
+	if (c->guest_osxsave && (h->ecx & BIT(26)))
+		o->ecx |= L1_ECX_OSXSAVE;
+	o->edx = h->edx & L1_EDX_KEEP;
+}
+
+static void leaf_xsave(uint32_t subleaf, const struct cpuid_values *h,
+		       const struct cpuid_context *c, struct cpuid_values *o)
+{
+	if (subleaf == 0) {
+		o->eax = h->eax & (uint32_t)c->xcr0;
+		o->ebx = c->xsave_size;
+		o->ecx = c->xsave_size;
+		o->edx = 0;
+	} else if (subleaf == 1) {
+		o->eax = h->eax & LD1_EAX_KEEP;
+	} else if (subleaf < 32 && (c->xcr0 & (1ull << subleaf))) {
+		*o = *h;                 /* offset and size of an enabled component */
+	}
+}
+
+static void leaf_custos(uint32_t leaf, const struct cpuid_context *c,
+			struct cpuid_values *o)
+{
+	if (leaf == CPUID_CUSTOS_BASE) {
+		o->eax = CPUID_CUSTOS_INFO;
+		o->ebx = 0x74737543; /* "Cust" */
+		o->ecx = 0x7543736f; /* "osCu" */
+		o->edx = 0x736f7473; /* "stos" */
+	} else if (leaf == CPUID_CUSTOS_INFO) {
+		o->eax = CUSTOS_ABI_VERSION;
+		o->ebx = c->vm_id;
+	}
+}
+
+void cpuid_filter(uint32_t leaf, uint32_t subleaf,
+		  const struct cpuid_values *h,
+		  const struct cpuid_context *c, struct cpuid_values *o)
+{
+	*o = (struct cpuid_values){ 0, 0, 0, 0 };
+	switch (leaf) {
+	case 0:
+		*o = *h;
+		if (o->eax > MAX_BASIC_LEAF)
+			o->eax = MAX_BASIC_LEAF;
+		break;
+	case 1:
+		leaf1(h, c, o);
+		break;
+	case 7:
+		if (subleaf == 0)
+			o->ebx = h->ebx & L7_EBX_KEEP;
+		break;
+	case 0xd:
+		leaf_xsave(subleaf, h, c, o);
+		break;
+	case CPUID_CUSTOS_BASE:
+	case CPUID_CUSTOS_INFO:
+		leaf_custos(leaf, c, o);
+		break;
+	case 0x80000000:
+		o->eax = h->eax < MAX_EXTENDED_LEAF ? h->eax : MAX_EXTENDED_LEAF;
+		break;
+	case 0x80000001:
+		o->ecx = h->ecx & LE1_ECX_KEEP;
+		o->edx = h->edx & LE1_EDX_KEEP;
+		break;
+	case 0x80000002:
+	case 0x80000003:
+	case 0x80000004: /* brand string */
+		*o = *h;
+		break;
+	case 0x80000008:
+		o->eax = h->eax & 0xffffu; /* physical and linear address widths */
+		break;
+	default:
+		break; /* everything else reads as zero */
+	}
+}
+
+/* ---- MSRs ----------------------------------------------------------------- */
+
+#define MSR_EFER           0xc0000080u
+#define MSR_STAR           0xc0000081u
+#define MSR_LSTAR          0xc0000082u
+#define MSR_CSTAR          0xc0000083u
+#define MSR_FMASK          0xc0000084u
+#define MSR_FS_BASE        0xc0000100u
+#define MSR_GS_BASE        0xc0000101u
+#define MSR_KERNEL_GS_BASE 0xc0000102u
+
+static const uint32_t passthrough_msrs[] = {
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_FMASK, /* switched by the TCB */
+	MSR_KERNEL_GS_BASE,                       /* switched by the TCB */
+	MSR_FS_BASE, MSR_GS_BASE,                 /* guest state in the VMCS */
+};
+
+bool msr_is_passthrough(uint32_t msr)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(passthrough_msrs); i++)
+		if (passthrough_msrs[i] == msr)
+			return true;
+	return false;
+}
+
+/* SDM 25.6.9: read-low, read-high, write-low, write-high, 1 KiB each; low
+ * covers 0..0x1fff, high covers 0xc0000000..0xc0001fff. */
+static void bitmap_clear(uint8_t *bitmap, uint32_t msr)
+{
+	uint32_t base = (msr >= 0xc0000000u) ? 1024 : 0;
+	uint32_t bit = msr & 0x1fff;
+
+	bitmap[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+	bitmap[base + 2048 + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+}
+
+void msr_bitmap_build(uint8_t bitmap[4096])
+{
+	for (size_t i = 0; i < 4096; i++)
+		bitmap[i] = 0xff;
+	for (size_t i = 0; i < ARRAY_SIZE(passthrough_msrs); i++)
+		bitmap_clear(bitmap, passthrough_msrs[i]);
+}
+
+enum msr_decision msr_policy(uint32_t msr, bool write)
+{
+	if (msr == MSR_EFER && !write)
+		return MSR_EMULATE_EFER_READ;
+	return MSR_DENY;
+}
+
+/* ---- Port I/O ------------------------------------------------------------- */
+
+bool io_exit_decode(uint64_t q, struct io_exit *out)
+{
+	unsigned size_code = q & 7;
+
+	if (size_code != 0 && size_code != 1 && size_code != 3)
+		return false;
+	*out = (struct io_exit){
+		.size = (uint8_t)(size_code + 1),
+		.in = (q >> 3) & 1,
+		.string = (q >> 4) & 1,
+		.rep = (q >> 5) & 1,
+		.port = (uint16_t)(q >> 16),
+	};
+	return true;
+}
+
+enum io_decision io_policy(const struct io_exit *io, uint32_t *value)
+{
+	bool com1 = io->port >= GUEST_COM1_DATA && io->port <= GUEST_COM1_DATA + 7;
+
+	if (io->string)
+		return IO_STOP_VM;
+	if (!com1 || io->size != 1) {
+		*value = io->size == 4 ? 0xffffffffu : (1u << (8 * io->size)) - 1;
+		return IO_DENY;
+	}
+	if (!io->in)
+		return io->port == GUEST_COM1_DATA ? IO_CONSOLE_WRITE : IO_IGNORE_WRITE;
+	*value = io->port == GUEST_COM1_LSR ? GUEST_COM1_LSR_READY : 0;
+	return IO_READ_VALUE;
+}

@@ -1,0 +1,74 @@
+/*
+ * What a guest may see and do, decided from raw values: CPUID filtering,
+ * MSR access, port I/O. Pure functions (no CPU access), so they are
+ * unit-tested on the host; hv/vm_exit.c applies the decisions.
+ * docs/vm-exits.md is the policy table in prose.
+ */
+#ifndef CUSTOS_HV_EXIT_POLICY_H
+#define CUSTOS_HV_EXIT_POLICY_H
+
+#include <custos/types.h>
+
+struct cpuid_values {
+	uint32_t eax, ebx, ecx, edx;
+};
+
+/* Hypervisor CPUID leaves: 0x40000000 gives the signature "CustosCustos". */
+#define CPUID_CUSTOS_BASE 0x40000000u
+#define CPUID_CUSTOS_INFO 0x40000001u
+
+struct cpuid_context {
+	uint32_t vm_id;
+	bool guest_osxsave;   /* guest CR4.OSXSAVE, mirrored in leaf 1 ECX */
+	uint64_t xcr0;        /* the XCR0 every guest runs with */
+	uint32_t xsave_size;  /* bytes of XSAVE area for that XCR0 */
+};
+
+/*
+ * Filter what the real CPU answered (host) for leaf/subleaf into what the
+ * guest sees (out): a whitelist of leaves and, within them, of feature bits;
+ * VMX, SMX, APIC topology and other host-revealing or unsupported features
+ * hidden; the "hypervisor present" bit set; unknown leaves read as zero.
+ */
+void cpuid_filter(uint32_t leaf, uint32_t subleaf,
+		  const struct cpuid_values *host,
+		  const struct cpuid_context *ctx, struct cpuid_values *out);
+
+/* MSRs guests access directly (the bitmap lets them through): these are
+ * switched per VM by the TCB, or held in the VMCS. */
+bool msr_is_passthrough(uint32_t msr);
+
+/* Build the 4 KiB MSR bitmap (SDM 25.6.9): exit on everything except the
+ * pass-through MSRs. */
+void msr_bitmap_build(uint8_t bitmap[4096]);
+
+enum msr_decision {
+	MSR_EMULATE_EFER_READ, /* return the guest's EFER from the VMCS */
+	MSR_DENY,              /* inject #GP, as for an MSR that does not exist */
+};
+
+enum msr_decision msr_policy(uint32_t msr, bool write);
+
+/* Port I/O, decoded from the exit qualification (SDM Table 28-5). */
+struct io_exit {
+	uint16_t port;
+	uint8_t size;   /* 1, 2 or 4 */
+	bool in;
+	bool string;    /* INS/OUTS */
+	bool rep;
+};
+
+bool io_exit_decode(uint64_t qualification, struct io_exit *out);
+
+enum io_decision {
+	IO_CONSOLE_WRITE,  /* OUT to the virtual COM1 data port: one byte */
+	IO_READ_VALUE,     /* IN answered with *value (console registers) */
+	IO_IGNORE_WRITE,   /* OUT to a console register we do not model */
+	IO_DENY,           /* any other port: IN reads all ones, OUT dropped */
+	IO_STOP_VM,        /* string I/O: not supported, the VM is stopped */
+};
+
+/* Decide an I/O exit; for IN, *value is what the guest reads (size bytes). */
+enum io_decision io_policy(const struct io_exit *io, uint32_t *value);
+
+#endif

@@ -1,0 +1,68 @@
+#include "hv/sched.h"
+#include "hv/console.h"
+#include "hv/guest.h"
+#include "hv/power.h"
+#include "hv/vcpu.h"
+#include "hv/vm_exit.h"
+#include "hv/vmcs.h"
+#include "hv/vmcs_setup.h"
+
+/* A slice, in TSC cycles (Bochs: instructions). */
+#define SLICE_TSC 200000ull
+
+/* The VM whose context is in the CPU right now, NULL if none. */
+static struct vm *loaded;
+
+static void switch_to(struct vm *next, struct sched_stats *stats)
+{
+	if (loaded == next)
+		return;
+	if (loaded)
+		vcpu_save(guest_vcpu(loaded));
+	CHECK(vmcs_load(guest_vcpu(next)->vmcs_pa));
+	vcpu_restore(guest_vcpu(next));
+	loaded = next;
+	stats->switches++;
+}
+
+/* Enter vm until its slice ends; returns how it ended. */
+static enum exit_outcome run_slice(struct vm *vm, struct sched_stats *stats)
+{
+	struct vcpu *v = guest_vcpu(vm);
+	enum exit_outcome out;
+
+	vmcs_write(VMCS_PREEMPTION_TIMER, vmcs_timer_value(SLICE_TSC));
+	vm->slices++;
+	stats->slices++;
+	do {
+		if (!vmcs_timer_saved_on_exit())
+			vmcs_write(VMCS_PREEMPTION_TIMER, vmcs_timer_value(SLICE_TSC));
+		if (vmx_enter(&v->gprs, v->launched)) {
+			vm_exit_entry_failed(vm);
+			return EXIT_OUTCOME_DONE;
+		}
+		v->launched = true;
+		out = vm_exit_handle(vm, v);
+	} while (out == EXIT_OUTCOME_RESUME);
+	return out;
+}
+
+void sched_run(struct sched_stats *stats)
+{
+	struct vm *prev = NULL;
+
+	for (;;) {
+		struct vm *vm = vm_table_next_runnable(prev);
+		if (!vm)
+			break;
+		switch_to(vm, stats);
+		enum exit_outcome out = run_slice(vm, stats);
+		if (out == EXIT_OUTCOME_PREEMPTED)
+			stats->preemptions++;
+		if (out == EXIT_OUTCOME_DONE) {
+			guest_teardown(vm);
+			loaded = NULL; /* its context is gone, nothing to save */
+		}
+		prev = vm;
+	}
+}

@@ -1,0 +1,163 @@
+/*
+ * Context switching between VMs.
+ *
+ * The hypervisor is built with -mgeneral-regs-only and never touches x87,
+ * SSE or AVX state, debug registers, CR2 or the syscall MSRs. So after a VM
+ * exit those still hold the guest's values, and they only need to move when
+ * a different VM is about to run: vcpu_save() stores the outgoing VM's copy
+ * in TCB memory and vcpu_restore() loads the incoming one's over it,
+ * completely (XRSTOR with every enabled component: components the saved
+ * image marks as unused are put in their initial state, so nothing of the
+ * previous VM survives). The GPRs are swapped on every entry and exit by
+ * hv/vmx_switch.S.
+ */
+#include "hv/vcpu.h"
+#include "hv/boot_defs.h"
+#include "hv/cpu.h"
+#include "hv/memory.h"
+#include "hv/power.h"
+
+#include <string.h>
+
+#define CR4_OSFXSR     (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
+#define CR4_OSXSAVE    (1ull << 18)
+#define XCR0_X87 1ull
+#define XCR0_SSE 2ull
+#define XCR0_AVX 4ull
+
+#define MSR_STAR           0xc0000081
+#define MSR_LSTAR          0xc0000082
+#define MSR_CSTAR          0xc0000083
+#define MSR_FMASK          0xc0000084
+#define MSR_KERNEL_GS_BASE 0xc0000102
+
+/* FXSAVE/XSAVE legacy area offsets (SDM Vol. 1 10.5.1). */
+#define FXSAVE_FCW   0
+#define FXSAVE_MXCSR 24
+#define DEFAULT_FCW   0x037f
+#define DEFAULT_MXCSR 0x1f80
+
+static bool have_xsave;
+static uint64_t guest_xcr0;
+static uint32_t xsave_size = 512;
+
+static void xsetbv(uint32_t index, uint64_t v)
+{
+	__asm__ volatile("xsetbv" : : "c"(index), "a"((uint32_t)v),
+			 "d"((uint32_t)(v >> 32)));
+}
+
+void vcpu_cpu_init(void)
+{
+	struct cpuid_regs r = cpuid(1, 0);
+
+	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	have_xsave = (r.ecx >> 26) & 1;
+	if (!have_xsave) {
+		guest_xcr0 = XCR0_X87 | XCR0_SSE;
+		return;
+	}
+	write_cr4(read_cr4() | CR4_OSXSAVE);
+	uint64_t supported = cpuid(0xd, 0).eax;
+	guest_xcr0 = XCR0_X87 | XCR0_SSE | (supported & XCR0_AVX);
+	xsetbv(0, guest_xcr0);
+	xsave_size = cpuid(0xd, 0).ebx; /* size for the XCR0 just set */
+	CHECK(xsave_size <= PAGE_SIZE);
+}
+
+uint64_t vcpu_xcr0(void)
+{
+	return guest_xcr0;
+}
+
+uint32_t vcpu_xsave_size(void)
+{
+	return xsave_size;
+}
+
+void vcpu_init(struct vcpu *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->vmcs_pa = memory_alloc_tcb_frame();
+	v->xsave_pa = memory_alloc_tcb_frame();
+	uint8_t *area = phys_to_virt(v->xsave_pa);
+	/* Header XSTATE_BV = 0 (the frame is zero): every component starts in
+	 * its initial state; MXCSR is read from the image, so set its default. */
+	*(uint16_t *)(area + FXSAVE_FCW) = DEFAULT_FCW;
+	*(uint32_t *)(area + FXSAVE_MXCSR) = DEFAULT_MXCSR;
+	v->dr6 = 0xffff0ff0; /* architectural reset value */
+}
+
+static void xsave_to(uint64_t pa)
+{
+	void *area = phys_to_virt(pa);
+
+	if (have_xsave)
+		__asm__ volatile("xsave64 (%0)" : : "r"(area),
+				 "a"((uint32_t)guest_xcr0),
+				 "d"((uint32_t)(guest_xcr0 >> 32)) : "memory");
+	else
+		__asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
+}
+
+static void xrstor_from(uint64_t pa)
+{
+	const void *area = phys_to_virt(pa);
+
+	if (have_xsave)
+		__asm__ volatile("xrstor64 (%0)" : : "r"(area),
+				 "a"((uint32_t)guest_xcr0),
+				 "d"((uint32_t)(guest_xcr0 >> 32)) : "memory");
+	else
+		__asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
+}
+
+#define READ_DR(n, dst) __asm__ volatile("mov %%db" #n ", %0" : "=r"(dst))
+#define WRITE_DR(n, src) __asm__ volatile("mov %0, %%db" #n : : "r"(src))
+
+void vcpu_save(struct vcpu *v)
+{
+	xsave_to(v->xsave_pa);
+	v->cr2 = read_cr2();
+	READ_DR(0, v->dr[0]);
+	READ_DR(1, v->dr[1]);
+	READ_DR(2, v->dr[2]);
+	READ_DR(3, v->dr[3]);
+	READ_DR(6, v->dr6);
+	v->star = rdmsr(MSR_STAR);
+	v->lstar = rdmsr(MSR_LSTAR);
+	v->cstar = rdmsr(MSR_CSTAR);
+	v->fmask = rdmsr(MSR_FMASK);
+	v->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+}
+
+void vcpu_restore(const struct vcpu *v)
+{
+	xrstor_from(v->xsave_pa);
+	write_cr2(v->cr2);
+	WRITE_DR(0, v->dr[0]);
+	WRITE_DR(1, v->dr[1]);
+	WRITE_DR(2, v->dr[2]);
+	WRITE_DR(3, v->dr[3]);
+	WRITE_DR(6, v->dr6);
+	wrmsr(MSR_STAR, v->star);
+	wrmsr(MSR_LSTAR, v->lstar);
+	wrmsr(MSR_CSTAR, v->cstar);
+	wrmsr(MSR_FMASK, v->fmask);
+	wrmsr(MSR_KERNEL_GS_BASE, v->kernel_gs_base);
+}
+
+void vcpu_scrub(struct vcpu *v)
+{
+	struct frame_table *ft = memory_frames();
+
+	/* Releasing zeroes the frames (frame_table.h); the struct by hand. */
+	if (v->vmcs_pa)
+		CHECK(frame_release(ft, v->vmcs_pa >> PAGE_SHIFT, FRAME_TCB) == FRAME_OK);
+	if (v->xsave_pa)
+		CHECK(frame_release(ft, v->xsave_pa >> PAGE_SHIFT, FRAME_TCB) == FRAME_OK);
+	volatile uint8_t *p = (volatile uint8_t *)v;
+	for (size_t i = 0; i < sizeof(*v); i++)
+		p[i] = 0;
+}

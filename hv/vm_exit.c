@@ -1,0 +1,367 @@
+/*
+ * The VM-exit policy table (docs/vm-exits.md) in code. Anything not listed
+ * stops the VM with a log line; nothing a guest does can take the
+ * hypervisor down.
+ */
+#include "hv/vm_exit.h"
+#include "hv/console.h"
+#include "hv/cpu.h"
+#include "hv/exit_policy.h"
+#include "hv/memory.h"
+#include "hv/power.h"
+#include "hv/vmcs.h"
+#include "tcb/hypercall.h"
+#include <custos/guest_abi.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Basic exit reasons, SDM Vol. 3D appendix C. */
+enum exit_reason {
+	EXIT_EXCEPTION_NMI = 0,
+	EXIT_EXTERNAL_INTERRUPT = 1,
+	EXIT_TRIPLE_FAULT = 2,
+	EXIT_CPUID = 10,
+	EXIT_HLT = 12,
+	EXIT_VMCALL = 18,
+	EXIT_VMX_FIRST = 19, /* VMCLEAR .. VMXON: 19-27 */
+	EXIT_VMX_LAST = 27,
+	EXIT_CR_ACCESS = 28,
+	EXIT_IO = 30,
+	EXIT_RDMSR = 31,
+	EXIT_WRMSR = 32,
+	EXIT_INVALID_GUEST_STATE = 33,
+	EXIT_MSR_LOADING = 34,
+	EXIT_EPT_VIOLATION = 48,
+	EXIT_EPT_MISCONFIG = 49,
+	EXIT_INVEPT = 50,
+	EXIT_PREEMPTION_TIMER = 52,
+	EXIT_INVVPID = 53,
+	EXIT_XSETBV = 55,
+};
+
+#define EXIT_REASON_ENTRY_FAILURE (1u << 31)
+#define INTR_INFO_VALID     (1u << 31)
+#define INTR_TYPE_NMI       (2u << 8)
+#define INTR_TYPE_HW_EXCEPTION (3u << 8)
+#define INTR_DELIVER_ERROR  (1u << 11)
+#define VECTOR_UD 6
+#define VECTOR_GP 13
+#define IO_DENY_LOG_LIMIT 4
+
+static bool mirror_consoles;
+
+struct mirror_line {
+	char buf[120];
+	size_t len;
+};
+static struct mirror_line mirror[VM_MAX];
+
+void vm_exit_set_console_mirror(bool on)
+{
+	mirror_consoles = on;
+}
+
+static void console_put(struct vm *vm, char c)
+{
+	console_ring_put(&vm->console, c);
+	if (!mirror_consoles)
+		return;
+	struct mirror_line *m = &mirror[vm->id - 1];
+	if (c != '\n' && m->len < sizeof(m->buf) - 1) {
+		m->buf[m->len++] = (c >= 0x20 && c < 0x7f) ? c : '?';
+		return;
+	}
+	m->buf[m->len] = '\0';
+	console_printf("[vm%u %s] %s\n", vm->id, vm->name, m->buf);
+	m->len = 0;
+	if (c != '\n')
+		console_put(vm, c); /* the line was full: c starts the next one */
+}
+
+static void stop(struct vm *vm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void stop(struct vm *vm, const char *fmt, ...)
+{
+	char reason[VM_REASON_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	vm_set_stopped(vm, VM_STOPPED, reason);
+	console_printf("vm %u (%s): stopped: %s\n", vm->id, vm->name, reason);
+}
+
+static void skip_instruction(void)
+{
+	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) +
+				   vmcs_read(VMCS_EXIT_INSTR_LEN));
+}
+
+static void inject_exception(unsigned vector, bool error_code)
+{
+	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;
+
+	if (error_code) {
+		info |= INTR_DELIVER_ERROR;
+		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, 0);
+	}
+	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
+}
+
+static unsigned guest_cpl(void)
+{
+	return (vmcs_read(VMCS_GUEST_SS_AR) >> 5) & 3; /* SS.DPL is the CPL */
+}
+
+static enum exit_outcome handle_cpuid(struct vm *vm, struct vcpu *v)
+{
+	uint32_t leaf = (uint32_t)v->gprs.rax, subleaf = (uint32_t)v->gprs.rcx;
+	struct cpuid_regs h = cpuid(leaf, subleaf);
+	struct cpuid_values host = { h.eax, h.ebx, h.ecx, h.edx }, out;
+	struct cpuid_context ctx = {
+		.vm_id = vm->id,
+		.guest_osxsave = (vmcs_read(VMCS_GUEST_CR4) >> 18) & 1,
+		.xcr0 = vcpu_xcr0(),
+		.xsave_size = vcpu_xsave_size(),
+	};
+
+	cpuid_filter(leaf, subleaf, &host, &ctx, &out);
+	v->gprs.rax = out.eax;
+	v->gprs.rbx = out.ebx;
+	v->gprs.rcx = out.ecx;
+	v->gprs.rdx = out.edx;
+	skip_instruction();
+	return EXIT_OUTCOME_RESUME;
+}
+
+static enum exit_outcome handle_io(struct vm *vm, struct vcpu *v)
+{
+	struct io_exit io;
+	uint32_t value = 0;
+
+	if (!io_exit_decode(vmcs_read(VMCS_EXIT_QUALIFICATION), &io)) {
+		stop(vm, "I/O exit with an invalid size");
+		return EXIT_OUTCOME_DONE;
+	}
+	switch (io_policy(&io, &value)) {
+	case IO_CONSOLE_WRITE:
+		console_put(vm, (char)v->gprs.rax);
+		break;
+	case IO_STOP_VM:
+		stop(vm, "string I/O on port %#x is not supported", io.port);
+		return EXIT_OUTCOME_DONE;
+	case IO_DENY:
+		if (vm->denied_io_logged < IO_DENY_LOG_LIMIT) {
+			vm->denied_io_logged++;
+			console_printf("vm %u (%s): denied %s port %#x\n", vm->id,
+				       vm->name, io.in ? "read of" : "write to", io.port);
+		}
+		/* An IN still gets its all-ones value. */
+		__attribute__((fallthrough));
+	case IO_READ_VALUE:
+	case IO_IGNORE_WRITE:
+		if (io.in) {
+			uint64_t mask = io.size == 4 ? 0xffffffffull :
+				((1ull << (8 * io.size)) - 1);
+			/* 32-bit IN zero-extends into RAX; 8/16-bit leave the rest. */
+			v->gprs.rax = io.size == 4 ? value :
+				(v->gprs.rax & ~mask) | (value & mask);
+		}
+		break;
+	}
+	skip_instruction();
+	return EXIT_OUTCOME_RESUME;
+}
+
+static enum exit_outcome handle_msr(struct vcpu *v, bool write)
+{
+	uint32_t msr = (uint32_t)v->gprs.rcx;
+
+	if (msr_policy(msr, write) == MSR_EMULATE_EFER_READ) {
+		uint64_t efer = vmcs_read(VMCS_GUEST_EFER);
+		v->gprs.rax = (uint32_t)efer;
+		v->gprs.rdx = efer >> 32;
+		skip_instruction();
+		return EXIT_OUTCOME_RESUME;
+	}
+	inject_exception(VECTOR_GP, true);
+	return EXIT_OUTCOME_RESUME;
+}
+
+static bool read_guest(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	struct vm *vm = ctx;
+	uint8_t *out = buf;
+
+	while (len) {
+		uint64_t hpa, off = gpa & PAGE_MASK;
+		unsigned perms;
+		size_t n = PAGE_SIZE - off < len ? PAGE_SIZE - off : len;
+		if (!ept_translate(&vm->ept, gpa - off, &hpa, &perms) ||
+		    !(perms & EPT_READ))
+			return false;
+		memcpy(out, (const uint8_t *)phys_to_virt(hpa) + off, n);
+		out += n;
+		gpa += n;
+		len -= n;
+	}
+	return true;
+}
+
+static void hc_console_put(void *ctx, char c)
+{
+	console_put(ctx, c);
+}
+
+static enum exit_outcome handle_vmcall(struct vm *vm, struct vcpu *v)
+{
+	struct hc_call call = {
+		.nr = v->gprs.rax,
+		.arg = { v->gprs.rdi, v->gprs.rsi, v->gprs.rdx, v->gprs.rcx },
+		.cpl = guest_cpl(),
+	};
+	struct hc_env env = {
+		.mem_size = vm->mem_size,
+		.is_tpgvm = false, /* no TPGVM until it is delivered */
+		.read_guest = read_guest,
+		.console_put = hc_console_put,
+		.ctx = vm,
+	};
+	struct hc_result res;
+
+	hypercall_handle(&call, &env, &res);
+	if (res.effect == HC_EFFECT_EXIT) {
+		char reason[48];
+		snprintf(reason, sizeof(reason), "exited with code %llu",
+			 (unsigned long long)res.exit_code);
+		vm_set_stopped(vm, VM_STOPPED, reason);
+		console_printf("vm %u (%s): %s\n", vm->id, vm->name, reason);
+		return EXIT_OUTCOME_DONE;
+	}
+	v->gprs.rax = (uint64_t)res.ret;
+	skip_instruction();
+	return res.effect == HC_EFFECT_YIELD ? EXIT_OUTCOME_RESCHEDULE
+					     : EXIT_OUTCOME_RESUME;
+}
+
+static enum exit_outcome handle_xsetbv(struct vcpu *v)
+{
+	uint64_t value = (v->gprs.rdx << 32) | (uint32_t)v->gprs.rax;
+
+	/* Every guest runs with the same XCR0 (hv/vcpu.c): setting that very
+	 * value is a no-op, anything else is refused as the CPU would refuse
+	 * an unsupported one. */
+	if ((uint32_t)v->gprs.rcx != 0 || value != vcpu_xcr0()) {
+		inject_exception(VECTOR_GP, true);
+		return EXIT_OUTCOME_RESUME;
+	}
+	skip_instruction();
+	return EXIT_OUTCOME_RESUME;
+}
+
+static const char *access_kind(uint64_t q)
+{
+	return (q & 4) ? "execute" : (q & 2) ? "write" : "read";
+}
+
+static enum exit_outcome handle_ept_violation(struct vm *vm)
+{
+	uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+
+	stop(vm, "EPT violation: %s of guest-physical %#llx at RIP %#llx",
+	     access_kind(q),
+	     (unsigned long long)vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS),
+	     (unsigned long long)vmcs_read(VMCS_GUEST_RIP));
+	return EXIT_OUTCOME_DONE;
+}
+
+static enum exit_outcome handle_exception_nmi(struct vm *vm)
+{
+	uint32_t info = (uint32_t)vmcs_read(VMCS_EXIT_INTR_INFO);
+
+	if ((info & (7u << 8)) == INTR_TYPE_NMI) {
+		console_printf("vm %u (%s): NMI while running it; ignored\n",
+			       vm->id, vm->name);
+		return EXIT_OUTCOME_RESUME;
+	}
+	/* The exception bitmap is empty, so this is not expected. */
+	stop(vm, "unexpected exception exit, info %#x", info);
+	return EXIT_OUTCOME_DONE;
+}
+
+static enum exit_outcome dispatch(struct vm *vm, struct vcpu *v, uint32_t reason)
+{
+	switch (reason) {
+	case EXIT_PREEMPTION_TIMER:
+		return EXIT_OUTCOME_PREEMPTED;
+	case EXIT_CPUID:
+		return handle_cpuid(vm, v);
+	case EXIT_IO:
+		return handle_io(vm, v);
+	case EXIT_VMCALL:
+		return handle_vmcall(vm, v);
+	case EXIT_RDMSR:
+	case EXIT_WRMSR:
+		return handle_msr(v, reason == EXIT_WRMSR);
+	case EXIT_HLT:
+		vm_set_stopped(vm, VM_HALTED, "halted");
+		console_printf("vm %u (%s): halted\n", vm->id, vm->name);
+		return EXIT_OUTCOME_DONE;
+	case EXIT_TRIPLE_FAULT:
+		stop(vm, "triple fault at RIP %#llx",
+		     (unsigned long long)vmcs_read(VMCS_GUEST_RIP));
+		return EXIT_OUTCOME_DONE;
+	case EXIT_EPT_VIOLATION:
+		return handle_ept_violation(vm);
+	case EXIT_EPT_MISCONFIG:
+		/* The TCB built a malformed EPT: an invariant is broken. */
+		panic("EPT misconfiguration for vm %u at guest-physical %#llx",
+		      vm->id, (unsigned long long)vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS));
+	case EXIT_XSETBV:
+		return handle_xsetbv(v);
+	case EXIT_CR_ACCESS:
+		/* Only writes that would change a bit the TCB owns exit. */
+		inject_exception(VECTOR_GP, true);
+		return EXIT_OUTCOME_RESUME;
+	case EXIT_EXCEPTION_NMI:
+		return handle_exception_nmi(vm);
+	case EXIT_EXTERNAL_INTERRUPT:
+		/* Acknowledged on exit; the TCB masks every interrupt source, so
+		 * this is a spurious one. */
+		return EXIT_OUTCOME_RESUME;
+	default:
+		break;
+	}
+	if ((reason >= EXIT_VMX_FIRST && reason <= EXIT_VMX_LAST) ||
+	    reason == EXIT_INVEPT || reason == EXIT_INVVPID) {
+		inject_exception(VECTOR_UD, false); /* no nested VMX */
+		return EXIT_OUTCOME_RESUME;
+	}
+	stop(vm, "unhandled exit reason %u at RIP %#llx", reason,
+	     (unsigned long long)vmcs_read(VMCS_GUEST_RIP));
+	return EXIT_OUTCOME_DONE;
+}
+
+enum exit_outcome vm_exit_handle(struct vm *vm, struct vcpu *v)
+{
+	uint32_t reason = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
+
+	vm->exits++;
+	if (reason & EXIT_REASON_ENTRY_FAILURE) {
+		stop(vm, "VM entry failed: exit reason %u, qualification %#llx",
+		     reason & 0xffff,
+		     (unsigned long long)vmcs_read(VMCS_EXIT_QUALIFICATION));
+		return EXIT_OUTCOME_DONE;
+	}
+	return dispatch(vm, v, reason & 0xffff);
+}
+
+void vm_exit_entry_failed(struct vm *vm)
+{
+	stop(vm, "VMLAUNCH/VMRESUME failed, VM-instruction error %llu",
+	     (unsigned long long)vmcs_read(VMCS_INSTRUCTION_ERROR));
+}

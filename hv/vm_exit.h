@@ -1,0 +1,24 @@
+/* VM-exit handling: read the exit, apply the policy, update the guest. */
+#ifndef CUSTOS_HV_VM_EXIT_H
+#define CUSTOS_HV_VM_EXIT_H
+
+#include "hv/vcpu.h"
+#include "tcb/vm.h"
+
+enum exit_outcome {
+	EXIT_OUTCOME_RESUME,     /* re-enter the same VM */
+	EXIT_OUTCOME_PREEMPTED,  /* its slice is over */
+	EXIT_OUTCOME_RESCHEDULE, /* it yielded the rest of its slice */
+	EXIT_OUTCOME_DONE,       /* it halted or was stopped (state says which) */
+};
+
+/* Handle the exit that just happened on vm (whose VMCS is current). */
+enum exit_outcome vm_exit_handle(struct vm *vm, struct vcpu *v);
+
+/* Called when VMLAUNCH/VMRESUME itself failed. */
+void vm_exit_entry_failed(struct vm *vm);
+
+/* Debug mode: copy guest console lines to COM1, labelled with the VM. */
+void vm_exit_set_console_mirror(bool on);
+
+#endif

@@ -1,0 +1,94 @@
+#include "tcb/vm.h"
+
+static struct vm vm_table[VM_MAX];
+
+static size_t bounded_len(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+static bool same_name(const char *a, const char *b)
+{
+	for (size_t i = 0; i < VM_NAME_MAX; i++) {
+		if (a[i] != b[i])
+			return false;
+		if (!a[i])
+			return true;
+	}
+	return true;
+}
+
+static void copy_reason(char *dst, const char *src)
+{
+	size_t n = bounded_len(src, VM_REASON_MAX - 1);
+
+	for (size_t i = 0; i < n; i++)
+		dst[i] = src[i];
+	dst[n] = '\0';
+}
+
+struct vm *vm_table_alloc(const char *name)
+{
+	size_t len = name ? bounded_len(name, VM_NAME_MAX) : 0;
+	struct vm *slot = NULL;
+
+	if (len == 0 || len == VM_NAME_MAX)
+		return NULL;
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		struct vm *vm = &vm_table[i];
+		if (vm->state == VM_UNUSED) {
+			if (!slot)
+				slot = vm;
+		} else if (same_name(vm->name, name)) {
+			return NULL;
+		}
+	}
+	if (!slot)
+		return NULL;
+	unsigned id = (unsigned)(slot - vm_table) + 1;
+	*slot = (struct vm){
+		.id = id,
+		.state = VM_STOPPED,
+		.owner = frame_owner_vm(id),
+	};
+	for (size_t i = 0; i < len; i++)
+		slot->name[i] = name[i];
+	console_ring_init(&slot->console);
+	copy_reason(slot->stop_reason, "not started");
+	return slot;
+}
+
+void vm_table_free(struct vm *vm)
+{
+	console_ring_scrub(&vm->console);
+	*vm = (struct vm){ .state = VM_UNUSED };
+}
+
+struct vm *vm_table_get(unsigned id)
+{
+	if (id == 0 || id > VM_MAX || vm_table[id - 1].state == VM_UNUSED)
+		return NULL;
+	return &vm_table[id - 1];
+}
+
+struct vm *vm_table_next_runnable(const struct vm *after)
+{
+	unsigned start = after ? (unsigned)(after - vm_table) + 1 : 0;
+
+	for (unsigned k = 0; k < VM_MAX; k++) {
+		struct vm *vm = &vm_table[(start + k) % VM_MAX];
+		if (vm->state == VM_RUNNABLE)
+			return vm;
+	}
+	return NULL;
+}
+
+void vm_set_stopped(struct vm *vm, enum vm_state state, const char *reason)
+{
+	vm->state = state;
+	copy_reason(vm->stop_reason, reason);
+}
