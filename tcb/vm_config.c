@@ -81,7 +81,7 @@ int vm_config_parse(const char *cmdline, struct vm_config *out, char *err,
 		    size_t err_len)
 {
 	char mem[24];
-	size_t i;
+	size_t i = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!cmdline)
