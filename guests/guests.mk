@@ -1,2 +1,58 @@
-# Guest images (placeholder until guests/ lands): defines GUEST_ELFS.
-GUEST_ELFS :=
+# Guest images (included by the top-level Makefile; paths are relative to the
+# repository root). Defines GUEST_ELFS, the images that `make all` builds:
+#   build/guests/<name>.elf    for each name in GUEST_NAMES
+# Each image = the runtime (guests/runtime/) + the hypervisor's own libc
+# subset (lib/string.c, lib/fmt.c, compiled again with guest flags) + the
+# guest's sources (guests/<name>/*.c *.S) + any shared guests/common/ files it
+# lists in GUEST_EXTRA_<name>.
+#
+# Everything is -mgeneral-regs-only except files named *_avx.c, which are the
+# only places that touch XMM/YMM registers (with inline asm) and get -mavx.
+
+GUEST_NAMES := hello counter secretkeeper regspy memscan hcfuzz
+GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
+GUEST_OBJDIR := $(BUILD)/guests/obj
+
+GUEST_BASE_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-stack-protector \
+	-mno-red-zone -fno-pic -fno-pie -mcmodel=small -fno-builtin -fno-common \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables \
+	-nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-isystem lib/include -Iinclude -I. \
+	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+GUEST_CFLAGS := $(GUEST_BASE_CFLAGS) -mgeneral-regs-only
+# No auto-vectorization even here: the only vector code is the inline asm.
+GUEST_AVX_CFLAGS := $(GUEST_BASE_CFLAGS) -mavx -fno-tree-vectorize
+GUEST_ASFLAGS := -m64 -g -Iinclude -I. -Wa,--noexecstack
+GUEST_LDFLAGS := -n -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
+	-T guests/guest.ld
+
+GUEST_RUNTIME_SRCS := $(wildcard guests/runtime/*.S guests/runtime/*.c) \
+	lib/string.c lib/fmt.c
+GUEST_EXTRA_secretkeeper := guests/common/hold_avx.c
+GUEST_EXTRA_regspy := guests/common/hold_avx.c
+
+guest_srcs = $(wildcard guests/$(1)/*.S guests/$(1)/*.c) $(GUEST_EXTRA_$(1)) \
+	$(GUEST_RUNTIME_SRCS)
+guest_objs = $(patsubst %,$(GUEST_OBJDIR)/%.o,$(call guest_srcs,$(1)))
+
+$(GUEST_OBJDIR)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(if $(filter %_avx.c,$<),$(GUEST_AVX_CFLAGS),$(GUEST_CFLAGS)) \
+		-MMD -MP -c $< -o $@
+
+$(GUEST_OBJDIR)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(CC) $(GUEST_ASFLAGS) -MMD -MP -c $< -o $@
+
+# One link rule per guest (the object list differs); the check refuses an
+# image the TCB's loader would refuse or that has a writable+executable
+# segment.
+define guest_link
+$(BUILD)/guests/$(1).elf: $(call guest_objs,$(1)) guests/guest.ld guests/check-elf.sh
+	@echo "  LD      $$@"
+	@$$(LD) $$(GUEST_LDFLAGS) -o $$@ $(call guest_objs,$(1))
+	@guests/check-elf.sh $$@
+endef
+$(foreach g,$(GUEST_NAMES),$(eval $(call guest_link,$(g))))

@@ -1,0 +1,49 @@
+/* Boot-info checks, the start lines every guest prints, and CPU feature
+ * tests shared by the guests. */
+#include <string.h>
+#include "guests/runtime/guest.h"
+
+const char *guest_prog = "guest";
+
+const char *const guest_entry_reg_names[ENTRY_NREGS] = {
+	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rflags",
+};
+
+void guest_init(const struct custos_boot_info *bi, const char *prog)
+{
+	guest_prog = prog;
+	/* mem_size too: the guests size their loops by it. */
+	if (bi->magic != CUSTOS_BOOT_INFO_MAGIC ||
+	    bi->abi_version != CUSTOS_ABI_VERSION ||
+	    bi->mem_size < GUEST_MEM_MIN || bi->mem_size > GUEST_MEM_MAX ||
+	    bi->mem_size % GUEST_MEM_ALIGN != 0) {
+		con_printf("%s: bad boot info\n", prog);
+		hc_exit(3);
+	}
+	con_printf("%s: start (vm %u, %lu MiB)\n", prog, bi->vm_id,
+		   bi->mem_size >> 20);
+	/* name and cmdline are fixed-size arrays: never read past them even
+	 * if the TCB forgot the terminator. */
+	con_printf("%s: vm name '%.*s' cmdline '%.*s'\n", prog,
+		   (int)strnlen(bi->name, sizeof(bi->name)), bi->name,
+		   (int)strnlen(bi->cmdline, sizeof(bi->cmdline)), bi->cmdline);
+}
+
+static uint64_t xgetbv(uint32_t index)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
+	return (uint64_t)hi << 32 | lo;
+}
+
+bool cpu_avx_usable(void)
+{
+	uint32_t r[4];
+
+	cpuid(1, 0, r);
+	if (!(r[2] & (1u << 27)) || !(r[2] & (1u << 28)))
+		return false; /* no OSXSAVE (XGETBV would fault) or no AVX */
+	return (xgetbv(0) & 6) == 6;
+}
