@@ -35,7 +35,9 @@ struct ept {
 	uint64_t mapped_pages;  /* leaf entries present */
 };
 
-/* Allocate the root table. owner must be a VM owner (frame_owner_is_vm). */
+/* Allocate the root table. owner must be a VM owner (frame_owner_is_vm).
+ * On failure root_pa is 0 and the counts are 0 (destroy is then a no-op).
+ * No table ever lives in host frame 0, so root_pa == 0 is unambiguous. */
 int ept_init(struct ept *e, struct frame_table *ft, frame_owner_t owner);
 
 /*
@@ -45,6 +47,14 @@ int ept_init(struct ept *e, struct frame_table *ft, frame_owner_t owner);
  * is page-aligned, below EPT_GPA_LIMIT and not mapped yet. Intermediate
  * tables are allocated as needed (TCB frames); if that fails, tables already
  * allocated for this call may remain (they are empty and freed by destroy).
+ *
+ * Implementation notes (tcb/ept.c): the current implementation frees them
+ * again, so a refused call changes nothing and no non-root table is ever
+ * empty (ept_check relies on that). Errors are tested in the order INVAL
+ * (also for an EPT without a root), NOT_OWNER, MAPPED, NOMEM. Execute-only
+ * perms are accepted; they need IA32_VMX_EPT_VPID_CAP bit 0. ept_map does
+ * not look for the same frame mapped at another gpa (that would cost a walk
+ * of the whole EPT per page); ept_check reports it.
  */
 int ept_map(struct ept *e, struct frame_table *ft, uint64_t gpa, uint64_t pfn,
 	    unsigned perms);
@@ -54,18 +64,28 @@ int ept_map(struct ept *e, struct frame_table *ft, uint64_t gpa, uint64_t pfn,
  * e->owner (zeroed by the frame table) and map it with perms. All or nothing:
  * on failure every frame and mapping this call made is released again and
  * the error is returned.
+ *
+ * size must be a non-zero multiple of 4 KiB and gpa + size <= EPT_GPA_LIMIT
+ * (else EPT_E_INVAL); EPT_E_MAPPED if any page of the range is mapped. Both,
+ * and "fewer free frames than pages", are found before anything is touched;
+ * a later EPT_E_NOMEM (tables) also frees the tables the call allocated, so
+ * the free count is exactly what it was.
  */
 int ept_populate(struct ept *e, struct frame_table *ft, uint64_t gpa,
 		 uint64_t size, unsigned perms);
 
-/* Host-physical address and perms of guest page gpa; false if unmapped. */
+/* Host-physical address and perms of guest page gpa; false if unmapped.
+ * *hpa includes gpa's offset within its page. Either pointer may be NULL;
+ * they are written only when true is returned. */
 bool ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa,
 		   unsigned *perms);
 
 /*
  * Tear down: release every mapped frame (owner -> free, zeroed by the frame
  * table) and every table frame (TCB -> free). Afterwards e is empty
- * (root_pa 0). Safe on an EPT that was never initialised.
+ * (root_pa 0). Safe on an EPT that was never initialised (zero-filled) and
+ * on one whose ept_init failed. The caller makes sure no logical processor
+ * uses the EPT any more and invalidates it (INVEPT) first.
  */
 void ept_destroy(struct ept *e, struct frame_table *ft);
 
@@ -73,10 +93,21 @@ void ept_destroy(struct ept *e, struct frame_table *ft);
  * Check the invariants: every table frame is owned by the TCB, every leaf
  * maps a frame owned by e->owner, no frame is mapped twice, no reserved or
  * unexpected bits are set, counts match. For tests and debug self-checks.
+ *
+ * Precisely: every entry is 0 or exactly what ept_map writes (non-leaf:
+ * R|W|X + address of a TCB frame other than the root, never an empty table;
+ * leaf: valid perms + WB + address of an e->owner frame); table_frames and
+ * mapped_pages equal what the walk finds; mapped_pages equals
+ * frame_count_owned(ft, e->owner), so a VM frame that is not mapped fails
+ * the check too; no frame (table or leaf) is referenced twice. Non-leaf
+ * entries are followed only after they were validated. Cost: a few walks of
+ * the EPT per 4096-frame window of host frame numbers it references, plus
+ * one scan of the frame table; no memory beyond ~600 bytes of stack.
  */
 bool ept_check(const struct ept *e, const struct frame_table *ft);
 
-/* The VMCS EPT pointer: WB, 4-level walk, root (SDM 25.6.11). */
+/* The VMCS EPT pointer: WB, 4-level walk, root (SDM 25.6.11); A/D off.
+ * 0 (an invalid EPTP) for an EPT without a root. */
 uint64_t ept_pointer(const struct ept *e);
 
 #endif

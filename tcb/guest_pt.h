@@ -20,6 +20,11 @@ typedef void *(*guest_page_fn)(uint64_t gpa, void *ctx);
  * GUEST_MEM_ALIGN within [GUEST_MEM_MIN, GUEST_MEM_MAX]. Returns 0, or -1 if
  * mem_size is invalid or a page is missing (nothing useful is written then).
  * Returns the value for guest CR3 in *cr3.
+ *
+ * Implementation notes (tcb/guest_pt.c): page is asked for exactly the four
+ * table pages and the GDT page, all before anything is written, so on -1
+ * nothing at all was written and *cr3 is untouched. Each of the five pages
+ * is zeroed first. A NULL page or cr3 is -1.
  */
 int guest_pt_build(uint64_t mem_size, guest_page_fn page, void *ctx,
 		   uint64_t *cr3);
