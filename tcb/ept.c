@@ -79,16 +79,15 @@ static uint64_t pa_to_pfn(uint64_t addr)
 }
 
 /*
- * Non-zero subset of R|W|X without write-without-read: SDM 29.3.3.1 makes
- * W without R an EPT misconfiguration. Execute-only (X alone) is accepted
- * here as ept.h allows it; it additionally needs IA32_VMX_EPT_VPID_CAP
- * bit 0, which the caller must know before asking for it.
+ * A subset of R|W|X that includes R: SDM 29.3.3.1 makes write-without-read
+ * an EPT misconfiguration, and execute-only needs a CPU capability
+ * (IA32_VMX_EPT_VPID_CAP bit 0) that Custos neither checks nor needs.
  */
 static bool perms_valid(uint64_t perms)
 {
-	if (perms == 0 || (perms & ~(uint64_t)EPT_RWX) != 0)
+	if ((perms & ~(uint64_t)EPT_RWX) != 0)
 		return false;
-	return !((perms & EPT_WRITE) && !(perms & EPT_READ));
+	return (perms & EPT_READ) != 0;
 }
 
 static bool gpa_valid(uint64_t gpa)

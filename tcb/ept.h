@@ -41,8 +41,9 @@ struct ept {
 int ept_init(struct ept *e, struct frame_table *ft, frame_owner_t owner);
 
 /*
- * Map the 4 KiB guest page at gpa to host frame pfn with perms (a non-zero
- * subset of EPT_RWX; write without read is invalid per SDM 29.3.3.1).
+ * Map the 4 KiB guest page at gpa to host frame pfn with perms (a subset of
+ * EPT_RWX that includes EPT_READ: write without read is invalid per SDM
+ * 29.3.3.1, and execute-only needs a CPU capability Custos does not use).
  * Refused, changing nothing, unless frame_owner(ft, pfn) == e->owner and gpa
  * is page-aligned, below EPT_GPA_LIMIT and not mapped yet. Intermediate
  * tables are allocated as needed (TCB frames); if that fails, tables already
@@ -51,8 +52,7 @@ int ept_init(struct ept *e, struct frame_table *ft, frame_owner_t owner);
  * Implementation notes (tcb/ept.c): the current implementation frees them
  * again, so a refused call changes nothing and no non-root table is ever
  * empty (ept_check relies on that). Errors are tested in the order INVAL
- * (also for an EPT without a root), NOT_OWNER, MAPPED, NOMEM. Execute-only
- * perms are accepted; they need IA32_VMX_EPT_VPID_CAP bit 0. ept_map does
+ * (also for an EPT without a root), NOT_OWNER, MAPPED, NOMEM. ept_map does
  * not look for the same frame mapped at another gpa (that would cost a walk
  * of the whole EPT per page); ept_check reports it.
  */

@@ -372,7 +372,7 @@ static void test_map_translate_roundtrip(void **state)
 	};
 	static const unsigned perms[] = {
 		EPT_READ, EPT_READ | EPT_WRITE, EPT_RWX, EPT_READ | EPT_EXEC,
-		EPT_EXEC, EPT_RWX, EPT_READ, EPT_RWX,
+		EPT_READ, EPT_RWX, EPT_READ, EPT_RWX,
 	};
 	struct env *env = env_new();
 	uint64_t pfn[ARRAY_SIZE(gpas)];
@@ -472,7 +472,7 @@ static void test_map_refuses_bad_arguments(void **state)
 		1ull << 52, UINT64_MAX & ~PAGE_MASK, UINT64_MAX,
 	};
 	static const unsigned bad_perms[] = {
-		0, EPT_WRITE, EPT_WRITE | EPT_EXEC, 0x8, 0x10, EPT_RWX | 0x8,
+		0, EPT_WRITE, EPT_WRITE | EPT_EXEC, EPT_EXEC, 0x8, 0x10, EPT_RWX | 0x8,
 		EPT_READ | 0x40, 0xff, ~0u,
 	};
 	struct env *env = env_new();
@@ -1195,7 +1195,6 @@ static void test_entry_format(void **state)
 {
 	static const unsigned perms[] = {
 		EPT_READ, EPT_READ | EPT_WRITE, EPT_READ | EPT_EXEC, EPT_RWX,
-		EPT_EXEC,
 	};
 	struct env *env = env_new();
 	uint64_t pfn, ent, gpa;
@@ -1267,7 +1266,7 @@ static const uint64_t m_regions[] = {
 };
 
 static const unsigned m_good_perms[] = {
-	EPT_READ, EPT_READ | EPT_WRITE, EPT_READ | EPT_EXEC, EPT_RWX, EPT_EXEC,
+	EPT_READ, EPT_READ | EPT_WRITE, EPT_READ | EPT_EXEC, EPT_RWX,
 };
 
 static uint64_t m_rand(struct model *m, uint64_t n)
