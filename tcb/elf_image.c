@@ -154,14 +154,17 @@ static int check_ident(const struct elf_parser *p)
 static int check_ehdr(const struct elf_parser *p)
 {
 	const uint8_t *h = p->buf;
-	uint16_t type = load_le16(h + E_TYPE);
-	uint16_t machine = load_le16(h + E_MACHINE);
-	uint32_t version = load_le32(h + E_VERSION);
-	uint16_t ehsize = load_le16(h + E_EHSIZE);
-	uint16_t phentsize = load_le16(h + E_PHENTSIZE);
+	uint16_t type, machine, ehsize, phentsize;
+	uint32_t version;
 
+	/* First: it checks that the 64 header bytes are there to read. */
 	if (check_ident(p))
 		return -1;
+	type = load_le16(h + E_TYPE);
+	machine = load_le16(h + E_MACHINE);
+	version = load_le32(h + E_VERSION);
+	ehsize = load_le16(h + E_EHSIZE);
+	phentsize = load_le16(h + E_PHENTSIZE);
 	/* ET_DYN (PIE) is refused too: we never relocate a guest. */
 	if (type != ET_EXEC)
 		return fail(p->err, p->err_len,

@@ -38,6 +38,12 @@ struct elf_image {
  * (compared page-rounded, since guest pages are mapped whole), and the entry
  * point inside an executable segment. Returns 0 and fills *out, or -1 with a
  * one-line reason in err (always NUL-terminated when err_len > 0).
+ *
+ * Details (tcb/elf_image.c): min_gpa and max_gpa must be page-aligned with
+ * min_gpa < max_gpa; PT_LOAD segments with p_memsz == 0 are skipped (not
+ * counted or returned); segments[] keeps program-header order; flags are
+ * masked to PF_R | PF_W | PF_X; e_ehsize must be 64 and e_phnum PN_XNUM
+ * (0xffff) is refused; *out is written only on success. err may be NULL.
  */
 int elf_image_parse(const void *buf, size_t len, uint64_t min_gpa,
 		    uint64_t max_gpa, struct elf_image *out, char *err,
