@@ -1,0 +1,633 @@
+/*
+ * Tests of the VM-exit decisions (hv/exit_policy.c) against docs/vm-exits.md:
+ * the CPUID filter (fed all-ones host values, so every mask shows exactly),
+ * the MSR pass-through set, bitmap and policy, and port I/O decode/policy.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "hv/exit_policy.h"
+#include <custos/guest_abi.h>
+
+#define ONES 0xffffffffu
+
+static const struct cpuid_values all_ones = { ONES, ONES, ONES, ONES };
+
+static const struct cpuid_context default_ctx = {
+	.vm_id = 5,
+	.guest_osxsave = true,
+	.xcr0 = 0x7, /* x87, SSE, AVX */
+	.xsave_size = 832,
+};
+
+static struct cpuid_values filter(uint32_t leaf, uint32_t subleaf,
+				  const struct cpuid_values *host,
+				  const struct cpuid_context *ctx)
+{
+	struct cpuid_values out;
+
+	memset(&out, 0xa5, sizeof(out)); /* every register must be written */
+	cpuid_filter(leaf, subleaf, host, ctx, &out);
+	return out;
+}
+
+static uint32_t bits(const unsigned *list, size_t n)
+{
+	uint32_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v |= 1u << list[i];
+	return v;
+}
+
+#define BITS(...) bits((const unsigned[]){ __VA_ARGS__ }, \
+		       sizeof((const unsigned[]){ __VA_ARGS__ }) / sizeof(unsigned))
+
+static void assert_zero(const struct cpuid_values *v)
+{
+	assert_int_equal(v->eax, 0);
+	assert_int_equal(v->ebx, 0);
+	assert_int_equal(v->ecx, 0);
+	assert_int_equal(v->edx, 0);
+}
+
+/* ---- CPUID ------------------------------------------------------------- */
+
+static void test_cpuid_leaf0(void **state)
+{
+	const struct cpuid_values host = { 0x1f, 0x756e6547, 0x6c65746e, 0x49656e69 };
+	const struct cpuid_values small = { 0xb, 1, 2, 3 };
+	struct cpuid_values v;
+
+	(void)state;
+	v = filter(0, 0, &host, &default_ctx);
+	assert_int_equal(v.eax, 0xd);
+	/* The vendor string is passed through. */
+	assert_int_equal(v.ebx, host.ebx);
+	assert_int_equal(v.ecx, host.ecx);
+	assert_int_equal(v.edx, host.edx);
+	v = filter(0, 0, &all_ones, &default_ctx);
+	assert_int_equal(v.eax, 0xd);
+	/* A smaller host maximum is kept. */
+	v = filter(0, 0, &small, &default_ctx);
+	assert_int_equal(v.eax, 0xb);
+	/* The subleaf does not matter. */
+	v = filter(0, 7, &host, &default_ctx);
+	assert_int_equal(v.eax, 0xd);
+}
+
+static void test_cpuid_leaf1_ecx(void **state)
+{
+	struct cpuid_values v;
+	const uint32_t keep = BITS(0, 1, 9, 12, 13, 19, 20, 22, 23, 25, 26, 28,
+				   29, 30);
+
+	(void)state;
+	v = filter(1, 0, &all_ones, &default_ctx);
+	assert_int_equal(v.ecx & (1u << 5), 0);  /* VMX */
+	assert_int_equal(v.ecx & (1u << 6), 0);  /* SMX */
+	assert_int_equal(v.ecx & (1u << 21), 0); /* x2APIC */
+	assert_int_equal(v.ecx & (1u << 3), 0);  /* MONITOR/MWAIT (they exit) */
+	assert_int_equal(v.ecx & (1u << 24), 0); /* TSC deadline (APIC) */
+	assert_int_not_equal(v.ecx & (1u << 31), 0); /* hypervisor present */
+	assert_int_not_equal(v.ecx & (1u << 27), 0); /* OSXSAVE from the guest */
+	/* Exactly the whitelist, plus OSXSAVE and the hypervisor bit. */
+	assert_int_equal(v.ecx, keep | (1u << 27) | (1u << 31));
+
+	/* The hypervisor bit is set even when the host has no features. */
+	{
+		const struct cpuid_values none = { 0x306a9, 0, 0, 0 };
+
+		v = filter(1, 0, &none, &default_ctx);
+		assert_int_equal(v.ecx, 1u << 31);
+		assert_int_equal(v.edx, 0);
+		assert_int_equal(v.eax, 0x306a9); /* signature kept */
+	}
+}
+
+static void test_cpuid_leaf1_osxsave(void **state)
+{
+	struct cpuid_context ctx = default_ctx;
+	struct cpuid_values host = all_ones, v;
+
+	(void)state;
+	/* Guest CR4.OSXSAVE off: bit 27 clear although the host sets it. */
+	ctx.guest_osxsave = false;
+	v = filter(1, 0, &host, &ctx);
+	assert_int_equal(v.ecx & (1u << 27), 0);
+	assert_int_not_equal(v.ecx & (1u << 26), 0);
+
+	/* Guest on, host with XSAVE: set. */
+	ctx.guest_osxsave = true;
+	host.ecx = 1u << 26;
+	v = filter(1, 0, &host, &ctx);
+	assert_int_equal(v.ecx, (1u << 26) | (1u << 27) | (1u << 31));
+
+	/* Guest on, but no XSAVE on the host: not set. */
+	host.ecx = ONES & ~(1u << 26);
+	v = filter(1, 0, &host, &ctx);
+	assert_int_equal(v.ecx & (1u << 27), 0);
+	assert_int_equal(v.ecx & (1u << 26), 0);
+}
+
+static void test_cpuid_leaf1_ebx_edx(void **state)
+{
+	const uint32_t keep = BITS(0, 1, 2, 3, 4, 5, 6, 8, 11, 13, 15, 16, 17,
+				   19, 23, 24, 25, 26);
+	const struct cpuid_values host = { 0x000906ea, 0x0c100800, 0, ONES };
+	struct cpuid_values v;
+
+	(void)state;
+	v = filter(1, 0, &all_ones, &default_ctx);
+	assert_int_equal(v.eax, ONES);
+	/* No initial APIC id (31:24) or logical processor count (23:16). */
+	assert_int_equal(v.ebx, 0x0000ffff);
+	assert_int_equal(v.edx & (1u << 9), 0);  /* APIC */
+	assert_int_equal(v.edx & (1u << 12), 0); /* MTRR */
+	assert_int_equal(v.edx & (1u << 28), 0); /* HTT */
+	assert_int_equal(v.edx & (1u << 7), 0);  /* MCE */
+	assert_int_equal(v.edx & (1u << 14), 0); /* MCA */
+	assert_int_equal(v.edx & (1u << 21), 0); /* DS */
+	assert_int_equal(v.edx & (1u << 22), 0); /* ACPI (thermal) */
+	assert_int_equal(v.edx & (1u << 29), 0); /* TM */
+	assert_int_equal(v.edx, keep);
+
+	v = filter(1, 0, &host, &default_ctx);
+	assert_int_equal(v.eax, 0x000906ea);
+	assert_int_equal(v.ebx, 0x0800); /* CLFLUSH line size kept, ids gone */
+}
+
+static void test_cpuid_unknown_leaves_zero(void **state)
+{
+	const uint32_t leaves[] = {
+		2, 3, 4, 5, 6, 8, 9, 0xa, 0xb, 0xc, 0xe, 0xf, 0x10, 0x12, 0x14,
+		0x15, 0x16, 0x18, 0x1f, 0x20, 0x3fffffff, 0x40000002, 0x40000003,
+		0x40000010, 0x40000100, 0x4fffffff, 0x7fffffff, 0x80000005,
+		0x80000006, 0x80000007, 0x80000009, 0x8000000a, 0x8000001f,
+		0x80000020, 0x8fffffff, 0xc0000000, 0xffffffff,
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(leaves); i++) {
+		for (uint32_t sub = 0; sub < 3; sub++) {
+			struct cpuid_values v = filter(leaves[i], sub, &all_ones,
+						       &default_ctx);
+
+			if (v.eax || v.ebx || v.ecx || v.edx)
+				fail_msg("leaf %#x.%u not zero", leaves[i], sub);
+		}
+	}
+}
+
+static void test_cpuid_custos_leaves(void **state)
+{
+	struct cpuid_context ctx = default_ctx;
+	struct cpuid_values v;
+	char sig[13];
+
+	(void)state;
+	v = filter(CPUID_CUSTOS_BASE, 0, &all_ones, &ctx);
+	assert_int_equal(CPUID_CUSTOS_BASE, 0x40000000u);
+	assert_int_equal(v.eax, 0x40000001u);
+	memcpy(sig, &v.ebx, 4);
+	memcpy(sig + 4, &v.ecx, 4);
+	memcpy(sig + 8, &v.edx, 4);
+	sig[12] = '\0';
+	assert_string_equal(sig, "CustosCustos");
+
+	ctx.vm_id = 12;
+	v = filter(CPUID_CUSTOS_INFO, 0, &all_ones, &ctx);
+	assert_int_equal(v.eax, CUSTOS_ABI_VERSION);
+	assert_int_equal(v.ebx, 12);
+	assert_int_equal(v.ecx, 0);
+	assert_int_equal(v.edx, 0);
+	ctx.vm_id = 1;
+	v = filter(CPUID_CUSTOS_INFO, 3, &all_ones, &ctx);
+	assert_int_equal(v.ebx, 1);
+}
+
+static void test_cpuid_leaf7(void **state)
+{
+	const uint32_t keep = BITS(0, 3, 5, 7, 8, 9, 18, 19, 20, 23, 29);
+	struct cpuid_values v;
+
+	(void)state;
+	v = filter(7, 0, &all_ones, &default_ctx);
+	assert_int_equal(v.eax, 0); /* only subleaf 0 exists */
+	assert_int_equal(v.ebx, keep);
+	assert_int_equal(v.ebx & (1u << 16), 0); /* AVX512F */
+	assert_int_equal(v.ebx & (1u << 2), 0);  /* SGX */
+	assert_int_equal(v.ebx & (1u << 11), 0); /* RTM */
+	assert_int_equal(v.ebx & (1u << 10), 0); /* INVPCID */
+	assert_int_equal(v.ecx, 0);
+	assert_int_equal(v.edx, 0);
+	for (uint32_t sub = 1; sub < 4; sub++) {
+		v = filter(7, sub, &all_ones, &default_ctx);
+		assert_zero(&v);
+	}
+	v = filter(7, ONES, &all_ones, &default_ctx);
+	assert_zero(&v);
+}
+
+static void test_cpuid_leaf_d(void **state)
+{
+	struct cpuid_context ctx = default_ctx;
+	struct cpuid_values v;
+	const struct cpuid_values comp = { 256, 576, 0, 0 }; /* AVX: size, offset */
+
+	(void)state;
+	/* Subleaf 0: supported components limited to XCR0, sizes for XCR0. */
+	v = filter(0xd, 0, &all_ones, &ctx);
+	assert_int_equal(v.eax, 0x7);
+	assert_int_equal(v.ebx, 832);
+	assert_int_equal(v.ecx, 832);
+	assert_int_equal(v.edx, 0);
+	ctx.xcr0 = 0x3;
+	ctx.xsave_size = 576;
+	v = filter(0xd, 0, &all_ones, &ctx);
+	assert_int_equal(v.eax, 0x3);
+	assert_int_equal(v.ebx, 576);
+	assert_int_equal(v.ecx, 576);
+	/* Host without AVX: not reported even if xcr0 had it. */
+	{
+		const struct cpuid_values host = { 0x3, 1000, 1000, 0 };
+
+		ctx.xcr0 = 0x7;
+		v = filter(0xd, 0, &host, &ctx);
+		assert_int_equal(v.eax, 0x3);
+	}
+
+	/* Subleaf 1: XSAVEOPT, XSAVEC, XGETBV1; no XSAVES (bit 3). */
+	ctx = default_ctx;
+	v = filter(0xd, 1, &all_ones, &ctx);
+	assert_int_equal(v.eax, 0x7);
+	assert_int_equal(v.eax & (1u << 3), 0);
+	assert_int_equal(v.ebx, 0);
+	assert_int_equal(v.ecx, 0);
+	assert_int_equal(v.edx, 0);
+
+	/* Component subleaves only for components enabled in XCR0. */
+	v = filter(0xd, 2, &comp, &ctx);
+	assert_memory_equal(&v, &comp, sizeof(v));
+	for (uint32_t sub = 3; sub < 64; sub++) {
+		v = filter(0xd, sub, &all_ones, &ctx);
+		if (v.eax || v.ebx || v.ecx || v.edx)
+			fail_msg("leaf 0xd.%u not zero with xcr0 0x7", sub);
+	}
+	ctx.xcr0 = 0x3;
+	v = filter(0xd, 2, &all_ones, &ctx);
+	assert_zero(&v);
+	ctx.xcr0 = 0xe7; /* with AVX-512 state */
+	v = filter(0xd, 5, &all_ones, &ctx);
+	assert_int_equal(v.eax, ONES);
+	v = filter(0xd, 3, &all_ones, &ctx);
+	assert_zero(&v);
+	v = filter(0xd, 8, &all_ones, &ctx);
+	assert_zero(&v);
+	/* Components beyond 31 are never reported (and nothing overflows). */
+	ctx.xcr0 = ~0ull;
+	for (uint32_t sub = 32; sub < 70; sub++) {
+		v = filter(0xd, sub, &all_ones, &ctx);
+		assert_zero(&v);
+	}
+	v = filter(0xd, ONES, &all_ones, &ctx);
+	assert_zero(&v);
+}
+
+static void test_cpuid_extended(void **state)
+{
+	const struct cpuid_values brand = { 0x65746e49, 0x2952286c, 0x726f4320,
+					    0x4d542865 };
+	struct cpuid_values v;
+
+	(void)state;
+	v = filter(0x80000000, 0, &all_ones, &default_ctx);
+	assert_int_equal(v.eax, 0x80000008);
+	assert_int_equal(v.ebx, 0);
+	assert_int_equal(v.ecx, 0);
+	assert_int_equal(v.edx, 0);
+	{
+		const struct cpuid_values host = { 0x80000004, 0, 0, 0 };
+
+		v = filter(0x80000000, 0, &host, &default_ctx);
+		assert_int_equal(v.eax, 0x80000004);
+	}
+
+	v = filter(0x80000001, 0, &all_ones, &default_ctx);
+	assert_int_equal(v.eax, 0);
+	assert_int_equal(v.ebx, 0);
+	assert_int_equal(v.ecx, BITS(0, 5, 8));
+	assert_int_equal(v.edx, BITS(11, 20, 26, 29));
+	assert_int_equal(v.edx & (1u << 27), 0); /* RDTSCP */
+	assert_int_equal(v.ecx & (1u << 2), 0);  /* SVM */
+
+	for (uint32_t leaf = 0x80000002; leaf <= 0x80000004; leaf++) {
+		v = filter(leaf, 0, &brand, &default_ctx);
+		assert_memory_equal(&v, &brand, sizeof(v));
+	}
+
+	v = filter(0x80000008, 0, &all_ones, &default_ctx);
+	assert_int_equal(v.eax, 0xffff);
+	assert_int_equal(v.ebx, 0);
+	assert_int_equal(v.ecx, 0);
+	assert_int_equal(v.edx, 0);
+}
+
+/* ---- MSRs --------------------------------------------------------------- */
+
+static const uint32_t passthrough[] = {
+	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, /* STAR..FMASK */
+	0xc0000100, 0xc0000101, 0xc0000102,             /* FS, GS, KERNEL_GS */
+};
+
+static void test_msr_passthrough_set(void **state)
+{
+	const uint32_t others[] = {
+		0, 0x10, 0x1b, 0x3a, 0x48, 0x80, 0x81, 0x82, 0x100, 0x101, 0x102,
+		0x174, 0x175, 0x176, 0x1d9, 0x277, 0x480, 0x491, 0x6e0, 0x802,
+		0x1fff, 0x2000, 0x40000081, 0x80000081, 0xc0000080, 0xc0000085,
+		0xc00000ff, 0xc0000103, 0xc0002081, 0xc0010081, 0xc0010100,
+		0xd0000081, 0xffffffff,
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(passthrough); i++)
+		assert_true(msr_is_passthrough(passthrough[i]));
+	for (size_t i = 0; i < ARRAY_SIZE(others); i++)
+		if (msr_is_passthrough(others[i]))
+			fail_msg("MSR %#x passes through", others[i]);
+}
+
+static bool bit_set(const uint8_t *bm, size_t bit)
+{
+	return (bm[bit / 8] >> (bit % 8)) & 1;
+}
+
+static void test_msr_bitmap(void **state)
+{
+	static uint8_t bm[4096];
+	size_t clear = 0;
+
+	(void)state;
+	memset(bm, 0, sizeof(bm)); /* build must write every byte */
+	msr_bitmap_build(bm);
+	for (size_t bit = 0; bit < 8 * sizeof(bm); bit++)
+		clear += !bit_set(bm, bit);
+	assert_int_equal(clear, 2 * ARRAY_SIZE(passthrough));
+	assert_int_equal(clear, 14);
+
+	for (size_t i = 0; i < ARRAY_SIZE(passthrough); i++) {
+		uint32_t b = passthrough[i] & 0x1fff;
+
+		assert_false(bit_set(bm, 1024 * 8 + b)); /* read-high */
+		assert_false(bit_set(bm, 3072 * 8 + b)); /* write-high */
+		/* The low MSR with the same offset still exits. */
+		assert_true(bit_set(bm, 0 * 8 + b));     /* read-low */
+		assert_true(bit_set(bm, 2048 * 8 + b));  /* write-low */
+	}
+	/* EFER reads and writes exit. */
+	assert_true(bit_set(bm, 1024 * 8 + 0x80));
+	assert_true(bit_set(bm, 3072 * 8 + 0x80));
+	/* Every low MSR exits, both ways. */
+	for (size_t b = 0; b < 0x2000; b++) {
+		assert_true(bit_set(bm, b));
+		assert_true(bit_set(bm, 2048 * 8 + b));
+	}
+	/* Building again over a built bitmap gives the same bitmap. */
+	{
+		static uint8_t again[4096];
+
+		memset(again, 0x3c, sizeof(again));
+		msr_bitmap_build(again);
+		assert_memory_equal(again, bm, sizeof(bm));
+	}
+}
+
+static void test_msr_policy(void **state)
+{
+	const uint32_t msrs[] = { 0, 0x10, 0x1b, 0x3a, 0x80, 0x480, 0xc0000081,
+				  0xc0000100, 0xc0000102, 0xc0000103,
+				  0x40000080, 0x80000080, 0xc0010080,
+				  0xffffffff };
+
+	(void)state;
+	assert_int_equal(msr_policy(0xc0000080, false), MSR_EMULATE_EFER_READ);
+	assert_int_equal(msr_policy(0xc0000080, true), MSR_DENY);
+	for (size_t i = 0; i < ARRAY_SIZE(msrs); i++) {
+		assert_int_equal(msr_policy(msrs[i], false), MSR_DENY);
+		assert_int_equal(msr_policy(msrs[i], true), MSR_DENY);
+	}
+}
+
+/* ---- Port I/O ----------------------------------------------------------- */
+
+#define Q_IN     (1ull << 3)
+#define Q_STRING (1ull << 4)
+#define Q_REP    (1ull << 5)
+#define Q_IMM    (1ull << 6)
+#define Q_PORT(p) ((uint64_t)(p) << 16)
+
+static void test_io_decode_sizes(void **state)
+{
+	const struct { uint64_t code; uint8_t size; } ok[] = {
+		{ 0, 1 }, { 1, 2 }, { 3, 4 },
+	};
+	struct io_exit io;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		memset(&io, 0xa5, sizeof(io));
+		assert_true(io_exit_decode(ok[i].code | Q_PORT(0x3f8), &io));
+		assert_int_equal(io.size, ok[i].size);
+		assert_int_equal(io.port, 0x3f8);
+		assert_false(io.in);
+		assert_false(io.string);
+		assert_false(io.rep);
+	}
+	for (uint64_t code = 2; code < 8; code++) {
+		if (code == 3)
+			continue;
+		memset(&io, 0xa5, sizeof(io));
+		assert_false(io_exit_decode(code | Q_PORT(0x3f8) | Q_IN, &io));
+		/* Refused without writing a half-decoded result. */
+		assert_int_equal(io.port, 0xa5a5);
+		assert_int_equal(io.size, 0xa5);
+	}
+}
+
+static void test_io_decode_fields(void **state)
+{
+	struct io_exit io;
+
+	(void)state;
+	assert_true(io_exit_decode(3 | Q_IN | Q_PORT(0xcfc), &io));
+	assert_int_equal(io.size, 4);
+	assert_true(io.in);
+	assert_false(io.string);
+	assert_false(io.rep);
+	assert_int_equal(io.port, 0xcfc);
+
+	assert_true(io_exit_decode(0 | Q_STRING | Q_REP | Q_PORT(0x3f8), &io));
+	assert_false(io.in);
+	assert_true(io.string);
+	assert_true(io.rep);
+
+	assert_true(io_exit_decode(Q_STRING | Q_PORT(0), &io));
+	assert_true(io.string);
+	assert_false(io.rep);
+	assert_int_equal(io.port, 0);
+
+	/* Port 0xffff; the operand-encoding bit and bits above 31 are ignored. */
+	assert_true(io_exit_decode(1 | Q_IMM | Q_PORT(0xffff) | (0xabcdull << 32),
+				   &io));
+	assert_int_equal(io.port, 0xffff);
+	assert_int_equal(io.size, 2);
+	assert_false(io.in);
+	assert_false(io.string);
+	assert_false(io.rep);
+	/* Bits 15:7 are reserved and do not leak into the port. */
+	assert_true(io_exit_decode(Q_IN | 0xff80 | Q_PORT(0x60), &io));
+	assert_int_equal(io.port, 0x60);
+	assert_true(io.in);
+}
+
+static enum io_decision policy(uint16_t port, uint8_t size, bool in,
+			       bool string, bool rep, uint32_t *value)
+{
+	const struct io_exit io = { .port = port, .size = size, .in = in,
+				    .string = string, .rep = rep };
+
+	*value = 0x5a5a5a5a;
+	return io_policy(&io, value);
+}
+
+static void test_io_policy_com1(void **state)
+{
+	uint32_t value;
+
+	(void)state;
+	assert_int_equal(policy(GUEST_COM1_DATA, 1, false, false, false, &value),
+			 IO_CONSOLE_WRITE);
+	assert_int_equal(policy(0x3fd, 1, true, false, false, &value),
+			 IO_READ_VALUE);
+	assert_int_equal(value, 0x60);
+	for (uint16_t port = 0x3f8; port <= 0x3ff; port++) {
+		if (port != 0x3fd) {
+			assert_int_equal(policy(port, 1, true, false, false, &value),
+					 IO_READ_VALUE);
+			assert_int_equal(value, 0);
+		}
+		if (port != 0x3f8)
+			assert_int_equal(policy(port, 1, false, false, false,
+						&value), IO_IGNORE_WRITE);
+	}
+	/* COM1 with 2 or 4 bytes: denied, IN reads all ones of that width. */
+	for (uint16_t port = 0x3f8; port <= 0x3ff; port++) {
+		assert_int_equal(policy(port, 2, true, false, false, &value),
+				 IO_DENY);
+		assert_int_equal(value, 0xffff);
+		assert_int_equal(policy(port, 4, true, false, false, &value),
+				 IO_DENY);
+		assert_int_equal(value, 0xffffffffu);
+		assert_int_equal(policy(port, 2, false, false, false, &value),
+				 IO_DENY);
+		assert_int_equal(policy(port, 4, false, false, false, &value),
+				 IO_DENY);
+	}
+}
+
+static void test_io_policy_other_ports(void **state)
+{
+	const uint16_t ports[] = { 0, 0x20, 0x60, 0x64, 0x70, 0x80, 0x2f8,
+				   0x3f7, 0x400, 0x3e8, 0x3f0, 0xcf8, 0xcfc,
+				   0xfffe, 0xffff };
+	uint32_t value;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ports); i++) {
+		assert_int_equal(policy(ports[i], 1, true, false, false, &value),
+				 IO_DENY);
+		assert_int_equal(value, 0xff);
+		assert_int_equal(policy(ports[i], 2, true, false, false, &value),
+				 IO_DENY);
+		assert_int_equal(value, 0xffff);
+		assert_int_equal(policy(ports[i], 4, true, false, false, &value),
+				 IO_DENY);
+		assert_int_equal(value, 0xffffffffu);
+		for (uint8_t size = 1; size <= 4; size *= 2)
+			assert_int_equal(policy(ports[i], size, false, false,
+						false, &value), IO_DENY);
+	}
+}
+
+static void test_io_policy_string_stops(void **state)
+{
+	const uint16_t ports[] = { 0x3f8, 0x3fd, 0x3ff, 0x80, 0xffff };
+	uint32_t value;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ports); i++)
+		for (uint8_t size = 1; size <= 4; size *= 2)
+			for (int in = 0; in < 2; in++)
+				for (int rep = 0; rep < 2; rep++)
+					assert_int_equal(policy(ports[i], size,
+								in, true, rep,
+								&value),
+							 IO_STOP_VM);
+	/* REP without string (a plain IN/OUT cannot have it) changes nothing. */
+	assert_int_equal(policy(0x3f8, 1, false, false, true, &value),
+			 IO_CONSOLE_WRITE);
+}
+
+static void test_io_decode_then_policy(void **state)
+{
+	struct io_exit io;
+	uint32_t value = 0;
+
+	(void)state;
+	/* out dx, al with dx = 0x3f8 */
+	assert_true(io_exit_decode(Q_PORT(0x3f8), &io));
+	assert_int_equal(io_policy(&io, &value), IO_CONSOLE_WRITE);
+	/* in al, dx with dx = 0x3fd */
+	assert_true(io_exit_decode(Q_IN | Q_PORT(0x3fd), &io));
+	assert_int_equal(io_policy(&io, &value), IO_READ_VALUE);
+	assert_int_equal(value, GUEST_COM1_LSR_READY);
+	/* in eax, 0x60 */
+	assert_true(io_exit_decode(3 | Q_IN | Q_IMM | Q_PORT(0x60), &io));
+	assert_int_equal(io_policy(&io, &value), IO_DENY);
+	assert_int_equal(value, 0xffffffffu);
+	/* rep outsb to COM1 */
+	assert_true(io_exit_decode(Q_STRING | Q_REP | Q_PORT(0x3f8), &io));
+	assert_int_equal(io_policy(&io, &value), IO_STOP_VM);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpuid_leaf0),
+		cmocka_unit_test(test_cpuid_leaf1_ecx),
+		cmocka_unit_test(test_cpuid_leaf1_osxsave),
+		cmocka_unit_test(test_cpuid_leaf1_ebx_edx),
+		cmocka_unit_test(test_cpuid_unknown_leaves_zero),
+		cmocka_unit_test(test_cpuid_custos_leaves),
+		cmocka_unit_test(test_cpuid_leaf7),
+		cmocka_unit_test(test_cpuid_leaf_d),
+		cmocka_unit_test(test_cpuid_extended),
+		cmocka_unit_test(test_msr_passthrough_set),
+		cmocka_unit_test(test_msr_bitmap),
+		cmocka_unit_test(test_msr_policy),
+		cmocka_unit_test(test_io_decode_sizes),
+		cmocka_unit_test(test_io_decode_fields),
+		cmocka_unit_test(test_io_policy_com1),
+		cmocka_unit_test(test_io_policy_other_ports),
+		cmocka_unit_test(test_io_policy_string_stops),
+		cmocka_unit_test(test_io_decode_then_policy),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
