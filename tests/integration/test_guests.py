@@ -1,0 +1,109 @@
+"""Guests under VMX in Bochs: isolation of memory and CPU context, attacked
+by the guests themselves (guests/), with consoles mirrored to COM1 in the
+labelled debug mode so the transcript shows them."""
+import os
+import re
+
+import harness as h
+
+GUESTS = os.path.join(h.BUILD, "guests")
+MIRROR = "custos.debug=mirror-consoles"
+
+
+def guests_iso(d, vms, cmdline=MIRROR, extra_files=()):
+    """vms: (image base name, module command line) pairs."""
+    extra = {os.path.basename(f) for f in extra_files}
+    files = [os.path.join(GUESTS, img) for img, _ in vms if img not in extra]
+    files += list(extra_files)
+    return h.make_iso(d, cmdline=cmdline, modules=vms, module_files=files)
+
+
+def vm_id(r, name):
+    return int(r.expect(r"^vm (\d+) \(%s\): created" % re.escape(name)).group(1))
+
+
+def console(r, name):
+    """The mirrored console lines of one VM."""
+    n = vm_id(r, name)
+    return re.findall(r"^\[vm%d %s\] (.*)$" % (n, re.escape(name)), r.serial, re.M)
+
+
+def expect_memory_returned(r):
+    m = r.expect(r"^memory: (\d+) frames free after teardown; (\d+) expected")
+    assert m.group(1) == m.group(2), m.group(0)
+
+
+def test_four_guests_interleave_and_keep_their_context(d):
+    rounds = 300
+    iso = guests_iso(d, [
+        ("hello.elf", "vm.hello mem=2M"),
+        ("counter.elf", "vm.counter mem=4M every=300000 limit=20"),
+        ("secretkeeper.elf", "vm.secretkeeper mem=4M rounds=%d every=50" % rounds),
+        ("regspy.elf", "vm.regspy mem=4M rounds=%d" % rounds),
+    ])
+    r = h.boot_bochs(d, iso=iso, timeout=300)
+    r.expect_status(h.EXIT_OK)
+    r.expect(r"^custos: DEBUG MODE: guest consoles are mirrored to COM1")
+    assert "hello: hello from a Custos guest" in console(r, "hello")
+    r.expect(r"^vm \d+ \(hello\): halted$")
+
+    counts = [int(x) for x in re.findall(r"^counter: (\d+)$", "\n".join(console(r, "counter")), re.M)]
+    assert len(counts) == 20 and counts == sorted(counts) and len(set(counts)) == 20, counts
+    r.expect(r"^vm \d+ \(counter\): exited with code 0$")
+
+    sk = "\n".join(console(r, "secretkeeper"))
+    assert "CORRUPTED" not in sk, sk[-2000:]
+    assert re.search(r"^secretkeeper: done %d rounds intact" % rounds, sk, re.M), sk[-2000:]
+    r.expect(r"^vm \d+ \(secretkeeper\): exited with code 0$")
+
+    spy = "\n".join(console(r, "regspy"))
+    assert "FOREIGN" not in spy and "SAW SECRETKEEPER" not in spy, spy[-3000:]
+    assert re.search(r"^regspy: done %d rounds clean" % rounds, spy, re.M), spy[-2000:]
+    r.expect(r"^vm \d+ \(regspy\): exited with code 0$")
+
+    m = r.expect(r"^sched: all VMs finished: (\d+) slices, (\d+) preemptions, (\d+) switches$")
+    assert int(m.group(2)) >= 1000, "only %s preemptions" % m.group(2)
+    assert int(m.group(3)) >= 1000, "only %s switches" % m.group(3)
+    expect_memory_returned(r)
+    r.expect_absent(r"EXCEPTION|PANIC|stopped:")
+
+
+def test_guest_console_stays_off_the_serial_line_by_default(d):
+    iso = guests_iso(d, [("hello.elf", "vm.hello mem=2M")], cmdline="")
+    r = h.boot_bochs(d, iso=iso)
+    r.expect_status(h.EXIT_OK)
+    r.expect(r"^vm \d+ \(hello\): halted$")
+    r.expect_absent(r"hello from a Custos guest", "guest console on COM1")
+    r.expect_absent(r"DEBUG MODE")
+
+
+def test_malformed_guest_image_is_refused_and_others_run(d):
+    bad = os.path.join(d, "bad.elf")
+    with open(bad, "wb") as f:
+        f.write(b"\x7fELF" + b"\x00" * 200)
+    iso = guests_iso(d, [("hello.elf", "vm.hello mem=2M"),
+                         ("bad.elf", "vm.bad mem=2M")], extra_files=[bad])
+    r = h.boot_bochs(d, iso=iso)
+    r.expect_status(h.EXIT_OK)
+    r.expect(r'^vm: "bad" not created: .*ELF')
+    r.expect(r"^vm \d+ \(hello\): halted$")
+    expect_memory_returned(r)
+
+
+def test_vm_larger_than_free_memory_is_refused_cleanly(d):
+    iso = guests_iso(d, [("hello.elf", "vm.big mem=1G"),
+                         ("hello.elf", "vm.hello mem=2M")])
+    r = h.boot_bochs(d, iso=iso)
+    r.expect_status(h.EXIT_OK)
+    r.expect(r'^vm: "big" not created: not enough free memory for 1024 MiB$')
+    r.expect(r"^vm \d+ \(hello\): halted$")
+    expect_memory_returned(r)
+
+
+def test_bad_vm_configuration_is_refused(d):
+    iso = guests_iso(d, [("hello.elf", "vm.odd mem=3M"),
+                         ("hello.elf", "vm.hello mem=2M")])
+    r = h.boot_bochs(d, iso=iso)
+    r.expect_status(h.EXIT_OK)
+    r.expect(r'^vm: module "vm.odd" refused: mem= must be a multiple of 2M')
+    r.expect(r"^vm \d+ \(hello\): halted$")
