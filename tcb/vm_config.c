@@ -95,8 +95,11 @@ int vm_config_parse(const char *cmdline, struct vm_config *out, char *err,
 	memcpy(out->args, cmdline + i, strlen(cmdline + i) + 1);
 
 	out->mem_size = VM_DEFAULT_MEM;
-	if (mb2_cmdline_get(out->args, "mem", mem, sizeof(mem)) &&
-	    !parse_size(mem, &out->mem_size))
+	/* A mem= that is present but too long to copy is refused like any
+	 * other malformed size, never taken as "no mem= given". */
+	if (mb2_cmdline_get(out->args, "mem", NULL, 0) &&
+	    (!mb2_cmdline_get(out->args, "mem", mem, sizeof(mem)) ||
+	     !parse_size(mem, &out->mem_size)))
 		return fail(err, err_len, "mem= is not a size (digits, then K, M or G)");
 	if (out->mem_size % GUEST_MEM_ALIGN || out->mem_size < GUEST_MEM_MIN ||
 	    out->mem_size > GUEST_MEM_MAX)
