@@ -107,3 +107,62 @@ def test_bad_vm_configuration_is_refused(d):
     r.expect_status(h.EXIT_OK)
     r.expect(r'^vm: module "vm.odd" refused: mem= must be a multiple of 2M')
     r.expect(r"^vm \d+ \(hello\): halted$")
+
+
+def test_memscan_is_stopped_at_its_first_access_outside_its_memory(d):
+    # Fixed targets, checked against the log afterwards: the hypervisor's
+    # image (host-physical 0x100000, inside memscan's own 2 MiB of
+    # guest-physical space, so it must read memscan's own bytes there), a
+    # host-physical address inside counter's frames (counter is created
+    # first, and frames are handed out from the bottom up), and one far
+    # beyond RAM.
+    inside_counter, beyond_ram = 0x800000, 0x40000000
+    iso = guests_iso(d, [
+        ("counter.elf", "vm.counter mem=16M every=300000 limit=12"),
+        ("memscan.elf", "vm.memscan mem=2M targets=0x100000,%#x,%#x"
+         % (inside_counter, beyond_ram)),
+    ])
+    r = h.boot_bochs(d, iso=iso, timeout=240)
+    r.expect_status(h.EXIT_OK)
+    m = r.expect(r"^vm \d+ \(counter\): created, 16 MiB, frames at host-physical "
+                 r"(0x[0-9a-f]+)-(0x[0-9a-f]+)$")
+    assert int(m.group(1), 16) <= inside_counter <= int(m.group(2), 16), \
+        "target %#x is not inside counter's frames %s-%s" % (inside_counter, *m.groups())
+
+    scan = "\n".join(console(r, "memscan"))
+    assert re.search(r"^memscan: own memory ok \(\d+ pages\)$", scan, re.M), scan
+    own = re.search(r"^memscan: target 0x100000 inside own memory, reads 0x([0-9a-f]{16})$",
+                    scan, re.M)
+    assert own, scan
+    # The hypervisor's first bytes there are its Multiboot2 header magic.
+    assert not own.group(1).endswith("e85250d6"), "memscan read the hypervisor: " + own.group(0)
+    assert "ESCAPED" not in scan, scan
+    assert scan.rstrip().endswith("memscan: touching %#x" % inside_counter), scan
+    stop = r.expect(r"^vm \d+ \(memscan\): stopped: EPT violation: read of "
+                    r"guest-physical (0x[0-9a-f]+) at RIP")
+    assert int(stop.group(1), 16) == inside_counter, stop.group(0)
+
+    # counter kept running after memscan was stopped, and finished.
+    after = r.serial[stop.end():]
+    assert re.search(r"^\[vm\d+ counter\] counter: \d+$", after, re.M), "counter stalled"
+    r.expect(r"^vm \d+ \(counter\): exited with code 0$")
+    expect_memory_returned(r)
+
+
+def test_hcfuzz_neither_crashes_nor_stalls_the_hypervisor(d):
+    iso = guests_iso(d, [
+        ("hcfuzz.elf", "vm.hcfuzz mem=2M iterations=3000 seed=7"),
+        ("counter.elf", "vm.counter mem=2M every=300000 limit=8"),
+        ("hcfuzz.elf", "vm.hcfuzz2 mem=4M iterations=3000 seed=0"),
+    ])
+    r = h.boot_bochs(d, iso=iso, timeout=300)
+    r.expect_status(h.EXIT_OK)
+    for name in ("hcfuzz", "hcfuzz2"):
+        out = "\n".join(console(r, name))
+        m = re.search(r"^hcfuzz: (\d+) hypercalls, (\d+) unexpected results$", out, re.M)
+        assert m, out[-2000:]
+        assert int(m.group(1)) >= 3000 and m.group(2) == "0", m.group(0) + "\n" + out[-2000:]
+        r.expect(r"^vm \d+ \(%s\): exited with code 0$" % name)
+    r.expect(r"^vm \d+ \(counter\): exited with code 0$")
+    expect_memory_returned(r)
+    r.expect_absent(r"PANIC|EXCEPTION")
