@@ -21,15 +21,18 @@ GUEST_BASE_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-stack-protector 
 	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 GUEST_CFLAGS := $(GUEST_BASE_CFLAGS) -mgeneral-regs-only
 # No auto-vectorization even here: the only vector code is the inline asm.
-GUEST_AVX_CFLAGS := $(GUEST_BASE_CFLAGS) -mavx -fno-tree-vectorize
+# No vzeroupper either: gcc would add one after asm that clobbers XMM
+# registers, also on the SSE-only path taken when AVX is unusable, where it
+# is #UD (a triple fault, since guests have no IDT).
+GUEST_AVX_CFLAGS := $(GUEST_BASE_CFLAGS) -mavx -mno-vzeroupper -fno-tree-vectorize
 GUEST_ASFLAGS := -m64 -g -Iinclude -I. -Wa,--noexecstack
 GUEST_LDFLAGS := -n -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	-T guests/guest.ld
 
 GUEST_RUNTIME_SRCS := $(wildcard guests/runtime/*.S guests/runtime/*.c) \
 	lib/string.c lib/fmt.c
-GUEST_EXTRA_secretkeeper := guests/common/hold_avx.c
-GUEST_EXTRA_regspy := guests/common/hold_avx.c
+GUEST_EXTRA_secretkeeper := guests/common/hold_avx.c guests/common/preempt.c
+GUEST_EXTRA_regspy := guests/common/hold_avx.c guests/common/preempt.c
 
 guest_srcs = $(wildcard guests/$(1)/*.S guests/$(1)/*.c) $(GUEST_EXTRA_$(1)) \
 	$(GUEST_RUNTIME_SRCS)

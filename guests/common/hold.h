@@ -38,27 +38,27 @@ void hold_capture_vec(bool avx);
 
 /*
  * Was the guest descheduled during a hold? The TSC keeps running while other
- * VMs run, so a hold that took much longer than the fastest one seen is
- * counted as preempted. Heuristic: a preemption that the TCB resumes at once
- * (no other VM ready) costs too little to see, and that is fine, since
- * nothing else ran on the CPU in between.
+ * VMs run, so a hold that took much longer than an undisturbed hold of the
+ * same length is counted as preempted. The undisturbed cost is measured with
+ * short holds (too short to be preempted, mostly; the minimum of several is
+ * kept) as a fixed part plus a part per spin iteration, since a long hold may
+ * never run undisturbed when the slice is shorter than the hold. A hold is
+ * preempted if it overran that by half of itself, or by half a slice when the
+ * TCB tells the slice length (but at least an eighth of itself: noise). A
+ * preemption the TCB resumes at once (no other VM ready) costs too little to
+ * see, which is fine: nothing else ran on the CPU in between.
  */
 struct preempt_meter {
-	uint64_t min_cycles; /* the fastest hold so far; 0 = none yet */
-	uint64_t count;      /* holds counted as preempted */
+	uint64_t spin;         /* iterations per hold */
+	uint64_t expected;     /* TSC cycles of an undisturbed hold */
+	uint64_t tsc_per_tick; /* from the boot info; 0 if not given */
+	uint64_t count;        /* holds counted as preempted */
 };
 
-static inline bool preempt_note(struct preempt_meter *m, uint64_t cycles)
-{
-	if (m->min_cycles == 0 || cycles < m->min_cycles) {
-		m->min_cycles = cycles ? cycles : 1;
-		return false;
-	}
-	if (cycles / 2 > m->min_cycles) {
-		m->count++;
-		return true;
-	}
-	return false;
-}
+/* Needs hold_in filled (it runs holds). tsc_per_tick: bi->tsc_per_tick. */
+void preempt_calibrate(struct preempt_meter *m, uint64_t spin,
+		       uint64_t tsc_per_tick, bool avx);
+/* Time one hold of m->spin iterations; true if it counts as preempted. */
+bool preempt_timed_hold(struct preempt_meter *m, bool avx);
 
 #endif

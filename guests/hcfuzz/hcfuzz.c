@@ -22,8 +22,9 @@
  *   hcfuzz: console probe                 (output of the valid console writes)
  *   hcfuzz: UNEXPECTED nr=0x<nr> args=0x<a0>,0x<a1>,0x<a2>,0x<a3> ret=<r> want=<what>
  *   hcfuzz: UNEXPECTED nr=0x<nr> args=... clobbered <reg> 0x<before> -> 0x<after>
- *       (each for the first 10 unexpected results only; <what> is a number,
- *       "-4|-2" (HC_E_FAULT or HC_E_INVAL) or "0|-4|-2")
+ *       (printed as they happen, before the summary, for the first 10
+ *       unexpected results only; <what> is a number, "-4|-2" (HC_E_FAULT or
+ *       HC_E_INVAL) or "0|-4|-2")
  *   hcfuzz: <n> hypercalls, <m> unexpected results
  * then hc_exit(0) if m == 0, else hc_exit(1).
  *
@@ -228,8 +229,9 @@ static const uint64_t specials[] = {
 	0x00000000ffffffffull, 0x0000000080000000ull, 0x0000000100000000ull,
 	0x0000000000000200ull, 0x000000000000ffffull, 0x0000000000010000ull,
 	0x0000000100000001ull, 0x0000000100000002ull, 0x0000000100000003ull,
-	0x0000000100000100ull, 0x8000000000000000ull | HC_VERSION,
-	0x8000000000000000ull | HC_EXIT, 0x8000000000000000ull | HC_VM_CREATE,
+	0x0000000100000100ull, 0x8000000000000000ull | HC_YIELD,
+	0x8000000000000000ull | HC_EXIT, 0x8000000000000000ull | HC_CONSOLE_WRITE,
+	0x8000000000000000ull | HC_VM_CREATE,
 	0xffffffff00000002ull, 0xffffffff00000100ull,
 	(uint64_t)HC_E_NOSYS, (uint64_t)HC_E_DENIED,
 };

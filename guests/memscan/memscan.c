@@ -109,7 +109,8 @@ static void window_init(void)
 	uint64_t cr3;
 
 	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
-	volatile uint64_t *pml4 = (volatile uint64_t *)(uintptr_t)(cr3 & PTE_ADDR);
+	const volatile uint64_t *pml4 =
+		(const volatile uint64_t *)(uintptr_t)(cr3 & PTE_ADDR);
 	volatile uint64_t *pdpt = (volatile uint64_t *)(uintptr_t)(pml4[0] & PTE_ADDR);
 
 	for (int i = 0; i < 512; i++)

@@ -236,11 +236,10 @@ int guest_main(const struct custos_boot_info *bi)
 	for (unsigned w = 0; w < REGION_WORDS; w++)
 		region[w] = own(SLOT_MEM(w));
 
-	struct preempt_meter meter = { 0, 0 };
+	struct preempt_meter meter;
+	preempt_calibrate(&meter, spin, bi->tsc_per_tick, avx);
 	for (uint64_t n = 1;; n++) {
-		uint64_t t0 = rdtsc();
-		hold_run(spin, avx);
-		bool preempted = preempt_note(&meter, rdtsc() - t0);
+		bool preempted = preempt_timed_hold(&meter, avx);
 		read_sys(sys);
 
 		if (dump_mode >= 2 || (dump_mode == 1 && preempted)) {

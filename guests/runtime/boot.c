@@ -10,6 +10,15 @@ const char *const guest_entry_reg_names[ENTRY_NREGS] = {
 	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rflags",
 };
 
+/* dst has room for n + 1 bytes. */
+static void copy_field(char *dst, const char *src, size_t n)
+{
+	size_t len = strnlen(src, n);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 void guest_init(const struct custos_boot_info *bi, const char *prog)
 {
 	guest_prog = prog;
@@ -24,10 +33,11 @@ void guest_init(const struct custos_boot_info *bi, const char *prog)
 	con_printf("%s: start (vm %u, %lu MiB)\n", prog, bi->vm_id,
 		   bi->mem_size >> 20);
 	/* name and cmdline are fixed-size arrays: never read past them even
-	 * if the TCB forgot the terminator. */
-	con_printf("%s: vm name '%.*s' cmdline '%.*s'\n", prog,
-		   (int)strnlen(bi->name, sizeof(bi->name)), bi->name,
-		   (int)strnlen(bi->cmdline, sizeof(bi->cmdline)), bi->cmdline);
+	 * if the TCB forgot the terminator. (lib/fmt.c has no "%.*s".) */
+	char name[sizeof(bi->name) + 1], cmdline[sizeof(bi->cmdline) + 1];
+	copy_field(name, bi->name, sizeof(bi->name));
+	copy_field(cmdline, bi->cmdline, sizeof(bi->cmdline));
+	con_printf("%s: vm name '%s' cmdline '%s'\n", prog, name, cmdline);
 }
 
 static uint64_t xgetbv(uint32_t index)

@@ -18,8 +18,9 @@
  *       halves of XMM r), ymm<r>.q2 / ymm<r>.q3 (the upper half of YMM r),
  *       or mem@0x<gpa>; at most 16 such lines, then hc_exit(1)
  *   secretkeeper: done <K> rounds intact, preempted <count>   (then hc_exit(0))
- * <count> is the number of rounds whose hold took over twice as long as the
- * fastest one: rounds in which the VM was descheduled (a heuristic).
+ * <count> is the number of rounds in which the VM was descheduled, judged
+ * by how much longer the hold took than an undisturbed one (a heuristic:
+ * guests/common/hold.h).
  *
  * cmdline: rounds=K (default 0: run forever), every=R (default 1),
  *          spin=N (spin iterations per round, default 300000).
@@ -102,20 +103,11 @@ int guest_main(const struct custos_boot_info *bi)
 		con_printf("secretkeeper: no AVX\n");
 	fill();
 
-	/* Two uncounted holds first, so the meter knows an undisturbed hold's
-	 * cost before round 1 (unless both were preempted). */
-	struct preempt_meter meter = { 0, 0 };
-	for (int i = 0; i < 2; i++) {
-		uint64_t t0 = rdtsc();
-		hold_run(spin, avx);
-		preempt_note(&meter, rdtsc() - t0);
-	}
-	meter.count = 0;
+	struct preempt_meter meter;
+	preempt_calibrate(&meter, spin, bi->tsc_per_tick, avx);
 
 	for (uint64_t n = 1;; n++) {
-		uint64_t t0 = rdtsc();
-		hold_run(spin, avx);
-		preempt_note(&meter, rdtsc() - t0);
+		preempt_timed_hold(&meter, avx);
 
 		check_all(avx);
 		if (corruptions)
