@@ -17,8 +17,9 @@
  *   regspy: dump <when> <reg> = 0x<hex>   a register dump, <when> is "entry"
  *       or "round <n>"; <reg> is rax..r15, rsp and rflags (entry only),
  *       xmm<r> (128-bit value), ymm<r>.hi (the upper 128 bits), cr0 cr2 cr3
- *       cr4 dr0 dr1 dr2 dr3 dr6 dr7. At entry, and after each round that
- *       was preempted (dump=1, the default) or every round (dump=2).
+ *       cr4 dr0 dr1 dr2 dr3 dr6 dr7. At entry, and after the first <dumps>
+ *       rounds that were preempted (57 lines each with AVX, so not after all
+ *       of them by default; every round is checked all the same).
  *   regspy: FOREIGN <reg> = 0x<16 hex>    <reg> as in the dump, with vector
  *       registers per 64-bit lane: xmm<r>.q0, xmm<r>.q1, ymm<r>.q2, ymm<r>.q3;
  *       or mem@0x<gpa> (a word of its own pattern region)
@@ -30,8 +31,8 @@
  *
  * cmdline: rounds=K (default 0: forever), every=R (default 1),
  *          spin=N (spin iterations per round, default 300000),
- *          dump=0|1|2 (see above), scan=0 (skip the scans of free memory
- *          for secretkeeper values, at start and at the end).
+ *          dumps=N (default 3, see above), scan=0 (skip the scans of free
+ *          memory for secretkeeper values, at start and at the end).
  */
 #include <stdio.h>
 #include "guests/runtime/guest.h"
@@ -215,7 +216,7 @@ int guest_main(const struct custos_boot_info *bi)
 	uint64_t rounds = cmdline_u64(bi, "rounds", 0);
 	uint64_t every = cmdline_u64(bi, "every", 1);
 	uint64_t spin = cmdline_u64(bi, "spin", 300000);
-	uint64_t dump_mode = cmdline_u64(bi, "dump", 1);
+	uint64_t dumps = cmdline_u64(bi, "dumps", 3);
 	bool scan = cmdline_u64(bi, "scan", 1) != 0;
 	if (every == 0)
 		every = 1;
@@ -242,7 +243,8 @@ int guest_main(const struct custos_boot_info *bi)
 		bool preempted = preempt_timed_hold(&meter, avx);
 		read_sys(sys);
 
-		if (dump_mode >= 2 || (dump_mode == 1 && preempted)) {
+		if (preempted && dumps) {
+			dumps--;
 			char when[32];
 			snprintf(when, sizeof(when), "round %lu", n);
 			dump(when, hold_out.gpr, hold_gpr_names, HOLD_NGPR, avx, sys);
