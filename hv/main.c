@@ -139,8 +139,8 @@ static void mask_legacy_pics(void)
 /* Give the frames of a consumed boot module back to the free pool (zeroed). */
 static void release_module(const struct mb2_module *m)
 {
-	for (uint64_t pa = m->start & ~PAGE_MASK; pa < m->end; pa += PAGE_SIZE)
-		CHECK(frame_release(memory_frames(), pa >> PAGE_SHIFT, FRAME_TCB) ==
+	for (uint64_t addr = m->start & ~PAGE_MASK; addr < m->end; addr += PAGE_SIZE)
+		CHECK(frame_release(memory_frames(), addr >> PAGE_SHIFT, FRAME_TCB) ==
 		      FRAME_OK);
 }
 

@@ -94,16 +94,12 @@ const char *vmx_enable(struct vmx_caps *caps)
 	return NULL;
 }
 
-struct inv_descriptor {
-	uint64_t lo, hi;
-};
-
 #define INV_SINGLE_CONTEXT 1
 #define INV_ALL_CONTEXT    2
 
 static void invept(uint64_t type, uint64_t eptp)
 {
-	struct inv_descriptor d = { eptp, 0 };
+	const uint64_t d[2] = { eptp, 0 }; /* SDM 31.3, INVEPT descriptor */
 	bool failed;
 
 	__asm__ volatile("invept %1, %2; setna %0"
@@ -113,7 +109,7 @@ static void invept(uint64_t type, uint64_t eptp)
 
 static void invvpid(uint64_t type, uint16_t vpid)
 {
-	struct inv_descriptor d = { vpid, 0 };
+	const uint64_t d[2] = { vpid, 0 }; /* SDM 31.3, INVVPID descriptor */
 	bool failed;
 
 	__asm__ volatile("invvpid %1, %2; setna %0"

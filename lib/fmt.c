@@ -1,7 +1,8 @@
 /*
  * vsnprintf for the freestanding world. Supports what our code uses:
- * %d %i %u %x %X %p %s %c %%, the flags '0', '-' and '#' (0x prefix), a field width (or '*'),
- * a precision for %s, and the length modifiers hh h l ll z. Always
+ * %d %i %u %x %X %p %s %c %%, the flags '0', '-' and '#' (0x prefix), a
+ * field width and a precision for %s (each a number or '*'), and the length
+ * modifiers hh h l ll z. Always
  * NUL-terminates when size > 0 and returns the length that would have been
  * written, as C99 does.
  */
@@ -99,6 +100,12 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 	if (*f == '.') {
 		f++;
 		sp->precision = 0;
+		if (*f == '*') {
+			sp->precision = va_arg(*ap, int);
+			if (sp->precision < 0)
+				sp->precision = -1; /* C11: as if omitted */
+			f++;
+		}
 		while (*f >= '0' && *f <= '9')
 			sp->precision = sp->precision * 10 + (*f++ - '0');
 	}

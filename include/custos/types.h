@@ -10,25 +10,6 @@
 #define PAGE_SIZE  ((uint64_t)1 << PAGE_SHIFT)
 #define PAGE_MASK  (PAGE_SIZE - 1)
 
-/*
- * A host-physical address. Wrapped in a struct so that a guest-physical
- * address or a pointer can never be passed where a host-physical address is
- * meant without an explicit, visible conversion.
- */
-typedef struct {
-	uint64_t v;
-} paddr_t;
-
-static inline paddr_t pa(uint64_t v)
-{
-	return (paddr_t){ v };
-}
-
-static inline uint64_t pa_pfn(paddr_t p)
-{
-	return p.v >> PAGE_SHIFT;
-}
-
 /* A half-open range [base, base + len) of host-physical memory. */
 struct phys_range {
 	uint64_t base;

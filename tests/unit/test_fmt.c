@@ -41,6 +41,7 @@ static void test_width_and_flags(void **state)
 	(void)state;
 	SAME("[%5d] [%-5d] [%05d] [%016llx]", 42, 42, -42, 0x1234ull);
 	SAME("[%*d] [%3s] [%-6s] [%.2s]", 6, 7, "ab", "cd", "xyz");
+	SAME("[%.*s] [%.*s] [%-*s|]", 3, "abcdef", 0, "abc", 4, "x");
 	SAME("%c%c%%%s", 'a', 'b', "");
 	SAME("%04x-%04llx", 0xffffu, 0x0ull);
 }
