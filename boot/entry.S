@@ -96,7 +96,10 @@ boot_entry32:
 	rdmsr
 	or	$(EFER_LME | EFER_NXE), %eax
 	wrmsr
+	/* Caches on: firmware may leave CR0.CD/NW set, and VM entry keeps
+	 * the host's CD/NW for the guest too (SDM 28.3.2.1). */
 	mov	%cr0, %eax
+	and	$~(CR0_CD | CR0_NW), %eax
 	or	$(CR0_PG | CR0_WP | CR0_PE), %eax
 	mov	%eax, %cr0
 

@@ -11,6 +11,8 @@
 #define CR0_PE           0x00000001
 #define CR0_NE           0x00000020
 #define CR0_WP           0x00010000
+#define CR0_NW           0x20000000
+#define CR0_CD           0x40000000
 #define CR0_PG           0x80000000
 #define CR4_PAE          0x00000020
 #define CR4_PGE          0x00000080

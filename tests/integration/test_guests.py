@@ -59,6 +59,11 @@ def test_four_guests_interleave_and_keep_their_context(d):
     spy = "\n".join(console(r, "regspy"))
     assert "FOREIGN" not in spy and "SAW SECRETKEEPER" not in spy, spy[-3000:]
     assert re.search(r"^regspy: done %d rounds clean" % rounds, spy, re.M), spy[-2000:]
+    # The initial state guest_abi.h promises, caches on (no CR0.CD/NW).
+    for reg, value in (("cr0", 0x80010033), ("cr2", 0), ("cr3", 0x2000),
+                       ("dr6", 0xffff0ff0), ("dr7", 0x400), ("rflags", 2)):
+        m = re.search(r"^regspy: dump entry %s = 0x([0-9a-f]+)$" % reg, spy, re.M)
+        assert m and int(m.group(1), 16) == value, "%s at entry: %s" % (reg, m and m.group(0))
     r.expect(r"^vm \d+ \(regspy\): exited with code 0$")
 
     m = r.expect(r"^sched: all VMs finished: (\d+) slices, (\d+) preemptions, (\d+) switches$")
