@@ -60,6 +60,7 @@ void sched_run(struct sched_stats *stats)
 		if (out == EXIT_OUTCOME_PREEMPTED)
 			stats->preemptions++;
 		if (out == EXIT_OUTCOME_DONE) {
+			vm_exit_flush_console_mirror(vm);
 			guest_teardown(vm);
 			loaded = NULL; /* its context is gone, nothing to save */
 		}

@@ -63,6 +63,17 @@ void vm_exit_set_console_mirror(bool on)
 	mirror_consoles = on;
 }
 
+void vm_exit_flush_console_mirror(const struct vm *vm)
+{
+	struct mirror_line *m = &mirror[vm->id - 1];
+
+	if (mirror_consoles && m->len) {
+		m->buf[m->len] = '\0';
+		console_printf("[vm%u %s] %s\n", vm->id, vm->name, m->buf);
+	}
+	m->len = 0;
+}
+
 static void console_put(struct vm *vm, char c)
 {
 	console_ring_put(&vm->console, c);

@@ -21,4 +21,7 @@ void vm_exit_entry_failed(struct vm *vm);
 /* Debug mode: copy guest console lines to COM1, labelled with the VM. */
 void vm_exit_set_console_mirror(bool on);
 
+/* Debug mode: print a VM's unfinished console line (when it stops). */
+void vm_exit_flush_console_mirror(const struct vm *vm);
+
 #endif

@@ -57,6 +57,11 @@ struct custos_boot_info {
 	uint64_t tsc_per_tick; /* TSC cycles per preemption slice (informative) */
 	char name[32];         /* the VM's name, NUL-terminated */
 	char cmdline[256];     /* arguments given when the VM was set up */
+	/* Tenant init data and secrets (a later milestone) are placed in the
+	 * VM's own memory, page-aligned above the image, and described here;
+	 * both are 0 when there is none. */
+	uint64_t init_data_gpa;
+	uint64_t init_data_size;
 };
 
 /* ---- Console -------------------------------------------------------------
