@@ -9,9 +9,9 @@
  * structure must still not make us fault or read out of bounds.
  */
 #include "boot/multiboot2.h"
+#include "tcb/errmsg.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 /* Tag types we interpret (3.6.2 and the sections named next to each). */
@@ -53,35 +53,6 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* ---- Error messages ------------------------------------------------------ */
-
-/*
- * Messages quote untrusted strings (command lines, module names): replace
- * control and non-ASCII bytes by '?' so a message stays one harmless line
- * on the console.
- */
-static void sanitize(char *s)
-{
-	for (; *s; s++)
-		if (*s < 0x20 || *s >= 0x7f)
-			*s = '?';
-}
-
-/* Formats into err (if any room) and returns -1, for "return fail(...)". */
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !err_len)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	sanitize(err);
-	return -1;
-}
-
 /* ---- Parsing ------------------------------------------------------------- */
 
 /* State of one mb2_parse() call; the tag fields describe the current tag. */
@@ -98,24 +69,17 @@ struct mb2_parser {
 	bool seen_acpi_new;
 };
 
-/* fail() with the current tag's type and offset prefixed. */
+/* An error message with the current tag's type and offset in front. */
 __attribute__((format(printf, 2, 3)))
 static int tag_fail(const struct mb2_parser *p, const char *fmt, ...)
 {
-	int n;
+	va_list ap;
 
-	if (!p->err || !p->err_len)
-		return -1;
-	n = snprintf(p->err, p->err_len, "tag %u at offset 0x%zx: ",
-		     p->tag_type, p->tag_off);
-	if (n >= 0 && (size_t)n < p->err_len) {
-		va_list ap;
-
-		va_start(ap, fmt);
-		vsnprintf(p->err + n, p->err_len - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	sanitize(p->err);
+	errmsg(p->err, p->err_len, "tag %u at offset 0x%zx: ", p->tag_type,
+	       p->tag_off);
+	va_start(ap, fmt);
+	errmsg_vappend(p->err, p->err_len, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -331,7 +295,7 @@ static int parse_tags(struct mb2_parser *p, const uint8_t *info, size_t total)
 		uint32_t size;
 
 		if (off > total - MB2_TAG_HDR_SIZE)
-			return fail(p->err, p->err_len,
+			return errmsg(p->err, p->err_len,
 				    "no end tag (type 0, size 8) at offset 0x%zx before total_size %zu",
 				    off, total);
 		p->tag_off = off;
@@ -364,26 +328,26 @@ int mb2_parse(const void *buf, size_t buf_len, struct mb2_info *out,
 	if (err && err_len)
 		err[0] = '\0';
 	if (!buf || !out)
-		return fail(err, err_len, "no boot information (NULL pointer)");
+		return errmsg(err, err_len, "no boot information (NULL pointer)");
 	if (buf_len < MB2_FIXED_SIZE)
-		return fail(err, err_len, "boot information buffer of %zu bytes is shorter than its 8-byte fixed part",
+		return errmsg(err, err_len, "boot information buffer of %zu bytes is shorter than its 8-byte fixed part",
 			    buf_len);
 	total = load_le32(info);
 	if (total < MB2_FIXED_SIZE + MB2_TAG_HDR_SIZE)
-		return fail(err, err_len, "total_size %u too small for the fixed part and an end tag",
+		return errmsg(err, err_len, "total_size %u too small for the fixed part and an end tag",
 			    total);
 	if (total > buf_len)
-		return fail(err, err_len, "total_size %u exceeds the %zu readable bytes",
+		return errmsg(err, err_len, "total_size %u exceeds the %zu readable bytes",
 			    total, buf_len);
 	if (total > MB2_MAX_INFO_SIZE)
-		return fail(err, err_len, "total_size %u exceeds the limit of %u",
+		return errmsg(err, err_len, "total_size %u exceeds the limit of %u",
 			    total, MB2_MAX_INFO_SIZE);
 	memset(out, 0, sizeof(*out));
 	if (parse_tags(&p, info, total))
 		return -1;
 	/* Without a memory map we cannot know where RAM is (3.6.8). */
 	if (!p.seen_mmap)
-		return fail(err, err_len, "no memory map tag (type 6)");
+		return errmsg(err, err_len, "no memory map tag (type 6)");
 	return 0;
 }
 
@@ -456,10 +420,10 @@ static int check_module_vs_earlier(const struct mb2_info *info, size_t i,
 		const struct mb2_module *o = &info->modules[j];
 
 		if (strncmp(m->name, o->name, MB2_MAX_MOD_NAME) == 0)
-			return fail(err, err_len, "module '%s': name used by modules %zu and %zu",
+			return errmsg(err, err_len, "module '%s': name used by modules %zu and %zu",
 				    m->name, j, i);
 		if (ranges_overlap(m->start, m->end, o->start, o->end))
-			return fail(err, err_len, "module '%s' [0x%lx, 0x%lx) overlaps module '%s' [0x%lx, 0x%lx)",
+			return errmsg(err, err_len, "module '%s' [0x%lx, 0x%lx) overlaps module '%s' [0x%lx, 0x%lx)",
 				    m->name, m->start, m->end, o->name,
 				    o->start, o->end);
 	}
@@ -474,22 +438,22 @@ static int check_module(const struct mb2_info *info, size_t i,
 	const struct mb2_mmap_entry *bad;
 
 	if (strnlen(m->name, MB2_MAX_MOD_NAME) == MB2_MAX_MOD_NAME)
-		return fail(err, err_len, "module %zu: name not NUL-terminated", i);
+		return errmsg(err, err_len, "module %zu: name not NUL-terminated", i);
 	if (m->name[0] == '\0')
-		return fail(err, err_len, "module %zu has no name (its cmdline is blank)",
+		return errmsg(err, err_len, "module %zu has no name (its cmdline is blank)",
 			    i);
 	if (m->start >= m->end)
-		return fail(err, err_len, "module '%s' is empty or inverted [0x%lx, 0x%lx)",
+		return errmsg(err, err_len, "module '%s' is empty or inverted [0x%lx, 0x%lx)",
 			    m->name, m->start, m->end);
 	if (ranges_overlap(m->start, m->end, image_start, image_end))
-		return fail(err, err_len, "module '%s' [0x%lx, 0x%lx) overlaps the hypervisor image [0x%lx, 0x%lx)",
+		return errmsg(err, err_len, "module '%s' [0x%lx, 0x%lx) overlaps the hypervisor image [0x%lx, 0x%lx)",
 			    m->name, m->start, m->end, image_start, image_end);
 	if (!in_available_ram(info, m->start, m->end))
-		return fail(err, err_len, "module '%s' [0x%lx, 0x%lx) is not wholly inside available RAM",
+		return errmsg(err, err_len, "module '%s' [0x%lx, 0x%lx) is not wholly inside available RAM",
 			    m->name, m->start, m->end);
 	bad = overlapping_unavailable(info, m->start, m->end);
 	if (bad)
-		return fail(err, err_len, "module '%s' [0x%lx, 0x%lx) overlaps mmap range [0x%lx, 0x%lx) of type %u",
+		return errmsg(err, err_len, "module '%s' [0x%lx, 0x%lx) overlaps mmap range [0x%lx, 0x%lx) of type %u",
 			    m->name, m->start, m->end, bad->base,
 			    mmap_end(bad), bad->type);
 	return check_module_vs_earlier(info, i, err, err_len);
@@ -501,11 +465,11 @@ int mb2_check_modules(const struct mb2_info *info, uint64_t image_start,
 	if (err && err_len)
 		err[0] = '\0';
 	if (!info)
-		return fail(err, err_len, "no boot information (NULL pointer)");
+		return errmsg(err, err_len, "no boot information (NULL pointer)");
 	if (info->module_count > MB2_MAX_MODULES || info->mmap_count > MB2_MAX_MMAP)
-		return fail(err, err_len, "boot information has impossible counts");
+		return errmsg(err, err_len, "boot information has impossible counts");
 	if (image_start > image_end)
-		return fail(err, err_len, "hypervisor image bounds inverted [0x%lx, 0x%lx)",
+		return errmsg(err, err_len, "hypervisor image bounds inverted [0x%lx, 0x%lx)",
 			    image_start, image_end);
 	for (size_t i = 0; i < info->module_count; i++)
 		if (check_module(info, i, image_start, image_end, err, err_len))

@@ -10,7 +10,7 @@
  *
  * Built both freestanding into the hypervisor (lib/'s <string.h> and
  * <stdio.h>) and hosted into the unit tests and the fuzzer (glibc); only
- * memcmp, memcpy, memset and vsnprintf are used.
+ * memcmp, memcpy and memset are used (messages go through tcb/errmsg.c).
  *
  * Choices the interface leaves open, made here:
  *  - min_gpa and max_gpa must be page-aligned and min_gpa < max_gpa (else an
@@ -31,9 +31,8 @@
  *  - On failure *out is left untouched; it is written only on success.
  */
 #include "tcb/elf_image.h"
+#include "tcb/errmsg.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 /* e_ident (gABI "ELF Identification"). */
@@ -94,24 +93,6 @@ static uint64_t load_le64(const uint8_t *p)
 	return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
 }
 
-/*
- * Formats into err (if there is room) and returns -1, for "return fail(...)".
- * Messages quote only numbers, never bytes of the image, so they need no
- * sanitizing.
- */
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !err_len)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* State of one elf_image_parse() call. */
 struct elf_parser {
 	const uint8_t *buf;
@@ -132,20 +113,20 @@ static int check_ident(const struct elf_parser *p)
 	const uint8_t *id = p->buf;
 
 	if (p->len < EHDR_SIZE)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "file of %zu bytes is shorter than the 64-byte ELF64 header",
 			    p->len);
 	if (memcmp(id, elf_magic, sizeof(elf_magic)) != 0)
-		return fail(p->err, p->err_len, "not an ELF file (bad magic)");
+		return errmsg(p->err, p->err_len, "not an ELF file (bad magic)");
 	if (id[EI_CLASS] != ELFCLASS64)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "ELF class %u is not ELFCLASS64 (2)", id[EI_CLASS]);
 	if (id[EI_DATA] != ELFDATA2LSB)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "ELF data encoding %u is not little-endian (1)",
 			    id[EI_DATA]);
 	if (id[EI_VERSION] != EV_CURRENT)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "e_ident version %u is not EV_CURRENT (1)",
 			    id[EI_VERSION]);
 	return 0;
@@ -167,20 +148,20 @@ static int check_ehdr(const struct elf_parser *p)
 	phentsize = load_le16(h + E_PHENTSIZE);
 	/* ET_DYN (PIE) is refused too: we never relocate a guest. */
 	if (type != ET_EXEC)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "e_type %u is not ET_EXEC (2): only static executables are accepted",
 			    type);
 	if (machine != EM_X86_64)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "e_machine %u is not EM_X86_64 (62)", machine);
 	if (version != EV_CURRENT)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "e_version %u is not EV_CURRENT (1)", version);
 	if (ehsize != EHDR_SIZE)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "e_ehsize %u is not 64", ehsize);
 	if (phentsize != PHDR_SIZE)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "e_phentsize %u is not 56", phentsize);
 	return 0;
 }
@@ -193,10 +174,10 @@ static int check_phdr_table(const struct elf_parser *p, uint64_t phoff,
 	uint64_t table_len = (uint64_t)phnum * PHDR_SIZE;
 
 	if (phnum == PN_XNUM)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "e_phnum 0xffff (PN_XNUM, extended numbering) is not supported");
 	if (phoff > p->len || table_len > p->len - phoff)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "program header table at offset 0x%lx with %u entries of 56 bytes does not fit in the %zu-byte file",
 			    phoff, phnum, p->len);
 	return 0;
@@ -216,11 +197,11 @@ static int check_file_part(const struct elf_parser *p,
 			   const struct load_phdr *ph)
 {
 	if (ph->filesz > ph->memsz)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "program header %zu: p_filesz 0x%lx exceeds p_memsz 0x%lx",
 			    ph->index, ph->filesz, ph->memsz);
 	if (ph->offset > p->len || ph->filesz > p->len - ph->offset)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "program header %zu: file bytes at offset 0x%lx, size 0x%lx, extend past the end of the %zu-byte file",
 			    ph->index, ph->offset, ph->filesz, p->len);
 	return 0;
@@ -237,25 +218,25 @@ static int check_placement(const struct elf_parser *p,
 	uint64_t gpa = ph->paddr;
 
 	if (ph->paddr != ph->vaddr)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "program header %zu: p_paddr 0x%lx differs from p_vaddr 0x%lx (guests run identity-mapped)",
 			    ph->index, ph->paddr, ph->vaddr);
 	if (gpa < p->min_gpa)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "program header %zu: segment at 0x%lx is below the loadable range [0x%lx, 0x%lx)",
 			    ph->index, gpa, p->min_gpa, p->max_gpa);
 	if (ph->memsz > UINT64_MAX - gpa)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "program header %zu: segment at 0x%lx of 0x%lx bytes wraps past 2^64",
 			    ph->index, gpa, ph->memsz);
 	if (gpa + ph->memsz > p->max_gpa)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "program header %zu: segment [0x%lx, 0x%lx) ends above the loadable range [0x%lx, 0x%lx)",
 			    ph->index, gpa, gpa + ph->memsz, p->min_gpa,
 			    p->max_gpa);
 	/* Cannot fail while max_gpa is page-aligned; checked all the same. */
 	if (!align_up_checked(gpa + ph->memsz, PAGE_SIZE, hi))
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "program header %zu: segment end 0x%lx wraps when rounded up to a page",
 			    ph->index, gpa + ph->memsz);
 	*lo = gpa & ~PAGE_MASK;
@@ -271,7 +252,7 @@ static int check_overlap(const struct elf_parser *p,
 {
 	for (size_t i = 0; i < p->img.segment_count; i++) {
 		if (lo < p->page_hi[i] && p->page_lo[i] < hi)
-			return fail(p->err, p->err_len,
+			return errmsg(p->err, p->err_len,
 				    "program header %zu: segment pages [0x%lx, 0x%lx) overlap those of program header %zu [0x%lx, 0x%lx)",
 				    ph->index, lo, hi, p->phdr_index[i],
 				    p->page_lo[i], p->page_hi[i]);
@@ -289,7 +270,7 @@ static int add_load_segment(struct elf_parser *p, const struct load_phdr *ph)
 	if (ph->memsz == 0)
 		return 0;
 	if (n == ELF_MAX_SEGMENTS)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "program header %zu: more than %u PT_LOAD segments",
 			    ph->index, ELF_MAX_SEGMENTS);
 	if (check_file_part(p, ph) || check_placement(p, ph, &lo, &hi) ||
@@ -318,11 +299,11 @@ static int parse_phdr(struct elf_parser *p, const uint8_t *h, size_t index)
 		break;
 	/* Both mean "needs a dynamic linker", which a guest never has. */
 	case PT_INTERP:
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "program header %zu: PT_INTERP present (dynamically linked image)",
 			    index);
 	case PT_DYNAMIC:
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "program header %zu: PT_DYNAMIC present (dynamically linked image)",
 			    index);
 	default:
@@ -372,11 +353,11 @@ static int check_entry(const struct elf_parser *p)
 		}
 	}
 	if (!inside)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "entry point 0x%lx is not inside any PT_LOAD segment",
 			    img->entry);
 	if (!(inside->flags & PF_X))
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "entry point 0x%lx is not inside an executable segment (program header %zu [0x%lx, 0x%lx) lacks PF_X)",
 			    img->entry, p->phdr_index[i], inside->gpa,
 			    inside->gpa + inside->mem_size);
@@ -390,7 +371,7 @@ static int parse_image(struct elf_parser *p)
 
 	if (p->min_gpa >= p->max_gpa || (p->min_gpa & PAGE_MASK) ||
 	    (p->max_gpa & PAGE_MASK))
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "loadable range [0x%lx, 0x%lx) is empty or not page-aligned",
 			    p->min_gpa, p->max_gpa);
 	if (check_ehdr(p))
@@ -404,7 +385,7 @@ static int parse_image(struct elf_parser *p)
 		if (parse_phdr(p, p->buf + phoff + i * PHDR_SIZE, i))
 			return -1;
 	if (p->img.segment_count == 0)
-		return fail(p->err, p->err_len,
+		return errmsg(p->err, p->err_len,
 			    "no PT_LOAD segment with p_memsz > 0");
 	p->img.entry = load_le64(p->buf + E_ENTRY);
 	if (check_entry(p))
@@ -423,7 +404,7 @@ int elf_image_parse(const void *buf, size_t len, uint64_t min_gpa,
 	if (err && err_len)
 		err[0] = '\0';
 	if (!buf || !out)
-		return fail(err, err_len, "no image (NULL pointer)");
+		return errmsg(err, err_len, "no image (NULL pointer)");
 	memset(&p, 0, sizeof(p));
 	p.buf = buf;
 	p.len = len;

@@ -1,8 +1,8 @@
 #include "tcb/vm_config.h"
+#include "tcb/errmsg.h"
 #include "boot/multiboot2.h"
 #include <custos/guest_abi.h>
 
-#include <stdio.h>
 #include <string.h>
 
 bool vm_config_is_vm_module(const char *name)
@@ -50,29 +50,22 @@ static bool parse_size(const char *s, uint64_t *out)
 	return true;
 }
 
-static int fail(char *err, size_t err_len, const char *what)
-{
-	if (err && err_len)
-		snprintf(err, err_len, "%s", what);
-	return -1;
-}
-
 static int parse_name(const char *cmdline, struct vm_config *out, size_t *end,
 		      char *err, size_t err_len)
 {
 	size_t plen = strlen(VM_MODULE_PREFIX), i = plen, n = 0;
 
 	if (strncmp(cmdline, VM_MODULE_PREFIX, plen) != 0)
-		return fail(err, err_len, "module name does not start with \"vm.\"");
+		return errmsg(err, err_len, "module name does not start with \"vm.\"");
 	for (; cmdline[i] && cmdline[i] != ' ' && cmdline[i] != '\t'; i++, n++) {
 		if (!name_char_ok(cmdline[i]))
-			return fail(err, err_len, "VM name may only use a-z 0-9 _ -");
+			return errmsg(err, err_len, "VM name may only use a-z 0-9 _ -");
 		if (n == VM_NAME_MAX - 1)
-			return fail(err, err_len, "VM name too long");
+			return errmsg(err, err_len, "VM name too long");
 		out->name[n] = cmdline[i];
 	}
 	if (n == 0)
-		return fail(err, err_len, "VM name is empty");
+		return errmsg(err, err_len, "VM name is empty");
 	*end = i;
 	return 0;
 }
@@ -85,13 +78,13 @@ int vm_config_parse(const char *cmdline, struct vm_config *out, char *err,
 
 	memset(out, 0, sizeof(*out));
 	if (!cmdline)
-		return fail(err, err_len, "no command line");
+		return errmsg(err, err_len, "no command line");
 	if (parse_name(cmdline, out, &i, err, err_len))
 		return -1;
 	while (cmdline[i] == ' ' || cmdline[i] == '\t')
 		i++;
 	if (strlen(cmdline + i) >= VM_ARGS_MAX)
-		return fail(err, err_len, "VM arguments too long");
+		return errmsg(err, err_len, "VM arguments too long");
 	memcpy(out->args, cmdline + i, strlen(cmdline + i) + 1);
 
 	out->mem_size = VM_DEFAULT_MEM;
@@ -100,9 +93,9 @@ int vm_config_parse(const char *cmdline, struct vm_config *out, char *err,
 	if (mb2_cmdline_get(out->args, "mem", NULL, 0) &&
 	    (!mb2_cmdline_get(out->args, "mem", mem, sizeof(mem)) ||
 	     !parse_size(mem, &out->mem_size)))
-		return fail(err, err_len, "mem= is not a size (digits, then K, M or G)");
+		return errmsg(err, err_len, "mem= is not a size (digits, then K, M or G)");
 	if (out->mem_size % GUEST_MEM_ALIGN || out->mem_size < GUEST_MEM_MIN ||
 	    out->mem_size > GUEST_MEM_MAX)
-		return fail(err, err_len, "mem= must be a multiple of 2M from 2M to 1G");
+		return errmsg(err, err_len, "mem= must be a multiple of 2M from 2M to 1G");
 	return 0;
 }
