@@ -54,9 +54,11 @@ FUZZ_OBJS := $(patsubst %,$(BUILD)/fuzzlib/%.o,$(PORTABLE_SRCS))
 
 .DEFAULT_GOAL := all
 include guests/guests.mk
+include crypto/crypto.mk
+include tools/tools.mk
 
 .PHONY: all deps demo test unit fuzz lint bench clean
-all: $(BUILD)/custos.elf $(BUILD)/custos.iso $(GUEST_ELFS)
+all: $(BUILD)/custos.elf $(BUILD)/custos.iso $(GUEST_ELFS) $(TOOLS_BINS)
 
 deps:
 	@tools/install-deps.sh $(DEB_PACKAGES)
@@ -71,9 +73,9 @@ $(BUILD)/kernel/%.S.o: %.S
 	@echo "  AS      $<"
 	@$(CC) $(KERNEL_ASFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/custos.elf: $(KERNEL_OBJS) boot/linker.ld
+$(BUILD)/custos.elf: $(KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS) boot/linker.ld
 	@echo "  LD      $@"
-	@$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
+	@$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS)
 	@tools/check-elf.sh $@
 
 $(BUILD)/custos.iso: $(BUILD)/custos.elf boot/grub.cfg tools/mkiso.sh
@@ -89,10 +91,11 @@ $(HOST_LIB): $(HOST_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c $(HOST_LIB)
+$(BUILD)/tests/%: tests/unit/%.c $(HOST_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(HOST_CFLAGS) -MMD -MP $< -o $@ $(HOST_LIB) -lcmocka
+	@$(CC) $(HOST_CFLAGS) -MMD -MP $< -o $@ $(HOST_LIB) $(CRYPTO_HOST_LIB) \
+		$(CRYPTO_HOST_LDLIBS) -lcmocka
 
 # The library is instrumented for coverage and sanitizers; linking through an
 # archive takes only the objects a target needs.

@@ -1,0 +1,147 @@
+/*
+ * The one crypto layer of Custos, used by the hypervisor, the TPGVM and the
+ * host tools alike. Implemented on mbedTLS 2.28: built freestanding from
+ * Debian's source package for the hypervisor and the TPGVM, and linked
+ * against the system libmbedtls on the host. Only what Custos needs, with
+ * fixed algorithms (no agility to get wrong): SHA-256/384, HMAC-SHA-384,
+ * HKDF-SHA-384, AES-256-GCM, ECDSA and ECDH on P-384, X.509 chains with
+ * Custos roles, a CTR-DRBG.
+ *
+ * Encodings: private keys are 48-byte big-endian scalars; public keys are
+ * 97-byte uncompressed points (0x04 || X || Y); signatures are 96 bytes
+ * (r || s, each 48 bytes big-endian) over a SHA-384 digest.
+ */
+#ifndef CUSTOS_CRYPTO_H
+#define CUSTOS_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CRYPTO_SHA256_LEN   32
+#define CRYPTO_SHA384_LEN   48
+#define CRYPTO_P384_PRIV_LEN 48
+#define CRYPTO_P384_PUB_LEN  97
+#define CRYPTO_P384_SIG_LEN  96
+#define CRYPTO_P384_SHARED_LEN 48
+#define CRYPTO_AES256_KEY_LEN 32
+#define CRYPTO_GCM_IV_LEN    12
+#define CRYPTO_GCM_TAG_LEN   16
+
+enum crypto_err {
+	CRYPTO_OK = 0,
+	CRYPTO_E_INVAL = -1,    /* malformed argument (bad key, bad length) */
+	CRYPTO_E_VERIFY = -2,   /* signature, tag or chain does not verify */
+	CRYPTO_E_NOMEM = -3,
+	CRYPTO_E_RNG = -4,      /* no entropy, or the DRBG failed */
+	CRYPTO_E_INTERNAL = -5, /* mbedTLS failed unexpectedly */
+};
+
+/* Short human name of an error, for log lines. */
+const char *crypto_strerror(int err);
+
+/* ---- Randomness ------------------------------------------------------------
+ * A CTR-DRBG (AES-256) seeded from crypto_platform_entropy(), which the
+ * platform provides: RDSEED/RDRAND in the hypervisor and the TPGVM (mixed
+ * with the TPM's where there is one), the OS on the host.
+ */
+int crypto_init(void);
+int crypto_random(void *buf, size_t len);
+/* Fill buf with len bytes of entropy; 0 on success. */
+int crypto_platform_entropy(void *buf, size_t len);
+
+/* ---- Hashes and MACs --------------------------------------------------------- */
+void crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN]);
+void crypto_sha384(const void *data, size_t len, uint8_t out[CRYPTO_SHA384_LEN]);
+
+/* Incremental SHA-384 (measuring data that arrives in pieces). */
+struct crypto_sha384_ctx {
+	uint64_t opaque[32]; /* holds an mbedtls_sha512_context */
+};
+void crypto_sha384_init(struct crypto_sha384_ctx *c);
+void crypto_sha384_update(struct crypto_sha384_ctx *c, const void *data, size_t len);
+void crypto_sha384_final(struct crypto_sha384_ctx *c, uint8_t out[CRYPTO_SHA384_LEN]);
+
+int crypto_hmac_sha384(const void *key, size_t key_len, const void *data,
+		       size_t len, uint8_t out[CRYPTO_SHA384_LEN]);
+/* RFC 5869 with SHA-384; out_len <= 255 * 48. */
+int crypto_hkdf_sha384(const void *salt, size_t salt_len, const void *ikm,
+		       size_t ikm_len, const void *info, size_t info_len,
+		       uint8_t *out, size_t out_len);
+
+/* ---- AES-256-GCM (96-bit IV, 128-bit tag) ------------------------------------
+ * decrypt returns CRYPTO_E_VERIFY on a bad tag and then zeroes pt. pt and ct
+ * may be the same buffer. */
+int crypto_aes256gcm_encrypt(const uint8_t key[CRYPTO_AES256_KEY_LEN],
+			     const uint8_t iv[CRYPTO_GCM_IV_LEN],
+			     const void *aad, size_t aad_len,
+			     const void *pt, size_t len, void *ct,
+			     uint8_t tag[CRYPTO_GCM_TAG_LEN]);
+int crypto_aes256gcm_decrypt(const uint8_t key[CRYPTO_AES256_KEY_LEN],
+			     const uint8_t iv[CRYPTO_GCM_IV_LEN],
+			     const void *aad, size_t aad_len,
+			     const void *ct, size_t len, void *pt,
+			     const uint8_t tag[CRYPTO_GCM_TAG_LEN]);
+
+/* ---- P-384 ---------------------------------------------------------------- */
+int crypto_p384_keygen(uint8_t priv[CRYPTO_P384_PRIV_LEN],
+		       uint8_t pub[CRYPTO_P384_PUB_LEN]);
+int crypto_p384_public(const uint8_t priv[CRYPTO_P384_PRIV_LEN],
+		       uint8_t pub[CRYPTO_P384_PUB_LEN]);
+/* Sign a SHA-384 digest (deterministic or DRBG-randomised k: either is fine). */
+int crypto_ecdsa_p384_sign(const uint8_t priv[CRYPTO_P384_PRIV_LEN],
+			   const uint8_t digest[CRYPTO_SHA384_LEN],
+			   uint8_t sig[CRYPTO_P384_SIG_LEN]);
+/* CRYPTO_OK, or CRYPTO_E_VERIFY if the signature is wrong (or the key or
+ * signature is malformed: never "maybe"). */
+int crypto_ecdsa_p384_verify(const uint8_t pub[CRYPTO_P384_PUB_LEN],
+			     const uint8_t *digest, size_t digest_len,
+			     const uint8_t sig[CRYPTO_P384_SIG_LEN]);
+/* The x coordinate of priv * peer; refuses a peer point not on the curve. */
+int crypto_ecdh_p384(const uint8_t priv[CRYPTO_P384_PRIV_LEN],
+		     const uint8_t peer[CRYPTO_P384_PUB_LEN],
+		     uint8_t shared[CRYPTO_P384_SHARED_LEN]);
+
+/* ---- X.509 and Custos roles --------------------------------------------------
+ * A certificate's role is an extendedKeyUsage purpose under Custos' OID arc
+ * 2.25.112316499844282042489265998744696497416 (a UUID OID, ITU-T X.667):
+ * .1 signing station, .2 TCB signing key, .3 TCB key agreement, .4 tenant,
+ * .5 TPGVM TLS server. CA certificates carry basicConstraints CA:TRUE and
+ * no role. Certificates hold P-384 keys signed with ECDSA-SHA-384.
+ *
+ * Validity periods are not checked: the TCB has no trusted clock (see
+ * docs/pki.md); freshness comes from the protocol (nonces), and revocation
+ * from re-issuing the CA root compiled into the hypervisor.
+ */
+#define CUSTOS_OID_ARC "2.25.112316499844282042489265998744696497416"
+
+enum crypto_role {
+	CRYPTO_ROLE_STATION = 1,
+	CRYPTO_ROLE_TCB_SIGN = 2,
+	CRYPTO_ROLE_TCB_KEX = 3,
+	CRYPTO_ROLE_TENANT = 4,
+	CRYPTO_ROLE_TPGVM_TLS = 5,
+};
+
+const char *crypto_role_name(enum crypto_role role);
+
+/*
+ * Verify that the DER certificate 'leaf' is signed by the DER CA certificate
+ * 'root' (directly: Custos chains are root -> leaf), that root is a CA, that
+ * leaf is not, and that leaf carries 'role'. On success copy the leaf's
+ * P-384 public key into pub (if not NULL). On failure a one-line reason goes
+ * into err (wrong CA, wrong role, malformed, not P-384, ...).
+ */
+int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
+		       const uint8_t *root, size_t root_len,
+		       enum crypto_role role, uint8_t pub[CRYPTO_P384_PUB_LEN],
+		       char *err, size_t err_len);
+
+/* Zero memory in a way the compiler may not drop. */
+void crypto_wipe(void *p, size_t len);
+
+/* Known-answer self-test of every primitive above (NIST/RFC vectors);
+ * CRYPTO_OK or an error with the failing primitive named in err. */
+int crypto_selftest(char *err, size_t err_len);
+
+#endif
