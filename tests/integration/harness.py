@@ -114,13 +114,15 @@ def make_iso(directory, cmdline="", modules=(), module_files=()):
     return iso
 
 
-def _wait(proc, timeout, serial_path, echo):
-    """Wait for the emulator; with echo, copy the serial log to stdout as it grows."""
-    if not echo:
+def _wait(proc, timeout, serial_path, echo, stop_on):
+    """Wait for the emulator to power off. With echo, copy the serial log to
+    stdout as it grows; with stop_on (a regex), end the run as soon as the
+    transcript matches it (for a hypervisor that rightly stays up)."""
+    if not echo and not stop_on:
         proc.wait(timeout=timeout)
         return
     deadline = time.monotonic() + timeout
-    shown = 0
+    shown, text = 0, ""
     while True:
         done = proc.poll() is not None
         if os.path.exists(serial_path):
@@ -128,15 +130,20 @@ def _wait(proc, timeout, serial_path, echo):
                 f.seek(shown)
                 chunk = f.read()
             shown += len(chunk)
-            echo(chunk.decode("utf-8", "replace").replace("\r\n", "\n"))
+            chunk = chunk.decode("utf-8", "replace").replace("\r\n", "\n")
+            text += chunk
+            if echo:
+                echo(chunk)
         if done:
+            return
+        if stop_on and re.search(stop_on, text, re.M):
             return
         if time.monotonic() > deadline:
             raise subprocess.TimeoutExpired(proc.args, timeout)
         time.sleep(0.1)
 
 
-def _run(cmd, directory, serial_path, timeout, echo=None):
+def _run(cmd, directory, serial_path, timeout, echo=None, stop_on=None):
     start = time.monotonic()
     with open(os.path.join(directory, "emulator.out"), "wb") as out:
         proc = subprocess.Popen(cmd, cwd=directory, stdin=subprocess.DEVNULL,
@@ -145,7 +152,7 @@ def _run(cmd, directory, serial_path, timeout, echo=None):
     _live_groups.add(proc.pid)
     timed_out = False
     try:
-        _wait(proc, timeout, serial_path, echo)
+        _wait(proc, timeout, serial_path, echo, stop_on)
     except subprocess.TimeoutExpired:
         timed_out = True
     finally:
@@ -185,7 +192,8 @@ def _emulator_dir(directory, sub):
 
 
 def boot_bochs(directory, iso=ISO, cpu="corei7_skylake_x", megs=256,
-               ips=100000000, timeout=120, sub="bochs", echo=None):
+               ips=100000000, timeout=120, sub="bochs", echo=None,
+               stop_on=None):
     """Boot an ISO in Bochs (software VMX). Bochs always exits 1: read the
     outcome from the transcript's power-off status."""
     d = _emulator_dir(directory, sub)
@@ -194,7 +202,7 @@ def boot_bochs(directory, iso=ISO, cpu="corei7_skylake_x", megs=256,
     with open(os.path.join(d, "dbg.rc"), "w") as f:
         f.write("c\nquit\n")  # Debian's Bochs has its debugger compiled in
     return _run(["bochs-bin", "-q", "-f", "bochsrc", "-rc", "dbg.rc"], d,
-                os.path.join(d, "serial.log"), timeout, echo)
+                os.path.join(d, "serial.log"), timeout, echo, stop_on)
 
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
