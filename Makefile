@@ -34,7 +34,7 @@ KERNEL_LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack \
 # Policy code that is shared by the hypervisor and the host tests.
 PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx_caps.c \
 	hv/exit_policy.c tcb/console_ring.c tcb/hypercall.c tcb/vm.c tcb/vm_config.c \
-	tcb/ept.c tcb/guest_pt.c tcb/elf_image.c tcb/errmsg.c
+	tcb/ept.c tcb/guest_pt.c tcb/elf_image.c tcb/errmsg.c tcb/measure.c
 
 KERNEL_SRCS := boot/entry.S $(wildcard hv/*.S) \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard hv/*.c)) $(wildcard lib/*.c) $(PORTABLE_SRCS)
