@@ -35,6 +35,8 @@ KERNEL_LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack \
 PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx_caps.c \
 	hv/exit_policy.c tcb/console_ring.c tcb/hypercall.c tcb/vm.c tcb/vm_config.c \
 	tcb/ept.c tcb/guest_pt.c tcb/elf_image.c tcb/errmsg.c tcb/measure.c
+# TPGVM envelope, its policy and the TCB key/certificate modules (untrusted input).
+PORTABLE_SRCS += tcb/der.c tcb/envelope.c tcb/policy.c tcb/tcb_keys.c
 
 KERNEL_SRCS := boot/entry.S $(wildcard hv/*.S) \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard hv/*.c)) $(wildcard lib/*.c) $(PORTABLE_SRCS)
