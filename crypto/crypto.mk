@@ -1,7 +1,73 @@
-# crypto/ build rules (placeholder until the crypto layer lands). Defines:
+# crypto/ build rules, included by the top-level Makefile. Defines:
 #   CRYPTO_KERNEL_OBJS   objects linked into custos.elf (wrapper + freestanding mbedTLS)
 #   CRYPTO_HOST_LIB      host archive of the wrapper (for tools and unit tests)
 #   CRYPTO_HOST_LDLIBS   system libraries it needs (-lmbedtls ...)
-CRYPTO_KERNEL_OBJS :=
+#
+# The kernel side builds mbedTLS 2.28 from Debian's source package, fetched
+# into $(MBEDTLS_DIR) on first use by crypto/fetch-mbedtls.sh (never
+# committed), with crypto/mbedtls_config_kernel.h and the kernel's flags. The
+# host side links the same wrapper sources against Debian's libmbedtls-dev.
+# See docs/crypto.md.
+
+MBEDTLS_VERSION := 2.28.3
+MBEDTLS_DIR     := $(BUILD)/mbedtls-$(MBEDTLS_VERSION)
+MBEDTLS_STAMP   := $(BUILD)/mbedtls-$(MBEDTLS_VERSION).fetched
+
+# The mbedTLS modules the kernel config needs (a module whose option is off
+# compiles to nothing, so keep this list and the config in step).
+MBEDTLS_MODULES := aes asn1parse asn1write base64 bignum cipher cipher_wrap \
+	constant_time ctr_drbg ecdh ecdsa ecp ecp_curves entropy gcm hkdf md \
+	oid pem pk pk_wrap pkparse platform platform_util sha256 sha512 \
+	x509 x509_crt ssl_ciphersuites ssl_msg ssl_srv ssl_tls
+MBEDTLS_KERNEL_OBJS := $(patsubst %,$(BUILD)/mbedtls-kernel/%.o,$(MBEDTLS_MODULES))
+MBEDTLS_KERNEL_SRCS := $(patsubst %,$(MBEDTLS_DIR)/library/%.c,$(MBEDTLS_MODULES))
+
+MBEDTLS_KERNEL_DEFS := -I$(MBEDTLS_DIR)/include \
+	-DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config_kernel.h"'
+# Third-party code: the kernel's code-generation flags, but not its -W
+# flags (mbedTLS is not -Wextra clean); -w keeps the build output readable.
+MBEDTLS_KERNEL_CFLAGS := $(filter-out -W%,$(KERNEL_CFLAGS)) -w $(MBEDTLS_KERNEL_DEFS)
+
+# Our own crypto code: full kernel warnings; mbedTLS headers as system
+# headers so that their style does not trip -Wshadow & co.
+CRYPTO_KERNEL_SRCS := crypto/mbedtls_platform.c
+CRYPTO_WRAP_KERNEL_OBJS := $(patsubst %,$(BUILD)/crypto/kernel/%.o,$(CRYPTO_KERNEL_SRCS))
+CRYPTO_KERNEL_CFLAGS := $(KERNEL_CFLAGS) -isystem $(MBEDTLS_DIR)/include \
+	-DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config_kernel.h"'
+
+CRYPTO_KERNEL_OBJS := $(CRYPTO_WRAP_KERNEL_OBJS) $(MBEDTLS_KERNEL_OBJS)
+CRYPTO_UNDEF_CHECK := $(BUILD)/crypto/kernel/undefined-symbols.ok
+
+CRYPTO_HOST_SRCS :=
+CRYPTO_HOST_OBJS := $(patsubst %,$(BUILD)/crypto/host/%.o,$(CRYPTO_HOST_SRCS))
 CRYPTO_HOST_LIB :=
 CRYPTO_HOST_LDLIBS :=
+
+# --- Fetching the source ------------------------------------------------------
+$(MBEDTLS_STAMP):
+	@crypto/fetch-mbedtls.sh $(MBEDTLS_DIR)
+	@touch $@
+
+# The sources appear with the stamp.
+$(MBEDTLS_KERNEL_SRCS): $(MBEDTLS_STAMP)
+	@test -f $@ || { echo "$@ missing: remove $(MBEDTLS_STAMP) and $(MBEDTLS_DIR) to fetch again" >&2; exit 1; }
+
+# --- Kernel objects -------------------------------------------------------------
+$(BUILD)/mbedtls-kernel/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config_kernel.h $(MBEDTLS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      mbedtls/$*.c"
+	@$(CC) $(MBEDTLS_KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/crypto/kernel/%.c.o: %.c $(MBEDTLS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CRYPTO_KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+
+# Every symbol the crypto objects need from outside must be one the
+# freestanding world provides (crypto/check-undefined.sh lists them).
+$(CRYPTO_UNDEF_CHECK): $(CRYPTO_KERNEL_OBJS) crypto/check-undefined.sh
+	@echo "  CHECK   undefined symbols of the crypto objects"
+	@crypto/check-undefined.sh $(CRYPTO_KERNEL_OBJS)
+	@touch $@
+
+$(BUILD)/custos.elf: $(CRYPTO_UNDEF_CHECK)

@@ -1,0 +1,86 @@
+/*
+ * mbedTLS 2.28 configuration for the freestanding builds (the hypervisor and,
+ * later, the TPGVM). Selected with -DMBEDTLS_CONFIG_FILE=... : it replaces
+ * mbedtls/config.h entirely, so everything not enabled here is off.
+ *
+ * Only what Custos uses (see crypto/crypto.h and docs/crypto.md): SHA-256,
+ * SHA-384, HMAC, HKDF, AES-256-GCM, a CTR-DRBG, P-384 ECDSA and ECDH, X.509
+ * certificate parsing (DER and PEM), and TLS 1.2 server with
+ * ECDHE-ECDSA-AES-GCM for the TPGVM.
+ *
+ * No clock (no HAVE_TIME / HAVE_TIME_DATE): certificate validity dates are
+ * not checked, deliberately (crypto.h says why). No files, no sockets, no
+ * platform entropy: mbedtls_hardware_poll() (crypto/crypto.c) draws from
+ * crypto_platform_entropy(), which the hypervisor or the TPGVM provides.
+ * No XMM registers: AES-NI and the SIMD paths are off (the kernel is built
+ * -mgeneral-regs-only and must not touch a guest's vector state).
+ */
+#ifndef CUSTOS_MBEDTLS_CONFIG_KERNEL_H
+#define CUSTOS_MBEDTLS_CONFIG_KERNEL_H
+
+/* ---- System ------------------------------------------------------------- */
+#define MBEDTLS_HAVE_ASM          /* x86-64 mul/add in bignum: general registers only */
+#define MBEDTLS_NO_UDBL_DIVISION  /* no 128-bit division: it would need libgcc's __udivti3 */
+#define MBEDTLS_DEPRECATED_REMOVED
+
+/* ---- Platform: our allocator, our snprintf, no libc -------------------- */
+#define MBEDTLS_PLATFORM_C
+#define MBEDTLS_PLATFORM_MEMORY          /* calloc/free set by crypto_init() */
+#define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS
+#define MBEDTLS_PLATFORM_SNPRINTF_MACRO snprintf   /* lib/fmt.c */
+#define MBEDTLS_PLATFORM_VSNPRINTF_MACRO vsnprintf /* lib/fmt.c */
+#include <stdio.h> /* declares them, for files that do not include it */
+
+/* ---- Entropy and DRBG --------------------------------------------------- */
+#define MBEDTLS_ENTROPY_C
+#define MBEDTLS_NO_PLATFORM_ENTROPY
+#define MBEDTLS_ENTROPY_HARDWARE_ALT     /* mbedtls_hardware_poll in crypto.c */
+#define MBEDTLS_CTR_DRBG_C               /* AES-256 (CTR_DRBG_USE_128_BIT_KEY off) */
+
+/* ---- Hashes, MAC, KDF ---------------------------------------------------- */
+#define MBEDTLS_MD_C
+#define MBEDTLS_SHA256_C
+#define MBEDTLS_SHA512_C                 /* gives SHA-384 */
+#define MBEDTLS_HKDF_C
+
+/* ---- AES-256-GCM --------------------------------------------------------- */
+#define MBEDTLS_AES_C
+#define MBEDTLS_AES_ROM_TABLES           /* tables in .rodata, no runtime init */
+#define MBEDTLS_CIPHER_C
+#define MBEDTLS_GCM_C
+
+/* ---- P-384 --------------------------------------------------------------- */
+#define MBEDTLS_BIGNUM_C
+#define MBEDTLS_ECP_C
+#define MBEDTLS_ECP_DP_SECP384R1_ENABLED
+#define MBEDTLS_ECP_NIST_OPTIM           /* fast reduction modulo p384 */
+#define MBEDTLS_ECDSA_C
+#define MBEDTLS_ECDH_C
+#define MBEDTLS_ECP_MAX_BITS 384
+#define MBEDTLS_MPI_MAX_SIZE 512         /* bytes; P-384 needs far less */
+
+/* ---- ASN.1, keys, X.509 -------------------------------------------------- */
+#define MBEDTLS_ASN1_PARSE_C
+#define MBEDTLS_ASN1_WRITE_C             /* ECDSA signatures are DER inside mbedTLS */
+#define MBEDTLS_OID_C
+#define MBEDTLS_PK_C
+#define MBEDTLS_PK_PARSE_C
+#define MBEDTLS_X509_USE_C
+#define MBEDTLS_X509_CRT_PARSE_C
+#define MBEDTLS_X509_CHECK_KEY_USAGE
+#define MBEDTLS_X509_CHECK_EXTENDED_KEY_USAGE /* role OIDs (crypto_x509_verify) */
+#define MBEDTLS_PEM_PARSE_C
+#define MBEDTLS_BASE64_C
+
+/* ---- TLS 1.2 server, ECDHE-ECDSA with AES-GCM only (the TPGVM) ----------- */
+#define MBEDTLS_SSL_TLS_C
+#define MBEDTLS_SSL_SRV_C
+#define MBEDTLS_SSL_PROTO_TLS1_2
+#define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
+#define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
+#define MBEDTLS_SSL_CIPHERSUITES \
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+
+#include "mbedtls/check_config.h"
+
+#endif
