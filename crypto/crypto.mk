@@ -38,9 +38,12 @@ CRYPTO_KERNEL_CFLAGS := $(KERNEL_CFLAGS) -isystem $(MBEDTLS_DIR)/include \
 CRYPTO_KERNEL_OBJS := $(CRYPTO_WRAP_KERNEL_OBJS) $(MBEDTLS_KERNEL_OBJS)
 CRYPTO_UNDEF_CHECK := $(BUILD)/crypto/kernel/undefined-symbols.ok
 
-CRYPTO_HOST_SRCS :=
+# Host library: the wrapper against the system mbedTLS, the host-only PKI
+# helpers for the tools, and the heap (so that test_heap can test it).
+CRYPTO_HOST_SRCS := lib/heap.c
 CRYPTO_HOST_OBJS := $(patsubst %,$(BUILD)/crypto/host/%.o,$(CRYPTO_HOST_SRCS))
-CRYPTO_HOST_LIB :=
+CRYPTO_HOST_CFLAGS := $(HOST_CFLAGS) -DCRYPTO_HOST
+CRYPTO_HOST_LIB := $(BUILD)/crypto/host/libcustos_crypto.a
 CRYPTO_HOST_LDLIBS :=
 
 # --- Fetching the source ------------------------------------------------------
@@ -71,3 +74,13 @@ $(CRYPTO_UNDEF_CHECK): $(CRYPTO_KERNEL_OBJS) crypto/check-undefined.sh
 	@touch $@
 
 $(BUILD)/custos.elf: $(CRYPTO_UNDEF_CHECK)
+
+# --- Host library -----------------------------------------------------------------
+$(BUILD)/crypto/host/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $<"
+	@$(CC) $(CRYPTO_HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(CRYPTO_HOST_LIB): $(CRYPTO_HOST_OBJS)
+	@rm -f $@
+	@ar rcs $@ $^
