@@ -124,6 +124,10 @@ enum crypto_role {
 };
 
 const char *crypto_role_name(enum crypto_role role);
+/* The role's extendedKeyUsage OID CUSTOS_OID_ARC.<role> as DER contents (no
+ * tag, no length): for writing certificates. CRYPTO_E_INVAL for an unknown
+ * role. */
+int crypto_role_oid(enum crypto_role role, const uint8_t **oid, size_t *oid_len);
 
 /*
  * Verify that the DER certificate 'leaf' is signed by the DER CA certificate

@@ -16,7 +16,7 @@ MBEDTLS_STAMP   := $(BUILD)/mbedtls-$(MBEDTLS_VERSION).fetched
 # The mbedTLS modules the kernel config needs (a module whose option is off
 # compiles to nothing, so keep this list and the config in step).
 MBEDTLS_MODULES := aes asn1parse asn1write base64 bignum cipher cipher_wrap \
-	constant_time ctr_drbg ecdh ecdsa ecp ecp_curves entropy gcm hkdf md \
+	constant_time ctr_drbg ecdh ecdsa ecp ecp_curves entropy gcm hkdf hmac_drbg md \
 	oid pem pk pk_wrap pkparse platform platform_util sha256 sha512 \
 	x509 x509_crt ssl_ciphersuites ssl_msg ssl_srv ssl_tls
 MBEDTLS_KERNEL_OBJS := $(patsubst %,$(BUILD)/mbedtls-kernel/%.o,$(MBEDTLS_MODULES))
@@ -30,7 +30,7 @@ MBEDTLS_KERNEL_CFLAGS := $(filter-out -W%,$(KERNEL_CFLAGS)) -w $(MBEDTLS_KERNEL_
 
 # Our own crypto code: full kernel warnings; mbedTLS headers as system
 # headers so that their style does not trip -Wshadow & co.
-CRYPTO_KERNEL_SRCS := crypto/mbedtls_platform.c
+CRYPTO_KERNEL_SRCS := crypto/crypto.c crypto/selftest.c crypto/mbedtls_platform.c
 CRYPTO_WRAP_KERNEL_OBJS := $(patsubst %,$(BUILD)/crypto/kernel/%.o,$(CRYPTO_KERNEL_SRCS))
 CRYPTO_KERNEL_CFLAGS := $(KERNEL_CFLAGS) -isystem $(MBEDTLS_DIR)/include \
 	-DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config_kernel.h"'
@@ -40,11 +40,11 @@ CRYPTO_UNDEF_CHECK := $(BUILD)/crypto/kernel/undefined-symbols.ok
 
 # Host library: the wrapper against the system mbedTLS, the host-only PKI
 # helpers for the tools, and the heap (so that test_heap can test it).
-CRYPTO_HOST_SRCS := lib/heap.c
+CRYPTO_HOST_SRCS := crypto/crypto.c crypto/selftest.c lib/heap.c
 CRYPTO_HOST_OBJS := $(patsubst %,$(BUILD)/crypto/host/%.o,$(CRYPTO_HOST_SRCS))
 CRYPTO_HOST_CFLAGS := $(HOST_CFLAGS) -DCRYPTO_HOST
 CRYPTO_HOST_LIB := $(BUILD)/crypto/host/libcustos_crypto.a
-CRYPTO_HOST_LDLIBS :=
+CRYPTO_HOST_LDLIBS := -lmbedx509 -lmbedcrypto
 
 # --- Fetching the source ------------------------------------------------------
 $(MBEDTLS_STAMP):
@@ -84,3 +84,6 @@ $(BUILD)/crypto/host/%.c.o: %.c
 $(CRYPTO_HOST_LIB): $(CRYPTO_HOST_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
+
+# tools/lint.sh compiles crypto/*.c against the fetched mbedTLS headers.
+lint: $(MBEDTLS_STAMP)

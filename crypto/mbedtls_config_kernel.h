@@ -55,6 +55,8 @@
 #define MBEDTLS_ECP_DP_SECP384R1_ENABLED
 #define MBEDTLS_ECP_NIST_OPTIM           /* fast reduction modulo p384 */
 #define MBEDTLS_ECDSA_C
+#define MBEDTLS_ECDSA_DETERMINISTIC      /* RFC 6979 k: no key leak through a weak RNG */
+#define MBEDTLS_HMAC_DRBG_C              /* ...which needs it */
 #define MBEDTLS_ECDH_C
 #define MBEDTLS_ECP_MAX_BITS 384
 #define MBEDTLS_MPI_MAX_SIZE 512         /* bytes; P-384 needs far less */
