@@ -15,7 +15,7 @@ PYTHON  := python3
 
 # --- Debian packages --------------------------------------------------------
 DEB_PACKAGES := gcc make binutils clang libclang-rt-14-dev python3 procps \
-	cppcheck libcmocka-dev \
+	cppcheck libcmocka-dev libmbedtls-dev openssl \
 	grub-pc-bin grub-common grub-efi-amd64-bin xorriso mtools \
 	bochs bochsbios vgabios bochs-term qemu-system-x86 ovmf
 

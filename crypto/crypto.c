@@ -670,7 +670,11 @@ int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
 
 	mbedtls_x509_crt_init(&leaf_crt);
 	mbedtls_x509_crt_init(&root_crt);
+	/* Exactly one DER certificate each: mbedTLS would ignore trailing
+	 * bytes, we do not. */
 	ret = mbedtls_x509_crt_parse_der(&root_crt, root, root_len);
+	if (ret == 0 && root_crt.raw.len != root_len)
+		ret = MBEDTLS_ERR_X509_INVALID_FORMAT;
 	if (ret != 0) {
 		rc = ret == MBEDTLS_ERR_X509_ALLOC_FAILED
 			     ? set_err(err, err_len, CRYPTO_E_NOMEM, "out of memory")
@@ -679,6 +683,8 @@ int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
 		goto out;
 	}
 	ret = mbedtls_x509_crt_parse_der(&leaf_crt, leaf, leaf_len);
+	if (ret == 0 && leaf_crt.raw.len != leaf_len)
+		ret = MBEDTLS_ERR_X509_INVALID_FORMAT;
 	if (ret != 0) {
 		rc = ret == MBEDTLS_ERR_X509_ALLOC_FAILED
 			     ? set_err(err, err_len, CRYPTO_E_NOMEM, "out of memory")

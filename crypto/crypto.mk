@@ -40,7 +40,7 @@ CRYPTO_UNDEF_CHECK := $(BUILD)/crypto/kernel/undefined-symbols.ok
 
 # Host library: the wrapper against the system mbedTLS, the host-only PKI
 # helpers for the tools, and the heap (so that test_heap can test it).
-CRYPTO_HOST_SRCS := crypto/crypto.c crypto/selftest.c lib/heap.c
+CRYPTO_HOST_SRCS := crypto/crypto.c crypto/selftest.c crypto/pki_host.c lib/heap.c
 CRYPTO_HOST_OBJS := $(patsubst %,$(BUILD)/crypto/host/%.o,$(CRYPTO_HOST_SRCS))
 CRYPTO_HOST_CFLAGS := $(HOST_CFLAGS) -DCRYPTO_HOST
 CRYPTO_HOST_LIB := $(BUILD)/crypto/host/libcustos_crypto.a

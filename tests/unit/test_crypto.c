@@ -16,8 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "crypto/crypto.h"
+#include "crypto/pki_host.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -449,6 +452,461 @@ static void test_role_oids_and_names(void **state)
 	assert_string_equal(crypto_role_name((enum crypto_role)9), "unknown-role");
 }
 
+
+/* ---- PKI helpers and certificate chains ------------------------------------------------- */
+
+#define NROLES 5
+
+static struct {
+	char dir[64];
+	uint8_t root_priv[48];
+	struct pki_cert root;
+	uint8_t other_priv[48];
+	struct pki_cert other_same_cn;   /* another CA with the same name */
+	struct pki_cert other;           /* another CA with another name */
+	uint8_t leaf_pub[NROLES + 1][97];
+	struct pki_cert leaf[NROLES + 1];   /* by role, from root */
+	struct pki_cert stray;              /* a station cert from other_same_cn */
+} pki;
+
+static const char *path_in(const char *name)
+{
+	static char buf[4][128];
+	static int next;
+	char *p = buf[next++ % 4];
+
+	snprintf(p, sizeof(buf[0]), "%s/%s", pki.dir, name);
+	return p;
+}
+
+static void write_pem(const char *name, const struct pki_cert *c)
+{
+	char err[PKI_ERR_LEN];
+
+	unlink(path_in(name));
+	assert_int_equal(pki_write_file(path_in(name), c->pem, c->pem_len, 0644, err,
+					sizeof(err)), CRYPTO_OK);
+}
+
+/* Run a shell command in the temp dir; its exit status. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	int n;
+	va_list ap;
+
+	n = snprintf(cmd, sizeof(cmd), "cd '%s' && (", pki.dir);
+	va_start(ap, fmt);
+	n += vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
+	va_end(ap);
+	snprintf(cmd + n, sizeof(cmd) - (size_t)n, ") >>log.txt 2>&1");
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int pki_setup(void **state)
+{
+	char err[PKI_ERR_LEN];
+	uint8_t priv[48];
+
+	(void)state;
+	snprintf(pki.dir, sizeof(pki.dir), "/tmp/custos-test-crypto-XXXXXX");
+	if (mkdtemp(pki.dir) == NULL)
+		return -1;
+	if (pki_key_generate(path_in("root.key"), pki.root_priv, NULL, err, sizeof(err)) ||
+	    pki_issue_root(pki.root_priv, "Custos test CA", 30, &pki.root, err, sizeof(err)) ||
+	    crypto_p384_keygen(pki.other_priv, pki.leaf_pub[0]) ||
+	    pki_issue_root(pki.other_priv, "Custos test CA", 30, &pki.other_same_cn, err,
+			   sizeof(err)) ||
+	    pki_issue_root(pki.other_priv, "Mallory CA", 30, &pki.other, err, sizeof(err))) {
+		fprintf(stderr, "setup: %s\n", err);
+		return -1;
+	}
+	for (int role = 1; role <= NROLES; role++) {
+		char cn[32];
+
+		snprintf(cn, sizeof(cn), "leaf-%d", role);
+		if (crypto_p384_keygen(priv, pki.leaf_pub[role]) ||
+		    pki_issue_leaf(pki.root_priv, pki.root.der, pki.root.der_len,
+				   pki.leaf_pub[role], cn, (enum crypto_role)role, 7,
+				   &pki.leaf[role], err, sizeof(err))) {
+			fprintf(stderr, "setup: %s\n", err);
+			return -1;
+		}
+	}
+	if (pki_issue_leaf(pki.other_priv, pki.other_same_cn.der, pki.other_same_cn.der_len,
+			   pki.leaf_pub[1], "leaf-1", CRYPTO_ROLE_STATION, 7, &pki.stray, err,
+			   sizeof(err))) {
+		fprintf(stderr, "setup: %s\n", err);
+		return -1;
+	}
+	crypto_wipe(priv, sizeof(priv));
+	return 0;
+}
+
+static int pki_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	for (int role = 0; role <= NROLES; role++)
+		pki_cert_free(&pki.leaf[role]);
+	pki_cert_free(&pki.root);
+	pki_cert_free(&pki.other);
+	pki_cert_free(&pki.other_same_cn);
+	pki_cert_free(&pki.stray);
+	if (getenv("CUSTOS_KEEP_TMP") == NULL && pki.dir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pki.dir);
+		return system(cmd) == 0 ? 0 : -1;
+	}
+	return 0;
+}
+
+static int verify(const struct pki_cert *leaf, const struct pki_cert *root, int role,
+		  uint8_t *pub, char *err, size_t err_len)
+{
+	return crypto_x509_verify(leaf->der, leaf->der_len, root->der, root->der_len,
+				  (enum crypto_role)role, pub, err, err_len);
+}
+
+static void test_pki_key_files(void **state)
+{
+	char err[PKI_ERR_LEN];
+	uint8_t priv[48], pub[97], priv2[48], pub2[97];
+	struct stat st;
+	FILE *f;
+	char line[64];
+
+	(void)state;
+	assert_int_equal(pki_key_generate(path_in("k.key"), priv, pub, err, sizeof(err)),
+			 CRYPTO_OK);
+	assert_int_equal(stat(path_in("k.key"), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	f = fopen(path_in("k.key"), "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_string_equal(line, "-----BEGIN EC PRIVATE KEY-----\n");
+	assert_int_equal(pki_key_read(path_in("k.key"), priv2, pub2, err, sizeof(err)), CRYPTO_OK);
+	assert_memory_equal(priv, priv2, 48);
+	assert_memory_equal(pub, pub2, 97);
+	assert_int_equal(pki_key_read(path_in("k.key"), priv2, NULL, err, sizeof(err)), CRYPTO_OK);
+
+	/* Never overwritten. */
+	assert_int_equal(pki_key_generate(path_in("k.key"), NULL, NULL, err, sizeof(err)),
+			 CRYPTO_E_INVAL);
+	assert_non_null(strstr(err, "refusing to overwrite"));
+	assert_int_equal(pki_key_write(path_in("k.key"), priv, err, sizeof(err)), CRYPTO_E_INVAL);
+	assert_int_equal(pki_key_read(path_in("k.key"), priv2, pub2, err, sizeof(err)), CRYPTO_OK);
+	assert_memory_equal(priv, priv2, 48);
+
+	/* An existing scalar, written and read back. */
+	assert_int_equal(pki_key_write(path_in("k2.key"), priv, err, sizeof(err)), CRYPTO_OK);
+	assert_int_equal(pki_key_read(path_in("k2.key"), priv2, pub2, err, sizeof(err)), CRYPTO_OK);
+	assert_memory_equal(pub, pub2, 97);
+	memset(priv2, 0, sizeof(priv2));
+	assert_int_equal(pki_key_write(path_in("k3.key"), priv2, err, sizeof(err)), CRYPTO_E_INVAL);
+	assert_int_equal(access(path_in("k3.key"), F_OK), -1);
+
+	/* Not keys, or not P-384 keys. */
+	assert_int_equal(pki_key_read(path_in("missing.key"), priv2, pub2, err, sizeof(err)),
+			 CRYPTO_E_INVAL);
+	assert_non_null(strstr(err, "cannot read"));
+	assert_int_equal(pki_write_file(path_in("junk.key"), "hello\n", 6, 0600, err, sizeof(err)),
+			 CRYPTO_OK);
+	assert_int_equal(pki_key_read(path_in("junk.key"), priv2, pub2, err, sizeof(err)),
+			 CRYPTO_E_INVAL);
+	assert_int_equal(sh("openssl ecparam -name prime256v1 -genkey -noout -out p256.key"), 0);
+	assert_int_equal(pki_key_read(path_in("p256.key"), priv2, pub2, err, sizeof(err)),
+			 CRYPTO_E_INVAL);
+	assert_non_null(strstr(err, "not a P-384"));
+	/* openssl reads ours. */
+	assert_int_equal(sh("openssl ec -in k.key -noout -check"), 0);
+}
+
+static void test_pki_each_role_accepted_only_for_itself(void **state)
+{
+	char err[PKI_ERR_LEN];
+	uint8_t pub[97];
+
+	(void)state;
+	for (int role = 1; role <= NROLES; role++) {
+		memset(pub, 0, sizeof(pub));
+		assert_int_equal(verify(&pki.leaf[role], &pki.root, role, pub, err, sizeof(err)),
+				 CRYPTO_OK);
+		assert_string_equal(err, "");
+		assert_memory_equal(pub, pki.leaf_pub[role], 97);
+		assert_int_equal(verify(&pki.leaf[role], &pki.root, role, NULL, NULL, 0), CRYPTO_OK);
+		for (int other = 1; other <= NROLES; other++) {
+			char want[96];
+
+			if (other == role)
+				continue;
+			assert_int_equal(verify(&pki.leaf[role], &pki.root, other, pub, err,
+						sizeof(err)), CRYPTO_E_VERIFY);
+			snprintf(want, sizeof(want), "certificate lacks the %s role",
+				 crypto_role_name((enum crypto_role)other));
+			assert_string_equal(err, want);
+		}
+		assert_int_equal(verify(&pki.leaf[role], &pki.root, 0, pub, err, sizeof(err)),
+				 CRYPTO_E_INVAL);
+		assert_int_equal(verify(&pki.leaf[role], &pki.root, 6, pub, err, sizeof(err)),
+				 CRYPTO_E_INVAL);
+	}
+	assert_int_equal(verify(&pki.leaf[1], &pki.root, 3, pub, err, sizeof(err)), CRYPTO_E_VERIFY);
+	assert_string_equal(err, "certificate lacks the TCB-key-agreement role");
+}
+
+static void test_pki_other_root_refused(void **state)
+{
+	char err[PKI_ERR_LEN];
+
+	(void)state;
+	/* A leaf of this root against another root, by the same name or not. */
+	assert_int_equal(verify(&pki.leaf[1], &pki.other_same_cn, 1, NULL, err, sizeof(err)),
+			 CRYPTO_E_VERIFY);
+	assert_string_equal(err, "certificate is not signed by the Custos CA root");
+	assert_int_equal(verify(&pki.leaf[1], &pki.other, 1, NULL, err, sizeof(err)),
+			 CRYPTO_E_VERIFY);
+	assert_string_equal(err, "certificate is not signed by the Custos CA root");
+	/* A station certificate of an impostor CA that copies our CA's name. */
+	assert_int_equal(verify(&pki.stray, &pki.root, 1, NULL, err, sizeof(err)),
+			 CRYPTO_E_VERIFY);
+	assert_string_equal(err, "certificate is not signed by the Custos CA root");
+	assert_int_equal(verify(&pki.stray, &pki.other_same_cn, 1, NULL, err, sizeof(err)),
+			 CRYPTO_OK);
+}
+
+static void test_pki_ca_in_the_wrong_place(void **state)
+{
+	char err[PKI_ERR_LEN];
+
+	(void)state;
+	for (int role = 1; role <= NROLES; role++) {
+		assert_int_equal(verify(&pki.root, &pki.root, role, NULL, err, sizeof(err)),
+				 CRYPTO_E_VERIFY);
+		assert_string_equal(err, "certificate is a CA certificate, not an end-entity one");
+	}
+	assert_int_equal(verify(&pki.leaf[1], &pki.leaf[1], 1, NULL, err, sizeof(err)),
+			 CRYPTO_E_VERIFY);
+	assert_non_null(strstr(err, "CA root is not a CA certificate"));
+}
+
+static void test_pki_malformed_der(void **state)
+{
+	char err[PKI_ERR_LEN];
+	const struct pki_cert *leaf = &pki.leaf[2];
+	uint8_t buf[4096];
+	size_t n = leaf->der_len;
+
+	(void)state;
+	assert_true(n <= sizeof(buf));
+	/* Truncated anywhere. */
+	for (size_t len = 0; len < n; len += (len < 16 ? 1 : 29)) {
+		memcpy(buf, leaf->der, len);
+		assert_int_not_equal(crypto_x509_verify(buf, len, pki.root.der, pki.root.der_len,
+							2, NULL, err, sizeof(err)), CRYPTO_OK);
+	}
+	assert_int_equal(crypto_x509_verify(leaf->der, n - 1, pki.root.der, pki.root.der_len, 2,
+					    NULL, err, sizeof(err)), CRYPTO_E_INVAL);
+	assert_string_equal(err, "certificate is malformed (not DER X.509)");
+	assert_int_equal(crypto_x509_verify(leaf->der, n, pki.root.der, pki.root.der_len - 1, 2,
+					    NULL, err, sizeof(err)), CRYPTO_E_INVAL);
+	assert_string_equal(err, "CA root certificate is malformed (not DER X.509)");
+	assert_int_equal(crypto_x509_verify(NULL, 0, pki.root.der, pki.root.der_len, 2, NULL,
+					    err, sizeof(err)), CRYPTO_E_INVAL);
+	/* Trailing bytes after the certificate. */
+	memcpy(buf, leaf->der, n);
+	buf[n] = 0;
+	assert_int_equal(crypto_x509_verify(buf, n + 1, pki.root.der, pki.root.der_len, 2, NULL,
+					    err, sizeof(err)), CRYPTO_E_INVAL);
+	/* No single flipped bit anywhere is accepted. */
+	for (size_t i = 0; i < n; i++) {
+		memcpy(buf, leaf->der, n);
+		buf[i] ^= (uint8_t)(1u << (i % 8));
+		int rc = crypto_x509_verify(buf, n, pki.root.der, pki.root.der_len, 2, NULL,
+					    err, sizeof(err));
+		if (rc == CRYPTO_OK)
+			fail_msg("flipping bit %zu of byte %zu was accepted", i % 8, i);
+	}
+	/* A flip in the signature value: parses, does not verify. */
+	memcpy(buf, leaf->der, n);
+	buf[n - 1] ^= 0x01;
+	assert_int_equal(crypto_x509_verify(buf, n, pki.root.der, pki.root.der_len, 2, NULL,
+					    err, sizeof(err)), CRYPTO_E_VERIFY);
+	assert_string_equal(err, "certificate is not signed by the Custos CA root");
+}
+
+static void test_pki_openssl_verify(void **state)
+{
+	(void)state;
+	write_pem("root.pem", &pki.root);
+	write_pem("other.pem", &pki.other_same_cn);
+	write_pem("stray.pem", &pki.stray);
+	for (int role = 1; role <= NROLES; role++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "leaf%d.pem", role);
+		write_pem(name, &pki.leaf[role]);
+		assert_int_equal(sh("openssl verify -x509_strict -CAfile root.pem %s", name), 0);
+		/* And with the wrong CA it fails: the check can fail. */
+		assert_int_not_equal(sh("openssl verify -CAfile other.pem %s", name), 0);
+	}
+	/* The TLS purposes that the TPGVM and the tenant CLI will check. */
+	assert_int_equal(sh("openssl verify -purpose sslserver -CAfile root.pem leaf5.pem"), 0);
+	assert_int_equal(sh("openssl verify -purpose sslclient -CAfile root.pem leaf4.pem"), 0);
+	assert_int_not_equal(sh("openssl verify -purpose sslserver -CAfile root.pem leaf1.pem"), 0);
+	assert_int_equal(sh("openssl verify -CAfile other.pem stray.pem"), 0);
+	assert_int_not_equal(sh("openssl verify -CAfile root.pem stray.pem"), 0);
+	/* The root: self-signed CA with the promised extensions. */
+	assert_int_equal(sh("openssl verify -x509_strict -CAfile root.pem root.pem"), 0);
+	assert_int_equal(sh("openssl x509 -in root.pem -noout -text | "
+			    "grep -A1 'Basic Constraints: critical' | grep -q 'CA:TRUE, pathlen:0'"),
+			 0);
+	assert_int_equal(sh("openssl x509 -in root.pem -noout -text | "
+			    "grep -A1 'Key Usage' | grep -q 'Certificate Sign, CRL Sign'"), 0);
+	assert_int_equal(sh("openssl x509 -in leaf3.pem -noout -text | "
+			    "grep -A1 'X509v3 Key Usage' | grep -q 'Key Agreement'"), 0);
+	assert_int_equal(sh("openssl x509 -in leaf3.pem -noout -text | "
+			    "grep -q '%s.3'", CUSTOS_OID_ARC), 0);
+	assert_int_equal(sh("openssl x509 -in leaf3.pem -noout -text | "
+			    "grep -A1 'Basic Constraints' | grep -q 'CA:FALSE'"), 0);
+	assert_int_equal(sh("openssl x509 -in leaf3.pem -noout -text | grep -q 'NIST CURVE: P-384'"), 0);
+	assert_int_equal(sh("openssl x509 -in leaf3.pem -noout -text | "
+			    "grep -q 'Signature Algorithm: ecdsa-with-SHA384'"), 0);
+}
+
+/* Certificates that Custos never issues, made with openssl and signed by
+ * the real root: each must be refused for the right reason. */
+static void check_openssl_leaf(const char *keyopt, const char *md, const char *ext,
+			       int role, int want_rc, const char *want_err)
+{
+	char err[PKI_ERR_LEN];
+	uint8_t *der;
+	size_t der_len;
+	FILE *f = fopen(path_in("ext.cnf"), "w");
+
+	assert_non_null(f);
+	fprintf(f, "%s\n", ext);
+	fclose(f);
+	unlink(path_in("evil.pem"));
+	assert_int_equal(sh("openssl req -new -newkey %s -nodes -keyout evil.key -subj /CN=evil "
+			    "-out evil.csr && openssl x509 -req -in evil.csr -CA root.pem "
+			    "-CAkey root.key -set_serial 7 -days 1 -%s -extfile ext.cnf "
+			    "-out evil.pem", keyopt, md), 0);
+	assert_int_equal(pki_cert_read(path_in("evil.pem"), &der, &der_len, err, sizeof(err)),
+			 CRYPTO_OK);
+	assert_int_equal(crypto_x509_verify(der, der_len, pki.root.der, pki.root.der_len,
+					    (enum crypto_role)role, NULL, err, sizeof(err)),
+			 want_rc);
+	if (strcmp(err, want_err) != 0)
+		fail_msg("%s / %s / %s: got \"%s\", want \"%s\"", keyopt, md, ext, err, want_err);
+	free(der);
+	unlink(path_in("evil.key"));
+}
+
+static void test_pki_foreign_certificates(void **state)
+{
+	char eku[160];
+
+	(void)state;
+	write_pem("root.pem", &pki.root);
+	snprintf(eku, sizeof(eku), "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
+		 "extendedKeyUsage=%s.1", CUSTOS_OID_ARC);
+	/* The control: what Custos would issue, made by openssl, is accepted. */
+	check_openssl_leaf("ec -pkeyopt ec_paramgen_curve:P-384", "sha384", eku, 1, CRYPTO_OK, "");
+	check_openssl_leaf("ec -pkeyopt ec_paramgen_curve:P-256", "sha384", eku, 1,
+			   CRYPTO_E_VERIFY, "certificate key is not P-384");
+	check_openssl_leaf("rsa:2048", "sha384", eku, 1, CRYPTO_E_VERIFY,
+			   "certificate key is not P-384");
+	check_openssl_leaf("ec -pkeyopt ec_paramgen_curve:P-384", "sha256", eku, 1,
+			   CRYPTO_E_VERIFY, "certificate is not signed with ECDSA-SHA-384");
+	check_openssl_leaf("ec -pkeyopt ec_paramgen_curve:P-384", "sha384",
+			   "basicConstraints=CA:FALSE", 1, CRYPTO_E_VERIFY,
+			   "certificate lacks the signing-station role");
+	check_openssl_leaf("ec -pkeyopt ec_paramgen_curve:P-384", "sha384",
+			   "extendedKeyUsage=anyExtendedKeyUsage", 1, CRYPTO_E_VERIFY,
+			   "certificate lacks the signing-station role");
+	check_openssl_leaf("ec -pkeyopt ec_paramgen_curve:P-384", "sha384",
+			   "basicConstraints=CA:TRUE", 1, CRYPTO_E_VERIFY,
+			   "certificate is a CA certificate, not an end-entity one");
+	snprintf(eku, sizeof(eku), "keyUsage=keyAgreement\nextendedKeyUsage=%s.1", CUSTOS_OID_ARC);
+	check_openssl_leaf("ec -pkeyopt ec_paramgen_curve:P-384", "sha384", eku, 1,
+			   CRYPTO_E_VERIFY, "certificate keyUsage does not allow digitalSignature");
+}
+
+static void test_pki_cert_files_and_bad_requests(void **state)
+{
+	char err[PKI_ERR_LEN];
+	uint8_t *der;
+	size_t der_len;
+	struct pki_cert c;
+	uint8_t priv[48], pub[97];
+
+	(void)state;
+	write_pem("root.pem", &pki.root);
+	assert_int_equal(pki_cert_read(path_in("root.pem"), &der, &der_len, err, sizeof(err)),
+			 CRYPTO_OK);
+	assert_int_equal(der_len, pki.root.der_len);
+	assert_memory_equal(der, pki.root.der, der_len);
+	free(der);
+	unlink(path_in("root.der"));
+	assert_int_equal(pki_write_file(path_in("root.der"), pki.root.der, pki.root.der_len, 0644,
+					err, sizeof(err)), CRYPTO_OK);
+	assert_int_equal(pki_cert_read(path_in("root.der"), &der, &der_len, err, sizeof(err)),
+			 CRYPTO_OK);
+	assert_memory_equal(der, pki.root.der, der_len);
+	free(der);
+	assert_int_equal(sh("cat root.pem leaf1.pem > two.pem"), 0);
+	assert_int_equal(pki_cert_read(path_in("two.pem"), &der, &der_len, err, sizeof(err)),
+			 CRYPTO_E_INVAL);
+	assert_null(der);
+	assert_non_null(strstr(err, "more than one"));
+	assert_int_equal(pki_cert_read(path_in("root.key"), &der, &der_len, err, sizeof(err)),
+			 CRYPTO_E_INVAL);
+	assert_int_equal(pki_cert_read(path_in("nope.pem"), &der, &der_len, err, sizeof(err)),
+			 CRYPTO_E_INVAL);
+
+	/* Requests the helpers refuse. */
+	assert_int_equal(crypto_p384_keygen(priv, pub), CRYPTO_OK);
+	assert_int_equal(pki_issue_leaf(priv, pki.root.der, pki.root.der_len, pub, "x",
+					CRYPTO_ROLE_TENANT, 1, &c, err, sizeof(err)),
+			 CRYPTO_E_INVAL);
+	assert_string_equal(err, "the CA key does not belong to the CA certificate");
+	assert_null(c.der);
+	assert_int_equal(pki_issue_leaf(pki.root_priv, pki.leaf[1].der, pki.leaf[1].der_len, pub,
+					"x", CRYPTO_ROLE_TENANT, 1, &c, err, sizeof(err)),
+			 CRYPTO_E_INVAL);
+	assert_int_equal(pki_issue_leaf(pki.root_priv, pki.root.der, pki.root.der_len, pub,
+					"a,b", CRYPTO_ROLE_TENANT, 1, &c, err, sizeof(err)),
+			 CRYPTO_E_INVAL);
+	assert_int_equal(pki_issue_leaf(pki.root_priv, pki.root.der, pki.root.der_len, pub,
+					"", CRYPTO_ROLE_TENANT, 1, &c, err, sizeof(err)),
+			 CRYPTO_E_INVAL);
+	assert_int_equal(pki_issue_leaf(pki.root_priv, pki.root.der, pki.root.der_len, pub,
+					"x", (enum crypto_role)0, 1, &c, err, sizeof(err)),
+			 CRYPTO_E_INVAL);
+	assert_int_equal(pki_issue_leaf(pki.root_priv, pki.root.der, pki.root.der_len, pub,
+					"x", CRYPTO_ROLE_TENANT, 0, &c, err, sizeof(err)),
+			 CRYPTO_E_INVAL);
+	pub[96] ^= 1;
+	assert_int_equal(pki_issue_leaf(pki.root_priv, pki.root.der, pki.root.der_len, pub,
+					"x", CRYPTO_ROLE_TENANT, 1, &c, err, sizeof(err)),
+			 CRYPTO_E_INVAL);
+	assert_string_equal(err, "the subject key is not a P-384 public key");
+	/* Two issues give different serials. */
+	struct pki_cert a, b;
+	pub[96] ^= 1;
+	assert_int_equal(pki_issue_leaf(pki.root_priv, pki.root.der, pki.root.der_len, pub,
+					"same", CRYPTO_ROLE_TENANT, 1, &a, err, sizeof(err)), CRYPTO_OK);
+	assert_int_equal(pki_issue_leaf(pki.root_priv, pki.root.der, pki.root.der_len, pub,
+					"same", CRYPTO_ROLE_TENANT, 1, &b, err, sizeof(err)), CRYPTO_OK);
+	assert_memory_not_equal(a.der, b.der, a.der_len < b.der_len ? a.der_len : b.der_len);
+	pki_cert_free(&a);
+	pki_cert_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +925,17 @@ int main(void)
 		cmocka_unit_test(test_ecdh),
 		cmocka_unit_test(test_role_oids_and_names),
 	};
+	const struct CMUnitTest pki_tests[] = {
+		cmocka_unit_test(test_pki_key_files),
+		cmocka_unit_test(test_pki_each_role_accepted_only_for_itself),
+		cmocka_unit_test(test_pki_other_root_refused),
+		cmocka_unit_test(test_pki_ca_in_the_wrong_place),
+		cmocka_unit_test(test_pki_malformed_der),
+		cmocka_unit_test(test_pki_openssl_verify),
+		cmocka_unit_test(test_pki_foreign_certificates),
+		cmocka_unit_test(test_pki_cert_files_and_bad_requests),
+	};
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return failed + cmocka_run_group_tests_name("pki", pki_tests, pki_setup, pki_teardown);
 }

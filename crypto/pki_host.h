@@ -1,0 +1,80 @@
+/*
+ * Host-only PKI helpers for the Custos tools (CA, signing station, tenant
+ * CLI): P-384 key files and certificates with Custos roles. Built only
+ * into the host crypto library (libmbedtls's x509write and pk write); the
+ * TCB itself only ever checks certificates (crypto_x509_verify).
+ *
+ * Files: keys are PEM "EC PRIVATE KEY" (SEC1), created with mode 0600;
+ * nothing is ever overwritten (O_EXCL). Every function returns CRYPTO_OK or
+ * a CRYPTO_E_* code with a one-line reason in err (if err_len > 0).
+ *
+ * Certificates issued here (all ECDSA-SHA-384 over P-384 keys, X.509 v3,
+ * a random positive 128-bit serial, valid from now for 'days' days, subject
+ * and authority key identifiers):
+ *  - CA root: self-signed, subject CN=<cn>, basicConstraints CA:TRUE
+ *    pathlen 0 (critical), keyUsage keyCertSign | cRLSign;
+ *  - end entity: signed by the CA, subject CN=<cn>, basicConstraints
+ *    CA:FALSE, extendedKeyUsage = the role's OID (crypto_role_oid()), plus
+ *    id-kp-clientAuth for a tenant and id-kp-serverAuth for the TPGVM TLS
+ *    server (TLS stacks insist on those), keyUsage keyAgreement for
+ *    CRYPTO_ROLE_TCB_KEX and digitalSignature for every other role.
+ */
+#ifndef CUSTOS_CRYPTO_PKI_HOST_H
+#define CUSTOS_CRYPTO_PKI_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "crypto/crypto.h"
+
+/* A good size for the err buffers. */
+#define PKI_ERR_LEN 256
+/* Longest CN accepted (X.520 ub-common-name). */
+#define PKI_CN_MAX 64
+
+/* A certificate in both encodings; heap buffers, freed by pki_cert_free(). */
+struct pki_cert {
+	uint8_t *der;
+	size_t der_len;
+	char *pem;      /* NUL-terminated */
+	size_t pem_len; /* without the NUL */
+};
+void pki_cert_free(struct pki_cert *c);
+
+/* Generate a P-384 key and write it to path (mode 0600, refusing to
+ * overwrite). priv and pub may be NULL; otherwise they receive the key. */
+int pki_key_generate(const char *path, uint8_t priv[CRYPTO_P384_PRIV_LEN],
+		     uint8_t pub[CRYPTO_P384_PUB_LEN], char *err, size_t err_len);
+/* Write an existing private scalar to path the same way. */
+int pki_key_write(const char *path, const uint8_t priv[CRYPTO_P384_PRIV_LEN],
+		  char *err, size_t err_len);
+/* Read a PEM (or DER) private key file: it must be a P-384 EC key. pub may
+ * be NULL. */
+int pki_key_read(const char *path, uint8_t priv[CRYPTO_P384_PRIV_LEN],
+		 uint8_t pub[CRYPTO_P384_PUB_LEN], char *err, size_t err_len);
+
+/* Issue a self-signed CA root for the key ca_priv. */
+int pki_issue_root(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN], const char *cn,
+		   unsigned days, struct pki_cert *out, char *err, size_t err_len);
+/* Issue an end-entity certificate with role for the public key subject_pub,
+ * signed by the CA whose certificate (DER) is ca_der and whose key is
+ * ca_priv (checked to match the certificate). */
+int pki_issue_leaf(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN],
+		   const uint8_t *ca_der, size_t ca_der_len,
+		   const uint8_t subject_pub[CRYPTO_P384_PUB_LEN], const char *cn,
+		   enum crypto_role role, unsigned days, struct pki_cert *out,
+		   char *err, size_t err_len);
+
+/* Read a certificate file (PEM, or DER) into DER: *der is a heap buffer
+ * the caller frees. Exactly one certificate must be in the file. */
+int pki_cert_read(const char *path, uint8_t **der, size_t *der_len,
+		  char *err, size_t err_len);
+
+/* Create path with the given mode and write data, refusing to overwrite an
+ * existing file; a partly written file is removed. For certificates
+ * (0644) and anything else the tools write. */
+int pki_write_file(const char *path, const void *data, size_t len, mode_t mode,
+		   char *err, size_t err_len);
+
+#endif
