@@ -1,2 +1,36 @@
-# Host programs (placeholder until the tools land). Defines TOOLS_BINS.
-TOOLS_BINS :=
+# Host programs: the CA and the signing station (docs/pki.md,
+# docs/envelope.md). Included by the top-level Makefile. Defines TOOLS_BINS.
+#
+# Compiled with the host flags (-Wall -Wextra -Werror ...), linked with the
+# portable TCB code (envelope, policy and TCB module parsers: the same code
+# the hypervisor runs) and the host crypto library.
+
+TOOLS_BINS := $(BUILD)/bin/custos-ca $(BUILD)/bin/custos-station
+
+TOOLS_COMMON_SRCS := tools/cli.c
+CUSTOS_CA_SRCS := tools/custos-ca.c $(TOOLS_COMMON_SRCS)
+CUSTOS_STATION_SRCS := tools/custos-station.c tools/envelope_build.c \
+	tools/x509_peek.c $(TOOLS_COMMON_SRCS)
+
+tools_objs = $(patsubst %,$(BUILD)/tools-obj/%.o,$(1))
+
+$(BUILD)/tools-obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $<"
+	@$(CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/bin/custos-ca: $(call tools_objs,$(CUSTOS_CA_SRCS)) $(HOST_LIB) $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	@$(CC) $(HOST_CFLAGS) -o $@ $(filter %.o,$^) $(HOST_LIB) $(CRYPTO_HOST_LIB) \
+		$(CRYPTO_HOST_LDLIBS)
+
+$(BUILD)/bin/custos-station: $(call tools_objs,$(CUSTOS_STATION_SRCS)) $(HOST_LIB) $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	@$(CC) $(HOST_CFLAGS) -o $@ $(filter %.o,$^) $(HOST_LIB) $(CRYPTO_HOST_LIB) \
+		$(CRYPTO_HOST_LDLIBS)
+
+# The envelope unit tests compile the station's builder in (it is host-only,
+# so it is not part of the portable library).
+$(BUILD)/tests/test_envelope_open: tools/envelope_build.c tools/envelope_build.h

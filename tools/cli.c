@@ -1,0 +1,169 @@
+/*
+ * Shared command-line plumbing of the Custos host tools (tools/cli.h).
+ * Files are written through pki_write_file() (crypto/pki_host.c): O_EXCL,
+ * O_NOFOLLOW, the mode set exactly, a partial file removed.
+ */
+#include "tools/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto/pki_host.h"
+
+#define MAX_OUTPUTS 16
+
+static const char *prog = "custos";
+static const char *outputs[MAX_OUTPUTS];
+static size_t n_outputs;
+
+void cli_set_prog(const char *p)
+{
+	const char *slash = strrchr(p, '/');
+
+	prog = slash ? slash + 1 : p;
+}
+
+/* Messages may quote file names and parsed input: keep them one line of
+ * printable characters. */
+static void print_line(const char *fmt, va_list ap)
+{
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	for (char *c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
+			*c = '?';
+	fprintf(stderr, "%s: %s\n", prog, line);
+}
+
+void cli_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	print_line(fmt, ap);
+	va_end(ap);
+	/* A half-issued identity (a key without its certificate) is worse
+	 * than none: the operator would have to clean up by hand. */
+	for (size_t i = 0; i < n_outputs; i++)
+		unlink(outputs[i]);
+	exit(CLI_EXIT_FAIL);
+}
+
+void cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	print_line(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help'.\n", prog);
+	exit(CLI_EXIT_USAGE);
+}
+
+uint8_t *cli_read_file(const char *path, size_t max, size_t *len,
+		       const char *what)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t got;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		cli_die("cannot read %s '%s': %s", what, path, strerror(errno));
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		cli_die("cannot read %s '%s': not a regular file", what, path);
+	}
+	if ((uint64_t)st.st_size > max) {
+		fclose(f);
+		cli_die("%s '%s' is %lld bytes, more than the %zu allowed", what,
+			path, (long long)st.st_size, max);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		cli_die("out of memory reading %s '%s'", what, path);
+	got = fread(buf, 1, (size_t)st.st_size, f);
+	if (got != (size_t)st.st_size || ferror(f)) {
+		fclose(f);
+		cli_die("cannot read %s '%s': short read", what, path);
+	}
+	fclose(f);
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+void cli_need_file(const char *path, const char *what)
+{
+	struct stat st;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		cli_die("cannot read %s '%s': %s", what, path, strerror(errno));
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		cli_die("cannot read %s '%s': not a regular file", what, path);
+	}
+	fclose(f);
+}
+
+void cli_refuse_existing(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0)
+		cli_die("refusing to overwrite existing file '%s'", path);
+	if (errno != ENOENT)
+		cli_die("cannot check output file '%s': %s", path,
+			strerror(errno));
+}
+
+void cli_created(const char *path)
+{
+	if (n_outputs == MAX_OUTPUTS)
+		cli_die("internal error: too many output files");
+	outputs[n_outputs++] = path;
+}
+
+void cli_write_new(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char err[PKI_ERR_LEN];
+
+	if (pki_write_file(path, data, len, mode, err, sizeof(err)) != CRYPTO_OK)
+		cli_die("%s", err);
+	cli_created(path);
+}
+
+void cli_outputs_done(void)
+{
+	n_outputs = 0;
+}
+
+char *cli_path(const char *prefix, const char *suffix)
+{
+	size_t a = strlen(prefix), b = strlen(suffix);
+	char *p = malloc(a + b + 1);
+
+	if (!p)
+		cli_die("out of memory");
+	memcpy(p, prefix, a);
+	memcpy(p + a, suffix, b + 1);
+	return p;
+}
+
+void cli_hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

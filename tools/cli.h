@@ -1,0 +1,52 @@
+/*
+ * What custos-ca and custos-station share: one-line errors with fixed exit
+ * statuses (1 for a failure, 2 for a usage error), whole-file reads with a
+ * size limit, and all-or-nothing creation of output files.
+ */
+#ifndef CUSTOS_TOOLS_CLI_H
+#define CUSTOS_TOOLS_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CLI_EXIT_FAIL  1
+#define CLI_EXIT_USAGE 2
+
+void cli_set_prog(const char *prog);
+
+/* "PROG: message" on stderr, remove this run's outputs, exit 1. */
+_Noreturn void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "PROG: message" and a pointer to --help on stderr, then exit 2. */
+_Noreturn void cli_usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* The whole file, at most max bytes; dies with "cannot read WHAT 'PATH': ..."
+ * on any error. The buffer is malloc'd and NUL-terminated past *len. */
+uint8_t *cli_read_file(const char *path, size_t max, size_t *len,
+		       const char *what);
+
+/* Die with "cannot read WHAT 'PATH': <errno text>" unless path is a
+ * readable regular file (before handing it to a library that would only say
+ * "cannot read it"). */
+void cli_need_file(const char *path, const char *what);
+
+/* Die if path exists: run this on every output before writing any, so a
+ * refused run writes nothing. */
+void cli_refuse_existing(const char *path);
+
+/* Create path (O_EXCL, exactly 'mode') and write data, or die. Files
+ * created this way, and those passed to cli_created(), are removed if the
+ * run later dies, until cli_outputs_done(): all outputs or none. */
+void cli_write_new(const char *path, const void *data, size_t len, mode_t mode);
+void cli_created(const char *path);
+void cli_outputs_done(void);
+
+/* "PATH" with "SUFFIX" appended, malloc'd (dies on overflow/ENOMEM). */
+char *cli_path(const char *prefix, const char *suffix);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void cli_hex(const uint8_t *p, size_t n, char *out);
+
+#endif
