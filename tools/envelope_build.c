@@ -15,10 +15,10 @@
 #include "crypto/crypto.h"
 #include "tcb/policy.h"
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
+static int build_fail(char *err, size_t err_len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
+static int build_fail(char *err, size_t err_len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -50,29 +50,29 @@ int policy_build(const char *platform_id, const struct policy_cert *cas,
 	uint8_t *b;
 
 	if (id_len == 0 || id_len > POLICY_PLATFORM_ID_MAX)
-		return fail(err, err_len,
+		return build_fail(err, err_len,
 			    "platform id must be 1..%u characters, not %zu",
 			    POLICY_PLATFORM_ID_MAX, id_len);
 	for (size_t i = 0; i < id_len; i++)
 		if (!policy_platform_char_ok((uint8_t)platform_id[i]))
-			return fail(err, err_len,
+			return build_fail(err, err_len,
 				    "platform id may only hold printable ASCII without spaces (character %zu is 0x%02x)",
 				    i + 1, (uint8_t)platform_id[i]);
 	if (n == 0 || n > POLICY_TENANT_CA_MAX)
-		return fail(err, err_len,
+		return build_fail(err, err_len,
 			    "between 1 and %u tenant CA certificates are needed, not %zu",
 			    POLICY_TENANT_CA_MAX, n);
 	len = POLICY_HDR_LEN + POLICY_REC_HDR + id_len;
 	for (size_t i = 0; i < n; i++) {
 		if (cas[i].len == 0 || cas[i].len > POLICY_CERT_MAX)
-			return fail(err, err_len,
+			return build_fail(err, err_len,
 				    "tenant CA certificate %zu is %zu bytes (at most %u)",
 				    i + 1, cas[i].len, POLICY_CERT_MAX);
 		len += POLICY_REC_HDR + cas[i].len;
 	}
 	b = malloc(len);
 	if (!b)
-		return fail(err, err_len, "out of memory");
+		return build_fail(err, err_len, "out of memory");
 	memcpy(b, POLICY_MAGIC, POLICY_MAGIC_LEN);
 	put32(b + POLICY_MAGIC_LEN, POLICY_VERSION);
 	put16(b + POLICY_HDR_LEN, POLICY_REC_PLATFORM_ID);
@@ -99,19 +99,19 @@ int payload_build(const uint8_t *image, size_t image_len,
 	uint8_t *b;
 
 	if (image_len == 0)
-		return fail(err, err_len, "the TPGVM image is empty");
+		return build_fail(err, err_len, "the TPGVM image is empty");
 	if (policy_len == 0)
-		return fail(err, err_len, "the policy is empty");
+		return build_fail(err, err_len, "the policy is empty");
 	/* Each well under 2^32 so the sum cannot wrap; the envelope limit is
 	 * checked again, with the header, by envelope_build(). */
 	if (image_len > limit || policy_len > limit)
-		return fail(err, err_len,
+		return build_fail(err, err_len,
 			    "the TPGVM image (%zu bytes) does not fit in a %zu-byte envelope",
 			    image_len, limit);
 	len = 2 * PAYLOAD_ITEM_HDR + image_len + policy_len;
 	b = malloc(len);
 	if (!b)
-		return fail(err, err_len, "out of memory");
+		return build_fail(err, err_len, "out of memory");
 	put16(b, PAYLOAD_ITEM_IMAGE);
 	put32(b + 2, (uint32_t)image_len);
 	memcpy(b + PAYLOAD_ITEM_HDR, image, image_len);
@@ -172,13 +172,13 @@ static int seal(uint8_t *b, size_t total, const struct envelope_recipe *r,
 	crypto_wipe(shared, sizeof(shared));
 	crypto_wipe(key, sizeof(key));
 	if (rc != CRYPTO_OK)
-		return fail(err, err_len, "encrypting the payload failed: %s",
+		return build_fail(err, err_len, "encrypting the payload failed: %s",
 			    crypto_strerror(rc));
 	crypto_sha384(b, total - ENV_SIG_LEN, digest);
 	rc = crypto_ecdsa_p384_sign(r->station_priv, digest,
 				    b + total - ENV_SIG_LEN);
 	if (rc != CRYPTO_OK)
-		return fail(err, err_len, "signing the envelope failed: %s",
+		return build_fail(err, err_len, "signing the envelope failed: %s",
 			    crypto_strerror(rc));
 	return 0;
 }
@@ -193,12 +193,12 @@ int envelope_build(const struct envelope_recipe *r, uint8_t **out,
 	int rc;
 
 	if (r->station_cert_len == 0 || r->station_cert_len > ENVELOPE_CERT_MAX)
-		return fail(err, err_len,
+		return build_fail(err, err_len,
 			    "station certificate of %zu bytes (at most %u)",
 			    r->station_cert_len, ENVELOPE_CERT_MAX);
 	total = (uint64_t)ENV_OVERHEAD + r->station_cert_len + r->payload_len;
 	if (r->payload_len == 0 || total > ENVELOPE_MAX_SIZE)
-		return fail(err, err_len,
+		return build_fail(err, err_len,
 			    "payload of %zu bytes does not fit in an envelope (limit %u bytes in all)",
 			    r->payload_len, ENVELOPE_MAX_SIZE);
 	rc = crypto_p384_keygen(eph_priv, eph_pub);
@@ -206,13 +206,13 @@ int envelope_build(const struct envelope_recipe *r, uint8_t **out,
 		rc = crypto_random(iv, sizeof(iv));
 	if (rc != CRYPTO_OK) {
 		crypto_wipe(eph_priv, sizeof(eph_priv));
-		return fail(err, err_len, "no ephemeral key or IV: %s",
+		return build_fail(err, err_len, "no ephemeral key or IV: %s",
 			    crypto_strerror(rc));
 	}
 	b = malloc((size_t)total);
 	if (!b) {
 		crypto_wipe(eph_priv, sizeof(eph_priv));
-		return fail(err, err_len, "out of memory");
+		return build_fail(err, err_len, "out of memory");
 	}
 	write_header(b, r, eph_pub, iv);
 	rc = seal(b, (size_t)total, r, eph_priv, err, err_len);
