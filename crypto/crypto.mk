@@ -87,3 +87,37 @@ $(CRYPTO_HOST_LIB): $(CRYPTO_HOST_OBJS)
 
 # tools/lint.sh compiles crypto/*.c against the fetched mbedTLS headers.
 lint: $(MBEDTLS_STAMP)
+
+# --- The kernel configuration, tested on the host ---------------------------------
+# The same sources, config and freestanding headers as the kernel objects
+# (mbedTLS, the wrapper, lib/heap.c, lib/string.c, lib/fmt.c), only with the
+# host's code model, linked into one blob that exports nothing but the
+# crypto_* and heap_* API; crypto/test_kernel_config.c runs it.
+KCONFIG_DIR := $(BUILD)/crypto/kconfig
+KCONFIG_CFLAGS := $(filter-out -mcmodel=kernel -fno-pic -fno-pie,$(KERNEL_CFLAGS))
+KCONFIG_SRCS := $(CRYPTO_KERNEL_SRCS) lib/heap.c lib/string.c lib/fmt.c
+KCONFIG_OBJS := $(patsubst %,$(KCONFIG_DIR)/%.o,$(KCONFIG_SRCS)) \
+	$(patsubst %,$(KCONFIG_DIR)/mbedtls/%.o,$(MBEDTLS_MODULES))
+KCONFIG_BLOB := $(KCONFIG_DIR)/crypto-kernel-config.o
+CRYPTO_KCONFIG_TEST := $(BUILD)/tests/test_crypto_kconfig
+UNIT_TESTS += $(CRYPTO_KCONFIG_TEST)
+
+$(KCONFIG_DIR)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config_kernel.h $(MBEDTLS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(CC) $(filter-out -W%,$(KCONFIG_CFLAGS)) -w $(MBEDTLS_KERNEL_DEFS) -MMD -MP -c $< -o $@
+
+$(KCONFIG_DIR)/%.c.o: %.c $(MBEDTLS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(CC) $(KCONFIG_CFLAGS) -isystem $(MBEDTLS_DIR)/include \
+		-DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config_kernel.h"' -MMD -MP -c $< -o $@
+
+$(KCONFIG_BLOB): $(KCONFIG_OBJS)
+	@$(LD) -r -o $@.tmp $^
+	@objcopy --wildcard --keep-global-symbol='crypto_*' --keep-global-symbol='heap_*' \
+		$@.tmp $@
+	@rm -f $@.tmp
+
+$(CRYPTO_KCONFIG_TEST): crypto/test_kernel_config.c $(KCONFIG_BLOB)
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	@$(CC) $(HOST_CFLAGS) -MMD -MP $< $(KCONFIG_BLOB) -lcmocka -o $@

@@ -9,9 +9,11 @@
  * (keys and plaintext must not linger), and heap_init() zeroes the region.
  *
  * heap_free() checks that the pointer is the start of a block that is in
- * use (it walks the block chain to find it): a double free or a pointer
- * that heap_alloc() did not return is refused without touching the heap,
- * and counted in heap_errors(). Not thread-safe: one CPU at a time.
+ * use (a bitmap of block starts, 1/128 of the region, says where blocks
+ * are): a double free or a pointer that heap_alloc() did not return is
+ * refused without touching the heap, and counted in heap_errors(). All
+ * operations but heap_check() are constant time apart from the walk along
+ * the free list. Not thread-safe: one CPU at a time.
  */
 #ifndef CUSTOS_LIB_HEAP_H
 #define CUSTOS_LIB_HEAP_H
@@ -19,7 +21,8 @@
 #include <stddef.h>
 
 /* Use [base, base + size) as the heap, forgetting any previous one. The
- * region is zeroed. Too small a region gives a heap that cannot allocate. */
+ * region is zeroed. Too small a region gives a heap that cannot allocate.
+ * heap_free_bytes() right after tells how much is usable. */
 void heap_init(void *base, size_t size);
 /* NULL when no free block is large enough. heap_alloc(0) returns a unique
  * minimal block. */
@@ -42,7 +45,8 @@ size_t heap_errors(void);
 
 /*
  * Walk the whole heap and check its invariants: blocks tile the region
- * exactly; every header is intact; no two free blocks are adjacent (they
+ * exactly; every header is intact; the bitmap marks exactly the block
+ * starts; no two free blocks are adjacent (they
  * would have been merged); the free list holds exactly the free blocks, in
  * address order; heap_free_bytes() is their total; free memory is zero.
  * 0 if all hold, else one of the negative values below (the first broken
@@ -57,6 +61,7 @@ enum heap_check_err {
 	HEAP_CHECK_LIST = -5,          /* free list is not the free blocks in order */
 	HEAP_CHECK_ACCOUNTING = -6,    /* heap_free_bytes() is wrong */
 	HEAP_CHECK_NOT_ZERO = -7,      /* free memory holds old data */
+	HEAP_CHECK_BITMAP = -8,        /* the block-start bitmap is wrong */
 };
 int heap_check(void);
 

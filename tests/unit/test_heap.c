@@ -19,6 +19,12 @@
 #include "xorshift.h"
 
 #define ARENA_SIZE (64 * 1024)
+/* heap.c keeps a bitmap of block starts in the first 1/128 of the region
+ * (rounded up to 16 bytes); blocks follow it. */
+#define MAP_SIZE ((ARENA_SIZE / 128 + 16) & ~15)
+#define AREA (arena + MAP_SIZE)
+/* The payload of the one free block of an empty heap. */
+#define FULL (ARENA_SIZE - MAP_SIZE - 16)
 
 /* The arena, 16-byte aligned, with room to test misaligned bases. */
 static _Alignas(16) uint8_t arena[ARENA_SIZE + 64];
@@ -45,11 +51,13 @@ static void test_init_one_free_block(void **state)
 	(void)state;
 	fresh_heap();
 	/* One block: everything but its 16-byte header. */
-	assert_int_equal(heap_free_bytes(), ARENA_SIZE - 16);
-	assert_int_equal(heap_largest_free(), ARENA_SIZE - 16);
-	assert_int_equal(heap_min_free_bytes(), ARENA_SIZE - 16);
+	assert_int_equal(heap_free_bytes(), FULL);
+	assert_int_equal(heap_largest_free(), FULL);
+	assert_int_equal(heap_min_free_bytes(), FULL);
 	assert_int_equal(heap_errors(), 0);
-	assert_true(all_zero(arena + 32, ARENA_SIZE - 32));
+	assert_int_equal(arena[0], 1); /* one block, at the start */
+	assert_true(all_zero(arena + 1, MAP_SIZE - 1));
+	assert_true(all_zero(AREA + 16, ARENA_SIZE - MAP_SIZE - 16));
 }
 
 static void test_uninitialised_and_tiny(void **state)
@@ -62,7 +70,8 @@ static void test_uninitialised_and_tiny(void **state)
 	assert_int_equal(heap_free_bytes(), 0);
 	assert_int_equal(heap_check(), HEAP_CHECK_OK);
 
-	heap_init(arena + 1, 47); /* [arena + 16, arena + 48): one minimal block */
+	/* [arena + 16, arena + 64): a 16-byte bitmap and one minimal block. */
+	heap_init(arena + 1, 63);
 	assert_int_equal(heap_check(), HEAP_CHECK_OK);
 	assert_int_equal(heap_free_bytes(), 16);
 	void *p = heap_alloc(16);
@@ -71,7 +80,7 @@ static void test_uninitialised_and_tiny(void **state)
 	heap_free(p);
 	assert_int_equal(heap_check(), HEAP_CHECK_OK);
 
-	heap_init(arena + 1, 46); /* [arena + 16, arena + 32): less than a block */
+	heap_init(arena + 1, 62); /* [arena + 16, arena + 48): no room for a block */
 	assert_null(heap_alloc(1));
 	assert_int_equal(heap_check(), HEAP_CHECK_OK);
 }
@@ -145,11 +154,11 @@ static void test_free_all_coalesces(void **state)
 	assert_int_equal(heap_check(), HEAP_CHECK_OK);
 	assert_int_equal(heap_errors(), 0);
 	/* One block of the full size again. */
-	assert_int_equal(heap_free_bytes(), ARENA_SIZE - 16);
-	assert_int_equal(heap_largest_free(), ARENA_SIZE - 16);
-	void *all = heap_alloc(ARENA_SIZE - 16);
+	assert_int_equal(heap_free_bytes(), FULL);
+	assert_int_equal(heap_largest_free(), FULL);
+	void *all = heap_alloc(FULL);
 	assert_non_null(all);
-	assert_ptr_equal(all, arena + 16);
+	assert_ptr_equal(all, AREA + 16);
 	assert_int_equal(heap_free_bytes(), 0);
 	assert_int_equal(heap_min_free_bytes(), 0);
 	heap_free(all);
@@ -177,7 +186,7 @@ static void test_merge_with_previous_and_next(void **state)
 	assert_ptr_equal(big, a);
 	heap_free(big);
 	heap_free(guard);
-	assert_int_equal(heap_free_bytes(), ARENA_SIZE - 16);
+	assert_int_equal(heap_free_bytes(), FULL);
 	assert_int_equal(heap_check(), HEAP_CHECK_OK);
 }
 
@@ -186,7 +195,7 @@ static void test_exhaustion_returns_null(void **state)
 	(void)state;
 	fresh_heap();
 	assert_null(heap_alloc(ARENA_SIZE));
-	assert_null(heap_alloc(ARENA_SIZE - 15));
+	assert_null(heap_alloc(FULL + 1));
 	assert_null(heap_alloc(SIZE_MAX));
 	assert_null(heap_alloc(SIZE_MAX - 15));
 	void *p = heap_alloc(ARENA_SIZE / 2);
@@ -195,7 +204,7 @@ static void test_exhaustion_returns_null(void **state)
 	assert_int_equal(heap_check(), HEAP_CHECK_OK);
 	heap_free(p);
 	assert_int_equal(heap_check(), HEAP_CHECK_OK);
-	assert_int_equal(heap_free_bytes(), ARENA_SIZE - 16);
+	assert_int_equal(heap_free_bytes(), FULL);
 }
 
 static void test_calloc_zero_and_overflow(void **state)
@@ -207,7 +216,7 @@ static void test_calloc_zero_and_overflow(void **state)
 	assert_null(heap_calloc((size_t)1 << 32, (size_t)1 << 32));
 	assert_null(heap_calloc(SIZE_MAX, SIZE_MAX));
 	assert_null(heap_calloc(ARENA_SIZE, 2));         /* too big, no overflow */
-	assert_int_equal(heap_free_bytes(), ARENA_SIZE - 16);
+	assert_int_equal(heap_free_bytes(), FULL);
 
 	uint8_t *p = heap_calloc(10, 33);
 	assert_non_null(p);
@@ -246,8 +255,11 @@ static void test_free_zeroes(void **state)
 	heap_free(keep);
 	heap_free(after);
 	assert_int_equal(heap_check(), HEAP_CHECK_OK);
-	/* Merged headers are wiped too: only the one live header remains. */
-	assert_true(all_zero(arena + 24, ARENA_SIZE - 24));
+	/* Merged headers are wiped too: only the one live header remains,
+	 * and the bitmap marks only it. */
+	assert_int_equal(arena[0], 1);
+	assert_true(all_zero(arena + 1, MAP_SIZE - 1));
+	assert_true(all_zero(AREA + 24, ARENA_SIZE - MAP_SIZE - 24));
 }
 
 static void test_double_free_and_foreign_pointers(void **state)
@@ -275,18 +287,23 @@ static void test_double_free_and_foreign_pointers(void **state)
 	assert_int_equal(heap_free_bytes(), free_before + 64);
 	for (size_t i = 0; i < 64; i++)
 		assert_int_equal(b[i], 0x42);   /* untouched */
-	/* A block that looks like a used block inside b's payload is still
-	 * refused: only real block boundaries count. */
-	uint64_t fake[2] = { 64, 0 };
+	/* A perfect forgery of a used block's header inside b's payload
+	 * (same size field, tag made the way heap.c makes it from b's) is
+	 * still refused: only real block starts count. */
+	uint64_t hdr[2], fake[2];
+	memcpy(hdr, b - 16, sizeof(hdr));
+	fake[0] = hdr[0] - 16;
+	fake[1] = hdr[1] ^ (uint64_t)(uintptr_t)(b - 16) ^ (uint64_t)(uintptr_t)(b + 16);
 	memcpy(b + 16, fake, sizeof(fake));
 	heap_free(b + 32);
 	assert_int_equal(heap_errors(), 8);
+	memset(b + 16, 0x42, 16);
 	heap_free(b);
 	heap_free(c);
 	heap_free(c);
 	assert_int_equal(heap_errors(), 9);
 	assert_int_equal(heap_check(), HEAP_CHECK_OK);
-	assert_int_equal(heap_free_bytes(), ARENA_SIZE - 16);
+	assert_int_equal(heap_free_bytes(), FULL);
 	/* heap_init starts the count again. */
 	fresh_heap();
 	assert_int_equal(heap_errors(), 0);
@@ -303,6 +320,14 @@ static void test_check_detects_corruption(void **state)
 	arena[ARENA_SIZE - 8] = 1;
 	assert_int_equal(heap_check(), HEAP_CHECK_NOT_ZERO);
 	arena[ARENA_SIZE - 8] = 0;
+	assert_int_equal(heap_check(), HEAP_CHECK_OK);
+	/* A bitmap bit set where no block starts, or cleared where one does. */
+	arena[0] ^= 2;
+	assert_int_equal(heap_check(), HEAP_CHECK_BITMAP);
+	arena[0] ^= 2;
+	arena[0] ^= 1;
+	assert_int_equal(heap_check(), HEAP_CHECK_BITMAP);
+	arena[0] ^= 1;
 	assert_int_equal(heap_check(), HEAP_CHECK_OK);
 	/* An overflow from a into b's header. */
 	uint8_t saved[32];
@@ -382,7 +407,7 @@ static void run_random(uint64_t seed, int steps)
 		heap_free(live[--count].p);
 	assert_int_equal(heap_check(), HEAP_CHECK_OK);
 	assert_int_equal(heap_errors(), 0);
-	assert_int_equal(heap_free_bytes(), ARENA_SIZE - 16);
+	assert_int_equal(heap_free_bytes(), FULL);
 }
 
 static void test_random_sequences(void **state)
