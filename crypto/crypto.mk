@@ -92,7 +92,8 @@ lint: $(MBEDTLS_STAMP)
 # The same sources, config and freestanding headers as the kernel objects
 # (mbedTLS, the wrapper, lib/heap.c, lib/string.c, lib/fmt.c), only with the
 # host's code model, linked into one blob that exports nothing but the
-# crypto_* and heap_* API; crypto/test_kernel_config.c runs it.
+# crypto_*, heap_* and mbedtls_* symbols (not lib/'s memcpy & co., which
+# would clash with libc's); crypto/test_kernel_config.c runs it.
 KCONFIG_DIR := $(BUILD)/crypto/kconfig
 KCONFIG_CFLAGS := $(filter-out -mcmodel=kernel -fno-pic -fno-pie,$(KERNEL_CFLAGS))
 KCONFIG_SRCS := $(CRYPTO_KERNEL_SRCS) lib/heap.c lib/string.c lib/fmt.c
@@ -111,13 +112,15 @@ $(KCONFIG_DIR)/%.c.o: %.c $(MBEDTLS_STAMP)
 	@$(CC) $(KCONFIG_CFLAGS) -isystem $(MBEDTLS_DIR)/include \
 		-DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config_kernel.h"' -MMD -MP -c $< -o $@
 
-$(KCONFIG_BLOB): $(KCONFIG_OBJS)
-	@$(LD) -r -o $@.tmp $^
+$(KCONFIG_BLOB): $(KCONFIG_OBJS) crypto/crypto.mk
+	@$(LD) -r -o $@.tmp $(KCONFIG_OBJS)
 	@objcopy --wildcard --keep-global-symbol='crypto_*' --keep-global-symbol='heap_*' \
-		$@.tmp $@
+		--keep-global-symbol='mbedtls_*' $@.tmp $@
 	@rm -f $@.tmp
 
 $(CRYPTO_KCONFIG_TEST): crypto/test_kernel_config.c $(KCONFIG_BLOB)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(HOST_CFLAGS) -MMD -MP $< $(KCONFIG_BLOB) -lcmocka -o $@
+	@$(CC) $(HOST_CFLAGS) -isystem $(MBEDTLS_DIR)/include \
+		-DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config_kernel.h"' \
+		-MMD -MP $< $(KCONFIG_BLOB) -lcmocka -o $@
