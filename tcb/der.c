@@ -11,7 +11,7 @@
 int der_check_sequence(const uint8_t *buf, size_t len, const char *what,
 		       char *err, size_t err_len)
 {
-	size_t hdr, content = 0, nlen;
+	size_t hdr, content = 0;
 
 	if (len < 2)
 		return errmsg(err, err_len, "%s of %zu bytes is too short for DER",
@@ -26,7 +26,8 @@ int der_check_sequence(const uint8_t *buf, size_t len, const char *what,
 	} else {
 		/* 0x80 is the BER indefinite form, 0xff reserved; DER allows
 		 * neither, and more than 4 length bytes is not a certificate. */
-		nlen = buf[1] & 0x7fu;
+		size_t nlen = buf[1] & 0x7fu;
+
 		if (nlen == 0 || nlen > 4)
 			return errmsg(err, err_len,
 				    "%s has a DER length of form 0x%02x (indefinite or over 4 bytes)",

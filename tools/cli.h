@@ -17,10 +17,11 @@
 void cli_set_prog(const char *prog);
 
 /* "PROG: message" on stderr, remove this run's outputs, exit 1. */
-_Noreturn void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_die(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
 /* "PROG: message" and a pointer to --help on stderr, then exit 2. */
-_Noreturn void cli_usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+void cli_usage_error(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
 
 /* The whole file, at most max bytes; dies with "cannot read WHAT 'PATH': ..."
  * on any error. The buffer is malloc'd and NUL-terminated past *len. */

@@ -20,9 +20,9 @@ static int build_fail(char *err, size_t err_len, const char *fmt, ...)
 
 static int build_fail(char *err, size_t err_len, const char *fmt, ...)
 {
-	va_list ap;
-
 	if (err && err_len) {
+		va_list ap;
+
 		va_start(ap, fmt);
 		vsnprintf(err, err_len, fmt, ap);
 		va_end(ap);

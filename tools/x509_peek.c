@@ -39,9 +39,9 @@ static int fail(char *err, size_t err_len, const char *fmt, ...)
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
 {
-	va_list ap;
-
 	if (err && err_len) {
+		va_list ap;
+
 		va_start(ap, fmt);
 		vsnprintf(err, err_len, fmt, ap);
 		va_end(ap);
@@ -100,7 +100,10 @@ static bool oid_is(const struct der *oid, const uint8_t *want, size_t n)
  * this is for one-line messages) by '?'. */
 static void copy_string(const struct der *s, char *out)
 {
-	size_t n = s->len < X509_PEEK_CN_MAX ? s->len : X509_PEEK_CN_MAX;
+	size_t n = s->len;
+
+	if (n > X509_PEEK_CN_MAX)
+		n = X509_PEEK_CN_MAX;
 
 	for (size_t i = 0; i < n; i++)
 		out[i] = (s->p[i] >= 0x20 && s->p[i] < 0x7f) ? (char)s->p[i] : '?';

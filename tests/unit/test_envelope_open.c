@@ -397,13 +397,13 @@ static void test_resigned_tampering(void **state)
 {
 	size_t len, hdr = ENV_FIXED_LEN + k.station.cert.der_len;
 	uint8_t *env = build(&len);
-	static const struct { size_t off; int want; const char *what; } cases[] = {
-		{ ENV_OFF_IV, ENV_E_DECRYPT, "IV" },
-		{ ENV_OFF_IV + 11, ENV_E_DECRYPT, "IV" },
-		{ ENV_OFF_TCB_FPR, ENV_E_WRONG_TCB, "fingerprint" },
-		{ ENV_OFF_TCB_FPR + 47, ENV_E_WRONG_TCB, "fingerprint" },
-		{ ENV_OFF_EPH_PUB + 1, ENV_E_EPHEMERAL, "ephemeral x" },
-		{ ENV_OFF_EPH_PUB + 96, ENV_E_EPHEMERAL, "ephemeral y" },
+	static const struct { size_t off; int want; } cases[] = {
+		{ ENV_OFF_IV, ENV_E_DECRYPT },          /* IV, first and last */
+		{ ENV_OFF_IV + 11, ENV_E_DECRYPT },
+		{ ENV_OFF_TCB_FPR, ENV_E_WRONG_TCB },   /* fingerprint */
+		{ ENV_OFF_TCB_FPR + 47, ENV_E_WRONG_TCB },
+		{ ENV_OFF_EPH_PUB + 1, ENV_E_EPHEMERAL }, /* x: off the curve */
+		{ ENV_OFF_EPH_PUB + 96, ENV_E_EPHEMERAL }, /* y: off the curve */
 	};
 
 	(void)state;
