@@ -27,7 +27,10 @@ KERNEL_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-stack-protector \
 	-nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-isystem lib/include -Iinclude -I. -DCUSTOS_KERNEL
-KERNEL_ASFLAGS := -m64 -g -Iinclude -I. -DCUSTOS_KERNEL -Wa,--noexecstack
+DEV_PKI := $(BUILD)/pki
+DEV_PKI_STAMP := $(DEV_PKI)/.complete
+KERNEL_ASFLAGS := -m64 -g -Iinclude -I. -DCUSTOS_KERNEL -Wa,--noexecstack \
+	-DCUSTOS_CA_ROOT_DER='"$(DEV_PKI)/root.der"'
 KERNEL_LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack \
 	-T boot/linker.ld
 
@@ -80,9 +83,30 @@ $(BUILD)/custos.elf: $(KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS) boot/linker.ld
 	@$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS)
 	@tools/check-elf.sh $@
 
-$(BUILD)/custos.iso: $(BUILD)/custos.elf boot/grub.cfg tools/mkiso.sh
+# The development PKI (tools/make-dev-pki.sh); its root is compiled in.
+$(DEV_PKI_STAMP): tools/make-dev-pki.sh | $(BUILD)/bin/custos-ca
+	@tools/make-dev-pki.sh $(DEV_PKI)
+
+$(BUILD)/kernel/hv/ca_root.S.o: $(DEV_PKI_STAMP)
+
+# The TPGVM envelope for this development platform, as the signing station
+# makes it (the placeholder TPGVM is the hello guest until tpgvm/ lands).
+TPGVM_IMAGE := $(BUILD)/guests/hello.elf
+TPGVM_ENVELOPE := $(BUILD)/tpgvm.env
+DEV_PLATFORM_ID := custos-dev
+$(TPGVM_ENVELOPE): $(DEV_PKI_STAMP) $(TPGVM_IMAGE) | $(BUILD)/bin/custos-station
+	@echo "  ENVELOPE $@"
+	@rm -f $@
+	@$(BUILD)/bin/custos-station package --ca $(DEV_PKI)/root.pem \
+		--station-key $(DEV_PKI)/station.key --station-cert $(DEV_PKI)/station.pem \
+		--tcb-cert $(DEV_PKI)/tcb-kex.pem --image $(TPGVM_IMAGE) \
+		--platform-id $(DEV_PLATFORM_ID) --tenant-ca $(DEV_PKI)/root.pem \
+		--out $@ >/dev/null
+
+ISO_MODULES := $(DEV_PKI)/tcb-keys.bin $(DEV_PKI)/tcb-certs.bin $(TPGVM_ENVELOPE)
+$(BUILD)/custos.iso: $(BUILD)/custos.elf boot/grub.cfg tools/mkiso.sh $(ISO_MODULES)
 	@echo "  ISO     $@"
-	@tools/mkiso.sh $@ boot/grub.cfg $(BUILD)/custos.elf
+	@tools/mkiso.sh $@ boot/grub.cfg $(BUILD)/custos.elf $(ISO_MODULES)
 
 $(BUILD)/host/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -126,7 +150,7 @@ demo: deps
 	@$(PYTHON) tools/demo.py
 
 lint:
-	@tools/lint.sh $(filter %.c,$(KERNEL_SRCS))
+	@tools/lint.sh $(filter %.c,$(KERNEL_SRCS)) $(CRYPTO_KERNEL_SRCS)
 
 bench:
 	@echo "bench: no benchmarks yet (they arrive with the hypervisor paths they measure)"

@@ -7,6 +7,7 @@
 
 #include "boot/multiboot2.h"
 #include "hv/boot_defs.h"
+#include "hv/ca_root.h"
 #include "hv/console.h"
 #include "hv/cpu.h"
 #include "hv/cpu_tables.h"
@@ -14,12 +15,16 @@
 #include "hv/paging.h"
 #include "hv/power.h"
 #include "hv/guest.h"
+#include "hv/platform_crypto.h"
+#include "hv/tpgvm.h"
 #include "hv/sched.h"
 #include "hv/vcpu.h"
 #include "hv/vm_exit.h"
 #include "hv/vmcs_setup.h"
 #include "hv/vmx.h"
+#include "tcb/measure.h"
 #include "tcb/vm_config.h"
+#include "crypto/crypto.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +33,7 @@
 void hv_main(uint32_t magic, uint64_t info_pa);
 
 static struct mb2_info boot_info;
+static struct measure_log measurements;
 
 __attribute__((noreturn, format(printf, 1, 2)))
 static void boot_failed(const char *fmt, ...)
@@ -136,14 +142,6 @@ static void mask_legacy_pics(void)
 	outb(0xa1, 0xff);
 }
 
-/* Give the frames of a consumed boot module back to the free pool (zeroed). */
-static void release_module(const struct mb2_module *m)
-{
-	for (uint64_t addr = m->start & ~PAGE_MASK; addr < m->end; addr += PAGE_SIZE)
-		CHECK(frame_release(memory_frames(), addr >> PAGE_SHIFT, FRAME_TCB) ==
-		      FRAME_OK);
-}
-
 /* The host-physical span of a VM's frames: for the operator's log and for
  * tests that aim attacks at other VMs' memory. Not a secret. */
 static void log_created(const struct vm *vm)
@@ -185,13 +183,38 @@ static unsigned create_guests(uint32_t vmcs_revision, uint64_t *module_frames)
 				console_printf("vm: \"%s\" not created: %s\n", cfg.name, err);
 			}
 		}
-		*module_frames += ((m->end + PAGE_MASK) >> PAGE_SHIFT) - (m->start >> PAGE_SHIFT);
-		release_module(m);
+		*module_frames += memory_release_module(m);
 	}
 	return created;
 }
 
-static void run_guests(uint32_t vmcs_revision)
+static void measure_one(enum measure_type type, const void *data, size_t len,
+			const char *desc)
+{
+	uint8_t d[CRYPTO_SHA384_LEN];
+
+	crypto_sha384(data, len, d);
+	CHECK(measure_log_append(&measurements, type, d, desc) == 0);
+}
+
+/* What this boot trusts before it runs anything: its own code and read-only
+ * data (which hold the CA root), the command line, the CA root itself. */
+static void measure_hypervisor(void)
+{
+	measure_log_init(&measurements);
+	measure_one(MEASURE_HV_IMAGE, __image_start,
+		    (size_t)((uint64_t)__rodata_end - (uint64_t)__image_start),
+		    "custos.elf text+rodata");
+	measure_one(MEASURE_HV_CMDLINE, boot_info.cmdline,
+		    strlen(boot_info.cmdline), "kernel command line");
+	size_t root_len;
+	const uint8_t *root = ca_root(&root_len);
+
+	measure_one(MEASURE_CA_ROOT, root, root_len, "compiled-in CA root");
+}
+
+/* Returns whether a TPGVM was delivered (and has run). */
+static bool run_guests(uint32_t vmcs_revision)
 {
 	struct frame_table *ft = memory_frames();
 	uint64_t free_before, module_frames = 0;
@@ -207,9 +230,11 @@ static void run_guests(uint32_t vmcs_revision)
 	vcpu_cpu_init();
 	vmcs_setup_init();
 	free_before = ft->free_count;
-	if (create_guests(vmcs_revision, &module_frames) == 0) {
+	struct vm *tpgvm = tpgvm_deliver(&boot_info, &measurements, vmcs_revision,
+					 &module_frames);
+	if (create_guests(vmcs_revision, &module_frames) == 0 && !tpgvm) {
 		console_printf("custos: boot complete; no guests to run\n");
-		return;
+		return false;
 	}
 	sched_run(&stats);
 	console_printf("sched: all VMs finished: %llu slices, %llu preemptions, "
@@ -224,6 +249,7 @@ static void run_guests(uint32_t vmcs_revision)
 		       (unsigned long long)module_frames);
 	CHECK(frame_table_check(ft));
 	CHECK(ft->free_count == free_before + module_frames);
+	return tpgvm != NULL;
 }
 
 void hv_main(uint32_t magic, uint64_t info_pa)
@@ -252,7 +278,14 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 	vmx_caps_describe(&caps, line, sizeof(line));
 	console_printf("vmx: VMX root mode on cpu0: %s\n", line);
 
-	run_guests(caps.vmcs_revision);
+	platform_crypto_init();
+	measure_hypervisor();
+	if (!run_guests(caps.vmcs_revision)) {
+		/* Without a TPGVM nobody can drive this platform; it stays up for
+		 * a valid one (today that means a reboot with a new module). */
+		console_printf("custos: no TPGVM; waiting for a valid envelope\n");
+		cpu_halt_forever();
+	}
 	vmx_disable();
 	power_off(EXIT_OK, "done");
 }

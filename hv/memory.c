@@ -113,6 +113,15 @@ void memory_init(const struct mb2_info *info)
 		       (unsigned long long)(bytes >> 10));
 }
 
+uint64_t memory_release_module(const struct mb2_module *m)
+{
+	uint64_t n = 0;
+
+	for (uint64_t a = m->start & ~PAGE_MASK; a < m->end; a += PAGE_SIZE, n++)
+		CHECK(frame_release(&frames, a >> PAGE_SHIFT, FRAME_TCB) == FRAME_OK);
+	return n;
+}
+
 /* tcb/platform.h: the TCB reaches frames through the identity map. */
 void *tcb_phys_to_virt(uint64_t pa)
 {

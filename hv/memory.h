@@ -19,6 +19,10 @@ struct frame_table *memory_frames(void);
 /* Allocate one zeroed TCB frame; panics when memory is exhausted (boot only). */
 uint64_t memory_alloc_tcb_frame(void);
 
+/* Give the frames of a consumed boot module back to the free pool (zeroed);
+ * returns how many. */
+uint64_t memory_release_module(const struct mb2_module *m);
+
 /* All RAM is identity-mapped (hv/paging.c), so this is a plain cast. */
 static inline void *phys_to_virt(uint64_t pa)
 {

@@ -237,7 +237,7 @@ static enum exit_outcome handle_vmcall(struct vm *vm, struct vcpu *v)
 	};
 	struct hc_env env = {
 		.mem_size = vm->mem_size,
-		.is_tpgvm = false, /* no TPGVM until it is delivered */
+		.is_tpgvm = vm->is_tpgvm,
 		.read_guest = read_guest,
 		.console_put = hc_console_put,
 		.ctx = vm,

@@ -24,6 +24,7 @@ enum vm_state {
 struct vm {
 	unsigned id;            /* 1-based, as logged and told to the guest */
 	enum vm_state state;
+	bool is_tpgvm;          /* the one VM whose lifecycle hypercalls count */
 	char name[VM_NAME_MAX];
 	frame_owner_t owner;    /* owner value of its frames */
 	uint64_t mem_size;

@@ -1,0 +1,141 @@
+#include "hv/tpgvm.h"
+#include "hv/ca_root.h"
+#include "hv/console.h"
+#include "hv/guest.h"
+#include "hv/memory.h"
+#include "hv/power.h"
+#include "crypto/crypto.h"
+#include "tcb/policy.h"
+#include "tcb/tcb_keys.h"
+#include <custos/envelope.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#define TPGVM_NAME "tpgvm"
+#define TPGVM_MEM  (16ull << 20)
+
+/* This TCB's private keys: needed later for reports; never leave TCB memory. */
+static struct tcb_keys tcb_keys;
+static bool tcb_keys_loaded;
+
+static uint64_t *released;
+
+static void release_module(const struct mb2_module *m)
+{
+	*released += memory_release_module(m);
+}
+
+static void *module_bytes(const struct mb2_module *m)
+{
+	return phys_to_virt(m->start);
+}
+
+static void log_digest(const char *what, const uint8_t d[CRYPTO_SHA384_LEN])
+{
+	char hex[2 * CRYPTO_SHA384_LEN + 1];
+
+	for (int i = 0; i < CRYPTO_SHA384_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	console_printf("measure: %s sha384:%s\n", what, hex);
+}
+
+static bool measure(struct measure_log *log, enum measure_type type,
+		    const void *data, size_t len, const char *desc)
+{
+	uint8_t d[CRYPTO_SHA384_LEN];
+
+	crypto_sha384(data, len, d);
+	log_digest(measure_type_name(type), d);
+	return measure_log_append(log, type, d, desc) == 0;
+}
+
+/* The key module is consumed (copied, then zeroed) whatever happens. */
+static bool load_tcb_identity(const struct mb2_module *keys,
+			      const struct mb2_module *certs,
+			      struct tcb_certs *out)
+{
+	char err[160];
+	bool ok = true;
+
+	if (tcb_keys_parse(module_bytes(keys), keys->end - keys->start,
+			   &tcb_keys, err, sizeof(err))) {
+		console_printf("tpgvm: TCB key module refused: %s\n", err);
+		ok = false;
+	}
+	release_module(keys);
+	if (ok && tcb_certs_parse(module_bytes(certs), certs->end - certs->start,
+				  out, err, sizeof(err))) {
+		console_printf("tpgvm: TCB certificate module refused: %s\n", err);
+		ok = false;
+	}
+	tcb_keys_loaded = ok;
+	return ok;
+}
+
+static struct vm *launch(const struct envelope_payload *p, uint32_t vmcs_revision)
+{
+	struct vm_config cfg = { .mem_size = TPGVM_MEM };
+	struct tpgvm_policy policy;
+	char err[160];
+	struct vm *vm;
+
+	if (policy_parse(p->policy, p->policy_len, &policy, err, sizeof(err))) {
+		console_printf("tpgvm: envelope refused: policy: %s\n", err);
+		return NULL;
+	}
+	memcpy(cfg.name, TPGVM_NAME, sizeof(TPGVM_NAME));
+	vm = guest_create(&cfg, p->image, p->image_len, vmcs_revision, err,
+			  sizeof(err));
+	if (!vm) {
+		console_printf("tpgvm: not created: %s\n", err);
+		return NULL;
+	}
+	vm->is_tpgvm = true;
+	console_printf("tpgvm: launched as vm %u for platform \"%s\" "
+		       "(%zu tenant CA root%s)\n", vm->id, policy.platform_id,
+		       policy.tenant_ca_count, policy.tenant_ca_count == 1 ? "" : "s");
+	return vm;
+}
+
+struct vm *tpgvm_deliver(const struct mb2_info *info, struct measure_log *log,
+			 uint32_t vmcs_revision, uint64_t *released_frames)
+{
+	const struct mb2_module *keys = mb2_find_module(info, MODULE_TCB_KEYS);
+	const struct mb2_module *certs = mb2_find_module(info, MODULE_TCB_CERTS);
+	const struct mb2_module *env = mb2_find_module(info, MODULE_ENVELOPE);
+	struct envelope_payload payload;
+	struct tcb_certs tc;
+	struct vm *vm = NULL;
+
+	released = released_frames;
+	if (!keys || !certs || !env) {
+		console_printf("tpgvm: no %s module\n", !env ? MODULE_ENVELOPE :
+			       !keys ? MODULE_TCB_KEYS : MODULE_TCB_CERTS);
+		if (keys)
+			release_module(keys);
+		return NULL;
+	}
+	console_printf("tpgvm: key protection: dev (plaintext key module)\n");
+	if (load_tcb_identity(keys, certs, &tc)) {
+		char err[200];
+		size_t root_len;
+		const uint8_t *root = ca_root(&root_len);
+		int rc = envelope_open(module_bytes(env), env->end - env->start,
+				       root, root_len, tc.kex_cert,
+				       tc.kex_cert_len, tcb_keys.kex_priv,
+				       &payload, err, sizeof(err));
+		if (rc != ENV_OPEN_OK) {
+			console_printf("tpgvm: envelope refused: %s\n", err);
+		} else if (!measure(log, MEASURE_TPGVM_IMAGE, payload.image,
+				    payload.image_len, "tpgvm image") ||
+			   !measure(log, MEASURE_TPGVM_POLICY, payload.policy,
+				    payload.policy_len, "tpgvm policy")) {
+			console_printf("tpgvm: measurement log full\n");
+		} else {
+			vm = launch(&payload, vmcs_revision);
+		}
+	}
+	release_module(env);
+	return vm;
+}

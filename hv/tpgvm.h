@@ -1,0 +1,26 @@
+/* Delivering the TPGVM: the exclusive channel from the signing station. */
+#ifndef CUSTOS_HV_TPGVM_H
+#define CUSTOS_HV_TPGVM_H
+
+#include "boot/multiboot2.h"
+#include "tcb/measure.h"
+#include "tcb/vm.h"
+
+/* Boot module names (docs/pki.md, docs/envelope.md). */
+#define MODULE_TCB_KEYS  "tcb-keys"
+#define MODULE_TCB_CERTS "tcb-certs"
+#define MODULE_ENVELOPE  "tpgvm-envelope"
+
+/*
+ * Take this TCB's keys and certificates from their modules, open the TPGVM
+ * envelope (station chained to the compiled-in CA root with the station
+ * role, signature, addressed to this TCB, authentic payload), measure the
+ * image and the policy into log, and create the TPGVM: the only VM whose
+ * lifecycle hypercalls are honoured. Consumed modules are zeroed and freed
+ * (their frame count is added to *released_frames).
+ * Returns the TPGVM, or NULL after one precise log line saying why not.
+ */
+struct vm *tpgvm_deliver(const struct mb2_info *info, struct measure_log *log,
+			 uint32_t vmcs_revision, uint64_t *released_frames);
+
+#endif
