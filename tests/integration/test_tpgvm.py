@@ -1,0 +1,180 @@
+"""TPGVM delivery in Bochs: the hypervisor launches the TPGVM only from an
+envelope that a station certified by the compiled-in CA root signed and
+encrypted to this very TCB, and refuses everything else with its reason
+while staying up."""
+import hashlib
+import os
+import shutil
+import struct
+import subprocess
+
+import harness as h
+
+PKI = os.path.join(h.BUILD, "pki")
+BIN = os.path.join(h.BUILD, "bin")
+ENVELOPE = os.path.join(h.BUILD, "tpgvm.env")
+HELLO = os.path.join(h.BUILD, "guests", "hello.elf")
+WAITING = r"^custos: no TPGVM; waiting for a valid envelope$"
+REFUSED = r"^tpgvm: envelope refused: (.*)$"
+
+# Envelope layout (docs/envelope.md).
+FIXED_LEN, SIG_LEN, TAG_LEN = 177, 96, 16
+OFF_CERT_LEN, OFF_PAYLOAD_LEN, OFF_EPH_PUB, OFF_IV = 12, 16, 68, 165
+
+
+def regions(env):
+    cert_len, payload_len = struct.unpack_from("<II", env, OFF_CERT_LEN)
+    header_len = FIXED_LEN + cert_len
+    return {
+        "header": 8,                                  # the version field
+        "ephemeral key": OFF_EPH_PUB + 40,            # the wrapped-key material
+        "certificate": FIXED_LEN + cert_len // 2,
+        "ciphertext": header_len + payload_len // 2,
+        "tag": header_len + payload_len + 3,
+        "signature": len(env) - SIG_LEN + 10,
+    }
+
+
+def iso_with(d, envelope, cmdline=""):
+    mods = [("tcb-keys.bin", "tcb-keys"), ("tcb-certs.bin", "tcb-certs"),
+            ("tpgvm.env", "tpgvm-envelope")]
+    env_copy = os.path.join(d, "tpgvm.env")
+    if os.path.abspath(envelope) != env_copy:
+        shutil.copy(envelope, env_copy)
+    return h.make_iso(d, cmdline=cmdline, modules=mods,
+                      module_files=[os.path.join(PKI, "tcb-keys.bin"),
+                                    os.path.join(PKI, "tcb-certs.bin"), env_copy])
+
+
+def expect_refused(d, envelope, reason_pattern):
+    r = h.boot_bochs(d, iso=iso_with(d, envelope), stop_on=WAITING, timeout=180)
+    assert not r.timed_out, "no verdict in time:\n" + r.tail()
+    m = r.expect(REFUSED, "a refusal line")
+    assert __import__("re").search(reason_pattern, m.group(1)), \
+        "refused for %r, expected /%s/" % (m.group(1), reason_pattern)
+    r.expect(WAITING)
+    r.expect_absent(r"^tpgvm: launched|^vm \d+ \(tpgvm\)")
+    return r
+
+
+def package(d, out, station_key, station_cert, tcb_cert):
+    subprocess.run([os.path.join(BIN, "custos-station"), "package",
+                    "--station-key", station_key, "--station-cert", station_cert,
+                    "--tcb-cert", tcb_cert, "--image", HELLO,
+                    "--platform-id", "custos-test",
+                    "--tenant-ca", os.path.join(PKI, "root.pem"), "--out", out],
+                   check=True, capture_output=True)
+    return out
+
+
+def der_sig_to_raw(der):
+    """ECDSA-Sig-Value (SEQUENCE of two INTEGERs) -> r || s, 48 bytes each."""
+    assert der[0] == 0x30
+    i = 2 if der[1] < 0x80 else 2 + (der[1] & 0x7f)
+    out = b""
+    for _ in range(2):
+        assert der[i] == 0x02
+        n = der[i + 1]
+        out += der[i + 2:i + 2 + n].lstrip(b"\0").rjust(48, b"\0")
+        i += 2 + n
+    return out
+
+
+def resign(d, env, key):
+    """Sign an altered envelope again, as a rogue holder of `key` would."""
+    digest = os.path.join(d, "digest.bin")
+    with open(digest, "wb") as f:
+        f.write(hashlib.sha384(env[:-SIG_LEN]).digest())
+    der = subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", key, "-in", digest],
+                         check=True, capture_output=True).stdout
+    return env[:-SIG_LEN] + der_sig_to_raw(der)
+
+
+def write(d, name, data):
+    path = os.path.join(d, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def test_valid_envelope_launches_the_measured_tpgvm(d):
+    r = h.boot_bochs(d, iso=iso_with(d, ENVELOPE, "custos.debug=mirror-consoles"),
+                     timeout=180)
+    r.expect_status(h.EXIT_OK)
+    r.expect(r"^crypto: self-test passed")
+    r.expect(r"^tpgvm: key protection: dev \(plaintext key module\)$")
+    r.expect(r"^measure: tpgvm-image sha384:[0-9a-f]{96}$")
+    r.expect(r"^measure: tpgvm-policy sha384:[0-9a-f]{96}$")
+    r.expect(r'^tpgvm: launched as vm 1 for platform "custos-dev" \(1 tenant CA root\)$')
+    r.expect(r"^\[vm1 tpgvm\] hello: hello from a Custos guest$")
+    r.expect_absent(REFUSED)
+
+
+def test_station_from_another_ca_is_refused(d):
+    ca = os.path.join(d, "other-ca")
+    run = lambda *a: subprocess.run([os.path.join(BIN, "custos-ca")] + list(a),
+                                    check=True, capture_output=True)
+    run("init", "--dir", ca, "--cn", "Some other CA")
+    run("issue", "--dir", ca, "--role", "station", "--cn", "rogue station",
+        "--out", os.path.join(d, "rogue"))
+    env = package(d, os.path.join(d, "rogue.env"), os.path.join(d, "rogue.key"),
+                  os.path.join(d, "rogue.pem"), os.path.join(PKI, "tcb-kex.pem"))
+    expect_refused(d, env, r"another CA")
+
+
+def test_tenant_certificate_used_as_station_is_refused(d):
+    # The station tool will not sign with a tenant certificate, so splice
+    # one in and sign with its key as a rogue tenant would.
+    env = bytearray(read(ENVELOPE))
+    cert_len = struct.unpack_from("<I", env, OFF_CERT_LEN)[0]
+    tenant = read(os.path.join(PKI, "tenant-alice.der"))
+    env = env[:FIXED_LEN] + tenant + env[FIXED_LEN + cert_len:]
+    struct.pack_into("<I", env, OFF_CERT_LEN, len(tenant))
+    env = resign(d, bytes(env), os.path.join(PKI, "tenant-alice.key"))
+    expect_refused(d, write(d, "tenant.env", env), r"tenant certificate, not a station")
+
+
+def test_envelope_for_another_tcb_is_refused(d):
+    subprocess.run([os.path.join(BIN, "custos-ca"), "issue-tcb", "--dir", PKI,
+                    "--cn", "another platform", "--out", os.path.join(d, "other-tcb")],
+                   check=True, capture_output=True)
+    env = package(d, os.path.join(d, "other.env"), os.path.join(PKI, "station.key"),
+                  os.path.join(PKI, "station.pem"), os.path.join(d, "other-tcb-kex.pem"))
+    expect_refused(d, env, r"addressed to another TCB")
+
+
+def test_flipped_byte_in_each_region_is_refused(d):
+    env = read(ENVELOPE)
+    expected = {
+        "header": r"malformed envelope",
+        "ephemeral key": r"signature does not verify",
+        "certificate": r"another CA|malformed",
+        "ciphertext": r"signature does not verify",
+        "tag": r"signature does not verify",
+        "signature": r"signature does not verify",
+    }
+    for region, offset in regions(env).items():
+        bad = bytearray(env)
+        bad[offset] ^= 0x01
+        sub = os.path.join(d, region.replace(" ", "-"))
+        os.makedirs(sub)
+        expect_refused(sub, write(sub, "bad.env", bytes(bad)), expected[region])
+
+
+def test_resigned_tampered_payload_fails_authentication(d):
+    # A station key holder (or a bug) re-signing a tampered ciphertext still
+    # cannot forge the AES-GCM tag, which only this TCB's key can check.
+    env = bytearray(read(ENVELOPE))
+    env[regions(env)["ciphertext"]] ^= 0x80
+    env = resign(d, bytes(env), os.path.join(PKI, "station.key"))
+    expect_refused(d, write(d, "tampered.env", env), r"payload fails authentication")
+
+
+def test_truncated_envelope_is_refused(d):
+    env = read(ENVELOPE)
+    expect_refused(d, write(d, "short.env", env[:len(env) - 1]), r"malformed envelope")
