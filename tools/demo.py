@@ -10,7 +10,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import harness as h  # noqa: E402
 
 OUTCOMES = {
-    h.EXIT_OK: "the hypervisor reached VMX root mode and powered off cleanly",
+    h.EXIT_OK: "the hypervisor reached VMX root mode, passed its crypto self-test, "
+               "opened the signing station's envelope and ran the measured TPGVM",
     h.EXIT_PANIC: "the hypervisor stopped on a fatal error (see above)",
     h.EXIT_NO_VMX: "this CPU model has no usable VMX",
     h.EXIT_BOOT_FAILED: "the hypervisor refused its boot configuration",
@@ -31,7 +32,7 @@ def main():
         say("The emulator did not power off in time; it was stopped (transcript in %s)." % d)
         return 1
     say("Done in %.1f s: %s." % (r.elapsed, OUTCOMES.get(r.status, "no power-off line was printed")))
-    say("Guests, the TPGVM and the tenant lifecycle come in later milestones.")
+    say("The TPGVM is still a placeholder guest; the tenant channel and lifecycle come next.")
     return 0 if r.status == h.EXIT_OK else 1
 
 
