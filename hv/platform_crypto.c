@@ -62,8 +62,17 @@ int crypto_platform_entropy(void *buf, size_t len)
 	return 0;
 }
 
+static bool entropy_disabled;
+
+void platform_crypto_disable_entropy(void)
+{
+	entropy_disabled = true;
+}
+
 static void detect_entropy_sources(void)
 {
+	if (entropy_disabled)
+		return;
 	have_rdrand = (cpuid(1, 0).ecx >> 30) & 1;
 	have_rdseed = (cpuid(7, 0).ebx >> 18) & 1;
 }

@@ -9,4 +9,8 @@
  */
 void platform_crypto_init(void);
 
+/* Test hook (custos.test=no-entropy): act as if the CPU had no entropy
+ * source, to show that crypto then refuses to start. */
+void platform_crypto_disable_entropy(void);
+
 #endif

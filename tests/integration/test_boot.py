@@ -147,3 +147,12 @@ def test_harness_kills_an_overrunning_emulator(d):
     left = subprocess.run(["pgrep", "-f", "bochs-bin -q -f bochsrc"],
                           capture_output=True, text=True).stdout.split()
     assert not left, "emulator processes left behind: %s" % left
+
+
+def test_no_entropy_stops_the_boot_before_any_crypto(d):
+    iso = h.make_iso(d, cmdline="custos.test=no-entropy")
+    r = h.boot_bochs(d, iso=iso)
+    r.expect_status(h.EXIT_BOOT_FAILED)
+    r.expect(r"^vmx: VMX root mode on cpu0")
+    r.expect(r"^custos: BOOT FAILED: crypto entropy: the CPU has neither RDSEED nor RDRAND$")
+    r.expect_absent(r"^crypto: self-test passed|^tpgvm:")

@@ -4,6 +4,7 @@ encrypted to this very TCB, and refuses everything else with its reason
 while staying up."""
 import hashlib
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -50,7 +51,7 @@ def expect_refused(d, envelope, reason_pattern):
     r = h.boot_bochs(d, iso=iso_with(d, envelope), stop_on=WAITING, timeout=180)
     assert not r.timed_out, "no verdict in time:\n" + r.tail()
     m = r.expect(REFUSED, "a refusal line")
-    assert __import__("re").search(reason_pattern, m.group(1)), \
+    assert re.search(reason_pattern, m.group(1)), \
         "refused for %r, expected /%s/" % (m.group(1), reason_pattern)
     r.expect(WAITING)
     r.expect_absent(r"^tpgvm: launched|^vm \d+ \(tpgvm\)")
@@ -178,3 +179,36 @@ def test_resigned_tampered_payload_fails_authentication(d):
 def test_truncated_envelope_is_refused(d):
     env = read(ENVELOPE)
     expect_refused(d, write(d, "short.env", env[:len(env) - 1]), r"malformed envelope")
+
+
+def test_only_the_tpgvm_may_use_lifecycle_hypercalls(d):
+    # hcfuzz expects HC_E_DENIED (-3) for the lifecycle numbers. As a plain
+    # VM it gets exactly that; delivered as the TPGVM its lifecycle calls get
+    # past the privilege check (and meet "not implemented yet", -1).
+    hcfuzz = os.path.join(h.BUILD, "guests", "hcfuzz.elf")
+    env = os.path.join(d, "hcfuzz.env")
+    subprocess.run([os.path.join(BIN, "custos-station"), "package",
+                    "--station-key", os.path.join(PKI, "station.key"),
+                    "--station-cert", os.path.join(PKI, "station.pem"),
+                    "--tcb-cert", os.path.join(PKI, "tcb-kex.pem"), "--image", hcfuzz,
+                    "--platform-id", "custos-test",
+                    "--tenant-ca", os.path.join(PKI, "root.pem"), "--out", env],
+                   check=True, capture_output=True)
+    shutil.copy(env, os.path.join(d, "tpgvm.env"))
+    mods = [("tcb-keys.bin", "tcb-keys"), ("tcb-certs.bin", "tcb-certs"),
+            ("tpgvm.env", "tpgvm-envelope"), ("hcfuzz.elf", "vm.plain mem=2M iterations=500")]
+    iso = h.make_iso(d, cmdline="custos.debug=mirror-consoles", modules=mods,
+                     module_files=[os.path.join(PKI, "tcb-keys.bin"),
+                                   os.path.join(PKI, "tcb-certs.bin"),
+                                   os.path.join(d, "tpgvm.env"), hcfuzz])
+    r = h.boot_bochs(d, iso=iso, timeout=300)
+    r.expect_status(h.EXIT_OK)
+    r.expect(r"^tpgvm: launched as vm 1 ")
+    plain = r.expect(r"^\[vm2 plain\] hcfuzz: (\d+) hypercalls, (\d+) unexpected results$")
+    assert plain.group(2) == "0", plain.group(0)
+    r.expect(r"^\[vm1 tpgvm\] hcfuzz: \d+ hypercalls, [1-9]\d* unexpected results$")
+    unexpected = re.findall(r"^\[vm1 tpgvm\] hcfuzz: UNEXPECTED nr=0x([0-9a-f]+) .* ret=(-?\d+) want=",
+                            r.serial, re.M)
+    assert unexpected, r.tail()
+    for nr, ret in unexpected:
+        assert 0x100 <= int(nr, 16) <= 0x106 and ret == "-1", (nr, ret)
