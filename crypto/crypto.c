@@ -591,10 +591,7 @@ static const mbedtls_x509_crt_profile custos_profile = {
 	.rsa_min_bitlen = 0xffffffffu, /* no RSA */
 };
 
-static int set_err(char *err, size_t err_len, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int set_err(char *err, size_t err_len, int rc, const char *fmt, ...)
+int crypto_err_set(char *err, size_t err_len, int rc, const char *fmt, ...)
 {
 	if (err != NULL && err_len != 0) {
 		va_list ap;
@@ -636,15 +633,15 @@ static bool has_role(const mbedtls_x509_crt *c, const uint8_t *oid, size_t oid_l
 static int chain_error(uint32_t flags, char *err, size_t err_len)
 {
 	if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
-		return set_err(err, err_len, CRYPTO_E_VERIFY,
+		return crypto_err_set(err, err_len, CRYPTO_E_VERIFY,
 			       "certificate is not signed by the Custos CA root");
 	if (flags & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK))
-		return set_err(err, err_len, CRYPTO_E_VERIFY,
+		return crypto_err_set(err, err_len, CRYPTO_E_VERIFY,
 			       "certificate is not signed with ECDSA-SHA-384");
 	if (flags & MBEDTLS_X509_BADCERT_BAD_KEY)
-		return set_err(err, err_len, CRYPTO_E_VERIFY,
+		return crypto_err_set(err, err_len, CRYPTO_E_VERIFY,
 			       "certificate or CA root key is not P-384");
-	return set_err(err, err_len, CRYPTO_E_VERIFY,
+	return crypto_err_set(err, err_len, CRYPTO_E_VERIFY,
 		       "certificate chain does not verify (mbedTLS flags 0x%x)",
 		       (unsigned)flags);
 }
@@ -664,9 +661,9 @@ int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
 	if (err != NULL && err_len != 0)
 		err[0] = '\0';
 	if (crypto_role_oid(role, &oid, &oid_len) != CRYPTO_OK)
-		return set_err(err, err_len, CRYPTO_E_INVAL, "unknown role %d", (int)role);
+		return crypto_err_set(err, err_len, CRYPTO_E_INVAL, "unknown role %d", (int)role);
 	if (leaf == NULL || leaf_len == 0 || root == NULL || root_len == 0)
-		return set_err(err, err_len, CRYPTO_E_INVAL, "no certificate given");
+		return crypto_err_set(err, err_len, CRYPTO_E_INVAL, "no certificate given");
 
 	mbedtls_x509_crt_init(&leaf_crt);
 	mbedtls_x509_crt_init(&root_crt);
@@ -677,8 +674,8 @@ int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
 		ret = MBEDTLS_ERR_X509_INVALID_FORMAT;
 	if (ret != 0) {
 		rc = ret == MBEDTLS_ERR_X509_ALLOC_FAILED
-			     ? set_err(err, err_len, CRYPTO_E_NOMEM, "out of memory")
-			     : set_err(err, err_len, CRYPTO_E_INVAL,
+			     ? crypto_err_set(err, err_len, CRYPTO_E_NOMEM, "out of memory")
+			     : crypto_err_set(err, err_len, CRYPTO_E_INVAL,
 				       "CA root certificate is malformed (not DER X.509)");
 		goto out;
 	}
@@ -687,18 +684,18 @@ int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
 		ret = MBEDTLS_ERR_X509_INVALID_FORMAT;
 	if (ret != 0) {
 		rc = ret == MBEDTLS_ERR_X509_ALLOC_FAILED
-			     ? set_err(err, err_len, CRYPTO_E_NOMEM, "out of memory")
-			     : set_err(err, err_len, CRYPTO_E_INVAL,
+			     ? crypto_err_set(err, err_len, CRYPTO_E_NOMEM, "out of memory")
+			     : crypto_err_set(err, err_len, CRYPTO_E_INVAL,
 				       "certificate is malformed (not DER X.509)");
 		goto out;
 	}
 	if (!root_crt.ca_istrue) {
-		rc = set_err(err, err_len, CRYPTO_E_VERIFY,
+		rc = crypto_err_set(err, err_len, CRYPTO_E_VERIFY,
 			     "CA root is not a CA certificate (no basicConstraints CA:TRUE)");
 		goto out;
 	}
 	if (leaf_crt.ca_istrue) {
-		rc = set_err(err, err_len, CRYPTO_E_VERIFY,
+		rc = crypto_err_set(err, err_len, CRYPTO_E_VERIFY,
 			     "certificate is a CA certificate, not an end-entity one");
 		goto out;
 	}
@@ -707,11 +704,11 @@ int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
 	 * one signature check, not one per role. */
 	key = p384_key_of(&leaf_crt);
 	if (key == NULL) {
-		rc = set_err(err, err_len, CRYPTO_E_VERIFY, "certificate key is not P-384");
+		rc = crypto_err_set(err, err_len, CRYPTO_E_VERIFY, "certificate key is not P-384");
 		goto out;
 	}
 	if (!has_role(&leaf_crt, oid, oid_len)) {
-		rc = set_err(err, err_len, CRYPTO_E_VERIFY,
+		rc = crypto_err_set(err, err_len, CRYPTO_E_VERIFY,
 			     "certificate lacks the %s role", crypto_role_name(role));
 		goto out;
 	}
@@ -719,7 +716,7 @@ int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
 		&leaf_crt, role == CRYPTO_ROLE_TCB_KEX ? MBEDTLS_X509_KU_KEY_AGREEMENT
 						       : MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
 	if (ret != 0) {
-		rc = set_err(err, err_len, CRYPTO_E_VERIFY,
+		rc = crypto_err_set(err, err_len, CRYPTO_E_VERIFY,
 			     "certificate keyUsage does not allow %s",
 			     role == CRYPTO_ROLE_TCB_KEX ? "keyAgreement"
 							 : "digitalSignature");
@@ -734,7 +731,7 @@ int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
 						   NULL, NULL);
 	flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE);
 	if (ret != 0 && ret != MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
-		rc = set_err(err, err_len, from_mbedtls(ret) == CRYPTO_E_NOMEM
+		rc = crypto_err_set(err, err_len, from_mbedtls(ret) == CRYPTO_E_NOMEM
 						   ? CRYPTO_E_NOMEM
 						   : CRYPTO_E_INTERNAL,
 			     "certificate check failed inside mbedTLS (-0x%04x)",
@@ -750,7 +747,7 @@ int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
 						     MBEDTLS_ECP_PF_UNCOMPRESSED,
 						     &olen, pub, CRYPTO_P384_PUB_LEN);
 		if (ret != 0 || olen != CRYPTO_P384_PUB_LEN) {
-			rc = set_err(err, err_len, CRYPTO_E_INTERNAL,
+			rc = crypto_err_set(err, err_len, CRYPTO_E_INTERNAL,
 				     "cannot encode the certificate key");
 			goto out;
 		}

@@ -17,6 +17,11 @@
 #pragma weak crypto_platform_entropy
 #endif
 
+/* Format a one-line reason into err (when there is room) and return rc,
+ * for "return crypto_err_set(err, err_len, CRYPTO_E_..., ...)". */
+int crypto_err_set(char *err, size_t err_len, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Is crypto_platform_entropy() there to call? */
 static inline bool crypto_have_platform_entropy(void)
 {

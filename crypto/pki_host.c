@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "crypto/pki_host.h"
+#include "crypto/crypto_internal.h"
 
 #include "mbedtls/asn1write.h"
 #include "mbedtls/bignum.h"
@@ -27,20 +28,6 @@
 #define CERT_DER_MAX 4096
 #define CERT_PEM_MAX 6144
 
-static int fail(char *err, size_t err_len, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t err_len, int rc, const char *fmt, ...)
-{
-	if (err != NULL && err_len != 0) {
-		va_list ap;
-
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static void clear_err(char *err, size_t err_len)
 {
@@ -73,7 +60,7 @@ int pki_write_file(const char *path, const void *data, size_t len, mode_t mode,
 	clear_err(err, err_len);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
-		return fail(err, err_len, CRYPTO_E_INVAL, "%s: %s%s", path, strerror(errno),
+		return crypto_err_set(err, err_len, CRYPTO_E_INVAL, "%s: %s%s", path, strerror(errno),
 			    errno == EEXIST ? " (refusing to overwrite it)" : "");
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
@@ -97,7 +84,7 @@ bad:
 	if (fd >= 0)
 		close(fd);
 	unlink(path);
-	return fail(err, err_len, CRYPTO_E_INTERNAL, "%s: write failed: %s", path,
+	return crypto_err_set(err, err_len, CRYPTO_E_INTERNAL, "%s: write failed: %s", path,
 		    strerror(saved));
 }
 
@@ -174,12 +161,12 @@ int pki_key_write(const char *path, const uint8_t priv[CRYPTO_P384_PRIV_LEN],
 	mbedtls_pk_init(&pk);
 	ret = pk_from_priv(&pk, priv);
 	if (ret != 0) {
-		rc = fail(err, err_len, CRYPTO_E_INVAL, "not a valid P-384 private key");
+		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL, "not a valid P-384 private key");
 		goto out;
 	}
 	ret = mbedtls_pk_write_key_pem(&pk, pem, sizeof(pem));
 	if (ret != 0) {
-		rc = fail(err, err_len, CRYPTO_E_INTERNAL,
+		rc = crypto_err_set(err, err_len, CRYPTO_E_INTERNAL,
 			  "cannot encode the key as PEM (-0x%04x)", (unsigned)-ret);
 		goto out;
 	}
@@ -199,7 +186,7 @@ int pki_key_generate(const char *path, uint8_t priv[CRYPTO_P384_PRIV_LEN],
 	clear_err(err, err_len);
 	rc = crypto_p384_keygen(d, q);
 	if (rc != CRYPTO_OK)
-		return fail(err, err_len, rc, "key generation failed: %s",
+		return crypto_err_set(err, err_len, rc, "key generation failed: %s",
 			    crypto_strerror(rc));
 	rc = pki_key_write(path, d, err, err_len);
 	if (rc == CRYPTO_OK) {
@@ -224,21 +211,21 @@ int pki_key_read(const char *path, uint8_t priv[CRYPTO_P384_PRIV_LEN],
 	ret = mbedtls_pk_parse_keyfile(&pk, path, NULL);
 	if (ret != 0) {
 		rc = ret == MBEDTLS_ERR_PK_FILE_IO_ERROR
-			     ? fail(err, err_len, CRYPTO_E_INVAL, "%s: cannot read it", path)
-			     : fail(err, err_len, CRYPTO_E_INVAL,
+			     ? crypto_err_set(err, err_len, CRYPTO_E_INVAL, "%s: cannot read it", path)
+			     : crypto_err_set(err, err_len, CRYPTO_E_INVAL,
 				    "%s: not a private key file (PEM or DER)", path);
 		goto out;
 	}
 	ec = p384_of(&pk);
 	if (ec == NULL) {
-		rc = fail(err, err_len, CRYPTO_E_INVAL, "%s: not a P-384 EC key", path);
+		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL, "%s: not a P-384 EC key", path);
 		goto out;
 	}
 	ret = mbedtls_mpi_write_binary(&ec->d, priv, CRYPTO_P384_PRIV_LEN);
 	if (ret == 0 && pub != NULL)
 		ret = write_pub(ec, pub);
 	rc = ret == 0 ? CRYPTO_OK
-		      : fail(err, err_len, CRYPTO_E_INTERNAL, "%s: cannot extract the key", path);
+		      : crypto_err_set(err, err_len, CRYPTO_E_INTERNAL, "%s: cannot extract the key", path);
 	if (rc != CRYPTO_OK)
 		crypto_wipe(priv, CRYPTO_P384_PRIV_LEN);
 out:
@@ -398,15 +385,15 @@ int pki_issue_root(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN], const char *cn,
 	clear_err(err, err_len);
 	memset(out, 0, sizeof(*out));
 	if (!cn_ok(cn))
-		return fail(err, err_len, CRYPTO_E_INVAL,
+		return crypto_err_set(err, err_len, CRYPTO_E_INVAL,
 			    "bad CN: 1-%d printable ASCII characters, none of , = + \\ \" < > ; #",
 			    PKI_CN_MAX);
 	if (days == 0 || days > 36500)
-		return fail(err, err_len, CRYPTO_E_INVAL, "validity must be 1 to 36500 days");
+		return crypto_err_set(err, err_len, CRYPTO_E_INVAL, "validity must be 1 to 36500 days");
 	mbedtls_x509write_crt_init(&crt);
 	mbedtls_pk_init(&key);
 	if (pk_from_priv(&key, ca_priv) != 0) {
-		rc = fail(err, err_len, CRYPTO_E_INVAL, "not a valid P-384 private key");
+		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL, "not a valid P-384 private key");
 		goto out;
 	}
 	snprintf(issuer, sizeof(issuer), "CN=%s", cn);
@@ -421,7 +408,7 @@ int pki_issue_root(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN], const char *cn,
 	if (ret == 0)
 		ret = finish(&crt, out);
 	rc = ret == 0 ? CRYPTO_OK
-		      : fail(err, err_len, CRYPTO_E_INTERNAL,
+		      : crypto_err_set(err, err_len, CRYPTO_E_INTERNAL,
 			     "cannot write the CA certificate (mbedTLS -0x%04x)", (unsigned)-ret);
 out:
 	mbedtls_x509write_crt_free(&crt);
@@ -447,39 +434,39 @@ int pki_issue_leaf(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN],
 	clear_err(err, err_len);
 	memset(out, 0, sizeof(*out));
 	if (!cn_ok(cn))
-		return fail(err, err_len, CRYPTO_E_INVAL,
+		return crypto_err_set(err, err_len, CRYPTO_E_INVAL,
 			    "bad CN: 1-%d printable ASCII characters, none of , = + \\ \" < > ; #",
 			    PKI_CN_MAX);
 	if (crypto_role_oid(role, &oid, &oid_len) != CRYPTO_OK)
-		return fail(err, err_len, CRYPTO_E_INVAL, "unknown role %d", (int)role);
+		return crypto_err_set(err, err_len, CRYPTO_E_INVAL, "unknown role %d", (int)role);
 	if (days == 0 || days > 36500)
-		return fail(err, err_len, CRYPTO_E_INVAL, "validity must be 1 to 36500 days");
+		return crypto_err_set(err, err_len, CRYPTO_E_INVAL, "validity must be 1 to 36500 days");
 	mbedtls_x509write_crt_init(&crt);
 	mbedtls_pk_init(&ca_key);
 	mbedtls_pk_init(&subject);
 	mbedtls_x509_crt_init(&ca);
 	if (mbedtls_x509_crt_parse_der(&ca, ca_der, ca_der_len) != 0 || !ca.ca_istrue) {
-		rc = fail(err, err_len, CRYPTO_E_INVAL, "the CA certificate is not a CA certificate");
+		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL, "the CA certificate is not a CA certificate");
 		goto out;
 	}
 	if (pk_from_priv(&ca_key, ca_priv) != 0) {
-		rc = fail(err, err_len, CRYPTO_E_INVAL, "the CA key is not a valid P-384 key");
+		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL, "the CA key is not a valid P-384 key");
 		goto out;
 	}
 	ca_ec = p384_of(&ca.pk);
 	if (ca_ec == NULL ||
 	    mbedtls_ecp_point_cmp(&ca_ec->Q, &mbedtls_pk_ec(ca_key)->Q) != 0) {
-		rc = fail(err, err_len, CRYPTO_E_INVAL,
+		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL,
 			  "the CA key does not belong to the CA certificate");
 		goto out;
 	}
 	if (pk_from_pub(&subject, subject_pub) != 0) {
-		rc = fail(err, err_len, CRYPTO_E_INVAL, "the subject key is not a P-384 public key");
+		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL, "the subject key is not a P-384 public key");
 		goto out;
 	}
 	ret = mbedtls_x509_dn_gets(issuer, sizeof(issuer), &ca.subject);
 	if (ret < 0) {
-		rc = fail(err, err_len, CRYPTO_E_INVAL, "cannot read the CA's name");
+		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL, "cannot read the CA's name");
 		goto out;
 	}
 	mbedtls_x509write_crt_set_subject_key(&crt, &subject);
@@ -496,7 +483,7 @@ int pki_issue_leaf(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN],
 	if (ret == 0)
 		ret = finish(&crt, out);
 	rc = ret == 0 ? CRYPTO_OK
-		      : fail(err, err_len, CRYPTO_E_INTERNAL,
+		      : crypto_err_set(err, err_len, CRYPTO_E_INTERNAL,
 			     "cannot write the certificate (mbedTLS -0x%04x)", (unsigned)-ret);
 out:
 	mbedtls_x509write_crt_free(&crt);
@@ -519,20 +506,20 @@ int pki_cert_read(const char *path, uint8_t **der, size_t *der_len,
 	ret = mbedtls_x509_crt_parse_file(&crt, path);
 	if (ret != 0) {
 		rc = ret == MBEDTLS_ERR_PK_FILE_IO_ERROR
-			     ? fail(err, err_len, CRYPTO_E_INVAL, "%s: cannot read it", path)
-			     : fail(err, err_len, CRYPTO_E_INVAL,
+			     ? crypto_err_set(err, err_len, CRYPTO_E_INVAL, "%s: cannot read it", path)
+			     : crypto_err_set(err, err_len, CRYPTO_E_INVAL,
 				    "%s: not an X.509 certificate (PEM or DER)%s", path,
 				    ret > 0 ? ": some blocks did not parse" : "");
 		goto out;
 	}
 	if (crt.next != NULL) {
-		rc = fail(err, err_len, CRYPTO_E_INVAL,
+		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL,
 			  "%s: holds more than one certificate", path);
 		goto out;
 	}
 	*der = malloc(crt.raw.len);
 	if (*der == NULL) {
-		rc = fail(err, err_len, CRYPTO_E_NOMEM, "out of memory");
+		rc = crypto_err_set(err, err_len, CRYPTO_E_NOMEM, "out of memory");
 		goto out;
 	}
 	memcpy(*der, crt.raw.p, crt.raw.len);
