@@ -40,6 +40,8 @@ PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx_caps
 	tcb/ept.c tcb/guest_pt.c tcb/elf_image.c tcb/errmsg.c tcb/measure.c
 # TPGVM envelope, its policy and the TCB key/certificate modules (untrusted input).
 PORTABLE_SRCS += tcb/der.c tcb/envelope.c tcb/envelope_open.c tcb/policy.c tcb/tcb_keys.c
+# Session framing on the TPGVM serial line (untrusted bytes; custos-relay too).
+PORTABLE_SRCS += tpgvm/frame.c
 
 KERNEL_SRCS := boot/entry.S $(wildcard hv/*.S) \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard hv/*.c)) $(wildcard lib/*.c) $(PORTABLE_SRCS)

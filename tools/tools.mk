@@ -6,6 +6,7 @@
 # the hypervisor runs) and the host crypto library.
 
 TOOLS_BINS := $(BUILD)/bin/custos-ca $(BUILD)/bin/custos-station
+TOOLS_BINS += $(BUILD)/bin/custos-relay
 
 TOOLS_COMMON_SRCS := tools/cli.c
 CUSTOS_CA_SRCS := tools/custos-ca.c $(TOOLS_COMMON_SRCS)
@@ -34,3 +35,12 @@ $(BUILD)/bin/custos-station: $(call tools_objs,$(CUSTOS_STATION_SRCS)) $(HOST_LI
 # The envelope unit tests compile the station's builder in (it is host-only,
 # so it is not part of the portable library).
 $(BUILD)/tests/test_envelope_open: tools/envelope_build.c tools/envelope_build.h
+
+# The relay (docs/relay.md): the portable framing codec, no crypto of its
+# own (TLS runs end to end through it); cli.c brings the crypto library.
+CUSTOS_RELAY_SRCS := tools/custos-relay.c $(TOOLS_COMMON_SRCS)
+$(BUILD)/bin/custos-relay: $(call tools_objs,$(CUSTOS_RELAY_SRCS)) $(HOST_LIB) $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	@$(CC) $(HOST_CFLAGS) -o $@ $(filter %.o,$^) $(HOST_LIB) $(CRYPTO_HOST_LIB) \
+		$(CRYPTO_HOST_LDLIBS)

@@ -1,0 +1,477 @@
+"""custos-relay on the host (no emulator), against a fake TPGVM written
+here from docs/relay.md (so these tests check the spec as well as the
+relay): concurrent tenants each get exactly their own bytes echoed, with
+garbage injected on the serial side between frames; a tenant that never
+reads is closed without holding up the others; a tenant disconnect sends
+CLOSE; a HELLO from the TPGVM drops every session; the relay connects to a
+serial socket as well as listening for one; SIGTERM ends it cleanly; bad
+arguments are usage errors (exit 2). Every socket operation has a timeout
+and each relay is killed at the end of its test."""
+import os
+import random
+import re
+import select
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+import harness as h
+
+RELAY = os.path.join(h.BUILD, "bin", "custos-relay")
+TIMEOUT = 5.0
+
+# ---- The framing, from docs/relay.md ---------------------------------------
+
+SYNC = b"\xc5\x7a"
+HDR_LEN, MAX_PAYLOAD, VERSION = 15, 1024, 1
+OPEN, DATA, CLOSE, HELLO = 1, 2, 3, 4
+
+
+def _crc_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
+        table.append(c)
+    return table
+
+
+_CRC_TABLE = _crc_table()
+
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = _CRC_TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+assert crc32c(b"123456789") == 0xE3069283
+
+
+def encode(ftype, sid, payload=b""):
+    assert len(payload) <= MAX_PAYLOAD
+    head = SYNC + struct.pack("<BHHI", VERSION << 4 | ftype, sid, len(payload),
+                              crc32c(payload))
+    return head + struct.pack("<I", crc32c(head)) + payload
+
+
+def decode(buf):
+    """Take every whole good frame off the front of bytearray buf, skipping
+    anything else one byte at a time; return [(type, sid, payload)]."""
+    frames = []
+    while True:
+        i = buf.find(SYNC)
+        if i < 0:
+            del buf[:len(buf) - (1 if buf.endswith(SYNC[:1]) else 0)]
+            return frames
+        del buf[:i]
+        if len(buf) < HDR_LEN:
+            return frames
+        vt, sid, n, pcrc, hcrc = struct.unpack("<BHHII", bytes(buf[2:HDR_LEN]))
+        if (crc32c(bytes(buf[:11])) != hcrc or vt >> 4 != VERSION
+                or not OPEN <= vt & 15 <= HELLO or n > MAX_PAYLOAD):
+            del buf[:1]
+            continue
+        if len(buf) < HDR_LEN + n:
+            return frames
+        payload = bytes(buf[HDR_LEN:HDR_LEN + n])
+        if crc32c(payload) != pcrc:
+            del buf[:1]
+            continue
+        frames.append((vt & 15, sid, payload))
+        del buf[:HDR_LEN + n]
+
+
+def garbage(rng):
+    """Line noise, sync bytes and a broken header among it."""
+    noise = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40)))
+    return rng.choice([noise, SYNC + noise, noise + b"\xc5", SYNC + b"\x12\x01"])
+
+
+# ---- The fake TPGVM ------------------------------------------------------------
+
+class FakeTpgvm:
+    """Echoes DATA per session; records OPEN and CLOSE; optional garbage
+    before every frame it sends; a session whose first bytes are b"STALL"
+    is flooded with data instead of echoed."""
+
+    def __init__(self, sock, garbage_between=False):
+        self.sock = sock
+        sock.settimeout(TIMEOUT)
+        self.rng = random.Random(7)
+        self.garbage_between = garbage_between
+        self.lock = threading.Lock()
+        self.cond = threading.Condition()
+        self.frames = []  # (type, sid, len) in arrival order
+        self.stop = False
+        self.error = None
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def send(self, data):
+        with self.lock:
+            if self.garbage_between:
+                data = garbage(self.rng) + data
+            self.sock.sendall(data)
+
+    def send_frame(self, ftype, sid, payload=b""):
+        self.send(encode(ftype, sid, payload))
+
+    def _loop(self):
+        buf = bytearray()
+        try:
+            while not self.stop:
+                ready, _, _ = select.select([self.sock], [], [], 0.1)
+                if not ready:
+                    continue
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return
+                buf += chunk
+                for ftype, sid, payload in decode(buf):
+                    self._on_frame(ftype, sid, payload)
+        except OSError as e:
+            if not self.stop:
+                self.error = e
+
+    def _on_frame(self, ftype, sid, payload):
+        with self.cond:
+            self.frames.append((ftype, sid, len(payload)))
+            self.cond.notify_all()
+        if ftype == DATA and payload.startswith(b"STALL"):
+            threading.Thread(target=self._flood, args=(sid,), daemon=True).start()
+        elif ftype == DATA:
+            self.send_frame(DATA, sid, payload)
+
+    def _flood(self, sid):
+        """8 MiB to a tenant that never reads, until the relay closes it."""
+        frame = encode(DATA, sid, bytes(MAX_PAYLOAD))
+        try:
+            for _ in range(8 * 1024 // 32):
+                if self.seen(CLOSE, sid):
+                    return
+                with self.lock:
+                    self.sock.sendall(frame * 32)
+        except OSError:
+            pass
+
+    def seen(self, ftype, sid=None):
+        with self.cond:
+            return [f for f in self.frames if f[0] == ftype and sid in (None, f[1])]
+
+    def wait_for(self, what, pred, timeout=TIMEOUT):
+        end = time.monotonic() + timeout
+        with self.cond:
+            while not pred():
+                left = end - time.monotonic()
+                assert left > 0, "fake TPGVM: timed out waiting for %s; frames %r" % (
+                    what, self.frames[-20:])
+                self.cond.wait(left)
+
+    def close(self):
+        self.stop = True
+        self.thread.join(TIMEOUT)
+        self.sock.close()
+
+
+# ---- Running the relay -------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Relay:
+    def __init__(self, d, args):
+        self.log_path = os.path.join(d, "relay.log")
+        self.log_file = open(self.log_path, "w")
+        self.proc = subprocess.Popen([RELAY] + args, stdout=subprocess.DEVNULL,
+                                     stderr=self.log_file, start_new_session=True)
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def wait_log(self, pattern, timeout=TIMEOUT):
+        end = time.monotonic() + timeout
+        while not re.search(pattern, self.log(), re.M):
+            assert self.proc.poll() is None, "relay exited %d:\n%s" % (
+                self.proc.returncode, self.log())
+            assert time.monotonic() < end, "relay log lacks /%s/:\n%s" % (
+                pattern, self.log())
+            time.sleep(0.02)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(TIMEOUT)
+        self.log_file.close()
+
+
+def start_listening(d, max_sessions=12, garbage_between=False):
+    """A relay waiting for the serial stream, and the fake TPGVM connected
+    to it (after the relay's HELLO)."""
+    tport, sport = free_port(), free_port()
+    relay = Relay(d, ["--listen", str(tport), "--tpgvm-listen", str(sport),
+                      "--max-sessions", str(max_sessions)])
+    fake = None
+    try:
+        relay.wait_log(r"waiting for the tpgvm")
+        fake = FakeTpgvm(socket.create_connection(("127.0.0.1", sport), TIMEOUT),
+                         garbage_between)
+        fake.wait_for("HELLO from the relay", lambda: fake.frames)
+        assert fake.frames[0] == (HELLO, 0, 0), fake.frames
+        return relay, fake, tport
+    except BaseException:
+        if fake:
+            fake.close()
+        relay.kill()
+        raise
+
+
+def tenant(port):
+    s = socket.create_connection(("127.0.0.1", port), TIMEOUT)
+    s.settimeout(TIMEOUT)
+    return s
+
+
+def recv_exactly(s, n):
+    got = bytearray()
+    while len(got) < n:
+        chunk = s.recv(n - len(got))
+        if not chunk:
+            break
+        got += chunk
+    return bytes(got)
+
+
+def assert_closed(s):
+    """The relay closed this tenant (EOF or reset) within the timeout."""
+    try:
+        while s.recv(65536):
+            pass
+    except ConnectionResetError:
+        pass
+
+
+def echo_tenants(port, count, size, rng_seed):
+    """count tenants at once, each sending its own bytes in odd pieces and
+    reading them back; returns the list of failures."""
+    failures = []
+
+    def one(k):
+        rng = random.Random(rng_seed + k)
+        data = (b"tenant %d:" % k) + bytes(rng.randrange(256) for _ in range(size))
+        try:
+            with tenant(port) as s:
+                got = bytearray()
+                off = 0
+                while off < len(data):
+                    n = rng.randrange(1, 3000)
+                    s.sendall(data[off:off + n])
+                    off += n
+                    got += s.recv(65536) if select.select([s], [], [], 0)[0] else b""
+                got += recv_exactly(s, len(data) - len(got))
+                if bytes(got) != data:
+                    failures.append("tenant %d: got %d bytes, %s" % (
+                        k, len(got), "a prefix" if data.startswith(got) else "different"))
+        except OSError as e:
+            failures.append("tenant %d: %s" % (k, e))
+
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(3 * TIMEOUT)
+    return failures
+
+
+# ---- Tests ----------------------------------------------------------------------
+
+def test_relay_sessions_echo_with_line_noise(d):
+    relay, fake, port = start_listening(d, garbage_between=True)
+    try:
+        failures = echo_tenants(port, 10, 20000, 100)
+        assert not failures, "\n".join(failures) + "\n" + relay.log()
+        fake.wait_for("10 OPEN and 10 CLOSE",
+                      lambda: len(fake.seen(OPEN)) == 10 and len(fake.seen(CLOSE)) == 10)
+        sids = sorted(f[1] for f in fake.seen(OPEN))
+        assert len(set(sids)) == 10 and sorted(f[1] for f in fake.seen(CLOSE)) == sids
+        log = relay.log()
+        assert len(re.findall(r"^custos-relay: session \d+ open: tenant 127\.0\.0\.1:\d+$",
+                              log, re.M)) == 10, log
+        assert len(re.findall(r"session \d+ closed: by tenant$", log, re.M)) == 10, log
+        assert "tenant 3:" not in log and fake.error is None
+        relay.proc.send_signal(signal.SIGTERM)
+        assert relay.proc.wait(TIMEOUT) == 0, relay.log()
+        assert re.search(r"shutting down", relay.log()), relay.log()
+    finally:
+        fake.close()
+        relay.kill()
+
+
+def test_relay_stalled_tenant_does_not_block_others(d):
+    """One tenant never reads while the TPGVM floods it: the relay closes
+    it when its output buffer overflows. Another pauses with 40 KB of echo
+    pending (within the limits): the others are served meanwhile, and it
+    gets every byte when it reads again."""
+    relay, fake, port = start_listening(d)
+    stalled = slow = None
+    try:
+        slow = tenant(port)
+        slow_data = bytes(random.Random(9).randrange(256) for _ in range(40000))
+        slow.sendall(slow_data)
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.settimeout(TIMEOUT)
+        stalled.connect(("127.0.0.1", port))
+        stalled.sendall(b"STALL")  # and never read
+        fake.wait_for("the flood to start", lambda: fake.seen(DATA))
+        failures = echo_tenants(port, 8, 20000, 200)
+        assert not failures, "\n".join(failures) + "\n" + relay.log()
+        assert recv_exactly(slow, len(slow_data)) == slow_data
+        relay.wait_log(r"session 2 closed: tenant not reading \(output buffer full\)")
+        fake.wait_for("CLOSE of the stalled session", lambda: fake.seen(CLOSE, 2))
+        assert_closed(stalled)
+        # The relay still serves.
+        assert not echo_tenants(port, 2, 5000, 300)
+    finally:
+        for s in (stalled, slow):
+            if s:
+                s.close()
+        fake.close()
+        relay.kill()
+
+
+def test_relay_hello_from_tpgvm_drops_all_sessions(d):
+    relay, fake, port = start_listening(d)
+    tenants = []
+    try:
+        for k in range(3):
+            tenants.append(tenant(port))
+        fake.wait_for("3 OPEN", lambda: len(fake.seen(OPEN)) == 3)
+        tenants[0].sendall(b"ping")
+        assert recv_exactly(tenants[0], 4) == b"ping"
+        fake.send(b"\xc5\x7a\x99garbage" + encode(HELLO, 0))
+        for s in tenants:
+            assert_closed(s)
+        relay.wait_log(r"dropping 3 sessions: tpgvm restarted")
+        assert not fake.seen(CLOSE), "a HELLO ends sessions without CLOSE frames"
+        assert not echo_tenants(port, 2, 3000, 400)
+    finally:
+        for s in tenants:
+            s.close()
+        fake.close()
+        relay.kill()
+
+
+def test_relay_limits_and_no_link(d):
+    """No serial stream yet: tenants are refused. --max-sessions 2: the
+    third tenant is refused while two are open. A second serial connection
+    is refused and does not disturb the first."""
+    tport, sport = free_port(), free_port()
+    relay = Relay(d, ["--listen", "127.0.0.1:%d" % tport, "--tpgvm-listen", str(sport),
+                      "--max-sessions", "2"])
+    fake, tenants = None, []
+    try:
+        relay.wait_log(r"waiting for the tpgvm")
+        with tenant(tport) as s:
+            assert_closed(s)
+        relay.wait_log(r"refused: no tpgvm link")
+        fake = FakeTpgvm(socket.create_connection(("127.0.0.1", sport), TIMEOUT))
+        fake.wait_for("HELLO", lambda: fake.seen(HELLO))
+        with socket.create_connection(("127.0.0.1", sport), TIMEOUT) as second:
+            second.settimeout(TIMEOUT)
+            assert second.recv(100) == b""
+        relay.wait_log(r"second tpgvm connection from 127\.0\.0\.1:\d+ refused")
+        tenants = [tenant(tport), tenant(tport)]
+        fake.wait_for("2 OPEN", lambda: len(fake.seen(OPEN)) == 2)
+        with tenant(tport) as s:
+            assert_closed(s)
+        relay.wait_log(r"refused: all sessions in use")
+        for s in tenants:
+            s.sendall(b"still here")
+            assert recv_exactly(s, 10) == b"still here"
+    finally:
+        for s in tenants:
+            s.close()
+        if fake:
+            fake.close()
+        relay.kill()
+
+
+def test_relay_connects_to_serial_socket(d):
+    """--tpgvm HOST:PORT: the relay connects (retrying until the serial
+    socket listens), and reconnects after the stream drops."""
+    tport = free_port()
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    sport = server.getsockname()[1]
+    server.close()
+    relay = Relay(d, ["--listen", str(tport), "--tpgvm", "localhost:%d" % sport])
+    fake = None
+    try:
+        relay.wait_log(r"tpgvm localhost:%d: .* \(retrying\)" % sport)
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", sport))
+        server.listen(1)
+        server.settimeout(TIMEOUT)
+        conn, _ = server.accept()
+        fake = FakeTpgvm(conn)
+        fake.wait_for("HELLO", lambda: fake.seen(HELLO))
+        assert not echo_tenants(tport, 3, 4000, 500)
+        with tenant(tport) as s:
+            fake.wait_for("OPEN", lambda: len(fake.seen(OPEN)) == 4)
+            fake.close()  # the emulator went away
+            assert_closed(s)
+        relay.wait_log(r"tpgvm link down")
+        conn, _ = server.accept()
+        fake = FakeTpgvm(conn)
+        fake.wait_for("HELLO again", lambda: fake.seen(HELLO))
+        assert not echo_tenants(tport, 2, 1000, 600)
+    finally:
+        server.close()
+        if fake:
+            fake.close()
+        relay.kill()
+
+
+def test_relay_bad_arguments(d):
+    bad = [
+        ([], r"--listen \[ADDR:\]PORT is required"),
+        (["--listen", "9"], r"give exactly one of --tpgvm"),
+        (["--listen", "9", "--tpgvm", "h:1", "--tpgvm-listen", "2"], r"give exactly one of"),
+        (["--listen", "0", "--tpgvm-listen", "2"], r"--listen: port must be a number from 1 to 65535, not '0'"),
+        (["--listen", "70000", "--tpgvm-listen", "2"], r"port must be .* not '70000'"),
+        (["--listen", "x:", "--tpgvm-listen", "2"], r"port must be .* not ''"),
+        (["--listen", "9", "--tpgvm", "5"], r"--tpgvm needs HOST:PORT"),
+        (["--listen", "9", "--tpgvm", ":5"], r"--tpgvm needs HOST:PORT"),
+        (["--listen", "9", "--tpgvm-listen", "2", "--max-sessions", "0"], r"--max-sessions must be a number from 1 to 16, not '0'"),
+        (["--listen", "9", "--tpgvm-listen", "2", "--max-sessions", "17"], r"not '17'"),
+        (["--listen", "9", "--tpgvm-listen", "2", "--max-sessions", "-1"], r"not '-1'"),
+        (["--listen", "9", "--listen", "8", "--tpgvm-listen", "2"], r"--listen given twice"),
+        (["--listen", "9", "--tpgvm-listen"], r"option '--tpgvm-listen' needs an argument"),
+        (["--bogus"], r"unknown option '--bogus'"),
+        (["--listen", "9", "--tpgvm-listen", "2", "extra"], r"unexpected argument 'extra'"),
+        (["--listen", "no.such.host.invalid:9", "--tpgvm-listen", "2"], r"--listen: cannot resolve"),
+    ]
+    for args, pattern in bad:
+        p = subprocess.run([RELAY] + args, capture_output=True, text=True, timeout=TIMEOUT)
+        lines = p.stderr.strip("\n").split("\n")
+        assert p.returncode == 2, "%r: exit %d, %r" % (args, p.returncode, p.stderr)
+        assert len(lines) == 2 and lines[0].startswith("custos-relay: ") \
+            and re.search(pattern, lines[0]), \
+            "%r: stderr %r" % (args, p.stderr)
+    p = subprocess.run([RELAY, "--help"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0 and "usage: custos-relay" in p.stdout

@@ -1,0 +1,690 @@
+/*
+ * custos-relay: carries tenant TCP connections to the TPGVM over its one
+ * serial byte stream, one framed session per connection (docs/relay.md).
+ *
+ * The relay is untrusted by design: TLS runs end to end between tenant and
+ * TPGVM inside the frames, so the relay sees only ciphertext and logs only
+ * session events, never payload bytes. Its own duty is availability: a
+ * single poll loop over non-blocking sockets, a bounded output buffer per
+ * session (a tenant that does not read is closed when its buffer
+ * overflows, the relay and the other sessions carry on), and backpressure
+ * on tenant reads while the serial link is backed up.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tools/cli.h"
+#include "tpgvm/frame.h"
+
+#define MAX_SESSIONS_LIMIT   16u
+#define MAX_SESSIONS_DEFAULT 8u
+#define SESSION_OUT_MAX      (64u * 1024u)  /* TPGVM -> one tenant, queued */
+#define LINK_OUT_MAX         (128u * 1024u) /* relay -> TPGVM, queued */
+/* Above LINK_OUT_MAX, room for the OPEN and CLOSE frames that come between
+ * two checks of link_has_room (a few per session). */
+#define LINK_CONTROL_RESERVE (4u * MAX_SESSIONS_LIMIT * FRAME_HDR_LEN)
+#define LINK_READ_CHUNK      16384u
+#define RESYNC_QUIET_MS      500  /* a frame cut short: see frame_decoder_resync */
+#define RECONNECT_MS         1000
+
+static const char usage_text[] =
+	"usage: custos-relay --listen [ADDR:]PORT (--tpgvm HOST:PORT | --tpgvm-listen [ADDR:]PORT)\n"
+	"                    [--max-sessions N]\n"
+	"\n"
+	"Carries each tenant TCP connection accepted on --listen as one session\n"
+	"over the TPGVM's serial stream (docs/relay.md). The serial stream is\n"
+	"reached either by connecting to it (--tpgvm, e.g. an emulator's\n"
+	"socket-server COM2) or by accepting one connection (--tpgvm-listen, for\n"
+	"an emulator's socket-client COM2, which needs a listener before it\n"
+	"starts). ADDR defaults to 127.0.0.1: only a name or address given\n"
+	"explicitly makes the relay reachable from elsewhere.\n"
+	"  --max-sessions N   concurrent tenant sessions, 1..16 (default 8)\n"
+	"One line per session event on stderr, never payload bytes. SIGTERM or\n"
+	"SIGINT ends it cleanly. Exit status: 0 after a signal, 1 on failure,\n"
+	"2 on a usage error.\n";
+
+/* A fixed-capacity byte queue; sent bytes leave from the front. */
+struct queue {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+struct session {
+	int fd;         /* -1: slot free */
+	uint16_t sid;
+	bool closing;   /* the TPGVM closed it: flush, then close */
+	char peer[64];
+	struct queue out;
+};
+
+struct relay {
+	int listen_fd;
+	int link_listen_fd;    /* --tpgvm-listen, else -1 */
+	int link_fd;           /* -1 while the link is down */
+	const char *link_host; /* --tpgvm */
+	const char *link_port;
+	bool link_warned;      /* a failed connect logged once, not per retry */
+	int64_t reconnect_at;
+	int64_t last_rx;
+	struct frame_decoder dec;
+	struct queue link_out;
+	struct session *sess;
+	unsigned max_sessions;
+	uint16_t next_sid;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* One line on stderr. Only relay events: ids, counts, peer addresses. */
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("custos-relay: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- Queues ---------------------------------------------------------------- */
+
+static void queue_init(struct queue *q, size_t cap)
+{
+	q->p = malloc(cap);
+	if (!q->p)
+		cli_die("out of memory");
+	q->len = 0;
+	q->cap = cap;
+}
+
+static bool queue_put(struct queue *q, const void *data, size_t len)
+{
+	if (len > q->cap - q->len)
+		return false;
+	memcpy(q->p + q->len, data, len);
+	q->len += len;
+	return true;
+}
+
+/* Send what the socket takes now: 0, or -1 when the peer is gone. */
+static int queue_flush(struct queue *q, int fd)
+{
+	while (q->len) {
+		ssize_t n = send(fd, q->p, q->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0)
+			return (errno == EAGAIN || errno == EWOULDBLOCK ||
+				errno == EINTR) ? 0 : -1;
+		memmove(q->p, q->p + n, q->len - (size_t)n);
+		q->len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* ---- Link (serial stream to the TPGVM) ----------------------------------- */
+
+/* Queue one frame to the TPGVM. Tenants are read and accepted only while
+ * link_has_room(), so a refusal here means the TPGVM stopped reading
+ * altogether: drop the link rather than a frame. */
+static void link_down(struct relay *r, const char *why);
+
+static void link_send(struct relay *r, uint8_t type, uint16_t sid,
+		      const void *payload, size_t len)
+{
+	uint8_t f[FRAME_MAX_LEN];
+	size_t n;
+
+	if (r->link_fd < 0)
+		return;
+	n = frame_encode(type, sid, payload, len, f, sizeof(f));
+	if (!n || !queue_put(&r->link_out, f, n))
+		link_down(r, "tpgvm not reading");
+}
+
+static bool link_has_room(const struct relay *r)
+{
+	return r->link_fd >= 0 && r->link_out.len + FRAME_MAX_LEN <= LINK_OUT_MAX;
+}
+
+/* ---- Sessions ------------------------------------------------------------ */
+
+static struct session *session_find(struct relay *r, uint16_t sid)
+{
+	for (unsigned i = 0; i < r->max_sessions; i++)
+		if (r->sess[i].fd >= 0 && r->sess[i].sid == sid)
+			return &r->sess[i];
+	return NULL;
+}
+
+static unsigned session_count(const struct relay *r)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < r->max_sessions; i++)
+		n += r->sess[i].fd >= 0;
+	return n;
+}
+
+/* End a session; tell the TPGVM unless it ended it itself. */
+static void session_end(struct relay *r, struct session *s, const char *why,
+			bool tell_tpgvm)
+{
+	/* Free the slot first: a CLOSE that finds the link jammed takes the
+	 * link down, which ends every session still open. */
+	close(s->fd);
+	s->fd = -1;
+	s->closing = false;
+	s->out.len = 0;
+	logf_("session %u closed: %s", s->sid, why);
+	if (tell_tpgvm)
+		link_send(r, FRAME_CLOSE, s->sid, NULL, 0);
+}
+
+static void drop_all_sessions(struct relay *r, const char *why)
+{
+	unsigned n = session_count(r);
+
+	if (n)
+		logf_("dropping %u session%s: %s", n, n == 1 ? "" : "s", why);
+	for (unsigned i = 0; i < r->max_sessions; i++)
+		if (r->sess[i].fd >= 0)
+			session_end(r, &r->sess[i], why, false);
+}
+
+/* A session id not in use: counting up (wrapping, never 0) so that a late
+ * frame for a closed session is unlikely to meet its successor. */
+static uint16_t session_new_sid(struct relay *r)
+{
+	for (;;) {
+		uint16_t sid = r->next_sid++;
+
+		if (r->next_sid == 0)
+			r->next_sid = 1;
+		if (sid && !session_find(r, sid))
+			return sid;
+	}
+}
+
+static void peer_name(int fd, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv,
+			sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		snprintf(out, len, "?");
+	else
+		snprintf(out, len, "%s:%s", host, serv);
+}
+
+static void set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		cli_die("cannot make a socket non-blocking: %s", strerror(errno));
+}
+
+static void tenant_accept(struct relay *r)
+{
+	struct session *s = NULL;
+	char peer[64];
+	int fd = accept4(r->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return; /* gone already, or out of descriptors: try next time */
+	peer_name(fd, peer, sizeof(peer));
+	for (unsigned i = 0; i < r->max_sessions && !s; i++)
+		if (r->sess[i].fd < 0)
+			s = &r->sess[i];
+	if (r->link_fd < 0 || !s || !link_has_room(r)) {
+		logf_("tenant %s refused: %s", peer,
+		      r->link_fd < 0 ? "no tpgvm link" :
+		      !s ? "all sessions in use" : "tpgvm link backed up");
+		close(fd);
+		return;
+	}
+	s->fd = fd;
+	s->sid = session_new_sid(r);
+	s->closing = false;
+	s->out.len = 0;
+	snprintf(s->peer, sizeof(s->peer), "%s", peer);
+	logf_("session %u open: tenant %s", s->sid, s->peer);
+	link_send(r, FRAME_OPEN, s->sid, NULL, 0);
+}
+
+/* Tenant bytes, at most one frame's worth per poll round: fair to the
+ * other tenants, and the link queue was checked to have room for it. */
+static void tenant_read(struct relay *r, struct session *s)
+{
+	uint8_t buf[FRAME_MAX_PAYLOAD];
+	ssize_t n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n > 0)
+		link_send(r, FRAME_DATA, s->sid, buf, (size_t)n);
+	else if (n == 0)
+		session_end(r, s, "by tenant", true);
+	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		session_end(r, s, "tenant connection error", true);
+}
+
+static void tenant_write(struct relay *r, struct session *s)
+{
+	if (queue_flush(&s->out, s->fd) < 0)
+		session_end(r, s, "tenant connection error", !s->closing);
+	else if (s->closing && !s->out.len)
+		session_end(r, s, "by tpgvm", false);
+}
+
+/* ---- Frames from the TPGVM ------------------------------------------------ */
+
+static void on_frame(void *ctx, const struct frame *f)
+{
+	struct relay *r = ctx;
+	struct session *s;
+
+	if (f->type == FRAME_HELLO) {
+		logf_("tpgvm hello (it restarted)");
+		drop_all_sessions(r, "tpgvm restarted");
+		return;
+	}
+	s = session_find(r, f->sid);
+	if (!s || s->closing)
+		return; /* closed here already, or never ours: nothing to do */
+	if (f->type == FRAME_DATA && !queue_put(&s->out, f->payload, f->len)) {
+		session_end(r, s, "tenant not reading (output buffer full)", true);
+	} else if (f->type == FRAME_CLOSE) {
+		s->closing = true;
+		if (!s->out.len)
+			session_end(r, s, "by tpgvm", false);
+	}
+	/* OPEN from the TPGVM means nothing: ignored. */
+}
+
+/* ---- Link up and down ------------------------------------------------------ */
+
+static void link_up(struct relay *r, int fd, const char *how)
+{
+	char peer[64];
+	int one = 1;
+
+	r->link_fd = fd;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	frame_decoder_init(&r->dec);
+	r->link_out.len = 0;
+	r->last_rx = now_ms();
+	r->link_warned = false;
+	peer_name(fd, peer, sizeof(peer));
+	logf_("tpgvm link up (%s %s)", how, peer);
+	/* The TPGVM may hold sessions from before this link: end them. */
+	link_send(r, FRAME_HELLO, 0, NULL, 0);
+}
+
+static void link_down(struct relay *r, const char *why)
+{
+	if (r->link_fd < 0)
+		return;
+	close(r->link_fd);
+	r->link_fd = -1;
+	logf_("tpgvm link down: %s", why);
+	drop_all_sessions(r, "tpgvm link down");
+	r->reconnect_at = now_ms() + RECONNECT_MS;
+}
+
+static void link_read(struct relay *r)
+{
+	uint8_t buf[LINK_READ_CHUNK];
+	ssize_t n = recv(r->link_fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n > 0) {
+		r->last_rx = now_ms();
+		frame_decoder_feed(&r->dec, buf, (size_t)n, on_frame, r);
+	} else if (n == 0) {
+		link_down(r, "closed by the other end");
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		link_down(r, strerror(errno));
+	}
+}
+
+/* Blocking connect: the serial socket is local (an emulator), and a
+ * failure is retried every RECONNECT_MS. */
+static void link_connect(struct relay *r)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+	int fd = -1, rc, err = 0;
+
+	r->reconnect_at = now_ms() + RECONNECT_MS;
+	rc = getaddrinfo(r->link_host, r->link_port, &hints, &res);
+	if (rc != 0) {
+		if (!r->link_warned)
+			logf_("tpgvm %s:%s: %s (retrying)", r->link_host,
+			      r->link_port, gai_strerror(rc));
+		r->link_warned = true;
+		return;
+	}
+	for (ai = res; ai && fd < 0; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+			err = errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		if (!r->link_warned)
+			logf_("tpgvm %s:%s: %s (retrying)", r->link_host,
+			      r->link_port, strerror(err));
+		r->link_warned = true;
+		return;
+	}
+	set_nonblock(fd);
+	link_up(r, fd, "connected to");
+}
+
+/* One serial stream at a time: a second connection is refused, so that a
+ * stray client cannot cut the TPGVM's sessions. */
+static void link_accept(struct relay *r)
+{
+	int fd = accept4(r->link_listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	char peer[64];
+
+	if (fd < 0)
+		return;
+	if (r->link_fd >= 0) {
+		peer_name(fd, peer, sizeof(peer));
+		logf_("second tpgvm connection from %s refused", peer);
+		close(fd);
+		return;
+	}
+	link_up(r, fd, "accepted from");
+}
+
+/* ---- Poll loop ------------------------------------------------------------ */
+
+enum { PFD_LISTEN, PFD_LINK_LISTEN, PFD_LINK, PFD_SESS };
+
+static int poll_timeout(const struct relay *r)
+{
+	int64_t now = now_ms(), at = -1;
+
+	if (r->link_fd >= 0 && r->dec.have)
+		at = r->last_rx + RESYNC_QUIET_MS;
+	else if (r->link_fd < 0 && r->link_host)
+		at = r->reconnect_at;
+	if (at < 0)
+		return -1;
+	return at <= now ? 0 : (int)(at - now);
+}
+
+static void timers(struct relay *r)
+{
+	int64_t now = now_ms();
+
+	if (r->link_fd < 0 && r->link_host && now >= r->reconnect_at)
+		link_connect(r);
+	if (r->link_fd >= 0 && r->dec.have && now - r->last_rx >= RESYNC_QUIET_MS) {
+		frame_decoder_resync(&r->dec, on_frame, r);
+		r->last_rx = now;
+	}
+}
+
+static void run(struct relay *r, const sigset_t *unblocked)
+{
+	struct pollfd pfd[PFD_SESS + MAX_SESSIONS_LIMIT];
+
+	while (!stop_signal) {
+		bool room = link_has_room(r);
+		struct timespec ts, *tsp = NULL;
+		int t = poll_timeout(r);
+
+		pfd[PFD_LISTEN] = (struct pollfd){ r->listen_fd, POLLIN, 0 };
+		pfd[PFD_LINK_LISTEN] = (struct pollfd){ r->link_listen_fd, POLLIN, 0 };
+		pfd[PFD_LINK] = (struct pollfd){ r->link_fd,
+			(short)(POLLIN | (r->link_out.len ? POLLOUT : 0)), 0 };
+		for (unsigned i = 0; i < r->max_sessions; i++) {
+			struct session *s = &r->sess[i];
+			short ev = (short)((room && !s->closing ? POLLIN : 0) |
+					   (s->out.len ? POLLOUT : 0));
+
+			pfd[PFD_SESS + i] = (struct pollfd){ s->fd, ev, 0 };
+		}
+		if (t >= 0) {
+			ts.tv_sec = t / 1000;
+			ts.tv_nsec = (long)(t % 1000) * 1000000;
+			tsp = &ts;
+		}
+		if (ppoll(pfd, PFD_SESS + r->max_sessions, tsp, unblocked) < 0) {
+			if (errno == EINTR)
+				continue;
+			cli_die("poll: %s", strerror(errno));
+		}
+		if (pfd[PFD_LINK].revents & (POLLIN | POLLHUP | POLLERR))
+			link_read(r);
+		if (r->link_fd >= 0 && (pfd[PFD_LINK].revents & POLLOUT) &&
+		    queue_flush(&r->link_out, r->link_fd) < 0)
+			link_down(r, "write failed");
+		for (unsigned i = 0; i < r->max_sessions; i++) {
+			struct session *s = &r->sess[i];
+			short ev = pfd[PFD_SESS + i].revents;
+
+			/* The slot may have been ended (and even reused)
+			 * by a frame above: act only on the same socket. */
+			if (s->fd < 0 || s->fd != pfd[PFD_SESS + i].fd || !ev)
+				continue;
+			if (ev & POLLOUT || ((ev & (POLLHUP | POLLERR)) && s->out.len))
+				tenant_write(r, s);
+			if (s->fd >= 0 && ev & (POLLIN | POLLHUP | POLLERR) &&
+			    link_has_room(r))
+				tenant_read(r, s);
+		}
+		if (r->link_fd >= 0 && r->link_out.len &&
+		    queue_flush(&r->link_out, r->link_fd) < 0)
+			link_down(r, "write failed");
+		if (pfd[PFD_LISTEN].revents & POLLIN)
+			tenant_accept(r);
+		if (r->link_listen_fd >= 0 && pfd[PFD_LINK_LISTEN].revents & POLLIN)
+			link_accept(r);
+		timers(r);
+	}
+}
+
+/* ---- Arguments and setup ------------------------------------------------- */
+
+/* "[ADDR:]PORT" (ADDR may be [v6]); ADDR defaults to loopback. */
+static void split_endpoint(const char *opt, char *arg, bool need_host,
+			   const char **host, const char **port)
+{
+	char *colon = strrchr(arg, ':');
+	char *end;
+	unsigned long p;
+
+	*host = need_host ? NULL : "127.0.0.1";
+	*port = arg;
+	if (colon) {
+		*colon = '\0';
+		*host = arg;
+		*port = colon + 1;
+		if (**host == '[' && colon[-1] == ']') {
+			colon[-1] = '\0';
+			(*host)++;
+		}
+	}
+	if (!*host || !**host)
+		cli_usage_error("%s needs HOST:PORT", opt);
+	errno = 0;
+	p = strtoul(*port, &end, 10);
+	if (!**port || *end || errno || p < 1 || p > 65535 || **port == '-' ||
+	    **port == '+')
+		cli_usage_error("%s: port must be a number from 1 to 65535, not '%s'",
+				opt, *port);
+}
+
+static int listen_on(const char *opt, const char *host, const char *port)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE },
+			*res;
+	int fd, one = 1, rc = getaddrinfo(host, port, &hints, &res);
+
+	if (rc != 0)
+		cli_usage_error("%s: cannot resolve '%s': %s", opt, host, gai_strerror(rc));
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		cli_die("%s: socket: %s", opt, strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 16) != 0)
+		cli_die("%s: cannot listen on %s:%s: %s", opt, host, port, strerror(errno));
+	freeaddrinfo(res);
+	return fd;
+}
+
+static unsigned parse_max_sessions(const char *s)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (!*s || *end || errno || *s == '-' || *s == '+' || n < 1 ||
+	    n > MAX_SESSIONS_LIMIT)
+		cli_usage_error("--max-sessions must be a number from 1 to %u, not '%s'",
+				MAX_SESSIONS_LIMIT, s);
+	return (unsigned)n;
+}
+
+struct args {
+	char *listen, *tpgvm, *tpgvm_listen;
+	unsigned max_sessions;
+};
+
+static void parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "tpgvm", required_argument, NULL, 't' },
+		{ "tpgvm-listen", required_argument, NULL, 'T' },
+		{ "max-sessions", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	a->max_sessions = MAX_SESSIONS_DEFAULT;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		char **slot = c == 'l' ? &a->listen : c == 't' ? &a->tpgvm :
+			      c == 'T' ? &a->tpgvm_listen : NULL;
+
+		if (slot && *slot)
+			cli_usage_error("--%s given twice",
+					c == 'l' ? "listen" : c == 't' ? "tpgvm" : "tpgvm-listen");
+		if (slot)
+			*slot = optarg;
+		else if (c == 'm')
+			a->max_sessions = parse_max_sessions(optarg);
+		else if (c == 'h') {
+			fputs(usage_text, stdout);
+			exit(0);
+		} else if (c == ':')
+			cli_usage_error("option '%s' needs an argument", argv[optind - 1]);
+		else
+			cli_usage_error("unknown option '%s'", argv[optind - 1]);
+	}
+	if (optind < argc)
+		cli_usage_error("unexpected argument '%s'", argv[optind]);
+	if (!a->listen)
+		cli_usage_error("--listen [ADDR:]PORT is required");
+	if (!a->tpgvm == !a->tpgvm_listen)
+		cli_usage_error("give exactly one of --tpgvm HOST:PORT and --tpgvm-listen [ADDR:]PORT");
+}
+
+static void setup(struct relay *r, struct args *a)
+{
+	const char *host, *port;
+
+	memset(r, 0, sizeof(*r));
+	r->link_fd = r->link_listen_fd = -1;
+	r->max_sessions = a->max_sessions;
+	r->next_sid = 1;
+	if (a->tpgvm)
+		split_endpoint("--tpgvm", a->tpgvm, true, &r->link_host, &r->link_port);
+	split_endpoint("--listen", a->listen, false, &host, &port);
+	r->listen_fd = listen_on("--listen", host, port);
+	logf_("listening for tenants on %s:%s (at most %u sessions)", host, port,
+	      r->max_sessions);
+	if (a->tpgvm_listen) {
+		split_endpoint("--tpgvm-listen", a->tpgvm_listen, false, &host, &port);
+		r->link_listen_fd = listen_on("--tpgvm-listen", host, port);
+		logf_("waiting for the tpgvm serial stream on %s:%s", host, port);
+	}
+	queue_init(&r->link_out, LINK_OUT_MAX + LINK_CONTROL_RESERVE);
+	r->sess = calloc(r->max_sessions, sizeof(*r->sess));
+	if (!r->sess)
+		cli_die("out of memory");
+	for (unsigned i = 0; i < r->max_sessions; i++) {
+		r->sess[i].fd = -1;
+		queue_init(&r->sess[i].out, SESSION_OUT_MAX);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block, unblocked;
+	struct relay r;
+	struct args a = { 0 };
+
+	cli_set_prog(argv[0]);
+	parse_args(argc, argv, &a);
+	signal(SIGPIPE, SIG_IGN);
+	/* Signals are delivered only inside ppoll: no race between the
+	 * stop check and going to sleep. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &unblocked);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	setup(&r, &a);
+	if (r.link_host)
+		link_connect(&r);
+	run(&r, &unblocked);
+	logf_("%s: shutting down", strsignal(stop_signal));
+	drop_all_sessions(&r, "relay shutting down");
+	if (r.link_fd >= 0) {
+		queue_flush(&r.link_out, r.link_fd);
+		close(r.link_fd);
+	}
+	return 0;
+}
