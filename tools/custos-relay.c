@@ -478,7 +478,10 @@ static void run(struct relay *r, const sigset_t *unblocked)
 			short ev = (short)((room && !s->closing ? POLLIN : 0) |
 					   (s->out.len ? POLLOUT : 0));
 
-			pfd[PFD_SESS + i] = (struct pollfd){ s->fd, ev, 0 };
+			/* Not polled at all while there is nothing to do:
+			 * a hung-up tenant would otherwise wake every round
+			 * (POLLHUP is always reported) while the link is full. */
+			pfd[PFD_SESS + i] = (struct pollfd){ ev ? s->fd : -1, ev, 0 };
 		}
 		if (t >= 0) {
 			ts.tv_sec = t / 1000;

@@ -3,7 +3,8 @@ here from docs/relay.md (so these tests check the spec as well as the
 relay): concurrent tenants each get exactly their own bytes echoed, with
 garbage injected on the serial side between frames; a tenant that never
 reads is closed without holding up the others; a tenant disconnect sends
-CLOSE; a HELLO from the TPGVM drops every session; the relay connects to a
+CLOSE; a HELLO from the TPGVM drops every session; a frame cut short on
+the serial side is given up when the line goes quiet; the relay connects to a
 serial socket as well as listening for one; SIGTERM ends it cleanly; bad
 arguments are usage errors (exit 2). Every socket operation has a timeout
 and each relay is killed at the end of its test."""
@@ -307,6 +308,9 @@ def test_relay_sessions_echo_with_line_noise(d):
         sids = sorted(f[1] for f in fake.seen(OPEN))
         assert len(set(sids)) == 10 and sorted(f[1] for f in fake.seen(CLOSE)) == sids
         log = relay.log()
+        # Loopback unless told otherwise, for tenants and serial stream alike.
+        assert re.search(r"listening for tenants on 127\.0\.0\.1:%d " % port, log), log
+        assert re.search(r"waiting for the tpgvm serial stream on 127\.0\.0\.1:", log), log
         assert len(re.findall(r"^custos-relay: session \d+ open: tenant 127\.0\.0\.1:\d+$",
                               log, re.M)) == 10, log
         assert len(re.findall(r"session \d+ closed: by tenant$", log, re.M)) == 10, log
@@ -370,6 +374,26 @@ def test_relay_hello_from_tpgvm_drops_all_sessions(d):
     finally:
         for s in tenants:
             s.close()
+        fake.close()
+        relay.kill()
+
+
+def test_relay_frame_cut_short_then_quiet_line(d):
+    """A frame whose header is good but whose payload never comes, then a
+    good frame, then silence: the relay gives up the cut frame after its
+    quiet time (docs/relay.md, 500 ms) and delivers the good one."""
+    relay, fake, port = start_listening(d)
+    try:
+        with tenant(port) as s:
+            fake.wait_for("OPEN", lambda: fake.seen(OPEN))
+            sid = fake.seen(OPEN)[0][1]
+            start = time.monotonic()
+            fake.send(encode(DATA, sid, b"x" * 1000)[:40] + encode(DATA, sid, b"after cut"))
+            assert recv_exactly(s, 9) == b"after cut"
+            assert time.monotonic() - start >= 0.4
+            s.sendall(b"more")
+            assert recv_exactly(s, 4) == b"more"
+    finally:
         fake.close()
         relay.kill()
 
