@@ -17,7 +17,7 @@ PYTHON  := python3
 DEB_PACKAGES := gcc make binutils clang libclang-rt-14-dev python3 procps \
 	cppcheck libcmocka-dev libmbedtls-dev openssl \
 	grub-pc-bin grub-common grub-efi-amd64-bin xorriso mtools \
-	bochs bochsbios vgabios bochs-term qemu-system-x86 ovmf
+	bochs bochsbios vgabios bochs-term qemu-system-x86 ovmf tpm2-tools
 
 # --- Hypervisor image -------------------------------------------------------
 KERNEL_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-stack-protector \
@@ -37,7 +37,7 @@ KERNEL_LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack \
 # Policy code that is shared by the hypervisor and the host tests.
 PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx_caps.c \
 	hv/exit_policy.c tcb/console_ring.c tcb/hypercall.c tcb/vm.c tcb/vm_config.c \
-	tcb/ept.c tcb/guest_pt.c tcb/elf_image.c tcb/errmsg.c tcb/measure.c
+	tcb/ept.c tcb/guest_pt.c tcb/elf_image.c tcb/errmsg.c tcb/measure.c tcb/tcg_log.c
 # TPGVM envelope, its policy and the TCB key/certificate modules (untrusted input).
 PORTABLE_SRCS += tcb/der.c tcb/envelope.c tcb/envelope_open.c tcb/policy.c tcb/tcb_keys.c
 # Session framing on the TPGVM serial line (untrusted bytes; custos-relay too).
