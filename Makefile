@@ -90,6 +90,7 @@ $(DEV_PKI_STAMP): tools/make-dev-pki.sh | $(BUILD)/bin/custos-ca
 	@tools/make-dev-pki.sh $(DEV_PKI)
 
 $(BUILD)/kernel/hv/ca_root.S.o: $(DEV_PKI_STAMP)
+$(DEV_PKI)/root.der $(DEV_PKI)/root.pem $(DEV_PKI)/tcb-keys.bin $(DEV_PKI)/tcb-certs.bin: $(DEV_PKI_STAMP) ;
 
 # The TPGVM envelope for this development platform, as the signing station
 # makes it (the placeholder TPGVM is the hello guest until tpgvm/ lands).
