@@ -9,7 +9,7 @@
 # Everything is -mgeneral-regs-only except files named *_avx.c, which are the
 # only places that touch XMM/YMM registers (with inline asm) and get -mavx.
 
-GUEST_NAMES := hello counter secretkeeper regspy memscan hcfuzz
+GUEST_NAMES := hello counter secretkeeper regspy memscan hcfuzz com2hello
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 GUEST_OBJDIR := $(BUILD)/guests/obj
 

@@ -190,12 +190,16 @@ bool io_exit_decode(uint64_t q, struct io_exit *out)
 	return true;
 }
 
-enum io_decision io_policy(const struct io_exit *io, uint32_t *value)
+enum io_decision io_policy(const struct io_exit *io, bool owns_com2,
+			   uint32_t *value)
 {
 	bool com1 = io->port >= GUEST_COM1_DATA && io->port <= GUEST_COM1_DATA + 7;
+	bool com2 = io->port >= HOST_COM2_BASE && io->port <= HOST_COM2_LAST;
 
 	if (io->string)
 		return IO_STOP_VM;
+	if (com2 && owns_com2 && io->size == 1)
+		return IO_PASSTHROUGH;
 	if (!com1 || io->size != 1) {
 		*value = io->size == 4 ? 0xffffffffu : (1u << (8 * io->size)) - 1;
 		return IO_DENY;

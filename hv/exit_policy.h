@@ -66,9 +66,20 @@ enum io_decision {
 	IO_IGNORE_WRITE,   /* OUT to a console register we do not model */
 	IO_DENY,           /* any other port: IN reads all ones, OUT dropped */
 	IO_STOP_VM,        /* string I/O: not supported, the VM is stopped */
+	IO_PASSTHROUGH,    /* the TPGVM's transport: do the access on the real COM2 */
 };
 
-/* Decide an I/O exit; for IN, *value is what the guest reads (size bytes). */
-enum io_decision io_policy(const struct io_exit *io, uint32_t *value);
+/* The physical serial port the TPGVM talks to the relay through. */
+#define HOST_COM2_BASE 0x2f8
+#define HOST_COM2_LAST 0x2ff
+
+/*
+ * Decide an I/O exit; for IN, *value is what the guest reads (size bytes).
+ * owns_com2 is true only for the TPGVM: byte accesses to the COM2 ports are
+ * then carried out on the real device; for every other VM COM2 is just
+ * another denied port.
+ */
+enum io_decision io_policy(const struct io_exit *io, bool owns_com2,
+			   uint32_t *value);
 
 #endif

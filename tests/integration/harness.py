@@ -173,7 +173,7 @@ vgaromimage: file=/usr/share/vgabios/vgabios.bin
 ata0-slave: type=cdrom, path={iso}, status=inserted
 boot: cdrom
 com1: enabled=1, mode=file, dev=serial.log
-cpu: model={cpu}, count=1, ips={ips}, reset_on_triple_fault=0
+{com2}cpu: model={cpu}, count=1, ips={ips}, reset_on_triple_fault=0
 clock: sync=none, time0=local
 display_library: rfb, options="timeout=0"
 log: bochs.log
@@ -193,12 +193,14 @@ def _emulator_dir(directory, sub):
 
 def boot_bochs(directory, iso=ISO, cpu="corei7_skylake_x", megs=256,
                ips=100000000, timeout=120, sub="bochs", echo=None,
-               stop_on=None):
+               stop_on=None, com2_file=False):
     """Boot an ISO in Bochs (software VMX). Bochs always exits 1: read the
-    outcome from the transcript's power-off status."""
+    outcome from the transcript's power-off status. With com2_file, COM2 is
+    captured in <run dir>/com2.log."""
     d = _emulator_dir(directory, sub)
+    com2 = "com2: enabled=1, mode=file, dev=com2.log\n" if com2_file else ""
     with open(os.path.join(d, "bochsrc"), "w") as f:
-        f.write(BOCHSRC.format(megs=megs, iso=iso, cpu=cpu, ips=ips))
+        f.write(BOCHSRC.format(megs=megs, iso=iso, cpu=cpu, ips=ips, com2=com2))
     with open(os.path.join(d, "dbg.rc"), "w") as f:
         f.write("c\nquit\n")  # Debian's Bochs has its debugger compiled in
     return _run(["bochs-bin", "-q", "-f", "bochsrc", "-rc", "dbg.rc"], d,

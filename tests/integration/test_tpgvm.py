@@ -58,10 +58,10 @@ def expect_refused(d, envelope, reason_pattern):
     return r
 
 
-def package(d, out, station_key, station_cert, tcb_cert):
+def package(d, out, station_key, station_cert, tcb_cert, image=HELLO):
     subprocess.run([os.path.join(BIN, "custos-station"), "package",
                     "--station-key", station_key, "--station-cert", station_cert,
-                    "--tcb-cert", tcb_cert, "--image", HELLO,
+                    "--tcb-cert", tcb_cert, "--image", image,
                     "--platform-id", "custos-test",
                     "--tenant-ca", os.path.join(PKI, "root.pem"), "--out", out],
                    check=True, capture_output=True)
@@ -181,26 +181,24 @@ def test_truncated_envelope_is_refused(d):
     expect_refused(d, write(d, "short.env", env[:len(env) - 1]), r"malformed envelope")
 
 
+def package_image(d, image):
+    """An envelope for this platform carrying another image as the TPGVM."""
+    return package(d, os.path.join(d, "tpgvm.env"), os.path.join(PKI, "station.key"),
+                   os.path.join(PKI, "station.pem"), os.path.join(PKI, "tcb-kex.pem"),
+                   image=image)
+
+
 def test_only_the_tpgvm_may_use_lifecycle_hypercalls(d):
     # hcfuzz expects HC_E_DENIED (-3) for the lifecycle numbers. As a plain
     # VM it gets exactly that; delivered as the TPGVM its lifecycle calls get
     # past the privilege check (and meet "not implemented yet", -1).
     hcfuzz = os.path.join(h.BUILD, "guests", "hcfuzz.elf")
-    env = os.path.join(d, "hcfuzz.env")
-    subprocess.run([os.path.join(BIN, "custos-station"), "package",
-                    "--station-key", os.path.join(PKI, "station.key"),
-                    "--station-cert", os.path.join(PKI, "station.pem"),
-                    "--tcb-cert", os.path.join(PKI, "tcb-kex.pem"), "--image", hcfuzz,
-                    "--platform-id", "custos-test",
-                    "--tenant-ca", os.path.join(PKI, "root.pem"), "--out", env],
-                   check=True, capture_output=True)
-    shutil.copy(env, os.path.join(d, "tpgvm.env"))
+    env = package_image(d, hcfuzz)
     mods = [("tcb-keys.bin", "tcb-keys"), ("tcb-certs.bin", "tcb-certs"),
             ("tpgvm.env", "tpgvm-envelope"), ("hcfuzz.elf", "vm.plain mem=2M iterations=500")]
     iso = h.make_iso(d, cmdline="custos.debug=mirror-consoles", modules=mods,
                      module_files=[os.path.join(PKI, "tcb-keys.bin"),
-                                   os.path.join(PKI, "tcb-certs.bin"),
-                                   os.path.join(d, "tpgvm.env"), hcfuzz])
+                                   os.path.join(PKI, "tcb-certs.bin"), env, hcfuzz])
     r = h.boot_bochs(d, iso=iso, timeout=300)
     r.expect_status(h.EXIT_OK)
     r.expect(r"^tpgvm: launched as vm 1 ")
@@ -212,3 +210,22 @@ def test_only_the_tpgvm_may_use_lifecycle_hypercalls(d):
     assert unexpected, r.tail()
     for nr, ret in unexpected:
         assert 0x100 <= int(nr, 16) <= 0x106 and ret == "-1", (nr, ret)
+
+
+def test_com2_is_passed_through_to_the_tpgvm_only(d):
+    # The same guest as the TPGVM and as a plain VM: only the TPGVM's line
+    # reaches the physical COM2 (the relay's side); the other is denied.
+    image = os.path.join(h.BUILD, "guests", "com2hello.elf")
+    env = package_image(d, image)
+    mods = [("tcb-keys.bin", "tcb-keys"), ("tcb-certs.bin", "tcb-certs"),
+            ("tpgvm.env", "tpgvm-envelope"), ("com2hello.elf", "vm.plain mem=2M")]
+    iso = h.make_iso(d, cmdline="custos.debug=mirror-consoles", modules=mods,
+                     module_files=[os.path.join(PKI, "tcb-keys.bin"),
+                                   os.path.join(PKI, "tcb-certs.bin"), env, image])
+    r = h.boot_bochs(d, iso=iso, timeout=180, com2_file=True)
+    r.expect_status(h.EXIT_OK)
+    r.expect(r"^\[vm1 tpgvm\] com2hello: sent 26 bytes on COM2$")
+    r.expect(r"^vm 2 \(plain\): denied write to port 0x2f")
+    r.expect_absent(r"^vm 1 \(tpgvm\): denied")
+    com2 = read(os.path.join(r.run_dir, "com2.log")).decode(errors="replace")
+    assert com2 == "hello over COM2 from vm 1\n", repr(com2)

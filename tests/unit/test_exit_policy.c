@@ -503,7 +503,7 @@ static enum io_decision policy(uint16_t port, uint8_t size, bool in,
 				    .string = string, .rep = rep };
 
 	*value = 0x5a5a5a5a;
-	return io_policy(&io, value);
+	return io_policy(&io, false, value);
 }
 
 static void test_io_policy_com1(void **state)
@@ -584,6 +584,33 @@ static void test_io_policy_string_stops(void **state)
 			 IO_CONSOLE_WRITE);
 }
 
+static void test_io_policy_com2_only_for_its_owner(void **state)
+{
+	uint32_t value = 0x5a5a5a5a;
+
+	(void)state;
+	for (uint16_t port = HOST_COM2_BASE; port <= HOST_COM2_LAST; port++) {
+		const struct io_exit in1 = { .port = port, .size = 1, .in = true };
+		const struct io_exit out1 = { .port = port, .size = 1 };
+		const struct io_exit in2 = { .port = port, .size = 2, .in = true };
+		const struct io_exit outs = { .port = port, .size = 1, .string = true };
+
+		assert_int_equal(io_policy(&in1, true, &value), IO_PASSTHROUGH);
+		assert_int_equal(io_policy(&out1, true, &value), IO_PASSTHROUGH);
+		assert_int_equal(io_policy(&in1, false, &value), IO_DENY);
+		assert_int_equal(value, 0xff);
+		assert_int_equal(io_policy(&out1, false, &value), IO_DENY);
+		/* Only byte accesses, never string I/O, even for the owner. */
+		assert_int_equal(io_policy(&in2, true, &value), IO_DENY);
+		assert_int_equal(io_policy(&outs, true, &value), IO_STOP_VM);
+	}
+	/* Owning COM2 gives nothing else: COM1 and other ports as before. */
+	const struct io_exit com1 = { .port = GUEST_COM1_DATA, .size = 1 };
+	const struct io_exit pic = { .port = 0x21, .size = 1 };
+	assert_int_equal(io_policy(&com1, true, &value), IO_CONSOLE_WRITE);
+	assert_int_equal(io_policy(&pic, true, &value), IO_DENY);
+}
+
 static void test_io_decode_then_policy(void **state)
 {
 	struct io_exit io;
@@ -592,18 +619,18 @@ static void test_io_decode_then_policy(void **state)
 	(void)state;
 	/* out dx, al with dx = 0x3f8 */
 	assert_true(io_exit_decode(Q_PORT(0x3f8), &io));
-	assert_int_equal(io_policy(&io, &value), IO_CONSOLE_WRITE);
+	assert_int_equal(io_policy(&io, false, &value), IO_CONSOLE_WRITE);
 	/* in al, dx with dx = 0x3fd */
 	assert_true(io_exit_decode(Q_IN | Q_PORT(0x3fd), &io));
-	assert_int_equal(io_policy(&io, &value), IO_READ_VALUE);
+	assert_int_equal(io_policy(&io, false, &value), IO_READ_VALUE);
 	assert_int_equal(value, GUEST_COM1_LSR_READY);
 	/* in eax, 0x60 */
 	assert_true(io_exit_decode(3 | Q_IN | Q_IMM | Q_PORT(0x60), &io));
-	assert_int_equal(io_policy(&io, &value), IO_DENY);
+	assert_int_equal(io_policy(&io, false, &value), IO_DENY);
 	assert_int_equal(value, 0xffffffffu);
 	/* rep outsb to COM1 */
 	assert_true(io_exit_decode(Q_STRING | Q_REP | Q_PORT(0x3f8), &io));
-	assert_int_equal(io_policy(&io, &value), IO_STOP_VM);
+	assert_int_equal(io_policy(&io, false, &value), IO_STOP_VM);
 }
 
 int main(void)
@@ -624,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_io_decode_sizes),
 		cmocka_unit_test(test_io_decode_fields),
 		cmocka_unit_test(test_io_policy_com1),
+		cmocka_unit_test(test_io_policy_com2_only_for_its_owner),
 		cmocka_unit_test(test_io_policy_other_ports),
 		cmocka_unit_test(test_io_policy_string_stops),
 		cmocka_unit_test(test_io_decode_then_policy),
