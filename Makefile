@@ -42,6 +42,8 @@ PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx_caps
 PORTABLE_SRCS += tcb/der.c tcb/envelope.c tcb/envelope_open.c tcb/policy.c tcb/tcb_keys.c
 # Session framing on the TPGVM serial line (untrusted bytes; custos-relay too).
 PORTABLE_SRCS += tpgvm/frame.c
+# Signed platform reports: format, builder (TCB), verifier (tenant tools).
+PORTABLE_SRCS += tcb/report.c tcb/report_sign.c tcb/report_verify.c
 
 KERNEL_SRCS := boot/entry.S $(wildcard hv/*.S) \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard hv/*.c)) $(wildcard lib/*.c) $(PORTABLE_SRCS)

@@ -1,0 +1,192 @@
+/*
+ * The signed platform report: what the TCB tells a tenant about the platform
+ * a TPGVM runs on (docs/report.md is the byte-exact spec). Shared by the
+ * hypervisor (which builds and signs reports), the TPGVM (which relays them)
+ * and the tenant tools (which verify them), so they cannot drift apart.
+ *
+ *   header     magic "CUSTRPT1", version, key protection, launch mode,
+ *              debug flags, TLS key hash, four lengths
+ *   nonce      the tenant's, echoed (32..64 bytes)
+ *   platform   platform id (1..64 printable ASCII bytes)
+ *   log        the measurement log, TCG crypto-agile event log encoding
+ *   cert       the TCB signing certificate (DER), to chain to the CA root
+ *   signature  ECDSA-P-384 (r || s) over SHA-384 of everything before it
+ *
+ * All integers are little-endian.
+ */
+#ifndef CUSTOS_REPORT_H
+#define CUSTOS_REPORT_H
+
+#include <custos/types.h>
+
+struct measure_log;
+
+#define REPORT_MAGIC         "CUSTRPT1"
+#define REPORT_MAGIC_LEN     8u
+#define REPORT_VERSION       1u
+
+/* Header field offsets (docs/report.md). */
+#define RPT_OFF_MAGIC        0u
+#define RPT_OFF_VERSION      8u   /* u32 */
+#define RPT_OFF_KEY_PROT     12u  /* u32: enum report_key_protection */
+#define RPT_OFF_LAUNCH       16u  /* u32: enum report_launch_mode */
+#define RPT_OFF_DEBUG        20u  /* u32: REPORT_DEBUG_* bits */
+#define RPT_OFF_TLS_HASH     24u  /* 48: SHA-384 of the TPGVM TLS key's SPKI */
+#define RPT_OFF_NONCE_LEN    72u  /* u32 */
+#define RPT_OFF_PLATFORM_LEN 76u  /* u32 */
+#define RPT_OFF_LOG_LEN      80u  /* u32 */
+#define RPT_OFF_CERT_LEN     84u  /* u32 */
+#define RPT_FIXED_LEN        88u  /* the variable fields follow, in that order */
+
+#define RPT_TLS_HASH_LEN     48u
+#define RPT_SIG_LEN          96u
+#define RPT_PRIV_LEN         48u  /* a P-384 private scalar */
+#define RPT_P384_PUB_LEN     97u  /* 04 || X || Y */
+#define RPT_P384_SPKI_LEN    120u /* DER SubjectPublicKeyInfo of a P-384 key */
+
+#define REPORT_NONCE_MIN     32u
+#define REPORT_NONCE_MAX     64u
+#define REPORT_PLATFORM_MAX  64u
+#define REPORT_LOG_MIN       65u          /* the TCG header alone */
+#define REPORT_LOG_MAX       (32u << 10)
+#define REPORT_CERT_MAX      4096u
+#define REPORT_MAX_SIZE      (64u << 10)  /* whole report */
+
+/* How the TCB's private keys are protected. */
+enum report_key_protection {
+	REPORT_KEYS_DEV = 1, /* read from the boot media in the clear */
+	REPORT_KEYS_TPM = 2, /* sealed to the TPM's PCRs */
+};
+
+/* How the TCB was launched. */
+enum report_launch_mode {
+	REPORT_LAUNCH_DEV = 1,  /* no measured launch: the log is the TCB's word */
+	REPORT_LAUNCH_SRTM = 2, /* static root of trust: firmware measured us */
+	REPORT_LAUNCH_DRTM = 3, /* dynamic root of trust (TXT / SKINIT) */
+};
+
+/* Debug options in effect; every other bit must be zero. */
+#define REPORT_DEBUG_CONSOLE_MIRROR 0x1u /* guest consoles copied to serial */
+#define REPORT_DEBUG_KNOWN          0x1u
+
+/* A parsed report: pointers into the caller's buffer, which must outlive it.
+ * Everything has been bounds-checked; nothing cryptographic has. */
+struct report {
+	uint32_t version;
+	uint32_t key_protection;
+	uint32_t launch_mode;
+	uint32_t debug;
+	const uint8_t *tls_key_hash; /* RPT_TLS_HASH_LEN bytes */
+	const uint8_t *nonce;
+	size_t nonce_len;            /* REPORT_NONCE_MIN..MAX */
+	const char *platform_id;     /* NOT NUL-terminated */
+	size_t platform_id_len;      /* 1..REPORT_PLATFORM_MAX, 0x21..0x7e each */
+	const uint8_t *log;          /* TCG crypto-agile event log */
+	size_t log_len;              /* REPORT_LOG_MIN..MAX */
+	const uint8_t *cert;         /* one DER SEQUENCE */
+	size_t cert_len;             /* 1..REPORT_CERT_MAX */
+	size_t signed_len;           /* the signature covers bytes [0, signed_len) */
+	const uint8_t *signature;    /* RPT_SIG_LEN bytes, the last of the buffer */
+};
+
+/*
+ * Structural parse of a report of exactly len bytes (tcb/report.c, no
+ * crypto): magic, version 1, known key protection and launch mode, no
+ * unknown debug bit, every length in range, platform id printable, log at
+ * least a TCG header, certificate one DER SEQUENCE, total equal to what the
+ * header says (no trailing bytes) and at most REPORT_MAX_SIZE. 0 and *out
+ * filled, or -1 with a one-line reason in err (err may be NULL); *out is
+ * written only on success.
+ */
+int report_parse(const void *buf, size_t len, struct report *out, char *err,
+		 size_t err_len);
+
+/* A dev-mode platform: dev key protection, dev launch or any debug option.
+ * Tenants refuse these unless told otherwise (docs/report.md). */
+bool report_is_dev(const struct report *r);
+
+/* The DER SubjectPublicKeyInfo of a P-384 public key (04 || X || Y): a
+ * fixed 23-byte prefix and the point. The report's TLS key hash is the
+ * SHA-384 of these 120 bytes. */
+void report_p384_spki(const uint8_t pub[RPT_P384_PUB_LEN],
+		      uint8_t spki[RPT_P384_SPKI_LEN]);
+
+/* ---- Results of building and verifying (tcb/report_sign.c, report_verify.c) */
+
+enum report_err {
+	REPORT_OK = 0,
+	REPORT_E_MALFORMED = -1, /* report_parse() refused it */
+	REPORT_E_CA = -2,        /* certificate does not chain to the root */
+	REPORT_E_ROLE = -3,      /* ... chains, but is not a tcb-sign certificate */
+	REPORT_E_SIGNATURE = -4, /* signature does not verify with its key */
+	REPORT_E_NONCE = -5,     /* authentic, but not an answer to our nonce */
+	REPORT_E_TLS_KEY = -6,   /* authentic, but vouches for another TLS key */
+	REPORT_E_DEV = -7,       /* authentic, but a dev-mode platform */
+	REPORT_E_INVAL = -8,     /* builder or verifier given a bad argument */
+	REPORT_E_SPACE = -9,     /* builder: the buffer is too small */
+	REPORT_E_CRYPTO = -10,   /* the crypto layer failed unexpectedly */
+};
+
+/* Short name of a report_build() / report_verify() result. */
+const char *report_strerror(int err);
+
+/* ---- Building (tcb/report_sign.c: uses crypto/crypto.h) -------------------- */
+
+/* What goes into a report; all of it is checked by report_build(). */
+struct report_contents {
+	const uint8_t *nonce;         /* REPORT_NONCE_MIN..MAX bytes */
+	size_t nonce_len;
+	const uint8_t *tls_key_hash;  /* RPT_TLS_HASH_LEN bytes: report_tls_key_hash() */
+	const struct measure_log *log;
+	uint32_t key_protection;      /* enum report_key_protection */
+	uint32_t launch_mode;         /* enum report_launch_mode */
+	uint32_t debug;               /* REPORT_DEBUG_* */
+	const char *platform_id;      /* NUL-terminated, 1..64 of 0x21..0x7e */
+	const uint8_t *sign_cert;     /* the TCB signing certificate, DER */
+	size_t sign_cert_len;
+};
+
+/* SHA-384 of the DER SubjectPublicKeyInfo of a P-384 public key: the TLS
+ * key hash a report carries (what `openssl pkey -pubin -outform der |
+ * openssl dgst -sha384` gives for the TPGVM's TLS certificate key). */
+void report_tls_key_hash(const uint8_t pub[RPT_P384_PUB_LEN],
+			 uint8_t out[RPT_TLS_HASH_LEN]);
+
+/* Bytes report_build() writes for c, or 0 if c is invalid. */
+size_t report_size(const struct report_contents *c);
+
+/*
+ * Write the report for c into buf and sign it with sign_priv (the private
+ * half of c->sign_cert). REPORT_OK and *len set, or a negative enum
+ * report_err with one line in err; then *len is 0 and buf holds no claimed
+ * content (what was written is zeroed).
+ */
+int report_build(const struct report_contents *c,
+		 const uint8_t sign_priv[RPT_PRIV_LEN], uint8_t *buf,
+		 size_t cap, size_t *len, char *err, size_t err_len);
+
+/* ---- Verifying (tcb/report_verify.c: uses crypto/crypto.h) ----------------- */
+
+/* What the verifier expects. */
+struct report_expect {
+	const uint8_t *nonce;         /* the nonce we sent */
+	size_t nonce_len;
+	const uint8_t *tls_key_hash;  /* RPT_TLS_HASH_LEN bytes, or NULL to leave
+				       * the comparison to the caller */
+	bool allow_dev;               /* accept a dev-mode platform */
+};
+
+/*
+ * Verify a report: parse; the embedded certificate chains to root (DER)
+ * with role tcb-sign; the signature verifies with its key; the nonce is
+ * want->nonce; the TLS key hash is want->tls_key_hash (if given); the
+ * platform is not in dev mode unless want->allow_dev. Each step has its own
+ * error code and one line in err. On success *out points into buf for the
+ * caller to check the log, platform id and flags against reference values;
+ * on failure *out is untouched.
+ */
+int report_verify(const uint8_t *buf, size_t len, const uint8_t *root,
+		  size_t root_len, const struct report_expect *want,
+		  struct report *out, char *err, size_t err_len);
+
+#endif

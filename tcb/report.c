@@ -1,0 +1,192 @@
+/*
+ * The one structural parser of platform reports (include/custos/report.h,
+ * docs/report.md).
+ *
+ * A tenant receives a report over the network from a platform it does not
+ * trust yet, so the buffer is hostile. As in tcb/envelope.c: every field is
+ * read byte by byte, every length is bounded before it is used, and sums are
+ * done in 64 bits from values bounded to 32 bits, so nothing can wrap. No
+ * cryptography here (report_verify() does that on the result), so this file
+ * can be fuzzed on its own.
+ *
+ * Built freestanding into the hypervisor and hosted into the tools, tests
+ * and fuzzer; uses only memcmp/memcpy and tcb/errmsg.c.
+ */
+#include <custos/report.h>
+#include "tcb/der.h"
+#include "tcb/errmsg.h"
+
+#include <string.h>
+
+static uint32_t load_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* The header's four lengths, in the order of their fields. */
+struct lengths {
+	uint32_t nonce, platform, log, cert;
+};
+
+static int check_flags(const uint8_t *b, char *err, size_t err_len)
+{
+	uint32_t keys = load_le32(b + RPT_OFF_KEY_PROT);
+	uint32_t launch = load_le32(b + RPT_OFF_LAUNCH);
+	uint32_t debug = load_le32(b + RPT_OFF_DEBUG);
+
+	/* Unknown values are refused, not mapped to "dev": a verifier that
+	 * guessed could only guess wrong in the platform's favour. */
+	if (keys != REPORT_KEYS_DEV && keys != REPORT_KEYS_TPM)
+		return errmsg(err, err_len, "unknown key protection %u", keys);
+	if (launch < REPORT_LAUNCH_DEV || launch > REPORT_LAUNCH_DRTM)
+		return errmsg(err, err_len, "unknown launch mode %u", launch);
+	if (debug & ~REPORT_DEBUG_KNOWN)
+		return errmsg(err, err_len, "unknown debug flags 0x%x",
+			      debug & ~REPORT_DEBUG_KNOWN);
+	return 0;
+}
+
+static int check_fixed_header(const uint8_t *b, size_t len, char *err,
+			      size_t err_len)
+{
+	uint32_t version;
+
+	if (len < REPORT_MAGIC_LEN ||
+	    memcmp(b, REPORT_MAGIC, REPORT_MAGIC_LEN) != 0)
+		return errmsg(err, err_len,
+			      "not a Custos platform report (no \"CUSTRPT1\" magic)");
+	if (len > REPORT_MAX_SIZE)
+		return errmsg(err, err_len,
+			      "report of %zu bytes is over the %u-byte limit",
+			      len, REPORT_MAX_SIZE);
+	if (len < RPT_FIXED_LEN)
+		return errmsg(err, err_len,
+			      "report of %zu bytes is shorter than its %u-byte fixed header",
+			      len, RPT_FIXED_LEN);
+	version = load_le32(b + RPT_OFF_VERSION);
+	if (version != REPORT_VERSION)
+		return errmsg(err, err_len,
+			      "report format version %u is not supported (only %u)",
+			      version, REPORT_VERSION);
+	return check_flags(b, err, err_len);
+}
+
+static int check_range(uint32_t v, uint32_t lo, uint32_t hi, const char *what,
+		       char *err, size_t err_len)
+{
+	if (v < lo || v > hi)
+		return errmsg(err, err_len, "%s length %u is not in %u..%u",
+			      what, v, lo, hi);
+	return 0;
+}
+
+/* Each length in range, and together exactly len bytes. */
+static int check_lengths(const struct lengths *n, size_t len, char *err,
+			 size_t err_len)
+{
+	uint64_t total;
+
+	if (check_range(n->nonce, REPORT_NONCE_MIN, REPORT_NONCE_MAX, "nonce",
+			err, err_len) ||
+	    check_range(n->platform, 1, REPORT_PLATFORM_MAX, "platform id",
+			err, err_len) ||
+	    check_range(n->log, REPORT_LOG_MIN, REPORT_LOG_MAX,
+			"measurement log", err, err_len) ||
+	    check_range(n->cert, 1, REPORT_CERT_MAX, "certificate", err,
+			err_len))
+		return -1;
+	/* Every term is bounded by now: no wrap, and within REPORT_MAX_SIZE. */
+	total = (uint64_t)RPT_FIXED_LEN + n->nonce + n->platform + n->log +
+		n->cert + RPT_SIG_LEN;
+	if (total > len)
+		return errmsg(err, err_len,
+			      "report truncated: header says %lu bytes, only %zu present",
+			      (unsigned long)total, len);
+	if (total < len)
+		return errmsg(err, err_len,
+			      "report has %lu trailing bytes after its signature",
+			      (unsigned long)(len - total));
+	return 0;
+}
+
+/* Same rule as the policy's platform id (docs/envelope.md): the report
+ * echoes it, and a tenant prints it. */
+static int check_platform_id(const uint8_t *p, size_t n, char *err,
+			     size_t err_len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < 0x21 || p[i] > 0x7e)
+			return errmsg(err, err_len,
+				      "platform id byte %zu is 0x%02x, not printable ASCII (0x21..0x7e)",
+				      i, p[i]);
+	return 0;
+}
+
+int report_parse(const void *buf, size_t len, struct report *out, char *err,
+		 size_t err_len)
+{
+	const uint8_t *b = buf;
+	struct lengths n;
+	struct report r;
+	size_t off = RPT_FIXED_LEN;
+
+	if (err && err_len)
+		err[0] = '\0';
+	if (check_fixed_header(b, len, err, err_len))
+		return -1;
+	n.nonce = load_le32(b + RPT_OFF_NONCE_LEN);
+	n.platform = load_le32(b + RPT_OFF_PLATFORM_LEN);
+	n.log = load_le32(b + RPT_OFF_LOG_LEN);
+	n.cert = load_le32(b + RPT_OFF_CERT_LEN);
+	if (check_lengths(&n, len, err, err_len))
+		return -1;
+	/* From here every offset below len is known to be in bounds. */
+	r.version = REPORT_VERSION;
+	r.key_protection = load_le32(b + RPT_OFF_KEY_PROT);
+	r.launch_mode = load_le32(b + RPT_OFF_LAUNCH);
+	r.debug = load_le32(b + RPT_OFF_DEBUG);
+	r.tls_key_hash = b + RPT_OFF_TLS_HASH;
+	r.nonce = b + off;
+	r.nonce_len = n.nonce;
+	off += n.nonce;
+	r.platform_id = (const char *)(b + off);
+	r.platform_id_len = n.platform;
+	off += n.platform;
+	r.log = b + off;
+	r.log_len = n.log;
+	off += n.log;
+	r.cert = b + off;
+	r.cert_len = n.cert;
+	off += n.cert;
+	r.signed_len = off;
+	r.signature = b + off;
+	if (check_platform_id(b + RPT_FIXED_LEN + n.nonce, n.platform, err,
+			      err_len) ||
+	    der_check_sequence(r.cert, r.cert_len, "TCB signing certificate",
+			       err, err_len))
+		return -1;
+	*out = r;
+	return 0;
+}
+
+bool report_is_dev(const struct report *r)
+{
+	return r->key_protection != REPORT_KEYS_TPM ||
+	       r->launch_mode == REPORT_LAUNCH_DEV || r->debug != 0;
+}
+
+/* SEQUENCE { SEQUENCE { id-ecPublicKey, secp384r1 }, BIT STRING (0 unused
+ * bits) { point } } (RFC 5480): the same 23 bytes for every P-384 key. */
+static const uint8_t p384_spki_prefix[23] = {
+	0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+	0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22, 0x03, 0x62,
+	0x00,
+};
+
+void report_p384_spki(const uint8_t pub[RPT_P384_PUB_LEN],
+		      uint8_t spki[RPT_P384_SPKI_LEN])
+{
+	memcpy(spki, p384_spki_prefix, sizeof(p384_spki_prefix));
+	memcpy(spki + sizeof(p384_spki_prefix), pub, RPT_P384_PUB_LEN);
+}

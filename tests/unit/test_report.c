@@ -1,0 +1,855 @@
+/*
+ * Unit tests for platform reports (tcb/report.c, report_sign.c,
+ * report_verify.c), with certificates issued in memory by crypto/pki_host.c:
+ *
+ *   root A: TCB signing key, TCB key-agreement key, TPGVM TLS key
+ *   root B: a TCB signing key from another CA
+ *
+ * A round trip, then every refusal with its own code and message: the wrong
+ * CA, the wrong role, a flipped byte anywhere, truncation at every length,
+ * trailing bytes, the wrong nonce or TLS key, dev mode, oversize fields in
+ * the parser and in the builder.
+ *
+ * Run as `test_report --write DIR` it instead writes two sample reports into
+ * DIR (the fuzzer's seeds, tests/fuzz/corpus/report/) and exits.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <custos/report.h>
+#include "crypto/crypto.h"
+#include "crypto/pki_host.h"
+#include "tcb/measure.h"
+#include "tcb/tcg_log.h"
+#include "guarded.h"
+
+struct ident {
+	uint8_t priv[CRYPTO_P384_PRIV_LEN];
+	uint8_t pub[CRYPTO_P384_PUB_LEN];
+	struct pki_cert cert;
+};
+
+static struct {
+	struct ident root_a, root_b;
+	struct ident sign, kex, tls, sign_b;
+} k;
+
+static struct measure_log mlog;
+static uint8_t nonce[48];
+static uint8_t tls_hash[RPT_TLS_HASH_LEN];
+static char err[512];
+
+#define CAP (REPORT_MAX_SIZE + 16)
+static uint8_t rpt[CAP];
+
+/* ---- fixtures ------------------------------------------------------------ */
+
+static int make_root(struct ident *id, const char *cn)
+{
+	char e[PKI_ERR_LEN];
+
+	if (crypto_p384_keygen(id->priv, id->pub) != CRYPTO_OK ||
+	    pki_issue_root(id->priv, cn, 30, &id->cert, e, sizeof(e))) {
+		fprintf(stderr, "root: %s\n", e);
+		return -1;
+	}
+	return 0;
+}
+
+static int make_leaf(struct ident *id, const struct ident *ca, const char *cn,
+		     enum crypto_role role)
+{
+	char e[PKI_ERR_LEN];
+
+	if (crypto_p384_keygen(id->priv, id->pub) != CRYPTO_OK ||
+	    pki_issue_leaf(ca->priv, ca->cert.der, ca->cert.der_len, id->pub,
+			   cn, role, 30, &id->cert, e, sizeof(e))) {
+		fprintf(stderr, "leaf %s: %s\n", cn, e);
+		return -1;
+	}
+	return 0;
+}
+
+/* The log the hypervisor will keep: one event per measurement type. */
+static void make_log(void)
+{
+	static const struct { enum measure_type type; const char *desc; } ev[] = {
+		{ MEASURE_HV_IMAGE, "custos.elf text+rodata" },
+		{ MEASURE_HV_CMDLINE, "kernel command line" },
+		{ MEASURE_CA_ROOT, "compiled-in CA root" },
+		{ MEASURE_TPGVM_IMAGE, "tpgvm image" },
+		{ MEASURE_TPGVM_POLICY, "tpgvm policy" },
+	};
+	uint8_t d[MEASURE_DIGEST_LEN];
+
+	measure_log_init(&mlog);
+	for (size_t i = 0; i < ARRAY_SIZE(ev); i++) {
+		crypto_sha384(ev[i].desc, strlen(ev[i].desc), d);
+		measure_log_append(&mlog, ev[i].type, d, ev[i].desc);
+	}
+}
+
+static int make_all(void)
+{
+	if (crypto_init() != CRYPTO_OK || make_root(&k.root_a, "Root A") ||
+	    make_root(&k.root_b, "Root B") ||
+	    make_leaf(&k.sign, &k.root_a, "tcb1", CRYPTO_ROLE_TCB_SIGN) ||
+	    make_leaf(&k.kex, &k.root_a, "tcb1", CRYPTO_ROLE_TCB_KEX) ||
+	    make_leaf(&k.tls, &k.root_a, "tpgvm", CRYPTO_ROLE_TPGVM_TLS) ||
+	    make_leaf(&k.sign_b, &k.root_b, "tcb1", CRYPTO_ROLE_TCB_SIGN))
+		return -1;
+	make_log();
+	for (size_t i = 0; i < sizeof(nonce); i++)
+		nonce[i] = (uint8_t)(0x40 + i);
+	report_tls_key_hash(k.tls.pub, tls_hash);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return make_all();
+}
+
+static int teardown(void **state)
+{
+	struct ident *all[] = { &k.root_a, &k.root_b, &k.sign, &k.kex, &k.tls,
+				&k.sign_b };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+		pki_cert_free(&all[i]->cert);
+	return 0;
+}
+
+/* A platform with TPM-sealed keys and a measured (SRTM) launch. */
+static struct report_contents contents(const struct ident *signer)
+{
+	struct report_contents c = {
+		.nonce = nonce,
+		.nonce_len = sizeof(nonce),
+		.tls_key_hash = tls_hash,
+		.log = &mlog,
+		.key_protection = REPORT_KEYS_TPM,
+		.launch_mode = REPORT_LAUNCH_SRTM,
+		.debug = 0,
+		.platform_id = "custos-test-1",
+		.sign_cert = signer->cert.der,
+		.sign_cert_len = signer->cert.der_len,
+	};
+	return c;
+}
+
+static size_t build_c(const struct report_contents *c, const struct ident *signer)
+{
+	size_t len = 1;
+
+	memset(rpt, 0xa5, sizeof(rpt));
+	if (report_build(c, signer->priv, rpt, sizeof(rpt), &len, err,
+			 sizeof(err)) != REPORT_OK)
+		fail_msg("report_build: %s", err);
+	assert_int_equal(len, report_size(c));
+	return len;
+}
+
+static size_t build(void)
+{
+	struct report_contents c = contents(&k.sign);
+
+	return build_c(&c, &k.sign);
+}
+
+static struct report_expect expectation(void)
+{
+	struct report_expect w = {
+		.nonce = nonce,
+		.nonce_len = sizeof(nonce),
+		.tls_key_hash = tls_hash,
+		.allow_dev = false,
+	};
+	return w;
+}
+
+static int verify_with(const uint8_t *b, size_t len, const struct ident *root,
+		       const struct report_expect *w, struct report *out)
+{
+	struct report got, sentinel;
+	int rc;
+
+	memset(&got, 0xa5, sizeof(got));
+	memset(&sentinel, 0xa5, sizeof(sentinel));
+	memset(err, 'x', sizeof(err));
+	rc = report_verify(b, len, root->cert.der, root->cert.der_len, w, &got,
+			   err, sizeof(err));
+	assert_non_null(memchr(err, 0, sizeof(err)));
+	if (rc != REPORT_OK) {
+		assert_memory_equal(&got, &sentinel, sizeof(got)); /* untouched */
+		assert_true(err[0] != '\0');
+	} else if (out) {
+		*out = got;
+	}
+	return rc;
+}
+
+static void expect_rc(const uint8_t *b, size_t len, const struct ident *root,
+		      const struct report_expect *w, int want, const char *needle)
+{
+	int rc = verify_with(b, len, root, w, NULL);
+
+	if (rc != want)
+		fail_msg("got %d (%s: %s), want %d (%s)", rc,
+			 report_strerror(rc), err, want, report_strerror(want));
+	if (needle && !strstr(err, needle))
+		fail_msg("message \"%s\" lacks \"%s\"", err, needle);
+}
+
+static void expect(size_t len, int want, const char *needle)
+{
+	struct report_expect w = expectation();
+
+	expect_rc(rpt, len, &k.root_a, &w, want, needle);
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Re-sign after tampering, so only the checks after the signature can
+ * catch what was changed. */
+static void resign(size_t len, const struct ident *signer)
+{
+	uint8_t digest[CRYPTO_SHA384_LEN];
+
+	crypto_sha384(rpt, len - RPT_SIG_LEN, digest);
+	assert_int_equal(crypto_ecdsa_p384_sign(signer->priv, digest,
+						rpt + len - RPT_SIG_LEN),
+			 CRYPTO_OK);
+}
+
+/* ---- accepted ------------------------------------------------------------ */
+
+static void test_round_trip(void **state)
+{
+	struct report_expect w = expectation();
+	uint8_t log_bytes[4096];
+	size_t len = build(), log_len;
+	struct report r;
+
+	(void)state;
+	assert_int_equal(verify_with(rpt, len, &k.root_a, &w, &r), REPORT_OK);
+	assert_string_equal(err, "");
+	assert_int_equal(r.version, 1);
+	assert_int_equal(r.key_protection, REPORT_KEYS_TPM);
+	assert_int_equal(r.launch_mode, REPORT_LAUNCH_SRTM);
+	assert_int_equal(r.debug, 0);
+	assert_false(report_is_dev(&r));
+	assert_ptr_equal(r.tls_key_hash, rpt + RPT_OFF_TLS_HASH);
+	assert_memory_equal(r.tls_key_hash, tls_hash, sizeof(tls_hash));
+	assert_ptr_equal(r.nonce, rpt + RPT_FIXED_LEN);
+	assert_int_equal(r.nonce_len, sizeof(nonce));
+	assert_memory_equal(r.nonce, nonce, sizeof(nonce));
+	assert_int_equal(r.platform_id_len, strlen("custos-test-1"));
+	assert_memory_equal(r.platform_id, "custos-test-1", r.platform_id_len);
+	assert_int_equal(tcg_log_encode(&mlog, log_bytes, sizeof(log_bytes),
+					&log_len), 0);
+	assert_int_equal(r.log_len, log_len);
+	assert_memory_equal(r.log, log_bytes, log_len);
+	assert_int_equal(r.cert_len, k.sign.cert.der_len);
+	assert_memory_equal(r.cert, k.sign.cert.der, r.cert_len);
+	assert_int_equal(r.signed_len, len - RPT_SIG_LEN);
+	assert_ptr_equal(r.signature, rpt + len - RPT_SIG_LEN);
+	/* Nothing after the report was touched. */
+	assert_int_equal(rpt[len], 0xa5);
+}
+
+/* The header, byte for byte as docs/report.md lays it out. */
+static void test_header_layout(void **state)
+{
+	size_t len = build();
+	size_t cert = k.sign.cert.der_len, log = tcg_log_size(&mlog);
+	uint8_t want[RPT_FIXED_LEN];
+
+	(void)state;
+	memcpy(want, "CUSTRPT1", 8);
+	put_le32(want + 8, 1);
+	put_le32(want + 12, 2);
+	put_le32(want + 16, 2);
+	put_le32(want + 20, 0);
+	memcpy(want + 24, tls_hash, 48);
+	put_le32(want + 72, 48);
+	put_le32(want + 76, 13);
+	put_le32(want + 80, (uint32_t)log);
+	put_le32(want + 84, (uint32_t)cert);
+	assert_memory_equal(rpt, want, sizeof(want));
+	assert_int_equal(len, 88 + 48 + 13 + log + cert + 96);
+	assert_memory_equal(rpt + 88 + 48, "custos-test-1", 13);
+	assert_memory_equal(rpt + 88 + 48 + 13 + log, k.sign.cert.der, cert);
+}
+
+/* The TLS key hash is of the key's DER SubjectPublicKeyInfo: the same bytes
+ * the TLS certificate carries (written there by mbedTLS, not by us). */
+static void test_tls_hash_is_spki(void **state)
+{
+	uint8_t spki[RPT_P384_SPKI_LEN], h[48], want[48];
+
+	(void)state;
+	report_p384_spki(k.tls.pub, spki);
+	assert_non_null(memmem(k.tls.cert.der, k.tls.cert.der_len, spki,
+			       sizeof(spki)));
+	crypto_sha384(spki, sizeof(spki), want);
+	report_tls_key_hash(k.tls.pub, h);
+	assert_memory_equal(h, want, sizeof(h));
+}
+
+static void test_no_tls_expectation(void **state)
+{
+	struct report_expect w = expectation();
+	size_t len = build();
+
+	(void)state;
+	w.tls_key_hash = NULL; /* the caller compares */
+	expect_rc(rpt, len, &k.root_a, &w, REPORT_OK, NULL);
+}
+
+static void test_nonce_lengths(void **state)
+{
+	struct report_contents c = contents(&k.sign);
+	struct report_expect w = expectation();
+	size_t len;
+
+	(void)state;
+	for (size_t n = REPORT_NONCE_MIN; n <= REPORT_NONCE_MAX; n += 32) {
+		uint8_t big[REPORT_NONCE_MAX];
+
+		memset(big, 0x5a, sizeof(big));
+		c.nonce = big;
+		c.nonce_len = n;
+		w.nonce = big;
+		w.nonce_len = n;
+		len = build_c(&c, &k.sign);
+		expect_rc(rpt, len, &k.root_a, &w, REPORT_OK, NULL);
+	}
+}
+
+/* ---- refused by the verifier ------------------------------------------- */
+
+static void test_wrong_ca(void **state)
+{
+	struct report_contents c = contents(&k.sign_b);
+	struct report_expect w = expectation();
+	size_t len = build();
+
+	(void)state;
+	expect_rc(rpt, len, &k.root_b, &w, REPORT_E_CA, "another CA");
+	len = build_c(&c, &k.sign_b);
+	expect(len, REPORT_E_CA, "another CA");
+	/* Under its own root it is fine. */
+	expect_rc(rpt, len, &k.root_b, &w, REPORT_OK, NULL);
+}
+
+static void test_wrong_role(void **state)
+{
+	struct report_contents c = contents(&k.kex);
+	size_t len = build_c(&c, &k.kex);
+
+	(void)state;
+	expect(len, REPORT_E_ROLE, "TCB-key-agreement certificate");
+	c = contents(&k.tls);
+	len = build_c(&c, &k.tls);
+	expect(len, REPORT_E_ROLE, "TPGVM-TLS-server certificate, not a TCB-signing");
+}
+
+/* The right certificate, signed with another key. */
+static void test_wrong_key(void **state)
+{
+	size_t len = build();
+
+	(void)state;
+	resign(len, &k.kex);
+	expect(len, REPORT_E_SIGNATURE, "does not verify");
+}
+
+/* Which codes a flipped byte in each region may give. */
+static int region_ok(size_t off, size_t len, int rc)
+{
+	size_t nonce_end = RPT_FIXED_LEN + sizeof(nonce);
+	size_t pid_end = nonce_end + 13;
+	size_t log_end = pid_end + tcg_log_size(&mlog);
+	size_t cert_end = log_end + k.sign.cert.der_len;
+
+	if (off < RPT_OFF_KEY_PROT)             /* magic, version */
+		return rc == REPORT_E_MALFORMED;
+	if (off < RPT_OFF_TLS_HASH)             /* flags: another valid value is signed */
+		return rc == REPORT_E_MALFORMED || rc == REPORT_E_SIGNATURE;
+	if (off < RPT_OFF_NONCE_LEN)            /* TLS key hash */
+		return rc == REPORT_E_SIGNATURE;
+	if (off < RPT_FIXED_LEN)                /* lengths */
+		return rc == REPORT_E_MALFORMED;
+	if (off < nonce_end)
+		return rc == REPORT_E_SIGNATURE;
+	if (off < pid_end)                      /* may turn unprintable */
+		return rc == REPORT_E_SIGNATURE || rc == REPORT_E_MALFORMED;
+	if (off < log_end)
+		return rc == REPORT_E_SIGNATURE;
+	if (off < cert_end)                     /* DER framing, or the CA's signature */
+		return rc == REPORT_E_CA || rc == REPORT_E_MALFORMED;
+	return off < len && rc == REPORT_E_SIGNATURE;
+}
+
+static void test_flip_every_byte(void **state)
+{
+	size_t len = build();
+	int rc;
+
+	(void)state;
+	for (size_t i = 0; i < len; i++) {
+		rpt[i] ^= 0x01;
+		rc = verify_with(rpt, len, &k.root_a,
+				 &(struct report_expect){ nonce, sizeof(nonce),
+							  tls_hash, true },
+				 NULL);
+		if (!region_ok(i, len, rc))
+			fail_msg("flip at %zu: got %d (%s: %s)", i, rc,
+				 report_strerror(rc), err);
+		rpt[i] ^= 0x01;
+	}
+	expect(len, REPORT_OK, NULL);
+}
+
+static void test_truncated_at_every_length(void **state)
+{
+	struct report_expect w = expectation();
+	size_t len = build();
+	struct guarded g;
+	struct report r;
+
+	(void)state;
+	guarded_init(&g, len);
+	for (size_t n = 0; n < len; n++) {
+		const uint8_t *p = guarded_fill(&g, rpt, n, 1);
+
+		assert_int_equal(report_parse(p, n, &r, NULL, 0), -1);
+		expect_rc(p, n, &k.root_a, &w, REPORT_E_MALFORMED, NULL);
+	}
+	assert_int_equal(report_parse(guarded_fill(&g, rpt, len, 1), len, &r,
+				      NULL, 0), 0);
+	guarded_free(&g);
+}
+
+static void test_trailing_bytes(void **state)
+{
+	size_t len = build();
+
+	(void)state;
+	rpt[len] = 0;
+	expect(len + 1, REPORT_E_MALFORMED, "1 trailing bytes");
+}
+
+static void test_wrong_nonce(void **state)
+{
+	struct report_expect w = expectation();
+	uint8_t other[sizeof(nonce)];
+	size_t len = build();
+
+	(void)state;
+	memcpy(other, nonce, sizeof(other));
+	other[sizeof(other) - 1] ^= 0x80;
+	w.nonce = other;
+	expect_rc(rpt, len, &k.root_a, &w, REPORT_E_NONCE, "another nonce");
+	/* A prefix of the right nonce is not the right nonce. */
+	w = expectation();
+	w.nonce_len = REPORT_NONCE_MIN;
+	expect_rc(rpt, len, &k.root_a, &w, REPORT_E_NONCE, "another nonce");
+	/* A replayed report re-signed by the TCB still answers its own nonce. */
+	rpt[RPT_FIXED_LEN] ^= 1;
+	resign(len, &k.sign);
+	expect(len, REPORT_E_NONCE, "another nonce");
+}
+
+static void test_wrong_tls_key(void **state)
+{
+	struct report_expect w = expectation();
+	uint8_t other[RPT_TLS_HASH_LEN];
+	size_t len = build();
+
+	(void)state;
+	report_tls_key_hash(k.kex.pub, other);
+	w.tls_key_hash = other;
+	expect_rc(rpt, len, &k.root_a, &w, REPORT_E_TLS_KEY, "another TLS key");
+}
+
+static void test_dev_mode(void **state)
+{
+	static const struct { uint32_t keys, launch, debug; bool dev; } cases[] = {
+		{ REPORT_KEYS_DEV, REPORT_LAUNCH_DEV, 0, true },
+		{ REPORT_KEYS_DEV, REPORT_LAUNCH_DRTM, 0, true },
+		{ REPORT_KEYS_TPM, REPORT_LAUNCH_DEV, 0, true },
+		{ REPORT_KEYS_TPM, REPORT_LAUNCH_DRTM, REPORT_DEBUG_CONSOLE_MIRROR, true },
+		{ REPORT_KEYS_TPM, REPORT_LAUNCH_SRTM, 0, false },
+		{ REPORT_KEYS_TPM, REPORT_LAUNCH_DRTM, 0, false },
+	};
+	struct report_contents c = contents(&k.sign);
+	struct report_expect w = expectation();
+	struct report r;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		c.key_protection = cases[i].keys;
+		c.launch_mode = cases[i].launch;
+		c.debug = cases[i].debug;
+		len = build_c(&c, &k.sign);
+		w.allow_dev = false;
+		expect_rc(rpt, len, &k.root_a, &w,
+			  cases[i].dev ? REPORT_E_DEV : REPORT_OK,
+			  cases[i].dev ? "dev mode" : NULL);
+		w.allow_dev = true;
+		assert_int_equal(verify_with(rpt, len, &k.root_a, &w, &r),
+				 REPORT_OK);
+		assert_int_equal(report_is_dev(&r), cases[i].dev);
+		assert_int_equal(r.key_protection, cases[i].keys);
+		assert_int_equal(r.launch_mode, cases[i].launch);
+		assert_int_equal(r.debug, cases[i].debug);
+	}
+}
+
+static void test_verify_bad_arguments(void **state)
+{
+	struct report_expect w = expectation();
+	size_t len = build();
+	struct report r;
+
+	(void)state;
+	w.nonce_len = REPORT_NONCE_MIN - 1;
+	expect_rc(rpt, len, &k.root_a, &w, REPORT_E_INVAL, "expected nonce");
+	w.nonce_len = REPORT_NONCE_MAX + 1;
+	expect_rc(rpt, len, &k.root_a, &w, REPORT_E_INVAL, "expected nonce");
+	w = expectation();
+	w.nonce = NULL;
+	expect_rc(rpt, len, &k.root_a, &w, REPORT_E_INVAL, "missing");
+	assert_int_equal(report_verify(rpt, len, k.root_a.cert.der,
+				       k.root_a.cert.der_len, &w, NULL, NULL, 0),
+			 REPORT_E_INVAL);
+	w = expectation();
+	assert_int_equal(report_verify(rpt, len, k.root_a.cert.der,
+				       k.root_a.cert.der_len, &w, &r, NULL, 0),
+			 REPORT_OK);
+}
+
+/* ---- refused by the parser ------------------------------------------------ */
+
+static void expect_parse_fail(const uint8_t *b, size_t len, const char *needle)
+{
+	struct report r;
+
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(report_parse(b, len, &r, err, sizeof(err)), -1);
+	if (!strstr(err, needle))
+		fail_msg("message \"%s\" lacks \"%s\"", err, needle);
+}
+
+static void test_header_fields_refused(void **state)
+{
+	static const struct { uint32_t off, val; const char *needle; } cases[] = {
+		{ RPT_OFF_VERSION, 2, "version 2" },
+		{ RPT_OFF_VERSION, 0, "version 0" },
+		{ RPT_OFF_KEY_PROT, 0, "key protection 0" },
+		{ RPT_OFF_KEY_PROT, 3, "key protection 3" },
+		{ RPT_OFF_LAUNCH, 0, "launch mode 0" },
+		{ RPT_OFF_LAUNCH, 4, "launch mode 4" },
+		{ RPT_OFF_DEBUG, 2, "debug flags 0x2" },
+		{ RPT_OFF_DEBUG, 0x80000001u, "debug flags 0x80000000" },
+		{ RPT_OFF_NONCE_LEN, 31, "nonce length 31" },
+		{ RPT_OFF_NONCE_LEN, 65, "nonce length 65" },
+		{ RPT_OFF_NONCE_LEN, 0xffffffffu, "nonce length 4294967295" },
+		{ RPT_OFF_PLATFORM_LEN, 0, "platform id length 0" },
+		{ RPT_OFF_PLATFORM_LEN, 65, "platform id length 65" },
+		{ RPT_OFF_LOG_LEN, 64, "measurement log length 64" },
+		{ RPT_OFF_LOG_LEN, 32769, "measurement log length 32769" },
+		{ RPT_OFF_CERT_LEN, 0, "certificate length 0" },
+		{ RPT_OFF_CERT_LEN, 4097, "certificate length 4097" },
+		{ RPT_OFF_CERT_LEN, 0xffffffffu, "certificate length 4294967295" },
+	};
+	size_t len = build();
+	uint8_t saved[4];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		memcpy(saved, rpt + cases[i].off, 4);
+		put_le32(rpt + cases[i].off, cases[i].val);
+		expect_parse_fail(rpt, len, cases[i].needle);
+		memcpy(rpt + cases[i].off, saved, 4);
+	}
+	memcpy(rpt, "CUSTENV1", 8);
+	expect_parse_fail(rpt, len, "no \"CUSTRPT1\" magic");
+}
+
+static void test_platform_id_refused(void **state)
+{
+	size_t len = build();
+	size_t pid = RPT_FIXED_LEN + sizeof(nonce);
+
+	(void)state;
+	rpt[pid + 3] = ' ';
+	expect_parse_fail(rpt, len, "platform id byte 3 is 0x20");
+	rpt[pid + 3] = 0x7f;
+	expect_parse_fail(rpt, len, "platform id byte 3 is 0x7f");
+	rpt[pid + 3] = 0;
+	expect_parse_fail(rpt, len, "platform id byte 3 is 0x00");
+}
+
+static void test_cert_not_der_refused(void **state)
+{
+	size_t len = build();
+	size_t cert = len - RPT_SIG_LEN - k.sign.cert.der_len;
+
+	(void)state;
+	rpt[cert] = 0x31; /* a SET, not a SEQUENCE */
+	expect_parse_fail(rpt, len, "TCB signing certificate");
+}
+
+/* A report at every maximum parses; one byte more anywhere does not. */
+static void test_maximum_sizes(void **state)
+{
+	size_t len = RPT_FIXED_LEN + REPORT_NONCE_MAX + REPORT_PLATFORM_MAX +
+		     REPORT_LOG_MAX + REPORT_CERT_MAX + RPT_SIG_LEN;
+	uint8_t *b = calloc(1, REPORT_MAX_SIZE + 1);
+	size_t cert = len - RPT_SIG_LEN - REPORT_CERT_MAX;
+	struct report r;
+
+	(void)state;
+	assert_non_null(b);
+	assert_true(len <= REPORT_MAX_SIZE);
+	memcpy(b, REPORT_MAGIC, 8);
+	put_le32(b + RPT_OFF_VERSION, 1);
+	put_le32(b + RPT_OFF_KEY_PROT, REPORT_KEYS_TPM);
+	put_le32(b + RPT_OFF_LAUNCH, REPORT_LAUNCH_DRTM);
+	put_le32(b + RPT_OFF_DEBUG, REPORT_DEBUG_KNOWN);
+	put_le32(b + RPT_OFF_NONCE_LEN, REPORT_NONCE_MAX);
+	put_le32(b + RPT_OFF_PLATFORM_LEN, REPORT_PLATFORM_MAX);
+	put_le32(b + RPT_OFF_LOG_LEN, REPORT_LOG_MAX);
+	put_le32(b + RPT_OFF_CERT_LEN, REPORT_CERT_MAX);
+	memset(b + RPT_FIXED_LEN + REPORT_NONCE_MAX, 'p', REPORT_PLATFORM_MAX);
+	/* 30 82 0f fc: a SEQUENCE of 4092 content bytes, 4096 in all. */
+	memcpy(b + cert, "\x30\x82\x0f\xfc", 4);
+	assert_int_equal(report_parse(b, len, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.log_len, REPORT_LOG_MAX);
+	assert_int_equal(r.cert_len, REPORT_CERT_MAX);
+	assert_ptr_equal(r.signature, b + len - RPT_SIG_LEN);
+	expect_parse_fail(b, len + 1, "1 trailing bytes");
+	expect_parse_fail(b, len - 1, "truncated");
+	memcpy(b + len, "x", 1);
+	expect_parse_fail(b, REPORT_MAX_SIZE + 1, "over the 65536-byte limit");
+	free(b);
+}
+
+/* ---- refused by the builder ------------------------------------------------ */
+
+/* Refused with REPORT_E_INVAL, *len 0, and nothing written. */
+static void expect_build_inval(const struct report_contents *c,
+			       const uint8_t *priv, const char *needle)
+{
+	size_t len = 7;
+	int rc;
+
+	memset(rpt, 0xa5, sizeof(rpt));
+	rc = report_build(c, priv, rpt, sizeof(rpt), &len, err, sizeof(err));
+	if (rc != REPORT_E_INVAL)
+		fail_msg("got %d (%s), want invalid", rc, err);
+	assert_int_equal(len, 0);
+	if (!strstr(err, needle))
+		fail_msg("message \"%s\" lacks \"%s\"", err, needle);
+	for (size_t i = 0; i < sizeof(rpt); i++)
+		if (rpt[i] != 0xa5 && rpt[i] != 0)
+			fail_msg("byte %zu left behind", i);
+	/* report_size() knows every refusal but the key's. */
+	if (c && priv == k.sign.priv)
+		assert_int_equal(report_size(c), 0);
+}
+
+static void test_build_refuses_bad_contents(void **state)
+{
+	uint8_t big[REPORT_NONCE_MAX + 1] = { 0 };
+	struct report_contents c;
+	struct measure_log bad = mlog;
+
+	(void)state;
+	c = contents(&k.sign);
+	c.nonce_len = REPORT_NONCE_MIN - 1;
+	expect_build_inval(&c, k.sign.priv, "nonce length 31");
+	c.nonce = big;
+	c.nonce_len = sizeof(big);
+	expect_build_inval(&c, k.sign.priv, "nonce length 65");
+	c = contents(&k.sign);
+	c.platform_id = "";
+	expect_build_inval(&c, k.sign.priv, "platform id");
+	c.platform_id = "0123456789012345678901234567890123456789012345678901234567890123X";
+	expect_build_inval(&c, k.sign.priv, "platform id");
+	c.platform_id = "has space";
+	expect_build_inval(&c, k.sign.priv, "byte 3 is not printable");
+	c = contents(&k.sign);
+	c.sign_cert_len = 0;
+	expect_build_inval(&c, k.sign.priv, "certificate length 0");
+	c.sign_cert_len = REPORT_CERT_MAX + 1;
+	expect_build_inval(&c, k.sign.priv, "certificate length 4097");
+	c = contents(&k.sign);
+	bad.count = MEASURE_MAX_EVENTS + 1;
+	c.log = &bad;
+	expect_build_inval(&c, k.sign.priv, "measurement log");
+	c = contents(&k.sign);
+	c.tls_key_hash = NULL;
+	expect_build_inval(&c, k.sign.priv, "incomplete");
+	expect_build_inval(NULL, k.sign.priv, "incomplete");
+	c = contents(&k.sign);
+	expect_build_inval(&c, NULL, "no signing key");
+}
+
+/* What report_parse() refuses is refused before signing, and what was
+ * written is wiped. */
+static void test_build_refuses_what_parse_refuses(void **state)
+{
+	static const uint8_t not_der[] = { 0x31, 0x01, 0x00 };
+	static const uint8_t zero_key[RPT_PRIV_LEN];
+	struct report_contents c = contents(&k.sign);
+
+	(void)state;
+	c.key_protection = 3;
+	expect_build_inval(&c, k.sign.priv, "key protection 3");
+	c = contents(&k.sign);
+	c.launch_mode = 0;
+	expect_build_inval(&c, k.sign.priv, "launch mode 0");
+	c = contents(&k.sign);
+	c.debug = 0x10;
+	expect_build_inval(&c, k.sign.priv, "debug flags 0x10");
+	c = contents(&k.sign);
+	c.sign_cert = not_der;
+	c.sign_cert_len = sizeof(not_der);
+	expect_build_inval(&c, k.sign.priv, "TCB signing certificate");
+	c = contents(&k.sign);
+	expect_build_inval(&c, zero_key, "signing the report failed");
+}
+
+static void test_build_short_buffer(void **state)
+{
+	struct report_contents c = contents(&k.sign);
+	size_t need = report_size(&c), len;
+
+	(void)state;
+	assert_true(need > 0);
+	for (size_t cap = 0; cap < need; cap += (cap < 200 ? 1 : 97)) {
+		memset(rpt, 0xa5, sizeof(rpt));
+		len = 9;
+		assert_int_equal(report_build(&c, k.sign.priv, rpt, cap, &len,
+					      err, sizeof(err)),
+				 REPORT_E_SPACE);
+		assert_int_equal(len, 0);
+		assert_non_null(strstr(err, "buffer has"));
+		for (size_t i = 0; i < need; i++)
+			assert_int_equal(rpt[i], 0xa5);
+	}
+	len = 9;
+	assert_int_equal(report_build(&c, k.sign.priv, rpt, need - 1, &len,
+				      err, sizeof(err)), REPORT_E_SPACE);
+	assert_int_equal(report_build(&c, k.sign.priv, NULL, need, &len, err,
+				      sizeof(err)), REPORT_E_SPACE);
+	assert_int_equal(report_build(&c, k.sign.priv, rpt, need, &len, err,
+				      sizeof(err)), REPORT_OK);
+	assert_int_equal(len, need);
+}
+
+static void test_strerror(void **state)
+{
+	(void)state;
+	for (int a = REPORT_E_CRYPTO; a <= REPORT_OK; a++) {
+		assert_string_not_equal(report_strerror(a), "unknown error");
+		for (int b = a + 1; b <= REPORT_OK; b++)
+			assert_string_not_equal(report_strerror(a),
+						report_strerror(b));
+	}
+	assert_string_equal(report_strerror(-99), "unknown error");
+}
+
+/* ---- --write DIR: seeds for the fuzzer -------------------------------------- */
+
+static int write_one(const char *dir, const char *name,
+		     const struct report_contents *c)
+{
+	char path[4096];
+	size_t len;
+	FILE *f;
+
+	if (report_build(c, k.sign.priv, rpt, sizeof(rpt), &len, err,
+			 sizeof(err)) != REPORT_OK) {
+		fprintf(stderr, "report_build: %s\n", err);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(rpt, 1, len, f) != len || fclose(f) != 0) {
+		perror(path);
+		return 1;
+	}
+	return 0;
+}
+
+static int write_samples(const char *dir)
+{
+	struct report_contents c;
+	int rc;
+
+	if (make_all())
+		return 1;
+	c = contents(&k.sign);
+	rc = write_one(dir, "tpm_srtm.rpt", &c);
+	c.key_protection = REPORT_KEYS_DEV;
+	c.launch_mode = REPORT_LAUNCH_DEV;
+	c.debug = REPORT_DEBUG_CONSOLE_MIRROR;
+	c.nonce_len = REPORT_NONCE_MIN;
+	c.platform_id = "custos-dev";
+	rc |= write_one(dir, "dev_mirror.rpt", &c);
+	teardown(NULL);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_header_layout),
+		cmocka_unit_test(test_tls_hash_is_spki),
+		cmocka_unit_test(test_no_tls_expectation),
+		cmocka_unit_test(test_nonce_lengths),
+		cmocka_unit_test(test_wrong_ca),
+		cmocka_unit_test(test_wrong_role),
+		cmocka_unit_test(test_wrong_key),
+		cmocka_unit_test(test_flip_every_byte),
+		cmocka_unit_test(test_truncated_at_every_length),
+		cmocka_unit_test(test_trailing_bytes),
+		cmocka_unit_test(test_wrong_nonce),
+		cmocka_unit_test(test_wrong_tls_key),
+		cmocka_unit_test(test_dev_mode),
+		cmocka_unit_test(test_verify_bad_arguments),
+		cmocka_unit_test(test_header_fields_refused),
+		cmocka_unit_test(test_platform_id_refused),
+		cmocka_unit_test(test_cert_not_der_refused),
+		cmocka_unit_test(test_maximum_sizes),
+		cmocka_unit_test(test_build_refuses_bad_contents),
+		cmocka_unit_test(test_build_refuses_what_parse_refuses),
+		cmocka_unit_test(test_build_short_buffer),
+		cmocka_unit_test(test_strerror),
+	};
+
+	if (argc == 3 && strcmp(argv[1], "--write") == 0)
+		return write_samples(argv[2]);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
