@@ -9,7 +9,7 @@
 # Everything is -mgeneral-regs-only except files named *_avx.c, which are the
 # only places that touch XMM/YMM registers (with inline asm) and get -mavx.
 
-GUEST_NAMES := hello counter secretkeeper regspy memscan hcfuzz com2hello
+GUEST_NAMES := hello counter secretkeeper regspy memscan hcfuzz com2hello tpgvm
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 GUEST_OBJDIR := $(BUILD)/guests/obj
 
@@ -33,6 +33,9 @@ GUEST_RUNTIME_SRCS := $(wildcard guests/runtime/*.S guests/runtime/*.c) \
 	lib/string.c lib/fmt.c
 GUEST_EXTRA_secretkeeper := guests/common/hold_avx.c guests/common/preempt.c
 GUEST_EXTRA_regspy := guests/common/hold_avx.c guests/common/preempt.c
+# The TPGVM lives in tpgvm/ (guests/tpgvm/ does not exist); frame.c is the
+# same file the relay is built from.
+GUEST_EXTRA_tpgvm := tpgvm/frame.c tpgvm/uart.c tpgvm/main.c
 
 guest_srcs = $(wildcard guests/$(1)/*.S guests/$(1)/*.c) $(GUEST_EXTRA_$(1)) \
 	$(GUEST_RUNTIME_SRCS)

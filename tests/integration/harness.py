@@ -159,11 +159,15 @@ def _run(cmd, directory, serial_path, timeout, echo=None, stop_on=None):
         _kill_group(proc.pid)
         proc.wait()
     elapsed = time.monotonic() - start
-    serial = ""
-    if os.path.exists(serial_path):
-        with open(serial_path, "rb") as f:
-            serial = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
-    return BootResult(serial, proc.returncode, timed_out, elapsed, directory)
+    return BootResult(_read_serial(serial_path), proc.returncode, timed_out,
+                      elapsed, directory)
+
+
+def _read_serial(serial_path):
+    if not os.path.exists(serial_path):
+        return ""
+    with open(serial_path, "rb") as f:
+        return f.read().decode("utf-8", "replace").replace("\r\n", "\n")
 
 
 BOCHSRC = """\
@@ -191,20 +195,88 @@ def _emulator_dir(directory, sub):
     return d
 
 
-def boot_bochs(directory, iso=ISO, cpu="corei7_skylake_x", megs=256,
-               ips=100000000, timeout=120, sub="bochs", echo=None,
-               stop_on=None, com2_file=False):
-    """Boot an ISO in Bochs (software VMX). Bochs always exits 1: read the
-    outcome from the transcript's power-off status. With com2_file, COM2 is
-    captured in <run dir>/com2.log."""
+def _bochs_dir(directory, iso, cpu, megs, ips, sub, com2_file, com2_socket):
+    """A fresh emulator directory with its bochsrc; returns it."""
+    if com2_file and com2_socket:
+        raise ValueError("COM2 is either a file or a socket")
     d = _emulator_dir(directory, sub)
-    com2 = "com2: enabled=1, mode=file, dev=com2.log\n" if com2_file else ""
+    com2 = ""
+    if com2_file:
+        com2 = "com2: enabled=1, mode=file, dev=com2.log\n"
+    elif com2_socket:
+        com2 = "com2: enabled=1, mode=socket-client, dev=localhost:%d\n" % int(com2_socket)
     with open(os.path.join(d, "bochsrc"), "w") as f:
         f.write(BOCHSRC.format(megs=megs, iso=iso, cpu=cpu, ips=ips, com2=com2))
     with open(os.path.join(d, "dbg.rc"), "w") as f:
         f.write("c\nquit\n")  # Debian's Bochs has its debugger compiled in
-    return _run(["bochs-bin", "-q", "-f", "bochsrc", "-rc", "dbg.rc"], d,
-                os.path.join(d, "serial.log"), timeout, echo, stop_on)
+    return d
+
+
+BOCHS_CMD = ["bochs-bin", "-q", "-f", "bochsrc", "-rc", "dbg.rc"]
+
+
+def boot_bochs(directory, iso=ISO, cpu="corei7_skylake_x", megs=256,
+               ips=100000000, timeout=120, sub="bochs", echo=None,
+               stop_on=None, com2_file=False, com2_socket=None):
+    """Boot an ISO in Bochs (software VMX). Bochs always exits 1: read the
+    outcome from the transcript's power-off status. With com2_file, COM2 is
+    captured in <run dir>/com2.log; with com2_socket=PORT, COM2 connects at
+    start to localhost:PORT (socket-client: the server must already listen).
+    A low ips makes serial bytes cheap in wall time (HARNESS.md)."""
+    d = _bochs_dir(directory, iso, cpu, megs, ips, sub, com2_file, com2_socket)
+    return _run(BOCHS_CMD, d, os.path.join(d, "serial.log"), timeout, echo, stop_on)
+
+
+class Emulator:
+    """A running emulator that the test drives while it runs (start_bochs).
+    Always stop() it, in a finally: that kills it and everything it started."""
+
+    def __init__(self, cmd, directory, serial_path):
+        self.run_dir = directory
+        self.serial_path = serial_path
+        self.start = time.monotonic()
+        with open(os.path.join(directory, "emulator.out"), "wb") as out:
+            self.proc = subprocess.Popen(cmd, cwd=directory, stdin=subprocess.DEVNULL,
+                                         stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        _live_groups.add(self.proc.pid)
+
+    def serial(self):
+        return _read_serial(self.serial_path)
+
+    def tail(self, n=25):
+        return "\n".join(self.serial().splitlines()[-n:])
+
+    def wait_for(self, pattern, timeout, count=1):
+        """Wait until the transcript matches pattern (a multi-line regex) count
+        times; return the matches. Fails if the emulator exits first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = list(re.finditer(pattern, self.serial(), re.M))
+            if len(found) >= count:
+                return found
+            if self.proc.poll() is not None:
+                raise AssertionError("emulator exited before /%s/ (x%d); last lines:\n%s"
+                                     % (pattern, count, self.tail()))
+            if time.monotonic() > deadline:
+                raise AssertionError("/%s/ (x%d) not in the transcript within %g s "
+                                     "(%d found); last lines:\n%s"
+                                     % (pattern, count, timeout, len(found), self.tail()))
+            time.sleep(0.1)
+
+    def stop(self):
+        """Kill the emulator (if still running); the transcript so far."""
+        _kill_group(self.proc.pid)
+        self.proc.wait()
+        return BootResult(self.serial(), self.proc.returncode, False,
+                          time.monotonic() - self.start, self.run_dir)
+
+
+def start_bochs(directory, iso=ISO, cpu="corei7_skylake_x", megs=256,
+                ips=100000000, sub="bochs", com2_file=False, com2_socket=None):
+    """Like boot_bochs, but return at once with an Emulator to drive."""
+    d = _bochs_dir(directory, iso, cpu, megs, ips, sub, com2_file, com2_socket)
+    return Emulator(BOCHS_CMD, d, os.path.join(d, "serial.log"))
 
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
