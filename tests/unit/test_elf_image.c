@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "tcb/elf_image.h"
+#include "guarded.h"
 
 #define MIN_GPA 0x100000ull
 #define MAX_GPA 0x400000ull /* 4 MiB */
@@ -704,40 +705,6 @@ static void test_reject_entry_not_executable(void **state)
 /* ---- Robustness ---------------------------------------------------------- */
 
 /*
- * A buffer of 'len' bytes whose neighbours on both sides are PROT_NONE
- * pages: reading one byte before or after it faults, with or without a
- * sanitizer. at_end chooses which side it touches.
- */
-struct guarded {
-	uint8_t *map;
-	size_t map_len;
-	uint8_t *buf;
-};
-
-static void guarded_init(struct guarded *g, size_t cap)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t data = (cap + page - 1) / page * page;
-
-	g->map_len = data + 2 * page;
-	g->map = mmap(NULL, g->map_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-		      -1, 0);
-	assert_true(g->map != MAP_FAILED);
-	assert_int_equal(mprotect(g->map + page, data, PROT_READ | PROT_WRITE), 0);
-	g->buf = g->map + page;
-}
-
-static const uint8_t *guarded_fill(struct guarded *g, const uint8_t *src,
-				   size_t len, int at_end)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	uint8_t *dst = at_end ? g->map + g->map_len - page - len : g->buf;
-
-	memcpy(dst, src, len);
-	return dst;
-}
-
-/*
  * Every proper prefix of a valid image is invalid (its last segment's file
  * bytes end at the end of the file). Each prefix sits against a guard page,
  * on one side then the other, so any read outside it crashes the test.
@@ -773,7 +740,7 @@ static void test_truncation(void **state)
 							      at_end),
 						 img_len, MIN_GPA, MAX_GPA,
 						 &out, err, sizeof(err)), 0);
-	munmap(g.map, g.map_len);
+	guarded_free(&g);
 }
 
 /* The image may start at any address. */
