@@ -16,26 +16,12 @@
 #include <string.h>
 
 #include "tcb/elf_image.h"
+#include "fuzz_util.h"
 
 #define PF_X 1u
 #define PF_W 2u
 #define PF_R 4u
 #define PT_LOAD 1u
-
-static void require(int cond)
-{
-	if (!cond)
-		abort();
-}
-
-static uint64_t le(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
 
 static uint64_t tail_u64(const uint8_t *data, size_t size, size_t back)
 {

@@ -19,15 +19,10 @@
 #include <string.h>
 
 #include "tpgvm/frame.h"
+#include "fuzz_util.h"
 
 #define MAX_LINE   (64u * 1024u)
 #define MAX_FRAMES 512u
-
-static void require(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 struct run {
 	const uint8_t *line;

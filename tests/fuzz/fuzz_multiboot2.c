@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "boot/multiboot2.h"
+#include "fuzz_util.h"
 
 static struct mb2_info info; /* ~10 KiB: kept off the stack */
 
@@ -26,12 +27,6 @@ static uint64_t load_tail_u64(const uint8_t *data, size_t size, size_t back)
 		return 0;
 	memcpy(&v, data + size - back, sizeof(v));
 	return v;
-}
-
-static void require(int cond)
-{
-	if (!cond)
-		__builtin_trap();
 }
 
 static void check_invariants(void)

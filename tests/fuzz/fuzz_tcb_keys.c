@@ -10,21 +10,7 @@
 #include <string.h>
 
 #include "tcb/tcb_keys.h"
-
-static void require(int cond)
-{
-	if (!cond)
-		abort();
-}
-
-static uint64_t le(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
+#include "fuzz_util.h"
 
 static void one_keys(const uint8_t *d, size_t size)
 {
