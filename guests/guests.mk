@@ -35,7 +35,8 @@ GUEST_EXTRA_secretkeeper := guests/common/hold_avx.c guests/common/preempt.c
 GUEST_EXTRA_regspy := guests/common/hold_avx.c guests/common/preempt.c
 # The TPGVM lives in tpgvm/ (guests/tpgvm/ does not exist); frame.c is the
 # same file the relay is built from.
-GUEST_EXTRA_tpgvm := tpgvm/frame.c tpgvm/uart.c tpgvm/main.c
+GUEST_EXTRA_tpgvm := tpgvm/frame.c tpgvm/uart.c tpgvm/main.c \
+	tcb/policy.c tcb/der.c tcb/errmsg.c
 
 guest_srcs = $(wildcard guests/$(1)/*.S guests/$(1)/*.c) $(GUEST_EXTRA_$(1)) \
 	$(GUEST_RUNTIME_SRCS)

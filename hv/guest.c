@@ -50,8 +50,14 @@ static void copy_to_guest(const struct vm *vm, uint64_t gpa, const uint8_t *src,
 	}
 }
 
+struct init_data {
+	const void *bytes;
+	size_t len;
+	uint64_t gpa;
+};
+
 static void write_boot_info(const struct vm *vm, const struct vm_config *cfg,
-			    const struct elf_image *img)
+			    const struct elf_image *img, const struct init_data *init)
 {
 	struct custos_boot_info *bi = guest_page(GUEST_BOOT_INFO_GPA, (void *)vm);
 
@@ -64,22 +70,33 @@ static void write_boot_info(const struct vm *vm, const struct vm_config *cfg,
 		.image_start = img->lowest_gpa,
 		.image_end = (img->highest_gpa + PAGE_MASK) & ~PAGE_MASK,
 		.tsc_per_tick = SLICE_TSC,
+		.init_data_gpa = init->len ? init->gpa : 0,
+		.init_data_size = init->len,
 	};
 	memcpy(bi->name, vm->name, sizeof(bi->name) - 1);
 	memcpy(bi->cmdline, cfg->args, sizeof(bi->cmdline) - 1);
 }
 
 static int load_memory(struct vm *vm, const struct vm_config *cfg,
-		       const void *image, size_t image_len, uint64_t *entry,
-		       uint64_t *cr3, char *err, size_t err_len)
+		       const void *image, size_t image_len,
+		       struct init_data *init, uint64_t *entry, uint64_t *cr3,
+		       char *err, size_t err_len)
 {
 	struct frame_table *ft = memory_frames();
+	uint64_t limit = cfg->mem_size - GUEST_STACK_RESERVE;
 	struct elf_image img;
 	int rc;
 
-	if (elf_image_parse(image, image_len, GUEST_IMAGE_MIN_GPA,
-			    cfg->mem_size - GUEST_STACK_RESERVE, &img, err, err_len))
+	if (elf_image_parse(image, image_len, GUEST_IMAGE_MIN_GPA, limit, &img,
+			    err, err_len))
 		return -1;
+	init->gpa = (img.highest_gpa + PAGE_MASK) & ~PAGE_MASK;
+	if (init->len > limit - init->gpa) {
+		snprintf(err, err_len, "init data (%zu bytes) does not fit above the "
+			 "image in %llu MiB", init->len,
+			 (unsigned long long)(cfg->mem_size >> 20));
+		return -1;
+	}
 	rc = ept_init(&vm->ept, ft, vm->owner);
 	if (rc == EPT_OK)
 		rc = ept_populate(&vm->ept, ft, 0, cfg->mem_size, EPT_RWX);
@@ -93,20 +110,23 @@ static int load_memory(struct vm *vm, const struct vm_config *cfg,
 		copy_to_guest(vm, s->gpa, (const uint8_t *)image + s->file_offset,
 			      s->file_size);
 	}
+	copy_to_guest(vm, init->gpa, init->bytes, init->len);
 	if (guest_pt_build(cfg->mem_size, guest_page, vm, cr3)) {
 		snprintf(err, err_len, "could not build guest page tables");
 		return -1;
 	}
-	write_boot_info(vm, cfg, &img);
+	write_boot_info(vm, cfg, &img, init);
 	*entry = img.entry;
 	return 0;
 }
 
 struct vm *guest_create(const struct vm_config *cfg, const void *image,
-			size_t image_len, uint32_t vmcs_revision, char *err,
+			size_t image_len, const void *init_data,
+			size_t init_len, uint32_t vmcs_revision, char *err,
 			size_t err_len)
 {
 	struct vm *vm = vm_table_alloc(cfg->name);
+	struct init_data init = { init_data, init_len, 0 };
 	uint64_t entry, cr3;
 
 	if (!vm) {
@@ -114,7 +134,8 @@ struct vm *guest_create(const struct vm_config *cfg, const void *image,
 		return NULL;
 	}
 	vm->mem_size = cfg->mem_size;
-	if (load_memory(vm, cfg, image, image_len, &entry, &cr3, err, err_len)) {
+	if (load_memory(vm, cfg, image, image_len, &init, &entry, &cr3, err,
+			err_len)) {
 		ept_destroy(&vm->ept, memory_frames());
 		vm_table_free(vm);
 		return NULL;

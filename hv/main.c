@@ -176,8 +176,8 @@ static unsigned create_guests(uint32_t vmcs_revision, uint64_t *module_frames)
 			console_printf("vm: module \"%s\" refused: %s\n", m->name, err);
 		} else {
 			struct vm *vm = guest_create(&cfg, phys_to_virt(m->start),
-						     m->end - m->start, vmcs_revision,
-						     err, sizeof(err));
+						     m->end - m->start, NULL, 0,
+						     vmcs_revision, err, sizeof(err));
 			if (vm) {
 				log_created(vm);
 				created++;

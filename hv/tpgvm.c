@@ -85,8 +85,9 @@ static struct vm *launch(const struct envelope_payload *p, uint32_t vmcs_revisio
 		return NULL;
 	}
 	memcpy(cfg.name, TPGVM_NAME, sizeof(TPGVM_NAME));
-	vm = guest_create(&cfg, p->image, p->image_len, vmcs_revision, err,
-			  sizeof(err));
+	/* Its policy (platform id, tenant CA roots) is its init data. */
+	vm = guest_create(&cfg, p->image, p->image_len, p->policy, p->policy_len,
+			  vmcs_revision, err, sizeof(err));
 	if (!vm) {
 		console_printf("tpgvm: not created: %s\n", err);
 		return NULL;

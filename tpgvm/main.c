@@ -4,6 +4,7 @@
  * physical COM2 and echoes every session's bytes back on that session.
  * Console (COM1, the TCB's ring for this VM):
  *   tpgvm: start (vm <id>, <mem> MiB)        (guest_init)
+ *   tpgvm: policy for platform "<id>", <n> tenant CA root(s)
  *   tpgvm: transport up on COM2 (<n> sessions max)
  *   tpgvm: session <id> open | closed | refused (table full)
  *   tpgvm: relay hello: dropped <n> sessions
@@ -18,6 +19,7 @@
 #include "guests/runtime/guest.h"
 #include "tpgvm/frame.h"
 #include "tpgvm/uart.h"
+#include "tcb/policy.h"
 
 #include <string.h>
 
@@ -216,9 +218,30 @@ static __attribute__((noreturn)) void serve(void)
 	}
 }
 
+/* The TCB hands us our policy, decrypted from the station's envelope, as
+ * init data: which platform we serve and which tenant CAs we trust. */
+static void read_policy(const struct custos_boot_info *bi)
+{
+	static struct tpgvm_policy policy;
+	char err[128];
+
+	if (!bi->init_data_size) {
+		con_printf("tpgvm: no policy in the init data\n");
+		return;
+	}
+	if (policy_parse((const void *)bi->init_data_gpa, bi->init_data_size,
+			 &policy, err, sizeof(err))) {
+		con_printf("tpgvm: policy refused: %s\n", err);
+		return;
+	}
+	con_printf("tpgvm: policy for platform \"%s\", %u tenant CA root(s)\n",
+		   policy.platform_id, (unsigned)policy.tenant_ca_count);
+}
+
 int guest_main(const struct custos_boot_info *bi)
 {
 	guest_init(bi, "tpgvm");
+	read_policy(bi);
 	frame_decoder_init(&dec);
 	uart_init();
 	/* We (re)started: whatever the relay still holds is stale. */

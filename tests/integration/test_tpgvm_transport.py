@@ -71,6 +71,8 @@ def test_tpgvm_transport_echoes_tenant_sessions(d):
             digest = hashlib.sha384(f.read()).hexdigest()
         emu.wait_for(r"^measure: tpgvm-image sha384:%s$" % digest, 1)
         emu.wait_for(VM + r"start \(vm 1, ", 30)
+        # Its policy reached it as init data, as the station wrote it.
+        emu.wait_for(VM + r'policy for platform "custos-test", 1 tenant CA root\(s\)', 30)
         emu.wait_for(VM + r"transport up on COM2", 30)
         # The TPGVM's HELLO drops whatever the relay holds: connect after it.
         relay.wait_log(r"tpgvm hello \(it restarted\)", timeout=30)
