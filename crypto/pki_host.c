@@ -251,6 +251,13 @@ static bool cn_ok(const char *cn)
 	return true;
 }
 
+static int bad_cn(char *err, size_t err_len)
+{
+	return crypto_err_set(err, err_len, CRYPTO_E_INVAL,
+			      "bad CN: 1-%d printable ASCII characters, none of , = + \\ \" < > ; #",
+			      PKI_CN_MAX);
+}
+
 /* "YYYYMMDDhhmmss" for t (UTC). */
 static bool x509_time(time_t t, char out[15])
 {
@@ -385,9 +392,7 @@ int pki_issue_root(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN], const char *cn,
 	clear_err(err, err_len);
 	memset(out, 0, sizeof(*out));
 	if (!cn_ok(cn))
-		return crypto_err_set(err, err_len, CRYPTO_E_INVAL,
-			    "bad CN: 1-%d printable ASCII characters, none of , = + \\ \" < > ; #",
-			    PKI_CN_MAX);
+		return bad_cn(err, err_len);
 	if (days == 0 || days > 36500)
 		return crypto_err_set(err, err_len, CRYPTO_E_INVAL, "validity must be 1 to 36500 days");
 	mbedtls_x509write_crt_init(&crt);
@@ -434,9 +439,7 @@ int pki_issue_leaf(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN],
 	clear_err(err, err_len);
 	memset(out, 0, sizeof(*out));
 	if (!cn_ok(cn))
-		return crypto_err_set(err, err_len, CRYPTO_E_INVAL,
-			    "bad CN: 1-%d printable ASCII characters, none of , = + \\ \" < > ; #",
-			    PKI_CN_MAX);
+		return bad_cn(err, err_len);
 	if (crypto_role_oid(role, &oid, &oid_len) != CRYPTO_OK)
 		return crypto_err_set(err, err_len, CRYPTO_E_INVAL, "unknown role %d", (int)role);
 	if (days == 0 || days > 36500)
