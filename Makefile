@@ -64,6 +64,7 @@ FUZZ_OBJS := $(patsubst %,$(BUILD)/fuzzlib/%.o,$(PORTABLE_SRCS))
 .DEFAULT_GOAL := all
 include guests/guests.mk
 include crypto/crypto.mk
+$(foreach g,$(GUEST_NAMES),$(eval $(call guest_link,$(g))))
 include tools/tools.mk
 
 .PHONY: all deps demo test unit fuzz lint bench clean

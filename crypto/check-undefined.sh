@@ -6,7 +6,7 @@
 # change pulled in something the freestanding world does not have.
 set -eu
 allowed="memcpy memmove memset memcmp strlen strnlen strcmp strncmp strchr strstr
-snprintf vsnprintf heap_alloc heap_calloc heap_free crypto_platform_entropy"
+strncpy snprintf vsnprintf heap_alloc heap_calloc heap_free crypto_platform_entropy"
 [ $# -gt 0 ] || { echo "usage: $0 OBJ..." >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

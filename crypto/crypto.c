@@ -184,7 +184,7 @@ fail:
 }
 
 /* The DRBG as an mbedTLS f_rng (initialised on first use). */
-static int drbg(void *ctx, unsigned char *out, size_t len)
+int crypto_drbg_random(void *ctx, unsigned char *out, size_t len)
 {
 	(void)ctx;
 	if (!rng.ready && crypto_init() != CRYPTO_OK)
@@ -419,7 +419,7 @@ int crypto_p384_keygen(uint8_t priv[CRYPTO_P384_PRIV_LEN],
 		return CRYPTO_E_INVAL;
 	ret = p384_begin(&k);
 	if (ret == 0)
-		ret = mbedtls_ecp_gen_keypair(&k.grp, &k.d, &k.Q, drbg, NULL);
+		ret = mbedtls_ecp_gen_keypair(&k.grp, &k.d, &k.Q, crypto_drbg_random, NULL);
 	if (ret == 0)
 		ret = mbedtls_mpi_write_binary(&k.d, priv, CRYPTO_P384_PRIV_LEN);
 	if (ret == 0)
@@ -444,7 +444,7 @@ int crypto_p384_public(const uint8_t priv[CRYPTO_P384_PRIV_LEN],
 	if (ret == 0)
 		ret = p384_load_priv(&k, priv);
 	if (ret == 0)
-		ret = mbedtls_ecp_mul(&k.grp, &k.Q, &k.d, &k.grp.G, drbg, NULL);
+		ret = mbedtls_ecp_mul(&k.grp, &k.Q, &k.d, &k.grp.G, crypto_drbg_random, NULL);
 	if (ret == 0)
 		ret = p384_write_pub(&k, pub);
 	p384_end(&k);
@@ -473,7 +473,7 @@ int crypto_ecdsa_p384_sign(const uint8_t priv[CRYPTO_P384_PRIV_LEN],
 	if (ret == 0)
 		ret = mbedtls_ecdsa_sign_det_ext(&k.grp, &k.r, &k.s, &k.d, digest,
 						 CRYPTO_SHA384_LEN,
-						 MBEDTLS_MD_SHA384, drbg, NULL);
+						 MBEDTLS_MD_SHA384, crypto_drbg_random, NULL);
 	if (ret == 0)
 		ret = mbedtls_mpi_write_binary(&k.r, sig, CRYPTO_P384_SIG_LEN / 2);
 	if (ret == 0)
@@ -529,7 +529,7 @@ int crypto_ecdh_p384(const uint8_t priv[CRYPTO_P384_PRIV_LEN],
 		ret = p384_load_pub(&k, peer);
 	/* z = x(d * Q); errors if the product is the point at infinity. */
 	if (ret == 0)
-		ret = mbedtls_ecdh_compute_shared(&k.grp, &k.r, &k.Q, &k.d, drbg, NULL);
+		ret = mbedtls_ecdh_compute_shared(&k.grp, &k.r, &k.Q, &k.d, crypto_drbg_random, NULL);
 	if (ret == 0)
 		ret = mbedtls_mpi_write_binary(&k.r, shared, CRYPTO_P384_SHARED_LEN);
 	p384_end(&k);
@@ -583,7 +583,7 @@ int crypto_role_oid(enum crypto_role role, const uint8_t **oid, size_t *oid_len)
 
 /* The only algorithms a Custos chain may use: ECDSA with SHA-384 over
  * P-384 keys, for the root and the leaf alike. */
-static const mbedtls_x509_crt_profile custos_profile = {
+const mbedtls_x509_crt_profile crypto_custos_profile = {
 	.allowed_mds = MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384),
 	.allowed_pks = MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY) |
 		       MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECDSA),
@@ -604,7 +604,7 @@ int crypto_err_set(char *err, size_t err_len, int rc, const char *fmt, ...)
 }
 
 /* Is the certificate's key a P-384 EC key? */
-static const mbedtls_ecp_keypair *p384_key_of(const mbedtls_x509_crt *c)
+const mbedtls_ecp_keypair *crypto_p384_key_of(const mbedtls_x509_crt *c)
 {
 	mbedtls_pk_type_t t = mbedtls_pk_get_type(&c->pk);
 
@@ -617,7 +617,8 @@ static const mbedtls_ecp_keypair *p384_key_of(const mbedtls_x509_crt *c)
 
 /* Does the certificate's extendedKeyUsage list the role's OID itself (not
  * just anyExtendedKeyUsage, not by having no EKU at all)? */
-static bool has_role(const mbedtls_x509_crt *c, const uint8_t *oid, size_t oid_len)
+bool crypto_cert_has_role_oid(const mbedtls_x509_crt *c, const uint8_t *oid,
+			      size_t oid_len)
 {
 	if (!(c->ext_types & MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE))
 		return false;
@@ -702,12 +703,12 @@ int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
 	/* The cheap checks before the signature (an ECDSA verify is ~0.45 s in
 	 * Bochs): a caller probing for the role a certificate has pays for
 	 * one signature check, not one per role. */
-	key = p384_key_of(&leaf_crt);
+	key = crypto_p384_key_of(&leaf_crt);
 	if (key == NULL) {
 		rc = crypto_err_set(err, err_len, CRYPTO_E_VERIFY, "certificate key is not P-384");
 		goto out;
 	}
-	if (!has_role(&leaf_crt, oid, oid_len)) {
+	if (!crypto_cert_has_role_oid(&leaf_crt, oid, oid_len)) {
 		rc = crypto_err_set(err, err_len, CRYPTO_E_VERIFY,
 			     "certificate lacks the %s role", crypto_role_name(role));
 		goto out;
@@ -727,7 +728,7 @@ int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
 	 * there are no intermediates. No clock in the TCB: validity dates
 	 * are not checked (crypto.h). */
 	ret = mbedtls_x509_crt_verify_with_profile(&leaf_crt, &root_crt, NULL,
-						   &custos_profile, NULL, &flags,
+						   &crypto_custos_profile, NULL, &flags,
 						   NULL, NULL);
 	flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE);
 	if (ret != 0 && ret != MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {

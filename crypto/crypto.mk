@@ -1,5 +1,8 @@
 # crypto/ build rules, included by the top-level Makefile. Defines:
 #   CRYPTO_KERNEL_OBJS   objects linked into custos.elf (wrapper + freestanding mbedTLS)
+#   CRYPTO_GUEST_OBJS    the same for the TPGVM (guest flags, plus TLS and
+#                        certificate writing), linked into tpgvm.elf
+#   CRYPTO_GUEST_CFLAGS  extra flags for guest files that include mbedTLS headers
 #   CRYPTO_HOST_LIB      host archive of the wrapper (for tools and unit tests)
 #   CRYPTO_HOST_LDLIBS   system libraries it needs (-lmbedtls ...)
 #
@@ -40,11 +43,12 @@ CRYPTO_UNDEF_CHECK := $(BUILD)/crypto/kernel/undefined-symbols.ok
 
 # Host library: the wrapper against the system mbedTLS, the host-only PKI
 # helpers for the tools, and the heap (so that test_heap can test it).
-CRYPTO_HOST_SRCS := crypto/crypto.c crypto/selftest.c crypto/pki_host.c lib/heap.c
+CRYPTO_HOST_SRCS := crypto/crypto.c crypto/selftest.c crypto/tls.c crypto/pki_host.c \
+	lib/heap.c
 CRYPTO_HOST_OBJS := $(patsubst %,$(BUILD)/crypto/host/%.o,$(CRYPTO_HOST_SRCS))
 CRYPTO_HOST_CFLAGS := $(HOST_CFLAGS) -DCRYPTO_HOST
 CRYPTO_HOST_LIB := $(BUILD)/crypto/host/libcustos_crypto.a
-CRYPTO_HOST_LDLIBS := -lmbedx509 -lmbedcrypto
+CRYPTO_HOST_LDLIBS := -lmbedtls -lmbedx509 -lmbedcrypto
 
 # --- Fetching the source ------------------------------------------------------
 $(MBEDTLS_STAMP):
@@ -74,6 +78,38 @@ $(CRYPTO_UNDEF_CHECK): $(CRYPTO_KERNEL_OBJS) crypto/check-undefined.sh
 	@touch $@
 
 $(BUILD)/custos.elf: $(CRYPTO_UNDEF_CHECK)
+
+# --- TPGVM objects ---------------------------------------------------------------
+# The same sources and configuration with the guests' code-generation flags
+# (guests/guests.mk, which includes this file after defining them), plus
+# what only the TPGVM needs: certificate writing for its self-signed TLS
+# certificate, and the TLS profile (crypto/tls.c).
+MBEDTLS_GUEST_MODULES := $(MBEDTLS_MODULES) pkwrite x509_create x509write_crt
+MBEDTLS_GUEST_OBJS := $(patsubst %,$(BUILD)/mbedtls-guest/%.o,$(MBEDTLS_GUEST_MODULES))
+MBEDTLS_GUEST_CFLAGS := $(filter-out -W%,$(GUEST_CFLAGS)) -w $(MBEDTLS_KERNEL_DEFS)
+CRYPTO_GUEST_SRCS := crypto/crypto.c crypto/mbedtls_platform.c crypto/tls.c
+CRYPTO_GUEST_CFLAGS := -isystem $(MBEDTLS_DIR)/include \
+	-DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config_kernel.h"'
+CRYPTO_GUEST_WRAP_OBJS := $(patsubst %,$(BUILD)/crypto/guest/%.o,$(CRYPTO_GUEST_SRCS))
+CRYPTO_GUEST_OBJS := $(CRYPTO_GUEST_WRAP_OBJS) $(MBEDTLS_GUEST_OBJS)
+CRYPTO_GUEST_UNDEF_CHECK := $(BUILD)/crypto/guest/undefined-symbols.ok
+
+$(patsubst %,$(MBEDTLS_DIR)/library/%.c,pkwrite x509_create x509write_crt): $(MBEDTLS_STAMP)
+
+$(BUILD)/mbedtls-guest/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config_kernel.h $(MBEDTLS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      mbedtls/$*.c (guest)"
+	@$(CC) $(MBEDTLS_GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/crypto/guest/%.c.o: %.c $(MBEDTLS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (guest)"
+	@$(CC) $(GUEST_CFLAGS) $(CRYPTO_GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(CRYPTO_GUEST_UNDEF_CHECK): $(CRYPTO_GUEST_OBJS) crypto/check-undefined.sh
+	@echo "  CHECK   undefined symbols of the TPGVM's crypto objects"
+	@crypto/check-undefined.sh $(CRYPTO_GUEST_OBJS)
+	@touch $@
 
 # --- Host library -----------------------------------------------------------------
 $(BUILD)/crypto/host/%.c.o: %.c

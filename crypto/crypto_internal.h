@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "crypto/crypto.h"
+#include "mbedtls/x509_crt.h"
 
 #ifndef CRYPTO_HOST
 /*
@@ -21,6 +22,21 @@
  * for "return crypto_err_set(err, err_len, CRYPTO_E_..., ...)". */
 int crypto_err_set(char *err, size_t err_len, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* The DRBG as an mbedTLS f_rng (ctx unused); seeds itself on first use. */
+int crypto_drbg_random(void *ctx, unsigned char *out, size_t len);
+
+/* The only algorithms a Custos certificate may use: ECDSA with SHA-384
+ * over P-384 keys (chains and TLS peers alike). */
+extern const mbedtls_x509_crt_profile crypto_custos_profile;
+
+/* The certificate's key if it is a P-384 EC key, else NULL. */
+const mbedtls_ecp_keypair *crypto_p384_key_of(const mbedtls_x509_crt *c);
+
+/* Does the certificate's extendedKeyUsage list the role OID itself (not
+ * just anyExtendedKeyUsage, not by having no EKU at all)? */
+bool crypto_cert_has_role_oid(const mbedtls_x509_crt *c, const uint8_t *oid,
+			      size_t oid_len);
 
 /* Is crypto_platform_entropy() there to call? */
 static inline bool crypto_have_platform_entropy(void)

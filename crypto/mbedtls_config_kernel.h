@@ -84,6 +84,13 @@
 #define MBEDTLS_SSL_CIPHERSUITES \
 	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
 
+/* ---- The TPGVM's self-signed TLS certificate (crypto/tls.c) --------------
+ * Only the TPGVM links these modules (crypto/crypto.mk, CRYPTO_GUEST_OBJS);
+ * the hypervisor does not write certificates. */
+#define MBEDTLS_PK_WRITE_C
+#define MBEDTLS_X509_CREATE_C
+#define MBEDTLS_X509_CRT_WRITE_C
+
 #include "mbedtls/check_config.h"
 
 #endif

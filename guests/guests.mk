@@ -34,9 +34,15 @@ GUEST_RUNTIME_SRCS := $(wildcard guests/runtime/*.S guests/runtime/*.c) \
 GUEST_EXTRA_secretkeeper := guests/common/hold_avx.c guests/common/preempt.c
 GUEST_EXTRA_regspy := guests/common/hold_avx.c guests/common/preempt.c
 # The TPGVM lives in tpgvm/ (guests/tpgvm/ does not exist); frame.c is the
-# same file the relay is built from.
-GUEST_EXTRA_tpgvm := tpgvm/frame.c tpgvm/uart.c tpgvm/main.c \
-	tcb/policy.c tcb/der.c tcb/errmsg.c
+# same file the relay is built from, proto.c the one the tenant CLI is. It
+# links the crypto layer (crypto/crypto.mk: CRYPTO_GUEST_OBJS) and the heap
+# mbedTLS allocates from.
+GUEST_EXTRA_tpgvm := $(wildcard tpgvm/*.c) tcb/policy.c tcb/der.c tcb/errmsg.c \
+	tcb/report.c lib/heap.c
+GUEST_LIBS_tpgvm = $(CRYPTO_GUEST_OBJS)
+$(GUEST_OBJDIR)/tpgvm/%.c.o: GUEST_EXTRA_CFLAGS = $(CRYPTO_GUEST_CFLAGS)
+$(BUILD)/guests/tpgvm.elf: $(CRYPTO_GUEST_UNDEF_CHECK)
+$(patsubst %,$(GUEST_OBJDIR)/%.o,$(wildcard tpgvm/*.c)): | $(MBEDTLS_STAMP)
 
 guest_srcs = $(wildcard guests/$(1)/*.S guests/$(1)/*.c) $(GUEST_EXTRA_$(1)) \
 	$(GUEST_RUNTIME_SRCS)
@@ -46,7 +52,7 @@ $(GUEST_OBJDIR)/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(if $(filter %_avx.c,$<),$(GUEST_AVX_CFLAGS),$(GUEST_CFLAGS)) \
-		-MMD -MP -c $< -o $@
+		$(GUEST_EXTRA_CFLAGS) -MMD -MP -c $< -o $@
 
 $(GUEST_OBJDIR)/%.S.o: %.S
 	@mkdir -p $(dir $@)
@@ -57,9 +63,10 @@ $(GUEST_OBJDIR)/%.S.o: %.S
 # image the TCB's loader would refuse or that has a writable+executable
 # segment.
 define guest_link
-$(BUILD)/guests/$(1).elf: $(call guest_objs,$(1)) guests/guest.ld guests/check-elf.sh
+$(BUILD)/guests/$(1).elf: $(call guest_objs,$(1)) $(GUEST_LIBS_$(1)) guests/guest.ld guests/check-elf.sh
 	@echo "  LD      $$@"
-	@$$(LD) $$(GUEST_LDFLAGS) -o $$@ $(call guest_objs,$(1))
+	@$$(LD) $$(GUEST_LDFLAGS) -o $$@ $(call guest_objs,$(1)) $(GUEST_LIBS_$(1))
 	@guests/check-elf.sh $$@
 endef
-$(foreach g,$(GUEST_NAMES),$(eval $(call guest_link,$(g))))
+# (instantiated by the top-level Makefile once crypto/crypto.mk has defined
+# CRYPTO_GUEST_OBJS)

@@ -4,6 +4,7 @@
 #include "hv/memory.h"
 #include "hv/power.h"
 #include "crypto/crypto.h"
+#include "crypto/cpu_entropy.h"
 
 #include <heap.h>
 #include <string.h>
@@ -11,55 +12,11 @@
 /* mbedTLS's peak use for X.509 and ECDSA is well below this; TLS (later)
  * needs a few MiB. */
 #define HEAP_FRAMES 1024 /* 4 MiB */
-#define RDRAND_RETRIES 32
-
-static bool have_rdseed, have_rdrand;
-
-static bool rdseed64(uint64_t *v)
-{
-	bool ok;
-
-	__asm__ volatile("rdseed %0; setc %1" : "=r"(*v), "=qm"(ok) : : "cc");
-	return ok;
-}
-
-static bool rdrand64(uint64_t *v)
-{
-	bool ok;
-
-	__asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok) : : "cc");
-	return ok;
-}
-
-/* One 64-bit word: RDSEED (a true entropy source) when it has one ready,
- * else RDRAND (a DRBG reseeded by it), each retried a bounded number of
- * times as Intel's DRNG guide advises. */
-static bool entropy_word(uint64_t *v)
-{
-	for (int i = 0; i < RDRAND_RETRIES; i++) {
-		if (have_rdseed && rdseed64(v))
-			return true;
-		if (have_rdrand && rdrand64(v))
-			return true;
-	}
-	return false;
-}
+static struct cpu_entropy cpu;
 
 int crypto_platform_entropy(void *buf, size_t len)
 {
-	uint8_t *out = buf;
-
-	while (len) {
-		uint64_t v;
-		size_t n = len < sizeof(v) ? len : sizeof(v);
-		if (!entropy_word(&v))
-			return -1;
-		memcpy(out, &v, n);
-		crypto_wipe(&v, sizeof(v));
-		out += n;
-		len -= n;
-	}
-	return 0;
+	return cpu_entropy_fill(&cpu, buf, len);
 }
 
 static bool entropy_disabled;
@@ -73,8 +30,8 @@ static void detect_entropy_sources(void)
 {
 	if (entropy_disabled)
 		return;
-	have_rdrand = (cpuid(1, 0).ecx >> 30) & 1;
-	have_rdseed = (cpuid(7, 0).ebx >> 18) & 1;
+	cpu.rdrand = (cpuid(1, 0).ecx >> 30) & 1;
+	cpu.rdseed = (cpuid(7, 0).ebx >> 18) & 1;
 }
 
 __attribute__((noreturn)) static void crypto_failed(const char *what, const char *why)
@@ -95,7 +52,7 @@ void platform_crypto_init(void)
 	heap_init(phys_to_virt(heap_pa << PAGE_SHIFT), HEAP_FRAMES * PAGE_SIZE);
 
 	detect_entropy_sources();
-	if (!have_rdseed && !have_rdrand)
+	if (!cpu.rdseed && !cpu.rdrand)
 		crypto_failed("entropy", "the CPU has neither RDSEED nor RDRAND");
 	rc = crypto_init();
 	if (rc != CRYPTO_OK)
@@ -105,5 +62,5 @@ void platform_crypto_init(void)
 		crypto_failed("self-test", err[0] ? err : crypto_strerror(rc));
 	console_printf("crypto: self-test passed (SHA-2, HMAC, HKDF, AES-GCM, "
 		       "ECDSA and ECDH P-384); entropy from %s\n",
-		       have_rdseed ? "RDSEED/RDRAND" : "RDRAND");
+		       cpu.rdseed ? "RDSEED/RDRAND" : "RDRAND");
 }

@@ -76,6 +76,19 @@ size_t strnlen(const char *s, size_t max)
 	return n;
 }
 
+/* C's strncpy, padding included (mbedTLS's certificate writer uses it on
+ * fixed-size fields). */
+char *strncpy(char *dst, const char *src, size_t n)
+{
+	size_t i = 0;
+
+	for (; i < n && src[i]; i++)
+		dst[i] = src[i];
+	for (; i < n; i++)
+		dst[i] = '\0';
+	return dst;
+}
+
 int strcmp(const char *a, const char *b)
 {
 	while (*a && *a == *b) {

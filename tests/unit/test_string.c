@@ -15,6 +15,7 @@
 #define memcmp lib_memcmp
 #define strlen lib_strlen
 #define strnlen lib_strnlen
+#define strncpy lib_strncpy
 #define strcmp lib_strcmp
 #define strncmp lib_strncmp
 #define strchr lib_strchr
@@ -26,10 +27,28 @@
 #undef memcmp
 #undef strlen
 #undef strnlen
+#undef strncpy
 #undef strcmp
 #undef strncmp
 #undef strchr
 #undef strstr
+
+/* Same bytes as glibc's, padding and no-terminator cases included. */
+static void test_strncpy(void **state)
+{
+	static const char *srcs[] = { "", "a", "abc", "abcdefgh" };
+	(void)state;
+	for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+		for (size_t n = 0; n <= 10; n++) {
+			char want[12], got[12];
+			memset(want, 'x', sizeof(want));
+			memset(got, 'x', sizeof(got));
+			strncpy(want, srcs[i], n);
+			assert_ptr_equal(lib_strncpy(got, srcs[i], n), got);
+			assert_memory_equal(got, want, sizeof(want));
+		}
+	}
+}
 
 static int sign(int v)
 {
@@ -98,6 +117,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_copy_and_fill),
+		cmocka_unit_test(test_strncpy),
 		cmocka_unit_test(test_overlapping_move),
 		cmocka_unit_test(test_compare_and_search),
 	};
