@@ -44,6 +44,8 @@ PORTABLE_SRCS += tcb/der.c tcb/envelope.c tcb/envelope_open.c tcb/policy.c tcb/t
 PORTABLE_SRCS += tpgvm/frame.c
 # Signed platform reports: format, builder (TCB), verifier (tenant tools).
 PORTABLE_SRCS += tcb/report.c tcb/report_sign.c tcb/report_verify.c
+# Event-log decoder (untrusted: reports a tenant verifies).
+PORTABLE_SRCS += tcb/tcg_log_parse.c
 
 KERNEL_SRCS := boot/entry.S $(wildcard hv/*.S) \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard hv/*.c)) $(wildcard lib/*.c) $(PORTABLE_SRCS)
