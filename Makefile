@@ -42,6 +42,8 @@ PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx_caps
 PORTABLE_SRCS += tcb/der.c tcb/envelope.c tcb/envelope_open.c tcb/policy.c tcb/tcb_keys.c
 # Session framing on the TPGVM serial line (untrusted bytes; custos-relay too).
 PORTABLE_SRCS += tpgvm/frame.c
+# Tenant protocol codec inside TLS (untrusted both ways; TPGVM and tenant CLI).
+PORTABLE_SRCS += tpgvm/proto.c
 # Signed platform reports: format, builder (TCB), verifier (tenant tools).
 PORTABLE_SRCS += tcb/report.c tcb/report_sign.c tcb/report_verify.c
 # Event-log decoder (untrusted: reports a tenant verifies).
