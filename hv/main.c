@@ -25,6 +25,7 @@
 #include "tcb/measure.h"
 #include "tcb/vm_config.h"
 #include "crypto/crypto.h"
+#include <custos/report.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -221,6 +222,7 @@ static bool run_guests(uint32_t vmcs_revision)
 	struct frame_table *ft = memory_frames();
 	uint64_t free_before, module_frames = 0;
 	struct sched_stats stats = { 0 };
+	uint32_t report_debug = 0;
 	char mode[32];
 
 	if (mb2_cmdline_get(boot_info.cmdline, "custos.debug", mode, sizeof(mode)) &&
@@ -228,12 +230,13 @@ static bool run_guests(uint32_t vmcs_revision)
 		console_printf("custos: DEBUG MODE: guest consoles are mirrored to "
 			       "COM1; never use this in production\n");
 		vm_exit_set_console_mirror(true);
+		report_debug |= REPORT_DEBUG_CONSOLE_MIRROR; /* reports say so */
 	}
 	vcpu_cpu_init();
 	vmcs_setup_init();
 	free_before = ft->free_count;
 	struct vm *tpgvm = tpgvm_deliver(&boot_info, &measurements, vmcs_revision,
-					 &module_frames);
+					 report_debug, &module_frames);
 	if (create_guests(vmcs_revision, &module_frames) == 0 && !tpgvm) {
 		console_printf("custos: boot complete; no guests to run\n");
 		return false;

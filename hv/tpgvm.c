@@ -8,6 +8,7 @@
 #include "tcb/policy.h"
 #include "tcb/tcb_keys.h"
 #include <custos/envelope.h>
+#include <custos/report.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -15,9 +16,18 @@
 #define TPGVM_NAME "tpgvm"
 #define TPGVM_MEM  (16ull << 20)
 
-/* This TCB's private keys: needed later for reports; never leave TCB memory. */
+/* This TCB's private keys: the signing key signs reports for as long as
+ * the TCB runs; they never leave TCB memory. */
 static struct tcb_keys tcb_keys;
 static bool tcb_keys_loaded;
+
+/* What HC_REPORT needs besides the request, kept for the TCB's lifetime:
+ * own copies rather than pointers into the certificate module or the
+ * TPGVM's policy (the TPGVM can rewrite its copy of the policy). */
+static uint8_t sign_cert[TCB_CERT_MAX];
+static char platform_id[POLICY_PLATFORM_ID_MAX + 1];
+static struct report_source report_source;
+static bool report_source_ready;
 
 static uint64_t *released;
 
@@ -73,6 +83,31 @@ static bool load_tcb_identity(const struct mb2_module *keys,
 	return ok;
 }
 
+/* Only once the TPGVM exists: reports are for it alone. */
+static void keep_report_source(const struct tcb_certs *tc,
+			       const struct measure_log *log,
+			       uint32_t report_debug)
+{
+	memcpy(sign_cert, tc->sign_cert, tc->sign_cert_len);
+	report_source = (struct report_source){
+		.log = log,
+		.platform_id = platform_id,
+		.sign_cert = sign_cert,
+		.sign_cert_len = tc->sign_cert_len,
+		.sign_priv = tcb_keys.sign_priv,
+		/* Keys from a plaintext boot module, no measured launch. */
+		.key_protection = REPORT_KEYS_DEV,
+		.launch_mode = REPORT_LAUNCH_DEV,
+		.debug = report_debug,
+	};
+	report_source_ready = true;
+}
+
+const struct report_source *tpgvm_report_source(void)
+{
+	return report_source_ready ? &report_source : NULL;
+}
+
 static struct vm *launch(const struct envelope_payload *p, uint32_t vmcs_revision)
 {
 	struct vm_config cfg = { .mem_size = TPGVM_MEM };
@@ -93,6 +128,7 @@ static struct vm *launch(const struct envelope_payload *p, uint32_t vmcs_revisio
 		return NULL;
 	}
 	vm->is_tpgvm = true;
+	memcpy(platform_id, policy.platform_id, sizeof(platform_id));
 	console_printf("tpgvm: launched as vm %u for platform \"%s\" "
 		       "(%zu tenant CA root%s)\n", vm->id, policy.platform_id,
 		       policy.tenant_ca_count, policy.tenant_ca_count == 1 ? "" : "s");
@@ -100,7 +136,8 @@ static struct vm *launch(const struct envelope_payload *p, uint32_t vmcs_revisio
 }
 
 struct vm *tpgvm_deliver(const struct mb2_info *info, struct measure_log *log,
-			 uint32_t vmcs_revision, uint64_t *released_frames)
+			 uint32_t vmcs_revision, uint32_t report_debug,
+			 uint64_t *released_frames)
 {
 	const struct mb2_module *keys = mb2_find_module(info, MODULE_TCB_KEYS);
 	const struct mb2_module *certs = mb2_find_module(info, MODULE_TCB_CERTS);
@@ -136,6 +173,8 @@ struct vm *tpgvm_deliver(const struct mb2_info *info, struct measure_log *log,
 		} else {
 			vm = launch(&payload, vmcs_revision);
 		}
+		if (vm)
+			keep_report_source(&tc, log, report_debug);
 	}
 	release_module(env);
 	return vm;

@@ -9,6 +9,7 @@
 #include "hv/exit_policy.h"
 #include "hv/memory.h"
 #include "hv/power.h"
+#include "hv/tpgvm.h"
 #include "hv/vmcs.h"
 #include "tcb/hypercall.h"
 #include <custos/guest_abi.h>
@@ -231,6 +232,28 @@ static bool read_guest(void *ctx, uint64_t gpa, void *buf, size_t len)
 	return true;
 }
 
+/* As read_guest, into the guest: page by page, each one checked writable
+ * in the VM's own EPT. */
+static bool write_guest(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	struct vm *vm = ctx;
+	const uint8_t *in = buf;
+
+	while (len) {
+		uint64_t hpa, off = gpa & PAGE_MASK;
+		unsigned perms;
+		size_t n = PAGE_SIZE - off < len ? PAGE_SIZE - off : len;
+		if (!ept_translate(&vm->ept, gpa - off, &hpa, &perms) ||
+		    !(perms & EPT_WRITE))
+			return false;
+		memcpy((uint8_t *)phys_to_virt(hpa) + off, in, n);
+		in += n;
+		gpa += n;
+		len -= n;
+	}
+	return true;
+}
+
 static void hc_console_put(void *ctx, char c)
 {
 	console_put(ctx, c);
@@ -247,7 +270,9 @@ static enum exit_outcome handle_vmcall(struct vm *vm, struct vcpu *v)
 		.mem_size = vm->mem_size,
 		.is_tpgvm = vm->is_tpgvm,
 		.read_guest = read_guest,
+		.write_guest = write_guest,
 		.console_put = hc_console_put,
+		.report = vm->is_tpgvm ? tpgvm_report_source() : NULL,
 		.ctx = vm,
 	};
 	struct hc_result res;

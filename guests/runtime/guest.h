@@ -48,6 +48,9 @@ long hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
 long hc_version(void);
 long hc_yield(void);
 long hc_console_write(const void *buf, size_t len);
+/* HC_REPORT (TPGVM only): a signed platform report for req into out (cap
+ * bytes). The report's length, or HC_E_*. */
+long hc_report(const struct custos_report_request *req, void *out, size_t cap);
 __attribute__((noreturn)) void hc_exit(unsigned long code);
 
 /* ---- boot.c ------------------------------------------------------------ */

@@ -2,7 +2,8 @@
  * Hypercalls: VMCALL with RAX = number, arguments in RDI, RSI, RDX, RCX, the
  * result in RAX (guest_abi.h). The TCB preserves every other register, so
  * the asm declares nothing else clobbered; "memory" because the TCB reads
- * our buffers (HC_CONSOLE_WRITE) and may switch to other VMs in between.
+ * and writes our buffers (HC_CONSOLE_WRITE, HC_REPORT) and may switch to
+ * other VMs in between.
  */
 #include "guests/runtime/guest.h"
 
@@ -31,6 +32,11 @@ long hc_yield(void)
 long hc_console_write(const void *buf, size_t len)
 {
 	return hypercall(HC_CONSOLE_WRITE, (unsigned long)buf, len, 0, 0);
+}
+
+long hc_report(const struct custos_report_request *req, void *out, size_t cap)
+{
+	return hypercall(HC_REPORT, (unsigned long)req, (unsigned long)out, cap, 0);
 }
 
 void hc_exit(unsigned long code)

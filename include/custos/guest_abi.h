@@ -82,6 +82,7 @@ struct custos_boot_info {
  * Every other register is preserved. A hypercall from CPL > 0 fails with
  * HC_E_DENIED. Numbers from 0x100 drive VM lifecycles and are honoured only
  * for the TPGVM (a later milestone); any other caller gets HC_E_DENIED.
+ * HC_REPORT is TPGVM-only too (below).
  */
 enum custos_hypercall {
 	HC_VERSION = 0x00,       /* () -> CUSTOS_ABI_VERSION */
@@ -98,6 +99,8 @@ enum custos_hypercall {
 	HC_VM_QUERY = 0x105,
 	HC_VM_CONSOLE_READ = 0x106,
 	HC_LIFECYCLE_LAST = 0x106,
+
+	HC_REPORT = 0x120,       /* (req gpa, out gpa, cap) -> report length */
 };
 
 #define HC_CONSOLE_WRITE_MAX 4096 /* longer writes are refused, not cut */
@@ -108,6 +111,28 @@ enum custos_hypercall_error {
 	HC_E_INVAL = -2,  /* an argument is out of range */
 	HC_E_DENIED = -3, /* not allowed for this caller */
 	HC_E_FAULT = -4,  /* a buffer is not wholly inside the caller's memory */
+	HC_E_INTERNAL = -5, /* the TCB failed, e.g. its RNG; nothing was written */
 };
+
+/* ---- HC_REPORT: a signed platform report (docs/report.md) -----------------
+ * TPGVM only (anyone else: HC_E_DENIED). RDI = gpa of this request in the
+ * caller's memory, RSI = gpa of the output buffer, RDX = its capacity in
+ * bytes. RAX = the report's length (> 0), written at RSI. Errors:
+ *   HC_E_DENIED   not the TPGVM, or CPL != 0
+ *   HC_E_FAULT    [RDI, RDI + 120) or [RSI, RSI + RDX) not wholly inside
+ *                 the caller's memory
+ *   HC_E_INVAL    nonce_len not in 32..64, reserved != 0, or RDX smaller
+ *                 than the report (nothing is written)
+ *   HC_E_INTERNAL the TCB could not make a report (no signing identity, its
+ *                 RNG failed); nothing was written
+ */
+struct custos_report_request {
+	uint32_t nonce_len;        /* 32..64: how much of nonce is the nonce */
+	uint32_t reserved;         /* must be 0 */
+	uint8_t nonce[64];         /* the tenant's nonce, echoed in the report */
+	uint8_t tls_key_hash[48];  /* SHA-384 of the TPGVM TLS key's SPKI */
+};
+_Static_assert(sizeof(struct custos_report_request) == 120,
+	       "struct custos_report_request is part of the ABI: 120 bytes");
 
 #endif

@@ -5,7 +5,8 @@
  *   byte 0      flags: bit 0 is_tpgvm, bit 1 "near" mode (number and
  *               arguments reduced into the interesting ranges), bit 2 make
  *               read_guest fail past a point, bits 3-4 CPL, bit 5 sets
- *               CPL bit 31 as well
+ *               CPL bit 31 as well, bit 6 the TCB has a report source,
+ *               bit 7 signing a report fails (as when the RNG does)
  *   bytes 1-2   mem_size (reduced to 0..MAX_MEM)
  *   bytes 3-10  nr, then 4 x 8 bytes of arguments
  *   bytes 43-44 fail_at: with flag bit 2, read_guest refuses any span
@@ -13,20 +14,60 @@
  *   the rest    guest memory contents (repeated to fill mem_size)
  *
  * The guest memory is a heap block of exactly mem_size bytes, and
- * read_guest aborts if it is asked for anything outside [0, mem_size). The
- * result is checked against the ABI (include/custos/guest_abi.h): the error
- * values, the console getting exactly res.ret bytes (and the right ones) on
- * a successful HC_CONSOLE_WRITE and nothing otherwise, effects only for
- * HC_YIELD / HC_EXIT at CPL 0. Any disagreement aborts.
+ * read_guest / write_guest abort if asked for anything outside
+ * [0, mem_size). The result is checked against the ABI
+ * (include/custos/guest_abi.h): the error values, the console getting
+ * exactly res.ret bytes (and the right ones) on a successful
+ * HC_CONSOLE_WRITE and nothing otherwise, effects only for HC_YIELD /
+ * HC_EXIT at CPL 0, and for HC_REPORT every refusal in its order, memory
+ * written only on success and only [out, out + ret), and what is written a
+ * report (report_parse) answering the request. Any disagreement aborts.
+ *
+ * The fuzz library has no crypto layer, so SHA-384 and signing are stubs
+ * here: the report builder's logic is what is fuzzed, not the crypto.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <custos/report.h>
+#include "crypto/crypto.h"
 #include "tcb/hypercall.h"
+#include "tcb/measure.h"
 
 #define MAX_MEM (4 * 4096u)
+
+/* ---- crypto stubs (see above) ---------------------------------------------- */
+
+static bool sign_fails;
+
+void crypto_sha384(const void *data, size_t len, uint8_t out[CRYPTO_SHA384_LEN])
+{
+	const uint8_t *p = data;
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, spread over 48 bytes */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	for (size_t i = 0; i < CRYPTO_SHA384_LEN; i++)
+		out[i] = (uint8_t)(h >> (8 * (i % 8))) ^ (uint8_t)i;
+}
+
+int crypto_ecdsa_p384_sign(const uint8_t priv[CRYPTO_P384_PRIV_LEN],
+			   const uint8_t digest[CRYPTO_SHA384_LEN],
+			   uint8_t sig[CRYPTO_P384_SIG_LEN])
+{
+	if (sign_fails)
+		return CRYPTO_E_RNG;
+	for (size_t i = 0; i < CRYPTO_P384_SIG_LEN; i++)
+		sig[i] = digest[i % CRYPTO_SHA384_LEN] ^ priv[i % CRYPTO_P384_PRIV_LEN];
+	return CRYPTO_OK;
+}
+
+const char *crypto_strerror(int err)
+{
+	return err == CRYPTO_OK ? "ok" : "stub failure";
+}
 
 struct input {
 	const uint8_t *p;
@@ -53,6 +94,9 @@ struct fake {
 	bool fail;
 	uint64_t fail_at;
 	unsigned reads;
+	unsigned writes;
+	uint64_t write_gpa;
+	size_t write_len;
 	uint8_t console[2 * MAX_MEM + 8];
 	size_t console_len;
 };
@@ -78,6 +122,19 @@ static bool fake_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 	return true;
 }
 
+static bool fake_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	struct fake *f = ctx;
+
+	f->writes++;
+	CHECK(gpa <= f->mem_size && len <= f->mem_size - gpa);
+	CHECK(len > 0);
+	memcpy(f->mem + gpa, buf, len);
+	f->write_gpa = gpa;
+	f->write_len = len;
+	return true;
+}
+
 static void fake_put(void *ctx, char c)
 {
 	struct fake *f = ctx;
@@ -89,12 +146,105 @@ static void fake_put(void *ctx, char c)
 static bool is_error(int64_t r)
 {
 	return r == HC_E_NOSYS || r == HC_E_INVAL || r == HC_E_DENIED ||
-	       r == HC_E_FAULT;
+	       r == HC_E_FAULT || r == HC_E_INTERNAL;
+}
+
+/* The TCB's side of a report: small, fixed, valid. */
+static const uint8_t fake_cert[] = { 0x30, 0x03, 0x02, 0x01, 0x07 };
+static const uint8_t fake_priv[RPT_PRIV_LEN] = { 1 };
+static struct measure_log fake_log;
+static const struct report_source fake_source = {
+	.log = &fake_log,
+	.platform_id = "fuzz-platform",
+	.sign_cert = fake_cert,
+	.sign_cert_len = sizeof(fake_cert),
+	.sign_priv = fake_priv,
+	.key_protection = REPORT_KEYS_DEV,
+	.launch_mode = REPORT_LAUNCH_DEV,
+	.debug = 0,
+};
+
+static size_t fake_report_size(const struct custos_report_request *req)
+{
+	struct report_contents c = {
+		.nonce = req->nonce, .nonce_len = req->nonce_len,
+		.tls_key_hash = req->tls_key_hash, .log = &fake_log,
+		.key_protection = fake_source.key_protection,
+		.launch_mode = fake_source.launch_mode,
+		.platform_id = fake_source.platform_id,
+		.sign_cert = fake_cert, .sign_cert_len = sizeof(fake_cert),
+	};
+
+	return report_size(&c);
+}
+
+static bool inside(const struct fake *f, uint64_t gpa, uint64_t len)
+{
+	return gpa <= f->mem_size && len <= f->mem_size - gpa;
+}
+
+/* HC_REPORT at CPL 0: refusals in the documented order; before holds the
+ * caller's memory as it was before the call. */
+static void check_report(const struct fake *f, const struct hc_env *env,
+			 const struct hc_call *call, const uint8_t *before,
+			 int64_t ret)
+{
+	uint64_t rq = call->arg[0], out = call->arg[1], cap = call->arg[2];
+	struct custos_report_request req;
+	struct report r;
+	size_t need;
+
+	if (ret < 0) {
+		CHECK(f->writes == 0);
+		CHECK(memcmp(before, f->mem, f->mem_size) == 0);
+	}
+	if (!env->is_tpgvm) {
+		CHECK(ret == HC_E_DENIED && f->reads == 0);
+		return;
+	}
+	if (!env->report) {
+		CHECK(ret == HC_E_INTERNAL && f->reads == 0);
+		return;
+	}
+	if (!inside(f, rq, sizeof(req)) || !inside(f, out, cap)) {
+		CHECK(ret == HC_E_FAULT && f->reads == 0);
+		return;
+	}
+	if (f->fail && rq + sizeof(req) > f->fail_at) {
+		CHECK(ret == HC_E_FAULT);
+		return;
+	}
+	memcpy(&req, before + rq, sizeof(req));
+	if (req.reserved != 0 || req.nonce_len < REPORT_NONCE_MIN ||
+	    req.nonce_len > REPORT_NONCE_MAX) {
+		CHECK(ret == HC_E_INVAL);
+		return;
+	}
+	need = fake_report_size(&req);
+	CHECK(need > 0);
+	if (cap < need) {
+		CHECK(ret == HC_E_INVAL);
+		return;
+	}
+	if (sign_fails) {
+		CHECK(ret == HC_E_INTERNAL);
+		return;
+	}
+	CHECK(ret == (int64_t)need);
+	CHECK(f->writes == 1 && f->write_gpa == out && f->write_len == need);
+	CHECK(memcmp(before, f->mem, out) == 0);
+	CHECK(memcmp(before + out + need, f->mem + out + need,
+		     f->mem_size - out - need) == 0);
+	CHECK(report_parse(f->mem + out, need, &r, NULL, 0) == 0);
+	CHECK(r.nonce_len == req.nonce_len);
+	CHECK(memcmp(r.nonce, req.nonce, req.nonce_len) == 0);
+	CHECK(memcmp(r.tls_key_hash, req.tls_key_hash, RPT_TLS_HASH_LEN) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fake f;
+	static uint8_t before[MAX_MEM];
 	struct input in = { data, size };
 	struct hc_call call;
 	struct hc_env env;
@@ -113,21 +263,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.fail = flags & 4;
 	f.fail_at = take(&in, 2);
 	if (near) {
-		call.nr %= 0x110;
+		call.nr %= HC_REPORT + 8;
 		call.arg[0] %= f.mem_size + 64;
-		call.arg[1] %= HC_CONSOLE_WRITE_MAX + 64;
+		if (call.nr == HC_REPORT) {
+			call.arg[1] %= f.mem_size + 64;
+			call.arg[2] %= f.mem_size + 64;
+		} else {
+			call.arg[1] %= HC_CONSOLE_WRITE_MAX + 64;
+		}
+	}
+	sign_fails = flags & 0x80;
+	if (fake_log.count == 0) {
+		static const uint8_t digest[MEASURE_DIGEST_LEN] = { 0xab };
+
+		measure_log_init(&fake_log);
+		CHECK(measure_log_append(&fake_log, MEASURE_HV_IMAGE, digest,
+					 "fuzz") == 0);
 	}
 
 	f.mem = malloc(f.mem_size ? f.mem_size : 1);
 	CHECK(f.mem != NULL);
 	for (uint64_t i = 0; i < f.mem_size; i++)
 		f.mem[i] = in.left ? in.p[i % in.left] : (uint8_t)(i * 31 + 7);
+	memcpy(before, f.mem, f.mem_size);
 
 	env = (struct hc_env){
 		.mem_size = f.mem_size,
 		.is_tpgvm = flags & 1,
 		.read_guest = fake_read,
+		.write_guest = fake_write,
 		.console_put = fake_put,
+		.report = (flags & 0x40) ? &fake_source : NULL,
 		.ctx = &f,
 	};
 	memset(&res, 0xa5, sizeof(res));
@@ -148,11 +314,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (res.effect != HC_EFFECT_NONE)
 		CHECK(res.ret == 0);
 
-	/* Only a console write at CPL 0 touches memory or the console. */
-	if (call.nr != HC_CONSOLE_WRITE || call.cpl != 0) {
+	/* Only a console write or a report at CPL 0 reads memory, only a
+	 * report writes it, only a console write touches the console. */
+	if ((call.nr != HC_CONSOLE_WRITE && call.nr != HC_REPORT) || call.cpl != 0)
 		CHECK(f.reads == 0);
-		CHECK(f.console_len == 0);
+	if (call.nr != HC_REPORT || call.cpl != 0) {
+		CHECK(f.writes == 0);
+		CHECK(memcmp(before, f.mem, f.mem_size) == 0);
 	}
+	if (call.nr != HC_CONSOLE_WRITE || call.cpl != 0)
+		CHECK(f.console_len == 0);
 
 	if (call.cpl != 0) {
 		CHECK(res.ret == HC_E_DENIED);
@@ -182,6 +353,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(f.console_len == (size_t)res.ret);
 			CHECK(memcmp(f.console, f.mem + gpa, f.console_len) == 0);
 		}
+	} else if (call.nr == HC_REPORT) {
+		check_report(&f, &env, &call, before, res.ret);
 	} else if (call.nr >= HC_LIFECYCLE_FIRST && call.nr <= HC_LIFECYCLE_LAST) {
 		CHECK(env.is_tpgvm ? res.ret != HC_E_DENIED : res.ret == HC_E_DENIED);
 		CHECK(f.console_len == 0 && f.reads == 0);

@@ -3,6 +3,11 @@
  * include/custos/guest_abi.h. A fake environment gives the caller a guest
  * memory array of mem_size bytes and captures the console; every callback
  * is counted so that a refused call can be shown to have touched nothing.
+ *
+ * HC_REPORT runs the real report builder: a throwaway CA root and a TCB
+ * signing certificate issued in memory (crypto/pki_host.c, as
+ * test_report.c does), so that a report the hypercall writes is checked
+ * with report_verify() against that root.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,10 +15,15 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <custos/report.h>
+#include "crypto/crypto.h"
+#include "crypto/pki_host.h"
 #include "tcb/hypercall.h"
+#include "tcb/measure.h"
 
 #define MEM_SIZE (3 * HC_CONSOLE_WRITE_MAX)
 #define NO_FAIL UINT64_MAX
@@ -25,6 +35,10 @@ struct fake {
 	unsigned reads;
 	uint64_t read_bytes;
 	bool read_outside;    /* a read reached outside [0, mem_size) */
+	unsigned writes;
+	uint64_t written_bytes;
+	bool write_outside;   /* a write reached outside [0, mem_size) */
+	bool write_fails;     /* write_guest refuses every span */
 	char *console;
 	size_t console_len;
 	size_t console_cap;
@@ -43,6 +57,22 @@ static bool fake_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 		return false;
 	memcpy(buf, f->mem + gpa, len);
 	f->read_bytes += len;
+	return true;
+}
+
+static bool fake_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	struct fake *f = ctx;
+
+	f->writes++;
+	if (gpa > f->mem_size || len > f->mem_size - gpa) {
+		f->write_outside = true;
+		return false;
+	}
+	if (f->write_fails)
+		return false;
+	memcpy(f->mem + gpa, buf, len);
+	f->written_bytes += len;
 	return true;
 }
 
@@ -79,7 +109,9 @@ static int setup(void **state)
 		.mem_size = MEM_SIZE,
 		.is_tpgvm = false,
 		.read_guest = fake_read,
+		.write_guest = fake_write,
 		.console_put = fake_put,
+		.report = NULL,
 		.ctx = &fx->fake,
 	};
 	*state = fx;
@@ -111,6 +143,7 @@ static struct hc_result call(struct fixture *fx, uint64_t nr, uint64_t a0,
 static void assert_untouched(const struct fixture *fx)
 {
 	assert_int_equal(fx->fake.reads, 0);
+	assert_int_equal(fx->fake.writes, 0);
 	assert_int_equal(fx->fake.console_len, 0);
 }
 
@@ -331,7 +364,8 @@ static void test_cpl_nonzero_denied(void **state)
 {
 	struct fixture *fx = *state;
 	const uint64_t nrs[] = { HC_VERSION, HC_YIELD, HC_EXIT, HC_CONSOLE_WRITE,
-				 4, 0xff, 0x100, 0x106, 0x107, UINT64_MAX };
+				 4, 0xff, 0x100, 0x106, 0x107, HC_REPORT,
+				 UINT64_MAX };
 	const unsigned cpls[] = { 1, 2, 3, 4, 0x80000000u };
 
 	for (size_t i = 0; i < ARRAY_SIZE(nrs); i++) {
@@ -367,6 +401,7 @@ static void test_failed_decode_touches_nothing(void **state)
 		{ HC_CONSOLE_WRITE, MEM_SIZE - 1, 2, 0 },
 		{ HC_CONSOLE_WRITE, UINT64_MAX - 1, 4, 0 },
 		{ HC_VM_CONSOLE_READ, 0, 16, 0 },
+		{ HC_REPORT, 0x100, 0x1000, 0 }, /* not the TPGVM */
 		{ 0x42, 0, 16, 0 },
 	};
 
@@ -380,7 +415,366 @@ static void test_failed_decode_touches_nothing(void **state)
 	}
 }
 
+
+/* ---- HC_REPORT ------------------------------------------------------------ */
+
+#define REQ_GPA 0x100ull
+#define OUT_GPA 0x1000ull
+#define OUT_CAP (MEM_SIZE - OUT_GPA)
+#define PLATFORM "custos-unit"
+
+struct ident {
+	uint8_t priv[CRYPTO_P384_PRIV_LEN];
+	uint8_t pub[CRYPTO_P384_PUB_LEN];
+	struct pki_cert cert;
+};
+
+/* Made once for all tests: key generation is slow. */
+static struct ident root, signer;
+static struct measure_log mlog;
+static struct report_source source;
+
+static int make_ident(struct ident *id, const struct ident *ca, const char *cn)
+{
+	char e[PKI_ERR_LEN] = "";
+
+	if (crypto_p384_keygen(id->priv, id->pub) != CRYPTO_OK ||
+	    (ca ? pki_issue_leaf(ca->priv, ca->cert.der, ca->cert.der_len,
+				 id->pub, cn, CRYPTO_ROLE_TCB_SIGN, 30,
+				 &id->cert, e, sizeof(e))
+		: pki_issue_root(id->priv, cn, 30, &id->cert, e, sizeof(e)))) {
+		fprintf(stderr, "%s: %s\n", cn, e);
+		return -1;
+	}
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	static const char *const desc[] = { "custos.elf text+rodata",
+					    "kernel command line",
+					    "compiled-in CA root" };
+	uint8_t d[MEASURE_DIGEST_LEN];
+
+	(void)state;
+	if (crypto_init() != CRYPTO_OK || make_ident(&root, NULL, "Root") ||
+	    make_ident(&signer, &root, "tcb1"))
+		return -1;
+	measure_log_init(&mlog);
+	for (size_t i = 0; i < ARRAY_SIZE(desc); i++) {
+		crypto_sha384(desc[i], strlen(desc[i]), d);
+		if (measure_log_append(&mlog, MEASURE_HV_IMAGE + i, d, desc[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	pki_cert_free(&root.cert);
+	pki_cert_free(&signer.cert);
+	return 0;
+}
+
+/* The fixture as the TPGVM with a TCB that can sign, and a valid request
+ * at REQ_GPA. */
+static int setup_report(void **state)
+{
+	struct custos_report_request req = { .nonce_len = 48 };
+	struct fixture *fx;
+
+	if (setup(state))
+		return -1;
+	fx = *state;
+	source = (struct report_source){
+		.log = &mlog,
+		.platform_id = PLATFORM,
+		.sign_cert = signer.cert.der,
+		.sign_cert_len = signer.cert.der_len,
+		.sign_priv = signer.priv,
+		.key_protection = REPORT_KEYS_DEV,
+		.launch_mode = REPORT_LAUNCH_DEV,
+		.debug = REPORT_DEBUG_CONSOLE_MIRROR,
+	};
+	fx->env.is_tpgvm = true;
+	fx->env.report = &source;
+	for (size_t i = 0; i < sizeof(req.nonce); i++)
+		req.nonce[i] = (uint8_t)(0x80 + i);
+	for (size_t i = 0; i < sizeof(req.tls_key_hash); i++)
+		req.tls_key_hash[i] = (uint8_t)(0x30 + i);
+	memcpy(fx->fake.mem + REQ_GPA, &req, sizeof(req));
+	return 0;
+}
+
+static struct custos_report_request *request(struct fixture *fx)
+{
+	return (struct custos_report_request *)(fx->fake.mem + REQ_GPA);
+}
+
+/* The size the report for the request in guest memory must have. */
+static size_t expected_size(struct fixture *fx)
+{
+	const struct custos_report_request *req = request(fx);
+	struct report_contents c = {
+		.nonce = req->nonce, .nonce_len = req->nonce_len,
+		.tls_key_hash = req->tls_key_hash, .log = &mlog,
+		.key_protection = source.key_protection,
+		.launch_mode = source.launch_mode, .debug = source.debug,
+		.platform_id = PLATFORM, .sign_cert = signer.cert.der,
+		.sign_cert_len = signer.cert.der_len,
+	};
+	size_t n = report_size(&c);
+
+	assert_true(n > 0);
+	return n;
+}
+
+static struct hc_result call_report(struct fixture *fx, uint64_t req,
+				    uint64_t out, uint64_t cap, unsigned cpl)
+{
+	struct hc_call c = { .nr = HC_REPORT, .arg = { req, out, cap, 0x2222 },
+			     .cpl = cpl };
+	struct hc_result res;
+
+	memset(&res, 0xa5, sizeof(res));
+	hypercall_handle(&c, &fx->env, &res);
+	assert_int_equal(res.effect, HC_EFFECT_NONE);
+	return res;
+}
+
+/* A refused report: err, and no byte of guest memory changed. */
+static void expect_report_error(struct fixture *fx, uint64_t req, uint64_t out,
+				uint64_t cap, unsigned cpl, int64_t err)
+{
+	uint8_t *before = malloc(MEM_SIZE);
+
+	assert_non_null(before);
+	memcpy(before, fx->fake.mem, MEM_SIZE);
+	assert_int_equal(call_report(fx, req, out, cap, cpl).ret, err);
+	assert_int_equal(fx->fake.writes, 0);
+	assert_int_equal(fx->fake.console_len, 0);
+	assert_false(fx->fake.read_outside);
+	assert_memory_equal(before, fx->fake.mem, MEM_SIZE);
+	free(before);
+}
+
+static void test_report_number(void **state)
+{
+	(void)state;
+	assert_int_equal(HC_REPORT, 0x120);
+	assert_int_equal(HC_E_INTERNAL, -5);
+	assert_int_equal(sizeof(struct custos_report_request), 120);
+	assert_int_equal(offsetof(struct custos_report_request, nonce), 8);
+	assert_int_equal(offsetof(struct custos_report_request, tls_key_hash), 72);
+}
+
+static void test_report_succeeds(void **state)
+{
+	struct fixture *fx = *state;
+	const struct custos_report_request *req = request(fx);
+	size_t want = expected_size(fx);
+	struct report_expect expect = {
+		.nonce = req->nonce, .nonce_len = req->nonce_len,
+		.tls_key_hash = req->tls_key_hash, .allow_dev = true,
+	};
+	struct hc_result res;
+	struct report r;
+	char err[200];
+
+	memset(fx->fake.mem + OUT_GPA, 0xee, OUT_CAP);
+	res = call_report(fx, REQ_GPA, OUT_GPA, OUT_CAP, 0);
+	assert_int_equal(res.ret, want);
+	assert_int_equal(fx->fake.writes, 1);
+	assert_int_equal(fx->fake.written_bytes, want);
+	assert_false(fx->fake.write_outside);
+	assert_int_equal(report_verify(fx->fake.mem + OUT_GPA, want,
+				       root.cert.der, root.cert.der_len, &expect,
+				       &r, err, sizeof(err)), REPORT_OK);
+	assert_memory_equal(r.nonce, req->nonce, 48);
+	assert_memory_equal(r.tls_key_hash, req->tls_key_hash, RPT_TLS_HASH_LEN);
+	assert_int_equal(r.platform_id_len, strlen(PLATFORM));
+	assert_memory_equal(r.platform_id, PLATFORM, r.platform_id_len);
+	assert_int_equal(r.key_protection, REPORT_KEYS_DEV);
+	assert_int_equal(r.launch_mode, REPORT_LAUNCH_DEV);
+	assert_int_equal(r.debug, REPORT_DEBUG_CONSOLE_MIRROR);
+	assert_memory_equal(r.cert, signer.cert.der, signer.cert.der_len);
+	/* Nothing after the report was written. */
+	for (size_t i = want; i < OUT_CAP; i++)
+		assert_int_equal(fx->fake.mem[OUT_GPA + i], 0xee);
+}
+
+static void test_report_exact_capacity_and_nonce_bounds(void **state)
+{
+	struct fixture *fx = *state;
+	const uint32_t lens[] = { REPORT_NONCE_MIN, REPORT_NONCE_MAX };
+
+	for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
+		request(fx)->nonce_len = lens[i];
+		size_t want = expected_size(fx);
+		/* The output ends exactly at the top of memory. */
+		struct hc_result res = call_report(fx, REQ_GPA, MEM_SIZE - want,
+						   want, 0);
+
+		assert_int_equal(res.ret, want);
+		assert_false(fx->fake.write_outside);
+		assert_int_equal(report_parse(fx->fake.mem + MEM_SIZE - want,
+					      want, &(struct report){ 0 }, NULL,
+					      0), 0);
+	}
+}
+
+static void test_report_denied_for_non_tpgvm(void **state)
+{
+	struct fixture *fx = *state;
+
+	fx->env.is_tpgvm = false;
+	expect_report_error(fx, REQ_GPA, OUT_GPA, OUT_CAP, 0, HC_E_DENIED);
+	fx->env.report = NULL;
+	expect_report_error(fx, REQ_GPA, OUT_GPA, OUT_CAP, 0, HC_E_DENIED);
+	assert_int_equal(fx->fake.reads, 0);
+}
+
+static void test_report_denied_from_cpl3(void **state)
+{
+	struct fixture *fx = *state;
+
+	expect_report_error(fx, REQ_GPA, OUT_GPA, OUT_CAP, 3, HC_E_DENIED);
+	expect_report_error(fx, REQ_GPA, OUT_GPA, OUT_CAP, 1, HC_E_DENIED);
+	assert_int_equal(fx->fake.reads, 0);
+}
+
+static void test_report_bad_nonce_length(void **state)
+{
+	struct fixture *fx = *state;
+	const uint32_t lens[] = { 0, 1, REPORT_NONCE_MIN - 1,
+				  REPORT_NONCE_MAX + 1, 0x80000000u,
+				  UINT32_MAX };
+
+	for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
+		request(fx)->nonce_len = lens[i];
+		expect_report_error(fx, REQ_GPA, OUT_GPA, OUT_CAP, 0, HC_E_INVAL);
+	}
+}
+
+static void test_report_reserved_not_zero(void **state)
+{
+	struct fixture *fx = *state;
+
+	request(fx)->reserved = 1;
+	expect_report_error(fx, REQ_GPA, OUT_GPA, OUT_CAP, 0, HC_E_INVAL);
+	request(fx)->reserved = 0x80000000u;
+	expect_report_error(fx, REQ_GPA, OUT_GPA, OUT_CAP, 0, HC_E_INVAL);
+}
+
+static void test_report_request_outside_memory(void **state)
+{
+	struct fixture *fx = *state;
+	const uint64_t req = sizeof(struct custos_report_request);
+
+	/* One byte past the top, at the top, past it, wrapping around. */
+	expect_report_error(fx, MEM_SIZE - req + 1, OUT_GPA, OUT_CAP, 0,
+			    HC_E_FAULT);
+	expect_report_error(fx, MEM_SIZE, OUT_GPA, OUT_CAP, 0, HC_E_FAULT);
+	expect_report_error(fx, MEM_SIZE + 4096, OUT_GPA, OUT_CAP, 0, HC_E_FAULT);
+	expect_report_error(fx, UINT64_MAX - 8, OUT_GPA, OUT_CAP, 0, HC_E_FAULT);
+	assert_int_equal(fx->fake.reads, 0);
+}
+
+static void test_report_output_outside_memory(void **state)
+{
+	struct fixture *fx = *state;
+
+	/* The capacity given must be inside memory, even if the report
+	 * would fit in less. */
+	expect_report_error(fx, REQ_GPA, OUT_GPA, OUT_CAP + 1, 0, HC_E_FAULT);
+	expect_report_error(fx, REQ_GPA, MEM_SIZE, 4096, 0, HC_E_FAULT);
+	expect_report_error(fx, REQ_GPA, MEM_SIZE + 1, 0, 0, HC_E_FAULT);
+	expect_report_error(fx, REQ_GPA, UINT64_MAX - 100, 4096, 0, HC_E_FAULT);
+	expect_report_error(fx, REQ_GPA, OUT_GPA, UINT64_MAX, 0, HC_E_FAULT);
+	assert_int_equal(fx->fake.reads, 0);
+}
+
+static void test_report_capacity_too_small(void **state)
+{
+	struct fixture *fx = *state;
+	size_t want = expected_size(fx);
+
+	expect_report_error(fx, REQ_GPA, OUT_GPA, want - 1, 0, HC_E_INVAL);
+	expect_report_error(fx, REQ_GPA, OUT_GPA, 0, 0, HC_E_INVAL);
+	expect_report_error(fx, REQ_GPA, OUT_GPA, RPT_FIXED_LEN, 0, HC_E_INVAL);
+}
+
+/* A TCB without a signing identity: HC_E_INTERNAL, before the request is
+ * even read (docs/guest-abi.md). */
+static void test_report_without_source(void **state)
+{
+	struct fixture *fx = *state;
+
+	fx->env.report = NULL;
+	expect_report_error(fx, REQ_GPA, OUT_GPA, OUT_CAP, 0, HC_E_INTERNAL);
+	assert_int_equal(fx->fake.reads, 0);
+}
+
+/* The TCB's own part unusable (here an empty platform id): its failure,
+ * not the caller's. */
+static void test_report_source_invalid(void **state)
+{
+	struct fixture *fx = *state;
+
+	source.platform_id = "";
+	expect_report_error(fx, REQ_GPA, OUT_GPA, OUT_CAP, 0, HC_E_INTERNAL);
+}
+
+/* Signing fails (a key the crypto layer refuses stands in for a failed
+ * RNG): HC_E_INTERNAL and nothing written. */
+static void test_report_signing_fails(void **state)
+{
+	struct fixture *fx = *state;
+	static const uint8_t zero_key[RPT_PRIV_LEN];
+
+	source.sign_priv = zero_key;
+	expect_report_error(fx, REQ_GPA, OUT_GPA, OUT_CAP, 0, HC_E_INTERNAL);
+}
+
+/* write_guest cannot fail inside mem_size in the hypervisor; if it did,
+ * the caller hears HC_E_FAULT. */
+static void test_report_write_fails(void **state)
+{
+	struct fixture *fx = *state;
+
+	fx->fake.write_fails = true;
+	assert_int_equal(call_report(fx, REQ_GPA, OUT_GPA, OUT_CAP, 0).ret,
+			 HC_E_FAULT);
+}
+
+/* The request is read once: the report answers what decode checked. */
+static void test_report_request_read_once(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_true(call_report(fx, REQ_GPA, OUT_GPA, OUT_CAP, 0).ret > 0);
+	assert_int_equal(fx->fake.reads, 1);
+	assert_int_equal(fx->fake.read_bytes, sizeof(struct custos_report_request));
+}
+
+/* Request and output may overlap: the request was copied first. */
+static void test_report_overwrites_its_request(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t nonce[48];
+	struct report r;
+
+	memcpy(nonce, request(fx)->nonce, sizeof(nonce));
+	int64_t len = call_report(fx, REQ_GPA, REQ_GPA, MEM_SIZE - REQ_GPA, 0).ret;
+	assert_true(len > 0);
+	assert_int_equal(report_parse(fx->fake.mem + REQ_GPA, (size_t)len, &r,
+				      NULL, 0), 0);
+	assert_memory_equal(r.nonce, nonce, sizeof(nonce));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define R(f) cmocka_unit_test_setup_teardown(f, setup_report, teardown)
 
 int main(void)
 {
@@ -404,7 +798,23 @@ int main(void)
 		T(test_cpl_nonzero_denied),
 		T(test_cpl3_exit_does_not_stop),
 		T(test_failed_decode_touches_nothing),
+		T(test_report_number),
+		R(test_report_succeeds),
+		R(test_report_exact_capacity_and_nonce_bounds),
+		R(test_report_denied_for_non_tpgvm),
+		R(test_report_denied_from_cpl3),
+		R(test_report_bad_nonce_length),
+		R(test_report_reserved_not_zero),
+		R(test_report_request_outside_memory),
+		R(test_report_output_outside_memory),
+		R(test_report_capacity_too_small),
+		R(test_report_without_source),
+		R(test_report_source_invalid),
+		R(test_report_signing_fails),
+		R(test_report_write_fails),
+		R(test_report_request_read_once),
+		R(test_report_overwrites_its_request),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
