@@ -100,8 +100,8 @@ $(BUILD)/kernel/hv/ca_root.S.o: $(DEV_PKI_STAMP)
 $(DEV_PKI)/root.der $(DEV_PKI)/root.pem $(DEV_PKI)/tcb-keys.bin $(DEV_PKI)/tcb-certs.bin: $(DEV_PKI_STAMP) ;
 
 # The TPGVM envelope for this development platform, as the signing station
-# makes it (the placeholder TPGVM is the hello guest until tpgvm/ lands).
-TPGVM_IMAGE := $(BUILD)/guests/hello.elf
+# makes it.
+TPGVM_IMAGE := $(BUILD)/guests/tpgvm.elf
 TPGVM_ENVELOPE := $(BUILD)/tpgvm.env
 DEV_PLATFORM_ID := custos-dev
 $(TPGVM_ENVELOPE): $(DEV_PKI_STAMP) $(TPGVM_IMAGE) | $(BUILD)/bin/custos-station

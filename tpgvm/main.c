@@ -1,45 +1,47 @@
 /*
- * The TPGVM skeleton: the tenant transport end to end, without TLS yet
- * (docs/tpgvm.md). It speaks the relay framing (docs/relay.md) over the
- * physical COM2 and echoes every session's bytes back on that session.
+ * The TPGVM: the TCB's voice to tenants (docs/tpgvm.md). It speaks the relay
+ * framing (docs/relay.md) over the physical COM2; each relay session is a
+ * TLS session with one tenant (tpgvm/session.c), inside which the tenant
+ * protocol (docs/protocol.md) runs (tpgvm/service.c).
  * Console (COM1, the TCB's ring for this VM):
  *   tpgvm: start (vm <id>, <mem> MiB)        (guest_init)
  *   tpgvm: policy for platform "<id>", <n> tenant CA root(s)
+ *   tpgvm: TLS key sha384:<hex of the SPKI hash>
  *   tpgvm: transport up on COM2 (<n> sessions max)
- *   tpgvm: session <id> open | closed | refused (table full)
+ *   tpgvm: session <id> open | closed | ...   (tpgvm/session.c)
  *   tpgvm: relay hello: dropped <n> sessions
  *
  * One loop, no blocking anywhere: each round reads the LSR once, sends what
- * the transmit FIFO takes from one output queue, and reads what has arrived.
- * Input is read only while the queue can hold the echo of everything the
- * decoder might deliver, so the queue never overflows; when the relay stops
- * reading, we stop reading too (backpressure on the line, not loss). Memory
- * is fixed: one decoder, one queue, a session table.
+ * the transmit FIFO takes from the output queue, reads what has arrived,
+ * and lets the sessions work. Output is queued in whole frames; when the
+ * queue is full, sessions wait (TLS's WANT_WRITE) and input is not read
+ * (backpressure on the line, not loss).
  */
 #include "guests/runtime/guest.h"
 #include "tpgvm/frame.h"
+#include "tpgvm/session.h"
+#include "tpgvm/tls_server.h"
+#include "tpgvm/transport.h"
 #include "tpgvm/uart.h"
 #include "tcb/policy.h"
 
+#include <custos/report.h>
+#include <stdio.h>
 #include <string.h>
 
-#define MAX_SESSIONS 16 /* the relay's own upper limit (--max-sessions) */
-#define TXQ_SIZE     8192
+#define TXQ_SIZE     16384
 #define RX_BATCH     256
-/* Every frame the decoder can deliver from what it holds plus one batch
- * echoes into at most that many bytes (DATA is echoed at its own size;
- * OPEN, CLOSE and HELLO send at most a CLOSE). */
-#define RX_RESERVE   (FRAME_MAX_LEN + RX_BATCH)
+/* Room kept in the output queue for CLOSE frames (and a HELLO), which must
+ * never wait: sessions' data may use the rest. */
+#define CTRL_RESERVE (FRAME_HDR_LEN * (SESSION_MAX + 2))
+/* Input is read only while sessions could still queue this much: bytes
+ * that arrive feed TLS, and TLS answers. */
+#define RX_RESERVE   (CTRL_RESERVE + FRAME_MAX_LEN)
 /* A frame cut short on the line would hold up those behind it until its
  * claimed length arrived: give it up after this long without a byte (the
  * relay's rule, docs/relay.md; TSC cycles: some 30-50 ms on hardware,
  * about a second in Bochs, where the TSC counts instructions). */
 #define QUIET_TSC    100000000ull
-
-struct session {
-	uint16_t sid;
-	bool open;
-};
 
 /* Output towards the relay: whole frames only, a ring of bytes. */
 struct txq {
@@ -47,7 +49,6 @@ struct txq {
 	size_t head, len;
 };
 
-static struct session sessions[MAX_SESSIONS];
 static struct txq txq;
 static struct frame_decoder dec;
 static uint8_t frame_buf[FRAME_MAX_LEN];
@@ -92,59 +93,26 @@ static void tx_burst(void)
 	}
 }
 
-/* ---- Sessions ----------------------------------------------------------- */
+/* ---- What the sessions see (tpgvm/transport.h) -------------------------- */
 
-static struct session *session_find(uint16_t sid)
+size_t transport_send(uint16_t sid, const uint8_t *p, size_t len)
 {
-	for (int i = 0; i < MAX_SESSIONS; i++)
-		if (sessions[i].open && sessions[i].sid == sid)
-			return &sessions[i];
-	return NULL;
+	size_t room = txq_free();
+
+	if (room < CTRL_RESERVE + FRAME_HDR_LEN + 1)
+		return 0;
+	room -= CTRL_RESERVE + FRAME_HDR_LEN;
+	if (len > room)
+		len = room;
+	if (len > FRAME_MAX_PAYLOAD)
+		len = FRAME_MAX_PAYLOAD;
+	send_frame(FRAME_DATA, sid, p, len);
+	return len;
 }
 
-static void session_open(uint16_t sid)
+void transport_close(uint16_t sid)
 {
-	if (sid == 0 || session_find(sid))
-		return; /* not a session id, or a duplicated OPEN */
-	for (int i = 0; i < MAX_SESSIONS; i++) {
-		if (!sessions[i].open) {
-			sessions[i] = (struct session){ .sid = sid, .open = true };
-			con_printf("tpgvm: session %u open\n", sid);
-			return;
-		}
-	}
-	/* The relay keeps fewer than we hold; if it did not, say no. */
-	con_printf("tpgvm: session %u refused (table full)\n", sid);
 	send_frame(FRAME_CLOSE, sid, NULL, 0);
-}
-
-static void session_close(uint16_t sid)
-{
-	struct session *s = session_find(sid);
-
-	if (!s)
-		return; /* late or duplicated: nothing to do */
-	s->open = false;
-	con_printf("tpgvm: session %u closed\n", sid);
-}
-
-/* The relay (re)started: none of our sessions exists there any more. */
-static void sessions_drop_all(void)
-{
-	unsigned n = 0;
-
-	for (int i = 0; i < MAX_SESSIONS; i++) {
-		n += sessions[i].open;
-		sessions[i].open = false;
-	}
-	con_printf("tpgvm: relay hello: dropped %u sessions\n", n);
-}
-
-/* The session's application. TLS will terminate here; for now, echo. */
-static void session_data(uint16_t sid, const uint8_t *p, size_t len)
-{
-	if (session_find(sid) && len)
-		send_frame(FRAME_DATA, sid, p, len);
 }
 
 static void on_frame(void *ctx, const struct frame *f)
@@ -155,10 +123,10 @@ static void on_frame(void *ctx, const struct frame *f)
 		session_open(f->sid);
 		break;
 	case FRAME_DATA:
-		session_data(f->sid, f->payload, f->len);
+		session_input(f->sid, f->payload, f->len);
 		break;
 	case FRAME_CLOSE:
-		session_close(f->sid);
+		session_closed_by_relay(f->sid);
 		break;
 	case FRAME_HELLO:
 		sessions_drop_all();
@@ -184,17 +152,13 @@ static void rx_flush(struct rx *rx)
 	rx->len = 0;
 }
 
-/* Nothing arrived: finish the batch, give up a frame cut short, and let
- * other VMs run while there is nothing to send either. */
-static void idle(struct rx *rx)
+/* Give up a frame cut short (senders write whole frames). */
+static void check_quiet_line(struct rx *rx)
 {
-	rx_flush(rx);
 	if (dec.have && rdtsc() - rx->last_byte_tsc > QUIET_TSC) {
 		frame_decoder_resync(&dec, on_frame, NULL);
 		rx->last_byte_tsc = rdtsc();
 	}
-	if (!txq.len)
-		hc_yield();
 }
 
 static __attribute__((noreturn)) void serve(void)
@@ -203,50 +167,72 @@ static __attribute__((noreturn)) void serve(void)
 
 	for (;;) {
 		uint8_t lsr = uart_lsr();
-		bool rx_room = txq_free() >= RX_RESERVE;
 
 		if (uart_tx_empty(lsr) && txq.len)
 			tx_burst();
-		if (uart_rx_ready(lsr) && rx_room) {
+		if (uart_rx_ready(lsr) && txq_free() >= RX_RESERVE) {
 			rx.buf[rx.len++] = uart_getc();
 			rx.last_byte_tsc = rdtsc();
-			if (rx.len == RX_BATCH)
-				rx_flush(&rx);
-		} else {
-			idle(&rx);
+			if (rx.len < RX_BATCH)
+				continue; /* drain the line while it has bytes */
 		}
+		rx_flush(&rx);
+		check_quiet_line(&rx);
+		/* Nothing to read, send or compute: let other VMs run. */
+		if (!sessions_step() && !txq.len && !uart_rx_ready(uart_lsr()))
+			hc_yield();
 	}
 }
 
 /* The TCB hands us our policy, decrypted from the station's envelope, as
  * init data: which platform we serve and which tenant CAs we trust. */
-static void read_policy(const struct custos_boot_info *bi)
+static const struct tpgvm_policy *read_policy(const struct custos_boot_info *bi)
 {
 	static struct tpgvm_policy policy;
 	char err[128];
 
 	if (!bi->init_data_size) {
 		con_printf("tpgvm: no policy in the init data\n");
-		return;
+		return NULL;
 	}
 	if (policy_parse((const void *)bi->init_data_gpa, bi->init_data_size,
 			 &policy, err, sizeof(err))) {
 		con_printf("tpgvm: policy refused: %s\n", err);
-		return;
+		return NULL;
 	}
 	con_printf("tpgvm: policy for platform \"%s\", %u tenant CA root(s)\n",
 		   policy.platform_id, (unsigned)policy.tenant_ca_count);
+	return &policy;
+}
+
+static void print_key_hash(void)
+{
+	const uint8_t *h = tls_server_key_hash();
+	char hex[2 * RPT_TLS_HASH_LEN + 1];
+
+	for (unsigned i = 0; i < RPT_TLS_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	con_printf("tpgvm: TLS key sha384:%s\n", hex);
 }
 
 int guest_main(const struct custos_boot_info *bi)
 {
+	const struct tpgvm_policy *policy;
+	char err[128];
+
 	guest_init(bi, "tpgvm");
-	read_policy(bi);
+	policy = read_policy(bi);
+	if (!policy)
+		return 2; /* nothing to serve with: the TCB logs our exit */
+	if (tls_server_init(policy, err, sizeof(err))) {
+		con_printf("tpgvm: TLS not available: %s\n", err);
+		return 2;
+	}
+	print_key_hash();
 	frame_decoder_init(&dec);
 	uart_init();
 	/* We (re)started: whatever the relay still holds is stale. */
 	send_frame(FRAME_HELLO, 0, NULL, 0);
-	con_printf("tpgvm: transport up on COM2 (%d sessions max)\n",
-		   MAX_SESSIONS);
+	con_printf("tpgvm: transport up on COM2 (%d sessions max)\n", SESSION_MAX);
 	serve();
 }

@@ -2,9 +2,10 @@
  * hcfuzz: throws hypercalls at the TCB and checks each result against the
  * ABI (guest_abi.h): HC_VERSION -> CUSTOS_ABI_VERSION, HC_YIELD -> 0,
  * HC_CONSOLE_WRITE -> the length for a buffer wholly inside its memory and
- * HC_E_FAULT or HC_E_INVAL otherwise, lifecycle numbers -> HC_E_DENIED,
- * anything else -> HC_E_NOSYS. It also checks that every register but RAX
- * comes back unchanged ("Every other register is preserved"). HC_EXIT is
+ * HC_E_FAULT or HC_E_INVAL otherwise, lifecycle numbers and HC_REPORT ->
+ * HC_E_DENIED (they are the TPGVM's), anything else -> HC_E_NOSYS. It also
+ * checks that every register but RAX comes back unchanged ("Every other
+ * register is preserved"). HC_EXIT is
  * never called except for the final, deliberate exit.
  *
  * Three phases: every number in 0..0x1ff once; a list of special numbers
@@ -96,7 +97,8 @@ static struct want want_for(uint64_t nr, const uint64_t a[4])
 		return (struct want){ 0, false, false };
 	if (nr == HC_CONSOLE_WRITE)
 		return console_want(a[0], a[1]);
-	if (nr >= HC_LIFECYCLE_FIRST && nr <= HC_LIFECYCLE_LAST)
+	if ((nr >= HC_LIFECYCLE_FIRST && nr <= HC_LIFECYCLE_LAST) ||
+	    nr == HC_REPORT)
 		return (struct want){ HC_E_DENIED, false, false };
 	return (struct want){ HC_E_NOSYS, false, false };
 }
