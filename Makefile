@@ -104,14 +104,27 @@ $(DEV_PKI)/root.der $(DEV_PKI)/root.pem $(DEV_PKI)/tcb-keys.bin $(DEV_PKI)/tcb-c
 TPGVM_IMAGE := $(BUILD)/guests/tpgvm.elf
 TPGVM_ENVELOPE := $(BUILD)/tpgvm.env
 DEV_PLATFORM_ID := custos-dev
-$(TPGVM_ENVELOPE): $(DEV_PKI_STAMP) $(TPGVM_IMAGE) | $(BUILD)/bin/custos-station
-	@echo "  ENVELOPE $@"
-	@rm -f $@
+# The policy bytes packaged in it are written next to it (for reference.json).
+TPGVM_POLICY := $(BUILD)/tpgvm.policy
+$(TPGVM_ENVELOPE) $(TPGVM_POLICY) &: $(DEV_PKI_STAMP) $(TPGVM_IMAGE) | $(BUILD)/bin/custos-station
+	@echo "  ENVELOPE $(TPGVM_ENVELOPE)"
+	@rm -f $(TPGVM_ENVELOPE) $(TPGVM_POLICY)
 	@$(BUILD)/bin/custos-station package --ca $(DEV_PKI)/root.pem \
 		--station-key $(DEV_PKI)/station.key --station-cert $(DEV_PKI)/station.pem \
 		--tcb-cert $(DEV_PKI)/tcb-kex.pem --image $(TPGVM_IMAGE) \
 		--platform-id $(DEV_PLATFORM_ID) --tenant-ca $(DEV_PKI)/root.pem \
-		--out $@ >/dev/null
+		--out $(TPGVM_ENVELOPE) --policy-out $(TPGVM_POLICY) >/dev/null
+
+# The reference values of this build, which tenants check a platform's
+# measurement log against (custos attest --reference; docs/tenant-cli.md).
+REFERENCE := $(BUILD)/reference.json
+$(REFERENCE): tools/mkreference.py $(BUILD)/custos.elf boot/grub.cfg \
+		$(DEV_PKI)/root.der $(TPGVM_IMAGE) $(TPGVM_POLICY)
+	@echo "  REF     $@"
+	@$(PYTHON) tools/mkreference.py --elf $(BUILD)/custos.elf --grub-cfg boot/grub.cfg \
+		--ca-root $(DEV_PKI)/root.der --tpgvm-image $(TPGVM_IMAGE) \
+		--tpgvm-policy $(TPGVM_POLICY) --platform-id $(DEV_PLATFORM_ID) --out $@
+all: $(REFERENCE)
 
 ISO_MODULES := $(DEV_PKI)/tcb-keys.bin $(DEV_PKI)/tcb-certs.bin $(TPGVM_ENVELOPE)
 $(BUILD)/custos.iso: $(BUILD)/custos.elf boot/grub.cfg tools/mkiso.sh $(ISO_MODULES)

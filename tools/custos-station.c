@@ -3,7 +3,7 @@
  *
  *   custos-station package --station-key K --station-cert C --tcb-cert T
  *                  --image ELF --platform-id ID --tenant-ca CA [--tenant-ca ...]
- *                  --out ENVELOPE [--ca ROOT]
+ *                  --out ENVELOPE [--ca ROOT] [--policy-out F]
  *   custos-station inspect ENVELOPE [--ca ROOT]
  *   custos-station open ENVELOPE --ca ROOT --tcb-keys KEYS --tcb-certs CERTS
  *                  [--image-out F] [--policy-out F]
@@ -37,11 +37,13 @@ static const char usage_text[] =
 	"commands:\n"
 	"  package --station-key KEY --station-cert CERT --tcb-cert TCB-kex.pem\n"
 	"          --image TPGVM.elf --platform-id ID --tenant-ca CA.pem [--tenant-ca ...]\n"
-	"          --out ENVELOPE [--ca ROOT.pem]\n"
+	"          --out ENVELOPE [--ca ROOT.pem] [--policy-out FILE]\n"
 	"      Encrypt the TPGVM image and its policy (platform id, 1..8 tenant CA\n"
 	"      roots) to the TCB's key-agreement certificate, sign with the\n"
 	"      station key. With --ca, both certificates must chain to ROOT;\n"
-	"      without it, their roles are still checked.\n"
+	"      without it, their roles are still checked. --policy-out also\n"
+	"      writes the exact policy bytes put into the envelope (what the TCB\n"
+	"      measures as the TPGVM policy: for reference values).\n"
 	"  inspect ENVELOPE [--ca ROOT.pem]\n"
 	"      Print the envelope header and check its signature (and with --ca\n"
 	"      the station certificate's chain). Exit status 1 if anything is\n"
@@ -252,9 +254,11 @@ static int cmd_package(const struct opts *o)
 	need(o->out, "--out", "package");
 	if (o->file)
 		cli_usage_error("unexpected argument '%s'", o->file);
-	if (o->tcb_keys || o->tcb_certs || o->image_out || o->policy_out)
+	if (o->tcb_keys || o->tcb_certs || o->image_out)
 		cli_usage_error("package does not take the options of 'open'");
 	cli_refuse_existing(o->out);
+	if (o->policy_out)
+		cli_refuse_existing(o->policy_out);
 	init_crypto();
 	if (o->ca)
 		root = read_cert(o->ca, "CA root certificate", &root_len);
@@ -287,6 +291,8 @@ static int cmd_package(const struct opts *o)
 	if (envelope_parse(env, env_len, &parsed, err, sizeof(err)) != 0)
 		cli_die("internal error: the envelope does not parse: %s", err);
 	cli_write_new(o->out, env, env_len, 0644);
+	if (o->policy_out)
+		cli_write_new(o->policy_out, policy, policy_len, 0644);
 	cli_outputs_done();
 	cli_hex(parsed.tcb_fpr, ENV_FPR_LEN, fpr);
 	printf("wrote %s: %zu bytes, image %zu bytes, policy %zu bytes, for TCB %s\n",
