@@ -44,3 +44,19 @@ $(BUILD)/bin/custos-relay: $(call tools_objs,$(CUSTOS_RELAY_SRCS)) $(HOST_LIB) $
 	@echo "  LINK    $@"
 	@$(CC) $(HOST_CFLAGS) -o $@ $(filter %.o,$^) $(HOST_LIB) $(CRYPTO_HOST_LIB) \
 		$(CRYPTO_HOST_LDLIBS)
+
+# The tenant CLI (docs/tenant-cli.md): TLS client through the relay (system
+# libmbedtls with the shared profile of crypto/tls.c), report verification
+# (tcb/report_verify.c), event-log decoder (tcb/tcg_log_parse.c), the tenant
+# protocol (tpgvm/proto.c) and reference values.
+TOOLS_BINS += $(BUILD)/bin/custos
+CUSTOS_SRCS := tools/custos.c tools/attest.c tools/tenant_tls.c \
+	tools/reference.c $(TOOLS_COMMON_SRCS)
+$(BUILD)/bin/custos: $(call tools_objs,$(CUSTOS_SRCS)) $(HOST_LIB) $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	@$(CC) $(HOST_CFLAGS) -o $@ $(filter %.o,$^) $(HOST_LIB) $(CRYPTO_HOST_LIB) \
+		$(CRYPTO_HOST_LDLIBS)
+
+# The reference reader's unit test compiles it in (host-only code).
+$(BUILD)/tests/test_reference: tools/reference.c tools/reference.h

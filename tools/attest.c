@@ -1,0 +1,614 @@
+/*
+ * custos attest (tools/attest.h, docs/tenant-cli.md).
+ *
+ * Order of work: read every local input first (CA root, reference, and the
+ * tenant's certificate and key in tenant_tls_open), so a typo fails before
+ * the network is touched; then TLS to the TPGVM through the relay, one
+ * ATTEST_REQ with a fresh nonce, one answer. Then, in order: report chain
+ * and role, signature, nonce, TLS key binding, dev mode (report_verify),
+ * the measurement log's encoding, the platform id and every measurement
+ * against the reference. The first failure is the reason.
+ *
+ * Nothing secret is printed: the tenant's key is only handed to mbedTLS.
+ */
+#include "tools/attest.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <custos/proto.h>
+#include <custos/report.h>
+#include "crypto/crypto.h"
+#include "crypto/pki_host.h"
+#include "tcb/tcg_log_parse.h"
+#include "tools/cli.h"
+#include "tools/reference.h"
+#include "tools/tenant_tls.h"
+
+static const char usage_text[] =
+	"usage: custos attest --relay HOST:PORT --ca ROOT.pem --cert TENANT.pem\n"
+	"                     --key TENANT.key [--reference REFERENCE.json]\n"
+	"                     [--allow-dev] [--json] [--timeout SECONDS]\n"
+	"                     [--nonce-hex HEX] [--save-report FILE]\n"
+	"\n"
+	"Connect through the relay to the platform's TPGVM over TLS with the\n"
+	"tenant certificate, ask for a platform report over a fresh random nonce\n"
+	"and verify it: the report's certificate chains to ROOT with the tcb-sign\n"
+	"role, its signature, the nonce, that it vouches for the TLS key of this\n"
+	"very connection, that the platform is not in dev mode (unless\n"
+	"--allow-dev), and with --reference that the platform id and every\n"
+	"measurement (hypervisor, command line, CA root, TPGVM image and policy)\n"
+	"equal the build's reference values (make writes build/reference.json).\n"
+	"Without --reference the measurements are shown but not compared.\n"
+	"\n"
+	"options:\n"
+	"  --relay HOST:PORT     where custos-relay listens for tenants\n"
+	"  --ca ROOT.pem         the CA root the platform's TCB must chain to\n"
+	"  --cert, --key         the tenant's certificate and private key\n"
+	"  --reference FILE      reference values to compare the log with\n"
+	"  --allow-dev           accept a dev-mode platform (development only)\n"
+	"  --json                print one JSON object on stdout\n"
+	"  --timeout SECONDS     give up after this long in all (default 120)\n"
+	"  --nonce-hex HEX       use this nonce (32..64 bytes; testing only)\n"
+	"  --save-report FILE    write the report as received (a new file)\n"
+	"\n"
+	"Exit status:\n"
+	"  0  verified\n"
+	"  1  verification failed: report chain, role or signature, nonce, TLS\n"
+	"     key binding, dev platform without --allow-dev, reference mismatch,\n"
+	"     or TLS saw the channel tampered with (bad record MAC, bad Finished,\n"
+	"     undecodable records) or a malformed answer\n"
+	"  2  could not run: usage, unreadable files, cannot connect, timeout,\n"
+	"     connection closed early\n"
+	"  3  refused by the platform: it rejected our credentials (TLS alert\n"
+	"     unknown_ca, bad_certificate, certificate_unknown, access_denied)\n"
+	"     or answered with an error message\n";
+
+#define DEFAULT_TIMEOUT 120.0
+#define NONCE_LEN 32u
+
+struct opts {
+	const char *relay, *ca, *cert, *key, *reference, *save_report;
+	const char *nonce_hex;
+	bool allow_dev, json;
+	double timeout;
+};
+
+/* What we learned, for the summary (filled as the run goes). */
+struct outcome {
+	int status;                 /* enum attest_exit */
+	char reason[512];
+	uint8_t nonce[REPORT_NONCE_MAX];
+	size_t nonce_len;
+	bool have_tls_key;
+	uint8_t tls_key_hash[RPT_TLS_HASH_LEN];
+	bool have_report;           /* authentic: report_verify passed up to dev */
+	struct report report;
+	bool have_log;
+	struct tcg_log_parsed log;
+	bool compared;              /* measurements compared with the reference */
+};
+
+static const char *result_name(int status)
+{
+	switch (status) {
+	case ATTEST_EXIT_VERIFIED: return "verified";
+	case ATTEST_EXIT_FAILED: return "failed";
+	case ATTEST_EXIT_REFUSED: return "refused";
+	default: return "error";
+	}
+}
+
+static int set_reason(struct outcome *o, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int set_reason(struct outcome *o, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(o->reason, sizeof(o->reason), fmt, ap);
+	va_end(ap);
+	/* One printable line whatever the platform put into it. */
+	for (char *c = o->reason; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
+	o->status = status;
+	return status;
+}
+
+static void usage_error(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
+
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("custos attest: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'custos attest --help'.\n", stderr);
+	exit(ATTEST_EXIT_ERROR);
+}
+
+static double parse_timeout(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 86400)
+		usage_error("--timeout wants seconds in (0, 86400], not '%s'", s);
+	return v;
+}
+
+static void parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "relay", required_argument, NULL, 'r' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "reference", required_argument, NULL, 'R' },
+		{ "allow-dev", no_argument, NULL, 'D' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "nonce-hex", required_argument, NULL, 'n' },
+		{ "save-report", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->timeout = DEFAULT_TIMEOUT;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': o->relay = optarg; break;
+		case 'a': o->ca = optarg; break;
+		case 'c': o->cert = optarg; break;
+		case 'k': o->key = optarg; break;
+		case 'R': o->reference = optarg; break;
+		case 'D': o->allow_dev = true; break;
+		case 'j': o->json = true; break;
+		case 't': o->timeout = parse_timeout(optarg); break;
+		case 'n': o->nonce_hex = optarg; break;
+		case 's': o->save_report = optarg; break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		default:
+			if (optopt)
+				usage_error("option '%s' needs an argument",
+					    argv[optind - 1]);
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (!o->relay)
+		usage_error("needs --relay HOST:PORT");
+	if (!o->ca)
+		usage_error("needs --ca ROOT.pem");
+	if (!o->cert)
+		usage_error("needs --cert TENANT.pem");
+	if (!o->key)
+		usage_error("needs --key TENANT.key");
+}
+
+/* HOST:PORT, [V6]:PORT. Writes into caller buffers. */
+static void split_relay(const char *s, char *host, size_t host_cap, char *port,
+			size_t port_cap)
+{
+	const char *colon = strrchr(s, ':');
+	const char *h = s;
+	size_t hl;
+
+	if (!colon || colon == s || !colon[1])
+		usage_error("--relay wants HOST:PORT, not '%s'", s);
+	hl = (size_t)(colon - s);
+	if (s[0] == '[' && colon[-1] == ']') {
+		h = s + 1;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= host_cap || strlen(colon + 1) >= port_cap ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		usage_error("--relay wants HOST:PORT, not '%s'", s);
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	strcpy(port, colon + 1);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static void nonce_from_hex(const char *s, struct outcome *out)
+{
+	size_t n = strlen(s);
+
+	if (n % 2 || n / 2 < REPORT_NONCE_MIN || n / 2 > REPORT_NONCE_MAX)
+		usage_error("--nonce-hex wants %u..%u bytes in hex", REPORT_NONCE_MIN,
+			    REPORT_NONCE_MAX);
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			usage_error("--nonce-hex is not hex");
+		out->nonce[i] = (uint8_t)(hi << 4 | lo);
+	}
+	out->nonce_len = n / 2;
+}
+
+/* ---- Output ------------------------------------------------------------- */
+
+static void json_string(const char *s, size_t n)
+{
+	putchar('"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void json_hex(const uint8_t *p, size_t n)
+{
+	char hex[2 * REPORT_NONCE_MAX + 1];
+
+	cli_hex(p, n, hex);
+	printf("\"%s\"", hex);
+}
+
+static const char *key_protection_name(uint32_t v)
+{
+	return v == REPORT_KEYS_TPM ? "tpm" : v == REPORT_KEYS_DEV ? "dev" : "unknown";
+}
+
+static const char *launch_mode_name(uint32_t v)
+{
+	switch (v) {
+	case REPORT_LAUNCH_DEV: return "dev";
+	case REPORT_LAUNCH_SRTM: return "srtm";
+	case REPORT_LAUNCH_DRTM: return "drtm";
+	default: return "unknown";
+	}
+}
+
+static const char *event_type_name(uint32_t t, char buf[16])
+{
+	const char *n = reference_event_type_name(t);
+
+	if (n)
+		return n;
+	snprintf(buf, 16, "0x%08x", t);
+	return buf;
+}
+
+static void print_json(const struct opts *op, const struct outcome *o)
+{
+	const struct report *r = &o->report;
+	char tb[16];
+
+	printf("{\"result\": \"%s\", \"exit_status\": %d, \"reason\": ",
+	       result_name(o->status), o->status);
+	json_string(o->reason, strlen(o->reason));
+	printf(", \"relay\": ");
+	json_string(op->relay, strlen(op->relay));
+	printf(", \"nonce\": ");
+	json_hex(o->nonce, o->nonce_len);
+	printf(", \"tls_key_sha384\": ");
+	if (o->have_tls_key)
+		json_hex(o->tls_key_hash, RPT_TLS_HASH_LEN);
+	else
+		printf("null");
+	printf(", \"tls_key_match\": %s", o->have_report ? "true" : "null");
+	if (o->have_report) {
+		printf(", \"platform_id\": ");
+		json_string(r->platform_id, r->platform_id_len);
+		printf(", \"key_protection\": \"%s\", \"launch_mode\": \"%s\", \"debug\": [%s]",
+		       key_protection_name(r->key_protection),
+		       launch_mode_name(r->launch_mode),
+		       r->debug & REPORT_DEBUG_CONSOLE_MIRROR ? "\"console-mirror\"" : "");
+		printf(", \"dev_mode\": %s", report_is_dev(r) ? "true" : "false");
+	} else {
+		printf(", \"platform_id\": null, \"key_protection\": null, \"launch_mode\": null, \"debug\": null, \"dev_mode\": null");
+	}
+	printf(", \"allow_dev\": %s", op->allow_dev ? "true" : "false");
+	printf(", \"reference\": ");
+	if (op->reference)
+		json_string(op->reference, strlen(op->reference));
+	else
+		printf("null");
+	printf(", \"measurements_match\": %s",
+	       !o->compared ? "null" : o->status == ATTEST_EXIT_VERIFIED ? "true" : "false");
+	printf(", \"measurements\": ");
+	if (!o->have_log) {
+		printf("null");
+	} else {
+		printf("[");
+		for (size_t i = 0; i < o->log.count; i++) {
+			const struct tcg_event *e = &o->log.events[i];
+
+			printf("%s{\"pcr\": %u, \"type\": \"%s\", \"description\": ",
+			       i ? ", " : "", e->pcr, event_type_name(e->event_type, tb));
+			json_string(e->desc, strlen(e->desc));
+			printf(", \"sha384\": ");
+			json_hex(e->digest, MEASURE_DIGEST_LEN);
+			printf("}");
+		}
+		printf("]");
+	}
+	printf("}\n");
+}
+
+static void print_human(const struct opts *op, const struct outcome *o)
+{
+	const struct report *r = &o->report;
+	char hex[2 * REPORT_NONCE_MAX + 1];
+
+	if (o->status == ATTEST_EXIT_VERIFIED)
+		printf("custos attest: VERIFIED\n");
+	if (o->have_report) {
+		printf("platform: %.*s\n", (int)r->platform_id_len, r->platform_id);
+		printf("key protection: %s, launch mode: %s, debug: %s%s\n",
+		       key_protection_name(r->key_protection),
+		       launch_mode_name(r->launch_mode),
+		       r->debug & REPORT_DEBUG_CONSOLE_MIRROR ? "console-mirror" : "none",
+		       !report_is_dev(r) ? "" :
+		       op->allow_dev ? " (DEV MODE, accepted with --allow-dev)" :
+		       " (DEV MODE)");
+		cli_hex(o->tls_key_hash, RPT_TLS_HASH_LEN, hex);
+		printf("TLS key: sha384 %s, the one the report vouches for\n", hex);
+	}
+	if (o->nonce_len) {
+		cli_hex(o->nonce, o->nonce_len, hex);
+		printf("nonce: %s\n", hex);
+	}
+	if (o->have_log) {
+		if (o->compared && o->status == ATTEST_EXIT_VERIFIED)
+			printf("measurements: %zu, all match %s\n", o->log.count,
+			       op->reference);
+		else if (!op->reference)
+			printf("measurements: %zu, NOT compared (no --reference)\n",
+			       o->log.count);
+		else
+			printf("measurements: %zu\n", o->log.count);
+	}
+	if (o->status != ATTEST_EXIT_VERIFIED)
+		fprintf(stderr, "custos attest: %s: %s\n",
+			o->status == ATTEST_EXIT_FAILED ? "FAILED" :
+			o->status == ATTEST_EXIT_REFUSED ? "REFUSED" : "ERROR",
+			o->reason);
+}
+
+/* ---- The run ------------------------------------------------------------ */
+
+static int tls_status_exit(int st)
+{
+	switch (st) {
+	case TT_E_REFUSED: return ATTEST_EXIT_REFUSED;
+	case TT_E_INTEGRITY:
+	case TT_E_PROTOCOL: return ATTEST_EXIT_FAILED;
+	default: return ATTEST_EXIT_ERROR;
+	}
+}
+
+static int read_inputs(const struct opts *op, struct outcome *o,
+		       uint8_t **root, size_t *root_len, struct reference *ref)
+{
+	char err[PKI_ERR_LEN];
+	struct stat st;
+
+	if (pki_cert_read(op->ca, root, root_len, err, sizeof(err)) != CRYPTO_OK)
+		return set_reason(o, ATTEST_EXIT_ERROR, "CA root '%s': %s", op->ca, err);
+	if (op->reference) {
+		FILE *f = fopen(op->reference, "rb");
+		char *buf;
+		size_t n;
+		int rc;
+
+		if (!f)
+			return set_reason(o, ATTEST_EXIT_ERROR,
+					  "cannot read reference '%s': %s",
+					  op->reference, strerror(errno));
+		buf = malloc(REFERENCE_MAX_SIZE + 1);
+		n = buf ? fread(buf, 1, REFERENCE_MAX_SIZE + 1, f) : 0;
+		rc = !buf || ferror(f);
+		fclose(f);
+		if (rc) {
+			free(buf);
+			return set_reason(o, ATTEST_EXIT_ERROR,
+					  "cannot read reference '%s'", op->reference);
+		}
+		rc = reference_parse(buf, n, ref, err, sizeof(err));
+		free(buf);
+		if (rc != 0)
+			return set_reason(o, ATTEST_EXIT_ERROR,
+					  "reference '%s' is not valid: %s",
+					  op->reference, err);
+	}
+	if (op->save_report && lstat(op->save_report, &st) == 0)
+		return set_reason(o, ATTEST_EXIT_ERROR,
+				  "refusing to overwrite existing file '%s'",
+				  op->save_report);
+	return ATTEST_EXIT_VERIFIED;
+}
+
+/* The error message of a PROTO_ERROR body (checked by proto_parse). */
+static int platform_error(struct outcome *o, const struct proto_msg *m)
+{
+	uint32_t code = m->len >= 4 ? (uint32_t)m->body[0] | (uint32_t)m->body[1] << 8 |
+		(uint32_t)m->body[2] << 16 | (uint32_t)m->body[3] << 24 : 0;
+	const char *name = code == PROTO_ERR_BAD_REQUEST ? "bad request" :
+		code == PROTO_ERR_INTERNAL ? "internal error" :
+		code == PROTO_ERR_BUSY ? "busy" : "error";
+
+	return set_reason(o, ATTEST_EXIT_REFUSED,
+			  "the platform answered with an error (%s, code %u): %.*s",
+			  name, code, m->len > 4 ? (int)(m->len - 4) : 0,
+			  m->len > 4 ? (const char *)m->body + 4 : "");
+}
+
+static int save_report(const struct opts *op, struct outcome *o,
+		       const struct proto_msg *m)
+{
+	char err[PKI_ERR_LEN];
+
+	if (!op->save_report)
+		return ATTEST_EXIT_VERIFIED;
+	if (pki_write_file(op->save_report, m->body, m->len, 0644, err,
+			   sizeof(err)) != CRYPTO_OK)
+		return set_reason(o, ATTEST_EXIT_ERROR, "cannot save the report: %s",
+				  err);
+	return ATTEST_EXIT_VERIFIED;
+}
+
+static int verify(const struct opts *op, struct outcome *o,
+		  const struct proto_msg *m, const uint8_t *root, size_t root_len,
+		  const struct reference *ref)
+{
+	struct report_expect want = {
+		.nonce = o->nonce, .nonce_len = o->nonce_len,
+		.tls_key_hash = o->tls_key_hash, .allow_dev = op->allow_dev,
+	};
+	char err[256];
+	int rc = report_verify(m->body, m->len, root, root_len, &want, &o->report,
+			       err, sizeof(err));
+
+	if (rc == REPORT_E_DEV) {
+		/* Authentic and ours, only dev: show what it says. */
+		struct report_expect dev = want;
+
+		dev.allow_dev = true;
+		if (report_verify(m->body, m->len, root, root_len, &dev, &o->report,
+				  NULL, 0) == REPORT_OK)
+			o->have_report = true;
+		return set_reason(o, ATTEST_EXIT_FAILED,
+				  "%s; use --allow-dev to accept a development platform",
+				  err);
+	}
+	if (rc == REPORT_E_CRYPTO || rc == REPORT_E_INVAL)
+		return set_reason(o, ATTEST_EXIT_ERROR, "%s", err);
+	if (rc != REPORT_OK)
+		return set_reason(o, ATTEST_EXIT_FAILED, "%s", err);
+	o->have_report = true;
+	if (tcg_log_parse(o->report.log, o->report.log_len, &o->log, err,
+			  sizeof(err)) != 0)
+		return set_reason(o, ATTEST_EXIT_FAILED,
+				  "the signed measurement log is malformed: %s", err);
+	o->have_log = true;
+	if (!op->reference)
+		return ATTEST_EXIT_VERIFIED;
+	o->compared = true;
+	if (reference_compare(ref, o->report.platform_id, o->report.platform_id_len,
+			      &o->log, err, sizeof(err)) != 0)
+		return set_reason(o, ATTEST_EXIT_FAILED, "%s", err);
+	return ATTEST_EXIT_VERIFIED;
+}
+
+static int exchange(const struct opts *op, struct outcome *o,
+		    const uint8_t *root, size_t root_len,
+		    const struct reference *ref)
+{
+	char host[256], port[16], err[512];
+	uint8_t pub[CRYPTO_P384_PUB_LEN];
+	struct tenant_tls_opts to;
+	struct tenant_tls *t;
+	enum tenant_tls_status st;
+	struct proto_msg m;
+	int rc;
+
+	split_relay(op->relay, host, sizeof(host), port, sizeof(port));
+	to = (struct tenant_tls_opts){ host, port, op->cert, op->key, op->ca,
+				       op->timeout };
+	t = tenant_tls_open(&to, &st, err, sizeof(err));
+	if (!t)
+		return set_reason(o, tls_status_exit(st), "%s", err);
+	rc = tenant_tls_peer_pub(t, pub, err, sizeof(err));
+	if (rc == TT_OK) {
+		report_tls_key_hash(pub, o->tls_key_hash);
+		o->have_tls_key = true;
+		rc = tenant_tls_send(t, PROTO_ATTEST_REQ, o->nonce, o->nonce_len,
+				     err, sizeof(err));
+	}
+	if (rc == TT_OK)
+		rc = tenant_tls_recv(t, &m, err, sizeof(err));
+	if (rc != TT_OK) {
+		tenant_tls_close(t);
+		return set_reason(o, tls_status_exit(rc), "%s", err);
+	}
+	if (m.type == PROTO_ERROR)
+		rc = platform_error(o, &m);
+	else if (m.type != PROTO_ATTEST_RESP)
+		rc = set_reason(o, ATTEST_EXIT_FAILED,
+				"the platform answered with message type %u, not a report",
+				m.type);
+	else
+		rc = save_report(op, o, &m);
+	if (rc == ATTEST_EXIT_VERIFIED)
+		rc = verify(op, o, &m, root, root_len, ref);
+	tenant_tls_close(t);
+	return rc;
+}
+
+int attest_main(int argc, char **argv)
+{
+	static struct outcome o;
+	static struct reference ref;
+	struct opts op;
+	uint8_t *root = NULL;
+	size_t root_len = 0;
+	int rc;
+
+	cli_set_prog("custos attest");
+	parse_opts(argc, argv, &op);
+	memset(&o, 0, sizeof(o));
+	if (op.nonce_hex)
+		nonce_from_hex(op.nonce_hex, &o);
+	rc = read_inputs(&op, &o, &root, &root_len, &ref);
+	if (rc == ATTEST_EXIT_VERIFIED && !op.nonce_hex) {
+		if (crypto_init() != CRYPTO_OK ||
+		    crypto_random(o.nonce, NONCE_LEN) != CRYPTO_OK)
+			rc = set_reason(&o, ATTEST_EXIT_ERROR,
+					"cannot get random bytes for the nonce");
+		o.nonce_len = NONCE_LEN;
+	}
+	if (rc == ATTEST_EXIT_VERIFIED)
+		rc = exchange(&op, &o, root, root_len, &ref);
+	o.status = rc;
+	if (rc == ATTEST_EXIT_VERIFIED)
+		snprintf(o.reason, sizeof(o.reason), "%s",
+			 op.reference ? "report authentic and fresh, bound to this TLS key, measurements match the reference"
+				      : "report authentic and fresh, bound to this TLS key; measurements not compared (no --reference)");
+	if (op.json) {
+		print_json(&op, &o);
+		if (rc != ATTEST_EXIT_VERIFIED)
+			fprintf(stderr, "custos attest: %s\n", o.reason);
+	} else {
+		print_human(&op, &o);
+	}
+	free(root);
+	return rc;
+}

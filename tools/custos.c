@@ -1,0 +1,53 @@
+/*
+ * custos: the tenant's command-line tool (docs/tenant-cli.md).
+ *
+ *   custos attest --relay HOST:PORT --ca ROOT.pem --cert TENANT.pem
+ *                 --key TENANT.key [--reference FILE] [--allow-dev] [--json]
+ *                 [--timeout SECONDS] [--nonce-hex HEX] [--save-report FILE]
+ *
+ * A dispatcher: each command lives in its own file (tools/attest.c; the VM
+ * lifecycle commands come later) and returns its exit status.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/attest.h"
+
+static const char usage_text[] =
+	"usage: custos COMMAND [OPTIONS]\n"
+	"\n"
+	"The Custos tenant tool (docs/tenant-cli.md).\n"
+	"\n"
+	"commands:\n"
+	"  attest    verify a platform through its TPGVM ('custos attest --help')\n"
+	"\n"
+	"Exit status: 0 verified / done, 1 verification failed, 2 could not run\n"
+	"(usage, files, network, timeout), 3 refused by the platform.\n";
+
+struct command {
+	const char *name;
+	int (*main)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "attest", attest_main },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs("custos: no command (attest)\nTry 'custos --help'.\n", stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].main(argc - 1, argv + 1);
+	fprintf(stderr, "custos: unknown command '%.64s' (attest)\nTry 'custos --help'.\n",
+		argv[1]);
+	return 2;
+}
