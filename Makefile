@@ -161,7 +161,17 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@echo "  FUZZ    $@"
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) -o $@
 
-unit: $(UNIT_TESTS)
+# Host programs the integration tests drive (tests/tools/): a stand-in
+# TPGVM for the tenant CLI's host-only tests.
+TEST_TOOLS := $(BUILD)/test-tools/fake-tpgvm
+$(BUILD)/test-tools/fake-tpgvm: tests/tools/fake-tpgvm.c tools/reference.c \
+		tools/reference.h $(HOST_LIB) $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(CC) $(HOST_CFLAGS) -o $@ tests/tools/fake-tpgvm.c tools/reference.c \
+		$(HOST_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)
+
+unit: $(UNIT_TESTS) $(TEST_TOOLS)
 fuzz: $(FUZZ_TARGETS)
 
 test: deps

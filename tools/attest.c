@@ -93,6 +93,7 @@ struct outcome {
 	bool have_log;
 	struct tcg_log_parsed log;
 	bool compared;              /* measurements compared with the reference */
+	bool tls_key_mismatch;      /* authentic report for another TLS key */
 };
 
 static const char *result_name(int status)
@@ -103,6 +104,13 @@ static const char *result_name(int status)
 	case ATTEST_EXIT_REFUSED: return "refused";
 	default: return "error";
 	}
+}
+
+/* The word stderr lines start with. */
+static const char *verdict(int status)
+{
+	return status == ATTEST_EXIT_FAILED ? "FAILED" :
+	       status == ATTEST_EXIT_REFUSED ? "REFUSED" : "ERROR";
 }
 
 static int set_reason(struct outcome *o, int status, const char *fmt, ...)
@@ -323,7 +331,8 @@ static void print_json(const struct opts *op, const struct outcome *o)
 		json_hex(o->tls_key_hash, RPT_TLS_HASH_LEN);
 	else
 		printf("null");
-	printf(", \"tls_key_match\": %s", o->have_report ? "true" : "null");
+	printf(", \"tls_key_match\": %s", o->have_report ? "true" :
+	       o->tls_key_mismatch ? "false" : "null");
 	if (o->have_report) {
 		printf(", \"platform_id\": ");
 		json_string(r->platform_id, r->platform_id_len);
@@ -382,7 +391,7 @@ static void print_human(const struct opts *op, const struct outcome *o)
 		cli_hex(o->tls_key_hash, RPT_TLS_HASH_LEN, hex);
 		printf("TLS key: sha384 %s, the one the report vouches for\n", hex);
 	}
-	if (o->nonce_len) {
+	if (o->have_tls_key) { /* the nonce went out */
 		cli_hex(o->nonce, o->nonce_len, hex);
 		printf("nonce: %s\n", hex);
 	}
@@ -397,9 +406,7 @@ static void print_human(const struct opts *op, const struct outcome *o)
 			printf("measurements: %zu\n", o->log.count);
 	}
 	if (o->status != ATTEST_EXIT_VERIFIED)
-		fprintf(stderr, "custos attest: %s: %s\n",
-			o->status == ATTEST_EXIT_FAILED ? "FAILED" :
-			o->status == ATTEST_EXIT_REFUSED ? "REFUSED" : "ERROR",
+		fprintf(stderr, "custos attest: %s: %s\n", verdict(o->status),
 			o->reason);
 }
 
@@ -509,6 +516,8 @@ static int verify(const struct opts *op, struct outcome *o,
 				  "%s; use --allow-dev to accept a development platform",
 				  err);
 	}
+	if (rc == REPORT_E_TLS_KEY)
+		o->tls_key_mismatch = true;
 	if (rc == REPORT_E_CRYPTO || rc == REPORT_E_INVAL)
 		return set_reason(o, ATTEST_EXIT_ERROR, "%s", err);
 	if (rc != REPORT_OK)
@@ -605,7 +614,7 @@ int attest_main(int argc, char **argv)
 	if (op.json) {
 		print_json(&op, &o);
 		if (rc != ATTEST_EXIT_VERIFIED)
-			fprintf(stderr, "custos attest: %s\n", o.reason);
+			fprintf(stderr, "custos attest: %s: %s\n", verdict(rc), o.reason);
 	} else {
 		print_human(&op, &o);
 	}

@@ -1,0 +1,236 @@
+"""`custos attest` on the host, without an emulator: against fake-tpgvm
+(tests/tools/fake-tpgvm.c), a stand-in TPGVM that speaks the real TLS
+profile and tenant protocol and signs reports with the development TCB key,
+and that can misbehave on purpose. Each case checks the CLI's exit status
+(docs/tenant-cli.md: 0 verified, 1 failed, 2 could not run, 3 refused) and
+its reason, in human and --json form; a stalled server must give exit 2
+within --timeout; bad usage and unreadable files exit 2 before any network
+traffic."""
+import json
+import os
+import re
+import subprocess
+import time
+
+import harness as h
+
+CUSTOS = os.path.join(h.BUILD, "bin", "custos")
+FAKE = os.path.join(h.BUILD, "test-tools", "fake-tpgvm")
+PKI = os.path.join(h.BUILD, "pki")
+REFERENCE = os.path.join(h.BUILD, "reference.json")
+
+VERIFIED, FAILED, ERROR, REFUSED = 0, 1, 2, 3
+
+
+class Fake:
+    """fake-tpgvm in one mode on an ephemeral port, killed on exit."""
+
+    def __init__(self, d, mode="ok", count=1, reference=REFERENCE):
+        self.err_path = os.path.join(d, "fake-%s.err" % mode)
+        self.proc = subprocess.Popen(
+            [FAKE, "--pki", PKI, "--reference", reference, "--mode", mode,
+             "--count", str(count)],
+            stdout=subprocess.PIPE, stderr=open(self.err_path, "w"), text=True,
+            start_new_session=True)
+        h._live_groups.add(self.proc.pid)
+        line = self.proc.stdout.readline()
+        m = re.match(r"port (\d+)$", line.strip())
+        assert m, "fake-tpgvm did not start: %r %s" % (line, open(self.err_path).read())
+        self.relay = "127.0.0.1:%s" % m.group(1)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        h._kill_group(self.proc.pid)
+        self.proc.wait(timeout=10)
+
+
+def attest(relay, *extra, cert="tenant-alice", timeout=20, reference=REFERENCE,
+           wall=60):
+    args = [CUSTOS, "attest", "--relay", relay, "--ca", os.path.join(PKI, "root.pem"),
+            "--cert", os.path.join(PKI, cert + ".pem"),
+            "--key", os.path.join(PKI, cert + ".key"), "--timeout", str(timeout)]
+    if reference:
+        args += ["--reference", reference]
+    start = time.monotonic()
+    p = subprocess.run(args + list(extra), capture_output=True, text=True, timeout=wall)
+    p.seconds = time.monotonic() - start
+    return p
+
+
+def expect(p, status, pattern=None):
+    assert p.returncode == status, "exit %d, want %d\nstdout: %s\nstderr: %s" % (
+        p.returncode, status, p.stdout, p.stderr)
+    if pattern:
+        assert re.search(pattern, p.stderr), "stderr %r does not match /%s/" % (
+            p.stderr, pattern)
+    return p
+
+
+def case(d, mode, status, pattern, *extra, **kw):
+    with Fake(d, mode) as f:
+        p = attest(f.relay, "--allow-dev", *extra, **kw)
+        expect(p, status, pattern)
+        assert p.stderr.startswith("custos attest: "), p.stderr
+        return p
+
+
+def test_attest_host_verifies(d):
+    with Fake(d, "ok", count=2) as f:
+        p = expect(attest(f.relay, "--allow-dev"), VERIFIED)
+        assert p.stderr == "", p.stderr
+        assert re.search(r"^custos attest: VERIFIED$", p.stdout, re.M), p.stdout
+        assert re.search(r"^platform: custos-dev$", p.stdout, re.M), p.stdout
+        assert re.search(r"key protection: dev, launch mode: dev, debug: none "
+                         r"\(DEV MODE, accepted with --allow-dev\)", p.stdout), p.stdout
+        assert re.search(r"^measurements: 5, all match ", p.stdout, re.M), p.stdout
+        assert re.search(r"^TLS key: sha384 [0-9a-f]{96}", p.stdout, re.M), p.stdout
+        # --json, a fixed nonce, the report saved as received.
+        saved = os.path.join(d, "report.bin")
+        nonce = "ab" * 40
+        p = expect(attest(f.relay, "--allow-dev", "--json", "--nonce-hex", nonce,
+                          "--save-report", saved), VERIFIED)
+    out = json.loads(p.stdout)
+    with open(REFERENCE) as fh:
+        ref = json.load(fh)
+    assert out["result"] == "verified" and out["exit_status"] == 0, out
+    assert out["nonce"] == nonce and out["platform_id"] == "custos-dev", out
+    assert out["key_protection"] == "dev" and out["launch_mode"] == "dev", out
+    assert out["debug"] == [] and out["dev_mode"] is True, out
+    assert out["allow_dev"] is True and out["tls_key_match"] is True, out
+    assert re.fullmatch(r"[0-9a-f]{96}", out["tls_key_sha384"]), out
+    assert out["measurements_match"] is True, out
+    assert [(m["pcr"], m["type"], m["description"], m["sha384"]) for m in out["measurements"]] \
+        == [(m["pcr"], m["type"], m["description"], m["sha384"]) for m in ref["measurements"]], out
+    with open(saved, "rb") as fh:
+        report = fh.read()
+    assert report[:8] == b"CUSTRPT1" and bytes.fromhex(nonce) in report
+
+
+def test_attest_host_dev_mode(d):
+    # A dev platform without --allow-dev: authentic, but refused (exit 1).
+    with Fake(d, "ok") as f:
+        p = expect(attest(f.relay, "--json"), FAILED, r"dev mode.*use --allow-dev")
+    out = json.loads(p.stdout)
+    assert out["result"] == "failed" and "--allow-dev" in out["reason"], out
+    assert out["dev_mode"] is True and out["platform_id"] == "custos-dev", out
+    # A TPM/DRTM platform passes without it; debug options make it dev again.
+    with Fake(d, "not-dev") as f:
+        p = expect(attest(f.relay), VERIFIED)
+        assert "key protection: tpm, launch mode: drtm, debug: none\n" in p.stdout, p.stdout
+    with Fake(d, "debug") as f:
+        expect(attest(f.relay), FAILED, r"dev mode.*debug")
+    with Fake(d, "debug") as f:
+        p = expect(attest(f.relay, "--allow-dev", "--json"), VERIFIED)
+        assert json.loads(p.stdout)["debug"] == ["console-mirror"]
+
+
+def test_attest_host_report_failures(d):
+    case(d, "wrong-nonce", FAILED, r"FAILED: report answers another nonce")
+    p = case(d, "other-tls-key", FAILED,
+             r"FAILED: report vouches for another TLS key than the one this connection uses",
+             "--json")
+    assert json.loads(p.stdout)["tls_key_match"] is False, p.stdout
+    case(d, "wrong-signer", FAILED, r"FAILED: .*not a TCB-signing certificate")
+    case(d, "bad-report", FAILED, r"FAILED: malformed report: report truncated")
+    case(d, "bad-message", FAILED, r"FAILED: malformed message from the platform")
+
+
+def test_attest_host_reference_mismatch(d):
+    case(d, "bad-digest", FAILED,
+         r"FAILED: tpgvm image: reported sha384 [0-9a-f]{16}\.\. but reference says [0-9a-f]{16}\.\.")
+    case(d, "other-platform", FAILED,
+         r"FAILED: platform id: reported \"other-platform\" but reference says \"custos-dev\"")
+    case(d, "missing-event", FAILED, r"\"tpgvm policy\" \(measurement 5\) is missing")
+    case(d, "extra-event", FAILED, r"\"surprise guest\" \(measurement 6\) is not in the reference")
+    # Without --reference the log is shown, not compared.
+    with Fake(d, "bad-digest") as f:
+        p = expect(attest(f.relay, "--allow-dev", "--json", reference=None), VERIFIED)
+    out = json.loads(p.stdout)
+    assert out["measurements_match"] is None and out["reference"] is None, out
+    assert "not compared" in out["reason"], out
+
+
+def test_attest_host_channel(d):
+    # Tampering the TLS layer sees: exit 1.
+    case(d, "tamper", FAILED, r"FAILED: TLS channel integrity failure .*bad record MAC")
+    case(d, "garbage", FAILED, r"FAILED: TLS channel integrity failure")
+    # The platform refuses us: exit 3.
+    case(d, "reject-cert", REFUSED, r"REFUSED: the platform refused our credentials .*unknown_ca")
+    p = case(d, "ok", REFUSED, r"REFUSED: the platform refused our credentials",
+             cert="station")
+    case(d, "proto-error", REFUSED,
+         r"REFUSED: the platform answered with an error \(busy, code 3\): try again later")
+    # Could not finish: exit 2.
+    case(d, "close", ERROR, r"ERROR: the connection closed")
+
+
+def test_attest_host_timeouts(d):
+    for mode, pattern in (("stall", r"ERROR: timed out in the TLS handshake"),
+                          ("stall-answer", r"ERROR: timed out waiting for the platform's answer")):
+        p = case(d, mode, ERROR, pattern, timeout=3)
+        assert 2.5 < p.seconds < 6, "%s: took %.1f s with --timeout 3" % (mode, p.seconds)
+    # Nobody listening: exit 2 at once.
+    with Fake(d, "ok") as f:
+        relay = f.relay
+    expect(attest(relay, "--allow-dev"), ERROR, r"cannot connect to 127\.0\.0\.1:\d+")
+
+
+def test_attest_host_usage_and_files(d):
+    root = os.path.join(PKI, "root.pem")
+    alice = [os.path.join(PKI, "tenant-alice.pem"), os.path.join(PKI, "tenant-alice.key")]
+
+    def run(*args):
+        return subprocess.run([CUSTOS] + list(args), capture_output=True, text=True,
+                              timeout=30)
+
+    expect(run(), ERROR, r"no command")
+    expect(run("frobnicate"), ERROR, r"unknown command")
+    p = run("--help")
+    assert p.returncode == 0 and "attest" in p.stdout
+    p = run("attest", "--help")
+    assert p.returncode == 0 and "Exit status" in p.stdout
+    expect(run("attest"), ERROR, r"needs --relay")
+    expect(run("attest", "--relay", "x:1", "--ca", root, "--cert", alice[0]), ERROR,
+           r"needs --key")
+    expect(run("attest", "--relay", "nocolon", "--ca", root, "--cert", alice[0],
+               "--key", alice[1]), ERROR, r"HOST:PORT")
+    expect(run("attest", "--relay", "x:1", "--ca", root, "--cert", alice[0],
+               "--key", alice[1], "--timeout", "0"), ERROR, r"--timeout")
+    expect(run("attest", "--relay", "x:1", "--ca", root, "--cert", alice[0],
+               "--key", alice[1], "--nonce-hex", "abcd"), ERROR, r"--nonce-hex")
+    expect(run("attest", "--relay", "x:1", "--ca", root, "--cert", alice[0],
+               "--key", alice[1], "--bogus"), ERROR, r"unknown option")
+    with Fake(d, "ok") as f:
+        base = ["attest", "--relay", f.relay, "--allow-dev"]
+        expect(run(*base, "--ca", "/nonexistent.pem", "--cert", alice[0], "--key", alice[1]),
+               ERROR, r"CA root '/nonexistent.pem'")
+        expect(run(*base, "--ca", root, "--cert", "/nonexistent.pem", "--key", alice[1]),
+               ERROR, r"certificate '/nonexistent.pem'")
+        expect(run(*base, "--ca", root, "--cert", alice[0], "--key", "/nonexistent.key"),
+               ERROR, r"cannot read key '/nonexistent.key'")
+        expect(run(*base, "--ca", root, "--cert", alice[0],
+                   "--key", os.path.join(PKI, "tenant-bob.key")),
+               ERROR, r"does not belong to certificate")
+        bad_ref = os.path.join(d, "bad.json")
+        with open(bad_ref, "w") as fh:
+            fh.write('{"format": "custos-reference-1", "platform_id": "x"')
+        expect(run(*base, "--ca", root, "--cert", alice[0], "--key", alice[1],
+                   "--reference", bad_ref), ERROR, r"reference '.*bad.json' is not valid")
+        expect(run(*base, "--ca", root, "--cert", alice[0], "--key", alice[1],
+                   "--reference", "/nonexistent.json"), ERROR, r"cannot read reference")
+        expect(run(*base, "--ca", root, "--cert", alice[0], "--key", alice[1],
+                   "--save-report", REFERENCE), ERROR, r"refusing to overwrite")
+        # None of those reached the fake; it still serves a good run.
+        expect(attest(f.relay, "--allow-dev"), VERIFIED)
+
+
+def test_attest_host_never_prints_the_key(d):
+    with open(os.path.join(PKI, "tenant-alice.key")) as fh:
+        key_pem = fh.read()
+    body = "".join(l for l in key_pem.splitlines() if not l.startswith("-----"))
+    with Fake(d, "ok") as f:
+        p = attest(f.relay, "--allow-dev", "--json")
+    for chunk in (body[i:i + 16] for i in range(0, len(body) - 16, 16)):
+        assert chunk not in p.stdout and chunk not in p.stderr

@@ -1,0 +1,372 @@
+/*
+ * fake-tpgvm: a stand-in TPGVM for host-only tests of the tenant CLI
+ * (tests/integration/test_attest_host.py). It speaks what the real TPGVM
+ * speaks to a tenant — TLS 1.2 with the Custos profile (crypto/tls.c), a
+ * fresh self-signed P-384 certificate (CN custos-tpgvm), a required tenant
+ * certificate chained to the tenant CA, then the tenant protocol — and
+ * answers ATTEST_REQ with a report it builds and signs itself with the
+ * development TCB signing key (tcb-keys.bin, tcb-certs.bin) over a log made
+ * from reference values. It can misbehave on purpose (--mode).
+ *
+ *   fake-tpgvm --pki DIR --reference FILE [--mode MODE] [--count N]
+ *
+ * Listens on 127.0.0.1, an ephemeral port, printed as "port N" on stdout;
+ * serves N connections (default 1) one after the other, then exits.
+ *
+ * Modes: ok (dev platform), not-dev (TPM keys, DRTM launch), debug (not-dev
+ * but consoles mirrored), wrong-nonce, other-tls-key, bad-digest (the TPGVM
+ * image's), other-platform, missing-event, extra-event, wrong-signer (the
+ * TCB key-agreement key and certificate), bad-report (truncated), proto-error
+ * (PROTO_ERROR busy), bad-message (a malformed protocol header), garbage
+ * (bytes that are not TLS), tamper (a flipped bit in the answer's TLS
+ * record), close (close after the request), stall (accept, then nothing),
+ * stall-answer (handshake and request, then nothing), reject-cert (tenant
+ * CA chain replaced: unknown_ca).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <custos/proto.h>
+#include <custos/report.h>
+#include "crypto/crypto.h"
+#include "crypto/pki_host.h"
+#include "crypto/tls.h"
+#include "mbedtls/net_sockets.h"
+#include "mbedtls/ssl.h"
+#include "tcb/measure.h"
+#include "tcb/tcb_keys.h"
+#include "tcb/tcg_log.h"
+#include "tools/reference.h"
+
+static const char *mode = "ok";
+static bool tamper_armed;
+
+static void die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "fake-tpgvm: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static bool is(const char *m)
+{
+	return strcmp(mode, m) == 0;
+}
+
+static uint8_t *slurp(const char *dir, const char *name, size_t *len)
+{
+	char path[512];
+	FILE *f;
+	uint8_t *buf = malloc(1 << 20);
+
+	if (dir)
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+	else
+		snprintf(path, sizeof(path), "%s", name);
+	f = fopen(path, "rb");
+	if (!f || !buf)
+		die("cannot read %s", path);
+	*len = fread(buf, 1, 1 << 20, f);
+	fclose(f);
+	return buf;
+}
+
+/* Send callback that flips one bit in the first record after arming. */
+static int send_maybe_tamper(void *ctx, const unsigned char *buf, size_t len)
+{
+	if (tamper_armed && len > 20) {
+		unsigned char *copy = malloc(len);
+		int ret;
+
+		memcpy(copy, buf, len);
+		copy[len - 5] ^= 0x10; /* inside the GCM ciphertext / tag */
+		tamper_armed = false;
+		ret = mbedtls_net_send(ctx, copy, len);
+		free(copy);
+		return ret;
+	}
+	return mbedtls_net_send(ctx, buf, len);
+}
+
+struct identity {
+	struct tcb_keys keys;
+	struct tcb_certs certs;
+	struct reference ref;
+	mbedtls_pk_context tls_key;
+	mbedtls_x509_crt tls_crt, tenant_ca;
+	uint8_t tls_pub[CRYPTO_P384_PUB_LEN];
+};
+
+static size_t make_report(struct identity *id, const uint8_t *nonce,
+			  size_t nonce_len, uint8_t *out, size_t cap)
+{
+	struct measure_log log;
+	uint8_t n[REPORT_NONCE_MAX], hash[RPT_TLS_HASH_LEN];
+	uint8_t other_priv[CRYPTO_P384_PRIV_LEN], other_pub[CRYPTO_P384_PUB_LEN];
+	static const uint32_t types[] = { MEASURE_HV_IMAGE, MEASURE_HV_CMDLINE,
+		MEASURE_CA_ROOT, MEASURE_TPGVM_IMAGE, MEASURE_TPGVM_POLICY };
+	struct report_contents c;
+	char err[256];
+	size_t len;
+
+	measure_log_init(&log);
+	for (size_t i = 0; i < id->ref.count && i < 5; i++) {
+		uint8_t d[MEASURE_DIGEST_LEN];
+
+		if (is("missing-event") && i == 4)
+			break;
+		memcpy(d, id->ref.events[i].digest, sizeof(d));
+		if (is("bad-digest") && i == 3)
+			d[0] ^= 0xff;
+		measure_log_append(&log, types[i], d, id->ref.events[i].desc);
+	}
+	if (is("extra-event"))
+		measure_log_append(&log, MEASURE_TPGVM_IMAGE,
+				   id->ref.events[0].digest, "surprise guest");
+	memcpy(n, nonce, nonce_len);
+	if (is("wrong-nonce"))
+		n[0] ^= 1;
+	if (is("other-tls-key")) {
+		crypto_p384_keygen(other_priv, other_pub);
+		report_tls_key_hash(other_pub, hash);
+	} else {
+		report_tls_key_hash(id->tls_pub, hash);
+	}
+	memset(&c, 0, sizeof(c));
+	c.nonce = n;
+	c.nonce_len = nonce_len;
+	c.tls_key_hash = hash;
+	c.log = &log;
+	c.key_protection = REPORT_KEYS_DEV;
+	c.launch_mode = REPORT_LAUNCH_DEV;
+	if (is("not-dev") || is("debug")) {
+		c.key_protection = REPORT_KEYS_TPM;
+		c.launch_mode = REPORT_LAUNCH_DRTM;
+	}
+	c.debug = is("debug") ? REPORT_DEBUG_CONSOLE_MIRROR : 0;
+	c.platform_id = is("other-platform") ? "other-platform" : id->ref.platform_id;
+	if (is("wrong-signer")) {
+		c.sign_cert = id->certs.kex_cert;
+		c.sign_cert_len = id->certs.kex_cert_len;
+	} else {
+		c.sign_cert = id->certs.sign_cert;
+		c.sign_cert_len = id->certs.sign_cert_len;
+	}
+	if (report_build(&c, is("wrong-signer") ? id->keys.kex_priv : id->keys.sign_priv,
+			 out, cap, &len, err, sizeof(err)) != REPORT_OK)
+		die("report_build: %s", err);
+	if (is("bad-report"))
+		len -= 10;
+	return len;
+}
+
+static int write_all(mbedtls_ssl_context *ssl, const uint8_t *p, size_t n)
+{
+	while (n) {
+		int ret = mbedtls_ssl_write(ssl, p, n);
+
+		if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		if (ret <= 0)
+			return -1;
+		p += ret;
+		n -= (size_t)ret;
+	}
+	return 0;
+}
+
+static void serve(struct identity *id, mbedtls_ssl_config *conf, int fd)
+{
+	mbedtls_net_context net = { .fd = fd };
+	mbedtls_ssl_context ssl;
+	static uint8_t rbuf[PROTO_HDR_LEN + PROTO_MAX_BODY];
+	static uint8_t report[REPORT_MAX_SIZE], out[PROTO_HDR_LEN + REPORT_MAX_SIZE];
+	struct proto_reader reader;
+	struct proto_msg msg;
+	uint8_t chunk[4096];
+	char err[160];
+	int ret;
+
+	if (is("garbage")) {
+		static const char junk[] = "HTTP/1.0 400 Bad Request\r\n\r\nthis is not TLS at all";
+
+		if (write(fd, junk, sizeof(junk)) < 0)
+			perror("write");
+		usleep(200000);
+		close(fd);
+		return;
+	}
+	if (is("stall")) {
+		sleep(60);
+		close(fd);
+		return;
+	}
+	mbedtls_ssl_init(&ssl);
+	mbedtls_ssl_setup(&ssl, conf);
+	mbedtls_ssl_set_bio(&ssl, &net, send_maybe_tamper, mbedtls_net_recv, NULL);
+	while ((ret = mbedtls_ssl_handshake(&ssl)) != 0) {
+		if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
+			fprintf(stderr, "fake-tpgvm: handshake: %s (-0x%04x)\n",
+				crypto_tls_strerror(ret), (unsigned)-ret);
+			/* As the relay would: read what the tenant still
+			 * sends, so closing is a FIN, not a reset that could
+			 * destroy our alert in the tenant's socket. */
+			shutdown(fd, SHUT_WR);
+			{
+				struct timeval tv = { 1, 0 };
+
+				setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+				while (read(fd, chunk, sizeof(chunk)) > 0)
+					;
+			}
+			goto done;
+		}
+	}
+	proto_reader_init(&reader, rbuf, sizeof(rbuf));
+	for (;;) {
+		size_t used = 0;
+		enum proto_read_status s;
+
+		ret = mbedtls_ssl_read(&ssl, chunk, sizeof(chunk));
+		if (ret == MBEDTLS_ERR_SSL_WANT_READ)
+			continue;
+		if (ret <= 0)
+			goto done;
+		s = proto_reader_feed(&reader, chunk, (size_t)ret, &used, &msg, err,
+				      sizeof(err));
+		if (s == PROTO_READ_ERROR) {
+			fprintf(stderr, "fake-tpgvm: bad request: %s\n", err);
+			goto done;
+		}
+		if (s == PROTO_READ_MSG)
+			break;
+	}
+	if (msg.type != PROTO_ATTEST_REQ) {
+		fprintf(stderr, "fake-tpgvm: unexpected message type %u\n", msg.type);
+		goto done;
+	}
+	if (is("close"))
+		goto done;
+	if (is("stall-answer")) {
+		sleep(60);
+		goto done;
+	}
+	if (is("proto-error")) {
+		size_t n = proto_encode_error(PROTO_ERR_BUSY, "try again later", out,
+					      sizeof(out));
+
+		write_all(&ssl, out, n);
+	} else if (is("bad-message")) {
+		static const uint8_t bad[8] = { 0xff, 0xff, 0xff, 0x7f, 2, 0, 0, 0 };
+
+		write_all(&ssl, bad, sizeof(bad));
+	} else {
+		size_t len = make_report(id, msg.body, msg.len, report, sizeof(report));
+		size_t n = proto_encode(PROTO_ATTEST_RESP, report, len, out, sizeof(out));
+
+		if (n == 0)
+			die("%s", "cannot encode the answer");
+		tamper_armed = is("tamper");
+		write_all(&ssl, out, n);
+	}
+	mbedtls_ssl_close_notify(&ssl);
+	usleep(300000); /* let the client read before the socket goes */
+done:
+	mbedtls_ssl_free(&ssl);
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	static struct identity id;
+	const char *pki = NULL, *refpath = NULL;
+	mbedtls_ssl_config conf;
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int count = 1, lfd, one = 1;
+	uint8_t *buf;
+	size_t len;
+	char err[256];
+
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--pki") == 0)
+			pki = argv[i + 1];
+		else if (strcmp(argv[i], "--reference") == 0)
+			refpath = argv[i + 1];
+		else if (strcmp(argv[i], "--mode") == 0)
+			mode = argv[i + 1];
+		else if (strcmp(argv[i], "--count") == 0)
+			count = atoi(argv[i + 1]);
+		else
+			die("unknown option %s", argv[i]);
+	}
+	if (!pki || !refpath)
+		die("%s", "usage: fake-tpgvm --pki DIR --reference FILE [--mode M] [--count N]");
+	if (crypto_init() != CRYPTO_OK)
+		die("%s", "crypto_init failed");
+	buf = slurp(pki, "tcb-keys.bin", &len);
+	if (tcb_keys_parse(buf, len, &id.keys, err, sizeof(err)))
+		die("tcb-keys.bin: %s", err);
+	buf = slurp(pki, "tcb-certs.bin", &len);
+	if (tcb_certs_parse(buf, len, &id.certs, err, sizeof(err)))
+		die("tcb-certs.bin: %s", err);
+	buf = slurp(NULL, refpath, &len);
+	if (reference_parse((const char *)buf, len, &id.ref, err, sizeof(err)))
+		die("reference: %s", err);
+	mbedtls_pk_init(&id.tls_key);
+	mbedtls_x509_crt_init(&id.tls_crt);
+	mbedtls_x509_crt_init(&id.tenant_ca);
+	if (crypto_tls_self_signed(&id.tls_key, &id.tls_crt, "custos-tpgvm") != CRYPTO_OK ||
+	    crypto_tls_cert_pub(&id.tls_crt, id.tls_pub) != CRYPTO_OK)
+		die("%s", "cannot make the TLS key");
+	{
+		uint8_t *der;
+		size_t dl;
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/root.der", pki);
+		if (pki_cert_read(path, &der, &dl, err, sizeof(err)) != CRYPTO_OK ||
+		    mbedtls_x509_crt_parse_der(&id.tenant_ca, der, dl) != 0)
+			die("tenant CA: %s", err);
+	}
+	mbedtls_ssl_config_init(&conf);
+	if (crypto_tls_config(&conf, MBEDTLS_SSL_IS_SERVER) != CRYPTO_OK)
+		die("%s", "crypto_tls_config failed");
+	mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	/* reject-cert: only our own self-signed certificate is "the CA". */
+	mbedtls_ssl_conf_ca_chain(&conf, is("reject-cert") ? &id.tls_crt : &id.tenant_ca,
+				  NULL);
+	crypto_tls_require_peer_role(&conf, CRYPTO_ROLE_TENANT);
+	if (mbedtls_ssl_conf_own_cert(&conf, &id.tls_crt, &id.tls_key) != 0)
+		die("%s", "own cert");
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 8) ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &sl))
+		die("listen: %s", strerror(errno));
+	printf("port %u\n", ntohs(sa.sin_port));
+	fflush(stdout);
+	for (int i = 0; i < count; i++) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd < 0)
+			die("accept: %s", strerror(errno));
+		serve(&id, &conf, fd);
+	}
+	return 0;
+}
