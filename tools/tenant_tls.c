@@ -125,6 +125,25 @@ static const char *alert_name(unsigned a)
 	}
 }
 
+/* What a refusal alert says about our credentials, in words. */
+static const char *refusal_meaning(unsigned a)
+{
+	switch (a) {
+	case MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA:
+		return "our certificate is not from a CA it trusts";
+	case MBEDTLS_SSL_ALERT_MSG_NO_CERT:
+		return "it wants a tenant certificate";
+	case MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED:
+		return "our certificate has expired";
+	case MBEDTLS_SSL_ALERT_MSG_CERT_REVOKED:
+		return "our certificate is revoked";
+	case MBEDTLS_SSL_ALERT_MSG_ACCESS_DENIED:
+		return "this tenant is not allowed on the platform";
+	default:
+		return "it does not accept our certificate (is it a tenant certificate?)";
+	}
+}
+
 /* A fatal alert from the peer: whose fault is it? */
 static int classify_alert(unsigned a, const char *when, char *err,
 			  size_t err_len)
@@ -139,8 +158,8 @@ static int classify_alert(unsigned a, const char *when, char *err,
 	case MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA:
 	case MBEDTLS_SSL_ALERT_MSG_ACCESS_DENIED:
 		return fail(TT_E_REFUSED, err, err_len,
-			    "the platform refused our credentials %s (TLS alert %s)",
-			    when, alert_name(a));
+			    "the platform refused our credentials %s: %s (TLS alert %s)",
+			    when, refusal_meaning(a), alert_name(a));
 	case MBEDTLS_SSL_ALERT_MSG_BAD_RECORD_MAC:
 	case MBEDTLS_SSL_ALERT_MSG_DECRYPT_ERROR:
 	case MBEDTLS_SSL_ALERT_MSG_DECODE_ERROR:
