@@ -1,0 +1,373 @@
+"""`custos attest` against the real platform in Bochs: build/custos.iso as
+`make` builds it (its TPGVM from the station's envelope), custos-relay on
+the host, and the tenant CLI verifying the signed report, the TLS key
+binding, the nonce and the measurement log against build/reference.json.
+Then the adversaries: a man-in-the-middle relay that terminates TLS with its
+own key (forwarding to the real TPGVM as another tenant), one that replays
+an earlier report to a new nonce, a tenant certificate from an unknown CA,
+reference values that differ, and a relay that flips, drops or replays
+bytes of the TLS stream. Each must fail with its own reason and exit code
+(docs/tenant-cli.md); none may hang (every CLI run has --timeout, every
+socket here a timeout, and the emulator and relay are killed in a finally)."""
+import json
+import os
+import re
+import socket
+import ssl
+import struct
+import subprocess
+import threading
+import time
+
+import harness as h
+import test_relay as relay_t
+
+CUSTOS = os.path.join(h.BUILD, "bin", "custos")
+PKI = os.path.join(h.BUILD, "pki")
+REFERENCE = os.path.join(h.BUILD, "reference.json")
+IPS = 2000000          # serial speed follows emulated time (HARNESS.md)
+CLI_TIMEOUT = 60       # the CLI's own --timeout, seconds
+SOCK_TIMEOUT = 60.0
+
+EXIT_VERIFIED, EXIT_FAILED, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2, 3
+
+PROTO_HDR = struct.Struct("<IHH")
+ATTEST_REQ, ATTEST_RESP, ERROR = 1, 2, 3
+
+
+class Platform:
+    """The default ISO in Bochs with its COM2 on a socket, and the relay in
+    front of it; `port` is where tenants connect."""
+
+    def __init__(self, d):
+        self.d = d
+        self.port, sport = relay_t.free_port(), relay_t.free_port()
+        self.relay = relay_t.Relay(d, ["--listen", str(self.port),
+                                       "--tpgvm-listen", str(sport)])
+        self.emu = None
+        try:
+            self.relay.wait_log(r"waiting for the tpgvm serial stream")
+            self.emu = h.start_bochs(d, iso=h.ISO, ips=IPS, com2_socket=sport)
+            self.relay.wait_log(r"tpgvm link up", timeout=30)
+            # The TPGVM's HELLO: it has made its key and serves.
+            self.relay.wait_log(r"tpgvm hello \(it restarted\)", timeout=180)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self):
+        if self.emu:
+            self.emu.stop()
+        self.relay.kill()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def attest(port, *extra, tenant="alice", reference=REFERENCE, ca=None,
+           allow_dev=True):
+    args = [CUSTOS, "attest", "--relay", "127.0.0.1:%d" % port,
+            "--ca", ca or os.path.join(PKI, "root.pem"),
+            "--cert", os.path.join(PKI, "tenant-%s.pem" % tenant),
+            "--key", os.path.join(PKI, "tenant-%s.key" % tenant),
+            "--reference", reference, "--timeout", str(CLI_TIMEOUT)]
+    if allow_dev:
+        args.append("--allow-dev")
+    p = subprocess.run(args + list(extra), capture_output=True, text=True,
+                       timeout=CLI_TIMEOUT + 30)
+    return p
+
+
+def expect(p, code, reason, what):
+    out = p.stdout + p.stderr
+    assert p.returncode == code, "%s: exit %d, want %d\n%s" % (
+        what, p.returncode, code, out)
+    assert re.search(reason, out, re.I | re.M), "%s: no /%s/ in:\n%s" % (
+        what, reason, out)
+
+
+# ---- Adversaries on the tenant's side of the relay ------------------------------
+
+def server_context(d, name):
+    """A TLS server with a fresh self-signed P-384 key (not the TPGVM's)."""
+    key, crt = os.path.join(d, name + ".key"), os.path.join(d, name + ".pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-384", "-sha384", "-nodes", "-days", "30",
+                    "-subj", "/CN=custos-tpgvm", "-keyout", key, "-out", crt],
+                   check=True, capture_output=True, timeout=30)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers("ECDHE-ECDSA-AES256-GCM-SHA384")
+    ctx.set_ecdh_curve("secp384r1")
+    ctx.load_cert_chain(crt, key)
+    return ctx
+
+
+def tenant_context(tenant):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers("ECDHE-ECDSA-AES256-GCM-SHA384")
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.load_cert_chain(os.path.join(PKI, "tenant-%s.pem" % tenant),
+                        os.path.join(PKI, "tenant-%s.key" % tenant))
+    return ctx
+
+
+def recv_exactly(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("closed after %d of %d bytes" % (len(buf), n))
+        buf += chunk
+    return buf
+
+
+def read_message(s):
+    head = recv_exactly(s, PROTO_HDR.size)
+    length, mtype, _ = PROTO_HDR.unpack(head)
+    return mtype, head + recv_exactly(s, length)
+
+
+class Mitm(threading.Thread):
+    """A relay that terminates the tenant's TLS with its own key. It passes
+    the tenant's request on to the real TPGVM over its own TLS session (as
+    tenant bob, a legitimate but different tenant) and hands back the
+    genuine answer -- or, with replay=msg, answers with msg instead."""
+
+    def __init__(self, d, upstream_port, replay=None):
+        super().__init__(daemon=True)
+        self.ctx = server_context(d, "mitm")
+        self.upstream_port = upstream_port
+        self.replay = replay
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(SOCK_TIMEOUT)
+        self.port = self.listener.getsockname()[1]
+        self.errors = []
+        self.answers = []
+
+    def run(self):
+        try:
+            conn, _ = self.listener.accept()
+            conn.settimeout(SOCK_TIMEOUT)
+            with self.ctx.wrap_socket(conn, server_side=True) as tenant:
+                _, request = read_message(tenant)
+                if self.replay:
+                    answer = self.replay
+                else:
+                    up = socket.create_connection(("127.0.0.1", self.upstream_port),
+                                                  SOCK_TIMEOUT)
+                    with tenant_context("bob").wrap_socket(up) as tpgvm:
+                        tpgvm.sendall(request)
+                        _, answer = read_message(tpgvm)
+                self.answers.append(answer)
+                tenant.sendall(answer)
+                try:
+                    tenant.recv(1)  # until the tenant hangs up
+                except (OSError, ssl.SSLError):
+                    pass
+        except Exception as e:  # reported by the test
+            self.errors.append(repr(e))
+        finally:
+            self.listener.close()
+
+
+def tls_records(buf):
+    """Split off the whole TLS records at the front of buf."""
+    records = []
+    while len(buf) >= 5:
+        n = 5 + struct.unpack(">H", buf[3:5])[0]
+        if len(buf) < n:
+            break
+        records.append(bytes(buf[:n]))
+        del buf[:n]
+    return records
+
+
+class Tamperer(threading.Thread):
+    """A relay in front of the real one that changes the TPGVM's TLS records
+    on their way to the tenant (the tenant's pass unchanged):
+      flip    one bit in the middle of the first application-data record
+      drop    the ChangeCipherSpec record is not delivered
+      replay  the first encrypted handshake record (Finished) is sent twice
+    """
+
+    def __init__(self, upstream_port, mode):
+        super().__init__(daemon=True)
+        self.upstream_port, self.mode = upstream_port, mode
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(SOCK_TIMEOUT)
+        self.port = self.listener.getsockname()[1]
+        self.done = False
+        self.errors = []
+
+    def change(self, rec, seen):
+        rtype = rec[0]
+        if self.mode == "flip" and rtype == 23 and not self.done:
+            self.done = True
+            mid = 5 + (len(rec) - 5) // 2
+            return [rec[:mid] + bytes([rec[mid] ^ 0x01]) + rec[mid + 1:]]
+        if self.mode == "drop" and rtype == 20 and not self.done:
+            self.done = True
+            return []
+        if self.mode == "replay" and rtype == 22 and 20 in seen and not self.done:
+            self.done = True
+            return [rec, rec]
+        return [rec]
+
+    def run(self):
+        try:
+            conn, _ = self.listener.accept()
+            up = socket.create_connection(("127.0.0.1", self.upstream_port), SOCK_TIMEOUT)
+            pending, seen = bytearray(), set()
+            for s in (conn, up):
+                s.setblocking(False)
+            import selectors
+            sel = selectors.DefaultSelector()
+            sel.register(conn, selectors.EVENT_READ, up)
+            sel.register(up, selectors.EVENT_READ, conn)
+            end = time.monotonic() + CLI_TIMEOUT + 20
+            while time.monotonic() < end:
+                for key, _ in sel.select(1.0):
+                    try:
+                        data = key.fileobj.recv(65536)
+                    except BlockingIOError:
+                        continue
+                    if not data:
+                        return
+                    if key.fileobj is conn:
+                        up.setblocking(True)
+                        up.sendall(data)
+                        up.setblocking(False)
+                        continue
+                    pending += data
+                    out = b""
+                    for rec in tls_records(pending):
+                        out += b"".join(self.change(rec, seen))
+                        seen.add(rec[0])
+                    conn.setblocking(True)
+                    conn.sendall(out)
+                    conn.setblocking(False)
+        except Exception as e:
+            self.errors.append(repr(e))
+        finally:
+            self.listener.close()
+
+
+# ---- The tests ------------------------------------------------------------------
+
+def test_attest_verifies_the_real_platform(d):
+    with Platform(d) as pf:
+        p = attest(pf.port)
+        expect(p, EXIT_VERIFIED, r"verified", "attest")
+        assert "custos-dev" in p.stdout, p.stdout
+
+        p = attest(pf.port, "--json", "--save-report", os.path.join(d, "report.bin"))
+        expect(p, EXIT_VERIFIED, r'"result"', "attest --json")
+        doc = json.loads(p.stdout)
+        assert doc["result"] == "verified", doc
+        assert doc["platform_id"] == "custos-dev", doc
+        with open(REFERENCE) as f:
+            ref = json.load(f)
+        assert len(doc["measurements"]) == len(ref["measurements"]), (doc, ref)
+
+        # A development platform is not accepted by default.
+        p = attest(pf.port, allow_dev=False)
+        expect(p, EXIT_FAILED, r"FAILED: platform is in dev mode.*--allow-dev",
+               "attest without --allow-dev")
+
+        # Reference values of some other build: the first difference is named.
+        ref["measurements"][3]["sha384"] = "00" * 48
+        other = os.path.join(d, "other-reference.json")
+        with open(other, "w") as f:
+            json.dump(ref, f)
+        p = attest(pf.port, reference=other)
+        expect(p, EXIT_FAILED, r"FAILED: tpgvm image: reported sha384 [0-9a-f]+\.\. but reference",
+               "attest against other reference values")
+
+
+def test_attest_refuses_impostors_and_strangers(d):
+    with Platform(d) as pf:
+        # A report from this platform, for a nonce of ours, to replay later.
+        saved = os.path.join(d, "report.bin")
+        p = attest(pf.port, "--save-report", saved)
+        expect(p, EXIT_VERIFIED, r"verified", "attest (to save a report)")
+
+        # Man in the middle with its own TLS key: the report is genuine and
+        # answers our nonce, but vouches for the TPGVM's key, not the MITM's.
+        mitm = Mitm(d, pf.port)
+        mitm.start()
+        p = attest(mitm.port)
+        mitm.join(SOCK_TIMEOUT)
+        assert not mitm.errors, mitm.errors
+        assert mitm.answers and mitm.answers[0][4:6] == struct.pack("<H", ATTEST_RESP)
+        expect(p, EXIT_FAILED, r"FAILED: report vouches for another TLS key",
+               "attest through a TLS-terminating MITM")
+
+        # The earlier report replayed to a new nonce.
+        with open(saved, "rb") as f:
+            report = f.read()
+        replay = Mitm(d, pf.port, replay=PROTO_HDR.pack(len(report), ATTEST_RESP, 0) + report)
+        replay.start()
+        p = attest(replay.port)
+        replay.join(SOCK_TIMEOUT)
+        assert not replay.errors, replay.errors
+        expect(p, EXIT_FAILED, r"FAILED: report answers another nonce",
+               "attest answered with a replayed report")
+
+        # A tenant certificate from a CA the platform's policy does not list.
+        ca = os.path.join(d, "other-ca")
+        run = lambda *a: subprocess.run([os.path.join(h.BUILD, "bin", "custos-ca")] + list(a),
+                                        check=True, capture_output=True, timeout=60)
+        run("init", "--dir", ca, "--cn", "Some other CA")
+        run("issue", "--dir", ca, "--role", "tenant", "--cn", "mallory",
+            "--out", os.path.join(d, "mallory"))
+        args = [CUSTOS, "attest", "--relay", "127.0.0.1:%d" % pf.port,
+                "--ca", os.path.join(PKI, "root.pem"),
+                "--cert", os.path.join(d, "mallory.pem"),
+                "--key", os.path.join(d, "mallory.key"),
+                "--reference", REFERENCE, "--allow-dev", "--timeout", str(CLI_TIMEOUT)]
+        p = subprocess.run(args, capture_output=True, text=True, timeout=CLI_TIMEOUT + 30)
+        expect(p, EXIT_REFUSED, r"REFUSED: .*unknown_ca", "attest with an unknown CA's certificate")
+
+        # And the real platform still serves the legitimate tenant.
+        expect(attest(pf.port, tenant="bob"), EXIT_VERIFIED, r"verified", "attest as bob")
+
+
+def test_attest_detects_a_tampering_relay(d):
+    with Platform(d) as pf:
+        integrity = r"FAILED: TLS channel integrity failure"
+        for mode, reason in (("flip", integrity + r".*bad record MAC"),
+                             ("drop", integrity + r" in the TLS handshake"),
+                             ("replay", integrity)):
+            t = Tamperer(pf.port, mode)
+            t.start()
+            p = attest(t.port)
+            t.join(SOCK_TIMEOUT)
+            assert not t.errors, (mode, t.errors)
+            assert t.done, "%s: the tamperer never acted" % mode
+            expect(p, EXIT_FAILED, reason, "attest through a relay that does '%s'" % mode)
+
+        # A relay that takes the connection and then says nothing: the CLI
+        # gives up within its timeout (exit 2), it does not hang.
+        silent = socket.create_server(("127.0.0.1", 0))
+        try:
+            start = time.monotonic()
+            args = [CUSTOS, "attest", "--relay", "127.0.0.1:%d" % silent.getsockname()[1],
+                    "--ca", os.path.join(PKI, "root.pem"),
+                    "--cert", os.path.join(PKI, "tenant-alice.pem"),
+                    "--key", os.path.join(PKI, "tenant-alice.key"),
+                    "--reference", REFERENCE, "--allow-dev", "--timeout", "3"]
+            p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+            took = time.monotonic() - start
+            expect(p, EXIT_ERROR, r"ERROR: timed out", "attest against a silent relay")
+            assert took < 30, "took %.1f s with --timeout 3" % took
+        finally:
+            silent.close()
+
+        # The platform is unharmed: a clean attestation still succeeds.
+        expect(attest(pf.port), EXIT_VERIFIED, r"verified", "attest after the tampering")
