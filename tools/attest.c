@@ -325,7 +325,10 @@ static void print_json(const struct opts *op, const struct outcome *o)
 	printf(", \"relay\": ");
 	json_string(op->relay, strlen(op->relay));
 	printf(", \"nonce\": ");
-	json_hex(o->nonce, o->nonce_len);
+	if (o->nonce_len)
+		json_hex(o->nonce, o->nonce_len);
+	else
+		printf("null");
 	printf(", \"tls_key_sha384\": ");
 	if (o->have_tls_key)
 		json_hex(o->tls_key_hash, RPT_TLS_HASH_LEN);
