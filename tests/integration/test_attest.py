@@ -20,12 +20,11 @@ import threading
 import time
 
 import harness as h
-import test_relay as relay_t
+from custos_platform import Platform
 
 CUSTOS = os.path.join(h.BUILD, "bin", "custos")
 PKI = os.path.join(h.BUILD, "pki")
 REFERENCE = os.path.join(h.BUILD, "reference.json")
-IPS = 2000000          # serial speed follows emulated time (HARNESS.md)
 CLI_TIMEOUT = 60       # the CLI's own --timeout, seconds
 SOCK_TIMEOUT = 60.0
 
@@ -33,38 +32,6 @@ EXIT_VERIFIED, EXIT_FAILED, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2, 3
 
 PROTO_HDR = struct.Struct("<IHH")
 ATTEST_REQ, ATTEST_RESP, ERROR = 1, 2, 3
-
-
-class Platform:
-    """The default ISO in Bochs with its COM2 on a socket, and the relay in
-    front of it; `port` is where tenants connect."""
-
-    def __init__(self, d):
-        self.d = d
-        self.port, sport = relay_t.free_port(), relay_t.free_port()
-        self.relay = relay_t.Relay(d, ["--listen", str(self.port),
-                                       "--tpgvm-listen", str(sport)])
-        self.emu = None
-        try:
-            self.relay.wait_log(r"waiting for the tpgvm serial stream")
-            self.emu = h.start_bochs(d, iso=h.ISO, ips=IPS, com2_socket=sport)
-            self.relay.wait_log(r"tpgvm link up", timeout=30)
-            # The TPGVM's HELLO: it has made its key and serves.
-            self.relay.wait_log(r"tpgvm hello \(it restarted\)", timeout=180)
-        except BaseException:
-            self.stop()
-            raise
-
-    def stop(self):
-        if self.emu:
-            self.emu.stop()
-        self.relay.kill()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def attest(port, *extra, tenant="alice", reference=REFERENCE, ca=None,
