@@ -175,7 +175,7 @@ void sessions_drop_all(void)
 static void identify_tenant(struct session *s)
 {
 	const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&s->ssl);
-	uint8_t pub[CRYPTO_P384_PUB_LEN], spki[RPT_P384_SPKI_LEN];
+	uint8_t pub[CRYPTO_P384_PUB_LEN];
 
 	/* The handshake required a chained tenant certificate with a P-384
 	 * key (crypto_tls_config's profile), so both succeed. */
@@ -183,6 +183,8 @@ static void identify_tenant(struct session *s)
 					  &peer->subject) < 0)
 		snprintf(s->who.name, sizeof(s->who.name), "?");
 	if (peer && crypto_tls_cert_pub(peer, pub) == CRYPTO_OK) {
+		uint8_t spki[RPT_P384_SPKI_LEN];
+
 		report_p384_spki(pub, spki);
 		crypto_sha384(spki, sizeof(spki), s->who.id);
 	}
@@ -262,8 +264,6 @@ static bool step_read(struct session *s)
 	size_t need = s->req_have < PROTO_HDR_LEN ? PROTO_HDR_LEN - s->req_have
 			: PROTO_HDR_LEN + s->req_body - s->req_have;
 	int ret = mbedtls_ssl_read(&s->ssl, s->req + s->req_have, need);
-	char err[96];
-	uint16_t type;
 
 	if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
 		return false;
@@ -280,6 +280,9 @@ static bool step_read(struct session *s)
 	s->req_have += (size_t)ret;
 	s->deadline = rdtsc() + IDLE_TSC;
 	if (s->req_have == PROTO_HDR_LEN) {
+		char err[96];
+		uint16_t type;
+
 		if (proto_parse_header(s->req, &type, &s->req_body, err, sizeof(err))) {
 			refuse(s, err);
 			return true;
