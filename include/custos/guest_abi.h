@@ -57,11 +57,14 @@ struct custos_boot_info {
 	uint64_t tsc_per_tick; /* TSC cycles per preemption slice (informative) */
 	char name[32];         /* the VM's name, NUL-terminated */
 	char cmdline[256];     /* arguments given when the VM was set up */
-	/* Tenant init data and secrets (a later milestone) are placed in the
-	 * VM's own memory, page-aligned above the image, and described here;
-	 * both are 0 when there is none. */
+	/* Tenant init data, then secrets, are placed in the VM's own memory,
+	 * each page-aligned above the image, and described here; gpa and size
+	 * are 0 when there is none. Secrets are "KEY=VALUE" strings, each
+	 * NUL-terminated, one after the other (docs/lifecycle.md). */
 	uint64_t init_data_gpa;
 	uint64_t init_data_size;
+	uint64_t secrets_gpa;
+	uint64_t secrets_size;
 };
 
 /* ---- Console -------------------------------------------------------------
@@ -112,6 +115,137 @@ enum custos_hypercall_error {
 	HC_E_DENIED = -3, /* not allowed for this caller */
 	HC_E_FAULT = -4,  /* a buffer is not wholly inside the caller's memory */
 	HC_E_INTERNAL = -5, /* the TCB failed, e.g. its RNG; nothing was written */
+	HC_E_NOTFOUND = -6, /* no such VM for this owner (another owner's VM
+			     * gives the same answer: no existence leak) */
+	HC_E_NOMEM = -7,    /* not enough free memory; nothing was taken */
+	HC_E_STATE = -8,    /* not allowed in the VM's current state */
+	HC_E_VERIFY = -9,   /* boot state or sealed blob does not verify
+			     * (tampered, another VM's, destroyed VM's key) */
+	HC_E_ROLLBACK = -10,/* an authentic sealed blob, but older than the
+			     * latest one sealed for this VM */
+};
+
+/* ---- Lifecycle hypercalls (0x100-0x106; docs/lifecycle.md) -----------------
+ * TPGVM only (anyone else: HC_E_DENIED). RDI = gpa of a request struct in
+ * the caller's memory, which starts with a struct hc_vm_ref: the VM and the
+ * tenant the TPGVM acts for. Every other pointer is a gpa in the caller's
+ * memory, checked before use (HC_E_FAULT). Decode checks everything and may
+ * fail; execute cannot (apart from HC_E_INTERNAL), so an error changes
+ * nothing. Sizes: mem_size a multiple of GUEST_MEM_ALIGN in
+ * [GUEST_MEM_MIN, GUEST_MEM_MAX].
+ *
+ * VM states (enum hc_vm_state): CREATED (memory taken and zeroed, EPT
+ * built) -> LOADED (image, init data, secrets placed; measured) -> RUNNING
+ * <-> SEALED (stopped: memory freed, state sealed into a blob the TPGVM
+ * stores outside); EXITED (the guest stopped itself: frozen, memory kept,
+ * to be sealed with HC_VM_STOP like a running one). DESTROY from any state.
+ */
+#define HC_OWNER_LEN        48  /* SHA-384 of the tenant certificate's SPKI */
+#define HC_SALT_LEN         32
+#define HC_VM_IMAGE_MAX     (8u << 20)
+#define HC_VM_INIT_MAX      (1u << 20)
+#define HC_VM_SECRETS_MAX   4096u
+#define HC_VM_NAME_MAX      32  /* with the NUL: [a-z0-9_-]{1,31} */
+
+enum hc_vm_state {
+	HC_VM_CREATED = 1,
+	HC_VM_LOADED = 2,
+	HC_VM_RUNNING = 3,   /* runnable, halted or waiting for its slice */
+	HC_VM_EXITED = 4,    /* stopped itself (HC_EXIT, HLT, a fault) */
+	HC_VM_SEALED = 5,
+};
+
+struct hc_vm_ref {
+	uint32_t vm_id;                /* from HC_VM_CREATE (0 where noted) */
+	uint32_t reserved;             /* must be 0 */
+	uint8_t owner[HC_OWNER_LEN];   /* the tenant the TPGVM acts for */
+};
+
+/* HC_VM_CREATE: RDI = &hc_vm_create (ref.vm_id 0). RAX = the new VM id.
+ * Takes mem_size bytes of frames, zeroed, and builds the EPT. Errors:
+ * INVAL (name not [a-z0-9_-]{1,31}, or that owner already has a VM of that
+ * name; bad mem_size), NOMEM (the free-frame count is as before), and
+ * INVAL when the VM table is full. */
+struct hc_vm_create {
+	struct hc_vm_ref ref;
+	char name[HC_VM_NAME_MAX];     /* NUL-terminated */
+	uint64_t mem_size;
+};
+
+/* HC_VM_LOAD: RDI = &hc_vm_load. CREATED -> LOADED. Loads the ELF image,
+ * places init data and secrets (boot info above), writes page tables and
+ * boot info, sets up the vCPU, and records the launch measurement
+ * (docs/lifecycle.md): SHA-384 over the config, the image, the init data
+ * and SHA-384(salt || secrets) -- secret values enter only salted. RAX = 0.
+ * Errors: STATE, INVAL (lengths over the maxima, image refused by the ELF
+ * loader, does not fit mem_size, secrets not a sequence of NUL-terminated
+ * KEY=VALUE strings), FAULT. */
+struct hc_vm_load {
+	struct hc_vm_ref ref;
+	uint64_t image_gpa, image_len;     /* 1..HC_VM_IMAGE_MAX */
+	uint64_t init_gpa, init_len;       /* 0..HC_VM_INIT_MAX */
+	uint64_t secrets_gpa, secrets_len; /* 0..HC_VM_SECRETS_MAX */
+	uint8_t secrets_salt[HC_SALT_LEN]; /* chosen by the tenant */
+};
+
+/* HC_VM_START: RDI = &hc_vm_start.
+ *   LOADED (blob_len 0): boot-state verification -- the TCB recomputes the
+ *     digest of the VM's initial memory and vCPU state and compares it with
+ *     the one recorded at load; mismatch: VERIFY. -> RUNNING.
+ *   SEALED (the blob from the latest HC_VM_STOP, in the caller's memory):
+ *     authenticate it under the VM's key with its header (VM id, owner,
+ *     version, launch measurement) as associated data, compare header with
+ *     the record (VERIFY), refuse an older version (ROLLBACK), restore
+ *     memory and full vCPU context into fresh frames (NOMEM), -> RUNNING:
+ *     it resumes where it stopped.
+ * RAX = 0. Other states: STATE. */
+struct hc_vm_start {
+	struct hc_vm_ref ref;
+	uint64_t blob_gpa, blob_len;
+};
+
+/* HC_VM_STOP: RDI = &hc_vm_stop. RUNNING or EXITED -> SEALED. Halts the VM,
+ * seals memory (the pages that are not all zero) and full vCPU context
+ * with AES-256-GCM under the VM's key (version counter + 1), writes the
+ * blob to [out_gpa, out_gpa + out_cap), scrubs and frees its frames.
+ * RAX = blob length. If out_cap is smaller than the blob: INVAL and
+ * nothing changes (HC_VM_QUERY tells seal_size beforehand). */
+struct hc_vm_stop {
+	struct hc_vm_ref ref;
+	uint64_t out_gpa, out_cap;
+};
+
+/* HC_VM_DESTROY: RDI = &hc_vm_ref. Any state. Scrubs memory and vCPU
+ * state, shreds the VM's key (every blob sealed for it is dead), frees the
+ * frames and forgets the record. RAX = 0. */
+
+/* HC_VM_QUERY: RDI = &hc_vm_query. With ref.vm_id != 0: that VM's info
+ * (NOTFOUND for another owner's). With ref.vm_id 0: every VM of ref.owner,
+ * as many as fit. RAX = number of hc_vm_info written at out_gpa. */
+struct hc_vm_query {
+	struct hc_vm_ref ref;
+	uint64_t out_gpa, out_cap;     /* room for out_cap / sizeof(info) */
+};
+
+struct hc_vm_info {
+	uint32_t vm_id;
+	uint32_t state;                /* enum hc_vm_state */
+	char name[HC_VM_NAME_MAX];
+	uint64_t mem_size;
+	uint64_t version;              /* seals so far */
+	uint64_t seal_size;            /* bytes HC_VM_STOP would write now
+					* (RUNNING/EXITED), else 0 */
+	uint64_t console_pending;      /* bytes HC_VM_CONSOLE_READ would give */
+	uint8_t measurement[48];       /* launch measurement (0 before LOAD) */
+	char stop_reason[64];          /* EXITED: why, NUL-terminated */
+};
+
+/* HC_VM_CONSOLE_READ: RDI = &hc_vm_console_read. Moves up to out_cap bytes
+ * of the VM's console ring to out_gpa (they are gone from the ring).
+ * RAX = bytes moved. Works in every state (the ring outlives a stop). */
+struct hc_vm_console_read {
+	struct hc_vm_ref ref;
+	uint64_t out_gpa, out_cap;
 };
 
 /* ---- HC_REPORT: a signed platform report (docs/report.md) -----------------

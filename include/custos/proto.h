@@ -27,6 +27,79 @@ enum proto_type {
 	/* TPGVM -> tenant: body = u32 code (enum proto_error) + text
 	 * (0..PROTO_ERROR_TEXT_MAX printable ASCII bytes, no NUL) */
 	PROTO_ERROR = 3,
+
+	/* ---- VM lifecycle (docs/protocol.md, docs/lifecycle.md) ----------
+	 * The tenant names its VMs; names are per tenant (another tenant's VM
+	 * of the same name is a different VM, and invisible). Every request is
+	 * answered with PROTO_VM_INFO, PROTO_VM_CONSOLE_DATA or PROTO_ERROR.
+	 * Bodies are fixed structs (below), little-endian, then variable data. */
+	PROTO_VM_CREATE = 0x10,  /* struct proto_vm_create + secrets bytes */
+	PROTO_VM_UPLOAD = 0x11,  /* struct proto_vm_upload + 1..PROTO_CHUNK_MAX bytes */
+	PROTO_VM_START = 0x12,   /* struct proto_vm_name */
+	PROTO_VM_STOP = 0x13,    /* struct proto_vm_name */
+	PROTO_VM_DESTROY = 0x14, /* struct proto_vm_name */
+	PROTO_VM_STATUS = 0x15,  /* struct proto_vm_name */
+	PROTO_VM_LIST = 0x16,    /* empty body */
+	PROTO_VM_CONSOLE = 0x17, /* struct proto_vm_name: drain its console */
+
+	/* TPGVM -> tenant: 0..PROTO_VM_LIST_MAX struct proto_vm_info (one for
+	 * every request but LIST; DESTROY answers the last info, state 0) */
+	PROTO_VM_INFO = 0x20,
+	/* TPGVM -> tenant: 0..PROTO_CHUNK_MAX console bytes (as the guest wrote
+	 * them: the tenant's terminal must not trust them) */
+	PROTO_VM_CONSOLE_DATA = 0x21,
+};
+
+#define PROTO_VM_NAME_MAX   32u          /* with NUL: [a-z0-9_-]{1,31} */
+#define PROTO_CHUNK_MAX     (12u << 10)  /* upload and console chunks */
+#define PROTO_SECRETS_MAX   4096u
+#define PROTO_SALT_LEN      32u
+#define PROTO_VM_LIST_MAX   16u
+
+/* Which part of a VM an upload chunk belongs to. */
+enum proto_vm_part {
+	PROTO_PART_IMAGE = 1,
+	PROTO_PART_INIT_DATA = 2,
+};
+
+struct proto_vm_name {
+	char name[PROTO_VM_NAME_MAX];   /* NUL-terminated, NUL-padded */
+};
+
+/* Create NAME: the TCB takes and zeroes its memory now; the image and init
+ * data follow in PROTO_VM_UPLOAD chunks, and when the last byte of both
+ * has arrived the TPGVM loads the VM (the TCB measures it: state LOADED).
+ * The secrets (KEY=VALUE strings, each NUL-terminated) follow this struct
+ * in the body; salt is the tenant's, for the salted secrets hash. */
+struct proto_vm_create {
+	char name[PROTO_VM_NAME_MAX];
+	uint64_t mem_size;       /* multiple of 2 MiB, 2 MiB..1 GiB */
+	uint64_t image_len;      /* 1..8 MiB */
+	uint64_t init_len;       /* 0..1 MiB */
+	uint32_t secrets_len;    /* 0..PROTO_SECRETS_MAX, = bytes after the struct */
+	uint32_t reserved;       /* 0 */
+	uint8_t salt[PROTO_SALT_LEN];
+};
+
+/* A chunk of NAME's image or init data at offset (chunks in order, each
+ * acknowledged with PROTO_VM_INFO before the next is sent). */
+struct proto_vm_upload {
+	char name[PROTO_VM_NAME_MAX];
+	uint32_t part;           /* enum proto_vm_part */
+	uint32_t reserved;       /* 0 */
+	uint64_t offset;
+};
+
+struct proto_vm_info {
+	char name[PROTO_VM_NAME_MAX];
+	uint32_t state;          /* enum hc_vm_state (guest_abi.h); 0 = destroyed */
+	uint32_t reserved;
+	uint64_t mem_size;
+	uint64_t version;        /* times sealed */
+	uint64_t image_len, image_received;  /* upload progress (CREATED) */
+	uint64_t init_len, init_received;
+	uint8_t measurement[48]; /* launch measurement; zero before load */
+	char stop_reason[64];    /* EXITED: why; NUL-terminated */
 };
 
 /* Codes of PROTO_ERROR messages. */
@@ -34,6 +107,14 @@ enum proto_error {
 	PROTO_ERR_BAD_REQUEST = 1, /* malformed or unexpected message */
 	PROTO_ERR_INTERNAL = 2,    /* the TPGVM or the TCB failed */
 	PROTO_ERR_BUSY = 3,        /* try again later */
+	PROTO_ERR_NOT_FOUND = 4,   /* no VM of that name (for this tenant) */
+	PROTO_ERR_EXISTS = 5,      /* this tenant already has a VM of that name */
+	PROTO_ERR_NO_MEMORY = 6,   /* the platform has not enough free memory */
+	PROTO_ERR_STATE = 7,       /* not possible in the VM's state */
+	PROTO_ERR_VERIFY = 8,      /* boot state or sealed state does not verify */
+	PROTO_ERR_ROLLBACK = 9,    /* the stored sealed state is an older one */
+	PROTO_ERR_STORAGE = 10,    /* the relay's storage failed or lacks the blob */
+	PROTO_ERR_TOO_LARGE = 11,  /* image, init data or state beyond the limits */
 };
 
 /* A checked message; body points into the caller's buffer. */
