@@ -55,7 +55,7 @@ static void store_le32(uint8_t *p, uint32_t v)
 
 static bool type_known(uint8_t type)
 {
-	return type >= FRAME_OPEN && type <= FRAME_HELLO;
+	return type >= FRAME_OPEN && type <= FRAME_STORED;
 }
 
 /* ---- Encoder ------------------------------------------------------------- */

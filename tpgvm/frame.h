@@ -34,6 +34,8 @@ enum frame_type {
 	FRAME_DATA  = 2, /* either way: opaque session bytes */
 	FRAME_CLOSE = 3, /* either way: the session is over */
 	FRAME_HELLO = 4, /* either way: I (re)started, forget every session */
+	FRAME_STORE = 5, /* TPGVM -> relay: a storage request (sid = request id) */
+	FRAME_STORED = 6, /* relay -> TPGVM: the answer to one STORE */
 };
 
 /* A decoded frame; payload points into the decoder and stays valid only

@@ -95,7 +95,7 @@ static size_t build(const uint8_t *p, size_t n, uint8_t *line, bool *clean,
 			if (plen > FRAME_MAX_PAYLOAD)
 				plen = FRAME_MAX_PAYLOAD;
 			take = plen < n ? plen : n;
-			last_len = frame_encode((uint8_t)(1 + a % 4), (uint16_t)(a >> 2),
+			last_len = frame_encode((uint8_t)(1 + a % 6), (uint16_t)(a >> 2),
 						p, take, last, sizeof(last));
 			p += take;
 			n -= take;

@@ -28,7 +28,7 @@ TIMEOUT = 5.0
 
 SYNC = b"\xc5\x7a"
 HDR_LEN, MAX_PAYLOAD, VERSION = 15, 1024, 1
-OPEN, DATA, CLOSE, HELLO = 1, 2, 3, 4
+OPEN, DATA, CLOSE, HELLO, STORE, STORED = 1, 2, 3, 4, 5, 6
 
 
 def _crc_table():
@@ -75,7 +75,7 @@ def decode(buf):
             return frames
         vt, sid, n, pcrc, hcrc = struct.unpack("<BHHII", bytes(buf[2:HDR_LEN]))
         if (crc32c(bytes(buf[:11])) != hcrc or vt >> 4 != VERSION
-                or not OPEN <= vt & 15 <= HELLO or n > MAX_PAYLOAD):
+                or not OPEN <= vt & 15 <= STORED or n > MAX_PAYLOAD):
             del buf[:1]
             continue
         if len(buf) < HDR_LEN + n:

@@ -52,9 +52,10 @@ struct stream {
 	size_t start[8];
 };
 
-static const uint16_t stream_lens[] = { 0, 5, 300, 1, FRAME_MAX_PAYLOAD, 17 };
+static const uint16_t stream_lens[] = { 0, 5, 300, 1, FRAME_MAX_PAYLOAD, 17, 906, 5 };
 static const uint8_t stream_types[] = {
 	FRAME_HELLO, FRAME_OPEN, FRAME_DATA, FRAME_DATA, FRAME_DATA, FRAME_CLOSE,
+	FRAME_STORE, FRAME_STORED,
 };
 
 static uint8_t payload_byte(size_t frame, size_t i)
@@ -142,7 +143,9 @@ static void test_encode_refuses(void **state)
 	(void)state;
 	assert_int_equal(frame_encode(FRAME_DATA, 1, big, sizeof(big), out, sizeof(out)), 0);
 	assert_int_equal(frame_encode(0, 1, NULL, 0, out, sizeof(out)), 0);
-	assert_int_equal(frame_encode(5, 1, NULL, 0, out, sizeof(out)), 0);
+	assert_int_equal(frame_encode(7, 1, NULL, 0, out, sizeof(out)), 0);
+	assert_int_equal(frame_encode(FRAME_STORE, 1, NULL, 0, out, sizeof(out)),
+			 FRAME_HDR_LEN);
 	assert_int_equal(frame_encode(FRAME_DATA, 1, big, 10, out, FRAME_HDR_LEN + 9), 0);
 	assert_int_equal(frame_encode(FRAME_DATA, 1, NULL, 1, out, sizeof(out)), 0);
 	assert_int_equal(frame_encode(FRAME_DATA, 1, big, FRAME_MAX_PAYLOAD, out,
@@ -343,7 +346,7 @@ static void test_unknown_version_or_type(void **state)
 	(void)state;
 	for (int v = 0; v < 2; v++) {
 		frame_encode(FRAME_DATA, 1, NULL, 0, buf, sizeof(buf));
-		buf[2] = v ? 0x22 : 0x15;
+		buf[2] = v ? 0x22 : 0x17; /* version 2; type 7 */
 		{
 			uint32_t c = frame_crc32c(0, buf, 11);
 
