@@ -349,6 +349,147 @@ int crypto_aes256gcm_decrypt(const uint8_t key[CRYPTO_AES256_KEY_LEN],
 						  : from_mbedtls(ret);
 }
 
+/* ---- AES-256-GCM, streamed ------------------------------------------------------- */
+
+#define GCM_STREAM_LIVE 0x4743534cu /* "GCSL": begun, not yet ended */
+
+struct gcm_stream {
+	mbedtls_gcm_context gcm;
+	uint32_t live;     /* GCM_STREAM_LIVE while running; 0 once wiped */
+	bool encrypt;
+	bool tail;         /* an update of a length not a multiple of 16 was seen */
+};
+
+_Static_assert(sizeof(struct gcm_stream) <= sizeof(((struct crypto_gcm_stream *)0)->opaque),
+	       "struct crypto_gcm_stream is too small for mbedtls_gcm_context");
+_Static_assert(_Alignof(struct gcm_stream) <= _Alignof(uint64_t),
+	       "struct crypto_gcm_stream is not aligned enough");
+
+static struct gcm_stream *gcm_stream(struct crypto_gcm_stream *s)
+{
+	return (struct gcm_stream *)(void *)s->opaque;
+}
+
+/* The end of every stream: mbedTLS frees (and zeroes) the cipher context,
+ * then the whole struct is wiped, which also marks it ended. */
+void crypto_aes256gcm_stream_abort(struct crypto_gcm_stream *s)
+{
+	if (s == NULL)
+		return;
+	if (gcm_stream(s)->live == GCM_STREAM_LIVE)
+		mbedtls_gcm_free(&gcm_stream(s)->gcm);
+	crypto_wipe(s, sizeof(*s));
+}
+
+int crypto_aes256gcm_stream_begin(struct crypto_gcm_stream *s,
+				  const uint8_t key[CRYPTO_AES256_KEY_LEN],
+				  const uint8_t iv[CRYPTO_GCM_IV_LEN], bool encrypt,
+				  const void *aad, size_t aad_len)
+{
+	struct gcm_stream *g;
+	int ret;
+
+	if (s == NULL)
+		return CRYPTO_E_INVAL;
+	g = gcm_stream(s);
+	crypto_wipe(s, sizeof(*s));
+	if (key == NULL || iv == NULL || (aad == NULL && aad_len != 0))
+		return CRYPTO_E_INVAL;
+	mbedtls_gcm_init(&g->gcm);
+	g->live = GCM_STREAM_LIVE;
+	g->encrypt = encrypt;
+	ret = mbedtls_gcm_setkey(&g->gcm, MBEDTLS_CIPHER_ID_AES, key, 256);
+	if (ret == 0)
+		ret = mbedtls_gcm_starts(&g->gcm,
+					 encrypt ? MBEDTLS_GCM_ENCRYPT : MBEDTLS_GCM_DECRYPT,
+					 iv, CRYPTO_GCM_IV_LEN, aad, aad_len);
+	if (ret != 0) {
+		crypto_aes256gcm_stream_abort(s);
+		return from_mbedtls(ret);
+	}
+	return CRYPTO_OK;
+}
+
+int crypto_aes256gcm_stream_update(struct crypto_gcm_stream *s, const void *in,
+				   size_t len, void *out)
+{
+	struct gcm_stream *g;
+	int ret;
+
+	if (s == NULL)
+		return CRYPTO_E_INVAL;
+	g = gcm_stream(s);
+	if (g->live != GCM_STREAM_LIVE)
+		return CRYPTO_E_INVAL;
+	if (len == 0)
+		return CRYPTO_OK;
+	if (in == NULL || out == NULL || g->tail) {
+		crypto_aes256gcm_stream_abort(s);
+		return CRYPTO_E_INVAL;
+	}
+	if (len % 16 != 0)
+		g->tail = true;
+	ret = mbedtls_gcm_update(&g->gcm, len, in, out);
+	if (ret != 0) {
+		crypto_wipe(out, len);
+		crypto_aes256gcm_stream_abort(s);
+		return from_mbedtls(ret);
+	}
+	return CRYPTO_OK;
+}
+
+int crypto_aes256gcm_stream_finish(struct crypto_gcm_stream *s,
+				   uint8_t tag[CRYPTO_GCM_TAG_LEN])
+{
+	struct gcm_stream *g;
+	int ret;
+
+	if (s == NULL)
+		return CRYPTO_E_INVAL;
+	g = gcm_stream(s);
+	if (g->live != GCM_STREAM_LIVE)
+		return CRYPTO_E_INVAL;
+	if (tag == NULL || !g->encrypt) {
+		crypto_aes256gcm_stream_abort(s);
+		return CRYPTO_E_INVAL;
+	}
+	ret = mbedtls_gcm_finish(&g->gcm, tag, CRYPTO_GCM_TAG_LEN);
+	crypto_aes256gcm_stream_abort(s);
+	if (ret != 0)
+		crypto_wipe(tag, CRYPTO_GCM_TAG_LEN);
+	return from_mbedtls(ret);
+}
+
+int crypto_aes256gcm_stream_verify(struct crypto_gcm_stream *s,
+				   const uint8_t tag[CRYPTO_GCM_TAG_LEN])
+{
+	struct gcm_stream *g;
+	uint8_t want[CRYPTO_GCM_TAG_LEN];
+	uint8_t diff = 0;
+	int ret;
+
+	if (s == NULL)
+		return CRYPTO_E_INVAL;
+	g = gcm_stream(s);
+	if (g->live != GCM_STREAM_LIVE)
+		return CRYPTO_E_INVAL;
+	if (tag == NULL || g->encrypt) {
+		crypto_aes256gcm_stream_abort(s);
+		return CRYPTO_E_INVAL;
+	}
+	ret = mbedtls_gcm_finish(&g->gcm, want, sizeof(want));
+	crypto_aes256gcm_stream_abort(s);
+	if (ret != 0) {
+		crypto_wipe(want, sizeof(want));
+		return from_mbedtls(ret);
+	}
+	/* Constant time: every byte compared, whatever the first difference. */
+	for (size_t i = 0; i < sizeof(want); i++)
+		diff |= (uint8_t)(want[i] ^ tag[i]);
+	crypto_wipe(want, sizeof(want));
+	return diff == 0 ? CRYPTO_OK : CRYPTO_E_VERIFY;
+}
+
 /* ---- P-384 ------------------------------------------------------------------------ */
 
 /* The working set of one P-384 operation. */

@@ -83,6 +83,45 @@ int crypto_aes256gcm_decrypt(const uint8_t key[CRYPTO_AES256_KEY_LEN],
 			     const void *ct, size_t len, void *pt,
 			     const uint8_t tag[CRYPTO_GCM_TAG_LEN]);
 
+/* ---- AES-256-GCM, streamed ---------------------------------------------------
+ * The same cipher over data that arrives in pieces (sealed VM state, which
+ * never sits whole in memory): begin, any number of updates, then finish
+ * (encrypt: the tag out) or verify (decrypt: the tag checked in constant
+ * time, CRYPTO_E_VERIFY if it differs).
+ *
+ * mbedTLS 2.28 rule, enforced here: every update but the last must be a
+ * multiple of 16 bytes long. An update after one whose length was not a
+ * multiple of 16 fails with CRYPTO_E_INVAL. Updates may be of length 0;
+ * in and out may be the same buffer (not otherwise overlapping).
+ *
+ * A decrypting stream hands out plaintext before the tag is checked: the
+ * caller must treat it as untrusted (and keep it to itself) until verify
+ * returns CRYPTO_OK.
+ *
+ * The context is wiped and its memory released at the end of the stream:
+ * by finish and verify (whatever they return), by any failing call, and by
+ * crypto_aes256gcm_stream_abort(), which a caller giving up half-way must
+ * call (safe on a stream that has already ended). Every call on an ended
+ * stream fails with CRYPTO_E_INVAL. Not for a struct that was never begun.
+ * The struct must not be copied or moved while a stream runs.
+ */
+struct crypto_gcm_stream {
+	uint64_t opaque[64]; /* an mbedtls_gcm_context and our state (crypto.c asserts it fits) */
+};
+int crypto_aes256gcm_stream_begin(struct crypto_gcm_stream *s,
+				  const uint8_t key[CRYPTO_AES256_KEY_LEN],
+				  const uint8_t iv[CRYPTO_GCM_IV_LEN], bool encrypt,
+				  const void *aad, size_t aad_len);
+int crypto_aes256gcm_stream_update(struct crypto_gcm_stream *s, const void *in,
+				   size_t len, void *out);
+/* Encrypting streams only. */
+int crypto_aes256gcm_stream_finish(struct crypto_gcm_stream *s,
+				   uint8_t tag[CRYPTO_GCM_TAG_LEN]);
+/* Decrypting streams only. */
+int crypto_aes256gcm_stream_verify(struct crypto_gcm_stream *s,
+				   const uint8_t tag[CRYPTO_GCM_TAG_LEN]);
+void crypto_aes256gcm_stream_abort(struct crypto_gcm_stream *s);
+
 /* ---- P-384 ---------------------------------------------------------------- */
 int crypto_p384_keygen(uint8_t priv[CRYPTO_P384_PRIV_LEN],
 		       uint8_t pub[CRYPTO_P384_PUB_LEN]);

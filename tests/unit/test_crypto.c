@@ -251,6 +251,176 @@ static void test_gcm_tampering(void **state)
 			 CRYPTO_E_INVAL);
 }
 
+/* ---- AES-256-GCM, streamed ------------------------------------------------------------ */
+
+static void test_gcm_stream_equals_one_shot(void **state)
+{
+	static const size_t splits[][4] = {
+		{ 0, 0, 0, 0 }, { 16, 16, 16, 16 }, { 32, 0, 48, 16 },
+		{ 4096, 16, 0, 0 }, { 160, 320, 16, 480 }, { 0, 16, 0, 32 },
+	};
+	uint8_t key[32], iv[12], aad[152], pt[1000], ct[1000], st[1000], back[1000];
+	uint8_t tag[16], stag[16];
+
+	(void)state;
+	assert_int_equal(crypto_random(key, sizeof(key)), CRYPTO_OK);
+	assert_int_equal(crypto_random(iv, sizeof(iv)), CRYPTO_OK);
+	assert_int_equal(crypto_random(aad, sizeof(aad)), CRYPTO_OK);
+	assert_int_equal(crypto_random(pt, sizeof(pt)), CRYPTO_OK);
+	for (size_t len = 0; len <= sizeof(pt); len += 91) {
+		for (size_t k = 0; k < sizeof(splits) / sizeof(splits[0]); k++) {
+			struct crypto_gcm_stream s;
+			size_t aad_len = (len + k) % sizeof(aad);
+
+			assert_int_equal(crypto_aes256gcm_encrypt(key, iv, aad, aad_len, pt, len,
+								  ct, tag), CRYPTO_OK);
+			/* Encrypt in the pieces of splits[k], the rest in one. */
+			assert_int_equal(crypto_aes256gcm_stream_begin(&s, key, iv, true, aad,
+								       aad_len), CRYPTO_OK);
+			{
+				size_t off = 0;
+
+				for (size_t i = 0; i < 4 && off + splits[k][i] <= len; i++) {
+					assert_int_equal(crypto_aes256gcm_stream_update(
+						&s, pt + off, splits[k][i], st + off), CRYPTO_OK);
+					off += splits[k][i];
+				}
+				assert_int_equal(crypto_aes256gcm_stream_update(
+					&s, pt + off, len - off, st + off), CRYPTO_OK);
+			}
+			assert_int_equal(crypto_aes256gcm_stream_finish(&s, stag), CRYPTO_OK);
+			assert_memory_equal(st, ct, len);
+			assert_memory_equal(stag, tag, 16);
+			/* Decrypt in place, in the same pieces. */
+			memcpy(back, ct, len);
+			assert_int_equal(crypto_aes256gcm_stream_begin(&s, key, iv, false, aad,
+								       aad_len), CRYPTO_OK);
+			{
+				size_t off = 0;
+
+				for (size_t i = 0; i < 4 && off + splits[k][i] <= len; i++) {
+					assert_int_equal(crypto_aes256gcm_stream_update(
+						&s, back + off, splits[k][i], back + off), CRYPTO_OK);
+					off += splits[k][i];
+				}
+				assert_int_equal(crypto_aes256gcm_stream_update(
+					&s, back + off, len - off, back + off), CRYPTO_OK);
+			}
+			assert_int_equal(crypto_aes256gcm_stream_verify(&s, tag), CRYPTO_OK);
+			assert_memory_equal(back, pt, len);
+		}
+	}
+}
+
+static void test_gcm_stream_nist_vector(void **state)
+{
+	/* GCM spec (McGrew-Viega) test case 16, as submitted to NIST: AES-256,
+	 * 60 bytes of plaintext (a partial last block), 20 bytes of AAD. */
+	uint8_t key[32], iv[12], aad[20], pt[60], out[60], tag[16];
+	struct crypto_gcm_stream s;
+
+	(void)state;
+	unhex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308", key, 32);
+	unhex("cafebabefacedbaddecaf888", iv, 12);
+	unhex("feedfacedeadbeeffeedfacedeadbeefabaddad2", aad, 20);
+	unhex("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+	      "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39", pt, 60);
+	assert_int_equal(crypto_aes256gcm_stream_begin(&s, key, iv, true, aad, 20), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_update(&s, pt, 16, out), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_update(&s, pt + 16, 32, out + 16), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_update(&s, pt + 48, 12, out + 48), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_finish(&s, tag), CRYPTO_OK);
+	assert_hex(out, 60,
+		   "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+		   "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662");
+	assert_hex(tag, 16, "76fc6ece0f4e1768cddf8853bb2d551b");
+	/* The context is wiped: the struct is all zero now. */
+	assert_true(all_zero(&s, sizeof(s)));
+
+	assert_int_equal(crypto_aes256gcm_stream_begin(&s, key, iv, false, aad, 20), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_update(&s, out, 48, out), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_update(&s, out + 48, 12, out + 48), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_verify(&s, tag), CRYPTO_OK);
+	assert_memory_equal(out, pt, 60);
+	assert_true(all_zero(&s, sizeof(s)));
+}
+
+static void test_gcm_stream_refusals(void **state)
+{
+	uint8_t key[32], iv[12], aad[8], pt[64], ct[64], tag[16];
+	struct crypto_gcm_stream s;
+
+	(void)state;
+	memset(key, 1, sizeof(key));
+	memset(iv, 2, sizeof(iv));
+	memset(aad, 3, sizeof(aad));
+	memset(pt, 4, sizeof(pt));
+	assert_int_equal(crypto_aes256gcm_encrypt(key, iv, aad, 8, pt, 64, ct, tag), CRYPTO_OK);
+
+	/* A flipped tag, ciphertext, AAD bit or another key: CRYPTO_E_VERIFY,
+	 * and the context is wiped all the same. */
+	for (int what = 0; what < 4; what++) {
+		uint8_t *target[] = { tag, ct, aad, key };
+		uint8_t out[64];
+
+		target[what][what * 3] ^= 0x10;
+		assert_int_equal(crypto_aes256gcm_stream_begin(&s, key, iv, false, aad, 8),
+				 CRYPTO_OK);
+		assert_int_equal(crypto_aes256gcm_stream_update(&s, ct, 64, out), CRYPTO_OK);
+		assert_int_equal(crypto_aes256gcm_stream_verify(&s, tag), CRYPTO_E_VERIFY);
+		assert_true(all_zero(&s, sizeof(s)));
+		target[what][what * 3] ^= 0x10;
+	}
+	/* Truncated stream: refused. */
+	assert_int_equal(crypto_aes256gcm_stream_begin(&s, key, iv, false, aad, 8), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_update(&s, ct, 48, pt), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_verify(&s, tag), CRYPTO_E_VERIFY);
+
+	/* An update after one of a length not a multiple of 16: CRYPTO_E_INVAL,
+	 * and the stream is over (wiped; every later call refused). */
+	assert_int_equal(crypto_aes256gcm_stream_begin(&s, key, iv, true, aad, 8), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_update(&s, pt, 20, ct), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_update(&s, pt + 20, 16, ct + 20),
+			 CRYPTO_E_INVAL);
+	assert_true(all_zero(&s, sizeof(s)));
+	assert_int_equal(crypto_aes256gcm_stream_update(&s, pt, 16, ct), CRYPTO_E_INVAL);
+	assert_int_equal(crypto_aes256gcm_stream_finish(&s, tag), CRYPTO_E_INVAL);
+
+	/* finish on a decrypting stream, verify on an encrypting one. */
+	assert_int_equal(crypto_aes256gcm_stream_begin(&s, key, iv, false, aad, 8), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_finish(&s, tag), CRYPTO_E_INVAL);
+	assert_true(all_zero(&s, sizeof(s)));
+	assert_int_equal(crypto_aes256gcm_stream_begin(&s, key, iv, true, aad, 8), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_verify(&s, tag), CRYPTO_E_INVAL);
+	/* After the end, nothing works until begin again. */
+	assert_int_equal(crypto_aes256gcm_stream_verify(&s, tag), CRYPTO_E_INVAL);
+
+	/* Abort half-way: wiped; a second abort is harmless. */
+	assert_int_equal(crypto_aes256gcm_stream_begin(&s, key, iv, true, aad, 8), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_update(&s, pt, 32, ct), CRYPTO_OK);
+	crypto_aes256gcm_stream_abort(&s);
+	assert_true(all_zero(&s, sizeof(s)));
+	crypto_aes256gcm_stream_abort(&s);
+	crypto_aes256gcm_stream_abort(NULL);
+
+	/* Bad arguments. */
+	assert_int_equal(crypto_aes256gcm_stream_begin(NULL, key, iv, true, NULL, 0),
+			 CRYPTO_E_INVAL);
+	assert_int_equal(crypto_aes256gcm_stream_begin(&s, NULL, iv, true, NULL, 0),
+			 CRYPTO_E_INVAL);
+	assert_int_equal(crypto_aes256gcm_stream_begin(&s, key, NULL, true, NULL, 0),
+			 CRYPTO_E_INVAL);
+	assert_int_equal(crypto_aes256gcm_stream_begin(&s, key, iv, true, NULL, 1),
+			 CRYPTO_E_INVAL);
+	assert_int_equal(crypto_aes256gcm_stream_begin(&s, key, iv, true, NULL, 0), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_update(&s, NULL, 16, ct), CRYPTO_E_INVAL);
+	assert_int_equal(crypto_aes256gcm_stream_begin(&s, key, iv, true, NULL, 0), CRYPTO_OK);
+	assert_int_equal(crypto_aes256gcm_stream_finish(&s, NULL), CRYPTO_E_INVAL);
+	assert_int_equal(crypto_aes256gcm_stream_update(NULL, pt, 16, ct), CRYPTO_E_INVAL);
+	assert_int_equal(crypto_aes256gcm_stream_finish(NULL, tag), CRYPTO_E_INVAL);
+	assert_int_equal(crypto_aes256gcm_stream_verify(NULL, tag), CRYPTO_E_INVAL);
+}
+
 /* ---- P-384 -------------------------------------------------------------------------------- */
 
 /* The group order n of P-384. */
@@ -921,6 +1091,9 @@ int main(void)
 		cmocka_unit_test(test_hkdf_vectors_and_limits),
 		cmocka_unit_test(test_gcm_round_trip_and_in_place),
 		cmocka_unit_test(test_gcm_tampering),
+		cmocka_unit_test(test_gcm_stream_equals_one_shot),
+		cmocka_unit_test(test_gcm_stream_nist_vector),
+		cmocka_unit_test(test_gcm_stream_refusals),
 		cmocka_unit_test(test_p384_keys),
 		cmocka_unit_test(test_ecdsa_rfc6979_test_message),
 		cmocka_unit_test(test_ecdsa_round_trip_and_tampering),
