@@ -12,13 +12,17 @@ IPS = 2000000  # serial speed follows emulated time (HARNESS.md)
 
 
 class Platform:
-    def __init__(self, d, iso=h.ISO, echo=None):
+    def __init__(self, d, iso=h.ISO, echo=None, storage=None):
         """echo: a function given each new line of the hypervisor's serial
-        console while the platform runs (the demo shows them)."""
+        console while the platform runs (the demo shows them). storage: the
+        relay's directory for sealed blobs."""
         self.d = d
+        self.storage = storage
         self.port, sport = relay_t.free_port(), relay_t.free_port()
-        self.relay = relay_t.Relay(d, ["--listen", str(self.port),
-                                       "--tpgvm-listen", str(sport)])
+        args = ["--listen", str(self.port), "--tpgvm-listen", str(sport)]
+        if storage:
+            args += ["--storage", storage]
+        self.relay = relay_t.Relay(d, args)
         self.emu = None
         self._echo_stop = threading.Event()
         try:
