@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,10 +41,17 @@
 #define LINK_READ_CHUNK      16384u
 #define RESYNC_QUIET_MS      500  /* a frame cut short: see frame_decoder_resync */
 #define RECONNECT_MS         1000
+/* Storage (docs/relay.md, "Storage"). */
+#define STORE_NAME_MAX       64u
+#define STORE_DATA_MAX       900u
+#define STORE_HDR_LEN        6u  /* op, name_len, then offset after the name */
+#define STORED_HDR_LEN       5u  /* status, total */
+enum store_op { ST_PUT = 1, ST_COMMIT = 2, ST_GET = 3, ST_DELETE = 4 };
+enum store_status { ST_OK = 0, ST_NONE = 1, ST_IO = 2, ST_BAD = 3 };
 
 static const char usage_text[] =
 	"usage: custos-relay --listen [ADDR:]PORT (--tpgvm HOST:PORT | --tpgvm-listen [ADDR:]PORT)\n"
-	"                    [--max-sessions N]\n"
+	"                    [--max-sessions N] [--storage DIR]\n"
 	"\n"
 	"Carries each tenant TCP connection accepted on --listen as one session\n"
 	"over the TPGVM's serial stream (docs/relay.md). The serial stream is\n"
@@ -53,6 +61,8 @@ static const char usage_text[] =
 	"starts). ADDR defaults to 127.0.0.1: only a name or address given\n"
 	"explicitly makes the relay reachable from elsewhere.\n"
 	"  --max-sessions N   concurrent tenant sessions, 1..16 (default 8)\n"
+	"  --storage DIR      keep the TPGVM's sealed blobs as files in DIR (created\n"
+	"                     0700 if missing); without it every STORE is refused\n"
 	"One line per session event on stderr, never payload bytes. SIGTERM or\n"
 	"SIGINT ends it cleanly. Exit status: 0 after a signal, 1 on failure,\n"
 	"2 on a usage error.\n";
@@ -85,6 +95,7 @@ struct relay {
 	struct session *sess;
 	unsigned max_sessions;
 	uint16_t next_sid;
+	int storage_fd;        /* --storage DIR, else -1 */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -307,6 +318,211 @@ static void tenant_write(struct relay *r, struct session *s)
 		session_end(r, s, "by tpgvm", false);
 }
 
+/* ---- Storage of sealed blobs (docs/relay.md, "Storage") ------------------ */
+
+/*
+ * The TPGVM's blobs are ciphertext the TCB authenticates, so the relay only
+ * has to keep them whole and in their place: names are checked against the
+ * rules (no path can be formed), every file is opened relative to DIR with
+ * O_NOFOLLOW (a symlink planted in DIR leads nowhere) and must be a regular
+ * file, and a new version replaces the old one by rename only after it is
+ * complete and on disk, so a reader sees the old blob or the new one, never
+ * a mix. File I/O is blocking: local files, at most 900 bytes a request.
+ */
+struct store_req {
+	uint8_t op;
+	char name[STORE_NAME_MAX + 1];
+	char part[STORE_NAME_MAX + 6]; /* name + ".part" */
+	uint32_t offset;
+	const uint8_t *data;
+	size_t len;
+};
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* 1..64 bytes of [A-Za-z0-9._-], not starting with '.', and not ending in
+ * ".part" (the relay's own suffix for a blob being written). */
+static bool store_name_ok(const uint8_t *p, size_t n)
+{
+	if (n < 1 || n > STORE_NAME_MAX || p[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return !(n >= 5 && memcmp(p + n - 5, ".part", 5) == 0);
+}
+
+static bool store_parse(const uint8_t *p, size_t n, struct store_req *q)
+{
+	size_t nl;
+
+	if (n < STORE_HDR_LEN)
+		return false;
+	q->op = p[0];
+	nl = p[1];
+	if (n < STORE_HDR_LEN + nl || !store_name_ok(p + 2, nl))
+		return false;
+	memcpy(q->name, p + 2, nl);
+	q->name[nl] = '\0';
+	snprintf(q->part, sizeof(q->part), "%s.part", q->name);
+	q->offset = le32(p + 2 + nl);
+	q->data = p + STORE_HDR_LEN + nl;
+	q->len = n - STORE_HDR_LEN - nl;
+	if (q->op == ST_PUT)
+		return q->len <= STORE_DATA_MAX;
+	return q->op >= ST_COMMIT && q->op <= ST_DELETE && q->len == 0;
+}
+
+/* A regular file in DIR, never through a symlink; O_NONBLOCK so that a
+ * FIFO planted there cannot hang the relay. -1 with errno. */
+static int store_open(const struct relay *r, const char *name, int flags)
+{
+	struct stat st;
+	int fd = openat(r->storage_fd, name,
+			flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EIO;
+		return -1;
+	}
+	return fd;
+}
+
+static uint8_t store_errno(void)
+{
+	return errno == ENOENT ? ST_NONE : errno == ELOOP ? ST_BAD : ST_IO;
+}
+
+static uint8_t store_put(const struct relay *r, const struct store_req *q)
+{
+	struct stat st;
+	int fd = store_open(r, q->part, O_WRONLY | (q->offset ? 0 : O_CREAT | O_TRUNC));
+	uint8_t status = ST_OK;
+
+	if (fd < 0)
+		return store_errno();
+	if (fstat(fd, &st) != 0)
+		status = ST_IO;
+	else if ((uint64_t)q->offset > (uint64_t)st.st_size ||
+		 (uint64_t)q->offset + q->len > UINT32_MAX)
+		status = ST_BAD; /* a hole, or beyond what a u32 total says */
+	else if (q->len && pwrite(fd, q->data, q->len, q->offset) != (ssize_t)q->len)
+		status = ST_IO;
+	close(fd);
+	return status;
+}
+
+static uint8_t store_commit(const struct relay *r, const struct store_req *q)
+{
+	struct stat st;
+	int fd = store_open(r, q->part, O_RDONLY);
+	uint8_t status = ST_OK;
+
+	if (fd < 0)
+		return store_errno();
+	if (fstat(fd, &st) != 0)
+		status = ST_IO;
+	else if ((uint64_t)st.st_size != q->offset)
+		status = ST_BAD;
+	else if (fsync(fd) != 0)
+		status = ST_IO;
+	close(fd);
+	if (status != ST_OK)
+		return status;
+	/* The rename replaces the old blob atomically; the directory's fsync
+	 * makes the new name durable. */
+	if (renameat(r->storage_fd, q->part, r->storage_fd, q->name) != 0)
+		return ST_IO;
+	if (fsync(r->storage_fd) != 0)
+		return ST_IO;
+	logf_("storage: committed %s (%u bytes)", q->name, q->offset);
+	return ST_OK;
+}
+
+static uint8_t store_get(const struct relay *r, const struct store_req *q,
+			 uint32_t *total, uint8_t *out, size_t *out_len)
+{
+	struct stat st;
+	int fd = store_open(r, q->name, O_RDONLY);
+	uint8_t status = ST_OK;
+	ssize_t n = 0;
+
+	if (fd < 0)
+		return store_errno();
+	if (fstat(fd, &st) != 0)
+		status = ST_IO;
+	else if ((uint64_t)st.st_size > UINT32_MAX)
+		status = ST_IO;
+	else if (q->offset > (uint64_t)st.st_size)
+		status = ST_BAD;
+	else if ((n = pread(fd, out, STORE_DATA_MAX, q->offset)) < 0)
+		status = ST_IO;
+	close(fd);
+	if (status != ST_OK)
+		return status;
+	*total = (uint32_t)st.st_size;
+	*out_len = (size_t)n;
+	if (q->offset == 0)
+		logf_("storage: reading %s (%u bytes)", q->name, *total);
+	return ST_OK;
+}
+
+static uint8_t store_delete(const struct relay *r, const struct store_req *q)
+{
+	bool gone = unlinkat(r->storage_fd, q->name, 0) == 0;
+	int err = gone ? 0 : errno;
+
+	if (unlinkat(r->storage_fd, q->part, 0) != 0 && errno != ENOENT)
+		return ST_IO;
+	if (!gone && err != ENOENT)
+		return ST_IO;
+	logf_("storage: deleted %s%s", q->name, gone ? "" : " (there was none)");
+	return gone ? ST_OK : ST_NONE;
+}
+
+/* One STORE in, exactly one STORED out, with the same request id. */
+static void on_store(struct relay *r, const struct frame *f)
+{
+	uint8_t reply[STORED_HDR_LEN + STORE_DATA_MAX];
+	struct store_req q;
+	uint32_t total = 0;
+	size_t len = 0;
+	uint8_t status;
+
+	if (r->storage_fd < 0 || !store_parse(f->payload, f->len, &q))
+		status = ST_BAD;
+	else if (q.op == ST_PUT)
+		status = store_put(r, &q);
+	else if (q.op == ST_COMMIT)
+		status = store_commit(r, &q);
+	else if (q.op == ST_GET)
+		status = store_get(r, &q, &total, reply + STORED_HDR_LEN, &len);
+	else
+		status = store_delete(r, &q);
+	if (status == ST_BAD)
+		logf_("storage: request %u refused (%s)", f->sid,
+		      r->storage_fd < 0 ? "no --storage" : "bad request");
+	if (status != ST_OK) {
+		total = 0;
+		len = 0;
+	}
+	reply[0] = status;
+	for (int i = 0; i < 4; i++)
+		reply[1 + i] = (uint8_t)(total >> (8 * i));
+	link_send(r, FRAME_STORED, f->sid, reply, STORED_HDR_LEN + len);
+}
+
 /* ---- Frames from the TPGVM ------------------------------------------------ */
 
 static void on_frame(void *ctx, const struct frame *f)
@@ -319,6 +535,10 @@ static void on_frame(void *ctx, const struct frame *f)
 		drop_all_sessions(r, "tpgvm restarted");
 		return;
 	}
+	if (f->type == FRAME_STORE) {
+		on_store(r, f);
+		return;
+	}
 	s = session_find(r, f->sid);
 	if (!s || s->closing)
 		return; /* closed here already, or never ours: nothing to do */
@@ -329,7 +549,7 @@ static void on_frame(void *ctx, const struct frame *f)
 		if (!s->out.len)
 			session_end(r, s, "by tpgvm", false);
 	}
-	/* OPEN from the TPGVM means nothing: ignored. */
+	/* OPEN or STORED from the TPGVM mean nothing: ignored. */
 }
 
 /* ---- Link up and down ------------------------------------------------------ */
@@ -587,7 +807,7 @@ static unsigned parse_max_sessions(const char *s)
 }
 
 struct args {
-	char *listen, *tpgvm, *tpgvm_listen;
+	char *listen, *tpgvm, *tpgvm_listen, *storage;
 	unsigned max_sessions;
 };
 
@@ -598,6 +818,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 		{ "tpgvm", required_argument, NULL, 't' },
 		{ "tpgvm-listen", required_argument, NULL, 'T' },
 		{ "max-sessions", required_argument, NULL, 'm' },
+		{ "storage", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -607,11 +828,13 @@ static void parse_args(int argc, char **argv, struct args *a)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		char **slot = c == 'l' ? &a->listen : c == 't' ? &a->tpgvm :
-			      c == 'T' ? &a->tpgvm_listen : NULL;
+			      c == 'T' ? &a->tpgvm_listen :
+			      c == 's' ? &a->storage : NULL;
 
 		if (slot && *slot)
 			cli_usage_error("--%s given twice",
-					c == 'l' ? "listen" : c == 't' ? "tpgvm" : "tpgvm-listen");
+					c == 'l' ? "listen" : c == 't' ? "tpgvm" :
+					c == 'T' ? "tpgvm-listen" : "storage");
 		if (slot)
 			*slot = optarg;
 		else if (c == 'm')
@@ -640,6 +863,19 @@ static void setup(struct relay *r, struct args *a)
 	r->link_fd = r->link_listen_fd = -1;
 	r->max_sessions = a->max_sessions;
 	r->next_sid = 1;
+	r->storage_fd = -1;
+	if (a->storage) {
+		if (!*a->storage)
+			cli_usage_error("--storage needs a directory");
+		if (mkdir(a->storage, 0700) != 0 && errno != EEXIST)
+			cli_die("--storage: cannot create %s: %s", a->storage,
+				strerror(errno));
+		r->storage_fd = open(a->storage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (r->storage_fd < 0)
+			cli_die("--storage: cannot open %s: %s", a->storage,
+				strerror(errno));
+		logf_("storage in %s", a->storage);
+	}
 	if (a->tpgvm)
 		split_endpoint("--tpgvm", a->tpgvm, true, &r->link_host, &r->link_port);
 	split_endpoint("--listen", a->listen, false, &host, &port);

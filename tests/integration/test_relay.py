@@ -109,6 +109,7 @@ class FakeTpgvm:
         self.lock = threading.Lock()
         self.cond = threading.Condition()
         self.frames = []  # (type, sid, len) in arrival order
+        self.stored = {}  # request id -> [STORED payloads]
         self.stop = False
         self.error = None
         self.thread = threading.Thread(target=self._loop, daemon=True)
@@ -143,6 +144,8 @@ class FakeTpgvm:
     def _on_frame(self, ftype, sid, payload):
         with self.cond:
             self.frames.append((ftype, sid, len(payload)))
+            if ftype == STORED:
+                self.stored.setdefault(sid, []).append(payload)
             self.cond.notify_all()
         if ftype == DATA and payload.startswith(b"STALL"):
             threading.Thread(target=self._flood, args=(sid,), daemon=True).start()
@@ -173,6 +176,23 @@ class FakeTpgvm:
                 assert left > 0, "fake TPGVM: timed out waiting for %s; frames %r" % (
                     what, self.frames[-20:])
                 self.cond.wait(left)
+
+    def store(self, sid, op, name, offset=0, data=b"", raw=None):
+        """One STORE (docs/relay.md, "Storage"), waiting for its STORED:
+        (status, total, data)."""
+        if isinstance(name, str):
+            name = name.encode()
+        payload = raw if raw is not None else (
+            struct.pack("<BB", op, len(name)) + name + struct.pack("<I", offset) + data)
+        with self.cond:
+            self.stored.pop(sid, None)
+        self.send_frame(STORE, sid, payload)
+        self.wait_for("STORED for request %d" % sid, lambda: self.stored.get(sid))
+        with self.cond:
+            answers = self.stored.pop(sid)
+        assert len(answers) == 1, answers
+        status, total = struct.unpack("<BI", answers[0][:5])
+        return status, total, answers[0][5:]
 
     def close(self):
         self.stop = True
@@ -218,12 +238,12 @@ class Relay:
         self.log_file.close()
 
 
-def start_listening(d, max_sessions=12, garbage_between=False):
+def start_listening(d, max_sessions=12, garbage_between=False, extra=()):
     """A relay waiting for the serial stream, and the fake TPGVM connected
     to it (after the relay's HELLO)."""
     tport, sport = free_port(), free_port()
     relay = Relay(d, ["--listen", str(tport), "--tpgvm-listen", str(sport),
-                      "--max-sessions", str(max_sessions)])
+                      "--max-sessions", str(max_sessions)] + list(extra))
     fake = None
     try:
         relay.wait_log(r"waiting for the tpgvm")
@@ -471,6 +491,144 @@ def test_relay_connects_to_serial_socket(d):
         relay.kill()
 
 
+PUT, COMMIT, GET, DELETE = 1, 2, 3, 4
+ST_OK, ST_NONE, ST_IO, ST_BAD = 0, 1, 2, 3
+CHUNK = 900
+
+
+def put_blob(fake, sid, name, blob, commit=True):
+    for off in range(0, len(blob), CHUNK):
+        assert fake.store(sid, PUT, name, off, blob[off:off + CHUNK]) == (ST_OK, 0, b"")
+    if not blob:
+        assert fake.store(sid, PUT, name, 0) == (ST_OK, 0, b"")
+    if commit:
+        assert fake.store(sid, COMMIT, name, len(blob)) == (ST_OK, 0, b"")
+
+
+def get_blob(fake, sid, name):
+    got = bytearray()
+    while True:
+        status, total, data = fake.store(sid, GET, name, len(got))
+        assert status == ST_OK, status
+        if not data:
+            assert total == len(got), (total, len(got))
+            return bytes(got)
+        got += data
+
+
+def test_relay_storage_round_trip_and_atomic_overwrite(d):
+    store_dir = os.path.join(d, "blobs")  # created by the relay
+    relay, fake, _ = start_listening(d, extra=["--storage", store_dir])
+    try:
+        assert (os.stat(store_dir).st_mode & 0o777) == 0o700
+        rng = random.Random(11)
+        a = bytes(rng.randrange(256) for _ in range(100 * 1024))
+        b = bytes(rng.randrange(256) for _ in range(100 * 1024 + 123))
+        name = "0123456789abcdef-web.sealed"
+        put_blob(fake, 77, name, a)
+        path = os.path.join(store_dir, name)
+        with open(path, "rb") as f:
+            assert f.read() == a
+        assert get_blob(fake, 78, name) == a
+        # Overwrite with b while a reader keeps reading the file: it sees a
+        # or b whole, never a mix; GET still gives a until the COMMIT.
+        seen, stop, bad = set(), threading.Event(), []
+
+        def reader():
+            while not stop.is_set():
+                with open(path, "rb") as f:
+                    data = f.read()
+                if data == a:
+                    seen.add("a")
+                elif data == b:
+                    seen.add("b")
+                else:
+                    bad.append(len(data))
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        put_blob(fake, 79, name, b, commit=False)
+        assert get_blob(fake, 80, name) == a
+        assert os.path.exists(path + ".part")
+        # COMMIT with a wrong size is refused and changes nothing.
+        assert fake.store(79, COMMIT, name, len(b) - 1)[0] == ST_BAD
+        assert fake.store(79, COMMIT, name, len(b)) == (ST_OK, 0, b"")
+        time.sleep(0.2)
+        stop.set()
+        t.join(TIMEOUT)
+        assert not bad, "reader saw %r" % bad[:5]
+        assert seen == {"a", "b"}, seen
+        assert not os.path.exists(path + ".part")
+        assert get_blob(fake, 81, name) == b
+        # GET at the end: empty data and the total; beyond the end: refused.
+        assert fake.store(82, GET, name, len(b)) == (ST_OK, len(b), b"")
+        assert fake.store(82, GET, name, len(b) + 1) == (ST_BAD, 0, b"")
+        # A PUT leaving a hole is refused.
+        assert fake.store(83, PUT, "x", 0, b"12") == (ST_OK, 0, b"")
+        assert fake.store(83, PUT, "x", 3, b"4") == (ST_BAD, 0, b"")
+        # An empty blob.
+        put_blob(fake, 84, "empty", b"")
+        assert fake.store(84, GET, "empty", 0) == (ST_OK, 0, b"")
+        # DELETE, then the blob is missing (status 1) for GET and DELETE.
+        assert fake.store(85, DELETE, name) == (ST_OK, 0, b"")
+        assert not os.path.exists(path)
+        assert fake.store(86, GET, name) == (ST_NONE, 0, b"")
+        assert fake.store(86, DELETE, name) == (ST_NONE, 0, b"")
+        assert fake.store(86, COMMIT, "never-put", 0) == (ST_NONE, 0, b"")
+        assert fake.store(86, PUT, "never-put", 5, b"x") == (ST_NONE, 0, b"")
+        log = relay.log()
+        assert re.search(r"storage: committed %s \(102400 bytes\)" % re.escape(name), log), log
+        assert re.search(r"storage: committed %s \(102523 bytes\)" % re.escape(name), log), log
+        assert re.search(r"storage: reading %s \(102400 bytes\)" % re.escape(name), log), log
+        assert re.search(r"storage: deleted %s$" % re.escape(name), log, re.M), log
+    finally:
+        fake.close()
+        relay.kill()
+
+
+def test_relay_storage_refusals(d):
+    store_dir = os.path.join(d, "blobs")
+    os.mkdir(store_dir, 0o700)
+    outside = os.path.join(d, "outside")
+    with open(outside, "wb") as f:
+        f.write(b"secret of the host")
+    os.symlink(outside, os.path.join(store_dir, "link"))
+    os.symlink(outside, os.path.join(store_dir, "link2.part"))
+    relay, fake, _ = start_listening(d, extra=["--storage", store_dir])
+    try:
+        for bad in ["../x", ".hidden", "a/b", "x" * 65, "", "a\0b", "a b", "x.part",
+                    "..", "/etc/passwd"]:
+            for op in (PUT, COMMIT, GET, DELETE):
+                data = b"1" if op == PUT else b""
+                assert fake.store(5, op, bad, 0, data) == (ST_BAD, 0, b""), (bad, op)
+        assert fake.store(5, PUT, "x" * 64, 0, b"ok") == (ST_OK, 0, b"")
+        # Symlinks inside DIR are not followed, for reading or writing.
+        assert fake.store(6, GET, "link")[0] in (ST_BAD, ST_IO)
+        assert fake.store(6, PUT, "link2", 0, b"overwritten")[0] in (ST_BAD, ST_IO)
+        with open(outside, "rb") as f:
+            assert f.read() == b"secret of the host"
+        # Malformed requests: unknown op, short, data where none belongs,
+        # a PUT of more than 900 bytes, a name longer than the payload.
+        for raw in [b"", b"\x03", b"\x09\x01a\0\0\0\0", b"\x03\x01a\0\0\0",
+                    b"\x03\x01a\0\0\0\0x", b"\x02\x01a\0\0\0\0x",
+                    b"\x01\x01a\0\0\0\0" + bytes(901), b"\x03\x09a\0\0\0\0"]:
+            assert fake.store(7, 0, b"", raw=raw) == (ST_BAD, 0, b""), raw
+        assert fake.store(8, PUT, "full", 0, bytes(900)) == (ST_OK, 0, b"")
+        assert "secret" not in relay.log()
+    finally:
+        fake.close()
+        relay.kill()
+    # Without --storage every STORE is a bad request; sessions go on.
+    relay, fake, port = start_listening(d)
+    try:
+        assert fake.store(9, PUT, "blob", 0, b"x") == (ST_BAD, 0, b"")
+        assert fake.store(9, GET, "blob") == (ST_BAD, 0, b"")
+        assert not echo_tenants(port, 2, 3000, 5)
+        assert re.search(r"storage: request 9 refused \(no --storage\)", relay.log())
+    finally:
+        fake.close()
+        relay.kill()
+
+
 def test_relay_bad_arguments(d):
     bad = [
         ([], r"--listen \[ADDR:\]PORT is required"),
@@ -485,6 +643,8 @@ def test_relay_bad_arguments(d):
         (["--listen", "9", "--tpgvm-listen", "2", "--max-sessions", "17"], r"not '17'"),
         (["--listen", "9", "--tpgvm-listen", "2", "--max-sessions", "-1"], r"not '-1'"),
         (["--listen", "9", "--listen", "8", "--tpgvm-listen", "2"], r"--listen given twice"),
+        (["--listen", "9", "--tpgvm-listen", "2", "--storage", "a", "--storage", "b"], r"--storage given twice"),
+        (["--listen", "9", "--tpgvm-listen", "2", "--storage", ""], r"--storage needs a directory"),
         (["--listen", "9", "--tpgvm-listen"], r"option '--tpgvm-listen' needs an argument"),
         (["--bogus"], r"unknown option '--bogus'"),
         (["--listen", "9", "--tpgvm-listen", "2", "extra"], r"unexpected argument 'extra'"),
