@@ -58,6 +58,10 @@ static const char usage_text[] =
 	"  --nonce-hex HEX       use this nonce (32..64 bytes; testing only)\n"
 	"  --save-report FILE    write the report as received (a new file)\n"
 	"\n"
+	"Environment: CUSTOS_RELAY, CUSTOS_CA, CUSTOS_CERT, CUSTOS_KEY,\n"
+	"CUSTOS_REFERENCE and CUSTOS_ALLOW_DEV=1 stand for the options of the\n"
+	"same name when those are not given (an option wins).\n"
+	"\n"
 	"Exit status:\n"
 	"  0  verified\n"
 	"  1  verification failed: report chain, role or signature, nonce, TLS\n"
@@ -74,27 +78,13 @@ static const char usage_text[] =
 #define NONCE_LEN 32u
 
 struct opts {
-	const char *relay, *ca, *cert, *key, *reference, *save_report;
+	struct attest_conn c;
+	const char *save_report;
 	const char *nonce_hex;
-	bool allow_dev, json;
-	double timeout;
+	bool json;
 };
 
-/* What we learned, for the summary (filled as the run goes). */
-struct outcome {
-	int status;                 /* enum attest_exit */
-	char reason[512];
-	uint8_t nonce[REPORT_NONCE_MAX];
-	size_t nonce_len;
-	bool have_tls_key;
-	uint8_t tls_key_hash[RPT_TLS_HASH_LEN];
-	bool have_report;           /* authentic: report_verify passed up to dev */
-	struct report report;
-	bool have_log;
-	struct tcg_log_parsed log;
-	bool compared;              /* measurements compared with the reference */
-	bool tls_key_mismatch;      /* authentic report for another TLS key */
-};
+#define outcome attest_outcome
 
 static const char *result_name(int status)
 {
@@ -174,22 +164,23 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *bad;
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->timeout = DEFAULT_TIMEOUT;
+	o->c.timeout = DEFAULT_TIMEOUT;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'r': o->relay = optarg; break;
-		case 'a': o->ca = optarg; break;
-		case 'c': o->cert = optarg; break;
-		case 'k': o->key = optarg; break;
-		case 'R': o->reference = optarg; break;
-		case 'D': o->allow_dev = true; break;
+		case 'r': o->c.relay = optarg; break;
+		case 'a': o->c.ca = optarg; break;
+		case 'c': o->c.cert = optarg; break;
+		case 'k': o->c.key = optarg; break;
+		case 'R': o->c.reference = optarg; break;
+		case 'D': o->c.allow_dev = true; break;
 		case 'j': o->json = true; break;
-		case 't': o->timeout = parse_timeout(optarg); break;
+		case 't': o->c.timeout = parse_timeout(optarg); break;
 		case 'n': o->nonce_hex = optarg; break;
 		case 's': o->save_report = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
@@ -202,26 +193,22 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
-	if (!o->relay)
-		usage_error("needs --relay HOST:PORT");
-	if (!o->ca)
-		usage_error("needs --ca ROOT.pem");
-	if (!o->cert)
-		usage_error("needs --cert TENANT.pem");
-	if (!o->key)
-		usage_error("needs --key TENANT.key");
+	attest_conn_from_env(&o->c);
+	bad = attest_conn_check(&o->c);
+	if (bad)
+		usage_error("%s", bad);
 }
 
-/* HOST:PORT, [V6]:PORT. Writes into caller buffers. */
-static void split_relay(const char *s, char *host, size_t host_cap, char *port,
-			size_t port_cap)
+/* HOST:PORT, [V6]:PORT, into caller buffers. 0 or -1. */
+static int split_relay(const char *s, char *host, size_t host_cap, char *port,
+		       size_t port_cap)
 {
 	const char *colon = strrchr(s, ':');
 	const char *h = s;
 	size_t hl;
 
 	if (!colon || colon == s || !colon[1])
-		usage_error("--relay wants HOST:PORT, not '%s'", s);
+		return -1;
 	hl = (size_t)(colon - s);
 	if (s[0] == '[' && colon[-1] == ']') {
 		h = s + 1;
@@ -229,10 +216,50 @@ static void split_relay(const char *s, char *host, size_t host_cap, char *port,
 	}
 	if (hl == 0 || hl >= host_cap || strlen(colon + 1) >= port_cap ||
 	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
-		usage_error("--relay wants HOST:PORT, not '%s'", s);
+		return -1;
 	memcpy(host, h, hl);
 	host[hl] = '\0';
 	strcpy(port, colon + 1);
+	return 0;
+}
+
+void attest_conn_from_env(struct attest_conn *c)
+{
+	const char *v;
+
+	if (!c->relay)
+		c->relay = getenv("CUSTOS_RELAY");
+	if (!c->ca)
+		c->ca = getenv("CUSTOS_CA");
+	if (!c->cert)
+		c->cert = getenv("CUSTOS_CERT");
+	if (!c->key)
+		c->key = getenv("CUSTOS_KEY");
+	if (!c->reference) {
+		c->reference = getenv("CUSTOS_REFERENCE");
+		if (c->reference && !*c->reference)
+			c->reference = NULL;
+	}
+	v = getenv("CUSTOS_ALLOW_DEV");
+	if (!c->allow_dev && v && strcmp(v, "1") == 0)
+		c->allow_dev = true;
+}
+
+const char *attest_conn_check(const struct attest_conn *c)
+{
+	char host[256], port[16];
+
+	if (!c->relay || !*c->relay)
+		return "needs --relay HOST:PORT (or CUSTOS_RELAY)";
+	if (!c->ca || !*c->ca)
+		return "needs --ca ROOT.pem (or CUSTOS_CA)";
+	if (!c->cert || !*c->cert)
+		return "needs --cert TENANT.pem (or CUSTOS_CERT)";
+	if (!c->key || !*c->key)
+		return "needs --key TENANT.key (or CUSTOS_KEY)";
+	if (split_relay(c->relay, host, sizeof(host), port, sizeof(port)) != 0)
+		return "--relay wants HOST:PORT";
+	return NULL;
 }
 
 static int hexval(char c)
@@ -323,7 +350,7 @@ static void print_json(const struct opts *op, const struct outcome *o)
 	       result_name(o->status), o->status);
 	json_string(o->reason, strlen(o->reason));
 	printf(", \"relay\": ");
-	json_string(op->relay, strlen(op->relay));
+	json_string(op->c.relay, strlen(op->c.relay));
 	printf(", \"nonce\": ");
 	if (o->nonce_len)
 		json_hex(o->nonce, o->nonce_len);
@@ -347,10 +374,10 @@ static void print_json(const struct opts *op, const struct outcome *o)
 	} else {
 		printf(", \"platform_id\": null, \"key_protection\": null, \"launch_mode\": null, \"debug\": null, \"dev_mode\": null");
 	}
-	printf(", \"allow_dev\": %s", op->allow_dev ? "true" : "false");
+	printf(", \"allow_dev\": %s", op->c.allow_dev ? "true" : "false");
 	printf(", \"reference\": ");
-	if (op->reference)
-		json_string(op->reference, strlen(op->reference));
+	if (op->c.reference)
+		json_string(op->c.reference, strlen(op->c.reference));
 	else
 		printf("null");
 	printf(", \"measurements_match\": %s",
@@ -389,7 +416,7 @@ static void print_human(const struct opts *op, const struct outcome *o)
 		       launch_mode_name(r->launch_mode),
 		       r->debug & REPORT_DEBUG_CONSOLE_MIRROR ? "console-mirror" : "none",
 		       !report_is_dev(r) ? "" :
-		       op->allow_dev ? " (DEV MODE, accepted with --allow-dev)" :
+		       op->c.allow_dev ? " (DEV MODE, accepted with --allow-dev)" :
 		       " (DEV MODE)");
 		cli_hex(o->tls_key_hash, RPT_TLS_HASH_LEN, hex);
 		printf("TLS key: sha384 %s, the one the report vouches for\n", hex);
@@ -401,8 +428,8 @@ static void print_human(const struct opts *op, const struct outcome *o)
 	if (o->have_log) {
 		if (o->compared && o->status == ATTEST_EXIT_VERIFIED)
 			printf("measurements: %zu, all match %s\n", o->log.count,
-			       op->reference);
-		else if (!op->reference)
+			       op->c.reference);
+		else if (!op->c.reference)
 			printf("measurements: %zu, NOT compared (no --reference)\n",
 			       o->log.count);
 		else
@@ -415,7 +442,7 @@ static void print_human(const struct opts *op, const struct outcome *o)
 
 /* ---- The run ------------------------------------------------------------ */
 
-static int tls_status_exit(int st)
+int attest_tls_exit(int st)
 {
 	switch (st) {
 	case TT_E_REFUSED: return ATTEST_EXIT_REFUSED;
@@ -425,16 +452,15 @@ static int tls_status_exit(int st)
 	}
 }
 
-static int read_inputs(const struct opts *op, struct outcome *o,
-		       uint8_t **root, size_t *root_len, struct reference *ref)
+int attest_read_inputs(const struct attest_conn *c, struct attest_inputs *in,
+		       struct attest_outcome *o)
 {
 	char err[PKI_ERR_LEN];
-	struct stat st;
 
-	if (pki_cert_read(op->ca, root, root_len, err, sizeof(err)) != CRYPTO_OK)
-		return set_reason(o, ATTEST_EXIT_ERROR, "CA root '%s': %s", op->ca, err);
-	if (op->reference) {
-		FILE *f = fopen(op->reference, "rb");
+	if (pki_cert_read(c->ca, &in->root, &in->root_len, err, sizeof(err)) != CRYPTO_OK)
+		return set_reason(o, ATTEST_EXIT_ERROR, "CA root '%s': %s", c->ca, err);
+	if (c->reference) {
+		FILE *f = fopen(c->reference, "rb");
 		char *buf;
 		size_t n;
 		int rc;
@@ -442,7 +468,7 @@ static int read_inputs(const struct opts *op, struct outcome *o,
 		if (!f)
 			return set_reason(o, ATTEST_EXIT_ERROR,
 					  "cannot read reference '%s': %s",
-					  op->reference, strerror(errno));
+					  c->reference, strerror(errno));
 		buf = malloc(REFERENCE_MAX_SIZE + 1);
 		n = buf ? fread(buf, 1, REFERENCE_MAX_SIZE + 1, f) : 0;
 		rc = !buf || ferror(f);
@@ -450,19 +476,15 @@ static int read_inputs(const struct opts *op, struct outcome *o,
 		if (rc) {
 			free(buf);
 			return set_reason(o, ATTEST_EXIT_ERROR,
-					  "cannot read reference '%s'", op->reference);
+					  "cannot read reference '%s'", c->reference);
 		}
-		rc = reference_parse(buf, n, ref, err, sizeof(err));
+		rc = reference_parse(buf, n, &in->ref, err, sizeof(err));
 		free(buf);
 		if (rc != 0)
 			return set_reason(o, ATTEST_EXIT_ERROR,
 					  "reference '%s' is not valid: %s",
-					  op->reference, err);
+					  c->reference, err);
 	}
-	if (op->save_report && lstat(op->save_report, &st) == 0)
-		return set_reason(o, ATTEST_EXIT_ERROR,
-				  "refusing to overwrite existing file '%s'",
-				  op->save_report);
 	return ATTEST_EXIT_VERIFIED;
 }
 
@@ -481,39 +503,38 @@ static int platform_error(struct outcome *o, const struct proto_msg *m)
 			  m->len > 4 ? (const char *)m->body + 4 : "");
 }
 
-static int save_report(const struct opts *op, struct outcome *o,
+static int save_report(const char *path, struct outcome *o,
 		       const struct proto_msg *m)
 {
 	char err[PKI_ERR_LEN];
 
-	if (!op->save_report)
+	if (!path)
 		return ATTEST_EXIT_VERIFIED;
-	if (pki_write_file(op->save_report, m->body, m->len, 0644, err,
+	if (pki_write_file(path, m->body, m->len, 0644, err,
 			   sizeof(err)) != CRYPTO_OK)
 		return set_reason(o, ATTEST_EXIT_ERROR, "cannot save the report: %s",
 				  err);
 	return ATTEST_EXIT_VERIFIED;
 }
 
-static int verify(const struct opts *op, struct outcome *o,
-		  const struct proto_msg *m, const uint8_t *root, size_t root_len,
-		  const struct reference *ref)
+static int verify(const struct attest_conn *c, struct outcome *o,
+		  const struct proto_msg *m, const struct attest_inputs *in)
 {
 	struct report_expect want = {
 		.nonce = o->nonce, .nonce_len = o->nonce_len,
-		.tls_key_hash = o->tls_key_hash, .allow_dev = op->allow_dev,
+		.tls_key_hash = o->tls_key_hash, .allow_dev = c->allow_dev,
 	};
 	char err[256];
-	int rc = report_verify(m->body, m->len, root, root_len, &want, &o->report,
-			       err, sizeof(err));
+	int rc = report_verify(m->body, m->len, in->root, in->root_len, &want,
+			       &o->report, err, sizeof(err));
 
 	if (rc == REPORT_E_DEV) {
 		/* Authentic and ours, only dev: show what it says. */
 		struct report_expect dev = want;
 
 		dev.allow_dev = true;
-		if (report_verify(m->body, m->len, root, root_len, &dev, &o->report,
-				  NULL, 0) == REPORT_OK)
+		if (report_verify(m->body, m->len, in->root, in->root_len, &dev,
+				  &o->report, NULL, 0) == REPORT_OK)
 			o->have_report = true;
 		return set_reason(o, ATTEST_EXIT_FAILED,
 				  "%s; use --allow-dev to accept a development platform",
@@ -531,33 +552,52 @@ static int verify(const struct opts *op, struct outcome *o,
 		return set_reason(o, ATTEST_EXIT_FAILED,
 				  "the signed measurement log is malformed: %s", err);
 	o->have_log = true;
-	if (!op->reference)
+	if (!c->reference)
 		return ATTEST_EXIT_VERIFIED;
 	o->compared = true;
-	if (reference_compare(ref, o->report.platform_id, o->report.platform_id_len,
-			      &o->log, err, sizeof(err)) != 0)
+	if (reference_compare(&in->ref, o->report.platform_id,
+			      o->report.platform_id_len, &o->log, err,
+			      sizeof(err)) != 0)
 		return set_reason(o, ATTEST_EXIT_FAILED, "%s", err);
 	return ATTEST_EXIT_VERIFIED;
 }
 
-static int exchange(const struct opts *op, struct outcome *o,
-		    const uint8_t *root, size_t root_len,
-		    const struct reference *ref)
+struct tenant_tls *attest_connect(const struct attest_conn *c,
+				  struct attest_outcome *o)
 {
 	char host[256], port[16], err[512];
-	uint8_t pub[CRYPTO_P384_PUB_LEN];
 	struct tenant_tls_opts to;
 	struct tenant_tls *t;
 	enum tenant_tls_status st;
+
+	if (split_relay(c->relay, host, sizeof(host), port, sizeof(port)) != 0) {
+		set_reason(o, ATTEST_EXIT_ERROR, "--relay wants HOST:PORT");
+		return NULL;
+	}
+	to = (struct tenant_tls_opts){ host, port, c->cert, c->key, c->ca,
+				       c->timeout };
+	t = tenant_tls_open(&to, &st, err, sizeof(err));
+	if (!t)
+		set_reason(o, attest_tls_exit(st), "%s", err);
+	return t;
+}
+
+int attest_session(struct tenant_tls *t, const struct attest_conn *c,
+		   const struct attest_inputs *in, struct attest_outcome *o,
+		   const char *save_path)
+{
+	char err[512];
+	uint8_t pub[CRYPTO_P384_PUB_LEN];
 	struct proto_msg m;
 	int rc;
 
-	split_relay(op->relay, host, sizeof(host), port, sizeof(port));
-	to = (struct tenant_tls_opts){ host, port, op->cert, op->key, op->ca,
-				       op->timeout };
-	t = tenant_tls_open(&to, &st, err, sizeof(err));
-	if (!t)
-		return set_reason(o, tls_status_exit(st), "%s", err);
+	if (o->nonce_len == 0) {
+		if (crypto_init() != CRYPTO_OK ||
+		    crypto_random(o->nonce, NONCE_LEN) != CRYPTO_OK)
+			return set_reason(o, ATTEST_EXIT_ERROR,
+					  "cannot get random bytes for the nonce");
+		o->nonce_len = NONCE_LEN;
+	}
 	rc = tenant_tls_peer_pub(t, pub, err, sizeof(err));
 	if (rc == TT_OK) {
 		report_tls_key_hash(pub, o->tls_key_hash);
@@ -567,10 +607,8 @@ static int exchange(const struct opts *op, struct outcome *o,
 	}
 	if (rc == TT_OK)
 		rc = tenant_tls_recv(t, &m, err, sizeof(err));
-	if (rc != TT_OK) {
-		tenant_tls_close(t);
-		return set_reason(o, tls_status_exit(rc), "%s", err);
-	}
+	if (rc != TT_OK)
+		return set_reason(o, attest_tls_exit(rc), "%s", err);
 	if (m.type == PROTO_ERROR)
 		rc = platform_error(o, &m);
 	else if (m.type != PROTO_ATTEST_RESP)
@@ -578,20 +616,20 @@ static int exchange(const struct opts *op, struct outcome *o,
 				"the platform answered with message type %u, not a report",
 				m.type);
 	else
-		rc = save_report(op, o, &m);
+		rc = save_report(save_path, o, &m);
 	if (rc == ATTEST_EXIT_VERIFIED)
-		rc = verify(op, o, &m, root, root_len, ref);
-	tenant_tls_close(t);
+		rc = verify(c, o, &m, in);
+	o->status = rc;
 	return rc;
 }
 
 int attest_main(int argc, char **argv)
 {
 	static struct outcome o;
-	static struct reference ref;
+	static struct attest_inputs in;
 	struct opts op;
-	uint8_t *root = NULL;
-	size_t root_len = 0;
+	struct tenant_tls *t;
+	struct stat st;
 	int rc;
 
 	cli_set_prog("custos attest");
@@ -599,21 +637,26 @@ int attest_main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	if (op.nonce_hex)
 		nonce_from_hex(op.nonce_hex, &o);
-	rc = read_inputs(&op, &o, &root, &root_len, &ref);
-	if (rc == ATTEST_EXIT_VERIFIED && !op.nonce_hex) {
-		if (crypto_init() != CRYPTO_OK ||
-		    crypto_random(o.nonce, NONCE_LEN) != CRYPTO_OK)
-			rc = set_reason(&o, ATTEST_EXIT_ERROR,
-					"cannot get random bytes for the nonce");
-		o.nonce_len = NONCE_LEN;
+	rc = attest_read_inputs(&op.c, &in, &o);
+	if (rc == ATTEST_EXIT_VERIFIED && op.save_report &&
+	    lstat(op.save_report, &st) == 0)
+		rc = set_reason(&o, ATTEST_EXIT_ERROR,
+				"refusing to overwrite existing file '%s'",
+				op.save_report);
+	if (rc == ATTEST_EXIT_VERIFIED) {
+		t = attest_connect(&op.c, &o);
+		if (!t) {
+			rc = o.status;
+		} else {
+			rc = attest_session(t, &op.c, &in, &o, op.save_report);
+			tenant_tls_close(t);
+		}
 	}
-	if (rc == ATTEST_EXIT_VERIFIED)
-		rc = exchange(&op, &o, root, root_len, &ref);
 	o.status = rc;
 	if (rc == ATTEST_EXIT_VERIFIED)
 		snprintf(o.reason, sizeof(o.reason), "%s",
-			 op.reference ? "report authentic and fresh, bound to this TLS key, measurements match the reference"
-				      : "report authentic and fresh, bound to this TLS key; measurements not compared (no --reference)");
+			 op.c.reference ? "report authentic and fresh, bound to this TLS key, measurements match the reference"
+					: "report authentic and fresh, bound to this TLS key; measurements not compared (no --reference)");
 	if (op.json) {
 		print_json(&op, &o);
 		if (rc != ATTEST_EXIT_VERIFIED)
@@ -621,6 +664,6 @@ int attest_main(int argc, char **argv)
 	} else {
 		print_human(&op, &o);
 	}
-	free(root);
+	free(in.root);
 	return rc;
 }

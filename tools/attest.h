@@ -1,11 +1,24 @@
 /*
  * `custos attest`: ask a platform's TPGVM for a signed report over a fresh
  * nonce through the relay, and verify it (docs/tenant-cli.md).
+ *
+ * The verification also runs on a session another command opened: every
+ * `custos vm` command first attests the platform on its own TLS session
+ * (attest_session) and only then sends its request.
  */
 #ifndef CUSTOS_TOOLS_ATTEST_H
 #define CUSTOS_TOOLS_ATTEST_H
 
-/* Exit statuses of custos attest (and, later, of every tenant command). */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <custos/report.h>
+#include "tcb/tcg_log_parse.h"
+#include "tools/reference.h"
+#include "tools/tenant_tls.h"
+
+/* Exit statuses of custos attest and of every tenant command. */
 enum attest_exit {
 	ATTEST_EXIT_VERIFIED = 0, /* the platform is what the reference says */
 	ATTEST_EXIT_FAILED = 1,   /* verification failed (or tampering seen) */
@@ -13,7 +26,72 @@ enum attest_exit {
 	ATTEST_EXIT_REFUSED = 3,  /* the platform refused our credentials */
 };
 
+/* How to reach and judge a platform: the options every tenant command
+ * shares (--relay --ca --cert --key --reference --allow-dev --timeout). */
+struct attest_conn {
+	const char *relay, *ca, *cert, *key, *reference;
+	bool allow_dev;
+	double timeout;    /* seconds for the whole run */
+};
+
+/* The local inputs, read before any network traffic. */
+struct attest_inputs {
+	uint8_t *root;     /* the CA root, DER */
+	size_t root_len;
+	struct reference ref; /* valid if conn->reference */
+};
+
+/* What we learned, for the summary (filled as the run goes). */
+struct attest_outcome {
+	int status;                 /* enum attest_exit */
+	char reason[512];
+	uint8_t nonce[REPORT_NONCE_MAX];
+	size_t nonce_len;           /* 0: attest_session makes a fresh one */
+	bool have_tls_key;
+	uint8_t tls_key_hash[RPT_TLS_HASH_LEN];
+	bool have_report;           /* authentic: report_verify passed up to dev */
+	struct report report;
+	bool have_log;
+	struct tcg_log_parsed log;
+	bool compared;              /* measurements compared with the reference */
+	bool tls_key_mismatch;      /* authentic report for another TLS key */
+};
+
 /* argv[0] is "attest"; returns the exit status. */
 int attest_main(int argc, char **argv);
+
+/* Fill the options not given on the command line from the environment:
+ * CUSTOS_RELAY, CUSTOS_CA, CUSTOS_CERT, CUSTOS_KEY, CUSTOS_REFERENCE,
+ * CUSTOS_ALLOW_DEV=1. An option always wins over its variable. */
+void attest_conn_from_env(struct attest_conn *c);
+
+/* Check that relay, ca, cert and key are set and relay is HOST:PORT: NULL,
+ * or a usage message (static). */
+const char *attest_conn_check(const struct attest_conn *c);
+
+/* Read the CA root and the reference. ATTEST_EXIT_VERIFIED (0), or
+ * ATTEST_EXIT_ERROR with o->reason set. Free in->root when done. */
+int attest_read_inputs(const struct attest_conn *c, struct attest_inputs *in,
+		       struct attest_outcome *o);
+
+/* Connect and handshake (the deadline of c->timeout starts here). A session,
+ * or NULL with o->status and o->reason set. */
+struct tenant_tls *attest_connect(const struct attest_conn *c,
+				  struct attest_outcome *o);
+
+/*
+ * Attest the platform on the open session t: ATTEST_REQ with o->nonce (a
+ * fresh random one if o->nonce_len is 0), one answer, report_verify bound
+ * to this session's TLS key, dev mode only with allow_dev, the log, and the
+ * reference if one was given. If save_report is not NULL the report is
+ * written there as received (a new file). Returns ATTEST_EXIT_VERIFIED only
+ * if everything verified; otherwise the status with o->reason set.
+ */
+int attest_session(struct tenant_tls *t, const struct attest_conn *c,
+		   const struct attest_inputs *in, struct attest_outcome *o,
+		   const char *save_report);
+
+/* The exit status for a tenant_tls error (TT_E_*). */
+int attest_tls_exit(int tt_status);
 
 #endif
