@@ -5,13 +5,19 @@
  *                 --key TENANT.key [--reference FILE] [--allow-dev] [--json]
  *                 [--timeout SECONDS] [--nonce-hex HEX] [--save-report FILE]
  *
- * A dispatcher: each command lives in its own file (tools/attest.c; the VM
- * lifecycle commands come later) and returns its exit status.
+ *   custos vm create NAME --memory SIZE --image FILE [--init-data FILE]
+ *                        [--secret KEY=VALUE ...]
+ *   custos vm start|stop|destroy|status|console NAME
+ *   custos vm list                    (with the connection options above)
+ *
+ * A dispatcher: each command lives in its own file (tools/attest.c,
+ * tools/vm_cli.c) and returns its exit status.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "tools/attest.h"
+#include "tools/vm_cli.h"
 
 static const char usage_text[] =
 	"usage: custos COMMAND [OPTIONS]\n"
@@ -20,6 +26,8 @@ static const char usage_text[] =
 	"\n"
 	"commands:\n"
 	"  attest    verify a platform through its TPGVM ('custos attest --help')\n"
+	"  vm        create, start, stop, destroy, list this tenant's VMs, read\n"
+	"            their consoles ('custos vm --help')\n"
 	"\n"
 	"Exit status: 0 verified / done, 1 verification failed, 2 could not run\n"
 	"(usage, files, network, timeout), 3 refused by the platform.\n";
@@ -31,12 +39,13 @@ struct command {
 
 static const struct command commands[] = {
 	{ "attest", attest_main },
+	{ "vm", vm_main },
 };
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs("custos: no command (attest)\nTry 'custos --help'.\n", stderr);
+		fputs("custos: no command (attest, vm)\nTry 'custos --help'.\n", stderr);
 		return 2;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -47,7 +56,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].main(argc - 1, argv + 1);
-	fprintf(stderr, "custos: unknown command '%.64s' (attest)\nTry 'custos --help'.\n",
+	fprintf(stderr, "custos: unknown command '%.64s' (attest, vm)\nTry 'custos --help'.\n",
 		argv[1]);
 	return 2;
 }

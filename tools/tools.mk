@@ -48,10 +48,11 @@ $(BUILD)/bin/custos-relay: $(call tools_objs,$(CUSTOS_RELAY_SRCS)) $(HOST_LIB) $
 # The tenant CLI (docs/tenant-cli.md): TLS client through the relay (system
 # libmbedtls with the shared profile of crypto/tls.c), report verification
 # (tcb/report_verify.c), event-log decoder (tcb/tcg_log_parse.c), the tenant
-# protocol (tpgvm/proto.c) and reference values.
+# protocol (tpgvm/proto.c) and reference values; the VM commands
+# (tools/vm_cli.c) attest on the same session first.
 TOOLS_BINS += $(BUILD)/bin/custos
-CUSTOS_SRCS := tools/custos.c tools/attest.c tools/tenant_tls.c \
-	tools/reference.c $(TOOLS_COMMON_SRCS)
+CUSTOS_SRCS := tools/custos.c tools/attest.c tools/vm_cli.c \
+	tools/tenant_tls.c tools/reference.c $(TOOLS_COMMON_SRCS)
 $(BUILD)/bin/custos: $(call tools_objs,$(CUSTOS_SRCS)) $(HOST_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"

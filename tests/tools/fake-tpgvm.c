@@ -9,6 +9,7 @@
  * from reference values. It can misbehave on purpose (--mode).
  *
  *   fake-tpgvm --pki DIR --reference FILE [--mode MODE] [--count N]
+ *              [--record FILE] [--vm-error CODE]
  *
  * Listens on 127.0.0.1, an ephemeral port, printed as "port N" on stdout;
  * serves N connections (default 1) one after the other, then exits.
@@ -22,6 +23,18 @@
  * record), close (close after the request), stall (accept, then nothing),
  * stall-answer (handshake and request, then nothing), reject-cert (tenant
  * CA chain replaced: unknown_ca).
+ *
+ * After the report it goes on serving the VM messages (docs/protocol.md)
+ * with a minimal in-memory VM service, for tests/integration/
+ * test_vm_cli_host.py: create / upload (chunks in order, each answered with
+ * VM_INFO; loaded and measured as docs/lifecycle.md says once both parts
+ * are complete) / start / stop (sealed, version + 1) / destroy / status /
+ * list / console (the guest "wrote" control characters on start). The VMs
+ * live as long as the process, across its connections. --record FILE
+ * appends one line per message received (type, name, sizes, the salt; never
+ * the secrets, only their count); --vm-error CODE answers every VM request
+ * with PROTO_ERROR CODE; mode vm-bad-measurement reports a measurement with
+ * one bit flipped.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +48,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <custos/guest_abi.h>
 #include <custos/proto.h>
 #include <custos/report.h>
 #include "crypto/crypto.h"
@@ -49,6 +63,8 @@
 
 static const char *mode = "ok";
 static bool tamper_armed;
+static FILE *record;
+static uint32_t vm_error;
 
 static void die(const char *fmt, const char *arg)
 {
@@ -185,6 +201,275 @@ static int write_all(mbedtls_ssl_context *ssl, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* ---- The in-memory VM service ------------------------------------------- */
+
+#define FAKE_VMS 16
+#define GUEST_CONSOLE "guest: booting\x1b[2J\x07 ok\tready\r\n\x9b" "31mred\n"
+
+struct fake_vm {
+	bool used;
+	struct proto_vm_info info;
+	uint8_t *image, *init;
+	uint8_t salt[PROTO_SALT_LEN];
+	uint8_t secrets[PROTO_SECRETS_MAX];
+	uint32_t secrets_len;
+	char console[256];
+	size_t console_len;
+};
+
+static struct fake_vm vms[FAKE_VMS];
+
+static struct fake_vm *find_vm(const char *name)
+{
+	for (int i = 0; i < FAKE_VMS; i++)
+		if (vms[i].used && strncmp(vms[i].info.name, name, PROTO_VM_NAME_MAX) == 0)
+			return &vms[i];
+	return NULL;
+}
+
+static void put64(struct crypto_sha384_ctx *h, uint64_t v)
+{
+	uint8_t b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	crypto_sha384_update(h, b, 8);
+}
+
+/* docs/lifecycle.md, "The launch measurement", as the TCB computes it. */
+static void measure_vm(struct fake_vm *v)
+{
+	struct crypto_sha384_ctx h, s;
+	uint8_t d[CRYPTO_SHA384_LEN];
+
+	crypto_sha384_init(&h);
+	crypto_sha384_update(&h, "CUSTOS-VM-LAUNCH-1", 18);
+	crypto_sha384_update(&h, v->info.name, PROTO_VM_NAME_MAX);
+	put64(&h, v->info.mem_size);
+	crypto_sha384(v->image, v->info.image_len, d);
+	crypto_sha384_update(&h, d, sizeof(d));
+	put64(&h, v->info.image_len);
+	crypto_sha384(v->init ? v->init : (const uint8_t *)"", v->info.init_len, d);
+	crypto_sha384_update(&h, d, sizeof(d));
+	put64(&h, v->info.init_len);
+	crypto_sha384_init(&s);
+	crypto_sha384_update(&s, v->salt, PROTO_SALT_LEN);
+	crypto_sha384_update(&s, v->secrets, v->secrets_len);
+	crypto_sha384_final(&s, d);
+	crypto_sha384_update(&h, d, sizeof(d));
+	put64(&h, v->secrets_len);
+	crypto_sha384_final(&h, v->info.measurement);
+	if (is("vm-bad-measurement"))
+		v->info.measurement[7] ^= 0x01;
+}
+
+static int answer(mbedtls_ssl_context *ssl, uint16_t type, const void *body,
+		  size_t len)
+{
+	static uint8_t out[PROTO_HDR_LEN + PROTO_MAX_BODY];
+	size_t n = proto_encode(type, body, len, out, sizeof(out));
+
+	if (n == 0)
+		die("%s", "cannot encode an answer");
+	return write_all(ssl, out, n);
+}
+
+static int answer_error(mbedtls_ssl_context *ssl, uint32_t code, const char *text)
+{
+	uint8_t out[PROTO_HDR_LEN + 4 + PROTO_ERROR_TEXT_MAX];
+	size_t n = proto_encode_error(code, text, out, sizeof(out));
+
+	return write_all(ssl, out, n);
+}
+
+static int vm_request(mbedtls_ssl_context *ssl, const struct proto_msg *m)
+{
+	static const char *names[] = { "VM_CREATE", "VM_UPLOAD", "VM_START",
+		"VM_STOP", "VM_DESTROY", "VM_STATUS", "VM_LIST", "VM_CONSOLE" };
+	const char *tname = m->type >= PROTO_VM_CREATE && m->type <= PROTO_VM_CONSOLE ?
+		names[m->type - PROTO_VM_CREATE] : "OTHER";
+	char name[PROTO_VM_NAME_MAX + 1] = "";
+	struct fake_vm *v;
+
+	if (m->type != PROTO_VM_LIST && m->len >= PROTO_VM_NAME_MAX)
+		memcpy(name, m->body, PROTO_VM_NAME_MAX);
+	if (m->type == PROTO_VM_CREATE) {
+		struct proto_vm_create c;
+		char salt[2 * PROTO_SALT_LEN + 1];
+		size_t nsec = 0;
+
+		memcpy(&c, m->body, sizeof(c));
+		for (uint32_t i = 0; i < c.secrets_len; i++)
+			nsec += m->body[sizeof(c) + i] == 0;
+		for (size_t i = 0; i < PROTO_SALT_LEN; i++)
+			snprintf(salt + 2 * i, 3, "%02x", c.salt[i]);
+		if (record)
+			fprintf(record, "VM_CREATE name=%s mem=%llu image=%llu init=%llu secrets_len=%u secrets=%zu salt=%s\n",
+				name, (unsigned long long)c.mem_size,
+				(unsigned long long)c.image_len,
+				(unsigned long long)c.init_len, c.secrets_len, nsec, salt);
+	} else if (m->type == PROTO_VM_UPLOAD) {
+		struct proto_vm_upload u;
+
+		memcpy(&u, m->body, sizeof(u));
+		if (record)
+			fprintf(record, "VM_UPLOAD name=%s part=%u offset=%llu len=%zu\n",
+				name, u.part, (unsigned long long)u.offset,
+				(size_t)m->len - sizeof(u));
+	} else {
+		if (record)
+			fprintf(record, "%s name=%s\n", tname, name);
+	}
+	if (record)
+		fflush(record);
+	if (vm_error)
+		return answer_error(ssl, vm_error, "the fake says no");
+
+	switch (m->type) {
+	case PROTO_VM_CREATE: {
+		struct proto_vm_create c;
+
+		memcpy(&c, m->body, sizeof(c));
+		if (find_vm(c.name))
+			return answer_error(ssl, PROTO_ERR_EXISTS, "exists");
+		v = NULL;
+		for (int i = 0; i < FAKE_VMS && !v; i++)
+			if (!vms[i].used)
+				v = &vms[i];
+		if (!v)
+			return answer_error(ssl, PROTO_ERR_NO_MEMORY, "full");
+		memset(v, 0, sizeof(*v));
+		v->used = true;
+		memcpy(v->info.name, c.name, PROTO_VM_NAME_MAX);
+		v->info.state = HC_VM_CREATED;
+		v->info.mem_size = c.mem_size;
+		v->info.image_len = c.image_len;
+		v->info.init_len = c.init_len;
+		v->image = calloc(1, c.image_len);
+		v->init = c.init_len ? calloc(1, c.init_len) : NULL;
+		memcpy(v->salt, c.salt, sizeof(v->salt));
+		memcpy(v->secrets, m->body + sizeof(c), c.secrets_len);
+		v->secrets_len = c.secrets_len;
+		return answer(ssl, PROTO_VM_INFO, &v->info, sizeof(v->info));
+	}
+	case PROTO_VM_UPLOAD: {
+		struct proto_vm_upload u;
+		size_t n = m->len - sizeof(u);
+		uint64_t *got, total;
+		uint8_t *dst;
+
+		memcpy(&u, m->body, sizeof(u));
+		v = find_vm(u.name);
+		if (!v)
+			return answer_error(ssl, PROTO_ERR_NOT_FOUND, "no such VM");
+		if (v->info.state != HC_VM_CREATED)
+			return answer_error(ssl, PROTO_ERR_STATE, "not uploading");
+		got = u.part == PROTO_PART_IMAGE ? &v->info.image_received : &v->info.init_received;
+		total = u.part == PROTO_PART_IMAGE ? v->info.image_len : v->info.init_len;
+		dst = u.part == PROTO_PART_IMAGE ? v->image : v->init;
+		if (u.offset != *got || n > total - *got)
+			return answer_error(ssl, PROTO_ERR_BAD_REQUEST, "chunk out of order");
+		memcpy(dst + u.offset, m->body + sizeof(u), n);
+		*got += n;
+		if (v->info.image_received == v->info.image_len &&
+		    v->info.init_received == v->info.init_len) {
+			measure_vm(v);
+			v->info.state = HC_VM_LOADED;
+		}
+		return answer(ssl, PROTO_VM_INFO, &v->info, sizeof(v->info));
+	}
+	case PROTO_VM_LIST: {
+		static struct proto_vm_info all[FAKE_VMS];
+		size_t k = 0;
+
+		for (int i = 0; i < FAKE_VMS; i++)
+			if (vms[i].used)
+				all[k++] = vms[i].info;
+		return answer(ssl, PROTO_VM_INFO, all, k * sizeof(all[0]));
+	}
+	default:
+		break;
+	}
+	v = find_vm(name);
+	if (!v)
+		return answer_error(ssl, PROTO_ERR_NOT_FOUND, "no such VM");
+	switch (m->type) {
+	case PROTO_VM_START:
+		if (v->info.state != HC_VM_LOADED && v->info.state != HC_VM_SEALED)
+			return answer_error(ssl, PROTO_ERR_STATE, "not startable");
+		v->info.state = HC_VM_RUNNING;
+		v->console_len = sizeof(GUEST_CONSOLE) - 1;
+		memcpy(v->console, GUEST_CONSOLE, v->console_len);
+		break;
+	case PROTO_VM_STOP:
+		if (v->info.state != HC_VM_RUNNING && v->info.state != HC_VM_EXITED)
+			return answer_error(ssl, PROTO_ERR_STATE, "not running");
+		v->info.state = HC_VM_SEALED;
+		v->info.version++;
+		break;
+	case PROTO_VM_DESTROY: {
+		struct proto_vm_info last = v->info;
+
+		last.state = 0;
+		free(v->image);
+		free(v->init);
+		memset(v, 0, sizeof(*v));
+		return answer(ssl, PROTO_VM_INFO, &last, sizeof(last));
+	}
+	case PROTO_VM_CONSOLE: {
+		int rc = answer(ssl, PROTO_VM_CONSOLE_DATA, v->console, v->console_len);
+
+		v->console_len = 0;
+		return rc;
+	}
+	default:
+		break;
+	}
+	return answer(ssl, PROTO_VM_INFO, &v->info, sizeof(v->info));
+}
+
+/* The next whole message from the tenant: 0, or -1 at its end or on a
+ * malformed one. */
+static int next_msg(mbedtls_ssl_context *ssl, struct proto_reader *reader,
+		    uint8_t *chunk, size_t cap, size_t *pos, size_t *have,
+		    struct proto_msg *msg)
+{
+	char err[160];
+
+	for (;;) {
+		if (*pos < *have) {
+			size_t used = 0;
+			enum proto_read_status s = proto_reader_feed(
+				reader, chunk + *pos, *have - *pos, &used, msg, err,
+				sizeof(err));
+
+			*pos += used;
+			if (s == PROTO_READ_ERROR) {
+				fprintf(stderr, "fake-tpgvm: bad request: %s\n", err);
+				if (record) {
+					fprintf(record, "BAD %s\n", err);
+					fflush(record);
+				}
+				return -1;
+			}
+			if (s == PROTO_READ_MSG)
+				return 0;
+			*pos = *have;
+			continue;
+		}
+		{
+			int ret = mbedtls_ssl_read(ssl, chunk, cap);
+
+			if (ret == MBEDTLS_ERR_SSL_WANT_READ)
+				continue;
+			if (ret <= 0)
+				return -1;
+			*pos = 0;
+			*have = (size_t)ret;
+		}
+	}
+}
+
 static void serve(struct identity *id, mbedtls_ssl_config *conf, int fd)
 {
 	mbedtls_net_context net = { .fd = fd };
@@ -193,8 +478,8 @@ static void serve(struct identity *id, mbedtls_ssl_config *conf, int fd)
 	static uint8_t report[REPORT_MAX_SIZE], out[PROTO_HDR_LEN + REPORT_MAX_SIZE];
 	struct proto_reader reader;
 	struct proto_msg msg;
-	uint8_t chunk[4096];
-	char err[160];
+	uint8_t chunk[16384];
+	size_t pos = 0, have = 0;
 	int ret;
 
 	if (is("garbage")) {
@@ -233,23 +518,11 @@ static void serve(struct identity *id, mbedtls_ssl_config *conf, int fd)
 		}
 	}
 	proto_reader_init(&reader, rbuf, sizeof(rbuf));
-	for (;;) {
-		size_t used = 0;
-		enum proto_read_status s;
-
-		ret = mbedtls_ssl_read(&ssl, chunk, sizeof(chunk));
-		if (ret == MBEDTLS_ERR_SSL_WANT_READ)
-			continue;
-		if (ret <= 0)
-			goto done;
-		s = proto_reader_feed(&reader, chunk, (size_t)ret, &used, &msg, err,
-				      sizeof(err));
-		if (s == PROTO_READ_ERROR) {
-			fprintf(stderr, "fake-tpgvm: bad request: %s\n", err);
-			goto done;
-		}
-		if (s == PROTO_READ_MSG)
-			break;
+	if (next_msg(&ssl, &reader, chunk, sizeof(chunk), &pos, &have, &msg) != 0)
+		goto done;
+	if (record) {
+		fprintf(record, "%s\n", msg.type == PROTO_ATTEST_REQ ? "ATTEST_REQ" : "OTHER");
+		fflush(record);
 	}
 	if (msg.type != PROTO_ATTEST_REQ) {
 		fprintf(stderr, "fake-tpgvm: unexpected message type %u\n", msg.type);
@@ -279,6 +552,10 @@ static void serve(struct identity *id, mbedtls_ssl_config *conf, int fd)
 		tamper_armed = is("tamper");
 		write_all(&ssl, out, n);
 	}
+	/* The VM requests that follow (if the tenant accepted the report). */
+	while (next_msg(&ssl, &reader, chunk, sizeof(chunk), &pos, &have, &msg) == 0)
+		if (vm_request(&ssl, &msg) != 0)
+			break;
 	mbedtls_ssl_close_notify(&ssl);
 	usleep(300000); /* let the client read before the socket goes */
 done:
@@ -308,6 +585,10 @@ int main(int argc, char **argv)
 			mode = argv[i + 1];
 		else if (strcmp(argv[i], "--count") == 0)
 			count = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--record") == 0)
+			record = fopen(argv[i + 1], "a");
+		else if (strcmp(argv[i], "--vm-error") == 0)
+			vm_error = (uint32_t)atoi(argv[i + 1]);
 		else
 			die("unknown option %s", argv[i]);
 	}

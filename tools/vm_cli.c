@@ -1,0 +1,1069 @@
+/*
+ * custos vm (tools/vm_cli.h, docs/tenant-cli.md).
+ *
+ * Order of work, for every command: options (usage errors exit 2), then
+ * every local input (CA root, reference, and for create the image, the init
+ * data and the secrets, and the launch measurement computed locally), then
+ * TLS through the relay, the attestation of the platform on that session
+ * (tools/attest.c: report chain, signature, nonce, binding to this TLS key,
+ * dev mode, reference), and only when it verified, the VM request.
+ *
+ * Secret values are never printed: not in errors, not in --json, nowhere.
+ * They are blanked from argv as soon as they are read and wiped from memory
+ * once sent. The guest's console bytes are untrusted: printed with every
+ * control character but newline and tab replaced.
+ */
+#include "tools/vm_cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <custos/guest_abi.h>
+#include <custos/proto.h>
+#include "crypto/crypto.h"
+#include "tools/attest.h"
+#include "tools/cli.h"
+#include "tools/tenant_tls.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the protocol structs are little-endian; decode them by hand here"
+#endif
+
+#define TIMEOUT_CREATE 300.0
+#define TIMEOUT_OTHER  120.0
+#define IMAGE_MAX      HC_VM_IMAGE_MAX
+#define INIT_MAX       HC_VM_INIT_MAX
+#define MAX_SECRETS    512
+#define CONSOLE_ROUNDS 256 /* at most this many CONSOLE_DATA chunks per run */
+
+static const char usage_text[] =
+	"usage: custos vm create NAME --memory SIZE --image FILE [--init-data FILE]\n"
+	"                        [--secret KEY=VALUE ...]\n"
+	"       custos vm start|stop|destroy|status|console NAME\n"
+	"       custos vm list\n"
+	"   with: --relay HOST:PORT --ca ROOT.pem --cert TENANT.pem --key TENANT.key\n"
+	"         [--reference REFERENCE.json] [--allow-dev] [--json]\n"
+	"         [--timeout SECONDS]\n"
+	"\n"
+	"Manage this tenant's VMs on a Custos platform. Every command first\n"
+	"attests the platform on its own TLS session, exactly as 'custos attest'\n"
+	"does (report chain, signature, fresh nonce, bound to this TLS key, no\n"
+	"dev mode unless --allow-dev, the reference if one is given), and sends\n"
+	"its request only if that verified.\n"
+	"\n"
+	"commands:\n"
+	"  create NAME   create a VM of --memory SIZE (2M..1G, a multiple of 2M;\n"
+	"                K/M/G suffixes), upload --image and --init-data, pass\n"
+	"                the --secret KEY=VALUE strings; checks that the platform\n"
+	"                measured exactly what was sent\n"
+	"  start NAME    start it (the platform verifies its boot or sealed state)\n"
+	"  stop NAME     stop it into a sealed blob kept by the host\n"
+	"  destroy NAME  destroy it for good\n"
+	"  status NAME   show its state\n"
+	"  console NAME  print what its console holds (untrusted bytes: control\n"
+	"                characters other than newline and tab become '?')\n"
+	"  list          all this tenant's VMs\n"
+	"\n"
+	"options:\n"
+	"  --relay HOST:PORT     where custos-relay listens for tenants\n"
+	"  --ca ROOT.pem         the CA root the platform's TCB must chain to\n"
+	"  --cert, --key         the tenant's certificate and private key\n"
+	"  --reference FILE      reference values the platform must match\n"
+	"  --allow-dev           accept a dev-mode platform (development only)\n"
+	"  --json                print JSON on stdout\n"
+	"  --timeout SECONDS     give up after this long in all (default 300 for\n"
+	"                        create, 120 for the others)\n"
+	"\n"
+	"Environment: CUSTOS_RELAY, CUSTOS_CA, CUSTOS_CERT, CUSTOS_KEY,\n"
+	"CUSTOS_REFERENCE and CUSTOS_ALLOW_DEV=1 stand for the options of the\n"
+	"same name when those are not given (an option wins).\n"
+	"\n"
+	"Exit status:\n"
+	"  0  done\n"
+	"  1  verification failed: the attestation, the launch measurement, or\n"
+	"     the platform's verify/rollback refusal; or TLS saw tampering\n"
+	"  2  could not run: usage, files, connection, timeout, a malformed or\n"
+	"     unexpected answer\n"
+	"  3  refused by the platform: an error answer (not found, exists, no\n"
+	"     memory, state, storage, too large, busy ...) or our credentials\n";
+
+enum vm_cmd { CMD_CREATE, CMD_START, CMD_STOP, CMD_DESTROY, CMD_STATUS,
+	      CMD_CONSOLE, CMD_LIST };
+
+static const struct {
+	const char *name;
+	enum vm_cmd cmd;
+	uint16_t type;
+} commands[] = {
+	{ "create", CMD_CREATE, PROTO_VM_CREATE },
+	{ "start", CMD_START, PROTO_VM_START },
+	{ "stop", CMD_STOP, PROTO_VM_STOP },
+	{ "destroy", CMD_DESTROY, PROTO_VM_DESTROY },
+	{ "status", CMD_STATUS, PROTO_VM_STATUS },
+	{ "console", CMD_CONSOLE, PROTO_VM_CONSOLE },
+	{ "list", CMD_LIST, PROTO_VM_LIST },
+};
+
+struct vm_opts {
+	struct attest_conn c;
+	enum vm_cmd cmd;
+	const char *cmd_name;
+	uint16_t type;
+	const char *name;         /* as given */
+	struct proto_vm_name vm;  /* checked, NUL-padded */
+	bool json;
+	const char *memory, *image, *init;
+	uint64_t mem_size;
+	char *secret_args[MAX_SECRETS];
+	size_t n_secrets;
+};
+
+/* The state of a run, for messages. */
+struct vm_run {
+	const struct vm_opts *op;
+	int status;
+	char reason[512];
+	struct tenant_tls *t;
+	bool progress;            /* draw the upload bar on stderr */
+	int last_pct;
+};
+
+static char prog[64] = "custos vm";
+
+/* ---- Messages ------------------------------------------------------------ */
+
+static void usage_error(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
+
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'custos vm --help'.\n", stderr);
+	exit(ATTEST_EXIT_ERROR);
+}
+
+static int fail(struct vm_run *r, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct vm_run *r, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	va_end(ap);
+	for (char *c = r->reason; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
+	r->status = status;
+	return status;
+}
+
+static const char *verdict(int status)
+{
+	return status == ATTEST_EXIT_FAILED ? "FAILED" :
+	       status == ATTEST_EXIT_REFUSED ? "REFUSED" : "ERROR";
+}
+
+static const char *result_name(int status)
+{
+	return status == ATTEST_EXIT_FAILED ? "failed" :
+	       status == ATTEST_EXIT_REFUSED ? "refused" : "error";
+}
+
+static void json_string(const char *s, size_t n)
+{
+	putchar('"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void json_cstr(const char *s)
+{
+	json_string(s, strlen(s));
+}
+
+/* ---- Options ------------------------------------------------------------- */
+
+static double parse_timeout(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 86400)
+		usage_error("--timeout wants seconds in (0, 86400], not '%.32s'", s);
+	return v;
+}
+
+/* SIZE: digits with an optional K, M or G (binary; "M", "MiB", "MB" all
+ * mean 2^20), a multiple of 2 MiB in 2 MiB..1 GiB. */
+static uint64_t parse_memory(const char *s)
+{
+	uint64_t v = 0, mul = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		usage_error("--memory wants a size like 32M, not '%.32s'", s);
+	while (*p >= '0' && *p <= '9') {
+		if (v > (1ull << 40))
+			usage_error("--memory %.32s is too large (at most 1G)", s);
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	}
+	switch (*p) {
+	case 'k': case 'K': mul = 1ull << 10; p++; break;
+	case 'm': case 'M': mul = 1ull << 20; p++; break;
+	case 'g': case 'G': mul = 1ull << 30; p++; break;
+	default: break;
+	}
+	if (mul > 1 && (strcmp(p, "iB") == 0 || strcmp(p, "B") == 0))
+		p += strlen(p);
+	if (*p)
+		usage_error("--memory wants a size like 32M, not '%.32s'", s);
+	if (v > (1ull << 40) / mul)
+		usage_error("--memory %.32s is too large (at most 1G)", s);
+	v *= mul;
+	if (v < PROTO_VM_MEM_ALIGN || v > PROTO_VM_MEM_MAX)
+		usage_error("--memory %.32s is out of range (2M..1G)", s);
+	if (v % PROTO_VM_MEM_ALIGN)
+		usage_error("--memory %.32s is not a multiple of 2M", s);
+	return v;
+}
+
+static void parse_opts(int argc, char **argv, struct vm_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "relay", required_argument, NULL, 'r' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "reference", required_argument, NULL, 'R' },
+		{ "allow-dev", no_argument, NULL, 'D' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "image", required_argument, NULL, 'i' },
+		{ "init-data", required_argument, NULL, 'I' },
+		{ "secret", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *bad;
+	bool have_timeout = false;
+	int c;
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	if (argc < 2)
+		usage_error("no command (create, start, stop, destroy, status, console, list)");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_text, stdout);
+		exit(0);
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0]))
+		usage_error("unknown command '%.32s' (create, start, stop, destroy, status, console, list)",
+			    argv[1]);
+	o->cmd = commands[i].cmd;
+	o->cmd_name = commands[i].name;
+	o->type = commands[i].type;
+	snprintf(prog, sizeof(prog), "custos vm %s", o->cmd_name);
+	cli_set_prog(prog);
+
+	opterr = 0;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': o->c.relay = optarg; break;
+		case 'a': o->c.ca = optarg; break;
+		case 'c': o->c.cert = optarg; break;
+		case 'k': o->c.key = optarg; break;
+		case 'R': o->c.reference = optarg; break;
+		case 'D': o->c.allow_dev = true; break;
+		case 'j': o->json = true; break;
+		case 't': o->c.timeout = parse_timeout(optarg); have_timeout = true; break;
+		case 'm': o->memory = optarg; break;
+		case 'i': o->image = optarg; break;
+		case 'I': o->init = optarg; break;
+		case 's':
+			if (o->n_secrets == MAX_SECRETS)
+				usage_error("more than %u --secret options", MAX_SECRETS);
+			o->secret_args[o->n_secrets++] = optarg;
+			break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		default:
+			/* Never quote the argument: it may be a secret. */
+			if (optopt)
+				usage_error("an option needs an argument");
+			usage_error("unknown option '%.40s'", argv[optind - 1]);
+		}
+	}
+	if (o->cmd == CMD_LIST) {
+		if (optind < argc)
+			usage_error("list takes no VM name");
+	} else {
+		if (optind >= argc)
+			usage_error("needs a VM name");
+		if (optind + 1 < argc)
+			usage_error("takes one VM name");
+		o->name = argv[optind];
+		if (proto_vm_name_set(o->vm.name, o->name) != 0)
+			usage_error("VM name '%.40s' is not valid (1..31 of a-z 0-9 _ -)",
+				    o->name);
+	}
+	if (o->cmd == CMD_CREATE) {
+		if (!o->memory)
+			usage_error("needs --memory SIZE (e.g. 32M)");
+		if (!o->image)
+			usage_error("needs --image FILE");
+		o->mem_size = parse_memory(o->memory);
+	} else if (o->memory || o->image || o->init || o->n_secrets) {
+		usage_error("--memory, --image, --init-data and --secret are for create only");
+	}
+	if (!have_timeout)
+		o->c.timeout = o->cmd == CMD_CREATE ? TIMEOUT_CREATE : TIMEOUT_OTHER;
+	attest_conn_from_env(&o->c);
+	bad = attest_conn_check(&o->c);
+	if (bad)
+		usage_error("%s", bad);
+}
+
+/* ---- Secrets ------------------------------------------------------------- */
+
+static bool key_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Build the secrets block from the --secret arguments, blanking each value
+ * in argv as soon as it is in the block. Usage errors name the key (when it
+ * is a well-formed one) and never the value. */
+static size_t build_secrets(struct vm_opts *o, uint8_t *buf, size_t cap)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < o->n_secrets; i++) {
+		char *a = o->secret_args[i];
+		char *eq = strchr(a, '=');
+		size_t kl, vl;
+		bool key_ok = true;
+
+		if (!eq)
+			usage_error("--secret wants KEY=VALUE (argument %zu has no '=')",
+				    i + 1);
+		kl = (size_t)(eq - a);
+		vl = strlen(eq + 1);
+		for (size_t j = 0; j < kl; j++)
+			key_ok = key_ok && key_char(a[j]);
+		if (kl == 0 || kl > PROTO_SECRET_KEY_MAX || !key_ok)
+			usage_error("--secret: the key of argument %zu is not 1..%u of A-Z a-z 0-9 _",
+				    i + 1, PROTO_SECRET_KEY_MAX);
+		for (size_t j = 0; j < vl; j++)
+			if ((unsigned char)eq[1 + j] < 0x20 ||
+			    (unsigned char)eq[1 + j] > 0x7e) {
+				vl = SIZE_MAX;
+				break;
+			}
+		if (vl > PROTO_SECRET_VALUE_MAX)
+			usage_error("--secret %.*s: the value must be 0..%u printable ASCII characters",
+				    (int)kl, a, PROTO_SECRET_VALUE_MAX);
+		for (size_t off = 0; off < len; off += strlen((char *)buf + off) + 1)
+			if (strncmp((char *)buf + off, a, kl + 1) == 0)
+				usage_error("--secret %.*s is given twice", (int)kl, a);
+		if (len + kl + 1 + vl + 1 > PROTO_SECRETS_MAX)
+			usage_error("the secrets take more than %u bytes (at --secret %.*s)",
+				    PROTO_SECRETS_MAX, (int)kl, a);
+		if (proto_secret_add(buf, cap, &len, a) != 0)
+			usage_error("--secret %.*s is not a valid secret", (int)kl, a);
+		/* Out of argv (and so /proc/PID/cmdline) at once. */
+		memset(eq + 1, 0, vl);
+	}
+	return len;
+}
+
+/* ---- Files and the launch measurement ------------------------------------ */
+
+static int read_file(struct vm_run *r, const char *path, const char *what,
+		     size_t min, size_t max, uint8_t **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	uint8_t *buf;
+	size_t n;
+
+	if (!f)
+		return fail(r, ATTEST_EXIT_ERROR, "cannot read %s '%s': %s", what,
+			    path, strerror(errno));
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return fail(r, ATTEST_EXIT_ERROR, "%s '%s' is not a regular file",
+			    what, path);
+	}
+	if ((uint64_t)st.st_size > max || (size_t)st.st_size < min) {
+		fclose(f);
+		return fail(r, ATTEST_EXIT_ERROR,
+			    "%s '%s' is %lld bytes; it must be %zu..%zu", what, path,
+			    (long long)st.st_size, min, max);
+	}
+	buf = malloc(max + 1);
+	if (!buf) {
+		fclose(f);
+		return fail(r, ATTEST_EXIT_ERROR, "out of memory");
+	}
+	n = fread(buf, 1, max + 1, f);
+	if (ferror(f) || n > max || n < min) {
+		fclose(f);
+		free(buf);
+		return fail(r, ATTEST_EXIT_ERROR, "cannot read %s '%s'", what, path);
+	}
+	fclose(f);
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static void put_u64(struct crypto_sha384_ctx *h, uint64_t v)
+{
+	uint8_t b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	crypto_sha384_update(h, b, sizeof(b));
+}
+
+void vm_launch_measurement(const char name[PROTO_VM_NAME_MAX], uint64_t mem_size,
+			   const uint8_t *image, size_t image_len,
+			   const uint8_t *init, size_t init_len,
+			   const uint8_t salt[PROTO_SALT_LEN],
+			   const uint8_t *secrets, size_t secrets_len,
+			   uint8_t out[48])
+{
+	static const char tag[] = "CUSTOS-VM-LAUNCH-1";
+	struct crypto_sha384_ctx h, s;
+	uint8_t d[CRYPTO_SHA384_LEN];
+
+	crypto_sha384_init(&h);
+	crypto_sha384_update(&h, tag, sizeof(tag) - 1);
+	crypto_sha384_update(&h, name, PROTO_VM_NAME_MAX);
+	put_u64(&h, mem_size);
+	crypto_sha384(image, image_len, d);
+	crypto_sha384_update(&h, d, sizeof(d));
+	put_u64(&h, image_len);
+	crypto_sha384(init_len ? init : (const uint8_t *)"", init_len, d);
+	crypto_sha384_update(&h, d, sizeof(d));
+	put_u64(&h, init_len);
+	crypto_sha384_init(&s);
+	crypto_sha384_update(&s, salt, PROTO_SALT_LEN);
+	if (secrets_len)
+		crypto_sha384_update(&s, secrets, secrets_len);
+	crypto_sha384_final(&s, d);
+	crypto_sha384_update(&h, d, sizeof(d));
+	put_u64(&h, secrets_len);
+	crypto_sha384_final(&h, out);
+	crypto_wipe(d, sizeof(d));
+}
+
+/* ---- Answers ------------------------------------------------------------- */
+
+static const char *state_name(uint32_t s)
+{
+	switch (s) {
+	case 0: return "destroyed";
+	case HC_VM_CREATED: return "created";
+	case HC_VM_LOADED: return "loaded";
+	case HC_VM_RUNNING: return "running";
+	case HC_VM_EXITED: return "exited";
+	case HC_VM_SEALED: return "sealed";
+	default: return "unknown";
+	}
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static int tls_exit(int tt)
+{
+	switch (tt) {
+	case TT_E_REFUSED: return ATTEST_EXIT_REFUSED;
+	case TT_E_INTEGRITY: return ATTEST_EXIT_FAILED;
+	default: return ATTEST_EXIT_ERROR;
+	}
+}
+
+/* A PROTO_ERROR answer, in words. */
+static int platform_error(struct vm_run *r, const struct proto_msg *m)
+{
+	const struct vm_opts *op = r->op;
+	uint32_t code = m->len >= 4 ? le32(m->body) : 0;
+	int text_len = m->len > 4 ? (int)(m->len - 4) : 0;
+	const char *text = m->len > 4 ? (const char *)m->body + 4 : "";
+	const char *name = op->name ? op->name : "";
+	char what[200];
+	int status = ATTEST_EXIT_REFUSED;
+
+	switch (code) {
+	case PROTO_ERR_NOT_FOUND:
+		snprintf(what, sizeof(what), "not found: this tenant has no VM named '%s'", name);
+		break;
+	case PROTO_ERR_EXISTS:
+		snprintf(what, sizeof(what), "exists: this tenant already has a VM named '%s'", name);
+		break;
+	case PROTO_ERR_NO_MEMORY:
+		snprintf(what, sizeof(what), "no memory: the platform has not enough free memory%s",
+			 op->cmd == CMD_CREATE ? " for this VM" : "");
+		break;
+	case PROTO_ERR_STATE:
+		snprintf(what, sizeof(what), "state: VM '%s' is not in a state that allows %s (see 'custos vm status %s')",
+			 name, op->cmd_name, name);
+		break;
+	case PROTO_ERR_VERIFY:
+		snprintf(what, sizeof(what), "verify: the platform found that VM '%s' does not verify (its boot state or sealed state was altered)",
+			 name);
+		status = ATTEST_EXIT_FAILED;
+		break;
+	case PROTO_ERR_ROLLBACK:
+		snprintf(what, sizeof(what), "rollback: the stored sealed state of VM '%s' is an older one than the platform's record (rolled back)",
+			 name);
+		status = ATTEST_EXIT_FAILED;
+		break;
+	case PROTO_ERR_STORAGE:
+		snprintf(what, sizeof(what), "storage: the relay's storage failed or lacks the sealed state of VM '%s'",
+			 name);
+		break;
+	case PROTO_ERR_TOO_LARGE:
+		snprintf(what, sizeof(what), "too large: the image, init data or state is beyond the platform's limits");
+		break;
+	case PROTO_ERR_BUSY:
+		snprintf(what, sizeof(what), "busy: the platform is busy, try again later");
+		break;
+	case PROTO_ERR_BAD_REQUEST:
+		snprintf(what, sizeof(what), "bad request: the platform did not accept the request");
+		break;
+	case PROTO_ERR_INTERNAL:
+		snprintf(what, sizeof(what), "internal error: the platform failed");
+		break;
+	default:
+		snprintf(what, sizeof(what), "error");
+		break;
+	}
+	return fail(r, status, "%s (code %u; the platform says: %.*s)", what, code,
+		    text_len, text);
+}
+
+/* Send one request and receive its answer. 0 with *m the answer (not an
+ * ERROR), or an exit status with the reason set. */
+static int request(struct vm_run *r, uint16_t type, const void *body, size_t len,
+		   struct proto_msg *m)
+{
+	char err[512];
+	int rc = tenant_tls_send(r->t, type, body, len, err, sizeof(err));
+
+	if (rc == TT_OK)
+		rc = tenant_tls_recv(r->t, m, err, sizeof(err));
+	if (rc != TT_OK)
+		return fail(r, tls_exit(rc), "%s", err);
+	if (m->type == PROTO_ERROR)
+		return platform_error(r, m);
+	return 0;
+}
+
+/* Check VM_INFO records: n of them (or any number up to the limit if
+ * n < 0), each well-formed; copy them into out. 0 or exit status. */
+static int take_infos(struct vm_run *r, const struct proto_msg *m, int n,
+		      struct proto_vm_info *out, size_t *count)
+{
+	size_t k;
+
+	if (m->type != PROTO_VM_INFO)
+		return fail(r, ATTEST_EXIT_ERROR,
+			    "the platform answered with message type 0x%02x, not VM information",
+			    m->type);
+	if (m->len % sizeof(struct proto_vm_info) ||
+	    m->len / sizeof(struct proto_vm_info) > PROTO_VM_LIST_MAX)
+		return fail(r, ATTEST_EXIT_ERROR,
+			    "the platform's VM information is malformed (%u bytes)", m->len);
+	k = m->len / sizeof(struct proto_vm_info);
+	if (n >= 0 && k != (size_t)n)
+		return fail(r, ATTEST_EXIT_ERROR,
+			    "the platform answered with %zu VM records, not %d", k, n);
+	for (size_t i = 0; i < k; i++) {
+		struct proto_vm_info *v = &out[i];
+
+		memcpy(v, m->body + i * sizeof(*v), sizeof(*v));
+		if (!proto_vm_name_ok(v->name) || v->state > PROTO_VM_STATE_MAX ||
+		    !memchr(v->stop_reason, 0, sizeof(v->stop_reason)))
+			return fail(r, ATTEST_EXIT_ERROR,
+				    "the platform's VM information is malformed (record %zu)",
+				    i + 1);
+	}
+	*count = k;
+	return 0;
+}
+
+/* One info record for our own VM. */
+static int take_info(struct vm_run *r, const struct proto_msg *m,
+		     struct proto_vm_info *out)
+{
+	size_t k;
+	int rc = take_infos(r, m, 1, out, &k);
+
+	if (rc)
+		return rc;
+	if (memcmp(out->name, r->op->vm.name, PROTO_VM_NAME_MAX) != 0)
+		return fail(r, ATTEST_EXIT_ERROR,
+			    "the platform answered about another VM than '%s'",
+			    r->op->name);
+	return 0;
+}
+
+/* ---- Output -------------------------------------------------------------- */
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void sanitize_line(const char *in, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		out[i] = c < 0x20 || c > 0x7e ? '?' : (char)c;
+	}
+	out[n] = '\0';
+}
+
+static void print_info_json(const struct proto_vm_info *v, int match)
+{
+	char hex[97];
+
+	printf("{\"name\": ");
+	json_cstr(v->name);
+	printf(", \"state\": \"%s\", \"state_code\": %u, \"memory\": %llu, \"version\": %llu",
+	       state_name(v->state), v->state, (unsigned long long)v->mem_size,
+	       (unsigned long long)v->version);
+	printf(", \"image_len\": %llu, \"image_received\": %llu, \"init_len\": %llu, \"init_received\": %llu",
+	       (unsigned long long)v->image_len, (unsigned long long)v->image_received,
+	       (unsigned long long)v->init_len, (unsigned long long)v->init_received);
+	printf(", \"measurement\": ");
+	if (all_zero(v->measurement, sizeof(v->measurement))) {
+		printf("null");
+	} else {
+		cli_hex(v->measurement, sizeof(v->measurement), hex);
+		printf("\"%s\"", hex);
+	}
+	if (match >= 0)
+		printf(", \"measurement_match\": %s", match ? "true" : "false");
+	printf(", \"stop_reason\": ");
+	if (v->stop_reason[0])
+		json_cstr(v->stop_reason);
+	else
+		printf("null");
+	printf("}");
+}
+
+static void print_mem(uint64_t m)
+{
+	if (m % (1ull << 30) == 0 && m)
+		printf("%lluG", (unsigned long long)(m >> 30));
+	else
+		printf("%lluM", (unsigned long long)(m >> 20));
+}
+
+static void print_info_human(const struct proto_vm_info *v)
+{
+	char hex[97], reason[65];
+
+	printf("name: %s\n", v->name);
+	printf("state: %s\n", state_name(v->state));
+	printf("memory: ");
+	print_mem(v->mem_size);
+	printf(" (%llu bytes)\n", (unsigned long long)v->mem_size);
+	printf("version: %llu\n", (unsigned long long)v->version);
+	if (v->state == HC_VM_CREATED)
+		printf("upload: image %llu of %llu bytes, init data %llu of %llu bytes\n",
+		       (unsigned long long)v->image_received,
+		       (unsigned long long)v->image_len,
+		       (unsigned long long)v->init_received,
+		       (unsigned long long)v->init_len);
+	if (all_zero(v->measurement, sizeof(v->measurement))) {
+		printf("measurement: none yet\n");
+	} else {
+		cli_hex(v->measurement, sizeof(v->measurement), hex);
+		printf("measurement: %s\n", hex);
+	}
+	if (v->stop_reason[0]) {
+		sanitize_line(v->stop_reason, strlen(v->stop_reason), reason);
+		printf("stop reason: %s\n", reason);
+	}
+}
+
+/* What the attestation established (the report's fields point into the
+ * receive buffer, which the VM answers reuse: copied right after it). */
+struct attested {
+	char platform_id[REPORT_PLATFORM_MAX + 1];
+	bool dev;
+};
+
+static void print_platform(const struct vm_opts *op, const struct attested *a)
+{
+	printf("platform: %s, attested (%s%s)\n", a->platform_id,
+	       op->c.reference ? "measurements match the reference" :
+				 "measurements NOT compared: no --reference",
+	       a->dev ? "; DEV MODE, accepted with --allow-dev" : "");
+}
+
+static void progress(struct vm_run *r, uint64_t done, uint64_t total)
+{
+	int pct = total ? (int)(done * 100 / total) : 100;
+	char bar[31];
+	int fill = pct * 30 / 100;
+
+	if (!r->progress || (pct == r->last_pct && done != total))
+		return;
+	r->last_pct = pct;
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, '-', (size_t)(30 - fill));
+	bar[30] = '\0';
+	fprintf(stderr, "\r%s: uploading [%s] %3d%% %llu/%llu KiB", prog, bar, pct,
+		(unsigned long long)(done >> 10), (unsigned long long)(total >> 10));
+	if (done == total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/* ---- Commands ------------------------------------------------------------ */
+
+struct create_inputs {
+	uint8_t *image, *init;
+	size_t image_len, init_len;
+	uint8_t secrets[PROTO_SECRETS_MAX];
+	size_t secrets_len;
+	uint8_t salt[PROTO_SALT_LEN];
+	uint8_t measurement[48];
+};
+
+static int create_read(struct vm_run *r, struct vm_opts *op,
+		       struct create_inputs *ci)
+{
+	int rc;
+
+	ci->secrets_len = build_secrets(op, ci->secrets, sizeof(ci->secrets));
+	rc = read_file(r, op->image, "image", 1, IMAGE_MAX, &ci->image,
+		       &ci->image_len);
+	if (rc == 0 && op->init)
+		rc = read_file(r, op->init, "init data", 0, INIT_MAX, &ci->init,
+			       &ci->init_len);
+	if (rc)
+		return rc;
+	if (crypto_init() != CRYPTO_OK ||
+	    crypto_random(ci->salt, sizeof(ci->salt)) != CRYPTO_OK)
+		return fail(r, ATTEST_EXIT_ERROR, "cannot get random bytes for the salt");
+	vm_launch_measurement(op->vm.name, op->mem_size, ci->image, ci->image_len,
+			      ci->init, ci->init_len, ci->salt, ci->secrets,
+			      ci->secrets_len, ci->measurement);
+	return 0;
+}
+
+static int upload(struct vm_run *r, uint32_t part, const uint8_t *data,
+		  size_t len, uint64_t *done, uint64_t total,
+		  struct proto_vm_info *info)
+{
+	static uint8_t body[sizeof(struct proto_vm_upload) + PROTO_CHUNK_MAX];
+	struct proto_vm_upload u;
+	struct proto_msg m;
+
+	for (size_t off = 0; off < len; off += PROTO_CHUNK_MAX) {
+		size_t n = len - off < PROTO_CHUNK_MAX ? len - off : PROTO_CHUNK_MAX;
+		int rc;
+
+		memset(&u, 0, sizeof(u));
+		memcpy(u.name, r->op->vm.name, sizeof(u.name));
+		u.part = part;
+		u.offset = off;
+		memcpy(body, &u, sizeof(u));
+		memcpy(body + sizeof(u), data + off, n);
+		rc = request(r, PROTO_VM_UPLOAD, body, sizeof(u) + n, &m);
+		if (rc == 0)
+			rc = take_info(r, &m, info);
+		if (rc) {
+			if (r->progress)
+				fputc('\n', stderr);
+			return rc;
+		}
+		*done += n;
+		progress(r, *done, total);
+	}
+	return 0;
+}
+
+static int do_create(struct vm_run *r, struct create_inputs *ci,
+		     struct proto_vm_info *info)
+{
+	const struct vm_opts *op = r->op;
+	static uint8_t body[sizeof(struct proto_vm_create) + PROTO_SECRETS_MAX];
+	struct proto_vm_create c;
+	struct proto_msg m;
+	uint64_t done = 0, total = ci->image_len + ci->init_len;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	memcpy(c.name, op->vm.name, sizeof(c.name));
+	c.mem_size = op->mem_size;
+	c.image_len = ci->image_len;
+	c.init_len = ci->init_len;
+	c.secrets_len = (uint32_t)ci->secrets_len;
+	memcpy(c.salt, ci->salt, sizeof(c.salt));
+	memcpy(body, &c, sizeof(c));
+	memcpy(body + sizeof(c), ci->secrets, ci->secrets_len);
+	rc = request(r, PROTO_VM_CREATE, body, sizeof(c) + ci->secrets_len, &m);
+	crypto_wipe(body, sizeof(body));
+	crypto_wipe(ci->secrets, sizeof(ci->secrets));
+	if (rc == 0)
+		rc = take_info(r, &m, info);
+	if (rc)
+		return rc;
+	if (info->state != HC_VM_CREATED)
+		return fail(r, ATTEST_EXIT_ERROR,
+			    "the platform answered the create with state %s, not created",
+			    state_name(info->state));
+	progress(r, 0, total);
+	rc = upload(r, PROTO_PART_IMAGE, ci->image, ci->image_len, &done, total, info);
+	if (rc == 0)
+		rc = upload(r, PROTO_PART_INIT_DATA, ci->init, ci->init_len, &done,
+			    total, info);
+	if (rc) {
+		char why[sizeof(r->reason)];
+
+		snprintf(why, sizeof(why), "%s", r->reason);
+		return fail(r, rc, "%s (VM '%s' was created but not loaded: 'custos vm destroy %s' removes it)",
+			    why, op->name, op->name);
+	}
+	if (info->state != HC_VM_LOADED)
+		return fail(r, ATTEST_EXIT_ERROR,
+			    "the platform did not load VM '%s' after the upload (state %s)",
+			    op->name, state_name(info->state));
+	if (memcmp(info->measurement, ci->measurement, sizeof(ci->measurement)) != 0)
+		return fail(r, ATTEST_EXIT_FAILED,
+			    "the platform measured something else than what was sent (VM '%s' is loaded but must not be trusted: destroy it)",
+			    op->name);
+	return 0;
+}
+
+static void print_console(const struct vm_opts *op, const uint8_t *p, size_t n)
+{
+	if (op->json) {
+		printf("{\"name\": ");
+		json_cstr(op->vm.name);
+		printf(", \"console\": ");
+		json_string((const char *)p, n);
+		printf("}\n");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		putchar(c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f) ? c : '?');
+	}
+}
+
+static int do_console(struct vm_run *r)
+{
+	const struct vm_opts *op = r->op;
+	uint8_t *all = malloc((size_t)CONSOLE_ROUNDS * PROTO_CHUNK_MAX);
+	size_t have = 0;
+	struct proto_msg m;
+	int rc = 0;
+
+	if (!all)
+		return fail(r, ATTEST_EXIT_ERROR, "out of memory");
+	for (int i = 0; i < CONSOLE_ROUNDS; i++) {
+		rc = request(r, PROTO_VM_CONSOLE, &op->vm, sizeof(op->vm), &m);
+		if (rc)
+			break;
+		if (m.type != PROTO_VM_CONSOLE_DATA || m.len > PROTO_CHUNK_MAX) {
+			rc = fail(r, ATTEST_EXIT_ERROR,
+				  "the platform answered with message type 0x%02x, not console data",
+				  m.type);
+			break;
+		}
+		memcpy(all + have, m.body, m.len);
+		have += m.len;
+		if (m.len < PROTO_CHUNK_MAX)
+			break;
+	}
+	if (rc == 0)
+		print_console(op, all, have);
+	free(all);
+	return rc;
+}
+
+static int do_list(struct vm_run *r)
+{
+	static struct proto_vm_info v[PROTO_VM_LIST_MAX];
+	struct proto_msg m;
+	size_t k;
+	int rc = request(r, PROTO_VM_LIST, NULL, 0, &m);
+
+	if (rc == 0)
+		rc = take_infos(r, &m, -1, v, &k);
+	if (rc)
+		return rc;
+	if (r->op->json) {
+		printf("[");
+		for (size_t i = 0; i < k; i++) {
+			printf(i ? ", " : "");
+			print_info_json(&v[i], -1);
+		}
+		printf("]\n");
+		return 0;
+	}
+	printf("%-31s  %-9s  %8s  %s\n", "NAME", "STATE", "MEMORY", "VERSION");
+	for (size_t i = 0; i < k; i++) {
+		char mem[32];
+
+		if (v[i].mem_size % (1ull << 30) == 0 && v[i].mem_size)
+			snprintf(mem, sizeof(mem), "%lluG",
+				 (unsigned long long)(v[i].mem_size >> 30));
+		else
+			snprintf(mem, sizeof(mem), "%lluM",
+				 (unsigned long long)(v[i].mem_size >> 20));
+		printf("%-31s  %-9s  %8s  %llu\n", v[i].name, state_name(v[i].state),
+		       mem, (unsigned long long)v[i].version);
+	}
+	if (k == 0)
+		printf("(no VMs)\n");
+	return 0;
+}
+
+static int do_simple(struct vm_run *r, struct proto_vm_info *info)
+{
+	struct proto_msg m;
+	int rc = request(r, r->op->type, &r->op->vm, sizeof(r->op->vm), &m);
+
+	if (rc == 0)
+		rc = take_info(r, &m, info);
+	return rc;
+}
+
+static void report_failure(const struct vm_run *r)
+{
+	const struct vm_opts *op = r->op;
+
+	if (op->json) {
+		printf("{\"result\": \"%s\", \"exit_status\": %d, \"command\": \"%s\", \"name\": ",
+		       result_name(r->status), r->status, op->cmd_name);
+		if (op->name)
+			json_cstr(op->vm.name);
+		else
+			printf("null");
+		printf(", \"reason\": ");
+		json_cstr(r->reason);
+		printf("}\n");
+	}
+	fprintf(stderr, "%s: %s: %s\n", prog, verdict(r->status), r->reason);
+}
+
+int vm_main(int argc, char **argv)
+{
+	static struct vm_opts op;
+	static struct vm_run r;
+	static struct attest_outcome o;
+	static struct attest_inputs in;
+	static struct create_inputs ci;
+	struct attested att;
+	struct proto_vm_info info;
+	int rc;
+
+	parse_opts(argc, argv, &op);
+	memset(&r, 0, sizeof(r));
+	r.op = &op;
+	r.last_pct = -1;
+	r.progress = op.cmd == CMD_CREATE && !op.json && isatty(STDERR_FILENO);
+	memset(&info, 0, sizeof(info));
+	memset(&att, 0, sizeof(att));
+
+	rc = op.cmd == CMD_CREATE ? create_read(&r, &op, &ci) : 0;
+	if (rc == 0) {
+		rc = attest_read_inputs(&op.c, &in, &o);
+		if (rc)
+			rc = fail(&r, rc, "%s", o.reason);
+	}
+	if (rc == 0) {
+		r.t = attest_connect(&op.c, &o);
+		if (!r.t)
+			rc = fail(&r, o.status, "%s", o.reason);
+	}
+	if (rc == 0) {
+		rc = attest_session(r.t, &op.c, &in, &o, NULL);
+		if (rc)
+			rc = fail(&r, rc, "the platform did not attest, nothing was sent: %s",
+				  o.reason);
+		else
+			sanitize_line(o.report.platform_id, o.report.platform_id_len,
+				      att.platform_id);
+		att.dev = rc == 0 && report_is_dev(&o.report);
+	}
+	if (rc == 0) {
+		switch (op.cmd) {
+		case CMD_CREATE: rc = do_create(&r, &ci, &info); break;
+		case CMD_CONSOLE: rc = do_console(&r); break;
+		case CMD_LIST: rc = do_list(&r); break;
+		default: rc = do_simple(&r, &info); break;
+		}
+	}
+	if (r.t)
+		tenant_tls_close(r.t);
+	crypto_wipe(ci.secrets, sizeof(ci.secrets));
+	free(ci.image);
+	free(ci.init);
+	free(in.root);
+	if (rc) {
+		report_failure(&r);
+		return rc;
+	}
+	if (op.cmd == CMD_CONSOLE || op.cmd == CMD_LIST)
+		return 0;
+	if (op.json) {
+		print_info_json(&info, op.cmd == CMD_CREATE ? 1 : -1);
+		printf("\n");
+		return 0;
+	}
+	print_platform(&op, &att);
+	print_info_human(&info);
+	if (op.cmd == CMD_CREATE)
+		printf("launch measurement: matches the one computed here from the image, init data and secrets sent\n");
+	return 0;
+}
