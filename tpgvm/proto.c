@@ -8,6 +8,7 @@
  * byte is waited for or copied. Both peers are untrusted.
  */
 #include <custos/proto.h>
+#include <custos/guest_abi.h>
 #include <custos/report.h>
 
 #include <string.h>
@@ -16,6 +17,9 @@
 
 #define PROTO_ERROR_CODE_LEN 4u
 #define PROTO_ERROR_BODY_MAX (PROTO_ERROR_CODE_LEN + PROTO_ERROR_TEXT_MAX)
+/* Where a field of a body struct starts (the structs have no padding:
+ * include/custos/proto.h asserts their layout). */
+#define OFF(s, f) offsetof(struct s, f)
 
 _Static_assert(PROTO_MAX_BODY >= REPORT_NONCE_MAX,
 	       "PROTO_MAX_BODY below the ATTEST_REQ limit");
@@ -23,6 +27,16 @@ _Static_assert(PROTO_MAX_BODY >= REPORT_MAX_SIZE,
 	       "PROTO_MAX_BODY below the ATTEST_RESP limit");
 _Static_assert(PROTO_MAX_BODY >= PROTO_ERROR_BODY_MAX,
 	       "PROTO_MAX_BODY below the ERROR limit");
+_Static_assert(PROTO_MAX_BODY >= sizeof(struct proto_vm_create) + PROTO_SECRETS_MAX,
+	       "PROTO_MAX_BODY below the VM_CREATE limit");
+_Static_assert(PROTO_MAX_BODY >= sizeof(struct proto_vm_upload) + PROTO_CHUNK_MAX,
+	       "PROTO_MAX_BODY below the VM_UPLOAD limit");
+_Static_assert(PROTO_MAX_BODY >= PROTO_VM_LIST_MAX * sizeof(struct proto_vm_info),
+	       "PROTO_MAX_BODY below the VM_INFO limit");
+_Static_assert(PROTO_VM_NAME_MAX == HC_VM_NAME_MAX, "VM name limits differ");
+_Static_assert(PROTO_SECRETS_MAX == HC_VM_SECRETS_MAX, "secrets limits differ");
+_Static_assert(PROTO_SALT_LEN == HC_SALT_LEN, "salt lengths differ");
+_Static_assert(PROTO_VM_STATE_MAX == HC_VM_SEALED, "VM states differ");
 _Static_assert((uint64_t)PROTO_HDR_LEN + PROTO_MAX_BODY <= UINT32_MAX,
 	       "a whole message must fit 32 bits");
 
@@ -35,6 +49,11 @@ static uint32_t load_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t load_le64(const uint8_t *p)
+{
+	return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
 }
 
 static void store_le16(uint8_t *p, uint16_t v)
@@ -55,10 +74,12 @@ static void clear_err(char *err, size_t err_len)
 		err[0] = '\0';
 }
 
-/* The body length limits of a known type; false for an unknown type. */
+/* The body length limits of a known type; false for an unknown type.
+ * *unit > 1: the length must also be a multiple of it (VM_INFO). */
 static bool type_limits(uint16_t type, uint32_t *min, uint32_t *max,
-			const char **what)
+			uint32_t *unit, const char **what)
 {
+	*unit = 1;
 	switch (type) {
 	case PROTO_ATTEST_REQ:
 		*min = REPORT_NONCE_MIN;
@@ -75,6 +96,43 @@ static bool type_limits(uint16_t type, uint32_t *min, uint32_t *max,
 		*max = PROTO_ERROR_BODY_MAX;
 		*what = "error body";
 		return true;
+	case PROTO_VM_CREATE:
+		*min = sizeof(struct proto_vm_create);
+		*max = sizeof(struct proto_vm_create) + PROTO_SECRETS_MAX;
+		*what = "VM_CREATE body";
+		return true;
+	case PROTO_VM_UPLOAD:
+		*min = sizeof(struct proto_vm_upload) + 1;
+		*max = sizeof(struct proto_vm_upload) + PROTO_CHUNK_MAX;
+		*what = "VM_UPLOAD body";
+		return true;
+	case PROTO_VM_START:
+	case PROTO_VM_STOP:
+	case PROTO_VM_DESTROY:
+	case PROTO_VM_STATUS:
+	case PROTO_VM_CONSOLE:
+		*min = *max = sizeof(struct proto_vm_name);
+		*what = type == PROTO_VM_START ? "VM_START body" :
+			type == PROTO_VM_STOP ? "VM_STOP body" :
+			type == PROTO_VM_DESTROY ? "VM_DESTROY body" :
+			type == PROTO_VM_STATUS ? "VM_STATUS body" :
+						  "VM_CONSOLE body";
+		return true;
+	case PROTO_VM_LIST:
+		*min = *max = 0;
+		*what = "VM_LIST body";
+		return true;
+	case PROTO_VM_INFO:
+		*min = 0;
+		*max = PROTO_VM_LIST_MAX * sizeof(struct proto_vm_info);
+		*unit = sizeof(struct proto_vm_info);
+		*what = "VM_INFO body";
+		return true;
+	case PROTO_VM_CONSOLE_DATA:
+		*min = 0;
+		*max = PROTO_CHUNK_MAX;
+		*what = "VM_CONSOLE_DATA body";
+		return true;
 	default:
 		return false;
 	}
@@ -84,12 +142,19 @@ static bool type_limits(uint16_t type, uint32_t *min, uint32_t *max,
  * encoders can ask before narrowing.) */
 static int check_len(uint16_t type, size_t len, char *err, size_t err_len)
 {
-	uint32_t min, max;
+	uint32_t min, max, unit;
 	const char *what;
 
-	if (!type_limits(type, &min, &max, &what))
+	if (!type_limits(type, &min, &max, &unit, &what))
 		return errmsg(err, err_len, "unknown message type %u",
 			      (unsigned)type);
+	if (unit > 1 && (len > max || len % unit))
+		return errmsg(err, err_len,
+			      "%s of %zu bytes (want a multiple of %u, 0..%u)",
+			      what, len, (unsigned)unit, (unsigned)max);
+	if (min == max && len != min)
+		return errmsg(err, err_len, "%s of %zu bytes (want %u)", what,
+			      len, (unsigned)min);
 	if (len < min || len > max)
 		return errmsg(err, err_len, "%s of %zu bytes (want %u..%u)",
 			      what, len, (unsigned)min, (unsigned)max);
@@ -98,19 +163,326 @@ static int check_len(uint16_t type, size_t len, char *err, size_t err_len)
 
 static bool error_code_known(uint32_t code)
 {
-	return code == PROTO_ERR_BAD_REQUEST || code == PROTO_ERR_INTERNAL ||
-	       code == PROTO_ERR_BUSY;
+	return code >= PROTO_ERR_BAD_REQUEST && code <= PROTO_ERR_TOO_LARGE;
+}
+
+/* ---- VM names and secrets ------------------------------------------------- */
+
+static bool name_char(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+	       c == '-';
+}
+
+static bool key_char(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '_';
+}
+
+static bool printable(uint8_t c)
+{
+	return c >= 0x20 && c <= 0x7e;
+}
+
+/* Check a name field; what prefixes the reason ("VM name", "VM_INFO record
+ * 3: VM name"). */
+static int check_name(const uint8_t *n, const char *what, size_t rec,
+		      char *err, size_t err_len)
+{
+	char pre[32];
+	size_t len = 0;
+
+	pre[0] = '\0';
+	if (rec != (size_t)-1)
+		errmsg(pre, sizeof(pre), "VM_INFO record %zu: ", rec);
+	while (len < PROTO_VM_NAME_MAX && n[len])
+		len++;
+	if (len == PROTO_VM_NAME_MAX)
+		return errmsg(err, err_len,
+			      "%s%s is not NUL-terminated within %u bytes", pre,
+			      what, PROTO_VM_NAME_MAX);
+	if (len == 0)
+		return errmsg(err, err_len, "%s%s is empty (want 1..%u bytes)",
+			      pre, what, PROTO_VM_NAME_MAX - 1);
+	for (size_t i = 0; i < len; i++)
+		if (!name_char(n[i]))
+			return errmsg(err, err_len,
+				      "%s%s byte %zu is 0x%02x (want a-z, 0-9, _ or -)",
+				      pre, what, i, (unsigned)n[i]);
+	for (size_t i = len + 1; i < PROTO_VM_NAME_MAX; i++)
+		if (n[i])
+			return errmsg(err, err_len,
+				      "%s%s byte %zu after its NUL is 0x%02x (want NUL padding)",
+				      pre, what, i, (unsigned)n[i]);
+	return 0;
+}
+
+bool proto_vm_name_ok(const char name[PROTO_VM_NAME_MAX])
+{
+	return name && check_name((const uint8_t *)name, "VM name", (size_t)-1,
+				  NULL, 0) == 0;
+}
+
+int proto_vm_name_set(char out[PROTO_VM_NAME_MAX], const char *s)
+{
+	size_t len = 0;
+
+	if (!out || !s)
+		return -1;
+	while (len < PROTO_VM_NAME_MAX && s[len]) {
+		if (!name_char((uint8_t)s[len]))
+			return -1;
+		len++;
+	}
+	if (len == 0 || len == PROTO_VM_NAME_MAX)
+		return -1;
+	memset(out, 0, PROTO_VM_NAME_MAX);
+	memcpy(out, s, len);
+	return 0;
+}
+
+/* One "KEY=VALUE\0" string at p[at..len): its key length and its size with
+ * the NUL, or -1 and a reason. */
+static int secret_entry(const uint8_t *p, size_t len, size_t at,
+			size_t *key_len, size_t *size, char *err, size_t err_len)
+{
+	size_t k = 0, v = 0, i = at;
+
+	for (; i < len && p[i] != '='; i++, k++) {
+		if (p[i] == '\0')
+			return errmsg(err, err_len,
+				      "secret at byte %zu has no '=' (want KEY=VALUE)",
+				      at);
+		if (!key_char(p[i]))
+			return errmsg(err, err_len,
+				      "secret at byte %zu: key byte %zu is 0x%02x (want A-Z, a-z, 0-9 or _)",
+				      at, k, (unsigned)p[i]);
+		if (k == PROTO_SECRET_KEY_MAX)
+			return errmsg(err, err_len,
+				      "secret at byte %zu: key longer than %u bytes",
+				      at, PROTO_SECRET_KEY_MAX);
+	}
+	if (i == len)
+		return errmsg(err, err_len,
+			      "secret at byte %zu is not NUL-terminated", at);
+	if (k == 0)
+		return errmsg(err, err_len, "secret at byte %zu: empty key", at);
+	for (i++; i < len && p[i]; i++, v++) {
+		if (!printable(p[i]))
+			return errmsg(err, err_len,
+				      "secret at byte %zu: value byte %zu is 0x%02x (want 0x20..0x7e)",
+				      at, v, (unsigned)p[i]);
+		if (v == PROTO_SECRET_VALUE_MAX)
+			return errmsg(err, err_len,
+				      "secret at byte %zu: value longer than %u bytes",
+				      at, PROTO_SECRET_VALUE_MAX);
+	}
+	if (i == len)
+		return errmsg(err, err_len,
+			      "secret at byte %zu is not NUL-terminated", at);
+	*key_len = k;
+	*size = i + 1 - at;
+	return 0;
+}
+
+static bool same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/* Is key (k bytes) the key of a secret in the valid block p[0..end)? Its
+ * offset in *at. */
+static bool key_in(const uint8_t *p, size_t end, const uint8_t *key, size_t k,
+		   size_t *at)
+{
+	for (size_t off = 0; off < end;) {
+		size_t klen = 0, n = off;
+
+		while (p[n] != '=')
+			n++, klen++;
+		if (klen == k && same_bytes(p + off, key, k)) {
+			*at = off;
+			return true;
+		}
+		while (p[n])
+			n++;
+		off = n + 1;
+	}
+	return false;
+}
+
+int proto_secrets_check(const uint8_t *p, size_t len, char *err,
+			size_t err_len)
+{
+	clear_err(err, err_len);
+	if (len > PROTO_SECRETS_MAX)
+		return errmsg(err, err_len, "secrets of %zu bytes (want 0..%u)",
+			      len, PROTO_SECRETS_MAX);
+	if (len && !p)
+		return errmsg(err, err_len, "secrets of %zu bytes but no buffer",
+			      len);
+	for (size_t at = 0; at < len;) {
+		size_t k, size, first;
+
+		if (secret_entry(p, len, at, &k, &size, err, err_len))
+			return -1;
+		if (key_in(p, at, p + at, k, &first))
+			return errmsg(err, err_len,
+				      "secret at byte %zu: duplicate key (first at byte %zu)",
+				      at, first);
+		at += size;
+	}
+	return 0;
+}
+
+int proto_secret_add(uint8_t *buf, size_t cap, size_t *len,
+		     const char *key_eq_value)
+{
+	const size_t most = PROTO_SECRET_KEY_MAX + 1 + PROTO_SECRET_VALUE_MAX + 1;
+	const uint8_t *s = (const uint8_t *)key_eq_value;
+	size_t n = 0, k, size, first;
+
+	if (!buf || !len || !s || *len > cap ||
+	    proto_secrets_check(buf, *len, NULL, 0))
+		return -1;
+	while (n < most && s[n])
+		n++;
+	if (n == most || secret_entry(s, n + 1, 0, &k, &size, NULL, 0) ||
+	    key_in(buf, *len, s, k, &first))
+		return -1;
+	if (size > cap - *len || *len + size > PROTO_SECRETS_MAX)
+		return -1;
+	memcpy(buf + *len, s, size);
+	*len += size;
+	return 0;
+}
+
+/* ---- Bodies --------------------------------------------------------------- */
+
+static int check_create(const uint8_t *b, size_t len, char *err, size_t err_len)
+{
+	uint64_t mem = load_le64(b + OFF(proto_vm_create, mem_size)),
+		 image = load_le64(b + OFF(proto_vm_create, image_len)),
+		 init = load_le64(b + OFF(proto_vm_create, init_len));
+	uint32_t slen = load_le32(b + OFF(proto_vm_create, secrets_len)),
+		 reserved = load_le32(b + OFF(proto_vm_create, reserved));
+	size_t hdr = sizeof(struct proto_vm_create);
+
+	if (check_name(b, "VM name", (size_t)-1, err, err_len))
+		return -1;
+	if (mem < PROTO_VM_MEM_ALIGN || mem > PROTO_VM_MEM_MAX ||
+	    mem % PROTO_VM_MEM_ALIGN)
+		return errmsg(err, err_len,
+			      "VM_CREATE mem_size %llu (want a multiple of 2 MiB, 2 MiB..1 GiB)",
+			      (unsigned long long)mem);
+	if (image < 1 || image > HC_VM_IMAGE_MAX)
+		return errmsg(err, err_len,
+			      "VM_CREATE image_len %llu (want 1..%u)",
+			      (unsigned long long)image, HC_VM_IMAGE_MAX);
+	if (init > HC_VM_INIT_MAX)
+		return errmsg(err, err_len,
+			      "VM_CREATE init_len %llu (want 0..%u)",
+			      (unsigned long long)init, HC_VM_INIT_MAX);
+	if (slen > PROTO_SECRETS_MAX)
+		return errmsg(err, err_len,
+			      "VM_CREATE secrets_len %u (want 0..%u)",
+			      (unsigned)slen, PROTO_SECRETS_MAX);
+	if (slen != len - hdr)
+		return errmsg(err, err_len,
+			      "VM_CREATE secrets_len %u, but %zu bytes follow the struct",
+			      (unsigned)slen, len - hdr);
+	if (reserved)
+		return errmsg(err, err_len,
+			      "VM_CREATE reserved field is 0x%08x (must be 0)",
+			      (unsigned)reserved);
+	return proto_secrets_check(b + hdr, slen, err, err_len);
+}
+
+static int check_upload(const uint8_t *b, char *err, size_t err_len)
+{
+	uint32_t part = load_le32(b + OFF(proto_vm_upload, part)),
+		 reserved = load_le32(b + OFF(proto_vm_upload, reserved));
+
+	if (check_name(b, "VM name", (size_t)-1, err, err_len))
+		return -1;
+	if (part != PROTO_PART_IMAGE && part != PROTO_PART_INIT_DATA)
+		return errmsg(err, err_len,
+			      "VM_UPLOAD part %u (want 1 image or 2 init data)",
+			      (unsigned)part);
+	if (reserved)
+		return errmsg(err, err_len,
+			      "VM_UPLOAD reserved field is 0x%08x (must be 0)",
+			      (unsigned)reserved);
+	return 0;
+}
+
+static int check_info(const uint8_t *b, size_t len, char *err, size_t err_len)
+{
+	const size_t rec = sizeof(struct proto_vm_info);
+
+	for (size_t r = 0; r < len / rec; r++) {
+		const uint8_t *p = b + r * rec;
+		uint32_t state = load_le32(p + OFF(proto_vm_info, state)),
+			 reserved = load_le32(p + OFF(proto_vm_info, reserved));
+		const uint8_t *why = p + OFF(proto_vm_info, stop_reason);
+		const size_t why_max = sizeof(((struct proto_vm_info *)0)->stop_reason);
+		size_t n = 0;
+
+		if (check_name(p, "VM name", r, err, err_len))
+			return -1;
+		if (state > PROTO_VM_STATE_MAX)
+			return errmsg(err, err_len,
+				      "VM_INFO record %zu: state %u (want 0..%u)",
+				      r, (unsigned)state, PROTO_VM_STATE_MAX);
+		if (reserved)
+			return errmsg(err, err_len,
+				      "VM_INFO record %zu: reserved field is 0x%08x (must be 0)",
+				      r, (unsigned)reserved);
+		while (n < why_max && why[n]) {
+			if (!printable(why[n]))
+				return errmsg(err, err_len,
+					      "VM_INFO record %zu: stop_reason byte %zu is 0x%02x (want 0x20..0x7e)",
+					      r, n, (unsigned)why[n]);
+			n++;
+		}
+		if (n == why_max)
+			return errmsg(err, err_len,
+				      "VM_INFO record %zu: stop_reason is not NUL-terminated within %zu bytes",
+				      r, why_max);
+	}
+	return 0;
 }
 
 /* The structure of a body whose length check_len() has accepted. A nonce
- * and a report are opaque here (the report is verified by its reader). */
+ * and a report are opaque here (the report is verified by its reader), and
+ * so are upload data and console bytes. */
 static int check_body(uint16_t type, const uint8_t *body, size_t len,
 		      char *err, size_t err_len)
 {
 	uint32_t code;
 
-	if (type != PROTO_ERROR)
+	switch (type) {
+	case PROTO_ERROR:
+		break;
+	case PROTO_VM_CREATE:
+		return check_create(body, len, err, err_len);
+	case PROTO_VM_UPLOAD:
+		return check_upload(body, err, err_len);
+	case PROTO_VM_START:
+	case PROTO_VM_STOP:
+	case PROTO_VM_DESTROY:
+	case PROTO_VM_STATUS:
+	case PROTO_VM_CONSOLE:
+		return check_name(body, "VM name", (size_t)-1, err, err_len);
+	case PROTO_VM_INFO:
+		return check_info(body, len, err, err_len);
+	default:
 		return 0;
+	}
 	code = load_le32(body);
 	if (!error_code_known(code))
 		return errmsg(err, err_len, "unknown error code %u",
@@ -180,12 +552,13 @@ void proto_write_header(uint8_t hdr[PROTO_HDR_LEN], uint16_t type, uint32_t len)
 size_t proto_encode(uint16_t type, const void *body, size_t len, uint8_t *buf,
 		    size_t cap)
 {
-	if (check_len(type, len, NULL, 0) || !body || !buf ||
+	if (check_len(type, len, NULL, 0) || (!body && len) || !buf ||
 	    cap < PROTO_HDR_LEN || cap - PROTO_HDR_LEN < len ||
 	    check_body(type, body, len, NULL, 0))
 		return 0;
 	proto_write_header(buf, type, (uint32_t)len);
-	memcpy(buf + PROTO_HDR_LEN, body, len);
+	if (len)
+		memcpy(buf + PROTO_HDR_LEN, body, len);
 	return PROTO_HDR_LEN + len;
 }
 

@@ -102,6 +102,25 @@ struct proto_vm_info {
 	char stop_reason[64];    /* EXITED: why; NUL-terminated */
 };
 
+/* The bodies are exact little-endian layouts without implicit padding. */
+_Static_assert(sizeof(struct proto_vm_name) == 32, "proto_vm_name layout");
+_Static_assert(sizeof(struct proto_vm_create) == 96, "proto_vm_create layout");
+_Static_assert(sizeof(struct proto_vm_upload) == 48, "proto_vm_upload layout");
+_Static_assert(sizeof(struct proto_vm_info) == 200, "proto_vm_info layout");
+_Static_assert(offsetof(struct proto_vm_create, salt) == 64,
+	       "proto_vm_create layout");
+_Static_assert(offsetof(struct proto_vm_info, measurement) == 88,
+	       "proto_vm_info layout");
+_Static_assert(offsetof(struct proto_vm_info, stop_reason) == 136,
+	       "proto_vm_info layout");
+
+/* Limits of the VM messages' fields (docs/protocol.md). */
+#define PROTO_VM_MEM_ALIGN    (2ull << 20)  /* mem_size: multiple of 2 MiB */
+#define PROTO_VM_MEM_MAX      (1ull << 30)  /* ... 2 MiB..1 GiB */
+#define PROTO_VM_STATE_MAX    5u            /* HC_VM_SEALED; 0 = destroyed */
+#define PROTO_SECRET_KEY_MAX  64u           /* KEY: [A-Za-z0-9_]{1,64} */
+#define PROTO_SECRET_VALUE_MAX 1024u        /* VALUE: 0x20..0x7e, 0..1024 */
+
 /* Codes of PROTO_ERROR messages. */
 enum proto_error {
 	PROTO_ERR_BAD_REQUEST = 1, /* malformed or unexpected message */
@@ -133,7 +152,8 @@ int proto_parse_header(const uint8_t hdr[PROTO_HDR_LEN], uint16_t *type,
 		       uint32_t *len, char *err, size_t err_len);
 
 /* Check a whole message (header + exactly its body, nothing after) and its
- * body's structure (nonce length, error code and text). 0 or -1 + err. */
+ * body's structure (error code and text; the VM messages' names, fields,
+ * secrets and records: docs/protocol.md). 0 or -1 + err. */
 int proto_parse(const uint8_t *buf, size_t len, struct proto_msg *out,
 		char *err, size_t err_len);
 
@@ -149,6 +169,31 @@ size_t proto_encode(uint16_t type, const void *body, size_t len, uint8_t *buf,
  * any byte outside 0x20..0x7e becomes '?'. Bytes written or 0. */
 size_t proto_encode_error(uint32_t code, const char *text, uint8_t *buf,
 			  size_t cap);
+
+/* ---- Helpers for the VM messages (TPGVM and tenant CLI) ---------------- */
+
+/* Is name a valid VM name: 1..31 bytes of [a-z0-9_-], then a NUL, then
+ * only NULs to the end of the 32 bytes? */
+bool proto_vm_name_ok(const char name[PROTO_VM_NAME_MAX]);
+
+/* Write the C string s into out as a VM name (NUL-padded). 0, or -1 with
+ * out unchanged if s is not a valid name. Reads at most 32 bytes of s. */
+int proto_vm_name_set(char out[PROTO_VM_NAME_MAX], const char *s);
+
+/* Check a secrets block: zero or more "KEY=VALUE\0" strings filling exactly
+ * len bytes (len <= PROTO_SECRETS_MAX), KEY [A-Za-z0-9_]{1,64}, VALUE
+ * 0..1024 bytes of 0x20..0x7e, no key twice. 0, or -1 with a one-line
+ * reason in err (err may be NULL). */
+int proto_secrets_check(const uint8_t *p, size_t len, char *err,
+			size_t err_len);
+
+/* Append the C string key_eq_value ("KEY=VALUE") and its NUL to the
+ * secrets block buf[0..*len) of capacity cap, advancing *len. -1 with
+ * nothing changed if the string is not a valid secret, its key is already
+ * in the block, the block itself is invalid, or the result would exceed
+ * cap or PROTO_SECRETS_MAX. */
+int proto_secret_add(uint8_t *buf, size_t cap, size_t *len,
+		     const char *key_eq_value);
 
 /*
  * Incremental reader for a byte stream: feed whatever arrived; it keeps at

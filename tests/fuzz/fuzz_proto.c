@@ -7,8 +7,11 @@
  *
  *  - proto_parse on the whole stream, from a heap block of exactly its
  *    length at an odd address: an accepted message is checked against
- *    docs/protocol.md re-read from the raw bytes here, re-encodes to the
- *    same bytes, and the verdict does not depend on the error buffer;
+ *    docs/protocol.md re-read from the raw bytes here (every type, the VM
+ *    names, CREATE's fields and secrets, the INFO records), re-encodes to
+ *    the same bytes, and the verdict does not depend on the error buffer;
+ *    the secrets of a CREATE also pass proto_secrets_check and, rebuilt
+ *    with proto_secret_add one by one, give the same bytes;
  *  - the stream reader, fed the stream in one piece and again in
  *    pseudo-random chunks (down to single bytes), into a heap buffer of
  *    exactly its capacity: both runs must agree message for message and on
@@ -27,6 +30,82 @@
 #include "fuzz_util.h"
 
 #define MAX_MSGS 64u
+
+/* docs/protocol.md, re-read here from the raw bytes (not via the codec). */
+static bool name_ok(const uint8_t *n)
+{
+	size_t len = 0;
+
+	while (len < 32 && n[len]) {
+		uint8_t c = n[len];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+		len++;
+	}
+	if (len == 0 || len == 32)
+		return false;
+	for (size_t i = len; i < 32; i++)
+		if (n[i])
+			return false;
+	return true;
+}
+
+static bool secrets_ok(const uint8_t *p, size_t len);
+
+/* Valid secrets, appended one by one with proto_secret_add: the same bytes. */
+static void rebuild_secrets(const uint8_t *p, size_t len)
+{
+	static uint8_t out[PROTO_SECRETS_MAX];
+	size_t n = 0;
+
+	for (size_t at = 0; at < len; at += strlen((const char *)p + at) + 1)
+		require(proto_secret_add(out, sizeof(out), &n,
+					 (const char *)p + at) == 0);
+	require(n == len && memcmp(out, p, len) == 0);
+}
+
+static bool secrets_ok(const uint8_t *p, size_t len)
+{
+	size_t at = 0;
+
+	if (len > PROTO_SECRETS_MAX)
+		return false;
+	while (at < len) {
+		const uint8_t *eq = memchr(p + at, '=', len - at);
+		const uint8_t *nul = memchr(p + at, 0, len - at);
+		size_t k, v;
+
+		if (!eq || !nul || nul < eq)
+			return false;
+		k = (size_t)(eq - (p + at));
+		v = (size_t)(nul - eq - 1);
+		if (k < 1 || k > 64 || v > 1024)
+			return false;
+		for (size_t i = 0; i < k; i++) {
+			uint8_t c = p[at + i];
+
+			if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			      (c >= '0' && c <= '9') || c == '_'))
+				return false;
+		}
+		for (const uint8_t *c = eq + 1; c < nul; c++)
+			if (*c < 0x20 || *c > 0x7e)
+				return false;
+		/* No earlier secret has this key. */
+		for (size_t o = 0; o < at;) {
+			const uint8_t *e = memchr(p + o, '=', at - o);
+			const uint8_t *z = memchr(p + o, 0, at - o);
+
+			if ((size_t)(e - (p + o)) == k && memcmp(p + o, p + at, k) == 0)
+				return false;
+			o = (size_t)(z - p) + 1;
+		}
+		at = (size_t)(nul - p) + 1;
+	}
+	return true;
+}
 
 static void check_err(const char *err, size_t len)
 {
@@ -55,9 +134,56 @@ static void check_msg(const uint8_t *d, size_t size, const struct proto_msg *m)
 		break;
 	case PROTO_ERROR:
 		require(blen >= 4 && blen <= 4 + PROTO_ERROR_TEXT_MAX);
-		require(le(m->body, 4) >= 1 && le(m->body, 4) <= 3);
+		require(le(m->body, 4) >= 1 && le(m->body, 4) <= 11);
 		for (size_t i = 4; i < blen; i++)
 			require(m->body[i] >= 0x20 && m->body[i] <= 0x7e);
+		break;
+	case PROTO_VM_CREATE: {
+		const uint8_t *b = m->body;
+		uint64_t mem = le(b + 32, 8), image = le(b + 40, 8),
+			 init = le(b + 48, 8);
+
+		require(blen >= 96 && blen <= 96 + PROTO_SECRETS_MAX);
+		require(name_ok(b));
+		require(mem >= (2u << 20) && mem <= (1u << 30) && mem % (2u << 20) == 0);
+		require(image >= 1 && image <= (8u << 20));
+		require(init <= (1u << 20));
+		require(le(b + 56, 4) == blen - 96 && le(b + 60, 4) == 0);
+		require(secrets_ok(b + 96, blen - 96));
+		rebuild_secrets(b + 96, blen - 96);
+		break;
+	}
+	case PROTO_VM_UPLOAD:
+		require(blen >= 49 && blen <= 48 + PROTO_CHUNK_MAX);
+		require(name_ok(m->body));
+		require(le(m->body + 32, 4) == 1 || le(m->body + 32, 4) == 2);
+		require(le(m->body + 36, 4) == 0);
+		break;
+	case PROTO_VM_START:
+	case PROTO_VM_STOP:
+	case PROTO_VM_DESTROY:
+	case PROTO_VM_STATUS:
+	case PROTO_VM_CONSOLE:
+		require(blen == 32 && name_ok(m->body));
+		require(proto_vm_name_ok((const char *)m->body));
+		break;
+	case PROTO_VM_LIST:
+		require(blen == 0);
+		break;
+	case PROTO_VM_INFO:
+		require(blen % 200 == 0 && blen <= 200 * PROTO_VM_LIST_MAX);
+		for (size_t r = 0; r < blen; r += 200) {
+			const uint8_t *p = m->body + r;
+			const uint8_t *nul = memchr(p + 136, 0, 64);
+
+			require(name_ok(p) && le(p + 32, 4) <= 5 && le(p + 36, 4) == 0);
+			require(nul != NULL);
+			for (const uint8_t *c = p + 136; c < nul; c++)
+				require(*c >= 0x20 && *c <= 0x7e);
+		}
+		break;
+	case PROTO_VM_CONSOLE_DATA:
+		require(blen <= PROTO_CHUNK_MAX);
 		break;
 	default:
 		require(0);
@@ -66,6 +192,40 @@ static void check_msg(const uint8_t *d, size_t size, const struct proto_msg *m)
 	require(memcmp(enc, d, size) == 0);
 	/* One byte short of room: refused. */
 	require(proto_encode(m->type, m->body, m->len, enc, size - 1) == 0);
+}
+
+/* The helpers on raw input agree with the spec both ways. */
+static void fuzz_helpers(const uint8_t *data, size_t size)
+{
+	char name[PROTO_VM_NAME_MAX], set[PROTO_VM_NAME_MAX], str[40];
+	char err[160];
+	size_t n = size < PROTO_SECRETS_MAX + 1 ? size : PROTO_SECRETS_MAX + 1;
+	int rc = proto_secrets_check(data, n, err, sizeof(err));
+
+	require((rc == 0) == secrets_ok(data, n));
+	if (rc)
+		check_err(err, sizeof(err));
+	else
+		require(err[0] == 0);
+	memset(name, 0, sizeof(name));
+	memcpy(name, data, size < sizeof(name) ? size : sizeof(name));
+	require(proto_vm_name_ok(name) == name_ok((const uint8_t *)name));
+	/* proto_vm_name_set on a C string: valid iff its padded form is. */
+	memset(str, 0, sizeof(str));
+	memcpy(str, data, size < sizeof(str) - 1 ? size : sizeof(str) - 1);
+	memset(set, 0x77, sizeof(set));
+	if (proto_vm_name_set(set, str) == 0) {
+		require(strlen(str) < sizeof(set) && name_ok((const uint8_t *)set));
+		require(strcmp(set, str) == 0);
+	} else {
+		for (size_t i = 0; i < sizeof(set); i++)
+			require(set[i] == 0x77);
+		if (strlen(str) < sizeof(name)) {
+			memset(name, 0, sizeof(name));
+			memcpy(name, str, strlen(str));
+			require(!name_ok((const uint8_t *)name));
+		}
+	}
 }
 
 static void fuzz_parse(const uint8_t *data, size_t size)
@@ -183,6 +343,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 256 * 1024)
 		return 0;
 	fuzz_parse(data, size);
+	fuzz_helpers(data, size);
 	if (size < 2)
 		return 0;
 	seed = (uint32_t)data[0] * 2654435761u | 1u;

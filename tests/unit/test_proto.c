@@ -1,7 +1,8 @@
 /*
  * Tests of the tenant protocol codec (tpgvm/proto.c, docs/protocol.md):
- * header layout, round trips of every type at its limits, every rejection
- * with its message, truncation against guard pages, the encoders' refusals
+ * header layout, round trips of every type at its limits (the VM messages
+ * too), every rejection with its message (VM names, CREATE fields and
+ * secrets, UPLOAD, INFO records), the name and secrets helpers, truncation against guard pages, the encoders' refusals
  * and error-text sanitising, and the stream reader fed byte by byte, in
  * random chunks, two messages in one feed, and hostile headers (rejected
  * as soon as the header is complete, never waiting for the body).
@@ -30,6 +31,93 @@ static void put32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Byte offsets of the VM bodies, from docs/protocol.md (not offsetof). */
+enum {
+	CR_NAME = 0, CR_MEM = 32, CR_IMAGE = 40, CR_INIT = 48, CR_SLEN = 56,
+	CR_RESERVED = 60, CR_SALT = 64, CR_SIZE = 96,
+	UP_NAME = 0, UP_PART = 32, UP_RESERVED = 36, UP_OFFSET = 40, UP_SIZE = 48,
+	IN_NAME = 0, IN_STATE = 32, IN_RESERVED = 36, IN_MEM = 40, IN_VERSION = 48,
+	IN_IMAGE_LEN = 56, IN_IMAGE_RCV = 64, IN_INIT_LEN = 72, IN_INIT_RCV = 80,
+	IN_MEAS = 88, IN_REASON = 136, IN_SIZE = 200,
+};
+
+static void put_name(uint8_t *p, const char *name)
+{
+	memset(p, 0, 32);
+	memcpy(p, name, strlen(name));
+}
+
+/* Fill p with slen bytes of valid secrets (slen 0 or >= 3): entries
+ * "Knnn=vvv...\0" of 1006 bytes, then one "Z=vvv\0" with the rest. */
+static void fill_secrets(uint8_t *p, size_t slen, unsigned seed)
+{
+	size_t at = 0;
+	unsigned k = 0;
+
+	assert_true(slen == 0 || slen >= 3);
+	while (at < slen) {
+		size_t rem = slen - at, n = rem > 1027 ? 1006 : rem;
+		size_t klen = rem > 1027 ? 4 : 1;
+
+		if (klen == 4) {
+			p[at] = 'K';
+			p[at + 1] = (uint8_t)('0' + k / 100 % 10);
+			p[at + 2] = (uint8_t)('0' + k / 10 % 10);
+			p[at + 3] = (uint8_t)('0' + k % 10);
+			k++;
+		} else {
+			p[at] = 'Z';
+		}
+		p[at + klen] = '=';
+		for (size_t i = at + klen + 1; i < at + n - 1; i++)
+			p[i] = (uint8_t)(0x20 + (seed + i) % 95);
+		p[at + n - 1] = 0;
+		at += n;
+	}
+}
+
+static void fill_create(uint8_t *b, const char *name, uint64_t mem,
+			uint64_t image, uint64_t init, uint32_t slen)
+{
+	memset(b, 0, CR_SIZE);
+	put_name(b + CR_NAME, name);
+	put64(b + CR_MEM, mem);
+	put64(b + CR_IMAGE, image);
+	put64(b + CR_INIT, init);
+	put32(b + CR_SLEN, slen);
+	for (int i = 0; i < 32; i++)
+		b[CR_SALT + i] = (uint8_t)(0xa0 + i);
+}
+
+static void fill_info(uint8_t *r, const char *name, uint32_t state,
+		      const char *reason, unsigned seed)
+{
+	memset(r, 0, IN_SIZE);
+	put_name(r + IN_NAME, name);
+	put32(r + IN_STATE, state);
+	put64(r + IN_MEM, 64ull << 20);
+	put64(r + IN_VERSION, seed);
+	put64(r + IN_IMAGE_LEN, 5000);
+	put64(r + IN_IMAGE_RCV, 4096);
+	put64(r + IN_INIT_LEN, 100);
+	put64(r + IN_INIT_RCV, 0);
+	for (int i = 0; i < 48; i++)
+		r[IN_MEAS + i] = (uint8_t)(seed + i);
+	memcpy(r + IN_REASON, reason, strlen(reason));
+}
+
+static bool is_vm_name_type(uint16_t type)
+{
+	return type >= PROTO_VM_START && type <= PROTO_VM_CONSOLE &&
+	       type != PROTO_VM_LIST;
+}
+
 /* A raw header, written by hand (not by the code under test). */
 static void raw_header(uint8_t *h, uint32_t len, uint16_t type, uint16_t reserved)
 {
@@ -45,23 +133,48 @@ static uint8_t body_byte(size_t i, unsigned seed)
 	return (uint8_t)(seed * 13 + i * 7 + (i >> 8));
 }
 
+static uint8_t last_body[PROTO_MAX_BODY]; /* the last body make_msg() encoded */
+
 /* A valid message of the given type and body length into buf; its size. */
 static size_t make_msg(uint8_t *buf, size_t cap, uint16_t type, size_t blen,
 		       unsigned seed)
 {
-	static uint8_t body[PROTO_MAX_BODY];
 	size_t n;
+	char name[32];
 
-	assert_true(blen <= sizeof(body));
+	assert_true(blen <= sizeof(last_body));
 	for (size_t i = 0; i < blen; i++)
-		body[i] = body_byte(i, seed);
+		last_body[i] = body_byte(i, seed);
+	snprintf(name, sizeof(name), "vm-%u_x", seed);
 	if (type == PROTO_ERROR) {
 		assert_true(blen >= 4);
-		put32(body, 1 + seed % 3);
+		put32(last_body, 1 + seed % 11);
 		for (size_t i = 4; i < blen; i++)
-			body[i] = (uint8_t)(0x20 + (seed + i) % 95);
+			last_body[i] = (uint8_t)(0x20 + (seed + i) % 95);
+	} else if (type == PROTO_VM_CREATE) {
+		assert_true(blen >= CR_SIZE);
+		fill_create(last_body, name, (2ull << 20) * (1 + seed % 512),
+			    1 + seed * 4099 % (8u << 20), seed * 77 % (1u << 20),
+			    (uint32_t)(blen - CR_SIZE));
+		fill_secrets(last_body + CR_SIZE, blen - CR_SIZE, seed);
+	} else if (type == PROTO_VM_UPLOAD) {
+		assert_true(blen > UP_SIZE);
+		memset(last_body, 0, UP_SIZE);
+		put_name(last_body, name);
+		put32(last_body + UP_PART, 1 + seed % 2);
+		put64(last_body + UP_OFFSET, (uint64_t)seed * PROTO_CHUNK_MAX);
+	} else if (is_vm_name_type(type)) {
+		assert_int_equal(blen, 32);
+		put_name(last_body, name);
+	} else if (type == PROTO_VM_INFO) {
+		assert_int_equal(blen % IN_SIZE, 0);
+		for (size_t r = 0; r < blen / IN_SIZE; r++) {
+			snprintf(name, sizeof(name), "vm%zu", r + seed);
+			fill_info(last_body + r * IN_SIZE, name, (uint32_t)((r + seed) % 6),
+				  r % 2 ? "HC_EXIT 3" : "", (unsigned)r);
+		}
 	}
-	n = proto_encode(type, body, blen, buf, cap);
+	n = proto_encode(type, last_body, blen, buf, cap);
 	assert_int_equal(n, PROTO_HDR_LEN + blen);
 	return n;
 }
@@ -150,9 +263,25 @@ static void round_trip(uint16_t type, size_t blen, unsigned seed)
 	assert_int_equal(msg.type, type);
 	assert_int_equal(msg.len, blen);
 	assert_ptr_equal(msg.body, buf + PROTO_HDR_LEN);
-	if (type != PROTO_ERROR)
-		for (size_t i = 0; i < blen; i++)
-			assert_int_equal(msg.body[i], body_byte(i, seed));
+	assert_memory_equal(msg.body, last_body, blen);
+	/* Decoded through the structs, little-endian host. */
+	if (type == PROTO_VM_CREATE) {
+		struct proto_vm_create c;
+
+		memcpy(&c, msg.body, sizeof(c));
+		assert_true(proto_vm_name_ok(c.name));
+		assert_int_equal(c.secrets_len, blen - sizeof(c));
+		assert_int_equal(c.mem_size % (2u << 20), 0);
+		assert_int_equal(c.salt[31], 0xa0 + 31);
+	} else if (type == PROTO_VM_INFO && blen) {
+		struct proto_vm_info info;
+
+		memcpy(&info, msg.body + blen - sizeof(info), sizeof(info));
+		assert_true(proto_vm_name_ok(info.name));
+		assert_int_equal(info.image_len, 5000);
+		assert_int_equal(info.image_received, 4096);
+		assert_int_equal(info.init_len, 100);
+	}
 }
 
 static void test_round_trips(void **state)
@@ -169,11 +298,80 @@ static void test_round_trips(void **state)
 	round_trip(PROTO_ERROR, 4 + PROTO_ERROR_TEXT_MAX, 9);
 }
 
+static void test_vm_round_trips(void **state)
+{
+	static const uint16_t named[] = { PROTO_VM_START, PROTO_VM_STOP,
+					  PROTO_VM_DESTROY, PROTO_VM_STATUS,
+					  PROTO_VM_CONSOLE };
+
+	(void)state;
+	round_trip(PROTO_VM_CREATE, 96, 1);
+	round_trip(PROTO_VM_CREATE, 96 + 3, 2);
+	round_trip(PROTO_VM_CREATE, 96 + 1027, 3);
+	round_trip(PROTO_VM_CREATE, 96 + 2000, 4);
+	round_trip(PROTO_VM_CREATE, 96 + PROTO_SECRETS_MAX, 5);
+	round_trip(PROTO_VM_UPLOAD, 48 + 1, 6);
+	round_trip(PROTO_VM_UPLOAD, 48 + 4096, 7);
+	round_trip(PROTO_VM_UPLOAD, 48 + PROTO_CHUNK_MAX, 8);
+	for (size_t i = 0; i < ARRAY_SIZE(named); i++)
+		round_trip(named[i], 32, (unsigned)i);
+	round_trip(PROTO_VM_LIST, 0, 9);
+	round_trip(PROTO_VM_INFO, 0, 10);
+	round_trip(PROTO_VM_INFO, 200, 11);
+	round_trip(PROTO_VM_INFO, 3 * 200, 12);
+	round_trip(PROTO_VM_INFO, PROTO_VM_LIST_MAX * 200, 13);
+	round_trip(PROTO_VM_CONSOLE_DATA, 0, 14);
+	round_trip(PROTO_VM_CONSOLE_DATA, 1, 15);
+	round_trip(PROTO_VM_CONSOLE_DATA, PROTO_CHUNK_MAX, 16);
+}
+
+static void test_vm_layouts(void **state)
+{
+	struct proto_vm_create c;
+	struct proto_vm_upload u;
+	struct proto_vm_info info;
+	uint8_t want[200];
+
+	(void)state;
+	assert_int_equal(sizeof(struct proto_vm_name), 32);
+	assert_int_equal(sizeof(c), CR_SIZE);
+	assert_int_equal(sizeof(u), UP_SIZE);
+	assert_int_equal(sizeof(info), IN_SIZE);
+	assert_int_equal(offsetof(struct proto_vm_create, secrets_len), CR_SLEN);
+	assert_int_equal(offsetof(struct proto_vm_upload, offset), UP_OFFSET);
+	assert_int_equal(offsetof(struct proto_vm_info, init_received), IN_INIT_RCV);
+	assert_int_equal(offsetof(struct proto_vm_info, stop_reason), IN_REASON);
+	/* The struct, filled by field, is the bytes written by hand. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(proto_vm_name_set(c.name, "web-1"), 0);
+	c.mem_size = 64u << 20;
+	c.image_len = 12345;
+	c.init_len = 7;
+	c.secrets_len = 0;
+	for (int i = 0; i < 32; i++)
+		c.salt[i] = (uint8_t)(0xa0 + i);
+	fill_create(want, "web-1", 64u << 20, 12345, 7, 0);
+	assert_memory_equal(&c, want, CR_SIZE);
+	memset(&u, 0, sizeof(u));
+	assert_int_equal(proto_vm_name_set(u.name, "a"), 0);
+	u.part = PROTO_PART_INIT_DATA;
+	u.offset = 0x0102030405060708ull;
+	memset(want, 0, sizeof(want));
+	want[0] = 'a';
+	want[UP_PART] = 2;
+	put64(want + UP_OFFSET, 0x0102030405060708ull);
+	assert_memory_equal(&u, want, UP_SIZE);
+}
+
 static void test_error_round_trip(void **state)
 {
 	uint8_t buf[PROTO_HDR_LEN + 4 + PROTO_ERROR_TEXT_MAX];
-	static const uint32_t codes[] = { PROTO_ERR_BAD_REQUEST, PROTO_ERR_INTERNAL,
-					  PROTO_ERR_BUSY };
+	static const uint32_t codes[] = {
+		PROTO_ERR_BAD_REQUEST, PROTO_ERR_INTERNAL, PROTO_ERR_BUSY,
+		PROTO_ERR_NOT_FOUND, PROTO_ERR_EXISTS, PROTO_ERR_NO_MEMORY,
+		PROTO_ERR_STATE, PROTO_ERR_VERIFY, PROTO_ERR_ROLLBACK,
+		PROTO_ERR_STORAGE, PROTO_ERR_TOO_LARGE,
+	};
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(codes); i++) {
@@ -197,7 +395,11 @@ static void test_reject_type(void **state)
 	reject_header(40, 9, 0, "unknown message type 9");
 	reject_header(40, 0, 0, "unknown message type 0");
 	reject_header(40, 4, 0, "unknown message type 4");
-	reject_header(40, 0x10, 0, "unknown message type 16");
+	reject_header(40, 0x0f, 0, "unknown message type 15");
+	reject_header(32, 0x18, 0, "unknown message type 24");
+	reject_header(32, 0x1f, 0, "unknown message type 31");
+	reject_header(0, 0x22, 0, "unknown message type 34");
+	reject_header(32, 0x1012, 0, "unknown message type 4114");
 	reject_header(40, 0x0101, 0, "unknown message type 257");
 	reject_header(40, 0xffff, 0, "unknown message type 65535");
 }
@@ -232,6 +434,591 @@ static void test_reject_lengths(void **state)
 	reject_header(205, PROTO_ERROR, 0, "error body of 205 bytes (want 4..204)");
 }
 
+static void test_reject_vm_lengths(void **state)
+{
+	static const struct {
+		uint16_t type;
+		const char *what;
+	} named[] = {
+		{ PROTO_VM_START, "VM_START" }, { PROTO_VM_STOP, "VM_STOP" },
+		{ PROTO_VM_DESTROY, "VM_DESTROY" }, { PROTO_VM_STATUS, "VM_STATUS" },
+		{ PROTO_VM_CONSOLE, "VM_CONSOLE" },
+	};
+	static const uint32_t bad[] = { 0, 1, 31, 33, 64, 0xffffffffu };
+	char want[96];
+
+	(void)state;
+	reject_header(95, PROTO_VM_CREATE, 0,
+		      "VM_CREATE body of 95 bytes (want 96..4192)");
+	reject_header(0, PROTO_VM_CREATE, 0,
+		      "VM_CREATE body of 0 bytes (want 96..4192)");
+	reject_header(4193, PROTO_VM_CREATE, 0,
+		      "VM_CREATE body of 4193 bytes (want 96..4192)");
+	reject_header(48, PROTO_VM_UPLOAD, 0,
+		      "VM_UPLOAD body of 48 bytes (want 49..12336)");
+	reject_header(12337, PROTO_VM_UPLOAD, 0,
+		      "VM_UPLOAD body of 12337 bytes (want 49..12336)");
+	reject_header(0x80000000u, PROTO_VM_UPLOAD, 0,
+		      "VM_UPLOAD body of 2147483648 bytes (want 49..12336)");
+	for (size_t i = 0; i < ARRAY_SIZE(named); i++)
+		for (size_t j = 0; j < ARRAY_SIZE(bad); j++) {
+			snprintf(want, sizeof(want), "%s body of %u bytes (want 32)",
+				 named[i].what, bad[j]);
+			reject_header(bad[j], named[i].type, 0, want);
+		}
+	reject_header(1, PROTO_VM_LIST, 0, "VM_LIST body of 1 bytes (want 0)");
+	reject_header(32, PROTO_VM_LIST, 0, "VM_LIST body of 32 bytes (want 0)");
+	reject_header(1, PROTO_VM_INFO, 0,
+		      "VM_INFO body of 1 bytes (want a multiple of 200, 0..3200)");
+	reject_header(199, PROTO_VM_INFO, 0,
+		      "VM_INFO body of 199 bytes (want a multiple of 200, 0..3200)");
+	reject_header(201, PROTO_VM_INFO, 0,
+		      "VM_INFO body of 201 bytes (want a multiple of 200, 0..3200)");
+	reject_header(3400, PROTO_VM_INFO, 0,
+		      "VM_INFO body of 3400 bytes (want a multiple of 200, 0..3200)");
+	reject_header(12289, PROTO_VM_CONSOLE_DATA, 0,
+		      "VM_CONSOLE_DATA body of 12289 bytes (want 0..12288)");
+	reject_header(32, PROTO_VM_START, 1, "reserved header field is 0x0001");
+	reject_header(0, PROTO_VM_LIST, 0x0200, "reserved header field is 0x0200");
+}
+
+/* Encode type with body b of len bytes, bypassing the encoder's checks. */
+static size_t raw_msg(uint8_t *buf, uint16_t type, const uint8_t *b, size_t len)
+{
+	raw_header(buf, (uint32_t)len, type, 0);
+	memcpy(buf + PROTO_HDR_LEN, b, len);
+	return PROTO_HDR_LEN + len;
+}
+
+/* The body b (len bytes) of type is refused with needle, by proto_parse,
+ * by the encoder, and by the reader once the body is complete. */
+static void reject_body(uint16_t type, const uint8_t *b, size_t len,
+			const char *needle)
+{
+	static uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_BODY], rbuf[PROTO_HDR_LEN + PROTO_MAX_BODY];
+	struct proto_reader r;
+	size_t n = raw_msg(buf, type, b, len), used;
+
+	reject(buf, n, needle);
+	assert_int_equal(proto_encode(type, b, len, rbuf, sizeof(rbuf)), 0);
+	proto_reader_init(&r, rbuf, sizeof(rbuf));
+	assert_int_equal(proto_reader_feed(&r, buf, n, &used, &msg, err,
+					   sizeof(err)), PROTO_READ_ERROR);
+	assert_int_equal(used, n);
+	if (!strstr(err, needle))
+		fail_msg("reader: message \"%s\" lacks \"%s\"", err, needle);
+}
+
+/* Every name rule, in a name field at off of a body of type. */
+static void reject_names(uint16_t type, uint8_t *b, size_t len, size_t off,
+			 const char *pre)
+{
+	char want[160];
+	uint8_t saved[32];
+
+	memcpy(saved, b + off, 32);
+	memset(b + off, 'a', 32);
+	snprintf(want, sizeof(want), "%sVM name is not NUL-terminated within 32 bytes", pre);
+	reject_body(type, b, len, want);
+	memset(b + off, 0, 32);
+	snprintf(want, sizeof(want), "%sVM name is empty (want 1..31 bytes)", pre);
+	reject_body(type, b, len, want);
+	b[off + 31] = 'x'; /* empty, padding not zero: still "empty" */
+	reject_body(type, b, len, want);
+	put_name(b + off, "abC");
+	snprintf(want, sizeof(want),
+		 "%sVM name byte 2 is 0x43 (want a-z, 0-9, _ or -)", pre);
+	reject_body(type, b, len, want);
+	put_name(b + off, "a.b");
+	snprintf(want, sizeof(want), "%sVM name byte 1 is 0x2e", pre);
+	reject_body(type, b, len, want);
+	put_name(b + off, "a b");
+	snprintf(want, sizeof(want), "%sVM name byte 1 is 0x20", pre);
+	reject_body(type, b, len, want);
+	put_name(b + off, "x/");
+	snprintf(want, sizeof(want), "%sVM name byte 1 is 0x2f", pre);
+	reject_body(type, b, len, want);
+	put_name(b + off, "ok");
+	b[off + 0] = 0xc3;
+	snprintf(want, sizeof(want), "%sVM name byte 0 is 0xc3", pre);
+	reject_body(type, b, len, want);
+	put_name(b + off, "ok");
+	b[off + 5] = 'z';
+	snprintf(want, sizeof(want),
+		 "%sVM name byte 5 after its NUL is 0x7a (want NUL padding)", pre);
+	reject_body(type, b, len, want);
+	put_name(b + off, "ok");
+	b[off + 31] = 1;
+	snprintf(want, sizeof(want), "%sVM name byte 31 after its NUL is 0x01", pre);
+	reject_body(type, b, len, want);
+	memcpy(b + off, saved, 32);
+}
+
+static void test_reject_vm_names(void **state)
+{
+	static uint8_t b[PROTO_MAX_BODY];
+	static const uint16_t named[] = { PROTO_VM_START, PROTO_VM_STOP,
+					  PROTO_VM_DESTROY, PROTO_VM_STATUS,
+					  PROTO_VM_CONSOLE };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(named); i++) {
+		put_name(b, "v");
+		reject_names(named[i], b, 32, 0, "");
+	}
+	fill_create(b, "v", 2u << 20, 1, 0, 0);
+	reject_names(PROTO_VM_CREATE, b, 96, 0, "");
+	memset(b, 0, 48);
+	put_name(b, "v");
+	put32(b + UP_PART, 1);
+	reject_names(PROTO_VM_UPLOAD, b, 49, 0, "");
+	fill_info(b, "a", 1, "", 0);
+	fill_info(b + 200, "b", 2, "", 0);
+	fill_info(b + 400, "c", 3, "", 0);
+	reject_names(PROTO_VM_INFO, b, 600, 0, "VM_INFO record 0: ");
+	reject_names(PROTO_VM_INFO, b, 600, 400, "VM_INFO record 2: ");
+}
+
+static void accept_body(uint16_t type, const uint8_t *b, size_t len)
+{
+	static uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_BODY], enc[PROTO_HDR_LEN + PROTO_MAX_BODY];
+	size_t n = raw_msg(buf, type, b, len);
+
+	if (proto_parse(buf, n, &msg, err, sizeof(err)))
+		fail_msg("type 0x%x body of %zu bytes refused: %s", type, len, err);
+	assert_int_equal(proto_encode(type, b, len, enc, sizeof(enc)), n);
+	assert_memory_equal(enc, buf, n);
+}
+
+static void test_vm_names_accepted(void **state)
+{
+	static const char *const good[] = {
+		"a", "0", "_", "-", "web-1", "db_primary", "a-b_c-0123456789",
+		"abcdefghijklmnopqrstuvwxyz01234", /* 31 */
+	};
+	uint8_t b[32];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		put_name(b, good[i]);
+		accept_body(PROTO_VM_STATUS, b, 32);
+	}
+}
+
+static void test_reject_create(void **state)
+{
+	static uint8_t b[96 + PROTO_SECRETS_MAX + 8];
+	static const uint64_t bad_mem[] = {
+		0, 1, (1u << 20), (2u << 20) - 1, (2u << 20) + 1, (3u << 20),
+		(1ull << 30) + (2u << 20), (2ull << 30), UINT64_MAX,
+		UINT64_MAX - (2u << 20) + 1,
+	};
+	static const uint64_t good_mem[] = { 2u << 20, 4u << 20, 1022ull << 20,
+					     1ull << 30 };
+	char want[160];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(good_mem); i++) {
+		fill_create(b, "m", good_mem[i], 1, 0, 0);
+		accept_body(PROTO_VM_CREATE, b, 96);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad_mem); i++) {
+		fill_create(b, "m", bad_mem[i], 1, 0, 0);
+		snprintf(want, sizeof(want),
+			 "VM_CREATE mem_size %llu (want a multiple of 2 MiB, 2 MiB..1 GiB)",
+			 (unsigned long long)bad_mem[i]);
+		reject_body(PROTO_VM_CREATE, b, 96, want);
+	}
+	fill_create(b, "m", 2u << 20, 0, 0, 0);
+	reject_body(PROTO_VM_CREATE, b, 96, "VM_CREATE image_len 0 (want 1..8388608)");
+	fill_create(b, "m", 2u << 20, (8u << 20) + 1, 0, 0);
+	reject_body(PROTO_VM_CREATE, b, 96,
+		    "VM_CREATE image_len 8388609 (want 1..8388608)");
+	fill_create(b, "m", 2u << 20, UINT64_MAX, 0, 0);
+	reject_body(PROTO_VM_CREATE, b, 96,
+		    "VM_CREATE image_len 18446744073709551615 (want 1..8388608)");
+	fill_create(b, "m", 2u << 20, 8u << 20, 1u << 20, 0);
+	accept_body(PROTO_VM_CREATE, b, 96);
+	fill_create(b, "m", 2u << 20, 1, (1u << 20) + 1, 0);
+	reject_body(PROTO_VM_CREATE, b, 96,
+		    "VM_CREATE init_len 1048577 (want 0..1048576)");
+	fill_create(b, "m", 2u << 20, 1, 1ull << 32, 0);
+	reject_body(PROTO_VM_CREATE, b, 96,
+		    "VM_CREATE init_len 4294967296 (want 0..1048576)");
+	/* secrets_len against the body. */
+	fill_create(b, "m", 2u << 20, 1, 0, 3);
+	memcpy(b + 96, "A=\0", 3);
+	accept_body(PROTO_VM_CREATE, b, 99);
+	reject_body(PROTO_VM_CREATE, b, 96,
+		    "VM_CREATE secrets_len 3, but 0 bytes follow the struct");
+	reject_body(PROTO_VM_CREATE, b, 100,
+		    "VM_CREATE secrets_len 3, but 4 bytes follow the struct");
+	put32(b + CR_SLEN, 0);
+	reject_body(PROTO_VM_CREATE, b, 99,
+		    "VM_CREATE secrets_len 0, but 3 bytes follow the struct");
+	put32(b + CR_SLEN, PROTO_SECRETS_MAX + 1);
+	reject_body(PROTO_VM_CREATE, b, 99,
+		    "VM_CREATE secrets_len 4097 (want 0..4096)");
+	put32(b + CR_SLEN, 0xffffffffu);
+	reject_body(PROTO_VM_CREATE, b, 99,
+		    "VM_CREATE secrets_len 4294967295 (want 0..4096)");
+	put32(b + CR_SLEN, 3);
+	put32(b + CR_RESERVED, 1);
+	reject_body(PROTO_VM_CREATE, b, 99,
+		    "VM_CREATE reserved field is 0x00000001 (must be 0)");
+	put32(b + CR_RESERVED, 0x80000000u);
+	reject_body(PROTO_VM_CREATE, b, 99,
+		    "VM_CREATE reserved field is 0x80000000 (must be 0)");
+	put32(b + CR_RESERVED, 0);
+	/* The secrets themselves (the rules: test_secrets). */
+	memcpy(b + 96, "A=1", 3);
+	reject_body(PROTO_VM_CREATE, b, 99, "secret at byte 0 is not NUL-terminated");
+	memcpy(b + 96, "a-\0", 3);
+	reject_body(PROTO_VM_CREATE, b, 99,
+		    "secret at byte 0: key byte 1 is 0x2d (want A-Z, a-z, 0-9 or _)");
+	/* The salt is opaque. */
+	memcpy(b + 96, "A=\0", 3);
+	memset(b + CR_SALT, 0xff, 32);
+	accept_body(PROTO_VM_CREATE, b, 99);
+}
+
+/* p (len bytes) as secrets: refused with needle, by proto_secrets_check
+ * and inside a VM_CREATE. */
+static void reject_secrets(const void *p, size_t len, const char *needle)
+{
+	static uint8_t b[96 + PROTO_SECRETS_MAX];
+
+	memset(err, 'x', sizeof(err));
+	if (proto_secrets_check(p, len, err, sizeof(err)) != -1)
+		fail_msg("secrets accepted; expected \"%s\"", needle);
+	if (!strstr(err, needle))
+		fail_msg("secrets: message \"%s\" lacks \"%s\"", err, needle);
+	if (len <= PROTO_SECRETS_MAX) {
+		fill_create(b, "s", 2u << 20, 1, 0, (uint32_t)len);
+		memcpy(b + 96, p, len);
+		reject_body(PROTO_VM_CREATE, b, 96 + len, needle);
+	}
+}
+
+static void accept_secrets(const void *p, size_t len)
+{
+	static uint8_t b[96 + PROTO_SECRETS_MAX];
+
+	memset(err, 'x', sizeof(err));
+	if (proto_secrets_check(p, len, err, sizeof(err)))
+		fail_msg("secrets of %zu bytes refused: %s", len, err);
+	assert_string_equal(err, "");
+	fill_create(b, "s", 2u << 20, 1, 0, (uint32_t)len);
+	memcpy(b + 96, p, len);
+	accept_body(PROTO_VM_CREATE, b, 96 + len);
+}
+
+#define S(lit) lit, sizeof(lit) - 1
+
+static void test_secrets(void **state)
+{
+	static uint8_t big[PROTO_SECRETS_MAX + 2];
+	char s[1200];
+	size_t n;
+
+	(void)state;
+	accept_secrets("", 0);
+	assert_int_equal(proto_secrets_check(NULL, 0, NULL, 0), 0);
+	accept_secrets(S("A=\0"));
+	accept_secrets(S("API_KEY=s3cr3t value ~!@#$%^&*()=\0db=x\0Z9_=\0"));
+	accept_secrets(S("a=1\0A=2\0"));            /* keys are case-sensitive */
+	accept_secrets(S("K=a=b=c\0"));              /* '=' in the value */
+	accept_secrets(S("K= \0"));
+	/* Key rules. */
+	reject_secrets(S("=v\0"), "secret at byte 0: empty key");
+	reject_secrets(S("A=1\0=v\0"), "secret at byte 4: empty key");
+	reject_secrets(S("\0"), "secret at byte 0 has no '=' (want KEY=VALUE)");
+	reject_secrets(S("A=1\0\0"), "secret at byte 4 has no '='");
+	reject_secrets(S("AB\0"), "secret at byte 0 has no '='");
+	reject_secrets(S("A B=1\0"),
+		       "secret at byte 0: key byte 1 is 0x20 (want A-Z, a-z, 0-9 or _)");
+	reject_secrets(S("A-B=1\0"), "secret at byte 0: key byte 1 is 0x2d");
+	reject_secrets(S("\xc3\xa9=1\0"), "secret at byte 0: key byte 0 is 0xc3");
+	reject_secrets(S("A\nB=1\0"), "secret at byte 0: key byte 1 is 0x0a");
+	memset(s, 'K', 64);
+	memcpy(s + 64, "=v", 3);
+	accept_secrets(s, 67);
+	memset(s, 'K', 65);
+	memcpy(s + 65, "=v", 3);
+	reject_secrets(s, 68, "secret at byte 0: key longer than 64 bytes");
+	/* Value rules. */
+	memcpy(s, "V=", 2);
+	memset(s + 2, '~', 1024);
+	s[2 + 1024] = 0;
+	accept_secrets(s, 2 + 1024 + 1);
+	memset(s + 2, ' ', 1025);
+	s[2 + 1025] = 0;
+	reject_secrets(s, 2 + 1025 + 1, "secret at byte 0: value longer than 1024 bytes");
+	reject_secrets(S("A=1\0B=x\ty\0"),
+		       "secret at byte 4: value byte 1 is 0x09 (want 0x20..0x7e)");
+	reject_secrets(S("B=\x7f\0"), "secret at byte 0: value byte 0 is 0x7f");
+	reject_secrets(S("B=\x80\0"), "secret at byte 0: value byte 0 is 0x80");
+	reject_secrets(S("B=\x1f\0"), "secret at byte 0: value byte 0 is 0x1f");
+	/* Exactly filling the length: no missing NUL, nothing after. */
+	reject_secrets(S("A=1"), "secret at byte 0 is not NUL-terminated");
+	reject_secrets(S("A=1\0B"), "secret at byte 4 is not NUL-terminated");
+	reject_secrets(S("A=1\0B="), "secret at byte 4 is not NUL-terminated");
+	reject_secrets(S("A"), "secret at byte 0 is not NUL-terminated");
+	/* Duplicates (the whole key, case-sensitive). */
+	reject_secrets(S("A=1\0A=2\0"),
+		       "secret at byte 4: duplicate key (first at byte 0)");
+	reject_secrets(S("A=1\0AB=2\0B=3\0AB=\0"),
+		       "secret at byte 13: duplicate key (first at byte 4)");
+	accept_secrets(S("AB=1\0A=2\0ABC=3\0"));
+	/* The total. */
+	n = 0;
+	memset(big, 0, sizeof(big));
+	for (unsigned k = 0; n + 6 <= PROTO_SECRETS_MAX; k++) {
+		snprintf((char *)big + n, 7, "%c%c%c=v", 'A' + k / 676 % 26,
+			 'A' + k / 26 % 26, 'A' + k % 26);
+		n += 6;
+	}
+	accept_secrets(big, n); /* 682 secrets of 6 bytes: 4092 */
+	memset(big + n, 0, sizeof(big) - n);
+	memcpy(big + n, "Z=v", 4);
+	assert_int_equal(n + 4, PROTO_SECRETS_MAX);
+	accept_secrets(big, n + 4); /* 4096 exactly */
+	memcpy(big + n, "Z=vv", 5);
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(proto_secrets_check(big, PROTO_SECRETS_MAX + 1, err,
+					     sizeof(err)), -1);
+	assert_string_equal(err, "secrets of 4097 bytes (want 0..4096)");
+}
+
+static void test_secret_add(void **state)
+{
+	uint8_t buf[PROTO_SECRETS_MAX + 64], before[sizeof(buf)];
+	char s[1200];
+	size_t len = 0;
+
+	(void)state;
+	memset(buf, 0xee, sizeof(buf));
+	assert_int_equal(proto_secret_add(buf, sizeof(buf), &len, "A=1"), 0);
+	assert_int_equal(len, 4);
+	assert_int_equal(proto_secret_add(buf, sizeof(buf), &len, "B_2=x y=z"), 0);
+	assert_int_equal(len, 14);
+	assert_int_equal(proto_secret_add(buf, sizeof(buf), &len, "EMPTY="), 0);
+	assert_int_equal(len, 21);
+	assert_memory_equal(buf, "A=1\0B_2=x y=z\0EMPTY=\0", 21);
+	assert_int_equal(buf[21], 0xee);
+	assert_int_equal(proto_secrets_check(buf, len, NULL, 0), 0);
+	memcpy(before, buf, sizeof(buf));
+	/* Refused, nothing changed. */
+	{
+		static const char *const bad[] = {
+			"", "=", "=x", "A", "A=1", "B_2=other", "a b=1", "K=\t",
+			"K=\x80", "K-1=2", "K=caf\xc3\xa9",
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+			if (proto_secret_add(buf, sizeof(buf), &len, bad[i]) != -1)
+				fail_msg("secret \"%s\" added", bad[i]);
+			assert_int_equal(len, 21);
+			assert_memory_equal(buf, before, sizeof(buf));
+		}
+	}
+	assert_int_equal(proto_secret_add(buf, sizeof(buf), &len, NULL), -1);
+	assert_int_equal(proto_secret_add(NULL, sizeof(buf), &len, "X=1"), -1);
+	assert_int_equal(proto_secret_add(buf, sizeof(buf), NULL, "X=1"), -1);
+	/* Key and value limits. */
+	memset(s, 'K', 64);
+	memcpy(s + 64, "=1", 3);
+	assert_int_equal(proto_secret_add(buf, sizeof(buf), &len, s), 0);
+	assert_int_equal(len, 21 + 67);
+	memset(s, 'L', 65);
+	memcpy(s + 65, "=1", 3);
+	assert_int_equal(proto_secret_add(buf, sizeof(buf), &len, s), -1);
+	memcpy(s, "V=", 2);
+	memset(s + 2, 'v', 1024);
+	s[1026] = 0;
+	assert_int_equal(proto_secret_add(buf, sizeof(buf), &len, s), 0);
+	assert_int_equal(len, 21 + 67 + 1027);
+	memcpy(s, "W=", 2);
+	memset(s + 2, 'v', 1100);
+	s[1102] = 0;
+	assert_int_equal(proto_secret_add(buf, sizeof(buf), &len, s), -1);
+	assert_int_equal(len, 21 + 67 + 1027);
+	/* Room: cap, then PROTO_SECRETS_MAX. */
+	len = 0;
+	assert_int_equal(proto_secret_add(buf, 3, &len, "A=1"), -1);
+	assert_int_equal(proto_secret_add(buf, 4, &len, "A=1"), 0);
+	assert_int_equal(proto_secret_add(buf, 4, &len, "B="), -1);
+	assert_int_equal(len, 4);
+	len = 5; /* beyond cap */
+	assert_int_equal(proto_secret_add(buf, 4, &len, "B="), -1);
+	len = 0;
+	memcpy(s, "X=", 2);
+	memset(s + 2, 'x', 1024);
+	s[1026] = 0;
+	for (char k = 'A'; k < 'D'; k++) {
+		s[0] = k;
+		assert_int_equal(proto_secret_add(buf, sizeof(buf), &len, s), 0);
+	}
+	assert_int_equal(len, 3 * 1027);
+	s[0] = 'E';
+	s[2 + 1013] = 0; /* 1016 bytes with the NUL: one too many */
+	assert_int_equal(proto_secret_add(buf, sizeof(buf), &len, s), -1);
+	s[2 + 1012] = 0;
+	assert_int_equal(proto_secret_add(buf, sizeof(buf), &len, s), 0);
+	assert_int_equal(len, PROTO_SECRETS_MAX);
+	assert_int_equal(proto_secret_add(buf, sizeof(buf), &len, "F="), -1);
+	assert_int_equal(len, PROTO_SECRETS_MAX);
+	assert_int_equal(proto_secrets_check(buf, len, NULL, 0), 0);
+	/* An invalid block is not appended to. */
+	memcpy(buf, "A=1\0", 4);
+	buf[1] = '-';
+	len = 4;
+	assert_int_equal(proto_secret_add(buf, sizeof(buf), &len, "B=2"), -1);
+	assert_int_equal(len, 4);
+}
+
+static void test_vm_name_helpers(void **state)
+{
+	char n[PROTO_VM_NAME_MAX], want[PROTO_VM_NAME_MAX];
+	static const char *const bad[] = {
+		"", "A", "web.1", "a b", "a/b", "caf\xc3\xa9", "x\n",
+		"abcdefghijklmnopqrstuvwxyz012345", /* 32 */
+		"abcdefghijklmnopqrstuvwxyz0123456789",
+	};
+
+	(void)state;
+	memset(n, 'q', sizeof(n));
+	assert_int_equal(proto_vm_name_set(n, "web-1"), 0);
+	memset(want, 0, sizeof(want));
+	memcpy(want, "web-1", 5);
+	assert_memory_equal(n, want, sizeof(n));
+	assert_true(proto_vm_name_ok(n));
+	assert_int_equal(proto_vm_name_set(n, "abcdefghijklmnopqrstuvwxyz01234"), 0);
+	assert_int_equal(n[31], 0);
+	assert_true(proto_vm_name_ok(n));
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		memcpy(want, n, sizeof(n));
+		if (proto_vm_name_set(n, bad[i]) != -1)
+			fail_msg("name \"%s\" set", bad[i]);
+		assert_memory_equal(n, want, sizeof(n));
+	}
+	assert_int_equal(proto_vm_name_set(n, NULL), -1);
+	assert_int_equal(proto_vm_name_set(NULL, "a"), -1);
+	assert_false(proto_vm_name_ok(NULL));
+	memset(n, 0, sizeof(n));
+	assert_false(proto_vm_name_ok(n));
+	memcpy(n, "ok\0x", 4);
+	assert_false(proto_vm_name_ok(n));
+	memset(n, 'a', sizeof(n));
+	assert_false(proto_vm_name_ok(n));
+	n[31] = 0;
+	assert_true(proto_vm_name_ok(n));
+	n[3] = 'A';
+	assert_false(proto_vm_name_ok(n));
+}
+
+static void test_reject_upload(void **state)
+{
+	static uint8_t b[48 + PROTO_CHUNK_MAX];
+
+	(void)state;
+	memset(b, 0x5a, sizeof(b));
+	memset(b, 0, 48);
+	put_name(b, "up");
+	put32(b + UP_PART, PROTO_PART_IMAGE);
+	put64(b + UP_OFFSET, UINT64_MAX); /* checked by the TPGVM, not here */
+	accept_body(PROTO_VM_UPLOAD, b, 49);
+	accept_body(PROTO_VM_UPLOAD, b, sizeof(b));
+	put32(b + UP_PART, PROTO_PART_INIT_DATA);
+	accept_body(PROTO_VM_UPLOAD, b, 100);
+	put32(b + UP_PART, 0);
+	reject_body(PROTO_VM_UPLOAD, b, 100,
+		    "VM_UPLOAD part 0 (want 1 image or 2 init data)");
+	put32(b + UP_PART, 3);
+	reject_body(PROTO_VM_UPLOAD, b, 100, "VM_UPLOAD part 3 (want 1 image");
+	put32(b + UP_PART, 0x100);
+	reject_body(PROTO_VM_UPLOAD, b, 100, "VM_UPLOAD part 256");
+	put32(b + UP_PART, 1);
+	put32(b + UP_RESERVED, 0x10);
+	reject_body(PROTO_VM_UPLOAD, b, 100,
+		    "VM_UPLOAD reserved field is 0x00000010 (must be 0)");
+}
+
+static void test_reject_info(void **state)
+{
+	static uint8_t b[PROTO_VM_LIST_MAX * 200];
+	char reason[64];
+
+	(void)state;
+	for (unsigned r = 0; r < PROTO_VM_LIST_MAX; r++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "v%u", r);
+		fill_info(b + r * 200, name, r % 6, "", r);
+	}
+	accept_body(PROTO_VM_INFO, b, sizeof(b));
+	/* State 0 (destroyed) .. 5 (sealed). */
+	put32(b + 200 + IN_STATE, 0);
+	accept_body(PROTO_VM_INFO, b, 400);
+	put32(b + 200 + IN_STATE, 5);
+	accept_body(PROTO_VM_INFO, b, 400);
+	put32(b + 200 + IN_STATE, 6);
+	reject_body(PROTO_VM_INFO, b, 400, "VM_INFO record 1: state 6 (want 0..5)");
+	accept_body(PROTO_VM_INFO, b, 200);
+	put32(b + 200 + IN_STATE, 0xffffffffu);
+	reject_body(PROTO_VM_INFO, b, 400, "VM_INFO record 1: state 4294967295");
+	put32(b + 200 + IN_STATE, 4);
+	put32(b + 15 * 200 + IN_RESERVED, 2);
+	reject_body(PROTO_VM_INFO, b, sizeof(b),
+		    "VM_INFO record 15: reserved field is 0x00000002 (must be 0)");
+	put32(b + 15 * 200 + IN_RESERVED, 0);
+	/* stop_reason: printable, NUL-terminated within 64 bytes. */
+	memset(reason, 'r', sizeof(reason));
+	memcpy(b + IN_REASON, reason, 63);
+	accept_body(PROTO_VM_INFO, b, 200);
+	memcpy(b + IN_REASON, reason, 64);
+	reject_body(PROTO_VM_INFO, b, 200,
+		    "VM_INFO record 0: stop_reason is not NUL-terminated within 64 bytes");
+	memset(b + IN_REASON, 0, 64);
+	memcpy(b + IN_REASON, "fault\x1b[2J", 9);
+	reject_body(PROTO_VM_INFO, b, 200,
+		    "VM_INFO record 0: stop_reason byte 5 is 0x1b (want 0x20..0x7e)");
+	b[IN_REASON + 5] = 0;
+	accept_body(PROTO_VM_INFO, b, 200); /* after the NUL: not looked at */
+	b[IN_REASON + 1] = 0xff;
+	reject_body(PROTO_VM_INFO, b, 200, "VM_INFO record 0: stop_reason byte 1 is 0xff");
+	/* The other fields are not constrained here. */
+	fill_info(b, "z", 3, "", 0);
+	memset(b + IN_MEM, 0xff, IN_REASON - IN_MEM);
+	accept_body(PROTO_VM_INFO, b, 200);
+}
+
+static void test_vm_other_bodies(void **state)
+{
+	static uint8_t b[PROTO_CHUNK_MAX];
+
+	(void)state;
+	/* Console data: any bytes (escapes, NULs): the terminal sanitises. */
+	for (size_t i = 0; i < sizeof(b); i++)
+		b[i] = (uint8_t)(i * 37);
+	accept_body(PROTO_VM_CONSOLE_DATA, b, sizeof(b));
+	accept_body(PROTO_VM_CONSOLE_DATA, b, 0);
+	accept_body(PROTO_VM_LIST, b, 0);
+	accept_body(PROTO_VM_INFO, b, 0);
+	/* An empty body needs no pointer. */
+	{
+		uint8_t buf[PROTO_HDR_LEN];
+		static const uint8_t want[] = { 0, 0, 0, 0, 0x16, 0, 0, 0 };
+
+		assert_int_equal(proto_encode(PROTO_VM_LIST, NULL, 0, buf, sizeof(buf)),
+				 PROTO_HDR_LEN);
+		assert_memory_equal(buf, want, sizeof(want));
+		assert_int_equal(proto_encode(PROTO_VM_LIST, NULL, 0, buf, 7), 0);
+		assert_int_equal(proto_encode(PROTO_VM_STATUS, NULL, 32, buf,
+					      sizeof(buf)), 0);
+	}
+}
+
 static void test_reject_size_mismatch(void **state)
 {
 	static uint8_t buf[PROTO_HDR_LEN + 64 + 8];
@@ -249,7 +1036,7 @@ static void test_reject_size_mismatch(void **state)
 static void test_reject_error_body(void **state)
 {
 	uint8_t buf[PROTO_HDR_LEN + 4 + PROTO_ERROR_TEXT_MAX];
-	static const uint32_t bad_codes[] = { 0, 4, 0x100, 0x01000001, 0xffffffff };
+	static const uint32_t bad_codes[] = { 0, 12, 0x100, 0x01000001, 0xffffffff };
 	static const uint8_t bad_bytes[] = { 0x00, 0x0a, 0x1f, 0x7f, 0x80, 0xff };
 	char want[64];
 	size_t n;
@@ -352,8 +1139,11 @@ static void test_encode_refuses(void **state)
 			 PROTO_HDR_LEN + 6);
 	ebody[0] = 0;
 	assert_int_equal(proto_encode(PROTO_ERROR, ebody, 6, buf, sizeof(buf)), 0);
-	ebody[0] = 7;
+	ebody[0] = 12;
 	assert_int_equal(proto_encode(PROTO_ERROR, ebody, 4, buf, sizeof(buf)), 0);
+	ebody[0] = 11;
+	assert_int_equal(proto_encode(PROTO_ERROR, ebody, 4, buf, sizeof(buf)),
+			 PROTO_HDR_LEN + 4);
 }
 
 /* Every capacity short of the message returns 0 and writes nothing past
@@ -411,7 +1201,7 @@ static void test_encode_error_sanitises(void **state)
 
 	/* An unknown code is not encoded. */
 	assert_int_equal(proto_encode_error(0, "x", buf, sizeof(buf)), 0);
-	assert_int_equal(proto_encode_error(4, "x", buf, sizeof(buf)), 0);
+	assert_int_equal(proto_encode_error(12, "x", buf, sizeof(buf)), 0);
 	/* Too small a buffer. */
 	assert_int_equal(proto_encode_error(PROTO_ERR_BUSY, "abc", buf,
 					    PROTO_HDR_LEN + 6), 0);
@@ -419,11 +1209,11 @@ static void test_encode_error_sanitises(void **state)
 
 /* ---- Reader ------------------------------------------------------------------ */
 
-#define MAX_SEEN 16
+#define MAX_SEEN 24
 
 /* A stream of messages of every type, and what the reader delivered. */
 struct stream {
-	uint8_t bytes[4 * (PROTO_HDR_LEN + PROTO_MAX_BODY)];
+	uint8_t bytes[5 * (PROTO_HDR_LEN + PROTO_MAX_BODY)];
 	size_t len;
 	size_t n;
 	size_t start[MAX_SEEN];
@@ -434,10 +1224,18 @@ static void make_stream(struct stream *st)
 {
 	static const uint16_t types[] = {
 		PROTO_ATTEST_REQ, PROTO_ATTEST_RESP, PROTO_ERROR, PROTO_ATTEST_RESP,
-		PROTO_ATTEST_REQ, PROTO_ERROR, PROTO_ATTEST_RESP,
+		PROTO_ATTEST_REQ, PROTO_ERROR, PROTO_ATTEST_RESP, PROTO_VM_CREATE,
+		PROTO_VM_INFO, PROTO_VM_UPLOAD, PROTO_VM_LIST, PROTO_VM_INFO,
+		PROTO_VM_CONSOLE, PROTO_VM_CONSOLE_DATA, PROTO_VM_CONSOLE_DATA,
+		PROTO_VM_STOP,
 	};
 	static const size_t lens[] = { 32, 1, 4, 5000, 64, 4 + PROTO_ERROR_TEXT_MAX,
-				       REPORT_MAX_SIZE };
+				       REPORT_MAX_SIZE, 96 + 1500, 200,
+				       48 + PROTO_CHUNK_MAX, 0, 3200, 32, 0,
+				       PROTO_CHUNK_MAX, 32 };
+
+	_Static_assert(ARRAY_SIZE(types) == ARRAY_SIZE(lens), "stream table");
+	_Static_assert(ARRAY_SIZE(types) <= MAX_SEEN, "stream table");
 
 	st->len = 0;
 	st->n = ARRAY_SIZE(types);
@@ -724,6 +1522,18 @@ int main(void)
 		cmocka_unit_test(test_header_layout),
 		cmocka_unit_test(test_round_trips),
 		cmocka_unit_test(test_error_round_trip),
+		cmocka_unit_test(test_vm_round_trips),
+		cmocka_unit_test(test_vm_layouts),
+		cmocka_unit_test(test_reject_vm_lengths),
+		cmocka_unit_test(test_reject_vm_names),
+		cmocka_unit_test(test_vm_names_accepted),
+		cmocka_unit_test(test_reject_create),
+		cmocka_unit_test(test_secrets),
+		cmocka_unit_test(test_secret_add),
+		cmocka_unit_test(test_vm_name_helpers),
+		cmocka_unit_test(test_reject_upload),
+		cmocka_unit_test(test_reject_info),
+		cmocka_unit_test(test_vm_other_bodies),
 		cmocka_unit_test(test_reject_type),
 		cmocka_unit_test(test_reject_reserved),
 		cmocka_unit_test(test_reject_lengths),
