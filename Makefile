@@ -48,6 +48,8 @@ PORTABLE_SRCS += tpgvm/proto.c
 PORTABLE_SRCS += tcb/report.c tcb/report_sign.c tcb/report_verify.c
 # Event-log decoder (untrusted: reports a tenant verifies).
 PORTABLE_SRCS += tcb/tcg_log_parse.c
+# Sealed VM state (HC_VM_STOP/START; docs/seal.md).
+PORTABLE_SRCS += tcb/seal.c
 
 KERNEL_SRCS := boot/entry.S $(wildcard hv/*.S) \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard hv/*.c)) $(wildcard lib/*.c) $(PORTABLE_SRCS)

@@ -88,6 +88,10 @@ int seal_write_context(struct seal_writer *w, const void *context, size_t len);
 int seal_write_page_list(struct seal_writer *w, const uint64_t *gpas, uint32_t count);
 int seal_write_page(struct seal_writer *w, const void *page);
 int seal_write_end(struct seal_writer *w);
+/* Give up on a writer half-way (frees and wipes its GCM state; harmless on
+ * a writer that has ended or died). A writer that is neither ended nor
+ * dead holds heap memory until this is called. */
+void seal_write_abort(struct seal_writer *w);
 
 /* Parse and check the header of a blob of blob_len bytes (magic, format,
  * sizes consistent with blob_len, context_len and page_count in range,
@@ -105,6 +109,10 @@ struct seal_reader {
  * (in one or several calls; checked: ascending, page-aligned, below
  * h->mem_size), each page, end.
  * Only SEAL_OK from seal_read_end() makes what was read trustworthy.
+ * A page list that fails the check is refused on the spot; before saying
+ * why, the reader runs the rest of the blob through GCM: SEAL_E_AUTH if the
+ * tag does not verify (altered, another key: the usual case),
+ * SEAL_E_MALFORMED only if it does (a key holder wrote a bad list).
  */
 int seal_read_begin(struct seal_reader *r, const uint8_t key[SEAL_KEY_LEN],
 		    const struct seal_header *h, seal_source src, void *ctx);
@@ -112,6 +120,8 @@ int seal_read_context(struct seal_reader *r, void *context, size_t len);
 int seal_read_page_list(struct seal_reader *r, uint64_t *gpas, uint32_t count);
 int seal_read_page(struct seal_reader *r, void *page);
 int seal_read_end(struct seal_reader *r);
+/* Give up on a reader half-way (as seal_write_abort). */
+void seal_read_abort(struct seal_reader *r);
 
 /* Short name of a seal_err. */
 const char *seal_strerror(int err);
