@@ -10,6 +10,7 @@
  *   tpgvm: transport up on COM2 (<n> sessions max)
  *   tpgvm: session <id> open | closed | ...   (tpgvm/session.c)
  *   tpgvm: relay hello: dropped <n> sessions
+ *   tpgvm: <tenant> vm <name>: created | loaded | ...   (tpgvm/vm_service.c)
  *
  * One loop, no blocking anywhere: each round reads the LSR once, sends what
  * the transmit FIFO takes from the output queue, reads what has arrived,
@@ -19,7 +20,9 @@
  */
 #include "guests/runtime/guest.h"
 #include "tpgvm/frame.h"
+#include "tpgvm/service.h"
 #include "tpgvm/session.h"
+#include "tpgvm/storage.h"
 #include "tpgvm/tls_server.h"
 #include "tpgvm/transport.h"
 #include "tpgvm/uart.h"
@@ -115,6 +118,22 @@ void transport_close(uint16_t sid)
 	send_frame(FRAME_CLOSE, sid, NULL, 0);
 }
 
+/* Storage requests share the queue with the sessions' data (and, like it,
+ * leave the control reserve alone); one whole frame or nothing. */
+bool transport_store(uint16_t id, const uint8_t *payload, size_t len)
+{
+	if (len > FRAME_MAX_PAYLOAD ||
+	    txq_free() < CTRL_RESERVE + FRAME_HDR_LEN + len)
+		return false;
+	send_frame(FRAME_STORE, id, payload, len);
+	return true;
+}
+
+uint64_t tpgvm_now(void)
+{
+	return rdtsc();
+}
+
 static void on_frame(void *ctx, const struct frame *f)
 {
 	(void)ctx;
@@ -130,6 +149,10 @@ static void on_frame(void *ctx, const struct frame *f)
 		break;
 	case FRAME_HELLO:
 		sessions_drop_all();
+		storage_relay_restarted(); /* the service sees its jobs fail */
+		break;
+	case FRAME_STORED:
+		storage_on_stored(f->sid, f->payload, f->len);
 		break;
 	}
 }
@@ -167,6 +190,7 @@ static __attribute__((noreturn)) void serve(void)
 
 	for (;;) {
 		uint8_t lsr = uart_lsr();
+		bool busy;
 
 		if (uart_tx_empty(lsr) && txq.len)
 			tx_burst();
@@ -179,7 +203,10 @@ static __attribute__((noreturn)) void serve(void)
 		rx_flush(&rx);
 		check_quiet_line(&rx);
 		/* Nothing to read, send or compute: let other VMs run. */
-		if (!sessions_step() && !txq.len && !uart_rx_ready(uart_lsr()))
+		busy = sessions_step();
+		busy |= service_step();
+		busy |= storage_step();
+		if (!busy && !txq.len && !uart_rx_ready(uart_lsr()))
 			hc_yield();
 	}
 }
@@ -229,6 +256,7 @@ int guest_main(const struct custos_boot_info *bi)
 		return 2;
 	}
 	print_key_hash();
+	service_init(bi);
 	frame_decoder_init(&dec);
 	uart_init();
 	/* We (re)started: whatever the relay still holds is stale. */

@@ -9,8 +9,8 @@
 /* One report at a time (one CPU, one request handled at a time). */
 static uint8_t report_buf[REPORT_MAX_SIZE];
 
-static void answer(uint16_t type, const void *body, size_t len, uint8_t **out,
-		   size_t *out_len)
+void service_answer(uint16_t type, const void *body, size_t len,
+		    uint8_t **out, size_t *out_len)
 {
 	size_t cap = PROTO_HDR_LEN + len;
 
@@ -22,8 +22,8 @@ static void answer(uint16_t type, const void *body, size_t len, uint8_t **out,
 	}
 }
 
-static void answer_error(uint32_t code, const char *text, uint8_t **out,
-			 size_t *out_len)
+void service_answer_error(uint32_t code, const char *text, uint8_t **out,
+			  size_t *out_len)
 {
 	size_t cap = PROTO_HDR_LEN + 4 + PROTO_ERROR_TEXT_MAX;
 
@@ -50,28 +50,38 @@ static void attest(const struct tenant *who, const struct proto_msg *m,
 	n = hc_report(&req, report_buf, sizeof(report_buf));
 	if (n <= 0) {
 		con_printf("tpgvm: report for %s failed (TCB said %ld)\n", who->name, n);
-		answer_error(PROTO_ERR_INTERNAL, "the TCB could not make a report",
+		service_answer_error(PROTO_ERR_INTERNAL, "the TCB could not make a report",
 			     out, out_len);
 		return;
 	}
 	con_printf("tpgvm: report for %s (%ld bytes)\n", who->name, n);
-	answer(PROTO_ATTEST_RESP, report_buf, (size_t)n, out, out_len);
+	service_answer(PROTO_ATTEST_RESP, report_buf, (size_t)n, out, out_len);
 }
 
 bool service_is_request(uint16_t type)
 {
-	return type == PROTO_ATTEST_REQ;
+	return type == PROTO_ATTEST_REQ ||
+	       (type >= PROTO_VM_CREATE && type <= PROTO_VM_CONSOLE);
 }
 
-void service_handle(const struct tenant *who, const struct proto_msg *m,
-		    uint8_t **out, size_t *out_len)
+bool service_handle(const struct tenant *who, const struct proto_msg *m,
+		    uint8_t **out, size_t *out_len, uint32_t *ticket)
 {
 	switch (m->type) {
 	case PROTO_ATTEST_REQ:
 		attest(who, m, out, out_len);
-		return;
+		return false;
+	case PROTO_VM_CREATE:
+	case PROTO_VM_UPLOAD:
+	case PROTO_VM_START:
+	case PROTO_VM_STOP:
+	case PROTO_VM_DESTROY:
+	case PROTO_VM_STATUS:
+	case PROTO_VM_LIST:
+	case PROTO_VM_CONSOLE:
+		return vm_service_handle(who, m, out, out_len, ticket);
 	default: /* the session refuses it before it comes here */
-		answer_error(PROTO_ERR_BAD_REQUEST, "not a request", out, out_len);
-		return;
+		service_answer_error(PROTO_ERR_BAD_REQUEST, "not a request", out, out_len);
+		return false;
 	}
 }

@@ -1,11 +1,13 @@
 /*
  * The TPGVM's services to an authenticated tenant: one answer per request
- * (docs/protocol.md). Today: the platform report.
+ * (docs/protocol.md): the platform report (service.c) and the VM
+ * lifecycle (vm_service.c, docs/lifecycle.md).
  */
 #ifndef CUSTOS_TPGVM_SERVICE_H
 #define CUSTOS_TPGVM_SERVICE_H
 
 #include <custos/proto.h>
+#include <custos/guest_abi.h>
 
 /* Who is asking: from the tenant's verified certificate. */
 struct tenant {
@@ -18,8 +20,34 @@ struct tenant {
 bool service_is_request(uint16_t type);
 
 /* The answer to m (a whole proto message) in a heap buffer *out of *out_len
- * bytes, or *out NULL if there was no memory (the caller closes). */
-void service_handle(const struct tenant *who, const struct proto_msg *m,
+ * bytes, or *out NULL if there was no memory (the caller closes): false.
+ * True if the answer comes later (a VM start or stop waits for the relay's
+ * storage): *ticket is set, and service_poll(*ticket) gives the answer. */
+bool service_handle(const struct tenant *who, const struct proto_msg *m,
+		    uint8_t **out, size_t *out_len, uint32_t *ticket);
+/* True once the request of ticket is answered (*out, *out_len as above;
+ * the ticket is then spent). */
+bool service_poll(uint32_t ticket, uint8_t **out, size_t *out_len);
+/* The session went away: its request still runs to the end (a VM stopped
+ * is sealed and stored all the same), the answer is dropped. */
+void service_forget(uint32_t ticket);
+
+/* From guest_main: the memory above our image that stages VM images and
+ * holds sealed blobs. */
+void service_init(const struct custos_boot_info *bi);
+/* From the main loop: continue the VM work that waits for the relay, seal
+ * VMs that stopped themselves, abandon stalled uploads. True if anything
+ * progressed. */
+bool service_step(void);
+
+/* ---- vm_service.c (service.c hands the VM messages over) --------------- */
+bool vm_service_handle(const struct tenant *who, const struct proto_msg *m,
+		       uint8_t **out, size_t *out_len, uint32_t *ticket);
+
+/* Answers in heap buffers (service.c). */
+void service_answer(uint16_t type, const void *body, size_t len,
 		    uint8_t **out, size_t *out_len);
+void service_answer_error(uint32_t code, const char *text, uint8_t **out,
+			  size_t *out_len);
 
 #endif

@@ -23,10 +23,16 @@
  * and an idle session is closed after that. */
 #define HANDSHAKE_TSC   12000000000ull
 #define IDLE_TSC        60000000000ull
+/* A request the service finishes later (a VM start or stop, which moves a
+ * sealed blob through the relay): the session waits this long at most.
+ * The service's own storage requests time out well before. */
+#define SERVICE_TSC     600000000000ull
 /* Steps one session may take before the others get their turn. */
 #define STEP_BUDGET     8
 
-enum session_state { S_FREE, S_HANDSHAKE, S_READY, S_WRITING };
+/* S_SERVICE: a request is with the service (service_poll gives the answer
+ * once it is done); the session reads nothing meanwhile. */
+enum session_state { S_FREE, S_HANDSHAKE, S_READY, S_SERVICE, S_WRITING };
 
 struct session {
 	enum session_state state;
@@ -42,6 +48,7 @@ struct session {
 	uint8_t *out;
 	size_t out_len, out_off;
 	uint64_t deadline;
+	uint32_t ticket;   /* S_SERVICE: the service's continuation */
 	struct tenant who;
 };
 
@@ -84,6 +91,8 @@ static struct session *session_find(uint16_t sid)
 /* Forget everything the session held: its plaintext too. */
 static void session_free(struct session *s, bool tell_relay)
 {
+	if (s->state == S_SERVICE)
+		service_forget(s->ticket); /* the work goes on; nobody hears it */
 	mbedtls_ssl_free(&s->ssl);
 	heap_free(s->out);
 	if (tell_relay)
@@ -243,6 +252,7 @@ static void request_complete(struct session *s)
 	char err[96];
 	uint8_t *out = NULL;
 	size_t len = 0;
+	bool pending;
 
 	if (proto_parse(s->req, PROTO_HDR_LEN + s->req_body, &m, err, sizeof(err))) {
 		refuse(s, err);
@@ -252,9 +262,30 @@ static void request_complete(struct session *s)
 		refuse(s, "not a request");
 		return;
 	}
-	service_handle(&s->who, &m, &out, &len);
+	pending = service_handle(&s->who, &m, &out, &len, &s->ticket);
+	/* The request may have carried secrets (VM_CREATE): gone now. */
+	crypto_wipe(s->req, sizeof(s->req));
 	s->req_have = 0;
+	if (pending) {
+		s->state = S_SERVICE;
+		s->deadline = rdtsc() + SERVICE_TSC;
+		return;
+	}
 	start_answer(s, out, len);
+}
+
+/* The service finishes a request it took (tpgvm/service.h). */
+static bool step_service(struct session *s)
+{
+	uint8_t *out = NULL;
+	size_t len = 0;
+
+	if (!service_poll(s->ticket, &out, &len))
+		return false;
+	s->ticket = 0;
+	s->state = S_READY; /* start_answer moves on to writing */
+	start_answer(s, out, len);
+	return true;
 }
 
 /* Read exactly what the current message still needs, so that bytes of the
@@ -328,7 +359,8 @@ static bool step(struct session *s)
 	if (rdtsc() > s->deadline) {
 		con_printf("tpgvm: session %u (%s): timed out %s; closed\n", s->sid,
 			   s->who.name[0] ? s->who.name : "not authenticated",
-			   s->state == S_HANDSHAKE ? "in the handshake" : "idle");
+			   s->state == S_HANDSHAKE ? "in the handshake" :
+			   s->state == S_SERVICE ? "waiting for the service" : "idle");
 		session_free(s, true);
 		return false;
 	}
@@ -337,6 +369,8 @@ static bool step(struct session *s)
 		return step_handshake(s);
 	case S_READY:
 		return step_read(s);
+	case S_SERVICE:
+		return step_service(s);
 	case S_WRITING:
 		return step_write(s);
 	case S_FREE:

@@ -13,5 +13,10 @@
 size_t transport_send(uint16_t sid, const uint8_t *p, size_t len);
 /* Tell the relay the session is over. */
 void transport_close(uint16_t sid);
+/* Queue one STORE frame (docs/relay.md, "Storage") whole: true, or false
+ * when the output queue has no room for it now (try again later). */
+bool transport_store(uint16_t id, const uint8_t *payload, size_t len);
+/* The TSC: what every timeout of the TPGVM counts in. */
+uint64_t tpgvm_now(void);
 
 #endif

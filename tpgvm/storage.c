@@ -1,0 +1,358 @@
+/*
+ * Whole-blob operations over the relay's storage requests (tpgvm/storage.h,
+ * docs/relay.md "Storage"): a put is PUT chunks of STORAGE_CHUNK bytes in
+ * order, then COMMIT with the total; a get is GET from offset 0 until the
+ * relay answers empty data, with the total checked on every answer; a
+ * delete is one DELETE. One request of an operation is out at a time.
+ */
+#include "tpgvm/storage.h"
+#include "tpgvm/transport.h"
+
+#include <string.h>
+
+#define ST_PUT    1
+#define ST_COMMIT 2
+#define ST_GET    3
+#define ST_DELETE 4
+
+#define STORED_OK      0
+#define STORED_MISSING 1
+#define STORED_IO      2
+#define STORED_BAD     3
+
+enum op_kind { OP_FREE, OP_PUT, OP_GET, OP_DELETE };
+
+struct op {
+	enum op_kind kind;
+	enum storage_result result;
+	bool detached;       /* released while running: free when final */
+	bool sent;           /* the current request is out */
+	bool committing;     /* put: the data is out, COMMIT is next/out */
+	uint16_t id;         /* request id of the current request */
+	char name[STORAGE_NAME_MAX + 1];
+	uint8_t name_len;
+	const uint8_t *src;  /* put */
+	uint8_t *dst;        /* get */
+	size_t len;          /* put: blob size; get: capacity */
+	size_t done;         /* bytes put or got so far */
+	size_t chunk;        /* put: bytes in the current PUT */
+	uint32_t total;      /* get: the size the relay says */
+	bool have_total;
+	uint64_t deadline;
+	const char *why;
+};
+
+static struct op ops[STORAGE_OPS];
+static uint16_t next_id = 1;
+
+static bool name_ok(const char *s, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		char c = s[i];
+
+		if (i >= STORAGE_NAME_MAX ||
+		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	*n = i;
+	return i > 0 && s[0] != '.';
+}
+
+static int op_new(enum op_kind kind, const char *name)
+{
+	struct op *o = NULL;
+	size_t n;
+	int h = -1;
+
+	if (!name_ok(name, &n))
+		return -1;
+	for (int i = 0; i < STORAGE_OPS; i++) {
+		if (ops[i].kind == OP_FREE) {
+			if (!o) {
+				o = &ops[i];
+				h = i;
+			}
+		} else if (ops[i].result == STORAGE_PENDING &&
+			   !strcmp(ops[i].name, name)) {
+			return -1; /* one operation per blob at a time */
+		}
+	}
+	if (!o)
+		return -1;
+	memset(o, 0, sizeof(*o));
+	o->kind = kind;
+	o->result = STORAGE_PENDING;
+	memcpy(o->name, name, n + 1);
+	o->name_len = (uint8_t)n;
+	return h;
+}
+
+int storage_put(const char *name, const uint8_t *buf, size_t len)
+{
+	int h;
+
+	if (len > 0xffffffffu || (len && !buf))
+		return -1;
+	h = op_new(OP_PUT, name);
+	if (h >= 0) {
+		ops[h].src = buf;
+		ops[h].len = len;
+	}
+	return h;
+}
+
+int storage_get(const char *name, uint8_t *buf, size_t cap)
+{
+	int h = op_new(OP_GET, name);
+
+	if (h >= 0) {
+		ops[h].dst = buf;
+		ops[h].len = cap;
+	}
+	return h;
+}
+
+int storage_delete(const char *name)
+{
+	return op_new(OP_DELETE, name);
+}
+
+static struct op *op_get(int h)
+{
+	return h >= 0 && h < STORAGE_OPS && ops[h].kind != OP_FREE ? &ops[h] : NULL;
+}
+
+static void op_free(struct op *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+static void finish(struct op *o, enum storage_result r, const char *why)
+{
+	o->result = r;
+	o->why = why;
+	o->sent = false;
+	if (o->detached)
+		op_free(o);
+}
+
+enum storage_result storage_poll(int h, size_t *len, const char **why)
+{
+	struct op *o = op_get(h);
+
+	if (!o)
+		return STORAGE_FAILED;
+	if (o->result != STORAGE_PENDING) {
+		if (len)
+			*len = o->done;
+		if (why)
+			*why = o->why ? o->why : "ok";
+	}
+	return o->result;
+}
+
+void storage_release(int h)
+{
+	struct op *o = op_get(h);
+
+	if (!o)
+		return;
+	if (o->kind == OP_DELETE && o->result == STORAGE_PENDING)
+		o->detached = true; /* best effort: let it run */
+	else
+		op_free(o);
+}
+
+/* ---- Requests ------------------------------------------------------------ */
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* The operation's next request into the output queue, if it has room. */
+static bool send_next(struct op *o)
+{
+	uint8_t req[6 + STORAGE_NAME_MAX + STORAGE_CHUNK];
+	size_t n = 0, data = 0;
+	uint8_t opc;
+	uint32_t off = (uint32_t)o->done;
+
+	switch (o->kind) {
+	case OP_PUT:
+		if (o->committing) {
+			opc = ST_COMMIT;
+		} else {
+			opc = ST_PUT;
+			data = o->len - o->done;
+			if (data > STORAGE_CHUNK)
+				data = STORAGE_CHUNK;
+		}
+		break;
+	case OP_GET:
+		opc = ST_GET;
+		break;
+	case OP_DELETE:
+		opc = ST_DELETE;
+		off = 0;
+		break;
+	default:
+		return false;
+	}
+	req[n++] = opc;
+	req[n++] = o->name_len;
+	memcpy(req + n, o->name, o->name_len);
+	n += o->name_len;
+	put_le32(req + n, off);
+	n += 4;
+	if (data)
+		memcpy(req + n, o->src + o->done, data);
+	n += data;
+	if (!transport_store(next_id, req, n))
+		return false;
+	o->id = next_id;
+	next_id = next_id == 0xffff ? 1 : (uint16_t)(next_id + 1);
+	o->chunk = data;
+	o->sent = true;
+	o->deadline = tpgvm_now() + STORAGE_REQ_TSC;
+	return true;
+}
+
+bool storage_step(void)
+{
+	bool sent = false;
+	uint64_t now = tpgvm_now();
+
+	for (int i = 0; i < STORAGE_OPS; i++) {
+		struct op *o = &ops[i];
+
+		if (o->kind == OP_FREE || o->result != STORAGE_PENDING)
+			continue;
+		if (!o->sent)
+			sent |= send_next(o);
+		else if (now > o->deadline)
+			finish(o, STORAGE_FAILED, "the relay did not answer in time");
+	}
+	return sent;
+}
+
+static const char *status_text(uint8_t status)
+{
+	switch (status) {
+	case STORED_IO:
+		return "the relay had an I/O error";
+	case STORED_BAD:
+		return "the relay refused the request (no storage configured?)";
+	default:
+		return "the relay gave an unknown status";
+	}
+}
+
+/* A GET answer: data at o->done, the blob's total size. */
+static void got(struct op *o, uint32_t total, const uint8_t *data, size_t n)
+{
+	if (!o->have_total) {
+		if (total > o->len) {
+			finish(o, STORAGE_TOO_LARGE, "the stored blob is larger than the buffer");
+			return;
+		}
+		o->total = total;
+		o->have_total = true;
+	} else if (total != o->total) {
+		finish(o, STORAGE_FAILED, "the stored blob changed while it was read");
+		return;
+	}
+	if (n > STORAGE_CHUNK || n > o->total - o->done) {
+		finish(o, STORAGE_FAILED, "the relay sent more than the blob holds");
+		return;
+	}
+	if (!n) {
+		if (o->done != o->total)
+			finish(o, STORAGE_FAILED, "the relay ended the blob early");
+		else
+			finish(o, STORAGE_OK, NULL);
+		return;
+	}
+	memcpy(o->dst + o->done, data, n);
+	o->done += n;
+}
+
+void storage_on_stored(uint16_t id, const uint8_t *p, size_t len)
+{
+	struct op *o = NULL;
+	uint8_t status;
+
+	for (int i = 0; i < STORAGE_OPS && !o; i++)
+		if (ops[i].kind != OP_FREE && ops[i].result == STORAGE_PENDING &&
+		    ops[i].sent && ops[i].id == id)
+			o = &ops[i];
+	if (!o)
+		return; /* late, duplicated or never ours */
+	if (len < 5) {
+		finish(o, STORAGE_FAILED, "the relay's answer is malformed");
+		return;
+	}
+	status = p[0];
+	o->sent = false;
+	if (status == STORED_MISSING) {
+		finish(o, STORAGE_MISSING, "the relay has no such blob");
+		return;
+	}
+	if (status != STORED_OK) {
+		finish(o, STORAGE_FAILED, status_text(status));
+		return;
+	}
+	switch (o->kind) {
+	case OP_PUT:
+		if (len != 5) {
+			finish(o, STORAGE_FAILED, "the relay's answer is malformed");
+		} else if (o->committing) {
+			finish(o, STORAGE_OK, NULL);
+		} else {
+			o->done += o->chunk;
+			if (o->done == o->len)
+				o->committing = true;
+		}
+		break;
+	case OP_GET:
+		got(o, get_le32(p + 1), p + 5, len - 5);
+		break;
+	case OP_DELETE:
+		finish(o, STORAGE_OK, NULL);
+		break;
+	default:
+		break;
+	}
+}
+
+void storage_relay_restarted(void)
+{
+	for (int i = 0; i < STORAGE_OPS; i++)
+		if (ops[i].kind != OP_FREE && ops[i].result == STORAGE_PENDING)
+			finish(&ops[i], STORAGE_FAILED, "the relay restarted");
+}
+
+void storage_blob_name(const uint8_t owner[48], const char *vm_name, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (int i = 0; i < 8; i++) {
+		out[n++] = hex[owner[i] >> 4];
+		out[n++] = hex[owner[i] & 15];
+	}
+	out[n++] = '-';
+	for (size_t i = 0; vm_name[i] && n < STORAGE_NAME_MAX - 7; i++)
+		out[n++] = vm_name[i];
+	memcpy(out + n, ".sealed", 8);
+}

@@ -1,0 +1,71 @@
+/*
+ * The TPGVM's client of the relay's blob storage (docs/relay.md, "Storage").
+ *
+ * Non-blocking and driven from the main loop: an operation on a whole blob
+ * (put from a buffer, get into a buffer, delete) is a sequence of STORE
+ * frames, each answered by one STORED frame before the next is sent; the
+ * caller polls its handle until the result is final. Every STORE carries a
+ * fresh request id, so a late answer to a request given up is ignored.
+ *
+ * The relay is untrusted: it may answer anything or nothing. Each request
+ * has a timeout, every answer is checked (sizes, totals that change, data
+ * beyond what was asked), and a relay HELLO (it restarted) fails every
+ * operation in flight. What it stores is ciphertext the TCB authenticates;
+ * this layer only has to fail loudly rather than hand back a short blob.
+ *
+ * Portable: needs only tpgvm/transport.h (transport_store, tpgvm_now), so
+ * the unit tests drive it with a fake relay.
+ */
+#ifndef CUSTOS_TPGVM_STORAGE_H
+#define CUSTOS_TPGVM_STORAGE_H
+
+#include <custos/types.h>
+
+#define STORAGE_OPS      4      /* operations in flight at once */
+#define STORAGE_NAME_MAX 64u    /* blob names: docs/relay.md */
+#define STORAGE_CHUNK    900u   /* PUT and GET data per request */
+/* A request not answered within this many TSC cycles fails the operation
+ * (about a minute in Bochs, a few seconds on hardware). */
+#define STORAGE_REQ_TSC  6000000000ull
+
+enum storage_result {
+	STORAGE_PENDING = 0, /* still running: poll again */
+	STORAGE_OK,          /* done (get: *len is the blob's size) */
+	STORAGE_MISSING,     /* the relay has no such blob */
+	STORAGE_TOO_LARGE,   /* get: the blob is larger than the buffer */
+	STORAGE_FAILED,      /* I/O error, refused, timeout, relay restart,
+			      * or an answer that makes no sense */
+};
+
+/*
+ * Start an operation on blob name (checked against the relay's rules);
+ * a handle >= 0, or -1 if the name is bad, another operation on that
+ * name is in flight, or all STORAGE_OPS slots are in use. The buffer must
+ * stay valid until the operation is released.
+ */
+int storage_put(const char *name, const uint8_t *buf, size_t len);
+int storage_get(const char *name, uint8_t *buf, size_t cap);
+int storage_delete(const char *name);
+
+/* The operation's state; once final, *len (may be NULL) is the blob's
+ * size for a get, and *why a short reason for a failure. */
+enum storage_result storage_poll(int h, size_t *len, const char **why);
+/* Forget the operation (final or not: a pending one is abandoned, its
+ * late answer ignored). A delete may be released at once: it still runs,
+ * best effort, and frees itself. */
+void storage_release(int h);
+
+/* From the main loop: send what waits (when the output queue has room)
+ * and time out requests; true if anything was sent. */
+bool storage_step(void);
+/* A STORED frame from the relay. */
+void storage_on_stored(uint16_t id, const uint8_t *p, size_t len);
+/* The relay (re)started: every operation in flight fails. */
+void storage_relay_restarted(void);
+
+/* "<first 16 hex digits of owner>-<vm name>.sealed" into out (at least
+ * STORAGE_NAME_MAX + 1 bytes). */
+void storage_blob_name(const uint8_t owner[48], const char *vm_name,
+		       char *out);
+
+#endif

@@ -1,0 +1,1161 @@
+/*
+ * The VM lifecycle service (docs/lifecycle.md, docs/tpgvm.md "VM
+ * lifecycle"): tenant requests become lifecycle hypercalls, images are
+ * staged here until the TCB loads them, and sealed blobs go to and come
+ * from the relay's storage (tpgvm/storage.c).
+ *
+ * The TCB is the one source of truth about VMs: a tenant's VM names are
+ * mapped to VM ids by asking it for the tenant's list (HC_VM_QUERY with
+ * vm_id 0), so another tenant's VM is simply not there (NOT_FOUND, no
+ * existence leak), and nothing here can drift from the TCB's records.
+ *
+ * What the TPGVM itself holds: the upload state of one VM being created
+ * (image, init data, the secrets until HC_VM_LOAD has taken them), two blob
+ * buffers, and at most one sealed blob the relay failed to store ("kept":
+ * it is what a start of that VM uses, and it is stored again before another
+ * VM may be stopped), so a stop never loses a VM's state silently.
+ *
+ * Starts and stops of sealed VMs wait for the relay: they run as the one
+ * job at a time, driven from the main loop (service_step), while the
+ * session that asked waits in its own state (tpgvm/session.c) and every
+ * other session and the transport go on.
+ *
+ * Console lines (never secrets, images or blob contents):
+ *   tpgvm: <tenant> vm <name>: created | loaded | started | sealed vN
+ *          (B bytes) stored | resumed | destroyed | refused: <why> | ...
+ */
+#include "tpgvm/service.h"
+#include "tpgvm/session.h"
+#include "tpgvm/storage.h"
+#include "guests/runtime/guest.h"
+#include "crypto/crypto.h"
+
+#include <heap.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Staging and blob memory lives above our image and init data, below the
+ * stack (it grows down from mem_size). */
+#define STACK_RESERVE    (1ull << 20)
+#define PAGE             0x1000ull
+#define STAGE_SIZE       ((uint64_t)HC_VM_IMAGE_MAX + HC_VM_INIT_MAX + HC_VM_SECRETS_MAX)
+#define BLOB_MAX         (24ull << 20)
+#define BLOB_MIN         (1ull << 20)
+/* VMs of one owner that one query returns (PROTO_VM_LIST_MAX are listed). */
+#define QUERY_MAX        32
+/* Owners whose VMs are checked for self-stopped ones. */
+#define OWNERS_MAX       32
+#define TICKETS_MAX      SESSION_MAX
+/* TSC cycles: an upload with no chunk for this long is abandoned when
+ * someone else wants to create (or at the next sweep); EXITED VMs are
+ * looked for this often. */
+#define UPLOAD_IDLE_TSC  60000000000ull
+#define SWEEP_TSC        2000000000ull
+
+/* ---- State ----------------------------------------------------------------- */
+
+static uint8_t *stage_image, *stage_init, *stage_secrets;
+static uint8_t *blob_buf[2];
+static uint64_t blob_cap;
+static bool have_memory;
+
+/* The one VM being created: what the tenant said, what has arrived. */
+static struct staging {
+	bool active;
+	uint8_t owner[HC_OWNER_LEN];
+	char tenant[64];
+	char name[PROTO_VM_NAME_MAX];
+	uint32_t vm_id;
+	uint64_t mem_size, image_len, init_len, image_rx, init_rx;
+	uint32_t secrets_len;
+	uint8_t salt[PROTO_SALT_LEN];
+	uint64_t last_tsc;
+} stg;
+
+/* A sealed blob the relay did not store, in blob_buf[buf]. */
+static struct kept {
+	bool used;
+	int buf;
+	uint8_t owner[HC_OWNER_LEN];
+	char tenant[64];
+	char name[PROTO_VM_NAME_MAX];
+	uint32_t vm_id;
+	uint64_t version;
+	size_t len;
+} kept;
+
+/* A request whose answer comes later. */
+struct ticket {
+	uint32_t id;        /* 0: free */
+	uint32_t seq;       /* queue order */
+	bool started, done;
+	uint16_t type;      /* PROTO_VM_START or PROTO_VM_STOP */
+	struct tenant who;
+	char name[PROTO_VM_NAME_MAX];
+	uint8_t *out;
+	size_t out_len;
+};
+
+static struct ticket tickets[TICKETS_MAX];
+static uint32_t next_ticket = 1, next_seq = 1;
+
+enum job_kind { JOB_NONE, JOB_START, JOB_STOP, JOB_SEAL_EXITED };
+enum job_phase { PH_GET, PH_FLUSH_KEPT, PH_PUT };
+
+/* The one start or stop in progress. */
+static struct job {
+	enum job_kind kind;
+	enum job_phase phase;
+	uint32_t ticket;    /* 0: nobody waits for the answer */
+	uint8_t owner[HC_OWNER_LEN];
+	char tenant[64];
+	char name[PROTO_VM_NAME_MAX];
+	uint32_t vm_id;
+	uint64_t version;
+	size_t len;
+	int buf;
+	int st;             /* storage handle */
+} job;
+
+static struct owner_rec {
+	bool used;
+	uint8_t id[HC_OWNER_LEN];
+	char tenant[64];
+	uint64_t seen;
+} owners[OWNERS_MAX];
+
+static uint64_t next_sweep;
+
+/* Hypercall arguments and results live here (our memory, gpa == va). */
+static struct hc_vm_info qbuf[QUERY_MAX];
+static uint8_t console_buf[PROTO_CHUNK_MAX];
+
+/* ---- Small helpers ------------------------------------------------------------ */
+
+static void vlog(const char *tenant, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void vlog(const char *tenant, const char *name, const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	con_printf("tpgvm: %s vm %s: %s\n", tenant, name, msg);
+}
+
+static long vm_hc(unsigned long nr, void *req)
+{
+	return hypercall(nr, (unsigned long)req, 0, 0, 0);
+}
+
+static void ref_set(struct hc_vm_ref *r, const uint8_t owner[HC_OWNER_LEN],
+		    uint32_t vm_id)
+{
+	memset(r, 0, sizeof(*r));
+	r->vm_id = vm_id;
+	memcpy(r->owner, owner, HC_OWNER_LEN);
+}
+
+static bool same_name(const char *a, const char *b)
+{
+	return strncmp(a, b, PROTO_VM_NAME_MAX) == 0;
+}
+
+/* Every VM of owner into qbuf: how many, or an HC_E_* error. */
+static long query_owner(const uint8_t owner[HC_OWNER_LEN])
+{
+	static struct hc_vm_query q;
+	long n;
+
+	ref_set(&q.ref, owner, 0);
+	q.out_gpa = (uint64_t)(uintptr_t)qbuf;
+	q.out_cap = sizeof(qbuf);
+	n = vm_hc(HC_VM_QUERY, &q);
+	if (n > QUERY_MAX)
+		n = QUERY_MAX;
+	for (long i = 0; i < n; i++) {
+		qbuf[i].name[HC_VM_NAME_MAX - 1] = '\0';
+		qbuf[i].stop_reason[sizeof(qbuf[i].stop_reason) - 1] = '\0';
+	}
+	return n;
+}
+
+/* owner's VM called name: 1 (and *out), 0 if there is none, or HC_E_*. */
+static long find_vm(const uint8_t owner[HC_OWNER_LEN], const char *name,
+		    struct hc_vm_info *out)
+{
+	long n = query_owner(owner);
+
+	for (long i = 0; i < n; i++) {
+		if (same_name(qbuf[i].name, name)) {
+			*out = qbuf[i];
+			return 1;
+		}
+	}
+	return n < 0 ? n : 0;
+}
+
+static long query_one(const uint8_t owner[HC_OWNER_LEN], uint32_t vm_id,
+		      struct hc_vm_info *out)
+{
+	static struct hc_vm_query q;
+	static struct hc_vm_info one;
+	long n;
+
+	ref_set(&q.ref, owner, vm_id);
+	q.out_gpa = (uint64_t)(uintptr_t)&one;
+	q.out_cap = sizeof(one);
+	n = vm_hc(HC_VM_QUERY, &q);
+	if (n == 1) {
+		one.name[HC_VM_NAME_MAX - 1] = '\0';
+		one.stop_reason[sizeof(one.stop_reason) - 1] = '\0';
+		*out = one;
+	}
+	return n == 1 ? 1 : n < 0 ? n : HC_E_NOTFOUND;
+}
+
+static void to_info(const struct hc_vm_info *h, struct proto_vm_info *p)
+{
+	memset(p, 0, sizeof(*p));
+	memcpy(p->name, h->name, sizeof(p->name));
+	p->name[PROTO_VM_NAME_MAX - 1] = '\0';
+	p->state = h->state;
+	p->mem_size = h->mem_size;
+	p->version = h->version;
+	memcpy(p->measurement, h->measurement, sizeof(p->measurement));
+	memcpy(p->stop_reason, h->stop_reason, sizeof(p->stop_reason));
+	p->stop_reason[sizeof(p->stop_reason) - 1] = '\0';
+	if (h->state == HC_VM_CREATED && stg.active && stg.vm_id == h->vm_id) {
+		p->image_len = stg.image_len;
+		p->image_received = stg.image_rx;
+		p->init_len = stg.init_len;
+		p->init_received = stg.init_rx;
+	}
+}
+
+static void answer_info(const struct hc_vm_info *h, uint8_t **out,
+			size_t *out_len)
+{
+	struct proto_vm_info info;
+
+	to_info(h, &info);
+	service_answer(PROTO_VM_INFO, &info, sizeof(info), out, out_len);
+}
+
+/* A TCB error as the tenant's error code and words. */
+static uint32_t hc_error(long rc, const char **text)
+{
+	switch (rc) {
+	case HC_E_NOTFOUND:
+		*text = "no VM of that name";
+		return PROTO_ERR_NOT_FOUND;
+	case HC_E_NOMEM:
+		*text = "the platform has not enough free memory";
+		return PROTO_ERR_NO_MEMORY;
+	case HC_E_STATE:
+		*text = "not possible in the VM's current state";
+		return PROTO_ERR_STATE;
+	case HC_E_VERIFY:
+		*text = "the VM's boot state or sealed state does not verify "
+			"(altered, or another VM's)";
+		return PROTO_ERR_VERIFY;
+	case HC_E_ROLLBACK:
+		*text = "the stored sealed state is older than the latest one "
+			"sealed for this VM (rollback)";
+		return PROTO_ERR_ROLLBACK;
+	case HC_E_INVAL:
+		*text = "the TCB refused the request's values";
+		return PROTO_ERR_BAD_REQUEST;
+	default:
+		*text = "the TCB failed";
+		return PROTO_ERR_INTERNAL;
+	}
+}
+
+/* Remember who has VMs, to look for ones that stopped themselves. */
+static void owner_seen(const struct tenant *who)
+{
+	struct owner_rec *o = NULL, *oldest = &owners[0];
+
+	for (int i = 0; i < OWNERS_MAX; i++) {
+		if (owners[i].used && !memcmp(owners[i].id, who->id, HC_OWNER_LEN)) {
+			o = &owners[i];
+			break;
+		}
+		if (!owners[i].used && (oldest->used || oldest == &owners[0]))
+			oldest = &owners[i];
+		else if (owners[i].used && oldest->used && owners[i].seen < oldest->seen)
+			oldest = &owners[i];
+	}
+	if (!o) {
+		o = oldest;
+		o->used = true;
+		memcpy(o->id, who->id, HC_OWNER_LEN);
+	}
+	snprintf(o->tenant, sizeof(o->tenant), "%s", who->name);
+	o->seen = rdtsc();
+}
+
+/* ---- Staging: the VM being created -------------------------------------- */
+
+static void staging_clear(void)
+{
+	if (stage_secrets)
+		crypto_wipe(stage_secrets, HC_VM_SECRETS_MAX);
+	crypto_wipe(&stg, sizeof(stg));
+}
+
+/* An upload that stalled: its half-created VM goes. */
+static void staging_abandon(const char *why)
+{
+	static struct hc_vm_ref ref;
+
+	ref_set(&ref, stg.owner, stg.vm_id);
+	(void)vm_hc(HC_VM_DESTROY, &ref);
+	vlog(stg.tenant, stg.name, "upload abandoned (%s); destroyed", why);
+	staging_clear();
+}
+
+static void staging_check_idle(void)
+{
+	if (stg.active && rdtsc() - stg.last_tsc > UPLOAD_IDLE_TSC)
+		staging_abandon("no chunk for too long");
+}
+
+/* ---- Requests answered at once -------------------------------------------- */
+
+static void refuse(const struct tenant *who, const char *name, uint32_t code,
+		   const char *text, uint8_t **out, size_t *out_len)
+{
+	vlog(who->name, name, "refused: %s", text);
+	service_answer_error(code, text, out, out_len);
+}
+
+static void vm_create(const struct tenant *who, const struct proto_msg *m,
+		      uint8_t **out, size_t *out_len)
+{
+	static struct hc_vm_create c;
+	struct proto_vm_create req;
+	struct hc_vm_info info;
+	const char *text = "";
+	long rc;
+
+	if (m->len < sizeof(req)) {
+		service_answer_error(PROTO_ERR_BAD_REQUEST, "short VM_CREATE", out, out_len);
+		return;
+	}
+	memcpy(&req, m->body, sizeof(req));
+	if (!proto_vm_name_ok(req.name) ||
+	    req.secrets_len != m->len - sizeof(req) ||
+	    req.secrets_len > HC_VM_SECRETS_MAX) {
+		service_answer_error(PROTO_ERR_BAD_REQUEST, "malformed VM_CREATE", out, out_len);
+		return;
+	}
+	if (req.image_len < 1 || req.image_len > HC_VM_IMAGE_MAX ||
+	    req.init_len > HC_VM_INIT_MAX) {
+		refuse(who, req.name, PROTO_ERR_TOO_LARGE,
+		       "image (1..8 MiB) or init data (0..1 MiB) beyond the limits",
+		       out, out_len);
+		return;
+	}
+	if (!have_memory) {
+		refuse(who, req.name, PROTO_ERR_NO_MEMORY,
+		       "the TPGVM has no memory to stage VM images", out, out_len);
+		return;
+	}
+	staging_check_idle();
+	if (stg.active) {
+		refuse(who, req.name, PROTO_ERR_BUSY,
+		       "another VM is being created; try again later", out, out_len);
+		return;
+	}
+	rc = find_vm(who->id, req.name, &info);
+	if (rc > 0) {
+		refuse(who, req.name, PROTO_ERR_EXISTS,
+		       "you already have a VM of that name", out, out_len);
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	ref_set(&c.ref, who->id, 0);
+	memcpy(c.name, req.name, sizeof(c.name));
+	c.mem_size = req.mem_size;
+	rc = vm_hc(HC_VM_CREATE, &c);
+	if (rc <= 0) {
+		uint32_t code = rc == 0 ? PROTO_ERR_INTERNAL : hc_error(rc, &text);
+
+		if (rc == HC_E_INVAL)
+			text = "the TCB refused it (memory size, or no free VM slot)";
+		else if (rc == 0)
+			text = "the TCB failed";
+		refuse(who, req.name, code, text, out, out_len);
+		return;
+	}
+	memset(&stg, 0, sizeof(stg));
+	stg.active = true;
+	memcpy(stg.owner, who->id, HC_OWNER_LEN);
+	snprintf(stg.tenant, sizeof(stg.tenant), "%s", who->name);
+	memcpy(stg.name, req.name, sizeof(stg.name));
+	stg.vm_id = (uint32_t)rc;
+	stg.mem_size = req.mem_size;
+	stg.image_len = req.image_len;
+	stg.init_len = req.init_len;
+	stg.secrets_len = req.secrets_len;
+	memcpy(stg.salt, req.salt, sizeof(stg.salt));
+	memcpy(stage_secrets, m->body + sizeof(req), req.secrets_len);
+	stg.last_tsc = rdtsc();
+	vlog(who->name, req.name, "created (%llu MiB)",
+	     (unsigned long long)(req.mem_size >> 20));
+	if (query_one(who->id, stg.vm_id, &info) != 1) {
+		memset(&info, 0, sizeof(info));
+		info.vm_id = stg.vm_id;
+		info.state = HC_VM_CREATED;
+		memcpy(info.name, req.name, sizeof(info.name));
+		info.mem_size = req.mem_size;
+	}
+	answer_info(&info, out, out_len);
+}
+
+/* Image and init data have all arrived: the TCB loads and measures. */
+static void vm_load(const struct tenant *who, uint8_t **out, size_t *out_len)
+{
+	static struct hc_vm_load l;
+	struct hc_vm_info info;
+	const char *text = "";
+	uint32_t vm_id = stg.vm_id;
+	char name[PROTO_VM_NAME_MAX];
+	long rc;
+
+	memset(&l, 0, sizeof(l));
+	ref_set(&l.ref, stg.owner, stg.vm_id);
+	l.image_gpa = (uint64_t)(uintptr_t)stage_image;
+	l.image_len = stg.image_len;
+	l.init_gpa = (uint64_t)(uintptr_t)stage_init;
+	l.init_len = stg.init_len;
+	l.secrets_gpa = (uint64_t)(uintptr_t)stage_secrets;
+	l.secrets_len = stg.secrets_len;
+	memcpy(l.secrets_salt, stg.salt, sizeof(l.secrets_salt));
+	rc = vm_hc(HC_VM_LOAD, &l);
+	/* The secrets are in the VM now (or refused): not here any more. */
+	memcpy(name, stg.name, sizeof(name));
+	crypto_wipe(&l, sizeof(l));
+	staging_clear();
+	if (rc < 0) {
+		static struct hc_vm_ref ref;
+		uint32_t code = hc_error(rc, &text);
+
+		if (rc == HC_E_INVAL) {
+			code = PROTO_ERR_BAD_REQUEST;
+			text = "the TCB refused the image (not a loadable ELF, does "
+			       "not fit the memory size, or bad secrets); the VM "
+			       "was destroyed";
+		}
+		ref_set(&ref, who->id, vm_id);
+		(void)vm_hc(HC_VM_DESTROY, &ref);
+		refuse(who, name, code, text, out, out_len);
+		return;
+	}
+	if (query_one(who->id, vm_id, &info) != 1) {
+		refuse(who, name, PROTO_ERR_INTERNAL, "the TCB lost the VM",
+		       out, out_len);
+		return;
+	}
+	vlog(who->name, name, "loaded");
+	answer_info(&info, out, out_len);
+}
+
+static void vm_upload(const struct tenant *who, const struct proto_msg *m,
+		      uint8_t **out, size_t *out_len)
+{
+	struct proto_vm_upload req;
+	struct hc_vm_info info;
+	uint64_t *rx, want;
+	uint8_t *dst;
+	size_t n;
+
+	if (m->len <= sizeof(req)) {
+		service_answer_error(PROTO_ERR_BAD_REQUEST, "short VM_UPLOAD", out, out_len);
+		return;
+	}
+	memcpy(&req, m->body, sizeof(req));
+	n = m->len - sizeof(req);
+	if (!proto_vm_name_ok(req.name) || n > PROTO_CHUNK_MAX) {
+		service_answer_error(PROTO_ERR_BAD_REQUEST, "malformed VM_UPLOAD", out, out_len);
+		return;
+	}
+	if (!stg.active || memcmp(stg.owner, who->id, HC_OWNER_LEN) ||
+	    !same_name(stg.name, req.name)) {
+		long rc = find_vm(who->id, req.name, &info);
+
+		if (rc <= 0)
+			service_answer_error(PROTO_ERR_NOT_FOUND, "no VM of that name",
+					     out, out_len);
+		else if (info.state == HC_VM_CREATED)
+			refuse(who, req.name, PROTO_ERR_STATE,
+			       "its upload was abandoned; destroy it and create it again",
+			       out, out_len);
+		else
+			refuse(who, req.name, PROTO_ERR_STATE,
+			       "the VM is loaded already", out, out_len);
+		return;
+	}
+	if (req.part == PROTO_PART_IMAGE) {
+		rx = &stg.image_rx;
+		want = stg.image_len;
+		dst = stage_image;
+	} else if (req.part == PROTO_PART_INIT_DATA) {
+		rx = &stg.init_rx;
+		want = stg.init_len;
+		dst = stage_init;
+	} else {
+		service_answer_error(PROTO_ERR_BAD_REQUEST, "unknown upload part", out, out_len);
+		return;
+	}
+	if (req.offset != *rx) {
+		char text[96];
+
+		snprintf(text, sizeof(text), "chunk at offset %llu, but %llu bytes "
+			 "of that part have arrived", (unsigned long long)req.offset,
+			 (unsigned long long)*rx);
+		service_answer_error(PROTO_ERR_BAD_REQUEST, text, out, out_len);
+		return;
+	}
+	if (n > want - *rx) {
+		service_answer_error(PROTO_ERR_TOO_LARGE,
+				     "chunk beyond the length given at create",
+				     out, out_len);
+		return;
+	}
+	memcpy(dst + *rx, m->body + sizeof(req), n);
+	*rx += n;
+	stg.last_tsc = rdtsc();
+	if (stg.image_rx == stg.image_len && stg.init_rx == stg.init_len) {
+		vm_load(who, out, out_len);
+		return;
+	}
+	memset(&info, 0, sizeof(info));
+	info.vm_id = stg.vm_id;
+	info.state = HC_VM_CREATED;
+	memcpy(info.name, stg.name, sizeof(info.name));
+	info.mem_size = stg.mem_size;
+	answer_info(&info, out, out_len);
+}
+
+static bool job_on(const uint8_t owner[HC_OWNER_LEN], uint32_t vm_id)
+{
+	return job.kind != JOB_NONE && job.vm_id == vm_id &&
+	       !memcmp(job.owner, owner, HC_OWNER_LEN);
+}
+
+static void vm_destroy(const struct tenant *who, const char *name,
+		       uint8_t **out, size_t *out_len)
+{
+	static struct hc_vm_ref ref;
+	struct hc_vm_info info;
+	char blob[STORAGE_NAME_MAX + 1];
+	const char *text = "";
+	long rc = find_vm(who->id, name, &info);
+
+	if (rc <= 0) {
+		service_answer_error(PROTO_ERR_NOT_FOUND, "no VM of that name", out, out_len);
+		return;
+	}
+	if (job_on(who->id, info.vm_id)) {
+		refuse(who, name, PROTO_ERR_BUSY,
+		       "the VM is being started or stopped; try again later",
+		       out, out_len);
+		return;
+	}
+	ref_set(&ref, who->id, info.vm_id);
+	rc = vm_hc(HC_VM_DESTROY, &ref);
+	if (rc < 0) {
+		uint32_t code = hc_error(rc, &text);
+
+		refuse(who, name, code, text, out, out_len);
+		return;
+	}
+	if (stg.active && stg.vm_id == info.vm_id)
+		staging_clear();
+	if (kept.used && kept.vm_id == info.vm_id &&
+	    !memcmp(kept.owner, who->id, HC_OWNER_LEN))
+		memset(&kept, 0, sizeof(kept));
+	/* Its key is gone, so any stored blob is dead: delete it, best effort. */
+	storage_blob_name(who->id, name, blob);
+	storage_release(storage_delete(blob));
+	vlog(who->name, name, "destroyed");
+	info.state = 0;
+	answer_info(&info, out, out_len);
+}
+
+static void vm_status(const struct tenant *who, const char *name,
+		      uint8_t **out, size_t *out_len)
+{
+	struct hc_vm_info info;
+
+	if (find_vm(who->id, name, &info) <= 0) {
+		service_answer_error(PROTO_ERR_NOT_FOUND, "no VM of that name", out, out_len);
+		return;
+	}
+	answer_info(&info, out, out_len);
+}
+
+static void vm_list(const struct tenant *who, uint8_t **out, size_t *out_len)
+{
+	static struct proto_vm_info list[PROTO_VM_LIST_MAX];
+	long n = query_owner(who->id);
+
+	if (n < 0) {
+		service_answer_error(PROTO_ERR_INTERNAL, "the TCB failed", out, out_len);
+		return;
+	}
+	if (n > (long)PROTO_VM_LIST_MAX)
+		n = PROTO_VM_LIST_MAX;
+	for (long i = 0; i < n; i++)
+		to_info(&qbuf[i], &list[i]);
+	service_answer(PROTO_VM_INFO, list, (size_t)n * sizeof(list[0]), out, out_len);
+}
+
+static void vm_console(const struct tenant *who, const char *name,
+		       uint8_t **out, size_t *out_len)
+{
+	static struct hc_vm_console_read r;
+	struct hc_vm_info info;
+	long n;
+
+	if (find_vm(who->id, name, &info) <= 0) {
+		service_answer_error(PROTO_ERR_NOT_FOUND, "no VM of that name", out, out_len);
+		return;
+	}
+	ref_set(&r.ref, who->id, info.vm_id);
+	r.out_gpa = (uint64_t)(uintptr_t)console_buf;
+	r.out_cap = sizeof(console_buf);
+	n = vm_hc(HC_VM_CONSOLE_READ, &r);
+	if (n < 0 || n > (long)sizeof(console_buf)) {
+		const char *text = "";
+		uint32_t code = hc_error(n < 0 ? n : HC_E_INTERNAL, &text);
+
+		service_answer_error(code, text, out, out_len);
+		return;
+	}
+	service_answer(PROTO_VM_CONSOLE_DATA, console_buf, (size_t)n, out, out_len);
+}
+
+/* ---- Jobs: starts and stops that wait for the relay ------------------------ */
+
+static struct ticket *ticket_find(uint32_t id)
+{
+	for (int i = 0; id && i < TICKETS_MAX; i++)
+		if (tickets[i].id == id)
+			return &tickets[i];
+	return NULL;
+}
+
+static void ticket_free(struct ticket *t)
+{
+	heap_free(t->out);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The job's answer goes to whoever waits for it (if anyone still does). */
+static void job_answer_error(uint32_t code, const char *text)
+{
+	struct ticket *t = ticket_find(job.ticket);
+
+	if (t) {
+		service_answer_error(code, text, &t->out, &t->out_len);
+		t->done = true;
+	}
+}
+
+static void job_answer_info(const struct hc_vm_info *h)
+{
+	struct ticket *t = ticket_find(job.ticket);
+
+	if (t) {
+		answer_info(h, &t->out, &t->out_len);
+		t->done = true;
+	}
+}
+
+static void job_end(void)
+{
+	if (job.st >= 0)
+		storage_release(job.st);
+	memset(&job, 0, sizeof(job));
+	job.st = -1;
+}
+
+static void job_fail(uint32_t code, const char *text)
+{
+	vlog(job.tenant, job.name, "refused: %s", text);
+	job_answer_error(code, text);
+	job_end();
+}
+
+static int work_buf(void)
+{
+	return kept.used ? 1 - kept.buf : 0;
+}
+
+/* Start the VM from the blob in blob_buf[buf] (len bytes; 0: a LOADED VM). */
+static void job_hc_start(const uint8_t *blob, size_t len, bool from_kept)
+{
+	static struct hc_vm_start s;
+	struct hc_vm_info info;
+	const char *text = "";
+	long rc;
+
+	memset(&s, 0, sizeof(s));
+	ref_set(&s.ref, job.owner, job.vm_id);
+	s.blob_gpa = len ? (uint64_t)(uintptr_t)blob : 0;
+	s.blob_len = len;
+	rc = vm_hc(HC_VM_START, &s);
+	if (rc < 0) {
+		uint32_t code = hc_error(rc, &text);
+
+		job_fail(code, text);
+		return;
+	}
+	if (from_kept)
+		memset(&kept, 0, sizeof(kept));
+	vlog(job.tenant, job.name, len ? "resumed%s" : "started%s",
+	     from_kept ? " (from the state kept in the TPGVM)" : "");
+	if (query_one(job.owner, job.vm_id, &info) != 1)
+		job_fail(PROTO_ERR_INTERNAL, "the TCB lost the VM");
+	else {
+		job_answer_info(&info);
+		job_end();
+	}
+}
+
+/* The VM is RUNNING or EXITED and nothing is kept: seal it, then store. */
+static void job_seal(void)
+{
+	static struct hc_vm_stop s;
+	struct hc_vm_info info;
+	const char *text = "";
+	char blob[STORAGE_NAME_MAX + 1];
+	long rc;
+
+	if (query_one(job.owner, job.vm_id, &info) != 1) {
+		job_fail(PROTO_ERR_NOT_FOUND, "no VM of that name");
+		return;
+	}
+	if (info.seal_size > blob_cap) {
+		char why[120];
+
+		snprintf(why, sizeof(why), "its sealed state (%llu bytes) exceeds "
+			 "the TPGVM's blob buffer; not stopped",
+			 (unsigned long long)info.seal_size);
+		job_fail(PROTO_ERR_TOO_LARGE, why);
+		return;
+	}
+	job.buf = work_buf();
+	memset(&s, 0, sizeof(s));
+	ref_set(&s.ref, job.owner, job.vm_id);
+	s.out_gpa = (uint64_t)(uintptr_t)blob_buf[job.buf];
+	s.out_cap = blob_cap;
+	rc = vm_hc(HC_VM_STOP, &s);
+	if (rc <= 0) {
+		uint32_t code = rc == 0 ? PROTO_ERR_INTERNAL : hc_error(rc, &text);
+
+		job_fail(code, rc == 0 ? "the TCB sealed nothing" : text);
+		return;
+	}
+	job.len = (size_t)rc;
+	job.version = info.version + 1;
+	if (query_one(job.owner, job.vm_id, &info) == 1)
+		job.version = info.version;
+	vlog(job.tenant, job.name, "sealed v%llu (%zu bytes)%s",
+	     (unsigned long long)job.version, job.len,
+	     job.kind == JOB_SEAL_EXITED ? " (it had stopped itself)" : "");
+	storage_blob_name(job.owner, job.name, blob);
+	job.st = storage_put(blob, blob_buf[job.buf], job.len);
+	job.phase = PH_PUT;
+}
+
+/* The blob of the job's VM is in blob_buf[job.buf] and the relay did not
+ * store it: keep it here; the next start of the VM uses it. */
+static void job_keep(const char *why)
+{
+	kept.used = true;
+	kept.buf = job.buf;
+	memcpy(kept.owner, job.owner, HC_OWNER_LEN);
+	memcpy(kept.tenant, job.tenant, sizeof(kept.tenant));
+	memcpy(kept.name, job.name, sizeof(kept.name));
+	kept.vm_id = job.vm_id;
+	kept.version = job.version;
+	kept.len = job.len;
+	vlog(job.tenant, job.name, "sealed v%llu kept in the TPGVM: the relay "
+	     "did not store it (%s)", (unsigned long long)job.version, why);
+	job_answer_error(PROTO_ERR_STORAGE, "sealed, but the relay did not store "
+			 "it; it is kept in the TPGVM until the next stop/start "
+			 "attempt");
+	job_end();
+}
+
+/* Before another VM is sealed, the kept blob must reach the relay. */
+static bool job_flush_kept(void)
+{
+	char blob[STORAGE_NAME_MAX + 1];
+
+	if (!kept.used)
+		return false;
+	storage_blob_name(kept.owner, kept.name, blob);
+	job.st = storage_put(blob, blob_buf[kept.buf], kept.len);
+	job.phase = PH_FLUSH_KEPT;
+	return true;
+}
+
+/* Begin a job for owner's VM name; it may finish at once. */
+static void job_begin(enum job_kind kind, const uint8_t owner[HC_OWNER_LEN],
+		      const char *tenant, const char *name, uint32_t ticket)
+{
+	struct hc_vm_info info;
+
+	memset(&job, 0, sizeof(job));
+	job.st = -1;
+	job.kind = kind;
+	job.ticket = ticket;
+	memcpy(job.owner, owner, HC_OWNER_LEN);
+	snprintf(job.tenant, sizeof(job.tenant), "%s", tenant);
+	memcpy(job.name, name, sizeof(job.name));
+	job.name[PROTO_VM_NAME_MAX - 1] = '\0';
+	if (find_vm(owner, job.name, &info) <= 0) {
+		job_answer_error(PROTO_ERR_NOT_FOUND, "no VM of that name");
+		job_end();
+		return;
+	}
+	job.vm_id = info.vm_id;
+	if (!have_memory && kind != JOB_START) {
+		job_fail(PROTO_ERR_NO_MEMORY, "the TPGVM has no memory for sealed state");
+		return;
+	}
+	if (kind == JOB_START) {
+		switch (info.state) {
+		case HC_VM_LOADED:
+			job_hc_start(NULL, 0, false);
+			return;
+		case HC_VM_SEALED:
+			break;
+		case HC_VM_RUNNING:
+			job_fail(PROTO_ERR_STATE, "the VM is running already");
+			return;
+		case HC_VM_EXITED:
+			job_fail(PROTO_ERR_STATE, "the VM stopped itself and is being "
+				 "sealed; start it again afterwards");
+			return;
+		default:
+			job_fail(PROTO_ERR_STATE, "the VM's upload is not complete");
+			return;
+		}
+		if (kept.used && kept.vm_id == job.vm_id &&
+		    !memcmp(kept.owner, owner, HC_OWNER_LEN)) {
+			job_hc_start(blob_buf[kept.buf], kept.len, true);
+			return;
+		}
+		if (!have_memory) {
+			job_fail(PROTO_ERR_NO_MEMORY, "the TPGVM has no memory for sealed state");
+			return;
+		}
+		{
+			char blob[STORAGE_NAME_MAX + 1];
+
+			job.buf = work_buf();
+			storage_blob_name(owner, job.name, blob);
+			job.st = storage_get(blob, blob_buf[job.buf], blob_cap);
+		}
+		job.phase = PH_GET;
+		return;
+	}
+	/* Stop, or seal one that stopped itself. */
+	if (info.state == HC_VM_SEALED && kind == JOB_STOP) {
+		if (kept.used && kept.vm_id == job.vm_id &&
+		    !memcmp(kept.owner, owner, HC_OWNER_LEN))
+			job_fail(PROTO_ERR_STORAGE, "sealed, but the relay did not "
+				 "store it; it is kept in the TPGVM until the next "
+				 "stop/start attempt");
+		else {
+			job_answer_info(&info); /* stopped already */
+			job_end();
+		}
+		return;
+	}
+	if (info.state != HC_VM_RUNNING && info.state != HC_VM_EXITED) {
+		job_fail(PROTO_ERR_STATE, "the VM is not running");
+		return;
+	}
+	if (!job_flush_kept())
+		job_seal();
+}
+
+/* The storage operation of the job is over (or the job waits on). */
+static bool job_continue(void)
+{
+	enum storage_result r;
+	const char *why = "";
+	size_t len = 0;
+	char text[PROTO_ERROR_TEXT_MAX];
+
+	if (job.st < 0) {
+		/* No storage slot was free when the job asked for one. */
+		if (job.phase == PH_PUT)
+			job_keep("no storage request slot");
+		else
+			job_fail(PROTO_ERR_BUSY, "the TPGVM's storage requests are "
+				 "all in use; try again later");
+		return true;
+	}
+	r = storage_poll(job.st, &len, &why);
+	if (r == STORAGE_PENDING)
+		return false;
+	storage_release(job.st);
+	job.st = -1;
+	switch (job.phase) {
+	case PH_GET:
+		if (r == STORAGE_OK) {
+			job_hc_start(blob_buf[job.buf], len, false);
+		} else if (r == STORAGE_TOO_LARGE) {
+			job_fail(PROTO_ERR_TOO_LARGE, "the stored sealed state is "
+				 "larger than the TPGVM's blob buffer");
+		} else {
+			snprintf(text, sizeof(text), "the relay's storage did not "
+				 "give the sealed state: %s", why);
+			job_fail(PROTO_ERR_STORAGE, text);
+		}
+		break;
+	case PH_FLUSH_KEPT:
+		if (r != STORAGE_OK) {
+			snprintf(text, sizeof(text), "the relay's storage fails (%s) "
+				 "and the TPGVM already keeps a sealed VM it could "
+				 "not store; not stopped", why);
+			job_fail(PROTO_ERR_STORAGE, text);
+			break;
+		}
+		vlog(kept.tenant, kept.name, "sealed v%llu (%zu bytes) stored "
+		     "(kept until now)", (unsigned long long)kept.version, kept.len);
+		memset(&kept, 0, sizeof(kept));
+		job_seal();
+		break;
+	case PH_PUT:
+		if (r != STORAGE_OK) {
+			job_keep(why);
+			break;
+		}
+		vlog(job.tenant, job.name, "sealed v%llu (%zu bytes) stored",
+		     (unsigned long long)job.version, job.len);
+		{
+			struct hc_vm_info info;
+
+			if (query_one(job.owner, job.vm_id, &info) == 1)
+				job_answer_info(&info);
+			else
+				job_answer_error(PROTO_ERR_INTERNAL, "the TCB lost the VM");
+		}
+		job_end();
+		break;
+	}
+	return true;
+}
+
+/* The oldest waiting start or stop, if the job is free. */
+static bool job_next(void)
+{
+	struct ticket *t = NULL;
+
+	for (int i = 0; i < TICKETS_MAX; i++)
+		if (tickets[i].id && !tickets[i].started &&
+		    (!t || tickets[i].seq < t->seq))
+			t = &tickets[i];
+	if (!t)
+		return false;
+	t->started = true;
+	job_begin(t->type == PROTO_VM_START ? JOB_START : JOB_STOP, t->who.id,
+		  t->who.name, t->name, t->id);
+	return true;
+}
+
+/* Seal one VM of owner that stopped itself, if any (and the job is free). */
+static bool seal_exited(const uint8_t owner[HC_OWNER_LEN], const char *tenant)
+{
+	/* While a blob is kept (the relay's storage failed), sealing another
+	 * VM first stores the kept one again: not at every sweep. */
+	static uint64_t retry_at;
+	long n;
+
+	if (job.kind != JOB_NONE || !have_memory ||
+	    (kept.used && rdtsc() < retry_at))
+		return false;
+	n = query_owner(owner);
+	for (long i = 0; i < n; i++) {
+		if (qbuf[i].state != HC_VM_EXITED)
+			continue;
+		if (kept.used)
+			retry_at = rdtsc() + 15 * SWEEP_TSC;
+		job_begin(JOB_SEAL_EXITED, owner, tenant, qbuf[i].name, 0);
+		return true;
+	}
+	return false;
+}
+
+/* ---- Interface (tpgvm/service.h) -------------------------------------------- */
+
+bool vm_service_handle(const struct tenant *who, const struct proto_msg *m,
+		       uint8_t **out, size_t *out_len, uint32_t *ticket)
+{
+	struct proto_vm_name nm;
+	struct ticket *t = NULL;
+
+	owner_seen(who);
+	(void)seal_exited(who->id, who->name);
+	switch (m->type) {
+	case PROTO_VM_CREATE:
+		vm_create(who, m, out, out_len);
+		return false;
+	case PROTO_VM_UPLOAD:
+		vm_upload(who, m, out, out_len);
+		return false;
+	case PROTO_VM_LIST:
+		vm_list(who, out, out_len);
+		return false;
+	default:
+		break;
+	}
+	if (m->len != sizeof(nm)) {
+		service_answer_error(PROTO_ERR_BAD_REQUEST, "malformed request", out, out_len);
+		return false;
+	}
+	memcpy(&nm, m->body, sizeof(nm));
+	if (!proto_vm_name_ok(nm.name)) {
+		service_answer_error(PROTO_ERR_BAD_REQUEST, "bad VM name", out, out_len);
+		return false;
+	}
+	switch (m->type) {
+	case PROTO_VM_DESTROY:
+		vm_destroy(who, nm.name, out, out_len);
+		return false;
+	case PROTO_VM_STATUS:
+		vm_status(who, nm.name, out, out_len);
+		return false;
+	case PROTO_VM_CONSOLE:
+		vm_console(who, nm.name, out, out_len);
+		return false;
+	case PROTO_VM_START:
+	case PROTO_VM_STOP:
+		break;
+	default:
+		service_answer_error(PROTO_ERR_BAD_REQUEST, "not a request", out, out_len);
+		return false;
+	}
+	for (int i = 0; i < TICKETS_MAX && !t; i++)
+		if (!tickets[i].id)
+			t = &tickets[i];
+	if (!t) {
+		service_answer_error(PROTO_ERR_BUSY, "too many VM starts and stops "
+				     "waiting; try again later", out, out_len);
+		return false;
+	}
+	memset(t, 0, sizeof(*t));
+	t->id = next_ticket++;
+	if (!next_ticket)
+		next_ticket = 1;
+	t->seq = next_seq++;
+	t->type = m->type;
+	t->who = *who;
+	memcpy(t->name, nm.name, sizeof(t->name));
+	/* Started at once if the job is free; it may even finish now. */
+	if (job.kind == JOB_NONE)
+		(void)job_next();
+	if (t->done) {
+		*out = t->out;
+		*out_len = t->out_len;
+		t->out = NULL;
+		ticket_free(t);
+		return false;
+	}
+	*ticket = t->id;
+	return true;
+}
+
+bool service_poll(uint32_t id, uint8_t **out, size_t *out_len)
+{
+	struct ticket *t = ticket_find(id);
+
+	if (!t) { /* cannot happen: say so rather than hang */
+		service_answer_error(PROTO_ERR_INTERNAL, "request lost", out, out_len);
+		return true;
+	}
+	if (!t->done)
+		return false;
+	*out = t->out;
+	*out_len = t->out_len;
+	t->out = NULL;
+	ticket_free(t);
+	return true;
+}
+
+void service_forget(uint32_t id)
+{
+	struct ticket *t = ticket_find(id);
+
+	if (!t)
+		return;
+	if (job.ticket == id)
+		job.ticket = 0; /* the job goes on: a stop still stores */
+	ticket_free(t);
+}
+
+bool service_step(void)
+{
+	bool progress = false;
+	uint64_t now = rdtsc();
+
+	if (job.kind != JOB_NONE)
+		progress |= job_continue();
+	if (job.kind == JOB_NONE)
+		progress |= job_next();
+	if (now > next_sweep) {
+		next_sweep = now + SWEEP_TSC;
+		staging_check_idle();
+		for (int i = 0; i < OWNERS_MAX && job.kind == JOB_NONE; i++)
+			if (owners[i].used)
+				progress |= seal_exited(owners[i].id, owners[i].tenant);
+	}
+	return progress;
+}
+
+void service_init(const struct custos_boot_info *bi)
+{
+	uint64_t base = bi->image_end, top, left;
+
+	if ((uint64_t)(uintptr_t)__image_end > base)
+		base = (uint64_t)(uintptr_t)__image_end;
+	if (bi->init_data_size && bi->init_data_gpa + bi->init_data_size > base)
+		base = bi->init_data_gpa + bi->init_data_size;
+	if (bi->secrets_size && bi->secrets_gpa + bi->secrets_size > base)
+		base = bi->secrets_gpa + bi->secrets_size;
+	base = (base + PAGE - 1) & ~(PAGE - 1);
+	top = bi->mem_size > STACK_RESERVE ? bi->mem_size - STACK_RESERVE : 0;
+	job.st = -1;
+	left = top > base ? top - base : 0;
+	if (left < STAGE_SIZE + 2 * BLOB_MIN) {
+		con_printf("tpgvm: %llu MiB free above the image: too little to "
+			   "stage VMs; VM requests will be refused\n",
+			   (unsigned long long)(left >> 20));
+		return;
+	}
+	stage_image = (uint8_t *)(uintptr_t)base;
+	stage_init = stage_image + HC_VM_IMAGE_MAX;
+	stage_secrets = stage_init + HC_VM_INIT_MAX;
+	blob_cap = ((left - STAGE_SIZE) / 2) & ~(PAGE - 1);
+	if (blob_cap > BLOB_MAX)
+		blob_cap = BLOB_MAX;
+	blob_buf[0] = (uint8_t *)(uintptr_t)((base + STAGE_SIZE + PAGE - 1) & ~(PAGE - 1));
+	blob_buf[1] = blob_buf[0] + blob_cap;
+	have_memory = true;
+	con_printf("tpgvm: VM staging %llu MiB, 2 blob buffers of %llu MiB\n",
+		   (unsigned long long)(STAGE_SIZE >> 20),
+		   (unsigned long long)(blob_cap >> 20));
+}
