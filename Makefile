@@ -48,6 +48,8 @@ PORTABLE_SRCS += tpgvm/proto.c
 PORTABLE_SRCS += tcb/report.c tcb/report_sign.c tcb/report_verify.c
 # Event-log decoder (untrusted: reports a tenant verifies).
 PORTABLE_SRCS += tcb/tcg_log_parse.c
+# Tenant VM lifecycle policy (HC_VM_*; docs/lifecycle.md).
+PORTABLE_SRCS += tcb/lifecycle.c
 # Sealed VM state (HC_VM_STOP/START; docs/seal.md).
 PORTABLE_SRCS += tcb/seal.c
 

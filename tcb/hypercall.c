@@ -1,5 +1,7 @@
 #include "tcb/hypercall.h"
+#include "tcb/lifecycle.h"
 #include <custos/report.h>
+#include "crypto/crypto.h"
 
 #include <string.h>
 
@@ -23,6 +25,10 @@ struct hc_request {
 /* HC_REPORT builds here, then copies out: the guest's pages need not be
  * contiguous in host memory. One CPU, so one buffer; wiped after use. */
 static uint8_t report_buf[REPORT_MAX_SIZE];
+
+/* A decoded lifecycle request (with up to HC_VM_SECRETS_MAX bytes of
+ * secrets): too big for the stack; one CPU, so one, wiped after use. */
+static struct lc_request lc_request;
 
 static bool in_guest_memory(const struct hc_env *env, uint64_t gpa, uint64_t len)
 {
@@ -112,8 +118,13 @@ static int64_t decode(const struct hc_call *c, const struct hc_env *env,
 	default:
 		break;
 	}
-	if (c->nr >= HC_LIFECYCLE_FIRST && c->nr <= HC_LIFECYCLE_LAST)
-		return env->is_tpgvm ? HC_E_NOSYS : HC_E_DENIED;
+	if (c->nr >= HC_LIFECYCLE_FIRST && c->nr <= HC_LIFECYCLE_LAST) {
+		if (!env->is_tpgvm)
+			return HC_E_DENIED;
+		if (!env->lc)
+			return HC_E_NOSYS; /* no lifecycle mechanism */
+		return lifecycle_decode(c, env, &lc_request);
+	}
 	return HC_E_NOSYS;
 }
 
@@ -174,6 +185,8 @@ static void execute(const struct hc_request *rq, const struct hc_env *env,
 		res->ret = make_report(rq, env);
 		break;
 	default:
+		if (rq->nr >= HC_LIFECYCLE_FIRST && rq->nr <= HC_LIFECYCLE_LAST)
+			res->ret = lifecycle_execute(&lc_request, env);
 		break;
 	}
 }
@@ -187,4 +200,6 @@ void hypercall_handle(const struct hc_call *call, const struct hc_env *env,
 	*res = (struct hc_result){ .ret = err, .effect = HC_EFFECT_NONE };
 	if (err == HC_OK)
 		execute(&rq, env, res);
+	if (call->nr >= HC_LIFECYCLE_FIRST && call->nr <= HC_LIFECYCLE_LAST)
+		crypto_wipe(&lc_request, sizeof(lc_request));
 }

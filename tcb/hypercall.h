@@ -13,6 +13,7 @@
 #include <custos/guest_abi.h>
 
 struct measure_log;
+struct lc_ops;
 
 /* What the TCB puts into a platform report besides the request
  * (docs/report.md). Everything here lives as long as the TCB. */
@@ -47,6 +48,10 @@ struct hc_env {
 	void (*console_put)(void *ctx, char c);
 	/* NULL unless the caller is the TPGVM and the TCB can sign reports. */
 	const struct report_source *report;
+	/* NULL unless the caller is the TPGVM: the lifecycle mechanism
+	 * (tcb/lifecycle.h) and its context. */
+	const struct lc_ops *lc;
+	void *lc_ctx;
 	void *ctx;
 };
 

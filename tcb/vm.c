@@ -31,7 +31,7 @@ static void copy_reason(char *dst, const char *src)
 	dst[n] = '\0';
 }
 
-struct vm *vm_table_alloc(const char *name)
+static struct vm *alloc_slot(const char *name, bool unique)
 {
 	size_t len = name ? bounded_len(name, VM_NAME_MAX) : 0;
 	struct vm *slot = NULL;
@@ -43,7 +43,7 @@ struct vm *vm_table_alloc(const char *name)
 		if (vm->state == VM_UNUSED) {
 			if (!slot)
 				slot = vm;
-		} else if (same_name(vm->name, name)) {
+		} else if (unique && same_name(vm->name, name)) {
 			return NULL;
 		}
 	}
@@ -60,6 +60,24 @@ struct vm *vm_table_alloc(const char *name)
 	console_ring_init(&slot->console);
 	copy_reason(slot->stop_reason, "not started");
 	return slot;
+}
+
+struct vm *vm_table_alloc(const char *name)
+{
+	return alloc_slot(name, true);
+}
+
+struct vm *vm_table_alloc_tenant(const char *name)
+{
+	return alloc_slot(name, false);
+}
+
+bool vm_table_has_free_slot(void)
+{
+	for (unsigned i = 0; i < VM_MAX; i++)
+		if (vm_table[i].state == VM_UNUSED)
+			return true;
+	return false;
 }
 
 void vm_table_free(struct vm *vm)

@@ -6,6 +6,7 @@
 #define CUSTOS_TCB_VM_H
 
 #include <custos/types.h>
+#include <custos/guest_abi.h>
 #include "tcb/console_ring.h"
 #include "tcb/ept.h"
 #include "tcb/frame_table.h"
@@ -21,6 +22,21 @@ enum vm_state {
 	VM_STOPPED,    /* exited, faulted or was stopped; memory released */
 };
 
+/* What the TCB keeps of a tenant VM (one made by HC_VM_CREATE): its
+ * lifecycle record (tcb/lifecycle.c, docs/lifecycle.md). TCB memory only. */
+struct vm_tenant {
+	bool active;                      /* a tenant VM, not a boot-module one */
+	uint32_t state;                   /* enum hc_vm_state */
+	uint8_t owner[HC_OWNER_LEN];
+	uint8_t key[32];                  /* its sealing key (tcb/seal.h) */
+	uint64_t version;                 /* seals so far */
+	uint8_t measurement[48];          /* launch measurement */
+	uint8_t boot_digest[48];          /* recorded at load */
+	uint8_t salt[HC_SALT_LEN];
+	uint64_t secrets_gpa, secrets_len;
+	bool has_memory;                  /* frames, EPT and vCPU frames held */
+};
+
 struct vm {
 	unsigned id;            /* 1-based, as logged and told to the guest */
 	enum vm_state state;
@@ -34,12 +50,21 @@ struct vm {
 	uint64_t exits;
 	uint64_t slices;        /* times it was scheduled */
 	unsigned denied_io_logged;
+	struct vm_tenant tenant;
 };
 
 /* Take a free slot and give it a name; NULL when the table is full or the
  * name is empty, too long or already used. The VM starts VM_STOPPED with
  * no memory until the builder makes it runnable. */
 struct vm *vm_table_alloc(const char *name);
+
+/* Take a free slot for a tenant VM: names are unique per owner, which
+ * tcb/lifecycle.c checks, not here. NULL when the table is full or the
+ * name is empty or too long. */
+struct vm *vm_table_alloc_tenant(const char *name);
+
+/* Whether a slot is free. */
+bool vm_table_has_free_slot(void);
 
 /* Return a slot whose memory is already released to the free pool. */
 void vm_table_free(struct vm *vm);

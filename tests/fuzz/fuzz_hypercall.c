@@ -11,6 +11,10 @@
  *   bytes 3-10  nr, then 4 x 8 bytes of arguments
  *   bytes 43-44 fail_at: with flag bit 2, read_guest refuses any span
  *               reaching past this gpa
+ *   byte 45     lifecycle: bit 0 the TPGVM has a (fake) lifecycle
+ *               mechanism, bit 1 a VM exists already (created: vm 1,
+ *               owner 48 x 0xa1, 2 MiB), bit 2 that fake has no free
+ *               frames, bit 3 "near" lifecycle numbers
  *   the rest    guest memory contents (repeated to fill mem_size)
  *
  * The guest memory is a heap block of exactly mem_size bytes, and
@@ -23,8 +27,13 @@
  * written only on success and only [out, out + ret), and what is written a
  * report (report_parse) answering the request. Any disagreement aborts.
  *
- * The fuzz library has no crypto layer, so SHA-384 and signing are stubs
- * here: the report builder's logic is what is fuzzed, not the crypto.
+ * The fuzz library has no crypto layer, so SHA-384, signing, the RNG and
+ * AES-GCM are stubs here: the report builder's and the lifecycle's logic
+ * is what is fuzzed, not the crypto. The lifecycle mechanism is a fake
+ * (frames counted, memory in malloc'd blocks); lifecycle calls are checked
+ * against the ABI's error set, the caller's memory written only by a
+ * successful QUERY, CONSOLE_READ or STOP, and the free-frame count the same
+ * after every refusal.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -34,9 +43,17 @@
 #include <custos/report.h>
 #include "crypto/crypto.h"
 #include "tcb/hypercall.h"
+#include "tcb/lifecycle.h"
 #include "tcb/measure.h"
 
 #define MAX_MEM (4 * 4096u)
+
+#define CHECK(cond) do { \
+		if (!(cond)) { \
+			fprintf(stderr, "check failed: %s (line %d)\n", #cond, __LINE__); \
+			abort(); \
+		} \
+	} while (0)
 
 /* ---- crypto stubs (see above) ---------------------------------------------- */
 
@@ -68,6 +85,216 @@ const char *crypto_strerror(int err)
 {
 	return err == CRYPTO_OK ? "ok" : "stub failure";
 }
+
+struct sha_stub {
+	uint64_t h;
+};
+
+void crypto_sha384_init(struct crypto_sha384_ctx *c)
+{
+	((struct sha_stub *)c)->h = 0xcbf29ce484222325ull;
+}
+
+void crypto_sha384_update(struct crypto_sha384_ctx *c, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		((struct sha_stub *)c)->h = (((struct sha_stub *)c)->h ^ p[i]) *
+					    0x100000001b3ull;
+}
+
+void crypto_sha384_final(struct crypto_sha384_ctx *c, uint8_t out[CRYPTO_SHA384_LEN])
+{
+	for (size_t i = 0; i < CRYPTO_SHA384_LEN; i++)
+		out[i] = (uint8_t)(((struct sha_stub *)c)->h >> (8 * (i % 8))) ^ (uint8_t)i;
+}
+
+int crypto_random(void *buf, size_t len)
+{
+	memset(buf, 0x5a, len);
+	return CRYPTO_OK;
+}
+
+void crypto_wipe(void *p, size_t len)
+{
+	memset(p, 0, len);
+}
+
+/* AES-GCM stand-in: XOR with the first key byte, the tag a running sum. */
+struct gcm_stub {
+	uint8_t k;
+	uint8_t sum;
+	bool enc;
+};
+
+int crypto_aes256gcm_stream_begin(struct crypto_gcm_stream *s,
+				  const uint8_t key[CRYPTO_AES256_KEY_LEN],
+				  const uint8_t iv[CRYPTO_GCM_IV_LEN], bool encrypt,
+				  const void *aad, size_t aad_len)
+{
+	struct gcm_stub *g = (struct gcm_stub *)s;
+	const uint8_t *a = aad;
+
+	g->k = key[0] ^ iv[0];
+	g->sum = 0;
+	g->enc = encrypt;
+	for (size_t i = 0; i < aad_len; i++)
+		g->sum += a[i];
+	return CRYPTO_OK;
+}
+
+int crypto_aes256gcm_stream_update(struct crypto_gcm_stream *s, const void *in,
+				   size_t len, void *out)
+{
+	struct gcm_stub *g = (struct gcm_stub *)s;
+	const uint8_t *i8 = in;
+	uint8_t *o8 = out;
+
+	for (size_t i = 0; i < len; i++) {
+		uint8_t pt = g->enc ? i8[i] : (uint8_t)(i8[i] ^ g->k);
+		o8[i] = i8[i] ^ g->k;
+		g->sum += pt;
+	}
+	return CRYPTO_OK;
+}
+
+int crypto_aes256gcm_stream_finish(struct crypto_gcm_stream *s,
+				   uint8_t tag[CRYPTO_GCM_TAG_LEN])
+{
+	memset(tag, ((struct gcm_stub *)s)->sum, CRYPTO_GCM_TAG_LEN);
+	return CRYPTO_OK;
+}
+
+int crypto_aes256gcm_stream_verify(struct crypto_gcm_stream *s,
+				   const uint8_t tag[CRYPTO_GCM_TAG_LEN])
+{
+	for (size_t i = 0; i < CRYPTO_GCM_TAG_LEN; i++)
+		if (tag[i] != ((struct gcm_stub *)s)->sum)
+			return CRYPTO_E_VERIFY;
+	return CRYPTO_OK;
+}
+
+void crypto_aes256gcm_stream_abort(struct crypto_gcm_stream *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- a fake lifecycle mechanism ----------------------------------------------- */
+
+#define FAKE_FRAMES 2000u
+static uint64_t fake_free;
+static uint8_t *fake_mem[VM_MAX + 1];
+static struct lc_regs fake_regs[VM_MAX + 1];
+
+static uint64_t fk_free_frames(void *m)
+{
+	(void)m;
+	return fake_free;
+}
+
+static int fk_mem_alloc(void *m, struct vm *vm)
+{
+	uint64_t need = lifecycle_create_frames(vm->mem_size);
+
+	(void)m;
+	if (need > fake_free || vm->mem_size > (4u << 20))
+		return HC_E_NOMEM;
+	fake_mem[vm->id] = calloc(1, vm->mem_size);
+	CHECK(fake_mem[vm->id]);
+	fake_free -= need;
+	return HC_OK;
+}
+
+static void fk_mem_free(void *m, struct vm *vm)
+{
+	(void)m;
+	free(fake_mem[vm->id]);
+	fake_mem[vm->id] = NULL;
+	fake_free += lifecycle_create_frames(vm->mem_size);
+}
+
+static uint8_t *fk_page(void *m, const struct vm *vm, uint64_t gpa)
+{
+	(void)m;
+	CHECK(fake_mem[vm->id] && gpa < vm->mem_size && !(gpa & 4095));
+	return fake_mem[vm->id] + gpa;
+}
+
+static void *fk_stage(void *m, size_t len)
+{
+	uint64_t n = (len + 4095) / 4096;
+
+	(void)m;
+	if (n > fake_free)
+		return NULL;
+	fake_free -= n;
+	return calloc(1, len);
+}
+
+static void fk_unstage(void *m, void *p, size_t len)
+{
+	(void)m;
+	fake_free += (len + 4095) / 4096;
+	free(p);
+}
+
+static void fk_vcpu_setup(void *m, struct vm *vm, const struct lc_regs *r)
+{
+	(void)m;
+	fake_regs[vm->id] = *r;
+}
+
+static void fk_vcpu_regs(void *m, const struct vm *vm, struct lc_regs *r)
+{
+	(void)m;
+	*r = fake_regs[vm->id];
+}
+
+static size_t fk_context_len(void *m, const struct vm *vm)
+{
+	(void)m;
+	(void)vm;
+	return 40;
+}
+
+static size_t fk_context_save(void *m, const struct vm *vm, uint8_t *buf, size_t cap)
+{
+	CHECK(cap >= 40);
+	memset(buf, 0, 40);
+	memcpy(buf, &fake_regs[vm->id], sizeof(struct lc_regs));
+	return fk_context_len(m, vm);
+}
+
+static bool fk_context_restore(void *m, struct vm *vm, const uint8_t *buf, size_t len)
+{
+	(void)m;
+	if (len != 40)
+		return false;
+	memcpy(&fake_regs[vm->id], buf, sizeof(struct lc_regs));
+	return true;
+}
+
+static void fk_set_runnable(void *m, struct vm *vm, bool on)
+{
+	(void)m;
+	vm->state = on ? VM_RUNNABLE : VM_STOPPED;
+}
+
+static void fk_log(void *m, const char *line)
+{
+	(void)m;
+	(void)line;
+}
+
+static const struct lc_ops fake_ops = {
+	.free_frames = fk_free_frames, .mem_alloc = fk_mem_alloc,
+	.mem_free = fk_mem_free, .page = fk_page, .stage = fk_stage,
+	.unstage = fk_unstage, .vcpu_setup = fk_vcpu_setup,
+	.vcpu_regs = fk_vcpu_regs, .context_save = fk_context_save,
+	.context_len = fk_context_len, .context_restore = fk_context_restore,
+	.set_runnable = fk_set_runnable, .log = fk_log,
+};
 
 struct input {
 	const uint8_t *p;
@@ -101,12 +328,7 @@ struct fake {
 	size_t console_len;
 };
 
-#define CHECK(cond) do { \
-		if (!(cond)) { \
-			fprintf(stderr, "check failed: %s (line %d)\n", #cond, __LINE__); \
-			abort(); \
-		} \
-	} while (0)
+
 
 static bool fake_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
@@ -146,7 +368,9 @@ static void fake_put(void *ctx, char c)
 static bool is_error(int64_t r)
 {
 	return r == HC_E_NOSYS || r == HC_E_INVAL || r == HC_E_DENIED ||
-	       r == HC_E_FAULT || r == HC_E_INTERNAL;
+	       r == HC_E_FAULT || r == HC_E_INTERNAL || r == HC_E_NOTFOUND ||
+	       r == HC_E_NOMEM || r == HC_E_STATE || r == HC_E_VERIFY ||
+	       r == HC_E_ROLLBACK;
 }
 
 /* The TCB's side of a report: small, fixed, valid. */
@@ -262,6 +486,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		call.cpl |= 0x80000000u;
 	f.fail = flags & 4;
 	f.fail_at = take(&in, 2);
+	unsigned lc_flags = (unsigned)take(&in, 1);
 	if (near) {
 		call.nr %= HC_REPORT + 8;
 		call.arg[0] %= f.mem_size + 64;
@@ -272,7 +497,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			call.arg[1] %= HC_CONSOLE_WRITE_MAX + 64;
 		}
 	}
+	if (lc_flags & 8)
+		call.nr = HC_LIFECYCLE_FIRST + call.nr % (HC_LIFECYCLE_LAST -
+							HC_LIFECYCLE_FIRST + 2);
 	sign_fails = flags & 0x80;
+	/* Every input starts from an empty VM table. */
+	lifecycle_destroy_all(&fake_ops, NULL);
+	fake_free = FAKE_FRAMES;
+	if (lc_flags & 2) {
+		struct vm *vm = vm_table_alloc_tenant("fuzzvm");
+		CHECK(vm && vm->id == 1);
+		vm->mem_size = 2u << 20;
+		vm->tenant.active = true;
+		vm->tenant.state = HC_VM_CREATED;
+		memset(vm->tenant.owner, 0xa1, HC_OWNER_LEN);
+		CHECK(fk_mem_alloc(NULL, vm) == HC_OK);
+		vm->tenant.has_memory = true;
+	}
+	if (lc_flags & 4)
+		fake_free = 0;
+	uint64_t free_before = fake_free;
 	if (fake_log.count == 0) {
 		static const uint8_t digest[MEASURE_DIGEST_LEN] = { 0xab };
 
@@ -294,6 +538,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.write_guest = fake_write,
 		.console_put = fake_put,
 		.report = (flags & 0x40) ? &fake_source : NULL,
+		.lc = (lc_flags & 1) && (flags & 1) ? &fake_ops : NULL,
 		.ctx = &f,
 	};
 	memset(&res, 0xa5, sizeof(res));
@@ -314,11 +559,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (res.effect != HC_EFFECT_NONE)
 		CHECK(res.ret == 0);
 
-	/* Only a console write or a report at CPL 0 reads memory, only a
-	 * report writes it, only a console write touches the console. */
-	if ((call.nr != HC_CONSOLE_WRITE && call.nr != HC_REPORT) || call.cpl != 0)
+	/* Only a console write, a report or a lifecycle call (with a
+	 * mechanism) at CPL 0 reads memory; only a report or a successful
+	 * QUERY, CONSOLE_READ or STOP writes it; only a console write touches
+	 * the console. A refused lifecycle call leaves the frames as they were. */
+	bool lc = call.nr >= HC_LIFECYCLE_FIRST && call.nr <= HC_LIFECYCLE_LAST &&
+		  env.lc != NULL;
+	bool lc_writes = lc && res.ret >= 0 && (call.nr == HC_VM_QUERY ||
+		call.nr == HC_VM_CONSOLE_READ || call.nr == HC_VM_STOP);
+	if (lc && res.ret < 0)
+		CHECK(fake_free == free_before);
+	if ((call.nr != HC_CONSOLE_WRITE && call.nr != HC_REPORT && !lc) ||
+	    call.cpl != 0)
 		CHECK(f.reads == 0);
-	if (call.nr != HC_REPORT || call.cpl != 0) {
+	if ((call.nr != HC_REPORT && !lc_writes) || call.cpl != 0) {
 		CHECK(f.writes == 0);
 		CHECK(memcmp(before, f.mem, f.mem_size) == 0);
 	}
@@ -357,7 +611,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_report(&f, &env, &call, before, res.ret);
 	} else if (call.nr >= HC_LIFECYCLE_FIRST && call.nr <= HC_LIFECYCLE_LAST) {
 		CHECK(env.is_tpgvm ? res.ret != HC_E_DENIED : res.ret == HC_E_DENIED);
-		CHECK(f.console_len == 0 && f.reads == 0);
+		CHECK(f.console_len == 0);
+		if (!env.lc)
+			CHECK(f.reads == 0 && (res.ret == HC_E_DENIED ||
+					       res.ret == HC_E_NOSYS));
 	} else {
 		CHECK(res.ret == HC_E_NOSYS);
 	}
