@@ -137,6 +137,8 @@ struct vm_run {
 
 static char prog[64] = "custos vm";
 
+static void sanitize_line(const char *in, size_t n, char *out);
+
 /* ---- Messages ------------------------------------------------------------ */
 
 static void usage_error(const char *fmt, ...)
@@ -320,7 +322,9 @@ static void parse_opts(int argc, char **argv, struct vm_opts *o)
 			/* Never quote the argument: it may be a secret. */
 			if (optopt)
 				usage_error("an option needs an argument");
-			usage_error("unknown option '%.40s'", argv[optind - 1]);
+			/* Up to a '=': what follows may be a value. */
+			usage_error("unknown option '%.*s'",
+				    (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
 		}
 	}
 	if (o->cmd == CMD_LIST) {
@@ -332,9 +336,14 @@ static void parse_opts(int argc, char **argv, struct vm_opts *o)
 		if (optind + 1 < argc)
 			usage_error("takes one VM name");
 		o->name = argv[optind];
-		if (proto_vm_name_set(o->vm.name, o->name) != 0)
-			usage_error("VM name '%.40s' is not valid (1..31 of a-z 0-9 _ -)",
-				    o->name);
+		if (proto_vm_name_set(o->vm.name, o->name) != 0) {
+			char shown[41];
+			size_t n = strnlen(o->name, 40);
+
+			sanitize_line(o->name, n, shown);
+			usage_error("VM name '%s' is not valid (1..31 of a-z 0-9 _ -)",
+				    shown);
+		}
 	}
 	if (o->cmd == CMD_CREATE) {
 		if (!o->memory)

@@ -1,0 +1,370 @@
+"""`custos vm ...` on the host, without an emulator: against fake-tpgvm
+(tests/tools/fake-tpgvm.c), which attests like the real TPGVM and then
+serves a minimal in-memory VM service, computing the launch measurement as
+docs/lifecycle.md says, and records every message it receives (--record).
+
+Checked: create with image, init data and secrets (chunking, progress on a
+terminal and nothing otherwise, the launch measurement recomputed here from
+the salt the fake saw, secret values never in stdout, stderr or --json); the
+lifecycle and the JSON shapes of status, list and console; console bytes
+sanitised; a platform that measured something else (exit 1); every
+PROTO_ERROR code (message and exit status); bad usage (exit 2, nothing sent);
+a failed attestation (exit 1, no VM request sent); the environment variables
+and their precedence; a stalled platform (exit 2 within --timeout)."""
+import hashlib
+import json
+import os
+import pty
+import re
+import select
+import subprocess
+import time
+
+import harness as h
+from test_attest_host import CUSTOS, PKI, REFERENCE, Fake as _Fake, FAKE
+
+OK, FAILED, ERROR, REFUSED = 0, 1, 2, 3
+CHUNK = 12 << 10
+SECRETS = ["DB_PASSWORD=correct horse battery staple", "API_TOKEN=tok-9f8e7d6c5b4a",
+           "EMPTY="]
+SECRET_VALUES = ["correct horse battery staple", "tok-9f8e7d6c5b4a"]
+
+
+class Fake(_Fake):
+    """fake-tpgvm with a record file and optional --vm-error."""
+
+    def __init__(self, d, mode="ok", count=1, vm_error=None):
+        self.record = os.path.join(d, "record-%s-%s.txt" % (mode, vm_error))
+        if os.path.exists(self.record):
+            os.unlink(self.record)
+        extra = ["--record", self.record]
+        if vm_error is not None:
+            extra += ["--vm-error", str(vm_error)]
+        self.err_path = os.path.join(d, "fake-%s.err" % mode)
+        self.proc = subprocess.Popen(
+            [FAKE, "--pki", PKI, "--reference", REFERENCE, "--mode", mode,
+             "--count", str(count)] + extra,
+            stdout=subprocess.PIPE, stderr=open(self.err_path, "w"), text=True,
+            start_new_session=True)
+        h._live_groups.add(self.proc.pid)
+        line = self.proc.stdout.readline()
+        m = re.match(r"port (\d+)$", line.strip())
+        assert m, "fake-tpgvm did not start: %r %s" % (line, open(self.err_path).read())
+        self.relay = "127.0.0.1:%s" % m.group(1)
+
+    def received(self):
+        if not os.path.exists(self.record):
+            return []
+        with open(self.record) as fh:
+            return fh.read().splitlines()
+
+
+def env_for(relay, allow_dev=True):
+    env = dict(os.environ)
+    for k in list(env):
+        if k.startswith("CUSTOS_"):
+            del env[k]
+    env.update({"CUSTOS_RELAY": relay, "CUSTOS_CA": os.path.join(PKI, "root.pem"),
+                "CUSTOS_CERT": os.path.join(PKI, "tenant-alice.pem"),
+                "CUSTOS_KEY": os.path.join(PKI, "tenant-alice.key"),
+                "CUSTOS_REFERENCE": REFERENCE})
+    if allow_dev:
+        env["CUSTOS_ALLOW_DEV"] = "1"
+    return env
+
+
+def vm(relay, *args, allow_dev=True, env=None, wall=60):
+    start = time.monotonic()
+    p = subprocess.run([CUSTOS, "vm"] + list(args), capture_output=True, text=True,
+                       timeout=wall, env=env or env_for(relay, allow_dev))
+    p.seconds = time.monotonic() - start
+    return p
+
+
+def expect(p, status, pattern=None):
+    assert p.returncode == status, "exit %d, want %d\nstdout: %s\nstderr: %s" % (
+        p.returncode, status, p.stdout, p.stderr)
+    if pattern:
+        assert re.search(pattern, p.stderr), "stderr %r does not match /%s/" % (
+            p.stderr, pattern)
+    return p
+
+
+def no_secrets(*texts):
+    for t in texts:
+        for v in SECRET_VALUES:
+            assert v not in t, "a secret value was printed: %r" % t
+
+
+def files(d, image_len=30000, init_len=5000):
+    image, init = os.path.join(d, "guest.elf"), os.path.join(d, "init.bin")
+    with open(image, "wb") as fh:
+        fh.write(os.urandom(image_len))
+    with open(init, "wb") as fh:
+        fh.write(os.urandom(init_len))
+    return image, init
+
+
+def measurement(name, mem, image, init, salt, secrets):
+    def u64(v):
+        return v.to_bytes(8, "little")
+    blob = b"".join(s.encode() + b"\0" for s in secrets)
+    m = hashlib.sha384()
+    m.update(b"CUSTOS-VM-LAUNCH-1")
+    m.update(name.encode().ljust(32, b"\0"))
+    m.update(u64(mem))
+    m.update(hashlib.sha384(image).digest() + u64(len(image)))
+    m.update(hashlib.sha384(init).digest() + u64(len(init)))
+    m.update(hashlib.sha384(salt + blob).digest() + u64(len(blob)))
+    return m.hexdigest()
+
+
+def secret_args():
+    out = []
+    for s in SECRETS:
+        out += ["--secret", s]
+    return out
+
+
+def test_vm_cli_host_create_and_lifecycle(d):
+    image, init = files(d)
+    with open(image, "rb") as fh:
+        image_bytes = fh.read()
+    with open(init, "rb") as fh:
+        init_bytes = fh.read()
+    with Fake(d, "ok", count=12) as f:
+        p = expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image,
+                      "--init-data", init, "--json", *secret_args()), OK)
+        no_secrets(p.stdout, p.stderr)
+        assert p.stderr == "", p.stderr
+        out = json.loads(p.stdout)
+        rec = f.received()
+        # Attested first, then the create, then the chunks in order.
+        assert rec[0] == "ATTEST_REQ", rec
+        m = re.match(r"VM_CREATE name=web mem=33554432 image=30000 init=5000 "
+                     r"secrets_len=(\d+) secrets=3 salt=([0-9a-f]{64})$", rec[1])
+        assert m, rec
+        assert int(m.group(1)) == sum(len(s) + 1 for s in SECRETS)
+        uploads = [l for l in rec if l.startswith("VM_UPLOAD")]
+        assert uploads == [
+            "VM_UPLOAD name=web part=1 offset=0 len=%d" % CHUNK,
+            "VM_UPLOAD name=web part=1 offset=%d len=%d" % (CHUNK, CHUNK),
+            "VM_UPLOAD name=web part=1 offset=%d len=%d" % (2 * CHUNK, 30000 - 2 * CHUNK),
+            "VM_UPLOAD name=web part=2 offset=0 len=5000"], rec
+        want = measurement("web", 32 << 20, image_bytes, init_bytes,
+                           bytes.fromhex(m.group(2)), SECRETS)
+        assert out == {"name": "web", "state": "loaded", "state_code": 2,
+                       "memory": 32 << 20, "version": 0, "image_len": 30000,
+                       "image_received": 30000, "init_len": 5000, "init_received": 5000,
+                       "measurement": want, "measurement_match": True,
+                       "stop_reason": None}, out
+
+        # Human form, no init data, no secrets; 1G memory.
+        p = expect(vm(f.relay, "create", "db", "--memory", "1G", "--image", image), OK)
+        assert re.search(r"^platform: custos-dev, attested \(measurements match the "
+                         r"reference; DEV MODE", p.stdout, re.M), p.stdout
+        assert "name: db\nstate: loaded\nmemory: 1G (1073741824 bytes)\n" in p.stdout, p.stdout
+        assert re.search(r"^measurement: [0-9a-f]{96}$", p.stdout, re.M), p.stdout
+        assert "launch measurement: matches" in p.stdout
+        assert p.stderr == "", p.stderr  # not a terminal: no progress bar
+
+        p = expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image),
+                   REFUSED, r"REFUSED: exists: this tenant already has a VM named 'web' \(code 5")
+
+        p = expect(vm(f.relay, "start", "web", "--json"), OK)
+        assert json.loads(p.stdout)["state"] == "running", p.stdout
+        # The console: untrusted bytes, control characters replaced.
+        p = expect(vm(f.relay, "console", "web"), OK)
+        assert p.stdout == "guest: booting?[2J? ok\tready?\n?31mred\n", repr(p.stdout)
+        p = expect(vm(f.relay, "console", "web", "--json"), OK)
+        assert json.loads(p.stdout) == {"name": "web", "console": ""}, p.stdout
+
+        p = expect(vm(f.relay, "list", "--json"), OK)
+        lst = json.loads(p.stdout)
+        assert [(v["name"], v["state"], v["memory"], v["version"]) for v in lst] == \
+            [("web", "running", 32 << 20, 0), ("db", "loaded", 1 << 30, 0)], lst
+        assert set(lst[0]) == set(out) - {"measurement_match"}, lst
+        p = expect(vm(f.relay, "list"), OK)
+        lines = p.stdout.splitlines()
+        assert re.match(r"NAME\s+STATE\s+MEMORY\s+VERSION$", lines[0]), lines
+        assert re.match(r"web\s+running\s+32M\s+0$", lines[1]), lines
+        assert re.match(r"db\s+loaded\s+1G\s+0$", lines[2]), lines
+        assert len(lines) == 3, lines
+
+        p = expect(vm(f.relay, "stop", "web"), OK)
+        assert "state: sealed\n" in p.stdout and "version: 1\n" in p.stdout, p.stdout
+        p = expect(vm(f.relay, "status", "web", "--json"), OK)
+        st = json.loads(p.stdout)
+        assert st["state"] == "sealed" and st["version"] == 1 and \
+            st["measurement"] == want, st
+        p = expect(vm(f.relay, "destroy", "web", "--json"), OK)
+        assert json.loads(p.stdout)["state"] == "destroyed", p.stdout
+        expect(vm(f.relay, "status", "web"), REFUSED, r"not found: this tenant has no VM named 'web'")
+        no_secrets(open(f.record).read())
+
+
+def test_vm_cli_host_progress_on_a_terminal(d):
+    image, init = files(d, image_len=5 * CHUNK + 4000, init_len=CHUNK)
+    master, slave = pty.openpty()
+    with Fake(d, "ok") as f:
+        proc = subprocess.Popen([CUSTOS, "vm", "create", "tty", "--memory", "2M",
+                                 "--image", image, "--init-data", init],
+                                stdout=subprocess.PIPE, stderr=slave,
+                                env=env_for(f.relay))
+        os.close(slave)
+        err = b""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([master], [], [], 0.5)
+            if r:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                err += chunk
+            elif proc.poll() is not None:
+                break
+        out = proc.stdout.read().decode()
+        assert proc.wait(timeout=10) == OK, (out, err)
+        os.close(master)
+    bars = re.findall(rb"uploading \[[#-]{30}\] +(\d+)%", err)
+    # One bar at 0 %, then one per chunk (7 chunks: 6 image, 1 init data),
+    # each with another percentage.
+    assert [int(b) for b in bars] == sorted(int(b) for b in bars), err
+    assert len(bars) == 8 and bars[0] == b"0" and bars[-1] == b"100", err
+    assert "state: loaded" in out, out
+
+
+def test_vm_cli_host_measurement_mismatch(d):
+    image, init = files(d)
+    with Fake(d, "vm-bad-measurement") as f:
+        p = expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image,
+                      "--init-data", init, "--json", *secret_args()), FAILED,
+                   r"FAILED: the platform measured something else than what was sent")
+    out = json.loads(p.stdout)
+    assert out["result"] == "failed" and out["exit_status"] == 1 and out["name"] == "web", out
+    no_secrets(p.stdout, p.stderr)
+
+
+ERRORS = [
+    (1, REFUSED, r"bad request"),
+    (2, REFUSED, r"internal error"),
+    (3, REFUSED, r"busy: the platform is busy, try again later"),
+    (4, REFUSED, r"not found: this tenant has no VM named 'web'"),
+    (5, REFUSED, r"exists: this tenant already has a VM named 'web'"),
+    (6, REFUSED, r"no memory: the platform has not enough free memory"),
+    (7, REFUSED, r"state: VM 'web' is not in a state that allows start"),
+    (8, FAILED, r"verify: the platform found that VM 'web' does not verify"),
+    (9, FAILED, r"rollback: the stored sealed state of VM 'web' is an older one"),
+    (10, REFUSED, r"storage: the relay's storage failed"),
+    (11, REFUSED, r"too large: the image, init data or state is beyond"),
+]
+
+
+def test_vm_cli_host_error_codes(d):
+    for code, status, pattern in ERRORS:
+        with Fake(d, "ok", count=2, vm_error=code) as f:
+            p = expect(vm(f.relay, "start", "web"), status,
+                       r"^custos vm start: %s: %s.*\(code %d; the platform says: the fake says no\)"
+                       % ("FAILED" if status == FAILED else "REFUSED", pattern, code))
+            assert p.stdout == "", p.stdout
+            p = expect(vm(f.relay, "start", "web", "--json"), status)
+            out = json.loads(p.stdout)
+            assert out["exit_status"] == status and out["command"] == "start", out
+            assert re.search(pattern, out["reason"]), out
+
+
+def test_vm_cli_host_bad_usage(d):
+    image, init = files(d)
+    with Fake(d, "ok") as f:
+        cases = [
+            (["create", "web", "--image", image], r"needs --memory"),
+            (["create", "web", "--memory", "33M", "--image", image], r"not a multiple of 2M"),
+            (["create", "web", "--memory", "0", "--image", image], r"out of range"),
+            (["create", "web", "--memory", "2G", "--image", image], r"out of range"),
+            (["create", "web", "--memory", "lots", "--image", image], r"--memory wants a size"),
+            (["create", "web", "--memory", "32M"], r"needs --image"),
+            (["create", "web", "--memory", "32M", "--image", "/nonexistent.elf"],
+             r"cannot read image '/nonexistent.elf'"),
+            (["create", "web", "--memory", "32M", "--image", image, "--init-data",
+              "/nonexistent.bin"], r"cannot read init data '/nonexistent.bin'"),
+            (["create", "Web!", "--memory", "32M", "--image", image], r"VM name .* is not valid"),
+            (["create", "web", "--memory", "32M", "--image", image,
+              "--secret", "correct horse battery staple"], r"--secret wants KEY=VALUE"),
+            (["create", "web", "--memory", "32M", "--image", image,
+              "--secret", "BAD-KEY=correct horse battery staple"], r"the key of argument 1 is not"),
+            (["create", "web", "--memory", "32M", "--image", image,
+              "--secret", "TOKEN=tok-9f8e7d6c5b4a\n"], r"--secret TOKEN: the value must be"),
+            (["create", "web", "--memory", "32M", "--image", image,
+              "--secret", "A=tok-9f8e7d6c5b4a", "--secret", "A=correct horse battery staple"],
+             r"--secret A is given twice"),
+            (["create", "web", "--memory", "32M", "--image", image]
+             + [a for i in range(5) for a in ("--secret", "K%d=%s" % (i, "x" * 1000))],
+             r"the secrets take more than 4096 bytes"),
+            (["start"], r"needs a VM name"),
+            (["start", "a", "b"], r"takes one VM name"),
+            (["list", "web"], r"list takes no VM name"),
+            (["status", "web", "--memory", "32M"], r"for create only"),
+            (["frob", "web"], r"unknown command 'frob'"),
+            (["start", "web", "--bogus"], r"unknown option '--bogus'"),
+            (["create", "web", "--memory", "32M", "--image", image,
+              "--secrets=tok-9f8e7d6c5b4a"], r"unknown option '--secrets'"),
+            (["create", "web", "--memory", "32M", "--image", image, "--secret"],
+             r"an option needs an argument"),
+            (["start", "web", "--timeout", "0"], r"--timeout"),
+            ([], r"no command"),
+        ]
+        for args, pattern in cases:
+            p = expect(vm(f.relay, *args), ERROR, pattern)
+            assert p.stdout == "", (args, p.stdout)
+            no_secrets(p.stderr)
+        # None of that reached the platform.
+        assert f.received() == [], f.received()
+        # Missing connection settings.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOS_")}
+        expect(vm(f.relay, "list", env=env), ERROR, r"needs --relay HOST:PORT \(or CUSTOS_RELAY\)")
+        p = subprocess.run([CUSTOS, "vm", "--help"], capture_output=True, text=True)
+        assert p.returncode == 0 and "Exit status" in p.stdout and "CUSTOS_RELAY" in p.stdout
+        expect(vm(f.relay, "list"), OK)
+
+
+def test_vm_cli_host_attestation_first(d):
+    image, init = files(d)
+    # The report does not verify: exit 1, and nothing but ATTEST_REQ is sent.
+    for mode, pattern in (("wrong-nonce", r"report answers another nonce"),
+                          ("other-tls-key", r"another TLS key"),
+                          ("bad-digest", r"tpgvm image: reported sha384")):
+        with Fake(d, mode) as f:
+            p = expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image,
+                          "--init-data", init, *secret_args()), FAILED,
+                       r"FAILED: the platform did not attest, nothing was sent: .*" + pattern)
+            no_secrets(p.stdout, p.stderr)
+            assert f.received() == ["ATTEST_REQ"], f.received()
+    # A dev platform without --allow-dev (CUSTOS_ALLOW_DEV unset).
+    with Fake(d, "ok") as f:
+        p = expect(vm(f.relay, "list", "--json", allow_dev=False), FAILED,
+                   r"dev mode.*--allow-dev")
+        assert json.loads(p.stdout)["result"] == "failed"
+        assert f.received() == ["ATTEST_REQ"], f.received()
+    # The platform refuses our certificate: 3.
+    with Fake(d, "reject-cert") as f:
+        expect(vm(f.relay, "list"), REFUSED, r"refused our credentials")
+        assert f.received() == [], f.received()
+
+
+def test_vm_cli_host_environment_and_timeout(d):
+    with Fake(d, "ok", count=2) as f:
+        # An option wins over its variable.
+        env = env_for("127.0.0.1:1")
+        expect(vm(f.relay, "list", "--relay", f.relay, env=env), OK)
+        # --allow-dev given as an option with no variable.
+        env = env_for(f.relay, allow_dev=False)
+        expect(vm(f.relay, "list", "--allow-dev", env=env), OK)
+    # Nobody listening: 2.
+    expect(vm(f.relay, "list"), ERROR, r"cannot connect")
+    # A platform that stops answering: 2, within --timeout.
+    with Fake(d, "stall-answer") as f:
+        p = expect(vm(f.relay, "list", "--timeout", "3"), ERROR, r"timed out")
+        assert 2.5 < p.seconds < 6, p.seconds
