@@ -18,6 +18,7 @@
 #include "hv/platform_crypto.h"
 #include "hv/tpgvm.h"
 #include "hv/sched.h"
+#include "hv/tenant.h"
 #include "hv/vcpu.h"
 #include "hv/vm_exit.h"
 #include "hv/vmcs_setup.h"
@@ -234,6 +235,7 @@ static bool run_guests(uint32_t vmcs_revision)
 	}
 	vcpu_cpu_init();
 	vmcs_setup_init();
+	tenant_init(vmcs_revision);
 	free_before = ft->free_count;
 	struct vm *tpgvm = tpgvm_deliver(&boot_info, &measurements, vmcs_revision,
 					 report_debug, &module_frames);

@@ -2,6 +2,7 @@
 #include "hv/console.h"
 #include "hv/guest.h"
 #include "hv/power.h"
+#include "hv/tenant.h"
 #include "hv/vcpu.h"
 #include "hv/vm_exit.h"
 #include "hv/vmcs.h"
@@ -59,10 +60,21 @@ void sched_run(struct sched_stats *stats)
 		enum exit_outcome out = run_slice(vm, stats);
 		if (out == EXIT_OUTCOME_PREEMPTED)
 			stats->preemptions++;
-		if (out == EXIT_OUTCOME_DONE) {
+		if (out == EXIT_OUTCOME_DONE && vm->tenant.active) {
+			/* A tenant VM that stopped itself is frozen with its
+			 * memory, for its owner to seal (HC_VM_STOP): its
+			 * whole context goes to TCB memory now. */
+			vm_exit_flush_console_mirror(vm);
+			vcpu_save(guest_vcpu(vm));
+			loaded = NULL;
+			lifecycle_exited(vm);
+		} else if (out == EXIT_OUTCOME_DONE) {
 			vm_exit_flush_console_mirror(vm);
 			guest_teardown(vm);
 			loaded = NULL; /* its context is gone, nothing to save */
+			/* Nobody can drive or seal tenant VMs any more. */
+			if (vm->is_tpgvm)
+				lifecycle_destroy_all(tenant_ops(), NULL);
 		}
 		prev = vm;
 	}

@@ -14,7 +14,8 @@
 #include <string.h>
 
 #define TPGVM_NAME "tpgvm"
-#define TPGVM_MEM  (16ull << 20)
+/* It stages tenant images and sealed blobs in its own memory. */
+#define TPGVM_MEM  (64ull << 20)
 
 /* This TCB's private keys: the signing key signs reports for as long as
  * the TCB runs; they never leave TCB memory. */

@@ -81,7 +81,18 @@ void vcpu_init(struct vcpu *v)
 	memset(v, 0, sizeof(*v));
 	v->vmcs_pa = memory_alloc_tcb_frame();
 	v->xsave_pa = memory_alloc_tcb_frame();
+	vcpu_reset(v);
+}
+
+void vcpu_reset(struct vcpu *v)
+{
+	uint64_t vmcs_pa = v->vmcs_pa, xsave_pa = v->xsave_pa;
+
+	memset(v, 0, sizeof(*v));
+	v->vmcs_pa = vmcs_pa;
+	v->xsave_pa = xsave_pa;
 	uint8_t *area = phys_to_virt(v->xsave_pa);
+	memset(area, 0, PAGE_SIZE);
 	/* Header XSTATE_BV = 0 (the frame is zero): every component starts in
 	 * its initial state; MXCSR is read from the image, so set its default. */
 	*(uint16_t *)(area + FXSAVE_FCW) = DEFAULT_FCW;

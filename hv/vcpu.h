@@ -35,6 +35,9 @@ uint32_t vcpu_xsave_size(void);
  * state the guest ABI promises (all zero, x87/SSE defaults). */
 void vcpu_init(struct vcpu *v);
 
+/* The same state in the frames v already has (vmcs_pa, xsave_pa kept). */
+void vcpu_reset(struct vcpu *v);
+
 /* Move the context between the physical CPU and TCB memory. Only the parts
  * that VM exits leave in the CPU are moved (see the comment in vcpu.c). */
 void vcpu_save(struct vcpu *v);

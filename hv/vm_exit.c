@@ -9,6 +9,7 @@
 #include "hv/exit_policy.h"
 #include "hv/memory.h"
 #include "hv/power.h"
+#include "hv/tenant.h"
 #include "hv/tpgvm.h"
 #include "hv/vmcs.h"
 #include "tcb/hypercall.h"
@@ -273,6 +274,8 @@ static enum exit_outcome handle_vmcall(struct vm *vm, struct vcpu *v)
 		.write_guest = write_guest,
 		.console_put = hc_console_put,
 		.report = vm->is_tpgvm ? tpgvm_report_source() : NULL,
+		.lc = vm->is_tpgvm ? tenant_ops() : NULL,
+		.lc_ctx = vm,
 		.ctx = vm,
 	};
 	struct hc_result res;

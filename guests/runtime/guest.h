@@ -52,6 +52,15 @@ long hc_console_write(const void *buf, size_t len);
  * bytes). The report's length, or HC_E_*. */
 long hc_report(const struct custos_report_request *req, void *out, size_t cap);
 __attribute__((noreturn)) void hc_exit(unsigned long code);
+/* Lifecycle hypercalls (TPGVM only; guest_abi.h, docs/lifecycle.md). Each
+ * takes its request struct; the result or HC_E_*. */
+long hc_vm_create(const struct hc_vm_create *req);
+long hc_vm_load(const struct hc_vm_load *req);
+long hc_vm_start(const struct hc_vm_start *req);
+long hc_vm_stop(const struct hc_vm_stop *req);
+long hc_vm_destroy(const struct hc_vm_ref *ref);
+long hc_vm_query(const struct hc_vm_query *req);
+long hc_vm_console_read(const struct hc_vm_console_read *req);
 
 /* ---- boot.c ------------------------------------------------------------ */
 

@@ -39,6 +39,41 @@ long hc_report(const struct custos_report_request *req, void *out, size_t cap)
 	return hypercall(HC_REPORT, (unsigned long)req, (unsigned long)out, cap, 0);
 }
 
+long hc_vm_create(const struct hc_vm_create *req)
+{
+	return hypercall(HC_VM_CREATE, (unsigned long)req, 0, 0, 0);
+}
+
+long hc_vm_load(const struct hc_vm_load *req)
+{
+	return hypercall(HC_VM_LOAD, (unsigned long)req, 0, 0, 0);
+}
+
+long hc_vm_start(const struct hc_vm_start *req)
+{
+	return hypercall(HC_VM_START, (unsigned long)req, 0, 0, 0);
+}
+
+long hc_vm_stop(const struct hc_vm_stop *req)
+{
+	return hypercall(HC_VM_STOP, (unsigned long)req, 0, 0, 0);
+}
+
+long hc_vm_destroy(const struct hc_vm_ref *ref)
+{
+	return hypercall(HC_VM_DESTROY, (unsigned long)ref, 0, 0, 0);
+}
+
+long hc_vm_query(const struct hc_vm_query *req)
+{
+	return hypercall(HC_VM_QUERY, (unsigned long)req, 0, 0, 0);
+}
+
+long hc_vm_console_read(const struct hc_vm_console_read *req)
+{
+	return hypercall(HC_VM_CONSOLE_READ, (unsigned long)req, 0, 0, 0);
+}
+
 void hc_exit(unsigned long code)
 {
 	hypercall(HC_EXIT, code, 0, 0, 0);

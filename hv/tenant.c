@@ -1,0 +1,304 @@
+/*
+ * Tenant VMs, the mechanism half (tcb/lifecycle.c decides): frames and EPT,
+ * pages, TCB staging, the vCPU and its VMCS, and the vCPU context as a
+ * byte string for sealing (layout in docs/lifecycle.md, "Context").
+ *
+ * The ops run inside a hypercall of the TPGVM, whose VMCS is current: an
+ * op that has to VMPTRLD a tenant's VMCS makes the caller's current again
+ * before it returns (the exit handler then advances the caller's RIP).
+ */
+#include "hv/tenant.h"
+#include "hv/console.h"
+#include "hv/guest.h"
+#include "hv/memory.h"
+#include "hv/power.h"
+#include "hv/vmcs.h"
+#include "hv/vmcs_setup.h"
+#include "hv/vmx.h"
+
+#include <string.h>
+
+#define CONTEXT_MAGIC   0x31585443u /* "CTX1" */
+#define CONTEXT_VERSION 1u
+
+/* The VMCS guest-state fields a context holds, in this order
+ * (SDM 25.4: everything a VM entry loads that the guest can change, and
+ * the pending event injection of an exit that was handled but not yet
+ * re-entered). Segments: selector, base, limit, access rights. */
+#define SEG(s) VMCS_GUEST_##s##_SEL, VMCS_GUEST_##s##_BASE, \
+	VMCS_GUEST_##s##_LIMIT, VMCS_GUEST_##s##_AR
+static const enum vmcs_field context_fields[] = {
+	VMCS_GUEST_RIP, VMCS_GUEST_RSP, VMCS_GUEST_RFLAGS,
+	VMCS_GUEST_CR0, VMCS_GUEST_CR3, VMCS_GUEST_CR4,
+	VMCS_CR0_SHADOW, VMCS_CR4_SHADOW,
+	VMCS_GUEST_DR7, VMCS_GUEST_DEBUGCTL, VMCS_GUEST_EFER, VMCS_GUEST_PAT,
+	SEG(ES), SEG(CS), SEG(SS), SEG(DS), SEG(FS), SEG(GS), SEG(LDTR), SEG(TR),
+	VMCS_GUEST_GDTR_BASE, VMCS_GUEST_GDTR_LIMIT,
+	VMCS_GUEST_IDTR_BASE, VMCS_GUEST_IDTR_LIMIT,
+	VMCS_GUEST_SYSENTER_CS, VMCS_GUEST_SYSENTER_ESP, VMCS_GUEST_SYSENTER_EIP,
+	VMCS_GUEST_INTERRUPTIBILITY, VMCS_GUEST_ACTIVITY_STATE,
+	VMCS_GUEST_PENDING_DBG,
+	VMCS_ENTRY_INTR_INFO, VMCS_ENTRY_EXCEPTION_ERROR, VMCS_ENTRY_INSTR_LEN,
+};
+#undef SEG
+
+struct context_head {
+	uint32_t magic, version, length, xsave_size;
+};
+
+/* The struct vcpu fields after the GPRs, in this order. */
+#define VCPU_EXTRA 11 /* cr2, dr0-3, dr6, star, lstar, cstar, fmask, kgsbase */
+
+static uint32_t vmcs_revision;
+
+void tenant_init(uint32_t revision)
+{
+	vmcs_revision = revision;
+}
+
+static void reload_caller(void *mctx)
+{
+	const struct vm *caller = mctx;
+
+	CHECK(vmcs_load(guest_vcpu(caller)->vmcs_pa));
+}
+
+static uint64_t op_free_frames(void *mctx)
+{
+	(void)mctx;
+	return memory_frames()->free_count;
+}
+
+static int op_mem_alloc(void *mctx, struct vm *vm)
+{
+	struct frame_table *ft = memory_frames();
+	struct vcpu *v = guest_vcpu(vm);
+	uint64_t vmcs, xsave;
+	int rc;
+
+	(void)mctx;
+	if (frame_alloc(ft, FRAME_TCB, &vmcs) != FRAME_OK)
+		return HC_E_NOMEM;
+	if (frame_alloc(ft, FRAME_TCB, &xsave) != FRAME_OK) {
+		CHECK(frame_release(ft, vmcs, FRAME_TCB) == FRAME_OK);
+		return HC_E_NOMEM;
+	}
+	rc = ept_init(&vm->ept, ft, vm->owner);
+	if (rc == EPT_OK)
+		rc = ept_populate(&vm->ept, ft, 0, vm->mem_size, EPT_RWX);
+	if (rc != EPT_OK) {
+		ept_destroy(&vm->ept, ft);
+		CHECK(frame_release(ft, vmcs, FRAME_TCB) == FRAME_OK);
+		CHECK(frame_release(ft, xsave, FRAME_TCB) == FRAME_OK);
+		return HC_E_NOMEM;
+	}
+	memset(v, 0, sizeof(*v));
+	v->vmcs_pa = vmcs << PAGE_SHIFT;
+	v->xsave_pa = xsave << PAGE_SHIFT;
+	vcpu_reset(v);
+	return HC_OK;
+}
+
+static void op_mem_free(void *mctx, struct vm *vm)
+{
+	(void)mctx;
+	/* guest_teardown: VMCLEAR, flush EPT and VPID translations, release
+	 * every frame (zeroed), scrub the context. */
+	guest_teardown(vm);
+}
+
+static uint8_t *op_page(void *mctx, const struct vm *vm, uint64_t gpa)
+{
+	uint64_t hpa;
+
+	(void)mctx;
+	CHECK(ept_translate(&vm->ept, gpa, &hpa, NULL));
+	return phys_to_virt(hpa);
+}
+
+static uint64_t frames_of(size_t len)
+{
+	return (len + PAGE_MASK) >> PAGE_SHIFT;
+}
+
+static void *op_stage(void *mctx, size_t len)
+{
+	uint64_t first;
+
+	(void)mctx;
+	if (frame_alloc_contiguous(memory_frames(), FRAME_TCB, frames_of(len), 1,
+				   &first) != FRAME_OK)
+		return NULL;
+	return phys_to_virt(first << PAGE_SHIFT);
+}
+
+static void op_unstage(void *mctx, void *p, size_t len)
+{
+	uint64_t first = (uint64_t)(uintptr_t)p >> PAGE_SHIFT;
+
+	(void)mctx;
+	/* Releasing zeroes each frame (frame_table.h). */
+	for (uint64_t i = 0; i < frames_of(len); i++)
+		CHECK(frame_release(memory_frames(), first + i, FRAME_TCB) == FRAME_OK);
+}
+
+static void op_vcpu_setup(void *mctx, struct vm *vm, const struct lc_regs *r)
+{
+	struct vcpu *v = guest_vcpu(vm);
+	struct vmcs_guest_start start = {
+		.rip = r->rip,
+		.rsp = r->rsp,
+		.cr3 = r->cr3,
+		.ept_pointer = ept_pointer(&vm->ept),
+		.vpid = (uint16_t)vm->id,
+	};
+
+	vcpu_reset(v);
+	v->gprs.rdi = r->rdi;
+	vmcs_setup_guest(v->vmcs_pa, vmcs_revision, &start);
+	vmx_flush_vpid((uint16_t)vm->id);
+	reload_caller(mctx);
+}
+
+static void op_vcpu_regs(void *mctx, const struct vm *vm, struct lc_regs *r)
+{
+	const struct vcpu *v = guest_vcpu(vm);
+
+	CHECK(vmcs_load(v->vmcs_pa));
+	r->rip = vmcs_read(VMCS_GUEST_RIP);
+	r->rsp = vmcs_read(VMCS_GUEST_RSP);
+	r->cr3 = vmcs_read(VMCS_GUEST_CR3);
+	r->rdi = v->gprs.rdi;
+	reload_caller(mctx);
+}
+
+static size_t op_context_len(void *mctx, const struct vm *vm)
+{
+	(void)mctx;
+	(void)vm;
+	return sizeof(struct context_head) + sizeof(struct guest_gprs) +
+	       8 * (ARRAY_SIZE(context_fields) + VCPU_EXTRA) + vcpu_xsave_size();
+}
+
+static uint64_t *vcpu_extra(struct vcpu *v, uint64_t *out)
+{
+	uint64_t *p[VCPU_EXTRA] = {
+		&v->cr2, &v->dr[0], &v->dr[1], &v->dr[2], &v->dr[3], &v->dr6,
+		&v->star, &v->lstar, &v->cstar, &v->fmask, &v->kernel_gs_base,
+	};
+
+	for (size_t i = 0; i < VCPU_EXTRA; i++)
+		out[i] = *p[i];
+	return out;
+}
+
+static size_t op_context_save(void *mctx, const struct vm *vm, uint8_t *buf,
+			      size_t cap)
+{
+	struct vcpu *v = guest_vcpu(vm);
+	size_t len = op_context_len(mctx, vm), at = 0;
+	struct context_head head = { CONTEXT_MAGIC, CONTEXT_VERSION, (uint32_t)len,
+				     vcpu_xsave_size() };
+	uint64_t extra[VCPU_EXTRA];
+
+	CHECK(len <= cap);
+	memcpy(buf, &head, sizeof(head));
+	at += sizeof(head);
+	memcpy(buf + at, &v->gprs, sizeof(v->gprs));
+	at += sizeof(v->gprs);
+	CHECK(vmcs_load(v->vmcs_pa));
+	for (size_t i = 0; i < ARRAY_SIZE(context_fields); i++, at += 8) {
+		uint64_t x = vmcs_read(context_fields[i]);
+		memcpy(buf + at, &x, 8);
+	}
+	reload_caller(mctx);
+	memcpy(buf + at, vcpu_extra(v, extra), sizeof(extra));
+	at += sizeof(extra);
+	memcpy(buf + at, phys_to_virt(v->xsave_pa), head.xsave_size);
+	at += head.xsave_size;
+	CHECK(at == len);
+	return len;
+}
+
+static bool op_context_restore(void *mctx, struct vm *vm, const uint8_t *buf,
+			       size_t len)
+{
+	struct vcpu *v = guest_vcpu(vm);
+	struct context_head head;
+	size_t at = sizeof(head);
+	uint64_t x[ARRAY_SIZE(context_fields)], extra[VCPU_EXTRA];
+
+	if (len != op_context_len(mctx, vm))
+		return false;
+	memcpy(&head, buf, sizeof(head));
+	if (head.magic != CONTEXT_MAGIC || head.version != CONTEXT_VERSION ||
+	    head.length != len || head.xsave_size != vcpu_xsave_size())
+		return false;
+	vcpu_reset(v);
+	memcpy(&v->gprs, buf + at, sizeof(v->gprs));
+	at += sizeof(v->gprs);
+	memcpy(x, buf + at, sizeof(x));
+	at += sizeof(x);
+	memcpy(extra, buf + at, sizeof(extra));
+	at += sizeof(extra);
+	uint64_t *p[VCPU_EXTRA] = {
+		&v->cr2, &v->dr[0], &v->dr[1], &v->dr[2], &v->dr[3], &v->dr6,
+		&v->star, &v->lstar, &v->cstar, &v->fmask, &v->kernel_gs_base,
+	};
+	for (size_t i = 0; i < VCPU_EXTRA; i++)
+		*p[i] = extra[i];
+	memcpy(phys_to_virt(v->xsave_pa), buf + at, head.xsave_size);
+
+	/* A fresh VMCS (controls, host state, EPT pointer of the new frames),
+	 * then the saved guest state over the initial one. */
+	struct vmcs_guest_start start = {
+		.rip = x[0], .rsp = x[1], .cr3 = x[4],
+		.ept_pointer = ept_pointer(&vm->ept),
+		.vpid = (uint16_t)vm->id,
+	};
+	vmcs_setup_guest(v->vmcs_pa, vmcs_revision, &start);
+	for (size_t i = 0; i < ARRAY_SIZE(context_fields); i++)
+		vmcs_write(context_fields[i], x[i]);
+	vmx_flush_vpid((uint16_t)vm->id);
+	v->launched = false;
+	reload_caller(mctx);
+	return true;
+}
+
+static void op_set_runnable(void *mctx, struct vm *vm, bool on)
+{
+	(void)mctx;
+	if (on) {
+		vm->state = VM_RUNNABLE;
+		vm->stop_reason[0] = '\0';
+	} else if (vm->state == VM_RUNNABLE) {
+		vm_set_stopped(vm, VM_STOPPED, "stopped by its owner");
+	}
+}
+
+static void op_log(void *mctx, const char *line)
+{
+	(void)mctx;
+	console_printf("%s\n", line);
+}
+
+static const struct lc_ops ops = {
+	.free_frames = op_free_frames,
+	.mem_alloc = op_mem_alloc,
+	.mem_free = op_mem_free,
+	.page = op_page,
+	.stage = op_stage,
+	.unstage = op_unstage,
+	.vcpu_setup = op_vcpu_setup,
+	.vcpu_regs = op_vcpu_regs,
+	.context_save = op_context_save,
+	.context_len = op_context_len,
+	.context_restore = op_context_restore,
+	.set_runnable = op_set_runnable,
+	.log = op_log,
+};
+
+const struct lc_ops *tenant_ops(void)
+{
+	return &ops;
+}
