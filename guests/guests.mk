@@ -9,7 +9,7 @@
 # Everything is -mgeneral-regs-only except files named *_avx.c, which are the
 # only places that touch XMM/YMM registers (with inline asm) and get -mavx.
 
-GUEST_NAMES := hello counter secretkeeper regspy memscan hcfuzz com2hello tpgvm
+GUEST_NAMES := hello counter secretkeeper regspy memscan hcfuzz com2hello tpgvm lcdrive
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 GUEST_OBJDIR := $(BUILD)/guests/obj
 
@@ -43,6 +43,9 @@ GUEST_LIBS_tpgvm = $(CRYPTO_GUEST_OBJS)
 $(GUEST_OBJDIR)/tpgvm/%.c.o: GUEST_EXTRA_CFLAGS = $(CRYPTO_GUEST_CFLAGS)
 $(BUILD)/guests/tpgvm.elf: $(CRYPTO_GUEST_UNDEF_CHECK)
 $(patsubst %,$(GUEST_OBJDIR)/%.o,$(wildcard tpgvm/*.c)): | $(MBEDTLS_STAMP)
+
+# lcdrive embeds the counter image it drives (an .incbin of its path).
+$(GUEST_OBJDIR)/guests/lcdrive/counter_image.S.o: $(BUILD)/guests/counter.elf
 
 guest_srcs = $(wildcard guests/$(1)/*.S guests/$(1)/*.c) $(GUEST_EXTRA_$(1)) \
 	$(GUEST_RUNTIME_SRCS)

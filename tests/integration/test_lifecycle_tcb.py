@@ -1,0 +1,100 @@
+"""The TCB side of the VM lifecycle in Bochs (docs/lifecycle.md): lcdrive,
+packaged AS the TPGVM, creates a counter VM, loads it with init data and
+secrets, starts it, seals it into its own memory, resumes it from the blob
+(the counter continues), refuses a rolled-back, tampered or destroyed VM's
+blob, runs out of memory cleanly and cycles VMs without leaking a frame.
+The TCB's log lines are checked too: counts, measurement, no secrets."""
+import hashlib
+import os
+import re
+import struct
+
+import harness as h
+from test_tpgvm import PKI, package_image
+
+LCDRIVE = os.path.join(h.BUILD, "guests", "lcdrive.elf")
+COUNTER = os.path.join(h.BUILD, "guests", "counter.elf")
+
+# What lcdrive sends (guests/lcdrive/lcdrive.c).
+INIT = b"init-data-for-counter"
+SECRETS = b"PASSWORD=hunter2\0ROLE=test\0"
+SALT = bytes((i * 7 + 1) & 0xff for i in range(32))
+MIB = 1 << 20
+
+
+def launch_measurement(name, mem_size, image, init, salt, secrets):
+    """docs/lifecycle.md, computed independently of the TCB."""
+    sha = lambda b: hashlib.sha384(b).digest()
+    return hashlib.sha384(
+        b"CUSTOS-VM-LAUNCH-1" + name.encode().ljust(32, b"\0")
+        + struct.pack("<Q", mem_size)
+        + sha(image) + struct.pack("<Q", len(image))
+        + sha(init) + struct.pack("<Q", len(init))
+        + sha(salt + secrets) + struct.pack("<Q", len(secrets))).hexdigest()
+
+
+def create_frames(mem_size):
+    return mem_size // 4096 + 3 + mem_size // (2 * MIB) + 2
+
+
+def test_lifecycle_driven_by_the_tpgvm(d):
+    env = package_image(d, LCDRIVE)
+    mods = [("tcb-keys.bin", "tcb-keys"), ("tcb-certs.bin", "tcb-certs"),
+            ("tpgvm.env", "tpgvm-envelope")]
+    iso = h.make_iso(d, cmdline="custos.debug=mirror-consoles", modules=mods,
+                     module_files=[os.path.join(PKI, "tcb-keys.bin"),
+                                   os.path.join(PKI, "tcb-certs.bin"), env])
+    r = h.boot_bochs(d, iso=iso, timeout=400)
+    r.expect_status(h.EXIT_OK)
+    s = r.serial
+    fails = re.findall(r"^\[vm1 tpgvm\] lcdrive: FAIL .*$", s, re.M)
+    assert not fails, "\n".join(fails) + "\n" + r.tail(60)
+    r.expect(r"^\[vm1 tpgvm\] lcdrive: done, 0 failures$")
+    for what in ("counter continues after resume", "v1 after v2 is a rollback",
+                 "flipped header byte refused", "flipped context byte refused",
+                 "flipped page-list byte refused", "flipped page byte refused",
+                 "flipped tag byte refused", "start from v2 after the refusals",
+                 "start after destroy", "create 1 GiB: no memory",
+                 "20 create/load/destroy cycles"):
+        r.expect(r"^\[vm1 tpgvm\] lcdrive: PASS %s$" % re.escape(what))
+
+    # The measurement the TCB logged is the one the tenant computes.
+    with open(COUNTER, "rb") as f:
+        image = f.read()
+    want = launch_measurement("counter", 32 * MIB, image, INIT, SALT,
+                              SECRETS)
+    m = r.expect(r"^lifecycle: vm (\d+) 'counter' loaded, measurement ([0-9a-f]{96})$")
+    assert m.group(2) == want, (m.group(2), want)
+    vm = m.group(1)
+
+    # Frame accounting from the log lines.
+    created = r.expect(r"^lifecycle: vm %s 'counter' created \(32 MiB\), (\d+) frames free$" % vm)
+    initial = int(created.group(1)) + create_frames(32 * MIB)
+    r.expect(r"^lifecycle: vm %s 'counter' started$" % vm)
+    sealed = re.findall(r"^lifecycle: vm %s 'counter' sealed v(\d) \((\d+) pages, (\d+) bytes\), "
+                        r"(\d+) frames free$" % vm, s, re.M)
+    assert [v for v, _, _, _ in sealed] == ["1", "2"], sealed
+    for _, _, _, free in sealed:
+        # Sealed: everything the VM held is back (other-owner VM gone).
+        assert int(free) == initial, (free, initial)
+    r.expect(r"^lifecycle: vm %s 'counter' resumed from v1, \d+ frames free$" % vm)
+    r.expect(r"^lifecycle: vm %s 'counter' start refused: rollback" % vm)
+    refusals = re.findall(r"^lifecycle: vm %s 'counter' start refused: blob does not verify "
+                          r"\(.*\), (\d+) frames free$" % vm, s, re.M)
+    assert refusals and all(int(f) == initial for f in refusals), (refusals, initial)
+    r.expect(r"^lifecycle: vm %s 'counter' resumed from v2, \d+ frames free$" % vm)
+    destroyed = r.expect(r"^lifecycle: vm %s 'counter' destroyed, (\d+) frames free$" % vm)
+    assert int(destroyed.group(1)) == initial, (destroyed.group(1), initial)
+    nomem = r.expect(r"^lifecycle: create 'huge' refused: not enough memory \(1024 MiB\), "
+                     r"(\d+) frames free$")
+    assert int(nomem.group(1)) == initial
+    cycles = re.findall(r"^lifecycle: vm \d+ 'cycle' destroyed, (\d+) frames free$", s, re.M)
+    assert len(cycles) == 20 and all(int(f) == initial for f in cycles), cycles
+
+    # Secrets never reach the platform console.
+    r.expect_absent(r"hunter2")
+    # (This boot mirrors guest consoles, a debug mode, to show the counter.)
+    # It started once: the resumes continued it, each value above the last.
+    assert len(re.findall(r"^\[vm%s counter\] counter: start" % vm, s, re.M)) == 1
+    values = [int(v) for v in re.findall(r"^\[vm%s counter\] counter: (\d+)$" % vm, s, re.M)]
+    assert len(values) >= 5 and values == sorted(set(values)), values
