@@ -3,7 +3,8 @@
  * answers, encode/decode round trips, every split point of a multi-frame
  * stream, garbage, flipped bits, lost bytes and truncation (the frame is
  * dropped and the next good one is found), the payload limit, and
- * duplicates passed up as they came.
+ * duplicates passed up as they came. Also the TPGVM's client of the
+ * relay's storage frames (tpgvm/storage.c) against a fake relay.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -410,6 +411,274 @@ static void test_noise_then_frame(void **state)
 	free(s);
 }
 
+/* ---- The TPGVM's storage client (tpgvm/storage.c) against a fake relay --
+ * storage.c is portable apart from two transport hooks, defined here: the
+ * STORE frames it queues are recorded, the clock is ours. */
+#include "tpgvm/storage.c"
+
+static struct {
+	uint64_t now;
+	bool full;               /* the output queue has no room */
+	size_t n;                /* STORE frames queued */
+	uint16_t id[64];
+	uint8_t req[64][FRAME_MAX_PAYLOAD];
+	size_t len[64];
+} fake;
+
+bool transport_store(uint16_t id, const uint8_t *payload, size_t len)
+{
+	if (fake.full)
+		return false;
+	assert_true(fake.n < 64 && len <= FRAME_MAX_PAYLOAD);
+	fake.id[fake.n] = id;
+	memcpy(fake.req[fake.n], payload, len);
+	fake.len[fake.n] = len;
+	fake.n++;
+	return true;
+}
+
+uint64_t tpgvm_now(void)
+{
+	return fake.now;
+}
+
+static void storage_reset(void **state)
+{
+	(void)state;
+	memset(ops, 0, sizeof(ops));
+	memset(&fake, 0, sizeof(fake));
+	fake.now = 1000;
+}
+
+/* The last STORE queued: op, name, offset, data length. */
+static void assert_req(uint8_t op, const char *name, uint32_t off, size_t dlen)
+{
+	const uint8_t *r;
+	size_t nl = strlen(name);
+
+	assert_true(fake.n > 0);
+	r = fake.req[fake.n - 1];
+	assert_int_equal(r[0], op);
+	assert_int_equal(r[1], nl);
+	assert_memory_equal(r + 2, name, nl);
+	assert_int_equal(r[2 + nl] | r[3 + nl] << 8 | r[4 + nl] << 16 |
+			 (uint32_t)r[5 + nl] << 24, off);
+	assert_int_equal(fake.len[fake.n - 1], 6 + nl + dlen);
+}
+
+/* The relay answers the last STORE. */
+static void answer(uint8_t status, uint32_t total, const uint8_t *data, size_t n)
+{
+	uint8_t a[5 + STORAGE_CHUNK + 8];
+
+	a[0] = status;
+	for (int i = 0; i < 4; i++)
+		a[1 + i] = (uint8_t)(total >> (8 * i));
+	if (n)
+		memcpy(a + 5, data, n);
+	storage_on_stored(fake.id[fake.n - 1], a, 5 + n);
+}
+
+static void test_storage_put(void **state)
+{
+	static uint8_t blob[2000];
+	size_t len = 0;
+	const char *why;
+	int h;
+
+	storage_reset(state);
+	for (size_t i = 0; i < sizeof(blob); i++)
+		blob[i] = (uint8_t)(i * 13);
+	h = storage_put("0011223344556677-web.sealed", blob, sizeof(blob));
+	assert_true(h >= 0);
+	/* One operation per blob; bad names refused. */
+	assert_int_equal(storage_put("0011223344556677-web.sealed", blob, 1), -1);
+	assert_int_equal(storage_get(".hidden", blob, 1), -1);
+	assert_int_equal(storage_get("a/b", blob, 1), -1);
+	assert_int_equal(storage_get("", blob, 1), -1);
+	assert_int_equal(storage_delete("x12345678901234567890123456789012345678901234567890123456789012345"), -1);
+	/* Nothing goes while the queue is full. */
+	fake.full = true;
+	assert_false(storage_step());
+	assert_int_equal(fake.n, 0);
+	fake.full = false;
+	for (uint32_t off = 0; off < sizeof(blob); off += STORAGE_CHUNK) {
+		size_t n = sizeof(blob) - off < STORAGE_CHUNK ? sizeof(blob) - off : STORAGE_CHUNK;
+
+		assert_true(storage_step());
+		assert_false(storage_step()); /* one request out at a time */
+		assert_req(ST_PUT, "0011223344556677-web.sealed", off, n);
+		assert_memory_equal(fake.req[fake.n - 1] + 6 + 27, blob + off, n);
+		assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_PENDING);
+		answer(STORED_OK, 0, NULL, 0);
+	}
+	assert_true(storage_step());
+	assert_req(ST_COMMIT, "0011223344556677-web.sealed", sizeof(blob), 0);
+	/* An answer with another id is not ours. */
+	storage_on_stored((uint16_t)(fake.id[fake.n - 1] + 1), (const uint8_t *)"\0\0\0\0\0", 5);
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_PENDING);
+	answer(STORED_OK, 0, NULL, 0);
+	assert_int_equal(storage_poll(h, &len, &why), STORAGE_OK);
+	assert_int_equal(len, sizeof(blob));
+	assert_int_equal(fake.n, 4);
+	/* Request ids differ. */
+	for (size_t i = 1; i < fake.n; i++)
+		assert_int_not_equal(fake.id[i], fake.id[i - 1]);
+	storage_release(h);
+	/* An empty blob: one empty PUT, then COMMIT 0; a failure on the way. */
+	h = storage_put("e", NULL, 0);
+	assert_true(storage_step());
+	assert_req(ST_PUT, "e", 0, 0);
+	answer(STORED_OK, 0, NULL, 0);
+	assert_true(storage_step());
+	assert_req(ST_COMMIT, "e", 0, 0);
+	answer(STORED_IO, 0, NULL, 0);
+	assert_int_equal(storage_poll(h, NULL, &why), STORAGE_FAILED);
+	assert_non_null(strstr(why, "I/O"));
+	storage_release(h);
+}
+
+static void test_storage_get(void **state)
+{
+	static uint8_t blob[1500], buf[1600];
+	size_t len = 0;
+	const char *why;
+	int h;
+
+	storage_reset(state);
+	for (size_t i = 0; i < sizeof(blob); i++)
+		blob[i] = (uint8_t)(i * 7 + 1);
+	h = storage_get("b", buf, sizeof(buf));
+	assert_true(storage_step());
+	assert_req(ST_GET, "b", 0, 0);
+	answer(STORED_OK, 1500, blob, 900);
+	assert_true(storage_step());
+	assert_req(ST_GET, "b", 900, 0);
+	answer(STORED_OK, 1500, blob + 900, 600);
+	assert_true(storage_step());
+	assert_req(ST_GET, "b", 1500, 0);
+	answer(STORED_OK, 1500, NULL, 0);
+	assert_int_equal(storage_poll(h, &len, NULL), STORAGE_OK);
+	assert_int_equal(len, 1500);
+	assert_memory_equal(buf, blob, 1500);
+	storage_release(h);
+
+	/* Larger than the buffer; total changing; more than the total; an
+	 * early end; missing; a malformed answer. */
+	h = storage_get("b", buf, 1000);
+	storage_step();
+	answer(STORED_OK, 1001, blob, 900);
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_TOO_LARGE);
+	storage_release(h);
+	h = storage_get("b", buf, sizeof(buf));
+	storage_step();
+	answer(STORED_OK, 1500, blob, 900);
+	storage_step();
+	answer(STORED_OK, 1400, blob, 100);
+	assert_int_equal(storage_poll(h, NULL, &why), STORAGE_FAILED);
+	assert_non_null(strstr(why, "changed"));
+	storage_release(h);
+	h = storage_get("b", buf, sizeof(buf));
+	storage_step();
+	answer(STORED_OK, 10, blob, 11);
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_FAILED);
+	storage_release(h);
+	h = storage_get("b", buf, sizeof(buf));
+	storage_step();
+	answer(STORED_OK, 10, blob, 5);
+	storage_step();
+	answer(STORED_OK, 10, NULL, 0);
+	assert_int_equal(storage_poll(h, NULL, &why), STORAGE_FAILED);
+	assert_non_null(strstr(why, "early"));
+	storage_release(h);
+	h = storage_get("b", buf, sizeof(buf));
+	storage_step();
+	answer(STORED_MISSING, 0, NULL, 0);
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_MISSING);
+	storage_release(h);
+	h = storage_get("b", buf, sizeof(buf));
+	storage_step();
+	storage_on_stored(fake.id[fake.n - 1], (const uint8_t *)"\0", 1);
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_FAILED);
+	storage_release(h);
+	/* A whole empty blob. */
+	h = storage_get("b", buf, 0);
+	storage_step();
+	answer(STORED_OK, 0, NULL, 0);
+	assert_int_equal(storage_poll(h, &len, NULL), STORAGE_OK);
+	assert_int_equal(len, 0);
+	storage_release(h);
+}
+
+static void test_storage_timeout_restart_slots(void **state)
+{
+	uint8_t buf[16];
+	const char *why;
+	uint16_t late;
+	int h, h2, hs[STORAGE_OPS];
+
+	storage_reset(state);
+	h = storage_get("t", buf, sizeof(buf));
+	storage_step();
+	late = fake.id[fake.n - 1];
+	fake.now += STORAGE_REQ_TSC;
+	storage_step();
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_PENDING);
+	fake.now += 1;
+	storage_step();
+	assert_int_equal(storage_poll(h, NULL, &why), STORAGE_FAILED);
+	assert_non_null(strstr(why, "in time"));
+	storage_release(h);
+	/* The late answer meets a new operation on the same name: ignored. */
+	h = storage_get("t", buf, sizeof(buf));
+	storage_step();
+	storage_on_stored(late, (const uint8_t *)"\0\3\0\0\0abc", 8);
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_PENDING);
+	/* The relay restarts: whatever is in flight fails, also not yet sent. */
+	h2 = storage_put("u", buf, 4);
+	storage_relay_restarted();
+	assert_int_equal(storage_poll(h, NULL, &why), STORAGE_FAILED);
+	assert_non_null(strstr(why, "restarted"));
+	assert_int_equal(storage_poll(h2, NULL, NULL), STORAGE_FAILED);
+	storage_release(h);
+	storage_release(h2);
+	/* Slots run out; a released delete runs on and frees itself. */
+	for (int i = 0; i < STORAGE_OPS; i++) {
+		char name[8] = { 'n', (char)('0' + i), 0 };
+
+		hs[i] = storage_delete(name);
+		assert_true(hs[i] >= 0);
+	}
+	assert_int_equal(storage_get("z", buf, 1), -1);
+	storage_release(hs[0]);
+	assert_int_equal(storage_get("z", buf, 1), -1); /* still running */
+	fake.n = 0;
+	storage_step();
+	assert_int_equal(fake.n, STORAGE_OPS);
+	storage_on_stored(fake.id[0], (const uint8_t *)"\0\0\0\0\0", 5);
+	h = storage_get("z", buf, 1);
+	assert_true(h >= 0);
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_PENDING);
+	for (int i = 1; i < STORAGE_OPS; i++)
+		storage_release(hs[i]);
+	storage_release(h);
+}
+
+static void test_storage_blob_name(void **state)
+{
+	uint8_t owner[48];
+	char name[STORAGE_NAME_MAX + 1];
+
+	(void)state;
+	for (int i = 0; i < 48; i++)
+		owner[i] = (uint8_t)(0xa0 + i);
+	storage_blob_name(owner, "web-1", name);
+	assert_string_equal(name, "a0a1a2a3a4a5a6a7-web-1.sealed");
+	storage_blob_name(owner, "abcdefghijklmnopqrstuvwxyz01234", name);
+	assert_string_equal(name, "a0a1a2a3a4a5a6a7-abcdefghijklmnopqrstuvwxyz01234.sealed");
+	assert_true(strlen(name) <= STORAGE_NAME_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +694,10 @@ int main(void)
 		cmocka_unit_test(test_unknown_version_or_type),
 		cmocka_unit_test(test_duplicates_passed_up),
 		cmocka_unit_test(test_noise_then_frame),
+		cmocka_unit_test(test_storage_put),
+		cmocka_unit_test(test_storage_get),
+		cmocka_unit_test(test_storage_timeout_restart_slots),
+		cmocka_unit_test(test_storage_blob_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
