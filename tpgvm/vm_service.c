@@ -275,26 +275,26 @@ static uint32_t hc_error(long rc, const char **text)
 	}
 }
 
-/* Remember who has VMs, to look for ones that stopped themselves. */
+/* Remember who has VMs, to look for ones that stopped themselves: the
+ * table keeps the owners seen most recently. */
 static void owner_seen(const struct tenant *who)
 {
-	struct owner_rec *o = NULL, *oldest = &owners[0];
+	struct owner_rec *o = NULL;
 
-	for (int i = 0; i < OWNERS_MAX; i++) {
-		if (owners[i].used && !memcmp(owners[i].id, who->id, HC_OWNER_LEN)) {
+	for (int i = 0; i < OWNERS_MAX && !o; i++)
+		if (owners[i].used && !memcmp(owners[i].id, who->id, HC_OWNER_LEN))
 			o = &owners[i];
-			break;
-		}
-		if (!owners[i].used && (oldest->used || oldest == &owners[0]))
-			oldest = &owners[i];
-		else if (owners[i].used && oldest->used && owners[i].seen < oldest->seen)
-			oldest = &owners[i];
-	}
+	for (int i = 0; i < OWNERS_MAX && !o; i++)
+		if (!owners[i].used)
+			o = &owners[i];
 	if (!o) {
-		o = oldest;
-		o->used = true;
-		memcpy(o->id, who->id, HC_OWNER_LEN);
+		o = &owners[0];
+		for (int i = 1; i < OWNERS_MAX; i++)
+			if (owners[i].seen < o->seen)
+				o = &owners[i];
 	}
+	o->used = true;
+	memcpy(o->id, who->id, HC_OWNER_LEN);
 	snprintf(o->tenant, sizeof(o->tenant), "%s", who->name);
 	o->seen = rdtsc();
 }
