@@ -676,8 +676,6 @@ static void sanitize_line(const char *in, size_t n, char *out)
 
 static void print_info_json(const struct proto_vm_info *v, int match)
 {
-	char hex[97];
-
 	printf("{\"name\": ");
 	json_cstr(v->name);
 	printf(", \"state\": \"%s\", \"state_code\": %u, \"memory\": %llu, \"version\": %llu",
@@ -690,6 +688,8 @@ static void print_info_json(const struct proto_vm_info *v, int match)
 	if (all_zero(v->measurement, sizeof(v->measurement))) {
 		printf("null");
 	} else {
+		char hex[97];
+
 		cli_hex(v->measurement, sizeof(v->measurement), hex);
 		printf("\"%s\"", hex);
 	}
@@ -713,8 +713,6 @@ static void print_mem(uint64_t m)
 
 static void print_info_human(const struct proto_vm_info *v)
 {
-	char hex[97], reason[65];
-
 	printf("name: %s\n", v->name);
 	printf("state: %s\n", state_name(v->state));
 	printf("memory: ");
@@ -730,10 +728,14 @@ static void print_info_human(const struct proto_vm_info *v)
 	if (all_zero(v->measurement, sizeof(v->measurement))) {
 		printf("measurement: none yet\n");
 	} else {
+		char hex[97];
+
 		cli_hex(v->measurement, sizeof(v->measurement), hex);
 		printf("measurement: %s\n", hex);
 	}
 	if (v->stop_reason[0]) {
+		char reason[65];
+
 		sanitize_line(v->stop_reason, strlen(v->stop_reason), reason);
 		printf("stop reason: %s\n", reason);
 	}
