@@ -1,0 +1,945 @@
+/*
+ * Tests of the tenant VM lifecycle policy (tcb/lifecycle.c) through
+ * hypercall_handle(), as the TPGVM calls it. The mechanism is a fake built
+ * on a real frame table over fake RAM: a VM's memory is frames the table
+ * gives it, so "an error changes nothing" is checked as "the frame table's
+ * owner array is byte for byte what it was". Sealing runs the real
+ * tcb/seal.c and crypto layer.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "tcb/frame_table.h"
+#include "tcb/hypercall.h"
+#include "tcb/lifecycle.h"
+
+#define NFRAMES     9000u
+#define CALLER_MEM  (1u << 20)
+#define VM_MEM      (2u << 20)
+#define VM_PAGES    (VM_MEM / 4096)
+
+/* Where requests and buffers go in the caller's (the TPGVM's) memory. */
+#define REQ_GPA     0x1000u
+#define IMAGE_GPA   0x10000u
+#define INIT_GPA    0x20000u
+#define SECRETS_GPA 0x21000u
+#define OUT_GPA     0x30000u
+#define BLOB_GPA    0x40000u
+#define BLOB2_GPA   0x80000u
+#define BLOB_CAP    0x40000u
+
+static uint8_t *ram;
+static frame_owner_t owners[NFRAMES];
+static struct frame_table ft;
+static uint64_t vm_pfn[VM_MAX + 1][VM_PAGES];
+static bool vm_has[VM_MAX + 1];
+#define EXTRA_MAX 16
+static uint64_t extra_pfn[VM_MAX + 1][EXTRA_MAX];
+static struct lc_regs regs[VM_MAX + 1];
+static uint8_t caller[CALLER_MEM];
+static char logbuf[16384];
+static const uint8_t owner_a[HC_OWNER_LEN] = { 0xa1, 0xa1, 0xa1 };
+static const uint8_t owner_b[HC_OWNER_LEN] = { 0xb2 };
+
+static void zero_frame(uint64_t pfn, void *ctx)
+{
+	(void)ctx;
+	memset(ram + pfn * 4096, 0, 4096);
+}
+
+/* ---- the fake mechanism ------------------------------------------------- */
+
+static uint64_t m_free(void *m)
+{
+	(void)m;
+	return ft.free_count;
+}
+
+static void release_all(unsigned id, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		assert_int_equal(frame_release(&ft, vm_pfn[id][i], frame_owner_vm(id)),
+				 FRAME_OK);
+}
+
+static int m_mem_alloc(void *m, struct vm *vm)
+{
+	uint64_t n = vm->mem_size / 4096;
+
+	(void)m;
+	assert_true(n <= VM_PAGES && !vm_has[vm->id]);
+	/* What lifecycle_create_frames() counts beyond the pages (EPT and
+	 * vCPU) are TCB frames here, as in hv/. */
+	uint64_t extra = lifecycle_create_frames(vm->mem_size) - n;
+	assert_true(extra <= EXTRA_MAX);
+	if (ft.free_count < n + extra)
+		return HC_E_NOMEM;
+	for (uint64_t i = 0; i < n; i++)
+		if (frame_alloc(&ft, vm->owner, &vm_pfn[vm->id][i]) != FRAME_OK) {
+			release_all(vm->id, i);
+			return HC_E_NOMEM;
+		}
+	for (uint64_t i = 0; i < extra; i++)
+		assert_int_equal(frame_alloc(&ft, FRAME_TCB, &extra_pfn[vm->id][i]),
+				 FRAME_OK);
+	vm_has[vm->id] = true;
+	return HC_OK;
+}
+
+static void m_mem_free(void *m, struct vm *vm)
+{
+	(void)m;
+	assert_true(vm_has[vm->id]);
+	uint64_t n = vm->mem_size / 4096;
+
+	release_all(vm->id, n);
+	for (uint64_t i = 0; i < lifecycle_create_frames(vm->mem_size) - n; i++)
+		assert_int_equal(frame_release(&ft, extra_pfn[vm->id][i], FRAME_TCB),
+				 FRAME_OK);
+	memset(&regs[vm->id], 0, sizeof(regs[0]));
+	vm_has[vm->id] = false;
+}
+
+static uint8_t *m_page(void *m, const struct vm *vm, uint64_t gpa)
+{
+	(void)m;
+	assert_true(vm_has[vm->id] && gpa < vm->mem_size && !(gpa & 4095));
+	return ram + vm_pfn[vm->id][gpa / 4096] * 4096;
+}
+
+static void *m_stage(void *m, size_t len)
+{
+	uint64_t first, n = (len + 4095) / 4096;
+
+	(void)m;
+	if (frame_alloc_contiguous(&ft, FRAME_TCB, n, 1, &first) != FRAME_OK)
+		return NULL;
+	return ram + first * 4096;
+}
+
+static void m_unstage(void *m, void *p, size_t len)
+{
+	uint64_t first = (uint64_t)((uint8_t *)p - ram) / 4096;
+
+	(void)m;
+	for (uint64_t i = 0; i < (len + 4095) / 4096; i++)
+		assert_int_equal(frame_release(&ft, first + i, FRAME_TCB), FRAME_OK);
+}
+
+static void m_vcpu_setup(void *m, struct vm *vm, const struct lc_regs *r)
+{
+	(void)m;
+	regs[vm->id] = *r;
+}
+
+static void m_vcpu_regs(void *m, const struct vm *vm, struct lc_regs *r)
+{
+	(void)m;
+	*r = regs[vm->id];
+}
+
+#define CTX_LEN 100u
+
+static size_t m_context_len(void *m, const struct vm *vm)
+{
+	(void)m;
+	(void)vm;
+	return CTX_LEN;
+}
+
+static size_t m_context_save(void *m, const struct vm *vm, uint8_t *buf, size_t cap)
+{
+	(void)m;
+	assert_true(cap >= CTX_LEN);
+	memset(buf, 0x77, CTX_LEN);
+	memcpy(buf, &regs[vm->id], sizeof(regs[0]));
+	return CTX_LEN;
+}
+
+static bool m_context_restore(void *m, struct vm *vm, const uint8_t *buf, size_t len)
+{
+	(void)m;
+	if (len != CTX_LEN || buf[CTX_LEN - 1] != 0x77)
+		return false;
+	memcpy(&regs[vm->id], buf, sizeof(regs[0]));
+	return true;
+}
+
+static void m_set_runnable(void *m, struct vm *vm, bool on)
+{
+	(void)m;
+	vm->state = on ? VM_RUNNABLE : VM_STOPPED;
+}
+
+static void m_log(void *m, const char *line)
+{
+	(void)m;
+	strncat(logbuf, line, sizeof(logbuf) - strlen(logbuf) - 2);
+	strcat(logbuf, "\n");
+}
+
+static const struct lc_ops ops = {
+	.free_frames = m_free, .mem_alloc = m_mem_alloc, .mem_free = m_mem_free,
+	.page = m_page, .stage = m_stage, .unstage = m_unstage,
+	.vcpu_setup = m_vcpu_setup, .vcpu_regs = m_vcpu_regs,
+	.context_save = m_context_save, .context_len = m_context_len,
+	.context_restore = m_context_restore, .set_runnable = m_set_runnable,
+	.log = m_log,
+};
+
+/* ---- the caller ------------------------------------------------------------ */
+
+static unsigned writes;
+
+static bool c_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	(void)ctx;
+	assert_true(gpa <= CALLER_MEM && len <= CALLER_MEM - gpa);
+	memcpy(buf, caller + gpa, len);
+	return true;
+}
+
+static bool c_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	(void)ctx;
+	assert_true(gpa <= CALLER_MEM && len <= CALLER_MEM - gpa);
+	memcpy(caller + gpa, buf, len);
+	writes++;
+	return true;
+}
+
+static void c_put(void *ctx, char c)
+{
+	(void)ctx;
+	(void)c;
+	fail_msg("a lifecycle call wrote to the caller's console");
+}
+
+static struct hc_env env = {
+	.mem_size = CALLER_MEM,
+	.is_tpgvm = true,
+	.read_guest = c_read,
+	.write_guest = c_write,
+	.console_put = c_put,
+	.lc = &ops,
+};
+
+static int64_t hc(uint64_t nr, const void *req, size_t len)
+{
+	struct hc_call c = { .nr = nr, .arg = { REQ_GPA, 0, 0, 0 } };
+	struct hc_result res;
+
+	memcpy(caller + REQ_GPA, req, len);
+	hypercall_handle(&c, &env, &res);
+	assert_int_equal(res.effect, HC_EFFECT_NONE);
+	return res.ret;
+}
+
+/* ---- a tiny ELF image: one R+X PT_LOAD at 0x100000 ------------------------ */
+
+static size_t make_elf(uint8_t *out)
+{
+	static const uint8_t code[16] = { 0xeb, 0xfe, 0x90, 0x90, 1, 2, 3, 4 };
+	size_t len = 64 + 56 + sizeof(code);
+
+	memset(out, 0, len);
+	memcpy(out, "\x7f" "ELF", 4);
+	out[4] = 2; /* ELFCLASS64 */
+	out[5] = 1; /* little-endian */
+	out[6] = 1; /* EV_CURRENT */
+	out[16] = 2; /* ET_EXEC */
+	out[18] = 62; /* EM_X86_64 */
+	out[20] = 1;
+	uint64_t entry = 0x100000, phoff = 64;
+	memcpy(out + 24, &entry, 8);
+	memcpy(out + 32, &phoff, 8);
+	out[52] = 64; /* e_ehsize */
+	out[54] = 56; /* e_phentsize */
+	out[56] = 1;  /* e_phnum */
+	uint8_t *ph = out + 64;
+	uint32_t type = 1, flags = 5;
+	uint64_t off = 120, addr = 0x100000, sz = sizeof(code);
+	memcpy(ph, &type, 4);
+	memcpy(ph + 4, &flags, 4);
+	memcpy(ph + 8, &off, 8);
+	memcpy(ph + 16, &addr, 8);
+	memcpy(ph + 24, &addr, 8);
+	memcpy(ph + 32, &sz, 8);
+	memcpy(ph + 40, &sz, 8);
+	memcpy(out + 120, code, sizeof(code));
+	return len;
+}
+
+static size_t image_len;
+static const char init[] = "some init data";
+static const char secrets[] = "PASSWORD=hunter2\0ROLE=db\0";
+static uint8_t salt[HC_SALT_LEN];
+
+static struct hc_vm_ref ref(uint32_t id, const uint8_t *owner)
+{
+	struct hc_vm_ref r = { .vm_id = id };
+
+	memcpy(r.owner, owner, HC_OWNER_LEN);
+	return r;
+}
+
+static int64_t create(const char *name, uint64_t mem, const uint8_t *owner)
+{
+	struct hc_vm_create c = { .ref = ref(0, owner), .mem_size = mem };
+
+	strncpy(c.name, name, sizeof(c.name));
+	return hc(HC_VM_CREATE, &c, sizeof(c));
+}
+
+static struct hc_vm_load load_req(uint32_t id, const uint8_t *owner)
+{
+	struct hc_vm_load l = {
+		.ref = ref(id, owner),
+		.image_gpa = IMAGE_GPA, .image_len = image_len,
+		.init_gpa = INIT_GPA, .init_len = sizeof(init) - 1,
+		.secrets_gpa = SECRETS_GPA, .secrets_len = sizeof(secrets) - 1,
+	};
+
+	memcpy(l.secrets_salt, salt, sizeof(salt));
+	return l;
+}
+
+static int64_t load(uint32_t id, const uint8_t *owner)
+{
+	struct hc_vm_load l = load_req(id, owner);
+
+	return hc(HC_VM_LOAD, &l, sizeof(l));
+}
+
+static int64_t start(uint32_t id, const uint8_t *owner, uint64_t gpa, uint64_t len)
+{
+	struct hc_vm_start s = { .ref = ref(id, owner), .blob_gpa = gpa, .blob_len = len };
+
+	return hc(HC_VM_START, &s, sizeof(s));
+}
+
+static int64_t stop(uint32_t id, const uint8_t *owner, uint64_t gpa, uint64_t cap)
+{
+	struct hc_vm_stop s = { .ref = ref(id, owner), .out_gpa = gpa, .out_cap = cap };
+
+	return hc(HC_VM_STOP, &s, sizeof(s));
+}
+
+static int64_t destroy(uint32_t id, const uint8_t *owner)
+{
+	struct hc_vm_ref r = ref(id, owner);
+
+	return hc(HC_VM_DESTROY, &r, sizeof(r));
+}
+
+static int64_t query(uint32_t id, const uint8_t *owner, uint64_t cap)
+{
+	struct hc_vm_query q = { .ref = ref(id, owner), .out_gpa = OUT_GPA, .out_cap = cap };
+
+	return hc(HC_VM_QUERY, &q, sizeof(q));
+}
+
+static int64_t console(uint32_t id, const uint8_t *owner, uint64_t cap)
+{
+	struct hc_vm_console_read c = { .ref = ref(id, owner), .out_gpa = OUT_GPA,
+					.out_cap = cap };
+
+	return hc(HC_VM_CONSOLE_READ, &c, sizeof(c));
+}
+
+static struct hc_vm_info *info(unsigned i)
+{
+	return (struct hc_vm_info *)(caller + OUT_GPA) + i;
+}
+
+static uint32_t running_vm_named(const char *name)
+{
+	int64_t id = create(name, VM_MEM, owner_a);
+
+	assert_true(id > 0);
+	assert_int_equal(load((uint32_t)id, owner_a), 0);
+	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), 0);
+	return (uint32_t)id;
+}
+
+static uint32_t running_vm(void)
+{
+	return running_vm_named("web");
+}
+
+/* ---- fixtures --------------------------------------------------------------- */
+
+static frame_owner_t initial_owners[NFRAMES];
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!ram) {
+		ram = aligned_alloc(4096, (size_t)NFRAMES * 4096);
+		if (!ram || crypto_init() != CRYPTO_OK)
+			return -1;
+	}
+	frame_table_init(&ft, owners, NFRAMES, zero_frame, NULL);
+	frame_table_add_usable(&ft, 4 * 4096, (NFRAMES - 4) * 4096ull);
+	frame_table_seal(&ft);
+	memcpy(initial_owners, owners, sizeof(owners));
+	memset(caller, 0, sizeof(caller));
+	image_len = make_elf(caller + IMAGE_GPA);
+	memcpy(caller + INIT_GPA, init, sizeof(init) - 1);
+	memcpy(caller + SECRETS_GPA, secrets, sizeof(secrets) - 1);
+	for (unsigned i = 0; i < sizeof(salt); i++)
+		salt[i] = (uint8_t)(3 * i + 1);
+	logbuf[0] = '\0';
+	env.is_tpgvm = true;
+	env.lc = &ops;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	lifecycle_destroy_all(&ops, NULL);
+	/* Nothing left behind: the table is exactly as at the start. */
+	assert_memory_equal(owners, initial_owners, sizeof(owners));
+	assert_true(frame_table_check(&ft));
+	return 0;
+}
+
+/* ---- pure rules --------------------------------------------------------------- */
+
+static void test_name_rules(void **state)
+{
+	char n[HC_VM_NAME_MAX];
+
+	(void)state;
+	memset(n, 0, sizeof(n));
+	strcpy(n, "a-b_c9");
+	assert_true(lifecycle_name_ok(n));
+	memset(n, 'x', HC_VM_NAME_MAX - 1);
+	assert_true(lifecycle_name_ok(n)); /* 31 characters + NUL */
+	memset(n, 'x', HC_VM_NAME_MAX);
+	assert_false(lifecycle_name_ok(n)); /* no NUL */
+	memset(n, 0, sizeof(n));
+	assert_false(lifecycle_name_ok(n)); /* empty */
+	strcpy(n, "Web");
+	assert_false(lifecycle_name_ok(n));
+	strcpy(n, "a b");
+	assert_false(lifecycle_name_ok(n));
+	strcpy(n, "a.b");
+	assert_false(lifecycle_name_ok(n));
+}
+
+static void test_mem_rules(void **state)
+{
+	(void)state;
+	assert_true(lifecycle_mem_ok(GUEST_MEM_MIN));
+	assert_true(lifecycle_mem_ok(GUEST_MEM_MAX));
+	assert_true(lifecycle_mem_ok(32u << 20));
+	assert_false(lifecycle_mem_ok(0));
+	assert_false(lifecycle_mem_ok(GUEST_MEM_MIN - 4096));
+	assert_false(lifecycle_mem_ok(3u << 20));
+	assert_false(lifecycle_mem_ok(GUEST_MEM_MAX + GUEST_MEM_ALIGN));
+	assert_false(lifecycle_mem_ok(UINT64_MAX - 0x1fffff));
+}
+
+static void test_secrets_rules(void **state)
+{
+	(void)state;
+	assert_true(lifecycle_secrets_ok("", 0));
+	assert_true(lifecycle_secrets_ok("A=b", 4));
+	assert_true(lifecycle_secrets_ok("A=", 3)); /* empty value */
+	assert_true(lifecycle_secrets_ok("A=b\0key.x-1=\x01\xff\0", 15));
+	assert_false(lifecycle_secrets_ok("A=b", 3));    /* no NUL */
+	assert_false(lifecycle_secrets_ok("=b", 3));     /* empty key */
+	assert_false(lifecycle_secrets_ok("Ab", 3));     /* no '=' */
+	assert_false(lifecycle_secrets_ok("\0", 1));     /* empty string */
+	assert_false(lifecycle_secrets_ok("A b=c", 6));  /* bad key char */
+	assert_false(lifecycle_secrets_ok("A=b\0\0", 5));
+}
+
+/* ---- privilege -------------------------------------------------------------------- */
+
+static void test_not_tpgvm_denied_no_mechanism_nosys(void **state)
+{
+	(void)state;
+	env.is_tpgvm = false;
+	for (uint64_t nr = HC_LIFECYCLE_FIRST; nr <= HC_LIFECYCLE_LAST; nr++)
+		assert_int_equal(hc(nr, "", 0), HC_E_DENIED);
+	env.is_tpgvm = true;
+	env.lc = NULL;
+	for (uint64_t nr = HC_LIFECYCLE_FIRST; nr <= HC_LIFECYCLE_LAST; nr++)
+		assert_int_equal(hc(nr, "", 0), HC_E_NOSYS);
+	env.lc = &ops;
+}
+
+/* ---- create ------------------------------------------------------------------------ */
+
+static void test_create_rules(void **state)
+{
+	struct hc_vm_create c = { .ref = ref(0, owner_a), .mem_size = VM_MEM };
+
+	(void)state;
+	strcpy(c.name, "web");
+	c.ref.reserved = 1;
+	assert_int_equal(hc(HC_VM_CREATE, &c, sizeof(c)), HC_E_INVAL);
+	c.ref.reserved = 0;
+	c.ref.vm_id = 3;
+	assert_int_equal(hc(HC_VM_CREATE, &c, sizeof(c)), HC_E_INVAL);
+	assert_int_equal(create("Web", VM_MEM, owner_a), HC_E_INVAL);
+	assert_int_equal(create("web", VM_MEM + 4096, owner_a), HC_E_INVAL);
+	assert_int_equal(create("web", 0, owner_a), HC_E_INVAL);
+	assert_memory_equal(owners, initial_owners, sizeof(owners));
+	int64_t id = create("web", VM_MEM, owner_a);
+	assert_true(id > 0);
+	assert_int_equal(create("web", VM_MEM, owner_a), HC_E_INVAL); /* same owner */
+	assert_true(create("web", VM_MEM, owner_b) > 0);  /* names are per owner */
+	assert_non_null(strstr(logbuf, "'web' created (2 MiB)"));
+	/* The request struct outside the caller's memory. */
+	struct hc_call call = { .nr = HC_VM_CREATE, .arg = { CALLER_MEM - 8 } };
+	struct hc_result res;
+	hypercall_handle(&call, &env, &res);
+	assert_int_equal(res.ret, HC_E_FAULT);
+}
+
+static void test_create_nomem_changes_nothing(void **state)
+{
+	frame_owner_t before[NFRAMES];
+	uint64_t hog;
+
+	(void)state;
+	/* Leave fewer free frames than a 2 MiB VM needs, but not none. */
+	while (ft.free_count > lifecycle_create_frames(VM_MEM) - 1)
+		assert_int_equal(frame_alloc(&ft, frame_owner_vm(999), &hog), FRAME_OK);
+	memcpy(before, owners, sizeof(owners));
+	uint64_t free_before = ft.free_count;
+	assert_int_equal(create("big", VM_MEM, owner_a), HC_E_NOMEM);
+	assert_memory_equal(owners, before, sizeof(owners));
+	assert_int_equal(ft.free_count, free_before);
+	assert_int_equal(query(0, owner_a, 4 * sizeof(struct hc_vm_info)), 0);
+	assert_non_null(strstr(logbuf, "create 'big' refused: not enough memory"));
+	for (uint64_t p = 0; p < NFRAMES; p++)
+		if (frame_owner(&ft, p) == frame_owner_vm(999))
+			frame_release(&ft, p, frame_owner_vm(999));
+}
+
+static void test_table_full_is_inval(void **state)
+{
+	char name[8];
+	int64_t made = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		snprintf(name, sizeof(name), "v%u", i);
+		if (create(name, GUEST_MEM_MIN, owner_a) > 0)
+			made++;
+	}
+	assert_int_equal(made, VM_MAX);
+	assert_int_equal(create("one-more", GUEST_MEM_MIN, owner_a), HC_E_INVAL);
+}
+
+/* ---- owner isolation ----------------------------------------------------------------- */
+
+static void test_other_owner_gets_notfound(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+
+	/* Exactly the answer for an id that does not exist. */
+	for (uint32_t vm = id; vm <= id + 1; vm++) {
+		const uint8_t *o = vm == id ? owner_b : owner_a;
+		assert_int_equal(load(vm, o), HC_E_NOTFOUND);
+		assert_int_equal(start(vm, o, 0, 0), HC_E_NOTFOUND);
+		assert_int_equal(stop(vm, o, BLOB_GPA, BLOB_CAP), HC_E_NOTFOUND);
+		assert_int_equal(query(vm, o, sizeof(struct hc_vm_info)), HC_E_NOTFOUND);
+		assert_int_equal(console(vm, o, 100), HC_E_NOTFOUND);
+		assert_int_equal(destroy(vm, o), HC_E_NOTFOUND);
+	}
+	/* Even with otherwise bad arguments: NOTFOUND, never INVAL/FAULT. */
+	struct hc_vm_load l = load_req(id, owner_b);
+	l.image_len = 0;
+	l.secrets_gpa = CALLER_MEM;
+	assert_int_equal(hc(HC_VM_LOAD, &l, sizeof(l)), HC_E_NOTFOUND);
+	assert_int_equal(stop(id, owner_b, CALLER_MEM, 1), HC_E_NOTFOUND);
+	assert_int_equal(query(0, owner_b, 4 * sizeof(struct hc_vm_info)), 0);
+	assert_int_equal(query(0, owner_a, 4 * sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->vm_id, id);
+	assert_int_equal(info(0)->state, HC_VM_RUNNING);
+}
+
+/* ---- state machine ---------------------------------------------------------------------- */
+
+static void test_state_machine(void **state)
+{
+	(void)state;
+	int64_t id = create("sm", VM_MEM, owner_a);
+	uint32_t v = (uint32_t)id;
+
+	/* CREATED */
+	assert_int_equal(start(v, owner_a, 0, 0), HC_E_STATE);
+	assert_int_equal(stop(v, owner_a, BLOB_GPA, BLOB_CAP), HC_E_STATE);
+	assert_int_equal(query(v, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_CREATED);
+	/* LOADED */
+	assert_int_equal(load(v, owner_a), 0);
+	assert_int_equal(load(v, owner_a), HC_E_STATE);
+	assert_int_equal(stop(v, owner_a, BLOB_GPA, BLOB_CAP), HC_E_STATE);
+	assert_int_equal(start(v, owner_a, BLOB_GPA, 10), HC_E_INVAL); /* no blob */
+	/* RUNNING */
+	assert_int_equal(start(v, owner_a, 0, 0), 0);
+	assert_int_equal(start(v, owner_a, 0, 0), HC_E_STATE);
+	assert_int_equal(load(v, owner_a), HC_E_STATE);
+	/* EXITED */
+	struct vm *vm = vm_table_get(v);
+	vm_set_stopped(vm, VM_STOPPED, "exited with code 7");
+	lifecycle_exited(vm);
+	assert_int_equal(query(v, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_EXITED);
+	assert_string_equal(info(0)->stop_reason, "exited with code 7");
+	assert_true(info(0)->seal_size > 0);
+	assert_int_equal(start(v, owner_a, 0, 0), HC_E_STATE);
+	/* SEALED */
+	int64_t len = stop(v, owner_a, BLOB_GPA, BLOB_CAP);
+	assert_true(len > 0);
+	assert_int_equal(stop(v, owner_a, BLOB_GPA, BLOB_CAP), HC_E_STATE);
+	assert_int_equal(load(v, owner_a), HC_E_STATE);
+	assert_int_equal(destroy(v, owner_a), 0);
+}
+
+/* ---- load and the launch measurement -------------------------------------------------------- */
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static void test_launch_measurement_independent(void **state)
+{
+	uint8_t buf[18 + 32 + 8 + 3 * 56], want[48], inner[HC_SALT_LEN + sizeof(secrets)];
+	size_t at = 0;
+
+	(void)state;
+	memcpy(buf, "CUSTOS-VM-LAUNCH-1", 18);
+	at = 18;
+	memset(buf + at, 0, 32);
+	memcpy(buf + at, "web", 3);
+	at += 32;
+	put64(buf + at, VM_MEM);
+	at += 8;
+	crypto_sha384(caller + IMAGE_GPA, image_len, buf + at);
+	put64(buf + at + 48, image_len);
+	at += 56;
+	crypto_sha384(init, sizeof(init) - 1, buf + at);
+	put64(buf + at + 48, sizeof(init) - 1);
+	at += 56;
+	memcpy(inner, salt, HC_SALT_LEN);
+	memcpy(inner + HC_SALT_LEN, secrets, sizeof(secrets) - 1);
+	crypto_sha384(inner, HC_SALT_LEN + sizeof(secrets) - 1, buf + at);
+	put64(buf + at + 48, sizeof(secrets) - 1);
+	at += 56;
+	assert_int_equal(at, sizeof(buf));
+	crypto_sha384(buf, sizeof(buf), want);
+
+	int64_t id = create("web", VM_MEM, owner_a);
+	assert_int_equal(load((uint32_t)id, owner_a), 0);
+	assert_int_equal(query((uint32_t)id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_memory_equal(info(0)->measurement, want, 48);
+	/* No secret in any log line. */
+	assert_null(strstr(logbuf, "hunter2"));
+	assert_non_null(strstr(logbuf, "loaded, measurement "));
+}
+
+static void test_load_places_everything(void **state)
+{
+	(void)state;
+	int64_t id = create("web", VM_MEM, owner_a);
+	struct vm *vm = vm_table_get((uint32_t)id);
+
+	assert_int_equal(load((uint32_t)id, owner_a), 0);
+	const struct custos_boot_info *bi =
+		(const void *)m_page(NULL, vm, GUEST_BOOT_INFO_GPA);
+	assert_int_equal(bi->magic, CUSTOS_BOOT_INFO_MAGIC);
+	assert_int_equal(bi->vm_id, id);
+	assert_int_equal(bi->mem_size, VM_MEM);
+	assert_string_equal(bi->name, "web");
+	assert_int_equal(bi->init_data_gpa, 0x101000);
+	assert_int_equal(bi->init_data_size, sizeof(init) - 1);
+	assert_int_equal(bi->secrets_gpa, 0x102000);
+	assert_int_equal(bi->secrets_size, sizeof(secrets) - 1);
+	assert_memory_equal(m_page(NULL, vm, 0x101000), init, sizeof(init) - 1);
+	assert_memory_equal(m_page(NULL, vm, 0x102000), secrets, sizeof(secrets) - 1);
+	assert_memory_equal(m_page(NULL, vm, 0x100000), caller + IMAGE_GPA + 120, 16);
+	assert_int_equal(regs[id].rip, 0x100000);
+	assert_int_equal(regs[id].rsp, VM_MEM);
+	assert_int_equal(regs[id].rdi, GUEST_BOOT_INFO_GPA);
+	assert_int_equal(regs[id].cr3, GUEST_PAGE_TABLES_GPA);
+}
+
+static void test_load_refusals_change_nothing(void **state)
+{
+	(void)state;
+	int64_t id = create("web", VM_MEM, owner_a);
+	uint32_t v = (uint32_t)id;
+	struct hc_vm_load l;
+	frame_owner_t before[NFRAMES];
+
+	memcpy(before, owners, sizeof(owners));
+	l = load_req(v, owner_a);
+	l.image_len = 0;
+	assert_int_equal(hc(HC_VM_LOAD, &l, sizeof(l)), HC_E_INVAL);
+	l = load_req(v, owner_a);
+	l.image_len = HC_VM_IMAGE_MAX + 1;
+	assert_int_equal(hc(HC_VM_LOAD, &l, sizeof(l)), HC_E_INVAL);
+	l = load_req(v, owner_a);
+	l.init_len = HC_VM_INIT_MAX + 1;
+	assert_int_equal(hc(HC_VM_LOAD, &l, sizeof(l)), HC_E_INVAL);
+	l = load_req(v, owner_a);
+	l.secrets_len = HC_VM_SECRETS_MAX + 1;
+	assert_int_equal(hc(HC_VM_LOAD, &l, sizeof(l)), HC_E_INVAL);
+	l = load_req(v, owner_a);
+	l.image_gpa = CALLER_MEM - 10;
+	assert_int_equal(hc(HC_VM_LOAD, &l, sizeof(l)), HC_E_FAULT);
+	l = load_req(v, owner_a);
+	l.init_gpa = UINT64_MAX;
+	assert_int_equal(hc(HC_VM_LOAD, &l, sizeof(l)), HC_E_FAULT);
+	l = load_req(v, owner_a);
+	l.secrets_len = sizeof(secrets) - 2; /* last string cut */
+	assert_int_equal(hc(HC_VM_LOAD, &l, sizeof(l)), HC_E_INVAL);
+	l = load_req(v, owner_a);
+	l.ref.reserved = 5;
+	assert_int_equal(hc(HC_VM_LOAD, &l, sizeof(l)), HC_E_INVAL);
+	caller[IMAGE_GPA + 18] = 3; /* not x86-64: the ELF loader refuses */
+	assert_int_equal(load(v, owner_a), HC_E_INVAL);
+	caller[IMAGE_GPA + 18] = 62;
+	assert_memory_equal(owners, before, sizeof(owners));
+	for (uint64_t gpa = 0; gpa < VM_MEM; gpa += 4096) {
+		const uint8_t *p = m_page(NULL, vm_table_get(v), gpa);
+		for (unsigned i = 0; i < 4096; i++)
+			assert_int_equal(p[i], 0);
+	}
+	assert_int_equal(query(v, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_CREATED);
+	assert_int_equal(load(v, owner_a), 0);
+}
+
+static void test_boot_state_verified_at_start(void **state)
+{
+	(void)state;
+	int64_t id = create("web", VM_MEM, owner_a);
+	struct vm *vm = vm_table_get((uint32_t)id);
+
+	assert_int_equal(load((uint32_t)id, owner_a), 0);
+	m_page(NULL, vm, 0x180000)[5] = 1; /* memory changed after load */
+	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), HC_E_VERIFY);
+	m_page(NULL, vm, 0x180000)[5] = 0;
+	regs[id].rip++;                    /* registers changed */
+	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), HC_E_VERIFY);
+	regs[id].rip--;
+	m_page(NULL, vm, 0x102000)[0] ^= 1; /* a secret changed */
+	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), HC_E_VERIFY);
+	m_page(NULL, vm, 0x102000)[0] ^= 1;
+	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), 0);
+	assert_int_equal(vm->state, VM_RUNNABLE);
+}
+
+/* ---- stop / start ------------------------------------------------------------------------------ */
+
+static void test_seal_round_trip(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	struct vm *vm = vm_table_get(id);
+	uint8_t page[4096];
+
+	m_page(NULL, vm, 0x1f0000)[100] = 0x42; /* the guest "ran" */
+	regs[id].rip = 0x100abc;
+	memcpy(page, m_page(NULL, vm, 0x100000), sizeof(page));
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	uint64_t size = info(0)->seal_size;
+	writes = 0;
+	assert_int_equal(stop(id, owner_a, BLOB_GPA, size - 1), HC_E_INVAL);
+	assert_int_equal(writes, 0);
+	uint64_t free_running = ft.free_count;
+	int64_t len = stop(id, owner_a, BLOB_GPA, BLOB_CAP);
+	assert_int_equal(len, (int64_t)size);
+	assert_memory_equal(caller + BLOB_GPA, "CUSTSEAL", 8);
+	assert_int_equal(ft.free_count, free_running + lifecycle_create_frames(VM_MEM));
+	assert_int_equal(vm->state, VM_STOPPED);
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_SEALED);
+	assert_int_equal(info(0)->version, 1);
+	assert_int_equal(info(0)->seal_size, 0);
+	assert_non_null(strstr(logbuf, "sealed v1"));
+
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len), 0);
+	assert_int_equal(vm->state, VM_RUNNABLE);
+	assert_int_equal(regs[id].rip, 0x100abc);
+	assert_int_equal(m_page(NULL, vm, 0x1f0000)[100], 0x42);
+	assert_memory_equal(m_page(NULL, vm, 0x100000), page, sizeof(page));
+	assert_non_null(strstr(logbuf, "resumed from v1"));
+}
+
+static void test_rollback_and_tampering(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	int64_t len1 = stop(id, owner_a, BLOB_GPA, BLOB_CAP);
+
+	assert_true(len1 > 0);
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len1), 0);
+	int64_t len2 = stop(id, owner_a, BLOB2_GPA, BLOB_CAP);
+	assert_int_equal(len2, len1);
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len1), HC_E_ROLLBACK);
+
+	/* One flipped byte anywhere: VERIFY, and the frames as before. */
+	frame_owner_t before[NFRAMES];
+	memcpy(before, owners, sizeof(owners));
+	uint64_t offsets[] = { 12, 20, 30, 80, 125, 140, 152, 160, 300,
+			       (uint64_t)len2 - 4096 - 16 + 9, (uint64_t)len2 - 1 };
+	for (size_t i = 0; i < ARRAY_SIZE(offsets); i++) {
+		caller[BLOB2_GPA + offsets[i]] ^= 0x10;
+		assert_int_equal(start(id, owner_a, BLOB2_GPA, (uint64_t)len2), HC_E_VERIFY);
+		caller[BLOB2_GPA + offsets[i]] ^= 0x10;
+		assert_memory_equal(owners, before, sizeof(owners));
+	}
+	assert_int_equal(start(id, owner_a, BLOB2_GPA, (uint64_t)len2 - 1), HC_E_VERIFY);
+	assert_int_equal(start(id, owner_a, BLOB2_GPA, 0), HC_E_VERIFY);
+	assert_int_equal(start(id, owner_a, CALLER_MEM - 8, 16), HC_E_FAULT);
+	/* Another VM's blob does not open this one. */
+	uint32_t other = running_vm_named("other");
+	int64_t olen = stop(other, owner_a, BLOB_GPA, BLOB_CAP);
+	assert_int_equal(olen, len2);
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)olen), HC_E_VERIFY);
+	assert_int_equal(start(id, owner_a, BLOB2_GPA, (uint64_t)len2), 0);
+}
+
+static void test_nomem_at_start_of_sealed(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	int64_t len = stop(id, owner_a, BLOB_GPA, BLOB_CAP);
+	uint64_t hog;
+
+	while (ft.free_count > 10)
+		assert_int_equal(frame_alloc(&ft, frame_owner_vm(999), &hog), FRAME_OK);
+	frame_owner_t before[NFRAMES];
+	memcpy(before, owners, sizeof(owners));
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len), HC_E_NOMEM);
+	assert_memory_equal(owners, before, sizeof(owners));
+	for (uint64_t p = 0; p < NFRAMES; p++)
+		if (frame_owner(&ft, p) == frame_owner_vm(999))
+			frame_release(&ft, p, frame_owner_vm(999));
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len), 0);
+}
+
+static void test_destroy_kills_the_blob(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	int64_t len = stop(id, owner_a, BLOB_GPA, BLOB_CAP);
+
+	assert_int_equal(destroy(id, owner_a), 0);
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len), HC_E_NOTFOUND);
+	assert_memory_equal(owners, initial_owners, sizeof(owners));
+	/* The slot comes back with a new key: the old blob is still dead. */
+	uint32_t again = running_vm();
+	assert_int_equal(again, id);
+	assert_int_equal(stop(id, owner_a, BLOB2_GPA, BLOB_CAP), len);
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len), HC_E_VERIFY);
+	assert_int_equal(start(id, owner_a, BLOB2_GPA, (uint64_t)len), 0);
+}
+
+static void test_many_cycles_leave_nothing(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < 50; i++) {
+		int64_t id = create("cycle", VM_MEM, owner_a);
+		assert_true(id > 0);
+		assert_int_equal(load((uint32_t)id, owner_a), 0);
+		if (i % 2) {
+			assert_int_equal(start((uint32_t)id, owner_a, 0, 0), 0);
+			assert_true(stop((uint32_t)id, owner_a, BLOB_GPA, BLOB_CAP) > 0);
+		}
+		assert_int_equal(destroy((uint32_t)id, owner_a), 0);
+		assert_memory_equal(owners, initial_owners, sizeof(owners));
+	}
+	assert_true(frame_table_check(&ft));
+}
+
+/* ---- console, query ------------------------------------------------------------------------------ */
+
+static void test_console_read_drains(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	struct vm *vm = vm_table_get(id);
+
+	for (const char *s = "hello tenant\n"; *s; s++)
+		console_ring_put(&vm->console, *s);
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->console_pending, 13);
+	assert_int_equal(console(id, owner_a, 5), 5);
+	assert_memory_equal(caller + OUT_GPA, "hello", 5);
+	assert_int_equal(console(id, owner_a, 100), 8);
+	assert_memory_equal(caller + OUT_GPA, " tenant\n", 8);
+	assert_int_equal(console(id, owner_a, 100), 0);
+	assert_int_equal(console(id, owner_a, CALLER_MEM), HC_E_FAULT);
+	/* The ring outlives a stop. */
+	console_ring_put(&vm->console, 'x');
+	assert_true(stop(id, owner_a, BLOB_GPA, BLOB_CAP) > 0);
+	assert_int_equal(console(id, owner_a, 100), 1);
+}
+
+static void test_query_list_and_limits(void **state)
+{
+	(void)state;
+	assert_true(create("a", VM_MEM, owner_a) > 0);
+	assert_true(create("b", VM_MEM, owner_a) > 0);
+	assert_true(create("c", VM_MEM, owner_b) > 0);
+	assert_int_equal(query(0, owner_a, 4 * sizeof(struct hc_vm_info)), 2);
+	assert_string_equal(info(0)->name, "a");
+	assert_string_equal(info(1)->name, "b");
+	assert_int_equal(query(0, owner_a, sizeof(struct hc_vm_info) + 10), 1);
+	assert_int_equal(query(0, owner_a, 0), 0);
+	assert_int_equal(query(1, owner_a, sizeof(struct hc_vm_info) - 1), HC_E_INVAL);
+	assert_int_equal(query(0, owner_a, CALLER_MEM), HC_E_FAULT);
+	assert_int_equal(query(0, owner_b, 4 * sizeof(struct hc_vm_info)), 1);
+	assert_string_equal(info(0)->name, "c");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_name_rules),
+		cmocka_unit_test(test_mem_rules),
+		cmocka_unit_test(test_secrets_rules),
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_not_tpgvm_denied_no_mechanism_nosys),
+		T(test_create_rules),
+		T(test_create_nomem_changes_nothing),
+		T(test_table_full_is_inval),
+		T(test_other_owner_gets_notfound),
+		T(test_state_machine),
+		T(test_launch_measurement_independent),
+		T(test_load_places_everything),
+		T(test_load_refusals_change_nothing),
+		T(test_boot_state_verified_at_start),
+		T(test_seal_round_trip),
+		T(test_rollback_and_tampering),
+		T(test_nomem_at_start_of_sealed),
+		T(test_destroy_kills_the_blob),
+		T(test_many_cycles_leave_nothing),
+		T(test_console_read_drains),
+		T(test_query_list_and_limits),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
