@@ -331,8 +331,8 @@ int seal_write_begin(struct seal_writer *w, const uint8_t key[SEAL_KEY_LEN],
 
 	if (w == NULL)
 		return SEAL_E_USAGE;
+	memset(w, 0, sizeof(*w)); /* a struct never used before is fine */
 	s = wstate(w);
-	crypto_wipe(w, sizeof(*w));
 	if (key == NULL || h == NULL || sink == NULL)
 		return SEAL_E_USAGE;
 	if (check_header(h, NULL, 0))
@@ -544,8 +544,8 @@ int seal_read_begin(struct seal_reader *r, const uint8_t key[SEAL_KEY_LEN],
 
 	if (r == NULL)
 		return SEAL_E_USAGE;
+	memset(r, 0, sizeof(*r)); /* a struct never used before is fine */
 	s = rstate(r);
-	crypto_wipe(r, sizeof(*r));
 	if (key == NULL || h == NULL || src == NULL)
 		return SEAL_E_USAGE;
 	if (check_header(h, NULL, 0))
