@@ -96,7 +96,7 @@ void seal_write_abort(struct seal_writer *w);
 /* Parse and check the header of a blob of blob_len bytes (magic, format,
  * sizes consistent with blob_len, context_len and page_count in range,
  * mem_size sane). Nothing is authenticated yet. 0 or SEAL_E_MALFORMED with
- * a reason in err. */
+ * a reason in err (SEAL_E_IO if the source fails). */
 int seal_read_header(seal_source src, void *ctx, uint64_t blob_len,
 		     struct seal_header *h, char *err, size_t err_len);
 
