@@ -358,6 +358,38 @@ static void test_set_stopped_long_reason(void **state)
 	assert_string_equal(next->stop_reason, "not started");
 }
 
+/* Tenant VMs: names are unique per owner (tcb/lifecycle.c checks), so
+ * the table takes a duplicate name; has_free_slot follows the table. */
+static void test_alloc_tenant(void **state)
+{
+	struct vm *vms[VM_MAX];
+
+	(void)state;
+	assert_true(vm_table_has_free_slot());
+	struct vm *a = vm_table_alloc_tenant("web");
+	struct vm *b = vm_table_alloc_tenant("web");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_not_equal(a->id, b->id);
+	assert_int_equal(a->state, VM_STOPPED);
+	assert_false(a->tenant.active); /* the lifecycle sets the record */
+	assert_null(vm_table_alloc_tenant(""));
+	char long_name[VM_NAME_MAX + 1];
+	memset(long_name, 'a', VM_NAME_MAX);
+	long_name[VM_NAME_MAX] = '\0';
+	assert_null(vm_table_alloc_tenant(long_name));
+	/* A boot-module VM still may not take a used name. */
+	assert_null(vm_table_alloc("web"));
+	vm_table_free(a);
+	vm_table_free(b);
+	fill(vms);
+	assert_false(vm_table_has_free_slot());
+	assert_null(vm_table_alloc_tenant("x"));
+	vm_table_free(vms[3]);
+	assert_true(vm_table_has_free_slot());
+	assert_int_equal(vm_table_alloc_tenant("x")->id, 4);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -376,6 +408,7 @@ int main(void)
 		T(test_next_runnable_single),
 		T(test_set_stopped_reason),
 		T(test_set_stopped_long_reason),
+		T(test_alloc_tenant),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
