@@ -8,7 +8,8 @@ terminal and nothing otherwise, the launch measurement recomputed here from
 the salt the fake saw, secret values never in stdout, stderr or --json); the
 lifecycle and the JSON shapes of status, list and console; console bytes
 sanitised; a platform that measured something else (exit 1); every
-PROTO_ERROR code (message and exit status); bad usage (exit 2, nothing sent);
+PROTO_ERROR code (message and exit status); answers of the wrong type or
+about another VM (exit 2); bad usage (exit 2, nothing sent);
 a failed attestation (exit 1, no VM request sent); the environment variables
 and their precedence; a stalled platform (exit 2 within --timeout)."""
 import hashlib
@@ -352,6 +353,20 @@ def test_vm_cli_host_attestation_first(d):
     with Fake(d, "reject-cert") as f:
         expect(vm(f.relay, "list"), REFUSED, r"refused our credentials")
         assert f.received() == [], f.received()
+
+
+def test_vm_cli_host_bad_answers(d):
+    # A peer that answers something else than what was asked: exit 2.
+    image, _ = files(d)
+    with Fake(d, "vm-bad-answer", count=2) as f:
+        expect(vm(f.relay, "status", "web"), ERROR,
+               r"ERROR: the platform answered with message type 0x21, not VM information")
+        expect(vm(f.relay, "create", "web", "--memory", "2M", "--image", image), ERROR,
+               r"not VM information")
+    with Fake(d, "vm-other-name", count=2) as f:
+        expect(vm(f.relay, "stop", "web"), ERROR,
+               r"ERROR: the platform answered about another VM than 'web'")
+        expect(vm(f.relay, "console", "web"), ERROR, r"not console data")
 
 
 def test_vm_cli_host_environment_and_timeout(d):

@@ -34,7 +34,8 @@
  * appends one line per message received (type, name, sizes, the salt; never
  * the secrets, only their count); --vm-error CODE answers every VM request
  * with PROTO_ERROR CODE; mode vm-bad-measurement reports a measurement with
- * one bit flipped.
+ * one bit flipped, vm-bad-answer answers every VM request with console
+ * data, vm-other-name with the information of another VM.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -324,6 +325,17 @@ static int vm_request(mbedtls_ssl_context *ssl, const struct proto_msg *m)
 		fflush(record);
 	if (vm_error)
 		return answer_error(ssl, vm_error, "the fake says no");
+	if (is("vm-bad-answer")) /* console bytes to whatever was asked */
+		return answer(ssl, PROTO_VM_CONSOLE_DATA, "x", 1);
+	if (is("vm-other-name")) {
+		struct proto_vm_info other;
+
+		memset(&other, 0, sizeof(other));
+		strcpy(other.name, "someone-else");
+		other.state = HC_VM_RUNNING;
+		other.mem_size = 2u << 20;
+		return answer(ssl, PROTO_VM_INFO, &other, sizeof(other));
+	}
 
 	switch (m->type) {
 	case PROTO_VM_CREATE: {
