@@ -2,7 +2,8 @@
  * lcdrive: drives the TCB's lifecycle hypercalls as the TPGVM would
  * (tests/integration/test_lifecycle_tcb.py packages it AS the TPGVM).
  * Creates, loads, starts, stops (seals), restarts and destroys a counter
- * VM, and checks every refusal the ABI promises. Prints
+ * VM, and checks every refusal the ABI promises; a hello VM, which halts,
+ * is EXITED with its memory kept and can be sealed and resumed. Prints
  *   lcdrive: PASS <what>
  *   lcdrive: FAIL <what>: got <ret>, want <ret>
  * and at the end "lcdrive: done, N failures".
@@ -11,6 +12,7 @@
 #include "guests/runtime/guest.h"
 
 extern const uint8_t counter_image[], counter_image_end[];
+extern const uint8_t hello_image[], hello_image_end[];
 
 #define BLOB_CAP (512u << 10)
 static uint8_t blob1[BLOB_CAP], blob2[BLOB_CAP], scratch[BLOB_CAP];
@@ -181,6 +183,51 @@ static void tamper(uint32_t id, const uint8_t *blob, size_t len)
 	check("truncated blob refused", start(id, owner_a, blob, len - 16), HC_E_VERIFY);
 }
 
+/* Yield until the VM is EXITED (or give up); its info in *out. */
+static bool wait_exited(uint32_t id, struct hc_vm_info *out)
+{
+	for (unsigned tries = 0; tries < 2000; tries++) {
+		hc_yield();
+		if (query(id, owner_a, out, sizeof(*out)) == 1 &&
+		    out->state == HC_VM_EXITED)
+			return true;
+	}
+	return false;
+}
+
+/* hello halts after one line: EXITED, memory kept; sealed and resumed it
+ * halts again where it was. */
+static void exited_vm(void)
+{
+	static struct hc_vm_info in;
+	struct hc_vm_load l = {
+		.image_gpa = (uint64_t)hello_image,
+		.image_len = (uint64_t)(hello_image_end - hello_image),
+	};
+	long id = create("hello", 2u << 20, owner_a), n, len;
+
+	l.ref = ref((uint32_t)id, owner_a);
+	ok("create hello", id > 0);
+	check("load hello", hc_vm_load(&l), 0);
+	check("start hello", start((uint32_t)id, owner_a, NULL, 0), 0);
+	ok("hello exited by itself", wait_exited((uint32_t)id, &in));
+	ok("stop reason halted", strcmp(in.stop_reason, "halted") == 0);
+	ok("exited VM can be sealed", in.seal_size > 0);
+	n = console_read((uint32_t)id, owner_a, console, sizeof(console) - 1);
+	console[n > 0 ? n : 0] = '\0';
+	ok("hello's console kept", n > 0 && strstr(console, "hello from a Custos guest"));
+	check("exited VM cannot be started", start((uint32_t)id, owner_a, NULL, 0),
+	      HC_E_STATE);
+	len = stop((uint32_t)id, owner_a, blob1, BLOB_CAP);
+	ok("stop exited VM", len > 0);
+	check("start exited VM from its blob", start((uint32_t)id, owner_a, blob1,
+						    (size_t)len), 0);
+	ok("resumed hello halts again", wait_exited((uint32_t)id, &in));
+	n = console_read((uint32_t)id, owner_a, console, sizeof(console) - 1);
+	check("resumed hello did not start over", n, 0);
+	check("destroy hello", destroy((uint32_t)id, owner_a), 0);
+}
+
 int guest_main(const struct custos_boot_info *bi)
 {
 	static struct hc_vm_info info[4];
@@ -294,6 +341,7 @@ int guest_main(const struct custos_boot_info *bi)
 			good++;
 	}
 	check("20 create/load/destroy cycles", good, 20);
+	exited_vm();
 	con_printf("lcdrive: done, %u failures\n", failures);
 	return 0;
 }

@@ -55,7 +55,9 @@ def test_lifecycle_driven_by_the_tpgvm(d):
                  "flipped page-list byte refused", "flipped page byte refused",
                  "flipped tag byte refused", "start from v2 after the refusals",
                  "start after destroy", "create 1 GiB: no memory",
-                 "20 create/load/destroy cycles"):
+                 "20 create/load/destroy cycles", "hello exited by itself",
+                 "stop reason halted", "start exited VM from its blob",
+                 "resumed hello halts again", "resumed hello did not start over"):
         r.expect(r"^\[vm1 tpgvm\] lcdrive: PASS %s$" % re.escape(what))
 
     # The measurement the TCB logged is the one the tenant computes.
@@ -90,6 +92,11 @@ def test_lifecycle_driven_by_the_tpgvm(d):
     assert int(nomem.group(1)) == initial
     cycles = re.findall(r"^lifecycle: vm \d+ 'cycle' destroyed, (\d+) frames free$", s, re.M)
     assert len(cycles) == 20 and all(int(f) == initial for f in cycles), cycles
+    # hello halted by itself, was sealed EXITED, resumed and halted again.
+    assert len(re.findall(r"^vm \d+ \(hello\): halted$", s, re.M)) == 2
+    r.expect(r"^lifecycle: vm \d+ 'hello' sealed v1 ")
+    hello = r.expect(r"^lifecycle: vm \d+ 'hello' destroyed, (\d+) frames free$")
+    assert int(hello.group(1)) == initial
 
     # Secrets never reach the platform console.
     r.expect_absent(r"hunter2")
