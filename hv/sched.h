@@ -10,8 +10,11 @@ struct sched_stats {
 	uint64_t switches;    /* context switches between two different VMs */
 };
 
-/* Run every runnable VM until none is left; each one that halts or stops
- * is torn down as soon as it does. */
+/* Run every runnable VM until none is left, round robin, including tenant
+ * VMs that become runnable while it runs (HC_VM_START). A boot-module VM
+ * or the TPGVM that halts or stops is torn down as soon as it does (the
+ * TPGVM's end destroys every tenant VM); a tenant VM is frozen with its
+ * memory instead, EXITED, for its owner to seal. */
 void sched_run(struct sched_stats *stats);
 
 #endif

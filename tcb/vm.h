@@ -19,7 +19,8 @@ enum vm_state {
 	VM_UNUSED = 0, /* free slot */
 	VM_RUNNABLE,   /* scheduled round-robin */
 	VM_HALTED,     /* executed HLT: waits for an interrupt that never comes */
-	VM_STOPPED,    /* exited, faulted or was stopped; memory released */
+	VM_STOPPED,    /* exited, faulted or was stopped; memory released,
+			* except for a tenant VM (tenant.has_memory says) */
 };
 
 /* What the TCB keeps of a tenant VM (one made by HC_VM_CREATE): its
