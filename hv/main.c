@@ -163,7 +163,7 @@ static void log_created(const struct vm *vm)
 		       (unsigned long long)lo, (unsigned long long)(hi + PAGE_MASK));
 }
 
-static unsigned create_guests(uint32_t vmcs_revision, uint64_t *module_frames)
+static unsigned create_guests(uint64_t *module_frames)
 {
 	unsigned created = 0;
 
@@ -179,7 +179,7 @@ static unsigned create_guests(uint32_t vmcs_revision, uint64_t *module_frames)
 		} else {
 			struct vm *vm = guest_create(&cfg, phys_to_virt(m->start),
 						     m->end - m->start, NULL, 0,
-						     vmcs_revision, err, sizeof(err));
+						     err, sizeof(err));
 			if (vm) {
 				log_created(vm);
 				created++;
@@ -237,9 +237,9 @@ static bool run_guests(uint32_t vmcs_revision)
 	vmcs_setup_init();
 	tenant_init(vmcs_revision);
 	free_before = ft->free_count;
-	struct vm *tpgvm = tpgvm_deliver(&boot_info, &measurements, vmcs_revision,
-					 report_debug, &module_frames);
-	if (create_guests(vmcs_revision, &module_frames) == 0 && !tpgvm) {
+	struct vm *tpgvm = tpgvm_deliver(&boot_info, &measurements, report_debug,
+					 &module_frames);
+	if (create_guests(&module_frames) == 0 && !tpgvm) {
 		console_printf("custos: boot complete; no guests to run\n");
 		return false;
 	}

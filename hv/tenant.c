@@ -56,11 +56,13 @@ void tenant_init(uint32_t revision)
 	vmcs_revision = revision;
 }
 
+/* mctx is NULL when there is no caller (VMs built at boot). */
 static void reload_caller(void *mctx)
 {
 	const struct vm *caller = mctx;
 
-	CHECK(vmcs_load(guest_vcpu(caller)->vmcs_pa));
+	if (caller)
+		CHECK(vmcs_load(guest_vcpu(caller)->vmcs_pa));
 }
 
 static uint64_t op_free_frames(void *mctx)

@@ -109,7 +109,7 @@ const struct report_source *tpgvm_report_source(void)
 	return report_source_ready ? &report_source : NULL;
 }
 
-static struct vm *launch(const struct envelope_payload *p, uint32_t vmcs_revision)
+static struct vm *launch(const struct envelope_payload *p)
 {
 	struct vm_config cfg = { .mem_size = TPGVM_MEM };
 	struct tpgvm_policy policy;
@@ -123,7 +123,7 @@ static struct vm *launch(const struct envelope_payload *p, uint32_t vmcs_revisio
 	memcpy(cfg.name, TPGVM_NAME, sizeof(TPGVM_NAME));
 	/* Its policy (platform id, tenant CA roots) is its init data. */
 	vm = guest_create(&cfg, p->image, p->image_len, p->policy, p->policy_len,
-			  vmcs_revision, err, sizeof(err));
+			  err, sizeof(err));
 	if (!vm) {
 		console_printf("tpgvm: not created: %s\n", err);
 		return NULL;
@@ -137,7 +137,7 @@ static struct vm *launch(const struct envelope_payload *p, uint32_t vmcs_revisio
 }
 
 struct vm *tpgvm_deliver(const struct mb2_info *info, struct measure_log *log,
-			 uint32_t vmcs_revision, uint32_t report_debug,
+			 uint32_t report_debug,
 			 uint64_t *released_frames)
 {
 	const struct mb2_module *keys = mb2_find_module(info, MODULE_TCB_KEYS);
@@ -172,7 +172,7 @@ struct vm *tpgvm_deliver(const struct mb2_info *info, struct measure_log *log,
 				    payload.policy_len, "tpgvm policy")) {
 			console_printf("tpgvm: measurement log full\n");
 		} else {
-			vm = launch(&payload, vmcs_revision);
+			vm = launch(&payload);
 		}
 		if (vm)
 			keep_report_source(&tc, log, report_debug);

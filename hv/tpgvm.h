@@ -24,7 +24,7 @@
  * Returns the TPGVM, or NULL after one precise log line saying why not.
  */
 struct vm *tpgvm_deliver(const struct mb2_info *info, struct measure_log *log,
-			 uint32_t vmcs_revision, uint32_t report_debug,
+			 uint32_t report_debug,
 			 uint64_t *released_frames);
 
 /* What HC_REPORT signs with: NULL until a TPGVM has been launched. */

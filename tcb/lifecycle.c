@@ -501,7 +501,8 @@ static int64_t exec_create(struct lc_request *rq, const struct hc_env *env)
 }
 
 struct page_adapter {
-	const struct hc_env *env;
+	const struct lc_ops *ops;
+	void *mctx;
 	const struct vm *vm;
 };
 
@@ -511,16 +512,16 @@ static void *adapter_page(uint64_t gpa, void *ctx)
 
 	if (gpa >= a->vm->mem_size || (gpa & PAGE_MASK))
 		return NULL;
-	return a->env->lc->page(a->env->lc_ctx, a->vm, gpa);
+	return a->ops->page(a->mctx, a->vm, gpa);
 }
 
-static void copy_in(const struct hc_env *env, const struct vm *vm, uint64_t gpa,
+static void copy_in(const struct page_adapter *a, uint64_t gpa,
 		    const uint8_t *src, uint64_t len)
 {
 	while (len) {
 		uint64_t off = gpa & PAGE_MASK;
 		uint64_t n = PAGE_SIZE - off < len ? PAGE_SIZE - off : len;
-		memcpy(env->lc->page(env->lc_ctx, vm, gpa - off) + off, src, n);
+		memcpy(a->ops->page(a->mctx, a->vm, gpa - off) + off, src, n);
 		gpa += n;
 		src += n;
 		len -= n;
@@ -532,9 +533,10 @@ struct placement {
 	uint64_t init_gpa, secrets_gpa;
 };
 
-static void write_boot_info(const struct hc_env *env, const struct vm *vm,
-			    const struct placement *p, const struct hc_vm_load *l)
+static void write_boot_info(const struct page_adapter *a,
+			    const struct placement *p, const struct lc_image *in)
 {
+	const struct vm *vm = a->vm;
 	struct custos_boot_info bi = {
 		.magic = CUSTOS_BOOT_INFO_MAGIC,
 		.abi_version = CUSTOS_ABI_VERSION,
@@ -542,35 +544,76 @@ static void write_boot_info(const struct hc_env *env, const struct vm *vm,
 		.mem_size = vm->mem_size,
 		.image_start = p->img.lowest_gpa,
 		.image_end = page_up(p->img.highest_gpa),
-		.tsc_per_tick = 200000,
-		.init_data_gpa = l->init_len ? p->init_gpa : 0,
-		.init_data_size = l->init_len,
-		.secrets_gpa = l->secrets_len ? p->secrets_gpa : 0,
-		.secrets_size = l->secrets_len,
+		.tsc_per_tick = LC_SLICE_TSC,
+		.init_data_gpa = in->init_len ? p->init_gpa : 0,
+		.init_data_size = in->init_len,
+		.secrets_gpa = in->secrets_len ? p->secrets_gpa : 0,
+		.secrets_size = in->secrets_len,
 	};
 	memcpy(bi.name, vm->name, sizeof(bi.name) - 1);
-	copy_in(env, vm, GUEST_BOOT_INFO_GPA, (const uint8_t *)&bi, sizeof(bi));
+	if (in->cmdline)
+		strncpy(bi.cmdline, in->cmdline, sizeof(bi.cmdline) - 1);
+	copy_in(a, GUEST_BOOT_INFO_GPA, (const uint8_t *)&bi, sizeof(bi));
 }
 
-/* Image and init data are parsed and placed; nothing of the VM changes
- * before every check has passed. */
-static int64_t place(const struct hc_env *env, struct vm *vm,
-		     const struct hc_vm_load *l, const uint8_t *image,
+/* Where image, init data and secrets go; nothing is written. */
+static int64_t place(const struct vm *vm, const struct lc_image *in,
 		     struct placement *p, char *why, size_t why_len)
 {
 	uint64_t limit = vm->mem_size - LC_STACK_RESERVE;
 
-	if (elf_image_parse(image, l->image_len, GUEST_IMAGE_MIN_GPA, limit,
+	if (elf_image_parse(in->image, in->image_len, GUEST_IMAGE_MIN_GPA, limit,
 			    &p->img, why, why_len))
 		return HC_E_INVAL;
 	p->init_gpa = page_up(p->img.highest_gpa);
-	p->secrets_gpa = page_up(p->init_gpa + l->init_len);
-	if (p->secrets_gpa > limit || l->secrets_len > limit - p->secrets_gpa) {
+	p->secrets_gpa = page_up(p->init_gpa + in->init_len);
+	if (p->secrets_gpa > limit || in->secrets_len > limit - p->secrets_gpa) {
 		snprintf(why, why_len, "image, init data and secrets do not fit "
 			 "in %llu MiB", (unsigned long long)(vm->mem_size >> 20));
 		return HC_E_INVAL;
 	}
-	(void)env;
+	return HC_OK;
+}
+
+int64_t lifecycle_load_image(const struct lc_ops *ops, void *mctx,
+			     struct vm *vm, const struct lc_image *in, char *why,
+			     size_t why_len)
+{
+	static const uint8_t no_salt[HC_SALT_LEN];
+	const uint8_t *salt = in->salt ? in->salt : no_salt;
+	struct vm_tenant *t = &vm->tenant;
+	struct page_adapter pa = { ops, mctx, vm };
+	struct placement p;
+	struct lc_regs regs;
+	int64_t err = place(vm, in, &p, why, why_len);
+
+	if (err)
+		return err;
+	if (in->measure)
+		lifecycle_launch_measurement(vm->name, vm->mem_size, in->image,
+					     in->image_len, in->init, in->init_len,
+					     salt, in->secrets, in->secrets_len,
+					     t->measurement);
+	for (size_t i = 0; i < p.img.segment_count; i++) {
+		const struct elf_segment *s = &p.img.segments[i];
+		copy_in(&pa, s->gpa, in->image + s->file_offset, s->file_size);
+	}
+	copy_in(&pa, p.init_gpa, in->init, in->init_len);
+	copy_in(&pa, p.secrets_gpa, (const uint8_t *)in->secrets, in->secrets_len);
+	if (guest_pt_build(vm->mem_size, adapter_page, &pa, &regs.cr3)) {
+		snprintf(why, why_len, "could not build guest page tables");
+		return HC_E_INTERNAL; /* every page exists: cannot happen */
+	}
+	write_boot_info(&pa, &p, in);
+	regs.rip = p.img.entry;
+	regs.rsp = vm->mem_size;
+	regs.rdi = GUEST_BOOT_INFO_GPA;
+	ops->vcpu_setup(mctx, vm, &regs);
+	memcpy(t->salt, salt, sizeof(t->salt));
+	t->secrets_gpa = in->secrets_len ? p.secrets_gpa : 0;
+	t->secrets_len = in->secrets_len;
+	if (in->measure)
+		lifecycle_boot_digest(ops, mctx, vm, t->boot_digest);
 	return HC_OK;
 }
 
@@ -585,15 +628,14 @@ static void hex(const uint8_t *d, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/* The image and init data are staged in TCB frames (the caller's pages
+ * need not be contiguous, and it must not change them under the ELF
+ * loader); the staging is scrubbed and freed whatever happens. */
 static int64_t exec_load(struct lc_request *rq, const struct hc_env *env)
 {
 	const struct hc_vm_load *l = &rq->u.load;
 	const struct lc_ops *ops = env->lc;
 	struct vm *vm = rq->vm;
-	struct vm_tenant *t = &vm->tenant;
-	struct page_adapter pa = { env, vm };
-	struct placement p;
-	struct lc_regs regs;
 	uint8_t *image, *init = NULL;
 	char why[120], mhex[2 * LC_DIGEST_LEN + 1];
 	int64_t err = HC_OK;
@@ -609,23 +651,14 @@ static int64_t exec_load(struct lc_request *rq, const struct hc_env *env)
 		err = HC_E_FAULT;
 		snprintf(why, sizeof(why), "image not readable");
 	} else {
-		err = place(env, vm, l, image, &p, why, sizeof(why));
-	}
-	if (err == HC_OK) {
-		lifecycle_launch_measurement(vm->name, vm->mem_size, image,
-					     l->image_len, init, l->init_len,
-					     l->secrets_salt, rq->secrets,
-					     l->secrets_len, t->measurement);
-		for (size_t i = 0; i < p.img.segment_count; i++) {
-			const struct elf_segment *s = &p.img.segments[i];
-			copy_in(env, vm, s->gpa, image + s->file_offset, s->file_size);
-		}
-		if (init)
-			copy_in(env, vm, p.init_gpa, init, l->init_len);
-		copy_in(env, vm, p.secrets_gpa, (const uint8_t *)rq->secrets,
-			l->secrets_len);
-		if (guest_pt_build(vm->mem_size, adapter_page, &pa, &regs.cr3))
-			err = HC_E_INTERNAL; /* every page exists: cannot happen */
+		struct lc_image in = {
+			.image = image, .image_len = l->image_len,
+			.init = init, .init_len = l->init_len,
+			.secrets = rq->secrets, .secrets_len = l->secrets_len,
+			.salt = l->secrets_salt,
+			.measure = true,
+		};
+		err = lifecycle_load_image(ops, env->lc_ctx, vm, &in, why, sizeof(why));
 	}
 	if (init)
 		ops->unstage(env->lc_ctx, init, l->init_len);
@@ -634,22 +667,13 @@ static int64_t exec_load(struct lc_request *rq, const struct hc_env *env)
 	crypto_wipe(rq->secrets, sizeof(rq->secrets));
 	if (err != HC_OK) {
 		lc_log(env, "lifecycle: vm %u '%s' load refused: %s", vm->id,
-		     vm->name, why);
+		       vm->name, why);
 		return err;
 	}
-	write_boot_info(env, vm, &p, l);
-	regs.rip = p.img.entry;
-	regs.rsp = vm->mem_size;
-	regs.rdi = GUEST_BOOT_INFO_GPA;
-	ops->vcpu_setup(env->lc_ctx, vm, &regs);
-	memcpy(t->salt, l->secrets_salt, sizeof(t->salt));
-	t->secrets_gpa = l->secrets_len ? p.secrets_gpa : 0;
-	t->secrets_len = l->secrets_len;
-	lifecycle_boot_digest(ops, env->lc_ctx, vm, t->boot_digest);
-	t->state = HC_VM_LOADED;
-	hex(t->measurement, LC_DIGEST_LEN, mhex);
+	vm->tenant.state = HC_VM_LOADED;
+	hex(vm->tenant.measurement, LC_DIGEST_LEN, mhex);
 	lc_log(env, "lifecycle: vm %u '%s' loaded, measurement %s", vm->id,
-	     vm->name, mhex);
+	       vm->name, mhex);
 	return HC_OK;
 }
 

@@ -32,6 +32,8 @@ struct hc_result;
 #define LC_DIGEST_LEN    48u
 #define LC_LAUNCH_TAG    "CUSTOS-VM-LAUNCH-1"
 #define LC_BOOT_TAG      "CUSTOS-VM-BOOT-1"
+/* TSC cycles per slice, told to guests in their boot info (informative). */
+#define LC_SLICE_TSC     200000ull
 
 /* The initial registers a LOADED VM starts with (part of its boot state). */
 struct lc_regs {
@@ -101,6 +103,34 @@ struct lc_request {
 int64_t lifecycle_decode(const struct hc_call *c, const struct hc_env *env,
 			 struct lc_request *rq);
 int64_t lifecycle_execute(struct lc_request *rq, const struct hc_env *env);
+
+/* What a VM is loaded from, in TCB memory. */
+struct lc_image {
+	const uint8_t *image;
+	size_t image_len;
+	const uint8_t *init;      /* NULL when init_len is 0 */
+	size_t init_len;
+	const char *secrets;      /* checked KEY=VALUE\0 strings */
+	size_t secrets_len;
+	const uint8_t *salt;      /* HC_SALT_LEN bytes; NULL: all zero */
+	const char *cmdline;      /* boot info cmdline; NULL: empty */
+	bool measure;             /* record launch measurement and boot-state
+				   * digest (tenant VMs; boot-module VMs and
+				   * the TPGVM are measured otherwise) */
+};
+
+/*
+ * Load a VM whose memory (mem_alloc) is fresh: parse the ELF for
+ * [GUEST_IMAGE_MIN_GPA, mem_size - LC_STACK_RESERVE), place init data and
+ * secrets page-aligned above it, build page tables and boot info, set up
+ * the vCPU, record launch measurement and boot-state digest (in->measure).
+ * HC_OK, or
+ * HC_E_INVAL with a reason in why and nothing written (image refused, does
+ * not fit). Used by HC_VM_LOAD and for boot-module VMs and the TPGVM.
+ */
+int64_t lifecycle_load_image(const struct lc_ops *ops, void *mctx,
+			     struct vm *vm, const struct lc_image *in, char *why,
+			     size_t why_len);
 
 /* ---- events from the mechanism ----------------------------------------- */
 
