@@ -229,6 +229,8 @@ static void start_answer(struct session *s, uint8_t *out, size_t len)
 	s->out_len = len;
 	s->out_off = 0;
 	s->state = S_WRITING;
+	/* A fresh deadline for writing it: the wait so far was the service's. */
+	s->deadline = rdtsc() + IDLE_TSC;
 }
 
 /* A request the protocol refuses: say why, then close (the stream may be
@@ -360,7 +362,8 @@ static bool step(struct session *s)
 		con_printf("tpgvm: session %u (%s): timed out %s; closed\n", s->sid,
 			   s->who.name[0] ? s->who.name : "not authenticated",
 			   s->state == S_HANDSHAKE ? "in the handshake" :
-			   s->state == S_SERVICE ? "waiting for the service" : "idle");
+			   s->state == S_SERVICE ? "waiting for the service" :
+			   s->state == S_WRITING ? "writing its answer" : "idle");
 		session_free(s, true);
 		return false;
 	}
