@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """`make demo`: the real platform end to end, saying each step in plain
 words. Boots build/custos.iso in Bochs (software VMX), showing what the
-hypervisor prints on its serial console; starts custos-relay in front of
-the TPGVM's serial line; then tenant alice attests the platform with the
-tenant CLI (build/bin/custos) against the reference values `make` wrote.
-It grows into the whole VM lifecycle (issue 6)."""
+hypervisor prints on its serial console; starts custos-relay (with blob
+storage) in front of the TPGVM's serial line; then tenant alice, with the
+tenant CLI (build/bin/custos): attest -> create -> start -> console ->
+stop -> start (the counter continues) -> destroy."""
 import os
+import re
 import subprocess
 import sys
 import time
@@ -27,51 +28,136 @@ def console(line):
     print("    | " + line, end="", flush=True)
 
 
-def custos(*args):
+def custos(*args, env=None):
+    """Run the tenant CLI, showing the command and its output."""
     cmd = [os.path.join(BIN, "custos")] + list(args)
-    shown = ["build/bin/custos"] + [os.path.relpath(a, ROOT) if a.startswith(ROOT) else a
-                                    for a in args]
+    shown = ["custos"] + [os.path.relpath(a, ROOT) if a.startswith(ROOT) else a
+                          for a in args]
     print("    $ " + " ".join(shown), flush=True)
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=400, env=env)
     for line in (p.stdout + p.stderr).splitlines():
         print("      " + line, flush=True)
-    return p.returncode
+    return p
+
+
+def counter_values(text):
+    return [int(v) for v in re.findall(r"^counter: (\d+)$", text, re.M)]
+
+
+def watch_counter(env, above=0, tries=30):
+    """Read the VM's console until the counter shows a value above `above`."""
+    seen = []
+    for _ in range(tries):
+        p = subprocess.run([os.path.join(BIN, "custos"), "vm", "console", "counter"],
+                           capture_output=True, text=True, timeout=200, env=env)
+        seen += counter_values(p.stdout)
+        if seen and max(seen) > above:
+            return seen
+        time.sleep(2)
+    return seen
+
+
+class Failed(Exception):
+    pass
+
+
+def step(p, what):
+    if p.returncode != 0:
+        raise Failed("%s failed (exit %d)" % (what, p.returncode))
+
+
+def lifecycle(pf, d):
+    env = dict(os.environ,
+               CUSTOS_RELAY="127.0.0.1:%d" % pf.port,
+               CUSTOS_CA=os.path.join(PKI, "root.pem"),
+               CUSTOS_CERT=os.path.join(PKI, "tenant-alice.pem"),
+               CUSTOS_KEY=os.path.join(PKI, "tenant-alice.key"),
+               CUSTOS_REFERENCE=os.path.join(h.BUILD, "reference.json"),
+               CUSTOS_ALLOW_DEV="1")
+    say("Alice's connection settings go in CUSTOS_* variables: relay 127.0.0.1:%d,\n"
+        "    CA root build/pki/root.pem, her certificate and key, the reference values,\n"
+        "    and CUSTOS_ALLOW_DEV=1 (every command attests the platform first)." % pf.port)
+
+    say("1. Attest: a signed platform report over a fresh nonce, checked against the\n"
+        "    CA root, bound to this TLS session's key, measurements = build/reference.json.")
+    step(custos("attest", env=env), "attest")
+
+    say("2. Create a VM 'counter' (32 MiB) from build/guests/counter.elf with a secret.\n"
+        "    The image goes up in chunks; the TCB takes and zeroes the memory, builds the\n"
+        "    EPT, loads the image, places the secret where only that VM can read it and\n"
+        "    measures it all (the secret only as a salted hash); the CLI checks the\n"
+        "    measurement against its own computation. The secret's value is never shown.")
+    step(custos("vm", "create", "counter", "--memory", "32M",
+                "--image", os.path.join(h.BUILD, "guests", "counter.elf"),
+                "--secret", "ROOT_PASSWORD=correct-horse", env=env), "create")
+
+    say("3. Start it: the TCB verifies its boot state against the record made at load.")
+    step(custos("vm", "start", "counter", env=env), "start")
+
+    say("4. Its console (kept by the TCB for its owner only, read through the channel):")
+    before = watch_counter(env)
+    if not before:
+        raise Failed("the counter printed nothing")
+    print("      counter: %d ... counter: %d  (%d lines read)" % (min(before), max(before),
+                                                                 len(before)), flush=True)
+
+    say("5. Stop it: the TCB halts it, seals memory and vCPU state with AES-256-GCM under\n"
+        "    the VM's own key, scrubs and frees its memory; the blob goes to the relay's\n"
+        "    storage, which can keep it but not read, alter or roll it back.")
+    step(custos("vm", "stop", "counter", env=env), "stop")
+    for f in sorted(os.listdir(pf.storage)):
+        print("      relay storage: %s (%d bytes)" % (f, os.path.getsize(os.path.join(pf.storage, f))),
+              flush=True)
+    p = subprocess.run([os.path.join(BIN, "custos"), "vm", "console", "counter"],
+                       capture_output=True, text=True, timeout=200, env=env)
+    last = max(before + counter_values(p.stdout))
+
+    say("6. Start it again: the TCB authenticates the blob, checks VM, owner, measurement\n"
+        "    and version, restores memory and CPU state, and the counter goes on from %d." % last)
+    step(custos("vm", "start", "counter", env=env), "start from the sealed state")
+    after = watch_counter(env, above=last)
+    if not after or max(after) <= last:
+        raise Failed("the counter did not go on after the restart")
+    print("      counter: %d ... counter: %d  (it continued from %d, not from 0)" %
+          (min(after), max(after), last), flush=True)
+
+    say("7. Destroy it: memory and vCPU state scrubbed, its key shredded (the stored blob\n"
+        "    can never be started again), frames freed.")
+    step(custos("vm", "destroy", "counter", env=env), "destroy")
+    step(custos("vm", "list", env=env), "list")
 
 
 def main():
     start = time.monotonic()
+    say("make built and provisioned a development platform in build/pki: an offline CA\n"
+        "    (custos-ca), a signing station that packaged the TPGVM for this TCB\n"
+        "    (custos-station -> build/tpgvm.env), the TCB's keys and certificates, and two\n"
+        "    tenants, alice and bob. The CA root is compiled into the hypervisor.")
     say("Booting build/custos.iso in Bochs (Skylake-X CPU model with VMX, 256 MiB).\n"
         "    GRUB2 loads custos.elf via Multiboot2; lines marked | are its serial console.\n"
         "    It enters VMX root mode, self-tests its crypto, opens the signing station's\n"
         "    envelope with its TCB key, measures the TPGVM and launches it.")
     d = h.run_dir("demo")
+    storage = os.path.join(d, "storage")
+    os.makedirs(storage)
     try:
-        pf = Platform(d, echo=console)
+        pf = Platform(d, echo=console, storage=storage)
     except AssertionError as e:
         say("The platform did not come up: %s" % e)
         return 1
     with pf:
         time.sleep(0.5)  # let the console catch up
         say("The TPGVM made its TLS key inside itself and serves on COM2; custos-relay\n"
-            "    (untrusted, on the host) carries tenant connections to it on port %d." % pf.port)
-        say("Tenant alice asks for a signed platform report over a fresh nonce and checks it:\n"
-            "    the TCB's certificate chains to the CA root, the report answers her nonce,\n"
-            "    it vouches for the very TLS key her session ends at, and every measurement\n"
-            "    equals build/reference.json. This is a development platform (its keys are on\n"
-            "    the boot medium), so she has to say --allow-dev.")
-        rc = custos("attest", "--relay", "127.0.0.1:%d" % pf.port,
-                    "--ca", os.path.join(PKI, "root.pem"),
-                    "--cert", os.path.join(PKI, "tenant-alice.pem"),
-                    "--key", os.path.join(PKI, "tenant-alice.key"),
-                    "--reference", os.path.join(h.BUILD, "reference.json"),
-                    "--allow-dev", "--timeout", "120")
-        if rc != 0:
-            say("Attestation did not verify (exit %d); transcript and logs in %s." % (rc, d))
+            "    (untrusted, on the host) carries tenant connections to it and stores\n"
+            "    sealed blobs in %s." % os.path.relpath(storage, ROOT))
+        try:
+            lifecycle(pf, d)
+        except Failed as e:
+            say("%s; transcript and logs in %s." % (e, os.path.relpath(d, ROOT)))
             return 1
-        say("Verified: alice now knows what runs on this platform, and that her TLS\n"
-            "    session ends inside the measured TPGVM.")
-    say("Done in %.0f s. The VM lifecycle (create, start, stop, destroy) comes next." %
-        (time.monotonic() - start))
+    say("Done in %.0f s: attested, created, started, watched, sealed, resumed and\n"
+        "    destroyed a VM without the host ever seeing its memory, registers or secret."
+        % (time.monotonic() - start))
     return 0
 
 
