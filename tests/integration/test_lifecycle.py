@@ -1,0 +1,189 @@
+"""The VM lifecycle end to end on the real platform in Bochs: tenant CLI ->
+custos-relay (with its blob storage) -> TPGVM -> TCB, and back. The demo
+path (create, start, console, stop, start again with the counter going on,
+destroy), then what a hostile host or another tenant may try: sealed blobs
+altered in each region, an older blob put back (rollback), another tenant
+acting on the VM, start after destroy, more memory than is free, and many
+create/destroy cycles that must leave no frame behind. Every CLI run has a
+--timeout; the emulator and relay are killed in a finally."""
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import time
+
+import harness as h
+from custos_platform import Platform
+
+CUSTOS = os.path.join(h.BUILD, "bin", "custos")
+PKI = os.path.join(h.BUILD, "pki")
+COUNTER = os.path.join(h.BUILD, "guests", "counter.elf")
+HELLO = os.path.join(h.BUILD, "guests", "hello.elf")
+TIMEOUT = 300
+
+EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2, 3
+FREE = r"(\d+) frames free"
+
+# docs/seal.md: the header, then context, page list, pages, tag.
+SEAL_HEADER_LEN, SEAL_TAG_LEN = 152, 16
+
+
+def env_for(pf, tenant):
+    env = dict(os.environ)
+    env.update(CUSTOS_RELAY="127.0.0.1:%d" % pf.port,
+               CUSTOS_CA=os.path.join(PKI, "root.pem"),
+               CUSTOS_CERT=os.path.join(PKI, "tenant-%s.pem" % tenant),
+               CUSTOS_KEY=os.path.join(PKI, "tenant-%s.key" % tenant),
+               CUSTOS_REFERENCE=os.path.join(h.BUILD, "reference.json"),
+               CUSTOS_ALLOW_DEV="1")
+    return env
+
+
+def vm(pf, *args, tenant="alice"):
+    p = subprocess.run([CUSTOS, "vm"] + list(args) + ["--timeout", str(TIMEOUT)],
+                       capture_output=True, text=True, env=env_for(pf, tenant),
+                       timeout=TIMEOUT + 30)
+    return p
+
+
+def ok(p, what):
+    assert p.returncode == EXIT_OK, "%s: exit %d\n%s%s" % (what, p.returncode,
+                                                           p.stdout, p.stderr)
+    return p
+
+
+def fails(p, code, reason, what):
+    out = p.stdout + p.stderr
+    assert p.returncode == code, "%s: exit %d, want %d\n%s" % (what, p.returncode, code, out)
+    assert re.search(reason, out, re.I | re.M), "%s: no /%s/ in:\n%s" % (what, reason, out)
+
+
+def info(pf, name, tenant="alice"):
+    return json.loads(ok(vm(pf, "status", name, "--json", tenant=tenant), "status").stdout)
+
+
+def counter_values(pf, name):
+    p = ok(vm(pf, "console", name), "console")
+    return [int(v) for v in re.findall(r"^counter: (\d+)$", p.stdout, re.M)]
+
+
+def wait_counter(pf, name, above=0, timeout=120):
+    """Read the console until the counter shows a value above `above`."""
+    end = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < end:
+        seen += counter_values(pf, name)
+        if seen and max(seen) > above:
+            return seen
+        time.sleep(2)
+    raise AssertionError("%s: no counter value above %d within %d s (saw %r)"
+                         % (name, above, timeout, seen[-5:]))
+
+
+def blob_path(pf, name):
+    blobs = [f for f in os.listdir(pf.storage) if f.endswith("-%s.sealed" % name)]
+    assert len(blobs) == 1, "blobs for %s in storage: %r" % (name, os.listdir(pf.storage))
+    return os.path.join(pf.storage, blobs[0])
+
+
+def free_frames(pf):
+    """The TCB's latest free-frame count (its lifecycle log lines)."""
+    found = re.findall(FREE, pf.emu.serial())
+    assert found, "no free-frame count in the platform log"
+    return int(found[-1])
+
+
+def platform(d):
+    storage = os.path.join(d, "storage")
+    os.makedirs(storage)
+    return Platform(d, storage=storage)
+
+
+def test_lifecycle_demo_path(d):
+    with platform(d) as pf:
+        p = ok(vm(pf, "create", "counter", "--memory", "32M", "--image", COUNTER,
+                  "--secret", "ROOT_PASSWORD=hunter2"), "create")
+        assert "hunter2" not in p.stdout + p.stderr + pf.emu.serial() + pf.relay.log()
+        ok(vm(pf, "start", "counter"), "start")
+        before = wait_counter(pf, "counter")
+        ok(vm(pf, "stop", "counter"), "stop")
+        assert info(pf, "counter")["state"] in ("sealed", 5), info(pf, "counter")
+        last = max(before + counter_values(pf, "counter"))
+        ok(vm(pf, "start", "counter"), "start from the sealed state")
+        after = wait_counter(pf, "counter", above=last)
+        # It went on from where it stopped: no restart from the beginning.
+        assert min(v for v in after if v > 0) > min(before), (before[:3], after[:3])
+        ok(vm(pf, "destroy", "counter"), "destroy")
+        fails(vm(pf, "status", "counter"), EXIT_REFUSED, r"not found", "status after destroy")
+        serial = pf.emu.serial()
+        assert "hunter2" not in serial and "hunter2" not in pf.relay.log()
+
+
+def test_lifecycle_sealed_blob_is_tamper_and_rollback_proof(d):
+    with platform(d) as pf:
+        ok(vm(pf, "create", "c", "--memory", "8M", "--image", COUNTER), "create")
+        ok(vm(pf, "start", "c"), "start")
+        wait_counter(pf, "c")
+        ok(vm(pf, "stop", "c"), "stop (v1)")
+        path = blob_path(pf, "c")
+        v1 = open(path, "rb").read()
+        # One bit flipped in each region (docs/seal.md): a header field, the
+        # context, the page list, a page, the tag.
+        page_count, context_len = struct.unpack_from("<II", v1, 128)
+        pad16 = lambda n: (n + 15) & ~15
+        list_at = SEAL_HEADER_LEN + pad16(context_len)
+        pages_at = list_at + pad16(8 * page_count)
+        assert len(v1) == pages_at + 4096 * page_count + SEAL_TAG_LEN, (len(v1), page_count)
+        regions = {"header (owner)": 30, "context": SEAL_HEADER_LEN + 8,
+                   "page list": list_at + 3, "a page": pages_at + 4096 + 100,
+                   "tag": len(v1) - SEAL_TAG_LEN + 3}
+        for region, off in regions.items():
+            bad = bytearray(v1)
+            bad[off] ^= 0x10
+            open(path, "wb").write(bad)
+            fails(vm(pf, "start", "c"), EXIT_FAILED, r"verif", "start with the %s altered" % region)
+        open(path, "wb").write(v1)
+        ok(vm(pf, "start", "c"), "start with the genuine blob")
+        ok(vm(pf, "stop", "c"), "stop (v2)")
+        # Rollback: the host puts the older blob back.
+        open(path, "wb").write(v1)
+        fails(vm(pf, "start", "c"), EXIT_FAILED, r"rollback|older", "start with the v1 blob")
+
+
+def test_lifecycle_isolation_and_resources(d):
+    with platform(d) as pf:
+        ok(vm(pf, "create", "mine", "--memory", "8M", "--image", COUNTER), "create")
+        # Another tenant sees nothing and can do nothing: "not found".
+        for cmd in ("status", "start", "stop", "destroy", "console"):
+            fails(vm(pf, cmd, "mine", tenant="bob"), EXIT_REFUSED, r"not found",
+                  "bob: %s of alice's VM" % cmd)
+        listed = json.loads(ok(vm(pf, "list", "--json", tenant="bob"), "bob: list").stdout)
+        assert listed == [] or listed.get("vms") == [], listed
+        # Stop while the guest is busy (counter never stops computing).
+        ok(vm(pf, "start", "mine"), "start")
+        wait_counter(pf, "mine")
+        ok(vm(pf, "stop", "mine"), "stop a busy VM")
+        path = blob_path(pf, "mine")
+        saved = open(path, "rb").read()
+        ok(vm(pf, "destroy", "mine"), "destroy")
+        fails(vm(pf, "start", "mine"), EXIT_REFUSED, r"not found", "start after destroy")
+        # A VM of the same name again, and the old blob put back for it: it
+        # is not that VM's state (another VM id, key and measurement).
+        ok(vm(pf, "create", "mine", "--memory", "8M", "--image", COUNTER), "create again")
+        ok(vm(pf, "start", "mine"), "start the new one")
+        ok(vm(pf, "stop", "mine"), "stop the new one")
+        open(blob_path(pf, "mine"), "wb").write(saved)
+        fails(vm(pf, "start", "mine"), EXIT_FAILED, r"verif", "start the new VM with the destroyed VM's blob")
+        base = free_frames(pf)
+        # More memory than the platform has: a clean refusal, nothing taken.
+        fails(vm(pf, "create", "huge", "--memory", "1G", "--image", HELLO),
+              EXIT_REFUSED, r"memory", "create 1 GiB")
+        assert free_frames(pf) == base, "frames lost by the refused create"
+        ok(vm(pf, "destroy", "mine"), "destroy")
+        start = free_frames(pf)
+        for i in range(8):
+            ok(vm(pf, "create", "cycle", "--memory", "4M", "--image", HELLO), "create %d" % i)
+            ok(vm(pf, "destroy", "cycle"), "destroy %d" % i)
+        assert free_frames(pf) == start, "create/destroy cycles leaked frames"
