@@ -225,6 +225,26 @@ class Tamperer(threading.Thread):
             self.listener.close()
 
 
+def check_log_with_tpm2_eventlog(d, report_path, ref):
+    """The measurement log inside a real report, read by a standard tool:
+    every event's PCR and digest as the reference says (docs/report.md:
+    the log follows the 88-byte header, the nonce and the platform id)."""
+    with open(report_path, "rb") as f:
+        rpt = f.read()
+    nonce_len, platform_len, log_len = struct.unpack_from("<III", rpt, 72)
+    start = 88 + nonce_len + platform_len
+    log = os.path.join(d, "report-log.bin")
+    with open(log, "wb") as f:
+        f.write(rpt[start:start + log_len])
+    p = subprocess.run(["tpm2_eventlog", log], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, "tpm2_eventlog exit %d:\n%s%s" % (p.returncode, p.stdout, p.stderr)
+    pcrs = [int(v) for v in re.findall(r"^  PCRIndex: (\d+)$", p.stdout, re.M)][1:]
+    digests = re.findall(r'^    Digest: "([0-9a-f]+)"$', p.stdout, re.M)
+    want = ref["measurements"]
+    assert pcrs == [m["pcr"] for m in want], (pcrs, p.stdout)
+    assert digests == [m["sha384"] for m in want], (digests, p.stdout)
+
+
 # ---- The tests ------------------------------------------------------------------
 
 def test_attest_verifies_the_real_platform(d):
@@ -241,6 +261,7 @@ def test_attest_verifies_the_real_platform(d):
         with open(REFERENCE) as f:
             ref = json.load(f)
         assert len(doc["measurements"]) == len(ref["measurements"]), (doc, ref)
+        check_log_with_tpm2_eventlog(d, os.path.join(d, "report.bin"), ref)
 
         # A development platform is not accepted by default.
         p = attest(pf.port, allow_dev=False)
