@@ -173,6 +173,13 @@ $(BUILD)/fuzz/fuzz_seal: tests/fuzz/fuzz_seal.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) \
 		$(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
 
+# fuzz_reference reads with the tenant CLI's own reader (host-only code).
+$(BUILD)/fuzz/fuzz_reference: tests/fuzz/fuzz_reference.c tools/reference.c $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< \
+		tools/reference.c $(FUZZ_LIB) -o $@
+
 # Host programs the integration tests drive (tests/tools/): a stand-in
 # TPGVM for the tenant CLI's host-only tests.
 TEST_TOOLS := $(BUILD)/test-tools/fake-tpgvm
