@@ -31,6 +31,7 @@
  *  - On failure *out is left untouched; it is written only on success.
  */
 #include "tcb/elf_image.h"
+#include "tcb/byteorder.h"
 #include "tcb/errmsg.h"
 
 #include <string.h>
@@ -76,22 +77,6 @@ static const uint8_t elf_magic[4] = { 0x7f, 'E', 'L', 'F' };
 #define PF_R          4u
 
 /* ---- Helpers ------------------------------------------------------------- */
-
-static uint16_t load_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t load_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t load_le64(const uint8_t *p)
-{
-	return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
-}
 
 /* State of one elf_image_parse() call. */
 struct elf_parser {

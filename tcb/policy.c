@@ -11,20 +11,10 @@
  */
 #include "tcb/policy.h"
 #include "tcb/der.h"
+#include "tcb/byteorder.h"
 #include "tcb/errmsg.h"
 
 #include <string.h>
-
-static uint16_t load_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t load_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
 
 struct policy_parser {
 	const uint8_t *buf;

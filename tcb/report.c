@@ -14,15 +14,10 @@
  */
 #include <custos/report.h>
 #include "tcb/der.h"
+#include "tcb/byteorder.h"
 #include "tcb/errmsg.h"
 
 #include <string.h>
-
-static uint32_t load_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
 
 /* The header's four lengths, in the order of their fields. */
 struct lengths {

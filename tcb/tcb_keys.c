@@ -7,15 +7,10 @@
  */
 #include "tcb/tcb_keys.h"
 #include "tcb/der.h"
+#include "tcb/byteorder.h"
 #include "tcb/errmsg.h"
 
 #include <string.h>
-
-static uint32_t load_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
 
 /* Magic, then (once the 12-byte header is known to be there) the version. */
 static int check_module_header(const uint8_t *b, size_t len,

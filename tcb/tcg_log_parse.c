@@ -9,6 +9,7 @@
  * and fuzzer; uses only memcmp/memcpy/memset and tcb/errmsg.c.
  */
 #include "tcb/tcg_log_parse.h"
+#include "tcb/byteorder.h"
 #include "tcb/errmsg.h"
 #include "tcb/tcg_log.h"
 
@@ -30,17 +31,6 @@ static const uint8_t want_header[TCG_HEADER_LEN] = {
 	0x0c, 0x00, 0x30, 0x00,                         /* SHA-384, 48 bytes */
 	0x00,                                           /* vendorInfoSize */
 };
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
 
 static int check_header(const uint8_t *buf, size_t len, char *err,
 			size_t err_len)
@@ -73,11 +63,11 @@ static int parse_event(const uint8_t *buf, size_t len, size_t *off,
 		return errmsg(err, err_len,
 			      "event log truncated in event %zu (%llu bytes left, an event needs at least %u)",
 			      index, (unsigned long long)left, TCG_EVENT2_FIXED_LEN);
-	e->pcr = le32(p);
-	e->event_type = le32(p + 4);
-	count = le32(p + 8);
-	alg = le16(p + 12);
-	size = le32(p + 14 + MEASURE_DIGEST_LEN);
+	e->pcr = load_le32(p);
+	e->event_type = load_le32(p + 4);
+	count = load_le32(p + 8);
+	alg = load_le16(p + 12);
+	size = load_le32(p + 14 + MEASURE_DIGEST_LEN);
 	if (e->pcr >= TCG_PCR_COUNT)
 		return errmsg(err, err_len, "event %zu: PCR %u does not exist",
 			      index, e->pcr);

@@ -8,6 +8,7 @@
  * that covers it has matched.
  */
 #include "tpgvm/frame.h"
+#include "tcb/byteorder.h"
 
 #include <string.h>
 
@@ -28,29 +29,6 @@ uint32_t frame_crc32c(uint32_t crc, const void *data, size_t len)
 			crc = (crc >> 1) ^ (CRC32C_POLY_REFLECTED & (0u - (crc & 1u)));
 	}
 	return ~crc;
-}
-
-static uint16_t load_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t load_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void store_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void store_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static bool type_known(uint8_t type)

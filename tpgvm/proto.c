@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "tcb/byteorder.h"
 #include "tcb/errmsg.h"
 
 #define PROTO_ERROR_CODE_LEN 4u
@@ -39,34 +40,6 @@ _Static_assert(PROTO_SALT_LEN == HC_SALT_LEN, "salt lengths differ");
 _Static_assert(PROTO_VM_STATE_MAX == HC_VM_SEALED, "VM states differ");
 _Static_assert((uint64_t)PROTO_HDR_LEN + PROTO_MAX_BODY <= UINT32_MAX,
 	       "a whole message must fit 32 bits");
-
-static uint16_t load_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t load_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t load_le64(const uint8_t *p)
-{
-	return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
-}
-
-static void store_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void store_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static void clear_err(char *err, size_t err_len)
 {
