@@ -96,8 +96,7 @@ static const char *result_name(int status)
 	}
 }
 
-/* The word stderr lines start with. */
-static const char *verdict(int status)
+const char *attest_verdict(int status)
 {
 	return status == ATTEST_EXIT_FAILED ? "FAILED" :
 	       status == ATTEST_EXIT_REFUSED ? "REFUSED" : "ERROR";
@@ -136,29 +135,34 @@ static void usage_error(const char *fmt, ...)
 	exit(ATTEST_EXIT_ERROR);
 }
 
-static double parse_timeout(const char *s)
+int attest_conn_opt(struct attest_conn *c, int opt, const char *arg)
 {
 	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0) || v > 86400)
-		usage_error("--timeout wants seconds in (0, 86400], not '%s'", s);
-	return v;
+	switch (opt) {
+	case 'r': c->relay = arg; return 1;
+	case 'a': c->ca = arg; return 1;
+	case 'c': c->cert = arg; return 1;
+	case 'k': c->key = arg; return 1;
+	case 'R': c->reference = arg; return 1;
+	case 'D': c->allow_dev = true; return 1;
+	case 't':
+		errno = 0;
+		v = strtod(arg, &end);
+		if (errno || end == arg || *end || !(v > 0) || v > 86400)
+			return -1;
+		c->timeout = v;
+		return 1;
+	default: return 0;
+	}
 }
 
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-		{ "relay", required_argument, NULL, 'r' },
-		{ "ca", required_argument, NULL, 'a' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "reference", required_argument, NULL, 'R' },
-		{ "allow-dev", no_argument, NULL, 'D' },
+		ATTEST_CONN_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
-		{ "timeout", required_argument, NULL, 't' },
 		{ "nonce-hex", required_argument, NULL, 'n' },
 		{ "save-report", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -172,15 +176,15 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		int taken = attest_conn_opt(&o->c, c, optarg);
+
+		if (taken < 0)
+			usage_error("--timeout wants seconds in (0, 86400], not '%s'",
+				    optarg);
+		if (taken)
+			continue;
 		switch (c) {
-		case 'r': o->c.relay = optarg; break;
-		case 'a': o->c.ca = optarg; break;
-		case 'c': o->c.cert = optarg; break;
-		case 'k': o->c.key = optarg; break;
-		case 'R': o->c.reference = optarg; break;
-		case 'D': o->c.allow_dev = true; break;
 		case 'j': o->json = true; break;
-		case 't': o->c.timeout = parse_timeout(optarg); break;
 		case 'n': o->nonce_hex = optarg; break;
 		case 's': o->save_report = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
@@ -262,17 +266,6 @@ const char *attest_conn_check(const struct attest_conn *c)
 	return NULL;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void nonce_from_hex(const char *s, struct outcome *out)
 {
 	size_t n = strlen(s);
@@ -281,7 +274,7 @@ static void nonce_from_hex(const char *s, struct outcome *out)
 		usage_error("--nonce-hex wants %u..%u bytes in hex", REPORT_NONCE_MIN,
 			    REPORT_NONCE_MAX);
 	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		int hi = cli_hexval(s[2 * i]), lo = cli_hexval(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			usage_error("--nonce-hex is not hex");
@@ -292,7 +285,7 @@ static void nonce_from_hex(const char *s, struct outcome *out)
 
 /* ---- Output ------------------------------------------------------------- */
 
-static void json_string(const char *s, size_t n)
+void attest_json_string(const char *s, size_t n)
 {
 	putchar('"');
 	for (size_t i = 0; i < n; i++) {
@@ -348,9 +341,9 @@ static void print_json(const struct opts *op, const struct outcome *o)
 
 	printf("{\"result\": \"%s\", \"exit_status\": %d, \"reason\": ",
 	       result_name(o->status), o->status);
-	json_string(o->reason, strlen(o->reason));
+	attest_json_string(o->reason, strlen(o->reason));
 	printf(", \"relay\": ");
-	json_string(op->c.relay, strlen(op->c.relay));
+	attest_json_string(op->c.relay, strlen(op->c.relay));
 	printf(", \"nonce\": ");
 	if (o->nonce_len)
 		json_hex(o->nonce, o->nonce_len);
@@ -365,7 +358,7 @@ static void print_json(const struct opts *op, const struct outcome *o)
 	       o->tls_key_mismatch ? "false" : "null");
 	if (o->have_report) {
 		printf(", \"platform_id\": ");
-		json_string(r->platform_id, r->platform_id_len);
+		attest_json_string(r->platform_id, r->platform_id_len);
 		printf(", \"key_protection\": \"%s\", \"launch_mode\": \"%s\", \"debug\": [%s]",
 		       key_protection_name(r->key_protection),
 		       launch_mode_name(r->launch_mode),
@@ -377,7 +370,7 @@ static void print_json(const struct opts *op, const struct outcome *o)
 	printf(", \"allow_dev\": %s", op->c.allow_dev ? "true" : "false");
 	printf(", \"reference\": ");
 	if (op->c.reference)
-		json_string(op->c.reference, strlen(op->c.reference));
+		attest_json_string(op->c.reference, strlen(op->c.reference));
 	else
 		printf("null");
 	printf(", \"measurements_match\": %s",
@@ -392,7 +385,7 @@ static void print_json(const struct opts *op, const struct outcome *o)
 
 			printf("%s{\"pcr\": %u, \"type\": \"%s\", \"description\": ",
 			       i ? ", " : "", e->pcr, event_type_name(e->event_type, tb));
-			json_string(e->desc, strlen(e->desc));
+			attest_json_string(e->desc, strlen(e->desc));
 			printf(", \"sha384\": ");
 			json_hex(e->digest, MEASURE_DIGEST_LEN);
 			printf("}");
@@ -436,7 +429,7 @@ static void print_human(const struct opts *op, const struct outcome *o)
 			printf("measurements: %zu\n", o->log.count);
 	}
 	if (o->status != ATTEST_EXIT_VERIFIED)
-		fprintf(stderr, "custos attest: %s: %s\n", verdict(o->status),
+		fprintf(stderr, "custos attest: %s: %s\n", attest_verdict(o->status),
 			o->reason);
 }
 
@@ -660,7 +653,7 @@ int attest_main(int argc, char **argv)
 	if (op.json) {
 		print_json(&op, &o);
 		if (rc != ATTEST_EXIT_VERIFIED)
-			fprintf(stderr, "custos attest: %s: %s\n", verdict(rc), o.reason);
+			fprintf(stderr, "custos attest: %s: %s\n", attest_verdict(rc), o.reason);
 	} else {
 		print_human(&op, &o);
 	}

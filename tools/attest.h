@@ -57,6 +57,29 @@ struct attest_outcome {
 	bool tls_key_mismatch;      /* authentic report for another TLS key */
 };
 
+/* The getopt_long entries of the struct attest_conn options, for the
+ * option table of every tenant command; attest_conn_opt() takes them. */
+#define ATTEST_CONN_LONGOPTS \
+	{ "relay", required_argument, NULL, 'r' }, \
+	{ "ca", required_argument, NULL, 'a' }, \
+	{ "cert", required_argument, NULL, 'c' }, \
+	{ "key", required_argument, NULL, 'k' }, \
+	{ "reference", required_argument, NULL, 'R' }, \
+	{ "allow-dev", no_argument, NULL, 'D' }, \
+	{ "timeout", required_argument, NULL, 't' }
+
+/* One getopt_long result opt (with its arg) into c: 1 if it was one of
+ * ATTEST_CONN_LONGOPTS, 0 if not (the caller's own option), -1 if it was
+ * --timeout and arg is not seconds in (0, 86400] (c is then unchanged). */
+int attest_conn_opt(struct attest_conn *c, int opt, const char *arg);
+
+/* s[0..n) as a JSON string on stdout: quotes, backslashes, control and
+ * non-ASCII bytes escaped. */
+void attest_json_string(const char *s, size_t n);
+
+/* The word a failure line on stderr starts with (FAILED, REFUSED, ERROR). */
+const char *attest_verdict(int status);
+
 /* argv[0] is "attest"; returns the exit status. */
 int attest_main(int argc, char **argv);
 

@@ -173,52 +173,18 @@ static int fail(struct vm_run *r, int status, const char *fmt, ...)
 	return status;
 }
 
-static const char *verdict(int status)
-{
-	return status == ATTEST_EXIT_FAILED ? "FAILED" :
-	       status == ATTEST_EXIT_REFUSED ? "REFUSED" : "ERROR";
-}
-
 static const char *result_name(int status)
 {
 	return status == ATTEST_EXIT_FAILED ? "failed" :
 	       status == ATTEST_EXIT_REFUSED ? "refused" : "error";
 }
 
-static void json_string(const char *s, size_t n)
-{
-	putchar('"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void json_cstr(const char *s)
 {
-	json_string(s, strlen(s));
+	attest_json_string(s, strlen(s));
 }
 
 /* ---- Options ------------------------------------------------------------- */
-
-static double parse_timeout(const char *s)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0) || v > 86400)
-		usage_error("--timeout wants seconds in (0, 86400], not '%.32s'", s);
-	return v;
-}
 
 /* SIZE: digits with an optional K, M or G (binary; "M", "MiB", "MB" all
  * mean 2^20), a multiple of 2 MiB in 2 MiB..1 GiB. */
@@ -257,14 +223,8 @@ static uint64_t parse_memory(const char *s)
 static void parse_opts(int argc, char **argv, struct vm_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "relay", required_argument, NULL, 'r' },
-		{ "ca", required_argument, NULL, 'a' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "reference", required_argument, NULL, 'R' },
-		{ "allow-dev", no_argument, NULL, 'D' },
+		ATTEST_CONN_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
-		{ "timeout", required_argument, NULL, 't' },
 		{ "memory", required_argument, NULL, 'm' },
 		{ "image", required_argument, NULL, 'i' },
 		{ "init-data", required_argument, NULL, 'I' },
@@ -273,7 +233,6 @@ static void parse_opts(int argc, char **argv, struct vm_opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *bad;
-	bool have_timeout = false;
 	int c;
 	size_t i;
 
@@ -300,15 +259,15 @@ static void parse_opts(int argc, char **argv, struct vm_opts *o)
 	opterr = 0;
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		int taken = attest_conn_opt(&o->c, c, optarg);
+
+		if (taken < 0)
+			usage_error("--timeout wants seconds in (0, 86400], not '%.32s'",
+				    optarg);
+		if (taken)
+			continue;
 		switch (c) {
-		case 'r': o->c.relay = optarg; break;
-		case 'a': o->c.ca = optarg; break;
-		case 'c': o->c.cert = optarg; break;
-		case 'k': o->c.key = optarg; break;
-		case 'R': o->c.reference = optarg; break;
-		case 'D': o->c.allow_dev = true; break;
 		case 'j': o->json = true; break;
-		case 't': o->c.timeout = parse_timeout(optarg); have_timeout = true; break;
 		case 'm': o->memory = optarg; break;
 		case 'i': o->image = optarg; break;
 		case 'I': o->init = optarg; break;
@@ -354,7 +313,7 @@ static void parse_opts(int argc, char **argv, struct vm_opts *o)
 	} else if (o->memory || o->image || o->init || o->n_secrets) {
 		usage_error("--memory, --image, --init-data and --secret are for create only");
 	}
-	if (!have_timeout)
+	if (!(o->c.timeout > 0)) /* no --timeout: it takes only > 0 */
 		o->c.timeout = o->cmd == CMD_CREATE ? TIMEOUT_CREATE : TIMEOUT_OTHER;
 	attest_conn_from_env(&o->c);
 	bad = attest_conn_check(&o->c);
@@ -899,7 +858,7 @@ static void print_console(const struct vm_opts *op, const uint8_t *p, size_t n)
 		printf("{\"name\": ");
 		json_cstr(op->vm.name);
 		printf(", \"console\": ");
-		json_string((const char *)p, n);
+		attest_json_string((const char *)p, n);
 		printf("}\n");
 		return;
 	}
@@ -1004,7 +963,7 @@ static void report_failure(const struct vm_run *r)
 		json_cstr(r->reason);
 		printf("}\n");
 	}
-	fprintf(stderr, "%s: %s: %s\n", prog, verdict(r->status), r->reason);
+	fprintf(stderr, "%s: %s: %s\n", prog, attest_verdict(r->status), r->reason);
 }
 
 int vm_main(int argc, char **argv)
