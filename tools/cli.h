@@ -47,6 +47,19 @@ void cli_outputs_done(void);
 /* "PATH" with "SUFFIX" appended, malloc'd (dies on overflow/ENOMEM). */
 char *cli_path(const char *prefix, const char *suffix);
 
+/* The value of one hex digit (either case), or -1. Inline, so that code
+ * built without cli.c (tools/reference.c in its tests) can use it too. */
+static inline int cli_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void cli_hex(const uint8_t *p, size_t n, char *out);
 

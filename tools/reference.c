@@ -5,6 +5,7 @@
  * are small unsigned integers.
  */
 #include "tools/reference.h"
+#include "tools/cli.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -60,17 +61,6 @@ static int expect(struct jp *j, char c)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A string into out (cap bytes with the NUL; out may be NULL to skip).
  * Escapes: \" \\ \/ \b \f \n \r \t and \u00XX for XX < 0x80; anything
  * beyond ASCII is refused (nothing in the format needs it). */
@@ -107,7 +97,7 @@ static int string(struct jp *j, char *out, size_t cap, size_t *out_len)
 				if (j->len - j->pos < 4)
 					return jfail(j, "short \\u escape");
 				for (int i = 0; i < 4; i++) {
-					int h = hexval(j->s[j->pos + (size_t)i]);
+					int h = cli_hexval(j->s[j->pos + (size_t)i]);
 
 					if (h < 0)
 						return jfail(j, "bad \\u escape");
@@ -323,7 +313,7 @@ static int event_member(struct jp *j, const char *key, void *ctx,
 		if (n != 2 * MEASURE_DIGEST_LEN)
 			return jfail(j, "sha384 is not %u hex digits", 2 * MEASURE_DIGEST_LEN);
 		for (size_t i = 0; i < MEASURE_DIGEST_LEN; i++) {
-			int hi = hexval(buf[2 * i]), lo = hexval(buf[2 * i + 1]);
+			int hi = cli_hexval(buf[2 * i]), lo = cli_hexval(buf[2 * i + 1]);
 
 			if (hi < 0 || lo < 0)
 				return jfail(j, "sha384 is not hex");
