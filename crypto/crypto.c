@@ -371,6 +371,14 @@ static struct gcm_stream *gcm_stream(struct crypto_gcm_stream *s)
 	return (struct gcm_stream *)(void *)s->opaque;
 }
 
+/* The state of s if s is begun and not yet ended, else NULL. */
+static struct gcm_stream *live_stream(struct crypto_gcm_stream *s)
+{
+	if (s == NULL || gcm_stream(s)->live != GCM_STREAM_LIVE)
+		return NULL;
+	return gcm_stream(s);
+}
+
 /* The end of every stream: mbedTLS frees (and zeroes) the cipher context,
  * then the whole struct is wiped, which also marks it ended. */
 void crypto_aes256gcm_stream_abort(struct crypto_gcm_stream *s)
@@ -417,10 +425,8 @@ int crypto_aes256gcm_stream_update(struct crypto_gcm_stream *s, const void *in,
 	struct gcm_stream *g;
 	int ret;
 
-	if (s == NULL)
-		return CRYPTO_E_INVAL;
-	g = gcm_stream(s);
-	if (g->live != GCM_STREAM_LIVE)
+	g = live_stream(s);
+	if (g == NULL)
 		return CRYPTO_E_INVAL;
 	if (len == 0)
 		return CRYPTO_OK;
@@ -445,10 +451,8 @@ int crypto_aes256gcm_stream_finish(struct crypto_gcm_stream *s,
 	struct gcm_stream *g;
 	int ret;
 
-	if (s == NULL)
-		return CRYPTO_E_INVAL;
-	g = gcm_stream(s);
-	if (g->live != GCM_STREAM_LIVE)
+	g = live_stream(s);
+	if (g == NULL)
 		return CRYPTO_E_INVAL;
 	if (tag == NULL || !g->encrypt) {
 		crypto_aes256gcm_stream_abort(s);
@@ -469,10 +473,8 @@ int crypto_aes256gcm_stream_verify(struct crypto_gcm_stream *s,
 	uint8_t diff = 0;
 	int ret;
 
-	if (s == NULL)
-		return CRYPTO_E_INVAL;
-	g = gcm_stream(s);
-	if (g->live != GCM_STREAM_LIVE)
+	g = live_stream(s);
+	if (g == NULL)
 		return CRYPTO_E_INVAL;
 	if (tag == NULL || g->encrypt) {
 		crypto_aes256gcm_stream_abort(s);
