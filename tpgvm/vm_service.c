@@ -334,6 +334,17 @@ static void refuse(const struct tenant *who, const char *name, uint32_t code,
 	service_answer_error(code, text, out, out_len);
 }
 
+/* VM_INFO of the VM being created, from what the tenant said (while the
+ * TCB has not loaded it, or when it cannot be asked). */
+static void staged_info(struct hc_vm_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->vm_id = stg.vm_id;
+	info->state = HC_VM_CREATED;
+	memcpy(info->name, stg.name, sizeof(info->name));
+	info->mem_size = stg.mem_size;
+}
+
 static void vm_create(const struct tenant *who, const struct proto_msg *m,
 		      uint8_t **out, size_t *out_len)
 {
@@ -408,13 +419,8 @@ static void vm_create(const struct tenant *who, const struct proto_msg *m,
 	stg.last_tsc = rdtsc();
 	vlog(who->name, req.name, "created (%llu MiB)",
 	     (unsigned long long)(req.mem_size >> 20));
-	if (query_one(who->id, stg.vm_id, &info) != 1) {
-		memset(&info, 0, sizeof(info));
-		info.vm_id = stg.vm_id;
-		info.state = HC_VM_CREATED;
-		memcpy(info.name, req.name, sizeof(info.name));
-		info.mem_size = req.mem_size;
-	}
+	if (query_one(who->id, stg.vm_id, &info) != 1)
+		staged_info(&info);
 	answer_info(&info, out, out_len);
 }
 
@@ -535,11 +541,7 @@ static void vm_upload(const struct tenant *who, const struct proto_msg *m,
 		vm_load(who, out, out_len);
 		return;
 	}
-	memset(&info, 0, sizeof(info));
-	info.vm_id = stg.vm_id;
-	info.state = HC_VM_CREATED;
-	memcpy(info.name, stg.name, sizeof(info.name));
-	info.mem_size = stg.mem_size;
+	staged_info(&info);
 	answer_info(&info, out, out_len);
 }
 
