@@ -23,13 +23,14 @@ VERIFIED, FAILED, ERROR, REFUSED = 0, 1, 2, 3
 
 
 class Fake:
-    """fake-tpgvm in one mode on an ephemeral port, killed on exit."""
+    """fake-tpgvm in one mode on an ephemeral port, killed on exit; extra:
+    more fake-tpgvm arguments."""
 
-    def __init__(self, d, mode="ok", count=1, reference=REFERENCE):
+    def __init__(self, d, mode="ok", count=1, reference=REFERENCE, extra=()):
         self.err_path = os.path.join(d, "fake-%s.err" % mode)
         self.proc = subprocess.Popen(
             [FAKE, "--pki", PKI, "--reference", reference, "--mode", mode,
-             "--count", str(count)],
+             "--count", str(count)] + list(extra),
             stdout=subprocess.PIPE, stderr=open(self.err_path, "w"), text=True,
             start_new_session=True)
         h._live_groups.add(self.proc.pid)

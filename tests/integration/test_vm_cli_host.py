@@ -21,8 +21,7 @@ import select
 import subprocess
 import time
 
-import harness as h
-from test_attest_host import CUSTOS, PKI, REFERENCE, Fake as _Fake, FAKE
+from test_attest_host import CUSTOS, PKI, REFERENCE, Fake as _Fake, expect
 
 OK, FAILED, ERROR, REFUSED = 0, 1, 2, 3
 CHUNK = 12 << 10
@@ -41,17 +40,7 @@ class Fake(_Fake):
         extra = ["--record", self.record]
         if vm_error is not None:
             extra += ["--vm-error", str(vm_error)]
-        self.err_path = os.path.join(d, "fake-%s.err" % mode)
-        self.proc = subprocess.Popen(
-            [FAKE, "--pki", PKI, "--reference", REFERENCE, "--mode", mode,
-             "--count", str(count)] + extra,
-            stdout=subprocess.PIPE, stderr=open(self.err_path, "w"), text=True,
-            start_new_session=True)
-        h._live_groups.add(self.proc.pid)
-        line = self.proc.stdout.readline()
-        m = re.match(r"port (\d+)$", line.strip())
-        assert m, "fake-tpgvm did not start: %r %s" % (line, open(self.err_path).read())
-        self.relay = "127.0.0.1:%s" % m.group(1)
+        super().__init__(d, mode, count, extra=extra)
 
     def received(self):
         if not os.path.exists(self.record):
@@ -79,15 +68,6 @@ def vm(relay, *args, allow_dev=True, env=None, wall=60):
     p = subprocess.run([CUSTOS, "vm"] + list(args), capture_output=True, text=True,
                        timeout=wall, env=env or env_for(relay, allow_dev))
     p.seconds = time.monotonic() - start
-    return p
-
-
-def expect(p, status, pattern=None):
-    assert p.returncode == status, "exit %d, want %d\nstdout: %s\nstderr: %s" % (
-        p.returncode, status, p.stdout, p.stderr)
-    if pattern:
-        assert re.search(pattern, p.stderr), "stderr %r does not match /%s/" % (
-            p.stderr, pattern)
     return p
 
 
