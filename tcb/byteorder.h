@@ -1,8 +1,9 @@
 /*
- * Little-endian loads and stores at any alignment: every portable parser
- * and writer of a wire or file format (envelope, policy, report, ELF image,
- * TCG event log, tenant protocol, relay framing) reads and writes its
- * fields through these, never through casts.
+ * Little-endian loads and stores at any alignment: every parser and writer
+ * of a wire or file format (envelope, policy, report, ELF image, TCG event
+ * log, tenant protocol, relay framing and storage, launch measurement; in
+ * the TCB, the TPGVM, guests and host tools) reads and writes its fields
+ * through these, never through casts.
  */
 #ifndef CUSTOS_TCB_BYTEORDER_H
 #define CUSTOS_TCB_BYTEORDER_H
@@ -34,6 +35,12 @@ static inline void store_le16(uint8_t *p, uint16_t v)
 static inline void store_le32(uint8_t *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void store_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 

@@ -9,6 +9,7 @@
  */
 #include "tcb/lifecycle.h"
 #include "tcb/elf_image.h"
+#include "tcb/byteorder.h"
 #include "tcb/guest_pt.h"
 #include "tcb/hypercall.h"
 #include "crypto/crypto.h"
@@ -30,17 +31,11 @@ static uint64_t page_up(uint64_t x)
 	return (x + PAGE_MASK) & ~PAGE_MASK;
 }
 
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void sha_le64(struct crypto_sha384_ctx *c, uint64_t v)
 {
 	uint8_t b[8];
 
-	put_le64(b, v);
+	store_le64(b, v);
 	crypto_sha384_update(c, b, sizeof(b));
 }
 

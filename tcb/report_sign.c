@@ -13,6 +13,7 @@
  */
 #include <custos/report.h>
 #include "crypto/crypto.h"
+#include "tcb/byteorder.h"
 #include "tcb/der.h"
 #include "tcb/errmsg.h"
 #include "tcb/tcg_log.h"
@@ -44,14 +45,6 @@ void report_tls_key_hash(const uint8_t pub[RPT_P384_PUB_LEN],
 
 	report_p384_spki(pub, spki);
 	crypto_sha384(spki, sizeof(spki), out);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
 }
 
 /* Same rules as report_parse(), so report_size() can say 0 for them. */
@@ -123,15 +116,15 @@ static void put_header(const struct report_contents *c, size_t pid_len,
 		       size_t log_len, uint8_t *b)
 {
 	memcpy(b + RPT_OFF_MAGIC, REPORT_MAGIC, REPORT_MAGIC_LEN);
-	put_le32(b + RPT_OFF_VERSION, REPORT_VERSION);
-	put_le32(b + RPT_OFF_KEY_PROT, c->key_protection);
-	put_le32(b + RPT_OFF_LAUNCH, c->launch_mode);
-	put_le32(b + RPT_OFF_DEBUG, c->debug);
+	store_le32(b + RPT_OFF_VERSION, REPORT_VERSION);
+	store_le32(b + RPT_OFF_KEY_PROT, c->key_protection);
+	store_le32(b + RPT_OFF_LAUNCH, c->launch_mode);
+	store_le32(b + RPT_OFF_DEBUG, c->debug);
 	memcpy(b + RPT_OFF_TLS_HASH, c->tls_key_hash, RPT_TLS_HASH_LEN);
-	put_le32(b + RPT_OFF_NONCE_LEN, (uint32_t)c->nonce_len);
-	put_le32(b + RPT_OFF_PLATFORM_LEN, (uint32_t)pid_len);
-	put_le32(b + RPT_OFF_LOG_LEN, (uint32_t)log_len);
-	put_le32(b + RPT_OFF_CERT_LEN, (uint32_t)c->sign_cert_len);
+	store_le32(b + RPT_OFF_NONCE_LEN, (uint32_t)c->nonce_len);
+	store_le32(b + RPT_OFF_PLATFORM_LEN, (uint32_t)pid_len);
+	store_le32(b + RPT_OFF_LOG_LEN, (uint32_t)log_len);
+	store_le32(b + RPT_OFF_CERT_LEN, (uint32_t)c->sign_cert_len);
 }
 
 /* Header and fields into b (size bytes, checked by the caller), then parse

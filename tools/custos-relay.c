@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tcb/byteorder.h"
 #include "tools/cli.h"
 #include "tpgvm/frame.h"
 
@@ -338,12 +339,6 @@ struct store_req {
 	size_t len;
 };
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 /* 1..64 bytes of [A-Za-z0-9._-], not starting with '.', and not ending in
  * ".part" (the relay's own suffix for a blob being written). */
 static bool store_name_ok(const uint8_t *p, size_t n)
@@ -373,7 +368,7 @@ static bool store_parse(const uint8_t *p, size_t n, struct store_req *q)
 	memcpy(q->name, p + 2, nl);
 	q->name[nl] = '\0';
 	snprintf(q->part, sizeof(q->part), "%s.part", q->name);
-	q->offset = le32(p + 2 + nl);
+	q->offset = load_le32(p + 2 + nl);
 	q->data = p + STORE_HDR_LEN + nl;
 	q->len = n - STORE_HDR_LEN - nl;
 	if (q->op == ST_PUT)

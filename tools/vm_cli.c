@@ -27,6 +27,7 @@
 
 #include <custos/guest_abi.h>
 #include <custos/proto.h>
+#include "tcb/byteorder.h"
 #include "crypto/crypto.h"
 #include "tools/attest.h"
 #include "tools/cli.h"
@@ -472,12 +473,6 @@ static const char *state_name(uint32_t s)
 	}
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 static int tls_exit(int tt)
 {
 	switch (tt) {
@@ -491,7 +486,7 @@ static int tls_exit(int tt)
 static int platform_error(struct vm_run *r, const struct proto_msg *m)
 {
 	const struct vm_opts *op = r->op;
-	uint32_t code = m->len >= 4 ? le32(m->body) : 0;
+	uint32_t code = m->len >= 4 ? load_le32(m->body) : 0;
 	int text_len = m->len > 4 ? (int)(m->len - 4) : 0;
 	const char *text = m->len > 4 ? (const char *)m->body + 4 : "";
 	const char *name = op->name ? op->name : "";

@@ -6,6 +6,7 @@
  * delete is one DELETE. One request of an operation is out at a time.
  */
 #include "tpgvm/storage.h"
+#include "tcb/byteorder.h"
 #include "tpgvm/transport.h"
 
 #include <string.h>
@@ -168,18 +169,6 @@ void storage_release(int h)
 
 /* ---- Requests ------------------------------------------------------------ */
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 /* The operation's next request into the output queue, if it has room. */
 static bool send_next(struct op *o)
 {
@@ -213,7 +202,7 @@ static bool send_next(struct op *o)
 	req[n++] = o->name_len;
 	memcpy(req + n, o->name, o->name_len);
 	n += o->name_len;
-	put_le32(req + n, off);
+	store_le32(req + n, off);
 	n += 4;
 	if (data)
 		memcpy(req + n, o->src + o->done, data);
@@ -325,7 +314,7 @@ void storage_on_stored(uint16_t id, const uint8_t *p, size_t len)
 		}
 		break;
 	case OP_GET:
-		got(o, get_le32(p + 1), p + 5, len - 5);
+		got(o, load_le32(p + 1), p + 5, len - 5);
 		break;
 	case OP_DELETE:
 		finish(o, STORAGE_OK, NULL);

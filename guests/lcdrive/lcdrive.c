@@ -10,6 +10,7 @@
  */
 #include <string.h>
 #include "guests/runtime/guest.h"
+#include "tcb/byteorder.h"
 
 extern const uint8_t counter_image[], counter_image_end[];
 extern const uint8_t hello_image[], hello_image_end[];
@@ -159,15 +160,9 @@ static void flip_and_start(uint32_t id, const uint8_t *blob, size_t len,
 	check(what, start(id, owner_a, scratch, len), HC_E_VERIFY);
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 static void tamper(uint32_t id, const uint8_t *blob, size_t len)
 {
-	uint32_t pages = le32(blob + 128), ctx = le32(blob + 132);
+	uint32_t pages = load_le32(blob + 128), ctx = load_le32(blob + 132);
 	size_t ctx_off = 152, list_off = ctx_off + ((ctx + 15) & ~15u);
 	size_t page_off = list_off + (((size_t)pages * 8 + 15) & ~(size_t)15);
 
