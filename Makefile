@@ -5,7 +5,7 @@
 #   make test   every test suite, ending with "N passed, M failed"
 #   make fuzz   build the libFuzzer targets
 #   make lint   cppcheck and gcc -fanalyzer
-#   make bench  benchmarks (none yet)
+#   make bench  benchmarks (bench/: lifecycle operation times in Bochs)
 
 BUILD   := build
 CC      := gcc
@@ -209,8 +209,9 @@ LINT_SRCS := $(filter %.c,$(KERNEL_SRCS)) $(CRYPTO_KERNEL_SRCS) crypto/tls.c \
 lint:
 	@tools/lint.sh $(LINT_SRCS)
 
-bench:
-	@echo "bench: no benchmarks yet (they arrive with the hypervisor paths they measure)"
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@$(PYTHON) bench/lifecycle.py
 
 clean:
 	rm -rf $(BUILD)
