@@ -275,6 +275,69 @@ static int64_t decode_create(const struct hc_env *env, uint64_t gpa,
 	return HC_OK;
 }
 
+/* What decode staged (the image and init data in TCB frames: the caller's
+ * pages need not be contiguous, and it must not change them under the ELF
+ * loader), as the loader takes it. */
+static struct lc_image staged_image(const struct lc_request *rq)
+{
+	const struct hc_vm_load *l = &rq->u.load;
+
+	return (struct lc_image){
+		.image = rq->image, .image_len = l->image_len,
+		.init = rq->init, .init_len = l->init_len,
+		.secrets = rq->secrets, .secrets_len = l->secrets_len,
+		.salt = l->secrets_salt,
+		.measure = true,
+	};
+}
+
+/* Scrub and free the staging; forget the secrets. */
+static void unstage_load(struct lc_request *rq, const struct hc_env *env)
+{
+	const struct hc_vm_load *l = &rq->u.load;
+
+	if (rq->init)
+		env->lc->unstage(env->lc_ctx, rq->init, l->init_len);
+	if (rq->image)
+		env->lc->unstage(env->lc_ctx, rq->image, l->image_len);
+	rq->image = rq->init = NULL;
+	crypto_wipe(rq->secrets, sizeof(rq->secrets));
+}
+
+static int64_t place(const struct vm *vm, const struct lc_image *in,
+		     struct lc_placement *p, char *why, size_t why_len);
+
+/* Copy the image and init data into TCB frames and decide where they go:
+ * the checks that need the image itself (ELF, fit). */
+static int64_t stage_and_place(struct lc_request *rq, const struct hc_env *env)
+{
+	const struct hc_vm_load *l = &rq->u.load;
+	const struct lc_ops *ops = env->lc;
+	struct lc_image in;
+	char why[120];
+	int64_t err = HC_OK;
+
+	rq->image = ops->stage(env->lc_ctx, l->image_len);
+	if (l->init_len && rq->image)
+		rq->init = ops->stage(env->lc_ctx, l->init_len);
+	if (!rq->image || (l->init_len && !rq->init)) {
+		err = HC_E_NOMEM;
+		snprintf(why, sizeof(why), "no memory to stage the image");
+	} else if (!env->read_guest(env->ctx, l->image_gpa, rq->image, l->image_len) ||
+		   (rq->init && !env->read_guest(env->ctx, l->init_gpa, rq->init,
+						 l->init_len))) {
+		err = HC_E_FAULT;
+		snprintf(why, sizeof(why), "image not readable");
+	} else {
+		in = staged_image(rq);
+		err = place(rq->vm, &in, &rq->place, why, sizeof(why));
+	}
+	if (err)
+		lc_log(env, "lifecycle: vm %u '%s' load refused: %s", rq->vm->id,
+		       rq->vm->name, why);
+	return err;
+}
+
 static int64_t decode_load(const struct hc_env *env, uint64_t gpa,
 			   struct lc_request *rq)
 {
@@ -292,12 +355,17 @@ static int64_t decode_load(const struct hc_env *env, uint64_t gpa,
 	    !in_caller(env, l->init_gpa, l->init_len) ||
 	    !in_caller(env, l->secrets_gpa, l->secrets_len))
 		return HC_E_FAULT;
+	rq->image = rq->init = NULL;
 	if (l->secrets_len &&
 	    !env->read_guest(env->ctx, l->secrets_gpa, rq->secrets, l->secrets_len))
-		return HC_E_FAULT;
-	if (!lifecycle_secrets_ok(rq->secrets, l->secrets_len))
-		return HC_E_INVAL;
-	return HC_OK;
+		err = HC_E_FAULT;
+	else if (!lifecycle_secrets_ok(rq->secrets, l->secrets_len))
+		err = HC_E_INVAL;
+	else
+		err = stage_and_place(rq, env);
+	if (err)
+		unstage_load(rq, env);
+	return err;
 }
 
 struct blob_io {
@@ -341,6 +409,22 @@ static int64_t check_header(const struct vm *vm, const struct seal_header *h)
 	return HC_OK;
 }
 
+static int64_t unseal(struct lc_request *rq, const struct hc_env *env);
+
+/* A LOADED VM's memory and vCPU must still be what load recorded. */
+static int64_t verify_boot_state(struct vm *vm, const struct hc_env *env)
+{
+	uint8_t d[LC_DIGEST_LEN];
+
+	lifecycle_boot_digest(env->lc, env->lc_ctx, vm, d);
+	if (memcmp(d, vm->tenant.boot_digest, sizeof(d)) != 0) {
+		lc_log(env, "lifecycle: vm %u '%s' start refused: boot state does "
+		     "not verify", vm->id, vm->name);
+		return HC_E_VERIFY;
+	}
+	return HC_OK;
+}
+
 static int64_t decode_start(const struct hc_env *env, uint64_t gpa,
 			    struct lc_request *rq)
 {
@@ -350,9 +434,12 @@ static int64_t decode_start(const struct hc_env *env, uint64_t gpa,
 
 	if (err || (err = lookup(&s->ref, rq)))
 		return err;
+	rq->resume = false;
 	switch (rq->vm->tenant.state) {
 	case HC_VM_LOADED:
-		return s->blob_len == 0 && s->blob_gpa == 0 ? HC_OK : HC_E_INVAL;
+		if (s->blob_len != 0 || s->blob_gpa != 0)
+			return HC_E_INVAL;
+		return verify_boot_state(rq->vm, env);
 	case HC_VM_SEALED:
 		break;
 	default:
@@ -366,10 +453,14 @@ static int64_t decode_start(const struct hc_env *env, uint64_t gpa,
 		err = HC_E_VERIFY;
 	else
 		err = check_header(rq->vm, &rq->hdr);
-	if (err)
+	if (err) {
 		lc_log(env, "lifecycle: vm %u '%s' start refused: %s", rq->vm->id,
 		     rq->vm->name, err == HC_E_ROLLBACK ? "rollback (older version)" :
 		     "blob header does not match the record");
+		return err;
+	}
+	err = unseal(rq, env);
+	rq->resume = err == HC_OK;
 	return err;
 }
 
@@ -523,13 +614,8 @@ static void copy_in(const struct page_adapter *a, uint64_t gpa,
 	}
 }
 
-struct placement {
-	struct elf_image img;
-	uint64_t init_gpa, secrets_gpa;
-};
-
 static void write_boot_info(const struct page_adapter *a,
-			    const struct placement *p, const struct lc_image *in)
+			    const struct lc_placement *p, const struct lc_image *in)
 {
 	const struct vm *vm = a->vm;
 	struct custos_boot_info bi = {
@@ -553,7 +639,7 @@ static void write_boot_info(const struct page_adapter *a,
 
 /* Where image, init data and secrets go; nothing is written. */
 static int64_t place(const struct vm *vm, const struct lc_image *in,
-		     struct placement *p, char *why, size_t why_len)
+		     struct lc_placement *p, char *why, size_t why_len)
 {
 	uint64_t limit = vm->mem_size - LC_STACK_RESERVE;
 
@@ -570,46 +656,53 @@ static int64_t place(const struct vm *vm, const struct lc_image *in,
 	return HC_OK;
 }
 
-int64_t lifecycle_load_image(const struct lc_ops *ops, void *mctx,
-			     struct vm *vm, const struct lc_image *in, char *why,
-			     size_t why_len)
+/* Write what place() decided: cannot fail but for a TCB bug. */
+static int64_t install(const struct lc_ops *ops, void *mctx, struct vm *vm,
+		       const struct lc_image *in, const struct lc_placement *p,
+		       char *why, size_t why_len)
 {
 	static const uint8_t no_salt[HC_SALT_LEN];
 	const uint8_t *salt = in->salt ? in->salt : no_salt;
 	struct vm_tenant *t = &vm->tenant;
 	struct page_adapter pa = { ops, mctx, vm };
-	struct placement p;
 	struct lc_regs regs;
-	int64_t err = place(vm, in, &p, why, why_len);
 
-	if (err)
-		return err;
 	if (in->measure)
 		lifecycle_launch_measurement(vm->name, vm->mem_size, in->image,
 					     in->image_len, in->init, in->init_len,
 					     salt, in->secrets, in->secrets_len,
 					     t->measurement);
-	for (size_t i = 0; i < p.img.segment_count; i++) {
-		const struct elf_segment *s = &p.img.segments[i];
+	for (size_t i = 0; i < p->img.segment_count; i++) {
+		const struct elf_segment *s = &p->img.segments[i];
 		copy_in(&pa, s->gpa, in->image + s->file_offset, s->file_size);
 	}
-	copy_in(&pa, p.init_gpa, in->init, in->init_len);
-	copy_in(&pa, p.secrets_gpa, (const uint8_t *)in->secrets, in->secrets_len);
+	copy_in(&pa, p->init_gpa, in->init, in->init_len);
+	copy_in(&pa, p->secrets_gpa, (const uint8_t *)in->secrets, in->secrets_len);
 	if (guest_pt_build(vm->mem_size, adapter_page, &pa, &regs.cr3)) {
 		snprintf(why, why_len, "could not build guest page tables");
 		return HC_E_INTERNAL; /* every page exists: cannot happen */
 	}
-	write_boot_info(&pa, &p, in);
-	regs.rip = p.img.entry;
+	write_boot_info(&pa, p, in);
+	regs.rip = p->img.entry;
 	regs.rsp = vm->mem_size;
 	regs.rdi = GUEST_BOOT_INFO_GPA;
 	ops->vcpu_setup(mctx, vm, &regs);
 	memcpy(t->salt, salt, sizeof(t->salt));
-	t->secrets_gpa = in->secrets_len ? p.secrets_gpa : 0;
+	t->secrets_gpa = in->secrets_len ? p->secrets_gpa : 0;
 	t->secrets_len = in->secrets_len;
 	if (in->measure)
 		lifecycle_boot_digest(ops, mctx, vm, t->boot_digest);
 	return HC_OK;
+}
+
+int64_t lifecycle_load_image(const struct lc_ops *ops, void *mctx,
+			     struct vm *vm, const struct lc_image *in, char *why,
+			     size_t why_len)
+{
+	struct lc_placement p;
+	int64_t err = place(vm, in, &p, why, why_len);
+
+	return err ? err : install(ops, mctx, vm, in, &p, why, why_len);
 }
 
 static void hex(const uint8_t *d, size_t n, char *out)
@@ -623,43 +716,15 @@ static void hex(const uint8_t *d, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* The image and init data are staged in TCB frames (the caller's pages
- * need not be contiguous, and it must not change them under the ELF
- * loader); the staging is scrubbed and freed whatever happens. */
 static int64_t exec_load(struct lc_request *rq, const struct hc_env *env)
 {
-	const struct hc_vm_load *l = &rq->u.load;
-	const struct lc_ops *ops = env->lc;
+	struct lc_image in = staged_image(rq);
 	struct vm *vm = rq->vm;
-	uint8_t *image, *init = NULL;
 	char why[120], mhex[2 * LC_DIGEST_LEN + 1];
-	int64_t err = HC_OK;
+	int64_t err = install(env->lc, env->lc_ctx, vm, &in, &rq->place, why,
+			      sizeof(why));
 
-	image = ops->stage(env->lc_ctx, l->image_len);
-	if (l->init_len && image)
-		init = ops->stage(env->lc_ctx, l->init_len);
-	if (!image || (l->init_len && !init)) {
-		err = HC_E_NOMEM;
-		snprintf(why, sizeof(why), "no memory to stage the image");
-	} else if (!env->read_guest(env->ctx, l->image_gpa, image, l->image_len) ||
-		   (init && !env->read_guest(env->ctx, l->init_gpa, init, l->init_len))) {
-		err = HC_E_FAULT;
-		snprintf(why, sizeof(why), "image not readable");
-	} else {
-		struct lc_image in = {
-			.image = image, .image_len = l->image_len,
-			.init = init, .init_len = l->init_len,
-			.secrets = rq->secrets, .secrets_len = l->secrets_len,
-			.salt = l->secrets_salt,
-			.measure = true,
-		};
-		err = lifecycle_load_image(ops, env->lc_ctx, vm, &in, why, sizeof(why));
-	}
-	if (init)
-		ops->unstage(env->lc_ctx, init, l->init_len);
-	if (image)
-		ops->unstage(env->lc_ctx, image, l->image_len);
-	crypto_wipe(rq->secrets, sizeof(rq->secrets));
+	unstage_load(rq, env);
 	if (err != HC_OK) {
 		lc_log(env, "lifecycle: vm %u '%s' load refused: %s", vm->id,
 		       vm->name, why);
@@ -680,6 +745,9 @@ static void release(const struct hc_env *env, struct vm *vm)
 	vm->tenant.has_memory = false;
 }
 
+/* Decode's half of starting a SEALED VM: fresh frames, the blob decrypted
+ * into them, its tag checked, its context restored. On any failure all of
+ * it is scrubbed and freed again; execute only puts the VM on the run queue. */
 static int64_t unseal(struct lc_request *rq, const struct hc_env *env)
 {
 	const struct hc_vm_start *s = &rq->u.start;
@@ -726,30 +794,23 @@ static int64_t unseal(struct lc_request *rq, const struct hc_env *env)
 		     seal_strerror(rc), frames_free(env));
 		return rc == SEAL_E_IO ? HC_E_FAULT : HC_E_VERIFY;
 	}
-	vm->tenant.state = HC_VM_RUNNING;
-	ops->set_runnable(env->lc_ctx, vm, true);
-	lc_log(env, "lifecycle: vm %u '%s' resumed from v%llu, %llu frames free",
-	     vm->id, vm->name, (unsigned long long)vm->tenant.version,
-	     frames_free(env));
 	return HC_OK;
 }
 
+/* Decode verified the boot state, or restored and authenticated the
+ * sealed state into fresh frames: here it only runs. */
 static int64_t exec_start(struct lc_request *rq, const struct hc_env *env)
 {
 	struct vm *vm = rq->vm;
-	uint8_t d[LC_DIGEST_LEN];
 
-	if (vm->tenant.state == HC_VM_SEALED)
-		return unseal(rq, env);
-	lifecycle_boot_digest(env->lc, env->lc_ctx, vm, d);
-	if (memcmp(d, vm->tenant.boot_digest, sizeof(d)) != 0) {
-		lc_log(env, "lifecycle: vm %u '%s' start refused: boot state does "
-		     "not verify", vm->id, vm->name);
-		return HC_E_VERIFY;
-	}
 	vm->tenant.state = HC_VM_RUNNING;
 	env->lc->set_runnable(env->lc_ctx, vm, true);
-	lc_log(env, "lifecycle: vm %u '%s' started", vm->id, vm->name);
+	if (rq->resume)
+		lc_log(env, "lifecycle: vm %u '%s' resumed from v%llu, %llu frames free",
+		       vm->id, vm->name, (unsigned long long)vm->tenant.version,
+		       frames_free(env));
+	else
+		lc_log(env, "lifecycle: vm %u '%s' started", vm->id, vm->name);
 	return HC_OK;
 }
 

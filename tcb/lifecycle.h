@@ -7,17 +7,19 @@
  * or a fake in the unit tests) only for what needs the machine: frames,
  * pages, the vCPU and its VMCS. Portable C, host-tested.
  *
- * Decode checks and may fail; execute only fails when the TCB does
- * (HC_E_INTERNAL), or where the ABI says so: NOMEM for frames that are
- * taken only then (load staging, start of a sealed VM) and VERIFY for a
- * blob whose tag only the whole stream can check. Every failure gives back
- * what the call took, so the free-frame count is exactly as before.
+ * Decode checks and may fail; execute cannot, except when the TCB itself
+ * fails (HC_E_INTERNAL). Where a check needs resources (LOAD: the image
+ * staged and parsed; START of a SEALED VM: its state decrypted into fresh
+ * frames, for the tag only the whole stream can check), decode prepares
+ * them and gives them all back when it fails, so the free-frame count is
+ * exactly as before; execute commits.
  */
 #ifndef CUSTOS_TCB_LIFECYCLE_H
 #define CUSTOS_TCB_LIFECYCLE_H
 
 #include <custos/types.h>
 #include <custos/guest_abi.h>
+#include "tcb/elf_image.h"
 #include "tcb/seal.h"
 #include "tcb/vm.h"
 
@@ -81,7 +83,19 @@ struct lc_ops {
 
 /* ---- decode / execute (called by tcb/hypercall.c for the TPGVM) ------- */
 
-/* Everything decode learned, for execute. Opaque to callers but sized. */
+/* Where a VM's image, init data and secrets go (decided before anything
+ * is written). */
+struct lc_placement {
+	struct elf_image img;
+	uint64_t init_gpa, secrets_gpa;
+};
+
+/*
+ * Everything decode learned, for execute. Opaque to callers but sized.
+ * Decode may prepare what execute commits (HC_VM_LOAD: the staged and
+ * parsed image; HC_VM_START of a SEALED VM: its state decrypted into
+ * fresh frames and verified); when decode fails it has undone all of it.
+ */
 struct lc_request {
 	uint64_t nr;
 	struct vm *vm;
@@ -98,6 +112,9 @@ struct lc_request {
 	uint64_t seal_pages;   /* HC_VM_STOP: pages it will seal */
 	uint64_t blob_len;     /* HC_VM_STOP: bytes it will write */
 	struct seal_header hdr; /* HC_VM_START of a SEALED VM: its header */
+	uint8_t *image, *init;  /* HC_VM_LOAD: staged in TCB frames */
+	struct lc_placement place; /* HC_VM_LOAD: where they go */
+	bool resume;            /* HC_VM_START: restored from a blob */
 };
 
 int64_t lifecycle_decode(const struct hc_call *c, const struct hc_env *env,
