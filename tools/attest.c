@@ -109,13 +109,10 @@ static int set_reason(struct outcome *o, int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(o->reason, sizeof(o->reason), fmt, ap);
-	va_end(ap);
 	/* One printable line whatever the platform put into it. */
-	for (char *c = o->reason; *c; c++)
-		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
-			*c = '?';
+	va_start(ap, fmt);
+	cli_vformat_line(o->reason, sizeof(o->reason), fmt, ap);
+	va_end(ap);
 	o->status = status;
 	return status;
 }

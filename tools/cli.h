@@ -6,6 +6,7 @@
 #ifndef CUSTOS_TOOLS_CLI_H
 #define CUSTOS_TOOLS_CLI_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,6 +60,12 @@ static inline int cli_hexval(char c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+/* Format into buf as one printable line: every byte outside 0x20..0x7e
+ * (a peer's text may hold anything) becomes '?'. For the one-line
+ * reasons the tenant CLI prints and puts into its JSON. */
+void cli_vformat_line(char *buf, size_t len, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void cli_hex(const uint8_t *p, size_t n, char *out);

@@ -165,11 +165,8 @@ static int fail(struct vm_run *r, int status, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	cli_vformat_line(r->reason, sizeof(r->reason), fmt, ap);
 	va_end(ap);
-	for (char *c = r->reason; *c; c++)
-		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
-			*c = '?';
 	r->status = status;
 	return status;
 }
