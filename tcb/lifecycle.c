@@ -914,8 +914,10 @@ static int64_t exec_destroy(struct lc_request *rq, const struct hc_env *env)
 	return HC_OK;
 }
 
+/* seal_size only when asked about this one VM: it scans the VM's memory,
+ * which a list (what the TPGVM asks for on every request) need not pay. */
 static void info_of(const struct hc_env *env, const struct vm *vm,
-		    struct hc_vm_info *i)
+		    bool seal_size, struct hc_vm_info *i)
 {
 	const struct vm_tenant *t = &vm->tenant;
 
@@ -925,7 +927,7 @@ static void info_of(const struct hc_env *env, const struct vm *vm,
 	memcpy(i->name, vm->name, sizeof(i->name) - 1);
 	i->mem_size = vm->mem_size;
 	i->version = t->version;
-	if (t->state == HC_VM_RUNNING || t->state == HC_VM_EXITED)
+	if (seal_size && (t->state == HC_VM_RUNNING || t->state == HC_VM_EXITED))
 		i->seal_size = seal_blob_size((uint32_t)count_pages(env, vm),
 			(uint32_t)env->lc->context_len(env->lc_ctx, vm));
 	i->console_pending = console_ring_unread(&vm->console);
@@ -947,7 +949,7 @@ static int64_t exec_query(struct lc_request *rq, const struct hc_env *env)
 		if (!vm || !vm->tenant.active ||
 		    memcmp(vm->tenant.owner, q->ref.owner, HC_OWNER_LEN))
 			continue;
-		info_of(env, vm, &info);
+		info_of(env, vm, rq->vm != NULL, &info);
 		if (!env->write_guest(env->ctx, q->out_gpa + n * sizeof(info),
 				      &info, sizeof(info)))
 			return HC_E_FAULT;

@@ -234,7 +234,9 @@ struct hc_vm_info {
 	uint64_t mem_size;
 	uint64_t version;              /* seals so far */
 	uint64_t seal_size;            /* bytes HC_VM_STOP would write now
-					* (RUNNING/EXITED), else 0 */
+					* (RUNNING/EXITED), else 0; in a list
+					* (vm_id 0) always 0: it scans the
+					* VM's memory, so ask for the one VM */
 	uint64_t console_pending;      /* bytes HC_VM_CONSOLE_READ would give */
 	uint8_t measurement[48];       /* launch measurement (0 before LOAD) */
 	char stop_reason[64];          /* EXITED: why, NUL-terminated */

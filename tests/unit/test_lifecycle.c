@@ -912,6 +912,14 @@ static void test_query_list_and_limits(void **state)
 	assert_int_equal(query(0, owner_a, CALLER_MEM), HC_E_FAULT);
 	assert_int_equal(query(0, owner_b, 4 * sizeof(struct hc_vm_info)), 1);
 	assert_string_equal(info(0)->name, "c");
+	/* seal_size (a scan of the VM's memory) only for the one VM asked for. */
+	uint32_t r = running_vm_named("r");
+	assert_int_equal(query(0, owner_a, 4 * sizeof(struct hc_vm_info)), 3);
+	assert_string_equal(info(2)->name, "r");
+	assert_int_equal(info(2)->state, HC_VM_RUNNING);
+	assert_int_equal(info(2)->seal_size, 0);
+	assert_int_equal(query(r, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_true(info(0)->seal_size > 0);
 }
 
 int main(void)
