@@ -41,8 +41,9 @@ GUEST_EXTRA_tpgvm := $(wildcard tpgvm/*.c) tcb/policy.c tcb/der.c tcb/errmsg.c \
 	tcb/report.c lib/heap.c
 GUEST_LIBS_tpgvm = $(CRYPTO_GUEST_OBJS)
 $(GUEST_OBJDIR)/tpgvm/%.c.o: GUEST_EXTRA_CFLAGS = $(CRYPTO_GUEST_CFLAGS)
-$(BUILD)/guests/tpgvm.elf: $(CRYPTO_GUEST_UNDEF_CHECK)
-$(patsubst %,$(GUEST_OBJDIR)/%.o,$(wildcard tpgvm/*.c)): | $(MBEDTLS_STAMP)
+# (its dependencies on the mbedTLS source and the undefined-symbol check are
+# in the top-level Makefile: a rule's prerequisites expand when it is read,
+# and those names come from crypto/crypto.mk, which needs GUEST_CFLAGS first)
 
 # lcdrive embeds the images it drives (an .incbin of their paths).
 $(GUEST_OBJDIR)/guests/lcdrive/counter_image.S.o: $(BUILD)/guests/counter.elf \
