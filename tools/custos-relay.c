@@ -42,6 +42,9 @@
 #define LINK_READ_CHUNK      16384u
 #define RESYNC_QUIET_MS      500  /* a frame cut short: see frame_decoder_resync */
 #define RECONNECT_MS         1000
+/* A tenant that sends nothing for this long is closed (--idle-timeout). */
+#define IDLE_TIMEOUT_DEFAULT 300u
+#define IDLE_TIMEOUT_MAX     86400u
 /* Storage (docs/relay.md, "Storage"). */
 #define STORE_NAME_MAX       64u
 #define STORE_DATA_MAX       900u
@@ -52,7 +55,7 @@ enum store_status { ST_OK = 0, ST_NONE = 1, ST_IO = 2, ST_BAD = 3 };
 
 static const char usage_text[] =
 	"usage: custos-relay --listen [ADDR:]PORT (--tpgvm HOST:PORT | --tpgvm-listen [ADDR:]PORT)\n"
-	"                    [--max-sessions N] [--storage DIR]\n"
+	"                    [--max-sessions N] [--idle-timeout SECONDS] [--storage DIR]\n"
 	"\n"
 	"Carries each tenant TCP connection accepted on --listen as one session\n"
 	"over the TPGVM's serial stream (docs/relay.md). The serial stream is\n"
@@ -62,6 +65,8 @@ static const char usage_text[] =
 	"starts). ADDR defaults to 127.0.0.1: only a name or address given\n"
 	"explicitly makes the relay reachable from elsewhere.\n"
 	"  --max-sessions N   concurrent tenant sessions, 1..16 (default 8)\n"
+	"  --idle-timeout S   close a tenant that has sent nothing for S seconds\n"
+	"                     (0..86400, default 300; 0: never); the TPGVM is told\n"
 	"  --storage DIR      keep the TPGVM's sealed blobs as files in DIR (created\n"
 	"                     0700 if missing); without it every STORE is refused\n"
 	"One line per session event on stderr, never payload bytes. SIGTERM or\n"
@@ -78,6 +83,7 @@ struct session {
 	int fd;         /* -1: slot free */
 	uint16_t sid;
 	bool closing;   /* the TPGVM closed it: flush, then close */
+	int64_t last_rx_ms; /* the tenant's last bytes (or its connect) */
 	char peer[64];
 	struct queue out;
 };
@@ -95,6 +101,7 @@ struct relay {
 	struct queue link_out;
 	struct session *sess;
 	unsigned max_sessions;
+	int64_t idle_ms;       /* --idle-timeout; 0: never */
 	uint16_t next_sid;
 	int storage_fd;        /* --storage DIR, else -1 */
 };
@@ -291,6 +298,7 @@ static void tenant_accept(struct relay *r)
 	s->sid = session_new_sid(r);
 	s->closing = false;
 	s->out.len = 0;
+	s->last_rx_ms = now_ms();
 	snprintf(s->peer, sizeof(s->peer), "%s", peer);
 	logf_("session %u open: tenant %s", s->sid, s->peer);
 	link_send(r, FRAME_OPEN, s->sid, NULL, 0);
@@ -303,9 +311,10 @@ static void tenant_read(struct relay *r, struct session *s)
 	uint8_t buf[FRAME_MAX_PAYLOAD];
 	ssize_t n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
-	if (n > 0)
+	if (n > 0) {
+		s->last_rx_ms = now_ms();
 		link_send(r, FRAME_DATA, s->sid, buf, (size_t)n);
-	else if (n == 0)
+	} else if (n == 0)
 		session_end(r, s, "by tenant", true);
 	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 		session_end(r, s, "tenant connection error", true);
@@ -650,17 +659,60 @@ static void link_accept(struct relay *r)
 
 enum { PFD_LISTEN, PFD_LINK_LISTEN, PFD_LINK, PFD_SESS };
 
+/* When the next tenant of an --idle-timeout falls due; -1: none. */
+static int64_t idle_due(const struct relay *r)
+{
+	int64_t at = -1;
+
+	for (unsigned i = 0; r->idle_ms && i < r->max_sessions; i++) {
+		const struct session *s = &r->sess[i];
+		int64_t due = s->last_rx_ms + r->idle_ms;
+
+		if (s->fd >= 0 && (at < 0 || due < at))
+			at = due;
+	}
+	return at;
+}
+
 static int poll_timeout(const struct relay *r)
 {
-	int64_t now = now_ms(), at = -1;
+	int64_t now = now_ms(), at = -1, idle = idle_due(r);
 
 	if (r->link_fd >= 0 && r->dec.have)
 		at = r->last_rx + RESYNC_QUIET_MS;
 	else if (r->link_fd < 0 && r->link_host)
 		at = r->reconnect_at;
+	if (idle >= 0 && (at < 0 || idle < at))
+		at = idle;
 	if (at < 0)
 		return -1;
 	return at <= now ? 0 : (int)(at - now);
+}
+
+/* Close tenants that sent nothing for --idle-timeout, telling the TPGVM
+ * unless it closed them itself (and they do not read what is left). While
+ * the link is backed up the relay reads no tenant, so that time does not
+ * count: their bytes may be waiting in the socket. */
+static void close_idle_tenants(struct relay *r)
+{
+	int64_t now = now_ms();
+	bool reading = link_has_room(r);
+	char why[64];
+
+	if (!r->idle_ms)
+		return;
+	snprintf(why, sizeof(why), "idle (nothing sent for %lld s)",
+		 (long long)(r->idle_ms / 1000));
+	for (unsigned i = 0; i < r->max_sessions; i++) {
+		struct session *s = &r->sess[i];
+
+		if (s->fd < 0)
+			continue;
+		if (!reading && !s->closing)
+			s->last_rx_ms = now;
+		else if (now - s->last_rx_ms >= r->idle_ms)
+			session_end(r, s, why, !s->closing);
+	}
 }
 
 static void timers(struct relay *r)
@@ -673,6 +725,7 @@ static void timers(struct relay *r)
 		frame_decoder_resync(&r->dec, on_frame, r);
 		r->last_rx = now;
 	}
+	close_idle_tenants(r);
 }
 
 static void run(struct relay *r, const sigset_t *unblocked)
@@ -787,23 +840,25 @@ static int listen_on(const char *opt, const char *host, const char *port)
 	return fd;
 }
 
-static unsigned parse_max_sessions(const char *s)
+/* A decimal number in [lo, hi], or a usage error naming the option. */
+static unsigned parse_number(const char *opt, const char *s, unsigned lo,
+			     unsigned hi)
 {
 	char *end;
 	unsigned long n;
 
 	errno = 0;
 	n = strtoul(s, &end, 10);
-	if (!*s || *end || errno || *s == '-' || *s == '+' || n < 1 ||
-	    n > MAX_SESSIONS_LIMIT)
-		cli_usage_error("--max-sessions must be a number from 1 to %u, not '%s'",
-				MAX_SESSIONS_LIMIT, s);
+	if (!*s || *end || errno || *s == '-' || *s == '+' || n < lo || n > hi)
+		cli_usage_error("%s must be a number from %u to %u, not '%s'",
+				opt, lo, hi, s);
 	return (unsigned)n;
 }
 
 struct args {
 	char *listen, *tpgvm, *tpgvm_listen, *storage;
 	unsigned max_sessions;
+	unsigned idle_timeout; /* seconds; 0: never */
 };
 
 static void parse_args(int argc, char **argv, struct args *a)
@@ -813,6 +868,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 		{ "tpgvm", required_argument, NULL, 't' },
 		{ "tpgvm-listen", required_argument, NULL, 'T' },
 		{ "max-sessions", required_argument, NULL, 'm' },
+		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "storage", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -820,6 +876,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 	int c;
 
 	a->max_sessions = MAX_SESSIONS_DEFAULT;
+	a->idle_timeout = IDLE_TIMEOUT_DEFAULT;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		char **slot = c == 'l' ? &a->listen : c == 't' ? &a->tpgvm :
@@ -833,7 +890,11 @@ static void parse_args(int argc, char **argv, struct args *a)
 		if (slot)
 			*slot = optarg;
 		else if (c == 'm')
-			a->max_sessions = parse_max_sessions(optarg);
+			a->max_sessions = parse_number("--max-sessions", optarg, 1,
+						       MAX_SESSIONS_LIMIT);
+		else if (c == 'i')
+			a->idle_timeout = parse_number("--idle-timeout", optarg, 0,
+						       IDLE_TIMEOUT_MAX);
 		else if (c == 'h') {
 			fputs(usage_text, stdout);
 			exit(0);
@@ -857,6 +918,7 @@ static void setup(struct relay *r, struct args *a)
 	memset(r, 0, sizeof(*r));
 	r->link_fd = r->link_listen_fd = -1;
 	r->max_sessions = a->max_sessions;
+	r->idle_ms = (int64_t)a->idle_timeout * 1000;
 	r->next_sid = 1;
 	r->storage_fd = -1;
 	if (a->storage) {
@@ -875,8 +937,13 @@ static void setup(struct relay *r, struct args *a)
 		split_endpoint("--tpgvm", a->tpgvm, true, &r->link_host, &r->link_port);
 	split_endpoint("--listen", a->listen, false, &host, &port);
 	r->listen_fd = listen_on("--listen", host, port);
-	logf_("listening for tenants on %s:%s (at most %u sessions)", host, port,
-	      r->max_sessions);
+	if (a->idle_timeout)
+		logf_("listening for tenants on %s:%s (at most %u sessions, "
+		      "idle timeout %u s)", host, port, r->max_sessions,
+		      a->idle_timeout);
+	else
+		logf_("listening for tenants on %s:%s (at most %u sessions, "
+		      "no idle timeout)", host, port, r->max_sessions);
 	if (a->tpgvm_listen) {
 		split_endpoint("--tpgvm-listen", a->tpgvm_listen, false, &host, &port);
 		r->link_listen_fd = listen_on("--tpgvm-listen", host, port);

@@ -4,7 +4,8 @@ relay): concurrent tenants each get exactly their own bytes echoed, with
 garbage injected on the serial side between frames; a tenant that never
 reads is closed without holding up the others; a tenant disconnect sends
 CLOSE; a HELLO from the TPGVM drops every session; a frame cut short on
-the serial side is given up when the line goes quiet; the relay connects to a
+the serial side is given up when the line goes quiet; a tenant that sends
+nothing for --idle-timeout is closed; the relay connects to a
 serial socket as well as listening for one; SIGTERM ends it cleanly; bad
 arguments are usage errors (exit 2). Every socket operation has a timeout
 and each relay is killed at the end of its test."""
@@ -418,6 +419,46 @@ def test_relay_frame_cut_short_then_quiet_line(d):
         relay.kill()
 
 
+def test_relay_idle_timeout(d):
+    """--idle-timeout 1: a tenant that sends nothing is closed after a
+    second, with the reason in the log and a CLOSE to the TPGVM; one that
+    keeps sending (more slowly than the timeout, in total far longer) stays
+    and is served."""
+    relay, fake, port = start_listening(d, extra=["--idle-timeout", "1"])
+    quiet = busy = None
+    try:
+        assert re.search(r"at most 12 sessions, idle timeout 1 s\)", relay.log())
+        busy = tenant(port)
+        fake.wait_for("OPEN of the busy tenant", lambda: len(fake.seen(OPEN)) == 1)
+        busy_sid = fake.seen(OPEN)[0][1]
+        start = time.monotonic()
+        quiet = tenant(port)
+        fake.wait_for("OPEN of the quiet tenant", lambda: len(fake.seen(OPEN)) == 2)
+        quiet_sid = fake.seen(OPEN)[1][1]
+        for k in range(8):  # 2.4 s of traffic, 0.3 s apart
+            busy.sendall(b"tick %d" % k)
+            assert recv_exactly(busy, 6) == b"tick %d" % k
+            time.sleep(0.3)
+        relay.wait_log(r"^custos-relay: session %d closed: idle \(nothing sent for 1 s\)$"
+                       % quiet_sid)
+        fake.wait_for("CLOSE of the quiet session", lambda: fake.seen(CLOSE, quiet_sid))
+        assert_closed(quiet)
+        assert time.monotonic() - start >= 1.0  # not before its time
+        assert not fake.seen(CLOSE, busy_sid), relay.log()
+        busy.sendall(b"still")
+        assert recv_exactly(busy, 5) == b"still"
+        # Then the busy one goes quiet too.
+        relay.wait_log(r"session %d closed: idle" % busy_sid)
+        fake.wait_for("CLOSE of the busy session", lambda: fake.seen(CLOSE, busy_sid))
+        assert_closed(busy)
+    finally:
+        for s in (quiet, busy):
+            if s:
+                s.close()
+        fake.close()
+        relay.kill()
+
+
 def test_relay_limits_and_no_link(d):
     """No serial stream yet: tenants are refused. --max-sessions 2: the
     third tenant is refused while two are open. A second serial connection
@@ -642,6 +683,9 @@ def test_relay_bad_arguments(d):
         (["--listen", "9", "--tpgvm-listen", "2", "--max-sessions", "0"], r"--max-sessions must be a number from 1 to 16, not '0'"),
         (["--listen", "9", "--tpgvm-listen", "2", "--max-sessions", "17"], r"not '17'"),
         (["--listen", "9", "--tpgvm-listen", "2", "--max-sessions", "-1"], r"not '-1'"),
+        (["--listen", "9", "--tpgvm-listen", "2", "--idle-timeout", "-1"], r"--idle-timeout must be a number from 0 to 86400, not '-1'"),
+        (["--listen", "9", "--tpgvm-listen", "2", "--idle-timeout", "86401"], r"not '86401'"),
+        (["--listen", "9", "--tpgvm-listen", "2", "--idle-timeout", "5s"], r"not '5s'"),
         (["--listen", "9", "--listen", "8", "--tpgvm-listen", "2"], r"--listen given twice"),
         (["--listen", "9", "--tpgvm-listen", "2", "--storage", "a", "--storage", "b"], r"--storage given twice"),
         (["--listen", "9", "--tpgvm-listen", "2", "--storage", ""], r"--storage needs a directory"),
