@@ -3,6 +3,7 @@
 
 #include "mbedtls/ecp.h"
 #include "mbedtls/oid.h"
+#include "mbedtls/platform_util.h"
 #include "mbedtls/x509_crt.h"
 
 #include <stdio.h>
@@ -190,6 +191,20 @@ static int verify_role(void *ctx, mbedtls_x509_crt *crt, int depth,
 void crypto_tls_require_peer_role(mbedtls_ssl_config *conf, enum crypto_role role)
 {
 	mbedtls_ssl_conf_verify(conf, verify_role, (void *)(uintptr_t)role);
+}
+
+int crypto_tls_read(mbedtls_ssl_context *ssl, unsigned char *buf, size_t len)
+{
+	/* Where this call's bytes begin in the record: after what earlier
+	 * calls took from it, or at its start when a new record is read
+	 * (mbedtls_ssl_read starts one only when in_offt is NULL). As an
+	 * offset: in_msg is the pointer that stays valid across the call. */
+	size_t taken = ssl->in_offt ? (size_t)(ssl->in_offt - ssl->in_msg) : 0;
+	int ret = mbedtls_ssl_read(ssl, buf, len);
+
+	if (ret > 0)
+		mbedtls_platform_zeroize(ssl->in_msg + taken, (size_t)ret);
+	return ret;
 }
 
 struct tls_error_name {

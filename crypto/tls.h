@@ -44,6 +44,18 @@ void crypto_tls_require_peer_role(mbedtls_ssl_config *conf, enum crypto_role rol
 int crypto_tls_cert_pub(const mbedtls_x509_crt *crt,
 			uint8_t pub[CRYPTO_P384_PUB_LEN]);
 
+/*
+ * mbedtls_ssl_read(), and then the plaintext it returned is zeroed where
+ * TLS decrypted it (the record in ssl->in_msg), so the only copy left is
+ * the caller's buf: wipe that with crypto_wipe() once it is handled. Bytes
+ * of the record not read yet stay until a later call takes them. mbedTLS
+ * 2.28 zeroes consumed application data itself (since 2.24); this does
+ * not depend on it. Both ends read through here (tpgvm/session.c, the
+ * tenant CLI), so a request carrying secrets (VM_CREATE) leaves nothing
+ * behind in either TLS stack. Returns what mbedtls_ssl_read() returns.
+ */
+int crypto_tls_read(mbedtls_ssl_context *ssl, unsigned char *buf, size_t len);
+
 /* Short description of an mbedTLS error code for log lines ("bad record
  * MAC", "fatal alert received", ...); never NULL. */
 const char *crypto_tls_strerror(int ret);

@@ -475,6 +475,7 @@ int tenant_tls_send(struct tenant_tls *t, uint16_t type, const void *body,
 			 ret != MBEDTLS_ERR_SSL_WANT_WRITE)
 			rc = classify(t, ret, "while sending", err, err_len);
 	}
+	crypto_wipe(msg, PROTO_HDR_LEN + len); /* VM_CREATE carries secrets */
 	free(msg);
 	if (rc == TT_E_TIMEOUT)
 		fail(rc, err, err_len, "timed out while sending");
@@ -503,14 +504,16 @@ int tenant_tls_recv(struct tenant_tls *t, struct proto_msg *msg, char *err,
 				return fail(TT_E_PROTOCOL, err, err_len,
 					    "malformed message from the platform: %s",
 					    perr);
-			t->chunk_pos = t->chunk_len; /* all taken, need more */
+			/* All taken, need more; the reader has its own copy. */
+			crypto_wipe(t->chunk, t->chunk_len);
+			t->chunk_pos = t->chunk_len;
 			continue;
 		}
 		ret = arm(t, err, err_len);
 		if (ret != TT_OK)
 			return fail(ret, err, err_len,
 				    "timed out waiting for the platform's answer");
-		ret = mbedtls_ssl_read(&t->ssl, t->chunk, sizeof(t->chunk));
+		ret = crypto_tls_read(&t->ssl, t->chunk, sizeof(t->chunk));
 		if (ret == MBEDTLS_ERR_SSL_WANT_READ ||
 		    ret == MBEDTLS_ERR_SSL_WANT_WRITE)
 			continue;

@@ -88,13 +88,23 @@ static struct session *session_find(uint16_t sid)
 	return NULL;
 }
 
+/* An answer, once written or given up: it may carry a tenant's data (a VM
+ * console), so it is wiped before its memory goes back to the heap. */
+static void answer_free(struct session *s)
+{
+	if (s->out)
+		crypto_wipe(s->out, s->out_len);
+	heap_free(s->out);
+	s->out = NULL;
+}
+
 /* Forget everything the session held: its plaintext too. */
 static void session_free(struct session *s, bool tell_relay)
 {
 	if (s->state == S_SERVICE)
 		service_forget(s->ticket); /* the work goes on; nobody hears it */
 	mbedtls_ssl_free(&s->ssl);
-	heap_free(s->out);
+	answer_free(s);
 	if (tell_relay)
 		transport_close(s->sid);
 	crypto_wipe(s, sizeof(*s));
@@ -296,7 +306,9 @@ static bool step_read(struct session *s)
 {
 	size_t need = s->req_have < PROTO_HDR_LEN ? PROTO_HDR_LEN - s->req_have
 			: PROTO_HDR_LEN + s->req_body - s->req_have;
-	int ret = mbedtls_ssl_read(&s->ssl, s->req + s->req_have, need);
+	/* TLS keeps no copy of what it hands over (crypto_tls_read); s->req
+	 * is wiped once the request is handled. */
+	int ret = crypto_tls_read(&s->ssl, s->req + s->req_have, need);
 
 	if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
 		return false;
@@ -344,8 +356,7 @@ static bool step_write(struct session *s)
 	s->out_off += (size_t)ret;
 	if (s->out_off < s->out_len)
 		return true;
-	heap_free(s->out);
-	s->out = NULL;
+	answer_free(s);
 	if (s->close_after) {
 		(void)mbedtls_ssl_close_notify(&s->ssl); /* best effort */
 		session_free(s, true);

@@ -345,54 +345,50 @@ static void staged_info(struct hc_vm_info *info)
 	info->mem_size = stg.mem_size;
 }
 
-static void vm_create(const struct tenant *who, const struct proto_msg *m,
-		      uint8_t **out, size_t *out_len)
+/* VM_CREATE: req is the body's struct (copied out); the secrets follow it
+ * in m. */
+static void create(const struct tenant *who, const struct proto_vm_create *req,
+		   const struct proto_msg *m, uint8_t **out, size_t *out_len)
 {
 	static struct hc_vm_create c;
-	struct proto_vm_create req;
 	struct hc_vm_info info;
 	const char *text = "";
 	long rc;
 
-	if (m->len < sizeof(req)) {
-		service_answer_error(PROTO_ERR_BAD_REQUEST, "short VM_CREATE", out, out_len);
-		return;
-	}
-	memcpy(&req, m->body, sizeof(req));
-	if (!proto_vm_name_ok(req.name) ||
-	    req.secrets_len != m->len - sizeof(req) ||
-	    req.secrets_len > HC_VM_SECRETS_MAX) {
+	if (!proto_vm_name_ok(req->name) ||
+	    req->secrets_len != m->len - sizeof(*req) ||
+	    req->secrets_len > HC_VM_SECRETS_MAX) {
 		service_answer_error(PROTO_ERR_BAD_REQUEST, "malformed VM_CREATE", out, out_len);
 		return;
 	}
-	if (req.image_len < 1 || req.image_len > HC_VM_IMAGE_MAX ||
-	    req.init_len > HC_VM_INIT_MAX) {
-		refuse(who, req.name, PROTO_ERR_TOO_LARGE,
+	if (req->image_len < 1 || req->image_len > HC_VM_IMAGE_MAX ||
+	    req->init_len > HC_VM_INIT_MAX) {
+		refuse(who, req->name, PROTO_ERR_TOO_LARGE,
 		       "image (1..8 MiB) or init data (0..1 MiB) beyond the limits",
 		       out, out_len);
 		return;
 	}
 	if (!have_memory) {
-		refuse(who, req.name, PROTO_ERR_NO_MEMORY,
+		refuse(who, req->name, PROTO_ERR_NO_MEMORY,
 		       "the TPGVM has no memory to stage VM images", out, out_len);
 		return;
 	}
 	staging_check_idle();
 	if (stg.active) {
-		refuse(who, req.name, PROTO_ERR_BUSY,
+		refuse(who, req->name, PROTO_ERR_BUSY,
 		       "another VM is being created; try again later", out, out_len);
 		return;
 	}
-	rc = find_vm(who->id, req.name, &info);
+	rc = find_vm(who->id, req->name, &info);
 	if (rc > 0) {
-		refuse(who, req.name, PROTO_ERR_EXISTS,
+		refuse(who, req->name, PROTO_ERR_EXISTS,
 		       "you already have a VM of that name", out, out_len);
 		return;
 	}
 	memset(&c, 0, sizeof(c));
 	ref_set(&c.ref, who->id, 0);
-	memcpy(c.name, req.name, sizeof(c.name));
-	c.mem_size = req.mem_size;
+	memcpy(c.name, req->name, sizeof(c.name));
+	c.mem_size = req->mem_size;
 	rc = vm_hc(HC_VM_CREATE, &c);
 	if (rc <= 0) {
 		uint32_t code = rc == 0 ? PROTO_ERR_INTERNAL : hc_error(rc, &text);
@@ -401,27 +397,43 @@ static void vm_create(const struct tenant *who, const struct proto_msg *m,
 			text = "the TCB refused it (memory size, or no free VM slot)";
 		else if (rc == 0)
 			text = "the TCB failed";
-		refuse(who, req.name, code, text, out, out_len);
+		refuse(who, req->name, code, text, out, out_len);
 		return;
 	}
 	memset(&stg, 0, sizeof(stg));
 	stg.active = true;
 	memcpy(stg.owner, who->id, HC_OWNER_LEN);
 	snprintf(stg.tenant, sizeof(stg.tenant), "%s", who->name);
-	memcpy(stg.name, req.name, sizeof(stg.name));
+	memcpy(stg.name, req->name, sizeof(stg.name));
 	stg.vm_id = (uint32_t)rc;
-	stg.mem_size = req.mem_size;
-	stg.image_len = req.image_len;
-	stg.init_len = req.init_len;
-	stg.secrets_len = req.secrets_len;
-	memcpy(stg.salt, req.salt, sizeof(stg.salt));
-	memcpy(stage_secrets, m->body + sizeof(req), req.secrets_len);
+	stg.mem_size = req->mem_size;
+	stg.image_len = req->image_len;
+	stg.init_len = req->init_len;
+	stg.secrets_len = req->secrets_len;
+	memcpy(stg.salt, req->salt, sizeof(stg.salt));
+	memcpy(stage_secrets, m->body + sizeof(*req), req->secrets_len);
 	stg.last_tsc = rdtsc();
-	vlog(who->name, req.name, "created (%llu MiB)",
-	     (unsigned long long)(req.mem_size >> 20));
+	vlog(who->name, req->name, "created (%llu MiB)",
+	     (unsigned long long)(req->mem_size >> 20));
 	if (query_one(who->id, stg.vm_id, &info) != 1)
 		staged_info(&info);
 	answer_info(&info, out, out_len);
+}
+
+static void vm_create(const struct tenant *who, const struct proto_msg *m,
+		      uint8_t **out, size_t *out_len)
+{
+	struct proto_vm_create req;
+
+	if (m->len < sizeof(req)) {
+		service_answer_error(PROTO_ERR_BAD_REQUEST, "short VM_CREATE", out, out_len);
+		return;
+	}
+	memcpy(&req, m->body, sizeof(req));
+	create(who, &req, m, out, out_len);
+	/* Its salt is what keeps the secrets' hash in the launch measurement
+	 * from being guessed: kept in the staging state only (wiped there). */
+	crypto_wipe(&req, sizeof(req));
 }
 
 /* Image and init data have all arrived: the TCB loads and measures. */
@@ -642,6 +654,7 @@ static void vm_console(const struct tenant *who, const char *name,
 		return;
 	}
 	service_answer(PROTO_VM_CONSOLE_DATA, console_buf, (size_t)n, out, out_len);
+	crypto_wipe(console_buf, (size_t)n); /* the tenant's output: in the answer only */
 }
 
 /* ---- Jobs: starts and stops that wait for the relay ------------------------ */

@@ -470,7 +470,7 @@ static int next_msg(mbedtls_ssl_context *ssl, struct proto_reader *reader,
 			continue;
 		}
 		{
-			int ret = mbedtls_ssl_read(ssl, chunk, cap);
+			int ret = crypto_tls_read(ssl, chunk, cap);
 
 			if (ret == MBEDTLS_ERR_SSL_WANT_READ)
 				continue;
