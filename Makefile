@@ -6,6 +6,8 @@
 #   make fuzz   build the libFuzzer targets
 #   make lint   cppcheck and gcc -fanalyzer
 #   make bench  benchmarks (bench/: lifecycle operation times in Bochs)
+#   make PRODUCTION=1 (or make production)  the production flavour of the
+#               hypervisor: build/production/custos.{elf,iso} (docs/boot.md)
 
 BUILD   := build
 CC      := gcc
@@ -70,6 +72,9 @@ FUZZ_LIB := $(BUILD)/fuzzlib/libcustos_fuzz.a
 FUZZ_OBJS := $(patsubst %,$(BUILD)/fuzzlib/%.o,$(PORTABLE_SRCS))
 
 .DEFAULT_GOAL := all
+ifeq ($(PRODUCTION),1)
+.DEFAULT_GOAL := production
+endif
 include guests/guests.mk
 include crypto/crypto.mk
 $(foreach g,$(GUEST_NAMES),$(eval $(call guest_link,$(g))))
@@ -79,7 +84,7 @@ $(BUILD)/guests/tpgvm.elf: $(CRYPTO_GUEST_UNDEF_CHECK)
 $(patsubst %,$(GUEST_OBJDIR)/%.o,$(wildcard tpgvm/*.c)): | $(MBEDTLS_STAMP)
 include tools/tools.mk
 
-.PHONY: all deps demo test unit fuzz lint bench clean
+.PHONY: all deps demo test unit fuzz lint bench clean production
 all: $(BUILD)/custos.elf $(BUILD)/custos.iso $(GUEST_ELFS) $(TOOLS_BINS)
 
 deps:
@@ -104,7 +109,7 @@ $(BUILD)/custos.elf: $(KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS) boot/linker.ld
 $(DEV_PKI_STAMP): tools/make-dev-pki.sh | $(BUILD)/bin/custos-ca
 	@tools/make-dev-pki.sh $(DEV_PKI)
 
-$(BUILD)/kernel/hv/ca_root.S.o: $(DEV_PKI_STAMP)
+$(BUILD)/kernel/hv/ca_root.S.o $(BUILD)/production/kernel/hv/ca_root.S.o: $(DEV_PKI_STAMP)
 $(DEV_PKI)/root.der $(DEV_PKI)/root.pem $(DEV_PKI)/tcb-keys.bin $(DEV_PKI)/tcb-certs.bin: $(DEV_PKI_STAMP) ;
 
 # The TPGVM envelope for this development platform, as the signing station
@@ -138,6 +143,37 @@ ISO_MODULES := $(DEV_PKI)/tcb-keys.bin $(DEV_PKI)/tcb-certs.bin $(TPGVM_ENVELOPE
 $(BUILD)/custos.iso: $(BUILD)/custos.elf boot/grub.cfg tools/mkiso.sh $(ISO_MODULES)
 	@echo "  ISO     $@"
 	@tools/mkiso.sh $@ boot/grub.cfg $(BUILD)/custos.elf $(ISO_MODULES)
+
+# --- Production flavour (make PRODUCTION=1; docs/boot.md) -------------------
+# The hypervisor's sources again with -DCUSTOS_PRODUCTION: no test hooks and
+# no debug modes (hv/dev_options.h), and a command line that asks for one is
+# refused. Its objects live under build/production/, so the two flavours
+# never mix; the crypto objects have no development paths and are shared.
+PROD_BUILD := $(BUILD)/production
+PROD_KERNEL_OBJS := $(patsubst %,$(PROD_BUILD)/kernel/%.o,$(KERNEL_SRCS))
+PROD_ELF := $(PROD_BUILD)/custos.elf
+PROD_ISO := $(PROD_BUILD)/custos.iso
+
+$(PROD_BUILD)/kernel/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (production)"
+	@$(CC) $(KERNEL_CFLAGS) -DCUSTOS_PRODUCTION -MMD -MP -c $< -o $@
+
+$(PROD_BUILD)/kernel/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $< (production)"
+	@$(CC) $(KERNEL_ASFLAGS) -DCUSTOS_PRODUCTION -MMD -MP -c $< -o $@
+
+$(PROD_ELF): $(PROD_KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS) $(CRYPTO_UNDEF_CHECK) boot/linker.ld
+	@echo "  LD      $@"
+	@$(LD) $(KERNEL_LDFLAGS) -o $@ $(PROD_KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS)
+	@tools/check-elf.sh $@
+
+$(PROD_ISO): $(PROD_ELF) boot/grub.cfg tools/mkiso.sh $(ISO_MODULES)
+	@echo "  ISO     $@"
+	@tools/mkiso.sh $@ boot/grub.cfg $(PROD_ELF) $(ISO_MODULES)
+
+production: $(PROD_ELF) $(PROD_ISO)
 
 $(BUILD)/host/%.c.o: %.c
 	@mkdir -p $(dir $@)

@@ -11,6 +11,7 @@
 #include "hv/console.h"
 #include "hv/cpu.h"
 #include "hv/cpu_tables.h"
+#include "hv/dev_options.h"
 #include "hv/memory.h"
 #include "hv/paging.h"
 #include "hv/power.h"
@@ -36,19 +37,6 @@ void hv_main(uint32_t magic, uint64_t info_pa);
 
 static struct mb2_info boot_info;
 static struct measure_log measurements;
-
-__attribute__((noreturn, format(printf, 1, 2)))
-static void boot_failed(const char *fmt, ...)
-{
-	char buf[200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	console_printf("custos: BOOT FAILED: %s\n", buf);
-	power_off(EXIT_BOOT_FAILED, "boot failed");
-}
 
 static const char *mem_type_name(uint32_t type)
 {
@@ -90,52 +78,6 @@ static void read_boot_info(uint64_t info_pa)
 	}
 	if (boot_info.rsdp_version)
 		console_printf("boot: ACPI RSDP v%d present\n", boot_info.rsdp_version);
-}
-
-/* Deliberately deep recursion for the stack-overflow test hook; the
- * volatile bound only keeps the compiler from calling it infinite. */
-static volatile unsigned overflow_bound = ~0u;
-
-static unsigned overflow_stack(unsigned depth)
-{
-	volatile char pad[512];
-
-	pad[0] = (char)depth;
-	if (depth == overflow_bound)
-		return 0;
-	return overflow_stack(depth + 1) + pad[0];
-}
-
-/* Read from frame 0, which the final page tables leave unmapped. */
-static void read_frame_zero(void)
-{
-	uint64_t addr = 0x18;
-
-	__asm__ volatile("" : "+r"(addr)); /* hide the constant from gcc */
-	(void)*(volatile uint64_t *)(uintptr_t)addr;
-}
-
-/*
- * Test hooks, selected with custos.test=NAME on the kernel command line. The
- * command line is part of what is measured, so a platform booted with one
- * reports it. They only ever make the hypervisor fail loudly.
- */
-static void run_test_hook(void)
-{
-	char name[32];
-
-	if (!mb2_cmdline_get(boot_info.cmdline, "custos.test", name, sizeof(name)))
-		return;
-	console_printf("boot: test hook \"%s\"\n", name);
-	if (strcmp(name, "page-fault") == 0)
-		read_frame_zero();
-	else if (strcmp(name, "invalid-opcode") == 0)
-		__asm__ volatile("ud2");
-	else if (strcmp(name, "stack-overflow") == 0)
-		overflow_stack(0);
-	else if (strcmp(name, "no-entropy") == 0)
-		return platform_crypto_disable_entropy();
-	boot_failed("unknown test hook \"%s\"", name);
 }
 
 /* The legacy PICs stay masked: the hypervisor polls, and guests get no
@@ -223,16 +165,8 @@ static bool run_guests(uint32_t vmcs_revision)
 	struct frame_table *ft = memory_frames();
 	uint64_t free_before, module_frames = 0;
 	struct sched_stats stats = { 0 };
-	uint32_t report_debug = 0;
-	char mode[32];
+	uint32_t report_debug = dev_options_debug(boot_info.cmdline);
 
-	if (mb2_cmdline_get(boot_info.cmdline, "custos.debug", mode, sizeof(mode)) &&
-	    strcmp(mode, "mirror-consoles") == 0) {
-		console_printf("custos: DEBUG MODE: guest consoles are mirrored to "
-			       "COM1; never use this in production\n");
-		vm_exit_set_console_mirror(true);
-		report_debug |= REPORT_DEBUG_CONSOLE_MIRROR; /* reports say so */
-	}
 	vcpu_cpu_init();
 	vmcs_setup_init();
 	tenant_init(vmcs_revision);
@@ -275,7 +209,7 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 	read_boot_info(info_pa);
 	memory_init(&boot_info);
 	paging_init(&boot_info);
-	run_test_hook();
+	dev_options_boot(boot_info.cmdline);
 
 	why = vmx_enable(&caps);
 	if (why) {

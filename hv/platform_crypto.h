@@ -9,8 +9,11 @@
  */
 void platform_crypto_init(void);
 
+#ifndef CUSTOS_PRODUCTION
 /* Test hook (custos.test=no-entropy): act as if the CPU had no entropy
- * source, to show that crypto then refuses to start. */
+ * source, to show that crypto then refuses to start. Development builds
+ * only (hv/dev_options.h). */
 void platform_crypto_disable_entropy(void);
+#endif
 
 #endif

@@ -21,6 +21,18 @@ void power_off(int status, const char *why)
 	cpu_halt_forever();
 }
 
+void boot_failed(const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	console_printf("custos: BOOT FAILED: %s\n", buf);
+	power_off(EXIT_BOOT_FAILED, "boot failed");
+}
+
 void panic(const char *fmt, ...)
 {
 	char buf[200];

@@ -15,6 +15,10 @@ __attribute__((noreturn)) void power_off(int status, const char *why);
  * with EXIT_PANIC. */
 __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...);
 
+/* The boot information, module set or command line is refused: print
+ * "custos: BOOT FAILED: <reason>" and power off with EXIT_BOOT_FAILED. */
+__attribute__((noreturn, format(printf, 1, 2))) void boot_failed(const char *fmt, ...);
+
 #define CHECK(cond)                                                        \
 	do {                                                               \
 		if (!(cond))                                               \

@@ -52,18 +52,24 @@ enum exit_reason {
 #define VECTOR_GP 13
 #define IO_DENY_LOG_LIMIT 4
 
+#ifdef CUSTOS_PRODUCTION
+/* No debug modes in a production build (hv/dev_options.h): the mirror
+ * code below is compiled, found dead and left out of the image. */
+static const bool mirror_consoles = false;
+#else
 static bool mirror_consoles;
+
+void vm_exit_set_console_mirror(bool on)
+{
+	mirror_consoles = on;
+}
+#endif
 
 struct mirror_line {
 	char buf[120];
 	size_t len;
 };
 static struct mirror_line mirror[VM_MAX];
-
-void vm_exit_set_console_mirror(bool on)
-{
-	mirror_consoles = on;
-}
 
 void vm_exit_flush_console_mirror(const struct vm *vm)
 {

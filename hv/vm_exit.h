@@ -18,8 +18,11 @@ enum exit_outcome vm_exit_handle(struct vm *vm, struct vcpu *v);
 /* Called when VMLAUNCH/VMRESUME itself failed. */
 void vm_exit_entry_failed(struct vm *vm);
 
-/* Debug mode: copy guest console lines to COM1, labelled with the VM. */
+#ifndef CUSTOS_PRODUCTION
+/* Debug mode: copy guest console lines to COM1, labelled with the VM.
+ * Development builds only (hv/dev_options.h). */
 void vm_exit_set_console_mirror(bool on);
+#endif
 
 /* Debug mode: print a VM's unfinished console line (when it stops). */
 void vm_exit_flush_console_mirror(const struct vm *vm);

@@ -94,8 +94,9 @@ def run_dir(name):
     return d
 
 
-def make_iso(directory, cmdline="", modules=(), module_files=()):
-    """Build a variant ISO with the real custos.elf.
+def make_iso(directory, cmdline="", modules=(), module_files=(), elf=ELF):
+    """Build a variant ISO with the real custos.elf (or another build of it,
+    e.g. the production flavour's).
 
     modules: (file name under /boot, module command line) pairs for grub.cfg;
     module_files: host paths copied into /boot on the ISO.
@@ -109,7 +110,7 @@ def make_iso(directory, cmdline="", modules=(), module_files=()):
     with open(cfg, "w") as f:
         f.write("\n".join(lines) + "\n")
     iso = os.path.join(directory, "custos-test.iso")
-    subprocess.run([os.path.join(ROOT, "tools", "mkiso.sh"), iso, cfg, ELF]
+    subprocess.run([os.path.join(ROOT, "tools", "mkiso.sh"), iso, cfg, elf]
                    + list(module_files), check=True, timeout=120)
     return iso
 

@@ -1,5 +1,6 @@
 """Boot the real ISO: VMX root in Bochs, a clean refusal in QEMU TCG,
-rejected module sets, and exception reports that are never silent."""
+rejected module sets, exception reports that are never silent, and the
+production build without test hooks or debug modes."""
 import os
 import subprocess
 
@@ -160,3 +161,61 @@ def test_no_entropy_stops_the_boot_before_any_crypto(d):
     r.expect(r"^vmx: VMX root mode on cpu0")
     r.expect(r"^custos: BOOT FAILED: crypto entropy: the CPU has neither RDSEED nor RDRAND$")
     r.expect_absent(r"^crypto: self-test passed|^tpgvm:")
+
+
+# ---- The production build (make PRODUCTION=1; docs/boot.md) -----------------
+
+PROD_ELF = os.path.join(h.BUILD, "production", "custos.elf")
+# What only a development build has: the test hooks and the console mirror
+# (hv/dev_options.c, hv/platform_crypto.c, hv/vm_exit.c).
+DEV_ONLY_SYMBOLS = ("overflow_stack", "platform_crypto_disable_entropy",
+                    "vm_exit_set_console_mirror", "mirror_consoles", "entropy_disabled")
+DEV_ONLY_STRINGS = (b"page-fault", b"invalid-opcode", b"stack-overflow", b"no-entropy",
+                    b"mirror-consoles", b"DEBUG MODE", b"boot: test hook")
+REFUSED = r"refused: this is a production build, which has no test hooks and no debug modes$"
+
+
+def _symbols(elf):
+    out = subprocess.run(["nm", elf], capture_output=True, text=True, check=True).stdout
+    # gcc's clones keep the name before the dot (overflow_stack.isra.0).
+    return {line.split()[-1].split(".")[0] for line in out.splitlines()}
+
+
+def test_production_build_has_no_test_hooks_and_refuses_them(d):
+    """The production kernel is built here (its own objects under
+    build/production/, the crypto objects shared): none of the test-hook or
+    debug-mode code is in it, and a command line that asks for either is
+    refused at boot with a clear line, not ignored. Without them it boots
+    on as usual (in QEMU, to the VMX check)."""
+    p = subprocess.run(["make", "-C", h.ROOT, "PRODUCTION=1",
+                        os.path.relpath(PROD_ELF, h.ROOT)],
+                       capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stdout + p.stderr
+    dev_syms, prod_syms = _symbols(h.ELF), _symbols(PROD_ELF)
+    with open(h.ELF, "rb") as f:
+        dev_bytes = f.read()
+    with open(PROD_ELF, "rb") as f:
+        prod_bytes = f.read()
+    for sym in DEV_ONLY_SYMBOLS:
+        assert sym in dev_syms, "the check would not see %s: not in the dev build" % sym
+        assert sym not in prod_syms, "%s is in the production build" % sym
+    for text in DEV_ONLY_STRINGS:
+        assert text in dev_bytes, "the check would not see %r: not in the dev build" % text
+        assert text not in prod_bytes, "%r is in the production build" % text
+
+    for sub, cmdline, what in (
+            ("both", "custos.test=page-fault custos.debug=mirror-consoles",
+             r"custos\.test and custos\.debug "),
+            ("debug", "custos.debug=mirror-consoles", r"custos\.debug ")):
+        sd = os.path.join(d, sub)
+        os.makedirs(sd)
+        r = h.boot_qemu(sd, iso=h.make_iso(sd, cmdline=cmdline, elf=PROD_ELF))
+        r.expect_status(h.EXIT_BOOT_FAILED)
+        r.expect(r"^custos: BOOT FAILED: " + what + REFUSED)
+        r.expect_absent(r"^boot: test hook|DEBUG MODE|EXCEPTION|^vmx:|VMX not available")
+    sd = os.path.join(d, "plain")
+    os.makedirs(sd)
+    r = h.boot_qemu(sd, iso=h.make_iso(sd, elf=PROD_ELF))
+    r.expect_status(h.EXIT_NO_VMX)
+    r.expect(r"^VMX not available: ")
+    r.expect_absent(r"BOOT FAILED")
