@@ -54,6 +54,8 @@ PORTABLE_SRCS += tcb/tcg_log_parse.c
 PORTABLE_SRCS += tcb/lifecycle.c
 # Sealed VM state (HC_VM_STOP/START; docs/seal.md).
 PORTABLE_SRCS += tcb/seal.c
+# The TSC rate told to VMs (docs/boot.md; the TPGVM's deadlines count by it).
+PORTABLE_SRCS += tcb/timebase.c
 
 KERNEL_SRCS := boot/entry.S $(wildcard hv/*.S) \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard hv/*.c)) $(wildcard lib/*.c) $(PORTABLE_SRCS)

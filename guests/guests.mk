@@ -38,7 +38,7 @@ GUEST_EXTRA_regspy := guests/common/hold_avx.c guests/common/preempt.c
 # links the crypto layer (crypto/crypto.mk: CRYPTO_GUEST_OBJS) and the heap
 # mbedTLS allocates from.
 GUEST_EXTRA_tpgvm := $(wildcard tpgvm/*.c) tcb/policy.c tcb/der.c tcb/errmsg.c \
-	tcb/report.c lib/heap.c
+	tcb/report.c tcb/timebase.c lib/heap.c
 GUEST_LIBS_tpgvm = $(CRYPTO_GUEST_OBJS)
 $(GUEST_OBJDIR)/tpgvm/%.c.o: GUEST_EXTRA_CFLAGS = $(CRYPTO_GUEST_CFLAGS)
 # (its dependencies on the mbedTLS source and the undefined-symbol check are

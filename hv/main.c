@@ -18,6 +18,7 @@
 #include "hv/guest.h"
 #include "hv/platform_crypto.h"
 #include "hv/tpgvm.h"
+#include "hv/tsc_rate.h"
 #include "hv/sched.h"
 #include "hv/tenant.h"
 #include "hv/vcpu.h"
@@ -210,6 +211,7 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 	memory_init(&boot_info);
 	paging_init(&boot_info);
 	dev_options_boot(boot_info.cmdline);
+	tsc_rate_init();
 
 	why = vmx_enable(&caps);
 	if (why) {

@@ -12,6 +12,7 @@
 #include "tcb/byteorder.h"
 #include "tcb/guest_pt.h"
 #include "tcb/hypercall.h"
+#include "tcb/timebase.h"
 #include "crypto/crypto.h"
 
 #include <stdarg.h>
@@ -630,6 +631,7 @@ static void write_boot_info(const struct page_adapter *a,
 		.init_data_size = in->init_len,
 		.secrets_gpa = in->secrets_len ? p->secrets_gpa : 0,
 		.secrets_size = in->secrets_len,
+		.tsc_hz = timebase_tsc_hz(),
 	};
 	memcpy(bi.name, vm->name, sizeof(bi.name) - 1);
 	if (in->cmdline)

@@ -19,6 +19,7 @@
  * (backpressure on the line, not loss).
  */
 #include "guests/runtime/guest.h"
+#include "tpgvm/deadline.h"
 #include "tpgvm/frame.h"
 #include "tpgvm/service.h"
 #include "tpgvm/session.h"
@@ -41,10 +42,11 @@
  * that arrive feed TLS, and TLS answers. */
 #define RX_RESERVE   (CTRL_RESERVE + FRAME_MAX_LEN)
 /* A frame cut short on the line would hold up those behind it until its
- * claimed length arrived: give it up after this long without a byte (the
- * relay's rule, docs/relay.md; TSC cycles: some 30-50 ms on hardware,
- * about a second in Bochs, where the TSC counts instructions). */
-#define QUIET_TSC    100000000ull
+ * claimed length arrived: give it up after this many seconds without a
+ * byte (the relay's rule, docs/relay.md, with more room: in an emulator
+ * platform time may run many times faster than the relay's). Our own
+ * computation does not count: the line is read before the check. */
+#define QUIET_S      2u
 
 /* Output towards the relay: whole frames only, a ring of bytes. */
 struct txq {
@@ -54,6 +56,7 @@ struct txq {
 
 static struct txq txq;
 static struct frame_decoder dec;
+static uint64_t quiet_tsc; /* QUIET_S at the platform's TSC rate */
 static uint8_t frame_buf[FRAME_MAX_LEN];
 
 /* ---- Output queue ------------------------------------------------------- */
@@ -178,7 +181,7 @@ static void rx_flush(struct rx *rx)
 /* Give up a frame cut short (senders write whole frames). */
 static void check_quiet_line(struct rx *rx)
 {
-	if (dec.have && rdtsc() - rx->last_byte_tsc > QUIET_TSC) {
+	if (dec.have && rdtsc() - rx->last_byte_tsc > quiet_tsc) {
 		frame_decoder_resync(&dec, on_frame, NULL);
 		rx->last_byte_tsc = rdtsc();
 	}
@@ -242,12 +245,32 @@ static void print_key_hash(void)
 	con_printf("tpgvm: TLS key sha384:%s\n", hex);
 }
 
+/* Every deadline counts in seconds of platform time at the rate the TCB
+ * measured (tpgvm/deadline.h). */
+static bool init_time(const struct custos_boot_info *bi)
+{
+	if (bi->tsc_hz < TIMEBASE_MIN_HZ || bi->tsc_hz > TIMEBASE_MAX_HZ) {
+		con_printf("tpgvm: no usable TSC rate in the boot info (%llu Hz)\n",
+			   (unsigned long long)bi->tsc_hz);
+		return false;
+	}
+	timebase_set(bi->tsc_hz);
+	quiet_tsc = timebase_span(bi->tsc_hz, QUIET_S, 0);
+	con_printf("tpgvm: TSC %llu Hz (from the TCB); deadlines in seconds at "
+		   "that rate, plus %llu cycles for our own work\n",
+		   (unsigned long long)bi->tsc_hz,
+		   (unsigned long long)TPGVM_WORK_CYCLES);
+	return true;
+}
+
 int guest_main(const struct custos_boot_info *bi)
 {
 	const struct tpgvm_policy *policy;
 	char err[128];
 
 	guest_init(bi, "tpgvm");
+	if (!init_time(bi))
+		return 2;
 	policy = read_policy(bi);
 	if (!policy)
 		return 2; /* nothing to serve with: the TCB logs our exit */

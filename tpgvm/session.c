@@ -1,4 +1,5 @@
 #include "tpgvm/session.h"
+#include "tpgvm/deadline.h"
 #include "tpgvm/service.h"
 #include "tpgvm/tls_server.h"
 #include "tpgvm/transport.h"
@@ -18,15 +19,21 @@
 #define SESSION_IN_MAX  (20u << 10)
 /* The largest request we take (the body of one message). */
 #define SESSION_REQ_MAX (16u << 10)
-/* TSC cycles (about instructions in Bochs, ~1e8 a second there; a few
- * hundred ms a billion on hardware): a handshake must finish within this,
- * and an idle session is closed after that. */
-#define HANDSHAKE_TSC   12000000000ull
-#define IDLE_TSC        60000000000ull
+/* Deadlines (tpgvm/deadline.h), in seconds of platform time plus cycles
+ * for our own work meanwhile (TPGVM_WORK_CYCLES: the other sessions'
+ * handshakes delay this one's bytes too). A handshake must finish within
+ * HANDSHAKE_S; a session with no request for IDLE_S is closed, and an
+ * answer must be taken by the tenant within IDLE_S as well. */
+#define HANDSHAKE_S     30u
+#define IDLE_S          120u
 /* A request the service finishes later (a VM start or stop, which moves a
- * sealed blob through the relay): the session waits this long at most.
- * The service's own storage requests time out well before. */
-#define SERVICE_TSC     600000000000ull
+ * sealed blob through the relay): the session waits this long at most, a
+ * backstop only, since the service's storage requests time out on their
+ * own. Two blobs of 24 MiB at 115200 baud take 73 minutes; sealing or
+ * opening one in the TCB (~200 cycles a byte in software AES-GCM, twice
+ * over) is computation on top. */
+#define SERVICE_S       7200u
+#define SERVICE_WORK    (TPGVM_WORK_CYCLES + 10000000000ull)
 /* Steps one session may take before the others get their turn. */
 #define STEP_BUDGET     8
 
@@ -144,7 +151,7 @@ void session_open(uint16_t sid)
 	}
 	mbedtls_ssl_set_bio(&s->ssl, s, bio_send, bio_recv, NULL);
 	s->state = S_HANDSHAKE;
-	s->deadline = rdtsc() + HANDSHAKE_TSC;
+	s->deadline = deadline_in(HANDSHAKE_S, TPGVM_WORK_CYCLES);
 	con_printf("tpgvm: session %u open\n", sid);
 }
 
@@ -223,7 +230,7 @@ static bool step_handshake(struct session *s)
 	con_printf("tpgvm: session %u: tenant %s authenticated (%s)\n", s->sid,
 		   s->who.name, mbedtls_ssl_get_ciphersuite(&s->ssl));
 	s->state = S_READY;
-	s->deadline = rdtsc() + IDLE_TSC;
+	s->deadline = deadline_in(IDLE_S, TPGVM_WORK_CYCLES);
 	return true;
 }
 
@@ -240,7 +247,7 @@ static void start_answer(struct session *s, uint8_t *out, size_t len)
 	s->out_off = 0;
 	s->state = S_WRITING;
 	/* A fresh deadline for writing it: the wait so far was the service's. */
-	s->deadline = rdtsc() + IDLE_TSC;
+	s->deadline = deadline_in(IDLE_S, TPGVM_WORK_CYCLES);
 }
 
 /* A request the protocol refuses: say why, then close (the stream may be
@@ -280,7 +287,7 @@ static void request_complete(struct session *s)
 	s->req_have = 0;
 	if (pending) {
 		s->state = S_SERVICE;
-		s->deadline = rdtsc() + SERVICE_TSC;
+		s->deadline = deadline_in(SERVICE_S, SERVICE_WORK);
 		return;
 	}
 	start_answer(s, out, len);
@@ -323,7 +330,7 @@ static bool step_read(struct session *s)
 		return false;
 	}
 	s->req_have += (size_t)ret;
-	s->deadline = rdtsc() + IDLE_TSC;
+	s->deadline = deadline_in(IDLE_S, TPGVM_WORK_CYCLES);
 	if (s->req_have == PROTO_HDR_LEN) {
 		char err[96];
 		uint16_t type;
@@ -363,7 +370,7 @@ static bool step_write(struct session *s)
 		return false;
 	}
 	s->state = S_READY;
-	s->deadline = rdtsc() + IDLE_TSC;
+	s->deadline = deadline_in(IDLE_S, TPGVM_WORK_CYCLES);
 	return true;
 }
 

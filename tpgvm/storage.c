@@ -7,6 +7,7 @@
  */
 #include "tpgvm/storage.h"
 #include "tcb/byteorder.h"
+#include "tpgvm/deadline.h"
 #include "tpgvm/transport.h"
 
 #include <string.h>
@@ -213,7 +214,7 @@ static bool send_next(struct op *o)
 	next_id = next_id == 0xffff ? 1 : (uint16_t)(next_id + 1);
 	o->chunk = data;
 	o->sent = true;
-	o->deadline = tpgvm_now() + STORAGE_REQ_TSC;
+	o->deadline = deadline_in(STORAGE_REQ_S, TPGVM_WORK_CYCLES);
 	return true;
 }
 

@@ -13,8 +13,9 @@
  * operation in flight. What it stores is ciphertext the TCB authenticates;
  * this layer only has to fail loudly rather than hand back a short blob.
  *
- * Portable: needs only tpgvm/transport.h (transport_store, tpgvm_now), so
- * the unit tests drive it with a fake relay.
+ * Portable: needs only tpgvm/transport.h (transport_store, tpgvm_now) and
+ * the time base (tcb/timebase.c), so the unit tests drive it with a fake
+ * relay.
  */
 #ifndef CUSTOS_TPGVM_STORAGE_H
 #define CUSTOS_TPGVM_STORAGE_H
@@ -24,9 +25,11 @@
 #define STORAGE_OPS      4      /* operations in flight at once */
 #define STORAGE_NAME_MAX 64u    /* blob names: docs/relay.md */
 #define STORAGE_CHUNK    900u   /* PUT and GET data per request */
-/* A request not answered within this many TSC cycles fails the operation
- * (about a minute in Bochs, a few seconds on hardware). */
-#define STORAGE_REQ_TSC  6000000000ull
+/* A request not answered within this many seconds (plus the TPGVM's own
+ * work meanwhile, TPGVM_WORK_CYCLES: tpgvm/deadline.h) fails the
+ * operation. A request and its answer are two frames of at most 1 KiB
+ * each on the line and a file operation at the relay. */
+#define STORAGE_REQ_S    30u
 
 enum storage_result {
 	STORAGE_PENDING = 0, /* still running: poll again */

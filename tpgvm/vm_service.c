@@ -24,6 +24,7 @@
  *   tpgvm: <tenant> vm <name>: created | loaded | started | sealed vN
  *          (B bytes) stored | resumed | destroyed | refused: <why> | ...
  */
+#include "tpgvm/deadline.h"
 #include "tpgvm/service.h"
 #include "tpgvm/session.h"
 #include "tpgvm/storage.h"
@@ -47,11 +48,13 @@
 /* Owners whose VMs are checked for self-stopped ones. */
 #define OWNERS_MAX       32
 #define TICKETS_MAX      SESSION_MAX
-/* TSC cycles: an upload with no chunk for this long is abandoned when
- * someone else wants to create (or at the next sweep); EXITED VMs are
- * looked for this often. */
-#define UPLOAD_IDLE_TSC  60000000000ull
-#define SWEEP_TSC        2000000000ull
+/* Seconds (tpgvm/deadline.h): an upload with no chunk for this long (plus
+ * our own work meanwhile) is abandoned when someone else wants to create
+ * (or at the next sweep); EXITED VMs are looked for this often, and a
+ * kept blob is stored again before another seal at most this often. */
+#define UPLOAD_IDLE_S    120u
+#define SWEEP_S          10u
+#define KEPT_RETRY_S     150u
 
 /* ---- State ----------------------------------------------------------------- */
 
@@ -70,7 +73,7 @@ static struct staging {
 	uint64_t mem_size, image_len, init_len, image_rx, init_rx;
 	uint32_t secrets_len;
 	uint8_t salt[PROTO_SALT_LEN];
-	uint64_t last_tsc;
+	uint64_t abandon_at;   /* TSC: no chunk by then, the upload goes */
 } stg;
 
 /* A sealed blob the relay did not store, in blob_buf[buf]. */
@@ -321,7 +324,7 @@ static void staging_abandon(const char *why)
 
 static void staging_check_idle(void)
 {
-	if (stg.active && rdtsc() - stg.last_tsc > UPLOAD_IDLE_TSC)
+	if (stg.active && rdtsc() > stg.abandon_at)
 		staging_abandon("no chunk for too long");
 }
 
@@ -412,7 +415,7 @@ static void create(const struct tenant *who, const struct proto_vm_create *req,
 	stg.secrets_len = req->secrets_len;
 	memcpy(stg.salt, req->salt, sizeof(stg.salt));
 	memcpy(stage_secrets, m->body + sizeof(*req), req->secrets_len);
-	stg.last_tsc = rdtsc();
+	stg.abandon_at = deadline_in(UPLOAD_IDLE_S, TPGVM_WORK_CYCLES);
 	vlog(who->name, req->name, "created (%llu MiB)",
 	     (unsigned long long)(req->mem_size >> 20));
 	if (query_one(who->id, stg.vm_id, &info) != 1)
@@ -548,7 +551,7 @@ static void vm_upload(const struct tenant *who, const struct proto_msg *m,
 	}
 	memcpy(dst + *rx, m->body + sizeof(req), n);
 	*rx += n;
-	stg.last_tsc = rdtsc();
+	stg.abandon_at = deadline_in(UPLOAD_IDLE_S, TPGVM_WORK_CYCLES);
 	if (stg.image_rx == stg.image_len && stg.init_rx == stg.init_len) {
 		vm_load(who, out, out_len);
 		return;
@@ -1008,7 +1011,7 @@ static bool seal_exited(const uint8_t owner[HC_OWNER_LEN], const char *tenant)
 		if (qbuf[i].state != HC_VM_EXITED)
 			continue;
 		if (kept.used)
-			retry_at = rdtsc() + 15 * SWEEP_TSC;
+			retry_at = deadline_in(KEPT_RETRY_S, 0);
 		job_begin(JOB_SEAL_EXITED, owner, tenant, qbuf[i].name, 0);
 		return true;
 	}
@@ -1132,7 +1135,7 @@ bool service_step(void)
 	if (job.kind == JOB_NONE)
 		progress |= job_next();
 	if (now > next_sweep) {
-		next_sweep = now + SWEEP_TSC;
+		next_sweep = deadline_in(SWEEP_S, 0);
 		staging_check_idle();
 		for (int i = 0; i < OWNERS_MAX && job.kind == JOB_NONE; i++)
 			if (owners[i].used)

@@ -24,7 +24,7 @@ void guest_init(const struct custos_boot_info *bi, const char *prog)
 	guest_prog = prog;
 	/* mem_size too: the guests size their loops by it. */
 	if (bi->magic != CUSTOS_BOOT_INFO_MAGIC ||
-	    bi->abi_version != CUSTOS_ABI_VERSION ||
+	    bi->abi_version < CUSTOS_ABI_VERSION || /* later ones only append */
 	    bi->mem_size < GUEST_MEM_MIN || bi->mem_size > GUEST_MEM_MAX ||
 	    bi->mem_size % GUEST_MEM_ALIGN != 0) {
 		con_printf("%s: bad boot info\n", prog);

@@ -45,7 +45,10 @@
  */
 
 #define CUSTOS_BOOT_INFO_MAGIC 0x746f6f42736f7443ull /* "CtosBoot" */
-#define CUSTOS_ABI_VERSION     1
+/* Versions only ever append fields to struct custos_boot_info (and add
+ * hypercalls): a guest accepts the version it was built for or a later
+ * one. 1: up to secrets_size. 2: tsc_hz. */
+#define CUSTOS_ABI_VERSION     2
 
 struct custos_boot_info {
 	uint64_t magic;        /* CUSTOS_BOOT_INFO_MAGIC */
@@ -65,6 +68,11 @@ struct custos_boot_info {
 	uint64_t init_data_size;
 	uint64_t secrets_gpa;
 	uint64_t secrets_size;
+	/* Version 2: TSC ticks per second of platform time, as the TCB
+	 * determined it at boot (docs/boot.md, "TSC rate"); never 0. In an
+	 * emulator, platform time is the emulator's (Bochs: instructions at
+	 * its `ips`), which may run much faster or slower than wall time. */
+	uint64_t tsc_hz;
 };
 
 /* ---- Console -------------------------------------------------------------

@@ -79,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ops[k] = (struct fz_op){ .h = -1 };
 	storage_relay_restarted(); /* a clean client for every input */
 	now = 0;
+	timebase_set(2000000); /* Bochs at the platform tests' ips */
 	while (i < size) {
 		uint8_t cmd = data[i++] % 8;
 		if (cmd <= 1 && i < size && nops < sizeof(ops) / sizeof(ops[0])) {
@@ -108,7 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (cmd == 5) {
 			storage_relay_restarted();
 		} else if (cmd == 6) {
-			now += STORAGE_REQ_TSC + 1;
+			now += timebase_span(timebase_tsc_hz(), STORAGE_REQ_S,
+					     TPGVM_WORK_CYCLES) + 1;
 			storage_step();
 		} else if (cmd == 7) {
 			poll_all(ops, nops, true);

@@ -17,6 +17,13 @@ def test_bochs_reaches_vmx_root(d):
     r.expect(r"^custos \S+: booting$")
     r.expect(r"^memory: \d+ MiB managed, \d+ frames free, frame table at 0x[0-9a-f]+")
     r.expect(r"^paging: final page tables at 0x[0-9a-f]+")
+    # The TSC rate (docs/boot.md): Bochs' CPUID claims 3.5 GHz, but its TSC
+    # counts instructions and its PIT runs on emulated time at `ips`
+    # (harness default 1e8), so the PIT measurement is taken.
+    m = r.expect(r"^tsc: (\d+) Hz \(measured against the PIT over 50 ms; CPUID leaf "
+                 r"0x16 \(base frequency\) says 3500000000 Hz, which this TSC does "
+                 r"not keep\)$", "TSC rate line")
+    assert abs(int(m.group(1)) - 100000000) < 2000000, m.group(0)
     m = r.expect(r"^vmx: VMX root mode on cpu0: (.*)$", "capability line")
     for feature in ("ept 4-level wb", "vpid", "unrestricted guest",
                     "preemption timer", "true controls"):
@@ -30,6 +37,8 @@ def test_qemu_tcg_reports_vmx_unavailable(d):
     assert r.returncode == (h.EXIT_NO_VMX << 1) | 1, "QEMU exit code %r" % r.returncode
     r.expect(r"^VMX not available: CPUID\.1:ECX\.VMX")
     r.expect_absent(r"^vmx: VMX root")
+    # qemu64 has no CPUID leaf 0x15/0x16: the PIT measures the TSC.
+    r.expect(r"^tsc: \d+ Hz \(measured against the PIT over 50 ms; CPUID gives no rate\)$")
     # It must power off by itself, long before the harness would kill it.
     assert r.elapsed < 30, "took %.1f s to power off" % r.elapsed
 

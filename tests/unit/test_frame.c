@@ -442,12 +442,16 @@ uint64_t tpgvm_now(void)
 	return fake.now;
 }
 
+/* The TSC rate of Bochs at the platform tests' ips (the TCB tells it). */
+#define TEST_TSC_HZ 2000000ull
+
 static void storage_reset(void **state)
 {
 	(void)state;
 	memset(ops, 0, sizeof(ops));
 	memset(&fake, 0, sizeof(fake));
 	fake.now = 1000;
+	timebase_set(TEST_TSC_HZ);
 }
 
 /* The last STORE queued: op, name, offset, data length. */
@@ -621,7 +625,8 @@ static void test_storage_timeout_restart_slots(void **state)
 	h = storage_get("t", buf, sizeof(buf));
 	storage_step();
 	late = fake.id[fake.n - 1];
-	fake.now += STORAGE_REQ_TSC;
+	/* STORAGE_REQ_S at the TCB's rate plus the TPGVM's work budget. */
+	fake.now += STORAGE_REQ_S * TEST_TSC_HZ + TPGVM_WORK_CYCLES;
 	storage_step();
 	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_PENDING);
 	fake.now += 1;
@@ -629,6 +634,19 @@ static void test_storage_timeout_restart_slots(void **state)
 	assert_int_equal(storage_poll(h, NULL, &why), STORAGE_FAILED);
 	assert_non_null(strstr(why, "in time"));
 	storage_release(h);
+	/* On a 3 GHz TSC the same request waits 30 s plus the work budget
+	 * (4e9 cycles, 1.3 s there). */
+	timebase_set(3000000000ull);
+	h = storage_get("t", buf, sizeof(buf));
+	storage_step();
+	fake.now += 94000000000ull; /* 30 x 3e9 + 4e9 */
+	storage_step();
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_PENDING);
+	fake.now += 1;
+	storage_step();
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_FAILED);
+	storage_release(h);
+	timebase_set(TEST_TSC_HZ);
 	/* The late answer meets a new operation on the same name: ignored. */
 	h = storage_get("t", buf, sizeof(buf));
 	storage_step();

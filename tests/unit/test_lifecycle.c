@@ -20,6 +20,7 @@
 #include "tcb/frame_table.h"
 #include "tcb/hypercall.h"
 #include "tcb/lifecycle.h"
+#include "tcb/timebase.h"
 
 #define NFRAMES     9000u
 #define CALLER_MEM  (1u << 20)
@@ -662,10 +663,13 @@ static void test_load_places_everything(void **state)
 	int64_t id = create("web", VM_MEM, owner_a);
 	struct vm *vm = vm_table_get((uint32_t)id);
 
+	timebase_set(2400000000ull); /* what the hypervisor measured at boot */
 	assert_int_equal(load((uint32_t)id, owner_a), 0);
 	const struct custos_boot_info *bi =
 		(const void *)m_page(NULL, vm, GUEST_BOOT_INFO_GPA);
 	assert_int_equal(bi->magic, CUSTOS_BOOT_INFO_MAGIC);
+	assert_int_equal(bi->abi_version, CUSTOS_ABI_VERSION);
+	assert_int_equal(bi->tsc_hz, 2400000000ull);
 	assert_int_equal(bi->vm_id, id);
 	assert_int_equal(bi->mem_size, VM_MEM);
 	assert_string_equal(bi->name, "web");

@@ -1,0 +1,102 @@
+#include "tcb/timebase.h"
+
+static uint64_t tsc_hz;
+
+static bool in_range(uint64_t hz)
+{
+	return hz >= TIMEBASE_MIN_HZ && hz <= TIMEBASE_MAX_HZ;
+}
+
+uint64_t timebase_from_cpuid(const struct timebase_cpuid *c,
+			     enum timebase_source *source)
+{
+	uint64_t hz = 0;
+
+	*source = TIMEBASE_NONE;
+	/* SDM Vol. 2A, CPUID leaf 15H: "If EBX[31:0] is 0, the TSC/core
+	 * crystal clock ratio is not enumerated"; ECX 0: no crystal
+	 * frequency. Both at most 32 bits: the product fits. */
+	if (c->max_leaf >= 0x15 && c->l15_eax && c->l15_ebx && c->l15_ecx) {
+		hz = (uint64_t)c->l15_ecx * c->l15_ebx / c->l15_eax;
+		if (in_range(hz)) {
+			*source = TIMEBASE_CPUID_CRYSTAL;
+			return hz;
+		}
+	}
+	/* Leaf 16H EAX[15:0]: processor base frequency in MHz. */
+	if (c->max_leaf >= 0x16 && (c->l16_eax & 0xffff)) {
+		hz = (uint64_t)(c->l16_eax & 0xffff) * 1000000u;
+		if (in_range(hz)) {
+			*source = TIMEBASE_CPUID_BASE;
+			return hz;
+		}
+	}
+	return 0;
+}
+
+uint64_t timebase_from_timer(uint64_t tsc_ticks, uint64_t timer_ticks,
+			     uint64_t timer_hz)
+{
+	uint64_t product, hz;
+
+	if (!timer_ticks || !timer_hz ||
+	    __builtin_mul_overflow(tsc_ticks, timer_hz, &product) ||
+	    __builtin_add_overflow(product, timer_ticks / 2, &product))
+		return 0;
+	hz = product / timer_ticks;
+	return in_range(hz) ? hz : 0;
+}
+
+/* |a - b| within TIMEBASE_AGREE_PCT percent of b (b in range: no overflow). */
+static bool agree(uint64_t a, uint64_t b)
+{
+	uint64_t diff = a > b ? a - b : b - a;
+
+	return diff <= b / 100 * TIMEBASE_AGREE_PCT;
+}
+
+struct timebase_choice timebase_choose(uint64_t cpuid_hz,
+				       enum timebase_source cpuid_source,
+				       uint64_t measured_hz)
+{
+	bool have_cpuid = cpuid_source != TIMEBASE_NONE && in_range(cpuid_hz);
+	bool have_measured = in_range(measured_hz);
+
+	if (have_cpuid && (!have_measured || agree(cpuid_hz, measured_hz)))
+		return (struct timebase_choice){ cpuid_hz, cpuid_source };
+	if (have_measured)
+		return (struct timebase_choice){ measured_hz, TIMEBASE_MEASURED };
+	return (struct timebase_choice){ TIMEBASE_ASSUMED_HZ, TIMEBASE_ASSUMED };
+}
+
+uint64_t timebase_span(uint64_t hz, uint32_t seconds, uint64_t work_cycles)
+{
+	uint64_t span;
+
+	if (__builtin_mul_overflow(hz, (uint64_t)seconds, &span) ||
+	    __builtin_add_overflow(span, work_cycles, &span))
+		return UINT64_MAX;
+	return span;
+}
+
+const char *timebase_source_name(enum timebase_source s)
+{
+	switch (s) {
+	case TIMEBASE_CPUID_CRYSTAL: return "CPUID leaf 0x15 (crystal)";
+	case TIMEBASE_CPUID_BASE:    return "CPUID leaf 0x16 (base frequency)";
+	case TIMEBASE_MEASURED:      return "measured";
+	case TIMEBASE_ASSUMED:       return "assumed";
+	case TIMEBASE_NONE:          break;
+	}
+	return "none";
+}
+
+void timebase_set(uint64_t hz)
+{
+	tsc_hz = hz;
+}
+
+uint64_t timebase_tsc_hz(void)
+{
+	return tsc_hz;
+}

@@ -1,0 +1,205 @@
+/*
+ * The TSC rate's arithmetic (tcb/timebase.c): what CPUID leaves 0x15 and
+ * 0x16 enumerate, the rate from a timer measurement, the rule that picks
+ * one (an emulator's CPUID that its TSC does not keep loses to the
+ * measurement), and the spans the TPGVM's deadlines are made of.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "tcb/timebase.h"
+
+/* Bochs' corei7_skylake_x: leaf 0x15 has the ratio 292/2 but no crystal,
+ * leaf 0x16 says 3500 MHz; its TSC counts instructions. */
+static const struct timebase_cpuid bochs_skylake_x = {
+	.max_leaf = 0x16, .l15_eax = 2, .l15_ebx = 0x124, .l15_ecx = 0,
+	.l16_eax = 0xdac,
+};
+
+static void test_cpuid_crystal(void **state)
+{
+	/* A 25 MHz crystal and a 168/2 ratio: 2.1 GHz. */
+	struct timebase_cpuid c = { .max_leaf = 0x16, .l15_eax = 2, .l15_ebx = 168,
+				    .l15_ecx = 25000000, .l16_eax = 2000 };
+	enum timebase_source src;
+
+	(void)state;
+	assert_int_equal(timebase_from_cpuid(&c, &src), 2100000000ull);
+	assert_int_equal(src, TIMEBASE_CPUID_CRYSTAL);
+	/* Rounds down, as the SDM's formula does. */
+	c.l15_eax = 3;
+	c.l15_ebx = 250;
+	c.l15_ecx = 38400000;
+	assert_int_equal(timebase_from_cpuid(&c, &src), 3200000000ull);
+	/* The largest values stay in 64 bits (and out of range). */
+	c.l15_eax = 1;
+	c.l15_ebx = UINT32_MAX;
+	c.l15_ecx = UINT32_MAX;
+	c.l16_eax = 0;
+	assert_int_equal(timebase_from_cpuid(&c, &src), 0);
+	assert_int_equal(src, TIMEBASE_NONE);
+}
+
+static void test_cpuid_base_frequency(void **state)
+{
+	struct timebase_cpuid c = bochs_skylake_x;
+	enum timebase_source src;
+
+	(void)state;
+	assert_int_equal(timebase_from_cpuid(&c, &src), 3500000000ull);
+	assert_int_equal(src, TIMEBASE_CPUID_BASE);
+	/* No ratio either (EBX 0: "not enumerated"): still leaf 0x16. */
+	c.l15_ebx = 0;
+	assert_int_equal(timebase_from_cpuid(&c, &src), 3500000000ull);
+	/* Only bits 15:0 of leaf 0x16 EAX are the frequency. */
+	c.l16_eax = 0xffff0000u | 2400;
+	assert_int_equal(timebase_from_cpuid(&c, &src), 2400000000ull);
+	/* A crystal rate out of range falls back to leaf 0x16. */
+	c.l15_eax = 1;
+	c.l15_ebx = 1;
+	c.l15_ecx = 1000;
+	assert_int_equal(timebase_from_cpuid(&c, &src), 2400000000ull);
+	assert_int_equal(src, TIMEBASE_CPUID_BASE);
+}
+
+static void test_cpuid_without_the_leaves(void **state)
+{
+	struct timebase_cpuid c = bochs_skylake_x;
+	enum timebase_source src;
+
+	(void)state;
+	/* Leaves beyond max_leaf are not looked at, whatever they hold. */
+	c.max_leaf = 0x15;
+	assert_int_equal(timebase_from_cpuid(&c, &src), 0);
+	assert_int_equal(src, TIMEBASE_NONE);
+	c.l15_ecx = 24000000;
+	assert_int_equal(timebase_from_cpuid(&c, &src), 24000000ull * 0x124 / 2);
+	c.max_leaf = 0xd;
+	assert_int_equal(timebase_from_cpuid(&c, &src), 0);
+	assert_int_equal(src, TIMEBASE_NONE);
+	memset(&c, 0, sizeof(c));
+	c.max_leaf = 0x16;
+	assert_int_equal(timebase_from_cpuid(&c, &src), 0);
+}
+
+static void test_from_timer(void **state)
+{
+	const uint64_t pit_50ms = TIMEBASE_PIT_HZ * 50u / 1000u; /* 59659 */
+
+	(void)state;
+	assert_int_equal(pit_50ms, 59659);
+	/* Bochs at ips=100000000: 5e6 instructions in 50 ms of the PIT
+	 * (rounded to the nearest Hz: 100000167.6). */
+	assert_int_equal(timebase_from_timer(5000000, pit_50ms, TIMEBASE_PIT_HZ),
+			 100000168ull);
+	/* At ips=2000000. */
+	assert_int_equal(timebase_from_timer(100000, pit_50ms, TIMEBASE_PIT_HZ),
+			 2000003ull);
+	/* 3 GHz hardware. */
+	assert_int_equal(timebase_from_timer(150000000, pit_50ms, TIMEBASE_PIT_HZ),
+			 3000005029ull);
+	/* Nothing counted, no timer, out of range, overflow: 0. */
+	assert_int_equal(timebase_from_timer(0, pit_50ms, TIMEBASE_PIT_HZ), 0);
+	assert_int_equal(timebase_from_timer(5000000, 0, TIMEBASE_PIT_HZ), 0);
+	assert_int_equal(timebase_from_timer(5000000, pit_50ms, 0), 0);
+	assert_int_equal(timebase_from_timer(4, pit_50ms, TIMEBASE_PIT_HZ), 0);
+	assert_int_equal(timebase_from_timer(UINT64_MAX / 1000, 1, TIMEBASE_PIT_HZ), 0);
+	assert_int_equal(timebase_from_timer(UINT64_MAX / TIMEBASE_PIT_HZ, 1,
+					     TIMEBASE_PIT_HZ), 0);
+	assert_int_equal(timebase_from_timer(TIMEBASE_MAX_HZ, 1, 1), TIMEBASE_MAX_HZ);
+	assert_int_equal(timebase_from_timer(TIMEBASE_MAX_HZ + 1, 1, 1), 0);
+}
+
+static void test_choose(void **state)
+{
+	struct timebase_choice t;
+
+	(void)state;
+	/* Bochs: CPUID claims 3.5 GHz, the PIT measures the instruction
+	 * rate: the measurement wins. */
+	t = timebase_choose(3500000000ull, TIMEBASE_CPUID_BASE, 2000003);
+	assert_int_equal(t.hz, 2000003);
+	assert_int_equal(t.source, TIMEBASE_MEASURED);
+	/* Hardware: they agree, and CPUID's exact figure is taken. */
+	t = timebase_choose(2100000000ull, TIMEBASE_CPUID_CRYSTAL, 2100400000ull);
+	assert_int_equal(t.hz, 2100000000ull);
+	assert_int_equal(t.source, TIMEBASE_CPUID_CRYSTAL);
+	/* Exactly 2 % off agrees; a little more does not. */
+	t = timebase_choose(3060000000ull, TIMEBASE_CPUID_BASE, 3000000000ull);
+	assert_int_equal(t.source, TIMEBASE_CPUID_BASE);
+	t = timebase_choose(2940000000ull, TIMEBASE_CPUID_BASE, 3000000000ull);
+	assert_int_equal(t.source, TIMEBASE_CPUID_BASE);
+	t = timebase_choose(3060000001ull, TIMEBASE_CPUID_BASE, 3000000000ull);
+	assert_int_equal(t.hz, 3000000000ull);
+	assert_int_equal(t.source, TIMEBASE_MEASURED);
+	t = timebase_choose(2939999999ull, TIMEBASE_CPUID_BASE, 3000000000ull);
+	assert_int_equal(t.source, TIMEBASE_MEASURED);
+	/* One source only. */
+	t = timebase_choose(2100000000ull, TIMEBASE_CPUID_CRYSTAL, 0);
+	assert_int_equal(t.hz, 2100000000ull);
+	assert_int_equal(t.source, TIMEBASE_CPUID_CRYSTAL);
+	t = timebase_choose(0, TIMEBASE_NONE, 1000000000ull);
+	assert_int_equal(t.hz, 1000000000ull);
+	assert_int_equal(t.source, TIMEBASE_MEASURED);
+	/* A rate claimed without a source, or out of range, is no rate. */
+	t = timebase_choose(2100000000ull, TIMEBASE_NONE, 0);
+	assert_int_equal(t.source, TIMEBASE_ASSUMED);
+	t = timebase_choose(TIMEBASE_MAX_HZ + 1, TIMEBASE_CPUID_CRYSTAL, 7);
+	assert_int_equal(t.hz, TIMEBASE_ASSUMED_HZ);
+	assert_int_equal(t.source, TIMEBASE_ASSUMED);
+}
+
+static void test_span(void **state)
+{
+	(void)state;
+	/* The TPGVM's handshake deadline in Bochs at ips=2000000 and on 3 GHz
+	 * hardware: 30 s plus 4e9 cycles of its own work. */
+	assert_int_equal(timebase_span(2000000, 30, 4000000000ull), 4060000000ull);
+	assert_int_equal(timebase_span(3000000000ull, 30, 4000000000ull), 94000000000ull);
+	assert_int_equal(timebase_span(3000000000ull, 0, 0), 0);
+	assert_int_equal(timebase_span(0, 30, 5), 5);
+	/* Saturates rather than wrapping into a deadline in the past. */
+	assert_int_equal(timebase_span(TIMEBASE_MAX_HZ, 86400, 0),
+			 TIMEBASE_MAX_HZ * 86400);
+	assert_int_equal(timebase_span(TIMEBASE_MAX_HZ, UINT32_MAX, 0), UINT64_MAX);
+	assert_int_equal(timebase_span(UINT64_MAX / 2, 3, 0), UINT64_MAX);
+	assert_int_equal(timebase_span(TIMEBASE_MAX_HZ, UINT32_MAX, UINT64_MAX),
+			 UINT64_MAX);
+}
+
+static void test_set_and_names(void **state)
+{
+	const enum timebase_source all[] = {
+		TIMEBASE_NONE, TIMEBASE_CPUID_CRYSTAL, TIMEBASE_CPUID_BASE,
+		TIMEBASE_MEASURED, TIMEBASE_ASSUMED,
+	};
+
+	(void)state;
+	assert_int_equal(timebase_tsc_hz(), 0);
+	timebase_set(2000003);
+	assert_int_equal(timebase_tsc_hz(), 2000003);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(timebase_source_name(all[i]),
+						timebase_source_name(all[j]));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpuid_crystal),
+		cmocka_unit_test(test_cpuid_base_frequency),
+		cmocka_unit_test(test_cpuid_without_the_leaves),
+		cmocka_unit_test(test_from_timer),
+		cmocka_unit_test(test_choose),
+		cmocka_unit_test(test_span),
+		cmocka_unit_test(test_set_and_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
