@@ -5,6 +5,7 @@
  * protocol (docs/protocol.md) runs (tpgvm/service.c).
  * Console (COM1, the TCB's ring for this VM):
  *   tpgvm: start (vm <id>, <mem> MiB)        (guest_init)
+ *   tpgvm: TSC <hz> Hz (from the TCB); deadlines ...   (docs/tpgvm.md)
  *   tpgvm: policy for platform "<id>", <n> tenant CA root(s)
  *   tpgvm: TLS key sha384:<hex of the SPKI hash>
  *   tpgvm: transport up on COM2 (<n> sessions max)
