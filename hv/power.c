@@ -21,6 +21,15 @@ void power_off(int status, const char *why)
 	cpu_halt_forever();
 }
 
+/* "custos: LABEL: <message>", then power off with status. */
+__attribute__((noreturn))
+static void stop_with(int status, const char *label, const char *why,
+		      const char *msg)
+{
+	console_printf("custos: %s: %s\n", label, msg);
+	power_off(status, why);
+}
+
 void boot_failed(const char *fmt, ...)
 {
 	char buf[200];
@@ -29,8 +38,7 @@ void boot_failed(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	console_printf("custos: BOOT FAILED: %s\n", buf);
-	power_off(EXIT_BOOT_FAILED, "boot failed");
+	stop_with(EXIT_BOOT_FAILED, "BOOT FAILED", "boot failed", buf);
 }
 
 void panic(const char *fmt, ...)
@@ -41,6 +49,5 @@ void panic(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	console_printf("custos: PANIC: %s\n", buf);
-	power_off(EXIT_PANIC, "panic");
+	stop_with(EXIT_PANIC, "PANIC", "panic", buf);
 }

@@ -39,7 +39,6 @@ static uint64_t measure_against_pit(void)
 	const uint32_t count = TIMEBASE_PIT_HZ * MEASURE_MS / 1000u; /* < 65536 */
 	uint8_t saved = inb(PORT_B);
 	uint64_t t0, t1 = 0;
-	uint32_t n = 0;
 
 	outb(PORT_B, (uint8_t)((saved & ~PORT_B_SPEAKER) | PORT_B_GATE2));
 	outb(PIT_CONTROL, PIT_CH2_MODE0);
@@ -47,6 +46,8 @@ static uint64_t measure_against_pit(void)
 	outb(PIT_CH2_DATA, (uint8_t)(count >> 8));
 	t0 = tsc_read();
 	if (!(inb(PORT_B) & PORT_B_OUT2)) {
+		uint32_t n = 0;
+
 		while (!(inb(PORT_B) & PORT_B_OUT2) && n < SPIN_MAX)
 			n++;
 		if (n < SPIN_MAX)

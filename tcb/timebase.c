@@ -10,28 +10,20 @@ static bool in_range(uint64_t hz)
 uint64_t timebase_from_cpuid(const struct timebase_cpuid *c,
 			     enum timebase_source *source)
 {
-	uint64_t hz = 0;
+	uint64_t crystal = 0, base = 0;
 
-	*source = TIMEBASE_NONE;
 	/* SDM Vol. 2A, CPUID leaf 15H: "If EBX[31:0] is 0, the TSC/core
 	 * crystal clock ratio is not enumerated"; ECX 0: no crystal
 	 * frequency. Both at most 32 bits: the product fits. */
-	if (c->max_leaf >= 0x15 && c->l15_eax && c->l15_ebx && c->l15_ecx) {
-		hz = (uint64_t)c->l15_ecx * c->l15_ebx / c->l15_eax;
-		if (in_range(hz)) {
-			*source = TIMEBASE_CPUID_CRYSTAL;
-			return hz;
-		}
-	}
+	if (c->max_leaf >= 0x15 && c->l15_eax && c->l15_ebx && c->l15_ecx)
+		crystal = (uint64_t)c->l15_ecx * c->l15_ebx / c->l15_eax;
 	/* Leaf 16H EAX[15:0]: processor base frequency in MHz. */
-	if (c->max_leaf >= 0x16 && (c->l16_eax & 0xffff)) {
-		hz = (uint64_t)(c->l16_eax & 0xffff) * 1000000u;
-		if (in_range(hz)) {
-			*source = TIMEBASE_CPUID_BASE;
-			return hz;
-		}
-	}
-	return 0;
+	if (c->max_leaf >= 0x16)
+		base = (uint64_t)(c->l16_eax & 0xffff) * 1000000u;
+	*source = in_range(crystal) ? TIMEBASE_CPUID_CRYSTAL :
+		  in_range(base) ? TIMEBASE_CPUID_BASE : TIMEBASE_NONE;
+	return *source == TIMEBASE_CPUID_CRYSTAL ? crystal :
+	       *source == TIMEBASE_CPUID_BASE ? base : 0;
 }
 
 uint64_t timebase_from_timer(uint64_t tsc_ticks, uint64_t timer_ticks,
