@@ -75,34 +75,33 @@ static void read_cpuid(struct timebase_cpuid *c)
 void tsc_rate_init(void)
 {
 	struct timebase_cpuid c;
-	enum timebase_source cpuid_source;
-	uint64_t cpuid_hz, measured_hz;
-	struct timebase_choice t;
+	enum timebase_source cpuid_source = TIMEBASE_NONE, source = TIMEBASE_NONE;
+	uint64_t cpuid_hz, measured_hz, hz;
 
 	read_cpuid(&c);
 	cpuid_hz = timebase_from_cpuid(&c, &cpuid_source);
 	measured_hz = measure_against_pit();
-	t = timebase_choose(cpuid_hz, cpuid_source, measured_hz);
-	timebase_set(t.hz);
-	if (t.source == TIMEBASE_MEASURED && cpuid_hz)
+	hz = timebase_choose(cpuid_hz, cpuid_source, measured_hz, &source);
+	timebase_set(hz);
+	if (source == TIMEBASE_MEASURED && cpuid_hz)
 		console_printf("tsc: %llu Hz (measured against the PIT over %u ms; "
 			       "%s says %llu Hz, which this TSC does not keep)\n",
-			       (unsigned long long)t.hz, MEASURE_MS,
+			       (unsigned long long)hz, MEASURE_MS,
 			       timebase_source_name(cpuid_source),
 			       (unsigned long long)cpuid_hz);
-	else if (t.source == TIMEBASE_MEASURED)
+	else if (source == TIMEBASE_MEASURED)
 		console_printf("tsc: %llu Hz (measured against the PIT over %u ms; "
 			       "CPUID gives no rate)\n",
-			       (unsigned long long)t.hz, MEASURE_MS);
-	else if (t.source == TIMEBASE_ASSUMED)
+			       (unsigned long long)hz, MEASURE_MS);
+	else if (source == TIMEBASE_ASSUMED)
 		console_printf("tsc: %llu Hz ASSUMED: CPUID gives no rate and the "
 			       "PIT does not count; deadlines may run long\n",
-			       (unsigned long long)t.hz);
+			       (unsigned long long)hz);
 	else if (measured_hz)
 		console_printf("tsc: %llu Hz (%s; the PIT measured %llu Hz)\n",
-			       (unsigned long long)t.hz, timebase_source_name(t.source),
+			       (unsigned long long)hz, timebase_source_name(source),
 			       (unsigned long long)measured_hz);
 	else
 		console_printf("tsc: %llu Hz (%s; the PIT does not count)\n",
-			       (unsigned long long)t.hz, timebase_source_name(t.source));
+			       (unsigned long long)hz, timebase_source_name(source));
 }

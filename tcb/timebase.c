@@ -47,18 +47,22 @@ static bool agree(uint64_t a, uint64_t b)
 	return diff <= b / 100 * TIMEBASE_AGREE_PCT;
 }
 
-struct timebase_choice timebase_choose(uint64_t cpuid_hz,
-				       enum timebase_source cpuid_source,
-				       uint64_t measured_hz)
+uint64_t timebase_choose(uint64_t cpuid_hz, enum timebase_source cpuid_source,
+			 uint64_t measured_hz, enum timebase_source *source)
 {
 	bool have_cpuid = cpuid_source != TIMEBASE_NONE && in_range(cpuid_hz);
 	bool have_measured = in_range(measured_hz);
 
-	if (have_cpuid && (!have_measured || agree(cpuid_hz, measured_hz)))
-		return (struct timebase_choice){ cpuid_hz, cpuid_source };
-	if (have_measured)
-		return (struct timebase_choice){ measured_hz, TIMEBASE_MEASURED };
-	return (struct timebase_choice){ TIMEBASE_ASSUMED_HZ, TIMEBASE_ASSUMED };
+	if (have_cpuid && (!have_measured || agree(cpuid_hz, measured_hz))) {
+		*source = cpuid_source;
+		return cpuid_hz;
+	}
+	if (have_measured) {
+		*source = TIMEBASE_MEASURED;
+		return measured_hz;
+	}
+	*source = TIMEBASE_ASSUMED;
+	return TIMEBASE_ASSUMED_HZ;
 }
 
 uint64_t timebase_span(uint64_t hz, uint32_t seconds, uint64_t work_cycles)

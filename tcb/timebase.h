@@ -60,16 +60,11 @@ uint64_t timebase_from_cpuid(const struct timebase_cpuid *c,
 uint64_t timebase_from_timer(uint64_t tsc_ticks, uint64_t timer_ticks,
 			     uint64_t timer_hz);
 
-struct timebase_choice {
-	uint64_t hz;
-	enum timebase_source source;
-};
-
 /* The rule above: cpuid_hz (from cpuid_source) if measured_hz agrees or
- * there is no measurement, else measured_hz, else TIMEBASE_ASSUMED_HZ. */
-struct timebase_choice timebase_choose(uint64_t cpuid_hz,
-				       enum timebase_source cpuid_source,
-				       uint64_t measured_hz);
+ * there is no measurement, else measured_hz, else TIMEBASE_ASSUMED_HZ;
+ * *source says which. */
+uint64_t timebase_choose(uint64_t cpuid_hz, enum timebase_source cpuid_source,
+			 uint64_t measured_hz, enum timebase_source *source);
 
 /*
  * A span of TSC ticks: seconds of waiting at hz ticks a second, plus

@@ -117,39 +117,39 @@ static void test_from_timer(void **state)
 
 static void test_choose(void **state)
 {
-	struct timebase_choice t;
+	struct { uint64_t hz; enum timebase_source source; } t;
 
 	(void)state;
 	/* Bochs: CPUID claims 3.5 GHz, the PIT measures the instruction
 	 * rate: the measurement wins. */
-	t = timebase_choose(3500000000ull, TIMEBASE_CPUID_BASE, 2000003);
+	t.hz = timebase_choose(3500000000ull, TIMEBASE_CPUID_BASE, 2000003, &t.source);
 	assert_int_equal(t.hz, 2000003);
 	assert_int_equal(t.source, TIMEBASE_MEASURED);
 	/* Hardware: they agree, and CPUID's exact figure is taken. */
-	t = timebase_choose(2100000000ull, TIMEBASE_CPUID_CRYSTAL, 2100400000ull);
+	t.hz = timebase_choose(2100000000ull, TIMEBASE_CPUID_CRYSTAL, 2100400000ull, &t.source);
 	assert_int_equal(t.hz, 2100000000ull);
 	assert_int_equal(t.source, TIMEBASE_CPUID_CRYSTAL);
 	/* Exactly 2 % off agrees; a little more does not. */
-	t = timebase_choose(3060000000ull, TIMEBASE_CPUID_BASE, 3000000000ull);
+	t.hz = timebase_choose(3060000000ull, TIMEBASE_CPUID_BASE, 3000000000ull, &t.source);
 	assert_int_equal(t.source, TIMEBASE_CPUID_BASE);
-	t = timebase_choose(2940000000ull, TIMEBASE_CPUID_BASE, 3000000000ull);
+	t.hz = timebase_choose(2940000000ull, TIMEBASE_CPUID_BASE, 3000000000ull, &t.source);
 	assert_int_equal(t.source, TIMEBASE_CPUID_BASE);
-	t = timebase_choose(3060000001ull, TIMEBASE_CPUID_BASE, 3000000000ull);
+	t.hz = timebase_choose(3060000001ull, TIMEBASE_CPUID_BASE, 3000000000ull, &t.source);
 	assert_int_equal(t.hz, 3000000000ull);
 	assert_int_equal(t.source, TIMEBASE_MEASURED);
-	t = timebase_choose(2939999999ull, TIMEBASE_CPUID_BASE, 3000000000ull);
+	t.hz = timebase_choose(2939999999ull, TIMEBASE_CPUID_BASE, 3000000000ull, &t.source);
 	assert_int_equal(t.source, TIMEBASE_MEASURED);
 	/* One source only. */
-	t = timebase_choose(2100000000ull, TIMEBASE_CPUID_CRYSTAL, 0);
+	t.hz = timebase_choose(2100000000ull, TIMEBASE_CPUID_CRYSTAL, 0, &t.source);
 	assert_int_equal(t.hz, 2100000000ull);
 	assert_int_equal(t.source, TIMEBASE_CPUID_CRYSTAL);
-	t = timebase_choose(0, TIMEBASE_NONE, 1000000000ull);
+	t.hz = timebase_choose(0, TIMEBASE_NONE, 1000000000ull, &t.source);
 	assert_int_equal(t.hz, 1000000000ull);
 	assert_int_equal(t.source, TIMEBASE_MEASURED);
 	/* A rate claimed without a source, or out of range, is no rate. */
-	t = timebase_choose(2100000000ull, TIMEBASE_NONE, 0);
+	t.hz = timebase_choose(2100000000ull, TIMEBASE_NONE, 0, &t.source);
 	assert_int_equal(t.source, TIMEBASE_ASSUMED);
-	t = timebase_choose(TIMEBASE_MAX_HZ + 1, TIMEBASE_CPUID_CRYSTAL, 7);
+	t.hz = timebase_choose(TIMEBASE_MAX_HZ + 1, TIMEBASE_CPUID_CRYSTAL, 7, &t.source);
 	assert_int_equal(t.hz, TIMEBASE_ASSUMED_HZ);
 	assert_int_equal(t.source, TIMEBASE_ASSUMED);
 }
