@@ -21,14 +21,32 @@ void power_off(int status, const char *why)
 	cpu_halt_forever();
 }
 
-void panic(const char *fmt, ...)
+/* "custos: WHAT: <formatted reason>", then power off with 'status'. */
+__attribute__((noreturn, format(printf, 4, 0)))
+static void stop(int status, const char *what, const char *why,
+		 const char *fmt, va_list ap)
 {
 	char buf[200];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	console_printf("custos: %s: %s\n", what, buf);
+	power_off(status, why);
+}
+
+void panic(const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	console_printf("custos: PANIC: %s\n", buf);
-	power_off(EXIT_PANIC, "panic");
+	stop(EXIT_PANIC, "PANIC", "panic", fmt, ap);
+	va_end(ap); /* not reached */
+}
+
+void boot_failed(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	stop(EXIT_BOOT_FAILED, "BOOT FAILED", "boot failed", fmt, ap);
+	va_end(ap); /* not reached */
 }
