@@ -952,6 +952,18 @@ static void test_find_module_exact_name(void **state)
 	assert_null(mb2_find_module(NULL, "guest"));
 }
 
+static void test_mem_type_names(void **state)
+{
+	(void)state;
+	assert_string_equal(mb2_mem_type_name(MB2_MEM_AVAILABLE), "available");
+	assert_string_equal(mb2_mem_type_name(MB2_MEM_RESERVED), "reserved");
+	assert_string_equal(mb2_mem_type_name(MB2_MEM_ACPI_RECLAIMABLE), "acpi");
+	assert_string_equal(mb2_mem_type_name(MB2_MEM_NVS), "acpi-nvs");
+	assert_string_equal(mb2_mem_type_name(MB2_MEM_BADRAM), "bad");
+	assert_string_equal(mb2_mem_type_name(0), "unknown (reserved)");
+	assert_string_equal(mb2_mem_type_name(0xffffffffu), "unknown (reserved)");
+}
+
 /* ---- mb2_cmdline_get ----------------------------------------------------- */
 
 static void test_cmdline_get_values(void **state)
@@ -1095,6 +1107,7 @@ int main(void)
 		cmocka_unit_test(test_reject_rsdp_bad_checksums),
 		cmocka_unit_test(test_reject_duplicate_rsdp),
 		cmocka_unit_test(test_find_module_exact_name),
+		cmocka_unit_test(test_mem_type_names),
 		cmocka_unit_test(test_cmdline_get_values),
 		cmocka_unit_test(test_cmdline_get_exact_key),
 		cmocka_unit_test(test_cmdline_get_last_occurrence_wins),
