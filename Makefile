@@ -197,6 +197,22 @@ $(BUILD)/test-tools/fake-tpgvm: tests/tools/fake-tpgvm.c tools/reference.c \
 	@$(CC) $(HOST_CFLAGS) -o $@ tests/tools/fake-tpgvm.c tools/reference.c \
 		$(HOST_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)
 
+# A hostile Multiboot2 loader for the crafted-map boot (tests/tools/mb2shim):
+# a 32-bit kernel that GRUB loads and that loads custos.elf itself.
+MB2SHIM := $(BUILD)/test-tools/mb2shim.elf
+MB2SHIM_SRCS := tests/tools/mb2shim/entry.S tests/tools/mb2shim/shim.c
+MB2SHIM_CFLAGS := -m32 -O2 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-fno-builtin -mgeneral-regs-only -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-Wall -Wextra -Werror -Wa,--noexecstack
+$(MB2SHIM): $(MB2SHIM_SRCS) tests/tools/mb2shim/shim.ld
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(MB2SHIM_CFLAGS) -c tests/tools/mb2shim/entry.S -o $@.entry.o
+	@$(CC) $(MB2SHIM_CFLAGS) -c tests/tools/mb2shim/shim.c -o $@.shim.o
+	@$(LD) -m elf_i386 -nostdlib -z max-page-size=0x1000 -z noexecstack \
+		-T tests/tools/mb2shim/shim.ld -o $@ $@.entry.o $@.shim.o
+TEST_TOOLS += $(MB2SHIM)
+
 unit: $(UNIT_TESTS) $(TEST_TOOLS)
 fuzz: $(FUZZ_TARGETS)
 

@@ -10,6 +10,9 @@ import harness as h
 # The default ISO's TPGVM serves tenants until the platform is switched off.
 TPGVM_UP = r'^tpgvm: launched as vm 1 for platform "custos-dev"'
 
+# A hostile Multiboot2 loader (tests/tools/mb2shim), built by `make unit`.
+MB2SHIM = os.path.join(h.BUILD, "test-tools", "mb2shim.elf")
+
 
 def test_bochs_reaches_vmx_root(d):
     r = h.boot_bochs(d, stop_on=TPGVM_UP)
@@ -115,6 +118,82 @@ def test_unusable_modules_are_refused_and_the_boot_goes_on(d):
     r.expect_absent(r"'kept'.*refused")
     r.expect(r"^memory: \d+ MiB managed")
     r.expect_absent(r"BOOT FAILED|PANIC")
+
+
+def _cpu_events(run_dir, cpu):
+    """INIT and start-up IPIs that CPU `cpu` received, in order, from Bochs'
+    own log: "INIT" or "SIPI <CS:IP>"."""
+    events = []
+    with open(os.path.join(run_dir, "bochs.log"), errors="replace") as f:
+        for line in f:
+            if "[APIC%d ] Deliver INIT IPI" % cpu in line:
+                events.append("INIT")
+            m = re.search(r"CPU %d started up at (\S+) by APIC" % cpu, line)
+            if m:
+                events.append("SIPI " + m.group(1))
+    return events
+
+
+def test_hostile_loader_is_checked_not_believed(d):
+    # GRUB boots the shim on a 2-CPU machine; the shim starts the second CPU
+    # in its own code, loads custos.elf and hands it a crafted boot
+    # information: "available" RAM over the I/O APIC, HPET, TPM and local
+    # APIC, and modules below 1 MiB, in the VGA hole, over the hypervisor
+    # and over the local APIC, beside the real TCB and TPGVM modules.
+    pki = os.path.join(h.BUILD, "pki")
+    iso = h.make_iso(d, loader=MB2SHIM,
+                     modules=[("custos.elf", "custos"), ("tcb-keys.bin", "tcb-keys"),
+                              ("tcb-certs.bin", "tcb-certs"),
+                              ("tpgvm.env", "tpgvm-envelope")],
+                     module_files=[os.path.join(pki, "tcb-keys.bin"),
+                                   os.path.join(pki, "tcb-certs.bin"),
+                                   os.path.join(h.BUILD, "tpgvm.env")])
+    r = h.boot_bochs(d, iso=iso, cpus=2, timeout=300,
+                     stop_on=r'^vm: "low" not created|BOOT FAILED|PANIC|EXCEPTION|'
+                             r'mb2shim: FAILED')
+    assert not r.timed_out, "the boot did not get through:\n" + r.tail(40)
+    r.expect(r"^mb2shim: the other CPU runs the shim's code at 0x00008000")
+    r.expect(r"^mb2shim: custos\.elf loaded; entering it")
+
+    # The other CPU: Bochs saw the shim start it and custos INIT it, and
+    # nothing start it again; the log counts it from the MADT.
+    r.expect(r"^smp: INIT sent to all other CPUs \(xAPIC, local APIC at 0xfee00000\)")
+    r.expect(r"^smp: the MADT lists 2 enabled CPUs: 1 application processor parked$")
+    events = _cpu_events(r.run_dir, 1)
+    assert "SIPI 0800:00000000" in events, "the shim never started CPU 1: %s" % events
+    last = len(events) - 1 - events[::-1].index("SIPI 0800:00000000")
+    assert events[last + 1:] == ["INIT"], \
+        "CPU 1 after the shim started it: %s (want one INIT, then nothing)" % events[last + 1:]
+
+    # The fake RAM: one line per device in it, then the window's rest.
+    fake = "out of available 0xfec00000-0xfee00fff: "
+    for lo, hi, what in (("fee00000", "fee00fff", r"local APIC \(IA32_APIC_BASE\)"),
+                         ("fec00000", "fec00fff", r"I/O APIC \(ACPI MADT\)"),
+                         ("fed00000", "fed003ff", r"HPET \(ACPI HPET\)"),
+                         ("fed40000", "fed44fff", r"TPM TIS localities 0-4"),
+                         ("fec00000", "fee00fff", r"chipset, APIC and firmware window")):
+        r.expect(r"^memory: carved 0x%s-0x%s %s%s" % (lo, hi, fake, what))
+    # ... so the frame table manages exactly the real RAM from 1 MiB up.
+    real = sum(int(hi, 16) + 1 - max(int(lo, 16), 0x100000)
+               for lo, hi in re.findall(r"^boot: mem ([0-9a-f]+)-([0-9a-f]+) available$",
+                                        r.serial, re.M)
+               if int(hi, 16) >= 0x100000 and int(lo, 16) < 0xfec00000)
+    r.expect(r"^memory: %d MiB managed," % (real >> 20))
+
+    # Modules: refused by name, or moved up; the boot goes on without them.
+    gone = "; the boot goes on without it$"
+    r.expect(r"^boot: module 'vm\.vga' \[0xb8000, 0xb9000\) refused: overlaps the "
+             r"legacy VGA/BIOS hole \[0xa0000, 0x100000\)" + gone)
+    r.expect(r"^boot: module 'vm\.overlap' \[0x101000, 0x102000\) refused: overlaps "
+             r"the hypervisor image \[0x100000, 0x[0-9a-f]+\)" + gone)
+    r.expect(r"^boot: module 'vm\.apic' \[0xfee00000, 0xfee01000\) refused: overlaps "
+             r"the local APIC \(IA32_APIC_BASE\) \[0xfee00000, 0xfee01000\)" + gone)
+    r.expect(r"^boot: module 'vm\.low' moved from 0x90000 to 0x[0-9a-f]+ "
+             r"\(below 1 MiB is never managed\)$")
+    r.expect_absent(r"refused.*'(tcb-keys|tcb-certs|tpgvm-envelope)'")
+    r.expect(TPGVM_UP)
+    # vm.low's bytes are no guest image; its (moved) frames go back freely.
+    r.expect(r'^vm: "low" not created: ')
 
 
 def test_page_fault_is_reported(d):
