@@ -196,15 +196,13 @@ static bool is_firmware_type(uint32_t type)
 bool memmap_is_firmware(const struct mb2_info *info, uint64_t base,
 			uint64_t len)
 {
-	size_t count = info->mmap_count < MB2_MAX_MMAP ? info->mmap_count :
-		       MB2_MAX_MMAP;
 	uint64_t end, cursor = base;
 	bool moved = true;
 
 	if (len == 0 || len > UINT64_MAX - base)
 		return false;
 	end = base + len;
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < info->mmap_count && i < MB2_MAX_MMAP; i++) {
 		const struct mb2_mmap_entry *e = &info->mmap[i];
 
 		if (!is_firmware_type(e->type) && e->base < end &&
@@ -213,7 +211,7 @@ bool memmap_is_firmware(const struct mb2_info *info, uint64_t base,
 	}
 	while (cursor < end && moved) {
 		moved = false;
-		for (size_t i = 0; i < count; i++) {
+		for (size_t i = 0; i < info->mmap_count && i < MB2_MAX_MMAP; i++) {
 			const struct mb2_mmap_entry *e = &info->mmap[i];
 
 			if (is_firmware_type(e->type) && e->base <= cursor &&

@@ -21,32 +21,33 @@ void power_off(int status, const char *why)
 	cpu_halt_forever();
 }
 
-/* "custos: WHAT: <formatted reason>", then power off with 'status'. */
-__attribute__((noreturn, format(printf, 4, 0)))
+/* "custos: WHAT: <reason>", then power off with 'status'. */
+__attribute__((noreturn))
 static void stop(int status, const char *what, const char *why,
-		 const char *fmt, va_list ap)
+		 const char *reason)
 {
-	char buf[200];
-
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	console_printf("custos: %s: %s\n", what, buf);
+	console_printf("custos: %s: %s\n", what, reason);
 	power_off(status, why);
 }
 
 void panic(const char *fmt, ...)
 {
+	char buf[200];
 	va_list ap;
 
 	va_start(ap, fmt);
-	stop(EXIT_PANIC, "PANIC", "panic", fmt, ap);
-	va_end(ap); /* not reached */
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	stop(EXIT_PANIC, "PANIC", "panic", buf);
 }
 
 void boot_failed(const char *fmt, ...)
 {
+	char buf[200];
 	va_list ap;
 
 	va_start(ap, fmt);
-	stop(EXIT_BOOT_FAILED, "BOOT FAILED", "boot failed", fmt, ap);
-	va_end(ap); /* not reached */
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	stop(EXIT_BOOT_FAILED, "BOOT FAILED", "boot failed", buf);
 }
