@@ -134,36 +134,47 @@ def _cpu_events(run_dir, cpu):
     return events
 
 
+def _hostile_iso(d, shim_cmdline=""):
+    """GRUB boots the shim (with its own command line), the shim loads
+    custos.elf; the real TCB and TPGVM modules come along."""
+    pki = os.path.join(h.BUILD, "pki")
+    return h.make_iso(d, cmdline=shim_cmdline, loader=MB2SHIM,
+                      modules=[("custos.elf", "custos"), ("tcb-keys.bin", "tcb-keys"),
+                               ("tcb-certs.bin", "tcb-certs"),
+                               ("tpgvm.env", "tpgvm-envelope")],
+                      module_files=[os.path.join(pki, "tcb-keys.bin"),
+                                    os.path.join(pki, "tcb-certs.bin"),
+                                    os.path.join(h.BUILD, "tpgvm.env")])
+
+
+def _expect_cpu1_parked(r):
+    """Bochs saw the shim start CPU 1 in its code, then exactly one INIT
+    (custos's), and nothing that started it again."""
+    r.expect(r"^mb2shim: the other CPU runs the shim's code at 0x00008000")
+    events = _cpu_events(r.run_dir, 1)
+    assert "SIPI 0800:00000000" in events, "the shim never started CPU 1: %s" % events
+    last = len(events) - 1 - events[::-1].index("SIPI 0800:00000000")
+    assert events[last + 1:] == ["INIT"], \
+        "CPU 1 after the shim started it: %s (want one INIT, then nothing)" % events[last + 1:]
+
+
 def test_hostile_loader_is_checked_not_believed(d):
     # GRUB boots the shim on a 2-CPU machine; the shim starts the second CPU
     # in its own code, loads custos.elf and hands it a crafted boot
     # information: "available" RAM over the I/O APIC, HPET, TPM and local
     # APIC, and modules below 1 MiB, in the VGA hole, over the hypervisor
     # and over the local APIC, beside the real TCB and TPGVM modules.
-    pki = os.path.join(h.BUILD, "pki")
-    iso = h.make_iso(d, loader=MB2SHIM,
-                     modules=[("custos.elf", "custos"), ("tcb-keys.bin", "tcb-keys"),
-                              ("tcb-certs.bin", "tcb-certs"),
-                              ("tpgvm.env", "tpgvm-envelope")],
-                     module_files=[os.path.join(pki, "tcb-keys.bin"),
-                                   os.path.join(pki, "tcb-certs.bin"),
-                                   os.path.join(h.BUILD, "tpgvm.env")])
+    iso = _hostile_iso(d)
     r = h.boot_bochs(d, iso=iso, cpus=2, timeout=300,
                      stop_on=r'^vm: "low" not created|BOOT FAILED|PANIC|EXCEPTION|'
                              r'mb2shim: FAILED')
     assert not r.timed_out, "the boot did not get through:\n" + r.tail(40)
-    r.expect(r"^mb2shim: the other CPU runs the shim's code at 0x00008000")
     r.expect(r"^mb2shim: custos\.elf loaded; entering it")
 
-    # The other CPU: Bochs saw the shim start it and custos INIT it, and
-    # nothing start it again; the log counts it from the MADT.
+    # The other CPU: parked, and counted from the MADT.
+    _expect_cpu1_parked(r)
     r.expect(r"^smp: INIT sent to all other CPUs \(xAPIC, local APIC at 0xfee00000\)")
     r.expect(r"^smp: the MADT lists 2 enabled CPUs: 1 application processor parked$")
-    events = _cpu_events(r.run_dir, 1)
-    assert "SIPI 0800:00000000" in events, "the shim never started CPU 1: %s" % events
-    last = len(events) - 1 - events[::-1].index("SIPI 0800:00000000")
-    assert events[last + 1:] == ["INIT"], \
-        "CPU 1 after the shim started it: %s (want one INIT, then nothing)" % events[last + 1:]
 
     # The fake RAM: one line per device in it, then the window's rest.
     fake = "out of available 0xfec00000-0xfee00fff: "
@@ -194,6 +205,26 @@ def test_hostile_loader_is_checked_not_believed(d):
     r.expect(TPGVM_UP)
     # vm.low's bytes are no guest image; its (moved) frames go back freely.
     r.expect(r'^vm: "low" not created: ')
+
+
+def test_hostile_loader_twisted_local_apic(d):
+    # The loader may also leave the boot CPU's local APIC in x2APIC mode or
+    # move its page into RAM: the other CPU is parked either way. Each run
+    # stops once the final page tables are in (the rest is the boot above).
+    for mode, line in (
+            ("x2apic", r"^smp: INIT sent to all other CPUs \(x2APIC, local APIC at 0xfee00000\)"),
+            ("moved", r"^smp: local APIC was at 0x3000000; moved back to 0xfee00000$")):
+        sub = os.path.join(d, mode)
+        os.makedirs(sub)
+        r = h.boot_bochs(sub, iso=_hostile_iso(sub, "apic=" + mode), cpus=2,
+                         timeout=180, stop_on=r"^paging: final page tables|BOOT FAILED|"
+                                              r"PANIC|EXCEPTION|mb2shim: FAILED")
+        assert not r.timed_out, "%s: no page tables in time:\n%s" % (mode, r.tail(30))
+        r.expect(r"^paging: final page tables", mode)
+        r.expect(line, mode)
+        r.expect(r"^smp: INIT sent to all other CPUs", mode)
+        r.expect(r"^memory: \d+ MiB managed", mode)
+        _expect_cpu1_parked(r)
 
 
 def test_page_fault_is_reported(d):

@@ -11,11 +11,15 @@
  *     the hypervisor image and over the local APIC; GRUB's RSDP;
  *   - and enters custos.elf in 32-bit protected mode with EAX = the
  *     Multiboot2 magic and EBX = that information (Multiboot2 1.6, 3.3).
+ * Its own command line may add one more trick: "apic=x2apic" leaves the
+ * boot CPU's local APIC in x2APIC mode, "apic=moved" moves its MMIO page
+ * into RAM (IA32_APIC_BASE), both after the other CPU was started.
  * Each step is told on COM1 as "mb2shim: ..."; any surprise ends the run
  * there (Bochs shutdown port).
  */
-#include <stdint.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define COM1             0x3f8
 #define BOCHS_SHUTDOWN   0x8900
@@ -45,11 +49,17 @@
 #define FAKE_RAM         0xfec00000u
 #define FAKE_RAM_END     0xfee01000u
 
+/* IA32_APIC_BASE (SDM Vol. 3A 11.4.4): x2APIC enable, and where the shim
+ * moves the MMIO page with "apic=moved" (RAM in every test machine). */
+#define MSR_APIC_BASE    0x1bu
+#define APIC_BASE_X2APIC (1u << 10)
+#define MOVED_APIC       0x3000000u
+
 #define MAX_MMAP         64
 #define MAX_MODULES      12
 
 void shim_main(uint32_t magic, uint32_t info);
-void shim_jump(uint32_t entry, uint32_t info) __attribute__((noreturn));
+__attribute__((noreturn)) void shim_jump(uint32_t entry, uint32_t info);
 extern const uint8_t ap_code[], ap_code_end[];
 
 /* ---- Output --------------------------------------------------------------- */
@@ -151,6 +161,20 @@ void *memset(void *d, int c, size_t n)
 	return d;
 }
 
+static uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return lo | (uint64_t)hi << 32;
+}
+
+static void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v),
+			 "d"((uint32_t)(v >> 32)));
+}
+
 static uint32_t rd32(uint32_t addr)
 {
 	return *(const volatile uint32_t *)addr;
@@ -192,6 +216,7 @@ static unsigned mmap_count;
 static struct module modules[MAX_MODULES];
 static unsigned module_count;
 static uint32_t rsdp_tag[2];    /* tags 14 and 15: their addresses, if any */
+static const char *own_cmdline = "";
 static const struct module *custos;
 
 static void read_mmap(uint32_t tag, uint32_t size)
@@ -235,6 +260,8 @@ static void read_info(uint32_t info)
 				rd32(tag + 8), rd32(tag + 12), (const char *)(tag + 16) };
 		if (type == 14 || type == 15)
 			rsdp_tag[type - 14] = tag;
+		if (type == 1)
+			own_cmdline = (const char *)(tag + 8);
 		off += (size + 7) & ~7u;
 	}
 	for (unsigned i = 0; i < module_count; i++)
@@ -382,10 +409,8 @@ static void icr(uint32_t lapic, uint32_t low)
  * does not wait the SDM's 10 ms: Bochs needs none. */
 static void start_other_cpu(void)
 {
-	uint32_t lapic, lo, hi;
+	uint32_t lapic = (uint32_t)rdmsr(MSR_APIC_BASE) & 0xfffff000u, seen;
 
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0x1bu));
-	lapic = lo & 0xfffff000u;
 	memcpy((void *)AP_CODE, ap_code, (size_t)(ap_code_end - ap_code));
 	wr32(AP_ALIVE, 0);
 	wr32(AP_COUNTER, 0);
@@ -394,8 +419,8 @@ static void start_other_cpu(void)
 	for (unsigned n = 0; rd32(AP_ALIVE) != AP_ALIVE_MAGIC; n++)
 		if (n == 100000000)
 			fail("the other CPU did not start");
-	lo = rd32(AP_COUNTER);
-	for (unsigned n = 0; rd32(AP_COUNTER) == lo; n++)
+	seen = rd32(AP_COUNTER);
+	for (unsigned n = 0; rd32(AP_COUNTER) == seen; n++)
 		if (n == 100000000)
 			fail("the other CPU does not run");
 	say("the other CPU runs the shim's code at ");
@@ -403,6 +428,30 @@ static void start_other_cpu(void)
 	puts(" (counting at ");
 	puthex(AP_COUNTER);
 	puts(")\r\n");
+}
+
+static bool has_word(const char *line, const char *word)
+{
+	for (const char *p = line; *p; p++)
+		if ((p == line || p[-1] == ' ') && after_word(p, word))
+			return true;
+	return false;
+}
+
+/* The local APIC as the shim's command line asks. */
+static void twist_apic(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	if (has_word(own_cmdline, "apic=x2apic")) {
+		wrmsr(MSR_APIC_BASE, base | APIC_BASE_X2APIC);
+		say("local APIC left in x2APIC mode\r\n");
+	} else if (has_word(own_cmdline, "apic=moved")) {
+		wrmsr(MSR_APIC_BASE, (base & 0xfffu) | MOVED_APIC);
+		say("local APIC moved to ");
+		puthex(MOVED_APIC);
+		puts("\r\n");
+	}
 }
 
 void shim_main(uint32_t magic, uint32_t info)
@@ -415,6 +464,7 @@ void shim_main(uint32_t magic, uint32_t info)
 		fail("not started by a Multiboot2 loader");
 	read_info(info);
 	start_other_cpu();
+	twist_apic();
 	entry = load_custos();
 	crafted = build_info();
 	say("custos.elf loaded; entering it at ");
