@@ -6,6 +6,7 @@
 #include "hv/power.h"
 #include "crypto/crypto.h"
 #include "tcb/policy.h"
+#include "tcb/tcb_identity.h"
 #include "tcb/tcb_keys.h"
 #include <custos/envelope.h>
 #include <custos/report.h>
@@ -80,6 +81,19 @@ static bool load_tcb_identity(const struct mb2_module *keys,
 		console_printf("tpgvm: TCB certificate module refused: %s\n", err);
 		ok = false;
 	}
+	if (ok) {
+		size_t root_len;
+		const uint8_t *root = ca_root(&root_len);
+
+		/* Plaintext keys: only with development-role certificates. */
+		if (tcb_identity_check_plaintext(&tcb_keys, out, root, root_len,
+						 err, sizeof(err))) {
+			console_printf("tpgvm: TCB identity refused: %s\n", err);
+			ok = false;
+		}
+	}
+	if (!ok)
+		crypto_wipe(&tcb_keys, sizeof(tcb_keys));
 	tcb_keys_loaded = ok;
 	return ok;
 }
@@ -96,7 +110,10 @@ static void keep_report_source(const struct tcb_certs *tc,
 		.sign_cert = sign_cert,
 		.sign_cert_len = tc->sign_cert_len,
 		.sign_priv = tcb_keys.sign_priv,
-		/* Keys from a plaintext boot module, no measured launch. */
+		/* Keys from a plaintext boot module with a development
+		 * identity (tcb_identity_check_plaintext), no measured launch:
+		 * reports say dev, and the dev certificate says it to every
+		 * verifier anyway. */
 		.key_protection = REPORT_KEYS_DEV,
 		.launch_mode = REPORT_LAUNCH_DEV,
 		.debug = report_debug,
@@ -155,7 +172,8 @@ struct vm *tpgvm_deliver(const struct mb2_info *info, struct measure_log *log,
 			release_module(keys);
 		return NULL;
 	}
-	console_printf("tpgvm: key protection: dev (plaintext key module)\n");
+	console_printf("tpgvm: key protection: dev (plaintext key module; "
+		       "development TCB identity required)\n");
 	if (load_tcb_identity(keys, certs, &tc)) {
 		char err[200];
 		size_t root_len;
