@@ -63,7 +63,8 @@ def package(d, out, station_key, station_cert, tcb_cert, image=HELLO):
                     "--station-key", station_key, "--station-cert", station_cert,
                     "--tcb-cert", tcb_cert, "--image", image,
                     "--platform-id", "custos-test",
-                    "--tenant-ca", os.path.join(PKI, "root.pem"), "--out", out],
+                    "--tenant-ca", os.path.join(PKI, "root.pem"), "--out", out,
+                    "--allow-dev"],
                    check=True, capture_output=True)
     return out
 
@@ -109,7 +110,9 @@ def test_valid_envelope_launches_the_measured_tpgvm(d):
                      timeout=180, stop_on=r"^\[vm1 tpgvm\] tpgvm: transport up on COM2")
     assert not r.timed_out, "the TPGVM did not come up:\n" + r.serial[-3000:]
     r.expect(r"^crypto: self-test passed")
-    r.expect(r"^tpgvm: key protection: dev \(plaintext key module\)$")
+    r.expect(r"^tpgvm: key protection: dev \(plaintext key module; development TCB "
+             r"identity required\)$")
+    r.expect_absent(r"^tpgvm: TCB identity refused")
     r.expect(r"^measure: tpgvm-image sha384:[0-9a-f]{96}$")
     r.expect(r"^measure: tpgvm-policy sha384:[0-9a-f]{96}$")
     r.expect(r'^tpgvm: launched as vm 1 for platform "custos-dev" \(1 tenant CA root\)$')
@@ -144,7 +147,7 @@ def test_tenant_certificate_used_as_station_is_refused(d):
 
 
 def test_envelope_for_another_tcb_is_refused(d):
-    subprocess.run([os.path.join(BIN, "custos-ca"), "issue-tcb", "--dir", PKI,
+    subprocess.run([os.path.join(BIN, "custos-ca"), "issue-tcb", "--dev", "--dir", PKI,
                     "--cn", "another platform", "--out", os.path.join(d, "other-tcb")],
                    check=True, capture_output=True)
     env = package(d, os.path.join(d, "other.env"), os.path.join(PKI, "station.key"),
