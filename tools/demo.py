@@ -76,11 +76,18 @@ def lifecycle(pf, d):
                CUSTOS_ALLOW_DEV="1")
     say("Alice's connection settings go in CUSTOS_* variables: relay 127.0.0.1:%d,\n"
         "    CA root build/pki/root.pem, her certificate and key, the reference values,\n"
-        "    and CUSTOS_ALLOW_DEV=1 (every command attests the platform first)." % pf.port)
+        "    and CUSTOS_ALLOW_DEV=1 (every command attests the platform first). This\n"
+        "    platform is DEV: its TCB keys are on the boot media in the clear (a\n"
+        "    development identity) and no TPM quote backs its report, so without\n"
+        "    --allow-dev every command would refuse it and send nothing." % pf.port)
 
     say("1. Attest: a signed platform report over a fresh nonce, checked against the\n"
-        "    CA root, bound to this TLS session's key, measurements = build/reference.json.")
-    step(custos("attest", env=env), "attest")
+        "    CA root, bound to this TLS session's key, measurements = build/reference.json.\n"
+        "    The output says DEV and why; what the report claims is shown as claims.")
+    p = custos("attest", env=env)
+    step(p, "attest")
+    if "VERIFIED (DEV platform" not in p.stdout:
+        raise Failed("attest did not say DEV")
 
     say("2. Create a VM 'counter' (32 MiB) from build/guests/counter.elf with a secret.\n"
         "    The image goes up in chunks; the TCB takes and zeroes the memory, builds the\n"

@@ -56,8 +56,8 @@ static const char usage_text[] =
 	"Manage this tenant's VMs on a Custos platform. Every command first\n"
 	"attests the platform on its own TLS session, exactly as 'custos attest'\n"
 	"does (report chain, signature, fresh nonce, bound to this TLS key, no\n"
-	"dev mode unless --allow-dev, the reference if one is given), and sends\n"
-	"its request only if that verified.\n"
+	"DEV platform unless --allow-dev, the reference if one is given), and\n"
+	"sends its request only if that verified.\n"
 	"\n"
 	"commands:\n"
 	"  create NAME   create a VM of --memory SIZE (2M..1G, a multiple of 2M;\n"
@@ -77,7 +77,8 @@ static const char usage_text[] =
 	"  --ca ROOT.pem         the CA root the platform's TCB must chain to\n"
 	"  --cert, --key         the tenant's certificate and private key\n"
 	"  --reference FILE      reference values the platform must match\n"
-	"  --allow-dev           accept a dev-mode platform (development only)\n"
+	"  --allow-dev           accept a DEV platform (development only: every\n"
+	"                        platform is DEV until TPM quotes back reports)\n"
 	"  --json                print JSON on stdout\n"
 	"  --timeout SECONDS     give up after this long in all (default 300 for\n"
 	"                        create, 120 for the others)\n"
@@ -625,7 +626,17 @@ static void sanitize_line(const char *in, size_t n, char *out)
 	out[n] = '\0';
 }
 
-static void print_info_json(const struct proto_vm_info *v, int match)
+/* What the attestation established (the report's fields point into the
+ * receive buffer, which the VM answers reuse: copied right after it). */
+struct attested {
+	char platform_id[REPORT_PLATFORM_MAX + 1];
+	struct report_verdict verdict;
+};
+
+/* One VM as a JSON object; with a (the answer to a request about this VM),
+ * also what the attestation said about the platform. */
+static void print_info_json(const struct proto_vm_info *v, int match,
+			    const struct attested *a)
 {
 	printf("{\"name\": ");
 	json_cstr(v->name);
@@ -651,6 +662,13 @@ static void print_info_json(const struct proto_vm_info *v, int match)
 		json_cstr(v->stop_reason);
 	else
 		printf("null");
+	if (a) {
+		printf(", \"platform\": {\"id\": ");
+		json_cstr(a->platform_id);
+		printf(", ");
+		attest_json_dev(&a->verdict);
+		printf("}");
+	}
 	printf("}");
 }
 
@@ -692,19 +710,17 @@ static void print_info_human(const struct proto_vm_info *v)
 	}
 }
 
-/* What the attestation established (the report's fields point into the
- * receive buffer, which the VM answers reuse: copied right after it). */
-struct attested {
-	char platform_id[REPORT_PLATFORM_MAX + 1];
-	bool dev;
-};
-
 static void print_platform(const struct vm_opts *op, const struct attested *a)
 {
-	printf("platform: %s, attested (%s%s)\n", a->platform_id,
+	char why[512] = "";
+
+	if (a->verdict.dev_reasons)
+		attest_dev_reasons_text(a->verdict.dev_reasons, why, sizeof(why));
+	printf("platform: %s, attested (%s%s%s%s)\n", a->platform_id,
 	       op->c.reference ? "measurements match the reference" :
 				 "measurements NOT compared: no --reference",
-	       a->dev ? "; DEV MODE, accepted with --allow-dev" : "");
+	       a->verdict.dev_reasons ? "; DEV: " : "", why,
+	       a->verdict.dev_reasons ? "; accepted with --allow-dev" : "");
 }
 
 static void progress(struct vm_run *r, uint64_t done, uint64_t total)
@@ -907,7 +923,7 @@ static int do_list(struct vm_run *r)
 		printf("[");
 		for (size_t i = 0; i < k; i++) {
 			printf(i ? ", " : "");
-			print_info_json(&v[i], -1);
+			print_info_json(&v[i], -1, NULL);
 		}
 		printf("]\n");
 		return 0;
@@ -996,7 +1012,8 @@ int vm_main(int argc, char **argv)
 		else
 			sanitize_line(o.report.platform_id, o.report.platform_id_len,
 				      att.platform_id);
-		att.dev = rc == 0 && report_is_dev(&o.report);
+		if (rc == 0)
+			att.verdict = o.verdict;
 	}
 	if (rc == 0) {
 		switch (op.cmd) {
@@ -1019,7 +1036,7 @@ int vm_main(int argc, char **argv)
 	if (op.cmd == CMD_CONSOLE || op.cmd == CMD_LIST)
 		return 0;
 	if (op.json) {
-		print_info_json(&info, op.cmd == CMD_CREATE ? 1 : -1);
+		print_info_json(&info, op.cmd == CMD_CREATE ? 1 : -1, &att);
 		printf("\n");
 		return 0;
 	}

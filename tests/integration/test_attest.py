@@ -252,12 +252,22 @@ def test_attest_verifies_the_real_platform(d):
         p = attest(pf.port)
         expect(p, EXIT_VERIFIED, r"verified", "attest")
         assert "custos-dev" in p.stdout, p.stdout
+        # The development platform is DEV, and says why: no TPM quote, and
+        # its identity is a development one; its claims are only claims.
+        assert p.stdout.startswith("custos attest: VERIFIED (DEV platform, accepted with "
+                                   "--allow-dev)\n"), p.stdout
+        assert re.search(r"^DEV: no TPM quote backs the report's claims; signed by a "
+                         r"development TCB identity", p.stdout, re.M), p.stdout
+        assert re.search(r"^claims \(unbacked, the report's own word\): key protection dev, "
+                         r"launch mode dev, debug none$", p.stdout, re.M), p.stdout
 
         p = attest(pf.port, "--json", "--save-report", os.path.join(d, "report.bin"))
         expect(p, EXIT_VERIFIED, r'"result"', "attest --json")
         doc = json.loads(p.stdout)
         assert doc["result"] == "verified", doc
         assert doc["platform_id"] == "custos-dev", doc
+        assert doc["dev"] is True and doc["identity"] == "tcb-sign-dev", doc
+        assert doc["dev_reasons"] == ["no-tpm-quote", "dev-identity", "dev-claimed"], doc
         with open(REFERENCE) as f:
             ref = json.load(f)
         assert len(doc["measurements"]) == len(ref["measurements"]), (doc, ref)
@@ -265,7 +275,8 @@ def test_attest_verifies_the_real_platform(d):
 
         # A development platform is not accepted by default.
         p = attest(pf.port, allow_dev=False)
-        expect(p, EXIT_FAILED, r"FAILED: platform is in dev mode.*--allow-dev",
+        expect(p, EXIT_FAILED, r"FAILED: platform is DEV: no TPM quote backs the report's "
+               r"claims; signed by a development TCB identity.*--allow-dev",
                "attest without --allow-dev")
 
         # Reference values of some other build: the first difference is named.
