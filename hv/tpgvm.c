@@ -43,22 +43,13 @@ static void *module_bytes(const struct mb2_module *m)
 	return phys_to_virt(m->start);
 }
 
-static void log_digest(const char *what, const uint8_t d[CRYPTO_SHA384_LEN])
-{
-	char hex[2 * CRYPTO_SHA384_LEN + 1];
-
-	for (int i = 0; i < CRYPTO_SHA384_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	console_printf("measure: %s sha384:%s\n", what, hex);
-}
-
 static bool measure(struct measure_log *log, enum measure_type type,
 		    const void *data, size_t len, const char *desc)
 {
 	uint8_t d[CRYPTO_SHA384_LEN];
 
 	crypto_sha384(data, len, d);
-	log_digest(measure_type_name(type), d);
+	console_log_measurement(measure_type_name(type), d);
 	return measure_log_append(log, type, d, desc) == 0;
 }
 

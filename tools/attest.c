@@ -411,6 +411,26 @@ static void print_json(const struct opts *op, const struct outcome *o)
 		printf("null");
 	printf(", \"measurements_match\": %s",
 	       !o->compared ? "null" : o->status == ATTEST_EXIT_VERIFIED ? "true" : "false");
+	printf(", \"boot_vms\": ");
+	if (!o->have_log) {
+		printf("null");
+	} else {
+		const char *sep = "";
+
+		printf("[");
+		for (size_t i = 0; i < o->log.count; i++) {
+			const struct tcg_event *e = &o->log.events[i];
+			const char *name = reference_boot_vm_name(e);
+
+			if (!name)
+				continue;
+			printf("%s{\"name\": \"%s\", \"sha384\": ", sep, name);
+			json_hex(e->digest, MEASURE_DIGEST_LEN);
+			printf("}");
+			sep = ", ";
+		}
+		printf("]");
+	}
 	printf(", \"measurements\": ");
 	if (!o->have_log) {
 		printf("null");
@@ -429,6 +449,30 @@ static void print_json(const struct opts *op, const struct outcome *o)
 		printf("]");
 	}
 	printf("}\n");
+}
+
+/* The VMs from boot modules, from the signed log: what runs beside the
+ * TPGVM and is no tenant's. */
+static void print_boot_vms(const struct outcome *o)
+{
+	char hex[2 * MEASURE_DIGEST_LEN + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i < o->log.count; i++)
+		n += reference_boot_vm_name(&o->log.events[i]) != NULL;
+	if (n == 0) {
+		printf("boot VMs: none (no VM beside the TPGVM but tenants' own)\n");
+		return;
+	}
+	printf("boot VMs: %zu beside the TPGVM (not tenants' VMs):\n", n);
+	for (size_t i = 0; i < o->log.count; i++) {
+		const char *name = reference_boot_vm_name(&o->log.events[i]);
+
+		if (!name)
+			continue;
+		cli_hex(o->log.events[i].digest, MEASURE_DIGEST_LEN, hex);
+		printf("  %s sha384 %s\n", name, hex);
+	}
 }
 
 static void print_human(const struct opts *op, const struct outcome *o)
@@ -469,6 +513,7 @@ static void print_human(const struct opts *op, const struct outcome *o)
 			       o->log.count);
 		else
 			printf("measurements: %zu\n", o->log.count);
+		print_boot_vms(o);
 	}
 	if (o->status != ATTEST_EXIT_VERIFIED)
 		fprintf(stderr, "custos attest: %s: %s\n", attest_verdict(o->status),

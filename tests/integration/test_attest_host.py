@@ -14,9 +14,13 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 
 import harness as h
+
+sys.path.insert(0, os.path.join(h.ROOT, "tools"))
+import mkreference  # noqa: E402  (the reference's own digest of a boot VM)
 
 CUSTOS = os.path.join(h.BUILD, "bin", "custos")
 FAKE = os.path.join(h.BUILD, "test-tools", "fake-tpgvm")
@@ -205,6 +209,43 @@ def test_attest_host_reference_mismatch(d):
     out = json.loads(p.stdout)
     assert out["measurements_match"] is None and out["reference"] is None, out
     assert "not compared" in out["reason"], out
+
+
+def boot_vm_reference(d, digest):
+    """build/reference.json, allowing the boot VM 'intruder' with digest."""
+    with open(REFERENCE) as fh:
+        ref = json.load(fh)
+    ref["boot_vms"] = [{"name": "intruder", "sha384": digest}]
+    path = os.path.join(d, "allow-intruder.json")
+    with open(path, "w") as fh:
+        json.dump(ref, fh)
+    return path
+
+
+def test_attest_host_boot_vms(d):
+    # A boot-module VM in the signed log: shown with its measurement, and a
+    # failure naming it unless the reference allows it, wherever it sits.
+    want = mkreference.boot_vm_digest(b"vm.intruder mem=2M", b"an administrator's VM")
+    for mode in ("boot-vm", "boot-vm-early"):
+        p = case(d, mode, FAILED,
+                 r"FAILED: boot VM 'intruder' \(sha384 %s\.\.\) runs beside the TPGVM, "
+                 r"and the reference allows no boot VM 'intruder'$" % want[:16])
+        assert re.search(r"^boot VMs: 1 beside the TPGVM \(not tenants' VMs\):\n"
+                         r"  intruder sha384 %s$" % want, p.stdout, re.M), p.stdout
+        allow = boot_vm_reference(d, want)
+        with Fake(d, mode) as f:
+            p = expect(attest(f.relay, "--allow-dev", "--json", reference=allow), VERIFIED)
+        out = json.loads(p.stdout)
+        assert out["boot_vms"] == [{"name": "intruder", "sha384": want}], out
+        assert out["measurements_match"] is True and len(out["measurements"]) == 6, out
+        # Allowed by name, with another digest: refused, both digests named.
+        other = boot_vm_reference(d, "00" * 48)
+        case(d, mode, FAILED, r"FAILED: boot VM 'intruder': reported sha384 %s\.\. but the "
+             r"reference allows it only as 0{16}\.\.$" % want[:16], reference=other)
+    # Without boot VMs the summary says so.
+    with Fake(d, "ok") as f:
+        p = expect(attest(f.relay, "--allow-dev"), VERIFIED)
+    assert "boot VMs: none (no VM beside the TPGVM but tenants' own)\n" in p.stdout, p.stdout
 
 
 def test_attest_host_channel(d):

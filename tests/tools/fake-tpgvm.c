@@ -26,7 +26,10 @@
  *
  * Modes: ok (dev platform), claims-production (claims TPM keys, DRTM
  * launch), production-identity (the same, signed with a tcb-sign
- * certificate), debug (claims-production but consoles mirrored), wrong-nonce, other-tls-key, bad-digest (the TPGVM
+ * certificate), debug (claims-production but consoles mirrored), boot-vm
+ * (a boot-module VM "intruder" logged after the TPGVM, as the hypervisor
+ * logs one: cmdline "vm.intruder mem=2M", image "an administrator's VM"),
+ * boot-vm-early (the same event between the CA root and the TPGVM), wrong-nonce, other-tls-key, bad-digest (the TPGVM
  * image's), other-platform, missing-event, extra-event, wrong-signer (the
  * TCB key-agreement key and certificate), bad-report (truncated), proto-error
  * (PROTO_ERROR busy), bad-message (a malformed protocol header), garbage
@@ -163,6 +166,25 @@ static void issue_production_identity(const char *pki, struct identity *id)
 	free(root);
 }
 
+/* The boot-module VM "intruder" (docs/eventlog.md), its event at index at. */
+static void log_boot_vm(struct measure_log *log, size_t at)
+{
+	static const char image[] = "an administrator's VM";
+	uint8_t d[MEASURE_DIGEST_LEN];
+	char desc[MEASURE_DESC_MAX];
+	struct measure_event e;
+
+	measure_boot_vm_digest(crypto_sha384, "vm.intruder mem=2M", image,
+			       sizeof(image) - 1, d);
+	measure_boot_vm_desc("intruder", desc);
+	if (measure_log_append(log, MEASURE_BOOT_VM, d, desc) != 0)
+		die("%s", "log full");
+	e = log->events[log->count - 1];
+	memmove(&log->events[at + 1], &log->events[at],
+		(log->count - 1 - at) * sizeof(log->events[0]));
+	log->events[at] = e;
+}
+
 static size_t make_report(struct identity *id, const uint8_t *nonce,
 			  size_t nonce_len, uint8_t *out, size_t cap)
 {
@@ -189,6 +211,8 @@ static size_t make_report(struct identity *id, const uint8_t *nonce,
 	if (is("extra-event"))
 		measure_log_append(&log, MEASURE_TPGVM_IMAGE,
 				   id->ref.events[0].digest, "surprise guest");
+	if (is("boot-vm") || is("boot-vm-early"))
+		log_boot_vm(&log, is("boot-vm-early") ? 3 : log.count);
 	memcpy(n, nonce, nonce_len);
 	if (is("wrong-nonce"))
 		n[0] ^= 1;
