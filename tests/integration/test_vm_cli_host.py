@@ -6,7 +6,9 @@ docs/lifecycle.md says, and records every message it receives (--record).
 Checked: create with image, init data and secrets (chunking, progress on a
 terminal and nothing otherwise, the launch measurement recomputed here from
 the salt the fake saw, secret values never in stdout, stderr or --json); the
-lifecycle and the JSON shapes of status, list and console; console bytes
+lifecycle and the JSON shapes of status, list and console; secrets from
+--secret-file (and every malformed file refused with a one-line reason that
+names no value, before anything is sent); console bytes
 sanitised; a platform that measured something else (exit 1); every
 PROTO_ERROR code (message and exit status); answers of the wrong type or
 about another VM (exit 2); bad usage (exit 2, nothing sent);
@@ -379,6 +381,91 @@ def test_vm_cli_host_forged_claims_get_no_secret(d):
         assert "DEV: no TPM quote backs the report's claims" in p.stdout, p.stdout
         got = f.received_bytes()
         assert all(v.encode() in got for v in SECRET_VALUES), "the dump misses the secrets"
+
+
+def write_text(d, name, data):
+    path = os.path.join(d, name)
+    with open(path, "wb") as fh:
+        fh.write(data if isinstance(data, bytes) else data.encode())
+    os.chmod(path, 0o600)
+    return path
+
+
+def test_vm_cli_host_secret_file(d):
+    # Secrets from a file, never on the command line: KEY=VALUE lines (LF or
+    # CRLF), blank and '#' lines skipped, together with one --secret; the
+    # platform gets them in order (arguments first) and the launch
+    # measurement covers them; no value is ever printed.
+    image, init = files(d)
+    with open(image, "rb") as fh:
+        image_bytes = fh.read()
+    with open(init, "rb") as fh:
+        init_bytes = fh.read()
+    sf = write_text(d, "web.secrets",
+                    "# secrets of web\n\nDB_PASSWORD=correct horse battery staple\r\n"
+                    "API_TOKEN=tok-9f8e7d6c5b4a\nEMPTY=")
+    with Fake(d, "ok") as f:
+        p = expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image,
+                      "--init-data", init, "--secret", "FIRST=x", "--secret-file", sf,
+                      "--json"), OK)
+        no_secrets(p.stdout, p.stderr, open(f.record).read())
+        m = re.match(r"VM_CREATE name=web .* secrets_len=(\d+) secrets=4 salt=([0-9a-f]{64})$",
+                     f.received()[1])
+        assert m, f.received()
+        got = f.received_bytes()
+        assert all(v.encode() in got for v in SECRET_VALUES), "secrets not sent"
+    want = measurement("web", 32 << 20, image_bytes, init_bytes, bytes.fromhex(m.group(2)),
+                       ["FIRST=x"] + SECRETS)
+    assert json.loads(p.stdout)["measurement"] == want, p.stdout
+    assert int(m.group(1)) == sum(len(x) + 1 for x in ["FIRST=x"] + SECRETS)
+
+
+def test_vm_cli_host_secret_file_errors(d):
+    # Every malformed file is a one-line usage error (exit 2) naming the
+    # file, the line and at most the key, never a value; nothing is sent.
+    image, _ = files(d)
+    secret = "correct horse battery staple"
+    sub = os.path.join(d, "a-directory")
+    os.makedirs(sub, exist_ok=True)
+    cases = [
+        (os.path.join(d, "nothere.secrets"),
+         r"cannot read secret file '.*nothere\.secrets': No such file or directory"),
+        (sub, r"secret file '.*a-directory' is not a regular file"),
+        (write_text(d, "big.secrets", "# %s\n" % secret + "#" * (16 << 10)),
+         r"secret file '.*big\.secrets' is larger than 16384 bytes"),
+        (write_text(d, "noeq.secrets", "A=1\n%s\n" % secret),
+         r"--secret-file '.*noeq\.secrets' line 2: not KEY=VALUE \(no '='\)"),
+        (write_text(d, "key.secrets", "BAD-KEY=%s\n" % secret),
+         r"--secret-file '.*key\.secrets' line 1: the key is not 1\.\.64 of A-Z a-z 0-9 _"),
+        (write_text(d, "space.secrets", " KEY=%s\n" % secret), r"line 1: the key is not"),
+        (write_text(d, "value.secrets", "\nTOKEN=%s\x1b[31m\n" % secret),
+         r"--secret-file '.*value\.secrets' line 2 \(TOKEN\): the value must be 0\.\.1024 "
+         r"printable ASCII characters"),
+        (write_text(d, "nul.secrets", b"TOKEN=correct horse\0battery staple\n"),
+         r"line 1 \(TOKEN\): the value must be"),
+        (write_text(d, "long.secrets", "TOKEN=%s\n" % ("x" * 1025)),
+         r"line 1 \(TOKEN\): the value must be"),
+        (write_text(d, "twice.secrets", "A=%s\nA=%s\n" % (secret, secret)),
+         r"--secret-file '.*twice\.secrets' line 2: A is given twice"),
+        (write_text(d, "total.secrets", "".join("K%d=%s\n" % (i, "x" * 1000) for i in range(5))),
+         r"the secrets take more than 4096 bytes \(at --secret-file '.*total\.secrets' "
+         r"line 5, K4\)"),
+    ]
+    with Fake(d, "ok") as f:
+        for path, pattern in cases:
+            p = expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image,
+                          "--secret-file", path), ERROR,
+                       r"^custos vm create: .*" + pattern)
+            assert p.stdout == "" and len(p.stderr.splitlines()) == 2, (path, p.stderr)
+            assert secret not in p.stderr and "xxxx" not in p.stderr, p.stderr
+        # The same key from --secret and from the file.
+        path = write_text(d, "dup.secrets", "TOKEN=%s\n" % secret)
+        expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image,
+                  "--secret", "TOKEN=other", "--secret-file", path), ERROR,
+               r"line 1: TOKEN is given twice")
+        expect(vm(f.relay, "start", "web", "--secret-file", path), ERROR,
+               r"--secret and --secret-file are for create only")
+        assert f.received() == [] and f.received_bytes() == b"", f.received()
 
 
 def test_vm_cli_host_bad_answers(d):
