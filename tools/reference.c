@@ -364,7 +364,19 @@ static int boot_vm_member(struct jp *j, const char *key, void *ctx,
 	return skip_value(j, 1);
 }
 
-static int boot_vms(struct jp *j, struct reference *r)
+/* A JSON array of at most MEASURE_MAX_EVENTS objects, each read by member
+ * into the next item (zeroed first) and complete only when its seen bits
+ * are all; lacks(seen) names the first missing key. */
+struct object_list {
+	member_fn member;
+	void *items;
+	size_t item_size, *count;
+	unsigned all;
+	const char *what, *plural; /* "measurement", "measurements" */
+	const char *(*lacks)(unsigned seen);
+};
+
+static int object_list(struct jp *j, const struct object_list *l)
 {
 	if (expect(j, '['))
 		return -1;
@@ -373,17 +385,18 @@ static int boot_vms(struct jp *j, struct reference *r)
 		return 0;
 	}
 	for (;;) {
+		uint8_t *item = (uint8_t *)l->items + *l->count * l->item_size;
 		unsigned seen = 0;
 
-		if (r->boot_vm_count == MEASURE_MAX_EVENTS)
-			return jfail(j, "more than %u boot VMs", MEASURE_MAX_EVENTS);
-		memset(&r->boot_vms[r->boot_vm_count], 0, sizeof(r->boot_vms[0]));
-		if (object(j, boot_vm_member, &r->boot_vms[r->boot_vm_count], &seen))
+		if (*l->count == MEASURE_MAX_EVENTS)
+			return jfail(j, "more than %u %s", MEASURE_MAX_EVENTS, l->plural);
+		memset(item, 0, l->item_size);
+		if (object(j, l->member, item, &seen))
 			return -1;
-		if (seen != K_VM_ALL)
-			return jfail(j, "boot VM %zu lacks %s", r->boot_vm_count,
-				     !(seen & K_VM_NAME) ? "\"name\"" : "\"sha384\"");
-		r->boot_vm_count++;
+		if (seen != l->all)
+			return jfail(j, "%s %zu lacks %s", l->what, *l->count,
+				     l->lacks(seen));
+		(*l->count)++;
 		if (peek(j) == ',') {
 			j->pos++;
 			continue;
@@ -392,34 +405,35 @@ static int boot_vms(struct jp *j, struct reference *r)
 	}
 }
 
+static const char *event_lacks(unsigned seen)
+{
+	return !(seen & K_PCR) ? "\"pcr\"" : !(seen & K_TYPE) ? "\"type\"" :
+	       !(seen & K_DESC) ? "\"description\"" : "\"sha384\"";
+}
+
+static const char *boot_vm_lacks(unsigned seen)
+{
+	return !(seen & K_VM_NAME) ? "\"name\"" : "\"sha384\"";
+}
+
 static int measurements(struct jp *j, struct reference *r)
 {
-	if (expect(j, '['))
-		return -1;
-	if (peek(j) == ']') {
-		j->pos++;
-		return 0;
-	}
-	for (;;) {
-		unsigned seen = 0;
+	const struct object_list l = {
+		event_member, r->events, sizeof(r->events[0]), &r->count,
+		K_EVENT_ALL, "measurement", "measurements", event_lacks,
+	};
 
-		if (r->count == MEASURE_MAX_EVENTS)
-			return jfail(j, "more than %u measurements", MEASURE_MAX_EVENTS);
-		memset(&r->events[r->count], 0, sizeof(r->events[0]));
-		if (object(j, event_member, &r->events[r->count], &seen))
-			return -1;
-		if (seen != K_EVENT_ALL)
-			return jfail(j, "measurement %zu lacks %s", r->count,
-				     !(seen & K_PCR) ? "\"pcr\"" :
-				     !(seen & K_TYPE) ? "\"type\"" :
-				     !(seen & K_DESC) ? "\"description\"" : "\"sha384\"");
-		r->count++;
-		if (peek(j) == ',') {
-			j->pos++;
-			continue;
-		}
-		return expect(j, ']');
-	}
+	return object_list(j, &l);
+}
+
+static int boot_vms(struct jp *j, struct reference *r)
+{
+	const struct object_list l = {
+		boot_vm_member, r->boot_vms, sizeof(r->boot_vms[0]),
+		&r->boot_vm_count, K_VM_ALL, "boot VM", "boot VMs", boot_vm_lacks,
+	};
+
+	return object_list(j, &l);
 }
 
 static int top_member(struct jp *j, const char *key, void *ctx, unsigned *seen)
