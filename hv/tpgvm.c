@@ -58,7 +58,7 @@ static bool load_tcb_identity(const struct mb2_module *keys,
 			      const struct mb2_module *certs,
 			      struct tcb_certs *out)
 {
-	char err[160];
+	char err[224]; /* the identity refusal is a long line */
 	bool ok = true;
 
 	if (tcb_keys_parse(module_bytes(keys), keys->end - keys->start,

@@ -297,35 +297,34 @@ def test_station_development_tcb_needs_allow_dev(d):
             r"inspect only takes ENVELOPE and --ca", status=2)
 
 
-def production_certs(d, p):
-    """A certificate module for tcb1's keys with the production roles
+def production_certs(d, sign_key, kex_key, root_pem, root_key):
+    """A TCB certificate module for these two keys with the production roles
     (tcb-sign, tcb-kex), signed by the CA root with openssl: what custos-ca
-    never issues, and what must never come with a plaintext key module."""
+    never issues, and what must never come with a plaintext key module.
+    Returns its path (in d)."""
     arc = "2.25.112316499844282042489265998744696497416"
-    ders = []
-    for name, role, usage in (("tcb1-sign", 2, "digitalSignature"),
-                              ("tcb1-kex", 3, "keyAgreement")):
-        write(p("ext-%s.cnf" % name), ("basicConstraints=CA:FALSE\nkeyUsage=%s\n"
-                                        "extendedKeyUsage=%s.%d\n" % (usage, arc, role)).encode())
-        ok(["openssl", "req", "-new", "-key", p(name + ".key"), "-subj", "/CN=node1",
-            "-out", p(name + ".csr")])
-        ok(["openssl", "x509", "-req", "-in", p(name + ".csr"), "-CA", p("ca", "root.pem"),
-            "-CAkey", p("ca", "root.key"), "-set_serial", "9", "-days", "1", "-sha384",
-            "-extfile", p("ext-%s.cnf" % name), "-outform", "DER",
-            "-out", p(name + "-prod.der")])
-        ders.append(read(p(name + "-prod.der")))
     mod = b"CUSTCRT1" + struct.pack("<I", 1)
-    for der in ders:
-        mod += struct.pack("<I", len(der)) + der
-    return write(p("tcb1-prod-certs.bin"), mod)
+    for name, key, role, usage in (("sign", sign_key, 2, "digitalSignature"),
+                                   ("kex", kex_key, 3, "keyAgreement")):
+        ext, csr, der = (os.path.join(d, "prod-%s.%s" % (name, x)) for x in ("cnf", "csr", "der"))
+        write(ext, ("basicConstraints=CA:FALSE\nkeyUsage=%s\nextendedKeyUsage=%s.%d\n"
+                    % (usage, arc, role)).encode())
+        ok(["openssl", "req", "-new", "-key", key, "-subj", "/CN=node1", "-out", csr])
+        ok(["openssl", "x509", "-req", "-in", csr, "-CA", root_pem, "-CAkey", root_key,
+            "-set_serial", "9", "-days", "1", "-sha384", "-extfile", ext,
+            "-outform", "DER", "-out", der])
+        cert = read(der)
+        mod += struct.pack("<I", len(cert)) + cert
+    return write(os.path.join(d, "tcb-prod-certs.bin"), mod)
 
 
 def test_open_refuses_production_roles_with_plaintext_keys(d):
     p = pki(d)
     ok(package(p, "env.bin"))
-    production_certs(d, p)
+    certs = production_certs(d, p("tcb1-sign.key"), p("tcb1-kex.key"), p("ca", "root.pem"),
+                             p("ca", "root.key"))
     args = open_cmd(p, "env.bin")
-    args[args.index("--tcb-certs") + 1] = p("tcb1-prod-certs.bin")
+    args[args.index("--tcb-certs") + 1] = certs
     refused(args, r"TCB identity refused: the TCB signing certificate has the production "
                   r"role TCB-signing, but its private key came in the clear from the boot "
                   r"media: a production TCB identity never travels in the clear")
