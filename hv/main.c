@@ -42,9 +42,12 @@ static struct measure_log measurements;
  * modules that remain are the ones the boot may use. */
 static const struct bootenv *read_boot_info(uint64_t info_pa, uint64_t lapic)
 {
+	/* Only what the boot-time map reaches: the address is the loader's. */
+	size_t readable = info_pa < EARLY_MAP_END - MB2_MAX_INFO_SIZE ?
+			  MB2_MAX_INFO_SIZE : (size_t)(EARLY_MAP_END - info_pa);
 	char err[160];
 
-	if (mb2_parse((const void *)(uintptr_t)info_pa, MB2_MAX_INFO_SIZE,
+	if (mb2_parse((const void *)(uintptr_t)info_pa, readable,
 		      &boot_info, err, sizeof(err)))
 		boot_failed("multiboot2 info rejected: %s", err);
 
