@@ -52,6 +52,8 @@ PORTABLE_SRCS += tcb/tcg_log_parse.c
 PORTABLE_SRCS += tcb/lifecycle.c
 # Sealed VM state (HC_VM_STOP/START; docs/seal.md).
 PORTABLE_SRCS += tcb/seal.c
+# The vCPU context inside a sealed blob (docs/lifecycle.md, "The vCPU context").
+PORTABLE_SRCS += hv/vcpu_context.c
 
 KERNEL_SRCS := boot/entry.S $(wildcard hv/*.S) \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard hv/*.c)) $(wildcard lib/*.c) $(PORTABLE_SRCS)

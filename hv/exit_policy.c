@@ -172,6 +172,35 @@ enum msr_decision msr_policy(uint32_t msr, bool write)
 	return MSR_DENY;
 }
 
+/* ---- Control registers ----------------------------------------------------- */
+
+void cr_exit_decode(uint64_t q, struct cr_exit *out)
+{
+	*out = (struct cr_exit){
+		.cr = (uint8_t)(q & 0xf),
+		.type = (uint8_t)((q >> 4) & 3),
+		.gpr = (uint8_t)((q >> 8) & 0xf),
+	};
+}
+
+/* MOV to CR8 faults on bits 63:4 (SDM Vol. 3A 10.8.6.1; Vol. 2B MOV CR). */
+#define CR8_VALID 0xfull
+
+enum cr_decision cr_policy(const struct cr_exit *cr, uint64_t value)
+{
+	if (cr->cr == 8 && cr->type == CR_MOV_TO)
+		return (value & ~CR8_VALID) ? CR_INJECT_GP : CR_TPR_WRITE;
+	if (cr->cr == 8 && cr->type == CR_MOV_FROM)
+		return CR_TPR_READ;
+	/* Only writes that would change a TCB-owned bit exit (the CR0/CR4
+	 * guest/host masks); CLTS and LMSW are writes to CR0. */
+	if ((cr->cr == 0 || cr->cr == 4) && cr->type == CR_MOV_TO)
+		return CR_INJECT_GP;
+	if (cr->cr == 0 && (cr->type == CR_CLTS || cr->type == CR_LMSW))
+		return CR_INJECT_GP;
+	return CR_STOP_VM;
+}
+
 /* ---- Port I/O ------------------------------------------------------------- */
 
 bool io_exit_decode(uint64_t q, struct io_exit *out)

@@ -49,6 +49,35 @@ enum msr_decision {
 
 enum msr_decision msr_policy(uint32_t msr, bool write);
 
+/* Control-register access, decoded from the exit qualification (SDM Vol.
+ * 3C Table 28-3). */
+enum cr_access_type {
+	CR_MOV_TO = 0,
+	CR_MOV_FROM = 1,
+	CR_CLTS = 2,
+	CR_LMSW = 3,
+};
+
+struct cr_exit {
+	uint8_t cr;    /* control register number */
+	uint8_t type;  /* enum cr_access_type */
+	uint8_t gpr;   /* MOV's register: 0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP,
+			* 5 RBP, 6 RSI, 7 RDI, 8-15 R8-R15 */
+};
+
+void cr_exit_decode(uint64_t qualification, struct cr_exit *out);
+
+enum cr_decision {
+	CR_TPR_WRITE,  /* MOV to CR8 of 0..15: the vCPU's TPR := the value */
+	CR_TPR_READ,   /* MOV from CR8: the register := the vCPU's TPR */
+	CR_INJECT_GP,  /* a change of a TCB-owned CR0/CR4 bit (CLTS and LMSW
+			* included), or CR8 above 15: #GP, nothing changes */
+	CR_STOP_VM,    /* an access no control makes exit: the VM is stopped */
+};
+
+/* Decide a control-register exit; value is what a MOV to CR would write. */
+enum cr_decision cr_policy(const struct cr_exit *cr, uint64_t value);
+
 /* Port I/O, decoded from the exit qualification (SDM Table 28-5). */
 struct io_exit {
 	uint16_t port;

@@ -295,6 +295,66 @@ static enum exit_outcome handle_vmcall(struct vm *vm, struct vcpu *v)
 					     : EXIT_OUTCOME_RESUME;
 }
 
+/* The guest register an exit qualification names (SDM Vol. 3C Table
+ * 28-3 numbering); NULL for RSP, which is in the VMCS. */
+static uint64_t *gpr_ref(struct vcpu *v, unsigned n)
+{
+	struct guest_gprs *g = &v->gprs;
+	uint64_t *const regs[16] = {
+		&g->rax, &g->rcx, &g->rdx, &g->rbx, NULL, &g->rbp, &g->rsi,
+		&g->rdi, &g->r8, &g->r9, &g->r10, &g->r11, &g->r12, &g->r13,
+		&g->r14, &g->r15,
+	};
+
+	return regs[n & 15];
+}
+
+static uint64_t gpr_get(struct vcpu *v, unsigned n)
+{
+	const uint64_t *r = gpr_ref(v, n);
+
+	return r ? *r : vmcs_read(VMCS_GUEST_RSP);
+}
+
+static void gpr_set(struct vcpu *v, unsigned n, uint64_t value)
+{
+	uint64_t *r = gpr_ref(v, n);
+
+	if (r)
+		*r = value;
+	else
+		vmcs_write(VMCS_GUEST_RSP, value);
+}
+
+/* MOV to/from CR8 always exits (hv/vmcs_setup.c): the TPR is the vCPU's
+ * own field, never the real LAPIC's. Other CR exits are writes that would
+ * change a bit the TCB owns. */
+static enum exit_outcome handle_cr_access(struct vm *vm, struct vcpu *v)
+{
+	uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	struct cr_exit cr;
+
+	cr_exit_decode(q, &cr);
+	uint64_t value = cr.type == CR_MOV_TO ? gpr_get(v, cr.gpr) : 0;
+	switch (cr_policy(&cr, value)) {
+	case CR_TPR_WRITE:
+		v->sys.cr8 = value;
+		break;
+	case CR_TPR_READ:
+		gpr_set(v, cr.gpr, v->sys.cr8);
+		break;
+	case CR_INJECT_GP:
+		inject_exception(VECTOR_GP, true);
+		return EXIT_OUTCOME_RESUME;
+	case CR_STOP_VM:
+		stop(vm, "unexpected control-register exit, qualification %#llx",
+		     (unsigned long long)q);
+		return EXIT_OUTCOME_DONE;
+	}
+	skip_instruction();
+	return EXIT_OUTCOME_RESUME;
+}
+
 static enum exit_outcome handle_xsetbv(struct vcpu *v)
 {
 	uint64_t value = (v->gprs.rdx << 32) | (uint32_t)v->gprs.rax;
@@ -371,9 +431,7 @@ static enum exit_outcome dispatch(struct vm *vm, struct vcpu *v, uint32_t reason
 	case EXIT_XSETBV:
 		return handle_xsetbv(v);
 	case EXIT_CR_ACCESS:
-		/* Only writes that would change a bit the TCB owns exit. */
-		inject_exception(VECTOR_GP, true);
-		return EXIT_OUTCOME_RESUME;
+		return handle_cr_access(vm, v);
 	case EXIT_EXCEPTION_NMI:
 		return handle_exception_nmi(vm);
 	case EXIT_EXTERNAL_INTERRUPT:

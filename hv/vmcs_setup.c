@@ -17,6 +17,8 @@
 #define PROC_HLT                 (1u << 7)
 #define PROC_MWAIT               (1u << 10)
 #define PROC_RDPMC               (1u << 11)
+#define PROC_CR8_LOAD            (1u << 19)
+#define PROC_CR8_STORE           (1u << 20)
 #define PROC_UNCONDITIONAL_IO    (1u << 24)
 #define PROC_MSR_BITMAPS         (1u << 28)
 #define PROC_MONITOR             (1u << 29)
@@ -74,8 +76,11 @@ static uint32_t adjust(uint32_t msr, uint32_t wanted, uint32_t required,
 void vmcs_setup_init(void)
 {
 	uint32_t pin = PIN_EXTERNAL_INTERRUPT | PIN_NMI | PIN_PREEMPTION_TIMER;
-	uint32_t proc = PROC_HLT | PROC_MWAIT | PROC_RDPMC | PROC_UNCONDITIONAL_IO |
-			PROC_MSR_BITMAPS | PROC_MONITOR | PROC_SECONDARY;
+	/* CR8 exiting without a TPR shadow: every MOV to or from CR8 exits
+	 * and is emulated on the vCPU's own TPR (SDM 26.1.3, 25.6.2). */
+	uint32_t proc = PROC_HLT | PROC_MWAIT | PROC_RDPMC | PROC_CR8_LOAD |
+			PROC_CR8_STORE | PROC_UNCONDITIONAL_IO | PROC_MSR_BITMAPS |
+			PROC_MONITOR | PROC_SECONDARY;
 	uint32_t proc2 = PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED;
 	uint32_t exit = EXIT_SAVE_DEBUG | EXIT_HOST_64BIT | EXIT_ACK_INTERRUPT |
 			EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER |

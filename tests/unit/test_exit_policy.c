@@ -424,6 +424,82 @@ static void test_msr_policy(void **state)
 	}
 }
 
+/* ---- Control registers ------------------------------------------------- */
+
+#define CRQ(cr, type, gpr) ((uint64_t)(cr) | (uint64_t)(type) << 4 | \
+			    (uint64_t)(gpr) << 8)
+
+static void test_cr_decode(void **state)
+{
+	struct cr_exit cr;
+
+	(void)state;
+	/* mov %r13, %cr8 */
+	memset(&cr, 0xa5, sizeof(cr));
+	cr_exit_decode(CRQ(8, 0, 13), &cr);
+	assert_int_equal(cr.cr, 8);
+	assert_int_equal(cr.type, CR_MOV_TO);
+	assert_int_equal(cr.gpr, 13);
+	/* mov %cr8, %rsp */
+	cr_exit_decode(CRQ(8, 1, 4), &cr);
+	assert_int_equal(cr.type, CR_MOV_FROM);
+	assert_int_equal(cr.gpr, 4);
+	/* LMSW with its source data in bits 31:16 and a memory operand (bit
+	 * 6); bits 63:32 and the reserved bits 15:12 and 7 ignored. */
+	cr_exit_decode(CRQ(0, 3, 0) | 1u << 6 | 0xbeefull << 16 | 0xf080 |
+		       0xffffffffull << 32, &cr);
+	assert_int_equal(cr.cr, 0);
+	assert_int_equal(cr.type, CR_LMSW);
+	assert_int_equal(cr.gpr, 0);
+	cr_exit_decode(CRQ(0, 2, 0), &cr);
+	assert_int_equal(cr.type, CR_CLTS);
+	cr_exit_decode(CRQ(15, 0, 15), &cr);
+	assert_int_equal(cr.cr, 15);
+	assert_int_equal(cr.gpr, 15);
+}
+
+static enum cr_decision cr(unsigned n, unsigned type, uint64_t value)
+{
+	struct cr_exit c;
+
+	cr_exit_decode(CRQ(n, type, 1), &c);
+	return cr_policy(&c, value);
+}
+
+static void test_cr8_is_emulated(void **state)
+{
+	(void)state;
+	for (uint64_t v = 0; v <= 15; v++)
+		assert_int_equal(cr(8, CR_MOV_TO, v), CR_TPR_WRITE);
+	/* Bits 63:4 are reserved: #GP, as on the real CPU. */
+	assert_int_equal(cr(8, CR_MOV_TO, 16), CR_INJECT_GP);
+	assert_int_equal(cr(8, CR_MOV_TO, 0xf0), CR_INJECT_GP);
+	assert_int_equal(cr(8, CR_MOV_TO, 1ull << 63), CR_INJECT_GP);
+	assert_int_equal(cr(8, CR_MOV_TO, ~0ull), CR_INJECT_GP);
+	assert_int_equal(cr(8, CR_MOV_FROM, 0), CR_TPR_READ);
+	assert_int_equal(cr(8, CR_MOV_FROM, ~0ull), CR_TPR_READ);
+}
+
+static void test_cr0_cr4_writes_refused(void **state)
+{
+	(void)state;
+	/* Only changes of TCB-owned bits exit; each is refused. */
+	assert_int_equal(cr(0, CR_MOV_TO, 0x80000033), CR_INJECT_GP);
+	assert_int_equal(cr(4, CR_MOV_TO, 0x2620), CR_INJECT_GP);
+	assert_int_equal(cr(0, CR_CLTS, 0), CR_INJECT_GP);
+	assert_int_equal(cr(0, CR_LMSW, 0), CR_INJECT_GP);
+	/* Nothing else exits with Custos' controls: such an exit stops the VM. */
+	assert_int_equal(cr(3, CR_MOV_TO, 0x2000), CR_STOP_VM);
+	assert_int_equal(cr(3, CR_MOV_FROM, 0), CR_STOP_VM);
+	assert_int_equal(cr(0, CR_MOV_FROM, 0), CR_STOP_VM);
+	assert_int_equal(cr(4, CR_MOV_FROM, 0), CR_STOP_VM);
+	assert_int_equal(cr(4, CR_CLTS, 0), CR_STOP_VM);
+	assert_int_equal(cr(8, CR_CLTS, 0), CR_STOP_VM);
+	assert_int_equal(cr(8, CR_LMSW, 0), CR_STOP_VM);
+	assert_int_equal(cr(2, CR_MOV_TO, 0), CR_STOP_VM);
+	assert_int_equal(cr(9, CR_MOV_TO, 0), CR_STOP_VM);
+}
+
 /* ---- Port I/O ----------------------------------------------------------- */
 
 #define Q_IN     (1ull << 3)
@@ -648,6 +724,9 @@ int main(void)
 		cmocka_unit_test(test_msr_passthrough_set),
 		cmocka_unit_test(test_msr_bitmap),
 		cmocka_unit_test(test_msr_policy),
+		cmocka_unit_test(test_cr_decode),
+		cmocka_unit_test(test_cr8_is_emulated),
+		cmocka_unit_test(test_cr0_cr4_writes_refused),
 		cmocka_unit_test(test_io_decode_sizes),
 		cmocka_unit_test(test_io_decode_fields),
 		cmocka_unit_test(test_io_policy_com1),
