@@ -174,6 +174,41 @@ enum msr_decision msr_policy(uint32_t msr, bool write)
 
 /* ---- Control registers ----------------------------------------------------- */
 
+/* CR0 (SDM Vol. 3A 2.5). The guest owns bits whose only effect is on how
+ * its own code runs while it runs (a VM exit loads the TCB's CR0): paging
+ * and protection, x87/SSE exception behaviour, write protection, alignment
+ * checks, and its own accesses' caching (CD/NW; the caches themselves are
+ * shared by design, docs/vm-exits.md). Not NE: VMX fixes it to 1. */
+#define CR0_GUEST_OWNED (BIT(0) /* PE */ | BIT(1) /* MP */ | BIT(2) /* EM */ | \
+	BIT(3) /* TS */ | BIT(4) /* ET */ | BIT(16) /* WP */ | BIT(18) /* AM */ | \
+	BIT(29) /* NW */ | BIT(30) /* CD */ | BIT(31) /* PG */)
+#define CR0_PE_PG (BIT(0) | BIT(31)) /* free with unrestricted guest */
+
+/* CR4 (SDM Vol. 3A 2.5): exactly the features the guest's CPUID shows
+ * (leaf 1 EDX VME, DE, PSE, TSC, PAE, PGE, FXSR, SSE; ECX XSAVE; leaf 7
+ * EBX FSGSBASE, SMEP, SMAP), none of which enables state that is not in
+ * the VMCS or switched per VM. The TCB owns the rest and keeps each at
+ * its initial value: MCE, PCE, UMIP, LA57, SMXE, PCIDE, KL, CET, PKS, and
+ * PKE at 0 -- PKRU is not switched between VMs, so no guest may turn
+ * protection keys on (CPUID hides PKU and OSPKE too) --, VMXE at 1 (the
+ * guest reads 0). */
+#define CR4_GUEST_OWNED (BIT(0) /* VME */ | BIT(1) /* PVI */ | BIT(2) /* TSD */ | \
+	BIT(3) /* DE */ | BIT(4) /* PSE */ | BIT(5) /* PAE */ | BIT(7) /* PGE */ | \
+	BIT(9) /* OSFXSR */ | BIT(10) /* OSXMMEXCPT */ | BIT(16) /* FSGSBASE */ | \
+	BIT(18) /* OSXSAVE */ | BIT(20) /* SMEP */ | BIT(21) /* SMAP */)
+
+uint64_t cr0_guest_host_mask(uint64_t fixed0, uint64_t fixed1)
+{
+	uint64_t free = fixed1 & ~(fixed0 & ~(uint64_t)CR0_PE_PG);
+
+	return ~((uint64_t)CR0_GUEST_OWNED & free);
+}
+
+uint64_t cr4_guest_host_mask(uint64_t fixed0, uint64_t fixed1)
+{
+	return ~((uint64_t)CR4_GUEST_OWNED & fixed1 & ~fixed0);
+}
+
 void cr_exit_decode(uint64_t q, struct cr_exit *out)
 {
 	*out = (struct cr_exit){

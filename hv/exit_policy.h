@@ -49,6 +49,18 @@ enum msr_decision {
 
 enum msr_decision msr_policy(uint32_t msr, bool write);
 
+/*
+ * CR0/CR4 guest/host masks (SDM Vol. 3C 25.6.6): a set bit is owned by the
+ * TCB, so a guest MOV that would change it exits (and is refused with #GP)
+ * and reads return the read shadow. A whitelist: the guest owns only the
+ * bits listed in exit_policy.c as its own that this CPU also lets VMX
+ * guests change (fixed0/fixed1 of IA32_VMX_CR0/CR4_FIXED*; with
+ * unrestricted guest, CR0.PE and PG are free). Every other bit, reserved
+ * and future ones included, belongs to the TCB.
+ */
+uint64_t cr0_guest_host_mask(uint64_t fixed0, uint64_t fixed1);
+uint64_t cr4_guest_host_mask(uint64_t fixed0, uint64_t fixed1);
+
 /* Control-register access, decoded from the exit qualification (SDM Vol.
  * 3C Table 28-3). */
 enum cr_access_type {

@@ -188,9 +188,10 @@ static void write_guest_state(const struct vmcs_guest_start *s)
 	uint64_t cr4 = vmx_apply_fixed(GUEST_CR4 | (read_cr4() & CR4_OSXSAVE),
 				       ctl.cr4_fixed0, ctl.cr4_fixed1);
 
-	/* Bits the guest may not change: the fixed ones. It reads the shadow. */
-	vmcs_write(VMCS_CR0_MASK, (ctl.cr0_fixed0 & ~(CR0_PE | CR0_PG)) | ~ctl.cr0_fixed1);
-	vmcs_write(VMCS_CR4_MASK, ctl.cr4_fixed0 | ~ctl.cr4_fixed1);
+	/* The bits the TCB owns (a whitelist of the guest's: exit_policy.h).
+	 * The guest reads the shadow for them; changing one is #GP. */
+	vmcs_write(VMCS_CR0_MASK, cr0_guest_host_mask(ctl.cr0_fixed0, ctl.cr0_fixed1));
+	vmcs_write(VMCS_CR4_MASK, cr4_guest_host_mask(ctl.cr4_fixed0, ctl.cr4_fixed1));
 	vmcs_write(VMCS_CR0_SHADOW, cr0);
 	vmcs_write(VMCS_CR4_SHADOW, cr4 & ~(uint64_t)CR4_VMXE);
 	vmcs_write(VMCS_GUEST_CR0, cr0);

@@ -426,6 +426,122 @@ static void test_msr_policy(void **state)
 
 /* ---- Control registers ------------------------------------------------- */
 
+/* IA32_VMX_CR0/CR4_FIXED0/1 of Bochs' Skylake-X model. */
+#define BOCHS_CR0_FIXED0 0x80000021ull
+#define BOCHS_CR0_FIXED1 0xffffffffull
+#define BOCHS_CR4_FIXED0 0x00002000ull
+#define BOCHS_CR4_FIXED1 0x003727ffull
+
+#define B(n) (1ull << (n))
+static const uint64_t cr0_guest = B(0) | B(1) | B(2) | B(3) | B(4) | B(16) |
+				  B(18) | B(29) | B(30) | B(31);
+static const uint64_t cr4_guest = B(0) | B(1) | B(2) | B(3) | B(4) | B(5) |
+				  B(7) | B(9) | B(10) | B(16) | B(18) | B(20) |
+				  B(21);
+
+static void test_cr0_mask_whitelist(void **state)
+{
+	uint64_t m;
+
+	(void)state;
+	m = cr0_guest_host_mask(BOCHS_CR0_FIXED0, BOCHS_CR0_FIXED1);
+	assert_int_equal(m, ~cr0_guest);
+	assert_int_equal(m, 0xffffffff1ffaffe0ull);
+	assert_true(m & B(5));                 /* NE: fixed by VMX */
+	assert_false(m & (B(0) | B(31)));      /* PE, PG: unrestricted guest */
+	assert_true(m & B(6) && m & B(17) && m & B(28)); /* reserved */
+	assert_true((m >> 32) == 0xffffffffu);
+	/* A CPU that lets VMX guests change everything: still the whitelist. */
+	assert_int_equal(cr0_guest_host_mask(0, ~0ull), ~cr0_guest);
+	/* A bit the CPU forces (fixed0) or forbids (not in fixed1) is the TCB's. */
+	m = cr0_guest_host_mask(BOCHS_CR0_FIXED0 | B(16), BOCHS_CR0_FIXED1);
+	assert_true(m & B(16));
+	m = cr0_guest_host_mask(BOCHS_CR0_FIXED0, BOCHS_CR0_FIXED1 & ~B(30));
+	assert_true(m & B(30));
+	assert_false(m & B(29));
+}
+
+static void test_cr4_mask_whitelist(void **state)
+{
+	const unsigned tcb_owned[] = {
+		6 /* MCE */, 8 /* PCE */, 11 /* UMIP */, 12 /* LA57 */,
+		13 /* VMXE */, 14 /* SMXE */, 17 /* PCIDE */, 19 /* KL */,
+		22 /* PKE */, 23 /* CET */, 24 /* PKS */, 25 /* UINTR */,
+		28 /* LAM_SUP */, 32 /* FRED */, 15, 26, 27, 29, 30, 31, 63,
+	};
+	uint64_t m;
+
+	(void)state;
+	m = cr4_guest_host_mask(BOCHS_CR4_FIXED0, BOCHS_CR4_FIXED1);
+	assert_int_equal(m, ~cr4_guest);
+	assert_int_equal(m, 0xffffffffffcaf940ull);
+	/* Whatever the CPU allows, these stay the TCB's. */
+	m = cr4_guest_host_mask(0, ~0ull);
+	assert_int_equal(m, ~cr4_guest);
+	for (size_t i = 0; i < ARRAY_SIZE(tcb_owned); i++)
+		if (!(m & B(tcb_owned[i])))
+			fail_msg("CR4 bit %u is guest-owned", tcb_owned[i]);
+	/* A CPU without SMAP and SMEP: the guest cannot set them. */
+	m = cr4_guest_host_mask(BOCHS_CR4_FIXED0, BOCHS_CR4_FIXED1 & ~(B(20) | B(21)));
+	assert_true(m & B(20) && m & B(21));
+	assert_false(m & B(18));
+	/* Nor one the CPU forces on. */
+	m = cr4_guest_host_mask(BOCHS_CR4_FIXED0 | B(5), BOCHS_CR4_FIXED1);
+	assert_true(m & B(5));
+}
+
+/* Each CR4 bit a guest owns is a feature its CPUID shows; each TCB-owned
+ * feature with a CPUID bit is hidden (so a guest has no reason to try). */
+static void test_cr4_ownership_matches_cpuid(void **state)
+{
+	const struct { unsigned cr4_bit; uint32_t leaf; char reg; unsigned bit; } shown[] = {
+		{ 0, 1, 'd', 1 }, { 1, 1, 'd', 1 },   /* VME, PVI: VME */
+		{ 2, 1, 'd', 4 },                     /* TSD: TSC */
+		{ 3, 1, 'd', 2 }, { 4, 1, 'd', 3 },   /* DE, PSE */
+		{ 5, 1, 'd', 6 }, { 7, 1, 'd', 13 },  /* PAE, PGE */
+		{ 9, 1, 'd', 24 }, { 10, 1, 'd', 25 },/* FXSR, SSE */
+		{ 18, 1, 'c', 26 },                   /* XSAVE */
+		{ 16, 7, 'b', 0 }, { 20, 7, 'b', 7 }, { 21, 7, 'b', 20 },
+	};
+	const struct { uint32_t leaf; char reg; unsigned bit; } hidden[] = {
+		{ 1, 'd', 7 } /* MCE */, { 1, 'c', 5 } /* VMX */,
+		{ 1, 'c', 6 } /* SMX */, { 1, 'c', 17 } /* PCID */,
+		{ 7, 'c', 2 } /* UMIP */, { 7, 'c', 3 } /* PKU */,
+		{ 7, 'c', 4 } /* OSPKE */, { 7, 'c', 7 } /* CET_SS */,
+		{ 7, 'c', 16 } /* LA57 */, { 7, 'c', 23 } /* KL */,
+		{ 7, 'c', 31 } /* PKS */, { 7, 'd', 20 } /* CET_IBT */,
+		{ 7, 'd', 5 } /* UINTR */,
+	};
+	uint64_t m = cr4_guest_host_mask(0, ~0ull);
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(shown); i++) {
+		struct cpuid_values v = filter(shown[i].leaf, 0, &all_ones, &default_ctx);
+		uint32_t r = shown[i].reg == 'b' ? v.ebx : shown[i].reg == 'c' ? v.ecx : v.edx;
+
+		assert_false(m & B(shown[i].cr4_bit));
+		if (!(r & (1u << shown[i].bit)))
+			fail_msg("CR4 bit %u is guest-owned, CPUID %#x %c bit %u hidden",
+				 shown[i].cr4_bit, shown[i].leaf, shown[i].reg, shown[i].bit);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(hidden); i++) {
+		struct cpuid_values v = filter(hidden[i].leaf, 0, &all_ones, &default_ctx);
+		uint32_t r = hidden[i].reg == 'c' ? v.ecx : v.edx;
+
+		if (r & (1u << hidden[i].bit))
+			fail_msg("CPUID %#x %c bit %u shown", hidden[i].leaf,
+				 hidden[i].reg, hidden[i].bit);
+	}
+	/* Every guest-owned CR4 bit was checked above. */
+	{
+		uint64_t covered = 0;
+
+		for (size_t i = 0; i < ARRAY_SIZE(shown); i++)
+			covered |= B(shown[i].cr4_bit);
+		assert_int_equal(covered, ~m);
+	}
+}
+
 #define CRQ(cr, type, gpr) ((uint64_t)(cr) | (uint64_t)(type) << 4 | \
 			    (uint64_t)(gpr) << 8)
 
@@ -724,6 +840,9 @@ int main(void)
 		cmocka_unit_test(test_msr_passthrough_set),
 		cmocka_unit_test(test_msr_bitmap),
 		cmocka_unit_test(test_msr_policy),
+		cmocka_unit_test(test_cr0_mask_whitelist),
+		cmocka_unit_test(test_cr4_mask_whitelist),
+		cmocka_unit_test(test_cr4_ownership_matches_cpuid),
 		cmocka_unit_test(test_cr_decode),
 		cmocka_unit_test(test_cr8_is_emulated),
 		cmocka_unit_test(test_cr0_cr4_writes_refused),
