@@ -36,7 +36,7 @@ KERNEL_LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack \
 
 # Policy code that is shared by the hypervisor and the host tests.
 PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx_caps.c \
-	hv/exit_policy.c tcb/console_ring.c tcb/hypercall.c tcb/vm.c tcb/vm_config.c \
+	hv/exit_policy.c hv/spec_policy.c tcb/console_ring.c tcb/hypercall.c tcb/vm.c tcb/vm_config.c \
 	tcb/ept.c tcb/guest_pt.c tcb/elf_image.c tcb/errmsg.c tcb/measure.c tcb/tcg_log.c
 # TPGVM envelope, its policy and the TCB key/certificate modules (untrusted input).
 PORTABLE_SRCS += tcb/der.c tcb/envelope.c tcb/envelope_open.c tcb/policy.c tcb/tcb_keys.c

@@ -1,4 +1,5 @@
 #include "hv/exit_policy.h"
+#include "hv/spec_policy.h"
 #include <custos/guest_abi.h>
 
 /* ---- CPUID ---------------------------------------------------------------- */
@@ -26,6 +27,16 @@
 	BIT(5) /* AVX2 */ | BIT(7) /* SMEP */ | BIT(8) /* BMI2 */ | \
 	BIT(9) /* ERMS */ | BIT(18) /* RDSEED */ | BIT(19) /* ADX */ | \
 	BIT(20) /* SMAP */ | BIT(23) /* CLFLUSHOPT */ | BIT(29) /* SHA */)
+/* Leaf 7.0 EDX: the speculation controls guests may use (docs/vm-exits.md):
+ * IBRS/IBPB, STIBP and SSBD are IA32_SPEC_CTRL bits and IA32_PRED_CMD,
+ * which guests access directly where the CPU has them (msr_bitmap_build);
+ * MD_CLEAR says what VERW does, which no VMM can intercept anyway. Not
+ * L1D_FLUSH (IA32_FLUSH_CMD exits) nor ARCH_CAPABILITIES (nor does it). */
+#define L7_EDX_KEEP (BIT(10) /* MD_CLEAR */ | BIT(26) /* IBRS_IBPB */ | \
+	BIT(27) /* STIBP */ | BIT(31) /* SSBD */)
+/* Leaf 0x80000008 EBX, AMD's enumeration of the same controls. */
+#define LE8_EBX_KEEP (BIT(12) /* IBPB */ | BIT(14) /* IBRS */ | \
+	BIT(15) /* STIBP */ | BIT(24) /* SSBD */)
 /* Leaf 0xD.1 EAX: XSAVEOPT, XSAVEC, XGETBV with ECX=1 (not XSAVES). */
 #define LD1_EAX_KEEP (BIT(0) | BIT(1) | BIT(2))
 /* Extended leaf 0x80000001. */
@@ -91,8 +102,10 @@ void cpuid_filter(uint32_t leaf, uint32_t subleaf,
 		leaf1(h, c, o);
 		break;
 	case 7:
-		if (subleaf == 0)
+		if (subleaf == 0) {
 			o->ebx = h->ebx & L7_EBX_KEEP;
+			o->edx = h->edx & L7_EDX_KEEP;
+		}
 		break;
 	case 0xd:
 		leaf_xsave(subleaf, h, c, o);
@@ -115,6 +128,7 @@ void cpuid_filter(uint32_t leaf, uint32_t subleaf,
 		break;
 	case 0x80000008:
 		o->eax = h->eax & 0xffffu; /* physical and linear address widths */
+		o->ebx = h->ebx & LE8_EBX_KEEP;
 		break;
 	default:
 		break; /* everything else reads as zero */
@@ -123,6 +137,8 @@ void cpuid_filter(uint32_t leaf, uint32_t subleaf,
 
 /* ---- MSRs ----------------------------------------------------------------- */
 
+#define MSR_SPEC_CTRL      0x00000048u
+#define MSR_PRED_CMD       0x00000049u
 #define MSR_EFER           0xc0000080u
 #define MSR_STAR           0xc0000081u
 #define MSR_LSTAR          0xc0000082u
@@ -138,8 +154,14 @@ static const uint32_t passthrough_msrs[] = {
 	MSR_FS_BASE, MSR_GS_BASE,                 /* guest state in the VMCS */
 };
 
-bool msr_is_passthrough(uint32_t msr)
+bool msr_is_passthrough(uint32_t msr, bool write, const struct spec_caps *spec)
 {
+	/* The guest's own SPEC_CTRL, switched by the TCB; IBPB is write-only
+	 * and harms nobody (it only forgets predictions). */
+	if (msr == MSR_SPEC_CTRL)
+		return spec->spec_ctrl_bits != 0;
+	if (msr == MSR_PRED_CMD)
+		return write && spec->ibpb;
 	for (size_t i = 0; i < ARRAY_SIZE(passthrough_msrs); i++)
 		if (passthrough_msrs[i] == msr)
 			return true;
@@ -148,21 +170,28 @@ bool msr_is_passthrough(uint32_t msr)
 
 /* SDM 25.6.9: read-low, read-high, write-low, write-high, 1 KiB each; low
  * covers 0..0x1fff, high covers 0xc0000000..0xc0001fff. */
-static void bitmap_clear(uint8_t *bitmap, uint32_t msr)
+static void bitmap_clear(uint8_t *bitmap, uint32_t msr, bool write)
 {
-	uint32_t base = (msr >= 0xc0000000u) ? 1024 : 0;
+	uint32_t base = ((msr >= 0xc0000000u) ? 1024 : 0) + (write ? 2048 : 0);
 	uint32_t bit = msr & 0x1fff;
 
 	bitmap[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
-	bitmap[base + 2048 + bit / 8] &= (uint8_t)~(1u << (bit % 8));
 }
 
-void msr_bitmap_build(uint8_t bitmap[4096])
+void msr_bitmap_build(uint8_t bitmap[4096], const struct spec_caps *spec)
 {
+	static const uint32_t conditional[] = { MSR_SPEC_CTRL, MSR_PRED_CMD };
+
 	for (size_t i = 0; i < 4096; i++)
 		bitmap[i] = 0xff;
-	for (size_t i = 0; i < ARRAY_SIZE(passthrough_msrs); i++)
-		bitmap_clear(bitmap, passthrough_msrs[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(passthrough_msrs); i++) {
+		bitmap_clear(bitmap, passthrough_msrs[i], false);
+		bitmap_clear(bitmap, passthrough_msrs[i], true);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(conditional); i++)
+		for (int w = 0; w < 2; w++)
+			if (msr_is_passthrough(conditional[i], w, spec))
+				bitmap_clear(bitmap, conditional[i], w);
 }
 
 enum msr_decision msr_policy(uint32_t msr, bool write)

@@ -34,13 +34,17 @@ void cpuid_filter(uint32_t leaf, uint32_t subleaf,
 		  const struct cpuid_values *host,
 		  const struct cpuid_context *ctx, struct cpuid_values *out);
 
-/* MSRs guests access directly (the bitmap lets them through): these are
- * switched per VM by the TCB, or held in the VMCS. */
-bool msr_is_passthrough(uint32_t msr);
+struct spec_caps; /* hv/spec_policy.h */
+
+/* MSRs guests access directly (the bitmap lets a RDMSR, or with write a
+ * WRMSR, through): these are switched per VM by the TCB, or held in the
+ * VMCS; IA32_SPEC_CTRL (read and write) and IA32_PRED_CMD (write) only
+ * where the CPU has them. */
+bool msr_is_passthrough(uint32_t msr, bool write, const struct spec_caps *spec);
 
 /* Build the 4 KiB MSR bitmap (SDM 25.6.9): exit on everything except the
  * pass-through MSRs. */
-void msr_bitmap_build(uint8_t bitmap[4096]);
+void msr_bitmap_build(uint8_t bitmap[4096], const struct spec_caps *spec);
 
 enum msr_decision {
 	MSR_EMULATE_EFER_READ, /* return the guest's EFER from the VMCS */

@@ -2,10 +2,11 @@
  * Context switching between VMs.
  *
  * The hypervisor is built with -mgeneral-regs-only and never touches x87,
- * SSE or AVX state, debug registers, CR2 or the syscall MSRs. So after a VM
- * exit those still hold the guest's values, and they only need to move when
- * a different VM is about to run: vcpu_save() stores the outgoing VM's copy
- * in TCB memory and vcpu_restore() loads the incoming one's over it,
+ * SSE or AVX state, debug registers, CR2, the syscall MSRs or SPEC_CTRL.
+ * So after a VM exit those still hold the guest's values, and they only
+ * need to move when a different VM is about to run: vcpu_save() stores the
+ * outgoing VM's copy in TCB memory and vcpu_restore() loads the incoming
+ * one's over it,
  * completely (XRSTOR with every enabled component: components the saved
  * image marks as unused are put in their initial state, so nothing of the
  * previous VM survives). The GPRs are swapped on every entry and exit by
@@ -17,6 +18,8 @@
 #include "hv/cpu.h"
 #include "hv/memory.h"
 #include "hv/power.h"
+#include "hv/spec_barrier.h"
+#include "hv/spec_policy.h"
 
 #include <string.h>
 
@@ -27,6 +30,7 @@
 #define XCR0_SSE 2ull
 #define XCR0_AVX 4ull
 
+#define MSR_SPEC_CTRL      0x00000048
 #define MSR_STAR           0xc0000081
 #define MSR_LSTAR          0xc0000082
 #define MSR_CSTAR          0xc0000083
@@ -69,6 +73,7 @@ static void describe_for_contexts(void)
 		.xcr0 = guest_xcr0,
 		.mxcsr_mask = read_mxcsr_mask(),
 		.linear_bits = bits ? bits : 48,
+		.spec_ctrl_bits = spec_barrier_caps()->spec_ctrl_bits,
 	};
 }
 
@@ -82,6 +87,7 @@ void vcpu_cpu_init(void)
 {
 	struct cpuid_regs r = cpuid(1, 0);
 
+	spec_barrier_init();
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 	have_xsave = (r.ecx >> 26) & 1;
 	if (!have_xsave) {
@@ -177,6 +183,8 @@ void vcpu_save(struct vcpu *v)
 	v->sys.cstar = rdmsr(MSR_CSTAR);
 	v->sys.fmask = rdmsr(MSR_FMASK);
 	v->sys.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+	if (context_cpu.spec_ctrl_bits)
+		v->sys.spec_ctrl = rdmsr(MSR_SPEC_CTRL);
 }
 
 void vcpu_restore(const struct vcpu *v)
@@ -193,6 +201,8 @@ void vcpu_restore(const struct vcpu *v)
 	wrmsr(MSR_CSTAR, v->sys.cstar);
 	wrmsr(MSR_FMASK, v->sys.fmask);
 	wrmsr(MSR_KERNEL_GS_BASE, v->sys.kernel_gs_base);
+	if (context_cpu.spec_ctrl_bits)
+		wrmsr(MSR_SPEC_CTRL, v->sys.spec_ctrl);
 }
 
 void vcpu_scrub(struct vcpu *v)

@@ -138,7 +138,7 @@ const char *vcpu_context_decode(const uint8_t *buf, size_t len,
 				uint64_t vmcs[VCPU_CONTEXT_VMCS_FIELDS],
 				uint8_t *xsave)
 {
-	struct vcpu_sysregs s;
+	struct vcpu_sysregs s = { 0 };
 	uint64_t *const sp[VCPU_CONTEXT_SYSREGS] = SYSREG_POINTERS(&s);
 	uint64_t g[GPR_COUNT];
 	const char *why = check_head(buf, len, cpu);

@@ -297,17 +297,21 @@ static enum exit_outcome handle_vmcall(struct vm *vm, struct vcpu *v)
 
 /* The guest register an exit qualification names (SDM Vol. 3C Table
  * 28-3 numbering); NULL for RSP, which is in the VMCS. */
+#define GPR(r) offsetof(struct guest_gprs, r)
+#define GPR_RSP SIZE_MAX
 static uint64_t *gpr_ref(struct vcpu *v, unsigned n)
 {
-	struct guest_gprs *g = &v->gprs;
-	uint64_t *const regs[16] = {
-		&g->rax, &g->rcx, &g->rdx, &g->rbx, NULL, &g->rbp, &g->rsi,
-		&g->rdi, &g->r8, &g->r9, &g->r10, &g->r11, &g->r12, &g->r13,
-		&g->r14, &g->r15,
+	static const size_t at[16] = {
+		GPR(rax), GPR(rcx), GPR(rdx), GPR(rbx), GPR_RSP, GPR(rbp),
+		GPR(rsi), GPR(rdi), GPR(r8), GPR(r9), GPR(r10), GPR(r11),
+		GPR(r12), GPR(r13), GPR(r14), GPR(r15),
 	};
+	size_t off = at[n & 15];
 
-	return regs[n & 15];
+	return off == GPR_RSP ? NULL : (uint64_t *)((uint8_t *)&v->gprs + off);
 }
+#undef GPR
+#undef GPR_RSP
 
 static uint64_t gpr_get(struct vcpu *v, unsigned n)
 {

@@ -5,6 +5,7 @@
 #include "hv/exit_policy.h"
 #include "hv/memory.h"
 #include "hv/power.h"
+#include "hv/spec_barrier.h"
 #include "hv/vcpu.h"
 #include "hv/vmcs.h"
 #include "hv/vmx_caps.h"
@@ -102,7 +103,7 @@ void vmcs_setup_init(void)
 	ctl.cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
 
 	ctl.msr_bitmap_pa = memory_alloc_tcb_frame();
-	msr_bitmap_build(phys_to_virt(ctl.msr_bitmap_pa));
+	msr_bitmap_build(phys_to_virt(ctl.msr_bitmap_pa), spec_barrier_caps());
 }
 
 uint32_t vmcs_timer_value(uint64_t tsc)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hv/exit_policy.h"
+#include "hv/spec_policy.h"
 #include <custos/guest_abi.h>
 
 #define ONES 0xffffffffu
@@ -225,7 +226,15 @@ static void test_cpuid_leaf7(void **state)
 	assert_int_equal(v.ebx & (1u << 11), 0); /* RTM */
 	assert_int_equal(v.ebx & (1u << 10), 0); /* INVPCID */
 	assert_int_equal(v.ecx, 0);
-	assert_int_equal(v.edx, 0);
+	/* EDX: the speculation controls guests get (MD_CLEAR, IBRS/IBPB,
+	 * STIBP, SSBD); not L1D_FLUSH, ARCH_CAPABILITIES, CORE_CAPABILITIES. */
+	assert_int_equal(v.edx, BITS(10, 26, 27, 31));
+	{
+		const struct cpuid_values none = { 0, 0, 0, 1u << 28 | 1u << 29 };
+
+		v = filter(7, 0, &none, &default_ctx);
+		assert_int_equal(v.edx, 0);
+	}
 	for (uint32_t sub = 1; sub < 4; sub++) {
 		v = filter(7, sub, &all_ones, &default_ctx);
 		assert_zero(&v);
@@ -333,7 +342,8 @@ static void test_cpuid_extended(void **state)
 
 	v = filter(0x80000008, 0, &all_ones, &default_ctx);
 	assert_int_equal(v.eax, 0xffff);
-	assert_int_equal(v.ebx, 0);
+	/* AMD's IBPB, IBRS, STIBP, SSBD; not VIRT_SSBD (25) nor the rest. */
+	assert_int_equal(v.ebx, BITS(12, 14, 15, 24));
 	assert_int_equal(v.ecx, 0);
 	assert_int_equal(v.edx, 0);
 }
@@ -345,22 +355,51 @@ static const uint32_t passthrough[] = {
 	0xc0000100, 0xc0000101, 0xc0000102,             /* FS, GS, KERNEL_GS */
 };
 
+static const struct spec_caps no_spec = { .ibpb = false };
+static const struct spec_caps all_spec = {
+	.ibpb = true, .l1d_flush = true, .md_clear = true,
+	.spec_ctrl_bits = SPEC_CTRL_IBRS | SPEC_CTRL_STIBP | SPEC_CTRL_SSBD,
+};
+
 static void test_msr_passthrough_set(void **state)
 {
 	const uint32_t others[] = {
-		0, 0x10, 0x1b, 0x3a, 0x48, 0x80, 0x81, 0x82, 0x100, 0x101, 0x102,
-		0x174, 0x175, 0x176, 0x1d9, 0x277, 0x480, 0x491, 0x6e0, 0x802,
-		0x1fff, 0x2000, 0x40000081, 0x80000081, 0xc0000080, 0xc0000085,
-		0xc00000ff, 0xc0000103, 0xc0002081, 0xc0010081, 0xc0010100,
-		0xd0000081, 0xffffffff,
+		0, 0x10, 0x1b, 0x3a, 0x4a, 0x80, 0x81, 0x82, 0x100, 0x101, 0x102,
+		0x10a, 0x10b, 0x174, 0x175, 0x176, 0x1d9, 0x277, 0x480, 0x491,
+		0x6e0, 0x802, 0x1fff, 0x2000, 0x40000081, 0x80000081, 0xc0000080,
+		0xc0000085, 0xc00000ff, 0xc0000103, 0xc0002081, 0xc0010081,
+		0xc0010100, 0xd0000081, 0xffffffff, 0xc0000048, 0xc0000049,
 	};
 
 	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(passthrough); i++)
-		assert_true(msr_is_passthrough(passthrough[i]));
-	for (size_t i = 0; i < ARRAY_SIZE(others); i++)
-		if (msr_is_passthrough(others[i]))
-			fail_msg("MSR %#x passes through", others[i]);
+	for (int w = 0; w < 2; w++) {
+		for (size_t i = 0; i < ARRAY_SIZE(passthrough); i++) {
+			assert_true(msr_is_passthrough(passthrough[i], w, &no_spec));
+			assert_true(msr_is_passthrough(passthrough[i], w, &all_spec));
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(others); i++)
+			if (msr_is_passthrough(others[i], w, &all_spec))
+				fail_msg("MSR %#x passes through", others[i]);
+	}
+	/* SPEC_CTRL both ways and PRED_CMD writes, only where the CPU has them. */
+	assert_true(msr_is_passthrough(0x48, false, &all_spec));
+	assert_true(msr_is_passthrough(0x48, true, &all_spec));
+	assert_false(msr_is_passthrough(0x49, false, &all_spec));
+	assert_true(msr_is_passthrough(0x49, true, &all_spec));
+	for (int w = 0; w < 2; w++) {
+		assert_false(msr_is_passthrough(0x48, w, &no_spec));
+		assert_false(msr_is_passthrough(0x49, w, &no_spec));
+	}
+	/* An AMD CPU with SSBD in SPEC_CTRL but no IBPB, and the other way. */
+	{
+		const struct spec_caps ssbd_only = { .spec_ctrl_bits = SPEC_CTRL_SSBD };
+		const struct spec_caps ibpb_only = { .ibpb = true };
+
+		assert_true(msr_is_passthrough(0x48, true, &ssbd_only));
+		assert_false(msr_is_passthrough(0x49, true, &ssbd_only));
+		assert_false(msr_is_passthrough(0x48, false, &ibpb_only));
+		assert_true(msr_is_passthrough(0x49, true, &ibpb_only));
+	}
 }
 
 static bool bit_set(const uint8_t *bm, size_t bit)
@@ -368,18 +407,24 @@ static bool bit_set(const uint8_t *bm, size_t bit)
 	return (bm[bit / 8] >> (bit % 8)) & 1;
 }
 
+static size_t clear_bits(const uint8_t *bm)
+{
+	size_t clear = 0;
+
+	for (size_t bit = 0; bit < 8 * 4096; bit++)
+		clear += !bit_set(bm, bit);
+	return clear;
+}
+
 static void test_msr_bitmap(void **state)
 {
 	static uint8_t bm[4096];
-	size_t clear = 0;
 
 	(void)state;
 	memset(bm, 0, sizeof(bm)); /* build must write every byte */
-	msr_bitmap_build(bm);
-	for (size_t bit = 0; bit < 8 * sizeof(bm); bit++)
-		clear += !bit_set(bm, bit);
-	assert_int_equal(clear, 2 * ARRAY_SIZE(passthrough));
-	assert_int_equal(clear, 14);
+	msr_bitmap_build(bm, &no_spec);
+	assert_int_equal(clear_bits(bm), 2 * ARRAY_SIZE(passthrough));
+	assert_int_equal(clear_bits(bm), 14);
 
 	for (size_t i = 0; i < ARRAY_SIZE(passthrough); i++) {
 		uint32_t b = passthrough[i] & 0x1fff;
@@ -393,7 +438,7 @@ static void test_msr_bitmap(void **state)
 	/* EFER reads and writes exit. */
 	assert_true(bit_set(bm, 1024 * 8 + 0x80));
 	assert_true(bit_set(bm, 3072 * 8 + 0x80));
-	/* Every low MSR exits, both ways. */
+	/* Without SPEC_CTRL and PRED_CMD every low MSR exits, both ways. */
 	for (size_t b = 0; b < 0x2000; b++) {
 		assert_true(bit_set(bm, b));
 		assert_true(bit_set(bm, 2048 * 8 + b));
@@ -403,9 +448,21 @@ static void test_msr_bitmap(void **state)
 		static uint8_t again[4096];
 
 		memset(again, 0x3c, sizeof(again));
-		msr_bitmap_build(again);
+		msr_bitmap_build(again, &no_spec);
 		assert_memory_equal(again, bm, sizeof(bm));
 	}
+
+	/* With them: SPEC_CTRL (0x48) read and write, PRED_CMD (0x49) write. */
+	memset(bm, 0, sizeof(bm));
+	msr_bitmap_build(bm, &all_spec);
+	assert_int_equal(clear_bits(bm), 14 + 3);
+	assert_false(bit_set(bm, 0x48));             /* read-low */
+	assert_false(bit_set(bm, 2048 * 8 + 0x48));  /* write-low */
+	assert_true(bit_set(bm, 0x49));
+	assert_false(bit_set(bm, 2048 * 8 + 0x49));
+	/* Not their namesakes in the high range. */
+	assert_true(bit_set(bm, 1024 * 8 + 0x48));
+	assert_true(bit_set(bm, 3072 * 8 + 0x49));
 }
 
 static void test_msr_policy(void **state)
