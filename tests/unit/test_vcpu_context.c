@@ -19,6 +19,7 @@
 #include "hv/vcpu_context.h"
 #include "tcb/byteorder.h"
 #include "guarded.h"
+#include "seed_file.h"
 
 #define XSAVE_SIZE 832u /* x87, SSE, AVX: Bochs' Skylake-X */
 #define LEN (16u + 120u + 8u * 57u + 8u * 13u + XSAVE_SIZE)
@@ -374,22 +375,6 @@ static void test_xsave_refusals(void **state)
 
 /* Seed format (tests/fuzz/fuzz_vcpu_context.c): one byte selecting the CPU
  * description, then the context. */
-static int write_seed(const char *dir, const char *name, uint8_t cpu_sel,
-		      const uint8_t *data, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fputc(cpu_sel, f) == EOF || fwrite(data, 1, len, f) != len ||
-	    fclose(f) != 0) {
-		fprintf(stderr, "cannot write %s\n", path);
-		return 1;
-	}
-	return 0;
-}
-
 static int write_samples(const char *dir)
 {
 	static uint8_t buf[LEN];
