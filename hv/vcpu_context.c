@@ -111,7 +111,8 @@ static const char *check_sysregs(const struct vcpu_sysregs *s,
 	    !canonical(s->kernel_gs_base, cpu->linear_bits))
 		return "LSTAR, CSTAR or KERNEL_GS_BASE not canonical";
 	if (s->spec_ctrl & ~cpu->spec_ctrl_bits)
-		return "SPEC_CTRL bits this CPU does not have";
+		return "SPEC_CTRL bits other than the IBRS, STIBP and SSBD "
+		       "this CPU has";
 	return NULL;
 }
 
