@@ -6,11 +6,11 @@
  * So after a VM exit those still hold the guest's values, and they only
  * need to move when a different VM is about to run: vcpu_save() stores the
  * outgoing VM's copy in TCB memory and vcpu_restore() loads the incoming
- * one's over it,
- * completely (XRSTOR with every enabled component: components the saved
- * image marks as unused are put in their initial state, so nothing of the
- * previous VM survives). The GPRs are swapped on every entry and exit by
- * hv/vmx_switch.S.
+ * one's over it, completely (XRSTOR with every enabled component:
+ * components the saved image marks as unused are put in their initial
+ * state, so nothing of the previous VM survives). The GPRs are swapped on
+ * every entry and exit by hv/vmx_switch.S. CR8 is never in the CPU: MOV
+ * CR8 exits and the TCB emulates it on the vCPU's field.
  */
 #include "hv/vcpu.h"
 #include "hv/boot_defs.h"
