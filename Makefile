@@ -40,6 +40,8 @@ PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx_caps
 	tcb/ept.c tcb/guest_pt.c tcb/elf_image.c tcb/errmsg.c tcb/measure.c tcb/tcg_log.c
 # TPGVM envelope, its policy and the TCB key/certificate modules (untrusted input).
 PORTABLE_SRCS += tcb/der.c tcb/envelope.c tcb/envelope_open.c tcb/policy.c tcb/tcb_keys.c
+# Which TCB identity a boot may use (plaintext keys: development roles only).
+PORTABLE_SRCS += tcb/tcb_identity.c
 # Session framing on the TPGVM serial line (untrusted bytes; custos-relay too).
 PORTABLE_SRCS += tpgvm/frame.c
 # Tenant protocol codec inside TLS (untrusted both ways; TPGVM and tenant CLI).
@@ -110,7 +112,7 @@ $(BUILD)/kernel/hv/ca_root.S.o: $(DEV_PKI_STAMP)
 $(DEV_PKI)/root.der $(DEV_PKI)/root.pem $(DEV_PKI)/tcb-keys.bin $(DEV_PKI)/tcb-certs.bin: $(DEV_PKI_STAMP) ;
 
 # The TPGVM envelope for this development platform, as the signing station
-# makes it.
+# makes it (--allow-dev: its TCB identity is a development one).
 TPGVM_IMAGE := $(BUILD)/guests/tpgvm.elf
 TPGVM_ENVELOPE := $(BUILD)/tpgvm.env
 DEV_PLATFORM_ID := custos-dev
@@ -123,7 +125,7 @@ $(TPGVM_ENVELOPE) $(TPGVM_POLICY) &: $(DEV_PKI_STAMP) $(TPGVM_IMAGE) | $(BUILD)/
 		--station-key $(DEV_PKI)/station.key --station-cert $(DEV_PKI)/station.pem \
 		--tcb-cert $(DEV_PKI)/tcb-kex.pem --image $(TPGVM_IMAGE) \
 		--platform-id $(DEV_PLATFORM_ID) --tenant-ca $(DEV_PKI)/root.pem \
-		--out $(TPGVM_ENVELOPE) --policy-out $(TPGVM_POLICY) >/dev/null
+		--out $(TPGVM_ENVELOPE) --policy-out $(TPGVM_POLICY) --allow-dev >/dev/null
 
 # The reference values of this build, which tenants check a platform's
 # measurement log against (custos attest --reference; docs/tenant-cli.md).

@@ -164,6 +164,39 @@ static void log_created(const struct vm *vm)
 		       (unsigned long long)lo, (unsigned long long)(hi + PAGE_MASK));
 }
 
+/*
+ * One boot-module VM: measured into the log before it can run (sched_run
+ * starts only after every guest is created), so a report lists every VM
+ * beside the TPGVM. The digest is taken from the module before the VM
+ * exists, and appended only once it does; with no room left in the log it
+ * is not created at all.
+ */
+static bool create_boot_vm(const struct mb2_module *m, const struct vm_config *cfg)
+{
+	uint8_t digest[MEASURE_DIGEST_LEN];
+	char desc[MEASURE_DESC_MAX], err[160];
+	struct vm *vm;
+
+	if (measure_log_full(&measurements)) {
+		console_printf("vm: \"%s\" not created: the measurement log is full\n",
+			       cfg->name);
+		return false;
+	}
+	measure_boot_vm_digest(crypto_sha384, m->cmdline, phys_to_virt(m->start),
+			       m->end - m->start, digest);
+	vm = guest_create(cfg, phys_to_virt(m->start), m->end - m->start, NULL, 0,
+			  err, sizeof(err));
+	if (!vm) {
+		console_printf("vm: \"%s\" not created: %s\n", cfg->name, err);
+		return false;
+	}
+	measure_boot_vm_desc(cfg->name, desc);
+	CHECK(measure_log_append(&measurements, MEASURE_BOOT_VM, digest, desc) == 0);
+	console_log_measurement(desc, digest);
+	log_created(vm);
+	return true;
+}
+
 static unsigned create_guests(uint64_t *module_frames)
 {
 	unsigned created = 0;
@@ -175,19 +208,10 @@ static unsigned create_guests(uint64_t *module_frames)
 
 		if (!vm_config_is_vm_module(m->name))
 			continue;
-		if (vm_config_parse(m->cmdline, &cfg, err, sizeof(err))) {
+		if (vm_config_parse(m->cmdline, &cfg, err, sizeof(err)))
 			console_printf("vm: module \"%s\" refused: %s\n", m->name, err);
-		} else {
-			struct vm *vm = guest_create(&cfg, phys_to_virt(m->start),
-						     m->end - m->start, NULL, 0,
-						     err, sizeof(err));
-			if (vm) {
-				log_created(vm);
-				created++;
-			} else {
-				console_printf("vm: \"%s\" not created: %s\n", cfg.name, err);
-			}
-		}
+		else if (create_boot_vm(m, &cfg))
+			created++;
 		*module_frames += memory_release_module(m);
 	}
 	return created;
