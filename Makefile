@@ -36,7 +36,7 @@ KERNEL_LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack \
 
 # Policy code that is shared by the hypervisor and the host tests.
 PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx_caps.c \
-	hv/exit_policy.c tcb/console_ring.c tcb/hypercall.c tcb/vm.c tcb/vm_config.c \
+	hv/exit_policy.c hv/spec_policy.c tcb/console_ring.c tcb/hypercall.c tcb/vm.c tcb/vm_config.c \
 	tcb/ept.c tcb/guest_pt.c tcb/elf_image.c tcb/errmsg.c tcb/measure.c tcb/tcg_log.c
 # The boot environment, checked (docs/boot.md): ACPI tables, never-RAM ranges,
 # the carve of the memory map, boot module screening (untrusted input).
@@ -57,6 +57,8 @@ PORTABLE_SRCS += tcb/tcg_log_parse.c
 PORTABLE_SRCS += tcb/lifecycle.c
 # Sealed VM state (HC_VM_STOP/START; docs/seal.md).
 PORTABLE_SRCS += tcb/seal.c
+# The vCPU context inside a sealed blob (docs/lifecycle.md, "The vCPU context").
+PORTABLE_SRCS += hv/vcpu_context.c
 
 KERNEL_SRCS := boot/entry.S $(wildcard hv/*.S) \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard hv/*.c)) $(wildcard lib/*.c) $(PORTABLE_SRCS)

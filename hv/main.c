@@ -20,6 +20,7 @@
 #include "hv/tpgvm.h"
 #include "hv/sched.h"
 #include "hv/smp.h"
+#include "hv/spec_barrier.h"
 #include "hv/tenant.h"
 #include "hv/vcpu.h"
 #include "hv/vm_exit.h"
@@ -251,6 +252,7 @@ static bool run_guests(uint32_t vmcs_revision)
 		       "%llu switches\n", (unsigned long long)stats.slices,
 		       (unsigned long long)stats.preemptions,
 		       (unsigned long long)stats.switches);
+	spec_barrier_report();
 	console_printf("memory: %llu frames free after teardown; %llu expected "
 		       "(%llu before guests + %llu module frames)\n",
 		       (unsigned long long)ft->free_count,

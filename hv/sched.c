@@ -2,6 +2,7 @@
 #include "hv/console.h"
 #include "hv/guest.h"
 #include "hv/power.h"
+#include "hv/spec_barrier.h"
 #include "hv/tenant.h"
 #include "hv/vcpu.h"
 #include "hv/vm_exit.h"
@@ -13,15 +14,26 @@
 
 /* The VM whose context is in the CPU right now, NULL if none. */
 static struct vm *loaded;
+/* Whose VM ran last (its traces outlive a teardown): none before the first. */
+static struct vm_principal last_ran;
+static bool ran_before;
 
 static void switch_to(struct vm *next, struct sched_stats *stats)
 {
+	struct vm_principal p;
+
 	if (loaded == next)
 		return;
 	if (loaded)
 		vcpu_save(guest_vcpu(loaded));
 	CHECK(vmcs_load(guest_vcpu(next)->vmcs_pa));
 	vcpu_restore(guest_vcpu(next));
+	/* Last, right before the entry: IBPB, L1D flush or VERW when the
+	 * owner changes (hv/spec_policy.h). */
+	vm_principal_of(next, &p);
+	spec_barrier_switch(ran_before && vm_principal_same(&last_ran, &p));
+	last_ran = p;
+	ran_before = true;
 	loaded = next;
 	stats->switches++;
 }
