@@ -713,9 +713,11 @@ static void hex(const uint8_t *d, size_t n, char *out)
 /* ---- jobs: long calls in bounded steps --------------------------------------
  *
  * A call whose cost grows with a VM's memory or image runs as a job: a
- * sequence of steps, each ending at the first unit of work (a page, a
- * chunk of LC_CHUNK bytes) that finishes LC_STEP_TSC or more cycles after
- * the step began. Between steps the caller's hypercall instruction is
+ * sequence of steps, each ending at the first unit of work that finishes
+ * LC_STEP_TSC or more cycles after the step began. A unit is one page to
+ * scan, hash, seal or open, LC_CHUNK bytes of frames to map or unmap or
+ * of image to stage, or LIST_CHUNK page-list entries: the costliest is a
+ * page of AES-GCM. Between steps the caller's hypercall instruction is
  * restarted (tcb/hypercall.h, HC_EFFECT_RESTART): the scheduler may
  * preempt the TPGVM there, so every other VM keeps its slices while a
  * 1 GiB VM is sealed (docs/lifecycle.md, "Long calls"). The next execution
@@ -731,7 +733,7 @@ static void hex(const uint8_t *d, size_t n, char *out)
  * lifecycle_destroy_all() should the TPGVM end half-way.
  */
 
-#define LC_CHUNK   (16u * PAGE_SIZE) /* map, unmap, stage, hash: per unit */
+#define LC_CHUNK   (16u * PAGE_SIZE) /* map, unmap, stage: per unit */
 #define LIST_CHUNK 512u              /* page-list entries per unit */
 
 enum lc_phase {
@@ -934,19 +936,18 @@ static bool stage_unit(const struct hc_env *env)
 	return job.at < total;
 }
 
-/* Hash the next LC_CHUNK bytes of image, then init data; true while some
- * are left. */
+/* Hash the next page of image, then init data; true while some are left. */
 static bool measure_unit(void)
 {
 	const struct hc_vm_load *l = &job.rq.u.load;
 	uint64_t off = job.at, n;
 
 	if (off < l->image_len) {
-		n = l->image_len - off < LC_CHUNK ? l->image_len - off : LC_CHUNK;
+		n = l->image_len - off < PAGE_SIZE ? l->image_len - off : PAGE_SIZE;
 		crypto_sha384_update(&job.hash, job.rq.image + off, n);
 	} else {
 		off -= l->image_len;
-		n = l->init_len - off < LC_CHUNK ? l->init_len - off : LC_CHUNK;
+		n = l->init_len - off < PAGE_SIZE ? l->init_len - off : PAGE_SIZE;
 		crypto_sha384_update(&job.hash2, job.rq.init + off, n);
 	}
 	job.at += n;

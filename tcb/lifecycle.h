@@ -37,9 +37,10 @@ struct hc_result;
 #define LC_BOOT_TAG      "CUSTOS-VM-BOOT-1"
 /* TSC cycles per slice, told to guests in their boot info (informative). */
 #define LC_SLICE_TSC     200000ull
-/* A step of a long call ends at the first unit of work (one page; 64 KiB
- * for mapping, unmapping, staging and hashing) that finishes this many TSC
- * cycles or more after the step began (docs/lifecycle.md, "Long calls"). */
+/* A step of a long call ends at the first unit of work (a page to scan,
+ * hash, seal or open; 64 KiB to map, unmap or stage) that finishes this
+ * many TSC cycles or more after the step began (docs/lifecycle.md, "Long
+ * calls"). */
 #define LC_STEP_TSC      50000ull
 
 /* The initial registers a LOADED VM starts with (part of its boot state). */
