@@ -21,6 +21,15 @@ void power_off(int status, const char *why)
 	cpu_halt_forever();
 }
 
+/* "custos: WHAT: <reason>", then power off with 'status'. */
+__attribute__((noreturn))
+static void stop(int status, const char *what, const char *why,
+		 const char *reason)
+{
+	console_printf("custos: %s: %s\n", what, reason);
+	power_off(status, why);
+}
+
 void panic(const char *fmt, ...)
 {
 	char buf[200];
@@ -29,6 +38,16 @@ void panic(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	console_printf("custos: PANIC: %s\n", buf);
-	power_off(EXIT_PANIC, "panic");
+	stop(EXIT_PANIC, "PANIC", "panic", buf);
+}
+
+void boot_failed(const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	stop(EXIT_BOOT_FAILED, "BOOT FAILED", "boot failed", buf);
 }

@@ -11,8 +11,12 @@
  */
 __attribute__((noreturn)) void power_off(int status, const char *why);
 
-/* A violated invariant or a fatal boot error: log the reason and power off
- * with EXIT_PANIC. */
+/* Input the hypervisor cannot boot with (from the boot loader, firmware or
+ * the machine): "custos: BOOT FAILED: <reason>", power off with
+ * EXIT_BOOT_FAILED. */
+__attribute__((noreturn, format(printf, 1, 2))) void boot_failed(const char *fmt, ...);
+
+/* A violated invariant: log the reason and power off with EXIT_PANIC. */
 __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...);
 
 #define CHECK(cond)                                                        \
