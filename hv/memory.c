@@ -8,10 +8,17 @@
 
 static struct frame_table frames;
 
+/* Eight bytes a step: as fast as REP STOSB on hardware (fast strings), and
+ * an eighth of the steps where each one costs (Bochs counts one TSC tick
+ * per STOSB byte, per STOSQ word). Every frame that changes owner passes
+ * here, so a VM's creation and teardown are mostly this. */
 static void zero_frame(uint64_t pfn, void *ctx)
 {
+	void *p = phys_to_virt(pfn << PAGE_SHIFT);
+	uint64_t n = PAGE_SIZE / 8;
+
 	(void)ctx;
-	memset(phys_to_virt(pfn << PAGE_SHIFT), 0, PAGE_SIZE);
+	__asm__ volatile("rep stosq" : "+D"(p), "+c"(n) : "a"(0ull) : "memory");
 }
 
 struct frame_table *memory_frames(void)

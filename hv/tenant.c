@@ -9,6 +9,7 @@
  */
 #include "hv/tenant.h"
 #include "hv/console.h"
+#include "hv/cpu.h"
 #include "hv/guest.h"
 #include "hv/memory.h"
 #include "hv/power.h"
@@ -70,7 +71,6 @@ static int op_mem_alloc(void *mctx, struct vm *vm)
 	struct frame_table *ft = memory_frames();
 	struct vcpu *v = guest_vcpu(vm);
 	uint64_t vmcs, xsave;
-	int rc;
 
 	(void)mctx;
 	if (frame_alloc(ft, FRAME_TCB, &vmcs) != FRAME_OK)
@@ -79,11 +79,7 @@ static int op_mem_alloc(void *mctx, struct vm *vm)
 		CHECK(frame_release(ft, vmcs, FRAME_TCB) == FRAME_OK);
 		return HC_E_NOMEM;
 	}
-	rc = ept_init(&vm->ept, ft, vm->owner);
-	if (rc == EPT_OK)
-		rc = ept_populate(&vm->ept, ft, 0, vm->mem_size, EPT_RWX);
-	if (rc != EPT_OK) {
-		ept_destroy(&vm->ept, ft);
+	if (ept_init(&vm->ept, ft, vm->owner) != EPT_OK) {
 		CHECK(frame_release(ft, vmcs, FRAME_TCB) == FRAME_OK);
 		CHECK(frame_release(ft, xsave, FRAME_TCB) == FRAME_OK);
 		return HC_E_NOMEM;
@@ -95,12 +91,35 @@ static int op_mem_alloc(void *mctx, struct vm *vm)
 	return HC_OK;
 }
 
+static int op_mem_map(void *mctx, struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	(void)mctx;
+	return ept_populate(&vm->ept, memory_frames(), gpa, len, EPT_RWX) == EPT_OK
+		? HC_OK : HC_E_NOMEM;
+}
+
+static void op_mem_unmap(void *mctx, struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	(void)mctx;
+	/* Its frames go back to the pool here: no translation of them may
+	 * stay cached (the VM does not run; this is cheap next to zeroing). */
+	vmx_flush_ept_all();
+	vmx_flush_vpid((uint16_t)vm->id);
+	CHECK(ept_unpopulate(&vm->ept, memory_frames(), gpa, len) == EPT_OK);
+}
+
 static void op_mem_free(void *mctx, struct vm *vm)
 {
 	(void)mctx;
 	/* guest_teardown: VMCLEAR, flush EPT and VPID translations, release
 	 * every frame (zeroed), scrub the context. */
 	guest_teardown(vm);
+}
+
+static uint64_t op_now(void *mctx)
+{
+	(void)mctx;
+	return rdtsc();
 }
 
 static uint8_t *op_page(void *mctx, const struct vm *vm, uint64_t gpa)
@@ -250,7 +269,10 @@ static void op_log(void *mctx, const char *line)
 static const struct lc_ops ops = {
 	.free_frames = op_free_frames,
 	.mem_alloc = op_mem_alloc,
+	.mem_map = op_mem_map,
+	.mem_unmap = op_mem_unmap,
 	.mem_free = op_mem_free,
+	.now = op_now,
 	.page = op_page,
 	.stage = op_stage,
 	.unstage = op_unstage,

@@ -289,6 +289,8 @@ static enum exit_outcome handle_vmcall(struct vm *vm, struct vcpu *v)
 		console_printf("vm %u (%s): %s\n", vm->id, vm->name, reason);
 		return EXIT_OUTCOME_DONE;
 	}
+	if (res.effect == HC_EFFECT_RESTART)
+		return EXIT_OUTCOME_RESUME; /* VMCALL again: the call goes on */
 	v->gprs.rax = (uint64_t)res.ret;
 	skip_instruction();
 	return res.effect == HC_EFFECT_YIELD ? EXIT_OUTCOME_RESCHEDULE

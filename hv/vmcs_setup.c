@@ -34,7 +34,6 @@
 #define EXIT_LOAD_PAT            (1u << 19)
 #define EXIT_SAVE_EFER           (1u << 20)
 #define EXIT_LOAD_EFER           (1u << 21)
-#define EXIT_SAVE_TIMER          (1u << 22)
 #define ENTRY_LOAD_DEBUG         (1u << 2)
 #define ENTRY_64BIT_GUEST        (1u << 9)
 #define ENTRY_LOAD_PAT           (1u << 14)
@@ -54,7 +53,6 @@
 
 static struct {
 	uint32_t pin, proc, proc2, exit, entry;
-	bool timer_saved;
 	unsigned timer_shift;
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	uint64_t msr_bitmap_pa;
@@ -92,10 +90,8 @@ void vmcs_setup_init(void)
 	ctl.pin = adjust(MSR_IA32_VMX_TRUE_PINBASED_CTLS, pin, pin, "pin-based");
 	ctl.proc = adjust(MSR_IA32_VMX_TRUE_PROCBASED_CTLS, proc, proc, "processor-based");
 	ctl.proc2 = adjust(MSR_IA32_VMX_PROCBASED_CTLS2, proc2, proc2, "secondary");
-	ctl.exit = adjust(MSR_IA32_VMX_TRUE_EXIT_CTLS, exit | EXIT_SAVE_TIMER,
-			  exit, "VM-exit");
+	ctl.exit = adjust(MSR_IA32_VMX_TRUE_EXIT_CTLS, exit, exit, "VM-exit");
 	ctl.entry = adjust(MSR_IA32_VMX_TRUE_ENTRY_CTLS, entry, entry, "VM-entry");
-	ctl.timer_saved = (ctl.exit & EXIT_SAVE_TIMER) != 0;
 	ctl.timer_shift = rdmsr(MSR_IA32_VMX_MISC) & 0x1f;
 	ctl.cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
 	ctl.cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
@@ -111,11 +107,6 @@ uint32_t vmcs_timer_value(uint64_t tsc)
 	uint64_t v = tsc >> ctl.timer_shift;
 
 	return v > 0xffffffffu ? 0xffffffffu : (uint32_t)(v ? v : 1);
-}
-
-bool vmcs_timer_saved_on_exit(void)
-{
-	return ctl.timer_saved;
 }
 
 static void write_controls(const struct vmcs_guest_start *s)
