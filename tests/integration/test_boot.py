@@ -272,8 +272,16 @@ def test_harness_kills_an_overrunning_emulator(d):
         raise AssertionError("expect_status accepted a run that timed out")
     except AssertionError as e:
         assert "did not power off" in str(e), str(e)
-    left = subprocess.run(["pgrep", "-f", "bochs-bin -q -f bochsrc"],
-                          capture_output=True, text=True).stdout.split()
+    # Its own emulator only (others may be running tests beside it): a
+    # process whose working directory is this run's Bochs directory.
+    run = os.path.realpath(os.path.join(d, "bochs"))
+    left = []
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and os.readlink("/proc/%s/cwd" % pid) == run:
+                left.append(pid)
+        except OSError:
+            pass  # gone meanwhile, or not ours to read
     assert not left, "emulator processes left behind: %s" % left
 
 
