@@ -220,12 +220,16 @@ TEST_TOOLS += $(MB2SHIM)
 unit: $(UNIT_TESTS) $(TEST_TOOLS)
 fuzz: $(FUZZ_TARGETS)
 
+# The builds behind test, demo and bench use every core unless make was
+# already given -j.
+BUILD_JOBS := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
+
 test: deps
-	@$(MAKE) --no-print-directory all unit fuzz
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all unit fuzz
 	@$(PYTHON) tests/run.py
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all
 	@$(PYTHON) tools/demo.py
 
 # Everything that runs on the platform: the hypervisor, its crypto, and the
@@ -237,7 +241,7 @@ lint:
 	@tools/lint.sh $(LINT_SRCS)
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all
 	@$(PYTHON) bench/lifecycle.py
 
 clean:
