@@ -38,10 +38,15 @@ KERNEL_LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack \
 
 # Policy code that is shared by the hypervisor and the host tests.
 PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx_caps.c \
-	hv/exit_policy.c tcb/console_ring.c tcb/hypercall.c tcb/vm.c tcb/vm_config.c \
+	hv/exit_policy.c hv/spec_policy.c tcb/console_ring.c tcb/hypercall.c tcb/vm.c tcb/vm_config.c \
 	tcb/ept.c tcb/guest_pt.c tcb/elf_image.c tcb/errmsg.c tcb/measure.c tcb/tcg_log.c
+# The boot environment, checked (docs/boot.md): ACPI tables, never-RAM ranges,
+# the carve of the memory map, boot module screening (untrusted input).
+PORTABLE_SRCS += boot/acpi.c boot/platform_mmio.c boot/memmap.c boot/modules.c
 # TPGVM envelope, its policy and the TCB key/certificate modules (untrusted input).
 PORTABLE_SRCS += tcb/der.c tcb/envelope.c tcb/envelope_open.c tcb/policy.c tcb/tcb_keys.c
+# Which TCB identity a boot may use (plaintext keys: development roles only).
+PORTABLE_SRCS += tcb/tcb_identity.c
 # Session framing on the TPGVM serial line (untrusted bytes; custos-relay too).
 PORTABLE_SRCS += tpgvm/frame.c
 # Tenant protocol codec inside TLS (untrusted both ways; TPGVM and tenant CLI).
@@ -54,6 +59,8 @@ PORTABLE_SRCS += tcb/tcg_log_parse.c
 PORTABLE_SRCS += tcb/lifecycle.c
 # Sealed VM state (HC_VM_STOP/START; docs/seal.md).
 PORTABLE_SRCS += tcb/seal.c
+# The vCPU context inside a sealed blob (docs/lifecycle.md, "The vCPU context").
+PORTABLE_SRCS += hv/vcpu_context.c
 # The TSC rate told to VMs (docs/boot.md; the TPGVM's deadlines count by it).
 PORTABLE_SRCS += tcb/timebase.c
 
@@ -115,7 +122,7 @@ $(BUILD)/kernel/hv/ca_root.S.o $(BUILD)/production/kernel/hv/ca_root.S.o: $(DEV_
 $(DEV_PKI)/root.der $(DEV_PKI)/root.pem $(DEV_PKI)/tcb-keys.bin $(DEV_PKI)/tcb-certs.bin: $(DEV_PKI_STAMP) ;
 
 # The TPGVM envelope for this development platform, as the signing station
-# makes it.
+# makes it (--allow-dev: its TCB identity is a development one).
 TPGVM_IMAGE := $(BUILD)/guests/tpgvm.elf
 TPGVM_ENVELOPE := $(BUILD)/tpgvm.env
 DEV_PLATFORM_ID := custos-dev
@@ -128,7 +135,7 @@ $(TPGVM_ENVELOPE) $(TPGVM_POLICY) &: $(DEV_PKI_STAMP) $(TPGVM_IMAGE) | $(BUILD)/
 		--station-key $(DEV_PKI)/station.key --station-cert $(DEV_PKI)/station.pem \
 		--tcb-cert $(DEV_PKI)/tcb-kex.pem --image $(TPGVM_IMAGE) \
 		--platform-id $(DEV_PLATFORM_ID) --tenant-ca $(DEV_PKI)/root.pem \
-		--out $(TPGVM_ENVELOPE) --policy-out $(TPGVM_POLICY) >/dev/null
+		--out $(TPGVM_ENVELOPE) --policy-out $(TPGVM_POLICY) --allow-dev >/dev/null
 
 # The reference values of this build, which tenants check a platform's
 # measurement log against (custos attest --reference; docs/tenant-cli.md).
@@ -232,15 +239,35 @@ $(BUILD)/test-tools/fake-tpgvm: tests/tools/fake-tpgvm.c tools/reference.c \
 	@$(CC) $(HOST_CFLAGS) -o $@ tests/tools/fake-tpgvm.c tools/reference.c \
 		$(HOST_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)
 
+# A hostile Multiboot2 loader for the crafted-map boot (tests/tools/mb2shim):
+# a 32-bit kernel that GRUB loads and that loads custos.elf itself.
+MB2SHIM := $(BUILD)/test-tools/mb2shim.elf
+MB2SHIM_SRCS := tests/tools/mb2shim/entry.S tests/tools/mb2shim/shim.c
+MB2SHIM_CFLAGS := -m32 -O2 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-fno-builtin -mgeneral-regs-only -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-Wall -Wextra -Werror -Wa,--noexecstack
+$(MB2SHIM): $(MB2SHIM_SRCS) tests/tools/mb2shim/shim.ld
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(MB2SHIM_CFLAGS) -c tests/tools/mb2shim/entry.S -o $@.entry.o
+	@$(CC) $(MB2SHIM_CFLAGS) -c tests/tools/mb2shim/shim.c -o $@.shim.o
+	@$(LD) -m elf_i386 -nostdlib -z max-page-size=0x1000 -z noexecstack \
+		-T tests/tools/mb2shim/shim.ld -o $@ $@.entry.o $@.shim.o
+TEST_TOOLS += $(MB2SHIM)
+
 unit: $(UNIT_TESTS) $(TEST_TOOLS)
 fuzz: $(FUZZ_TARGETS)
 
+# The builds behind test, demo and bench use every core unless make was
+# already given -j.
+BUILD_JOBS := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
+
 test: deps
-	@$(MAKE) --no-print-directory all unit fuzz
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all unit fuzz
 	@$(PYTHON) tests/run.py
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all
 	@$(PYTHON) tools/demo.py
 
 # Everything that runs on the platform: the hypervisor, its crypto, and the
@@ -252,7 +279,7 @@ lint:
 	@tools/lint.sh $(LINT_SRCS)
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all
 	@$(PYTHON) bench/lifecycle.py
 
 clean:

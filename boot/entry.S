@@ -185,6 +185,7 @@ boot_gdt_desc:
 	.align 4096
 early_pml4:	.skip 4096
 early_pdpt:	.skip 4096
+	.global early_pd			/* hv/paging.c: paging_early_uncached() */
 early_pd:	.skip 4096 * 4
 	/* Unmapped by the final page tables so an overflow faults (#DF on IST). */
 	.global boot_stack_guard

@@ -3,12 +3,16 @@
  *
  * This file is built both freestanding into the hypervisor (where <string.h>
  * and <stdio.h> are lib/'s subset) and hosted into the unit tests and the
- * fuzzer (glibc). Every read of the loader's structure goes
- * through load_le32()/load_le64(), which assemble values byte by byte: the
- * spec makes 8-byte alignment the loader's job, but a misaligned or hostile
- * structure must still not make us fault or read out of bounds.
+ * fuzzer (glibc). Every read of the loader's structure goes through
+ * load_le32()/load_le64() (tcb/byteorder.h), which assemble values byte by
+ * byte: the spec makes 8-byte alignment the loader's job, but a misaligned
+ * or hostile structure must still not make us fault or read out of bounds.
+ * Where the modules lie is judged later, against the checked memory map
+ * (boot/modules.c).
  */
 #include "boot/multiboot2.h"
+#include "boot/acpi.h"
+#include "tcb/byteorder.h"
 #include "tcb/errmsg.h"
 
 #include <stdarg.h>
@@ -35,17 +39,6 @@
 static const char rsdp_signature[8] = { 'R', 'S', 'D', ' ', 'P', 'T', 'R', ' ' };
 
 /* ---- Helpers ------------------------------------------------------------- */
-
-static uint32_t load_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t load_le64(const uint8_t *p)
-{
-	return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
-}
 
 /* Word separators for module names and the kernel command line. */
 static bool is_blank(char c)
@@ -222,15 +215,6 @@ static int parse_module(struct mb2_parser *p)
 	return 0;
 }
 
-static bool checksum_ok(const uint8_t *b, size_t n)
-{
-	uint8_t sum = 0;
-
-	for (size_t i = 0; i < n; i++)
-		sum = (uint8_t)(sum + b[i]);
-	return sum == 0;
-}
-
 /*
  * Tags 14 and 15, ACPI old/new RSDP (3.6.16, 3.6.17): a copy of the RSDP.
  * ACPI 5.2.5.3: the checksum covers the first 20 bytes, the extended
@@ -249,9 +233,9 @@ static int parse_rsdp(struct mb2_parser *p, int version)
 				(unsigned)version, p->body_len, min, MB2_MAX_RSDP);
 	if (memcmp(p->body, rsdp_signature, sizeof(rsdp_signature)) != 0)
 		return tag_fail(p, "RSDP signature is not \"RSD PTR \"");
-	if (!checksum_ok(p->body, RSDP_V1_LEN))
+	if (!acpi_checksum_ok(p->body, RSDP_V1_LEN))
 		return tag_fail(p, "RSDP checksum (first 20 bytes) wrong");
-	if (version == 2 && !checksum_ok(p->body, RSDP_V2_LEN))
+	if (version == 2 && !acpi_checksum_ok(p->body, RSDP_V2_LEN))
 		return tag_fail(p, "RSDP extended checksum (36 bytes) wrong");
 	/* Both tags may be present; the v2 copy has the XSDT, so it wins. */
 	if (p->out->rsdp_version > version)
@@ -351,130 +335,18 @@ int mb2_parse(const void *buf, size_t buf_len, struct mb2_info *out,
 	return 0;
 }
 
-/* ---- Module checks ------------------------------------------------------- */
+/* ---- Lookups ------------------------------------------------------------ */
 
-/* Exclusive end of an mmap entry, saturated so a hand-built entry can't wrap. */
-static uint64_t mmap_end(const struct mb2_mmap_entry *e)
+const char *mb2_mem_type_name(uint32_t type)
 {
-	return e->len > UINT64_MAX - e->base ? UINT64_MAX : e->base + e->len;
-}
-
-static bool ranges_overlap(uint64_t a_start, uint64_t a_end, uint64_t b_start,
-			   uint64_t b_end)
-{
-	return a_start < a_end && b_start < b_end && a_start < b_end &&
-	       b_start < a_end;
-}
-
-/*
- * Is [start, end) covered by the union of the available entries? Walk a
- * cursor from start: any available entry containing the cursor moves it to
- * that entry's end. Each entry can move it at most once (afterwards the
- * cursor is at or past its end), so at most count + 1 passes are made.
- */
-static bool in_available_ram(const struct mb2_info *info, uint64_t start,
-			     uint64_t end)
-{
-	uint64_t cursor = start;
-	bool moved = true;
-
-	while (cursor < end && moved) {
-		moved = false;
-		for (size_t i = 0; i < info->mmap_count; i++) {
-			const struct mb2_mmap_entry *e = &info->mmap[i];
-
-			if (e->type == MB2_MEM_AVAILABLE && e->base <= cursor &&
-			    cursor < mmap_end(e)) {
-				cursor = mmap_end(e);
-				moved = true;
-			}
-		}
+	switch (type) {
+	case MB2_MEM_AVAILABLE:        return "available";
+	case MB2_MEM_RESERVED:         return "reserved";
+	case MB2_MEM_ACPI_RECLAIMABLE: return "acpi";
+	case MB2_MEM_NVS:              return "acpi-nvs";
+	case MB2_MEM_BADRAM:           return "bad";
+	default:                       return "unknown (reserved)";
 	}
-	return cursor >= end;
-}
-
-/*
- * Firmware maps sometimes list a reserved range inside an available one;
- * the reserved entry is the one to believe, so a module must avoid it.
- */
-static const struct mb2_mmap_entry *
-overlapping_unavailable(const struct mb2_info *info, uint64_t start,
-			uint64_t end)
-{
-	for (size_t i = 0; i < info->mmap_count; i++) {
-		const struct mb2_mmap_entry *e = &info->mmap[i];
-
-		if (e->type != MB2_MEM_AVAILABLE &&
-		    ranges_overlap(start, end, e->base, mmap_end(e)))
-			return e;
-	}
-	return NULL;
-}
-
-static int check_module_vs_earlier(const struct mb2_info *info, size_t i,
-				   char *err, size_t err_len)
-{
-	const struct mb2_module *m = &info->modules[i];
-
-	for (size_t j = 0; j < i; j++) {
-		const struct mb2_module *o = &info->modules[j];
-
-		if (strncmp(m->name, o->name, MB2_MAX_MOD_NAME) == 0)
-			return errmsg(err, err_len, "module '%s': name used by modules %zu and %zu",
-				    m->name, j, i);
-		if (ranges_overlap(m->start, m->end, o->start, o->end))
-			return errmsg(err, err_len, "module '%s' [0x%lx, 0x%lx) overlaps module '%s' [0x%lx, 0x%lx)",
-				    m->name, m->start, m->end, o->name,
-				    o->start, o->end);
-	}
-	return 0;
-}
-
-static int check_module(const struct mb2_info *info, size_t i,
-			uint64_t image_start, uint64_t image_end, char *err,
-			size_t err_len)
-{
-	const struct mb2_module *m = &info->modules[i];
-	const struct mb2_mmap_entry *bad;
-
-	if (strnlen(m->name, MB2_MAX_MOD_NAME) == MB2_MAX_MOD_NAME)
-		return errmsg(err, err_len, "module %zu: name not NUL-terminated", i);
-	if (m->name[0] == '\0')
-		return errmsg(err, err_len, "module %zu has no name (its cmdline is blank)",
-			    i);
-	if (m->start >= m->end)
-		return errmsg(err, err_len, "module '%s' is empty or inverted [0x%lx, 0x%lx)",
-			    m->name, m->start, m->end);
-	if (ranges_overlap(m->start, m->end, image_start, image_end))
-		return errmsg(err, err_len, "module '%s' [0x%lx, 0x%lx) overlaps the hypervisor image [0x%lx, 0x%lx)",
-			    m->name, m->start, m->end, image_start, image_end);
-	if (!in_available_ram(info, m->start, m->end))
-		return errmsg(err, err_len, "module '%s' [0x%lx, 0x%lx) is not wholly inside available RAM",
-			    m->name, m->start, m->end);
-	bad = overlapping_unavailable(info, m->start, m->end);
-	if (bad)
-		return errmsg(err, err_len, "module '%s' [0x%lx, 0x%lx) overlaps mmap range [0x%lx, 0x%lx) of type %u",
-			    m->name, m->start, m->end, bad->base,
-			    mmap_end(bad), bad->type);
-	return check_module_vs_earlier(info, i, err, err_len);
-}
-
-int mb2_check_modules(const struct mb2_info *info, uint64_t image_start,
-		      uint64_t image_end, char *err, size_t err_len)
-{
-	if (err && err_len)
-		err[0] = '\0';
-	if (!info)
-		return errmsg(err, err_len, "no boot information (NULL pointer)");
-	if (info->module_count > MB2_MAX_MODULES || info->mmap_count > MB2_MAX_MMAP)
-		return errmsg(err, err_len, "boot information has impossible counts");
-	if (image_start > image_end)
-		return errmsg(err, err_len, "hypervisor image bounds inverted [0x%lx, 0x%lx)",
-			    image_start, image_end);
-	for (size_t i = 0; i < info->module_count; i++)
-		if (check_module(info, i, image_start, image_end, err, err_len))
-			return -1;
-	return 0;
 }
 
 const struct mb2_module *mb2_find_module(const struct mb2_info *info,

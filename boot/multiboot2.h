@@ -71,14 +71,8 @@ struct mb2_info {
 int mb2_parse(const void *buf, size_t buf_len, struct mb2_info *out,
 	      char *err, size_t err_len);
 
-/*
- * Check the module set against the memory map and the hypervisor image:
- * every module has a non-empty, unique name, a non-zero length, lies wholly
- * inside available RAM, and overlaps neither the image [image_start,
- * image_end) nor another module. Returns 0 or -1 with a reason in err.
- */
-int mb2_check_modules(const struct mb2_info *info, uint64_t image_start,
-		      uint64_t image_end, char *err, size_t err_len);
+/* A memory map entry type's name for the log ("available", "reserved", ...). */
+const char *mb2_mem_type_name(uint32_t type);
 
 /* Find a module by name; NULL if there is none. */
 const struct mb2_module *mb2_find_module(const struct mb2_info *info,

@@ -697,12 +697,16 @@ const char *crypto_role_name(enum crypto_role role)
 		return "tenant";
 	case CRYPTO_ROLE_TPGVM_TLS:
 		return "TPGVM-TLS-server";
+	case CRYPTO_ROLE_TCB_SIGN_DEV:
+		return "development-TCB-signing";
+	case CRYPTO_ROLE_TCB_KEX_DEV:
+		return "development-TCB-key-agreement";
 	}
 	return "unknown-role";
 }
 
 /*
- * DER contents of the role OIDs CUSTOS_OID_ARC.1 .. .5: 0x69 is 2.25 (2 * 40
+ * DER contents of the role OIDs CUSTOS_OID_ARC.1 .. .7: 0x69 is 2.25 (2 * 40
  * + 25), then the UUID integer 112316499844282042489265998744696497416 in
  * base 128, then the role number (test_crypto checks this against the
  * dotted form).
@@ -712,17 +716,23 @@ const char *crypto_role_name(enum crypto_role role)
 
 int crypto_role_oid(enum crypto_role role, const uint8_t **oid, size_t *oid_len)
 {
-	static const char oids[5][sizeof(CUSTOS_OID_ARC_DER)] = {
+	static const char oids[CRYPTO_ROLE_LAST][sizeof(CUSTOS_OID_ARC_DER)] = {
 		CUSTOS_OID_ARC_DER "\x01", CUSTOS_OID_ARC_DER "\x02",
 		CUSTOS_OID_ARC_DER "\x03", CUSTOS_OID_ARC_DER "\x04",
-		CUSTOS_OID_ARC_DER "\x05",
+		CUSTOS_OID_ARC_DER "\x05", CUSTOS_OID_ARC_DER "\x06",
+		CUSTOS_OID_ARC_DER "\x07",
 	};
 
-	if (role < CRYPTO_ROLE_STATION || role > CRYPTO_ROLE_TPGVM_TLS)
+	if (role < CRYPTO_ROLE_FIRST || role > CRYPTO_ROLE_LAST)
 		return CRYPTO_E_INVAL;
 	*oid = (const uint8_t *)oids[role - 1];
 	*oid_len = sizeof(CUSTOS_OID_ARC_DER); /* arc + one role byte, no NUL */
 	return CRYPTO_OK;
+}
+
+bool crypto_role_agrees_keys(enum crypto_role role)
+{
+	return role == CRYPTO_ROLE_TCB_KEX || role == CRYPTO_ROLE_TCB_KEX_DEV;
 }
 
 /* The only algorithms a Custos chain may use: ECDSA with SHA-384 over
@@ -773,6 +783,34 @@ bool crypto_cert_has_role_oid(const mbedtls_x509_crt *c, const uint8_t *oid,
 		if (s->buf.len == oid_len && memcmp(s->buf.p, oid, oid_len) == 0)
 			return true;
 	return false;
+}
+
+int crypto_x509_roles(const uint8_t *der, size_t len, unsigned *roles)
+{
+	mbedtls_x509_crt crt;
+	int ret;
+
+	*roles = 0;
+	if (der == NULL || len == 0)
+		return CRYPTO_E_INVAL;
+	mbedtls_x509_crt_init(&crt);
+	ret = mbedtls_x509_crt_parse_der(&crt, der, len);
+	if (ret == 0 && crt.raw.len != len) /* exactly one certificate */
+		ret = MBEDTLS_ERR_X509_INVALID_FORMAT;
+	if (ret == 0) {
+		for (int r = CRYPTO_ROLE_FIRST; r <= CRYPTO_ROLE_LAST; r++) {
+			const uint8_t *oid;
+			size_t oid_len;
+
+			if (crypto_role_oid((enum crypto_role)r, &oid, &oid_len) == CRYPTO_OK &&
+			    crypto_cert_has_role_oid(&crt, oid, oid_len))
+				*roles |= CRYPTO_ROLE_BIT(r);
+		}
+	}
+	mbedtls_x509_crt_free(&crt);
+	if (ret == MBEDTLS_ERR_X509_ALLOC_FAILED)
+		return CRYPTO_E_NOMEM;
+	return ret == 0 ? CRYPTO_OK : CRYPTO_E_INVAL;
 }
 
 static int chain_error(uint32_t flags, char *err, size_t err_len)
@@ -858,13 +896,13 @@ int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
 		goto out;
 	}
 	ret = mbedtls_x509_crt_check_key_usage(
-		&leaf_crt, role == CRYPTO_ROLE_TCB_KEX ? MBEDTLS_X509_KU_KEY_AGREEMENT
-						       : MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
+		&leaf_crt, crypto_role_agrees_keys(role) ? MBEDTLS_X509_KU_KEY_AGREEMENT
+							 : MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
 	if (ret != 0) {
 		rc = crypto_err_set(err, err_len, CRYPTO_E_VERIFY,
 			     "certificate keyUsage does not allow %s",
-			     role == CRYPTO_ROLE_TCB_KEX ? "keyAgreement"
-							 : "digitalSignature");
+			     crypto_role_agrees_keys(role) ? "keyAgreement"
+							   : "digitalSignature");
 		goto out;
 	}
 

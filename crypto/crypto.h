@@ -145,8 +145,10 @@ int crypto_ecdh_p384(const uint8_t priv[CRYPTO_P384_PRIV_LEN],
  * A certificate's role is an extendedKeyUsage purpose under Custos' OID arc
  * 2.25.112316499844282042489265998744696497416 (a UUID OID, ITU-T X.667):
  * .1 signing station, .2 TCB signing key, .3 TCB key agreement, .4 tenant,
- * .5 TPGVM TLS server. CA certificates carry basicConstraints CA:TRUE and
- * no role. Certificates hold P-384 keys signed with ECDSA-SHA-384.
+ * .5 TPGVM TLS server, .6 and .7 the development counterparts of .2 and .3
+ * (a TCB whose keys travel in the clear on the boot media: docs/pki.md).
+ * CA certificates carry basicConstraints CA:TRUE and no role. Certificates
+ * hold P-384 keys signed with ECDSA-SHA-384.
  *
  * Validity periods are not checked: the TCB has no trusted clock (see
  * docs/pki.md); freshness comes from the protocol (nonces), and revocation
@@ -160,13 +162,22 @@ enum crypto_role {
 	CRYPTO_ROLE_TCB_KEX = 3,
 	CRYPTO_ROLE_TENANT = 4,
 	CRYPTO_ROLE_TPGVM_TLS = 5,
+	CRYPTO_ROLE_TCB_SIGN_DEV = 6, /* a development TCB's signing key */
+	CRYPTO_ROLE_TCB_KEX_DEV = 7,  /* a development TCB's key agreement */
 };
+#define CRYPTO_ROLE_FIRST CRYPTO_ROLE_STATION
+#define CRYPTO_ROLE_LAST  CRYPTO_ROLE_TCB_KEX_DEV
+/* The bit of a role in a crypto_x509_roles() mask. */
+#define CRYPTO_ROLE_BIT(role) (1u << (unsigned)(role))
 
 const char *crypto_role_name(enum crypto_role role);
 /* The role's extendedKeyUsage OID CUSTOS_OID_ARC.<role> as DER contents (no
  * tag, no length): for writing certificates. CRYPTO_E_INVAL for an unknown
  * role. */
 int crypto_role_oid(enum crypto_role role, const uint8_t **oid, size_t *oid_len);
+/* Whether the role's key agrees keys (keyUsage keyAgreement: tcb-kex and
+ * tcb-kex-dev) rather than signs (digitalSignature: every other role). */
+bool crypto_role_agrees_keys(enum crypto_role role);
 
 /*
  * Verify that the DER certificate 'leaf' is signed by the DER CA certificate
@@ -179,6 +190,15 @@ int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
 		       const uint8_t *root, size_t root_len,
 		       enum crypto_role role, uint8_t pub[CRYPTO_P384_PUB_LEN],
 		       char *err, size_t err_len);
+
+/*
+ * The Custos roles the DER certificate 'der' names in its extendedKeyUsage,
+ * as a mask of CRYPTO_ROLE_BIT()s (0: none), without checking its chain or
+ * signature: for deciding which role to verify a certificate with, or to
+ * refuse a role outright before any signature check. CRYPTO_OK, or
+ * CRYPTO_E_INVAL for bytes that are not exactly one DER certificate.
+ */
+int crypto_x509_roles(const uint8_t *der, size_t len, unsigned *roles);
 
 /* Zero memory in a way the compiler may not drop. */
 void crypto_wipe(void *p, size_t len);

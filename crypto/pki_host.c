@@ -479,8 +479,8 @@ int pki_issue_leaf(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN],
 		ret = mbedtls_x509write_crt_set_basic_constraints(&crt, 0, -1);
 	if (ret == 0)
 		ret = mbedtls_x509write_crt_set_key_usage(
-			&crt, role == CRYPTO_ROLE_TCB_KEX ? MBEDTLS_X509_KU_KEY_AGREEMENT
-							  : MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
+			&crt, crypto_role_agrees_keys(role) ? MBEDTLS_X509_KU_KEY_AGREEMENT
+							    : MBEDTLS_X509_KU_DIGITAL_SIGNATURE);
 	if (ret == 0)
 		ret = set_eku(&crt, role);
 	if (ret == 0)

@@ -17,7 +17,8 @@
  *    CA:FALSE, extendedKeyUsage = the role's OID (crypto_role_oid()), plus
  *    id-kp-clientAuth for a tenant and id-kp-serverAuth for the TPGVM TLS
  *    server (TLS stacks insist on those), keyUsage keyAgreement for
- *    CRYPTO_ROLE_TCB_KEX and digitalSignature for every other role.
+ *    CRYPTO_ROLE_TCB_KEX and CRYPTO_ROLE_TCB_KEX_DEV and digitalSignature
+ *    for every other role.
  */
 #ifndef CUSTOS_CRYPTO_PKI_HOST_H
 #define CUSTOS_CRYPTO_PKI_HOST_H

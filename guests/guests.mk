@@ -9,7 +9,8 @@
 # Everything is -mgeneral-regs-only except files named *_avx.c, which are the
 # only places that touch XMM/YMM registers (with inline asm) and get -mavx.
 
-GUEST_NAMES := hello counter secretkeeper regspy memscan hcfuzz com2hello tpgvm lcdrive
+GUEST_NAMES := hello counter secretkeeper regspy memscan hcfuzz com2hello tpgvm lcdrive \
+	timeshare bigseal
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 GUEST_OBJDIR := $(BUILD)/guests/obj
 
@@ -48,6 +49,7 @@ $(GUEST_OBJDIR)/tpgvm/%.c.o: GUEST_EXTRA_CFLAGS = $(CRYPTO_GUEST_CFLAGS)
 # lcdrive embeds the images it drives (an .incbin of their paths).
 $(GUEST_OBJDIR)/guests/lcdrive/counter_image.S.o: $(BUILD)/guests/counter.elf \
 	$(BUILD)/guests/hello.elf
+$(GUEST_OBJDIR)/guests/bigseal/hello_image.S.o: $(BUILD)/guests/hello.elf
 
 guest_srcs = $(wildcard guests/$(1)/*.S guests/$(1)/*.c) $(GUEST_EXTRA_$(1)) \
 	$(GUEST_RUNTIME_SRCS)

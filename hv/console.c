@@ -72,3 +72,12 @@ void console_printf(const char *fmt, ...)
 	}
 	console_write(buf, (size_t)n);
 }
+
+void console_log_measurement(const char *what, const uint8_t digest[48])
+{
+	char hex[2 * 48 + 1];
+
+	for (int i = 0; i < 48; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	console_printf("measure: %s sha384:%s\n", what, hex);
+}

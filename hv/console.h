@@ -7,5 +7,8 @@
 void console_init(void);
 void console_write(const char *s, size_t n);
 void console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "measure: WHAT sha384:HEX", the operator's copy of a measurement (a
+ * digest is no secret). */
+void console_log_measurement(const char *what, const uint8_t digest[48]);
 
 #endif

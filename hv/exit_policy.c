@@ -1,4 +1,5 @@
 #include "hv/exit_policy.h"
+#include "hv/spec_policy.h"
 #include <custos/guest_abi.h>
 
 /* ---- CPUID ---------------------------------------------------------------- */
@@ -26,6 +27,16 @@
 	BIT(5) /* AVX2 */ | BIT(7) /* SMEP */ | BIT(8) /* BMI2 */ | \
 	BIT(9) /* ERMS */ | BIT(18) /* RDSEED */ | BIT(19) /* ADX */ | \
 	BIT(20) /* SMAP */ | BIT(23) /* CLFLUSHOPT */ | BIT(29) /* SHA */)
+/* Leaf 7.0 EDX: the speculation controls guests may use (docs/vm-exits.md):
+ * IBRS/IBPB, STIBP and SSBD are IA32_SPEC_CTRL bits and IA32_PRED_CMD,
+ * which guests access directly where the CPU has them (msr_bitmap_build);
+ * MD_CLEAR says what VERW does, which no VMM can intercept anyway. Not
+ * L1D_FLUSH (IA32_FLUSH_CMD exits) nor ARCH_CAPABILITIES (nor does it). */
+#define L7_EDX_KEEP (BIT(10) /* MD_CLEAR */ | BIT(26) /* IBRS_IBPB */ | \
+	BIT(27) /* STIBP */ | BIT(31) /* SSBD */)
+/* Leaf 0x80000008 EBX, AMD's enumeration of the same controls. */
+#define LE8_EBX_KEEP (BIT(12) /* IBPB */ | BIT(14) /* IBRS */ | \
+	BIT(15) /* STIBP */ | BIT(24) /* SSBD */)
 /* Leaf 0xD.1 EAX: XSAVEOPT, XSAVEC, XGETBV with ECX=1 (not XSAVES). */
 #define LD1_EAX_KEEP (BIT(0) | BIT(1) | BIT(2))
 /* Extended leaf 0x80000001. */
@@ -91,8 +102,10 @@ void cpuid_filter(uint32_t leaf, uint32_t subleaf,
 		leaf1(h, c, o);
 		break;
 	case 7:
-		if (subleaf == 0)
+		if (subleaf == 0) {
 			o->ebx = h->ebx & L7_EBX_KEEP;
+			o->edx = h->edx & L7_EDX_KEEP;
+		}
 		break;
 	case 0xd:
 		leaf_xsave(subleaf, h, c, o);
@@ -115,6 +128,7 @@ void cpuid_filter(uint32_t leaf, uint32_t subleaf,
 		break;
 	case 0x80000008:
 		o->eax = h->eax & 0xffffu; /* physical and linear address widths */
+		o->ebx = h->ebx & LE8_EBX_KEEP;
 		break;
 	default:
 		break; /* everything else reads as zero */
@@ -123,6 +137,8 @@ void cpuid_filter(uint32_t leaf, uint32_t subleaf,
 
 /* ---- MSRs ----------------------------------------------------------------- */
 
+#define MSR_SPEC_CTRL      0x00000048u
+#define MSR_PRED_CMD       0x00000049u
 #define MSR_EFER           0xc0000080u
 #define MSR_STAR           0xc0000081u
 #define MSR_LSTAR          0xc0000082u
@@ -138,8 +154,14 @@ static const uint32_t passthrough_msrs[] = {
 	MSR_FS_BASE, MSR_GS_BASE,                 /* guest state in the VMCS */
 };
 
-bool msr_is_passthrough(uint32_t msr)
+bool msr_is_passthrough(uint32_t msr, bool write, const struct spec_caps *spec)
 {
+	/* The guest's own SPEC_CTRL, switched by the TCB; IBPB is write-only
+	 * and harms nobody (it only forgets predictions). */
+	if (msr == MSR_SPEC_CTRL)
+		return spec->spec_ctrl_bits != 0;
+	if (msr == MSR_PRED_CMD)
+		return write && spec->ibpb;
 	for (size_t i = 0; i < ARRAY_SIZE(passthrough_msrs); i++)
 		if (passthrough_msrs[i] == msr)
 			return true;
@@ -148,21 +170,28 @@ bool msr_is_passthrough(uint32_t msr)
 
 /* SDM 25.6.9: read-low, read-high, write-low, write-high, 1 KiB each; low
  * covers 0..0x1fff, high covers 0xc0000000..0xc0001fff. */
-static void bitmap_clear(uint8_t *bitmap, uint32_t msr)
+static void bitmap_clear(uint8_t *bitmap, uint32_t msr, bool write)
 {
-	uint32_t base = (msr >= 0xc0000000u) ? 1024 : 0;
+	uint32_t base = ((msr >= 0xc0000000u) ? 1024 : 0) + (write ? 2048 : 0);
 	uint32_t bit = msr & 0x1fff;
 
 	bitmap[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
-	bitmap[base + 2048 + bit / 8] &= (uint8_t)~(1u << (bit % 8));
 }
 
-void msr_bitmap_build(uint8_t bitmap[4096])
+void msr_bitmap_build(uint8_t bitmap[4096], const struct spec_caps *spec)
 {
+	static const uint32_t conditional[] = { MSR_SPEC_CTRL, MSR_PRED_CMD };
+
 	for (size_t i = 0; i < 4096; i++)
 		bitmap[i] = 0xff;
-	for (size_t i = 0; i < ARRAY_SIZE(passthrough_msrs); i++)
-		bitmap_clear(bitmap, passthrough_msrs[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(passthrough_msrs); i++) {
+		bitmap_clear(bitmap, passthrough_msrs[i], false);
+		bitmap_clear(bitmap, passthrough_msrs[i], true);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(conditional); i++)
+		for (int w = 0; w < 2; w++)
+			if (msr_is_passthrough(conditional[i], w, spec))
+				bitmap_clear(bitmap, conditional[i], w);
 }
 
 enum msr_decision msr_policy(uint32_t msr, bool write)
@@ -170,6 +199,70 @@ enum msr_decision msr_policy(uint32_t msr, bool write)
 	if (msr == MSR_EFER && !write)
 		return MSR_EMULATE_EFER_READ;
 	return MSR_DENY;
+}
+
+/* ---- Control registers ----------------------------------------------------- */
+
+/* CR0 (SDM Vol. 3A 2.5). The guest owns bits whose only effect is on how
+ * its own code runs while it runs (a VM exit loads the TCB's CR0): paging
+ * and protection, x87/SSE exception behaviour, write protection, alignment
+ * checks, and its own accesses' caching (CD/NW; the caches themselves are
+ * shared by design, docs/vm-exits.md). Not NE: VMX fixes it to 1. */
+#define CR0_GUEST_OWNED (BIT(0) /* PE */ | BIT(1) /* MP */ | BIT(2) /* EM */ | \
+	BIT(3) /* TS */ | BIT(4) /* ET */ | BIT(16) /* WP */ | BIT(18) /* AM */ | \
+	BIT(29) /* NW */ | BIT(30) /* CD */ | BIT(31) /* PG */)
+#define CR0_PE_PG (BIT(0) | BIT(31)) /* free with unrestricted guest */
+
+/* CR4 (SDM Vol. 3A 2.5): exactly the features the guest's CPUID shows
+ * (leaf 1 EDX VME, DE, PSE, TSC, PAE, PGE, FXSR, SSE; ECX XSAVE; leaf 7
+ * EBX FSGSBASE, SMEP, SMAP), none of which enables state that is not in
+ * the VMCS or switched per VM. The TCB owns the rest and keeps each at
+ * its initial value: MCE, PCE, UMIP, LA57, SMXE, PCIDE, KL, CET, PKS, and
+ * PKE at 0 -- PKRU is not switched between VMs, so no guest may turn
+ * protection keys on (CPUID hides PKU and OSPKE too) --, VMXE at 1 (the
+ * guest reads 0). */
+#define CR4_GUEST_OWNED (BIT(0) /* VME */ | BIT(1) /* PVI */ | BIT(2) /* TSD */ | \
+	BIT(3) /* DE */ | BIT(4) /* PSE */ | BIT(5) /* PAE */ | BIT(7) /* PGE */ | \
+	BIT(9) /* OSFXSR */ | BIT(10) /* OSXMMEXCPT */ | BIT(16) /* FSGSBASE */ | \
+	BIT(18) /* OSXSAVE */ | BIT(20) /* SMEP */ | BIT(21) /* SMAP */)
+
+uint64_t cr0_guest_host_mask(uint64_t fixed0, uint64_t fixed1)
+{
+	uint64_t free = fixed1 & ~(fixed0 & ~(uint64_t)CR0_PE_PG);
+
+	return ~((uint64_t)CR0_GUEST_OWNED & free);
+}
+
+uint64_t cr4_guest_host_mask(uint64_t fixed0, uint64_t fixed1)
+{
+	return ~((uint64_t)CR4_GUEST_OWNED & fixed1 & ~fixed0);
+}
+
+void cr_exit_decode(uint64_t q, struct cr_exit *out)
+{
+	*out = (struct cr_exit){
+		.cr = (uint8_t)(q & 0xf),
+		.type = (uint8_t)((q >> 4) & 3),
+		.gpr = (uint8_t)((q >> 8) & 0xf),
+	};
+}
+
+/* MOV to CR8 faults on bits 63:4 (SDM Vol. 3A 10.8.6.1; Vol. 2B MOV CR). */
+#define CR8_VALID 0xfull
+
+enum cr_decision cr_policy(const struct cr_exit *cr, uint64_t value)
+{
+	if (cr->cr == 8 && cr->type == CR_MOV_TO)
+		return (value & ~CR8_VALID) ? CR_INJECT_GP : CR_TPR_WRITE;
+	if (cr->cr == 8 && cr->type == CR_MOV_FROM)
+		return CR_TPR_READ;
+	/* Only writes that would change a TCB-owned bit exit (the CR0/CR4
+	 * guest/host masks); CLTS and LMSW are writes to CR0. */
+	if ((cr->cr == 0 || cr->cr == 4) && cr->type == CR_MOV_TO)
+		return CR_INJECT_GP;
+	if (cr->cr == 0 && (cr->type == CR_CLTS || cr->type == CR_LMSW))
+		return CR_INJECT_GP;
+	return CR_STOP_VM;
 }
 
 /* ---- Port I/O ------------------------------------------------------------- */

@@ -34,13 +34,17 @@ void cpuid_filter(uint32_t leaf, uint32_t subleaf,
 		  const struct cpuid_values *host,
 		  const struct cpuid_context *ctx, struct cpuid_values *out);
 
-/* MSRs guests access directly (the bitmap lets them through): these are
- * switched per VM by the TCB, or held in the VMCS. */
-bool msr_is_passthrough(uint32_t msr);
+struct spec_caps; /* hv/spec_policy.h */
+
+/* MSRs guests access directly (the bitmap lets a RDMSR, or with write a
+ * WRMSR, through): these are switched per VM by the TCB, or held in the
+ * VMCS; IA32_SPEC_CTRL (read and write) and IA32_PRED_CMD (write) only
+ * where the CPU has them. */
+bool msr_is_passthrough(uint32_t msr, bool write, const struct spec_caps *spec);
 
 /* Build the 4 KiB MSR bitmap (SDM 25.6.9): exit on everything except the
  * pass-through MSRs. */
-void msr_bitmap_build(uint8_t bitmap[4096]);
+void msr_bitmap_build(uint8_t bitmap[4096], const struct spec_caps *spec);
 
 enum msr_decision {
 	MSR_EMULATE_EFER_READ, /* return the guest's EFER from the VMCS */
@@ -48,6 +52,47 @@ enum msr_decision {
 };
 
 enum msr_decision msr_policy(uint32_t msr, bool write);
+
+/*
+ * CR0/CR4 guest/host masks (SDM Vol. 3C 25.6.6): a set bit is owned by the
+ * TCB, so a guest MOV that would change it exits (and is refused with #GP)
+ * and reads return the read shadow. A whitelist: the guest owns only the
+ * bits listed in exit_policy.c as its own that this CPU also lets VMX
+ * guests change (fixed0/fixed1 of IA32_VMX_CR0/CR4_FIXED*; with
+ * unrestricted guest, CR0.PE and PG are free). Every other bit, reserved
+ * and future ones included, belongs to the TCB.
+ */
+uint64_t cr0_guest_host_mask(uint64_t fixed0, uint64_t fixed1);
+uint64_t cr4_guest_host_mask(uint64_t fixed0, uint64_t fixed1);
+
+/* Control-register access, decoded from the exit qualification (SDM Vol.
+ * 3C Table 28-3). */
+enum cr_access_type {
+	CR_MOV_TO = 0,
+	CR_MOV_FROM = 1,
+	CR_CLTS = 2,
+	CR_LMSW = 3,
+};
+
+struct cr_exit {
+	uint8_t cr;    /* control register number */
+	uint8_t type;  /* enum cr_access_type */
+	uint8_t gpr;   /* MOV's register: 0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP,
+			* 5 RBP, 6 RSI, 7 RDI, 8-15 R8-R15 */
+};
+
+void cr_exit_decode(uint64_t qualification, struct cr_exit *out);
+
+enum cr_decision {
+	CR_TPR_WRITE,  /* MOV to CR8 of 0..15: the vCPU's TPR := the value */
+	CR_TPR_READ,   /* MOV from CR8: the register := the vCPU's TPR */
+	CR_INJECT_GP,  /* a change of a TCB-owned CR0/CR4 bit (CLTS and LMSW
+			* included), or CR8 above 15: #GP, nothing changes */
+	CR_STOP_VM,    /* an access no control makes exit: the VM is stopped */
+};
+
+/* Decide a control-register exit; value is what a MOV to CR would write. */
+enum cr_decision cr_policy(const struct cr_exit *cr, uint64_t value);
 
 /* Port I/O, decoded from the exit qualification (SDM Table 28-5). */
 struct io_exit {

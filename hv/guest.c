@@ -35,7 +35,7 @@ struct vm *guest_create(const struct vm_config *cfg, const void *image,
 	vm->mem_size = cfg->mem_size;
 	/* The same create and load as a tenant VM's (hv/tenant.c,
 	 * tcb/lifecycle.c), with no caller whose VMCS to restore. */
-	if (ops->mem_alloc(NULL, vm) != HC_OK) {
+	if (lifecycle_mem_alloc(ops, NULL, vm) != HC_OK) {
 		snprintf(err, err_len, "not enough free memory for %llu MiB",
 			 (unsigned long long)(cfg->mem_size >> 20));
 		vm_table_free(vm);

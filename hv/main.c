@@ -7,6 +7,7 @@
 
 #include "boot/multiboot2.h"
 #include "hv/boot_defs.h"
+#include "hv/bootenv.h"
 #include "hv/ca_root.h"
 #include "hv/console.h"
 #include "hv/cpu.h"
@@ -20,6 +21,8 @@
 #include "hv/tpgvm.h"
 #include "hv/tsc_rate.h"
 #include "hv/sched.h"
+#include "hv/smp.h"
+#include "hv/spec_barrier.h"
 #include "hv/tenant.h"
 #include "hv/vcpu.h"
 #include "hv/vm_exit.h"
@@ -30,7 +33,6 @@
 #include "crypto/crypto.h"
 #include <custos/report.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,28 +41,18 @@ void hv_main(uint32_t magic, uint64_t info_pa);
 static struct mb2_info boot_info;
 static struct measure_log measurements;
 
-static const char *mem_type_name(uint32_t type)
+/* Parse what the loader handed over, then check it (docs/boot.md): the
+ * modules that remain are the ones the boot may use. */
+static const struct bootenv *read_boot_info(uint64_t info_pa, uint64_t lapic)
 {
-	switch (type) {
-	case MB2_MEM_AVAILABLE:        return "available";
-	case MB2_MEM_RESERVED:         return "reserved";
-	case MB2_MEM_ACPI_RECLAIMABLE: return "acpi";
-	case MB2_MEM_NVS:              return "acpi-nvs";
-	case MB2_MEM_BADRAM:           return "bad";
-	default:                       return "unknown (reserved)";
-	}
-}
-
-static void read_boot_info(uint64_t info_pa)
-{
+	/* Only what the boot-time map reaches: the address is the loader's. */
+	size_t readable = info_pa < EARLY_MAP_END - MB2_MAX_INFO_SIZE ?
+			  MB2_MAX_INFO_SIZE : (size_t)(EARLY_MAP_END - info_pa);
 	char err[160];
 
-	if (mb2_parse((const void *)(uintptr_t)info_pa, MB2_MAX_INFO_SIZE,
+	if (mb2_parse((const void *)(uintptr_t)info_pa, readable,
 		      &boot_info, err, sizeof(err)))
 		boot_failed("multiboot2 info rejected: %s", err);
-	if (mb2_check_modules(&boot_info, (uint64_t)__image_start,
-			      (uint64_t)__image_end, err, sizeof(err)))
-		boot_failed("module set rejected: %s", err);
 
 	console_printf("boot: cmdline \"%s\"\n", boot_info.cmdline);
 	for (size_t i = 0; i < boot_info.mmap_count; i++) {
@@ -68,7 +60,7 @@ static void read_boot_info(uint64_t info_pa)
 		console_printf("boot: mem %016llx-%016llx %s\n",
 			       (unsigned long long)e->base,
 			       (unsigned long long)(e->base + e->len - 1),
-			       mem_type_name(e->type));
+			       mb2_mem_type_name(e->type));
 	}
 	for (size_t i = 0; i < boot_info.module_count; i++) {
 		const struct mb2_module *m = &boot_info.modules[i];
@@ -79,6 +71,7 @@ static void read_boot_info(uint64_t info_pa)
 	}
 	if (boot_info.rsdp_version)
 		console_printf("boot: ACPI RSDP v%d present\n", boot_info.rsdp_version);
+	return bootenv_check(&boot_info, lapic);
 }
 
 /* The legacy PICs stay masked: the hypervisor polls, and guests get no
@@ -106,6 +99,39 @@ static void log_created(const struct vm *vm)
 		       (unsigned long long)lo, (unsigned long long)(hi + PAGE_MASK));
 }
 
+/*
+ * One boot-module VM: measured into the log before it can run (sched_run
+ * starts only after every guest is created), so a report lists every VM
+ * beside the TPGVM. The digest is taken from the module before the VM
+ * exists, and appended only once it does; with no room left in the log it
+ * is not created at all.
+ */
+static bool create_boot_vm(const struct mb2_module *m, const struct vm_config *cfg)
+{
+	uint8_t digest[MEASURE_DIGEST_LEN];
+	char desc[MEASURE_DESC_MAX], err[160];
+	struct vm *vm;
+
+	if (measure_log_full(&measurements)) {
+		console_printf("vm: \"%s\" not created: the measurement log is full\n",
+			       cfg->name);
+		return false;
+	}
+	measure_boot_vm_digest(crypto_sha384, m->cmdline, phys_to_virt(m->start),
+			       m->end - m->start, digest);
+	vm = guest_create(cfg, phys_to_virt(m->start), m->end - m->start, NULL, 0,
+			  err, sizeof(err));
+	if (!vm) {
+		console_printf("vm: \"%s\" not created: %s\n", cfg->name, err);
+		return false;
+	}
+	measure_boot_vm_desc(cfg->name, desc);
+	CHECK(measure_log_append(&measurements, MEASURE_BOOT_VM, digest, desc) == 0);
+	console_log_measurement(desc, digest);
+	log_created(vm);
+	return true;
+}
+
 static unsigned create_guests(uint64_t *module_frames)
 {
 	unsigned created = 0;
@@ -117,19 +143,10 @@ static unsigned create_guests(uint64_t *module_frames)
 
 		if (!vm_config_is_vm_module(m->name))
 			continue;
-		if (vm_config_parse(m->cmdline, &cfg, err, sizeof(err))) {
+		if (vm_config_parse(m->cmdline, &cfg, err, sizeof(err)))
 			console_printf("vm: module \"%s\" refused: %s\n", m->name, err);
-		} else {
-			struct vm *vm = guest_create(&cfg, phys_to_virt(m->start),
-						     m->end - m->start, NULL, 0,
-						     err, sizeof(err));
-			if (vm) {
-				log_created(vm);
-				created++;
-			} else {
-				console_printf("vm: \"%s\" not created: %s\n", cfg.name, err);
-			}
-		}
+		else if (create_boot_vm(m, &cfg))
+			created++;
 		*module_frames += memory_release_module(m);
 	}
 	return created;
@@ -183,6 +200,7 @@ static bool run_guests(uint32_t vmcs_revision)
 		       "%llu switches\n", (unsigned long long)stats.slices,
 		       (unsigned long long)stats.preemptions,
 		       (unsigned long long)stats.switches);
+	spec_barrier_report();
 	console_printf("memory: %llu frames free after teardown; %llu expected "
 		       "(%llu before guests + %llu module frames)\n",
 		       (unsigned long long)ft->free_count,
@@ -207,9 +225,12 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 	if (magic != MB2_MAGIC)
 		boot_failed("bad Multiboot2 magic %#x", magic);
 
-	read_boot_info(info_pa);
-	memory_init(&boot_info);
-	paging_init(&boot_info);
+	/* Nothing else runs while the loader's world is read. */
+	uint64_t lapic = smp_park_aps();
+	const struct bootenv *env = read_boot_info(info_pa, lapic);
+
+	memory_init(&boot_info, env);
+	paging_init(env);
 	dev_options_boot(boot_info.cmdline);
 	tsc_rate_init();
 

@@ -4,19 +4,26 @@
 
 #include <custos/types.h>
 #include "boot/multiboot2.h"
+#include "hv/bootenv.h"
 #include "tcb/frame_table.h"
+
+/* The boot-time page tables (boot/entry.S) map the first 4 GiB. */
+#define EARLY_MAP_END 0x100000000ull
 
 /* Linker-script symbols (boot/linker.ld). */
 extern char __image_start[], __image_end[], __text_end[], __rodata_end[];
 extern char boot_stack_guard[];
 
-/* Build the frame table from the memory map: usable RAM above 1 MiB is
- * managed; the image, the modules and the table itself belong to the TCB. */
-void memory_init(const struct mb2_info *info);
+/* Build the frame table: the RAM bootenv_check() carved is managed from
+ * 1 MiB up; the image, the (screened) modules and the table itself belong
+ * to the TCB; modules below 1 MiB are moved into TCB frames. A map without
+ * room for all that stops the boot cleanly. */
+void memory_init(struct mb2_info *info, const struct bootenv *env);
 
 struct frame_table *memory_frames(void);
 
-/* Allocate one zeroed TCB frame; panics when memory is exhausted (boot only). */
+/* Allocate one zeroed TCB frame (boot only); stops the boot when memory is
+ * exhausted. */
 uint64_t memory_alloc_tcb_frame(void);
 
 /* Give the frames of a consumed boot module back to the free pool (zeroed);

@@ -1,4 +1,5 @@
 #include "hv/paging.h"
+#include "boot/platform_mmio.h"
 #include "hv/boot_defs.h"
 #include "hv/console.h"
 #include "hv/cpu.h"
@@ -24,10 +25,13 @@
 
 /* MMIO the hypervisor will drive: local APIC, I/O APIC, TPM TIS (5 localities). */
 static const struct phys_range mmio_ranges[] = {
-	{ 0xfee00000, 0x1000 },
-	{ 0xfec00000, 0x1000 },
-	{ 0xfed40000, 0x5000 },
+	{ MMIO_LAPIC_DEFAULT, MMIO_LAPIC_LEN },
+	{ MMIO_IOAPIC_DEFAULT, MMIO_IOAPIC_LEN },
+	{ MMIO_TPM_TIS, MMIO_TPM_TIS_LEN },
 };
+
+/* The boot-time page directories (boot/entry.S): 2048 2 MiB pages. */
+extern uint64_t early_pd[];
 
 static uint64_t *pml4;
 
@@ -88,22 +92,23 @@ static void map_image(void)
 	map_range(guard + PAGE_SIZE, (uint64_t)__image_end, MAP_RAM);
 }
 
-static bool is_ram(uint32_t type)
+void paging_early_uncached(uint64_t pa)
 {
-	return type == MB2_MEM_AVAILABLE || type == MB2_MEM_ACPI_RECLAIMABLE ||
-	       type == MB2_MEM_NVS;
+	CHECK(pa < EARLY_MAP_END);
+	early_pd[pa >> 21] |= PT_PCD | PT_PWT;
+	__asm__ volatile("invlpg (%0)" : : "r"(pa) : "memory");
 }
 
-void paging_init(const struct mb2_info *info)
+void paging_init(const struct bootenv *env)
 {
 	uint64_t pml4_pa = memory_alloc_tcb_frame();
 
 	pml4 = phys_to_virt(pml4_pa);
-	for (size_t i = 0; i < info->mmap_count; i++) {
-		const struct mb2_mmap_entry *e = &info->mmap[i];
-		if (is_ram(e->type))
-			map_ram(e->base, e->base + e->len);
-	}
+	/* Exactly the managed RAM: disjoint ranges that avoid every never-RAM
+	 * range, so no RAM page can cover an MMIO page mapped below. */
+	for (size_t i = 0; i < env->managed_count; i++)
+		map_ram(env->managed[i].base,
+			env->managed[i].base + env->managed[i].len);
 	map_image();
 	for (size_t i = 0; i < ARRAY_SIZE(mmio_ranges); i++)
 		map_range(mmio_ranges[i].base,

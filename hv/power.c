@@ -21,24 +21,13 @@ void power_off(int status, const char *why)
 	cpu_halt_forever();
 }
 
-/* "custos: LABEL: <message>", then power off with status. */
+/* "custos: WHAT: <reason>", then power off with 'status'. */
 __attribute__((noreturn))
-static void stop_with(int status, const char *label, const char *why,
-		      const char *msg)
+static void stop(int status, const char *what, const char *why,
+		 const char *reason)
 {
-	console_printf("custos: %s: %s\n", label, msg);
+	console_printf("custos: %s: %s\n", what, reason);
 	power_off(status, why);
-}
-
-void boot_failed(const char *fmt, ...)
-{
-	char buf[200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	stop_with(EXIT_BOOT_FAILED, "BOOT FAILED", "boot failed", buf);
 }
 
 void panic(const char *fmt, ...)
@@ -49,5 +38,16 @@ void panic(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	stop_with(EXIT_PANIC, "PANIC", "panic", buf);
+	stop(EXIT_PANIC, "PANIC", "panic", buf);
+}
+
+void boot_failed(const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	stop(EXIT_BOOT_FAILED, "BOOT FAILED", "boot failed", buf);
 }

@@ -11,13 +11,13 @@
  */
 __attribute__((noreturn)) void power_off(int status, const char *why);
 
-/* A violated invariant or a fatal boot error: log the reason and power off
- * with EXIT_PANIC. */
-__attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...);
-
-/* The boot information, module set or command line is refused: print
- * "custos: BOOT FAILED: <reason>" and power off with EXIT_BOOT_FAILED. */
+/* Input the hypervisor cannot boot with (from the boot loader, firmware or
+ * the machine): "custos: BOOT FAILED: <reason>", power off with
+ * EXIT_BOOT_FAILED. */
 __attribute__((noreturn, format(printf, 1, 2))) void boot_failed(const char *fmt, ...);
+
+/* A violated invariant: log the reason and power off with EXIT_PANIC. */
+__attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...);
 
 #define CHECK(cond)                                                        \
 	do {                                                               \

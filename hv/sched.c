@@ -1,7 +1,9 @@
 #include "hv/sched.h"
 #include "hv/console.h"
+#include "hv/cpu.h"
 #include "hv/guest.h"
 #include "hv/power.h"
+#include "hv/spec_barrier.h"
 #include "hv/tenant.h"
 #include "hv/vcpu.h"
 #include "hv/vm_exit.h"
@@ -13,31 +15,51 @@
 
 /* The VM whose context is in the CPU right now, NULL if none. */
 static struct vm *loaded;
+/* Whose VM ran last (its traces outlive a teardown): none before the first. */
+static struct vm_principal last_ran;
+static bool ran_before;
 
 static void switch_to(struct vm *next, struct sched_stats *stats)
 {
+	struct vm_principal p;
+
 	if (loaded == next)
 		return;
 	if (loaded)
 		vcpu_save(guest_vcpu(loaded));
 	CHECK(vmcs_load(guest_vcpu(next)->vmcs_pa));
 	vcpu_restore(guest_vcpu(next));
+	/* Last, right before the entry: IBPB, L1D flush or VERW when the
+	 * owner changes (hv/spec_policy.h). */
+	vm_principal_of(next, &p);
+	spec_barrier_switch(ran_before && vm_principal_same(&last_ran, &p));
+	last_ran = p;
+	ran_before = true;
 	loaded = next;
 	stats->switches++;
 }
 
-/* Enter vm until its slice ends; returns how it ended. */
+/*
+ * Enter vm until its slice ends; returns how it ended. A slice is wall time
+ * on the CPU, TCB work included: everything from the first entry to the
+ * return -- guest time, VM exits, the TCB handling them (a hypercall's
+ * bounded step, an emulated CPUID) -- counts against the VM that caused it.
+ * Counting guest time only (the preemption timer's own view) let a VM that
+ * exits in a tight loop take many times the CPU of one that spins.
+ */
 static enum exit_outcome run_slice(struct vm *vm, struct sched_stats *stats)
 {
 	struct vcpu *v = guest_vcpu(vm);
+	uint64_t start = rdtsc();
 	enum exit_outcome out;
 
-	vmcs_write(VMCS_PREEMPTION_TIMER, vmcs_timer_value(SLICE_TSC));
 	vm->slices++;
 	stats->slices++;
 	do {
-		if (!vmcs_timer_saved_on_exit())
-			vmcs_write(VMCS_PREEMPTION_TIMER, vmcs_timer_value(SLICE_TSC));
+		uint64_t used = rdtsc() - start;
+		if (used >= SLICE_TSC)
+			return EXIT_OUTCOME_PREEMPTED;
+		vmcs_write(VMCS_PREEMPTION_TIMER, vmcs_timer_value(SLICE_TSC - used));
 		if (vmx_enter(&v->gprs, v->launched)) {
 			vm_exit_entry_failed(vm);
 			return EXIT_OUTCOME_DONE;

@@ -9,17 +9,17 @@
  */
 #include "hv/tenant.h"
 #include "hv/console.h"
+#include "hv/cpu.h"
 #include "hv/guest.h"
 #include "hv/memory.h"
 #include "hv/power.h"
+#include "hv/vcpu_context.h"
 #include "hv/vmcs.h"
 #include "hv/vmcs_setup.h"
 #include "hv/vmx.h"
 
+#include <assert.h>
 #include <string.h>
-
-#define CONTEXT_MAGIC   0x31585443u /* "CTX1" */
-#define CONTEXT_VERSION 1u
 
 /* The VMCS guest-state fields a context holds, in this order
  * (SDM 25.4: everything a VM entry loads that the guest can change, and
@@ -41,13 +41,8 @@ static const enum vmcs_field context_fields[] = {
 	VMCS_ENTRY_INTR_INFO, VMCS_ENTRY_EXCEPTION_ERROR, VMCS_ENTRY_INSTR_LEN,
 };
 #undef SEG
-
-struct context_head {
-	uint32_t magic, version, length, xsave_size;
-};
-
-/* The struct vcpu fields after the GPRs, in this order. */
-#define VCPU_EXTRA 11 /* cr2, dr0-3, dr6, star, lstar, cstar, fmask, kgsbase */
+static_assert(ARRAY_SIZE(context_fields) == VCPU_CONTEXT_VMCS_FIELDS,
+	      "the context layout (hv/vcpu_context.h) has a slot per field");
 
 static uint32_t vmcs_revision;
 
@@ -76,7 +71,6 @@ static int op_mem_alloc(void *mctx, struct vm *vm)
 	struct frame_table *ft = memory_frames();
 	struct vcpu *v = guest_vcpu(vm);
 	uint64_t vmcs, xsave;
-	int rc;
 
 	(void)mctx;
 	if (frame_alloc(ft, FRAME_TCB, &vmcs) != FRAME_OK)
@@ -85,11 +79,7 @@ static int op_mem_alloc(void *mctx, struct vm *vm)
 		CHECK(frame_release(ft, vmcs, FRAME_TCB) == FRAME_OK);
 		return HC_E_NOMEM;
 	}
-	rc = ept_init(&vm->ept, ft, vm->owner);
-	if (rc == EPT_OK)
-		rc = ept_populate(&vm->ept, ft, 0, vm->mem_size, EPT_RWX);
-	if (rc != EPT_OK) {
-		ept_destroy(&vm->ept, ft);
+	if (ept_init(&vm->ept, ft, vm->owner) != EPT_OK) {
 		CHECK(frame_release(ft, vmcs, FRAME_TCB) == FRAME_OK);
 		CHECK(frame_release(ft, xsave, FRAME_TCB) == FRAME_OK);
 		return HC_E_NOMEM;
@@ -101,12 +91,35 @@ static int op_mem_alloc(void *mctx, struct vm *vm)
 	return HC_OK;
 }
 
+static int op_mem_map(void *mctx, struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	(void)mctx;
+	return ept_populate(&vm->ept, memory_frames(), gpa, len, EPT_RWX) == EPT_OK
+		? HC_OK : HC_E_NOMEM;
+}
+
+static void op_mem_unmap(void *mctx, struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	(void)mctx;
+	/* Its frames go back to the pool here: no translation of them may
+	 * stay cached (the VM does not run; this is cheap next to zeroing). */
+	vmx_flush_ept_all();
+	vmx_flush_vpid((uint16_t)vm->id);
+	CHECK(ept_unpopulate(&vm->ept, memory_frames(), gpa, len) == EPT_OK);
+}
+
 static void op_mem_free(void *mctx, struct vm *vm)
 {
 	(void)mctx;
 	/* guest_teardown: VMCLEAR, flush EPT and VPID translations, release
 	 * every frame (zeroed), scrub the context. */
 	guest_teardown(vm);
+}
+
+static uint64_t op_now(void *mctx)
+{
+	(void)mctx;
+	return rdtsc();
 }
 
 static uint8_t *op_page(void *mctx, const struct vm *vm, uint64_t gpa)
@@ -178,78 +191,47 @@ static size_t op_context_len(void *mctx, const struct vm *vm)
 {
 	(void)mctx;
 	(void)vm;
-	return sizeof(struct context_head) + sizeof(struct guest_gprs) +
-	       8 * (ARRAY_SIZE(context_fields) + VCPU_EXTRA) + vcpu_xsave_size();
-}
-
-static uint64_t *vcpu_extra(struct vcpu *v, uint64_t *out)
-{
-	uint64_t *p[VCPU_EXTRA] = {
-		&v->cr2, &v->dr[0], &v->dr[1], &v->dr[2], &v->dr[3], &v->dr6,
-		&v->star, &v->lstar, &v->cstar, &v->fmask, &v->kernel_gs_base,
-	};
-
-	for (size_t i = 0; i < VCPU_EXTRA; i++)
-		out[i] = *p[i];
-	return out;
+	return vcpu_context_len(vcpu_xsave_size());
 }
 
 static size_t op_context_save(void *mctx, const struct vm *vm, uint8_t *buf,
 			      size_t cap)
 {
-	struct vcpu *v = guest_vcpu(vm);
-	size_t len = op_context_len(mctx, vm), at = 0;
-	struct context_head head = { CONTEXT_MAGIC, CONTEXT_VERSION, (uint32_t)len,
-				     vcpu_xsave_size() };
-	uint64_t extra[VCPU_EXTRA];
+	const struct vcpu *v = guest_vcpu(vm);
+	size_t len = op_context_len(mctx, vm);
+	uint64_t x[ARRAY_SIZE(context_fields)];
 
 	CHECK(len <= cap);
-	memcpy(buf, &head, sizeof(head));
-	at += sizeof(head);
-	memcpy(buf + at, &v->gprs, sizeof(v->gprs));
-	at += sizeof(v->gprs);
 	CHECK(vmcs_load(v->vmcs_pa));
-	for (size_t i = 0; i < ARRAY_SIZE(context_fields); i++, at += 8) {
-		uint64_t x = vmcs_read(context_fields[i]);
-		memcpy(buf + at, &x, 8);
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(context_fields); i++)
+		x[i] = vmcs_read(context_fields[i]);
 	reload_caller(mctx);
-	memcpy(buf + at, vcpu_extra(v, extra), sizeof(extra));
-	at += sizeof(extra);
-	memcpy(buf + at, phys_to_virt(v->xsave_pa), head.xsave_size);
-	at += head.xsave_size;
-	CHECK(at == len);
+	vcpu_context_encode(&v->gprs, &v->sys, x, phys_to_virt(v->xsave_pa),
+			    vcpu_xsave_size(), buf);
 	return len;
 }
 
+/* Decode into the vCPU's own frames (reset first); the VMCS is written only
+ * once the whole context checked out. */
 static bool op_context_restore(void *mctx, struct vm *vm, const uint8_t *buf,
 			       size_t len)
 {
 	struct vcpu *v = guest_vcpu(vm);
-	struct context_head head;
-	size_t at = sizeof(head);
-	uint64_t x[ARRAY_SIZE(context_fields)], extra[VCPU_EXTRA];
+	struct guest_gprs gprs;
+	struct vcpu_sysregs sys;
+	uint64_t x[ARRAY_SIZE(context_fields)];
+	const char *why;
 
-	if (len != op_context_len(mctx, vm))
-		return false;
-	memcpy(&head, buf, sizeof(head));
-	if (head.magic != CONTEXT_MAGIC || head.version != CONTEXT_VERSION ||
-	    head.length != len || head.xsave_size != vcpu_xsave_size())
-		return false;
 	vcpu_reset(v);
-	memcpy(&v->gprs, buf + at, sizeof(v->gprs));
-	at += sizeof(v->gprs);
-	memcpy(x, buf + at, sizeof(x));
-	at += sizeof(x);
-	memcpy(extra, buf + at, sizeof(extra));
-	at += sizeof(extra);
-	uint64_t *p[VCPU_EXTRA] = {
-		&v->cr2, &v->dr[0], &v->dr[1], &v->dr[2], &v->dr[3], &v->dr6,
-		&v->star, &v->lstar, &v->cstar, &v->fmask, &v->kernel_gs_base,
-	};
-	for (size_t i = 0; i < VCPU_EXTRA; i++)
-		*p[i] = extra[i];
-	memcpy(phys_to_virt(v->xsave_pa), buf + at, head.xsave_size);
+	why = vcpu_context_decode(buf, len, vcpu_context_cpu(), &gprs, &sys, x,
+				  phys_to_virt(v->xsave_pa));
+	if (why) {
+		console_printf("lifecycle: vm %u '%s' context refused: %s\n",
+			       vm->id, vm->name, why);
+		return false;
+	}
+	v->gprs = gprs;
+	v->sys = sys;
 
 	/* A fresh VMCS (controls, host state, EPT pointer of the new frames),
 	 * then the saved guest state over the initial one. */
@@ -287,7 +269,10 @@ static void op_log(void *mctx, const char *line)
 static const struct lc_ops ops = {
 	.free_frames = op_free_frames,
 	.mem_alloc = op_mem_alloc,
+	.mem_map = op_mem_map,
+	.mem_unmap = op_mem_unmap,
 	.mem_free = op_mem_free,
+	.now = op_now,
 	.page = op_page,
 	.stage = op_stage,
 	.unstage = op_unstage,

@@ -6,6 +6,7 @@
 #include "hv/power.h"
 #include "crypto/crypto.h"
 #include "tcb/policy.h"
+#include "tcb/tcb_identity.h"
 #include "tcb/tcb_keys.h"
 #include <custos/envelope.h>
 #include <custos/report.h>
@@ -42,22 +43,13 @@ static void *module_bytes(const struct mb2_module *m)
 	return phys_to_virt(m->start);
 }
 
-static void log_digest(const char *what, const uint8_t d[CRYPTO_SHA384_LEN])
-{
-	char hex[2 * CRYPTO_SHA384_LEN + 1];
-
-	for (int i = 0; i < CRYPTO_SHA384_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	console_printf("measure: %s sha384:%s\n", what, hex);
-}
-
 static bool measure(struct measure_log *log, enum measure_type type,
 		    const void *data, size_t len, const char *desc)
 {
 	uint8_t d[CRYPTO_SHA384_LEN];
 
 	crypto_sha384(data, len, d);
-	log_digest(measure_type_name(type), d);
+	console_log_measurement(measure_type_name(type), d);
 	return measure_log_append(log, type, d, desc) == 0;
 }
 
@@ -66,7 +58,7 @@ static bool load_tcb_identity(const struct mb2_module *keys,
 			      const struct mb2_module *certs,
 			      struct tcb_certs *out)
 {
-	char err[160];
+	char err[224]; /* the identity refusal is a long line */
 	bool ok = true;
 
 	if (tcb_keys_parse(module_bytes(keys), keys->end - keys->start,
@@ -80,6 +72,19 @@ static bool load_tcb_identity(const struct mb2_module *keys,
 		console_printf("tpgvm: TCB certificate module refused: %s\n", err);
 		ok = false;
 	}
+	if (ok) {
+		size_t root_len;
+		const uint8_t *root = ca_root(&root_len);
+
+		/* Plaintext keys: only with development-role certificates. */
+		if (tcb_identity_check_plaintext(&tcb_keys, out, root, root_len,
+						 err, sizeof(err))) {
+			console_printf("tpgvm: TCB identity refused: %s\n", err);
+			ok = false;
+		}
+	}
+	if (!ok)
+		crypto_wipe(&tcb_keys, sizeof(tcb_keys));
 	tcb_keys_loaded = ok;
 	return ok;
 }
@@ -96,7 +101,10 @@ static void keep_report_source(const struct tcb_certs *tc,
 		.sign_cert = sign_cert,
 		.sign_cert_len = tc->sign_cert_len,
 		.sign_priv = tcb_keys.sign_priv,
-		/* Keys from a plaintext boot module, no measured launch. */
+		/* Keys from a plaintext boot module with a development
+		 * identity (tcb_identity_check_plaintext), no measured launch:
+		 * reports say dev, and the dev certificate says it to every
+		 * verifier anyway. */
 		.key_protection = REPORT_KEYS_DEV,
 		.launch_mode = REPORT_LAUNCH_DEV,
 		.debug = report_debug,
@@ -155,7 +163,8 @@ struct vm *tpgvm_deliver(const struct mb2_info *info, struct measure_log *log,
 			release_module(keys);
 		return NULL;
 	}
-	console_printf("tpgvm: key protection: dev (plaintext key module)\n");
+	console_printf("tpgvm: key protection: dev (plaintext key module; "
+		       "development TCB identity required)\n");
 	if (load_tcb_identity(keys, certs, &tc)) {
 		char err[200];
 		size_t root_len;

@@ -2,20 +2,24 @@
  * Context switching between VMs.
  *
  * The hypervisor is built with -mgeneral-regs-only and never touches x87,
- * SSE or AVX state, debug registers, CR2 or the syscall MSRs. So after a VM
- * exit those still hold the guest's values, and they only need to move when
- * a different VM is about to run: vcpu_save() stores the outgoing VM's copy
- * in TCB memory and vcpu_restore() loads the incoming one's over it,
- * completely (XRSTOR with every enabled component: components the saved
- * image marks as unused are put in their initial state, so nothing of the
- * previous VM survives). The GPRs are swapped on every entry and exit by
- * hv/vmx_switch.S.
+ * SSE or AVX state, debug registers, CR2, the syscall MSRs or SPEC_CTRL.
+ * So after a VM exit those still hold the guest's values, and they only
+ * need to move when a different VM is about to run: vcpu_save() stores the
+ * outgoing VM's copy in TCB memory and vcpu_restore() loads the incoming
+ * one's over it, completely (XRSTOR with every enabled component:
+ * components the saved image marks as unused are put in their initial
+ * state, so nothing of the previous VM survives). The GPRs are swapped on
+ * every entry and exit by hv/vmx_switch.S. CR8 is never in the CPU: MOV
+ * CR8 exits and the TCB emulates it on the vCPU's field.
  */
 #include "hv/vcpu.h"
 #include "hv/boot_defs.h"
+#include "hv/vcpu_context.h"
 #include "hv/cpu.h"
 #include "hv/memory.h"
 #include "hv/power.h"
+#include "hv/spec_barrier.h"
+#include "hv/spec_policy.h"
 
 #include <string.h>
 
@@ -26,6 +30,7 @@
 #define XCR0_SSE 2ull
 #define XCR0_AVX 4ull
 
+#define MSR_SPEC_CTRL      0x00000048
 #define MSR_STAR           0xc0000081
 #define MSR_LSTAR          0xc0000082
 #define MSR_CSTAR          0xc0000083
@@ -35,12 +40,42 @@
 /* FXSAVE/XSAVE legacy area offsets (SDM Vol. 1 10.5.1). */
 #define FXSAVE_FCW   0
 #define FXSAVE_MXCSR 24
+#define FXSAVE_MXCSR_MASK 28
 #define DEFAULT_FCW   0x037f
 #define DEFAULT_MXCSR 0x1f80
+/* What an MXCSR_MASK of 0 stands for (SDM Vol. 1 10.5.1.2). */
+#define DEFAULT_MXCSR_MASK 0xffbf
 
 static bool have_xsave;
 static uint64_t guest_xcr0;
 static uint32_t xsave_size = 512;
+static struct vcpu_context_cpu context_cpu;
+
+/* The MXCSR bits this CPU accepts, from an FXSAVE image. */
+static uint32_t read_mxcsr_mask(void)
+{
+	static uint8_t image[512] __attribute__((aligned(16)));
+	uint32_t mask;
+
+	__asm__ volatile("fxsave64 %0" : "=m"(image));
+	memcpy(&mask, image + FXSAVE_MXCSR_MASK, sizeof(mask));
+	return mask ? mask : DEFAULT_MXCSR_MASK;
+}
+
+/* What a context restored on this CPU must respect (hv/vcpu_context.h). */
+static void describe_for_contexts(void)
+{
+	unsigned bits = (cpuid(0x80000008, 0).eax >> 8) & 0xff;
+
+	context_cpu = (struct vcpu_context_cpu){
+		.xsave_size = xsave_size,
+		.xsave = have_xsave,
+		.xcr0 = guest_xcr0,
+		.mxcsr_mask = read_mxcsr_mask(),
+		.linear_bits = bits ? bits : 48,
+		.spec_ctrl_bits = spec_barrier_caps()->spec_ctrl_bits,
+	};
+}
 
 static void xsetbv(uint32_t index, uint64_t v)
 {
@@ -52,18 +87,25 @@ void vcpu_cpu_init(void)
 {
 	struct cpuid_regs r = cpuid(1, 0);
 
+	spec_barrier_init();
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 	have_xsave = (r.ecx >> 26) & 1;
 	if (!have_xsave) {
 		guest_xcr0 = XCR0_X87 | XCR0_SSE;
-		return;
+	} else {
+		write_cr4(read_cr4() | CR4_OSXSAVE);
+		uint64_t supported = cpuid(0xd, 0).eax;
+		guest_xcr0 = XCR0_X87 | XCR0_SSE | (supported & XCR0_AVX);
+		xsetbv(0, guest_xcr0);
+		xsave_size = cpuid(0xd, 0).ebx; /* size for the XCR0 just set */
+		CHECK(xsave_size <= PAGE_SIZE);
 	}
-	write_cr4(read_cr4() | CR4_OSXSAVE);
-	uint64_t supported = cpuid(0xd, 0).eax;
-	guest_xcr0 = XCR0_X87 | XCR0_SSE | (supported & XCR0_AVX);
-	xsetbv(0, guest_xcr0);
-	xsave_size = cpuid(0xd, 0).ebx; /* size for the XCR0 just set */
-	CHECK(xsave_size <= PAGE_SIZE);
+	describe_for_contexts();
+}
+
+const struct vcpu_context_cpu *vcpu_context_cpu(void)
+{
+	return &context_cpu;
 }
 
 uint64_t vcpu_xcr0(void)
@@ -97,7 +139,7 @@ void vcpu_reset(struct vcpu *v)
 	 * its initial state; MXCSR is read from the image, so set its default. */
 	*(uint16_t *)(area + FXSAVE_FCW) = DEFAULT_FCW;
 	*(uint32_t *)(area + FXSAVE_MXCSR) = DEFAULT_MXCSR;
-	v->dr6 = 0xffff0ff0; /* architectural reset value */
+	v->sys.dr6 = 0xffff0ff0; /* architectural reset value */
 }
 
 static void xsave_to(uint64_t pa)
@@ -130,33 +172,37 @@ static void xrstor_from(uint64_t pa)
 void vcpu_save(struct vcpu *v)
 {
 	xsave_to(v->xsave_pa);
-	v->cr2 = read_cr2();
-	READ_DR(0, v->dr[0]);
-	READ_DR(1, v->dr[1]);
-	READ_DR(2, v->dr[2]);
-	READ_DR(3, v->dr[3]);
-	READ_DR(6, v->dr6);
-	v->star = rdmsr(MSR_STAR);
-	v->lstar = rdmsr(MSR_LSTAR);
-	v->cstar = rdmsr(MSR_CSTAR);
-	v->fmask = rdmsr(MSR_FMASK);
-	v->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+	v->sys.cr2 = read_cr2();
+	READ_DR(0, v->sys.dr[0]);
+	READ_DR(1, v->sys.dr[1]);
+	READ_DR(2, v->sys.dr[2]);
+	READ_DR(3, v->sys.dr[3]);
+	READ_DR(6, v->sys.dr6);
+	v->sys.star = rdmsr(MSR_STAR);
+	v->sys.lstar = rdmsr(MSR_LSTAR);
+	v->sys.cstar = rdmsr(MSR_CSTAR);
+	v->sys.fmask = rdmsr(MSR_FMASK);
+	v->sys.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+	if (context_cpu.spec_ctrl_bits)
+		v->sys.spec_ctrl = rdmsr(MSR_SPEC_CTRL);
 }
 
 void vcpu_restore(const struct vcpu *v)
 {
 	xrstor_from(v->xsave_pa);
-	write_cr2(v->cr2);
-	WRITE_DR(0, v->dr[0]);
-	WRITE_DR(1, v->dr[1]);
-	WRITE_DR(2, v->dr[2]);
-	WRITE_DR(3, v->dr[3]);
-	WRITE_DR(6, v->dr6);
-	wrmsr(MSR_STAR, v->star);
-	wrmsr(MSR_LSTAR, v->lstar);
-	wrmsr(MSR_CSTAR, v->cstar);
-	wrmsr(MSR_FMASK, v->fmask);
-	wrmsr(MSR_KERNEL_GS_BASE, v->kernel_gs_base);
+	write_cr2(v->sys.cr2);
+	WRITE_DR(0, v->sys.dr[0]);
+	WRITE_DR(1, v->sys.dr[1]);
+	WRITE_DR(2, v->sys.dr[2]);
+	WRITE_DR(3, v->sys.dr[3]);
+	WRITE_DR(6, v->sys.dr6);
+	wrmsr(MSR_STAR, v->sys.star);
+	wrmsr(MSR_LSTAR, v->sys.lstar);
+	wrmsr(MSR_CSTAR, v->sys.cstar);
+	wrmsr(MSR_FMASK, v->sys.fmask);
+	wrmsr(MSR_KERNEL_GS_BASE, v->sys.kernel_gs_base);
+	if (context_cpu.spec_ctrl_bits)
+		wrmsr(MSR_SPEC_CTRL, v->sys.spec_ctrl);
 }
 
 void vcpu_scrub(struct vcpu *v)

@@ -295,10 +295,76 @@ static enum exit_outcome handle_vmcall(struct vm *vm, struct vcpu *v)
 		console_printf("vm %u (%s): %s\n", vm->id, vm->name, reason);
 		return EXIT_OUTCOME_DONE;
 	}
+	if (res.effect == HC_EFFECT_RESTART)
+		return EXIT_OUTCOME_RESUME; /* VMCALL again: the call goes on */
 	v->gprs.rax = (uint64_t)res.ret;
 	skip_instruction();
 	return res.effect == HC_EFFECT_YIELD ? EXIT_OUTCOME_RESCHEDULE
 					     : EXIT_OUTCOME_RESUME;
+}
+
+/* The guest register an exit qualification names (SDM Vol. 3C Table
+ * 28-3 numbering); NULL for RSP, which is in the VMCS. */
+#define GPR(r) offsetof(struct guest_gprs, r)
+#define GPR_RSP SIZE_MAX
+static uint64_t *gpr_ref(struct vcpu *v, unsigned n)
+{
+	static const size_t at[16] = {
+		GPR(rax), GPR(rcx), GPR(rdx), GPR(rbx), GPR_RSP, GPR(rbp),
+		GPR(rsi), GPR(rdi), GPR(r8), GPR(r9), GPR(r10), GPR(r11),
+		GPR(r12), GPR(r13), GPR(r14), GPR(r15),
+	};
+	size_t off = at[n & 15];
+
+	return off == GPR_RSP ? NULL : (uint64_t *)((uint8_t *)&v->gprs + off);
+}
+#undef GPR
+#undef GPR_RSP
+
+static uint64_t gpr_get(struct vcpu *v, unsigned n)
+{
+	const uint64_t *r = gpr_ref(v, n);
+
+	return r ? *r : vmcs_read(VMCS_GUEST_RSP);
+}
+
+static void gpr_set(struct vcpu *v, unsigned n, uint64_t value)
+{
+	uint64_t *r = gpr_ref(v, n);
+
+	if (r)
+		*r = value;
+	else
+		vmcs_write(VMCS_GUEST_RSP, value);
+}
+
+/* MOV to/from CR8 always exits (hv/vmcs_setup.c): the TPR is the vCPU's
+ * own field, never the real LAPIC's. Other CR exits are writes that would
+ * change a bit the TCB owns. */
+static enum exit_outcome handle_cr_access(struct vm *vm, struct vcpu *v)
+{
+	uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	struct cr_exit cr;
+
+	cr_exit_decode(q, &cr);
+	uint64_t value = cr.type == CR_MOV_TO ? gpr_get(v, cr.gpr) : 0;
+	switch (cr_policy(&cr, value)) {
+	case CR_TPR_WRITE:
+		v->sys.cr8 = value;
+		break;
+	case CR_TPR_READ:
+		gpr_set(v, cr.gpr, v->sys.cr8);
+		break;
+	case CR_INJECT_GP:
+		inject_exception(VECTOR_GP, true);
+		return EXIT_OUTCOME_RESUME;
+	case CR_STOP_VM:
+		stop(vm, "unexpected control-register exit, qualification %#llx",
+		     (unsigned long long)q);
+		return EXIT_OUTCOME_DONE;
+	}
+	skip_instruction();
+	return EXIT_OUTCOME_RESUME;
 }
 
 static enum exit_outcome handle_xsetbv(struct vcpu *v)
@@ -377,9 +443,7 @@ static enum exit_outcome dispatch(struct vm *vm, struct vcpu *v, uint32_t reason
 	case EXIT_XSETBV:
 		return handle_xsetbv(v);
 	case EXIT_CR_ACCESS:
-		/* Only writes that would change a bit the TCB owns exit. */
-		inject_exception(VECTOR_GP, true);
-		return EXIT_OUTCOME_RESUME;
+		return handle_cr_access(vm, v);
 	case EXIT_EXCEPTION_NMI:
 		return handle_exception_nmi(vm);
 	case EXIT_EXTERNAL_INTERRUPT:

@@ -5,6 +5,7 @@
 #include "hv/exit_policy.h"
 #include "hv/memory.h"
 #include "hv/power.h"
+#include "hv/spec_barrier.h"
 #include "hv/vcpu.h"
 #include "hv/vmcs.h"
 #include "hv/vmx_caps.h"
@@ -17,6 +18,8 @@
 #define PROC_HLT                 (1u << 7)
 #define PROC_MWAIT               (1u << 10)
 #define PROC_RDPMC               (1u << 11)
+#define PROC_CR8_LOAD            (1u << 19)
+#define PROC_CR8_STORE           (1u << 20)
 #define PROC_UNCONDITIONAL_IO    (1u << 24)
 #define PROC_MSR_BITMAPS         (1u << 28)
 #define PROC_MONITOR             (1u << 29)
@@ -31,7 +34,6 @@
 #define EXIT_LOAD_PAT            (1u << 19)
 #define EXIT_SAVE_EFER           (1u << 20)
 #define EXIT_LOAD_EFER           (1u << 21)
-#define EXIT_SAVE_TIMER          (1u << 22)
 #define ENTRY_LOAD_DEBUG         (1u << 2)
 #define ENTRY_64BIT_GUEST        (1u << 9)
 #define ENTRY_LOAD_PAT           (1u << 14)
@@ -51,7 +53,6 @@
 
 static struct {
 	uint32_t pin, proc, proc2, exit, entry;
-	bool timer_saved;
 	unsigned timer_shift;
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	uint64_t msr_bitmap_pa;
@@ -74,8 +75,11 @@ static uint32_t adjust(uint32_t msr, uint32_t wanted, uint32_t required,
 void vmcs_setup_init(void)
 {
 	uint32_t pin = PIN_EXTERNAL_INTERRUPT | PIN_NMI | PIN_PREEMPTION_TIMER;
-	uint32_t proc = PROC_HLT | PROC_MWAIT | PROC_RDPMC | PROC_UNCONDITIONAL_IO |
-			PROC_MSR_BITMAPS | PROC_MONITOR | PROC_SECONDARY;
+	/* CR8 exiting without a TPR shadow: every MOV to or from CR8 exits
+	 * and is emulated on the vCPU's own TPR (SDM 26.1.3, 25.6.2). */
+	uint32_t proc = PROC_HLT | PROC_MWAIT | PROC_RDPMC | PROC_CR8_LOAD |
+			PROC_CR8_STORE | PROC_UNCONDITIONAL_IO | PROC_MSR_BITMAPS |
+			PROC_MONITOR | PROC_SECONDARY;
 	uint32_t proc2 = PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED;
 	uint32_t exit = EXIT_SAVE_DEBUG | EXIT_HOST_64BIT | EXIT_ACK_INTERRUPT |
 			EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER |
@@ -86,10 +90,8 @@ void vmcs_setup_init(void)
 	ctl.pin = adjust(MSR_IA32_VMX_TRUE_PINBASED_CTLS, pin, pin, "pin-based");
 	ctl.proc = adjust(MSR_IA32_VMX_TRUE_PROCBASED_CTLS, proc, proc, "processor-based");
 	ctl.proc2 = adjust(MSR_IA32_VMX_PROCBASED_CTLS2, proc2, proc2, "secondary");
-	ctl.exit = adjust(MSR_IA32_VMX_TRUE_EXIT_CTLS, exit | EXIT_SAVE_TIMER,
-			  exit, "VM-exit");
+	ctl.exit = adjust(MSR_IA32_VMX_TRUE_EXIT_CTLS, exit, exit, "VM-exit");
 	ctl.entry = adjust(MSR_IA32_VMX_TRUE_ENTRY_CTLS, entry, entry, "VM-entry");
-	ctl.timer_saved = (ctl.exit & EXIT_SAVE_TIMER) != 0;
 	ctl.timer_shift = rdmsr(MSR_IA32_VMX_MISC) & 0x1f;
 	ctl.cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
 	ctl.cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
@@ -97,7 +99,7 @@ void vmcs_setup_init(void)
 	ctl.cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
 
 	ctl.msr_bitmap_pa = memory_alloc_tcb_frame();
-	msr_bitmap_build(phys_to_virt(ctl.msr_bitmap_pa));
+	msr_bitmap_build(phys_to_virt(ctl.msr_bitmap_pa), spec_barrier_caps());
 }
 
 uint32_t vmcs_timer_value(uint64_t tsc)
@@ -105,11 +107,6 @@ uint32_t vmcs_timer_value(uint64_t tsc)
 	uint64_t v = tsc >> ctl.timer_shift;
 
 	return v > 0xffffffffu ? 0xffffffffu : (uint32_t)(v ? v : 1);
-}
-
-bool vmcs_timer_saved_on_exit(void)
-{
-	return ctl.timer_saved;
 }
 
 static void write_controls(const struct vmcs_guest_start *s)
@@ -183,9 +180,10 @@ static void write_guest_state(const struct vmcs_guest_start *s)
 	uint64_t cr4 = vmx_apply_fixed(GUEST_CR4 | (read_cr4() & CR4_OSXSAVE),
 				       ctl.cr4_fixed0, ctl.cr4_fixed1);
 
-	/* Bits the guest may not change: the fixed ones. It reads the shadow. */
-	vmcs_write(VMCS_CR0_MASK, (ctl.cr0_fixed0 & ~(CR0_PE | CR0_PG)) | ~ctl.cr0_fixed1);
-	vmcs_write(VMCS_CR4_MASK, ctl.cr4_fixed0 | ~ctl.cr4_fixed1);
+	/* The bits the TCB owns (a whitelist of the guest's: exit_policy.h).
+	 * The guest reads the shadow for them; changing one is #GP. */
+	vmcs_write(VMCS_CR0_MASK, cr0_guest_host_mask(ctl.cr0_fixed0, ctl.cr0_fixed1));
+	vmcs_write(VMCS_CR4_MASK, cr4_guest_host_mask(ctl.cr4_fixed0, ctl.cr4_fixed1));
 	vmcs_write(VMCS_CR0_SHADOW, cr0);
 	vmcs_write(VMCS_CR4_SHADOW, cr4 & ~(uint64_t)CR4_VMXE);
 	vmcs_write(VMCS_GUEST_CR0, cr0);

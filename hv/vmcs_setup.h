@@ -23,7 +23,4 @@ void vmcs_setup_guest(uint64_t vmcs_pa, uint32_t revision,
 /* Preemption-timer value for a slice of 'tsc' TSC cycles. */
 uint32_t vmcs_timer_value(uint64_t tsc);
 
-/* Whether the exit control "save VMX-preemption timer value" is in use. */
-bool vmcs_timer_saved_on_exit(void);
-
 #endif

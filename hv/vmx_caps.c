@@ -9,6 +9,8 @@
 #define BASIC_32BIT_PHYS            (1ull << 48)
 #define MEMTYPE_WB                  6
 #define PIN_PREEMPTION_TIMER        (1u << 6)
+#define PROC_CR8_LOAD_EXITING       (1u << 19)
+#define PROC_CR8_STORE_EXITING      (1u << 20)
 #define PROC_SECONDARY_CONTROLS     (1u << 31)
 #define PROC_MSR_BITMAPS            (1u << 28)
 #define PROC2_EPT                   (1u << 1)
@@ -71,6 +73,9 @@ static const char *check_controls(const struct vmx_msrs *m)
 		return "no secondary processor-based controls";
 	if (!allowed1(m->procbased, PROC_MSR_BITMAPS))
 		return "no MSR bitmaps";
+	/* The TPR of each VM is emulated (docs/vm-exits.md). */
+	if (!allowed1(m->procbased, PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING))
+		return "no CR8-load/CR8-store exiting";
 	if (!allowed1(m->procbased2, PROC2_EPT))
 		return "no EPT";
 	if (!allowed1(m->procbased2, PROC2_VPID))

@@ -83,18 +83,25 @@ static int fail(struct opener *o, int code, const char *fmt, ...)
 	return code;
 }
 
-/* This TCB's own certificate must be a tcb-kex certificate from the same
- * root and hold the public half of kex_priv: otherwise every envelope would
- * fail later with a misleading "fails authentication". */
+/* This TCB's own certificate must be a key-agreement certificate from the
+ * same root (tcb-kex, or tcb-kex-dev for a development identity: which of
+ * the two a boot may use is tcb/tcb_identity.c's policy) and hold the
+ * public half of kex_priv: otherwise every envelope would fail later with a
+ * misleading "fails authentication". */
 static int check_own_identity(struct opener *o)
 {
 	uint8_t cert_pub[CRYPTO_P384_PUB_LEN], priv_pub[CRYPTO_P384_PUB_LEN];
 	char why[CERT_ERR_LEN] = "";
+	enum crypto_role role = CRYPTO_ROLE_TCB_KEX;
+	unsigned roles;
 	int rc;
 
+	/* The role decides which one to verify with; no signature check yet. */
+	if (crypto_x509_roles(o->kex_cert, o->kex_cert_len, &roles) == CRYPTO_OK &&
+	    (roles & CRYPTO_ROLE_BIT(CRYPTO_ROLE_TCB_KEX_DEV)))
+		role = CRYPTO_ROLE_TCB_KEX_DEV;
 	rc = crypto_x509_verify(o->kex_cert, o->kex_cert_len, o->root,
-				o->root_len, CRYPTO_ROLE_TCB_KEX, cert_pub, why,
-				sizeof(why));
+				o->root_len, role, cert_pub, why, sizeof(why));
 	if (rc != CRYPTO_OK)
 		return fail(o, ENV_E_TCB_IDENTITY,
 			    "this TCB's key-agreement certificate is not usable: %s",
@@ -114,7 +121,8 @@ static enum crypto_role other_role(const struct opener *o)
 {
 	static const enum crypto_role others[] = {
 		CRYPTO_ROLE_TCB_SIGN, CRYPTO_ROLE_TCB_KEX, CRYPTO_ROLE_TENANT,
-		CRYPTO_ROLE_TPGVM_TLS,
+		CRYPTO_ROLE_TPGVM_TLS, CRYPTO_ROLE_TCB_SIGN_DEV,
+		CRYPTO_ROLE_TCB_KEX_DEV,
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(others); i++)

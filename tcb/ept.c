@@ -268,7 +268,8 @@ static void prune_path(struct ept *e, struct frame_table *ft, uint64_t gpa)
 	}
 }
 
-/* Undo the first 'len' bytes of a populate at gpa, last page first. */
+/* Unmap and release [gpa, gpa + len), last page first; pages that are not
+ * mapped are skipped. */
 static void unpopulate(struct ept *e, struct frame_table *ft, uint64_t gpa,
 		       uint64_t len)
 {
@@ -279,7 +280,7 @@ static void unpopulate(struct ept *e, struct frame_table *ft, uint64_t gpa,
 		len -= PAGE_SIZE;
 		slot = find_leaf_slot(e, gpa + len);
 		if (!slot || !entry_present(*slot))
-			continue; /* cannot happen: this call mapped it */
+			continue;
 		pfn = pa_to_pfn(entry_pa(*slot));
 		*slot = 0;
 		e->mapped_pages--;
@@ -334,6 +335,16 @@ int ept_populate(struct ept *e, struct frame_table *ft, uint64_t gpa,
 	if (err != EPT_OK)
 		unpopulate(e, ft, gpa, off);
 	return err;
+}
+
+int ept_unpopulate(struct ept *e, struct frame_table *ft, uint64_t gpa,
+		   uint64_t size)
+{
+	if (!ept_ready(e) || !gpa_valid(gpa) || (size & PAGE_MASK) != 0 ||
+	    size > EPT_GPA_LIMIT - gpa)
+		return EPT_E_INVAL;
+	unpopulate(e, ft, gpa, size);
+	return EPT_OK;
 }
 
 bool ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa,

@@ -74,6 +74,17 @@ int ept_map(struct ept *e, struct frame_table *ft, uint64_t gpa, uint64_t pfn,
 int ept_populate(struct ept *e, struct frame_table *ft, uint64_t gpa,
 		 uint64_t size, unsigned perms);
 
+/*
+ * Unmap [gpa, gpa + size) and release its frames (owner -> free, zeroed by
+ * the frame table); pages that are not mapped are skipped, tables that
+ * become empty are freed (the root stays). For taking a VM's memory back
+ * in bounded pieces; the caller invalidates cached translations (INVEPT)
+ * before frames can be reused. EPT_E_INVAL for an unaligned or
+ * out-of-range range or an EPT without a root; else EPT_OK.
+ */
+int ept_unpopulate(struct ept *e, struct frame_table *ft, uint64_t gpa,
+		   uint64_t size);
+
 /* Host-physical address and perms of guest page gpa; false if unmapped.
  * *hpa includes gpa's offset within its page. Either pointer may be NULL;
  * they are written only when true is returned. */

@@ -26,10 +26,6 @@ struct hc_request {
  * contiguous in host memory. One CPU, so one buffer; wiped after use. */
 static uint8_t report_buf[REPORT_MAX_SIZE];
 
-/* A decoded lifecycle request (with up to HC_VM_SECRETS_MAX bytes of
- * secrets): too big for the stack; one CPU, so one, wiped after use. */
-static struct lc_request lc_request;
-
 static bool in_guest_memory(const struct hc_env *env, uint64_t gpa, uint64_t len)
 {
 	return gpa <= env->mem_size && len <= env->mem_size - gpa;
@@ -123,7 +119,7 @@ static int64_t decode(const struct hc_call *c, const struct hc_env *env,
 			return HC_E_DENIED;
 		if (!env->lc)
 			return HC_E_NOSYS; /* no lifecycle mechanism */
-		return lifecycle_decode(c, env, &lc_request);
+		return HC_OK; /* the rest is tcb/lifecycle.c's */
 	}
 	return HC_E_NOSYS;
 }
@@ -164,9 +160,11 @@ static int64_t make_report(const struct hc_request *rq, const struct hc_env *env
 	return ret;
 }
 
-static void execute(const struct hc_request *rq, const struct hc_env *env,
-		    struct hc_result *res)
+static void execute(const struct hc_call *c, const struct hc_request *rq,
+		    const struct hc_env *env, struct hc_result *res)
 {
+	bool again;
+
 	switch (rq->nr) {
 	case HC_VERSION:
 		res->ret = CUSTOS_ABI_VERSION;
@@ -185,8 +183,11 @@ static void execute(const struct hc_request *rq, const struct hc_env *env,
 		res->ret = make_report(rq, env);
 		break;
 	default:
-		if (rq->nr >= HC_LIFECYCLE_FIRST && rq->nr <= HC_LIFECYCLE_LAST)
-			res->ret = lifecycle_execute(&lc_request, env);
+		if (rq->nr >= HC_LIFECYCLE_FIRST && rq->nr <= HC_LIFECYCLE_LAST) {
+			res->ret = lifecycle_call(c, env, &again);
+			if (again)
+				res->effect = HC_EFFECT_RESTART;
+		}
 		break;
 	}
 }
@@ -199,7 +200,5 @@ void hypercall_handle(const struct hc_call *call, const struct hc_env *env,
 
 	*res = (struct hc_result){ .ret = err, .effect = HC_EFFECT_NONE };
 	if (err == HC_OK)
-		execute(&rq, env, res);
-	if (call->nr >= HC_LIFECYCLE_FIRST && call->nr <= HC_LIFECYCLE_LAST)
-		crypto_wipe(&lc_request, sizeof(lc_request));
+		execute(call, &rq, env, res);
 }

@@ -59,6 +59,10 @@ enum hc_effect {
 	HC_EFFECT_NONE,  /* resume the caller with ret in RAX */
 	HC_EFFECT_YIELD, /* ret in RAX, then schedule someone else */
 	HC_EFFECT_EXIT,  /* the caller stops with exit_code */
+	/* Not finished (a long lifecycle call, tcb/lifecycle.h): leave RAX
+	 * and RIP alone, so the caller executes the same instruction again;
+	 * that continues the call. The scheduler may run others first. */
+	HC_EFFECT_RESTART,
 };
 
 struct hc_result {

@@ -23,6 +23,26 @@
  * wiped after every use. */
 static uint8_t context_buf[LC_CONTEXT_MAX];
 
+/* Everything decode learned, for the job or the execution that follows. */
+struct lc_request {
+	uint64_t nr;
+	struct vm *vm;
+	union {
+		struct hc_vm_create create;
+		struct hc_vm_load load;
+		struct hc_vm_start start;
+		struct hc_vm_stop stop;
+		struct hc_vm_query query;
+		struct hc_vm_console_read console;
+		struct hc_vm_ref ref;
+	} u;
+	char secrets[HC_VM_SECRETS_MAX];
+	struct seal_header hdr; /* HC_VM_START of a SEALED VM: its header */
+	uint8_t *image, *init;  /* HC_VM_LOAD: staged in TCB frames */
+	struct lc_placement place; /* HC_VM_LOAD: where they go */
+	bool resume;            /* HC_VM_START: restored from a blob */
+};
+
 static const char *const state_names[] = {
 	"?", "created", "loaded", "running", "exited", "sealed",
 };
@@ -115,12 +135,14 @@ uint64_t lifecycle_create_frames(uint64_t mem_size)
 	return mem_size / PAGE_SIZE + 3 + mem_size / 0x200000ull + 2;
 }
 
-void lifecycle_launch_measurement(const char name[HC_VM_NAME_MAX],
-				  uint64_t mem_size, const void *image,
-				  size_t image_len, const void *init,
-				  size_t init_len, const uint8_t salt[HC_SALT_LEN],
-				  const void *secrets, size_t secrets_len,
-				  uint8_t out[LC_DIGEST_LEN])
+/* The launch measurement from the digests of image and init data, which a
+ * long load computes in steps. */
+static void launch_measurement(const char name[HC_VM_NAME_MAX],
+			       uint64_t mem_size, const uint8_t image_digest[LC_DIGEST_LEN],
+			       size_t image_len, const uint8_t init_digest[LC_DIGEST_LEN],
+			       size_t init_len, const uint8_t salt[HC_SALT_LEN],
+			       const void *secrets, size_t secrets_len,
+			       uint8_t out[LC_DIGEST_LEN])
 {
 	struct crypto_sha384_ctx c, s;
 	uint8_t padded[HC_VM_NAME_MAX] = { 0 }, d[LC_DIGEST_LEN];
@@ -134,11 +156,9 @@ void lifecycle_launch_measurement(const char name[HC_VM_NAME_MAX],
 	crypto_sha384_update(&c, LC_LAUNCH_TAG, strlen(LC_LAUNCH_TAG));
 	crypto_sha384_update(&c, padded, sizeof(padded));
 	sha_le64(&c, mem_size);
-	crypto_sha384(image, image_len, d);
-	crypto_sha384_update(&c, d, sizeof(d));
+	crypto_sha384_update(&c, image_digest, LC_DIGEST_LEN);
 	sha_le64(&c, image_len);
-	crypto_sha384(init_len ? init : "", init_len, d);
-	crypto_sha384_update(&c, d, sizeof(d));
+	crypto_sha384_update(&c, init_digest, LC_DIGEST_LEN);
 	sha_le64(&c, init_len);
 	crypto_sha384_init(&s);
 	crypto_sha384_update(&s, salt, HC_SALT_LEN);
@@ -148,6 +168,21 @@ void lifecycle_launch_measurement(const char name[HC_VM_NAME_MAX],
 	sha_le64(&c, secrets_len);
 	crypto_sha384_final(&c, out);
 	crypto_wipe(d, sizeof(d));
+}
+
+void lifecycle_launch_measurement(const char name[HC_VM_NAME_MAX],
+				  uint64_t mem_size, const void *image,
+				  size_t image_len, const void *init,
+				  size_t init_len, const uint8_t salt[HC_SALT_LEN],
+				  const void *secrets, size_t secrets_len,
+				  uint8_t out[LC_DIGEST_LEN])
+{
+	uint8_t di[LC_DIGEST_LEN], dn[LC_DIGEST_LEN];
+
+	crypto_sha384(image, image_len, di);
+	crypto_sha384(init_len ? init : "", init_len, dn);
+	launch_measurement(name, mem_size, di, image_len, dn, init_len, salt,
+			   secrets, secrets_len, out);
 }
 
 static bool page_is_zero(const uint8_t *p)
@@ -160,41 +195,62 @@ static bool page_is_zero(const uint8_t *p)
 	return acc == 0;
 }
 
+/* The boot-state digest (docs/lifecycle.md) is built page by page: */
+static void boot_digest_begin(struct crypto_sha384_ctx *c)
+{
+	crypto_sha384_init(c);
+	crypto_sha384_update(c, LC_BOOT_TAG, strlen(LC_BOOT_TAG));
+}
+
+/* the page at gpa: left out when zero; the secrets only salted (gpa,
+ * SHA-384(salt || secrets), then the rest of their page as it is); */
+static void boot_digest_page(struct crypto_sha384_ctx *c, const struct vm *vm,
+			     uint64_t gpa, const uint8_t *p)
+{
+	const struct vm_tenant *t = &vm->tenant;
+
+	if (t->secrets_len && gpa == t->secrets_gpa) {
+		struct crypto_sha384_ctx s;
+		uint8_t d[LC_DIGEST_LEN];
+
+		crypto_sha384_init(&s);
+		crypto_sha384_update(&s, t->salt, sizeof(t->salt));
+		crypto_sha384_update(&s, p, t->secrets_len);
+		crypto_sha384_final(&s, d);
+		sha_le64(c, gpa);
+		crypto_sha384_update(c, d, sizeof(d));
+		crypto_sha384_update(c, p + t->secrets_len, PAGE_SIZE - t->secrets_len);
+		crypto_wipe(d, sizeof(d));
+	} else if (!page_is_zero(p)) {
+		sha_le64(c, gpa);
+		crypto_sha384_update(c, p, PAGE_SIZE);
+	}
+}
+
+/* then the initial registers. */
+static void boot_digest_end(struct crypto_sha384_ctx *c, const struct lc_ops *ops,
+			    void *mctx, const struct vm *vm,
+			    uint8_t out[LC_DIGEST_LEN])
+{
+	struct lc_regs r;
+
+	ops->vcpu_regs(mctx, vm, &r);
+	sha_le64(c, r.rip);
+	sha_le64(c, r.rsp);
+	sha_le64(c, r.cr3);
+	sha_le64(c, r.rdi);
+	crypto_sha384_final(c, out);
+}
+
 void lifecycle_boot_digest(const struct lc_ops *ops, void *mctx,
 			   const struct vm *vm, uint8_t out[LC_DIGEST_LEN])
 {
-	const struct vm_tenant *t = &vm->tenant;
-	struct crypto_sha384_ctx c, s;
-	struct lc_regs r;
-	uint8_t d[LC_DIGEST_LEN];
+	struct crypto_sha384_ctx c;
 
-	crypto_sha384_init(&c);
-	crypto_sha384_update(&c, LC_BOOT_TAG, strlen(LC_BOOT_TAG));
-	for (uint64_t gpa = 0; gpa < vm->mem_size; gpa += PAGE_SIZE) {
-		const uint8_t *p = ops->page(mctx, vm, gpa);
-		if (t->secrets_len && gpa == t->secrets_gpa) {
-			/* Secrets only salted: gpa, SHA-384(salt || secrets),
-			 * then the rest of their page as it is. */
-			crypto_sha384_init(&s);
-			crypto_sha384_update(&s, t->salt, sizeof(t->salt));
-			crypto_sha384_update(&s, p, t->secrets_len);
-			crypto_sha384_final(&s, d);
-			sha_le64(&c, gpa);
-			crypto_sha384_update(&c, d, sizeof(d));
-			crypto_sha384_update(&c, p + t->secrets_len,
-					     PAGE_SIZE - t->secrets_len);
-		} else if (!page_is_zero(p)) {
-			sha_le64(&c, gpa);
-			crypto_sha384_update(&c, p, PAGE_SIZE);
-		}
-	}
-	ops->vcpu_regs(mctx, vm, &r);
-	sha_le64(&c, r.rip);
-	sha_le64(&c, r.rsp);
-	sha_le64(&c, r.cr3);
-	sha_le64(&c, r.rdi);
-	crypto_sha384_final(&c, out);
-	crypto_wipe(d, sizeof(d));
+	boot_digest_begin(&c);
+	for (uint64_t gpa = 0; gpa < vm->mem_size; gpa += PAGE_SIZE)
+		boot_digest_page(&c, vm, gpa, ops->page(mctx, vm, gpa));
+	boot_digest_end(&c, ops, mctx, vm, out);
 }
 
 /* ---- lookups --------------------------------------------------------------- */
@@ -243,16 +299,13 @@ static bool name_taken(const uint8_t owner[HC_OWNER_LEN], const char *name)
 	return false;
 }
 
-static uint64_t count_pages(const struct hc_env *env, const struct vm *vm)
-{
-	uint64_t n = 0;
-
-	for (uint64_t gpa = 0; gpa < vm->mem_size; gpa += PAGE_SIZE)
-		n += !page_is_zero(env->lc->page(env->lc_ctx, vm, gpa));
-	return n;
-}
-
-/* ---- decode ------------------------------------------------------------------ */
+/* ---- decode ------------------------------------------------------------------
+ *
+ * Decode checks what can be checked at once and may fail; it takes nothing
+ * (but HC_VM_LOAD's staging, which it gives back on failure). What grows
+ * with the VM's memory or image -- counting, hashing, sealing, mapping and
+ * freeing frames -- is the job's (below), in bounded steps.
+ */
 
 static int64_t decode_create(const struct hc_env *env, uint64_t gpa,
 			     struct lc_request *rq)
@@ -305,44 +358,11 @@ static void unstage_load(struct lc_request *rq, const struct hc_env *env)
 	crypto_wipe(rq->secrets, sizeof(rq->secrets));
 }
 
-static int64_t place(const struct vm *vm, const struct lc_image *in,
-		     struct lc_placement *p, char *why, size_t why_len);
-
-/* Copy the image and init data into TCB frames and decide where they go:
- * the checks that need the image itself (ELF, fit). */
-static int64_t stage_and_place(struct lc_request *rq, const struct hc_env *env)
-{
-	const struct hc_vm_load *l = &rq->u.load;
-	const struct lc_ops *ops = env->lc;
-	struct lc_image in;
-	char why[120];
-	int64_t err = HC_OK;
-
-	rq->image = ops->stage(env->lc_ctx, l->image_len);
-	if (l->init_len && rq->image)
-		rq->init = ops->stage(env->lc_ctx, l->init_len);
-	if (!rq->image || (l->init_len && !rq->init)) {
-		err = HC_E_NOMEM;
-		snprintf(why, sizeof(why), "no memory to stage the image");
-	} else if (!env->read_guest(env->ctx, l->image_gpa, rq->image, l->image_len) ||
-		   (rq->init && !env->read_guest(env->ctx, l->init_gpa, rq->init,
-						 l->init_len))) {
-		err = HC_E_FAULT;
-		snprintf(why, sizeof(why), "image not readable");
-	} else {
-		in = staged_image(rq);
-		err = place(rq->vm, &in, &rq->place, why, sizeof(why));
-	}
-	if (err)
-		lc_log(env, "lifecycle: vm %u '%s' load refused: %s", rq->vm->id,
-		       rq->vm->name, why);
-	return err;
-}
-
 static int64_t decode_load(const struct hc_env *env, uint64_t gpa,
 			   struct lc_request *rq)
 {
 	struct hc_vm_load *l = &rq->u.load;
+	const struct lc_ops *ops = env->lc;
 	int64_t err = read_request(env, gpa, l, sizeof(*l));
 
 	if (err || (err = lookup(&l->ref, rq)))
@@ -362,11 +382,21 @@ static int64_t decode_load(const struct hc_env *env, uint64_t gpa,
 		err = HC_E_FAULT;
 	else if (!lifecycle_secrets_ok(rq->secrets, l->secrets_len))
 		err = HC_E_INVAL;
-	else
-		err = stage_and_place(rq, env);
 	if (err)
+		return err;
+	/* The image and init data are copied in by the job; here only the
+	 * room for them (TCB frames: the caller must not change them under
+	 * the ELF loader, and its pages need not be contiguous). */
+	rq->image = ops->stage(env->lc_ctx, l->image_len);
+	if (l->init_len && rq->image)
+		rq->init = ops->stage(env->lc_ctx, l->init_len);
+	if (!rq->image || (l->init_len && !rq->init)) {
+		lc_log(env, "lifecycle: vm %u '%s' load refused: no memory to "
+		       "stage the image", rq->vm->id, rq->vm->name);
 		unstage_load(rq, env);
-	return err;
+		return HC_E_NOMEM;
+	}
+	return HC_OK;
 }
 
 struct blob_io {
@@ -410,22 +440,6 @@ static int64_t check_header(const struct vm *vm, const struct seal_header *h)
 	return HC_OK;
 }
 
-static int64_t unseal(struct lc_request *rq, const struct hc_env *env);
-
-/* A LOADED VM's memory and vCPU must still be what load recorded. */
-static int64_t verify_boot_state(struct vm *vm, const struct hc_env *env)
-{
-	uint8_t d[LC_DIGEST_LEN];
-
-	lifecycle_boot_digest(env->lc, env->lc_ctx, vm, d);
-	if (memcmp(d, vm->tenant.boot_digest, sizeof(d)) != 0) {
-		lc_log(env, "lifecycle: vm %u '%s' start refused: boot state does "
-		     "not verify", vm->id, vm->name);
-		return HC_E_VERIFY;
-	}
-	return HC_OK;
-}
-
 static int64_t decode_start(const struct hc_env *env, uint64_t gpa,
 			    struct lc_request *rq)
 {
@@ -438,9 +452,7 @@ static int64_t decode_start(const struct hc_env *env, uint64_t gpa,
 	rq->resume = false;
 	switch (rq->vm->tenant.state) {
 	case HC_VM_LOADED:
-		if (s->blob_len != 0 || s->blob_gpa != 0)
-			return HC_E_INVAL;
-		return verify_boot_state(rq->vm, env);
+		return s->blob_len != 0 || s->blob_gpa != 0 ? HC_E_INVAL : HC_OK;
 	case HC_VM_SEALED:
 		break;
 	default:
@@ -460,11 +472,12 @@ static int64_t decode_start(const struct hc_env *env, uint64_t gpa,
 		     "blob header does not match the record");
 		return err;
 	}
-	err = unseal(rq, env);
-	rq->resume = err == HC_OK;
-	return err;
+	rq->resume = true;
+	return HC_OK;
 }
 
+/* Whether out_cap is enough is known only once the pages are counted:
+ * the job says so (HC_E_INVAL, and the VM runs on as before). */
 static int64_t decode_stop(const struct hc_env *env, uint64_t gpa,
 			   struct lc_request *rq)
 {
@@ -482,10 +495,6 @@ static int64_t decode_stop(const struct hc_env *env, uint64_t gpa,
 	ctx_len = env->lc->context_len(env->lc_ctx, rq->vm);
 	if (ctx_len == 0 || ctx_len > LC_CONTEXT_MAX)
 		return HC_E_INTERNAL;
-	rq->seal_pages = count_pages(env, rq->vm);
-	rq->blob_len = seal_blob_size((uint32_t)rq->seal_pages, (uint32_t)ctx_len);
-	if (s->out_cap < rq->blob_len)
-		return HC_E_INVAL;
 	return HC_OK;
 }
 
@@ -527,8 +536,8 @@ static int64_t decode_console(const struct hc_env *env, uint64_t gpa,
 	return in_caller(env, c->out_gpa, c->out_cap) ? HC_OK : HC_E_FAULT;
 }
 
-int64_t lifecycle_decode(const struct hc_call *c, const struct hc_env *env,
-			 struct lc_request *rq)
+static int64_t lifecycle_decode(const struct hc_call *c, const struct hc_env *env,
+				struct lc_request *rq)
 {
 	rq->nr = c->nr;
 	rq->vm = NULL;
@@ -552,40 +561,7 @@ int64_t lifecycle_decode(const struct hc_call *c, const struct hc_env *env,
 	}
 }
 
-/* ---- execute ------------------------------------------------------------------ */
-
-static int64_t exec_create(struct lc_request *rq, const struct hc_env *env)
-{
-	const struct hc_vm_create *c = &rq->u.create;
-	struct vm *vm = vm_table_alloc_tenant(c->name);
-	struct vm_tenant *t;
-
-	if (!vm)
-		return HC_E_INTERNAL; /* decode saw a free slot */
-	t = &vm->tenant;
-	vm->mem_size = c->mem_size;
-	t->active = true;
-	t->state = HC_VM_CREATED;
-	memcpy(t->owner, c->ref.owner, HC_OWNER_LEN);
-	if (crypto_random(t->key, sizeof(t->key)) != CRYPTO_OK) {
-		crypto_wipe(t->key, sizeof(t->key));
-		vm_table_free(vm);
-		return HC_E_INTERNAL;
-	}
-	if (env->lc->mem_alloc(env->lc_ctx, vm) != HC_OK) {
-		crypto_wipe(t->key, sizeof(t->key));
-		vm_table_free(vm);
-		lc_log(env, "lifecycle: create '%s' refused: not enough memory "
-		     "(%llu MiB), %llu frames free", c->name,
-		     (unsigned long long)(c->mem_size >> 20), frames_free(env));
-		return HC_E_NOMEM;
-	}
-	t->has_memory = true;
-	lc_log(env, "lifecycle: vm %u '%s' created (%llu MiB), %llu frames free",
-	     vm->id, vm->name, (unsigned long long)(vm->mem_size >> 20),
-	     frames_free(env));
-	return vm->id;
-}
+/* ---- loading an image (HC_VM_LOAD, and boot-module VMs and the TPGVM) ---- */
 
 struct page_adapter {
 	const struct lc_ops *ops;
@@ -658,7 +634,9 @@ static int64_t place(const struct vm *vm, const struct lc_image *in,
 	return HC_OK;
 }
 
-/* Write what place() decided: cannot fail but for a TCB bug. */
+/* Write what place() decided (no measurement: the caller's): cannot fail
+ * but for a TCB bug. A copy of at most HC_VM_IMAGE_MAX + HC_VM_INIT_MAX
+ * bytes and the guest page tables. */
 static int64_t install(const struct lc_ops *ops, void *mctx, struct vm *vm,
 		       const struct lc_image *in, const struct lc_placement *p,
 		       char *why, size_t why_len)
@@ -669,11 +647,6 @@ static int64_t install(const struct lc_ops *ops, void *mctx, struct vm *vm,
 	struct page_adapter pa = { ops, mctx, vm };
 	struct lc_regs regs;
 
-	if (in->measure)
-		lifecycle_launch_measurement(vm->name, vm->mem_size, in->image,
-					     in->image_len, in->init, in->init_len,
-					     salt, in->secrets, in->secrets_len,
-					     t->measurement);
 	for (size_t i = 0; i < p->img.segment_count; i++) {
 		const struct elf_segment *s = &p->img.segments[i];
 		copy_in(&pa, s->gpa, in->image + s->file_offset, s->file_size);
@@ -692,8 +665,6 @@ static int64_t install(const struct lc_ops *ops, void *mctx, struct vm *vm,
 	memcpy(t->salt, salt, sizeof(t->salt));
 	t->secrets_gpa = in->secrets_len ? p->secrets_gpa : 0;
 	t->secrets_len = in->secrets_len;
-	if (in->measure)
-		lifecycle_boot_digest(ops, mctx, vm, t->boot_digest);
 	return HC_OK;
 }
 
@@ -701,10 +672,33 @@ int64_t lifecycle_load_image(const struct lc_ops *ops, void *mctx,
 			     struct vm *vm, const struct lc_image *in, char *why,
 			     size_t why_len)
 {
+	static const uint8_t no_salt[HC_SALT_LEN];
+	struct vm_tenant *t = &vm->tenant;
 	struct lc_placement p;
 	int64_t err = place(vm, in, &p, why, why_len);
 
-	return err ? err : install(ops, mctx, vm, in, &p, why, why_len);
+	if (err || (err = install(ops, mctx, vm, in, &p, why, why_len)))
+		return err;
+	if (in->measure) {
+		lifecycle_launch_measurement(vm->name, vm->mem_size, in->image,
+					     in->image_len, in->init, in->init_len,
+					     in->salt ? in->salt : no_salt,
+					     in->secrets, in->secrets_len,
+					     t->measurement);
+		lifecycle_boot_digest(ops, mctx, vm, t->boot_digest);
+	}
+	return HC_OK;
+}
+
+int lifecycle_mem_alloc(const struct lc_ops *ops, void *mctx, struct vm *vm)
+{
+	if (ops->mem_alloc(mctx, vm) != HC_OK)
+		return HC_E_NOMEM;
+	if (ops->mem_map(mctx, vm, 0, vm->mem_size) != HC_OK) {
+		ops->mem_free(mctx, vm);
+		return HC_E_NOMEM;
+	}
+	return HC_OK;
 }
 
 static void hex(const uint8_t *d, size_t n, char *out)
@@ -718,181 +712,661 @@ static void hex(const uint8_t *d, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int64_t exec_load(struct lc_request *rq, const struct hc_env *env)
-{
-	struct lc_image in = staged_image(rq);
-	struct vm *vm = rq->vm;
-	char why[120], mhex[2 * LC_DIGEST_LEN + 1];
-	int64_t err = install(env->lc, env->lc_ctx, vm, &in, &rq->place, why,
-			      sizeof(why));
+/* ---- jobs: long calls in bounded steps --------------------------------------
+ *
+ * A call whose cost grows with a VM's memory or image runs as a job: a
+ * sequence of steps, each ending at the first unit of work that finishes
+ * LC_STEP_TSC or more cycles after the step began. A unit is one page to
+ * scan, hash, seal or open, LC_CHUNK bytes of frames to map or unmap or
+ * of image to stage, or LIST_CHUNK page-list entries: the costliest is a
+ * page of AES-GCM. Between steps the caller's hypercall instruction is
+ * restarted (tcb/hypercall.h, HC_EFFECT_RESTART): the scheduler may
+ * preempt the TPGVM there, so every other VM keeps its slices while a
+ * 1 GiB VM is sealed (docs/lifecycle.md, "Long calls"). The next execution
+ * of that instruction continues the job.
+ *
+ * One TPGVM and one CPU: at most one job. It runs to its end: a lifecycle
+ * call that is not the one being worked on (the TPGVM is stuck at that
+ * instruction, so only a broken TPGVM makes one) continues the job too and
+ * is served only after it; the job's result then goes nowhere.
+ *
+ * A job's own state (staged frames, a seal stream's heap) is given back on
+ * every path; a VM's frames go with its phases (map, unmap) and with
+ * lifecycle_destroy_all() should the TPGVM end half-way.
+ */
 
-	unstage_load(rq, env);
-	if (err != HC_OK) {
-		lc_log(env, "lifecycle: vm %u '%s' load refused: %s", vm->id,
-		       vm->name, why);
-		return err;
-	}
-	vm->tenant.state = HC_VM_LOADED;
-	hex(vm->tenant.measurement, LC_DIGEST_LEN, mhex);
-	lc_log(env, "lifecycle: vm %u '%s' loaded, measurement %s", vm->id,
-	       vm->name, mhex);
-	return HC_OK;
+#define LC_CHUNK   (16u * PAGE_SIZE) /* map, unmap, stage: per unit */
+#define LIST_CHUNK 512u              /* page-list entries per unit */
+
+enum lc_phase {
+	PH_BEGIN,
+	PH_MAP,        /* create, resume: fresh frames for every page */
+	PH_STAGE,      /* load: image and init data into TCB frames */
+	PH_MEASURE,    /* load: their digests */
+	PH_DIGEST,     /* load, start: the boot-state digest */
+	PH_COUNT,      /* stop, query: the pages that are not zero */
+	PH_SEAL_LIST,  /* stop: their GPAs into the blob */
+	PH_SEAL_PAGES, /* stop: their contents */
+	PH_OPEN_LIST,  /* resume: the blob's page list */
+	PH_OPEN_PAGES, /* resume: its pages into the fresh frames */
+	PH_UNMAP,      /* stop, destroy, a failed create or resume */
+	PH_DONE,
+};
+
+static struct {
+	bool active;
+	struct hc_call call;      /* the call it answers */
+	struct lc_request rq;     /* what decode found */
+	enum lc_phase phase;
+	uint64_t deadline;        /* the current step ends after this */
+	uint64_t at;              /* the pass's cursor (gpa or byte offset) */
+	uint64_t pages;           /* pages the pass has counted or moved */
+	int64_t result;           /* the call's result */
+	int64_t fail;             /* an error being undone */
+	const char *why;          /* for the log line of a failure */
+	bool was_running;         /* stop: runnable before it froze */
+	bool sealing, opening;    /* w, r hold GCM state */
+	struct seal_writer w;
+	struct seal_reader r;
+	uint64_t blob_len;        /* stop: bytes it writes */
+	uint64_t *list;           /* resume: the blob's page list (staged) */
+	size_t list_bytes;
+	uint64_t chunk[64];       /* stop: GPAs not yet in the blob */
+	uint32_t chunk_n;
+	struct crypto_sha384_ctx hash, hash2;
+	uint8_t image_digest[LC_DIGEST_LEN], init_digest[LC_DIGEST_LEN];
+} job;
+
+static bool step_over(const struct hc_env *env)
+{
+	return env->lc->now(env->lc_ctx) >= job.deadline;
 }
 
-static void release(const struct hc_env *env, struct vm *vm)
+static void job_done(int64_t result)
 {
-	env->lc->set_runnable(env->lc_ctx, vm, false);
-	if (vm->tenant.has_memory)
-		env->lc->mem_free(env->lc_ctx, vm);
+	job.result = result;
+	job.phase = PH_DONE;
+}
+
+/* Release the frames mapped at [job.at, job.at + LC_CHUNK); true while
+ * some of [0, mem_size) is left. */
+static bool unmap_unit(const struct hc_env *env, struct vm *vm)
+{
+	uint64_t len = vm->mem_size - job.at < LC_CHUNK ? vm->mem_size - job.at
+							: LC_CHUNK;
+
+	env->lc->mem_unmap(env->lc_ctx, vm, job.at, len);
+	job.at += len;
+	return job.at < vm->mem_size;
+}
+
+/* Map fresh frames at [job.at, job.at + LC_CHUNK): false when done or on
+ * failure (then job.fail is set; what was mapped stays for PH_UNMAP). */
+static bool map_unit(const struct hc_env *env, struct vm *vm)
+{
+	uint64_t len = vm->mem_size - job.at < LC_CHUNK ? vm->mem_size - job.at
+							: LC_CHUNK;
+
+	if (env->lc->mem_map(env->lc_ctx, vm, job.at, len) != HC_OK) {
+		job.fail = HC_E_NOMEM;
+		return false;
+	}
+	job.at += len;
+	return job.at < vm->mem_size;
+}
+
+static void start_unmap(int64_t fail, const char *why)
+{
+	job.fail = fail;
+	job.why = why;
+	job.at = 0;
+	job.phase = PH_UNMAP;
+}
+
+/* All of a VM's pages are back: its EPT tables and vCPU frames follow. */
+static void free_rest(const struct hc_env *env, struct vm *vm)
+{
+	env->lc->mem_free(env->lc_ctx, vm);
 	vm->tenant.has_memory = false;
 }
 
-/* Decode's half of starting a SEALED VM: fresh frames, the blob decrypted
- * into them, its tag checked, its context restored. On any failure all of
- * it is scrubbed and freed again; execute only puts the VM on the run queue. */
-static int64_t unseal(struct lc_request *rq, const struct hc_env *env)
-{
-	const struct hc_vm_start *s = &rq->u.start;
-	const struct seal_header *h = &rq->hdr;
-	const struct lc_ops *ops = env->lc;
-	struct vm *vm = rq->vm;
-	struct blob_io io = { env, s->blob_gpa, s->blob_len };
-	size_t list_bytes = (size_t)h->page_count * 8;
-	uint64_t *list = NULL;
-	struct seal_reader r;
-	int rc = SEAL_E_USAGE;
+/* ---- HC_VM_CREATE ---- */
 
-	if (list_bytes && !(list = ops->stage(env->lc_ctx, list_bytes)))
-		return HC_E_NOMEM;
-	if (ops->mem_alloc(env->lc_ctx, vm) != HC_OK) {
-		if (list)
-			ops->unstage(env->lc_ctx, list, list_bytes);
-		lc_log(env, "lifecycle: vm %u '%s' start refused: not enough memory, "
-		     "%llu frames free", vm->id, vm->name, frames_free(env));
+static int64_t create_begin(const struct hc_env *env)
+{
+	const struct hc_vm_create *c = &job.rq.u.create;
+	struct vm *vm = vm_table_alloc_tenant(c->name);
+	struct vm_tenant *t;
+
+	if (!vm)
+		return HC_E_INTERNAL; /* decode saw a free slot */
+	t = &vm->tenant;
+	vm->mem_size = c->mem_size;
+	t->active = true;
+	t->state = HC_VM_CREATED;
+	memcpy(t->owner, c->ref.owner, HC_OWNER_LEN);
+	if (crypto_random(t->key, sizeof(t->key)) != CRYPTO_OK) {
+		crypto_wipe(t, sizeof(*t));
+		vm_table_free(vm);
+		return HC_E_INTERNAL;
+	}
+	if (env->lc->mem_alloc(env->lc_ctx, vm) != HC_OK) {
+		crypto_wipe(t, sizeof(*t));
+		vm_table_free(vm);
 		return HC_E_NOMEM;
 	}
-	vm->tenant.has_memory = true;
-	rc = seal_read_begin(&r, vm->tenant.key, h, blob_read, &io);
-	if (rc == SEAL_OK)
-		rc = seal_read_context(&r, context_buf, h->context_len);
-	if (rc == SEAL_OK && h->page_count)
-		rc = seal_read_page_list(&r, list, h->page_count);
-	for (uint32_t i = 0; rc == SEAL_OK && list && i < h->page_count; i++)
-		rc = seal_read_page(&r, ops->page(env->lc_ctx, vm, list[i]));
-	if (rc == SEAL_OK)
-		rc = seal_read_end(&r);
-	if (list)
-		ops->unstage(env->lc_ctx, list, list_bytes);
-	if (rc == SEAL_OK && !ops->context_restore(env->lc_ctx, vm, context_buf,
-						   h->context_len))
-		rc = SEAL_E_MALFORMED;
-	crypto_wipe(context_buf, sizeof(context_buf));
-	if (rc != SEAL_OK) {
-		seal_read_abort(&r);
-		ops->mem_free(env->lc_ctx, vm);
-		vm->tenant.has_memory = false;
-		lc_log(env, "lifecycle: vm %u '%s' start refused: blob does not "
-		     "verify (%s), %llu frames free", vm->id, vm->name,
-		     seal_strerror(rc), frames_free(env));
-		return rc == SEAL_E_IO ? HC_E_FAULT : HC_E_VERIFY;
-	}
+	t->has_memory = true;
+	job.rq.vm = vm;
 	return HC_OK;
 }
 
-/* Decode verified the boot state, or restored and authenticated the
- * sealed state into fresh frames: here it only runs. */
-static int64_t exec_start(struct lc_request *rq, const struct hc_env *env)
+static void create_refused(const struct hc_env *env, int64_t err)
 {
-	struct vm *vm = rq->vm;
+	const struct hc_vm_create *c = &job.rq.u.create;
 
+	if (err == HC_E_NOMEM)
+		lc_log(env, "lifecycle: create '%s' refused: not enough memory "
+		       "(%llu MiB), %llu frames free", c->name,
+		       (unsigned long long)(c->mem_size >> 20), frames_free(env));
+	job_done(err);
+}
+
+static void create_unit(const struct hc_env *env)
+{
+	struct vm *vm = job.rq.vm;
+	int64_t err;
+
+	switch (job.phase) {
+	case PH_BEGIN:
+		err = create_begin(env);
+		if (err)
+			return create_refused(env, err);
+		job.phase = PH_MAP;
+		return;
+	case PH_MAP:
+		if (map_unit(env, vm))
+			return;
+		if (job.fail)
+			return start_unmap(job.fail, NULL);
+		lc_log(env, "lifecycle: vm %u '%s' created (%llu MiB), %llu frames free",
+		       vm->id, vm->name, (unsigned long long)(vm->mem_size >> 20),
+		       frames_free(env));
+		return job_done(vm->id);
+	case PH_UNMAP:
+		if (unmap_unit(env, vm))
+			return;
+		free_rest(env, vm);
+		crypto_wipe(&vm->tenant, sizeof(vm->tenant));
+		vm_table_free(vm);
+		return create_refused(env, job.fail);
+	default:
+		return job_done(HC_E_INTERNAL); /* no such phase: a TCB bug */
+	}
+}
+
+/* ---- HC_VM_LOAD ---- */
+
+static void load_refused(const struct hc_env *env, int64_t err, const char *why)
+{
+	lc_log(env, "lifecycle: vm %u '%s' load refused: %s", job.rq.vm->id,
+	       job.rq.vm->name, why);
+	unstage_load(&job.rq, env);
+	job_done(err);
+}
+
+/* Copy the next LC_CHUNK bytes of image, then init data, from the caller;
+ * true while some are left. */
+static bool stage_unit(const struct hc_env *env)
+{
+	const struct hc_vm_load *l = &job.rq.u.load;
+	uint64_t total = l->image_len + l->init_len, off = job.at, n;
+	bool ok;
+
+	if (off < l->image_len) {
+		n = l->image_len - off < LC_CHUNK ? l->image_len - off : LC_CHUNK;
+		ok = env->read_guest(env->ctx, l->image_gpa + off, job.rq.image + off, n);
+	} else {
+		off -= l->image_len;
+		n = l->init_len - off < LC_CHUNK ? l->init_len - off : LC_CHUNK;
+		ok = env->read_guest(env->ctx, l->init_gpa + off, job.rq.init + off, n);
+	}
+	if (!ok) {
+		job.fail = HC_E_FAULT;
+		return false;
+	}
+	job.at += n;
+	return job.at < total;
+}
+
+/* Hash the next page of image, then init data; true while some are left. */
+static bool measure_unit(void)
+{
+	const struct hc_vm_load *l = &job.rq.u.load;
+	uint64_t off = job.at, n;
+
+	if (off < l->image_len) {
+		n = l->image_len - off < PAGE_SIZE ? l->image_len - off : PAGE_SIZE;
+		crypto_sha384_update(&job.hash, job.rq.image + off, n);
+	} else {
+		off -= l->image_len;
+		n = l->init_len - off < PAGE_SIZE ? l->init_len - off : PAGE_SIZE;
+		crypto_sha384_update(&job.hash2, job.rq.init + off, n);
+	}
+	job.at += n;
+	return job.at < l->image_len + l->init_len;
+}
+
+static void load_measured(const struct hc_env *env)
+{
+	const struct hc_vm_load *l = &job.rq.u.load;
+	struct lc_image in = staged_image(&job.rq);
+	struct vm *vm = job.rq.vm;
+	char why[120];
+
+	crypto_sha384_final(&job.hash, job.image_digest);
+	crypto_sha384_final(&job.hash2, job.init_digest);
+	launch_measurement(vm->name, vm->mem_size, job.image_digest, l->image_len,
+			   job.init_digest, l->init_len, l->secrets_salt,
+			   job.rq.secrets, l->secrets_len, vm->tenant.measurement);
+	if (install(env->lc, env->lc_ctx, vm, &in, &job.rq.place, why,
+		    sizeof(why)) != HC_OK) {
+		memset(vm->tenant.measurement, 0, LC_DIGEST_LEN);
+		return load_refused(env, HC_E_INTERNAL, why);
+	}
+	unstage_load(&job.rq, env);
+	boot_digest_begin(&job.hash);
+	job.at = 0;
+	job.phase = PH_DIGEST;
+}
+
+static void load_unit(const struct hc_env *env)
+{
+	struct vm *vm = job.rq.vm;
+	struct lc_image in;
+	char why[120], mhex[2 * LC_DIGEST_LEN + 1];
+
+	switch (job.phase) {
+	case PH_BEGIN:
+		job.phase = PH_STAGE;
+		return;
+	case PH_STAGE:
+		if (stage_unit(env))
+			return;
+		if (job.fail)
+			return load_refused(env, job.fail, "image not readable");
+		in = staged_image(&job.rq);
+		if (place(vm, &in, &job.rq.place, why, sizeof(why)))
+			return load_refused(env, HC_E_INVAL, why);
+		crypto_sha384_init(&job.hash);
+		crypto_sha384_init(&job.hash2);
+		job.at = 0;
+		job.phase = PH_MEASURE;
+		return;
+	case PH_MEASURE:
+		if (measure_unit())
+			return;
+		return load_measured(env);
+	case PH_DIGEST:
+		boot_digest_page(&job.hash, vm, job.at,
+				 env->lc->page(env->lc_ctx, vm, job.at));
+		job.at += PAGE_SIZE;
+		if (job.at < vm->mem_size)
+			return;
+		boot_digest_end(&job.hash, env->lc, env->lc_ctx, vm,
+				vm->tenant.boot_digest);
+		vm->tenant.state = HC_VM_LOADED;
+		hex(vm->tenant.measurement, LC_DIGEST_LEN, mhex);
+		lc_log(env, "lifecycle: vm %u '%s' loaded, measurement %s", vm->id,
+		       vm->name, mhex);
+		return job_done(HC_OK);
+	default:
+		return job_done(HC_E_INTERNAL); /* no such phase: a TCB bug */
+	}
+}
+
+/* ---- HC_VM_START ---- */
+
+static void start_running(const struct hc_env *env, struct vm *vm)
+{
 	vm->tenant.state = HC_VM_RUNNING;
 	env->lc->set_runnable(env->lc_ctx, vm, true);
-	if (rq->resume)
+	if (job.rq.resume)
 		lc_log(env, "lifecycle: vm %u '%s' resumed from v%llu, %llu frames free",
 		       vm->id, vm->name, (unsigned long long)vm->tenant.version,
 		       frames_free(env));
 	else
 		lc_log(env, "lifecycle: vm %u '%s' started", vm->id, vm->name);
+	job_done(HC_OK);
+}
+
+/* A LOADED VM's memory and vCPU must still be what load recorded. */
+static void verify_unit(const struct hc_env *env)
+{
+	struct vm *vm = job.rq.vm;
+	uint8_t d[LC_DIGEST_LEN];
+
+	if (job.phase == PH_BEGIN) {
+		boot_digest_begin(&job.hash);
+		job.at = 0;
+		job.phase = PH_DIGEST;
+		return;
+	}
+	boot_digest_page(&job.hash, vm, job.at, env->lc->page(env->lc_ctx, vm, job.at));
+	job.at += PAGE_SIZE;
+	if (job.at < vm->mem_size)
+		return;
+	boot_digest_end(&job.hash, env->lc, env->lc_ctx, vm, d);
+	if (memcmp(d, vm->tenant.boot_digest, sizeof(d)) != 0) {
+		lc_log(env, "lifecycle: vm %u '%s' start refused: boot state does "
+		       "not verify", vm->id, vm->name);
+		return job_done(HC_E_VERIFY);
+	}
+	start_running(env, vm);
+}
+
+/* Resuming a SEALED VM: fresh frames, the blob decrypted into them, its
+ * tag checked, its context restored; on any failure all of it is scrubbed
+ * and freed again (PH_UNMAP) and the VM stays SEALED. */
+static int64_t open_begin(const struct hc_env *env)
+{
+	const struct seal_header *h = &job.rq.hdr;
+	const struct lc_ops *ops = env->lc;
+	struct vm *vm = job.rq.vm;
+
+	job.list_bytes = (size_t)h->page_count * 8;
+	if (job.list_bytes && !(job.list = ops->stage(env->lc_ctx, job.list_bytes)))
+		return HC_E_NOMEM;
+	if (ops->mem_alloc(env->lc_ctx, vm) != HC_OK)
+		return HC_E_NOMEM;
+	vm->tenant.has_memory = true;
 	return HC_OK;
 }
 
-/* The pages that are not all zero, ascending, in chunks. */
-static int write_pages(struct seal_writer *w, const struct hc_env *env,
-		       const struct vm *vm, bool list)
+static struct blob_io start_blob(const struct hc_env *env)
 {
-	uint64_t chunk[64];
-	uint32_t n = 0;
-	int rc = SEAL_OK;
+	return (struct blob_io){ env, job.rq.u.start.blob_gpa,
+				 job.rq.u.start.blob_len };
+}
 
-	for (uint64_t gpa = 0; rc == SEAL_OK && gpa < vm->mem_size; gpa += PAGE_SIZE) {
-		const uint8_t *p = env->lc->page(env->lc_ctx, vm, gpa);
-		if (page_is_zero(p))
-			continue;
-		if (!list) {
-			rc = seal_write_page(w, p);
-			continue;
-		}
-		chunk[n++] = gpa;
-		if (n == ARRAY_SIZE(chunk)) {
-			rc = seal_write_page_list(w, chunk, n);
-			n = 0;
-		}
+/* Read what the header says comes first: the context and the page list,
+ * LIST_CHUNK entries per unit. */
+static int open_list_unit(const struct hc_env *env)
+{
+	const struct seal_header *h = &job.rq.hdr;
+	struct blob_io io = start_blob(env);
+	uint32_t n;
+	int rc;
+
+	if (!job.opening) {
+		rc = seal_read_begin(&job.r, job.rq.vm->tenant.key, h, blob_read, &io);
+		if (rc != SEAL_OK)
+			return rc;
+		job.opening = true;
+		return seal_read_context(&job.r, context_buf, h->context_len);
 	}
-	if (rc == SEAL_OK && list && n)
-		rc = seal_write_page_list(w, chunk, n);
+	n = h->page_count - job.pages < LIST_CHUNK ? (uint32_t)(h->page_count - job.pages)
+						   : LIST_CHUNK;
+	rc = seal_read_page_list(&job.r, job.list + job.pages, n);
+	job.pages += n;
 	return rc;
 }
 
-static int64_t exec_stop(struct lc_request *rq, const struct hc_env *env)
+static void open_failed(int rc)
 {
-	const struct hc_vm_stop *s = &rq->u.stop;
+	if (job.opening)
+		seal_read_abort(&job.r);
+	job.opening = false;
+	crypto_wipe(context_buf, sizeof(context_buf));
+	start_unmap(rc == SEAL_E_IO ? HC_E_FAULT : HC_E_VERIFY, seal_strerror(rc));
+}
+
+static void open_end(const struct hc_env *env)
+{
+	struct vm *vm = job.rq.vm;
+	int rc = seal_read_end(&job.r);
+
+	job.opening = false;
+	if (rc == SEAL_OK && !env->lc->context_restore(env->lc_ctx, vm, context_buf,
+						       job.rq.hdr.context_len))
+		rc = SEAL_E_MALFORMED;
+	crypto_wipe(context_buf, sizeof(context_buf));
+	if (rc != SEAL_OK) {
+		start_unmap(HC_E_VERIFY, seal_strerror(rc));
+		return;
+	}
+	if (job.list)
+		env->lc->unstage(env->lc_ctx, job.list, job.list_bytes);
+	job.list = NULL;
+	start_running(env, vm);
+}
+
+static void resume_unit(const struct hc_env *env)
+{
+	const struct seal_header *h = &job.rq.hdr;
+	struct vm *vm = job.rq.vm;
+	int64_t err;
+	int rc;
+
+	switch (job.phase) {
+	case PH_BEGIN:
+		err = open_begin(env);
+		if (err) {
+			if (vm->tenant.has_memory)
+				return start_unmap(err, NULL);
+			if (job.list)
+				env->lc->unstage(env->lc_ctx, job.list, job.list_bytes);
+			job.list = NULL;
+			lc_log(env, "lifecycle: vm %u '%s' start refused: not enough "
+			       "memory, %llu frames free", vm->id, vm->name,
+			       frames_free(env));
+			return job_done(HC_E_NOMEM);
+		}
+		job.at = 0;
+		job.phase = PH_MAP;
+		return;
+	case PH_MAP:
+		if (map_unit(env, vm))
+			return;
+		if (job.fail)
+			return start_unmap(job.fail, NULL);
+		job.pages = 0;
+		job.phase = PH_OPEN_LIST;
+		return;
+	case PH_OPEN_LIST:
+		rc = open_list_unit(env);
+		if (rc != SEAL_OK)
+			return open_failed(rc);
+		if (job.pages < h->page_count)
+			return;
+		job.pages = 0;
+		job.phase = PH_OPEN_PAGES;
+		return;
+	case PH_OPEN_PAGES:
+		if (job.pages == h->page_count)
+			return open_end(env);
+		rc = seal_read_page(&job.r, env->lc->page(env->lc_ctx, vm,
+							  job.list[job.pages]));
+		job.pages++;
+		if (rc != SEAL_OK)
+			return open_failed(rc);
+		return;
+	case PH_UNMAP:
+		if (unmap_unit(env, vm))
+			return;
+		free_rest(env, vm);
+		if (job.list)
+			env->lc->unstage(env->lc_ctx, job.list, job.list_bytes);
+		job.list = NULL;
+		if (job.fail == HC_E_NOMEM)
+			lc_log(env, "lifecycle: vm %u '%s' start refused: not enough "
+			       "memory, %llu frames free", vm->id, vm->name,
+			       frames_free(env));
+		else
+			lc_log(env, "lifecycle: vm %u '%s' start refused: blob does "
+			       "not verify (%s), %llu frames free", vm->id, vm->name,
+			       job.why, frames_free(env));
+		return job_done(job.fail);
+	default:
+		return job_done(HC_E_INTERNAL); /* no such phase: a TCB bug */
+	}
+}
+
+static void start_unit(const struct hc_env *env)
+{
+	if (job.rq.resume)
+		resume_unit(env);
+	else
+		verify_unit(env);
+}
+
+/* ---- HC_VM_STOP ---- */
+
+static void stop_failed(const struct hc_env *env, int rc)
+{
+	struct vm *vm = job.rq.vm;
+
+	if (job.sealing)
+		seal_write_abort(&job.w);
+	job.sealing = false;
+	crypto_wipe(context_buf, sizeof(context_buf));
+	if (job.was_running)
+		env->lc->set_runnable(env->lc_ctx, vm, true);
+	lc_log(env, "lifecycle: vm %u '%s' stop failed: %s", vm->id, vm->name,
+	       seal_strerror(rc));
+	job_done(rc == SEAL_E_IO ? HC_E_FAULT : HC_E_INTERNAL);
+}
+
+/* The pages are counted: the blob's size is known, and so whether it
+ * fits; then its header and the context. */
+static void seal_begin(const struct hc_env *env)
+{
+	const struct hc_vm_stop *s = &job.rq.u.stop;
 	const struct lc_ops *ops = env->lc;
-	struct vm *vm = rq->vm;
+	struct vm *vm = job.rq.vm;
 	struct vm_tenant *t = &vm->tenant;
-	struct blob_io io = { env, s->out_gpa, rq->blob_len };
 	struct seal_header h = {
 		.vm_id = vm->id,
 		.version = t->version + 1,
 		.mem_size = vm->mem_size,
-		.page_count = (uint32_t)rq->seal_pages,
+		.page_count = (uint32_t)job.pages,
 	};
-	struct seal_writer w;
-	bool was_running = t->state == HC_VM_RUNNING;
+	struct blob_io io;
 	int rc;
 
-	ops->set_runnable(env->lc_ctx, vm, false);
-	h.context_len = (uint32_t)ops->context_save(env->lc_ctx, vm, context_buf,
-						     sizeof(context_buf));
+	h.context_len = (uint32_t)ops->context_len(env->lc_ctx, vm);
+	job.blob_len = seal_blob_size(h.page_count, h.context_len);
+	if (s->out_cap < job.blob_len) {
+		if (job.was_running)
+			ops->set_runnable(env->lc_ctx, vm, true);
+		return job_done(HC_E_INVAL);
+	}
+	io = (struct blob_io){ env, s->out_gpa, job.blob_len };
+	if (ops->context_save(env->lc_ctx, vm, context_buf,
+			      sizeof(context_buf)) != h.context_len)
+		return stop_failed(env, SEAL_E_USAGE);
 	memcpy(h.owner, t->owner, HC_OWNER_LEN);
 	memcpy(h.measurement, t->measurement, sizeof(h.measurement));
-	rc = seal_write_begin(&w, t->key, &h, blob_write, &io);
+	rc = seal_write_begin(&job.w, t->key, &h, blob_write, &io);
+	job.sealing = rc == SEAL_OK;
 	if (rc == SEAL_OK)
-		rc = seal_write_context(&w, context_buf, h.context_len);
-	if (rc == SEAL_OK && h.page_count)
-		rc = write_pages(&w, env, vm, true);
-	if (rc == SEAL_OK)
-		rc = write_pages(&w, env, vm, false);
-	if (rc == SEAL_OK)
-		rc = seal_write_end(&w);
+		rc = seal_write_context(&job.w, context_buf, h.context_len);
 	crypto_wipe(context_buf, sizeof(context_buf));
-	if (rc != SEAL_OK) {
-		seal_write_abort(&w);
-		if (was_running)
-			ops->set_runnable(env->lc_ctx, vm, true);
-		lc_log(env, "lifecycle: vm %u '%s' stop failed: %s", vm->id,
-		     vm->name, seal_strerror(rc));
-		return rc == SEAL_E_IO ? HC_E_FAULT : HC_E_INTERNAL;
-	}
-	release(env, vm);
-	t->version++;
-	t->state = HC_VM_SEALED;
-	lc_log(env, "lifecycle: vm %u '%s' sealed v%llu (%u pages, %llu bytes), "
-	     "%llu frames free", vm->id, vm->name, (unsigned long long)t->version,
-	     h.page_count, (unsigned long long)rq->blob_len, frames_free(env));
-	return (int64_t)rq->blob_len;
+	if (rc != SEAL_OK)
+		return stop_failed(env, rc);
+	job.at = 0;
+	job.chunk_n = 0;
+	job.phase = h.page_count ? PH_SEAL_LIST : PH_SEAL_PAGES;
 }
 
-static void destroy(const struct lc_ops *ops, void *mctx, struct vm *vm)
+/* One page of the list pass: GPAs of the pages that are not zero, in
+ * chunks; SEAL_OK or the writer's error. */
+static int seal_list_unit(const struct hc_env *env, struct vm *vm)
+{
+	const uint8_t *p = env->lc->page(env->lc_ctx, vm, job.at);
+	int rc = SEAL_OK;
+
+	if (!page_is_zero(p))
+		job.chunk[job.chunk_n++] = job.at;
+	job.at += PAGE_SIZE;
+	if (job.chunk_n == ARRAY_SIZE(job.chunk) ||
+	    (job.at == vm->mem_size && job.chunk_n)) {
+		rc = seal_write_page_list(&job.w, job.chunk, job.chunk_n);
+		job.chunk_n = 0;
+	}
+	return rc;
+}
+
+static void seal_end(const struct hc_env *env)
+{
+	struct vm *vm = job.rq.vm;
+	struct vm_tenant *t = &vm->tenant;
+	int rc = seal_write_end(&job.w);
+
+	job.sealing = false;
+	if (rc != SEAL_OK)
+		return stop_failed(env, rc);
+	/* Committed: from here on nothing can fail. */
+	t->version++;
+	t->state = HC_VM_SEALED;
+	start_unmap(HC_OK, NULL);
+}
+
+static void stop_unit(const struct hc_env *env)
+{
+	struct vm *vm = job.rq.vm;
+	const uint8_t *p;
+	int rc;
+
+	switch (job.phase) {
+	case PH_BEGIN:
+		job.was_running = vm->tenant.state == HC_VM_RUNNING;
+		env->lc->set_runnable(env->lc_ctx, vm, false);
+		job.at = 0;
+		job.pages = 0;
+		job.phase = PH_COUNT;
+		return;
+	case PH_COUNT:
+		job.pages += !page_is_zero(env->lc->page(env->lc_ctx, vm, job.at));
+		job.at += PAGE_SIZE;
+		if (job.at == vm->mem_size)
+			seal_begin(env);
+		return;
+	case PH_SEAL_LIST:
+		rc = seal_list_unit(env, vm);
+		if (rc != SEAL_OK)
+			return stop_failed(env, rc);
+		if (job.at == vm->mem_size) {
+			job.at = 0;
+			job.phase = PH_SEAL_PAGES;
+		}
+		return;
+	case PH_SEAL_PAGES:
+		if (job.at == vm->mem_size)
+			return seal_end(env);
+		p = env->lc->page(env->lc_ctx, vm, job.at);
+		job.at += PAGE_SIZE;
+		if (!page_is_zero(p) && (rc = seal_write_page(&job.w, p)) != SEAL_OK)
+			return stop_failed(env, rc);
+		return;
+	case PH_UNMAP:
+		if (unmap_unit(env, vm))
+			return;
+		free_rest(env, vm);
+		lc_log(env, "lifecycle: vm %u '%s' sealed v%llu (%llu pages, %llu "
+		       "bytes), %llu frames free", vm->id, vm->name,
+		       (unsigned long long)vm->tenant.version,
+		       (unsigned long long)job.pages, (unsigned long long)job.blob_len,
+		       frames_free(env));
+		return job_done((int64_t)job.blob_len);
+	default:
+		return job_done(HC_E_INTERNAL); /* no such phase: a TCB bug */
+	}
+}
+
+/* ---- HC_VM_DESTROY ---- */
+
+/* Scrub what is left of a tenant VM and forget it (its key with it). */
+static void forget(const struct lc_ops *ops, void *mctx, struct vm *vm)
 {
 	struct vm_tenant *t = &vm->tenant;
 
@@ -904,22 +1378,32 @@ static void destroy(const struct lc_ops *ops, void *mctx, struct vm *vm)
 	vm_table_free(vm);
 }
 
-static int64_t exec_destroy(struct lc_request *rq, const struct hc_env *env)
+static void destroy_unit(const struct hc_env *env)
 {
-	unsigned id = rq->vm->id;
+	struct vm *vm = job.rq.vm;
+	unsigned id = vm->id;
 	char name[HC_VM_NAME_MAX];
 
-	memcpy(name, rq->vm->name, sizeof(name));
-	destroy(env->lc, env->lc_ctx, rq->vm);
+	if (job.phase == PH_BEGIN) {
+		env->lc->set_runnable(env->lc_ctx, vm, false);
+		job.at = 0;
+		job.phase = vm->tenant.has_memory ? PH_UNMAP : PH_DONE;
+		if (job.phase == PH_UNMAP)
+			return;
+	} else if (unmap_unit(env, vm)) {
+		return;
+	}
+	memcpy(name, vm->name, sizeof(name));
+	forget(env->lc, env->lc_ctx, vm);
 	lc_log(env, "lifecycle: vm %u '%s' destroyed, %llu frames free", id, name,
-	     frames_free(env));
-	return HC_OK;
+	       frames_free(env));
+	job_done(HC_OK);
 }
 
-/* seal_size only when asked about this one VM: it scans the VM's memory,
- * which a list (what the TPGVM asks for on every request) need not pay. */
-static void info_of(const struct hc_env *env, const struct vm *vm,
-		    bool seal_size, struct hc_vm_info *i)
+/* What HC_VM_QUERY tells of a VM, but seal_size: that needs a count of
+ * its pages, which only a query of the one VM pays (query_unit), not a
+ * list (what the TPGVM asks for on every request). */
+static void info_of(const struct vm *vm, struct hc_vm_info *i)
 {
 	const struct vm_tenant *t = &vm->tenant;
 
@@ -929,9 +1413,6 @@ static void info_of(const struct hc_env *env, const struct vm *vm,
 	memcpy(i->name, vm->name, sizeof(i->name) - 1);
 	i->mem_size = vm->mem_size;
 	i->version = t->version;
-	if (seal_size && (t->state == HC_VM_RUNNING || t->state == HC_VM_EXITED))
-		i->seal_size = seal_blob_size((uint32_t)count_pages(env, vm),
-			(uint32_t)env->lc->context_len(env->lc_ctx, vm));
 	i->console_pending = console_ring_unread(&vm->console);
 	if (t->state >= HC_VM_LOADED)
 		memcpy(i->measurement, t->measurement, sizeof(i->measurement));
@@ -939,19 +1420,111 @@ static void info_of(const struct hc_env *env, const struct vm *vm,
 		memcpy(i->stop_reason, vm->stop_reason, sizeof(i->stop_reason) - 1);
 }
 
-static int64_t exec_query(struct lc_request *rq, const struct hc_env *env)
+/* ---- HC_VM_QUERY of one VM (its seal_size needs a count) ---- */
+
+static void query_unit(const struct hc_env *env)
+{
+	const struct hc_vm_query *q = &job.rq.u.query;
+	struct vm *vm = job.rq.vm;
+	uint32_t state = vm->tenant.state;
+	struct hc_vm_info info;
+
+	if (job.phase == PH_BEGIN) {
+		job.at = 0;
+		job.pages = 0;
+		job.phase = PH_COUNT;
+	} else if (job.at < vm->mem_size && vm->tenant.has_memory) {
+		job.pages += !page_is_zero(env->lc->page(env->lc_ctx, vm, job.at));
+		job.at += PAGE_SIZE;
+	}
+	if ((state == HC_VM_RUNNING || state == HC_VM_EXITED) && job.at < vm->mem_size)
+		return;
+	info_of(vm, &info);
+	if (state == HC_VM_RUNNING || state == HC_VM_EXITED)
+		info.seal_size = seal_blob_size((uint32_t)job.pages,
+			(uint32_t)env->lc->context_len(env->lc_ctx, vm));
+	job_done(env->write_guest(env->ctx, q->out_gpa, &info, sizeof(info)) ? 1
+									   : HC_E_FAULT);
+}
+
+static void job_unit(const struct hc_env *env)
+{
+	switch (job.rq.nr) {
+	case HC_VM_CREATE:
+		return create_unit(env);
+	case HC_VM_LOAD:
+		return load_unit(env);
+	case HC_VM_START:
+		return start_unit(env);
+	case HC_VM_STOP:
+		return stop_unit(env);
+	case HC_VM_DESTROY:
+		return destroy_unit(env);
+	case HC_VM_QUERY:
+		return query_unit(env);
+	default:
+		return job_done(HC_E_INTERNAL); /* no such phase: a TCB bug */
+	}
+}
+
+/* One step: units of work until the job ends or the step's time is up. */
+static void job_step(const struct hc_env *env)
+{
+	job.deadline = env->lc->now(env->lc_ctx) + LC_STEP_TSC;
+	do
+		job_unit(env);
+	while (job.phase != PH_DONE && !step_over(env));
+}
+
+/* Give back what the job itself holds (not the VM's frames). */
+static void job_release(const struct lc_ops *ops, void *mctx)
+{
+	if (job.sealing)
+		seal_write_abort(&job.w);
+	if (job.opening)
+		seal_read_abort(&job.r);
+	if (job.list)
+		ops->unstage(mctx, job.list, job.list_bytes);
+	if (job.rq.nr == HC_VM_LOAD && job.rq.image)
+		ops->unstage(mctx, job.rq.image, job.rq.u.load.image_len);
+	if (job.rq.nr == HC_VM_LOAD && job.rq.init)
+		ops->unstage(mctx, job.rq.init, job.rq.u.load.init_len);
+	crypto_wipe(context_buf, sizeof(context_buf));
+	crypto_wipe(&job, sizeof(job));
+}
+
+static bool is_job(const struct lc_request *rq)
+{
+	switch (rq->nr) {
+	case HC_VM_CONSOLE_READ:
+		return false;
+	case HC_VM_QUERY:
+		return rq->vm != NULL; /* a list is only the table */
+	default:
+		return true;
+	}
+}
+
+static bool same_call(const struct hc_call *a, const struct hc_call *b)
+{
+	return a->nr == b->nr && memcmp(a->arg, b->arg, sizeof(a->arg)) == 0;
+}
+
+/* ---- the calls that are not jobs ---- */
+
+/* Every VM of the owner (a list: no seal_size, which needs a count). */
+static int64_t exec_list(const struct lc_request *rq, const struct hc_env *env)
 {
 	const struct hc_vm_query *q = &rq->u.query;
 	uint64_t room = q->out_cap / sizeof(struct hc_vm_info), n = 0;
 	struct hc_vm_info info;
 
 	for (unsigned id = 1; id <= VM_MAX && n < room; id++) {
-		const struct vm *vm = rq->vm ? (id == rq->vm->id ? rq->vm : NULL)
-					     : vm_table_get(id);
+		const struct vm *vm = vm_table_get(id);
 		if (!vm || !vm->tenant.active ||
 		    memcmp(vm->tenant.owner, q->ref.owner, HC_OWNER_LEN))
 			continue;
-		info_of(env, vm, rq->vm != NULL, &info);
+		info_of(vm, &info);
 		if (!env->write_guest(env->ctx, q->out_gpa + n * sizeof(info),
 				      &info, sizeof(info)))
 			return HC_E_FAULT;
@@ -980,27 +1553,48 @@ static int64_t exec_console(struct lc_request *rq, const struct hc_env *env)
 	return (int64_t)done;
 }
 
-int64_t lifecycle_execute(struct lc_request *rq, const struct hc_env *env)
+int64_t lifecycle_call(const struct hc_call *c, const struct hc_env *env,
+		       bool *again)
 {
-	switch (rq->nr) {
-	case HC_VM_CREATE:
-		return exec_create(rq, env);
-	case HC_VM_LOAD:
-		return exec_load(rq, env);
-	case HC_VM_START:
-		return exec_start(rq, env);
-	case HC_VM_STOP:
-		return exec_stop(rq, env);
-	case HC_VM_DESTROY:
-		return exec_destroy(rq, env);
-	case HC_VM_QUERY:
-		return exec_query(rq, env);
-	case HC_VM_CONSOLE_READ:
-		return exec_console(rq, env);
-	default:
-		return HC_E_NOSYS;
+	int64_t ret;
+
+	*again = false;
+	if (job.active) {
+		job_step(env);
+		if (job.phase != PH_DONE) {
+			*again = true;
+			return 0;
+		}
+		ret = job.result;
+		bool answered = same_call(&job.call, c);
+		job_release(env->lc, env->lc_ctx);
+		if (answered)
+			return ret;
+		*again = true; /* served from the next execution on */
+		return 0;
 	}
+	ret = lifecycle_decode(c, env, &job.rq);
+	if (ret != HC_OK || !is_job(&job.rq)) {
+		if (ret == HC_OK)
+			ret = job.rq.nr == HC_VM_QUERY ? exec_list(&job.rq, env)
+						       : exec_console(&job.rq, env);
+		crypto_wipe(&job, sizeof(job));
+		return ret;
+	}
+	job.active = true;
+	job.call = *c;
+	job.phase = PH_BEGIN;
+	job_step(env);
+	if (job.phase != PH_DONE) {
+		*again = true;
+		return 0;
+	}
+	ret = job.result;
+	job_release(env->lc, env->lc_ctx);
+	return ret;
 }
+
+/* ---- events from the mechanism ----------------------------------------------- */
 
 void lifecycle_exited(struct vm *vm)
 {
@@ -1010,10 +1604,11 @@ void lifecycle_exited(struct vm *vm)
 
 void lifecycle_destroy_all(const struct lc_ops *ops, void *mctx)
 {
+	job_release(ops, mctx);
 	for (unsigned id = 1; id <= VM_MAX; id++) {
 		struct vm *vm = vm_table_get(id);
 		if (vm && vm->tenant.active)
-			destroy(ops, mctx, vm);
+			forget(ops, mctx, vm);
 	}
 }
 

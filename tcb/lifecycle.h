@@ -7,12 +7,13 @@
  * or a fake in the unit tests) only for what needs the machine: frames,
  * pages, the vCPU and its VMCS. Portable C, host-tested.
  *
- * Decode checks and may fail; execute cannot, except when the TCB itself
- * fails (HC_E_INTERNAL). Where a check needs resources (LOAD: the image
- * staged and parsed; START of a SEALED VM: its state decrypted into fresh
- * frames, for the tag only the whole stream can check), decode prepares
- * them and gives them all back when it fails, so the free-frame count is
- * exactly as before; execute commits.
+ * Decode checks what it can at once and may fail. What grows with a VM's
+ * memory or image runs as a job of bounded steps, in phases: those before
+ * the commit point may still refuse (LOAD: the ELF; STOP: a blob that does
+ * not fit; START: a boot state or blob that does not verify) and then give
+ * back everything they took, so the free-frame count is exactly as before;
+ * the commit itself and what follows (freeing a sealed VM's frames) cannot
+ * fail, except when the TCB itself does (HC_E_INTERNAL).
  */
 #ifndef CUSTOS_TCB_LIFECYCLE_H
 #define CUSTOS_TCB_LIFECYCLE_H
@@ -36,6 +37,11 @@ struct hc_result;
 #define LC_BOOT_TAG      "CUSTOS-VM-BOOT-1"
 /* TSC cycles per slice, told to guests in their boot info (informative). */
 #define LC_SLICE_TSC     200000ull
+/* A step of a long call ends at the first unit of work (a page to scan,
+ * hash, seal or open; 64 KiB to map, unmap or stage) that finishes this
+ * many TSC cycles or more after the step began (docs/lifecycle.md, "Long
+ * calls"). */
+#define LC_STEP_TSC      50000ull
 
 /* The initial registers a LOADED VM starts with (part of its boot state). */
 struct lc_regs {
@@ -49,13 +55,22 @@ struct lc_regs {
 struct lc_ops {
 	/* Free host frames now. */
 	uint64_t (*free_frames)(void *mctx);
-	/* Give vm [0, vm->mem_size) of fresh zeroed frames, its EPT and the
-	 * frames of its vCPU (VMCS, XSAVE area): lifecycle_create_frames()
-	 * of them. HC_OK or HC_E_NOMEM (then nothing was taken). */
+	/* Give vm the frames of its vCPU (VMCS, XSAVE area) and an empty EPT:
+	 * HC_OK or HC_E_NOMEM (then nothing was taken). Pages come with
+	 * mem_map; lifecycle_create_frames() counts both. */
 	int (*mem_alloc)(void *mctx, struct vm *vm);
-	/* Flush its translations, scrub its vCPU, scrub and free all of
-	 * what mem_alloc took. */
+	/* Map fresh zeroed frames at [gpa, gpa + len) (page-aligned, inside
+	 * mem_size, nothing mapped there yet): HC_OK or HC_E_NOMEM (then this
+	 * call took nothing). */
+	int (*mem_map)(void *mctx, struct vm *vm, uint64_t gpa, uint64_t len);
+	/* The VM does not run: flush its translations, then scrub and free
+	 * whatever frames are mapped at [gpa, gpa + len). */
+	void (*mem_unmap)(void *mctx, struct vm *vm, uint64_t gpa, uint64_t len);
+	/* Flush its translations, scrub its vCPU, scrub and free all it still
+	 * holds (pages, EPT tables, vCPU frames). */
 	void (*mem_free)(void *mctx, struct vm *vm);
+	/* The TSC, or a clock in its units: where a step of a long call ends. */
+	uint64_t (*now)(void *mctx);
 	/* Host pointer to the 4 KiB guest page at gpa (< mem_size, aligned). */
 	uint8_t *(*page)(void *mctx, const struct vm *vm, uint64_t gpa);
 	/* len bytes of contiguous TCB scratch, zeroed; NULL when there is not
@@ -81,7 +96,7 @@ struct lc_ops {
 	void (*log)(void *mctx, const char *line);
 };
 
-/* ---- decode / execute (called by tcb/hypercall.c for the TPGVM) ------- */
+/* ---- the calls (from tcb/hypercall.c, for the TPGVM) -------------------- */
 
 /* Where a VM's image, init data and secrets go (decided before anything
  * is written). */
@@ -91,35 +106,15 @@ struct lc_placement {
 };
 
 /*
- * Everything decode learned, for execute. Opaque to callers but sized.
- * Decode may prepare what execute commits (HC_VM_LOAD: the staged and
- * parsed image; HC_VM_START of a SEALED VM: its state decrypted into
- * fresh frames and verified); when decode fails it has undone all of it.
+ * Handle HC_VM_* for the TPGVM (tcb/hypercall.c has checked it is the
+ * TPGVM). Calls whose cost grows with a VM's memory or image run as a
+ * job of bounded steps (docs/lifecycle.md, "Long calls"): when *again is
+ * set the call is not finished, the caller must re-execute the same
+ * hypercall instruction (RIP not advanced; the scheduler may run other VMs
+ * first), and that next execution continues it. Otherwise the result.
  */
-struct lc_request {
-	uint64_t nr;
-	struct vm *vm;
-	union {
-		struct hc_vm_create create;
-		struct hc_vm_load load;
-		struct hc_vm_start start;
-		struct hc_vm_stop stop;
-		struct hc_vm_query query;
-		struct hc_vm_console_read console;
-		struct hc_vm_ref ref;
-	} u;
-	char secrets[HC_VM_SECRETS_MAX];
-	uint64_t seal_pages;   /* HC_VM_STOP: pages it will seal */
-	uint64_t blob_len;     /* HC_VM_STOP: bytes it will write */
-	struct seal_header hdr; /* HC_VM_START of a SEALED VM: its header */
-	uint8_t *image, *init;  /* HC_VM_LOAD: staged in TCB frames */
-	struct lc_placement place; /* HC_VM_LOAD: where they go */
-	bool resume;            /* HC_VM_START: restored from a blob */
-};
-
-int64_t lifecycle_decode(const struct hc_call *c, const struct hc_env *env,
-			 struct lc_request *rq);
-int64_t lifecycle_execute(struct lc_request *rq, const struct hc_env *env);
+int64_t lifecycle_call(const struct hc_call *c, const struct hc_env *env,
+		       bool *again);
 
 /* What a VM is loaded from, in TCB memory. */
 struct lc_image {
@@ -136,14 +131,19 @@ struct lc_image {
 				   * the TPGVM are measured otherwise) */
 };
 
+/* mem_alloc and mem_map of all of vm's memory at once (VMs built at boot):
+ * HC_OK, or HC_E_NOMEM with nothing taken. */
+int lifecycle_mem_alloc(const struct lc_ops *ops, void *mctx, struct vm *vm);
+
 /*
- * Load a VM whose memory (mem_alloc) is fresh: parse the ELF for
+ * Load a VM whose memory (lifecycle_mem_alloc) is fresh: parse the ELF for
  * [GUEST_IMAGE_MIN_GPA, mem_size - LC_STACK_RESERVE), place init data and
  * secrets page-aligned above it, build page tables and boot info, set up
  * the vCPU, record launch measurement and boot-state digest (in->measure).
  * HC_OK, or
  * HC_E_INVAL with a reason in why and nothing written (image refused, does
- * not fit). Used by HC_VM_LOAD and for boot-module VMs and the TPGVM.
+ * not fit). For boot-module VMs and the TPGVM, at once; HC_VM_LOAD runs
+ * the same pieces as a job of bounded steps.
  */
 int64_t lifecycle_load_image(const struct lc_ops *ops, void *mctx,
 			     struct vm *vm, const struct lc_image *in, char *why,

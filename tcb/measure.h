@@ -18,7 +18,20 @@ enum measure_type {
 	MEASURE_CA_ROOT = 3,     /* the compiled-in CA root certificate */
 	MEASURE_TPGVM_IMAGE = 4, /* the decrypted TPGVM image */
 	MEASURE_TPGVM_POLICY = 5,/* the decrypted TPGVM policy */
+	MEASURE_BOOT_VM = 6,     /* a VM from a boot module (vm.NAME), before it runs */
 };
+
+/*
+ * A boot-module VM's event: the description "boot vm NAME" (NAME as its
+ * module command line gives it), and the digest
+ *   SHA-384("CUSTOS-BOOT-VM-1" || SHA-384(cmdline) || u64 len(cmdline)
+ *                              || SHA-384(image)   || u64 len(image))
+ * over exactly what runs: the module's whole command line ("vm.NAME
+ * mem=SIZE ARGS", which sets its name, memory and arguments) and its image;
+ * lengths little-endian (docs/eventlog.md).
+ */
+#define MEASURE_BOOT_VM_TAG         "CUSTOS-BOOT-VM-1"
+#define MEASURE_BOOT_VM_DESC_PREFIX "boot vm "
 
 struct measure_event {
 	uint32_t type;
@@ -39,5 +52,18 @@ int measure_log_append(struct measure_log *log, enum measure_type type,
 		       const uint8_t digest[MEASURE_DIGEST_LEN], const char *desc);
 
 const char *measure_type_name(uint32_t type);
+
+/* No room for another event (then nothing more may be launched). */
+bool measure_log_full(const struct measure_log *log);
+
+/* The digest of a boot-module VM (above). The hash comes from the caller so
+ * this file stays free of crypto. */
+void measure_boot_vm_digest(void (*sha384)(const void *data, size_t len,
+					   uint8_t out[MEASURE_DIGEST_LEN]),
+			    const char *cmdline, const void *image,
+			    size_t image_len, uint8_t out[MEASURE_DIGEST_LEN]);
+
+/* Its description, "boot vm NAME" (cut to fit, as every description). */
+void measure_boot_vm_desc(const char *name, char desc[MEASURE_DESC_MAX]);
 
 #endif

@@ -165,10 +165,49 @@ int report_parse(const void *buf, size_t len, struct report *out, char *err,
 	return 0;
 }
 
-bool report_is_dev(const struct report *r)
+/* Format 1 has no field for a TPM quote: nothing its signer cannot forge
+ * backs the key protection and launch mode it claims, so it is never
+ * production. What the report says against itself (dev keys, a dev launch,
+ * debug options) is believed: a signer gains nothing by it. */
+uint32_t report_dev_reasons(const struct report *r, bool dev_identity)
 {
-	return r->key_protection != REPORT_KEYS_TPM ||
-	       r->launch_mode == REPORT_LAUNCH_DEV || r->debug != 0;
+	uint32_t why = REPORT_DEV_NO_QUOTE;
+
+	if (dev_identity)
+		why |= REPORT_DEV_IDENTITY;
+	if (r->key_protection != REPORT_KEYS_TPM ||
+	    r->launch_mode == REPORT_LAUNCH_DEV)
+		why |= REPORT_DEV_CLAIMED;
+	if (r->debug != 0)
+		why |= REPORT_DEV_DEBUG;
+	return why;
+}
+
+const char *report_dev_reason_name(uint32_t bit)
+{
+	switch (bit) {
+	case REPORT_DEV_NO_QUOTE: return "no-tpm-quote";
+	case REPORT_DEV_IDENTITY: return "dev-identity";
+	case REPORT_DEV_CLAIMED:  return "dev-claimed";
+	case REPORT_DEV_DEBUG:    return "debug-options";
+	default:                  return "unknown";
+	}
+}
+
+const char *report_dev_reason_text(uint32_t bit)
+{
+	switch (bit) {
+	case REPORT_DEV_NO_QUOTE:
+		return "no TPM quote backs the report's claims";
+	case REPORT_DEV_IDENTITY:
+		return "signed by a development TCB identity (tcb-sign-dev: its keys are on the boot media)";
+	case REPORT_DEV_CLAIMED:
+		return "the report itself says dev keys or a dev launch";
+	case REPORT_DEV_DEBUG:
+		return "debug options are on";
+	default:
+		return "unknown reason";
+	}
 }
 
 /* SEQUENCE { SEQUENCE { id-ecPublicKey, secp384r1 }, BIT STRING (0 unused

@@ -29,6 +29,10 @@
 /* A TCG_PCR_EVENT2 with one SHA-384 digest, before its event data. */
 #define TCG_EVENT2_FIXED_LEN (4u + 4u + 4u + 2u + MEASURE_DIGEST_LEN + 4u)
 
+/* The PCR of boot-module VMs: everything that runs beside the TPGVM and
+ * is not a tenant's. */
+#define TCG_PCR_BOOT_VM  11u
+
 /* The PCR and event type a measurement is logged (and extended) under;
  * -1 for a type this file does not know. */
 int tcg_log_pcr(uint32_t measure_type);

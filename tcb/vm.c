@@ -1,6 +1,7 @@
 #include "tcb/vm.h"
 
 static struct vm vm_table[VM_MAX];
+static uint64_t serials;
 
 static size_t bounded_len(const char *s, size_t max)
 {
@@ -52,6 +53,7 @@ static struct vm *alloc_slot(const char *name, bool unique)
 	unsigned id = (unsigned)(slot - vm_table) + 1;
 	*slot = (struct vm){
 		.id = id,
+		.serial = ++serials,
 		.state = VM_STOPPED,
 		.owner = frame_owner_vm(id),
 	};
@@ -109,4 +111,28 @@ void vm_set_stopped(struct vm *vm, enum vm_state state, const char *reason)
 {
 	vm->state = state;
 	copy_reason(vm->stop_reason, reason);
+}
+
+void vm_principal_of(const struct vm *vm, struct vm_principal *out)
+{
+	*out = (struct vm_principal){ .tenant = vm->tenant.active };
+	if (vm->tenant.active) {
+		for (size_t i = 0; i < HC_OWNER_LEN; i++)
+			out->owner[i] = vm->tenant.owner[i];
+	} else {
+		out->serial = vm->serial;
+	}
+}
+
+bool vm_principal_same(const struct vm_principal *a,
+		       const struct vm_principal *b)
+{
+	if (a->tenant != b->tenant)
+		return false;
+	if (!a->tenant)
+		return a->serial == b->serial;
+	for (size_t i = 0; i < HC_OWNER_LEN; i++)
+		if (a->owner[i] != b->owner[i])
+			return false;
+	return true;
 }

@@ -40,6 +40,7 @@ struct vm_tenant {
 
 struct vm {
 	unsigned id;            /* 1-based, as logged and told to the guest */
+	uint64_t serial;        /* no other VM of this boot has it (ids are reused) */
 	enum vm_state state;
 	bool is_tpgvm;          /* the one VM whose lifecycle hypercalls count */
 	char name[VM_NAME_MAX];
@@ -78,5 +79,23 @@ struct vm *vm_table_next_runnable(const struct vm *after);
 
 /* Mark a VM stopped (or halted) with a reason; the caller then tears it down. */
 void vm_set_stopped(struct vm *vm, enum vm_state state, const char *reason);
+
+/*
+ * Whom a VM's state belongs to, for the side-channel barriers the TCB puts
+ * between VMs of different owners (docs/vm-exits.md): a tenant VM belongs
+ * to the tenant identity that created it, so one tenant's VMs share an
+ * owner; the TPGVM and each boot-module VM are each an owner of their own.
+ * A copy, so that it outlives the VM (the CPU still holds traces of a VM
+ * after its slot is freed).
+ */
+struct vm_principal {
+	bool tenant;
+	uint8_t owner[HC_OWNER_LEN]; /* tenant VMs: the tenant identity */
+	uint64_t serial;             /* every other VM: its serial */
+};
+
+void vm_principal_of(const struct vm *vm, struct vm_principal *out);
+bool vm_principal_same(const struct vm_principal *a,
+		       const struct vm_principal *b);
 
 #endif

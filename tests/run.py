@@ -7,6 +7,11 @@ integration tests in tests/integration/test_*.py, which boot the real ISO in
 Bochs and QEMU. `make test` builds everything first; this script only runs.
 
     python3 tests/run.py [SUBSTRING ...]   run only tests whose name contains one
+
+Fuzz targets and integration tests run CUSTOS_TEST_JOBS at a time (default
+2: the machines have two cores); each integration test in a process of its
+own (`run.py --one NAME`), so that one test's clean-up never touches
+another's emulator.
 """
 import glob
 import importlib
@@ -17,10 +22,14 @@ import subprocess
 import sys
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 FUZZ_SECONDS = int(os.environ.get("CUSTOS_FUZZ_SECONDS", "15"))
+JOBS = max(1, int(os.environ.get("CUSTOS_TEST_JOBS", "2")))
+# One integration test may take this long, emulator timeouts included.
+TEST_TIMEOUT = 2400
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
@@ -76,37 +85,40 @@ def run_unit(tally, filters):
                   % (name, passed, len(failed_names), seconds), flush=True)
 
 
+def fuzz_one(exe):
+    """One target's smoke run; returns (name, ok, detail, seconds)."""
+    target = os.path.basename(exe)[len("fuzz_"):]
+    work = os.path.join(BUILD, "test-runs", "fuzz", target)
+    shutil.rmtree(work, ignore_errors=True)
+    corpus = os.path.join(work, "corpus")
+    seeds = os.path.join(ROOT, "tests", "fuzz", "corpus", target)
+    if os.path.isdir(seeds):
+        shutil.copytree(seeds, corpus)
+    else:
+        os.makedirs(corpus)
+    start = time.monotonic()
+    p = subprocess.run([exe, "-max_total_time=%d" % FUZZ_SECONDS,
+                        "-artifact_prefix=%s/" % work, "-print_final_stats=1",
+                        corpus], capture_output=True, text=True,
+                       timeout=FUZZ_SECONDS + 120)
+    out = p.stdout + p.stderr
+    runs = re.search(r"stat::number_of_executed_units:\s*(\d+)", out)
+    detail = "" if p.returncode == 0 else out[-3000:]
+    if p.returncode == 0 and not runs:
+        detail = "no run statistics\n" + out[-2000:]
+    return ("fuzz/%s (%s runs)" % (target, runs.group(1) if runs else "?"),
+            p.returncode == 0 and runs is not None, detail, time.monotonic() - start)
+
+
 def run_fuzz(tally, filters):
     """A short libFuzzer run per target, from its seed corpus (copied, so the
     committed corpus is never modified). Any crash, leak or UB fails."""
-    for exe in sorted(glob.glob(os.path.join(BUILD, "fuzz", "fuzz_*"))):
-        if exe.endswith(".d") or not os.access(exe, os.X_OK):
-            continue
-        target = os.path.basename(exe)[len("fuzz_"):]
-        name = "fuzz/" + target
-        if not selected(name, filters):
-            continue
-        work = os.path.join(BUILD, "test-runs", "fuzz", target)
-        shutil.rmtree(work, ignore_errors=True)
-        corpus = os.path.join(work, "corpus")
-        seeds = os.path.join(ROOT, "tests", "fuzz", "corpus", target)
-        if os.path.isdir(seeds):
-            shutil.copytree(seeds, corpus)
-        else:
-            os.makedirs(corpus)
-        start = time.monotonic()
-        p = subprocess.run([exe, "-max_total_time=%d" % FUZZ_SECONDS,
-                            "-artifact_prefix=%s/" % work, "-print_final_stats=1",
-                            corpus], capture_output=True, text=True,
-                           timeout=FUZZ_SECONDS + 120)
-        out = p.stdout + p.stderr
-        runs = re.search(r"stat::number_of_executed_units:\s*(\d+)", out)
-        detail = "" if p.returncode == 0 else out[-3000:]
-        if p.returncode == 0 and not runs:
-            detail = "no run statistics\n" + out[-2000:]
-        tally.record("%s (%s runs)" % (name, runs.group(1) if runs else "?"),
-                     p.returncode == 0 and runs is not None, detail,
-                     time.monotonic() - start)
+    exes = [exe for exe in sorted(glob.glob(os.path.join(BUILD, "fuzz", "fuzz_*")))
+            if not exe.endswith(".d") and os.access(exe, os.X_OK)
+            and selected("fuzz/" + os.path.basename(exe)[len("fuzz_"):], filters)]
+    with ThreadPoolExecutor(max_workers=JOBS) as pool:
+        for name, ok, detail, seconds in pool.map(fuzz_one, exes):
+            tally.record(name, ok, detail, seconds)
 
 
 def run_lint(tally, filters):
@@ -119,30 +131,63 @@ def run_lint(tally, filters):
                  (p.stdout + p.stderr)[-4000:], time.monotonic() - start)
 
 
-def run_integration(tally, filters):
-    import harness
+def integration_tests():
+    """(name, module, function) of every integration test, in file order."""
+    found = []
     for path in sorted(glob.glob(os.path.join(ROOT, "tests", "integration", "test_*.py"))):
         mod = importlib.import_module(os.path.basename(path)[:-3])
         for attr in sorted(vars(mod), key=lambda a: getattr(getattr(mod, a), "__code__", None)
                            and getattr(mod, a).__code__.co_firstlineno or 0):
             fn = getattr(mod, attr)
-            if not (attr.startswith("test_") and callable(fn)):
-                continue
-            name = "integration/%s.%s" % (mod.__name__, attr)
-            if not selected(name, filters):
-                continue
-            start = time.monotonic()
+            if attr.startswith("test_") and callable(fn):
+                found.append(("integration/%s.%s" % (mod.__name__, attr), mod, fn))
+    return found
+
+
+def run_one(name):
+    """Run one integration test in this process: exit 0 if it passed; what
+    failed goes to stdout."""
+    import harness
+    for test, _, fn in integration_tests():
+        if test == name:
             try:
-                fn(harness.run_dir(attr))
-                tally.record(name, True, seconds=time.monotonic() - start)
+                fn(harness.run_dir(fn.__name__))
+                return 0
             except Exception as e:  # a failed assertion or a broken harness
-                detail = str(e) if isinstance(e, AssertionError) else traceback.format_exc()
-                tally.record(name, False, detail, time.monotonic() - start)
+                print(str(e) if isinstance(e, AssertionError) else traceback.format_exc())
+                return 1
             finally:
                 harness.kill_all()
+    print("no integration test %s" % name)
+    return 2
+
+
+def integration_child(name):
+    """One test in a process of its own (and its own process group, killed
+    whole if the test overruns); returns (name, ok, detail, seconds)."""
+    start = time.monotonic()
+    p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--one", name],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         start_new_session=True)
+    try:
+        out, _ = p.communicate(timeout=TEST_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, 9)
+        out, _ = p.communicate()
+        out += "\n(the test overran %d s and was killed)" % TEST_TIMEOUT
+    return name, p.returncode == 0, out[-4000:], time.monotonic() - start
+
+
+def run_integration(tally, filters):
+    names = [name for name, _, _ in integration_tests() if selected(name, filters)]
+    with ThreadPoolExecutor(max_workers=JOBS) as pool:
+        for name, ok, detail, seconds in pool.map(integration_child, names):
+            tally.record(name, ok, detail, seconds)
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--one":
+        sys.exit(run_one(sys.argv[2]))
     filters = sys.argv[1:]
     tally = Tally()
     start = time.monotonic()

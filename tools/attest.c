@@ -5,9 +5,14 @@
  * tenant's certificate and key in tenant_tls_open), so a typo fails before
  * the network is touched; then TLS to the TPGVM through the relay, one
  * ATTEST_REQ with a fresh nonce, one answer. Then, in order: report chain
- * and role, signature, nonce, TLS key binding, dev mode (report_verify),
+ * and role, signature, nonce, TLS key binding, DEV (report_verify),
  * the measurement log's encoding, the platform id and every measurement
  * against the reference. The first failure is the reason.
+ *
+ * Production or DEV is decided from evidence only (report_verify: today
+ * every report is DEV, for no TPM quote backs it). The report's key
+ * protection, launch mode and debug fields are its signer's word: they are
+ * shown only labelled as unbacked claims.
  *
  * Nothing secret is printed: the tenant's key is only handed to mbedTLS.
  */
@@ -39,20 +44,26 @@ static const char usage_text[] =
 	"\n"
 	"Connect through the relay to the platform's TPGVM over TLS with the\n"
 	"tenant certificate, ask for a platform report over a fresh random nonce\n"
-	"and verify it: the report's certificate chains to ROOT with the tcb-sign\n"
-	"role, its signature, the nonce, that it vouches for the TLS key of this\n"
-	"very connection, that the platform is not in dev mode (unless\n"
+	"and verify it: the report's certificate chains to ROOT with a TCB\n"
+	"signing role, its signature, the nonce, that it vouches for the TLS key\n"
+	"of this very connection, that the platform is not DEV (unless\n"
 	"--allow-dev), and with --reference that the platform id and every\n"
 	"measurement (hypervisor, command line, CA root, TPGVM image and policy)\n"
 	"equal the build's reference values (make writes build/reference.json).\n"
 	"Without --reference the measurements are shown but not compared.\n"
+	"\n"
+	"A platform is production only if evidence its key holder cannot forge\n"
+	"backs it (a TPM quote: not in report format 1), so today every platform\n"
+	"is DEV; a development TCB identity (tcb-sign-dev) is DEV as well. The\n"
+	"report's key protection, launch mode and debug fields are shown only as\n"
+	"its unbacked claims.\n"
 	"\n"
 	"options:\n"
 	"  --relay HOST:PORT     where custos-relay listens for tenants\n"
 	"  --ca ROOT.pem         the CA root the platform's TCB must chain to\n"
 	"  --cert, --key         the tenant's certificate and private key\n"
 	"  --reference FILE      reference values to compare the log with\n"
-	"  --allow-dev           accept a dev-mode platform (development only)\n"
+	"  --allow-dev           accept a DEV platform (development only)\n"
 	"  --json                print one JSON object on stdout\n"
 	"  --timeout SECONDS     give up after this long in all (default 120)\n"
 	"  --nonce-hex HEX       use this nonce (32..64 bytes; testing only)\n"
@@ -65,7 +76,7 @@ static const char usage_text[] =
 	"Exit status:\n"
 	"  0  verified\n"
 	"  1  verification failed: report chain, role or signature, nonce, TLS\n"
-	"     key binding, dev platform without --allow-dev, reference mismatch,\n"
+	"     key binding, DEV platform without --allow-dev, reference mismatch,\n"
 	"     or TLS saw the channel tampered with (bad record MAC, bad Finished,\n"
 	"     undecodable records) or a malformed answer\n"
 	"  2  could not run: usage, unreadable files, cannot connect, timeout,\n"
@@ -331,6 +342,31 @@ static const char *event_type_name(uint32_t t, char buf[16])
 	return buf;
 }
 
+void attest_dev_reasons_text(uint32_t why, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (uint32_t bit = 1; bit & REPORT_DEV_ALL; bit <<= 1)
+		if ((why & bit) && n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "; " : "",
+					      report_dev_reason_text(bit));
+}
+
+void attest_json_dev(const struct report_verdict *v)
+{
+	const char *sep = "";
+
+	printf("\"dev\": %s, \"dev_reasons\": [", v->dev_reasons ? "true" : "false");
+	for (uint32_t bit = 1; bit & REPORT_DEV_ALL; bit <<= 1) {
+		if (v->dev_reasons & bit) {
+			printf("%s\"%s\"", sep, report_dev_reason_name(bit));
+			sep = ", ";
+		}
+	}
+	printf("]");
+}
+
 static void print_json(const struct opts *op, const struct outcome *o)
 {
 	const struct report *r = &o->report;
@@ -356,13 +392,16 @@ static void print_json(const struct opts *op, const struct outcome *o)
 	if (o->have_report) {
 		printf(", \"platform_id\": ");
 		attest_json_string(r->platform_id, r->platform_id_len);
-		printf(", \"key_protection\": \"%s\", \"launch_mode\": \"%s\", \"debug\": [%s]",
+		printf(", ");
+		attest_json_dev(&o->verdict);
+		printf(", \"identity\": \"%s\"",
+		       o->verdict.dev_identity ? "tcb-sign-dev" : "tcb-sign");
+		printf(", \"claims\": {\"key_protection\": \"%s\", \"launch_mode\": \"%s\", \"debug\": [%s], \"backed_by_evidence\": false}",
 		       key_protection_name(r->key_protection),
 		       launch_mode_name(r->launch_mode),
 		       r->debug & REPORT_DEBUG_CONSOLE_MIRROR ? "\"console-mirror\"" : "");
-		printf(", \"dev_mode\": %s", report_is_dev(r) ? "true" : "false");
 	} else {
-		printf(", \"platform_id\": null, \"key_protection\": null, \"launch_mode\": null, \"debug\": null, \"dev_mode\": null");
+		printf(", \"platform_id\": null, \"dev\": null, \"dev_reasons\": null, \"identity\": null, \"claims\": null");
 	}
 	printf(", \"allow_dev\": %s", op->c.allow_dev ? "true" : "false");
 	printf(", \"reference\": ");
@@ -372,6 +411,26 @@ static void print_json(const struct opts *op, const struct outcome *o)
 		printf("null");
 	printf(", \"measurements_match\": %s",
 	       !o->compared ? "null" : o->status == ATTEST_EXIT_VERIFIED ? "true" : "false");
+	printf(", \"boot_vms\": ");
+	if (!o->have_log) {
+		printf("null");
+	} else {
+		const char *sep = "";
+
+		printf("[");
+		for (size_t i = 0; i < o->log.count; i++) {
+			const struct tcg_event *e = &o->log.events[i];
+			const char *name = reference_boot_vm_name(e);
+
+			if (!name)
+				continue;
+			printf("%s{\"name\": \"%s\", \"sha384\": ", sep, name);
+			json_hex(e->digest, MEASURE_DIGEST_LEN);
+			printf("}");
+			sep = ", ";
+		}
+		printf("]");
+	}
 	printf(", \"measurements\": ");
 	if (!o->have_log) {
 		printf("null");
@@ -392,22 +451,52 @@ static void print_json(const struct opts *op, const struct outcome *o)
 	printf("}\n");
 }
 
+/* The VMs from boot modules, from the signed log: what runs beside the
+ * TPGVM and is no tenant's. */
+static void print_boot_vms(const struct outcome *o)
+{
+	char hex[2 * MEASURE_DIGEST_LEN + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i < o->log.count; i++)
+		n += reference_boot_vm_name(&o->log.events[i]) != NULL;
+	if (n == 0) {
+		printf("boot VMs: none (no VM beside the TPGVM but tenants' own)\n");
+		return;
+	}
+	printf("boot VMs: %zu beside the TPGVM (not tenants' VMs):\n", n);
+	for (size_t i = 0; i < o->log.count; i++) {
+		const char *name = reference_boot_vm_name(&o->log.events[i]);
+
+		if (!name)
+			continue;
+		cli_hex(o->log.events[i].digest, MEASURE_DIGEST_LEN, hex);
+		printf("  %s sha384 %s\n", name, hex);
+	}
+}
+
 static void print_human(const struct opts *op, const struct outcome *o)
 {
 	const struct report *r = &o->report;
 	char hex[2 * REPORT_NONCE_MAX + 1];
 
 	if (o->status == ATTEST_EXIT_VERIFIED)
-		printf("custos attest: VERIFIED\n");
+		printf("custos attest: VERIFIED%s\n", o->verdict.dev_reasons ?
+		       " (DEV platform, accepted with --allow-dev)" : "");
 	if (o->have_report) {
+		char why[512];
+
 		printf("platform: %.*s\n", (int)r->platform_id_len, r->platform_id);
-		printf("key protection: %s, launch mode: %s, debug: %s%s\n",
+		if (o->verdict.dev_reasons) {
+			attest_dev_reasons_text(o->verdict.dev_reasons, why, sizeof(why));
+			printf("DEV: %s\n", why);
+		}
+		/* The signer's own word: it can write anything there. */
+		printf("claims (unbacked, the report's own word): key protection %s, "
+		       "launch mode %s, debug %s\n",
 		       key_protection_name(r->key_protection),
 		       launch_mode_name(r->launch_mode),
-		       r->debug & REPORT_DEBUG_CONSOLE_MIRROR ? "console-mirror" : "none",
-		       !report_is_dev(r) ? "" :
-		       op->c.allow_dev ? " (DEV MODE, accepted with --allow-dev)" :
-		       " (DEV MODE)");
+		       r->debug & REPORT_DEBUG_CONSOLE_MIRROR ? "console-mirror" : "none");
 		cli_hex(o->tls_key_hash, RPT_TLS_HASH_LEN, hex);
 		printf("TLS key: sha384 %s, the one the report vouches for\n", hex);
 	}
@@ -424,6 +513,7 @@ static void print_human(const struct opts *op, const struct outcome *o)
 			       o->log.count);
 		else
 			printf("measurements: %zu\n", o->log.count);
+		print_boot_vms(o);
 	}
 	if (o->status != ATTEST_EXIT_VERIFIED)
 		fprintf(stderr, "custos attest: %s: %s\n", attest_verdict(o->status),
@@ -516,15 +606,15 @@ static int verify(const struct attest_conn *c, struct outcome *o,
 	};
 	char err[256];
 	int rc = report_verify(m->body, m->len, in->root, in->root_len, &want,
-			       &o->report, err, sizeof(err));
+			       &o->report, &o->verdict, err, sizeof(err));
 
 	if (rc == REPORT_E_DEV) {
-		/* Authentic and ours, only dev: show what it says. */
+		/* Authentic and ours, only DEV: show why, and what it claims. */
 		struct report_expect dev = want;
 
 		dev.allow_dev = true;
 		if (report_verify(m->body, m->len, in->root, in->root_len, &dev,
-				  &o->report, NULL, 0) == REPORT_OK)
+				  &o->report, &o->verdict, NULL, 0) == REPORT_OK)
 			o->have_report = true;
 		return set_reason(o, ATTEST_EXIT_FAILED,
 				  "%s; use --allow-dev to accept a development platform",
@@ -644,9 +734,10 @@ int attest_main(int argc, char **argv)
 	}
 	o.status = rc;
 	if (rc == ATTEST_EXIT_VERIFIED)
-		snprintf(o.reason, sizeof(o.reason), "%s",
+		snprintf(o.reason, sizeof(o.reason), "%s%s",
 			 op.c.reference ? "report authentic and fresh, bound to this TLS key, measurements match the reference"
-					: "report authentic and fresh, bound to this TLS key; measurements not compared (no --reference)");
+					: "report authentic and fresh, bound to this TLS key; measurements not compared (no --reference)",
+			 o.verdict.dev_reasons ? "; DEV platform, accepted with --allow-dev" : "");
 	if (op.json) {
 		print_json(&op, &o);
 		if (rc != ATTEST_EXIT_VERIFIED)

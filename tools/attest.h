@@ -49,8 +49,9 @@ struct attest_outcome {
 	size_t nonce_len;           /* 0: attest_session makes a fresh one */
 	bool have_tls_key;
 	uint8_t tls_key_hash[RPT_TLS_HASH_LEN];
-	bool have_report;           /* authentic: report_verify passed up to dev */
+	bool have_report;           /* authentic: report_verify passed up to DEV */
 	struct report report;
+	struct report_verdict verdict; /* with have_report: why it is DEV */
 	bool have_log;
 	struct tcg_log_parsed log;
 	bool compared;              /* measurements compared with the reference */
@@ -79,6 +80,13 @@ void attest_json_string(const char *s, size_t n);
 
 /* The word a failure line on stderr starts with (FAILED, REFUSED, ERROR). */
 const char *attest_verdict(int status);
+
+/* The REPORT_DEV_* reasons in why as one phrase ("a; b; c") into buf. */
+void attest_dev_reasons_text(uint32_t why, char *buf, size_t len);
+
+/* `"dev": true, "dev_reasons": ["no-tpm-quote", ...]` (JSON members) on
+ * stdout for a verdict. */
+void attest_json_dev(const struct report_verdict *v);
 
 /* argv[0] is "attest"; returns the exit status. */
 int attest_main(int argc, char **argv);

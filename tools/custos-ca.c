@@ -4,7 +4,12 @@
  *   custos-ca init      --dir DIR --cn NAME [--days N]
  *   custos-ca issue     --dir DIR --role station|tenant|tpgvm-tls --cn NAME
  *                       --out PREFIX [--days N]
- *   custos-ca issue-tcb --dir DIR --cn NAME --out PREFIX [--days N]
+ *   custos-ca issue-tcb --dev --dir DIR --cn NAME --out PREFIX [--days N]
+ *
+ * issue-tcb issues development TCB identities only (roles tcb-sign-dev and
+ * tcb-kex-dev, keys written in the clear for the boot media): production
+ * TCB identities are certified after TPM credential activation, which is
+ * not implemented yet, so without --dev it refuses.
  *
  * Every output is checked to be absent before anything is written, and
  * created with O_EXCL; private keys are mode 0600. If a step fails after
@@ -41,12 +46,16 @@ static const char usage_text[] =
 	"      Issue a key and a certificate with ROLE, one of station, tenant,\n"
 	"      tpgvm-tls: PREFIX.key (0600), PREFIX.pem, PREFIX.der.\n"
 	"      Default validity %d days.\n"
-	"  issue-tcb --dir DIR --cn NAME --out PREFIX [--days N]\n"
-	"      Issue a platform TCB's two keys and certificates:\n"
-	"      PREFIX-sign.{key,pem,der} (role tcb-sign: reports),\n"
-	"      PREFIX-kex.{key,pem,der} (role tcb-kex: envelopes are encrypted to it),\n"
-	"      PREFIX-keys.bin (both private keys: the TCB key boot module, 0600),\n"
-	"      PREFIX-certs.bin (both certificates: the TCB certificate boot module).\n"
+	"  issue-tcb --dev --dir DIR --cn NAME --out PREFIX [--days N]\n"
+	"      Issue a DEVELOPMENT platform TCB's two keys and certificates:\n"
+	"      PREFIX-sign.{key,pem,der} (role tcb-sign-dev: reports),\n"
+	"      PREFIX-kex.{key,pem,der} (role tcb-kex-dev: envelopes are encrypted to it),\n"
+	"      PREFIX-keys.bin (both private keys in the clear: the TCB key boot\n"
+	"      module, 0600), PREFIX-certs.bin (both certificates: the TCB\n"
+	"      certificate boot module). Whoever holds the boot media holds these\n"
+	"      keys, so every verifier treats this identity as development only.\n"
+	"      Without --dev it refuses: production TCB identities are certified\n"
+	"      after TPM credential activation, which is not implemented yet.\n"
 	"\n"
 	"NAME: 1..64 printable ASCII characters, not starting or ending with a\n"
 	"space. No output file is ever overwritten. Exit status: 0 done, 1 failed,\n"
@@ -61,6 +70,7 @@ static void usage(FILE *f)
 struct opts {
 	const char *dir, *cn, *out, *role;
 	unsigned days;
+	bool dev;
 };
 
 static unsigned parse_days(const char *s)
@@ -84,6 +94,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "out", required_argument, NULL, 'o' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "days", required_argument, NULL, 'n' },
+		{ "dev", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -99,6 +110,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'o': o->out = optarg; break;
 		case 'r': o->role = optarg; break;
 		case 'n': o->days = parse_days(optarg); break;
+		case 'D': o->dev = true; break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			if (optopt)
@@ -182,6 +194,8 @@ static int cmd_init(int argc, char **argv)
 	need(o.cn, "--cn", "init");
 	forbid(o.out, "--out", "init");
 	forbid(o.role, "--role", "init");
+	if (o.dev)
+		cli_usage_error("init does not take --dev");
 	check_cn(o.cn);
 	if (mkdir(o.dir, 0700) != 0 && errno != EEXIST)
 		cli_die("cannot create CA directory '%s': %s", o.dir,
@@ -262,8 +276,9 @@ static enum crypto_role parse_role(const char *s)
 	if (strcmp(s, "tpgvm-tls") == 0)
 		return CRYPTO_ROLE_TPGVM_TLS;
 	if (strcmp(s, "tcb-sign") == 0 || strcmp(s, "tcb-kex") == 0 ||
+	    strcmp(s, "tcb-sign-dev") == 0 || strcmp(s, "tcb-kex-dev") == 0 ||
 	    strcmp(s, "tcb") == 0)
-		cli_usage_error("TCB certificates come in pairs: use 'custos-ca issue-tcb'");
+		cli_usage_error("TCB certificates come in pairs: use 'custos-ca issue-tcb --dev'");
 	cli_usage_error("unknown role '%s' (station, tenant or tpgvm-tls)", s);
 }
 
@@ -280,6 +295,8 @@ static int cmd_issue(int argc, char **argv)
 	need(o.role, "--role", "issue");
 	need(o.cn, "--cn", "issue");
 	need(o.out, "--out", "issue");
+	if (o.dev)
+		cli_usage_error("issue does not take --dev (only issue-tcb does)");
 	role = parse_role(o.role);
 	check_cn(o.cn);
 	key = cli_path(o.out, ".key");
@@ -360,8 +377,15 @@ static int cmd_issue_tcb(int argc, char **argv)
 	need(o.dir, "--dir", "issue-tcb");
 	need(o.cn, "--cn", "issue-tcb");
 	need(o.out, "--out", "issue-tcb");
-	forbid(o.role, "--role (the roles are tcb-sign and tcb-kex)", "issue-tcb");
+	forbid(o.role, "--role (the roles are tcb-sign-dev and tcb-kex-dev)", "issue-tcb");
 	check_cn(o.cn);
+	/* A production identity's keys must never exist outside its TPM: the
+	 * CA certifies them after TPM credential activation (not implemented
+	 * yet), never as files it writes itself. */
+	if (!o.dev)
+		cli_die("issue-tcb issues development TCB identities only, with --dev: "
+			"production TCB identities are certified after TPM credential "
+			"activation, which is not implemented yet");
 	for (int i = 0; i < 8; i++) {
 		path[i] = cli_path(o.out, suffix[i]);
 		cli_refuse_existing(path[i]);
@@ -369,8 +393,8 @@ static int cmd_issue_tcb(int argc, char **argv)
 	load_ca(o.dir, &ca);
 	init_crypto();
 	days = o.days ? o.days : LEAF_DAYS_DEFAULT;
-	issue_one(&ca, path[0], o.cn, CRYPTO_ROLE_TCB_SIGN, days, sign_priv, &sign);
-	issue_one(&ca, path[3], o.cn, CRYPTO_ROLE_TCB_KEX, days, kex_priv, &kex);
+	issue_one(&ca, path[0], o.cn, CRYPTO_ROLE_TCB_SIGN_DEV, days, sign_priv, &sign);
+	issue_one(&ca, path[3], o.cn, CRYPTO_ROLE_TCB_KEX_DEV, days, kex_priv, &kex);
 	crypto_wipe(ca.priv, sizeof(ca.priv));
 	write_cert(&sign, path[1], path[2]);
 	write_cert(&kex, path[4], path[5]);
@@ -380,13 +404,14 @@ static int cmd_issue_tcb(int argc, char **argv)
 	pki_cert_free(&sign);
 	pki_cert_free(&kex);
 	cli_outputs_done();
-	wrote(path[0], "TCB signing private key, mode 0600");
-	wrote(path[1], "TCB signing certificate (tcb-sign), PEM");
-	wrote(path[2], "TCB signing certificate (tcb-sign), DER");
-	wrote(path[3], "TCB key-agreement private key, mode 0600");
-	wrote(path[4], "TCB key-agreement certificate (tcb-kex), PEM: give it to the signing station");
-	wrote(path[5], "TCB key-agreement certificate (tcb-kex), DER");
-	wrote(path[6], "TCB key module for dev mode, mode 0600");
+	wrote(path[0], "development TCB signing private key, mode 0600");
+	wrote(path[1], "development TCB signing certificate (tcb-sign-dev), PEM");
+	wrote(path[2], "development TCB signing certificate (tcb-sign-dev), DER");
+	wrote(path[3], "development TCB key-agreement private key, mode 0600");
+	wrote(path[4], "development TCB key-agreement certificate (tcb-kex-dev), PEM: "
+	      "give it to the signing station (custos-station package --allow-dev)");
+	wrote(path[5], "development TCB key-agreement certificate (tcb-kex-dev), DER");
+	wrote(path[6], "TCB key module, keys in the clear (development only), mode 0600");
 	wrote(path[7], "TCB certificate module");
 	return 0;
 }

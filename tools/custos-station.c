@@ -3,7 +3,7 @@
  *
  *   custos-station package --station-key K --station-cert C --tcb-cert T
  *                  --image ELF --platform-id ID --tenant-ca CA [--tenant-ca ...]
- *                  --out ENVELOPE [--ca ROOT] [--policy-out F]
+ *                  --out ENVELOPE [--ca ROOT] [--policy-out F] [--allow-dev]
  *   custos-station inspect ENVELOPE [--ca ROOT]
  *   custos-station open ENVELOPE --ca ROOT --tcb-keys KEYS --tcb-certs CERTS
  *                  [--image-out F] [--policy-out F]
@@ -11,7 +11,9 @@
  * package refuses inputs the TCB would refuse later (a key that does not
  * match its certificate, a target certificate that is not tcb-kex, a
  * tenant "CA" that is not a CA, a bad platform id), so mistakes show up at
- * the station, not at boot. open runs the TCB's own envelope_open() on the
+ * the station, not at boot. A development TCB certificate (tcb-kex-dev:
+ * its keys travel in the clear on the boot media, so whoever holds the
+ * media can open the envelope) needs --allow-dev, and the output says so. open runs the TCB's own envelope_open() on the
  * host (dev mode and tests): what it accepts, the hypervisor accepts.
  */
 #include <getopt.h>
@@ -24,6 +26,7 @@
 #include "crypto/pki_host.h"
 #include "tcb/elf_image.h"
 #include "tcb/policy.h"
+#include "tcb/tcb_identity.h"
 #include "tcb/tcb_keys.h"
 #include "tools/cli.h"
 #include "tools/envelope_build.h"
@@ -37,20 +40,25 @@ static const char usage_text[] =
 	"commands:\n"
 	"  package --station-key KEY --station-cert CERT --tcb-cert TCB-kex.pem\n"
 	"          --image TPGVM.elf --platform-id ID --tenant-ca CA.pem [--tenant-ca ...]\n"
-	"          --out ENVELOPE [--ca ROOT.pem] [--policy-out FILE]\n"
+	"          --out ENVELOPE [--ca ROOT.pem] [--policy-out FILE] [--allow-dev]\n"
 	"      Encrypt the TPGVM image and its policy (platform id, 1..8 tenant CA\n"
 	"      roots) to the TCB's key-agreement certificate, sign with the\n"
 	"      station key. With --ca, both certificates must chain to ROOT;\n"
 	"      without it, their roles are still checked. --policy-out also\n"
 	"      writes the exact policy bytes put into the envelope (what the TCB\n"
-	"      measures as the TPGVM policy: for reference values).\n"
+	"      measures as the TPGVM policy: for reference values). A development\n"
+	"      TCB certificate (tcb-kex-dev, from 'custos-ca issue-tcb --dev': its\n"
+	"      keys are on the boot media in the clear, so anyone holding the media\n"
+	"      can open the envelope) is refused unless --allow-dev is given.\n"
 	"  inspect ENVELOPE [--ca ROOT.pem]\n"
 	"      Print the envelope header and check its signature (and with --ca\n"
 	"      the station certificate's chain). Exit status 1 if anything is\n"
 	"      invalid.\n"
 	"  open ENVELOPE --ca ROOT.pem --tcb-keys PREFIX-keys.bin\n"
 	"          --tcb-certs PREFIX-certs.bin [--image-out FILE] [--policy-out FILE]\n"
-	"      Open the envelope exactly as the TCB does (for dev mode and tests).\n"
+	"      Open the envelope exactly as the TCB does (for dev mode and tests):\n"
+	"      the key module is in the clear, so the certificates must be a\n"
+	"      development TCB identity (tcb-sign-dev, tcb-kex-dev).\n"
 	"\n"
 	"Certificates may be PEM or DER. No output file is ever overwritten.\n"
 	"Exit status: 0 done, 1 failed or invalid, 2 usage error.\n";
@@ -62,6 +70,7 @@ struct opts {
 	const char *out, *ca, *tcb_keys, *tcb_certs, *image_out, *policy_out;
 	const char *tenant_ca[MAX_TENANT_CAS];
 	size_t n_tenant_ca;
+	bool allow_dev;
 	const char *file; /* the positional ENVELOPE */
 };
 
@@ -80,6 +89,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "tcb-certs", required_argument, NULL, 'C' },
 		{ "image-out", required_argument, NULL, 'I' },
 		{ "policy-out", required_argument, NULL, 'P' },
+		{ "allow-dev", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -101,6 +111,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'C': o->tcb_certs = optarg; break;
 		case 'I': o->image_out = optarg; break;
 		case 'P': o->policy_out = optarg; break;
+		case 'D': o->allow_dev = true; break;
 		case 'T':
 			if (o->n_tenant_ca == MAX_TENANT_CAS)
 				cli_usage_error("at most %d --tenant-ca options",
@@ -190,6 +201,26 @@ static uint8_t *cert_with_role(const char *path, const char *what,
 
 /* ---- package ------------------------------------------------------------- */
 
+/* The role to encrypt to: tcb-kex, or tcb-kex-dev (a development TCB) only
+ * with --allow-dev. Anything else is left to cert_with_role to name. */
+static enum crypto_role tcb_cert_role(const char *path, bool allow_dev)
+{
+	struct x509_peek p;
+	size_t len;
+	uint8_t *der = read_cert(path, "TCB certificate", &len);
+
+	peek(der, len, "TCB certificate", path, &p);
+	free(der);
+	if (p.role != CRYPTO_ROLE_TCB_KEX_DEV)
+		return CRYPTO_ROLE_TCB_KEX;
+	if (!allow_dev)
+		cli_die("TCB certificate '%s' is a development TCB identity (tcb-kex-dev): "
+			"its private keys travel in the clear on the boot media, so whoever "
+			"holds the media can open this envelope; package for it only with "
+			"--allow-dev", path);
+	return CRYPTO_ROLE_TCB_KEX_DEV;
+}
+
 /* The image must at least be a static x86-64 ELF the TCB could load
  * somewhere; where exactly is the TCB's business. */
 static uint8_t *read_image(const char *path, size_t *len)
@@ -243,6 +274,7 @@ static int cmd_package(const struct opts *o)
 	struct envelope_recipe r;
 	struct envelope parsed;
 	char err[PKI_ERR_LEN], fpr[2 * ENV_FPR_LEN + 1];
+	enum crypto_role tcb_role;
 
 	need(o->station_key, "--station-key", "package");
 	need(o->station_cert, "--station-cert", "package");
@@ -272,9 +304,9 @@ static int cmd_package(const struct opts *o)
 	if (memcmp(key_pub, cert_pub, sizeof(key_pub)) != 0)
 		cli_die("station key '%s' does not match station certificate '%s'",
 			o->station_key, o->station_cert);
-	r.tcb_kex_cert = cert_with_role(o->tcb_cert, "TCB certificate",
-					CRYPTO_ROLE_TCB_KEX, root, root_len,
-					&r.tcb_kex_cert_len, tcb_pub);
+	tcb_role = tcb_cert_role(o->tcb_cert, o->allow_dev);
+	r.tcb_kex_cert = cert_with_role(o->tcb_cert, "TCB certificate", tcb_role,
+					root, root_len, &r.tcb_kex_cert_len, tcb_pub);
 	r.tcb_kex_pub = tcb_pub;
 	image = read_image(o->image, &image_len);
 	policy = make_policy(o, &policy_len);
@@ -295,8 +327,11 @@ static int cmd_package(const struct opts *o)
 		cli_write_new(o->policy_out, policy, policy_len, 0644);
 	cli_outputs_done();
 	cli_hex(parsed.tcb_fpr, ENV_FPR_LEN, fpr);
-	printf("wrote %s: %zu bytes, image %zu bytes, policy %zu bytes, for TCB %s\n",
-	       o->out, env_len, image_len, policy_len, fpr);
+	printf("wrote %s: %zu bytes, image %zu bytes, policy %zu bytes, for TCB %s%s\n",
+	       o->out, env_len, image_len, policy_len, fpr,
+	       tcb_role == CRYPTO_ROLE_TCB_KEX_DEV ?
+	       " (a DEVELOPMENT TCB identity, tcb-kex-dev: packaged with --allow-dev; "
+	       "its keys are on the boot media in the clear)" : "");
 	return 0;
 }
 
@@ -358,7 +393,7 @@ static int cmd_inspect(const struct opts *o)
 		cli_usage_error("inspect needs an ENVELOPE file");
 	if (o->station_key || o->station_cert || o->tcb_cert || o->image ||
 	    o->platform_id || o->n_tenant_ca || o->out || o->tcb_keys ||
-	    o->tcb_certs || o->image_out || o->policy_out)
+	    o->tcb_certs || o->image_out || o->policy_out || o->allow_dev)
 		cli_usage_error("inspect only takes ENVELOPE and --ca");
 	/* One byte over the limit, so an oversize file reaches the parser
 	 * and gets its message. */
@@ -428,6 +463,12 @@ static int cmd_open(const struct opts *o)
 	if (tcb_certs_parse(certs_buf, certs_len, &certs, err, sizeof(err)) != 0)
 		cli_die("'%s': %s", o->tcb_certs, err);
 	init_crypto();
+	/* As the TCB does: plaintext keys only with a development identity. */
+	if (tcb_identity_check_plaintext(&keys, &certs, root, root_len, err,
+					 sizeof(err)) != 0) {
+		crypto_wipe(&keys, sizeof(keys));
+		cli_die("'%s': TCB identity refused: %s", o->tcb_certs, err);
+	}
 	rc = envelope_open(buf, len, root, root_len, certs.kex_cert,
 			   certs.kex_cert_len, keys.kex_priv, &pl, err,
 			   sizeof(err));

@@ -76,20 +76,31 @@ def lifecycle(pf, d):
                CUSTOS_ALLOW_DEV="1")
     say("Alice's connection settings go in CUSTOS_* variables: relay 127.0.0.1:%d,\n"
         "    CA root build/pki/root.pem, her certificate and key, the reference values,\n"
-        "    and CUSTOS_ALLOW_DEV=1 (every command attests the platform first)." % pf.port)
+        "    and CUSTOS_ALLOW_DEV=1 (every command attests the platform first). This\n"
+        "    platform is DEV: its TCB keys are on the boot media in the clear (a\n"
+        "    development identity) and no TPM quote backs its report, so without\n"
+        "    --allow-dev every command would refuse it and send nothing." % pf.port)
 
     say("1. Attest: a signed platform report over a fresh nonce, checked against the\n"
-        "    CA root, bound to this TLS session's key, measurements = build/reference.json.")
-    step(custos("attest", env=env), "attest")
+        "    CA root, bound to this TLS session's key, measurements = build/reference.json.\n"
+        "    The output says DEV and why; what the report claims is shown as claims.")
+    p = custos("attest", env=env)
+    step(p, "attest")
+    if "VERIFIED (DEV platform" not in p.stdout:
+        raise Failed("attest did not say DEV")
 
-    say("2. Create a VM 'counter' (32 MiB) from build/guests/counter.elf with a secret.\n"
-        "    The image goes up in chunks; the TCB takes and zeroes the memory, builds the\n"
-        "    EPT, loads the image, places the secret where only that VM can read it and\n"
-        "    measures it all (the secret only as a salted hash); the CLI checks the\n"
-        "    measurement against its own computation. The secret's value is never shown.")
+    secrets = os.path.join(d, "counter.secrets")
+    with open(os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write("# the counter VM's secrets\nROOT_PASSWORD=correct-horse\n")
+    say("2. Create a VM 'counter' (32 MiB) from build/guests/counter.elf with a secret\n"
+        "    from a file (never on a command line). The image goes up in chunks; the TCB\n"
+        "    takes and zeroes the memory, builds the EPT, loads the image, places the\n"
+        "    secret where only that VM can read it and measures it all (the secret only as\n"
+        "    a salted hash); the CLI checks the measurement against its own computation.\n"
+        "    The secret's value is never shown.")
     step(custos("vm", "create", "counter", "--memory", "32M",
                 "--image", os.path.join(h.BUILD, "guests", "counter.elf"),
-                "--secret", "ROOT_PASSWORD=correct-horse", env=env), "create")
+                "--secret-file", secrets, env=env), "create")
 
     say("3. Start it: the TCB verifies its boot state against the record made at load.")
     step(custos("vm", "start", "counter", env=env), "start")

@@ -23,8 +23,17 @@ hypervisor measures them (hv/main.c measure_hypervisor, hv/tpgvm.c):
   TPGVM policy         SHA-384 of the policy bytes the station packaged
                        (custos-station package --policy-out)
 
+and the boot-module VMs the reference allows beside the TPGVM ("boot_vms":
+none unless --allow-boot-vm IMAGE CMDLINE names one; CMDLINE is the whole
+module command line, "vm.NAME mem=SIZE ARGS"), each with the digest the
+hypervisor logs for it (tcb/measure.c, measure_boot_vm_digest):
+
+  boot VM              SHA-384("CUSTOS-BOOT-VM-1" || SHA-384(CMDLINE) ||
+                       u64le len(CMDLINE) || SHA-384(IMAGE) || u64le len(IMAGE))
+
 usage: mkreference.py --elf custos.elf --grub-cfg grub.cfg --ca-root root.der
            --tpgvm-image IMAGE --tpgvm-policy POLICY --platform-id ID --out FILE
+           [--allow-boot-vm IMAGE CMDLINE ...]
 """
 import argparse
 import hashlib
@@ -48,8 +57,28 @@ EVENTS = [
 ]
 
 
+BOOT_VM_TAG = b"CUSTOS-BOOT-VM-1"
+BOOT_VM_NAME = re.compile(r"vm\.([a-z0-9_-]{1,31})(?:[ \t]|$)")
+
+
 class RefError(Exception):
     pass
+
+
+def boot_vm_digest(cmdline, image):
+    """The digest the hypervisor logs for a boot-module VM (bytes, bytes)."""
+    h = hashlib.sha384
+    return h(BOOT_VM_TAG + h(cmdline).digest() + struct.pack("<Q", len(cmdline)) +
+             h(image).digest() + struct.pack("<Q", len(image))).hexdigest()
+
+
+def boot_vm(image_path, cmdline):
+    """One allowed boot VM: its name (from "vm.NAME ...") and digest."""
+    m = BOOT_VM_NAME.match(cmdline)
+    if not m:
+        raise RefError("boot VM command line %r does not start with vm.NAME "
+                       "(NAME: 1..31 of a-z 0-9 _ -)" % cmdline)
+    return {"name": m.group(1), "sha384": boot_vm_digest(cmdline.encode(), read(image_path))}
 
 
 def elf_symbols(d, shoff, shentsize, shnum):
@@ -147,6 +176,7 @@ def build(args):
              "sha384": hashlib.sha384(data[key]).hexdigest()}
             for key, pcr, desc in EVENTS
         ],
+        "boot_vms": [boot_vm(image, cmdline) for image, cmdline in args.allow_boot_vm],
     }
 
 
@@ -155,6 +185,9 @@ def main():
     for opt in ("elf", "grub-cfg", "ca-root", "tpgvm-image", "tpgvm-policy",
                 "platform-id", "out"):
         p.add_argument("--" + opt, required=True)
+    p.add_argument("--allow-boot-vm", nargs=2, action="append", default=[],
+                   metavar=("IMAGE", "CMDLINE"),
+                   help="allow this boot-module VM beside the TPGVM")
     args = p.parse_args()
     try:
         ref = build(args)

@@ -272,7 +272,39 @@ static int once(struct jp *j, unsigned *seen, unsigned bit, const char *key)
 }
 
 enum { K_PCR = 1, K_TYPE = 2, K_DESC = 4, K_SHA = 8, K_EVENT_ALL = 15 };
-enum { K_FORMAT = 1, K_PLATFORM = 2, K_MEAS = 4, K_TOP_ALL = 7 };
+enum { K_FORMAT = 1, K_PLATFORM = 2, K_MEAS = 4, K_TOP_ALL = 7, K_BOOT_VMS = 8 };
+enum { K_VM_NAME = 1, K_VM_SHA = 2, K_VM_ALL = 3 };
+
+/* 96 hex digits into a digest. */
+static int sha384_hex(struct jp *j, uint8_t digest[MEASURE_DIGEST_LEN])
+{
+	char buf[2 * MEASURE_DIGEST_LEN + 2];
+	size_t n;
+
+	if (string(j, buf, sizeof(buf), &n))
+		return -1;
+	if (n != 2 * MEASURE_DIGEST_LEN)
+		return jfail(j, "sha384 is not %u hex digits", 2 * MEASURE_DIGEST_LEN);
+	for (size_t i = 0; i < MEASURE_DIGEST_LEN; i++) {
+		int hi = cli_hexval(buf[2 * i]), lo = cli_hexval(buf[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return jfail(j, "sha384 is not hex");
+		digest[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static bool vm_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > REFERENCE_BOOT_VM_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		      s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
 
 static int event_member(struct jp *j, const char *key, void *ctx,
 			unsigned *seen)
@@ -307,24 +339,44 @@ static int event_member(struct jp *j, const char *key, void *ctx,
 			return jfail(j, "description is not printable ASCII");
 		return 0;
 	}
-	if (strcmp(key, "sha384") == 0) {
-		if (once(j, seen, K_SHA, key) || string(j, buf, sizeof(buf), &n))
-			return -1;
-		if (n != 2 * MEASURE_DIGEST_LEN)
-			return jfail(j, "sha384 is not %u hex digits", 2 * MEASURE_DIGEST_LEN);
-		for (size_t i = 0; i < MEASURE_DIGEST_LEN; i++) {
-			int hi = cli_hexval(buf[2 * i]), lo = cli_hexval(buf[2 * i + 1]);
-
-			if (hi < 0 || lo < 0)
-				return jfail(j, "sha384 is not hex");
-			e->digest[i] = (uint8_t)(hi << 4 | lo);
-		}
-		return 0;
-	}
+	if (strcmp(key, "sha384") == 0)
+		return once(j, seen, K_SHA, key) || sha384_hex(j, e->digest) ? -1 : 0;
 	return skip_value(j, 1);
 }
 
-static int measurements(struct jp *j, struct reference *r)
+static int boot_vm_member(struct jp *j, const char *key, void *ctx,
+			  unsigned *seen)
+{
+	struct reference_boot_vm *v = ctx;
+	size_t n;
+
+	if (strcmp(key, "name") == 0) {
+		if (once(j, seen, K_VM_NAME, key) ||
+		    string(j, v->name, sizeof(v->name), &n))
+			return -1;
+		if (!vm_name_ok(v->name, n))
+			return jfail(j, "boot VM name must be 1..%u of a-z 0-9 _ -",
+				     REFERENCE_BOOT_VM_NAME_MAX);
+		return 0;
+	}
+	if (strcmp(key, "sha384") == 0)
+		return once(j, seen, K_VM_SHA, key) || sha384_hex(j, v->digest) ? -1 : 0;
+	return skip_value(j, 1);
+}
+
+/* A JSON array of at most MEASURE_MAX_EVENTS objects, each read by member
+ * into the next item (zeroed first) and complete only when its seen bits
+ * are all; lacks(seen) names the first missing key. */
+struct object_list {
+	member_fn member;
+	void *items;
+	size_t item_size, *count;
+	unsigned all;
+	const char *what, *plural; /* "measurement", "measurements" */
+	const char *(*lacks)(unsigned seen);
+};
+
+static int object_list(struct jp *j, const struct object_list *l)
 {
 	if (expect(j, '['))
 		return -1;
@@ -333,25 +385,55 @@ static int measurements(struct jp *j, struct reference *r)
 		return 0;
 	}
 	for (;;) {
+		uint8_t *item = (uint8_t *)l->items + *l->count * l->item_size;
 		unsigned seen = 0;
 
-		if (r->count == MEASURE_MAX_EVENTS)
-			return jfail(j, "more than %u measurements", MEASURE_MAX_EVENTS);
-		memset(&r->events[r->count], 0, sizeof(r->events[0]));
-		if (object(j, event_member, &r->events[r->count], &seen))
+		if (*l->count == MEASURE_MAX_EVENTS)
+			return jfail(j, "more than %u %s", MEASURE_MAX_EVENTS, l->plural);
+		memset(item, 0, l->item_size);
+		if (object(j, l->member, item, &seen))
 			return -1;
-		if (seen != K_EVENT_ALL)
-			return jfail(j, "measurement %zu lacks %s", r->count,
-				     !(seen & K_PCR) ? "\"pcr\"" :
-				     !(seen & K_TYPE) ? "\"type\"" :
-				     !(seen & K_DESC) ? "\"description\"" : "\"sha384\"");
-		r->count++;
+		if (seen != l->all)
+			return jfail(j, "%s %zu lacks %s", l->what, *l->count,
+				     l->lacks(seen));
+		(*l->count)++;
 		if (peek(j) == ',') {
 			j->pos++;
 			continue;
 		}
 		return expect(j, ']');
 	}
+}
+
+static const char *event_lacks(unsigned seen)
+{
+	return !(seen & K_PCR) ? "\"pcr\"" : !(seen & K_TYPE) ? "\"type\"" :
+	       !(seen & K_DESC) ? "\"description\"" : "\"sha384\"";
+}
+
+static const char *boot_vm_lacks(unsigned seen)
+{
+	return !(seen & K_VM_NAME) ? "\"name\"" : "\"sha384\"";
+}
+
+static int measurements(struct jp *j, struct reference *r)
+{
+	const struct object_list l = {
+		event_member, r->events, sizeof(r->events[0]), &r->count,
+		K_EVENT_ALL, "measurement", "measurements", event_lacks,
+	};
+
+	return object_list(j, &l);
+}
+
+static int boot_vms(struct jp *j, struct reference *r)
+{
+	const struct object_list l = {
+		boot_vm_member, r->boot_vms, sizeof(r->boot_vms[0]),
+		&r->boot_vm_count, K_VM_ALL, "boot VM", "boot VMs", boot_vm_lacks,
+	};
+
+	return object_list(j, &l);
 }
 
 static int top_member(struct jp *j, const char *key, void *ctx, unsigned *seen)
@@ -381,6 +463,11 @@ static int top_member(struct jp *j, const char *key, void *ctx, unsigned *seen)
 			return -1;
 		return measurements(j, r);
 	}
+	if (strcmp(key, "boot_vms") == 0) {
+		if (once(j, seen, K_BOOT_VMS, key))
+			return -1;
+		return boot_vms(j, r);
+	}
 	return skip_value(j, 1);
 }
 
@@ -399,7 +486,7 @@ int reference_parse(const char *json, size_t len, struct reference *out,
 		return -1;
 	if (peek(&j) != -1)
 		return jfail(&j, "unexpected bytes after the JSON object");
-	if (seen != K_TOP_ALL)
+	if ((seen & K_TOP_ALL) != K_TOP_ALL)
 		return jfail(&j, "the reference lacks %s",
 			     !(seen & K_FORMAT) ? "\"format\"" :
 			     !(seen & K_PLATFORM) ? "\"platform_id\"" :
@@ -450,50 +537,117 @@ static const char *type_name(uint32_t type, char buf[16])
 	return buf;
 }
 
+const char *reference_boot_vm_name(const struct tcg_event *e)
+{
+	size_t pre = sizeof(MEASURE_BOOT_VM_DESC_PREFIX) - 1;
+	const char *name = e->desc + pre;
+
+	if (e->pcr != TCG_PCR_BOOT_VM || e->event_type != TCG_EV_IPL ||
+	    strncmp(e->desc, MEASURE_BOOT_VM_DESC_PREFIX, pre) != 0 ||
+	    !vm_name_ok(name, strlen(name)))
+		return NULL;
+	return name;
+}
+
+/* A boot VM event at log index i: allowed by name and digest, and the
+ * first of its name. */
+static int check_boot_vm(const struct reference *ref,
+			 const struct tcg_log_parsed *log, size_t i,
+			 const char *name, char *err, size_t err_len)
+{
+	const struct tcg_event *e = &log->events[i];
+	const struct reference_boot_vm *named = NULL;
+	char a[20], b[20];
+
+	for (size_t k = 0; k < i; k++) {
+		const char *other = reference_boot_vm_name(&log->events[k]);
+
+		if (other && strcmp(other, name) == 0)
+			return cfail(err, err_len,
+				     "boot VM '%s' is logged twice (measurements %zu and %zu)",
+				     name, k + 1, i + 1);
+	}
+	for (size_t k = 0; k < ref->boot_vm_count; k++) {
+		const struct reference_boot_vm *v = &ref->boot_vms[k];
+
+		if (strcmp(v->name, name) != 0)
+			continue;
+		if (memcmp(v->digest, e->digest, MEASURE_DIGEST_LEN) == 0)
+			return 0;
+		named = v;
+	}
+	if (named)
+		return cfail(err, err_len,
+			     "boot VM '%s': reported sha384 %s but the reference allows it only as %s",
+			     name, short_hex(e->digest, a), short_hex(named->digest, b));
+	return cfail(err, err_len,
+		     "boot VM '%s' (sha384 %s) runs beside the TPGVM, and the reference allows no boot VM '%s'",
+		     name, short_hex(e->digest, a), name);
+}
+
+/* One of the platform's own measurements against the reference's. */
+static int check_event(const struct tcg_event *e, const struct reference_event *r,
+		       size_t index, char *err, size_t err_len)
+{
+	char a[20], b[20];
+
+	if (strcmp(e->desc, r->desc) != 0)
+		return cfail(err, err_len,
+			     "measurement %zu: the platform logged \"%s\" where the reference has \"%s\"",
+			     index + 1, e->desc, r->desc);
+	if (e->pcr != r->pcr)
+		return cfail(err, err_len,
+			     "%s: reported in PCR %u but reference says PCR %u",
+			     r->desc, e->pcr, r->pcr);
+	if (e->event_type != r->event_type)
+		return cfail(err, err_len,
+			     "%s: reported event type %s but reference says %s",
+			     r->desc, type_name(e->event_type, a),
+			     type_name(r->event_type, b));
+	if (memcmp(e->digest, r->digest, MEASURE_DIGEST_LEN) != 0)
+		return cfail(err, err_len,
+			     "%s: reported sha384 %s but reference says %s",
+			     r->desc, short_hex(e->digest, a),
+			     short_hex(r->digest, b));
+	return 0;
+}
+
 int reference_compare(const struct reference *ref, const char *platform_id,
 		      size_t platform_id_len, const struct tcg_log_parsed *log,
 		      char *err, size_t err_len)
 {
-	char a[20], b[20];
+	size_t next = 0, own = 0;
 
 	if (platform_id_len != strlen(ref->platform_id) ||
 	    memcmp(platform_id, ref->platform_id, platform_id_len) != 0)
 		return cfail(err, err_len,
 			     "platform id: reported \"%.*s\" but reference says \"%s\"",
 			     (int)platform_id_len, platform_id, ref->platform_id);
-	for (size_t i = 0; i < log->count && i < ref->count; i++) {
+	for (size_t i = 0; i < log->count; i++)
+		own += reference_boot_vm_name(&log->events[i]) == NULL;
+	/* Each event is a boot VM or the next of the platform's own: which
+	 * one it is does not depend on where it sits. */
+	for (size_t i = 0; i < log->count; i++) {
 		const struct tcg_event *e = &log->events[i];
-		const struct reference_event *r = &ref->events[i];
+		const char *vm = reference_boot_vm_name(e);
 
-		if (strcmp(e->desc, r->desc) != 0)
+		if (vm) {
+			if (check_boot_vm(ref, log, i, vm, err, err_len))
+				return -1;
+			continue;
+		}
+		if (next == ref->count)
 			return cfail(err, err_len,
-				     "measurement %zu: the platform logged \"%s\" where the reference has \"%s\"",
-				     i + 1, e->desc, r->desc);
-		if (e->pcr != r->pcr)
-			return cfail(err, err_len,
-				     "%s: reported in PCR %u but reference says PCR %u",
-				     r->desc, e->pcr, r->pcr);
-		if (e->event_type != r->event_type)
-			return cfail(err, err_len,
-				     "%s: reported event type %s but reference says %s",
-				     r->desc, type_name(e->event_type, a),
-				     type_name(r->event_type, b));
-		if (memcmp(e->digest, r->digest, MEASURE_DIGEST_LEN) != 0)
-			return cfail(err, err_len,
-				     "%s: reported sha384 %s but reference says %s",
-				     r->desc, short_hex(e->digest, a),
-				     short_hex(r->digest, b));
+				     "the platform logged %zu measurements, the reference has %zu: \"%s\" (measurement %zu) is not in the reference",
+				     own, ref->count, e->desc, i + 1);
+		if (check_event(e, &ref->events[next], i, err, err_len))
+			return -1;
+		next++;
 	}
-	if (log->count > ref->count)
-		return cfail(err, err_len,
-			     "the platform logged %zu measurements, the reference has %zu: \"%s\" (measurement %zu) is not in the reference",
-			     log->count, ref->count, log->events[ref->count].desc,
-			     ref->count + 1);
-	if (log->count < ref->count)
+	if (next < ref->count)
 		return cfail(err, err_len,
 			     "the platform logged %zu measurements, the reference has %zu: \"%s\" (measurement %zu) is missing",
-			     log->count, ref->count, ref->events[log->count].desc,
-			     log->count + 1);
+			     own, ref->count, ref->events[next].desc, next + 1);
 	if (err && err_len)
 		err[0] = '\0';
 	return 0;

@@ -8,6 +8,13 @@
  * size, depth and lengths, no duplicate keys, every required key present,
  * nothing after the top-level object. Unknown keys are skipped (whatever
  * their value) so the format can grow.
+ *
+ * Besides the measurements a platform logs in order (hypervisor, CA root,
+ * TPGVM), the reference lists the boot-module VMs it allows beside the
+ * TPGVM ("boot_vms": name and digest; none when absent). Every event of the
+ * log must be one or the other: a boot VM is judged by its name and digest
+ * wherever it sits in the log, and an event the reference does not know is
+ * a failure, never skipped.
  */
 #ifndef CUSTOS_TOOLS_REFERENCE_H
 #define CUSTOS_TOOLS_REFERENCE_H
@@ -29,10 +36,22 @@ struct reference_event {
 	uint8_t digest[MEASURE_DIGEST_LEN];  /* SHA-384 */
 };
 
+/* A boot VM's name: what follows MEASURE_BOOT_VM_DESC_PREFIX in its event's
+ * description, 1..REFERENCE_BOOT_VM_NAME_MAX of a-z 0-9 _ - (the rule of
+ * tcb/vm_config.c for vm.NAME modules). */
+#define REFERENCE_BOOT_VM_NAME_MAX 31
+
+struct reference_boot_vm {
+	char name[REFERENCE_BOOT_VM_NAME_MAX + 1];
+	uint8_t digest[MEASURE_DIGEST_LEN];  /* SHA-384, docs/eventlog.md */
+};
+
 struct reference {
 	char platform_id[REPORT_PLATFORM_MAX + 1];
 	size_t count;
 	struct reference_event events[MEASURE_MAX_EVENTS];
+	size_t boot_vm_count;                /* 0: no boot VM allowed */
+	struct reference_boot_vm boot_vms[MEASURE_MAX_EVENTS];
 };
 
 /* Parse len bytes of JSON. 0 and *out filled, or -1 with one line in err
@@ -43,12 +62,19 @@ int reference_parse(const char *json, size_t len, struct reference *out,
 /* Name of a TCG event type as reference.json spells it ("EV_IPL"), or NULL. */
 const char *reference_event_type_name(uint32_t type);
 
+/* The name of a boot-module VM's event (PCR 11, EV_IPL, "boot vm NAME"
+ * with a well-formed NAME), pointing into e; NULL for any other event. */
+const char *reference_boot_vm_name(const struct tcg_event *e);
+
 /*
  * Compare a verified report's platform id and decoded log with the
- * reference: the same platform id, then the same events in the same order
- * with the same descriptions, PCRs, types and digests. 0, or -1 with the
- * first difference in plain words in err, e.g.
+ * reference: the same platform id; every boot VM event names a VM the
+ * reference allows, with its digest, and none twice; every other event is
+ * the reference's next measurement, in order, with the same description,
+ * PCR, type and digest; none missing. 0, or -1 with the first difference in
+ * plain words in err, e.g.
  *   tpgvm image: reported sha384 ab12cd34.. but reference says 9f00aa11..
+ *   boot VM 'evil' (sha384 0c4f22aa..) runs beside the TPGVM, and the reference allows no boot VM 'evil'
  */
 int reference_compare(const struct reference *ref, const char *platform_id,
 		      size_t platform_id_len, const struct tcg_log_parsed *log,

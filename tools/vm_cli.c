@@ -9,8 +9,9 @@
  * dev mode, reference), and only when it verified, the VM request.
  *
  * Secret values are never printed: not in errors, not in --json, nowhere.
- * They are blanked from argv as soon as they are read and wiped from memory
- * once sent. The guest's console bytes are untrusted: printed with every
+ * They come from --secret-file FILE (KEY=VALUE lines: never on a command
+ * line) or --secret KEY=VALUE (blanked from argv as soon as read), and are
+ * wiped from memory once sent. The guest's console bytes are untrusted: printed with every
  * control character but newline and tab replaced.
  */
 #include "tools/vm_cli.h"
@@ -42,11 +43,15 @@
 #define IMAGE_MAX      HC_VM_IMAGE_MAX
 #define INIT_MAX       HC_VM_INIT_MAX
 #define MAX_SECRETS    512
+#define MAX_SECRET_FILES 8
+/* A secret file: the 4096-byte block's worth of KEY=VALUE lines and room
+ * for comments and blank lines; anything larger is not such a file. */
+#define SECRET_FILE_MAX (16u << 10)
 #define CONSOLE_ROUNDS 256 /* at most this many CONSOLE_DATA chunks per run */
 
 static const char usage_text[] =
 	"usage: custos vm create NAME --memory SIZE --image FILE [--init-data FILE]\n"
-	"                        [--secret KEY=VALUE ...]\n"
+	"                        [--secret-file FILE ...] [--secret KEY=VALUE ...]\n"
 	"       custos vm start|stop|destroy|status|console NAME\n"
 	"       custos vm list\n"
 	"   with: --relay HOST:PORT --ca ROOT.pem --cert TENANT.pem --key TENANT.key\n"
@@ -56,14 +61,17 @@ static const char usage_text[] =
 	"Manage this tenant's VMs on a Custos platform. Every command first\n"
 	"attests the platform on its own TLS session, exactly as 'custos attest'\n"
 	"does (report chain, signature, fresh nonce, bound to this TLS key, no\n"
-	"dev mode unless --allow-dev, the reference if one is given), and sends\n"
-	"its request only if that verified.\n"
+	"DEV platform unless --allow-dev, the reference if one is given), and\n"
+	"sends its request only if that verified.\n"
 	"\n"
 	"commands:\n"
 	"  create NAME   create a VM of --memory SIZE (2M..1G, a multiple of 2M;\n"
 	"                K/M/G suffixes), upload --image and --init-data, pass\n"
-	"                the --secret KEY=VALUE strings; checks that the platform\n"
-	"                measured exactly what was sent\n"
+	"                the secrets of --secret-file FILE (one KEY=VALUE per\n"
+	"                line; blank lines and lines starting with # ignored;\n"
+	"                at most 16 KiB) and --secret KEY=VALUE (visible to\n"
+	"                local users while it runs: prefer --secret-file);\n"
+	"                checks that the platform measured exactly what was sent\n"
 	"  start NAME    start it (the platform verifies its boot or sealed state)\n"
 	"  stop NAME     stop it into a sealed blob kept by the host\n"
 	"  destroy NAME  destroy it for good\n"
@@ -77,7 +85,8 @@ static const char usage_text[] =
 	"  --ca ROOT.pem         the CA root the platform's TCB must chain to\n"
 	"  --cert, --key         the tenant's certificate and private key\n"
 	"  --reference FILE      reference values the platform must match\n"
-	"  --allow-dev           accept a dev-mode platform (development only)\n"
+	"  --allow-dev           accept a DEV platform (development only: every\n"
+	"                        platform is DEV until TPM quotes back reports)\n"
 	"  --json                print JSON on stdout\n"
 	"  --timeout SECONDS     give up after this long in all (default 300 for\n"
 	"                        create, 120 for the others)\n"
@@ -124,6 +133,8 @@ struct vm_opts {
 	uint64_t mem_size;
 	char *secret_args[MAX_SECRETS];
 	size_t n_secrets;
+	const char *secret_files[MAX_SECRET_FILES];
+	size_t n_secret_files;
 };
 
 /* The state of a run, for messages. */
@@ -227,6 +238,7 @@ static void parse_opts(int argc, char **argv, struct vm_opts *o)
 		{ "image", required_argument, NULL, 'i' },
 		{ "init-data", required_argument, NULL, 'I' },
 		{ "secret", required_argument, NULL, 's' },
+		{ "secret-file", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -274,6 +286,12 @@ static void parse_opts(int argc, char **argv, struct vm_opts *o)
 				usage_error("more than %u --secret options", MAX_SECRETS);
 			o->secret_args[o->n_secrets++] = optarg;
 			break;
+		case 'S':
+			if (o->n_secret_files == MAX_SECRET_FILES)
+				usage_error("more than %u --secret-file options",
+					    MAX_SECRET_FILES);
+			o->secret_files[o->n_secret_files++] = optarg;
+			break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default:
 			/* Never quote the argument: it may be a secret. */
@@ -308,8 +326,9 @@ static void parse_opts(int argc, char **argv, struct vm_opts *o)
 		if (!o->image)
 			usage_error("needs --image FILE");
 		o->mem_size = parse_memory(o->memory);
-	} else if (o->memory || o->image || o->init || o->n_secrets) {
-		usage_error("--memory, --image, --init-data and --secret are for create only");
+	} else if (o->memory || o->image || o->init || o->n_secrets ||
+		   o->n_secret_files) {
+		usage_error("--memory, --image, --init-data, --secret and --secret-file are for create only");
 	}
 	if (!(o->c.timeout > 0)) /* no --timeout: it takes only > 0 */
 		o->c.timeout = o->cmd == CMD_CREATE ? TIMEOUT_CREATE : TIMEOUT_OTHER;
@@ -327,49 +346,174 @@ static bool key_char(char c)
 	       (c >= '0' && c <= '9') || c == '_';
 }
 
-/* Build the secrets block from the --secret arguments, blanking each value
- * in argv as soon as it is in the block. Usage errors name the key (when it
- * is a well-formed one) and never the value. */
+/* What is wrong with one KEY=VALUE. */
+enum secret_fault {
+	SECRET_OK,
+	SECRET_NO_EQ,     /* no '=' */
+	SECRET_KEY,       /* key not 1..64 of A-Z a-z 0-9 _ */
+	SECRET_VALUE,     /* value not 0..1024 printable ASCII */
+	SECRET_TWICE,     /* key already in the block */
+	SECRET_TOO_MUCH,  /* the block would pass PROTO_SECRETS_MAX */
+};
+
+/* Check kv (n bytes; it may hold anything, NULs included) and append it
+ * to the block as KEY=VALUE\0. *key_len is set once the key is known
+ * good (messages may name the key, never the value). */
+static enum secret_fault secret_add(uint8_t *buf, size_t cap, size_t *len,
+				    const char *kv, size_t n, size_t *key_len)
+{
+	const char *eq = memchr(kv, '=', n);
+	char one[PROTO_SECRET_KEY_MAX + 1 + PROTO_SECRET_VALUE_MAX + 1];
+	size_t kl, vl;
+	enum secret_fault f = SECRET_OK;
+
+	*key_len = 0;
+	if (!eq)
+		return SECRET_NO_EQ;
+	kl = (size_t)(eq - kv);
+	vl = n - kl - 1;
+	if (kl == 0 || kl > PROTO_SECRET_KEY_MAX)
+		return SECRET_KEY;
+	for (size_t j = 0; j < kl; j++)
+		if (!key_char(kv[j]))
+			return SECRET_KEY;
+	*key_len = kl;
+	if (vl > PROTO_SECRET_VALUE_MAX)
+		return SECRET_VALUE;
+	for (size_t j = 0; j < vl; j++)
+		if ((unsigned char)eq[1 + j] < 0x20 || (unsigned char)eq[1 + j] > 0x7e)
+			return SECRET_VALUE;
+	for (size_t off = 0; off < *len; off += strlen((char *)buf + off) + 1)
+		if (strncmp((char *)buf + off, kv, kl) == 0 && buf[off + kl] == '=')
+			return SECRET_TWICE;
+	if (*len + n + 1 > PROTO_SECRETS_MAX)
+		return SECRET_TOO_MUCH;
+	memcpy(one, kv, n);
+	one[n] = '\0';
+	if (proto_secret_add(buf, cap, len, one) != 0)
+		f = SECRET_KEY; /* cannot happen after the checks above */
+	crypto_wipe(one, sizeof(one));
+	return f;
+}
+
+/* The --secret arguments, blanking each value in argv as soon as it is in
+ * the block. Usage errors name the key (when it is a well-formed one) and
+ * never the value. */
+static void secrets_from_args(struct vm_opts *o, uint8_t *buf, size_t cap,
+			      size_t *len)
+{
+	for (size_t i = 0; i < o->n_secrets; i++) {
+		char *a = o->secret_args[i];
+		size_t kl;
+
+		switch (secret_add(buf, cap, len, a, strlen(a), &kl)) {
+		case SECRET_OK: break;
+		case SECRET_NO_EQ:
+			usage_error("--secret wants KEY=VALUE (argument %zu has no '=')",
+				    i + 1);
+		case SECRET_KEY:
+			usage_error("--secret: the key of argument %zu is not 1..%u of A-Z a-z 0-9 _",
+				    i + 1, PROTO_SECRET_KEY_MAX);
+		case SECRET_VALUE:
+			usage_error("--secret %.*s: the value must be 0..%u printable ASCII characters",
+				    (int)kl, a, PROTO_SECRET_VALUE_MAX);
+		case SECRET_TWICE:
+			usage_error("--secret %.*s is given twice", (int)kl, a);
+		case SECRET_TOO_MUCH:
+			usage_error("the secrets take more than %u bytes (at --secret %.*s)",
+				    PROTO_SECRETS_MAX, (int)kl, a);
+		}
+		/* Out of argv (and so /proc/PID/cmdline) at once. */
+		memset(a + kl + 1, 0, strlen(a + kl + 1));
+	}
+}
+
+/* A secret file: regular, at most SECRET_FILE_MAX bytes, into a buffer the
+ * caller wipes and frees. Errors are usage errors (exit 2). */
+static char *read_secret_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	char *buf;
+
+	if (!f)
+		usage_error("cannot read secret file '%s': %s", path, strerror(errno));
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		usage_error("secret file '%s' is not a regular file", path);
+	}
+	buf = malloc(SECRET_FILE_MAX + 1);
+	if (!buf) {
+		fclose(f);
+		usage_error("out of memory");
+	}
+	*len = fread(buf, 1, SECRET_FILE_MAX + 1, f);
+	if (ferror(f) || *len > SECRET_FILE_MAX) {
+		bool big = !ferror(f);
+
+		fclose(f);
+		crypto_wipe(buf, SECRET_FILE_MAX + 1);
+		free(buf);
+		if (big)
+			usage_error("secret file '%s' is larger than %u bytes", path,
+				    SECRET_FILE_MAX);
+		usage_error("cannot read secret file '%s'", path);
+	}
+	fclose(f);
+	return buf;
+}
+
+/* The lines of one secret file: KEY=VALUE each, LF or CRLF, blank lines and
+ * lines starting with '#' skipped. Messages name the file, the line and
+ * (once it is a good one) the key, never a value. */
+static void secrets_from_file(const char *path, uint8_t *buf, size_t cap,
+			      size_t *len)
+{
+	size_t n, line = 0;
+	char *text = read_secret_file(path, &n);
+
+	for (size_t at = 0; at < n; ) {
+		const char *nl = memchr(text + at, '\n', n - at);
+		size_t end = nl ? (size_t)(nl - text) : n, ll = end - at, kl;
+		const char *l = text + at;
+
+		line++;
+		at = nl ? end + 1 : n;
+		if (ll && l[ll - 1] == '\r')
+			ll--;
+		if (ll == 0 || l[0] == '#')
+			continue;
+		switch (secret_add(buf, cap, len, l, ll, &kl)) {
+		case SECRET_OK: continue;
+		case SECRET_NO_EQ:
+			usage_error("--secret-file '%s' line %zu: not KEY=VALUE (no '=')",
+				    path, line);
+		case SECRET_KEY:
+			usage_error("--secret-file '%s' line %zu: the key is not 1..%u of A-Z a-z 0-9 _",
+				    path, line, PROTO_SECRET_KEY_MAX);
+		case SECRET_VALUE:
+			usage_error("--secret-file '%s' line %zu (%.*s): the value must be 0..%u printable ASCII characters",
+				    path, line, (int)kl, l, PROTO_SECRET_VALUE_MAX);
+		case SECRET_TWICE:
+			usage_error("--secret-file '%s' line %zu: %.*s is given twice",
+				    path, line, (int)kl, l);
+		case SECRET_TOO_MUCH:
+			usage_error("the secrets take more than %u bytes (at --secret-file '%s' line %zu, %.*s)",
+				    PROTO_SECRETS_MAX, path, line, (int)kl, l);
+		}
+	}
+	crypto_wipe(text, n);
+	free(text);
+}
+
+/* The secrets block: the --secret arguments, then each --secret-file. */
 static size_t build_secrets(struct vm_opts *o, uint8_t *buf, size_t cap)
 {
 	size_t len = 0;
 
-	for (size_t i = 0; i < o->n_secrets; i++) {
-		char *a = o->secret_args[i];
-		char *eq = strchr(a, '=');
-		size_t kl, vl;
-		bool key_ok = true;
-
-		if (!eq)
-			usage_error("--secret wants KEY=VALUE (argument %zu has no '=')",
-				    i + 1);
-		kl = (size_t)(eq - a);
-		vl = strlen(eq + 1);
-		for (size_t j = 0; j < kl; j++)
-			key_ok = key_ok && key_char(a[j]);
-		if (kl == 0 || kl > PROTO_SECRET_KEY_MAX || !key_ok)
-			usage_error("--secret: the key of argument %zu is not 1..%u of A-Z a-z 0-9 _",
-				    i + 1, PROTO_SECRET_KEY_MAX);
-		for (size_t j = 0; j < vl; j++)
-			if ((unsigned char)eq[1 + j] < 0x20 ||
-			    (unsigned char)eq[1 + j] > 0x7e) {
-				vl = SIZE_MAX;
-				break;
-			}
-		if (vl > PROTO_SECRET_VALUE_MAX)
-			usage_error("--secret %.*s: the value must be 0..%u printable ASCII characters",
-				    (int)kl, a, PROTO_SECRET_VALUE_MAX);
-		for (size_t off = 0; off < len; off += strlen((char *)buf + off) + 1)
-			if (strncmp((char *)buf + off, a, kl + 1) == 0)
-				usage_error("--secret %.*s is given twice", (int)kl, a);
-		if (len + kl + 1 + vl + 1 > PROTO_SECRETS_MAX)
-			usage_error("the secrets take more than %u bytes (at --secret %.*s)",
-				    PROTO_SECRETS_MAX, (int)kl, a);
-		if (proto_secret_add(buf, cap, &len, a) != 0)
-			usage_error("--secret %.*s is not a valid secret", (int)kl, a);
-		/* Out of argv (and so /proc/PID/cmdline) at once. */
-		memset(eq + 1, 0, vl);
-	}
+	secrets_from_args(o, buf, cap, &len);
+	for (size_t i = 0; i < o->n_secret_files; i++)
+		secrets_from_file(o->secret_files[i], buf, cap, &len);
 	return len;
 }
 
@@ -625,7 +769,17 @@ static void sanitize_line(const char *in, size_t n, char *out)
 	out[n] = '\0';
 }
 
-static void print_info_json(const struct proto_vm_info *v, int match)
+/* What the attestation established (the report's fields point into the
+ * receive buffer, which the VM answers reuse: copied right after it). */
+struct attested {
+	char platform_id[REPORT_PLATFORM_MAX + 1];
+	struct report_verdict verdict;
+};
+
+/* One VM as a JSON object; with a (the answer to a request about this VM),
+ * also what the attestation said about the platform. */
+static void print_info_json(const struct proto_vm_info *v, int match,
+			    const struct attested *a)
 {
 	printf("{\"name\": ");
 	json_cstr(v->name);
@@ -651,6 +805,13 @@ static void print_info_json(const struct proto_vm_info *v, int match)
 		json_cstr(v->stop_reason);
 	else
 		printf("null");
+	if (a) {
+		printf(", \"platform\": {\"id\": ");
+		json_cstr(a->platform_id);
+		printf(", ");
+		attest_json_dev(&a->verdict);
+		printf("}");
+	}
 	printf("}");
 }
 
@@ -692,19 +853,17 @@ static void print_info_human(const struct proto_vm_info *v)
 	}
 }
 
-/* What the attestation established (the report's fields point into the
- * receive buffer, which the VM answers reuse: copied right after it). */
-struct attested {
-	char platform_id[REPORT_PLATFORM_MAX + 1];
-	bool dev;
-};
-
 static void print_platform(const struct vm_opts *op, const struct attested *a)
 {
-	printf("platform: %s, attested (%s%s)\n", a->platform_id,
+	char why[512] = "";
+
+	if (a->verdict.dev_reasons)
+		attest_dev_reasons_text(a->verdict.dev_reasons, why, sizeof(why));
+	printf("platform: %s, attested (%s%s%s%s)\n", a->platform_id,
 	       op->c.reference ? "measurements match the reference" :
 				 "measurements NOT compared: no --reference",
-	       a->dev ? "; DEV MODE, accepted with --allow-dev" : "");
+	       a->verdict.dev_reasons ? "; DEV: " : "", why,
+	       a->verdict.dev_reasons ? "; accepted with --allow-dev" : "");
 }
 
 static void progress(struct vm_run *r, uint64_t done, uint64_t total)
@@ -907,7 +1066,7 @@ static int do_list(struct vm_run *r)
 		printf("[");
 		for (size_t i = 0; i < k; i++) {
 			printf(i ? ", " : "");
-			print_info_json(&v[i], -1);
+			print_info_json(&v[i], -1, NULL);
 		}
 		printf("]\n");
 		return 0;
@@ -996,7 +1155,8 @@ int vm_main(int argc, char **argv)
 		else
 			sanitize_line(o.report.platform_id, o.report.platform_id_len,
 				      att.platform_id);
-		att.dev = rc == 0 && report_is_dev(&o.report);
+		if (rc == 0)
+			att.verdict = o.verdict;
 	}
 	if (rc == 0) {
 		switch (op.cmd) {
@@ -1019,7 +1179,7 @@ int vm_main(int argc, char **argv)
 	if (op.cmd == CMD_CONSOLE || op.cmd == CMD_LIST)
 		return 0;
 	if (op.json) {
-		print_info_json(&info, op.cmd == CMD_CREATE ? 1 : -1);
+		print_info_json(&info, op.cmd == CMD_CREATE ? 1 : -1, &att);
 		printf("\n");
 		return 0;
 	}

@@ -157,7 +157,7 @@ static void read_eku(struct der value, struct x509_peek *out)
 	if (take(&value, TAG_SEQUENCE, &seq) != 0)
 		return;
 	while (take(&seq, TAG_OID, &oid) == 0) {
-		for (int r = CRYPTO_ROLE_STATION; r <= CRYPTO_ROLE_TPGVM_TLS; r++) {
+		for (int r = CRYPTO_ROLE_FIRST; r <= CRYPTO_ROLE_LAST; r++) {
 			const uint8_t *want;
 			size_t n;
 
@@ -249,6 +249,8 @@ const char *x509_peek_role_name(int role)
 	case CRYPTO_ROLE_TCB_KEX: return "tcb-kex";
 	case CRYPTO_ROLE_TENANT: return "tenant";
 	case CRYPTO_ROLE_TPGVM_TLS: return "tpgvm-tls";
+	case CRYPTO_ROLE_TCB_SIGN_DEV: return "tcb-sign-dev";
+	case CRYPTO_ROLE_TCB_KEX_DEV: return "tcb-kex-dev";
 	default: return "unknown";
 	}
 }

@@ -23,6 +23,17 @@
 #define SLOT_VEC(reg, q)   (0x000200u + (reg) * 4u + (q))   /* q: 64-bit lane 0-3 */
 #define SLOT_MEM(word)     (0x100000u + (word))             /* word < 0xf00000 */
 
+/* CR8 (the TPR) holds only 4 bits: in round n each guest puts one of its
+ * own range there, the two ranges disjoint (and neither 0, the value every
+ * VM starts with). */
+#define SECRETKEEPER_CR8(n) (8u + (unsigned)((n) % 8))  /* 8..15 */
+#define REGSPY_CR8(n)       (1u + (unsigned)((n) % 7))  /* 1..7 */
+
+static inline bool cr8_is_secretkeepers(uint64_t v)
+{
+	return v >= 8 && v <= 15;
+}
+
 static inline uint64_t pattern_value(uint64_t family, uint32_t vm_id,
 				     uint32_t slot)
 {

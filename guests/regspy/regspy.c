@@ -4,9 +4,11 @@
  * all XMM/YMM zero, CR2 and DR0-DR3 zero, DR6 and DR7 at their
  * architectural reset values), then, round after round, its own pattern
  * (family 0x5b5b5b) held in every GPR but RSP, all XMM/YMM registers and a
- * 64 KiB region while it may be preempted. Any other value is FOREIGN; a
- * value of secretkeeper's family (guests/common/patterns.h) is also reported
- * as seen, wherever it shows up, including anywhere in its own free memory.
+ * 64 KiB region while it may be preempted, and one of its own CR8 (TPR)
+ * values, 1..7, a different one each round (it starts at 0). Any other
+ * value is FOREIGN; a value of secretkeeper's family (guests/common/
+ * patterns.h; for CR8 its range 8..15) is also reported as seen, wherever
+ * it shows up, including anywhere in its own free memory.
  * CR0, CR3 and CR4 hold whatever the TCB set up: they are reported at entry
  * and flagged only if they change afterwards.
  *
@@ -17,7 +19,7 @@
  *   regspy: dump <when> <reg> = 0x<hex>   a register dump, <when> is "entry"
  *       or "round <n>"; <reg> is rax..r15, rsp and rflags (entry only),
  *       xmm<r> (128-bit value), ymm<r>.hi (the upper 128 bits), cr0 cr2 cr3
- *       cr4 dr0 dr1 dr2 dr3 dr6 dr7. At entry, and after the first <dumps>
+ *       cr4 cr8 dr0 dr1 dr2 dr3 dr6 dr7. At entry, and after the first <dumps>
  *       rounds that were preempted (57 lines each with AVX, so not after all
  *       of them by default; every round is checked all the same).
  *   regspy: FOREIGN <reg> = 0x<16 hex>    <reg> as in the dump, with vector
@@ -35,6 +37,7 @@
  *          memory for secretkeeper values, at start and at the end).
  */
 #include <stdio.h>
+#include <string.h>
 #include "guests/runtime/guest.h"
 #include "guests/common/hold.h"
 #include "guests/common/patterns.h"
@@ -51,9 +54,10 @@ static volatile uint64_t region[REGION_WORDS] __attribute__((aligned(4096)));
 static uint32_t vm_id;
 static unsigned foreign;
 
-enum { CR0, CR2, CR3, CR4, DR0, DR1, DR2, DR3, DR6, DR7, NSYS };
+enum { CR0, CR2, CR3, CR4, CR8, DR0, DR1, DR2, DR3, DR6, DR7, NSYS };
 static const char *const sys_names[NSYS] = {
-	"cr0", "cr2", "cr3", "cr4", "dr0", "dr1", "dr2", "dr3", "dr6", "dr7",
+	"cr0", "cr2", "cr3", "cr4", "cr8", "dr0", "dr1", "dr2", "dr3", "dr6",
+	"dr7",
 };
 
 static void read_sys(uint64_t v[NSYS])
@@ -62,6 +66,7 @@ static void read_sys(uint64_t v[NSYS])
 	__asm__ volatile("mov %%cr2, %0" : "=r"(v[CR2]));
 	__asm__ volatile("mov %%cr3, %0" : "=r"(v[CR3]));
 	__asm__ volatile("mov %%cr4, %0" : "=r"(v[CR4]));
+	v[CR8] = read_cr8();
 	__asm__ volatile("mov %%dr0, %0" : "=r"(v[DR0]));
 	__asm__ volatile("mov %%dr1, %0" : "=r"(v[DR1]));
 	__asm__ volatile("mov %%dr2, %0" : "=r"(v[DR2]));
@@ -71,7 +76,7 @@ static void read_sys(uint64_t v[NSYS])
 }
 
 /* What each system register must read: CR0/CR3/CR4 as at entry, the rest
- * their initial values. */
+ * their initial values (CR8: 0 until the rounds set their own). */
 static void expected_sys(const uint64_t at_entry[NSYS], uint64_t want[NSYS])
 {
 	for (int i = 0; i < NSYS; i++)
@@ -85,7 +90,8 @@ static void expected_sys(const uint64_t at_entry[NSYS], uint64_t want[NSYS])
 
 static void saw_check(const char *what, uint64_t got)
 {
-	if (pattern_is_family(got, SECRETKEEPER_FAMILY)) {
+	if (strcmp(what, "cr8") == 0 ? cr8_is_secretkeepers(got) :
+		  pattern_is_family(got, SECRETKEEPER_FAMILY)) {
 		con_printf("regspy: SAW SECRETKEEPER VALUE in %s\n", what);
 		foreign++;
 	}
@@ -240,6 +246,8 @@ int guest_main(const struct custos_boot_info *bi)
 	struct preempt_meter meter;
 	preempt_calibrate(&meter, spin, bi->tsc_per_tick, avx);
 	for (uint64_t n = 1;; n++) {
+		want_sys[CR8] = REGSPY_CR8(n);
+		write_cr8(want_sys[CR8]);
 		bool preempted = preempt_timed_hold(&meter, avx);
 		read_sys(sys);
 

@@ -112,6 +112,21 @@ static inline void cpuid(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
 			 : "a"(leaf), "c"(subleaf));
 }
 
+/* CR8, the task-priority register (bits 3:0). Each access exits to the
+ * TCB, which keeps the value per vCPU. */
+static inline uint64_t read_cr8(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr8, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr8(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr8" : : "r"(v) : "memory");
+}
+
 static inline void hlt(void)
 {
 	__asm__ volatile("hlt" ::: "memory");

@@ -1,9 +1,10 @@
 /*
  * secretkeeper: holds known "secret" values (guests/common/patterns.h,
  * family 0x5ec7e7, mixed with its VM id) in every GPR but RSP, in all 16 XMM
- * registers and the upper halves of all 16 YMM registers, and in a 64 KiB
- * memory region, and checks after every stretch in which it may have been
- * preempted that all of them still hold exactly those values. A TCB that
+ * registers and the upper halves of all 16 YMM registers, in a 64 KiB
+ * memory region and in CR8 (the TPR: one of 8..15, another each round), and
+ * checks after every stretch in which it may have been preempted that all
+ * of them still hold exactly those values. A TCB that
  * loses, mixes up or leaks (another VM's values into ours) register or
  * memory state makes it fail; regspy is its counterpart that looks for these
  * values from another VM.
@@ -16,7 +17,7 @@
  *   secretkeeper: CORRUPTED <what> expected 0x<16 hex> got 0x<16 hex>
  *       <what> is rax..r15 (no rsp), xmm<r>.q0 / xmm<r>.q1 (the two 64-bit
  *       halves of XMM r), ymm<r>.q2 / ymm<r>.q3 (the upper half of YMM r),
- *       or mem@0x<gpa>; at most 16 such lines, then hc_exit(1)
+ *       cr8, or mem@0x<gpa>; at most 16 such lines, then hc_exit(1)
  *   secretkeeper: done <K> rounds intact, preempted <count>   (then hc_exit(0))
  * <count> is the number of rounds in which the VM was descheduled, judged
  * by how much longer the hold took than an undisturbed one (a heuristic:
@@ -107,8 +108,10 @@ int guest_main(const struct custos_boot_info *bi)
 	preempt_calibrate(&meter, spin, bi->tsc_per_tick, avx);
 
 	for (uint64_t n = 1;; n++) {
+		write_cr8(SECRETKEEPER_CR8(n));
 		preempt_timed_hold(&meter, avx);
 
+		check("cr8", SECRETKEEPER_CR8(n), read_cr8());
 		check_all(avx);
 		if (corruptions)
 			hc_exit(1);

@@ -128,7 +128,9 @@ const char *envelope_open_strerror(int err);
  * root: the compiled-in CA root certificate (DER). kex_cert: this TCB's
  * key-agreement certificate (DER), kex_priv its private scalar. Steps, each
  * with its own error code: parse; this TCB's certificate chains to root
- * with the tcb-kex role and matches kex_priv; the station certificate
+ * with the tcb-kex role (tcb-kex-dev for a development identity; whether a
+ * boot may use one is tcb/tcb_identity.h's policy) and matches kex_priv;
+ * the station certificate
  * chains to root with the station role; the signature verifies with its
  * key; the envelope's fingerprint is SHA-384(kex_cert); ECDH with the
  * ephemeral key, HKDF-SHA-384, AES-256-GCM decryption with the header as

@@ -41,7 +41,8 @@
  * guest never receives interrupts); no IDT (IDTR limit 0: any exception is
  * a triple fault, which stops the VM).
  *   RIP = ELF entry, RSP = mem_size, RDI = GUEST_BOOT_INFO_GPA,
- *   every other GPR, XMM/YMM register, CR2 and DR0-DR7 zero.
+ *   every other GPR, XMM/YMM register, CR2, CR8 (TPR) and DR0-DR3 zero;
+ *   DR6 = 0xffff0ff0, DR7 = 0x400 (their architectural reset values).
  */
 
 #define CUSTOS_BOOT_INFO_MAGIC 0x746f6f42736f7443ull /* "CtosBoot" */

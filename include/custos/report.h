@@ -52,13 +52,14 @@ struct measure_log;
 #define REPORT_CERT_MAX      4096u
 #define REPORT_MAX_SIZE      (64u << 10)  /* whole report */
 
-/* How the TCB's private keys are protected. */
+/* How the TCB's private keys are protected: the report's CLAIM. Nothing in
+ * format 1 backs it; a verifier shows it only as an unbacked claim. */
 enum report_key_protection {
 	REPORT_KEYS_DEV = 1, /* read from the boot media in the clear */
 	REPORT_KEYS_TPM = 2, /* sealed to the TPM's PCRs */
 };
 
-/* How the TCB was launched. */
+/* How the TCB was launched: a claim as well. */
 enum report_launch_mode {
 	REPORT_LAUNCH_DEV = 1,  /* no measured launch: the log is the TCB's word */
 	REPORT_LAUNCH_SRTM = 2, /* static root of trust: firmware measured us */
@@ -101,9 +102,29 @@ struct report {
 int report_parse(const void *buf, size_t len, struct report *out, char *err,
 		 size_t err_len);
 
-/* A dev-mode platform: dev key protection, dev launch or any debug option.
- * Tenants refuse these unless told otherwise (docs/report.md). */
-bool report_is_dev(const struct report *r);
+/*
+ * Why a report is DEV: the verifier's judgement from evidence, never the
+ * report's word (docs/report.md, "Claims and evidence"). A report is
+ * production only with evidence its signer cannot forge, a TPM quote over
+ * the log; format 1 carries none, so every format-1 report has
+ * REPORT_DEV_NO_QUOTE. The other bits add what else is known.
+ */
+#define REPORT_DEV_NO_QUOTE 0x1u /* no TPM quote backs the claims */
+#define REPORT_DEV_IDENTITY 0x2u /* signed by a development TCB identity */
+#define REPORT_DEV_CLAIMED  0x4u /* the report itself says dev keys or launch */
+#define REPORT_DEV_DEBUG    0x8u /* the report says debug options are on */
+#define REPORT_DEV_ALL      0xfu
+
+/* The DEV reasons of a parsed report whose certificate is (dev_identity) or
+ * is not a development one; never 0 for format 1. No crypto: the caller
+ * (report_verify) knows which certificate signed. */
+uint32_t report_dev_reasons(const struct report *r, bool dev_identity);
+
+/* One REPORT_DEV_* bit as a short name for JSON ("no-tpm-quote",
+ * "dev-identity", "dev-claimed", "debug-options") and as a phrase for
+ * people; "unknown" / "unknown reason" for anything else. */
+const char *report_dev_reason_name(uint32_t bit);
+const char *report_dev_reason_text(uint32_t bit);
 
 /* The DER SubjectPublicKeyInfo of a P-384 public key (04 || X || Y): a
  * fixed 23-byte prefix and the point. The report's TLS key hash is the
@@ -121,7 +142,7 @@ enum report_err {
 	REPORT_E_SIGNATURE = -4, /* signature does not verify with its key */
 	REPORT_E_NONCE = -5,     /* authentic, but not an answer to our nonce */
 	REPORT_E_TLS_KEY = -6,   /* authentic, but vouches for another TLS key */
-	REPORT_E_DEV = -7,       /* authentic, but a dev-mode platform */
+	REPORT_E_DEV = -7,       /* authentic, but a DEV platform */
 	REPORT_E_INVAL = -8,     /* builder or verifier given a bad argument */
 	REPORT_E_SPACE = -9,     /* builder: the buffer is too small */
 	REPORT_E_CRYPTO = -10,   /* the crypto layer failed unexpectedly */
@@ -173,20 +194,30 @@ struct report_expect {
 	size_t nonce_len;
 	const uint8_t *tls_key_hash;  /* RPT_TLS_HASH_LEN bytes, or NULL to leave
 				       * the comparison to the caller */
-	bool allow_dev;               /* accept a dev-mode platform */
+	bool allow_dev;               /* accept a DEV platform */
+};
+
+/* What the verifier concluded besides "authentic and ours". */
+struct report_verdict {
+	bool dev_identity;     /* signed by a tcb-sign-dev certificate */
+	uint32_t dev_reasons;  /* REPORT_DEV_*; never 0 for format 1 */
 };
 
 /*
  * Verify a report: parse; the embedded certificate chains to root (DER)
- * with role tcb-sign; the signature verifies with its key; the nonce is
- * want->nonce; the TLS key hash is want->tls_key_hash (if given); the
- * platform is not in dev mode unless want->allow_dev. Each step has its own
- * error code and one line in err. On success *out points into buf for the
- * caller to check the log, platform id and flags against reference values;
- * on failure *out is untouched.
+ * with role tcb-sign or tcb-sign-dev (a development identity: a certificate
+ * naming tcb-sign-dev is one, whatever else it names); the signature
+ * verifies with its key; the nonce is want->nonce; the TLS key hash is
+ * want->tls_key_hash (if given); the platform is not DEV
+ * (report_dev_reasons) unless want->allow_dev. Each step has its own error
+ * code and one line in err; a DEV refusal names every reason. On success
+ * *out points into buf for the caller to check the log and platform id
+ * against reference values, and *verdict (if not NULL) says why it is DEV;
+ * on failure both are untouched.
  */
 int report_verify(const uint8_t *buf, size_t len, const uint8_t *root,
 		  size_t root_len, const struct report_expect *want,
-		  struct report *out, char *err, size_t err_len);
+		  struct report *out, struct report_verdict *verdict,
+		  char *err, size_t err_len);
 
 #endif

@@ -193,31 +193,78 @@ static uint64_t fk_free_frames(void *m)
 	return fake_free;
 }
 
+#define FAKE_PAGES ((4u << 20) / 4096)
+static bool fake_mapped[VM_MAX + 1][FAKE_PAGES];
+
+/* EPT tables and vCPU frames at once; the pages come with mem_map. */
+static uint64_t fk_extra(const struct vm *vm)
+{
+	return lifecycle_create_frames(vm->mem_size) - vm->mem_size / 4096;
+}
+
 static int fk_mem_alloc(void *m, struct vm *vm)
 {
-	uint64_t need = lifecycle_create_frames(vm->mem_size);
-
 	(void)m;
-	if (need > fake_free || vm->mem_size > (4u << 20))
+	if (fk_extra(vm) > fake_free || vm->mem_size > (4u << 20))
 		return HC_E_NOMEM;
 	fake_mem[vm->id] = calloc(1, vm->mem_size);
 	CHECK(fake_mem[vm->id]);
-	fake_free -= need;
+	memset(fake_mapped[vm->id], 0, sizeof(fake_mapped[0]));
+	fake_free -= fk_extra(vm);
 	return HC_OK;
+}
+
+static int fk_mem_map(void *m, struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	(void)m;
+	CHECK(fake_mem[vm->id] && !(gpa & 4095) && !(len & 4095) && len &&
+	      gpa + len <= vm->mem_size);
+	if (len / 4096 > fake_free)
+		return HC_E_NOMEM;
+	for (uint64_t p = gpa / 4096; p < (gpa + len) / 4096; p++) {
+		CHECK(!fake_mapped[vm->id][p]);
+		fake_mapped[vm->id][p] = true;
+	}
+	fake_free -= len / 4096;
+	return HC_OK;
+}
+
+static void fk_mem_unmap(void *m, struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	(void)m;
+	CHECK(fake_mem[vm->id] && vm->state != VM_RUNNABLE && !(gpa & 4095) &&
+	      !(len & 4095) && gpa + len <= vm->mem_size);
+	for (uint64_t p = gpa / 4096; p < (gpa + len) / 4096; p++)
+		if (fake_mapped[vm->id][p]) {
+			fake_mapped[vm->id][p] = false;
+			memset(fake_mem[vm->id] + p * 4096, 0, 4096);
+			fake_free++;
+		}
 }
 
 static void fk_mem_free(void *m, struct vm *vm)
 {
 	(void)m;
+	fk_mem_unmap(m, vm, 0, vm->mem_size);
 	free(fake_mem[vm->id]);
 	fake_mem[vm->id] = NULL;
-	fake_free += lifecycle_create_frames(vm->mem_size);
+	fake_free += fk_extra(vm);
+}
+
+/* Every reading moves on by a third of a step: long calls take many. */
+static uint64_t fake_clock;
+
+static uint64_t fk_now(void *m)
+{
+	(void)m;
+	return fake_clock += LC_STEP_TSC / 3;
 }
 
 static uint8_t *fk_page(void *m, const struct vm *vm, uint64_t gpa)
 {
 	(void)m;
 	CHECK(fake_mem[vm->id] && gpa < vm->mem_size && !(gpa & 4095));
+	CHECK(fake_mapped[vm->id][gpa / 4096]);
 	return fake_mem[vm->id] + gpa;
 }
 
@@ -289,6 +336,7 @@ static void fk_log(void *m, const char *line)
 
 static const struct lc_ops fake_ops = {
 	.free_frames = fk_free_frames, .mem_alloc = fk_mem_alloc,
+	.mem_map = fk_mem_map, .mem_unmap = fk_mem_unmap, .now = fk_now,
 	.mem_free = fk_mem_free, .page = fk_page, .stage = fk_stage,
 	.unstage = fk_unstage, .vcpu_setup = fk_vcpu_setup,
 	.vcpu_regs = fk_vcpu_regs, .context_save = fk_context_save,
@@ -511,7 +559,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vm->tenant.active = true;
 		vm->tenant.state = HC_VM_CREATED;
 		memset(vm->tenant.owner, 0xa1, HC_OWNER_LEN);
-		CHECK(fk_mem_alloc(NULL, vm) == HC_OK);
+		CHECK(lifecycle_mem_alloc(&fake_ops, NULL, vm) == HC_OK);
 		vm->tenant.has_memory = true;
 	}
 	if (lc_flags & 4)
@@ -541,8 +589,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.lc = (lc_flags & 1) && (flags & 1) ? &fake_ops : NULL,
 		.ctx = &f,
 	};
-	memset(&res, 0xa5, sizeof(res));
-	hypercall_handle(&call, &env, &res);
+	/* The VMCALL is executed again for as long as the TCB says so (a
+	 * long lifecycle call); it must end, in a bounded number of steps. */
+	unsigned executions = 0;
+	do {
+		CHECK(++executions < 200000);
+		memset(&res, 0xa5, sizeof(res));
+		hypercall_handle(&call, &env, &res);
+	} while (res.effect == HC_EFFECT_RESTART);
 
 	/* The result is a success count/value or one of the ABI errors. */
 	CHECK(res.ret >= 0 || is_error(res.ret));

@@ -3,13 +3,17 @@
  * reference.json travels (downloads, copies) before a tenant trusts it.
  * Properties: no crash, no read beyond the input (ASan: the input is
  * copied into an exact-size heap buffer, not NUL-terminated), and an
- * accepted file gives a platform id and events within their bounds.
+ * accepted file gives a platform id, events and allowed boot VMs within
+ * their bounds (a boot VM's name as the log's names are checked).
  */
 #include "tools/reference.h"
 #include "tests/fuzz/fuzz_util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tcb/tcg_log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -24,6 +28,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		require(ref.count <= MEASURE_MAX_EVENTS);
 		for (size_t i = 0; i < ref.count; i++)
 			require(strlen(ref.events[i].desc) < MEASURE_DESC_MAX);
+		require(ref.boot_vm_count <= MEASURE_MAX_EVENTS);
+		for (size_t i = 0; i < ref.boot_vm_count; i++) {
+			struct tcg_event e = { .pcr = TCG_PCR_BOOT_VM,
+					       .event_type = TCG_EV_IPL };
+			const char *name;
+
+			snprintf(e.desc, sizeof(e.desc), "%s%s",
+				 MEASURE_BOOT_VM_DESC_PREFIX, ref.boot_vms[i].name);
+			name = reference_boot_vm_name(&e);
+			require(name && strcmp(name, ref.boot_vms[i].name) == 0);
+		}
 	} else {
 		require(strlen(err) < sizeof(err));
 	}

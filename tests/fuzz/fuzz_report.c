@@ -42,8 +42,14 @@ static void check_report(const uint8_t *d, size_t size, const struct report *r)
 	require(r->log == d + 88 + nonce + pid && r->log_len == log);
 	require(r->cert == d + off && r->cert_len == cert && d[off] == 0x30);
 	require(r->signed_len == size - 96 && r->signature == d + size - 96);
-	require(report_is_dev(r) ==
-		(keys == 1 || launch == 1 || le(d + 20, 4) != 0));
+	/* Format 1 is never production, whatever it claims; what it says
+	 * against itself adds reasons. */
+	require(report_dev_reasons(r, false) ==
+		(REPORT_DEV_NO_QUOTE |
+		 (keys == 1 || launch == 1 ? REPORT_DEV_CLAIMED : 0) |
+		 (le(d + 20, 4) != 0 ? REPORT_DEV_DEBUG : 0)));
+	require(report_dev_reasons(r, true) ==
+		(report_dev_reasons(r, false) | REPORT_DEV_IDENTITY));
 }
 
 static void one_report(const uint8_t *d, size_t size)

@@ -30,6 +30,7 @@ static uint32_t type_for(uint32_t pcr)
 	case 8: return MEASURE_HV_IMAGE;
 	case 9: return MEASURE_CA_ROOT;
 	case 10: return MEASURE_TPGVM_IMAGE;
+	case TCG_PCR_BOOT_VM: return MEASURE_BOOT_VM;
 	default: return 0;
 	}
 }

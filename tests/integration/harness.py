@@ -94,15 +94,22 @@ def run_dir(name):
     return d
 
 
-def make_iso(directory, cmdline="", modules=(), module_files=(), elf=ELF):
+def make_iso(directory, cmdline="", modules=(), module_files=(), loader=None,
+             elf=ELF):
     """Build a variant ISO with the real custos.elf (or another build of it,
-    e.g. the production flavour's).
+    elf, e.g. the production flavour's).
 
     modules: (file name under /boot, module command line) pairs for grub.cfg;
-    module_files: host paths copied into /boot on the ISO.
+    module_files: host paths copied into /boot on the ISO. With loader (a
+    host path), GRUB boots that Multiboot2 kernel instead, with cmdline as
+    its command line; custos.elf is on the ISO for it to load as a module.
     """
+    kernel = "custos.elf"
+    if loader:
+        kernel = os.path.basename(loader)
+        module_files = list(module_files) + [loader]
     lines = ["set timeout=0", "set default=0", 'menuentry "Custos" {',
-             "\tmultiboot2 /boot/custos.elf %s" % cmdline]
+             "\tmultiboot2 /boot/%s %s" % (kernel, cmdline)]
     for fname, mcmd in modules:
         lines.append("\tmodule2 /boot/%s %s" % (fname, mcmd))
     lines += ["\tboot", "}"]
@@ -178,7 +185,7 @@ vgaromimage: file=/usr/share/vgabios/vgabios.bin
 ata0-slave: type=cdrom, path={iso}, status=inserted
 boot: cdrom
 com1: enabled=1, mode=file, dev=serial.log
-{com2}cpu: model={cpu}, count=1, ips={ips}, reset_on_triple_fault=0
+{com2}cpu: model={cpu}, count={cpus}, ips={ips}, reset_on_triple_fault=0
 clock: sync=none, time0=local
 display_library: rfb, options="timeout=0"
 log: bochs.log
@@ -196,7 +203,7 @@ def _emulator_dir(directory, sub):
     return d
 
 
-def _bochs_dir(directory, iso, cpu, megs, ips, sub, com2_file, com2_socket):
+def _bochs_dir(directory, iso, cpu, megs, ips, sub, com2_file, com2_socket, cpus=1):
     """A fresh emulator directory with its bochsrc; returns it."""
     if com2_file and com2_socket:
         raise ValueError("COM2 is either a file or a socket")
@@ -207,7 +214,8 @@ def _bochs_dir(directory, iso, cpu, megs, ips, sub, com2_file, com2_socket):
     elif com2_socket:
         com2 = "com2: enabled=1, mode=socket-client, dev=localhost:%d\n" % int(com2_socket)
     with open(os.path.join(d, "bochsrc"), "w") as f:
-        f.write(BOCHSRC.format(megs=megs, iso=iso, cpu=cpu, ips=ips, com2=com2))
+        f.write(BOCHSRC.format(megs=megs, iso=iso, cpu=cpu, ips=ips, com2=com2,
+                               cpus=int(cpus)))
     with open(os.path.join(d, "dbg.rc"), "w") as f:
         f.write("c\nquit\n")  # Debian's Bochs has its debugger compiled in
     return d
@@ -218,13 +226,16 @@ BOCHS_CMD = ["bochs-bin", "-q", "-f", "bochsrc", "-rc", "dbg.rc"]
 
 def boot_bochs(directory, iso=ISO, cpu="corei7_skylake_x", megs=256,
                ips=100000000, timeout=120, sub="bochs", echo=None,
-               stop_on=None, com2_file=False, com2_socket=None):
+               stop_on=None, com2_file=False, com2_socket=None, cpus=1):
     """Boot an ISO in Bochs (software VMX). Bochs always exits 1: read the
     outcome from the transcript's power-off status. With com2_file, COM2 is
     captured in <run dir>/com2.log; with com2_socket=PORT, COM2 connects at
     start to localhost:PORT (socket-client: the server must already listen).
-    A low ips makes serial bytes cheap in wall time (HARNESS.md)."""
-    d = _bochs_dir(directory, iso, cpu, megs, ips, sub, com2_file, com2_socket)
+    A low ips makes serial bytes cheap in wall time (HARNESS.md). cpus is
+    the number of CPUs (Bochs' SMP); Bochs' own log is bochs.log in the
+    result's run_dir."""
+    d = _bochs_dir(directory, iso, cpu, megs, ips, sub, com2_file, com2_socket,
+                   cpus)
     return _run(BOCHS_CMD, d, os.path.join(d, "serial.log"), timeout, echo, stop_on)
 
 

@@ -6,7 +6,11 @@ Then the adversaries: a man-in-the-middle relay that terminates TLS with its
 own key (forwarding to the real TPGVM as another tenant), one that replays
 an earlier report to a new nonce, a tenant certificate from an unknown CA,
 reference values that differ, and a relay that flips, drops or replays
-bytes of the TLS stream. Each must fail with its own reason and exit code
+bytes of the TLS stream. The development platform is DEV (no TPM quote, a
+development TCB identity) and is only accepted with --allow-dev. One boot
+carries a boot-module VM that whoever prepared the boot media added: the
+report lists it and attest fails against a reference that does not allow
+it, and passes against one that does (mkreference.py --allow-boot-vm). Each must fail with its own reason and exit code
 (docs/tenant-cli.md); none may hang (every CLI run has --timeout, every
 socket here a timeout, and the emulator and relay are killed in a finally)."""
 import json
@@ -16,13 +20,19 @@ import socket
 import ssl
 import struct
 import subprocess
+import sys
 import threading
 import time
 
 import harness as h
 from custos_platform import Platform
 
+sys.path.insert(0, os.path.join(h.ROOT, "tools"))
+import mkreference  # noqa: E402  (the reference's own digest of a boot VM)
+
 CUSTOS = os.path.join(h.BUILD, "bin", "custos")
+HELLO = os.path.join(h.BUILD, "guests", "hello.elf")
+HELLO_CMDLINE = "vm.hello mem=2M"
 PKI = os.path.join(h.BUILD, "pki")
 REFERENCE = os.path.join(h.BUILD, "reference.json")
 CLI_TIMEOUT = 60       # the CLI's own --timeout, seconds
@@ -245,6 +255,31 @@ def check_log_with_tpm2_eventlog(d, report_path, ref):
     assert digests == [m["sha384"] for m in want], (digests, p.stdout)
 
 
+def iso_with_boot_vm(d):
+    """build/custos.iso's modules and one more: a boot-module VM 'hello',
+    as whoever prepares the boot media can add."""
+    mods = [("tcb-keys.bin", "tcb-keys"), ("tcb-certs.bin", "tcb-certs"),
+            ("tpgvm.env", "tpgvm-envelope"), ("hello.elf", HELLO_CMDLINE)]
+    files = [os.path.join(PKI, "tcb-keys.bin"), os.path.join(PKI, "tcb-certs.bin"),
+             os.path.join(h.BUILD, "tpgvm.env"), HELLO]
+    return h.make_iso(d, modules=mods, module_files=files)
+
+
+def reference_allowing_hello(d):
+    """This build's reference values, written by mkreference.py as make does,
+    plus the boot VM 'hello' (--allow-boot-vm)."""
+    out = os.path.join(d, "reference-with-hello.json")
+    subprocess.run([sys.executable, os.path.join(h.ROOT, "tools", "mkreference.py"),
+                    "--elf", h.ELF, "--grub-cfg", os.path.join(h.ROOT, "boot", "grub.cfg"),
+                    "--ca-root", os.path.join(PKI, "root.der"),
+                    "--tpgvm-image", os.path.join(h.BUILD, "guests", "tpgvm.elf"),
+                    "--tpgvm-policy", os.path.join(h.BUILD, "tpgvm.policy"),
+                    "--platform-id", "custos-dev", "--out", out,
+                    "--allow-boot-vm", HELLO, HELLO_CMDLINE],
+                   check=True, capture_output=True, timeout=60)
+    return out
+
+
 # ---- The tests ------------------------------------------------------------------
 
 def test_attest_verifies_the_real_platform(d):
@@ -252,12 +287,22 @@ def test_attest_verifies_the_real_platform(d):
         p = attest(pf.port)
         expect(p, EXIT_VERIFIED, r"verified", "attest")
         assert "custos-dev" in p.stdout, p.stdout
+        # The development platform is DEV, and says why: no TPM quote, and
+        # its identity is a development one; its claims are only claims.
+        assert p.stdout.startswith("custos attest: VERIFIED (DEV platform, accepted with "
+                                   "--allow-dev)\n"), p.stdout
+        assert re.search(r"^DEV: no TPM quote backs the report's claims; signed by a "
+                         r"development TCB identity", p.stdout, re.M), p.stdout
+        assert re.search(r"^claims \(unbacked, the report's own word\): key protection dev, "
+                         r"launch mode dev, debug none$", p.stdout, re.M), p.stdout
 
         p = attest(pf.port, "--json", "--save-report", os.path.join(d, "report.bin"))
         expect(p, EXIT_VERIFIED, r'"result"', "attest --json")
         doc = json.loads(p.stdout)
         assert doc["result"] == "verified", doc
         assert doc["platform_id"] == "custos-dev", doc
+        assert doc["dev"] is True and doc["identity"] == "tcb-sign-dev", doc
+        assert doc["dev_reasons"] == ["no-tpm-quote", "dev-identity", "dev-claimed"], doc
         with open(REFERENCE) as f:
             ref = json.load(f)
         assert len(doc["measurements"]) == len(ref["measurements"]), (doc, ref)
@@ -265,7 +310,8 @@ def test_attest_verifies_the_real_platform(d):
 
         # A development platform is not accepted by default.
         p = attest(pf.port, allow_dev=False)
-        expect(p, EXIT_FAILED, r"FAILED: platform is in dev mode.*--allow-dev",
+        expect(p, EXIT_FAILED, r"FAILED: platform is DEV: no TPM quote backs the report's "
+               r"claims; signed by a development TCB identity.*--allow-dev",
                "attest without --allow-dev")
 
         # Reference values of some other build: the first difference is named.
@@ -279,17 +325,37 @@ def test_attest_verifies_the_real_platform(d):
 
 
 def test_attest_refuses_impostors_and_strangers(d):
-    with Platform(d) as pf:
+    # This platform's boot media also carries a boot-module VM.
+    with open(HELLO, "rb") as f:
+        hello = mkreference.boot_vm_digest(HELLO_CMDLINE.encode(), f.read())
+    allow = reference_allowing_hello(d)
+    with Platform(d, iso=iso_with_boot_vm(d)) as pf:
+        # Against the build's reference (no boot VM allowed): it fails,
+        # naming the VM; the summary lists it with its measurement.
+        p = attest(pf.port)
+        expect(p, EXIT_FAILED, r"^custos attest: FAILED: boot VM 'hello' \(sha384 %s\.\.\) "
+               r"runs beside the TPGVM, and the reference allows no boot VM 'hello'$"
+               % hello[:16], "attest with an unexpected boot VM")
+        assert re.search(r"^boot VMs: 1 beside the TPGVM \(not tenants' VMs\):\n"
+                         r"  hello sha384 %s$" % hello, p.stdout, re.M), p.stdout
+        # A reference that allows it: verified (DEV), the VM listed.
+        p = attest(pf.port, "--json", reference=allow)
+        expect(p, EXIT_VERIFIED, r'"result"', "attest with the boot VM allowed")
+        doc = json.loads(p.stdout)
+        assert doc["boot_vms"] == [{"name": "hello", "sha384": hello}], doc
+        assert doc["dev"] is True and doc["measurements_match"] is True, doc
+        assert doc["measurements"][-1]["pcr"] == 11, doc
+
         # A report from this platform, for a nonce of ours, to replay later.
         saved = os.path.join(d, "report.bin")
-        p = attest(pf.port, "--save-report", saved)
+        p = attest(pf.port, "--save-report", saved, reference=allow)
         expect(p, EXIT_VERIFIED, r"verified", "attest (to save a report)")
 
         # Man in the middle with its own TLS key: the report is genuine and
         # answers our nonce, but vouches for the TPGVM's key, not the MITM's.
         mitm = Mitm(d, pf.port)
         mitm.start()
-        p = attest(mitm.port)
+        p = attest(mitm.port, reference=allow)
         mitm.join(SOCK_TIMEOUT)
         assert not mitm.errors, mitm.errors
         assert mitm.answers and mitm.answers[0][4:6] == struct.pack("<H", ATTEST_RESP)
@@ -301,7 +367,7 @@ def test_attest_refuses_impostors_and_strangers(d):
             report = f.read()
         replay = Mitm(d, pf.port, replay=PROTO_HDR.pack(len(report), ATTEST_RESP, 0) + report)
         replay.start()
-        p = attest(replay.port)
+        p = attest(replay.port, reference=allow)
         replay.join(SOCK_TIMEOUT)
         assert not replay.errors, replay.errors
         expect(p, EXIT_FAILED, r"FAILED: report answers another nonce",
@@ -318,12 +384,13 @@ def test_attest_refuses_impostors_and_strangers(d):
                 "--ca", os.path.join(PKI, "root.pem"),
                 "--cert", os.path.join(d, "mallory.pem"),
                 "--key", os.path.join(d, "mallory.key"),
-                "--reference", REFERENCE, "--allow-dev", "--timeout", str(CLI_TIMEOUT)]
+                "--reference", allow, "--allow-dev", "--timeout", str(CLI_TIMEOUT)]
         p = subprocess.run(args, capture_output=True, text=True, timeout=CLI_TIMEOUT + 30)
         expect(p, EXIT_REFUSED, r"REFUSED: .*unknown_ca", "attest with an unknown CA's certificate")
 
         # And the real platform still serves the legitimate tenant.
-        expect(attest(pf.port, tenant="bob"), EXIT_VERIFIED, r"verified", "attest as bob")
+        expect(attest(pf.port, tenant="bob", reference=allow), EXIT_VERIFIED, r"verified",
+               "attest as bob")
 
 
 def test_attest_detects_a_tampering_relay(d):

@@ -1,7 +1,11 @@
 """`custos attest` on the host, without an emulator: against fake-tpgvm
 (tests/tools/fake-tpgvm.c), a stand-in TPGVM that speaks the real TLS
 profile and tenant protocol and signs reports with the development TCB key,
-and that can misbehave on purpose. Each case checks the CLI's exit status
+and that can misbehave on purpose. It is also the forger of docs/report.md
+("Claims and evidence"): holding only the boot media's key and certificate
+modules, it claims TPM keys, a DRTM launch and no debug option, and must
+never be VERIFIED without --allow-dev (nor with a production-role
+certificate: no TPM quote backs it). Each case checks the CLI's exit status
 (docs/tenant-cli.md: 0 verified, 1 failed, 2 could not run, 3 refused) and
 its reason, in human and --json form; a stalled server must give exit 2
 within --timeout; bad usage and unreadable files exit 2 before any network
@@ -10,9 +14,13 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 
 import harness as h
+
+sys.path.insert(0, os.path.join(h.ROOT, "tools"))
+import mkreference  # noqa: E402  (the reference's own digest of a boot VM)
 
 CUSTOS = os.path.join(h.BUILD, "bin", "custos")
 FAKE = os.path.join(h.BUILD, "test-tools", "fake-tpgvm")
@@ -81,10 +89,15 @@ def test_attest_host_verifies(d):
     with Fake(d, "ok", count=2) as f:
         p = expect(attest(f.relay, "--allow-dev"), VERIFIED)
         assert p.stderr == "", p.stderr
-        assert re.search(r"^custos attest: VERIFIED$", p.stdout, re.M), p.stdout
+        assert re.search(r"^custos attest: VERIFIED \(DEV platform, accepted with "
+                         r"--allow-dev\)$", p.stdout, re.M), p.stdout
         assert re.search(r"^platform: custos-dev$", p.stdout, re.M), p.stdout
-        assert re.search(r"key protection: dev, launch mode: dev, debug: none "
-                         r"\(DEV MODE, accepted with --allow-dev\)", p.stdout), p.stdout
+        assert re.search(r"^DEV: no TPM quote backs the report's claims; signed by a "
+                         r"development TCB identity \(tcb-sign-dev: its keys are on the boot "
+                         r"media\); the report itself says dev keys or a dev launch$",
+                         p.stdout, re.M), p.stdout
+        assert re.search(r"^claims \(unbacked, the report's own word\): key protection dev, "
+                         r"launch mode dev, debug none$", p.stdout, re.M), p.stdout
         assert re.search(r"^measurements: 5, all match ", p.stdout, re.M), p.stdout
         assert re.search(r"^TLS key: sha384 [0-9a-f]{96}", p.stdout, re.M), p.stdout
         # --json, a fixed nonce, the report saved as received.
@@ -97,8 +110,12 @@ def test_attest_host_verifies(d):
         ref = json.load(fh)
     assert out["result"] == "verified" and out["exit_status"] == 0, out
     assert out["nonce"] == nonce and out["platform_id"] == "custos-dev", out
-    assert out["key_protection"] == "dev" and out["launch_mode"] == "dev", out
-    assert out["debug"] == [] and out["dev_mode"] is True, out
+    assert out["dev"] is True and out["identity"] == "tcb-sign-dev", out
+    assert out["dev_reasons"] == ["no-tpm-quote", "dev-identity", "dev-claimed"], out
+    assert out["claims"] == {"key_protection": "dev", "launch_mode": "dev", "debug": [],
+                             "backed_by_evidence": False}, out
+    assert "key_protection" not in out and "dev_mode" not in out, out
+    assert out["reason"].endswith("; DEV platform, accepted with --allow-dev"), out
     assert out["allow_dev"] is True and out["tls_key_match"] is True, out
     assert re.fullmatch(r"[0-9a-f]{96}", out["tls_key_sha384"]), out
     assert out["measurements_match"] is True, out
@@ -110,21 +127,62 @@ def test_attest_host_verifies(d):
 
 
 def test_attest_host_dev_mode(d):
-    # A dev platform without --allow-dev: authentic, but refused (exit 1).
+    # The development platform without --allow-dev: authentic, but DEV (exit 1).
     with Fake(d, "ok") as f:
-        p = expect(attest(f.relay, "--json"), FAILED, r"dev mode.*use --allow-dev")
+        p = expect(attest(f.relay, "--json"), FAILED,
+                   r"^custos attest: FAILED: platform is DEV: no TPM quote backs the "
+                   r"report's claims; signed by a development TCB identity .*; refused "
+                   r"without allow-dev; use --allow-dev to accept a development platform$")
     out = json.loads(p.stdout)
     assert out["result"] == "failed" and "--allow-dev" in out["reason"], out
-    assert out["dev_mode"] is True and out["platform_id"] == "custos-dev", out
-    # A TPM/DRTM platform passes without it; debug options make it dev again.
-    with Fake(d, "not-dev") as f:
-        p = expect(attest(f.relay), VERIFIED)
-        assert "key protection: tpm, launch mode: drtm, debug: none\n" in p.stdout, p.stdout
+    assert out["dev"] is True and out["platform_id"] == "custos-dev", out
+
+
+def test_attest_host_forged_claims_are_dev(d):
+    # A host process with the boot media's key and certificate modules
+    # claims TPM keys, a DRTM launch and no debug option: never VERIFIED
+    # without --allow-dev; the claims are shown only as unbacked claims.
+    with Fake(d, "claims-production") as f:
+        p = expect(attest(f.relay), FAILED,
+                   r"^custos attest: FAILED: platform is DEV: no TPM quote backs the "
+                   r"report's claims; signed by a development TCB identity \(tcb-sign-dev")
+        assert "VERIFIED" not in p.stdout, p.stdout
+        assert re.search(r"^DEV: no TPM quote backs the report's claims; signed by a "
+                         r"development TCB identity", p.stdout, re.M), p.stdout
+        assert re.search(r"^claims \(unbacked, the report's own word\): key protection tpm, "
+                         r"launch mode drtm, debug none$", p.stdout, re.M), p.stdout
+    with Fake(d, "claims-production") as f:
+        p = expect(attest(f.relay, "--json"), FAILED)
+    out = json.loads(p.stdout)
+    assert out["result"] == "failed" and out["exit_status"] == 1, out
+    assert out["dev"] is True and out["dev_reasons"] == ["no-tpm-quote", "dev-identity"], out
+    assert out["claims"] == {"key_protection": "tpm", "launch_mode": "drtm", "debug": [],
+                             "backed_by_evidence": False}, out
+    # With --allow-dev it is accepted, as DEV, in both forms.
+    with Fake(d, "claims-production", count=2) as f:
+        p = expect(attest(f.relay, "--allow-dev"), VERIFIED)
+        assert p.stdout.startswith("custos attest: VERIFIED (DEV platform, accepted with "
+                                   "--allow-dev)\n"), p.stdout
+        assert re.search(r"^DEV: no TPM quote", p.stdout, re.M), p.stdout
+        out = json.loads(expect(attest(f.relay, "--allow-dev", "--json"), VERIFIED).stdout)
+        assert out["result"] == "verified" and out["dev"] is True, out
+        assert "DEV platform" in out["reason"], out
+    # Even a production-role certificate (as if its key had leaked) is DEV:
+    # nothing its holder cannot forge backs the claims.
+    with Fake(d, "production-identity") as f:
+        p = expect(attest(f.relay, "--json"), FAILED,
+                   r"^custos attest: FAILED: platform is DEV: no TPM quote backs the "
+                   r"report's claims; refused without allow-dev")
+    out = json.loads(p.stdout)
+    assert out["identity"] == "tcb-sign" and out["dev_reasons"] == ["no-tpm-quote"], out
+    # Debug options add their reason.
     with Fake(d, "debug") as f:
-        expect(attest(f.relay), FAILED, r"dev mode.*debug")
+        expect(attest(f.relay), FAILED, r"platform is DEV: .*; debug options are on; refused")
     with Fake(d, "debug") as f:
         p = expect(attest(f.relay, "--allow-dev", "--json"), VERIFIED)
-        assert json.loads(p.stdout)["debug"] == ["console-mirror"]
+    out = json.loads(p.stdout)
+    assert out["claims"]["debug"] == ["console-mirror"], out
+    assert "debug-options" in out["dev_reasons"], out
 
 
 def test_attest_host_report_failures(d):
@@ -151,6 +209,43 @@ def test_attest_host_reference_mismatch(d):
     out = json.loads(p.stdout)
     assert out["measurements_match"] is None and out["reference"] is None, out
     assert "not compared" in out["reason"], out
+
+
+def boot_vm_reference(d, digest):
+    """build/reference.json, allowing the boot VM 'intruder' with digest."""
+    with open(REFERENCE) as fh:
+        ref = json.load(fh)
+    ref["boot_vms"] = [{"name": "intruder", "sha384": digest}]
+    path = os.path.join(d, "allow-intruder.json")
+    with open(path, "w") as fh:
+        json.dump(ref, fh)
+    return path
+
+
+def test_attest_host_boot_vms(d):
+    # A boot-module VM in the signed log: shown with its measurement, and a
+    # failure naming it unless the reference allows it, wherever it sits.
+    want = mkreference.boot_vm_digest(b"vm.intruder mem=2M", b"an administrator's VM")
+    for mode in ("boot-vm", "boot-vm-early"):
+        p = case(d, mode, FAILED,
+                 r"FAILED: boot VM 'intruder' \(sha384 %s\.\.\) runs beside the TPGVM, "
+                 r"and the reference allows no boot VM 'intruder'$" % want[:16])
+        assert re.search(r"^boot VMs: 1 beside the TPGVM \(not tenants' VMs\):\n"
+                         r"  intruder sha384 %s$" % want, p.stdout, re.M), p.stdout
+        allow = boot_vm_reference(d, want)
+        with Fake(d, mode) as f:
+            p = expect(attest(f.relay, "--allow-dev", "--json", reference=allow), VERIFIED)
+        out = json.loads(p.stdout)
+        assert out["boot_vms"] == [{"name": "intruder", "sha384": want}], out
+        assert out["measurements_match"] is True and len(out["measurements"]) == 6, out
+        # Allowed by name, with another digest: refused, both digests named.
+        other = boot_vm_reference(d, "00" * 48)
+        case(d, mode, FAILED, r"FAILED: boot VM 'intruder': reported sha384 %s\.\. but the "
+             r"reference allows it only as 0{16}\.\.$" % want[:16], reference=other)
+    # Without boot VMs the summary says so.
+    with Fake(d, "ok") as f:
+        p = expect(attest(f.relay, "--allow-dev"), VERIFIED)
+    assert "boot VMs: none (no VM beside the TPGVM but tenants' own)\n" in p.stdout, p.stdout
 
 
 def test_attest_host_channel(d):

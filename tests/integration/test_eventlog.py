@@ -23,6 +23,7 @@ SAMPLE = [
     (9, "compiled-in CA root"),
     (10, "tpgvm image"),
     (10, "tpgvm policy"),
+    (11, "boot vm hello"),
 ]
 EV_NO_ACTION, EV_IPL, TPM_ALG_SHA384 = 0x3, 0xD, 0x000C
 HEADER_LEN = 65
@@ -39,7 +40,7 @@ def write_sample(d):
         WRITER, p.returncode, p.stdout, p.stderr)
     pcrs = dict((int(m.group(1)), m.group(2))
                 for m in re.finditer(r"^pcr(\d+) ([0-9a-f]{96})$", p.stdout, re.M))
-    assert sorted(pcrs) == [8, 9, 10], p.stdout
+    assert sorted(pcrs) == [8, 9, 10, 11], p.stdout
     with open(path, "rb") as f:
         return path, f.read(), pcrs
 

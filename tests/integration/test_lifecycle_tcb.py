@@ -101,6 +101,8 @@ def test_lifecycle_driven_by_the_tpgvm(d):
     # Secrets never reach the platform console.
     r.expect_absent(r"hunter2")
     # (This boot mirrors guest consoles, a debug mode, to show the counter.)
+    # Its CR8 (TPR) came back with each resume (the sealed context holds it).
+    r.expect_absent(r"CR8 CHANGED")
     # It started once: the resumes continued it, each value above the last.
     assert len(re.findall(r"^\[vm%s counter\] counter: start" % vm, s, re.M)) == 1
     values = [int(v) for v in re.findall(r"^\[vm%s counter\] counter: (\d+)$" % vm, s, re.M)]

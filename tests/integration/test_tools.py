@@ -1,9 +1,11 @@
 """The host tools, end to end (no emulator): custos-ca issues a root and
 certificates for every role that `openssl verify` accepts, with 0600 keys and
-no overwriting; custos-station packages a TPGVM into an envelope that
-`inspect` describes and verifies and that `open` (the TCB's own code) opens;
-any flipped byte, truncation or bad input is refused with one clear line and
-a non-zero exit status."""
+no overwriting, TCB identities only as development ones (issue-tcb --dev);
+custos-station packages a TPGVM into an envelope that `inspect` describes
+and verifies and that `open` (the TCB's own code) opens, for a development
+TCB only with --allow-dev, and `open` refuses plaintext keys with a
+production-role certificate as the TCB does; any flipped byte, truncation
+or bad input is refused with one clear line and a non-zero exit status."""
 import hashlib
 import os
 import re
@@ -86,21 +88,23 @@ def pki(d):
         "--out", p("alice")])
     ok([CA, "issue", "--dir", p("ca"), "--role", "tpgvm-tls", "--cn", "tpgvm",
         "--out", p("tls")])
-    ok([CA, "issue-tcb", "--dir", p("ca"), "--cn", "node1", "--out", p("tcb1")])
-    ok([CA, "issue-tcb", "--dir", p("ca"), "--cn", "node2", "--out", p("tcb2")])
+    ok([CA, "issue-tcb", "--dev", "--dir", p("ca"), "--cn", "node1", "--out", p("tcb1")])
+    ok([CA, "issue-tcb", "--dev", "--dir", p("ca"), "--cn", "node2", "--out", p("tcb2")])
     ok([CA, "init", "--dir", p("ca2"), "--cn", "Tenant CA"])
     ok([CA, "issue", "--dir", p("ca2"), "--role", "station", "--cn", "rogue station",
         "--out", p("rogue")])
-    ok([CA, "issue-tcb", "--dir", p("ca2"), "--cn", "node1", "--out", p("rogue-tcb")])
+    ok([CA, "issue-tcb", "--dev", "--dir", p("ca2"), "--cn", "node1", "--out", p("rogue-tcb")])
     tiny_elf(p("tpgvm.elf"))
     return p
 
 
-def package(p, out, station="station", tcb="tcb1-kex.pem", extra=()):
+def package(p, out, station="station", tcb="tcb1-kex.pem", extra=(), allow_dev=True):
+    """The TCBs of pki() are development ones: --allow-dev unless told not."""
     return [STATION, "package", "--station-key", p(station + ".key"),
             "--station-cert", p(station + ".pem"), "--tcb-cert", p(tcb),
             "--image", p("tpgvm.elf"), "--platform-id", "rack7-node1",
-            "--tenant-ca", p("ca2", "root.pem"), "--out", p(out)] + list(extra)
+            "--tenant-ca", p("ca2", "root.pem"), "--out", p(out)] + \
+        (["--allow-dev"] if allow_dev else []) + list(extra)
 
 
 def open_cmd(p, env, tcb="tcb1", ca="ca"):
@@ -119,13 +123,16 @@ def test_ca_issues_every_role_openssl_verifies(d):
     # A leaf of one CA does not verify under the other.
     v = run(["openssl", "verify", "-CAfile", p("ca2", "root.pem"), p("station.pem")])
     assert v.returncode != 0
-    # The role is the extendedKeyUsage OID under the Custos arc.
+    # The role is the extendedKeyUsage OID under the Custos arc; the TCB's
+    # are the development roles (.6, .7), never the production ones.
     arc = "2.25.112316499844282042489265998744696497416"
-    for leaf, n in (("station", 1), ("tcb1-sign", 2), ("tcb1-kex", 3), ("alice", 4),
+    for leaf, n in (("station", 1), ("tcb1-sign", 6), ("tcb1-kex", 7), ("alice", 4),
                     ("tls", 5)):
         text = ok(["openssl", "x509", "-in", p(leaf + ".pem"), "-noout", "-text"])
         assert "%s.%d" % (arc, n) in text, "%s lacks role .%d:\n%s" % (leaf, n, text)
         assert "CA:FALSE" in text
+        if leaf.startswith("tcb"):
+            assert "%s.2" % arc not in text and "%s.3" % arc not in text, text
     text = ok(["openssl", "x509", "-in", root, "-noout", "-text"])
     assert "CA:TRUE" in text and "Custos test CA" in text
     # PEM and DER hold the same certificate.
@@ -178,13 +185,13 @@ def test_ca_refuses_to_overwrite(d):
     refused([CA, "issue", "--dir", p("ca"), "--role", "station", "--cn", "again",
              "--out", p("station")],
             r"refusing to overwrite existing file '.*station\.key'")
-    refused([CA, "issue-tcb", "--dir", p("ca"), "--cn", "again", "--out", p("tcb1")],
+    refused([CA, "issue-tcb", "--dev", "--dir", p("ca"), "--cn", "again", "--out", p("tcb1")],
             r"refusing to overwrite existing file '.*tcb1-sign\.key'")
     for f, data in before.items():
         assert read(p(f)) == data, "%s changed" % f
     # One existing output is enough to refuse, and nothing else is written.
     write(p("tcb3-certs.bin"), b"placeholder")
-    refused([CA, "issue-tcb", "--dir", p("ca"), "--cn", "n3", "--out", p("tcb3")],
+    refused([CA, "issue-tcb", "--dev", "--dir", p("ca"), "--cn", "n3", "--out", p("tcb3")],
             r"refusing to overwrite existing file '.*tcb3-certs\.bin'")
     assert sorted(f for f in os.listdir(d) if f.startswith("tcb3")) == ["tcb3-certs.bin"]
     # Nor is a symlink where a key would go followed.
@@ -206,7 +213,11 @@ def test_ca_usage_and_errors(d):
     refused([CA, "init", "--dir", p("x"), "--cn", "x" * 65], r"--cn must be 1\.\.64", status=2)
     refused([CA, "init", "--dir", p("x"), "--cn", "bad\tname"], r"printable", status=2)
     refused([CA, "issue", "--dir", p("x"), "--role", "tcb-kex", "--cn", "x", "--out", p("o")],
-            r"use 'custos-ca issue-tcb'", status=2)
+            r"use 'custos-ca issue-tcb --dev'", status=2)
+    refused([CA, "issue", "--dir", p("x"), "--role", "tcb-sign-dev", "--cn", "x",
+             "--out", p("o")], r"use 'custos-ca issue-tcb --dev'", status=2)
+    refused([CA, "issue", "--dev", "--dir", p("x"), "--role", "tenant", "--cn", "x",
+             "--out", p("o")], r"issue does not take --dev", status=2)
     refused([CA, "issue", "--dir", p("x"), "--role", "admin", "--cn", "x", "--out", p("o")],
             r"unknown role 'admin'", status=2)
     # No CA there: a clear failure, nothing written.
@@ -214,8 +225,22 @@ def test_ca_usage_and_errors(d):
              "--out", p("o")], r"cannot read CA root key '.*nothere/root\.key': No such file")
     assert not os.path.exists(p("o.key"))
     help_text = ok([CA, "--help"])
-    for word in ("init", "issue", "issue-tcb", "station", "tenant", "tpgvm-tls", "0600"):
+    for word in ("init", "issue", "issue-tcb", "station", "tenant", "tpgvm-tls", "0600",
+                 "--dev", "tcb-sign-dev", "TPM credential activation"):
         assert word in help_text, word
+
+
+def test_ca_issues_no_production_tcb_identity(d):
+    # Production TCB identities are certified after TPM credential
+    # activation (not implemented): issue-tcb without --dev refuses, and
+    # writes nothing.
+    p = lambda *a: os.path.join(d, *a)
+    ok([CA, "init", "--dir", p("ca"), "--cn", "Custos test CA"])
+    refused([CA, "issue-tcb", "--dir", p("ca"), "--cn", "node1", "--out", p("tcb")],
+            r"^custos-ca: issue-tcb issues development TCB identities only, with --dev: "
+            r"production TCB identities are certified after TPM credential activation, "
+            r"which is not implemented yet$")
+    assert sorted(os.listdir(d)) == ["ca"], os.listdir(d)
 
 
 # ---- custos-station ------------------------------------------------------------
@@ -224,8 +249,8 @@ def test_station_package_inspect_open_round_trip(d):
     p = pki(d)
     out = ok(package(p, "env.bin"))
     fpr = hashlib.sha384(read(p("tcb1-kex.der"))).hexdigest()
-    assert re.search(r"^wrote .*env\.bin: \d+ bytes, image 121 bytes, policy \d+ bytes, for TCB %s$"
-                     % fpr, out, re.M), out
+    assert re.search(r"^wrote .*env\.bin: \d+ bytes, image 121 bytes, policy \d+ bytes, for TCB %s "
+                     r"\(a DEVELOPMENT TCB identity" % fpr, out, re.M), out
     env = read(p("env.bin"))
     cert_len, payload_len = struct.unpack("<II", env[12:20])
     assert env[:8] == b"CUSTENV1" and len(env) == 177 + cert_len + payload_len + 16 + 96
@@ -253,6 +278,58 @@ def test_station_package_inspect_open_round_trip(d):
     # Two packagings of the same inputs differ (fresh ephemeral key and IV).
     ok(package(p, "env2.bin"))
     assert read(p("env2.bin")) != env and len(read(p("env2.bin"))) == len(env)
+
+
+def test_station_development_tcb_needs_allow_dev(d):
+    p = pki(d)
+    fpr = hashlib.sha384(read(p("tcb1-kex.der"))).hexdigest()
+    refused(package(p, "env.bin", allow_dev=False),
+            r"^custos-station: TCB certificate '.*tcb1-kex\.pem' is a development TCB "
+            r"identity \(tcb-kex-dev\): its private keys travel in the clear on the boot "
+            r"media, so whoever holds the media can open this envelope; package for it "
+            r"only with --allow-dev$")
+    assert not os.path.exists(p("env.bin"))
+    out = ok(package(p, "env.bin"))
+    assert re.search(r"for TCB %s \(a DEVELOPMENT TCB identity, tcb-kex-dev: packaged "
+                     r"with --allow-dev; its keys are on the boot media in the clear\)$"
+                     % fpr, out, re.M), out
+    refused([STATION, "inspect", p("env.bin"), "--allow-dev"],
+            r"inspect only takes ENVELOPE and --ca", status=2)
+
+
+def production_certs(d, sign_key, kex_key, root_pem, root_key):
+    """A TCB certificate module for these two keys with the production roles
+    (tcb-sign, tcb-kex), signed by the CA root with openssl: what custos-ca
+    never issues, and what must never come with a plaintext key module.
+    Returns its path (in d)."""
+    arc = "2.25.112316499844282042489265998744696497416"
+    mod = b"CUSTCRT1" + struct.pack("<I", 1)
+    for name, key, role, usage in (("sign", sign_key, 2, "digitalSignature"),
+                                   ("kex", kex_key, 3, "keyAgreement")):
+        ext, csr, der = (os.path.join(d, "prod-%s.%s" % (name, x)) for x in ("cnf", "csr", "der"))
+        write(ext, ("basicConstraints=CA:FALSE\nkeyUsage=%s\nextendedKeyUsage=%s.%d\n"
+                    % (usage, arc, role)).encode())
+        ok(["openssl", "req", "-new", "-key", key, "-subj", "/CN=node1", "-out", csr])
+        ok(["openssl", "x509", "-req", "-in", csr, "-CA", root_pem, "-CAkey", root_key,
+            "-set_serial", "9", "-days", "1", "-sha384", "-extfile", ext,
+            "-outform", "DER", "-out", der])
+        cert = read(der)
+        mod += struct.pack("<I", len(cert)) + cert
+    return write(os.path.join(d, "tcb-prod-certs.bin"), mod)
+
+
+def test_open_refuses_production_roles_with_plaintext_keys(d):
+    p = pki(d)
+    ok(package(p, "env.bin"))
+    certs = production_certs(d, p("tcb1-sign.key"), p("tcb1-kex.key"), p("ca", "root.pem"),
+                             p("ca", "root.key"))
+    args = open_cmd(p, "env.bin")
+    args[args.index("--tcb-certs") + 1] = certs
+    refused(args, r"TCB identity refused: the TCB signing certificate has the production "
+                  r"role TCB-signing, but its private key came in the clear from the boot "
+                  r"media: a production TCB identity never travels in the clear")
+    # The development pair opens it (the control).
+    assert "envelope: opened" in ok(open_cmd(p, "env.bin"))
 
 
 def test_station_with_ca_checks_chains(d):
@@ -338,7 +415,7 @@ def test_station_bad_inputs(d):
     refused(package(p, "e.bin", tcb="nothere.pem"),
             r"cannot read TCB certificate '.*nothere\.pem': No such file or directory")
     refused(package(p, "e.bin", tcb="tcb1-sign.pem"),
-            r"TCB certificate '.*tcb1-sign\.pem' has role tcb-sign, not tcb-kex")
+            r"TCB certificate '.*tcb1-sign\.pem' has role tcb-sign-dev, not tcb-kex")
     refused(package(p, "e.bin", tcb="alice.pem"), r"has role tenant, not tcb-kex")
     refused(package(p, "e.bin", tcb="ca/root.pem"), r"is a CA certificate, not a tcb-kex")
     refused(package(p, "e.bin", station="alice"),

@@ -1,7 +1,8 @@
 """TPGVM delivery in Bochs: the hypervisor launches the TPGVM only from an
 envelope that a station certified by the compiled-in CA root signed and
-encrypted to this very TCB, and refuses everything else with its reason
-while staying up."""
+encrypted to this very TCB, with a development TCB identity (plaintext keys
+never go with a production-role certificate), and refuses everything else
+with its reason while staying up."""
 import hashlib
 import os
 import re
@@ -10,6 +11,7 @@ import struct
 import subprocess
 
 import harness as h
+from test_tools import production_certs
 
 PKI = os.path.join(h.BUILD, "pki")
 BIN = os.path.join(h.BUILD, "bin")
@@ -36,21 +38,20 @@ def regions(env):
     }
 
 
-def iso_with(d, envelope, cmdline=""):
-    mods = [("tcb-keys.bin", "tcb-keys"), ("tcb-certs.bin", "tcb-certs"),
+def iso_with(d, envelope, cmdline="", certs=os.path.join(PKI, "tcb-certs.bin")):
+    mods = [("tcb-keys.bin", "tcb-keys"), (os.path.basename(certs), "tcb-certs"),
             ("tpgvm.env", "tpgvm-envelope")]
     env_copy = os.path.join(d, "tpgvm.env")
     if os.path.abspath(envelope) != env_copy:
         shutil.copy(envelope, env_copy)
     return h.make_iso(d, cmdline=cmdline, modules=mods,
-                      module_files=[os.path.join(PKI, "tcb-keys.bin"),
-                                    os.path.join(PKI, "tcb-certs.bin"), env_copy])
+                      module_files=[os.path.join(PKI, "tcb-keys.bin"), certs, env_copy])
 
 
-def expect_refused(d, envelope, reason_pattern):
-    r = h.boot_bochs(d, iso=iso_with(d, envelope), stop_on=WAITING, timeout=180)
+def expect_refused(d, envelope, reason_pattern, refused=REFUSED, **iso):
+    r = h.boot_bochs(d, iso=iso_with(d, envelope, **iso), stop_on=WAITING, timeout=180)
     assert not r.timed_out, "no verdict in time:\n" + r.tail()
-    m = r.expect(REFUSED, "a refusal line")
+    m = r.expect(refused, "a refusal line")
     assert re.search(reason_pattern, m.group(1)), \
         "refused for %r, expected /%s/" % (m.group(1), reason_pattern)
     r.expect(WAITING)
@@ -63,7 +64,8 @@ def package(d, out, station_key, station_cert, tcb_cert, image=HELLO):
                     "--station-key", station_key, "--station-cert", station_cert,
                     "--tcb-cert", tcb_cert, "--image", image,
                     "--platform-id", "custos-test",
-                    "--tenant-ca", os.path.join(PKI, "root.pem"), "--out", out],
+                    "--tenant-ca", os.path.join(PKI, "root.pem"), "--out", out,
+                    "--allow-dev"],
                    check=True, capture_output=True)
     return out
 
@@ -109,7 +111,9 @@ def test_valid_envelope_launches_the_measured_tpgvm(d):
                      timeout=180, stop_on=r"^\[vm1 tpgvm\] tpgvm: transport up on COM2")
     assert not r.timed_out, "the TPGVM did not come up:\n" + r.serial[-3000:]
     r.expect(r"^crypto: self-test passed")
-    r.expect(r"^tpgvm: key protection: dev \(plaintext key module\)$")
+    r.expect(r"^tpgvm: key protection: dev \(plaintext key module; development TCB "
+             r"identity required\)$")
+    r.expect_absent(r"^tpgvm: TCB identity refused")
     r.expect(r"^measure: tpgvm-image sha384:[0-9a-f]{96}$")
     r.expect(r"^measure: tpgvm-policy sha384:[0-9a-f]{96}$")
     r.expect(r'^tpgvm: launched as vm 1 for platform "custos-dev" \(1 tenant CA root\)$')
@@ -144,12 +148,27 @@ def test_tenant_certificate_used_as_station_is_refused(d):
 
 
 def test_envelope_for_another_tcb_is_refused(d):
-    subprocess.run([os.path.join(BIN, "custos-ca"), "issue-tcb", "--dir", PKI,
+    subprocess.run([os.path.join(BIN, "custos-ca"), "issue-tcb", "--dev", "--dir", PKI,
                     "--cn", "another platform", "--out", os.path.join(d, "other-tcb")],
                    check=True, capture_output=True)
     env = package(d, os.path.join(d, "other.env"), os.path.join(PKI, "station.key"),
                   os.path.join(PKI, "station.pem"), os.path.join(d, "other-tcb-kex.pem"))
     expect_refused(d, env, r"addressed to another TCB")
+
+
+def test_production_identity_with_plaintext_keys_is_refused(d):
+    # The development TCB's keys (plaintext, as the boot media carries
+    # them) with certificates of the production roles, as if someone had
+    # certified them for production: a production identity never travels in
+    # the clear, so no TPGVM starts (docs/pki.md).
+    certs = production_certs(d, os.path.join(PKI, "tcb-sign.key"),
+                             os.path.join(PKI, "tcb-kex.key"),
+                             os.path.join(PKI, "root.pem"), os.path.join(PKI, "root.key"))
+    expect_refused(d, ENVELOPE,
+                   r"^the TCB signing certificate has the production role TCB-signing, but "
+                   r"its private key came in the clear from the boot media: a production "
+                   r"TCB identity never travels in the clear$",
+                   refused=r"^tpgvm: TCB identity refused: (.*)$", certs=certs)
 
 
 def test_flipped_byte_in_each_region_is_refused(d):

@@ -6,12 +6,17 @@ docs/lifecycle.md says, and records every message it receives (--record).
 Checked: create with image, init data and secrets (chunking, progress on a
 terminal and nothing otherwise, the launch measurement recomputed here from
 the salt the fake saw, secret values never in stdout, stderr or --json); the
-lifecycle and the JSON shapes of status, list and console; console bytes
+lifecycle and the JSON shapes of status, list and console; secrets from
+--secret-file (and every malformed file refused with a one-line reason that
+names no value, before anything is sent); console bytes
 sanitised; a platform that measured something else (exit 1); every
 PROTO_ERROR code (message and exit status); answers of the wrong type or
 about another VM (exit 2); bad usage (exit 2, nothing sent);
-a failed attestation (exit 1, no VM request sent); the environment variables
-and their precedence; a stalled platform (exit 2 within --timeout)."""
+a failed attestation (exit 1, no VM request sent); a forger holding the
+boot media's TCB modules and claiming a production platform gets no VM
+request and no secret without --allow-dev (asserted on every byte it
+received); the environment variables and their precedence; a stalled
+platform (exit 2 within --timeout)."""
 import hashlib
 import json
 import os
@@ -30,14 +35,21 @@ SECRETS = ["DB_PASSWORD=correct horse battery staple", "API_TOKEN=tok-9f8e7d6c5b
 SECRET_VALUES = ["correct horse battery staple", "tok-9f8e7d6c5b4a"]
 
 
+DEV_PLATFORM = {"id": "custos-dev", "dev": True,
+                "dev_reasons": ["no-tpm-quote", "dev-identity", "dev-claimed"]}
+
+
 class Fake(_Fake):
-    """fake-tpgvm with a record file and optional --vm-error."""
+    """fake-tpgvm with a record file, a dump of every byte it received, and
+    optional --vm-error."""
 
     def __init__(self, d, mode="ok", count=1, vm_error=None):
         self.record = os.path.join(d, "record-%s-%s.txt" % (mode, vm_error))
-        if os.path.exists(self.record):
-            os.unlink(self.record)
-        extra = ["--record", self.record]
+        self.dump = os.path.join(d, "dump-%s-%s.bin" % (mode, vm_error))
+        for path in (self.record, self.dump):
+            if os.path.exists(path):
+                os.unlink(path)
+        extra = ["--record", self.record, "--dump", self.dump]
         if vm_error is not None:
             extra += ["--vm-error", str(vm_error)]
         super().__init__(d, mode, count, extra=extra)
@@ -47,6 +59,12 @@ class Fake(_Fake):
             return []
         with open(self.record) as fh:
             return fh.read().splitlines()
+
+    def received_bytes(self):
+        if not os.path.exists(self.dump):
+            return b""
+        with open(self.dump, "rb") as fh:
+            return fh.read()
 
 
 def env_for(relay, allow_dev=True):
@@ -138,12 +156,14 @@ def test_vm_cli_host_create_and_lifecycle(d):
                        "memory": 32 << 20, "version": 0, "image_len": 30000,
                        "image_received": 30000, "init_len": 5000, "init_received": 5000,
                        "measurement": want, "measurement_match": True,
-                       "stop_reason": None}, out
+                       "stop_reason": None, "platform": DEV_PLATFORM}, out
 
         # Human form, no init data, no secrets; 1G memory.
         p = expect(vm(f.relay, "create", "db", "--memory", "1G", "--image", image), OK)
         assert re.search(r"^platform: custos-dev, attested \(measurements match the "
-                         r"reference; DEV MODE", p.stdout, re.M), p.stdout
+                         r"reference; DEV: no TPM quote backs the report's claims; signed "
+                         r"by a development TCB identity .*; accepted with --allow-dev\)$",
+                         p.stdout, re.M), p.stdout
         assert "name: db\nstate: loaded\nmemory: 1G (1073741824 bytes)\n" in p.stdout, p.stdout
         assert re.search(r"^measurement: [0-9a-f]{96}$", p.stdout, re.M), p.stdout
         assert "launch measurement: matches" in p.stdout
@@ -164,7 +184,7 @@ def test_vm_cli_host_create_and_lifecycle(d):
         lst = json.loads(p.stdout)
         assert [(v["name"], v["state"], v["memory"], v["version"]) for v in lst] == \
             [("web", "running", 32 << 20, 0), ("db", "loaded", 1 << 30, 0)], lst
-        assert set(lst[0]) == set(out) - {"measurement_match"}, lst
+        assert set(lst[0]) == set(out) - {"measurement_match", "platform"}, lst
         p = expect(vm(f.relay, "list"), OK)
         lines = p.stdout.splitlines()
         assert re.match(r"NAME\s+STATE\s+MEMORY\s+VERSION$", lines[0]), lines
@@ -326,13 +346,126 @@ def test_vm_cli_host_attestation_first(d):
     # A dev platform without --allow-dev (CUSTOS_ALLOW_DEV unset).
     with Fake(d, "ok") as f:
         p = expect(vm(f.relay, "list", "--json", allow_dev=False), FAILED,
-                   r"dev mode.*--allow-dev")
+                   r"platform is DEV: no TPM quote.*--allow-dev")
         assert json.loads(p.stdout)["result"] == "failed"
         assert f.received() == ["ATTEST_REQ"], f.received()
     # The platform refuses our certificate: 3.
     with Fake(d, "reject-cert") as f:
         expect(vm(f.relay, "list"), REFUSED, r"refused our credentials")
         assert f.received() == [], f.received()
+
+
+def test_vm_cli_host_forged_claims_get_no_secret(d):
+    # The attacker of docs/report.md: the boot media's TCB modules in a host
+    # process, claiming TPM keys, a DRTM launch and no debug option (or even
+    # signing with a production-role certificate). Without --allow-dev the
+    # CLI refuses before sending anything: no create, no image, no secret.
+    image, init = files(d)
+    for mode in ("claims-production", "production-identity"):
+        with Fake(d, mode) as f:
+            p = expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image,
+                          "--init-data", init, *secret_args(), allow_dev=False), FAILED,
+                       r"^custos vm create: FAILED: the platform did not attest, nothing was "
+                       r"sent: platform is DEV: no TPM quote backs the report's claims")
+            no_secrets(p.stdout, p.stderr)
+            assert f.received() == ["ATTEST_REQ"], f.received()
+            got = f.received_bytes()
+            assert len(got) == 32, len(got)  # the attestation request's nonce, only
+            for v in SECRET_VALUES:
+                assert v.encode() not in got, "the secret reached the forger (%s)" % mode
+    # The control: with --allow-dev the same forger receives the secrets, so
+    # the byte dump above would have shown them.
+    with Fake(d, "claims-production") as f:
+        p = expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image,
+                      *secret_args()), OK)
+        assert "DEV: no TPM quote backs the report's claims" in p.stdout, p.stdout
+        got = f.received_bytes()
+        assert all(v.encode() in got for v in SECRET_VALUES), "the dump misses the secrets"
+
+
+def write_text(d, name, data):
+    path = os.path.join(d, name)
+    with open(path, "wb") as fh:
+        fh.write(data if isinstance(data, bytes) else data.encode())
+    os.chmod(path, 0o600)
+    return path
+
+
+def test_vm_cli_host_secret_file(d):
+    # Secrets from a file, never on the command line: KEY=VALUE lines (LF or
+    # CRLF), blank and '#' lines skipped, together with one --secret; the
+    # platform gets them in order (arguments first) and the launch
+    # measurement covers them; no value is ever printed.
+    image, init = files(d)
+    with open(image, "rb") as fh:
+        image_bytes = fh.read()
+    with open(init, "rb") as fh:
+        init_bytes = fh.read()
+    sf = write_text(d, "web.secrets",
+                    "# secrets of web\n\nDB_PASSWORD=correct horse battery staple\r\n"
+                    "API_TOKEN=tok-9f8e7d6c5b4a\nEMPTY=")
+    with Fake(d, "ok") as f:
+        p = expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image,
+                      "--init-data", init, "--secret", "FIRST=x", "--secret-file", sf,
+                      "--json"), OK)
+        no_secrets(p.stdout, p.stderr, open(f.record).read())
+        m = re.match(r"VM_CREATE name=web .* secrets_len=(\d+) secrets=4 salt=([0-9a-f]{64})$",
+                     f.received()[1])
+        assert m, f.received()
+        got = f.received_bytes()
+        assert all(v.encode() in got for v in SECRET_VALUES), "secrets not sent"
+    want = measurement("web", 32 << 20, image_bytes, init_bytes, bytes.fromhex(m.group(2)),
+                       ["FIRST=x"] + SECRETS)
+    assert json.loads(p.stdout)["measurement"] == want, p.stdout
+    assert int(m.group(1)) == sum(len(x) + 1 for x in ["FIRST=x"] + SECRETS)
+
+
+def test_vm_cli_host_secret_file_errors(d):
+    # Every malformed file is a one-line usage error (exit 2) naming the
+    # file, the line and at most the key, never a value; nothing is sent.
+    image, _ = files(d)
+    secret = "correct horse battery staple"
+    sub = os.path.join(d, "a-directory")
+    os.makedirs(sub, exist_ok=True)
+    cases = [
+        (os.path.join(d, "nothere.secrets"),
+         r"cannot read secret file '.*nothere\.secrets': No such file or directory"),
+        (sub, r"secret file '.*a-directory' is not a regular file"),
+        (write_text(d, "big.secrets", "# %s\n" % secret + "#" * (16 << 10)),
+         r"secret file '.*big\.secrets' is larger than 16384 bytes"),
+        (write_text(d, "noeq.secrets", "A=1\n%s\n" % secret),
+         r"--secret-file '.*noeq\.secrets' line 2: not KEY=VALUE \(no '='\)"),
+        (write_text(d, "key.secrets", "BAD-KEY=%s\n" % secret),
+         r"--secret-file '.*key\.secrets' line 1: the key is not 1\.\.64 of A-Z a-z 0-9 _"),
+        (write_text(d, "space.secrets", " KEY=%s\n" % secret), r"line 1: the key is not"),
+        (write_text(d, "value.secrets", "\nTOKEN=%s\x1b[31m\n" % secret),
+         r"--secret-file '.*value\.secrets' line 2 \(TOKEN\): the value must be 0\.\.1024 "
+         r"printable ASCII characters"),
+        (write_text(d, "nul.secrets", b"TOKEN=correct horse\0battery staple\n"),
+         r"line 1 \(TOKEN\): the value must be"),
+        (write_text(d, "long.secrets", "TOKEN=%s\n" % ("x" * 1025)),
+         r"line 1 \(TOKEN\): the value must be"),
+        (write_text(d, "twice.secrets", "A=%s\nA=%s\n" % (secret, secret)),
+         r"--secret-file '.*twice\.secrets' line 2: A is given twice"),
+        (write_text(d, "total.secrets", "".join("K%d=%s\n" % (i, "x" * 1000) for i in range(5))),
+         r"the secrets take more than 4096 bytes \(at --secret-file '.*total\.secrets' "
+         r"line 5, K4\)"),
+    ]
+    with Fake(d, "ok") as f:
+        for path, pattern in cases:
+            p = expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image,
+                          "--secret-file", path), ERROR,
+                       r"^custos vm create: .*" + pattern)
+            assert p.stdout == "" and len(p.stderr.splitlines()) == 2, (path, p.stderr)
+            assert secret not in p.stderr and "xxxx" not in p.stderr, p.stderr
+        # The same key from --secret and from the file.
+        path = write_text(d, "dup.secrets", "TOKEN=%s\n" % secret)
+        expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image,
+                  "--secret", "TOKEN=other", "--secret-file", path), ERROR,
+               r"line 1: TOKEN is given twice")
+        expect(vm(f.relay, "start", "web", "--secret-file", path), ERROR,
+               r"--secret and --secret-file are for create only")
+        assert f.received() == [] and f.received_bytes() == b"", f.received()
 
 
 def test_vm_cli_host_bad_answers(d):

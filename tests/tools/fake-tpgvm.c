@@ -8,14 +8,28 @@
  * development TCB signing key (tcb-keys.bin, tcb-certs.bin) over a log made
  * from reference values. It can misbehave on purpose (--mode).
  *
+ * It is also the attacker of docs/report.md, "Claims and evidence": a host
+ * process, no hypervisor at all, holding only what the boot media carries
+ * (the TCB key and certificate modules), that signs reports claiming
+ * whatever it likes. Mode claims-production claims TPM-sealed keys, a DRTM
+ * launch and no debug option; the tenant CLI must still call it DEV and
+ * send it nothing without --allow-dev. Mode production-identity goes
+ * further and signs with a production-role certificate (tcb-sign, issued
+ * here with the development CA's root key, as if such a key had leaked):
+ * still DEV, for no TPM quote backs the claims.
+ *
  *   fake-tpgvm --pki DIR --reference FILE [--mode MODE] [--count N]
- *              [--record FILE] [--vm-error CODE]
+ *              [--record FILE] [--dump FILE] [--vm-error CODE]
  *
  * Listens on 127.0.0.1, an ephemeral port, printed as "port N" on stdout;
  * serves N connections (default 1) one after the other, then exits.
  *
- * Modes: ok (dev platform), not-dev (TPM keys, DRTM launch), debug (not-dev
- * but consoles mirrored), wrong-nonce, other-tls-key, bad-digest (the TPGVM
+ * Modes: ok (dev platform), claims-production (claims TPM keys, DRTM
+ * launch), production-identity (the same, signed with a tcb-sign
+ * certificate), debug (claims-production but consoles mirrored), boot-vm
+ * (a boot-module VM "intruder" logged after the TPGVM, as the hypervisor
+ * logs one: cmdline "vm.intruder mem=2M", image "an administrator's VM"),
+ * boot-vm-early (the same event between the CA root and the TPGVM), wrong-nonce, other-tls-key, bad-digest (the TPGVM
  * image's), other-platform, missing-event, extra-event, wrong-signer (the
  * TCB key-agreement key and certificate), bad-report (truncated), proto-error
  * (PROTO_ERROR busy), bad-message (a malformed protocol header), garbage
@@ -32,7 +46,9 @@
  * list / console (the guest "wrote" control characters on start). The VMs
  * live as long as the process, across its connections. --record FILE
  * appends one line per message received (type, name, sizes, the salt; never
- * the secrets, only their count); --vm-error CODE answers every VM request
+ * the secrets, only their count); --dump FILE appends the raw body of every
+ * message received (so a test can assert that a secret never arrived);
+ * --vm-error CODE answers every VM request
  * with PROTO_ERROR CODE; mode vm-bad-measurement reports a measurement with
  * one bit flipped, vm-bad-answer answers every VM request with console
  * data, vm-other-name with the information of another VM.
@@ -64,7 +80,7 @@
 
 static const char *mode = "ok";
 static bool tamper_armed;
-static FILE *record;
+static FILE *record, *dump;
 static uint32_t vm_error;
 
 static void die(const char *fmt, const char *arg)
@@ -118,11 +134,56 @@ static int send_maybe_tamper(void *ctx, const unsigned char *buf, size_t len)
 struct identity {
 	struct tcb_keys keys;
 	struct tcb_certs certs;
+	struct pki_cert prod_cert; /* production-identity: tcb-sign */
+	uint8_t prod_priv[CRYPTO_P384_PRIV_LEN];
 	struct reference ref;
 	mbedtls_pk_context tls_key;
 	mbedtls_x509_crt tls_crt, tenant_ca;
 	uint8_t tls_pub[CRYPTO_P384_PUB_LEN];
 };
+
+/* A tcb-sign certificate for a fresh key, from the CA root's key in the
+ * PKI directory: the production identity custos-ca never issues. */
+static void issue_production_identity(const char *pki, struct identity *id)
+{
+	uint8_t root_priv[CRYPTO_P384_PRIV_LEN], pub[CRYPTO_P384_PUB_LEN];
+	char path[512], err[PKI_ERR_LEN];
+	uint8_t *root;
+	size_t root_len;
+
+	snprintf(path, sizeof(path), "%s/root.key", pki);
+	if (pki_key_read(path, root_priv, NULL, err, sizeof(err)) != CRYPTO_OK)
+		die("root key: %s", err);
+	snprintf(path, sizeof(path), "%s/root.der", pki);
+	if (pki_cert_read(path, &root, &root_len, err, sizeof(err)) != CRYPTO_OK)
+		die("root: %s", err);
+	if (crypto_p384_keygen(id->prod_priv, pub) != CRYPTO_OK ||
+	    pki_issue_leaf(root_priv, root, root_len, pub, "Custos production platform",
+			   CRYPTO_ROLE_TCB_SIGN, 30, &id->prod_cert, err,
+			   sizeof(err)) != CRYPTO_OK)
+		die("production identity: %s", err);
+	crypto_wipe(root_priv, sizeof(root_priv));
+	free(root);
+}
+
+/* The boot-module VM "intruder" (docs/eventlog.md), its event at index at. */
+static void log_boot_vm(struct measure_log *log, size_t at)
+{
+	static const char image[] = "an administrator's VM";
+	uint8_t d[MEASURE_DIGEST_LEN];
+	char desc[MEASURE_DESC_MAX];
+	struct measure_event e;
+
+	measure_boot_vm_digest(crypto_sha384, "vm.intruder mem=2M", image,
+			       sizeof(image) - 1, d);
+	measure_boot_vm_desc("intruder", desc);
+	if (measure_log_append(log, MEASURE_BOOT_VM, d, desc) != 0)
+		die("%s", "log full");
+	e = log->events[log->count - 1];
+	memmove(&log->events[at + 1], &log->events[at],
+		(log->count - 1 - at) * sizeof(log->events[0]));
+	log->events[at] = e;
+}
 
 static size_t make_report(struct identity *id, const uint8_t *nonce,
 			  size_t nonce_len, uint8_t *out, size_t cap)
@@ -150,6 +211,8 @@ static size_t make_report(struct identity *id, const uint8_t *nonce,
 	if (is("extra-event"))
 		measure_log_append(&log, MEASURE_TPGVM_IMAGE,
 				   id->ref.events[0].digest, "surprise guest");
+	if (is("boot-vm") || is("boot-vm-early"))
+		log_boot_vm(&log, is("boot-vm-early") ? 3 : log.count);
 	memcpy(n, nonce, nonce_len);
 	if (is("wrong-nonce"))
 		n[0] ^= 1;
@@ -166,7 +229,7 @@ static size_t make_report(struct identity *id, const uint8_t *nonce,
 	c.log = &log;
 	c.key_protection = REPORT_KEYS_DEV;
 	c.launch_mode = REPORT_LAUNCH_DEV;
-	if (is("not-dev") || is("debug")) {
+	if (is("claims-production") || is("production-identity") || is("debug")) {
 		c.key_protection = REPORT_KEYS_TPM;
 		c.launch_mode = REPORT_LAUNCH_DRTM;
 	}
@@ -175,11 +238,15 @@ static size_t make_report(struct identity *id, const uint8_t *nonce,
 	if (is("wrong-signer")) {
 		c.sign_cert = id->certs.kex_cert;
 		c.sign_cert_len = id->certs.kex_cert_len;
+	} else if (is("production-identity")) {
+		c.sign_cert = id->prod_cert.der;
+		c.sign_cert_len = id->prod_cert.der_len;
 	} else {
 		c.sign_cert = id->certs.sign_cert;
 		c.sign_cert_len = id->certs.sign_cert_len;
 	}
-	if (report_build(&c, is("wrong-signer") ? id->keys.kex_priv : id->keys.sign_priv,
+	if (report_build(&c, is("wrong-signer") ? id->keys.kex_priv :
+			 is("production-identity") ? id->prod_priv : id->keys.sign_priv,
 			 out, cap, &len, err, sizeof(err)) != REPORT_OK)
 		die("report_build: %s", err);
 	if (is("bad-report"))
@@ -464,8 +531,13 @@ static int next_msg(mbedtls_ssl_context *ssl, struct proto_reader *reader,
 				}
 				return -1;
 			}
-			if (s == PROTO_READ_MSG)
+			if (s == PROTO_READ_MSG) {
+				if (dump) {
+					fwrite(msg->body, 1, msg->len, dump);
+					fflush(dump);
+				}
 				return 0;
+			}
 			*pos = *have;
 			continue;
 		}
@@ -599,6 +671,8 @@ int main(int argc, char **argv)
 			count = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--record") == 0)
 			record = fopen(argv[i + 1], "a");
+		else if (strcmp(argv[i], "--dump") == 0)
+			dump = fopen(argv[i + 1], "ab");
 		else if (strcmp(argv[i], "--vm-error") == 0)
 			vm_error = (uint32_t)atoi(argv[i + 1]);
 		else
@@ -614,6 +688,8 @@ int main(int argc, char **argv)
 	buf = slurp(pki, "tcb-certs.bin", &len);
 	if (tcb_certs_parse(buf, len, &id.certs, err, sizeof(err)))
 		die("tcb-certs.bin: %s", err);
+	if (is("production-identity"))
+		issue_production_identity(pki, &id);
 	buf = slurp(NULL, refpath, &len);
 	if (reference_parse((const char *)buf, len, &id.ref, err, sizeof(err)))
 		die("reference: %s", err);

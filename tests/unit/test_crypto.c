@@ -611,7 +611,8 @@ static void test_role_oids_and_names(void **state)
 	char dotted[96], want[96];
 
 	(void)state;
-	for (int role = CRYPTO_ROLE_STATION; role <= CRYPTO_ROLE_TPGVM_TLS; role++) {
+	assert_int_equal(CRYPTO_ROLE_LAST, 7);
+	for (int role = CRYPTO_ROLE_FIRST; role <= CRYPTO_ROLE_LAST; role++) {
 		assert_int_equal(crypto_role_oid((enum crypto_role)role, &oid, &len), CRYPTO_OK);
 		oid_to_dotted(oid, len, dotted, sizeof(dotted));
 		snprintf(want, sizeof(want), "%s.%d", CUSTOS_OID_ARC, role);
@@ -620,14 +621,19 @@ static void test_role_oids_and_names(void **state)
 	}
 	assert_string_equal(crypto_role_name(CRYPTO_ROLE_STATION), "signing-station");
 	assert_int_equal(crypto_role_oid((enum crypto_role)0, &oid, &len), CRYPTO_E_INVAL);
-	assert_int_equal(crypto_role_oid((enum crypto_role)6, &oid, &len), CRYPTO_E_INVAL);
+	assert_int_equal(crypto_role_oid((enum crypto_role)8, &oid, &len), CRYPTO_E_INVAL);
+	assert_string_equal(crypto_role_name(CRYPTO_ROLE_TCB_SIGN_DEV), "development-TCB-signing");
+	assert_true(crypto_role_agrees_keys(CRYPTO_ROLE_TCB_KEX));
+	assert_true(crypto_role_agrees_keys(CRYPTO_ROLE_TCB_KEX_DEV));
+	assert_false(crypto_role_agrees_keys(CRYPTO_ROLE_TCB_SIGN));
+	assert_false(crypto_role_agrees_keys(CRYPTO_ROLE_TCB_SIGN_DEV));
 	assert_string_equal(crypto_role_name((enum crypto_role)9), "unknown-role");
 }
 
 
 /* ---- PKI helpers and certificate chains ------------------------------------------------- */
 
-#define NROLES 5
+#define NROLES CRYPTO_ROLE_LAST
 
 static struct {
 	char dir[64];
@@ -823,11 +829,38 @@ static void test_pki_each_role_accepted_only_for_itself(void **state)
 		}
 		assert_int_equal(verify(&pki.leaf[role], &pki.root, 0, pub, err, sizeof(err)),
 				 CRYPTO_E_INVAL);
-		assert_int_equal(verify(&pki.leaf[role], &pki.root, 6, pub, err, sizeof(err)),
-				 CRYPTO_E_INVAL);
+		assert_int_equal(verify(&pki.leaf[role], &pki.root, NROLES + 1, pub, err,
+					sizeof(err)), CRYPTO_E_INVAL);
 	}
 	assert_int_equal(verify(&pki.leaf[1], &pki.root, 3, pub, err, sizeof(err)), CRYPTO_E_VERIFY);
 	assert_string_equal(err, "certificate lacks the TCB-key-agreement role");
+}
+
+/* crypto_x509_roles: what a certificate names, without any chain check. */
+static void test_pki_roles_mask(void **state)
+{
+	unsigned roles = 0xdead;
+	uint8_t buf[4096];
+
+	(void)state;
+	for (int role = 1; role <= NROLES; role++) {
+		assert_int_equal(crypto_x509_roles(pki.leaf[role].der, pki.leaf[role].der_len,
+						   &roles), CRYPTO_OK);
+		assert_int_equal(roles, CRYPTO_ROLE_BIT(role));
+	}
+	/* A CA has none; a certificate of another CA still names its role. */
+	assert_int_equal(crypto_x509_roles(pki.root.der, pki.root.der_len, &roles), CRYPTO_OK);
+	assert_int_equal(roles, 0);
+	assert_int_equal(crypto_x509_roles(pki.stray.der, pki.stray.der_len, &roles), CRYPTO_OK);
+	assert_int_equal(roles, CRYPTO_ROLE_BIT(CRYPTO_ROLE_STATION));
+	/* Not exactly one certificate. */
+	assert_true(pki.leaf[1].der_len < sizeof(buf));
+	memcpy(buf, pki.leaf[1].der, pki.leaf[1].der_len);
+	buf[pki.leaf[1].der_len] = 0;
+	assert_int_equal(crypto_x509_roles(buf, pki.leaf[1].der_len + 1, &roles), CRYPTO_E_INVAL);
+	assert_int_equal(roles, 0);
+	assert_int_equal(crypto_x509_roles(buf, 10, &roles), CRYPTO_E_INVAL);
+	assert_int_equal(crypto_x509_roles(NULL, 0, &roles), CRYPTO_E_INVAL);
 }
 
 static void test_pki_other_root_refused(void **state)
@@ -944,6 +977,15 @@ static void test_pki_openssl_verify(void **state)
 			    "grep -q '%s.3'", CUSTOS_OID_ARC), 0);
 	assert_int_equal(sh("openssl x509 -in leaf3.pem -noout -text | "
 			    "grep -A1 'Basic Constraints' | grep -q 'CA:FALSE'"), 0);
+	/* The development TCB roles: their own OIDs, the same key usages. */
+	assert_int_equal(sh("openssl x509 -in leaf7.pem -noout -text | "
+			    "grep -A1 'X509v3 Key Usage' | grep -q 'Key Agreement'"), 0);
+	assert_int_equal(sh("openssl x509 -in leaf7.pem -noout -text | "
+			    "grep -q '%s.7'", CUSTOS_OID_ARC), 0);
+	assert_int_equal(sh("openssl x509 -in leaf6.pem -noout -text | "
+			    "grep -A1 'X509v3 Key Usage' | grep -q 'Digital Signature'"), 0);
+	assert_int_equal(sh("openssl x509 -in leaf6.pem -noout -text | "
+			    "grep -q '%s.6'", CUSTOS_OID_ARC), 0);
 	assert_int_equal(sh("openssl x509 -in leaf3.pem -noout -text | grep -q 'NIST CURVE: P-384'"), 0);
 	assert_int_equal(sh("openssl x509 -in leaf3.pem -noout -text | "
 			    "grep -q 'Signature Algorithm: ecdsa-with-SHA384'"), 0);
@@ -1103,6 +1145,7 @@ int main(void)
 	const struct CMUnitTest pki_tests[] = {
 		cmocka_unit_test(test_pki_key_files),
 		cmocka_unit_test(test_pki_each_role_accepted_only_for_itself),
+		cmocka_unit_test(test_pki_roles_mask),
 		cmocka_unit_test(test_pki_other_root_refused),
 		cmocka_unit_test(test_pki_ca_in_the_wrong_place),
 		cmocka_unit_test(test_pki_malformed_der),

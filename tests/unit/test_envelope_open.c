@@ -4,7 +4,8 @@
  * compiled in below: it is host-only, so not in the portable library) and
  * certificates issued in memory by crypto/pki_host.c:
  *
- *   root A: station, tenant, TCB 1 (kex + sign), TCB 2 (kex)
+ *   root A: station, tenant, TCB 1 (kex + sign), TCB 2 (kex), a development
+ *           TCB (tcb-kex-dev + tcb-sign-dev)
  *   root B: a station and a TCB kex certificate from another CA
  *
  * Each test breaks one thing and expects its own error code and message:
@@ -40,6 +41,7 @@ static struct {
 	struct ident station, tenant, tcb1, tcb1_sign, tcb2;
 	struct ident station_b, tcb_b;
 	struct ident station2; /* a second station under A */
+	struct ident tcb_dev, tcb_dev_sign; /* development roles, under A */
 } k;
 
 static uint8_t *payload;
@@ -90,6 +92,8 @@ static int setup(void **state)
 	make_leaf(&k.tcb2, &k.root_a, "tcb2", CRYPTO_ROLE_TCB_KEX);
 	make_leaf(&k.station_b, &k.root_b, "station", CRYPTO_ROLE_STATION);
 	make_leaf(&k.tcb_b, &k.root_b, "tcb1", CRYPTO_ROLE_TCB_KEX);
+	make_leaf(&k.tcb_dev, &k.root_a, "dev", CRYPTO_ROLE_TCB_KEX_DEV);
+	make_leaf(&k.tcb_dev_sign, &k.root_a, "dev", CRYPTO_ROLE_TCB_SIGN_DEV);
 	if (policy_build("test-platform", &ca, 1, &policy, &policy_len, err,
 			 sizeof(err)) ||
 	    payload_build(image, sizeof(image), policy, policy_len, &payload,
@@ -103,7 +107,8 @@ static int teardown(void **state)
 {
 	struct ident *all[] = { &k.root_a, &k.root_b, &k.station, &k.station2,
 				&k.tenant, &k.tcb1, &k.tcb1_sign, &k.tcb2,
-				&k.station_b, &k.tcb_b };
+				&k.station_b, &k.tcb_b, &k.tcb_dev,
+				&k.tcb_dev_sign };
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
@@ -337,6 +342,29 @@ static void test_tcb_identity(void **state)
 	expect(env, len, &mixed, ENV_E_TCB_IDENTITY, "not a valid P-384 key");
 	memset(mixed.priv, 0xff, sizeof(mixed.priv));
 	expect(env, len, &mixed, ENV_E_TCB_IDENTITY, "not a valid P-384 key");
+	free(env);
+}
+
+/* A development TCB identity (tcb-kex-dev) opens what is addressed to it;
+ * whether a boot may use one is tcb_identity's policy, not this file's. */
+static void test_development_identity(void **state)
+{
+	size_t len;
+	uint8_t *env = build_with(&k.station, &k.tcb_dev, payload, payload_len, &len);
+	struct ident mixed = k.tcb_dev;
+
+	(void)state;
+	expect(env, len, &k.tcb_dev, ENV_OPEN_OK, NULL);
+	expect(env, len, &k.tcb1, ENV_E_WRONG_TCB, NULL);
+	/* Its development signing certificate is no key-agreement one. */
+	mixed.cert = k.tcb_dev_sign.cert;
+	memcpy(mixed.priv, k.tcb_dev_sign.priv, sizeof(mixed.priv));
+	expect(env, len, &mixed, ENV_E_TCB_IDENTITY, "TCB-key-agreement role");
+	free(env);
+	/* And a development certificate never signs as a station. */
+	env = build_with(&k.tcb_dev_sign, &k.tcb1, payload, payload_len, &len);
+	expect(env, len, &k.tcb1, ENV_E_STATION_ROLE,
+	       "development-TCB-signing certificate, not a station certificate");
 	free(env);
 }
 
@@ -580,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_root_as_signer),
 		cmocka_unit_test(test_signature_by_other_key),
 		cmocka_unit_test(test_tcb_identity),
+		cmocka_unit_test(test_development_identity),
 		cmocka_unit_test(test_other_root),
 		cmocka_unit_test(test_flip_every_byte),
 		cmocka_unit_test(test_resigned_tampering),

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hv/exit_policy.h"
+#include "hv/spec_policy.h"
 #include <custos/guest_abi.h>
 
 #define ONES 0xffffffffu
@@ -225,7 +226,15 @@ static void test_cpuid_leaf7(void **state)
 	assert_int_equal(v.ebx & (1u << 11), 0); /* RTM */
 	assert_int_equal(v.ebx & (1u << 10), 0); /* INVPCID */
 	assert_int_equal(v.ecx, 0);
-	assert_int_equal(v.edx, 0);
+	/* EDX: the speculation controls guests get (MD_CLEAR, IBRS/IBPB,
+	 * STIBP, SSBD); not L1D_FLUSH, ARCH_CAPABILITIES, CORE_CAPABILITIES. */
+	assert_int_equal(v.edx, BITS(10, 26, 27, 31));
+	{
+		const struct cpuid_values none = { 0, 0, 0, 1u << 28 | 1u << 29 };
+
+		v = filter(7, 0, &none, &default_ctx);
+		assert_int_equal(v.edx, 0);
+	}
 	for (uint32_t sub = 1; sub < 4; sub++) {
 		v = filter(7, sub, &all_ones, &default_ctx);
 		assert_zero(&v);
@@ -333,7 +342,8 @@ static void test_cpuid_extended(void **state)
 
 	v = filter(0x80000008, 0, &all_ones, &default_ctx);
 	assert_int_equal(v.eax, 0xffff);
-	assert_int_equal(v.ebx, 0);
+	/* AMD's IBPB, IBRS, STIBP, SSBD; not VIRT_SSBD (25) nor the rest. */
+	assert_int_equal(v.ebx, BITS(12, 14, 15, 24));
 	assert_int_equal(v.ecx, 0);
 	assert_int_equal(v.edx, 0);
 }
@@ -345,22 +355,51 @@ static const uint32_t passthrough[] = {
 	0xc0000100, 0xc0000101, 0xc0000102,             /* FS, GS, KERNEL_GS */
 };
 
+static const struct spec_caps no_spec = { .ibpb = false };
+static const struct spec_caps all_spec = {
+	.ibpb = true, .l1d_flush = true, .md_clear = true,
+	.spec_ctrl_bits = SPEC_CTRL_IBRS | SPEC_CTRL_STIBP | SPEC_CTRL_SSBD,
+};
+
 static void test_msr_passthrough_set(void **state)
 {
 	const uint32_t others[] = {
-		0, 0x10, 0x1b, 0x3a, 0x48, 0x80, 0x81, 0x82, 0x100, 0x101, 0x102,
-		0x174, 0x175, 0x176, 0x1d9, 0x277, 0x480, 0x491, 0x6e0, 0x802,
-		0x1fff, 0x2000, 0x40000081, 0x80000081, 0xc0000080, 0xc0000085,
-		0xc00000ff, 0xc0000103, 0xc0002081, 0xc0010081, 0xc0010100,
-		0xd0000081, 0xffffffff,
+		0, 0x10, 0x1b, 0x3a, 0x4a, 0x80, 0x81, 0x82, 0x100, 0x101, 0x102,
+		0x10a, 0x10b, 0x174, 0x175, 0x176, 0x1d9, 0x277, 0x480, 0x491,
+		0x6e0, 0x802, 0x1fff, 0x2000, 0x40000081, 0x80000081, 0xc0000080,
+		0xc0000085, 0xc00000ff, 0xc0000103, 0xc0002081, 0xc0010081,
+		0xc0010100, 0xd0000081, 0xffffffff, 0xc0000048, 0xc0000049,
 	};
 
 	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(passthrough); i++)
-		assert_true(msr_is_passthrough(passthrough[i]));
-	for (size_t i = 0; i < ARRAY_SIZE(others); i++)
-		if (msr_is_passthrough(others[i]))
-			fail_msg("MSR %#x passes through", others[i]);
+	for (int w = 0; w < 2; w++) {
+		for (size_t i = 0; i < ARRAY_SIZE(passthrough); i++) {
+			assert_true(msr_is_passthrough(passthrough[i], w, &no_spec));
+			assert_true(msr_is_passthrough(passthrough[i], w, &all_spec));
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(others); i++)
+			if (msr_is_passthrough(others[i], w, &all_spec))
+				fail_msg("MSR %#x passes through", others[i]);
+	}
+	/* SPEC_CTRL both ways and PRED_CMD writes, only where the CPU has them. */
+	assert_true(msr_is_passthrough(0x48, false, &all_spec));
+	assert_true(msr_is_passthrough(0x48, true, &all_spec));
+	assert_false(msr_is_passthrough(0x49, false, &all_spec));
+	assert_true(msr_is_passthrough(0x49, true, &all_spec));
+	for (int w = 0; w < 2; w++) {
+		assert_false(msr_is_passthrough(0x48, w, &no_spec));
+		assert_false(msr_is_passthrough(0x49, w, &no_spec));
+	}
+	/* An AMD CPU with SSBD in SPEC_CTRL but no IBPB, and the other way. */
+	{
+		const struct spec_caps ssbd_only = { .spec_ctrl_bits = SPEC_CTRL_SSBD };
+		const struct spec_caps ibpb_only = { .ibpb = true };
+
+		assert_true(msr_is_passthrough(0x48, true, &ssbd_only));
+		assert_false(msr_is_passthrough(0x49, true, &ssbd_only));
+		assert_false(msr_is_passthrough(0x48, false, &ibpb_only));
+		assert_true(msr_is_passthrough(0x49, true, &ibpb_only));
+	}
 }
 
 static bool bit_set(const uint8_t *bm, size_t bit)
@@ -368,18 +407,24 @@ static bool bit_set(const uint8_t *bm, size_t bit)
 	return (bm[bit / 8] >> (bit % 8)) & 1;
 }
 
+static size_t clear_bits(const uint8_t *bm)
+{
+	size_t clear = 0;
+
+	for (size_t bit = 0; bit < 8 * 4096; bit++)
+		clear += !bit_set(bm, bit);
+	return clear;
+}
+
 static void test_msr_bitmap(void **state)
 {
 	static uint8_t bm[4096];
-	size_t clear = 0;
 
 	(void)state;
 	memset(bm, 0, sizeof(bm)); /* build must write every byte */
-	msr_bitmap_build(bm);
-	for (size_t bit = 0; bit < 8 * sizeof(bm); bit++)
-		clear += !bit_set(bm, bit);
-	assert_int_equal(clear, 2 * ARRAY_SIZE(passthrough));
-	assert_int_equal(clear, 14);
+	msr_bitmap_build(bm, &no_spec);
+	assert_int_equal(clear_bits(bm), 2 * ARRAY_SIZE(passthrough));
+	assert_int_equal(clear_bits(bm), 14);
 
 	for (size_t i = 0; i < ARRAY_SIZE(passthrough); i++) {
 		uint32_t b = passthrough[i] & 0x1fff;
@@ -393,7 +438,7 @@ static void test_msr_bitmap(void **state)
 	/* EFER reads and writes exit. */
 	assert_true(bit_set(bm, 1024 * 8 + 0x80));
 	assert_true(bit_set(bm, 3072 * 8 + 0x80));
-	/* Every low MSR exits, both ways. */
+	/* Without SPEC_CTRL and PRED_CMD every low MSR exits, both ways. */
 	for (size_t b = 0; b < 0x2000; b++) {
 		assert_true(bit_set(bm, b));
 		assert_true(bit_set(bm, 2048 * 8 + b));
@@ -403,9 +448,21 @@ static void test_msr_bitmap(void **state)
 		static uint8_t again[4096];
 
 		memset(again, 0x3c, sizeof(again));
-		msr_bitmap_build(again);
+		msr_bitmap_build(again, &no_spec);
 		assert_memory_equal(again, bm, sizeof(bm));
 	}
+
+	/* With them: SPEC_CTRL (0x48) read and write, PRED_CMD (0x49) write. */
+	memset(bm, 0, sizeof(bm));
+	msr_bitmap_build(bm, &all_spec);
+	assert_int_equal(clear_bits(bm), 14 + 3);
+	assert_false(bit_set(bm, 0x48));             /* read-low */
+	assert_false(bit_set(bm, 2048 * 8 + 0x48));  /* write-low */
+	assert_true(bit_set(bm, 0x49));
+	assert_false(bit_set(bm, 2048 * 8 + 0x49));
+	/* Not their namesakes in the high range. */
+	assert_true(bit_set(bm, 1024 * 8 + 0x48));
+	assert_true(bit_set(bm, 3072 * 8 + 0x49));
 }
 
 static void test_msr_policy(void **state)
@@ -422,6 +479,198 @@ static void test_msr_policy(void **state)
 		assert_int_equal(msr_policy(msrs[i], false), MSR_DENY);
 		assert_int_equal(msr_policy(msrs[i], true), MSR_DENY);
 	}
+}
+
+/* ---- Control registers ------------------------------------------------- */
+
+/* IA32_VMX_CR0/CR4_FIXED0/1 of Bochs' Skylake-X model. */
+#define BOCHS_CR0_FIXED0 0x80000021ull
+#define BOCHS_CR0_FIXED1 0xffffffffull
+#define BOCHS_CR4_FIXED0 0x00002000ull
+#define BOCHS_CR4_FIXED1 0x003727ffull
+
+#define B(n) (1ull << (n))
+static const uint64_t cr0_guest = B(0) | B(1) | B(2) | B(3) | B(4) | B(16) |
+				  B(18) | B(29) | B(30) | B(31);
+static const uint64_t cr4_guest = B(0) | B(1) | B(2) | B(3) | B(4) | B(5) |
+				  B(7) | B(9) | B(10) | B(16) | B(18) | B(20) |
+				  B(21);
+
+static void test_cr0_mask_whitelist(void **state)
+{
+	uint64_t m;
+
+	(void)state;
+	m = cr0_guest_host_mask(BOCHS_CR0_FIXED0, BOCHS_CR0_FIXED1);
+	assert_int_equal(m, ~cr0_guest);
+	assert_int_equal(m, 0xffffffff1ffaffe0ull);
+	assert_true(m & B(5));                 /* NE: fixed by VMX */
+	assert_false(m & (B(0) | B(31)));      /* PE, PG: unrestricted guest */
+	assert_true(m & B(6) && m & B(17) && m & B(28)); /* reserved */
+	assert_true((m >> 32) == 0xffffffffu);
+	/* A CPU that lets VMX guests change everything: still the whitelist. */
+	assert_int_equal(cr0_guest_host_mask(0, ~0ull), ~cr0_guest);
+	/* A bit the CPU forces (fixed0) or forbids (not in fixed1) is the TCB's. */
+	m = cr0_guest_host_mask(BOCHS_CR0_FIXED0 | B(16), BOCHS_CR0_FIXED1);
+	assert_true(m & B(16));
+	m = cr0_guest_host_mask(BOCHS_CR0_FIXED0, BOCHS_CR0_FIXED1 & ~B(30));
+	assert_true(m & B(30));
+	assert_false(m & B(29));
+}
+
+static void test_cr4_mask_whitelist(void **state)
+{
+	const unsigned tcb_owned[] = {
+		6 /* MCE */, 8 /* PCE */, 11 /* UMIP */, 12 /* LA57 */,
+		13 /* VMXE */, 14 /* SMXE */, 17 /* PCIDE */, 19 /* KL */,
+		22 /* PKE */, 23 /* CET */, 24 /* PKS */, 25 /* UINTR */,
+		28 /* LAM_SUP */, 32 /* FRED */, 15, 26, 27, 29, 30, 31, 63,
+	};
+	uint64_t m;
+
+	(void)state;
+	m = cr4_guest_host_mask(BOCHS_CR4_FIXED0, BOCHS_CR4_FIXED1);
+	assert_int_equal(m, ~cr4_guest);
+	assert_int_equal(m, 0xffffffffffcaf940ull);
+	/* Whatever the CPU allows, these stay the TCB's. */
+	m = cr4_guest_host_mask(0, ~0ull);
+	assert_int_equal(m, ~cr4_guest);
+	for (size_t i = 0; i < ARRAY_SIZE(tcb_owned); i++)
+		if (!(m & B(tcb_owned[i])))
+			fail_msg("CR4 bit %u is guest-owned", tcb_owned[i]);
+	/* A CPU without SMAP and SMEP: the guest cannot set them. */
+	m = cr4_guest_host_mask(BOCHS_CR4_FIXED0, BOCHS_CR4_FIXED1 & ~(B(20) | B(21)));
+	assert_true(m & B(20) && m & B(21));
+	assert_false(m & B(18));
+	/* Nor one the CPU forces on. */
+	m = cr4_guest_host_mask(BOCHS_CR4_FIXED0 | B(5), BOCHS_CR4_FIXED1);
+	assert_true(m & B(5));
+}
+
+/* Each CR4 bit a guest owns is a feature its CPUID shows; each TCB-owned
+ * feature with a CPUID bit is hidden (so a guest has no reason to try). */
+static void test_cr4_ownership_matches_cpuid(void **state)
+{
+	const struct { unsigned cr4_bit; uint32_t leaf; char reg; unsigned bit; } shown[] = {
+		{ 0, 1, 'd', 1 }, { 1, 1, 'd', 1 },   /* VME, PVI: VME */
+		{ 2, 1, 'd', 4 },                     /* TSD: TSC */
+		{ 3, 1, 'd', 2 }, { 4, 1, 'd', 3 },   /* DE, PSE */
+		{ 5, 1, 'd', 6 }, { 7, 1, 'd', 13 },  /* PAE, PGE */
+		{ 9, 1, 'd', 24 }, { 10, 1, 'd', 25 },/* FXSR, SSE */
+		{ 18, 1, 'c', 26 },                   /* XSAVE */
+		{ 16, 7, 'b', 0 }, { 20, 7, 'b', 7 }, { 21, 7, 'b', 20 },
+	};
+	const struct { uint32_t leaf; char reg; unsigned bit; } hidden[] = {
+		{ 1, 'd', 7 } /* MCE */, { 1, 'c', 5 } /* VMX */,
+		{ 1, 'c', 6 } /* SMX */, { 1, 'c', 17 } /* PCID */,
+		{ 7, 'c', 2 } /* UMIP */, { 7, 'c', 3 } /* PKU */,
+		{ 7, 'c', 4 } /* OSPKE */, { 7, 'c', 7 } /* CET_SS */,
+		{ 7, 'c', 16 } /* LA57 */, { 7, 'c', 23 } /* KL */,
+		{ 7, 'c', 31 } /* PKS */, { 7, 'd', 20 } /* CET_IBT */,
+		{ 7, 'd', 5 } /* UINTR */,
+	};
+	uint64_t m = cr4_guest_host_mask(0, ~0ull);
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(shown); i++) {
+		struct cpuid_values v = filter(shown[i].leaf, 0, &all_ones, &default_ctx);
+		uint32_t r = shown[i].reg == 'b' ? v.ebx : shown[i].reg == 'c' ? v.ecx : v.edx;
+
+		assert_false(m & B(shown[i].cr4_bit));
+		if (!(r & (1u << shown[i].bit)))
+			fail_msg("CR4 bit %u is guest-owned, CPUID %#x %c bit %u hidden",
+				 shown[i].cr4_bit, shown[i].leaf, shown[i].reg, shown[i].bit);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(hidden); i++) {
+		struct cpuid_values v = filter(hidden[i].leaf, 0, &all_ones, &default_ctx);
+		uint32_t r = hidden[i].reg == 'c' ? v.ecx : v.edx;
+
+		if (r & (1u << hidden[i].bit))
+			fail_msg("CPUID %#x %c bit %u shown", hidden[i].leaf,
+				 hidden[i].reg, hidden[i].bit);
+	}
+	/* Every guest-owned CR4 bit was checked above. */
+	{
+		uint64_t covered = 0;
+
+		for (size_t i = 0; i < ARRAY_SIZE(shown); i++)
+			covered |= B(shown[i].cr4_bit);
+		assert_int_equal(covered, ~m);
+	}
+}
+
+#define CRQ(cr, type, gpr) ((uint64_t)(cr) | (uint64_t)(type) << 4 | \
+			    (uint64_t)(gpr) << 8)
+
+static void test_cr_decode(void **state)
+{
+	struct cr_exit cr;
+
+	(void)state;
+	/* mov %r13, %cr8 */
+	memset(&cr, 0xa5, sizeof(cr));
+	cr_exit_decode(CRQ(8, 0, 13), &cr);
+	assert_int_equal(cr.cr, 8);
+	assert_int_equal(cr.type, CR_MOV_TO);
+	assert_int_equal(cr.gpr, 13);
+	/* mov %cr8, %rsp */
+	cr_exit_decode(CRQ(8, 1, 4), &cr);
+	assert_int_equal(cr.type, CR_MOV_FROM);
+	assert_int_equal(cr.gpr, 4);
+	/* LMSW with its source data in bits 31:16 and a memory operand (bit
+	 * 6); bits 63:32 and the reserved bits 15:12 and 7 ignored. */
+	cr_exit_decode(CRQ(0, 3, 0) | 1u << 6 | 0xbeefull << 16 | 0xf080 |
+		       0xffffffffull << 32, &cr);
+	assert_int_equal(cr.cr, 0);
+	assert_int_equal(cr.type, CR_LMSW);
+	assert_int_equal(cr.gpr, 0);
+	cr_exit_decode(CRQ(0, 2, 0), &cr);
+	assert_int_equal(cr.type, CR_CLTS);
+	cr_exit_decode(CRQ(15, 0, 15), &cr);
+	assert_int_equal(cr.cr, 15);
+	assert_int_equal(cr.gpr, 15);
+}
+
+static enum cr_decision cr(unsigned n, unsigned type, uint64_t value)
+{
+	struct cr_exit c;
+
+	cr_exit_decode(CRQ(n, type, 1), &c);
+	return cr_policy(&c, value);
+}
+
+static void test_cr8_is_emulated(void **state)
+{
+	(void)state;
+	for (uint64_t v = 0; v <= 15; v++)
+		assert_int_equal(cr(8, CR_MOV_TO, v), CR_TPR_WRITE);
+	/* Bits 63:4 are reserved: #GP, as on the real CPU. */
+	assert_int_equal(cr(8, CR_MOV_TO, 16), CR_INJECT_GP);
+	assert_int_equal(cr(8, CR_MOV_TO, 0xf0), CR_INJECT_GP);
+	assert_int_equal(cr(8, CR_MOV_TO, 1ull << 63), CR_INJECT_GP);
+	assert_int_equal(cr(8, CR_MOV_TO, ~0ull), CR_INJECT_GP);
+	assert_int_equal(cr(8, CR_MOV_FROM, 0), CR_TPR_READ);
+	assert_int_equal(cr(8, CR_MOV_FROM, ~0ull), CR_TPR_READ);
+}
+
+static void test_cr0_cr4_writes_refused(void **state)
+{
+	(void)state;
+	/* Only changes of TCB-owned bits exit; each is refused. */
+	assert_int_equal(cr(0, CR_MOV_TO, 0x80000033), CR_INJECT_GP);
+	assert_int_equal(cr(4, CR_MOV_TO, 0x2620), CR_INJECT_GP);
+	assert_int_equal(cr(0, CR_CLTS, 0), CR_INJECT_GP);
+	assert_int_equal(cr(0, CR_LMSW, 0), CR_INJECT_GP);
+	/* Nothing else exits with Custos' controls: such an exit stops the VM. */
+	assert_int_equal(cr(3, CR_MOV_TO, 0x2000), CR_STOP_VM);
+	assert_int_equal(cr(3, CR_MOV_FROM, 0), CR_STOP_VM);
+	assert_int_equal(cr(0, CR_MOV_FROM, 0), CR_STOP_VM);
+	assert_int_equal(cr(4, CR_MOV_FROM, 0), CR_STOP_VM);
+	assert_int_equal(cr(4, CR_CLTS, 0), CR_STOP_VM);
+	assert_int_equal(cr(8, CR_CLTS, 0), CR_STOP_VM);
+	assert_int_equal(cr(8, CR_LMSW, 0), CR_STOP_VM);
+	assert_int_equal(cr(2, CR_MOV_TO, 0), CR_STOP_VM);
+	assert_int_equal(cr(9, CR_MOV_TO, 0), CR_STOP_VM);
 }
 
 /* ---- Port I/O ----------------------------------------------------------- */
@@ -648,6 +897,12 @@ int main(void)
 		cmocka_unit_test(test_msr_passthrough_set),
 		cmocka_unit_test(test_msr_bitmap),
 		cmocka_unit_test(test_msr_policy),
+		cmocka_unit_test(test_cr0_mask_whitelist),
+		cmocka_unit_test(test_cr4_mask_whitelist),
+		cmocka_unit_test(test_cr4_ownership_matches_cpuid),
+		cmocka_unit_test(test_cr_decode),
+		cmocka_unit_test(test_cr8_is_emulated),
+		cmocka_unit_test(test_cr0_cr4_writes_refused),
 		cmocka_unit_test(test_io_decode_sizes),
 		cmocka_unit_test(test_io_decode_fields),
 		cmocka_unit_test(test_io_policy_com1),

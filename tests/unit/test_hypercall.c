@@ -440,7 +440,7 @@ static int make_ident(struct ident *id, const struct ident *ca, const char *cn)
 
 	if (crypto_p384_keygen(id->priv, id->pub) != CRYPTO_OK ||
 	    (ca ? pki_issue_leaf(ca->priv, ca->cert.der, ca->cert.der_len,
-				 id->pub, cn, CRYPTO_ROLE_TCB_SIGN, 30,
+				 id->pub, cn, CRYPTO_ROLE_TCB_SIGN_DEV, 30,
 				 &id->cert, e, sizeof(e))
 		: pki_issue_root(id->priv, cn, 30, &id->cert, e, sizeof(e)))) {
 		fprintf(stderr, "%s: %s\n", cn, e);
@@ -580,6 +580,7 @@ static void test_report_succeeds(void **state)
 	};
 	struct hc_result res;
 	struct report r;
+	struct report_verdict v;
 	char err[200];
 
 	memset(fx->fake.mem + OUT_GPA, 0xee, OUT_CAP);
@@ -590,7 +591,10 @@ static void test_report_succeeds(void **state)
 	assert_false(fx->fake.write_outside);
 	assert_int_equal(report_verify(fx->fake.mem + OUT_GPA, want,
 				       root.cert.der, root.cert.der_len, &expect,
-				       &r, err, sizeof(err)), REPORT_OK);
+				       &r, &v, err, sizeof(err)), REPORT_OK);
+	/* The TCB's identity is a development one, and says so everywhere. */
+	assert_true(v.dev_identity);
+	assert_int_equal(v.dev_reasons, REPORT_DEV_ALL);
 	assert_memory_equal(r.nonce, req->nonce, 48);
 	assert_memory_equal(r.tls_key_hash, req->tls_key_hash, RPT_TLS_HASH_LEN);
 	assert_int_equal(r.platform_id_len, strlen(PLATFORM));

@@ -64,30 +64,24 @@ static uint64_t m_free(void *m)
 	return ft.free_count;
 }
 
-static void release_all(unsigned id, uint64_t n)
+static bool mapped[VM_MAX + 1][VM_PAGES];
+
+/* What lifecycle_create_frames() counts beyond the pages (EPT and vCPU)
+ * are TCB frames here, as in hv/; mem_alloc takes them all up front. */
+static uint64_t extra_frames(const struct vm *vm)
 {
-	for (uint64_t i = 0; i < n; i++)
-		assert_int_equal(frame_release(&ft, vm_pfn[id][i], frame_owner_vm(id)),
-				 FRAME_OK);
+	return lifecycle_create_frames(vm->mem_size) - vm->mem_size / 4096;
 }
 
 static int m_mem_alloc(void *m, struct vm *vm)
 {
-	uint64_t n = vm->mem_size / 4096;
+	uint64_t extra = extra_frames(vm);
 
 	(void)m;
-	assert_true(n <= VM_PAGES && !vm_has[vm->id]);
-	/* What lifecycle_create_frames() counts beyond the pages (EPT and
-	 * vCPU) are TCB frames here, as in hv/. */
-	uint64_t extra = lifecycle_create_frames(vm->mem_size) - n;
+	assert_true(vm->mem_size / 4096 <= VM_PAGES && !vm_has[vm->id]);
 	assert_true(extra <= EXTRA_MAX);
-	if (ft.free_count < n + extra)
+	if (ft.free_count < extra)
 		return HC_E_NOMEM;
-	for (uint64_t i = 0; i < n; i++)
-		if (frame_alloc(&ft, vm->owner, &vm_pfn[vm->id][i]) != FRAME_OK) {
-			release_all(vm->id, i);
-			return HC_E_NOMEM;
-		}
 	for (uint64_t i = 0; i < extra; i++)
 		assert_int_equal(frame_alloc(&ft, FRAME_TCB, &extra_pfn[vm->id][i]),
 				 FRAME_OK);
@@ -95,24 +89,76 @@ static int m_mem_alloc(void *m, struct vm *vm)
 	return HC_OK;
 }
 
+static void unmap_pages(const struct vm *vm, uint64_t first, uint64_t n)
+{
+	for (uint64_t i = first; i < first + n; i++)
+		if (mapped[vm->id][i]) {
+			assert_int_equal(frame_release(&ft, vm_pfn[vm->id][i],
+						       frame_owner_vm(vm->id)), FRAME_OK);
+			mapped[vm->id][i] = false;
+		}
+}
+
+static unsigned map_calls, unmap_calls;
+
+static int m_mem_map(void *m, struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	uint64_t first = gpa / 4096, n = len / 4096;
+
+	(void)m;
+	map_calls++;
+	assert_true(vm_has[vm->id] && !(gpa & 4095) && !(len & 4095) && len &&
+		    gpa + len <= vm->mem_size);
+	for (uint64_t i = first; i < first + n; i++) {
+		assert_false(mapped[vm->id][i]);
+		if (frame_alloc(&ft, vm->owner, &vm_pfn[vm->id][i]) != FRAME_OK) {
+			unmap_pages(vm, first, i - first);
+			return HC_E_NOMEM;
+		}
+		mapped[vm->id][i] = true;
+	}
+	return HC_OK;
+}
+
+static void m_mem_unmap(void *m, struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	(void)m;
+	unmap_calls++;
+	assert_true(vm_has[vm->id] && vm->state != VM_RUNNABLE);
+	assert_true(!(gpa & 4095) && !(len & 4095) && gpa + len <= vm->mem_size);
+	unmap_pages(vm, gpa / 4096, len / 4096);
+}
+
 static void m_mem_free(void *m, struct vm *vm)
 {
 	(void)m;
 	assert_true(vm_has[vm->id]);
-	uint64_t n = vm->mem_size / 4096;
-
-	release_all(vm->id, n);
-	for (uint64_t i = 0; i < lifecycle_create_frames(vm->mem_size) - n; i++)
+	unmap_pages(vm, 0, vm->mem_size / 4096);
+	for (uint64_t i = 0; i < extra_frames(vm); i++)
 		assert_int_equal(frame_release(&ft, extra_pfn[vm->id][i], FRAME_TCB),
 				 FRAME_OK);
 	memset(&regs[vm->id], 0, sizeof(regs[0]));
 	vm_has[vm->id] = false;
 }
 
+/* A clock that moves by STEP_TICK per reading: a step covers a few units
+ * of work, so every long call takes many steps. */
+#define STEP_TICK ((LC_STEP_TSC + 2) / 3)
+static uint64_t clock_now;
+static unsigned clock_reads; /* in the current execution */
+
+static uint64_t m_now(void *m)
+{
+	(void)m;
+	clock_reads++;
+	return clock_now += STEP_TICK;
+}
+
 static uint8_t *m_page(void *m, const struct vm *vm, uint64_t gpa)
 {
 	(void)m;
 	assert_true(vm_has[vm->id] && gpa < vm->mem_size && !(gpa & 4095));
+	assert_true(mapped[vm->id][gpa / 4096]);
 	return ram + vm_pfn[vm->id][gpa / 4096] * 4096;
 }
 
@@ -188,7 +234,8 @@ static void m_log(void *m, const char *line)
 }
 
 static const struct lc_ops ops = {
-	.free_frames = m_free, .mem_alloc = m_mem_alloc, .mem_free = m_mem_free,
+	.free_frames = m_free, .mem_alloc = m_mem_alloc, .mem_map = m_mem_map,
+	.mem_unmap = m_mem_unmap, .mem_free = m_mem_free, .now = m_now,
 	.page = m_page, .stage = m_stage, .unstage = m_unstage,
 	.vcpu_setup = m_vcpu_setup, .vcpu_regs = m_vcpu_regs,
 	.context_save = m_context_save, .context_len = m_context_len,
@@ -233,13 +280,30 @@ static struct hc_env env = {
 	.lc = &ops,
 };
 
+static unsigned last_steps; /* executions the last call took */
+static unsigned max_reads;  /* most clock readings in one execution */
+
+/* One execution of the TPGVM's VMCALL. */
+static void hc_once(const struct hc_call *c, struct hc_result *res)
+{
+	clock_reads = 0;
+	hypercall_handle(c, &env, res);
+	if (clock_reads > max_reads)
+		max_reads = clock_reads;
+}
+
+/* The VMCALL, executed again as long as the TCB says so. */
 static int64_t hc(uint64_t nr, const void *req, size_t len)
 {
 	struct hc_call c = { .nr = nr, .arg = { REQ_GPA, 0, 0, 0 } };
 	struct hc_result res;
 
 	memcpy(caller + REQ_GPA, req, len);
-	hypercall_handle(&c, &env, &res);
+	last_steps = 0;
+	do {
+		assert_true(++last_steps < 100000);
+		hc_once(&c, &res);
+	} while (res.effect == HC_EFFECT_RESTART);
 	assert_int_equal(res.effect, HC_EFFECT_NONE);
 	return res.ret;
 }
@@ -770,6 +834,7 @@ static void test_seal_round_trip(void **state)
 	writes = 0;
 	assert_int_equal(stop(id, owner_a, BLOB_GPA, size - 1), HC_E_INVAL);
 	assert_int_equal(writes, 0);
+	assert_int_equal(vm->state, VM_RUNNABLE); /* it runs on */
 	uint64_t free_running = ft.free_count;
 	int64_t len = stop(id, owner_a, BLOB_GPA, BLOB_CAP);
 	assert_int_equal(len, (int64_t)size);
@@ -926,6 +991,103 @@ static void test_query_list_and_limits(void **state)
 	assert_true(info(0)->seal_size > 0);
 }
 
+/* ---- long calls in bounded steps ------------------------------------------------ */
+
+/* Every call whose cost grows with the VM's memory is cut into steps: each
+ * execution reads the clock at most 4 times (once to start, then after
+ * each unit: the clock moves a third of LC_STEP_TSC per reading), so it
+ * does at most 3 units of work, and the VMCALL is executed many times. */
+static void test_long_calls_take_bounded_steps(void **state)
+{
+	(void)state;
+	max_reads = 0;
+	int64_t id = create("long", VM_MEM, owner_a);
+	assert_true(id > 0);
+	assert_true(last_steps >= VM_PAGES / 16 / 3);
+	assert_int_equal(load((uint32_t)id, owner_a), 0);
+	assert_true(last_steps >= VM_PAGES / 3);
+	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), 0);
+	assert_true(last_steps >= VM_PAGES / 3);
+	assert_int_equal(query((uint32_t)id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_true(last_steps >= VM_PAGES / 3);
+	int64_t len = stop((uint32_t)id, owner_a, BLOB_GPA, BLOB_CAP);
+	assert_true(len > 0);
+	assert_true(last_steps >= 2 * VM_PAGES / 3);
+	assert_int_equal(start((uint32_t)id, owner_a, BLOB_GPA, (uint64_t)len), 0);
+	assert_true(last_steps >= VM_PAGES / 16 / 3);
+	assert_int_equal(destroy((uint32_t)id, owner_a), 0);
+	assert_true(last_steps >= VM_PAGES / 16 / 3);
+	assert_true(max_reads >= 2 && max_reads <= 4);
+	/* A list and a console read are not jobs. */
+	assert_int_equal(query(0, owner_a, 4 * sizeof(struct hc_vm_info)), 0);
+	assert_int_equal(last_steps, 1);
+}
+
+static struct hc_call call_at(uint64_t nr, uint64_t gpa, const void *req, size_t len)
+{
+	memcpy(caller + gpa, req, len);
+	return (struct hc_call){ .nr = nr, .arg = { gpa, 0, 0, 0 } };
+}
+
+/* A job runs to its end: another lifecycle call meanwhile continues it and
+ * is served only afterwards (the job's own result goes nowhere). */
+static void test_other_call_waits_for_the_job(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	struct hc_vm_stop s = { .ref = ref(id, owner_a), .out_gpa = BLOB_GPA,
+				.out_cap = BLOB_CAP };
+	struct hc_vm_query q = { .ref = ref(id, owner_a), .out_gpa = OUT_GPA,
+				 .out_cap = sizeof(struct hc_vm_info) };
+	struct hc_call stop_call = call_at(HC_VM_STOP, REQ_GPA, &s, sizeof(s));
+	struct hc_call query_call = call_at(HC_VM_QUERY, REQ_GPA + 512, &q, sizeof(q));
+	struct hc_result res;
+	unsigned n = 0;
+
+	hc_once(&stop_call, &res);
+	assert_int_equal(res.effect, HC_EFFECT_RESTART);
+	assert_int_equal(vm_table_get(id)->state, VM_STOPPED); /* frozen */
+	do {
+		assert_true(++n < 100000);
+		hc_once(&query_call, &res);
+	} while (res.effect == HC_EFFECT_RESTART);
+	assert_true(n > VM_PAGES / 3);
+	assert_int_equal(res.ret, 1);
+	assert_int_equal(info(0)->state, HC_VM_SEALED);
+	assert_memory_equal(caller + BLOB_GPA, "CUSTSEAL", 8);
+	assert_non_null(strstr(logbuf, "sealed v1"));
+}
+
+/* The TPGVM ends half-way through a job: everything comes back (the
+ * teardown checks the frame table byte for byte). */
+static void test_tpgvm_gone_mid_job(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	int64_t len = stop(id, owner_a, BLOB_GPA, BLOB_CAP);
+	struct hc_vm_start st = { .ref = ref(id, owner_a), .blob_gpa = BLOB_GPA,
+				  .blob_len = (uint64_t)len };
+	struct hc_call start_call = call_at(HC_VM_START, REQ_GPA, &st, sizeof(st));
+	struct hc_result res;
+
+	assert_true(len > 0);
+	for (unsigned i = 0; i < 8; i++) {     /* mapped, list opened */
+		hc_once(&start_call, &res);
+		assert_int_equal(res.effect, HC_EFFECT_RESTART);
+	}
+	lifecycle_destroy_all(&ops, NULL);
+	assert_memory_equal(owners, initial_owners, sizeof(owners));
+
+	uint32_t id2 = running_vm();
+	struct hc_vm_stop sp = { .ref = ref(id2, owner_a), .out_gpa = BLOB_GPA,
+				 .out_cap = BLOB_CAP };
+	struct hc_call stop_call = call_at(HC_VM_STOP, REQ_GPA, &sp, sizeof(sp));
+	for (unsigned i = 0; i < 250; i++) {   /* counted, sealing */
+		hc_once(&stop_call, &res);
+		assert_int_equal(res.effect, HC_EFFECT_RESTART);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -950,6 +1112,9 @@ int main(void)
 		T(test_many_cycles_leave_nothing),
 		T(test_console_read_drains),
 		T(test_query_list_and_limits),
+		T(test_long_calls_take_bounded_steps),
+		T(test_other_call_waits_for_the_job),
+		T(test_tpgvm_gone_mid_job),
 #undef T
 	};
 

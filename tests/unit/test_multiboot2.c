@@ -925,18 +925,7 @@ static void test_reject_duplicate_rsdp(void **state)
 	assert_rejected("duplicate ACPI RSDP v2 tag");
 }
 
-/* ---- mb2_check_modules --------------------------------------------------- */
-
-static void info_reset(void)
-{
-	memset(&info, 0, sizeof(info));
-}
-
-static void add_ram(uint64_t base, uint64_t len, uint32_t type)
-{
-	assert_true(info.mmap_count < MB2_MAX_MMAP);
-	info.mmap[info.mmap_count++] = (struct mb2_mmap_entry){ base, len, type };
-}
+/* ---- mb2_find_module ----------------------------------------------------- */
 
 static void add_mod(uint64_t start, uint64_t end, const char *name)
 {
@@ -948,206 +937,10 @@ static void add_mod(uint64_t start, uint64_t end, const char *name)
 	snprintf(m->cmdline, sizeof(m->cmdline), "%s", name);
 }
 
-/* RAM 0-640K and 1M-128M; hypervisor image at 1M-2M. */
-#define IMG_START 0x100000u
-#define IMG_END   0x200000u
-
-static void std_info(void)
-{
-	info_reset();
-	add_ram(0, 0x9fc00, MB2_MEM_AVAILABLE);
-	add_ram(0xf0000, 0x10000, MB2_MEM_RESERVED);
-	add_ram(0x100000, 0x7f00000, MB2_MEM_AVAILABLE);
-}
-
-static int check(void)
-{
-	return mb2_check_modules(&info, IMG_START, IMG_END, err, sizeof(err));
-}
-
-#define assert_check_rejected(needle)                                     \
-	do {                                                              \
-		assert_int_equal(check(), -1);                            \
-		assert_err_has(needle);                                   \
-	} while (0)
-
-static void test_check_valid_modules(void **state)
-{
-	(void)state;
-	std_info();
-	assert_int_equal(check(), 0);
-	add_mod(0x200000, 0x300000, "guest1"); /* touches the image's end */
-	add_mod(0x300000, 0x301000, "guest2"); /* touches guest1 */
-	add_mod(0x1000, 0x2000, "low");
-	strcpy(err, "stale");
-	assert_int_equal(check(), 0);
-	assert_string_equal(err, "");
-}
-
-static void test_check_parsed_structure(void **state)
-{
-	(void)state;
-	build_full();
-	assert_int_equal(parse(), 0);
-	assert_int_equal(check(), 0);
-}
-
-static void test_check_overlap_with_image(void **state)
-{
-	(void)state;
-	std_info();
-	add_mod(0x1ff000, 0x201000, "guest1");
-	assert_check_rejected("module 'guest1'");
-	assert_err_has("overlaps the hypervisor image");
-
-	std_info();
-	add_mod(0x80000, 0x180000, "low"); /* also crosses a hole */
-	assert_int_equal(mb2_check_modules(&info, 0x80000, 0x80001, err,
-					   sizeof(err)), -1);
-	assert_err_has("'low'");
-	assert_err_has("hypervisor image");
-}
-
-static void test_check_overlap_between_modules(void **state)
-{
-	(void)state;
-	std_info();
-	add_mod(0x300000, 0x302000, "a");
-	add_mod(0x400000, 0x401000, "b");
-	add_mod(0x301fff, 0x303000, "c");
-	assert_check_rejected("module 'c'");
-	assert_err_has("overlaps module 'a'");
-}
-
-static void test_check_outside_ram(void **state)
-{
-	(void)state;
-	std_info();
-	add_mod(0x10000000, 0x10001000, "far");
-	assert_check_rejected("module 'far'");
-	assert_err_has("not wholly inside available RAM");
-
-	std_info();
-	add_mod(0x7fff000, 0x8001000, "edge"); /* runs off the end of RAM */
-	assert_check_rejected("module 'edge'");
-	assert_err_has("not wholly inside available RAM");
-
-	std_info();
-	add_mod(0xa0000, 0xa1000, "gap"); /* in no entry at all */
-	assert_check_rejected("module 'gap'");
-}
-
-static void test_check_straddles_reserved_hole(void **state)
-{
-	(void)state;
-	info_reset();
-	add_ram(0x200000, 0x100000, MB2_MEM_AVAILABLE);
-	add_ram(0x300000, 0x100000, MB2_MEM_RESERVED);
-	add_ram(0x400000, 0x100000, MB2_MEM_AVAILABLE);
-	add_mod(0x2ff000, 0x401000, "straddle");
-	assert_check_rejected("module 'straddle'");
-	assert_err_has("not wholly inside available RAM");
-
-	/* Only ACPI-reclaimable memory: still not available RAM. */
-	info_reset();
-	add_ram(0x200000, 0x100000, MB2_MEM_ACPI_RECLAIMABLE);
-	add_mod(0x200000, 0x201000, "acpi");
-	assert_check_rejected("module 'acpi'");
-}
-
-static void test_check_reserved_inside_available(void **state)
-{
-	(void)state;
-	info_reset();
-	add_ram(0x200000, 0x1000000, MB2_MEM_AVAILABLE);
-	add_ram(0x400000, 0x1000, MB2_MEM_BADRAM); /* conflicting entry */
-	add_mod(0x3ff000, 0x402000, "guest");
-	assert_check_rejected("module 'guest'");
-	assert_err_has("overlaps mmap range [0x400000, 0x401000) of type 5");
-}
-
-static void test_check_duplicate_name(void **state)
-{
-	(void)state;
-	std_info();
-	add_mod(0x300000, 0x301000, "guest");
-	add_mod(0x400000, 0x401000, "other");
-	add_mod(0x500000, 0x501000, "guest");
-	assert_check_rejected("module 'guest': name used by modules 0 and 2");
-}
-
-static void test_check_empty_name(void **state)
-{
-	(void)state;
-	std_info();
-	add_mod(0x300000, 0x301000, "guest");
-	add_mod(0x400000, 0x401000, "");
-	assert_check_rejected("module 1 has no name");
-}
-
-static void test_check_zero_length(void **state)
-{
-	(void)state;
-	std_info();
-	add_mod(0x300000, 0x300000, "empty");
-	assert_check_rejected("module 'empty' is empty");
-
-	std_info();
-	add_mod(0x301000, 0x300000, "inverted");
-	assert_check_rejected("module 'inverted'");
-}
-
-static void test_check_union_of_available_entries(void **state)
-{
-	(void)state;
-	/* Adjacent entries, listed in reverse so one pass is not enough. */
-	info_reset();
-	add_ram(0x600000, 0x200000, MB2_MEM_AVAILABLE);
-	add_ram(0x400000, 0x200000, MB2_MEM_AVAILABLE);
-	add_ram(0x300000, 0x100000, MB2_MEM_AVAILABLE);
-	add_mod(0x3ff000, 0x7ff000, "spans3");
-	assert_int_equal(check(), 0);
-
-	/* Overlapping entries. */
-	info_reset();
-	add_ram(0x300000, 0x200000, MB2_MEM_AVAILABLE);
-	add_ram(0x400000, 0x300000, MB2_MEM_AVAILABLE);
-	add_mod(0x480000, 0x680000, "overlapping");
-	assert_int_equal(check(), 0);
-
-	/* A one-byte gap between entries breaks the union. */
-	info_reset();
-	add_ram(0x300000, 0x100000, MB2_MEM_AVAILABLE);
-	add_ram(0x400001, 0x100000, MB2_MEM_AVAILABLE);
-	add_mod(0x3ff000, 0x402000, "gap");
-	assert_check_rejected("module 'gap'");
-}
-
-static void test_check_bad_arguments(void **state)
-{
-	(void)state;
-	std_info();
-	add_mod(0x300000, 0x301000, "guest");
-	assert_int_equal(mb2_check_modules(&info, IMG_END, IMG_START, err,
-					   sizeof(err)), -1);
-	assert_err_has("image bounds inverted");
-	assert_int_equal(mb2_check_modules(NULL, 0, 0, err, sizeof(err)), -1);
-	info.module_count = MB2_MAX_MODULES + 1;
-	assert_check_rejected("impossible counts");
-
-	/* A hand-built name without its NUL is refused, not over-read. */
-	std_info();
-	add_mod(0x300000, 0x301000, "guest");
-	memset(info.modules[0].name, 'n', sizeof(info.modules[0].name));
-	assert_check_rejected("module 0: name not NUL-terminated");
-}
-
-/* ---- mb2_find_module ----------------------------------------------------- */
-
 static void test_find_module_exact_name(void **state)
 {
 	(void)state;
-	std_info();
+	memset(&info, 0, sizeof(info));
 	add_mod(0x300000, 0x301000, "guest1");
 	add_mod(0x400000, 0x401000, "guest");
 	assert_ptr_equal(mb2_find_module(&info, "guest"), &info.modules[1]);
@@ -1157,6 +950,18 @@ static void test_find_module_exact_name(void **state)
 	assert_null(mb2_find_module(&info, ""));
 	assert_null(mb2_find_module(&info, NULL));
 	assert_null(mb2_find_module(NULL, "guest"));
+}
+
+static void test_mem_type_names(void **state)
+{
+	(void)state;
+	assert_string_equal(mb2_mem_type_name(MB2_MEM_AVAILABLE), "available");
+	assert_string_equal(mb2_mem_type_name(MB2_MEM_RESERVED), "reserved");
+	assert_string_equal(mb2_mem_type_name(MB2_MEM_ACPI_RECLAIMABLE), "acpi");
+	assert_string_equal(mb2_mem_type_name(MB2_MEM_NVS), "acpi-nvs");
+	assert_string_equal(mb2_mem_type_name(MB2_MEM_BADRAM), "bad");
+	assert_string_equal(mb2_mem_type_name(0), "unknown (reserved)");
+	assert_string_equal(mb2_mem_type_name(0xffffffffu), "unknown (reserved)");
 }
 
 /* ---- mb2_cmdline_get ----------------------------------------------------- */
@@ -1301,19 +1106,8 @@ int main(void)
 		cmocka_unit_test(test_reject_rsdp_bad_signature),
 		cmocka_unit_test(test_reject_rsdp_bad_checksums),
 		cmocka_unit_test(test_reject_duplicate_rsdp),
-		cmocka_unit_test(test_check_valid_modules),
-		cmocka_unit_test(test_check_parsed_structure),
-		cmocka_unit_test(test_check_overlap_with_image),
-		cmocka_unit_test(test_check_overlap_between_modules),
-		cmocka_unit_test(test_check_outside_ram),
-		cmocka_unit_test(test_check_straddles_reserved_hole),
-		cmocka_unit_test(test_check_reserved_inside_available),
-		cmocka_unit_test(test_check_duplicate_name),
-		cmocka_unit_test(test_check_empty_name),
-		cmocka_unit_test(test_check_zero_length),
-		cmocka_unit_test(test_check_union_of_available_entries),
-		cmocka_unit_test(test_check_bad_arguments),
 		cmocka_unit_test(test_find_module_exact_name),
+		cmocka_unit_test(test_mem_type_names),
 		cmocka_unit_test(test_cmdline_get_values),
 		cmocka_unit_test(test_cmdline_get_exact_key),
 		cmocka_unit_test(test_cmdline_get_last_occurrence_wins),

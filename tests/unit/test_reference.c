@@ -4,6 +4,9 @@
  * keys are skipped; every malformed, oversized, truncated or incomplete
  * input is refused with a reason (and every prefix of a valid file, against
  * a guard page); and the comparison names the first difference in words.
+ * Boot-module VMs: the "boot_vms" list is read and checked, and every boot
+ * VM event is judged by name and digest wherever it sits in the log, an
+ * unknown one always a failure.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -125,6 +128,27 @@ static void test_refusals(void **state)
 	expect_bad("{\"format\": \"custos-reference-1\", \"platform_id\": \"x\", \"measurements\": [{\"description\": "
 		   "\"0123456789012345678901234567890123456789012345678901234567890123456789\"}]}",
 		   "longer than 63");
+	expect_bad("{\"format\": \"custos-reference-1\", \"platform_id\": \"x\", \"measurements\": [], "
+		   "\"boot_vms\": [{\"name\": \"Hello\"}]}", "boot VM name must be 1..31 of a-z 0-9 _ -");
+	expect_bad("{\"format\": \"custos-reference-1\", \"platform_id\": \"x\", \"measurements\": [], "
+		   "\"boot_vms\": [{\"name\": \"\"}]}", "boot VM name must be");
+	expect_bad("{\"format\": \"custos-reference-1\", \"platform_id\": \"x\", \"measurements\": [], "
+		   "\"boot_vms\": [{\"name\": \"a b\"}]}", "boot VM name must be");
+	expect_bad("{\"format\": \"custos-reference-1\", \"platform_id\": \"x\", \"measurements\": [], "
+		   "\"boot_vms\": [{\"name\": \"abcdefghijklmnopqrstuvwxyz012345\"}]}", "longer than 31");
+	expect_bad("{\"format\": \"custos-reference-1\", \"platform_id\": \"x\", \"measurements\": [], "
+		   "\"boot_vms\": [{\"name\": \"hello\"}]}", "boot VM 0 lacks \"sha384\"");
+	expect_bad("{\"format\": \"custos-reference-1\", \"platform_id\": \"x\", \"measurements\": [], "
+		   "\"boot_vms\": [{\"sha384\": \"00\"}]}", "not 96 hex digits");
+	expect_bad("{\"format\": \"custos-reference-1\", \"platform_id\": \"x\", \"measurements\": [], "
+		   "\"boot_vms\": [{}]}", "boot VM 0 lacks \"name\"");
+	expect_bad("{\"format\": \"custos-reference-1\", \"platform_id\": \"x\", \"measurements\": [], "
+		   "\"boot_vms\": [{\"name\": \"a\", \"name\": \"b\"}]}", "appears twice");
+	expect_bad("{\"format\": \"custos-reference-1\", \"platform_id\": \"x\", \"measurements\": [], "
+		   "\"boot_vms\": [], \"boot_vms\": []}", "appears twice");
+	expect_bad("{\"format\": \"custos-reference-1\", \"platform_id\": \"x\", \"measurements\": [], "
+		   "\"boot_vms\": {}}", "expected '['");
+	expect_bad("{\"format\": \"custos-reference-1\", \"boot_vms\": []}", "lacks \"platform_id\"");
 	expect_bad("{\"format\": \"custos-reference-1\"} x", "unexpected bytes after");
 	expect_bad("{\"format\": \"custos\xc3\xa9\"}", "non-ASCII");
 	expect_bad("{\"format\": \"a\nb\"}", "control");
@@ -153,6 +177,15 @@ static void test_refusals(void **state)
 				i ? ", " : "");
 		snprintf(many + n, sizeof(many) - n, "]}");
 		expect_bad(many, "more than 32 measurements");
+		n = (size_t)snprintf(many, sizeof(many),
+			"{\"format\": \"custos-reference-1\", \"platform_id\": \"x\", \"measurements\": [], \"boot_vms\": [");
+		for (int i = 0; i < 33; i++)
+			n += (size_t)snprintf(many + n, sizeof(many) - n,
+				"%s{\"name\": \"v%d\", \"sha384\": "
+				"\"000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000\"}",
+				i ? ", " : "", i);
+		snprintf(many + n, sizeof(many) - n, "]}");
+		expect_bad(many, "more than 32 boot VMs");
 	}
 }
 
@@ -234,6 +267,150 @@ static void test_compare(void **state)
 		    "the platform logged 3 measurements, the reference has 2: \"extra\" (measurement 3) is not in the reference");
 }
 
+#define D_HELLO "0c4f22aa00000000000000000000000000000000000000000000000000000000000000000000000000000000000000ff"
+#define D_OTHER "77000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000e"
+
+static const char allowing[] =
+	"{\"format\": \"custos-reference-1\", \"platform_id\": \"custos-dev\",\n"
+	" \"measurements\": [\n"
+	"  {\"pcr\": 8, \"type\": \"EV_IPL\", \"description\": \"custos.elf text+rodata\",\n"
+	"   \"sha384\": \"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f\"},\n"
+	"  {\"pcr\": 10, \"type\": \"EV_IPL\", \"description\": \"tpgvm image\",\n"
+	"   \"sha384\": \"FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF\"}],\n"
+	" \"boot_vms\": [{\"name\": \"hello\", \"sha384\": \"" D_HELLO "\", \"note\": [1]},\n"
+	"  {\"sha384\": \"" D_OTHER "\", \"name\": \"a-b_9\"}]}\n";
+
+static void test_boot_vms_parsed(void **state)
+{
+	char err[256] = "x";
+
+	(void)state;
+	assert_int_equal(reference_parse(allowing, strlen(allowing), &ref, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(ref.count, 2);
+	assert_int_equal(ref.boot_vm_count, 2);
+	assert_string_equal(ref.boot_vms[0].name, "hello");
+	assert_int_equal(ref.boot_vms[0].digest[0], 0x0c);
+	assert_int_equal(ref.boot_vms[0].digest[47], 0xff);
+	assert_string_equal(ref.boot_vms[1].name, "a-b_9");
+	assert_int_equal(ref.boot_vms[1].digest[47], 0x0e);
+	/* Absent: none allowed. */
+	assert_int_equal(reference_parse(good, strlen(good), &ref, NULL, 0), 0);
+	assert_int_equal(ref.boot_vm_count, 0);
+}
+
+static void put_boot_vm(struct tcg_event *e, unsigned pcr, const char *desc,
+			const char *hex)
+{
+	memset(e, 0, sizeof(*e));
+	e->pcr = pcr;
+	e->event_type = TCG_EV_IPL;
+	snprintf(e->desc, sizeof(e->desc), "%s", desc);
+	for (int i = 0; i < 48; i++)
+		assert_int_equal(sscanf(hex + 2 * i, "%2hhx", &e->digest[i]), 1);
+}
+
+/* The log of the reference with one more event at index 'at'. */
+static void log_with(struct tcg_log_parsed *log, size_t at, const struct tcg_event *extra)
+{
+	log_from_ref(log);
+	memmove(&log->events[at + 1], &log->events[at],
+		(log->count - at) * sizeof(log->events[0]));
+	log->events[at] = *extra;
+	log->count++;
+}
+
+static void test_boot_vm_name(void **state)
+{
+	struct tcg_event e;
+
+	(void)state;
+	put_boot_vm(&e, 11, "boot vm hello", D_HELLO);
+	assert_string_equal(reference_boot_vm_name(&e), "hello");
+	put_boot_vm(&e, 11, "boot vm abcdefghijklmnopqrstuvwxyz01234", D_HELLO);
+	assert_string_equal(reference_boot_vm_name(&e), "abcdefghijklmnopqrstuvwxyz01234");
+	put_boot_vm(&e, 11, "boot vm abcdefghijklmnopqrstuvwxyz012345", D_HELLO);
+	assert_null(reference_boot_vm_name(&e));
+	put_boot_vm(&e, 10, "boot vm hello", D_HELLO);
+	assert_null(reference_boot_vm_name(&e));
+	put_boot_vm(&e, 11, "boot vm Hello", D_HELLO);
+	assert_null(reference_boot_vm_name(&e));
+	put_boot_vm(&e, 11, "boot vm ", D_HELLO);
+	assert_null(reference_boot_vm_name(&e));
+	put_boot_vm(&e, 11, "boot vmhello", D_HELLO);
+	assert_null(reference_boot_vm_name(&e));
+	put_boot_vm(&e, 11, "boot vm hello", D_HELLO);
+	e.event_type = TCG_EV_NO_ACTION;
+	assert_null(reference_boot_vm_name(&e));
+}
+
+/* A boot VM is allowed or refused by its name and digest alone, wherever
+ * it sits in the log; what the verifier does not know always fails. */
+static void test_compare_boot_vms(void **state)
+{
+	static struct tcg_log_parsed log;
+	struct tcg_event hello, other;
+	char err[300] = "x";
+
+	(void)state;
+	put_boot_vm(&hello, 11, "boot vm hello", D_HELLO);
+	assert_int_equal(reference_parse(good, strlen(good), &ref, NULL, 0), 0);
+	for (size_t at = 0; at <= ref.count; at++) {
+		log_with(&log, at, &hello);
+		expect_diff(&log, "custos-dev",
+			    "boot VM 'hello' (sha384 0c4f22aa00000000..) runs beside the TPGVM, "
+			    "and the reference allows no boot VM 'hello'");
+	}
+	assert_int_equal(reference_parse(allowing, strlen(allowing), &ref, NULL, 0), 0);
+	for (size_t at = 0; at <= ref.count; at++) {
+		log_with(&log, at, &hello);
+		assert_int_equal(reference_compare(&ref, "custos-dev", 10, &log, err,
+						   sizeof(err)), 0);
+		assert_string_equal(err, "");
+	}
+	/* Allowed, but not with that digest. */
+	put_boot_vm(&other, 11, "boot vm hello", D_OTHER);
+	log_with(&log, 1, &other);
+	expect_diff(&log, "custos-dev",
+		    "boot VM 'hello': reported sha384 7700000000000000.. but the reference "
+		    "allows it only as 0c4f22aa00000000..");
+	/* Another name with the allowed digest. */
+	put_boot_vm(&other, 11, "boot vm evil", D_HELLO);
+	log_with(&log, 2, &other);
+	expect_diff(&log, "custos-dev",
+		    "boot VM 'evil' (sha384 0c4f22aa00000000..) runs beside the TPGVM, "
+		    "and the reference allows no boot VM 'evil'");
+	/* The second allowed VM, and both at once, anywhere. */
+	put_boot_vm(&other, 11, "boot vm a-b_9", D_OTHER);
+	log_with(&log, 0, &other);
+	assert_int_equal(reference_compare(&ref, "custos-dev", 10, &log, NULL, 0), 0);
+	log.events[log.count++] = hello;
+	assert_int_equal(reference_compare(&ref, "custos-dev", 10, &log, NULL, 0), 0);
+	/* The same VM twice. */
+	log_with(&log, 0, &hello);
+	log.events[log.count++] = hello;
+	expect_diff(&log, "custos-dev",
+		    "boot VM 'hello' is logged twice (measurements 1 and 4)");
+	/* Not a boot VM event (another PCR, a malformed name): unknown, so a
+	 * failure even where a boot VM would be allowed. */
+	put_boot_vm(&other, 10, "boot vm hello", D_HELLO);
+	log_with(&log, 2, &other);
+	expect_diff(&log, "custos-dev",
+		    "the platform logged 3 measurements, the reference has 2: \"boot vm hello\" "
+		    "(measurement 3) is not in the reference");
+	put_boot_vm(&other, 11, "boot vm Hello", D_HELLO);
+	log_with(&log, 0, &other);
+	expect_diff(&log, "custos-dev",
+		    "measurement 1: the platform logged \"boot vm Hello\" where the reference "
+		    "has \"custos.elf text+rodata\"");
+	/* Allowed boot VMs do not stand in for a missing measurement. */
+	log_with(&log, 1, &hello);
+	log.count--;
+	expect_diff(&log, "custos-dev",
+		    "the platform logged 1 measurements, the reference has 2: \"tpgvm image\" "
+		    "(measurement 2) is missing");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +419,9 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_compare),
+		cmocka_unit_test(test_boot_vms_parsed),
+		cmocka_unit_test(test_boot_vm_name),
+		cmocka_unit_test(test_compare_boot_vms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

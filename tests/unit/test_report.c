@@ -2,13 +2,16 @@
  * Unit tests for platform reports (tcb/report.c, report_sign.c,
  * report_verify.c), with certificates issued in memory by crypto/pki_host.c:
  *
- *   root A: TCB signing key, TCB key-agreement key, TPGVM TLS key
+ *   root A: TCB signing key (production and development roles), TCB
+ *           key-agreement key (both roles), TPGVM TLS key
  *   root B: a TCB signing key from another CA
  *
  * A round trip, then every refusal with its own code and message: the wrong
  * CA, the wrong role, a flipped byte anywhere, truncation at every length,
- * trailing bytes, the wrong nonce or TLS key, dev mode, oversize fields in
- * the parser and in the builder.
+ * trailing bytes, the wrong nonce or TLS key, a DEV platform (every format-1
+ * report, whatever it claims: no TPM quote backs it), oversize fields in the
+ * parser and in the builder. The checks other than DEV run with allow_dev
+ * (expectation()), so each is seen on its own.
  *
  * Run as `test_report --write DIR` it instead writes two sample reports into
  * DIR (the fuzzer's seeds, tests/fuzz/corpus/report/) and exits.
@@ -40,6 +43,7 @@ struct ident {
 static struct {
 	struct ident root_a, root_b;
 	struct ident sign, kex, tls, sign_b;
+	struct ident sign_dev, kex_dev; /* a development TCB identity */
 } k;
 
 static struct measure_log mlog;
@@ -104,7 +108,9 @@ static int make_all(void)
 	    make_leaf(&k.sign, &k.root_a, "tcb1", CRYPTO_ROLE_TCB_SIGN) ||
 	    make_leaf(&k.kex, &k.root_a, "tcb1", CRYPTO_ROLE_TCB_KEX) ||
 	    make_leaf(&k.tls, &k.root_a, "tpgvm", CRYPTO_ROLE_TPGVM_TLS) ||
-	    make_leaf(&k.sign_b, &k.root_b, "tcb1", CRYPTO_ROLE_TCB_SIGN))
+	    make_leaf(&k.sign_b, &k.root_b, "tcb1", CRYPTO_ROLE_TCB_SIGN) ||
+	    make_leaf(&k.sign_dev, &k.root_a, "dev", CRYPTO_ROLE_TCB_SIGN_DEV) ||
+	    make_leaf(&k.kex_dev, &k.root_a, "dev", CRYPTO_ROLE_TCB_KEX_DEV))
 		return -1;
 	make_log();
 	for (size_t i = 0; i < sizeof(nonce); i++)
@@ -122,7 +128,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct ident *all[] = { &k.root_a, &k.root_b, &k.sign, &k.kex, &k.tls,
-				&k.sign_b };
+				&k.sign_b, &k.sign_dev, &k.kex_dev };
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
@@ -130,7 +136,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A platform with TPM-sealed keys and a measured (SRTM) launch. */
+/* A report claiming TPM-sealed keys and a measured (SRTM) launch. */
 static struct report_contents contents(const struct ident *signer)
 {
 	struct report_contents c = {
@@ -167,31 +173,40 @@ static size_t build(void)
 	return build_c(&c, &k.sign);
 }
 
+/* Every format-1 report is DEV: allow it, so each other check shows on its
+ * own (test_every_report_is_dev checks the refusal). */
 static struct report_expect expectation(void)
 {
 	struct report_expect w = {
 		.nonce = nonce,
 		.nonce_len = sizeof(nonce),
 		.tls_key_hash = tls_hash,
-		.allow_dev = false,
+		.allow_dev = true,
 	};
 	return w;
 }
+
+static struct report_verdict verdict;
 
 static int verify_with(const uint8_t *b, size_t len, const struct ident *root,
 		       const struct report_expect *w, struct report *out)
 {
 	struct report got, sentinel;
+	struct report_verdict v, v_sentinel;
 	int rc;
 
 	memset(&got, 0xa5, sizeof(got));
 	memset(&sentinel, 0xa5, sizeof(sentinel));
+	memset(&v, 0xa5, sizeof(v));
+	memset(&v_sentinel, 0xa5, sizeof(v_sentinel));
 	memset(err, 'x', sizeof(err));
 	rc = report_verify(b, len, root->cert.der, root->cert.der_len, w, &got,
-			   err, sizeof(err));
+			   &v, err, sizeof(err));
 	assert_non_null(memchr(err, 0, sizeof(err)));
+	verdict = v;
 	if (rc != REPORT_OK) {
 		assert_memory_equal(&got, &sentinel, sizeof(got)); /* untouched */
+		assert_memory_equal(&v, &v_sentinel, sizeof(v));
 		assert_true(err[0] != '\0');
 	} else if (out) {
 		*out = got;
@@ -252,7 +267,10 @@ static void test_round_trip(void **state)
 	assert_int_equal(r.key_protection, REPORT_KEYS_TPM);
 	assert_int_equal(r.launch_mode, REPORT_LAUNCH_SRTM);
 	assert_int_equal(r.debug, 0);
-	assert_false(report_is_dev(&r));
+	/* Claims TPM keys and SRTM, signed by a production identity: still
+	 * DEV, only for want of a TPM quote. */
+	assert_false(verdict.dev_identity);
+	assert_int_equal(verdict.dev_reasons, REPORT_DEV_NO_QUOTE);
 	assert_ptr_equal(r.tls_key_hash, rpt + RPT_OFF_TLS_HASH);
 	assert_memory_equal(r.tls_key_hash, tls_hash, sizeof(tls_hash));
 	assert_ptr_equal(r.nonce, rpt + RPT_FIXED_LEN);
@@ -364,6 +382,10 @@ static void test_wrong_role(void **state)
 
 	(void)state;
 	expect(len, REPORT_E_ROLE, "TCB-key-agreement certificate");
+	c = contents(&k.kex_dev);
+	len = build_c(&c, &k.kex_dev);
+	expect(len, REPORT_E_ROLE,
+	       "development-TCB-key-agreement certificate, not a TCB-signing");
 	c = contents(&k.tls);
 	len = build_c(&c, &k.tls);
 	expect(len, REPORT_E_ROLE, "TPGVM-TLS-server certificate, not a TCB-signing");
@@ -488,39 +510,66 @@ static void test_wrong_tls_key(void **state)
 	expect_rc(rpt, len, &k.root_a, &w, REPORT_E_TLS_KEY, "another TLS key");
 }
 
-static void test_dev_mode(void **state)
+/* Every format-1 report is DEV, whatever it claims: nothing its signer
+ * cannot forge backs the claims. A development identity, dev claims and
+ * debug options add their reasons; without allow_dev each is named. */
+static void test_every_report_is_dev(void **state)
 {
-	static const struct { uint32_t keys, launch, debug; bool dev; } cases[] = {
-		{ REPORT_KEYS_DEV, REPORT_LAUNCH_DEV, 0, true },
-		{ REPORT_KEYS_DEV, REPORT_LAUNCH_DRTM, 0, true },
-		{ REPORT_KEYS_TPM, REPORT_LAUNCH_DEV, 0, true },
-		{ REPORT_KEYS_TPM, REPORT_LAUNCH_DRTM, REPORT_DEBUG_CONSOLE_MIRROR, true },
-		{ REPORT_KEYS_TPM, REPORT_LAUNCH_SRTM, 0, false },
-		{ REPORT_KEYS_TPM, REPORT_LAUNCH_DRTM, 0, false },
+	static const struct {
+		uint32_t keys, launch, debug;
+		const struct ident *signer;
+		uint32_t why;
+		const char *msg;
+	} cases[] = {
+		{ REPORT_KEYS_TPM, REPORT_LAUNCH_DRTM, 0, &k.sign, REPORT_DEV_NO_QUOTE,
+		  "platform is DEV: no TPM quote backs the report's claims; refused without allow-dev" },
+		{ REPORT_KEYS_TPM, REPORT_LAUNCH_SRTM, 0, &k.sign, REPORT_DEV_NO_QUOTE, NULL },
+		{ REPORT_KEYS_TPM, REPORT_LAUNCH_DRTM, 0, &k.sign_dev,
+		  REPORT_DEV_NO_QUOTE | REPORT_DEV_IDENTITY,
+		  "platform is DEV: no TPM quote backs the report's claims; signed by a development TCB identity (tcb-sign-dev: its keys are on the boot media); refused without allow-dev" },
+		{ REPORT_KEYS_DEV, REPORT_LAUNCH_DEV, 0, &k.sign_dev,
+		  REPORT_DEV_NO_QUOTE | REPORT_DEV_IDENTITY | REPORT_DEV_CLAIMED, NULL },
+		{ REPORT_KEYS_DEV, REPORT_LAUNCH_DRTM, 0, &k.sign,
+		  REPORT_DEV_NO_QUOTE | REPORT_DEV_CLAIMED,
+		  "no TPM quote backs the report's claims; the report itself says dev keys or a dev launch; refused" },
+		{ REPORT_KEYS_TPM, REPORT_LAUNCH_DEV, 0, &k.sign,
+		  REPORT_DEV_NO_QUOTE | REPORT_DEV_CLAIMED, NULL },
+		{ REPORT_KEYS_TPM, REPORT_LAUNCH_DRTM, REPORT_DEBUG_CONSOLE_MIRROR, &k.sign,
+		  REPORT_DEV_NO_QUOTE | REPORT_DEV_DEBUG, "; debug options are on; refused" },
+		{ REPORT_KEYS_DEV, REPORT_LAUNCH_DEV, REPORT_DEBUG_CONSOLE_MIRROR, &k.sign_dev,
+		  REPORT_DEV_ALL, NULL },
 	};
-	struct report_contents c = contents(&k.sign);
 	struct report_expect w = expectation();
 	struct report r;
 	size_t len;
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct report_contents c = contents(cases[i].signer);
+
 		c.key_protection = cases[i].keys;
 		c.launch_mode = cases[i].launch;
 		c.debug = cases[i].debug;
-		len = build_c(&c, &k.sign);
+		len = build_c(&c, cases[i].signer);
 		w.allow_dev = false;
-		expect_rc(rpt, len, &k.root_a, &w,
-			  cases[i].dev ? REPORT_E_DEV : REPORT_OK,
-			  cases[i].dev ? "dev mode" : NULL);
+		expect_rc(rpt, len, &k.root_a, &w, REPORT_E_DEV,
+			  cases[i].msg ? cases[i].msg : "platform is DEV: ");
 		w.allow_dev = true;
-		assert_int_equal(verify_with(rpt, len, &k.root_a, &w, &r),
-				 REPORT_OK);
-		assert_int_equal(report_is_dev(&r), cases[i].dev);
+		assert_int_equal(verify_with(rpt, len, &k.root_a, &w, &r), REPORT_OK);
+		assert_int_equal(verdict.dev_reasons, cases[i].why);
+		assert_int_equal(verdict.dev_identity, cases[i].signer == &k.sign_dev);
+		assert_int_equal(report_dev_reasons(&r, verdict.dev_identity), cases[i].why);
+		/* The claims are reported as they are, for showing as claims. */
 		assert_int_equal(r.key_protection, cases[i].keys);
 		assert_int_equal(r.launch_mode, cases[i].launch);
 		assert_int_equal(r.debug, cases[i].debug);
 	}
+	for (uint32_t bit = 1; bit & REPORT_DEV_ALL; bit <<= 1) {
+		assert_string_not_equal(report_dev_reason_name(bit), "unknown");
+		assert_string_not_equal(report_dev_reason_text(bit), "unknown reason");
+	}
+	assert_string_equal(report_dev_reason_name(REPORT_DEV_ALL + 1), "unknown");
+	assert_string_equal(report_dev_reason_text(0), "unknown reason");
 }
 
 static void test_verify_bad_arguments(void **state)
@@ -538,11 +587,11 @@ static void test_verify_bad_arguments(void **state)
 	w.nonce = NULL;
 	expect_rc(rpt, len, &k.root_a, &w, REPORT_E_INVAL, "missing");
 	assert_int_equal(report_verify(rpt, len, k.root_a.cert.der,
-				       k.root_a.cert.der_len, &w, NULL, NULL, 0),
+				       k.root_a.cert.der_len, &w, NULL, NULL, NULL, 0),
 			 REPORT_E_INVAL);
 	w = expectation();
 	assert_int_equal(report_verify(rpt, len, k.root_a.cert.der,
-				       k.root_a.cert.der_len, &w, &r, NULL, 0),
+				       k.root_a.cert.der_len, &w, &r, NULL, NULL, 0),
 			 REPORT_OK);
 }
 
@@ -837,7 +886,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_trailing_bytes),
 		cmocka_unit_test(test_wrong_nonce),
 		cmocka_unit_test(test_wrong_tls_key),
-		cmocka_unit_test(test_dev_mode),
+		cmocka_unit_test(test_every_report_is_dev),
 		cmocka_unit_test(test_verify_bad_arguments),
 		cmocka_unit_test(test_header_fields_refused),
 		cmocka_unit_test(test_platform_id_refused),

@@ -22,6 +22,7 @@
 
 #include "crypto/crypto.h"
 #include "tcb/seal.h"
+#include "seed_file.h"
 
 /* ---- memory sink and source ------------------------------------------------ */
 
@@ -938,22 +939,6 @@ static void fuzz_key(uint8_t key[SEAL_KEY_LEN])
 /* Input format of fuzz_seal: one mode byte, then a blob. Mode 0: the blob
  * as is. Mode 1: header, body plaintext, 16 ignored bytes (the fuzzer
  * encrypts the body and puts the real tag there). */
-static int write_seed(const char *dir, const char *name, uint8_t mode,
-		      const uint8_t *data, size_t len)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fputc(mode, f) == EOF || fwrite(data, 1, len, f) != len ||
-	    fclose(f) != 0) {
-		perror(path);
-		return 1;
-	}
-	return 0;
-}
-
 static int write_samples(const char *dir)
 {
 	static const uint32_t shapes[][2] = { { 0, 20 }, { 1, 100 }, { 2, 16 } };

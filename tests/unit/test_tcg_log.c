@@ -7,7 +7,7 @@
  *
  * Run as `test_tcg_log --write FILE` it instead writes a sample log (one
  * event per measurement type, digest = SHA-384 of the description) to FILE,
- * prints the replayed PCRs 8, 9 and 10 as "pcr<N> <hex>" and exits: the
+ * prints the replayed PCRs 8 to 11 as "pcr<N> <hex>" and exits: the
  * integration test (tests/integration/test_eventlog.py) feeds that file to
  * tpm2_eventlog.
  */
@@ -165,6 +165,7 @@ static const struct {
 	{ MEASURE_CA_ROOT,      9,  "compiled-in CA root" },
 	{ MEASURE_TPGVM_IMAGE,  10, "tpgvm image" },
 	{ MEASURE_TPGVM_POLICY, 10, "tpgvm policy" },
+	{ MEASURE_BOOT_VM,      11, "boot vm hello" },
 };
 
 static void test_several_events(void **state)
@@ -196,7 +197,9 @@ static void test_pcr_and_type_table(void **state)
 		assert_int_equal(tcg_log_event_type(sample[i].type), TCG_EV_IPL);
 	}
 	assert_int_equal(tcg_log_pcr(0), -1);
-	assert_int_equal(tcg_log_pcr(6), -1);
+	assert_int_equal(tcg_log_pcr(MEASURE_BOOT_VM), TCG_PCR_BOOT_VM);
+	assert_int_equal(TCG_PCR_BOOT_VM, 11);
+	assert_int_equal(tcg_log_pcr(7), -1);
 	assert_int_equal(tcg_log_pcr(0xffffffffu), -1);
 }
 
@@ -399,7 +402,7 @@ static int write_sample(const char *path)
 		perror(path);
 		return 1;
 	}
-	for (unsigned p = 8; p <= 10; p++) {
+	for (unsigned p = 8; p <= TCG_PCR_BOOT_VM; p++) {
 		if (tcg_log_replay(&log, crypto_sha384, p, pcr) != 0)
 			return 1;
 		printf("pcr%u ", p);

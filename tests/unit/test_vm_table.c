@@ -390,6 +390,89 @@ static void test_alloc_tenant(void **state)
 	assert_int_equal(vm_table_alloc_tenant("x")->id, 4);
 }
 
+/* ---- owners, for the barriers between VMs (docs/vm-exits.md) ---------- */
+
+static struct vm *tenant_vm(const char *name, uint8_t owner_byte)
+{
+	struct vm *vm = vm_table_alloc_tenant(name);
+
+	assert_non_null(vm);
+	vm->tenant.active = true;
+	memset(vm->tenant.owner, owner_byte, HC_OWNER_LEN);
+	return vm;
+}
+
+static bool same_owner(const struct vm *a, const struct vm *b)
+{
+	struct vm_principal pa, pb;
+
+	vm_principal_of(a, &pa);
+	vm_principal_of(b, &pb);
+	return vm_principal_same(&pa, &pb);
+}
+
+static void test_principal_tenants_by_identity(void **state)
+{
+	struct vm *a1, *a2, *b1;
+
+	(void)state;
+	a1 = tenant_vm("web", 0xa1);
+	a2 = tenant_vm("db", 0xa1);
+	b1 = tenant_vm("web", 0xb2);
+	assert_true(same_owner(a1, a1));
+	assert_true(same_owner(a1, a2));   /* one tenant's VMs: one owner */
+	assert_false(same_owner(a1, b1));
+	/* One byte of the identity is enough to differ. */
+	a2->tenant.owner[HC_OWNER_LEN - 1] ^= 1;
+	assert_false(same_owner(a1, a2));
+}
+
+static void test_principal_others_each_their_own(void **state)
+{
+	struct vm *tpgvm, *mod1, *mod2, *t;
+
+	(void)state;
+	tpgvm = vm_table_alloc("tpgvm");
+	tpgvm->is_tpgvm = true;
+	mod1 = vm_table_alloc("hello");
+	mod2 = vm_table_alloc("counter");
+	t = tenant_vm("t", 0);          /* an all-zero identity... */
+	assert_true(same_owner(mod1, mod1));
+	assert_false(same_owner(mod1, mod2));
+	assert_false(same_owner(tpgvm, mod1));
+	assert_false(same_owner(tpgvm, t)); /* ...is still not the TPGVM's */
+	assert_false(same_owner(mod1, t));
+	assert_false(same_owner(t, mod2));
+}
+
+static void test_principal_outlives_its_slot(void **state)
+{
+	struct vm_principal before, after;
+	struct vm *vm;
+	unsigned id;
+
+	(void)state;
+	vm = vm_table_alloc("first");
+	id = vm->id;
+	vm_principal_of(vm, &before);
+	vm_table_free(vm);
+	/* The same slot (same id, same frame owner) for another VM: another
+	 * principal. */
+	vm = vm_table_alloc("second");
+	assert_int_equal(vm->id, id);
+	vm_principal_of(vm, &after);
+	assert_false(vm_principal_same(&before, &after));
+	vm_table_free(vm);
+	vm = vm_table_alloc("first");
+	vm_principal_of(vm, &after);
+	assert_false(vm_principal_same(&before, &after)); /* even the same name */
+	/* A tenant VM in a reused slot is its tenant's, whoever had it. */
+	vm_table_free(vm);
+	vm = tenant_vm("first", 0x11);
+	vm_principal_of(vm, &after);
+	assert_false(vm_principal_same(&before, &after));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -409,6 +492,9 @@ int main(void)
 		T(test_set_stopped_reason),
 		T(test_set_stopped_long_reason),
 		T(test_alloc_tenant),
+		T(test_principal_tenants_by_identity),
+		T(test_principal_others_each_their_own),
+		T(test_principal_outlives_its_slot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
