@@ -170,21 +170,6 @@ static void launch_measurement(const char name[HC_VM_NAME_MAX],
 	crypto_wipe(d, sizeof(d));
 }
 
-void lifecycle_launch_measurement(const char name[HC_VM_NAME_MAX],
-				  uint64_t mem_size, const void *image,
-				  size_t image_len, const void *init,
-				  size_t init_len, const uint8_t salt[HC_SALT_LEN],
-				  const void *secrets, size_t secrets_len,
-				  uint8_t out[LC_DIGEST_LEN])
-{
-	uint8_t di[LC_DIGEST_LEN], dn[LC_DIGEST_LEN];
-
-	crypto_sha384(image, image_len, di);
-	crypto_sha384(init_len ? init : "", init_len, dn);
-	launch_measurement(name, mem_size, di, image_len, dn, init_len, salt,
-			   secrets, secrets_len, out);
-}
-
 static bool page_is_zero(const uint8_t *p)
 {
 	const uint64_t *w = (const uint64_t *)(const void *)p;
@@ -240,17 +225,6 @@ static void boot_digest_end(struct crypto_sha384_ctx *c, const struct lc_ops *op
 	sha_le64(c, r.cr3);
 	sha_le64(c, r.rdi);
 	crypto_sha384_final(c, out);
-}
-
-void lifecycle_boot_digest(const struct lc_ops *ops, void *mctx,
-			   const struct vm *vm, uint8_t out[LC_DIGEST_LEN])
-{
-	struct crypto_sha384_ctx c;
-
-	boot_digest_begin(&c);
-	for (uint64_t gpa = 0; gpa < vm->mem_size; gpa += PAGE_SIZE)
-		boot_digest_page(&c, vm, gpa, ops->page(mctx, vm, gpa));
-	boot_digest_end(&c, ops, mctx, vm, out);
 }
 
 /* ---- lookups --------------------------------------------------------------- */
@@ -341,7 +315,6 @@ static struct lc_image staged_image(const struct lc_request *rq)
 		.init = rq->init, .init_len = l->init_len,
 		.secrets = rq->secrets, .secrets_len = l->secrets_len,
 		.salt = l->secrets_salt,
-		.measure = true,
 	};
 }
 
@@ -672,22 +645,10 @@ int64_t lifecycle_load_image(const struct lc_ops *ops, void *mctx,
 			     struct vm *vm, const struct lc_image *in, char *why,
 			     size_t why_len)
 {
-	static const uint8_t no_salt[HC_SALT_LEN];
-	struct vm_tenant *t = &vm->tenant;
 	struct lc_placement p;
 	int64_t err = place(vm, in, &p, why, why_len);
 
-	if (err || (err = install(ops, mctx, vm, in, &p, why, why_len)))
-		return err;
-	if (in->measure) {
-		lifecycle_launch_measurement(vm->name, vm->mem_size, in->image,
-					     in->image_len, in->init, in->init_len,
-					     in->salt ? in->salt : no_salt,
-					     in->secrets, in->secrets_len,
-					     t->measurement);
-		lifecycle_boot_digest(ops, mctx, vm, t->boot_digest);
-	}
-	return HC_OK;
+	return err ? err : install(ops, mctx, vm, in, &p, why, why_len);
 }
 
 int lifecycle_mem_alloc(const struct lc_ops *ops, void *mctx, struct vm *vm)

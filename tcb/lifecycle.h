@@ -126,9 +126,6 @@ struct lc_image {
 	size_t secrets_len;
 	const uint8_t *salt;      /* HC_SALT_LEN bytes; NULL: all zero */
 	const char *cmdline;      /* boot info cmdline; NULL: empty */
-	bool measure;             /* record launch measurement and boot-state
-				   * digest (tenant VMs; boot-module VMs and
-				   * the TPGVM are measured otherwise) */
 };
 
 /* mem_alloc and mem_map of all of vm's memory at once (VMs built at boot):
@@ -136,14 +133,14 @@ struct lc_image {
 int lifecycle_mem_alloc(const struct lc_ops *ops, void *mctx, struct vm *vm);
 
 /*
- * Load a VM whose memory (lifecycle_mem_alloc) is fresh: parse the ELF for
- * [GUEST_IMAGE_MIN_GPA, mem_size - LC_STACK_RESERVE), place init data and
- * secrets page-aligned above it, build page tables and boot info, set up
- * the vCPU, record launch measurement and boot-state digest (in->measure).
- * HC_OK, or
- * HC_E_INVAL with a reason in why and nothing written (image refused, does
- * not fit). For boot-module VMs and the TPGVM, at once; HC_VM_LOAD runs
- * the same pieces as a job of bounded steps.
+ * Load a VM whose memory (lifecycle_mem_alloc) is fresh, at once: parse the
+ * ELF for [GUEST_IMAGE_MIN_GPA, mem_size - LC_STACK_RESERVE), place init
+ * data and secrets page-aligned above it, build page tables and boot info,
+ * set up the vCPU. HC_OK, or HC_E_INVAL with a reason in why and nothing
+ * written (image refused, does not fit). For boot-module VMs and the TPGVM,
+ * which the measurement log measures; HC_VM_LOAD runs the same pieces as a
+ * job of bounded steps and records the launch measurement and boot-state
+ * digest (docs/lifecycle.md).
  */
 int64_t lifecycle_load_image(const struct lc_ops *ops, void *mctx,
 			     struct vm *vm, const struct lc_image *in, char *why,
@@ -172,17 +169,5 @@ bool lifecycle_mem_ok(uint64_t mem_size);
 bool lifecycle_secrets_ok(const char *s, size_t len);
 /* Frames HC_VM_CREATE takes for mem_size: pages, EPT tables, vCPU. */
 uint64_t lifecycle_create_frames(uint64_t mem_size);
-
-/* The launch measurement of docs/lifecycle.md, byte-exact. */
-void lifecycle_launch_measurement(const char name[HC_VM_NAME_MAX],
-				  uint64_t mem_size, const void *image,
-				  size_t image_len, const void *init,
-				  size_t init_len, const uint8_t salt[HC_SALT_LEN],
-				  const void *secrets, size_t secrets_len,
-				  uint8_t out[LC_DIGEST_LEN]);
-
-/* The boot-state digest of a LOADED VM (docs/lifecycle.md). */
-void lifecycle_boot_digest(const struct lc_ops *ops, void *mctx,
-			   const struct vm *vm, uint8_t out[LC_DIGEST_LEN]);
 
 #endif
