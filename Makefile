@@ -6,8 +6,9 @@
 #   make fuzz   build the libFuzzer targets
 #   make lint   cppcheck and gcc -fanalyzer
 #   make bench  benchmarks (bench/: lifecycle operation times in Bochs)
-#   make PRODUCTION=1 (or make production)  the production flavour of the
-#               hypervisor: build/production/custos.{elf,iso} (docs/boot.md)
+#   make PRODUCTION=1 CA_ROOT=root.der (or make production CA_ROOT=...)
+#               the production flavour of the hypervisor, trusting that CA
+#               root: build/production/custos.{elf,iso} (docs/boot.md)
 
 BUILD   := build
 CC      := gcc
@@ -93,7 +94,7 @@ $(BUILD)/guests/tpgvm.elf: $(CRYPTO_GUEST_UNDEF_CHECK)
 $(patsubst %,$(GUEST_OBJDIR)/%.o,$(wildcard tpgvm/*.c)): | $(MBEDTLS_STAMP)
 include tools/tools.mk
 
-.PHONY: all deps demo test unit fuzz lint bench clean production
+.PHONY: all deps demo test unit fuzz lint bench clean production FORCE
 all: $(BUILD)/custos.elf $(BUILD)/custos.iso $(GUEST_ELFS) $(TOOLS_BINS)
 
 deps:
@@ -172,6 +173,26 @@ $(PROD_BUILD)/kernel/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $< (production)"
 	@$(CC) $(KERNEL_ASFLAGS) -DCUSTOS_PRODUCTION -MMD -MP -c $< -o $@
+
+# A production hypervisor trusts the CA root its builder names,
+# CA_ROOT=<root certificate, DER>; it never takes the development PKI's by
+# default.
+ifneq ($(filter 1,$(PRODUCTION))$(filter production $(PROD_BUILD)/%,$(MAKECMDGOALS)),)
+ifeq ($(CA_ROOT),)
+$(error a production build needs CA_ROOT=<your CA root certificate, DER>: it never trusts the development PKI by default)
+endif
+endif
+# A copy that changes only when the root does, so that another CA_ROOT
+# rebuilds what embeds it.
+PROD_CA_ROOT := $(PROD_BUILD)/ca-root.der
+$(PROD_CA_ROOT): FORCE
+	@mkdir -p $(dir $@)
+	@cmp -s "$(CA_ROOT)" $@ || cp "$(CA_ROOT)" $@
+$(PROD_BUILD)/kernel/hv/ca_root.S.o: hv/ca_root.S $(PROD_CA_ROOT)
+	@mkdir -p $(dir $@)
+	@echo "  AS      $< (production, CA root $(CA_ROOT))"
+	@$(CC) $(filter-out -DCUSTOS_CA_ROOT_DER=%,$(KERNEL_ASFLAGS)) \
+		-DCUSTOS_CA_ROOT_DER='"$(PROD_CA_ROOT)"' -DCUSTOS_PRODUCTION -MMD -MP -c $< -o $@
 
 $(PROD_ELF): $(PROD_KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS) $(CRYPTO_UNDEF_CHECK) boot/linker.ld
 	@echo "  LD      $@"

@@ -163,6 +163,16 @@ struct vm *tpgvm_deliver(const struct mb2_info *info, struct measure_log *log,
 			release_module(keys);
 		return NULL;
 	}
+#ifdef CUSTOS_PRODUCTION
+	/* A production TCB's keys never travel in the clear: they are to be
+	 * born in and usable only from the TPM, which this TCB cannot use
+	 * yet. Plaintext keys are for development builds (docs/boot.md). */
+	console_printf("tpgvm: TCB key module refused: this is a production "
+		       "build, which takes no plaintext TCB keys (TPM-held keys "
+		       "are not implemented yet)\n");
+	release_module(keys);
+	return NULL;
+#endif
 	console_printf("tpgvm: key protection: dev (plaintext key module; "
 		       "development TCB identity required)\n");
 	if (load_tcb_identity(keys, certs, &tc)) {

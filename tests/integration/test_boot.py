@@ -313,6 +313,8 @@ DEV_ONLY_SYMBOLS = ("overflow_stack", "platform_crypto_disable_entropy",
                     "vm_exit_set_console_mirror", "mirror_consoles", "entropy_disabled")
 DEV_ONLY_STRINGS = (b"page-fault", b"invalid-opcode", b"stack-overflow", b"no-entropy",
                     b"mirror-consoles", b"DEBUG MODE", b"boot: test hook")
+PKI = os.path.join(h.BUILD, "pki")
+WAITING_FOR_ENVELOPE = r"^custos: no TPGVM; waiting for a valid envelope$"
 REFUSED = r"refused: this is a production build, which has no test hooks and no debug modes$"
 
 
@@ -328,7 +330,15 @@ def test_production_build_has_no_test_hooks_and_refuses_them(d):
     debug-mode code is in it, and a command line that asks for either is
     refused at boot with a clear line, not ignored. Without them it boots
     on as usual (in QEMU, to the VMX check)."""
+    # It trusts only the CA root it is built with, and is never given the
+    # development PKI's by default (this test names it, as a stand-in).
     p = subprocess.run(["make", "-C", h.ROOT, "PRODUCTION=1",
+                        os.path.relpath(PROD_ELF, h.ROOT)],
+                       capture_output=True, text=True, timeout=900)
+    assert p.returncode != 0 and "a production build needs CA_ROOT=" in p.stderr, \
+        p.stdout + p.stderr
+    p = subprocess.run(["make", "-C", h.ROOT, "PRODUCTION=1",
+                        "CA_ROOT=" + os.path.join(PKI, "root.der"),
                         os.path.relpath(PROD_ELF, h.ROOT)],
                        capture_output=True, text=True, timeout=900)
     assert p.returncode == 0, p.stdout + p.stderr
@@ -354,9 +364,18 @@ def test_production_build_has_no_test_hooks_and_refuses_them(d):
         r.expect_status(h.EXIT_BOOT_FAILED)
         r.expect(r"^custos: BOOT FAILED: " + what + REFUSED)
         r.expect_absent(r"^boot: test hook|DEBUG MODE|EXCEPTION|^vmx:|VMX not available")
+    # Without them it boots on, but takes no plaintext TCB key module (the
+    # development PKI's, with the envelope made for it): no TPGVM.
     sd = os.path.join(d, "plain")
     os.makedirs(sd)
-    r = h.boot_qemu(sd, iso=h.make_iso(sd, elf=PROD_ELF))
-    r.expect_status(h.EXIT_NO_VMX)
-    r.expect(r"^VMX not available: ")
-    r.expect_absent(r"BOOT FAILED")
+    iso = h.make_iso(sd, elf=PROD_ELF, modules=[
+        ("tcb-keys.bin", "tcb-keys"), ("tcb-certs.bin", "tcb-certs"),
+        ("tpgvm.env", "tpgvm-envelope")], module_files=[
+        os.path.join(PKI, "tcb-keys.bin"), os.path.join(PKI, "tcb-certs.bin"),
+        os.path.join(h.BUILD, "tpgvm.env")])
+    r = h.boot_bochs(sd, iso=iso, stop_on=WAITING_FOR_ENVELOPE)
+    r.expect(r"^vmx: VMX root mode on cpu0")
+    r.expect(r"^tpgvm: TCB key module refused: this is a production build, "
+             r"which takes no plaintext TCB keys")
+    r.expect(WAITING_FOR_ENVELOPE)
+    r.expect_absent(r"BOOT FAILED|^tpgvm: launched|key protection: dev")
