@@ -2,9 +2,9 @@
 #include "hv/memory.h"
 #include "hv/power.h"
 #include "hv/tenant.h"
-#include "hv/vmcs.h"
-#include "hv/vmcs_setup.h"
-#include "hv/vmx.h"
+#include "hv/vmx/vmcs.h"
+#include "hv/vmx/vmcs_setup.h"
+#include "hv/vmx/vmx.h"
 #include <custos/guest_abi.h>
 
 #include <stdio.h>

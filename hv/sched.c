@@ -7,8 +7,8 @@
 #include "hv/tenant.h"
 #include "hv/vcpu.h"
 #include "hv/vm_exit.h"
-#include "hv/vmcs.h"
-#include "hv/vmcs_setup.h"
+#include "hv/vmx/vmcs.h"
+#include "hv/vmx/vmcs_setup.h"
 
 /* A slice, in TSC cycles (Bochs: instructions). */
 #define SLICE_TSC 200000ull

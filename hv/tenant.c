@@ -14,9 +14,9 @@
 #include "hv/memory.h"
 #include "hv/power.h"
 #include "hv/vcpu_context.h"
-#include "hv/vmcs.h"
-#include "hv/vmcs_setup.h"
-#include "hv/vmx.h"
+#include "hv/vmx/vmcs.h"
+#include "hv/vmx/vmcs_setup.h"
+#include "hv/vmx/vmx.h"
 
 #include <assert.h>
 #include <string.h>

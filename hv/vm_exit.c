@@ -11,7 +11,7 @@
 #include "hv/power.h"
 #include "hv/tenant.h"
 #include "hv/tpgvm.h"
-#include "hv/vmcs.h"
+#include "hv/vmx/vmcs.h"
 #include "tcb/hypercall.h"
 #include <custos/guest_abi.h>
 

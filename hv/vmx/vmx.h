@@ -2,7 +2,7 @@
 #ifndef CUSTOS_HV_VMX_H
 #define CUSTOS_HV_VMX_H
 
-#include "hv/vmx_caps.h"
+#include "hv/vmx/vmx_caps.h"
 
 /*
  * Detect VMX and every feature Custos relies on, enable it in

@@ -3,7 +3,7 @@
  * VMX operation": CPUID.1:ECX.VMX, IA32_FEATURE_CONTROL, CR4.VMXE, the
  * fixed CR0/CR4 bits, and a VMXON region carrying the VMCS revision id.
  */
-#include "hv/vmx.h"
+#include "hv/vmx/vmx.h"
 #include "hv/boot_defs.h"
 #include "hv/cpu.h"
 #include "hv/memory.h"
