@@ -8,6 +8,7 @@
 #include "hv/spec_barrier.h"
 #include "hv/vcpu.h"
 #include "hv/vmx/vmcs.h"
+#include "hv/vmx/vmx.h"
 #include "hv/vmx/vmx_caps.h"
 #include <custos/guest_abi.h>
 

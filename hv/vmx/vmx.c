@@ -129,6 +129,11 @@ void vmx_flush_vpid(uint16_t vpid)
 		vpid);
 }
 
+uint32_t vmx_vmcs_revision(void)
+{
+	return active_caps.vmcs_revision;
+}
+
 void vmx_disable(void)
 {
 	__asm__ volatile("vmxoff" : : : "cc", "memory");
