@@ -64,9 +64,12 @@ PORTABLE_SRCS += tcb/seal.c
 PORTABLE_SRCS += hv/vcpu_context.c
 # The TSC rate told to VMs (docs/boot.md; the TPGVM's deadlines count by it).
 PORTABLE_SRCS += tcb/timebase.c
+# SVM's building blocks (docs/svm.md): the feature decision, the I/O and
+# MSR permission maps.
+PORTABLE_SRCS += hv/svm/svm_caps.c hv/svm/svm_maps.c
 
 KERNEL_SRCS := boot/entry.S $(wildcard hv/*.S) \
-	$(filter-out $(PORTABLE_SRCS),$(wildcard hv/*.c)) $(wildcard lib/*.c) $(PORTABLE_SRCS)
+	$(filter-out $(PORTABLE_SRCS),$(wildcard hv/*.c hv/svm/*.c)) $(wildcard lib/*.c) $(PORTABLE_SRCS)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 
 # --- Host builds (unit tests, fuzzers, tools) -----------------------------------
