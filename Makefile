@@ -64,6 +64,9 @@ PORTABLE_SRCS += tcb/seal.c
 PORTABLE_SRCS += hv/vcpu_context.c
 # The TSC rate told to VMs (docs/boot.md; the TPGVM's deadlines count by it).
 PORTABLE_SRCS += tcb/timebase.c
+# SVM's building blocks (docs/svm.md): the feature decision, the I/O and
+# MSR permission maps.
+PORTABLE_SRCS += hv/svm/svm_caps.c hv/svm/svm_maps.c
 
 # hv/ is the shared mechanism; hv/vmx/ (and hv/svm/) the CPU backends.
 HV_DIRS := hv hv/vmx hv/svm

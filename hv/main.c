@@ -23,6 +23,7 @@
 #include "hv/tsc_rate.h"
 #include "hv/sched.h"
 #include "hv/smp.h"
+#include "hv/svm/svm.h"
 #include "hv/spec_barrier.h"
 #include "hv/tenant.h"
 #include "hv/vcpu.h"
@@ -234,6 +235,7 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 	why = arch_enable(line, sizeof(line));
 	if (why) {
 		console_printf("VMX not available: %s\n", why);
+		svm_report_unused(); /* until the SVM backend exists (issue 11) */
 		power_off(EXIT_NO_VMX, "VMX not available");
 	}
 	console_printf("vmx: VMX root mode on cpu0: %s\n", line);
