@@ -25,6 +25,41 @@
  * order in hv/vmx/vmx_backend.c); the SVM backend converts its VMCB to and
  * from the same words (hv/svm/). */
 #define VCPU_CONTEXT_STATE_WORDS 57u
+
+/* The state words by name. Segments are four words each -- selector,
+ * base, limit, access rights (VMX format: SDM Vol. 3C 25.4.1; bit 16 set
+ * for an unusable segment) -- in the order of enum state_segment. */
+enum state_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
+enum state_word {
+	SW_RIP, SW_RSP, SW_RFLAGS, SW_CR0, SW_CR3, SW_CR4,
+	SW_CR0_READ_SHADOW, SW_CR4_READ_SHADOW, /* what the guest reads */
+	SW_DR7, SW_DEBUGCTL, SW_EFER, SW_PAT,
+	SW_SEGMENTS, /* 8 x (selector, base, limit, access rights) */
+	SW_GDTR_BASE = SW_SEGMENTS + 32, SW_GDTR_LIMIT, SW_IDTR_BASE, SW_IDTR_LIMIT,
+	SW_SYSENTER_CS, SW_SYSENTER_ESP, SW_SYSENTER_EIP,
+	SW_INTERRUPTIBILITY, /* bit 0: in an interrupt shadow */
+	SW_ACTIVITY, SW_PENDING_DBG,
+	SW_EVENT_INFO,       /* an event to inject at the next entry (EVENTINJ
+			      * format: vector 7:0, type 10:8, error 11, valid 31) */
+	SW_EVENT_ERROR, SW_EVENT_INSN_LEN,
+	SW_COUNT,
+};
+#define SW_SEG(seg, n) (SW_SEGMENTS + 4 * (seg) + (n)) /* n: 0 sel 1 base 2 limit 3 ar */
+_Static_assert(SW_COUNT == VCPU_CONTEXT_STATE_WORDS, "state words");
+
+/* An unusable segment's access rights (VMX) and how SVM's VMCB attribute
+ * format (APM Vol. 2 15.5.1: descriptor bits 47:40 in 7:0, 55:52 in 11:8)
+ * maps to them: a segment that is not present is unusable. */
+#define SEG_AR_UNUSABLE 0x10000u
+static inline uint32_t seg_ar_from_svm(uint16_t attrib)
+{
+	return (attrib & 0x80) ? ((attrib & 0xffu) | ((attrib & 0xf00u) << 4))
+			       : SEG_AR_UNUSABLE;
+}
+static inline uint16_t seg_ar_to_svm(uint32_t ar)
+{
+	return (ar & SEG_AR_UNUSABLE) ? 0 : (uint16_t)((ar & 0xffu) | ((ar >> 4) & 0xf00u));
+}
 #define VCPU_CONTEXT_HEAD    16u
 #define VCPU_CONTEXT_SYSREGS 13u /* the uint64_t fields of vcpu_sysregs */
 /* Standard-format XSAVE area: legacy region, then the header. */

@@ -3,6 +3,7 @@
 #include "hv/cpu.h"
 #include "hv/cpu_tables.h"
 #include "hv/exit_policy.h"
+#include "hv/guest_start.h"
 #include "hv/memory.h"
 #include "hv/power.h"
 #include "hv/spec_barrier.h"
@@ -44,13 +45,7 @@
 #define MSR_FS_BASE        0xc0000100
 #define MSR_GS_BASE        0xc0000101
 
-#define CR0_MP 0x2ull
-#define CR0_ET 0x10ull
-#define GUEST_CR0 (CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG)
-#define GUEST_CR4 (CR4_PAE | (1ull << 9) | (1ull << 10)) /* + OSFXSR, OSXMMEXCPT */
 #define CR4_OSXSAVE (1ull << 18)
-#define GUEST_EFER 0xd00ull /* LME | LMA | NXE */
-#define DEFAULT_PAT 0x0007040600070406ull
 
 static struct {
 	uint32_t pin, proc, proc2, exit, entry;
@@ -157,67 +152,62 @@ static void write_host_state(void)
 	/* HOST_RSP is written by vmx_enter on every entry. */
 }
 
-static void write_segment(enum vmcs_field sel, uint16_t selector, uint32_t ar)
-{
-	/* Selector, base, limit and access rights fields are laid out in
-	 * parallel (SDM B.1.2, B.3.3, B.4.3): ES is 0x0800/0x6806/0x4800/0x4814,
-	 * each next register 2 further on. */
-	unsigned idx = (sel - VMCS_GUEST_ES_SEL) / 2;
+/* The VMCS guest-state fields of the state words (hv/vcpu_context.h), in
+ * their order (SDM 25.4: everything a VM entry loads that the guest can
+ * change, and the pending event injection of an exit that was handled but
+ * not yet re-entered). Segments: selector, base, limit, access rights. */
+#define SEG(s) VMCS_GUEST_##s##_SEL, VMCS_GUEST_##s##_BASE, \
+	VMCS_GUEST_##s##_LIMIT, VMCS_GUEST_##s##_AR
+static const enum vmcs_field state_fields[] = {
+	VMCS_GUEST_RIP, VMCS_GUEST_RSP, VMCS_GUEST_RFLAGS,
+	VMCS_GUEST_CR0, VMCS_GUEST_CR3, VMCS_GUEST_CR4,
+	VMCS_CR0_SHADOW, VMCS_CR4_SHADOW,
+	VMCS_GUEST_DR7, VMCS_GUEST_DEBUGCTL, VMCS_GUEST_EFER, VMCS_GUEST_PAT,
+	SEG(ES), SEG(CS), SEG(SS), SEG(DS), SEG(FS), SEG(GS), SEG(LDTR), SEG(TR),
+	VMCS_GUEST_GDTR_BASE, VMCS_GUEST_GDTR_LIMIT,
+	VMCS_GUEST_IDTR_BASE, VMCS_GUEST_IDTR_LIMIT,
+	VMCS_GUEST_SYSENTER_CS, VMCS_GUEST_SYSENTER_ESP, VMCS_GUEST_SYSENTER_EIP,
+	VMCS_GUEST_INTERRUPTIBILITY, VMCS_GUEST_ACTIVITY_STATE,
+	VMCS_GUEST_PENDING_DBG,
+	VMCS_ENTRY_INTR_INFO, VMCS_ENTRY_EXCEPTION_ERROR, VMCS_ENTRY_INSTR_LEN,
+};
+#undef SEG
+_Static_assert(ARRAY_SIZE(state_fields) == VCPU_CONTEXT_STATE_WORDS,
+	      "the context layout (hv/vcpu_context.h) has a slot per field");
 
-	vmcs_write(sel, selector);
-	vmcs_write(VMCS_GUEST_ES_BASE + 2 * idx, 0);
-	vmcs_write(VMCS_GUEST_ES_LIMIT + 2 * idx, ar & 0x10000 ? 0 : 0xffffffff);
-	vmcs_write(VMCS_GUEST_ES_AR + 2 * idx, ar);
+void vmcs_read_state(uint64_t w[VCPU_CONTEXT_STATE_WORDS])
+{
+	for (size_t i = 0; i < ARRAY_SIZE(state_fields); i++)
+		w[i] = vmcs_read(state_fields[i]);
 }
 
-/* The initial guest state promised in include/custos/guest_abi.h. */
+void vmcs_write_state(const uint64_t w[VCPU_CONTEXT_STATE_WORDS])
+{
+	for (size_t i = 0; i < ARRAY_SIZE(state_fields); i++)
+		vmcs_write(state_fields[i], w[i]);
+}
+
+/* The initial guest state promised in include/custos/guest_abi.h
+ * (hv/guest_start.c), with this CPU's VMX fixed bits applied (SDM A.7,
+ * A.8; with unrestricted guest CR0.PE and PG are free) and the TCB's
+ * CR0/CR4 bits owned through the guest/host masks. */
 static void write_guest_state(const struct vmcs_guest_start *s)
 {
-	/* Access rights, SDM 25.4.1: type, S, DPL, P, L, D/B, G; bit 16 unusable. */
-	const uint32_t code64 = 0xa09b, data = 0xc093, unusable = 0x10000;
-	uint64_t cr0 = vmx_apply_fixed(GUEST_CR0, ctl.cr0_fixed0 & ~(CR0_PE | CR0_PG),
-				       ctl.cr0_fixed1);
-	/* OSXSAVE exactly when the TCB itself enabled XSAVE (hv/vcpu.c). */
-	uint64_t cr4 = vmx_apply_fixed(GUEST_CR4 | (read_cr4() & CR4_OSXSAVE),
-				       ctl.cr4_fixed0, ctl.cr4_fixed1);
+	const struct vcpu_start start = { .rip = s->rip, .rsp = s->rsp, .cr3 = s->cr3 };
+	uint64_t w[VCPU_CONTEXT_STATE_WORDS];
 
-	/* The bits the TCB owns (a whitelist of the guest's: exit_policy.h).
-	 * The guest reads the shadow for them; changing one is #GP. */
+	/* OSXSAVE exactly when the TCB itself enabled XSAVE (hv/vcpu.c). */
+	guest_start_state(&start, read_cr4() & CR4_OSXSAVE, w);
+	w[SW_CR0] = vmx_apply_fixed(w[SW_CR0], ctl.cr0_fixed0 & ~(CR0_PE | CR0_PG),
+				    ctl.cr0_fixed1);
+	w[SW_CR4] = vmx_apply_fixed(w[SW_CR4], ctl.cr4_fixed0, ctl.cr4_fixed1);
+	/* The guest reads the shadow for the bits the TCB owns (a whitelist
+	 * of the guest's: exit_policy.h); changing one is #GP. */
+	w[SW_CR0_READ_SHADOW] = w[SW_CR0];
+	w[SW_CR4_READ_SHADOW] = w[SW_CR4] & ~(uint64_t)CR4_VMXE;
 	vmcs_write(VMCS_CR0_MASK, cr0_guest_host_mask(ctl.cr0_fixed0, ctl.cr0_fixed1));
 	vmcs_write(VMCS_CR4_MASK, cr4_guest_host_mask(ctl.cr4_fixed0, ctl.cr4_fixed1));
-	vmcs_write(VMCS_CR0_SHADOW, cr0);
-	vmcs_write(VMCS_CR4_SHADOW, cr4 & ~(uint64_t)CR4_VMXE);
-	vmcs_write(VMCS_GUEST_CR0, cr0);
-	vmcs_write(VMCS_GUEST_CR3, s->cr3);
-	vmcs_write(VMCS_GUEST_CR4, cr4);
-	vmcs_write(VMCS_GUEST_DR7, 0x400);
-	vmcs_write(VMCS_GUEST_DEBUGCTL, 0);
-
-	write_segment(VMCS_GUEST_CS_SEL, GUEST_SEL_CODE, code64);
-	write_segment(VMCS_GUEST_ES_SEL, GUEST_SEL_DATA, data);
-	write_segment(VMCS_GUEST_SS_SEL, GUEST_SEL_DATA, data);
-	write_segment(VMCS_GUEST_DS_SEL, GUEST_SEL_DATA, data);
-	write_segment(VMCS_GUEST_FS_SEL, GUEST_SEL_DATA, data);
-	write_segment(VMCS_GUEST_GS_SEL, GUEST_SEL_DATA, data);
-	write_segment(VMCS_GUEST_LDTR_SEL, 0, unusable);
-	write_segment(VMCS_GUEST_TR_SEL, 0, 0x8b); /* busy 64-bit TSS */
-	vmcs_write(VMCS_GUEST_TR_LIMIT, 0x67);
-	vmcs_write(VMCS_GUEST_GDTR_BASE, GUEST_GDT_GPA);
-	vmcs_write(VMCS_GUEST_GDTR_LIMIT, 3 * 8 - 1);
-	vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
-	vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0);
-
-	vmcs_write(VMCS_GUEST_RIP, s->rip);
-	vmcs_write(VMCS_GUEST_RSP, s->rsp);
-	vmcs_write(VMCS_GUEST_RFLAGS, 0x2);
-	vmcs_write(VMCS_GUEST_EFER, GUEST_EFER);
-	vmcs_write(VMCS_GUEST_PAT, DEFAULT_PAT);
-	vmcs_write(VMCS_GUEST_SYSENTER_CS, 0);
-	vmcs_write(VMCS_GUEST_SYSENTER_ESP, 0);
-	vmcs_write(VMCS_GUEST_SYSENTER_EIP, 0);
-	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, 0);
-	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, 0);
-	vmcs_write(VMCS_GUEST_PENDING_DBG, 0);
+	vmcs_write_state(w);
 }
 
 void vmcs_setup_guest(uint64_t vmcs_pa, uint32_t revision,

@@ -3,6 +3,7 @@
 #define CUSTOS_HV_VMCS_SETUP_H
 
 #include <custos/types.h>
+#include "hv/vcpu_context.h"
 
 struct vmcs_guest_start {
 	uint64_t rip, rsp, cr3;
@@ -19,6 +20,11 @@ void vmcs_setup_init(void);
  * host state and the initial guest state of guest_abi.h. */
 void vmcs_setup_guest(uint64_t vmcs_pa, uint32_t revision,
 		      const struct vmcs_guest_start *start);
+
+/* The current VMCS's guest state as the state words of a sealed context
+ * (hv/vcpu_context.h), and back. */
+void vmcs_read_state(uint64_t w[VCPU_CONTEXT_STATE_WORDS]);
+void vmcs_write_state(const uint64_t w[VCPU_CONTEXT_STATE_WORDS]);
 
 /* Preemption-timer value for a slice of 'tsc' TSC cycles. */
 uint32_t vmcs_timer_value(uint64_t tsc);

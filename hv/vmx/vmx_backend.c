@@ -14,7 +14,6 @@
 #include "tcb/ept.h"
 #include "tcb/vm.h"
 
-#include <assert.h>
 #include <stdio.h>
 
 /* Basic exit reasons, SDM Vol. 3D appendix C. */
@@ -50,29 +49,6 @@ enum vmx_exit_reason {
 #define MSR_CSTAR          0xc0000083
 #define MSR_FMASK          0xc0000084
 #define MSR_KERNEL_GS_BASE 0xc0000102
-
-/* The VMCS guest-state fields of a sealed context, in context order
- * (SDM 25.4: everything a VM entry loads that the guest can change, and
- * the pending event injection of an exit that was handled but not yet
- * re-entered). Segments: selector, base, limit, access rights. */
-#define SEG(s) VMCS_GUEST_##s##_SEL, VMCS_GUEST_##s##_BASE, \
-	VMCS_GUEST_##s##_LIMIT, VMCS_GUEST_##s##_AR
-static const enum vmcs_field state_fields[] = {
-	VMCS_GUEST_RIP, VMCS_GUEST_RSP, VMCS_GUEST_RFLAGS,
-	VMCS_GUEST_CR0, VMCS_GUEST_CR3, VMCS_GUEST_CR4,
-	VMCS_CR0_SHADOW, VMCS_CR4_SHADOW,
-	VMCS_GUEST_DR7, VMCS_GUEST_DEBUGCTL, VMCS_GUEST_EFER, VMCS_GUEST_PAT,
-	SEG(ES), SEG(CS), SEG(SS), SEG(DS), SEG(FS), SEG(GS), SEG(LDTR), SEG(TR),
-	VMCS_GUEST_GDTR_BASE, VMCS_GUEST_GDTR_LIMIT,
-	VMCS_GUEST_IDTR_BASE, VMCS_GUEST_IDTR_LIMIT,
-	VMCS_GUEST_SYSENTER_CS, VMCS_GUEST_SYSENTER_ESP, VMCS_GUEST_SYSENTER_EIP,
-	VMCS_GUEST_INTERRUPTIBILITY, VMCS_GUEST_ACTIVITY_STATE,
-	VMCS_GUEST_PENDING_DBG,
-	VMCS_ENTRY_INTR_INFO, VMCS_ENTRY_EXCEPTION_ERROR, VMCS_ENTRY_INSTR_LEN,
-};
-#undef SEG
-static_assert(ARRAY_SIZE(state_fields) == VCPU_CONTEXT_STATE_WORDS,
-	      "the context layout (hv/vcpu_context.h) has a slot per field");
 
 static void vmx_init(void)
 {
@@ -255,15 +231,13 @@ static unsigned vmx_cpl(struct vcpu *v)
 static void vmx_state_get(struct vcpu *v, uint64_t s[VCPU_CONTEXT_STATE_WORDS])
 {
 	(void)v;
-	for (size_t i = 0; i < ARRAY_SIZE(state_fields); i++)
-		s[i] = vmcs_read(state_fields[i]);
+	vmcs_read_state(s);
 }
 
 static void vmx_state_set(struct vcpu *v, const uint64_t s[VCPU_CONTEXT_STATE_WORDS])
 {
 	(void)v;
-	for (size_t i = 0; i < ARRAY_SIZE(state_fields); i++)
-		vmcs_write(state_fields[i], s[i]);
+	vmcs_write_state(s);
 }
 
 static void vmx_flush(const struct vm *vm)
