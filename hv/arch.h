@@ -44,6 +44,9 @@ enum exit_kind {
 	EXIT_VIRT_INSN,     /* a VMX or SVM instruction: no nested virtualization */
 	EXIT_ENTRY_FAILED,  /* the CPU refused to enter: u.code, backend's words */
 	EXIT_UNKNOWN,       /* u.code: the backend's own exit code */
+	EXIT_HANDLED,       /* the backend did what the CPU would have done
+			     * itself on the other backend (SVM: a CR4 write
+			     * of the guest's own bits): resume */
 };
 
 struct exit_event {

@@ -385,8 +385,11 @@ static enum exit_outcome dispatch(struct vm *vm, struct vcpu *v,
 		     (unsigned long long)ev->u.code);
 		return EXIT_OUTCOME_DONE;
 	case EXIT_INTERRUPT:
-		/* Acknowledged on exit; the TCB masks every interrupt source, so
-		 * this is a spurious one. */
+		/* VMX: acknowledged on exit, and spurious (the TCB masks every
+		 * interrupt source). SVM: the slice timer's, taken and EOIed by
+		 * the backend; the scheduler sees whether the slice is over. */
+		return EXIT_OUTCOME_RESUME;
+	case EXIT_HANDLED:
 		return EXIT_OUTCOME_RESUME;
 	case EXIT_VIRT_INSN:
 		arch->inject(v, VECTOR_UD, false); /* no nested virtualization */

@@ -15,6 +15,12 @@ struct spec_caps; /* hv/spec_policy.h */
  */
 const char *svm_enable(struct svm_caps *caps);
 
+/* The backend (hv/svm/svm_backend.c, hv/arch.h) and the features it
+ * works with (from svm_enable). */
+struct arch_ops;
+extern const struct arch_ops svm_ops;
+void svm_set_caps(const struct svm_caps *caps);
+
 /* Leave SVM: GIF set (so INIT and NMI are not held), VM_HSAVE_PA and
  * EFER.SVME cleared. */
 void svm_disable(void);
