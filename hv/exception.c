@@ -1,6 +1,8 @@
 /*
- * The hypervisor takes no interrupts and expects no exceptions: any vector
- * that reaches us is a bug or an attack. Print everything an engineer needs
+ * The hypervisor expects no exceptions and takes one interrupt only, the
+ * local APIC timer's tick (hv/lapic_timer.h), which the boot's self-check
+ * and a backend without a preemption timer open a window for: any other
+ * vector that reaches us is a bug or an attack. Print everything an engineer needs
  * (vector, error code, RIP, CR2, all registers) to COM1 and power off with
  * a failure status. A fault while reporting a fault prints one short line
  * and powers off, so there is never a reboot loop or a silent hang.
@@ -8,6 +10,7 @@
 #include "hv/exception.h"
 #include "hv/console.h"
 #include "hv/cpu.h"
+#include "hv/lapic_timer.h"
 #include "hv/power.h"
 
 static const char *const exception_names[32] = {
@@ -53,6 +56,8 @@ static void print_gprs(const struct exception_frame *f)
 
 void exception_dispatch(struct exception_frame *f)
 {
+	if (lapic_timer_interrupt(f->vector))
+		return; /* the slice timer's tick (hv/lapic_timer.h) */
 	if (exception_depth++) {
 		console_printf("custos: nested exception %llu at RIP=%#llx\n",
 			       (unsigned long long)f->vector,

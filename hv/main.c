@@ -18,6 +18,7 @@
 #include "hv/paging.h"
 #include "hv/power.h"
 #include "hv/guest.h"
+#include "hv/lapic_timer.h"
 #include "hv/platform_crypto.h"
 #include "hv/tpgvm.h"
 #include "hv/tsc_rate.h"
@@ -231,6 +232,7 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 	paging_init(env);
 	dev_options_boot(boot_info.cmdline);
 	tsc_rate_init();
+	lapic_timer_init();
 
 	why = arch_enable(line, sizeof(line));
 	if (why) {

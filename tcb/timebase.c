@@ -75,6 +75,45 @@ uint64_t timebase_span(uint64_t hz, uint32_t seconds, uint64_t work_cycles)
 	return span;
 }
 
+/* a < b as rates: a.ticks / a.tsc < b.ticks / b.tsc, exactly. */
+static bool ratio_less(struct timebase_ratio a, struct timebase_ratio b)
+{
+	return (uint64_t)a.ticks * b.tsc < (uint64_t)b.ticks * a.tsc;
+}
+
+struct timebase_ratio timebase_ratio_median(const struct timebase_ratio m[3])
+{
+	struct timebase_ratio a = m[0], b = m[1], c = m[2], t;
+
+	if (ratio_less(b, a)) {
+		t = a; a = b; b = t;
+	}
+	if (ratio_less(c, b)) {
+		b = c;
+		if (ratio_less(b, a))
+			b = a;
+	}
+	return b;
+}
+
+uint32_t timebase_ratio_ticks(struct timebase_ratio r, uint64_t tsc_cycles)
+{
+	/* tsc_cycles * ticks / tsc without a 128-bit product: whole spans of
+	 * r.tsc cycles, then the remainder (r.tsc * r.ticks < 2^64). */
+	uint64_t whole, rest, ticks;
+
+	if (!r.ticks || !r.tsc)
+		return 0;
+	whole = tsc_cycles / r.tsc;
+	rest = tsc_cycles % r.tsc;
+	if (whole > UINT32_MAX / r.ticks)
+		return UINT32_MAX;
+	ticks = whole * r.ticks + (rest * r.ticks + r.tsc - 1) / r.tsc;
+	if (ticks > UINT32_MAX)
+		return UINT32_MAX;
+	return ticks ? (uint32_t)ticks : 1;
+}
+
 const char *timebase_source_name(enum timebase_source s)
 {
 	switch (s) {

@@ -74,6 +74,27 @@ uint64_t timebase_choose(uint64_t cpuid_hz, enum timebase_source cpuid_source,
  */
 uint64_t timebase_span(uint64_t hz, uint32_t seconds, uint64_t work_cycles);
 
+/*
+ * Another clock's rate against the TSC: ticks of it per tsc cycles, as
+ * measured over one span (hv/lapic_timer.c measures the local APIC timer
+ * this way). Both below 2^32, so products of two fit in 64 bits.
+ */
+struct timebase_ratio {
+	uint32_t ticks;
+	uint32_t tsc;
+};
+
+/* The middle one of three measurements of the same rate: one disturbed
+ * measurement (an emulator descheduled between two reads) is dropped,
+ * whichever way it errs. */
+struct timebase_ratio timebase_ratio_median(const struct timebase_ratio m[3]);
+
+/* tsc_cycles in ticks of the clock r describes, rounded up (a timer set
+ * with it never fires early), at least 1 (a count of 0 stops a LAPIC
+ * timer), at most UINT32_MAX (the width of its count). 0 when r is not a
+ * rate (ticks or tsc 0). */
+uint32_t timebase_ratio_ticks(struct timebase_ratio r, uint64_t tsc_cycles);
+
 /* "cpuid leaf 0x15", "measured", ...: for the boot log. */
 const char *timebase_source_name(enum timebase_source s);
 

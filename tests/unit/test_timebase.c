@@ -189,6 +189,70 @@ static void test_set_and_names(void **state)
 						timebase_source_name(all[j]));
 }
 
+static void test_ratio_median(void **state)
+{
+	(void)state;
+	/* Rates 1/2, 1/1, 3/1 in every order: the middle is 1/1. Compared as
+	 * fractions, not by their parts. */
+	const struct timebase_ratio lo = { 1000, 2000 }, mid = { 7, 7 },
+				    hi = { 3000000, 1000000 };
+	const struct timebase_ratio orders[6][3] = {
+		{ lo, mid, hi }, { lo, hi, mid }, { mid, lo, hi },
+		{ mid, hi, lo }, { hi, lo, mid }, { hi, mid, lo },
+	};
+
+	for (int i = 0; i < 6; i++) {
+		struct timebase_ratio m = timebase_ratio_median(orders[i]);
+		assert_int_equal(m.ticks, 7);
+		assert_int_equal(m.tsc, 7);
+	}
+	/* Two equal rates: one of them. */
+	const struct timebase_ratio two[3] = { hi, lo, { 6000000, 2000000 } };
+	struct timebase_ratio m = timebase_ratio_median(two);
+	assert_int_equal(m.ticks, 3 * m.tsc);
+	/* Full-width parts do not overflow the comparison. */
+	const struct timebase_ratio wide[3] = {
+		{ UINT32_MAX, 1 }, { 1, UINT32_MAX }, { UINT32_MAX, UINT32_MAX },
+	};
+	assert_int_equal(timebase_ratio_median(wide).tsc, UINT32_MAX);
+	assert_int_equal(timebase_ratio_median(wide).ticks, UINT32_MAX);
+}
+
+static void test_ratio_ticks(void **state)
+{
+	(void)state;
+	/* Bochs: the LAPIC timer counts instructions, as the TSC does. */
+	const struct timebase_ratio same = { 200000, 200000 };
+	/* A 100 MHz APIC timer beside a 2.7 GHz TSC. */
+	const struct timebase_ratio slow = { 100000, 2700000 };
+
+	assert_int_equal(timebase_ratio_ticks(same, 200000), 200000);
+	assert_int_equal(timebase_ratio_ticks(slow, 2700000), 100000);
+	/* Rounded up, never early: 200000 * 1/27 = 7407.4 -> 7408. */
+	assert_int_equal(timebase_ratio_ticks(slow, 200000), 7408);
+	assert_int_equal(timebase_ratio_ticks(slow, 27), 1);
+	/* At least 1: a count of 0 would stop the timer instead. */
+	assert_int_equal(timebase_ratio_ticks(slow, 0), 1);
+	assert_int_equal(timebase_ratio_ticks(slow, 1), 1);
+	/* Saturates at the register's width, for any span. */
+	assert_int_equal(timebase_ratio_ticks(same, 1ull << 32), UINT32_MAX);
+	assert_int_equal(timebase_ratio_ticks(same, UINT64_MAX), UINT32_MAX);
+	assert_int_equal(timebase_ratio_ticks((struct timebase_ratio){ UINT32_MAX, 1 },
+					      UINT64_MAX), UINT32_MAX);
+	assert_int_equal(timebase_ratio_ticks(slow, UINT64_MAX), UINT32_MAX);
+	/* Just below the top: exact. 27 * (2^32 - 1) cycles at 1/27. */
+	assert_int_equal(timebase_ratio_ticks(slow, 27ull * UINT32_MAX), UINT32_MAX);
+	assert_int_equal(timebase_ratio_ticks(slow, 27ull * (UINT32_MAX - 1)),
+			 UINT32_MAX - 1);
+	/* Full-width ratio parts: no overflow in the remainder's product. */
+	assert_int_equal(timebase_ratio_ticks((struct timebase_ratio){ UINT32_MAX,
+								     UINT32_MAX },
+					      UINT32_MAX - 1), UINT32_MAX - 1);
+	/* Not a rate. */
+	assert_int_equal(timebase_ratio_ticks((struct timebase_ratio){ 0, 5 }, 100), 0);
+	assert_int_equal(timebase_ratio_ticks((struct timebase_ratio){ 5, 0 }, 100), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +263,8 @@ int main(void)
 		cmocka_unit_test(test_choose),
 		cmocka_unit_test(test_span),
 		cmocka_unit_test(test_set_and_names),
+		cmocka_unit_test(test_ratio_median),
+		cmocka_unit_test(test_ratio_ticks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
