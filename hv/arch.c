@@ -32,8 +32,7 @@ static const char *enable_svm(char *line, size_t line_len)
 	const char *why;
 	char desc[160];
 
-	lapic_timer_init();
-	if (!lapic_timer_usable())
+	if (!lapic_timer_usable()) /* lapic_timer_init() ran at boot */
 		return "the local APIC timer, which SVM's slices need, is not usable";
 	why = svm_enable(&caps);
 	if (why)

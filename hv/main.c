@@ -236,11 +236,10 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 
 	why = arch_enable(line, sizeof(line));
 	if (why) {
-		console_printf("VMX not available: %s\n", why);
-		svm_report_unused(); /* until the SVM backend exists (issue 11) */
-		power_off(EXIT_NO_VMX, "VMX not available");
+		console_printf("no hardware virtualization: %s\n", why);
+		power_off(EXIT_NO_VMX, "no VMX or SVM");
 	}
-	console_printf("vmx: VMX root mode on cpu0: %s\n", line);
+	console_printf("%s\n", line);
 
 	platform_crypto_init();
 	measure_hypervisor();

@@ -71,19 +71,3 @@ void svm_permission_maps(const struct spec_caps *spec, uint64_t *iopm_pa,
 	*iopm_pa = (uint64_t)(uintptr_t)iopm;
 	*msrpm_pa = (uint64_t)(uintptr_t)msrpm;
 }
-
-void svm_report_unused(void)
-{
-	struct svm_caps caps;
-	char line[200];
-	const char *why = svm_enable(&caps);
-
-	if (why) {
-		console_printf("SVM not available: %s\n", why);
-		return;
-	}
-	svm_caps_describe(&caps, line, sizeof(line));
-	console_printf("svm: SVM usable on cpu0 (not yet used: no SVM backend): %s\n",
-		       line);
-	svm_disable();
-}

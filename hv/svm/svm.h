@@ -34,12 +34,4 @@ void svm_disable(void);
 void svm_permission_maps(const struct spec_caps *spec, uint64_t *iopm_pa,
 			 uint64_t *msrpm_pa);
 
-/*
- * Until the SVM backend runs guests (issue 11): on a CPU without VMX, say
- * whether SVM would be usable. Enables SVM as above, prints
- *   svm: SVM usable on cpu0 (not yet used: no SVM backend): <caps>
- * and disables it again, or prints "SVM not available: <reason>".
- */
-void svm_report_unused(void);
-
 #endif
