@@ -401,13 +401,18 @@ static unsigned svm_cpl(struct vcpu *v)
 
 static struct vmcb_segment *segment_of(struct vmcb_state *st, enum state_segment s)
 {
-	struct vmcb_segment *const seg[] = {
-		[SEG_ES] = &st->es, [SEG_CS] = &st->cs, [SEG_SS] = &st->ss,
-		[SEG_DS] = &st->ds, [SEG_FS] = &st->fs, [SEG_GS] = &st->gs,
-		[SEG_LDTR] = &st->ldtr, [SEG_TR] = &st->tr,
+	static const size_t at[] = {
+		[SEG_ES] = offsetof(struct vmcb_state, es),
+		[SEG_CS] = offsetof(struct vmcb_state, cs),
+		[SEG_SS] = offsetof(struct vmcb_state, ss),
+		[SEG_DS] = offsetof(struct vmcb_state, ds),
+		[SEG_FS] = offsetof(struct vmcb_state, fs),
+		[SEG_GS] = offsetof(struct vmcb_state, gs),
+		[SEG_LDTR] = offsetof(struct vmcb_state, ldtr),
+		[SEG_TR] = offsetof(struct vmcb_state, tr),
 	};
 
-	return seg[s];
+	return (struct vmcb_segment *)((uint8_t *)st + at[s]);
 }
 
 static void svm_state_get(struct vcpu *v, uint64_t w[VCPU_CONTEXT_STATE_WORDS])
