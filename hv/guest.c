@@ -61,6 +61,6 @@ void guest_teardown(struct vm *vm)
 		CHECK(vmcs_clear(v->vmcs_pa));
 	vmx_flush_ept_all();
 	vmx_flush_vpid(vm->id);
-	ept_destroy(&vm->ept, memory_frames());
+	npt_destroy(&vm->npt, memory_frames());
 	vcpu_scrub(v);
 }

@@ -79,7 +79,7 @@ static int op_mem_alloc(void *mctx, struct vm *vm)
 		CHECK(frame_release(ft, vmcs, FRAME_TCB) == FRAME_OK);
 		return HC_E_NOMEM;
 	}
-	if (ept_init(&vm->ept, ft, vm->owner) != EPT_OK) {
+	if (npt_init(&vm->npt, ft, vm->owner) != NPT_OK) {
 		CHECK(frame_release(ft, vmcs, FRAME_TCB) == FRAME_OK);
 		CHECK(frame_release(ft, xsave, FRAME_TCB) == FRAME_OK);
 		return HC_E_NOMEM;
@@ -94,7 +94,7 @@ static int op_mem_alloc(void *mctx, struct vm *vm)
 static int op_mem_map(void *mctx, struct vm *vm, uint64_t gpa, uint64_t len)
 {
 	(void)mctx;
-	return ept_populate(&vm->ept, memory_frames(), gpa, len, EPT_RWX) == EPT_OK
+	return npt_populate(&vm->npt, memory_frames(), gpa, len, NPT_RWX) == NPT_OK
 		? HC_OK : HC_E_NOMEM;
 }
 
@@ -105,7 +105,7 @@ static void op_mem_unmap(void *mctx, struct vm *vm, uint64_t gpa, uint64_t len)
 	 * stay cached (the VM does not run; this is cheap next to zeroing). */
 	vmx_flush_ept_all();
 	vmx_flush_vpid((uint16_t)vm->id);
-	CHECK(ept_unpopulate(&vm->ept, memory_frames(), gpa, len) == EPT_OK);
+	CHECK(npt_unpopulate(&vm->npt, memory_frames(), gpa, len) == NPT_OK);
 }
 
 static void op_mem_free(void *mctx, struct vm *vm)
@@ -127,7 +127,7 @@ static uint8_t *op_page(void *mctx, const struct vm *vm, uint64_t gpa)
 	uint64_t hpa;
 
 	(void)mctx;
-	CHECK(ept_translate(&vm->ept, gpa, &hpa, NULL));
+	CHECK(npt_translate(&vm->npt, gpa, &hpa, NULL));
 	return phys_to_virt(hpa);
 }
 
@@ -164,7 +164,7 @@ static void op_vcpu_setup(void *mctx, struct vm *vm, const struct lc_regs *r)
 		.rip = r->rip,
 		.rsp = r->rsp,
 		.cr3 = r->cr3,
-		.ept_pointer = ept_pointer(&vm->ept),
+		.ept_pointer = npt_root_pointer(&vm->npt),
 		.vpid = (uint16_t)vm->id,
 	};
 
@@ -237,7 +237,7 @@ static bool op_context_restore(void *mctx, struct vm *vm, const uint8_t *buf,
 	 * then the saved guest state over the initial one. */
 	struct vmcs_guest_start start = {
 		.rip = x[0], .rsp = x[1], .cr3 = x[4],
-		.ept_pointer = ept_pointer(&vm->ept),
+		.ept_pointer = npt_root_pointer(&vm->npt),
 		.vpid = (uint16_t)vm->id,
 	};
 	vmcs_setup_guest(v->vmcs_pa, vmcs_revision, &start);

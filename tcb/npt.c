@@ -1,5 +1,5 @@
 /*
- * Extended page tables for one VM. See ept.h for the interface.
+ * Extended page tables for one VM. See npt.h for the interface.
  *
  * Part of the TCB, built both freestanding (into the hypervisor) and for the
  * host (unit tests): no libc. Table memory is reached only through
@@ -9,14 +9,14 @@
  *  - a host frame is written into a leaf only after frame_owner() said it
  *    belongs to e->owner (ARCHITECTURE.md invariant 1); nothing else decides
  *    what a guest can reach;
- *  - a refused ept_map() changes nothing: tables it allocated on the way
+ *  - a refused npt_map() changes nothing: tables it allocated on the way
  *    down are unlinked and released again before it returns;
  *  - therefore every table except the root maps at least one page. That lets
- *    ept_populate() undo itself by pruning the tables that became empty, and
- *    lets ept_check() report an empty non-root table as a leak;
+ *    npt_populate() undo itself by pruning the tables that became empty, and
+ *    lets npt_check() report an empty non-root table as a leak;
  *  - no table ever lives in host frame 0, so root_pa == 0 can mean "no EPT";
- *  - ept_map() and ept_translate() trust the tables' structure (they are
- *    written only here); ept_destroy() and ept_check() do not, and follow a
+ *  - npt_map() and npt_translate() trust the tables' structure (they are
+ *    written only here); npt_destroy() and npt_check() do not, and follow a
  *    non-leaf entry only to a frame the ownership table gives to the TCB.
  *
  * Format (SDM Vol. 3C 29.3.2, 4-level EPT with 4 KiB pages only):
@@ -32,7 +32,7 @@
  */
 #include <custos/types.h>
 
-#include "tcb/ept.h"
+#include "tcb/npt.h"
 #include "tcb/frame_table.h"
 #include "tcb/platform.h"
 
@@ -45,7 +45,7 @@
 #define EPTP_MEMTYPE_WB EPT_MEMTYPE_WB       /* EPTP bits 2:0, SDM 25.6.11 */
 #define EPTP_WALK_4     (3ull << 3)          /* bits 5:3: walk length - 1 */
 
-/* Bits a leaf written by ept_map() has besides the address and perms. */
+/* Bits a leaf written by npt_map() has besides the address and perms. */
 #define EPT_LEAF_ATTRS  (EPT_MEMTYPE_WB << EPT_LEAF_MEMTYPE_SHIFT)
 
 /* Window of frames the duplicate check tracks at once (bits on the stack). */
@@ -65,7 +65,7 @@ static unsigned level_index(uint64_t gpa, int level)
 
 static bool entry_present(uint64_t ent)
 {
-	return (ent & EPT_RWX) != 0;
+	return (ent & NPT_RWX) != 0;
 }
 
 static uint64_t entry_pa(uint64_t ent)
@@ -85,17 +85,17 @@ static uint64_t pa_to_pfn(uint64_t addr)
  */
 static bool perms_valid(uint64_t perms)
 {
-	if ((perms & ~(uint64_t)EPT_RWX) != 0)
+	if ((perms & ~(uint64_t)NPT_RWX) != 0)
 		return false;
-	return (perms & EPT_READ) != 0;
+	return (perms & NPT_READ) != 0;
 }
 
 static bool gpa_valid(uint64_t gpa)
 {
-	return (gpa & PAGE_MASK) == 0 && gpa < EPT_GPA_LIMIT;
+	return (gpa & PAGE_MASK) == 0 && gpa < NPT_GPA_LIMIT;
 }
 
-static bool ept_ready(const struct ept *e)
+static bool npt_ready(const struct npt *e)
 {
 	return e->root_pa != 0;
 }
@@ -122,21 +122,21 @@ static int alloc_table(struct frame_table *ft, uint64_t *table_pa)
 	uint64_t pfn, other;
 
 	if (frame_alloc(ft, FRAME_TCB, &pfn) != FRAME_OK)
-		return EPT_E_NOMEM;
+		return NPT_E_NOMEM;
 	if (pfn == 0) {
 		int err = frame_alloc(ft, FRAME_TCB, &other);
 
 		frame_release(ft, 0, FRAME_TCB);
 		if (err != FRAME_OK)
-			return EPT_E_NOMEM;
+			return NPT_E_NOMEM;
 		pfn = other;
 	}
 	*table_pa = pfn << PAGE_SHIFT;
-	return EPT_OK;
+	return NPT_OK;
 }
 
 /* Unlink the table 'slot' points to and give its frame back. */
-static void free_table(struct ept *e, struct frame_table *ft, uint64_t *slot)
+static void free_table(struct npt *e, struct frame_table *ft, uint64_t *slot)
 {
 	uint64_t table_pa = entry_pa(*slot);
 
@@ -145,7 +145,7 @@ static void free_table(struct ept *e, struct frame_table *ft, uint64_t *slot)
 	e->table_frames--;
 }
 
-int ept_init(struct ept *e, struct frame_table *ft, frame_owner_t owner)
+int npt_init(struct npt *e, struct frame_table *ft, frame_owner_t owner)
 {
 	uint64_t root;
 
@@ -154,16 +154,16 @@ int ept_init(struct ept *e, struct frame_table *ft, frame_owner_t owner)
 	e->table_frames = 0;
 	e->mapped_pages = 0;
 	if (!frame_owner_is_vm(owner))
-		return EPT_E_INVAL;
-	if (alloc_table(ft, &root) != EPT_OK)
-		return EPT_E_NOMEM;
+		return NPT_E_INVAL;
+	if (alloc_table(ft, &root) != NPT_OK)
+		return NPT_E_NOMEM;
 	e->root_pa = root;
 	e->table_frames = 1;
-	return EPT_OK;
+	return NPT_OK;
 }
 
 /* The PTE for gpa, or NULL when a table on the way is missing. */
-static uint64_t *find_leaf_slot(const struct ept *e, uint64_t gpa)
+static uint64_t *find_leaf_slot(const struct npt *e, uint64_t gpa)
 {
 	uint64_t table_pa = e->root_pa;
 	int level;
@@ -178,7 +178,7 @@ static uint64_t *find_leaf_slot(const struct ept *e, uint64_t gpa)
 	return &table_at(table_pa)[level_index(gpa, 0)];
 }
 
-static bool gpa_mapped(const struct ept *e, uint64_t gpa)
+static bool gpa_mapped(const struct npt *e, uint64_t gpa)
 {
 	const uint64_t *slot = find_leaf_slot(e, gpa);
 
@@ -191,7 +191,7 @@ static bool gpa_mapped(const struct ept *e, uint64_t gpa)
  * a concurrent hardware walk never sees garbage. If an allocation fails, the
  * tables this call linked are unlinked and freed, deepest first.
  */
-static int make_leaf_slot(struct ept *e, struct frame_table *ft, uint64_t gpa,
+static int make_leaf_slot(struct npt *e, struct frame_table *ft, uint64_t gpa,
 			  uint64_t **leaf_slot)
 {
 	uint64_t *made[EPT_ROOT_LEVEL];
@@ -204,52 +204,52 @@ static int make_leaf_slot(struct ept *e, struct frame_table *ft, uint64_t gpa,
 		uint64_t child;
 
 		if (!entry_present(*slot)) {
-			if (alloc_table(ft, &child) != EPT_OK) {
+			if (alloc_table(ft, &child) != NPT_OK) {
 				while (n_made > 0)
 					free_table(e, ft, made[--n_made]);
-				return EPT_E_NOMEM;
+				return NPT_E_NOMEM;
 			}
-			*slot = child | EPT_RWX;
+			*slot = child | NPT_RWX;
 			e->table_frames++;
 			made[n_made++] = slot;
 		}
 		table_pa = entry_pa(*slot);
 	}
 	*leaf_slot = &table_at(table_pa)[level_index(gpa, 0)];
-	return EPT_OK;
+	return NPT_OK;
 }
 
-int ept_map(struct ept *e, struct frame_table *ft, uint64_t gpa, uint64_t pfn,
+int npt_map(struct npt *e, struct frame_table *ft, uint64_t gpa, uint64_t pfn,
 	    unsigned perms)
 {
 	uint64_t *slot;
 	int err;
 
-	if (!ept_ready(e) || !gpa_valid(gpa) || !perms_valid(perms))
-		return EPT_E_INVAL;
+	if (!npt_ready(e) || !gpa_valid(gpa) || !perms_valid(perms))
+		return NPT_E_INVAL;
 	/* The isolation check: only this VM's own frames, never anyone else's,
 	 * never the TCB's (its tables included), never free or unmanaged. */
 	if (frame_owner(ft, pfn) != e->owner)
-		return EPT_E_NOT_OWNER;
+		return NPT_E_NOT_OWNER;
 	/* Owned frames are managed RAM, so this holds; kept so that a frame
 	 * table larger than the EPT address field can never truncate pfn. */
 	if (pfn > pa_to_pfn(EPT_ADDR_MASK))
-		return EPT_E_INVAL;
+		return NPT_E_INVAL;
 	if (gpa_mapped(e, gpa))
-		return EPT_E_MAPPED;
+		return NPT_E_MAPPED;
 	err = make_leaf_slot(e, ft, gpa, &slot);
-	if (err != EPT_OK)
+	if (err != NPT_OK)
 		return err;
 	*slot = (pfn << PAGE_SHIFT) | EPT_LEAF_ATTRS | perms;
 	e->mapped_pages++;
-	return EPT_OK;
+	return NPT_OK;
 }
 
 /*
  * Tables on gpa's path that are now empty are unlinked and freed, from the
  * PT upwards; the root stays. Used after clearing gpa's leaf.
  */
-static void prune_path(struct ept *e, struct frame_table *ft, uint64_t gpa)
+static void prune_path(struct npt *e, struct frame_table *ft, uint64_t gpa)
 {
 	uint64_t *slot[EPT_ROOT_LEVEL + 1]; /* slot[l]: level-l entry on the path */
 	uint64_t table_pa = e->root_pa;
@@ -270,7 +270,7 @@ static void prune_path(struct ept *e, struct frame_table *ft, uint64_t gpa)
 
 /* Unmap and release [gpa, gpa + len), last page first; pages that are not
  * mapped are skipped. */
-static void unpopulate(struct ept *e, struct frame_table *ft, uint64_t gpa,
+static void unpopulate(struct npt *e, struct frame_table *ft, uint64_t gpa,
 		       uint64_t len)
 {
 	while (len > 0) {
@@ -290,7 +290,7 @@ static void unpopulate(struct ept *e, struct frame_table *ft, uint64_t gpa,
 }
 
 /* Any page of [gpa, gpa + size) mapped already? */
-static bool range_has_mapping(const struct ept *e, uint64_t gpa, uint64_t size)
+static bool range_has_mapping(const struct npt *e, uint64_t gpa, uint64_t size)
 {
 	uint64_t off;
 
@@ -307,52 +307,52 @@ static bool range_has_mapping(const struct ept *e, uint64_t gpa, uint64_t size)
  * tables part-way; then unpopulate() releases this call's pages and prunes
  * its tables, and the free count is exactly what it was.
  */
-int ept_populate(struct ept *e, struct frame_table *ft, uint64_t gpa,
+int npt_populate(struct npt *e, struct frame_table *ft, uint64_t gpa,
 		 uint64_t size, unsigned perms)
 {
 	uint64_t off, pfn;
-	int err = EPT_OK;
+	int err = NPT_OK;
 
-	if (!ept_ready(e) || !gpa_valid(gpa) || !perms_valid(perms) ||
+	if (!npt_ready(e) || !gpa_valid(gpa) || !perms_valid(perms) ||
 	    size == 0 || (size & PAGE_MASK) != 0 ||
-	    size > EPT_GPA_LIMIT - gpa)
-		return EPT_E_INVAL;
+	    size > NPT_GPA_LIMIT - gpa)
+		return NPT_E_INVAL;
 	if (range_has_mapping(e, gpa, size))
-		return EPT_E_MAPPED;
+		return NPT_E_MAPPED;
 	if (pa_to_pfn(size) > ft->free_count)
-		return EPT_E_NOMEM;
+		return NPT_E_NOMEM;
 	for (off = 0; off < size; off += PAGE_SIZE) {
 		if (frame_alloc(ft, e->owner, &pfn) != FRAME_OK) {
-			err = EPT_E_NOMEM;
+			err = NPT_E_NOMEM;
 			break;
 		}
-		err = ept_map(e, ft, gpa + off, pfn, perms);
-		if (err != EPT_OK) {
+		err = npt_map(e, ft, gpa + off, pfn, perms);
+		if (err != NPT_OK) {
 			frame_release(ft, pfn, e->owner);
 			break;
 		}
 	}
-	if (err != EPT_OK)
+	if (err != NPT_OK)
 		unpopulate(e, ft, gpa, off);
 	return err;
 }
 
-int ept_unpopulate(struct ept *e, struct frame_table *ft, uint64_t gpa,
+int npt_unpopulate(struct npt *e, struct frame_table *ft, uint64_t gpa,
 		   uint64_t size)
 {
-	if (!ept_ready(e) || !gpa_valid(gpa) || (size & PAGE_MASK) != 0 ||
-	    size > EPT_GPA_LIMIT - gpa)
-		return EPT_E_INVAL;
+	if (!npt_ready(e) || !gpa_valid(gpa) || (size & PAGE_MASK) != 0 ||
+	    size > NPT_GPA_LIMIT - gpa)
+		return NPT_E_INVAL;
 	unpopulate(e, ft, gpa, size);
-	return EPT_OK;
+	return NPT_OK;
 }
 
-bool ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa,
+bool npt_translate(const struct npt *e, uint64_t gpa, uint64_t *hpa,
 		   unsigned *perms)
 {
 	const uint64_t *slot;
 
-	if (!ept_ready(e) || gpa >= EPT_GPA_LIMIT)
+	if (!npt_ready(e) || gpa >= NPT_GPA_LIMIT)
 		return false;
 	slot = find_leaf_slot(e, gpa & ~PAGE_MASK);
 	if (!slot || !entry_present(*slot))
@@ -360,7 +360,7 @@ bool ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa,
 	if (hpa)
 		*hpa = entry_pa(*slot) | (gpa & PAGE_MASK);
 	if (perms)
-		*perms = (unsigned)(*slot & EPT_RWX);
+		*perms = (unsigned)(*slot & NPT_RWX);
 	return true;
 }
 
@@ -370,7 +370,7 @@ bool ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa,
  * not the named owner's, so even a corrupted leaf cannot free someone
  * else's frame, and a non-leaf entry is followed only into a TCB frame.
  */
-static void destroy_table(const struct ept *e, struct frame_table *ft,
+static void destroy_table(const struct npt *e, struct frame_table *ft,
 			  uint64_t table_pa, int level)
 {
 	const uint64_t *t = table_at(table_pa);
@@ -398,11 +398,11 @@ static void destroy_table(const struct ept *e, struct frame_table *ft,
  * that cached translations are invalidated (INVEPT, SDM 29.4.3) first:
  * the frames go back to the free pool here.
  */
-void ept_destroy(struct ept *e, struct frame_table *ft)
+void npt_destroy(struct npt *e, struct frame_table *ft)
 {
 	uint64_t root_pfn = pa_to_pfn(e->root_pa);
 
-	if (ept_ready(e) && frame_owner(ft, root_pfn) == FRAME_TCB) {
+	if (npt_ready(e) && frame_owner(ft, root_pfn) == FRAME_TCB) {
 		destroy_table(e, ft, e->root_pa, EPT_ROOT_LEVEL);
 		frame_release(ft, root_pfn, FRAME_TCB);
 	}
@@ -412,7 +412,7 @@ void ept_destroy(struct ept *e, struct frame_table *ft)
 	e->mapped_pages = 0;
 }
 
-/* ---- ept_check ----------------------------------------------------------- */
+/* ---- npt_check ----------------------------------------------------------- */
 
 /*
  * Visits every non-zero entry at levels >= min_level, a non-leaf entry
@@ -443,7 +443,7 @@ static bool walk(uint64_t table_pa, int level, int min_level, visit_fn visit,
 }
 
 struct check_state {
-	const struct ept *e;
+	const struct npt *e;
 	const struct frame_table *ft;
 	uint64_t tables; /* non-root tables seen */
 	uint64_t leaves;
@@ -462,7 +462,7 @@ static bool check_entry(uint64_t ent, int level, void *ctx)
 	uint64_t attrs = ent & ~EPT_ADDR_MASK;
 
 	if (level > 0) {
-		if (attrs != EPT_RWX || addr == s->e->root_pa)
+		if (attrs != NPT_RWX || addr == s->e->root_pa)
 			return false;
 		if (frame_owner(s->ft, pa_to_pfn(addr)) != FRAME_TCB)
 			return false;
@@ -471,8 +471,8 @@ static bool check_entry(uint64_t ent, int level, void *ctx)
 		s->tables++;
 		return true;
 	}
-	if (!perms_valid(attrs & EPT_RWX) ||
-	    (attrs & ~(uint64_t)EPT_RWX) != EPT_LEAF_ATTRS)
+	if (!perms_valid(attrs & NPT_RWX) ||
+	    (attrs & ~(uint64_t)NPT_RWX) != EPT_LEAF_ATTRS)
 		return false;
 	if (frame_owner(s->ft, pa_to_pfn(addr)) != s->e->owner)
 		return false;
@@ -526,7 +526,7 @@ static bool mark_window(uint64_t ent, int level, void *ctx)
 }
 
 /* Only after check_entry() accepted every entry: the walk is then safe. */
-static bool no_frame_twice(const struct ept *e)
+static bool no_frame_twice(const struct npt *e)
 {
 	struct dup_state d;
 	unsigned i;
@@ -551,11 +551,11 @@ static bool no_frame_twice(const struct ept *e)
  * of e->owner, there are as many leaves as e->owner owns frames, and no
  * frame appears twice, so the leaves are exactly the VM's frames, each once.
  */
-bool ept_check(const struct ept *e, const struct frame_table *ft)
+bool npt_check(const struct npt *e, const struct frame_table *ft)
 {
 	struct check_state s = { .e = e, .ft = ft, .tables = 0, .leaves = 0 };
 
-	if (!ept_ready(e))
+	if (!npt_ready(e))
 		return e->table_frames == 0 && e->mapped_pages == 0;
 	if (!frame_owner_is_vm(e->owner) || (e->root_pa & ~EPT_ADDR_MASK) != 0)
 		return false;
@@ -572,9 +572,9 @@ bool ept_check(const struct ept *e, const struct frame_table *ft)
 
 /* SDM 25.6.11: memory type WB in bits 2:0, walk length 4 (3) in bits 5:3,
  * A/D flags off (bit 6), the PML4's address from bit 12. */
-uint64_t ept_pointer(const struct ept *e)
+uint64_t npt_root_pointer(const struct npt *e)
 {
-	if (!ept_ready(e))
+	if (!npt_ready(e))
 		return 0;
 	return e->root_pa | EPTP_WALK_4 | EPTP_MEMTYPE_WB;
 }
