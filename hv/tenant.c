@@ -79,7 +79,7 @@ static int op_mem_alloc(void *mctx, struct vm *vm)
 		CHECK(frame_release(ft, vmcs, FRAME_TCB) == FRAME_OK);
 		return HC_E_NOMEM;
 	}
-	if (npt_init(&vm->npt, ft, vm->owner) != NPT_OK) {
+	if (npt_init(&vm->npt, ft, vm->owner, NPT_EPT) != NPT_OK) {
 		CHECK(frame_release(ft, vmcs, FRAME_TCB) == FRAME_OK);
 		CHECK(frame_release(ft, xsave, FRAME_TCB) == FRAME_OK);
 		return HC_E_NOMEM;
