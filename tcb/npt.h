@@ -11,7 +11,7 @@
  * One builder serves both: the formats differ only in how an entry is
  * encoded (tcb/npt.c), so every invariant below holds for both. The tables
  * are plain data, so this file builds and is tested on the host like the
- * rest of tcb/.
+ * rest of tcb/. docs/npt.md describes both formats.
  */
 #ifndef CUSTOS_TCB_NPT_H
 #define CUSTOS_TCB_NPT_H
@@ -93,7 +93,8 @@ int npt_map(struct npt *npt, struct frame_table *ft, uint64_t gpa,
  * (else NPT_E_INVAL); NPT_E_MAPPED if any page of the range is mapped. Both,
  * and "fewer free frames than pages", are found before anything is touched;
  * a later NPT_E_NOMEM (tables) also frees the tables the call allocated, so
- * the free count is exactly what it was.
+ * the free count is exactly what it was. Cost: a walk per page of the
+ * range, before and while mapping; the caller bounds size.
  */
 int npt_populate(struct npt *npt, struct frame_table *ft, uint64_t gpa,
 		 uint64_t size, unsigned perms);
