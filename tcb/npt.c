@@ -33,7 +33,7 @@
  *
  * NPT_AMD64 (APM Vol. 2 5.3.3, Figures 5-20..5-23; 15.25): present = P (bit
  * 0); R/W (1) = writable; U/S (2) set at every level, because nested walks
- * are user accesses (APM 15.25.5); PWT/PCD (3, 4) and PAT (7 of a PTE) 0 =
+ * are user accesses (APM 15.25); PWT/PCD (3, 4) and PAT (7 of a PTE) 0 =
  * write-back through host PAT entry 0; NX (63) set in a leaf that is not
  * executable (host EFER.NXE is on); a non-leaf entry is exactly P|R/W|U/S.
  * The CPU sets A (5) in every entry it uses and D (6) in a leaf it writes
@@ -102,7 +102,7 @@ static const struct npt_encoding encodings[] = {
 		},
 		.table_cpu_sets = PTE_A,
 		.leaf_cpu_sets = PTE_A | PTE_D,
-		.root_pointer = 0, /* nCR3: PWT = PCD = 0 (APM 15.25.3, 5.3.2) */
+		.root_pointer = 0, /* nCR3: PWT = PCD = 0 (APM 15.25, 5.3.2) */
 	},
 };
 
@@ -493,8 +493,8 @@ static void destroy_table(const struct npt *npt, struct frame_table *ft,
 /*
  * The caller makes sure no logical processor still runs with these tables
  * and that cached translations are invalidated (INVEPT, SDM 29.4.3; on SVM
- * the ASID's TLB entries, APM 15.16) first: the frames go back to the free
- * pool here.
+ * a flush of the VM's ASID, APM 15 "TLB Control") first: the frames go
+ * back to the free pool here.
  */
 void npt_destroy(struct npt *npt, struct frame_table *ft)
 {
@@ -672,7 +672,7 @@ bool npt_check(const struct npt *npt, const struct frame_table *ft)
 	return no_frame_twice(npt);
 }
 
-/* EPTP (SDM 25.6.11) or nCR3 (APM 15.25.3): the PML4's address from bit
+/* EPTP (SDM 25.6.11) or nCR3 (APM 15.25): the PML4's address from bit
  * 12 and the format's attribute bits below it. */
 uint64_t npt_root_pointer(const struct npt *npt)
 {

@@ -32,11 +32,11 @@ enum npt_format {
 	 * pointer. A/D flags are off, so the CPU never writes the tables. */
 	NPT_EPT = 0,
 	/* Long mode: P, R/W, U/S (every level: nested walks are user
-	 * accesses, APM 15.25.5), NX (needs host EFER.NXE, which boot/entry.S
+	 * accesses, APM 15.25), NX (needs host EFER.NXE, which boot/entry.S
 	 * sets); the root pointer is the VMCB's nCR3. The CPU sets the
 	 * accessed flag in entries it uses and the dirty flag in leaves it
 	 * writes through (APM 5.4.2); nothing else. Write-back comes from
-	 * PAT/PCD/PWT = 0, i.e. entry 0 of the host's PAT (APM 15.25.8). */
+	 * PAT/PCD/PWT = 0, i.e. entry 0 of the host's PAT (APM 15.25). */
 	NPT_AMD64 = 1,
 };
 
@@ -153,7 +153,7 @@ bool npt_check(const struct npt *npt, const struct frame_table *ft);
  * The root pointer the CPU takes; 0 for tables without a root.
  *  - NPT_EPT: the VMCS EPT pointer (SDM 25.6.11): WB, 4-level walk, A/D
  *    off, the PML4's address; 0 is an invalid EPTP.
- *  - NPT_AMD64: the VMCB's nCR3 (APM 15.25.3), laid out like CR3 (APM
+ *  - NPT_AMD64: the VMCB's nCR3 (APM 15.25), laid out like CR3 (APM
  *    5.3.2): the PML4's address, PWT = PCD = 0 (the PML4 is write-back).
  */
 uint64_t npt_root_pointer(const struct npt *npt);

@@ -1038,7 +1038,7 @@ static size_t amd64_bad_leaves(uint64_t orig, uint64_t *bad)
 	/* PWT, PCD (not write-back), PAT, global, ignored, PKE and high bits */
 	for (i = 0; i < ARRAY_SIZE(stray_bits); i++)
 		bad[n++] = orig | (1ull << stray_bits[i]);
-	/* supervisor: the nested walk is a user access (APM 15.25.5) */
+	/* supervisor: the nested walk is a user access (APM 15.25) */
 	bad[n++] = orig & ~T_US;
 	bad[n++] = orig & ~T_US & ~T_RW;
 	/* not present but carrying an address and rights */
@@ -1301,7 +1301,7 @@ static void test_eptp_encoding(void **state)
 	env_free(env);
 }
 
-/* nCR3 is laid out like CR3 (APM 15.25.3, 5.3.2): the PML4's address and
+/* nCR3 is laid out like CR3 (APM 15.25, 5.3.2): the PML4's address and
  * PWT = PCD = 0, so the walk reads the PML4 write-back. */
 static void test_ncr3_encoding(void **state)
 {
