@@ -90,25 +90,6 @@ static void zero_frame(uint64_t pfn, void *ctx)
 	memset(ram + pfn * PAGE_SIZE, 0, PAGE_SIZE);
 }
 
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint64_t take(struct input *in, size_t bytes)
-{
-	uint64_t v = 0;
-
-	while (bytes--) {
-		v <<= 8;
-		if (in->left) {
-			v |= *in->p++;
-			in->left--;
-		}
-	}
-	return v;
-}
-
 /* Mostly addresses where tables are shared or end, sometimes raw. */
 static uint64_t take_gpa(struct input *in)
 {
