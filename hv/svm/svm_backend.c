@@ -28,7 +28,7 @@
 #include "hv/spec_barrier.h"
 #include "hv/svm/svm.h"
 #include "hv/svm/vmcb.h"
-#include "tcb/ept.h"
+#include "tcb/npt.h"
 #include "tcb/vm.h"
 
 #include <string.h>
@@ -191,8 +191,8 @@ static void decode_npf(const struct vmcb_control *c, struct exit_event *ev)
 	/* A reserved bit set in the TCB's own tables: its invariant broke. */
 	ev->kind = (c->exit_info1 & SVM_NPF_RESERVED_BIT) ? EXIT_NPT_BROKEN : EXIT_NPF;
 	ev->u.npf.gpa = c->exit_info2;
-	ev->u.npf.access = (c->exit_info1 & SVM_NPF_FETCH) ? EPT_EXEC :
-			   (c->exit_info1 & SVM_NPF_WRITE) ? EPT_WRITE : EPT_READ;
+	ev->u.npf.access = (c->exit_info1 & SVM_NPF_FETCH) ? NPT_EXEC :
+			   (c->exit_info1 & SVM_NPF_WRITE) ? NPT_WRITE : NPT_READ;
 }
 
 /* The guest register a MOV names (x86 numbering: 0 RAX .. 4 RSP .. 15). */
@@ -502,6 +502,7 @@ static void svm_off(void)
 
 const struct arch_ops svm_ops = {
 	.name = "svm",
+	.npt_format = NPT_AMD64,
 	.init = svm_init,
 	.vcpu_load = svm_vcpu_load,
 	.vcpu_setup = svm_vcpu_setup,
