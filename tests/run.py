@@ -7,6 +7,7 @@ integration tests in tests/integration/test_*.py, which boot the real ISO in
 Bochs and QEMU. `make test` builds everything first; this script only runs.
 
     python3 tests/run.py [SUBSTRING ...]   run only tests whose name contains one
+    python3 tests/run.py --list [SUBSTRING ...]   list the integration runs
 
 An integration test that boots the hypervisor runs once per machine it names
 (harness.on) and that is switched on (harness.MACHINES_ON, or CUSTOS_MACHINES:
@@ -274,9 +275,21 @@ def run_integration(tally, filters):
                           sorted({n[n.index("[") + 1:-1] for n in off}))))
 
 
+def list_integration(filters):
+    """The integration runs that would be made, one a line, and those on
+    machines switched off, each prefixed "off ". Nothing is run."""
+    runs, off = integration_tests()
+    for name in [run.name for run in runs] + ["off " + name for name in off]:
+        if selected(name, filters):
+            print(name)
+    return 0
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--one":
         sys.exit(run_one(sys.argv[2]))
+    if sys.argv[1:2] == ["--list"]:
+        sys.exit(list_integration(sys.argv[2:]))
     filters = sys.argv[1:]
     tally = Tally()
     start = time.monotonic()

@@ -179,7 +179,8 @@ def main():
     try:
         pf = Platform(d, machine, echo=console, storage=storage)
     except AssertionError as e:
-        say("The platform did not come up on %s: %s" % (machine.name, e))
+        say("The platform did not come up on %s: %s\n    (its console is above; logs in %s)"
+            % (machine.name, str(e).splitlines()[0], os.path.relpath(d, ROOT)))
         return 1
     with pf:
         time.sleep(0.5)  # let the console catch up

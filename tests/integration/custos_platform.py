@@ -47,9 +47,11 @@ class Platform:
         end = time.monotonic() + timeout
         while not re.search(pattern, self.relay.log(), re.M):
             if not self.emu.running():
-                raise AssertionError("the %s machine powered off before the relay "
-                                     "logged /%s/; its last lines:\n%s"
-                                     % (self.machine.name, pattern, self.emu.tail()))
+                lines = self.emu.serial().rstrip("\n").splitlines() or ["(nothing)"]
+                said = lines[-2] if lines[-1].startswith("custos: power off") else lines[-1]
+                raise AssertionError("%s stopped before the relay logged /%s/; the "
+                                     "hypervisor said: %s\nits last lines:\n%s"
+                                     % (self.machine.name, pattern, said, self.emu.tail()))
             assert self.relay.proc.poll() is None, "relay exited %d:\n%s" % (
                 self.relay.proc.returncode, self.relay.log())
             assert time.monotonic() < end, "relay log lacks /%s/ after %d s:\n%s" % (

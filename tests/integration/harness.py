@@ -396,7 +396,7 @@ MACHINES = {m.name: m for m in (
          "QEMU TCG, qemu64 CPU without VMX or SVM"),
     Qemu("qemu-novirt-uefi", "qemu64", None,
          "QEMU TCG, qemu64 CPU without VMX or SVM, booted by OVMF (UEFI)", uefi=True),
-    Bochs("bochs-penryn", "core2_penryn_t9600", "vmx",
+    Bochs("bochs-penryn", "core2_penryn_t9600", None,
           "Bochs, Core 2 Penryn CPU model: VMX without EPT's generation"),
     Bochs("bochs-novirt", "athlon64_venice", None,
           "Bochs, Athlon 64 CPU model without VMX or SVM"),

@@ -283,8 +283,8 @@ def reference_allowing_hello(d):
 # ---- The tests ------------------------------------------------------------------
 
 @h.on(*h.BACKENDS)
-def test_attest_verifies_the_real_platform(d, m):
-    with Platform(d, m) as pf:
+def test_attest_verifies_the_real_platform(d, machine):
+    with Platform(d, machine) as pf:
         p = attest(pf.port)
         expect(p, EXIT_VERIFIED, r"verified", "attest")
         assert "custos-dev" in p.stdout, p.stdout
@@ -326,12 +326,12 @@ def test_attest_verifies_the_real_platform(d, m):
 
 
 @h.on(*h.BACKENDS)
-def test_attest_refuses_impostors_and_strangers(d, m):
+def test_attest_refuses_impostors_and_strangers(d, machine):
     # This platform's boot media also carries a boot-module VM.
     with open(HELLO, "rb") as f:
         hello = mkreference.boot_vm_digest(HELLO_CMDLINE.encode(), f.read())
     allow = reference_allowing_hello(d)
-    with Platform(d, m, iso=iso_with_boot_vm(d)) as pf:
+    with Platform(d, machine, iso=iso_with_boot_vm(d)) as pf:
         # Against the build's reference (no boot VM allowed): it fails,
         # naming the VM; the summary lists it with its measurement.
         p = attest(pf.port)
@@ -396,8 +396,8 @@ def test_attest_refuses_impostors_and_strangers(d, m):
 
 
 @h.on(*h.BACKENDS)
-def test_attest_detects_a_tampering_relay(d, m):
-    with Platform(d, m) as pf:
+def test_attest_detects_a_tampering_relay(d, machine):
+    with Platform(d, machine) as pf:
         integrity = r"FAILED: TLS channel integrity failure"
         for mode, reason in (("flip", integrity + r".*bad record MAC"),
                              ("drop", integrity + r" in the TLS handshake"),

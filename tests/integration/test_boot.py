@@ -40,8 +40,8 @@ FEATURES = {
 
 
 @h.on(*h.EVERY_MACHINE)
-def test_boot_reaches_root_mode(d, m):
-    r = m.boot(d, stop_on=TPGVM_UP + r"|^custos: power off")
+def test_boot_reaches_root_mode(d, machine):
+    r = machine.boot(d, stop_on=TPGVM_UP + r"|^custos: power off")
     assert not r.timed_out, "no TPGVM launch within the time limit:\n" + r.serial[-3000:]
     r.expect(r"^custos \S+: booting$")
     r.expect(r"^memory: \d+ MiB managed, \d+ frames free, frame table at 0x[0-9a-f]+")
@@ -51,15 +51,15 @@ def test_boot_reaches_root_mode(d, m):
     r.expect(r"^acpi: RSDT at 0x[0-9a-f]+ lists \d+ tables: MADT present \(1 CPUs, "
              r"1 I/O APIC\), 1 HPET, 0 PCI ECAM windows, TPM2 absent$")
     r.expect_absent(r"^memory: carved|refused|^acpi: tables not used")
-    hz = int(r.expect(TSC_LINE[m.name], "TSC rate line").group(1))
-    if m.emulator == "bochs":
+    hz = int(r.expect(TSC_LINE[machine.name], "TSC rate line").group(1))
+    if machine.emulator == "bochs":
         assert abs(hz - h.Bochs.DEFAULT_IPS) < 2000000, "TSC %d Hz" % hz
-    features = h.expect_root_mode(r, m)
-    want, unwanted = FEATURES[m.name]
+    features = h.expect_root_mode(r, machine)
+    want, unwanted = FEATURES[machine.name]
     for feature in want:
-        assert feature in features, "the %s line lacks %r: %s" % (m.backend, feature, features)
+        assert feature in features, "the backend line lacks %r: %s" % (feature, features)
     for feature in unwanted:
-        assert feature not in features, "the %s line has %r: %s" % (m.backend, feature, features)
+        assert feature not in features, "the backend line has %r: %s" % (feature, features)
     r.expect(TPGVM_UP)
     r.expect_absent(r"EXCEPTION|PANIC|BOOT FAILED")
 
@@ -298,9 +298,9 @@ def test_unknown_test_hook_is_refused(d):
 def test_harness_kills_an_overrunning_emulator(d):
     # The harness itself, for each emulator: a run that overruns its
     # timeout is reported as such and leaves no emulator process behind.
-    for m in (h.BOCHS_VMX, h.QEMU_NOVIRT):
-        r = m.boot(d, timeout=0.5)
-        assert r.timed_out, "%s: a 0.5 s budget cannot fit a whole boot" % m.name
+    for machine in (h.BOCHS_VMX, h.QEMU_NOVIRT):
+        r = machine.boot(d, timeout=0.5)
+        assert r.timed_out, "%s: a 0.5 s budget cannot fit a whole boot" % machine.name
         try:
             r.expect_status(h.EXIT_OK)
             raise AssertionError("expect_status accepted a run that timed out")
@@ -316,15 +316,15 @@ def test_harness_kills_an_overrunning_emulator(d):
                     left.append(pid)
             except OSError:
                 pass  # gone meanwhile, or not ours to read
-        assert not left, "%s: emulator processes left behind: %s" % (m.name, left)
+        assert not left, "%s: emulator processes left behind: %s" % (machine.name, left)
 
 
 @h.on(*h.BACKENDS)
-def test_no_entropy_stops_the_boot_before_any_crypto(d, m):
+def test_no_entropy_stops_the_boot_before_any_crypto(d, machine):
     iso = h.make_iso(d, cmdline="custos.test=no-entropy")
-    r = m.boot(d, iso=iso)
+    r = machine.boot(d, iso=iso)
     r.expect_status(h.EXIT_BOOT_FAILED)
-    h.expect_root_mode(r, m)
+    h.expect_root_mode(r, machine)
     r.expect(r"^custos: BOOT FAILED: crypto entropy: the CPU has neither RDSEED nor RDRAND$")
     r.expect_absent(r"^crypto: self-test passed|^tpgvm:")
 

@@ -96,15 +96,15 @@ def free_frames(pf):
     return int(found[-1])
 
 
-def platform(d, m):
+def platform(d, machine):
     storage = os.path.join(d, "storage")
     os.makedirs(storage)
-    return Platform(d, m, storage=storage)
+    return Platform(d, machine, storage=storage)
 
 
 @h.on(*h.BACKENDS)
-def test_lifecycle_demo_path(d, m):
-    with platform(d, m) as pf:
+def test_lifecycle_demo_path(d, machine):
+    with platform(d, machine) as pf:
         p = ok(vm(pf, "create", "counter", "--memory", "32M", "--image", COUNTER,
                   "--secret", "ROOT_PASSWORD=hunter2"), "create")
         assert "hunter2" not in p.stdout + p.stderr + pf.emu.serial() + pf.relay.log()
@@ -124,8 +124,8 @@ def test_lifecycle_demo_path(d, m):
 
 
 @h.on(*h.BACKENDS)
-def test_lifecycle_sealed_blob_is_tamper_and_rollback_proof(d, m):
-    with platform(d, m) as pf:
+def test_lifecycle_sealed_blob_is_tamper_and_rollback_proof(d, machine):
+    with platform(d, machine) as pf:
         ok(vm(pf, "create", "c", "--memory", "8M", "--image", COUNTER), "create")
         ok(vm(pf, "start", "c"), "start")
         wait_counter(pf, "c")
@@ -156,8 +156,8 @@ def test_lifecycle_sealed_blob_is_tamper_and_rollback_proof(d, m):
 
 
 @h.on(*h.BACKENDS)
-def test_lifecycle_isolation_and_resources(d, m):
-    with platform(d, m) as pf:
+def test_lifecycle_isolation_and_resources(d, machine):
+    with platform(d, machine) as pf:
         ok(vm(pf, "create", "mine", "--memory", "8M", "--image", COUNTER), "create")
         # Another tenant sees nothing and can do nothing: "not found".
         for cmd in ("status", "start", "stop", "destroy", "console"):
@@ -216,10 +216,10 @@ def wait_sealed(pf, name, version, timeout=180):
 
 
 @h.on(*h.BACKENDS)
-def test_lifecycle_vm_that_stops_itself_is_sealed(d, m):
+def test_lifecycle_vm_that_stops_itself_is_sealed(d, machine):
     # hello prints its lines and halts: the TCB freezes it (EXITED) and the
     # TPGVM seals and stores it like a stop, without being asked to.
-    with platform(d, m) as pf:
+    with platform(d, machine) as pf:
         ok(vm(pf, "create", "hi", "--memory", "4M", "--image", HELLO), "create")
         ok(vm(pf, "start", "hi"), "start")
         wait_sealed(pf, "hi", 1)

@@ -38,14 +38,14 @@ def create_frames(mem_size):
 
 
 @h.on(*h.EVERY_MACHINE)
-def test_lifecycle_driven_by_the_tpgvm(d, m):
+def test_lifecycle_driven_by_the_tpgvm(d, machine):
     env = package_image(d, LCDRIVE)
     mods = [("tcb-keys.bin", "tcb-keys"), ("tcb-certs.bin", "tcb-certs"),
             ("tpgvm.env", "tpgvm-envelope")]
     iso = h.make_iso(d, cmdline="custos.debug=mirror-consoles", modules=mods,
                      module_files=[os.path.join(PKI, "tcb-keys.bin"),
                                    os.path.join(PKI, "tcb-certs.bin"), env])
-    r = m.boot(d, iso=iso, timeout=400)
+    r = machine.boot(d, iso=iso, timeout=400)
     r.expect_status(h.EXIT_OK)
     s = r.serial
     fails = re.findall(r"^\[vm1 tpgvm\] lcdrive: FAIL .*$", s, re.M)

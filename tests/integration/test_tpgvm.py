@@ -48,8 +48,8 @@ def iso_with(d, envelope, cmdline="", certs=os.path.join(PKI, "tcb-certs.bin")):
                       module_files=[os.path.join(PKI, "tcb-keys.bin"), certs, env_copy])
 
 
-def expect_refused(d, m, envelope, reason_pattern, refused=REFUSED, **iso):
-    r = m.boot(d, iso=iso_with(d, envelope, **iso), stop_on=WAITING + r"|^custos: power off",
+def expect_refused(d, machine, envelope, reason_pattern, refused=REFUSED, **iso):
+    r = machine.boot(d, iso=iso_with(d, envelope, **iso), stop_on=WAITING + r"|^custos: power off",
                timeout=180)
     assert not r.timed_out, "no verdict in time:\n" + r.tail()
     line = r.expect(refused, "a refusal line")
@@ -107,9 +107,9 @@ def read(path):
 
 
 @h.on(*h.BACKENDS)
-def test_valid_envelope_launches_the_measured_tpgvm(d, m):
+def test_valid_envelope_launches_the_measured_tpgvm(d, machine):
     # The platform's own envelope: the TPGVM starts serving and stays up.
-    r = m.boot(d, iso=iso_with(d, ENVELOPE, "custos.debug=mirror-consoles"), timeout=180,
+    r = machine.boot(d, iso=iso_with(d, ENVELOPE, "custos.debug=mirror-consoles"), timeout=180,
                stop_on=r"^\[vm1 tpgvm\] tpgvm: transport up on COM2|^custos: power off")
     assert not r.timed_out, "the TPGVM did not come up:\n" + r.serial[-3000:]
     r.expect(r"^crypto: self-test passed")
@@ -126,7 +126,7 @@ def test_valid_envelope_launches_the_measured_tpgvm(d, m):
 
 
 @h.on(*h.BACKENDS)
-def test_station_from_another_ca_is_refused(d, m):
+def test_station_from_another_ca_is_refused(d, machine):
     ca = os.path.join(d, "other-ca")
     run = lambda *a: subprocess.run([os.path.join(BIN, "custos-ca")] + list(a),
                                     check=True, capture_output=True)
@@ -135,11 +135,11 @@ def test_station_from_another_ca_is_refused(d, m):
         "--out", os.path.join(d, "rogue"))
     env = package(d, os.path.join(d, "rogue.env"), os.path.join(d, "rogue.key"),
                   os.path.join(d, "rogue.pem"), os.path.join(PKI, "tcb-kex.pem"))
-    expect_refused(d, m, env, r"another CA")
+    expect_refused(d, machine, env, r"another CA")
 
 
 @h.on(*h.BACKENDS)
-def test_tenant_certificate_used_as_station_is_refused(d, m):
+def test_tenant_certificate_used_as_station_is_refused(d, machine):
     # The station tool will not sign with a tenant certificate, so splice
     # one in and sign with its key as a rogue tenant would.
     env = bytearray(read(ENVELOPE))
@@ -148,21 +148,21 @@ def test_tenant_certificate_used_as_station_is_refused(d, m):
     env = env[:FIXED_LEN] + tenant + env[FIXED_LEN + cert_len:]
     struct.pack_into("<I", env, OFF_CERT_LEN, len(tenant))
     env = resign(d, bytes(env), os.path.join(PKI, "tenant-alice.key"))
-    expect_refused(d, m, write(d, "tenant.env", env), r"tenant certificate, not a station")
+    expect_refused(d, machine, write(d, "tenant.env", env), r"tenant certificate, not a station")
 
 
 @h.on(*h.BACKENDS)
-def test_envelope_for_another_tcb_is_refused(d, m):
+def test_envelope_for_another_tcb_is_refused(d, machine):
     subprocess.run([os.path.join(BIN, "custos-ca"), "issue-tcb", "--dev", "--dir", PKI,
                     "--cn", "another platform", "--out", os.path.join(d, "other-tcb")],
                    check=True, capture_output=True)
     env = package(d, os.path.join(d, "other.env"), os.path.join(PKI, "station.key"),
                   os.path.join(PKI, "station.pem"), os.path.join(d, "other-tcb-kex.pem"))
-    expect_refused(d, m, env, r"addressed to another TCB")
+    expect_refused(d, machine, env, r"addressed to another TCB")
 
 
 @h.on(*h.BACKENDS)
-def test_production_identity_with_plaintext_keys_is_refused(d, m):
+def test_production_identity_with_plaintext_keys_is_refused(d, machine):
     # The development TCB's keys (plaintext, as the boot media carries
     # them) with certificates of the production roles, as if someone had
     # certified them for production: a production identity never travels in
@@ -170,7 +170,7 @@ def test_production_identity_with_plaintext_keys_is_refused(d, m):
     certs = production_certs(d, os.path.join(PKI, "tcb-sign.key"),
                              os.path.join(PKI, "tcb-kex.key"),
                              os.path.join(PKI, "root.pem"), os.path.join(PKI, "root.key"))
-    expect_refused(d, m, ENVELOPE,
+    expect_refused(d, machine, ENVELOPE,
                    r"^the TCB signing certificate has the production role TCB-signing, but "
                    r"its private key came in the clear from the boot media: a production "
                    r"TCB identity never travels in the clear$",
@@ -178,7 +178,7 @@ def test_production_identity_with_plaintext_keys_is_refused(d, m):
 
 
 @h.on(*h.BACKENDS)
-def test_flipped_byte_in_each_region_is_refused(d, m):
+def test_flipped_byte_in_each_region_is_refused(d, machine):
     env = read(ENVELOPE)
     expected = {
         "header": r"malformed envelope",
@@ -193,23 +193,23 @@ def test_flipped_byte_in_each_region_is_refused(d, m):
         bad[offset] ^= 0x01
         sub = os.path.join(d, region.replace(" ", "-"))
         os.makedirs(sub)
-        expect_refused(sub, m, write(sub, "bad.env", bytes(bad)), expected[region])
+        expect_refused(sub, machine, write(sub, "bad.env", bytes(bad)), expected[region])
 
 
 @h.on(*h.BACKENDS)
-def test_resigned_tampered_payload_fails_authentication(d, m):
+def test_resigned_tampered_payload_fails_authentication(d, machine):
     # A station key holder (or a bug) re-signing a tampered ciphertext still
     # cannot forge the AES-GCM tag, which only this TCB's key can check.
     env = bytearray(read(ENVELOPE))
     env[regions(env)["ciphertext"]] ^= 0x80
     env = resign(d, bytes(env), os.path.join(PKI, "station.key"))
-    expect_refused(d, m, write(d, "tampered.env", env), r"payload fails authentication")
+    expect_refused(d, machine, write(d, "tampered.env", env), r"payload fails authentication")
 
 
 @h.on(*h.BACKENDS)
-def test_truncated_envelope_is_refused(d, m):
+def test_truncated_envelope_is_refused(d, machine):
     env = read(ENVELOPE)
-    expect_refused(d, m, write(d, "short.env", env[:len(env) - 1]), r"malformed envelope")
+    expect_refused(d, machine, write(d, "short.env", env[:len(env) - 1]), r"malformed envelope")
 
 
 def package_image(d, image):
@@ -220,7 +220,7 @@ def package_image(d, image):
 
 
 @h.on(*h.BACKENDS)
-def test_only_the_tpgvm_may_use_lifecycle_hypercalls(d, m):
+def test_only_the_tpgvm_may_use_lifecycle_hypercalls(d, machine):
     # hcfuzz expects HC_E_DENIED (-3) for the lifecycle numbers. As a plain
     # VM it gets exactly that; delivered as the TPGVM its lifecycle calls get
     # past the privilege check and are decoded (random requests: refused
@@ -232,7 +232,7 @@ def test_only_the_tpgvm_may_use_lifecycle_hypercalls(d, m):
     iso = h.make_iso(d, cmdline="custos.debug=mirror-consoles", modules=mods,
                      module_files=[os.path.join(PKI, "tcb-keys.bin"),
                                    os.path.join(PKI, "tcb-certs.bin"), env, hcfuzz])
-    r = m.boot(d, iso=iso, timeout=300)
+    r = machine.boot(d, iso=iso, timeout=300)
     r.expect_status(h.EXIT_OK)
     r.expect(r"^tpgvm: launched as vm 1 ")
     plain = r.expect(r"^\[vm2 plain\] hcfuzz: (\d+) hypercalls, (\d+) unexpected results$")
@@ -250,7 +250,7 @@ def test_only_the_tpgvm_may_use_lifecycle_hypercalls(d, m):
 
 
 @h.on(*h.BACKENDS)
-def test_com2_is_passed_through_to_the_tpgvm_only(d, m):
+def test_com2_is_passed_through_to_the_tpgvm_only(d, machine):
     # The same guest as the TPGVM and as a plain VM: only the TPGVM's line
     # reaches the physical COM2 (the relay's side); the other is denied.
     image = os.path.join(h.BUILD, "guests", "com2hello.elf")
@@ -260,7 +260,7 @@ def test_com2_is_passed_through_to_the_tpgvm_only(d, m):
     iso = h.make_iso(d, cmdline="custos.debug=mirror-consoles", modules=mods,
                      module_files=[os.path.join(PKI, "tcb-keys.bin"),
                                    os.path.join(PKI, "tcb-certs.bin"), env, image])
-    r = m.boot(d, iso=iso, timeout=180, com2_file=True)
+    r = machine.boot(d, iso=iso, timeout=180, com2_file=True)
     r.expect_status(h.EXIT_OK)
     r.expect(r"^\[vm1 tpgvm\] com2hello: sent 26 bytes on COM2$")
     r.expect(r"^vm 2 \(plain\): denied write to port 0x2f")

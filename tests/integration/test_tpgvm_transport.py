@@ -1,7 +1,8 @@
 """The tenant transport end to end through the real hypervisor, on every
 backend: tenant TLS clients (Python's ssl: TLS 1.2,
 ECDHE-ECDSA-AES256-GCM-SHA384, client certificates of the development PKI)
--> custos-relay -> the emulator's COM2 (a socket) -> the TCB's COM2 passthrough -> the TPGVM (tpgvm/), which ends TLS
+-> custos-relay -> the emulator's COM2 (a socket) -> the TCB's COM2
+passthrough -> the TPGVM (tpgvm/), which ends TLS
 per relay session and answers the tenant protocol (docs/protocol.md) ->
 back the same way. Each tenant asks for a platform report over its own
 nonce and checks the report: its nonce echoed, the TLS key it talked to,
@@ -255,7 +256,7 @@ def relay_sid(relay, port):
 
 
 @h.on(*h.BACKENDS)
-def test_tpgvm_serves_eight_concurrent_tls_tenants(d, m):
+def test_tpgvm_serves_eight_concurrent_tls_tenants(d, machine):
     """Eight TLS tenants at once, alice and bob alternately, each getting a
     report over its own nonce, while one tenant connected and never spoke
     and another stopped half-way through its ClientHello: those two wait
@@ -269,7 +270,7 @@ def test_tpgvm_serves_eight_concurrent_tls_tenants(d, m):
     stalled = []
     try:
         relay.wait_log(r"waiting for the tpgvm serial stream")
-        emu = m.start(d, iso=iso, ips=IPS, com2_socket=sport)
+        emu = machine.start(d, iso=iso, ips=IPS, com2_socket=sport)
         relay.wait_log(r"tpgvm link up", timeout=20)
         key_hash = wait_transport_up(emu)
         # The TPGVM's HELLO drops whatever the relay holds: connect after it.
@@ -508,7 +509,7 @@ def attest_over(session, key_hash):
 
 
 @h.on(*h.BACKENDS)
-def test_tpgvm_tls_over_a_scripted_line(d, m):
+def test_tpgvm_tls_over_a_scripted_line(d, machine):
     """TLS inside the frames of a scripted relay: line noise between frames,
     DATA for a session never opened, cut frames in both client flights of a
     handshake, a report; a relay HELLO drops the session and DATA for it is
@@ -528,7 +529,7 @@ def test_tpgvm_tls_over_a_scripted_line(d, m):
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         listener.settimeout(SOCK_TIMEOUT)
-        emu = m.start(d, iso=iso, ips=IPS, com2_socket=listener.getsockname()[1])
+        emu = machine.start(d, iso=iso, ips=IPS, com2_socket=listener.getsockname()[1])
         conn, _ = listener.accept()
         line = Line(conn)
         line.expect((HELLO, 0, b""), 90)
