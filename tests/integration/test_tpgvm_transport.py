@@ -373,11 +373,13 @@ OPEN, DATA, CLOSE, HELLO = relay_t.OPEN, relay_t.DATA, relay_t.CLOSE, relay_t.HE
 
 
 class Line:
-    """This test as the relay: the serial stream from the emulator, framed with the
-    Python codec of test_relay (written from docs/relay.md)."""
+    """This test as the relay: the serial stream from the emulator (emu),
+    framed with the Python codec of test_relay (written from
+    docs/relay.md)."""
 
-    def __init__(self, sock):
+    def __init__(self, sock, emu):
         self.sock = sock
+        self.emu = emu
         sock.settimeout(SOCK_TIMEOUT)
         self.buf = bytearray()
         self.frames = []
@@ -398,7 +400,8 @@ class Line:
                 chunk = self.sock.recv(65536)
             except socket.timeout:
                 continue
-            assert chunk, "the serial stream closed"
+            assert chunk, "the serial stream closed; the emulator's last lines:\n" + \
+                self.emu.tail()
             self.buf += chunk
             self.frames += relay_t.decode(self.buf)
         f = self.frames.pop(0)
@@ -531,7 +534,7 @@ def test_tpgvm_tls_over_a_scripted_line(d, machine):
         listener.settimeout(SOCK_TIMEOUT)
         emu = machine.start(d, iso=iso, ips=IPS, com2_socket=listener.getsockname()[1])
         conn, _ = listener.accept()
-        line = Line(conn)
+        line = Line(conn, emu)
         line.expect((HELLO, 0, b""), 90)
         key_hash = wait_transport_up(emu)
 
