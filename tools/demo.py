@@ -104,10 +104,10 @@ def lifecycle(pf, d):
         f.write("# the counter VM's secrets\nROOT_PASSWORD=correct-horse\n")
     say("2. Create a VM 'counter' (32 MiB) from build/guests/counter.elf with a secret\n"
         "    from a file (never on a command line). The image goes up in chunks; the TCB\n"
-        "    takes and zeroes the memory, builds the EPT, loads the image, places the\n"
-        "    secret where only that VM can read it and measures it all (the secret only as\n"
-        "    a salted hash); the CLI checks the measurement against its own computation.\n"
-        "    The secret's value is never shown.")
+        "    takes and zeroes the memory, builds the VM's nested page tables, loads the\n"
+        "    image, places the secret where only that VM can read it and measures it all\n"
+        "    (the secret only as a salted hash); the CLI checks the measurement against\n"
+        "    its own computation. The secret's value is never shown.")
     step(custos("vm", "create", "counter", "--memory", "32M",
                 "--image", os.path.join(h.BUILD, "guests", "counter.elf"),
                 "--secret-file", secrets, env=env), "create")
