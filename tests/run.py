@@ -222,22 +222,38 @@ def integration_child(name):
 
 
 class Durations:
-    """How long each integration test took when it last ran here
-    (build/test-runs/durations.json), so the longest start first and the
-    two cores finish together."""
+    """How long each integration run took when it last passed here
+    (build/test-runs/durations.json, over the hints committed in
+    tests/integration/durations.json), so that the longest start first and
+    the cores finish together. Only the order depends on them."""
+    HINTS = os.path.join(ROOT, "tests", "integration", "durations.json")
     PATH = os.path.join(BUILD, "test-runs", "durations.json")
 
     def __init__(self):
-        try:
-            with open(self.PATH) as f:
-                self.seconds = json.load(f)
-        except (OSError, ValueError):
-            self.seconds = {}
+        self.seconds = {}
+        for path in (self.HINTS, self.PATH):
+            try:
+                with open(path) as f:
+                    self.seconds.update(json.load(f))
+            except (OSError, ValueError):
+                pass
+
+    def estimate(self, name):
+        """Its own last time; else the longest of the same test on another
+        machine; else None (never run here)."""
+        if name in self.seconds:
+            return self.seconds[name]
+        test = name.split("[")[0]
+        others = [s for n, s in self.seconds.items() if n.split("[")[0] == test]
+        return max(others) if others else None
 
     def longest_first(self, names):
-        # Never measured: first, as they may be long (a stable sort keeps
-        # file order among equals).
-        return sorted(names, key=lambda n: -self.seconds.get(n, float("inf")))
+        # Never run: first, as they may be long (the sort is stable: file
+        # order among equals).
+        def key(name):
+            seconds = self.estimate(name)
+            return -(float("inf") if seconds is None else seconds)
+        return sorted(names, key=key)
 
     def record(self, name, seconds):
         self.seconds[name] = round(seconds, 1)
