@@ -382,11 +382,11 @@ class Qemu(Machine):
 
 # ---- The machines ---------------------------------------------------------------
 
-# QEMU's TCG implements RDRAND but not RDSEED; the TCB's entropy needs one of
-# them, and qemu64 has neither unless asked.
 MACHINES = {m.name: m for m in (
     Bochs("bochs-vmx", "corei7_skylake_x", "vmx",
           "Bochs, Skylake-X CPU model with VMX, EPT, VPID and the preemption timer"),
+    # QEMU's TCG implements RDRAND but not RDSEED; the TCB's entropy needs
+    # one of them, and qemu64 has neither unless asked.
     Qemu("qemu-svm", "qemu64,+svm,+npt,+rdrand", "svm",
          "QEMU TCG, qemu64 CPU with SVM and nested paging, without NRIPS"),
     Bochs("bochs-svm", "ryzen", "svm",
@@ -402,8 +402,7 @@ MACHINES = {m.name: m for m in (
           "Bochs, Athlon 64 CPU model without VMX or SVM"),
 )}
 
-BOCHS_VMX, QEMU_SVM, BOCHS_SVM = (MACHINES[n] for n in ("bochs-vmx", "qemu-svm", "bochs-svm"))
-QEMU_NOVIRT = MACHINES["qemu-novirt"]
+BOCHS_VMX, QEMU_NOVIRT = MACHINES["bochs-vmx"], MACHINES["qemu-novirt"]
 
 # Which machines a test that boots the hypervisor runs on (@on):
 # BACKENDS, every such test: Bochs/VMX and QEMU/SVM (no NRIPS);
@@ -450,8 +449,8 @@ def on(*names):
 # ---- What the hypervisor prints, where it depends on the backend --------------
 
 # Once in root mode (hv/main.c): "vmx: VMX root mode on cpu0: <features>";
-# the SVM backend's line starts "svm: ". Group 1 is the backend, 2 the
-# features it found.
+# the SVM backend's line has the same shape, "svm: <...> on cpu0:
+# <features>". Group 1 is the backend, 2 the features it found.
 ROOT_MODE = r"^(vmx|svm): .* on cpu0: (.*)$"
 
 # A CPU with neither VMX nor SVM: the refusal, with its reason. (With the
