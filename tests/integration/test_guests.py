@@ -175,7 +175,7 @@ def test_memscan_is_stopped_at_its_first_access_outside_its_memory(d, machine):
     assert "ESCAPED" not in scan, scan
     assert scan.rstrip().endswith("memscan: touching %#x" % inside_counter), scan
     stop = r.expect(r"^vm \d+ \(memscan\): stopped: %s: read of guest-physical "
-                    r"(0x[0-9a-f]+) at RIP" % h.NESTED_PAGE_FAULT[machine.backend])
+                    r"(0x[0-9a-f]+) at RIP" % h.NESTED_PAGE_FAULT)
     assert int(stop.group(1), 16) == inside_counter, stop.group(0)
 
     # counter kept running after memscan was stopped, and finished.
