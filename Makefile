@@ -67,6 +67,9 @@ PORTABLE_SRCS += tcb/timebase.c
 # SVM's building blocks (docs/svm.md): the feature decision, the I/O and
 # MSR permission maps.
 PORTABLE_SRCS += hv/svm/svm_caps.c hv/svm/svm_maps.c
+# Reading the instruction an exit came from where the CPU does not say
+# (SVM without NRIPS or decode assists; untrusted: the guest's own tables).
+PORTABLE_SRCS += tcb/guest_va.c tcb/insn_decode.c
 
 KERNEL_SRCS := boot/entry.S $(wildcard hv/*.S) \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard hv/*.c hv/svm/*.c)) $(wildcard lib/*.c) $(PORTABLE_SRCS)
