@@ -38,7 +38,7 @@ KERNEL_LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack \
 	-T boot/linker.ld
 
 # Policy code that is shared by the hypervisor and the host tests.
-PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx_caps.c \
+PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx/vmx_caps.c \
 	hv/exit_policy.c hv/spec_policy.c tcb/console_ring.c tcb/hypercall.c tcb/vm.c tcb/vm_config.c \
 	tcb/ept.c tcb/guest_pt.c tcb/elf_image.c tcb/errmsg.c tcb/measure.c tcb/tcg_log.c
 # The boot environment, checked (docs/boot.md): ACPI tables, never-RAM ranges,
@@ -71,8 +71,11 @@ PORTABLE_SRCS += hv/svm/svm_caps.c hv/svm/svm_maps.c hv/svm/svm_exit_decode.c
 # (SVM without NRIPS or decode assists; untrusted: the guest's own tables).
 PORTABLE_SRCS += tcb/guest_va.c tcb/insn_decode.c
 
-KERNEL_SRCS := boot/entry.S $(wildcard hv/*.S) \
-	$(filter-out $(PORTABLE_SRCS),$(wildcard hv/*.c hv/svm/*.c)) $(wildcard lib/*.c) $(PORTABLE_SRCS)
+# hv/ is the shared mechanism; hv/vmx/ (and hv/svm/) the CPU backends.
+HV_DIRS := hv hv/vmx hv/svm
+KERNEL_SRCS := boot/entry.S $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.S)) \
+	$(filter-out $(PORTABLE_SRCS),$(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c))) \
+	$(wildcard lib/*.c) $(PORTABLE_SRCS)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 
 # --- Host builds (unit tests, fuzzers, tools) -----------------------------------

@@ -1,10 +1,8 @@
 #include "hv/guest.h"
+#include "hv/arch.h"
 #include "hv/memory.h"
 #include "hv/power.h"
 #include "hv/tenant.h"
-#include "hv/vmcs.h"
-#include "hv/vmcs_setup.h"
-#include "hv/vmx.h"
 #include <custos/guest_abi.h>
 
 #include <stdio.h>
@@ -57,10 +55,8 @@ void guest_teardown(struct vm *vm)
 
 	/* Nothing of this VM may stay in the CPU's caches of translations:
 	 * its frames and its VPID will be given to someone else. */
-	if (v->vmcs_pa)
-		CHECK(vmcs_clear(v->vmcs_pa));
-	vmx_flush_ept_all();
-	vmx_flush_vpid(vm->id);
+	arch->vcpu_release(v);
+	arch->flush(vm);
 	ept_destroy(&vm->ept, memory_frames());
 	vcpu_scrub(v);
 }

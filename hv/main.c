@@ -6,6 +6,7 @@
 #include <custos/version.h>
 
 #include "boot/multiboot2.h"
+#include "hv/arch.h"
 #include "hv/boot_defs.h"
 #include "hv/bootenv.h"
 #include "hv/ca_root.h"
@@ -28,8 +29,6 @@
 #include "hv/tenant.h"
 #include "hv/vcpu.h"
 #include "hv/vm_exit.h"
-#include "hv/vmcs_setup.h"
-#include "hv/vmx.h"
 #include "tcb/measure.h"
 #include "tcb/vm_config.h"
 #include "crypto/crypto.h"
@@ -180,7 +179,7 @@ static void measure_hypervisor(void)
 }
 
 /* Returns whether a TPGVM was delivered (and has run). */
-static bool run_guests(uint32_t vmcs_revision)
+static bool run_guests(void)
 {
 	struct frame_table *ft = memory_frames();
 	uint64_t free_before, module_frames = 0;
@@ -188,8 +187,7 @@ static bool run_guests(uint32_t vmcs_revision)
 	uint32_t report_debug = dev_options_debug(boot_info.cmdline);
 
 	vcpu_cpu_init();
-	vmcs_setup_init();
-	tenant_init(vmcs_revision);
+	arch->init();
 	free_before = ft->free_count;
 	struct vm *tpgvm = tpgvm_deliver(&boot_info, &measurements, report_debug,
 					 &module_frames);
@@ -216,7 +214,6 @@ static bool run_guests(uint32_t vmcs_revision)
 
 void hv_main(uint32_t magic, uint64_t info_pa)
 {
-	struct vmx_caps caps;
 	char line[200];
 	const char *why;
 
@@ -237,23 +234,22 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 	tsc_rate_init();
 	lapic_timer_init();
 
-	why = vmx_enable(&caps);
+	why = arch_enable(line, sizeof(line));
 	if (why) {
 		console_printf("VMX not available: %s\n", why);
 		svm_report_unused(); /* until the SVM backend exists (issue 11) */
 		power_off(EXIT_NO_VMX, "VMX not available");
 	}
-	vmx_caps_describe(&caps, line, sizeof(line));
 	console_printf("vmx: VMX root mode on cpu0: %s\n", line);
 
 	platform_crypto_init();
 	measure_hypervisor();
-	if (!run_guests(caps.vmcs_revision)) {
+	if (!run_guests()) {
 		/* Without a TPGVM nobody can drive this platform; it stays up for
 		 * a valid one (today that means a reboot with a new module). */
 		console_printf("custos: no TPGVM; waiting for a valid envelope\n");
 		cpu_halt_forever();
 	}
-	vmx_disable();
+	arch->disable();
 	power_off(EXIT_OK, "done");
 }

@@ -1,4 +1,5 @@
 #include "hv/sched.h"
+#include "hv/arch.h"
 #include "hv/console.h"
 #include "hv/cpu.h"
 #include "hv/guest.h"
@@ -7,8 +8,6 @@
 #include "hv/tenant.h"
 #include "hv/vcpu.h"
 #include "hv/vm_exit.h"
-#include "hv/vmcs.h"
-#include "hv/vmcs_setup.h"
 
 /* A slice, in TSC cycles (Bochs: instructions). */
 #define SLICE_TSC 200000ull
@@ -27,7 +26,7 @@ static void switch_to(struct vm *next, struct sched_stats *stats)
 		return;
 	if (loaded)
 		vcpu_save(guest_vcpu(loaded));
-	CHECK(vmcs_load(guest_vcpu(next)->vmcs_pa));
+	arch->vcpu_load(guest_vcpu(next));
 	vcpu_restore(guest_vcpu(next));
 	/* Last, right before the entry: IBPB, L1D flush or VERW when the
 	 * owner changes (hv/spec_policy.h). */
@@ -44,8 +43,9 @@ static void switch_to(struct vm *next, struct sched_stats *stats)
  * on the CPU, TCB work included: everything from the first entry to the
  * return -- guest time, VM exits, the TCB handling them (a hypercall's
  * bounded step, an emulated CPUID) -- counts against the VM that caused it.
- * Counting guest time only (the preemption timer's own view) let a VM that
- * exits in a tight loop take many times the CPU of one that spins.
+ * Counting guest time only (a preemption timer's own view) let a VM that
+ * exits in a tight loop take many times the CPU of one that spins. The
+ * backend's run() ends the guest's part when what is left has passed.
  */
 static enum exit_outcome run_slice(struct vm *vm, struct sched_stats *stats)
 {
@@ -59,13 +59,10 @@ static enum exit_outcome run_slice(struct vm *vm, struct sched_stats *stats)
 		uint64_t used = rdtsc() - start;
 		if (used >= SLICE_TSC)
 			return EXIT_OUTCOME_PREEMPTED;
-		vmcs_write(VMCS_PREEMPTION_TIMER, vmcs_timer_value(SLICE_TSC - used));
-		if (vmx_enter(&v->gprs, v->launched)) {
-			vm_exit_entry_failed(vm);
-			return EXIT_OUTCOME_DONE;
-		}
-		v->launched = true;
-		out = vm_exit_handle(vm, v);
+		struct exit_event ev;
+
+		arch->run(v, SLICE_TSC - used, &ev);
+		out = vm_exit_handle(vm, v, &ev);
 	} while (out == EXIT_OUTCOME_RESUME);
 	return out;
 }

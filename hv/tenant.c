@@ -1,55 +1,25 @@
 /*
- * Tenant VMs, the mechanism half (tcb/lifecycle.c decides): frames and EPT,
- * pages, TCB staging, the vCPU and its VMCS, and the vCPU context as a
- * byte string for sealing (layout in docs/lifecycle.md, "Context").
+ * Tenant VMs, the mechanism half (tcb/lifecycle.c decides): frames and
+ * nested page tables, pages, TCB staging, the vCPU and its control block,
+ * and the vCPU context as a byte string for sealing (layout in
+ * docs/lifecycle.md, "Context").
  *
- * The ops run inside a hypercall of the TPGVM, whose VMCS is current: an
- * op that has to VMPTRLD a tenant's VMCS makes the caller's current again
- * before it returns (the exit handler then advances the caller's RIP).
+ * The ops run inside a hypercall of the TPGVM, whose vCPU is current: an
+ * op that has to make a tenant's current (arch->vcpu_load) makes the
+ * caller's current again before it returns (the exit handler then advances
+ * the caller's RIP).
  */
 #include "hv/tenant.h"
+#include "hv/arch.h"
 #include "hv/console.h"
 #include "hv/cpu.h"
 #include "hv/guest.h"
 #include "hv/memory.h"
 #include "hv/power.h"
 #include "hv/vcpu_context.h"
-#include "hv/vmcs.h"
-#include "hv/vmcs_setup.h"
-#include "hv/vmx.h"
 
 #include <assert.h>
 #include <string.h>
-
-/* The VMCS guest-state fields a context holds, in this order
- * (SDM 25.4: everything a VM entry loads that the guest can change, and
- * the pending event injection of an exit that was handled but not yet
- * re-entered). Segments: selector, base, limit, access rights. */
-#define SEG(s) VMCS_GUEST_##s##_SEL, VMCS_GUEST_##s##_BASE, \
-	VMCS_GUEST_##s##_LIMIT, VMCS_GUEST_##s##_AR
-static const enum vmcs_field context_fields[] = {
-	VMCS_GUEST_RIP, VMCS_GUEST_RSP, VMCS_GUEST_RFLAGS,
-	VMCS_GUEST_CR0, VMCS_GUEST_CR3, VMCS_GUEST_CR4,
-	VMCS_CR0_SHADOW, VMCS_CR4_SHADOW,
-	VMCS_GUEST_DR7, VMCS_GUEST_DEBUGCTL, VMCS_GUEST_EFER, VMCS_GUEST_PAT,
-	SEG(ES), SEG(CS), SEG(SS), SEG(DS), SEG(FS), SEG(GS), SEG(LDTR), SEG(TR),
-	VMCS_GUEST_GDTR_BASE, VMCS_GUEST_GDTR_LIMIT,
-	VMCS_GUEST_IDTR_BASE, VMCS_GUEST_IDTR_LIMIT,
-	VMCS_GUEST_SYSENTER_CS, VMCS_GUEST_SYSENTER_ESP, VMCS_GUEST_SYSENTER_EIP,
-	VMCS_GUEST_INTERRUPTIBILITY, VMCS_GUEST_ACTIVITY_STATE,
-	VMCS_GUEST_PENDING_DBG,
-	VMCS_ENTRY_INTR_INFO, VMCS_ENTRY_EXCEPTION_ERROR, VMCS_ENTRY_INSTR_LEN,
-};
-#undef SEG
-static_assert(ARRAY_SIZE(context_fields) == VCPU_CONTEXT_VMCS_FIELDS,
-	      "the context layout (hv/vcpu_context.h) has a slot per field");
-
-static uint32_t vmcs_revision;
-
-void tenant_init(uint32_t revision)
-{
-	vmcs_revision = revision;
-}
 
 /* mctx is NULL when there is no caller (VMs built at boot). */
 static void reload_caller(void *mctx)
@@ -57,7 +27,7 @@ static void reload_caller(void *mctx)
 	const struct vm *caller = mctx;
 
 	if (caller)
-		CHECK(vmcs_load(guest_vcpu(caller)->vmcs_pa));
+		arch->vcpu_load(guest_vcpu(caller));
 }
 
 static uint64_t op_free_frames(void *mctx)
@@ -70,22 +40,22 @@ static int op_mem_alloc(void *mctx, struct vm *vm)
 {
 	struct frame_table *ft = memory_frames();
 	struct vcpu *v = guest_vcpu(vm);
-	uint64_t vmcs, xsave;
+	uint64_t ctl, xsave;
 
 	(void)mctx;
-	if (frame_alloc(ft, FRAME_TCB, &vmcs) != FRAME_OK)
+	if (frame_alloc(ft, FRAME_TCB, &ctl) != FRAME_OK)
 		return HC_E_NOMEM;
 	if (frame_alloc(ft, FRAME_TCB, &xsave) != FRAME_OK) {
-		CHECK(frame_release(ft, vmcs, FRAME_TCB) == FRAME_OK);
+		CHECK(frame_release(ft, ctl, FRAME_TCB) == FRAME_OK);
 		return HC_E_NOMEM;
 	}
 	if (ept_init(&vm->ept, ft, vm->owner) != EPT_OK) {
-		CHECK(frame_release(ft, vmcs, FRAME_TCB) == FRAME_OK);
+		CHECK(frame_release(ft, ctl, FRAME_TCB) == FRAME_OK);
 		CHECK(frame_release(ft, xsave, FRAME_TCB) == FRAME_OK);
 		return HC_E_NOMEM;
 	}
 	memset(v, 0, sizeof(*v));
-	v->vmcs_pa = vmcs << PAGE_SHIFT;
+	v->ctl_pa = ctl << PAGE_SHIFT;
 	v->xsave_pa = xsave << PAGE_SHIFT;
 	vcpu_reset(v);
 	return HC_OK;
@@ -103,8 +73,7 @@ static void op_mem_unmap(void *mctx, struct vm *vm, uint64_t gpa, uint64_t len)
 	(void)mctx;
 	/* Its frames go back to the pool here: no translation of them may
 	 * stay cached (the VM does not run; this is cheap next to zeroing). */
-	vmx_flush_ept_all();
-	vmx_flush_vpid((uint16_t)vm->id);
+	arch->flush(vm);
 	CHECK(ept_unpopulate(&vm->ept, memory_frames(), gpa, len) == EPT_OK);
 }
 
@@ -157,32 +126,34 @@ static void op_unstage(void *mctx, void *p, size_t len)
 		CHECK(frame_release(memory_frames(), first + i, FRAME_TCB) == FRAME_OK);
 }
 
+static struct vcpu_start start_of(const struct vm *vm, const struct lc_regs *r)
+{
+	return (struct vcpu_start){
+		.rip = r->rip, .rsp = r->rsp, .cr3 = r->cr3,
+		.npt_root = ept_pointer(&vm->ept),
+		.tag = (uint16_t)vm->id,
+	};
+}
+
 static void op_vcpu_setup(void *mctx, struct vm *vm, const struct lc_regs *r)
 {
 	struct vcpu *v = guest_vcpu(vm);
-	struct vmcs_guest_start start = {
-		.rip = r->rip,
-		.rsp = r->rsp,
-		.cr3 = r->cr3,
-		.ept_pointer = ept_pointer(&vm->ept),
-		.vpid = (uint16_t)vm->id,
-	};
+	const struct vcpu_start start = start_of(vm, r);
 
 	vcpu_reset(v);
 	v->gprs.rdi = r->rdi;
-	vmcs_setup_guest(v->vmcs_pa, vmcs_revision, &start);
-	vmx_flush_vpid((uint16_t)vm->id);
+	arch->vcpu_setup(v, &start);
 	reload_caller(mctx);
 }
 
 static void op_vcpu_regs(void *mctx, const struct vm *vm, struct lc_regs *r)
 {
-	const struct vcpu *v = guest_vcpu(vm);
+	struct vcpu *v = guest_vcpu(vm);
 
-	CHECK(vmcs_load(v->vmcs_pa));
-	r->rip = vmcs_read(VMCS_GUEST_RIP);
-	r->rsp = vmcs_read(VMCS_GUEST_RSP);
-	r->cr3 = vmcs_read(VMCS_GUEST_CR3);
+	arch->vcpu_load(v);
+	r->rip = arch->get(v, GREG_RIP);
+	r->rsp = arch->get(v, GREG_RSP);
+	r->cr3 = arch->get(v, GREG_CR3);
 	r->rdi = v->gprs.rdi;
 	reload_caller(mctx);
 }
@@ -197,14 +168,13 @@ static size_t op_context_len(void *mctx, const struct vm *vm)
 static size_t op_context_save(void *mctx, const struct vm *vm, uint8_t *buf,
 			      size_t cap)
 {
-	const struct vcpu *v = guest_vcpu(vm);
+	struct vcpu *v = guest_vcpu(vm);
 	size_t len = op_context_len(mctx, vm);
-	uint64_t x[ARRAY_SIZE(context_fields)];
+	uint64_t x[VCPU_CONTEXT_STATE_WORDS];
 
 	CHECK(len <= cap);
-	CHECK(vmcs_load(v->vmcs_pa));
-	for (size_t i = 0; i < ARRAY_SIZE(context_fields); i++)
-		x[i] = vmcs_read(context_fields[i]);
+	arch->vcpu_load(v);
+	arch->state_get(v, x);
 	reload_caller(mctx);
 	vcpu_context_encode(&v->gprs, &v->sys, x, phys_to_virt(v->xsave_pa),
 			    vcpu_xsave_size(), buf);
@@ -219,7 +189,7 @@ static bool op_context_restore(void *mctx, struct vm *vm, const uint8_t *buf,
 	struct vcpu *v = guest_vcpu(vm);
 	struct guest_gprs gprs;
 	struct vcpu_sysregs sys;
-	uint64_t x[ARRAY_SIZE(context_fields)];
+	uint64_t x[VCPU_CONTEXT_STATE_WORDS];
 	const char *why;
 
 	vcpu_reset(v);
@@ -233,18 +203,13 @@ static bool op_context_restore(void *mctx, struct vm *vm, const uint8_t *buf,
 	v->gprs = gprs;
 	v->sys = sys;
 
-	/* A fresh VMCS (controls, host state, EPT pointer of the new frames),
-	 * then the saved guest state over the initial one. */
-	struct vmcs_guest_start start = {
-		.rip = x[0], .rsp = x[1], .cr3 = x[4],
-		.ept_pointer = ept_pointer(&vm->ept),
-		.vpid = (uint16_t)vm->id,
-	};
-	vmcs_setup_guest(v->vmcs_pa, vmcs_revision, &start);
-	for (size_t i = 0; i < ARRAY_SIZE(context_fields); i++)
-		vmcs_write(context_fields[i], x[i]);
-	vmx_flush_vpid((uint16_t)vm->id);
-	v->launched = false;
+	/* A fresh control block (controls, host state, the nested page table
+	 * of the new frames), then the saved guest state over the initial one.
+	 * The state's first words are RIP and RSP, CR3 the fifth. */
+	const struct lc_regs r = { .rip = x[0], .rsp = x[1], .cr3 = x[4] };
+	const struct vcpu_start start = start_of(vm, &r);
+	arch->vcpu_setup(v, &start);
+	arch->state_set(v, x);
 	reload_caller(mctx);
 	return true;
 }

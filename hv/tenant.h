@@ -4,11 +4,8 @@
 
 #include "tcb/lifecycle.h"
 
-/* Once at boot, before the TPGVM runs: the VMCS revision new VMCSes get. */
-void tenant_init(uint32_t vmcs_revision);
-
 /* The ops for hc_env.lc; their context (hc_env.lc_ctx) is the calling VM,
- * whose VMCS is made current again after each op that loads another. */
+ * whose vCPU is made current again after each op that loads another. */
 const struct lc_ops *tenant_ops(void);
 
 #endif

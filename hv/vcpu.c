@@ -8,11 +8,15 @@
  * outgoing VM's copy in TCB memory and vcpu_restore() loads the incoming
  * one's over it, completely (XRSTOR with every enabled component:
  * components the saved image marks as unused are put in their initial
- * state, so nothing of the previous VM survives). The GPRs are swapped on
- * every entry and exit by hv/vmx_switch.S. CR8 is never in the CPU: MOV
- * CR8 exits and the TCB emulates it on the vCPU's field.
+ * state, so nothing of the previous VM survives). This file moves what both
+ * backends leave in the CPU (XSAVE state, DR0-DR3, SPEC_CTRL); the backend
+ * moves the rest (arch->switch_out/in: on VMX CR2, DR6 and the syscall
+ * MSRs; SVM keeps some of those in its VMCB). The GPRs are swapped on every
+ * entry and exit by the backend's world switch. CR8 is never the real
+ * LAPIC's.
  */
 #include "hv/vcpu.h"
+#include "hv/arch.h"
 #include "hv/boot_defs.h"
 #include "hv/vcpu_context.h"
 #include "hv/cpu.h"
@@ -31,11 +35,6 @@
 #define XCR0_AVX 4ull
 
 #define MSR_SPEC_CTRL      0x00000048
-#define MSR_STAR           0xc0000081
-#define MSR_LSTAR          0xc0000082
-#define MSR_CSTAR          0xc0000083
-#define MSR_FMASK          0xc0000084
-#define MSR_KERNEL_GS_BASE 0xc0000102
 
 /* FXSAVE/XSAVE legacy area offsets (SDM Vol. 1 10.5.1). */
 #define FXSAVE_FCW   0
@@ -121,17 +120,17 @@ uint32_t vcpu_xsave_size(void)
 void vcpu_init(struct vcpu *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->vmcs_pa = memory_alloc_tcb_frame();
+	v->ctl_pa = memory_alloc_tcb_frame();
 	v->xsave_pa = memory_alloc_tcb_frame();
 	vcpu_reset(v);
 }
 
 void vcpu_reset(struct vcpu *v)
 {
-	uint64_t vmcs_pa = v->vmcs_pa, xsave_pa = v->xsave_pa;
+	uint64_t ctl_pa = v->ctl_pa, xsave_pa = v->xsave_pa;
 
 	memset(v, 0, sizeof(*v));
-	v->vmcs_pa = vmcs_pa;
+	v->ctl_pa = ctl_pa;
 	v->xsave_pa = xsave_pa;
 	uint8_t *area = phys_to_virt(v->xsave_pa);
 	memset(area, 0, PAGE_SIZE);
@@ -172,37 +171,25 @@ static void xrstor_from(uint64_t pa)
 void vcpu_save(struct vcpu *v)
 {
 	xsave_to(v->xsave_pa);
-	v->sys.cr2 = read_cr2();
 	READ_DR(0, v->sys.dr[0]);
 	READ_DR(1, v->sys.dr[1]);
 	READ_DR(2, v->sys.dr[2]);
 	READ_DR(3, v->sys.dr[3]);
-	READ_DR(6, v->sys.dr6);
-	v->sys.star = rdmsr(MSR_STAR);
-	v->sys.lstar = rdmsr(MSR_LSTAR);
-	v->sys.cstar = rdmsr(MSR_CSTAR);
-	v->sys.fmask = rdmsr(MSR_FMASK);
-	v->sys.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
 	if (context_cpu.spec_ctrl_bits)
 		v->sys.spec_ctrl = rdmsr(MSR_SPEC_CTRL);
+	arch->switch_out(v);
 }
 
 void vcpu_restore(const struct vcpu *v)
 {
 	xrstor_from(v->xsave_pa);
-	write_cr2(v->sys.cr2);
 	WRITE_DR(0, v->sys.dr[0]);
 	WRITE_DR(1, v->sys.dr[1]);
 	WRITE_DR(2, v->sys.dr[2]);
 	WRITE_DR(3, v->sys.dr[3]);
-	WRITE_DR(6, v->sys.dr6);
-	wrmsr(MSR_STAR, v->sys.star);
-	wrmsr(MSR_LSTAR, v->sys.lstar);
-	wrmsr(MSR_CSTAR, v->sys.cstar);
-	wrmsr(MSR_FMASK, v->sys.fmask);
-	wrmsr(MSR_KERNEL_GS_BASE, v->sys.kernel_gs_base);
 	if (context_cpu.spec_ctrl_bits)
 		wrmsr(MSR_SPEC_CTRL, v->sys.spec_ctrl);
+	arch->switch_in(v);
 }
 
 void vcpu_scrub(struct vcpu *v)
@@ -210,8 +197,8 @@ void vcpu_scrub(struct vcpu *v)
 	struct frame_table *ft = memory_frames();
 
 	/* Releasing zeroes the frames (frame_table.h); the struct by hand. */
-	if (v->vmcs_pa)
-		CHECK(frame_release(ft, v->vmcs_pa >> PAGE_SHIFT, FRAME_TCB) == FRAME_OK);
+	if (v->ctl_pa)
+		CHECK(frame_release(ft, v->ctl_pa >> PAGE_SHIFT, FRAME_TCB) == FRAME_OK);
 	if (v->xsave_pa)
 		CHECK(frame_release(ft, v->xsave_pa >> PAGE_SHIFT, FRAME_TCB) == FRAME_OK);
 	volatile uint8_t *p = (volatile uint8_t *)v;

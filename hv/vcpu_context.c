@@ -5,8 +5,8 @@
 
 /* Offsets in the context (docs/lifecycle.md). */
 #define OFF_GPRS    VCPU_CONTEXT_HEAD
-#define OFF_VMCS    (OFF_GPRS + 8u * GPR_COUNT)
-#define OFF_SYSREGS (OFF_VMCS + 8u * VCPU_CONTEXT_VMCS_FIELDS)
+#define OFF_STATE   (OFF_GPRS + 8u * GPR_COUNT)
+#define OFF_SYSREGS (OFF_STATE + 8u * VCPU_CONTEXT_STATE_WORDS)
 #define OFF_XSAVE   (OFF_SYSREGS + 8u * VCPU_CONTEXT_SYSREGS)
 #define GPR_COUNT   (sizeof(struct guest_gprs) / 8u)
 
@@ -45,7 +45,7 @@ static void get_words(const uint8_t *p, uint64_t *w, size_t n)
 
 void vcpu_context_encode(const struct guest_gprs *gprs,
 			 const struct vcpu_sysregs *sys,
-			 const uint64_t vmcs[VCPU_CONTEXT_VMCS_FIELDS],
+			 const uint64_t state[VCPU_CONTEXT_STATE_WORDS],
 			 const uint8_t *xsave, uint32_t xsave_size, uint8_t *buf)
 {
 	const uint64_t *const sp[VCPU_CONTEXT_SYSREGS] = SYSREG_POINTERS(sys);
@@ -57,7 +57,7 @@ void vcpu_context_encode(const struct guest_gprs *gprs,
 	store_le32(buf + 12, xsave_size);
 	memcpy(g, gprs, sizeof(g));
 	put_words(buf + OFF_GPRS, g, GPR_COUNT);
-	put_words(buf + OFF_VMCS, vmcs, VCPU_CONTEXT_VMCS_FIELDS);
+	put_words(buf + OFF_STATE, state, VCPU_CONTEXT_STATE_WORDS);
 	for (size_t i = 0; i < VCPU_CONTEXT_SYSREGS; i++)
 		store_le64(buf + OFF_SYSREGS + 8 * i, *sp[i]);
 	memcpy(buf + OFF_XSAVE, xsave, xsave_size);
@@ -136,7 +136,7 @@ static const char *check_xsave(const uint8_t *x, const struct vcpu_context_cpu *
 const char *vcpu_context_decode(const uint8_t *buf, size_t len,
 				const struct vcpu_context_cpu *cpu,
 				struct guest_gprs *gprs, struct vcpu_sysregs *sys,
-				uint64_t vmcs[VCPU_CONTEXT_VMCS_FIELDS],
+				uint64_t state[VCPU_CONTEXT_STATE_WORDS],
 				uint8_t *xsave)
 {
 	struct vcpu_sysregs s = { 0 };
@@ -156,7 +156,7 @@ const char *vcpu_context_decode(const uint8_t *buf, size_t len,
 	get_words(buf + OFF_GPRS, g, GPR_COUNT);
 	memcpy(gprs, g, sizeof(g));
 	*sys = s;
-	get_words(buf + OFF_VMCS, vmcs, VCPU_CONTEXT_VMCS_FIELDS);
+	get_words(buf + OFF_STATE, state, VCPU_CONTEXT_STATE_WORDS);
 	memcpy(xsave, buf + OFF_XSAVE, cpu->xsave_size);
 	return NULL;
 }

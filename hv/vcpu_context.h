@@ -3,7 +3,7 @@
  * VM's CPU state (layout: docs/lifecycle.md, "The vCPU context"). Pure
  * encode and decode, no CPU access, so the layout and every check are
  * host-tested and fuzzed; hv/tenant.c moves the values between this and
- * the vCPU and its VMCS.
+ * the vCPU and its control block (through the backend, hv/arch.h).
  *
  * Decode checks everything restoring the context would otherwise trip
  * over: the layout (magic, version, lengths) and each value the TCB loads
@@ -20,8 +20,11 @@
 #define VCPU_CONTEXT_MAGIC   0x31585443u /* "CTX1" */
 /* 2: CR8 (TPR) and SPEC_CTRL joined the registers. */
 #define VCPU_CONTEXT_VERSION 2u
-/* The VMCS guest-state fields a context holds (their order: hv/tenant.c). */
-#define VCPU_CONTEXT_VMCS_FIELDS 57u
+/* The guest-state words a context holds: the state a VM entry loads that
+ * the guest can change, in VMX's terms (the VMCS guest-state fields, their
+ * order in hv/vmx/vmx_backend.c); the SVM backend converts its VMCB to and
+ * from the same words (hv/svm/). */
+#define VCPU_CONTEXT_STATE_WORDS 57u
 #define VCPU_CONTEXT_HEAD    16u
 #define VCPU_CONTEXT_SYSREGS 13u /* the uint64_t fields of vcpu_sysregs */
 /* Standard-format XSAVE area: legacy region, then the header. */
@@ -41,22 +44,22 @@ struct vcpu_context_cpu {
 /* Total bytes of a context with an XSAVE image of xsave_size bytes. */
 size_t vcpu_context_len(uint32_t xsave_size);
 
-/* Write the context of (gprs, sys, vmcs, xsave) into buf, which holds
+/* Write the context of (gprs, sys, state, xsave) into buf, which holds
  * vcpu_context_len(xsave_size) bytes. */
 void vcpu_context_encode(const struct guest_gprs *gprs,
 			 const struct vcpu_sysregs *sys,
-			 const uint64_t vmcs[VCPU_CONTEXT_VMCS_FIELDS],
+			 const uint64_t state[VCPU_CONTEXT_STATE_WORDS],
 			 const uint8_t *xsave, uint32_t xsave_size, uint8_t *buf);
 
 /*
  * Read a context made by vcpu_context_encode on this CPU. NULL on success,
- * with gprs, sys, vmcs and xsave (cpu->xsave_size bytes) filled; else the
+ * with gprs, sys, state and xsave (cpu->xsave_size bytes) filled; else the
  * reason in a few words, and nothing written.
  */
 const char *vcpu_context_decode(const uint8_t *buf, size_t len,
 				const struct vcpu_context_cpu *cpu,
 				struct guest_gprs *gprs, struct vcpu_sysregs *sys,
-				uint64_t vmcs[VCPU_CONTEXT_VMCS_FIELDS],
+				uint64_t state[VCPU_CONTEXT_STATE_WORDS],
 				uint8_t *xsave);
 
 #endif

@@ -11,7 +11,7 @@
 #include "hv/power.h"
 #include "hv/tenant.h"
 #include "hv/tpgvm.h"
-#include "hv/vmcs.h"
+#include "hv/arch.h"
 #include "tcb/hypercall.h"
 #include <custos/guest_abi.h>
 
@@ -19,35 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Basic exit reasons, SDM Vol. 3D appendix C. */
-enum exit_reason {
-	EXIT_EXCEPTION_NMI = 0,
-	EXIT_EXTERNAL_INTERRUPT = 1,
-	EXIT_TRIPLE_FAULT = 2,
-	EXIT_CPUID = 10,
-	EXIT_HLT = 12,
-	EXIT_VMCALL = 18,
-	EXIT_VMX_FIRST = 19, /* VMCLEAR .. VMXON: 19-27 */
-	EXIT_VMX_LAST = 27,
-	EXIT_CR_ACCESS = 28,
-	EXIT_IO = 30,
-	EXIT_RDMSR = 31,
-	EXIT_WRMSR = 32,
-	EXIT_INVALID_GUEST_STATE = 33,
-	EXIT_MSR_LOADING = 34,
-	EXIT_EPT_VIOLATION = 48,
-	EXIT_EPT_MISCONFIG = 49,
-	EXIT_INVEPT = 50,
-	EXIT_PREEMPTION_TIMER = 52,
-	EXIT_INVVPID = 53,
-	EXIT_XSETBV = 55,
-};
-
-#define EXIT_REASON_ENTRY_FAILURE (1u << 31)
-#define INTR_INFO_VALID     (1u << 31)
-#define INTR_TYPE_NMI       (2u << 8)
-#define INTR_TYPE_HW_EXCEPTION (3u << 8)
-#define INTR_DELIVER_ERROR  (1u << 11)
 #define VECTOR_UD 6
 #define VECTOR_GP 13
 #define IO_DENY_LOG_LIMIT 4
@@ -114,36 +85,15 @@ static void stop(struct vm *vm, const char *fmt, ...)
 	console_printf("vm %u (%s): stopped: %s\n", vm->id, vm->name, reason);
 }
 
-static void skip_instruction(void)
-{
-	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) +
-				   vmcs_read(VMCS_EXIT_INSTR_LEN));
-}
-
-static void inject_exception(unsigned vector, bool error_code)
-{
-	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;
-
-	if (error_code) {
-		info |= INTR_DELIVER_ERROR;
-		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, 0);
-	}
-	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
-}
-
-static unsigned guest_cpl(void)
-{
-	return (vmcs_read(VMCS_GUEST_SS_AR) >> 5) & 3; /* SS.DPL is the CPL */
-}
-
-static enum exit_outcome handle_cpuid(struct vm *vm, struct vcpu *v)
+static enum exit_outcome handle_cpuid(struct vm *vm, struct vcpu *v,
+				      const struct exit_event *ev)
 {
 	uint32_t leaf = (uint32_t)v->gprs.rax, subleaf = (uint32_t)v->gprs.rcx;
 	struct cpuid_regs h = cpuid(leaf, subleaf);
 	struct cpuid_values host = { h.eax, h.ebx, h.ecx, h.edx }, out;
 	struct cpuid_context ctx = {
 		.vm_id = vm->id,
-		.guest_osxsave = (vmcs_read(VMCS_GUEST_CR4) >> 18) & 1,
+		.guest_osxsave = (arch->get(v, GREG_CR4) >> 18) & 1,
 		.xcr0 = vcpu_xcr0(),
 		.xsave_size = vcpu_xsave_size(),
 	};
@@ -153,19 +103,16 @@ static enum exit_outcome handle_cpuid(struct vm *vm, struct vcpu *v)
 	v->gprs.rbx = out.ebx;
 	v->gprs.rcx = out.ecx;
 	v->gprs.rdx = out.edx;
-	skip_instruction();
+	arch->skip(v, ev);
 	return EXIT_OUTCOME_RESUME;
 }
 
-static enum exit_outcome handle_io(struct vm *vm, struct vcpu *v)
+static enum exit_outcome handle_io(struct vm *vm, struct vcpu *v,
+				   const struct exit_event *ev)
 {
-	struct io_exit io;
+	const struct io_exit io = ev->u.io;
 	uint32_t value = 0;
 
-	if (!io_exit_decode(vmcs_read(VMCS_EXIT_QUALIFICATION), &io)) {
-		stop(vm, "I/O exit with an invalid size");
-		return EXIT_OUTCOME_DONE;
-	}
 	switch (io_policy(&io, vm->is_tpgvm, &value)) {
 	case IO_CONSOLE_WRITE:
 		console_put(vm, (char)v->gprs.rax);
@@ -200,22 +147,22 @@ static enum exit_outcome handle_io(struct vm *vm, struct vcpu *v)
 		}
 		break;
 	}
-	skip_instruction();
+	arch->skip(v, ev);
 	return EXIT_OUTCOME_RESUME;
 }
 
-static enum exit_outcome handle_msr(struct vcpu *v, bool write)
+static enum exit_outcome handle_msr(struct vcpu *v, const struct exit_event *ev)
 {
 	uint32_t msr = (uint32_t)v->gprs.rcx;
 
-	if (msr_policy(msr, write) == MSR_EMULATE_EFER_READ) {
-		uint64_t efer = vmcs_read(VMCS_GUEST_EFER);
+	if (msr_policy(msr, ev->kind == EXIT_MSR_WRITE) == MSR_EMULATE_EFER_READ) {
+		uint64_t efer = arch->get(v, GREG_EFER);
 		v->gprs.rax = (uint32_t)efer;
 		v->gprs.rdx = efer >> 32;
-		skip_instruction();
+		arch->skip(v, ev);
 		return EXIT_OUTCOME_RESUME;
 	}
-	inject_exception(VECTOR_GP, true);
+	arch->inject(v, VECTOR_GP, true);
 	return EXIT_OUTCOME_RESUME;
 }
 
@@ -266,12 +213,13 @@ static void hc_console_put(void *ctx, char c)
 	console_put(ctx, c);
 }
 
-static enum exit_outcome handle_vmcall(struct vm *vm, struct vcpu *v)
+static enum exit_outcome handle_hypercall(struct vm *vm, struct vcpu *v,
+					  const struct exit_event *ev)
 {
 	struct hc_call call = {
 		.nr = v->gprs.rax,
 		.arg = { v->gprs.rdi, v->gprs.rsi, v->gprs.rdx, v->gprs.rcx },
-		.cpl = guest_cpl(),
+		.cpl = arch->cpl(v),
 	};
 	struct hc_env env = {
 		.mem_size = vm->mem_size,
@@ -298,7 +246,7 @@ static enum exit_outcome handle_vmcall(struct vm *vm, struct vcpu *v)
 	if (res.effect == HC_EFFECT_RESTART)
 		return EXIT_OUTCOME_RESUME; /* VMCALL again: the call goes on */
 	v->gprs.rax = (uint64_t)res.ret;
-	skip_instruction();
+	arch->skip(v, ev);
 	return res.effect == HC_EFFECT_YIELD ? EXIT_OUTCOME_RESCHEDULE
 					     : EXIT_OUTCOME_RESUME;
 }
@@ -325,7 +273,7 @@ static uint64_t gpr_get(struct vcpu *v, unsigned n)
 {
 	const uint64_t *r = gpr_ref(v, n);
 
-	return r ? *r : vmcs_read(VMCS_GUEST_RSP);
+	return r ? *r : arch->get(v, GREG_RSP);
 }
 
 static void gpr_set(struct vcpu *v, unsigned n, uint64_t value)
@@ -335,18 +283,16 @@ static void gpr_set(struct vcpu *v, unsigned n, uint64_t value)
 	if (r)
 		*r = value;
 	else
-		vmcs_write(VMCS_GUEST_RSP, value);
+		arch->set(v, GREG_RSP, value);
 }
 
-/* MOV to/from CR8 always exits (hv/vmcs_setup.c): the TPR is the vCPU's
- * own field, never the real LAPIC's. Other CR exits are writes that would
- * change a bit the TCB owns. */
-static enum exit_outcome handle_cr_access(struct vm *vm, struct vcpu *v)
+/* On VMX MOV to/from CR8 always exits (hv/vmx/vmcs_setup.c): the TPR is
+ * the vCPU's own field, never the real LAPIC's. Other CR exits are writes
+ * that would change a bit the TCB owns. */
+static enum exit_outcome handle_cr_access(struct vm *vm, struct vcpu *v,
+					  const struct exit_event *ev)
 {
-	uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
-	struct cr_exit cr;
-
-	cr_exit_decode(q, &cr);
+	const struct cr_exit cr = ev->u.cr;
 	uint64_t value = cr.type == CR_MOV_TO ? gpr_get(v, cr.gpr) : 0;
 	switch (cr_policy(&cr, value)) {
 	case CR_TPR_WRITE:
@@ -356,18 +302,18 @@ static enum exit_outcome handle_cr_access(struct vm *vm, struct vcpu *v)
 		gpr_set(v, cr.gpr, v->sys.cr8);
 		break;
 	case CR_INJECT_GP:
-		inject_exception(VECTOR_GP, true);
+		arch->inject(v, VECTOR_GP, true);
 		return EXIT_OUTCOME_RESUME;
 	case CR_STOP_VM:
 		stop(vm, "unexpected control-register exit, qualification %#llx",
-		     (unsigned long long)q);
+		     (unsigned long long)ev->qual);
 		return EXIT_OUTCOME_DONE;
 	}
-	skip_instruction();
+	arch->skip(v, ev);
 	return EXIT_OUTCOME_RESUME;
 }
 
-static enum exit_outcome handle_xsetbv(struct vcpu *v)
+static enum exit_outcome handle_xsetbv(struct vcpu *v, const struct exit_event *ev)
 {
 	uint64_t value = (v->gprs.rdx << 32) | (uint32_t)v->gprs.rax;
 
@@ -375,110 +321,93 @@ static enum exit_outcome handle_xsetbv(struct vcpu *v)
 	 * value is a no-op, anything else is refused as the CPU would refuse
 	 * an unsupported one. */
 	if ((uint32_t)v->gprs.rcx != 0 || value != vcpu_xcr0()) {
-		inject_exception(VECTOR_GP, true);
+		arch->inject(v, VECTOR_GP, true);
 		return EXIT_OUTCOME_RESUME;
 	}
-	skip_instruction();
+	arch->skip(v, ev);
 	return EXIT_OUTCOME_RESUME;
 }
 
-static const char *access_kind(uint64_t q)
+static const char *access_kind(unsigned access)
 {
-	return (q & 4) ? "execute" : (q & 2) ? "write" : "read";
+	return access == EPT_EXEC ? "execute" : access == EPT_WRITE ? "write" : "read";
 }
 
-static enum exit_outcome handle_ept_violation(struct vm *vm)
+static enum exit_outcome handle_npf(struct vm *vm, struct vcpu *v,
+				    const struct exit_event *ev)
 {
-	uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
-
 	stop(vm, "EPT violation: %s of guest-physical %#llx at RIP %#llx",
-	     access_kind(q),
-	     (unsigned long long)vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS),
-	     (unsigned long long)vmcs_read(VMCS_GUEST_RIP));
+	     access_kind(ev->u.npf.access), (unsigned long long)ev->u.npf.gpa,
+	     (unsigned long long)arch->get(v, GREG_RIP));
 	return EXIT_OUTCOME_DONE;
 }
 
-static enum exit_outcome handle_exception_nmi(struct vm *vm)
+static enum exit_outcome dispatch(struct vm *vm, struct vcpu *v,
+				  const struct exit_event *ev)
 {
-	uint32_t info = (uint32_t)vmcs_read(VMCS_EXIT_INTR_INFO);
-
-	if ((info & (7u << 8)) == INTR_TYPE_NMI) {
-		console_printf("vm %u (%s): NMI while running it; ignored\n",
-			       vm->id, vm->name);
-		return EXIT_OUTCOME_RESUME;
-	}
-	/* The exception bitmap is empty, so this is not expected. */
-	stop(vm, "unexpected exception exit, info %#x", info);
-	return EXIT_OUTCOME_DONE;
-}
-
-static enum exit_outcome dispatch(struct vm *vm, struct vcpu *v, uint32_t reason)
-{
-	switch (reason) {
-	case EXIT_PREEMPTION_TIMER:
+	switch (ev->kind) {
+	case EXIT_PREEMPTED:
 		return EXIT_OUTCOME_PREEMPTED;
 	case EXIT_CPUID:
-		return handle_cpuid(vm, v);
+		return handle_cpuid(vm, v, ev);
 	case EXIT_IO:
-		return handle_io(vm, v);
-	case EXIT_VMCALL:
-		return handle_vmcall(vm, v);
-	case EXIT_RDMSR:
-	case EXIT_WRMSR:
-		return handle_msr(v, reason == EXIT_WRMSR);
+		return handle_io(vm, v, ev);
+	case EXIT_HYPERCALL:
+		return handle_hypercall(vm, v, ev);
+	case EXIT_MSR_READ:
+	case EXIT_MSR_WRITE:
+		return handle_msr(v, ev);
 	case EXIT_HLT:
 		vm_set_stopped(vm, VM_HALTED, "halted");
 		console_printf("vm %u (%s): halted\n", vm->id, vm->name);
 		return EXIT_OUTCOME_DONE;
-	case EXIT_TRIPLE_FAULT:
+	case EXIT_SHUTDOWN:
 		stop(vm, "triple fault at RIP %#llx",
-		     (unsigned long long)vmcs_read(VMCS_GUEST_RIP));
+		     (unsigned long long)arch->get(v, GREG_RIP));
 		return EXIT_OUTCOME_DONE;
-	case EXIT_EPT_VIOLATION:
-		return handle_ept_violation(vm);
-	case EXIT_EPT_MISCONFIG:
-		/* The TCB built a malformed EPT: an invariant is broken. */
-		panic("EPT misconfiguration for vm %u at guest-physical %#llx",
-		      vm->id, (unsigned long long)vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS));
+	case EXIT_NPF:
+		return handle_npf(vm, v, ev);
+	case EXIT_NPT_BROKEN:
+		/* The TCB built malformed tables: an invariant is broken. */
+		panic("nested page tables of vm %u malformed at guest-physical %#llx",
+		      vm->id, (unsigned long long)ev->u.npf.gpa);
 	case EXIT_XSETBV:
-		return handle_xsetbv(v);
-	case EXIT_CR_ACCESS:
-		return handle_cr_access(vm, v);
-	case EXIT_EXCEPTION_NMI:
-		return handle_exception_nmi(vm);
-	case EXIT_EXTERNAL_INTERRUPT:
+		return handle_xsetbv(v, ev);
+	case EXIT_CR:
+		return handle_cr_access(vm, v, ev);
+	case EXIT_NMI:
+		console_printf("vm %u (%s): NMI while running it; ignored\n",
+			       vm->id, vm->name);
+		return EXIT_OUTCOME_RESUME;
+	case EXIT_EXCEPTION:
+		/* No exception is intercepted, so this is not expected. */
+		stop(vm, "unexpected exception exit, info %#llx",
+		     (unsigned long long)ev->u.code);
+		return EXIT_OUTCOME_DONE;
+	case EXIT_INTERRUPT:
 		/* Acknowledged on exit; the TCB masks every interrupt source, so
 		 * this is a spurious one. */
 		return EXIT_OUTCOME_RESUME;
-	default:
+	case EXIT_VIRT_INSN:
+		arch->inject(v, VECTOR_UD, false); /* no nested virtualization */
+		return EXIT_OUTCOME_RESUME;
+	case EXIT_ENTRY_FAILED:
+		stop(vm, "VM entry failed: %s error %llu, qualification %#llx",
+		     arch->name, (unsigned long long)ev->u.code,
+		     (unsigned long long)ev->qual);
+		return EXIT_OUTCOME_DONE;
+	case EXIT_UNKNOWN:
 		break;
 	}
-	if ((reason >= EXIT_VMX_FIRST && reason <= EXIT_VMX_LAST) ||
-	    reason == EXIT_INVEPT || reason == EXIT_INVVPID) {
-		inject_exception(VECTOR_UD, false); /* no nested VMX */
-		return EXIT_OUTCOME_RESUME;
-	}
-	stop(vm, "unhandled exit reason %u at RIP %#llx", reason,
-	     (unsigned long long)vmcs_read(VMCS_GUEST_RIP));
+	stop(vm, "unhandled exit reason %llu at RIP %#llx",
+	     (unsigned long long)ev->u.code,
+	     (unsigned long long)arch->get(v, GREG_RIP));
 	return EXIT_OUTCOME_DONE;
 }
 
-enum exit_outcome vm_exit_handle(struct vm *vm, struct vcpu *v)
+enum exit_outcome vm_exit_handle(struct vm *vm, struct vcpu *v,
+				 const struct exit_event *ev)
 {
-	uint32_t reason = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
-
 	vm->exits++;
-	if (reason & EXIT_REASON_ENTRY_FAILURE) {
-		stop(vm, "VM entry failed: exit reason %u, qualification %#llx",
-		     reason & 0xffff,
-		     (unsigned long long)vmcs_read(VMCS_EXIT_QUALIFICATION));
-		return EXIT_OUTCOME_DONE;
-	}
-	return dispatch(vm, v, reason & 0xffff);
-}
-
-void vm_exit_entry_failed(struct vm *vm)
-{
-	stop(vm, "VMLAUNCH/VMRESUME failed, VM-instruction error %llu",
-	     (unsigned long long)vmcs_read(VMCS_INSTRUCTION_ERROR));
+	return dispatch(vm, v, ev);
 }

@@ -12,11 +12,12 @@ enum exit_outcome {
 	EXIT_OUTCOME_DONE,       /* it halted or was stopped (state says which) */
 };
 
-/* Handle the exit that just happened on vm (whose VMCS is current). */
-enum exit_outcome vm_exit_handle(struct vm *vm, struct vcpu *v);
+struct exit_event;
 
-/* Called when VMLAUNCH/VMRESUME itself failed. */
-void vm_exit_entry_failed(struct vm *vm);
+/* Handle the exit that just happened on vm (its vCPU v current), as the
+ * backend decoded it (hv/arch.h). */
+enum exit_outcome vm_exit_handle(struct vm *vm, struct vcpu *v,
+				 const struct exit_event *ev);
 
 #ifndef CUSTOS_PRODUCTION
 /* Debug mode: copy guest console lines to COM1, labelled with the VM.

@@ -26,7 +26,7 @@
 struct out {
 	struct guest_gprs gprs;
 	struct vcpu_sysregs sys;
-	uint64_t vmcs[VCPU_CONTEXT_VMCS_FIELDS];
+	uint64_t vmcs[VCPU_CONTEXT_STATE_WORDS];
 	uint8_t xsave[4096];
 };
 

@@ -36,7 +36,7 @@ static const struct vcpu_context_cpu cpu = {
 struct sample {
 	struct guest_gprs gprs;
 	struct vcpu_sysregs sys;
-	uint64_t vmcs[VCPU_CONTEXT_VMCS_FIELDS];
+	uint64_t vmcs[VCPU_CONTEXT_STATE_WORDS];
 	uint8_t xsave[4096];
 };
 
@@ -48,7 +48,7 @@ static void fill(struct sample *s)
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; i < sizeof(s->gprs) / 8; i++)
 		g[i] = 0x1111000000000000ull + i;
-	for (size_t i = 0; i < VCPU_CONTEXT_VMCS_FIELDS; i++)
+	for (size_t i = 0; i < VCPU_CONTEXT_STATE_WORDS; i++)
 		s->vmcs[i] = 0x2222000000000000ull + i;
 	s->sys = (struct vcpu_sysregs){
 		.cr2 = 0xdead0000beef0000ull,

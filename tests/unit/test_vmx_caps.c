@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hv/vmx_caps.h"
+#include "hv/vmx/vmx_caps.h"
 
 /* Values of a CPU that has everything (modelled on Bochs' Skylake-X). */
 static struct vmx_msrs good(void)

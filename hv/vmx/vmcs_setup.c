@@ -1,4 +1,4 @@
-#include "hv/vmcs_setup.h"
+#include "hv/vmx/vmcs_setup.h"
 #include "hv/boot_defs.h"
 #include "hv/cpu.h"
 #include "hv/cpu_tables.h"
@@ -7,8 +7,9 @@
 #include "hv/power.h"
 #include "hv/spec_barrier.h"
 #include "hv/vcpu.h"
-#include "hv/vmcs.h"
-#include "hv/vmx_caps.h"
+#include "hv/vmx/vmcs.h"
+#include "hv/vmx/vmx.h"
+#include "hv/vmx/vmx_caps.h"
 #include <custos/guest_abi.h>
 
 /* Controls we set (SDM 25.6); all others stay at their allowed-0 value. */

@@ -3,7 +3,7 @@
  * VMX operation": CPUID.1:ECX.VMX, IA32_FEATURE_CONTROL, CR4.VMXE, the
  * fixed CR0/CR4 bits, and a VMXON region carrying the VMCS revision id.
  */
-#include "hv/vmx.h"
+#include "hv/vmx/vmx.h"
 #include "hv/boot_defs.h"
 #include "hv/cpu.h"
 #include "hv/memory.h"
@@ -127,6 +127,11 @@ void vmx_flush_vpid(uint16_t vpid)
 {
 	invvpid(active_caps.invvpid_single ? INV_SINGLE_CONTEXT : INV_ALL_CONTEXT,
 		vpid);
+}
+
+uint32_t vmx_vmcs_revision(void)
+{
+	return active_caps.vmcs_revision;
 }
 
 void vmx_disable(void)

@@ -1,4 +1,4 @@
-#include "hv/vmx_caps.h"
+#include "hv/vmx/vmx_caps.h"
 
 #include <stdio.h>
 

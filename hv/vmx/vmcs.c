@@ -1,4 +1,4 @@
-#include "hv/vmcs.h"
+#include "hv/vmx/vmcs.h"
 #include "hv/power.h"
 
 /* VMX instructions report failure in CF (VMfailInvalid) or ZF (VMfailValid),

@@ -1,0 +1,128 @@
+/*
+ * The CPU's virtualization extension as the rest of hv/ sees it: one small
+ * interface, implemented by hv/vmx/ (Intel VMX) and hv/svm/ (AMD SVM), one
+ * of which boot selects (arch_enable). The scheduler, the exit decisions
+ * (hv/vm_exit.c, hv/exit_policy.c), hypercall entry, console, nested page
+ * tables from the frame ownership table and vCPU context protection are
+ * written once, against this; nothing outside hv/vmx/ and hv/svm/ knows a
+ * VMCS or a VMCB, and tcb/ knows neither (docs/architecture.md, "Two CPU
+ * backends"). The shape follows KVM's kvm_x86_ops: a table of functions
+ * chosen once, rather than #ifdefs or a second copy of the mechanism.
+ *
+ * A vCPU's control block (VMCS or VMCB) is a TCB frame, vcpu.ctl_pa. The
+ * operations that read or write guest state act on the vCPU last made
+ * current with vcpu_load (VMX can address only the current VMCS; SVM
+ * ignores it).
+ */
+#ifndef CUSTOS_HV_ARCH_H
+#define CUSTOS_HV_ARCH_H
+
+#include <custos/types.h>
+#include "hv/exit_policy.h"
+#include "hv/vcpu.h"
+#include "hv/vcpu_context.h"
+
+struct vm;
+
+/* Why the guest stopped running, decoded by the backend. */
+enum exit_kind {
+	EXIT_PREEMPTED,     /* the slice's timer */
+	EXIT_INTERRUPT,     /* an external interrupt (a spurious one: all are masked) */
+	EXIT_NMI,
+	EXIT_EXCEPTION,     /* an exception no intercept asks for: u.code */
+	EXIT_CPUID,
+	EXIT_HLT,
+	EXIT_IO,            /* u.io */
+	EXIT_MSR_READ,      /* RDMSR of the MSR in RCX */
+	EXIT_MSR_WRITE,     /* WRMSR */
+	EXIT_HYPERCALL,     /* VMCALL (VMX) or VMMCALL (SVM) */
+	EXIT_CR,            /* u.cr: a control-register access that exits */
+	EXIT_XSETBV,
+	EXIT_NPF,           /* u.npf: a nested page fault (EPT violation) */
+	EXIT_NPT_BROKEN,    /* the TCB's nested page tables are malformed */
+	EXIT_SHUTDOWN,      /* triple fault */
+	EXIT_VIRT_INSN,     /* a VMX or SVM instruction: no nested virtualization */
+	EXIT_ENTRY_FAILED,  /* the CPU refused to enter: u.code, backend's words */
+	EXIT_UNKNOWN,       /* u.code: the backend's own exit code */
+};
+
+struct exit_event {
+	enum exit_kind kind;
+	union {
+		struct io_exit io;
+		struct cr_exit cr;
+		struct {
+			uint64_t gpa;
+			unsigned access; /* EPT_READ, EPT_WRITE or EPT_EXEC (tcb/ept.h) */
+		} npf;
+		uint64_t code;
+	} u;
+	uint64_t qual; /* the backend's qualification, for log lines */
+	/* Bytes of the instruction that exited, for skip (0: not known,
+	 * the backend finds it). */
+	uint64_t insn_len;
+};
+
+/* Guest registers the shared code reads or writes one by one. */
+enum guest_reg {
+	GREG_RIP, GREG_RSP, GREG_CR0, GREG_CR3, GREG_CR4, GREG_EFER,
+};
+
+/* A vCPU's first state (the rest: include/custos/guest_abi.h). */
+struct vcpu_start {
+	uint64_t rip, rsp, cr3;
+	uint64_t npt_root;  /* the nested page table's root for the CPU:
+			     * EPTP (VMX) or nCR3 (SVM), ept_pointer() */
+	uint16_t tag;       /* TLB tag: VPID or ASID, never 0 */
+};
+
+struct arch_ops {
+	const char *name;                 /* "vmx" or "svm", for log lines */
+	/* Once after enabling: controls, intercepts, bitmaps. */
+	void (*init)(void);
+	/* Make v current for the calls below (VMX: VMPTRLD). */
+	void (*vcpu_load)(struct vcpu *v);
+	/* Write v's control block (frame ctl_pa) for a fresh guest: controls,
+	 * host state, s and the initial state of guest_abi.h; v is current
+	 * afterwards. */
+	void (*vcpu_setup)(struct vcpu *v, const struct vcpu_start *s);
+	/* v's control block is about to be freed: the CPU must not cache it
+	 * (VMX: VMCLEAR). */
+	void (*vcpu_release)(struct vcpu *v);
+	/* Move what the backend keeps in the CPU between entries (MSRs the
+	 * control block does not switch, CR2, DR6) out to v->sys and back;
+	 * the shared part (XSAVE, DR0-3, SPEC_CTRL) is hv/vcpu.c's. */
+	void (*switch_out)(struct vcpu *v);
+	void (*switch_in)(const struct vcpu *v);
+	/* Enter v (current) for at most budget TSC cycles of guest time and
+	 * decode the exit. */
+	void (*run)(struct vcpu *v, uint64_t budget, struct exit_event *ev);
+	/* RIP past the instruction that caused ev. */
+	void (*skip)(struct vcpu *v, const struct exit_event *ev);
+	/* A hardware exception (with error code 0 if error_code) at the next
+	 * entry. */
+	void (*inject)(struct vcpu *v, unsigned vector, bool error_code);
+	uint64_t (*get)(struct vcpu *v, enum guest_reg r);
+	void (*set)(struct vcpu *v, enum guest_reg r, uint64_t value);
+	unsigned (*cpl)(struct vcpu *v);
+	/* The state in v's control block as the words of a sealed context
+	 * (hv/vcpu_context.h, in VMX's terms), and back over a fresh setup. */
+	void (*state_get)(struct vcpu *v, uint64_t s[VCPU_CONTEXT_STATE_WORDS]);
+	void (*state_set)(struct vcpu *v, const uint64_t s[VCPU_CONTEXT_STATE_WORDS]);
+	/* Drop every cached translation of vm (nested and tagged). */
+	void (*flush)(const struct vm *vm);
+	/* Leave virtualization (before powering off). */
+	void (*disable)(void);
+};
+
+/* The backend boot chose; NULL before arch_enable succeeded. */
+extern const struct arch_ops *arch;
+
+/*
+ * Find and enable the CPU's virtualization extension; on success set arch,
+ * write one line about it (name and features) into line and return NULL,
+ * else return the reason none can be used (the CPU is left untouched).
+ */
+const char *arch_enable(char *line, size_t line_len);
+
+#endif

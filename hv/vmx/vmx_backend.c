@@ -1,0 +1,293 @@
+/*
+ * The VMX backend (hv/arch.h): a vCPU's control block is its VMCS. Exits
+ * are decoded from the VMCS exit fields (SDM Vol. 3C chapter 28, Vol. 3D
+ * appendix C) into the shared events; what the shared code decides is
+ * carried out through the VMCS here.
+ */
+#include "hv/arch.h"
+#include "hv/cpu.h"
+#include "hv/memory.h"
+#include "hv/power.h"
+#include "hv/vmx/vmcs.h"
+#include "hv/vmx/vmcs_setup.h"
+#include "hv/vmx/vmx.h"
+#include "tcb/ept.h"
+#include "tcb/vm.h"
+
+#include <assert.h>
+#include <stdio.h>
+
+/* Basic exit reasons, SDM Vol. 3D appendix C. */
+enum vmx_exit_reason {
+	VMX_EXIT_EXCEPTION_NMI = 0,
+	VMX_EXIT_EXTERNAL_INTERRUPT = 1,
+	VMX_EXIT_TRIPLE_FAULT = 2,
+	VMX_EXIT_CPUID = 10,
+	VMX_EXIT_HLT = 12,
+	VMX_EXIT_VMCALL = 18,
+	VMX_EXIT_VMX_FIRST = 19, /* VMCLEAR .. VMXON: 19-27 */
+	VMX_EXIT_VMX_LAST = 27,
+	VMX_EXIT_CR_ACCESS = 28,
+	VMX_EXIT_IO = 30,
+	VMX_EXIT_RDMSR = 31,
+	VMX_EXIT_WRMSR = 32,
+	VMX_EXIT_EPT_VIOLATION = 48,
+	VMX_EXIT_EPT_MISCONFIG = 49,
+	VMX_EXIT_INVEPT = 50,
+	VMX_EXIT_PREEMPTION_TIMER = 52,
+	VMX_EXIT_INVVPID = 53,
+	VMX_EXIT_XSETBV = 55,
+};
+
+#define EXIT_REASON_ENTRY_FAILURE (1u << 31)
+#define INTR_INFO_VALID        (1u << 31)
+#define INTR_TYPE_NMI          (2u << 8)
+#define INTR_TYPE_HW_EXCEPTION (3u << 8)
+#define INTR_DELIVER_ERROR     (1u << 11)
+
+#define MSR_STAR           0xc0000081
+#define MSR_LSTAR          0xc0000082
+#define MSR_CSTAR          0xc0000083
+#define MSR_FMASK          0xc0000084
+#define MSR_KERNEL_GS_BASE 0xc0000102
+
+/* The VMCS guest-state fields of a sealed context, in context order
+ * (SDM 25.4: everything a VM entry loads that the guest can change, and
+ * the pending event injection of an exit that was handled but not yet
+ * re-entered). Segments: selector, base, limit, access rights. */
+#define SEG(s) VMCS_GUEST_##s##_SEL, VMCS_GUEST_##s##_BASE, \
+	VMCS_GUEST_##s##_LIMIT, VMCS_GUEST_##s##_AR
+static const enum vmcs_field state_fields[] = {
+	VMCS_GUEST_RIP, VMCS_GUEST_RSP, VMCS_GUEST_RFLAGS,
+	VMCS_GUEST_CR0, VMCS_GUEST_CR3, VMCS_GUEST_CR4,
+	VMCS_CR0_SHADOW, VMCS_CR4_SHADOW,
+	VMCS_GUEST_DR7, VMCS_GUEST_DEBUGCTL, VMCS_GUEST_EFER, VMCS_GUEST_PAT,
+	SEG(ES), SEG(CS), SEG(SS), SEG(DS), SEG(FS), SEG(GS), SEG(LDTR), SEG(TR),
+	VMCS_GUEST_GDTR_BASE, VMCS_GUEST_GDTR_LIMIT,
+	VMCS_GUEST_IDTR_BASE, VMCS_GUEST_IDTR_LIMIT,
+	VMCS_GUEST_SYSENTER_CS, VMCS_GUEST_SYSENTER_ESP, VMCS_GUEST_SYSENTER_EIP,
+	VMCS_GUEST_INTERRUPTIBILITY, VMCS_GUEST_ACTIVITY_STATE,
+	VMCS_GUEST_PENDING_DBG,
+	VMCS_ENTRY_INTR_INFO, VMCS_ENTRY_EXCEPTION_ERROR, VMCS_ENTRY_INSTR_LEN,
+};
+#undef SEG
+static_assert(ARRAY_SIZE(state_fields) == VCPU_CONTEXT_STATE_WORDS,
+	      "the context layout (hv/vcpu_context.h) has a slot per field");
+
+static void vmx_init(void)
+{
+	vmcs_setup_init();
+}
+
+static void vmx_vcpu_load(struct vcpu *v)
+{
+	CHECK(vmcs_load(v->ctl_pa));
+}
+
+static void vmx_vcpu_setup(struct vcpu *v, const struct vcpu_start *s)
+{
+	const struct vmcs_guest_start start = {
+		.rip = s->rip, .rsp = s->rsp, .cr3 = s->cr3,
+		.ept_pointer = s->npt_root, .vpid = s->tag,
+	};
+
+	vmcs_setup_guest(v->ctl_pa, vmx_vmcs_revision(), &start);
+	vmx_flush_vpid(s->tag);
+	v->launched = false;
+}
+
+static void vmx_vcpu_release(struct vcpu *v)
+{
+	if (v->ctl_pa)
+		CHECK(vmcs_clear(v->ctl_pa));
+}
+
+#define READ_DR6(dst) __asm__ volatile("mov %%db6, %0" : "=r"(dst))
+#define WRITE_DR6(src) __asm__ volatile("mov %0, %%db6" : : "r"(src))
+
+/* What a VM exit leaves in the CPU besides what hv/vcpu.c moves: CR2, DR6
+ * and the syscall MSRs, which the VMCS does not switch. */
+static void vmx_switch_out(struct vcpu *v)
+{
+	v->sys.cr2 = read_cr2();
+	READ_DR6(v->sys.dr6);
+	v->sys.star = rdmsr(MSR_STAR);
+	v->sys.lstar = rdmsr(MSR_LSTAR);
+	v->sys.cstar = rdmsr(MSR_CSTAR);
+	v->sys.fmask = rdmsr(MSR_FMASK);
+	v->sys.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+}
+
+static void vmx_switch_in(const struct vcpu *v)
+{
+	write_cr2(v->sys.cr2);
+	WRITE_DR6(v->sys.dr6);
+	wrmsr(MSR_STAR, v->sys.star);
+	wrmsr(MSR_LSTAR, v->sys.lstar);
+	wrmsr(MSR_CSTAR, v->sys.cstar);
+	wrmsr(MSR_FMASK, v->sys.fmask);
+	wrmsr(MSR_KERNEL_GS_BASE, v->sys.kernel_gs_base);
+}
+
+static void decode_exception(struct exit_event *ev)
+{
+	uint32_t info = (uint32_t)vmcs_read(VMCS_EXIT_INTR_INFO);
+
+	ev->kind = (info & (7u << 8)) == INTR_TYPE_NMI ? EXIT_NMI : EXIT_EXCEPTION;
+	ev->u.code = info;
+}
+
+static void decode_ept_violation(struct exit_event *ev)
+{
+	/* SDM Table 28-7: bit 0 read, 1 write, 2 instruction fetch. */
+	ev->kind = EXIT_NPF;
+	ev->u.npf.gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
+	ev->u.npf.access = (ev->qual & 4) ? EPT_EXEC :
+			   (ev->qual & 2) ? EPT_WRITE : EPT_READ;
+}
+
+static void decode(uint32_t reason, struct exit_event *ev)
+{
+	switch (reason) {
+	case VMX_EXIT_PREEMPTION_TIMER: ev->kind = EXIT_PREEMPTED; return;
+	case VMX_EXIT_EXTERNAL_INTERRUPT: ev->kind = EXIT_INTERRUPT; return;
+	case VMX_EXIT_EXCEPTION_NMI: decode_exception(ev); return;
+	case VMX_EXIT_CPUID: ev->kind = EXIT_CPUID; return;
+	case VMX_EXIT_HLT: ev->kind = EXIT_HLT; return;
+	case VMX_EXIT_VMCALL: ev->kind = EXIT_HYPERCALL; return;
+	case VMX_EXIT_RDMSR: ev->kind = EXIT_MSR_READ; return;
+	case VMX_EXIT_WRMSR: ev->kind = EXIT_MSR_WRITE; return;
+	case VMX_EXIT_XSETBV: ev->kind = EXIT_XSETBV; return;
+	case VMX_EXIT_TRIPLE_FAULT: ev->kind = EXIT_SHUTDOWN; return;
+	case VMX_EXIT_EPT_VIOLATION: decode_ept_violation(ev); return;
+	case VMX_EXIT_EPT_MISCONFIG:
+		ev->kind = EXIT_NPT_BROKEN;
+		ev->u.npf.gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
+		return;
+	case VMX_EXIT_CR_ACCESS:
+		ev->kind = EXIT_CR;
+		cr_exit_decode(ev->qual, &ev->u.cr);
+		return;
+	case VMX_EXIT_IO:
+		if (io_exit_decode(ev->qual, &ev->u.io)) {
+			ev->kind = EXIT_IO;
+			return;
+		}
+		break; /* a size the CPU never reports: unknown, the VM stops */
+	default:
+		break;
+	}
+	if ((reason >= VMX_EXIT_VMX_FIRST && reason <= VMX_EXIT_VMX_LAST) ||
+	    reason == VMX_EXIT_INVEPT || reason == VMX_EXIT_INVVPID) {
+		ev->kind = EXIT_VIRT_INSN;
+		return;
+	}
+	ev->kind = EXIT_UNKNOWN;
+	ev->u.code = reason;
+}
+
+static void vmx_run(struct vcpu *v, uint64_t budget, struct exit_event *ev)
+{
+	uint32_t reason;
+
+	*ev = (struct exit_event){ .kind = EXIT_UNKNOWN };
+	vmcs_write(VMCS_PREEMPTION_TIMER, vmcs_timer_value(budget));
+	if (vmx_enter(&v->gprs, v->launched)) {
+		ev->kind = EXIT_ENTRY_FAILED;
+		ev->u.code = vmcs_read(VMCS_INSTRUCTION_ERROR);
+		return;
+	}
+	v->launched = true;
+	reason = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
+	ev->qual = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	ev->insn_len = vmcs_read(VMCS_EXIT_INSTR_LEN);
+	if (reason & EXIT_REASON_ENTRY_FAILURE) {
+		/* SDM 26.8: the guest state or MSR loading failed the entry. */
+		ev->kind = EXIT_ENTRY_FAILED;
+		ev->u.code = reason & 0xffff;
+		return;
+	}
+	decode(reason & 0xffff, ev);
+}
+
+static void vmx_skip(struct vcpu *v, const struct exit_event *ev)
+{
+	(void)v;
+	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + ev->insn_len);
+}
+
+static void vmx_inject(struct vcpu *v, unsigned vector, bool error_code)
+{
+	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;
+
+	(void)v;
+	if (error_code) {
+		info |= INTR_DELIVER_ERROR;
+		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, 0);
+	}
+	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
+}
+
+static const enum vmcs_field reg_fields[] = {
+	[GREG_RIP] = VMCS_GUEST_RIP, [GREG_RSP] = VMCS_GUEST_RSP,
+	[GREG_CR0] = VMCS_GUEST_CR0, [GREG_CR3] = VMCS_GUEST_CR3,
+	[GREG_CR4] = VMCS_GUEST_CR4, [GREG_EFER] = VMCS_GUEST_EFER,
+};
+
+static uint64_t vmx_get(struct vcpu *v, enum guest_reg r)
+{
+	(void)v;
+	return vmcs_read(reg_fields[r]);
+}
+
+static void vmx_set(struct vcpu *v, enum guest_reg r, uint64_t value)
+{
+	(void)v;
+	vmcs_write(reg_fields[r], value);
+}
+
+static unsigned vmx_cpl(struct vcpu *v)
+{
+	(void)v;
+	return (vmcs_read(VMCS_GUEST_SS_AR) >> 5) & 3; /* SS.DPL is the CPL */
+}
+
+static void vmx_state_get(struct vcpu *v, uint64_t s[VCPU_CONTEXT_STATE_WORDS])
+{
+	(void)v;
+	for (size_t i = 0; i < ARRAY_SIZE(state_fields); i++)
+		s[i] = vmcs_read(state_fields[i]);
+}
+
+static void vmx_state_set(struct vcpu *v, const uint64_t s[VCPU_CONTEXT_STATE_WORDS])
+{
+	(void)v;
+	for (size_t i = 0; i < ARRAY_SIZE(state_fields); i++)
+		vmcs_write(state_fields[i], s[i]);
+}
+
+static void vmx_flush(const struct vm *vm)
+{
+	vmx_flush_ept_all();
+	vmx_flush_vpid((uint16_t)vm->id);
+}
+
+const struct arch_ops vmx_ops = {
+	.name = "vmx",
+	.init = vmx_init,
+	.vcpu_load = vmx_vcpu_load,
+	.vcpu_setup = vmx_vcpu_setup,
+	.vcpu_release = vmx_vcpu_release,
+	.switch_out = vmx_switch_out,
+	.switch_in = vmx_switch_in,
+	.run = vmx_run,
+	.skip = vmx_skip,
+	.inject = vmx_inject,
+	.get = vmx_get,
+	.set = vmx_set,
+	.cpl = vmx_cpl,
+	.state_get = vmx_state_get,
+	.state_set = vmx_state_set,
+	.flush = vmx_flush,
+	.disable = vmx_disable,
+};
