@@ -21,6 +21,7 @@
 #include "hv/exit_policy.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_context.h"
+#include "tcb/npt.h"
 
 struct vm;
 
@@ -53,7 +54,7 @@ struct exit_event {
 		struct cr_exit cr;
 		struct {
 			uint64_t gpa;
-			unsigned access; /* EPT_READ, EPT_WRITE or EPT_EXEC (tcb/ept.h) */
+			unsigned access; /* NPT_READ, NPT_WRITE or NPT_EXEC (tcb/npt.h) */
 		} npf;
 		uint64_t code;
 	} u;
@@ -72,12 +73,13 @@ enum guest_reg {
 struct vcpu_start {
 	uint64_t rip, rsp, cr3;
 	uint64_t npt_root;  /* the nested page table's root for the CPU:
-			     * EPTP (VMX) or nCR3 (SVM), ept_pointer() */
+			     * EPTP (VMX) or nCR3 (SVM), npt_root_pointer() */
 	uint16_t tag;       /* TLB tag: VPID or ASID, never 0 */
 };
 
 struct arch_ops {
 	const char *name;                 /* "vmx" or "svm", for log lines */
+	enum npt_format npt_format;       /* the nested page tables it walks */
 	/* Once after enabling: controls, intercepts, bitmaps. */
 	void (*init)(void);
 	/* Make v current for the calls below (VMX: VMPTRLD). */

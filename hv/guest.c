@@ -57,6 +57,6 @@ void guest_teardown(struct vm *vm)
 	 * its frames and its VPID will be given to someone else. */
 	arch->vcpu_release(v);
 	arch->flush(vm);
-	ept_destroy(&vm->ept, memory_frames());
+	npt_destroy(&vm->npt, memory_frames());
 	vcpu_scrub(v);
 }

@@ -90,7 +90,7 @@ static void log_created(const struct vm *vm)
 	uint64_t lo = UINT64_MAX, hi = 0, hpa;
 
 	for (uint64_t gpa = 0; gpa < vm->mem_size; gpa += PAGE_SIZE) {
-		CHECK(ept_translate(&vm->ept, gpa, &hpa, NULL));
+		CHECK(npt_translate(&vm->npt, gpa, &hpa, NULL));
 		lo = hpa < lo ? hpa : lo;
 		hi = hpa > hi ? hpa : hi;
 	}

@@ -49,7 +49,7 @@ static int op_mem_alloc(void *mctx, struct vm *vm)
 		CHECK(frame_release(ft, ctl, FRAME_TCB) == FRAME_OK);
 		return HC_E_NOMEM;
 	}
-	if (ept_init(&vm->ept, ft, vm->owner) != EPT_OK) {
+	if (npt_init(&vm->npt, ft, vm->owner, arch->npt_format) != NPT_OK) {
 		CHECK(frame_release(ft, ctl, FRAME_TCB) == FRAME_OK);
 		CHECK(frame_release(ft, xsave, FRAME_TCB) == FRAME_OK);
 		return HC_E_NOMEM;
@@ -64,7 +64,7 @@ static int op_mem_alloc(void *mctx, struct vm *vm)
 static int op_mem_map(void *mctx, struct vm *vm, uint64_t gpa, uint64_t len)
 {
 	(void)mctx;
-	return ept_populate(&vm->ept, memory_frames(), gpa, len, EPT_RWX) == EPT_OK
+	return npt_populate(&vm->npt, memory_frames(), gpa, len, NPT_RWX) == NPT_OK
 		? HC_OK : HC_E_NOMEM;
 }
 
@@ -74,7 +74,7 @@ static void op_mem_unmap(void *mctx, struct vm *vm, uint64_t gpa, uint64_t len)
 	/* Its frames go back to the pool here: no translation of them may
 	 * stay cached (the VM does not run; this is cheap next to zeroing). */
 	arch->flush(vm);
-	CHECK(ept_unpopulate(&vm->ept, memory_frames(), gpa, len) == EPT_OK);
+	CHECK(npt_unpopulate(&vm->npt, memory_frames(), gpa, len) == NPT_OK);
 }
 
 static void op_mem_free(void *mctx, struct vm *vm)
@@ -96,7 +96,7 @@ static uint8_t *op_page(void *mctx, const struct vm *vm, uint64_t gpa)
 	uint64_t hpa;
 
 	(void)mctx;
-	CHECK(ept_translate(&vm->ept, gpa, &hpa, NULL));
+	CHECK(npt_translate(&vm->npt, gpa, &hpa, NULL));
 	return phys_to_virt(hpa);
 }
 
@@ -130,7 +130,7 @@ static struct vcpu_start start_of(const struct vm *vm, const struct lc_regs *r)
 {
 	return (struct vcpu_start){
 		.rip = r->rip, .rsp = r->rsp, .cr3 = r->cr3,
-		.npt_root = ept_pointer(&vm->ept),
+		.npt_root = npt_root_pointer(&vm->npt),
 		.tag = (uint16_t)vm->id,
 	};
 }

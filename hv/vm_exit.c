@@ -175,8 +175,8 @@ static bool read_guest(void *ctx, uint64_t gpa, void *buf, size_t len)
 		uint64_t hpa, off = gpa & PAGE_MASK;
 		unsigned perms;
 		size_t n = PAGE_SIZE - off < len ? PAGE_SIZE - off : len;
-		if (!ept_translate(&vm->ept, gpa - off, &hpa, &perms) ||
-		    !(perms & EPT_READ))
+		if (!npt_translate(&vm->npt, gpa - off, &hpa, &perms) ||
+		    !(perms & NPT_READ))
 			return false;
 		memcpy(out, (const uint8_t *)phys_to_virt(hpa) + off, n);
 		out += n;
@@ -197,8 +197,8 @@ static bool write_guest(void *ctx, uint64_t gpa, const void *buf, size_t len)
 		uint64_t hpa, off = gpa & PAGE_MASK;
 		unsigned perms;
 		size_t n = PAGE_SIZE - off < len ? PAGE_SIZE - off : len;
-		if (!ept_translate(&vm->ept, gpa - off, &hpa, &perms) ||
-		    !(perms & EPT_WRITE))
+		if (!npt_translate(&vm->npt, gpa - off, &hpa, &perms) ||
+		    !(perms & NPT_WRITE))
 			return false;
 		memcpy((uint8_t *)phys_to_virt(hpa) + off, in, n);
 		in += n;
@@ -330,7 +330,7 @@ static enum exit_outcome handle_xsetbv(struct vcpu *v, const struct exit_event *
 
 static const char *access_kind(unsigned access)
 {
-	return access == EPT_EXEC ? "execute" : access == EPT_WRITE ? "write" : "read";
+	return access == NPT_EXEC ? "execute" : access == NPT_WRITE ? "write" : "read";
 }
 
 static enum exit_outcome handle_npf(struct vm *vm, struct vcpu *v,

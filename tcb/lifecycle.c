@@ -131,7 +131,7 @@ bool lifecycle_secrets_ok(const char *s, size_t len)
 uint64_t lifecycle_create_frames(uint64_t mem_size)
 {
 	/* EPT: PML4, one PDPT, one PD (mem_size <= 1 GiB) and a page table
-	 * per 2 MiB (tcb/ept.c maps 4 KiB leaves); VMCS and XSAVE area. */
+	 * per 2 MiB (tcb/npt.c maps 4 KiB leaves); VMCS and XSAVE area. */
 	return mem_size / PAGE_SIZE + 3 + mem_size / 0x200000ull + 2;
 }
 

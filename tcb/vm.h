@@ -8,7 +8,7 @@
 #include <custos/types.h>
 #include <custos/guest_abi.h>
 #include "tcb/console_ring.h"
-#include "tcb/ept.h"
+#include "tcb/npt.h"
 #include "tcb/frame_table.h"
 
 #define VM_MAX          16
@@ -46,7 +46,7 @@ struct vm {
 	char name[VM_NAME_MAX];
 	frame_owner_t owner;    /* owner value of its frames */
 	uint64_t mem_size;
-	struct ept ept;
+	struct npt npt;
 	struct console_ring console;
 	char stop_reason[VM_REASON_MAX];
 	uint64_t exits;

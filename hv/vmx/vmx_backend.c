@@ -11,7 +11,7 @@
 #include "hv/vmx/vmcs.h"
 #include "hv/vmx/vmcs_setup.h"
 #include "hv/vmx/vmx.h"
-#include "tcb/ept.h"
+#include "tcb/npt.h"
 #include "tcb/vm.h"
 
 #include <assert.h>
@@ -142,8 +142,8 @@ static void decode_ept_violation(struct exit_event *ev)
 	/* SDM Table 28-7: bit 0 read, 1 write, 2 instruction fetch. */
 	ev->kind = EXIT_NPF;
 	ev->u.npf.gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
-	ev->u.npf.access = (ev->qual & 4) ? EPT_EXEC :
-			   (ev->qual & 2) ? EPT_WRITE : EPT_READ;
+	ev->u.npf.access = (ev->qual & 4) ? NPT_EXEC :
+			   (ev->qual & 2) ? NPT_WRITE : NPT_READ;
 }
 
 static void decode(uint32_t reason, struct exit_event *ev)
@@ -274,6 +274,7 @@ static void vmx_flush(const struct vm *vm)
 
 const struct arch_ops vmx_ops = {
 	.name = "vmx",
+	.npt_format = NPT_EPT,
 	.init = vmx_init,
 	.vcpu_load = vmx_vcpu_load,
 	.vcpu_setup = vmx_vcpu_setup,

@@ -45,6 +45,7 @@
 #include "tcb/hypercall.h"
 #include "tcb/lifecycle.h"
 #include "tcb/measure.h"
+#include "fuzz_util.h"
 
 #define MAX_MEM (4 * 4096u)
 
@@ -343,25 +344,6 @@ static const struct lc_ops fake_ops = {
 	.context_len = fk_context_len, .context_restore = fk_context_restore,
 	.set_runnable = fk_set_runnable, .log = fk_log,
 };
-
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint64_t take(struct input *in, size_t bytes)
-{
-	uint64_t v = 0;
-
-	while (bytes--) {
-		v <<= 8;
-		if (in->left) {
-			v |= *in->p++;
-			in->left--;
-		}
-	}
-	return v;
-}
 
 struct fake {
 	uint8_t *mem;

@@ -16,29 +16,11 @@
 #include <string.h>
 
 #include "tcb/phys_hole.h"
+#include "fuzz_util.h"
 
 #define MAX_RANGES 8
 #define WINDOW 4096u
 #define UNTOUCHED 0x0bad0bad0bad0badull
-
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint64_t take(struct input *in, size_t bytes)
-{
-	uint64_t v = 0;
-
-	while (bytes--) {
-		v <<= 8;
-		if (in->left) {
-			v |= *in->p++;
-			in->left--;
-		}
-	}
-	return v;
-}
 
 struct query {
 	struct phys_range u[MAX_RANGES], x[MAX_RANGES];

@@ -24,4 +24,25 @@ static inline uint64_t le(const uint8_t *p, size_t n)
 	return v;
 }
 
+/* An input read front to back; past its end every byte reads 0. */
+struct input {
+	const uint8_t *p;
+	size_t left;
+};
+
+/* The next n (<= 8) bytes as a big-endian value. */
+static inline uint64_t take(struct input *in, size_t n)
+{
+	uint64_t v = 0;
+
+	while (n--) {
+		v <<= 8;
+		if (in->left) {
+			v |= *in->p++;
+			in->left--;
+		}
+	}
+	return v;
+}
+
 #endif

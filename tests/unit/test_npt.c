@@ -1,18 +1,21 @@
 /*
- * Unit and model-based tests of the EPT builder (tcb/ept.c), the part of the
- * TCB that decides which host frames a guest can reach.
+ * Unit and model-based tests of the nested page table builder (tcb/npt.c),
+ * the part of the TCB that decides which host frames a guest can reach.
+ * Every test of the builder runs once per format (the groups "EPT" and
+ * "AMD64" in main()), so both formats are held to the same invariants; a
+ * few more check what only one format encodes.
  *
  * Host frames are fake RAM: a page-aligned buffer of whole 4 KiB frames,
  * filled with garbage at the start, managed by a real frame table. The test
  * implements tcb_phys_to_virt() over it and counts every call that breaks
  * the contract the TCB must keep with stricter rules than the platform's:
- * ept.c may only ever look at its own table frames, so any call for a frame
+ * npt.c may only ever look at its own table frames, so any call for a frame
  * that is not a TCB frame (a guest's frame, a free or unmanaged frame, a
  * frame outside RAM) is a bug even where the hypervisor would not notice.
  *
- * The EPT format is decoded here independently of ept.c (a small software
- * walker with its own constants from the SDM), so the tests check the bits
- * the CPU will see, not ept.c's idea of them.
+ * Both formats are decoded here independently of npt.c (a small software
+ * walker with its own constants from the SDM and the APM), so the tests
+ * check the bits the CPU will see, not npt.c's idea of them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcb/ept.h"
+#include "tcb/npt.h"
 #include "tcb/frame_table.h"
 #include "tcb/platform.h"
 #include "xorshift.h"
@@ -40,9 +43,20 @@
 #define VM2 frame_owner_vm(2)
 #define HOG frame_owner_vm(99) /* soaks up free frames to make memory short */
 
-/* SDM Vol. 3C 29.3.2 / 25.6.11, written out again on purpose. */
+/* SDM Vol. 3C 29.3.2 / 25.6.11, APM Vol. 2 5.3.3, written out again on
+ * purpose. */
 #define T_ADDR     0x000ffffffffff000ull
 #define T_MT_WB    6ull
+#define T_P        (1ull << 0)
+#define T_RW       (1ull << 1)
+#define T_US       (1ull << 2)
+#define T_PWT      (1ull << 3)
+#define T_PCD      (1ull << 4)
+#define T_A        (1ull << 5)
+#define T_D        (1ull << 6)
+#define T_PS_PAT   (1ull << 7) /* PS above a PTE, PAT in a PTE */
+#define T_G        (1ull << 8)
+#define T_NX       (1ull << 63)
 #define GIB        (1ull << 30)
 #define MIB2       (2ull << 20)
 
@@ -57,6 +71,8 @@ struct env {
 };
 
 static struct env *cur;
+/* The format every test of the builder uses; set by the group's setup. */
+static enum npt_format fmt;
 static uint64_t scratch[512] __attribute__((aligned(4096)));
 
 void *tcb_phys_to_virt(uint64_t addr)
@@ -164,7 +180,23 @@ static void unhog(struct env *env)
 			assert_int_equal(frame_release(&env->ft, pfn, HOG), FRAME_OK);
 }
 
-/* ---- The test's own EPT walker ------------------------------------------ */
+/* ---- The test's own walker, for both formats ------------------------------ */
+
+static bool t_present(uint64_t ent)
+{
+	return fmt == NPT_EPT ? (ent & 7) != 0 : (ent & T_P) != 0;
+}
+
+/* The perms a leaf gives the guest, as the CPU reads them. */
+static unsigned t_leaf_perms(uint64_t ent)
+{
+	if (fmt == NPT_EPT)
+		return (unsigned)(ent & 7);
+	if (!(ent & T_P))
+		return 0;
+	return NPT_READ | (ent & T_RW ? NPT_WRITE : 0) |
+	       (ent & T_NX ? 0 : NPT_EXEC);
+}
 
 static uint64_t *t_table(struct env *env, uint64_t table_pa)
 {
@@ -178,7 +210,7 @@ static unsigned t_index(uint64_t gpa, int level)
 }
 
 /* The entry at 'level' on gpa's path (3 = PML4E ... 0 = PTE), or NULL. */
-static uint64_t *t_slot(struct env *env, const struct ept *e, uint64_t gpa,
+static uint64_t *t_slot(struct env *env, const struct npt *e, uint64_t gpa,
 			int level)
 {
 	uint64_t table_pa = e->root_pa;
@@ -187,14 +219,14 @@ static uint64_t *t_slot(struct env *env, const struct ept *e, uint64_t gpa,
 	for (l = 3; l > level; l--) {
 		uint64_t ent = t_table(env, table_pa)[t_index(gpa, l)];
 
-		if ((ent & 7) == 0)
+		if (!t_present(ent))
 			return NULL;
 		table_pa = ent & T_ADDR;
 	}
 	return &t_table(env, table_pa)[t_index(gpa, level)];
 }
 
-static uint64_t t_leaf(struct env *env, const struct ept *e, uint64_t gpa)
+static uint64_t t_leaf(struct env *env, const struct npt *e, uint64_t gpa)
 {
 	uint64_t *slot = t_slot(env, e, gpa, 0);
 
@@ -208,10 +240,10 @@ struct snap {
 	uint8_t *ram;
 	frame_owner_t *owner;
 	struct frame_table ft;
-	struct ept e;
+	struct npt e;
 };
 
-static void snap_take(struct env *env, const struct ept *e, struct snap *s)
+static void snap_take(struct env *env, const struct npt *e, struct snap *s)
 {
 	s->ram = malloc(env->nframes * PAGE_SIZE);
 	s->owner = malloc(env->nframes * sizeof(frame_owner_t));
@@ -223,7 +255,7 @@ static void snap_take(struct env *env, const struct ept *e, struct snap *s)
 	s->e = *e;
 }
 
-static void snap_expect_same(struct env *env, const struct ept *e,
+static void snap_expect_same(struct env *env, const struct npt *e,
 			     const struct snap *s)
 {
 	assert_memory_equal(s->owner, env->owner,
@@ -242,23 +274,23 @@ static void snap_free(struct snap *s)
 	free(s->owner);
 }
 
-static void expect_translate(const struct ept *e, uint64_t gpa, uint64_t pfn,
+static void expect_translate(const struct npt *e, uint64_t gpa, uint64_t pfn,
 			     unsigned perms)
 {
 	uint64_t hpa = 0;
 	unsigned p = 0;
 
-	assert_true(ept_translate(e, gpa, &hpa, &p));
+	assert_true(npt_translate(e, gpa, &hpa, &p));
 	assert_int_equal(hpa, (pfn << PAGE_SHIFT) | (gpa & PAGE_MASK));
 	assert_int_equal(p, perms);
 }
 
-static void expect_unmapped(const struct ept *e, uint64_t gpa)
+static void expect_unmapped(const struct npt *e, uint64_t gpa)
 {
 	uint64_t hpa = 0x1234;
 	unsigned p = 99;
 
-	assert_false(ept_translate(e, gpa, &hpa, &p));
+	assert_false(npt_translate(e, gpa, &hpa, &p));
 	assert_int_equal(hpa, 0x1234); /* untouched on failure */
 	assert_int_equal(p, 99);
 }
@@ -273,90 +305,90 @@ static void test_init_owner_values(void **state)
 	};
 	struct env *env = env_new();
 	uint64_t free0 = env->ft.free_count;
-	struct ept e;
+	struct npt e;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		memset(&e, 0x5a, sizeof(e));
-		assert_int_equal(ept_init(&e, &env->ft, bad[i]), EPT_E_INVAL);
+		assert_int_equal(npt_init(&e, &env->ft, bad[i], fmt), NPT_E_INVAL);
 		assert_int_equal(e.root_pa, 0);
 		assert_int_equal(e.table_frames, 0);
 		assert_int_equal(env->ft.free_count, free0);
 	}
-	assert_int_equal(ept_init(&e, &env->ft, frame_owner_vm(FRAME_MAX_VMS - 1)),
-			 EPT_OK);
+	assert_int_equal(npt_init(&e, &env->ft, frame_owner_vm(FRAME_MAX_VMS - 1), fmt),
+			 NPT_OK);
 	assert_int_equal(e.table_frames, 1);
 	assert_int_equal(e.mapped_pages, 0);
 	assert_int_equal(e.root_pa & PAGE_MASK, 0);
 	assert_int_equal(frame_owner(&env->ft, e.root_pa >> PAGE_SHIFT), FRAME_TCB);
 	assert_true(frame_is_zero(env, e.root_pa >> PAGE_SHIFT));
 	assert_int_equal(env->ft.free_count, free0 - 1);
-	assert_true(ept_check(&e, &env->ft));
-	ept_destroy(&e, &env->ft);
+	assert_true(npt_check(&e, &env->ft));
+	npt_destroy(&e, &env->ft);
 	assert_int_equal(env->ft.free_count, free0);
 	env_free(env);
 }
 
-/* Out of memory at init; and everything is harmless on the empty EPT. */
-static void test_init_nomem_and_empty_ept(void **state)
+/* Out of memory at init; and everything is harmless on empty tables. */
+static void test_init_nomem_and_empty_tables(void **state)
 {
 	struct env *env = env_new();
-	struct ept e, zeroed;
+	struct npt e, zeroed;
 	uint64_t pfn;
 
 	(void)state;
 	hog_until(env, 0);
-	assert_int_equal(ept_init(&e, &env->ft, VM0), EPT_E_NOMEM);
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_E_NOMEM);
 	assert_int_equal(e.root_pa, 0);
 	unhog(env);
 	pfn = take_frame(env, VM0);
-	assert_true(ept_check(&e, &env->ft));
-	assert_int_equal(ept_pointer(&e), 0);
+	assert_true(npt_check(&e, &env->ft));
+	assert_int_equal(npt_root_pointer(&e), 0);
 	expect_unmapped(&e, 0);
-	assert_int_equal(ept_map(&e, &env->ft, 0, pfn, EPT_RWX), EPT_E_INVAL);
-	assert_int_equal(ept_populate(&e, &env->ft, 0, PAGE_SIZE, EPT_RWX),
-			 EPT_E_INVAL);
-	ept_destroy(&e, &env->ft);
+	assert_int_equal(npt_map(&e, &env->ft, 0, pfn, NPT_RWX), NPT_E_INVAL);
+	assert_int_equal(npt_populate(&e, &env->ft, 0, PAGE_SIZE, NPT_RWX),
+			 NPT_E_INVAL);
+	npt_destroy(&e, &env->ft);
 	memset(&zeroed, 0, sizeof(zeroed));
-	ept_destroy(&zeroed, &env->ft); /* never initialised */
-	assert_true(ept_check(&zeroed, &env->ft));
+	npt_destroy(&zeroed, &env->ft); /* never initialised */
+	assert_true(npt_check(&zeroed, &env->ft));
 	assert_int_equal(frame_owner(&env->ft, pfn), VM0);
 	assert_int_equal(frame_release(&env->ft, pfn, VM0), FRAME_OK);
 	env_free(env);
 }
 
-/* root_pa == 0 means "no EPT", so frame 0 must never become the root. */
+/* root_pa == 0 means "no tables", so frame 0 must never become the root. */
 static void test_root_never_frame0(void **state)
 {
 	struct env *env = env_new_sized(NFRAMES, 0);
 	uint64_t free0 = env->ft.free_count;
-	struct ept e;
+	struct npt e;
 
 	(void)state;
 	assert_int_equal(frame_owner(&env->ft, 0), FRAME_FREE);
-	assert_int_equal(ept_init(&e, &env->ft, VM0), EPT_OK);
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_OK);
 	assert_int_not_equal(e.root_pa, 0);
 	assert_int_equal(frame_owner(&env->ft, 0), FRAME_FREE);
 	assert_int_equal(env->ft.free_count, free0 - 1);
-	assert_int_equal(ept_populate(&e, &env->ft, 0, 8 * PAGE_SIZE, EPT_RWX),
-			 EPT_OK);
-	assert_true(ept_check(&e, &env->ft));
-	ept_destroy(&e, &env->ft);
+	assert_int_equal(npt_populate(&e, &env->ft, 0, 8 * PAGE_SIZE, NPT_RWX),
+			 NPT_OK);
+	assert_true(npt_check(&e, &env->ft));
+	npt_destroy(&e, &env->ft);
 	assert_int_equal(env->ft.free_count, free0);
 
 	/* Only frame 0 and one more free: init still works, frame 0 stays. */
 	hog_until(env, 0);
 	assert_int_equal(frame_release(&env->ft, 0, HOG), FRAME_OK);
-	assert_int_equal(ept_init(&e, &env->ft, VM0), EPT_E_NOMEM);
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_E_NOMEM);
 	assert_int_equal(e.root_pa, 0);
 	assert_int_equal(env->ft.free_count, 1);
 	assert_int_equal(frame_owner(&env->ft, 0), FRAME_FREE);
 	assert_int_equal(frame_release(&env->ft, 100, HOG), FRAME_OK);
-	assert_int_equal(ept_init(&e, &env->ft, VM0), EPT_OK);
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_OK);
 	assert_int_equal(e.root_pa, 100 * PAGE_SIZE);
 	assert_int_equal(frame_owner(&env->ft, 0), FRAME_FREE);
-	ept_destroy(&e, &env->ft);
+	npt_destroy(&e, &env->ft);
 	unhog(env);
 	assert_int_equal(env->ft.free_count, free0);
 	env_free(env);
@@ -368,24 +400,24 @@ static void test_map_translate_roundtrip(void **state)
 {
 	static const uint64_t gpas[] = {
 		0, PAGE_SIZE, MIB2 - PAGE_SIZE, MIB2, GIB, 512 * GIB,
-		0x123456789000ull, EPT_GPA_LIMIT - PAGE_SIZE,
+		0x123456789000ull, NPT_GPA_LIMIT - PAGE_SIZE,
 	};
 	static const unsigned perms[] = {
-		EPT_READ, EPT_READ | EPT_WRITE, EPT_RWX, EPT_READ | EPT_EXEC,
-		EPT_READ, EPT_RWX, EPT_READ, EPT_RWX,
+		NPT_READ, NPT_READ | NPT_WRITE, NPT_RWX, NPT_READ | NPT_EXEC,
+		NPT_READ, NPT_RWX, NPT_READ, NPT_RWX,
 	};
 	struct env *env = env_new();
 	uint64_t pfn[ARRAY_SIZE(gpas)];
-	struct ept e;
+	struct npt e;
 	size_t i;
 
 	(void)state;
-	assert_int_equal(ept_init(&e, &env->ft, VM0), EPT_OK);
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_OK);
 	for (i = 0; i < ARRAY_SIZE(gpas); i++) {
 		pfn[i] = take_frame(env, VM0);
-		assert_int_equal(ept_map(&e, &env->ft, gpas[i], pfn[i], perms[i]),
-				 EPT_OK);
-		assert_true(ept_check(&e, &env->ft));
+		assert_int_equal(npt_map(&e, &env->ft, gpas[i], pfn[i], perms[i]),
+				 NPT_OK);
+		assert_true(npt_check(&e, &env->ft));
 	}
 	assert_int_equal(e.mapped_pages, ARRAY_SIZE(gpas));
 	for (i = 0; i < ARRAY_SIZE(gpas); i++) {
@@ -393,16 +425,16 @@ static void test_map_translate_roundtrip(void **state)
 		expect_translate(&e, gpas[i] + 0x7ff, pfn[i], perms[i]);
 		expect_translate(&e, gpas[i] + 0xfff, pfn[i], perms[i]);
 	}
-	/* Neighbours stay unmapped, so do addresses beyond the EPT. */
+	/* Neighbours stay unmapped, so do addresses beyond the tables. */
 	expect_unmapped(&e, 2 * PAGE_SIZE);
 	expect_unmapped(&e, MIB2 + PAGE_SIZE);
 	expect_unmapped(&e, GIB - PAGE_SIZE);
 	expect_unmapped(&e, 0x123456788000ull);
-	expect_unmapped(&e, EPT_GPA_LIMIT);
-	expect_unmapped(&e, EPT_GPA_LIMIT + PAGE_SIZE); /* PAGE_SIZE mod 2^48: mapped */
+	expect_unmapped(&e, NPT_GPA_LIMIT);
+	expect_unmapped(&e, NPT_GPA_LIMIT + PAGE_SIZE); /* PAGE_SIZE mod 2^48: mapped */
 	expect_unmapped(&e, UINT64_MAX);
-	assert_true(ept_translate(&e, 0, NULL, NULL));
-	ept_destroy(&e, &env->ft);
+	assert_true(npt_translate(&e, 0, NULL, NULL));
+	npt_destroy(&e, &env->ft);
 	env_free(env);
 }
 
@@ -411,7 +443,7 @@ static void test_map_translate_roundtrip(void **state)
 static void test_map_refuses_frames_not_owned(void **state)
 {
 	struct env *env = env_new();
-	struct ept e, other;
+	struct npt e, other;
 	uint64_t other_pfn, free_pfn, own_pfn;
 	uint64_t bad[12];
 	unsigned long zero0;
@@ -419,20 +451,20 @@ static void test_map_refuses_frames_not_owned(void **state)
 	size_t i, n = 0;
 
 	(void)state;
-	assert_int_equal(ept_init(&e, &env->ft, VM0), EPT_OK);
-	assert_int_equal(ept_init(&other, &env->ft, VM1), EPT_OK);
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_OK);
+	assert_int_equal(npt_init(&other, &env->ft, VM1, fmt), NPT_OK);
 	own_pfn = take_frame(env, VM0);
-	assert_int_equal(ept_map(&e, &env->ft, 0x5000, own_pfn, EPT_RWX), EPT_OK);
-	assert_int_equal(ept_populate(&other, &env->ft, 0, 4 * PAGE_SIZE, EPT_RWX),
-			 EPT_OK);
-	assert_true(ept_translate(&other, 0, &other_pfn, NULL));
+	assert_int_equal(npt_map(&e, &env->ft, 0x5000, own_pfn, NPT_RWX), NPT_OK);
+	assert_int_equal(npt_populate(&other, &env->ft, 0, 4 * PAGE_SIZE, NPT_RWX),
+			 NPT_OK);
+	assert_true(npt_translate(&other, 0, &other_pfn, NULL));
 	other_pfn >>= PAGE_SHIFT;
 	free_pfn = NFRAMES - 1;
 	assert_int_equal(frame_owner(&env->ft, free_pfn), FRAME_FREE);
 
 	bad[n++] = other_pfn;                      /* another VM's */
-	bad[n++] = other.root_pa >> PAGE_SHIFT;    /* another VM's EPT root */
-	bad[n++] = e.root_pa >> PAGE_SHIFT;        /* our own EPT root */
+	bad[n++] = other.root_pa >> PAGE_SHIFT;    /* another VM's root */
+	bad[n++] = e.root_pa >> PAGE_SHIFT;        /* our own root */
 	bad[n++] = t_slot(env, &e, 0x5000, 1) ?    /* our own PT */
 		   (*t_slot(env, &e, 0x5000, 1) & T_ADDR) >> PAGE_SHIFT : 0;
 	bad[n++] = BOOT_FIRST;                     /* hypervisor image */
@@ -449,58 +481,58 @@ static void test_map_refuses_frames_not_owned(void **state)
 	for (i = 0; i < n; i++) {
 		/* a fresh gpa that would need three new tables, and one that
 		 * would need none */
-		assert_int_equal(ept_map(&e, &env->ft, 7 * GIB, bad[i], EPT_RWX),
-				 EPT_E_NOT_OWNER);
-		assert_int_equal(ept_map(&e, &env->ft, 0x6000, bad[i], EPT_READ),
-				 EPT_E_NOT_OWNER);
+		assert_int_equal(npt_map(&e, &env->ft, 7 * GIB, bad[i], NPT_RWX),
+				 NPT_E_NOT_OWNER);
+		assert_int_equal(npt_map(&e, &env->ft, 0x6000, bad[i], NPT_READ),
+				 NPT_E_NOT_OWNER);
 		snap_expect_same(env, &e, &s);
 	}
 	assert_int_equal(env->zero_calls, zero0);
 	snap_free(&s);
 	expect_unmapped(&e, 7 * GIB);
-	assert_true(ept_check(&e, &env->ft));
-	assert_true(ept_check(&other, &env->ft));
-	ept_destroy(&e, &env->ft);
-	ept_destroy(&other, &env->ft);
+	assert_true(npt_check(&e, &env->ft));
+	assert_true(npt_check(&other, &env->ft));
+	npt_destroy(&e, &env->ft);
+	npt_destroy(&other, &env->ft);
 	env_free(env);
 }
 
 static void test_map_refuses_bad_arguments(void **state)
 {
 	static const uint64_t bad_gpa[] = {
-		1, 0x800, 0xfff, 0x1001, EPT_GPA_LIMIT, EPT_GPA_LIMIT + PAGE_SIZE,
+		1, 0x800, 0xfff, 0x1001, NPT_GPA_LIMIT, NPT_GPA_LIMIT + PAGE_SIZE,
 		1ull << 52, UINT64_MAX & ~PAGE_MASK, UINT64_MAX,
 	};
 	static const unsigned bad_perms[] = {
-		0, EPT_WRITE, EPT_WRITE | EPT_EXEC, EPT_EXEC, 0x8, 0x10, EPT_RWX | 0x8,
-		EPT_READ | 0x40, 0xff, ~0u,
+		0, NPT_WRITE, NPT_WRITE | NPT_EXEC, NPT_EXEC, 0x8, 0x10, NPT_RWX | 0x8,
+		NPT_READ | 0x40, 0xff, ~0u,
 	};
 	struct env *env = env_new();
-	struct ept e;
+	struct npt e;
 	struct snap s;
 	uint64_t pfn;
 	size_t i;
 
 	(void)state;
-	assert_int_equal(ept_init(&e, &env->ft, VM0), EPT_OK);
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_OK);
 	pfn = take_frame(env, VM0);
 	snap_take(env, &e, &s);
 	for (i = 0; i < ARRAY_SIZE(bad_gpa); i++) {
-		assert_int_equal(ept_map(&e, &env->ft, bad_gpa[i], pfn, EPT_RWX),
-				 EPT_E_INVAL);
+		assert_int_equal(npt_map(&e, &env->ft, bad_gpa[i], pfn, NPT_RWX),
+				 NPT_E_INVAL);
 		snap_expect_same(env, &e, &s);
 	}
 	for (i = 0; i < ARRAY_SIZE(bad_perms); i++) {
-		assert_int_equal(ept_map(&e, &env->ft, 0x3000, pfn, bad_perms[i]),
-				 EPT_E_INVAL);
+		assert_int_equal(npt_map(&e, &env->ft, 0x3000, pfn, bad_perms[i]),
+				 NPT_E_INVAL);
 		snap_expect_same(env, &e, &s);
 	}
 	snap_free(&s);
 	/* Each valid combination is accepted. */
-	assert_int_equal(ept_map(&e, &env->ft, 0x3000, pfn, EPT_READ | EPT_WRITE),
-			 EPT_OK);
-	assert_true(ept_check(&e, &env->ft));
-	ept_destroy(&e, &env->ft);
+	assert_int_equal(npt_map(&e, &env->ft, 0x3000, pfn, NPT_READ | NPT_WRITE),
+			 NPT_OK);
+	assert_true(npt_check(&e, &env->ft));
+	npt_destroy(&e, &env->ft);
 	env_free(env);
 }
 
@@ -508,23 +540,23 @@ static void test_map_refuses_mapped_gpa(void **state)
 {
 	struct env *env = env_new();
 	uint64_t a, b;
-	struct ept e;
+	struct npt e;
 	struct snap s;
 
 	(void)state;
-	assert_int_equal(ept_init(&e, &env->ft, VM0), EPT_OK);
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_OK);
 	a = take_frame(env, VM0);
 	b = take_frame(env, VM0);
-	assert_int_equal(ept_map(&e, &env->ft, GIB, a, EPT_READ), EPT_OK);
+	assert_int_equal(npt_map(&e, &env->ft, GIB, a, NPT_READ), NPT_OK);
 	snap_take(env, &e, &s);
-	assert_int_equal(ept_map(&e, &env->ft, GIB, b, EPT_RWX), EPT_E_MAPPED);
-	assert_int_equal(ept_map(&e, &env->ft, GIB, a, EPT_READ), EPT_E_MAPPED);
+	assert_int_equal(npt_map(&e, &env->ft, GIB, b, NPT_RWX), NPT_E_MAPPED);
+	assert_int_equal(npt_map(&e, &env->ft, GIB, a, NPT_READ), NPT_E_MAPPED);
 	snap_expect_same(env, &e, &s);
 	snap_free(&s);
-	expect_translate(&e, GIB, a, EPT_READ);
-	assert_int_equal(ept_map(&e, &env->ft, GIB + PAGE_SIZE, b, EPT_RWX), EPT_OK);
-	assert_true(ept_check(&e, &env->ft));
-	ept_destroy(&e, &env->ft);
+	expect_translate(&e, GIB, a, NPT_READ);
+	assert_int_equal(npt_map(&e, &env->ft, GIB + PAGE_SIZE, b, NPT_RWX), NPT_OK);
+	assert_true(npt_check(&e, &env->ft));
+	npt_destroy(&e, &env->ft);
 	env_free(env);
 }
 
@@ -534,41 +566,41 @@ static void test_map_nomem_changes_nothing(void **state)
 {
 	struct env *env = env_new();
 	uint64_t pfn, left;
-	struct ept e;
+	struct npt e;
 	struct snap s;
 
 	(void)state;
-	assert_int_equal(ept_init(&e, &env->ft, VM0), EPT_OK);
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_OK);
 	pfn = take_frame(env, VM0);
 	/* gpa 5 GiB needs a PDPT, a PD and a PT: 3 frames. */
 	for (left = 0; left < 3; left++) {
 		hog_until(env, left);
 		snap_take(env, &e, &s);
-		assert_int_equal(ept_map(&e, &env->ft, 5 * GIB, pfn, EPT_RWX),
-				 EPT_E_NOMEM);
+		assert_int_equal(npt_map(&e, &env->ft, 5 * GIB, pfn, NPT_RWX),
+				 NPT_E_NOMEM);
 		assert_int_equal(env->ft.free_count, left);
 		assert_int_equal(e.table_frames, 1);
 		/* the tables were allocated, zeroed and released again: the
-		 * frames' owners and the EPT are as before, contents are zero */
+		 * frames' owners and the tables are as before, contents are zero */
 		assert_memory_equal(s.owner, env->owner,
 				    NFRAMES * sizeof(frame_owner_t));
-		assert_true(ept_check(&e, &env->ft) == false); /* pfn unmapped */
+		assert_true(npt_check(&e, &env->ft) == false); /* pfn unmapped */
 		snap_free(&s);
 		expect_unmapped(&e, 5 * GIB);
 		unhog(env);
 	}
 	hog_until(env, 3);
-	assert_int_equal(ept_map(&e, &env->ft, 5 * GIB, pfn, EPT_RWX), EPT_OK);
+	assert_int_equal(npt_map(&e, &env->ft, 5 * GIB, pfn, NPT_RWX), NPT_OK);
 	assert_int_equal(e.table_frames, 4);
 	assert_int_equal(env->ft.free_count, 0);
-	assert_true(ept_check(&e, &env->ft));
+	assert_true(npt_check(&e, &env->ft));
 	/* With the tables there, the next page in the same PT needs nothing. */
 	assert_int_equal(frame_release(&env->ft, 200, HOG), FRAME_OK);
 	pfn = take_frame(env, VM0);
-	assert_int_equal(ept_map(&e, &env->ft, 5 * GIB + PAGE_SIZE, pfn, EPT_RWX),
-			 EPT_OK);
-	assert_true(ept_check(&e, &env->ft));
-	ept_destroy(&e, &env->ft);
+	assert_int_equal(npt_map(&e, &env->ft, 5 * GIB + PAGE_SIZE, pfn, NPT_RWX),
+			 NPT_OK);
+	assert_true(npt_check(&e, &env->ft));
+	npt_destroy(&e, &env->ft);
 	unhog(env);
 	env_free(env);
 }
@@ -579,20 +611,20 @@ static void test_populate_basic(void **state)
 {
 	struct env *env = env_new();
 	uint64_t free0 = env->ft.free_count, hpa, seen[16], i, j;
-	struct ept e;
+	struct npt e;
 	unsigned p;
 
 	(void)state;
-	assert_int_equal(ept_init(&e, &env->ft, VM0), EPT_OK);
-	assert_int_equal(ept_populate(&e, &env->ft, 0x100000, 16 * PAGE_SIZE,
-				      EPT_READ | EPT_EXEC), EPT_OK);
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_OK);
+	assert_int_equal(npt_populate(&e, &env->ft, 0x100000, 16 * PAGE_SIZE,
+				      NPT_READ | NPT_EXEC), NPT_OK);
 	assert_int_equal(e.mapped_pages, 16);
 	assert_int_equal(e.table_frames, 4);
 	assert_int_equal(env->ft.free_count, free0 - 16 - 4);
 	assert_int_equal(frame_count_owned(&env->ft, VM0), 16);
 	for (i = 0; i < 16; i++) {
-		assert_true(ept_translate(&e, 0x100000 + i * PAGE_SIZE, &hpa, &p));
-		assert_int_equal(p, EPT_READ | EPT_EXEC);
+		assert_true(npt_translate(&e, 0x100000 + i * PAGE_SIZE, &hpa, &p));
+		assert_int_equal(p, NPT_READ | NPT_EXEC);
 		assert_int_equal(frame_owner(&env->ft, hpa >> PAGE_SHIFT), VM0);
 		assert_true(frame_is_zero(env, hpa >> PAGE_SHIFT));
 		seen[i] = hpa;
@@ -601,8 +633,8 @@ static void test_populate_basic(void **state)
 	}
 	expect_unmapped(&e, 0x100000 - PAGE_SIZE);
 	expect_unmapped(&e, 0x100000 + 16 * PAGE_SIZE);
-	assert_true(ept_check(&e, &env->ft));
-	ept_destroy(&e, &env->ft);
+	assert_true(npt_check(&e, &env->ft));
+	npt_destroy(&e, &env->ft);
 	assert_int_equal(env->ft.free_count, free0);
 	env_free(env);
 }
@@ -610,52 +642,52 @@ static void test_populate_basic(void **state)
 static void test_populate_refusals(void **state)
 {
 	struct env *env = env_new();
-	struct ept e;
+	struct npt e;
 	struct snap s;
 	uint64_t pfn;
 
 	(void)state;
-	assert_int_equal(ept_init(&e, &env->ft, VM0), EPT_OK);
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_OK);
 	pfn = take_frame(env, VM0);
-	assert_int_equal(ept_map(&e, &env->ft, 0x10000, pfn, EPT_RWX), EPT_OK);
+	assert_int_equal(npt_map(&e, &env->ft, 0x10000, pfn, NPT_RWX), NPT_OK);
 	snap_take(env, &e, &s);
 #define REFUSE(gpa, size, perms, err)                                          \
 	do {                                                                   \
-		assert_int_equal(ept_populate(&e, &env->ft, gpa, size, perms), \
+		assert_int_equal(npt_populate(&e, &env->ft, gpa, size, perms), \
 				 err);                                         \
 		snap_expect_same(env, &e, &s);                                 \
 	} while (0)
-	REFUSE(0, 0, EPT_RWX, EPT_E_INVAL);
-	REFUSE(0, 0x800, EPT_RWX, EPT_E_INVAL);
-	REFUSE(0, PAGE_SIZE + 1, EPT_RWX, EPT_E_INVAL);
-	REFUSE(0x800, PAGE_SIZE, EPT_RWX, EPT_E_INVAL);
-	REFUSE(0, PAGE_SIZE, 0, EPT_E_INVAL);
-	REFUSE(0, PAGE_SIZE, EPT_WRITE, EPT_E_INVAL);
-	REFUSE(0, PAGE_SIZE, EPT_WRITE | EPT_EXEC, EPT_E_INVAL);
-	REFUSE(0, PAGE_SIZE, 0x8 | EPT_READ, EPT_E_INVAL);
-	REFUSE(EPT_GPA_LIMIT, PAGE_SIZE, EPT_RWX, EPT_E_INVAL);
-	REFUSE(EPT_GPA_LIMIT - PAGE_SIZE, 2 * PAGE_SIZE, EPT_RWX, EPT_E_INVAL);
-	REFUSE(PAGE_SIZE, UINT64_MAX & ~PAGE_MASK, EPT_RWX, EPT_E_INVAL);
-	REFUSE(UINT64_MAX & ~PAGE_MASK, 2 * PAGE_SIZE, EPT_RWX, EPT_E_INVAL);
+	REFUSE(0, 0, NPT_RWX, NPT_E_INVAL);
+	REFUSE(0, 0x800, NPT_RWX, NPT_E_INVAL);
+	REFUSE(0, PAGE_SIZE + 1, NPT_RWX, NPT_E_INVAL);
+	REFUSE(0x800, PAGE_SIZE, NPT_RWX, NPT_E_INVAL);
+	REFUSE(0, PAGE_SIZE, 0, NPT_E_INVAL);
+	REFUSE(0, PAGE_SIZE, NPT_WRITE, NPT_E_INVAL);
+	REFUSE(0, PAGE_SIZE, NPT_WRITE | NPT_EXEC, NPT_E_INVAL);
+	REFUSE(0, PAGE_SIZE, 0x8 | NPT_READ, NPT_E_INVAL);
+	REFUSE(NPT_GPA_LIMIT, PAGE_SIZE, NPT_RWX, NPT_E_INVAL);
+	REFUSE(NPT_GPA_LIMIT - PAGE_SIZE, 2 * PAGE_SIZE, NPT_RWX, NPT_E_INVAL);
+	REFUSE(PAGE_SIZE, UINT64_MAX & ~PAGE_MASK, NPT_RWX, NPT_E_INVAL);
+	REFUSE(UINT64_MAX & ~PAGE_MASK, 2 * PAGE_SIZE, NPT_RWX, NPT_E_INVAL);
 	/* overlaps the mapping at 0x10000: at its start, end and middle */
-	REFUSE(0x10000, 4 * PAGE_SIZE, EPT_RWX, EPT_E_MAPPED);
-	REFUSE(0xd000, 4 * PAGE_SIZE, EPT_RWX, EPT_E_MAPPED);
-	REFUSE(0x8000, 16 * PAGE_SIZE, EPT_RWX, EPT_E_MAPPED);
+	REFUSE(0x10000, 4 * PAGE_SIZE, NPT_RWX, NPT_E_MAPPED);
+	REFUSE(0xd000, 4 * PAGE_SIZE, NPT_RWX, NPT_E_MAPPED);
+	REFUSE(0x8000, 16 * PAGE_SIZE, NPT_RWX, NPT_E_MAPPED);
 	/* more pages than free frames */
-	REFUSE(GIB, (env->ft.free_count + 1) * PAGE_SIZE, EPT_RWX, EPT_E_NOMEM);
+	REFUSE(GIB, (env->ft.free_count + 1) * PAGE_SIZE, NPT_RWX, NPT_E_NOMEM);
 #undef REFUSE
 	snap_free(&s);
-	/* the edge of the EPT is fine */
-	assert_int_equal(ept_populate(&e, &env->ft, EPT_GPA_LIMIT - 2 * PAGE_SIZE,
-				      2 * PAGE_SIZE, EPT_READ), EPT_OK);
-	assert_true(ept_check(&e, &env->ft));
-	ept_destroy(&e, &env->ft);
+	/* the edge of the tables is fine */
+	assert_int_equal(npt_populate(&e, &env->ft, NPT_GPA_LIMIT - 2 * PAGE_SIZE,
+				      2 * PAGE_SIZE, NPT_READ), NPT_OK);
+	assert_true(npt_check(&e, &env->ft));
+	npt_destroy(&e, &env->ft);
 	env_free(env);
 }
 
 /*
  * For every amount of free memory below what a populate needs, it fails
- * and leaves the free count, the ownership table and the EPT exactly as
+ * and leaves the free count, the ownership table and the tables exactly as
  * they were; with exactly enough it succeeds. The range straddles a 2 MiB
  * and a 1 GiB boundary so it needs tables at every level part-way through.
  */
@@ -666,33 +698,33 @@ static void test_populate_all_or_nothing(void **state)
 	const uint64_t tables = 5;
 	struct env *env = env_new();
 	uint64_t left, keep_pfn;
-	struct ept e;
+	struct npt e;
 	struct snap s;
 
 	(void)state;
-	assert_int_equal(ept_init(&e, &env->ft, VM0), EPT_OK);
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_OK);
 	for (left = 0; left < pages + tables; left++) {
 		hog_until(env, left);
 		snap_take(env, &e, &s);
-		assert_int_equal(ept_populate(&e, &env->ft, gpa, pages * PAGE_SIZE,
-					      EPT_RWX), EPT_E_NOMEM);
+		assert_int_equal(npt_populate(&e, &env->ft, gpa, pages * PAGE_SIZE,
+					      NPT_RWX), NPT_E_NOMEM);
 		assert_memory_equal(s.owner, env->owner,
 				    NFRAMES * sizeof(frame_owner_t));
 		assert_int_equal(env->ft.free_count, left);
 		assert_int_equal(e.table_frames, 1);
 		assert_int_equal(e.mapped_pages, 0);
 		assert_int_equal(frame_count_owned(&env->ft, VM0), 0);
-		assert_true(ept_check(&e, &env->ft));
+		assert_true(npt_check(&e, &env->ft));
 		assert_true(frame_is_zero(env, e.root_pa >> PAGE_SHIFT));
 		snap_free(&s);
 		unhog(env);
 	}
 	hog_until(env, pages + tables);
-	assert_int_equal(ept_populate(&e, &env->ft, gpa, pages * PAGE_SIZE,
-				      EPT_RWX), EPT_OK);
+	assert_int_equal(npt_populate(&e, &env->ft, gpa, pages * PAGE_SIZE,
+				      NPT_RWX), NPT_OK);
 	assert_int_equal(env->ft.free_count, 0);
 	assert_int_equal(e.table_frames, 1 + tables);
-	assert_true(ept_check(&e, &env->ft));
+	assert_true(npt_check(&e, &env->ft));
 	unhog(env);
 
 	/*
@@ -704,19 +736,19 @@ static void test_populate_all_or_nothing(void **state)
 	keep_pfn = t_leaf(env, &e, gpa) >> PAGE_SHIFT;
 	for (left = 16; left < 19; left++) {
 		hog_until(env, left);
-		assert_int_equal(ept_populate(&e, &env->ft, 2 * GIB - 8 * PAGE_SIZE,
-					      16 * PAGE_SIZE, EPT_RWX), EPT_E_NOMEM);
+		assert_int_equal(npt_populate(&e, &env->ft, 2 * GIB - 8 * PAGE_SIZE,
+					      16 * PAGE_SIZE, NPT_RWX), NPT_E_NOMEM);
 		assert_int_equal(env->ft.free_count, left);
 		assert_int_equal(e.table_frames, 1 + tables);
 		assert_int_equal(e.mapped_pages, pages);
-		expect_translate(&e, gpa, keep_pfn, EPT_RWX);
+		expect_translate(&e, gpa, keep_pfn, NPT_RWX);
 		expect_unmapped(&e, 2 * GIB - 8 * PAGE_SIZE);
 		expect_unmapped(&e, 2 * GIB);
-		assert_true(ept_check(&e, &env->ft));
+		assert_true(npt_check(&e, &env->ft));
 		unhog(env);
 	}
 	unhog(env);
-	ept_destroy(&e, &env->ft);
+	npt_destroy(&e, &env->ft);
 	env_free(env);
 }
 
@@ -731,7 +763,7 @@ static void t_collect_level(struct env *env, uint64_t table_pa, int level,
 	unsigned i;
 
 	for (i = 0; i < 512; i++) {
-		if ((t[i] & 7) == 0)
+		if (!t_present(t[i]))
 			continue;
 		if (level == 0) {
 			leaves[(*nl)++] = (t[i] & T_ADDR) >> PAGE_SHIFT;
@@ -743,7 +775,7 @@ static void t_collect_level(struct env *env, uint64_t table_pa, int level,
 	}
 }
 
-static void t_collect(struct env *env, const struct ept *e, uint64_t *tables,
+static void t_collect(struct env *env, const struct npt *e, uint64_t *tables,
 		      size_t *nt, uint64_t *leaves, size_t *nl)
 {
 	*nt = 0;
@@ -757,26 +789,26 @@ static uint64_t pattern(frame_owner_t owner, uint64_t gpa)
 	return ((uint64_t)owner * 0x9e3779b97f4a7c15ull) ^ gpa ^ 1;
 }
 
-/* The VM writes into its pages, found through the EPT as the CPU would. */
-static void vm_fill(struct env *env, const struct ept *e, uint64_t gpa)
+/* The VM writes into its pages, found through the tables as the CPU would. */
+static void vm_fill(struct env *env, const struct npt *e, uint64_t gpa)
 {
 	uint64_t hpa;
 	uint64_t *w;
 	unsigned i;
 
-	assert_true(ept_translate(e, gpa, &hpa, NULL));
+	assert_true(npt_translate(e, gpa, &hpa, NULL));
 	w = frame_words(env, hpa >> PAGE_SHIFT);
 	for (i = 0; i < PAGE_SIZE / 8; i++)
 		w[i] = pattern(e->owner, gpa) + i;
 }
 
-static void vm_expect(struct env *env, const struct ept *e, uint64_t gpa)
+static void vm_expect(struct env *env, const struct npt *e, uint64_t gpa)
 {
 	uint64_t hpa;
 	const uint64_t *w;
 	unsigned i;
 
-	assert_true(ept_translate(e, gpa, &hpa, NULL));
+	assert_true(npt_translate(e, gpa, &hpa, NULL));
 	w = frame_words(env, hpa >> PAGE_SHIFT);
 	for (i = 0; i < PAGE_SIZE / 8; i++)
 		assert_int_equal(w[i], pattern(e->owner, gpa) + i);
@@ -785,26 +817,26 @@ static void vm_expect(struct env *env, const struct ept *e, uint64_t gpa)
 static void test_destroy_returns_everything(void **state)
 {
 	static const uint64_t extra_gpa[] = {
-		MIB2, 0x7000000, 512 * GIB, EPT_GPA_LIMIT - PAGE_SIZE,
+		MIB2, 0x7000000, 512 * GIB, NPT_GPA_LIMIT - PAGE_SIZE,
 	};
 	struct env *env = env_new();
 	uint64_t free0 = env->ft.free_count;
 	uint64_t tcb0 = frame_count_owned(&env->ft, FRAME_TCB);
 	uint64_t tables[NFRAMES], leaves[NFRAMES], gpa;
 	size_t nt, nl, i;
-	struct ept e, zeroed;
+	struct npt e, zeroed;
 
 	(void)state;
 	memset(&zeroed, 0, sizeof(zeroed));
-	assert_int_equal(ept_init(&e, &env->ft, VM1), EPT_OK);
-	assert_int_equal(ept_populate(&e, &env->ft, 0, 32 * PAGE_SIZE, EPT_RWX),
-			 EPT_OK);
-	assert_int_equal(ept_populate(&e, &env->ft, 3 * GIB, 8 * PAGE_SIZE,
-				      EPT_READ), EPT_OK);
+	assert_int_equal(npt_init(&e, &env->ft, VM1, fmt), NPT_OK);
+	assert_int_equal(npt_populate(&e, &env->ft, 0, 32 * PAGE_SIZE, NPT_RWX),
+			 NPT_OK);
+	assert_int_equal(npt_populate(&e, &env->ft, 3 * GIB, 8 * PAGE_SIZE,
+				      NPT_READ), NPT_OK);
 	for (i = 0; i < ARRAY_SIZE(extra_gpa); i++)
-		assert_int_equal(ept_map(&e, &env->ft, extra_gpa[i],
-					 take_frame(env, VM1), EPT_RWX), EPT_OK);
-	assert_true(ept_check(&e, &env->ft));
+		assert_int_equal(npt_map(&e, &env->ft, extra_gpa[i],
+					 take_frame(env, VM1), NPT_RWX), NPT_OK);
+	assert_true(npt_check(&e, &env->ft));
 	for (gpa = 0; gpa < 32 * PAGE_SIZE; gpa += PAGE_SIZE)
 		vm_fill(env, &e, gpa);
 	for (gpa = 3 * GIB; gpa < 3 * GIB + 8 * PAGE_SIZE; gpa += PAGE_SIZE)
@@ -815,7 +847,7 @@ static void test_destroy_returns_everything(void **state)
 	assert_int_equal(nl, 44);
 	assert_int_equal(nt, e.table_frames);
 
-	ept_destroy(&e, &env->ft);
+	npt_destroy(&e, &env->ft);
 	assert_memory_equal(&e, &zeroed, sizeof(e));
 	assert_int_equal(env->ft.free_count, free0);
 	assert_int_equal(frame_count_owned(&env->ft, VM1), 0);
@@ -829,9 +861,9 @@ static void test_destroy_returns_everything(void **state)
 		assert_true(frame_is_zero(env, tables[i]));
 	}
 	/* again, and on the emptied struct: nothing happens */
-	ept_destroy(&e, &env->ft);
+	npt_destroy(&e, &env->ft);
 	assert_int_equal(env->ft.free_count, free0);
-	assert_true(ept_check(&e, &env->ft));
+	assert_true(npt_check(&e, &env->ft));
 	env_free(env);
 }
 
@@ -853,21 +885,21 @@ static void test_two_vms_disjoint(void **state)
 	uint64_t free0 = env->ft.free_count;
 	uint64_t tab[3][NFRAMES], leaf[3][NFRAMES];
 	size_t nt[3], nl[3], v, w, i;
-	struct ept e[3];
+	struct npt e[3];
 	uint64_t gpa;
 
 	(void)state;
 	for (v = 0; v < 3; v++)
-		assert_int_equal(ept_init(&e[v], &env->ft, frame_owner_vm(v)),
-				 EPT_OK);
+		assert_int_equal(npt_init(&e[v], &env->ft, frame_owner_vm(v), fmt),
+				 NPT_OK);
 	/* interleaved, overlapping guest ranges */
-	assert_int_equal(ept_populate(&e[0], &env->ft, 0, 40 * PAGE_SIZE, EPT_RWX), EPT_OK);
-	assert_int_equal(ept_populate(&e[1], &env->ft, 0, 40 * PAGE_SIZE, EPT_RWX), EPT_OK);
-	assert_int_equal(ept_populate(&e[0], &env->ft, GIB, 20 * PAGE_SIZE, EPT_RWX), EPT_OK);
-	assert_int_equal(ept_populate(&e[2], &env->ft, 0, 10 * PAGE_SIZE, EPT_RWX), EPT_OK);
-	assert_int_equal(ept_populate(&e[1], &env->ft, 3 * GIB, 30 * PAGE_SIZE, EPT_RWX), EPT_OK);
+	assert_int_equal(npt_populate(&e[0], &env->ft, 0, 40 * PAGE_SIZE, NPT_RWX), NPT_OK);
+	assert_int_equal(npt_populate(&e[1], &env->ft, 0, 40 * PAGE_SIZE, NPT_RWX), NPT_OK);
+	assert_int_equal(npt_populate(&e[0], &env->ft, GIB, 20 * PAGE_SIZE, NPT_RWX), NPT_OK);
+	assert_int_equal(npt_populate(&e[2], &env->ft, 0, 10 * PAGE_SIZE, NPT_RWX), NPT_OK);
+	assert_int_equal(npt_populate(&e[1], &env->ft, 3 * GIB, 30 * PAGE_SIZE, NPT_RWX), NPT_OK);
 	for (v = 0; v < 3; v++) {
-		assert_true(ept_check(&e[v], &env->ft));
+		assert_true(npt_check(&e[v], &env->ft));
 		t_collect(env, &e[v], tab[v], &nt[v], leaf[v], &nl[v]);
 		assert_int_equal(nl[v], e[v].mapped_pages);
 	}
@@ -893,52 +925,52 @@ static void test_two_vms_disjoint(void **state)
 	for (v = 0; v < 3; v++)
 		for (gpa = 0; gpa < 10 * PAGE_SIZE; gpa += PAGE_SIZE)
 			vm_fill(env, &e[v], gpa);
-	ept_destroy(&e[1], &env->ft);
+	npt_destroy(&e[1], &env->ft);
 	for (v = 0; v < 3; v += 2) {
 		for (gpa = 0; gpa < 10 * PAGE_SIZE; gpa += PAGE_SIZE)
 			vm_expect(env, &e[v], gpa);
-		assert_true(ept_check(&e[v], &env->ft));
+		assert_true(npt_check(&e[v], &env->ft));
 	}
-	ept_destroy(&e[0], &env->ft);
-	ept_destroy(&e[2], &env->ft);
+	npt_destroy(&e[0], &env->ft);
+	npt_destroy(&e[2], &env->ft);
 	assert_int_equal(env->ft.free_count, free0);
 	env_free(env);
 }
 
-/* ---- ept_check against corruption ----------------------------------------- */
+/* ---- npt_check against corruption ----------------------------------------- */
 
-/* *slot = bad must make ept_check fail; restoring it must fix it. */
-static void expect_caught(struct env *env, const struct ept *e, uint64_t *slot,
+/* *slot = bad must make npt_check fail; restoring it must fix it. */
+static void expect_caught(struct env *env, const struct npt *e, uint64_t *slot,
 			  uint64_t bad)
 {
 	uint64_t orig = *slot;
 
-	assert_true(ept_check(e, &env->ft));
+	assert_true(npt_check(e, &env->ft));
 	*slot = bad;
-	if (ept_check(e, &env->ft))
-		fail_msg("ept_check accepted entry %#llx (was %#llx)",
+	if (npt_check(e, &env->ft))
+		fail_msg("npt_check accepted entry %#llx (was %#llx)",
 			 (unsigned long long)bad, (unsigned long long)orig);
 	*slot = orig;
-	assert_true(ept_check(e, &env->ft));
+	assert_true(npt_check(e, &env->ft));
 }
 
 struct corrupt_env {
 	struct env *env;
-	struct ept e, other;
+	struct npt e, other;
 	uint64_t other_pfn, free_pfn, own_pt_pfn;
 };
 
 static void corrupt_setup(struct corrupt_env *c)
 {
 	c->env = env_new();
-	assert_int_equal(ept_init(&c->e, &c->env->ft, VM0), EPT_OK);
-	assert_int_equal(ept_init(&c->other, &c->env->ft, VM1), EPT_OK);
-	assert_int_equal(ept_populate(&c->e, &c->env->ft, 0, 8 * PAGE_SIZE,
-				      EPT_RWX), EPT_OK);
-	assert_int_equal(ept_populate(&c->e, &c->env->ft, GIB, 2 * PAGE_SIZE,
-				      EPT_READ), EPT_OK);
-	assert_int_equal(ept_populate(&c->other, &c->env->ft, 0, 4 * PAGE_SIZE,
-				      EPT_RWX), EPT_OK);
+	assert_int_equal(npt_init(&c->e, &c->env->ft, VM0, fmt), NPT_OK);
+	assert_int_equal(npt_init(&c->other, &c->env->ft, VM1, fmt), NPT_OK);
+	assert_int_equal(npt_populate(&c->e, &c->env->ft, 0, 8 * PAGE_SIZE,
+				      NPT_RWX), NPT_OK);
+	assert_int_equal(npt_populate(&c->e, &c->env->ft, GIB, 2 * PAGE_SIZE,
+				      NPT_READ), NPT_OK);
+	assert_int_equal(npt_populate(&c->other, &c->env->ft, 0, 4 * PAGE_SIZE,
+				      NPT_RWX), NPT_OK);
 	c->other_pfn = t_leaf(c->env, &c->other, 0) >> PAGE_SHIFT;
 	c->own_pt_pfn = (*t_slot(c->env, &c->e, 0, 1) & T_ADDR) >> PAGE_SHIFT;
 	c->free_pfn = NFRAMES - 2;
@@ -947,12 +979,12 @@ static void corrupt_setup(struct corrupt_env *c)
 
 static void corrupt_teardown(struct corrupt_env *c)
 {
-	ept_destroy(&c->e, &c->env->ft);
-	ept_destroy(&c->other, &c->env->ft);
+	npt_destroy(&c->e, &c->env->ft);
+	npt_destroy(&c->other, &c->env->ft);
 	env_free(c->env);
 }
 
-/* Frames no entry of VM0's EPT may point to, leaf or not. */
+/* Frames no entry of VM0's tables may point to, leaf or not. */
 static size_t foreign_frames(const struct corrupt_env *c, uint64_t *pfn)
 {
 	size_t n = 0;
@@ -968,13 +1000,57 @@ static size_t foreign_frames(const struct corrupt_env *c, uint64_t *pfn)
 	return n;
 }
 
-static void test_check_catches_leaf_corruption(void **state)
+/* Leaf bits npt_check must refuse in an EPT leaf (orig is RWX). */
+static size_t ept_bad_leaves(uint64_t orig, uint64_t *bad)
 {
 	static const unsigned stray_bits[] = {
 		6, 7, 8, 9, 10, 11, 52, 53, 58, 61, 62, 63,
 	};
+	size_t n = 0, i;
+	uint64_t mt;
+
+	/* memory types other than WB (SDM 29.3.7) */
+	for (mt = 0; mt < 8; mt++)
+		if (mt != T_MT_WB)
+			bad[n++] = (orig & ~0x38ull) | (mt << 3);
+	/* ignore-PAT, large page, A, D, ignored and high bits */
+	for (i = 0; i < ARRAY_SIZE(stray_bits); i++)
+		bad[n++] = orig | (1ull << stray_bits[i]);
+	/* write without read (SDM 29.3.3.1), execute-only, and a non-present
+	 * leaf that still carries an address */
+	bad[n++] = (orig & ~7ull) | NPT_WRITE;
+	bad[n++] = (orig & ~7ull) | NPT_WRITE | NPT_EXEC;
+	bad[n++] = (orig & ~7ull) | NPT_EXEC;
+	bad[n++] = orig & ~7ull;
+	return n;
+}
+
+/* ... and in a long-mode leaf (orig is P|R/W|U/S). NX and R/W are not
+ * here: flipping one gives another valid leaf (other perms); A and D are
+ * the CPU's (test_cpu_accessed_dirty). */
+static size_t amd64_bad_leaves(uint64_t orig, uint64_t *bad)
+{
+	static const unsigned stray_bits[] = {
+		3, 4, 7, 8, 9, 10, 11, 52, 53, 58, 59, 62,
+	};
+	size_t n = 0, i;
+
+	/* PWT, PCD (not write-back), PAT, global, ignored, PKE and high bits */
+	for (i = 0; i < ARRAY_SIZE(stray_bits); i++)
+		bad[n++] = orig | (1ull << stray_bits[i]);
+	/* supervisor: the nested walk is a user access (APM 15.25) */
+	bad[n++] = orig & ~T_US;
+	bad[n++] = orig & ~T_US & ~T_RW;
+	/* not present but carrying an address and rights */
+	bad[n++] = orig & ~T_P;
+	bad[n++] = (orig & ~T_P) | T_NX;
+	return n;
+}
+
+static void test_check_catches_leaf_corruption(void **state)
+{
 	struct corrupt_env c;
-	uint64_t *leaf, orig, attrs, pfn[16], mt;
+	uint64_t *leaf, orig, attrs, pfn[16], bad[32];
 	size_t n, i;
 
 	(void)state;
@@ -983,6 +1059,7 @@ static void test_check_catches_leaf_corruption(void **state)
 	assert_non_null(leaf);
 	orig = *leaf;
 	attrs = orig & ~T_ADDR;
+	assert_int_equal(t_leaf_perms(orig), NPT_RWX);
 
 	/* pointing at anything that is not VM0's */
 	n = foreign_frames(&c, pfn);
@@ -991,20 +1068,11 @@ static void test_check_catches_leaf_corruption(void **state)
 	pfn[n++] = BOOT_FIRST;                 /* the hypervisor */
 	for (i = 0; i < n; i++)
 		expect_caught(c.env, &c.e, leaf, attrs | (pfn[i] << PAGE_SHIFT));
-	/* memory types other than WB (SDM 29.3.7) */
-	for (mt = 0; mt < 8; mt++)
-		if (mt != T_MT_WB)
-			expect_caught(c.env, &c.e, leaf,
-				      (orig & ~0x38ull) | (mt << 3));
-	/* ignore-PAT, large page, A, D, ignored and high bits */
-	for (i = 0; i < ARRAY_SIZE(stray_bits); i++)
-		expect_caught(c.env, &c.e, leaf, orig | (1ull << stray_bits[i]));
-	/* write without read (SDM 29.3.3.1), and a non-present leaf that
-	 * still carries an address */
-	expect_caught(c.env, &c.e, leaf, (orig & ~7ull) | EPT_WRITE);
-	expect_caught(c.env, &c.e, leaf, (orig & ~7ull) | EPT_WRITE | EPT_EXEC);
-	expect_caught(c.env, &c.e, leaf, orig & ~7ull);
-	/* the other VM's EPT too */
+	/* bits the format's leaves never have */
+	n = fmt == NPT_EPT ? ept_bad_leaves(orig, bad) : amd64_bad_leaves(orig, bad);
+	for (i = 0; i < n; i++)
+		expect_caught(c.env, &c.e, leaf, bad[i]);
+	/* the other VM's tables too */
 	leaf = t_slot(c.env, &c.other, 0, 0);
 	expect_caught(c.env, &c.other, leaf,
 		      (*leaf & ~T_ADDR) | (t_leaf(c.env, &c.e, 0) & T_ADDR));
@@ -1013,7 +1081,7 @@ static void test_check_catches_leaf_corruption(void **state)
 
 /*
  * Non-leaf entries at each level: bad addresses must be caught without
- * ept_check ever reading them as tables (env_free checks bad_phys == 0).
+ * npt_check ever reading them as tables (env_free checks bad_phys == 0).
  */
 static void test_check_catches_table_corruption(void **state)
 {
@@ -1032,7 +1100,7 @@ static void test_check_catches_table_corruption(void **state)
 		assert_non_null(slot);
 		orig = *slot;
 		attrs = orig & ~T_ADDR;
-		assert_int_equal(attrs, 7);
+		assert_int_equal(attrs, 7); /* R|W|X; P|R/W|U/S */
 
 		n = foreign_frames(&c, pfn);
 		pfn[n++] = own_leaf;                   /* guest memory */
@@ -1043,9 +1111,13 @@ static void test_check_catches_table_corruption(void **state)
 		for (i = 0; i < n; i++)
 			expect_caught(c.env, &c.e, slot,
 				      attrs | (pfn[i] << PAGE_SHIFT));
-		/* bits 7:3 reserved (7 = large page), 11:8 and 63:52 unused */
+		/* EPT: bits 7:3 reserved (7 = large page), 11:8 and 63:52
+		 * unused. Long mode: PWT, PCD, bit 6, PS, 11:8 and 62:52 not
+		 * ours, NX restricts at the leaf only; bit 5 is the CPU's
+		 * accessed flag (test_cpu_accessed_dirty). */
 		for (bit = 3; bit < 12; bit++)
-			expect_caught(c.env, &c.e, slot, orig | (1ull << bit));
+			if (fmt == NPT_EPT || (1ull << bit) != T_A)
+				expect_caught(c.env, &c.e, slot, orig | (1ull << bit));
 		for (bit = 52; bit < 64; bit++)
 			expect_caught(c.env, &c.e, slot, orig | (1ull << bit));
 		/* other access rights than the R|W|X we write; non-present
@@ -1061,17 +1133,17 @@ static void test_check_catches_duplicates_and_counts(void **state)
 	struct env *env = env_new();
 	uint64_t free0 = env->ft.free_count;
 	uint64_t a, b, *slot, *pdpte1, good;
-	struct ept e, other;
+	struct npt e, other;
 
 	(void)state;
-	assert_int_equal(ept_init(&e, &env->ft, VM0), EPT_OK);
-	assert_int_equal(ept_init(&other, &env->ft, VM1), EPT_OK);
-	assert_int_equal(ept_populate(&other, &env->ft, 0, PAGE_SIZE, EPT_RWX),
-			 EPT_OK);
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_OK);
+	assert_int_equal(npt_init(&other, &env->ft, VM1, fmt), NPT_OK);
+	assert_int_equal(npt_populate(&other, &env->ft, 0, PAGE_SIZE, NPT_RWX),
+			 NPT_OK);
 	a = take_frame(env, VM0);
 	b = take_frame(env, VM0);
-	assert_int_equal(ept_map(&e, &env->ft, 0, a, EPT_RWX), EPT_OK);
-	assert_int_equal(ept_map(&e, &env->ft, GIB, b, EPT_RWX), EPT_OK);
+	assert_int_equal(npt_map(&e, &env->ft, 0, a, NPT_RWX), NPT_OK);
+	assert_int_equal(npt_map(&e, &env->ft, GIB, b, NPT_RWX), NPT_OK);
 
 	/* Leaf duplicate with every count still right: b is owned, unmapped. */
 	slot = t_slot(env, &e, GIB, 0);
@@ -1083,50 +1155,50 @@ static void test_check_catches_duplicates_and_counts(void **state)
 
 	/* Counters that disagree with the tables. */
 	e.mapped_pages++;
-	assert_false(ept_check(&e, &env->ft));
+	assert_false(npt_check(&e, &env->ft));
 	e.mapped_pages--;
 	e.table_frames--;
-	assert_false(ept_check(&e, &env->ft));
+	assert_false(npt_check(&e, &env->ft));
 	e.table_frames += 2;
-	assert_false(ept_check(&e, &env->ft));
+	assert_false(npt_check(&e, &env->ft));
 	e.table_frames--;
 	e.owner = VM1;
-	assert_false(ept_check(&e, &env->ft));
+	assert_false(npt_check(&e, &env->ft));
 	e.owner = FRAME_TCB;
-	assert_false(ept_check(&e, &env->ft));
+	assert_false(npt_check(&e, &env->ft));
 	e.owner = VM0;
 	good = e.root_pa;
 	e.root_pa = other.root_pa;
-	assert_false(ept_check(&e, &env->ft));
+	assert_false(npt_check(&e, &env->ft));
 	e.root_pa = good | 0x10;
-	assert_false(ept_check(&e, &env->ft));
+	assert_false(npt_check(&e, &env->ft));
 	e.root_pa = BOOT_FIRST << PAGE_SHIFT;
-	assert_false(ept_check(&e, &env->ft));
+	assert_false(npt_check(&e, &env->ft));
 	e.root_pa = good;
-	assert_true(ept_check(&e, &env->ft));
+	assert_true(npt_check(&e, &env->ft));
 
-	/* The VM owns a frame the EPT does not map. */
+	/* The VM owns a frame the tables do not map. */
 	good = take_frame(env, VM0);
-	assert_false(ept_check(&e, &env->ft));
-	/* ept_map does not look for other mappings of the same frame (that
-	 * would cost a full walk per page); ept_check finds the alias. */
-	assert_int_equal(ept_map(&e, &env->ft, 2 * PAGE_SIZE, good, EPT_RWX), EPT_OK);
-	assert_true(ept_check(&e, &env->ft));
-	assert_int_equal(ept_map(&e, &env->ft, 3 * PAGE_SIZE, good, EPT_READ), EPT_OK);
-	assert_false(ept_check(&e, &env->ft));
+	assert_false(npt_check(&e, &env->ft));
+	/* npt_map does not look for other mappings of the same frame (that
+	 * would cost a full walk per page); npt_check finds the alias. */
+	assert_int_equal(npt_map(&e, &env->ft, 2 * PAGE_SIZE, good, NPT_RWX), NPT_OK);
+	assert_true(npt_check(&e, &env->ft));
+	assert_int_equal(npt_map(&e, &env->ft, 3 * PAGE_SIZE, good, NPT_READ), NPT_OK);
+	assert_false(npt_check(&e, &env->ft));
 
-	/* A leaf cleared behind ept.c's back leaves an empty PT: a leak. */
+	/* A leaf cleared behind npt.c's back leaves an empty PT: a leak. */
 	slot = t_slot(env, &e, GIB, 0);
 	*slot = 0;
 	e.mapped_pages--;
 	assert_int_equal(frame_release(&env->ft, b, VM0), FRAME_OK);
 	*t_slot(env, &e, 3 * PAGE_SIZE, 0) = 0;
 	e.mapped_pages--;
-	assert_false(ept_check(&e, &env->ft));
+	assert_false(npt_check(&e, &env->ft));
 
 	/* destroy copes with all of it and gives back every frame */
-	ept_destroy(&e, &env->ft);
-	ept_destroy(&other, &env->ft);
+	npt_destroy(&e, &env->ft);
+	npt_destroy(&other, &env->ft);
 	assert_int_equal(env->ft.free_count, free0);
 	assert_int_equal(frame_count_owned(&env->ft, VM0), 0);
 	env_free(env);
@@ -1138,19 +1210,19 @@ static void test_check_duplicates_across_windows(void **state)
 {
 	static const uint64_t pfns[] = { 8, 4103, 4104, 4200, 8800, 4095, 4096 };
 	struct env *env = env_new_sized(9000, FIRST_MANAGED);
-	struct ept e;
+	struct npt e;
 	uint64_t *slot;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(pfns); i++)
 		assert_int_equal(frame_assign(&env->ft, pfns[i], VM2), FRAME_OK);
-	assert_int_equal(ept_init(&e, &env->ft, VM2), EPT_OK);
+	assert_int_equal(npt_init(&e, &env->ft, VM2, fmt), NPT_OK);
 	for (i = 0; i < ARRAY_SIZE(pfns); i++) {
-		assert_int_equal(ept_map(&e, &env->ft, i * PAGE_SIZE, pfns[i],
-					 EPT_RWX), EPT_OK);
+		assert_int_equal(npt_map(&e, &env->ft, i * PAGE_SIZE, pfns[i],
+					 NPT_RWX), NPT_OK);
 	}
-	assert_true(ept_check(&e, &env->ft));
+	assert_true(npt_check(&e, &env->ft));
 	for (i = 0; i < ARRAY_SIZE(pfns); i++) {
 		size_t j = (i + 3) % ARRAY_SIZE(pfns);
 
@@ -1158,24 +1230,62 @@ static void test_check_duplicates_across_windows(void **state)
 		expect_caught(env, &e, slot,
 			      (*slot & ~T_ADDR) | (pfns[j] << PAGE_SHIFT));
 	}
-	ept_destroy(&e, &env->ft);
+	npt_destroy(&e, &env->ft);
 	assert_int_equal(frame_count_owned(&env->ft, VM2), 0);
 	env_free(env);
 }
 
 /* ---- formats ---------------------------------------------------------------- */
 
+/* Any format value but the two is refused, and a struct whose format was
+ * overwritten is refused by every operation and fails the check. */
+static void test_bad_format(void **state)
+{
+	static const int bad[] = { 2, 3, -1, 0x7fffffff };
+	struct env *env = env_new();
+	uint64_t free0 = env->ft.free_count, pfn;
+	struct npt e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		memset(&e, 0x5a, sizeof(e));
+		assert_int_equal(npt_init(&e, &env->ft, VM0, (enum npt_format)bad[i]),
+				 NPT_E_INVAL);
+		assert_int_equal(e.root_pa, 0);
+		assert_int_equal(env->ft.free_count, free0);
+	}
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_OK);
+	assert_int_equal(npt_populate(&e, &env->ft, 0, PAGE_SIZE, NPT_RWX), NPT_OK);
+	pfn = take_frame(env, VM0);
+	e.format = (enum npt_format)2;
+	assert_false(npt_check(&e, &env->ft));
+	assert_int_equal(npt_map(&e, &env->ft, PAGE_SIZE, pfn, NPT_RWX), NPT_E_INVAL);
+	assert_int_equal(npt_populate(&e, &env->ft, PAGE_SIZE, PAGE_SIZE, NPT_RWX),
+			 NPT_E_INVAL);
+	assert_int_equal(npt_unpopulate(&e, &env->ft, 0, PAGE_SIZE), NPT_E_INVAL);
+	assert_false(npt_translate(&e, 0, NULL, NULL));
+	assert_int_equal(npt_root_pointer(&e), 0);
+	e.format = fmt;
+	assert_int_equal(npt_map(&e, &env->ft, PAGE_SIZE, pfn, NPT_RWX), NPT_OK);
+	assert_true(npt_check(&e, &env->ft));
+	npt_destroy(&e, &env->ft);
+	assert_int_equal(env->ft.free_count, free0);
+	env_free(env);
+}
+
 static void test_eptp_encoding(void **state)
 {
 	struct env *env = env_new();
-	struct ept e[3];
+	struct npt e[3];
 	uint64_t p;
 	int i;
 
 	(void)state;
+	assert_int_equal(fmt, NPT_EPT);
 	for (i = 0; i < 3; i++) {
-		assert_int_equal(ept_init(&e[i], &env->ft, frame_owner_vm(i)), EPT_OK);
-		p = ept_pointer(&e[i]);
+		assert_int_equal(npt_init(&e[i], &env->ft, frame_owner_vm(i), fmt), NPT_OK);
+		p = npt_root_pointer(&e[i]);
 		assert_int_equal(p & 7, 6);           /* WB */
 		assert_int_equal((p >> 3) & 7, 3);    /* 4-level walk */
 		assert_int_equal((p >> 6) & 1, 0);    /* A/D off */
@@ -1183,42 +1293,66 @@ static void test_eptp_encoding(void **state)
 		assert_int_equal(p & ~0xfffull, e[i].root_pa);
 		assert_int_equal(p >> 52, 0);
 	}
-	assert_int_not_equal(ept_pointer(&e[0]), ept_pointer(&e[1]));
+	assert_int_not_equal(npt_root_pointer(&e[0]), npt_root_pointer(&e[1]));
 	for (i = 0; i < 3; i++) {
-		ept_destroy(&e[i], &env->ft);
-		assert_int_equal(ept_pointer(&e[i]), 0);
+		npt_destroy(&e[i], &env->ft);
+		assert_int_equal(npt_root_pointer(&e[i]), 0);
 	}
 	env_free(env);
 }
 
-static void test_entry_format(void **state)
+/* nCR3 is laid out like CR3 (APM 15.25, 5.3.2): the PML4's address and
+ * PWT = PCD = 0, so the walk reads the PML4 write-back. */
+static void test_ncr3_encoding(void **state)
 {
-	static const unsigned perms[] = {
-		EPT_READ, EPT_READ | EPT_WRITE, EPT_READ | EPT_EXEC, EPT_RWX,
-	};
+	struct env *env = env_new();
+	struct npt e[3];
+	int i;
+
+	(void)state;
+	assert_int_equal(fmt, NPT_AMD64);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(npt_init(&e[i], &env->ft, frame_owner_vm(i), fmt), NPT_OK);
+		assert_int_not_equal(e[i].root_pa, 0);
+		assert_int_equal(npt_root_pointer(&e[i]), e[i].root_pa);
+		assert_int_equal(npt_root_pointer(&e[i]) & (T_PWT | T_PCD | 0xfffull), 0);
+		assert_int_equal(npt_root_pointer(&e[i]) >> 52, 0);
+	}
+	assert_int_not_equal(npt_root_pointer(&e[0]), npt_root_pointer(&e[1]));
+	for (i = 0; i < 3; i++) {
+		npt_destroy(&e[i], &env->ft);
+		assert_int_equal(npt_root_pointer(&e[i]), 0);
+	}
+	env_free(env);
+}
+
+static const unsigned all_perms[] = {
+	NPT_READ, NPT_READ | NPT_WRITE, NPT_READ | NPT_EXEC, NPT_RWX,
+};
+
+/* One page per perms, each in its own PML4E, PDPTE and PDE, so each path
+ * has tables of its own; check calls the format's check per entry. */
+static void each_perms_path(void (*check_leaf)(uint64_t ent, unsigned perms),
+			    void (*check_table)(uint64_t ent))
+{
 	struct env *env = env_new();
 	uint64_t pfn, ent, gpa;
-	struct ept e;
+	struct npt e;
 	size_t i;
 	int level;
 
-	(void)state;
-	assert_int_equal(ept_init(&e, &env->ft, VM0), EPT_OK);
-	for (i = 0; i < ARRAY_SIZE(perms); i++) {
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_OK);
+	for (i = 0; i < ARRAY_SIZE(all_perms); i++) {
 		gpa = 0x8000000000ull * (i + 1) + GIB * i + MIB2 * i + PAGE_SIZE * i;
 		pfn = take_frame(env, VM0);
-		assert_int_equal(ept_map(&e, &env->ft, gpa, pfn, perms[i]), EPT_OK);
+		assert_int_equal(npt_map(&e, &env->ft, gpa, pfn, all_perms[i]), NPT_OK);
 		ent = t_leaf(env, &e, gpa);
-		assert_int_equal(ent & 7, perms[i]);     /* bits 2:0 */
-		assert_int_equal((ent >> 3) & 7, T_MT_WB);/* bits 5:3 */
-		assert_int_equal((ent >> 6) & 1, 0);     /* ignore PAT */
-		assert_int_equal((ent >> 7) & 0x1f, 0);  /* bits 11:7 */
+		check_leaf(ent, all_perms[i]);
+		assert_int_equal(t_leaf_perms(ent), all_perms[i]);
 		assert_int_equal(ent & T_ADDR, pfn << PAGE_SHIFT);
-		assert_int_equal(ent >> 52, 0);
 		for (level = 1; level <= 3; level++) {
 			ent = *t_slot(env, &e, gpa, level);
-			assert_int_equal(ent & 0xfff, 7); /* RWX, bit 7 clear */
-			assert_int_equal(ent >> 52, 0);
+			check_table(ent);
 			assert_int_equal(frame_owner(&env->ft,
 						     (ent & T_ADDR) >> PAGE_SHIFT),
 					 FRAME_TCB);
@@ -1226,9 +1360,121 @@ static void test_entry_format(void **state)
 		/* the PML4 index is bits 47:39 */
 		assert_int_not_equal(t_table(env, e.root_pa)[i + 1], 0);
 	}
-	assert_int_equal(e.table_frames, 1 + 3 * ARRAY_SIZE(perms));
-	assert_true(ept_check(&e, &env->ft));
-	ept_destroy(&e, &env->ft);
+	assert_int_equal(e.table_frames, 1 + 3 * ARRAY_SIZE(all_perms));
+	assert_true(npt_check(&e, &env->ft));
+	npt_destroy(&e, &env->ft);
+	env_free(env);
+}
+
+/* SDM 29.3.2, Tables 29-1..29-6. */
+static void ept_leaf(uint64_t ent, unsigned perms)
+{
+	assert_int_equal(ent & 7, perms);         /* bits 2:0 */
+	assert_int_equal((ent >> 3) & 7, T_MT_WB); /* bits 5:3 */
+	assert_int_equal((ent >> 6) & 1, 0);      /* ignore PAT */
+	assert_int_equal((ent >> 7) & 0x1f, 0);   /* bits 11:7: A/D off */
+	assert_int_equal(ent >> 52, 0);
+}
+
+static void ept_table(uint64_t ent)
+{
+	assert_int_equal(ent & 0xfff, 7); /* RWX, bit 7 clear */
+	assert_int_equal(ent >> 52, 0);
+}
+
+static void test_ept_entry_format(void **state)
+{
+	(void)state;
+	assert_int_equal(fmt, NPT_EPT);
+	each_perms_path(ept_leaf, ept_table);
+}
+
+/* APM Vol. 2 5.3.3, Figure 5-23: P, R/W as asked, U/S, write-back (PWT,
+ * PCD, PAT 0), A/D clear until the CPU sets them, not global, NX unless
+ * executable. */
+static void amd64_leaf(uint64_t ent, unsigned perms)
+{
+	assert_true(ent & T_P);
+	assert_true(ent & T_US);
+	assert_int_equal((ent & T_RW) != 0, (perms & NPT_WRITE) != 0);
+	assert_int_equal((ent & T_NX) != 0, (perms & NPT_EXEC) == 0);
+	assert_int_equal(ent & (T_PWT | T_PCD | T_A | T_D | T_PS_PAT | T_G), 0);
+	assert_int_equal(ent & 0xe00, 0);                /* bits 11:9 */
+	assert_int_equal((ent >> 52) & 0x7ff, 0);         /* bits 62:52 */
+}
+
+/* Figures 5-20..5-22: P, R/W, U/S (a nested walk is a user access, APM
+ * 15.25.5, so a missing U/S at any level faults), PS clear, no NX: rights
+ * are restricted at the leaf only. */
+static void amd64_table(uint64_t ent)
+{
+	assert_int_equal(ent & 0xfff, T_P | T_RW | T_US);
+	assert_int_equal(ent >> 52, 0);
+}
+
+static void test_amd64_entry_format(void **state)
+{
+	(void)state;
+	assert_int_equal(fmt, NPT_AMD64);
+	each_perms_path(amd64_leaf, amd64_table);
+}
+
+/*
+ * What a CPU walking long-mode tables does to them (APM 5.4.2): accessed
+ * in every entry it uses, dirty in a leaf it writes through. The builder
+ * must take that for its own: check passes, translate answers the same,
+ * and map, unpopulate (pruning tables) and destroy work on top of it.
+ */
+static void cpu_touch(struct env *env, const struct npt *e, uint64_t gpa,
+		      bool write)
+{
+	int level;
+
+	for (level = 3; level >= 0; level--)
+		*t_slot(env, e, gpa, level) |= T_A;
+	if (write)
+		*t_slot(env, e, gpa, 0) |= T_D;
+}
+
+static void test_cpu_accessed_dirty(void **state)
+{
+	struct env *env = env_new();
+	uint64_t free0 = env->ft.free_count, gpa, hpa[8], pfn, *slot;
+	unsigned i;
+	struct npt e;
+
+	(void)state;
+	assert_int_equal(fmt, NPT_AMD64);
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_OK);
+	for (i = 0; i < 8; i++) {
+		gpa = (i < 4 ? 0 : 3 * GIB) + i * PAGE_SIZE;
+		assert_int_equal(npt_populate(&e, &env->ft, gpa, PAGE_SIZE,
+					      all_perms[i % 4]), NPT_OK);
+		assert_true(npt_translate(&e, gpa, &hpa[i], NULL));
+		cpu_touch(env, &e, gpa, i % 2 == 1);
+	}
+	assert_true(npt_check(&e, &env->ft));
+	for (i = 0; i < 8; i++)
+		expect_translate(&e, (i < 4 ? 0 : 3 * GIB) + i * PAGE_SIZE,
+				 hpa[i] >> PAGE_SHIFT, all_perms[i % 4]);
+	/* A on every level, D on a leaf: set, they are still caught where
+	 * they are not the CPU's to set (D in a table) */
+	slot = t_slot(env, &e, 0, 1);
+	expect_caught(env, &e, slot, *slot | T_D);
+	slot = t_slot(env, &e, 0, 0);
+	expect_caught(env, &e, slot, *slot & ~T_US);
+	/* a new page in a touched PT, and one already there refused */
+	pfn = take_frame(env, VM0);
+	assert_int_equal(npt_map(&e, &env->ft, 0, pfn, NPT_RWX), NPT_E_MAPPED);
+	assert_int_equal(npt_map(&e, &env->ft, 9 * PAGE_SIZE, pfn, NPT_READ), NPT_OK);
+	assert_true(npt_check(&e, &env->ft));
+	/* unmapping the touched high pages frees their PDPT entry's tables */
+	assert_int_equal(npt_unpopulate(&e, &env->ft, 3 * GIB, GIB), NPT_OK);
+	assert_int_equal(e.table_frames, 4);
+	assert_int_equal(e.mapped_pages, 5);
+	assert_true(npt_check(&e, &env->ft));
+	npt_destroy(&e, &env->ft);
+	assert_int_equal(env->ft.free_count, free0);
 	env_free(env);
 }
 
@@ -1247,7 +1493,7 @@ struct m_map {
 struct m_vm {
 	frame_owner_t owner;
 	bool live;
-	struct ept e;
+	struct npt e;
 	struct m_map map[M_MAX];
 	unsigned n;
 };
@@ -1255,18 +1501,19 @@ struct m_vm {
 struct model {
 	struct env *env;
 	struct m_vm vm[M_VMS];
-	uint64_t base_free; /* free frames with no EPT at all */
+	uint64_t base_free; /* free frames with no tables at all */
 	uint64_t seed;
 	unsigned long map_rc[5], populate_rc[5]; /* by -rc: what was covered */
+	unsigned long cpu_touches;
 };
 
 static const uint64_t m_regions[] = {
 	0, MIB2 - 16 * PAGE_SIZE, GIB - 8 * PAGE_SIZE, 512 * GIB + 5 * GIB,
-	EPT_GPA_LIMIT - MIB2,
+	NPT_GPA_LIMIT - MIB2,
 };
 
 static const unsigned m_good_perms[] = {
-	EPT_READ, EPT_READ | EPT_WRITE, EPT_READ | EPT_EXEC, EPT_RWX,
+	NPT_READ, NPT_READ | NPT_WRITE, NPT_READ | NPT_EXEC, NPT_RWX,
 };
 
 static uint64_t m_rand(struct model *m, uint64_t n)
@@ -1297,7 +1544,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Tables an EPT mapping exactly these gpas has: no table is ever empty,
+/* Tables of an NPT mapping exactly these gpas has: no table is ever empty,
  * so one per distinct 512 GiB, 1 GiB and 2 MiB prefix, plus the root. */
 static uint64_t m_tables(const struct m_vm *vm, const uint64_t *extra,
 			 unsigned n_extra)
@@ -1341,7 +1588,7 @@ static void m_check(struct model *m)
 	for (v = 0; v < M_VMS; v++) {
 		struct m_vm *vm = &m->vm[v];
 
-		assert_true(ept_check(&vm->e, &env->ft));
+		assert_true(npt_check(&vm->e, &env->ft));
 		if (!vm->live) {
 			assert_int_equal(vm->e.root_pa, 0);
 			assert_int_equal(frame_count_owned(&env->ft, vm->owner), 0);
@@ -1369,12 +1616,12 @@ static void m_check(struct model *m)
 
 static void m_init(struct model *m, struct m_vm *vm)
 {
-	int expect = m->env->ft.free_count > 0 ? EPT_OK : EPT_E_NOMEM;
+	int expect = m->env->ft.free_count > 0 ? NPT_OK : NPT_E_NOMEM;
 
 	if (vm->live)
 		return;
-	assert_int_equal(ept_init(&vm->e, &m->env->ft, vm->owner), expect);
-	vm->live = expect == EPT_OK;
+	assert_int_equal(npt_init(&vm->e, &m->env->ft, vm->owner, fmt), expect);
+	vm->live = expect == NPT_OK;
 	vm->n = 0;
 }
 
@@ -1384,7 +1631,7 @@ static void m_destroy(struct model *m, struct m_vm *vm)
 	uint64_t back = vm->live ? vm->n + vm->e.table_frames : 0;
 	unsigned i;
 
-	ept_destroy(&vm->e, &m->env->ft);
+	npt_destroy(&vm->e, &m->env->ft);
 	assert_int_equal(m->env->ft.free_count, free0 + back);
 	for (i = 0; i < vm->n; i++)
 		assert_true(frame_is_zero(m->env, vm->map[i].pfn));
@@ -1405,17 +1652,17 @@ static void m_map_own(struct model *m, struct m_vm *vm)
 	pfn = take_frame(m->env, vm->owner);
 	need = vm->live ? m_tables(vm, &gpa, 1) - m_tables(vm, NULL, 0) : 0;
 	if (!vm->live)
-		expect = EPT_E_INVAL;
+		expect = NPT_E_INVAL;
 	else if (m_find(vm, gpa) >= 0)
-		expect = EPT_E_MAPPED;
+		expect = NPT_E_MAPPED;
 	else if (ft->free_count < need)
-		expect = EPT_E_NOMEM;
+		expect = NPT_E_NOMEM;
 	else
-		expect = EPT_OK;
-	rc = ept_map(&vm->e, ft, gpa, pfn, perms);
+		expect = NPT_OK;
+	rc = npt_map(&vm->e, ft, gpa, pfn, perms);
 	assert_int_equal(rc, expect);
 	m->map_rc[-rc]++;
-	if (rc == EPT_OK)
+	if (rc == NPT_OK)
 		m_add(m, vm, gpa, pfn, perms);
 	else
 		assert_int_equal(frame_release(ft, pfn, vm->owner), FRAME_OK);
@@ -1433,21 +1680,21 @@ static void m_map_bad(struct model *m, struct m_vm *vm)
 		if (m_rand(m, 2))
 			gpa |= 1 + m_rand(m, PAGE_SIZE - 1);
 		else
-			perms = m_rand(m, 2) ? EPT_WRITE : EPT_WRITE | EPT_EXEC;
-		assert_int_equal(ept_map(&vm->e, ft, gpa, pfn, perms), EPT_E_INVAL);
-		m->map_rc[-EPT_E_INVAL]++;
+			perms = m_rand(m, 2) ? NPT_WRITE : NPT_WRITE | NPT_EXEC;
+		assert_int_equal(npt_map(&vm->e, ft, gpa, pfn, perms), NPT_E_INVAL);
+		m->map_rc[-NPT_E_INVAL]++;
 		return;
 	}
 	if (frame_owner(ft, pfn) == vm->owner)
 		return; /* its own and mapped already: not this operation */
-	rc = ept_map(&vm->e, ft, gpa, pfn, perms);
+	rc = npt_map(&vm->e, ft, gpa, pfn, perms);
 	m->map_rc[-rc]++;
 	if (!vm->live)
-		assert_int_equal(rc, EPT_E_INVAL);
+		assert_int_equal(rc, NPT_E_INVAL);
 	else if (m_find(vm, gpa) >= 0) /* the header fixes no order */
-		assert_true(rc == EPT_E_NOT_OWNER || rc == EPT_E_MAPPED);
+		assert_true(rc == NPT_E_NOT_OWNER || rc == NPT_E_MAPPED);
 	else
-		assert_int_equal(rc, EPT_E_NOT_OWNER);
+		assert_int_equal(rc, NPT_E_NOT_OWNER);
 }
 
 static void m_populate(struct model *m, struct m_vm *vm)
@@ -1463,21 +1710,21 @@ static void m_populate(struct model *m, struct m_vm *vm)
 		overlap |= m_find(vm, g[i]) >= 0;
 	}
 	if (!vm->live)
-		expect = EPT_E_INVAL;
+		expect = NPT_E_INVAL;
 	else if (overlap)
-		expect = EPT_E_MAPPED;
+		expect = NPT_E_MAPPED;
 	else if (ft->free_count < npages + m_tables(vm, g, (unsigned)npages) -
 					m_tables(vm, NULL, 0))
-		expect = EPT_E_NOMEM;
+		expect = NPT_E_NOMEM;
 	else
-		expect = EPT_OK;
-	rc = ept_populate(&vm->e, ft, gpa, npages * PAGE_SIZE, perms);
+		expect = NPT_OK;
+	rc = npt_populate(&vm->e, ft, gpa, npages * PAGE_SIZE, perms);
 	assert_int_equal(rc, expect);
 	m->populate_rc[-rc]++;
-	if (rc != EPT_OK)
+	if (rc != NPT_OK)
 		return;
 	for (i = 0; i < npages; i++) {
-		assert_true(ept_translate(&vm->e, g[i], &hpa, NULL));
+		assert_true(npt_translate(&vm->e, g[i], &hpa, NULL));
 		m_add(m, vm, g[i], hpa >> PAGE_SHIFT, perms);
 	}
 }
@@ -1491,6 +1738,17 @@ static void m_translate(struct model *m, struct m_vm *vm)
 		expect_unmapped(&vm->e, gpa);
 	else
 		expect_translate(&vm->e, gpa, vm->map[i].pfn, vm->map[i].perms);
+}
+
+/* A long-mode CPU uses one of the VM's pages (APM 5.4.2): the builder must
+ * live with the accessed and dirty flags it leaves (checked by m_check).
+ * EPT tables are never written by the CPU: A/D are off in the EPTP. */
+static void m_cpu_access(struct model *m, struct m_vm *vm)
+{
+	if (fmt != NPT_AMD64 || vm->n == 0)
+		return;
+	cpu_touch(m->env, &vm->e, vm->map[m_rand(m, vm->n)].gpa, m_rand(m, 2));
+	m->cpu_touches++;
 }
 
 static void m_step(struct model *m)
@@ -1508,8 +1766,10 @@ static void m_step(struct model *m)
 		m_map_bad(m, vm);
 	else if (r < 80)
 		m_populate(m, vm);
-	else
+	else if (r < 90)
 		m_translate(m, vm);
+	else
+		m_cpu_access(m, vm);
 }
 
 static void run_model(uint64_t seed)
@@ -1528,10 +1788,12 @@ static void run_model(uint64_t seed)
 		m_check(&m);
 	}
 	print_message("  map ok %lu inval %lu not-owner %lu mapped %lu nomem "
-		      "%lu; populate ok %lu inval %lu mapped %lu nomem %lu\n",
+		      "%lu; populate ok %lu inval %lu mapped %lu nomem %lu; "
+		      "cpu touches %lu\n",
 		      m.map_rc[0], m.map_rc[1], m.map_rc[2], m.map_rc[3],
 		      m.map_rc[4], m.populate_rc[0],
-		      m.populate_rc[1], m.populate_rc[3], m.populate_rc[4]);
+		      m.populate_rc[1], m.populate_rc[3], m.populate_rc[4],
+		      m.cpu_touches);
 	for (v = 0; v < M_VMS; v++)
 		m_destroy(&m, &m.vm[v]);
 	assert_int_equal(m.env->ft.free_count, m.base_free);
@@ -1552,29 +1814,52 @@ static void test_random_model(void **state)
 	}
 }
 
+static int use_ept(void **state)
+{
+	(void)state;
+	fmt = NPT_EPT;
+	return 0;
+}
+
+static int use_amd64(void **state)
+{
+	(void)state;
+	fmt = NPT_AMD64;
+	return 0;
+}
+
+/* A test of the builder in one format; BOTH runs it in each. */
+#define EPT(t)   { #t "[ept]", t, use_ept, NULL, NULL }
+#define AMD64(t) { #t "[amd64]", t, use_amd64, NULL, NULL }
+#define BOTH(t)  EPT(t), AMD64(t)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_init_owner_values),
-		cmocka_unit_test(test_init_nomem_and_empty_ept),
-		cmocka_unit_test(test_root_never_frame0),
-		cmocka_unit_test(test_map_translate_roundtrip),
-		cmocka_unit_test(test_map_refuses_frames_not_owned),
-		cmocka_unit_test(test_map_refuses_bad_arguments),
-		cmocka_unit_test(test_map_refuses_mapped_gpa),
-		cmocka_unit_test(test_map_nomem_changes_nothing),
-		cmocka_unit_test(test_populate_basic),
-		cmocka_unit_test(test_populate_refusals),
-		cmocka_unit_test(test_populate_all_or_nothing),
-		cmocka_unit_test(test_destroy_returns_everything),
-		cmocka_unit_test(test_two_vms_disjoint),
-		cmocka_unit_test(test_check_catches_leaf_corruption),
-		cmocka_unit_test(test_check_catches_table_corruption),
-		cmocka_unit_test(test_check_catches_duplicates_and_counts),
-		cmocka_unit_test(test_check_duplicates_across_windows),
-		cmocka_unit_test(test_eptp_encoding),
-		cmocka_unit_test(test_entry_format),
-		cmocka_unit_test(test_random_model),
+		BOTH(test_init_owner_values),
+		BOTH(test_init_nomem_and_empty_tables),
+		BOTH(test_root_never_frame0),
+		BOTH(test_map_translate_roundtrip),
+		BOTH(test_map_refuses_frames_not_owned),
+		BOTH(test_map_refuses_bad_arguments),
+		BOTH(test_map_refuses_mapped_gpa),
+		BOTH(test_map_nomem_changes_nothing),
+		BOTH(test_populate_basic),
+		BOTH(test_populate_refusals),
+		BOTH(test_populate_all_or_nothing),
+		BOTH(test_destroy_returns_everything),
+		BOTH(test_two_vms_disjoint),
+		BOTH(test_check_catches_leaf_corruption),
+		BOTH(test_check_catches_table_corruption),
+		BOTH(test_check_catches_duplicates_and_counts),
+		BOTH(test_check_duplicates_across_windows),
+		BOTH(test_bad_format),
+		EPT(test_eptp_encoding),
+		EPT(test_ept_entry_format),
+		AMD64(test_ncr3_encoding),
+		AMD64(test_amd64_entry_format),
+		AMD64(test_cpu_accessed_dirty),
+		BOTH(test_random_model),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
