@@ -66,8 +66,11 @@ PORTABLE_SRCS += hv/vcpu_context.c
 # The TSC rate told to VMs (docs/boot.md; the TPGVM's deadlines count by it).
 PORTABLE_SRCS += tcb/timebase.c
 # SVM's building blocks (docs/svm.md): the feature decision, the I/O and
-# MSR permission maps.
-PORTABLE_SRCS += hv/svm/svm_caps.c hv/svm/svm_maps.c
+# MSR permission maps, exit information in the VMX exits' terms.
+PORTABLE_SRCS += hv/svm/svm_caps.c hv/svm/svm_maps.c hv/svm/svm_exit_decode.c
+# Reading the instruction an exit came from where the CPU does not say
+# (SVM without NRIPS or decode assists; untrusted: the guest's own tables).
+PORTABLE_SRCS += tcb/guest_va.c tcb/insn_decode.c
 
 # hv/ is the shared mechanism; hv/vmx/ (and hv/svm/) the CPU backends.
 HV_DIRS := hv hv/vmx hv/svm

@@ -83,17 +83,14 @@ static bool ratio_less(struct timebase_ratio a, struct timebase_ratio b)
 
 struct timebase_ratio timebase_ratio_median(const struct timebase_ratio m[3])
 {
-	struct timebase_ratio a = m[0], b = m[1], c = m[2], t;
+	/* lo <= hi of the first two; the median is hi unless the third is
+	 * below it, and then the larger of lo and the third. */
+	bool swap = ratio_less(m[1], m[0]);
+	struct timebase_ratio lo = swap ? m[1] : m[0], hi = swap ? m[0] : m[1];
 
-	if (ratio_less(b, a)) {
-		t = a; a = b; b = t;
-	}
-	if (ratio_less(c, b)) {
-		b = c;
-		if (ratio_less(b, a))
-			b = a;
-	}
-	return b;
+	if (!ratio_less(m[2], hi))
+		return hi;
+	return ratio_less(m[2], lo) ? lo : m[2];
 }
 
 uint32_t timebase_ratio_ticks(struct timebase_ratio r, uint64_t tsc_cycles)

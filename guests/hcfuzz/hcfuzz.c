@@ -39,9 +39,10 @@
 
 /* ---- One hypercall with every GPR but RSP checked -------------------------
  * Load all of them (RAX = nr, RDI/RSI/RDX/RCX = arguments, the others known
- * values), VMCALL, store them all. Operands are globals, addressed
- * RIP-relative, so no register is needed in between; RBP is saved by hand
- * since it may be the frame pointer. */
+ * values), the hypercall instruction (the runtime's hypercall_insn, VMCALL
+ * or VMMCALL, which changes no register itself), store them all. Operands
+ * are globals, addressed RIP-relative, so no register is needed in
+ * between; RBP is saved by hand since it may be the frame pointer. */
 #define NREGS 15
 static const char *const reg_names[NREGS] = {
 	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp",
@@ -57,9 +58,9 @@ static uint64_t regs_in[NREGS], regs_out[NREGS];
 #define REG_LOAD(off, r)  "movq " #off "+%[in], %%" #r "\n\t"
 #define REG_STORE(off, r) "movq %%" #r ", " #off "+%[out]\n\t"
 
-static void vmcall_all_regs(void)
+static void hypercall_all_regs(void)
 {
-	__asm__ volatile("pushq %%rbp\n\t" REGS(REG_LOAD) "vmcall\n\t"
+	__asm__ volatile("pushq %%rbp\n\t" REGS(REG_LOAD) "call hypercall_insn\n\t"
 			 REGS(REG_STORE) "popq %%rbp"
 			 : [out] "=m"(regs_out)
 			 : [in] "m"(regs_in)
@@ -136,7 +137,7 @@ static void call(uint64_t nr, const uint64_t a[4])
 		if (i != RAX && i != RDI && i != RSI && i != RDX && i != RCX)
 			regs_in[i] = 0x4843000000000000ull | (uint64_t)i << 32 |
 				     (xorshift64(&rng) & 0xffffffff);
-	vmcall_all_regs();
+	hypercall_all_regs();
 	calls++;
 
 	long ret = (long)regs_out[RAX];

@@ -2,8 +2,9 @@
  * Guest entry. The TCB starts us in 64-bit mode at CPL 0 with RSP = mem_size,
  * RDI = GUEST_BOOT_INFO_GPA and every other GPR zero (guest_abi.h). Save the
  * GPRs and RFLAGS first, before any instruction changes them (regspy checks
- * them against the ABI), then clear .bss, call guest_main(bi) and pass its
- * return value to hc_exit().
+ * them against the ABI), then clear .bss, pick the hypercall instruction
+ * (hypercall_select), call guest_main(bi) and pass its return value to
+ * hc_exit().
  */
 	.section .text.entry, "ax"
 	.globl _start
@@ -38,6 +39,7 @@ _start:
 	rep stosb
 
 	/* RSP = mem_size is 16-byte aligned, as the SysV ABI wants at a call. */
+	call hypercall_select
 	movq guest_entry_regs + 5*8(%rip), %rdi
 	xorl %ebp, %ebp
 	call guest_main

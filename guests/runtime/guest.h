@@ -41,7 +41,16 @@ void con_write(const char *s, size_t len);
  * Callers end their lines with '\n'. */
 void con_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* ---- hypercall.c ------------------------------------------------------ */
+/* ---- hypercall.c, hypercall_insn.S ------------------------------------- */
+
+/* Which hypercall instruction this CPU's hypervisor takes: VMMCALL on AMD
+ * and Hygon (SVM), VMCALL elsewhere (VMX), from CPUID leaf 0's vendor.
+ * _start calls hypercall_select() before guest_main. hypercall_insn
+ * executes the chosen one: RAX and the arguments loaded, `call
+ * hypercall_insn`; only RAX and RFLAGS change. */
+extern uint8_t hypercall_use_vmmcall;
+void hypercall_select(void);
+void hypercall_insn(void);
 
 long hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
 	       unsigned long a2, unsigned long a3);

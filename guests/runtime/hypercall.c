@@ -1,21 +1,32 @@
 /*
- * Hypercalls: VMCALL with RAX = number, arguments in RDI, RSI, RDX, RCX, the
- * result in RAX (guest_abi.h). The TCB preserves every other register, so
- * the asm declares nothing else clobbered; "memory" because the TCB reads
- * and writes our buffers (HC_CONSOLE_WRITE, HC_REPORT) and may switch to
- * other VMs in between.
+ * Hypercalls: RAX = number, arguments in RDI, RSI, RDX, RCX, the result in
+ * RAX (guest_abi.h), through hypercall_insn (hypercall_insn.S: VMCALL or
+ * VMMCALL, whichever this CPU's hypervisor takes). The TCB preserves every
+ * other register, and so does hypercall_insn, so the asm declares nothing
+ * else clobbered but the flags; "memory" because the TCB reads and writes
+ * our buffers (HC_CONSOLE_WRITE, HC_REPORT) and may switch to other VMs in
+ * between. The call pushes a return address: guests run without a red
+ * zone (-mno-red-zone), so nothing below RSP is live.
  */
 #include "guests/runtime/guest.h"
+
+void hypercall_select(void)
+{
+	uint32_t r[4];
+
+	cpuid(0, 0, r);
+	hypercall_use_vmmcall = custos_hypercall_is_vmmcall(r[1], r[2], r[3]) != 0;
+}
 
 long hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
 	       unsigned long a2, unsigned long a3)
 {
 	long ret;
 
-	__asm__ volatile("vmcall"
+	__asm__ volatile("call hypercall_insn"
 			 : "=a"(ret)
 			 : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "c"(a3)
-			 : "memory");
+			 : "memory", "cc");
 	return ret;
 }
 

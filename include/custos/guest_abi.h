@@ -89,8 +89,8 @@ struct custos_boot_info {
 #define GUEST_COM1_LSR_READY 0x60
 
 /* ---- Hypercalls ------------------------------------------------------------
- * VMCALL with RAX = number and arguments in RDI, RSI, RDX, RCX (in that
- * order). The result comes back in RAX: >= 0 success, < 0 one of HC_E_*.
+ * The hypercall instruction (custos_hypercall_is_vmmcall below) with RAX =
+ * number and arguments in RDI, RSI, RDX, RCX (in that order). The result comes back in RAX: >= 0 success, < 0 one of HC_E_*.
  * Every other register is preserved. A hypercall from CPL > 0 fails with
  * HC_E_DENIED. Numbers from 0x100 drive VM lifecycles and are honoured only
  * for the TPGVM (a later milestone); any other caller gets HC_E_DENIED.
@@ -116,6 +116,20 @@ enum custos_hypercall {
 };
 
 #define HC_CONSOLE_WRITE_MAX 4096 /* longer writes are refused, not cut */
+
+/*
+ * Which instruction makes a hypercall: VMCALL (0F 01 C1) where Custos runs
+ * on VMX, VMMCALL (0F 01 D9) where it runs on SVM; the other one raises #UD
+ * in the guest. A guest tells them apart by the vendor in CPUID leaf 0
+ * (EBX, EDX, ECX), which the TCB passes through unchanged: AMD's and
+ * Hygon's CPUs have SVM, every other vendor's VMX. Non-zero: VMMCALL.
+ */
+static inline int custos_hypercall_is_vmmcall(uint32_t ebx, uint32_t ecx,
+					      uint32_t edx)
+{
+	return (ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163) || /* AuthenticAMD */
+	       (ebx == 0x6f677948 && edx == 0x6e65476e && ecx == 0x656e6975);   /* HygonGenuine */
+}
 
 enum custos_hypercall_error {
 	HC_OK = 0,

@@ -780,9 +780,36 @@ static void test_report_overwrites_its_request(void **state)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define R(f) cmocka_unit_test_setup_teardown(f, setup_report, teardown)
 
+/* The ABI's choice of instruction, from CPUID leaf 0's vendor (EBX, ECX,
+ * EDX as the CPU returns them). */
+static void test_hypercall_instruction_by_vendor(void **state)
+{
+	(void)state;
+	struct { const char *vendor; int vmmcall; } cases[] = {
+		{ "AuthenticAMD", 1 }, { "HygonGenuine", 1 },
+		{ "GenuineIntel", 0 }, { "CentaurHauls", 0 }, { "  Shanghai  ", 0 },
+		{ "AuthenticAMd", 0 }, { "\0\0\0\0\0\0\0\0\0\0\0\0", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t ebx, edx, ecx;
+
+		/* The string is EBX, EDX, ECX in that order (little-endian). */
+		memcpy(&ebx, cases[i].vendor, 4);
+		memcpy(&edx, cases[i].vendor + 4, 4);
+		memcpy(&ecx, cases[i].vendor + 8, 4);
+		assert_int_equal(custos_hypercall_is_vmmcall(ebx, ecx, edx) != 0,
+				 cases[i].vmmcall);
+		/* ECX and EDX swapped is not the same vendor. */
+		if (cases[i].vmmcall)
+			assert_false(custos_hypercall_is_vmmcall(ebx, edx, ecx));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hypercall_instruction_by_vendor),
 		T(test_version),
 		T(test_yield),
 		T(test_exit),
