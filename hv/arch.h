@@ -45,6 +45,8 @@ enum exit_kind {
 	EXIT_VIRT_INSN,     /* a VMX or SVM instruction: no nested virtualization */
 	EXIT_ENTRY_FAILED,  /* the CPU refused to enter: u.code, backend's words */
 	EXIT_UNKNOWN,       /* u.code: the backend's own exit code */
+	EXIT_BAD_INSN,      /* the instruction the exit names is not at RIP (the
+			     * guest changed it) or cannot be read: stop the VM */
 	EXIT_HANDLED,       /* the backend did what the CPU would have done
 			     * itself on the other backend (SVM: a CR4 write
 			     * of the guest's own bits): resume */
@@ -78,6 +80,9 @@ struct vcpu_start {
 	uint64_t npt_root;  /* the nested page table's root for the CPU:
 			     * EPTP (VMX) or nCR3 (SVM), npt_root_pointer() */
 	uint16_t tag;       /* TLB tag: VPID or ASID, never 0 */
+	/* The VM's nested page tables, for a backend that must read guest
+	 * memory itself (SVM without NRIPS: the instruction that exited). */
+	const struct npt *npt;
 };
 
 struct arch_ops {

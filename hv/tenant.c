@@ -132,6 +132,7 @@ static struct vcpu_start start_of(const struct vm *vm, const struct lc_regs *r)
 		.rip = r->rip, .rsp = r->rsp, .cr3 = r->cr3,
 		.npt_root = npt_root_pointer(&vm->npt),
 		.tag = (uint16_t)vm->id,
+		.npt = &vm->npt,
 	};
 }
 

@@ -39,6 +39,7 @@ struct vcpu {
 	uint64_t ctl_pa;      /* its control block: VMCS or VMCB (a TCB frame) */
 	uint64_t xsave_pa;    /* its XSAVE area (a TCB frame) */
 	bool launched;        /* VMX: VMLAUNCH done, VMRESUME from now on */
+	const struct npt *npt; /* its VM's nested page tables (vcpu_start.npt) */
 };
 
 /* Enable x87/SSE/AVX state for guests on this CPU (CR4, XCR0); once at boot. */

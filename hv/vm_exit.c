@@ -391,6 +391,12 @@ static enum exit_outcome dispatch(struct vm *vm, struct vcpu *v,
 		return EXIT_OUTCOME_RESUME;
 	case EXIT_HANDLED:
 		return EXIT_OUTCOME_RESUME;
+	case EXIT_BAD_INSN:
+		stop(vm, "%s exit %#llx at RIP %#llx: the instruction there is not "
+		     "the one that exited, or cannot be read", arch->name,
+		     (unsigned long long)ev->u.code,
+		     (unsigned long long)arch->get(v, GREG_RIP));
+		return EXIT_OUTCOME_DONE;
 	case EXIT_VIRT_INSN:
 		arch->inject(v, VECTOR_UD, false); /* no nested virtualization */
 		return EXIT_OUTCOME_RESUME;

@@ -27,13 +27,17 @@
 #include "hv/power.h"
 #include "hv/spec_barrier.h"
 #include "hv/svm/svm.h"
+#include "hv/svm/svm_exit_decode.h"
 #include "hv/svm/vmcb.h"
+#include "tcb/insn_decode.h"
 #include "tcb/npt.h"
 #include "tcb/vm.h"
 
 #include <string.h>
 
 #define CR4_OSXSAVE (1ull << 18)
+#define EFER_LMA    (1ull << 10)
+#define VMCB_ATTR_L (1u << 9)   /* CS.L in the VMCB's attribute format */
 
 void svm_enter(struct guest_gprs *gprs, uint64_t vmcb_pa, uint64_t host_save_pa);
 
@@ -44,7 +48,7 @@ static struct {
 	bool shared_asids;      /* fewer ASIDs than VM ids */
 	uint64_t last_ran;      /* the VMCB of the last VMRUN */
 	bool flush_next;        /* the next VMRUN flushes the whole TLB */
-	uint64_t cr4_owned;     /* CR4 bits the TCB owns (exit_policy.h) */
+	uint64_t cr0_owned, cr4_owned; /* the bits the TCB owns (exit_policy.h) */
 } svm;
 
 static struct vmcb *vmcb_of(const struct vcpu *v)
@@ -71,6 +75,7 @@ static void svm_init(void)
 	vmsave(svm.host_save_pa);
 	svm.shared_asids = svm.caps.asids <= VM_MAX;
 	/* No fixed bits on SVM: the guest owns exactly its whitelist. */
+	svm.cr0_owned = cr0_guest_host_mask(0, ~0ull);
 	svm.cr4_owned = cr4_guest_host_mask(0, ~0ull);
 	if (!lapic_timer_usable())
 		panic("SVM needs the local APIC timer for its slices, and it is "
@@ -90,11 +95,10 @@ static uint32_t asid_of(uint16_t tag)
 
 static void write_intercepts(struct vmcb_control *c)
 {
-	/* CR4 writes: the TCB owns the bits outside the guest's whitelist
-	 * (PKE, CET, ...: exit_policy.h). CR0 is the guest's (NE too: an x87
-	 * error it would report through FERR# exits, FERR_FREEZE). CR8 is
-	 * V_TPR. */
-	c->intercept_cr = SVM_INTERCEPT_CR_WRITE(4);
+	/* CR0 and CR4 writes: the TCB owns the bits outside the guest's
+	 * whitelist (NE, PKE, CET, ...: exit_policy.h), as on VMX; the backend
+	 * carries out the rest (cr_write). CR8 is V_TPR. */
+	c->intercept_cr = SVM_INTERCEPT_CR_WRITE(0) | SVM_INTERCEPT_CR_WRITE(4);
 	c->intercept_exceptions = 0; /* guests handle their own faults */
 	c->intercept_misc1 = SVM_INTERCEPT1_INTR | SVM_INTERCEPT1_NMI |
 		SVM_INTERCEPT1_INIT | SVM_INTERCEPT1_RDPMC | SVM_INTERCEPT1_CPUID |
@@ -131,6 +135,7 @@ static void svm_vcpu_setup(struct vcpu *v, const struct vcpu_start *s)
 	guest_start_state(s, read_cr4() & CR4_OSXSAVE, w);
 	svm_state_set(v, w);
 	c->state.dr6 = v->sys.dr6;
+	v->npt = s->npt;
 	v->launched = false;
 }
 
@@ -174,28 +179,55 @@ static void svm_switch_in(const struct vcpu *v)
 
 /* ---- exits ----------------------------------------------------------------- */
 
-static void decode_io(uint64_t info1, struct exit_event *ev)
+/* Guest-physical reads for the instruction fetch: the VM's own memory,
+ * page by page through its nested page tables, nothing else. */
+static bool read_gpa(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
-	ev->kind = EXIT_IO;
-	ev->u.io = (struct io_exit){
-		.port = (uint16_t)(info1 >> SVM_IOIO_PORT_SHIFT),
-		.size = (info1 & SVM_IOIO_SIZE32) ? 4 : (info1 & SVM_IOIO_SIZE16) ? 2 : 1,
-		.in = info1 & SVM_IOIO_IN,
-		.string = (info1 & SVM_IOIO_STRING) != 0,
-		.rep = (info1 & SVM_IOIO_REP) != 0,
+	const struct vcpu *v = ctx;
+	uint8_t *out = buf;
+
+	while (len) {
+		uint64_t hpa, off = gpa & PAGE_MASK;
+		size_t n = PAGE_SIZE - off < len ? PAGE_SIZE - off : len;
+		if (!npt_translate(v->npt, gpa - off, &hpa, NULL))
+			return false;
+		memcpy(out, (const uint8_t *)phys_to_virt(hpa) + off, n);
+		out += n;
+		gpa += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* The instruction at the guest's RIP, read through its own page tables
+ * (tcb/insn_decode.h). INSN_OK or why not. */
+static enum insn_status fetch(struct vcpu *v, struct insn *in)
+{
+	const struct vmcb_state *st = &vmcb_of(v)->state;
+	const struct guest_paging p = {
+		.cr0 = st->cr0, .cr3 = st->cr3, .cr4 = st->cr4,
+		.efer = st->efer, .maxphyaddr = 52,
+		.read = read_gpa, .ctx = v,
 	};
+	bool long_mode = (st->efer & EFER_LMA) && (st->cs.attrib & VMCB_ATTR_L);
+
+	return insn_fetch(&p, st->rip, long_mode, (st->cpl & 3) == 3, in, NULL);
 }
 
-static void decode_npf(const struct vmcb_control *c, struct exit_event *ev)
+/* The instruction each skipped exit must have come from. */
+static enum insn_kind insn_of(uint64_t code, uint64_t info1)
 {
-	/* A reserved bit set in the TCB's own tables: its invariant broke. */
-	ev->kind = (c->exit_info1 & SVM_NPF_RESERVED_BIT) ? EXIT_NPT_BROKEN : EXIT_NPF;
-	ev->u.npf.gpa = c->exit_info2;
-	ev->u.npf.access = (c->exit_info1 & SVM_NPF_FETCH) ? NPT_EXEC :
-			   (c->exit_info1 & SVM_NPF_WRITE) ? NPT_WRITE : NPT_READ;
+	switch (code) {
+	case SVM_EXIT_CPUID: return INSN_CPUID;
+	case SVM_EXIT_HLT: return INSN_HLT;
+	case SVM_EXIT_MSR: return info1 ? INSN_WRMSR : INSN_RDMSR;
+	case SVM_EXIT_VMMCALL: return INSN_VMMCALL;
+	case SVM_EXIT_XSETBV: return INSN_XSETBV;
+	default: return INSN_NONE;
+	}
 }
 
-/* The guest register a MOV names (x86 numbering: 0 RAX .. 4 RSP .. 15). */
+/* The guest register a MOV or LMSW names (x86 numbering: 0 RAX .. 4 RSP .. 15). */
 static uint64_t gpr_value(const struct vcpu *v, unsigned n)
 {
 	const uint64_t *r = (const uint64_t *)&v->gprs;
@@ -205,36 +237,49 @@ static uint64_t gpr_value(const struct vcpu *v, unsigned n)
 	return at[n & 15] < 0 ? vmcb_of(v)->state.rsp : r[at[n & 15]];
 }
 
-/*
- * A MOV to CR4. VMX exits only on writes that change a bit the TCB owns
- * (its guest/host mask); SVM intercepts every CR4 write, so the backend
- * does the mask's part: a write that changes only the guest's bits is
- * carried out here (EXIT_HANDLED), one that would change a TCB bit goes to
- * the shared decision (EXIT_CR: #GP). The source register comes from
- * decode assists; without them the instruction is not decoded yet, and the
- * exit stops the VM.
- */
-static void decode_cr_write(struct vcpu *v, unsigned cr, struct exit_event *ev)
-{
-	struct vmcb *c = vmcb_of(v);
-	uint64_t value;
+#define CR0_TS    (1ull << 3)
+#define LMSW_BITS 0xfull /* PE, MP, EM, TS */
 
-	if (cr != 4 || !svm.caps.decode_assists ||
-	    !(c->control.exit_info1 & SVM_CR_EXIT_MOV)) {
+/*
+ * A write of CR0 or CR4. VMX exits only on writes that change a bit the
+ * TCB owns (its guest/host masks); SVM intercepts every write, so the
+ * backend does the masks' part: a write that changes only the guest's bits
+ * is carried out here (EXIT_HANDLED), one that would change a TCB bit goes
+ * to the shared decision (EXIT_CR: #GP). The operand comes from decode
+ * assists or the decoded instruction (hv/svm/svm_exit_decode.h).
+ */
+static void cr_write(struct vcpu *v, struct exit_event *ev, const struct insn *in)
+{
+	struct vmcb_state *st = &vmcb_of(v)->state;
+	const struct vmcb_control *c = &vmcb_of(v)->control;
+	uint64_t old, value;
+
+	if (!svm_cr_exit_decode(c->exit_code, c->exit_info1, svm.caps.decode_assists,
+				in, &ev->u.cr) ||
+	    (ev->u.cr.cr != 0 && ev->u.cr.cr != 4)) {
 		ev->kind = EXIT_UNKNOWN;
 		return;
 	}
-	ev->u.cr = (struct cr_exit){
-		.cr = 4, .type = CR_MOV_TO,
-		.gpr = (uint8_t)(c->control.exit_info1 & SVM_CR_EXIT_GPR_MASK),
-	};
-	value = gpr_value(v, ev->u.cr.gpr);
-	if ((value ^ c->state.cr4) & svm.cr4_owned) {
-		ev->kind = EXIT_CR;
-		return;
+	ev->kind = EXIT_CR;
+	old = ev->u.cr.cr == 0 ? st->cr0 : st->cr4;
+	switch (ev->u.cr.type) {
+	case CR_CLTS:
+		value = old & ~CR0_TS;
+		break;
+	case CR_LMSW: /* LMSW can set PE but never clear it */
+		value = (old & ~(LMSW_BITS & ~1ull)) | (gpr_value(v, ev->u.cr.gpr) & LMSW_BITS);
+		break;
+	default:
+		value = gpr_value(v, ev->u.cr.gpr);
+		break;
 	}
-	c->state.cr4 = value;
-	c->state.rip += ev->insn_len;
+	if ((value ^ old) & (ev->u.cr.cr == 0 ? svm.cr0_owned : svm.cr4_owned))
+		return; /* the shared policy refuses it */
+	if (ev->u.cr.cr == 0)
+		st->cr0 = value;
+	else
+		st->cr4 = value;
+	st->rip += ev->insn_len;
 	ev->kind = EXIT_HANDLED;
 }
 
@@ -254,19 +299,39 @@ static bool undefined_for_guests(uint64_t code)
 	}
 }
 
-/* Instruction lengths of the exits the TCB skips, where the CPU gives no
- * next RIP (APM 15.7.1: without NRIPS). Legacy prefixes would make them
- * longer; those are decoded nowhere yet. */
-static uint64_t fixed_length(uint64_t code)
+static bool is_cr_write(uint64_t code)
 {
-	switch (code) {
-	case SVM_EXIT_HLT: return 1;      /* F4 */
-	case SVM_EXIT_CPUID: return 2;    /* 0F A2 */
-	case SVM_EXIT_MSR: return 2;      /* 0F 32 / 0F 30 */
-	case SVM_EXIT_VMMCALL: return 3;  /* 0F 01 D9 */
-	case SVM_EXIT_XSETBV: return 3;   /* 0F 01 D1 */
-	default: return 0;
+	return code >= SVM_EXIT_CR0_WRITE && code <= SVM_EXIT_CR0_WRITE + 15;
+}
+
+/*
+ * The length of the instruction that exited, for the exits the TCB may
+ * skip: NRIPS's next RIP where the CPU has it (APM Vol. 2 "NRIP Save"),
+ * EXITINFO2 for I/O, else the instruction read from the guest, which must
+ * be the one the exit names (a guest that changed its code since is
+ * stopped). The decoded instruction is kept for CR writes without decode
+ * assists. 0 and *bad set when the length cannot be known.
+ */
+static uint64_t insn_length(struct vcpu *v, struct insn *in, bool *bad)
+{
+	const struct vmcb *vmcb = vmcb_of(v);
+	const struct vmcb_control *c = &vmcb->control;
+	enum insn_kind want = insn_of(c->exit_code, c->exit_info1);
+	bool cr = is_cr_write(c->exit_code);
+
+	*bad = false;
+	in->kind = INSN_NONE;
+	if (c->exit_code == SVM_EXIT_IOIO)
+		return c->exit_info2 - vmcb->state.rip;
+	if (want == INSN_NONE && !cr)
+		return 0; /* not an exit the TCB skips */
+	if (svm.caps.nrips && c->next_rip && (!cr || svm.caps.decode_assists))
+		return c->next_rip - vmcb->state.rip;
+	if (fetch(v, in) != INSN_OK || (!cr && in->kind != want)) {
+		*bad = true;
+		return 0;
 	}
+	return in->len;
 }
 
 static void decode(struct vcpu *v, struct exit_event *ev)
@@ -274,16 +339,18 @@ static void decode(struct vcpu *v, struct exit_event *ev)
 	const struct vmcb *vmcb = vmcb_of(v);
 	const struct vmcb_control *c = &vmcb->control;
 	uint64_t code = c->exit_code;
+	struct insn in;
+	bool bad;
 
 	ev->qual = c->exit_info1;
-	ev->insn_len = fixed_length(code);
 	ev->u.code = code;
-	if (code == SVM_EXIT_IOIO)
-		ev->insn_len = c->exit_info2 - vmcb->state.rip; /* next RIP */
-	if (svm.caps.nrips && c->next_rip)
-		ev->insn_len = c->next_rip - vmcb->state.rip;
-	if (code >= SVM_EXIT_CR0_WRITE && code <= SVM_EXIT_CR0_WRITE + 15)
-		return decode_cr_write(v, (unsigned)(code - SVM_EXIT_CR0_WRITE), ev);
+	ev->insn_len = insn_length(v, &in, &bad);
+	if (bad) {
+		ev->kind = EXIT_BAD_INSN; /* stops the VM */
+		return;
+	}
+	if (is_cr_write(code))
+		return cr_write(v, ev, in.kind == INSN_NONE ? NULL : &in);
 	if (undefined_for_guests(code)) {
 		ev->kind = EXIT_VIRT_INSN;
 		return;
@@ -293,21 +360,28 @@ static void decode(struct vcpu *v, struct exit_event *ev)
 	case SVM_EXIT_NMI: ev->kind = EXIT_NMI; return;
 	case SVM_EXIT_CPUID: ev->kind = EXIT_CPUID; return;
 	case SVM_EXIT_HLT: ev->kind = EXIT_HLT; return;
-	case SVM_EXIT_IOIO: decode_io(c->exit_info1, ev); return;
+	case SVM_EXIT_IOIO:
+		ev->kind = svm_ioio_decode(c->exit_info1, &ev->u.io) ? EXIT_IO : EXIT_UNKNOWN;
+		if (ev->kind == EXIT_UNKNOWN)
+			ev->u.code = code;
+		return;
 	case SVM_EXIT_MSR:
 		ev->kind = c->exit_info1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
 		return;
 	case SVM_EXIT_VMMCALL: ev->kind = EXIT_HYPERCALL; return;
 	case SVM_EXIT_XSETBV: ev->kind = EXIT_XSETBV; return;
 	case SVM_EXIT_SHUTDOWN: ev->kind = EXIT_SHUTDOWN; return;
-	case SVM_EXIT_NPF: decode_npf(c, ev); return;
+	case SVM_EXIT_NPF:
+		/* A reserved bit in the TCB's own tables: its invariant broke. */
+		ev->kind = (c->exit_info1 & SVM_NPF_RESERVED_BIT) ? EXIT_NPT_BROKEN : EXIT_NPF;
+		ev->u.npf.gpa = c->exit_info2;
+		ev->u.npf.access = (c->exit_info1 & SVM_NPF_FETCH) ? NPT_EXEC :
+				   (c->exit_info1 & SVM_NPF_WRITE) ? NPT_WRITE : NPT_READ;
+		return;
 	case SVM_EXIT_INVALID: ev->kind = EXIT_ENTRY_FAILED; return;
 	default:
-		if (code >= SVM_EXIT_EXCEPTION_0 && code < SVM_EXIT_EXCEPTION_0 + 32) {
-			ev->kind = EXIT_EXCEPTION;
-			return;
-		}
-		ev->kind = EXIT_UNKNOWN; /* INIT, MWAIT, task switch, ... */
+		ev->kind = code >= SVM_EXIT_EXCEPTION_0 && code < SVM_EXIT_EXCEPTION_0 + 32 ?
+			   EXIT_EXCEPTION : EXIT_UNKNOWN; /* INIT, MWAIT, task switch, ... */
 		return;
 	}
 }
@@ -351,7 +425,9 @@ static void svm_skip(struct vcpu *v, const struct exit_event *ev)
 {
 	struct vmcb *c = vmcb_of(v);
 
-	CHECK(ev->insn_len != 0); /* only exits with a known length are skipped */
+	/* Only exits whose length decode found are skipped (EXIT_BAD_INSN
+	 * stops the VM before). */
+	CHECK(ev->insn_len != 0);
 	c->state.rip += ev->insn_len;
 	c->control.int_state &= ~SVM_INT_STATE_SHADOW;
 }
