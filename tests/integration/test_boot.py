@@ -106,7 +106,8 @@ def test_bochs_cpu_without_preemption_timer_is_refused(d):
     # is missing, which must be named, not crash or hang.
     r = h.MACHINES["bochs-penryn"].boot(d)
     r.expect_status(h.EXIT_NO_VMX)
-    r.expect(r"^VMX not available: no VMX preemption timer$")
+    r.expect(r"^no hardware virtualization: VMX: no VMX preemption timer; "
+             r"SVM: CPUID 0x80000001:ECX\.SVM\[bit 2\] is 0 ")
 
 
 def test_bochs_cpu_without_vmx_or_svm_is_refused(d):
