@@ -297,9 +297,8 @@ test: deps
 	@$(MAKE) --no-print-directory $(BUILD_JOBS) all unit fuzz
 	@$(PYTHON) tests/run.py
 
-# The demo's emulator: bochs (Bochs/VMX) until the SVM backend boots, then
-# qemu (QEMU/SVM, 4-5x faster) becomes the default.
-EMU ?= bochs
+# The demo's emulator: qemu (QEMU/SVM, the faster one) or bochs (Bochs/VMX).
+EMU ?= qemu
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BUILD_JOBS) all

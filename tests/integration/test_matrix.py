@@ -63,9 +63,12 @@ def test_a_run_per_machine_switched_on(d):
         tests = [t for t in runs if t.startswith(module + ".")]
         assert tests and all(t in per_machine for t in tests), (module, tests)
 
-    # Switched off: listed as such, never run.
+    # By default every machine is on.
     default, off = listed()
-    assert all(ms in ([None], ["bochs-vmx"]) for ms in default.values()), default
+    assert default == runs and not off, off
+    # Switched off by choice: listed as such, never run.
+    only, off = listed(machines="bochs-vmx")
+    assert all(ms in ([None], ["bochs-vmx"]) for ms in only.values()), only
     want_off = sum(len(ms) - 1 for ms in per_machine.values())
     assert len(off) == want_off and all("[bochs-vmx]" not in n for n in off), off
 
