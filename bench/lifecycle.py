@@ -39,7 +39,7 @@ def main():
     os.makedirs(storage)
     results = {}
     start = time.monotonic()
-    with Platform(d, storage=storage) as pf:
+    with Platform(d, h.BOCHS_VMX, storage=storage) as pf:
         results["boot_to_tpgvm_serving_s"] = round(time.monotonic() - start, 1)
         env = dict(os.environ,
                    CUSTOS_RELAY="127.0.0.1:%d" % pf.port,

@@ -7,14 +7,21 @@ integration tests in tests/integration/test_*.py, which boot the real ISO in
 Bochs and QEMU. `make test` builds everything first; this script only runs.
 
     python3 tests/run.py [SUBSTRING ...]   run only tests whose name contains one
+    python3 tests/run.py --list [SUBSTRING ...]   list the integration runs
 
-Fuzz targets and integration tests run CUSTOS_TEST_JOBS at a time (default
-2: the machines have two cores); each integration test in a process of its
-own (`run.py --one NAME`), so that one test's clean-up never touches
-another's emulator.
+An integration test that boots the hypervisor runs once per machine it names
+(harness.on) and that is switched on (harness.MACHINES_ON, or CUSTOS_MACHINES:
+machine names, comma separated, or "all"), as MODULE.TEST[MACHINE]; runs on
+machines switched off are listed at the end, never counted as passed.
+
+Fuzz targets and integration tests run CUSTOS_TEST_JOBS at a time (default:
+one per core); each integration test in a process of its own (`run.py --one
+NAME`), so that one test's clean-up never touches another's emulator, the
+longest (as they last took here) first.
 """
 import glob
 import importlib
+import json
 import os
 import re
 import shutil
@@ -22,12 +29,12 @@ import subprocess
 import sys
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 FUZZ_SECONDS = int(os.environ.get("CUSTOS_FUZZ_SECONDS", "15"))
-JOBS = max(1, int(os.environ.get("CUSTOS_TEST_JOBS", "2")))
+JOBS = max(1, int(os.environ.get("CUSTOS_TEST_JOBS", len(os.sched_getaffinity(0)))))
 # One integration test may take this long, emulator timeouts included.
 TEST_TIMEOUT = 2400
 
@@ -38,6 +45,11 @@ class Tally:
     def __init__(self):
         self.passed = 0
         self.failed = []
+        self.notes = []
+
+    def not_run(self, what):
+        """Tests that were not run, said at the end (never counted passed)."""
+        self.notes.append(what)
 
     def record(self, name, ok, detail="", seconds=None):
         took = " (%.1fs)" % seconds if seconds is not None else ""
@@ -131,34 +143,65 @@ def run_lint(tally, filters):
                  (p.stdout + p.stderr)[-4000:], time.monotonic() - start)
 
 
+class IntegrationRun:
+    """One run of an integration test: the test on one machine (named
+    "integration/MODULE.TEST[MACHINE]"), or a test that names its own
+    machines or boots none ("integration/MODULE.TEST")."""
+
+    def __init__(self, module, fn, machine=None):
+        self.fn, self.machine = fn, machine
+        self.name = "integration/%s.%s" % (module.__name__, fn.__name__)
+        self.dir_name = fn.__name__
+        if machine:
+            self.name += "[%s]" % machine.name
+            self.dir_name += "." + machine.name
+
+    def run(self, harness):
+        d = harness.run_dir(self.dir_name)
+        if self.machine:
+            self.fn(d, self.machine)
+        else:
+            self.fn(d)
+
+
 def integration_tests():
-    """(name, module, function) of every integration test, in file order."""
-    found = []
+    """([IntegrationRun], [names of runs on machines switched off]) of every
+    integration test, in file order, a run per machine it is @on that is
+    switched on (harness.MACHINES_ON, CUSTOS_MACHINES)."""
+    import harness
+    on = harness.machines_on()
+    runs, off = [], []
     for path in sorted(glob.glob(os.path.join(ROOT, "tests", "integration", "test_*.py"))):
         mod = importlib.import_module(os.path.basename(path)[:-3])
         for attr in sorted(vars(mod), key=lambda a: getattr(getattr(mod, a), "__code__", None)
                            and getattr(mod, a).__code__.co_firstlineno or 0):
             fn = getattr(mod, attr)
-            if attr.startswith("test_") and callable(fn):
-                found.append(("integration/%s.%s" % (mod.__name__, attr), mod, fn))
-    return found
+            if not (attr.startswith("test_") and callable(fn)):
+                continue
+            if not hasattr(fn, "machines"):
+                runs.append(IntegrationRun(mod, fn))
+                continue
+            for name in fn.machines:
+                run = IntegrationRun(mod, fn, harness.MACHINES[name])
+                (runs if run.machine in on else off).append(run)
+    return runs, [run.name for run in off]
 
 
 def run_one(name):
     """Run one integration test in this process: exit 0 if it passed; what
     failed goes to stdout."""
     import harness
-    for test, _, fn in integration_tests():
-        if test == name:
+    for run in integration_tests()[0]:
+        if run.name == name:
             try:
-                fn(harness.run_dir(fn.__name__))
+                run.run(harness)
                 return 0
             except Exception as e:  # a failed assertion or a broken harness
                 print(str(e) if isinstance(e, AssertionError) else traceback.format_exc())
                 return 1
             finally:
                 harness.kill_all()
-    print("no integration test %s" % name)
+    print("no integration test %s (on a machine switched on)" % name)
     return 2
 
 
@@ -178,22 +221,99 @@ def integration_child(name):
     return name, p.returncode == 0, out[-4000:], time.monotonic() - start
 
 
+class Durations:
+    """How long each integration run took when it last passed here
+    (build/test-runs/durations.json, over the hints committed in
+    tests/integration/durations.json), so that the longest start first and
+    the cores finish together. Only the order depends on them."""
+    HINTS = os.path.join(ROOT, "tests", "integration", "durations.json")
+    PATH = os.path.join(BUILD, "test-runs", "durations.json")
+
+    def __init__(self):
+        self.seconds = {}
+        for path in (self.HINTS, self.PATH):
+            try:
+                with open(path) as f:
+                    self.seconds.update(json.load(f))
+            except (OSError, ValueError):
+                pass
+
+    def estimate(self, name):
+        """Its own last time; else the longest of the same test on another
+        machine; else None (never run here)."""
+        if name in self.seconds:
+            return self.seconds[name]
+        test = name.split("[")[0]
+        others = [s for n, s in self.seconds.items() if n.split("[")[0] == test]
+        return max(others) if others else None
+
+    def longest_first(self, names):
+        # Never run: first, as they may be long (the sort is stable: file
+        # order among equals).
+        def key(name):
+            seconds = self.estimate(name)
+            return -(float("inf") if seconds is None else seconds)
+        return sorted(names, key=key)
+
+    def record(self, name, seconds):
+        self.seconds[name] = round(seconds, 1)
+
+    def save(self):
+        os.makedirs(os.path.dirname(self.PATH), exist_ok=True)
+        tmp = self.PATH + ".%d" % os.getpid()
+        with open(tmp, "w") as f:
+            json.dump(self.seconds, f, indent=0, sort_keys=True)
+        os.replace(tmp, self.PATH)
+
+
 def run_integration(tally, filters):
-    names = [name for name, _, _ in integration_tests() if selected(name, filters)]
+    import harness
+    runs, off = integration_tests()
+    names = [run.name for run in runs if selected(run.name, filters)]
+    if names:
+        print("integration: %d runs, %d at a time; machines switched on: %s"
+              % (len(names), JOBS, ", ".join(m.name for m in harness.machines_on())),
+              flush=True)
+    durations = Durations()
     with ThreadPoolExecutor(max_workers=JOBS) as pool:
-        for name, ok, detail, seconds in pool.map(integration_child, names):
+        futures = [pool.submit(integration_child, name)
+                   for name in durations.longest_first(names)]
+        for future in as_completed(futures):
+            name, ok, detail, seconds = future.result()
             tally.record(name, ok, detail, seconds)
+            if ok:
+                durations.record(name, seconds)
+    durations.save()
+    off = [name for name in off if selected(name, filters)]
+    if off:
+        tally.not_run("%d integration runs on machines switched off (harness.MACHINES_ON, "
+                      "CUSTOS_MACHINES): %s" % (len(off), ", ".join(
+                          sorted({n[n.index("[") + 1:-1] for n in off}))))
+
+
+def list_integration(filters):
+    """The integration runs that would be made, one a line, and those on
+    machines switched off, each prefixed "off ". Nothing is run."""
+    runs, off = integration_tests()
+    for name in [run.name for run in runs] + ["off " + name for name in off]:
+        if selected(name, filters):
+            print(name)
+    return 0
 
 
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--one":
         sys.exit(run_one(sys.argv[2]))
+    if sys.argv[1:2] == ["--list"]:
+        sys.exit(list_integration(sys.argv[2:]))
     filters = sys.argv[1:]
     tally = Tally()
     start = time.monotonic()
     for suite in (run_unit, run_fuzz, run_lint, run_integration):
         suite(tally, filters)
     print()
+    for note in tally.notes:
+        print("Not run: " + note)
     if tally.failed:
         print("Failed:")
         for name in tally.failed:

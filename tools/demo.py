@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """`make demo`: the real platform end to end, saying each step in plain
-words. Boots build/custos.iso in Bochs (software VMX), showing what the
-hypervisor prints on its serial console; starts custos-relay (with blob
-storage) in front of the TPGVM's serial line; then tenant alice, with the
-tenant CLI (build/bin/custos): attest -> create -> start -> console ->
-stop -> start (the counter continues) -> destroy."""
+words. Boots build/custos.iso on an emulated machine (`--emu`: qemu, QEMU
+with an AMD CPU that has SVM; bochs, Bochs with an Intel CPU that has VMX;
+or a machine's name from tests/integration/harness.py), showing what the
+hypervisor prints on its serial console and naming the CPU backend it runs
+on; starts custos-relay (with blob storage) in front of the TPGVM's serial
+line; then tenant alice, with the tenant CLI (build/bin/custos): attest ->
+create -> start -> console -> stop -> start (the counter continues) ->
+destroy."""
+import argparse
 import os
 import re
 import subprocess
@@ -18,6 +22,12 @@ from custos_platform import Platform  # noqa: E402
 
 BIN = os.path.join(h.BUILD, "bin")
 PKI = os.path.join(h.BUILD, "pki")
+
+# make demo EMU=...: the emulator's name stands for its machine.
+EMULATORS = {"qemu": "qemu-svm", "bochs": "bochs-vmx"}
+# What the hypervisor's root-mode line (harness.ROOT_MODE) means, in words.
+BACKENDS = {"vmx": "Intel VT-x: VMX root mode, guests under EPT",
+            "svm": "AMD-V: SVM, guests under nested page tables (NPT)"}
 
 
 def say(text):
@@ -94,10 +104,10 @@ def lifecycle(pf, d):
         f.write("# the counter VM's secrets\nROOT_PASSWORD=correct-horse\n")
     say("2. Create a VM 'counter' (32 MiB) from build/guests/counter.elf with a secret\n"
         "    from a file (never on a command line). The image goes up in chunks; the TCB\n"
-        "    takes and zeroes the memory, builds the EPT, loads the image, places the\n"
-        "    secret where only that VM can read it and measures it all (the secret only as\n"
-        "    a salted hash); the CLI checks the measurement against its own computation.\n"
-        "    The secret's value is never shown.")
+        "    takes and zeroes the memory, builds the VM's nested page tables, loads the\n"
+        "    image, places the secret where only that VM can read it and measures it all\n"
+        "    (the secret only as a salted hash); the CLI checks the measurement against\n"
+        "    its own computation. The secret's value is never shown.")
     step(custos("vm", "create", "counter", "--memory", "32M",
                 "--image", os.path.join(h.BUILD, "guests", "counter.elf"),
                 "--secret-file", secrets, env=env), "create")
@@ -138,26 +148,49 @@ def lifecycle(pf, d):
     step(custos("vm", "list", env=env), "list")
 
 
+def machine_named(emu):
+    name = EMULATORS.get(emu, emu)
+    m = h.MACHINES.get(name)
+    if not m or not m.backend:
+        raise SystemExit("demo: no emulator or machine %r (emulators: %s; machines: %s)"
+                         % (emu, ", ".join(EMULATORS), ", ".join(
+                             n for n, m in h.MACHINES.items() if m.backend)))
+    return m
+
+
 def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--emu", required=True,  # its default is make's EMU
+                    help="qemu, bochs, or a machine of tests/integration/harness.py")
+    machine = machine_named(ap.parse_args().emu)
     start = time.monotonic()
     say("make built and provisioned a development platform in build/pki: an offline CA\n"
         "    (custos-ca), a signing station that packaged the TPGVM for this TCB\n"
         "    (custos-station -> build/tpgvm.env), the TCB's keys and certificates, and two\n"
         "    tenants, alice and bob. The CA root is compiled into the hypervisor.")
-    say("Booting build/custos.iso in Bochs (Skylake-X CPU model with VMX, 256 MiB).\n"
+    say("Booting build/custos.iso on %s (%s, 256 MiB).\n"
         "    GRUB2 loads custos.elf via Multiboot2; lines marked | are its serial console.\n"
-        "    It enters VMX root mode, self-tests its crypto, opens the signing station's\n"
-        "    envelope with its TCB key, measures the TPGVM and launches it.")
+        "    It enters the CPU's virtualization mode (VMX on Intel, SVM on AMD), self-tests\n"
+        "    its crypto, opens the signing station's envelope with its TCB key, measures\n"
+        "    the TPGVM and launches it." % (machine.name, machine.description))
     d = h.run_dir("demo")
     storage = os.path.join(d, "storage")
     os.makedirs(storage)
     try:
-        pf = Platform(d, echo=console, storage=storage)
+        pf = Platform(d, machine, echo=console, storage=storage)
     except AssertionError as e:
-        say("The platform did not come up: %s" % e)
+        say("The platform did not come up on %s: %s\n    (its console is above; logs in %s)"
+            % (machine.name, str(e).splitlines()[0], os.path.relpath(d, ROOT)))
         return 1
     with pf:
         time.sleep(0.5)  # let the console catch up
+        line = pf.backend_line()
+        if not line:
+            say("The hypervisor serves but never said which backend it runs: a bug.")
+            return 1
+        backend = re.match(h.ROOT_MODE, line).group(1)
+        say("The hypervisor runs on %s's CPU backend, %s. It said:\n    %s"
+            % (machine.name, BACKENDS[backend], line))
         say("The TPGVM made its TLS key inside itself and serves on COM2; custos-relay\n"
             "    (untrusted, on the host) carries tenant connections to it and stores\n"
             "    sealed blobs in %s." % os.path.relpath(storage, ROOT))
@@ -166,9 +199,10 @@ def main():
         except Failed as e:
             say("%s; transcript and logs in %s." % (e, os.path.relpath(d, ROOT)))
             return 1
-    say("Done in %.0f s: attested, created, started, watched, sealed, resumed and\n"
-        "    destroyed a VM without the host ever seeing its memory, registers or secret."
-        % (time.monotonic() - start))
+    say("Done in %.0f s on %s (%s): attested, created, started, watched, sealed,\n"
+        "    resumed and destroyed a VM without the host ever seeing its memory,\n"
+        "    registers or secret." % (time.monotonic() - start, machine.name,
+                                      BACKENDS[backend].split(":")[0]))
     return 0
 
 

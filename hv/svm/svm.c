@@ -83,7 +83,7 @@ void svm_report_unused(void)
 		return;
 	}
 	svm_caps_describe(&caps, line, sizeof(line));
-	console_printf("svm: SVM usable on cpu0 (not yet used: no SVM backend): %s\n",
+	console_printf("svm: no SVM backend yet; this CPU's SVM would do: %s\n",
 		       line);
 	svm_disable();
 }

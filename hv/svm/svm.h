@@ -31,7 +31,9 @@ void svm_permission_maps(const struct spec_caps *spec, uint64_t *iopm_pa,
 /*
  * Until the SVM backend runs guests (issue 11): on a CPU without VMX, say
  * whether SVM would be usable. Enables SVM as above, prints
- *   svm: SVM usable on cpu0 (not yet used: no SVM backend): <caps>
+ *   svm: no SVM backend yet; this CPU's SVM would do: <caps>
+ * (not the root-mode line's shape, "... on cpu0: ...", which the backend
+ * will print)
  * and disables it again, or prints "SVM not available: <reason>".
  */
 void svm_report_unused(void);

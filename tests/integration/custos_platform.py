@@ -1,22 +1,27 @@
 """A running Custos platform for tests and the demo: build/custos.iso (or
-another ISO) in Bochs with its COM2 on a socket, and custos-relay in front
-of it; tenants connect to `port`. Always stop() it (or use `with`)."""
-import os
+another ISO) on a machine (harness.Machine) with its COM2 on a socket, and
+custos-relay in front of it; tenants connect to `port`. Always stop() it
+(or use `with`)."""
+import re
 import threading
 import time
 
 import harness as h
 import test_relay as relay_t
 
-IPS = 2000000  # serial speed follows emulated time (HARNESS.md)
+# Bochs: serial speed follows emulated time (harness.Machine, ips).
+IPS = 2000000
 
 
 class Platform:
-    def __init__(self, d, iso=h.ISO, echo=None, storage=None):
+    def __init__(self, d, machine, iso=h.ISO, echo=None, storage=None):
         """echo: a function given each new line of the hypervisor's serial
         console while the platform runs (the demo shows them). storage: the
-        relay's directory for sealed blobs."""
+        relay's directory for sealed blobs. Fails at once, with the
+        hypervisor's last lines, if the machine powers off before the TPGVM
+        serves (a CPU it refuses, a boot that fails)."""
         self.d = d
+        self.machine = machine
         self.storage = storage
         self.port, sport = relay_t.free_port(), relay_t.free_port()
         args = ["--listen", str(self.port), "--tpgvm-listen", str(sport)]
@@ -27,15 +32,36 @@ class Platform:
         self._echo_stop = threading.Event()
         try:
             self.relay.wait_log(r"waiting for the tpgvm serial stream")
-            self.emu = h.start_bochs(d, iso=iso, ips=IPS, com2_socket=sport)
+            self.emu = machine.start(d, iso=iso, ips=IPS, com2_socket=sport)
             if echo:
                 threading.Thread(target=self._echo, args=(echo,), daemon=True).start()
-            self.relay.wait_log(r"tpgvm link up", timeout=30)
+            self._wait_relay(r"tpgvm link up", 30)
             # The TPGVM's HELLO: it has made its TLS key and serves.
-            self.relay.wait_log(r"tpgvm hello \(it restarted\)", timeout=180)
+            self._wait_relay(r"tpgvm hello \(it restarted\)", 180)
         except BaseException:
             self.stop()
             raise
+
+    def _wait_relay(self, pattern, timeout):
+        """Until the relay logs pattern; fails if the machine powers off."""
+        end = time.monotonic() + timeout
+        while not re.search(pattern, self.relay.log(), re.M):
+            if not self.emu.running():
+                lines = self.emu.serial().rstrip("\n").splitlines() or ["(nothing)"]
+                said = lines[-2] if lines[-1].startswith("custos: power off") else lines[-1]
+                raise AssertionError("%s stopped before the relay logged /%s/; the "
+                                     "hypervisor said: %s\nits last lines:\n%s"
+                                     % (self.machine.name, pattern, said, self.emu.tail()))
+            assert self.relay.proc.poll() is None, "relay exited %d:\n%s" % (
+                self.relay.proc.returncode, self.relay.log())
+            assert time.monotonic() < end, "relay log lacks /%s/ after %d s:\n%s" % (
+                pattern, timeout, self.relay.log())
+            time.sleep(0.1)
+
+    def backend_line(self):
+        """The hypervisor's root-mode line ("vmx: VMX root mode on cpu0: ...")."""
+        m = re.search(h.ROOT_MODE, self.emu.serial(), re.M)
+        return m.group(0) if m else None
 
     def _echo(self, echo):
         shown = 0

@@ -1,4 +1,12 @@
-"""Boot the real Custos ISO headless in Bochs or QEMU and capture COM1.
+"""Boot the real Custos ISO headless on an emulated machine and capture COM1.
+
+A machine (Machine: bochs-vmx, qemu-svm, bochs-svm, and a few others for
+tests about one CPU's facts) says which emulator boots the ISO with which
+CPU model, so which of the hypervisor's backends runs, and how it is
+started, given COM2 and read back. A test that boots the hypervisor is
+written once and says the machines it runs on (@on(...)); tests/run.py
+runs it once per machine that is switched on (MACHINES_ON,
+CUSTOS_MACHINES).
 
 Every run gets a fresh directory under build/test-runs/, is bounded by a
 timeout, runs in its own process group and is killed (with everything it
@@ -52,12 +60,13 @@ for _sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
 
 
 class BootResult:
-    def __init__(self, serial, returncode, timed_out, elapsed, run_dir):
+    def __init__(self, serial, returncode, timed_out, elapsed, run_dir, machine):
         self.serial = serial
         self.returncode = returncode
         self.timed_out = timed_out
         self.elapsed = elapsed
         self.run_dir = run_dir
+        self.machine = machine
         m = re.search(r"custos: power off, status (\d+)", serial)
         self.status = int(m.group(1)) if m else None
 
@@ -84,6 +93,11 @@ class BootResult:
         if self.status != status:
             raise AssertionError("power-off status %r, expected %d; last lines:\n%s"
                                  % (self.status, status, self.tail()))
+        # Where the emulator reports it too (QEMU's exit code), it must agree.
+        exited = self.machine.exit_status(self.returncode)
+        if exited is not None and exited != status:
+            raise AssertionError("the transcript says status %d, the emulator's exit "
+                                 "code %r says %r" % (status, self.returncode, exited))
 
 
 def run_dir(name):
@@ -151,24 +165,14 @@ def _wait(proc, timeout, serial_path, echo, stop_on):
         time.sleep(0.1)
 
 
-def _run(cmd, directory, serial_path, timeout, echo=None, stop_on=None):
-    start = time.monotonic()
-    with open(os.path.join(directory, "emulator.out"), "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=directory, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    _live_groups.add(proc.pid)
+def _run(machine, cmd, directory, serial_path, timeout, echo=None, stop_on=None):
+    emu = Emulator(machine, cmd, directory, serial_path)
     timed_out = False
     try:
-        _wait(proc, timeout, serial_path, echo, stop_on)
+        _wait(emu.proc, timeout, serial_path, echo, stop_on)
     except subprocess.TimeoutExpired:
         timed_out = True
-    finally:
-        _kill_group(proc.pid)
-        proc.wait()
-    elapsed = time.monotonic() - start
-    return BootResult(_read_serial(serial_path), proc.returncode, timed_out,
-                      elapsed, directory)
+    return emu.stop(timed_out)
 
 
 def _read_serial(serial_path):
@@ -176,6 +180,116 @@ def _read_serial(serial_path):
         return ""
     with open(serial_path, "rb") as f:
         return f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+
+
+def _emulator_dir(directory, sub):
+    """A fresh subdirectory of a test's run_dir() for one emulator run."""
+    d = os.path.join(directory, sub)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
+
+
+class Emulator:
+    """A running emulator that the test drives while it runs (Machine.start).
+    Always stop() it, in a finally: that kills it and everything it started."""
+
+    def __init__(self, machine, cmd, directory, serial_path):
+        self.machine = machine
+        self.run_dir = directory
+        self.serial_path = serial_path
+        self.start = time.monotonic()
+        with open(os.path.join(directory, "emulator.out"), "wb") as out:
+            self.proc = subprocess.Popen(cmd, cwd=directory, stdin=subprocess.DEVNULL,
+                                         stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        _live_groups.add(self.proc.pid)
+
+    def serial(self):
+        return _read_serial(self.serial_path)
+
+    def tail(self, n=25):
+        return "\n".join(self.serial().splitlines()[-n:])
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def wait_for(self, pattern, timeout, count=1):
+        """Wait until the transcript matches pattern (a multi-line regex) count
+        times; return the matches. Fails if the emulator exits first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = list(re.finditer(pattern, self.serial(), re.M))
+            if len(found) >= count:
+                return found
+            if not self.running():
+                raise AssertionError("emulator exited before /%s/ (x%d); last lines:\n%s"
+                                     % (pattern, count, self.tail()))
+            if time.monotonic() > deadline:
+                raise AssertionError("/%s/ (x%d) not in the transcript within %g s "
+                                     "(%d found); last lines:\n%s"
+                                     % (pattern, count, timeout, len(found), self.tail()))
+            time.sleep(0.1)
+
+    def stop(self, timed_out=False):
+        """Kill the emulator (if still running); the transcript so far."""
+        _kill_group(self.proc.pid)
+        self.proc.wait()
+        return BootResult(self.serial(), self.proc.returncode, timed_out,
+                          time.monotonic() - self.start, self.run_dir, self.machine)
+
+
+class Machine:
+    """An emulated computer to boot an ISO on: an emulator and a CPU model,
+    and so the hypervisor backend that runs on it ("vmx", "svm", or None:
+    a CPU the hypervisor must refuse).
+
+    boot() runs the ISO until the hypervisor powers the machine off, the
+    transcript matches stop_on, or timeout; start() returns at once with an
+    Emulator to drive. Both take the hardware a test needs:
+      megs        RAM in MiB
+      cpus        number of CPUs
+      com2_file   COM2 captured in <run dir>/com2.log
+      com2_socket COM2 connected at start to localhost:PORT, which must
+                  already listen (the relay, or the test as the relay)
+      ips         Bochs only: emulated instructions per second. Bochs' serial
+                  ports and timers run on emulated time, so a low ips makes
+                  serial bytes cheap in wall time; its TSC counts
+                  instructions whatever ips says. QEMU's serial ports and
+                  clocks follow the host's time and need no such setting.
+      sub         the run's subdirectory of the test's run_dir()
+    """
+    emulator = None
+
+    def __init__(self, name, cpu, backend, description):
+        self.name = name
+        self.cpu = cpu
+        self.backend = backend
+        self.description = description
+
+    def __repr__(self):
+        return "<machine %s>" % self.name
+
+    def exit_status(self, returncode):
+        """The hypervisor's power-off status as the emulator's own exit code
+        tells it, or None where the exit code does not tell it."""
+        return None
+
+    def boot(self, directory, iso=ISO, timeout=120, stop_on=None, echo=None, **hw):
+        """Boot iso; with echo, copy the serial log to it as it grows."""
+        cmd, d = self._prepare(directory, iso, **hw)
+        return _run(self, cmd, d, os.path.join(d, "serial.log"), timeout, echo, stop_on)
+
+    def start(self, directory, iso=ISO, **hw):
+        cmd, d = self._prepare(directory, iso, **hw)
+        return Emulator(self, cmd, d, os.path.join(d, "serial.log"))
+
+    def _prepare(self, directory, iso, **hw):
+        """A fresh emulator directory for one run and the command to run in
+        it, from which the serial log lands in serial.log."""
+        raise NotImplementedError
 
 
 BOCHSRC = """\
@@ -194,121 +308,164 @@ speaker: enabled=0
 mouse: enabled=0
 """
 
-
-def _emulator_dir(directory, sub):
-    """A fresh subdirectory of a test's run_dir() for one emulator run."""
-    d = os.path.join(directory, sub)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    return d
-
-
-def _bochs_dir(directory, iso, cpu, megs, ips, sub, com2_file, com2_socket, cpus=1):
-    """A fresh emulator directory with its bochsrc; returns it."""
-    if com2_file and com2_socket:
-        raise ValueError("COM2 is either a file or a socket")
-    d = _emulator_dir(directory, sub)
-    com2 = ""
-    if com2_file:
-        com2 = "com2: enabled=1, mode=file, dev=com2.log\n"
-    elif com2_socket:
-        com2 = "com2: enabled=1, mode=socket-client, dev=localhost:%d\n" % int(com2_socket)
-    with open(os.path.join(d, "bochsrc"), "w") as f:
-        f.write(BOCHSRC.format(megs=megs, iso=iso, cpu=cpu, ips=ips, com2=com2,
-                               cpus=int(cpus)))
-    with open(os.path.join(d, "dbg.rc"), "w") as f:
-        f.write("c\nquit\n")  # Debian's Bochs has its debugger compiled in
-    return d
-
-
 BOCHS_CMD = ["bochs-bin", "-q", "-f", "bochsrc", "-rc", "dbg.rc"]
 
 
-def boot_bochs(directory, iso=ISO, cpu="corei7_skylake_x", megs=256,
-               ips=100000000, timeout=120, sub="bochs", echo=None,
-               stop_on=None, com2_file=False, com2_socket=None, cpus=1):
-    """Boot an ISO in Bochs (software VMX). Bochs always exits 1: read the
-    outcome from the transcript's power-off status. With com2_file, COM2 is
-    captured in <run dir>/com2.log; with com2_socket=PORT, COM2 connects at
-    start to localhost:PORT (socket-client: the server must already listen).
-    A low ips makes serial bytes cheap in wall time (HARNESS.md). cpus is
-    the number of CPUs (Bochs' SMP); Bochs' own log is bochs.log in the
-    result's run_dir."""
-    d = _bochs_dir(directory, iso, cpu, megs, ips, sub, com2_file, com2_socket,
-                   cpus)
-    return _run(BOCHS_CMD, d, os.path.join(d, "serial.log"), timeout, echo, stop_on)
+class Bochs(Machine):
+    """Bochs 2.7. It always exits 1, so the outcome is read from the
+    transcript's power-off status (the hypervisor writes "Shutdown" to port
+    0x8900). Its own log is bochs.log in the result's run_dir."""
+    emulator = "bochs"
+    DEFAULT_IPS = 100000000
 
-
-class Emulator:
-    """A running emulator that the test drives while it runs (start_bochs).
-    Always stop() it, in a finally: that kills it and everything it started."""
-
-    def __init__(self, cmd, directory, serial_path):
-        self.run_dir = directory
-        self.serial_path = serial_path
-        self.start = time.monotonic()
-        with open(os.path.join(directory, "emulator.out"), "wb") as out:
-            self.proc = subprocess.Popen(cmd, cwd=directory, stdin=subprocess.DEVNULL,
-                                         stdout=out, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
-        _live_groups.add(self.proc.pid)
-
-    def serial(self):
-        return _read_serial(self.serial_path)
-
-    def tail(self, n=25):
-        return "\n".join(self.serial().splitlines()[-n:])
-
-    def wait_for(self, pattern, timeout, count=1):
-        """Wait until the transcript matches pattern (a multi-line regex) count
-        times; return the matches. Fails if the emulator exits first."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = list(re.finditer(pattern, self.serial(), re.M))
-            if len(found) >= count:
-                return found
-            if self.proc.poll() is not None:
-                raise AssertionError("emulator exited before /%s/ (x%d); last lines:\n%s"
-                                     % (pattern, count, self.tail()))
-            if time.monotonic() > deadline:
-                raise AssertionError("/%s/ (x%d) not in the transcript within %g s "
-                                     "(%d found); last lines:\n%s"
-                                     % (pattern, count, timeout, len(found), self.tail()))
-            time.sleep(0.1)
-
-    def stop(self):
-        """Kill the emulator (if still running); the transcript so far."""
-        _kill_group(self.proc.pid)
-        self.proc.wait()
-        return BootResult(self.serial(), self.proc.returncode, False,
-                          time.monotonic() - self.start, self.run_dir)
-
-
-def start_bochs(directory, iso=ISO, cpu="corei7_skylake_x", megs=256,
-                ips=100000000, sub="bochs", com2_file=False, com2_socket=None):
-    """Like boot_bochs, but return at once with an Emulator to drive."""
-    d = _bochs_dir(directory, iso, cpu, megs, ips, sub, com2_file, com2_socket)
-    return Emulator(BOCHS_CMD, d, os.path.join(d, "serial.log"))
+    def _prepare(self, directory, iso, megs=256, cpus=1, com2_file=False,
+                 com2_socket=None, ips=DEFAULT_IPS, sub="bochs"):
+        if com2_file and com2_socket:
+            raise ValueError("COM2 is either a file or a socket")
+        d = _emulator_dir(directory, sub)
+        com2 = ""
+        if com2_file:
+            com2 = "com2: enabled=1, mode=file, dev=com2.log\n"
+        elif com2_socket:
+            com2 = "com2: enabled=1, mode=socket-client, dev=localhost:%d\n" % int(com2_socket)
+        with open(os.path.join(d, "bochsrc"), "w") as f:
+            f.write(BOCHSRC.format(megs=int(megs), iso=iso, cpu=self.cpu, ips=int(ips),
+                                   com2=com2, cpus=int(cpus)))
+        with open(os.path.join(d, "dbg.rc"), "w") as f:
+            f.write("c\nquit\n")  # Debian's Bochs has its debugger compiled in
+        return BOCHS_CMD, d
 
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
 
-def boot_qemu(directory, iso=ISO, cpu=None, memory=256, timeout=60, extra=(),
-              sub="qemu", uefi=False):
-    """Boot an ISO in QEMU TCG (no VMX), by BIOS or, with uefi, by OVMF.
-    QEMU's exit code is (status << 1) | 1."""
-    d = _emulator_dir(directory, sub)
-    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(memory)]
-    if uefi:
-        shutil.copy(OVMF_VARS, os.path.join(d, "vars.fd"))
-        cmd += ["-machine", "q35",
-                "-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
-                "-drive", "if=pflash,format=raw,file=vars.fd"]
-    cmd += ["-cdrom", iso, "-serial", "file:serial.log", "-display", "none",
-           "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-    if cpu:
-        cmd += ["-cpu", cpu]
-    cmd += list(extra)
-    return _run(cmd, d, os.path.join(d, "serial.log"), timeout)
+class Qemu(Machine):
+    """QEMU 7.2 with TCG (no hardware virtualization is needed or used),
+    booted by SeaBIOS or, with uefi, by OVMF on a q35 machine. The
+    hypervisor's power-off reaches isa-debug-exit at port 0xf4: QEMU's exit
+    code is (status << 1) | 1."""
+    emulator = "qemu"
+
+    def __init__(self, name, cpu, backend, description, uefi=False):
+        super().__init__(name, cpu, backend, description)
+        self.uefi = uefi
+
+    def exit_status(self, returncode):
+        if returncode is not None and returncode > 0 and returncode & 1:
+            return returncode >> 1
+        return None
+
+    def _prepare(self, directory, iso, megs=256, cpus=1, com2_file=False,
+                 com2_socket=None, ips=None, sub="qemu"):
+        del ips  # QEMU's clocks follow the host's
+        if com2_file and com2_socket:
+            raise ValueError("COM2 is either a file or a socket")
+        d = _emulator_dir(directory, sub)
+        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(int(megs)),
+               "-smp", str(int(cpus)), "-cpu", self.cpu]
+        if self.uefi:
+            shutil.copy(OVMF_VARS, os.path.join(d, "vars.fd"))
+            cmd += ["-machine", "q35",
+                    "-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
+                    "-drive", "if=pflash,format=raw,file=vars.fd"]
+        cmd += ["-cdrom", iso, "-display", "none", "-no-reboot", "-nic", "none",
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                "-serial", "file:serial.log"]
+        if com2_file:
+            cmd += ["-serial", "file:com2.log"]
+        elif com2_socket:
+            # A client that connects at start, like Bochs' socket-client.
+            cmd += ["-serial", "tcp:127.0.0.1:%d,nodelay=on" % int(com2_socket)]
+        return cmd, d
+
+
+# ---- The machines ---------------------------------------------------------------
+
+MACHINES = {m.name: m for m in (
+    Bochs("bochs-vmx", "corei7_skylake_x", "vmx",
+          "Bochs, Skylake-X CPU model with VMX, EPT, VPID and the preemption timer"),
+    # QEMU's TCG implements RDRAND but not RDSEED; the TCB's entropy needs
+    # one of them, and qemu64 has neither unless asked.
+    Qemu("qemu-svm", "qemu64,+svm,+npt,+rdrand", "svm",
+         "QEMU TCG, qemu64 CPU with SVM and nested paging, without NRIPS"),
+    Bochs("bochs-svm", "ryzen", "svm",
+          "Bochs, Ryzen CPU model with SVM, nested paging and NRIPS"),
+    # Machines of single tests about one CPU's or firmware's facts.
+    Qemu("qemu-novirt", "qemu64", None,
+         "QEMU TCG, qemu64 CPU without VMX or SVM"),
+    Qemu("qemu-novirt-uefi", "qemu64", None,
+         "QEMU TCG, qemu64 CPU without VMX or SVM, booted by OVMF (UEFI)", uefi=True),
+    Bochs("bochs-penryn", "core2_penryn_t9600", None,
+          "Bochs, Core 2 Penryn CPU model: VMX without EPT's generation"),
+    Bochs("bochs-novirt", "athlon64_venice", None,
+          "Bochs, Athlon 64 CPU model without VMX or SVM"),
+)}
+
+BOCHS_VMX, QEMU_NOVIRT = MACHINES["bochs-vmx"], MACHINES["qemu-novirt"]
+
+# Which machines a test that boots the hypervisor runs on (@on):
+# BACKENDS, every such test: Bochs/VMX and QEMU/SVM (no NRIPS);
+# EVERY_MACHINE, the representative subset (boot, guests, one lifecycle):
+# also Bochs/SVM, so the NRIPS path runs too.
+BACKENDS = ("bochs-vmx", "qemu-svm")
+EVERY_MACHINE = BACKENDS + ("bochs-svm",)
+
+# The machines whose runs tests/run.py makes; CUSTOS_MACHINES (names, comma
+# separated, or "all") overrides. The SVM machines are off until the SVM
+# backend boots: there the hypervisor refuses ("VMX not available").
+MACHINES_ON = ("bochs-vmx",)
+
+
+def machines_on():
+    """The machines switched on, in MACHINES order."""
+    want = os.environ.get("CUSTOS_MACHINES", "").strip()
+    if not want:
+        names = MACHINES_ON
+    elif want == "all":
+        names = EVERY_MACHINE
+    else:
+        names = [n.strip() for n in want.split(",") if n.strip()]
+    unknown = [n for n in names if n not in MACHINES]
+    if unknown:
+        raise SystemExit("CUSTOS_MACHINES: no machine %s (there are: %s)"
+                         % (", ".join(unknown), ", ".join(MACHINES)))
+    return [m for m in MACHINES.values() if m.name in names]
+
+
+def on(*names):
+    """Decorator: the test boots the hypervisor and runs once per machine
+    named (and switched on), called as test(run_dir, machine)."""
+    unknown = [n for n in names if n not in MACHINES]
+    if unknown or not names:
+        raise ValueError("@on: no machine %s" % ", ".join(unknown))
+
+    def mark(fn):
+        fn.machines = tuple(names)
+        return fn
+    return mark
+
+
+# ---- What the hypervisor prints, where it depends on the backend --------------
+
+# Once in root mode (hv/main.c): "vmx: VMX root mode on cpu0: <features>";
+# the SVM backend's line has the same shape, "svm: <...> on cpu0:
+# <features>". Group 1 is the backend, 2 the features it found.
+ROOT_MODE = r"^(vmx|svm): .* on cpu0: (.*)$"
+
+# A CPU with neither VMX nor SVM: the refusal, with its reason. (With the
+# SVM backend the wording becomes one naming both; change it here.)
+REFUSED_NO_VMX_OR_SVM = r"^VMX not available: CPUID\.1:ECX\.VMX\[bit 5\] is 0"
+
+# A guest stopped at its first access outside its memory: how the stop line
+# names the nested-page fault. The shared exit handler words it for both
+# backends (hv/vm_exit.c, handle_npf); if that changes, change it here.
+NESTED_PAGE_FAULT = "EPT violation"
+
+
+def expect_root_mode(r, machine):
+    """The backend line of this machine's backend; its feature list."""
+    m = r.expect(ROOT_MODE, "the root-mode line")
+    assert m.group(1) == machine.backend, \
+        "%s entered %s, expected %s" % (machine.name, m.group(1), machine.backend)
+    return m.group(2)

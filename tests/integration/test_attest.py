@@ -1,6 +1,6 @@
-"""`custos attest` against the real platform in Bochs: build/custos.iso as
-`make` builds it (its TPGVM from the station's envelope), custos-relay on
-the host, and the tenant CLI verifying the signed report, the TLS key
+"""`custos attest` against the real platform, on every backend:
+build/custos.iso as `make` builds it (its TPGVM from the station's
+envelope), custos-relay on the host, and the tenant CLI verifying the signed report, the TLS key
 binding, the nonce and the measurement log against build/reference.json.
 Then the adversaries: a man-in-the-middle relay that terminates TLS with its
 own key (forwarding to the real TPGVM as another tenant), one that replays
@@ -282,8 +282,9 @@ def reference_allowing_hello(d):
 
 # ---- The tests ------------------------------------------------------------------
 
-def test_attest_verifies_the_real_platform(d):
-    with Platform(d) as pf:
+@h.on(*h.BACKENDS)
+def test_attest_verifies_the_real_platform(d, machine):
+    with Platform(d, machine) as pf:
         p = attest(pf.port)
         expect(p, EXIT_VERIFIED, r"verified", "attest")
         assert "custos-dev" in p.stdout, p.stdout
@@ -324,12 +325,13 @@ def test_attest_verifies_the_real_platform(d):
                "attest against other reference values")
 
 
-def test_attest_refuses_impostors_and_strangers(d):
+@h.on(*h.BACKENDS)
+def test_attest_refuses_impostors_and_strangers(d, machine):
     # This platform's boot media also carries a boot-module VM.
     with open(HELLO, "rb") as f:
         hello = mkreference.boot_vm_digest(HELLO_CMDLINE.encode(), f.read())
     allow = reference_allowing_hello(d)
-    with Platform(d, iso=iso_with_boot_vm(d)) as pf:
+    with Platform(d, machine, iso=iso_with_boot_vm(d)) as pf:
         # Against the build's reference (no boot VM allowed): it fails,
         # naming the VM; the summary lists it with its measurement.
         p = attest(pf.port)
@@ -393,8 +395,9 @@ def test_attest_refuses_impostors_and_strangers(d):
                "attest as bob")
 
 
-def test_attest_detects_a_tampering_relay(d):
-    with Platform(d) as pf:
+@h.on(*h.BACKENDS)
+def test_attest_detects_a_tampering_relay(d, machine):
+    with Platform(d, machine) as pf:
         integrity = r"FAILED: TLS channel integrity failure"
         for mode, reason in (("flip", integrity + r".*bad record MAC"),
                              ("drop", integrity + r" in the TLS handshake"),

@@ -1,5 +1,6 @@
-"""The VM lifecycle end to end on the real platform in Bochs: tenant CLI ->
-custos-relay (with its blob storage) -> TPGVM -> TCB, and back. The demo
+"""The VM lifecycle end to end on the real platform, on every backend:
+tenant CLI -> custos-relay (with its blob storage) -> TPGVM -> TCB, and
+back. The demo
 path (create, start, console, stop, start again with the counter going on,
 destroy), then what a hostile host or another tenant may try: sealed blobs
 altered in each region, an older blob put back (rollback), another tenant
@@ -95,14 +96,15 @@ def free_frames(pf):
     return int(found[-1])
 
 
-def platform(d):
+def platform(d, machine):
     storage = os.path.join(d, "storage")
     os.makedirs(storage)
-    return Platform(d, storage=storage)
+    return Platform(d, machine, storage=storage)
 
 
-def test_lifecycle_demo_path(d):
-    with platform(d) as pf:
+@h.on(*h.BACKENDS)
+def test_lifecycle_demo_path(d, machine):
+    with platform(d, machine) as pf:
         p = ok(vm(pf, "create", "counter", "--memory", "32M", "--image", COUNTER,
                   "--secret", "ROOT_PASSWORD=hunter2"), "create")
         assert "hunter2" not in p.stdout + p.stderr + pf.emu.serial() + pf.relay.log()
@@ -121,8 +123,9 @@ def test_lifecycle_demo_path(d):
         assert "hunter2" not in serial and "hunter2" not in pf.relay.log()
 
 
-def test_lifecycle_sealed_blob_is_tamper_and_rollback_proof(d):
-    with platform(d) as pf:
+@h.on(*h.BACKENDS)
+def test_lifecycle_sealed_blob_is_tamper_and_rollback_proof(d, machine):
+    with platform(d, machine) as pf:
         ok(vm(pf, "create", "c", "--memory", "8M", "--image", COUNTER), "create")
         ok(vm(pf, "start", "c"), "start")
         wait_counter(pf, "c")
@@ -152,8 +155,9 @@ def test_lifecycle_sealed_blob_is_tamper_and_rollback_proof(d):
         fails(vm(pf, "start", "c"), EXIT_FAILED, r"rollback|older", "start with the v1 blob")
 
 
-def test_lifecycle_isolation_and_resources(d):
-    with platform(d) as pf:
+@h.on(*h.BACKENDS)
+def test_lifecycle_isolation_and_resources(d, machine):
+    with platform(d, machine) as pf:
         ok(vm(pf, "create", "mine", "--memory", "8M", "--image", COUNTER), "create")
         # Another tenant sees nothing and can do nothing: "not found".
         for cmd in ("status", "start", "stop", "destroy", "console"):
@@ -211,10 +215,11 @@ def wait_sealed(pf, name, version, timeout=180):
         time.sleep(3)
 
 
-def test_lifecycle_vm_that_stops_itself_is_sealed(d):
+@h.on(*h.BACKENDS)
+def test_lifecycle_vm_that_stops_itself_is_sealed(d, machine):
     # hello prints its lines and halts: the TCB freezes it (EXITED) and the
     # TPGVM seals and stores it like a stop, without being asked to.
-    with platform(d) as pf:
+    with platform(d, machine) as pf:
         ok(vm(pf, "create", "hi", "--memory", "4M", "--image", HELLO), "create")
         ok(vm(pf, "start", "hi"), "start")
         wait_sealed(pf, "hi", 1)

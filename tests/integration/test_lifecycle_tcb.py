@@ -1,5 +1,5 @@
-"""The TCB side of the VM lifecycle in Bochs (docs/lifecycle.md): lcdrive,
-packaged AS the TPGVM, creates a counter VM, loads it with init data and
+"""The TCB side of the VM lifecycle, on every machine (docs/lifecycle.md):
+lcdrive, packaged AS the TPGVM, creates a counter VM, loads it with init data and
 secrets, starts it, seals it into its own memory, resumes it from the blob
 (the counter continues), refuses a rolled-back, tampered or destroyed VM's
 blob, runs out of memory cleanly and cycles VMs without leaking a frame.
@@ -37,14 +37,15 @@ def create_frames(mem_size):
     return mem_size // 4096 + 3 + mem_size // (2 * MIB) + 2
 
 
-def test_lifecycle_driven_by_the_tpgvm(d):
+@h.on(*h.EVERY_MACHINE)
+def test_lifecycle_driven_by_the_tpgvm(d, machine):
     env = package_image(d, LCDRIVE)
     mods = [("tcb-keys.bin", "tcb-keys"), ("tcb-certs.bin", "tcb-certs"),
             ("tpgvm.env", "tpgvm-envelope")]
     iso = h.make_iso(d, cmdline="custos.debug=mirror-consoles", modules=mods,
                      module_files=[os.path.join(PKI, "tcb-keys.bin"),
                                    os.path.join(PKI, "tcb-certs.bin"), env])
-    r = h.boot_bochs(d, iso=iso, timeout=400)
+    r = machine.boot(d, iso=iso, timeout=400)
     r.expect_status(h.EXIT_OK)
     s = r.serial
     fails = re.findall(r"^\[vm1 tpgvm\] lcdrive: FAIL .*$", s, re.M)

@@ -1,4 +1,4 @@
-"""TPGVM delivery in Bochs: the hypervisor launches the TPGVM only from an
+"""TPGVM delivery, on every backend: the hypervisor launches the TPGVM only from an
 envelope that a station certified by the compiled-in CA root signed and
 encrypted to this very TCB, with a development TCB identity (plaintext keys
 never go with a production-role certificate), and refuses everything else
@@ -48,12 +48,13 @@ def iso_with(d, envelope, cmdline="", certs=os.path.join(PKI, "tcb-certs.bin")):
                       module_files=[os.path.join(PKI, "tcb-keys.bin"), certs, env_copy])
 
 
-def expect_refused(d, envelope, reason_pattern, refused=REFUSED, **iso):
-    r = h.boot_bochs(d, iso=iso_with(d, envelope, **iso), stop_on=WAITING, timeout=180)
+def expect_refused(d, machine, envelope, reason_pattern, refused=REFUSED, **iso):
+    r = machine.boot(d, iso=iso_with(d, envelope, **iso), stop_on=WAITING + r"|^custos: power off",
+               timeout=180)
     assert not r.timed_out, "no verdict in time:\n" + r.tail()
-    m = r.expect(refused, "a refusal line")
-    assert re.search(reason_pattern, m.group(1)), \
-        "refused for %r, expected /%s/" % (m.group(1), reason_pattern)
+    line = r.expect(refused, "a refusal line")
+    assert re.search(reason_pattern, line.group(1)), \
+        "refused for %r, expected /%s/" % (line.group(1), reason_pattern)
     r.expect(WAITING)
     r.expect_absent(r"^tpgvm: launched|^vm \d+ \(tpgvm\)")
     return r
@@ -105,10 +106,11 @@ def read(path):
         return f.read()
 
 
-def test_valid_envelope_launches_the_measured_tpgvm(d):
+@h.on(*h.BACKENDS)
+def test_valid_envelope_launches_the_measured_tpgvm(d, machine):
     # The platform's own envelope: the TPGVM starts serving and stays up.
-    r = h.boot_bochs(d, iso=iso_with(d, ENVELOPE, "custos.debug=mirror-consoles"),
-                     timeout=180, stop_on=r"^\[vm1 tpgvm\] tpgvm: transport up on COM2")
+    r = machine.boot(d, iso=iso_with(d, ENVELOPE, "custos.debug=mirror-consoles"), timeout=180,
+               stop_on=r"^\[vm1 tpgvm\] tpgvm: transport up on COM2|^custos: power off")
     assert not r.timed_out, "the TPGVM did not come up:\n" + r.serial[-3000:]
     r.expect(r"^crypto: self-test passed")
     r.expect(r"^tpgvm: key protection: dev \(plaintext key module; development TCB "
@@ -123,7 +125,8 @@ def test_valid_envelope_launches_the_measured_tpgvm(d):
     r.expect_absent(REFUSED)
 
 
-def test_station_from_another_ca_is_refused(d):
+@h.on(*h.BACKENDS)
+def test_station_from_another_ca_is_refused(d, machine):
     ca = os.path.join(d, "other-ca")
     run = lambda *a: subprocess.run([os.path.join(BIN, "custos-ca")] + list(a),
                                     check=True, capture_output=True)
@@ -132,10 +135,11 @@ def test_station_from_another_ca_is_refused(d):
         "--out", os.path.join(d, "rogue"))
     env = package(d, os.path.join(d, "rogue.env"), os.path.join(d, "rogue.key"),
                   os.path.join(d, "rogue.pem"), os.path.join(PKI, "tcb-kex.pem"))
-    expect_refused(d, env, r"another CA")
+    expect_refused(d, machine, env, r"another CA")
 
 
-def test_tenant_certificate_used_as_station_is_refused(d):
+@h.on(*h.BACKENDS)
+def test_tenant_certificate_used_as_station_is_refused(d, machine):
     # The station tool will not sign with a tenant certificate, so splice
     # one in and sign with its key as a rogue tenant would.
     env = bytearray(read(ENVELOPE))
@@ -144,19 +148,21 @@ def test_tenant_certificate_used_as_station_is_refused(d):
     env = env[:FIXED_LEN] + tenant + env[FIXED_LEN + cert_len:]
     struct.pack_into("<I", env, OFF_CERT_LEN, len(tenant))
     env = resign(d, bytes(env), os.path.join(PKI, "tenant-alice.key"))
-    expect_refused(d, write(d, "tenant.env", env), r"tenant certificate, not a station")
+    expect_refused(d, machine, write(d, "tenant.env", env), r"tenant certificate, not a station")
 
 
-def test_envelope_for_another_tcb_is_refused(d):
+@h.on(*h.BACKENDS)
+def test_envelope_for_another_tcb_is_refused(d, machine):
     subprocess.run([os.path.join(BIN, "custos-ca"), "issue-tcb", "--dev", "--dir", PKI,
                     "--cn", "another platform", "--out", os.path.join(d, "other-tcb")],
                    check=True, capture_output=True)
     env = package(d, os.path.join(d, "other.env"), os.path.join(PKI, "station.key"),
                   os.path.join(PKI, "station.pem"), os.path.join(d, "other-tcb-kex.pem"))
-    expect_refused(d, env, r"addressed to another TCB")
+    expect_refused(d, machine, env, r"addressed to another TCB")
 
 
-def test_production_identity_with_plaintext_keys_is_refused(d):
+@h.on(*h.BACKENDS)
+def test_production_identity_with_plaintext_keys_is_refused(d, machine):
     # The development TCB's keys (plaintext, as the boot media carries
     # them) with certificates of the production roles, as if someone had
     # certified them for production: a production identity never travels in
@@ -164,14 +170,15 @@ def test_production_identity_with_plaintext_keys_is_refused(d):
     certs = production_certs(d, os.path.join(PKI, "tcb-sign.key"),
                              os.path.join(PKI, "tcb-kex.key"),
                              os.path.join(PKI, "root.pem"), os.path.join(PKI, "root.key"))
-    expect_refused(d, ENVELOPE,
+    expect_refused(d, machine, ENVELOPE,
                    r"^the TCB signing certificate has the production role TCB-signing, but "
                    r"its private key came in the clear from the boot media: a production "
                    r"TCB identity never travels in the clear$",
                    refused=r"^tpgvm: TCB identity refused: (.*)$", certs=certs)
 
 
-def test_flipped_byte_in_each_region_is_refused(d):
+@h.on(*h.BACKENDS)
+def test_flipped_byte_in_each_region_is_refused(d, machine):
     env = read(ENVELOPE)
     expected = {
         "header": r"malformed envelope",
@@ -186,21 +193,23 @@ def test_flipped_byte_in_each_region_is_refused(d):
         bad[offset] ^= 0x01
         sub = os.path.join(d, region.replace(" ", "-"))
         os.makedirs(sub)
-        expect_refused(sub, write(sub, "bad.env", bytes(bad)), expected[region])
+        expect_refused(sub, machine, write(sub, "bad.env", bytes(bad)), expected[region])
 
 
-def test_resigned_tampered_payload_fails_authentication(d):
+@h.on(*h.BACKENDS)
+def test_resigned_tampered_payload_fails_authentication(d, machine):
     # A station key holder (or a bug) re-signing a tampered ciphertext still
     # cannot forge the AES-GCM tag, which only this TCB's key can check.
     env = bytearray(read(ENVELOPE))
     env[regions(env)["ciphertext"]] ^= 0x80
     env = resign(d, bytes(env), os.path.join(PKI, "station.key"))
-    expect_refused(d, write(d, "tampered.env", env), r"payload fails authentication")
+    expect_refused(d, machine, write(d, "tampered.env", env), r"payload fails authentication")
 
 
-def test_truncated_envelope_is_refused(d):
+@h.on(*h.BACKENDS)
+def test_truncated_envelope_is_refused(d, machine):
     env = read(ENVELOPE)
-    expect_refused(d, write(d, "short.env", env[:len(env) - 1]), r"malformed envelope")
+    expect_refused(d, machine, write(d, "short.env", env[:len(env) - 1]), r"malformed envelope")
 
 
 def package_image(d, image):
@@ -210,7 +219,8 @@ def package_image(d, image):
                    image=image)
 
 
-def test_only_the_tpgvm_may_use_lifecycle_hypercalls(d):
+@h.on(*h.BACKENDS)
+def test_only_the_tpgvm_may_use_lifecycle_hypercalls(d, machine):
     # hcfuzz expects HC_E_DENIED (-3) for the lifecycle numbers. As a plain
     # VM it gets exactly that; delivered as the TPGVM its lifecycle calls get
     # past the privilege check and are decoded (random requests: refused
@@ -222,7 +232,7 @@ def test_only_the_tpgvm_may_use_lifecycle_hypercalls(d):
     iso = h.make_iso(d, cmdline="custos.debug=mirror-consoles", modules=mods,
                      module_files=[os.path.join(PKI, "tcb-keys.bin"),
                                    os.path.join(PKI, "tcb-certs.bin"), env, hcfuzz])
-    r = h.boot_bochs(d, iso=iso, timeout=300)
+    r = machine.boot(d, iso=iso, timeout=300)
     r.expect_status(h.EXIT_OK)
     r.expect(r"^tpgvm: launched as vm 1 ")
     plain = r.expect(r"^\[vm2 plain\] hcfuzz: (\d+) hypercalls, (\d+) unexpected results$")
@@ -239,7 +249,8 @@ def test_only_the_tpgvm_may_use_lifecycle_hypercalls(d):
                 (int(nr, 16) == 0x120 and ret in ("-2", "-4"))), (nr, ret)
 
 
-def test_com2_is_passed_through_to_the_tpgvm_only(d):
+@h.on(*h.BACKENDS)
+def test_com2_is_passed_through_to_the_tpgvm_only(d, machine):
     # The same guest as the TPGVM and as a plain VM: only the TPGVM's line
     # reaches the physical COM2 (the relay's side); the other is denied.
     image = os.path.join(h.BUILD, "guests", "com2hello.elf")
@@ -249,7 +260,7 @@ def test_com2_is_passed_through_to_the_tpgvm_only(d):
     iso = h.make_iso(d, cmdline="custos.debug=mirror-consoles", modules=mods,
                      module_files=[os.path.join(PKI, "tcb-keys.bin"),
                                    os.path.join(PKI, "tcb-certs.bin"), env, image])
-    r = h.boot_bochs(d, iso=iso, timeout=180, com2_file=True)
+    r = machine.boot(d, iso=iso, timeout=180, com2_file=True)
     r.expect_status(h.EXIT_OK)
     r.expect(r"^\[vm1 tpgvm\] com2hello: sent 26 bytes on COM2$")
     r.expect(r"^vm 2 \(plain\): denied write to port 0x2f")

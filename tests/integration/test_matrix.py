@@ -1,0 +1,99 @@
+"""The test matrix itself (docs/testing.md, "Machines"): tests/run.py makes
+one run per machine a test names and that is switched on, every test that
+boots the hypervisor on Bochs/VMX and on QEMU/SVM, and counts runs on
+machines switched off as not run; the platform on a machine whose CPU the
+hypervisor refuses fails at once with the hypervisor's reason, after QEMU's
+COM2 reached the relay."""
+import os
+import re
+import subprocess
+import sys
+
+import harness as h
+from custos_platform import Platform
+
+RUN = [sys.executable, os.path.join(h.ROOT, "tests", "run.py")]
+
+
+def runner(*args, machines=None):
+    env = dict(os.environ)
+    env.pop("CUSTOS_MACHINES", None)
+    if machines is not None:
+        env["CUSTOS_MACHINES"] = machines
+    return subprocess.run(RUN + list(args), capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def listed(machines=None):
+    """{test: [machines]} and the names of runs switched off, from --list."""
+    p = runner("--list", "integration/", machines=machines)
+    assert p.returncode == 0, p.stdout + p.stderr
+    runs, off = {}, []
+    for line in p.stdout.splitlines():
+        if line.startswith("off "):
+            off.append(line[4:])
+            continue
+        m = re.fullmatch(r"integration/(\S+?)(?:\[([a-z-]+)\])?", line)
+        assert m, line
+        runs.setdefault(m.group(1), []).append(m.group(2))
+    return runs, off
+
+
+def test_a_run_per_machine_switched_on(d):
+    runs, off = listed(machines="all")
+    assert not off, off
+    per_machine = {t: ms for t, ms in runs.items() if ms != [None]}
+    assert per_machine, runs
+    for test, machines in per_machine.items():
+        assert None not in machines and len(set(machines)) == len(machines), (test, machines)
+        # Every test that boots the hypervisor runs on both backends; only
+        # the one whose bounds are path lengths stays on the Bochs machines.
+        if test.startswith("test_timeshare."):
+            assert machines == ["bochs-vmx", "bochs-svm"], machines
+        else:
+            assert machines[:2] == ["bochs-vmx", "qemu-svm"], (test, machines)
+    subset = sorted(t for t, ms in per_machine.items() if "bochs-svm" in ms)
+    for part in ("test_boot.test_boot_reaches_root_mode", "test_guests.test_four_guests",
+                 "test_guests.test_memscan", "test_lifecycle_tcb."):
+        assert any(t.startswith(part) for t in subset), (part, subset)
+    # The tests that boot the platform, guests, envelopes and the channel
+    # are among them.
+    for module in ("test_attest", "test_guests", "test_lifecycle", "test_lifecycle_tcb",
+                   "test_tpgvm", "test_tpgvm_transport"):
+        tests = [t for t in runs if t.startswith(module + ".")]
+        assert tests and all(t in per_machine for t in tests), (module, tests)
+
+    # Switched off: listed as such, never run.
+    default, off = listed()
+    assert all(ms in ([None], ["bochs-vmx"]) for ms in default.values()), default
+    want_off = sum(len(ms) - 1 for ms in per_machine.values())
+    assert len(off) == want_off and all("[bochs-vmx]" not in n for n in off), off
+
+    p = runner("--list", machines="bochs-vmx,no-such-machine")
+    assert p.returncode != 0 and "CUSTOS_MACHINES: no machine no-such-machine" in p.stderr, \
+        p.stdout + p.stderr
+
+
+def test_runs_on_machines_switched_off_are_not_counted(d):
+    p = runner("test_boot_reaches_root_mode[qemu-svm]", machines="bochs-vmx")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert re.search(r"^Not run: 1 integration runs on machines switched off .*: qemu-svm$",
+                     p.stdout, re.M), p.stdout
+    assert p.stdout.rstrip().endswith("\n0 passed, 0 failed"), p.stdout
+    assert not re.search(r"^(PASS|FAIL) ", p.stdout, re.M), p.stdout
+
+
+def test_platform_on_a_refused_cpu_fails_at_once(d):
+    # QEMU without VMX or SVM: its COM2 reaches the relay, then the
+    # hypervisor refuses the CPU and powers off. The platform says so with
+    # the hypervisor's reason, and does not wait out the TPGVM's 180 s.
+    try:
+        Platform(d, h.QEMU_NOVIRT).stop()
+        failure = None
+    except AssertionError as e:
+        failure = str(e)
+    assert failure, "a platform came up on a CPU the hypervisor refuses"
+    assert "qemu-novirt stopped before the relay logged" in failure, failure
+    assert re.search(h.REFUSED_NO_VMX_OR_SVM[1:], failure), failure
+    with open(os.path.join(d, "relay.log")) as f:
+        assert re.search(r"tpgvm link up", f.read()), "QEMU's COM2 never reached the relay"
