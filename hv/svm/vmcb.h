@@ -6,7 +6,7 @@
  * reserved array cannot move a field silently. Also here: the intercept bit
  * names (Table B-1), the exit codes (appendix C) and the encodings of the
  * fields a backend reads or writes (EVENTINJ, EXITINFO1 of IOIO and
- * CR-access exits, TLB_CONTROL, clean bits).
+ * CR-access exits, TLB_CONTROL).
  *
  * Only what Custos uses has a name; AVIC, SEV and the other extensions
  * Custos never turns on are reserved space.
@@ -49,7 +49,7 @@ struct vmcb_control {
 	uint64_t event_inj;          /* 0x0a8: SVM_EVENT_* */
 	uint64_t nested_cr3;         /* 0x0b0: the NPT's root (nCR3) */
 	uint64_t virt_ext;           /* 0x0b8: LBR virtualisation, virtual VMLOAD/VMSAVE */
-	uint32_t clean;              /* 0x0c0: SVM_CLEAN_*, where the CPU has them */
+	uint32_t clean;              /* 0x0c0: VMCB clean bits (0: nothing cached) */
 	uint8_t reserved_0c4[4];
 	uint64_t next_rip;           /* 0x0c8: with NRIPS only; 0 without */
 	uint8_t guest_insn_len;      /* 0x0d0: with decode assists, #NPF/#PF only */
@@ -183,36 +183,17 @@ _Static_assert(sizeof(struct vmcb) == 4096, "a VMCB is one 4 KiB page");
 
 /* ---- Intercepts (Table B-1) -------------------------------------------------- */
 
-#define SVM_INTERCEPT_CR_READ(n)    (1u << (n))
 #define SVM_INTERCEPT_CR_WRITE(n)   (1u << (16 + (n)))
 
 /* intercept_misc1, offset 0x00c */
 #define SVM_INTERCEPT1_INTR          (1u << 0)  /* physical interrupt */
 #define SVM_INTERCEPT1_NMI           (1u << 1)
-#define SVM_INTERCEPT1_SMI           (1u << 2)
 #define SVM_INTERCEPT1_INIT          (1u << 3)
-#define SVM_INTERCEPT1_VINTR         (1u << 4)
-#define SVM_INTERCEPT1_CR0_SEL_WRITE (1u << 5)  /* CR0 writes other than TS/MP */
-#define SVM_INTERCEPT1_IDTR_READ     (1u << 6)
-#define SVM_INTERCEPT1_GDTR_READ     (1u << 7)
-#define SVM_INTERCEPT1_LDTR_READ     (1u << 8)
-#define SVM_INTERCEPT1_TR_READ       (1u << 9)
-#define SVM_INTERCEPT1_IDTR_WRITE    (1u << 10)
-#define SVM_INTERCEPT1_GDTR_WRITE    (1u << 11)
-#define SVM_INTERCEPT1_LDTR_WRITE    (1u << 12)
-#define SVM_INTERCEPT1_TR_WRITE      (1u << 13)
-#define SVM_INTERCEPT1_RDTSC         (1u << 14)
 #define SVM_INTERCEPT1_RDPMC         (1u << 15)
-#define SVM_INTERCEPT1_PUSHF         (1u << 16)
-#define SVM_INTERCEPT1_POPF          (1u << 17)
 #define SVM_INTERCEPT1_CPUID         (1u << 18)
 #define SVM_INTERCEPT1_RSM           (1u << 19)
-#define SVM_INTERCEPT1_IRET          (1u << 20)
-#define SVM_INTERCEPT1_INTN          (1u << 21)
 #define SVM_INTERCEPT1_INVD          (1u << 22)
-#define SVM_INTERCEPT1_PAUSE         (1u << 23)
 #define SVM_INTERCEPT1_HLT           (1u << 24)
-#define SVM_INTERCEPT1_INVLPG        (1u << 25)
 #define SVM_INTERCEPT1_INVLPGA       (1u << 26)
 #define SVM_INTERCEPT1_IOIO_PROT     (1u << 27) /* consult the IOPM */
 #define SVM_INTERCEPT1_MSR_PROT      (1u << 28) /* consult the MSRPM */
@@ -229,19 +210,15 @@ _Static_assert(sizeof(struct vmcb) == 4096, "a VMCB is one 4 KiB page");
 #define SVM_INTERCEPT2_CLGI          (1u << 5)
 #define SVM_INTERCEPT2_SKINIT        (1u << 6)
 #define SVM_INTERCEPT2_RDTSCP        (1u << 7)
-#define SVM_INTERCEPT2_ICEBP         (1u << 8)
-#define SVM_INTERCEPT2_WBINVD        (1u << 9)
 #define SVM_INTERCEPT2_MONITOR       (1u << 10)
 #define SVM_INTERCEPT2_MWAIT         (1u << 11)
 #define SVM_INTERCEPT2_MWAIT_ARMED   (1u << 12)
 #define SVM_INTERCEPT2_XSETBV        (1u << 13)
 #define SVM_INTERCEPT2_RDPRU         (1u << 14)
-#define SVM_INTERCEPT2_EFER_WRITE_TRAP (1u << 15)
 
 /* intercept_misc3, offset 0x014 */
 #define SVM_INTERCEPT3_INVLPGB       (1u << 0)
 #define SVM_INTERCEPT3_INVLPGB_ILLEGAL (1u << 1)
-#define SVM_INTERCEPT3_INVPCID       (1u << 2)
 #define SVM_INTERCEPT3_MCOMMIT       (1u << 3)
 #define SVM_INTERCEPT3_TLBSYNC       (1u << 4)
 
@@ -250,14 +227,9 @@ _Static_assert(sizeof(struct vmcb) == 4096, "a VMCB is one 4 KiB page");
 /* tlb_control (APM 15.16.1) */
 #define SVM_TLB_NOTHING          0u
 #define SVM_TLB_FLUSH_ALL        1u /* every ASID's entries: works on every CPU */
-#define SVM_TLB_FLUSH_ASID       3u /* this guest's ASID only: flush-by-ASID */
-#define SVM_TLB_FLUSH_ASID_LOCAL 7u /* ... its non-global entries */
 
 /* int_ctl (APM 15.21) */
 #define SVM_INT_CTL_V_TPR_MASK       0xfu      /* the guest's CR8, kept here */
-#define SVM_INT_CTL_V_IRQ            (1u << 8)
-#define SVM_INT_CTL_V_INTR_PRIO_SHIFT 16
-#define SVM_INT_CTL_V_IGN_TPR        (1u << 20)
 /* Physical interrupts are masked by the host's RFLAGS.IF, not the guest's,
  * and the guest's CR8 accesses go to V_TPR, never the real TPR. */
 #define SVM_INT_CTL_V_INTR_MASKING   (1u << 24)
@@ -270,29 +242,10 @@ _Static_assert(sizeof(struct vmcb) == 4096, "a VMCB is one 4 KiB page");
 
 /* EVENTINJ and EXITINTINFO (APM 15.20) */
 #define SVM_EVENT_VECTOR_MASK        0xffull
-#define SVM_EVENT_TYPE_INTR          (0ull << 8)
-#define SVM_EVENT_TYPE_NMI           (2ull << 8)
 #define SVM_EVENT_TYPE_EXCEPTION     (3ull << 8)
-#define SVM_EVENT_TYPE_SOFT_INT      (4ull << 8)
-#define SVM_EVENT_TYPE_MASK          (7ull << 8)
 #define SVM_EVENT_ERROR_VALID        (1ull << 11)
 #define SVM_EVENT_VALID              (1ull << 31)
 #define SVM_EVENT_ERROR_SHIFT        32
-
-/* clean bits (APM 15.15.3): a set bit promises the field group is
- * unchanged since the last VMRUN of this VMCB on this CPU. 0 is always
- * correct (and all a CPU without the feature does). */
-#define SVM_CLEAN_INTERCEPTS  (1u << 0)  /* intercepts, TSC offset, pause filter */
-#define SVM_CLEAN_IOPM        (1u << 1)  /* IOPM and MSRPM base */
-#define SVM_CLEAN_ASID        (1u << 2)
-#define SVM_CLEAN_TPR         (1u << 3)  /* int_ctl, int_vector */
-#define SVM_CLEAN_NP          (1u << 4)  /* nested_ctl, nCR3, g_pat */
-#define SVM_CLEAN_CRX         (1u << 5)  /* CR0, CR3, CR4, EFER */
-#define SVM_CLEAN_DRX         (1u << 6)  /* DR6, DR7 */
-#define SVM_CLEAN_DT          (1u << 7)  /* GDTR, IDTR */
-#define SVM_CLEAN_SEG         (1u << 8)  /* CS, DS, SS, ES, CPL */
-#define SVM_CLEAN_CR2         (1u << 9)
-#define SVM_CLEAN_LBR         (1u << 10)
 
 /* ---- Exit codes (appendix C) ------------------------------------------------- */
 
@@ -300,39 +253,15 @@ enum svm_exit_code {
 	SVM_EXIT_CR0_READ = 0x000,   /* + n for CRn: 0x000-0x00f */
 	SVM_EXIT_CR0_WRITE = 0x010,  /* + n: 0x010-0x01f (MOV, and CLTS/LMSW for CR0) */
 	SVM_EXIT_DR0_READ = 0x020,
-	SVM_EXIT_DR0_WRITE = 0x030,
 	SVM_EXIT_EXCEPTION_0 = 0x040, /* + vector: 0x040-0x05f */
 	SVM_EXIT_INTR = 0x060,
 	SVM_EXIT_NMI = 0x061,
-	SVM_EXIT_SMI = 0x062,
-	SVM_EXIT_INIT = 0x063,
-	SVM_EXIT_VINTR = 0x064,
-	SVM_EXIT_CR0_SEL_WRITE = 0x065,
-	SVM_EXIT_IDTR_READ = 0x066,
-	SVM_EXIT_GDTR_READ = 0x067,
-	SVM_EXIT_LDTR_READ = 0x068,
-	SVM_EXIT_TR_READ = 0x069,
-	SVM_EXIT_IDTR_WRITE = 0x06a,
-	SVM_EXIT_GDTR_WRITE = 0x06b,
-	SVM_EXIT_LDTR_WRITE = 0x06c,
-	SVM_EXIT_TR_WRITE = 0x06d,
-	SVM_EXIT_RDTSC = 0x06e,
-	SVM_EXIT_RDPMC = 0x06f,
-	SVM_EXIT_PUSHF = 0x070,
-	SVM_EXIT_POPF = 0x071,
 	SVM_EXIT_CPUID = 0x072,
 	SVM_EXIT_RSM = 0x073,
-	SVM_EXIT_IRET = 0x074,
-	SVM_EXIT_SWINT = 0x075,
-	SVM_EXIT_INVD = 0x076,
-	SVM_EXIT_PAUSE = 0x077,
 	SVM_EXIT_HLT = 0x078,
-	SVM_EXIT_INVLPG = 0x079,
 	SVM_EXIT_INVLPGA = 0x07a,
 	SVM_EXIT_IOIO = 0x07b,       /* EXITINFO1: SVM_IOIO_*; EXITINFO2: next RIP */
 	SVM_EXIT_MSR = 0x07c,        /* EXITINFO1: 0 RDMSR, 1 WRMSR */
-	SVM_EXIT_TASK_SWITCH = 0x07d,
-	SVM_EXIT_FERR_FREEZE = 0x07e,
 	SVM_EXIT_SHUTDOWN = 0x07f,
 	SVM_EXIT_VMRUN = 0x080,
 	SVM_EXIT_VMMCALL = 0x081,
@@ -342,24 +271,13 @@ enum svm_exit_code {
 	SVM_EXIT_CLGI = 0x085,
 	SVM_EXIT_SKINIT = 0x086,
 	SVM_EXIT_RDTSCP = 0x087,
-	SVM_EXIT_ICEBP = 0x088,
-	SVM_EXIT_WBINVD = 0x089,
-	SVM_EXIT_MONITOR = 0x08a,
-	SVM_EXIT_MWAIT = 0x08b,
-	SVM_EXIT_MWAIT_ARMED = 0x08c,
 	SVM_EXIT_XSETBV = 0x08d,
 	SVM_EXIT_RDPRU = 0x08e,
-	SVM_EXIT_EFER_WRITE_TRAP = 0x08f,
-	SVM_EXIT_CR0_WRITE_TRAP = 0x090, /* + n: 0x090-0x09f */
 	SVM_EXIT_INVLPGB = 0x0a0,
 	SVM_EXIT_INVLPGB_ILLEGAL = 0x0a1,
-	SVM_EXIT_INVPCID = 0x0a2,
 	SVM_EXIT_MCOMMIT = 0x0a3,
 	SVM_EXIT_TLBSYNC = 0x0a4,
 	SVM_EXIT_NPF = 0x400,        /* EXITINFO1: SVM_NPF_*; EXITINFO2: the GPA */
-	SVM_EXIT_AVIC_INCOMPLETE_IPI = 0x401,
-	SVM_EXIT_AVIC_NOACCEL = 0x402,
-	SVM_EXIT_VMGEXIT = 0x403,
 };
 
 /* VMRUN found the guest state or a control field invalid (APM 15.5.1): the
@@ -383,12 +301,8 @@ enum svm_exit_code {
 
 /* EXITINFO1 of #NPF (APM 15.25.6): a #PF-style error code, plus where in
  * the walk the fault came. */
-#define SVM_NPF_PRESENT              (1ull << 0)
 #define SVM_NPF_WRITE                (1ull << 1)
-#define SVM_NPF_USER                 (1ull << 2)
 #define SVM_NPF_RESERVED_BIT         (1ull << 3)
 #define SVM_NPF_FETCH                (1ull << 4)
-#define SVM_NPF_FINAL_GPA            (1ull << 32) /* the guest's final access */
-#define SVM_NPF_GUEST_TABLES         (1ull << 33) /* a read of its page tables */
 
 #endif
