@@ -1,8 +1,8 @@
 /*
  * The hypervisor expects no exceptions and takes one interrupt only, the
  * local APIC timer's tick (hv/lapic_timer.h), which the boot's self-check
- * and a backend without a preemption timer open a window for: any other
- * vector that reaches us is a bug or an attack. Print everything an engineer needs
+ * and a backend without a preemption timer open a window for, and drops
+ * NMIs (below): any other vector that reaches us is a bug or an attack. Print everything an engineer needs
  * (vector, error code, RIP, CR2, all registers) to COM1 and power off with
  * a failure status. A fault while reporting a fault prints one short line
  * and powers off, so there is never a reboot loop or a silent hang.
@@ -54,10 +54,18 @@ static void print_gprs(const struct exception_frame *f)
 			       regs[i + 2].name, (unsigned long long)regs[i + 2].value);
 }
 
+#define VECTOR_NMI 2
+
 void exception_dispatch(struct exception_frame *f)
 {
 	if (lapic_timer_interrupt(f->vector))
 		return; /* the slice timer's tick (hv/lapic_timer.h) */
+	/* An NMI is the platform's (a BMC's button, a watchdog), never a
+	 * guest's, and nothing here depends on one. On SVM, one that exits a
+	 * guest is taken here once GIF is set again, after hv/vm_exit.c has
+	 * logged it; one in root mode (either backend) is equally dropped. */
+	if (f->vector == VECTOR_NMI)
+		return;
 	if (exception_depth++) {
 		console_printf("custos: nested exception %llu at RIP=%#llx\n",
 			       (unsigned long long)f->vector,

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 
@@ -357,7 +358,7 @@ class Qemu(Machine):
         return None
 
     def _prepare(self, directory, iso, megs=256, cpus=1, com2_file=False,
-                 com2_socket=None, ips=None, sub="qemu"):
+                 com2_socket=None, ips=None, sub="qemu", monitor=False):
         del ips  # QEMU's clocks follow the host's
         if com2_file and com2_socket:
             raise ValueError("COM2 is either a file or a socket")
@@ -377,7 +378,32 @@ class Qemu(Machine):
         elif com2_socket:
             # A client that connects at start, like Bochs' socket-client.
             cmd += ["-serial", "tcp:127.0.0.1:%d,nodelay=on" % int(com2_socket)]
+        if monitor:
+            # The human monitor on <run dir>/monitor.sock (qemu_monitor()).
+            cmd += ["-monitor", "unix:monitor.sock,server=on,wait=off"]
         return cmd, d
+
+
+def qemu_monitor(emu, command, timeout=10):
+    """Send one command to the monitor of a QEMU Emulator started with
+    monitor=True; its answer."""
+    path = os.path.join(emu.run_dir, "monitor.sock")
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() > deadline or not emu.running():
+            raise AssertionError("no QEMU monitor at " + path)
+        time.sleep(0.1)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        s.sendall(command.encode() + b"\n")
+        answer = b""
+        while answer.count(b"(qemu)") < 2:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return answer.decode("utf-8", "replace")
 
 
 # ---- The machines ---------------------------------------------------------------
