@@ -48,8 +48,8 @@ enum exit_kind {
 	EXIT_BAD_INSN,      /* the instruction the exit names is not at RIP (the
 			     * guest changed it) or cannot be read: stop the VM */
 	EXIT_HANDLED,       /* the backend did what the CPU would have done
-			     * itself on the other backend (SVM: a CR4 write
-			     * of the guest's own bits): resume */
+			     * itself on the other backend (SVM: a CR0 or CR4
+			     * write of the guest's own bits): resume */
 };
 
 struct exit_event {
@@ -83,6 +83,8 @@ struct vcpu_start {
 	/* The VM's nested page tables, for a backend that must read guest
 	 * memory itself (SVM without NRIPS: the instruction that exited). */
 	const struct npt *npt;
+	/* The TPGVM: its COM2 accesses do not exit (io_port_exits). */
+	bool owns_com2;
 };
 
 struct arch_ops {
@@ -131,7 +133,9 @@ extern const struct arch_ops *arch;
 /*
  * Find and enable the CPU's virtualization extension; on success set arch,
  * write one line about it (name and features) into line and return NULL,
- * else return the reason none can be used (the CPU is left untouched).
+ * else return the reason none can be used. A backend that got partway
+ * (VMX sets CR4.VMXE before VMXON can fail) is not undone: the boot then
+ * only powers off.
  */
 const char *arch_enable(char *line, size_t line_len);
 

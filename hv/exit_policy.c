@@ -283,16 +283,30 @@ bool io_exit_decode(uint64_t q, struct io_exit *out)
 	return true;
 }
 
-enum io_decision io_policy(const struct io_exit *io, bool owns_com2,
-			   uint32_t *value)
+bool io_port_exits(uint16_t port, bool owns_com2)
+{
+	return !(owns_com2 && port >= HOST_COM2_BASE && port <= HOST_COM2_LAST);
+}
+
+void io_bitmap_build(uint8_t *bitmap, uint32_t first, uint32_t count,
+		     bool owns_com2)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		uint8_t bit = (uint8_t)(1u << (i % 8));
+
+		if (io_port_exits((uint16_t)(first + i), owns_com2))
+			bitmap[i / 8] |= bit;
+		else
+			bitmap[i / 8] &= (uint8_t)~bit;
+	}
+}
+
+enum io_decision io_policy(const struct io_exit *io, uint32_t *value)
 {
 	bool com1 = io->port >= GUEST_COM1_DATA && io->port <= GUEST_COM1_DATA + 7;
-	bool com2 = io->port >= HOST_COM2_BASE && io->port <= HOST_COM2_LAST;
 
 	if (io->string)
 		return IO_STOP_VM;
-	if (com2 && owns_com2 && io->size == 1)
-		return IO_PASSTHROUGH;
 	if (!com1 || io->size != 1) {
 		*value = io->size == 4 ? 0xffffffffu : (1u << (8 * io->size)) - 1;
 		return IO_DENY;

@@ -111,7 +111,6 @@ enum io_decision {
 	IO_IGNORE_WRITE,   /* OUT to a console register we do not model */
 	IO_DENY,           /* any other port: IN reads all ones, OUT dropped */
 	IO_STOP_VM,        /* string I/O: not supported, the VM is stopped */
-	IO_PASSTHROUGH,    /* the TPGVM's transport: do the access on the real COM2 */
 };
 
 /* The physical serial port the TPGVM talks to the relay through. */
@@ -119,12 +118,26 @@ enum io_decision {
 #define HOST_COM2_LAST 0x2ff
 
 /*
- * Decide an I/O exit; for IN, *value is what the guest reads (size bytes).
- * owns_com2 is true only for the TPGVM: byte accesses to the COM2 ports are
- * then carried out on the real device; for every other VM COM2 is just
- * another denied port.
+ * Whether an access to port exits. Every port does, but for the TPGVM
+ * (owns_com2) those of COM2: its bytes are TLS records for the relay, the
+ * line is the untrusted world's anyway, and an exit per byte would only
+ * pass them on. Both backends build their I/O permission maps from this
+ * rule (io_bitmap_build), one map for the TPGVM and one for every other VM.
  */
-enum io_decision io_policy(const struct io_exit *io, bool owns_com2,
-			   uint32_t *value);
+bool io_port_exits(uint16_t port, bool owns_com2);
+
+/*
+ * The I/O bitmap of ports [first, first + count) (count a multiple of 8):
+ * one bit per port, set where the access exits. VMX's bitmaps A and B are
+ * the two halves of ports; SVM's permission map is all of them (and the
+ * bits past port 0xffff, which the caller sets).
+ */
+void io_bitmap_build(uint8_t *bitmap, uint32_t first, uint32_t count,
+		     bool owns_com2);
+
+/* Decide an I/O exit; for IN, *value is what the guest reads (size bytes).
+ * COM2 is just another denied port here: only a VM that does not own it
+ * has its accesses exit. */
+enum io_decision io_policy(const struct io_exit *io, uint32_t *value);
 
 #endif

@@ -14,9 +14,10 @@ struct vcpu *guest_vcpu(const struct vm *vm)
 	return &vcpus[vm->id - 1];
 }
 
-struct vm *guest_create(const struct vm_config *cfg, const void *image,
-			size_t image_len, const void *init_data,
-			size_t init_len, char *err, size_t err_len)
+struct vm *guest_create(const struct vm_config *cfg, bool is_tpgvm,
+			const void *image, size_t image_len,
+			const void *init_data, size_t init_len,
+			char *err, size_t err_len)
 {
 	const struct lc_ops *ops = tenant_ops();
 	struct vm *vm = vm_table_alloc(cfg->name);
@@ -31,6 +32,7 @@ struct vm *guest_create(const struct vm_config *cfg, const void *image,
 		return NULL;
 	}
 	vm->mem_size = cfg->mem_size;
+	vm->is_tpgvm = is_tpgvm; /* before its control block is set up */
 	/* The same create and load as a tenant VM's (hv/tenant.c,
 	 * tcb/lifecycle.c), with no caller whose VMCS to restore. */
 	if (lifecycle_mem_alloc(ops, NULL, vm) != HC_OK) {

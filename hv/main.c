@@ -120,7 +120,7 @@ static bool create_boot_vm(const struct mb2_module *m, const struct vm_config *c
 	}
 	measure_boot_vm_digest(crypto_sha384, m->cmdline, phys_to_virt(m->start),
 			       m->end - m->start, digest);
-	vm = guest_create(cfg, phys_to_virt(m->start), m->end - m->start, NULL, 0,
+	vm = guest_create(cfg, false, phys_to_virt(m->start), m->end - m->start, NULL, 0,
 			  err, sizeof(err));
 	if (!vm) {
 		console_printf("vm: \"%s\" not created: %s\n", cfg->name, err);

@@ -133,6 +133,7 @@ static struct vcpu_start start_of(const struct vm *vm, const struct lc_regs *r)
 		.npt_root = npt_root_pointer(&vm->npt),
 		.tag = (uint16_t)vm->id,
 		.npt = &vm->npt,
+		.owns_com2 = vm->is_tpgvm,
 	};
 }
 

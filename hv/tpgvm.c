@@ -130,13 +130,12 @@ static struct vm *launch(const struct envelope_payload *p)
 	}
 	memcpy(cfg.name, TPGVM_NAME, sizeof(TPGVM_NAME));
 	/* Its policy (platform id, tenant CA roots) is its init data. */
-	vm = guest_create(&cfg, p->image, p->image_len, p->policy, p->policy_len,
+	vm = guest_create(&cfg, true, p->image, p->image_len, p->policy, p->policy_len,
 			  err, sizeof(err));
 	if (!vm) {
 		console_printf("tpgvm: not created: %s\n", err);
 		return NULL;
 	}
-	vm->is_tpgvm = true;
 	memcpy(platform_id, policy.platform_id, sizeof(platform_id));
 	console_printf("tpgvm: launched as vm %u for platform \"%s\" "
 		       "(%zu tenant CA root%s)\n", vm->id, policy.platform_id,

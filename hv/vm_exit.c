@@ -113,17 +113,9 @@ static enum exit_outcome handle_io(struct vm *vm, struct vcpu *v,
 	const struct io_exit io = ev->u.io;
 	uint32_t value = 0;
 
-	switch (io_policy(&io, vm->is_tpgvm, &value)) {
+	switch (io_policy(&io, &value)) {
 	case IO_CONSOLE_WRITE:
 		console_put(vm, (char)v->gprs.rax);
-		break;
-	case IO_PASSTHROUGH:
-		/* The TPGVM's link to the relay: its bytes are TLS records, and
-		 * the line is the untrusted world's anyway. */
-		if (io.in)
-			v->gprs.rax = (v->gprs.rax & ~0xffull) | inb(io.port);
-		else
-			outb(io.port, (uint8_t)v->gprs.rax);
 		break;
 	case IO_STOP_VM:
 		stop(vm, "string I/O on port %#x is not supported", io.port);

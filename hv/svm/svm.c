@@ -15,7 +15,7 @@
 
 /* The maps live in the image, whose virtual addresses are its physical
  * ones (hv/memory.h), page-aligned as VMRUN requires (APM 15.10.1, 15.11). */
-static uint8_t iopm[SVM_IOPM_SIZE] __attribute__((aligned(4096)));
+static uint8_t iopm[2][SVM_IOPM_SIZE] __attribute__((aligned(4096)));
 static uint8_t msrpm[SVM_MSRPM_SIZE] __attribute__((aligned(4096)));
 static uint64_t hsave_pa;
 
@@ -63,11 +63,13 @@ void svm_disable(void)
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_SVME);
 }
 
-void svm_permission_maps(const struct spec_caps *spec, uint64_t *iopm_pa,
+void svm_permission_maps(const struct spec_caps *spec, uint64_t iopm_pa[2],
 			 uint64_t *msrpm_pa)
 {
-	svm_iopm_build(iopm);
+	for (int owns_com2 = 0; owns_com2 < 2; owns_com2++) {
+		svm_iopm_build(iopm[owns_com2], owns_com2);
+		iopm_pa[owns_com2] = (uint64_t)(uintptr_t)iopm[owns_com2];
+	}
 	svm_msrpm_build(msrpm, spec);
-	*iopm_pa = (uint64_t)(uintptr_t)iopm;
 	*msrpm_pa = (uint64_t)(uintptr_t)msrpm;
 }

@@ -26,12 +26,13 @@ void svm_set_caps(const struct svm_caps *caps);
 void svm_disable(void);
 
 /*
- * Build the I/O and MSR permission maps every VMCB points at (one copy:
- * they depend only on the CPU) and return their host-physical addresses.
- * After spec_barrier_init(): the MSR map lets SPEC_CTRL and PRED_CMD
- * through only where the CPU has them (hv/svm/svm_maps.h).
+ * Build the permission maps the VMCBs point at and return their
+ * host-physical addresses: two I/O maps, iopm_pa[owns_com2] (the TPGVM's
+ * lets its COM2 by), and one MSR map (it depends only on the CPU). After
+ * spec_barrier_init(): the MSR map lets SPEC_CTRL and PRED_CMD through
+ * only where the CPU has them (hv/svm/svm_maps.h).
  */
-void svm_permission_maps(const struct spec_caps *spec, uint64_t *iopm_pa,
+void svm_permission_maps(const struct spec_caps *spec, uint64_t iopm_pa[2],
 			 uint64_t *msrpm_pa);
 
 #endif

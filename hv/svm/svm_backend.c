@@ -4,16 +4,20 @@
  * #VMEXIT leaves (hv/svm/svm_switch.S). The intercepts carry out the same
  * policy as the VMX backend's controls (docs/vm-exits.md): every CPUID,
  * HLT, I/O and MSR access outside the permission maps, the hypercall
- * (VMMCALL), XSETBV, CR4 writes, every SVM instruction, INIT, shutdown,
- * physical interrupts and NMIs exit; no exception does.
+ * (VMMCALL), XSETBV, CR0 and CR4 writes, every SVM instruction, INIT,
+ * shutdown, physical interrupts and NMIs exit; no exception does.
  *
  * What SVM lacks and VMX has:
  *  - no preemption timer: the slice is the local APIC timer's one-shot
  *    interrupt, which exits the guest (INTR intercept, V_INTR_MASKING) and
  *    is taken and EOIed right after (hv/lapic_timer.h);
  *  - no next RIP without NRIPS (QEMU): the length comes from EXITINFO2 for
- *    I/O, else from the instruction itself (fixed lengths of the
- *    instructions whose exits are skipped);
+ *    I/O, else from decoding the instruction at RIP through the guest's
+ *    own page tables (tcb/guest_va.h, tcb/insn_decode.h);
+ *  - no guest/host masks for CR0 and CR4: their writes exit and the
+ *    backend applies the guest-owned bits itself (EXIT_HANDLED);
+ *  - an NMI that exits a guest stays pending until GIF is set again, and
+ *    is then taken by the hypervisor's own handler, which drops it;
  *  - ASIDs may be fewer than VM ids (QEMU has 16): then they are shared,
  *    and every VMRUN of another VMCB than the last flushes the TLB.
  * CR8 needs no intercept: with V_INTR_MASKING the guest's CR8 is the
@@ -43,7 +47,7 @@ void svm_enter(struct guest_gprs *gprs, uint64_t vmcb_pa, uint64_t host_save_pa)
 
 static struct {
 	struct svm_caps caps;
-	uint64_t iopm_pa, msrpm_pa;
+	uint64_t iopm_pa[2], msrpm_pa; /* iopm_pa[owns_com2] */
 	uint64_t host_save_pa;  /* the hypervisor's VMLOAD/VMSAVE state */
 	bool shared_asids;      /* fewer ASIDs than VM ids */
 	uint64_t last_ran;      /* the VMCB of the last VMRUN */
@@ -68,7 +72,7 @@ void svm_set_caps(const struct svm_caps *caps)
 
 static void svm_init(void)
 {
-	svm_permission_maps(spec_barrier_caps(), &svm.iopm_pa, &svm.msrpm_pa);
+	svm_permission_maps(spec_barrier_caps(), svm.iopm_pa, &svm.msrpm_pa);
 	/* The TR, FS, GS and syscall MSRs the hypervisor runs with, as VMLOAD
 	 * brings them back after each #VMEXIT (hv/svm/svm_switch.S). */
 	svm.host_save_pa = memory_alloc_tcb_frame();
@@ -93,7 +97,7 @@ static uint32_t asid_of(uint16_t tag)
 	return svm.shared_asids ? 1u + (tag - 1u) % (svm.caps.asids - 1u) : tag;
 }
 
-static void write_intercepts(struct vmcb_control *c)
+static void write_intercepts(struct vmcb_control *c, bool owns_com2)
 {
 	/* CR0 and CR4 writes: the TCB owns the bits outside the guest's
 	 * whitelist (NE, PKE, CET, ...: exit_policy.h), as on VMX; the backend
@@ -114,7 +118,7 @@ static void write_intercepts(struct vmcb_control *c)
 		SVM_INTERCEPT2_RDPRU;
 	c->intercept_misc3 = SVM_INTERCEPT3_INVLPGB | SVM_INTERCEPT3_INVLPGB_ILLEGAL |
 		SVM_INTERCEPT3_MCOMMIT | SVM_INTERCEPT3_TLBSYNC;
-	c->iopm_base_pa = svm.iopm_pa;
+	c->iopm_base_pa = svm.iopm_pa[owns_com2];
 	c->msrpm_base_pa = svm.msrpm_pa;
 	c->int_ctl = SVM_INT_CTL_V_INTR_MASKING;
 	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
@@ -128,7 +132,7 @@ static void svm_vcpu_setup(struct vcpu *v, const struct vcpu_start *s)
 	uint64_t w[VCPU_CONTEXT_STATE_WORDS];
 
 	memset(c, 0, sizeof(*c));
-	write_intercepts(&c->control);
+	write_intercepts(&c->control, s->owns_com2);
 	c->control.guest_asid = asid_of(s->tag);
 	c->control.nested_cr3 = s->npt_root;
 	c->control.tlb_control = SVM_TLB_FLUSH_ALL; /* a new guest on this ASID */

@@ -31,10 +31,11 @@ static bool msrpm_bit(uint32_t msr, bool write, uint32_t *byte, unsigned *bit)
 	return false;
 }
 
-void svm_iopm_build(uint8_t iopm[SVM_IOPM_SIZE])
+void svm_iopm_build(uint8_t iopm[SVM_IOPM_SIZE], bool owns_com2)
 {
 	for (size_t i = 0; i < SVM_IOPM_SIZE; i++)
 		iopm[i] = 0xff;
+	io_bitmap_build(iopm, 0, 0x10000, owns_com2);
 }
 
 void svm_msrpm_build(uint8_t msrpm[SVM_MSRPM_SIZE], const struct spec_caps *spec)

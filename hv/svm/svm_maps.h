@@ -20,9 +20,9 @@ struct spec_caps; /* hv/spec_policy.h */
  * in two contiguous 4 KiB pages. */
 #define SVM_MSRPM_SIZE (2u * 4096u)
 
-/* Every port intercepted: Custos handles all I/O itself (docs/vm-exits.md),
- * the TPGVM's COM2 included (carried out by the TCB). */
-void svm_iopm_build(uint8_t iopm[SVM_IOPM_SIZE]);
+/* Intercept every port but those io_port_exits(port, owns_com2) lets by
+ * (the TPGVM's COM2), and the bits past port 0xffff. */
+void svm_iopm_build(uint8_t iopm[SVM_IOPM_SIZE], bool owns_com2);
 
 /* Intercept every MSR access except the pass-through ones of
  * msr_is_passthrough(msr, write, spec). */

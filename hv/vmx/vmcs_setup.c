@@ -22,7 +22,7 @@
 #define PROC_RDPMC               (1u << 11)
 #define PROC_CR8_LOAD            (1u << 19)
 #define PROC_CR8_STORE           (1u << 20)
-#define PROC_UNCONDITIONAL_IO    (1u << 24)
+#define PROC_IO_BITMAPS          (1u << 25)
 #define PROC_MSR_BITMAPS         (1u << 28)
 #define PROC_MONITOR             (1u << 29)
 #define PROC_SECONDARY           (1u << 31)
@@ -52,6 +52,7 @@ static struct {
 	unsigned timer_shift;
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	uint64_t msr_bitmap_pa;
+	uint64_t io_bitmap_pa[2][2]; /* [owns_com2]: bitmap A, bitmap B */
 } ctl;
 
 /* Apply a capability MSR (allowed-0 in the low half, allowed-1 in the high
@@ -74,7 +75,7 @@ void vmcs_setup_init(void)
 	/* CR8 exiting without a TPR shadow: every MOV to or from CR8 exits
 	 * and is emulated on the vCPU's own TPR (SDM 26.1.3, 25.6.2). */
 	uint32_t proc = PROC_HLT | PROC_MWAIT | PROC_RDPMC | PROC_CR8_LOAD |
-			PROC_CR8_STORE | PROC_UNCONDITIONAL_IO | PROC_MSR_BITMAPS |
+			PROC_CR8_STORE | PROC_IO_BITMAPS | PROC_MSR_BITMAPS |
 			PROC_MONITOR | PROC_SECONDARY;
 	uint32_t proc2 = PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED;
 	uint32_t exit = EXIT_SAVE_DEBUG | EXIT_HOST_64BIT | EXIT_ACK_INTERRUPT |
@@ -96,6 +97,16 @@ void vmcs_setup_init(void)
 
 	ctl.msr_bitmap_pa = memory_alloc_tcb_frame();
 	msr_bitmap_build(phys_to_virt(ctl.msr_bitmap_pa), spec_barrier_caps());
+	/* SDM 25.6.4: A for ports 0-0x7fff, B for 0x8000-0xffff; one pair
+	 * for the TPGVM (its COM2 does not exit) and one for every other VM. */
+	for (int owns_com2 = 0; owns_com2 < 2; owns_com2++)
+		for (uint32_t half = 0; half < 2; half++) {
+			uint64_t pa = memory_alloc_tcb_frame();
+
+			io_bitmap_build(phys_to_virt(pa), half * 0x8000, 0x8000,
+					owns_com2);
+			ctl.io_bitmap_pa[owns_com2][half] = pa;
+		}
 }
 
 uint32_t vmcs_timer_value(uint64_t tsc)
@@ -119,6 +130,8 @@ static void write_controls(const struct vmcs_guest_start *s)
 	vmcs_write(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
 	vmcs_write(VMCS_MSR_BITMAP, ctl.msr_bitmap_pa);
+	vmcs_write(VMCS_IO_BITMAP_A, ctl.io_bitmap_pa[s->owns_com2][0]);
+	vmcs_write(VMCS_IO_BITMAP_B, ctl.io_bitmap_pa[s->owns_com2][1]);
 	vmcs_write(VMCS_EPT_POINTER, s->ept_pointer);
 	vmcs_write(VMCS_VPID, s->vpid);
 	vmcs_write(VMCS_LINK_POINTER, ~0ull);

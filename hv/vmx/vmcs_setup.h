@@ -9,11 +9,12 @@ struct vmcs_guest_start {
 	uint64_t rip, rsp, cr3;
 	uint64_t ept_pointer;
 	uint16_t vpid;
+	bool owns_com2; /* the TPGVM: its COM2 does not exit (exit_policy.h) */
 };
 
 /* Compute the VM-execution/exit/entry controls once at boot from the TRUE
  * capability MSRs; panics if a control we need cannot be set. Also builds
- * the shared MSR bitmap. */
+ * the shared MSR bitmap and the two pairs of I/O bitmaps. */
 void vmcs_setup_init(void);
 
 /* VMCLEAR + VMPTRLD the region at vmcs_pa, then write every field: controls,

@@ -65,6 +65,7 @@ static void vmx_vcpu_setup(struct vcpu *v, const struct vcpu_start *s)
 	const struct vmcs_guest_start start = {
 		.rip = s->rip, .rsp = s->rsp, .cr3 = s->cr3,
 		.ept_pointer = s->npt_root, .vpid = s->tag,
+		.owns_com2 = s->owns_com2,
 	};
 
 	vmcs_setup_guest(v->ctl_pa, vmx_vmcs_revision(), &start);

@@ -13,6 +13,7 @@
 #define PROC_CR8_STORE_EXITING      (1u << 20)
 #define PROC_SECONDARY_CONTROLS     (1u << 31)
 #define PROC_MSR_BITMAPS            (1u << 28)
+#define PROC_IO_BITMAPS             (1u << 25)
 #define PROC2_EPT                   (1u << 1)
 #define PROC2_VPID                  (1u << 5)
 #define PROC2_UNRESTRICTED_GUEST    (1u << 7)
@@ -73,6 +74,8 @@ static const char *check_controls(const struct vmx_msrs *m)
 		return "no secondary processor-based controls";
 	if (!allowed1(m->procbased, PROC_MSR_BITMAPS))
 		return "no MSR bitmaps";
+	if (!allowed1(m->procbased, PROC_IO_BITMAPS))
+		return "no I/O bitmaps";
 	/* The TPR of each VM is emulated (docs/vm-exits.md). */
 	if (!allowed1(m->procbased, PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING))
 		return "no CR8-load/CR8-store exiting";

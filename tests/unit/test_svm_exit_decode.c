@@ -51,7 +51,7 @@ static void test_ioio(void **state)
 	assert_int_equal(io.in, vmx.in);
 	assert_int_equal(io.string, vmx.string);
 	assert_int_equal(io.rep, vmx.rep);
-	assert_int_equal(io_policy(&io, false, &v1), io_policy(&vmx, false, &v2));
+	assert_int_equal(io_policy(&io, &v1), io_policy(&vmx, &v2));
 	assert_int_equal(v1, v2);
 }
 

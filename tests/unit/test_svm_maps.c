@@ -149,7 +149,7 @@ static void test_iopm_intercepts_every_port(void **state)
 	static uint8_t iopm[SVM_IOPM_SIZE];
 
 	memset(iopm, 0, sizeof(iopm));
-	svm_iopm_build(iopm);
+	svm_iopm_build(iopm, false);
 	for (uint32_t port = 0; port <= 0xffff; port++) {
 		assert_true(svm_iopm_intercepts(iopm, (uint16_t)port, 1));
 		assert_true(svm_iopm_intercepts(iopm, (uint16_t)port, 2));
@@ -172,12 +172,35 @@ static void test_iopm_intercepts_every_port(void **state)
 	assert_true(svm_iopm_intercepts(iopm, 0xffff, 4));
 }
 
+/* The TPGVM's map lets exactly its COM2 by, byte, word and dword accesses
+ * inside it; one reaching past it (0x2fe-0x301) still exits. */
+static void test_iopm_of_the_tpgvm_opens_only_com2(void **state)
+{
+	(void)state;
+	static uint8_t iopm[SVM_IOPM_SIZE];
+
+	memset(iopm, 0, sizeof(iopm));
+	svm_iopm_build(iopm, true);
+	for (uint32_t port = 0; port <= 0xffff; port++) {
+		bool com2 = port >= 0x2f8 && port <= 0x2ff;
+
+		assert_int_equal(svm_iopm_intercepts(iopm, (uint16_t)port, 1), !com2);
+	}
+	assert_false(svm_iopm_intercepts(iopm, 0x2f8, 4));
+	assert_false(svm_iopm_intercepts(iopm, 0x2fc, 4));
+	assert_true(svm_iopm_intercepts(iopm, 0x2fe, 4));
+	assert_true(svm_iopm_intercepts(iopm, 0x2f7, 2));
+	for (size_t i = 0x2000; i < SVM_IOPM_SIZE; i++)
+		assert_int_equal(iopm[i], 0xff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_msrpm_decides_as_vmx_bitmap),
 		cmocka_unit_test(test_msrpm_layout),
 		cmocka_unit_test(test_iopm_intercepts_every_port),
+		cmocka_unit_test(test_iopm_of_the_tpgvm_opens_only_com2),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

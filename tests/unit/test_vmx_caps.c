@@ -71,6 +71,7 @@ static void test_each_missing_feature_is_named(void **state)
 	EXPECT_REASON(m.procbased &= ~(1ull << (32 + 31)),
 		      "no secondary processor-based controls");
 	EXPECT_REASON(m.procbased &= ~(1ull << (32 + 28)), "no MSR bitmaps");
+	EXPECT_REASON(m.procbased &= ~(1ull << (32 + 25)), "no I/O bitmaps");
 	EXPECT_REASON(m.procbased &= ~(1ull << (32 + 19)),
 		      "no CR8-load/CR8-store exiting");
 	EXPECT_REASON(m.procbased &= ~(1ull << (32 + 20)),
