@@ -129,6 +129,34 @@ static uint64_t last_value(const char *text, size_t len)
 	return best;
 }
 
+/*
+ * The counter's console arrives in pieces as small as a byte: a slice is
+ * wall time with exits charged, and where exits are slow (QEMU) it ends
+ * after a few of the counter's one-byte writes. So values come from whole
+ * lines only; the bytes after the last newline wait in `partial` for the
+ * rest of their line. Returns the highest value read (0 if none).
+ */
+static char partial[64];
+static size_t partial_len;
+
+static uint64_t read_counter(uint32_t id)
+{
+	long n;
+	size_t len, end;
+	uint64_t v;
+
+	memcpy(console, partial, partial_len);
+	n = console_read(id, owner_a, console + partial_len,
+			 sizeof(console) - 1 - partial_len);
+	len = partial_len + (n > 0 ? (size_t)n : 0);
+	for (end = len; end > 0 && console[end - 1] != '\n'; end--)
+		;
+	v = last_value(console, end);
+	partial_len = len - end <= sizeof(partial) ? len - end : 0;
+	memcpy(partial, console + end, partial_len);
+	return v;
+}
+
 /* Let the VM run until it has printed a value above 'above' (or give up),
  * and return the highest value seen. */
 static uint64_t run_until_above(uint32_t id, uint64_t above, unsigned lines)
@@ -138,11 +166,7 @@ static uint64_t run_until_above(uint32_t id, uint64_t above, unsigned lines)
 
 	for (unsigned tries = 0; tries < 4000 && seen < lines; tries++) {
 		hc_yield();
-		long n = console_read(id, owner_a, console, sizeof(console) - 1);
-		if (n <= 0)
-			continue;
-		console[n] = '\0';
-		uint64_t v = last_value(console, (size_t)n);
+		uint64_t v = read_counter(id);
 		if (v > above) {
 			seen++;
 			if (v > best)
@@ -227,7 +251,7 @@ int guest_main(const struct custos_boot_info *bi)
 {
 	static struct hc_vm_info info[4];
 	uint64_t before, after;
-	long id, n, len1, len2;
+	long id, len1, len2;
 
 	guest_init(bi, "lcdrive");
 	memset(owner_a, 0xa1, sizeof(owner_a));
@@ -287,9 +311,8 @@ int guest_main(const struct custos_boot_info *bi)
 	len1 = stop((uint32_t)id, owner_a, blob1, BLOB_CAP);
 	ok("stop v1", len1 > 0);
 	ok("blob v1 has the magic", memcmp(blob1, "CUSTSEAL", 8) == 0);
-	n = console_read((uint32_t)id, owner_a, console, sizeof(console) - 1);
-	if (n > 0) {
-		uint64_t v = last_value(console, (size_t)n);
+	{
+		uint64_t v = read_counter((uint32_t)id);
 		before = v > before ? v : before;
 	}
 	con_printf("lcdrive: sealed v1 %ld bytes, last value %lu\n", len1,
