@@ -47,7 +47,11 @@ def expect_memory_returned(r):
     assert m.group(1) == m.group(2), m.group(0)
 
 
-@h.on(*h.EVERY_MACHINE)
+# Not on Bochs' SVM model: Bochs 2.7 keeps a physical interrupt masked for
+# a whole VMRUN whose guest has RFLAGS.IF = 0 (docs/svm.md), so its slice
+# timer ends a slice only at the guest's next exit, and secretkeeper and
+# regspy, which never exit mid-round, are never preempted there.
+@h.on(*h.BACKENDS)
 def test_four_guests_interleave_and_keep_their_context(d, machine):
     rounds = 300
     iso = guests_iso(d, [
@@ -185,7 +189,7 @@ def test_memscan_is_stopped_at_its_first_access_outside_its_memory(d, machine):
     expect_memory_returned(r)
 
 
-@h.on(*h.BACKENDS)
+@h.on(*h.EVERY_MACHINE)
 def test_hcfuzz_neither_crashes_nor_stalls_the_hypervisor(d, machine):
     iso = guests_iso(d, [
         ("hcfuzz.elf", "vm.hcfuzz mem=2M iterations=3000 seed=7"),
@@ -208,18 +212,20 @@ def test_hcfuzz_neither_crashes_nor_stalls_the_hypervisor(d, machine):
 # an NMI that exits a guest stays pending until the backend sets GIF again
 # and is then taken by the hypervisor's own handler: it must be dropped
 # there, not end the platform.
-@h.on("qemu-svm")
-def test_an_nmi_is_logged_and_the_vms_run_on(d, machine):
-    iso = guests_iso(d, [("counter.elf", "vm.counter mem=2M every=300000 limit=40")])
+def test_an_nmi_is_logged_and_the_vms_run_on(d):
+    machine = h.MACHINES["qemu-svm"]
+    # counter runs until the emulator is stopped (no limit).
+    iso = guests_iso(d, [("counter.elf", "vm.counter mem=2M every=300000")])
+    line = r"^\[vm\d+ counter\] counter: \d+$"
     emu = machine.start(d, iso=iso, monitor=True)
     try:
-        emu.wait_for(r"^\[vm\d+ counter\] counter: \d+$", 120)
+        emu.wait_for(line, 120)
         for _ in range(3):
             h.qemu_monitor(emu, "nmi")
-        emu.wait_for(WAITING, 120)
+        logged = emu.wait_for(r"^vm \d+ \(counter\): NMI while running it; ignored$", 60)
+        # ... and counter carries on after it.
+        seen = len(re.findall(line, emu.serial()[:logged[0].end()], re.M))
+        emu.wait_for(line, 60, count=seen + 3)
     finally:
         r = emu.stop()
-    r.expect(r"^vm \d+ \(counter\): NMI while running it; ignored$")
-    r.expect(r"^vm \d+ \(counter\): exited with code 0$")
-    expect_memory_returned(r)
-    r.expect_absent(r"EXCEPTION|PANIC|stopped:")
+    r.expect_absent(r"EXCEPTION|PANIC|stopped:|power off")
