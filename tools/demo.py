@@ -51,7 +51,9 @@ def custos(*args, env=None):
 
 
 def counter_values(text):
-    return [int(v) for v in re.findall(r"^counter: (\d+)$", text, re.M)]
+    """Values of whole lines only: a console read ends wherever the VM's
+    output had got to, maybe inside a line ("counter: 717" of 717000000)."""
+    return [int(v) for v in re.findall(r"^counter: (\d+)\n", text, re.M)]
 
 
 def watch_counter(env, above=0, tries=30):
