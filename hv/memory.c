@@ -1,6 +1,7 @@
 #include "hv/memory.h"
 #include "hv/console.h"
 #include "hv/power.h"
+#include "tcb/npt.h"
 #include "tcb/phys_hole.h"
 #include "tcb/platform.h"
 
@@ -144,4 +145,25 @@ uint64_t memory_release_module(const struct mb2_module *m)
 void *tcb_phys_to_virt(uint64_t pa)
 {
 	return phys_to_virt(pa);
+}
+
+bool memory_read_guest(const struct npt *npt, uint64_t gpa, void *buf,
+		       size_t len)
+{
+	uint8_t *out = buf;
+
+	while (len) {
+		uint64_t hpa, off = gpa & PAGE_MASK;
+		unsigned perms;
+		size_t n = PAGE_SIZE - off < len ? PAGE_SIZE - off : len;
+
+		if (!npt_translate(npt, gpa - off, &hpa, &perms) ||
+		    !(perms & NPT_READ))
+			return false;
+		memcpy(out, (const uint8_t *)phys_to_virt(hpa) + off, n);
+		out += n;
+		gpa += n;
+		len -= n;
+	}
+	return true;
 }

@@ -30,6 +30,14 @@ uint64_t memory_alloc_tcb_frame(void);
  * returns how many. */
 uint64_t memory_release_module(const struct mb2_module *m);
 
+struct npt; /* tcb/npt.h */
+
+/* Copy len bytes of a VM's memory from gpa, page by page through its nested
+ * page tables: only what they map readable, nothing else; false if any page
+ * is not. */
+bool memory_read_guest(const struct npt *npt, uint64_t gpa, void *buf,
+		       size_t len);
+
 /* All RAM is identity-mapped (hv/paging.c), so this is a plain cast. */
 static inline void *phys_to_virt(uint64_t pa)
 {

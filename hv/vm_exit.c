@@ -160,22 +160,9 @@ static enum exit_outcome handle_msr(struct vcpu *v, const struct exit_event *ev)
 
 static bool read_guest(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
-	struct vm *vm = ctx;
-	uint8_t *out = buf;
+	const struct vm *vm = ctx;
 
-	while (len) {
-		uint64_t hpa, off = gpa & PAGE_MASK;
-		unsigned perms;
-		size_t n = PAGE_SIZE - off < len ? PAGE_SIZE - off : len;
-		if (!npt_translate(&vm->npt, gpa - off, &hpa, &perms) ||
-		    !(perms & NPT_READ))
-			return false;
-		memcpy(out, (const uint8_t *)phys_to_virt(hpa) + off, n);
-		out += n;
-		gpa += n;
-		len -= n;
-	}
-	return true;
+	return memory_read_guest(&vm->npt, gpa, buf, len);
 }
 
 /* As read_guest, into the guest: page by page, each one checked writable

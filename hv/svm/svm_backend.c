@@ -188,19 +188,8 @@ static void svm_switch_in(const struct vcpu *v)
 static bool read_gpa(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
 	const struct vcpu *v = ctx;
-	uint8_t *out = buf;
 
-	while (len) {
-		uint64_t hpa, off = gpa & PAGE_MASK;
-		size_t n = PAGE_SIZE - off < len ? PAGE_SIZE - off : len;
-		if (!npt_translate(v->npt, gpa - off, &hpa, NULL))
-			return false;
-		memcpy(out, (const uint8_t *)phys_to_virt(hpa) + off, n);
-		out += n;
-		gpa += n;
-		len -= n;
-	}
-	return true;
+	return memory_read_guest(v->npt, gpa, buf, len);
 }
 
 /* The instruction at the guest's RIP, read through its own page tables

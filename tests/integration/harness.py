@@ -386,23 +386,29 @@ class Qemu(Machine):
 
 def qemu_monitor(emu, command, timeout=10):
     """Send one command to the monitor of a QEMU Emulator started with
-    monitor=True; its answer."""
+    monitor=True, after its first prompt (a command sent earlier can be
+    lost); its answer, up to the next prompt."""
     path = os.path.join(emu.run_dir, "monitor.sock")
     deadline = time.monotonic() + timeout
     while not os.path.exists(path):
         if time.monotonic() > deadline or not emu.running():
             raise AssertionError("no QEMU monitor at " + path)
         time.sleep(0.1)
+
+    def until_prompt(s, text=b""):
+        while b"(qemu)" not in text:
+            chunk = s.recv(4096)
+            if not chunk:
+                raise AssertionError("QEMU's monitor closed: %r" % text)
+            text += chunk
+        return text
+
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         s.connect(path)
+        until_prompt(s)
         s.sendall(command.encode() + b"\n")
-        answer = b""
-        while answer.count(b"(qemu)") < 2:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            answer += chunk
+        answer = until_prompt(s)
     return answer.decode("utf-8", "replace")
 
 
