@@ -40,7 +40,9 @@ struct op {
 	size_t chunk;        /* put: bytes in the current PUT */
 	uint32_t total;      /* get: the size the relay says */
 	bool have_total;
-	uint64_t deadline;
+	uint64_t deadline;   /* the current request fails after this */
+	uint64_t resend_at;  /* ... and is sent again after this */
+	bool resending;      /* the current request went out before */
 	const char *why;
 };
 
@@ -214,8 +216,16 @@ static bool send_next(struct op *o)
 	next_id = next_id == 0xffff ? 1 : (uint16_t)(next_id + 1);
 	o->chunk = data;
 	o->sent = true;
-	o->deadline = deadline_in(STORAGE_REQ_S, TPGVM_WORK_CYCLES);
+	if (!o->resending)
+		o->deadline = deadline_in(STORAGE_REQ_S, TPGVM_WORK_CYCLES);
+	o->resend_at = deadline_in(STORAGE_RESEND_S, 0);
 	return true;
+}
+
+/* PUT of data and GET: doing one twice changes nothing (STORAGE_RESEND_S). */
+static bool idempotent(const struct op *o)
+{
+	return (o->kind == OP_PUT && !o->committing) || o->kind == OP_GET;
 }
 
 bool storage_step(void)
@@ -228,10 +238,15 @@ bool storage_step(void)
 
 		if (o->kind == OP_FREE || o->result != STORAGE_PENDING)
 			continue;
-		if (!o->sent)
+		if (!o->sent) {
 			sent |= send_next(o);
-		else if (now > o->deadline)
+		} else if (now > o->deadline) {
 			finish(o, STORAGE_FAILED, "the relay did not answer in time");
+		} else if (now > o->resend_at && idempotent(o)) {
+			o->resending = true;
+			o->sent = false;
+			sent |= send_next(o);
+		}
 	}
 	return sent;
 }
@@ -294,6 +309,7 @@ void storage_on_stored(uint16_t id, const uint8_t *p, size_t len)
 	}
 	status = p[0];
 	o->sent = false;
+	o->resending = false;
 	if (status == STORED_MISSING) {
 		finish(o, STORAGE_MISSING, "the relay has no such blob");
 		return;

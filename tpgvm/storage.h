@@ -30,6 +30,12 @@
  * operation. A request and its answer are two frames of at most 1 KiB
  * each on the line and a file operation at the relay. */
 #define STORAGE_REQ_S    30u
+/* A PUT or GET not answered within this many seconds is sent again (with a
+ * new id, so a late answer to the first is ignored): the line can lose an
+ * answer (an emulated 16550 drops what its FIFO cannot hold while the
+ * TPGVM computes), and both requests are idempotent. COMMIT and DELETE are
+ * not, and are sent once. */
+#define STORAGE_RESEND_S 5u
 
 enum storage_result {
 	STORAGE_PENDING = 0, /* still running: poll again */

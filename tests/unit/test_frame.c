@@ -682,6 +682,65 @@ static void test_storage_timeout_restart_slots(void **state)
 	storage_release(h);
 }
 
+/* A lost answer: PUT and GET go again after STORAGE_RESEND_S with a new id
+ * (a late answer to the old one is ignored), COMMIT does not, and resends
+ * do not stretch the request's deadline. */
+static void test_storage_resends_what_is_idempotent(void **state)
+{
+	static uint8_t blob[1000];
+	uint8_t buf[16];
+	const uint64_t resend = STORAGE_RESEND_S * TEST_TSC_HZ + 1;
+	uint64_t sent_at;
+	uint16_t first;
+	int h;
+
+	storage_reset(state);
+	h = storage_put("r", blob, sizeof(blob));
+	assert_true(storage_step());
+	assert_req(ST_PUT, "r", 0, STORAGE_CHUNK);
+	first = fake.id[fake.n - 1];
+	fake.now += resend - 2;
+	assert_false(storage_step()); /* not yet */
+	fake.now += 2;
+	assert_true(storage_step());
+	assert_int_equal(fake.n, 2);
+	assert_req(ST_PUT, "r", 0, STORAGE_CHUNK);
+	assert_memory_equal(fake.req[1], fake.req[0], fake.len[0]);
+	assert_int_not_equal(fake.id[1], first);
+	storage_on_stored(first, (const uint8_t *)"\0\0\0\0\0", 5); /* late */
+	assert_false(storage_step());
+	assert_int_equal(fake.n, 2);
+	answer(STORED_OK, 0, NULL, 0);
+	assert_true(storage_step());
+	assert_req(ST_PUT, "r", STORAGE_CHUNK, sizeof(blob) - STORAGE_CHUNK);
+	answer(STORED_OK, 0, NULL, 0);
+	assert_true(storage_step());
+	assert_req(ST_COMMIT, "r", sizeof(blob), 0);
+	fake.now += 3 * resend;
+	assert_false(storage_step()); /* COMMIT is sent once */
+	assert_int_equal(fake.n, 4);
+	answer(STORED_OK, 0, NULL, 0);
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_OK);
+	storage_release(h);
+
+	/* GET goes again too, every STORAGE_RESEND_S, until the deadline of
+	 * its first sending. */
+	h = storage_get("g", buf, sizeof(buf));
+	sent_at = fake.now;
+	assert_true(storage_step());
+	for (int i = 0; i < 3; i++) {
+		fake.now += resend;
+		assert_true(storage_step());
+		assert_req(ST_GET, "g", 0, 0);
+	}
+	/* Just past the first sending's deadline (the resends, up to
+	 * 3 x resend later, would have put a stretched one later). */
+	fake.now = sent_at + STORAGE_REQ_S * TEST_TSC_HZ + TPGVM_WORK_CYCLES + 1;
+	storage_step();
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_FAILED);
+	storage_release(h);
+}
+
 static void test_storage_blob_name(void **state)
 {
 	uint8_t owner[48];
@@ -715,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_storage_put),
 		cmocka_unit_test(test_storage_get),
 		cmocka_unit_test(test_storage_timeout_restart_slots),
+		cmocka_unit_test(test_storage_resends_what_is_idempotent),
 		cmocka_unit_test(test_storage_blob_name),
 	};
 
