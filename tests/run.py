@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 FUZZ_SECONDS = int(os.environ.get("CUSTOS_FUZZ_SECONDS", "15"))
+FUZZ_INPUT_SECONDS = 20  # one input longer than this fails the target
 JOBS = max(1, int(os.environ.get("CUSTOS_TEST_JOBS", len(os.sched_getaffinity(0)))))
 # One integration test may take this long, emulator timeouts included.
 TEST_TIMEOUT = 2400
@@ -109,10 +110,20 @@ def fuzz_one(exe):
     else:
         os.makedirs(corpus)
     start = time.monotonic()
-    p = subprocess.run([exe, "-max_total_time=%d" % FUZZ_SECONDS,
-                        "-artifact_prefix=%s/" % work, "-print_final_stats=1",
-                        corpus], capture_output=True, text=True,
-                       timeout=FUZZ_SECONDS + 120)
+    # -timeout: one input that runs FUZZ_INPUT_SECONDS is a failure that
+    # libFuzzer reports and saves (timeout-* in the work folder), instead of
+    # a run that outlasts max_total_time, which it checks between inputs.
+    cmd = [exe, "-max_total_time=%d" % FUZZ_SECONDS, "-timeout=%d" % FUZZ_INPUT_SECONDS,
+           "-artifact_prefix=%s/" % work, "-print_final_stats=1", corpus]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True,
+                           timeout=FUZZ_SECONDS + FUZZ_INPUT_SECONDS + 120)
+    except subprocess.TimeoutExpired as e:
+        out = "".join(x.decode("utf-8", "replace") if isinstance(x, bytes) else x
+                      for x in (e.stdout, e.stderr) if x)
+        return ("fuzz/%s (did not finish)" % target, False,
+                "killed after %d s: %s\n%s" % (e.timeout, " ".join(cmd), out[-2000:]),
+                time.monotonic() - start)
     out = p.stdout + p.stderr
     runs = re.search(r"stat::number_of_executed_units:\s*(\d+)", out)
     detail = "" if p.returncode == 0 else out[-3000:]
