@@ -403,9 +403,17 @@ def qemu_monitor(emu, command, timeout=10):
             text += chunk
         return text
 
+    # A socket path may hold 107 bytes, which a deep clone's run directory
+    # can pass: connect by the name relative to its directory (QEMU made it
+    # so, from there). Each integration test runs in its own process.
+    here = os.getcwd()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
-        s.connect(path)
+        os.chdir(emu.run_dir)
+        try:
+            s.connect("monitor.sock")
+        finally:
+            os.chdir(here)
         until_prompt(s)
         s.sendall(command.encode() + b"\n")
         answer = until_prompt(s)
