@@ -229,7 +229,15 @@ def integration_child(name):
         os.killpg(p.pid, 9)
         out, _ = p.communicate()
         out += "\n(the test overran %d s and was killed)" % TEST_TIMEOUT
-    return name, p.returncode == 0, out[-4000:], time.monotonic() - start
+    return name, p.returncode == 0, head_and_tail(out), time.monotonic() - start
+
+
+def head_and_tail(out, head=1500, tail=2500):
+    """A failure's first lines (an assertion says what failed first) and its
+    last (the transcript's end)."""
+    if len(out) <= head + tail:
+        return out
+    return out[:head] + "\n      [... %d characters ...]\n" % (len(out) - head - tail) + out[-tail:]
 
 
 class Durations:

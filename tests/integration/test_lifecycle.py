@@ -67,7 +67,9 @@ def info(pf, name, tenant="alice"):
 
 def counter_values(pf, name):
     p = ok(vm(pf, "console", name), "console")
-    return [int(v) for v in re.findall(r"^counter: (\d+)$", p.stdout, re.M)]
+    # Whole lines only: a read ends wherever the output had got to, maybe
+    # inside a line ("counter: 2" of 219000000).
+    return [int(v) for v in re.findall(r"^counter: (\d+)\n", p.stdout, re.M)]
 
 
 def wait_counter(pf, name, above=0, timeout=120):
