@@ -19,20 +19,7 @@
  * and the caller takes the pending interrupt when it chooses (the slice
  * timer's EOI). NMIs likewise exit (NMI intercept).
  */
-#define GPR_RBX 8
-#define GPR_RCX 16
-#define GPR_RDX 24
-#define GPR_RSI 32
-#define GPR_RDI 40
-#define GPR_RBP 48
-#define GPR_R8  56
-#define GPR_R9  64
-#define GPR_R10 72
-#define GPR_R11 80
-#define GPR_R12 88
-#define GPR_R13 96
-#define GPR_R14 104
-#define GPR_R15 112
+#include "hv/guest_gprs.S.h"
 
 	.section .text
 	.global	svm_enter
@@ -47,19 +34,7 @@ svm_enter:
 	pushq	%rdi			/* gprs, found again after the exit */
 	pushq	%rsi			/* the guest's VMCB */
 
-	mov	GPR_RBX(%rdi), %rbx
-	mov	GPR_RCX(%rdi), %rcx
-	mov	GPR_RDX(%rdi), %rdx
-	mov	GPR_RSI(%rdi), %rsi
-	mov	GPR_RBP(%rdi), %rbp
-	mov	GPR_R8(%rdi), %r8
-	mov	GPR_R9(%rdi), %r9
-	mov	GPR_R10(%rdi), %r10
-	mov	GPR_R11(%rdi), %r11
-	mov	GPR_R12(%rdi), %r12
-	mov	GPR_R13(%rdi), %r13
-	mov	GPR_R14(%rdi), %r14
-	mov	GPR_R15(%rdi), %r15
+	load_guest_gprs_but_rax_rdi
 	mov	GPR_RDI(%rdi), %rdi
 
 	popq	%rax			/* VMRUN, VMLOAD, VMSAVE take rAX */
@@ -72,19 +47,7 @@ svm_enter:
 
 	pushq	%rdi			/* guest rdi; gprs is now at 8(%rsp) */
 	mov	8(%rsp), %rdi
-	mov	%rbx, GPR_RBX(%rdi)
-	mov	%rcx, GPR_RCX(%rdi)
-	mov	%rdx, GPR_RDX(%rdi)
-	mov	%rsi, GPR_RSI(%rdi)
-	mov	%rbp, GPR_RBP(%rdi)
-	mov	%r8, GPR_R8(%rdi)
-	mov	%r9, GPR_R9(%rdi)
-	mov	%r10, GPR_R10(%rdi)
-	mov	%r11, GPR_R11(%rdi)
-	mov	%r12, GPR_R12(%rdi)
-	mov	%r13, GPR_R13(%rdi)
-	mov	%r14, GPR_R14(%rdi)
-	mov	%r15, GPR_R15(%rdi)
+	store_guest_gprs_but_rax_rdi
 	popq	GPR_RDI(%rdi)
 	add	$8, %rsp		/* gprs pointer */
 	popq	%rax			/* host save area */
