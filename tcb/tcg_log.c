@@ -58,17 +58,18 @@ static void put_zeros(struct out *o, size_t n)
 /*
  * PCRs 8-15 are for the OS / loaded code (the PC Client profile leaves them
  * to whatever runs after the boot loader) and an ordinary locality-0 TCB can
- * extend them: 8 the hypervisor itself, 9 what it trusts, 10 the TPGVM,
- * 11 the boot-module VMs beside it.
+ * extend them. GRUB takes 8 and 9 (its commands and every file it opens),
+ * so the TCB's are 12 the hypervisor itself, 13 what it trusts, 14 the
+ * TPGVM, 15 the boot-module VMs beside it.
  */
 int tcg_log_pcr(uint32_t measure_type)
 {
 	switch (measure_type) {
 	case MEASURE_HV_IMAGE:
-	case MEASURE_HV_CMDLINE:   return 8;
-	case MEASURE_CA_ROOT:      return 9;
+	case MEASURE_HV_CMDLINE:   return TCG_PCR_HV;
+	case MEASURE_CA_ROOT:      return TCG_PCR_TRUST;
 	case MEASURE_TPGVM_IMAGE:
-	case MEASURE_TPGVM_POLICY: return 10;
+	case MEASURE_TPGVM_POLICY: return TCG_PCR_TPGVM;
 	case MEASURE_BOOT_VM:      return TCG_PCR_BOOT_VM;
 	default:                   return -1;
 	}

@@ -29,9 +29,13 @@
 /* A TCG_PCR_EVENT2 with one SHA-384 digest, before its event data. */
 #define TCG_EVENT2_FIXED_LEN (4u + 4u + 4u + 2u + MEASURE_DIGEST_LEN + 4u)
 
-/* The PCR of boot-module VMs: everything that runs beside the TPGVM and
- * is not a tenant's. */
-#define TCG_PCR_BOOT_VM  11u
+/* The TCB's own PCRs (docs/eventlog.md): the hypervisor and how it was
+ * started, what it trusts, the TPGVM, and the boot-module VMs: everything
+ * that runs beside the TPGVM and is not a tenant's. */
+#define TCG_PCR_HV       12u
+#define TCG_PCR_TRUST    13u
+#define TCG_PCR_TPGVM    14u
+#define TCG_PCR_BOOT_VM  15u
 
 /* The PCR and event type a measurement is logged (and extended) under;
  * -1 for a type this file does not know. */

@@ -49,11 +49,11 @@ EV_IPL = "EV_IPL"
 # (measure type, PCR, description) in the order the hypervisor logs them;
 # mirrors tcb/tcg_log.c and the descriptions in hv/main.c and hv/tpgvm.c.
 EVENTS = [
-    ("hv-image", 8, "custos.elf text+rodata"),
-    ("hv-cmdline", 8, "kernel command line"),
-    ("ca-root", 9, "compiled-in CA root"),
-    ("tpgvm-image", 10, "tpgvm image"),
-    ("tpgvm-policy", 10, "tpgvm policy"),
+    ("hv-image", 12, "custos.elf text+rodata"),
+    ("hv-cmdline", 12, "kernel command line"),
+    ("ca-root", 13, "compiled-in CA root"),
+    ("tpgvm-image", 14, "tpgvm image"),
+    ("tpgvm-policy", 14, "tpgvm policy"),
 ]
 
 

@@ -27,9 +27,9 @@ static uint8_t enc[TCG_HEADER_LEN + MEASURE_MAX_EVENTS * (TCG_EVENT2_FIXED_LEN +
 static uint32_t type_for(uint32_t pcr)
 {
 	switch (pcr) {
-	case 8: return MEASURE_HV_IMAGE;
-	case 9: return MEASURE_CA_ROOT;
-	case 10: return MEASURE_TPGVM_IMAGE;
+	case TCG_PCR_HV: return MEASURE_HV_IMAGE;
+	case TCG_PCR_TRUST: return MEASURE_CA_ROOT;
+	case TCG_PCR_TPGVM: return MEASURE_TPGVM_IMAGE;
 	case TCG_PCR_BOOT_VM: return MEASURE_BOOT_VM;
 	default: return 0;
 	}

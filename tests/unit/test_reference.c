@@ -26,9 +26,9 @@ static const char good[] =
 	"  \"format\": \"custos-reference-1\",\n"
 	"  \"platform_id\": \"custos-dev\",\n"
 	"  \"measurements\": [\n"
-	"    {\"pcr\": 8, \"type\": \"EV_IPL\", \"description\": \"custos.elf text+rodata\",\n"
+	"    {\"pcr\": 12, \"type\": \"EV_IPL\", \"description\": \"custos.elf text+rodata\",\n"
 	"     \"sha384\": \"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f\"},\n"
-	"    {\"pcr\": 10, \"type\": \"EV_IPL\", \"description\": \"tpgvm image\",\n"
+	"    {\"pcr\": 14, \"type\": \"EV_IPL\", \"description\": \"tpgvm image\",\n"
 	"     \"sha384\": \"FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF\"}\n"
 	"  ]\n"
 	"}\n";
@@ -56,14 +56,14 @@ static void test_good(void **state)
 	assert_string_equal(err, "");
 	assert_string_equal(ref.platform_id, "custos-dev");
 	assert_int_equal(ref.count, 2);
-	assert_int_equal(ref.events[0].pcr, 8);
+	assert_int_equal(ref.events[0].pcr, 12);
 	assert_int_equal(ref.events[0].event_type, TCG_EV_IPL);
 	assert_string_equal(ref.events[0].desc, "custos.elf text+rodata");
 	for (int i = 0; i < 48; i++) {
 		assert_int_equal(ref.events[0].digest[i], i);
 		assert_int_equal(ref.events[1].digest[i], 0xff);
 	}
-	assert_int_equal(ref.events[1].pcr, 10);
+	assert_int_equal(ref.events[1].pcr, 14);
 }
 
 static void test_unknown_keys_and_escapes(void **state)
@@ -246,8 +246,8 @@ static void test_compare(void **state)
 	expect_diff(&log, "custos-dev",
 		    "tpgvm image: reported sha384 ab12ffffffffffff.. but reference says ffffffffffffffff..");
 	log_from_ref(&log);
-	log.events[1].pcr = 11;
-	expect_diff(&log, "custos-dev", "tpgvm image: reported in PCR 11 but reference says PCR 10");
+	log.events[1].pcr = 15;
+	expect_diff(&log, "custos-dev", "tpgvm image: reported in PCR 15 but reference says PCR 14");
 	log_from_ref(&log);
 	log.events[0].event_type = 6;
 	expect_diff(&log, "custos-dev",
@@ -273,9 +273,9 @@ static void test_compare(void **state)
 static const char allowing[] =
 	"{\"format\": \"custos-reference-1\", \"platform_id\": \"custos-dev\",\n"
 	" \"measurements\": [\n"
-	"  {\"pcr\": 8, \"type\": \"EV_IPL\", \"description\": \"custos.elf text+rodata\",\n"
+	"  {\"pcr\": 12, \"type\": \"EV_IPL\", \"description\": \"custos.elf text+rodata\",\n"
 	"   \"sha384\": \"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f\"},\n"
-	"  {\"pcr\": 10, \"type\": \"EV_IPL\", \"description\": \"tpgvm image\",\n"
+	"  {\"pcr\": 14, \"type\": \"EV_IPL\", \"description\": \"tpgvm image\",\n"
 	"   \"sha384\": \"FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF\"}],\n"
 	" \"boot_vms\": [{\"name\": \"hello\", \"sha384\": \"" D_HELLO "\", \"note\": [1]},\n"
 	"  {\"sha384\": \"" D_OTHER "\", \"name\": \"a-b_9\"}]}\n";
@@ -325,21 +325,21 @@ static void test_boot_vm_name(void **state)
 	struct tcg_event e;
 
 	(void)state;
-	put_boot_vm(&e, 11, "boot vm hello", D_HELLO);
+	put_boot_vm(&e, TCG_PCR_BOOT_VM, "boot vm hello", D_HELLO);
 	assert_string_equal(reference_boot_vm_name(&e), "hello");
-	put_boot_vm(&e, 11, "boot vm abcdefghijklmnopqrstuvwxyz01234", D_HELLO);
+	put_boot_vm(&e, TCG_PCR_BOOT_VM, "boot vm abcdefghijklmnopqrstuvwxyz01234", D_HELLO);
 	assert_string_equal(reference_boot_vm_name(&e), "abcdefghijklmnopqrstuvwxyz01234");
-	put_boot_vm(&e, 11, "boot vm abcdefghijklmnopqrstuvwxyz012345", D_HELLO);
+	put_boot_vm(&e, TCG_PCR_BOOT_VM, "boot vm abcdefghijklmnopqrstuvwxyz012345", D_HELLO);
 	assert_null(reference_boot_vm_name(&e));
-	put_boot_vm(&e, 10, "boot vm hello", D_HELLO);
+	put_boot_vm(&e, TCG_PCR_TPGVM, "boot vm hello", D_HELLO);
 	assert_null(reference_boot_vm_name(&e));
-	put_boot_vm(&e, 11, "boot vm Hello", D_HELLO);
+	put_boot_vm(&e, TCG_PCR_BOOT_VM, "boot vm Hello", D_HELLO);
 	assert_null(reference_boot_vm_name(&e));
-	put_boot_vm(&e, 11, "boot vm ", D_HELLO);
+	put_boot_vm(&e, TCG_PCR_BOOT_VM, "boot vm ", D_HELLO);
 	assert_null(reference_boot_vm_name(&e));
-	put_boot_vm(&e, 11, "boot vmhello", D_HELLO);
+	put_boot_vm(&e, TCG_PCR_BOOT_VM, "boot vmhello", D_HELLO);
 	assert_null(reference_boot_vm_name(&e));
-	put_boot_vm(&e, 11, "boot vm hello", D_HELLO);
+	put_boot_vm(&e, TCG_PCR_BOOT_VM, "boot vm hello", D_HELLO);
 	e.event_type = TCG_EV_NO_ACTION;
 	assert_null(reference_boot_vm_name(&e));
 }
@@ -353,7 +353,7 @@ static void test_compare_boot_vms(void **state)
 	char err[300] = "x";
 
 	(void)state;
-	put_boot_vm(&hello, 11, "boot vm hello", D_HELLO);
+	put_boot_vm(&hello, TCG_PCR_BOOT_VM, "boot vm hello", D_HELLO);
 	assert_int_equal(reference_parse(good, strlen(good), &ref, NULL, 0), 0);
 	for (size_t at = 0; at <= ref.count; at++) {
 		log_with(&log, at, &hello);
@@ -369,19 +369,19 @@ static void test_compare_boot_vms(void **state)
 		assert_string_equal(err, "");
 	}
 	/* Allowed, but not with that digest. */
-	put_boot_vm(&other, 11, "boot vm hello", D_OTHER);
+	put_boot_vm(&other, TCG_PCR_BOOT_VM, "boot vm hello", D_OTHER);
 	log_with(&log, 1, &other);
 	expect_diff(&log, "custos-dev",
 		    "boot VM 'hello': reported sha384 7700000000000000.. but the reference "
 		    "allows it only as 0c4f22aa00000000..");
 	/* Another name with the allowed digest. */
-	put_boot_vm(&other, 11, "boot vm evil", D_HELLO);
+	put_boot_vm(&other, TCG_PCR_BOOT_VM, "boot vm evil", D_HELLO);
 	log_with(&log, 2, &other);
 	expect_diff(&log, "custos-dev",
 		    "boot VM 'evil' (sha384 0c4f22aa00000000..) runs beside the TPGVM, "
 		    "and the reference allows no boot VM 'evil'");
 	/* The second allowed VM, and both at once, anywhere. */
-	put_boot_vm(&other, 11, "boot vm a-b_9", D_OTHER);
+	put_boot_vm(&other, TCG_PCR_BOOT_VM, "boot vm a-b_9", D_OTHER);
 	log_with(&log, 0, &other);
 	assert_int_equal(reference_compare(&ref, "custos-dev", 10, &log, NULL, 0), 0);
 	log.events[log.count++] = hello;
@@ -393,12 +393,12 @@ static void test_compare_boot_vms(void **state)
 		    "boot VM 'hello' is logged twice (measurements 1 and 4)");
 	/* Not a boot VM event (another PCR, a malformed name): unknown, so a
 	 * failure even where a boot VM would be allowed. */
-	put_boot_vm(&other, 10, "boot vm hello", D_HELLO);
+	put_boot_vm(&other, TCG_PCR_TPGVM, "boot vm hello", D_HELLO);
 	log_with(&log, 2, &other);
 	expect_diff(&log, "custos-dev",
 		    "the platform logged 3 measurements, the reference has 2: \"boot vm hello\" "
 		    "(measurement 3) is not in the reference");
-	put_boot_vm(&other, 11, "boot vm Hello", D_HELLO);
+	put_boot_vm(&other, TCG_PCR_BOOT_VM, "boot vm Hello", D_HELLO);
 	log_with(&log, 0, &other);
 	expect_diff(&log, "custos-dev",
 		    "measurement 1: the platform logged \"boot vm Hello\" where the reference "

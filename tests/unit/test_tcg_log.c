@@ -7,7 +7,7 @@
  *
  * Run as `test_tcg_log --write FILE` it instead writes a sample log (one
  * event per measurement type, digest = SHA-384 of the description) to FILE,
- * prints the replayed PCRs 8 to 11 as "pcr<N> <hex>" and exits: the
+ * prints the replayed PCRs 12 to 15 as "pcr<N> <hex>" and exits: the
  * integration test (tests/integration/test_eventlog.py) feeds that file to
  * tpm2_eventlog.
  */
@@ -138,13 +138,13 @@ static void test_one_event(void **state)
 	digest_of(d, 1);
 	assert_int_equal(measure_log_append(&log, MEASURE_HV_IMAGE, d, "custos.elf"), 0);
 	memcpy(want, want_header, sizeof(want_header));
-	n = sizeof(want_header) + want_event(want + sizeof(want_header), 8, d, "custos.elf");
+	n = sizeof(want_header) + want_event(want + sizeof(want_header), 12, d, "custos.elf");
 	assert_int_equal(n, 65 + 66 + 11);
 	assert_int_equal(tcg_log_encode(&log, buf, sizeof(buf), &len), 0);
 	assert_int_equal(len, n);
 	assert_memory_equal(buf, want, n);
 	/* The same record read by offset. */
-	assert_int_equal(le32(buf + 65), 8);
+	assert_int_equal(le32(buf + 65), 12);
 	assert_int_equal(le32(buf + 69), 0x0d);
 	assert_int_equal(le32(buf + 73), 1);
 	assert_int_equal(le16(buf + 77), 0x000c);
@@ -160,12 +160,12 @@ static const struct {
 	unsigned pcr;
 	const char *desc;
 } sample[] = {
-	{ MEASURE_HV_IMAGE,     8,  "custos.elf text+rodata" },
-	{ MEASURE_HV_CMDLINE,   8,  "kernel command line" },
-	{ MEASURE_CA_ROOT,      9,  "compiled-in CA root" },
-	{ MEASURE_TPGVM_IMAGE,  10, "tpgvm image" },
-	{ MEASURE_TPGVM_POLICY, 10, "tpgvm policy" },
-	{ MEASURE_BOOT_VM,      11, "boot vm hello" },
+	{ MEASURE_HV_IMAGE,     12, "custos.elf text+rodata" },
+	{ MEASURE_HV_CMDLINE,   12, "kernel command line" },
+	{ MEASURE_CA_ROOT,      13, "compiled-in CA root" },
+	{ MEASURE_TPGVM_IMAGE,  14, "tpgvm image" },
+	{ MEASURE_TPGVM_POLICY, 14, "tpgvm policy" },
+	{ MEASURE_BOOT_VM,      15, "boot vm hello" },
 };
 
 static void test_several_events(void **state)
@@ -198,7 +198,7 @@ static void test_pcr_and_type_table(void **state)
 	}
 	assert_int_equal(tcg_log_pcr(0), -1);
 	assert_int_equal(tcg_log_pcr(MEASURE_BOOT_VM), TCG_PCR_BOOT_VM);
-	assert_int_equal(TCG_PCR_BOOT_VM, 11);
+	assert_int_equal(TCG_PCR_BOOT_VM, 15);
 	assert_int_equal(tcg_log_pcr(7), -1);
 	assert_int_equal(tcg_log_pcr(0xffffffffu), -1);
 }
@@ -344,7 +344,7 @@ static void test_replay(void **state)
 	measure_log_init(&log);
 	memset(d[0], 0, sizeof(d[0]));
 	assert_int_equal(measure_log_append(&log, MEASURE_HV_IMAGE, d[0], "zero"), 0);
-	assert_int_equal(tcg_log_replay(&log, crypto_sha384, 8, got), 0);
+	assert_int_equal(tcg_log_replay(&log, crypto_sha384, 12, got), 0);
 	assert_memory_equal(got, extend_zero_zero, 48);
 
 	for (int i = 1; i < 5; i++)
@@ -354,21 +354,21 @@ static void test_replay(void **state)
 	assert_int_equal(measure_log_append(&log, MEASURE_TPGVM_POLICY, d[3], "c"), 0);
 	assert_int_equal(measure_log_append(&log, MEASURE_CA_ROOT, d[4], "d"), 0);
 
-	/* PCR 8: zero digest, then d[2]. */
+	/* PCR 12: zero digest, then d[2]. */
 	memcpy(want, extend_zero_zero, 48);
 	hand_extend(want, d[2]);
-	assert_int_equal(tcg_log_replay(&log, crypto_sha384, 8, got), 0);
+	assert_int_equal(tcg_log_replay(&log, crypto_sha384, 12, got), 0);
 	assert_memory_equal(got, want, 48);
-	/* PCR 9: d[4] alone. */
+	/* PCR 13: d[4] alone. */
 	memset(want, 0, 48);
 	hand_extend(want, d[4]);
-	assert_int_equal(tcg_log_replay(&log, crypto_sha384, 9, got), 0);
+	assert_int_equal(tcg_log_replay(&log, crypto_sha384, 13, got), 0);
 	assert_memory_equal(got, want, 48);
-	/* PCR 10: d[1] then d[3]; order matters. */
+	/* PCR 14: d[1] then d[3]; order matters. */
 	memset(want, 0, 48);
 	hand_extend(want, d[1]);
 	hand_extend(want, d[3]);
-	assert_int_equal(tcg_log_replay(&log, crypto_sha384, 10, got), 0);
+	assert_int_equal(tcg_log_replay(&log, crypto_sha384, 14, got), 0);
 	assert_memory_equal(got, want, 48);
 	memset(want, 0, 48);
 	hand_extend(want, d[3]);
@@ -402,7 +402,7 @@ static int write_sample(const char *path)
 		perror(path);
 		return 1;
 	}
-	for (unsigned p = 8; p <= TCG_PCR_BOOT_VM; p++) {
+	for (unsigned p = TCG_PCR_HV; p <= TCG_PCR_BOOT_VM; p++) {
 		if (tcg_log_replay(&log, crypto_sha384, p, pcr) != 0)
 			return 1;
 		printf("pcr%u ", p);
