@@ -21,7 +21,8 @@ PYTHON  := python3
 DEB_PACKAGES := gcc make binutils clang libclang-rt-14-dev python3 procps \
 	cppcheck libcmocka-dev libmbedtls-dev openssl \
 	grub-pc-bin grub-common grub-efi-amd64-bin xorriso mtools \
-	bochs bochsbios vgabios bochs-term qemu-system-x86 ovmf tpm2-tools
+	bochs bochsbios vgabios bochs-term qemu-system-x86 ovmf tpm2-tools \
+	swtpm swtpm-tools libtss2-dev
 
 # --- Hypervisor image -------------------------------------------------------
 KERNEL_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-stack-protector \
@@ -71,6 +72,10 @@ PORTABLE_SRCS += hv/svm/svm_caps.c hv/svm/svm_maps.c hv/svm/svm_exit_decode.c
 # Reading the instruction an exit came from where the CPU does not say
 # (SVM without NRIPS or decode assists; untrusted: the guest's own tables).
 PORTABLE_SRCS += tcb/guest_va.c tcb/insn_decode.c
+# TPM 2.0 commands and their responses (untrusted: the bus and the device; hv/tpm.c).
+PORTABLE_SRCS += tcb/tpm2_cmd.c
+# The TPM's TIS and CRB interfaces, driven through a bus a test can simulate.
+PORTABLE_SRCS += hv/tpm_tis.c hv/tpm_crb.c
 
 # hv/ is the shared mechanism; hv/vmx/ (and hv/svm/) the CPU backends.
 HV_DIRS := hv hv/vmx hv/svm

@@ -192,6 +192,22 @@ int crypto_drbg_random(void *ctx, unsigned char *out, size_t len)
 	return mbedtls_ctr_drbg_random(&rng.drbg, out, len);
 }
 
+/* A reseed with fresh platform entropy plus the caller's bytes as additional
+ * input (NIST SP 800-90A): bytes of unknown quality, or an attacker's, can
+ * only add to what the DRBG holds, never replace it. */
+int crypto_rng_mix(const void *extra, size_t len)
+{
+	int rc = crypto_init();
+
+	if (rc != CRYPTO_OK)
+		return rc;
+	if (extra == NULL || len == 0 || len > MBEDTLS_CTR_DRBG_MAX_INPUT)
+		return CRYPTO_E_INVAL;
+	if (mbedtls_ctr_drbg_reseed(&rng.drbg, extra, len) != 0)
+		return CRYPTO_E_RNG;
+	return CRYPTO_OK;
+}
+
 int crypto_random(void *buf, size_t len)
 {
 	uint8_t *p = buf;

@@ -47,6 +47,9 @@ const char *crypto_strerror(int err);
  */
 int crypto_init(void);
 int crypto_random(void *buf, size_t len);
+/* Reseed the DRBG, with extra (1..256 bytes: e.g. the TPM's GetRandom) as
+ * additional input beside fresh platform entropy. */
+int crypto_rng_mix(const void *extra, size_t len);
 /* Fill buf with len bytes of entropy; 0 on success. */
 int crypto_platform_entropy(void *buf, size_t len);
 

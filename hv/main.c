@@ -21,6 +21,7 @@
 #include "hv/lapic_timer.h"
 #include "hv/platform_crypto.h"
 #include "hv/tpgvm.h"
+#include "hv/tpm.h"
 #include "hv/tsc_rate.h"
 #include "hv/sched.h"
 #include "hv/smp.h"
@@ -159,6 +160,7 @@ static void measure_one(enum measure_type type, const void *data, size_t len,
 	uint8_t d[CRYPTO_SHA384_LEN];
 
 	crypto_sha384(data, len, d);
+	console_log_measurement(measure_type_name(type), d);
 	CHECK(measure_log_append(&measurements, type, d, desc) == 0);
 }
 
@@ -167,6 +169,7 @@ static void measure_one(enum measure_type type, const void *data, size_t len,
 static void measure_hypervisor(void)
 {
 	measure_log_init(&measurements);
+	measurements.extend = tpm_measure_hook;
 	measure_one(MEASURE_HV_IMAGE, __image_start,
 		    (size_t)((uint64_t)__rodata_end - (uint64_t)__image_start),
 		    "custos.elf text+rodata");
@@ -195,6 +198,9 @@ static bool run_guests(void)
 		console_printf("custos: boot complete; no guests to run\n");
 		return false;
 	}
+	/* Everything that will run is measured: the TPM must agree. */
+	if (!tpm_check_log(&measurements))
+		boot_failed("the TPM's PCRs do not match the measurement log");
 	sched_run(&stats);
 	console_printf("sched: all VMs finished: %llu slices, %llu preemptions, "
 		       "%llu switches\n", (unsigned long long)stats.slices,
@@ -242,6 +248,7 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 	console_printf("%s\n", line);
 
 	platform_crypto_init();
+	tpm_init();
 	measure_hypervisor();
 	if (!run_guests()) {
 		/* Without a TPGVM nobody can drive this platform; it stays up for

@@ -188,7 +188,7 @@ struct vm *tpgvm_deliver(const struct mb2_info *info, struct measure_log *log,
 				    payload.image_len, "tpgvm image") ||
 			   !measure(log, MEASURE_TPGVM_POLICY, payload.policy,
 				    payload.policy_len, "tpgvm policy")) {
-			console_printf("tpgvm: measurement log full\n");
+			console_printf("tpgvm: not launched: its measurement was not recorded (log full or TPM extend failed)\n");
 		} else {
 			vm = launch(&payload);
 		}

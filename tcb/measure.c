@@ -15,6 +15,8 @@ int measure_log_append(struct measure_log *log, enum measure_type type,
 
 	if (log->count >= MEASURE_MAX_EVENTS)
 		return -1;
+	if (log->extend && log->extend((uint32_t)type, digest) != 0)
+		return -1;
 	e = &log->events[log->count];
 	memset(e, 0, sizeof(*e));
 	e->type = (uint32_t)type;

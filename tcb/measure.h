@@ -1,7 +1,7 @@
 /*
  * The measurement log: what the TCB launched or trusted, in order, each as a
- * SHA-384 digest with a type and a description. Reports (a later milestone)
- * sign it; it is never shortened or rewritten, only appended to.
+ * SHA-384 digest with a type and a description. Every platform report
+ * carries it; it is never shortened or rewritten, only appended to.
  */
 #ifndef CUSTOS_TCB_MEASURE_H
 #define CUSTOS_TCB_MEASURE_H
@@ -42,12 +42,21 @@ struct measure_event {
 struct measure_log {
 	size_t count;
 	struct measure_event events[MEASURE_MAX_EVENTS];
+	/*
+	 * Where a TPM records what the log says (hv/tpm.c), called by
+	 * measure_log_append before the event is appended: a measurement
+	 * that did not reach the TPM is not logged either, and its caller
+	 * must not launch what it measured. NULL: the log alone (tests,
+	 * tools). Set after measure_log_init.
+	 */
+	int (*extend)(uint32_t type, const uint8_t digest[MEASURE_DIGEST_LEN]);
 };
 
 void measure_log_init(struct measure_log *log);
 
 /* Append an event; the description is cut to fit. -1 when the log is full
- * (then nothing is appended and the caller must not launch what it measured). */
+ * or the extend hook fails (then nothing is appended and the caller must
+ * not launch what it measured). */
 int measure_log_append(struct measure_log *log, enum measure_type type,
 		       const uint8_t digest[MEASURE_DIGEST_LEN], const char *desc);
 

@@ -348,9 +348,10 @@ class Qemu(Machine):
     code is (status << 1) | 1."""
     emulator = "qemu"
 
-    def __init__(self, name, cpu, backend, description, uefi=False):
+    def __init__(self, name, cpu, backend, description, uefi=False, tpm=False):
         super().__init__(name, cpu, backend, description)
         self.uefi = uefi
+        self.tpm = tpm
 
     def exit_status(self, returncode):
         if returncode is not None and returncode > 0 and returncode & 1:
@@ -358,7 +359,8 @@ class Qemu(Machine):
         return None
 
     def _prepare(self, directory, iso, megs=256, cpus=1, com2_file=False,
-                 com2_socket=None, ips=None, sub="qemu", monitor=False):
+                 com2_socket=None, ips=None, sub="qemu", monitor=False,
+                 tpm_state=None, tpm_device="tpm-tis"):
         del ips  # QEMU's clocks follow the host's
         if com2_file and com2_socket:
             raise ValueError("COM2 is either a file or a socket")
@@ -381,7 +383,28 @@ class Qemu(Machine):
         if monitor:
             # The human monitor on <run dir>/monitor.sock (qemu_monitor()).
             cmd += ["-monitor", "unix:monitor.sock,server=on,wait=off"]
+        if self.tpm:
+            cmd = _with_swtpm(cmd, tpm_state or os.path.join(d, "tpm"), tpm_device)
         return cmd, d
+
+
+def _with_swtpm(qemu_cmd, state, device):
+    """qemu_cmd with a TPM 2.0: swtpm behind device (tpm-tis or tpm-crb),
+    its state (the TPM's
+    seeds, NV and, between boots, nothing else) in the directory state,
+    which a test may keep across boots to reboot the same platform. swtpm
+    starts first, in the same process group (killed with QEMU), and ends
+    when QEMU disconnects. The socket is named relative to the run
+    directory: an absolute one can pass the 107 bytes a path may hold."""
+    os.makedirs(state, exist_ok=True)
+    script = ('swtpm socket --tpm2 --tpmstate dir="$1" --ctrl type=unixio,path=tpm.sock '
+              '--terminate --log file=swtpm.log & shift; i=0; '
+              'while [ ! -S tpm.sock ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; '
+              'exec "$@"')
+    return (["sh", "-c", script, "sh", state] + qemu_cmd +
+            ["-chardev", "socket,id=chrtpm,path=tpm.sock",
+             "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
+             "-device", device + ",tpmdev=tpm0"])
 
 
 def qemu_monitor(emu, command, timeout=10):
@@ -427,8 +450,10 @@ MACHINES = {m.name: m for m in (
           "Bochs, Skylake-X CPU model with VMX, EPT, VPID and the preemption timer"),
     # QEMU's TCG implements RDRAND but not RDSEED; the TCB's entropy needs
     # one of them, and qemu64 has neither unless asked.
+    # The production path's machine: a TPM 2.0 (swtpm) on the TIS.
     Qemu("qemu-svm", "qemu64,+svm,+npt,+rdrand", "svm",
-         "QEMU TCG, qemu64 CPU with SVM and nested paging, without NRIPS"),
+         "QEMU TCG, qemu64 CPU with SVM and nested paging, without NRIPS, "
+         "and a TPM 2.0 (swtpm, TIS)", tpm=True),
     Bochs("bochs-svm", "ryzen", "svm",
           "Bochs, Ryzen CPU model with SVM, nested paging and NRIPS"),
     # Machines of single tests about one CPU's or firmware's facts.
@@ -491,6 +516,10 @@ def on(*names):
 # the SVM backend's line has the same shape, "svm: <...> on cpu0:
 # <features>". Group 1 is the backend, 2 the features it found.
 ROOT_MODE = r"^(vmx|svm): .* on cpu0: (.*)$"
+
+# A machine's TPM, found and started (hv/tpm.c); group 1 is the interface.
+TPM_FOUND = (r"^tpm: (TIS|CRB) TPM 2\.0 at 0xfed40000, SHA-384 bank; 48 random bytes "
+             r"mixed into the DRBG$")
 
 # A CPU with neither VMX nor SVM: the refusal, with each backend's reason.
 REFUSED_NO_VMX_OR_SVM = (r"^no hardware virtualization: VMX: CPUID\.1:ECX\.VMX\[bit 5\] "

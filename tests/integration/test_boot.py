@@ -48,9 +48,17 @@ def test_boot_reaches_root_mode(d, machine):
     r.expect(r"^paging: final page tables at 0x[0-9a-f]+")
     # The emulators' own maps and ACPI: nothing to carve, nothing to refuse.
     r.expect(r"^smp: INIT sent to all other CPUs \(xAPIC, local APIC at 0xfee00000\)")
+    tpm = getattr(machine, "tpm", False)
     r.expect(r"^acpi: RSDT at 0x[0-9a-f]+ lists \d+ tables: MADT present \(1 CPUs, "
-             r"1 I/O APIC\), 1 HPET, 0 PCI ECAM windows, TPM2 absent$")
+             r"1 I/O APIC\), 1 HPET, 0 PCI ECAM windows, TPM2 %s$"
+             % ("present" if tpm else "absent"))
     r.expect_absent(r"^memory: carved|refused|^acpi: tables not used")
+    # A TPM where the machine has one (test_tpm.py); Bochs has none.
+    if tpm:
+        r.expect(h.TPM_FOUND)
+    else:
+        r.expect(r"^tpm: none \(no TPM at 0xfed40000 \(DID_VID reads 0x[0-9a-f]+\)\): "
+                 r"measurements stay in the log only$")
     hz = int(r.expect(TSC_LINE[machine.name], "TSC rate line").group(1))
     if machine.emulator == "bochs":
         assert abs(hz - h.Bochs.DEFAULT_IPS) < 2000000, "TSC %d Hz" % hz

@@ -18,12 +18,12 @@ WRITER = os.path.join(h.BUILD, "tests", "test_tcg_log")
 
 # The sample of tests/unit/test_tcg_log.c: (PCR, description).
 SAMPLE = [
-    (8, "custos.elf text+rodata"),
-    (8, "kernel command line"),
-    (9, "compiled-in CA root"),
-    (10, "tpgvm image"),
-    (10, "tpgvm policy"),
-    (11, "boot vm hello"),
+    (12, "custos.elf text+rodata"),
+    (12, "kernel command line"),
+    (13, "compiled-in CA root"),
+    (14, "tpgvm image"),
+    (14, "tpgvm policy"),
+    (15, "boot vm hello"),
 ]
 EV_NO_ACTION, EV_IPL, TPM_ALG_SHA384 = 0x3, 0xD, 0x000C
 HEADER_LEN = 65

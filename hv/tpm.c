@@ -1,0 +1,253 @@
+/*
+ * The TPM, as the hypervisor uses it: real MMIO and the TSC behind the
+ * portable drivers (hv/tpm_tis.c, hv/tpm_crb.c), and the few commands of
+ * tcb/tpm2_cmd.h. Single CPU, boot and hypercall context only (the TCB
+ * never touches the TPM from two places at once).
+ */
+#include "hv/tpm.h"
+#include "hv/console.h"
+#include "hv/memory.h"
+#include "hv/tpm_bus.h"
+#include "tcb/tcg_log.h"
+#include "tcb/timebase.h"
+#include "tcb/tpm2_cmd.h"
+#include "crypto/crypto.h"
+#include "hv/cpu.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* TPM randomness mixed into the DRBG at boot: one SHA-384 digest's worth,
+ * which every TPM 2.0 returns in one GetRandom. */
+#define TPM_RANDOM_BYTES 48
+
+static struct {
+	enum tpm_interface iface;
+	uint8_t cmd[TPM2_BUFFER_MAX];
+	uint8_t rsp[TPM2_BUFFER_MAX];
+	char err[160];
+} tpm;
+
+static volatile uint8_t *window(uint32_t off)
+{
+	return (volatile uint8_t *)phys_to_virt(TPM_WINDOW_BASE) + off;
+}
+
+static uint8_t mmio_read8(void *ctx, uint32_t off)
+{
+	(void)ctx;
+	return *window(off);
+}
+
+static uint32_t mmio_read32(void *ctx, uint32_t off)
+{
+	(void)ctx;
+	return *(volatile uint32_t *)window(off);
+}
+
+static void mmio_write8(void *ctx, uint32_t off, uint8_t v)
+{
+	(void)ctx;
+	*window(off) = v;
+}
+
+static void mmio_write32(void *ctx, uint32_t off, uint32_t v)
+{
+	(void)ctx;
+	*(volatile uint32_t *)window(off) = v;
+}
+
+static uint64_t tsc_now_us(void *ctx)
+{
+	uint64_t mhz = timebase_tsc_hz() / 1000000;
+
+	(void)ctx;
+	return rdtsc() / (mhz ? mhz : 1);
+}
+
+static const struct tpm_bus mmio_bus = {
+	.read8 = mmio_read8, .read32 = mmio_read32,
+	.write8 = mmio_write8, .write32 = mmio_write32,
+	.now_us = tsc_now_us,
+};
+
+bool tpm_present(void)
+{
+	return tpm.iface != TPM_IF_NONE;
+}
+
+/* Send tpm.cmd (len bytes); the response lands in tpm.rsp. */
+static int transmit(size_t len, size_t *rsp_len)
+{
+	if (len == 0) {
+		snprintf(tpm.err, sizeof(tpm.err), "command does not fit its buffer");
+		return -1;
+	}
+	if (tpm.iface == TPM_IF_CRB)
+		return tpm_crb_transmit(&mmio_bus, tpm.cmd, len, tpm.rsp,
+					sizeof(tpm.rsp), rsp_len, tpm.err,
+					sizeof(tpm.err));
+	return tpm_tis_transmit(&mmio_bus, tpm.cmd, len, tpm.rsp, sizeof(tpm.rsp),
+				rsp_len, tpm.err, sizeof(tpm.err));
+}
+
+static int startup(void)
+{
+	size_t n;
+
+	if (transmit(tpm2_build_startup_clear(tpm.cmd, sizeof(tpm.cmd)), &n))
+		return -1;
+	return tpm2_parse_startup(tpm.rsp, n, tpm.err, sizeof(tpm.err));
+}
+
+static int sha384_bank(uint32_t *pcrs)
+{
+	size_t n;
+
+	if (transmit(tpm2_build_get_pcr_banks(tpm.cmd, sizeof(tpm.cmd)), &n))
+		return -1;
+	return tpm2_parse_get_pcr_banks(tpm.rsp, n, pcrs, tpm.err, sizeof(tpm.err));
+}
+
+/* TPM randomness into the DRBG as additional input: it adds to RDSEED's or
+ * RDRAND's, and a TPM (or bus) that lies can take nothing away. */
+static int mix_randomness(void)
+{
+	uint8_t r[TPM_RANDOM_BYTES];
+	size_t n, got = 0, part;
+	int rc;
+
+	while (got < sizeof(r)) {
+		if (transmit(tpm2_build_get_random(tpm.cmd, sizeof(tpm.cmd),
+						   (uint16_t)(sizeof(r) - got)), &n) ||
+		    tpm2_parse_get_random(tpm.rsp, n, r + got, sizeof(r) - got,
+					  &part, tpm.err, sizeof(tpm.err)))
+			return -1;
+		got += part;
+	}
+	rc = crypto_rng_mix(r, sizeof(r));
+	crypto_wipe(r, sizeof(r));
+	if (rc != CRYPTO_OK) {
+		snprintf(tpm.err, sizeof(tpm.err), "DRBG reseed: %s",
+			 crypto_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Every PCR the TCB extends must exist in the SHA-384 bank. */
+static bool bank_covers_tcb(uint32_t pcrs)
+{
+	for (uint32_t p = TCG_PCR_HV; p <= TCG_PCR_BOOT_VM; p++)
+		if (!(pcrs & (1u << p)))
+			return false;
+	return true;
+}
+
+static const char *iface_name(enum tpm_interface i)
+{
+	return i == TPM_IF_CRB ? "CRB" : "TIS";
+}
+
+void tpm_init(void)
+{
+	uint32_t pcrs = 0;
+
+	tpm.iface = tpm_detect(&mmio_bus, tpm.err, sizeof(tpm.err));
+	if (tpm.iface == TPM_IF_NONE) {
+		console_printf("tpm: none (%s): measurements stay in the log only\n",
+			       tpm.err);
+		return;
+	}
+	if (startup() || sha384_bank(&pcrs) || mix_randomness()) {
+		console_printf("tpm: %s TPM unusable: %s; this platform runs "
+			       "without it\n", iface_name(tpm.iface), tpm.err);
+		tpm.iface = TPM_IF_NONE;
+		return;
+	}
+	if (!bank_covers_tcb(pcrs)) {
+		console_printf("tpm: %s TPM unusable: no SHA-384 PCR bank for PCRs "
+			       "%u-%u (SHA-384 bank map %#x); this platform runs "
+			       "without it\n", iface_name(tpm.iface), TCG_PCR_HV,
+			       TCG_PCR_BOOT_VM, pcrs);
+		tpm.iface = TPM_IF_NONE;
+		return;
+	}
+	console_printf("tpm: %s TPM 2.0 at %#llx, SHA-384 bank; %u random bytes "
+		       "mixed into the DRBG\n", iface_name(tpm.iface),
+		       (unsigned long long)TPM_WINDOW_BASE, TPM_RANDOM_BYTES);
+}
+
+int tpm_extend(uint32_t pcr, const uint8_t digest[MEASURE_DIGEST_LEN])
+{
+	size_t n;
+
+	if (!tpm_present())
+		return -1;
+	if (transmit(tpm2_build_pcr_extend_sha384(tpm.cmd, sizeof(tpm.cmd), pcr,
+						  digest), &n) ||
+	    tpm2_parse_pcr_extend(tpm.rsp, n, tpm.err, sizeof(tpm.err))) {
+		console_printf("tpm: extend of PCR %u failed: %s\n", pcr, tpm.err);
+		return -1;
+	}
+	return 0;
+}
+
+int tpm_pcr_read(uint32_t pcr, uint8_t out[MEASURE_DIGEST_LEN])
+{
+	size_t n;
+
+	if (!tpm_present())
+		return -1;
+	if (transmit(tpm2_build_pcr_read_sha384(tpm.cmd, sizeof(tpm.cmd), pcr), &n) ||
+	    tpm2_parse_pcr_read_sha384(tpm.rsp, n, pcr, out, tpm.err,
+				       sizeof(tpm.err))) {
+		console_printf("tpm: read of PCR %u failed: %s\n", pcr, tpm.err);
+		return -1;
+	}
+	return 0;
+}
+
+int tpm_measure_hook(uint32_t type, const uint8_t digest[MEASURE_DIGEST_LEN])
+{
+	int pcr = tcg_log_pcr(type);
+
+	if (pcr < 0)
+		return -1;
+	if (!tpm_present())
+		return 0;
+	return tpm_extend((uint32_t)pcr, digest);
+}
+
+/* Hex of a PCR value for the console (not a secret). */
+static void hex48(const uint8_t v[MEASURE_DIGEST_LEN], char out[2 * MEASURE_DIGEST_LEN + 1])
+{
+	for (int i = 0; i < MEASURE_DIGEST_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", v[i]);
+}
+
+bool tpm_check_log(const struct measure_log *log)
+{
+	uint8_t in_tpm[MEASURE_DIGEST_LEN], replayed[MEASURE_DIGEST_LEN];
+	char hex[2 * MEASURE_DIGEST_LEN + 1];
+	bool all = true;
+
+	if (!tpm_present())
+		return true;
+	for (uint32_t pcr = TCG_PCR_HV; pcr <= TCG_PCR_BOOT_VM; pcr++) {
+		if (tpm_pcr_read(pcr, in_tpm) ||
+		    tcg_log_replay(log, crypto_sha384, pcr, replayed)) {
+			all = false;
+			continue;
+		}
+		hex48(in_tpm, hex);
+		if (memcmp(in_tpm, replayed, sizeof(in_tpm)) == 0) {
+			console_printf("tpm: PCR %u sha384:%s matches the log\n", pcr, hex);
+		} else {
+			console_printf("tpm: PCR %u sha384:%s DOES NOT match the log\n",
+				       pcr, hex);
+			all = false;
+		}
+	}
+	return all;
+}

@@ -1,0 +1,42 @@
+/*
+ * The platform's TPM 2.0, if it has one (docs/tpm.md): found at boot,
+ * started, its randomness mixed into the DRBG, and from then on every
+ * measurement the TCB logs is extended into the TPM's SHA-384 bank before
+ * what it measured may run.
+ */
+#ifndef CUSTOS_HV_TPM_H
+#define CUSTOS_HV_TPM_H
+
+#include <custos/types.h>
+#include "tcb/measure.h"
+
+/*
+ * Find and start the TPM; one console line says what was found. A TPM
+ * that is absent, or present but unusable (no SHA-384 bank, a command
+ * refused, a malformed answer), leaves the platform without one: it then
+ * runs as a development platform and says so, and nothing claims
+ * otherwise. Needs the crypto layer (platform_crypto_init) and the TSC
+ * rate.
+ */
+void tpm_init(void);
+
+bool tpm_present(void);
+
+/* Extend a SHA-384 digest into a PCR of the TPM's SHA-384 bank; -1 (and a
+ * console line) on failure. */
+int tpm_extend(uint32_t pcr, const uint8_t digest[MEASURE_DIGEST_LEN]);
+
+/* Read one PCR of the SHA-384 bank. */
+int tpm_pcr_read(uint32_t pcr, uint8_t out[MEASURE_DIGEST_LEN]);
+
+/* Read the TCB's PCRs (12-15) back and compare each with the replay of
+ * the log: one console line each. A mismatch means an extend was lost or
+ * changed on its way (a broken TPM or an interposer on the bus); false
+ * then. True without a TPM. */
+bool tpm_check_log(const struct measure_log *log);
+
+/* A measure_log extend hook (tcb/measure.h): the event's PCR by
+ * tcb/tcg_log.c's table, extended when there is a TPM, nothing otherwise. */
+int tpm_measure_hook(uint32_t type, const uint8_t digest[MEASURE_DIGEST_LEN]);
+
+#endif

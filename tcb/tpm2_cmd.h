@@ -1,0 +1,104 @@
+/*
+ * The TPM 2.0 commands the TCB sends, marshalled into a caller's buffer, and
+ * their responses parsed. A response is untrusted input: it comes over a
+ * bus an interposer can reach, from a device the TCB does not control. So
+ * every parser checks the header (tag, size equal to the bytes received,
+ * response code), every length against what is left and against what the
+ * command asked for, and that nothing trails the last field; on any doubt
+ * it returns -1 and writes one line into err. Portable (no I/O, no crypto):
+ * hv/tpm.c moves the bytes, cmocka and libFuzzer test this file on the host.
+ *
+ * Wire format: TPM 2.0 Library, Part 1 (structures big-endian) and Part 3
+ * (commands). Only the SHA-384 PCR bank is used: the TCB's measurements are
+ * SHA-384 digests (docs/eventlog.md).
+ */
+#ifndef CUSTOS_TCB_TPM2_CMD_H
+#define CUSTOS_TCB_TPM2_CMD_H
+
+#include <custos/types.h>
+
+#define TPM2_HEADER_LEN   10
+#define TPM2_BUFFER_MAX   4096 /* no command or response of ours is larger */
+#define TPM2_SHA384_LEN   48
+#define TPM2_PCR_COUNT    24   /* PC Client: PCRs 0..23 */
+
+#define TPM2_ST_NO_SESSIONS 0x8001
+#define TPM2_ST_SESSIONS    0x8002
+#define TPM2_ALG_SHA256     0x000b
+#define TPM2_ALG_SHA384     0x000c
+#define TPM2_SU_CLEAR       0x0000
+#define TPM2_RS_PW          0x40000009 /* password "session" (empty auth) */
+
+#define TPM2_CC_STARTUP        0x00000144
+#define TPM2_CC_PCR_EXTEND     0x00000182
+#define TPM2_CC_GET_CAPABILITY 0x0000017a
+#define TPM2_CC_GET_RANDOM     0x0000017b
+#define TPM2_CC_PCR_READ       0x0000017e
+
+#define TPM2_RC_SUCCESS    0x000
+#define TPM2_RC_INITIALIZE 0x100 /* Startup after the firmware's: fine */
+
+/*
+ * Builders: each writes one whole command into buf (at most cap bytes) and
+ * returns its length, or 0 when cap is too small (nothing useful written).
+ */
+size_t tpm2_build_startup_clear(uint8_t *buf, size_t cap);
+/* TPM2_GetRandom for n (>= 1) bytes (the TPM may return fewer: see the
+ * parser; swtpm gives at most 64). */
+size_t tpm2_build_get_random(uint8_t *buf, size_t cap, uint16_t n);
+/* TPM2_GetCapability(TPM_CAP_PCRS): which PCR banks are active. */
+size_t tpm2_build_get_pcr_banks(uint8_t *buf, size_t cap);
+/* TPM2_PCR_Extend of one SHA-384 digest into PCR pcr (0..23), authorised
+ * by the empty password (PCRs 0..15 and 23 need nothing more at locality 0).
+ * A TPM without an allocated SHA-384 bank accepts it and changes nothing:
+ * check the banks (tpm2_build_get_pcr_banks) first. */
+size_t tpm2_build_pcr_extend_sha384(uint8_t *buf, size_t cap, uint32_t pcr,
+				    const uint8_t digest[TPM2_SHA384_LEN]);
+/* TPM2_PCR_Read of one SHA-384 PCR (0..23). */
+size_t tpm2_build_pcr_read_sha384(uint8_t *buf, size_t cap, uint32_t pcr);
+
+/*
+ * The response header: at least 10 bytes, the tag the command's sessions
+ * call for (TPM2_ST_NO_SESSIONS or TPM2_ST_SESSIONS; an error response
+ * always carries TPM2_ST_NO_SESSIONS and exactly 10 bytes; a TPM 1.2's
+ * 10-byte TPM_RC_BAD_TAG carries its own tag 0x00c4), the size field equal
+ * to len, len at most TPM2_BUFFER_MAX. On success *rc holds the response code (which may be an
+ * error the TPM reports: that is still a well-formed response). -1 on a
+ * malformed one.
+ */
+int tpm2_response_header(const uint8_t *rsp, size_t len, uint16_t session_tag,
+			 uint32_t *rc, char *err, size_t err_len);
+
+/* One line naming a response code for the console, e.g. "TPM_RC_LOCALITY
+ * (0x907)", "TPM_RC_AUTH_FAIL (0x98e, session 1)" or, for one without a
+ * name here, "TPM response code 0x...". Never NULL; a static buffer that
+ * the next call overwrites (the TCB is single-threaded). */
+const char *tpm2_rc_name(uint32_t rc);
+
+/*
+ * Parsers of successful responses (rc TPM2_RC_SUCCESS; any other rc, or
+ * any malformation, is -1 with a reason in err).
+ */
+/* Startup: TPM2_RC_INITIALIZE (the firmware started it already) counts as
+ * success. */
+int tpm2_parse_startup(const uint8_t *rsp, size_t len, char *err, size_t err_len);
+/* GetRandom: 1..want bytes into out, their count into *got; more than want
+ * bytes, or none, is malformed. */
+int tpm2_parse_get_random(const uint8_t *rsp, size_t len, uint8_t *out,
+			  size_t want, size_t *got, char *err, size_t err_len);
+/* GetCapability(TPM_CAP_PCRS): *sha384_pcrs gets the bitmap of PCRs
+ * (bit i = PCR i, 0..23) allocated in the SHA-384 bank, 0 when the TPM
+ * has no such bank. */
+int tpm2_parse_get_pcr_banks(const uint8_t *rsp, size_t len,
+			     uint32_t *sha384_pcrs, char *err, size_t err_len);
+/* PCR_Extend: a sessions response whose parameter area is empty and whose
+ * one auth area is the password session's (empty nonce, attributes 0 or
+ * continueSession, empty hmac). */
+int tpm2_parse_pcr_extend(const uint8_t *rsp, size_t len, char *err, size_t err_len);
+/* PCR_Read: exactly the one SHA-384 PCR asked for, its value into out.
+ * A TPM that returns another selection (or none: the PCR is not
+ * allocated) is refused. */
+int tpm2_parse_pcr_read_sha384(const uint8_t *rsp, size_t len, uint32_t pcr,
+			       uint8_t out[TPM2_SHA384_LEN], char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,261 @@
+/*
+ * libFuzzer target for the TPM 2.0 response parsers (tcb/tpm2_cmd.c): the
+ * whole input as a response to each command, from an odd address in a heap
+ * block of exactly its length (ASan catches any overread, UBSan any
+ * misaligned load), with a few fixed GetRandom sizes and PCRs. Every
+ * accepted response is re-read here from the raw bytes (TPM 2.0 Part 3)
+ * and the outputs must match it; a refusal leaves them untouched and says
+ * why. The verdict must not depend on the error buffer.
+ *
+ * Seeds (tests/fuzz/corpus/tpm2_cmd/): responses of swtpm 0.7.1.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcb/tpm2_cmd.h"
+#include "fuzz_util.h"
+
+static uint32_t be(const uint8_t *p, size_t n)
+{
+	uint32_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* One parser's call on the input, its arguments and outputs. */
+struct call {
+	int (*parse)(struct call *c, char *err, size_t err_len);
+	const uint8_t *d;
+	size_t size;
+	uint16_t tag;
+	uint32_t pcr, rc, map;
+	size_t want, got;
+	uint8_t out[TPM2_BUFFER_MAX + 1];
+};
+
+/* The verdict of c, the same with a full, a tiny and no error buffer; the
+ * full one says why on refusal and is empty on success. */
+static int verdict(struct call *c)
+{
+	char err[160], tiny[3];
+	int rc;
+
+	memset(err, 'x', sizeof(err));
+	rc = c->parse(c, err, sizeof(err));
+	require(rc == 0 || rc == -1);
+	require(memchr(err, 0, sizeof(err)) != NULL);
+	require(rc == 0 ? err[0] == '\0' : err[0] != '\0');
+	require(c->parse(c, tiny, sizeof(tiny)) == rc);
+	require(c->parse(c, NULL, 0) == rc);
+	return rc;
+}
+
+static int call_header(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_response_header(c->d, c->size, c->tag, &c->rc, err, err_len);
+}
+
+static int call_startup(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_parse_startup(c->d, c->size, err, err_len);
+}
+
+static int call_get_random(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_parse_get_random(c->d, c->size, c->out, c->want, &c->got,
+				     err, err_len);
+}
+
+static int call_pcr_banks(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_parse_get_pcr_banks(c->d, c->size, &c->map, err, err_len);
+}
+
+static int call_pcr_extend(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_parse_pcr_extend(c->d, c->size, err, err_len);
+}
+
+static int call_pcr_read(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_parse_pcr_read_sha384(c->d, c->size, c->pcr, c->out, err,
+					  err_len);
+}
+
+/* A call of parse on the input with every output at a marker value. */
+static struct call *prepare(int (*parse)(struct call *, char *, size_t),
+			    const uint8_t *d, size_t size)
+{
+	static struct call c;
+
+	c.parse = parse;
+	c.d = d;
+	c.size = size;
+	c.rc = c.map = 0xdeadbeef;
+	c.got = 0xdead;
+	memset(c.out, 0xa5, sizeof(c.out));
+	return &c;
+}
+
+static void header(const uint8_t *d, size_t size)
+{
+	static const uint16_t tags[] = { TPM2_ST_NO_SESSIONS, TPM2_ST_SESSIONS };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct call *c = prepare(call_header, d, size);
+
+		c->tag = tags[i];
+		if (verdict(c) != 0) {
+			require(c->rc == 0xdeadbeef);
+			continue;
+		}
+		require(size >= TPM2_HEADER_LEN && size <= TPM2_BUFFER_MAX);
+		require(be(d + 2, 4) == size && be(d + 6, 4) == c->rc);
+		if (c->rc == TPM2_RC_SUCCESS)
+			require(be(d, 2) == tags[i]);
+		else
+			require(size == TPM2_HEADER_LEN &&
+				(be(d, 2) == TPM2_ST_NO_SESSIONS ||
+				 (be(d, 2) == 0x00c4 && c->rc == 0x01e)));
+		require(strlen(tpm2_rc_name(c->rc)) > 0);
+	}
+}
+
+static void startup(const uint8_t *d, size_t size)
+{
+	if (verdict(prepare(call_startup, d, size)) == 0)
+		require(size == TPM2_HEADER_LEN && be(d, 2) == TPM2_ST_NO_SESSIONS &&
+			(be(d + 6, 4) == TPM2_RC_SUCCESS ||
+			 be(d + 6, 4) == TPM2_RC_INITIALIZE));
+}
+
+static void get_random(const uint8_t *d, size_t size)
+{
+	static const size_t wants[] = { 0, 1, 32, 64, TPM2_BUFFER_MAX };
+
+	for (size_t i = 0; i < sizeof(wants) / sizeof(wants[0]); i++) {
+		struct call *c = prepare(call_get_random, d, size);
+		size_t got;
+
+		c->want = wants[i];
+		if (verdict(c) != 0) {
+			require(c->got == 0xdead && c->out[0] == 0xa5);
+			continue;
+		}
+		got = c->got;
+		require(got >= 1 && got <= c->want && size == 12 + got);
+		require(be(d + 6, 4) == 0 && be(d + 10, 2) == got);
+		require(memcmp(c->out, d + 12, got) == 0 && c->out[got] == 0xa5);
+	}
+}
+
+/* The SHA-384 bitmap of the TPML_PCR_SELECTION at p, walked here. */
+static uint32_t sha384_map(const uint8_t *p, const uint8_t *end)
+{
+	uint32_t count = be(p, 4), map = 0;
+
+	p += 4;
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t n = p[2], bits = 0;
+
+		require(n >= 1 && n <= 4 && p + 3 + n <= end);
+		for (uint32_t k = 0; k < n; k++)
+			bits |= (uint32_t)p[3 + k] << (8 * k);
+		if (be(p, 2) == TPM2_ALG_SHA384)
+			map = bits & 0xffffff;
+		p += 3 + n;
+	}
+	require(p == end);
+	return map;
+}
+
+static void pcr_banks(const uint8_t *d, size_t size)
+{
+	struct call *c = prepare(call_pcr_banks, d, size);
+
+	if (verdict(c) != 0) {
+		require(c->map == 0xdeadbeef);
+		return;
+	}
+	require(size >= 19 && d[10] == 0 && be(d + 11, 4) == 5);
+	require(be(d + 15, 4) <= 16);
+	require(c->map == sha384_map(d + 15, d + size));
+}
+
+static void pcr_extend(const uint8_t *d, size_t size)
+{
+	static const uint8_t tail[] = { 0, 0, 0, 0, 0, 0 };
+
+	if (verdict(prepare(call_pcr_extend, d, size)) != 0)
+		return;
+	require(size == 19 && be(d, 2) == TPM2_ST_SESSIONS && be(d + 6, 4) == 0);
+	require(memcmp(d + 10, tail, 6) == 0 && d[16] <= 1 &&
+		be(d + 17, 2) == 0);
+}
+
+static void pcr_read(const uint8_t *d, size_t size)
+{
+	static const uint32_t pcrs[] = { 0, 7, 12, 23, 24 };
+
+	for (size_t i = 0; i < sizeof(pcrs) / sizeof(pcrs[0]); i++) {
+		struct call *c = prepare(call_pcr_read, d, size);
+		uint32_t pcr = pcrs[i], n;
+
+		c->pcr = pcr;
+		if (verdict(c) != 0) {
+			require(c->out[0] == 0xa5 && c->out[47] == 0xa5);
+			continue;
+		}
+		require(pcr < 24 && size > 20);
+		n = d[20];
+		require(size == 21 + n + 4 + 2 + TPM2_SHA384_LEN);
+		require(be(d + 14, 4) == 1 && be(d + 18, 2) == TPM2_ALG_SHA384);
+		require(sha384_map(d + 14, d + 21 + n) == 1u << pcr && n <= 4);
+		require(be(d + 21 + n, 4) == 1 && be(d + 25 + n, 2) == 48);
+		require(memcmp(c->out, d + size - TPM2_SHA384_LEN,
+			       TPM2_SHA384_LEN) == 0 && c->out[48] == 0xa5);
+	}
+}
+
+/* The builders with the input's first bytes as their arguments. */
+static void builders(const uint8_t *d, size_t size)
+{
+	struct input in = { d, size };
+	uint8_t buf[TPM2_BUFFER_MAX], digest[TPM2_SHA384_LEN] = { 0 };
+	size_t cap = (size_t)take(&in, 1);
+	uint32_t pcr = (uint32_t)take(&in, 4);
+	uint16_t n = (uint16_t)take(&in, 2);
+	size_t len;
+
+	len = tpm2_build_pcr_extend_sha384(buf, cap, pcr, digest);
+	require(len == (cap >= 81 && pcr < 24 ? 81 : 0));
+	len = tpm2_build_pcr_read_sha384(buf, cap, pcr);
+	require(len == (cap >= 20 && pcr < 24 ? 20 : 0));
+	len = tpm2_build_get_random(buf, cap, n);
+	require(len == (cap >= 12 && n ? 12 : 0));
+	require(len == 0 || be(buf + 10, 2) == n);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t *block = malloc(size + 1);
+
+	if (!block)
+		return 0;
+	memcpy(block + 1, data, size);
+	header(block + 1, size);
+	startup(block + 1, size);
+	get_random(block + 1, size);
+	pcr_banks(block + 1, size);
+	pcr_extend(block + 1, size);
+	pcr_read(block + 1, size);
+	builders(block + 1, size);
+	free(block);
+	return 0;
+}

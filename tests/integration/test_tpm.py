@@ -1,0 +1,52 @@
+"""The TPM 2.0 on QEMU (swtpm): the hypervisor finds it on the TIS and on
+the CRB, starts it, mixes its randomness into the DRBG and extends every
+measurement into the TPM's SHA-384 PCRs 12-15 before what it measured runs
+(docs/tpm.md). Checked from outside the TCB: the test replays the
+measurements the console lists and compares with the values the TPM
+returned for PCR_Read. Bochs has no TPM (test_boot.py checks that the
+platform then says so)."""
+import hashlib
+import re
+
+import harness as h
+
+MEASURE = r"^measure: (\S+(?: \S+)*) sha384:([0-9a-f]{96})$"
+PCR_LINE = r"^tpm: PCR (\d+) sha384:([0-9a-f]{96}) (matches|DOES NOT match) the log$"
+# Which PCR each measurement the console names goes to (docs/eventlog.md).
+PCR_OF = {"hypervisor": 12, "cmdline": 12, "ca-root": 13,
+          "tpgvm-image": 14, "tpgvm-policy": 14}
+
+
+def replay(events):
+    pcrs = {p: bytes(48) for p in range(12, 16)}
+    for name, digest in events:
+        p = 15 if name.startswith("boot vm ") else PCR_OF[name]
+        pcrs[p] = hashlib.sha384(pcrs[p] + bytes.fromhex(digest)).digest()
+    return pcrs
+
+
+def boot_and_check(d, **hw):
+    machine = h.MACHINES["qemu-svm"]
+    r = machine.boot(d, timeout=120, stop_on=r"^tpm: PCR 15 |^custos: power off", **hw)
+    assert not r.timed_out, r.serial[-3000:]
+    iface = r.expect(h.TPM_FOUND).group(1)
+    r.expect_absent(r"EXCEPTION|PANIC|BOOT FAILED|unusable")
+    events = re.findall(MEASURE, r.serial, re.M)
+    assert [n for n, _ in events] == ["hypervisor", "cmdline", "ca-root",
+                                      "tpgvm-image", "tpgvm-policy"], events
+    read = {int(p): (v, verdict) for p, v, verdict in re.findall(PCR_LINE, r.serial, re.M)}
+    assert sorted(read) == [12, 13, 14, 15], r.serial[-3000:]
+    want = replay(events)
+    for p in range(12, 16):
+        assert read[p] == (want[p].hex(), "matches"), (p, read[p], want[p].hex())
+    # Nothing but the measurements: PCR 15 (boot VMs) was never extended.
+    assert want[15] == bytes(48)
+    return iface
+
+
+def test_measurements_reach_the_tpm_through_the_tis(d):
+    assert boot_and_check(d) == "TIS"
+
+
+def test_measurements_reach_the_tpm_through_the_crb(d):
+    assert boot_and_check(d, tpm_device="tpm-crb") == "CRB"
