@@ -90,7 +90,7 @@ def lifecycle(pf, d):
         "    CA root build/pki/root.pem, her certificate and key, the reference values,\n"
         "    and CUSTOS_ALLOW_DEV=1 (every command attests the platform first). This\n"
         "    platform is DEV: its TCB keys are on the boot media in the clear (a\n"
-        "    development identity) and no TPM quote backs its report, so without\n"
+        "    development identity) and no TPM quote backs its report yet, so without\n"
         "    --allow-dev every command would refuse it and send nothing." % pf.port)
 
     say("1. Attest: a signed platform report over a fresh nonce, checked against the\n"
@@ -193,6 +193,15 @@ def main():
         backend = re.match(h.ROOT_MODE, line).group(1)
         say("The hypervisor runs on %s's CPU backend, %s. It said:\n    %s"
             % (machine.name, BACKENDS[backend], line))
+        tpm = re.search(r"^tpm: .*$", pf.emu.serial(), re.M)
+        pcrs = re.findall(r"^tpm: PCR (\d+) \S+ matches the log$", pf.emu.serial(), re.M)
+        if tpm and pcrs:
+            say("This machine has a TPM 2.0 (swtpm). The hypervisor said:\n    %s\n"
+                "    and extended every measurement into PCRs %s, which it read back:\n"
+                "    they match its log. Reports carry no quote from it yet (docs/tpm.md)."
+                % (tpm.group(0), ", ".join(pcrs)))
+        elif tpm:
+            say("The hypervisor said:\n    %s" % tpm.group(0))
         say("The TPGVM made its TLS key inside itself and serves on COM2; custos-relay\n"
             "    (untrusted, on the host) carries tenant connections to it and stores\n"
             "    sealed blobs in %s." % os.path.relpath(storage, ROOT))
