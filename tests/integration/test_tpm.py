@@ -6,11 +6,14 @@ measurements the console lists and compares with the values the TPM
 returned for PCR_Read. Bochs has no TPM (test_boot.py checks that the
 platform then says so)."""
 import hashlib
+import os
 import re
+import subprocess
 
 import harness as h
 
 MEASURE = r"^measure: (\S+(?: \S+)*) sha384:([0-9a-f]{96})$"
+TPGVM_UP = r'^tpgvm: launched as vm 1 for platform "custos-dev"'
 PCR_LINE = r"^tpm: PCR (\d+) sha384:([0-9a-f]{96}) (matches|DOES NOT match) the log$"
 # Which PCR each measurement the console names goes to (docs/eventlog.md).
 PCR_OF = {"hypervisor": 12, "cmdline": 12, "ca-root": 13,
@@ -50,3 +53,23 @@ def test_measurements_reach_the_tpm_through_the_tis(d):
 
 def test_measurements_reach_the_tpm_through_the_crb(d):
     assert boot_and_check(d, tpm_device="tpm-crb") == "CRB"
+
+
+def test_a_tpm_without_a_sha384_bank_is_not_used(d):
+    # Many hardware TPMs ship with SHA-1 and SHA-256 banks only. Extending
+    # a bank that is not allocated succeeds and changes nothing, so the
+    # hypervisor must look first, and then run without the TPM, saying why
+    # (the platform is DEV either way: docs/tpm.md).
+    state = os.path.join(d, "tpm-sha256-only")
+    os.makedirs(state)
+    p = subprocess.run(["swtpm_setup", "--tpm2", "--tpmstate", state, "--pcr-banks",
+                        "sha256", "--overwrite"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    r = h.MACHINES["qemu-svm"].boot(d, timeout=120, tpm_state=state,
+                                    stop_on=TPGVM_UP + r"|^custos: power off")
+    assert not r.timed_out, r.serial[-3000:]
+    r.expect(r"^tpm: TIS TPM unusable: no SHA-384 PCR bank for PCRs 12-15 \(SHA-384 bank "
+             r"map 0x0\); this platform runs without it$")
+    r.expect_absent(r"^tpm: PCR ")
+    r.expect(TPGVM_UP)
+    r.expect_absent(r"EXCEPTION|PANIC|BOOT FAILED")
