@@ -76,6 +76,8 @@ PORTABLE_SRCS += tcb/guest_va.c tcb/insn_decode.c
 PORTABLE_SRCS += tcb/tpm2_cmd.c
 # The TPM's TIS and CRB interfaces, driven through a bus a test can simulate.
 PORTABLE_SRCS += hv/tpm_tis.c hv/tpm_crb.c
+# The firmware's and GRUB's TCG event log (untrusted: boot loader and reports).
+PORTABLE_SRCS += tcb/fw_log.c
 
 # hv/ is the shared mechanism; hv/vmx/ (and hv/svm/) the CPU backends.
 HV_DIRS := hv hv/vmx hv/svm
