@@ -8,6 +8,7 @@
 #include "hv/console.h"
 #include "hv/memory.h"
 #include "hv/tpm_bus.h"
+#include "tcb/fw_log.h"
 #include "tcb/tcg_log.h"
 #include "tcb/timebase.h"
 #include "tcb/tpm2_cmd.h"
@@ -250,4 +251,42 @@ bool tpm_check_log(const struct measure_log *log)
 		}
 	}
 	return all;
+}
+
+/* The PCRs the firmware and the boot loader extend (PC Client profile:
+ * 0-7 firmware, 8-9 GRUB). */
+#define FW_LAST_PCR 9u
+
+bool tpm_check_firmware_log(const uint8_t *log, size_t len)
+{
+	static uint8_t replayed[FW_LOG_PCRS][FW_LOG_DIGEST_MAX];
+	struct fw_log_info info;
+	uint8_t in_tpm[MEASURE_DIGEST_LEN];
+	uint32_t bad = 0;
+
+	if (!tpm_present())
+		return false;
+	if (fw_log_parse(log, len, &info, tpm.err, sizeof(tpm.err)) ||
+	    fw_log_replay(log, len, FW_LOG_ALG_SHA384, crypto_sha384, replayed,
+			  tpm.err, sizeof(tpm.err))) {
+		console_printf("tpm: the firmware's event log is not usable: %s\n",
+			       tpm.err);
+		return false;
+	}
+	for (uint32_t pcr = 0; pcr <= FW_LAST_PCR; pcr++) {
+		if (tpm_pcr_read(pcr, in_tpm))
+			return false;
+		if (memcmp(in_tpm, replayed[pcr], sizeof(in_tpm)) != 0)
+			bad |= 1u << pcr;
+	}
+	if (bad) {
+		console_printf("tpm: the firmware's event log (%zu events) does NOT "
+			       "replay to the TPM's PCRs (mismatch map %#x)\n",
+			       info.events, bad);
+		return false;
+	}
+	console_printf("tpm: the firmware's and GRUB's event log (%zu events, %zu "
+		       "bytes) replays to the TPM's SHA-384 PCRs 0-%u\n",
+		       info.events, len, FW_LAST_PCR);
+	return true;
 }

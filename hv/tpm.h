@@ -35,6 +35,11 @@ int tpm_pcr_read(uint32_t pcr, uint8_t out[MEASURE_DIGEST_LEN]);
  * then. True without a TPM. */
 bool tpm_check_log(const struct measure_log *log);
 
+/* Check the firmware's and the boot loader's event log (tcb/fw_log.h)
+ * against the TPM: its SHA-384 replay must equal PCRs 0-9 as the TPM holds
+ * them. One console line; false on any doubt or without a TPM. */
+bool tpm_check_firmware_log(const uint8_t *log, size_t len);
+
 /* A measure_log extend hook (tcb/measure.h): the event's PCR by
  * tcb/tcg_log.c's table, extended when there is a TPM, nothing otherwise. */
 int tpm_measure_hook(uint32_t type, const uint8_t digest[MEASURE_DIGEST_LEN]);
