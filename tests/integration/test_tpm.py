@@ -50,3 +50,20 @@ def test_measurements_reach_the_tpm_through_the_tis(d):
 
 def test_measurements_reach_the_tpm_through_the_crb(d):
     assert boot_and_check(d, tpm_device="tpm-crb") == "CRB"
+
+
+def test_uefi_entry_copies_the_firmware_event_log(d):
+    # OVMF with a TPM: GRUB keeps boot services (Multiboot2 tags 7 and 9),
+    # the hypervisor copies the TCG2 event log, exits boot services itself
+    # and appends what ExitBootServices logged (edk2's two PCR 5 events),
+    # then boots as ever from the boot information it rebuilt.
+    r = h.MACHINES["qemu-svm-uefi"].boot(
+        d, timeout=150, stop_on=r"^tpm: PCR 15 |^custos: power off")
+    assert not r.timed_out, r.serial[-3000:]
+    m = r.expect(r"^boot: UEFI entry: TCG2 event log (\d+) bytes \((\d+) events "
+                 r"after GetEventLog\), boot services exited by custos$")
+    assert int(m.group(1)) > 0 and int(m.group(2)) >= 2, m.group(0)
+    r.expect(r"^boot: ACPI RSDP v2 present$")
+    r.expect(r"^tpm: TIS TPM 2\.0 at 0xfed40000, ")
+    r.expect(r'^tpgvm: launched as vm 1 for platform "custos-dev"')
+    r.expect_absent(r"EXCEPTION|PANIC|BOOT FAILED|refused|TRUNCATED")
