@@ -81,7 +81,7 @@ PORTABLE_SRCS += tcb/fw_log.c
 
 # hv/ is the shared mechanism; hv/vmx/ (and hv/svm/) the CPU backends.
 HV_DIRS := hv hv/vmx hv/svm
-KERNEL_SRCS := boot/entry.S $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.S)) \
+KERNEL_SRCS := boot/entry.S boot/efi_entry.S boot/efi_stage.c $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.S)) \
 	$(filter-out $(PORTABLE_SRCS),$(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c))) \
 	$(wildcard lib/*.c) $(PORTABLE_SRCS)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))

@@ -24,6 +24,19 @@ mb2_header:
 	.align 8
 	.short	6, 0
 	.long	8
+	/* EFI boot services (3.1.12) and the EFI amd64 entry (3.1.14): GRUB's
+	 * EFI build leaves boot services alive and jumps to efi_entry64
+	 * (boot/efi_entry.S), which copies the firmware's TCG2 event log
+	 * before it exits them itself. Without tag 9, tag 7 would enter
+	 * boot_entry32 in 64-bit mode; so both or neither. Flagged optional
+	 * (bit 0): a BIOS loader ignores them and enters boot_entry32. */
+	.align 8
+	.short	7, 1
+	.long	8
+	.align 8
+	.short	9, 1
+	.long	12
+	.long	efi_entry64
 	/* End tag. */
 	.align 8
 	.short	0, 0

@@ -5,6 +5,7 @@
  */
 #include <custos/version.h>
 
+#include "boot/efi_log.h"
 #include "boot/multiboot2.h"
 #include "hv/arch.h"
 #include "hv/boot_defs.h"
@@ -74,6 +75,27 @@ static const struct bootenv *read_boot_info(uint64_t info_pa, uint64_t lapic)
 	if (boot_info.rsdp_version)
 		console_printf("boot: ACPI RSDP v%d present\n", boot_info.rsdp_version);
 	return bootenv_check(&boot_info, lapic);
+}
+
+/* The UEFI entry (boot/efi_stage.c) ran before boot_entry32: say what it
+ * found. The log itself is handed over as it is (boot/efi_log.h). */
+static void log_efi_entry(void)
+{
+	const struct efi_boot_log *l = &efi_boot_log;
+
+	if (!l->efi_entry)
+		return;
+	if (!l->tcg2)
+		console_printf("boot: UEFI entry: no TCG2 protocol, boot services "
+			       "exited by custos\n");
+	else if (l->len == 0)
+		console_printf("boot: UEFI entry: TCG2 protocol without a usable "
+			       "TCG 2.0 event log, boot services exited by custos\n");
+	else
+		console_printf("boot: UEFI entry: TCG2 event log %u bytes%s (%u "
+			       "events after GetEventLog), boot services exited "
+			       "by custos\n", l->len,
+			       l->truncated ? ", TRUNCATED" : "", l->final_events);
 }
 
 /* The legacy PICs stay masked: the hypervisor polls, and guests get no
@@ -233,6 +255,7 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 	/* Nothing else runs while the loader's world is read. */
 	uint64_t lapic = smp_park_aps();
 	const struct bootenv *env = read_boot_info(info_pa, lapic);
+	log_efi_entry();
 
 	memory_init(&boot_info, env);
 	paging_init(env);
@@ -249,6 +272,14 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 
 	platform_crypto_init();
 	tpm_init();
+	/* The firmware's and GRUB's log, where the UEFI entry copied one, must
+	 * be what the TPM holds: otherwise it is no record of this boot. */
+	if (efi_boot_log.truncated)
+		console_printf("tpm: the firmware's event log is incomplete: not "
+			       "checked, and no record of this boot\n");
+	else if (efi_boot_log.len && tpm_present() &&
+		 !tpm_check_firmware_log(efi_boot_log.log, efi_boot_log.len))
+		boot_failed("the firmware's event log does not match the TPM");
 	measure_hypervisor();
 	if (!run_guests()) {
 		/* Without a TPGVM nobody can drive this platform; it stays up for

@@ -461,6 +461,11 @@ MACHINES = {m.name: m for m in (
          "QEMU TCG, qemu64 CPU without VMX or SVM"),
     Qemu("qemu-novirt-uefi", "qemu64", None,
          "QEMU TCG, qemu64 CPU without VMX or SVM, booted by OVMF (UEFI)", uefi=True),
+    # The UEFI entry (boot/efi_stage.c): GRUB leaves boot services alive,
+    # the hypervisor copies the firmware's TCG2 log and exits them itself.
+    Qemu("qemu-svm-uefi", "qemu64,+svm,+npt,+rdrand", "svm",
+         "QEMU TCG, qemu64 CPU with SVM and nested paging, booted by OVMF "
+         "(UEFI) with a TPM 2.0 (swtpm, TIS)", uefi=True, tpm=True),
     Bochs("bochs-penryn", "core2_penryn_t9600", None,
           "Bochs, Core 2 Penryn CPU model: VMX without EPT's generation"),
     Bochs("bochs-novirt", "athlon64_venice", None,

@@ -53,6 +53,8 @@ def test_boot_reaches_root_mode(d, machine):
              r"1 I/O APIC\), 1 HPET, 0 PCI ECAM windows, TPM2 %s$"
              % ("present" if tpm else "absent"))
     r.expect_absent(r"^memory: carved|refused|^acpi: tables not used")
+    # BIOS GRUB ignores Multiboot2 tags 7 and 9: no UEFI entry.
+    r.expect_absent(r"UEFI entry")
     # A TPM where the machine has one (test_tpm.py); Bochs has none.
     if tpm:
         r.expect(h.TPM_FOUND)
@@ -90,10 +92,13 @@ def test_cpu_without_vmx_or_svm_is_refused(d):
 
 
 def test_uefi_boot_through_the_hybrid_iso(d):
-    # Same ISO, booted by OVMF: GRUB's EFI build hands over an EFI-derived
-    # memory map and the ACPI 2.0 RSDP; the boot path must not care.
+    # Same ISO, booted by OVMF: GRUB's EFI build enters the UEFI entry
+    # (boot/efi_stage.c), which exits boot services and hands on GRUB's
+    # tags with a memory map from the final EFI map and the ACPI 2.0 RSDP;
+    # the boot path after it must not care. No TPM on this machine.
     r = h.MACHINES["qemu-novirt-uefi"].boot(d, timeout=90)
     r.expect_status(h.EXIT_NO_VMX)
+    r.expect(r"^boot: UEFI entry: no TCG2 protocol, boot services exited by custos$")
     r.expect(r"^boot: ACPI RSDP v2 present$")
     # OVMF's tables through the XSDT, q35's PCI ECAM window among them.
     r.expect(r"^acpi: XSDT at 0x[0-9a-f]+ lists \d+ tables: MADT present \(1 CPUs, "

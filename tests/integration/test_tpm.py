@@ -73,3 +73,26 @@ def test_a_tpm_without_a_sha384_bank_is_not_used(d):
     r.expect_absent(r"^tpm: PCR ")
     r.expect(TPGVM_UP)
     r.expect_absent(r"EXCEPTION|PANIC|BOOT FAILED")
+
+
+def test_uefi_entry_copies_the_firmware_event_log(d):
+    # OVMF with a TPM: GRUB keeps boot services (Multiboot2 tags 7 and 9),
+    # the hypervisor copies the TCG2 event log, exits boot services itself
+    # and appends what ExitBootServices logged (edk2's two PCR 5 events),
+    # then boots as ever from the boot information it rebuilt.
+    r = h.MACHINES["qemu-svm-uefi"].boot(
+        d, timeout=150, stop_on=r"^tpm: PCR 15 |^custos: power off")
+    assert not r.timed_out, r.serial[-3000:]
+    m = r.expect(r"^boot: UEFI entry: TCG2 event log (\d+) bytes \((\d+) events "
+                 r"after GetEventLog\), boot services exited by custos$")
+    assert int(m.group(1)) > 0 and int(m.group(2)) >= 2, m.group(0)
+    r.expect(r"^boot: ACPI RSDP v2 present$")
+    r.expect(r"^tpm: TIS TPM 2\.0 at 0xfed40000, ")
+    # The copy is whole and in order: replayed, it gives PCRs 0-9 as the
+    # TPM holds them, GRUB's events for custos.elf, its modules and its
+    # command line (PCRs 8 and 9) among them.
+    m = r.expect(r"^tpm: the firmware's and GRUB's event log \((\d+) events, (\d+) bytes\) "
+                 r"replays to the TPM's SHA-384 PCRs 0-9$")
+    assert int(m.group(1)) > 20, m.group(0)
+    r.expect(r'^tpgvm: launched as vm 1 for platform "custos-dev"')
+    r.expect_absent(r"EXCEPTION|PANIC|BOOT FAILED|refused|TRUNCATED")
