@@ -24,7 +24,7 @@ BIN = os.path.join(h.BUILD, "bin")
 PKI = os.path.join(h.BUILD, "pki")
 
 # make demo EMU=...: the emulator's name stands for its machine.
-EMULATORS = {"qemu": "qemu-svm", "bochs": "bochs-vmx"}
+EMULATORS = {"qemu": "qemu-svm-uefi", "bochs": "bochs-vmx"}
 # What the hypervisor's root-mode line (harness.ROOT_MODE) means, in words.
 BACKENDS = {"vmx": "Intel VT-x: VMX root mode, guests under EPT",
             "svm": "AMD-V: SVM, guests under nested page tables (NPT)"}
@@ -193,6 +193,12 @@ def main():
         backend = re.match(h.ROOT_MODE, line).group(1)
         say("The hypervisor runs on %s's CPU backend, %s. It said:\n    %s"
             % (machine.name, BACKENDS[backend], line))
+        fw = re.search(r"^tpm: the firmware's and GRUB's event log .*$", pf.emu.serial(), re.M)
+        if fw:
+            say("Measured launch: OVMF measured itself, GRUB measured custos.elf, its\n"
+                "    modules and command line into PCRs 8-9; the hypervisor took the event\n"
+                "    log before leaving UEFI's boot services and checked it against the TPM:\n"
+                "    %s" % fw.group(0))
         tpm = re.search(r"^tpm: .*$", pf.emu.serial(), re.M)
         pcrs = re.findall(r"^tpm: PCR (\d+) \S+ matches the log$", pf.emu.serial(), re.M)
         if tpm and pcrs:
