@@ -231,11 +231,12 @@ $(HOST_LIB): $(HOST_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
 
+# A test that needs another system library names it in UNIT_LDLIBS_<test>.
 $(BUILD)/tests/%: tests/unit/%.c $(HOST_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	@$(CC) $(HOST_CFLAGS) -MMD -MP $< -o $@ $(HOST_LIB) $(CRYPTO_HOST_LIB) \
-		$(CRYPTO_HOST_LDLIBS) -lcmocka
+		$(CRYPTO_HOST_LDLIBS) $(UNIT_LDLIBS_$*) -lcmocka
 
 # The library is instrumented for coverage and sanitizers; linking through an
 # archive takes only the objects a target needs.

@@ -277,9 +277,11 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 	if (efi_boot_log.truncated)
 		console_printf("tpm: the firmware's event log is incomplete: not "
 			       "checked, and no record of this boot\n");
-	else if (efi_boot_log.len && tpm_present() &&
-		 !tpm_check_firmware_log(efi_boot_log.log, efi_boot_log.len))
-		boot_failed("the firmware's event log does not match the TPM");
+	else if (efi_boot_log.len && tpm_present()) {
+		if (!tpm_check_firmware_log(efi_boot_log.log, efi_boot_log.len))
+			boot_failed("the firmware's event log does not match the TPM");
+		tpm_keep_firmware_log(efi_boot_log.log, efi_boot_log.len);
+	}
 	measure_hypervisor();
 	if (!run_guests()) {
 		/* Without a TPGVM nobody can drive this platform; it stays up for

@@ -1,4 +1,5 @@
 #include "hv/tpgvm.h"
+#include "hv/tpm.h"
 #include "hv/ca_root.h"
 #include "hv/console.h"
 #include "hv/guest.h"
@@ -108,7 +109,12 @@ static void keep_report_source(const struct tcb_certs *tc,
 		.key_protection = REPORT_KEYS_DEV,
 		.launch_mode = REPORT_LAUNCH_DEV,
 		.debug = report_debug,
+		/* Where there is a TPM, every report carries its quote. */
+		.tpm_len = tpm_evidence_len(),
+		.tpm_evidence = tpm_write_evidence,
 	};
+	if (!report_source.tpm_len)
+		report_source.tpm_evidence = NULL;
 	report_source_ready = true;
 }
 

@@ -8,10 +8,12 @@
 #include "hv/console.h"
 #include "hv/memory.h"
 #include "hv/tpm_bus.h"
+#include "tcb/byteorder.h"
 #include "tcb/fw_log.h"
 #include "tcb/tcg_log.h"
 #include "tcb/timebase.h"
 #include "tcb/tpm2_cmd.h"
+#include <custos/report.h>
 #include "crypto/crypto.h"
 #include "hv/cpu.h"
 
@@ -24,6 +26,11 @@
 
 static struct {
 	enum tpm_interface iface;
+	bool have_ak;
+	struct tpm2_ak ak;
+	size_t attest_len;           /* a quote's TPMS_ATTEST length: fixed */
+	const uint8_t *fw_log;       /* carried in reports, if it fits */
+	size_t fw_log_len;
 	uint8_t cmd[TPM2_BUFFER_MAX];
 	uint8_t rsp[TPM2_BUFFER_MAX];
 	char err[160];
@@ -77,6 +84,32 @@ bool tpm_present(void)
 	return tpm.iface != TPM_IF_NONE;
 }
 
+static int exchange(size_t len, size_t *rsp_len)
+{
+	if (tpm.iface == TPM_IF_CRB)
+		return tpm_crb_transmit(&mmio_bus, tpm.cmd, len, tpm.rsp,
+					sizeof(tpm.rsp), rsp_len, tpm.err,
+					sizeof(tpm.err));
+	return tpm_tis_transmit(&mmio_bus, tpm.cmd, len, tpm.rsp, sizeof(tpm.rsp),
+				rsp_len, tpm.err, sizeof(tpm.err));
+}
+
+/* The TPM asks for the same command again (Part 2, "Response codes"):
+ * RETRY, YIELDED or TESTING. swtpm answers the first Quote after start-up
+ * with RETRY. */
+static bool asks_again(size_t rsp_len)
+{
+	uint32_t rc;
+
+	if (rsp_len != TPM2_HEADER_LEN)
+		return false;
+	rc = (uint32_t)tpm.rsp[6] << 24 | (uint32_t)tpm.rsp[7] << 16 |
+	     (uint32_t)tpm.rsp[8] << 8 | tpm.rsp[9];
+	return rc == 0x922 || rc == 0x908 || rc == 0x90a;
+}
+
+#define TPM_RETRIES 5
+
 /* Send tpm.cmd (len bytes); the response lands in tpm.rsp. */
 static int transmit(size_t len, size_t *rsp_len)
 {
@@ -84,12 +117,10 @@ static int transmit(size_t len, size_t *rsp_len)
 		snprintf(tpm.err, sizeof(tpm.err), "command does not fit its buffer");
 		return -1;
 	}
-	if (tpm.iface == TPM_IF_CRB)
-		return tpm_crb_transmit(&mmio_bus, tpm.cmd, len, tpm.rsp,
-					sizeof(tpm.rsp), rsp_len, tpm.err,
-					sizeof(tpm.err));
-	return tpm_tis_transmit(&mmio_bus, tpm.cmd, len, tpm.rsp, sizeof(tpm.rsp),
-				rsp_len, tpm.err, sizeof(tpm.err));
+	for (int i = 0; i < TPM_RETRIES; i++)
+		if (exchange(len, rsp_len) || !asks_again(*rsp_len))
+			break;
+	return *rsp_len ? 0 : -1;
 }
 
 static int startup(void)
@@ -289,4 +320,119 @@ bool tpm_check_firmware_log(const uint8_t *log, size_t len)
 		       "bytes) replays to the TPM's SHA-384 PCRs 0-%u\n",
 		       info.events, len, FW_LAST_PCR);
 	return true;
+}
+
+/* ---- Quotes for reports ---------------------------------------------------- */
+
+/* The PCRs a report's quote covers: the firmware's and GRUB's (0-9), the
+ * two nobody uses (10, 11: zero, so nobody slipped anything in) and the
+ * TCB's (12-15). */
+#define QUOTE_PCRS 0xffffu
+#define QUOTE_PCR_COUNT 16u
+
+static int quote(const uint8_t qualifying[48], struct tpm2_quote *q)
+{
+	size_t n;
+
+	if (transmit(tpm2_build_quote(tpm.cmd, sizeof(tpm.cmd), tpm.ak.handle,
+				      qualifying, 48, QUOTE_PCRS), &n) ||
+	    tpm2_parse_quote(tpm.rsp, n, q, tpm.err, sizeof(tpm.err))) {
+		console_printf("tpm: quote failed: %s\n", tpm.err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The attestation key: created in the TPM under its endorsement hierarchy
+ * from a fixed template, so the same key on every boot of this TPM (a
+ * restricted signing key: it signs only what the TPM itself attests).
+ * One trial quote fixes the evidence's length for this boot, which the
+ * report hypercall must know before it builds a report.
+ */
+static void create_attestation_key(void)
+{
+	static struct tpm2_quote trial;
+	static const uint8_t zero[48];
+	uint8_t fp[48];
+	size_t n;
+
+	if (transmit(tpm2_build_create_ak(tpm.cmd, sizeof(tpm.cmd)), &n) ||
+	    tpm2_parse_create_ak(tpm.rsp, n, &tpm.ak, tpm.err, sizeof(tpm.err))) {
+		console_printf("tpm: no attestation key: %s; reports carry no "
+			       "quote\n", tpm.err);
+		return;
+	}
+	tpm.have_ak = true;
+	if (quote(zero, &trial)) {
+		tpm.have_ak = false;
+		return;
+	}
+	tpm.attest_len = trial.attest_len;
+	crypto_sha384(tpm.ak.public_area, tpm.ak.public_len, fp);
+	console_printf("tpm: attestation key ECC P-384 (restricted signing, "
+		       "endorsement hierarchy), TPMT_PUBLIC sha384:%02x%02x%02x"
+		       "%02x%02x%02x%02x%02x...; reports carry its quotes\n",
+		       fp[0], fp[1], fp[2], fp[3], fp[4], fp[5], fp[6], fp[7]);
+}
+
+void tpm_keep_firmware_log(const uint8_t *log, size_t len)
+{
+	if (len > REPORT_FW_LOG_MAX) {
+		console_printf("tpm: the firmware's event log (%zu bytes) is larger "
+			       "than a report carries (%u): reports go without it\n",
+			       len, REPORT_FW_LOG_MAX);
+		return;
+	}
+	tpm.fw_log = log;
+	tpm.fw_log_len = len;
+}
+
+size_t tpm_evidence_len(void)
+{
+	if (!tpm_present())
+		return 0;
+	if (!tpm.have_ak)
+		create_attestation_key();
+	if (!tpm.have_ak)
+		return 0;
+	return 4 + tpm.ak.public_len + 4 + tpm.attest_len + REPORT_TPM_SIG_LEN +
+	       4 + QUOTE_PCR_COUNT * REPORT_TPM_PCR_LEN + 4 + tpm.fw_log_len;
+}
+
+static uint8_t *put_field(uint8_t *p, const void *data, size_t len)
+{
+	store_le32(p, (uint32_t)len);
+	memcpy(p + 4, data, len);
+	return p + 4 + len;
+}
+
+int tpm_write_evidence(void *ctx, const uint8_t quoted[48], uint8_t *out,
+		       size_t len)
+{
+	static struct tpm2_quote q;
+	uint8_t *p = out;
+
+	(void)ctx;
+	if (len != tpm_evidence_len() || quote(quoted, &q))
+		return -1;
+	if (q.attest_len != tpm.attest_len) {
+		console_printf("tpm: a quote of %zu bytes, not the %zu of this "
+			       "boot's first\n", q.attest_len, tpm.attest_len);
+		return -1;
+	}
+	p = put_field(p, tpm.ak.public_area, tpm.ak.public_len);
+	p = put_field(p, q.attest, q.attest_len);
+	memcpy(p, q.sig, REPORT_TPM_SIG_LEN);
+	p += REPORT_TPM_SIG_LEN;
+	store_le32(p, QUOTE_PCRS);
+	p += 4;
+	/* Read after the quote: nothing extends PCRs 0-15 in between (one
+	 * CPU, and the firmware is gone), and the verifier checks the values
+	 * against the quote's digest anyway. */
+	for (uint32_t pcr = 0; pcr < QUOTE_PCR_COUNT; pcr++, p += REPORT_TPM_PCR_LEN)
+		if (tpm_pcr_read(pcr, p))
+			return -1;
+	put_field(p, tpm.fw_log, tpm.fw_log_len);
+	return 0;
 }

@@ -44,4 +44,15 @@ bool tpm_check_firmware_log(const uint8_t *log, size_t len);
  * tcb/tcg_log.c's table, extended when there is a TPM, nothing otherwise. */
 int tpm_measure_hook(uint32_t type, const uint8_t digest[MEASURE_DIGEST_LEN]);
 
+/* A checked firmware log (tpm_check_firmware_log) for reports to carry:
+ * it must stay in place (boot/efi_log.h's buffer does). */
+void tpm_keep_firmware_log(const uint8_t *log, size_t len);
+
+/* The TPM evidence every report carries (include/custos/report.h): its
+ * length, fixed for this boot (0: no TPM or no attestation key; the first
+ * call creates the key), and its writer, a report_contents.tpm_evidence. */
+size_t tpm_evidence_len(void);
+int tpm_write_evidence(void *ctx, const uint8_t quoted[48], uint8_t *out,
+		       size_t len);
+
 #endif

@@ -59,6 +59,9 @@ static void report_contents_of(const struct report_source *src,
 		.platform_id = src->platform_id,
 		.sign_cert = src->sign_cert,
 		.sign_cert_len = src->sign_cert_len,
+		.tpm_len = src->tpm_len,
+		.tpm_evidence = src->tpm_evidence,
+		.tpm_ctx = src->tpm_ctx,
 	};
 }
 

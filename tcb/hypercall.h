@@ -26,6 +26,12 @@ struct report_source {
 	uint32_t key_protection;       /* enum report_key_protection */
 	uint32_t launch_mode;          /* enum report_launch_mode */
 	uint32_t debug;                /* REPORT_DEBUG_* in effect */
+	/* The TPM's evidence, where there is a TPM (struct report_contents):
+	 * its exact length, fixed for this boot, and its writer. */
+	size_t tpm_len;
+	int (*tpm_evidence)(void *ctx, const uint8_t quoted[48], uint8_t *out,
+			    size_t len);
+	void *tpm_ctx;
 };
 
 struct hc_call {

@@ -19,9 +19,9 @@
 
 #include <string.h>
 
-/* The header's four lengths, in the order of their fields. */
+/* The header's five lengths, in the order of their fields. */
 struct lengths {
-	uint32_t nonce, platform, log, cert;
+	uint32_t nonce, platform, log, cert, tpm;
 };
 
 static int check_flags(const uint8_t *b, char *err, size_t err_len)
@@ -89,11 +89,12 @@ static int check_lengths(const struct lengths *n, size_t len, char *err,
 	    check_range(n->log, REPORT_LOG_MIN, REPORT_LOG_MAX,
 			"measurement log", err, err_len) ||
 	    check_range(n->cert, 1, REPORT_CERT_MAX, "certificate", err,
-			err_len))
+			err_len) ||
+	    check_range(n->tpm, 0, REPORT_TPM_MAX, "TPM evidence", err, err_len))
 		return -1;
-	/* Every term is bounded by now: no wrap, and within REPORT_MAX_SIZE. */
+	/* Every term is bounded by now: no wrap. */
 	total = (uint64_t)RPT_FIXED_LEN + n->nonce + n->platform + n->log +
-		n->cert + RPT_SIG_LEN;
+		n->cert + n->tpm + RPT_SIG_LEN;
 	if (total > len)
 		return errmsg(err, err_len,
 			      "report truncated: header says %lu bytes, only %zu present",
@@ -118,12 +119,82 @@ static int check_platform_id(const uint8_t *p, size_t n, char *err,
 	return 0;
 }
 
+/* The evidence's next field: a u32 length in lo..hi, then that many bytes;
+ * *p and *left advance past it. */
+static int take_field(const uint8_t **p, size_t *left, uint32_t lo,
+		      uint32_t hi, const char *what, const uint8_t **field,
+		      size_t *field_len, char *err, size_t err_len)
+{
+	uint32_t n;
+
+	if (*left < 4)
+		return errmsg(err, err_len, "TPM evidence ends before the %s length",
+			      what);
+	n = load_le32(*p);
+	if (check_range(n, lo, hi, what, err, err_len))
+		return -1;
+	if (n > *left - 4)
+		return errmsg(err, err_len, "TPM evidence ends inside the %s", what);
+	*field = *p + 4;
+	*field_len = n;
+	*p += 4 + (size_t)n;
+	*left -= 4 + (size_t)n;
+	return 0;
+}
+
+static unsigned popcount24(uint32_t mask)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < 24; i++)
+		n += (mask >> i) & 1u;
+	return n;
+}
+
+/* The framing of the TPM evidence (include/custos/report.h): every field
+ * in range and together exactly len bytes. What they say is checked by
+ * the verifier, with the quote. */
+static int parse_evidence(const uint8_t *p, size_t len, struct report *r,
+			  char *err, size_t err_len)
+{
+	size_t left = len, values;
+
+	if (take_field(&p, &left, 1, REPORT_TPM_AK_MAX, "attestation key",
+		       &r->ak_public, &r->ak_public_len, err, err_len) ||
+	    take_field(&p, &left, 1, REPORT_TPM_ATTEST_MAX, "quote",
+		       &r->attest, &r->attest_len, err, err_len))
+		return -1;
+	if (left < REPORT_TPM_SIG_LEN + 4)
+		return errmsg(err, err_len, "TPM evidence ends inside the quote's "
+			      "signature or PCR mask");
+	r->quote_sig = p;
+	r->pcr_mask = load_le32(p + REPORT_TPM_SIG_LEN);
+	p += REPORT_TPM_SIG_LEN + 4;
+	left -= REPORT_TPM_SIG_LEN + 4;
+	if (r->pcr_mask == 0 || (r->pcr_mask >> 24) != 0)
+		return errmsg(err, err_len, "quoted PCR mask 0x%x is not a non-empty "
+			      "set of PCRs 0..23", r->pcr_mask);
+	values = (size_t)popcount24(r->pcr_mask) * REPORT_TPM_PCR_LEN;
+	if (left < values)
+		return errmsg(err, err_len, "TPM evidence ends inside the PCR values");
+	r->pcr_values = p;
+	p += values;
+	left -= values;
+	if (take_field(&p, &left, 0, REPORT_FW_LOG_MAX, "firmware event log",
+		       &r->fw_log, &r->fw_log_len, err, err_len))
+		return -1;
+	if (left)
+		return errmsg(err, err_len, "TPM evidence has %zu trailing bytes",
+			      left);
+	return 0;
+}
+
 int report_parse(const void *buf, size_t len, struct report *out, char *err,
 		 size_t err_len)
 {
 	const uint8_t *b = buf;
 	struct lengths n;
-	struct report r;
+	struct report r = { 0 };
 	size_t off = RPT_FIXED_LEN;
 
 	if (err && err_len)
@@ -134,6 +205,7 @@ int report_parse(const void *buf, size_t len, struct report *out, char *err,
 	n.platform = load_le32(b + RPT_OFF_PLATFORM_LEN);
 	n.log = load_le32(b + RPT_OFF_LOG_LEN);
 	n.cert = load_le32(b + RPT_OFF_CERT_LEN);
+	n.tpm = load_le32(b + RPT_OFF_TPM_LEN);
 	if (check_lengths(&n, len, err, err_len))
 		return -1;
 	/* From here every offset below len is known to be in bounds. */
@@ -154,6 +226,11 @@ int report_parse(const void *buf, size_t len, struct report *out, char *err,
 	r.cert = b + off;
 	r.cert_len = n.cert;
 	off += n.cert;
+	r.quoted_len = off;
+	r.tpm_len = n.tpm;
+	if (n.tpm && parse_evidence(b + off, n.tpm, &r, err, err_len))
+		return -1;
+	off += n.tpm;
 	r.signed_len = off;
 	r.signature = b + off;
 	if (check_platform_id(b + RPT_FIXED_LEN + n.nonce, n.platform, err,
@@ -165,13 +242,14 @@ int report_parse(const void *buf, size_t len, struct report *out, char *err,
 	return 0;
 }
 
-/* Format 1 has no field for a TPM quote: nothing its signer cannot forge
- * backs the key protection and launch mode it claims, so it is never
- * production. What the report says against itself (dev keys, a dev launch,
- * debug options) is believed: a signer gains nothing by it. */
+/* Without a quote nothing its signer cannot forge backs the key
+ * protection and launch mode it claims; with one, the quoting key is not
+ * certified yet (no enrollment): so no report is production today. What
+ * the report says against itself (dev keys, a dev launch, debug options)
+ * is believed: a signer gains nothing by it. */
 uint32_t report_dev_reasons(const struct report *r, bool dev_identity)
 {
-	uint32_t why = REPORT_DEV_NO_QUOTE;
+	uint32_t why = r->tpm_len ? REPORT_DEV_AK_UNCERTIFIED : REPORT_DEV_NO_QUOTE;
 
 	if (dev_identity)
 		why |= REPORT_DEV_IDENTITY;
@@ -190,6 +268,7 @@ const char *report_dev_reason_name(uint32_t bit)
 	case REPORT_DEV_IDENTITY: return "dev-identity";
 	case REPORT_DEV_CLAIMED:  return "dev-claimed";
 	case REPORT_DEV_DEBUG:    return "debug-options";
+	case REPORT_DEV_AK_UNCERTIFIED: return "tpm-key-uncertified";
 	default:                  return "unknown";
 	}
 }
@@ -205,6 +284,8 @@ const char *report_dev_reason_text(uint32_t bit)
 		return "the report itself says dev keys or a dev launch";
 	case REPORT_DEV_DEBUG:
 		return "debug options are on";
+	case REPORT_DEV_AK_UNCERTIFIED:
+		return "a TPM quote backs the log, but no certificate says its key is in a TPM (enrollment is not implemented)";
 	default:
 		return "unknown reason";
 	}

@@ -99,7 +99,25 @@ static int check_contents(const struct report_contents *c, size_t *pid_len,
 		return errmsg(err, err_len,
 			      "measurement log cannot be encoded in %u bytes",
 			      REPORT_LOG_MAX);
+	if (c->tpm_len > REPORT_TPM_MAX || (c->tpm_len != 0) != (c->tpm_evidence != NULL))
+		return errmsg(err, err_len, "TPM evidence of %zu bytes (at most %u) "
+			      "without its writer, or the reverse", c->tpm_len,
+			      REPORT_TPM_MAX);
 	return 0;
+}
+
+void report_quoted_digest(const uint8_t *buf, size_t quoted_len,
+			  uint8_t out[RPT_TLS_HASH_LEN])
+{
+	static const uint8_t zero[4];
+	struct crypto_sha384_ctx h;
+
+	crypto_sha384_init(&h);
+	crypto_sha384_update(&h, buf, RPT_OFF_TPM_LEN);
+	crypto_sha384_update(&h, zero, sizeof(zero));
+	crypto_sha384_update(&h, buf + RPT_OFF_TPM_LEN + 4,
+			     quoted_len - RPT_OFF_TPM_LEN - 4);
+	crypto_sha384_final(&h, out);
 }
 
 size_t report_size(const struct report_contents *c)
@@ -109,7 +127,7 @@ size_t report_size(const struct report_contents *c)
 	if (check_contents(c, &pid_len, &log_len, NULL, 0))
 		return 0;
 	return RPT_FIXED_LEN + c->nonce_len + pid_len + log_len +
-	       c->sign_cert_len + RPT_SIG_LEN;
+	       c->sign_cert_len + c->tpm_len + RPT_SIG_LEN;
 }
 
 static void put_header(const struct report_contents *c, size_t pid_len,
@@ -125,6 +143,23 @@ static void put_header(const struct report_contents *c, size_t pid_len,
 	store_le32(b + RPT_OFF_PLATFORM_LEN, (uint32_t)pid_len);
 	store_le32(b + RPT_OFF_LOG_LEN, (uint32_t)log_len);
 	store_le32(b + RPT_OFF_CERT_LEN, (uint32_t)c->sign_cert_len);
+	store_le32(b + RPT_OFF_TPM_LEN, 0); /* until the evidence is in */
+}
+
+/* The quote covers everything before the evidence: so it is asked for
+ * only now, and the evidence's length goes in once it is there. */
+static int write_evidence(const struct report_contents *c, uint8_t *b,
+			  size_t off, char *err, size_t err_len)
+{
+	uint8_t quoted[RPT_TLS_HASH_LEN];
+
+	if (!c->tpm_len)
+		return 0;
+	report_quoted_digest(b, off, quoted);
+	if (c->tpm_evidence(c->tpm_ctx, quoted, b + off, c->tpm_len) != 0)
+		return errmsg(err, err_len, "the TPM evidence could not be made");
+	store_le32(b + RPT_OFF_TPM_LEN, (uint32_t)c->tpm_len);
+	return 0;
 }
 
 /* Header and fields into b (size bytes, checked by the caller), then parse
@@ -147,6 +182,9 @@ static int write_body(const struct report_contents *c, size_t pid_len,
 		return errmsg(err, err_len, "measurement log encoding failed");
 	off += log_len;
 	memcpy(b + off, c->sign_cert, c->sign_cert_len);
+	off += c->sign_cert_len;
+	if (write_evidence(c, b, off, err, err_len))
+		return -1;
 	memset(b + size - RPT_SIG_LEN, 0, RPT_SIG_LEN);
 	if (report_parse(b, size, &r, why, sizeof(why)))
 		return errmsg(err, err_len, "report contents refused: %s", why);
@@ -185,7 +223,7 @@ int report_build(const struct report_contents *c,
 		return REPORT_E_INVAL;
 	}
 	size = RPT_FIXED_LEN + c->nonce_len + pid_len + log_len +
-	       c->sign_cert_len + RPT_SIG_LEN;
+	       c->sign_cert_len + c->tpm_len + RPT_SIG_LEN;
 	if (!buf || cap < size) {
 		errmsg(err, err_len, "report needs %zu bytes, buffer has %zu",
 		       size, buf ? cap : 0);

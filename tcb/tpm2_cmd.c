@@ -28,6 +28,39 @@
 #define PW_AUTH_LEN    9 /* TPM_RS_PW, empty nonce, attributes, empty hmac */
 #define PCR_EXTEND_LEN (TPM2_HEADER_LEN + 8 + PW_AUTH_LEN + 6 + TPM2_SHA384_LEN)
 #define PCR_READ_LEN   (TPM2_HEADER_LEN + 7 + TPM2_SELECT_LEN)
+#define AK_TEMPLATE_LEN 24 /* TPMT_PUBLIC with an empty unique point */
+/* handle, auth area, empty inSensitive, inPublic, empty outsideInfo, no
+ * creationPCR */
+#define CREATE_AK_LEN  (TPM2_HEADER_LEN + 8 + PW_AUTH_LEN + 6 + \
+			2 + AK_TEMPLATE_LEN + 2 + 4)
+/* handle, auth area, qualifyingData of q bytes, inScheme, one selection */
+#define QUOTE_LEN(q)   (TPM2_HEADER_LEN + 8 + PW_AUTH_LEN + 2 + (q) + 2 + \
+			7 + TPM2_SELECT_LEN)
+#define FLUSH_LEN      (TPM2_HEADER_LEN + 4)
+#define TPM2_HT_TRANSIENT 0x80 /* the top byte of a transient object's handle */
+
+/*
+ * The AK's TPMT_PUBLIC up to its unique point, field by field: the builder
+ * writes it and the CreatePrimary parser requires it back, so the two
+ * cannot drift apart.
+ */
+static const struct ak_field {
+	uint8_t size; /* 2 or 4 bytes */
+	const char *name;
+	uint32_t value;
+} ak_template[] = {
+	{ 2, "type", TPM2_ALG_ECC },
+	{ 2, "nameAlg", TPM2_ALG_SHA384 },
+	{ 4, "objectAttributes", TPM2_AK_ATTRIBUTES },
+	{ 2, "authPolicy.size", 0 },        /* no policy: userWithAuth only */
+	{ 2, "symmetric", TPM2_ALG_NULL },  /* a signing key has none */
+	{ 2, "scheme", TPM2_ALG_ECDSA },
+	{ 2, "scheme.hashAlg", TPM2_ALG_SHA384 },
+	{ 2, "curveID", TPM2_ECC_NIST_P384 },
+	{ 2, "kdf", TPM2_ALG_NULL },
+};
+
+#define AK_FIELDS (sizeof(ak_template) / sizeof(ak_template[0]))
 
 static inline uint16_t load_be16(const uint8_t *p)
 {
@@ -61,15 +94,25 @@ static uint8_t *put_header(uint8_t *buf, uint16_t tag, size_t len, uint32_t cc)
 	return store_be32(store_be32(store_be16(buf, tag), (uint32_t)len), cc);
 }
 
-/* The one-bit pcrSelect of PCR pcr (0..23), as TPMS_PCR_SELECTION lays it
- * out: PCR i is bit i % 8 of byte i / 8. */
-static uint8_t *put_sha384_selection(uint8_t *p, uint32_t pcr)
+/* The SHA-384 selection of the PCRs in map (bit i = PCR i, 0..23), as
+ * TPMS_PCR_SELECTION lays it out: PCR i is bit i % 8 of byte i / 8. */
+static uint8_t *put_sha384_selection(uint8_t *p, uint32_t map)
 {
 	p = store_be16(p, TPM2_ALG_SHA384);
 	*p++ = TPM2_SELECT_LEN;
 	for (uint32_t i = 0; i < TPM2_SELECT_LEN; i++)
-		*p++ = i == pcr / 8 ? (uint8_t)(1u << (pcr % 8)) : 0;
+		*p++ = (uint8_t)(map >> (8 * i));
 	return p;
+}
+
+/* authorizationSize and the one password session with the empty password. */
+static uint8_t *put_pw_auth(uint8_t *p)
+{
+	p = store_be32(p, PW_AUTH_LEN);
+	p = store_be32(p, TPM2_RS_PW);
+	p = store_be16(p, 0); /* nonceCaller */
+	*p++ = 0;             /* sessionAttributes: a password session has none */
+	return store_be16(p, 0); /* hmac: the empty password */
 }
 
 size_t tpm2_build_startup_clear(uint8_t *buf, size_t cap)
@@ -114,11 +157,7 @@ size_t tpm2_build_pcr_extend_sha384(uint8_t *buf, size_t cap, uint32_t pcr,
 	p = put_header(buf, TPM2_ST_SESSIONS, PCR_EXTEND_LEN,
 		       TPM2_CC_PCR_EXTEND);
 	p = store_be32(p, pcr); /* PCR handles are the PCR numbers */
-	p = store_be32(p, PW_AUTH_LEN);
-	p = store_be32(p, TPM2_RS_PW);
-	p = store_be16(p, 0); /* nonceCaller */
-	*p++ = 0;             /* sessionAttributes: a password session has none */
-	p = store_be16(p, 0); /* hmac: the empty password */
+	p = put_pw_auth(p);
 	p = store_be32(p, 1);
 	p = store_be16(p, TPM2_ALG_SHA384);
 	memcpy(p, digest, TPM2_SHA384_LEN);
@@ -134,8 +173,69 @@ size_t tpm2_build_pcr_read_sha384(uint8_t *buf, size_t cap, uint32_t pcr)
 	p = put_header(buf, TPM2_ST_NO_SESSIONS, PCR_READ_LEN,
 		       TPM2_CC_PCR_READ);
 	p = store_be32(p, 1);
-	put_sha384_selection(p, pcr);
+	put_sha384_selection(p, 1u << pcr);
 	return PCR_READ_LEN;
+}
+
+size_t tpm2_build_create_ak(uint8_t *buf, size_t cap)
+{
+	uint8_t *p;
+
+	if (cap < CREATE_AK_LEN)
+		return 0;
+	p = put_header(buf, TPM2_ST_SESSIONS, CREATE_AK_LEN,
+		       TPM2_CC_CREATE_PRIMARY);
+	p = store_be32(p, TPM2_RH_ENDORSEMENT);
+	p = put_pw_auth(p);
+	/* inSensitive: no userAuth (the quote is authorised by the empty
+	 * password) and no data (the TPM generates the key). */
+	p = store_be16(p, 4);
+	p = store_be32(p, 0);
+	p = store_be16(p, AK_TEMPLATE_LEN);
+	for (size_t i = 0; i < AK_FIELDS; i++)
+		p = ak_template[i].size == 4 ?
+		    store_be32(p, ak_template[i].value) :
+		    store_be16(p, (uint16_t)ak_template[i].value);
+	/* unique: an empty point, so the key is the seed's and the template's
+	 * alone; outsideInfo empty; no creationPCR. */
+	p = store_be32(p, 0);
+	p = store_be16(p, 0);
+	store_be32(p, 0);
+	return CREATE_AK_LEN;
+}
+
+size_t tpm2_build_quote(uint8_t *buf, size_t cap, uint32_t ak_handle,
+			const uint8_t *qualifying, size_t qualifying_len,
+			uint32_t pcr_mask)
+{
+	uint8_t *p;
+
+	/* A quote of no PCR says nothing about the platform. */
+	if (qualifying_len > TPM2_QUALIFYING_MAX || (qualifying_len && !qualifying) ||
+	    pcr_mask == 0 || pcr_mask >> TPM2_PCR_COUNT ||
+	    cap < QUOTE_LEN(qualifying_len))
+		return 0;
+	p = put_header(buf, TPM2_ST_SESSIONS, QUOTE_LEN(qualifying_len),
+		       TPM2_CC_QUOTE);
+	p = store_be32(p, ak_handle);
+	p = put_pw_auth(p);
+	p = store_be16(p, (uint16_t)qualifying_len);
+	if (qualifying_len)
+		memcpy(p, qualifying, qualifying_len);
+	p += qualifying_len;
+	p = store_be16(p, TPM2_ALG_NULL); /* inScheme: the key's own */
+	p = store_be32(p, 1);
+	put_sha384_selection(p, pcr_mask);
+	return QUOTE_LEN(qualifying_len);
+}
+
+size_t tpm2_build_flush_context(uint8_t *buf, size_t cap, uint32_t handle)
+{
+	if (cap < FLUSH_LEN)
+		return 0;
+	store_be32(put_header(buf, TPM2_ST_NO_SESSIONS, FLUSH_LEN,
+			      TPM2_CC_FLUSH_CONTEXT), handle);
+	return FLUSH_LEN;
 }
 
 /* --- Response codes ----------------------------------------------------- */
@@ -154,9 +254,9 @@ static const struct {
 	{ 0x902, "OBJECT_MEMORY" },	{ 0x903, "SESSION_MEMORY" },
 	{ 0x904, "MEMORY" },		{ 0x907, "LOCALITY" },
 	{ 0x908, "YIELDED" },		{ 0x909, "CANCELED" },
-	{ 0x90a, "TESTING" },		{ 0x920, "NV_RATE" },
-	{ 0x921, "LOCKOUT" },		{ 0x922, "RETRY" },
-	{ 0x923, "NV_UNAVAILABLE" },
+	{ 0x90a, "TESTING" },		{ 0x910, "REFERENCE_H0" },
+	{ 0x920, "NV_RATE" },		{ 0x921, "LOCKOUT" },
+	{ 0x922, "RETRY" },		{ 0x923, "NV_UNAVAILABLE" },
 	/* Format one (bit 7): matched without the parameter/handle/session
 	 * number, which is told apart. */
 	{ 0x082, "ATTRIBUTES" },	{ 0x083, "HASH" },
@@ -467,10 +567,29 @@ static int take_empty(struct body *b, const char *field)
 	return 0;
 }
 
+/* The one auth area of a password session's response, to the end. */
+static int take_pw_auth(struct body *b)
+{
+	uint32_t attrs;
+
+	if (take_empty(b, "nonceTPM") != 0 ||
+	    take8(b, "sessionAttributes", &attrs) != 0)
+		return -1;
+	/* A password session answers with continueSession set (swtpm does)
+	 * or, as we sent it, clear; it has no other attribute to report. */
+	if (attrs & ~TPM2_CONTINUE_SESSION)
+		return refuse(b->err, b->err_len,
+			      "%s response: session attributes 0x%02x (a password session's are 0x00 or 0x01)",
+			      b->cmd, attrs);
+	if (take_empty(b, "hmac") != 0)
+		return -1;
+	return at_end(b);
+}
+
 int tpm2_parse_pcr_extend(const uint8_t *rsp, size_t len, char *err, size_t err_len)
 {
 	struct body b;
-	uint32_t params, attrs;
+	uint32_t params;
 
 	if (open_body(&b, rsp, len, TPM2_ST_SESSIONS, TPM2_RC_SUCCESS,
 		      "PCR_Extend", err, err_len) != 0 ||
@@ -480,18 +599,7 @@ int tpm2_parse_pcr_extend(const uint8_t *rsp, size_t len, char *err, size_t err_
 		return refuse(err, err_len,
 			      "PCR_Extend response: %u parameter bytes (it has none)",
 			      params);
-	if (take_empty(&b, "nonceTPM") != 0 ||
-	    take8(&b, "sessionAttributes", &attrs) != 0)
-		return -1;
-	/* A password session answers with continueSession set (swtpm does)
-	 * or, as we sent it, clear; it has no other attribute to report. */
-	if (attrs & ~TPM2_CONTINUE_SESSION)
-		return refuse(err, err_len,
-			      "PCR_Extend response: session attributes 0x%02x (a password session's are 0x00 or 0x01)",
-			      attrs);
-	if (take_empty(&b, "hmac") != 0)
-		return -1;
-	return at_end(&b);
+	return take_pw_auth(&b);
 }
 
 /* The selection a PCR_Read response echoes: exactly the one asked for. */
@@ -554,4 +662,199 @@ int tpm2_parse_pcr_read_sha384(const uint8_t *rsp, size_t len, uint32_t pcr,
 		return -1;
 	memcpy(out, value, TPM2_SHA384_LEN);
 	return 0;
+}
+
+/* --- The attestation key and its quotes --------------------------------- */
+
+/* The next n bytes of b as a body of their own, for a structure whose size
+ * a field gives: it must then use them up exactly (sub_end). */
+static int take_sub(struct body *b, size_t n, const char *field,
+		    struct body *sub)
+{
+	const uint8_t *at;
+
+	if (take(b, n, field, &at) != 0)
+		return -1;
+	*sub = (struct body){ at, n, b->cmd, b->err, b->err_len };
+	return 0;
+}
+
+static int sub_end(const struct body *sub, const char *field)
+{
+	if (sub->left)
+		return refuse(sub->err, sub->err_len,
+			      "%s response: %zu bytes left over in %s",
+			      sub->cmd, sub->left, field);
+	return 0;
+}
+
+/* The parameter area, which parameterSize must measure exactly. */
+static int take_params(struct body *b, struct body *params)
+{
+	uint32_t size;
+
+	return take32(b, "parameterSize", &size) != 0 ||
+	       take_sub(b, size, "parameters", params) != 0 ? -1 : 0;
+}
+
+/* A TPM2B whose contents are skipped (bounded by the bytes left). */
+static int skip_sized(struct body *b, const char *field)
+{
+	const uint8_t *at;
+	uint32_t size;
+
+	return take16(b, field, &size) != 0 ||
+	       take(b, size, field, &at) != 0 ? -1 : 0;
+}
+
+/* A 2- or 4-byte field that must hold what the command asked for. */
+static int expect_field(struct body *b, const char *field, uint8_t size,
+			uint32_t want)
+{
+	uint32_t v;
+
+	if ((size == 4 ? take32(b, field, &v) : take16(b, field, &v)) != 0)
+		return -1;
+	if (v != want)
+		return refuse(b->err, b->err_len,
+			      "%s response: %s 0x%0*x, expected 0x%0*x", b->cmd,
+			      field, 2 * size, v, 2 * size, want);
+	return 0;
+}
+
+/* A TPM2B_ECC_PARAMETER of P-384 (a coordinate, r or s): 1..48 bytes (a
+ * TPM may drop leading zeros), left where it is until the whole response
+ * is accepted. */
+struct p384_int {
+	const uint8_t *p;
+	uint32_t len;
+};
+
+static int take_p384_int(struct body *b, const char *field, struct p384_int *v)
+{
+	if (take16(b, field, &v->len) != 0)
+		return -1;
+	if (v->len == 0 || v->len > TPM2_P384_LEN)
+		return refuse(b->err, b->err_len,
+			      "%s response: %s of %u bytes (P-384's are 1..%u)",
+			      b->cmd, field, v->len, TPM2_P384_LEN);
+	return take(b, v->len, field, &v->p);
+}
+
+static void put_p384_int(uint8_t out[TPM2_P384_LEN], const struct p384_int *v)
+{
+	memset(out, 0, TPM2_P384_LEN - v->len);
+	memcpy(out + TPM2_P384_LEN - v->len, v->p, v->len);
+}
+
+/* outPublic: a TPMT_PUBLIC of exactly the AK's template, its point. */
+static int take_ak_public(struct body *b, struct body *area,
+			  struct p384_int *x, struct p384_int *y)
+{
+	struct body pub;
+	uint32_t size;
+
+	if (take16(b, "outPublic.size", &size) != 0 ||
+	    take_sub(b, size, "outPublic", &pub) != 0)
+		return -1;
+	*area = pub;
+	for (size_t i = 0; i < AK_FIELDS; i++)
+		if (expect_field(&pub, ak_template[i].name, ak_template[i].size,
+				 ak_template[i].value) != 0)
+			return -1;
+	if (take_p384_int(&pub, "unique.x", x) != 0 ||
+	    take_p384_int(&pub, "unique.y", y) != 0)
+		return -1;
+	return sub_end(&pub, "outPublic");
+}
+
+/* creationData, creationHash, creationTicket, name: not ours to check
+ * (nothing here relies on them), only to step over. */
+static int skip_creation(struct body *b)
+{
+	uint32_t tag, hierarchy;
+
+	return skip_sized(b, "creationData") != 0 ||
+	       skip_sized(b, "creationHash") != 0 ||
+	       take16(b, "creationTicket.tag", &tag) != 0 ||
+	       take32(b, "creationTicket.hierarchy", &hierarchy) != 0 ||
+	       skip_sized(b, "creationTicket.digest") != 0 ||
+	       skip_sized(b, "name") != 0 ? -1 : 0;
+}
+
+int tpm2_parse_create_ak(const uint8_t *rsp, size_t len, struct tpm2_ak *ak,
+			 char *err, size_t err_len)
+{
+	struct body b, params, area;
+	struct p384_int x, y;
+	uint32_t handle;
+
+	if (open_body(&b, rsp, len, TPM2_ST_SESSIONS, TPM2_RC_SUCCESS,
+		      "CreatePrimary", err, err_len) != 0 ||
+	    take32(&b, "objectHandle", &handle) != 0)
+		return -1;
+	if (handle >> 24 != TPM2_HT_TRANSIENT)
+		return refuse(err, err_len,
+			      "CreatePrimary response: handle 0x%08x is not a transient object's",
+			      handle);
+	if (take_params(&b, &params) != 0 ||
+	    take_ak_public(&params, &area, &x, &y) != 0 ||
+	    skip_creation(&params) != 0 || sub_end(&params, "parameters") != 0 ||
+	    take_pw_auth(&b) != 0)
+		return -1;
+	ak->handle = handle;
+	ak->pub[0] = 0x04; /* SEC 1: an uncompressed point */
+	put_p384_int(ak->pub + 1, &x);
+	put_p384_int(ak->pub + 1 + TPM2_P384_LEN, &y);
+	memcpy(ak->public_area, area.p, area.left);
+	ak->public_len = area.left;
+	return 0;
+}
+
+/* quoted: a TPM2B_ATTEST of 1..TPM2_ATTEST_MAX bytes, left uninterpreted. */
+static int take_attest(struct body *b, const uint8_t **attest, uint32_t *len)
+{
+	if (take16(b, "quoted.size", len) != 0)
+		return -1;
+	if (*len == 0 || *len > TPM2_ATTEST_MAX)
+		return refuse(b->err, b->err_len,
+			      "%s response: quoted of %u bytes (1..%u)", b->cmd,
+			      *len, TPM2_ATTEST_MAX);
+	return take(b, *len, "quoted", attest);
+}
+
+int tpm2_parse_quote(const uint8_t *rsp, size_t len, struct tpm2_quote *q,
+		     char *err, size_t err_len)
+{
+	struct body b, params;
+	struct p384_int r, s;
+	const uint8_t *attest;
+	uint32_t attest_len;
+
+	if (open_body(&b, rsp, len, TPM2_ST_SESSIONS, TPM2_RC_SUCCESS,
+		      "Quote", err, err_len) != 0 ||
+	    take_params(&b, &params) != 0 ||
+	    take_attest(&params, &attest, &attest_len) != 0 ||
+	    expect_field(&params, "signature.sigAlg", 2, TPM2_ALG_ECDSA) != 0 ||
+	    expect_field(&params, "signature.hash", 2, TPM2_ALG_SHA384) != 0 ||
+	    take_p384_int(&params, "signature.r", &r) != 0 ||
+	    take_p384_int(&params, "signature.s", &s) != 0 ||
+	    sub_end(&params, "parameters") != 0 || take_pw_auth(&b) != 0)
+		return -1;
+	memcpy(q->attest, attest, attest_len);
+	q->attest_len = attest_len;
+	put_p384_int(q->sig, &r);
+	put_p384_int(q->sig + TPM2_P384_LEN, &s);
+	return 0;
+}
+
+int tpm2_parse_flush_context(const uint8_t *rsp, size_t len, char *err,
+			     size_t err_len)
+{
+	struct body b;
+
+	if (open_body(&b, rsp, len, TPM2_ST_NO_SESSIONS, TPM2_RC_SUCCESS,
+		      "FlushContext", err, err_len) != 0)
+		return -1;
+	return at_end(&b);
 }

@@ -26,14 +26,37 @@
 #define TPM2_ST_SESSIONS    0x8002
 #define TPM2_ALG_SHA256     0x000b
 #define TPM2_ALG_SHA384     0x000c
+#define TPM2_ALG_ECC        0x0023
+#define TPM2_ALG_ECDSA      0x0018
+#define TPM2_ALG_NULL       0x0010
+#define TPM2_ECC_NIST_P384  0x0004
 #define TPM2_SU_CLEAR       0x0000
 #define TPM2_RS_PW          0x40000009 /* password "session" (empty auth) */
+#define TPM2_RH_ENDORSEMENT 0x4000000b
 
 #define TPM2_CC_STARTUP        0x00000144
 #define TPM2_CC_PCR_EXTEND     0x00000182
 #define TPM2_CC_GET_CAPABILITY 0x0000017a
 #define TPM2_CC_GET_RANDOM     0x0000017b
 #define TPM2_CC_PCR_READ       0x0000017e
+#define TPM2_CC_CREATE_PRIMARY 0x00000131
+#define TPM2_CC_QUOTE          0x00000158
+#define TPM2_CC_FLUSH_CONTEXT  0x00000165
+
+/* The attestation key (AK): a restricted ECDSA P-384 signing key with
+ * SHA-384 as its name and signature hash. objectAttributes: fixedTPM,
+ * fixedParent, sensitiveDataOrigin, userWithAuth, restricted, sign. */
+#define TPM2_AK_ATTRIBUTES  0x00050072
+#define TPM2_P384_LEN       48
+#define TPM2_P384_POINT_LEN (1 + 2 * TPM2_P384_LEN) /* 04 || X || Y */
+/* The AK's TPMT_PUBLIC with both coordinates at full length; the parser
+ * accepts no other shape, so none is longer. */
+#define TPM2_AK_PUBLIC_MAX  (24 + 2 * TPM2_P384_LEN)
+/* A TPMS_ATTEST of a quote of ours is at most about 250 bytes (a SHA-512
+ * name, 64 bytes of extraData, one selection, a SHA-512 digest); twice
+ * that leaves room without letting a response grow a report. */
+#define TPM2_ATTEST_MAX     512
+#define TPM2_QUALIFYING_MAX 64 /* TPM2B_DATA: the size of the largest digest */
 
 #define TPM2_RC_SUCCESS    0x000
 #define TPM2_RC_INITIALIZE 0x100 /* Startup after the firmware's: fine */
@@ -56,6 +79,20 @@ size_t tpm2_build_pcr_extend_sha384(uint8_t *buf, size_t cap, uint32_t pcr,
 				    const uint8_t digest[TPM2_SHA384_LEN]);
 /* TPM2_PCR_Read of one SHA-384 PCR (0..23). */
 size_t tpm2_build_pcr_read_sha384(uint8_t *buf, size_t cap, uint32_t pcr);
+/* TPM2_CreatePrimary of the AK under the endorsement hierarchy (empty
+ * password), with no user auth, no policy and an empty unique field: the
+ * key derives from the endorsement seed and the template alone, so every
+ * boot of one TPM gets the same key (until the seed changes). */
+size_t tpm2_build_create_ak(uint8_t *buf, size_t cap);
+/* TPM2_Quote with the AK at ak_handle (empty password), qualifying data of
+ * 0..TPM2_QUALIFYING_MAX bytes (may be NULL when 0), the key's own scheme,
+ * and the SHA-384 PCRs of pcr_mask (bit i = PCR i; non-zero, bits 0..23). */
+size_t tpm2_build_quote(uint8_t *buf, size_t cap, uint32_t ak_handle,
+			const uint8_t *qualifying, size_t qualifying_len,
+			uint32_t pcr_mask);
+/* TPM2_FlushContext of a transient object or session (the AK once
+ * quoted: a TPM holds only a few). */
+size_t tpm2_build_flush_context(uint8_t *buf, size_t cap, uint32_t handle);
 
 /*
  * The response header: at least 10 bytes, the tag the command's sessions
@@ -100,5 +137,37 @@ int tpm2_parse_pcr_extend(const uint8_t *rsp, size_t len, char *err, size_t err_
  * allocated) is refused. */
 int tpm2_parse_pcr_read_sha384(const uint8_t *rsp, size_t len, uint32_t pcr,
 			       uint8_t out[TPM2_SHA384_LEN], char *err, size_t err_len);
+
+/* The AK as CreatePrimary returned it. */
+struct tpm2_ak {
+	uint32_t handle;                   /* transient: flush it after use */
+	uint8_t pub[TPM2_P384_POINT_LEN];  /* 04 || X || Y */
+	/* The TPMT_PUBLIC bytes exactly as the TPM returned them inside
+	 * outPublic (the key's name is nameAlg || SHA-384 of these). */
+	uint8_t public_area[TPM2_AK_PUBLIC_MAX];
+	size_t public_len;
+};
+/* CreatePrimary (tpm2_build_create_ak): a transient handle, and a public
+ * area of exactly the kind asked for (type, nameAlg, attributes, empty
+ * policy, scheme, curve, kdf); the coordinates 1..48 bytes each, left-padded
+ * with zeros. creationData, creationHash, creationTicket and name are
+ * skipped by their sizes. */
+int tpm2_parse_create_ak(const uint8_t *rsp, size_t len, struct tpm2_ak *ak,
+			 char *err, size_t err_len);
+
+/* A quote as Quote returned it: TPMS_ATTEST uninterpreted (the verifier
+ * unmarshals and checks it; tools/quote_verify.c). */
+struct tpm2_quote {
+	uint8_t attest[TPM2_ATTEST_MAX];
+	size_t attest_len;                  /* 1..TPM2_ATTEST_MAX */
+	uint8_t sig[2 * TPM2_P384_LEN];     /* r || s, each left-padded to 48 */
+};
+/* Quote: the attest bytes (1..TPM2_ATTEST_MAX) and an ECDSA signature with
+ * SHA-384 whose r and s are 1..48 bytes each. */
+int tpm2_parse_quote(const uint8_t *rsp, size_t len, struct tpm2_quote *q,
+		     char *err, size_t err_len);
+/* FlushContext: a header and nothing else. */
+int tpm2_parse_flush_context(const uint8_t *rsp, size_t len, char *err,
+			     size_t err_len);
 
 #endif

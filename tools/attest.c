@@ -10,7 +10,10 @@
  * against the reference. The first failure is the reason.
  *
  * Production or DEV is decided from evidence only (report_verify: today
- * every report is DEV, for no TPM quote backs it). The report's key
+ * every report is DEV: most carry no TPM quote, and the key of those that
+ * do is certified by nobody yet). A report's TPM evidence is checked
+ * (tools/tpm_evidence.c) before the reference: a quote that fails is a
+ * refusal. The report's key
  * protection, launch mode and debug fields are its signer's word: they are
  * shown only labelled as unbacked claims.
  *
@@ -367,6 +370,8 @@ void attest_json_dev(const struct report_verdict *v)
 	printf("]");
 }
 
+static void print_json_tpm(const struct outcome *o);
+
 static void print_json(const struct opts *op, const struct outcome *o)
 {
 	const struct report *r = &o->report;
@@ -403,6 +408,7 @@ static void print_json(const struct opts *op, const struct outcome *o)
 	} else {
 		printf(", \"platform_id\": null, \"dev\": null, \"dev_reasons\": null, \"identity\": null, \"claims\": null");
 	}
+	print_json_tpm(o);
 	printf(", \"allow_dev\": %s", op->c.allow_dev ? "true" : "false");
 	printf(", \"reference\": ");
 	if (op->c.reference)
@@ -475,6 +481,49 @@ static void print_boot_vms(const struct outcome *o)
 	}
 }
 
+static void print_tpm(const struct outcome *o)
+{
+	char hex[2 * 48 + 1];
+
+	if (!o->have_report)
+		return;
+	if (!o->report.tpm_len) {
+		printf("TPM: no quote (the platform has no usable TPM)\n");
+		return;
+	}
+	if (!o->have_tpm)
+		return;
+	cli_hex(o->tpm.ak_sha384, 48, hex);
+	printf("TPM quote: verified over this report by attestation key sha384 %.16s... "
+	       "(NOT certified: enrollment is not implemented); the measurement log "
+	       "replays to PCRs 12-15", hex);
+	if (o->tpm.firmware_log)
+		printf(", the firmware's event log (%zu events) to PCRs 0-11\n",
+		       o->tpm.firmware_events);
+	else
+		printf("; no firmware event log: PCRs 0-11 are not accounted for\n");
+}
+
+static void print_json_tpm(const struct outcome *o)
+{
+	printf(", \"tpm\": ");
+	if (!o->have_report || !o->report.tpm_len) {
+		printf("null");
+		return;
+	}
+	if (!o->have_tpm) {
+		printf("{\"quote_verified\": false}");
+		return;
+	}
+	printf("{\"quote_verified\": true, \"ak_certified\": false, \"ak_sha384\": ");
+	json_hex(o->tpm.ak_sha384, 48);
+	printf(", \"pcr_mask\": %u, \"firmware_log_events\": ", o->tpm.pcr_mask);
+	if (o->tpm.firmware_log)
+		printf("%zu}", o->tpm.firmware_events);
+	else
+		printf("null}");
+}
+
 static void print_human(const struct opts *op, const struct outcome *o)
 {
 	const struct report *r = &o->report;
@@ -500,6 +549,7 @@ static void print_human(const struct opts *op, const struct outcome *o)
 		cli_hex(o->tls_key_hash, RPT_TLS_HASH_LEN, hex);
 		printf("TLS key: sha384 %s, the one the report vouches for\n", hex);
 	}
+	print_tpm(o);
 	if (o->have_tls_key) { /* the nonce went out */
 		cli_hex(o->nonce, o->nonce_len, hex);
 		printf("nonce: %s\n", hex);
@@ -632,6 +682,14 @@ static int verify(const struct attest_conn *c, struct outcome *o,
 		return set_reason(o, ATTEST_EXIT_FAILED,
 				  "the signed measurement log is malformed: %s", err);
 	o->have_log = true;
+	/* A quote that does not back the report is a forgery or a broken
+	 * platform: refused, whatever else the report says. */
+	if (o->report.tpm_len) {
+		if (tpm_evidence_check(m->body, &o->report, &o->log, &o->tpm, err,
+				       sizeof(err)) != 0)
+			return set_reason(o, ATTEST_EXIT_FAILED, "%s", err);
+		o->have_tpm = true;
+	}
 	if (!c->reference)
 		return ATTEST_EXIT_VERIFIED;
 	o->compared = true;

@@ -15,6 +15,7 @@
 
 #include <custos/report.h>
 #include "tcb/tcg_log_parse.h"
+#include "tools/tpm_evidence.h"
 #include "tools/reference.h"
 #include "tools/tenant_tls.h"
 
@@ -56,6 +57,8 @@ struct attest_outcome {
 	struct tcg_log_parsed log;
 	bool compared;              /* measurements compared with the reference */
 	bool tls_key_mismatch;      /* authentic report for another TLS key */
+	bool have_tpm;              /* its TPM evidence checked out */
+	struct tpm_evidence_result tpm;
 };
 
 /* The getopt_long entries of the struct attest_conn options, for the

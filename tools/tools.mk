@@ -51,13 +51,24 @@ $(BUILD)/bin/custos-relay: $(call tools_objs,$(CUSTOS_RELAY_SRCS)) $(HOST_LIB) $
 # protocol (tpgvm/proto.c) and reference values; the VM commands
 # (tools/vm_cli.c) attest on the same session first.
 TOOLS_BINS += $(BUILD)/bin/custos
+# The TPM evidence in reports is checked with tools/tpm_evidence.c and
+# tools/quote_verify.c, which unmarshals the TPM's structures with the
+# system libtss2-mu.
 CUSTOS_SRCS := tools/custos.c tools/attest.c tools/vm_cli.c \
-	tools/tenant_tls.c tools/reference.c $(TOOLS_COMMON_SRCS)
+	tools/tenant_tls.c tools/reference.c tools/quote_verify.c \
+	tools/tpm_evidence.c $(TOOLS_COMMON_SRCS)
 $(BUILD)/bin/custos: $(call tools_objs,$(CUSTOS_SRCS)) $(HOST_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
 	@$(CC) $(HOST_CFLAGS) -o $@ $(filter %.o,$^) $(HOST_LIB) $(CRYPTO_HOST_LIB) \
-		$(CRYPTO_HOST_LDLIBS)
+		$(CRYPTO_HOST_LDLIBS) -ltss2-mu
 
 # The reference reader's unit test compiles it in (host-only code).
 $(BUILD)/tests/test_reference: tools/reference.c tools/reference.h
+
+# The quote verifier's unit test compiles it in (host-only code) and links
+# libtss2-mu (the hook in the top-level Makefile's rule for unit tests).
+$(BUILD)/tests/test_quote_verify: tools/quote_verify.c tools/quote_verify.h
+UNIT_LDLIBS_test_quote_verify := -ltss2-mu
+$(BUILD)/tests/test_tpm_evidence: tools/tpm_evidence.c tools/tpm_evidence.h tools/quote_verify.c tools/quote_verify.h
+UNIT_LDLIBS_test_tpm_evidence := -ltss2-mu

@@ -10,6 +10,9 @@
  *   platform   platform id (1..64 printable ASCII bytes)
  *   log        the measurement log, TCG crypto-agile event log encoding
  *   cert       the TCB signing certificate (DER), to chain to the CA root
+ *   tpm        the TPM's evidence, or nothing: the attestation key, a quote
+ *              over everything before it, the PCR values quoted, the
+ *              firmware's event log
  *   signature  ECDSA-P-384 (r || s) over SHA-384 of everything before it
  *
  * All integers are little-endian.
@@ -23,7 +26,7 @@ struct measure_log;
 
 #define REPORT_MAGIC         "CUSTRPT1"
 #define REPORT_MAGIC_LEN     8u
-#define REPORT_VERSION       1u
+#define REPORT_VERSION       2u
 
 /* Header field offsets (docs/report.md). */
 #define RPT_OFF_MAGIC        0u
@@ -36,7 +39,8 @@ struct measure_log;
 #define RPT_OFF_PLATFORM_LEN 76u  /* u32 */
 #define RPT_OFF_LOG_LEN      80u  /* u32 */
 #define RPT_OFF_CERT_LEN     84u  /* u32 */
-#define RPT_FIXED_LEN        88u  /* the variable fields follow, in that order */
+#define RPT_OFF_TPM_LEN      88u  /* u32: the TPM evidence; 0 for none */
+#define RPT_FIXED_LEN        92u  /* the variable fields follow, in that order */
 
 #define RPT_TLS_HASH_LEN     48u
 #define RPT_SIG_LEN          96u
@@ -52,8 +56,29 @@ struct measure_log;
 #define REPORT_CERT_MAX      4096u
 #define REPORT_MAX_SIZE      (64u << 10)  /* whole report */
 
-/* How the TCB's private keys are protected: the report's CLAIM. Nothing in
- * format 1 backs it; a verifier shows it only as an unbacked claim. */
+/*
+ * The TPM evidence (docs/report.md, "TPM evidence"), lengths little-endian:
+ *   u32 ak_len,  the attestation key's TPMT_PUBLIC as the TPM gave it
+ *   u32 attest_len, the TPMS_ATTEST of a TPM2_Quote
+ *   96  the quote's signature, ECDSA P-384 r || s
+ *   u32 pcr_mask, the SHA-384 PCRs quoted (bit i: PCR i, 0..23)
+ *   48 x popcount(pcr_mask): their values, lowest PCR first
+ *   u32 fw_log_len, the firmware's and boot loader's TCG event log (0: none)
+ * The quote's qualifying data is report_quoted_digest(): the report up to
+ * the evidence, with the evidence's length field read as 0.
+ */
+#define REPORT_TPM_AK_MAX      256u
+#define REPORT_TPM_ATTEST_MAX  1024u
+#define REPORT_TPM_SIG_LEN     96u
+#define REPORT_TPM_PCR_LEN     48u
+#define REPORT_FW_LOG_MAX      (20u << 10)
+#define REPORT_TPM_MAX         (4u + REPORT_TPM_AK_MAX + 4u + REPORT_TPM_ATTEST_MAX + \
+				REPORT_TPM_SIG_LEN + 4u + 24u * REPORT_TPM_PCR_LEN + \
+				4u + REPORT_FW_LOG_MAX)
+
+/* How the TCB's private keys are protected: the report's CLAIM. Nothing
+ * backs it yet (a quote's key is not certified); a verifier shows it only
+ * as an unbacked claim. */
 enum report_key_protection {
 	REPORT_KEYS_DEV = 1, /* read from the boot media in the clear */
 	REPORT_KEYS_TPM = 2, /* sealed to the TPM's PCRs */
@@ -86,15 +111,28 @@ struct report {
 	size_t log_len;              /* REPORT_LOG_MIN..MAX */
 	const uint8_t *cert;         /* one DER SEQUENCE */
 	size_t cert_len;             /* 1..REPORT_CERT_MAX */
+	size_t tpm_len;              /* 0: no TPM evidence; else its fields: */
+	size_t quoted_len;           /* the quote covers [0, quoted_len) */
+	const uint8_t *ak_public;    /* TPMT_PUBLIC, 1..REPORT_TPM_AK_MAX */
+	size_t ak_public_len;
+	const uint8_t *attest;       /* TPMS_ATTEST, 1..REPORT_TPM_ATTEST_MAX */
+	size_t attest_len;
+	const uint8_t *quote_sig;    /* REPORT_TPM_SIG_LEN bytes */
+	uint32_t pcr_mask;           /* non-zero, PCRs 0..23 */
+	const uint8_t *pcr_values;   /* popcount(pcr_mask) x 48, ascending */
+	const uint8_t *fw_log;       /* 0..REPORT_FW_LOG_MAX bytes */
+	size_t fw_log_len;
 	size_t signed_len;           /* the signature covers bytes [0, signed_len) */
 	const uint8_t *signature;    /* RPT_SIG_LEN bytes, the last of the buffer */
 };
 
 /*
  * Structural parse of a report of exactly len bytes (tcb/report.c, no
- * crypto): magic, version 1, known key protection and launch mode, no
+ * crypto): magic, version 2, known key protection and launch mode, no
  * unknown debug bit, every length in range, platform id printable, log at
- * least a TCG header, certificate one DER SEQUENCE, total equal to what the
+ * least a TCG header, certificate one DER SEQUENCE, the TPM evidence's
+ * fields exactly filling its length (their contents are the verifier's to
+ * check: tools/quote_verify.c), total equal to what the
  * header says (no trailing bytes) and at most REPORT_MAX_SIZE. 0 and *out
  * filled, or -1 with a one-line reason in err (err may be NULL); *out is
  * written only on success.
@@ -105,19 +143,25 @@ int report_parse(const void *buf, size_t len, struct report *out, char *err,
 /*
  * Why a report is DEV: the verifier's judgement from evidence, never the
  * report's word (docs/report.md, "Claims and evidence"). A report is
- * production only with evidence its signer cannot forge, a TPM quote over
- * the log; format 1 carries none, so every format-1 report has
- * REPORT_DEV_NO_QUOTE. The other bits add what else is known.
+ * production only with evidence its signer cannot forge: a TPM quote over
+ * the log by a key the CA certified to live in a TPM. A report without
+ * TPM evidence has REPORT_DEV_NO_QUOTE; one with it has
+ * REPORT_DEV_AK_UNCERTIFIED, since no attestation key is certified yet
+ * (enrollment is not implemented: docs/tpm.md). The other bits add what
+ * else is known.
  */
-#define REPORT_DEV_NO_QUOTE 0x1u /* no TPM quote backs the claims */
-#define REPORT_DEV_IDENTITY 0x2u /* signed by a development TCB identity */
-#define REPORT_DEV_CLAIMED  0x4u /* the report itself says dev keys or launch */
-#define REPORT_DEV_DEBUG    0x8u /* the report says debug options are on */
-#define REPORT_DEV_ALL      0xfu
+#define REPORT_DEV_NO_QUOTE       0x01u /* no TPM quote backs the claims */
+#define REPORT_DEV_IDENTITY       0x02u /* signed by a development TCB identity */
+#define REPORT_DEV_CLAIMED        0x04u /* the report itself says dev keys or launch */
+#define REPORT_DEV_DEBUG          0x08u /* the report says debug options are on */
+#define REPORT_DEV_AK_UNCERTIFIED 0x10u /* quoted by a key nobody certified */
+#define REPORT_DEV_ALL            0x1fu
 
 /* The DEV reasons of a parsed report whose certificate is (dev_identity) or
- * is not a development one; never 0 for format 1. No crypto: the caller
- * (report_verify) knows which certificate signed. */
+ * is not a development one; never 0 today. No crypto: the caller
+ * (report_verify) knows which certificate signed, and the tenant tool
+ * checks the quote itself (a quote that does not verify is a refusal, not
+ * a reason to call the platform DEV). */
 uint32_t report_dev_reasons(const struct report *r, bool dev_identity);
 
 /* One REPORT_DEV_* bit as a short name for JSON ("no-tpm-quote",
@@ -165,7 +209,23 @@ struct report_contents {
 	const char *platform_id;      /* NUL-terminated, 1..64 of 0x21..0x7e */
 	const uint8_t *sign_cert;     /* the TCB signing certificate, DER */
 	size_t sign_cert_len;
+	/*
+	 * TPM evidence, or none (tpm_len 0, tpm_evidence NULL): exactly
+	 * tpm_len bytes (at most REPORT_TPM_MAX), written by tpm_evidence
+	 * once the rest is laid out, because its quote covers the rest:
+	 * quoted is report_quoted_digest() of it. 0, or -1 to fail the build.
+	 */
+	size_t tpm_len;
+	int (*tpm_evidence)(void *ctx, const uint8_t quoted[RPT_TLS_HASH_LEN],
+			    uint8_t *out, size_t len);
+	void *tpm_ctx;
 };
+
+/* The qualifying data of a report's quote: SHA-384 of its bytes
+ * [0, quoted_len) with the TPM evidence's length field read as 0 (that
+ * length is written after the quote, which covers all else before it). */
+void report_quoted_digest(const uint8_t *buf, size_t quoted_len,
+			  uint8_t out[RPT_TLS_HASH_LEN]);
 
 /* SHA-384 of the DER SubjectPublicKeyInfo of a P-384 public key: the TLS
  * key hash a report carries (what `openssl pkey -pubin -outform der |
@@ -200,7 +260,7 @@ struct report_expect {
 /* What the verifier concluded besides "authentic and ours". */
 struct report_verdict {
 	bool dev_identity;     /* signed by a tcb-sign-dev certificate */
-	uint32_t dev_reasons;  /* REPORT_DEV_*; never 0 for format 1 */
+	uint32_t dev_reasons;  /* REPORT_DEV_*; never 0 today */
 };
 
 /*

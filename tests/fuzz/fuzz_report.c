@@ -17,35 +17,62 @@
 #include <custos/report.h>
 #include "fuzz_util.h"
 
+/* The TPM evidence re-read from the raw bytes (include/custos/report.h). */
+static void check_evidence(const uint8_t *e, uint64_t len, const struct report *r)
+{
+	uint64_t ak = le(e, 4), at, mask, values, fw, off;
+
+	require(ak >= 1 && ak <= 256 && r->ak_public == e + 4 && r->ak_public_len == ak);
+	at = le(e + 4 + ak, 4);
+	require(at >= 1 && at <= 1024 && r->attest == e + 8 + ak && r->attest_len == at);
+	off = 8 + ak + at;
+	require(r->quote_sig == e + off);
+	mask = le(e + off + 96, 4);
+	require(mask != 0 && mask < (1u << 24) && r->pcr_mask == mask);
+	values = 0;
+	for (int i = 0; i < 24; i++)
+		values += (mask >> i) & 1;
+	off += 100;
+	require(r->pcr_values == e + off);
+	off += values * 48;
+	fw = le(e + off, 4);
+	require(fw <= 20480 && r->fw_log == e + off + 4 && r->fw_log_len == fw);
+	require(off + 4 + fw == len);
+}
+
 static void check_report(const uint8_t *d, size_t size, const struct report *r)
 {
 	uint64_t nonce = le(d + 72, 4), pid = le(d + 76, 4);
-	uint64_t log = le(d + 80, 4), cert = le(d + 84, 4);
+	uint64_t log = le(d + 80, 4), cert = le(d + 84, 4), tpm = le(d + 88, 4);
 	uint64_t keys = le(d + 12, 4), launch = le(d + 16, 4);
-	uint64_t off = 88 + nonce + pid + log;
+	uint64_t off = 92 + nonce + pid + log;
 
 	require(size <= 65536 && memcmp(d, "CUSTRPT1", 8) == 0);
-	require(le(d + 8, 4) == 1 && r->version == 1);
+	require(le(d + 8, 4) == 2 && r->version == 2);
 	require((keys == 1 || keys == 2) && launch >= 1 && launch <= 3);
 	require(le(d + 20, 4) <= 1);
 	require(r->key_protection == keys && r->launch_mode == launch &&
 		r->debug == le(d + 20, 4));
 	require(nonce >= 32 && nonce <= 64 && pid >= 1 && pid <= 64);
 	require(log >= 65 && log <= 32768 && cert >= 1 && cert <= 4096);
-	require(size == off + cert + 96);
+	require(size == off + cert + tpm + 96);
 	require(r->tls_key_hash == d + 24);
-	require(r->nonce == d + 88 && r->nonce_len == nonce);
-	require((const uint8_t *)r->platform_id == d + 88 + nonce &&
+	require(r->nonce == d + 92 && r->nonce_len == nonce);
+	require((const uint8_t *)r->platform_id == d + 92 + nonce &&
 		r->platform_id_len == pid);
 	for (uint64_t i = 0; i < pid; i++)
 		require(r->platform_id[i] >= 0x21 && r->platform_id[i] <= 0x7e);
-	require(r->log == d + 88 + nonce + pid && r->log_len == log);
+	require(r->log == d + 92 + nonce + pid && r->log_len == log);
 	require(r->cert == d + off && r->cert_len == cert && d[off] == 0x30);
+	require(r->quoted_len == off + cert && r->tpm_len == tpm);
+	if (tpm)
+		check_evidence(d + off + cert, tpm, r);
 	require(r->signed_len == size - 96 && r->signature == d + size - 96);
-	/* Format 1 is never production, whatever it claims; what it says
+	/* No report is production today, whatever it claims: without a quote
+	 * for want of one, with one for want of a certified key; what it says
 	 * against itself adds reasons. */
 	require(report_dev_reasons(r, false) ==
-		(REPORT_DEV_NO_QUOTE |
+		((tpm ? REPORT_DEV_AK_UNCERTIFIED : REPORT_DEV_NO_QUOTE) |
 		 (keys == 1 || launch == 1 ? REPORT_DEV_CLAIMED : 0) |
 		 (le(d + 20, 4) != 0 ? REPORT_DEV_DEBUG : 0)));
 	require(report_dev_reasons(r, true) ==

@@ -7,7 +7,8 @@
  * and the outputs must match it; a refusal leaves them untouched and says
  * why. The verdict must not depend on the error buffer.
  *
- * Seeds (tests/fuzz/corpus/tpm2_cmd/): responses of swtpm 0.7.1.
+ * Seeds (tests/fuzz/corpus/tpm2_cmd/): responses of swtpm 0.7.1, the AK's
+ * CreatePrimary, Quote and FlushContext among them.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +36,8 @@ struct call {
 	uint32_t pcr, rc, map;
 	size_t want, got;
 	uint8_t out[TPM2_BUFFER_MAX + 1];
+	struct tpm2_ak ak;
+	struct tpm2_quote q;
 };
 
 /* The verdict of c, the same with a full, a tiny and no error buffer; the
@@ -86,6 +89,21 @@ static int call_pcr_read(struct call *c, char *err, size_t err_len)
 					  err_len);
 }
 
+static int call_create_ak(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_parse_create_ak(c->d, c->size, &c->ak, err, err_len);
+}
+
+static int call_quote(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_parse_quote(c->d, c->size, &c->q, err, err_len);
+}
+
+static int call_flush(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_parse_flush_context(c->d, c->size, err, err_len);
+}
+
 /* A call of parse on the input with every output at a marker value. */
 static struct call *prepare(int (*parse)(struct call *, char *, size_t),
 			    const uint8_t *d, size_t size)
@@ -98,6 +116,8 @@ static struct call *prepare(int (*parse)(struct call *, char *, size_t),
 	c.rc = c.map = 0xdeadbeef;
 	c.got = 0xdead;
 	memset(c.out, 0xa5, sizeof(c.out));
+	memset(&c.ak, 0xa5, sizeof(c.ak));
+	memset(&c.q, 0xa5, sizeof(c.q));
 	return &c;
 }
 
@@ -221,11 +241,110 @@ static void pcr_read(const uint8_t *d, size_t size)
 	}
 }
 
+/* Every byte of an output still at the marker value. */
+static int untouched(const void *out, size_t n)
+{
+	const uint8_t *p = out;
+
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0xa5)
+			return 0;
+	return 1;
+}
+
+/* The password session's response auth area: the last 5 bytes. */
+static int pw_auth_at(const uint8_t *p)
+{
+	return be(p, 2) == 0 && p[2] <= 1 && be(p + 3, 2) == 0;
+}
+
+/* A P-384 integer of n (1..48) bytes at p, left-padded in out. */
+static int padded(const uint8_t *out, const uint8_t *p, uint32_t n)
+{
+	for (uint32_t i = 0; i < 48 - n; i++)
+		if (out[i])
+			return 0;
+	return n >= 1 && n <= 48 && memcmp(out + 48 - n, p, n) == 0;
+}
+
+/* The TPM2B at *p, stepped over (never past end). */
+static void skip2b(const uint8_t **p, const uint8_t *end)
+{
+	require(*p + 2 <= end && *p + 2 + be(*p, 2) <= end);
+	*p += 2 + be(*p, 2);
+}
+
+static void create_ak(const uint8_t *d, size_t size)
+{
+	struct call *c = prepare(call_create_ak, d, size);
+	uint8_t cmd[TPM2_BUFFER_MAX];
+	const uint8_t *p, *end;
+	uint32_t xs, ys;
+
+	if (verdict(c) != 0) {
+		require(untouched(&c->ak, sizeof(c->ak)));
+		return;
+	}
+	require(size >= 18 + 2 + 24 + 2 + 5 && be(d, 2) == TPM2_ST_SESSIONS);
+	require(be(d + 6, 4) == 0 && c->ak.handle == be(d + 10, 4));
+	require(d[10] == 0x80 && 18 + be(d + 14, 4) + 5 == size);
+	/* The template as built, echoed up to the point. */
+	require(tpm2_build_create_ak(cmd, sizeof(cmd)) == 65);
+	require(memcmp(d + 20, cmd + 35, 20) == 0);
+	xs = be(d + 40, 2);
+	ys = be(d + 42 + xs, 2);
+	require(be(d + 18, 2) == 24 + xs + ys && c->ak.public_len == 24 + xs + ys);
+	require(memcmp(c->ak.public_area, d + 20, c->ak.public_len) == 0);
+	require(c->ak.pub[0] == 0x04 && padded(c->ak.pub + 1, d + 42, xs) &&
+		padded(c->ak.pub + 49, d + 44 + xs, ys));
+	/* creationData, creationHash, creationTicket, name: to the end. */
+	p = d + 20 + c->ak.public_len;
+	end = d + size - 5;
+	skip2b(&p, end);
+	skip2b(&p, end);
+	p += 6;
+	skip2b(&p, end);
+	skip2b(&p, end);
+	require(p == end && pw_auth_at(end));
+}
+
+static void quote(const uint8_t *d, size_t size)
+{
+	struct call *c = prepare(call_quote, d, size);
+	const uint8_t *sig;
+	uint32_t n, rl, sl;
+
+	if (verdict(c) != 0) {
+		require(untouched(&c->q, sizeof(c->q)));
+		return;
+	}
+	require(size > 16 && be(d, 2) == TPM2_ST_SESSIONS && be(d + 6, 4) == 0);
+	require(14 + be(d + 10, 4) + 5 == size && pw_auth_at(d + size - 5));
+	n = be(d + 14, 2);
+	require(n >= 1 && n <= TPM2_ATTEST_MAX && c->q.attest_len == n);
+	require(memcmp(c->q.attest, d + 16, n) == 0);
+	if (n < TPM2_ATTEST_MAX)
+		require(c->q.attest[n] == 0xa5);
+	sig = d + 16 + n;
+	require(be(sig, 2) == TPM2_ALG_ECDSA && be(sig + 2, 2) == TPM2_ALG_SHA384);
+	rl = be(sig + 4, 2);
+	sl = be(sig + 6 + rl, 2);
+	require(16 + n + 8 + rl + sl + 5 == size);
+	require(padded(c->q.sig, sig + 6, rl) && padded(c->q.sig + 48, sig + 8 + rl, sl));
+}
+
+static void flush(const uint8_t *d, size_t size)
+{
+	if (verdict(prepare(call_flush, d, size)) == 0)
+		require(size == TPM2_HEADER_LEN && be(d, 2) == TPM2_ST_NO_SESSIONS &&
+			be(d + 6, 4) == TPM2_RC_SUCCESS);
+}
+
 /* The builders with the input's first bytes as their arguments. */
 static void builders(const uint8_t *d, size_t size)
 {
 	struct input in = { d, size };
-	uint8_t buf[TPM2_BUFFER_MAX], digest[TPM2_SHA384_LEN] = { 0 };
+	uint8_t buf[TPM2_BUFFER_MAX], digest[TPM2_QUALIFYING_MAX] = { 0 };
 	size_t cap = (size_t)take(&in, 1);
 	uint32_t pcr = (uint32_t)take(&in, 4);
 	uint16_t n = (uint16_t)take(&in, 2);
@@ -238,6 +357,21 @@ static void builders(const uint8_t *d, size_t size)
 	len = tpm2_build_get_random(buf, cap, n);
 	require(len == (cap >= 12 && n ? 12 : 0));
 	require(len == 0 || be(buf + 10, 2) == n);
+	len = tpm2_build_create_ak(buf, cap);
+	require(len == (cap >= 65 ? 65 : 0));
+	len = tpm2_build_flush_context(buf, cap, pcr);
+	require(len == (cap >= 14 ? 14 : 0));
+	require(len == 0 || be(buf + 10, 4) == pcr);
+	/* pcr as the PCR mask, n's low byte as the qualifying length. */
+	n &= 0x7f;
+	len = tpm2_build_quote(buf, cap, 0x80000000, digest, n, pcr);
+	require(len == (cap >= 41u + n && n <= 64 && pcr && pcr < 1u << 24 ?
+			41u + n : 0));
+	if (len == 0)
+		return;
+	require(be(buf + 27, 2) == n);
+	for (size_t i = 0; i < 3; i++) /* pcrSelect: PCR i is bit i % 8 of byte i / 8 */
+		require(buf[len - 3 + i] == (uint8_t)(pcr >> (8 * i)));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -255,6 +389,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pcr_banks(block + 1, size);
 	pcr_extend(block + 1, size);
 	pcr_read(block + 1, size);
+	create_ak(block + 1, size);
+	quote(block + 1, size);
+	flush(block + 1, size);
 	builders(block + 1, size);
 	free(block);
 	return 0;

@@ -6,11 +6,14 @@ measurements the console lists and compares with the values the TPM
 returned for PCR_Read. Bochs has no TPM (test_boot.py checks that the
 platform then says so)."""
 import hashlib
+import json
 import os
 import re
 import subprocess
 
 import harness as h
+import test_attest
+from custos_platform import Platform
 
 MEASURE = r"^measure: (\S+(?: \S+)*) sha384:([0-9a-f]{96})$"
 TPGVM_UP = r'^tpgvm: launched as vm 1 for platform "custos-dev"'
@@ -96,3 +99,31 @@ def test_uefi_entry_copies_the_firmware_event_log(d):
     assert int(m.group(1)) > 20, m.group(0)
     r.expect(r'^tpgvm: launched as vm 1 for platform "custos-dev"')
     r.expect_absent(r"EXCEPTION|PANIC|BOOT FAILED|refused|TRUNCATED")
+
+
+def test_a_report_carries_the_measured_launch(d):
+    # OVMF, GRUB with its tpm module, swtpm: the report's quote covers PCRs
+    # 0-15, and custos attest replays both logs to it - the firmware's and
+    # GRUB's (custos.elf, its modules and command line in PCRs 8-9) and the
+    # TCB's - before the reference values. tpm2_checkquote agrees.
+    with Platform(d, h.MACHINES["qemu-svm-uefi"]) as pf:
+        report = os.path.join(d, "report.bin")
+        p = test_attest.attest(pf.port, "--save-report", report)
+        test_attest.expect(p, test_attest.EXIT_VERIFIED, r"verified", "attest")
+        m = re.search(r"^TPM quote: verified over this report by attestation key sha384 "
+                      r"[0-9a-f]{16}\.\.\. \(NOT certified: enrollment is not implemented\); "
+                      r"the measurement log replays to PCRs 12-15, the firmware's event log "
+                      r"\((\d+) events\) to PCRs 0-11$", p.stdout, re.M)
+        assert m and int(m.group(1)) > 20, p.stdout
+        test_attest.check_quote_with_tpm2_checkquote(d, report)
+        with open(report, "rb") as f:
+            ak, _, _, mask, values, fw, _ = test_attest.report_evidence(f.read())
+        assert mask == 0xffff and len(fw) > 1000, (hex(mask), len(fw))
+        # GRUB measured custos.elf itself into PCR 9: its event is in the log.
+        with open(h.ELF, "rb") as f:
+            elf = hashlib.sha384(f.read()).digest()
+        assert elf in fw, "no event with custos.elf's SHA-384 in the firmware log"
+        # The same TPM gives the same attestation key on the next boot.
+        p = test_attest.attest(pf.port, "--json")
+        first = json.loads(p.stdout)["tpm"]["ak_sha384"]
+        assert first == hashlib.sha384(ak).hexdigest(), (first, ak.hex())

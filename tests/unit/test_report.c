@@ -263,7 +263,7 @@ static void test_round_trip(void **state)
 	(void)state;
 	assert_int_equal(verify_with(rpt, len, &k.root_a, &w, &r), REPORT_OK);
 	assert_string_equal(err, "");
-	assert_int_equal(r.version, 1);
+	assert_int_equal(r.version, 2);
 	assert_int_equal(r.key_protection, REPORT_KEYS_TPM);
 	assert_int_equal(r.launch_mode, REPORT_LAUNCH_SRTM);
 	assert_int_equal(r.debug, 0);
@@ -299,7 +299,7 @@ static void test_header_layout(void **state)
 
 	(void)state;
 	memcpy(want, "CUSTRPT1", 8);
-	put_le32(want + 8, 1);
+	put_le32(want + 8, 2);
 	put_le32(want + 12, 2);
 	put_le32(want + 16, 2);
 	put_le32(want + 20, 0);
@@ -308,10 +308,11 @@ static void test_header_layout(void **state)
 	put_le32(want + 76, 13);
 	put_le32(want + 80, (uint32_t)log);
 	put_le32(want + 84, (uint32_t)cert);
+	put_le32(want + 88, 0); /* no TPM evidence */
 	assert_memory_equal(rpt, want, sizeof(want));
-	assert_int_equal(len, 88 + 48 + 13 + log + cert + 96);
-	assert_memory_equal(rpt + 88 + 48, "custos-test-1", 13);
-	assert_memory_equal(rpt + 88 + 48 + 13 + log, k.sign.cert.der, cert);
+	assert_int_equal(len, 92 + 48 + 13 + log + cert + 96);
+	assert_memory_equal(rpt + 92 + 48, "custos-test-1", 13);
+	assert_memory_equal(rpt + 92 + 48 + 13 + log, k.sign.cert.der, cert);
 }
 
 /* The TLS key hash is of the key's DER SubjectPublicKeyInfo: the same bytes
@@ -537,7 +538,7 @@ static void test_every_report_is_dev(void **state)
 		{ REPORT_KEYS_TPM, REPORT_LAUNCH_DRTM, REPORT_DEBUG_CONSOLE_MIRROR, &k.sign,
 		  REPORT_DEV_NO_QUOTE | REPORT_DEV_DEBUG, "; debug options are on; refused" },
 		{ REPORT_KEYS_DEV, REPORT_LAUNCH_DEV, REPORT_DEBUG_CONSOLE_MIRROR, &k.sign_dev,
-		  REPORT_DEV_ALL, NULL },
+		  REPORT_DEV_ALL & ~REPORT_DEV_AK_UNCERTIFIED, NULL },
 	};
 	struct report_expect w = expectation();
 	struct report r;
@@ -610,7 +611,8 @@ static void expect_parse_fail(const uint8_t *b, size_t len, const char *needle)
 static void test_header_fields_refused(void **state)
 {
 	static const struct { uint32_t off, val; const char *needle; } cases[] = {
-		{ RPT_OFF_VERSION, 2, "version 2" },
+		{ RPT_OFF_VERSION, 1, "version 1" },
+		{ RPT_OFF_VERSION, 3, "version 3" },
 		{ RPT_OFF_VERSION, 0, "version 0" },
 		{ RPT_OFF_KEY_PROT, 0, "key protection 0" },
 		{ RPT_OFF_KEY_PROT, 3, "key protection 3" },
@@ -628,6 +630,8 @@ static void test_header_fields_refused(void **state)
 		{ RPT_OFF_CERT_LEN, 0, "certificate length 0" },
 		{ RPT_OFF_CERT_LEN, 4097, "certificate length 4097" },
 		{ RPT_OFF_CERT_LEN, 0xffffffffu, "certificate length 4294967295" },
+		{ RPT_OFF_TPM_LEN, REPORT_TPM_MAX + 1, "TPM evidence length 23025" },
+		{ RPT_OFF_TPM_LEN, 1, "truncated" },
 	};
 	size_t len = build();
 	uint8_t saved[4];
@@ -657,6 +661,160 @@ static void test_platform_id_refused(void **state)
 	expect_parse_fail(rpt, len, "platform id byte 3 is 0x00");
 }
 
+/* ---- TPM evidence ------------------------------------------------------------ */
+
+/* A stand-in for hv/tpm.c's writer: a well-framed block whose quote field
+ * holds the qualifying data it was given (a real TPM would put it into its
+ * TPMS_ATTEST), PCR values 0..15, a 10-byte firmware log. */
+#define EV_AK 40u
+#define EV_ATTEST 60u
+#define EV_PCRS 16u
+#define EV_FW 10u
+#define EV_LEN (4 + EV_AK + 4 + EV_ATTEST + REPORT_TPM_SIG_LEN + 4 + \
+		EV_PCRS * REPORT_TPM_PCR_LEN + 4 + EV_FW)
+static uint8_t ev_quoted[48];
+static int ev_fail;
+
+static int fake_evidence(void *ctx, const uint8_t quoted[48], uint8_t *out,
+			 size_t len)
+{
+	uint8_t *p = out;
+
+	assert_ptr_equal(ctx, &ev_fail);
+	assert_int_equal(len, EV_LEN);
+	memcpy(ev_quoted, quoted, 48);
+	if (ev_fail)
+		return -1;
+	memset(out, 0x77, len);
+	put_le32(p, EV_AK);
+	p += 4 + EV_AK;
+	put_le32(p, EV_ATTEST);
+	memcpy(p + 4, quoted, 48);
+	p += 4 + EV_ATTEST + REPORT_TPM_SIG_LEN;
+	put_le32(p, 0xffff);
+	p += 4 + EV_PCRS * REPORT_TPM_PCR_LEN;
+	put_le32(p, EV_FW);
+	return 0;
+}
+
+static size_t build_with_evidence(void)
+{
+	struct report_contents c = contents(&k.sign);
+
+	c.tpm_len = EV_LEN;
+	c.tpm_evidence = fake_evidence;
+	c.tpm_ctx = &ev_fail;
+	ev_fail = 0;
+	return build_c(&c, &k.sign);
+}
+
+static void test_evidence_round_trip(void **state)
+{
+	size_t len = build_with_evidence(), quoted_len;
+	uint8_t copy[CAP], want[48];
+	struct report r;
+
+	(void)state;
+	assert_int_equal(verify_with(rpt, len, &k.root_a, &(struct report_expect){
+		.nonce = nonce, .nonce_len = sizeof(nonce), .tls_key_hash = tls_hash,
+		.allow_dev = true }, &r), REPORT_OK);
+	assert_int_equal(r.tpm_len, EV_LEN);
+	assert_int_equal(r.ak_public_len, EV_AK);
+	assert_int_equal(r.attest_len, EV_ATTEST);
+	assert_int_equal(r.pcr_mask, 0xffff);
+	assert_int_equal(r.fw_log_len, EV_FW);
+	assert_ptr_equal(r.ak_public, rpt + r.quoted_len + 4);
+	assert_ptr_equal(r.fw_log, rpt + len - RPT_SIG_LEN - EV_FW);
+	/* Now a quote over a report without one: the evidence is not yet
+	 * there and its length reads 0, which an independent hash of that
+	 * prefix must give too; and the writer got exactly that. */
+	quoted_len = r.quoted_len;
+	assert_int_equal(quoted_len, len - RPT_SIG_LEN - EV_LEN);
+	memcpy(copy, rpt, quoted_len);
+	put_le32(copy + RPT_OFF_TPM_LEN, 0);
+	crypto_sha384(copy, quoted_len, want);
+	assert_memory_equal(ev_quoted, want, 48);
+	report_quoted_digest(rpt, quoted_len, want);
+	assert_memory_equal(ev_quoted, want, 48);
+	assert_memory_equal(r.attest, want, 48);
+	/* Any change before the evidence changes what a quote must cover. */
+	rpt[RPT_FIXED_LEN] ^= 1;
+	report_quoted_digest(rpt, quoted_len, want);
+	assert_memory_not_equal(ev_quoted, want, 48);
+	/* With a quote the DEV reason is the uncertified key, not its absence. */
+	assert_int_equal(verdict.dev_reasons & (REPORT_DEV_NO_QUOTE | REPORT_DEV_AK_UNCERTIFIED),
+			 REPORT_DEV_AK_UNCERTIFIED);
+}
+
+static void test_evidence_writer_failure(void **state)
+{
+	struct report_contents c = contents(&k.sign);
+	size_t len = 1;
+
+	(void)state;
+	c.tpm_len = EV_LEN;
+	c.tpm_evidence = fake_evidence;
+	c.tpm_ctx = &ev_fail;
+	ev_fail = 1;
+	memset(rpt, 0xa5, sizeof(rpt));
+	assert_int_equal(report_build(&c, k.sign.priv, rpt, sizeof(rpt), &len, err,
+				      sizeof(err)), REPORT_E_INVAL);
+	assert_int_equal(len, 0);
+	assert_non_null(strstr(err, "TPM evidence could not be made"));
+	for (size_t i = 0; i < report_size(&c); i++)
+		assert_int_equal(rpt[i], 0);
+	/* A length without a writer, or the reverse, is not built at all. */
+	c.tpm_evidence = NULL;
+	assert_int_equal(report_size(&c), 0);
+	c.tpm_evidence = fake_evidence;
+	c.tpm_len = 0;
+	assert_int_equal(report_size(&c), 0);
+	c.tpm_len = REPORT_TPM_MAX + 1;
+	assert_int_equal(report_size(&c), 0);
+}
+
+/* The evidence's framing: each field in range, together exactly its
+ * length. Re-signed, so only the parser can catch it. */
+static void test_evidence_framing_refused(void **state)
+{
+	size_t len, ev, mask_at, fw_at;
+
+	(void)state;
+	static const struct { int field; uint32_t val; const char *needle; } cases[] = {
+		{ 0, 0, "attestation key length 0" },
+		{ 0, REPORT_TPM_AK_MAX + 1, "attestation key length 257" },
+		{ 0, 0xffffffffu, "attestation key length 4294967295" },
+		{ 1, 0, "quote length 0" },
+		{ 1, REPORT_TPM_ATTEST_MAX + 1, "quote length 1025" },
+		{ 1, EV_ATTEST + 1, "" },
+		{ 2, 0, "PCR mask 0x0" },
+		{ 2, 0x1ffff, "" },
+		{ 2, 0x1000000, "PCR mask 0x1000000" },
+		{ 2, 0x7fff, "firmware event log length" },
+		{ 3, REPORT_FW_LOG_MAX + 1, "firmware event log length 20481" },
+		{ 3, EV_FW + 1, "ends inside the firmware event log" },
+		{ 3, EV_FW - 1, "1 trailing bytes" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		len = build_with_evidence();
+		ev = len - RPT_SIG_LEN - EV_LEN;
+		mask_at = ev + 8 + EV_AK + EV_ATTEST + REPORT_TPM_SIG_LEN;
+		fw_at = len - RPT_SIG_LEN - EV_FW - 4;
+		put_le32(rpt + (cases[i].field == 0 ? ev :
+				cases[i].field == 1 ? ev + 4 + EV_AK :
+				cases[i].field == 2 ? mask_at : fw_at), cases[i].val);
+		resign(len, &k.sign);
+		expect_parse_fail(rpt, len, cases[i].needle);
+	}
+	/* Every shorter evidence length, the report cut to match. */
+	for (size_t cut = 1; cut < EV_LEN; cut++) {
+		len = build_with_evidence();
+		put_le32(rpt + RPT_OFF_TPM_LEN, (uint32_t)(EV_LEN - cut));
+		memmove(rpt + len - RPT_SIG_LEN - cut, rpt + len - RPT_SIG_LEN, RPT_SIG_LEN);
+		expect_parse_fail(rpt, len - cut, "");
+	}
+}
+
 static void test_cert_not_der_refused(void **state)
 {
 	size_t len = build();
@@ -671,16 +829,17 @@ static void test_cert_not_der_refused(void **state)
 static void test_maximum_sizes(void **state)
 {
 	size_t len = RPT_FIXED_LEN + REPORT_NONCE_MAX + REPORT_PLATFORM_MAX +
-		     REPORT_LOG_MAX + REPORT_CERT_MAX + RPT_SIG_LEN;
+		     REPORT_LOG_MAX + REPORT_CERT_MAX + REPORT_TPM_MAX + RPT_SIG_LEN;
 	uint8_t *b = calloc(1, REPORT_MAX_SIZE + 1);
-	size_t cert = len - RPT_SIG_LEN - REPORT_CERT_MAX;
+	size_t cert = len - RPT_SIG_LEN - REPORT_TPM_MAX - REPORT_CERT_MAX;
+	uint8_t *tpm = b + cert + REPORT_CERT_MAX;
 	struct report r;
 
 	(void)state;
 	assert_non_null(b);
 	assert_true(len <= REPORT_MAX_SIZE);
 	memcpy(b, REPORT_MAGIC, 8);
-	put_le32(b + RPT_OFF_VERSION, 1);
+	put_le32(b + RPT_OFF_VERSION, 2);
 	put_le32(b + RPT_OFF_KEY_PROT, REPORT_KEYS_TPM);
 	put_le32(b + RPT_OFF_LAUNCH, REPORT_LAUNCH_DRTM);
 	put_le32(b + RPT_OFF_DEBUG, REPORT_DEBUG_KNOWN);
@@ -688,12 +847,21 @@ static void test_maximum_sizes(void **state)
 	put_le32(b + RPT_OFF_PLATFORM_LEN, REPORT_PLATFORM_MAX);
 	put_le32(b + RPT_OFF_LOG_LEN, REPORT_LOG_MAX);
 	put_le32(b + RPT_OFF_CERT_LEN, REPORT_CERT_MAX);
+	put_le32(b + RPT_OFF_TPM_LEN, REPORT_TPM_MAX);
+	put_le32(tpm, REPORT_TPM_AK_MAX);
+	put_le32(tpm + 4 + REPORT_TPM_AK_MAX, REPORT_TPM_ATTEST_MAX);
+	put_le32(tpm + 8 + REPORT_TPM_AK_MAX + REPORT_TPM_ATTEST_MAX + REPORT_TPM_SIG_LEN,
+		 0xffffff);
+	put_le32(tpm + REPORT_TPM_MAX - 4 - REPORT_FW_LOG_MAX, REPORT_FW_LOG_MAX);
 	memset(b + RPT_FIXED_LEN + REPORT_NONCE_MAX, 'p', REPORT_PLATFORM_MAX);
 	/* 30 82 0f fc: a SEQUENCE of 4092 content bytes, 4096 in all. */
 	memcpy(b + cert, "\x30\x82\x0f\xfc", 4);
 	assert_int_equal(report_parse(b, len, &r, err, sizeof(err)), 0);
 	assert_int_equal(r.log_len, REPORT_LOG_MAX);
 	assert_int_equal(r.cert_len, REPORT_CERT_MAX);
+	assert_int_equal(r.tpm_len, REPORT_TPM_MAX);
+	assert_int_equal(r.fw_log_len, REPORT_FW_LOG_MAX);
+	assert_int_equal(r.pcr_mask, 0xffffff);
 	assert_ptr_equal(r.signature, b + len - RPT_SIG_LEN);
 	expect_parse_fail(b, len + 1, "1 trailing bytes");
 	expect_parse_fail(b, len - 1, "truncated");
@@ -866,6 +1034,11 @@ static int write_samples(const char *dir)
 	c.nonce_len = REPORT_NONCE_MIN;
 	c.platform_id = "custos-dev";
 	rc |= write_one(dir, "dev_mirror.rpt", &c);
+	c.tpm_len = EV_LEN;
+	c.tpm_evidence = fake_evidence;
+	c.tpm_ctx = &ev_fail;
+	ev_fail = 0;
+	rc |= write_one(dir, "tpm_evidence.rpt", &c);
 	teardown(NULL);
 	return rc;
 }
@@ -874,6 +1047,9 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_evidence_round_trip),
+		cmocka_unit_test(test_evidence_writer_failure),
+		cmocka_unit_test(test_evidence_framing_refused),
 		cmocka_unit_test(test_header_layout),
 		cmocka_unit_test(test_tls_hash_is_spki),
 		cmocka_unit_test(test_no_tls_expectation),

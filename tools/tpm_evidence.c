@@ -1,0 +1,141 @@
+/*
+ * Checking a report's TPM evidence (tools/tpm_evidence.h). The order is
+ * the order of trust: the key's kind, then the quote it signed over this
+ * report, then the PCR values the quote vouches for, then the logs against
+ * those values. The first failure is the reason.
+ */
+#include "tools/tpm_evidence.h"
+#include "tools/quote_verify.h"
+#include "crypto/crypto.h"
+#include "tcb/errmsg.h"
+#include "tcb/fw_log.h"
+#include "tcb/tcg_log.h"
+
+#include <string.h>
+#include <tss2/tss2_mu.h>
+
+/* What the TCB asks the TPM for (tcb/tpm2_cmd.c, tpm2_build_create_ak). */
+#define AK_ATTRIBUTES (TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | \
+		       TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH | \
+		       TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT)
+
+static int ak_point(const uint8_t *area, size_t len, uint8_t pub[97],
+		    char *err, size_t err_len)
+{
+	TPMT_PUBLIC p;
+	size_t off = 0;
+	const TPMS_ECC_PARMS *e = &p.parameters.eccDetail;
+
+	memset(&p, 0, sizeof(p));
+	if (Tss2_MU_TPMT_PUBLIC_Unmarshal(area, len, &off, &p) != TSS2_RC_SUCCESS ||
+	    off != len)
+		return errmsg(err, err_len, "the attestation key's public area is "
+			      "malformed");
+	if (p.type != TPM2_ALG_ECC || p.nameAlg != TPM2_ALG_SHA384 ||
+	    p.objectAttributes != AK_ATTRIBUTES || p.authPolicy.size != 0 ||
+	    e->curveID != TPM2_ECC_NIST_P384 || e->scheme.scheme != TPM2_ALG_ECDSA ||
+	    e->scheme.details.ecdsa.hashAlg != TPM2_ALG_SHA384 ||
+	    e->symmetric.algorithm != TPM2_ALG_NULL || e->kdf.scheme != TPM2_ALG_NULL)
+		return errmsg(err, err_len, "the attestation key is not a restricted, "
+			      "TPM-bound ECC P-384 ECDSA-SHA384 signing key");
+	if (p.unique.ecc.x.size != 48 || p.unique.ecc.y.size != 48)
+		return errmsg(err, err_len, "the attestation key's point is not "
+			      "48+48 bytes");
+	pub[0] = 0x04;
+	memcpy(pub + 1, p.unique.ecc.x.buffer, 48);
+	memcpy(pub + 49, p.unique.ecc.y.buffer, 48);
+	return 0;
+}
+
+static void sha384(const void *data, size_t len, uint8_t *out)
+{
+	crypto_sha384(data, len, out);
+}
+
+/* The quoted values by PCR number (zero for PCRs not quoted). */
+static void values_by_pcr(const struct report *r, uint8_t pcrs[24][48])
+{
+	const uint8_t *v = r->pcr_values;
+
+	memset(pcrs, 0, 24 * 48);
+	for (unsigned i = 0; i < 24; i++)
+		if (r->pcr_mask & (1u << i)) {
+			memcpy(pcrs[i], v, 48);
+			v += 48;
+		}
+}
+
+static int check_tcb_pcrs(const struct tcg_log_parsed *log, uint32_t mask,
+			  uint8_t pcrs[24][48], char *err, size_t err_len)
+{
+	uint8_t want[48], cat[96];
+
+	for (uint32_t pcr = TCG_PCR_HV; pcr <= TCG_PCR_BOOT_VM; pcr++) {
+		if (!(mask & (1u << pcr)))
+			return errmsg(err, err_len, "the quote does not cover the "
+				      "TCB's PCR %u", pcr);
+		memset(want, 0, sizeof(want));
+		for (size_t i = 0; i < log->count; i++) {
+			if (log->events[i].pcr != pcr)
+				continue;
+			memcpy(cat, want, 48);
+			memcpy(cat + 48, log->events[i].digest, 48);
+			crypto_sha384(cat, sizeof(cat), want);
+		}
+		if (memcmp(want, pcrs[pcr], 48) != 0)
+			return errmsg(err, err_len, "the measurement log does not "
+				      "replay to the quoted PCR %u", pcr);
+	}
+	return 0;
+}
+
+static int check_firmware_pcrs(const struct report *r, uint8_t pcrs[24][48],
+			       struct tpm_evidence_result *res, char *err,
+			       size_t err_len)
+{
+	static uint8_t replayed[FW_LOG_PCRS][FW_LOG_DIGEST_MAX];
+	struct fw_log_info info;
+	char why[200];
+
+	if (fw_log_parse(r->fw_log, r->fw_log_len, &info, why, sizeof(why)) ||
+	    fw_log_replay(r->fw_log, r->fw_log_len, FW_LOG_ALG_SHA384, sha384,
+			  replayed, why, sizeof(why)))
+		return errmsg(err, err_len, "the firmware's event log: %s", why);
+	for (uint32_t pcr = 0; pcr < TCG_PCR_HV; pcr++)
+		if ((r->pcr_mask & (1u << pcr)) &&
+		    memcmp(replayed[pcr], pcrs[pcr], 48) != 0)
+			return errmsg(err, err_len, "the firmware's event log does "
+				      "not replay to the quoted PCR %u", pcr);
+	res->firmware_log = true;
+	res->firmware_events = info.events;
+	return 0;
+}
+
+int tpm_evidence_check(const uint8_t *buf, const struct report *r,
+		       const struct tcg_log_parsed *tcb_log,
+		       struct tpm_evidence_result *res, char *err, size_t err_len)
+{
+	static uint8_t pcrs[24][48];
+	uint8_t pub[97], quoted[48];
+	char why[200];
+
+	memset(res, 0, sizeof(*res));
+	if (!r->tpm_len)
+		return errmsg(err, err_len, "the report carries no TPM evidence");
+	if (ak_point(r->ak_public, r->ak_public_len, pub, err, err_len))
+		return -1;
+	crypto_sha384(r->ak_public, r->ak_public_len, res->ak_sha384);
+	report_quoted_digest(buf, r->quoted_len, quoted);
+	values_by_pcr(r, pcrs);
+	if (quote_verify(r->attest, r->attest_len, r->quote_sig, pub, quoted,
+			 sizeof(quoted), r->pcr_mask,
+			 (const uint8_t (*)[48])pcrs, NULL, why, sizeof(why)))
+		return errmsg(err, err_len, "the TPM quote does not verify: %s", why);
+	res->pcr_mask = r->pcr_mask;
+	if (check_tcb_pcrs(tcb_log, r->pcr_mask, pcrs, err, err_len))
+		return -1;
+	if (r->fw_log_len &&
+	    check_firmware_pcrs(r, pcrs, res, err, err_len))
+		return -1;
+	return 0;
+}

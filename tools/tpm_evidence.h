@@ -1,0 +1,40 @@
+/*
+ * The TPM evidence of a platform report, checked on the tenant's side
+ * (docs/report.md, "TPM evidence"; docs/tenant-cli.md): the attestation
+ * key's public area, the quote over the report, the PCR values it covers,
+ * the TCB's log and the firmware's log replayed to them. Host only: it uses
+ * libtss2-mu for the TPM's structures (tools/quote_verify.c).
+ */
+#ifndef CUSTOS_TOOLS_TPM_EVIDENCE_H
+#define CUSTOS_TOOLS_TPM_EVIDENCE_H
+
+#include <custos/report.h>
+#include "tcb/tcg_log_parse.h"
+
+struct tpm_evidence_result {
+	uint8_t ak_sha384[48];   /* SHA-384 of the key's TPMT_PUBLIC */
+	uint32_t pcr_mask;       /* the PCRs the quote covers */
+	bool firmware_log;       /* PCRs 0-11 replayed from the firmware's log */
+	size_t firmware_events;  /* its events (the Spec ID header not counted) */
+};
+
+/*
+ * Check the evidence of a parsed, signature-checked report r (buf is the
+ * report it points into; tcb_log its parsed measurement log):
+ *  - the key is a restricted ECC P-384 signing key with ECDSA-SHA384, fixed
+ *    to its TPM (what the TCB asks for; anything else is refused);
+ *  - its quote verifies, qualifies exactly report_quoted_digest() of the
+ *    report, and covers exactly the PCR values carried, which include
+ *    PCRs 12-15;
+ *  - the TCB's log replays to PCRs 12-15;
+ *  - a firmware log, if carried, parses and replays (SHA-384) to every
+ *    quoted PCR below 12.
+ * 0, or -1 with one line in err: a report whose evidence fails is refused,
+ * DEV or not. The key is not certified by anyone yet (docs/tpm.md), so
+ * passing proves the log is what a TPM holds, not whose TPM it is.
+ */
+int tpm_evidence_check(const uint8_t *buf, const struct report *r,
+		       const struct tcg_log_parsed *tcb_log,
+		       struct tpm_evidence_result *res, char *err, size_t err_len);
+
+#endif
