@@ -90,7 +90,7 @@ def lifecycle(pf, d):
         "    CA root build/pki/root.pem, her certificate and key, the reference values,\n"
         "    and CUSTOS_ALLOW_DEV=1 (every command attests the platform first). This\n"
         "    platform is DEV: its TCB keys are on the boot media in the clear (a\n"
-        "    development identity) and no TPM quote backs its report yet, so without\n"
+        "    development identity) and its TPM's quoting key is certified by nobody yet, so without\n"
         "    --allow-dev every command would refuse it and send nothing." % pf.port)
 
     say("1. Attest: a signed platform report over a fresh nonce, checked against the\n"
@@ -204,7 +204,8 @@ def main():
         if tpm and pcrs:
             say("This machine has a TPM 2.0 (swtpm). The hypervisor said:\n    %s\n"
                 "    and extended every measurement into PCRs %s, which it read back:\n"
-                "    they match its log. Reports carry no quote from it yet (docs/tpm.md)."
+                "    they match its log. Every report carries a TPM quote over PCRs 0-15,\n"
+                "    which custos attest checks (docs/tpm.md)."
                 % (tpm.group(0), ", ".join(pcrs)))
         elif tpm:
             say("The hypervisor said:\n    %s" % tpm.group(0))
