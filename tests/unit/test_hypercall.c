@@ -732,6 +732,55 @@ static void test_report_source_invalid(void **state)
 
 /* Signing fails (a key the crypto layer refuses stands in for a failed
  * RNG): HC_E_INTERNAL and nothing written. */
+/* With a TPM the source names its evidence's length and writer: the
+ * capacity the caller needs includes it, the writer gets the report's
+ * quoted digest, and a writer that fails (a TPM that stopped answering)
+ * writes nothing into the caller's memory. */
+#define TPM_EV_LEN (4 + 8 + 4 + 8 + 96 + 4 + 48 + 4)
+static int tpm_ev_calls, tpm_ev_fail;
+
+static int fake_tpm_evidence(void *ctx, const uint8_t quoted[48], uint8_t *out,
+			     size_t len)
+{
+	uint8_t *p = out;
+
+	(void)quoted;
+	assert_ptr_equal(ctx, &tpm_ev_calls);
+	assert_int_equal(len, TPM_EV_LEN);
+	tpm_ev_calls++;
+	if (tpm_ev_fail)
+		return -1;
+	memset(out, 0, len);
+	p[0] = 8;                  /* attestation key: 8 bytes */
+	p[12] = 8;                 /* quote: 8 bytes */
+	p[24 + 96] = 1;            /* PCR mask: PCR 0 */
+	return 0;                  /* firmware log: 0 bytes */
+}
+
+static void test_report_with_tpm_evidence(void **state)
+{
+	struct fixture *fx = *state;
+	size_t want = expected_size(fx) + TPM_EV_LEN;
+	struct report r;
+
+	source.tpm_len = TPM_EV_LEN;
+	source.tpm_evidence = fake_tpm_evidence;
+	source.tpm_ctx = &tpm_ev_calls;
+	tpm_ev_calls = tpm_ev_fail = 0;
+	expect_report_error(fx, REQ_GPA, OUT_GPA, want - 1, 0, HC_E_INVAL);
+	assert_int_equal(tpm_ev_calls, 0);
+	assert_int_equal(call_report(fx, REQ_GPA, MEM_SIZE - want, want, 0).ret, want);
+	assert_int_equal(tpm_ev_calls, 1);
+	assert_int_equal(report_parse(fx->fake.mem + MEM_SIZE - want, want, &r, NULL, 0), 0);
+	assert_int_equal(r.tpm_len, TPM_EV_LEN);
+	assert_int_equal(r.pcr_mask, 1);
+	fx->fake.writes = 0;
+	tpm_ev_fail = 1;
+	expect_report_error(fx, REQ_GPA, OUT_GPA, OUT_CAP, 0, HC_E_INTERNAL);
+	source.tpm_len = 0;
+	source.tpm_evidence = NULL;
+}
+
 static void test_report_signing_fails(void **state)
 {
 	struct fixture *fx = *state;
@@ -842,6 +891,7 @@ int main(void)
 		R(test_report_without_source),
 		R(test_report_source_invalid),
 		R(test_report_signing_fails),
+		R(test_report_with_tpm_evidence),
 		R(test_report_write_fails),
 		R(test_report_request_read_once),
 		R(test_report_overwrites_its_request),
