@@ -498,8 +498,9 @@ static void print_tpm(const struct outcome *o)
 	       "(NOT certified: enrollment is not implemented); the measurement log "
 	       "replays to PCRs 12-15", hex);
 	if (o->tpm.firmware_log)
-		printf(", the firmware's event log (%zu events) to PCRs 0-11\n",
-		       o->tpm.firmware_events);
+		printf(", the firmware's event log (%zu events) to PCRs 0-11%s\n",
+		       o->tpm.firmware_events, o->tpm.launch_checked ?
+		       "; in it GRUB loaded the reference's kernel and command line" : "");
 	else
 		printf("; no firmware event log: PCRs 0-11 are not accounted for\n");
 }
@@ -517,6 +518,7 @@ static void print_json_tpm(const struct outcome *o)
 	}
 	printf("{\"quote_verified\": true, \"ak_certified\": false, \"ak_sha384\": ");
 	json_hex(o->tpm.ak_sha384, 48);
+	printf(", \"launch_matches_reference\": %s", o->tpm.launch_checked ? "true" : "false");
 	printf(", \"pcr_mask\": %u, \"firmware_log_events\": ", o->tpm.pcr_mask);
 	if (o->tpm.firmware_log)
 		printf("%zu}", o->tpm.firmware_events);
@@ -685,8 +687,9 @@ static int verify(const struct attest_conn *c, struct outcome *o,
 	/* A quote that does not back the report is a forgery or a broken
 	 * platform: refused, whatever else the report says. */
 	if (o->report.tpm_len) {
-		if (tpm_evidence_check(m->body, &o->report, &o->log, &o->tpm, err,
-				       sizeof(err)) != 0)
+		if (tpm_evidence_check(m->body, &o->report, &o->log,
+				       c->reference ? &in->ref.launch : NULL, &o->tpm,
+				       err, sizeof(err)) != 0)
 			return set_reason(o, ATTEST_EXIT_FAILED, "%s", err);
 		o->have_tpm = true;
 	}

@@ -141,15 +141,28 @@ def hypervisor_image(path):
     return bytes(mem)
 
 
-def grub_cmdline(path):
-    """The arguments of the multiboot2 line (after the kernel path)."""
+def multiboot2_line(path):
+    """The multiboot2 line's words: the command, the kernel path, its arguments."""
     with open(path) as f:
         lines = [l.strip() for l in f if l.strip().startswith("multiboot2")]
     if len(lines) != 1:
         raise RefError("%s: expected exactly one multiboot2 line, found %d"
                        % (path, len(lines)))
-    args = shlex.split(lines[0])[2:]
-    return " ".join(args).encode()
+    return shlex.split(lines[0])
+
+
+def grub_cmdline(path):
+    """The arguments of the multiboot2 line (after the kernel path)."""
+    return " ".join(multiboot2_line(path)[2:]).encode()
+
+
+def launch(args):
+    """What GRUB measures of the launch under UEFI (docs/tpm.md): the kernel
+    file it loads, by path and SHA-384 of the whole file, and the kernel
+    command line, as "kernel_cmdline: ARGS" in PCR 8."""
+    return {"kernel": multiboot2_line(args.grub_cfg)[1],
+            "kernel_sha384": hashlib.sha384(read(args.elf)).hexdigest(),
+            "kernel_cmdline": grub_cmdline(args.grub_cfg).decode()}
 
 
 def read(path):
@@ -177,6 +190,7 @@ def build(args):
             for key, pcr, desc in EVENTS
         ],
         "boot_vms": [boot_vm(image, cmdline) for image, cmdline in args.allow_boot_vm],
+        "launch": launch(args),
     }
 
 

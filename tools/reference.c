@@ -272,7 +272,9 @@ static int once(struct jp *j, unsigned *seen, unsigned bit, const char *key)
 }
 
 enum { K_PCR = 1, K_TYPE = 2, K_DESC = 4, K_SHA = 8, K_EVENT_ALL = 15 };
-enum { K_FORMAT = 1, K_PLATFORM = 2, K_MEAS = 4, K_TOP_ALL = 7, K_BOOT_VMS = 8 };
+enum { K_FORMAT = 1, K_PLATFORM = 2, K_MEAS = 4, K_TOP_ALL = 7, K_BOOT_VMS = 8,
+       K_LAUNCH = 16 };
+enum { K_L_KERNEL = 1, K_L_SHA = 2, K_L_CMDLINE = 4, K_L_ALL = 7 };
 enum { K_VM_NAME = 1, K_VM_SHA = 2, K_VM_ALL = 3 };
 
 /* 96 hex digits into a digest. */
@@ -362,6 +364,49 @@ static int boot_vm_member(struct jp *j, const char *key, void *ctx,
 	if (strcmp(key, "sha384") == 0)
 		return once(j, seen, K_VM_SHA, key) || sha384_hex(j, v->digest) ? -1 : 0;
 	return skip_value(j, 1);
+}
+
+static int launch_member(struct jp *j, const char *key, void *ctx,
+			 unsigned *seen)
+{
+	struct reference_launch *l = ctx;
+	size_t n;
+
+	if (strcmp(key, "kernel") == 0) {
+		if (once(j, seen, K_L_KERNEL, key) ||
+		    string(j, l->kernel, sizeof(l->kernel), &n))
+			return -1;
+		if (n == 0 || l->kernel[0] != '/' || !printable(l->kernel, n, 0x21))
+			return jfail(j, "launch kernel must be an absolute path of "
+				     "printable characters without spaces");
+		return 0;
+	}
+	if (strcmp(key, "kernel_sha384") == 0)
+		return once(j, seen, K_L_SHA, key) ||
+		       sha384_hex(j, l->kernel_sha384) ? -1 : 0;
+	if (strcmp(key, "kernel_cmdline") == 0) {
+		if (once(j, seen, K_L_CMDLINE, key) ||
+		    string(j, l->kernel_cmdline, sizeof(l->kernel_cmdline), &n))
+			return -1;
+		if (!printable(l->kernel_cmdline, n, 0x20))
+			return jfail(j, "launch kernel_cmdline must be printable");
+		return 0;
+	}
+	return skip_value(j, 1);
+}
+
+static int launch(struct jp *j, struct reference *r)
+{
+	unsigned seen = 0;
+
+	if (object(j, launch_member, &r->launch, &seen))
+		return -1;
+	if ((seen & K_L_ALL) != K_L_ALL)
+		return jfail(j, "launch lacks %s", !(seen & K_L_KERNEL) ? "\"kernel\"" :
+			     !(seen & K_L_SHA) ? "\"kernel_sha384\"" :
+			     "\"kernel_cmdline\"");
+	r->launch.present = true;
+	return 0;
 }
 
 /* A JSON array of at most MEASURE_MAX_EVENTS objects, each read by member
@@ -467,6 +512,11 @@ static int top_member(struct jp *j, const char *key, void *ctx, unsigned *seen)
 		if (once(j, seen, K_BOOT_VMS, key))
 			return -1;
 		return boot_vms(j, r);
+	}
+	if (strcmp(key, "launch") == 0) {
+		if (once(j, seen, K_LAUNCH, key))
+			return -1;
+		return launch(j, r);
 	}
 	return skip_value(j, 1);
 }

@@ -46,8 +46,25 @@ struct reference_boot_vm {
 	uint8_t digest[MEASURE_DIGEST_LEN];  /* SHA-384, docs/eventlog.md */
 };
 
+/*
+ * The measured launch (optional "launch" object, docs/tenant-cli.md): the
+ * kernel GRUB must have loaded, by path and SHA-384 of the whole file, and
+ * its command line as GRUB measured it. Checked against the firmware's
+ * event log of reports that carry one (tools/tpm_evidence.c).
+ */
+#define REFERENCE_PATH_MAX 127
+#define REFERENCE_CMDLINE_MAX 255
+
+struct reference_launch {
+	bool present;
+	char kernel[REFERENCE_PATH_MAX + 1];
+	uint8_t kernel_sha384[MEASURE_DIGEST_LEN];
+	char kernel_cmdline[REFERENCE_CMDLINE_MAX + 1];
+};
+
 struct reference {
 	char platform_id[REPORT_PLATFORM_MAX + 1];
+	struct reference_launch launch;
 	size_t count;
 	struct reference_event events[MEASURE_MAX_EVENTS];
 	size_t boot_vm_count;                /* 0: no boot VM allowed */

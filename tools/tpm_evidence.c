@@ -111,8 +111,74 @@ static int check_firmware_pcrs(const struct report *r, uint8_t pcrs[24][48],
 	return 0;
 }
 
+/* GRUB's events (grub-core/commands/tpm.c: PCR 8 "grub_cmd: ...",
+ * "kernel_cmdline: ..."; PCR 9 each file it opens, by path, digest of its
+ * contents), each NUL-terminated. */
+#define GRUB_MB2_CMD  "grub_cmd: multiboot2 "
+#define GRUB_CMDLINE  "kernel_cmdline: "
+
+static bool event_is(const struct fw_log_event *ev, uint32_t pcr, const char *prefix,
+		     const char **rest)
+{
+	size_t n = strlen(prefix);
+
+	if (ev->pcr != pcr || ev->data_len < n + 1 || ev->data[ev->data_len - 1] != 0 ||
+	    memchr(ev->data, 0, ev->data_len - 1) || memcmp(ev->data, prefix, n) != 0)
+		return false;
+	*rest = (const char *)ev->data + n;
+	return true;
+}
+
+/* The multiboot2 command's path: up to the first space or the end. */
+static bool same_path(const char *cmd, const char *path)
+{
+	size_t n = strlen(path);
+
+	return strncmp(cmd, path, n) == 0 && (cmd[n] == ' ' || cmd[n] == 0);
+}
+
+static int check_launch(const struct report *r, const struct fw_log_info *info,
+			const struct reference_launch *l, char *err, size_t err_len)
+{
+	struct fw_log_event ev;
+	size_t off = info->header_len, sha = FW_LOG_MAX_ALGS;
+	unsigned loads = 0, cmdlines = 0, kernels = 0;
+	const char *rest;
+	int rc;
+
+	for (size_t i = 0; i < info->alg_count; i++)
+		if (info->algs[i] == FW_LOG_ALG_SHA384)
+			sha = i;
+	while ((rc = fw_log_next(r->fw_log, r->fw_log_len, info, &off, &ev,
+				 NULL, 0)) == 1) {
+		if (event_is(&ev, 8, GRUB_MB2_CMD, &rest)) {
+			if (++loads > 1 || !same_path(rest, l->kernel))
+				return errmsg(err, err_len, "GRUB's log shows \"multiboot2 %.60s\", "
+					      "not the reference's one %s", rest, l->kernel);
+		} else if (event_is(&ev, 8, GRUB_CMDLINE, &rest)) {
+			if (++cmdlines > 1 || strcmp(rest, l->kernel_cmdline) != 0)
+				return errmsg(err, err_len, "GRUB measured the kernel command "
+					      "line \"%.60s\", the reference has \"%s\"", rest,
+					      l->kernel_cmdline);
+		} else if (event_is(&ev, 9, "", &rest) && strcmp(rest, l->kernel) == 0) {
+			if (sha == FW_LOG_MAX_ALGS ||
+			    memcmp(ev.digests[sha], l->kernel_sha384, 48) != 0)
+				return errmsg(err, err_len, "GRUB measured %s with another "
+					      "SHA-384 than the reference's", l->kernel);
+			kernels++;
+		}
+	}
+	if (rc < 0 || loads != 1 || cmdlines != 1 || kernels != 1)
+		return errmsg(err, err_len, "GRUB's log does not show it loading %s "
+			      "once with its command line (%u loads, %u command lines, "
+			      "%u measurements of the file)", l->kernel, loads, cmdlines,
+			      kernels);
+	return 0;
+}
+
 int tpm_evidence_check(const uint8_t *buf, const struct report *r,
 		       const struct tcg_log_parsed *tcb_log,
+		       const struct reference_launch *launch,
 		       struct tpm_evidence_result *res, char *err, size_t err_len)
 {
 	static uint8_t pcrs[24][48];
@@ -137,5 +203,13 @@ int tpm_evidence_check(const uint8_t *buf, const struct report *r,
 	if (r->fw_log_len &&
 	    check_firmware_pcrs(r, pcrs, res, err, err_len))
 		return -1;
+	if (r->fw_log_len && launch && launch->present) {
+		struct fw_log_info info;
+
+		if (fw_log_parse(r->fw_log, r->fw_log_len, &info, NULL, 0) ||
+		    check_launch(r, &info, launch, err, err_len))
+			return -1;
+		res->launch_checked = true;
+	}
 	return 0;
 }

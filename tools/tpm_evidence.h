@@ -10,12 +10,14 @@
 
 #include <custos/report.h>
 #include "tcb/tcg_log_parse.h"
+#include "tools/reference.h"
 
 struct tpm_evidence_result {
 	uint8_t ak_sha384[48];   /* SHA-384 of the key's TPMT_PUBLIC */
 	uint32_t pcr_mask;       /* the PCRs the quote covers */
 	bool firmware_log;       /* PCRs 0-11 replayed from the firmware's log */
 	size_t firmware_events;  /* its events (the Spec ID header not counted) */
+	bool launch_checked;     /* GRUB loaded the reference's kernel and command line */
 };
 
 /*
@@ -28,13 +30,19 @@ struct tpm_evidence_result {
  *    PCRs 12-15;
  *  - the TCB's log replays to PCRs 12-15;
  *  - a firmware log, if carried, parses and replays (SHA-384) to every
- *    quoted PCR below 12.
+ *    quoted PCR below 12;
+ *  - with a launch reference (may be NULL or not present) and a firmware
+ *    log: GRUB ran exactly one multiboot2 command, for the reference's
+ *    kernel path, measured that file with the reference's SHA-384 and the
+ *    reference's kernel command line. (GRUB itself and the firmware are
+ *    not compared with anything yet: docs/tpm.md.)
  * 0, or -1 with one line in err: a report whose evidence fails is refused,
  * DEV or not. The key is not certified by anyone yet (docs/tpm.md), so
  * passing proves the log is what a TPM holds, not whose TPM it is.
  */
 int tpm_evidence_check(const uint8_t *buf, const struct report *r,
 		       const struct tcg_log_parsed *tcb_log,
+		       const struct reference_launch *launch,
 		       struct tpm_evidence_result *res, char *err, size_t err_len);
 
 #endif

@@ -113,7 +113,8 @@ def test_a_report_carries_the_measured_launch(d):
         m = re.search(r"^TPM quote: verified over this report by attestation key sha384 "
                       r"[0-9a-f]{16}\.\.\. \(NOT certified: enrollment is not implemented\); "
                       r"the measurement log replays to PCRs 12-15, the firmware's event log "
-                      r"\((\d+) events\) to PCRs 0-11$", p.stdout, re.M)
+                      r"\((\d+) events\) to PCRs 0-11; in it GRUB loaded the reference's kernel "
+                      r"and command line$", p.stdout, re.M)
         assert m and int(m.group(1)) > 20, p.stdout
         test_attest.check_quote_with_tpm2_checkquote(d, report)
         with open(report, "rb") as f:
@@ -123,6 +124,17 @@ def test_a_report_carries_the_measured_launch(d):
         with open(h.ELF, "rb") as f:
             elf = hashlib.sha384(f.read()).digest()
         assert elf in fw, "no event with custos.elf's SHA-384 in the firmware log"
+        # Reference values of another build of the hypervisor: GRUB's
+        # measurement of custos.elf in the quoted log gives it away.
+        with open(test_attest.REFERENCE) as f:
+            ref = json.load(f)
+        ref["launch"]["kernel_sha384"] = "00" * 48
+        other = os.path.join(d, "other-launch.json")
+        with open(other, "w") as f:
+            json.dump(ref, f)
+        p = test_attest.attest(pf.port, reference=other)
+        test_attest.expect(p, test_attest.EXIT_FAILED, r"FAILED: GRUB measured /boot/custos\.elf "
+                           r"with another SHA-384 than the reference's", "attest, other kernel")
         # The same TPM gives the same attestation key on the next boot.
         p = test_attest.attest(pf.port, "--json")
         first = json.loads(p.stdout)["tpm"]["ak_sha384"]

@@ -411,6 +411,40 @@ static void test_compare_boot_vms(void **state)
 		    "(measurement 2) is missing");
 }
 
+/* The optional launch object: all three keys, an absolute path,
+ * printable strings; without it nothing about the launch is expected. */
+#define LAUNCH_HEAD "{\"format\": \"custos-reference-1\", \"platform_id\": \"x\", \"measurements\": [], \"launch\": "
+#define ELF_HEX "27c6c3db5738fd252af0a9167764ac3fb6d7a797f0b39be0086074a0144e843d8254de8cf8d0fe1744fe0a46d85bcfad"
+
+static void test_launch_parsed(void **state)
+{
+	static const char json[] = LAUNCH_HEAD "{\"kernel\": \"/boot/custos.elf\", "
+		"\"kernel_sha384\": \"" ELF_HEX "\", \"kernel_cmdline\": \"a=b c\", \"x\": 1}}";
+	char err[256] = "x";
+
+	(void)state;
+	assert_int_equal(reference_parse(json, strlen(json), &ref, err, sizeof(err)), 0);
+	assert_true(ref.launch.present);
+	assert_string_equal(ref.launch.kernel, "/boot/custos.elf");
+	assert_string_equal(ref.launch.kernel_cmdline, "a=b c");
+	assert_int_equal(ref.launch.kernel_sha384[0], 0x27);
+	assert_int_equal(ref.launch.kernel_sha384[47], 0xad);
+	assert_int_equal(reference_parse(good, strlen(good), &ref, err, sizeof(err)), 0);
+	assert_false(ref.launch.present);
+	expect_bad(LAUNCH_HEAD "{\"kernel\": \"/k\", \"kernel_sha384\": \"" ELF_HEX "\"}}",
+		   "launch lacks \"kernel_cmdline\"");
+	expect_bad(LAUNCH_HEAD "{\"kernel\": \"boot/k\", \"kernel_sha384\": \"" ELF_HEX
+		   "\", \"kernel_cmdline\": \"\"}}", "absolute path");
+	expect_bad(LAUNCH_HEAD "{\"kernel\": \"/a b\", \"kernel_sha384\": \"" ELF_HEX
+		   "\", \"kernel_cmdline\": \"\"}}", "absolute path");
+	expect_bad(LAUNCH_HEAD "{\"kernel\": \"/k\", \"kernel_sha384\": \"00\", "
+		   "\"kernel_cmdline\": \"\"}}", "");
+	expect_bad(LAUNCH_HEAD "{\"kernel\": \"/k\", \"kernel_sha384\": \"" ELF_HEX
+		   "\", \"kernel_cmdline\": \"\\t\"}}", "printable");
+	expect_bad(LAUNCH_HEAD "{\"kernel\": \"/k\", \"kernel\": \"/k\"}}", "appears twice");
+	expect_bad(LAUNCH_HEAD "[]}", "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_compare),
 		cmocka_unit_test(test_boot_vms_parsed),
+		cmocka_unit_test(test_launch_parsed),
 		cmocka_unit_test(test_boot_vm_name),
 		cmocka_unit_test(test_compare_boot_vms),
 	};

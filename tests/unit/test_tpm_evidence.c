@@ -65,6 +65,7 @@ static int load_real(void **state)
 	return -1;
 }
 
+static const struct reference_launch *launch_ref;
 static struct report r;
 static struct tcg_log_parsed tcb_log;
 static struct tpm_evidence_result res;
@@ -80,7 +81,7 @@ static int check(void)
 	if (tcg_log_parse(r.log, r.log_len, &tcb_log, why, sizeof(why)))
 		return -2;
 	memset(err, 0, sizeof(err));
-	return tpm_evidence_check(buf, &r, &tcb_log, &res, err, sizeof(err));
+	return tpm_evidence_check(buf, &r, &tcb_log, launch_ref, &res, err, sizeof(err));
 }
 
 static void expect_refused(const char *needle)
@@ -231,6 +232,43 @@ static void test_attestation_key(void **state)
 	expect_refused("the TPM quote does not verify");
 }
 
+/* The launch reference: GRUB (measured by the firmware, its log replayed
+ * to the TPM's PCRs) loaded this kernel with this command line. */
+static const uint8_t elf_sha384[48] = {
+	0x27, 0xc6, 0xc3, 0xdb, 0x57, 0x38, 0xfd, 0x25, 0x2a, 0xf0, 0xa9, 0x16,
+	0x77, 0x64, 0xac, 0x3f, 0xb6, 0xd7, 0xa7, 0x97, 0xf0, 0xb3, 0x9b, 0xe0,
+	0x08, 0x60, 0x74, 0xa0, 0x14, 0x4e, 0x84, 0x3d, 0x82, 0x54, 0xde, 0x8c,
+	0xf8, 0xd0, 0xfe, 0x17, 0x44, 0xfe, 0x0a, 0x46, 0xd8, 0x5b, 0xcf, 0xad,
+};
+
+static void test_launch_reference(void **state)
+{
+	struct reference_launch l = { .present = true, .kernel = "/boot/custos.elf",
+				      .kernel_cmdline = "" };
+
+	(void)state;
+	memcpy(l.kernel_sha384, elf_sha384, 48);
+	launch_ref = &l;
+	fresh();
+	assert_int_equal(check(), 0);
+	assert_true(res.launch_checked);
+	/* Another build of the hypervisor. */
+	l.kernel_sha384[47] ^= 1;
+	expect_refused("GRUB measured /boot/custos.elf with another SHA-384");
+	l.kernel_sha384[47] ^= 1;
+	/* Another command line (a debug switch the reference does not have). */
+	snprintf(l.kernel_cmdline, sizeof(l.kernel_cmdline), "custos.debug=mirror-consoles");
+	expect_refused("GRUB measured the kernel command line \"\", the reference has");
+	l.kernel_cmdline[0] = 0;
+	/* Another kernel path: GRUB loaded something else. */
+	snprintf(l.kernel, sizeof(l.kernel), "/boot/other.elf");
+	expect_refused("GRUB's log shows \"multiboot2 /boot/custos.elf\", not the reference's");
+	/* Without a reference, or without its launch part: not checked. */
+	launch_ref = NULL;
+	assert_int_equal(check(), 0);
+	assert_false(res.launch_checked);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +278,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pcr_values_must_match_the_quote),
 		cmocka_unit_test(test_firmware_log_must_replay),
 		cmocka_unit_test(test_attestation_key),
+		cmocka_unit_test(test_launch_reference),
 	};
 
 	(void)argc;
