@@ -717,12 +717,14 @@ const char *crypto_role_name(enum crypto_role role)
 		return "development-TCB-signing";
 	case CRYPTO_ROLE_TCB_KEX_DEV:
 		return "development-TCB-key-agreement";
+	case CRYPTO_ROLE_TCB_AK:
+		return "TPM-attestation-key";
 	}
 	return "unknown-role";
 }
 
 /*
- * DER contents of the role OIDs CUSTOS_OID_ARC.1 .. .7: 0x69 is 2.25 (2 * 40
+ * DER contents of the role OIDs CUSTOS_OID_ARC.1 .. .8: 0x69 is 2.25 (2 * 40
  * + 25), then the UUID integer 112316499844282042489265998744696497416 in
  * base 128, then the role number (test_crypto checks this against the
  * dotted form).
@@ -736,7 +738,7 @@ int crypto_role_oid(enum crypto_role role, const uint8_t **oid, size_t *oid_len)
 		CUSTOS_OID_ARC_DER "\x01", CUSTOS_OID_ARC_DER "\x02",
 		CUSTOS_OID_ARC_DER "\x03", CUSTOS_OID_ARC_DER "\x04",
 		CUSTOS_OID_ARC_DER "\x05", CUSTOS_OID_ARC_DER "\x06",
-		CUSTOS_OID_ARC_DER "\x07",
+		CUSTOS_OID_ARC_DER "\x07", CUSTOS_OID_ARC_DER "\x08",
 	};
 
 	if (role < CRYPTO_ROLE_FIRST || role > CRYPTO_ROLE_LAST)

@@ -167,9 +167,13 @@ enum crypto_role {
 	CRYPTO_ROLE_TPGVM_TLS = 5,
 	CRYPTO_ROLE_TCB_SIGN_DEV = 6, /* a development TCB's signing key */
 	CRYPTO_ROLE_TCB_KEX_DEV = 7,  /* a development TCB's key agreement */
+	/* A platform TPM's attestation key, certified after credential
+	 * activation proved it lives in the TPM of a checked EK certificate
+	 * (custos-ca enroll, docs/tpm.md). */
+	CRYPTO_ROLE_TCB_AK = 8,
 };
 #define CRYPTO_ROLE_FIRST CRYPTO_ROLE_STATION
-#define CRYPTO_ROLE_LAST  CRYPTO_ROLE_TCB_KEX_DEV
+#define CRYPTO_ROLE_LAST  CRYPTO_ROLE_TCB_AK
 /* The bit of a role in a crypto_x509_roles() mask. */
 #define CRYPTO_ROLE_BIT(role) (1u << (unsigned)(role))
 

@@ -611,7 +611,7 @@ static void test_role_oids_and_names(void **state)
 	char dotted[96], want[96];
 
 	(void)state;
-	assert_int_equal(CRYPTO_ROLE_LAST, 7);
+	assert_int_equal(CRYPTO_ROLE_LAST, 8);
 	for (int role = CRYPTO_ROLE_FIRST; role <= CRYPTO_ROLE_LAST; role++) {
 		assert_int_equal(crypto_role_oid((enum crypto_role)role, &oid, &len), CRYPTO_OK);
 		oid_to_dotted(oid, len, dotted, sizeof(dotted));
@@ -621,7 +621,8 @@ static void test_role_oids_and_names(void **state)
 	}
 	assert_string_equal(crypto_role_name(CRYPTO_ROLE_STATION), "signing-station");
 	assert_int_equal(crypto_role_oid((enum crypto_role)0, &oid, &len), CRYPTO_E_INVAL);
-	assert_int_equal(crypto_role_oid((enum crypto_role)8, &oid, &len), CRYPTO_E_INVAL);
+	assert_int_equal(crypto_role_oid((enum crypto_role)9, &oid, &len), CRYPTO_E_INVAL);
+	assert_string_equal(crypto_role_name(CRYPTO_ROLE_TCB_AK), "TPM-attestation-key");
 	assert_string_equal(crypto_role_name(CRYPTO_ROLE_TCB_SIGN_DEV), "development-TCB-signing");
 	assert_true(crypto_role_agrees_keys(CRYPTO_ROLE_TCB_KEX));
 	assert_true(crypto_role_agrees_keys(CRYPTO_ROLE_TCB_KEX_DEV));
