@@ -46,7 +46,7 @@ static enum crypto_role other_role(const struct report *r, const uint8_t *root,
 {
 	static const enum crypto_role others[] = {
 		CRYPTO_ROLE_STATION, CRYPTO_ROLE_TCB_KEX, CRYPTO_ROLE_TENANT,
-		CRYPTO_ROLE_TPGVM_TLS, CRYPTO_ROLE_TCB_KEX_DEV,
+		CRYPTO_ROLE_TPGVM_TLS, CRYPTO_ROLE_TCB_KEX_DEV, CRYPTO_ROLE_TCB_AK,
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(others); i++)

@@ -251,6 +251,7 @@ const char *x509_peek_role_name(int role)
 	case CRYPTO_ROLE_TPGVM_TLS: return "tpgvm-tls";
 	case CRYPTO_ROLE_TCB_SIGN_DEV: return "tcb-sign-dev";
 	case CRYPTO_ROLE_TCB_KEX_DEV: return "tcb-kex-dev";
+	case CRYPTO_ROLE_TCB_AK: return "tcb-ak";
 	default: return "unknown";
 	}
 }
