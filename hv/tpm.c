@@ -31,6 +31,10 @@ static struct {
 	size_t attest_len;           /* a quote's TPMS_ATTEST length: fixed */
 	const uint8_t *fw_log;       /* carried in reports, if it fits */
 	size_t fw_log_len;
+	uint8_t ek_cert[REPORT_TPM_CERT_MAX]; /* the TPM's, from its NV */
+	size_t ek_cert_len;
+	uint8_t ak_cert[REPORT_TPM_CERT_MAX]; /* from enrollment, once activated */
+	size_t ak_cert_len;
 	uint8_t cmd[TPM2_BUFFER_MAX];
 	uint8_t rsp[TPM2_BUFFER_MAX];
 	char err[160];
@@ -397,7 +401,8 @@ size_t tpm_evidence_len(void)
 	if (!tpm.have_ak)
 		return 0;
 	return 4 + tpm.ak.public_len + 4 + tpm.attest_len + REPORT_TPM_SIG_LEN +
-	       4 + QUOTE_PCR_COUNT * REPORT_TPM_PCR_LEN + 4 + tpm.fw_log_len;
+	       4 + QUOTE_PCR_COUNT * REPORT_TPM_PCR_LEN + 4 + tpm.fw_log_len +
+	       4 + tpm.ek_cert_len + 4 + tpm.ak_cert_len;
 }
 
 static uint8_t *put_field(uint8_t *p, const void *data, size_t len)
@@ -433,6 +438,8 @@ int tpm_write_evidence(void *ctx, const uint8_t quoted[48], uint8_t *out,
 	for (uint32_t pcr = 0; pcr < QUOTE_PCR_COUNT; pcr++, p += REPORT_TPM_PCR_LEN)
 		if (tpm_pcr_read(pcr, p))
 			return -1;
-	put_field(p, tpm.fw_log, tpm.fw_log_len);
+	p = put_field(p, tpm.fw_log, tpm.fw_log_len);
+	p = put_field(p, tpm.ek_cert, tpm.ek_cert_len);
+	put_field(p, tpm.ak_cert, tpm.ak_cert_len);
 	return 0;
 }

@@ -181,7 +181,11 @@ static int parse_evidence(const uint8_t *p, size_t len, struct report *r,
 	p += values;
 	left -= values;
 	if (take_field(&p, &left, 0, REPORT_FW_LOG_MAX, "firmware event log",
-		       &r->fw_log, &r->fw_log_len, err, err_len))
+		       &r->fw_log, &r->fw_log_len, err, err_len) ||
+	    take_field(&p, &left, 0, REPORT_TPM_CERT_MAX, "EK certificate",
+		       &r->ek_cert, &r->ek_cert_len, err, err_len) ||
+	    take_field(&p, &left, 0, REPORT_TPM_CERT_MAX, "attestation key certificate",
+		       &r->ak_cert, &r->ak_cert_len, err, err_len))
 		return -1;
 	if (left)
 		return errmsg(err, err_len, "TPM evidence has %zu trailing bytes",

@@ -64,6 +64,8 @@ struct measure_log;
  *   u32 pcr_mask, the SHA-384 PCRs quoted (bit i: PCR i, 0..23)
  *   48 x popcount(pcr_mask): their values, lowest PCR first
  *   u32 fw_log_len, the firmware's and boot loader's TCG event log (0: none)
+ *   u32 ek_cert_len, the TPM's EK certificate, DER, as its NV holds it (0: none)
+ *   u32 ak_cert_len, the attestation key's tcb-ak certificate, DER (0: none)
  * The quote's qualifying data is report_quoted_digest(): the report up to
  * the evidence, with the evidence's length field read as 0.
  */
@@ -72,9 +74,10 @@ struct measure_log;
 #define REPORT_TPM_SIG_LEN     96u
 #define REPORT_TPM_PCR_LEN     48u
 #define REPORT_FW_LOG_MAX      (20u << 10)
+#define REPORT_TPM_CERT_MAX    2048u
 #define REPORT_TPM_MAX         (4u + REPORT_TPM_AK_MAX + 4u + REPORT_TPM_ATTEST_MAX + \
 				REPORT_TPM_SIG_LEN + 4u + 24u * REPORT_TPM_PCR_LEN + \
-				4u + REPORT_FW_LOG_MAX)
+				4u + REPORT_FW_LOG_MAX + 2u * (4u + REPORT_TPM_CERT_MAX))
 
 /* How the TCB's private keys are protected: the report's CLAIM. Nothing
  * backs it yet (a quote's key is not certified); a verifier shows it only
@@ -122,6 +125,10 @@ struct report {
 	const uint8_t *pcr_values;   /* popcount(pcr_mask) x 48, ascending */
 	const uint8_t *fw_log;       /* 0..REPORT_FW_LOG_MAX bytes */
 	size_t fw_log_len;
+	const uint8_t *ek_cert;      /* 0..REPORT_TPM_CERT_MAX bytes */
+	size_t ek_cert_len;
+	const uint8_t *ak_cert;      /* 0..REPORT_TPM_CERT_MAX bytes */
+	size_t ak_cert_len;
 	size_t signed_len;           /* the signature covers bytes [0, signed_len) */
 	const uint8_t *signature;    /* RPT_SIG_LEN bytes, the last of the buffer */
 };

@@ -37,6 +37,12 @@ static void check_evidence(const uint8_t *e, uint64_t len, const struct report *
 	off += values * 48;
 	fw = le(e + off, 4);
 	require(fw <= 20480 && r->fw_log == e + off + 4 && r->fw_log_len == fw);
+	off += 4 + fw;
+	fw = le(e + off, 4);
+	require(fw <= 2048 && r->ek_cert == e + off + 4 && r->ek_cert_len == fw);
+	off += 4 + fw;
+	fw = le(e + off, 4);
+	require(fw <= 2048 && r->ak_cert == e + off + 4 && r->ak_cert_len == fw);
 	require(off + 4 + fw == len);
 }
 

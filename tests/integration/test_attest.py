@@ -279,7 +279,11 @@ def report_evidence(rpt):
     off += 48 * n
     fw_len, = struct.unpack_from("<I", e, off)
     fw = e[off + 4:off + 4 + fw_len]
-    assert off + 4 + fw_len == len(e), "evidence framing"
+    off += 4 + fw_len
+    for _ in ("EK certificate", "AK certificate"):
+        n, = struct.unpack_from("<I", e, off)
+        off += 4 + n
+    assert off == len(e), "evidence framing"
     covered = bytearray(rpt[:quoted_len])
     covered[88:92] = bytes(4)
     return ak, attest, sig, mask, values, fw, hashlib.sha384(covered).digest()

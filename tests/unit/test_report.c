@@ -630,7 +630,7 @@ static void test_header_fields_refused(void **state)
 		{ RPT_OFF_CERT_LEN, 0, "certificate length 0" },
 		{ RPT_OFF_CERT_LEN, 4097, "certificate length 4097" },
 		{ RPT_OFF_CERT_LEN, 0xffffffffu, "certificate length 4294967295" },
-		{ RPT_OFF_TPM_LEN, REPORT_TPM_MAX + 1, "TPM evidence length 23025" },
+		{ RPT_OFF_TPM_LEN, REPORT_TPM_MAX + 1, "TPM evidence length 27129" },
 		{ RPT_OFF_TPM_LEN, 1, "truncated" },
 	};
 	size_t len = build();
@@ -671,7 +671,7 @@ static void test_platform_id_refused(void **state)
 #define EV_PCRS 16u
 #define EV_FW 10u
 #define EV_LEN (4 + EV_AK + 4 + EV_ATTEST + REPORT_TPM_SIG_LEN + 4 + \
-		EV_PCRS * REPORT_TPM_PCR_LEN + 4 + EV_FW)
+		EV_PCRS * REPORT_TPM_PCR_LEN + 4 + EV_FW + 4 + 4)
 static uint8_t ev_quoted[48];
 static int ev_fail;
 
@@ -694,6 +694,9 @@ static int fake_evidence(void *ctx, const uint8_t quoted[48], uint8_t *out,
 	put_le32(p, 0xffff);
 	p += 4 + EV_PCRS * REPORT_TPM_PCR_LEN;
 	put_le32(p, EV_FW);
+	p += 4 + EV_FW;
+	put_le32(p, 0); /* no EK certificate */
+	put_le32(p + 4, 0); /* no AK certificate */
 	return 0;
 }
 
@@ -724,7 +727,9 @@ static void test_evidence_round_trip(void **state)
 	assert_int_equal(r.pcr_mask, 0xffff);
 	assert_int_equal(r.fw_log_len, EV_FW);
 	assert_ptr_equal(r.ak_public, rpt + r.quoted_len + 4);
-	assert_ptr_equal(r.fw_log, rpt + len - RPT_SIG_LEN - EV_FW);
+	assert_ptr_equal(r.fw_log, rpt + len - RPT_SIG_LEN - 8 - EV_FW);
+	assert_int_equal(r.ek_cert_len, 0);
+	assert_int_equal(r.ak_cert_len, 0);
 	/* Now a quote over a report without one: the evidence is not yet
 	 * there and its length reads 0, which an independent hash of that
 	 * prefix must give too; and the writer got exactly that. */
@@ -792,17 +797,24 @@ static void test_evidence_framing_refused(void **state)
 		{ 2, 0x1000000, "PCR mask 0x1000000" },
 		{ 2, 0x7fff, "firmware event log length" },
 		{ 3, REPORT_FW_LOG_MAX + 1, "firmware event log length 20481" },
-		{ 3, EV_FW + 1, "ends inside the firmware event log" },
-		{ 3, EV_FW - 1, "1 trailing bytes" },
+		{ 3, EV_FW + 1, "ends before the attestation key certificate length" },
+		{ 3, EV_FW + 4, "ends before the attestation key certificate length" },
+		{ 3, EV_FW + 9, "ends inside the firmware event log" },
+		{ 3, EV_FW - 1, "ends inside the EK certificate" },
+		{ 4, 1, "ends before the attestation key certificate length" },
+		{ 4, REPORT_TPM_CERT_MAX + 1, "EK certificate length 2049" },
+		{ 5, 1, "ends inside the attestation key certificate" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		len = build_with_evidence();
 		ev = len - RPT_SIG_LEN - EV_LEN;
 		mask_at = ev + 8 + EV_AK + EV_ATTEST + REPORT_TPM_SIG_LEN;
-		fw_at = len - RPT_SIG_LEN - EV_FW - 4;
+		fw_at = len - RPT_SIG_LEN - 8 - EV_FW - 4;
 		put_le32(rpt + (cases[i].field == 0 ? ev :
 				cases[i].field == 1 ? ev + 4 + EV_AK :
-				cases[i].field == 2 ? mask_at : fw_at), cases[i].val);
+				cases[i].field == 2 ? mask_at : cases[i].field == 3 ? fw_at :
+				cases[i].field == 4 ? fw_at + 4 + EV_FW : fw_at + 8 + EV_FW),
+			cases[i].val);
 		resign(len, &k.sign);
 		expect_parse_fail(rpt, len, cases[i].needle);
 	}
@@ -852,7 +864,10 @@ static void test_maximum_sizes(void **state)
 	put_le32(tpm + 4 + REPORT_TPM_AK_MAX, REPORT_TPM_ATTEST_MAX);
 	put_le32(tpm + 8 + REPORT_TPM_AK_MAX + REPORT_TPM_ATTEST_MAX + REPORT_TPM_SIG_LEN,
 		 0xffffff);
-	put_le32(tpm + REPORT_TPM_MAX - 4 - REPORT_FW_LOG_MAX, REPORT_FW_LOG_MAX);
+	put_le32(tpm + REPORT_TPM_MAX - 12 - 2 * REPORT_TPM_CERT_MAX - REPORT_FW_LOG_MAX,
+		 REPORT_FW_LOG_MAX);
+	put_le32(tpm + REPORT_TPM_MAX - 8 - 2 * REPORT_TPM_CERT_MAX, REPORT_TPM_CERT_MAX);
+	put_le32(tpm + REPORT_TPM_MAX - 4 - REPORT_TPM_CERT_MAX, REPORT_TPM_CERT_MAX);
 	memset(b + RPT_FIXED_LEN + REPORT_NONCE_MAX, 'p', REPORT_PLATFORM_MAX);
 	/* 30 82 0f fc: a SEQUENCE of 4092 content bytes, 4096 in all. */
 	memcpy(b + cert, "\x30\x82\x0f\xfc", 4);
