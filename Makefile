@@ -78,6 +78,8 @@ PORTABLE_SRCS += tcb/tpm2_cmd.c
 PORTABLE_SRCS += hv/tpm_tis.c hv/tpm_crb.c
 # The firmware's and GRUB's TCG event log (untrusted: boot loader and reports).
 PORTABLE_SRCS += tcb/fw_log.c
+# The CA's enrollment answer for the TPM's attestation key (untrusted: boot media).
+PORTABLE_SRCS += tcb/tpm_enroll.c tcb/tpm_enroll_open.c
 
 # hv/ is the shared mechanism; hv/vmx/ (and hv/svm/) the CPU backends.
 HV_DIRS := hv hv/vmx hv/svm
