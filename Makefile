@@ -74,6 +74,8 @@ PORTABLE_SRCS += hv/svm/svm_caps.c hv/svm/svm_maps.c hv/svm/svm_exit_decode.c
 PORTABLE_SRCS += tcb/guest_va.c tcb/insn_decode.c
 # TPM 2.0 commands and their responses (untrusted: the bus and the device; hv/tpm.c).
 PORTABLE_SRCS += tcb/tpm2_cmd.c
+# Salted HMAC sessions with parameter encryption on the same bus (uses crypto/).
+PORTABLE_SRCS += tcb/tpm2_session.c
 # The TPM's TIS and CRB interfaces, driven through a bus a test can simulate.
 PORTABLE_SRCS += hv/tpm_tis.c hv/tpm_crb.c
 # The firmware's and GRUB's TCG event log (untrusted: boot loader and reports).
@@ -277,6 +279,14 @@ $(BUILD)/test-tools/fake-tpgvm: tests/tools/fake-tpgvm.c tools/reference.c \
 	@echo "  HOSTCC  $@"
 	@$(CC) $(HOST_CFLAGS) -o $@ tests/tools/fake-tpgvm.c tools/reference.c \
 		$(HOST_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)
+
+# Records tcb/tpm2_session.c's exchange with swtpm for test_tpm2_session
+# (run by hand; its header is committed).
+TEST_TOOLS += $(BUILD)/test-tools/tpm2_session_record
+$(BUILD)/test-tools/tpm2_session_record: tests/tools/tpm2_session_record.c $(HOST_LIB) $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(CC) $(HOST_CFLAGS) -o $@ $< $(HOST_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)
 
 # A hostile Multiboot2 loader for the crafted-map boot (tests/tools/mb2shim):
 # a 32-bit kernel that GRUB loads and that loads custos.elf itself.
