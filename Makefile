@@ -263,6 +263,13 @@ $(BUILD)/fuzz/fuzz_seal: tests/fuzz/fuzz_seal.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) \
 		$(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
 
+# fuzz_tpm2_session computes real HMACs and AES-CFB: the same.
+$(BUILD)/fuzz/fuzz_tpm2_session: tests/fuzz/fuzz_tpm2_session.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) \
+		$(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
+
 # fuzz_reference reads with the tenant CLI's own reader (host-only code).
 $(BUILD)/fuzz/fuzz_reference: tests/fuzz/fuzz_reference.c tools/reference.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)

@@ -92,7 +92,8 @@ static inline uint8_t *store_be32(uint8_t *p, uint32_t v)
 
 static uint8_t *put_bytes(uint8_t *p, const void *data, size_t len)
 {
-	memcpy(p, data, len);
+	if (len) /* an empty context may be NULL */
+		memcpy(p, data, len);
 	return p + len;
 }
 
@@ -123,7 +124,7 @@ int tpm2_kdfa_sha384(const uint8_t *key, size_t key_len, const char *label,
 		     size_t v_len, uint8_t *out, size_t out_len)
 {
 	uint8_t in[4 + 16 + 1 + 2 * HASH_LEN + 4], block[HASH_LEN];
-	size_t label_len = strlen(label), n;
+	size_t label_len = strlen(label);
 	uint8_t *p;
 	int rc = 0;
 
@@ -136,9 +137,10 @@ int tpm2_kdfa_sha384(const uint8_t *key, size_t key_len, const char *label,
 	p = put_bytes(p, v, v_len);
 	p = store_be32(p, (uint32_t)(8 * out_len));
 	for (uint32_t i = 1, done = 0; done < out_len && rc == 0; i++) {
+		size_t n = out_len - done < HASH_LEN ? out_len - done : HASH_LEN;
+
 		store_be32(in, i);
 		rc = crypto_hmac_sha384(key, key_len, in, (size_t)(p - in), block);
-		n = out_len - done < HASH_LEN ? out_len - done : HASH_LEN;
 		memcpy(out + done, block, n);
 		done += n;
 	}
@@ -457,6 +459,7 @@ size_t tpm2_build_start_session(uint8_t *buf, size_t cap, struct tpm2_session *s
 static int start_response(const uint8_t *rsp, size_t len, struct tpm2_session *s,
 			  char *err, size_t err_len)
 {
+	uint8_t key[HASH_LEN];
 	const uint8_t *nonce;
 	uint32_t handle, n;
 	struct rd r;
@@ -477,8 +480,10 @@ static int start_response(const uint8_t *rsp, size_t len, struct tpm2_session *s
 	/* sessionKey = KDFa(authHash, bind's authValue (none) || salt, "ATH",
 	 * nonceTPM, nonceCaller) */
 	if (tpm2_kdfa_sha384(s->key, HASH_LEN, "ATH", nonce, HASH_LEN,
-			     s->nonce_caller, HASH_LEN, s->key, HASH_LEN) != 0)
+			     s->nonce_caller, HASH_LEN, key, HASH_LEN) != 0)
 		return refuse(err, err_len, "StartAuthSession: the session key's KDFa failed");
+	memcpy(s->key, key, HASH_LEN);
+	crypto_wipe(key, sizeof(key));
 	memcpy(s->nonce_tpm, nonce, HASH_LEN);
 	s->handle = handle;
 	s->cc = 0;
