@@ -74,6 +74,8 @@ PORTABLE_SRCS += hv/svm/svm_caps.c hv/svm/svm_maps.c hv/svm/svm_exit_decode.c
 PORTABLE_SRCS += tcb/guest_va.c tcb/insn_decode.c
 # TPM 2.0 commands and their responses (untrusted: the bus and the device; hv/tpm.c).
 PORTABLE_SRCS += tcb/tpm2_cmd.c
+# Salted HMAC sessions with parameter encryption on the same bus (uses crypto/).
+PORTABLE_SRCS += tcb/tpm2_session.c
 # The TPM's TIS and CRB interfaces, driven through a bus a test can simulate.
 PORTABLE_SRCS += hv/tpm_tis.c hv/tpm_crb.c
 # The firmware's and GRUB's TCG event log (untrusted: boot loader and reports).
@@ -263,6 +265,13 @@ $(BUILD)/fuzz/fuzz_seal: tests/fuzz/fuzz_seal.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) \
 		$(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
 
+# fuzz_tpm2_session computes real HMACs and AES-CFB: the same.
+$(BUILD)/fuzz/fuzz_tpm2_session: tests/fuzz/fuzz_tpm2_session.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) \
+		$(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
+
 # fuzz_reference reads with the tenant CLI's own reader (host-only code).
 $(BUILD)/fuzz/fuzz_reference: tests/fuzz/fuzz_reference.c tools/reference.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
@@ -279,6 +288,14 @@ $(BUILD)/test-tools/fake-tpgvm: tests/tools/fake-tpgvm.c tools/reference.c \
 	@echo "  HOSTCC  $@"
 	@$(CC) $(HOST_CFLAGS) -o $@ tests/tools/fake-tpgvm.c tools/reference.c \
 		$(HOST_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)
+
+# Records tcb/tpm2_session.c's exchange with swtpm for test_tpm2_session
+# (run by hand; its header is committed).
+TEST_TOOLS += $(BUILD)/test-tools/tpm2_session_record
+$(BUILD)/test-tools/tpm2_session_record: tests/tools/tpm2_session_record.c $(HOST_LIB) $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(CC) $(HOST_CFLAGS) -o $@ $< $(HOST_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)
 
 # A hostile Multiboot2 loader for the crafted-map boot (tests/tools/mb2shim):
 # a 32-bit kernel that GRUB loads and that loads custos.elf itself.

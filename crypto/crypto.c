@@ -27,6 +27,7 @@
 #include "crypto/crypto.h"
 #include "crypto/crypto_internal.h"
 
+#include "mbedtls/aes.h"
 #include "mbedtls/bignum.h"
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/ecdh.h"
@@ -304,6 +305,33 @@ int crypto_hkdf_sha384(const void *salt, size_t salt_len, const void *ikm,
 			   info_len, out, out_len);
 	if (ret != 0)
 		crypto_wipe(out, out_len);
+	return from_mbedtls(ret);
+}
+
+/* ---- AES-CFB -------------------------------------------------------------------- */
+
+int crypto_aes_cfb(bool encrypt, const uint8_t *key, size_t key_len,
+		   const uint8_t iv[CRYPTO_AES_BLOCK_LEN], uint8_t *buf, size_t len)
+{
+	mbedtls_aes_context aes;
+	uint8_t chain[CRYPTO_AES_BLOCK_LEN]; /* mbedTLS advances the IV in place */
+	size_t off = 0;
+	int ret;
+
+	if (key == NULL || (key_len != 16 && key_len != 32) || iv == NULL ||
+	    (buf == NULL && len != 0))
+		return CRYPTO_E_INVAL;
+	memcpy(chain, iv, sizeof(chain));
+	mbedtls_aes_init(&aes);
+	/* CFB runs the block cipher forwards both ways: always the encryption
+	 * key schedule. */
+	ret = mbedtls_aes_setkey_enc(&aes, key, (unsigned int)(8 * key_len));
+	if (ret == 0)
+		ret = mbedtls_aes_crypt_cfb128(&aes, encrypt ? MBEDTLS_AES_ENCRYPT :
+					       MBEDTLS_AES_DECRYPT, len, &off,
+					       chain, buf, buf);
+	mbedtls_aes_free(&aes);
+	crypto_wipe(chain, sizeof(chain));
 	return from_mbedtls(ret);
 }
 

@@ -4,7 +4,7 @@
  * Debian's source package for the hypervisor and the TPGVM, and linked
  * against the system libmbedtls on the host. Only what Custos needs, with
  * fixed algorithms (no agility to get wrong): SHA-256/384, HMAC-SHA-384,
- * HKDF-SHA-384, AES-256-GCM, ECDSA and ECDH on P-384, X.509 chains with
+ * HKDF-SHA-384, AES-256-GCM, AES-CFB (TPM sessions), ECDSA and ECDH on P-384, X.509 chains with
  * Custos roles, a CTR-DRBG.
  *
  * Encodings: private keys are 48-byte big-endian scalars; public keys are
@@ -85,6 +85,16 @@ int crypto_aes256gcm_decrypt(const uint8_t key[CRYPTO_AES256_KEY_LEN],
 			     const void *aad, size_t aad_len,
 			     const void *ct, size_t len, void *pt,
 			     const uint8_t tag[CRYPTO_GCM_TAG_LEN]);
+
+/* ---- AES-CFB (128-bit feedback) ---------------------------------------------
+ * Only for TPM 2.0 parameter encryption (tcb/tpm2_session.c), which the TPM
+ * specification fixes to CFB: no integrity of its own (the session's HMAC
+ * gives that). key_len is 16 or 32 bytes (AES-128 or AES-256); buf is
+ * en- or decrypted in place; len may be 0 and need not be a multiple of 16.
+ */
+#define CRYPTO_AES_BLOCK_LEN 16
+int crypto_aes_cfb(bool encrypt, const uint8_t *key, size_t key_len,
+		   const uint8_t iv[CRYPTO_AES_BLOCK_LEN], uint8_t *buf, size_t len);
 
 /* ---- AES-256-GCM, streamed ---------------------------------------------------
  * The same cipher over data that arrives in pieces (sealed VM state, which

@@ -4,7 +4,7 @@
  * mbedtls/config.h entirely, so everything not enabled here is off.
  *
  * Only what Custos uses (see crypto/crypto.h and docs/crypto.md): SHA-256,
- * SHA-384, HMAC, HKDF, AES-256-GCM, a CTR-DRBG, P-384 ECDSA and ECDH, X.509
+ * SHA-384, HMAC, HKDF, AES-256-GCM, AES-CFB, a CTR-DRBG, P-384 ECDSA and ECDH, X.509
  * certificate parsing (DER and PEM), and TLS 1.2 server with
  * ECDHE-ECDSA-AES-GCM for the TPGVM.
  *
@@ -48,6 +48,7 @@
 #define MBEDTLS_AES_ROM_TABLES           /* tables in .rodata, no runtime init */
 #define MBEDTLS_CIPHER_C
 #define MBEDTLS_GCM_C
+#define MBEDTLS_CIPHER_MODE_CFB          /* TPM 2.0 parameter encryption (tcb/tpm2_session.c) */
 
 /* ---- P-384 --------------------------------------------------------------- */
 #define MBEDTLS_BIGNUM_C

@@ -10,6 +10,7 @@
  *                      tcId 18 (through crypto_hkdf_sha384)
  *   AES-256-GCM        GCM spec (McGrew-Viega) test cases 14 and 16, and a
  *                      flipped tag refused with the output zeroed
+ *   AES-128-CFB        NIST SP 800-38A F.3.13, both ways (TPM sessions)
  *   ECDSA P-384        NIST CAVP 186-3 SigVer [P-384,SHA-384]: a record that
  *                      passes and one that fails (R changed); signing is
  *                      deterministic, so RFC 6979 A.2.6 ("sample", SHA-384)
@@ -335,11 +336,32 @@ static const char *test_drbg(void)
 	return NULL;
 }
 
+/* ---- AES-CFB --------------------------------------------------------------------- */
+
+static const char *test_cfb(void)
+{
+	static const char pt[] = "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51";
+	uint8_t key[16], iv[16], buf[32];
+
+	if (!unhex("2b7e151628aed2a6abf7158809cf4f3c", key, 16) ||
+	    !unhex("000102030405060708090a0b0c0d0e0f", iv, 16) ||
+	    !unhex(pt, buf, 32))
+		return "AES-CFB (vector data)";
+	if (crypto_aes_cfb(true, key, 16, iv, buf, 32) != CRYPTO_OK ||
+	    !equals_hex(buf, 32, "3b3fd92eb72dad20333449f8e83cfb4a"
+				 "c8a64537a0b3a93fcde3cdad9f1ce58b"))
+		return "AES-128-CFB encrypt (SP 800-38A F.3.13)";
+	if (crypto_aes_cfb(false, key, 16, iv, buf, 32) != CRYPTO_OK ||
+	    !equals_hex(buf, 32, pt))
+		return "AES-128-CFB decrypt (SP 800-38A F.3.14)";
+	return NULL;
+}
+
 static int run(bool quick, char *err, size_t err_len)
 {
 	static const char *(*const tests[])(void) = {
 		test_sha256, test_sha384, test_hmac, test_hkdf, test_gcm,
-		test_drbg, test_ecdh,
+		test_cfb, test_drbg, test_ecdh,
 	};
 	const char *failed = NULL;
 

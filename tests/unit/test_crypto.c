@@ -181,6 +181,46 @@ static void test_hkdf_vectors_and_limits(void **state)
 
 /* ---- AES-256-GCM --------------------------------------------------------------------- */
 
+/* NIST SP 800-38A F.3.13 (CFB128-AES128) and F.3.17 (CFB128-AES256), the
+ * latter cut to 19 bytes: CFB needs no whole blocks. */
+static void test_aes_cfb_vectors(void **state)
+{
+	uint8_t key128[16], key256[32], iv[16], buf[32], pt[32];
+
+	(void)state;
+	unhex("2b7e151628aed2a6abf7158809cf4f3c", key128, 16);
+	unhex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4",
+	      key256, 32);
+	unhex("000102030405060708090a0b0c0d0e0f", iv, 16);
+	unhex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51",
+	      pt, 32);
+	memcpy(buf, pt, 32);
+	assert_int_equal(crypto_aes_cfb(true, key128, 16, iv, buf, 32), CRYPTO_OK);
+	assert_hex(buf, 32, "3b3fd92eb72dad20333449f8e83cfb4a"
+			    "c8a64537a0b3a93fcde3cdad9f1ce58b");
+	assert_int_equal(crypto_aes_cfb(false, key128, 16, iv, buf, 32), CRYPTO_OK);
+	assert_memory_equal(buf, pt, 32);
+	memcpy(buf, pt, 19);
+	assert_int_equal(crypto_aes_cfb(true, key256, 32, iv, buf, 19), CRYPTO_OK);
+	assert_hex(buf, 19, "dc7e84bfda79164b7ecd8486985d386039ffed");
+	assert_int_equal(crypto_aes_cfb(false, key256, 32, iv, buf, 19), CRYPTO_OK);
+	assert_memory_equal(buf, pt, 19);
+	/* The IV is the caller's: not advanced. */
+	assert_hex(iv, 16, "000102030405060708090a0b0c0d0e0f");
+}
+
+static void test_aes_cfb_refusals(void **state)
+{
+	uint8_t key[32] = { 0 }, iv[16] = { 0 }, buf[4] = { 0 };
+
+	(void)state;
+	assert_int_equal(crypto_aes_cfb(true, key, 24, iv, buf, 4), CRYPTO_E_INVAL);
+	assert_int_equal(crypto_aes_cfb(true, NULL, 16, iv, buf, 4), CRYPTO_E_INVAL);
+	assert_int_equal(crypto_aes_cfb(true, key, 16, NULL, buf, 4), CRYPTO_E_INVAL);
+	assert_int_equal(crypto_aes_cfb(true, key, 16, iv, NULL, 4), CRYPTO_E_INVAL);
+	assert_int_equal(crypto_aes_cfb(true, key, 16, iv, NULL, 0), CRYPTO_OK);
+}
+
 static void test_gcm_round_trip_and_in_place(void **state)
 {
 	uint8_t key[32], iv[12], aad[40], pt[300], buf[300], tag[16];
@@ -1132,6 +1172,8 @@ int main(void)
 		cmocka_unit_test(test_sha384_empty_and_pieces),
 		cmocka_unit_test(test_hmac_errors),
 		cmocka_unit_test(test_hkdf_vectors_and_limits),
+		cmocka_unit_test(test_aes_cfb_vectors),
+		cmocka_unit_test(test_aes_cfb_refusals),
 		cmocka_unit_test(test_gcm_round_trip_and_in_place),
 		cmocka_unit_test(test_gcm_tampering),
 		cmocka_unit_test(test_gcm_stream_equals_one_shot),
