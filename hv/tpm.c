@@ -13,6 +13,7 @@
 #include "tcb/tcg_log.h"
 #include "tcb/timebase.h"
 #include "tcb/tpm2_cmd.h"
+#include "tcb/tpm2_session.h"
 #include <custos/report.h>
 #include "crypto/crypto.h"
 #include "hv/cpu.h"
@@ -26,6 +27,7 @@
 
 static struct {
 	enum tpm_interface iface;
+	struct tpm2_session session;  /* salted HMAC session, for the boot's life */
 	bool have_ak;
 	struct tpm2_ak ak;
 	size_t attest_len;           /* a quote's TPMS_ATTEST length: fixed */
@@ -147,17 +149,73 @@ static int sha384_bank(uint32_t *pcrs)
 
 /* TPM randomness into the DRBG as additional input: it adds to RDSEED's or
  * RDRAND's, and a TPM (or bus) that lies can take nothing away. */
+/* A fresh caller nonce for the session's next command. */
+static int next_nonce(uint8_t nonce[TPM2_SESSION_HASH_LEN])
+{
+	if (crypto_random(nonce, TPM2_SESSION_HASH_LEN) == CRYPTO_OK)
+		return 0;
+	snprintf(tpm.err, sizeof(tpm.err), "no random bytes for a session nonce");
+	return -1;
+}
+
+static int flush(uint32_t handle)
+{
+	size_t n;
+
+	if (transmit(tpm2_build_flush_context(tpm.cmd, sizeof(tpm.cmd), handle), &n))
+		return -1;
+	return tpm2_parse_flush_context(tpm.rsp, n, tpm.err, sizeof(tpm.err));
+}
+
+/*
+ * A salted HMAC session (tcb/tpm2_session.h): its key comes from a salt
+ * only the TPM can decrypt (ECDH with a key inside it), so an interposer on
+ * the bus can neither read what the session encrypts nor change what it
+ * authenticates. The salt key is flushed once the session exists.
+ */
+static int start_session(void)
+{
+	uint8_t eph_priv[TPM2_P384_LEN], eph_pub[TPM2_P384_POINT_LEN];
+	uint8_t nonce[TPM2_SESSION_HASH_LEN];
+	struct tpm2_salt_key key;
+	size_t n;
+	int rc;
+
+	if (transmit(tpm2_build_create_salt_key(tpm.cmd, sizeof(tpm.cmd)), &n) ||
+	    tpm2_parse_create_salt_key(tpm.rsp, n, &key, tpm.err, sizeof(tpm.err)))
+		return -1;
+	rc = crypto_p384_keygen(eph_priv, eph_pub) == CRYPTO_OK ? next_nonce(nonce) : -1;
+	if (rc == 0)
+		rc = transmit(tpm2_build_start_session(tpm.cmd, sizeof(tpm.cmd),
+						       &tpm.session, &key, eph_priv,
+						       nonce), &n) ||
+		     tpm2_parse_start_session(tpm.rsp, n, &tpm.session, tpm.err,
+					      sizeof(tpm.err)) ? -1 : 0;
+	crypto_wipe(eph_priv, sizeof(eph_priv));
+	if (flush(key.handle) || rc) {
+		if (!tpm.err[0])
+			snprintf(tpm.err, sizeof(tpm.err), "no salted session");
+		return -1;
+	}
+	return 0;
+}
+
 static int mix_randomness(void)
 {
-	uint8_t r[TPM_RANDOM_BYTES];
+	uint8_t r[TPM_RANDOM_BYTES], nonce[TPM2_SESSION_HASH_LEN];
 	size_t n, got = 0, part;
 	int rc;
 
+	/* Encrypted by the session: what the TPM adds stays between it and us. */
 	while (got < sizeof(r)) {
-		if (transmit(tpm2_build_get_random(tpm.cmd, sizeof(tpm.cmd),
-						   (uint16_t)(sizeof(r) - got)), &n) ||
-		    tpm2_parse_get_random(tpm.rsp, n, r + got, sizeof(r) - got,
-					  &part, tpm.err, sizeof(tpm.err)))
+		if (next_nonce(nonce) ||
+		    transmit(tpm2_build_get_random_enc(tpm.cmd, sizeof(tpm.cmd),
+						       &tpm.session,
+						       (uint16_t)(sizeof(r) - got),
+						       nonce), &n) ||
+		    tpm2_parse_get_random_enc(tpm.rsp, n, &tpm.session, r + got,
+					      sizeof(r) - got, &part, tpm.err,
+					      sizeof(tpm.err)))
 			return -1;
 		got += part;
 	}
@@ -195,7 +253,8 @@ void tpm_init(void)
 			       tpm.err);
 		return;
 	}
-	if (startup() || sha384_bank(&pcrs) || mix_randomness()) {
+	tpm.err[0] = 0;
+	if (startup() || sha384_bank(&pcrs) || start_session() || mix_randomness()) {
 		console_printf("tpm: %s TPM unusable: %s; this platform runs "
 			       "without it\n", iface_name(tpm.iface), tpm.err);
 		tpm.iface = TPM_IF_NONE;
@@ -209,20 +268,25 @@ void tpm_init(void)
 		tpm.iface = TPM_IF_NONE;
 		return;
 	}
-	console_printf("tpm: %s TPM 2.0 at %#llx, SHA-384 bank; %u random bytes "
-		       "mixed into the DRBG\n", iface_name(tpm.iface),
-		       (unsigned long long)TPM_WINDOW_BASE, TPM_RANDOM_BYTES);
+	console_printf("tpm: %s TPM 2.0 at %#llx, SHA-384 bank, salted HMAC session; "
+		       "%u random bytes (encrypted on the bus) mixed into the DRBG\n",
+		       iface_name(tpm.iface), (unsigned long long)TPM_WINDOW_BASE,
+		       TPM_RANDOM_BYTES);
 }
 
 int tpm_extend(uint32_t pcr, const uint8_t digest[MEASURE_DIGEST_LEN])
 {
+	uint8_t nonce[TPM2_SESSION_HASH_LEN];
 	size_t n;
 
 	if (!tpm_present())
 		return -1;
-	if (transmit(tpm2_build_pcr_extend_sha384(tpm.cmd, sizeof(tpm.cmd), pcr,
-						  digest), &n) ||
-	    tpm2_parse_pcr_extend(tpm.rsp, n, tpm.err, sizeof(tpm.err))) {
+	/* Authorised by the session: an interposer cannot change or forge it. */
+	if (next_nonce(nonce) ||
+	    transmit(tpm2_build_pcr_extend_hmac(tpm.cmd, sizeof(tpm.cmd), &tpm.session,
+						pcr, digest, nonce), &n) ||
+	    tpm2_parse_pcr_extend_hmac(tpm.rsp, n, &tpm.session, tpm.err,
+				       sizeof(tpm.err))) {
 		console_printf("tpm: extend of PCR %u failed: %s\n", pcr, tpm.err);
 		return -1;
 	}

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #define TPM2_CAP_PCRS     0x00000005
+#define TPM2_CAP_TPM_PROPERTIES 0x00000006
+#define TPM2_ST_AUTH_SECRET 0x8023 /* PolicySecret's ticket */
 #define TPM2_RC_BAD_TAG   0x01e
 #define TPM2_ST_RSP_1_2   0x00c4 /* how a TPM 1.2 answers a 2.0 command */
 #define TPM2_HASH_COUNT   16     /* more banks than any TPM implements */
@@ -38,17 +40,43 @@
 			7 + TPM2_SELECT_LEN)
 #define FLUSH_LEN      (TPM2_HEADER_LEN + 4)
 #define TPM2_HT_TRANSIENT 0x80 /* the top byte of a transient object's handle */
+#define TPM2_HT_NV_INDEX  0x01
+#define TPM2_HT_POLICY_SESSION 0x03
+#define TPM2_TIMEOUT_MAX  8 /* TPM2B_TIMEOUT: a UINT64 */
+#define NV_READ_PUBLIC_LEN (TPM2_HEADER_LEN + 4)
+/* authHandle and nvIndex, authorizationSize, its session, size, offset */
+#define NV_READ_LEN    (TPM2_HEADER_LEN + 12 + PW_AUTH_LEN + 4)
+#define EK_TEMPLATE_LEN TPM2_EK_PUBLIC_LEN /* its unique is all zeros */
+#define CREATE_EK_LEN  (TPM2_HEADER_LEN + 8 + PW_AUTH_LEN + 6 + \
+			2 + EK_TEMPLATE_LEN + 2 + 4)
+/* tpmKey, bind, nonceCaller, empty encryptedSalt, sessionType, symmetric
+ * (TPM_ALG_NULL: no keyBits or mode), authHash */
+#define START_SESSION_LEN (TPM2_HEADER_LEN + 8 + 2 + TPM2_NONCE_LEN + 2 + \
+			   1 + 2 + 2)
+/* authHandle, policySession, authorizationSize, its session, empty
+ * nonceTPM, cpHashA and policyRef, expiration */
+#define POLICY_SECRET_LEN (TPM2_HEADER_LEN + 12 + PW_AUTH_LEN + 6 + 4)
+/* One session of an auth area: handle, empty nonce, attributes, empty
+ * hmac. */
+#define SESSION_LEN    9
+/* two handles, authorizationSize, two sessions, credentialBlob of b
+ * bytes, secret of s */
+#define ACTIVATE_LEN(b, s) (TPM2_HEADER_LEN + 8 + 4 + 2 * SESSION_LEN + \
+			    2 + (b) + 2 + (s))
 
 /*
  * The AK's TPMT_PUBLIC up to its unique point, field by field: the builder
  * writes it and the CreatePrimary parser requires it back, so the two
- * cannot drift apart.
+ * cannot drift apart. The EK's likewise, in two parts around its
+ * authPolicy digest.
  */
-static const struct ak_field {
+struct tmpl_field {
 	uint8_t size; /* 2 or 4 bytes */
 	const char *name;
 	uint32_t value;
-} ak_template[] = {
+};
+
+static const struct tmpl_field ak_template[] = {
 	{ 2, "type", TPM2_ALG_ECC },
 	{ 2, "nameAlg", TPM2_ALG_SHA384 },
 	{ 4, "objectAttributes", TPM2_AK_ATTRIBUTES },
@@ -61,6 +89,34 @@ static const struct ak_field {
 };
 
 #define AK_FIELDS (sizeof(ak_template) / sizeof(ak_template[0]))
+
+/* The EK Credential Profile (2.0, rev. 14), B.3.3 template L-1. */
+static const struct tmpl_field ek_head[] = {
+	{ 2, "type", TPM2_ALG_RSA },
+	{ 2, "nameAlg", TPM2_ALG_SHA256 },
+	{ 4, "objectAttributes", TPM2_EK_ATTRIBUTES },
+	{ 2, "authPolicy.size", TPM2_SHA256_LEN },
+};
+
+/* PolicySecret(TPM_RH_ENDORSEMENT) as a SHA-256 policy digest: use of the
+ * EK needs the endorsement hierarchy's authorisation, not the key's. */
+static const uint8_t ek_policy[TPM2_SHA256_LEN] = {
+	0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,
+	0x8d, 0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52,
+	0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa,
+};
+
+static const struct tmpl_field ek_tail[] = {
+	{ 2, "symmetric.algorithm", TPM2_ALG_AES },
+	{ 2, "symmetric.keyBits", 128 },
+	{ 2, "symmetric.mode", TPM2_ALG_CFB },
+	{ 2, "scheme", TPM2_ALG_NULL },
+	{ 2, "keyBits", 8 * TPM2_RSA2048_LEN },
+	{ 4, "exponent", 0 },                  /* 0: the default, 65537 */
+	{ 2, "unique.size", TPM2_RSA2048_LEN }, /* zeros in, the modulus out */
+};
+
+#define FIELDS(t) (sizeof(t) / sizeof((t)[0]))
 
 static inline uint16_t load_be16(const uint8_t *p)
 {
@@ -177,25 +233,39 @@ size_t tpm2_build_pcr_read_sha384(uint8_t *buf, size_t cap, uint32_t pcr)
 	return PCR_READ_LEN;
 }
 
+/* A template's fields, in order. */
+static uint8_t *put_template(uint8_t *p, const struct tmpl_field *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p = t[i].size == 4 ? store_be32(p, t[i].value) :
+				     store_be16(p, (uint16_t)t[i].value);
+	return p;
+}
+
+/* CreatePrimary under the endorsement hierarchy, up to inPublic.size:
+ * handle, auth area, inSensitive with no userAuth (the empty password:
+ * the AK is used with it, the EK by policy) and no data (the TPM generates
+ * the key). */
+static uint8_t *put_create_primary(uint8_t *buf, size_t len)
+{
+	uint8_t *p = put_header(buf, TPM2_ST_SESSIONS, len,
+				TPM2_CC_CREATE_PRIMARY);
+
+	p = store_be32(p, TPM2_RH_ENDORSEMENT);
+	p = put_pw_auth(p);
+	p = store_be16(p, 4);
+	return store_be32(p, 0);
+}
+
 size_t tpm2_build_create_ak(uint8_t *buf, size_t cap)
 {
 	uint8_t *p;
 
 	if (cap < CREATE_AK_LEN)
 		return 0;
-	p = put_header(buf, TPM2_ST_SESSIONS, CREATE_AK_LEN,
-		       TPM2_CC_CREATE_PRIMARY);
-	p = store_be32(p, TPM2_RH_ENDORSEMENT);
-	p = put_pw_auth(p);
-	/* inSensitive: no userAuth (the quote is authorised by the empty
-	 * password) and no data (the TPM generates the key). */
-	p = store_be16(p, 4);
-	p = store_be32(p, 0);
+	p = put_create_primary(buf, CREATE_AK_LEN);
 	p = store_be16(p, AK_TEMPLATE_LEN);
-	for (size_t i = 0; i < AK_FIELDS; i++)
-		p = ak_template[i].size == 4 ?
-		    store_be32(p, ak_template[i].value) :
-		    store_be16(p, (uint16_t)ak_template[i].value);
+	p = put_template(p, ak_template, AK_FIELDS);
 	/* unique: an empty point, so the key is the seed's and the template's
 	 * alone; outsideInfo empty; no creationPCR. */
 	p = store_be32(p, 0);
@@ -238,6 +308,167 @@ size_t tpm2_build_flush_context(uint8_t *buf, size_t cap, uint32_t handle)
 	return FLUSH_LEN;
 }
 
+size_t tpm2_build_get_property(uint8_t *buf, size_t cap, uint32_t property)
+{
+	uint8_t *p;
+
+	if (cap < GET_CAP_LEN)
+		return 0;
+	p = put_header(buf, TPM2_ST_NO_SESSIONS, GET_CAP_LEN,
+		       TPM2_CC_GET_CAPABILITY);
+	p = store_be32(p, TPM2_CAP_TPM_PROPERTIES);
+	p = store_be32(p, property);
+	store_be32(p, 1);
+	return GET_CAP_LEN;
+}
+
+/* --- Credential activation ---------------------------------------------- */
+
+size_t tpm2_build_nv_read_public(uint8_t *buf, size_t cap, uint32_t nv_index)
+{
+	if (cap < NV_READ_PUBLIC_LEN || nv_index >> 24 != TPM2_HT_NV_INDEX)
+		return 0;
+	store_be32(put_header(buf, TPM2_ST_NO_SESSIONS, NV_READ_PUBLIC_LEN,
+			      TPM2_CC_NV_READ_PUBLIC), nv_index);
+	return NV_READ_PUBLIC_LEN;
+}
+
+size_t tpm2_build_nv_read(uint8_t *buf, size_t cap, uint32_t nv_index,
+			  uint16_t size, uint16_t offset)
+{
+	uint8_t *p;
+
+	if (cap < NV_READ_LEN || nv_index >> 24 != TPM2_HT_NV_INDEX ||
+	    size == 0 || size > TPM2_NV_READ_MAX ||
+	    (uint32_t)offset + size > 0xffff)
+		return 0;
+	p = put_header(buf, TPM2_ST_SESSIONS, NV_READ_LEN, TPM2_CC_NV_READ);
+	p = store_be32(p, nv_index); /* authHandle: the index's own auth */
+	p = store_be32(p, nv_index);
+	p = put_pw_auth(p);
+	p = store_be16(p, size);
+	store_be16(p, offset);
+	return NV_READ_LEN;
+}
+
+size_t tpm2_build_create_ek(uint8_t *buf, size_t cap)
+{
+	uint8_t *p;
+
+	if (cap < CREATE_EK_LEN)
+		return 0;
+	p = put_create_primary(buf, CREATE_EK_LEN);
+	p = store_be16(p, EK_TEMPLATE_LEN);
+	p = put_template(p, ek_head, FIELDS(ek_head));
+	memcpy(p, ek_policy, sizeof(ek_policy));
+	p = put_template(p + sizeof(ek_policy), ek_tail, FIELDS(ek_tail));
+	/* unique: 256 zero bytes, as the profile asks, so that this is the
+	 * key the manufacturer certified; outsideInfo empty; no
+	 * creationPCR. */
+	memset(p, 0, TPM2_RSA2048_LEN);
+	p = store_be16(p + TPM2_RSA2048_LEN, 0);
+	store_be32(p, 0);
+	return CREATE_EK_LEN;
+}
+
+size_t tpm2_build_start_policy_session(uint8_t *buf, size_t cap,
+				       const uint8_t nonce_caller[TPM2_NONCE_LEN])
+{
+	uint8_t *p;
+
+	if (cap < START_SESSION_LEN)
+		return 0;
+	p = put_header(buf, TPM2_ST_NO_SESSIONS, START_SESSION_LEN,
+		       TPM2_CC_START_AUTH_SESSION);
+	/* Neither salted nor bound: the policy, not a session key, is what
+	 * authorises the EK, and nothing secret crosses the bus in the
+	 * clear (the credential is encrypted to the EK). */
+	p = store_be32(p, TPM2_RH_NULL);
+	p = store_be32(p, TPM2_RH_NULL);
+	p = store_be16(p, TPM2_NONCE_LEN);
+	memcpy(p, nonce_caller, TPM2_NONCE_LEN);
+	p = store_be16(p + TPM2_NONCE_LEN, 0); /* encryptedSalt */
+	*p++ = TPM2_SE_POLICY;
+	p = store_be16(p, TPM2_ALG_NULL);      /* no parameter encryption */
+	store_be16(p, TPM2_ALG_SHA256);        /* the EK policy's hash */
+	return START_SESSION_LEN;
+}
+
+size_t tpm2_build_policy_secret_endorsement(uint8_t *buf, size_t cap,
+					    uint32_t policy_session)
+{
+	uint8_t *p;
+
+	if (cap < POLICY_SECRET_LEN ||
+	    policy_session >> 24 != TPM2_HT_POLICY_SESSION)
+		return 0;
+	p = put_header(buf, TPM2_ST_SESSIONS, POLICY_SECRET_LEN,
+		       TPM2_CC_POLICY_SECRET);
+	p = store_be32(p, TPM2_RH_ENDORSEMENT);
+	p = store_be32(p, policy_session);
+	p = put_pw_auth(p);
+	/* nonceTPM, cpHashA, policyRef empty and expiration 0: the digest
+	 * becomes the EK's authPolicy, and there is no ticket to keep. */
+	p = store_be16(p, 0);
+	p = store_be16(p, 0);
+	p = store_be16(p, 0);
+	store_be32(p, 0);
+	return POLICY_SECRET_LEN;
+}
+
+/* One command session with an empty nonce and hmac (after
+ * authorizationSize). */
+static uint8_t *put_session(uint8_t *p, uint32_t handle)
+{
+	p = store_be32(p, handle);
+	p = store_be16(p, 0); /* nonceCaller */
+	/* continueSession clear: the password session has none, and the
+	 * policy session is spent (its policy satisfied once). */
+	*p++ = 0;
+	return store_be16(p, 0); /* no PolicyAuthValue: no hmac */
+}
+
+size_t tpm2_build_activate_credential(uint8_t *buf, size_t cap,
+				      uint32_t ak_handle, uint32_t ek_handle,
+				      uint32_t policy_session,
+				      const uint8_t *credential_blob,
+				      size_t blob_len, const uint8_t *secret,
+				      size_t secret_len)
+{
+	uint8_t *p;
+
+	if (!credential_blob || blob_len == 0 || blob_len > TPM2_ID_OBJECT_MAX ||
+	    !secret || secret_len == 0 || secret_len > TPM2_RSA2048_LEN ||
+	    policy_session >> 24 != TPM2_HT_POLICY_SESSION ||
+	    cap < ACTIVATE_LEN(blob_len, secret_len))
+		return 0;
+	p = put_header(buf, TPM2_ST_SESSIONS, ACTIVATE_LEN(blob_len, secret_len),
+		       TPM2_CC_ACTIVATE_CREDENTIAL);
+	p = store_be32(p, ak_handle);
+	p = store_be32(p, ek_handle);
+	/* The sessions in the order of the handles they authorise. */
+	p = store_be32(p, 2 * SESSION_LEN);
+	p = put_session(p, TPM2_RS_PW);
+	p = put_session(p, policy_session);
+	p = store_be16(p, (uint16_t)blob_len);
+	memcpy(p, credential_blob, blob_len);
+	p = store_be16(p + blob_len, (uint16_t)secret_len);
+	memcpy(p, secret, secret_len);
+	return ACTIVATE_LEN(blob_len, secret_len);
+}
+
+void tpm2_ek_name(const uint8_t sha256[TPM2_SHA256_LEN],
+		  uint8_t name[TPM2_EK_NAME_LEN])
+{
+	memcpy(store_be16(name, TPM2_ALG_SHA256), sha256, TPM2_SHA256_LEN);
+}
+
+void tpm2_ak_name(const uint8_t sha384[TPM2_SHA384_LEN],
+		  uint8_t name[TPM2_AK_NAME_LEN])
+{
+	memcpy(store_be16(name, TPM2_ALG_SHA384), sha384, TPM2_SHA384_LEN);
+}
+
 /* --- Response codes ----------------------------------------------------- */
 
 static const struct {
@@ -257,13 +488,16 @@ static const struct {
 	{ 0x90a, "TESTING" },		{ 0x910, "REFERENCE_H0" },
 	{ 0x920, "NV_RATE" },		{ 0x921, "LOCKOUT" },
 	{ 0x922, "RETRY" },		{ 0x923, "NV_UNAVAILABLE" },
+	{ 0x146, "NV_RANGE" },		{ 0x148, "NV_LOCKED" },
+	{ 0x149, "NV_AUTHORIZATION" },	{ 0x14a, "NV_UNINITIALIZED" },
 	/* Format one (bit 7): matched without the parameter/handle/session
 	 * number, which is told apart. */
 	{ 0x082, "ATTRIBUTES" },	{ 0x083, "HASH" },
 	{ 0x084, "VALUE" },		{ 0x08b, "HANDLE" },
 	{ 0x08e, "AUTH_FAIL" },		{ 0x095, "SIZE" },
 	{ 0x097, "TAG" },		{ 0x098, "SELECTOR" },
-	{ 0x0a2, "BAD_AUTH" },
+	{ 0x0a2, "BAD_AUTH" },		{ 0x09d, "POLICY_FAIL" },
+	{ 0x09f, "INTEGRITY" },
 };
 
 /* Which parameter, handle or session a format-one code blames. */
@@ -567,8 +801,8 @@ static int take_empty(struct body *b, const char *field)
 	return 0;
 }
 
-/* The one auth area of a password session's response, to the end. */
-static int take_pw_auth(struct body *b)
+/* A password session's auth area in a response. */
+static int take_pw_session(struct body *b)
 {
 	uint32_t attrs;
 
@@ -581,9 +815,13 @@ static int take_pw_auth(struct body *b)
 		return refuse(b->err, b->err_len,
 			      "%s response: session attributes 0x%02x (a password session's are 0x00 or 0x01)",
 			      b->cmd, attrs);
-	if (take_empty(b, "hmac") != 0)
-		return -1;
-	return at_end(b);
+	return take_empty(b, "hmac");
+}
+
+/* The one auth area of a password session's response, to the end. */
+static int take_pw_auth(struct body *b)
+{
+	return take_pw_session(b) != 0 ? -1 : at_end(b);
 }
 
 int tpm2_parse_pcr_extend(const uint8_t *rsp, size_t len, char *err, size_t err_len)
@@ -722,6 +960,15 @@ static int expect_field(struct body *b, const char *field, uint8_t size,
 	return 0;
 }
 
+/* A template's fields, each as the command asked. */
+static int expect_template(struct body *b, const struct tmpl_field *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (expect_field(b, t[i].name, t[i].size, t[i].value) != 0)
+			return -1;
+	return 0;
+}
+
 /* A TPM2B_ECC_PARAMETER of P-384 (a coordinate, r or s): 1..48 bytes (a
  * TPM may drop leading zeros), left where it is until the whole response
  * is accepted. */
@@ -758,11 +1005,8 @@ static int take_ak_public(struct body *b, struct body *area,
 	    take_sub(b, size, "outPublic", &pub) != 0)
 		return -1;
 	*area = pub;
-	for (size_t i = 0; i < AK_FIELDS; i++)
-		if (expect_field(&pub, ak_template[i].name, ak_template[i].size,
-				 ak_template[i].value) != 0)
-			return -1;
-	if (take_p384_int(&pub, "unique.x", x) != 0 ||
+	if (expect_template(&pub, ak_template, AK_FIELDS) != 0 ||
+	    take_p384_int(&pub, "unique.x", x) != 0 ||
 	    take_p384_int(&pub, "unique.y", y) != 0)
 		return -1;
 	return sub_end(&pub, "outPublic");
@@ -857,4 +1101,307 @@ int tpm2_parse_flush_context(const uint8_t *rsp, size_t len, char *err,
 		      "FlushContext", err, err_len) != 0)
 		return -1;
 	return at_end(&b);
+}
+
+int tpm2_parse_get_property(const uint8_t *rsp, size_t len, uint32_t property,
+			    uint32_t *value, char *err, size_t err_len)
+{
+	struct body b;
+	uint32_t more, v;
+
+	if (open_body(&b, rsp, len, TPM2_ST_NO_SESSIONS, TPM2_RC_SUCCESS,
+		      "GetCapability", err, err_len) != 0 ||
+	    take8(&b, "moreData", &more) != 0)
+		return -1;
+	/* Set when the TPM has properties after the one asked for. */
+	if (more > 1)
+		return refuse(err, err_len,
+			      "GetCapability response: moreData %u (a TPMI_YES_NO)",
+			      more);
+	/* A TPM without the property answers with the next one it has. */
+	if (expect_field(&b, "capability", 4, TPM2_CAP_TPM_PROPERTIES) != 0 ||
+	    expect_field(&b, "tpmProperties.count", 4, 1) != 0 ||
+	    expect_field(&b, "tpmProperties.property", 4, property) != 0 ||
+	    take32(&b, "tpmProperties.value", &v) != 0 || at_end(&b) != 0)
+		return -1;
+	*value = v;
+	return 0;
+}
+
+/* --- Credential activation ---------------------------------------------- */
+
+/* The digest size of a name algorithm, 0 for one this file does not know. */
+static uint32_t digest_len(uint32_t alg)
+{
+	switch (alg) {
+	case 0x0004: /* SHA-1 */
+		return 20;
+	case TPM2_ALG_SHA256:
+		return TPM2_SHA256_LEN;
+	case TPM2_ALG_SHA384:
+		return TPM2_SHA384_LEN;
+	case 0x000d: /* SHA-512 */
+		return 64;
+	}
+	return 0;
+}
+
+/* nvPublic: the index asked for, its attributes and dataSize. */
+static int take_nv_public(struct body *b, uint32_t nv_index, uint32_t *alg,
+			  uint32_t *attrs, uint32_t *data_size)
+{
+	struct body pub;
+	uint32_t size, policy;
+	const uint8_t *at;
+
+	if (take16(b, "nvPublic.size", &size) != 0 ||
+	    take_sub(b, size, "nvPublic", &pub) != 0 ||
+	    expect_field(&pub, "nvIndex", 4, nv_index) != 0 ||
+	    take16(&pub, "nameAlg", alg) != 0)
+		return -1;
+	if (digest_len(*alg) == 0)
+		return refuse(b->err, b->err_len,
+			      "NV_ReadPublic response: nameAlg 0x%04x is not a hash known here",
+			      *alg);
+	if (take32(&pub, "attributes", attrs) != 0 ||
+	    take16(&pub, "authPolicy.size", &policy) != 0)
+		return -1;
+	if (policy != 0 && policy != digest_len(*alg))
+		return refuse(b->err, b->err_len,
+			      "NV_ReadPublic response: authPolicy of %u bytes (0 or %u)",
+			      policy, digest_len(*alg));
+	if (take(&pub, policy, "authPolicy", &at) != 0 ||
+	    take16(&pub, "dataSize", data_size) != 0)
+		return -1;
+	return sub_end(&pub, "nvPublic");
+}
+
+int tpm2_parse_nv_read_public(const uint8_t *rsp, size_t len,
+			      uint32_t nv_index, uint16_t *data_size,
+			      uint32_t *attributes, char *err, size_t err_len)
+{
+	struct body b, name;
+	uint32_t alg, attrs, size, name_len;
+
+	if (open_body(&b, rsp, len, TPM2_ST_NO_SESSIONS, TPM2_RC_SUCCESS,
+		      "NV_ReadPublic", err, err_len) != 0 ||
+	    take_nv_public(&b, nv_index, &alg, &attrs, &size) != 0 ||
+	    take16(&b, "nvName.size", &name_len) != 0)
+		return -1;
+	if (name_len != 2 + digest_len(alg))
+		return refuse(err, err_len,
+			      "NV_ReadPublic response: nvName of %u bytes, nameAlg's is %u",
+			      name_len, 2 + digest_len(alg));
+	/* The name itself (a digest of nvPublic) is the caller's to check. */
+	if (take_sub(&b, name_len, "nvName", &name) != 0 ||
+	    expect_field(&name, "nvName.hashAlg", 2, alg) != 0 ||
+	    at_end(&b) != 0)
+		return -1;
+	*data_size = (uint16_t)size;
+	*attributes = attrs;
+	return 0;
+}
+
+int tpm2_parse_nv_read(const uint8_t *rsp, size_t len, uint8_t *out,
+		       size_t want, char *err, size_t err_len)
+{
+	struct body b, params;
+	const uint8_t *data;
+	uint32_t size;
+
+	if (want == 0 || want > TPM2_NV_READ_MAX)
+		return refuse(err, err_len, "NV_Read of %zu bytes (1..%u)", want,
+			      TPM2_NV_READ_MAX);
+	if (open_body(&b, rsp, len, TPM2_ST_SESSIONS, TPM2_RC_SUCCESS,
+		      "NV_Read", err, err_len) != 0 ||
+	    take_params(&b, &params) != 0 ||
+	    take16(&params, "data.size", &size) != 0)
+		return -1;
+	/* Part 3: NV_Read returns the size asked or fails. */
+	if (size != want)
+		return refuse(err, err_len,
+			      "NV_Read returned %u bytes, asked for %zu", size, want);
+	if (take(&params, size, "data", &data) != 0 ||
+	    sub_end(&params, "parameters") != 0 || take_pw_auth(&b) != 0)
+		return -1;
+	memcpy(out, data, size);
+	return 0;
+}
+
+/* outPublic: a TPMT_PUBLIC of exactly template L-1, its modulus. */
+static int take_ek_public(struct body *b, struct body *area,
+			  const uint8_t **modulus)
+{
+	struct body pub;
+	const uint8_t *policy;
+	uint32_t size;
+
+	if (take16(b, "outPublic.size", &size) != 0 ||
+	    take_sub(b, size, "outPublic", &pub) != 0)
+		return -1;
+	*area = pub;
+	if (expect_template(&pub, ek_head, FIELDS(ek_head)) != 0 ||
+	    take(&pub, sizeof(ek_policy), "authPolicy", &policy) != 0)
+		return -1;
+	/* Another policy would let something other than the endorsement
+	 * hierarchy's owner use the key. */
+	if (memcmp(policy, ek_policy, sizeof(ek_policy)) != 0)
+		return refuse(b->err, b->err_len,
+			      "CreatePrimary response: authPolicy is not the EK profile's");
+	if (expect_template(&pub, ek_tail, FIELDS(ek_tail)) != 0 ||
+	    take(&pub, TPM2_RSA2048_LEN, "unique.rsa", modulus) != 0)
+		return -1;
+	if (!((*modulus)[0] & 0x80))
+		return refuse(b->err, b->err_len,
+			      "CreatePrimary response: a modulus of fewer than 2048 bits");
+	return sub_end(&pub, "outPublic");
+}
+
+int tpm2_parse_create_ek(const uint8_t *rsp, size_t len, struct tpm2_ek *ek,
+			 char *err, size_t err_len)
+{
+	struct body b, params, area;
+	const uint8_t *modulus;
+	uint32_t handle;
+
+	if (open_body(&b, rsp, len, TPM2_ST_SESSIONS, TPM2_RC_SUCCESS,
+		      "CreatePrimary", err, err_len) != 0 ||
+	    take32(&b, "objectHandle", &handle) != 0)
+		return -1;
+	if (handle >> 24 != TPM2_HT_TRANSIENT)
+		return refuse(err, err_len,
+			      "CreatePrimary response: handle 0x%08x is not a transient object's",
+			      handle);
+	if (take_params(&b, &params) != 0 ||
+	    take_ek_public(&params, &area, &modulus) != 0 ||
+	    skip_creation(&params) != 0 || sub_end(&params, "parameters") != 0 ||
+	    take_pw_auth(&b) != 0)
+		return -1;
+	ek->handle = handle;
+	memcpy(ek->modulus, modulus, TPM2_RSA2048_LEN);
+	memcpy(ek->public_area, area.p, TPM2_EK_PUBLIC_LEN); /* its exact size */
+	return 0;
+}
+
+/* A nonceTPM of our sessions' size. */
+static int take_nonce(struct body *b, const uint8_t **nonce)
+{
+	uint32_t size;
+
+	if (take16(b, "nonceTPM.size", &size) != 0)
+		return -1;
+	if (size != TPM2_NONCE_LEN)
+		return refuse(b->err, b->err_len,
+			      "%s response: nonceTPM of %u bytes, nonceCaller's are %u",
+			      b->cmd, size, TPM2_NONCE_LEN);
+	return take(b, size, "nonceTPM", nonce);
+}
+
+int tpm2_parse_start_policy_session(const uint8_t *rsp, size_t len,
+				    struct tpm2_policy_session *s, char *err,
+				    size_t err_len)
+{
+	struct body b;
+	const uint8_t *nonce;
+	uint32_t handle;
+
+	if (open_body(&b, rsp, len, TPM2_ST_NO_SESSIONS, TPM2_RC_SUCCESS,
+		      "StartAuthSession", err, err_len) != 0 ||
+	    take32(&b, "sessionHandle", &handle) != 0)
+		return -1;
+	if (handle >> 24 != TPM2_HT_POLICY_SESSION)
+		return refuse(err, err_len,
+			      "StartAuthSession response: handle 0x%08x is not a policy session's",
+			      handle);
+	if (take_nonce(&b, &nonce) != 0 || at_end(&b) != 0)
+		return -1;
+	s->handle = handle;
+	memcpy(s->nonce_tpm, nonce, TPM2_NONCE_LEN);
+	return 0;
+}
+
+/* A TPM2B of at most max bytes, skipped. */
+static int skip_bounded(struct body *b, const char *field, uint32_t max)
+{
+	const uint8_t *at;
+	uint32_t size;
+
+	if (take16(b, field, &size) != 0)
+		return -1;
+	if (size > max)
+		return refuse(b->err, b->err_len, "%s response: %s of %u bytes (0..%u)",
+			      b->cmd, field, size, max);
+	return take(b, size, field, &at);
+}
+
+int tpm2_parse_policy_secret(const uint8_t *rsp, size_t len, char *err,
+			     size_t err_len)
+{
+	struct body b, params;
+	uint32_t hierarchy;
+
+	/* With expiration 0 the timeout is empty and the ticket a NULL one;
+	 * neither is used, so they are only bounded. */
+	if (open_body(&b, rsp, len, TPM2_ST_SESSIONS, TPM2_RC_SUCCESS,
+		      "PolicySecret", err, err_len) != 0 ||
+	    take_params(&b, &params) != 0 ||
+	    skip_bounded(&params, "timeout", TPM2_TIMEOUT_MAX) != 0 ||
+	    expect_field(&params, "policyTicket.tag", 2, TPM2_ST_AUTH_SECRET) != 0 ||
+	    take32(&params, "policyTicket.hierarchy", &hierarchy) != 0 ||
+	    skip_bounded(&params, "policyTicket.digest", TPM2_DIGEST_MAX) != 0 ||
+	    sub_end(&params, "parameters") != 0)
+		return -1;
+	return take_pw_auth(&b);
+}
+
+/* The policy session's auth area, closed by the command. */
+static int take_policy_session(struct body *b)
+{
+	const uint8_t *nonce;
+	uint32_t attrs, size;
+
+	if (take_nonce(b, &nonce) != 0 ||
+	    take8(b, "sessionAttributes", &attrs) != 0)
+		return -1;
+	if (attrs)
+		return refuse(b->err, b->err_len,
+			      "%s response: policy session attributes 0x%02x (sent 0x00)",
+			      b->cmd, attrs);
+	if (take16(b, "hmac", &size) != 0)
+		return -1;
+	/* No PolicyAuthValue or PolicyPassword: the TPM computes no HMAC. */
+	if (size)
+		return refuse(b->err, b->err_len,
+			      "%s response: policy session hmac of %u bytes (the policy needs none)",
+			      b->cmd, size);
+	return 0;
+}
+
+int tpm2_parse_activate_credential(const uint8_t *rsp, size_t len,
+				   uint8_t cert_info[TPM2_DIGEST_MAX],
+				   size_t *cert_info_len, char *err,
+				   size_t err_len)
+{
+	struct body b, params;
+	const uint8_t *info;
+	uint32_t size;
+
+	if (open_body(&b, rsp, len, TPM2_ST_SESSIONS, TPM2_RC_SUCCESS,
+		      "ActivateCredential", err, err_len) != 0 ||
+	    take_params(&b, &params) != 0 ||
+	    take16(&params, "certInfo.size", &size) != 0)
+		return -1;
+	if (size == 0 || size > TPM2_DIGEST_MAX)
+		return refuse(err, err_len,
+			      "ActivateCredential response: certInfo of %u bytes (1..%u)",
+			      size, TPM2_DIGEST_MAX);
+	/* The auth areas in the order of the command's sessions; the
+	 * command had two, so exactly two answer. */
+	if (take(&params, size, "certInfo", &info) != 0 ||
+	    sub_end(&params, "parameters") != 0 || take_pw_session(&b) != 0 ||
+	    take_policy_session(&b) != 0 || at_end(&b) != 0)
+		return -1;
+	memcpy(cert_info, info, size);
+	*cert_info_len = size;
+	return 0;
 }

@@ -289,7 +289,7 @@ int tpm2_parse_create_ek(const uint8_t *rsp, size_t len, struct tpm2_ek *ek,
 			 char *err, size_t err_len);
 
 /* A policy session as StartAuthSession returned it. */
-struct tpm2_session {
+struct tpm2_policy_session {
 	uint32_t handle;                        /* 0x03xxxxxx */
 	uint8_t nonce_tpm[TPM2_NONCE_LEN];
 };
@@ -297,7 +297,7 @@ struct tpm2_session {
  * handle and a nonceTPM of TPM2_NONCE_LEN bytes (a TPM makes it the size
  * of nonceCaller: libtpms does, whatever authHash). */
 int tpm2_parse_start_policy_session(const uint8_t *rsp, size_t len,
-				    struct tpm2_session *s, char *err,
+				    struct tpm2_policy_session *s, char *err,
 				    size_t err_len);
 /* PolicySecret: timeout (0..8 bytes) and policyTicket (tag
  * TPM_ST_AUTH_SECRET, a digest of 0..TPM2_DIGEST_MAX bytes) skipped by

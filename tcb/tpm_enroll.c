@@ -52,6 +52,8 @@ int tpm_enrollment_parse(const uint8_t *buf, size_t len,
 	struct tpm_enrollment e;
 	size_t name_len;
 
+	if (err && err_len)
+		err[0] = '\0';
 	if (len < 12 || memcmp(buf, ENROLL_MAGIC, 8) != 0)
 		return refuse(err, err_len, "not an enrollment module (no \"%s\" magic)",
 			      ENROLL_MAGIC);

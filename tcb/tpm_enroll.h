@@ -49,8 +49,8 @@ struct tpm_enrollment {
 	const uint8_t *tag;              /* ENROLL_TAG_LEN bytes */
 };
 
-/* Structure only: 0 and *e (pointers into buf), or -1 with one line in
- * err. */
+/* Structure only: 0 and *e (pointers into buf; err then empty), or -1
+ * with one line in err. */
 int tpm_enrollment_parse(const uint8_t *buf, size_t len,
 			 struct tpm_enrollment *e, char *err, size_t err_len);
 

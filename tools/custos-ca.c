@@ -5,11 +5,24 @@
  *   custos-ca issue     --dir DIR --role station|tenant|tpgvm-tls --cn NAME
  *                       --out PREFIX [--days N]
  *   custos-ca issue-tcb --dev --dir DIR --cn NAME --out PREFIX [--days N]
+ *   custos-ca enroll    --dir DIR --report REPORT --ek-cert EK.der
+ *                       --ek-ca ROOT.pem [--ek-ca ISSUER.pem ...] --cn NAME
+ *                       --out PREFIX [--days N]
  *
  * issue-tcb issues development TCB identities only (roles tcb-sign-dev and
  * tcb-kex-dev, keys written in the clear for the boot media): production
  * TCB identities are certified after TPM credential activation, which is
  * not implemented yet, so without --dev it refuses.
+ *
+ * enroll certifies a platform TPM's attestation key only (role tcb-ak),
+ * never the TCB's own keys: it checks the AK a report carries is the
+ * Custos AK, checks the TPM's EK certificate against its vendor's CA,
+ * makes a TPM2 credential for that EK and AK (tools/tpm_credential.c) and
+ * writes the AK certificate encrypted under it, as the "tpm-enrollment"
+ * boot module: only the TPM holding both keys can activate the credential
+ * and so read the certificate. (--ak-public FILE, the TPM2B_PUBLIC that
+ * tpm2_readpublic -o writes, may replace --report: a testing aid, not in
+ * the usage text, for AKs made outside a Custos boot.)
  *
  * Every output is checked to be absent before anything is written, and
  * created with O_EXCL; private keys are mode 0600. If a step fails after
@@ -28,6 +41,9 @@
 #include "crypto/pki_host.h"
 #include "tcb/tcb_keys.h"
 #include "tools/cli.h"
+#include "tcb/tpm_enroll.h"
+#include "tools/tpm_credential.h"
+#include <custos/report.h>
 
 #define ROOT_DAYS_DEFAULT 7300 /* 20 years */
 #define LEAF_DAYS_DEFAULT 1825 /* 5 years */
@@ -56,6 +72,18 @@ static const char usage_text[] =
 	"      keys, so every verifier treats this identity as development only.\n"
 	"      Without --dev it refuses: production TCB identities are certified\n"
 	"      after TPM credential activation, which is not implemented yet.\n"
+	"  enroll --dir DIR --report REPORT --ek-cert EK --ek-ca CA [--ek-ca CA ...]\n"
+	"         --cn NAME --out PREFIX [--days N]\n"
+	"      Certify a platform TPM's attestation key (role tcb-ak; the TCB's\n"
+	"      own keys are not certified by this). REPORT is a platform report\n"
+	"      with TPM evidence, whose attestation key must be the Custos AK.\n"
+	"      EK is the TPM's RSA EK certificate (NV index 0x01c00002, e.g.\n"
+	"      tpm2_nvread 0x01c00002 -o ek.der), which must chain to the TPM\n"
+	"      vendor's CA certificates given with --ek-ca (the root, and any\n"
+	"      intermediates). Writes PREFIX-enroll.bin (the \"tpm-enrollment\"\n"
+	"      boot module: the certificate, encrypted under a TPM2 credential\n"
+	"      only that TPM can activate for that key), PREFIX-ak.pem and\n"
+	"      PREFIX-ak.der (the certificate). Default validity %d days.\n"
 	"\n"
 	"NAME: 1..64 printable ASCII characters, not starting or ending with a\n"
 	"space. No output file is ever overwritten. Exit status: 0 done, 1 failed,\n"
@@ -63,14 +91,22 @@ static const char usage_text[] =
 
 static void usage(FILE *f)
 {
-	fprintf(f, usage_text, ROOT_DAYS_DEFAULT, LEAF_DAYS_DEFAULT);
+	fprintf(f, usage_text, ROOT_DAYS_DEFAULT, LEAF_DAYS_DEFAULT,
+		LEAF_DAYS_DEFAULT);
 }
 
-/* Options common to the three commands; NULL when not given. */
+/* Enough for a vendor's root and a few intermediates. */
+#define EK_CA_MAX 8
+
+/* Options of all commands; NULL when not given. */
 struct opts {
 	const char *dir, *cn, *out, *role;
 	unsigned days;
 	bool dev;
+	/* enroll's */
+	const char *report, *ak_public, *ek_cert;
+	const char *ek_ca[EK_CA_MAX];
+	size_t n_ek_ca;
 };
 
 static unsigned parse_days(const char *s)
@@ -95,6 +131,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "role", required_argument, NULL, 'r' },
 		{ "days", required_argument, NULL, 'n' },
 		{ "dev", no_argument, NULL, 'D' },
+		{ "report", required_argument, NULL, 'R' },
+		{ "ak-public", required_argument, NULL, 'P' },
+		{ "ek-cert", required_argument, NULL, 'E' },
+		{ "ek-ca", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -111,6 +151,15 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'r': o->role = optarg; break;
 		case 'n': o->days = parse_days(optarg); break;
 		case 'D': o->dev = true; break;
+		case 'R': o->report = optarg; break;
+		case 'P': o->ak_public = optarg; break;
+		case 'E': o->ek_cert = optarg; break;
+		case 'A':
+			if (o->n_ek_ca == EK_CA_MAX)
+				cli_usage_error("at most %d --ek-ca certificates",
+						EK_CA_MAX);
+			o->ek_ca[o->n_ek_ca++] = optarg;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			if (optopt)
@@ -133,6 +182,15 @@ static void forbid(const char *value, const char *name, const char *cmd)
 {
 	if (value)
 		cli_usage_error("%s does not take %s", cmd, name);
+}
+
+/* The options only enroll takes. */
+static void forbid_enroll(const struct opts *o, const char *cmd)
+{
+	forbid(o->report, "--report", cmd);
+	forbid(o->ak_public, "--ak-public", cmd);
+	forbid(o->ek_cert, "--ek-cert", cmd);
+	forbid(o->n_ek_ca ? o->ek_ca[0] : NULL, "--ek-ca", cmd);
 }
 
 /* The CN rules of pki_host (checked there too), here for a usage error. */
@@ -194,6 +252,7 @@ static int cmd_init(int argc, char **argv)
 	need(o.cn, "--cn", "init");
 	forbid(o.out, "--out", "init");
 	forbid(o.role, "--role", "init");
+	forbid_enroll(&o, "init");
 	if (o.dev)
 		cli_usage_error("init does not take --dev");
 	check_cn(o.cn);
@@ -295,6 +354,7 @@ static int cmd_issue(int argc, char **argv)
 	need(o.role, "--role", "issue");
 	need(o.cn, "--cn", "issue");
 	need(o.out, "--out", "issue");
+	forbid_enroll(&o, "issue");
 	if (o.dev)
 		cli_usage_error("issue does not take --dev (only issue-tcb does)");
 	role = parse_role(o.role);
@@ -378,6 +438,7 @@ static int cmd_issue_tcb(int argc, char **argv)
 	need(o.cn, "--cn", "issue-tcb");
 	need(o.out, "--out", "issue-tcb");
 	forbid(o.role, "--role (the roles are tcb-sign-dev and tcb-kex-dev)", "issue-tcb");
+	forbid_enroll(&o, "issue-tcb");
 	check_cn(o.cn);
 	/* A production identity's keys must never exist outside its TPM: the
 	 * CA certifies them after TPM credential activation (not implemented
@@ -416,13 +477,181 @@ static int cmd_issue_tcb(int argc, char **argv)
 	return 0;
 }
 
+/* ---- enroll ------------------------------------------------------------------ */
+
+/* The attestation key's TPMT_PUBLIC, from the report's TPM evidence (or,
+ * with --ak-public, from a file): *buf is the file to free, *ak points
+ * into it. */
+static void read_ak(const struct opts *o, uint8_t **buf, const uint8_t **ak,
+		    size_t *ak_len)
+{
+	char err[200];
+	size_t len;
+
+	if (o->ak_public) {
+		*buf = cli_read_file(o->ak_public, 4096, &len, "attestation key");
+		/* tpm2_readpublic -o writes a TPM2B_PUBLIC: a big-endian size,
+		 * then the TPMT_PUBLIC. A bare TPMT_PUBLIC is taken too. */
+		if (len >= 2 && (size_t)((*buf)[0] << 8 | (*buf)[1]) == len - 2) {
+			*ak = *buf + 2;
+			*ak_len = len - 2;
+		} else {
+			*ak = *buf;
+			*ak_len = len;
+		}
+		return;
+	}
+	*buf = cli_read_file(o->report, REPORT_MAX_SIZE, &len, "report");
+	if (tpm_report_ak(*buf, len, ak, ak_len, err, sizeof(err)) != 0)
+		cli_die("report '%s': %s", o->report, err);
+}
+
+/* The EK certificate checked against the vendor's CAs: its modulus. */
+static void check_ek(const struct opts *o, uint8_t modulus[TPM_EK_MODULUS_LEN])
+{
+	uint8_t *ek, *ca[EK_CA_MAX];
+	size_t ek_len, ca_len[EK_CA_MAX];
+	char err[PKI_ERR_LEN];
+
+	cli_need_file(o->ek_cert, "EK certificate");
+	if (pki_cert_read(o->ek_cert, &ek, &ek_len, err, sizeof(err)) != CRYPTO_OK)
+		cli_die("EK certificate: %s", err);
+	for (size_t i = 0; i < o->n_ek_ca; i++) {
+		cli_need_file(o->ek_ca[i], "EK CA certificate");
+		if (pki_cert_read(o->ek_ca[i], &ca[i], &ca_len[i], err,
+				  sizeof(err)) != CRYPTO_OK)
+			cli_die("EK CA certificate: %s", err);
+	}
+	if (tpm_ek_cert_check(ek, ek_len, (const uint8_t *const *)ca, ca_len,
+			      o->n_ek_ca, modulus, err, sizeof(err)) != 0)
+		cli_die("EK certificate '%s': %s", o->ek_cert, err);
+	free(ek);
+	for (size_t i = 0; i < o->n_ek_ca; i++)
+		free(ca[i]);
+}
+
+/* mbedTLS's generator shape over the crypto layer's DRBG, for OAEP. */
+static int drbg(void *ctx, unsigned char *buf, size_t len)
+{
+	(void)ctx;
+	return crypto_random(buf, len) == CRYPTO_OK ? 0 : -1;
+}
+
+/* The module, checked with the TCB's own reader (tcb/tpm_enroll.c) and
+ * the certificate decrypted again before it is written, as write_modules
+ * does: the tool cannot emit a module the TCB refuses. */
+static void write_enrollment(const char *path, const uint8_t name[TPM_AK_NAME_LEN],
+			     const uint8_t id_object[TPM_ID_OBJECT_LEN],
+			     const uint8_t secret[TPM_ENC_SECRET_LEN],
+			     const uint8_t credential[TPM_CREDENTIAL_LEN],
+			     const struct pki_cert *cert)
+{
+	size_t len = TPM_ENROLL_LEN(cert->der_len);
+	uint8_t nonce[CRYPTO_GCM_IV_LEN], *mod = malloc(len),
+		*back = malloc(cert->der_len);
+	struct tpm_enrollment e;
+	char err[200];
+	int rc;
+
+	if (!mod || !back)
+		cli_die("out of memory");
+	rc = crypto_random(nonce, sizeof(nonce));
+	if (rc != CRYPTO_OK)
+		cli_die("cannot draw the module's nonce: %s", crypto_strerror(rc));
+	if (tpm_enroll_build(name, id_object, secret, credential, nonce, cert->der,
+			     cert->der_len, mod, err, sizeof(err)) != 0)
+		cli_die("%s", err);
+	if (tpm_enrollment_parse(mod, len, &e, err, sizeof(err)) != 0)
+		cli_die("internal error: the TCB refuses the enrollment module: %s", err);
+	if (e.cert_len != cert->der_len ||
+	    tpm_enrollment_open_cert(mod, &e, credential, TPM_CREDENTIAL_LEN, back) != 0 ||
+	    memcmp(back, cert->der, cert->der_len) != 0)
+		cli_die("internal error: the enrollment module does not open with its credential");
+	cli_write_new(path, mod, len, 0644);
+	free(mod);
+	free(back);
+}
+
+static int cmd_enroll(int argc, char **argv)
+{
+	static const char *const suffix[3] = { "-enroll.bin", "-ak.pem", "-ak.der" };
+	uint8_t point[CRYPTO_P384_PUB_LEN], name[TPM_AK_NAME_LEN], check[CRYPTO_P384_PUB_LEN];
+	uint8_t modulus[TPM_EK_MODULUS_LEN], credential[TPM_CREDENTIAL_LEN];
+	uint8_t seed[TPM_SEED_LEN], id_object[TPM_ID_OBJECT_LEN];
+	uint8_t secret[TPM_ENC_SECRET_LEN], *ak_file;
+	const uint8_t *ak;
+	char *path[3], err[PKI_ERR_LEN];
+	struct pki_cert cert;
+	struct opts o;
+	struct ca ca;
+	size_t ak_len;
+	int rc;
+
+	parse_opts(argc, argv, &o);
+	need(o.dir, "--dir", "enroll");
+	need(o.cn, "--cn", "enroll");
+	need(o.out, "--out", "enroll");
+	need(o.ek_cert, "--ek-cert", "enroll");
+	need(o.n_ek_ca ? o.ek_ca[0] : NULL, "--ek-ca (the TPM vendor's EK CA certificates)",
+	     "enroll");
+	forbid(o.role, "--role (the role is tcb-ak)", "enroll");
+	if (o.dev)
+		cli_usage_error("enroll does not take --dev");
+	if (o.report && o.ak_public)
+		cli_usage_error("enroll takes --report or --ak-public, not both");
+	need(o.report ? o.report : o.ak_public, "--report", "enroll");
+	check_cn(o.cn);
+	for (int i = 0; i < 3; i++) {
+		path[i] = cli_path(o.out, suffix[i]);
+		cli_refuse_existing(path[i]);
+	}
+	/* Everything the platform sent is checked before the CA key is read. */
+	read_ak(&o, &ak_file, &ak, &ak_len);
+	if (tpm_ak_check(ak, ak_len, point, name, err, sizeof(err)) != 0)
+		cli_die("%s", err);
+	free(ak_file);
+	check_ek(&o, modulus);
+	load_ca(o.dir, &ca);
+	init_crypto();
+	rc = crypto_random(credential, sizeof(credential));
+	if (rc == CRYPTO_OK)
+		rc = crypto_random(seed, sizeof(seed));
+	if (rc != CRYPTO_OK)
+		cli_die("cannot draw the credential: %s", crypto_strerror(rc));
+	if (tpm_make_credential(modulus, name, credential, seed, drbg, NULL,
+				id_object, secret, err, sizeof(err)) != 0)
+		cli_die("%s", err);
+	crypto_wipe(seed, sizeof(seed));
+	if (pki_issue_leaf(ca.priv, ca.der, ca.der_len, point, o.cn,
+			   CRYPTO_ROLE_TCB_AK, o.days ? o.days : LEAF_DAYS_DEFAULT,
+			   &cert, err, sizeof(err)) != CRYPTO_OK)
+		cli_die("cannot issue the tcb-ak certificate: %s", err);
+	crypto_wipe(ca.priv, sizeof(ca.priv));
+	/* What the TCB and the tenant will check: that it chains, names the
+	 * role, and certifies this AK's point. */
+	if (crypto_x509_verify(cert.der, cert.der_len, ca.der, ca.der_len,
+			       CRYPTO_ROLE_TCB_AK, check, err, sizeof(err)) != CRYPTO_OK ||
+	    memcmp(check, point, sizeof(point)) != 0)
+		cli_die("internal error: the AK certificate does not verify: %s", err);
+	write_enrollment(path[0], name, id_object, secret, credential, &cert);
+	crypto_wipe(credential, sizeof(credential));
+	write_cert(&cert, path[1], path[2]);
+	pki_cert_free(&cert);
+	cli_outputs_done();
+	wrote(path[0], "TPM enrollment boot module \"tpm-enrollment\": the AK "
+	      "certificate, readable only by the TPM that activates its credential");
+	wrote(path[1], "attestation key certificate (tcb-ak), PEM");
+	wrote(path[2], "attestation key certificate (tcb-ak), DER");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
 
 	cli_set_prog(argv[0]);
 	if (argc < 2)
-		cli_usage_error("no command (init, issue or issue-tcb)");
+		cli_usage_error("no command (init, issue, issue-tcb or enroll)");
 	cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 	    strcmp(cmd, "help") == 0) {
@@ -435,5 +664,7 @@ int main(int argc, char **argv)
 		return cmd_issue(argc - 1, argv + 1);
 	if (strcmp(cmd, "issue-tcb") == 0)
 		return cmd_issue_tcb(argc - 1, argv + 1);
-	cli_usage_error("unknown command '%s' (init, issue or issue-tcb)", cmd);
+	if (strcmp(cmd, "enroll") == 0)
+		return cmd_enroll(argc - 1, argv + 1);
+	cli_usage_error("unknown command '%s' (init, issue, issue-tcb or enroll)", cmd);
 }

@@ -9,7 +9,7 @@ TOOLS_BINS := $(BUILD)/bin/custos-ca $(BUILD)/bin/custos-station
 TOOLS_BINS += $(BUILD)/bin/custos-relay
 
 TOOLS_COMMON_SRCS := tools/cli.c
-CUSTOS_CA_SRCS := tools/custos-ca.c $(TOOLS_COMMON_SRCS)
+CUSTOS_CA_SRCS := tools/custos-ca.c tools/tpm_credential.c $(TOOLS_COMMON_SRCS)
 CUSTOS_STATION_SRCS := tools/custos-station.c tools/envelope_build.c \
 	tools/x509_peek.c $(TOOLS_COMMON_SRCS)
 
@@ -72,3 +72,7 @@ $(BUILD)/tests/test_quote_verify: tools/quote_verify.c tools/quote_verify.h
 UNIT_LDLIBS_test_quote_verify := -ltss2-mu
 $(BUILD)/tests/test_tpm_evidence: tools/tpm_evidence.c tools/tpm_evidence.h tools/quote_verify.c tools/quote_verify.h
 UNIT_LDLIBS_test_tpm_evidence := -ltss2-mu
+
+# The enrollment unit test compiles tools/tpm_credential.c in (host-only
+# code: custos-ca enroll).
+$(BUILD)/tests/test_tpm_credential: tools/tpm_credential.c tools/tpm_credential.h

@@ -53,6 +53,15 @@ int tpm_ak_check(const uint8_t *pub, size_t len,
 		 uint8_t name[TPM_AK_NAME_LEN], char *err, size_t err_len);
 
 /*
+ * The attestation key's TPMT_PUBLIC in a platform report of len bytes:
+ * report_parse() (the structure only; the TCB's signature proves nothing
+ * about the key: a development TCB's key is on its boot media) and the
+ * TPM evidence it must carry. *ak points into rpt.
+ */
+int tpm_report_ak(const uint8_t *rpt, size_t len, const uint8_t **ak,
+		  size_t *ak_len, char *err, size_t err_len);
+
+/*
  * Check the DER EK certificate ek (exactly one certificate) against the
  * EK CA certificates ca[0..n_ca) (DER, any order): the self-signed ones
  * are the trust anchors, the others intermediates the chain may use. The
@@ -114,7 +123,8 @@ int tpm_make_credential(const uint8_t ek_modulus[TPM_EK_MODULUS_LEN],
  *   16   GCM tag
  * key = HKDF-SHA-384(salt empty, ikm credential, info "CUSTOS-AK-CERT-1"),
  * AAD = every byte before the nonce. The module holds nothing secret to
- * anyone but the TPM that can activate the credential.
+ * anyone but the TPM that can activate the credential. The TCB reads it
+ * with tcb/tpm_enroll.c; the reader here is the tool's own, for its tests.
  */
 #define TPM_ENROLL_MAGIC     "CUSTENR1"
 #define TPM_ENROLL_MAGIC_LEN 8u
@@ -122,7 +132,9 @@ int tpm_make_credential(const uint8_t ek_modulus[TPM_EK_MODULUS_LEN],
 #define TPM_ENROLL_KEY_INFO  "CUSTOS-AK-CERT-1"
 #define TPM_ENROLL_AAD_LEN   (8u + 4u + 2u + TPM_AK_NAME_LEN + 2u + \
 			      TPM_ID_OBJECT_LEN + 2u + TPM_ENC_SECRET_LEN)
-#define TPM_ENROLL_CERT_MAX  4096u
+/* The TCB's limit (tcb/tpm_enroll.h), which reports share for the AK's
+ * certificate (REPORT_TPM_CERT_MAX). */
+#define TPM_ENROLL_CERT_MAX  2048u
 /* The whole module for a certificate of n bytes. */
 #define TPM_ENROLL_LEN(n)    (TPM_ENROLL_AAD_LEN + CRYPTO_GCM_IV_LEN + 2u + \
 			      (n) + CRYPTO_GCM_TAG_LEN)

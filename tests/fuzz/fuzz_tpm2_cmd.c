@@ -8,7 +8,10 @@
  * why. The verdict must not depend on the error buffer.
  *
  * Seeds (tests/fuzz/corpus/tpm2_cmd/): responses of swtpm 0.7.1, the AK's
- * CreatePrimary, Quote and FlushContext among them.
+ * CreatePrimary, Quote and FlushContext among them, and those of credential
+ * activation (GetCapability of TPM_PT_NV_BUFFER_MAX, NV_ReadPublic and
+ * NV_Read of the EK certificate, the EK's CreatePrimary, StartAuthSession,
+ * PolicySecret, ActivateCredential).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -33,11 +36,14 @@ struct call {
 	const uint8_t *d;
 	size_t size;
 	uint16_t tag;
-	uint32_t pcr, rc, map;
+	uint32_t pcr, rc, map, attrs;
+	uint16_t nv_size;
 	size_t want, got;
 	uint8_t out[TPM2_BUFFER_MAX + 1];
 	struct tpm2_ak ak;
 	struct tpm2_quote q;
+	struct tpm2_ek ek;
+	struct tpm2_policy_session ps;
 };
 
 /* The verdict of c, the same with a full, a tiny and no error buffer; the
@@ -104,6 +110,45 @@ static int call_flush(struct call *c, char *err, size_t err_len)
 	return tpm2_parse_flush_context(c->d, c->size, err, err_len);
 }
 
+static int call_get_property(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_parse_get_property(c->d, c->size, c->pcr, &c->map, err,
+				       err_len);
+}
+
+static int call_nv_public(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_parse_nv_read_public(c->d, c->size, c->pcr, &c->nv_size,
+					 &c->attrs, err, err_len);
+}
+
+static int call_nv_read(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_parse_nv_read(c->d, c->size, c->out, c->want, err, err_len);
+}
+
+static int call_create_ek(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_parse_create_ek(c->d, c->size, &c->ek, err, err_len);
+}
+
+static int call_session(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_parse_start_policy_session(c->d, c->size, &c->ps, err,
+					       err_len);
+}
+
+static int call_policy_secret(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_parse_policy_secret(c->d, c->size, err, err_len);
+}
+
+static int call_activate(struct call *c, char *err, size_t err_len)
+{
+	return tpm2_parse_activate_credential(c->d, c->size, c->out, &c->got,
+					      err, err_len);
+}
+
 /* A call of parse on the input with every output at a marker value. */
 static struct call *prepare(int (*parse)(struct call *, char *, size_t),
 			    const uint8_t *d, size_t size)
@@ -113,8 +158,11 @@ static struct call *prepare(int (*parse)(struct call *, char *, size_t),
 	c.parse = parse;
 	c.d = d;
 	c.size = size;
-	c.rc = c.map = 0xdeadbeef;
+	c.rc = c.map = c.attrs = 0xdeadbeef;
+	c.nv_size = 0xdead;
 	c.got = 0xdead;
+	memset(&c.ek, 0xa5, sizeof(c.ek));
+	memset(&c.ps, 0xa5, sizeof(c.ps));
 	memset(c.out, 0xa5, sizeof(c.out));
 	memset(&c.ak, 0xa5, sizeof(c.ak));
 	memset(&c.q, 0xa5, sizeof(c.q));
@@ -340,11 +388,165 @@ static void flush(const uint8_t *d, size_t size)
 			be(d + 6, 4) == TPM2_RC_SUCCESS);
 }
 
+static void get_property(const uint8_t *d, size_t size)
+{
+	static const uint32_t props[] = { TPM2_PT_NV_BUFFER_MAX, 0x12d };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct call *c = prepare(call_get_property, d, size);
+
+		c->pcr = props[i];
+		if (verdict(c) != 0) {
+			require(c->map == 0xdeadbeef);
+			continue;
+		}
+		require(size == 27 && be(d, 2) == TPM2_ST_NO_SESSIONS &&
+			be(d + 6, 4) == 0 && d[10] <= 1);
+		require(be(d + 11, 4) == 6 && be(d + 15, 4) == 1 &&
+			be(d + 19, 4) == props[i] && c->map == be(d + 23, 4));
+	}
+}
+
+/* The digest size of a nameAlg NV_ReadPublic may carry, 0 otherwise. */
+static uint32_t hash_len(uint32_t alg)
+{
+	return alg == 0x0004 ? 20 : alg == 0x000b ? 32 : alg == 0x000c ? 48 :
+	       alg == 0x000d ? 64 : 0;
+}
+
+static void nv_public(const uint8_t *d, size_t size)
+{
+	static const uint32_t idx[] = { TPM2_NV_EK_CERT_RSA, TPM2_NV_EK_CERT_ECC };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct call *c = prepare(call_nv_public, d, size);
+		uint32_t n, alg, pol, h;
+
+		c->pcr = idx[i];
+		if (verdict(c) != 0) {
+			require(c->nv_size == 0xdead && c->attrs == 0xdeadbeef);
+			continue;
+		}
+		require(size >= 26 && be(d, 2) == TPM2_ST_NO_SESSIONS &&
+			be(d + 6, 4) == 0 && be(d + 12, 4) == idx[i]);
+		n = be(d + 10, 2);
+		alg = be(d + 16, 2);
+		pol = be(d + 22, 2);
+		h = hash_len(alg);
+		require(h && (pol == 0 || pol == h) && n == 14 + pol);
+		require(c->attrs == be(d + 18, 4) && c->nv_size == be(d + 24 + pol, 2));
+		require(be(d + 12 + n, 2) == 2 + h && be(d + 14 + n, 2) == alg);
+		require(size == 14 + n + 2 + h);
+	}
+}
+
+static void nv_read(const uint8_t *d, size_t size)
+{
+	/* 16 and 32: the seeds' chunks; 1016: swtpm's whole EK certificate. */
+	static const size_t wants[] = { 0, 1, 16, 32, 1016, TPM2_NV_READ_MAX,
+					TPM2_NV_READ_MAX + 1 };
+
+	for (size_t i = 0; i < sizeof(wants) / sizeof(wants[0]); i++) {
+		struct call *c = prepare(call_nv_read, d, size);
+		size_t want = wants[i];
+
+		c->want = want;
+		if (verdict(c) != 0) {
+			require(c->out[0] == 0xa5);
+			continue;
+		}
+		require(want >= 1 && want <= TPM2_NV_READ_MAX);
+		require(size == 16 + want + 5 && be(d, 2) == TPM2_ST_SESSIONS &&
+			be(d + 6, 4) == 0 && be(d + 10, 4) == 2 + want &&
+			be(d + 14, 2) == want && pw_auth_at(d + size - 5));
+		require(memcmp(c->out, d + 16, want) == 0 && c->out[want] == 0xa5);
+	}
+}
+
+static void create_ek(const uint8_t *d, size_t size)
+{
+	struct call *c = prepare(call_create_ek, d, size);
+	uint8_t cmd[TPM2_BUFFER_MAX];
+	const uint8_t *p, *end;
+
+	if (verdict(c) != 0) {
+		require(untouched(&c->ek, sizeof(c->ek)));
+		return;
+	}
+	require(size >= 20 + TPM2_EK_PUBLIC_LEN + 16 && be(d, 2) == TPM2_ST_SESSIONS);
+	require(be(d + 6, 4) == 0 && c->ek.handle == be(d + 10, 4) && d[10] == 0x80);
+	require(18 + be(d + 14, 4) + 5 == size && be(d + 18, 2) == TPM2_EK_PUBLIC_LEN);
+	/* The template as built, echoed up to the modulus. */
+	require(tpm2_build_create_ek(cmd, sizeof(cmd)) == 355);
+	require(memcmp(d + 20, cmd + 35, TPM2_EK_PUBLIC_LEN - 256) == 0);
+	require(memcmp(c->ek.public_area, d + 20, TPM2_EK_PUBLIC_LEN) == 0);
+	require(memcmp(c->ek.modulus, d + 78, 256) == 0 && d[78] & 0x80);
+	p = d + 20 + TPM2_EK_PUBLIC_LEN;
+	end = d + size - 5;
+	skip2b(&p, end);
+	skip2b(&p, end);
+	p += 6;
+	skip2b(&p, end);
+	skip2b(&p, end);
+	require(p == end && pw_auth_at(end));
+}
+
+static void start_session(const uint8_t *d, size_t size)
+{
+	struct call *c = prepare(call_session, d, size);
+
+	if (verdict(c) != 0) {
+		require(untouched(&c->ps, sizeof(c->ps)));
+		return;
+	}
+	require(size == 32 && be(d, 2) == TPM2_ST_NO_SESSIONS && be(d + 6, 4) == 0);
+	require(d[10] == 0x03 && c->ps.handle == be(d + 10, 4) &&
+		be(d + 14, 2) == TPM2_NONCE_LEN);
+	require(memcmp(c->ps.nonce_tpm, d + 16, TPM2_NONCE_LEN) == 0);
+}
+
+static void policy_secret(const uint8_t *d, size_t size)
+{
+	uint32_t t, g;
+
+	if (verdict(prepare(call_policy_secret, d, size)) != 0)
+		return;
+	require(size >= 29 && be(d, 2) == TPM2_ST_SESSIONS && be(d + 6, 4) == 0);
+	t = be(d + 14, 2);
+	require(t <= 8 && be(d + 16 + t, 2) == 0x8023);
+	g = be(d + 22 + t, 2);
+	require(g <= 64 && be(d + 10, 4) == 2 + t + 8 + g);
+	require(size == 14 + 2 + t + 8 + g + 5 && pw_auth_at(d + size - 5));
+}
+
+static void activate(const uint8_t *d, size_t size)
+{
+	struct call *c = prepare(call_activate, d, size);
+	const uint8_t *p;
+	uint32_t n;
+
+	if (verdict(c) != 0) {
+		require(c->got == 0xdead && c->out[0] == 0xa5);
+		return;
+	}
+	require(size > 16 && be(d, 2) == TPM2_ST_SESSIONS && be(d + 6, 4) == 0);
+	n = be(d + 14, 2);
+	require(n >= 1 && n <= TPM2_DIGEST_MAX && be(d + 10, 4) == 2 + n);
+	require(c->got == n && memcmp(c->out, d + 16, n) == 0 && c->out[n] == 0xa5);
+	/* Two auth areas: the password session's, the policy session's. */
+	require(size == 16 + n + 5 + 2 + TPM2_NONCE_LEN + 3);
+	p = d + 16 + n;
+	require(pw_auth_at(p));
+	p += 5;
+	require(be(p, 2) == TPM2_NONCE_LEN && p[18] == 0 && be(p + 19, 2) == 0);
+}
+
 /* The builders with the input's first bytes as their arguments. */
 static void builders(const uint8_t *d, size_t size)
 {
 	struct input in = { d, size };
 	uint8_t buf[TPM2_BUFFER_MAX], digest[TPM2_QUALIFYING_MAX] = { 0 };
+	static const uint8_t blob[TPM2_RSA2048_LEN];
 	size_t cap = (size_t)take(&in, 1);
 	uint32_t pcr = (uint32_t)take(&in, 4);
 	uint16_t n = (uint16_t)take(&in, 2);
@@ -362,6 +564,31 @@ static void builders(const uint8_t *d, size_t size)
 	len = tpm2_build_flush_context(buf, cap, pcr);
 	require(len == (cap >= 14 ? 14 : 0));
 	require(len == 0 || be(buf + 10, 4) == pcr);
+	len = tpm2_build_get_property(buf, cap, pcr);
+	require(len == (cap >= 22 ? 22 : 0));
+	require(len == 0 || be(buf + 14, 4) == pcr);
+	len = tpm2_build_nv_read_public(buf, cap, pcr);
+	require(len == (cap >= 14 && pcr >> 24 == 1 ? 14 : 0));
+	/* pcr's halves as the size and the offset. */
+	len = tpm2_build_nv_read(buf, cap, 0x01000000 | n, (uint16_t)(pcr >> 16),
+				 (uint16_t)pcr);
+	require(len == (cap >= 35 && pcr >> 16 && pcr >> 16 <= TPM2_NV_READ_MAX &&
+			(pcr >> 16) + (pcr & 0xffff) <= 0xffff ? 35 : 0));
+	require(len == 0 || (be(buf + 10, 4) == be(buf + 14, 4) &&
+			     be(buf + 31, 4) == pcr));
+	len = tpm2_build_create_ek(buf, cap);
+	require(len == (cap >= 355 ? 355 : 0));
+	len = tpm2_build_start_policy_session(buf, cap, digest);
+	require(len == (cap >= 43 ? 43 : 0));
+	len = tpm2_build_policy_secret_endorsement(buf, cap, pcr);
+	require(len == (cap >= 41 && pcr >> 24 == 3 ? 41 : 0));
+	require(len == 0 || be(buf + 14, 4) == pcr);
+	/* n's bytes as the blob's and the secret's lengths. */
+	len = tpm2_build_activate_credential(buf, cap, 0x80000000, 0x80000001,
+					     pcr, blob, n >> 8, blob, n & 0xff);
+	require(len == (cap >= 44u + (n >> 8) + (n & 0xff) && pcr >> 24 == 3 &&
+			n >> 8 >= 1 && n >> 8 <= TPM2_ID_OBJECT_MAX && (n & 0xff) >= 1 ?
+			44u + (n >> 8) + (n & 0xff) : 0));
 	/* pcr as the PCR mask, n's low byte as the qualifying length. */
 	n &= 0x7f;
 	len = tpm2_build_quote(buf, cap, 0x80000000, digest, n, pcr);
@@ -392,6 +619,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	create_ak(block + 1, size);
 	quote(block + 1, size);
 	flush(block + 1, size);
+	get_property(block + 1, size);
+	nv_public(block + 1, size);
+	nv_read(block + 1, size);
+	create_ek(block + 1, size);
+	start_session(block + 1, size);
+	policy_secret(block + 1, size);
+	activate(block + 1, size);
 	builders(block + 1, size);
 	free(block);
 	return 0;

@@ -523,8 +523,8 @@ def on(*names):
 ROOT_MODE = r"^(vmx|svm): .* on cpu0: (.*)$"
 
 # A machine's TPM, found and started (hv/tpm.c); group 1 is the interface.
-TPM_FOUND = (r"^tpm: (TIS|CRB) TPM 2\.0 at 0xfed40000, SHA-384 bank; 48 random bytes "
-             r"mixed into the DRBG$")
+TPM_FOUND = (r"^tpm: (TIS|CRB) TPM 2\.0 at 0xfed40000, SHA-384 bank, salted HMAC session; "
+             r"48 random bytes \(encrypted on the bus\) mixed into the DRBG$")
 
 # A CPU with neither VMX nor SVM: the refusal, with each backend's reason.
 REFUSED_NO_VMX_OR_SVM = (r"^no hardware virtualization: VMX: CPUID\.1:ECX\.VMX\[bit 5\] "
