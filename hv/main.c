@@ -98,6 +98,18 @@ static void log_efi_entry(void)
 			       l->truncated ? ", TRUNCATED" : "", l->final_events);
 }
 
+/* The TPM's attestation key, enrolled if the CA's module is there; the
+ * module is read once and its frames go back to the pool. */
+static void attestation_init(void)
+{
+	const struct mb2_module *m = mb2_find_module(&boot_info, MODULE_TPM_ENROLLMENT);
+
+	tpm_attestation_init(m ? phys_to_virt(m->start) : NULL,
+			     m ? m->end - m->start : 0);
+	if (m)
+		memory_release_module(m);
+}
+
 /* The legacy PICs stay masked: the hypervisor polls, and guests get no
  * interrupts (docs/vm-exits.md). */
 static void mask_legacy_pics(void)
@@ -272,6 +284,7 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 
 	platform_crypto_init();
 	tpm_init();
+	attestation_init();
 	/* The firmware's and GRUB's log, where the UEFI entry copied one, must
 	 * be what the TPM holds: otherwise it is no record of this boot. */
 	if (efi_boot_log.truncated)

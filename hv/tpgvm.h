@@ -11,6 +11,7 @@
 #define MODULE_TCB_KEYS  "tcb-keys"
 #define MODULE_TCB_CERTS "tcb-certs"
 #define MODULE_ENVELOPE  "tpgvm-envelope"
+#define MODULE_TPM_ENROLLMENT "tpm-enrollment" /* custos-ca enroll: docs/tpm.md */
 
 /*
  * Take this TCB's keys and certificates from their modules, open the TPGVM

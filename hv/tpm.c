@@ -14,6 +14,8 @@
 #include "tcb/timebase.h"
 #include "tcb/tpm2_cmd.h"
 #include "tcb/tpm2_session.h"
+#include "tcb/tpm_enroll.h"
+#include "hv/ca_root.h"
 #include <custos/report.h>
 #include "crypto/crypto.h"
 #include "hv/cpu.h"
@@ -458,11 +460,7 @@ void tpm_keep_firmware_log(const uint8_t *log, size_t len)
 
 size_t tpm_evidence_len(void)
 {
-	if (!tpm_present())
-		return 0;
-	if (!tpm.have_ak)
-		create_attestation_key();
-	if (!tpm.have_ak)
+	if (!tpm_present() || !tpm.have_ak)
 		return 0;
 	return 4 + tpm.ak.public_len + 4 + tpm.attest_len + REPORT_TPM_SIG_LEN +
 	       4 + QUOTE_PCR_COUNT * REPORT_TPM_PCR_LEN + 4 + tpm.fw_log_len +
@@ -506,4 +504,146 @@ int tpm_write_evidence(void *ctx, const uint8_t quoted[48], uint8_t *out,
 	p = put_field(p, tpm.ek_cert, tpm.ek_cert_len);
 	put_field(p, tpm.ak_cert, tpm.ak_cert_len);
 	return 0;
+}
+
+/* ---- The attestation key's certificate ------------------------------------ */
+
+/* The TPM's RSA EK certificate from its NV index (PC Client: written by
+ * the manufacturer, or swtpm_setup --create-ek-cert): carried in reports so
+ * the CA can check whose TPM this is before it enrolls the key. */
+static void read_ek_cert(void)
+{
+	uint16_t size = 0, part;
+	uint32_t attrs = 0;
+	size_t n;
+
+	if (transmit(tpm2_build_nv_read_public(tpm.cmd, sizeof(tpm.cmd),
+					       TPM2_NV_EK_CERT_RSA), &n) ||
+	    tpm2_parse_nv_read_public(tpm.rsp, n, TPM2_NV_EK_CERT_RSA, &size,
+				      &attrs, tpm.err, sizeof(tpm.err)) ||
+	    !(attrs & TPM2_NVA_AUTHREAD) || size == 0 || size > sizeof(tpm.ek_cert)) {
+		console_printf("tpm: no RSA EK certificate in NV %#x; this TPM "
+			       "cannot be enrolled\n", TPM2_NV_EK_CERT_RSA);
+		return;
+	}
+	for (uint16_t off = 0; off < size; off += part) {
+		part = size - off < TPM2_NV_READ_SAFE ? size - off : TPM2_NV_READ_SAFE;
+		if (transmit(tpm2_build_nv_read(tpm.cmd, sizeof(tpm.cmd),
+						TPM2_NV_EK_CERT_RSA, part, off), &n) ||
+		    tpm2_parse_nv_read(tpm.rsp, n, tpm.ek_cert + off, part,
+				       tpm.err, sizeof(tpm.err))) {
+			console_printf("tpm: EK certificate unreadable: %s\n", tpm.err);
+			return;
+		}
+	}
+	tpm.ek_cert_len = size;
+}
+
+/* ActivateCredential: the TPM releases the credential only if it holds
+ * both the EK it was made for and a loaded object of the AK's Name. */
+static int activate(const struct tpm_enrollment *e, uint8_t cred[TPM2_DIGEST_MAX],
+		    size_t *cred_len)
+{
+	static struct tpm2_ek ek;
+	struct tpm2_policy_session ps;
+	uint8_t nonce[TPM2_NONCE_LEN];
+	size_t n;
+	int rc;
+
+	if (transmit(tpm2_build_create_ek(tpm.cmd, sizeof(tpm.cmd)), &n) ||
+	    tpm2_parse_create_ek(tpm.rsp, n, &ek, tpm.err, sizeof(tpm.err)))
+		return -1;
+	rc = crypto_random(nonce, sizeof(nonce)) == CRYPTO_OK ? 0 : -1;
+	if (rc == 0)
+		rc = transmit(tpm2_build_start_policy_session(tpm.cmd, sizeof(tpm.cmd),
+							      nonce), &n) ||
+		     tpm2_parse_start_policy_session(tpm.rsp, n, &ps, tpm.err,
+						     sizeof(tpm.err)) ? -1 : 0;
+	if (rc == 0) {
+		rc = transmit(tpm2_build_policy_secret_endorsement(tpm.cmd, sizeof(tpm.cmd),
+								   ps.handle), &n) ||
+		     tpm2_parse_policy_secret(tpm.rsp, n, tpm.err, sizeof(tpm.err)) ||
+		     transmit(tpm2_build_activate_credential(tpm.cmd, sizeof(tpm.cmd),
+							     tpm.ak.handle, ek.handle,
+							     ps.handle, e->blob, e->blob_len,
+							     e->secret, e->secret_len), &n) ||
+		     tpm2_parse_activate_credential(tpm.rsp, n, cred, cred_len,
+						    tpm.err, sizeof(tpm.err)) ? -1 : 0;
+		(void)flush(ps.handle); /* gone already when it succeeded */
+	}
+	(void)flush(ek.handle);
+	return rc;
+}
+
+/* The certificate the module holds must be the CA's (compiled-in root),
+ * of role tcb-ak, for exactly this attestation key. */
+static int keep_ak_cert(const uint8_t *cert, size_t len)
+{
+	uint8_t pub[CRYPTO_P384_PUB_LEN];
+	size_t root_len;
+	const uint8_t *root = ca_root(&root_len);
+
+	if (crypto_x509_verify(cert, len, root, root_len, CRYPTO_ROLE_TCB_AK, pub,
+			       tpm.err, sizeof(tpm.err)) != CRYPTO_OK)
+		return -1;
+	if (memcmp(pub, tpm.ak.pub, sizeof(pub)) != 0) {
+		snprintf(tpm.err, sizeof(tpm.err), "the certificate is for another key");
+		return -1;
+	}
+	memcpy(tpm.ak_cert, cert, len);
+	tpm.ak_cert_len = len;
+	return 0;
+}
+
+static int enroll(const uint8_t *module, size_t len)
+{
+	static uint8_t cert[ENROLL_CERT_MAX];
+	uint8_t digest[CRYPTO_SHA384_LEN], name[TPM2_AK_NAME_LEN];
+	uint8_t cred[TPM2_DIGEST_MAX];
+	struct tpm_enrollment e;
+	size_t cred_len = 0;
+	int rc;
+
+	if (tpm_enrollment_parse(module, len, &e, tpm.err, sizeof(tpm.err)))
+		return -1;
+	crypto_sha384(tpm.ak.public_area, tpm.ak.public_len, digest);
+	tpm2_ak_name(digest, name);
+	if (memcmp(name, e.ak_name, sizeof(name)) != 0) {
+		snprintf(tpm.err, sizeof(tpm.err), "it was made for another "
+			 "attestation key (another TPM, or a cleared one)");
+		return -1;
+	}
+	if (activate(&e, cred, &cred_len))
+		return -1;
+	rc = tpm_enrollment_open_cert(module, &e, cred, cred_len, cert);
+	crypto_wipe(cred, sizeof(cred));
+	if (rc) {
+		snprintf(tpm.err, sizeof(tpm.err), "its certificate does not open "
+			 "with the credential the TPM gave");
+		return -1;
+	}
+	return keep_ak_cert(cert, e.cert_len);
+}
+
+void tpm_attestation_init(const uint8_t *enrollment, size_t len)
+{
+	if (!tpm_present())
+		return;
+	create_attestation_key();
+	if (!tpm.have_ak)
+		return;
+	read_ek_cert();
+	if (!enrollment) {
+		console_printf("tpm: attestation key not enrolled (no tpm-enrollment "
+			       "module): reports say its quotes come from an "
+			       "uncertified key\n");
+		return;
+	}
+	if (enroll(enrollment, len)) {
+		console_printf("tpm: tpm-enrollment module refused: %s\n", tpm.err);
+		return;
+	}
+	console_printf("tpm: attestation key enrolled: its tcb-ak certificate, "
+		       "recovered by credential activation, chains to the CA "
+		       "root; reports carry it\n");
 }

@@ -48,6 +48,15 @@ int tpm_measure_hook(uint32_t type, const uint8_t digest[MEASURE_DIGEST_LEN]);
  * it must stay in place (boot/efi_log.h's buffer does). */
 void tpm_keep_firmware_log(const uint8_t *log, size_t len);
 
+/*
+ * The attestation key (created now, the same on every boot of this TPM),
+ * the TPM's EK certificate, and - with the CA's tpm-enrollment module
+ * (enrollment, NULL if none) - the key's tcb-ak certificate, released by
+ * credential activation and checked against the compiled-in CA root. One
+ * console line says how far it got; reports carry what there is.
+ */
+void tpm_attestation_init(const uint8_t *enrollment, size_t len);
+
 /* The TPM evidence every report carries (include/custos/report.h): its
  * length, fixed for this boot (0: no TPM or no attestation key; the first
  * call creates the key), and its writer, a report_contents.tpm_evidence. */

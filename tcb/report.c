@@ -289,7 +289,7 @@ const char *report_dev_reason_text(uint32_t bit)
 	case REPORT_DEV_DEBUG:
 		return "debug options are on";
 	case REPORT_DEV_AK_UNCERTIFIED:
-		return "a TPM quote backs the log, but no certificate says its key is in a TPM (enrollment is not implemented)";
+		return "a TPM quote backs the log, but no certificate from the CA says its key is in a TPM (the TPM is not enrolled)";
 	default:
 		return "unknown reason";
 	}

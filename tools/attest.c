@@ -495,8 +495,9 @@ static void print_tpm(const struct outcome *o)
 		return;
 	cli_hex(o->tpm.ak_sha384, 48, hex);
 	printf("TPM quote: verified over this report by attestation key sha384 %.16s... "
-	       "(NOT certified: enrollment is not implemented); the measurement log "
-	       "replays to PCRs 12-15", hex);
+	       "(%s); the measurement log replays to PCRs 12-15", hex,
+	       o->tpm.ak_certified ? "certified by the CA: tcb-ak, enrolled" :
+	       "NOT certified: the platform's TPM is not enrolled");
 	if (o->tpm.firmware_log)
 		printf(", the firmware's event log (%zu events) to PCRs 0-11%s\n",
 		       o->tpm.firmware_events, o->tpm.launch_checked ?
@@ -516,7 +517,8 @@ static void print_json_tpm(const struct outcome *o)
 		printf("{\"quote_verified\": false}");
 		return;
 	}
-	printf("{\"quote_verified\": true, \"ak_certified\": false, \"ak_sha384\": ");
+	printf("{\"quote_verified\": true, \"ak_certified\": %s, \"ak_sha384\": ",
+	       o->tpm.ak_certified ? "true" : "false");
 	json_hex(o->tpm.ak_sha384, 48);
 	printf(", \"launch_matches_reference\": %s", o->tpm.launch_checked ? "true" : "false");
 	printf(", \"pcr_mask\": %u, \"firmware_log_events\": ", o->tpm.pcr_mask);
@@ -652,26 +654,16 @@ static int save_report(const char *path, struct outcome *o,
 static int verify(const struct attest_conn *c, struct outcome *o,
 		  const struct proto_msg *m, const struct attest_inputs *in)
 {
+	/* DEV or not is decided below, once the TPM evidence is checked: a
+	 * certified attestation key is one reason fewer. */
 	struct report_expect want = {
 		.nonce = o->nonce, .nonce_len = o->nonce_len,
-		.tls_key_hash = o->tls_key_hash, .allow_dev = c->allow_dev,
+		.tls_key_hash = o->tls_key_hash, .allow_dev = true,
 	};
-	char err[256];
+	char err[256], why[512];
 	int rc = report_verify(m->body, m->len, in->root, in->root_len, &want,
 			       &o->report, &o->verdict, err, sizeof(err));
 
-	if (rc == REPORT_E_DEV) {
-		/* Authentic and ours, only DEV: show why, and what it claims. */
-		struct report_expect dev = want;
-
-		dev.allow_dev = true;
-		if (report_verify(m->body, m->len, in->root, in->root_len, &dev,
-				  &o->report, &o->verdict, NULL, 0) == REPORT_OK)
-			o->have_report = true;
-		return set_reason(o, ATTEST_EXIT_FAILED,
-				  "%s; use --allow-dev to accept a development platform",
-				  err);
-	}
 	if (rc == REPORT_E_TLS_KEY)
 		o->tls_key_mismatch = true;
 	if (rc == REPORT_E_CRYPTO || rc == REPORT_E_INVAL)
@@ -688,10 +680,19 @@ static int verify(const struct attest_conn *c, struct outcome *o,
 	 * platform: refused, whatever else the report says. */
 	if (o->report.tpm_len) {
 		if (tpm_evidence_check(m->body, &o->report, &o->log,
-				       c->reference ? &in->ref.launch : NULL, &o->tpm,
+				       c->reference ? &in->ref.launch : NULL,
+				       in->root, in->root_len, &o->tpm,
 				       err, sizeof(err)) != 0)
 			return set_reason(o, ATTEST_EXIT_FAILED, "%s", err);
 		o->have_tpm = true;
+		if (o->tpm.ak_certified)
+			o->verdict.dev_reasons &= ~REPORT_DEV_AK_UNCERTIFIED;
+	}
+	if (o->verdict.dev_reasons && !c->allow_dev) {
+		attest_dev_reasons_text(o->verdict.dev_reasons, why, sizeof(why));
+		return set_reason(o, ATTEST_EXIT_FAILED, "platform is DEV: %s; refused "
+				  "without allow-dev; use --allow-dev to accept a "
+				  "development platform", why);
 	}
 	if (!c->reference)
 		return ATTEST_EXIT_VERIFIED;

@@ -176,9 +176,29 @@ static int check_launch(const struct report *r, const struct fw_log_info *info,
 	return 0;
 }
 
+/* The CA says this key lives in an enrolled TPM (custos-ca enroll). */
+static int check_ak_cert(const struct report *r, const uint8_t pub[97],
+			 const uint8_t *root, size_t root_len, char *err,
+			 size_t err_len)
+{
+	uint8_t cert_pub[CRYPTO_P384_PUB_LEN];
+	char why[200];
+
+	if (!root || crypto_x509_verify(r->ak_cert, r->ak_cert_len, root, root_len,
+				       CRYPTO_ROLE_TCB_AK, cert_pub, why,
+				       sizeof(why)) != CRYPTO_OK)
+		return errmsg(err, err_len, "the attestation key's certificate is not "
+			      "a tcb-ak certificate from this CA: %s", root ? why : "no root");
+	if (memcmp(cert_pub, pub, sizeof(cert_pub)) != 0)
+		return errmsg(err, err_len, "the attestation key's certificate is for "
+			      "another key");
+	return 0;
+}
+
 int tpm_evidence_check(const uint8_t *buf, const struct report *r,
 		       const struct tcg_log_parsed *tcb_log,
 		       const struct reference_launch *launch,
+		       const uint8_t *root, size_t root_len,
 		       struct tpm_evidence_result *res, char *err, size_t err_len)
 {
 	static uint8_t pcrs[24][48];
@@ -191,6 +211,10 @@ int tpm_evidence_check(const uint8_t *buf, const struct report *r,
 	if (ak_point(r->ak_public, r->ak_public_len, pub, err, err_len))
 		return -1;
 	crypto_sha384(r->ak_public, r->ak_public_len, res->ak_sha384);
+	if (r->ak_cert_len && check_ak_cert(r, pub, root, root_len, err, err_len))
+		return -1;
+	res->ak_certified = r->ak_cert_len != 0;
+	res->has_ek_cert = r->ek_cert_len != 0;
 	report_quoted_digest(buf, r->quoted_len, quoted);
 	values_by_pcr(r, pcrs);
 	if (quote_verify(r->attest, r->attest_len, r->quote_sig, pub, quoted,

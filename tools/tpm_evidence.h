@@ -18,6 +18,8 @@ struct tpm_evidence_result {
 	bool firmware_log;       /* PCRs 0-11 replayed from the firmware's log */
 	size_t firmware_events;  /* its events (the Spec ID header not counted) */
 	bool launch_checked;     /* GRUB loaded the reference's kernel and command line */
+	bool ak_certified;       /* a tcb-ak certificate from the CA root for this key */
+	bool has_ek_cert;        /* the report carries the TPM's EK certificate */
 };
 
 /*
@@ -36,6 +38,9 @@ struct tpm_evidence_result {
  *    kernel path, measured that file with the reference's SHA-384 and the
  *    reference's kernel command line. (GRUB itself and the firmware are
  *    not compared with anything yet: docs/tpm.md.)
+ *  - an attestation key certificate, if carried, chains to root (the
+ *    tenant's CA root, DER) with role tcb-ak and is for exactly this key:
+ *    then res->ak_certified (a certificate that fails is a refusal).
  * 0, or -1 with one line in err: a report whose evidence fails is refused,
  * DEV or not. The key is not certified by anyone yet (docs/tpm.md), so
  * passing proves the log is what a TPM holds, not whose TPM it is.
@@ -43,6 +48,7 @@ struct tpm_evidence_result {
 int tpm_evidence_check(const uint8_t *buf, const struct report *r,
 		       const struct tcg_log_parsed *tcb_log,
 		       const struct reference_launch *launch,
+		       const uint8_t *root, size_t root_len,
 		       struct tpm_evidence_result *res, char *err, size_t err_len);
 
 #endif

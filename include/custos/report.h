@@ -153,8 +153,9 @@ int report_parse(const void *buf, size_t len, struct report *out, char *err,
  * production only with evidence its signer cannot forge: a TPM quote over
  * the log by a key the CA certified to live in a TPM. A report without
  * TPM evidence has REPORT_DEV_NO_QUOTE; one with it has
- * REPORT_DEV_AK_UNCERTIFIED, since no attestation key is certified yet
- * (enrollment is not implemented: docs/tpm.md). The other bits add what
+ * REPORT_DEV_AK_UNCERTIFIED, which the tenant tool clears once the
+ * report's tcb-ak certificate checks out (enrollment: docs/tpm.md). The
+ * other bits add what
  * else is known.
  */
 #define REPORT_DEV_NO_QUOTE       0x01u /* no TPM quote backs the claims */

@@ -376,15 +376,16 @@ def test_attest_verifies_the_real_platform(d, machine):
         # With a TPM (QEMU's swtpm) the report carries a quote, checked and
         # shown, but its key is certified by nobody yet: still DEV.
         tpm = getattr(machine, "tpm", False)
-        no_quote = ("a TPM quote backs the log, but no certificate says its key is in a TPM"
+        no_quote = ("a TPM quote backs the log, but no certificate from the CA says its key "
+                    "is in a TPM"
                     if tpm else "no TPM quote backs the report's claims")
         assert re.search(r"^DEV: signed by a development TCB identity.*; %s" % no_quote
                          if tpm else r"^DEV: %s; signed by a development TCB identity" % no_quote,
                          p.stdout, re.M), p.stdout
         if tpm:
             assert re.search(r"^TPM quote: verified over this report by attestation key "
-                             r"sha384 [0-9a-f]{16}\.\.\. \(NOT certified: enrollment is not "
-                             r"implemented\); the measurement log replays to PCRs 12-15; no "
+                             r"sha384 [0-9a-f]{16}\.\.\. \(NOT certified: the platform's TPM "
+                             r"is not enrolled\); the measurement log replays to PCRs 12-15; no "
                              r"firmware event log: PCRs 0-11 are not accounted for$",
                              p.stdout, re.M), p.stdout
         else:

@@ -111,7 +111,7 @@ def test_a_report_carries_the_measured_launch(d):
         p = test_attest.attest(pf.port, "--save-report", report)
         test_attest.expect(p, test_attest.EXIT_VERIFIED, r"verified", "attest")
         m = re.search(r"^TPM quote: verified over this report by attestation key sha384 "
-                      r"[0-9a-f]{16}\.\.\. \(NOT certified: enrollment is not implemented\); "
+                      r"[0-9a-f]{16}\.\.\. \(NOT certified: the platform\'s TPM is not enrolled\); "
                       r"the measurement log replays to PCRs 12-15, the firmware's event log "
                       r"\((\d+) events\) to PCRs 0-11; in it GRUB loaded the reference's kernel "
                       r"and command line$", p.stdout, re.M)

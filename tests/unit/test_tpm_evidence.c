@@ -81,7 +81,8 @@ static int check(void)
 	if (tcg_log_parse(r.log, r.log_len, &tcb_log, why, sizeof(why)))
 		return -2;
 	memset(err, 0, sizeof(err));
-	return tpm_evidence_check(buf, &r, &tcb_log, launch_ref, &res, err, sizeof(err));
+	return tpm_evidence_check(buf, &r, &tcb_log, launch_ref, NULL, 0, &res, err,
+				  sizeof(err));
 }
 
 static void expect_refused(const char *needle)
