@@ -14,10 +14,11 @@ IPS = 2000000
 
 
 class Platform:
-    def __init__(self, d, machine, iso=h.ISO, echo=None, storage=None):
+    def __init__(self, d, machine, iso=h.ISO, echo=None, storage=None, **hw):
         """echo: a function given each new line of the hypervisor's serial
         console while the platform runs (the demo shows them). storage: the
-        relay's directory for sealed blobs. Fails at once, with the
+        relay's directory for sealed blobs. hw: more of the machine's
+        hardware settings (harness.Machine), e.g. tpm_state. Fails at once, with the
         hypervisor's last lines, if the machine powers off before the TPGVM
         serves (a CPU it refuses, a boot that fails)."""
         self.d = d
@@ -32,7 +33,7 @@ class Platform:
         self._echo_stop = threading.Event()
         try:
             self.relay.wait_log(r"waiting for the tpgvm serial stream")
-            self.emu = machine.start(d, iso=iso, ips=IPS, com2_socket=sport)
+            self.emu = machine.start(d, iso=iso, ips=IPS, com2_socket=sport, **hw)
             if echo:
                 threading.Thread(target=self._echo, args=(echo,), daemon=True).start()
             self._wait_relay(r"tpgvm link up", 30)

@@ -280,10 +280,13 @@ def report_evidence(rpt):
     fw_len, = struct.unpack_from("<I", e, off)
     fw = e[off + 4:off + 4 + fw_len]
     off += 4 + fw_len
+    certs = []
     for _ in ("EK certificate", "AK certificate"):
         n, = struct.unpack_from("<I", e, off)
+        certs.append(e[off + 4:off + 4 + n])
         off += 4 + n
     assert off == len(e), "evidence framing"
+    report_evidence.certs = certs  # (EK, AK) certificates of the last one read
     covered = bytearray(rpt[:quoted_len])
     covered[88:92] = bytes(4)
     return ak, attest, sig, mask, values, fw, hashlib.sha384(covered).digest()

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 
 import harness as h
@@ -139,3 +140,95 @@ def test_a_report_carries_the_measured_launch(d):
         p = test_attest.attest(pf.port, "--json")
         first = json.loads(p.stdout)["tpm"]["ak_sha384"]
         assert first == hashlib.sha384(ak).hexdigest(), (first, ak.hex())
+
+
+SWTPM_CA = "/var/lib/swtpm-localca"
+
+
+def tpm_with_ek_cert(d, name):
+    """A TPM state whose NV holds an RSA EK certificate from swtpm's local
+    CA (the TPM vendor's, in tests), with a SHA-384 PCR bank."""
+    state = os.path.join(d, name)
+    os.makedirs(state)
+    p = subprocess.run(["swtpm_setup", "--tpm2", "--tpmstate", state, "--create-ek-cert",
+                        "--pcr-banks", "sha256,sha384", "--overwrite"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return state
+
+
+def enrollment_iso(d, module):
+    """build/custos.iso's modules and the CA's tpm-enrollment module."""
+    pki = test_attest.PKI
+    mods = [("tcb-keys.bin", "tcb-keys"), ("tcb-certs.bin", "tcb-certs"),
+            ("tpgvm.env", "tpgvm-envelope"), (os.path.basename(module), "tpm-enrollment")]
+    files = [os.path.join(pki, "tcb-keys.bin"), os.path.join(pki, "tcb-certs.bin"),
+             os.path.join(h.BUILD, "tpgvm.env"), module]
+    return h.make_iso(d, modules=mods, module_files=files)
+
+
+def test_enrollment_certifies_the_attestation_key(d):
+    # The Keylime registrar pattern, with custos-ca as the registrar: the
+    # first boot's report carries the attestation key and the TPM's EK
+    # certificate; custos-ca checks the EK certificate against the vendor's
+    # CA and answers with a credential only that TPM can activate, holding
+    # the key's tcb-ak certificate; the next boot, with that answer on its
+    # boot media and the same TPM, recovers the certificate, and every
+    # report then carries it. A TPM that is not the one enrolled gets
+    # nothing from the same module.
+    machine = h.MACHINES["qemu-svm"]
+    state = tpm_with_ek_cert(d, "tpm")
+    report = os.path.join(d, "first.rpt")
+    for sub in ("first", "second", "third"):
+        os.makedirs(os.path.join(d, sub))
+    with Platform(os.path.join(d, "first"), machine, tpm_state=state) as pf:
+        p = test_attest.attest(pf.port, "--save-report", report)
+        test_attest.expect(p, test_attest.EXIT_VERIFIED, r"verified", "first attest")
+        assert "NOT certified: the platform's TPM is not enrolled" in p.stdout, p.stdout
+        pf.emu.wait_for(r"^tpm: attestation key not enrolled \(no tpm-enrollment module\)", 5)
+    with open(report, "rb") as f:
+        test_attest.report_evidence(f.read())
+    ek_cert, ak_cert = test_attest.report_evidence.certs
+    assert len(ek_cert) > 500 and not ak_cert, (len(ek_cert), len(ak_cert))
+    ek = os.path.join(d, "ek.der")
+    with open(ek, "wb") as f:
+        f.write(ek_cert)
+    # The CA: build/pki's development root (the one the ISO's TCB trusts).
+    ca = os.path.join(d, "ca")
+    os.makedirs(ca)
+    for f in ("root.key", "root.pem", "root.der"):
+        shutil.copy(os.path.join(test_attest.PKI, f), ca)
+    p = subprocess.run([os.path.join(h.BUILD, "bin", "custos-ca"), "enroll", "--dir", ca,
+                        "--report", report, "--ek-cert", ek,
+                        "--ek-ca", os.path.join(SWTPM_CA, "swtpm-localca-rootca-cert.pem"),
+                        "--ek-ca", os.path.join(SWTPM_CA, "issuercert.pem"),
+                        "--cn", "platform-under-test", "--out", os.path.join(d, "p1")],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    module = os.path.join(d, "p1-enroll.bin")
+    iso = enrollment_iso(d, module)
+
+    # The same TPM: enrolled.
+    with Platform(os.path.join(d, "second"), machine, iso=iso, tpm_state=state) as pf:
+        pf.emu.wait_for(r"^tpm: attestation key enrolled: its tcb-ak certificate, recovered "
+                        r"by credential activation, chains to the CA root; reports carry it$", 5)
+        p = test_attest.attest(pf.port, "--json")
+        doc = json.loads(p.stdout)
+        assert doc["result"] == "verified", doc
+        assert doc["tpm"]["ak_certified"] is True, doc["tpm"]
+        assert "tpm-key-uncertified" not in doc["dev_reasons"], doc["dev_reasons"]
+        # Still DEV: the TCB's own keys are the development ones.
+        assert doc["dev_reasons"] == ["dev-identity", "dev-claimed"], doc["dev_reasons"]
+        p = test_attest.attest(pf.port)
+        assert re.search(r"^TPM quote: verified over this report by attestation key sha384 "
+                         r"[0-9a-f]{16}\.\.\. \(certified by the CA: tcb-ak, enrolled\)",
+                         p.stdout, re.M), p.stdout
+
+    # Another TPM (another endorsement seed, so another attestation key):
+    # the module was not made for it, and it says so.
+    other = tpm_with_ek_cert(d, "other-tpm")
+    r = machine.boot(os.path.join(d, "third"), iso=iso, tpm_state=other, timeout=120,
+                     stop_on=TPGVM_UP + r"|^custos: power off")
+    r.expect(r"^tpm: tpm-enrollment module refused: it was made for another attestation "
+             r"key \(another TPM, or a cleared one\)$")
+    r.expect_absent(r"EXCEPTION|PANIC|BOOT FAILED")
