@@ -70,8 +70,9 @@ static const char usage_text[] =
 	"      module, 0600), PREFIX-certs.bin (both certificates: the TCB\n"
 	"      certificate boot module). Whoever holds the boot media holds these\n"
 	"      keys, so every verifier treats this identity as development only.\n"
-	"      Without --dev it refuses: production TCB identities are certified\n"
-	"      after TPM credential activation, which is not implemented yet.\n"
+	"      Without --dev it refuses: production TCB identities need TCB keys\n"
+	"      the TPM protects, which do not exist yet (enroll certifies a TPM's\n"
+	"      attestation key only).\n"
 	"  enroll --dir DIR --report REPORT --ek-cert EK --ek-ca CA [--ek-ca CA ...]\n"
 	"         --cn NAME --out PREFIX [--days N]\n"
 	"      Certify a platform TPM's attestation key (role tcb-ak; the TCB's\n"
@@ -441,12 +442,12 @@ static int cmd_issue_tcb(int argc, char **argv)
 	forbid_enroll(&o, "issue-tcb");
 	check_cn(o.cn);
 	/* A production identity's keys must never exist outside its TPM: the
-	 * CA certifies them after TPM credential activation (not implemented
+	 * CA will certify them once the TPM protects them (not implemented
 	 * yet), never as files it writes itself. */
 	if (!o.dev)
 		cli_die("issue-tcb issues development TCB identities only, with --dev: "
-			"production TCB identities are certified after TPM credential "
-			"activation, which is not implemented yet");
+			"production TCB identities need TCB keys the TPM protects, "
+			"which are not implemented yet");
 	for (int i = 0; i < 8; i++) {
 		path[i] = cli_path(o.out, suffix[i]);
 		cli_refuse_existing(path[i]);

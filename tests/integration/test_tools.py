@@ -238,8 +238,8 @@ def test_ca_issues_no_production_tcb_identity(d):
     ok([CA, "init", "--dir", p("ca"), "--cn", "Custos test CA"])
     refused([CA, "issue-tcb", "--dir", p("ca"), "--cn", "node1", "--out", p("tcb")],
             r"^custos-ca: issue-tcb issues development TCB identities only, with --dev: "
-            r"production TCB identities are certified after TPM credential activation, "
-            r"which is not implemented yet$")
+            r"production TCB identities need TCB keys the TPM protects, "
+            r"which are not implemented yet$")
     assert sorted(os.listdir(d)) == ["ca"], os.listdir(d)
 
 
