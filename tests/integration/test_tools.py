@@ -226,7 +226,7 @@ def test_ca_usage_and_errors(d):
     assert not os.path.exists(p("o.key"))
     help_text = ok([CA, "--help"])
     for word in ("init", "issue", "issue-tcb", "station", "tenant", "tpgvm-tls", "0600",
-                 "--dev", "tcb-sign-dev", "TPM credential activation"):
+                 "--dev", "tcb-sign-dev", "enroll", "tcb-ak", "--ek-ca"):
         assert word in help_text, word
 
 
