@@ -11,8 +11,8 @@
  *
  * issue-tcb issues development TCB identities only (roles tcb-sign-dev and
  * tcb-kex-dev, keys written in the clear for the boot media): production
- * TCB identities are certified after TPM credential activation, which is
- * not implemented yet, so without --dev it refuses.
+ * TCB identities need TCB keys the TPM protects, which are not implemented
+ * yet, so without --dev it refuses.
  *
  * enroll certifies a platform TPM's attestation key only (role tcb-ak),
  * never the TCB's own keys: it checks the AK a report carries is the
