@@ -736,7 +736,7 @@ static void test_report_source_invalid(void **state)
  * capacity the caller needs includes it, the writer gets the report's
  * quoted digest, and a writer that fails (a TPM that stopped answering)
  * writes nothing into the caller's memory. */
-#define TPM_EV_LEN (4 + 8 + 4 + 8 + 96 + 4 + 48 + 4)
+#define TPM_EV_LEN (4 + 8 + 4 + 8 + 96 + 4 + 48 + 4 + 4 + 4)
 static int tpm_ev_calls, tpm_ev_fail;
 
 static int fake_tpm_evidence(void *ctx, const uint8_t quoted[48], uint8_t *out,
@@ -754,7 +754,7 @@ static int fake_tpm_evidence(void *ctx, const uint8_t quoted[48], uint8_t *out,
 	p[0] = 8;                  /* attestation key: 8 bytes */
 	p[12] = 8;                 /* quote: 8 bytes */
 	p[24 + 96] = 1;            /* PCR mask: PCR 0 */
-	return 0;                  /* firmware log: 0 bytes */
+	return 0;                  /* no firmware log, EK or AK certificate */
 }
 
 static void test_report_with_tpm_evidence(void **state)
