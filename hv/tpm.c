@@ -111,8 +111,7 @@ static bool asks_again(size_t rsp_len)
 
 	if (rsp_len != TPM2_HEADER_LEN)
 		return false;
-	rc = (uint32_t)tpm.rsp[6] << 24 | (uint32_t)tpm.rsp[7] << 16 |
-	     (uint32_t)tpm.rsp[8] << 8 | tpm.rsp[9];
+	rc = load_be32(tpm.rsp + 6);
 	return rc == 0x922 || rc == 0x908 || rc == 0x90a;
 }
 

@@ -9,6 +9,7 @@
  * page, after the registers, is refused rather than followed.
  */
 #include "hv/tpm_bus.h"
+#include "tcb/byteorder.h"
 #include "tcb/errmsg.h"
 #include "tcb/tpm2_cmd.h"
 
@@ -110,8 +111,7 @@ static int exchange(const struct tpm_bus *b, const uint8_t *cmd, size_t cmd_len,
 		return errmsg(err, err_len, "CRB: no room for a response");
 	for (uint32_t i = 0; i < TPM2_HEADER_LEN; i++)
 		rsp[i] = b->read8(b->ctx, buf.rsp_off + i);
-	size = (uint32_t)rsp[2] << 24 | (uint32_t)rsp[3] << 16 |
-	       (uint32_t)rsp[4] << 8 | rsp[5];
+	size = load_be32(rsp + 2);
 	if (size < TPM2_HEADER_LEN || size > rsp_cap || size > buf.rsp_size)
 		return errmsg(err, err_len, "CRB: response claims %u bytes "
 			      "(10..%zu)", size, rsp_cap < buf.rsp_size ?

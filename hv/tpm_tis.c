@@ -4,6 +4,7 @@
  * tpm_detect, which tells it from CRB. Portable: see hv/tpm_bus.h.
  */
 #include "hv/tpm_bus.h"
+#include "tcb/byteorder.h"
 #include "tcb/errmsg.h"
 #include "tcb/tpm2_cmd.h"
 
@@ -190,8 +191,7 @@ static int receive_response(const struct tpm_bus *b, uint8_t *rsp, size_t cap,
 			      "(TPM_STS %#x)", TPM_CMD_TIMEOUT_US / 1000000, sts);
 	if (cap < TPM2_HEADER_LEN || read_bytes(b, rsp, TPM2_HEADER_LEN, err, err_len))
 		return -1;
-	size = (uint32_t)rsp[2] << 24 | (uint32_t)rsp[3] << 16 |
-	       (uint32_t)rsp[4] << 8 | rsp[5];
+	size = load_be32(rsp + 2);
 	if (size < TPM2_HEADER_LEN || size > cap)
 		return errmsg(err, err_len, "TIS: response claims %u bytes "
 			      "(10..%zu)", size, cap);

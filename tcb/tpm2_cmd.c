@@ -8,6 +8,7 @@
  * Built freestanding into the hypervisor and hosted into the tests and
  * fuzzer; uses only memcpy/memset, snprintf and tcb/errmsg.c.
  */
+#include "tcb/byteorder.h"
 #include "tcb/tpm2_cmd.h"
 #include "tcb/errmsg.h"
 
@@ -117,31 +118,6 @@ static const struct tmpl_field ek_tail[] = {
 };
 
 #define FIELDS(t) (sizeof(t) / sizeof((t)[0]))
-
-static inline uint16_t load_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t load_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint8_t *store_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-	return p + 2;
-}
-
-static inline uint8_t *store_be32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (24 - 8 * i));
-	return p + 4;
-}
 
 /* --- Builders ----------------------------------------------------------- */
 

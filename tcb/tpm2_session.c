@@ -6,6 +6,7 @@
  * before its HMAC verifies, and secrets on the stack are wiped on every
  * path.
  */
+#include "tcb/byteorder.h"
 #include "tcb/tpm2_session.h"
 #include "tcb/errmsg.h"
 #include "crypto/crypto.h"
@@ -64,31 +65,6 @@ static const struct salt_field {
 };
 
 #define SALT_FIELDS (sizeof(salt_template) / sizeof(salt_template[0]))
-
-static inline uint16_t load_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t load_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint8_t *store_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-	return p + 2;
-}
-
-static inline uint8_t *store_be32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (24 - 8 * i));
-	return p + 4;
-}
 
 static uint8_t *put_bytes(uint8_t *p, const void *data, size_t len)
 {
