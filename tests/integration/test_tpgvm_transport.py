@@ -58,7 +58,7 @@ PLATFORM = b"custos-test"
 PROTO_HDR_LEN = 8
 ATTEST_REQ, ATTEST_RESP, ERROR = 1, 2, 3
 # The report (include/custos/report.h, docs/report.md).
-RPT_FIXED_LEN, RPT_SIG_LEN = 88, 96
+RPT_FIXED_LEN, RPT_SIG_LEN = 92, 96
 REPORT_DEBUG_CONSOLE_MIRROR = 1
 
 # Every certificate our mbedTLS 2.28 writes (the development PKI's, the
@@ -156,9 +156,10 @@ def check_report(mtype, body, nonce, key_hash):
     if len(body) < RPT_FIXED_LEN + RPT_SIG_LEN or body[:8] != b"CUSTRPT1":
         return "not a report: %r" % body[:16]
     version, prot, launch, debug = struct.unpack_from("<IIII", body, 8)
-    nlen, plen, llen, clen = struct.unpack_from("<IIII", body, 72)
-    if RPT_FIXED_LEN + nlen + plen + llen + clen + RPT_SIG_LEN != len(body):
-        return "report lengths %r do not add up to %d" % ((nlen, plen, llen, clen), len(body))
+    nlen, plen, llen, clen, tlen = struct.unpack_from("<IIIII", body, 72)
+    if RPT_FIXED_LEN + nlen + plen + llen + clen + tlen + RPT_SIG_LEN != len(body):
+        return "report lengths %r do not add up to %d" % ((nlen, plen, llen, clen, tlen),
+                                                          len(body))
     off = RPT_FIXED_LEN
     got_nonce = body[off:off + nlen]
     off += nlen
@@ -169,7 +170,7 @@ def check_report(mtype, body, nonce, key_hash):
     problems = []
     if got_nonce != nonce:
         problems.append("nonce %s, sent %s" % (got_nonce.hex(), nonce.hex()))
-    if (version, prot, launch, debug) != (1, 1, 1, REPORT_DEBUG_CONSOLE_MIRROR):
+    if (version, prot, launch, debug) != (2, 1, 1, REPORT_DEBUG_CONSOLE_MIRROR):
         problems.append("version/keys/launch/debug %r" % ((version, prot, launch, debug),))
     if body[24:72].hex() != key_hash:
         problems.append("TLS key hash %s, the TPGVM said %s" % (body[24:72].hex(), key_hash))
