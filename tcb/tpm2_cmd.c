@@ -9,6 +9,7 @@
  * fuzzer; uses only memcpy/memset, snprintf and tcb/errmsg.c.
  */
 #include "tcb/byteorder.h"
+#include "tcb/tpm2_body.h"
 #include "tcb/tpm2_cmd.h"
 #include "tcb/errmsg.h"
 
@@ -571,58 +572,38 @@ int tpm2_response_header(const uint8_t *rsp, size_t len, uint16_t session_tag,
 	return 0;
 }
 
-/* The body of a response, read front to back; every step names the field
- * it reads, for the message when the bytes run out. */
-struct body {
-	const uint8_t *p;
-	size_t left;
-	const char *cmd;
-	char *err;
-	size_t err_len;
-};
-
-static int take(struct body *b, size_t n, const char *field, const uint8_t **at)
-{
-	if (b->left < n)
-		return refuse(b->err, b->err_len, "%s response truncated in %s",
-			      b->cmd, field);
-	*at = b->p;
-	b->p += n;
-	b->left -= n;
-	return 0;
-}
-
-static int take8(struct body *b, const char *field, uint32_t *v)
+/* Fixed-size fields of a response body (tcb/tpm2_body.h). */
+static int take8(struct tpm2_body *b, const char *field, uint32_t *v)
 {
 	const uint8_t *at;
 
-	if (take(b, 1, field, &at) != 0)
+	if (tpm2_take(b, 1, field, &at) != 0)
 		return -1;
 	*v = at[0];
 	return 0;
 }
 
-static int take16(struct body *b, const char *field, uint32_t *v)
+static int take16(struct tpm2_body *b, const char *field, uint32_t *v)
 {
 	const uint8_t *at;
 
-	if (take(b, 2, field, &at) != 0)
+	if (tpm2_take(b, 2, field, &at) != 0)
 		return -1;
 	*v = load_be16(at);
 	return 0;
 }
 
-static int take32(struct body *b, const char *field, uint32_t *v)
+static int take32(struct tpm2_body *b, const char *field, uint32_t *v)
 {
 	const uint8_t *at;
 
-	if (take(b, 4, field, &at) != 0)
+	if (tpm2_take(b, 4, field, &at) != 0)
 		return -1;
 	*v = load_be32(at);
 	return 0;
 }
 
-static int at_end(const struct body *b)
+static int at_end(const struct tpm2_body *b)
 {
 	if (b->left)
 		return refuse(b->err, b->err_len, "%s response has %zu trailing bytes",
@@ -633,7 +614,7 @@ static int at_end(const struct body *b)
 
 /* The header of a response to cmd; the body follows it in b. TPM2_RC_SUCCESS
  * is the only good code, and also ok_rc when that is not 0. */
-static int open_body(struct body *b, const uint8_t *rsp, size_t len,
+static int open_body(struct tpm2_body *b, const uint8_t *rsp, size_t len,
 		     uint16_t tag, uint32_t ok_rc, const char *cmd, char *err,
 		     size_t err_len)
 {
@@ -643,14 +624,14 @@ static int open_body(struct body *b, const uint8_t *rsp, size_t len,
 		return -1;
 	if (rc != TPM2_RC_SUCCESS && rc != ok_rc)
 		return refuse(err, err_len, "%s failed: %s", cmd, tpm2_rc_name(rc));
-	*b = (struct body){ rsp + TPM2_HEADER_LEN, len - TPM2_HEADER_LEN, cmd,
+	*b = (struct tpm2_body){ rsp + TPM2_HEADER_LEN, len - TPM2_HEADER_LEN, cmd,
 			    err, err_len };
 	return 0;
 }
 
 int tpm2_parse_startup(const uint8_t *rsp, size_t len, char *err, size_t err_len)
 {
-	struct body b;
+	struct tpm2_body b;
 
 	if (open_body(&b, rsp, len, TPM2_ST_NO_SESSIONS, TPM2_RC_INITIALIZE,
 		      "Startup", err, err_len) != 0)
@@ -661,7 +642,7 @@ int tpm2_parse_startup(const uint8_t *rsp, size_t len, char *err, size_t err_len
 int tpm2_parse_get_random(const uint8_t *rsp, size_t len, uint8_t *out,
 			  size_t want, size_t *got, char *err, size_t err_len)
 {
-	struct body b;
+	struct tpm2_body b;
 	const uint8_t *bytes;
 	uint32_t size;
 
@@ -673,7 +654,7 @@ int tpm2_parse_get_random(const uint8_t *rsp, size_t len, uint8_t *out,
 		return refuse(err, err_len,
 			      "GetRandom returned %u bytes, asked for %zu",
 			      size, want);
-	if (take(&b, size, "randomBytes", &bytes) != 0 || at_end(&b) != 0)
+	if (tpm2_take(&b, size, "randomBytes", &bytes) != 0 || at_end(&b) != 0)
 		return -1;
 	memcpy(out, bytes, size);
 	*got = size;
@@ -691,7 +672,7 @@ static uint32_t select_bitmap(const uint8_t *sel, uint32_t n)
 }
 
 /* One TPMS_PCR_SELECTION: its hash and the bitmap of PCRs 0..31. */
-static int take_selection(struct body *b, uint32_t *hash, uint32_t *map)
+static int take_selection(struct tpm2_body *b, uint32_t *hash, uint32_t *map)
 {
 	const uint8_t *sel;
 	uint32_t n;
@@ -703,7 +684,7 @@ static int take_selection(struct body *b, uint32_t *hash, uint32_t *map)
 		return refuse(b->err, b->err_len,
 			      "%s response: a PCR selection of %u bytes (must be 1..%u)",
 			      b->cmd, n, TPM2_SELECT_MAX);
-	if (take(b, n, "pcrSelections.pcrSelect", &sel) != 0)
+	if (tpm2_take(b, n, "pcrSelections.pcrSelect", &sel) != 0)
 		return -1;
 	*map = select_bitmap(sel, n);
 	return 0;
@@ -711,7 +692,7 @@ static int take_selection(struct body *b, uint32_t *hash, uint32_t *map)
 
 /* Every bank of a TPML_PCR_SELECTION; the SHA-384 one's bitmap (if any)
  * into *sha384_pcrs. */
-static int take_banks(struct body *b, uint32_t *sha384_pcrs)
+static int take_banks(struct tpm2_body *b, uint32_t *sha384_pcrs)
 {
 	uint32_t count, hash, map;
 	bool seen = false;
@@ -740,7 +721,7 @@ static int take_banks(struct body *b, uint32_t *sha384_pcrs)
 int tpm2_parse_get_pcr_banks(const uint8_t *rsp, size_t len,
 			     uint32_t *sha384_pcrs, char *err, size_t err_len)
 {
-	struct body b;
+	struct tpm2_body b;
 	uint32_t more, cap, map = 0; /* no SHA-384 bank: no PCRs */
 
 	if (open_body(&b, rsp, len, TPM2_ST_NO_SESSIONS, TPM2_RC_SUCCESS,
@@ -764,7 +745,7 @@ int tpm2_parse_get_pcr_banks(const uint8_t *rsp, size_t len,
 }
 
 /* A TPM2B that must be empty (the password session's nonce and hmac). */
-static int take_empty(struct body *b, const char *field)
+static int take_empty(struct tpm2_body *b, const char *field)
 {
 	uint32_t size;
 
@@ -778,7 +759,7 @@ static int take_empty(struct body *b, const char *field)
 }
 
 /* A password session's auth area in a response. */
-static int take_pw_session(struct body *b)
+static int take_pw_session(struct tpm2_body *b)
 {
 	uint32_t attrs;
 
@@ -795,14 +776,14 @@ static int take_pw_session(struct body *b)
 }
 
 /* The one auth area of a password session's response, to the end. */
-static int take_pw_auth(struct body *b)
+static int take_pw_auth(struct tpm2_body *b)
 {
 	return take_pw_session(b) != 0 ? -1 : at_end(b);
 }
 
 int tpm2_parse_pcr_extend(const uint8_t *rsp, size_t len, char *err, size_t err_len)
 {
-	struct body b;
+	struct tpm2_body b;
 	uint32_t params;
 
 	if (open_body(&b, rsp, len, TPM2_ST_SESSIONS, TPM2_RC_SUCCESS,
@@ -817,7 +798,7 @@ int tpm2_parse_pcr_extend(const uint8_t *rsp, size_t len, char *err, size_t err_
 }
 
 /* The selection a PCR_Read response echoes: exactly the one asked for. */
-static int check_read_selection(struct body *b, uint32_t pcr)
+static int check_read_selection(struct tpm2_body *b, uint32_t pcr)
 {
 	uint32_t count, hash, map;
 
@@ -850,7 +831,7 @@ static int check_read_selection(struct body *b, uint32_t pcr)
 int tpm2_parse_pcr_read_sha384(const uint8_t *rsp, size_t len, uint32_t pcr,
 			       uint8_t out[TPM2_SHA384_LEN], char *err, size_t err_len)
 {
-	struct body b;
+	struct tpm2_body b;
 	const uint8_t *value;
 	uint32_t counter, count, size;
 
@@ -871,7 +852,7 @@ int tpm2_parse_pcr_read_sha384(const uint8_t *rsp, size_t len, uint32_t pcr,
 		return refuse(err, err_len,
 			      "PCR_Read response: a digest of %u bytes, SHA-384's is %u",
 			      size, TPM2_SHA384_LEN);
-	if (take(&b, size, "pcrValues.digests.buffer", &value) != 0 ||
+	if (tpm2_take(&b, size, "pcrValues.digests.buffer", &value) != 0 ||
 	    at_end(&b) != 0)
 		return -1;
 	memcpy(out, value, TPM2_SHA384_LEN);
@@ -882,18 +863,18 @@ int tpm2_parse_pcr_read_sha384(const uint8_t *rsp, size_t len, uint32_t pcr,
 
 /* The next n bytes of b as a body of their own, for a structure whose size
  * a field gives: it must then use them up exactly (sub_end). */
-static int take_sub(struct body *b, size_t n, const char *field,
-		    struct body *sub)
+static int take_sub(struct tpm2_body *b, size_t n, const char *field,
+		    struct tpm2_body *sub)
 {
 	const uint8_t *at;
 
-	if (take(b, n, field, &at) != 0)
+	if (tpm2_take(b, n, field, &at) != 0)
 		return -1;
-	*sub = (struct body){ at, n, b->cmd, b->err, b->err_len };
+	*sub = (struct tpm2_body){ at, n, b->cmd, b->err, b->err_len };
 	return 0;
 }
 
-static int sub_end(const struct body *sub, const char *field)
+static int sub_end(const struct tpm2_body *sub, const char *field)
 {
 	if (sub->left)
 		return refuse(sub->err, sub->err_len,
@@ -903,7 +884,7 @@ static int sub_end(const struct body *sub, const char *field)
 }
 
 /* The parameter area, which parameterSize must measure exactly. */
-static int take_params(struct body *b, struct body *params)
+static int take_params(struct tpm2_body *b, struct tpm2_body *params)
 {
 	uint32_t size;
 
@@ -912,17 +893,17 @@ static int take_params(struct body *b, struct body *params)
 }
 
 /* A TPM2B whose contents are skipped (bounded by the bytes left). */
-static int skip_sized(struct body *b, const char *field)
+static int skip_sized(struct tpm2_body *b, const char *field)
 {
 	const uint8_t *at;
 	uint32_t size;
 
 	return take16(b, field, &size) != 0 ||
-	       take(b, size, field, &at) != 0 ? -1 : 0;
+	       tpm2_take(b, size, field, &at) != 0 ? -1 : 0;
 }
 
 /* A 2- or 4-byte field that must hold what the command asked for. */
-static int expect_field(struct body *b, const char *field, uint8_t size,
+static int expect_field(struct tpm2_body *b, const char *field, uint8_t size,
 			uint32_t want)
 {
 	uint32_t v;
@@ -937,7 +918,7 @@ static int expect_field(struct body *b, const char *field, uint8_t size,
 }
 
 /* A template's fields, each as the command asked. */
-static int expect_template(struct body *b, const struct tmpl_field *t, size_t n)
+static int expect_template(struct tpm2_body *b, const struct tmpl_field *t, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (expect_field(b, t[i].name, t[i].size, t[i].value) != 0)
@@ -953,7 +934,7 @@ struct p384_int {
 	uint32_t len;
 };
 
-static int take_p384_int(struct body *b, const char *field, struct p384_int *v)
+static int take_p384_int(struct tpm2_body *b, const char *field, struct p384_int *v)
 {
 	if (take16(b, field, &v->len) != 0)
 		return -1;
@@ -961,7 +942,7 @@ static int take_p384_int(struct body *b, const char *field, struct p384_int *v)
 		return refuse(b->err, b->err_len,
 			      "%s response: %s of %u bytes (P-384's are 1..%u)",
 			      b->cmd, field, v->len, TPM2_P384_LEN);
-	return take(b, v->len, field, &v->p);
+	return tpm2_take(b, v->len, field, &v->p);
 }
 
 static void put_p384_int(uint8_t out[TPM2_P384_LEN], const struct p384_int *v)
@@ -971,10 +952,10 @@ static void put_p384_int(uint8_t out[TPM2_P384_LEN], const struct p384_int *v)
 }
 
 /* outPublic: a TPMT_PUBLIC of exactly the AK's template, its point. */
-static int take_ak_public(struct body *b, struct body *area,
+static int take_ak_public(struct tpm2_body *b, struct tpm2_body *area,
 			  struct p384_int *x, struct p384_int *y)
 {
-	struct body pub;
+	struct tpm2_body pub;
 	uint32_t size;
 
 	if (take16(b, "outPublic.size", &size) != 0 ||
@@ -990,7 +971,7 @@ static int take_ak_public(struct body *b, struct body *area,
 
 /* creationData, creationHash, creationTicket, name: not ours to check
  * (nothing here relies on them), only to step over. */
-static int skip_creation(struct body *b)
+static int skip_creation(struct tpm2_body *b)
 {
 	uint32_t tag, hierarchy;
 
@@ -1005,7 +986,7 @@ static int skip_creation(struct body *b)
 int tpm2_parse_create_ak(const uint8_t *rsp, size_t len, struct tpm2_ak *ak,
 			 char *err, size_t err_len)
 {
-	struct body b, params, area;
+	struct tpm2_body b, params, area;
 	struct p384_int x, y;
 	uint32_t handle;
 
@@ -1032,7 +1013,7 @@ int tpm2_parse_create_ak(const uint8_t *rsp, size_t len, struct tpm2_ak *ak,
 }
 
 /* quoted: a TPM2B_ATTEST of 1..TPM2_ATTEST_MAX bytes, left uninterpreted. */
-static int take_attest(struct body *b, const uint8_t **attest, uint32_t *len)
+static int take_attest(struct tpm2_body *b, const uint8_t **attest, uint32_t *len)
 {
 	if (take16(b, "quoted.size", len) != 0)
 		return -1;
@@ -1040,13 +1021,13 @@ static int take_attest(struct body *b, const uint8_t **attest, uint32_t *len)
 		return refuse(b->err, b->err_len,
 			      "%s response: quoted of %u bytes (1..%u)", b->cmd,
 			      *len, TPM2_ATTEST_MAX);
-	return take(b, *len, "quoted", attest);
+	return tpm2_take(b, *len, "quoted", attest);
 }
 
 int tpm2_parse_quote(const uint8_t *rsp, size_t len, struct tpm2_quote *q,
 		     char *err, size_t err_len)
 {
-	struct body b, params;
+	struct tpm2_body b, params;
 	struct p384_int r, s;
 	const uint8_t *attest;
 	uint32_t attest_len;
@@ -1071,7 +1052,7 @@ int tpm2_parse_quote(const uint8_t *rsp, size_t len, struct tpm2_quote *q,
 int tpm2_parse_flush_context(const uint8_t *rsp, size_t len, char *err,
 			     size_t err_len)
 {
-	struct body b;
+	struct tpm2_body b;
 
 	if (open_body(&b, rsp, len, TPM2_ST_NO_SESSIONS, TPM2_RC_SUCCESS,
 		      "FlushContext", err, err_len) != 0)
@@ -1082,7 +1063,7 @@ int tpm2_parse_flush_context(const uint8_t *rsp, size_t len, char *err,
 int tpm2_parse_get_property(const uint8_t *rsp, size_t len, uint32_t property,
 			    uint32_t *value, char *err, size_t err_len)
 {
-	struct body b;
+	struct tpm2_body b;
 	uint32_t more, v;
 
 	if (open_body(&b, rsp, len, TPM2_ST_NO_SESSIONS, TPM2_RC_SUCCESS,
@@ -1123,10 +1104,10 @@ static uint32_t digest_len(uint32_t alg)
 }
 
 /* nvPublic: the index asked for, its attributes and dataSize. */
-static int take_nv_public(struct body *b, uint32_t nv_index, uint32_t *alg,
+static int take_nv_public(struct tpm2_body *b, uint32_t nv_index, uint32_t *alg,
 			  uint32_t *attrs, uint32_t *data_size)
 {
-	struct body pub;
+	struct tpm2_body pub;
 	uint32_t size, policy;
 	const uint8_t *at;
 
@@ -1146,7 +1127,7 @@ static int take_nv_public(struct body *b, uint32_t nv_index, uint32_t *alg,
 		return refuse(b->err, b->err_len,
 			      "NV_ReadPublic response: authPolicy of %u bytes (0 or %u)",
 			      policy, digest_len(*alg));
-	if (take(&pub, policy, "authPolicy", &at) != 0 ||
+	if (tpm2_take(&pub, policy, "authPolicy", &at) != 0 ||
 	    take16(&pub, "dataSize", data_size) != 0)
 		return -1;
 	return sub_end(&pub, "nvPublic");
@@ -1156,7 +1137,7 @@ int tpm2_parse_nv_read_public(const uint8_t *rsp, size_t len,
 			      uint32_t nv_index, uint16_t *data_size,
 			      uint32_t *attributes, char *err, size_t err_len)
 {
-	struct body b, name;
+	struct tpm2_body b, name;
 	uint32_t alg, attrs, size, name_len;
 
 	if (open_body(&b, rsp, len, TPM2_ST_NO_SESSIONS, TPM2_RC_SUCCESS,
@@ -1181,7 +1162,7 @@ int tpm2_parse_nv_read_public(const uint8_t *rsp, size_t len,
 int tpm2_parse_nv_read(const uint8_t *rsp, size_t len, uint8_t *out,
 		       size_t want, char *err, size_t err_len)
 {
-	struct body b, params;
+	struct tpm2_body b, params;
 	const uint8_t *data;
 	uint32_t size;
 
@@ -1197,7 +1178,7 @@ int tpm2_parse_nv_read(const uint8_t *rsp, size_t len, uint8_t *out,
 	if (size != want)
 		return refuse(err, err_len,
 			      "NV_Read returned %u bytes, asked for %zu", size, want);
-	if (take(&params, size, "data", &data) != 0 ||
+	if (tpm2_take(&params, size, "data", &data) != 0 ||
 	    sub_end(&params, "parameters") != 0 || take_pw_auth(&b) != 0)
 		return -1;
 	memcpy(out, data, size);
@@ -1205,10 +1186,10 @@ int tpm2_parse_nv_read(const uint8_t *rsp, size_t len, uint8_t *out,
 }
 
 /* outPublic: a TPMT_PUBLIC of exactly template L-1, its modulus. */
-static int take_ek_public(struct body *b, struct body *area,
+static int take_ek_public(struct tpm2_body *b, struct tpm2_body *area,
 			  const uint8_t **modulus)
 {
-	struct body pub;
+	struct tpm2_body pub;
 	const uint8_t *policy;
 	uint32_t size;
 
@@ -1217,7 +1198,7 @@ static int take_ek_public(struct body *b, struct body *area,
 		return -1;
 	*area = pub;
 	if (expect_template(&pub, ek_head, FIELDS(ek_head)) != 0 ||
-	    take(&pub, sizeof(ek_policy), "authPolicy", &policy) != 0)
+	    tpm2_take(&pub, sizeof(ek_policy), "authPolicy", &policy) != 0)
 		return -1;
 	/* Another policy would let something other than the endorsement
 	 * hierarchy's owner use the key. */
@@ -1225,7 +1206,7 @@ static int take_ek_public(struct body *b, struct body *area,
 		return refuse(b->err, b->err_len,
 			      "CreatePrimary response: authPolicy is not the EK profile's");
 	if (expect_template(&pub, ek_tail, FIELDS(ek_tail)) != 0 ||
-	    take(&pub, TPM2_RSA2048_LEN, "unique.rsa", modulus) != 0)
+	    tpm2_take(&pub, TPM2_RSA2048_LEN, "unique.rsa", modulus) != 0)
 		return -1;
 	if (!((*modulus)[0] & 0x80))
 		return refuse(b->err, b->err_len,
@@ -1236,7 +1217,7 @@ static int take_ek_public(struct body *b, struct body *area,
 int tpm2_parse_create_ek(const uint8_t *rsp, size_t len, struct tpm2_ek *ek,
 			 char *err, size_t err_len)
 {
-	struct body b, params, area;
+	struct tpm2_body b, params, area;
 	const uint8_t *modulus;
 	uint32_t handle;
 
@@ -1260,7 +1241,7 @@ int tpm2_parse_create_ek(const uint8_t *rsp, size_t len, struct tpm2_ek *ek,
 }
 
 /* A nonceTPM of our sessions' size. */
-static int take_nonce(struct body *b, const uint8_t **nonce)
+static int take_nonce(struct tpm2_body *b, const uint8_t **nonce)
 {
 	uint32_t size;
 
@@ -1270,14 +1251,14 @@ static int take_nonce(struct body *b, const uint8_t **nonce)
 		return refuse(b->err, b->err_len,
 			      "%s response: nonceTPM of %u bytes, nonceCaller's are %u",
 			      b->cmd, size, TPM2_NONCE_LEN);
-	return take(b, size, "nonceTPM", nonce);
+	return tpm2_take(b, size, "nonceTPM", nonce);
 }
 
 int tpm2_parse_start_policy_session(const uint8_t *rsp, size_t len,
 				    struct tpm2_policy_session *s, char *err,
 				    size_t err_len)
 {
-	struct body b;
+	struct tpm2_body b;
 	const uint8_t *nonce;
 	uint32_t handle;
 
@@ -1297,7 +1278,7 @@ int tpm2_parse_start_policy_session(const uint8_t *rsp, size_t len,
 }
 
 /* A TPM2B of at most max bytes, skipped. */
-static int skip_bounded(struct body *b, const char *field, uint32_t max)
+static int skip_bounded(struct tpm2_body *b, const char *field, uint32_t max)
 {
 	const uint8_t *at;
 	uint32_t size;
@@ -1307,13 +1288,13 @@ static int skip_bounded(struct body *b, const char *field, uint32_t max)
 	if (size > max)
 		return refuse(b->err, b->err_len, "%s response: %s of %u bytes (0..%u)",
 			      b->cmd, field, size, max);
-	return take(b, size, field, &at);
+	return tpm2_take(b, size, field, &at);
 }
 
 int tpm2_parse_policy_secret(const uint8_t *rsp, size_t len, char *err,
 			     size_t err_len)
 {
-	struct body b, params;
+	struct tpm2_body b, params;
 	uint32_t hierarchy;
 
 	/* With expiration 0 the timeout is empty and the ticket a NULL one;
@@ -1331,7 +1312,7 @@ int tpm2_parse_policy_secret(const uint8_t *rsp, size_t len, char *err,
 }
 
 /* The policy session's auth area, closed by the command. */
-static int take_policy_session(struct body *b)
+static int take_policy_session(struct tpm2_body *b)
 {
 	const uint8_t *nonce;
 	uint32_t attrs, size;
@@ -1358,7 +1339,7 @@ int tpm2_parse_activate_credential(const uint8_t *rsp, size_t len,
 				   size_t *cert_info_len, char *err,
 				   size_t err_len)
 {
-	struct body b, params;
+	struct tpm2_body b, params;
 	const uint8_t *info;
 	uint32_t size;
 
@@ -1373,7 +1354,7 @@ int tpm2_parse_activate_credential(const uint8_t *rsp, size_t len,
 			      size, TPM2_DIGEST_MAX);
 	/* The auth areas in the order of the command's sessions; the
 	 * command had two, so exactly two answer. */
-	if (take(&params, size, "certInfo", &info) != 0 ||
+	if (tpm2_take(&params, size, "certInfo", &info) != 0 ||
 	    sub_end(&params, "parameters") != 0 || take_pw_session(&b) != 0 ||
 	    take_policy_session(&b) != 0 || at_end(&b) != 0)
 		return -1;

@@ -7,6 +7,7 @@
  * path.
  */
 #include "tcb/byteorder.h"
+#include "tcb/tpm2_body.h"
 #include "tcb/tpm2_session.h"
 #include "tcb/errmsg.h"
 #include "crypto/crypto.h"
@@ -150,37 +151,18 @@ void tpm2_kdfe_sha384(const uint8_t z[TPM2_P384_LEN], const char *label,
 
 /* --- Reading responses ----------------------------------------------------- */
 
-struct rd {
-	const uint8_t *p;
-	size_t left;
-	const char *cmd;
-	char *err;
-	size_t err_len;
-};
-
-static int take(struct rd *r, size_t n, const char *field, const uint8_t **at)
-{
-	if (r->left < n)
-		return refuse(r->err, r->err_len, "%s response truncated in %s",
-			      r->cmd, field);
-	*at = r->p;
-	r->p += n;
-	r->left -= n;
-	return 0;
-}
-
-static int take_be(struct rd *r, size_t n, const char *field, uint32_t *v)
+static int take_be(struct tpm2_body *r, size_t n, const char *field, uint32_t *v)
 {
 	const uint8_t *at;
 
-	if (take(r, n, field, &at) != 0)
+	if (tpm2_take(r, n, field, &at) != 0)
 		return -1;
 	*v = n == 1 ? at[0] : n == 2 ? load_be16(at) : load_be32(at);
 	return 0;
 }
 
 /* A TPM2B of min..max bytes: its contents at *at, their count in *len. */
-static int take_tpm2b(struct rd *r, const char *field, uint32_t min,
+static int take_tpm2b(struct tpm2_body *r, const char *field, uint32_t min,
 		      uint32_t max, const uint8_t **at, uint32_t *len)
 {
 	if (take_be(r, 2, field, len) != 0)
@@ -189,20 +171,20 @@ static int take_tpm2b(struct rd *r, const char *field, uint32_t min,
 		return refuse(r->err, r->err_len,
 			      "%s response: %s of %u bytes (must be %u..%u)",
 			      r->cmd, field, *len, min, max);
-	return take(r, *len, field, at);
+	return tpm2_take(r, *len, field, at);
 }
 
-static int take_sub(struct rd *r, size_t n, const char *field, struct rd *sub)
+static int take_sub(struct tpm2_body *r, size_t n, const char *field, struct tpm2_body *sub)
 {
 	const uint8_t *at;
 
-	if (take(r, n, field, &at) != 0)
+	if (tpm2_take(r, n, field, &at) != 0)
 		return -1;
-	*sub = (struct rd){ at, n, r->cmd, r->err, r->err_len };
+	*sub = (struct tpm2_body){ at, n, r->cmd, r->err, r->err_len };
 	return 0;
 }
 
-static int at_end(const struct rd *r, const char *what)
+static int at_end(const struct tpm2_body *r, const char *what)
 {
 	if (r->left)
 		return refuse(r->err, r->err_len, "%s response: %zu bytes left over in %s",
@@ -210,7 +192,7 @@ static int at_end(const struct rd *r, const char *what)
 	return 0;
 }
 
-static int expect(struct rd *r, const char *field, uint8_t size, uint32_t want)
+static int expect(struct tpm2_body *r, const char *field, uint8_t size, uint32_t want)
 {
 	uint32_t v;
 
@@ -223,7 +205,7 @@ static int expect(struct rd *r, const char *field, uint8_t size, uint32_t want)
 }
 
 /* The header of a response to cmd, tag as the command's; the body in r. */
-static int open_rd(struct rd *r, const uint8_t *rsp, size_t len, uint16_t tag,
+static int open_rd(struct tpm2_body *r, const uint8_t *rsp, size_t len, uint16_t tag,
 		   const char *cmd, char *err, size_t err_len)
 {
 	uint32_t rc;
@@ -232,7 +214,7 @@ static int open_rd(struct rd *r, const uint8_t *rsp, size_t len, uint16_t tag,
 		return -1;
 	if (rc != TPM2_RC_SUCCESS)
 		return refuse(err, err_len, "%s failed: %s", cmd, tpm2_rc_name(rc));
-	*r = (struct rd){ rsp + TPM2_HEADER_LEN, len - TPM2_HEADER_LEN, cmd,
+	*r = (struct tpm2_body){ rsp + TPM2_HEADER_LEN, len - TPM2_HEADER_LEN, cmd,
 			  err, err_len };
 	return 0;
 }
@@ -275,11 +257,11 @@ size_t tpm2_build_create_salt_key(uint8_t *buf, size_t cap)
 }
 
 /* outPublic: exactly the template, a P-384 point; the area's bytes in *area. */
-static int take_salt_public(struct rd *r, struct rd *area, uint8_t pub[TPM2_P384_POINT_LEN])
+static int take_salt_public(struct tpm2_body *r, struct tpm2_body *area, uint8_t pub[TPM2_P384_POINT_LEN])
 {
 	const uint8_t *x, *y;
 	uint32_t size, x_len, y_len;
-	struct rd pa;
+	struct tpm2_body pa;
 
 	if (take_be(r, 2, "outPublic.size", &size) != 0 ||
 	    take_sub(r, size, "outPublic", area) != 0)
@@ -306,7 +288,7 @@ static int take_salt_public(struct rd *r, struct rd *area, uint8_t pub[TPM2_P384
 
 /* creationData, creationHash, creationTicket: stepped over; name: must be
  * the one computed from the public area. */
-static int take_creation(struct rd *r, const uint8_t name[TPM2_SESSION_NAME_LEN])
+static int take_creation(struct tpm2_body *r, const uint8_t name[TPM2_SESSION_NAME_LEN])
 {
 	const uint8_t *at;
 	uint32_t n, tag, hierarchy;
@@ -328,7 +310,7 @@ static int take_creation(struct rd *r, const uint8_t name[TPM2_SESSION_NAME_LEN]
 }
 
 /* The password session's auth area, to the end. */
-static int take_pw_auth(struct rd *r)
+static int take_pw_auth(struct tpm2_body *r)
 {
 	uint32_t attrs;
 
@@ -354,7 +336,7 @@ int tpm2_parse_create_salt_key(const uint8_t *rsp, size_t len,
 			       struct tpm2_salt_key *key, char *err, size_t err_len)
 {
 	uint8_t pub[TPM2_P384_POINT_LEN], name[TPM2_SESSION_NAME_LEN];
-	struct rd r, params, area;
+	struct tpm2_body r, params, area;
 	uint32_t handle, size;
 
 	if (open_rd(&r, rsp, len, TPM2_ST_SESSIONS, "CreatePrimary (salt key)",
@@ -438,7 +420,7 @@ static int start_response(const uint8_t *rsp, size_t len, struct tpm2_session *s
 	uint8_t key[HASH_LEN];
 	const uint8_t *nonce;
 	uint32_t handle, n;
-	struct rd r;
+	struct tpm2_body r;
 
 	if (s->cc != TPM2_CC_START_AUTH_SESSION)
 		return refuse(err, err_len, "StartAuthSession: none in flight");
@@ -609,7 +591,7 @@ static const char *cc_name(uint32_t cc)
 
 /* The session's auth area, to the end of the response; checks the HMAC
  * over params. */
-static int take_session_auth(struct rd *r, struct tpm2_session *s,
+static int take_session_auth(struct tpm2_body *r, struct tpm2_session *s,
 			     const uint8_t *params, size_t params_len)
 {
 	uint8_t rp_hash[HASH_LEN], want[HASH_LEN];
@@ -638,10 +620,10 @@ static int take_session_auth(struct rd *r, struct tpm2_session *s,
 }
 
 static int session_response(const uint8_t *rsp, size_t len, struct tpm2_session *s,
-			    size_t handle_count, uint32_t *handle, struct rd *params,
+			    size_t handle_count, uint32_t *handle, struct tpm2_body *params,
 			    char *err, size_t err_len)
 {
-	struct rd r;
+	struct tpm2_body r;
 	uint32_t size, h = 0;
 
 	if (s->cc == 0 || handle_count > 1)
@@ -662,7 +644,7 @@ int tpm2_session_parse(const uint8_t *rsp, size_t len, struct tpm2_session *s,
 		       const uint8_t **params, size_t *params_len,
 		       char *err, size_t err_len)
 {
-	struct rd pr;
+	struct tpm2_body pr;
 	int rc = session_response(rsp, len, s, handle_count, handle, &pr, err, err_len);
 
 	s->cc = 0; /* answered, well or not */
@@ -702,14 +684,14 @@ int tpm2_parse_get_random_enc(const uint8_t *rsp, size_t len, struct tpm2_sessio
 	const uint8_t *params, *bytes;
 	size_t params_len;
 	uint32_t size;
-	struct rd r;
+	struct tpm2_body r;
 
 	if (s->cc != TPM2_CC_GET_RANDOM)
 		return refuse(err, err_len, "GetRandom: none in flight on the session");
 	if (tpm2_session_parse(rsp, len, s, 0, NULL, &params, &params_len,
 			       err, err_len) != 0)
 		return -1;
-	r = (struct rd){ params, params_len, "GetRandom", err, err_len };
+	r = (struct tpm2_body){ params, params_len, "GetRandom", err, err_len };
 	if (take_tpm2b(&r, "randomBytes", 1, (uint32_t)want, &bytes, &size) != 0 ||
 	    at_end(&r, "parameters") != 0)
 		return -1;
