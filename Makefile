@@ -62,6 +62,8 @@ PORTABLE_SRCS += tcb/tcg_log_parse.c
 PORTABLE_SRCS += tcb/lifecycle.c
 # Sealed VM state (HC_VM_STOP/START; docs/seal.md).
 PORTABLE_SRCS += tcb/seal.c
+# A sealed VM's record kept across reboots in the TPM (untrusted: NV contents).
+PORTABLE_SRCS += tcb/vm_record.c
 # The vCPU context inside a sealed blob (docs/lifecycle.md, "The vCPU context").
 PORTABLE_SRCS += hv/vcpu_context.c
 # The TSC rate told to VMs (docs/boot.md; the TPGVM's deadlines count by it).
@@ -258,8 +260,10 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) -o $@
 
 # fuzz_seal needs the real AES-GCM, which the fuzz library lacks: it links
-# the host crypto archive (uninstrumented) and the system mbedTLS as well.
-$(BUILD)/fuzz/fuzz_seal: tests/fuzz/fuzz_seal.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
+# the host crypto archive (uninstrumented) and the system mbedTLS as well;
+# fuzz_vm_record reaches the crypto layer through the lifecycle's checks.
+FUZZ_WITH_CRYPTO := $(BUILD)/fuzz/fuzz_seal $(BUILD)/fuzz/fuzz_vm_record
+$(FUZZ_WITH_CRYPTO): $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) \
