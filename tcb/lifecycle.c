@@ -13,6 +13,7 @@
 #include "tcb/guest_pt.h"
 #include "tcb/hypercall.h"
 #include "tcb/timebase.h"
+#include "tcb/errmsg.h"
 #include "crypto/crypto.h"
 
 #include <stdarg.h>
@@ -413,6 +414,20 @@ static int64_t check_header(const struct vm *vm, const struct seal_header *h)
 	return HC_OK;
 }
 
+/* Why check_header refused, for the console. A version newer than the
+ * record's is either not authentic or the record itself was set back (a
+ * TPM's state restored from a copy): both are refused, the log says both. */
+static const char *start_refusal(const struct vm *vm, const struct seal_header *h,
+				 int64_t err)
+{
+	if (err == HC_E_ROLLBACK)
+		return "rollback (older version)";
+	if (h->vm_id == vm->id && h->version > vm->tenant.version)
+		return "the blob's version is newer than the record's: not authentic, "
+		       "or the platform's records were rolled back";
+	return "blob header does not match the record";
+}
+
 static int64_t decode_start(const struct hc_env *env, uint64_t gpa,
 			    struct lc_request *rq)
 {
@@ -441,8 +456,7 @@ static int64_t decode_start(const struct hc_env *env, uint64_t gpa,
 		err = check_header(rq->vm, &rq->hdr);
 	if (err) {
 		lc_log(env, "lifecycle: vm %u '%s' start refused: %s", rq->vm->id,
-		     rq->vm->name, err == HC_E_ROLLBACK ? "rollback (older version)" :
-		     "blob header does not match the record");
+		       rq->vm->name, start_refusal(rq->vm, &rq->hdr, err));
 		return err;
 	}
 	rq->resume = true;
@@ -1257,15 +1271,51 @@ static int seal_list_unit(const struct hc_env *env, struct vm *vm)
 	return rc;
 }
 
+/* What is kept of vm across reboots once its seal of this version commits. */
+static void record_of(const struct vm *vm, uint64_t version, struct vm_record *r)
+{
+	const struct vm_tenant *t = &vm->tenant;
+
+	*r = (struct vm_record){ .in_use = true, .vm_id = vm->id,
+				 .version = version, .mem_size = vm->mem_size };
+	memcpy(r->name, vm->name, sizeof(r->name));
+	memcpy(r->owner, t->owner, HC_OWNER_LEN);
+	memcpy(r->key, t->key, sizeof(r->key));
+	memcpy(r->measurement, t->measurement, sizeof(r->measurement));
+}
+
+static int64_t keep_record(const struct hc_env *env, const struct vm *vm,
+			   const struct vm_record *r)
+{
+	const struct lc_ops *ops = env->lc;
+
+	return ops->keep_record ? ops->keep_record(env->lc_ctx, vm, r) : HC_OK;
+}
+
 static void seal_end(const struct hc_env *env)
 {
 	struct vm *vm = job.rq.vm;
 	struct vm_tenant *t = &vm->tenant;
 	int rc = seal_write_end(&job.w);
+	struct vm_record r;
+	int64_t kept;
 
 	job.sealing = false;
 	if (rc != SEAL_OK)
 		return stop_failed(env, rc);
+	/* The record first: a blob whose version the platform did not keep
+	 * would be refused after a reboot, so without it the stop fails and
+	 * the VM runs on. */
+	record_of(vm, t->version + 1, &r);
+	kept = keep_record(env, vm, &r);
+	crypto_wipe(&r, sizeof(r));
+	if (kept != HC_OK) {
+		if (job.was_running)
+			env->lc->set_runnable(env->lc_ctx, vm, true);
+		lc_log(env, "lifecycle: vm %u '%s' stop failed: its record could "
+		       "not be kept", vm->id, vm->name);
+		return job_done(kept);
+	}
 	/* Committed: from here on nothing can fail. */
 	t->version++;
 	t->state = HC_VM_SEALED;
@@ -1346,6 +1396,13 @@ static void destroy_unit(const struct hc_env *env)
 	char name[HC_VM_NAME_MAX];
 
 	if (job.phase == PH_BEGIN) {
+		/* A kept record goes first: should that fail, nothing changed. */
+		int64_t kept = vm->tenant.version ? keep_record(env, vm, NULL) : HC_OK;
+		if (kept != HC_OK) {
+			lc_log(env, "lifecycle: vm %u '%s' destroy failed: its kept "
+			       "record could not be removed", id, vm->name);
+			return job_done(kept);
+		}
 		env->lc->set_runnable(env->lc_ctx, vm, false);
 		job.at = 0;
 		job.phase = vm->tenant.has_memory ? PH_UNMAP : PH_DONE;
@@ -1556,6 +1613,30 @@ int64_t lifecycle_call(const struct hc_call *c, const struct hc_env *env,
 }
 
 /* ---- events from the mechanism ----------------------------------------------- */
+
+int lifecycle_restore(const struct vm_record *r, char *why, size_t why_len)
+{
+	struct vm *vm;
+	struct vm_tenant *t;
+
+	if (!r->in_use || name_taken(r->owner, r->name))
+		return errmsg(why, why_len, "VM %u '%s': its name is taken", r->vm_id,
+			      r->in_use ? r->name : "");
+	vm = vm_table_alloc_tenant_at(r->vm_id, r->name);
+	if (!vm)
+		return errmsg(why, why_len, "VM %u '%s': its id is taken", r->vm_id,
+			      r->name);
+	t = &vm->tenant;
+	vm->mem_size = r->mem_size;
+	t->active = true;
+	t->state = HC_VM_SEALED;
+	t->version = r->version;
+	memcpy(t->owner, r->owner, HC_OWNER_LEN);
+	memcpy(t->key, r->key, sizeof(t->key));
+	memcpy(t->measurement, r->measurement, sizeof(t->measurement));
+	vm_set_stopped(vm, VM_STOPPED, "sealed before the last reboot");
+	return 0;
+}
 
 void lifecycle_exited(struct vm *vm)
 {

@@ -23,6 +23,7 @@
 #include "tcb/elf_image.h"
 #include "tcb/seal.h"
 #include "tcb/vm.h"
+#include "tcb/vm_record.h"
 
 struct hc_call;
 struct hc_env;
@@ -94,6 +95,13 @@ struct lc_ops {
 	void (*set_runnable)(void *mctx, struct vm *vm, bool on);
 	/* One line for the platform console (no secrets, no contents). */
 	void (*log)(void *mctx, const char *line);
+	/* Keep vm's record across reboots where this boot can (hv: a TPM NV
+	 * slot only the same measured launch opens): r is what it will be
+	 * once the call commits, NULL removes it. HC_OK when it is kept, or
+	 * when this boot keeps records in memory only; any other HC_E_* means
+	 * the kept record is as before, and the call fails with nothing
+	 * changed. May be NULL: memory only. */
+	int (*keep_record)(void *mctx, const struct vm *vm, const struct vm_record *r);
 };
 
 /* ---- the calls (from tcb/hypercall.c, for the TPGVM) -------------------- */
@@ -145,6 +153,16 @@ int lifecycle_mem_alloc(const struct lc_ops *ops, void *mctx, struct vm *vm);
 int64_t lifecycle_load_image(const struct lc_ops *ops, void *mctx,
 			     struct vm *vm, const struct lc_image *in, char *why,
 			     size_t why_len);
+
+/*
+ * A VM sealed on an earlier boot, from its kept record (at boot, before
+ * the TPGVM runs): a SEALED tenant VM with that id, name, owner, key,
+ * version, memory size and launch measurement, holding no memory, whose
+ * latest blob HC_VM_START resumes as if the host had never been off.
+ * 0, or -1 with a reason in why (its id is taken, its name is taken by
+ * the same owner); nothing is changed then.
+ */
+int lifecycle_restore(const struct vm_record *r, char *why, size_t why_len);
 
 /* ---- events from the mechanism ----------------------------------------- */
 

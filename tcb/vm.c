@@ -32,17 +32,18 @@ static void copy_reason(char *dst, const char *src)
 	dst[n] = '\0';
 }
 
-static struct vm *alloc_slot(const char *name, bool unique)
+/* at: 0 for the first free slot, else that slot's id only. */
+static struct vm *alloc_slot(const char *name, bool unique, unsigned at)
 {
 	size_t len = name ? bounded_len(name, VM_NAME_MAX) : 0;
 	struct vm *slot = NULL;
 
-	if (len == 0 || len == VM_NAME_MAX)
+	if (len == 0 || len == VM_NAME_MAX || at > VM_MAX)
 		return NULL;
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		struct vm *vm = &vm_table[i];
 		if (vm->state == VM_UNUSED) {
-			if (!slot)
+			if (!slot && (at == 0 || at == i + 1))
 				slot = vm;
 		} else if (unique && same_name(vm->name, name)) {
 			return NULL;
@@ -66,12 +67,17 @@ static struct vm *alloc_slot(const char *name, bool unique)
 
 struct vm *vm_table_alloc(const char *name)
 {
-	return alloc_slot(name, true);
+	return alloc_slot(name, true, 0);
 }
 
 struct vm *vm_table_alloc_tenant(const char *name)
 {
-	return alloc_slot(name, false);
+	return alloc_slot(name, false, 0);
+}
+
+struct vm *vm_table_alloc_tenant_at(unsigned id, const char *name)
+{
+	return id ? alloc_slot(name, false, id) : NULL;
 }
 
 bool vm_table_has_free_slot(void)

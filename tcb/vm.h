@@ -65,6 +65,10 @@ struct vm *vm_table_alloc(const char *name);
  * name is empty or too long. */
 struct vm *vm_table_alloc_tenant(const char *name);
 
+/* The same, in slot id (1..VM_MAX) and no other: a VM restored from a
+ * record keeps the id its sealed blob names. NULL when that slot is taken
+ * or the name is empty or too long. */
+struct vm *vm_table_alloc_tenant_at(unsigned id, const char *name);
 /* Whether a slot is free. */
 bool vm_table_has_free_slot(void);
 

@@ -233,6 +233,22 @@ static void m_log(void *m, const char *line)
 	strcat(logbuf, "\n");
 }
 
+/* The platform's kept records (a TPM's NV slots in the hypervisor). */
+static struct vm_record kept[VM_MAX + 1];
+static bool keep_fails;
+
+static int m_keep_record(void *m, const struct vm *vm, const struct vm_record *r)
+{
+	(void)m;
+	if (keep_fails)
+		return HC_E_INTERNAL;
+	if (r)
+		kept[vm->id] = *r;
+	else
+		kept[vm->id] = (struct vm_record){ .vm_id = vm->id };
+	return HC_OK;
+}
+
 static const struct lc_ops ops = {
 	.free_frames = m_free, .mem_alloc = m_mem_alloc, .mem_map = m_mem_map,
 	.mem_unmap = m_mem_unmap, .mem_free = m_mem_free, .now = m_now,
@@ -240,7 +256,7 @@ static const struct lc_ops ops = {
 	.vcpu_setup = m_vcpu_setup, .vcpu_regs = m_vcpu_regs,
 	.context_save = m_context_save, .context_len = m_context_len,
 	.context_restore = m_context_restore, .set_runnable = m_set_runnable,
-	.log = m_log,
+	.log = m_log, .keep_record = m_keep_record,
 };
 
 /* ---- the caller ------------------------------------------------------------ */
@@ -463,6 +479,8 @@ static int setup(void **state)
 	for (unsigned i = 0; i < sizeof(salt); i++)
 		salt[i] = (uint8_t)(3 * i + 1);
 	logbuf[0] = '\0';
+	memset(kept, 0, sizeof(kept));
+	keep_fails = false;
 	env.is_tpgvm = true;
 	env.lc = &ops;
 	return 0;
@@ -925,6 +943,131 @@ static void test_destroy_kills_the_blob(void **state)
 	assert_int_equal(start(id, owner_a, BLOB2_GPA, (uint64_t)len), 0);
 }
 
+/* A power cycle as the TCB sees it: everything in memory is gone, and
+ * what was kept comes back as SEALED VMs. */
+static void reboot_with(const struct vm_record *records, size_t n)
+{
+	char why[96];
+
+	lifecycle_destroy_all(&ops, NULL);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(lifecycle_restore(&records[i], why, sizeof(why)), 0);
+}
+
+static void test_records_survive_a_reboot(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	struct vm *vm = vm_table_get(id);
+	uint8_t key[32];
+
+	m_page(NULL, vm, 0x1f0000)[7] = 0x99;
+	int64_t len1 = stop(id, owner_a, BLOB_GPA, BLOB_CAP);
+	assert_true(len1 > 0);
+	assert_true(kept[id].in_use);
+	assert_int_equal(kept[id].version, 1);
+	assert_int_equal(kept[id].vm_id, id);
+	assert_string_equal(kept[id].name, "web");
+	assert_memory_equal(kept[id].owner, owner_a, HC_OWNER_LEN);
+	assert_memory_equal(kept[id].key, vm->tenant.key, 32);
+	assert_memory_equal(kept[id].measurement, vm->tenant.measurement, 48);
+	assert_int_equal(kept[id].mem_size, VM_MEM);
+	memcpy(key, vm->tenant.key, sizeof(key));
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len1), 0);
+	assert_true(kept[id].in_use); /* resumed: the latest seal is still v1 */
+	int64_t len2 = stop(id, owner_a, BLOB2_GPA, BLOB_CAP);
+	assert_int_equal(kept[id].version, 2);
+
+	struct vm_record rec = kept[id];
+	reboot_with(&rec, 1);
+	vm = vm_table_get(id);
+	assert_non_null(vm);
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_SEALED);
+	assert_int_equal(info(0)->version, 2);
+	assert_int_equal(query(id, owner_b, sizeof(struct hc_vm_info)), HC_E_NOTFOUND);
+	assert_memory_equal(vm->tenant.key, key, sizeof(key));
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len1), HC_E_ROLLBACK);
+	assert_int_equal(start(id, owner_a, BLOB2_GPA, (uint64_t)len2), 0);
+	assert_int_equal(m_page(NULL, vm, 0x1f0000)[7], 0x99);
+	/* Destroyed after the reboot: the record goes, and with it the key. */
+	assert_int_equal(destroy(id, owner_a), 0);
+	assert_false(kept[id].in_use);
+	rec = kept[id];
+	lifecycle_destroy_all(&ops, NULL);
+	assert_int_equal(lifecycle_restore(&rec, NULL, 0), -1);
+	assert_int_equal(start(id, owner_a, BLOB2_GPA, (uint64_t)len2), HC_E_NOTFOUND);
+}
+
+/* Records set back (a TPM's state restored from a copy): the newer blob is
+ * refused, and the log says the records may have been rolled back. */
+static void test_records_rolled_back(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	int64_t len1 = stop(id, owner_a, BLOB_GPA, BLOB_CAP);
+	struct vm_record old = kept[id];
+
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len1), 0);
+	int64_t len2 = stop(id, owner_a, BLOB2_GPA, BLOB_CAP);
+	reboot_with(&old, 1);
+	logbuf[0] = '\0';
+	assert_int_equal(start(id, owner_a, BLOB2_GPA, (uint64_t)len2), HC_E_VERIFY);
+	assert_non_null(strstr(logbuf, "rolled back"));
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_SEALED);
+}
+
+/* A record that cannot be kept fails the call, and nothing changed. */
+static void test_record_failure_changes_nothing(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	struct vm *vm = vm_table_get(id);
+
+	keep_fails = true;
+	assert_int_equal(stop(id, owner_a, BLOB_GPA, BLOB_CAP), HC_E_INTERNAL);
+	assert_non_null(strstr(logbuf, "could not be kept"));
+	assert_int_equal(vm->state, VM_RUNNABLE);
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_RUNNING);
+	assert_int_equal(info(0)->version, 0);
+	keep_fails = false;
+	int64_t len = stop(id, owner_a, BLOB_GPA, BLOB_CAP);
+	assert_true(len > 0);
+	assert_int_equal(kept[id].version, 1);
+	keep_fails = true;
+	assert_int_equal(destroy(id, owner_a), HC_E_INTERNAL);
+	assert_non_null(strstr(logbuf, "destroy failed"));
+	assert_true(kept[id].in_use);
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_SEALED);
+	keep_fails = false;
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len), 0);
+	assert_int_equal(destroy(id, owner_a), 0);
+	assert_false(kept[id].in_use);
+}
+
+static void test_restore_refusals(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	char why[96];
+
+	assert_true(stop(id, owner_a, BLOB_GPA, BLOB_CAP) > 0);
+	struct vm_record rec = kept[id];
+	/* Its slot is taken (the VM itself, still there). */
+	assert_int_equal(lifecycle_restore(&rec, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "taken"));
+	/* Same owner and name in another slot. */
+	rec.vm_id = id + 1;
+	assert_int_equal(lifecycle_restore(&rec, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "name is taken"));
+	/* A free record restores nothing. */
+	rec.in_use = false;
+	assert_int_equal(lifecycle_restore(&rec, why, sizeof(why)), -1);
+}
+
 static void test_many_cycles_leave_nothing(void **state)
 {
 	(void)state;
@@ -1109,6 +1252,10 @@ int main(void)
 		T(test_rollback_and_tampering),
 		T(test_nomem_at_start_of_sealed),
 		T(test_destroy_kills_the_blob),
+		T(test_records_survive_a_reboot),
+		T(test_records_rolled_back),
+		T(test_record_failure_changes_nothing),
+		T(test_restore_refusals),
 		T(test_many_cycles_leave_nothing),
 		T(test_console_read_drains),
 		T(test_query_list_and_limits),
