@@ -270,3 +270,27 @@ int fw_log_replay(const uint8_t *log, size_t len, uint16_t alg,
 	}
 	return 0;
 }
+
+#define GRUB_KERNEL_CMDLINE "kernel_cmdline: "
+
+bool fw_log_loader_measured_kernel(const uint8_t *log, size_t len)
+{
+	const size_t prefix = sizeof(GRUB_KERNEL_CMDLINE) - 1;
+	struct fw_log_info info;
+	struct fw_log_event ev;
+	bool cmdline = false, file = false;
+	size_t off;
+
+	if (fw_log_parse(log, len, &info, NULL, 0) != 0)
+		return false;
+	off = info.header_len;
+	while (fw_log_next(log, len, &info, &off, &ev, NULL, 0) == 1) {
+		if (ev.type == FW_LOG_EV_NO_ACTION)
+			continue;
+		if (ev.pcr == 8 && ev.data_len >= prefix &&
+		    memcmp(ev.data, GRUB_KERNEL_CMDLINE, prefix) == 0)
+			cmdline = true;
+		file |= ev.pcr == 9;
+	}
+	return cmdline && file;
+}

@@ -97,4 +97,13 @@ int fw_log_replay(const uint8_t *log, size_t len, uint16_t alg,
 		  uint8_t (*pcrs)[FW_LOG_DIGEST_MAX], char *err,
 		  size_t err_len);
 
+/*
+ * Whether the boot loader measured the launch it made (GRUB's tpm module):
+ * a "kernel_cmdline: " event in PCR 8 and at least one file in PCR 9
+ * (custos.elf among them). Without them PCRs 0-9 say which firmware and
+ * loader ran but not which hypervisor: nothing may be bound to them then.
+ * False for a log fw_log_parse refuses.
+ */
+bool fw_log_loader_measured_kernel(const uint8_t *log, size_t len);
+
 #endif

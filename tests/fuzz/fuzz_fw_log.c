@@ -121,10 +121,13 @@ static void one_log(const uint8_t *d, size_t size)
 	require(fw_log_parse(d, size, &again, tiny, sizeof(tiny)) == rc);
 	if (rc != 0) {
 		require(err[0] != '\0');
+		/* a refused log measures nothing */
+		require(!fw_log_loader_measured_kernel(d, size));
 		return;
 	}
 	require(err[0] == '\0');
 	require(same_info(&info, &again));
+	(void)fw_log_loader_measured_kernel(d, size);
 	check(d, size, &info);
 }
 

@@ -304,6 +304,36 @@ static void test_real_prefixes(void **state)
 	guarded_free(&g);
 }
 
+/* GRUB's measurements of the launch: in the whole real log, not in a
+ * prefix before its kernel_cmdline event, not once that event is renamed. */
+static void test_real_loader_measured_kernel(void **state)
+{
+	static uint8_t copy[REAL_LEN];
+	size_t bounds[REAL_EVENTS + 1], nb;
+	bool seen = false;
+	uint8_t *k;
+
+	(void)state;
+	assert_true(fw_log_loader_measured_kernel(real, real_len));
+	nb = real_boundaries(bounds);
+	for (size_t i = 0; i < nb; i++) {
+		bool now = fw_log_loader_measured_kernel(real, bounds[i]);
+		assert_true(now || !seen); /* once measured, it stays so */
+		seen = now;
+	}
+	assert_true(seen);
+	assert_false(fw_log_loader_measured_kernel(real, bounds[1]));
+	memcpy(copy, real, real_len);
+	k = NULL;
+	for (size_t i = 0; !k && i + 16 <= real_len; i++)
+		if (memcmp(copy + i, "kernel_cmdline: ", 16) == 0)
+			k = copy + i;
+	assert_non_null(k);
+	k[0] = 'K';
+	assert_false(fw_log_loader_measured_kernel(copy, real_len));
+	assert_false(fw_log_loader_measured_kernel(copy, real_len - 1));
+}
+
 static void test_real_trailing(void **state)
 {
 	uint8_t *b = malloc(real_len + 16);
@@ -799,6 +829,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_real_replay_sha384),
 		cmocka_unit_test(test_real_prefixes),
 		cmocka_unit_test(test_real_trailing),
+		cmocka_unit_test(test_real_loader_measured_kernel),
 		cmocka_unit_test(test_synthetic_parse),
 		cmocka_unit_test(test_synthetic_replay),
 		cmocka_unit_test(test_locality_by_hand),
