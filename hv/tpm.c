@@ -189,7 +189,7 @@ static int start_session(void)
 	if (rc == 0)
 		rc = transmit(tpm2_build_start_session(tpm.cmd, sizeof(tpm.cmd),
 						       &tpm.session, &key, eph_priv,
-						       nonce), &n) ||
+						       nonce, TPM2_SE_HMAC), &n) ||
 		     tpm2_parse_start_session(tpm.rsp, n, &tpm.session, tpm.err,
 					      sizeof(tpm.err)) ? -1 : 0;
 	crypto_wipe(eph_priv, sizeof(eph_priv));

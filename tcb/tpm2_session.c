@@ -1,5 +1,6 @@
 /*
- * Salted HMAC sessions with parameter encryption (tcb/tpm2_session.h).
+ * Salted HMAC and policy sessions with parameter encryption
+ * (tcb/tpm2_session.h).
  *
  * A response is read through a cursor that never steps past the bytes
  * received (as in tcb/tpm2_cmd.c); nothing a response says is handed out
@@ -15,11 +16,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TPM2_SE_HMAC         0x00
-#define TPM2_ALG_AES         0x0006
-#define TPM2_ALG_CFB         0x0043
 #define TPM2_HT_TRANSIENT    0x80 /* top byte of a transient object's handle */
-#define TPM2_HT_HMAC_SESSION 0x02 /* ... and of an HMAC session's */
+#define TPM2_HT_HMAC_SESSION 0x02 /* ... of an HMAC session's */
+#define TPM2_HT_POLICY_SESSION 0x03 /* ... of a policy session's */
 #define AES_KEY_LEN          16   /* AES-128 */
 #define CFB_LEN              (AES_KEY_LEN + CRYPTO_AES_BLOCK_LEN) /* key || IV */
 #define HASH_LEN             TPM2_SESSION_HASH_LEN
@@ -151,59 +150,6 @@ void tpm2_kdfe_sha384(const uint8_t z[TPM2_P384_LEN], const char *label,
 
 /* --- Reading responses ----------------------------------------------------- */
 
-static int take_be(struct tpm2_body *r, size_t n, const char *field, uint32_t *v)
-{
-	const uint8_t *at;
-
-	if (tpm2_take(r, n, field, &at) != 0)
-		return -1;
-	*v = n == 1 ? at[0] : n == 2 ? load_be16(at) : load_be32(at);
-	return 0;
-}
-
-/* A TPM2B of min..max bytes: its contents at *at, their count in *len. */
-static int take_tpm2b(struct tpm2_body *r, const char *field, uint32_t min,
-		      uint32_t max, const uint8_t **at, uint32_t *len)
-{
-	if (take_be(r, 2, field, len) != 0)
-		return -1;
-	if (*len < min || *len > max)
-		return refuse(r->err, r->err_len,
-			      "%s response: %s of %u bytes (must be %u..%u)",
-			      r->cmd, field, *len, min, max);
-	return tpm2_take(r, *len, field, at);
-}
-
-static int take_sub(struct tpm2_body *r, size_t n, const char *field, struct tpm2_body *sub)
-{
-	const uint8_t *at;
-
-	if (tpm2_take(r, n, field, &at) != 0)
-		return -1;
-	*sub = (struct tpm2_body){ at, n, r->cmd, r->err, r->err_len };
-	return 0;
-}
-
-static int at_end(const struct tpm2_body *r, const char *what)
-{
-	if (r->left)
-		return refuse(r->err, r->err_len, "%s response: %zu bytes left over in %s",
-			      r->cmd, r->left, what);
-	return 0;
-}
-
-static int expect(struct tpm2_body *r, const char *field, uint8_t size, uint32_t want)
-{
-	uint32_t v;
-
-	if (take_be(r, size, field, &v) != 0)
-		return -1;
-	if (v != want)
-		return refuse(r->err, r->err_len, "%s response: %s 0x%0*x, expected 0x%0*x",
-			      r->cmd, field, 2 * size, v, 2 * size, want);
-	return 0;
-}
-
 /* The header of a response to cmd, tag as the command's; the body in r. */
 static int open_rd(struct tpm2_body *r, const uint8_t *rsp, size_t len, uint16_t tag,
 		   const char *cmd, char *err, size_t err_len)
@@ -263,18 +209,18 @@ static int take_salt_public(struct tpm2_body *r, struct tpm2_body *area, uint8_t
 	uint32_t size, x_len, y_len;
 	struct tpm2_body pa;
 
-	if (take_be(r, 2, "outPublic.size", &size) != 0 ||
-	    take_sub(r, size, "outPublic", area) != 0)
+	if (tpm2_take_be(r, 2, "outPublic.size", &size) != 0 ||
+	    tpm2_take_sub(r, size, "outPublic", area) != 0)
 		return -1;
 	pa = *area;
 
 	for (size_t i = 0; i < SALT_FIELDS; i++)
-		if (expect(&pa, salt_template[i].name, salt_template[i].size,
+		if (tpm2_expect(&pa, salt_template[i].name, salt_template[i].size,
 			   salt_template[i].value) != 0)
 			return -1;
-	if (take_tpm2b(&pa, "unique.x", TPM2_P384_LEN, TPM2_P384_LEN, &x, &x_len) != 0 ||
-	    take_tpm2b(&pa, "unique.y", 1, TPM2_P384_LEN, &y, &y_len) != 0 ||
-	    at_end(&pa, "outPublic") != 0)
+	if (tpm2_take_tpm2b(&pa, "unique.x", TPM2_P384_LEN, TPM2_P384_LEN, &x, &x_len) != 0 ||
+	    tpm2_take_tpm2b(&pa, "unique.y", 1, TPM2_P384_LEN, &y, &y_len) != 0 ||
+	    tpm2_at_end(&pa, "outPublic") != 0)
 		return -1;
 	/* x at full length: KDFe takes it as the TPM holds it, and a TPM pads
 	 * its coordinates (libtpms does); one that did not would be refused
@@ -293,13 +239,13 @@ static int take_creation(struct tpm2_body *r, const uint8_t name[TPM2_SESSION_NA
 	const uint8_t *at;
 	uint32_t n, tag, hierarchy;
 
-	if (take_tpm2b(r, "creationData", 0, TPM2_BUFFER_MAX, &at, &n) != 0 ||
-	    take_tpm2b(r, "creationHash", 0, HASH_LEN, &at, &n) != 0 ||
-	    take_be(r, 2, "creationTicket.tag", &tag) != 0 ||
-	    take_be(r, 4, "creationTicket.hierarchy", &hierarchy) != 0 ||
+	if (tpm2_take_tpm2b(r, "creationData", 0, TPM2_BUFFER_MAX, &at, &n) != 0 ||
+	    tpm2_take_tpm2b(r, "creationHash", 0, HASH_LEN, &at, &n) != 0 ||
+	    tpm2_take_be(r, 2, "creationTicket.tag", &tag) != 0 ||
+	    tpm2_take_be(r, 4, "creationTicket.hierarchy", &hierarchy) != 0 ||
 	    /* an HMAC with the TPM's own choice of hash: up to SHA-512 */
-	    take_tpm2b(r, "creationTicket.digest", 0, 64, &at, &n) != 0 ||
-	    take_tpm2b(r, "name", TPM2_SESSION_NAME_LEN, TPM2_SESSION_NAME_LEN,
+	    tpm2_take_tpm2b(r, "creationTicket.digest", 0, 64, &at, &n) != 0 ||
+	    tpm2_take_tpm2b(r, "name", TPM2_SESSION_NAME_LEN, TPM2_SESSION_NAME_LEN,
 		       &at, &n) != 0)
 		return -1;
 	if (memcmp(at, name, TPM2_SESSION_NAME_LEN) != 0)
@@ -307,23 +253,6 @@ static int take_creation(struct tpm2_body *r, const uint8_t name[TPM2_SESSION_NA
 			      "%s response: the name is not that of the public area",
 			      r->cmd);
 	return 0;
-}
-
-/* The password session's auth area, to the end. */
-static int take_pw_auth(struct tpm2_body *r)
-{
-	uint32_t attrs;
-
-	if (expect(r, "nonceTPM.size", 2, 0) != 0 ||
-	    take_be(r, 1, "sessionAttributes", &attrs) != 0)
-		return -1;
-	if (attrs & ~TPM2_SA_CONTINUE_SESSION)
-		return refuse(r->err, r->err_len,
-			      "%s response: session attributes 0x%02x (a password session's are 0x00 or 0x01)",
-			      r->cmd, attrs);
-	if (expect(r, "hmac.size", 2, 0) != 0)
-		return -1;
-	return at_end(r, "the response");
 }
 
 static void name_of(const uint8_t *area, size_t len, uint8_t name[TPM2_SESSION_NAME_LEN])
@@ -341,19 +270,19 @@ int tpm2_parse_create_salt_key(const uint8_t *rsp, size_t len,
 
 	if (open_rd(&r, rsp, len, TPM2_ST_SESSIONS, "CreatePrimary (salt key)",
 		    err, err_len) != 0 ||
-	    take_be(&r, 4, "objectHandle", &handle) != 0)
+	    tpm2_take_be(&r, 4, "objectHandle", &handle) != 0)
 		return -1;
 	if (handle >> 24 != TPM2_HT_TRANSIENT)
 		return refuse(err, err_len,
 			      "CreatePrimary (salt key) response: handle 0x%08x is not a transient object's",
 			      handle);
-	if (take_be(&r, 4, "parameterSize", &size) != 0 ||
-	    take_sub(&r, size, "parameters", &params) != 0 ||
+	if (tpm2_take_be(&r, 4, "parameterSize", &size) != 0 ||
+	    tpm2_take_sub(&r, size, "parameters", &params) != 0 ||
 	    take_salt_public(&params, &area, pub) != 0)
 		return -1;
 	name_of(area.p, area.left, name);
-	if (take_creation(&params, name) != 0 || at_end(&params, "parameters") != 0 ||
-	    take_pw_auth(&r) != 0)
+	if (take_creation(&params, name) != 0 || tpm2_at_end(&params, "parameters") != 0 ||
+	    tpm2_take_pw_auth(&r) != 0)
 		return -1;
 	key->handle = handle;
 	memcpy(key->pub, pub, sizeof(pub));
@@ -380,15 +309,34 @@ static int make_salt(const struct tpm2_salt_key *key,
 	return 0;
 }
 
+/* The top byte of the handle of a session of se_type; 0 for no such type. */
+static uint8_t handle_type(uint8_t se_type)
+{
+	switch (se_type) {
+	case TPM2_SE_HMAC:
+		return TPM2_HT_HMAC_SESSION;
+	case TPM2_SE_POLICY:
+		return TPM2_HT_POLICY_SESSION;
+	default:
+		return 0;
+	}
+}
+
+static const char *type_name(uint8_t se_type)
+{
+	return se_type == TPM2_SE_POLICY ? "a policy" : "an HMAC";
+}
+
 size_t tpm2_build_start_session(uint8_t *buf, size_t cap, struct tpm2_session *s,
 				const struct tpm2_salt_key *key,
 				const uint8_t eph_priv[TPM2_P384_LEN],
-				const uint8_t nonce_caller[TPM2_SESSION_HASH_LEN])
+				const uint8_t nonce_caller[TPM2_SESSION_HASH_LEN],
+				uint8_t se_type)
 {
 	uint8_t eph[TPM2_P384_POINT_LEN];
 	uint8_t *p;
 
-	if (cap < START_LEN)
+	if (cap < START_LEN || handle_type(se_type) == 0)
 		return 0;
 	tpm2_session_forget(s);
 	/* The salt waits in s->key for the TPM's nonce. */
@@ -398,6 +346,7 @@ size_t tpm2_build_start_session(uint8_t *buf, size_t cap, struct tpm2_session *s
 	}
 	memcpy(s->nonce_caller, nonce_caller, HASH_LEN);
 	s->cc = TPM2_CC_START_AUTH_SESSION;
+	s->type = se_type;
 	p = put_header(buf, TPM2_ST_NO_SESSIONS, START_LEN,
 		       TPM2_CC_START_AUTH_SESSION);
 	p = store_be32(p, key->handle);    /* tpmKey: the salt's */
@@ -406,7 +355,7 @@ size_t tpm2_build_start_session(uint8_t *buf, size_t cap, struct tpm2_session *s
 	p = store_be16(p, SALT_POINT_LEN); /* encryptedSalt: the ephemeral point */
 	p = put_tpm2b(p, eph + 1, TPM2_P384_LEN);
 	p = put_tpm2b(p, eph + 1 + TPM2_P384_LEN, TPM2_P384_LEN);
-	*p++ = TPM2_SE_HMAC;
+	*p++ = se_type;
 	p = store_be16(p, TPM2_ALG_AES);
 	p = store_be16(p, 8 * AES_KEY_LEN);
 	p = store_be16(p, TPM2_ALG_CFB);
@@ -426,14 +375,14 @@ static int start_response(const uint8_t *rsp, size_t len, struct tpm2_session *s
 		return refuse(err, err_len, "StartAuthSession: none in flight");
 	if (open_rd(&r, rsp, len, TPM2_ST_NO_SESSIONS, "StartAuthSession",
 		    err, err_len) != 0 ||
-	    take_be(&r, 4, "sessionHandle", &handle) != 0)
+	    tpm2_take_be(&r, 4, "sessionHandle", &handle) != 0)
 		return -1;
-	if (handle >> 24 != TPM2_HT_HMAC_SESSION)
+	if (handle >> 24 != handle_type(s->type))
 		return refuse(err, err_len,
-			      "StartAuthSession response: handle 0x%08x is not an HMAC session's",
-			      handle);
-	if (take_tpm2b(&r, "nonceTPM", HASH_LEN, HASH_LEN, &nonce, &n) != 0 ||
-	    at_end(&r, "the response") != 0)
+			      "StartAuthSession response: handle 0x%08x is not %s session's",
+			      handle, type_name(s->type));
+	if (tpm2_take_tpm2b(&r, "nonceTPM", HASH_LEN, HASH_LEN, &nonce, &n) != 0 ||
+	    tpm2_at_end(&r, "the response") != 0)
 		return -1;
 	/* sessionKey = KDFa(authHash, bind's authValue (none) || salt, "ATH",
 	 * nonceTPM, nonceCaller) */
@@ -500,9 +449,6 @@ static int session_hmac(const struct tpm2_session *s, const uint8_t p_hash[HASH_
 	return rc == CRYPTO_OK ? 0 : -1;
 }
 
-/* cpHash = H(commandCode || names of the handles || parameters); rpHash =
- * H(responseCode (0) || commandCode || parameters): code2 is 0 for the
- * first, and names then absent. */
 static void hash_be32(struct crypto_sha384_ctx *c, uint32_t v)
 {
 	uint8_t be[4];
@@ -511,18 +457,34 @@ static void hash_be32(struct crypto_sha384_ctx *c, uint32_t v)
 	crypto_sha384_update(c, be, sizeof(be));
 }
 
-static void p_hash(uint32_t code1, uint32_t code2, const uint32_t *handles,
-		   size_t handle_count, const uint8_t *params, size_t len,
-		   bool rsp, uint8_t out[HASH_LEN])
+/* cpHash = H(commandCode || Names of the handles || parameters) */
+static void hash_command(uint32_t cc, const struct tpm2_named_handle *handles,
+			 size_t handle_count, const uint8_t *params, size_t len,
+			 uint8_t out[HASH_LEN])
 {
 	struct crypto_sha384_ctx c;
 
 	crypto_sha384_init(&c);
-	hash_be32(&c, code1);
-	if (rsp)
-		hash_be32(&c, code2);
-	for (size_t i = 0; i < handle_count; i++)
-		hash_be32(&c, handles[i]);
+	hash_be32(&c, cc);
+	for (size_t i = 0; i < handle_count; i++) {
+		if (handles[i].name)
+			crypto_sha384_update(&c, handles[i].name, handles[i].name_len);
+		else
+			hash_be32(&c, handles[i].handle);
+	}
+	crypto_sha384_update(&c, params, len);
+	crypto_sha384_final(&c, out);
+}
+
+/* rpHash = H(responseCode (success) || commandCode || parameters) */
+static void hash_response(uint32_t cc, const uint8_t *params, size_t len,
+			  uint8_t out[HASH_LEN])
+{
+	struct crypto_sha384_ctx c;
+
+	crypto_sha384_init(&c);
+	hash_be32(&c, TPM2_RC_SUCCESS);
+	hash_be32(&c, cc);
 	crypto_sha384_update(&c, params, len);
 	crypto_sha384_final(&c, out);
 }
@@ -541,27 +503,42 @@ static int encrypt_first(struct tpm2_session *s, const uint8_t nonce[HASH_LEN],
 	return cfb(s, true, nonce, s->nonce_tpm, params + 2, size);
 }
 
-size_t tpm2_session_build(uint8_t *buf, size_t cap, struct tpm2_session *s,
-			  uint32_t cc, const uint32_t *handles, size_t handle_count,
-			  const uint8_t *params, size_t params_len, uint8_t attrs,
-			  const uint8_t nonce[TPM2_SESSION_HASH_LEN])
+/* Handles the builder can name: at most TPM2_SESSION_HANDLES_MAX, each
+ * Name 1..TPM2_NAME_MAX bytes when it is not the handle. */
+static bool names_fit(const struct tpm2_named_handle *handles, size_t handle_count)
+{
+	if (handle_count > TPM2_SESSION_HANDLES_MAX)
+		return false;
+	for (size_t i = 0; i < handle_count; i++)
+		if (handles[i].name &&
+		    (handles[i].name_len == 0 || handles[i].name_len > TPM2_NAME_MAX))
+			return false;
+	return true;
+}
+
+size_t tpm2_session_build_named(uint8_t *buf, size_t cap, struct tpm2_session *s,
+				uint32_t cc, const struct tpm2_named_handle *handles,
+				size_t handle_count, const uint8_t *params,
+				size_t params_len, uint8_t attrs,
+				const uint8_t nonce[TPM2_SESSION_HASH_LEN])
 {
 	size_t len = TPM2_HEADER_LEN + 4 * handle_count + 4 + SESSION_AUTH_LEN;
 	uint8_t cp_hash[HASH_LEN], hmac[HASH_LEN];
 	uint8_t *p, *at;
 
-	if (s->handle >> 24 != TPM2_HT_HMAC_SESSION || s->cc != 0 ||
-	    handle_count > 1 || params_len > cap || len > cap - params_len)
+	if (s->handle >> 24 != handle_type(s->type) || handle_type(s->type) == 0 ||
+	    s->cc != 0 || !names_fit(handles, handle_count) ||
+	    params_len > cap || len > cap - params_len)
 		return 0;
 	len += params_len;
 	p = put_header(buf, TPM2_ST_SESSIONS, len, cc);
 	for (size_t i = 0; i < handle_count; i++)
-		p = store_be32(p, handles[i]);
+		p = store_be32(p, handles[i].handle);
 	at = p + 4 + SESSION_AUTH_LEN;
 	memcpy(at, params, params_len);
 	if ((attrs & TPM2_SA_DECRYPT) && encrypt_first(s, nonce, at, params_len) != 0)
 		return 0;
-	p_hash(cc, 0, handles, handle_count, at, params_len, false, cp_hash);
+	hash_command(cc, handles, handle_count, at, params_len, cp_hash);
 	if (session_hmac(s, cp_hash, nonce, s->nonce_tpm, attrs, hmac) != 0)
 		return 0;
 	p = store_be32(p, SESSION_AUTH_LEN);
@@ -573,6 +550,21 @@ size_t tpm2_session_build(uint8_t *buf, size_t cap, struct tpm2_session *s,
 	s->cc = cc;
 	s->attrs = attrs;
 	return len;
+}
+
+size_t tpm2_session_build(uint8_t *buf, size_t cap, struct tpm2_session *s,
+			  uint32_t cc, const uint32_t *handles, size_t handle_count,
+			  const uint8_t *params, size_t params_len, uint8_t attrs,
+			  const uint8_t nonce[TPM2_SESSION_HASH_LEN])
+{
+	struct tpm2_named_handle named[TPM2_SESSION_HANDLES_MAX];
+
+	if (handle_count > TPM2_SESSION_HANDLES_MAX)
+		return 0;
+	for (size_t i = 0; i < handle_count; i++)
+		named[i] = (struct tpm2_named_handle){ handles[i], NULL, 0 };
+	return tpm2_session_build_named(buf, cap, s, cc, named, handle_count, params,
+					params_len, attrs, nonce);
 }
 
 static const char *cc_name(uint32_t cc)
@@ -598,16 +590,16 @@ static int take_session_auth(struct tpm2_body *r, struct tpm2_session *s,
 	const uint8_t *nonce, *hmac;
 	uint32_t n, attrs;
 
-	if (take_tpm2b(r, "nonceTPM", HASH_LEN, HASH_LEN, &nonce, &n) != 0 ||
-	    take_be(r, 1, "sessionAttributes", &attrs) != 0 ||
-	    take_tpm2b(r, "hmac", HASH_LEN, HASH_LEN, &hmac, &n) != 0 ||
-	    at_end(r, "the response") != 0)
+	if (tpm2_take_tpm2b(r, "nonceTPM", HASH_LEN, HASH_LEN, &nonce, &n) != 0 ||
+	    tpm2_take_be(r, 1, "sessionAttributes", &attrs) != 0 ||
+	    tpm2_take_tpm2b(r, "hmac", HASH_LEN, HASH_LEN, &hmac, &n) != 0 ||
+	    tpm2_at_end(r, "the response") != 0)
 		return -1;
 	if (attrs != s->attrs)
 		return refuse(r->err, r->err_len,
 			      "%s response: session attributes 0x%02x, the command's were 0x%02x",
 			      r->cmd, attrs, s->attrs);
-	p_hash(TPM2_RC_SUCCESS, s->cc, NULL, 0, params, params_len, true, rp_hash);
+	hash_response(s->cc, params, params_len, rp_hash);
 	if (session_hmac(s, rp_hash, nonce, s->nonce_caller, (uint8_t)attrs, want) != 0)
 		return refuse(r->err, r->err_len, "%s response: the HMAC could not be computed",
 			      r->cmd);
@@ -629,9 +621,9 @@ static int session_response(const uint8_t *rsp, size_t len, struct tpm2_session 
 	if (s->cc == 0 || handle_count > 1)
 		return refuse(err, err_len, "TPM session: no command in flight");
 	if (open_rd(&r, rsp, len, TPM2_ST_SESSIONS, cc_name(s->cc), err, err_len) != 0 ||
-	    (handle_count && take_be(&r, 4, "handle", &h) != 0) ||
-	    take_be(&r, 4, "parameterSize", &size) != 0 ||
-	    take_sub(&r, size, "parameters", params) != 0 ||
+	    (handle_count && tpm2_take_be(&r, 4, "handle", &h) != 0) ||
+	    tpm2_take_be(&r, 4, "parameterSize", &size) != 0 ||
+	    tpm2_take_sub(&r, size, "parameters", params) != 0 ||
 	    take_session_auth(&r, s, params->p, params->left) != 0)
 		return -1;
 	if (handle_count)
@@ -692,8 +684,8 @@ int tpm2_parse_get_random_enc(const uint8_t *rsp, size_t len, struct tpm2_sessio
 			       err, err_len) != 0)
 		return -1;
 	r = (struct tpm2_body){ params, params_len, "GetRandom", err, err_len };
-	if (take_tpm2b(&r, "randomBytes", 1, (uint32_t)want, &bytes, &size) != 0 ||
-	    at_end(&r, "parameters") != 0)
+	if (tpm2_take_tpm2b(&r, "randomBytes", 1, (uint32_t)want, &bytes, &size) != 0 ||
+	    tpm2_at_end(&r, "parameters") != 0)
 		return -1;
 	memcpy(out, bytes, size);
 	if (tpm2_session_decrypt_response(s, out, size) != 0) {

@@ -1,9 +1,16 @@
 /*
- * Salted HMAC sessions with parameter encryption (TPM 2.0 Library Part 1,
+ * Salted sessions with parameter encryption (TPM 2.0 Library Part 1,
  * "Session-based encryption", "HMAC computation", "KDFa", "KDFe", "Salted
  * session"; Part 3 StartAuthSession), so that a secret crossing the TPM bus
  * travels encrypted and a command and its response are authenticated
  * against an interposer on the bus.
+ *
+ * A session is an HMAC session (an entity's authValue, empty for every
+ * entity here, authorises) or a policy session (the entity's authPolicy
+ * does: tcb/tpm2_nv.h runs PolicyPCR in one); both are salted, and both
+ * compute their HMACs with the key sessionKey || the empty authValue
+ * (a policy session without PolicyAuthValue adds no authValue, and the
+ * entities used here have none), so everything below serves either.
  *
  * One fixed suite, nothing negotiated: the salt key is an ECC P-384
  * restricted decryption key (nameAlg SHA-384, AES-128-CFB) created as a
@@ -39,6 +46,12 @@
 #define TPM2_RH_OWNER              0x40000001
 #define TPM2_RH_NULL               0x40000007
 
+/* TPM_SE: the kinds of session (TPM2_SE_POLICY is in tcb/tpm2_cmd.h). */
+#define TPM2_SE_HMAC 0x00
+/* A command authorised by a session names at most this many handles
+ * (NV_Write, NV_Read: the index twice, as authHandle and nvIndex). */
+#define TPM2_SESSION_HANDLES_MAX 2
+
 /* TPMA_SESSION */
 #define TPM2_SA_CONTINUE_SESSION 0x01
 #define TPM2_SA_DECRYPT          0x20 /* the command's first TPM2B parameter */
@@ -59,7 +72,8 @@ struct tpm2_salt_key {
  * verifies. One command in flight at a time (cc, attrs).
  */
 struct tpm2_session {
-	uint32_t handle;                              /* 0x02xxxxxx: HMAC session */
+	uint32_t handle;                              /* 0x02xxxxxx HMAC, 0x03xxxxxx policy */
+	uint8_t type;                                 /* TPM2_SE_HMAC or TPM2_SE_POLICY */
 	uint8_t key[TPM2_SESSION_HASH_LEN];           /* sessionKey */
 	uint8_t nonce_tpm[TPM2_SESSION_HASH_LEN];
 	uint8_t nonce_caller[TPM2_SESSION_HASH_LEN];  /* of the command in flight */
@@ -91,28 +105,53 @@ int tpm2_parse_create_salt_key(const uint8_t *rsp, size_t len,
 			       struct tpm2_salt_key *key, char *err, size_t err_len);
 
 /*
- * TPM2_StartAuthSession: an HMAC session salted to key, unbound, AES-128-CFB,
- * SHA-384. eph_priv is the ephemeral ECDH scalar (1..n-1, fresh for every
- * session); nonce_caller the session's first nonce. Starts s (the salt is
- * kept in s until the response). 0 when cap is too small or the crypto
- * fails (the key's point is not on the curve, the scalar out of range).
+ * TPM2_StartAuthSession: a session of se_type (TPM2_SE_HMAC or
+ * TPM2_SE_POLICY) salted to key, unbound, AES-128-CFB, SHA-384. eph_priv
+ * is the ephemeral ECDH scalar (1..n-1, fresh for every session);
+ * nonce_caller the session's first nonce. Starts s (the salt is kept in s
+ * until the response). 0 when cap is too small, se_type is neither, or the
+ * crypto fails (the key's point is not on the curve, the scalar out of
+ * range).
  */
 size_t tpm2_build_start_session(uint8_t *buf, size_t cap, struct tpm2_session *s,
 				const struct tpm2_salt_key *key,
 				const uint8_t eph_priv[TPM2_P384_LEN],
-				const uint8_t nonce_caller[TPM2_SESSION_HASH_LEN]);
-/* Its response: an HMAC session's handle and a 48-byte nonceTPM; derives
- * the session key. On failure s is wiped. */
+				const uint8_t nonce_caller[TPM2_SESSION_HASH_LEN],
+				uint8_t se_type);
+/* Its response: the handle of a session of the type asked for (0x02xxxxxx
+ * for HMAC, 0x03xxxxxx for policy, nothing else) and a 48-byte nonceTPM;
+ * derives the session key. On failure s is wiped. */
 int tpm2_parse_start_session(const uint8_t *rsp, size_t len, struct tpm2_session *s,
 			     char *err, size_t err_len);
 
+/* A command's handle and its Name, which the cpHash covers: so the TPM
+ * refuses the command's HMAC when the entity it holds under that handle
+ * has another Name (another public area) than the caller believes. */
+struct tpm2_named_handle {
+	uint32_t handle;
+	/* nameAlg || digest (an NV index's, an object's: 1..TPM2_NAME_MAX
+	 * bytes), or NULL for an entity whose Name is its handle (a PCR, a
+	 * hierarchy). */
+	const uint8_t *name;
+	size_t name_len;
+};
+#define TPM2_NAME_MAX (2 + TPM2_DIGEST_MAX)
+
 /*
- * Any command with s as its one session: handles (0..1) whose Names are
- * the handles themselves (PCRs, hierarchies: not objects), whose authValue
- * is empty, and params already marshalled. With TPM2_SA_DECRYPT in attrs,
- * the first parameter must be a TPM2B, and its contents are encrypted
- * before the cpHash. 0 when cap is too small or the crypto fails.
+ * Any command with s as its one session, which authorises the first
+ * handle: handles (0..TPM2_SESSION_HANDLES_MAX) with their Names, an
+ * empty authValue, and params already marshalled. With TPM2_SA_DECRYPT in
+ * attrs, the first parameter must be a TPM2B, and its contents are
+ * encrypted before the cpHash. 0 when cap is too small, a Name is out of
+ * its range, or the crypto fails.
  */
+size_t tpm2_session_build_named(uint8_t *buf, size_t cap, struct tpm2_session *s,
+				uint32_t cc, const struct tpm2_named_handle *handles,
+				size_t handle_count, const uint8_t *params,
+				size_t params_len, uint8_t attrs,
+				const uint8_t nonce[TPM2_SESSION_HASH_LEN]);
+/* The same with handles (0..TPM2_SESSION_HANDLES_MAX) whose Names are the
+ * handles themselves (PCRs, hierarchies: not objects or NV indices). */
 size_t tpm2_session_build(uint8_t *buf, size_t cap, struct tpm2_session *s,
 			  uint32_t cc, const uint32_t *handles, size_t handle_count,
 			  const uint8_t *params, size_t params_len, uint8_t attrs,
@@ -123,7 +162,8 @@ size_t tpm2_session_build(uint8_t *buf, size_t cap, struct tpm2_session *s,
  * rsp, still encrypted if it was), and the one auth area, whose attributes
  * must echo the command's and whose HMAC must verify before anything else
  * is believed; then nonce_tpm rolls. On a failure the session is unusable
- * (its nonces are out of step): flush it.
+ * (its nonces may be out of step, a policy session's digest is unknown):
+ * flush it.
  */
 int tpm2_session_parse(const uint8_t *rsp, size_t len, struct tpm2_session *s,
 		       size_t handle_count, uint32_t *handle,

@@ -39,7 +39,8 @@ static void set_up(void)
 					   &key, NULL, 0) == 0);
 	memset(eph, 0x11, sizeof(eph));
 	memset(n, 0x20, sizeof(n));
-	require(tpm2_build_start_session(cmd, sizeof(cmd), &starting, &key, eph, n) > 0);
+	require(tpm2_build_start_session(cmd, sizeof(cmd), &starting, &key, eph, n,
+					 TPM2_SE_HMAC) > 0);
 	random_flight = starting;
 	require(tpm2_parse_start_session(rec_start_rsp, sizeof(rec_start_rsp),
 					 &random_flight, NULL, 0) == 0);

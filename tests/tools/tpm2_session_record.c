@@ -159,7 +159,7 @@ int main(int argc, char **argv)
 	memset(eph, 0x11, sizeof(eph));
 	fixed(nonce, 0x20);
 	n = record("rec_start", tpm2_build_start_session(cmd, sizeof(cmd), &s, &key,
-							 eph, nonce));
+							 eph, nonce, TPM2_SE_HMAC));
 	if (tpm2_parse_start_session(rsp, n, &s, err, sizeof(err)) != 0)
 		die("StartAuthSession");
 

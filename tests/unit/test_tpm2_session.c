@@ -127,7 +127,8 @@ static void start(struct tpm2_session *s)
 	create_salt_key(&key);
 	memset(eph, 0x11, sizeof(eph));
 	nonce(n, 0x20);
-	assert_int_equal(tpm2_build_start_session(cmd, sizeof(cmd), s, &key, eph, n),
+	assert_int_equal(tpm2_build_start_session(cmd, sizeof(cmd), s, &key, eph, n,
+						  TPM2_SE_HMAC),
 			 sizeof(rec_start_cmd));
 	assert_memory_equal(cmd, rec_start_cmd, sizeof(rec_start_cmd));
 	assert_int_equal(tpm2_parse_start_session(rec_start_rsp, sizeof(rec_start_rsp),
@@ -378,7 +379,7 @@ static void test_start_refusals(void **state)
 	memset(eph, 0x11, sizeof(eph));
 	nonce(n, 0x20);
 	/* Not an HMAC session's handle (a policy session's, 0x03). */
-	assert_true(tpm2_build_start_session(cmd, sizeof(cmd), &s, &key, eph, n) > 0);
+	assert_true(tpm2_build_start_session(cmd, sizeof(cmd), &s, &key, eph, n, TPM2_SE_HMAC) > 0);
 	memcpy(rsp, rec_start_rsp, sizeof(rsp));
 	rsp[10] = 0x03;
 	assert_int_equal(tpm2_parse_start_session(rsp, sizeof(rsp), &s, err, sizeof(err)), -1);
@@ -388,7 +389,7 @@ static void test_start_refusals(void **state)
 		assert_int_equal(s.key[i], 0);
 	/* Short nonce, truncated, with nothing in flight. */
 	for (size_t len = 0; len < sizeof(rec_start_rsp); len++) {
-		assert_true(tpm2_build_start_session(cmd, sizeof(cmd), &s, &key, eph, n) > 0);
+		assert_true(tpm2_build_start_session(cmd, sizeof(cmd), &s, &key, eph, n, TPM2_SE_HMAC) > 0);
 		assert_int_equal(tpm2_parse_start_session(rec_start_rsp, len, &s, err,
 							  sizeof(err)), -1);
 	}
@@ -396,10 +397,10 @@ static void test_start_refusals(void **state)
 						  &s, err, sizeof(err)), -1);
 	/* An ephemeral scalar out of range; a salt key off the curve. */
 	memset(eph, 0xff, sizeof(eph));
-	assert_int_equal(tpm2_build_start_session(cmd, sizeof(cmd), &s, &key, eph, n), 0);
+	assert_int_equal(tpm2_build_start_session(cmd, sizeof(cmd), &s, &key, eph, n, TPM2_SE_HMAC), 0);
 	memset(eph, 0x11, sizeof(eph));
 	key.pub[TPM2_P384_POINT_LEN - 1] ^= 1;
-	assert_int_equal(tpm2_build_start_session(cmd, sizeof(cmd), &s, &key, eph, n), 0);
+	assert_int_equal(tpm2_build_start_session(cmd, sizeof(cmd), &s, &key, eph, n, TPM2_SE_HMAC), 0);
 }
 
 static void test_salt_key_refusals(void **state)
