@@ -78,6 +78,8 @@ PORTABLE_SRCS += tcb/guest_va.c tcb/insn_decode.c
 PORTABLE_SRCS += tcb/tpm2_cmd.c
 # Salted HMAC sessions with parameter encryption on the same bus (uses crypto/).
 PORTABLE_SRCS += tcb/tpm2_session.c
+# The PCR-bound NV index, read and written through a salted policy session.
+PORTABLE_SRCS += tcb/tpm2_nv.c
 # The TPM's TIS and CRB interfaces, driven through a bus a test can simulate.
 PORTABLE_SRCS += hv/tpm_tis.c hv/tpm_crb.c
 # The firmware's and GRUB's TCG event log (untrusted: boot loader and reports).
@@ -269,8 +271,9 @@ $(FUZZ_WITH_CRYPTO): $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(CRYPTO_HOST_L
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) \
 		$(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
 
-# fuzz_tpm2_session computes real HMACs and AES-CFB: the same.
-$(BUILD)/fuzz/fuzz_tpm2_session: tests/fuzz/fuzz_tpm2_session.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
+# fuzz_tpm2_session and fuzz_tpm2_nv compute real HMACs and AES-CFB: the same.
+$(BUILD)/fuzz/fuzz_tpm2_session $(BUILD)/fuzz/fuzz_tpm2_nv: $(BUILD)/fuzz/%: \
+		tests/fuzz/%.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) \
@@ -293,10 +296,13 @@ $(BUILD)/test-tools/fake-tpgvm: tests/tools/fake-tpgvm.c tools/reference.c \
 	@$(CC) $(HOST_CFLAGS) -o $@ tests/tools/fake-tpgvm.c tools/reference.c \
 		$(HOST_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)
 
-# Records tcb/tpm2_session.c's exchange with swtpm for test_tpm2_session
-# (run by hand; its header is committed).
-TEST_TOOLS += $(BUILD)/test-tools/tpm2_session_record
-$(BUILD)/test-tools/tpm2_session_record: tests/tools/tpm2_session_record.c $(HOST_LIB) $(CRYPTO_HOST_LIB)
+# Record tcb/tpm2_session.c's and tcb/tpm2_nv.c's exchanges with swtpm for
+# test_tpm2_session and test_tpm2_nv (run by hand; their headers are
+# committed).
+SWTPM_RECORDERS := tpm2_session_record tpm2_nv_record
+TEST_TOOLS += $(patsubst %,$(BUILD)/test-tools/%,$(SWTPM_RECORDERS))
+$(patsubst %,$(BUILD)/test-tools/%,$(SWTPM_RECORDERS)): $(BUILD)/test-tools/%: \
+		tests/tools/%.c tests/tools/swtpm_link.h $(HOST_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	@$(CC) $(HOST_CFLAGS) -o $@ $< $(HOST_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)

@@ -10,6 +10,7 @@
 #include "tcb/byteorder.h"
 #include "tcb/tpm2_body.h"
 #include "tcb/tpm2_session.h"
+#include "tcb/tpm2_nv.h" /* its command codes, for messages */
 #include "tcb/errmsg.h"
 #include "crypto/crypto.h"
 
@@ -576,6 +577,10 @@ static const char *cc_name(uint32_t cc)
 		return "PCR_Extend";
 	case TPM2_CC_CREATE_PRIMARY:
 		return "CreatePrimary";
+	case TPM2_CC_NV_WRITE:
+		return "NV_Write";
+	case TPM2_CC_NV_READ:
+		return "NV_Read";
 	default:
 		return "TPM command";
 	}
