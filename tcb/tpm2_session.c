@@ -558,7 +558,9 @@ size_t tpm2_session_build(uint8_t *buf, size_t cap, struct tpm2_session *s,
 			  const uint8_t *params, size_t params_len, uint8_t attrs,
 			  const uint8_t nonce[TPM2_SESSION_HASH_LEN])
 {
-	struct tpm2_named_handle named[TPM2_SESSION_HANDLES_MAX];
+	/* Zeroed whole: the compiler cannot see that only handle_count
+	 * entries are read. */
+	struct tpm2_named_handle named[TPM2_SESSION_HANDLES_MAX] = { 0 };
 
 	if (handle_count > TPM2_SESSION_HANDLES_MAX)
 		return 0;
