@@ -22,6 +22,8 @@
 #include "hv/lapic_timer.h"
 #include "hv/platform_crypto.h"
 #include "hv/tpgvm.h"
+#include "tcb/fw_log.h"
+#include "hv/tpm_vm_store.h"
 #include "hv/tpm.h"
 #include "hv/tsc_rate.h"
 #include "hv/sched.h"
@@ -215,6 +217,10 @@ static void measure_hypervisor(void)
 	measure_one(MEASURE_CA_ROOT, root, root_len, "compiled-in CA root");
 }
 
+/* The firmware's log was checked against PCRs 0-9, and in it GRUB
+ * measured the hypervisor and its modules: a measured launch. */
+static bool measured_launch;
+
 /* Returns whether a TPGVM was delivered (and has run). */
 static bool run_guests(void)
 {
@@ -235,6 +241,9 @@ static bool run_guests(void)
 	/* Everything that will run is measured: the TPM must agree. */
 	if (!tpm_check_log(&measurements))
 		boot_failed("the TPM's PCRs do not match the measurement log");
+	/* VMs sealed before a reboot, before the TPGVM asks for them. */
+	if (tpgvm)
+		tpm_vm_store_open(measured_launch);
 	sched_run(&stats);
 	console_printf("sched: all VMs finished: %llu slices, %llu preemptions, "
 		       "%llu switches\n", (unsigned long long)stats.slices,
@@ -294,6 +303,8 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 		if (!tpm_check_firmware_log(efi_boot_log.log, efi_boot_log.len))
 			boot_failed("the firmware's event log does not match the TPM");
 		tpm_keep_firmware_log(efi_boot_log.log, efi_boot_log.len);
+		measured_launch = fw_log_loader_measured_kernel(efi_boot_log.log,
+								efi_boot_log.len);
 	}
 	measure_hypervisor();
 	if (!run_guests()) {

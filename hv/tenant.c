@@ -9,6 +9,7 @@
  * caller's current again before it returns (the exit handler then advances
  * the caller's RIP).
  */
+#include "hv/tpm_vm_store.h"
 #include "hv/tenant.h"
 #include "hv/arch.h"
 #include "hv/console.h"
@@ -233,6 +234,12 @@ static void op_log(void *mctx, const char *line)
 	console_printf("%s\n", line);
 }
 
+static int op_keep_record(void *mctx, const struct vm *vm, const struct vm_record *r)
+{
+	(void)mctx;
+	return tpm_vm_store_keep(vm, r);
+}
+
 static const struct lc_ops ops = {
 	.free_frames = op_free_frames,
 	.mem_alloc = op_mem_alloc,
@@ -250,6 +257,7 @@ static const struct lc_ops ops = {
 	.context_restore = op_context_restore,
 	.set_runnable = op_set_runnable,
 	.log = op_log,
+	.keep_record = op_keep_record,
 };
 
 const struct lc_ops *tenant_ops(void)

@@ -92,42 +92,54 @@ bool tpm_present(void)
 	return tpm.iface != TPM_IF_NONE;
 }
 
-static int exchange(size_t len, size_t *rsp_len)
+static int exchange(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,
+		    size_t *rsp_len, char *err, size_t err_len)
 {
 	if (tpm.iface == TPM_IF_CRB)
-		return tpm_crb_transmit(&mmio_bus, tpm.cmd, len, tpm.rsp,
-					sizeof(tpm.rsp), rsp_len, tpm.err,
-					sizeof(tpm.err));
-	return tpm_tis_transmit(&mmio_bus, tpm.cmd, len, tpm.rsp, sizeof(tpm.rsp),
-				rsp_len, tpm.err, sizeof(tpm.err));
+		return tpm_crb_transmit(&mmio_bus, cmd, len, rsp, cap, rsp_len, err,
+					err_len);
+	return tpm_tis_transmit(&mmio_bus, cmd, len, rsp, cap, rsp_len, err, err_len);
 }
 
 /* The TPM asks for the same command again (Part 2, "Response codes"):
  * RETRY, YIELDED or TESTING. swtpm answers the first Quote after start-up
  * with RETRY. */
-static bool asks_again(size_t rsp_len)
+static bool asks_again(const uint8_t *rsp, size_t rsp_len)
 {
 	uint32_t rc;
 
 	if (rsp_len != TPM2_HEADER_LEN)
 		return false;
-	rc = load_be32(tpm.rsp + 6);
+	rc = load_be32(rsp + 6);
 	return rc == 0x922 || rc == 0x908 || rc == 0x90a;
 }
 
 #define TPM_RETRIES 5
 
-/* Send tpm.cmd (len bytes); the response lands in tpm.rsp. */
-static int transmit(size_t len, size_t *rsp_len)
+int tpm_transact(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,
+		 size_t *rsp_len, char *err, size_t err_len)
 {
+	*rsp_len = 0;
+	if (!tpm_present()) {
+		snprintf(err, err_len, "no TPM");
+		return -1;
+	}
 	if (len == 0) {
-		snprintf(tpm.err, sizeof(tpm.err), "command does not fit its buffer");
+		snprintf(err, err_len, "command does not fit its buffer");
 		return -1;
 	}
 	for (int i = 0; i < TPM_RETRIES; i++)
-		if (exchange(len, rsp_len) || !asks_again(*rsp_len))
+		if (exchange(cmd, len, rsp, cap, rsp_len, err, err_len) ||
+		    !asks_again(rsp, *rsp_len))
 			break;
 	return *rsp_len ? 0 : -1;
+}
+
+/* Send tpm.cmd (len bytes); the response lands in tpm.rsp. */
+static int transmit(size_t len, size_t *rsp_len)
+{
+	return tpm_transact(tpm.cmd, len, tpm.rsp, sizeof(tpm.rsp), rsp_len,
+			    tpm.err, sizeof(tpm.err));
 }
 
 static int startup(void)
@@ -169,12 +181,13 @@ static int flush(uint32_t handle)
 }
 
 /*
- * A salted HMAC session (tcb/tpm2_session.h): its key comes from a salt
- * only the TPM can decrypt (ECDH with a key inside it), so an interposer on
- * the bus can neither read what the session encrypts nor change what it
- * authenticates. The salt key is flushed once the session exists.
+ * A salted session (tcb/tpm2_session.h) of se_type: its key comes from a
+ * salt only the TPM can decrypt (ECDH with a key inside it), so an
+ * interposer on the bus can neither read what the session encrypts nor
+ * change what it authenticates. The salt key is flushed once the session
+ * exists.
  */
-static int start_session(void)
+static int start_salted(struct tpm2_session *s, uint8_t se_type)
 {
 	uint8_t eph_priv[TPM2_P384_LEN], eph_pub[TPM2_P384_POINT_LEN];
 	uint8_t nonce[TPM2_SESSION_HASH_LEN];
@@ -187,15 +200,31 @@ static int start_session(void)
 		return -1;
 	rc = crypto_p384_keygen(eph_priv, eph_pub) == CRYPTO_OK ? next_nonce(nonce) : -1;
 	if (rc == 0)
-		rc = transmit(tpm2_build_start_session(tpm.cmd, sizeof(tpm.cmd),
-						       &tpm.session, &key, eph_priv,
-						       nonce, TPM2_SE_HMAC), &n) ||
-		     tpm2_parse_start_session(tpm.rsp, n, &tpm.session, tpm.err,
+		rc = transmit(tpm2_build_start_session(tpm.cmd, sizeof(tpm.cmd), s,
+						       &key, eph_priv, nonce,
+						       se_type), &n) ||
+		     tpm2_parse_start_session(tpm.rsp, n, s, tpm.err,
 					      sizeof(tpm.err)) ? -1 : 0;
 	crypto_wipe(eph_priv, sizeof(eph_priv));
 	if (flush(key.handle) || rc) {
 		if (!tpm.err[0])
 			snprintf(tpm.err, sizeof(tpm.err), "no salted session");
+		return -1;
+	}
+	return 0;
+}
+
+static int start_session(void)
+{
+	return start_salted(&tpm.session, TPM2_SE_HMAC);
+}
+
+int tpm_start_salted_session(struct tpm2_session *s, uint8_t se_type, char *err,
+			     size_t err_len)
+{
+	tpm.err[0] = 0;
+	if (!tpm_present() || start_salted(s, se_type)) {
+		snprintf(err, err_len, "%s", tpm_present() ? tpm.err : "no TPM");
 		return -1;
 	}
 	return 0;

@@ -64,4 +64,15 @@ size_t tpm_evidence_len(void);
 int tpm_write_evidence(void *ctx, const uint8_t quoted[48], uint8_t *out,
 		       size_t len);
 
+/* One command to the TPM and its response (TPM_RC_RETRY answered by
+ * sending it again): 0 with *rsp_len bytes in rsp, or -1 with a reason in
+ * err. For the TPM's other users in hv/ (hv/tpm_vm_store.c); never from
+ * two places at once. */
+int tpm_transact(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,
+		 size_t *rsp_len, char *err, size_t err_len);
+/* A salted session of se_type (TPM2_SE_HMAC, TPM2_SE_POLICY) into s:
+ * 0, or -1 with a reason in err. The caller flushes it. */
+struct tpm2_session;
+int tpm_start_salted_session(struct tpm2_session *s, uint8_t se_type, char *err,
+			     size_t err_len);
 #endif
