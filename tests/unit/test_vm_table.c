@@ -390,6 +390,26 @@ static void test_alloc_tenant(void **state)
 	assert_int_equal(vm_table_alloc_tenant("x")->id, 4);
 }
 
+/* A VM restored from its kept record takes exactly its old id, or none. */
+static void test_alloc_tenant_at(void **state)
+{
+	(void)state;
+	struct vm *first = vm_table_alloc_tenant("tpgvm-like");
+	assert_int_equal(first->id, 1);
+	struct vm *at5 = vm_table_alloc_tenant_at(5, "web");
+	assert_non_null(at5);
+	assert_int_equal(at5->id, 5);
+	assert_int_equal(at5->owner, frame_owner_vm(5));
+	assert_null(vm_table_alloc_tenant_at(5, "other"));  /* taken */
+	assert_null(vm_table_alloc_tenant_at(1, "other"));
+	assert_null(vm_table_alloc_tenant_at(0, "other"));  /* no slot 0 */
+	assert_null(vm_table_alloc_tenant_at(VM_MAX + 1, "other"));
+	assert_null(vm_table_alloc_tenant_at(6, ""));
+	assert_int_equal(vm_table_alloc_tenant_at(VM_MAX, "last")->id, VM_MAX);
+	/* The first-free allocation goes around the slots taken by id. */
+	assert_int_equal(vm_table_alloc_tenant("next")->id, 2);
+}
+
 /* ---- owners, for the barriers between VMs (docs/vm-exits.md) ---------- */
 
 static struct vm *tenant_vm(const char *name, uint8_t owner_byte)
@@ -492,6 +512,7 @@ int main(void)
 		T(test_set_stopped_reason),
 		T(test_set_stopped_long_reason),
 		T(test_alloc_tenant),
+		T(test_alloc_tenant_at),
 		T(test_principal_tenants_by_identity),
 		T(test_principal_others_each_their_own),
 		T(test_principal_outlives_its_slot),
