@@ -21,28 +21,9 @@
 
 #include "crypto/crypto.h"
 #include "crypto/pki_host.h"
+#include "hex.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-static void unhex(const char *hex, uint8_t *out, size_t len)
-{
-	assert_int_equal(strlen(hex), 2 * len);
-	for (size_t i = 0; i < len; i++) {
-		unsigned v;
-
-		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-		out[i] = (uint8_t)v;
-	}
-}
-
-static void assert_hex(const uint8_t *buf, size_t len, const char *hex)
-{
-	uint8_t want[256];
-
-	assert_true(len <= sizeof(want));
-	unhex(hex, want, len);
-	assert_memory_equal(buf, want, len);
-}
 
 static int all_zero(const void *p, size_t n)
 {

@@ -28,32 +28,13 @@
 #include "tcb/tpm2_session.h"
 #include "guarded.h"
 #include "tpm2_session_swtpm.h"
+#include "hex.h"
 
 #define PCR 16
 #define HASH TPM2_SESSION_HASH_LEN
 
 static uint8_t cmd[TPM2_BUFFER_MAX];
 static char err[200];
-
-static void unhex(const char *hex, uint8_t *out, size_t len)
-{
-	assert_int_equal(strlen(hex), 2 * len);
-	for (size_t i = 0; i < len; i++) {
-		unsigned v;
-
-		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-		out[i] = (uint8_t)v;
-	}
-}
-
-static void assert_hex(const uint8_t *buf, size_t len, const char *hex)
-{
-	uint8_t want[128];
-
-	assert_true(len <= sizeof(want));
-	unhex(hex, want, len);
-	assert_memory_equal(buf, want, len);
-}
 
 static void nonce(uint8_t out[HASH], uint8_t v)
 {
