@@ -61,9 +61,10 @@ static struct {
 	char err[160];
 } store;
 
-static uint32_t index_of(unsigned id)
+/* Which of the indices holds VM id's slot (store.pub[]), and where. */
+static unsigned index_of(unsigned id)
 {
-	return STORE_INDEX_BASE + (id - 1) / SLOTS_PER_INDEX;
+	return (id - 1) / SLOTS_PER_INDEX;
 }
 
 static uint16_t offset_of(unsigned id)
@@ -322,9 +323,9 @@ int tpm_vm_store_keep(const struct vm *vm, const struct vm_record *r)
 	}
 	rec.writes = store.writes[id] + 1;
 	vm_record_encode(&rec, slot);
-	if (nv_write((id - 1) / SLOTS_PER_INDEX, slot, VM_RECORD_LEN, offset_of(id))) {
+	if (nv_write(index_of(id), slot, VM_RECORD_LEN, offset_of(id))) {
 		console_printf("vm-store: keeping VM %u's record in NV %#x failed: %s\n",
-			       id, index_of(id), store.err);
+			       id, store.pub[index_of(id)].index, store.err);
 		rc = HC_E_INTERNAL;
 	} else {
 		store.writes[id]++;
