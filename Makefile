@@ -86,6 +86,9 @@ PORTABLE_SRCS += hv/tpm_tis.c hv/tpm_crb.c
 PORTABLE_SRCS += tcb/fw_log.c
 # The CA's enrollment answer for the TPM's attestation key (untrusted: boot media).
 PORTABLE_SRCS += tcb/tpm_enroll.c tcb/tpm_enroll_open.c
+# The CA's approval of a launch's PCRs 0-9 for the TPM-resident TCB keys
+# (untrusted: NV any host can write; docs/tpm.md).
+PORTABLE_SRCS += tcb/tpm_approval.c
 
 # hv/ is the shared mechanism; hv/vmx/ (and hv/svm/) the CPU backends.
 HV_DIRS := hv hv/vmx hv/svm
@@ -265,6 +268,8 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 # the host crypto archive (uninstrumented) and the system mbedTLS as well;
 # fuzz_vm_record reaches the crypto layer through the lifecycle's checks.
 FUZZ_WITH_CRYPTO := $(BUILD)/fuzz/fuzz_seal $(BUILD)/fuzz/fuzz_vm_record
+# fuzz_tpm_approval checks an accepted approval's signature.
+FUZZ_WITH_CRYPTO += $(BUILD)/fuzz/fuzz_tpm_approval
 $(FUZZ_WITH_CRYPTO): $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
