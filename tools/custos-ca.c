@@ -8,6 +8,8 @@
  *   custos-ca enroll    --dir DIR --report REPORT --ek-cert EK.der
  *                       --ek-ca ROOT.pem [--ek-ca ISSUER.pem ...] --cn NAME
  *                       --out PREFIX [--days N]
+ *   custos-ca approve   --dir DIR --report REPORT [--file NAME=PATH ...]
+ *                       --out FILE
  *
  * issue-tcb issues development TCB identities only (roles tcb-sign-dev and
  * tcb-kex-dev, keys written in the clear for the boot media): production
@@ -23,6 +25,14 @@
  * and so read the certificate. (--ak-public FILE, the TPM2B_PUBLIC that
  * tpm2_readpublic -o writes, may replace --report: a testing aid, not in
  * the usage text, for AKs made outside a Custos boot.)
+ *
+ * approve signs the CA's approval of a launch for the TPM-resident TCB
+ * keys (docs/tpm.md, "TPM-resident TCB keys"): the PCRs 0-9 that booting
+ * the media whose files are given will produce on the platform whose
+ * report is given. It believes the report only as far as its TPM evidence
+ * goes: a quote by an attestation key this CA certified, over PCRs the
+ * firmware's log replays to (tools/tpm_evidence.c), from a launch whose
+ * kernel GRUB measured. The report's own signature proves nothing here.
  *
  * Every output is checked to be absent before anything is written, and
  * created with O_EXCL; private keys are mode 0600. If a step fails after
@@ -43,6 +53,10 @@
 #include "tools/cli.h"
 #include "tcb/tpm_enroll.h"
 #include "tools/tpm_credential.h"
+#include "tools/launch_predict.h"
+#include "tools/tpm_evidence.h"
+#include "tcb/fw_log.h"
+#include "tcb/tpm_approval.h"
 #include <custos/report.h>
 
 #define ROOT_DAYS_DEFAULT 7300 /* 20 years */
@@ -85,6 +99,14 @@ static const char usage_text[] =
 	"      boot module: the certificate, encrypted under a TPM2 credential\n"
 	"      only that TPM can activate for that key), PREFIX-ak.pem and\n"
 	"      PREFIX-ak.der (the certificate). Default validity %d days.\n"
+	"  approve --dir DIR --report REPORT [--file NAME=PATH ...] --out FILE\n"
+	"      Approve a launch for the platform's TPM-resident TCB keys: the\n"
+	"      PCRs 0-9 the platform of REPORT (an enrolled TPM's quote and its\n"
+	"      firmware log) will have when GRUB measures, for each --file, the\n"
+	"      contents of PATH under the name NAME it logged (e.g.\n"
+	"      /boot/custos.elf=build/custos.elf), everything else as logged.\n"
+	"      Writes FILE (the approval, 592 bytes: public, signed by the root\n"
+	"      key), to be put where the platform's TCB reads it.\n"
 	"\n"
 	"NAME: 1..64 printable ASCII characters, not starting or ending with a\n"
 	"space. No output file is ever overwritten. Exit status: 0 done, 1 failed,\n"
@@ -98,6 +120,8 @@ static void usage(FILE *f)
 
 /* Enough for a vendor's root and a few intermediates. */
 #define EK_CA_MAX 8
+/* The files a new launch changes: hypervisor, envelope, a few modules. */
+#define APPROVE_FILES_MAX 8
 
 /* Options of all commands; NULL when not given. */
 struct opts {
@@ -108,6 +132,9 @@ struct opts {
 	const char *report, *ak_public, *ek_cert;
 	const char *ek_ca[EK_CA_MAX];
 	size_t n_ek_ca;
+	/* approve's: NAME=PATH */
+	const char *file[APPROVE_FILES_MAX];
+	size_t n_file;
 };
 
 static unsigned parse_days(const char *s)
@@ -136,6 +163,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "ak-public", required_argument, NULL, 'P' },
 		{ "ek-cert", required_argument, NULL, 'E' },
 		{ "ek-ca", required_argument, NULL, 'A' },
+		{ "file", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -160,6 +188,11 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 				cli_usage_error("at most %d --ek-ca certificates",
 						EK_CA_MAX);
 			o->ek_ca[o->n_ek_ca++] = optarg;
+			break;
+		case 'F':
+			if (o->n_file == APPROVE_FILES_MAX)
+				cli_usage_error("at most %d --file", APPROVE_FILES_MAX);
+			o->file[o->n_file++] = optarg;
 			break;
 		case 'h': usage(stdout); exit(0);
 		default:
@@ -188,10 +221,17 @@ static void forbid(const char *value, const char *name, const char *cmd)
 /* The options only enroll takes. */
 static void forbid_enroll(const struct opts *o, const char *cmd)
 {
-	forbid(o->report, "--report", cmd);
 	forbid(o->ak_public, "--ak-public", cmd);
 	forbid(o->ek_cert, "--ek-cert", cmd);
 	forbid(o->n_ek_ca ? o->ek_ca[0] : NULL, "--ek-ca", cmd);
+}
+
+/* The options only enroll and approve take. */
+static void forbid_platform(const struct opts *o, const char *cmd)
+{
+	forbid_enroll(o, cmd);
+	forbid(o->report, "--report", cmd);
+	forbid(o->n_file ? o->file[0] : NULL, "--file", cmd);
 }
 
 /* The CN rules of pki_host (checked there too), here for a usage error. */
@@ -253,7 +293,7 @@ static int cmd_init(int argc, char **argv)
 	need(o.cn, "--cn", "init");
 	forbid(o.out, "--out", "init");
 	forbid(o.role, "--role", "init");
-	forbid_enroll(&o, "init");
+	forbid_platform(&o, "init");
 	if (o.dev)
 		cli_usage_error("init does not take --dev");
 	check_cn(o.cn);
@@ -355,7 +395,7 @@ static int cmd_issue(int argc, char **argv)
 	need(o.role, "--role", "issue");
 	need(o.cn, "--cn", "issue");
 	need(o.out, "--out", "issue");
-	forbid_enroll(&o, "issue");
+	forbid_platform(&o, "issue");
 	if (o.dev)
 		cli_usage_error("issue does not take --dev (only issue-tcb does)");
 	role = parse_role(o.role);
@@ -439,7 +479,7 @@ static int cmd_issue_tcb(int argc, char **argv)
 	need(o.cn, "--cn", "issue-tcb");
 	need(o.out, "--out", "issue-tcb");
 	forbid(o.role, "--role (the roles are tcb-sign-dev and tcb-kex-dev)", "issue-tcb");
-	forbid_enroll(&o, "issue-tcb");
+	forbid_platform(&o, "issue-tcb");
 	check_cn(o.cn);
 	/* A production identity's keys must never exist outside its TPM: the
 	 * CA will certify them once the TPM protects them (not implemented
@@ -596,6 +636,7 @@ static int cmd_enroll(int argc, char **argv)
 	need(o.n_ek_ca ? o.ek_ca[0] : NULL, "--ek-ca (the TPM vendor's EK CA certificates)",
 	     "enroll");
 	forbid(o.role, "--role (the role is tcb-ak)", "enroll");
+	forbid(o.n_file ? o.file[0] : NULL, "--file", "enroll");
 	if (o.dev)
 		cli_usage_error("enroll does not take --dev");
 	if (o.report && o.ak_public)
@@ -646,13 +687,155 @@ static int cmd_enroll(int argc, char **argv)
 	return 0;
 }
 
+/* ---- approve --------------------------------------------------------------- */
+
+/* The report's TPM evidence, as far as this CA can believe it: the quote of
+ * an attestation key it certified, the firmware's log replaying to the
+ * quoted PCRs 0-9, and GRUB having measured the kernel it launched. The
+ * firmware log is copied out (log_len bytes, malloc'd). */
+static uint8_t *platform_log(const char *path, const struct ca *ca, size_t *log_len)
+{
+	struct tpm_evidence_result res;
+	struct tcg_log_parsed tcb_log;
+	uint8_t *buf, *log;
+	struct report r;
+	char err[320];
+	size_t len;
+
+	buf = cli_read_file(path, REPORT_MAX_SIZE, &len, "report");
+	if (report_parse(buf, len, &r, err, sizeof(err)) != 0)
+		cli_die("report '%s' is not a well-formed platform report: %s", path, err);
+	if (!r.tpm_len)
+		cli_die("report '%s' carries no TPM evidence: its platform ran without "
+			"a usable TPM, so nothing can be approved for it", path);
+	if (tcg_log_parse(r.log, r.log_len, &tcb_log, err, sizeof(err)) != 0)
+		cli_die("report '%s': the measurement log is malformed: %s", path, err);
+	if (tpm_evidence_check(buf, &r, &tcb_log, NULL, ca->der, ca->der_len, &res,
+			       err, sizeof(err)) != 0)
+		cli_die("report '%s': %s", path, err);
+	if (!res.ak_certified)
+		cli_die("report '%s': its attestation key has no tcb-ak certificate from "
+			"this CA: enroll the platform first (custos-ca enroll)", path);
+	if (!res.firmware_log || (res.pcr_mask & TPM_APPROVAL_PCR_MASK) !=
+	    TPM_APPROVAL_PCR_MASK)
+		cli_die("report '%s': no firmware log backs PCRs 0-9 (not a UEFI "
+			"measured launch)", path);
+	if (!fw_log_loader_measured_kernel(r.fw_log, r.fw_log_len))
+		cli_die("report '%s': GRUB measured no kernel in that launch (no tpm "
+			"module?): PCRs 0-9 would not bind the hypervisor", path);
+	log = malloc(r.fw_log_len);
+	if (!log)
+		cli_die("out of memory");
+	memcpy(log, r.fw_log, r.fw_log_len);
+	*log_len = r.fw_log_len;
+	free(buf);
+	return log;
+}
+
+/* The root key's public half, to check the approval before it is written. */
+static void ca_public(const char *dir, uint8_t pub[CRYPTO_P384_PUB_LEN])
+{
+	uint8_t priv[CRYPTO_P384_PRIV_LEN];
+	char *key = cli_path(dir, "/root.key"), err[PKI_ERR_LEN];
+
+	if (pki_key_read(key, priv, pub, err, sizeof(err)) != CRYPTO_OK)
+		cli_die("CA root key: %s", err);
+	crypto_wipe(priv, sizeof(priv));
+	free(key);
+}
+
+/* --file NAME=PATH: NAME as GRUB logs it, the SHA-384 of PATH's contents. */
+static void new_file(const char *arg, struct launch_file *f)
+{
+	const char *eq = strchr(arg, '=');
+	struct crypto_sha384_ctx c;
+	uint8_t chunk[65536];
+	char *name;
+	size_t n;
+	FILE *in;
+
+	if (!eq || eq == arg || !eq[1])
+		cli_usage_error("--file takes NAME=PATH (e.g. /boot/custos.elf=build/custos.elf), "
+				"not '%s'", arg);
+	name = strndup(arg, (size_t)(eq - arg));
+	if (!name)
+		cli_die("out of memory");
+	cli_need_file(eq + 1, "new media file");
+	in = fopen(eq + 1, "rb");
+	if (!in)
+		cli_die("cannot open '%s': %s", eq + 1, strerror(errno));
+	crypto_sha384_init(&c);
+	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
+		crypto_sha384_update(&c, chunk, n);
+	if (ferror(in))
+		cli_die("cannot read '%s'", eq + 1);
+	fclose(in);
+	crypto_sha384_final(&c, f->sha384);
+	f->grub_name = name;
+}
+
+static void print_pcrs(const struct tpm_approval *a)
+{
+	uint8_t policy[TPM_APPROVAL_DIGEST_LEN];
+	char hex[2 * TPM_APPROVAL_DIGEST_LEN + 1];
+
+	for (unsigned i = 0; i < TPM_APPROVAL_PCRS; i++) {
+		cli_hex(a->pcrs[i], TPM_APPROVAL_DIGEST_LEN, hex);
+		printf("PCR %u sha384:%s\n", i, hex);
+	}
+	tpm_approval_policy(a, policy);
+	cli_hex(policy, sizeof(policy), hex);
+	printf("approved policy (PolicyPCR) sha384:%s\n", hex);
+}
+
+static int cmd_approve(int argc, char **argv)
+{
+	uint8_t pub[CRYPTO_P384_PUB_LEN], out[TPM_APPROVAL_LEN], *log;
+	struct launch_file files[APPROVE_FILES_MAX];
+	struct tpm_approval a;
+	char err[PKI_ERR_LEN];
+	struct opts o;
+	struct ca ca;
+	size_t log_len;
+
+	parse_opts(argc, argv, &o);
+	need(o.dir, "--dir", "approve");
+	need(o.report, "--report", "approve");
+	need(o.out, "--out", "approve");
+	forbid_enroll(&o, "approve");
+	forbid(o.cn, "--cn", "approve");
+	forbid(o.role, "--role", "approve");
+	if (o.dev || o.days)
+		cli_usage_error("approve takes neither --dev nor --days");
+	cli_refuse_existing(o.out);
+	for (size_t i = 0; i < o.n_file; i++)
+		new_file(o.file[i], &files[i]);
+	load_ca(o.dir, &ca);
+	ca_public(o.dir, pub);
+	init_crypto();
+	log = platform_log(o.report, &ca, &log_len);
+	if (launch_predict(log, log_len, files, o.n_file, a.pcrs, err, sizeof(err)) != 0)
+		cli_die("%s", err);
+	free(log);
+	if (tpm_approval_sign(&a, ca.priv) != 0 ||
+	    tpm_approval_verify(&a, pub, err, sizeof(err)) != 0)
+		cli_die("cannot sign the approval with the CA root key");
+	crypto_wipe(ca.priv, sizeof(ca.priv));
+	tpm_approval_encode(&a, out);
+	cli_write_new(o.out, out, sizeof(out), 0644);
+	cli_outputs_done();
+	print_pcrs(&a);
+	wrote(o.out, "approval of these PCRs 0-9 for the platform's TPM-resident TCB keys");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
 
 	cli_set_prog(argv[0]);
 	if (argc < 2)
-		cli_usage_error("no command (init, issue, issue-tcb or enroll)");
+		cli_usage_error("no command (init, issue, issue-tcb, enroll or approve)");
 	cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 	    strcmp(cmd, "help") == 0) {
@@ -667,5 +850,8 @@ int main(int argc, char **argv)
 		return cmd_issue_tcb(argc - 1, argv + 1);
 	if (strcmp(cmd, "enroll") == 0)
 		return cmd_enroll(argc - 1, argv + 1);
-	cli_usage_error("unknown command '%s' (init, issue, issue-tcb or enroll)", cmd);
+	if (strcmp(cmd, "approve") == 0)
+		return cmd_approve(argc - 1, argv + 1);
+	cli_usage_error("unknown command '%s' (init, issue, issue-tcb, enroll or approve)",
+			cmd);
 }

@@ -9,7 +9,10 @@ TOOLS_BINS := $(BUILD)/bin/custos-ca $(BUILD)/bin/custos-station
 TOOLS_BINS += $(BUILD)/bin/custos-relay
 
 TOOLS_COMMON_SRCS := tools/cli.c
-CUSTOS_CA_SRCS := tools/custos-ca.c tools/tpm_credential.c $(TOOLS_COMMON_SRCS)
+# approve checks a report's TPM evidence as the tenant CLI does
+# (tools/tpm_evidence.c, libtss2-mu) and predicts the launch's PCRs.
+CUSTOS_CA_SRCS := tools/custos-ca.c tools/tpm_credential.c tools/launch_predict.c \
+	tools/tpm_evidence.c tools/quote_verify.c $(TOOLS_COMMON_SRCS)
 CUSTOS_STATION_SRCS := tools/custos-station.c tools/envelope_build.c \
 	tools/x509_peek.c $(TOOLS_COMMON_SRCS)
 
@@ -24,7 +27,7 @@ $(BUILD)/bin/custos-ca: $(call tools_objs,$(CUSTOS_CA_SRCS)) $(HOST_LIB) $(CRYPT
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
 	@$(CC) $(HOST_CFLAGS) -o $@ $(filter %.o,$^) $(HOST_LIB) $(CRYPTO_HOST_LIB) \
-		$(CRYPTO_HOST_LDLIBS)
+		$(CRYPTO_HOST_LDLIBS) -ltss2-mu
 
 $(BUILD)/bin/custos-station: $(call tools_objs,$(CUSTOS_STATION_SRCS)) $(HOST_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
@@ -72,6 +75,10 @@ $(BUILD)/tests/test_quote_verify: tools/quote_verify.c tools/quote_verify.h
 UNIT_LDLIBS_test_quote_verify := -ltss2-mu
 $(BUILD)/tests/test_tpm_evidence: tools/tpm_evidence.c tools/tpm_evidence.h tools/quote_verify.c tools/quote_verify.h
 UNIT_LDLIBS_test_tpm_evidence := -ltss2-mu
+
+# The launch predictor's unit test compiles it in (host-only code:
+# custos-ca approve).
+$(BUILD)/tests/test_launch_predict: tools/launch_predict.c tools/launch_predict.h
 
 # The enrollment unit test compiles tools/tpm_credential.c in (host-only
 # code: custos-ca enroll).

@@ -110,9 +110,12 @@ def run_dir(name):
 
 
 def make_iso(directory, cmdline="", modules=(), module_files=(), loader=None,
-             elf=ELF):
+             elf=ELF, measured=False):
     """Build a variant ISO with the real custos.elf (or another build of it,
     elf, e.g. the production flavour's).
+
+    measured: GRUB's EFI build loads its tpm module first, as boot/grub.cfg
+    does, so that under OVMF it measures the launch into PCRs 8 and 9.
 
     modules: (file name under /boot, module command line) pairs for grub.cfg;
     module_files: host paths copied into /boot on the ISO. With loader (a
@@ -123,7 +126,10 @@ def make_iso(directory, cmdline="", modules=(), module_files=(), loader=None,
     if loader:
         kernel = os.path.basename(loader)
         module_files = list(module_files) + [loader]
-    lines = ["set timeout=0", "set default=0", 'menuentry "Custos" {',
+    lines = ["set timeout=0", "set default=0"]
+    if measured:
+        lines += ['if [ "$grub_platform" = "efi" ]; then', "\tinsmod tpm", "fi"]
+    lines += ['menuentry "Custos" {',
              "\tmultiboot2 /boot/%s %s" % (kernel, cmdline)]
     for fname, mcmd in modules:
         lines.append("\tmodule2 /boot/%s %s" % (fname, mcmd))

@@ -157,14 +157,38 @@ def tpm_with_ek_cert(d, name):
     return state
 
 
-def enrollment_iso(d, module):
-    """build/custos.iso's modules and the CA's tpm-enrollment module."""
+def enrollment_iso(d, module, elf=h.ELF, name="enrolled"):
+    """build/custos.iso's modules and the CA's tpm-enrollment module, on the
+    measured launch (GRUB's tpm module loaded), with elf as custos.elf."""
     pki = test_attest.PKI
     mods = [("tcb-keys.bin", "tcb-keys"), ("tcb-certs.bin", "tcb-certs"),
             ("tpgvm.env", "tpgvm-envelope"), (os.path.basename(module), "tpm-enrollment")]
     files = [os.path.join(pki, "tcb-keys.bin"), os.path.join(pki, "tcb-certs.bin"),
              os.path.join(h.BUILD, "tpgvm.env"), module]
-    return h.make_iso(d, modules=mods, module_files=files)
+    sub = os.path.join(d, "iso-" + name)
+    os.makedirs(sub)
+    return h.make_iso(sub, modules=mods, module_files=files, elf=elf, measured=True)
+
+
+def approve(ca, report, out, *files):
+    """custos-ca approve; its PCR lines as {pcr: bytes}."""
+    args = [os.path.join(h.BUILD, "bin", "custos-ca"), "approve", "--dir", ca,
+            "--report", report, "--out", out]
+    for f in files:
+        args += ["--file", f]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    pcrs = {int(m.group(1)): bytes.fromhex(m.group(2))
+            for m in re.finditer(r"^PCR (\d) sha384:([0-9a-f]{96})$", p.stdout, re.M)}
+    return p, pcrs
+
+
+def quoted_pcrs_0_9(report):
+    """PCRs 0-9 as the report's quote covers them."""
+    with open(report, "rb") as f:
+        ev = test_attest.report_evidence(f.read())
+    mask, values = ev[3], ev[4]
+    assert mask & 0x3ff == 0x3ff, hex(mask)
+    return {i: values[48 * i:48 * i + 48] for i in range(10)}
 
 
 def test_enrollment_certifies_the_attestation_key(d):
@@ -175,8 +199,11 @@ def test_enrollment_certifies_the_attestation_key(d):
     # the key's tcb-ak certificate; the next boot, with that answer on its
     # boot media and the same TPM, recovers the certificate, and every
     # report then carries it. A TPM that is not the one enrolled gets
-    # nothing from the same module.
-    machine = h.MACHINES["qemu-svm"]
+    # nothing from the same module. On the measured launch (OVMF, GRUB's
+    # tpm module), so that the enrolled report also serves custos-ca
+    # approve: the PCRs 0-9 it predicts for new media are the ones a boot
+    # of that media then has.
+    machine = h.MACHINES["qemu-svm-uefi"]
     state = tpm_with_ek_cert(d, "tpm")
     report = os.path.join(d, "first.rpt")
     for sub in ("first", "second", "third"):
@@ -219,10 +246,58 @@ def test_enrollment_certifies_the_attestation_key(d):
         assert "tpm-key-uncertified" not in doc["dev_reasons"], doc["dev_reasons"]
         # Still DEV: the TCB's own keys are the development ones.
         assert doc["dev_reasons"] == ["dev-identity", "dev-claimed"], doc["dev_reasons"]
-        p = test_attest.attest(pf.port)
+        enrolled = os.path.join(d, "enrolled.rpt")
+        p = test_attest.attest(pf.port, "--save-report", enrolled)
         assert re.search(r"^TPM quote: verified over this report by attestation key sha384 "
                          r"[0-9a-f]{16}\.\.\. \(certified by the CA: tcb-ak, enrolled\)",
                          p.stdout, re.M), p.stdout
+
+    # custos-ca approve believes a report only through an enrolled quote:
+    # the first report's key has no certificate, and a report whose
+    # firmware log says GRUB measured another custos.elf no longer replays
+    # to its quote.
+    p, _ = approve(ca, report, os.path.join(d, "a0.bin"))
+    assert p.returncode == 1 and "no tcb-ak certificate from this CA" in p.stderr, p.stderr
+    with open(enrolled, "rb") as f:
+        forged = bytearray(f.read())
+    with open(h.ELF, "rb") as f:
+        at = bytes(forged).index(hashlib.sha384(f.read()).digest())
+    forged[at] ^= 1
+    with open(os.path.join(d, "forged.rpt"), "wb") as f:
+        f.write(forged)
+    p, _ = approve(ca, os.path.join(d, "forged.rpt"), os.path.join(d, "a1.bin"))
+    assert p.returncode == 1 and "replay" in p.stderr, p.stderr
+    assert not os.path.exists(os.path.join(d, "a1.bin"))
+    # The media it booted: exactly the quoted PCRs.
+    p, same = approve(ca, enrolled, os.path.join(d, "same.bin"))
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert same == quoted_pcrs_0_9(enrolled), (same, quoted_pcrs_0_9(enrolled))
+    with open(os.path.join(d, "same.bin"), "rb") as f:
+        blob = f.read()
+    assert len(blob) == 592 and blob[:8] == b"CUSTAPR1", blob[:16]
+    # New media: another custos.elf. The prediction differs in PCR 9 only,
+    # and a boot of that media has exactly the predicted PCRs.
+    os.makedirs(os.path.join(d, "new"))
+    elf = os.path.join(d, "new", "custos.elf")
+    shutil.copy(h.ELF, elf)
+    with open(elf, "ab") as f:
+        f.write(b"\x01")
+    p, new = approve(ca, enrolled, os.path.join(d, "new.bin"), "/boot/custos.elf=" + elf)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert [i for i in range(10) if new[i] != same[i]] == [9], (new, same)
+    p, _ = approve(ca, enrolled, os.path.join(d, "none.bin"), "/boot/missing.elf=" + elf)
+    assert p.returncode == 1 and "GRUB loaded no file '/boot/missing.elf'" in p.stderr, \
+        p.stderr
+    os.makedirs(os.path.join(d, "fourth"))
+    booted = os.path.join(d, "new.rpt")
+    with Platform(os.path.join(d, "fourth"), machine, iso=enrollment_iso(d, module, elf, "new"),
+                  tpm_state=state) as pf:
+        # Refused (GRUB measured another custos.elf than the reference's),
+        # but kept as received.
+        p = test_attest.attest(pf.port, "--save-report", booted)
+        assert "GRUB measured /boot/custos.elf with another SHA-384" in p.stdout + p.stderr, \
+            p.stdout + p.stderr
+    assert quoted_pcrs_0_9(booted) == new
 
     # Another TPM (another endorsement seed, so another attestation key):
     # the module was not made for it, and it says so.
