@@ -875,6 +875,44 @@ static int chain_error(uint32_t flags, char *err, size_t err_len)
 		       (unsigned)flags);
 }
 
+int crypto_x509_ca_public(const uint8_t *root, size_t root_len,
+			  uint8_t pub[CRYPTO_P384_PUB_LEN], char *err, size_t err_len)
+{
+	const mbedtls_ecp_keypair *key;
+	mbedtls_x509_crt crt;
+	size_t olen = 0;
+	int ret, rc;
+
+	if (err != NULL && err_len != 0)
+		err[0] = '\0';
+	if (root == NULL || root_len == 0)
+		return crypto_err_set(err, err_len, CRYPTO_E_INVAL, "no certificate given");
+	mbedtls_x509_crt_init(&crt);
+	ret = mbedtls_x509_crt_parse_der(&crt, root, root_len);
+	if (ret == 0 && crt.raw.len != root_len)
+		ret = MBEDTLS_ERR_X509_INVALID_FORMAT;
+	if (ret != 0) {
+		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL,
+				    "CA root certificate is malformed (not DER X.509)");
+		goto out;
+	}
+	key = crypto_p384_key_of(&crt);
+	if (!crt.ca_istrue || key == NULL) {
+		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL,
+				    "CA root is not a P-384 CA certificate");
+		goto out;
+	}
+	ret = mbedtls_ecp_point_write_binary(&key->grp, &key->Q, MBEDTLS_ECP_PF_UNCOMPRESSED,
+					     &olen, pub, CRYPTO_P384_PUB_LEN);
+	rc = ret == 0 && olen == CRYPTO_P384_PUB_LEN
+		     ? CRYPTO_OK
+		     : crypto_err_set(err, err_len, CRYPTO_E_INTERNAL,
+				      "cannot encode the CA root's key");
+out:
+	mbedtls_x509_crt_free(&crt);
+	return rc;
+}
+
 int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
 		       const uint8_t *root, size_t root_len,
 		       enum crypto_role role, uint8_t pub[CRYPTO_P384_PUB_LEN],

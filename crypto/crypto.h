@@ -209,6 +209,15 @@ int crypto_x509_verify(const uint8_t *leaf, size_t leaf_len,
 		       char *err, size_t err_len);
 
 /*
+ * The P-384 public key of the DER CA certificate 'root' (exactly one
+ * certificate, basicConstraints CA:TRUE): the key whose signatures the
+ * TPM checks for the CA's launch approvals (tcb/tpm_approval.h). Its own
+ * signature is not checked: root is the compiled-in trust anchor.
+ */
+int crypto_x509_ca_public(const uint8_t *root, size_t root_len,
+			  uint8_t pub[CRYPTO_P384_PUB_LEN], char *err, size_t err_len);
+
+/*
  * The Custos roles the DER certificate 'der' names in its extendedKeyUsage,
  * as a mask of CRYPTO_ROLE_BIT()s (0: none), without checking its chain or
  * signature: for deciding which role to verify a certificate with, or to

@@ -825,6 +825,28 @@ static void test_pki_key_files(void **state)
 	assert_int_equal(sh("openssl ec -in k.key -noout -check"), 0);
 }
 
+/* The CA root's own key (the approvals' signer): exactly the root's, and
+ * never a leaf's or a malformed certificate's. */
+static void test_pki_ca_public(void **state)
+{
+	uint8_t pub[97], want[97], priv[48];
+	char err[PKI_ERR_LEN];
+
+	(void)state;
+	memcpy(priv, pki.root_priv, sizeof(priv));
+	assert_int_equal(crypto_p384_public(priv, want), CRYPTO_OK);
+	assert_int_equal(crypto_x509_ca_public(pki.root.der, pki.root.der_len, pub, err,
+					       sizeof(err)), CRYPTO_OK);
+	assert_memory_equal(pub, want, sizeof(want));
+	assert_int_equal(crypto_x509_ca_public(pki.leaf[1].der, pki.leaf[1].der_len, pub,
+					       err, sizeof(err)), CRYPTO_E_INVAL);
+	assert_non_null(strstr(err, "not a P-384 CA"));
+	assert_int_equal(crypto_x509_ca_public(pki.root.der, pki.root.der_len - 1, pub, err,
+					       sizeof(err)), CRYPTO_E_INVAL);
+	assert_int_equal(crypto_x509_ca_public(NULL, 0, pub, err, sizeof(err)),
+			 CRYPTO_E_INVAL);
+}
+
 static void test_pki_each_role_accepted_only_for_itself(void **state)
 {
 	char err[PKI_ERR_LEN];
@@ -1169,6 +1191,7 @@ int main(void)
 	const struct CMUnitTest pki_tests[] = {
 		cmocka_unit_test(test_pki_key_files),
 		cmocka_unit_test(test_pki_each_role_accepted_only_for_itself),
+		cmocka_unit_test(test_pki_ca_public),
 		cmocka_unit_test(test_pki_roles_mask),
 		cmocka_unit_test(test_pki_other_root_refused),
 		cmocka_unit_test(test_pki_ca_in_the_wrong_place),
