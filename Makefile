@@ -80,6 +80,8 @@ PORTABLE_SRCS += tcb/tpm2_cmd.c
 PORTABLE_SRCS += tcb/tpm2_session.c
 # The PCR-bound NV index, read and written through a salted policy session.
 PORTABLE_SRCS += tcb/tpm2_nv.c
+# PolicyAuthorize by the CA's key: its digests, LoadExternal, VerifySignature.
+PORTABLE_SRCS += tcb/tpm2_authorize.c
 # The TPM's TIS and CRB interfaces, driven through a bus a test can simulate.
 PORTABLE_SRCS += hv/tpm_tis.c hv/tpm_crb.c
 # The firmware's and GRUB's TCG event log (untrusted: boot loader and reports).
@@ -276,8 +278,10 @@ $(FUZZ_WITH_CRYPTO): $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(CRYPTO_HOST_L
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) \
 		$(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
 
-# fuzz_tpm2_session and fuzz_tpm2_nv compute real HMACs and AES-CFB: the same.
-$(BUILD)/fuzz/fuzz_tpm2_session $(BUILD)/fuzz/fuzz_tpm2_nv: $(BUILD)/fuzz/%: \
+# fuzz_tpm2_session and fuzz_tpm2_nv compute real HMACs and AES-CFB, and
+# fuzz_tpm2_authorize real SHA-384 Names: the same.
+$(BUILD)/fuzz/fuzz_tpm2_session $(BUILD)/fuzz/fuzz_tpm2_nv $(BUILD)/fuzz/fuzz_tpm2_authorize: \
+		$(BUILD)/fuzz/%: \
 		tests/fuzz/%.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
@@ -301,10 +305,10 @@ $(BUILD)/test-tools/fake-tpgvm: tests/tools/fake-tpgvm.c tools/reference.c \
 	@$(CC) $(HOST_CFLAGS) -o $@ tests/tools/fake-tpgvm.c tools/reference.c \
 		$(HOST_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)
 
-# Record tcb/tpm2_session.c's and tcb/tpm2_nv.c's exchanges with swtpm for
-# test_tpm2_session and test_tpm2_nv (run by hand; their headers are
-# committed).
-SWTPM_RECORDERS := tpm2_session_record tpm2_nv_record
+# Record tcb/tpm2_session.c's, tcb/tpm2_nv.c's and tcb/tpm2_authorize.c's
+# exchanges with swtpm for test_tpm2_session, test_tpm2_nv and
+# test_tpm2_authorize (run by hand; their headers are committed).
+SWTPM_RECORDERS := tpm2_session_record tpm2_nv_record tpm2_authorize_record
 TEST_TOOLS += $(patsubst %,$(BUILD)/test-tools/%,$(SWTPM_RECORDERS))
 $(patsubst %,$(BUILD)/test-tools/%,$(SWTPM_RECORDERS)): $(BUILD)/test-tools/%: \
 		tests/tools/%.c tests/tools/swtpm_link.h $(HOST_LIB) $(CRYPTO_HOST_LIB)

@@ -474,7 +474,7 @@ static const struct {
 	{ 0x08e, "AUTH_FAIL" },		{ 0x095, "SIZE" },
 	{ 0x097, "TAG" },		{ 0x098, "SELECTOR" },
 	{ 0x0a2, "BAD_AUTH" },		{ 0x09d, "POLICY_FAIL" },
-	{ 0x09f, "INTEGRITY" },
+	{ 0x09f, "INTEGRITY" },		{ 0x09b, "SIGNATURE" },
 };
 
 /* Which parameter, handle or session a format-one code blames. */
