@@ -6,6 +6,7 @@
 #include "tcb/tpm_approval.h"
 #include "tcb/byteorder.h"
 #include "tcb/errmsg.h"
+#include "tcb/tpm2_authorize.h"
 #include "tcb/tpm2_nv.h"
 #include "crypto/crypto.h"
 #include <string.h>
@@ -65,13 +66,11 @@ void tpm_approval_policy(const struct tpm_approval *a,
 void tpm_approval_ahash(const struct tpm_approval *a, uint8_t ahash[TPM_APPROVAL_DIGEST_LEN])
 {
 	uint8_t approved[TPM_APPROVAL_DIGEST_LEN];
-	struct crypto_sha384_ctx c;
 
 	tpm_approval_policy(a, approved);
-	crypto_sha384_init(&c);
-	crypto_sha384_update(&c, approved, sizeof(approved));
-	crypto_sha384_update(&c, TPM_APPROVAL_POLICY_REF, sizeof(TPM_APPROVAL_POLICY_REF) - 1);
-	crypto_sha384_final(&c, ahash);
+	/* Cannot fail: the policyRef is a short constant. */
+	(void)tpm2_policy_authorize_ahash(approved, (const uint8_t *)TPM_APPROVAL_POLICY_REF,
+					  sizeof(TPM_APPROVAL_POLICY_REF) - 1, ahash);
 }
 
 int tpm_approval_sign(struct tpm_approval *a, const uint8_t ca_priv[48])
