@@ -80,6 +80,8 @@ PORTABLE_SRCS += tcb/tpm2_cmd.c
 PORTABLE_SRCS += tcb/tpm2_session.c
 # The PCR-bound NV index, read and written through a salted policy session.
 PORTABLE_SRCS += tcb/tpm2_nv.c
+# The TCB's identity keys as TPM primaries usable only under their policy.
+PORTABLE_SRCS += tcb/tpm2_tcb_key.c
 # The TPM's TIS and CRB interfaces, driven through a bus a test can simulate.
 PORTABLE_SRCS += hv/tpm_tis.c hv/tpm_crb.c
 # The firmware's and GRUB's TCG event log (untrusted: boot loader and reports).
@@ -271,8 +273,10 @@ $(FUZZ_WITH_CRYPTO): $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(CRYPTO_HOST_L
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) \
 		$(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
 
-# fuzz_tpm2_session and fuzz_tpm2_nv compute real HMACs and AES-CFB: the same.
-$(BUILD)/fuzz/fuzz_tpm2_session $(BUILD)/fuzz/fuzz_tpm2_nv: $(BUILD)/fuzz/%: \
+# fuzz_tpm2_session, fuzz_tpm2_nv and fuzz_tpm2_tcb_key compute real HMACs
+# and AES-CFB: the same.
+$(BUILD)/fuzz/fuzz_tpm2_session $(BUILD)/fuzz/fuzz_tpm2_nv $(BUILD)/fuzz/fuzz_tpm2_tcb_key: \
+		$(BUILD)/fuzz/%: \
 		tests/fuzz/%.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
