@@ -300,10 +300,10 @@ $(BUILD)/test-tools/fake-tpgvm: tests/tools/fake-tpgvm.c tools/reference.c \
 	@$(CC) $(HOST_CFLAGS) -o $@ tests/tools/fake-tpgvm.c tools/reference.c \
 		$(HOST_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)
 
-# Record tcb/tpm2_session.c's and tcb/tpm2_nv.c's exchanges with swtpm for
-# test_tpm2_session and test_tpm2_nv (run by hand; their headers are
-# committed).
-SWTPM_RECORDERS := tpm2_session_record tpm2_nv_record
+# Record tcb/tpm2_session.c's, tcb/tpm2_nv.c's and tcb/tpm2_tcb_key.c's
+# exchanges with swtpm for test_tpm2_session, test_tpm2_nv and
+# test_tpm2_tcb_key (run by hand; their headers are committed).
+SWTPM_RECORDERS := tpm2_session_record tpm2_nv_record tpm2_tcb_key_record
 TEST_TOOLS += $(patsubst %,$(BUILD)/test-tools/%,$(SWTPM_RECORDERS))
 $(patsubst %,$(BUILD)/test-tools/%,$(SWTPM_RECORDERS)): $(BUILD)/test-tools/%: \
 		tests/tools/%.c tests/tools/swtpm_link.h $(HOST_LIB) $(CRYPTO_HOST_LIB)
