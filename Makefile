@@ -82,6 +82,8 @@ PORTABLE_SRCS += tcb/tpm2_session.c
 PORTABLE_SRCS += tcb/tpm2_nv.c
 # PolicyAuthorize by the CA's key: its digests, LoadExternal, VerifySignature.
 PORTABLE_SRCS += tcb/tpm2_authorize.c
+# The TCB's identity keys as TPM primaries usable only under their policy.
+PORTABLE_SRCS += tcb/tpm2_tcb_key.c
 # The TPM's TIS and CRB interfaces, driven through a bus a test can simulate.
 PORTABLE_SRCS += hv/tpm_tis.c hv/tpm_crb.c
 # The firmware's and GRUB's TCG event log (untrusted: boot loader and reports).
@@ -270,19 +272,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 # the host crypto archive (uninstrumented) and the system mbedTLS as well;
 # fuzz_vm_record reaches the crypto layer through the lifecycle's checks.
 FUZZ_WITH_CRYPTO := $(BUILD)/fuzz/fuzz_seal $(BUILD)/fuzz/fuzz_vm_record
-# fuzz_tpm_approval checks an accepted approval's signature.
-FUZZ_WITH_CRYPTO += $(BUILD)/fuzz/fuzz_tpm_approval
+# fuzz_tpm_approval checks an accepted approval's signature;
+# fuzz_tpm2_session, fuzz_tpm2_nv and fuzz_tpm2_tcb_key compute real HMACs
+# and AES-CFB, and fuzz_tpm2_authorize real SHA-384 Names.
+FUZZ_WITH_CRYPTO += $(BUILD)/fuzz/fuzz_tpm_approval $(BUILD)/fuzz/fuzz_tpm2_session \
+	$(BUILD)/fuzz/fuzz_tpm2_nv $(BUILD)/fuzz/fuzz_tpm2_authorize $(BUILD)/fuzz/fuzz_tpm2_tcb_key
 $(FUZZ_WITH_CRYPTO): $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
-	@mkdir -p $(dir $@)
-	@echo "  FUZZ    $@"
-	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) \
-		$(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
-
-# fuzz_tpm2_session and fuzz_tpm2_nv compute real HMACs and AES-CFB, and
-# fuzz_tpm2_authorize real SHA-384 Names: the same.
-$(BUILD)/fuzz/fuzz_tpm2_session $(BUILD)/fuzz/fuzz_tpm2_nv $(BUILD)/fuzz/fuzz_tpm2_authorize: \
-		$(BUILD)/fuzz/%: \
-		tests/fuzz/%.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) \
@@ -305,10 +300,11 @@ $(BUILD)/test-tools/fake-tpgvm: tests/tools/fake-tpgvm.c tools/reference.c \
 	@$(CC) $(HOST_CFLAGS) -o $@ tests/tools/fake-tpgvm.c tools/reference.c \
 		$(HOST_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)
 
-# Record tcb/tpm2_session.c's, tcb/tpm2_nv.c's and tcb/tpm2_authorize.c's
-# exchanges with swtpm for test_tpm2_session, test_tpm2_nv and
-# test_tpm2_authorize (run by hand; their headers are committed).
-SWTPM_RECORDERS := tpm2_session_record tpm2_nv_record tpm2_authorize_record
+# Record the exchanges of tcb/tpm2_session.c, tpm2_nv.c, tpm2_authorize.c
+# and tpm2_tcb_key.c with swtpm for their unit tests (run by hand; the
+# headers are committed).
+SWTPM_RECORDERS := tpm2_session_record tpm2_nv_record tpm2_authorize_record \
+	tpm2_tcb_key_record
 TEST_TOOLS += $(patsubst %,$(BUILD)/test-tools/%,$(SWTPM_RECORDERS))
 $(patsubst %,$(BUILD)/test-tools/%,$(SWTPM_RECORDERS)): $(BUILD)/test-tools/%: \
 		tests/tools/%.c tests/tools/swtpm_link.h $(HOST_LIB) $(CRYPTO_HOST_LIB)

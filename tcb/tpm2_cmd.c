@@ -456,6 +456,7 @@ static const struct {
 	{ 0x100, "INITIALIZE" },	{ 0x101, "FAILURE" },
 	{ 0x103, "SEQUENCE" },		{ 0x120, "DISABLED" },
 	{ 0x124, "AUTH_TYPE" },		{ 0x125, "AUTH_MISSING" },
+	{ 0x12f, "AUTH_UNAVAILABLE" },
 	{ 0x127, "PCR" },		{ 0x130, "REBOOT" },
 	{ 0x142, "COMMAND_SIZE" },	{ 0x143, "COMMAND_CODE" },
 	{ 0x144, "AUTHSIZE" },		{ 0x153, "NEEDS_TEST" },

@@ -11,6 +11,7 @@
 #include "tcb/tpm2_body.h"
 #include "tcb/tpm2_session.h"
 #include "tcb/tpm2_nv.h" /* its command codes, for messages */
+#include "tcb/tpm2_tcb_key.h" /* ... and these */
 #include "tcb/errmsg.h"
 #include "crypto/crypto.h"
 
@@ -583,6 +584,10 @@ static const char *cc_name(uint32_t cc)
 		return "NV_Write";
 	case TPM2_CC_NV_READ:
 		return "NV_Read";
+	case TPM2_CC_SIGN:
+		return "Sign";
+	case TPM2_CC_ECDH_ZGEN:
+		return "ECDH_ZGen";
 	default:
 		return "TPM command";
 	}

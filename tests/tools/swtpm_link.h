@@ -65,15 +65,24 @@ static void emit(const char *name, const uint8_t *p, size_t n)
 	printf("\n};\n");
 }
 
-/* Sends the command in cmd and records both ways. */
+/* Sends the command in cmd and records both ways. While the TPM answers
+ * TPM_RC_RETRY (libtpms does to the first signing command after start-up;
+ * hv/tpm.c sends it again too), the command goes again and only the
+ * exchange that counted is recorded. */
 static size_t record(const char *name, size_t len)
 {
 	char label[64];
-	size_t n;
+	size_t n = 0;
 
+	for (int i = 0; i < 5; i++) {
+		n = transmit(len);
+		if (n != TPM2_HEADER_LEN || rsp[6] || rsp[7] || rsp[8] != 0x09 ||
+		    rsp[9] != 0x22)
+			break;
+		fprintf(stderr, SWTPM_TOOL ": %s: TPM_RC_RETRY, sent again\n", name);
+	}
 	snprintf(label, sizeof(label), "%s_cmd", name);
 	emit(label, cmd, len);
-	n = transmit(len);
 	snprintf(label, sizeof(label), "%s_rsp", name);
 	emit(label, rsp, n);
 	return n;
