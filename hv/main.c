@@ -23,6 +23,7 @@
 #include "hv/platform_crypto.h"
 #include "hv/tpgvm.h"
 #include "tcb/fw_log.h"
+#include "hv/tpm_tcb_key.h"
 #include "hv/tpm_vm_store.h"
 #include "hv/tpm.h"
 #include "hv/tsc_rate.h"
@@ -241,6 +242,9 @@ static bool run_guests(void)
 	/* Everything that will run is measured: the TPM must agree. */
 	if (!tpm_check_log(&measurements))
 		boot_failed("the TPM's PCRs do not match the measurement log");
+	/* The TPM-resident TCB keys: usable only if the CA approved this
+	 * launch (not used yet: docs/tpm.md). */
+	tpm_tcb_key_init(measured_launch);
 	/* VMs sealed before a reboot, before the TPGVM asks for them. */
 	if (tpgvm)
 		tpm_vm_store_open(measured_launch);

@@ -182,6 +182,35 @@ def approve(ca, report, out, *files):
     return p, pcrs
 
 
+APPROVAL_INDEX = "0x1004355"
+
+
+def host_writes_approval(d, state, approval):
+    """What an operator does between boots: put the CA's approval into the
+    TPM's NV (the index any host may write; the TPM checks the signature)."""
+    sock = os.path.join(d, "host-tpm.sock")
+    swtpm = subprocess.Popen(["swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + state,
+                              "--server", "type=unixio,path=" + sock,
+                              "--ctrl", "type=unixio,path=" + sock + ".ctrl",
+                              "--flags", "not-need-init,startup-clear"])
+    try:
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            subprocess.run(["sleep", "0.1"])
+        env = dict(os.environ, TPM2TOOLS_TCTI="swtpm:path=" + sock)
+        p = subprocess.run(["tpm2_nvreadpublic", APPROVAL_INDEX], capture_output=True,
+                           env=env, timeout=60)
+        if p.returncode != 0:
+            subprocess.run(["tpm2_nvdefine", APPROVAL_INDEX, "-C", "o", "-s", "592",
+                            "-a", "authread|authwrite|no_da"], check=True, env=env, timeout=60)
+        subprocess.run(["tpm2_nvwrite", APPROVAL_INDEX, "-C", APPROVAL_INDEX, "-i", approval],
+                       check=True, env=env, timeout=60)
+    finally:
+        swtpm.terminate()
+        swtpm.wait()
+
+
 def quoted_pcrs_0_9(report):
     """PCRs 0-9 as the report's quote covers them."""
     with open(report, "rb") as f:
@@ -239,6 +268,10 @@ def test_enrollment_certifies_the_attestation_key(d):
     with Platform(os.path.join(d, "second"), machine, iso=iso, tpm_state=state) as pf:
         pf.emu.wait_for(r"^tpm: attestation key enrolled: its tcb-ak certificate, recovered "
                         r"by credential activation, chains to the CA root; reports carry it$", 5)
+        pf.emu.wait_for(r"^tpm: TCB keys, TPM-resident \(endorsement hierarchy\), usable only "
+                        r"on a launch the CA approved: signing sha384:[0-9a-f]{16}", 5)
+        pf.emu.wait_for(r"^tpm: no launch approval in NV index 0x1004355 \(custos-ca approve\): "
+                        r"the TPM-resident TCB keys stay unusable on this boot$", 5)
         p = test_attest.attest(pf.port, "--json")
         doc = json.loads(p.stdout)
         assert doc["result"] == "verified", doc
@@ -288,16 +321,30 @@ def test_enrollment_certifies_the_attestation_key(d):
     p, _ = approve(ca, enrolled, os.path.join(d, "none.bin"), "/boot/missing.elf=" + elf)
     assert p.returncode == 1 and "GRUB loaded no file '/boot/missing.elf'" in p.stderr, \
         p.stderr
+    # The operator puts the new media's approval into the TPM: a boot of
+    # that media may use the TPM-resident keys (the TPM itself checks the
+    # prediction), and a boot of the old media may not.
+    host_writes_approval(d, state, os.path.join(d, "new.bin"))
     os.makedirs(os.path.join(d, "fourth"))
     booted = os.path.join(d, "new.rpt")
-    with Platform(os.path.join(d, "fourth"), machine, iso=enrollment_iso(d, module, elf, "new"),
-                  tpm_state=state) as pf:
+    new_iso = enrollment_iso(d, module, elf, "new")
+    with Platform(os.path.join(d, "fourth"), machine, iso=new_iso, tpm_state=state) as pf:
+        pf.emu.wait_for(r"^tpm: the CA approved this launch \(PCRs 0-9\): the TPM let it sign "
+                        r"with the TPM-resident TCB key \(the test signature verifies\)$", 5)
         # Refused (GRUB measured another custos.elf than the reference's),
         # but kept as received.
         p = test_attest.attest(pf.port, "--save-report", booted)
         assert "GRUB measured /boot/custos.elf with another SHA-384" in p.stdout + p.stderr, \
             p.stdout + p.stderr
     assert quoted_pcrs_0_9(booted) == new
+    os.makedirs(os.path.join(d, "fifth"))
+    r = machine.boot(os.path.join(d, "fifth"), iso=iso, tpm_state=state, timeout=120,
+                     stop_on=r"^tpm: (the|no) .*TCB keys stay unusable|^tpm: the CA approved "
+                             r"this launch|^custos: power off")
+    r.expect(r"^tpm: the CA approved another launch: PCR 9 differs \(firmware, GRUB, grub.cfg, "
+             r"the hypervisor or a boot module changed\): the TPM-resident TCB keys stay "
+             r"unusable on this boot$")
+    r.expect_absent(r"EXCEPTION|PANIC|BOOT FAILED")
 
     # Another TPM (another endorsement seed, so another attestation key):
     # the module was not made for it, and it says so.

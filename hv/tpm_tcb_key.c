@@ -1,0 +1,265 @@
+/*
+ * The TCB's TPM-resident keys at boot (docs/tpm.md, "TPM-resident TCB
+ * keys"). Two primaries under the endorsement hierarchy whose authPolicy
+ * is PolicyAuthorize(the CA root's key, "custos-tcb-key"): the TPM lets a
+ * session use them only after PolicyPCR over PCRs 0-9 with values the CA
+ * signed. This step creates them, finds the approval in NV, checks it in
+ * software first (so the console can say which PCR differs), has the TPM
+ * verify the CA's signature (a ticket), and asks for one signature under
+ * the policy, which must verify with the key's public half: proof that
+ * this launch can use the keys, and that a launch the CA did not approve
+ * cannot.
+ */
+#include "hv/tpm_tcb_key.h"
+#include "hv/ca_root.h"
+#include "hv/console.h"
+#include "hv/tpm.h"
+#include "tcb/byteorder.h"
+#include "tcb/tpm2_authorize.h"
+#include "tcb/tpm2_cmd.h"
+#include "tcb/tpm2_nv.h"
+#include "tcb/tpm2_session.h"
+#include "tcb/tpm2_tcb_key.h"
+#include "tcb/tpm_approval.h"
+#include "crypto/crypto.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define UNUSABLE "the TPM-resident TCB keys stay unusable on this boot"
+#define REF ((const uint8_t *)TPM_APPROVAL_POLICY_REF)
+#define REF_LEN (sizeof(TPM_APPROVAL_POLICY_REF) - 1)
+
+static struct {
+	uint8_t ca_pub[CRYPTO_P384_PUB_LEN];
+	uint8_t ca_name[TPM2_SIGNER_NAME_LEN];
+	uint8_t policy[TPM2_SHA384_LEN];       /* the keys' authPolicy */
+	struct tpm2_tcb_key sign, agree;
+	struct tpm_approval approval;
+	uint8_t pcrs[TPM_APPROVAL_PCRS][TPM2_SHA384_LEN];
+	uint8_t cmd[TPM2_BUFFER_MAX];
+	uint8_t rsp[TPM2_BUFFER_MAX];
+	char err[200];
+} k;
+
+static int run(size_t len, size_t *n)
+{
+	return tpm_transact(k.cmd, len, k.rsp, sizeof(k.rsp), n, k.err, sizeof(k.err));
+}
+
+static void flush(uint32_t handle)
+{
+	size_t n;
+
+	if (handle && run(tpm2_build_flush_context(k.cmd, sizeof(k.cmd), handle), &n) == 0)
+		(void)tpm2_parse_flush_context(k.rsp, n, NULL, 0);
+}
+
+static void hex8(const uint8_t *p, char out[17])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 8; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[16] = '\0';
+}
+
+/* The keys' authPolicy: PolicyAuthorize by the compiled-in CA root's key. */
+static int key_policy(void)
+{
+	size_t root_len;
+	const uint8_t *root = ca_root(&root_len);
+
+	if (crypto_x509_ca_public(root, root_len, k.ca_pub, k.err, sizeof(k.err)) !=
+	    CRYPTO_OK ||
+	    tpm2_signer_name(k.ca_pub, k.ca_name) != 0 ||
+	    tpm2_policy_authorize_digest(k.ca_name, sizeof(k.ca_name), REF, REF_LEN,
+					 k.policy) != 0)
+		return -1;
+	return 0;
+}
+
+static int create(enum tpm2_tcb_key_kind kind, struct tpm2_tcb_key *key)
+{
+	size_t n;
+
+	if (run(tpm2_build_create_tcb_key(k.cmd, sizeof(k.cmd), kind, k.policy), &n) != 0)
+		return -1;
+	return tpm2_parse_create_tcb_key(k.rsp, n, kind, k.policy, key, NULL, k.err,
+					 sizeof(k.err));
+}
+
+static int create_keys(void)
+{
+	uint8_t fp_sign[48], fp_agree[48];
+	char a[17], b[17];
+
+	/* A TPM may hold as few as three transient objects (swtpm does), and
+	 * the attestation key is one: the key-agreement key goes as soon as
+	 * its public half is known, and the CA's key (ticket) before the
+	 * session's salt key comes. */
+	if (key_policy() != 0 || create(TPM2_TCB_KEY_AGREE, &k.agree) != 0) {
+		console_printf("tpm: TCB keys not created: %s\n", k.err);
+		return -1;
+	}
+	flush(k.agree.handle);
+	k.agree.handle = 0;
+	if (create(TPM2_TCB_KEY_SIGN, &k.sign) != 0) {
+		console_printf("tpm: TCB keys not created: %s\n", k.err);
+		return -1;
+	}
+	crypto_sha384(k.sign.pub, sizeof(k.sign.pub), fp_sign);
+	crypto_sha384(k.agree.pub, sizeof(k.agree.pub), fp_agree);
+	hex8(fp_sign, a);
+	hex8(fp_agree, b);
+	console_printf("tpm: TCB keys, TPM-resident (endorsement hierarchy), usable "
+		       "only on a launch the CA approved: signing sha384:%s..., key "
+		       "agreement sha384:%s... (not used yet: reports and envelopes "
+		       "still use the development keys)\n", a, b);
+	return 0;
+}
+
+/* The approval from NV, parsed; 1 when there is none. */
+static int read_approval(void)
+{
+	uint8_t buf[TPM_APPROVAL_LEN];
+	uint32_t attrs;
+	uint16_t size;
+	size_t n;
+
+	if (run(tpm2_build_nv_read_public(k.cmd, sizeof(k.cmd), TPM_TCB_KEY_APPROVAL_INDEX),
+		&n) != 0)
+		return -1;
+	if (n >= 10 && tpm2_rc_is_nv_undefined(load_be32(k.rsp + 6)))
+		return 1;
+	if (tpm2_parse_nv_read_public(k.rsp, n, TPM_TCB_KEY_APPROVAL_INDEX, &size, &attrs,
+				      k.err, sizeof(k.err)) != 0)
+		return -1;
+	if (!(attrs & TPM2_NVA_AUTHREAD) || !(attrs & TPM2_NVA_NO_DA) ||
+	    size != TPM_APPROVAL_LEN) {
+		snprintf(k.err, sizeof(k.err), "the index is not an approval's (%u bytes, "
+			 "attributes 0x%x)", size, attrs);
+		return -1;
+	}
+	if (run(tpm2_build_nv_read(k.cmd, sizeof(k.cmd), TPM_TCB_KEY_APPROVAL_INDEX,
+				   TPM_APPROVAL_LEN, 0), &n) != 0 ||
+	    tpm2_parse_nv_read(k.rsp, n, buf, sizeof(buf), k.err, sizeof(k.err)) != 0 ||
+	    tpm_approval_parse(buf, sizeof(buf), &k.approval, k.err, sizeof(k.err)) != 0 ||
+	    tpm_approval_verify(&k.approval, k.ca_pub, k.err, sizeof(k.err)) != 0)
+		return -1;
+	return 0;
+}
+
+/* The TPM's ticket for the CA's signature of the approval. */
+static int ticket(struct tpm2_ticket *t)
+{
+	uint8_t ahash[TPM2_SHA384_LEN];
+	struct tpm2_signer signer;
+	size_t n;
+	int rc;
+
+	if (run(tpm2_build_load_external_signer(k.cmd, sizeof(k.cmd), k.ca_pub), &n) != 0 ||
+	    tpm2_parse_load_external_signer(k.rsp, n, k.ca_pub, &signer, NULL, k.err,
+					    sizeof(k.err)) != 0)
+		return -1;
+	tpm_approval_ahash(&k.approval, ahash);
+	rc = run(tpm2_build_verify_signature(k.cmd, sizeof(k.cmd), signer.handle, ahash,
+					     k.approval.sig), &n);
+	if (rc == 0)
+		rc = tpm2_parse_verify_signature(k.rsp, n, t, NULL, k.err, sizeof(k.err));
+	flush(signer.handle);
+	return rc;
+}
+
+/* PolicyPCR over the approved values, then PolicyAuthorize, into s. */
+static int satisfy(struct tpm2_session *s, const struct tpm2_ticket *t)
+{
+	uint8_t pcr_digest[TPM2_SHA384_LEN], approved[TPM2_SHA384_LEN];
+	size_t n;
+
+	(void)tpm2_policy_pcr_digest(TPM_APPROVAL_PCR_MASK, k.approval.pcrs,
+				     TPM_APPROVAL_PCRS, pcr_digest, approved);
+	if (run(tpm2_build_policy_pcr(k.cmd, sizeof(k.cmd), s->handle,
+				      TPM_APPROVAL_PCR_MASK, pcr_digest), &n) != 0 ||
+	    tpm2_parse_policy_pcr(k.rsp, n, NULL, k.err, sizeof(k.err)) != 0)
+		return -1;
+	if (run(tpm2_build_policy_authorize(k.cmd, sizeof(k.cmd), s->handle, approved,
+					    REF, REF_LEN, k.ca_name, t), &n) != 0 ||
+	    tpm2_parse_policy_authorize(k.rsp, n, NULL, k.err, sizeof(k.err)) != 0)
+		return -1;
+	return 0;
+}
+
+/* One signature by the TPM-resident signing key under the policy, checked
+ * with its public half. */
+static int test_signature(const struct tpm2_ticket *t)
+{
+	uint8_t digest[TPM2_SHA384_LEN], nonce[TPM2_SESSION_HASH_LEN];
+	uint8_t sig[2 * TPM2_P384_LEN];
+	struct tpm2_session s;
+	size_t n;
+	int rc = -1;
+
+	crypto_sha384("custos: TPM-resident key test", 29, digest);
+	if (tpm_start_salted_session(&s, TPM2_SE_POLICY, k.err, sizeof(k.err)) != 0)
+		return -1;
+	if (satisfy(&s, t) == 0 && crypto_random(nonce, sizeof(nonce)) == CRYPTO_OK &&
+	    run(tpm2_build_tcb_sign(k.cmd, sizeof(k.cmd), &s, &k.sign, digest, nonce),
+		&n) == 0 &&
+	    tpm2_parse_tcb_sign(k.rsp, n, &s, sig, NULL, k.err, sizeof(k.err)) == 0) {
+		rc = crypto_ecdsa_p384_verify(k.sign.pub, digest, sizeof(digest), sig) ==
+			     CRYPTO_OK ? 0 : -1;
+		if (rc)
+			snprintf(k.err, sizeof(k.err), "its signature does not verify");
+	}
+	flush(s.handle);
+	tpm2_session_forget(&s);
+	return rc;
+}
+
+static void use_approval(void)
+{
+	struct tpm2_ticket t;
+	int rc, pcr;
+
+	rc = read_approval();
+	if (rc == 1) {
+		console_printf("tpm: no launch approval in NV index 0x%x (custos-ca "
+			       "approve): " UNUSABLE "\n", TPM_TCB_KEY_APPROVAL_INDEX);
+		return;
+	}
+	if (rc != 0) {
+		console_printf("tpm: the launch approval in NV index 0x%x is refused: %s: "
+			       UNUSABLE "\n", TPM_TCB_KEY_APPROVAL_INDEX, k.err);
+		return;
+	}
+	for (uint32_t i = 0; i < TPM_APPROVAL_PCRS; i++)
+		if (tpm_pcr_read(i, k.pcrs[i]) != 0)
+			return;
+	pcr = tpm_approval_first_mismatch(&k.approval, k.pcrs);
+	if (pcr >= 0) {
+		console_printf("tpm: the CA approved another launch: PCR %d differs "
+			       "(firmware, GRUB, grub.cfg, the hypervisor or a boot module "
+			       "changed): " UNUSABLE "\n", pcr);
+		return;
+	}
+	if (ticket(&t) != 0 || test_signature(&t) != 0) {
+		console_printf("tpm: the TPM refused the CA's approval of this launch: %s: "
+			       UNUSABLE "\n", k.err);
+		return;
+	}
+	console_printf("tpm: the CA approved this launch (PCRs 0-9): the TPM let it "
+		       "sign with the TPM-resident TCB key (the test signature verifies)\n");
+}
+
+void tpm_tcb_key_init(bool measured_launch)
+{
+	if (!tpm_present() || !measured_launch)
+		return;
+	if (create_keys() != 0)
+		return;
+	use_approval();
+	flush(k.sign.handle);
+}
