@@ -518,7 +518,7 @@ size_t tpm2_build_tcb_sign(uint8_t *buf, size_t cap, struct tpm2_session *s,
 	uint8_t params[SIGN_PARAMS_LEN];
 	uint8_t *p;
 
-	if (key->kind != TPM2_TCB_KEY_SIGN)
+	if (key->kind != TPM2_TCB_KEY_SIGN || s->type != TPM2_SE_POLICY)
 		return 0;
 	p = store_be16(params, HASH_LEN);
 	memcpy(p, digest, HASH_LEN);
@@ -580,7 +580,8 @@ size_t tpm2_build_tcb_ecdh_zgen(uint8_t *buf, size_t cap, struct tpm2_session *s
 	struct tpm2_named_handle h = named(key);
 	uint8_t params[2 + POINT_LEN];
 
-	if (key->kind != TPM2_TCB_KEY_AGREE || point[0] != 0x04)
+	if (key->kind != TPM2_TCB_KEY_AGREE || s->type != TPM2_SE_POLICY ||
+	    point[0] != 0x04)
 		return 0;
 	/* inPoint: public, so sent in the clear; the answer is the secret. */
 	put_point(store_be16(params, POINT_LEN), point);

@@ -98,7 +98,7 @@ struct tpm2_tcb_key {
 
 /* The public area of a key of kind with authPolicy policy and point pub,
  * as the TPM returns it; and its Name. For a verifier that holds only the
- * point and the policy. */
+ * point and the policy. (For a kind that is neither, an area of zeros.) */
 void tpm2_tcb_key_public_area(enum tpm2_tcb_key_kind kind,
 			      const uint8_t policy[TPM2_SHA384_LEN],
 			      const uint8_t pub[TPM2_P384_POINT_LEN],
@@ -163,7 +163,8 @@ int tpm2_parse_certify_tcb_key(const uint8_t *rsp, size_t len,
  * SHA-384, a NULL hashcheck ticket (the key is not restricted), authorised
  * by s (a policy session that has just run the key's policy; the cpHash
  * names the key), continueSession. 0 when cap is too small, key is not a
- * signing key, or the session builder refuses. */
+ * signing key, s is not a policy session (no other can authorise the key),
+ * or the session builder refuses. */
 size_t tpm2_build_tcb_sign(uint8_t *buf, size_t cap, struct tpm2_session *s,
 			   const struct tpm2_tcb_key *key,
 			   const uint8_t digest[TPM2_SHA384_LEN],
@@ -178,8 +179,9 @@ int tpm2_parse_tcb_sign(const uint8_t *rsp, size_t len, struct tpm2_session *s,
 /* ECDH_ZGen of the key-agreement key with point (04 || X || Y, the
  * sender's ephemeral public key), authorised by s as for Sign, with
  * continueSession | encrypt: the shared point crosses the bus encrypted.
- * 0 when cap is too small, key is not the key-agreement key, point is not
- * uncompressed, or the session builder refuses. */
+ * 0 when cap is too small, key is not the key-agreement key, s is not a
+ * policy session, point is not uncompressed, or the session builder
+ * refuses. */
 size_t tpm2_build_tcb_ecdh_zgen(uint8_t *buf, size_t cap, struct tpm2_session *s,
 				const struct tpm2_tcb_key *key,
 				const uint8_t point[TPM2_P384_POINT_LEN],

@@ -705,6 +705,13 @@ static void test_session_builder_limits(void **state)
 						  &r.agree, point, n), 0);
 	assert_int_equal(tpm2_build_tcb_sign(cmd, sizeof(rec_sign_cmd) - 1, &r.s, &r.sign,
 					     rec_sign_digest, n), 0);
+	/* Only a policy session can authorise the keys. */
+	r.s.type = TPM2_SE_HMAC;
+	assert_int_equal(tpm2_build_tcb_sign(cmd, sizeof(cmd), &r.s, &r.sign,
+					     rec_sign_digest, n), 0);
+	assert_int_equal(tpm2_build_tcb_ecdh_zgen(cmd, sizeof(cmd), &r.s, &r.agree, point, n),
+			 0);
+	r.s.type = TPM2_SE_POLICY;
 	/* One command in flight at a time. */
 	assert_true(tpm2_build_tcb_sign(cmd, sizeof(cmd), &r.s, &r.sign, rec_sign_digest,
 					n) > 0);
