@@ -101,36 +101,6 @@ bool tpm2_rc_is_bad_signature(uint32_t rc)
 	return rc == on_parameter(TPM2_RC_SIGNATURE, 2);
 }
 
-static void set_rc(uint32_t *rc, uint32_t v)
-{
-	if (rc)
-		*rc = v;
-}
-
-static void clear_err(char *err, size_t err_len)
-{
-	if (err && err_len)
-		err[0] = '\0';
-}
-
-/* The header of a response to cmd (no sessions: none of these commands
- * has one), its code into rc; the body in r. */
-static int open_response(struct tpm2_body *r, const uint8_t *rsp, size_t len,
-			 const char *cmd, uint32_t *rc, char *err, size_t err_len)
-{
-	uint32_t code;
-
-	set_rc(rc, TPM2_RC_MALFORMED);
-	if (tpm2_response_header(rsp, len, TPM2_ST_NO_SESSIONS, &code, err, err_len) != 0)
-		return -1;
-	set_rc(rc, code);
-	if (code != TPM2_RC_SUCCESS)
-		return refuse(err, err_len, "%s failed: %s", cmd, tpm2_rc_name(code));
-	*r = (struct tpm2_body){ rsp + TPM2_HEADER_LEN, len - TPM2_HEADER_LEN, cmd,
-				 err, err_len };
-	return 0;
-}
-
 /* --- Policy digests, the key's Name ------------------------------------------------ */
 
 int tpm2_policy_authorize_digest(const uint8_t *key_name, size_t name_len,
@@ -222,10 +192,11 @@ int tpm2_parse_load_external_signer(const uint8_t *rsp, size_t len,
 	uint32_t handle, n;
 
 	if (tpm2_signer_name(point, name) != 0) {
-		set_rc(rc, TPM2_RC_MALFORMED);
+		tpm2_set_rc(rc, TPM2_RC_MALFORMED);
 		return refuse(err, err_len, "LoadExternal: the key is not an uncompressed point");
 	}
-	if (open_response(&r, rsp, len, "LoadExternal", rc, err, err_len) != 0 ||
+	if (tpm2_open_response(&r, rsp, len, TPM2_ST_NO_SESSIONS, "LoadExternal", rc, err,
+			       err_len) != 0 ||
 	    tpm2_take_be(&r, 4, "objectHandle", &handle) != 0)
 		return -1;
 	if (handle >> 24 != TPM2_HT_TRANSIENT)
@@ -240,7 +211,7 @@ int tpm2_parse_load_external_signer(const uint8_t *rsp, size_t len,
 			      "LoadExternal response: name is not the Name of the key sent");
 	signer->handle = handle;
 	memcpy(signer->name, name, NAME_LEN);
-	clear_err(err, err_len);
+	tpm2_clear_err(err, err_len);
 	return 0;
 }
 
@@ -274,7 +245,8 @@ int tpm2_parse_verify_signature(const uint8_t *rsp, size_t len,
 
 	/* The digest is the TPM's HMAC with a hash of its choosing: its size
 	 * is any up to the largest; an empty one is the NULL ticket. */
-	if (open_response(&r, rsp, len, "VerifySignature", rc, err, err_len) != 0 ||
+	if (tpm2_open_response(&r, rsp, len, TPM2_ST_NO_SESSIONS, "VerifySignature", rc, err,
+			       err_len) != 0 ||
 	    tpm2_expect(&r, "validation.tag", 2, TPM2_ST_VERIFIED) != 0 ||
 	    tpm2_expect(&r, "validation.hierarchy", 4, TPM2_RH_OWNER) != 0 ||
 	    tpm2_take_tpm2b(&r, "validation.digest", 1, TPM2_DIGEST_MAX, &digest, &n) != 0 ||
@@ -283,7 +255,7 @@ int tpm2_parse_verify_signature(const uint8_t *rsp, size_t len,
 	t->hierarchy = TPM2_RH_OWNER;
 	memcpy(t->digest, digest, n);
 	t->digest_len = n;
-	clear_err(err, err_len);
+	tpm2_clear_err(err, err_len);
 	return 0;
 }
 
@@ -332,10 +304,11 @@ int tpm2_parse_policy_authorize(const uint8_t *rsp, size_t len, uint32_t *rc,
 {
 	struct tpm2_body r;
 
-	if (open_response(&r, rsp, len, "PolicyAuthorize", rc, err, err_len) != 0 ||
+	if (tpm2_open_response(&r, rsp, len, TPM2_ST_NO_SESSIONS, "PolicyAuthorize", rc, err,
+			       err_len) != 0 ||
 	    tpm2_at_end(&r, "the response") != 0)
 		return -1;
-	clear_err(err, err_len);
+	tpm2_clear_err(err, err_len);
 	return 0;
 }
 
@@ -356,11 +329,12 @@ int tpm2_parse_policy_get_digest(const uint8_t *rsp, size_t len,
 	const uint8_t *digest;
 	uint32_t n;
 
-	if (open_response(&r, rsp, len, "PolicyGetDigest", rc, err, err_len) != 0 ||
+	if (tpm2_open_response(&r, rsp, len, TPM2_ST_NO_SESSIONS, "PolicyGetDigest", rc, err,
+			       err_len) != 0 ||
 	    tpm2_take_tpm2b(&r, "policyDigest", HASH_LEN, HASH_LEN, &digest, &n) != 0 ||
 	    tpm2_at_end(&r, "the response") != 0)
 		return -1;
 	memcpy(out, digest, HASH_LEN);
-	clear_err(err, err_len);
+	tpm2_clear_err(err, err_len);
 	return 0;
 }

@@ -1,9 +1,9 @@
 /*
  * Reading the body of a TPM response front to back, shared by the command
- * parsers (tcb/tpm2_cmd.c), the session's (tcb/tpm2_session.c) and the NV
- * store's (tcb/tpm2_nv.c): each step names the field it reads, for the
- * message when the bytes run out or hold what they must not. Internal to
- * those files.
+ * parsers (tcb/tpm2_cmd.c, tpm2_session.c, tpm2_nv.c, tpm2_authorize.c,
+ * tpm2_tcb_key.c): each step names the field it reads, for the message
+ * when the bytes run out or hold what they must not. Internal to those
+ * files.
  */
 #ifndef CUSTOS_TCB_TPM2_BODY_H
 #define CUSTOS_TCB_TPM2_BODY_H
@@ -11,6 +11,7 @@
 #include <custos/types.h>
 #include "tcb/byteorder.h"
 #include "tcb/errmsg.h"
+#include "tcb/tpm2_cmd.h"
 
 struct tpm2_body {
 	const uint8_t *p;
@@ -19,6 +20,40 @@ struct tpm2_body {
 	char *err;
 	size_t err_len;
 };
+
+static inline void tpm2_set_rc(uint32_t *rc, uint32_t v)
+{
+	if (rc)
+		*rc = v;
+}
+
+static inline void tpm2_clear_err(char *err, size_t err_len)
+{
+	if (err && err_len)
+		err[0] = '\0';
+}
+
+/* The header of a response to cmd (tag: with or without sessions), its
+ * code into rc (TPM2_RC_MALFORMED for a header that is not one); the body
+ * after it in r. -1 and why for a malformed header or a refusal. */
+static inline int tpm2_open_response(struct tpm2_body *r, const uint8_t *rsp, size_t len,
+				     uint16_t tag, const char *cmd, uint32_t *rc,
+				     char *err, size_t err_len)
+{
+	uint32_t code;
+
+	tpm2_set_rc(rc, TPM2_RC_MALFORMED);
+	if (tpm2_response_header(rsp, len, tag, &code, err, err_len) != 0)
+		return -1;
+	tpm2_set_rc(rc, code);
+	if (code != TPM2_RC_SUCCESS) {
+		errmsg(err, err_len, "%s failed: %s", cmd, tpm2_rc_name(code));
+		return -1; /* (errmsg does too: said here, where the compiler sees it) */
+	}
+	*r = (struct tpm2_body){ rsp + TPM2_HEADER_LEN, len - TPM2_HEADER_LEN, cmd,
+				 err, err_len };
+	return 0;
+}
 
 /* The next n bytes at *at; -1 (and why) when fewer are left. */
 static inline int tpm2_take(struct tpm2_body *b, size_t n, const char *field,

@@ -529,12 +529,6 @@ const char *tpm2_rc_name(uint32_t rc)
  * them after a refusal. */
 #define refuse(...) (errmsg(__VA_ARGS__), -1)
 
-static void clear_err(char *err, size_t err_len)
-{
-	if (err && err_len)
-		err[0] = '\0';
-}
-
 int tpm2_response_header(const uint8_t *rsp, size_t len, uint16_t session_tag,
 			 uint32_t *rc, char *err, size_t err_len)
 {
@@ -569,7 +563,7 @@ int tpm2_response_header(const uint8_t *rsp, size_t len, uint16_t session_tag,
 			      "error response of %zu bytes, more than its header (%s)",
 			      len, tpm2_rc_name(code));
 	*rc = code;
-	clear_err(err, err_len);
+	tpm2_clear_err(err, err_len);
 	return 0;
 }
 
@@ -609,7 +603,7 @@ static int at_end(const struct tpm2_body *b)
 	if (b->left)
 		return refuse(b->err, b->err_len, "%s response has %zu trailing bytes",
 			      b->cmd, b->left);
-	clear_err(b->err, b->err_len);
+	tpm2_clear_err(b->err, b->err_len);
 	return 0;
 }
 

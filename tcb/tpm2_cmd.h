@@ -101,6 +101,9 @@
 #define TPM2_ID_OBJECT_MAX  (2 * (2 + TPM2_DIGEST_MAX))
 
 #define TPM2_RC_SUCCESS    0x000
+/* No response code: the response itself was malformed (above the codes a
+ * TPM returns). */
+#define TPM2_RC_MALFORMED 0xffffffffu
 #define TPM2_RC_INITIALIZE 0x100 /* Startup after the firmware's: fine */
 
 /*

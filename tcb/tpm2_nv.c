@@ -115,12 +115,6 @@ bool tpm2_rc_is_policy_mismatch(uint32_t rc)
 	       rc == (TPM2_RC_POLICY_FAIL | 0x800 | 0x100);
 }
 
-static void set_rc(uint32_t *rc, uint32_t v)
-{
-	if (rc)
-		*rc = v;
-}
-
 /* The header's response code, or TPM2_RC_MALFORMED (no message: the
  * parser that reads the response says what is wrong with it). */
 static uint32_t header_rc(const uint8_t *rsp, size_t len, uint16_t tag)
@@ -130,30 +124,6 @@ static uint32_t header_rc(const uint8_t *rsp, size_t len, uint16_t tag)
 	if (tpm2_response_header(rsp, len, tag, &rc, NULL, 0) != 0)
 		return TPM2_RC_MALFORMED;
 	return rc;
-}
-
-/* The header of a response to cmd, its code into rc; the body in r. */
-static int open_response(struct tpm2_body *r, const uint8_t *rsp, size_t len,
-			 uint16_t tag, const char *cmd, uint32_t *rc, char *err,
-			 size_t err_len)
-{
-	uint32_t code;
-
-	set_rc(rc, TPM2_RC_MALFORMED);
-	if (tpm2_response_header(rsp, len, tag, &code, err, err_len) != 0)
-		return -1;
-	set_rc(rc, code);
-	if (code != TPM2_RC_SUCCESS)
-		return refuse(err, err_len, "%s failed: %s", cmd, tpm2_rc_name(code));
-	*r = (struct tpm2_body){ rsp + TPM2_HEADER_LEN, len - TPM2_HEADER_LEN, cmd,
-				 err, err_len };
-	return 0;
-}
-
-static void clear_err(char *err, size_t err_len)
-{
-	if (err && err_len)
-		err[0] = '\0';
 }
 
 /* --- The public area, its Name, its policy --------------------------------------- */
@@ -221,12 +191,12 @@ int tpm2_parse_nv_define_space(const uint8_t *rsp, size_t len, uint32_t *rc,
 {
 	struct tpm2_body r;
 
-	if (open_response(&r, rsp, len, TPM2_ST_SESSIONS, "NV_DefineSpace", rc,
+	if (tpm2_open_response(&r, rsp, len, TPM2_ST_SESSIONS, "NV_DefineSpace", rc,
 			  err, err_len) != 0 ||
 	    tpm2_expect(&r, "parameterSize", 4, 0) != 0 ||
 	    tpm2_take_pw_auth(&r) != 0)
 		return -1;
-	clear_err(err, err_len);
+	tpm2_clear_err(err, err_len);
 	return 0;
 }
 
@@ -264,7 +234,7 @@ int tpm2_parse_nv_read_public_full(const uint8_t *rsp, size_t len, uint32_t nv_i
 	const uint8_t *nv_name;
 	uint32_t n;
 
-	if (open_response(&r, rsp, len, TPM2_ST_NO_SESSIONS, "NV_ReadPublic", rc,
+	if (tpm2_open_response(&r, rsp, len, TPM2_ST_NO_SESSIONS, "NV_ReadPublic", rc,
 			  err, err_len) != 0 ||
 	    take_nv_public(&r, nv_index, &got) != 0 ||
 	    tpm2_take_tpm2b(&r, "nvName", TPM2_NV_NAME_LEN, TPM2_NV_NAME_LEN,
@@ -276,7 +246,7 @@ int tpm2_parse_nv_read_public_full(const uint8_t *rsp, size_t len, uint32_t nv_i
 		return refuse(err, err_len,
 			      "NV_ReadPublic response: nvName is not the Name of the public area");
 	*pub = got;
-	clear_err(err, err_len);
+	tpm2_clear_err(err, err_len);
 	return 0;
 }
 
@@ -307,11 +277,11 @@ int tpm2_parse_policy_pcr(const uint8_t *rsp, size_t len, uint32_t *rc,
 {
 	struct tpm2_body r;
 
-	if (open_response(&r, rsp, len, TPM2_ST_NO_SESSIONS, "PolicyPCR", rc, err,
+	if (tpm2_open_response(&r, rsp, len, TPM2_ST_NO_SESSIONS, "PolicyPCR", rc, err,
 			  err_len) != 0 ||
 	    tpm2_at_end(&r, "the response") != 0)
 		return -1;
-	clear_err(err, err_len);
+	tpm2_clear_err(err, err_len);
 	return 0;
 }
 
@@ -364,10 +334,10 @@ static int in_flight(const struct tpm2_session *s, uint32_t cc, const char *cmd,
 		     const uint8_t *rsp, size_t len, uint32_t *rc, char *err,
 		     size_t err_len)
 {
-	set_rc(rc, TPM2_RC_MALFORMED);
+	tpm2_set_rc(rc, TPM2_RC_MALFORMED);
 	if (s->cc != cc)
 		return refuse(err, err_len, "%s: none in flight on the session", cmd);
-	set_rc(rc, header_rc(rsp, len, TPM2_ST_SESSIONS));
+	tpm2_set_rc(rc, header_rc(rsp, len, TPM2_ST_SESSIONS));
 	return 0;
 }
 
@@ -416,7 +386,7 @@ int tpm2_parse_nv_read_policy(const uint8_t *rsp, size_t len, struct tpm2_sessio
 	uint32_t size;
 
 	if (want == 0 || want > TPM2_NV_READ_MAX) {
-		set_rc(rc, TPM2_RC_MALFORMED);
+		tpm2_set_rc(rc, TPM2_RC_MALFORMED);
 		return refuse(err, err_len, "NV_Read of %zu bytes (1..%u)", want,
 			      TPM2_NV_READ_MAX);
 	}

@@ -78,9 +78,6 @@
 #define TPM2_RC_POLICY_FAIL      0x09d /* the session's digest is not the authPolicy */
 #define TPM2_RC_NV_UNINITIALIZED 0x14a /* NV_Read of an index never written */
 #define TPM2_RC_NV_DEFINED       0x14c /* NV_DefineSpace of an index that exists */
-/* No response code: the response itself was malformed (above the codes a
- * TPM returns). */
-#define TPM2_RC_MALFORMED        0xffffffffu
 
 #define TPM2_NV_NAME_LEN   TPM2_SESSION_NAME_LEN /* SHA-384: 2 + 48 */
 /* The largest NV_Write we build (as for NV_Read: a TPM's own limit,

@@ -167,12 +167,6 @@ static int open_rd(struct tpm2_body *r, const uint8_t *rsp, size_t len, uint16_t
 	return 0;
 }
 
-static void clear_err(char *err, size_t err_len)
-{
-	if (err && err_len)
-		err[0] = '\0';
-}
-
 /* --- The salt key -------------------------------------------------------------- */
 
 size_t tpm2_build_create_salt_key(uint8_t *buf, size_t cap)
@@ -289,7 +283,7 @@ int tpm2_parse_create_salt_key(const uint8_t *rsp, size_t len,
 	key->handle = handle;
 	memcpy(key->pub, pub, sizeof(pub));
 	memcpy(key->name, name, sizeof(name));
-	clear_err(err, err_len);
+	tpm2_clear_err(err, err_len);
 	return 0;
 }
 
@@ -406,7 +400,7 @@ int tpm2_parse_start_session(const uint8_t *rsp, size_t len, struct tpm2_session
 		tpm2_session_forget(s);
 		return -1;
 	}
-	clear_err(err, err_len);
+	tpm2_clear_err(err, err_len);
 	return 0;
 }
 
@@ -656,7 +650,7 @@ int tpm2_session_parse(const uint8_t *rsp, size_t len, struct tpm2_session *s,
 		return -1;
 	*params = pr.p;
 	*params_len = pr.left;
-	clear_err(err, err_len);
+	tpm2_clear_err(err, err_len);
 	return 0;
 }
 

@@ -183,35 +183,6 @@ void tpm2_tcb_key_name(enum tpm2_tcb_key_kind kind,
 
 /* --- Response codes -------------------------------------------------------------- */
 
-static void set_rc(uint32_t *rc, uint32_t v)
-{
-	if (rc)
-		*rc = v;
-}
-
-static void clear_err(char *err, size_t err_len)
-{
-	if (err && err_len)
-		err[0] = '\0';
-}
-
-/* The header of a response to cmd, its code into rc; the body in r. */
-static int open_response(struct tpm2_body *r, const uint8_t *rsp, size_t len,
-			 const char *cmd, uint32_t *rc, char *err, size_t err_len)
-{
-	uint32_t code;
-
-	set_rc(rc, TPM2_RC_MALFORMED);
-	if (tpm2_response_header(rsp, len, TPM2_ST_SESSIONS, &code, err, err_len) != 0)
-		return -1;
-	set_rc(rc, code);
-	if (code != TPM2_RC_SUCCESS)
-		return refuse(err, err_len, "%s failed: %s", cmd, tpm2_rc_name(code));
-	*r = (struct tpm2_body){ rsp + TPM2_HEADER_LEN, len - TPM2_HEADER_LEN, cmd,
-				 err, err_len };
-	return 0;
-}
-
 /* One password session's auth area (empty nonce and hmac, attributes 0 or
  * continueSession), with more to follow or not. */
 static int take_pw_session(struct tpm2_body *b)
@@ -326,10 +297,10 @@ int tpm2_parse_create_tcb_key(const uint8_t *rsp, size_t len, enum tpm2_tcb_key_
 	struct tpm2_body r, params, area;
 	uint32_t handle, size;
 
-	set_rc(rc, TPM2_RC_MALFORMED);
+	tpm2_set_rc(rc, TPM2_RC_MALFORMED);
 	if (!t)
 		return refuse(err, err_len, "CreatePrimary: no such TCB key (%d)", (int)kind);
-	if (open_response(&r, rsp, len, t->cmd, rc, err, err_len) != 0 ||
+	if (tpm2_open_response(&r, rsp, len, TPM2_ST_SESSIONS, t->cmd, rc, err, err_len) != 0 ||
 	    tpm2_take_be(&r, 4, "objectHandle", &handle) != 0)
 		return -1;
 	if (handle >> 24 != TPM2_HT_TRANSIENT)
@@ -348,7 +319,7 @@ int tpm2_parse_create_tcb_key(const uint8_t *rsp, size_t len, enum tpm2_tcb_key_
 	key->kind = kind;
 	memcpy(key->pub, pub, sizeof(pub));
 	memcpy(key->name, name, sizeof(name));
-	clear_err(err, err_len);
+	tpm2_clear_err(err, err_len);
 	return 0;
 }
 
@@ -450,7 +421,7 @@ int tpm2_check_certify_attest(const uint8_t *attest, size_t len,
 	    expect_name(&a, "attest.certify.qualifiedName", qn) != 0 ||
 	    tpm2_at_end(&a, "attest") != 0)
 		return -1;
-	clear_err(err, err_len);
+	tpm2_clear_err(err, err_len);
 	return 0;
 }
 
@@ -480,7 +451,7 @@ int tpm2_parse_certify_tcb_key(const uint8_t *rsp, size_t len,
 	uint32_t attest_len, r_len, s_len, size;
 	struct tpm2_body b, params;
 
-	if (open_response(&b, rsp, len, "Certify", rc, err, err_len) != 0 ||
+	if (tpm2_open_response(&b, rsp, len, TPM2_ST_SESSIONS, "Certify", rc, err, err_len) != 0 ||
 	    tpm2_take_be(&b, 4, "parameterSize", &size) != 0 ||
 	    tpm2_take_sub(&b, size, "parameters", &params) != 0 ||
 	    tpm2_take_tpm2b(&params, "certifyInfo", 1, TPM2_ATTEST_MAX, &attest,
@@ -497,7 +468,7 @@ int tpm2_parse_certify_tcb_key(const uint8_t *rsp, size_t len,
 	out->attest_len = attest_len;
 	put_padded(out->sig, r_at, r_len);
 	put_padded(out->sig + COORD_LEN, s_at, s_len);
-	clear_err(err, err_len);
+	tpm2_clear_err(err, err_len);
 	return 0;
 }
 
@@ -543,11 +514,11 @@ static int session_params(const uint8_t *rsp, size_t len, struct tpm2_session *s
 	uint32_t code;
 	size_t n;
 
-	set_rc(rc, TPM2_RC_MALFORMED);
+	tpm2_set_rc(rc, TPM2_RC_MALFORMED);
 	if (s->cc != cc)
 		return refuse(err, err_len, "%s: none in flight on the session", cmd);
 	if (tpm2_response_header(rsp, len, TPM2_ST_SESSIONS, &code, NULL, 0) == 0)
-		set_rc(rc, code);
+		tpm2_set_rc(rc, code);
 	if (tpm2_session_parse(rsp, len, s, 0, NULL, &p, &n, err, err_len) != 0)
 		return -1;
 	*params = (struct tpm2_body){ p, n, cmd, err, err_len };
