@@ -151,6 +151,51 @@ static unsigned popcount24(uint32_t mask)
 	return n;
 }
 
+/* One certified TPM-resident key: point, Certify's TPMS_ATTEST, the AK's
+ * signature. */
+static int take_tpm_key(const uint8_t **p, size_t *left, struct report_tpm_key *k,
+			char *err, size_t err_len)
+{
+	if (*left < REPORT_TPM_KEY_POINT_LEN)
+		return errmsg(err, err_len, "TPM evidence ends inside a TCB key's point");
+	k->point = *p;
+	*p += REPORT_TPM_KEY_POINT_LEN;
+	*left -= REPORT_TPM_KEY_POINT_LEN;
+	if (take_field(p, left, 1, REPORT_TPM_KEY_ATTEST_MAX, "TCB key's certification",
+		       &k->attest, &k->attest_len, err, err_len))
+		return -1;
+	if (*left < REPORT_TPM_SIG_LEN)
+		return errmsg(err, err_len, "TPM evidence ends inside a TCB key's "
+			      "certification signature");
+	k->sig = *p;
+	*p += REPORT_TPM_SIG_LEN;
+	*left -= REPORT_TPM_SIG_LEN;
+	return 0;
+}
+
+/* The TCB keys field: a length, then nothing or exactly both keys. */
+static int parse_tpm_keys(const uint8_t **p, size_t *left, struct report *r,
+			  char *err, size_t err_len)
+{
+	const uint8_t *field, *q;
+	size_t len, in;
+
+	if (take_field(p, left, 0, REPORT_TPM_KEYS_MAX, "TCB keys", &field, &len, err,
+		       err_len))
+		return -1;
+	if (len == 0)
+		return 0;
+	q = field;
+	in = len;
+	for (size_t i = 0; i < 2; i++)
+		if (take_tpm_key(&q, &in, &r->tpm_keys[i], err, err_len))
+			return -1;
+	if (in)
+		return errmsg(err, err_len, "the TCB keys field has %zu trailing bytes", in);
+	r->tpm_key_count = 2;
+	return 0;
+}
+
 /* The framing of the TPM evidence (include/custos/report.h): every field
  * in range and together exactly len bytes. What they say is checked by
  * the verifier, with the quote. */
@@ -186,6 +231,9 @@ static int parse_evidence(const uint8_t *p, size_t len, struct report *r,
 		       &r->ek_cert, &r->ek_cert_len, err, err_len) ||
 	    take_field(&p, &left, 0, REPORT_TPM_CERT_MAX, "attestation key certificate",
 		       &r->ak_cert, &r->ak_cert_len, err, err_len))
+		return -1;
+	r->tpm_key_count = 0;
+	if (left && parse_tpm_keys(&p, &left, r, err, err_len))
 		return -1;
 	if (left)
 		return errmsg(err, err_len, "TPM evidence has %zu trailing bytes",

@@ -66,6 +66,12 @@ struct measure_log;
  *   u32 fw_log_len, the firmware's and boot loader's TCG event log (0: none)
  *   u32 ek_cert_len, the TPM's EK certificate, DER, as its NV holds it (0: none)
  *   u32 ak_cert_len, the attestation key's tcb-ak certificate, DER (0: none)
+ *   u32 keys_len, the TCB's TPM-resident keys certified by the attestation
+ *       key (0: none), exactly two entries, signing key then key
+ *       agreement, each: 97 the point (04 || X || Y) | u32 attest_len
+ *       (1..REPORT_TPM_KEY_ATTEST_MAX) | the TPMS_ATTEST of TPM2_Certify |
+ *       96 the AK's signature r || s. A report from before this field ends
+ *       after ak_cert; that reads as keys_len 0.
  * The quote's qualifying data is report_quoted_digest(): the report up to
  * the evidence, with the evidence's length field read as 0.
  */
@@ -75,9 +81,14 @@ struct measure_log;
 #define REPORT_TPM_PCR_LEN     48u
 #define REPORT_FW_LOG_MAX      (20u << 10)
 #define REPORT_TPM_CERT_MAX    2048u
+#define REPORT_TPM_KEY_ATTEST_MAX 256u
+#define REPORT_TPM_KEY_POINT_LEN  97u
+#define REPORT_TPM_KEYS_MAX    (2u * (REPORT_TPM_KEY_POINT_LEN + 4u + \
+				      REPORT_TPM_KEY_ATTEST_MAX + REPORT_TPM_SIG_LEN))
 #define REPORT_TPM_MAX         (4u + REPORT_TPM_AK_MAX + 4u + REPORT_TPM_ATTEST_MAX + \
 				REPORT_TPM_SIG_LEN + 4u + 24u * REPORT_TPM_PCR_LEN + \
-				4u + REPORT_FW_LOG_MAX + 2u * (4u + REPORT_TPM_CERT_MAX))
+				4u + REPORT_FW_LOG_MAX + 2u * (4u + REPORT_TPM_CERT_MAX) + \
+				4u + REPORT_TPM_KEYS_MAX)
 
 /* How the TCB's private keys are protected: the report's CLAIM. Nothing
  * backs it yet (a quote's key is not certified); a verifier shows it only
@@ -129,6 +140,15 @@ struct report {
 	size_t ek_cert_len;
 	const uint8_t *ak_cert;      /* 0..REPORT_TPM_CERT_MAX bytes */
 	size_t ak_cert_len;
+	/* The TPM-resident TCB keys as the AK certified them: [0] signing,
+	 * [1] key agreement; count 0 (none) or 2. */
+	size_t tpm_key_count;
+	struct report_tpm_key {
+		const uint8_t *point;    /* REPORT_TPM_KEY_POINT_LEN bytes */
+		const uint8_t *attest;   /* TPMS_ATTEST of TPM2_Certify */
+		size_t attest_len;       /* 1..REPORT_TPM_KEY_ATTEST_MAX */
+		const uint8_t *sig;      /* REPORT_TPM_SIG_LEN bytes */
+	} tpm_keys[2];
 	size_t signed_len;           /* the signature covers bytes [0, signed_len) */
 	const uint8_t *signature;    /* RPT_SIG_LEN bytes, the last of the buffer */
 };

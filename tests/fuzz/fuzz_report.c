@@ -17,6 +17,28 @@
 #include <custos/report.h>
 #include "fuzz_util.h"
 
+/* The TCB keys field, the evidence's last: a length, then none or both. */
+static void check_tpm_keys(const uint8_t *k, uint64_t len, const struct report *r)
+{
+	uint64_t n = le(k, 4), off = 4, at;
+
+	require(len == 4 + n && n <= REPORT_TPM_KEYS_MAX);
+	if (n == 0) {
+		require(r->tpm_key_count == 0);
+		return;
+	}
+	require(r->tpm_key_count == 2);
+	for (int i = 0; i < 2; i++) {
+		require(r->tpm_keys[i].point == k + off);
+		at = le(k + off + 97, 4);
+		require(at >= 1 && at <= 256 && r->tpm_keys[i].attest == k + off + 101 &&
+			r->tpm_keys[i].attest_len == at);
+		require(r->tpm_keys[i].sig == k + off + 101 + at);
+		off += 101 + at + 96;
+	}
+	require(off == len);
+}
+
 /* The TPM evidence re-read from the raw bytes (include/custos/report.h). */
 static void check_evidence(const uint8_t *e, uint64_t len, const struct report *r)
 {
@@ -43,7 +65,12 @@ static void check_evidence(const uint8_t *e, uint64_t len, const struct report *
 	off += 4 + fw;
 	fw = le(e + off, 4);
 	require(fw <= 2048 && r->ak_cert == e + off + 4 && r->ak_cert_len == fw);
-	require(off + 4 + fw == len);
+	off += 4 + fw;
+	if (off == len) { /* a report from before the TCB keys field */
+		require(r->tpm_key_count == 0);
+		return;
+	}
+	check_tpm_keys(e + off, len - off, r);
 }
 
 static void check_report(const uint8_t *d, size_t size, const struct report *r)

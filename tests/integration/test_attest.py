@@ -285,8 +285,14 @@ def report_evidence(rpt):
         n, = struct.unpack_from("<I", e, off)
         certs.append(e[off + 4:off + 4 + n])
         off += 4 + n
+    keys = b""
+    if off < len(e):  # the TCB keys field (older reports end before it)
+        n, = struct.unpack_from("<I", e, off)
+        keys = e[off + 4:off + 4 + n]
+        off += 4 + n
     assert off == len(e), "evidence framing"
     report_evidence.certs = certs  # (EK, AK) certificates of the last one read
+    report_evidence.tcb_keys = keys  # the certified TPM-resident keys, raw
     covered = bytearray(rpt[:quoted_len])
     covered[88:92] = bytes(4)
     return ak, attest, sig, mask, values, fw, hashlib.sha384(covered).digest()

@@ -630,7 +630,7 @@ static void test_header_fields_refused(void **state)
 		{ RPT_OFF_CERT_LEN, 0, "certificate length 0" },
 		{ RPT_OFF_CERT_LEN, 4097, "certificate length 4097" },
 		{ RPT_OFF_CERT_LEN, 0xffffffffu, "certificate length 4294967295" },
-		{ RPT_OFF_TPM_LEN, REPORT_TPM_MAX + 1, "TPM evidence length 27129" },
+		{ RPT_OFF_TPM_LEN, REPORT_TPM_MAX + 1, "TPM evidence length 28039" },
 		{ RPT_OFF_TPM_LEN, 1, "truncated" },
 	};
 	size_t len = build();
@@ -672,8 +672,12 @@ static void test_platform_id_refused(void **state)
 #define EV_FW 10u
 #define EV_LEN (4 + EV_AK + 4 + EV_ATTEST + REPORT_TPM_SIG_LEN + 4 + \
 		EV_PCRS * REPORT_TPM_PCR_LEN + 4 + EV_FW + 4 + 4)
+/* With ev_keys, the TCB keys field follows: both keys, 30-byte attests. */
+#define EV_KEY_ATTEST 30u
+#define EV_KEY (REPORT_TPM_KEY_POINT_LEN + 4 + EV_KEY_ATTEST + REPORT_TPM_SIG_LEN)
+#define EV_LEN_KEYS (EV_LEN + 4 + 2 * EV_KEY)
 static uint8_t ev_quoted[48];
-static int ev_fail;
+static int ev_fail, ev_keys;
 
 static int fake_evidence(void *ctx, const uint8_t quoted[48], uint8_t *out,
 			 size_t len)
@@ -681,7 +685,7 @@ static int fake_evidence(void *ctx, const uint8_t quoted[48], uint8_t *out,
 	uint8_t *p = out;
 
 	assert_ptr_equal(ctx, &ev_fail);
-	assert_int_equal(len, EV_LEN);
+	assert_int_equal(len, ev_keys ? EV_LEN_KEYS : EV_LEN);
 	memcpy(ev_quoted, quoted, 48);
 	if (ev_fail)
 		return -1;
@@ -697,6 +701,11 @@ static int fake_evidence(void *ctx, const uint8_t quoted[48], uint8_t *out,
 	p += 4 + EV_FW;
 	put_le32(p, 0); /* no EK certificate */
 	put_le32(p + 4, 0); /* no AK certificate */
+	if (ev_keys) {
+		put_le32(p + 8, 2 * EV_KEY);
+		put_le32(p + 12 + REPORT_TPM_KEY_POINT_LEN, EV_KEY_ATTEST);
+		put_le32(p + 12 + EV_KEY + REPORT_TPM_KEY_POINT_LEN, EV_KEY_ATTEST);
+	}
 	return 0;
 }
 
@@ -704,11 +713,51 @@ static size_t build_with_evidence(void)
 {
 	struct report_contents c = contents(&k.sign);
 
-	c.tpm_len = EV_LEN;
+	c.tpm_len = ev_keys ? EV_LEN_KEYS : EV_LEN;
 	c.tpm_evidence = fake_evidence;
 	c.tpm_ctx = &ev_fail;
 	ev_fail = 0;
 	return build_c(&c, &k.sign);
+}
+
+/* The TCB keys field: both keys framed and found; one key, a key cut
+ * short or a byte after both refused. */
+static void test_evidence_tcb_keys(void **state)
+{
+	size_t len, keys_at;
+	struct report r;
+
+	(void)state;
+	ev_keys = 1;
+	len = build_with_evidence();
+	keys_at = len - RPT_SIG_LEN - 4 - 2 * EV_KEY;
+	assert_int_equal(report_parse(rpt, len, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.tpm_key_count, 2);
+	assert_ptr_equal(r.tpm_keys[0].point, rpt + keys_at + 4);
+	assert_int_equal(r.tpm_keys[1].attest_len, EV_KEY_ATTEST);
+	assert_ptr_equal(r.tpm_keys[1].sig, rpt + len - RPT_SIG_LEN - REPORT_TPM_SIG_LEN);
+	put_le32(rpt + keys_at, EV_KEY); /* one key, then the other's bytes */
+	resign(len, &k.sign);
+	expect_parse_fail(rpt, len, "");
+	put_le32(rpt + keys_at, 2 * EV_KEY - 1);
+	resign(len, &k.sign);
+	expect_parse_fail(rpt, len, "");
+	put_le32(rpt + keys_at, 2 * EV_KEY);
+	/* The second key's attest one byte longer than the field leaves. */
+	put_le32(rpt + keys_at + 4 + EV_KEY + REPORT_TPM_KEY_POINT_LEN, EV_KEY_ATTEST + 1);
+	resign(len, &k.sign);
+	expect_parse_fail(rpt, len, "ends inside a TCB key's certification signature");
+	put_le32(rpt + keys_at + 4 + EV_KEY + REPORT_TPM_KEY_POINT_LEN, EV_KEY_ATTEST - 1);
+	resign(len, &k.sign);
+	expect_parse_fail(rpt, len, "the TCB keys field has 1 trailing bytes");
+	put_le32(rpt + keys_at + 4 + EV_KEY + REPORT_TPM_KEY_POINT_LEN, EV_KEY_ATTEST);
+	put_le32(rpt + keys_at + 4 + REPORT_TPM_KEY_POINT_LEN, 0);
+	resign(len, &k.sign);
+	expect_parse_fail(rpt, len, "TCB key's certification length 0");
+	ev_keys = 0;
+	len = build_with_evidence();
+	assert_int_equal(report_parse(rpt, len, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.tpm_key_count, 0);
 }
 
 static void test_evidence_round_trip(void **state)
@@ -837,6 +886,8 @@ static void test_cert_not_der_refused(void **state)
 	expect_parse_fail(rpt, len, "TCB signing certificate");
 }
 
+#define KEYS (4 + REPORT_TPM_KEYS_MAX) /* the TPM evidence's last field: the TCB keys */
+
 /* A report at every maximum parses; one byte more anywhere does not. */
 static void test_maximum_sizes(void **state)
 {
@@ -864,10 +915,15 @@ static void test_maximum_sizes(void **state)
 	put_le32(tpm + 4 + REPORT_TPM_AK_MAX, REPORT_TPM_ATTEST_MAX);
 	put_le32(tpm + 8 + REPORT_TPM_AK_MAX + REPORT_TPM_ATTEST_MAX + REPORT_TPM_SIG_LEN,
 		 0xffffff);
-	put_le32(tpm + REPORT_TPM_MAX - 12 - 2 * REPORT_TPM_CERT_MAX - REPORT_FW_LOG_MAX,
+	put_le32(tpm + REPORT_TPM_MAX - KEYS - 12 - 2 * REPORT_TPM_CERT_MAX - REPORT_FW_LOG_MAX,
 		 REPORT_FW_LOG_MAX);
-	put_le32(tpm + REPORT_TPM_MAX - 8 - 2 * REPORT_TPM_CERT_MAX, REPORT_TPM_CERT_MAX);
-	put_le32(tpm + REPORT_TPM_MAX - 4 - REPORT_TPM_CERT_MAX, REPORT_TPM_CERT_MAX);
+	put_le32(tpm + REPORT_TPM_MAX - KEYS - 8 - 2 * REPORT_TPM_CERT_MAX, REPORT_TPM_CERT_MAX);
+	put_le32(tpm + REPORT_TPM_MAX - KEYS - 4 - REPORT_TPM_CERT_MAX, REPORT_TPM_CERT_MAX);
+	put_le32(tpm + REPORT_TPM_MAX - KEYS, REPORT_TPM_KEYS_MAX);
+	put_le32(tpm + REPORT_TPM_MAX - KEYS + 4 + REPORT_TPM_KEY_POINT_LEN,
+		 REPORT_TPM_KEY_ATTEST_MAX);
+	put_le32(tpm + REPORT_TPM_MAX - KEYS + 4 + REPORT_TPM_KEYS_MAX / 2 +
+		 REPORT_TPM_KEY_POINT_LEN, REPORT_TPM_KEY_ATTEST_MAX);
 	memset(b + RPT_FIXED_LEN + REPORT_NONCE_MAX, 'p', REPORT_PLATFORM_MAX);
 	/* 30 82 0f fc: a SEQUENCE of 4092 content bytes, 4096 in all. */
 	memcpy(b + cert, "\x30\x82\x0f\xfc", 4);
@@ -876,6 +932,8 @@ static void test_maximum_sizes(void **state)
 	assert_int_equal(r.cert_len, REPORT_CERT_MAX);
 	assert_int_equal(r.tpm_len, REPORT_TPM_MAX);
 	assert_int_equal(r.fw_log_len, REPORT_FW_LOG_MAX);
+	assert_int_equal(r.tpm_key_count, 2);
+	assert_int_equal(r.tpm_keys[1].attest_len, REPORT_TPM_KEY_ATTEST_MAX);
 	assert_int_equal(r.pcr_mask, 0xffffff);
 	assert_ptr_equal(r.signature, b + len - RPT_SIG_LEN);
 	expect_parse_fail(b, len + 1, "1 trailing bytes");
@@ -1065,6 +1123,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_evidence_round_trip),
 		cmocka_unit_test(test_evidence_writer_failure),
 		cmocka_unit_test(test_evidence_framing_refused),
+		cmocka_unit_test(test_evidence_tcb_keys),
 		cmocka_unit_test(test_header_layout),
 		cmocka_unit_test(test_tls_hash_is_spki),
 		cmocka_unit_test(test_no_tls_expectation),
