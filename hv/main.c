@@ -242,9 +242,6 @@ static bool run_guests(void)
 	/* Everything that will run is measured: the TPM must agree. */
 	if (!tpm_check_log(&measurements))
 		boot_failed("the TPM's PCRs do not match the measurement log");
-	/* The TPM-resident TCB keys: usable only if the CA approved this
-	 * launch (not used yet: docs/tpm.md). */
-	tpm_tcb_key_init(measured_launch);
 	/* VMs sealed before a reboot, before the TPGVM asks for them. */
 	if (tpgvm)
 		tpm_vm_store_open(measured_launch);
@@ -310,6 +307,10 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 		measured_launch = fw_log_loader_measured_kernel(efi_boot_log.log,
 								efi_boot_log.len);
 	}
+	/* The TPM-resident TCB keys, certified by the attestation key for
+	 * reports, and usable only if the CA approved this launch (not used
+	 * yet: docs/tpm.md). PCRs 0-9 are final by now. */
+	tpm_tcb_key_init(measured_launch);
 	measure_hypervisor();
 	if (!run_guests()) {
 		/* Without a TPGVM nobody can drive this platform; it stays up for

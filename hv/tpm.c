@@ -14,6 +14,7 @@
 #include "tcb/timebase.h"
 #include "tcb/tpm2_cmd.h"
 #include "tcb/tpm2_session.h"
+#include "tcb/tpm2_tcb_key.h"
 #include "tcb/tpm_enroll.h"
 #include "hv/ca_root.h"
 #include <custos/report.h>
@@ -39,6 +40,9 @@ static struct {
 	size_t ek_cert_len;
 	uint8_t ak_cert[REPORT_TPM_CERT_MAX]; /* from enrollment, once activated */
 	size_t ak_cert_len;
+	uint8_t tcb_keys[REPORT_TPM_KEYS_MAX]; /* the TPM-resident keys, certified */
+	size_t tcb_keys_len;
+	bool evidence_len_fixed;              /* a report source has its length */
 	uint8_t cmd[TPM2_BUFFER_MAX];
 	uint8_t rsp[TPM2_BUFFER_MAX];
 	char err[160];
@@ -490,9 +494,37 @@ size_t tpm_evidence_len(void)
 {
 	if (!tpm_present() || !tpm.have_ak)
 		return 0;
+	tpm.evidence_len_fixed = true;
 	return 4 + tpm.ak.public_len + 4 + tpm.attest_len + REPORT_TPM_SIG_LEN +
 	       4 + QUOTE_PCR_COUNT * REPORT_TPM_PCR_LEN + 4 + tpm.fw_log_len +
-	       4 + tpm.ek_cert_len + 4 + tpm.ak_cert_len;
+	       4 + tpm.ek_cert_len + 4 + tpm.ak_cert_len + 4 + tpm.tcb_keys_len;
+}
+
+int tpm_ak_certify(const struct tpm2_tcb_key *key, struct tpm2_tcb_certify *out,
+		   char *err, size_t err_len)
+{
+	size_t n;
+
+	if (!tpm_present() || !tpm.have_ak) {
+		snprintf(err, err_len, "no attestation key");
+		return -1;
+	}
+	if (transmit(tpm2_build_certify_tcb_key(tpm.cmd, sizeof(tpm.cmd), key,
+						tpm.ak.handle, NULL, 0), &n)) {
+		snprintf(err, err_len, "%s", tpm.err);
+		return -1;
+	}
+	return tpm2_parse_certify_tcb_key(tpm.rsp, n, key, NULL, 0, out, NULL, err,
+					  err_len);
+}
+
+int tpm_keep_tcb_keys(const uint8_t *field, size_t len)
+{
+	if (tpm.evidence_len_fixed || len > sizeof(tpm.tcb_keys))
+		return -1;
+	memcpy(tpm.tcb_keys, field, len);
+	tpm.tcb_keys_len = len;
+	return 0;
 }
 
 static uint8_t *put_field(uint8_t *p, const void *data, size_t len)
@@ -530,7 +562,8 @@ int tpm_write_evidence(void *ctx, const uint8_t quoted[48], uint8_t *out,
 			return -1;
 	p = put_field(p, tpm.fw_log, tpm.fw_log_len);
 	p = put_field(p, tpm.ek_cert, tpm.ek_cert_len);
-	put_field(p, tpm.ak_cert, tpm.ak_cert_len);
+	p = put_field(p, tpm.ak_cert, tpm.ak_cert_len);
+	put_field(p, tpm.tcb_keys, tpm.tcb_keys_len);
 	return 0;
 }
 

@@ -64,6 +64,17 @@ size_t tpm_evidence_len(void);
 int tpm_write_evidence(void *ctx, const uint8_t quoted[48], uint8_t *out,
 		       size_t len);
 
+/* TPM2_Certify of a TPM-resident TCB key by the attestation key, with
+ * empty qualifying data (hv/tpm_tcb_key.c): 0, or -1 and why in err. */
+struct tpm2_tcb_key;
+struct tpm2_tcb_certify;
+int tpm_ak_certify(const struct tpm2_tcb_key *key, struct tpm2_tcb_certify *out,
+		   char *err, size_t err_len);
+/* The TCB keys field of every report's evidence (include/custos/report.h):
+ * only before the first report source asked for the evidence's length
+ * (tpm_evidence_len), which is fixed from then on; -1 after, or too long. */
+int tpm_keep_tcb_keys(const uint8_t *field, size_t len);
+
 /* One command to the TPM and its response (TPM_RC_RETRY answered by
  * sending it again): 0 with *rsp_len bytes in rsp, or -1 with a reason in
  * err. For the TPM's other users in hv/ (hv/tpm_vm_store.c); never from

@@ -22,6 +22,7 @@
 #include "tcb/tpm2_tcb_key.h"
 #include "tcb/tpm_approval.h"
 #include "crypto/crypto.h"
+#include <custos/report.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +31,13 @@
 #define REF ((const uint8_t *)TPM_APPROVAL_POLICY_REF)
 #define REF_LEN (sizeof(TPM_APPROVAL_POLICY_REF) - 1)
 
+struct key_entry {
+	uint8_t bytes[REPORT_TPM_KEYS_MAX / 2];
+	size_t len;
+};
+
 static struct {
+	struct key_entry sign_entry, agree_entry;
 	uint8_t ca_pub[CRYPTO_P384_PUB_LEN];
 	uint8_t ca_name[TPM2_SIGNER_NAME_LEN];
 	uint8_t policy[TPM2_SHA384_LEN];       /* the keys' authPolicy */
@@ -91,10 +98,52 @@ static int create(enum tpm2_tcb_key_kind kind, struct tpm2_tcb_key *key)
 					 sizeof(k.err));
 }
 
+/* One entry of the report's TCB keys field (include/custos/report.h): key
+ * as the AK certified it, point, TPMS_ATTEST, signature; its length. */
+static int certify_into(const struct tpm2_tcb_key *key, struct key_entry *e)
+{
+	uint8_t *p = e->bytes;
+
+	static struct tpm2_tcb_certify c;
+
+	if (tpm_ak_certify(key, &c, k.err, sizeof(k.err)) != 0)
+		return -1;
+	if (c.attest_len > REPORT_TPM_KEY_ATTEST_MAX) {
+		snprintf(k.err, sizeof(k.err), "a certification of %zu bytes", c.attest_len);
+		return -1;
+	}
+	memcpy(p, key->pub, REPORT_TPM_KEY_POINT_LEN);
+	store_le32(p + REPORT_TPM_KEY_POINT_LEN, (uint32_t)c.attest_len);
+	memcpy(p + REPORT_TPM_KEY_POINT_LEN + 4, c.attest, c.attest_len);
+	memcpy(p + REPORT_TPM_KEY_POINT_LEN + 4 + c.attest_len, c.sig, REPORT_TPM_SIG_LEN);
+	e->len = REPORT_TPM_KEY_POINT_LEN + 4 + c.attest_len + REPORT_TPM_SIG_LEN;
+	return 0;
+}
+
+/* Reports carry both keys' certifications (signing key first), for the
+ * CA's enrollment of them; or none, and the console says why. */
+static void report_keys(int certified)
+{
+	uint8_t field[REPORT_TPM_KEYS_MAX];
+	size_t len = k.sign_entry.len + k.agree_entry.len;
+
+	if (certified != 0) {
+		console_printf("tpm: the TCB keys are not certified by the attestation "
+			       "key (%s): reports cannot carry them for enrollment\n", k.err);
+		return;
+	}
+	memcpy(field, k.sign_entry.bytes, k.sign_entry.len);
+	memcpy(field + k.sign_entry.len, k.agree_entry.bytes, k.agree_entry.len);
+	if (tpm_keep_tcb_keys(field, len) != 0)
+		console_printf("tpm: the TCB keys' certifications came too late for "
+			       "reports\n");
+}
+
 static int create_keys(void)
 {
 	uint8_t fp_sign[48], fp_agree[48];
 	char a[17], b[17];
+	int certified;
 
 	/* A TPM may hold as few as three transient objects (swtpm does), and
 	 * the attestation key is one: the key-agreement key goes as soon as
@@ -104,12 +153,16 @@ static int create_keys(void)
 		console_printf("tpm: TCB keys not created: %s\n", k.err);
 		return -1;
 	}
+	certified = certify_into(&k.agree, &k.agree_entry);
 	flush(k.agree.handle);
 	k.agree.handle = 0;
 	if (create(TPM2_TCB_KEY_SIGN, &k.sign) != 0) {
 		console_printf("tpm: TCB keys not created: %s\n", k.err);
 		return -1;
 	}
+	if (certified == 0)
+		certified = certify_into(&k.sign, &k.sign_entry);
+	report_keys(certified);
 	crypto_sha384(k.sign.pub, sizeof(k.sign.pub), fp_sign);
 	crypto_sha384(k.agree.pub, sizeof(k.agree.pub), fp_agree);
 	hex8(fp_sign, a);

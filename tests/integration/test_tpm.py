@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 
 import harness as h
@@ -268,8 +269,10 @@ def test_enrollment_certifies_the_attestation_key(d):
     with Platform(os.path.join(d, "second"), machine, iso=iso, tpm_state=state) as pf:
         pf.emu.wait_for(r"^tpm: attestation key enrolled: its tcb-ak certificate, recovered "
                         r"by credential activation, chains to the CA root; reports carry it$", 5)
-        pf.emu.wait_for(r"^tpm: TCB keys, TPM-resident \(endorsement hierarchy\), usable only "
-                        r"on a launch the CA approved: signing sha384:[0-9a-f]{16}", 5)
+        keys_line = pf.emu.wait_for(r"^tpm: TCB keys, TPM-resident \(endorsement hierarchy\), "
+                                    r"usable only on a launch the CA approved: signing "
+                                    r"sha384:([0-9a-f]{16})\.\.\., key agreement "
+                                    r"sha384:([0-9a-f]{16})", 5)
         pf.emu.wait_for(r"^tpm: no launch approval in NV index 0x1004355 \(custos-ca approve\): "
                         r"the TPM-resident TCB keys stay unusable on this boot$", 5)
         p = test_attest.attest(pf.port, "--json")
@@ -284,6 +287,18 @@ def test_enrollment_certifies_the_attestation_key(d):
         assert re.search(r"^TPM quote: verified over this report by attestation key sha384 "
                          r"[0-9a-f]{16}\.\.\. \(certified by the CA: tcb-ak, enrolled\)",
                          p.stdout, re.M), p.stdout
+
+    # Its reports carry both TPM-resident keys as the attestation key
+    # certified them, for the CA (signing key first).
+    with open(enrolled, "rb") as f:
+        test_attest.report_evidence(f.read())
+    keys = test_attest.report_evidence.tcb_keys
+    sign_point = keys[:97]
+    at_len, = struct.unpack_from("<I", keys, 97)
+    agree_point = keys[97 + 4 + at_len + 96:][:97]
+    fingerprints = keys_line[0].group(1), keys_line[0].group(2)
+    assert (hashlib.sha384(sign_point).hexdigest()[:16],
+            hashlib.sha384(agree_point).hexdigest()[:16]) == fingerprints, keys.hex()
 
     # custos-ca approve believes a report only through an enrolled quote:
     # the first report's key has no certificate, and a report whose
