@@ -191,14 +191,21 @@ static int write_body(const struct report_contents *c, size_t pid_len,
 	return 0;
 }
 
-static int sign(const uint8_t priv[RPT_PRIV_LEN], uint8_t *b, size_t size,
+/* The signer of a key held in memory (report_build). */
+static int sign_in_memory(void *ctx, const uint8_t digest[CRYPTO_SHA384_LEN],
+			  uint8_t sig[RPT_SIG_LEN])
+{
+	return crypto_ecdsa_p384_sign(ctx, digest, sig);
+}
+
+static int sign(const struct report_signer *s, uint8_t *b, size_t size,
 		char *err, size_t err_len)
 {
 	uint8_t digest[CRYPTO_SHA384_LEN];
 	int rc;
 
 	crypto_sha384(b, size - RPT_SIG_LEN, digest);
-	rc = crypto_ecdsa_p384_sign(priv, digest, b + size - RPT_SIG_LEN);
+	rc = s->sign(s->ctx, digest, b + size - RPT_SIG_LEN);
 	if (rc == CRYPTO_OK)
 		return REPORT_OK;
 	errmsg(err, err_len, "signing the report failed: %s",
@@ -210,6 +217,23 @@ int report_build(const struct report_contents *c,
 		 const uint8_t sign_priv[RPT_PRIV_LEN], uint8_t *buf,
 		 size_t cap, size_t *len, char *err, size_t err_len)
 {
+	/* The key stays the caller's: the signer only borrows it. */
+	const struct report_signer s = { sign_in_memory, (void *)(uintptr_t)sign_priv };
+
+	if (!sign_priv) {
+		if (err && err_len)
+			err[0] = '\0';
+		*len = 0;
+		errmsg(err, err_len, "no signing key");
+		return REPORT_E_INVAL;
+	}
+	return report_build_signed(c, &s, buf, cap, len, err, err_len);
+}
+
+int report_build_signed(const struct report_contents *c,
+			const struct report_signer *signer, uint8_t *buf,
+			size_t cap, size_t *len, char *err, size_t err_len)
+{
 	size_t pid_len, log_len, size;
 	int rc;
 
@@ -218,7 +242,7 @@ int report_build(const struct report_contents *c,
 	*len = 0;
 	if (check_contents(c, &pid_len, &log_len, err, err_len))
 		return REPORT_E_INVAL;
-	if (!sign_priv) {
+	if (!signer || !signer->sign) {
 		errmsg(err, err_len, "no signing key");
 		return REPORT_E_INVAL;
 	}
@@ -232,7 +256,7 @@ int report_build(const struct report_contents *c,
 	if (write_body(c, pid_len, log_len, buf, size, err, err_len))
 		rc = REPORT_E_INVAL;
 	else
-		rc = sign(sign_priv, buf, size, err, err_len);
+		rc = sign(signer, buf, size, err, err_len);
 	if (rc != REPORT_OK) {
 		memset(buf, 0, size);
 		return rc;

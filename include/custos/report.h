@@ -274,6 +274,19 @@ int report_build(const struct report_contents *c,
 		 const uint8_t sign_priv[RPT_PRIV_LEN], uint8_t *buf,
 		 size_t cap, size_t *len, char *err, size_t err_len);
 
+/* A signer whose key is not in memory (a TPM-resident one): sign writes
+ * the ECDSA P-384 signature r || s of digest (SHA-384 of the report up to
+ * its signature) and returns CRYPTO_OK, or a crypto error code. */
+struct report_signer {
+	int (*sign)(void *ctx, const uint8_t digest[RPT_TLS_HASH_LEN],
+		    uint8_t sig[RPT_SIG_LEN]);
+	void *ctx;
+};
+/* report_build with that signer instead of a private key. */
+int report_build_signed(const struct report_contents *c,
+			const struct report_signer *signer, uint8_t *buf,
+			size_t cap, size_t *len, char *err, size_t err_len);
+
 /* ---- Verifying (tcb/report_verify.c: uses crypto/crypto.h) ----------------- */
 
 /* What the verifier expects. */

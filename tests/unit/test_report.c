@@ -720,6 +720,46 @@ static size_t build_with_evidence(void)
 	return build_c(&c, &k.sign);
 }
 
+/* A signer outside memory (the TPM's, in the hypervisor) gets the digest
+ * of exactly the signed bytes, and its failure leaves nothing claimed. */
+static uint8_t signer_digest[48];
+static int signer_fails;
+
+static int test_signer(void *ctx, const uint8_t digest[48], uint8_t sig[96])
+{
+	memcpy(signer_digest, digest, 48);
+	if (signer_fails)
+		return CRYPTO_E_INTERNAL;
+	return crypto_ecdsa_p384_sign(((const struct ident *)ctx)->priv, digest, sig);
+}
+
+static void test_build_with_a_signer(void **state)
+{
+	struct report_contents c = contents(&k.sign);
+	const struct report_signer s = { test_signer, &k.sign };
+	uint8_t want[48];
+	struct report r;
+	size_t len = 1;
+
+	(void)state;
+	signer_fails = 0;
+	assert_int_equal(report_build_signed(&c, &s, rpt, sizeof(rpt), &len, err,
+					     sizeof(err)), REPORT_OK);
+	crypto_sha384(rpt, len - RPT_SIG_LEN, want);
+	assert_memory_equal(signer_digest, want, 48);
+	assert_int_equal(verify_with(rpt, len, &k.root_a, &(struct report_expect){
+		.nonce = nonce, .nonce_len = sizeof(nonce), .tls_key_hash = tls_hash,
+		.allow_dev = true }, &r), REPORT_OK);
+	signer_fails = 1;
+	assert_int_equal(report_build_signed(&c, &s, rpt, sizeof(rpt), &len, err,
+					     sizeof(err)), REPORT_E_CRYPTO);
+	assert_int_equal(len, 0);
+	for (size_t i = 0; i < report_size(&c); i++)
+		assert_int_equal(rpt[i], 0);
+	assert_int_equal(report_build_signed(&c, NULL, rpt, sizeof(rpt), &len, err,
+					     sizeof(err)), REPORT_E_INVAL);
+}
+
 /* The TCB keys field: both keys framed and found; one key, a key cut
  * short or a byte after both refused. */
 static void test_evidence_tcb_keys(void **state)
@@ -1124,6 +1164,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_evidence_writer_failure),
 		cmocka_unit_test(test_evidence_framing_refused),
 		cmocka_unit_test(test_evidence_tcb_keys),
+		cmocka_unit_test(test_build_with_a_signer),
 		cmocka_unit_test(test_header_layout),
 		cmocka_unit_test(test_tls_hash_is_spki),
 		cmocka_unit_test(test_no_tls_expectation),
