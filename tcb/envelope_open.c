@@ -29,7 +29,7 @@ struct opener {
 	size_t root_len;
 	const uint8_t *kex_cert;
 	size_t kex_cert_len;
-	const uint8_t *kex_priv;
+	const struct envelope_kex *kex;
 	char *err;
 	size_t err_len;
 	uint8_t station_pub[CRYPTO_P384_PUB_LEN];
@@ -86,11 +86,11 @@ static int fail(struct opener *o, int code, const char *fmt, ...)
 /* This TCB's own certificate must be a key-agreement certificate from the
  * same root (tcb-kex, or tcb-kex-dev for a development identity: which of
  * the two a boot may use is tcb/tcb_identity.c's policy) and hold the
- * public half of kex_priv: otherwise every envelope would fail later with a
+ * public half of its key: otherwise every envelope would fail later with a
  * misleading "fails authentication". */
 static int check_own_identity(struct opener *o)
 {
-	uint8_t cert_pub[CRYPTO_P384_PUB_LEN], priv_pub[CRYPTO_P384_PUB_LEN];
+	uint8_t cert_pub[CRYPTO_P384_PUB_LEN];
 	char why[CERT_ERR_LEN] = "";
 	enum crypto_role role = CRYPTO_ROLE_TCB_KEX;
 	unsigned roles;
@@ -106,10 +106,7 @@ static int check_own_identity(struct opener *o)
 		return fail(o, ENV_E_TCB_IDENTITY,
 			    "this TCB's key-agreement certificate is not usable: %s",
 			    why);
-	if (crypto_p384_public(o->kex_priv, priv_pub) != CRYPTO_OK)
-		return fail(o, ENV_E_TCB_IDENTITY,
-			    "this TCB's key-agreement private key is not a valid P-384 key");
-	if (memcmp(cert_pub, priv_pub, sizeof(cert_pub)) != 0)
+	if (memcmp(cert_pub, o->kex->pub, sizeof(cert_pub)) != 0)
 		return fail(o, ENV_E_TCB_IDENTITY,
 			    "this TCB's key-agreement private key does not match its certificate");
 	return 0;
@@ -196,7 +193,7 @@ static int derive_key(struct opener *o)
 	uint8_t info[ENVELOPE_KDF_LABEL_LEN + ENV_PUB_LEN];
 	int rc;
 
-	rc = crypto_ecdh_p384(o->kex_priv, o->env.eph_pub, o->shared);
+	rc = o->kex->ecdh(o->kex->ctx, o->env.eph_pub, o->shared);
 	if (rc == CRYPTO_E_INVAL || rc == CRYPTO_E_VERIFY)
 		return fail(o, ENV_E_EPHEMERAL,
 			    "envelope's ephemeral key is not a valid P-384 point");
@@ -257,10 +254,38 @@ static int open_steps(struct opener *o, const uint8_t *buf, size_t len,
 	return ENV_OPEN_OK;
 }
 
+/* The key-agreement key held in memory (envelope_open). */
+static int ecdh_in_memory(void *ctx, const uint8_t peer[ENV_PUB_LEN], uint8_t shared[48])
+{
+	int rc = crypto_ecdh_p384(ctx, peer, shared);
+
+	return rc == CRYPTO_E_VERIFY ? CRYPTO_E_INVAL : rc;
+}
+
 int envelope_open(uint8_t *buf, size_t len, const uint8_t *root,
 		  size_t root_len, const uint8_t *kex_cert, size_t kex_cert_len,
 		  const uint8_t kex_priv[ENV_PRIV_LEN],
 		  struct envelope_payload *out, char *err, size_t err_len)
+{
+	/* The scalar stays the caller's: the callback only borrows it. */
+	struct envelope_kex kex = { .ecdh = ecdh_in_memory,
+				    .ctx = (void *)(uintptr_t)kex_priv };
+
+	if (err && err_len)
+		err[0] = '\0';
+	if (crypto_p384_public(kex_priv, kex.pub) != CRYPTO_OK) {
+		errmsg(err, err_len, "this TCB's key-agreement private key is not a "
+		       "valid P-384 key");
+		return ENV_E_TCB_IDENTITY;
+	}
+	return envelope_open_with(buf, len, root, root_len, kex_cert, kex_cert_len,
+				  &kex, out, err, err_len);
+}
+
+int envelope_open_with(uint8_t *buf, size_t len, const uint8_t *root,
+		       size_t root_len, const uint8_t *kex_cert, size_t kex_cert_len,
+		       const struct envelope_kex *kex, struct envelope_payload *out,
+		       char *err, size_t err_len)
 {
 	struct opener o;
 	int rc;
@@ -271,7 +296,7 @@ int envelope_open(uint8_t *buf, size_t len, const uint8_t *root,
 	o.root_len = root_len;
 	o.kex_cert = kex_cert;
 	o.kex_cert_len = kex_cert_len;
-	o.kex_priv = kex_priv;
+	o.kex = kex;
 	o.err = err;
 	o.err_len = err_len;
 	if (err && err_len)

@@ -146,4 +146,21 @@ int envelope_open(uint8_t *buf, size_t len, const uint8_t *root,
 		  const uint8_t kex_priv[ENV_PRIV_LEN],
 		  struct envelope_payload *out, char *err, size_t err_len);
 
+/* This TCB's key-agreement key when its private half is not in memory (a
+ * TPM-resident key): its public point, and ecdh, which writes the x
+ * coordinate of priv * peer into shared and returns CRYPTO_OK,
+ * CRYPTO_E_INVAL for a peer that is not a valid P-384 point, or another
+ * crypto error code. */
+struct envelope_kex {
+	uint8_t pub[ENV_PUB_LEN];
+	int (*ecdh)(void *ctx, const uint8_t peer[ENV_PUB_LEN], uint8_t shared[48]);
+	void *ctx;
+};
+/* envelope_open with that key instead of kex_priv; the same steps, the
+ * certificate matched against kex->pub. */
+int envelope_open_with(uint8_t *buf, size_t len, const uint8_t *root,
+		       size_t root_len, const uint8_t *kex_cert, size_t kex_cert_len,
+		       const struct envelope_kex *kex, struct envelope_payload *out,
+		       char *err, size_t err_len);
+
 #endif

@@ -227,6 +227,61 @@ static void test_round_trip(void **state)
 	free(env);
 }
 
+/* A key-agreement key outside memory (the TPM's, in the hypervisor): the
+ * callback gets the envelope's ephemeral point; its answer decrypts; a
+ * refused point is the ephemeral key's fault; another public key is
+ * refused before any ECDH. */
+static int kex_calls, kex_answer;
+
+static int test_ecdh(void *ctx, const uint8_t peer[ENV_PUB_LEN], uint8_t shared[48])
+{
+	kex_calls++;
+	if (kex_answer != CRYPTO_OK)
+		return kex_answer;
+	return crypto_ecdh_p384(((const struct ident *)ctx)->priv, peer, shared);
+}
+
+static int open_with(const uint8_t *env, size_t len, const struct envelope_kex *kex)
+{
+	uint8_t *copy = malloc(len);
+	struct envelope_payload got;
+	int rc;
+
+	assert_non_null(copy);
+	memcpy(copy, env, len);
+	rc = envelope_open_with(copy, len, k.root_a.cert.der, k.root_a.cert.der_len,
+				k.tcb1.cert.der, k.tcb1.cert.der_len, kex, &got, err,
+				sizeof(err));
+	if (rc == ENV_OPEN_OK)
+		assert_memory_equal(got.image, image, sizeof(image));
+	free(copy);
+	return rc;
+}
+
+static void test_key_agreement_callback(void **state)
+{
+	struct envelope_kex kex = { .ecdh = test_ecdh, .ctx = &k.tcb1 };
+	size_t len;
+	uint8_t *env = build(&len);
+
+	(void)state;
+	memcpy(kex.pub, k.tcb1.pub, sizeof(kex.pub));
+	kex_calls = 0;
+	kex_answer = CRYPTO_OK;
+	assert_int_equal(open_with(env, len, &kex), ENV_OPEN_OK);
+	assert_int_equal(kex_calls, 1);
+	kex_answer = CRYPTO_E_INVAL;
+	assert_int_equal(open_with(env, len, &kex), ENV_E_EPHEMERAL);
+	kex_answer = CRYPTO_E_INTERNAL;
+	assert_int_equal(open_with(env, len, &kex), ENV_E_CRYPTO);
+	memcpy(kex.pub, k.tcb2.pub, sizeof(kex.pub));
+	kex_calls = 0;
+	assert_int_equal(open_with(env, len, &kex), ENV_E_TCB_IDENTITY);
+	assert_non_null(strstr(err, "does not match its certificate"));
+	assert_int_equal(kex_calls, 0);
+	free(env);
+}
+
 /* Two envelopes of the same payload share nothing but the structure. */
 static void test_fresh_key_and_iv(void **state)
 {
@@ -601,6 +656,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_key_agreement_callback),
 		cmocka_unit_test(test_fresh_key_and_iv),
 		cmocka_unit_test(test_wrong_tcb),
 		cmocka_unit_test(test_station_from_another_ca),
