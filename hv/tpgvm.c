@@ -1,5 +1,6 @@
 #include "hv/tpgvm.h"
 #include "hv/tpm.h"
+#include "hv/tpm_tcb_key.h"
 #include "hv/ca_root.h"
 #include "hv/console.h"
 #include "hv/guest.h"
@@ -90,10 +91,13 @@ static bool load_tcb_identity(const struct mb2_module *keys,
 	return ok;
 }
 
+/* Reports signed by the TPM-resident key (hv/tpm_tcb_key.c). */
+static const struct report_signer tpm_signer = { tpm_tcb_key_sign, NULL };
+
 /* Only once the TPGVM exists: reports are for it alone. */
 static void keep_report_source(const struct tcb_certs *tc,
 			       const struct measure_log *log,
-			       uint32_t report_debug)
+			       uint32_t report_debug, bool tpm_keys)
 {
 	memcpy(sign_cert, tc->sign_cert, tc->sign_cert_len);
 	report_source = (struct report_source){
@@ -115,6 +119,13 @@ static void keep_report_source(const struct tcb_certs *tc,
 	};
 	if (!report_source.tpm_len)
 		report_source.tpm_evidence = NULL;
+	if (tpm_keys) {
+		/* Keys the TPM lets only this approved, measured launch use. */
+		report_source.sign_priv = NULL;
+		report_source.signer = &tpm_signer;
+		report_source.key_protection = REPORT_KEYS_TPM;
+		report_source.launch_mode = REPORT_LAUNCH_SRTM;
+	}
 	report_source_ready = true;
 }
 
@@ -149,6 +160,63 @@ static struct vm *launch(const struct envelope_payload *p)
 	return vm;
 }
 
+/* The envelope opened: its TPGVM measured and launched, or NULL. */
+static struct vm *measure_and_launch(const struct envelope_payload *payload,
+				     struct measure_log *log)
+{
+	if (!measure(log, MEASURE_TPGVM_IMAGE, payload->image, payload->image_len,
+		     "tpgvm image") ||
+	    !measure(log, MEASURE_TPGVM_POLICY, payload->policy, payload->policy_len,
+		     "tpgvm policy")) {
+		console_printf("tpgvm: not launched: its measurement was not recorded (log full or TPM extend failed)\n");
+		return NULL;
+	}
+	return launch(payload);
+}
+
+/* No key module: the TCB's keys are the TPM's (hv/tpm_tcb_key.c), usable
+ * only on a launch the CA approved, with the certificates enrollment
+ * issued for them. */
+static struct vm *deliver_with_tpm_keys(const struct mb2_module *certs,
+					const struct mb2_module *env,
+					struct measure_log *log, uint32_t report_debug)
+{
+	struct envelope_kex kex = { .ecdh = tpm_tcb_key_ecdh };
+	struct envelope_payload payload;
+	const uint8_t *root;
+	struct tcb_certs tc;
+	struct vm *vm = NULL;
+	size_t root_len;
+	char err[224];
+
+	root = ca_root(&root_len);
+	console_printf("tpgvm: key protection: tpm (no key module: the TCB's keys live "
+		       "in the TPM)\n");
+	if (!tpm_tcb_key_usable()) {
+		console_printf("tpgvm: the TPM-resident TCB keys are not usable on this "
+			       "launch (the tpm: lines above say why): no TPGVM\n");
+		return NULL;
+	}
+	if (tcb_certs_parse(module_bytes(certs), certs->end - certs->start, &tc, err,
+			    sizeof(err)) ||
+	    tcb_identity_check_tpm(&tc, tpm_tcb_key_public(true), tpm_tcb_key_public(false),
+				   root, root_len, err, sizeof(err))) {
+		console_printf("tpgvm: TCB identity refused: %s\n", err);
+		return NULL;
+	}
+	memcpy(kex.pub, tpm_tcb_key_public(false), sizeof(kex.pub));
+	if (envelope_open_with(module_bytes(env), env->end - env->start, root, root_len,
+			       tc.kex_cert, tc.kex_cert_len, &kex, &payload, err,
+			       sizeof(err)) != ENV_OPEN_OK) {
+		console_printf("tpgvm: envelope refused: %s\n", err);
+		return NULL;
+	}
+	vm = measure_and_launch(&payload, log);
+	if (vm)
+		keep_report_source(&tc, log, report_debug, true);
+	return vm;
+}
+
 struct vm *tpgvm_deliver(const struct mb2_info *info, struct measure_log *log,
 			 uint32_t report_debug,
 			 uint64_t *released_frames)
@@ -161,6 +229,11 @@ struct vm *tpgvm_deliver(const struct mb2_info *info, struct measure_log *log,
 	struct vm *vm = NULL;
 
 	released = released_frames;
+	if (!keys && certs && env) {
+		vm = deliver_with_tpm_keys(certs, env, log, report_debug);
+		release_module(env);
+		return vm;
+	}
 	if (!keys || !certs || !env) {
 		console_printf("tpgvm: no %s module\n", !env ? MODULE_ENVELOPE :
 			       !keys ? MODULE_TCB_KEYS : MODULE_TCB_CERTS);
@@ -169,12 +242,12 @@ struct vm *tpgvm_deliver(const struct mb2_info *info, struct measure_log *log,
 		return NULL;
 	}
 #ifdef CUSTOS_PRODUCTION
-	/* A production TCB's keys never travel in the clear: they are to be
-	 * born in and usable only from the TPM, which this TCB cannot use
-	 * yet. Plaintext keys are for development builds (docs/boot.md). */
+	/* A production TCB's keys never travel in the clear: they are born
+	 * in and usable only from the TPM (no key module at all). Plaintext
+	 * keys are for development builds (docs/boot.md). */
 	console_printf("tpgvm: TCB key module refused: this is a production "
-		       "build, which takes no plaintext TCB keys (TPM-held keys "
-		       "are not implemented yet)\n");
+		       "build, which takes no plaintext TCB keys (its keys are the "
+		       "TPM's: boot it without the tcb-keys module)\n");
 	release_module(keys);
 	return NULL;
 #endif
@@ -188,18 +261,12 @@ struct vm *tpgvm_deliver(const struct mb2_info *info, struct measure_log *log,
 				       root, root_len, tc.kex_cert,
 				       tc.kex_cert_len, tcb_keys.kex_priv,
 				       &payload, err, sizeof(err));
-		if (rc != ENV_OPEN_OK) {
+		if (rc != ENV_OPEN_OK)
 			console_printf("tpgvm: envelope refused: %s\n", err);
-		} else if (!measure(log, MEASURE_TPGVM_IMAGE, payload.image,
-				    payload.image_len, "tpgvm image") ||
-			   !measure(log, MEASURE_TPGVM_POLICY, payload.policy,
-				    payload.policy_len, "tpgvm policy")) {
-			console_printf("tpgvm: not launched: its measurement was not recorded (log full or TPM extend failed)\n");
-		} else {
-			vm = launch(&payload);
-		}
+		else
+			vm = measure_and_launch(&payload, log);
 		if (vm)
-			keep_report_source(&tc, log, report_debug);
+			keep_report_source(&tc, log, report_debug, false);
 	}
 	release_module(env);
 	return vm;

@@ -44,6 +44,9 @@ static struct {
 	struct tpm2_tcb_key sign, agree;
 	struct tpm_approval approval;
 	uint8_t pcrs[TPM_APPROVAL_PCRS][TPM2_SHA384_LEN];
+	struct tpm2_ticket ticket;             /* the TPM's, for the approval */
+	bool have_ticket;
+	bool usable;                           /* the test signature verified */
 	uint8_t cmd[TPM2_BUFFER_MAX];
 	uint8_t rsp[TPM2_BUFFER_MAX];
 	char err[200];
@@ -245,36 +248,118 @@ static int satisfy(struct tpm2_session *s, const struct tpm2_ticket *t)
 	return 0;
 }
 
-/* One signature by the TPM-resident signing key under the policy, checked
- * with its public half. */
-static int test_signature(const struct tpm2_ticket *t)
+/* The operation run on a TPM-resident key in a satisfied session. */
+typedef int (*key_op)(struct tpm2_session *s, const struct tpm2_tcb_key *key, void *arg);
+
+/* One use of a TPM-resident key: the key made again from its template (the
+ * same key: it is a primary), a salted policy session satisfied with the
+ * approval, then op; everything flushed after. Keys are not kept loaded:
+ * a TPM holds only a few objects, and a use is rare (a report, an
+ * envelope). */
+static int with_key(enum tpm2_tcb_key_kind kind, key_op op, void *arg)
 {
-	uint8_t digest[TPM2_SHA384_LEN], nonce[TPM2_SESSION_HASH_LEN];
-	uint8_t sig[2 * TPM2_P384_LEN];
+	const struct tpm2_tcb_key *known = kind == TPM2_TCB_KEY_SIGN ? &k.sign : &k.agree;
+	struct tpm2_tcb_key key;
 	struct tpm2_session s;
-	size_t n;
 	int rc = -1;
 
-	crypto_sha384("custos: TPM-resident key test", 29, digest);
-	if (tpm_start_salted_session(&s, TPM2_SE_POLICY, k.err, sizeof(k.err)) != 0)
+	if (!k.have_ticket || create(kind, &key) != 0)
 		return -1;
-	if (satisfy(&s, t) == 0 && crypto_random(nonce, sizeof(nonce)) == CRYPTO_OK &&
-	    run(tpm2_build_tcb_sign(k.cmd, sizeof(k.cmd), &s, &k.sign, digest, nonce),
-		&n) == 0 &&
-	    tpm2_parse_tcb_sign(k.rsp, n, &s, sig, NULL, k.err, sizeof(k.err)) == 0) {
-		rc = crypto_ecdsa_p384_verify(k.sign.pub, digest, sizeof(digest), sig) ==
-			     CRYPTO_OK ? 0 : -1;
-		if (rc)
-			snprintf(k.err, sizeof(k.err), "its signature does not verify");
+	if (memcmp(key.pub, known->pub, sizeof(key.pub)) != 0)
+		snprintf(k.err, sizeof(k.err), "the TPM answered with another key");
+	else if (tpm_start_salted_session(&s, TPM2_SE_POLICY, k.err, sizeof(k.err)) == 0) {
+		if (satisfy(&s, &k.ticket) == 0)
+			rc = op(&s, &key, arg);
+		flush(s.handle);
+		tpm2_session_forget(&s);
 	}
-	flush(s.handle);
-	tpm2_session_forget(&s);
+	flush(key.handle);
 	return rc;
+}
+
+static int sign_op(struct tpm2_session *s, const struct tpm2_tcb_key *key, void *arg)
+{
+	uint8_t **io = arg, nonce[TPM2_SESSION_HASH_LEN];
+	size_t n;
+
+	if (crypto_random(nonce, sizeof(nonce)) != CRYPTO_OK ||
+	    run(tpm2_build_tcb_sign(k.cmd, sizeof(k.cmd), s, key, io[0], nonce), &n) != 0)
+		return -1;
+	return tpm2_parse_tcb_sign(k.rsp, n, s, io[1], NULL, k.err, sizeof(k.err));
+}
+
+static int ecdh_op(struct tpm2_session *s, const struct tpm2_tcb_key *key, void *arg)
+{
+	uint8_t **io = arg, nonce[TPM2_SESSION_HASH_LEN];
+	uint32_t rc = 0;
+	size_t n;
+
+	if (crypto_random(nonce, sizeof(nonce)) != CRYPTO_OK ||
+	    run(tpm2_build_tcb_ecdh_zgen(k.cmd, sizeof(k.cmd), s, key, io[0], nonce), &n) != 0)
+		return -1;
+	if (tpm2_parse_tcb_ecdh_zgen(k.rsp, n, s, io[1], &rc, k.err, sizeof(k.err)) == 0)
+		return 0;
+	/* TPM_RC_ECC_POINT on the point: the peer's key, not the TPM, is bad. */
+	return rc != TPM2_RC_MALFORMED && (rc & ~0xf40u) == 0x0a7 ? 1 : -1;
+}
+
+int tpm_tcb_key_sign(void *ctx, const uint8_t digest[48], uint8_t sig[96])
+{
+	uint8_t *io[2] = { (uint8_t *)(uintptr_t)digest, sig };
+
+	(void)ctx;
+	if (with_key(TPM2_TCB_KEY_SIGN, sign_op, io) != 0) {
+		console_printf("tpm: the TPM-resident signing key did not sign: %s\n", k.err);
+		return CRYPTO_E_INTERNAL;
+	}
+	return CRYPTO_OK;
+}
+
+int tpm_tcb_key_ecdh(void *ctx, const uint8_t peer[97], uint8_t shared[48])
+{
+	uint8_t *io[2] = { (uint8_t *)(uintptr_t)peer, shared };
+	int rc;
+
+	(void)ctx;
+	rc = with_key(TPM2_TCB_KEY_AGREE, ecdh_op, io);
+	if (rc == 1)
+		return CRYPTO_E_INVAL;
+	if (rc != 0) {
+		console_printf("tpm: the TPM-resident key-agreement key did not agree: %s\n",
+			       k.err);
+		return CRYPTO_E_INTERNAL;
+	}
+	return CRYPTO_OK;
+}
+
+bool tpm_tcb_key_usable(void)
+{
+	return k.usable;
+}
+
+const uint8_t *tpm_tcb_key_public(bool signing)
+{
+	return signing ? k.sign.pub : k.agree.pub;
+}
+
+/* One signature under the policy, checked with the key's public half:
+ * proof that this launch may use the keys. */
+static int test_signature(void)
+{
+	uint8_t digest[TPM2_SHA384_LEN], sig[2 * TPM2_P384_LEN];
+
+	crypto_sha384("custos: TPM-resident key test", 29, digest);
+	if (tpm_tcb_key_sign(NULL, digest, sig) != CRYPTO_OK)
+		return -1;
+	if (crypto_ecdsa_p384_verify(k.sign.pub, digest, sizeof(digest), sig) != CRYPTO_OK) {
+		snprintf(k.err, sizeof(k.err), "its signature does not verify");
+		return -1;
+	}
+	return 0;
 }
 
 static void use_approval(void)
 {
-	struct tpm2_ticket t;
 	int rc, pcr;
 
 	rc = read_approval();
@@ -293,16 +378,23 @@ static void use_approval(void)
 			return;
 	pcr = tpm_approval_first_mismatch(&k.approval, k.pcrs);
 	if (pcr >= 0) {
+		char v[17];
+
+		hex8(k.pcrs[pcr], v);
 		console_printf("tpm: the CA approved another launch: PCR %d differs "
 			       "(firmware, GRUB, grub.cfg, the hypervisor or a boot module "
-			       "changed): " UNUSABLE "\n", pcr);
+			       "changed; it is sha384:%s...): " UNUSABLE "\n", pcr, v);
 		return;
 	}
-	if (ticket(&t) != 0 || test_signature(&t) != 0) {
+	if (ticket(&k.ticket) == 0)
+		k.have_ticket = true;
+	if (!k.have_ticket || test_signature() != 0) {
+		k.have_ticket = false;
 		console_printf("tpm: the TPM refused the CA's approval of this launch: %s: "
 			       UNUSABLE "\n", k.err);
 		return;
 	}
+	k.usable = true;
 	console_printf("tpm: the CA approved this launch (PCRs 0-9): the TPM let it "
 		       "sign with the TPM-resident TCB key (the test signature verifies)\n");
 }
@@ -313,6 +405,7 @@ void tpm_tcb_key_init(bool measured_launch)
 		return;
 	if (create_keys() != 0)
 		return;
-	use_approval();
 	flush(k.sign.handle);
+	k.sign.handle = 0;
+	use_approval();
 }

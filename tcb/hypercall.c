@@ -154,8 +154,11 @@ static int64_t make_report(const struct hc_request *rq, const struct hc_env *env
 	int64_t ret;
 
 	report_contents_of(env->report, &rq->report, &contents);
-	if (report_build(&contents, env->report->sign_priv, report_buf,
-			 sizeof(report_buf), &len, NULL, 0) != REPORT_OK)
+	if ((env->report->sign_priv
+		     ? report_build(&contents, env->report->sign_priv, report_buf,
+				    sizeof(report_buf), &len, NULL, 0)
+		     : report_build_signed(&contents, env->report->signer, report_buf,
+					   sizeof(report_buf), &len, NULL, 0)) != REPORT_OK)
 		return HC_E_INTERNAL; /* report_build has zeroed report_buf */
 	ret = env->write_guest(env->ctx, rq->gpa, report_buf, len) ?
 		(int64_t)len : HC_E_FAULT;

@@ -22,7 +22,8 @@ struct report_source {
 	const char *platform_id;       /* NUL-terminated, from the TPGVM policy */
 	const uint8_t *sign_cert;      /* the TCB signing certificate, DER */
 	size_t sign_cert_len;
-	const uint8_t *sign_priv;      /* its private key, RPT_PRIV_LEN bytes */
+	const uint8_t *sign_priv;      /* its private key, RPT_PRIV_LEN bytes, */
+	const struct report_signer *signer; /* or, NULL above, its signer (TPM) */
 	uint32_t key_protection;       /* enum report_key_protection */
 	uint32_t launch_mode;          /* enum report_launch_mode */
 	uint32_t debug;                /* REPORT_DEBUG_* in effect */

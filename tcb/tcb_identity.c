@@ -85,3 +85,38 @@ int tcb_identity_check_plaintext(const struct tcb_keys *keys,
 		return -1;
 	return check_signing_key(keys, certs, root, root_len, err, err_len);
 }
+
+/* One TPM-resident key's certificate: the production role, chained to
+ * root, for exactly that key. */
+static int check_tpm_cert(const uint8_t *cert, size_t len, enum crypto_role role,
+			  const uint8_t pub[CRYPTO_P384_PUB_LEN], const char *what,
+			  const uint8_t *root, size_t root_len, char *err, size_t err_len)
+{
+	uint8_t cert_pub[CRYPTO_P384_PUB_LEN];
+	char why[WHY_LEN] = "";
+
+	if (crypto_x509_verify(cert, len, root, root_len, role, cert_pub, why,
+			       sizeof(why)) != CRYPTO_OK)
+		return errmsg(err, err_len, "the TCB %s certificate is not a %s "
+			      "certificate from the CA root: %s", what,
+			      crypto_role_name(role), why);
+	if (memcmp(cert_pub, pub, sizeof(cert_pub)) != 0)
+		return errmsg(err, err_len, "the TCB %s certificate is for another key "
+			      "than this TPM's (another platform's, or a cleared TPM)",
+			      what);
+	return 0;
+}
+
+int tcb_identity_check_tpm(const struct tcb_certs *certs,
+			   const uint8_t sign_pub[CRYPTO_P384_PUB_LEN],
+			   const uint8_t kex_pub[CRYPTO_P384_PUB_LEN],
+			   const uint8_t *root, size_t root_len, char *err, size_t err_len)
+{
+	if (err && err_len)
+		err[0] = '\0';
+	if (check_tpm_cert(certs->sign_cert, certs->sign_cert_len, CRYPTO_ROLE_TCB_SIGN,
+			   sign_pub, "signing", root, root_len, err, err_len))
+		return -1;
+	return check_tpm_cert(certs->kex_cert, certs->kex_cert_len, CRYPTO_ROLE_TCB_KEX,
+			      kex_pub, "key-agreement", root, root_len, err, err_len);
+}

@@ -9,8 +9,8 @@
  * tcb-sign-dev and tcb-kex-dev, which every verifier recognises on its own,
  * without trusting what a report says. A certificate with a production role
  * (tcb-sign, tcb-kex) that arrives with plaintext keys is refused: a
- * production identity never travels in the clear (its keys will be sealed
- * to the TPM, which is not implemented yet).
+ * production identity never travels in the clear: its keys live in the
+ * TPM (tcb_identity_check_tpm).
  *
  * Portable (hypervisor and host): uses the crypto layer.
  */
@@ -36,5 +36,16 @@ int tcb_identity_check_plaintext(const struct tcb_keys *keys,
 				 const struct tcb_certs *certs,
 				 const uint8_t *root, size_t root_len,
 				 char *err, size_t err_len);
+
+/*
+ * Check a TCB identity whose keys live in the TPM (hv/tpm_tcb_key.c): the
+ * certificates the CA issued at enrollment name the production roles
+ * (tcb-sign, tcb-kex), chain to root, and are for exactly the TPM's
+ * signing key sign_pub and key-agreement key kex_pub (04 || X || Y).
+ * 0, or -1 with one line in err.
+ */
+int tcb_identity_check_tpm(const struct tcb_certs *certs,
+			   const uint8_t sign_pub[97], const uint8_t kex_pub[97],
+			   const uint8_t *root, size_t root_len, char *err, size_t err_len);
 
 #endif

@@ -357,8 +357,8 @@ def test_enrollment_certifies_the_attestation_key(d):
                      stop_on=r"^tpm: (the|no) .*TCB keys stay unusable|^tpm: the CA approved "
                              r"this launch|^custos: power off")
     r.expect(r"^tpm: the CA approved another launch: PCR 9 differs \(firmware, GRUB, grub.cfg, "
-             r"the hypervisor or a boot module changed\): the TPM-resident TCB keys stay "
-             r"unusable on this boot$")
+             r"the hypervisor or a boot module changed; it is sha384:%s\.\.\.\): the "
+             r"TPM-resident TCB keys stay unusable on this boot$" % same[9].hex()[:16])
     r.expect_absent(r"EXCEPTION|PANIC|BOOT FAILED")
 
     # Another TPM (another endorsement seed, so another attestation key):

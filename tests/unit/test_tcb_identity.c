@@ -153,6 +153,41 @@ static void test_signing_certificate_checked(void **state)
 		       "the TCB key-agreement certificate is not an X.509 certificate");
 }
 
+/* TPM-resident keys: production certificates for exactly the TPM's two
+ * points; a development role, a swapped or foreign key, another root
+ * refused. */
+static int check_tpm(const struct ident *sign, const struct ident *kex,
+		     const uint8_t *sign_pub, const uint8_t *kex_pub, const struct ident *root)
+{
+	struct tcb_certs certs = {
+		sign->cert.der, sign->cert.der_len, kex->cert.der, kex->cert.der_len,
+	};
+
+	return tcb_identity_check_tpm(&certs, sign_pub, kex_pub, root->cert.der,
+				      root->cert.der_len, err, sizeof(err));
+}
+
+static void test_tpm_identity(void **state)
+{
+	(void)state;
+	assert_int_equal(check_tpm(&k.prod_sign, &k.prod_kex, k.prod_sign.pub,
+				   k.prod_kex.pub, &k.root_a), 0);
+	assert_int_equal(check_tpm(&k.dev_sign, &k.prod_kex, k.dev_sign.pub,
+				   k.prod_kex.pub, &k.root_a), -1);
+	assert_non_null(strstr(err, "not a TCB-signing certificate"));
+	assert_int_equal(check_tpm(&k.prod_sign, &k.dev_kex, k.prod_sign.pub,
+				   k.dev_kex.pub, &k.root_a), -1);
+	assert_non_null(strstr(err, "not a TCB-key-agreement certificate"));
+	assert_int_equal(check_tpm(&k.prod_sign, &k.prod_kex, k.prod_kex.pub,
+				   k.prod_kex.pub, &k.root_a), -1);
+	assert_non_null(strstr(err, "signing certificate is for another key"));
+	assert_int_equal(check_tpm(&k.prod_sign, &k.prod_kex, k.prod_sign.pub,
+				   k.prod_sign.pub, &k.root_a), -1);
+	assert_non_null(strstr(err, "key-agreement certificate is for another key"));
+	assert_int_equal(check_tpm(&k.prod_sign, &k.prod_kex, k.prod_sign.pub,
+				   k.prod_kex.pub, &k.root_b), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_production_role_with_plaintext_keys_refused),
 		cmocka_unit_test(test_other_roles_refused),
 		cmocka_unit_test(test_signing_certificate_checked),
+		cmocka_unit_test(test_tpm_identity),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
