@@ -248,6 +248,24 @@ static int satisfy(struct tpm2_session *s, const struct tpm2_ticket *t)
 	return 0;
 }
 
+/* Every PCR of 0-9 that is not the approval's, in full: what the operator
+ * compares with the CA's prediction for this media. */
+static void print_differences(void)
+{
+	char have[2 * TPM2_SHA384_LEN + 1], want[2 * TPM2_SHA384_LEN + 1];
+
+	for (uint32_t i = 0; i < TPM_APPROVAL_PCRS; i++) {
+		if (memcmp(k.pcrs[i], k.approval.pcrs[i], TPM2_SHA384_LEN) == 0)
+			continue;
+		for (int b = 0; b < (int)TPM2_SHA384_LEN; b++) {
+			snprintf(have + 2 * b, 3, "%02x", k.pcrs[i][b]);
+			snprintf(want + 2 * b, 3, "%02x", k.approval.pcrs[i][b]);
+		}
+		console_printf("tpm: PCR %u is sha384:%s, the approval's sha384:%s\n", i,
+			       have, want);
+	}
+}
+
 /* The operation run on a TPM-resident key in a satisfied session. */
 typedef int (*key_op)(struct tpm2_session *s, const struct tpm2_tcb_key *key, void *arg);
 
@@ -384,6 +402,7 @@ static void use_approval(void)
 		console_printf("tpm: the CA approved another launch: PCR %d differs "
 			       "(firmware, GRUB, grub.cfg, the hypervisor or a boot module "
 			       "changed; it is sha384:%s...): " UNUSABLE "\n", pcr, v);
+		print_differences();
 		return;
 	}
 	if (ticket(&k.ticket) == 0)
