@@ -420,45 +420,55 @@ static int cmd_issue(int argc, char **argv)
 	return 0;
 }
 
-/* The two boot modules of docs/pki.md, checked with the TCB's own parsers
- * before they are written, so the tool cannot emit what the TCB refuses. */
-static void write_modules(const char *keys_path, const char *certs_path,
-			  const uint8_t sign_priv[48], const uint8_t kex_priv[48],
-			  const struct pki_cert *sign, const struct pki_cert *kex)
+/* The TCB certificate boot module (docs/pki.md, "TCB modules"), checked
+ * with the TCB's own parser before it is written, so the tool cannot emit
+ * what the TCB refuses. For issue-tcb and enroll alike. */
+static void write_certs_module(const char *path, const struct pki_cert *sign,
+			       const struct pki_cert *kex)
 {
-	uint8_t keys[TCB_KEYS_LEN];
-	size_t certs_len = TCB_CERTS_HDR_LEN + 8 + sign->der_len + kex->der_len;
-	uint8_t *certs = malloc(certs_len);
-	struct tcb_keys k;
+	size_t len = TCB_CERTS_HDR_LEN + 8 + sign->der_len + kex->der_len;
+	size_t kex_at = 16 + sign->der_len + 4;
+	uint8_t *certs = malloc(len);
 	struct tcb_certs c;
 	char err[160];
-	size_t off;
 
 	if (!certs)
 		cli_die("out of memory");
-	memcpy(keys, TCB_KEYS_MAGIC, TCB_MODULE_MAGIC_LEN);
 	memcpy(certs, TCB_CERTS_MAGIC, TCB_MODULE_MAGIC_LEN);
 	for (int i = 0; i < 4; i++) {
-		keys[8 + i] = (uint8_t)(TCB_KEYS_VERSION >> (8 * i));
 		certs[8 + i] = (uint8_t)(TCB_CERTS_VERSION >> (8 * i));
 		certs[12 + i] = (uint8_t)(sign->der_len >> (8 * i));
 		certs[16 + sign->der_len + i] = (uint8_t)(kex->der_len >> (8 * i));
 	}
+	memcpy(certs + 16, sign->der, sign->der_len);
+	memcpy(certs + kex_at, kex->der, kex->der_len);
+	if (tcb_certs_parse(certs, len, &c, err, sizeof(err)) != 0)
+		cli_die("internal error: the TCB certificate module does not parse: %s", err);
+	cli_write_new(path, certs, len, 0644);
+	free(certs);
+}
+
+/* The development key module: both private keys in the clear, checked
+ * with the TCB's parser before it is written. */
+static void write_keys_module(const char *path, const uint8_t sign_priv[48],
+			      const uint8_t kex_priv[48])
+{
+	uint8_t keys[TCB_KEYS_LEN];
+	struct tcb_keys k;
+	char err[160];
+
+	memcpy(keys, TCB_KEYS_MAGIC, TCB_MODULE_MAGIC_LEN);
+	for (int i = 0; i < 4; i++)
+		keys[8 + i] = (uint8_t)(TCB_KEYS_VERSION >> (8 * i));
 	memcpy(keys + 12, sign_priv, TCB_PRIV_LEN);
 	memcpy(keys + 12 + TCB_PRIV_LEN, kex_priv, TCB_PRIV_LEN);
-	memcpy(certs + 16, sign->der, sign->der_len);
-	off = 16 + sign->der_len + 4;
-	memcpy(certs + off, kex->der, kex->der_len);
-	if (tcb_keys_parse(keys, sizeof(keys), &k, err, sizeof(err)) != 0 ||
-	    tcb_certs_parse(certs, certs_len, &c, err, sizeof(err)) != 0) {
+	if (tcb_keys_parse(keys, sizeof(keys), &k, err, sizeof(err)) != 0) {
 		crypto_wipe(keys, sizeof(keys));
-		cli_die("internal error: the TCB modules do not parse: %s", err);
+		cli_die("internal error: the TCB key module does not parse: %s", err);
 	}
 	crypto_wipe(&k, sizeof(k));
-	cli_write_new(keys_path, keys, sizeof(keys), 0600);
+	cli_write_new(path, keys, sizeof(keys), 0600);
 	crypto_wipe(keys, sizeof(keys));
-	cli_write_new(certs_path, certs, certs_len, 0644);
-	free(certs);
 }
 
 static int cmd_issue_tcb(int argc, char **argv)
@@ -500,7 +510,8 @@ static int cmd_issue_tcb(int argc, char **argv)
 	crypto_wipe(ca.priv, sizeof(ca.priv));
 	write_cert(&sign, path[1], path[2]);
 	write_cert(&kex, path[4], path[5]);
-	write_modules(path[6], path[7], sign_priv, kex_priv, &sign, &kex);
+	write_keys_module(path[6], sign_priv, kex_priv);
+	write_certs_module(path[7], &sign, &kex);
 	crypto_wipe(sign_priv, sizeof(sign_priv));
 	crypto_wipe(kex_priv, sizeof(kex_priv));
 	pki_cert_free(&sign);
@@ -579,7 +590,7 @@ static int drbg(void *ctx, unsigned char *buf, size_t len)
 }
 
 /* The module, checked with the TCB's own reader (tcb/tpm_enroll.c) and
- * the certificate decrypted again before it is written, as write_modules
+ * the certificate decrypted again before it is written, as write_certs_module
  * does: the tool cannot emit a module the TCB refuses. */
 static void write_enrollment(const char *path, const uint8_t name[TPM_AK_NAME_LEN],
 			     const uint8_t id_object[TPM_ID_OBJECT_LEN],
