@@ -1,6 +1,7 @@
 """The host tools, end to end (no emulator): custos-ca issues a root and
 certificates for every role that `openssl verify` accepts, with 0600 keys and
-no overwriting, TCB identities only as development ones (issue-tcb --dev);
+no overwriting, TCB identities as development ones (issue-tcb --dev) or,
+with enroll, for TPM-resident keys its attestation key certified;
 custos-station packages a TPGVM into an envelope that `inspect` describes
 and verifies and that `open` (the TCB's own code) opens, for a development
 TCB only with --allow-dev, and `open` refuses plaintext keys with a
