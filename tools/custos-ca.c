@@ -12,19 +12,26 @@
  *                       --out FILE
  *
  * issue-tcb issues development TCB identities only (roles tcb-sign-dev and
- * tcb-kex-dev, keys written in the clear for the boot media): production
- * TCB identities need TCB keys the TPM protects, which are not implemented
- * yet, so without --dev it refuses.
+ * tcb-kex-dev, keys written in the clear for the boot media): a production
+ * TCB identity's keys never leave the TPM, so they are certified by enroll
+ * and never written by the CA; without --dev issue-tcb refuses.
  *
- * enroll certifies a platform TPM's attestation key only (role tcb-ak),
- * never the TCB's own keys: it checks the AK a report carries is the
- * Custos AK, checks the TPM's EK certificate against its vendor's CA,
- * makes a TPM2 credential for that EK and AK (tools/tpm_credential.c) and
- * writes the AK certificate encrypted under it, as the "tpm-enrollment"
- * boot module: only the TPM holding both keys can activate the credential
- * and so read the certificate. (--ak-public FILE, the TPM2B_PUBLIC that
- * tpm2_readpublic -o writes, may replace --report: a testing aid, not in
- * the usage text, for AKs made outside a Custos boot.)
+ * enroll certifies a platform TPM's attestation key (role tcb-ak) and, when
+ * the report carries them, the TCB's TPM-resident keys (roles tcb-sign and
+ * tcb-kex). It checks the AK a report carries is the Custos AK, checks the
+ * TPM's EK certificate against its vendor's CA, makes a TPM2 credential for
+ * that EK and AK (tools/tpm_credential.c) and writes the AK certificate
+ * encrypted under it, as the "tpm-enrollment" boot module: only the TPM
+ * holding both keys can activate the credential and so read the
+ * certificate. The TCB keys are certified only if the AK certified each
+ * (TPM2_Certify) as a primary of its TPM with the Custos template and the
+ * authPolicy PolicyAuthorize(this CA's root key) (tools/tcb_key_check.c):
+ * then they live in that TPM and can be used only under this CA's
+ * approvals; their certificates go out as the TCB certificate boot module.
+ * A report whose TCB keys fail a check is refused whole. (--ak-public
+ * FILE, the TPM2B_PUBLIC that tpm2_readpublic -o writes, may replace
+ * --report: a testing aid, not in the usage text, for AKs made outside a
+ * Custos boot; it certifies the AK alone.)
  *
  * approve signs the CA's approval of a launch for the TPM-resident TCB
  * keys (docs/tpm.md, "TPM-resident TCB keys"): the PCRs 0-9 that booting
@@ -53,6 +60,7 @@
 #include "tools/cli.h"
 #include "tcb/tpm_enroll.h"
 #include "tools/tpm_credential.h"
+#include "tools/tcb_key_check.h"
 #include "tools/launch_predict.h"
 #include "tools/tpm_evidence.h"
 #include "tcb/fw_log.h"
@@ -84,21 +92,25 @@ static const char usage_text[] =
 	"      module, 0600), PREFIX-certs.bin (both certificates: the TCB\n"
 	"      certificate boot module). Whoever holds the boot media holds these\n"
 	"      keys, so every verifier treats this identity as development only.\n"
-	"      Without --dev it refuses: production TCB identities need TCB keys\n"
-	"      the TPM protects, which do not exist yet (enroll certifies a TPM's\n"
-	"      attestation key only).\n"
+	"      Without --dev it refuses: production TCB identities are certified\n"
+	"      by enroll, for keys that never leave the platform's TPM.\n"
 	"  enroll --dir DIR --report REPORT --ek-cert EK --ek-ca CA [--ek-ca CA ...]\n"
 	"         --cn NAME --out PREFIX [--days N]\n"
-	"      Certify a platform TPM's attestation key (role tcb-ak; the TCB's\n"
-	"      own keys are not certified by this). REPORT is a platform report\n"
-	"      with TPM evidence, whose attestation key must be the Custos AK.\n"
-	"      EK is the TPM's RSA EK certificate (NV index 0x01c00002, e.g.\n"
-	"      tpm2_nvread 0x01c00002 -o ek.der), which must chain to the TPM\n"
-	"      vendor's CA certificates given with --ek-ca (the root, and any\n"
-	"      intermediates). Writes PREFIX-enroll.bin (the \"tpm-enrollment\"\n"
-	"      boot module: the certificate, encrypted under a TPM2 credential\n"
-	"      only that TPM can activate for that key), PREFIX-ak.pem and\n"
-	"      PREFIX-ak.der (the certificate). Default validity %d days.\n"
+	"      Certify a platform TPM's attestation key (role tcb-ak) and the\n"
+	"      TCB's TPM-resident keys (roles tcb-sign, tcb-kex) if REPORT carries\n"
+	"      them. REPORT is a platform report with TPM evidence, whose\n"
+	"      attestation key must be the Custos AK. EK is the TPM's RSA EK\n"
+	"      certificate (NV index 0x01c00002, e.g. tpm2_nvread 0x01c00002 -o\n"
+	"      ek.der), which must chain to the TPM vendor's CA certificates given\n"
+	"      with --ek-ca (the root, and any intermediates). Writes\n"
+	"      PREFIX-enroll.bin (the \"tpm-enrollment\" boot module: the\n"
+	"      certificate, encrypted under a TPM2 credential only that TPM can\n"
+	"      activate for that key), PREFIX-ak.pem and PREFIX-ak.der (the\n"
+	"      certificate). With the TCB keys, each certified by the AK as the\n"
+	"      Custos key usable only under this CA's approvals (else nothing is\n"
+	"      written), also PREFIX-tcb-sign.{pem,der}, PREFIX-tcb-kex.{pem,der}\n"
+	"      and PREFIX-tcb-certs.bin (the TCB certificate boot module). Default\n"
+	"      validity %d days.\n"
 	"  approve --dir DIR --report REPORT [--file NAME=PATH ...] --out FILE\n"
 	"      Approve a launch for the platform's TPM-resident TCB keys: the\n"
 	"      PCRs 0-9 the platform of REPORT (an enrolled TPM's quote and its\n"
@@ -332,20 +344,33 @@ struct ca {
 	size_t der_len;
 };
 
-static void load_ca(const char *dir, struct ca *ca)
+/* The root certificate alone: public, so enroll reads it to check the
+ * platform's evidence before it touches the key. */
+static void load_ca_cert(const char *dir, struct ca *ca)
 {
-	char *key = cli_path(dir, "/root.key"), *der = cli_path(dir, "/root.der");
-	char err[PKI_ERR_LEN];
+	char *der = cli_path(dir, "/root.der"), err[PKI_ERR_LEN];
 
-	cli_need_file(key, "CA root key");
 	cli_need_file(der, "CA root certificate");
-	if (pki_key_read(key, ca->priv, NULL, err, sizeof(err)) != CRYPTO_OK)
-		cli_die("CA root key: %s", err);
 	if (pki_cert_read(der, &ca->der, &ca->der_len, err, sizeof(err)) !=
 	    CRYPTO_OK)
 		cli_die("CA root certificate: %s", err);
-	free(key);
 	free(der);
+}
+
+static void load_ca_key(const char *dir, struct ca *ca)
+{
+	char *key = cli_path(dir, "/root.key"), err[PKI_ERR_LEN];
+
+	cli_need_file(key, "CA root key");
+	if (pki_key_read(key, ca->priv, NULL, err, sizeof(err)) != CRYPTO_OK)
+		cli_die("CA root key: %s", err);
+	free(key);
+}
+
+static void load_ca(const char *dir, struct ca *ca)
+{
+	load_ca_key(dir, ca);
+	load_ca_cert(dir, ca);
 }
 
 /* A fresh key at key_path and its certificate with role; returns the
@@ -420,45 +445,55 @@ static int cmd_issue(int argc, char **argv)
 	return 0;
 }
 
-/* The two boot modules of docs/pki.md, checked with the TCB's own parsers
- * before they are written, so the tool cannot emit what the TCB refuses. */
-static void write_modules(const char *keys_path, const char *certs_path,
-			  const uint8_t sign_priv[48], const uint8_t kex_priv[48],
-			  const struct pki_cert *sign, const struct pki_cert *kex)
+/* The TCB certificate boot module (docs/pki.md, "TCB modules"), checked
+ * with the TCB's own parser before it is written, so the tool cannot emit
+ * what the TCB refuses. For issue-tcb and enroll alike. */
+static void write_certs_module(const char *path, const struct pki_cert *sign,
+			       const struct pki_cert *kex)
 {
-	uint8_t keys[TCB_KEYS_LEN];
-	size_t certs_len = TCB_CERTS_HDR_LEN + 8 + sign->der_len + kex->der_len;
-	uint8_t *certs = malloc(certs_len);
-	struct tcb_keys k;
+	size_t len = TCB_CERTS_HDR_LEN + 8 + sign->der_len + kex->der_len;
+	size_t kex_at = 16 + sign->der_len + 4;
+	uint8_t *certs = malloc(len);
 	struct tcb_certs c;
 	char err[160];
-	size_t off;
 
 	if (!certs)
 		cli_die("out of memory");
-	memcpy(keys, TCB_KEYS_MAGIC, TCB_MODULE_MAGIC_LEN);
 	memcpy(certs, TCB_CERTS_MAGIC, TCB_MODULE_MAGIC_LEN);
 	for (int i = 0; i < 4; i++) {
-		keys[8 + i] = (uint8_t)(TCB_KEYS_VERSION >> (8 * i));
 		certs[8 + i] = (uint8_t)(TCB_CERTS_VERSION >> (8 * i));
 		certs[12 + i] = (uint8_t)(sign->der_len >> (8 * i));
 		certs[16 + sign->der_len + i] = (uint8_t)(kex->der_len >> (8 * i));
 	}
+	memcpy(certs + 16, sign->der, sign->der_len);
+	memcpy(certs + kex_at, kex->der, kex->der_len);
+	if (tcb_certs_parse(certs, len, &c, err, sizeof(err)) != 0)
+		cli_die("internal error: the TCB certificate module does not parse: %s", err);
+	cli_write_new(path, certs, len, 0644);
+	free(certs);
+}
+
+/* The development key module: both private keys in the clear, checked
+ * with the TCB's parser before it is written. */
+static void write_keys_module(const char *path, const uint8_t sign_priv[48],
+			      const uint8_t kex_priv[48])
+{
+	uint8_t keys[TCB_KEYS_LEN];
+	struct tcb_keys k;
+	char err[160];
+
+	memcpy(keys, TCB_KEYS_MAGIC, TCB_MODULE_MAGIC_LEN);
+	for (int i = 0; i < 4; i++)
+		keys[8 + i] = (uint8_t)(TCB_KEYS_VERSION >> (8 * i));
 	memcpy(keys + 12, sign_priv, TCB_PRIV_LEN);
 	memcpy(keys + 12 + TCB_PRIV_LEN, kex_priv, TCB_PRIV_LEN);
-	memcpy(certs + 16, sign->der, sign->der_len);
-	off = 16 + sign->der_len + 4;
-	memcpy(certs + off, kex->der, kex->der_len);
-	if (tcb_keys_parse(keys, sizeof(keys), &k, err, sizeof(err)) != 0 ||
-	    tcb_certs_parse(certs, certs_len, &c, err, sizeof(err)) != 0) {
+	if (tcb_keys_parse(keys, sizeof(keys), &k, err, sizeof(err)) != 0) {
 		crypto_wipe(keys, sizeof(keys));
-		cli_die("internal error: the TCB modules do not parse: %s", err);
+		cli_die("internal error: the TCB key module does not parse: %s", err);
 	}
 	crypto_wipe(&k, sizeof(k));
-	cli_write_new(keys_path, keys, sizeof(keys), 0600);
+	cli_write_new(path, keys, sizeof(keys), 0600);
 	crypto_wipe(keys, sizeof(keys));
-	cli_write_new(certs_path, certs, certs_len, 0644);
-	free(certs);
 }
 
 static int cmd_issue_tcb(int argc, char **argv)
@@ -482,12 +517,12 @@ static int cmd_issue_tcb(int argc, char **argv)
 	forbid_platform(&o, "issue-tcb");
 	check_cn(o.cn);
 	/* A production identity's keys must never exist outside its TPM: the
-	 * CA will certify them once the TPM protects them (not implemented
-	 * yet), never as files it writes itself. */
+	 * CA certifies them from the TPM's evidence (enroll), never as files
+	 * it writes itself. */
 	if (!o.dev)
 		cli_die("issue-tcb issues development TCB identities only, with --dev: "
-			"production TCB identities need TCB keys the TPM protects, "
-			"which are not implemented yet");
+			"production TCB identities are certified by 'custos-ca enroll', "
+			"for keys that never leave the platform's TPM");
 	for (int i = 0; i < 8; i++) {
 		path[i] = cli_path(o.out, suffix[i]);
 		cli_refuse_existing(path[i]);
@@ -500,7 +535,8 @@ static int cmd_issue_tcb(int argc, char **argv)
 	crypto_wipe(ca.priv, sizeof(ca.priv));
 	write_cert(&sign, path[1], path[2]);
 	write_cert(&kex, path[4], path[5]);
-	write_modules(path[6], path[7], sign_priv, kex_priv, &sign, &kex);
+	write_keys_module(path[6], sign_priv, kex_priv);
+	write_certs_module(path[7], &sign, &kex);
 	crypto_wipe(sign_priv, sizeof(sign_priv));
 	crypto_wipe(kex_priv, sizeof(kex_priv));
 	pki_cert_free(&sign);
@@ -520,30 +556,38 @@ static int cmd_issue_tcb(int argc, char **argv)
 
 /* ---- enroll ------------------------------------------------------------------ */
 
-/* The attestation key's TPMT_PUBLIC, from the report's TPM evidence (or,
- * with --ak-public, from a file): *buf is the file to free, *ak points
- * into it. */
-static void read_ak(const struct opts *o, uint8_t **buf, const uint8_t **ak,
-		    size_t *ak_len)
+/* What the platform sent: the attestation key's TPMT_PUBLIC from the
+ * report's TPM evidence (or, with --ak-public, from a file), and the
+ * report's TPM-resident TCB keys, if it carries them. */
+struct platform {
+	uint8_t *file;          /* the report or the key file */
+	const uint8_t *ak;      /* points into file */
+	size_t ak_len;
+	struct report r;        /* with --ak-public: all zero, no TCB keys */
+};
+
+static void read_platform(const struct opts *o, struct platform *p)
 {
 	char err[200];
 	size_t len;
 
+	memset(p, 0, sizeof(*p));
 	if (o->ak_public) {
-		*buf = cli_read_file(o->ak_public, 4096, &len, "attestation key");
+		p->file = cli_read_file(o->ak_public, 4096, &len, "attestation key");
 		/* tpm2_readpublic -o writes a TPM2B_PUBLIC: a big-endian size,
 		 * then the TPMT_PUBLIC. A bare TPMT_PUBLIC is taken too. */
-		if (len >= 2 && (size_t)((*buf)[0] << 8 | (*buf)[1]) == len - 2) {
-			*ak = *buf + 2;
-			*ak_len = len - 2;
+		if (len >= 2 && (size_t)(p->file[0] << 8 | p->file[1]) == len - 2) {
+			p->ak = p->file + 2;
+			p->ak_len = len - 2;
 		} else {
-			*ak = *buf;
-			*ak_len = len;
+			p->ak = p->file;
+			p->ak_len = len;
 		}
 		return;
 	}
-	*buf = cli_read_file(o->report, REPORT_MAX_SIZE, &len, "report");
-	if (tpm_report_ak(*buf, len, ak, ak_len, err, sizeof(err)) != 0)
+	p->file = cli_read_file(o->report, REPORT_MAX_SIZE, &len, "report");
+	if (tpm_report_ak(p->file, len, &p->ak, &p->ak_len, err, sizeof(err)) != 0 ||
+	    report_parse(p->file, len, &p->r, err, sizeof(err)) != 0)
 		cli_die("report '%s': %s", o->report, err);
 }
 
@@ -579,7 +623,7 @@ static int drbg(void *ctx, unsigned char *buf, size_t len)
 }
 
 /* The module, checked with the TCB's own reader (tcb/tpm_enroll.c) and
- * the certificate decrypted again before it is written, as write_modules
+ * the certificate decrypted again before it is written, as write_certs_module
  * does: the tool cannot emit a module the TCB refuses. */
 static void write_enrollment(const char *path, const uint8_t name[TPM_AK_NAME_LEN],
 			     const uint8_t id_object[TPM_ID_OBJECT_LEN],
@@ -613,49 +657,39 @@ static void write_enrollment(const char *path, const uint8_t name[TPM_AK_NAME_LE
 	free(back);
 }
 
-static int cmd_enroll(int argc, char **argv)
+/* A certificate with role for point, checked as the TCB and the tenant
+ * will check it before anything is written: it chains to the root, names
+ * the role, and certifies exactly this point. */
+static void issue_for_point(const struct ca *ca, const uint8_t point[CRYPTO_P384_PUB_LEN],
+			    const char *cn, enum crypto_role role, unsigned days,
+			    struct pki_cert *cert)
 {
-	static const char *const suffix[3] = { "-enroll.bin", "-ak.pem", "-ak.der" };
-	uint8_t point[CRYPTO_P384_PUB_LEN], name[TPM_AK_NAME_LEN], check[CRYPTO_P384_PUB_LEN];
-	uint8_t modulus[TPM_EK_MODULUS_LEN], credential[TPM_CREDENTIAL_LEN];
-	uint8_t seed[TPM_SEED_LEN], id_object[TPM_ID_OBJECT_LEN];
-	uint8_t secret[TPM_ENC_SECRET_LEN], *ak_file;
-	const uint8_t *ak;
-	char *path[3], err[PKI_ERR_LEN];
-	struct pki_cert cert;
-	struct opts o;
-	struct ca ca;
-	size_t ak_len;
+	uint8_t check[CRYPTO_P384_PUB_LEN];
+	char err[PKI_ERR_LEN];
+
+	if (pki_issue_leaf(ca->priv, ca->der, ca->der_len, point, cn, role, days, cert, err,
+			   sizeof(err)) != CRYPTO_OK)
+		cli_die("cannot issue the %s certificate: %s", crypto_role_name(role), err);
+	if (crypto_x509_verify(cert->der, cert->der_len, ca->der, ca->der_len, role, check,
+			       err, sizeof(err)) != CRYPTO_OK ||
+	    memcmp(check, point, sizeof(check)) != 0)
+		cli_die("internal error: the %s certificate does not verify: %s",
+			crypto_role_name(role), err);
+}
+
+/* The credential for the EK and the AK's Name: fresh random bytes, and
+ * MakeCredential's blob and encrypted seed. */
+static void make_credential(const uint8_t modulus[TPM_EK_MODULUS_LEN],
+			    const uint8_t name[TPM_AK_NAME_LEN],
+			    uint8_t credential[TPM_CREDENTIAL_LEN],
+			    uint8_t id_object[TPM_ID_OBJECT_LEN],
+			    uint8_t secret[TPM_ENC_SECRET_LEN])
+{
+	uint8_t seed[TPM_SEED_LEN];
+	char err[PKI_ERR_LEN];
 	int rc;
 
-	parse_opts(argc, argv, &o);
-	need(o.dir, "--dir", "enroll");
-	need(o.cn, "--cn", "enroll");
-	need(o.out, "--out", "enroll");
-	need(o.ek_cert, "--ek-cert", "enroll");
-	need(o.n_ek_ca ? o.ek_ca[0] : NULL, "--ek-ca (the TPM vendor's EK CA certificates)",
-	     "enroll");
-	forbid(o.role, "--role (the role is tcb-ak)", "enroll");
-	forbid(o.n_file ? o.file[0] : NULL, "--file", "enroll");
-	if (o.dev)
-		cli_usage_error("enroll does not take --dev");
-	if (o.report && o.ak_public)
-		cli_usage_error("enroll takes --report or --ak-public, not both");
-	need(o.report ? o.report : o.ak_public, "--report", "enroll");
-	check_cn(o.cn);
-	for (int i = 0; i < 3; i++) {
-		path[i] = cli_path(o.out, suffix[i]);
-		cli_refuse_existing(path[i]);
-	}
-	/* Everything the platform sent is checked before the CA key is read. */
-	read_ak(&o, &ak_file, &ak, &ak_len);
-	if (tpm_ak_check(ak, ak_len, point, name, err, sizeof(err)) != 0)
-		cli_die("%s", err);
-	free(ak_file);
-	check_ek(&o, modulus);
-	load_ca(o.dir, &ca);
-	init_crypto();
-	rc = crypto_random(credential, sizeof(credential));
+	rc = crypto_random(credential, TPM_CREDENTIAL_LEN);
 	if (rc == CRYPTO_OK)
 		rc = crypto_random(seed, sizeof(seed));
 	if (rc != CRYPTO_OK)
@@ -664,26 +698,117 @@ static int cmd_enroll(int argc, char **argv)
 				id_object, secret, err, sizeof(err)) != 0)
 		cli_die("%s", err);
 	crypto_wipe(seed, sizeof(seed));
-	if (pki_issue_leaf(ca.priv, ca.der, ca.der_len, point, o.cn,
-			   CRYPTO_ROLE_TCB_AK, o.days ? o.days : LEAF_DAYS_DEFAULT,
-			   &cert, err, sizeof(err)) != CRYPTO_OK)
-		cli_die("cannot issue the tcb-ak certificate: %s", err);
-	crypto_wipe(ca.priv, sizeof(ca.priv));
-	/* What the TCB and the tenant will check: that it chains, names the
-	 * role, and certifies this AK's point. */
-	if (crypto_x509_verify(cert.der, cert.der_len, ca.der, ca.der_len,
-			       CRYPTO_ROLE_TCB_AK, check, err, sizeof(err)) != CRYPTO_OK ||
-	    memcmp(check, point, sizeof(point)) != 0)
-		cli_die("internal error: the AK certificate does not verify: %s", err);
-	write_enrollment(path[0], name, id_object, secret, credential, &cert);
-	crypto_wipe(credential, sizeof(credential));
-	write_cert(&cert, path[1], path[2]);
-	pki_cert_free(&cert);
-	cli_outputs_done();
-	wrote(path[0], "TPM enrollment boot module \"tpm-enrollment\": the AK "
+}
+
+/* enroll's outputs: the AK's three, then the TCB keys' five. */
+enum {
+	ENROLL_MODULE, AK_PEM, AK_DER, TCB_SIGN_PEM, TCB_SIGN_DER, TCB_KEX_PEM,
+	TCB_KEX_DER, TCB_CERTS, ENROLL_OUTPUTS
+};
+#define ENROLL_AK_OUTPUTS TCB_SIGN_PEM
+
+static void enroll_opts(int argc, char **argv, struct opts *o)
+{
+	parse_opts(argc, argv, o);
+	need(o->dir, "--dir", "enroll");
+	need(o->cn, "--cn", "enroll");
+	need(o->out, "--out", "enroll");
+	need(o->ek_cert, "--ek-cert", "enroll");
+	need(o->n_ek_ca ? o->ek_ca[0] : NULL,
+	     "--ek-ca (the TPM vendor's EK CA certificates)", "enroll");
+	forbid(o->role, "--role (the roles are tcb-ak, tcb-sign and tcb-kex)", "enroll");
+	forbid(o->n_file ? o->file[0] : NULL, "--file", "enroll");
+	if (o->dev)
+		cli_usage_error("enroll does not take --dev");
+	if (o->report && o->ak_public)
+		cli_usage_error("enroll takes --report or --ak-public, not both");
+	need(o->report ? o->report : o->ak_public, "--report", "enroll");
+	check_cn(o->cn);
+}
+
+static void enroll_wrote(char *const path[ENROLL_OUTPUTS], const struct opts *o,
+			 bool tcb_keys)
+{
+	wrote(path[ENROLL_MODULE], "TPM enrollment boot module \"tpm-enrollment\": the AK "
 	      "certificate, readable only by the TPM that activates its credential");
-	wrote(path[1], "attestation key certificate (tcb-ak), PEM");
-	wrote(path[2], "attestation key certificate (tcb-ak), DER");
+	wrote(path[AK_PEM], "attestation key certificate (tcb-ak), PEM");
+	wrote(path[AK_DER], "attestation key certificate (tcb-ak), DER");
+	if (!tcb_keys) {
+		printf("the TCB's TPM-resident keys were not certified: %s\n", o->report ?
+		       "the report carries none" : "--ak-public gives the attestation key alone");
+		return;
+	}
+	wrote(path[TCB_SIGN_PEM], "TPM-resident TCB signing key certificate (tcb-sign), PEM");
+	wrote(path[TCB_SIGN_DER], "TPM-resident TCB signing key certificate (tcb-sign), DER");
+	wrote(path[TCB_KEX_PEM], "TPM-resident TCB key-agreement key certificate (tcb-kex), "
+	      "PEM: what the signing station encrypts to");
+	wrote(path[TCB_KEX_DER], "TPM-resident TCB key-agreement key certificate (tcb-kex), DER");
+	wrote(path[TCB_CERTS], "TCB certificate boot module (no key module: the keys "
+	      "never leave the TPM)");
+}
+
+static int cmd_enroll(int argc, char **argv)
+{
+	static const char *const suffix[ENROLL_OUTPUTS] = {
+		"-enroll.bin", "-ak.pem", "-ak.der", "-tcb-sign.pem", "-tcb-sign.der",
+		"-tcb-kex.pem", "-tcb-kex.der", "-tcb-certs.bin",
+	};
+	uint8_t point[CRYPTO_P384_PUB_LEN], name[TPM_AK_NAME_LEN];
+	uint8_t modulus[TPM_EK_MODULUS_LEN], credential[TPM_CREDENTIAL_LEN];
+	uint8_t id_object[TPM_ID_OBJECT_LEN], secret[TPM_ENC_SECRET_LEN];
+	char *path[ENROLL_OUTPUTS], err[PKI_ERR_LEN];
+	struct tcb_key_points keys;
+	struct platform plat;
+	struct pki_cert ak, sign, kex;
+	struct opts o;
+	struct ca ca;
+	unsigned days;
+	bool tcb_keys;
+	int outputs;
+
+	enroll_opts(argc, argv, &o);
+	days = o.days ? o.days : LEAF_DAYS_DEFAULT;
+	read_platform(&o, &plat);
+	tcb_keys = plat.r.tpm_key_count != 0;
+	outputs = tcb_keys ? ENROLL_OUTPUTS : ENROLL_AK_OUTPUTS;
+	for (int i = 0; i < outputs; i++) {
+		path[i] = cli_path(o.out, suffix[i]);
+		cli_refuse_existing(path[i]);
+	}
+	/* Everything the platform sent is checked before the CA key is read:
+	 * the TCB keys against the root certificate, which is public. */
+	if (tpm_ak_check(plat.ak, plat.ak_len, point, name, err, sizeof(err)) != 0)
+		cli_die("%s", err);
+	check_ek(&o, modulus);
+	load_ca_cert(o.dir, &ca);
+	if (tcb_keys && tcb_key_check(&plat.r, point, ca.der, ca.der_len, &keys, err,
+				      sizeof(err)) != 0)
+		cli_die("report '%s': %s", o.report, err);
+	free(plat.file);
+	load_ca_key(o.dir, &ca);
+	init_crypto();
+	/* Every certificate is issued and checked before the first file is
+	 * written. */
+	make_credential(modulus, name, credential, id_object, secret);
+	issue_for_point(&ca, point, o.cn, CRYPTO_ROLE_TCB_AK, days, &ak);
+	if (tcb_keys) {
+		issue_for_point(&ca, keys.sign, o.cn, CRYPTO_ROLE_TCB_SIGN, days, &sign);
+		issue_for_point(&ca, keys.agree, o.cn, CRYPTO_ROLE_TCB_KEX, days, &kex);
+	}
+	crypto_wipe(ca.priv, sizeof(ca.priv));
+	write_enrollment(path[ENROLL_MODULE], name, id_object, secret, credential, &ak);
+	crypto_wipe(credential, sizeof(credential));
+	write_cert(&ak, path[AK_PEM], path[AK_DER]);
+	pki_cert_free(&ak);
+	if (tcb_keys) {
+		write_cert(&sign, path[TCB_SIGN_PEM], path[TCB_SIGN_DER]);
+		write_cert(&kex, path[TCB_KEX_PEM], path[TCB_KEX_DER]);
+		write_certs_module(path[TCB_CERTS], &sign, &kex);
+		pki_cert_free(&sign);
+		pki_cert_free(&kex);
+	}
+	cli_outputs_done();
+	enroll_wrote(path, &o, tcb_keys);
 	return 0;
 }
 

@@ -9,10 +9,11 @@ TOOLS_BINS := $(BUILD)/bin/custos-ca $(BUILD)/bin/custos-station
 TOOLS_BINS += $(BUILD)/bin/custos-relay
 
 TOOLS_COMMON_SRCS := tools/cli.c
+# enroll checks the TCB's TPM-resident keys (tools/tcb_key_check.c);
 # approve checks a report's TPM evidence as the tenant CLI does
 # (tools/tpm_evidence.c, libtss2-mu) and predicts the launch's PCRs.
-CUSTOS_CA_SRCS := tools/custos-ca.c tools/tpm_credential.c tools/launch_predict.c \
-	tools/tpm_evidence.c tools/quote_verify.c $(TOOLS_COMMON_SRCS)
+CUSTOS_CA_SRCS := tools/custos-ca.c tools/tpm_credential.c tools/tcb_key_check.c \
+	tools/launch_predict.c tools/tpm_evidence.c tools/quote_verify.c $(TOOLS_COMMON_SRCS)
 CUSTOS_STATION_SRCS := tools/custos-station.c tools/envelope_build.c \
 	tools/x509_peek.c $(TOOLS_COMMON_SRCS)
 
@@ -83,3 +84,8 @@ $(BUILD)/tests/test_launch_predict: tools/launch_predict.c tools/launch_predict.
 # The enrollment unit test compiles tools/tpm_credential.c in (host-only
 # code: custos-ca enroll).
 $(BUILD)/tests/test_tpm_credential: tools/tpm_credential.c tools/tpm_credential.h
+
+# The TCB key check's unit test compiles it in, with tools/tpm_credential.c
+# whose P-384 point check it uses (host-only code: custos-ca enroll).
+$(BUILD)/tests/test_tcb_key_check: tools/tcb_key_check.c tools/tcb_key_check.h \
+	tools/tpm_credential.c tools/tpm_credential.h

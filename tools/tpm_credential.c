@@ -61,7 +61,7 @@ static const struct {
 	{ 70, 2, "\x00\x30", "y coordinate is not 48 bytes" },
 };
 
-static int on_p384(const uint8_t point[CRYPTO_P384_PUB_LEN])
+bool tpm_p384_point_valid(const uint8_t point[CRYPTO_P384_PUB_LEN])
 {
 	mbedtls_ecp_group grp;
 	mbedtls_ecp_point q;
@@ -100,7 +100,7 @@ int tpm_ak_check(const uint8_t *pub, size_t len,
 	q[0] = 0x04;
 	memcpy(q + 1, pub + 22, 48);
 	memcpy(q + 49, pub + 72, 48);
-	if (!on_p384(q))
+	if (!tpm_p384_point_valid(q))
 		return errmsg(err, err_len, "the attestation key's point is not on "
 			      "the P-384 curve");
 	if (point)

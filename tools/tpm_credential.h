@@ -18,6 +18,7 @@
 #ifndef CUSTOS_TOOLS_TPM_CREDENTIAL_H
 #define CUSTOS_TOOLS_TPM_CREDENTIAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,10 @@
 #define TPM_ID_OBJECT_LEN   (2u + 32u + 2u + TPM_CREDENTIAL_LEN)
 /* TPM2B_ENCRYPTED_SECRET contents: the RSA-OAEP output. */
 #define TPM_ENC_SECRET_LEN  TPM_EK_MODULUS_LEN
+
+/* Whether point is an uncompressed point (04 || X || Y) on NIST P-384,
+ * not the point at infinity: what a TPM's P-384 public key must be. */
+bool tpm_p384_point_valid(const uint8_t point[CRYPTO_P384_PUB_LEN]);
 
 /*
  * Check that pub (len bytes) is exactly a TPMT_PUBLIC of the Custos AK

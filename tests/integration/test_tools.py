@@ -1,6 +1,7 @@
 """The host tools, end to end (no emulator): custos-ca issues a root and
 certificates for every role that `openssl verify` accepts, with 0600 keys and
-no overwriting, TCB identities only as development ones (issue-tcb --dev);
+no overwriting, TCB identities as development ones (issue-tcb --dev) or,
+with enroll, for TPM-resident keys its attestation key certified;
 custos-station packages a TPGVM into an envelope that `inspect` describes
 and verifies and that `open` (the TCB's own code) opens, for a development
 TCB only with --allow-dev, and `open` refuses plaintext keys with a
@@ -231,16 +232,226 @@ def test_ca_usage_and_errors(d):
 
 
 def test_ca_issues_no_production_tcb_identity(d):
-    # Production TCB identities are certified after TPM credential
-    # activation (not implemented): issue-tcb without --dev refuses, and
-    # writes nothing.
+    # Production TCB identities are certified by enroll, from the TPM's
+    # evidence: issue-tcb without --dev refuses, and writes nothing.
     p = lambda *a: os.path.join(d, *a)
     ok([CA, "init", "--dir", p("ca"), "--cn", "Custos test CA"])
     refused([CA, "issue-tcb", "--dir", p("ca"), "--cn", "node1", "--out", p("tcb")],
             r"^custos-ca: issue-tcb issues development TCB identities only, with --dev: "
-            r"production TCB identities need TCB keys the TPM protects, "
-            r"which are not implemented yet$")
+            r"production TCB identities are certified by 'custos-ca enroll', "
+            r"for keys that never leave the platform's TPM$")
     assert sorted(os.listdir(d)) == ["ca"], os.listdir(d)
+
+
+# ---- custos-ca enroll, with evidence made here ------------------------------------
+#
+# The report is the real one from OVMF + swtpm (tests/unit/data), whose
+# attestation key's point is replaced by a software key's and whose TPM
+# evidence gets the TCB keys field: two points and TPMS_ATTESTs of
+# TPM2_Certify signed by that key. The policy, the templates and the Names
+# are computed here from the TPM specification, independently of the C
+# code (tcb/tpm2_tcb_key.c, tcb/tpm2_authorize.c). The EK chain is a test
+# CA's. Nothing is ever activated: that takes a TPM (test_tpm.py).
+
+REPORT = os.path.join(h.ROOT, "tests", "unit", "data", "report-ovmf-swtpm.rpt")
+RPT_OFF_LENS, RPT_FIXED_LEN, RPT_SIG_LEN = 72, 92, 96  # include/custos/report.h
+TCB_SIGN_ATTRS, TCB_AGREE_ATTRS = 0x00040032, 0x00020032
+ALG_ECDSA, ALG_ECDH, ALG_SHA384, ALG_NULL, ALG_ECC, CURVE_P384 = \
+    0x18, 0x19, 0x0C, 0x10, 0x23, 0x04
+RH_ENDORSEMENT, RH_OWNER = 0x4000000B, 0x40000001
+
+
+def sha384(*parts):
+    return hashlib.sha384(b"".join(parts)).digest()
+
+
+def tpm2b(data):
+    return struct.pack(">H", len(data)) + data
+
+
+def p384_point(key):
+    from cryptography.hazmat.primitives import serialization
+    return key.public_key().public_bytes(serialization.Encoding.X962,
+                                         serialization.PublicFormat.UncompressedPoint)
+
+
+def ecc_area(attrs, policy, scheme, point):
+    """TPMT_PUBLIC of an ECC P-384 key with nameAlg SHA-384, no symmetric
+    algorithm and no KDF; its Name."""
+    area = struct.pack(">HHI", ALG_ECC, ALG_SHA384, attrs) + tpm2b(policy)
+    area += struct.pack(">HHHHH", ALG_NULL, scheme, ALG_SHA384, CURVE_P384, ALG_NULL)
+    area += tpm2b(point[1:49]) + tpm2b(point[49:])
+    return b"\x00\x0c" + sha384(area)
+
+
+def ca_policy(root_pem):
+    """PolicyAuthorize(the CA root's key as LoadExternal names it,
+    "custos-tcb-key"), as a trial session computes it."""
+    from cryptography import x509
+    point = p384_point(x509.load_pem_x509_certificate(read(root_pem)))
+    signer = ecc_area(0x00040040, b"", ALG_ECDSA, point)
+    d = sha384(bytes(48), struct.pack(">I", 0x16A), signer)
+    return sha384(d, b"custos-tcb-key")
+
+
+def certify_attest(name, hierarchy=RH_ENDORSEMENT, extra=b""):
+    """TPMS_ATTEST of TPM2_Certify of the primary named name."""
+    qn = b"\x00\x0c" + sha384(struct.pack(">I", hierarchy), name)
+    return (struct.pack(">IH", 0xFF544347, 0x8017) + tpm2b(b"\x00\x0c" + bytes(48)) +
+            tpm2b(extra) + bytes(17) + bytes(8) + tpm2b(name) + tpm2b(qn))
+
+
+def ecdsa_sign(key, data):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, utils
+    r, s = utils.decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA384())))
+    return r.to_bytes(48, "big") + s.to_bytes(48, "big")
+
+
+def take(buf, off):
+    n = struct.unpack("<I", buf[off:off + 4])[0]
+    return off + 4 + n
+
+
+def report_with_keys(ak, keys_field):
+    """The real report with ak's point in its AK and keys_field (None: no
+    TCB keys field) at the end of its TPM evidence."""
+    rpt = bytearray(read(REPORT))
+    lens = struct.unpack("<5I", rpt[RPT_OFF_LENS:RPT_FIXED_LEN])
+    ev = RPT_FIXED_LEN + sum(lens[:4])
+    end = ev + lens[4]
+    point = p384_point(ak)
+    # TPMT_PUBLIC at ev + 4: x at 22, y at 72 (tools/tpm_credential.c)
+    rpt[ev + 4 + 22:ev + 4 + 70] = point[1:49]
+    rpt[ev + 4 + 72:ev + 4 + 120] = point[49:]
+    off = take(rpt, take(rpt, ev))                   # AK, quote
+    mask = struct.unpack("<I", rpt[off + 96:off + 100])[0]
+    off += 100 + 48 * bin(mask).count("1")            # signature, mask, values
+    for _ in range(3):                                # firmware log, EK, AK certs
+        off = take(rpt, off)
+    evidence = bytes(rpt[ev:off])
+    if keys_field is not None:
+        evidence += struct.pack("<I", len(keys_field)) + keys_field
+    out = bytes(rpt[:RPT_OFF_LENS + 16]) + struct.pack("<I", len(evidence))
+    return out + bytes(rpt[RPT_FIXED_LEN:ev]) + evidence + bytes(rpt[end:])
+
+
+def tcb_key_entry(ak, point, name, **attest_opts):
+    attest = certify_attest(name, **attest_opts)
+    return point + struct.pack("<I", len(attest)) + attest + ecdsa_sign(ak, attest)
+
+
+def ek_chain(d):
+    """A test EK CA and an EK certificate from it in the TCG shape: RSA
+    2048, e = 65537, keyEncipherment."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    now = datetime.datetime(2020, 1, 1)
+    later = datetime.datetime(9999, 12, 31)
+    ca_key = rsa.generate_private_key(65537, 2048)
+    ek_key = rsa.generate_private_key(65537, 2048)
+    ca_name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "test EK CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(1)
+          .not_valid_before(now).not_valid_after(later)
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    ek = (x509.CertificateBuilder().subject_name(x509.Name([])).issuer_name(ca_name)
+          .public_key(ek_key.public_key()).serial_number(2)
+          .not_valid_before(now).not_valid_after(later)
+          .add_extension(x509.KeyUsage(False, False, True, False, False, False, False,
+                                       False, False), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    write(os.path.join(d, "ekca.pem"), ca.public_bytes(serialization.Encoding.PEM))
+    write(os.path.join(d, "ek.der"), ek.public_bytes(serialization.Encoding.DER))
+
+
+def enroll(p, report, out):
+    return [CA, "enroll", "--dir", p("ca"), "--report", p(report), "--ek-cert", p("ek.der"),
+            "--ek-ca", p("ekca.pem"), "--cn", "node1", "--out", p(out)]
+
+
+def test_ca_enroll_certifies_tpm_resident_keys(d):
+    from cryptography.hazmat.primitives.asymmetric import ec
+    p = lambda *a: os.path.join(d, *a)
+    ok([CA, "init", "--dir", p("ca"), "--cn", "Custos test CA"])
+    ok([CA, "init", "--dir", p("ca2"), "--cn", "Another CA"])
+    ek_chain(d)
+    ak, other_ak = ec.generate_private_key(ec.SECP384R1()), ec.generate_private_key(ec.SECP384R1())
+    sign, agree = p384_point(ec.generate_private_key(ec.SECP384R1())), \
+        p384_point(ec.generate_private_key(ec.SECP384R1()))
+    policy = ca_policy(p("ca", "root.pem"))
+    sign_name = ecc_area(TCB_SIGN_ATTRS, policy, ALG_ECDSA, sign)
+    agree_name = ecc_area(TCB_AGREE_ATTRS, policy, ALG_ECDH, agree)
+    good = [tcb_key_entry(ak, sign, sign_name), tcb_key_entry(ak, agree, agree_name)]
+    write(p("good.rpt"), report_with_keys(ak, b"".join(good)))
+
+    out = ok(enroll(p, "good.rpt", "n1"))
+    assert "tcb-sign" in out and "tcb-kex" in out and "not certified" not in out, out
+    arc = "2.25.112316499844282042489265998744696497416"
+    for name, role, point in (("n1-tcb-sign", ".2", sign), ("n1-tcb-kex", ".3", agree),
+                              ("n1-ak", ".8", p384_point(ak))):
+        ok(["openssl", "verify", "-CAfile", p("ca", "root.pem"), p(name + ".pem")])
+        text = ok(["openssl", "x509", "-in", p(name + ".pem"), "-noout", "-text"])
+        assert arc + role in text and "CN = node1" in text, (name, text)
+        pub = ok(["openssl", "x509", "-in", p(name + ".pem"), "-noout", "-pubkey"])
+        der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"],
+                             input=pub.encode(), capture_output=True, check=True).stdout
+        assert der.endswith(point), name
+        assert mode(p(name + ".pem")) == 0o644
+    certs = read(p("n1-tcb-certs.bin"))
+    n1 = struct.unpack("<I", certs[12:16])[0]
+    assert certs[:8] == b"CUSTCRT1" and certs[16:16 + n1] == read(p("n1-tcb-sign.der"))
+    assert certs[20 + n1:] == read(p("n1-tcb-kex.der"))
+    assert not os.path.exists(p("n1-keys.bin")) and not os.path.exists(p("n1-tcb-keys.bin"))
+
+    # A report without the field, or with an empty one: the AK alone, and
+    # one line saying so.
+    for i, field in enumerate((None, b"")):
+        write(p("old%d.rpt" % i), report_with_keys(ak, field))
+        out = ok(enroll(p, "old%d.rpt" % i, "old%d" % i))
+        assert "the TCB's TPM-resident keys were not certified: the report carries none" \
+            in out, out
+        assert sorted(f for f in os.listdir(d) if f.startswith("old%d-" % i)) == \
+            ["old%d-ak.der" % i, "old%d-ak.pem" % i, "old%d-enroll.bin" % i]
+
+    # Refused whole, nothing written: keys signed by another key, another
+    # CA's policy, swapped, a point off the curve, an owner-hierarchy key,
+    # qualifying data, a flipped attest byte.
+    other_policy = ca_policy(p("ca2", "root.pem"))
+    off_curve = sign[:-1] + bytes([sign[-1] ^ 1])
+    flipped = bytearray(good[1])
+    flipped[97 + 4 + 10] ^= 1
+    bad = {
+        "other-ak": ([tcb_key_entry(other_ak, sign, sign_name), good[1]],
+                     r"signing key: its certification is not signed by the attestation key"),
+        "other-ca": ([good[0], tcb_key_entry(
+            ak, agree, ecc_area(TCB_AGREE_ATTRS, other_policy, ALG_ECDH, agree))],
+            r"key-agreement key is not the Custos key-agreement key usable under "
+            r"this CA's approvals: .*attest\.certify\.name is not the key's"),
+        "swapped": ([good[1], good[0]], r"signing key is not the Custos signing key"),
+        "off-curve": ([tcb_key_entry(ak, off_curve, sign_name), good[1]],
+                      r"signing key is not a point on P-384"),
+        "owner": ([good[0], tcb_key_entry(ak, agree, agree_name, hierarchy=RH_OWNER)],
+                  r"attest\.certify\.qualifiedName is not the key's"),
+        "nonce": ([tcb_key_entry(ak, sign, sign_name, extra=b"n" * 16), good[1]],
+                  r"attest\.extraData"),
+        "flipped": ([good[0], bytes(flipped)], r"key-agreement key: its certification "
+                    r"is not signed by the attestation key"),
+    }
+    for tag, (entries, why) in bad.items():
+        write(p(tag + ".rpt"), report_with_keys(ak, b"".join(entries)))
+        refused(enroll(p, tag + ".rpt", tag), r"^custos-ca: report '.*%s\.rpt': .*%s" % (tag, why))
+        assert not [f for f in os.listdir(d) if f.startswith(tag + "-")], tag
+    # A key field of one key only does not parse.
+    write(p("half.rpt"), report_with_keys(ak, good[0]))
+    refused(enroll(p, "half.rpt", "half"), r"TCB key")
+    # An existing output, even one only the TCB keys need: nothing written.
+    write(p("n2-tcb-certs.bin"), b"x")
+    refused(enroll(p, "good.rpt", "n2"), r"refusing to overwrite existing file .*n2-tcb-certs")
+    assert sorted(f for f in os.listdir(d) if f.startswith("n2-")) == ["n2-tcb-certs.bin"]
 
 
 # ---- custos-station ------------------------------------------------------------
