@@ -157,15 +157,18 @@ static int create_keys(void)
 		return -1;
 	}
 	certified = certify_into(&k.agree, &k.agree_entry);
+	if (certified != 0) /* said now: the next command's parser clears k.err */
+		report_keys(certified);
 	flush(k.agree.handle);
 	k.agree.handle = 0;
 	if (create(TPM2_TCB_KEY_SIGN, &k.sign) != 0) {
 		console_printf("tpm: TCB keys not created: %s\n", k.err);
 		return -1;
 	}
-	if (certified == 0)
+	if (certified == 0) {
 		certified = certify_into(&k.sign, &k.sign_entry);
-	report_keys(certified);
+		report_keys(certified);
+	}
 	crypto_sha384(k.sign.pub, sizeof(k.sign.pub), fp_sign);
 	crypto_sha384(k.agree.pub, sizeof(k.agree.pub), fp_agree);
 	hex8(fp_sign, a);

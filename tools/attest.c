@@ -9,13 +9,14 @@
  * the measurement log's encoding, the platform id and every measurement
  * against the reference. The first failure is the reason.
  *
- * Production or DEV is decided from evidence only (report_verify: today
- * every report is DEV: most carry no TPM quote, and the key of those that
- * do is certified by nobody yet). A report's TPM evidence is checked
- * (tools/tpm_evidence.c) before the reference: a quote that fails is a
- * refusal. The report's key
- * protection, launch mode and debug fields are its signer's word: they are
- * shown only labelled as unbacked claims.
+ * Production or DEV is decided from evidence only (report_verify, and the
+ * TPM evidence: a quote by an enrolled attestation key, and a signing key
+ * that key certified to be TPM-resident). A report's TPM evidence is
+ * checked (tools/tpm_evidence.c) before the reference: a quote that fails
+ * is a refusal, and so is a claim of TPM-resident keys that the evidence
+ * does not back. The report's key protection and launch mode are shown as
+ * backed only when that evidence backs them; otherwise, like its debug
+ * field, as its signer's word.
  *
  * Nothing secret is printed: the tenant's key is only handed to mbedTLS.
  */
@@ -56,10 +57,11 @@ static const char usage_text[] =
 	"Without --reference the measurements are shown but not compared.\n"
 	"\n"
 	"A platform is production only if evidence its key holder cannot forge\n"
-	"backs it (a TPM quote: not in report format 1), so today every platform\n"
-	"is DEV; a development TCB identity (tcb-sign-dev) is DEV as well. The\n"
-	"report's key protection, launch mode and debug fields are shown only as\n"
-	"its unbacked claims.\n"
+	"backs it: a TPM quote by an enrolled attestation key, and a report signed\n"
+	"by a TCB key that attestation key certified to live in the TPM. Anything\n"
+	"else is DEV, a development TCB identity (tcb-sign-dev) included. The\n"
+	"report's key protection and launch mode are shown as backed only then;\n"
+	"otherwise, like its debug field, as its unbacked claims.\n"
 	"\n"
 	"options:\n"
 	"  --relay HOST:PORT     where custos-relay listens for tenants\n"
@@ -370,6 +372,17 @@ void attest_json_dev(const struct report_verdict *v)
 	printf("]");
 }
 
+/* The report's key protection and launch mode as its TPM evidence backs
+ * them: keys the enrolled attestation key certified to live in the TPM
+ * (tpm_evidence_check refuses a report that claims that falsely), and a
+ * launch the quoted firmware log shows GRUB measured. */
+static bool claims_backed(const struct outcome *o)
+{
+	return o->have_tpm && o->tpm.tcb_keys_in_tpm && o->tpm.ak_certified &&
+	       o->tpm.firmware_log && o->report.key_protection == REPORT_KEYS_TPM &&
+	       o->report.launch_mode == REPORT_LAUNCH_SRTM;
+}
+
 static void print_json_tpm(const struct outcome *o);
 
 static void print_json(const struct opts *op, const struct outcome *o)
@@ -401,10 +414,11 @@ static void print_json(const struct opts *op, const struct outcome *o)
 		attest_json_dev(&o->verdict);
 		printf(", \"identity\": \"%s\"",
 		       o->verdict.dev_identity ? "tcb-sign-dev" : "tcb-sign");
-		printf(", \"claims\": {\"key_protection\": \"%s\", \"launch_mode\": \"%s\", \"debug\": [%s], \"backed_by_evidence\": false}",
+		printf(", \"claims\": {\"key_protection\": \"%s\", \"launch_mode\": \"%s\", \"debug\": [%s], \"backed_by_evidence\": %s}",
 		       key_protection_name(r->key_protection),
 		       launch_mode_name(r->launch_mode),
-		       r->debug & REPORT_DEBUG_CONSOLE_MIRROR ? "\"console-mirror\"" : "");
+		       r->debug & REPORT_DEBUG_CONSOLE_MIRROR ? "\"console-mirror\"" : "",
+		       claims_backed(o) ? "true" : "false");
 	} else {
 		printf(", \"platform_id\": null, \"dev\": null, \"dev_reasons\": null, \"identity\": null, \"claims\": null");
 	}
@@ -504,6 +518,9 @@ static void print_tpm(const struct outcome *o)
 		       "; in it GRUB loaded the reference's kernel and command line" : "");
 	else
 		printf("; no firmware event log: PCRs 0-11 are not accounted for\n");
+	if (o->tpm.tcb_keys_in_tpm)
+		printf("TCB keys: TPM-resident (the attestation key certified them, usable "
+		       "only on launches the CA approved); this report is signed by one\n");
 }
 
 static void print_json_tpm(const struct outcome *o)
@@ -521,6 +538,7 @@ static void print_json_tpm(const struct outcome *o)
 	       o->tpm.ak_certified ? "true" : "false");
 	json_hex(o->tpm.ak_sha384, 48);
 	printf(", \"launch_matches_reference\": %s", o->tpm.launch_checked ? "true" : "false");
+	printf(", \"tcb_keys_in_tpm\": %s", o->tpm.tcb_keys_in_tpm ? "true" : "false");
 	printf(", \"pcr_mask\": %u, \"firmware_log_events\": ", o->tpm.pcr_mask);
 	if (o->tpm.firmware_log)
 		printf("%zu}", o->tpm.firmware_events);
@@ -544,9 +562,10 @@ static void print_human(const struct opts *op, const struct outcome *o)
 			attest_dev_reasons_text(o->verdict.dev_reasons, why, sizeof(why));
 			printf("DEV: %s\n", why);
 		}
-		/* The signer's own word: it can write anything there. */
-		printf("claims (unbacked, the report's own word): key protection %s, "
-		       "launch mode %s, debug %s\n",
+		/* The signer's own word, unless the TPM evidence backs it. */
+		printf("claims (%s): key protection %s, launch mode %s, debug %s\n",
+		       claims_backed(o) ? "backed by the TPM evidence below" :
+		       "unbacked, the report's own word",
 		       key_protection_name(r->key_protection),
 		       launch_mode_name(r->launch_mode),
 		       r->debug & REPORT_DEBUG_CONSOLE_MIRROR ? "console-mirror" : "none");

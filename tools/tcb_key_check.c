@@ -8,6 +8,7 @@
  * asks the TPM for cannot drift apart.
  */
 #include "tools/tcb_key_check.h"
+#include "tools/tcb_key_claim.h"
 #include "tools/tpm_credential.h"
 #include "tcb/errmsg.h"
 #include "tcb/tpm2_authorize.h"
@@ -101,5 +102,31 @@ int tcb_key_check(const struct report *r, const uint8_t ak_point[CRYPTO_P384_PUB
 		return errmsg(err, err_len, "the TCB's two keys are the same point");
 	memcpy(out->sign, r->tpm_keys[0].point, CRYPTO_P384_PUB_LEN);
 	memcpy(out->agree, r->tpm_keys[1].point, CRYPTO_P384_PUB_LEN);
+	return 0;
+}
+
+int tcb_key_claim_check(const struct report *r, const uint8_t ak_point[97],
+			const uint8_t *root, size_t root_len, bool ak_certified,
+			bool *in_tpm, char *err, size_t err_len)
+{
+	uint8_t signer[CRYPTO_P384_PUB_LEN];
+	struct tcb_key_points pts;
+	char why[200];
+
+	*in_tpm = false;
+	if (r->tpm_key_count == 2) {
+		if (!root)
+			return errmsg(err, err_len, "no CA root to check the TCB keys with");
+		if (tcb_key_check(r, ak_point, root, root_len, &pts, why, sizeof(why)))
+			return errmsg(err, err_len, "the report's TPM-resident TCB keys "
+				      "do not check out: %s", why);
+		*in_tpm = crypto_x509_verify(r->cert, r->cert_len, root, root_len,
+					     CRYPTO_ROLE_TCB_SIGN, signer, NULL, 0) == CRYPTO_OK &&
+			  memcmp(signer, pts.sign, sizeof(signer)) == 0;
+	}
+	if (r->key_protection == REPORT_KEYS_TPM && !(*in_tpm && ak_certified))
+		return errmsg(err, err_len, "the report claims the TCB's keys live in "
+			      "the TPM, but its signing key is not a TPM-resident key that "
+			      "an enrolled attestation key certified");
 	return 0;
 }

@@ -60,7 +60,7 @@ TOOLS_BINS += $(BUILD)/bin/custos
 # system libtss2-mu.
 CUSTOS_SRCS := tools/custos.c tools/attest.c tools/vm_cli.c \
 	tools/tenant_tls.c tools/reference.c tools/quote_verify.c \
-	tools/tpm_evidence.c $(TOOLS_COMMON_SRCS)
+	tools/tpm_evidence.c tools/tcb_key_check.c tools/tpm_credential.c $(TOOLS_COMMON_SRCS)
 $(BUILD)/bin/custos: $(call tools_objs,$(CUSTOS_SRCS)) $(HOST_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
@@ -74,8 +74,13 @@ $(BUILD)/tests/test_reference: tools/reference.c tools/reference.h
 # libtss2-mu (the hook in the top-level Makefile's rule for unit tests).
 $(BUILD)/tests/test_quote_verify: tools/quote_verify.c tools/quote_verify.h
 UNIT_LDLIBS_test_quote_verify := -ltss2-mu
-$(BUILD)/tests/test_tpm_evidence: tools/tpm_evidence.c tools/tpm_evidence.h tools/quote_verify.c tools/quote_verify.h
-UNIT_LDLIBS_test_tpm_evidence := -ltss2-mu
+# ... and links the TCB keys' check (tools/tcb_key_check.c), whose TPM
+# headers cannot share a file with libtss2's.
+TCB_KEY_CHECK_OBJS := $(call tools_objs,tools/tcb_key_check.c tools/tpm_credential.c)
+$(BUILD)/tests/test_tpm_evidence: tools/tpm_evidence.c tools/tpm_evidence.h tools/quote_verify.c \
+	tools/quote_verify.h $(TCB_KEY_CHECK_OBJS)
+UNIT_LDLIBS_test_tpm_evidence := $(TCB_KEY_CHECK_OBJS) $(HOST_LIB) $(CRYPTO_HOST_LIB) \
+	$(CRYPTO_HOST_LDLIBS) -ltss2-mu
 
 # The launch predictor's unit test compiles it in (host-only code:
 # custos-ca approve).

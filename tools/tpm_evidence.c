@@ -6,6 +6,7 @@
  */
 #include "tools/tpm_evidence.h"
 #include "tools/quote_verify.h"
+#include "tools/tcb_key_claim.h"
 #include "crypto/crypto.h"
 #include "tcb/errmsg.h"
 #include "tcb/fw_log.h"
@@ -222,6 +223,9 @@ int tpm_evidence_check(const uint8_t *buf, const struct report *r,
 			 (const uint8_t (*)[48])pcrs, NULL, why, sizeof(why)))
 		return errmsg(err, err_len, "the TPM quote does not verify: %s", why);
 	res->pcr_mask = r->pcr_mask;
+	if (tcb_key_claim_check(r, pub, root, root_len, res->ak_certified,
+				&res->tcb_keys_in_tpm, err, err_len))
+		return -1;
 	if (check_tcb_pcrs(tcb_log, r->pcr_mask, pcrs, err, err_len))
 		return -1;
 	if (r->fw_log_len &&

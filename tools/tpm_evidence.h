@@ -20,6 +20,10 @@ struct tpm_evidence_result {
 	bool launch_checked;     /* GRUB loaded the reference's kernel and command line */
 	bool ak_certified;       /* a tcb-ak certificate from the CA root for this key */
 	bool has_ek_cert;        /* the report carries the TPM's EK certificate */
+	/* The report carries both TPM-resident TCB keys, certified by this
+	 * AK with the Custos template under this CA's approvals, and its
+	 * signing certificate is for that signing key. */
+	bool tcb_keys_in_tpm;
 };
 
 /*
@@ -44,6 +48,11 @@ struct tpm_evidence_result {
  * 0, or -1 with one line in err: a report whose evidence fails is refused,
  * DEV or not. The key is not certified by anyone yet (docs/tpm.md), so
  * passing proves the log is what a TPM holds, not whose TPM it is.
+ *  - TPM-resident TCB keys, if carried, must check out (tools/tcb_key_check.h);
+ *    then res->tcb_keys_in_tpm when the report's signing certificate is a
+ *    tcb-sign one for that key. A report that CLAIMS key protection "tpm"
+ *    is refused unless tcb_keys_in_tpm and the AK is certified: the claim
+ *    is believed from this evidence only.
  */
 int tpm_evidence_check(const uint8_t *buf, const struct report *r,
 		       const struct tcg_log_parsed *tcb_log,

@@ -188,7 +188,11 @@ APPROVAL_INDEX = "0x1004355"
 
 def host_writes_approval(d, state, approval):
     """What an operator does between boots: put the CA's approval into the
-    TPM's NV (the index any host may write; the TPM checks the signature)."""
+    TPM's NV (the index any host may write; the TPM checks the signature),
+    and clear the dictionary-attack lockout. Every boot here ends with the
+    emulator killed, which the TPM counts as a failure against its
+    DA-protected objects (the attestation key among them): after a few,
+    quotes would fail with TPM_RC_LOCKOUT until the lockout clears."""
     sock = os.path.join(d, "host-tpm.sock")
     swtpm = subprocess.Popen(["swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + state,
                               "--server", "type=unixio,path=" + sock,
@@ -207,9 +211,50 @@ def host_writes_approval(d, state, approval):
                             "-a", "authread|authwrite|no_da"], check=True, env=env, timeout=60)
         subprocess.run(["tpm2_nvwrite", APPROVAL_INDEX, "-C", APPROVAL_INDEX, "-i", approval],
                        check=True, env=env, timeout=60)
+        subprocess.run(["tpm2_dictionarylockout", "--clear-lockout"], check=True, env=env,
+                       timeout=60)
     finally:
         swtpm.terminate()
         swtpm.wait()
+
+
+def ca_signs_approval(ca, pcrs, out):
+    """The CA's approval of PCRs 0-9 (a list of ten SHA-384 values) made
+    here with openssl and the layout of docs/tpm.md, not by Custos code:
+    PolicyPCR's digest, aHash = SHA-384(it || "custos-tcb-key"), ECDSA by
+    the root key."""
+    sel = struct.pack(">IHB", 1, 0x000C, 3) + bytes([0xFF, 0x03, 0x00])
+    policy = hashlib.sha384(bytes(48) + struct.pack(">I", 0x17F) + sel +
+                            hashlib.sha384(b"".join(pcrs)).digest()).digest()
+    ahash = hashlib.sha384(policy + b"custos-tcb-key").digest()
+    with open(out + ".ahash", "wb") as f:
+        f.write(ahash)
+    der = subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", os.path.join(ca, "root.key"),
+                          "-in", out + ".ahash"], check=True, capture_output=True).stdout
+    # ECDSA-Sig-Value: SEQUENCE { INTEGER r, INTEGER s }, short lengths.
+    assert der[0] == 0x30, der.hex()
+    at, ints = 2, []
+    for _ in range(2):
+        assert der[at] == 0x02, der.hex()
+        n = der[at + 1]
+        ints.append(int.from_bytes(der[at + 2:at + 2 + n], "big").to_bytes(48, "big"))
+        at += 2 + n
+    with open(out, "wb") as f:
+        f.write(b"CUSTAPR1" + struct.pack("<II", 1, 0x3FF) + b"".join(pcrs) + ints[0] + ints[1])
+
+
+def production_iso(d, enroll_module, tcb_certs, envelope):
+    """Media for the TPM-resident identity: no tcb-keys module; the
+    production certificates enrollment issued, the envelope the station
+    made for their tcb-kex, the enrollment module; measured."""
+    mods = [("tcb-certs.bin", "tcb-certs"), ("tpgvm.env", "tpgvm-envelope"),
+            (os.path.basename(enroll_module), "tpm-enrollment")]
+    sub = os.path.join(d, "iso-production")
+    os.makedirs(sub)
+    shutil.copy(tcb_certs, os.path.join(sub, "tcb-certs.bin"))
+    shutil.copy(envelope, os.path.join(sub, "tpgvm.env"))
+    files = [os.path.join(sub, "tcb-certs.bin"), os.path.join(sub, "tpgvm.env"), enroll_module]
+    return h.make_iso(sub, modules=mods, module_files=files, measured=True)
 
 
 def quoted_pcrs_0_9(report):
@@ -369,3 +414,51 @@ def test_enrollment_certifies_the_attestation_key(d):
     r.expect(r"^tpm: tpm-enrollment module refused: it was made for another attestation "
              r"key \(another TPM, or a cleared one\)$")
     r.expect_absent(r"EXCEPTION|PANIC|BOOT FAILED")
+
+    # Production: the TCB's keys are the TPM's. Enrollment certified them
+    # too (the first report carried the AK's certifications of both), so
+    # p1-tcb-certs.bin holds tcb-sign and tcb-kex for this TPM's keys. The
+    # station encrypts the TPGVM to that tcb-kex; the media has no key
+    # module at all.
+    pki = test_attest.PKI
+    prod_env = os.path.join(d, "prod.env")
+    p = subprocess.run([os.path.join(h.BUILD, "bin", "custos-station"), "package",
+                        "--ca", os.path.join(pki, "root.pem"),
+                        "--station-key", os.path.join(pki, "station.key"),
+                        "--station-cert", os.path.join(pki, "station.pem"),
+                        "--tcb-cert", os.path.join(d, "p1-tcb-kex.pem"),
+                        "--image", os.path.join(h.BUILD, "guests", "tpgvm.elf"),
+                        "--platform-id", "custos-dev", "--tenant-ca", os.path.join(pki, "root.pem"),
+                        "--out", prod_env, "--policy-out", prod_env + ".policy"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    prod_iso = production_iso(d, module, os.path.join(d, "p1-tcb-certs.bin"), prod_env)
+    # Its first boot: no approval for it (the one in NV is new.bin's), so
+    # the keys stay locked, no TPGVM runs, and the console says which PCRs
+    # differ (8: GRUB's commands, 9: its files) and what they are.
+    os.makedirs(os.path.join(d, "sixth"))
+    r = machine.boot(os.path.join(d, "sixth"), iso=prod_iso, tpm_state=state, timeout=120,
+                     stop_on=r"^custos: no TPGVM|^custos: power off")
+    r.expect(r"^tpgvm: the TPM-resident TCB keys are not usable on this launch")
+    observed = {int(m.group(1)): bytes.fromhex(m.group(2)) for m in re.finditer(
+        r"^tpm: PCR (\d) is sha384:([0-9a-f]{96}), the approval's", r.serial, re.M)}
+    assert sorted(observed) == [8, 9], observed
+    # The CA approves it. (custos-ca approve predicts from a logged launch
+    # of the same layout, and this media drops the tcb-keys module; here
+    # the test plays the CA with openssl, which also cross-checks the
+    # approval's format and digest independently.)
+    prod_pcrs = [observed.get(i, new[i]) for i in range(10)]
+    ca_signs_approval(ca, prod_pcrs, os.path.join(d, "prod.bin"))
+    host_writes_approval(d, state, os.path.join(d, "prod.bin"))
+    os.makedirs(os.path.join(d, "seventh"))
+    with Platform(os.path.join(d, "seventh"), machine, iso=prod_iso, tpm_state=state) as pf:
+        pf.emu.wait_for(r"^tpm: the CA approved this launch \(PCRs 0-9\)", 5)
+        pf.emu.wait_for(r"^tpgvm: key protection: tpm \(no key module", 5)
+        # No --allow-dev: the TCB's identity is a production one now.
+        p = test_attest.attest(pf.port, "--json", allow_dev=False)
+        doc = json.loads(p.stdout)
+        assert doc["result"] == "verified", doc
+        assert doc["dev"] is False and doc["dev_reasons"] == [], doc
+        assert doc["tpm"]["tcb_keys_in_tpm"] is True, doc["tpm"]
+        assert doc["claims"]["key_protection"] == "tpm", doc["claims"]
+        assert doc["claims"]["backed_by_evidence"] is True, doc["claims"]

@@ -108,6 +108,30 @@ static void test_the_real_report_checks_out(void **state)
 	assert_int_equal(r.fw_log_len > 1000, 1);
 }
 
+/* "key protection: tpm" is believed from evidence only: the real report
+ * (development keys, no TPM-resident keys, an unenrolled AK) passes as it
+ * is and says its keys are not in the TPM; claiming otherwise is refused
+ * (checked on its own: in a whole report the claim is quoted, so the
+ * quote would already fail). */
+static void test_key_protection_claim_needs_evidence(void **state)
+{
+	static const uint8_t ak_point[97] = { 4 };
+	bool in_tpm = true;
+
+	(void)state;
+	fresh();
+	assert_int_equal(check(), 0);
+	assert_false(res.tcb_keys_in_tpm);
+	assert_int_equal(r.tpm_key_count, 0);
+	assert_int_equal(tcb_key_claim_check(&r, ak_point, NULL, 0, true, &in_tpm, err,
+					     sizeof(err)), 0);
+	assert_false(in_tpm);
+	r.key_protection = REPORT_KEYS_TPM;
+	assert_int_equal(tcb_key_claim_check(&r, ak_point, NULL, 0, true, &in_tpm, err,
+					     sizeof(err)), -1);
+	assert_non_null(strstr(err, "claims the TCB's keys live in the TPM"));
+}
+
 /* Bytes the quote covers: header, nonce, TLS key hash, platform id,
  * certificate. A re-signed report with any of them changed is another
  * report, which this quote is not about. */
@@ -274,6 +298,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_the_real_report_checks_out),
+		cmocka_unit_test(test_key_protection_claim_needs_evidence),
 		cmocka_unit_test(test_quote_belongs_to_its_report),
 		cmocka_unit_test(test_measurement_log_is_quoted),
 		cmocka_unit_test(test_pcr_values_must_match_the_quote),
