@@ -175,8 +175,8 @@ static int create_keys(void)
 	hex8(fp_agree, b);
 	console_printf("tpm: TCB keys, TPM-resident (endorsement hierarchy), usable "
 		       "only on a launch the CA approved: signing sha384:%s..., key "
-		       "agreement sha384:%s... (not used yet: reports and envelopes "
-		       "still use the development keys)\n", a, b);
+		       "agreement sha384:%s... (the TCB's identity when the media "
+		       "carries no tcb-keys module)\n", a, b);
 	return 0;
 }
 

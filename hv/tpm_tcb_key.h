@@ -13,8 +13,9 @@
  * keys (the same on every boot of this TPM), read the CA's approval from
  * NV index TPM_TCB_KEY_APPROVAL_INDEX, and ask the TPM for one test
  * signature under PolicyPCR + PolicyAuthorize. Console lines say what was
- * found and why the keys are, or are not, usable. They are not used for
- * anything else yet: reports and envelopes still use the development keys.
+ * found and why the keys are, or are not, usable. They are the TCB's
+ * identity when the boot media carries no tcb-keys module (hv/tpgvm.c):
+ * the envelope is opened and reports are signed through them.
  */
 void tpm_tcb_key_init(bool measured_launch);
 

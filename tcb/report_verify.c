@@ -10,9 +10,11 @@
  *
  * Whether the platform is production is decided from evidence only, never
  * from the report's key-protection and launch-mode fields: whoever holds
- * the signing key writes those. Format 1 carries no evidence (no TPM
- * quote), so every report is DEV; a development signing certificate
- * (tcb-sign-dev) makes it DEV on its own.
+ * the signing key writes those. Without TPM evidence a report is DEV; the
+ * tenant tool clears the uncertified-key reason once an enrolled AK's
+ * quote backs it (tools/tpm_evidence.c, which also refuses a false claim
+ * of TPM-resident keys); a development signing certificate (tcb-sign-dev)
+ * makes it DEV on its own.
  *
  * Portable (hypervisor and host), though only the tools use it today.
  */

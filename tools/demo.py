@@ -90,8 +90,9 @@ def lifecycle(pf, d):
         "    CA root build/pki/root.pem, her certificate and key, the reference values,\n"
         "    and CUSTOS_ALLOW_DEV=1 (every command attests the platform first). This\n"
         "    platform is DEV: its TCB keys are on the boot media in the clear (a\n"
-        "    development identity) and its TPM's quoting key is certified by nobody yet, so without\n"
-        "    --allow-dev every command would refuse it and send nothing." % pf.port)
+        "    development identity; the TPM-resident identity needs enrollment and the CA's\n"
+        "    approval, docs/tpm.md), so without --allow-dev every command would refuse it\n"
+        "    and send nothing." % pf.port)
 
     say("1. Attest: a signed platform report over a fresh nonce, checked against the\n"
         "    CA root, bound to this TLS session's key, measurements = build/reference.json.\n"

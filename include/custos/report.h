@@ -186,7 +186,7 @@ int report_parse(const void *buf, size_t len, struct report *out, char *err,
 #define REPORT_DEV_ALL            0x1fu
 
 /* The DEV reasons of a parsed report whose certificate is (dev_identity) or
- * is not a development one; never 0 today. No crypto: the caller
+ * is not a development one. No crypto: the caller
  * (report_verify) knows which certificate signed, and the tenant tool
  * checks the quote itself (a quote that does not verify is a refusal, not
  * a reason to call the platform DEV). */
@@ -301,7 +301,7 @@ struct report_expect {
 /* What the verifier concluded besides "authentic and ours". */
 struct report_verdict {
 	bool dev_identity;     /* signed by a tcb-sign-dev certificate */
-	uint32_t dev_reasons;  /* REPORT_DEV_*; never 0 today */
+	uint32_t dev_reasons;  /* REPORT_DEV_*; 0: production */
 };
 
 /*

@@ -383,7 +383,7 @@ def test_attest_verifies_the_real_platform(d, machine):
         assert p.stdout.startswith("custos attest: VERIFIED (DEV platform, accepted with "
                                    "--allow-dev)\n"), p.stdout
         # With a TPM (QEMU's swtpm) the report carries a quote, checked and
-        # shown, but its key is certified by nobody yet: still DEV.
+        # shown, but this platform is not enrolled: still DEV.
         tpm = getattr(machine, "tpm", False)
         no_quote = ("a TPM quote backs the log, but no certificate from the CA says its key "
                     "is in a TPM"
