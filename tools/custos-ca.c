@@ -726,16 +726,42 @@ static void enroll_opts(int argc, char **argv, struct opts *o)
 	check_cn(o->cn);
 }
 
+/*
+ * Whether the report's attestation key already holds this CA's tcb-ak
+ * certificate: only a TPM that activated the credential of an earlier
+ * enroll, and so holds both the EK whose certificate it showed and this
+ * AK, can have recovered it. The TCB keys' certificates are issued only
+ * then: Certify by an AK proves a key is in the AK's TPM, and until the
+ * AK is proven to be in the EK's TPM, a software "TPM" with a copied EK
+ * certificate could have made both, and the station would encrypt
+ * envelopes to its key.
+ */
+static bool ak_already_enrolled(const struct platform *plat, const struct ca *ca,
+				const uint8_t point[CRYPTO_P384_PUB_LEN])
+{
+	uint8_t certified[CRYPTO_P384_PUB_LEN];
+
+	return plat->r.ak_cert_len &&
+	       crypto_x509_verify(plat->r.ak_cert, plat->r.ak_cert_len, ca->der, ca->der_len,
+				  CRYPTO_ROLE_TCB_AK, certified, NULL, 0) == CRYPTO_OK &&
+	       memcmp(certified, point, sizeof(certified)) == 0;
+}
+
 static void enroll_wrote(char *const path[ENROLL_OUTPUTS], const struct opts *o,
-			 bool tcb_keys)
+			 const struct platform *plat, bool tcb_keys)
 {
 	wrote(path[ENROLL_MODULE], "TPM enrollment boot module \"tpm-enrollment\": the AK "
 	      "certificate, readable only by the TPM that activates its credential");
 	wrote(path[AK_PEM], "attestation key certificate (tcb-ak), PEM");
 	wrote(path[AK_DER], "attestation key certificate (tcb-ak), DER");
 	if (!tcb_keys) {
-		printf("the TCB's TPM-resident keys were not certified: %s\n", o->report ?
-		       "the report carries none" : "--ak-public gives the attestation key alone");
+		printf("the TCB's TPM-resident keys were not certified: %s\n", !o->report ?
+		       "--ak-public gives the attestation key alone" :
+		       !plat->r.tpm_key_count ? "the report carries none" :
+		       "its attestation key has no tcb-ak certificate from this CA yet; "
+		       "enroll again with a report from a boot with this enrollment module "
+		       "(once the TPM has activated the credential, the attestation key is "
+		       "proven to be in the TPM of that EK)");
 		return;
 	}
 	wrote(path[TCB_SIGN_PEM], "TPM-resident TCB signing key certificate (tcb-sign), PEM");
@@ -769,18 +795,18 @@ static int cmd_enroll(int argc, char **argv)
 	enroll_opts(argc, argv, &o);
 	days = o.days ? o.days : LEAF_DAYS_DEFAULT;
 	read_platform(&o, &plat);
-	tcb_keys = plat.r.tpm_key_count != 0;
+	/* Everything the platform sent is checked before the CA key is read:
+	 * the TCB keys against the root certificate, which is public. */
+	if (tpm_ak_check(plat.ak, plat.ak_len, point, name, err, sizeof(err)) != 0)
+		cli_die("%s", err);
+	load_ca_cert(o.dir, &ca);
+	tcb_keys = plat.r.tpm_key_count != 0 && ak_already_enrolled(&plat, &ca, point);
 	outputs = tcb_keys ? ENROLL_OUTPUTS : ENROLL_AK_OUTPUTS;
 	for (int i = 0; i < outputs; i++) {
 		path[i] = cli_path(o.out, suffix[i]);
 		cli_refuse_existing(path[i]);
 	}
-	/* Everything the platform sent is checked before the CA key is read:
-	 * the TCB keys against the root certificate, which is public. */
-	if (tpm_ak_check(plat.ak, plat.ak_len, point, name, err, sizeof(err)) != 0)
-		cli_die("%s", err);
 	check_ek(&o, modulus);
-	load_ca_cert(o.dir, &ca);
 	if (tcb_keys && tcb_key_check(&plat.r, point, ca.der, ca.der_len, &keys, err,
 				      sizeof(err)) != 0)
 		cli_die("report '%s': %s", o.report, err);
@@ -808,7 +834,7 @@ static int cmd_enroll(int argc, char **argv)
 		pki_cert_free(&kex);
 	}
 	cli_outputs_done();
-	enroll_wrote(path, &o, tcb_keys);
+	enroll_wrote(path, &o, &plat, tcb_keys);
 	return 0;
 }
 

@@ -313,9 +313,10 @@ def take(buf, off):
     return off + 4 + n
 
 
-def report_with_keys(ak, keys_field):
-    """The real report with ak's point in its AK and keys_field (None: no
-    TCB keys field) at the end of its TPM evidence."""
+def report_with_keys(ak, keys_field, ak_cert=b""):
+    """The real report with ak's point in its AK, ak_cert as its AK
+    certificate and keys_field (None: no TCB keys field) at the end of its
+    TPM evidence."""
     rpt = bytearray(read(REPORT))
     lens = struct.unpack("<5I", rpt[RPT_OFF_LENS:RPT_FIXED_LEN])
     ev = RPT_FIXED_LEN + sum(lens[:4])
@@ -327,9 +328,9 @@ def report_with_keys(ak, keys_field):
     off = take(rpt, take(rpt, ev))                   # AK, quote
     mask = struct.unpack("<I", rpt[off + 96:off + 100])[0]
     off += 100 + 48 * bin(mask).count("1")            # signature, mask, values
-    for _ in range(3):                                # firmware log, EK, AK certs
+    for _ in range(2):                                # firmware log, EK cert
         off = take(rpt, off)
-    evidence = bytes(rpt[ev:off])
+    evidence = bytes(rpt[ev:off]) + struct.pack("<I", len(ak_cert)) + ak_cert
     if keys_field is not None:
         evidence += struct.pack("<I", len(keys_field)) + keys_field
     out = bytes(rpt[:RPT_OFF_LENS + 16]) + struct.pack("<I", len(evidence))
@@ -386,7 +387,17 @@ def test_ca_enroll_certifies_tpm_resident_keys(d):
     sign_name = ecc_area(TCB_SIGN_ATTRS, policy, ALG_ECDSA, sign)
     agree_name = ecc_area(TCB_AGREE_ATTRS, policy, ALG_ECDH, agree)
     good = [tcb_key_entry(ak, sign, sign_name), tcb_key_entry(ak, agree, agree_name)]
-    write(p("good.rpt"), report_with_keys(ak, b"".join(good)))
+    # First the AK alone: until the TPM has activated the credential (so
+    # the AK is shown to be in the EK's TPM), its certifications of other
+    # keys prove nothing, and the TCB keys get no certificates.
+    write(p("first.rpt"), report_with_keys(ak, b"".join(good)))
+    out = ok(enroll(p, "first.rpt", "n0"))
+    assert "not certified: its attestation key has no tcb-ak certificate from this CA" in out, out
+    assert sorted(f for f in os.listdir(d) if f.startswith("n0-")) == \
+        ["n0-ak.der", "n0-ak.pem", "n0-enroll.bin"]
+    # Then from a boot that recovered the AK certificate (here: put in).
+    ak_cert = read(p("n0-ak.der"))
+    write(p("good.rpt"), report_with_keys(ak, b"".join(good), ak_cert))
 
     out = ok(enroll(p, "good.rpt", "n1"))
     assert "tcb-sign" in out and "tcb-kex" in out and "not certified" not in out, out
@@ -410,7 +421,7 @@ def test_ca_enroll_certifies_tpm_resident_keys(d):
     # A report without the field, or with an empty one: the AK alone, and
     # one line saying so.
     for i, field in enumerate((None, b"")):
-        write(p("old%d.rpt" % i), report_with_keys(ak, field))
+        write(p("old%d.rpt" % i), report_with_keys(ak, field, ak_cert))
         out = ok(enroll(p, "old%d.rpt" % i, "old%d" % i))
         assert "the TCB's TPM-resident keys were not certified: the report carries none" \
             in out, out
@@ -442,11 +453,11 @@ def test_ca_enroll_certifies_tpm_resident_keys(d):
                     r"is not signed by the attestation key"),
     }
     for tag, (entries, why) in bad.items():
-        write(p(tag + ".rpt"), report_with_keys(ak, b"".join(entries)))
+        write(p(tag + ".rpt"), report_with_keys(ak, b"".join(entries), ak_cert))
         refused(enroll(p, tag + ".rpt", tag), r"^custos-ca: report '.*%s\.rpt': .*%s" % (tag, why))
         assert not [f for f in os.listdir(d) if f.startswith(tag + "-")], tag
     # A key field of one key only does not parse.
-    write(p("half.rpt"), report_with_keys(ak, good[0]))
+    write(p("half.rpt"), report_with_keys(ak, good[0], ak_cert))
     refused(enroll(p, "half.rpt", "half"), r"TCB key")
     # An existing output, even one only the TCB keys need: nothing written.
     write(p("n2-tcb-certs.bin"), b"x")

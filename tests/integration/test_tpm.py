@@ -307,6 +307,7 @@ def test_enrollment_certifies_the_attestation_key(d):
                         "--cn", "platform-under-test", "--out", os.path.join(d, "p1")],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stdout + p.stderr
+    assert "not certified: its attestation key has no tcb-ak certificate" in p.stdout, p.stdout
     module = os.path.join(d, "p1-enroll.bin")
     iso = enrollment_iso(d, module)
 
@@ -415,24 +416,33 @@ def test_enrollment_certifies_the_attestation_key(d):
              r"key \(another TPM, or a cleared one\)$")
     r.expect_absent(r"EXCEPTION|PANIC|BOOT FAILED")
 
-    # Production: the TCB's keys are the TPM's. Enrollment certified them
-    # too (the first report carried the AK's certifications of both), so
-    # p1-tcb-certs.bin holds tcb-sign and tcb-kex for this TPM's keys. The
+    # Production: the TCB's keys are the TPM's. The first enroll did not
+    # certify them (its AK was not yet shown to be in the EK's TPM); the
+    # enrolled report, whose AK holds the tcb-ak certificate the TPM
+    # recovered, carries the AK's certifications of both, and a second
+    # enroll issues tcb-sign and tcb-kex for them (p2-tcb-certs.bin). The
     # station encrypts the TPGVM to that tcb-kex; the media has no key
     # module at all.
+    p = subprocess.run([os.path.join(h.BUILD, "bin", "custos-ca"), "enroll", "--dir", ca,
+                        "--report", enrolled, "--ek-cert", ek,
+                        "--ek-ca", os.path.join(SWTPM_CA, "swtpm-localca-rootca-cert.pem"),
+                        "--ek-ca", os.path.join(SWTPM_CA, "issuercert.pem"),
+                        "--cn", "platform-under-test", "--out", os.path.join(d, "p2")],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "tcb-kex" in p.stdout, p.stdout + p.stderr
     pki = test_attest.PKI
     prod_env = os.path.join(d, "prod.env")
     p = subprocess.run([os.path.join(h.BUILD, "bin", "custos-station"), "package",
                         "--ca", os.path.join(pki, "root.pem"),
                         "--station-key", os.path.join(pki, "station.key"),
                         "--station-cert", os.path.join(pki, "station.pem"),
-                        "--tcb-cert", os.path.join(d, "p1-tcb-kex.pem"),
+                        "--tcb-cert", os.path.join(d, "p2-tcb-kex.pem"),
                         "--image", os.path.join(h.BUILD, "guests", "tpgvm.elf"),
                         "--platform-id", "custos-dev", "--tenant-ca", os.path.join(pki, "root.pem"),
                         "--out", prod_env, "--policy-out", prod_env + ".policy"],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr
-    prod_iso = production_iso(d, module, os.path.join(d, "p1-tcb-certs.bin"), prod_env)
+    prod_iso = production_iso(d, module, os.path.join(d, "p2-tcb-certs.bin"), prod_env)
     # Its first boot: no approval for it (the one in NV is new.bin's), so
     # the keys stay locked, no TPGVM runs, and the console says which PCRs
     # differ (8: GRUB's commands, 9: its files) and what they are.
