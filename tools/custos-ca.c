@@ -9,7 +9,7 @@
  *                       --ek-ca ROOT.pem [--ek-ca ISSUER.pem ...] --cn NAME
  *                       --out PREFIX [--days N]
  *   custos-ca approve   --dir DIR --report REPORT [--file NAME=PATH ...]
- *                       --out FILE
+ *                       [--drop NAME ...] --out FILE
  *
  * issue-tcb issues development TCB identities only (roles tcb-sign-dev and
  * tcb-kex-dev, keys written in the clear for the boot media): a production
@@ -111,12 +111,15 @@ static const char usage_text[] =
 	"      written), also PREFIX-tcb-sign.{pem,der}, PREFIX-tcb-kex.{pem,der}\n"
 	"      and PREFIX-tcb-certs.bin (the TCB certificate boot module). Default\n"
 	"      validity %d days.\n"
-	"  approve --dir DIR --report REPORT [--file NAME=PATH ...] --out FILE\n"
+	"  approve --dir DIR --report REPORT [--file NAME=PATH ...] [--drop NAME ...]\n"
+	"          --out FILE\n"
 	"      Approve a launch for the platform's TPM-resident TCB keys: the\n"
 	"      PCRs 0-9 the platform of REPORT (an enrolled TPM's quote and its\n"
 	"      firmware log) will have when GRUB measures, for each --file, the\n"
 	"      contents of PATH under the name NAME it logged (e.g.\n"
-	"      /boot/custos.elf=build/custos.elf), everything else as logged.\n"
+	"      /boot/custos.elf=build/custos.elf), loads no module NAME of a\n"
+	"      --drop (e.g. /boot/tcb-keys.bin: production media have no key\n"
+	"      module), and everything else as logged.\n"
 	"      Writes FILE (the approval, 592 bytes: public, signed by the root\n"
 	"      key), to be put where the platform's TCB reads it.\n"
 	"\n"
@@ -147,6 +150,8 @@ struct opts {
 	/* approve's: NAME=PATH */
 	const char *file[APPROVE_FILES_MAX];
 	size_t n_file;
+	const char *drop[APPROVE_FILES_MAX]; /* approve's: modules the new media lack */
+	size_t n_drop;
 };
 
 static unsigned parse_days(const char *s)
@@ -176,6 +181,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "ek-cert", required_argument, NULL, 'E' },
 		{ "ek-ca", required_argument, NULL, 'A' },
 		{ "file", required_argument, NULL, 'F' },
+		{ "drop", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -200,6 +206,11 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 				cli_usage_error("at most %d --ek-ca certificates",
 						EK_CA_MAX);
 			o->ek_ca[o->n_ek_ca++] = optarg;
+			break;
+		case 'X':
+			if (o->n_drop == APPROVE_FILES_MAX)
+				cli_usage_error("at most %d --drop", APPROVE_FILES_MAX);
+			o->drop[o->n_drop++] = optarg;
 			break;
 		case 'F':
 			if (o->n_file == APPROVE_FILES_MAX)
@@ -244,6 +255,7 @@ static void forbid_platform(const struct opts *o, const char *cmd)
 	forbid_enroll(o, cmd);
 	forbid(o->report, "--report", cmd);
 	forbid(o->n_file ? o->file[0] : NULL, "--file", cmd);
+	forbid(o->n_drop ? o->drop[0] : NULL, "--drop", cmd);
 }
 
 /* The CN rules of pki_host (checked there too), here for a usage error. */
@@ -718,6 +730,7 @@ static void enroll_opts(int argc, char **argv, struct opts *o)
 	     "--ek-ca (the TPM vendor's EK CA certificates)", "enroll");
 	forbid(o->role, "--role (the roles are tcb-ak, tcb-sign and tcb-kex)", "enroll");
 	forbid(o->n_file ? o->file[0] : NULL, "--file", "enroll");
+	forbid(o->n_drop ? o->drop[0] : NULL, "--drop", "enroll");
 	if (o->dev)
 		cli_usage_error("enroll does not take --dev");
 	if (o->report && o->ak_public)
@@ -965,7 +978,8 @@ static int cmd_approve(int argc, char **argv)
 	ca_public(o.dir, pub);
 	init_crypto();
 	log = platform_log(o.report, &ca, &log_len);
-	if (launch_predict(log, log_len, files, o.n_file, a.pcrs, err, sizeof(err)) != 0)
+	if (launch_predict_dropping(log, log_len, files, o.n_file, o.drop, o.n_drop, a.pcrs,
+				    err, sizeof(err)) != 0)
 		cli_die("%s", err);
 	free(log);
 	if (tpm_approval_sign(&a, ca.priv) != 0 ||

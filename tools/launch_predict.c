@@ -170,31 +170,171 @@ static struct launch_file *new_content(const struct walk *w, size_t i,
 	return NULL;
 }
 
-static void replay(const uint8_t *log, size_t len, const struct fw_log_info *info,
-		   int bank, const struct walk *w, struct launch_file *files,
-		   size_t n_files, uint8_t pcrs[LAUNCH_PCRS][48])
+/* Whether path is one of the dropped modules. */
+static bool dropped(const char *path, size_t n, const char *const *drop, size_t n_drop)
+{
+	for (size_t i = 0; i < n_drop; i++)
+		if (strlen(drop[i]) == n && memcmp(drop[i], path, n) == 0)
+			return true;
+	return false;
+}
+
+/* The module2 path of a GRUB command text ("module2 PATH ..."), or NULL. */
+static const char *module_path(const char *cmd, size_t *n)
+{
+	const char *end;
+
+	if (strncmp(cmd, "module2 ", 8) != 0)
+		return NULL;
+	end = strchr(cmd + 8, ' ');
+	*n = end ? (size_t)(end - cmd - 8) : strlen(cmd + 8);
+	return cmd + 8;
+}
+
+/* The menuentry's text without the lines that load a dropped module
+ * ("\tmodule2 PATH ...\n"), hashed: GRUB measures the block as written, so
+ * the new grub.cfg's block is the old one less those lines. Every dropped
+ * module must have exactly one such line. */
+static int menuentry_digest(const char *text, const char *const *drop, size_t n_drop,
+			    uint8_t out[48], char *err, size_t err_len)
+{
+	static char kept[4096];
+	size_t k = 0, found = 0, n, plen = 0;
+	const char *line = text, *nl, *p, *path;
+
+	while (*line) {
+		nl = strchr(line, '\n');
+		n = nl ? (size_t)(nl - line + 1) : strlen(line);
+		for (p = line; *p == '\t' || *p == ' '; p++)
+			;
+		path = module_path(p, &plen);
+		if (path && (size_t)(path - line) + plen <= n &&
+		    dropped(path, plen, drop, n_drop)) {
+			found++;
+			line += n;
+			continue;
+		}
+		if (k + n >= sizeof(kept))
+			return errmsg(err, err_len, "GRUB's menuentry text is too long");
+		memcpy(kept + k, line, n);
+		k += n;
+		line += n;
+	}
+	if (found != n_drop)
+		return errmsg(err, err_len, "GRUB's menuentry has %zu lines loading the "
+			      "dropped modules, not %zu", found, n_drop);
+	crypto_sha384(kept, k, out);
+	return 0;
+}
+
+/* A PCR 8 event's digest in the new launch, or NULL to leave it out:
+ * a dropped module's command and its module_cmdline go, the menuentry's
+ * text loses its line. *skip_cmdline carries "the next module_cmdline
+ * belongs to a dropped module". */
+static const uint8_t *command_digest(const struct fw_log_event *ev, int bank,
+				     const char *const *drop, size_t n_drop,
+				     bool *skip_cmdline, uint8_t buf[48], int *rc,
+				     char *err, size_t err_len)
+{
+	const char *s = (const char *)ev->data, *path;
+	size_t n = 0;
+
+	if (*skip_cmdline) {
+		*skip_cmdline = false;
+		if (strncmp(s, "module_cmdline: ", 16) == 0)
+			return NULL;
+		*rc = errmsg(err, err_len, "no module_cmdline follows a dropped module's "
+			     "command in PCR 8");
+		return NULL;
+	}
+	if (strncmp(s, "grub_cmd: ", 10) != 0)
+		return ev->digests[bank];
+	path = module_path(s + 10, &n);
+	if (path && dropped(path, n, drop, n_drop)) {
+		*skip_cmdline = true;
+		return NULL;
+	}
+	if (n_drop && strncmp(s + 10, "menuentry ", 10) == 0) {
+		if (menuentry_digest(s + 10, drop, n_drop, buf, err, err_len) != 0)
+			*rc = -1;
+		return buf;
+	}
+	return ev->digests[bank];
+}
+
+static int replay(const uint8_t *log, size_t len, const struct fw_log_info *info,
+		  int bank, const struct walk *w, struct launch_file *files,
+		  size_t n_files, const char *const *drop, size_t n_drop,
+		  uint8_t pcrs[LAUNCH_PCRS][48], char *err, size_t err_len)
 {
 	size_t off = info->header_len, pcr9 = 0, first = w->n_pcr9 - w->n_loads;
+	bool skip_cmdline = false;
 	struct fw_log_event ev;
+	uint8_t buf[48];
+	int rc = 0;
 
 	memset(pcrs, 0, LAUNCH_PCRS * 48);
 	pcrs[0][47] = info->startup_locality;
-	while (fw_log_next(log, len, info, &off, &ev, NULL, 0) == 1) {
+	while (rc == 0 && fw_log_next(log, len, info, &off, &ev, NULL, 0) == 1) {
+		const uint8_t *digest = ev.digests[bank];
 		struct launch_file *f = NULL;
 
 		if (ev.pcr >= LAUNCH_PCRS || ev.type == FW_LOG_EV_NO_ACTION)
 			continue;
-		if (ev.pcr == GRUB_FILE_PCR && pcr9++ >= first)
+		if (ev.pcr == GRUB_CMD_PCR)
+			digest = command_digest(&ev, bank, drop, n_drop, &skip_cmdline, buf,
+						&rc, err, err_len);
+		if (ev.pcr == GRUB_FILE_PCR && pcr9++ >= first) {
+			const char *path = w->loads[pcr9 - 1 - first];
+
+			if (dropped(path, strlen(path), drop, n_drop))
+				digest = NULL;
 			f = new_content(w, pcr9 - 1 - first, files, n_files);
+		}
 		if (f)
 			f->matched++;
-		extend(pcrs[ev.pcr], f ? f->sha384 : ev.digests[bank]);
+		if (digest)
+			extend(pcrs[ev.pcr], f ? f->sha384 : digest);
 	}
+	if (rc == 0 && skip_cmdline)
+		rc = errmsg(err, err_len, "no module_cmdline follows a dropped module's "
+			    "command in PCR 8");
+	return rc;
+}
+
+/* Each dropped module is one GRUB loaded by module2, once, and gets no
+ * new contents. */
+static int check_drops(const struct walk *w, const struct launch_file *files,
+		       size_t n_files, const char *const *drop, size_t n_drop,
+		       char *err, size_t err_len)
+{
+	for (size_t i = 0; i < n_drop; i++) {
+		size_t count = 0;
+
+		for (size_t l = 1; l < w->n_loads; l++) /* 0 is the kernel */
+			count += strcmp(w->loads[l], drop[i]) == 0;
+		if (count != 1)
+			return errmsg(err, err_len, "'%s' is not a module GRUB loaded "
+				      "once in the logged launch", drop[i]);
+		for (size_t f = 0; f < n_files; f++)
+			if (strcmp(files[f].grub_name, drop[i]) == 0)
+				return errmsg(err, err_len, "'%s' is both dropped and "
+					      "given new contents", drop[i]);
+	}
+	return 0;
 }
 
 int launch_predict(const uint8_t *log, size_t len, struct launch_file *files,
 		   size_t n_files, uint8_t pcrs[LAUNCH_PCRS][48], char *err,
 		   size_t err_len)
+{
+	return launch_predict_dropping(log, len, files, n_files, NULL, 0, pcrs, err,
+				       err_len);
+}
+
+int launch_predict_dropping(const uint8_t *log, size_t len, struct launch_file *files,
+			    size_t n_files, const char *const *drop, size_t n_drop,
+			    uint8_t pcrs[LAUNCH_PCRS][48], char *err, size_t err_len)
 {
 	static struct walk w;
 	uint8_t out[LAUNCH_PCRS][48];
@@ -210,9 +350,13 @@ int launch_predict(const uint8_t *log, size_t len, struct launch_file *files,
 	if (walk_log(log, len, &info, bank, &w, err, err_len) != 0 ||
 	    check_shape(log, len, &info, &w, err, err_len) != 0)
 		return -1;
+	if (check_drops(&w, files, n_files, drop, n_drop, err, err_len) != 0)
+		return -1;
 	for (size_t i = 0; i < n_files; i++)
 		files[i].matched = 0;
-	replay(log, len, &info, bank, &w, files, n_files, out);
+	if (replay(log, len, &info, bank, &w, files, n_files, drop, n_drop, out, err,
+		   err_len) != 0)
+		return -1;
 	for (size_t i = 0; i < n_files; i++)
 		if (files[i].matched == 0)
 			return errmsg(err, err_len, "GRUB loaded no file '%s' (by a "

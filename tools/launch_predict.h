@@ -51,4 +51,17 @@ int launch_predict(const uint8_t *log, size_t len, struct launch_file *files,
 		   size_t n_files, uint8_t pcrs[LAUNCH_PCRS][48], char *err,
 		   size_t err_len);
 
+/*
+ * The same for new media that also lacks the modules drop[] (their paths
+ * as GRUB's module2 commands name them), e.g. production media without
+ * the development key module: each dropped module's module2 command and
+ * the module_cmdline after it leave PCR 8, its file leaves PCR 9, and the
+ * menuentry block GRUB measured (as written in grub.cfg) loses the line
+ * that loaded it; its new digest is computed from the authenticated old
+ * text. Each must be a module GRUB loaded exactly once.
+ */
+int launch_predict_dropping(const uint8_t *log, size_t len, struct launch_file *files,
+			    size_t n_files, const char *const *drop, size_t n_drop,
+			    uint8_t pcrs[LAUNCH_PCRS][48], char *err, size_t err_len);
+
 #endif

@@ -171,12 +171,14 @@ def enrollment_iso(d, module, elf=h.ELF, name="enrolled"):
     return h.make_iso(sub, modules=mods, module_files=files, elf=elf, measured=True)
 
 
-def approve(ca, report, out, *files):
+def approve(ca, report, out, *files, drop=()):
     """custos-ca approve; its PCR lines as {pcr: bytes}."""
     args = [os.path.join(h.BUILD, "bin", "custos-ca"), "approve", "--dir", ca,
             "--report", report, "--out", out]
     for f in files:
         args += ["--file", f]
+    for m in drop:
+        args += ["--drop", m]
     p = subprocess.run(args, capture_output=True, text=True, timeout=60)
     pcrs = {int(m.group(1)): bytes.fromhex(m.group(2))
             for m in re.finditer(r"^PCR (\d) sha384:([0-9a-f]{96})$", p.stdout, re.M)}
@@ -216,31 +218,6 @@ def host_writes_approval(d, state, approval):
     finally:
         swtpm.terminate()
         swtpm.wait()
-
-
-def ca_signs_approval(ca, pcrs, out):
-    """The CA's approval of PCRs 0-9 (a list of ten SHA-384 values) made
-    here with openssl and the layout of docs/tpm.md, not by Custos code:
-    PolicyPCR's digest, aHash = SHA-384(it || "custos-tcb-key"), ECDSA by
-    the root key."""
-    sel = struct.pack(">IHB", 1, 0x000C, 3) + bytes([0xFF, 0x03, 0x00])
-    policy = hashlib.sha384(bytes(48) + struct.pack(">I", 0x17F) + sel +
-                            hashlib.sha384(b"".join(pcrs)).digest()).digest()
-    ahash = hashlib.sha384(policy + b"custos-tcb-key").digest()
-    with open(out + ".ahash", "wb") as f:
-        f.write(ahash)
-    der = subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", os.path.join(ca, "root.key"),
-                          "-in", out + ".ahash"], check=True, capture_output=True).stdout
-    # ECDSA-Sig-Value: SEQUENCE { INTEGER r, INTEGER s }, short lengths.
-    assert der[0] == 0x30, der.hex()
-    at, ints = 2, []
-    for _ in range(2):
-        assert der[at] == 0x02, der.hex()
-        n = der[at + 1]
-        ints.append(int.from_bytes(der[at + 2:at + 2 + n], "big").to_bytes(48, "big"))
-        at += 2 + n
-    with open(out, "wb") as f:
-        f.write(b"CUSTAPR1" + struct.pack("<II", 1, 0x3FF) + b"".join(pcrs) + ints[0] + ints[1])
 
 
 def production_iso(d, enroll_module, tcb_certs, envelope):
@@ -443,9 +420,9 @@ def test_enrollment_certifies_the_attestation_key(d):
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr
     prod_iso = production_iso(d, module, os.path.join(d, "p2-tcb-certs.bin"), prod_env)
-    # Its first boot: no approval for it (the one in NV is new.bin's), so
-    # the keys stay locked, no TPGVM runs, and the console says which PCRs
-    # differ (8: GRUB's commands, 9: its files) and what they are.
+    # Its first boot: no approval for it yet (the one in NV is new.bin's),
+    # so the keys stay locked, no TPGVM runs, and the console says which
+    # PCRs differ (8: GRUB's commands, 9: its files) and what they are.
     os.makedirs(os.path.join(d, "sixth"))
     r = machine.boot(os.path.join(d, "sixth"), iso=prod_iso, tpm_state=state, timeout=120,
                      stop_on=r"^custos: no TPGVM|^custos: power off")
@@ -453,12 +430,15 @@ def test_enrollment_certifies_the_attestation_key(d):
     observed = {int(m.group(1)): bytes.fromhex(m.group(2)) for m in re.finditer(
         r"^tpm: PCR (\d) is sha384:([0-9a-f]{96}), the approval's", r.serial, re.M)}
     assert sorted(observed) == [8, 9], observed
-    # The CA approves it. (custos-ca approve predicts from a logged launch
-    # of the same layout, and this media drops the tcb-keys module; here
-    # the test plays the CA with openssl, which also cross-checks the
-    # approval's format and digest independently.)
-    prod_pcrs = [observed.get(i, new[i]) for i in range(10)]
-    ca_signs_approval(ca, prod_pcrs, os.path.join(d, "prod.bin"))
+    # The CA predicted exactly these: from the enrolled launch's log, with
+    # the development key module dropped (its GRUB command, its file and its
+    # line of the menuentry) and the new certificates and envelope in place.
+    p, prod = approve(ca, enrolled, os.path.join(d, "prod.bin"), "/boot/tcb-certs.bin=" +
+                      os.path.join(d, "p2-tcb-certs.bin"), "/boot/tpgvm.env=" + prod_env,
+                      drop=["/boot/tcb-keys.bin"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert {i: prod[i] for i in (8, 9)} == observed, (prod, observed)
+    assert [prod[i] for i in range(8)] == [same[i] for i in range(8)]
     host_writes_approval(d, state, os.path.join(d, "prod.bin"))
     os.makedirs(os.path.join(d, "seventh"))
     with Platform(os.path.join(d, "seventh"), machine, iso=prod_iso, tpm_state=state) as pf:

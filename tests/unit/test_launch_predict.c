@@ -175,6 +175,56 @@ static void test_grub_own_module_not_replaceable(void **state)
 	assert_non_null(strstr(err, "GRUB loaded no file"));
 }
 
+/* A launch with modules (tests/unit/data/ovmf-grub-modules.log: the
+ * development media of test_tpm.py, enrolled: custos.elf and the modules
+ * tcb-keys.bin, tcb-certs.bin, tpgvm.env, p1-enroll.bin). Dropping a
+ * module changes PCRs 8 and 9 only; the kernel, a module GRUB did not
+ * load, or one both dropped and replaced are refused. (That the result is
+ * what GRUB then measures is test_tpm.py's: it boots such media.) */
+static uint8_t mods[65536];
+static size_t mods_len;
+
+static void load_modules_log(void)
+{
+	const char *slash = strrchr(__FILE__, '/');
+	int dir = slash ? (int)(slash - __FILE__ + 1) : 0;
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%.*sdata/ovmf-grub-modules.log", dir, __FILE__);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	mods_len = fread(mods, 1, sizeof(mods), f);
+	fclose(f);
+	assert_true(mods_len > 1000 && mods_len < sizeof(mods));
+}
+
+static void test_dropping_a_module(void **state)
+{
+	static const char *const keys[] = { "/boot/tcb-keys.bin" };
+	static const char *const kernel[] = { "/boot/custos.elf" };
+	static const char *const unknown[] = { "/boot/none.bin" };
+	uint8_t kept[LAUNCH_PCRS][48], less[LAUNCH_PCRS][48];
+	struct launch_file f = { .grub_name = "/boot/tcb-keys.bin" };
+
+	(void)state;
+	load_modules_log();
+	assert_int_equal(launch_predict(mods, mods_len, NULL, 0, kept, err, sizeof(err)), 0);
+	assert_int_equal(launch_predict_dropping(mods, mods_len, NULL, 0, keys, 1, less, err,
+						 sizeof(err)), 0);
+	assert_memory_equal(less, kept, 8 * 48);
+	assert_memory_not_equal(less[8], kept[8], 48);
+	assert_memory_not_equal(less[9], kept[9], 48);
+	assert_int_equal(launch_predict_dropping(mods, mods_len, NULL, 0, kernel, 1, less,
+						 err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a module GRUB loaded once"));
+	assert_int_equal(launch_predict_dropping(mods, mods_len, NULL, 0, unknown, 1, less,
+						 err, sizeof(err)), -1);
+	assert_int_equal(launch_predict_dropping(mods, mods_len, &f, 1, keys, 1, less, err,
+						 sizeof(err)), -1);
+	assert_non_null(strstr(err, "both dropped and given new contents"));
+}
+
 static void test_malformed_log_refused(void **state)
 {
 	uint8_t got[LAUNCH_PCRS][48];
@@ -194,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_file_not_measured_refused),
 		cmocka_unit_test(test_changed_labels_refused),
 		cmocka_unit_test(test_grub_own_module_not_replaceable),
+		cmocka_unit_test(test_dropping_a_module),
 		cmocka_unit_test(test_malformed_log_refused),
 	};
 
