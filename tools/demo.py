@@ -7,7 +7,16 @@ hypervisor prints on its serial console and naming the CPU backend it runs
 on; starts custos-relay (with blob storage) in front of the TPGVM's serial
 line; then tenant alice, with the tenant CLI (build/bin/custos): attest ->
 create -> start -> console -> stop -> start (the counter continues) ->
-destroy."""
+destroy.
+
+On a machine with UEFI and a TPM (qemu: qemu-svm-uefi with swtpm) the
+platform first gets its production identity, with the project's own tools:
+a development boot's report enrolls the TPM's attestation key (custos-ca
+enroll), a boot with that enrollment certifies the TCB's TPM-resident keys
+(enroll again), the signing station packages the TPGVM for them, the CA
+approves the production media's PCRs (custos-ca approve), and the lifecycle
+then runs on production media with no key module, which custos attest
+verifies without --allow-dev (docs/tpm.md, "TPM-resident TCB keys")."""
 import argparse
 import os
 import re
@@ -19,6 +28,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import harness as h  # noqa: E402
 from custos_platform import Platform  # noqa: E402
+import test_attest  # noqa: E402
+import test_tpm  # noqa: E402
 
 BIN = os.path.join(h.BUILD, "bin")
 PKI = os.path.join(h.BUILD, "pki")
@@ -78,28 +89,38 @@ def step(p, what):
         raise Failed("%s failed (exit %d)" % (what, p.returncode))
 
 
-def lifecycle(pf, d):
+def lifecycle(pf, d, production):
     env = dict(os.environ,
                CUSTOS_RELAY="127.0.0.1:%d" % pf.port,
                CUSTOS_CA=os.path.join(PKI, "root.pem"),
                CUSTOS_CERT=os.path.join(PKI, "tenant-alice.pem"),
                CUSTOS_KEY=os.path.join(PKI, "tenant-alice.key"),
-               CUSTOS_REFERENCE=os.path.join(h.BUILD, "reference.json"),
-               CUSTOS_ALLOW_DEV="1")
-    say("Alice's connection settings go in CUSTOS_* variables: relay 127.0.0.1:%d,\n"
-        "    CA root build/pki/root.pem, her certificate and key, the reference values,\n"
-        "    and CUSTOS_ALLOW_DEV=1 (every command attests the platform first). This\n"
-        "    platform is DEV: its TCB keys are on the boot media in the clear (a\n"
-        "    development identity; the TPM-resident identity needs enrollment and the CA's\n"
-        "    approval, docs/tpm.md), so without --allow-dev every command would refuse it\n"
-        "    and send nothing." % pf.port)
-
-    say("1. Attest: a signed platform report over a fresh nonce, checked against the\n"
-        "    CA root, bound to this TLS session's key, measurements = build/reference.json.\n"
-        "    The output says DEV and why; what the report claims is shown as claims.")
+               CUSTOS_REFERENCE=os.path.join(h.BUILD, "reference.json"))
+    if production:
+        say("Alice's connection settings go in CUSTOS_* variables: relay 127.0.0.1:%d,\n"
+            "    CA root build/pki/root.pem, her certificate and key, the reference values.\n"
+            "    No CUSTOS_ALLOW_DEV: every command attests the platform first and would\n"
+            "    refuse a development one." % pf.port)
+        say("1. Attest: a signed platform report over a fresh nonce, checked against the\n"
+            "    CA root, bound to this TLS session's key, measurements = build/reference.json;\n"
+            "    a TPM quote by the enrolled attestation key, and a signature by a TCB key\n"
+            "    that key certified to live in the TPM: a production platform.")
+    else:
+        env["CUSTOS_ALLOW_DEV"] = "1"
+        say("Alice's connection settings go in CUSTOS_* variables: relay 127.0.0.1:%d,\n"
+            "    CA root build/pki/root.pem, her certificate and key, the reference values,\n"
+            "    and CUSTOS_ALLOW_DEV=1 (every command attests the platform first). This\n"
+            "    platform is DEV: its TCB keys are on the boot media in the clear (a\n"
+            "    development identity; this machine has no TPM to hold them), so without\n"
+            "    --allow-dev every command would refuse it and send nothing." % pf.port)
+        say("1. Attest: a signed platform report over a fresh nonce, checked against the\n"
+            "    CA root, bound to this TLS session's key, measurements = build/reference.json.\n"
+            "    The output says DEV and why; what the report claims is shown as claims.")
     p = custos("attest", env=env)
     step(p, "attest")
-    if "VERIFIED (DEV platform" not in p.stdout:
+    if production and not p.stdout.startswith("custos attest: VERIFIED\n"):
+        raise Failed("attest did not verify a production platform")
+    if not production and "VERIFIED (DEV platform" not in p.stdout:
         raise Failed("attest did not say DEV")
 
     secrets = os.path.join(d, "counter.secrets")
@@ -151,6 +172,81 @@ def lifecycle(pf, d):
     step(custos("vm", "list", env=env), "list")
 
 
+def attest_saving(pf, report, what):
+    p = test_attest.attest(pf.port, "--save-report", report)
+    step(p, what)
+
+
+def ca_tool(*args):
+    p = subprocess.run([os.path.join(BIN, "custos-ca")] + list(args), capture_output=True,
+                       text=True, timeout=120)
+    if p.returncode != 0:
+        raise Failed("custos-ca %s failed: %s" % (args[0], p.stderr.strip()))
+    return p.stdout
+
+
+def enroll(ca, ek, report, out):
+    return ca_tool("enroll", "--dir", ca, "--report", report, "--ek-cert", ek,
+                   "--ek-ca", os.path.join(test_tpm.SWTPM_CA, "swtpm-localca-rootca-cert.pem"),
+                   "--ek-ca", os.path.join(test_tpm.SWTPM_CA, "issuercert.pem"),
+                   "--cn", "demo-platform", "--out", out)
+
+
+def provision_production(machine, d):
+    """The TPM-resident identity, with the project's tools; the production
+    media's ISO."""
+    say("Production identity. The TPM (swtpm, with an EK certificate from its\n"
+        "    vendor's CA) gets the TCB's keys inside it; they never leave it.")
+    state = test_tpm.tpm_with_ek_cert(d, "tpm")
+    ca = os.path.join(d, "ca")
+    os.makedirs(ca)
+    for f in ("root.key", "root.pem", "root.der"):
+        subprocess.run(["cp", os.path.join(PKI, f), ca], check=True)
+    r1, r2 = os.path.join(d, "dev.rpt"), os.path.join(d, "enrolled.rpt")
+    say("a. Boot the development media once: its report carries the TPM's attestation\n"
+        "    key, its EK certificate, and the TCB keys the attestation key certified.")
+    os.makedirs(os.path.join(d, "boot-a"))
+    with Platform(os.path.join(d, "boot-a"), machine, tpm_state=state) as pf:
+        attest_saving(pf, r1, "attest (development boot)")
+    test_attest.report_evidence(open(r1, "rb").read())
+    ek = os.path.join(d, "ek.der")
+    with open(ek, "wb") as f:
+        f.write(test_attest.report_evidence.certs[0])
+    say("b. custos-ca enroll: the EK certificate checks out against the vendor's CA;\n"
+        "    the CA answers with a credential only that TPM can activate.")
+    print("      " + enroll(ca, ek, r1, os.path.join(d, "p1")).strip().replace("\n", "\n      "))
+    module = os.path.join(d, "p1-enroll.bin")
+    say("c. Boot with that answer: the TPM activates it; the next report proves the\n"
+        "    attestation key is in that TPM, and custos-ca enroll certifies the TCB's\n"
+        "    TPM-resident keys (tcb-sign, tcb-kex).")
+    os.makedirs(os.path.join(d, "boot-c"))
+    with Platform(os.path.join(d, "boot-c"), machine, iso=test_tpm.enrollment_iso(d, module),
+                  tpm_state=state) as pf:
+        attest_saving(pf, r2, "attest (enrolled boot)")
+    enroll(ca, ek, r2, os.path.join(d, "p2"))
+    say("d. custos-station packages the TPGVM for that tcb-kex; custos-ca approve\n"
+        "    predicts the PCRs the production media (no key module) will give this\n"
+        "    platform, and signs them; the approval goes into the TPM's NV.")
+    env_file = os.path.join(d, "prod.env")
+    p = subprocess.run([os.path.join(BIN, "custos-station"), "package",
+                        "--ca", os.path.join(PKI, "root.pem"),
+                        "--station-key", os.path.join(PKI, "station.key"),
+                        "--station-cert", os.path.join(PKI, "station.pem"),
+                        "--tcb-cert", os.path.join(d, "p2-tcb-kex.pem"),
+                        "--image", os.path.join(h.BUILD, "guests", "tpgvm.elf"),
+                        "--platform-id", "custos-dev",
+                        "--tenant-ca", os.path.join(PKI, "root.pem"),
+                        "--out", env_file, "--policy-out", env_file + ".policy"],
+                       capture_output=True, text=True, timeout=120)
+    step(p, "custos-station package")
+    ca_tool("approve", "--dir", ca, "--report", r2, "--drop", "/boot/tcb-keys.bin",
+            "--file", "/boot/tcb-certs.bin=" + os.path.join(d, "p2-tcb-certs.bin"),
+            "--file", "/boot/tpgvm.env=" + env_file, "--out", os.path.join(d, "approval.bin"))
+    test_tpm.host_writes_approval(d, state, os.path.join(d, "approval.bin"))
+    iso = test_tpm.production_iso(d, module, os.path.join(d, "p2-tcb-certs.bin"), env_file)
+    return iso, state
+
+
 def machine_named(emu):
     name = EMULATORS.get(emu, emu)
     m = h.MACHINES.get(name)
@@ -179,8 +275,22 @@ def main():
     d = h.run_dir("demo")
     storage = os.path.join(d, "storage")
     os.makedirs(storage)
+    production = machine.name == "qemu-svm-uefi"
+    iso, state = h.ISO, None
+    if production:
+        try:
+            iso, state = provision_production(machine, d)
+        except (Failed, AssertionError) as e:
+            say("Provisioning the production identity failed: %s\n    (logs in %s)"
+                % (str(e).splitlines()[0], os.path.relpath(d, ROOT)))
+            return 1
+        say("e. Boot the production media: no TCB key module; the envelope is opened by\n"
+            "    ECDH inside the TPM, and reports are signed there.")
+    hw = {"tpm_state": state} if state else {}
+    os.makedirs(os.path.join(d, "platform"))
     try:
-        pf = Platform(d, machine, echo=console, storage=storage)
+        pf = Platform(os.path.join(d, "platform"), machine, echo=console, storage=storage,
+                      iso=iso, **hw)
     except AssertionError as e:
         say("The platform did not come up on %s: %s\n    (its console is above; logs in %s)"
             % (machine.name, str(e).splitlines()[0], os.path.relpath(d, ROOT)))
@@ -214,7 +324,7 @@ def main():
             "    (untrusted, on the host) carries tenant connections to it and stores\n"
             "    sealed blobs in %s." % os.path.relpath(storage, ROOT))
         try:
-            lifecycle(pf, d)
+            lifecycle(pf, d, production)
         except Failed as e:
             say("%s; transcript and logs in %s." % (e, os.path.relpath(d, ROOT)))
             return 1
