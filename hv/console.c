@@ -5,6 +5,7 @@
 #include "hv/console.h"
 #include "hv/boot_defs.h"
 #include "hv/cpu.h"
+#include "tcb/hex.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,7 +78,6 @@ void console_log_measurement(const char *what, const uint8_t digest[48])
 {
 	char hex[2 * 48 + 1];
 
-	for (int i = 0; i < 48; i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	hex_encode(digest, 48, hex);
 	console_printf("measure: %s sha384:%s\n", what, hex);
 }

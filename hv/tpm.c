@@ -10,6 +10,7 @@
 #include "hv/tpm_bus.h"
 #include "tcb/byteorder.h"
 #include "tcb/fw_log.h"
+#include "tcb/hex.h"
 #include "tcb/tcg_log.h"
 #include "tcb/timebase.h"
 #include "tcb/tpm2_cmd.h"
@@ -353,13 +354,6 @@ int tpm_measure_hook(uint32_t type, const uint8_t digest[MEASURE_DIGEST_LEN])
 	return tpm_extend((uint32_t)pcr, digest);
 }
 
-/* Hex of a PCR value for the console (not a secret). */
-static void hex48(const uint8_t v[MEASURE_DIGEST_LEN], char out[2 * MEASURE_DIGEST_LEN + 1])
-{
-	for (int i = 0; i < MEASURE_DIGEST_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", v[i]);
-}
-
 bool tpm_check_log(const struct measure_log *log)
 {
 	uint8_t in_tpm[MEASURE_DIGEST_LEN], replayed[MEASURE_DIGEST_LEN];
@@ -374,7 +368,7 @@ bool tpm_check_log(const struct measure_log *log)
 			all = false;
 			continue;
 		}
-		hex48(in_tpm, hex);
+		hex_encode(in_tpm, MEASURE_DIGEST_LEN, hex);
 		if (memcmp(in_tpm, replayed, sizeof(in_tpm)) == 0) {
 			console_printf("tpm: PCR %u sha384:%s matches the log\n", pcr, hex);
 		} else {

@@ -15,6 +15,7 @@
 #include "hv/console.h"
 #include "hv/tpm.h"
 #include "tcb/byteorder.h"
+#include "tcb/hex.h"
 #include "tcb/tpm2_authorize.h"
 #include "tcb/tpm2_cmd.h"
 #include "tcb/tpm2_nv.h"
@@ -65,16 +66,8 @@ static void flush(uint32_t handle)
 		(void)tpm2_parse_flush_context(k.rsp, n, NULL, 0);
 }
 
-static void hex8(const uint8_t *p, char out[17])
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (int i = 0; i < 8; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[16] = '\0';
-}
+/* Bytes of a digest a console line shows: enough to tell keys apart. */
+#define SHOWN 8
 
 /* The keys' authPolicy: PolicyAuthorize by the compiled-in CA root's key. */
 static int key_policy(void)
@@ -171,8 +164,8 @@ static int create_keys(void)
 	}
 	crypto_sha384(k.sign.pub, sizeof(k.sign.pub), fp_sign);
 	crypto_sha384(k.agree.pub, sizeof(k.agree.pub), fp_agree);
-	hex8(fp_sign, a);
-	hex8(fp_agree, b);
+	hex_encode(fp_sign, SHOWN, a);
+	hex_encode(fp_agree, SHOWN, b);
 	console_printf("tpm: TCB keys, TPM-resident (endorsement hierarchy), usable "
 		       "only on a launch the CA approved: signing sha384:%s..., key "
 		       "agreement sha384:%s... (the TCB's identity when the media "
@@ -260,10 +253,8 @@ static void print_differences(void)
 	for (uint32_t i = 0; i < TPM_APPROVAL_PCRS; i++) {
 		if (memcmp(k.pcrs[i], k.approval.pcrs[i], TPM2_SHA384_LEN) == 0)
 			continue;
-		for (int b = 0; b < (int)TPM2_SHA384_LEN; b++) {
-			snprintf(have + 2 * b, 3, "%02x", k.pcrs[i][b]);
-			snprintf(want + 2 * b, 3, "%02x", k.approval.pcrs[i][b]);
-		}
+		hex_encode(k.pcrs[i], TPM2_SHA384_LEN, have);
+		hex_encode(k.approval.pcrs[i], TPM2_SHA384_LEN, want);
 		console_printf("tpm: PCR %u is sha384:%s, the approval's sha384:%s\n", i,
 			       have, want);
 	}
@@ -401,7 +392,7 @@ static void use_approval(void)
 	if (pcr >= 0) {
 		char v[17];
 
-		hex8(k.pcrs[pcr], v);
+		hex_encode(k.pcrs[pcr], SHOWN, v);
 		console_printf("tpm: the CA approved another launch: PCR %d differs "
 			       "(firmware, GRUB, grub.cfg, the hypervisor or a boot module "
 			       "changed; it is sha384:%s...): " UNUSABLE "\n", pcr, v);

@@ -16,6 +16,7 @@
 #include <custos/envelope.h>
 #include "crypto/crypto.h"
 #include "tcb/errmsg.h"
+#include "tcb/hex.h"
 
 #include <string.h>
 
@@ -57,16 +58,7 @@ const char *envelope_open_strerror(int err)
 
 /* The first 8 bytes of a fingerprint in hex: enough to tell TCBs apart in
  * a log line, short enough to keep it one line. */
-static void fpr_hex(const uint8_t *fpr, char out[17])
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < 8; i++) {
-		out[2 * i] = digits[fpr[i] >> 4];
-		out[2 * i + 1] = digits[fpr[i] & 0xf];
-	}
-	out[16] = '\0';
-}
+#define FPR_SHOWN 8
 
 static int fail(struct opener *o, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -181,8 +173,8 @@ static int check_addressee(struct opener *o)
 	crypto_sha384(o->kex_cert, o->kex_cert_len, mine);
 	if (memcmp(mine, o->env.tcb_fpr, sizeof(mine)) == 0)
 		return 0;
-	fpr_hex(o->env.tcb_fpr, want);
-	fpr_hex(mine, have);
+	hex_encode(o->env.tcb_fpr, FPR_SHOWN, want);
+	hex_encode(mine, FPR_SHOWN, have);
 	return fail(o, ENV_E_WRONG_TCB,
 		    "envelope addressed to another TCB (fingerprint %s..., this TCB is %s...)",
 		    want, have);

@@ -8,6 +8,7 @@
  * answer never tells one owner that another's VM exists.
  */
 #include "tcb/lifecycle.h"
+#include "tcb/hex.h"
 #include "tcb/elf_image.h"
 #include "tcb/byteorder.h"
 #include "tcb/guest_pt.h"
@@ -676,17 +677,6 @@ int lifecycle_mem_alloc(const struct lc_ops *ops, void *mctx, struct vm *vm)
 	return HC_OK;
 }
 
-static void hex(const uint8_t *d, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* ---- jobs: long calls in bounded steps --------------------------------------
  *
  * A call whose cost grows with a VM's memory or image runs as a job: a
@@ -990,7 +980,7 @@ static void load_unit(const struct hc_env *env)
 		boot_digest_end(&job.hash, env->lc, env->lc_ctx, vm,
 				vm->tenant.boot_digest);
 		vm->tenant.state = HC_VM_LOADED;
-		hex(vm->tenant.measurement, LC_DIGEST_LEN, mhex);
+		hex_encode(vm->tenant.measurement, LC_DIGEST_LEN, mhex);
 		lc_log(env, "lifecycle: vm %u '%s' loaded, measurement %s", vm->id,
 		       vm->name, mhex);
 		return job_done(HC_OK);
