@@ -15,6 +15,7 @@ The hypervisor powers the emulator off itself (QEMU isa-debug-exit, Bochs
 port 0x8900) and ends its transcript with "custos: power off, status N".
 """
 import atexit
+import contextlib
 import os
 import re
 import shutil
@@ -107,6 +108,27 @@ def run_dir(name):
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     return d
+
+
+@contextlib.contextmanager
+def host_tpm(state, sock):
+    """swtpm on the TPM state directory state, as the host runs it between
+    boots (the emulator off), serving on the unix socket sock: yields the
+    environment for tpm2-tools. Stopped gracefully, so what it wrote stays
+    in state."""
+    swtpm = subprocess.Popen(["swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + state,
+                              "--server", "type=unixio,path=" + sock,
+                              "--ctrl", "type=unixio,path=" + sock + ".ctrl",
+                              "--flags", "not-need-init,startup-clear"])
+    try:
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.1)
+        yield dict(os.environ, TPM2TOOLS_TCTI="swtpm:path=" + sock)
+    finally:
+        swtpm.terminate()
+        swtpm.wait()
 
 
 def make_iso(directory, cmdline="", modules=(), module_files=(), loader=None,

@@ -195,17 +195,7 @@ def host_writes_approval(d, state, approval):
     emulator killed, which the TPM counts as a failure against its
     DA-protected objects (the attestation key among them): after a few,
     quotes would fail with TPM_RC_LOCKOUT until the lockout clears."""
-    sock = os.path.join(d, "host-tpm.sock")
-    swtpm = subprocess.Popen(["swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + state,
-                              "--server", "type=unixio,path=" + sock,
-                              "--ctrl", "type=unixio,path=" + sock + ".ctrl",
-                              "--flags", "not-need-init,startup-clear"])
-    try:
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            subprocess.run(["sleep", "0.1"])
-        env = dict(os.environ, TPM2TOOLS_TCTI="swtpm:path=" + sock)
+    with h.host_tpm(state, os.path.join(d, "host-tpm.sock")) as env:
         p = subprocess.run(["tpm2_nvreadpublic", APPROVAL_INDEX], capture_output=True,
                            env=env, timeout=60)
         if p.returncode != 0:
@@ -215,9 +205,6 @@ def host_writes_approval(d, state, approval):
                        check=True, env=env, timeout=60)
         subprocess.run(["tpm2_dictionarylockout", "--clear-lockout"], check=True, env=env,
                        timeout=60)
-    finally:
-        swtpm.terminate()
-        swtpm.wait()
 
 
 def production_iso(d, enroll_module, tcb_certs, envelope):

@@ -59,25 +59,11 @@ def host_reads_nv(d, state):
     sub = os.path.join(d, "host-tpm")
     os.makedirs(sub)
     shutil.copytree(state, os.path.join(sub, "state"))
-    sock = os.path.join(sub, "tpm.sock")
-    swtpm = subprocess.Popen(["swtpm", "socket", "--tpm2", "--tpmstate",
-                              "dir=" + os.path.join(sub, "state"),
-                              "--server", "type=unixio,path=" + sock,
-                              "--ctrl", "type=unixio,path=" + sock + ".ctrl",
-                              "--flags", "not-need-init,startup-clear"])
-    try:
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            subprocess.run(["sleep", "0.1"])
-        env = dict(os.environ, TPM2TOOLS_TCTI="swtpm:path=" + sock)
+    with h.host_tpm(os.path.join(sub, "state"), os.path.join(sub, "tpm.sock")) as env:
         for auth in (["-C", "o"], ["-C", hex(STORE_INDEX)]):
             p = subprocess.run(["tpm2_nvread", hex(STORE_INDEX), "-s", "192"] + auth,
                                capture_output=True, env=env, timeout=60)
             out.append((p.returncode, p.stdout, p.stderr.decode(errors="replace")))
-    finally:
-        swtpm.kill()
-        swtpm.wait()
     return out
 
 
