@@ -196,7 +196,10 @@ def provision_production(machine, d):
     """The TPM-resident identity, with the project's tools; the production
     media's ISO."""
     say("Production identity. The TPM (swtpm, with an EK certificate from its\n"
-        "    vendor's CA) gets the TCB's keys inside it; they never leave it.")
+        "    vendor's CA) gets the TCB's keys inside it; they never leave it. The CA here\n"
+        "    is the development one in build/pki, whose root key lies in the build tree:\n"
+        "    a demo stand-in. A real CA keeps its root key offline, and a production\n"
+        "    build trusts only the root it names (make PRODUCTION=1 CA_ROOT=...).")
     state = test_tpm.tpm_with_ek_cert(d, "tpm")
     ca = os.path.join(d, "ca")
     os.makedirs(ca)
