@@ -93,6 +93,9 @@ PORTABLE_SRCS += tcb/tpm_enroll.c tcb/tpm_enroll_open.c
 # The CA's approval of a launch's PCRs 0-9 for the TPM-resident TCB keys
 # (untrusted: NV any host can write; docs/tpm.md).
 PORTABLE_SRCS += tcb/tpm_approval.c
+# A VM's virtual PC platform: PIC, PIT, UART, RTC and the rest (untrusted:
+# every guest port access, and the saved state of a sealed VM).
+PORTABLE_SRCS += $(sort $(wildcard vdev/*.c))
 
 # hv/ is the shared mechanism; hv/vmx/ (and hv/svm/) the CPU backends.
 HV_DIRS := hv hv/vmx hv/svm

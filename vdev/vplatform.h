@@ -1,0 +1,83 @@
+/*
+ * A VM's virtual platform: the few PC devices an unmodified Linux kernel
+ * needs (vdev/README.md lists them and what is refused). Every port access
+ * of the guest comes here (hv/vm_exit.c); none reaches hardware.
+ *
+ * Architecture-neutral and host-compilable: time is the caller's TSC
+ * value `now`, converted with the tsc_hz given at init, so the same state
+ * means the same answers on every backend and in the unit tests. The state
+ * is plain data: it is sealed with the vCPU context (vplatform_save) and
+ * every byte of a loaded state is checked (vplatform_load), because a
+ * sealed blob is untrusted input until then.
+ */
+#ifndef CUSTOS_VDEV_VPLATFORM_H
+#define CUSTOS_VDEV_VPLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vdev/vio.h"
+#include "vdev/vpic.h"
+#include "vdev/vpit.h"
+#include "vdev/vuart.h"
+#include "vdev/vrtc.h"
+#include "vdev/vmisc.h"
+
+/* The saved state (vdev/README.md, "Saved state"): a header of version,
+ * zero word and the saving TSC rate, then each device's fields. */
+#define VPLATFORM_SAVE_VERSION 1
+#define VPLATFORM_SAVE_HEADER 16
+#define VPLATFORM_SAVE_SIZE (VPLATFORM_SAVE_HEADER + VPIC_SAVE_SIZE + \
+			     VPIT_SAVE_SIZE + VUART_SAVE_SIZE + \
+			     VRTC_SAVE_SIZE + VMISC_SAVE_SIZE)
+
+struct vplatform {
+	uint64_t tsc_hz;
+	struct vpic pic;    /* 8259A pair, 0x20/0x21 and 0xA0/0xA1, ELCR 0x4D0/1 */
+	struct vpit pit;    /* 8254, 0x40-0x43, gate/out of channel 2 on 0x61 */
+	struct vuart uart;  /* 16550A at 0x3F8, IRQ 4: the VM's console */
+	struct vrtc rtc;    /* MC146818 CMOS at 0x70/0x71, read-only time */
+	struct vmisc misc;  /* 0x61, 0x80, i8042 0x60/0x64, 0x92, 0xCF8/0xCFC, 0xCF9 */
+	uint64_t last_now;  /* the latest `now` seen: time never runs back */
+};
+
+/* Power-on state; wall_seconds (Unix time at `now`, 0 when unknown) is
+ * what the RTC counts from. A tsc_hz outside VTIME_MIN_HZ..VTIME_MAX_HZ
+ * (vdev/vtime.h) is taken as the nearest end of that range. */
+void vplatform_init(struct vplatform *p, uint64_t tsc_hz,
+		    uint64_t wall_seconds, uint64_t now);
+
+enum vio_result vplatform_io(struct vplatform *p, struct vio_access *a,
+			     uint64_t now);
+
+/* Whether the PIC has an unmasked interrupt for the CPU at `now` (timers
+ * advanced to now first). */
+bool vplatform_intr_pending(struct vplatform *p, uint64_t now);
+
+/* The CPU takes it (INTA): its vector, or -1 when none is pending any
+ * more. */
+int vplatform_intr_ack(struct vplatform *p, uint64_t now);
+
+/* The TSC value of the next timer event that can raise an interrupt
+ * (may be <= now when one is due); UINT64_MAX when none is armed. */
+uint64_t vplatform_next_deadline(const struct vplatform *p, uint64_t now);
+
+/* Console input: bytes for the UART's receive side. Returns how many it
+ * took (its receive buffer is bounded; the rest is the caller's to retry). */
+size_t vplatform_rx(struct vplatform *p, const uint8_t *bytes, size_t n,
+		    uint64_t now);
+
+/* The state in a fixed, versioned, little-endian layout of exactly
+ * VPLATFORM_SAVE_SIZE bytes, relative to `now` (timers are saved as time
+ * left, so they continue where they stopped on any later TSC). */
+void vplatform_save(const struct vplatform *p, uint64_t now,
+		    uint8_t out[VPLATFORM_SAVE_SIZE]);
+
+/* The reverse, for tsc_hz and `now` of the platform it resumes on; false
+ * (and p untouched) for a wrong length or version, a tsc_hz (either) out
+ * of range, or any out-of-range or inconsistent field. */
+bool vplatform_load(struct vplatform *p, const uint8_t *in, size_t len,
+		    uint64_t tsc_hz, uint64_t now);
+
+#endif
