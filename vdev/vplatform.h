@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "vdev/vio.h"
+#include "vdev/vtime.h"
 #include "vdev/vpic.h"
 #include "vdev/vpit.h"
 #include "vdev/vuart.h"
