@@ -10,7 +10,7 @@
 # only places that touch XMM/YMM registers (with inline asm) and get -mavx.
 
 GUEST_NAMES := hello counter secretkeeper regspy memscan hcfuzz com2hello tpgvm lcdrive \
-	timeshare bigseal
+	timeshare bigseal ticker
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 GUEST_OBJDIR := $(BUILD)/guests/obj
 

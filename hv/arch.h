@@ -50,6 +50,8 @@ enum exit_kind {
 	EXIT_HANDLED,       /* the backend did what the CPU would have done
 			     * itself on the other backend (SVM: a CR0 or CR4
 			     * write of the guest's own bits): resume */
+	EXIT_INTR_WINDOW,   /* the guest can take an interrupt now (asked for
+			     * with intr_window) */
 };
 
 struct exit_event {
@@ -72,6 +74,8 @@ struct exit_event {
 /* Guest registers the shared code reads or writes one by one. */
 enum guest_reg {
 	GREG_RIP, GREG_RSP, GREG_CR0, GREG_CR3, GREG_CR4, GREG_EFER,
+	GREG_RFLAGS, GREG_PAT,
+	GREG_TSC_OFFSET, /* added to the TSC the guest reads (RDTSC, RDTSCP) */
 };
 
 /* A vCPU's first state (the rest: include/custos/guest_abi.h). */
@@ -114,6 +118,14 @@ struct arch_ops {
 	/* A hardware exception (with error code 0 if error_code) at the next
 	 * entry. */
 	void (*inject)(struct vcpu *v, unsigned vector, bool error_code);
+	/* Interrupts from the VM's virtual platform (vdev/, hv/vintr.c):
+	 * whether v takes an external interrupt at the next entry (RFLAGS.IF
+	 * set, no STI or MOV SS shadow, no event already being injected);
+	 * inject one (only when intr_ready); and exit with EXIT_INTR_WINDOW
+	 * as soon as v can take one (on) or stop asking (off). */
+	bool (*intr_ready)(struct vcpu *v);
+	void (*inject_intr)(struct vcpu *v, unsigned vector);
+	void (*intr_window)(struct vcpu *v, bool on);
 	uint64_t (*get)(struct vcpu *v, enum guest_reg r);
 	void (*set)(struct vcpu *v, enum guest_reg r, uint64_t value);
 	unsigned (*cpl)(struct vcpu *v);

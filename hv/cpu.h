@@ -73,6 +73,12 @@ DEFINE_CR_ACCESSORS(3)
 DEFINE_CR_ACCESSORS(4)
 #undef DEFINE_CR_ACCESSORS
 
+/* A spin-wait's body: PAUSE tells the CPU (and a sibling thread) so. */
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+}
+
 static inline uint64_t read_rflags(void)
 {
 	uint64_t v;

@@ -44,6 +44,12 @@
 #define LE1_EDX_KEEP (BIT(11) /* SYSCALL */ | BIT(20) /* NX */ | \
 	BIT(26) /* 1 GiB pages */ | BIT(29) /* long mode */)
 
+/* Leaf 0x80000007 EDX: the invariant TSC. A VM's TSC is the host's plus
+ * a fixed offset (hv/tenant.c), so it is invariant exactly when the host's
+ * is; Linux then keeps it as its clocksource. Nothing else of power
+ * management is virtualised. */
+#define LE7_EDX_KEEP BIT(8)
+
 #define MAX_BASIC_LEAF 0xdu
 #define MAX_EXTENDED_LEAF 0x80000008u
 
@@ -126,6 +132,9 @@ void cpuid_filter(uint32_t leaf, uint32_t subleaf,
 	case 0x80000004: /* brand string */
 		*o = *h;
 		break;
+	case 0x80000007:
+		o->edx = h->edx & LE7_EDX_KEEP;
+		break;
 	case 0x80000008:
 		o->eax = h->eax & 0xffffu; /* physical and linear address widths */
 		o->ebx = h->ebx & LE8_EBX_KEEP;
@@ -194,11 +203,40 @@ void msr_bitmap_build(uint8_t bitmap[4096], const struct spec_caps *spec)
 				bitmap_clear(bitmap, conditional[i], w);
 }
 
+#define MSR_PAT 0x277u
+#define EFER_SCE BIT(0)
+#define EFER_LME BIT(8)
+#define EFER_LMA BIT(10)
+#define EFER_NXE BIT(11)
+
 enum msr_decision msr_policy(uint32_t msr, bool write)
 {
-	if (msr == MSR_EFER && !write)
-		return MSR_EMULATE_EFER_READ;
+	if (msr == MSR_EFER)
+		return write ? MSR_EMULATE_EFER_WRITE : MSR_EMULATE_EFER_READ;
+	if (msr == MSR_PAT)
+		return write ? MSR_EMULATE_PAT_WRITE : MSR_EMULATE_PAT_READ;
 	return MSR_DENY;
+}
+
+bool efer_write(uint64_t current, uint64_t value, uint64_t *out)
+{
+	const uint64_t guest = EFER_SCE | EFER_NXE;
+
+	if ((value & ~(guest | EFER_LME | EFER_LMA)) ||
+	    (value & EFER_LME) != (current & EFER_LME))
+		return false;
+	*out = (current & ~guest) | (value & guest);
+	return true;
+}
+
+bool pat_valid(uint64_t value)
+{
+	for (unsigned i = 0; i < 8; i++) {
+		unsigned type = (value >> (8 * i)) & 0xff;
+		if (type == 2 || type == 3 || type > 7)
+			return false;
+	}
+	return true;
 }
 
 /* ---- Control registers ----------------------------------------------------- */
@@ -301,18 +339,12 @@ void io_bitmap_build(uint8_t *bitmap, uint32_t first, uint32_t count,
 	}
 }
 
-enum io_decision io_policy(const struct io_exit *io, uint32_t *value)
+enum io_decision io_policy(const struct io_exit *io)
 {
-	bool com1 = io->port >= GUEST_COM1_DATA && io->port <= GUEST_COM1_DATA + 7;
+	return io->string ? IO_STOP_VM : IO_PLATFORM;
+}
 
-	if (io->string)
-		return IO_STOP_VM;
-	if (!com1 || io->size != 1) {
-		*value = io->size == 4 ? 0xffffffffu : (1u << (8 * io->size)) - 1;
-		return IO_DENY;
-	}
-	if (!io->in)
-		return io->port == GUEST_COM1_DATA ? IO_CONSOLE_WRITE : IO_IGNORE_WRITE;
-	*value = io->port == GUEST_COM1_LSR ? GUEST_COM1_LSR_READY : 0;
-	return IO_READ_VALUE;
+uint32_t io_all_ones(uint8_t size)
+{
+	return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 }

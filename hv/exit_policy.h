@@ -47,11 +47,27 @@ bool msr_is_passthrough(uint32_t msr, bool write, const struct spec_caps *spec);
 void msr_bitmap_build(uint8_t bitmap[4096], const struct spec_caps *spec);
 
 enum msr_decision {
-	MSR_EMULATE_EFER_READ, /* return the guest's EFER from the VMCS */
-	MSR_DENY,              /* inject #GP, as for an MSR that does not exist */
+	MSR_EMULATE_EFER_READ,  /* return the guest's EFER from the VMCS */
+	MSR_EMULATE_EFER_WRITE, /* efer_write: SCE and NXE are the guest's */
+	MSR_EMULATE_PAT_READ,   /* the guest's PAT, in the control block */
+	MSR_EMULATE_PAT_WRITE,  /* pat_valid values only */
+	MSR_DENY,               /* inject #GP, as for an MSR that does not exist */
 };
 
 enum msr_decision msr_policy(uint32_t msr, bool write);
+
+/*
+ * A guest's WRMSR of EFER: it may turn SYSCALL (SCE) and no-execute (NXE)
+ * on and off, which only change how its own code runs; LME must stay as
+ * it is (the VM is in 64-bit mode from its first instruction and stays
+ * there), LMA is read-only (ignored, as the CPU does), every other bit
+ * must be 0. true and the EFER to load in *out, or false: #GP.
+ */
+bool efer_write(uint64_t current, uint64_t value, uint64_t *out);
+
+/* A PAT value the CPU accepts (SDM 12.12.2): each entry one of UC, WC,
+ * WT, WP, WB, UC-, reserved bits 0. Anything else is #GP. */
+bool pat_valid(uint64_t value);
 
 /*
  * CR0/CR4 guest/host masks (SDM Vol. 3C 25.6.6): a set bit is owned by the
@@ -106,12 +122,16 @@ struct io_exit {
 bool io_exit_decode(uint64_t qualification, struct io_exit *out);
 
 enum io_decision {
-	IO_CONSOLE_WRITE,  /* OUT to the virtual COM1 data port: one byte */
-	IO_READ_VALUE,     /* IN answered with *value (console registers) */
-	IO_IGNORE_WRITE,   /* OUT to a console register we do not model */
-	IO_DENY,           /* any other port: IN reads all ones, OUT dropped */
+	IO_PLATFORM,       /* the VM's virtual platform answers (vdev/): a
+			    * device's register, or for a port no device
+			    * claims all ones on IN and nothing on OUT */
 	IO_STOP_VM,        /* string I/O: not supported, the VM is stopped */
 };
+
+enum io_decision io_policy(const struct io_exit *io);
+
+/* What IN of size bytes reads from a port nothing claims. */
+uint32_t io_all_ones(uint8_t size);
 
 /* The physical serial port the TPGVM talks to the relay through. */
 #define HOST_COM2_BASE 0x2f8
@@ -138,6 +158,5 @@ void io_bitmap_build(uint8_t *bitmap, uint32_t first, uint32_t count,
 /* Decide an I/O exit; for IN, *value is what the guest reads (size bytes).
  * COM2 is just another denied port here: only a VM that does not own it
  * has its accesses exit. */
-enum io_decision io_policy(const struct io_exit *io, uint32_t *value);
 
 #endif

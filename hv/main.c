@@ -27,6 +27,7 @@
 #include "hv/tpm_vm_store.h"
 #include "hv/tpm.h"
 #include "hv/tsc_rate.h"
+#include "hv/wallclock.h"
 #include "hv/sched.h"
 #include "hv/smp.h"
 #include "hv/svm/svm.h"
@@ -247,9 +248,11 @@ static bool run_guests(void)
 		tpm_vm_store_open(measured_launch);
 	sched_run(&stats);
 	console_printf("sched: all VMs finished: %llu slices, %llu preemptions, "
-		       "%llu switches\n", (unsigned long long)stats.slices,
+		       "%llu switches, %llu idle waits\n",
+		       (unsigned long long)stats.slices,
 		       (unsigned long long)stats.preemptions,
-		       (unsigned long long)stats.switches);
+		       (unsigned long long)stats.switches,
+		       (unsigned long long)stats.idle_waits);
 	spec_barrier_report();
 	console_printf("memory: %llu frames free after teardown; %llu expected "
 		       "(%llu before guests + %llu module frames)\n",
@@ -283,6 +286,7 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 	paging_init(env);
 	dev_options_boot(boot_info.cmdline);
 	tsc_rate_init();
+	wallclock_init();
 	lapic_timer_init();
 
 	why = arch_enable(line, sizeof(line));

@@ -7,6 +7,7 @@
 #include "hv/spec_barrier.h"
 #include "hv/tenant.h"
 #include "hv/vcpu.h"
+#include "hv/virq.h"
 #include "hv/vm_exit.h"
 
 /* A slice, in TSC cycles (Bochs: instructions). */
@@ -61,10 +62,42 @@ static enum exit_outcome run_slice(struct vm *vm, struct sched_stats *stats)
 			return EXIT_OUTCOME_PREEMPTED;
 		struct exit_event ev;
 
-		arch->run(v, SLICE_TSC - used, &ev);
+		arch->run(v, virq_before_entry(vm, v, rdtsc(), SLICE_TSC - used), &ev);
 		out = vm_exit_handle(vm, v, &ev);
 	} while (out == EXIT_OUTCOME_RESUME);
 	return out;
+}
+
+/*
+ * The next VM to run after prev, round-robin: a runnable one that is not
+ * idle, or an idle one whose platform has an interrupt for it now (it
+ * wakes). NULL when none; *deadline is then the earliest timer event of
+ * the idle ones (UINT64_MAX: none is idle, nothing will ever run again).
+ */
+static struct vm *next_to_run(struct vm *prev, uint64_t *deadline)
+{
+	struct vm *vm = prev;
+	uint64_t now = rdtsc();
+
+	*deadline = UINT64_MAX;
+	for (unsigned k = 0; k < VM_MAX; k++) {
+		vm = vm_table_next_runnable(vm);
+		if (!vm)
+			return NULL;
+		if (!vm->idle || virq_wakes(vm, now, deadline)) {
+			vm->idle = false;
+			return vm;
+		}
+	}
+	return NULL;
+}
+
+/* Every VM waits for a timer: nothing to do until the earliest one. */
+static void idle_until(uint64_t deadline, struct sched_stats *stats)
+{
+	stats->idle_waits++;
+	while (rdtsc() < deadline)
+		cpu_relax();
 }
 
 void sched_run(struct sched_stats *stats)
@@ -72,7 +105,12 @@ void sched_run(struct sched_stats *stats)
 	struct vm *prev = NULL;
 
 	for (;;) {
-		struct vm *vm = vm_table_next_runnable(prev);
+		uint64_t deadline;
+		struct vm *vm = next_to_run(prev, &deadline);
+		if (!vm && deadline != UINT64_MAX) {
+			idle_until(deadline, stats);
+			continue;
+		}
 		if (!vm)
 			break;
 		switch_to(vm, stats);

@@ -8,6 +8,7 @@ struct sched_stats {
 	uint64_t slices;      /* VM entries that started a new slice */
 	uint64_t preemptions; /* slices ended by the preemption timer */
 	uint64_t switches;    /* context switches between two different VMs */
+	uint64_t idle_waits;  /* times every VM waited for a timer */
 };
 
 /* Run every runnable VM until none is left, round robin, including tenant

@@ -11,6 +11,7 @@
  */
 #include "hv/tpm_vm_store.h"
 #include "hv/tenant.h"
+#include "hv/virq.h"
 #include "hv/arch.h"
 #include "hv/console.h"
 #include "hv/cpu.h"
@@ -18,6 +19,8 @@
 #include "hv/memory.h"
 #include "hv/power.h"
 #include "hv/vcpu_context.h"
+#include "crypto/crypto.h"
+#include "tcb/timebase.h"
 
 #include <assert.h>
 #include <string.h>
@@ -143,9 +146,16 @@ static void op_vcpu_setup(void *mctx, struct vm *vm, const struct lc_regs *r)
 	struct vcpu *v = guest_vcpu(vm);
 	const struct vcpu_start start = start_of(vm, r);
 
+	uint64_t now;
+
 	vcpu_reset(v);
 	v->gprs.rdi = r->rdi;
 	arch->vcpu_setup(v, &start);
+	/* Its TSC counts from 0 at its first instruction: the VM's own clock,
+	 * which tells it nothing of the host's uptime. */
+	now = rdtsc();
+	arch->set(v, GREG_TSC_OFFSET, 0 - now);
+	virq_reset(vm, now);
 	reload_caller(mctx);
 }
 
@@ -174,13 +184,19 @@ static size_t op_context_save(void *mctx, const struct vm *vm, uint8_t *buf,
 	struct vcpu *v = guest_vcpu(vm);
 	size_t len = op_context_len(mctx, vm);
 	uint64_t x[VCPU_CONTEXT_STATE_WORDS];
+	struct vcpu_context_platform p;
+	uint64_t now;
 
 	CHECK(len <= cap);
 	arch->vcpu_load(v);
 	arch->state_get(v, x);
+	now = rdtsc();
+	p.guest_tsc = now + arch->get(v, GREG_TSC_OFFSET);
 	reload_caller(mctx);
-	vcpu_context_encode(&v->gprs, &v->sys, x, phys_to_virt(v->xsave_pa),
+	vplatform_save(&vm->platform, now, p.devices);
+	vcpu_context_encode(&v->gprs, &v->sys, x, &p, phys_to_virt(v->xsave_pa),
 			    vcpu_xsave_size(), buf);
+	crypto_wipe(&p, sizeof(p));
 	return len;
 }
 
@@ -193,11 +209,18 @@ static bool op_context_restore(void *mctx, struct vm *vm, const uint8_t *buf,
 	struct guest_gprs gprs;
 	struct vcpu_sysregs sys;
 	uint64_t x[VCPU_CONTEXT_STATE_WORDS];
+	struct vcpu_context_platform p;
 	const char *why;
+	uint64_t now = rdtsc();
 
 	vcpu_reset(v);
 	why = vcpu_context_decode(buf, len, vcpu_context_cpu(), &gprs, &sys, x,
-				  phys_to_virt(v->xsave_pa));
+				  &p, phys_to_virt(v->xsave_pa));
+	/* Its devices continue where they stopped, their timers relative to
+	 * this host's TSC; checked before anything is restored. */
+	if (!why && !vplatform_load(&vm->platform, p.devices,
+				    sizeof(p.devices), timebase_tsc_hz(), now))
+		why = "device state out of range";
 	if (why) {
 		console_printf("lifecycle: vm %u '%s' context refused: %s\n",
 			       vm->id, vm->name, why);
@@ -213,7 +236,12 @@ static bool op_context_restore(void *mctx, struct vm *vm, const uint8_t *buf,
 	const struct vcpu_start start = start_of(vm, &r);
 	arch->vcpu_setup(v, &start);
 	arch->state_set(v, x);
+	/* Its TSC continues from the value it last read: a stopped VM's
+	 * clock stood still. */
+	arch->set(v, GREG_TSC_OFFSET, p.guest_tsc - now);
+	vm->idle = false;
 	reload_caller(mctx);
+	crypto_wipe(&p, sizeof(p));
 	return true;
 }
 

@@ -7,7 +7,9 @@
 #define OFF_GPRS    VCPU_CONTEXT_HEAD
 #define OFF_STATE   (OFF_GPRS + 8u * GPR_COUNT)
 #define OFF_SYSREGS (OFF_STATE + 8u * VCPU_CONTEXT_STATE_WORDS)
-#define OFF_XSAVE   (OFF_SYSREGS + 8u * VCPU_CONTEXT_SYSREGS)
+#define OFF_TSC     (OFF_SYSREGS + 8u * VCPU_CONTEXT_SYSREGS)
+#define OFF_DEVICES (OFF_TSC + 8u)
+#define OFF_XSAVE   (OFF_DEVICES + VPLATFORM_SAVE_SIZE)
 #define GPR_COUNT   (sizeof(struct guest_gprs) / 8u)
 
 /* FXSAVE legacy region and XSAVE header (SDM Vol. 1 10.5.1, 13.4.2). */
@@ -46,6 +48,7 @@ static void get_words(const uint8_t *p, uint64_t *w, size_t n)
 void vcpu_context_encode(const struct guest_gprs *gprs,
 			 const struct vcpu_sysregs *sys,
 			 const uint64_t state[VCPU_CONTEXT_STATE_WORDS],
+			 const struct vcpu_context_platform *platform,
 			 const uint8_t *xsave, uint32_t xsave_size, uint8_t *buf)
 {
 	const uint64_t *const sp[VCPU_CONTEXT_SYSREGS] = SYSREG_POINTERS(sys);
@@ -60,6 +63,8 @@ void vcpu_context_encode(const struct guest_gprs *gprs,
 	put_words(buf + OFF_STATE, state, VCPU_CONTEXT_STATE_WORDS);
 	for (size_t i = 0; i < VCPU_CONTEXT_SYSREGS; i++)
 		store_le64(buf + OFF_SYSREGS + 8 * i, *sp[i]);
+	store_le64(buf + OFF_TSC, platform->guest_tsc);
+	memcpy(buf + OFF_DEVICES, platform->devices, VPLATFORM_SAVE_SIZE);
 	memcpy(buf + OFF_XSAVE, xsave, xsave_size);
 }
 
@@ -73,9 +78,12 @@ static const char *check_head(const uint8_t *buf, size_t len,
 	if (load_le32(buf) != VCPU_CONTEXT_MAGIC)
 		return "not a vCPU context (magic)";
 	version = load_le32(buf + 4);
-	if (version == 1)
-		return "layout version 1 (an older TCB's, without CR8 and "
-		       "SPEC_CTRL): this TCB resumes version 2 only";
+	if (version == 1 || version == 2)
+		return version == 1 ?
+		       "layout version 1 (an older TCB's, without CR8, SPEC_CTRL "
+		       "and devices): this TCB resumes version 3 only" :
+		       "layout version 2 (an older TCB's, without the TSC and "
+		       "devices): this TCB resumes version 3 only";
 	if (version != VCPU_CONTEXT_VERSION)
 		return "unknown layout version";
 	if (load_le32(buf + 12) != cpu->xsave_size)
@@ -137,6 +145,7 @@ const char *vcpu_context_decode(const uint8_t *buf, size_t len,
 				const struct vcpu_context_cpu *cpu,
 				struct guest_gprs *gprs, struct vcpu_sysregs *sys,
 				uint64_t state[VCPU_CONTEXT_STATE_WORDS],
+				struct vcpu_context_platform *platform,
 				uint8_t *xsave)
 {
 	struct vcpu_sysregs s = { 0 };
@@ -157,6 +166,8 @@ const char *vcpu_context_decode(const uint8_t *buf, size_t len,
 	memcpy(gprs, g, sizeof(g));
 	*sys = s;
 	get_words(buf + OFF_STATE, state, VCPU_CONTEXT_STATE_WORDS);
+	platform->guest_tsc = load_le64(buf + OFF_TSC);
+	memcpy(platform->devices, buf + OFF_DEVICES, VPLATFORM_SAVE_SIZE);
 	memcpy(xsave, buf + OFF_XSAVE, cpu->xsave_size);
 	return NULL;
 }

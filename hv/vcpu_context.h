@@ -16,10 +16,12 @@
 
 #include <custos/types.h>
 #include "hv/vcpu.h"
+#include "vdev/vplatform.h"
 
 #define VCPU_CONTEXT_MAGIC   0x31585443u /* "CTX1" */
-/* 2: CR8 (TPR) and SPEC_CTRL joined the registers. */
-#define VCPU_CONTEXT_VERSION 2u
+/* 2: CR8 (TPR) and SPEC_CTRL joined the registers.
+ * 3: the guest's TSC and its virtual platform (vdev/) joined them. */
+#define VCPU_CONTEXT_VERSION 3u
 /* The guest-state words a context holds: the state a VM entry loads that
  * the guest can change, in VMX's terms (the VMCS guest-state fields, their
  * order in hv/vmx/vmx_backend.c); the SVM backend converts its VMCB to and
@@ -66,6 +68,15 @@ static inline uint16_t seg_ar_to_svm(uint32_t ar)
 #define XSAVE_LEGACY_SIZE 512u
 #define XSAVE_HEADER_SIZE 64u
 
+/* What a VM has beyond its CPU: the TSC value it had read last (so its
+ * clock continues after a start, on any host) and its devices' state in
+ * vplatform_save's layout, which decode passes on unchecked: vplatform_load
+ * checks it (hv/tenant.c calls it before anything is restored). */
+struct vcpu_context_platform {
+	uint64_t guest_tsc;
+	uint8_t devices[VPLATFORM_SAVE_SIZE];
+};
+
 /* What this CPU and TCB accept, for decode. */
 struct vcpu_context_cpu {
 	uint32_t xsave_size;      /* bytes of XSAVE (or FXSAVE) image */
@@ -84,17 +95,20 @@ size_t vcpu_context_len(uint32_t xsave_size);
 void vcpu_context_encode(const struct guest_gprs *gprs,
 			 const struct vcpu_sysregs *sys,
 			 const uint64_t state[VCPU_CONTEXT_STATE_WORDS],
+			 const struct vcpu_context_platform *platform,
 			 const uint8_t *xsave, uint32_t xsave_size, uint8_t *buf);
 
 /*
  * Read a context made by vcpu_context_encode on this CPU. NULL on success,
- * with gprs, sys, state and xsave (cpu->xsave_size bytes) filled; else the
+ * with gprs, sys, state, platform and xsave (cpu->xsave_size bytes)
+ * filled; else the
  * reason in a few words, and nothing written.
  */
 const char *vcpu_context_decode(const uint8_t *buf, size_t len,
 				const struct vcpu_context_cpu *cpu,
 				struct guest_gprs *gprs, struct vcpu_sysregs *sys,
 				uint64_t state[VCPU_CONTEXT_STATE_WORDS],
+				struct vcpu_context_platform *platform,
 				uint8_t *xsave);
 
 #endif

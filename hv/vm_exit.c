@@ -107,53 +107,110 @@ static enum exit_outcome handle_cpuid(struct vm *vm, struct vcpu *v,
 	return EXIT_OUTCOME_RESUME;
 }
 
+static void io_denied_log(struct vm *vm, const struct io_exit *io)
+{
+	if (vm->denied_io_logged < IO_DENY_LOG_LIMIT) {
+		vm->denied_io_logged++;
+		console_printf("vm %u (%s): denied %s port %#x\n", vm->id,
+			       vm->name, io->in ? "read of" : "write to", io->port);
+	}
+}
+
+/* Every port goes to the VM's own virtual platform (vdev/); none reaches
+ * hardware. */
 static enum exit_outcome handle_io(struct vm *vm, struct vcpu *v,
 				   const struct exit_event *ev)
 {
 	const struct io_exit io = ev->u.io;
-	uint32_t value = 0;
+	struct vio_access a = {
+		.port = io.port, .size = io.size, .in = io.in,
+		.value = (uint32_t)v->gprs.rax,
+	};
 
-	switch (io_policy(&io, &value)) {
-	case IO_CONSOLE_WRITE:
-		console_put(vm, (char)v->gprs.rax);
-		break;
-	case IO_STOP_VM:
+	if (io_policy(&io) == IO_STOP_VM) {
 		stop(vm, "string I/O on port %#x is not supported", io.port);
 		return EXIT_OUTCOME_DONE;
-	case IO_DENY:
-		if (vm->denied_io_logged < IO_DENY_LOG_LIMIT) {
-			vm->denied_io_logged++;
-			console_printf("vm %u (%s): denied %s port %#x\n", vm->id,
-				       vm->name, io.in ? "read of" : "write to", io.port);
-		}
-		/* An IN still gets its all-ones value. */
-		__attribute__((fallthrough));
-	case IO_READ_VALUE:
-	case IO_IGNORE_WRITE:
-		if (io.in) {
-			uint64_t mask = io.size == 4 ? 0xffffffffull :
-				((1ull << (8 * io.size)) - 1);
-			/* 32-bit IN zero-extends into RAX; 8/16-bit leave the rest. */
-			v->gprs.rax = io.size == 4 ? value :
-				(v->gprs.rax & ~mask) | (value & mask);
-		}
+	}
+	switch (vplatform_io(&vm->platform, &a, rdtsc())) {
+	case VIO_TX:
+		console_put(vm, (char)(a.value & 0xff));
 		break;
+	case VIO_UNCLAIMED:
+		io_denied_log(vm, &io);
+		a.value = io_all_ones(io.size);
+		break;
+	case VIO_RESET:
+		vm_set_stopped(vm, VM_STOPPED, "reset by the guest");
+		console_printf("vm %u (%s): reset by the guest (port %#x)\n",
+			       vm->id, vm->name, io.port);
+		return EXIT_OUTCOME_DONE;
+	case VIO_DONE:
+		break;
+	}
+	if (io.in) {
+		uint64_t mask = io_all_ones(io.size);
+		/* 32-bit IN zero-extends into RAX; 8/16-bit leave the rest. */
+		v->gprs.rax = io.size == 4 ? a.value :
+			(v->gprs.rax & ~mask) | (a.value & mask);
 	}
 	arch->skip(v, ev);
 	return EXIT_OUTCOME_RESUME;
 }
 
+/*
+ * HLT with interrupts enabled waits for the VM's next interrupt: the VM
+ * is idle, its CPU goes to the others (hv/sched.c) until its platform
+ * raises one (hv/virq.h). With interrupts disabled nothing can wake it:
+ * it has halted for good.
+ */
+#define RFLAGS_IF (1ull << 9)
+static enum exit_outcome handle_hlt(struct vm *vm, struct vcpu *v,
+				    const struct exit_event *ev)
+{
+	if (arch->get(v, GREG_RFLAGS) & RFLAGS_IF) {
+		arch->skip(v, ev);
+		vm->idle = true;
+		return EXIT_OUTCOME_RESCHEDULE;
+	}
+	vm_set_stopped(vm, VM_HALTED, "halted");
+	console_printf("vm %u (%s): halted\n", vm->id, vm->name);
+	return EXIT_OUTCOME_DONE;
+}
+
+static void msr_result(struct vcpu *v, uint64_t value)
+{
+	v->gprs.rax = (uint32_t)value;
+	v->gprs.rdx = value >> 32;
+}
+
 static enum exit_outcome handle_msr(struct vcpu *v, const struct exit_event *ev)
 {
 	uint32_t msr = (uint32_t)v->gprs.rcx;
+	uint64_t value = (v->gprs.rdx << 32) | (uint32_t)v->gprs.rax, efer;
 
-	if (msr_policy(msr, ev->kind == EXIT_MSR_WRITE) == MSR_EMULATE_EFER_READ) {
-		uint64_t efer = arch->get(v, GREG_EFER);
-		v->gprs.rax = (uint32_t)efer;
-		v->gprs.rdx = efer >> 32;
-		arch->skip(v, ev);
-		return EXIT_OUTCOME_RESUME;
+	switch (msr_policy(msr, ev->kind == EXIT_MSR_WRITE)) {
+	case MSR_EMULATE_EFER_READ:
+		msr_result(v, arch->get(v, GREG_EFER));
+		break;
+	case MSR_EMULATE_EFER_WRITE:
+		if (!efer_write(arch->get(v, GREG_EFER), value, &efer))
+			goto deny;
+		arch->set(v, GREG_EFER, efer);
+		break;
+	case MSR_EMULATE_PAT_READ:
+		msr_result(v, arch->get(v, GREG_PAT));
+		break;
+	case MSR_EMULATE_PAT_WRITE:
+		if (!pat_valid(value))
+			goto deny;
+		arch->set(v, GREG_PAT, value);
+		break;
+	case MSR_DENY:
+		goto deny;
 	}
+	arch->skip(v, ev);
+	return EXIT_OUTCOME_RESUME;
+deny:
 	arch->inject(v, VECTOR_GP, true);
 	return EXIT_OUTCOME_RESUME;
 }
@@ -326,7 +383,11 @@ static enum exit_outcome dispatch(struct vm *vm, struct vcpu *v,
 {
 	switch (ev->kind) {
 	case EXIT_PREEMPTED:
-		return EXIT_OUTCOME_PREEMPTED;
+		/* The slice's end, or the platform's next timer event: the
+		 * scheduler's loop tells them apart (hv/sched.c). */
+		return EXIT_OUTCOME_RESUME;
+	case EXIT_INTR_WINDOW:
+		return EXIT_OUTCOME_RESUME; /* virq_before_entry injects it */
 	case EXIT_CPUID:
 		return handle_cpuid(vm, v, ev);
 	case EXIT_IO:
@@ -337,9 +398,7 @@ static enum exit_outcome dispatch(struct vm *vm, struct vcpu *v,
 	case EXIT_MSR_WRITE:
 		return handle_msr(v, ev);
 	case EXIT_HLT:
-		vm_set_stopped(vm, VM_HALTED, "halted");
-		console_printf("vm %u (%s): halted\n", vm->id, vm->name);
-		return EXIT_OUTCOME_DONE;
+		return handle_hlt(vm, v, ev);
 	case EXIT_SHUTDOWN:
 		stop(vm, "triple fault at RIP %#llx",
 		     (unsigned long long)arch->get(v, GREG_RIP));

@@ -36,6 +36,7 @@ struct lc_request {
 		struct hc_vm_stop stop;
 		struct hc_vm_query query;
 		struct hc_vm_console_read console;
+		struct hc_vm_console_input input;
 		struct hc_vm_ref ref;
 	} u;
 	char secrets[HC_VM_SECRETS_MAX];
@@ -524,6 +525,21 @@ static int64_t decode_console(const struct hc_env *env, uint64_t gpa,
 	return in_caller(env, c->out_gpa, c->out_cap) ? HC_OK : HC_E_FAULT;
 }
 
+static int64_t decode_console_input(const struct hc_env *env, uint64_t gpa,
+				    struct lc_request *rq)
+{
+	struct hc_vm_console_input *c = &rq->u.input;
+	int64_t err = read_request(env, gpa, c, sizeof(*c));
+
+	if (err || (err = lookup(&c->ref, rq)))
+		return err;
+	if (c->in_len > HC_VM_CONSOLE_INPUT_MAX)
+		return HC_E_INVAL;
+	if (!in_caller(env, c->in_gpa, c->in_len))
+		return HC_E_FAULT;
+	return rq->vm->tenant.state == HC_VM_RUNNING ? HC_OK : HC_E_STATE;
+}
+
 static int64_t lifecycle_decode(const struct hc_call *c, const struct hc_env *env,
 				struct lc_request *rq)
 {
@@ -544,6 +560,8 @@ static int64_t lifecycle_decode(const struct hc_call *c, const struct hc_env *en
 		return decode_query(env, c->arg[0], rq);
 	case HC_VM_CONSOLE_READ:
 		return decode_console(env, c->arg[0], rq);
+	case HC_VM_CONSOLE_INPUT:
+		return decode_console_input(env, c->arg[0], rq);
 	default:
 		return HC_E_NOSYS;
 	}
@@ -1505,6 +1523,7 @@ static bool is_job(const struct lc_request *rq)
 {
 	switch (rq->nr) {
 	case HC_VM_CONSOLE_READ:
+	case HC_VM_CONSOLE_INPUT:
 		return false;
 	case HC_VM_QUERY:
 		return rq->vm != NULL; /* a list is only the table */
@@ -1561,6 +1580,42 @@ static int64_t exec_console(struct lc_request *rq, const struct hc_env *env)
 	return (int64_t)done;
 }
 
+/* The owner's keystrokes into the VM's UART, as far as its receive buffer
+ * takes them (it raises the UART's interrupt, which wakes an idle VM). */
+static int64_t exec_console_input(struct lc_request *rq, const struct hc_env *env)
+{
+	const struct hc_vm_console_input *c = &rq->u.input;
+	uint8_t chunk[256];
+	uint64_t done = 0;
+
+	while (done < c->in_len) {
+		uint64_t want = c->in_len - done;
+		size_t n = want < sizeof(chunk) ? (size_t)want : sizeof(chunk), took;
+
+		if (!env->read_guest(env->ctx, c->in_gpa + done, chunk, n))
+			return HC_E_FAULT;
+		took = vplatform_rx(&rq->vm->platform, chunk, n,
+				    env->lc->now(env->lc_ctx));
+		done += took;
+		if (took < n)
+			break;
+	}
+	crypto_wipe(chunk, sizeof(chunk));
+	return (int64_t)done;
+}
+
+static int64_t exec_plain(struct lc_request *rq, const struct hc_env *env)
+{
+	switch (rq->nr) {
+	case HC_VM_QUERY:
+		return exec_list(rq, env);
+	case HC_VM_CONSOLE_INPUT:
+		return exec_console_input(rq, env);
+	default:
+		return exec_console(rq, env);
+	}
+}
+
 int64_t lifecycle_call(const struct hc_call *c, const struct hc_env *env,
 		       bool *again)
 {
@@ -1584,8 +1639,7 @@ int64_t lifecycle_call(const struct hc_call *c, const struct hc_env *env,
 	ret = lifecycle_decode(c, env, &job.rq);
 	if (ret != HC_OK || !is_job(&job.rq)) {
 		if (ret == HC_OK)
-			ret = job.rq.nr == HC_VM_QUERY ? exec_list(&job.rq, env)
-						       : exec_console(&job.rq, env);
+			ret = exec_plain(&job.rq, env);
 		crypto_wipe(&job, sizeof(job));
 		return ret;
 	}

@@ -132,3 +132,43 @@ uint64_t timebase_tsc_hz(void)
 {
 	return tsc_hz;
 }
+
+static bool leap(unsigned y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+uint64_t timebase_civil_seconds(unsigned year, unsigned month, unsigned day,
+				unsigned hour, unsigned minute, unsigned second)
+{
+	static const uint8_t mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	uint64_t days = 0;
+
+	if (year < 1970 || year > 9999 || month < 1 || month > 12 || day < 1 ||
+	    day > mdays[month - 1] + (unsigned)(month == 2 && leap(year)) || hour > 23 ||
+	    minute > 59 || second > 59)
+		return 0;
+	for (unsigned y = 1970; y < year; y++)
+		days += leap(y) ? 366 : 365;
+	for (unsigned m = 1; m < month; m++)
+		days += mdays[m - 1] + (unsigned)(m == 2 && leap(year));
+	days += day - 1;
+	return ((days * 24 + hour) * 60 + minute) * 60 + second;
+}
+
+static uint64_t wall_seconds, wall_tsc;
+
+void timebase_set_wall(uint64_t seconds, uint64_t tsc)
+{
+	wall_seconds = seconds;
+	wall_tsc = tsc;
+}
+
+uint64_t timebase_wall_at(uint64_t tsc)
+{
+	uint64_t hz = timebase_tsc_hz();
+
+	if (!wall_seconds || !hz || tsc < wall_tsc)
+		return wall_seconds;
+	return wall_seconds + (tsc - wall_tsc) / hz;
+}

@@ -98,6 +98,20 @@ uint32_t timebase_ratio_ticks(struct timebase_ratio r, uint64_t tsc_cycles);
 /* "cpuid leaf 0x15", "measured", ...: for the boot log. */
 const char *timebase_source_name(enum timebase_source s);
 
+/*
+ * A date and time of the proleptic Gregorian calendar (UTC, as the
+ * platform's RTC keeps it) as seconds since 1970-01-01 00:00:00; 0 for
+ * anything out of range (year 1970..9999, month 1..12, day 1..days of that
+ * month, hour < 24, minute < 60, second < 60).
+ */
+uint64_t timebase_civil_seconds(unsigned year, unsigned month, unsigned day,
+				unsigned hour, unsigned minute, unsigned second);
+
+/* The wall clock of this boot: seconds since 1970 at TSC value tsc, for
+ * the VMs' virtual RTCs (vdev/vrtc.h); 0 when unknown. */
+void timebase_set_wall(uint64_t seconds, uint64_t tsc);
+uint64_t timebase_wall_at(uint64_t tsc);
+
 /* The rate of this boot: set once by the hypervisor, read by whoever
  * writes a boot info (tcb/lifecycle.c). 0 until set. */
 void timebase_set(uint64_t hz);

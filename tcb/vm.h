@@ -10,6 +10,7 @@
 #include "tcb/console_ring.h"
 #include "tcb/npt.h"
 #include "tcb/frame_table.h"
+#include "vdev/vplatform.h"
 
 #define VM_MAX          16
 #define VM_NAME_MAX     32
@@ -53,6 +54,11 @@ struct vm {
 	uint64_t slices;        /* times it was scheduled */
 	unsigned denied_io_logged;
 	struct vm_tenant tenant;
+	/* Its devices (vdev/): timers, interrupt controller, console UART. */
+	struct vplatform platform;
+	/* Halted with interrupts enabled: runs again when its platform raises
+	 * an interrupt (hv/virq.h). */
+	bool idle;
 };
 
 /* Take a free slot and give it a name; NULL when the table is full or the

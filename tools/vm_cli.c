@@ -23,7 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <custos/guest_abi.h>
@@ -48,11 +52,20 @@
  * for comments and blank lines; anything larger is not such a file. */
 #define SECRET_FILE_MAX (16u << 10)
 #define CONSOLE_ROUNDS 256 /* at most this many CONSOLE_DATA chunks per run */
+/* --follow and --interactive: how often the console is asked for output,
+ * how long they run without --timeout (until interrupted, in practice),
+ * and after how many quiet seconds they end once the input has ended
+ * (stdin not a terminal: a script's commands). */
+#define CONSOLE_POLL_MS   300
+#define TIMEOUT_FOLLOW    86400.0
+#define CONSOLE_IDLE_DEFAULT 5.0
+#define CONSOLE_ESCAPE    0x1d /* Ctrl-]: leaves --interactive, as telnet's */
 
 static const char usage_text[] =
 	"usage: custos vm create NAME --memory SIZE --image FILE [--init-data FILE]\n"
 	"                        [--secret-file FILE ...] [--secret KEY=VALUE ...]\n"
-	"       custos vm start|stop|destroy|status|console NAME\n"
+	"       custos vm start|stop|destroy|status NAME\n"
+	"       custos vm console NAME [--follow | --interactive [--idle SECONDS]]\n"
 	"       custos vm list\n"
 	"   with: --relay HOST:PORT --ca ROOT.pem --cert TENANT.pem --key TENANT.key\n"
 	"         [--reference REFERENCE.json] [--allow-dev] [--json]\n"
@@ -77,7 +90,13 @@ static const char usage_text[] =
 	"  destroy NAME  destroy it for good\n"
 	"  status NAME   show its state\n"
 	"  console NAME  print what its console holds (untrusted bytes: control\n"
-	"                characters other than newline and tab become '?')\n"
+	"                characters other than newline and tab become '?');\n"
+	"                --follow: keep printing what comes, until Ctrl-C or\n"
+	"                --timeout; --interactive: also send what is typed (or\n"
+	"                piped) to the VM's console, raw; Ctrl-] leaves; when\n"
+	"                piped input ends, it leaves once the VM has been quiet\n"
+	"                for --idle SECONDS (default 5). One attested session\n"
+	"                for all of it.\n"
 	"  list          all this tenant's VMs\n"
 	"\n"
 	"options:\n"
@@ -135,6 +154,8 @@ struct vm_opts {
 	size_t n_secrets;
 	const char *secret_files[MAX_SECRET_FILES];
 	size_t n_secret_files;
+	bool follow, interactive; /* console */
+	double idle;              /* console --interactive: seconds, > 0 */
 };
 
 /* The state of a run, for messages. */
@@ -239,6 +260,9 @@ static void parse_opts(int argc, char **argv, struct vm_opts *o)
 		{ "init-data", required_argument, NULL, 'I' },
 		{ "secret", required_argument, NULL, 's' },
 		{ "secret-file", required_argument, NULL, 'S' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "interactive", no_argument, NULL, 'n' },
+		{ "idle", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -278,6 +302,19 @@ static void parse_opts(int argc, char **argv, struct vm_opts *o)
 			continue;
 		switch (c) {
 		case 'j': o->json = true; break;
+		case 'f': o->follow = true; break;
+		case 'n': o->interactive = true; break;
+		case 'd': {
+			char *end;
+
+			errno = 0;
+			o->idle = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->idle > 0) ||
+			    o->idle > 86400)
+				usage_error("--idle wants seconds in (0, 86400], not '%.32s'",
+					    optarg);
+			break;
+		}
 		case 'm': o->memory = optarg; break;
 		case 'i': o->image = optarg; break;
 		case 'I': o->init = optarg; break;
@@ -330,8 +367,22 @@ static void parse_opts(int argc, char **argv, struct vm_opts *o)
 		   o->n_secret_files) {
 		usage_error("--memory, --image, --init-data, --secret and --secret-file are for create only");
 	}
+	if ((o->follow || o->interactive || o->idle > 0) && o->cmd != CMD_CONSOLE)
+		usage_error("--follow, --interactive and --idle are for console only");
+	if (o->follow && o->interactive)
+		usage_error("--follow and --interactive exclude each other "
+			    "(--interactive follows too)");
+	if (o->idle > 0 && !o->interactive)
+		usage_error("--idle is for console --interactive");
+	if (o->json && (o->follow || o->interactive))
+		usage_error("--json prints the console once; not with --follow "
+			    "or --interactive");
+	if (!(o->idle > 0))
+		o->idle = CONSOLE_IDLE_DEFAULT;
 	if (!(o->c.timeout > 0)) /* no --timeout: it takes only > 0 */
-		o->c.timeout = o->cmd == CMD_CREATE ? TIMEOUT_CREATE : TIMEOUT_OTHER;
+		o->c.timeout = o->cmd == CMD_CREATE ? TIMEOUT_CREATE :
+			       o->follow || o->interactive ? TIMEOUT_FOLLOW :
+			       TIMEOUT_OTHER;
 	attest_conn_from_env(&o->c);
 	bad = attest_conn_check(&o->c);
 	if (bad)
@@ -1020,6 +1071,172 @@ static void print_console(const struct vm_opts *op, const uint8_t *p, size_t n)
 	}
 }
 
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* What the console holds now, printed as it comes (--follow,
+ * --interactive); *got: whether there was any. */
+static int console_print_new(struct vm_run *r, bool *got)
+{
+	struct proto_msg m;
+
+	*got = false;
+	for (int i = 0; i < CONSOLE_ROUNDS; i++) {
+		int rc = request(r, PROTO_VM_CONSOLE, &r->op->vm, sizeof(r->op->vm), &m);
+
+		if (rc)
+			return rc;
+		if (m.type != PROTO_VM_CONSOLE_DATA || m.len > PROTO_CHUNK_MAX)
+			return fail(r, ATTEST_EXIT_ERROR,
+				    "the platform answered with message type 0x%02x, not console data",
+				    m.type);
+		print_console(r->op, m.body, m.len);
+		*got |= m.len > 0;
+		if (m.len < PROTO_CHUNK_MAX)
+			break;
+	}
+	fflush(stdout);
+	return 0;
+}
+
+/* Offer the VM's console the first *len bytes of buf; what it did not
+ * take stays at the front of buf for the next round. */
+static int console_send(struct vm_run *r, uint8_t *buf, size_t *len)
+{
+	static uint8_t body[sizeof(struct proto_vm_name) + PROTO_CONSOLE_INPUT_MAX];
+	struct proto_msg m;
+	size_t n = *len < PROTO_CONSOLE_INPUT_MAX ? *len : PROTO_CONSOLE_INPUT_MAX;
+	uint32_t taken;
+	int rc;
+
+	memcpy(body, &r->op->vm, sizeof(r->op->vm));
+	memcpy(body + sizeof(r->op->vm), buf, n);
+	rc = request(r, PROTO_VM_CONSOLE_INPUT, body, sizeof(r->op->vm) + n, &m);
+	crypto_wipe(body, sizeof(body)); /* keystrokes may be passwords */
+	if (rc)
+		return rc;
+	if (m.type != PROTO_VM_INPUT_TAKEN || m.len != 4)
+		return fail(r, ATTEST_EXIT_ERROR,
+			    "the platform answered with message type 0x%02x, not an input count",
+			    m.type);
+	taken = load_le32(m.body);
+	if (taken > n)
+		return fail(r, ATTEST_EXIT_ERROR,
+			    "the platform says the VM took %u bytes of %zu", (unsigned)taken, n);
+	memmove(buf, buf + taken, *len - taken);
+	*len -= taken;
+	return 0;
+}
+
+static volatile sig_atomic_t console_interrupted;
+
+static void on_console_signal(int sig)
+{
+	(void)sig;
+	console_interrupted = 1;
+}
+
+static struct termios saved_termios;
+static bool termios_saved;
+
+static void terminal_restore(void)
+{
+	if (termios_saved)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
+	termios_saved = false;
+}
+
+/* Keystrokes go to the VM as they are typed, unechoed (the VM echoes),
+ * Ctrl-C included; Ctrl-] leaves. */
+static void terminal_raw(const char *name)
+{
+	struct termios t;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios))
+		return;
+	t = saved_termios;
+	cfmakeraw(&t);
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0) {
+		termios_saved = true;
+		atexit(terminal_restore);
+		fprintf(stderr, "%s: connected to '%s' (Ctrl-] leaves)\r\n", prog, name);
+	}
+}
+
+/* Read what stdin has (it is ready): false at its end or at Ctrl-] on a
+ * terminal. */
+static bool console_read_input(uint8_t *buf, size_t *len, size_t cap)
+{
+	ssize_t n = read(STDIN_FILENO, buf + *len, cap - *len);
+
+	if (n <= 0)
+		return n < 0 && errno == EINTR;
+	if (termios_saved) {
+		uint8_t *esc = memchr(buf + *len, CONSOLE_ESCAPE, (size_t)n);
+
+		if (esc) {
+			*len = (size_t)(esc - buf);
+			return false;
+		}
+	}
+	*len += (size_t)n;
+	return true;
+}
+
+/*
+ * --follow and --interactive, on the one attested session: print what
+ * comes; with --interactive send what stdin gives. Ends at Ctrl-C (or
+ * Ctrl-] on a terminal), at --timeout, or, once piped input has ended and
+ * all of it was taken, when the VM has been quiet for --idle seconds.
+ */
+static int console_live(struct vm_run *r)
+{
+	static uint8_t input[4 * PROTO_CONSOLE_INPUT_MAX];
+	const struct vm_opts *op = r->op;
+	size_t pending = 0;
+	bool reading = op->interactive, got;
+	double quiet_since = now_seconds();
+	struct sigaction sa = { .sa_handler = on_console_signal };
+	int rc = 0;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (op->interactive)
+		terminal_raw(op->vm.name);
+	while (!console_interrupted) {
+		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+
+		rc = console_print_new(r, &got);
+		if (rc)
+			break;
+		if (got)
+			quiet_since = now_seconds();
+		if (pending) {
+			rc = console_send(r, input, &pending);
+			if (rc)
+				break;
+		}
+		if (op->interactive && !reading && !pending &&
+		    now_seconds() - quiet_since >= op->idle)
+			break;
+		if (poll(&p, reading && pending < sizeof(input) ? 1 : 0,
+			 CONSOLE_POLL_MS) > 0 && (p.revents & (POLLIN | POLLHUP)))
+			reading = console_read_input(input, &pending, sizeof(input));
+		if (op->interactive && !reading && termios_saved && !pending)
+			break; /* Ctrl-] (or the terminal's end): leave */
+	}
+	terminal_restore();
+	crypto_wipe(input, sizeof(input));
+	if (rc == 0 && op->interactive)
+		fprintf(stderr, "\n%s: left '%s'\n", prog, op->vm.name);
+	return rc;
+}
+
 static int do_console(struct vm_run *r)
 {
 	const struct vm_opts *op = r->op;
@@ -1028,6 +1245,10 @@ static int do_console(struct vm_run *r)
 	struct proto_msg m;
 	int rc = 0;
 
+	if (op->follow || op->interactive) {
+		free(all);
+		return console_live(r);
+	}
 	if (!all)
 		return fail(r, ATTEST_EXIT_ERROR, "out of memory");
 	for (int i = 0; i < CONSOLE_ROUNDS; i++) {

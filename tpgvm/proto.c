@@ -91,6 +91,15 @@ static bool type_limits(uint16_t type, uint32_t *min, uint32_t *max,
 			type == PROTO_VM_STATUS ? "VM_STATUS body" :
 						  "VM_CONSOLE body";
 		return true;
+	case PROTO_VM_CONSOLE_INPUT:
+		*min = sizeof(struct proto_vm_name) + 1;
+		*max = sizeof(struct proto_vm_name) + PROTO_CONSOLE_INPUT_MAX;
+		*what = "VM_CONSOLE_INPUT body";
+		return true;
+	case PROTO_VM_INPUT_TAKEN:
+		*min = *max = 4;
+		*what = "VM_INPUT_TAKEN body";
+		return true;
 	case PROTO_VM_LIST:
 		*min = *max = 0;
 		*what = "VM_LIST body";
@@ -450,7 +459,14 @@ static int check_body(uint16_t type, const uint8_t *body, size_t len,
 	case PROTO_VM_DESTROY:
 	case PROTO_VM_STATUS:
 	case PROTO_VM_CONSOLE:
+	case PROTO_VM_CONSOLE_INPUT:
 		return check_name(body, "VM name", (size_t)-1, err, err_len);
+	case PROTO_VM_INPUT_TAKEN:
+		if (load_le32(body) > PROTO_CONSOLE_INPUT_MAX)
+			return errmsg(err, err_len, "VM_INPUT_TAKEN of %u bytes "
+				      "(want 0..%u)", (unsigned)load_le32(body),
+				      PROTO_CONSOLE_INPUT_MAX);
+		return 0;
 	case PROTO_VM_INFO:
 		return check_info(body, len, err, err_len);
 	default:

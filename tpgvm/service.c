@@ -61,7 +61,7 @@ static void attest(const struct tenant *who, const struct proto_msg *m,
 bool service_is_request(uint16_t type)
 {
 	return type == PROTO_ATTEST_REQ ||
-	       (type >= PROTO_VM_CREATE && type <= PROTO_VM_CONSOLE);
+	       (type >= PROTO_VM_CREATE && type <= PROTO_VM_CONSOLE_INPUT);
 }
 
 bool service_handle(const struct tenant *who, const struct proto_msg *m,
@@ -79,6 +79,7 @@ bool service_handle(const struct tenant *who, const struct proto_msg *m,
 	case PROTO_VM_STATUS:
 	case PROTO_VM_LIST:
 	case PROTO_VM_CONSOLE:
+	case PROTO_VM_CONSOLE_INPUT:
 		return vm_service_handle(who, m, out, out_len, ticket);
 	default: /* the session refuses it before it comes here */
 		service_answer_error(PROTO_ERR_BAD_REQUEST, "not a request", out, out_len);

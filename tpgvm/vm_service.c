@@ -30,6 +30,7 @@
 #include "tpgvm/storage.h"
 #include "guests/runtime/guest.h"
 #include "crypto/crypto.h"
+#include "tcb/byteorder.h"
 
 #include <heap.h>
 #include <stdarg.h>
@@ -660,6 +661,45 @@ static void vm_console(const struct tenant *who, const char *name,
 	crypto_wipe(console_buf, (size_t)n); /* the tenant's output: in the answer only */
 }
 
+/* The owner's keystrokes for its running VM's UART; the answer says how
+ * many it took. */
+static void vm_console_input(const struct tenant *who, const struct proto_msg *m,
+			     uint8_t **out, size_t *out_len)
+{
+	static struct hc_vm_console_input r;
+	static uint8_t input[PROTO_CONSOLE_INPUT_MAX];
+	struct proto_vm_name nm;
+	struct hc_vm_info info;
+	size_t len = m->len - sizeof(nm);
+	uint8_t taken[4];
+	long n;
+
+	memcpy(&nm, m->body, sizeof(nm));
+	if (!proto_vm_name_ok(nm.name)) {
+		service_answer_error(PROTO_ERR_BAD_REQUEST, "bad VM name", out, out_len);
+		return;
+	}
+	if (find_vm(who->id, nm.name, &info) <= 0) {
+		service_answer_error(PROTO_ERR_NOT_FOUND, "no VM of that name", out, out_len);
+		return;
+	}
+	memcpy(input, m->body + sizeof(nm), len);
+	ref_set(&r.ref, who->id, info.vm_id);
+	r.in_gpa = (uint64_t)(uintptr_t)input;
+	r.in_len = len;
+	n = vm_hc(HC_VM_CONSOLE_INPUT, &r);
+	crypto_wipe(input, len); /* the tenant's keystrokes: in the VM only */
+	if (n < 0 || n > (long)len) {
+		const char *text = "";
+		uint32_t code = hc_error(n < 0 ? n : HC_E_INTERNAL, &text);
+
+		service_answer_error(code, text, out, out_len);
+		return;
+	}
+	store_le32(taken, (uint32_t)n);
+	service_answer(PROTO_VM_INPUT_TAKEN, taken, sizeof(taken), out, out_len);
+}
+
 /* ---- Jobs: starts and stops that wait for the relay ------------------------ */
 
 static struct ticket *ticket_find(uint32_t id)
@@ -1037,6 +1077,9 @@ bool vm_service_handle(const struct tenant *who, const struct proto_msg *m,
 		return false;
 	case PROTO_VM_LIST:
 		vm_list(who, out, out_len);
+		return false;
+	case PROTO_VM_CONSOLE_INPUT:
+		vm_console_input(who, m, out, out_len);
 		return false;
 	default:
 		break;

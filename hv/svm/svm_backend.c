@@ -351,6 +351,7 @@ static void decode(struct vcpu *v, struct exit_event *ev)
 	switch (code) {
 	case SVM_EXIT_INTR: ev->kind = EXIT_INTERRUPT; return;
 	case SVM_EXIT_NMI: ev->kind = EXIT_NMI; return;
+	case SVM_EXIT_VINTR: ev->kind = EXIT_INTR_WINDOW; return;
 	case SVM_EXIT_CPUID: ev->kind = EXIT_CPUID; return;
 	case SVM_EXIT_HLT: ev->kind = EXIT_HLT; return;
 	case SVM_EXIT_IOIO:
@@ -432,6 +433,43 @@ static void svm_inject(struct vcpu *v, unsigned vector, bool error_code)
 		(error_code ? SVM_EVENT_ERROR_VALID : 0); /* error code 0 */
 }
 
+#define RFLAGS_IF (1ull << 9)
+
+static bool svm_intr_ready(struct vcpu *v)
+{
+	const struct vmcb *c = vmcb_of(v);
+
+	return (c->state.rflags & RFLAGS_IF) &&
+	       !(c->control.int_state & SVM_INT_STATE_SHADOW) &&
+	       !(c->control.event_inj & SVM_EVENT_VALID);
+}
+
+/* EVENTINJ delivers whatever RFLAGS.IF says (APM 15.20): only called when
+ * svm_intr_ready. */
+static void svm_inject_intr(struct vcpu *v, unsigned vector)
+{
+	vmcb_of(v)->control.event_inj = (vector & SVM_EVENT_VECTOR_MASK) |
+		SVM_EVENT_TYPE_INTR | SVM_EVENT_VALID;
+}
+
+/*
+ * SVM has no interrupt-window control: a virtual interrupt (V_IRQ) that
+ * ignores the TPR, with VINTR intercepted, exits at the moment the guest
+ * could take it (APM 15.21.4), and is never itself delivered. The real
+ * interrupt then goes in through EVENTINJ.
+ */
+static void svm_intr_window(struct vcpu *v, bool on)
+{
+	struct vmcb_control *c = &vmcb_of(v)->control;
+	const uint32_t ask = SVM_INT_CTL_V_IRQ | SVM_INT_CTL_V_INTR_PRIO_MAX |
+			     SVM_INT_CTL_V_IGN_TPR;
+
+	c->int_ctl = on ? c->int_ctl | ask : c->int_ctl & ~ask;
+	c->int_vector = 0;
+	c->intercept_misc1 = on ? c->intercept_misc1 | SVM_INTERCEPT1_VINTR
+				: c->intercept_misc1 & ~SVM_INTERCEPT1_VINTR;
+}
+
 static uint64_t svm_get(struct vcpu *v, enum guest_reg r)
 {
 	const struct vmcb_state *st = &vmcb_of(v)->state;
@@ -443,6 +481,9 @@ static uint64_t svm_get(struct vcpu *v, enum guest_reg r)
 	case GREG_CR3: return st->cr3;
 	case GREG_CR4: return st->cr4;
 	case GREG_EFER: return st->efer & ~EFER_SVME; /* the guest's view */
+	case GREG_RFLAGS: return st->rflags;
+	case GREG_PAT: return st->g_pat;
+	case GREG_TSC_OFFSET: return vmcb_of(v)->control.tsc_offset;
 	}
 	return 0;
 }
@@ -458,6 +499,9 @@ static void svm_set(struct vcpu *v, enum guest_reg r, uint64_t value)
 	case GREG_CR3: st->cr3 = value; break;
 	case GREG_CR4: st->cr4 = value; break;
 	case GREG_EFER: st->efer = value | EFER_SVME; break;
+	case GREG_RFLAGS: st->rflags = value; break;
+	case GREG_PAT: st->g_pat = value; break;
+	case GREG_TSC_OFFSET: vmcb_of(v)->control.tsc_offset = value; break;
 	}
 }
 
@@ -581,6 +625,9 @@ const struct arch_ops svm_ops = {
 	.run = svm_run,
 	.skip = svm_skip,
 	.inject = svm_inject,
+	.intr_ready = svm_intr_ready,
+	.inject_intr = svm_inject_intr,
+	.intr_window = svm_intr_window,
 	.get = svm_get,
 	.set = svm_set,
 	.cpl = svm_cpl,

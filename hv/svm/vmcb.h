@@ -188,6 +188,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "a VMCB is one 4 KiB page");
 /* intercept_misc1, offset 0x00c */
 #define SVM_INTERCEPT1_INTR          (1u << 0)  /* physical interrupt */
 #define SVM_INTERCEPT1_NMI           (1u << 1)
+#define SVM_INTERCEPT1_VINTR         (1u << 4)  /* a virtual interrupt could be taken */
 #define SVM_INTERCEPT1_INIT          (1u << 3)
 #define SVM_INTERCEPT1_RDPMC         (1u << 15)
 #define SVM_INTERCEPT1_CPUID         (1u << 18)
@@ -230,6 +231,9 @@ _Static_assert(sizeof(struct vmcb) == 4096, "a VMCB is one 4 KiB page");
 
 /* int_ctl (APM 15.21) */
 #define SVM_INT_CTL_V_TPR_MASK       0xfu      /* the guest's CR8, kept here */
+#define SVM_INT_CTL_V_IRQ            (1u << 8) /* a virtual interrupt is pending */
+#define SVM_INT_CTL_V_INTR_PRIO_MAX  (0xfu << 16)
+#define SVM_INT_CTL_V_IGN_TPR        (1u << 20)
 /* Physical interrupts are masked by the host's RFLAGS.IF, not the guest's,
  * and the guest's CR8 accesses go to V_TPR, never the real TPR. */
 #define SVM_INT_CTL_V_INTR_MASKING   (1u << 24)
@@ -242,6 +246,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "a VMCB is one 4 KiB page");
 
 /* EVENTINJ and EXITINTINFO (APM 15.20) */
 #define SVM_EVENT_VECTOR_MASK        0xffull
+#define SVM_EVENT_TYPE_INTR          (0ull << 8)
 #define SVM_EVENT_TYPE_EXCEPTION     (3ull << 8)
 #define SVM_EVENT_ERROR_VALID        (1ull << 11)
 #define SVM_EVENT_VALID              (1ull << 31)
@@ -256,6 +261,7 @@ enum svm_exit_code {
 	SVM_EXIT_EXCEPTION_0 = 0x040, /* + vector: 0x040-0x05f */
 	SVM_EXIT_INTR = 0x060,
 	SVM_EXIT_NMI = 0x061,
+	SVM_EXIT_VINTR = 0x064,
 	SVM_EXIT_CPUID = 0x072,
 	SVM_EXIT_RSM = 0x073,
 	SVM_EXIT_HLT = 0x078,

@@ -17,6 +17,8 @@
 #define PIN_EXTERNAL_INTERRUPT   (1u << 0)
 #define PIN_NMI                  (1u << 3)
 #define PIN_PREEMPTION_TIMER     (1u << 6)
+#define PROC_INTR_WINDOW         (1u << 2)
+#define PROC_TSC_OFFSET          (1u << 3)
 #define PROC_HLT                 (1u << 7)
 #define PROC_MWAIT               (1u << 10)
 #define PROC_RDPMC               (1u << 11)
@@ -76,7 +78,7 @@ void vmcs_setup_init(void)
 	 * and is emulated on the vCPU's own TPR (SDM 26.1.3, 25.6.2). */
 	uint32_t proc = PROC_HLT | PROC_MWAIT | PROC_RDPMC | PROC_CR8_LOAD |
 			PROC_CR8_STORE | PROC_IO_BITMAPS | PROC_MSR_BITMAPS |
-			PROC_MONITOR | PROC_SECONDARY;
+			PROC_MONITOR | PROC_SECONDARY | PROC_TSC_OFFSET;
 	uint32_t proc2 = PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED;
 	uint32_t exit = EXIT_SAVE_DEBUG | EXIT_HOST_64BIT | EXIT_ACK_INTERRUPT |
 			EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER |
@@ -86,6 +88,10 @@ void vmcs_setup_init(void)
 
 	ctl.pin = adjust(MSR_IA32_VMX_TRUE_PINBASED_CTLS, pin, pin, "pin-based");
 	ctl.proc = adjust(MSR_IA32_VMX_TRUE_PROCBASED_CTLS, proc, proc, "processor-based");
+	/* Not set now, but each VM asks for it while an interrupt of its
+	 * virtual platform waits for RFLAGS.IF (vmcs_intr_window). */
+	(void)adjust(MSR_IA32_VMX_TRUE_PROCBASED_CTLS, proc | PROC_INTR_WINDOW,
+		     PROC_INTR_WINDOW, "interrupt-window");
 	ctl.proc2 = adjust(MSR_IA32_VMX_PROCBASED_CTLS2, proc2, proc2, "secondary");
 	ctl.exit = adjust(MSR_IA32_VMX_TRUE_EXIT_CTLS, exit, exit, "VM-exit");
 	ctl.entry = adjust(MSR_IA32_VMX_TRUE_ENTRY_CTLS, entry, entry, "VM-entry");
@@ -109,6 +115,11 @@ void vmcs_setup_init(void)
 		}
 }
 
+void vmcs_intr_window(bool on)
+{
+	vmcs_write(VMCS_PROC_CONTROLS, on ? ctl.proc | PROC_INTR_WINDOW : ctl.proc);
+}
+
 uint32_t vmcs_timer_value(uint64_t tsc)
 {
 	uint64_t v = tsc >> ctl.timer_shift;
@@ -124,6 +135,7 @@ static void write_controls(const struct vmcs_guest_start *s)
 	vmcs_write(VMCS_EXIT_CONTROLS, ctl.exit);
 	vmcs_write(VMCS_ENTRY_CONTROLS, ctl.entry);
 	vmcs_write(VMCS_EXCEPTION_BITMAP, 0); /* guests handle their own faults */
+	vmcs_write(VMCS_TSC_OFFSET, 0);       /* a tenant VM's: hv/tenant.c */
 	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
 	vmcs_write(VMCS_EXIT_MSR_STORE_COUNT, 0);
 	vmcs_write(VMCS_EXIT_MSR_LOAD_COUNT, 0);

@@ -30,4 +30,7 @@ void vmcs_write_state(const uint64_t w[VCPU_CONTEXT_STATE_WORDS]);
 /* Preemption-timer value for a slice of 'tsc' TSC cycles. */
 uint32_t vmcs_timer_value(uint64_t tsc);
 
+/* Interrupt-window exiting on the current VMCS on or off (SDM 25.6.2). */
+void vmcs_intr_window(bool on);
+
 #endif

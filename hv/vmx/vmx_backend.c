@@ -21,6 +21,7 @@ enum vmx_exit_reason {
 	VMX_EXIT_EXCEPTION_NMI = 0,
 	VMX_EXIT_EXTERNAL_INTERRUPT = 1,
 	VMX_EXIT_TRIPLE_FAULT = 2,
+	VMX_EXIT_INTERRUPT_WINDOW = 7,
 	VMX_EXIT_CPUID = 10,
 	VMX_EXIT_HLT = 12,
 	VMX_EXIT_VMCALL = 18,
@@ -40,9 +41,19 @@ enum vmx_exit_reason {
 
 #define EXIT_REASON_ENTRY_FAILURE (1u << 31)
 #define INTR_INFO_VALID        (1u << 31)
+#define INTR_TYPE_EXTERNAL     (0u << 8)
 #define INTR_TYPE_NMI          (2u << 8)
 #define INTR_TYPE_HW_EXCEPTION (3u << 8)
 #define INTR_DELIVER_ERROR     (1u << 11)
+#define INTR_TYPE_MASK         (7u << 8)
+#define INTR_TYPE_SOFT_INT     (4u << 8)
+#define INTR_TYPE_PRIV_SOFT    (5u << 8)
+#define INTR_TYPE_SOFT_EXC     (6u << 8)
+
+/* Guest interruptibility state (SDM 25.4.2): the shadows of STI and MOV SS. */
+#define BLOCKING_STI    (1u << 0)
+#define BLOCKING_MOV_SS (1u << 1)
+#define RFLAGS_IF       (1ull << 9)
 
 #define MSR_STAR           0xc0000081
 #define MSR_LSTAR          0xc0000082
@@ -131,6 +142,7 @@ static void decode(uint32_t reason, struct exit_event *ev)
 	case VMX_EXIT_EXCEPTION_NMI: decode_exception(ev); return;
 	case VMX_EXIT_CPUID: ev->kind = EXIT_CPUID; return;
 	case VMX_EXIT_HLT: ev->kind = EXIT_HLT; return;
+	case VMX_EXIT_INTERRUPT_WINDOW: ev->kind = EXIT_INTR_WINDOW; return;
 	case VMX_EXIT_VMCALL: ev->kind = EXIT_HYPERCALL; return;
 	case VMX_EXIT_RDMSR: ev->kind = EXIT_MSR_READ; return;
 	case VMX_EXIT_WRMSR: ev->kind = EXIT_MSR_WRITE; return;
@@ -163,6 +175,31 @@ static void decode(uint32_t reason, struct exit_event *ev)
 	ev->u.code = reason;
 }
 
+/*
+ * An event whose delivery the exit interrupted (SDM 28.2.4: IDT-vectoring
+ * information) is injected again at the next entry, as the CPU would have
+ * finished it (SDM 27.2.4): an interrupt of the virtual platform may meet
+ * an NMI or an external-interrupt exit half-way through the guest's IDT.
+ * Anything injected for the entry that just happened was consumed by it.
+ */
+static void redeliver_interrupted_event(void)
+{
+	uint32_t info = (uint32_t)vmcs_read(VMCS_IDT_VECTORING_INFO);
+	uint32_t type = info & INTR_TYPE_MASK;
+
+	vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
+	if (!(info & INTR_INFO_VALID))
+		return;
+	/* Bit 12 (undefined here) and the NMI-unblocking bit must be 0. */
+	vmcs_write(VMCS_ENTRY_INTR_INFO, info & ~(1u << 12));
+	if (info & INTR_DELIVER_ERROR)
+		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR,
+			   vmcs_read(VMCS_IDT_VECTORING_ERROR));
+	if (type == INTR_TYPE_SOFT_INT || type == INTR_TYPE_PRIV_SOFT ||
+	    type == INTR_TYPE_SOFT_EXC)
+		vmcs_write(VMCS_ENTRY_INSTR_LEN, vmcs_read(VMCS_EXIT_INSTR_LEN));
+}
+
 static void vmx_run(struct vcpu *v, uint64_t budget, struct exit_event *ev)
 {
 	uint32_t reason;
@@ -175,6 +212,7 @@ static void vmx_run(struct vcpu *v, uint64_t budget, struct exit_event *ev)
 		return;
 	}
 	v->launched = true;
+	redeliver_interrupted_event();
 	reason = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
 	ev->qual = vmcs_read(VMCS_EXIT_QUALIFICATION);
 	ev->insn_len = vmcs_read(VMCS_EXIT_INSTR_LEN);
@@ -189,8 +227,15 @@ static void vmx_run(struct vcpu *v, uint64_t budget, struct exit_event *ev)
 
 static void vmx_skip(struct vcpu *v, const struct exit_event *ev)
 {
+	uint64_t blocking = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+
 	(void)v;
 	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + ev->insn_len);
+	/* The shadow of an STI or MOV SS covers one instruction: the one
+	 * just carried out for the guest (the HLT of "sti; hlt"). */
+	if (blocking & (BLOCKING_STI | BLOCKING_MOV_SS))
+		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
+			   blocking & ~(uint64_t)(BLOCKING_STI | BLOCKING_MOV_SS));
 }
 
 static void vmx_inject(struct vcpu *v, unsigned vector, bool error_code)
@@ -205,10 +250,34 @@ static void vmx_inject(struct vcpu *v, unsigned vector, bool error_code)
 	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
 }
 
+static bool vmx_intr_ready(struct vcpu *v)
+{
+	(void)v;
+	return (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	       !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
+		 (BLOCKING_STI | BLOCKING_MOV_SS)) &&
+	       !(vmcs_read(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
+}
+
+static void vmx_inject_intr(struct vcpu *v, unsigned vector)
+{
+	(void)v;
+	vmcs_write(VMCS_ENTRY_INTR_INFO,
+		   INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (vector & 0xff));
+}
+
+static void vmx_intr_window(struct vcpu *v, bool on)
+{
+	(void)v;
+	vmcs_intr_window(on);
+}
+
 static const enum vmcs_field reg_fields[] = {
 	[GREG_RIP] = VMCS_GUEST_RIP, [GREG_RSP] = VMCS_GUEST_RSP,
 	[GREG_CR0] = VMCS_GUEST_CR0, [GREG_CR3] = VMCS_GUEST_CR3,
 	[GREG_CR4] = VMCS_GUEST_CR4, [GREG_EFER] = VMCS_GUEST_EFER,
+	[GREG_RFLAGS] = VMCS_GUEST_RFLAGS, [GREG_PAT] = VMCS_GUEST_PAT,
+	[GREG_TSC_OFFSET] = VMCS_TSC_OFFSET,
 };
 
 static uint64_t vmx_get(struct vcpu *v, enum guest_reg r)
@@ -259,6 +328,9 @@ const struct arch_ops vmx_ops = {
 	.run = vmx_run,
 	.skip = vmx_skip,
 	.inject = vmx_inject,
+	.intr_ready = vmx_intr_ready,
+	.inject_intr = vmx_inject_intr,
+	.intr_window = vmx_intr_window,
 	.get = vmx_get,
 	.set = vmx_set,
 	.cpl = vmx_cpl,

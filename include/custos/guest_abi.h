@@ -80,9 +80,11 @@ struct custos_boot_info {
  * A virtual 16550 at the usual COM1 ports. Writing a byte to GUEST_COM1_DATA
  * appends it to this VM's console ring in TCB memory (readable later by the
  * VM's owner only, never printed on the platform's serial line). Reading
- * GUEST_COM1_LSR returns GUEST_COM1_LSR_READY (transmitter empty, no input);
- * the other COM1 registers read 0 and ignore writes. Every other I/O port
- * reads as all ones and ignores writes (docs/vm-exits.md).
+ * GUEST_COM1_LSR returns GUEST_COM1_LSR_READY (transmitter empty), with
+ * bit 0 set while input its owner sent (HC_VM_CONSOLE_INPUT) waits at
+ * GUEST_COM1_DATA; the other COM1 registers are a 16550A's (vdev/vuart.h). The VM's other
+ * devices (PIC, PIT, RTC, ...) are vdev/README.md's; every port no device
+ * claims reads as all ones and ignores writes (docs/vm-exits.md).
  */
 #define GUEST_COM1_DATA 0x3f8
 #define GUEST_COM1_LSR  0x3fd
@@ -110,7 +112,8 @@ enum custos_hypercall {
 	HC_VM_DESTROY = 0x104,
 	HC_VM_QUERY = 0x105,
 	HC_VM_CONSOLE_READ = 0x106,
-	HC_LIFECYCLE_LAST = 0x106,
+	HC_VM_CONSOLE_INPUT = 0x107,
+	HC_LIFECYCLE_LAST = 0x107,
 
 	HC_REPORT = 0x120,       /* (req gpa, out gpa, cap) -> report length */
 };
@@ -271,6 +274,17 @@ struct hc_vm_info {
 struct hc_vm_console_read {
 	struct hc_vm_ref ref;
 	uint64_t out_gpa, out_cap;
+};
+
+/* HC_VM_CONSOLE_INPUT: RDI = &hc_vm_console_input. Gives the RUNNING VM's
+ * console UART (COM1's receive side) up to in_len bytes from in_gpa,
+ * as typed by its owner. RAX = bytes taken (0..in_len: the UART's receive
+ * buffer is bounded; the caller offers the rest again later). Other
+ * states: STATE; in_len above HC_VM_CONSOLE_INPUT_MAX: INVAL. */
+#define HC_VM_CONSOLE_INPUT_MAX 4096u
+struct hc_vm_console_input {
+	struct hc_vm_ref ref;
+	uint64_t in_gpa, in_len;
 };
 
 /* ---- HC_REPORT: a signed platform report (docs/report.md) -----------------

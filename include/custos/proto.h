@@ -41,6 +41,9 @@ enum proto_type {
 	PROTO_VM_STATUS = 0x15,  /* struct proto_vm_name */
 	PROTO_VM_LIST = 0x16,    /* empty body */
 	PROTO_VM_CONSOLE = 0x17, /* struct proto_vm_name: drain its console */
+	/* struct proto_vm_name + 1..PROTO_CONSOLE_INPUT_MAX bytes for the
+	 * running VM's console (its UART's receive side) */
+	PROTO_VM_CONSOLE_INPUT = 0x18,
 
 	/* TPGVM -> tenant: 0..PROTO_VM_LIST_MAX struct proto_vm_info (one for
 	 * every request but LIST; DESTROY answers the last info, state 0) */
@@ -48,6 +51,9 @@ enum proto_type {
 	/* TPGVM -> tenant: 0..PROTO_CHUNK_MAX console bytes (as the guest wrote
 	 * them: the tenant's terminal must not trust them) */
 	PROTO_VM_CONSOLE_DATA = 0x21,
+	/* TPGVM -> tenant: u32, how many of the CONSOLE_INPUT bytes the VM's
+	 * UART took (the rest: offer again later) */
+	PROTO_VM_INPUT_TAKEN = 0x22,
 };
 
 #define PROTO_VM_NAME_MAX   32u          /* with NUL: [a-z0-9_-]{1,31} */
@@ -55,6 +61,7 @@ enum proto_type {
 #define PROTO_SECRETS_MAX   4096u
 #define PROTO_SALT_LEN      32u
 #define PROTO_VM_LIST_MAX   16u
+#define PROTO_CONSOLE_INPUT_MAX 1024u
 
 /* Which part of a VM an upload chunk belongs to. */
 enum proto_vm_part {

@@ -27,6 +27,7 @@ struct out {
 	struct guest_gprs gprs;
 	struct vcpu_sysregs sys;
 	uint64_t vmcs[VCPU_CONTEXT_STATE_WORDS];
+	struct vcpu_context_platform plat;
 	uint8_t xsave[4096];
 };
 
@@ -61,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&out, 0x5a, sizeof(out));
 	untouched = out;
 	const char *why = vcpu_context_decode(ctx, len, &cpu, &out.gprs, &out.sys,
-					      out.vmcs, out.xsave);
+					      out.vmcs, &out.plat, out.xsave);
 	if (why) {
 		require(strlen(why) > 0);
 		require(memcmp(&out, &untouched, sizeof(out)) == 0);
@@ -82,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	require(out.xsave[cpu.xsave_size] == 0x5a);
 	require(len <= sizeof(again));
-	vcpu_context_encode(&out.gprs, &out.sys, out.vmcs, out.xsave,
+	vcpu_context_encode(&out.gprs, &out.sys, out.vmcs, &out.plat, out.xsave,
 			    cpu.xsave_size, again);
 	require(memcmp(again, ctx, len) == 0);
 	free(ctx);

@@ -93,7 +93,7 @@ def test_four_guests_interleave_and_keep_their_context(d, machine):
         assert m and int(m.group(1), 16) == value, "%s at entry: %s" % (reg, m and m.group(0))
     r.expect(r"^vm \d+ \(regspy\): exited with code 0$")
 
-    m = r.expect(r"^sched: all VMs finished: (\d+) slices, (\d+) preemptions, (\d+) switches$")
+    m = r.expect(r"^sched: all VMs finished: (\d+) slices, (\d+) preemptions, (\d+) switches, (\d+) idle waits$")
     assert int(m.group(2)) >= 1000, "only %s preemptions" % m.group(2)
     assert int(m.group(3)) >= 1000, "only %s switches" % m.group(3)
     # Boot-module VMs are each their own owner: every switch changes owner
@@ -237,3 +237,42 @@ def test_an_nmi_is_logged_and_the_vms_run_on(d):
     finally:
         r = emu.stop()
     r.expect_absent(r"EXCEPTION|PANIC|stopped:|power off")
+
+
+# A guest that lives on interrupts (guests/ticker): the virtual PIT and PIC
+# (vdev/) tick at its rate, through its own IDT, on both backends; while it
+# waits in HLT with interrupts on, its CPU goes to counter, which spins, and
+# when both wait the hypervisor idles until the next tick. A HLT with
+# interrupts off still ends a VM (hello).
+@h.on(*h.BACKENDS)
+def test_ticker_lives_on_timer_interrupts_and_idles_in_hlt(d, machine):
+    iso = guests_iso(d, [
+        ("ticker.elf", "vm.ticker mem=2M hz=100 ticks=20"),
+        ("ticker.elf", "vm.spinner mem=2M hz=250 ticks=20 spin=1"),
+        ("counter.elf", "vm.counter mem=4M every=300000 limit=5"),
+        ("hello.elf", "vm.hello mem=2M"),
+    ])
+    r = boot(d, machine, iso, timeout=600)
+    for name, hz, spin in (("ticker", 100, False), ("spinner", 250, True)):
+        out = "\n".join(console(r, name))
+        m = re.search(r"^ticker: 20 ticks in (\d+) tsc, expected (\d+), halts (\d+)$", out, re.M)
+        assert m, "%s printed no tick line:\n%s" % (name, out[-2000:])
+        took, expected, halts = (int(x) for x in m.groups())
+        # The PIT counts the platform's TSC at the guest's rate: 20 ticks
+        # take 20 periods, give or take the tick that started the clock
+        # and the time a slice of another VM delays one.
+        assert 0.8 * expected <= took <= 1.6 * expected, m.group(0)
+        if spin:
+            assert halts == 0, m.group(0)
+        else:
+            # It waited for each tick in HLT (one HLT per tick at least;
+            # more if an interrupt of nothing woke it, which none does).
+            assert halts >= 20, m.group(0)
+        r.expect(r"^vm \d+ \(%s\): exited with code 0$" % name)
+    r.expect(r"^vm \d+ \(counter\): exited with code 0$")
+    r.expect(r"^vm \d+ \(hello\): halted$")
+    m = r.expect(r"^sched: all VMs finished: .* (\d+) idle waits$")
+    # After counter and hello ended, ticker was alone and waiting.
+    assert int(m.group(1)) > 0, m.group(0)
+    expect_memory_returned(r)
+    r.expect_absent(r"EXCEPTION|PANIC|stopped:")

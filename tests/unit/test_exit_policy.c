@@ -169,7 +169,7 @@ static void test_cpuid_unknown_leaves_zero(void **state)
 		2, 3, 4, 5, 6, 8, 9, 0xa, 0xb, 0xc, 0xe, 0xf, 0x10, 0x12, 0x14,
 		0x15, 0x16, 0x18, 0x1f, 0x20, 0x3fffffff, 0x40000002, 0x40000003,
 		0x40000010, 0x40000100, 0x4fffffff, 0x7fffffff, 0x80000005,
-		0x80000006, 0x80000007, 0x80000009, 0x8000000a, 0x8000001f,
+		0x80000006, 0x80000009, 0x8000000a, 0x8000001f,
 		0x80000020, 0x8fffffff, 0xc0000000, 0xffffffff,
 	};
 
@@ -340,6 +340,13 @@ static void test_cpuid_extended(void **state)
 		assert_memory_equal(&v, &brand, sizeof(v));
 	}
 
+	/* The invariant TSC only: no power or thermal interfaces. */
+	v = filter(0x80000007, 0, &all_ones, &default_ctx);
+	assert_int_equal(v.eax, 0);
+	assert_int_equal(v.ebx, 0);
+	assert_int_equal(v.ecx, 0);
+	assert_int_equal(v.edx, 1u << 8);
+
 	v = filter(0x80000008, 0, &all_ones, &default_ctx);
 	assert_int_equal(v.eax, 0xffff);
 	/* AMD's IBPB, IBRS, STIBP, SSBD; not VIRT_SSBD (25) nor the rest. */
@@ -474,11 +481,48 @@ static void test_msr_policy(void **state)
 
 	(void)state;
 	assert_int_equal(msr_policy(0xc0000080, false), MSR_EMULATE_EFER_READ);
-	assert_int_equal(msr_policy(0xc0000080, true), MSR_DENY);
+	assert_int_equal(msr_policy(0xc0000080, true), MSR_EMULATE_EFER_WRITE);
+	assert_int_equal(msr_policy(0x277, false), MSR_EMULATE_PAT_READ);
+	assert_int_equal(msr_policy(0x277, true), MSR_EMULATE_PAT_WRITE);
 	for (size_t i = 0; i < ARRAY_SIZE(msrs); i++) {
 		assert_int_equal(msr_policy(msrs[i], false), MSR_DENY);
 		assert_int_equal(msr_policy(msrs[i], true), MSR_DENY);
 	}
+}
+
+/* Linux's secondary_startup_64 sets SCE and NXE with a read-modify-write:
+ * that is the guest's; LME, SVME, FFXSR, reserved bits are not. */
+static void test_efer_write(void **state)
+{
+	const uint64_t start = 0xd00; /* LME | LMA | NXE */
+	uint64_t out = 0;
+
+	(void)state;
+	assert_true(efer_write(start, start | 1, &out));
+	assert_int_equal(out, start | 1);
+	assert_true(efer_write(start | 1, 0x500, &out)); /* NXE and SCE off */
+	assert_int_equal(out, 0x500);
+	assert_true(efer_write(start, 0x900, &out));     /* LMA ignored */
+	assert_int_equal(out, start);
+	out = 7;
+	assert_false(efer_write(start, 0x801, &out));    /* LME off */
+	assert_int_equal(out, 7);
+	assert_false(efer_write(start, start | (1u << 12), &out)); /* SVME */
+	assert_false(efer_write(start, start | (1u << 14), &out)); /* FFXSR */
+	assert_false(efer_write(start, start | (1ull << 63), &out));
+	assert_false(efer_write(start, start | 2, &out));
+}
+
+static void test_pat_valid(void **state)
+{
+	(void)state;
+	assert_true(pat_valid(0x0007040600070406ull)); /* reset value */
+	assert_true(pat_valid(0x0407050600070106ull)); /* Linux's */
+	assert_true(pat_valid(0));
+	assert_false(pat_valid(0x0007040600070402ull)); /* type 2 */
+	assert_false(pat_valid(0x0307040600070406ull)); /* type 3 in PA7 */
+	assert_false(pat_valid(0x0007040600070408ull)); /* 8 */
+	assert_false(pat_valid(0x0007040600070486ull)); /* reserved bit */
 }
 
 /* ---- Control registers ------------------------------------------------- */
@@ -746,78 +790,37 @@ static void test_io_decode_fields(void **state)
 }
 
 static enum io_decision policy(uint16_t port, uint8_t size, bool in,
-			       bool string, bool rep, uint32_t *value)
+			       bool string, bool rep)
 {
 	const struct io_exit io = { .port = port, .size = size, .in = in,
 				    .string = string, .rep = rep };
 
-	*value = 0x5a5a5a5a;
-	return io_policy(&io, value);
+	return io_policy(&io);
 }
 
-static void test_io_policy_com1(void **state)
-{
-	uint32_t value;
-
-	(void)state;
-	assert_int_equal(policy(GUEST_COM1_DATA, 1, false, false, false, &value),
-			 IO_CONSOLE_WRITE);
-	assert_int_equal(policy(0x3fd, 1, true, false, false, &value),
-			 IO_READ_VALUE);
-	assert_int_equal(value, 0x60);
-	for (uint16_t port = 0x3f8; port <= 0x3ff; port++) {
-		if (port != 0x3fd) {
-			assert_int_equal(policy(port, 1, true, false, false, &value),
-					 IO_READ_VALUE);
-			assert_int_equal(value, 0);
-		}
-		if (port != 0x3f8)
-			assert_int_equal(policy(port, 1, false, false, false,
-						&value), IO_IGNORE_WRITE);
-	}
-	/* COM1 with 2 or 4 bytes: denied, IN reads all ones of that width. */
-	for (uint16_t port = 0x3f8; port <= 0x3ff; port++) {
-		assert_int_equal(policy(port, 2, true, false, false, &value),
-				 IO_DENY);
-		assert_int_equal(value, 0xffff);
-		assert_int_equal(policy(port, 4, true, false, false, &value),
-				 IO_DENY);
-		assert_int_equal(value, 0xffffffffu);
-		assert_int_equal(policy(port, 2, false, false, false, &value),
-				 IO_DENY);
-		assert_int_equal(policy(port, 4, false, false, false, &value),
-				 IO_DENY);
-	}
-}
-
-static void test_io_policy_other_ports(void **state)
+/* Every port, COM1 and the unclaimed ones alike, goes to the VM's
+ * platform (vdev/, tested in test_vdev_*); all ones is what no device
+ * answers, at each width. */
+static void test_io_policy_ports_go_to_the_platform(void **state)
 {
 	const uint16_t ports[] = { 0, 0x20, 0x60, 0x64, 0x70, 0x80, 0x2f8,
-				   0x3f7, 0x400, 0x3e8, 0x3f0, 0xcf8, 0xcfc,
-				   0xfffe, 0xffff };
-	uint32_t value;
+				   0x3f7, 0x3f8, 0x3fd, 0x400, 0x3e8, 0x3f0,
+				   0xcf8, 0xcfc, 0xfffe, 0xffff };
 
 	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(ports); i++) {
-		assert_int_equal(policy(ports[i], 1, true, false, false, &value),
-				 IO_DENY);
-		assert_int_equal(value, 0xff);
-		assert_int_equal(policy(ports[i], 2, true, false, false, &value),
-				 IO_DENY);
-		assert_int_equal(value, 0xffff);
-		assert_int_equal(policy(ports[i], 4, true, false, false, &value),
-				 IO_DENY);
-		assert_int_equal(value, 0xffffffffu);
+	for (size_t i = 0; i < ARRAY_SIZE(ports); i++)
 		for (uint8_t size = 1; size <= 4; size *= 2)
-			assert_int_equal(policy(ports[i], size, false, false,
-						false, &value), IO_DENY);
-	}
+			for (int in = 0; in < 2; in++)
+				assert_int_equal(policy(ports[i], size, in,
+							false, false), IO_PLATFORM);
+	assert_int_equal(io_all_ones(1), 0xff);
+	assert_int_equal(io_all_ones(2), 0xffff);
+	assert_int_equal(io_all_ones(4), 0xffffffffu);
 }
 
 static void test_io_policy_string_stops(void **state)
 {
 	const uint16_t ports[] = { 0x3f8, 0x3fd, 0x3ff, 0x80, 0xffff };
-	uint32_t value;
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(ports); i++)
@@ -825,19 +828,15 @@ static void test_io_policy_string_stops(void **state)
 			for (int in = 0; in < 2; in++)
 				for (int rep = 0; rep < 2; rep++)
 					assert_int_equal(policy(ports[i], size,
-								in, true, rep,
-								&value),
+								in, true, rep),
 							 IO_STOP_VM);
 	/* REP without string (a plain IN/OUT cannot have it) changes nothing. */
-	assert_int_equal(policy(0x3f8, 1, false, false, true, &value),
-			 IO_CONSOLE_WRITE);
+	assert_int_equal(policy(0x3f8, 1, false, false, true), IO_PLATFORM);
 }
 
 static void test_io_com2_reaches_only_its_owner_without_exits(void **state)
 {
 	static uint8_t bitmap[2][8192];
-	uint32_t value = 0x5a5a5a5a;
-
 	(void)state;
 	for (int owner = 0; owner < 2; owner++) {
 		memset(bitmap[owner], owner ? 0x00 : 0x5a, sizeof(bitmap[owner]));
@@ -855,38 +854,33 @@ static void test_io_com2_reaches_only_its_owner_without_exits(void **state)
 		assert_true(bit0);
 		assert_int_equal(bit1, !com2);
 	}
-	/* A denied COM2 access of any other VM reads all ones, like any port;
-	 * the owner's never exit, so the policy knows no owner. */
+	/* Another VM's COM2 access goes to its own platform, which claims
+	 * no COM2 (all ones, test_vdev_*); the owner's never exit, so the
+	 * policy knows no owner. */
 	for (uint16_t port = HOST_COM2_BASE; port <= HOST_COM2_LAST; port++) {
 		const struct io_exit in1 = { .port = port, .size = 1, .in = true };
-		const struct io_exit out1 = { .port = port, .size = 1 };
 
-		assert_int_equal(io_policy(&in1, &value), IO_DENY);
-		assert_int_equal(value, 0xff);
-		assert_int_equal(io_policy(&out1, &value), IO_DENY);
+		assert_int_equal(io_policy(&in1), IO_PLATFORM);
 	}
 }
 
 static void test_io_decode_then_policy(void **state)
 {
 	struct io_exit io;
-	uint32_t value = 0;
 
 	(void)state;
 	/* out dx, al with dx = 0x3f8 */
 	assert_true(io_exit_decode(Q_PORT(0x3f8), &io));
-	assert_int_equal(io_policy(&io, &value), IO_CONSOLE_WRITE);
-	/* in al, dx with dx = 0x3fd */
-	assert_true(io_exit_decode(Q_IN | Q_PORT(0x3fd), &io));
-	assert_int_equal(io_policy(&io, &value), IO_READ_VALUE);
-	assert_int_equal(value, GUEST_COM1_LSR_READY);
+	assert_int_equal(io_policy(&io), IO_PLATFORM);
+	assert_int_equal(io.port, 0x3f8);
+	assert_false(io.in);
 	/* in eax, 0x60 */
 	assert_true(io_exit_decode(3 | Q_IN | Q_IMM | Q_PORT(0x60), &io));
-	assert_int_equal(io_policy(&io, &value), IO_DENY);
-	assert_int_equal(value, 0xffffffffu);
+	assert_int_equal(io_policy(&io), IO_PLATFORM);
+	assert_int_equal(io.size, 4);
 	/* rep outsb to COM1 */
 	assert_true(io_exit_decode(Q_STRING | Q_REP | Q_PORT(0x3f8), &io));
-	assert_int_equal(io_policy(&io, &value), IO_STOP_VM);
+	assert_int_equal(io_policy(&io), IO_STOP_VM);
 }
 
 int main(void)
@@ -904,6 +898,8 @@ int main(void)
 		cmocka_unit_test(test_msr_passthrough_set),
 		cmocka_unit_test(test_msr_bitmap),
 		cmocka_unit_test(test_msr_policy),
+		cmocka_unit_test(test_efer_write),
+		cmocka_unit_test(test_pat_valid),
 		cmocka_unit_test(test_cr0_mask_whitelist),
 		cmocka_unit_test(test_cr4_mask_whitelist),
 		cmocka_unit_test(test_cr4_ownership_matches_cpuid),
@@ -912,9 +908,8 @@ int main(void)
 		cmocka_unit_test(test_cr0_cr4_writes_refused),
 		cmocka_unit_test(test_io_decode_sizes),
 		cmocka_unit_test(test_io_decode_fields),
-		cmocka_unit_test(test_io_policy_com1),
+		cmocka_unit_test(test_io_policy_ports_go_to_the_platform),
 		cmocka_unit_test(test_io_com2_reaches_only_its_owner_without_exits),
-		cmocka_unit_test(test_io_policy_other_ports),
 		cmocka_unit_test(test_io_policy_string_stops),
 		cmocka_unit_test(test_io_decode_then_policy),
 	};

@@ -36,6 +36,7 @@
 #define BLOB_GPA    0x40000u
 #define BLOB2_GPA   0x80000u
 #define BLOB_CAP    0x40000u
+#define IN_GPA      0xc0000u /* console input: up to 4 KiB */
 
 static uint8_t *ram;
 static frame_owner_t owners[NFRAMES];
@@ -185,6 +186,8 @@ static void m_vcpu_setup(void *m, struct vm *vm, const struct lc_regs *r)
 {
 	(void)m;
 	regs[vm->id] = *r;
+	/* As hv/virq.c does: the platform at power-on (a 1 GHz TSC here). */
+	vplatform_init(&vm->platform, 1000000000ull, 0, clock_now);
 }
 
 static void m_vcpu_regs(void *m, const struct vm *vm, struct lc_regs *r)
@@ -434,6 +437,33 @@ static int64_t console(uint32_t id, const uint8_t *owner, uint64_t cap)
 					.out_cap = cap };
 
 	return hc(HC_VM_CONSOLE_READ, &c, sizeof(c));
+}
+
+static int64_t console_input(uint32_t id, const uint8_t *owner, uint64_t gpa,
+			     uint64_t len)
+{
+	struct hc_vm_console_input c = { .ref = ref(id, owner), .in_gpa = gpa,
+					 .in_len = len };
+
+	return hc(HC_VM_CONSOLE_INPUT, &c, sizeof(c));
+}
+
+/* What the guest reads from its COM1: bytes while LSR says data ready. */
+static size_t uart_drain(struct vm *vm, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+
+	while (n < cap) {
+		struct vio_access lsr = { .port = 0x3fd, .size = 1, .in = true };
+		struct vio_access rbr = { .port = 0x3f8, .size = 1, .in = true };
+
+		assert_int_equal(vplatform_io(&vm->platform, &lsr, clock_now), VIO_DONE);
+		if (!(lsr.value & 1))
+			break;
+		assert_int_equal(vplatform_io(&vm->platform, &rbr, clock_now), VIO_DONE);
+		out[n++] = (uint8_t)rbr.value;
+	}
+	return n;
 }
 
 static struct hc_vm_info *info(unsigned i)
@@ -1109,6 +1139,47 @@ static void test_console_read_drains(void **state)
 	assert_int_equal(console(id, owner_a, 100), 1);
 }
 
+/* The owner's keystrokes reach the UART's receive side of a RUNNING VM,
+ * as far as its buffer takes them; nothing else takes input. */
+static void test_console_input_reaches_the_uart(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	struct vm *vm = vm_table_get(id);
+	uint8_t got[HC_VM_CONSOLE_INPUT_MAX];
+	int64_t took;
+
+	memcpy(caller + IN_GPA, "uname -a\n", 9);
+	assert_int_equal(console_input(id, owner_a, IN_GPA, 9), 9);
+	assert_int_equal(uart_drain(vm, got, sizeof(got)), 9);
+	assert_memory_equal(got, "uname -a\n", 9);
+	assert_int_equal(console_input(id, owner_a, IN_GPA, 0), 0);
+
+	/* A full buffer takes part and says how much: the rest is offered
+	 * again later, nothing is lost or reordered. */
+	for (unsigned i = 0; i < HC_VM_CONSOLE_INPUT_MAX; i++)
+		caller[IN_GPA + i] = (uint8_t)('a' + i % 26);
+	took = console_input(id, owner_a, IN_GPA, HC_VM_CONSOLE_INPUT_MAX);
+	assert_true(took > 0 && took < HC_VM_CONSOLE_INPUT_MAX);
+	assert_int_equal(console_input(id, owner_a, IN_GPA, 1), 0);
+	assert_int_equal(uart_drain(vm, got, sizeof(got)), (size_t)took);
+	assert_memory_equal(got, caller + IN_GPA, (size_t)took);
+
+	/* Refusals: too long, outside the caller, another owner's, no VM. */
+	assert_int_equal(console_input(id, owner_a, IN_GPA, HC_VM_CONSOLE_INPUT_MAX + 1),
+			 HC_E_INVAL);
+	assert_int_equal(console_input(id, owner_a, CALLER_MEM - 4, 8), HC_E_FAULT);
+	assert_int_equal(console_input(id, owner_b, IN_GPA, 1), HC_E_NOTFOUND);
+	assert_int_equal(console_input(id + 1, owner_a, IN_GPA, 1), HC_E_NOTFOUND);
+
+	/* Only a running VM has a live UART. */
+	assert_true(stop(id, owner_a, BLOB_GPA, BLOB_CAP) > 0);
+	assert_int_equal(console_input(id, owner_a, IN_GPA, 1), HC_E_STATE);
+	int64_t other = create("idle", VM_MEM, owner_a);
+	assert_true(other > 0);
+	assert_int_equal(console_input((uint32_t)other, owner_a, IN_GPA, 1), HC_E_STATE);
+}
+
 static void test_query_list_and_limits(void **state)
 {
 	(void)state;
@@ -1258,6 +1329,7 @@ int main(void)
 		T(test_restore_refusals),
 		T(test_many_cycles_leave_nothing),
 		T(test_console_read_drains),
+		T(test_console_input_reaches_the_uart),
 		T(test_query_list_and_limits),
 		T(test_long_calls_take_bounded_steps),
 		T(test_other_call_waits_for_the_job),

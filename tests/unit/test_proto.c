@@ -396,9 +396,9 @@ static void test_reject_type(void **state)
 	reject_header(40, 0, 0, "unknown message type 0");
 	reject_header(40, 4, 0, "unknown message type 4");
 	reject_header(40, 0x0f, 0, "unknown message type 15");
-	reject_header(32, 0x18, 0, "unknown message type 24");
+	reject_header(32, 0x19, 0, "unknown message type 25");
 	reject_header(32, 0x1f, 0, "unknown message type 31");
-	reject_header(0, 0x22, 0, "unknown message type 34");
+	reject_header(0, 0x23, 0, "unknown message type 35");
 	reject_header(32, 0x1012, 0, "unknown message type 4114");
 	reject_header(40, 0x0101, 0, "unknown message type 257");
 	reject_header(40, 0xffff, 0, "unknown message type 65535");
@@ -478,6 +478,14 @@ static void test_reject_vm_lengths(void **state)
 		      "VM_INFO body of 3400 bytes (want a multiple of 200, 0..3200)");
 	reject_header(12289, PROTO_VM_CONSOLE_DATA, 0,
 		      "VM_CONSOLE_DATA body of 12289 bytes (want 0..12288)");
+	reject_header(32, PROTO_VM_CONSOLE_INPUT, 0,
+		      "VM_CONSOLE_INPUT body of 32 bytes (want 33..1056)");
+	reject_header(1057, PROTO_VM_CONSOLE_INPUT, 0,
+		      "VM_CONSOLE_INPUT body of 1057 bytes (want 33..1056)");
+	reject_header(3, PROTO_VM_INPUT_TAKEN, 0,
+		      "VM_INPUT_TAKEN body of 3 bytes (want 4)");
+	reject_header(5, PROTO_VM_INPUT_TAKEN, 0,
+		      "VM_INPUT_TAKEN body of 5 bytes (want 4)");
 	reject_header(32, PROTO_VM_START, 1, "reserved header field is 0x0001");
 	reject_header(0, PROTO_VM_LIST, 0x0200, "reserved header field is 0x0200");
 }
@@ -1003,6 +1011,31 @@ static void test_vm_other_bodies(void **state)
 		b[i] = (uint8_t)(i * 37);
 	accept_body(PROTO_VM_CONSOLE_DATA, b, sizeof(b));
 	accept_body(PROTO_VM_CONSOLE_DATA, b, 0);
+	/* Console input: a VM name, then any bytes (keystrokes, Ctrl-C,
+	 * escapes: the VM's own business). */
+	{
+		static uint8_t in[32 + PROTO_CONSOLE_INPUT_MAX];
+
+		memcpy(in + 32, b, PROTO_CONSOLE_INPUT_MAX);
+		memset(in, 0, 32);
+		memcpy(in, "web", 3);
+		accept_body(PROTO_VM_CONSOLE_INPUT, in, 33);
+		accept_body(PROTO_VM_CONSOLE_INPUT, in, sizeof(in));
+		memcpy(in, "Web", 3);
+		reject_body(PROTO_VM_CONSOLE_INPUT, in, 33, "VM name");
+		memset(in, 0, 32);
+		reject_body(PROTO_VM_CONSOLE_INPUT, in, 40, "VM name");
+	}
+	/* How much of it the VM took: never more than one message holds. */
+	{
+		uint8_t n[4] = { 0, 4, 0, 0 }; /* 1024 */
+
+		accept_body(PROTO_VM_INPUT_TAKEN, n, 4);
+		n[0] = 1; /* 1025 */
+		reject_body(PROTO_VM_INPUT_TAKEN, n, 4, "VM_INPUT_TAKEN of 1025 bytes");
+		memset(n, 0xff, 4);
+		reject_body(PROTO_VM_INPUT_TAKEN, n, 4, "want 0..1024");
+	}
 	accept_body(PROTO_VM_LIST, b, 0);
 	accept_body(PROTO_VM_INFO, b, 0);
 	/* An empty body needs no pointer. */

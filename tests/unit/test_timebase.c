@@ -253,6 +253,38 @@ static void test_ratio_ticks(void **state)
 	assert_int_equal(timebase_ratio_ticks((struct timebase_ratio){ 5, 0 }, 100), 0);
 }
 
+static void test_civil_seconds(void **state)
+{
+	(void)state;
+	assert_int_equal(timebase_civil_seconds(1970, 1, 1, 0, 0, 0), 0);
+	assert_int_equal(timebase_civil_seconds(1970, 1, 1, 0, 0, 1), 1);
+	assert_int_equal(timebase_civil_seconds(2000, 3, 1, 0, 0, 0), 951868800);
+	assert_int_equal(timebase_civil_seconds(2024, 2, 29, 12, 34, 56), 1709210096);
+	assert_int_equal(timebase_civil_seconds(2026, 12, 4, 3, 20, 0), 1796354400);
+	/* Out of range: 0. */
+	assert_int_equal(timebase_civil_seconds(2023, 2, 29, 0, 0, 0), 0);
+	assert_int_equal(timebase_civil_seconds(1969, 12, 31, 23, 59, 59), 0);
+	assert_int_equal(timebase_civil_seconds(2026, 13, 1, 0, 0, 0), 0);
+	assert_int_equal(timebase_civil_seconds(2026, 0, 1, 0, 0, 0), 0);
+	assert_int_equal(timebase_civil_seconds(2026, 4, 31, 0, 0, 0), 0);
+	assert_int_equal(timebase_civil_seconds(2026, 4, 30, 24, 0, 0), 0);
+	assert_int_equal(timebase_civil_seconds(2026, 4, 30, 0, 60, 0), 0);
+	assert_int_equal(timebase_civil_seconds(2026, 4, 30, 0, 0, 60), 0);
+	assert_int_equal(timebase_civil_seconds(10000, 1, 1, 0, 0, 0), 0);
+}
+
+static void test_wall(void **state)
+{
+	(void)state;
+	timebase_set(1000);
+	timebase_set_wall(0, 0);
+	assert_int_equal(timebase_wall_at(5000), 0); /* unknown */
+	timebase_set_wall(1796354400, 10000);
+	assert_int_equal(timebase_wall_at(10000), 1796354400);
+	assert_int_equal(timebase_wall_at(12999), 1796354402);
+	assert_int_equal(timebase_wall_at(5000), 1796354400); /* before: as read */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +297,8 @@ int main(void)
 		cmocka_unit_test(test_set_and_names),
 		cmocka_unit_test(test_ratio_median),
 		cmocka_unit_test(test_ratio_ticks),
+		cmocka_unit_test(test_civil_seconds),
+		cmocka_unit_test(test_wall),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

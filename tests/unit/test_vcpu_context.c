@@ -22,7 +22,10 @@
 #include "seed_file.h"
 
 #define XSAVE_SIZE 832u /* x87, SSE, AVX: Bochs' Skylake-X */
-#define LEN (16u + 120u + 8u * 57u + 8u * 13u + XSAVE_SIZE)
+#define DEV VPLATFORM_SAVE_SIZE
+#define LEN (16u + 120u + 8u * 57u + 8u * 13u + 8u + DEV + XSAVE_SIZE)
+/* Where the XSAVE image starts: after the TSC and the devices. */
+#define OFF_X (696u + 8u + DEV)
 
 static const struct vcpu_context_cpu cpu = {
 	.xsave_size = XSAVE_SIZE,
@@ -37,6 +40,7 @@ struct sample {
 	struct guest_gprs gprs;
 	struct vcpu_sysregs sys;
 	uint64_t vmcs[VCPU_CONTEXT_STATE_WORDS];
+	struct vcpu_context_platform plat;
 	uint8_t xsave[4096];
 };
 
@@ -62,6 +66,9 @@ static void fill(struct sample *s)
 		.spec_ctrl = 0x5,
 		.cr8 = 0xd,
 	};
+	s->plat.guest_tsc = 0x3333000012345678ull;
+	for (size_t i = 0; i < DEV; i++)
+		s->plat.devices[i] = (uint8_t)(i * 13 + 1);
 	for (size_t i = 0; i < XSAVE_SIZE; i++)
 		s->xsave[i] = (uint8_t)(i * 7 + 3);
 	store_le32(s->xsave + 24, 0x1f80);        /* MXCSR */
@@ -71,14 +78,15 @@ static void fill(struct sample *s)
 
 static void encode(const struct sample *s, uint8_t *buf)
 {
-	vcpu_context_encode(&s->gprs, &s->sys, s->vmcs, s->xsave, XSAVE_SIZE, buf);
+	vcpu_context_encode(&s->gprs, &s->sys, s->vmcs, &s->plat, s->xsave,
+			    XSAVE_SIZE, buf);
 }
 
 static const char *decode_into(const uint8_t *buf, size_t len,
 			       const struct vcpu_context_cpu *c, struct sample *out)
 {
 	return vcpu_context_decode(buf, len, c, &out->gprs, &out->sys, out->vmcs,
-				   out->xsave);
+				   &out->plat, out->xsave);
 }
 
 /* Decoding must fail with a reason containing 'want' and write nothing. */
@@ -102,8 +110,8 @@ static void test_length(void **state)
 {
 	(void)state;
 	assert_int_equal(vcpu_context_len(XSAVE_SIZE), LEN);
-	assert_int_equal(vcpu_context_len(XSAVE_SIZE), 1528);
-	assert_int_equal(vcpu_context_len(512), 1208);
+	assert_int_equal(vcpu_context_len(XSAVE_SIZE), 1536 + DEV);
+	assert_int_equal(vcpu_context_len(512), 1216 + DEV);
 }
 
 static void test_layout(void **state)
@@ -116,7 +124,7 @@ static void test_layout(void **state)
 	encode(&s, buf);
 	assert_int_equal(load_le32(buf), 0x31585443);        /* "CTX1" */
 	assert_memory_equal(buf, "CTX1", 4);
-	assert_int_equal(load_le32(buf + 4), 2);
+	assert_int_equal(load_le32(buf + 4), 3);
 	assert_int_equal(load_le32(buf + 8), LEN);
 	assert_int_equal(load_le32(buf + 12), XSAVE_SIZE);
 	assert_int_equal(load_le64(buf + 16), s.gprs.rax);
@@ -134,7 +142,9 @@ static void test_layout(void **state)
 		assert_int_equal(load_le64(buf + 592 + 8 * i), sys[i]);
 	assert_int_equal(load_le64(buf + 680), 0xd);           /* CR8 */
 	assert_int_equal(load_le64(buf + 688), 0x5);           /* SPEC_CTRL */
-	assert_memory_equal(buf + 696, s.xsave, XSAVE_SIZE);
+	assert_int_equal(load_le64(buf + 696), s.plat.guest_tsc);
+	assert_memory_equal(buf + 704, s.plat.devices, DEV);
+	assert_memory_equal(buf + OFF_X, s.xsave, XSAVE_SIZE);
 }
 
 static void test_round_trip(void **state)
@@ -150,32 +160,49 @@ static void test_round_trip(void **state)
 	assert_memory_equal(&out.gprs, &s.gprs, sizeof(s.gprs));
 	assert_memory_equal(&out.sys, &s.sys, sizeof(s.sys));
 	assert_memory_equal(out.vmcs, s.vmcs, sizeof(s.vmcs));
+	assert_int_equal(out.plat.guest_tsc, s.plat.guest_tsc);
+	assert_memory_equal(out.plat.devices, s.plat.devices, DEV);
 	assert_memory_equal(out.xsave, s.xsave, XSAVE_SIZE);
 	/* Only xsave_size bytes of the image are written. */
 	assert_int_equal(out.xsave[XSAVE_SIZE], 0xa5);
-	vcpu_context_encode(&out.gprs, &out.sys, out.vmcs, out.xsave, XSAVE_SIZE,
-			    again);
+	vcpu_context_encode(&out.gprs, &out.sys, out.vmcs, &out.plat, out.xsave,
+			    XSAVE_SIZE, again);
 	assert_memory_equal(again, buf, LEN);
 }
 
 /* The version-1 layout of s (docs/lifecycle.md before CR8 and SPEC_CTRL). */
+#define LEN_V1 (LEN - 16u - 8u - DEV)
 static size_t encode_v1(const struct sample *s, uint8_t *v1)
 {
-	static uint8_t v2[LEN];
+	static uint8_t v3[LEN];
 
-	encode(s, v2);
-	memcpy(v1, v2, 680);
-	memcpy(v1 + 680, v2 + 696, XSAVE_SIZE);
+	encode(s, v3);
+	memcpy(v1, v3, 680);
+	memcpy(v1 + 680, v3 + OFF_X, XSAVE_SIZE);
 	store_le32(v1 + 4, 1);
-	store_le32(v1 + 8, LEN - 16);
-	return LEN - 16;
+	store_le32(v1 + 8, LEN_V1);
+	return LEN_V1;
+}
+
+/* The version-2 layout of s (before the TSC and the devices). */
+#define LEN_V2 (LEN - 8u - DEV)
+static size_t encode_v2(const struct sample *s, uint8_t *v2)
+{
+	static uint8_t v3[LEN];
+
+	encode(s, v3);
+	memcpy(v2, v3, 696);
+	memcpy(v2 + 696, v3 + OFF_X, XSAVE_SIZE);
+	store_le32(v2 + 4, 2);
+	store_le32(v2 + 8, LEN_V2);
+	return LEN_V2;
 }
 
 /* A context in the version-1 layout, as the TCB before this one wrote it:
  * no CR8 and SPEC_CTRL, so 16 bytes shorter. */
 static void test_version1_refused(void **state)
 {
-	static uint8_t buf[LEN], v1[LEN - 16];
+	static uint8_t buf[LEN], v1[LEN_V1];
 	struct sample s;
 
 	(void)state;
@@ -183,10 +210,27 @@ static void test_version1_refused(void **state)
 	assert_int_equal(encode_v1(&s, v1), sizeof(v1));
 	encode(&s, buf);
 	expect_refused(v1, sizeof(v1), &cpu, "layout version 1");
-	expect_refused(v1, sizeof(v1), &cpu, "resumes version 2 only");
+	expect_refused(v1, sizeof(v1), &cpu, "resumes version 3 only");
 	/* Even at the new length, version 1 is refused for its version. */
 	store_le32(buf + 4, 1);
 	expect_refused(buf, LEN, &cpu, "layout version 1");
+}
+
+/* Version 2, as the TCB before the virtual platform wrote it: a VM stopped
+ * by it resumes only by a boot afresh (its devices' state is not there). */
+static void test_version2_refused(void **state)
+{
+	static uint8_t buf[LEN], v2[LEN_V2];
+	struct sample s;
+
+	(void)state;
+	fill(&s);
+	assert_int_equal(encode_v2(&s, v2), sizeof(v2));
+	expect_refused(v2, sizeof(v2), &cpu, "layout version 2");
+	expect_refused(v2, sizeof(v2), &cpu, "resumes version 3 only");
+	encode(&s, buf);
+	store_le32(buf + 4, 2);
+	expect_refused(buf, LEN, &cpu, "layout version 2");
 }
 
 static void test_header_refusals(void **state)
@@ -201,7 +245,7 @@ static void test_header_refusals(void **state)
 	expect_refused(buf, LEN, &cpu, "magic");
 	encode(&s, buf);
 	for (uint32_t v = 0; v < 8; v++) {
-		if (v == 1 || v == 2)
+		if (v >= 1 && v <= 3)
 			continue;
 		store_le32(buf + 4, v);
 		expect_refused(buf, LEN, &cpu, "unknown layout version");
@@ -383,15 +427,16 @@ static int write_samples(const char *dir)
 
 	fill(&s);
 	encode(&s, buf);
-	rc |= write_seed(dir, "v2_xsave.bin", 0, buf, LEN);
-	rc |= write_seed(dir, "v2_xsave_la57.bin", 2, buf, LEN);
+	rc |= write_seed(dir, "v3_xsave.bin", 0, buf, LEN);
+	rc |= write_seed(dir, "v3_xsave_la57.bin", 2, buf, LEN);
 	s.sys.cr8 = 0;
 	s.sys.spec_ctrl = 0;
 	encode(&s, buf);
-	rc |= write_seed(dir, "v2_no_spec_ctrl.bin", 4, buf, LEN);
-	vcpu_context_encode(&s.gprs, &s.sys, s.vmcs, s.xsave, 512, buf);
-	rc |= write_seed(dir, "v2_fxsave.bin", 1, buf, vcpu_context_len(512));
+	rc |= write_seed(dir, "v3_no_spec_ctrl.bin", 4, buf, LEN);
+	vcpu_context_encode(&s.gprs, &s.sys, s.vmcs, &s.plat, s.xsave, 512, buf);
+	rc |= write_seed(dir, "v3_fxsave.bin", 1, buf, vcpu_context_len(512));
 	rc |= write_seed(dir, "v1_refused.bin", 0, buf, encode_v1(&s, buf));
+	rc |= write_seed(dir, "v2_refused.bin", 0, buf, encode_v2(&s, buf));
 	return rc;
 }
 
@@ -402,6 +447,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_version1_refused),
+		cmocka_unit_test(test_version2_refused),
 		cmocka_unit_test(test_header_refusals),
 		cmocka_unit_test(test_truncated_and_extended),
 		cmocka_unit_test(test_register_refusals),
