@@ -39,6 +39,9 @@ struct vcpu {
 	uint64_t ctl_pa;      /* its control block: VMCS or VMCB (a TCB frame) */
 	uint64_t xsave_pa;    /* its XSAVE area (a TCB frame) */
 	bool launched;        /* VMX: VMLAUNCH done, VMRESUME from now on */
+	bool intr_window;     /* VMX: interrupt-window exiting on in its VMCS
+			       * (so that entries without a change write
+			       * nothing) */
 	const struct npt *npt; /* its VM's nested page tables (vcpu_start.npt) */
 };
 

@@ -82,6 +82,7 @@ static void vmx_vcpu_setup(struct vcpu *v, const struct vcpu_start *s)
 	vmcs_setup_guest(v->ctl_pa, vmx_vmcs_revision(), &start);
 	vmx_flush_vpid(s->tag);
 	v->launched = false;
+	v->intr_window = false; /* the new VMCS's controls have it off */
 }
 
 static void vmx_vcpu_release(struct vcpu *v)
@@ -187,7 +188,7 @@ static void redeliver_interrupted_event(void)
 	uint32_t info = (uint32_t)vmcs_read(VMCS_IDT_VECTORING_INFO);
 	uint32_t type = info & INTR_TYPE_MASK;
 
-	vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
+	/* Every VM exit clears the entry field's valid bit (SDM 27.2.4). */
 	if (!(info & INTR_INFO_VALID))
 		return;
 	/* Bit 12 (undefined here) and the NMI-unblocking bit must be 0. */
@@ -268,7 +269,9 @@ static void vmx_inject_intr(struct vcpu *v, unsigned vector)
 
 static void vmx_intr_window(struct vcpu *v, bool on)
 {
-	(void)v;
+	if (v->intr_window == on)
+		return;
+	v->intr_window = on;
 	vmcs_intr_window(on);
 }
 
