@@ -360,9 +360,13 @@ static bool channel_load(struct vpit_channel *ch, const uint8_t *in, int i,
 	if (ch->edges > edges_at(ch, t))
 		return false;
 	/* Another rate: the same time, rounded up so that no edge already
-	 * signalled lies in the future. */
-	if (saved_hz != tsc_hz)
+	 * signalled lies in the future; refused when it does not fit in 64
+	 * bits (centuries of counting), which would lose edges. */
+	if (saved_hz != tsc_hz) {
 		el = vtime_muldiv(el, tsc_hz, saved_hz, true);
+		if (el == UINT64_MAX)
+			return false;
+	}
 	ch->held = ch->paused ? el : 0;
 	ch->start = now - el;
 	return true;

@@ -107,8 +107,7 @@ static enum vio_result dispatch(struct vplatform *p, struct vio_access *a,
 enum vio_result vplatform_io(struct vplatform *p, struct vio_access *a,
 			     uint64_t now)
 {
-	uint32_t ones = a->size >= 4 ? 0xffffffffu :
-			(uint32_t)(1u << (8 * (a->size & 3))) - 1;
+	uint32_t ones = a->size == 1 ? 0xff : a->size == 2 ? 0xffff : 0xffffffffu;
 	enum vio_result r = VIO_UNCLAIMED;
 
 	now = advance(p, now);

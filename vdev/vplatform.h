@@ -49,6 +49,9 @@ struct vplatform {
 void vplatform_init(struct vplatform *p, uint64_t tsc_hz,
 		    uint64_t wall_seconds, uint64_t now);
 
+/* One guest IN or OUT. An IN's value is the device's answer masked to
+ * the size, all ones when VIO_UNCLAIMED (sizes other than 1, 2 and 4 are
+ * never claimed); VIO_TX puts the byte sent in value. */
 enum vio_result vplatform_io(struct vplatform *p, struct vio_access *a,
 			     uint64_t now);
 
@@ -57,11 +60,16 @@ enum vio_result vplatform_io(struct vplatform *p, struct vio_access *a,
 bool vplatform_intr_pending(struct vplatform *p, uint64_t now);
 
 /* The CPU takes it (INTA): its vector, or -1 when none is pending any
- * more. */
+ * more. One exception, as on a PC: when vplatform_intr_pending reported an
+ * interrupt that the guest made vanish since (by masking it), the vector
+ * is the master's spurious IRQ 7 (ICW2 base + 7), with no line put in
+ * service; Linux counts it and carries on. */
 int vplatform_intr_ack(struct vplatform *p, uint64_t now);
 
 /* The TSC value of the next timer event that can raise an interrupt
- * (may be <= now when one is due); UINT64_MAX when none is armed. */
+ * (may be <= now when one is due); UINT64_MAX when none is armed (or it
+ * lies beyond the TSC's end). PIT channel 0's next edge, whether IRQ 0 is
+ * masked or not; an edge is coalesced with any still pending at the PIC. */
 uint64_t vplatform_next_deadline(const struct vplatform *p, uint64_t now);
 
 /* Console input: bytes for the UART's receive side. Returns how many it
@@ -71,7 +79,8 @@ size_t vplatform_rx(struct vplatform *p, const uint8_t *bytes, size_t n,
 
 /* The state in a fixed, versioned, little-endian layout of exactly
  * VPLATFORM_SAVE_SIZE bytes, relative to `now` (timers are saved as time
- * left, so they continue where they stopped on any later TSC). */
+ * elapsed at the saving rate, so they continue where they stopped on any
+ * later TSC and rate). */
 void vplatform_save(const struct vplatform *p, uint64_t now,
 		    uint8_t out[VPLATFORM_SAVE_SIZE]);
 

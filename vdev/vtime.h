@@ -25,6 +25,12 @@ static inline uint64_t vtime_muldiv(uint64_t a, uint64_t b, uint64_t c,
 
 	if (r >= c)
 		return UINT64_MAX;
+	if (!r) {
+		/* The product fits in 64 bits: the common case. */
+		q = lo / c;
+		r = lo % c;
+		return round_up && r ? q + 1 : q;
+	}
 	for (int i = 63; i >= 0; i--) {
 		/* r < c before the shift, so r * 2 + 1 < 2 * c: one
 		 * subtraction brings it back below c, and the bit shifted

@@ -77,14 +77,16 @@ static void check_deadline(uint64_t now)
 {
 	uint64_t d = vplatform_next_deadline(&p, now);
 
+	/* UINT64_MAX: none armed, or beyond the TSC's end (saturated). */
 	copy = p;
-	if (d <= now) {
+	if (d == UINT64_MAX) {
+		if (now < UINT64_MAX)
+			require(!vpit_advance(&copy.pit, UINT64_MAX - 1));
+	} else if (d <= now) {
 		require(vpit_advance(&copy.pit, now));
-	} else if (d != UINT64_MAX) {
+	} else {
 		require(!vpit_advance(&copy.pit, d - 1));
 		require(vpit_advance(&copy.pit, d));
-	} else {
-		require(!vpit_advance(&copy.pit, UINT64_MAX));
 	}
 }
 

@@ -296,6 +296,71 @@ static void test_time_extremes(void **state)
 	assert_int_equal(inb(&p, 0x40, T0) | inb(&p, 0x40, T0) << 8, 1000);
 }
 
+/* Channel 2's OUT on port 0x61 bit 5 at `clocks` PIT clocks after t. */
+static bool out2(struct vplatform *p, uint64_t t, uint64_t n)
+{
+	return inb(p, 0x61, t + clocks(n, HZ_TSC)) & 0x20;
+}
+
+static uint16_t count2(struct vplatform *p, uint64_t t)
+{
+	outb(p, 0x43, 0x80, t);
+	return (uint16_t)(inb(p, 0x42, t) | inb(p, 0x42, t) << 8);
+}
+
+static void test_gate_modes(void **state)
+{
+	struct vplatform p;
+	uint64_t t = T0;
+
+	(void)state;
+	setup(&p, HZ_TSC, T0);
+	/* Mode 1: waits for a rising gate, then OUT low for N clocks. */
+	program(&p, 0x42, 0xb2, 100, t);
+	assert_true(out2(&p, t, 500));
+	assert_int_equal(count2(&p, t + clocks(500, HZ_TSC)), 100);
+	t += clocks(500, HZ_TSC);
+	outb(&p, 0x61, 0x01, t);
+	assert_false(out2(&p, t, 99));
+	assert_true(out2(&p, t, 100));
+	/* Retriggered by the next rising gate. */
+	t += clocks(1000, HZ_TSC);
+	outb(&p, 0x61, 0x00, t);
+	outb(&p, 0x61, 0x01, t);
+	assert_false(out2(&p, t, 50));
+	assert_int_equal(count2(&p, t + clocks(50, HZ_TSC)), 50);
+	/* Mode 5: a one-clock strobe N clocks after the trigger. */
+	t += clocks(1000, HZ_TSC);
+	outb(&p, 0x61, 0x00, t);
+	program(&p, 0x42, 0xba, 10, t);
+	assert_true(out2(&p, t, 100));
+	t += clocks(100, HZ_TSC);
+	outb(&p, 0x61, 0x01, t);
+	assert_true(out2(&p, t, 9));
+	assert_false(out2(&p, t, 10));
+	assert_true(out2(&p, t, 11));
+	/* Mode 3 (the speaker's square wave): high half, low half. */
+	t += clocks(1000, HZ_TSC);
+	program(&p, 0x42, 0xb6, 10, t);
+	assert_true(out2(&p, t, 4));
+	assert_false(out2(&p, t, 5));
+	assert_false(out2(&p, t, 9));
+	assert_true(out2(&p, t, 10));
+	/* Gate low: OUT high and the count held; rising: reloaded. */
+	t += clocks(17, HZ_TSC);                 /* 7 into a period */
+	outb(&p, 0x61, 0x00, t);
+	assert_true(out2(&p, t, 100));
+	t += clocks(100, HZ_TSC);
+	outb(&p, 0x61, 0x01, t);
+	assert_int_equal(count2(&p, t), 10);
+	assert_false(out2(&p, t, 5));
+	/* Mode 2 held by the gate does not move. */
+	t += clocks(100, HZ_TSC);
+	program(&p, 0x42, 0xb4, 1000, t);
+	outb(&p, 0x61, 0x00, t + clocks(10, HZ_TSC));
+	assert_int_equal(count2(&p, t + HZ_TSC), 990);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_quick_pit_calibrate),
 		cmocka_unit_test(test_pit_calibrate_tsc_polling),
 		cmocka_unit_test(test_access_modes_and_readback),
+		cmocka_unit_test(test_gate_modes),
 		cmocka_unit_test(test_time_extremes),
 	};
 
