@@ -125,6 +125,7 @@ $(foreach g,$(GUEST_NAMES),$(eval $(call guest_link,$(g))))
 $(BUILD)/guests/tpgvm.elf: $(CRYPTO_GUEST_UNDEF_CHECK)
 $(patsubst %,$(GUEST_OBJDIR)/%.o,$(wildcard tpgvm/*.c)): | $(MBEDTLS_STAMP)
 include tools/tools.mk
+include guests/linux/linux.mk
 
 .PHONY: all deps demo test unit fuzz lint bench clean production FORCE
 all: $(BUILD)/custos.elf $(BUILD)/custos.iso $(GUEST_ELFS) $(TOOLS_BINS)
@@ -361,4 +362,6 @@ bench: deps
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not under build/linux/: the kernel's tree and O= directory have .d files
+# of their own)
+-include $(shell find $(BUILD) -path $(LINUX_DIR) -prune -o -name '*.d' -print 2>/dev/null)
