@@ -48,7 +48,7 @@ while IFS= read -r line; do
 	esac
 done <"$frag"
 [ $bad -eq 0 ] || die "$frag does not hold in $out/.config (a dependency missing?)"
-echo "  LINUX   make $jobs bzImage (log: $log)"
+echo "  LINUX   make ${jobs:-(the calling make's jobs)} bzImage (log: $log)"
 # shellcheck disable=SC2086
 kmake $jobs bzImage
 cp "$out/arch/x86/boot/bzImage" "$bzimage.tmp"
@@ -58,7 +58,7 @@ end=$(date +%s)
 	echo "fragment: $(sha256sum "$frag" | cut -d' ' -f1)  $(basename "$frag")"
 	echo "config: $(sha256sum "$out/.config" | cut -d' ' -f1)"
 	echo "compiler: $(gcc --version | head -n 1)"
-	echo "build seconds: $((end - start)) (configure + make $jobs bzImage, $(nproc) cores)"
+	echo "build seconds: $((end - start)) (configure + make ${jobs:-(jobserver)} bzImage, $(nproc) cores)"
 } >"$bzimage.info"
 mv "$bzimage.tmp" "$bzimage"
 echo "  LINUX   $bzimage: $(stat -c %s "$bzimage") bytes, $((end - start)) s"

@@ -39,11 +39,14 @@ $(LINUX_INITRAMFS): guests/linux/mkinitramfs.py guests/linux/init.sh $(LINUX_BUS
 		--init guests/linux/init.sh --out $@
 
 # Rebuilt when the fragment, the script or the source (a new extraction)
-# changes; otherwise make never enters the kernel tree. The
-# kernel's make shares this make's jobs (a `+` line), or -j$(nproc).
+# changes; otherwise make never enters the kernel tree. The kernel's make
+# shares this make's jobs (a `+` line) when make was given -j, else gets
+# -j$(nproc). (Expanded in the recipe: at parse time MAKEFLAGS has no -j
+# yet, so a := test, like BUILD_JOBS's, never sees it.)
+LINUX_JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
 $(LINUX_TINY): guests/linux/tiny.config guests/linux/build-tiny.sh $(LINUX_SRC_STAMP)
 	+@guests/linux/build-tiny.sh $(LINUX_SRC) $(LINUX_DIR)/tiny guests/linux/tiny.config \
-		$@ $(BUILD_JOBS)
+		$@ $(LINUX_JOBS)
 
 $(LINUX_DEBIAN):
 	@guests/linux/fetch.sh linux-debian $(LINUX_DIR)/debian
