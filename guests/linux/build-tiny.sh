@@ -48,7 +48,7 @@ while IFS= read -r line; do
 	esac
 done <"$frag"
 [ $bad -eq 0 ] || die "$frag does not hold in $out/.config (a dependency missing?)"
-echo "  LINUX   make ${jobs:-(the calling make's jobs)} bzImage (log: $log)"
+echo "  LINUX   make ${jobs:-(jobserver)} bzImage (log: $log)"
 # shellcheck disable=SC2086
 kmake $jobs bzImage
 cp "$out/arch/x86/boot/bzImage" "$bzimage.tmp"

@@ -71,7 +71,7 @@ linux-debian)
 	set -- "$out"/boot/vmlinuz-*
 	[ -f "$1" ] || die "no /boot/vmlinuz-* in $pkg"
 	mv "$1" "$out/vmlinuz"
-	rm -rf "$out/boot"
+	rm -rf "${out:?}/boot"
 	;;
 *)
 	die "unknown: $what"

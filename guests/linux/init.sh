@@ -14,7 +14,7 @@ fi
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 echo "custos-linux: init ready"
 export PS1='custos# '
-cd /root
+cd /root || cd /
 while :; do
 	# cttyhack opens the console's real tty (/sys/class/tty/console/active,
 	# e.g. ttyS0) as the controlling terminal of a new session: job
