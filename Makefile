@@ -7,6 +7,8 @@
 #   make fuzz   build the libFuzzer targets
 #   make lint   cppcheck and gcc -fanalyzer
 #   make bench  benchmarks (bench/: lifecycle operation times in Bochs)
+#   make linux-assets  the Linux guest kernel and initramfs (guests/linux/;
+#               `make test` and `make demo` build them, `make all` does not)
 #   make PRODUCTION=1 CA_ROOT=root.der (or make production CA_ROOT=...)
 #               the production flavour of the hypervisor, trusting that CA
 #               root: build/production/custos.{elf,iso} (docs/boot.md)
@@ -23,6 +25,8 @@ DEB_PACKAGES := gcc make binutils clang libclang-rt-14-dev python3 procps \
 	grub-pc-bin grub-common grub-efi-amd64-bin xorriso mtools \
 	bochs bochsbios vgabios bochs-term qemu-system-x86 ovmf tpm2-tools \
 	swtpm swtpm-tools libtss2-dev
+# The Linux guest assets (guests/linux/linux.mk): building the tiny kernel.
+DEB_PACKAGES += bc bison flex libelf-dev xz-utils
 
 # --- Hypervisor image -------------------------------------------------------
 KERNEL_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-stack-protector \
@@ -128,6 +132,7 @@ $(foreach g,$(GUEST_NAMES),$(eval $(call guest_link,$(g))))
 $(BUILD)/guests/tpgvm.elf: $(CRYPTO_GUEST_UNDEF_CHECK)
 $(patsubst %,$(GUEST_OBJDIR)/%.o,$(wildcard tpgvm/*.c)): | $(MBEDTLS_STAMP)
 include tools/tools.mk
+include guests/linux/linux.mk
 
 .PHONY: all deps demo test unit fuzz lint bench clean production FORCE
 all: $(BUILD)/custos.elf $(BUILD)/custos.iso $(GUEST_ELFS) $(TOOLS_BINS)
@@ -339,14 +344,14 @@ fuzz: $(FUZZ_TARGETS)
 BUILD_JOBS := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
 
 test: deps
-	@$(MAKE) --no-print-directory $(BUILD_JOBS) all unit fuzz
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all unit fuzz linux-assets
 	@$(PYTHON) tests/run.py
 
 # The demo's emulator: qemu (QEMU/SVM, the faster one) or bochs (Bochs/VMX).
 EMU ?= qemu
 
 demo: deps
-	@$(MAKE) --no-print-directory $(BUILD_JOBS) all
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all linux-assets
 	@$(PYTHON) tools/demo.py --emu $(EMU)
 
 # Everything that runs on the platform: the hypervisor, its crypto, and the
@@ -364,4 +369,6 @@ bench: deps
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not under build/linux/: the kernel's tree and O= directory have .d files
+# of their own)
+-include $(shell find $(BUILD) -path $(LINUX_DIR) -prune -o -name '*.d' -print 2>/dev/null)
