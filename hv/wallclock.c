@@ -61,26 +61,35 @@ static bool read_stable(struct rtc_time *t)
 	return false;
 }
 
+/* The RTC's fields in binary, 24-hour form (register B says which they
+ * are in); returns the full year. */
+static unsigned rtc_normalise(struct rtc_time *t, unsigned b)
+{
+	bool pm = !(b & RTC_B_24H) && (t->hour & 0x80);
+
+	t->hour &= 0x7f;
+	if (!(b & RTC_B_BIN)) {
+		t->sec = from_bcd(t->sec); t->min = from_bcd(t->min);
+		t->hour = from_bcd(t->hour); t->day = from_bcd(t->day);
+		t->mon = from_bcd(t->mon); t->year = from_bcd(t->year);
+		t->century = from_bcd(t->century);
+	}
+	if (!(b & RTC_B_24H))
+		t->hour = (t->hour % 12) + (pm ? 12 : 0);
+	return (t->century >= 19 && t->century <= 99 ? t->century : 20) * 100 +
+	       t->year;
+}
+
 void wallclock_init(void)
 {
 	struct rtc_time t;
-	unsigned b = cmos(0x0b), pm, year;
-	uint64_t tsc, seconds = 0;
+	unsigned b = cmos(0x0b);
 
 	if (read_stable(&t)) {
-		tsc = rdtsc();
-		pm = !(b & RTC_B_24H) && (t.hour & 0x80);
-		t.hour &= 0x7f;
-		if (!(b & RTC_B_BIN)) {
-			t.sec = from_bcd(t.sec); t.min = from_bcd(t.min);
-			t.hour = from_bcd(t.hour); t.day = from_bcd(t.day);
-			t.mon = from_bcd(t.mon); t.year = from_bcd(t.year);
-			t.century = from_bcd(t.century);
-		}
-		if (!(b & RTC_B_24H))
-			t.hour = (t.hour % 12) + (pm ? 12 : 0);
-		year = (t.century >= 19 && t.century <= 99 ? t.century : 20) * 100 + t.year;
-		seconds = timebase_civil_seconds(year, t.mon, t.day, t.hour, t.min, t.sec);
+		uint64_t tsc = rdtsc();
+		unsigned year = rtc_normalise(&t, b);
+		uint64_t seconds = timebase_civil_seconds(year, t.mon, t.day,
+							  t.hour, t.min, t.sec);
 		if (seconds) {
 			timebase_set_wall(seconds, tsc);
 			console_printf("rtc: %u-%02u-%02u %02u:%02u:%02u UTC\n", year,
