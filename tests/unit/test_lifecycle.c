@@ -1026,7 +1026,9 @@ static void test_linux_load_refusals(void **state)
 	REFUSE(cmdline_gpa, CALLER_MEM - 10, HC_E_FAULT);
 	REFUSE(cmdline_len, sizeof(kcmd) - 1, HC_E_INVAL);  /* no NUL */
 	REFUSE(cmdline_gpa, KCMD_GPA - 1, HC_E_INVAL);      /* NUL inside */
-	REFUSE(initrd_len, VM_MEM, HC_E_INVAL);             /* does not fit */
+	caller[BZ_GPA + 0x262] = 0x0f;  /* kernel [1 MiB, 1 MiB + 960 KiB) */
+	REFUSE(initrd_len, 0x30000, HC_E_INVAL);            /* initrd over it */
+	caller[BZ_GPA + 0x262] = 0x04;
 	/* the ELF protocol takes no initrd or kernel command line */
 	l = load_req(v, owner_a);
 	l.initrd_len = 1;
