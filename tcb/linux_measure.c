@@ -43,3 +43,18 @@ void linux_launch_measurement(const char *name, uint64_t mem_size,
 	put_le64(&c, cmdline_len);
 	crypto_sha384_final(&c, out);
 }
+
+void linux_launch_measurement_of(const char *name, uint64_t mem_size,
+				 const uint8_t *kernel, size_t kernel_len,
+				 const uint8_t *initrd, size_t initrd_len,
+				 const char *cmdline, size_t cmdline_len,
+				 uint8_t out[LINUX_DIGEST_LEN])
+{
+	uint8_t dk[LINUX_DIGEST_LEN], di[LINUX_DIGEST_LEN], dc[LINUX_DIGEST_LEN];
+
+	crypto_sha384(kernel, kernel_len, dk);
+	crypto_sha384(initrd_len ? (const void *)initrd : "", initrd_len, di);
+	crypto_sha384(cmdline_len ? (const void *)cmdline : "", cmdline_len, dc);
+	linux_launch_measurement(name, mem_size, dk, kernel_len, di, initrd_len,
+				 dc, cmdline_len, out);
+}

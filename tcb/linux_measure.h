@@ -33,4 +33,14 @@ void linux_launch_measurement(const char *name, uint64_t mem_size,
 			      const uint8_t cmdline_digest[LINUX_DIGEST_LEN],
 			      uint64_t cmdline_len, uint8_t out[LINUX_DIGEST_LEN]);
 
+/* The same from the whole files in memory, as the tenant CLI computes it
+ * before it uploads them (initrd and cmdline may be NULL when their
+ * length is 0). The TCB gets the digests in steps and calls the function
+ * above; test_lifecycle checks that the two agree. */
+void linux_launch_measurement_of(const char *name, uint64_t mem_size,
+				 const uint8_t *kernel, size_t kernel_len,
+				 const uint8_t *initrd, size_t initrd_len,
+				 const char *cmdline, size_t cmdline_len,
+				 uint8_t out[LINUX_DIGEST_LEN]);
+
 #endif
