@@ -511,6 +511,16 @@ static void test_measurement(void **state)
 	linux_launch_measurement("linux1", MEM, dk, sizeof(img), di, 6, dk,
 				 sizeof(cmd), want);
 	assert_memory_not_equal(got, want, 48);
+	/* from the files, as the CLI does it */
+	linux_launch_measurement_of("linux1", MEM, img, sizeof(img),
+				    (const uint8_t *)"initrd", 6, cmd, sizeof(cmd), want);
+	assert_memory_equal(got, want, 48);
+	/* no initrd, no command line: the digests of empty input, length 0 */
+	crypto_sha384("", 0, di);
+	linux_launch_measurement("linux1", MEM, dk, sizeof(img), di, 0, di, 0, got);
+	linux_launch_measurement_of("linux1", MEM, img, sizeof(img), NULL, 0,
+				    NULL, 0, want);
+	assert_memory_equal(got, want, 48);
 }
 
 #define T(f) cmocka_unit_test_setup(f, setup)
