@@ -523,6 +523,38 @@ static void test_measurement(void **state)
 	assert_memory_equal(got, want, 48);
 }
 
+/* Real kernels, when `make linux-assets` has built them: Linux 6.1's
+ * tinyconfig bzImage and Debian's (signed) vmlinuz parse, want 16 MiB. */
+static void test_real_kernels(void **state)
+{
+	static const char *const files[] = { "build/linux/bzImage-tiny",
+					     "build/linux/vmlinuz-debian" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		FILE *f = fopen(files[i], "rb");
+		struct linux_image r;
+		uint8_t *buf;
+		char why[160];
+		long n;
+
+		if (!f) {
+			printf("  (no %s: not checked)\n", files[i]);
+			continue;
+		}
+		buf = malloc(32u << 20);
+		assert_non_null(buf);
+		n = (long)fread(buf, 1, 32u << 20, f);
+		fclose(f);
+		if (linux_image_parse(buf, (size_t)n, &r, why, sizeof(why)))
+			fail_msg("%s: %s", files[i], why);
+		assert_true(r.version >= 0x020c);
+		assert_int_equal(r.load_gpa, 0x1000000);
+		assert_true(r.init_size >= r.kernel_len);
+		free(buf);
+	}
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 
 int main(void)
@@ -553,6 +585,7 @@ int main(void)
 		T(test_gdt),
 		T(test_page_tables),
 		T(test_measurement),
+		T(test_real_kernels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
