@@ -8,7 +8,13 @@ build/linux/initramfs.cpio.gz from `make linux-assets` (a tinyconfig
 kernel whose /init prints the marker). Without them the test fails and
 says so: it is never skipped. It can pass only once the virtual platform
 (vdev/: the console UART, interrupts, the timer Linux needs) is merged;
-before that the kernel stops at its first exit the TCB does not handle."""
+before that the kernel stops early. Seen here (qemu-svm, this branch):
+the TCB accepts Linux 6.1's tinyconfig bzImage, its measurement matches
+the CLI's, the decompressor runs and the decompressed kernel triple-faults
+early in its own startup_64 (RIP 0xffffffff8...0121 region), most likely
+at a CR4 write the TCB refuses (docs/vm-exits.md: a guest owns only a
+whitelist of CR4 bits)."""
+import json
 import os
 import re
 import subprocess
@@ -44,18 +50,23 @@ def assets():
 
 
 def wait_console(pf, name, pattern, timeout):
-    """The VM's console, read until pattern shows; fails with what it said
-    and, if it stopped, why."""
+    """The VM's console, read until pattern shows; fails at once with what
+    it said and why it stopped if it stops first (EXITED, or SEALED: the
+    TPGVM seals a VM that stopped itself)."""
     end = time.monotonic() + timeout
     seen = ""
     while time.monotonic() < end:
         seen += ok(vm(pf, "console", name), "console").stdout
         if re.search(pattern, seen, re.M):
             return seen
-        status = ok(vm(pf, "status", name, "--json"), "status").stdout
-        if '"exited"' in status:
-            raise AssertionError("the Linux VM stopped before %r: %s\nits console:\n%s"
-                                 % (pattern, status, seen[-3000:]))
+        status = json.loads(ok(vm(pf, "status", name, "--json"), "status").stdout)
+        if status["state"] in ("exited", "sealed"):
+            stops = re.findall(r"^vm \d+ \(%s\): stopped: .*$" % re.escape(name),
+                               pf.emu.serial(), re.M)
+            raise AssertionError("the Linux VM stopped before %r (%s; the platform "
+                                 "said: %s); its console:\n%s"
+                                 % (pattern, status["state"], stops or "nothing",
+                                    seen[-3000:]))
         time.sleep(2)
     raise AssertionError("no %r on the Linux VM's console after %d s:\n%s"
                          % (pattern, timeout, seen[-3000:]))
