@@ -10,10 +10,10 @@ says so: it is never skipped. It can pass only once the virtual platform
 (vdev/: the console UART, interrupts, the timer Linux needs) is merged;
 before that the kernel stops early. Seen here (qemu-svm, this branch):
 the TCB accepts Linux 6.1's tinyconfig bzImage, its measurement matches
-the CLI's, the decompressor runs and the decompressed kernel triple-faults
-early in its own startup_64 (RIP 0xffffffff8...0121 region), most likely
-at a CR4 write the TCB refuses (docs/vm-exits.md: a guest owns only a
-whitelist of CR4 bits)."""
+the CLI's, the decompressor runs, and the decompressed kernel (KASLR: RIP
+0xffffffffb1200121, _text + 0x121) triple-faults at the WRMSR of EFER
+in secondary_startup_64 (it sets EFER.SCE): the TCB's MSR policy refuses
+it, and without an IDT the #GP is a triple fault."""
 import json
 import os
 import re
