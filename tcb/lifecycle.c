@@ -674,22 +674,24 @@ static int64_t place(const struct vm *vm, const struct lc_image *in,
 }
 
 /* A Linux VM (tcb/linux_boot.h): the protected-mode kernel at its
- * pref_address, the initrd, page tables, the GDT with __BOOT_CS/__BOOT_DS,
- * the zero page and the command line; RIP at the 64-bit entry, RSI the
- * zero page. A copy of at most HC_VM_KERNEL_MAX + HC_VM_INITRD_MAX bytes. */
+ * pref_address and the initrd (unless HC_VM_LOAD's job has copied them
+ * already, LC_CHUNK a unit: copied), page tables, the GDT with
+ * __BOOT_CS/__BOOT_DS, the zero page and the command line; RIP at the
+ * 64-bit entry, RSI the zero page. */
 static int64_t install_linux(const struct lc_ops *ops, void *mctx, struct vm *vm,
 			     const struct lc_image *in, const struct lc_placement *p,
-			     char *why, size_t why_len)
+			     bool copied, char *why, size_t why_len)
 {
 	const struct linux_layout *lx = &p->lx;
 	struct vm_tenant *t = &vm->tenant;
 	struct page_adapter pa = { ops, mctx, vm };
 	struct lc_regs regs = { 0 };
 
-	copy_in(&pa, lx->img.load_gpa, in->image + lx->img.setup_len,
-		lx->img.kernel_len);
-	if (lx->initrd_len)
+	if (!copied) {
+		copy_in(&pa, lx->img.load_gpa, in->image + lx->img.setup_len,
+			lx->img.kernel_len);
 		copy_in(&pa, lx->initrd_gpa, in->initrd, lx->initrd_len);
+	}
 	if (guest_pt_build(vm->mem_size, adapter_page, &pa, &regs.cr3)) {
 		snprintf(why, why_len, "could not build guest page tables");
 		return HC_E_INTERNAL; /* every page exists: cannot happen */
@@ -725,7 +727,7 @@ static int64_t install(const struct lc_ops *ops, void *mctx, struct vm *vm,
 	struct lc_regs regs = { 0 };
 
 	if (p->is_linux)
-		return install_linux(ops, mctx, vm, in, p, why, why_len);
+		return install_linux(ops, mctx, vm, in, p, false, why, why_len);
 	for (size_t i = 0; i < p->img.segment_count; i++) {
 		const struct elf_segment *s = &p->img.segments[i];
 		copy_in(&pa, s->gpa, in->image + s->file_offset, s->file_size);
@@ -802,6 +804,7 @@ enum lc_phase {
 	PH_MAP,        /* create, resume: fresh frames for every page */
 	PH_STAGE,      /* load: image and init data into TCB frames */
 	PH_MEASURE,    /* load: their digests */
+	PH_COPY,       /* load of a Linux VM: kernel and initrd into its pages */
 	PH_DIGEST,     /* load, start: the boot-state digest */
 	PH_COUNT,      /* stop, query: the pages that are not zero */
 	PH_SEAL_LIST,  /* stop: their GPAs into the blob */
@@ -1016,6 +1019,15 @@ static bool measure_unit(void)
 	return job.at < l->image_len + job.rq.aux_len;
 }
 
+/* Installed: the staging goes, the boot-state digest comes. */
+static void load_installed(const struct hc_env *env)
+{
+	unstage_load(&job.rq, env);
+	boot_digest_begin(&job.hash);
+	job.at = 0;
+	job.phase = PH_DIGEST;
+}
+
 static void load_measured(const struct hc_env *env)
 {
 	const struct hc_vm_load *l = &job.rq.u.load;
@@ -1039,15 +1051,55 @@ static void load_measured(const struct hc_env *env)
 				   l->secrets_salt, job.rq.secrets,
 				   l->secrets_len, vm->tenant.measurement);
 	}
+	if (in.is_linux) {
+		/* up to 48 MiB: copied LC_CHUNK a unit (PH_COPY) */
+		job.at = 0;
+		job.phase = PH_COPY;
+		return;
+	}
 	if (install(env->lc, env->lc_ctx, vm, &in, &job.rq.place, why,
 		    sizeof(why)) != HC_OK) {
 		memset(vm->tenant.measurement, 0, LC_DIGEST_LEN);
 		return load_refused(env, HC_E_INTERNAL, why);
 	}
-	unstage_load(&job.rq, env);
-	boot_digest_begin(&job.hash);
-	job.at = 0;
-	job.phase = PH_DIGEST;
+	load_installed(env);
+}
+
+/* Copy the next LC_CHUNK bytes of a Linux VM's kernel, then initrd, into
+ * its pages; true while some are left. */
+static bool copy_unit(const struct hc_env *env)
+{
+	const struct linux_layout *lx = &job.rq.place.lx;
+	const struct page_adapter pa = { env->lc, env->lc_ctx, job.rq.vm };
+	uint64_t off = job.at, n;
+
+	if (off < lx->img.kernel_len) {
+		n = lx->img.kernel_len - off < LC_CHUNK ? lx->img.kernel_len - off
+							 : LC_CHUNK;
+		copy_in(&pa, lx->img.load_gpa + off,
+			job.rq.image + lx->img.setup_len + off, n);
+	} else {
+		off -= lx->img.kernel_len;
+		n = lx->initrd_len - off < LC_CHUNK ? lx->initrd_len - off : LC_CHUNK;
+		copy_in(&pa, lx->initrd_gpa + off, job.rq.init + off, n);
+	}
+	job.at += n;
+	return job.at < lx->img.kernel_len + lx->initrd_len;
+}
+
+/* The rest of a Linux VM's install, once its kernel and initrd are in. */
+static void load_copied(const struct hc_env *env)
+{
+	struct lc_image in = staged_image(&job.rq);
+	struct vm *vm = job.rq.vm;
+	char why[120];
+
+	if (install_linux(env->lc, env->lc_ctx, vm, &in, &job.rq.place, true,
+			  why, sizeof(why)) != HC_OK) {
+		memset(vm->tenant.measurement, 0, LC_DIGEST_LEN);
+		return load_refused(env, HC_E_INTERNAL, why);
+	}
+	load_installed(env);
 }
 
 static void load_unit(const struct hc_env *env)
@@ -1077,6 +1129,10 @@ static void load_unit(const struct hc_env *env)
 		if (measure_unit())
 			return;
 		return load_measured(env);
+	case PH_COPY:
+		if (copy_unit(env))
+			return;
+		return load_copied(env);
 	case PH_DIGEST:
 		boot_digest_page(&job.hash, vm, job.at,
 				 env->lc->page(env->lc_ctx, vm, job.at));
@@ -1602,7 +1658,7 @@ static void job_release(const struct lc_ops *ops, void *mctx)
 	if (job.rq.nr == HC_VM_LOAD && job.rq.image)
 		ops->unstage(mctx, job.rq.image, job.rq.u.load.image_len);
 	if (job.rq.nr == HC_VM_LOAD && job.rq.init)
-		ops->unstage(mctx, job.rq.init, job.rq.u.load.init_len);
+		ops->unstage(mctx, job.rq.init, job.rq.aux_len);
 	crypto_wipe(context_buf, sizeof(context_buf));
 	crypto_wipe(&job, sizeof(job));
 }

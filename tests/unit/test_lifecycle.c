@@ -1470,6 +1470,37 @@ static void test_tpgvm_gone_mid_job(void **state)
 	}
 }
 
+/* A Linux load is a job of bounded steps too (its kernel and initrd are
+ * copied LC_CHUNK a unit), and a TPGVM gone half-way leaves no staging
+ * behind (the initrd's included). */
+static void test_linux_load_in_bounded_steps_and_gone_mid_job(void **state)
+{
+	struct hc_vm_load l;
+	struct hc_result res;
+
+	(void)state;
+	make_bzimage(caller + BZ_GPA);
+	max_reads = 0;
+	int64_t id = create("tux", VM_MEM, owner_a);
+	assert_int_equal(linux_load((uint32_t)id, owner_a), 0);
+	assert_true(last_steps >= VM_PAGES / 3);
+	assert_true(max_reads >= 2 && max_reads <= 4);
+	assert_int_equal(destroy((uint32_t)id, owner_a), 0);
+
+	for (unsigned steps = 1; steps < 6; steps++) {
+		int64_t id2 = create("tux2", VM_MEM, owner_a);
+
+		l = linux_req((uint32_t)id2, owner_a);
+		struct hc_call c = call_at(HC_VM_LOAD, REQ_GPA, &l, sizeof(l));
+		for (unsigned i = 0; i < steps; i++) {
+			hc_once(&c, &res);
+			assert_int_equal(res.effect, HC_EFFECT_RESTART);
+		}
+		lifecycle_destroy_all(&ops, NULL);
+		assert_memory_equal(owners, initial_owners, sizeof(owners));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1504,6 +1535,7 @@ int main(void)
 		T(test_long_calls_take_bounded_steps),
 		T(test_other_call_waits_for_the_job),
 		T(test_tpgvm_gone_mid_job),
+		T(test_linux_load_in_bounded_steps_and_gone_mid_job),
 #undef T
 	};
 
