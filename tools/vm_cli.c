@@ -352,8 +352,10 @@ static void parse_opts(int argc, char **argv, struct vm_opts *o)
 				    PROTO_CMDLINE_MAX - 1);
 		o->mem_size = parse_memory(o->memory);
 	} else if (o->memory || o->image || o->init || o->n_secrets ||
-		   o->n_secret_files || o->kernel || o->initrd || o->cmdline) {
-		usage_error("--memory, --image, --init-data, --secret, --secret-file, --kernel, --initrd and --cmdline are for create only");
+		   o->n_secret_files) {
+		usage_error("--memory, --image, --init-data, --secret and --secret-file are for create only");
+	} else if (o->kernel || o->initrd || o->cmdline) {
+		usage_error("--kernel, --initrd and --cmdline are for create only");
 	}
 	if (!(o->c.timeout > 0)) /* no --timeout: it takes only > 0 */
 		o->c.timeout = o->cmd == CMD_CREATE ? TIMEOUT_CREATE : TIMEOUT_OTHER;
