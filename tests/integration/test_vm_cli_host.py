@@ -391,6 +391,28 @@ def test_vm_cli_host_linux_checked_locally(d):
         expect(vm(f.relay, "start", "tux", "--kernel", good), ERROR,
                r"--kernel, --initrd and --cmdline are for create only")
         assert f.received() == [], f.received()
+    # And a Linux VM that checks out is created: kernel, then initrd (part
+    # 3) in chunks, the command line in the CREATE body, and the fake's own
+    # computation of the measurement (docs/lifecycle.md) is the CLI's.
+    big_initrd = os.path.join(d, "initrd-big")
+    with open(big_initrd, "wb") as fh:
+        fh.write(bytes(range(256)) * 100)
+    with Fake(d, "ok", count=2) as f:
+        p = expect(vm(f.relay, "create", "tux", "--memory", "64M", "--kernel", good,
+                      "--initrd", big_initrd, "--cmdline", "console=ttyS0 quiet"), OK)
+        assert "matches the one computed here from the kernel, initrd and command line" \
+            in p.stdout, p.stdout
+        got = f.received()
+        assert any(r.startswith("VM_CREATE_LINUX name=tux boot=1 initrd=25600 "
+                                "cmdline=console=ttyS0 quiet") for r in got), got
+        parts = [r for r in got if r.startswith("VM_UPLOAD")]
+        assert parts[0].startswith("VM_UPLOAD name=tux part=1 offset=0 len=10752"), parts
+        assert [r.split()[2:4] for r in parts[1:]] == [
+            ["part=3", "offset=0"], ["part=3", "offset=12288"], ["part=3", "offset=24576"]], parts
+        # An ELF VM's create still carries no Linux fields.
+        image, init = files(d)
+        expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image), OK)
+        assert not any(r.startswith("VM_CREATE_LINUX name=web") for r in f.received())
 
 
 def test_vm_cli_host_attestation_first(d):
