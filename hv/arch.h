@@ -81,6 +81,11 @@ enum guest_reg {
 /* A vCPU's first state (the rest: include/custos/guest_abi.h). */
 struct vcpu_start {
 	uint64_t rip, rsp, cr3;
+	/* The flat segments' selectors in the guest's GDT at GUEST_GDT_GPA
+	 * and its limit: code (CS), data (DS, ES, SS, FS, GS). ELF guests
+	 * GUEST_SEL_CODE/GUEST_SEL_DATA and 3 entries; Linux guests __BOOT_CS
+	 * 0x10, __BOOT_DS 0x18 and 4 (tcb/linux_boot.h). */
+	uint16_t sel_code, sel_data, gdt_limit;
 	uint64_t npt_root;  /* the nested page table's root for the CPU:
 			     * EPTP (VMX) or nCR3 (SVM), npt_root_pointer() */
 	uint16_t tag;       /* TLB tag: VPID or ASID, never 0 */

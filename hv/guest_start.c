@@ -40,14 +40,14 @@ void guest_start_state(const struct vcpu_start *s, uint64_t cr4_extra,
 	w[SW_DR7] = DR7_RESET;
 	w[SW_EFER] = GUEST_EFER;
 	w[SW_PAT] = DEFAULT_PAT;
-	segment(w, SEG_CS, GUEST_SEL_CODE, AR_CODE64, 0xffffffff);
-	segment(w, SEG_ES, GUEST_SEL_DATA, AR_DATA, 0xffffffff);
-	segment(w, SEG_SS, GUEST_SEL_DATA, AR_DATA, 0xffffffff);
-	segment(w, SEG_DS, GUEST_SEL_DATA, AR_DATA, 0xffffffff);
-	segment(w, SEG_FS, GUEST_SEL_DATA, AR_DATA, 0xffffffff);
-	segment(w, SEG_GS, GUEST_SEL_DATA, AR_DATA, 0xffffffff);
+	segment(w, SEG_CS, s->sel_code, AR_CODE64, 0xffffffff);
+	segment(w, SEG_ES, s->sel_data, AR_DATA, 0xffffffff);
+	segment(w, SEG_SS, s->sel_data, AR_DATA, 0xffffffff);
+	segment(w, SEG_DS, s->sel_data, AR_DATA, 0xffffffff);
+	segment(w, SEG_FS, s->sel_data, AR_DATA, 0xffffffff);
+	segment(w, SEG_GS, s->sel_data, AR_DATA, 0xffffffff);
 	segment(w, SEG_LDTR, 0, SEG_AR_UNUSABLE, 0);
 	segment(w, SEG_TR, 0, AR_TSS64_BUSY, 0x67);
 	w[SW_GDTR_BASE] = GUEST_GDT_GPA;
-	w[SW_GDTR_LIMIT] = 3 * 8 - 1;
+	w[SW_GDTR_LIMIT] = s->gdt_limit;
 }

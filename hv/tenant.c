@@ -134,6 +134,7 @@ static struct vcpu_start start_of(const struct vm *vm, const struct lc_regs *r)
 {
 	return (struct vcpu_start){
 		.rip = r->rip, .rsp = r->rsp, .cr3 = r->cr3,
+		.sel_code = r->cs, .sel_data = r->ds, .gdt_limit = r->gdt_limit,
 		.npt_root = npt_root_pointer(&vm->npt),
 		.tag = (uint16_t)vm->id,
 		.npt = &vm->npt,
@@ -145,11 +146,11 @@ static void op_vcpu_setup(void *mctx, struct vm *vm, const struct lc_regs *r)
 {
 	struct vcpu *v = guest_vcpu(vm);
 	const struct vcpu_start start = start_of(vm, r);
-
 	uint64_t now;
 
 	vcpu_reset(v);
 	v->gprs.rdi = r->rdi;
+	v->gprs.rsi = r->rsi;
 	arch->vcpu_setup(v, &start);
 	/* Its TSC counts from 0 at its first instruction: the VM's own clock,
 	 * which tells it nothing of the host's uptime. */
@@ -162,12 +163,18 @@ static void op_vcpu_setup(void *mctx, struct vm *vm, const struct lc_regs *r)
 static void op_vcpu_regs(void *mctx, const struct vm *vm, struct lc_regs *r)
 {
 	struct vcpu *v = guest_vcpu(vm);
+	uint64_t x[VCPU_CONTEXT_STATE_WORDS];
 
 	arch->vcpu_load(v);
+	arch->state_get(v, x);
 	r->rip = arch->get(v, GREG_RIP);
 	r->rsp = arch->get(v, GREG_RSP);
 	r->cr3 = arch->get(v, GREG_CR3);
 	r->rdi = v->gprs.rdi;
+	r->rsi = v->gprs.rsi;
+	r->cs = (uint16_t)x[SW_SEG(SEG_CS, 0)];
+	r->ds = (uint16_t)x[SW_SEG(SEG_DS, 0)];
+	r->gdt_limit = (uint16_t)x[SW_GDTR_LIMIT];
 	reload_caller(mctx);
 }
 
@@ -232,7 +239,12 @@ static bool op_context_restore(void *mctx, struct vm *vm, const uint8_t *buf,
 	/* A fresh control block (controls, host state, the nested page table
 	 * of the new frames), then the saved guest state over the initial one.
 	 * The state's first words are RIP and RSP, CR3 the fifth. */
-	const struct lc_regs r = { .rip = x[0], .rsp = x[1], .cr3 = x[4] };
+	const struct lc_regs r = {
+		.rip = x[0], .rsp = x[1], .cr3 = x[4],
+		.cs = (uint16_t)x[SW_SEG(SEG_CS, 0)],
+		.ds = (uint16_t)x[SW_SEG(SEG_DS, 0)],
+		.gdt_limit = (uint16_t)x[SW_GDTR_LIMIT],
+	};
 	const struct vcpu_start start = start_of(vm, &r);
 	arch->vcpu_setup(v, &start);
 	arch->state_set(v, x);

@@ -10,6 +10,8 @@
 #include "tcb/lifecycle.h"
 #include "tcb/hex.h"
 #include "tcb/elf_image.h"
+#include "tcb/linux_boot.h"
+#include "tcb/linux_measure.h"
 #include "tcb/byteorder.h"
 #include "tcb/guest_pt.h"
 #include "tcb/hypercall.h"
@@ -40,8 +42,13 @@ struct lc_request {
 		struct hc_vm_ref ref;
 	} u;
 	char secrets[HC_VM_SECRETS_MAX];
+	char kcmdline[HC_VM_CMDLINE_MAX]; /* HC_VM_LOAD of a Linux VM */
+	/* HC_VM_LOAD: the second thing staged after the image: the init data
+	 * (ELF) or the initrd (Linux), from the caller's aux_gpa. */
+	uint64_t aux_gpa, aux_len;
 	struct seal_header hdr; /* HC_VM_START of a SEALED VM: its header */
-	uint8_t *image, *init;  /* HC_VM_LOAD: staged in TCB frames */
+	uint8_t *image, *init;  /* HC_VM_LOAD: staged in TCB frames (init:
+				 * aux_len bytes, init data or initrd) */
 	struct lc_placement place; /* HC_VM_LOAD: where they go */
 	bool resume;            /* HC_VM_START: restored from a blob */
 };
@@ -227,6 +234,10 @@ static void boot_digest_end(struct crypto_sha384_ctx *c, const struct lc_ops *op
 	sha_le64(c, r.rsp);
 	sha_le64(c, r.cr3);
 	sha_le64(c, r.rdi);
+	sha_le64(c, r.rsi);
+	sha_le64(c, r.cs);
+	sha_le64(c, r.ds);
+	sha_le64(c, r.gdt_limit);
 	crypto_sha384_final(c, out);
 }
 
@@ -313,6 +324,13 @@ static struct lc_image staged_image(const struct lc_request *rq)
 {
 	const struct hc_vm_load *l = &rq->u.load;
 
+	if (l->boot_protocol == HC_BOOT_LINUX64)
+		return (struct lc_image){
+			.image = rq->image, .image_len = l->image_len,
+			.is_linux = true,
+			.initrd = rq->init, .initrd_len = rq->aux_len,
+			.kcmdline = rq->kcmdline, .kcmdline_len = l->cmdline_len,
+		};
 	return (struct lc_image){
 		.image = rq->image, .image_len = l->image_len,
 		.init = rq->init, .init_len = l->init_len,
@@ -327,11 +345,12 @@ static void unstage_load(struct lc_request *rq, const struct hc_env *env)
 	const struct hc_vm_load *l = &rq->u.load;
 
 	if (rq->init)
-		env->lc->unstage(env->lc_ctx, rq->init, l->init_len);
+		env->lc->unstage(env->lc_ctx, rq->init, rq->aux_len);
 	if (rq->image)
 		env->lc->unstage(env->lc_ctx, rq->image, l->image_len);
 	rq->image = rq->init = NULL;
 	crypto_wipe(rq->secrets, sizeof(rq->secrets));
+	crypto_wipe(rq->kcmdline, sizeof(rq->kcmdline));
 }
 
 static int64_t decode_load(const struct hc_env *env, uint64_t gpa,
@@ -345,12 +364,32 @@ static int64_t decode_load(const struct hc_env *env, uint64_t gpa,
 		return err;
 	if (rq->vm->tenant.state != HC_VM_CREATED)
 		return HC_E_STATE;
-	if (l->image_len == 0 || l->image_len > HC_VM_IMAGE_MAX ||
-	    l->init_len > HC_VM_INIT_MAX || l->secrets_len > HC_VM_SECRETS_MAX)
+	if (l->reserved2 != 0)
 		return HC_E_INVAL;
+	if (l->boot_protocol == HC_BOOT_LINUX64) {
+		if (l->image_len == 0 || l->image_len > HC_VM_KERNEL_MAX ||
+		    l->initrd_len > HC_VM_INITRD_MAX ||
+		    l->cmdline_len > HC_VM_CMDLINE_MAX ||
+		    l->init_len != 0 || l->secrets_len != 0)
+			return HC_E_INVAL;
+		rq->aux_gpa = l->initrd_gpa;
+		rq->aux_len = l->initrd_len;
+	} else if (l->boot_protocol == HC_BOOT_ELF) {
+		if (l->image_len == 0 || l->image_len > HC_VM_IMAGE_MAX ||
+		    l->init_len > HC_VM_INIT_MAX ||
+		    l->secrets_len > HC_VM_SECRETS_MAX ||
+		    l->initrd_len != 0 || l->cmdline_len != 0)
+			return HC_E_INVAL;
+		rq->aux_gpa = l->init_gpa;
+		rq->aux_len = l->init_len;
+	} else {
+		return HC_E_INVAL;
+	}
 	if (!in_caller(env, l->image_gpa, l->image_len) ||
 	    !in_caller(env, l->init_gpa, l->init_len) ||
-	    !in_caller(env, l->secrets_gpa, l->secrets_len))
+	    !in_caller(env, l->secrets_gpa, l->secrets_len) ||
+	    !in_caller(env, l->initrd_gpa, l->initrd_len) ||
+	    !in_caller(env, l->cmdline_gpa, l->cmdline_len))
 		return HC_E_FAULT;
 	rq->image = rq->init = NULL;
 	if (l->secrets_len &&
@@ -358,15 +397,22 @@ static int64_t decode_load(const struct hc_env *env, uint64_t gpa,
 		err = HC_E_FAULT;
 	else if (!lifecycle_secrets_ok(rq->secrets, l->secrets_len))
 		err = HC_E_INVAL;
-	if (err)
+	else if (l->cmdline_len &&
+		 !env->read_guest(env->ctx, l->cmdline_gpa, rq->kcmdline, l->cmdline_len))
+		err = HC_E_FAULT;
+	else if (linux_cmdline_check(rq->kcmdline, l->cmdline_len, NULL, 0))
+		err = HC_E_INVAL;
+	if (err) {
+		crypto_wipe(rq->secrets, sizeof(rq->secrets));
 		return err;
-	/* The image and init data are copied in by the job; here only the
-	 * room for them (TCB frames: the caller must not change them under
-	 * the ELF loader, and its pages need not be contiguous). */
+	}
+	/* The image and init data (or initrd) are copied in by the job; here
+	 * only the room for them (TCB frames: the caller must not change them
+	 * under the loader, and its pages need not be contiguous). */
 	rq->image = ops->stage(env->lc_ctx, l->image_len);
-	if (l->init_len && rq->image)
-		rq->init = ops->stage(env->lc_ctx, l->init_len);
-	if (!rq->image || (l->init_len && !rq->init)) {
+	if (rq->aux_len && rq->image)
+		rq->init = ops->stage(env->lc_ctx, rq->aux_len);
+	if (!rq->image || (rq->aux_len && !rq->init)) {
 		lc_log(env, "lifecycle: vm %u '%s' load refused: no memory to "
 		       "stage the image", rq->vm->id, rq->vm->name);
 		unstage_load(rq, env);
@@ -627,6 +673,11 @@ static int64_t place(const struct vm *vm, const struct lc_image *in,
 {
 	uint64_t limit = vm->mem_size - LC_STACK_RESERVE;
 
+	p->is_linux = in->is_linux;
+	if (in->is_linux)
+		return linux_plan(in->image, in->image_len, vm->mem_size,
+				  in->initrd_len, in->kcmdline, in->kcmdline_len,
+				  &p->lx, why, why_len) ? HC_E_INVAL : HC_OK;
 	if (elf_image_parse(in->image, in->image_len, GUEST_IMAGE_MIN_GPA, limit,
 			    &p->img, why, why_len))
 		return HC_E_INVAL;
@@ -637,6 +688,46 @@ static int64_t place(const struct vm *vm, const struct lc_image *in,
 			 "in %llu MiB", (unsigned long long)(vm->mem_size >> 20));
 		return HC_E_INVAL;
 	}
+	return HC_OK;
+}
+
+/* A Linux VM (tcb/linux_boot.h): the protected-mode kernel at its
+ * pref_address and the initrd (unless HC_VM_LOAD's job has copied them
+ * already, LC_CHUNK a unit: copied), page tables, the GDT with
+ * __BOOT_CS/__BOOT_DS, the zero page and the command line; RIP at the
+ * 64-bit entry, RSI the zero page. */
+static int64_t install_linux(const struct lc_ops *ops, void *mctx, struct vm *vm,
+			     const struct lc_image *in, const struct lc_placement *p,
+			     bool copied, char *why, size_t why_len)
+{
+	const struct linux_layout *lx = &p->lx;
+	struct vm_tenant *t = &vm->tenant;
+	struct page_adapter pa = { ops, mctx, vm };
+	struct lc_regs regs = { 0 };
+
+	if (!copied) {
+		copy_in(&pa, lx->img.load_gpa, in->image + lx->img.setup_len,
+			lx->img.kernel_len);
+		copy_in(&pa, lx->initrd_gpa, in->initrd, lx->initrd_len);
+	}
+	if (guest_pt_build(vm->mem_size, adapter_page, &pa, &regs.cr3)) {
+		snprintf(why, why_len, "could not build guest page tables");
+		return HC_E_INTERNAL; /* every page exists: cannot happen */
+	}
+	linux_gdt(ops->page(mctx, vm, GUEST_GDT_GPA));
+	linux_zero_page(in->image, lx, ops->page(mctx, vm, LINUX_ZERO_PAGE_GPA));
+	copy_in(&pa, LINUX_CMDLINE_GPA, (const uint8_t *)in->kcmdline,
+		lx->cmdline_len);
+	regs.rip = lx->entry;
+	regs.rsp = LINUX_STACK_TOP;
+	regs.rsi = LINUX_ZERO_PAGE_GPA;
+	regs.cs = LINUX_BOOT_CS;
+	regs.ds = LINUX_BOOT_DS;
+	regs.gdt_limit = LINUX_GDT_LIMIT;
+	ops->vcpu_setup(mctx, vm, &regs);
+	memset(t->salt, 0, sizeof(t->salt));
+	t->secrets_gpa = 0;
+	t->secrets_len = 0;
 	return HC_OK;
 }
 
@@ -651,8 +742,10 @@ static int64_t install(const struct lc_ops *ops, void *mctx, struct vm *vm,
 	const uint8_t *salt = in->salt ? in->salt : no_salt;
 	struct vm_tenant *t = &vm->tenant;
 	struct page_adapter pa = { ops, mctx, vm };
-	struct lc_regs regs;
+	struct lc_regs regs = { 0 };
 
+	if (p->is_linux)
+		return install_linux(ops, mctx, vm, in, p, false, why, why_len);
 	for (size_t i = 0; i < p->img.segment_count; i++) {
 		const struct elf_segment *s = &p->img.segments[i];
 		copy_in(&pa, s->gpa, in->image + s->file_offset, s->file_size);
@@ -667,6 +760,9 @@ static int64_t install(const struct lc_ops *ops, void *mctx, struct vm *vm,
 	regs.rip = p->img.entry;
 	regs.rsp = vm->mem_size;
 	regs.rdi = GUEST_BOOT_INFO_GPA;
+	regs.cs = GUEST_SEL_CODE;
+	regs.ds = GUEST_SEL_DATA;
+	regs.gdt_limit = 3 * 8 - 1;
 	ops->vcpu_setup(mctx, vm, &regs);
 	memcpy(t->salt, salt, sizeof(t->salt));
 	t->secrets_gpa = in->secrets_len ? p->secrets_gpa : 0;
@@ -726,6 +822,7 @@ enum lc_phase {
 	PH_MAP,        /* create, resume: fresh frames for every page */
 	PH_STAGE,      /* load: image and init data into TCB frames */
 	PH_MEASURE,    /* load: their digests */
+	PH_COPY,       /* load of a Linux VM: kernel and initrd into its pages */
 	PH_DIGEST,     /* load, start: the boot-state digest */
 	PH_COUNT,      /* stop, query: the pages that are not zero */
 	PH_SEAL_LIST,  /* stop: their GPAs into the blob */
@@ -902,7 +999,7 @@ static void load_refused(const struct hc_env *env, int64_t err, const char *why)
 static bool stage_unit(const struct hc_env *env)
 {
 	const struct hc_vm_load *l = &job.rq.u.load;
-	uint64_t total = l->image_len + l->init_len, off = job.at, n;
+	uint64_t total = l->image_len + job.rq.aux_len, off = job.at, n;
 	bool ok;
 
 	if (off < l->image_len) {
@@ -910,8 +1007,8 @@ static bool stage_unit(const struct hc_env *env)
 		ok = env->read_guest(env->ctx, l->image_gpa + off, job.rq.image + off, n);
 	} else {
 		off -= l->image_len;
-		n = l->init_len - off < LC_CHUNK ? l->init_len - off : LC_CHUNK;
-		ok = env->read_guest(env->ctx, l->init_gpa + off, job.rq.init + off, n);
+		n = job.rq.aux_len - off < LC_CHUNK ? job.rq.aux_len - off : LC_CHUNK;
+		ok = env->read_guest(env->ctx, job.rq.aux_gpa + off, job.rq.init + off, n);
 	}
 	if (!ok) {
 		job.fail = HC_E_FAULT;
@@ -921,7 +1018,8 @@ static bool stage_unit(const struct hc_env *env)
 	return job.at < total;
 }
 
-/* Hash the next page of image, then init data; true while some are left. */
+/* Hash the next page of image, then init data (or initrd); true while
+ * some are left. */
 static bool measure_unit(void)
 {
 	const struct hc_vm_load *l = &job.rq.u.load;
@@ -932,11 +1030,20 @@ static bool measure_unit(void)
 		crypto_sha384_update(&job.hash, job.rq.image + off, n);
 	} else {
 		off -= l->image_len;
-		n = l->init_len - off < PAGE_SIZE ? l->init_len - off : PAGE_SIZE;
+		n = job.rq.aux_len - off < PAGE_SIZE ? job.rq.aux_len - off : PAGE_SIZE;
 		crypto_sha384_update(&job.hash2, job.rq.init + off, n);
 	}
 	job.at += n;
-	return job.at < l->image_len + l->init_len;
+	return job.at < l->image_len + job.rq.aux_len;
+}
+
+/* Installed: the staging goes, the boot-state digest comes. */
+static void load_installed(const struct hc_env *env)
+{
+	unstage_load(&job.rq, env);
+	boot_digest_begin(&job.hash);
+	job.at = 0;
+	job.phase = PH_DIGEST;
 }
 
 static void load_measured(const struct hc_env *env)
@@ -948,18 +1055,69 @@ static void load_measured(const struct hc_env *env)
 
 	crypto_sha384_final(&job.hash, job.image_digest);
 	crypto_sha384_final(&job.hash2, job.init_digest);
-	launch_measurement(vm->name, vm->mem_size, job.image_digest, l->image_len,
-			   job.init_digest, l->init_len, l->secrets_salt,
-			   job.rq.secrets, l->secrets_len, vm->tenant.measurement);
+	if (in.is_linux) {
+		uint8_t cmd_digest[LC_DIGEST_LEN];
+
+		crypto_sha384(job.rq.kcmdline, l->cmdline_len, cmd_digest);
+		linux_launch_measurement(vm->name, vm->mem_size, job.image_digest,
+					 l->image_len, job.init_digest,
+					 l->initrd_len, cmd_digest,
+					 l->cmdline_len, vm->tenant.measurement);
+	} else {
+		launch_measurement(vm->name, vm->mem_size, job.image_digest,
+				   l->image_len, job.init_digest, l->init_len,
+				   l->secrets_salt, job.rq.secrets,
+				   l->secrets_len, vm->tenant.measurement);
+	}
+	if (in.is_linux) {
+		/* up to 48 MiB: copied LC_CHUNK a unit (PH_COPY) */
+		job.at = 0;
+		job.phase = PH_COPY;
+		return;
+	}
 	if (install(env->lc, env->lc_ctx, vm, &in, &job.rq.place, why,
 		    sizeof(why)) != HC_OK) {
 		memset(vm->tenant.measurement, 0, LC_DIGEST_LEN);
 		return load_refused(env, HC_E_INTERNAL, why);
 	}
-	unstage_load(&job.rq, env);
-	boot_digest_begin(&job.hash);
-	job.at = 0;
-	job.phase = PH_DIGEST;
+	load_installed(env);
+}
+
+/* Copy the next LC_CHUNK bytes of a Linux VM's kernel, then initrd, into
+ * its pages; true while some are left. */
+static bool copy_unit(const struct hc_env *env)
+{
+	const struct linux_layout *lx = &job.rq.place.lx;
+	const struct page_adapter pa = { env->lc, env->lc_ctx, job.rq.vm };
+	uint64_t off = job.at, n;
+
+	if (off < lx->img.kernel_len) {
+		n = lx->img.kernel_len - off < LC_CHUNK ? lx->img.kernel_len - off
+							 : LC_CHUNK;
+		copy_in(&pa, lx->img.load_gpa + off,
+			job.rq.image + lx->img.setup_len + off, n);
+	} else {
+		off -= lx->img.kernel_len;
+		n = lx->initrd_len - off < LC_CHUNK ? lx->initrd_len - off : LC_CHUNK;
+		copy_in(&pa, lx->initrd_gpa + off, job.rq.init + off, n);
+	}
+	job.at += n;
+	return job.at < lx->img.kernel_len + lx->initrd_len;
+}
+
+/* The rest of a Linux VM's install, once its kernel and initrd are in. */
+static void load_copied(const struct hc_env *env)
+{
+	struct lc_image in = staged_image(&job.rq);
+	struct vm *vm = job.rq.vm;
+	char why[120];
+
+	if (install_linux(env->lc, env->lc_ctx, vm, &in, &job.rq.place, true,
+			  why, sizeof(why)) != HC_OK) {
+		memset(vm->tenant.measurement, 0, LC_DIGEST_LEN);
+		return load_refused(env, HC_E_INTERNAL, why);
+	}
+	load_installed(env);
 }
 
 static void load_unit(const struct hc_env *env)
@@ -989,6 +1147,10 @@ static void load_unit(const struct hc_env *env)
 		if (measure_unit())
 			return;
 		return load_measured(env);
+	case PH_COPY:
+		if (copy_unit(env))
+			return;
+		return load_copied(env);
 	case PH_DIGEST:
 		boot_digest_page(&job.hash, vm, job.at,
 				 env->lc->page(env->lc_ctx, vm, job.at));
@@ -1514,7 +1676,7 @@ static void job_release(const struct lc_ops *ops, void *mctx)
 	if (job.rq.nr == HC_VM_LOAD && job.rq.image)
 		ops->unstage(mctx, job.rq.image, job.rq.u.load.image_len);
 	if (job.rq.nr == HC_VM_LOAD && job.rq.init)
-		ops->unstage(mctx, job.rq.init, job.rq.u.load.init_len);
+		ops->unstage(mctx, job.rq.init, job.rq.aux_len);
 	crypto_wipe(context_buf, sizeof(context_buf));
 	crypto_wipe(&job, sizeof(job));
 }

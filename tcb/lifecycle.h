@@ -21,6 +21,7 @@
 #include <custos/types.h>
 #include <custos/guest_abi.h>
 #include "tcb/elf_image.h"
+#include "tcb/linux_boot.h"
 #include "tcb/seal.h"
 #include "tcb/vm.h"
 #include "tcb/vm_record.h"
@@ -47,6 +48,12 @@ struct hc_result;
 /* The initial registers a LOADED VM starts with (part of its boot state). */
 struct lc_regs {
 	uint64_t rip, rsp, cr3, rdi;
+	uint64_t rsi;          /* Linux guests: the zero page */
+	/* Selectors of the flat code and data segments (DS, ES, SS, FS, GS)
+	 * and the limit of the GDT at GUEST_GDT_GPA: ELF guests
+	 * GUEST_SEL_CODE, GUEST_SEL_DATA, 3 entries; Linux guests 0x10, 0x18,
+	 * 4 entries (tcb/linux_boot.h). */
+	uint16_t cs, ds, gdt_limit;
 };
 
 /*
@@ -111,6 +118,8 @@ struct lc_ops {
 struct lc_placement {
 	struct elf_image img;
 	uint64_t init_gpa, secrets_gpa;
+	bool is_linux;                 /* a Linux bzImage: lx, not img */
+	struct linux_layout lx;
 };
 
 /*
@@ -134,6 +143,13 @@ struct lc_image {
 	size_t secrets_len;
 	const uint8_t *salt;      /* HC_SALT_LEN bytes; NULL: all zero */
 	const char *cmdline;      /* boot info cmdline; NULL: empty */
+	/* A Linux bzImage (image) instead of an ELF: its initrd and kernel
+	 * command line (tcb/linux_boot.h); init data and secrets are none. */
+	bool is_linux;
+	const uint8_t *initrd;    /* NULL when initrd_len is 0 */
+	size_t initrd_len;
+	const char *kcmdline;     /* kcmdline_len bytes with the NUL; 0: none */
+	size_t kcmdline_len;
 };
 
 /* mem_alloc and mem_map of all of vm's memory at once (VMs built at boot):

@@ -28,7 +28,8 @@ _Static_assert(PROTO_MAX_BODY >= REPORT_MAX_SIZE,
 	       "PROTO_MAX_BODY below the ATTEST_RESP limit");
 _Static_assert(PROTO_MAX_BODY >= PROTO_ERROR_BODY_MAX,
 	       "PROTO_MAX_BODY below the ERROR limit");
-_Static_assert(PROTO_MAX_BODY >= sizeof(struct proto_vm_create) + PROTO_SECRETS_MAX,
+_Static_assert(PROTO_MAX_BODY >= sizeof(struct proto_vm_create) + PROTO_SECRETS_MAX +
+	       PROTO_CMDLINE_MAX,
 	       "PROTO_MAX_BODY below the VM_CREATE limit");
 _Static_assert(PROTO_MAX_BODY >= sizeof(struct proto_vm_upload) + PROTO_CHUNK_MAX,
 	       "PROTO_MAX_BODY below the VM_UPLOAD limit");
@@ -37,6 +38,12 @@ _Static_assert(PROTO_MAX_BODY >= PROTO_VM_LIST_MAX * sizeof(struct proto_vm_info
 _Static_assert(PROTO_VM_NAME_MAX == HC_VM_NAME_MAX, "VM name limits differ");
 _Static_assert(PROTO_SECRETS_MAX == HC_VM_SECRETS_MAX, "secrets limits differ");
 _Static_assert(PROTO_SALT_LEN == HC_SALT_LEN, "salt lengths differ");
+_Static_assert(PROTO_KERNEL_MAX == HC_VM_KERNEL_MAX &&
+	       PROTO_INITRD_MAX == HC_VM_INITRD_MAX &&
+	       PROTO_CMDLINE_MAX == HC_VM_CMDLINE_MAX, "Linux limits differ");
+_Static_assert((int)PROTO_BOOT_ELF == (int)HC_BOOT_ELF &&
+	       (int)PROTO_BOOT_LINUX64 == (int)HC_BOOT_LINUX64,
+	       "boot protocols differ");
 _Static_assert(PROTO_VM_STATE_MAX == HC_VM_SEALED, "VM states differ");
 _Static_assert((uint64_t)PROTO_HDR_LEN + PROTO_MAX_BODY <= UINT32_MAX,
 	       "a whole message must fit 32 bits");
@@ -71,7 +78,8 @@ static bool type_limits(uint16_t type, uint32_t *min, uint32_t *max,
 		return true;
 	case PROTO_VM_CREATE:
 		*min = sizeof(struct proto_vm_create);
-		*max = sizeof(struct proto_vm_create) + PROTO_SECRETS_MAX;
+		*max = sizeof(struct proto_vm_create) + PROTO_SECRETS_MAX +
+		       PROTO_CMDLINE_MAX;
 		*what = "VM_CREATE body";
 		return true;
 	case PROTO_VM_UPLOAD:
@@ -351,8 +359,12 @@ static int check_create(const uint8_t *b, size_t len, char *err, size_t err_len)
 		 image = load_le64(b + OFF(proto_vm_create, image_len)),
 		 init = load_le64(b + OFF(proto_vm_create, init_len));
 	uint32_t slen = load_le32(b + OFF(proto_vm_create, secrets_len)),
-		 reserved = load_le32(b + OFF(proto_vm_create, reserved));
+		 reserved = load_le32(b + OFF(proto_vm_create, reserved)),
+		 boot = load_le32(b + OFF(proto_vm_create, boot_protocol)),
+		 clen = load_le32(b + OFF(proto_vm_create, cmdline_len));
+	uint64_t initrd = load_le64(b + OFF(proto_vm_create, initrd_len));
 	size_t hdr = sizeof(struct proto_vm_create);
+	const uint8_t *cmd;
 
 	if (check_name(b, "VM name", (size_t)-1, err, err_len))
 		return -1;
@@ -361,7 +373,31 @@ static int check_create(const uint8_t *b, size_t len, char *err, size_t err_len)
 		return errmsg(err, err_len,
 			      "VM_CREATE mem_size %llu (want a multiple of 2 MiB, 2 MiB..1 GiB)",
 			      (unsigned long long)mem);
-	if (image < 1 || image > HC_VM_IMAGE_MAX)
+	if (boot != PROTO_BOOT_ELF && boot != PROTO_BOOT_LINUX64)
+		return errmsg(err, err_len,
+			      "VM_CREATE boot_protocol %u (want 0 ELF or 1 Linux)",
+			      (unsigned)boot);
+	if (boot == PROTO_BOOT_LINUX64) {
+		if (image < 1 || image > PROTO_KERNEL_MAX)
+			return errmsg(err, err_len,
+				      "VM_CREATE kernel image_len %llu (want 1..%u)",
+				      (unsigned long long)image, PROTO_KERNEL_MAX);
+		if (initrd > PROTO_INITRD_MAX)
+			return errmsg(err, err_len,
+				      "VM_CREATE initrd_len %llu (want 0..%u)",
+				      (unsigned long long)initrd, PROTO_INITRD_MAX);
+		if (clen > PROTO_CMDLINE_MAX)
+			return errmsg(err, err_len,
+				      "VM_CREATE cmdline_len %u (want 0..%u)",
+				      (unsigned)clen, PROTO_CMDLINE_MAX);
+		if (init || slen)
+			return errmsg(err, err_len,
+				      "VM_CREATE of a Linux VM with init data or secrets");
+	} else if (initrd || clen) {
+		return errmsg(err, err_len,
+			      "VM_CREATE of an ELF VM with an initrd or command line");
+	}
+	if (boot == PROTO_BOOT_ELF && (image < 1 || image > HC_VM_IMAGE_MAX))
 		return errmsg(err, err_len,
 			      "VM_CREATE image_len %llu (want 1..%u)",
 			      (unsigned long long)image, HC_VM_IMAGE_MAX);
@@ -373,14 +409,21 @@ static int check_create(const uint8_t *b, size_t len, char *err, size_t err_len)
 		return errmsg(err, err_len,
 			      "VM_CREATE secrets_len %u (want 0..%u)",
 			      (unsigned)slen, PROTO_SECRETS_MAX);
-	if (slen != len - hdr)
+	if ((uint64_t)slen + clen != len - hdr)
 		return errmsg(err, err_len,
-			      "VM_CREATE secrets_len %u, but %zu bytes follow the struct",
-			      (unsigned)slen, len - hdr);
+			      "VM_CREATE secrets_len %u and cmdline_len %u, but %zu "
+			      "bytes follow the struct",
+			      (unsigned)slen, (unsigned)clen, len - hdr);
 	if (reserved)
 		return errmsg(err, err_len,
 			      "VM_CREATE reserved field is 0x%08x (must be 0)",
 			      (unsigned)reserved);
+	cmd = b + hdr + slen;
+	for (uint32_t i = 0; i + 1 < clen; i++)
+		if (cmd[i] == 0)
+			return errmsg(err, err_len, "VM_CREATE command line has a NUL inside");
+	if (clen && cmd[clen - 1] != 0)
+		return errmsg(err, err_len, "VM_CREATE command line not NUL-terminated");
 	return proto_secrets_check(b + hdr, slen, err, err_len);
 }
 
@@ -391,9 +434,10 @@ static int check_upload(const uint8_t *b, char *err, size_t err_len)
 
 	if (check_name(b, "VM name", (size_t)-1, err, err_len))
 		return -1;
-	if (part != PROTO_PART_IMAGE && part != PROTO_PART_INIT_DATA)
+	if (part != PROTO_PART_IMAGE && part != PROTO_PART_INIT_DATA &&
+	    part != PROTO_PART_INITRD)
 		return errmsg(err, err_len,
-			      "VM_UPLOAD part %u (want 1 image or 2 init data)",
+			      "VM_UPLOAD part %u (want 1 image, 2 init data or 3 initrd)",
 			      (unsigned)part);
 	if (reserved)
 		return errmsg(err, err_len,

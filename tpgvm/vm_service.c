@@ -42,6 +42,11 @@
 #define STACK_RESERVE    (1ull << 20)
 #define PAGE             0x1000ull
 #define STAGE_SIZE       ((uint64_t)HC_VM_IMAGE_MAX + HC_VM_INIT_MAX + HC_VM_SECRETS_MAX)
+/* A Linux VM's bzImage and initrd share the room of an ELF image and its
+ * init data: the kernel at stage_image, the initrd page-aligned after it,
+ * both together at most this (the TCB would take 16 + 32 MiB; the TPGVM's
+ * 64 MiB, which also hold two blob buffers, give it this much). */
+#define STAGE_LINUX_MAX  ((uint64_t)HC_VM_IMAGE_MAX + HC_VM_INIT_MAX)
 #define BLOB_MAX         (24ull << 20)
 #define BLOB_MIN         (1ull << 20)
 /* VMs of one owner that one query returns (PROTO_VM_LIST_MAX are listed). */
@@ -72,6 +77,10 @@ static struct staging {
 	char name[PROTO_VM_NAME_MAX];
 	uint32_t vm_id;
 	uint64_t mem_size, image_len, init_len, image_rx, init_rx;
+	uint64_t initrd_len, initrd_rx;  /* a Linux VM's, at stage_initrd() */
+	uint32_t boot_protocol;          /* PROTO_BOOT_* */
+	uint32_t cmdline_len;            /* bytes of cmdline, with the NUL */
+	char cmdline[HC_VM_CMDLINE_MAX];
 	uint32_t secrets_len;
 	uint8_t salt[PROTO_SALT_LEN];
 	uint64_t abandon_at;   /* TSC: no chunk by then, the upload goes */
@@ -237,6 +246,8 @@ static void to_info(const struct hc_vm_info *h, struct proto_vm_info *p)
 		p->image_received = stg.image_rx;
 		p->init_len = stg.init_len;
 		p->init_received = stg.init_rx;
+		p->initrd_len = stg.initrd_len;
+		p->initrd_received = stg.initrd_rx;
 	}
 }
 
@@ -340,6 +351,12 @@ static void refuse(const struct tenant *who, const char *name, uint32_t code,
 
 /* VM_INFO of the VM being created, from what the tenant said (while the
  * TCB has not loaded it, or when it cannot be asked). */
+/* Where a Linux VM's initrd is staged: page-aligned after its kernel. */
+static uint8_t *stage_initrd(void)
+{
+	return stage_image + ((stg.image_len + PAGE - 1) & ~(PAGE - 1));
+}
+
 static void staged_info(struct hc_vm_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -360,13 +377,27 @@ static void create(const struct tenant *who, const struct proto_vm_create *req,
 	long rc;
 
 	if (!proto_vm_name_ok(req->name) ||
-	    req->secrets_len != m->len - sizeof(*req) ||
-	    req->secrets_len > HC_VM_SECRETS_MAX) {
+	    (uint64_t)req->secrets_len + req->cmdline_len != m->len - sizeof(*req) ||
+	    req->secrets_len > HC_VM_SECRETS_MAX ||
+	    req->cmdline_len > HC_VM_CMDLINE_MAX ||
+	    (req->boot_protocol != PROTO_BOOT_ELF &&
+	     req->boot_protocol != PROTO_BOOT_LINUX64)) {
 		service_answer_error(PROTO_ERR_BAD_REQUEST, "malformed VM_CREATE", out, out_len);
 		return;
 	}
-	if (req->image_len < 1 || req->image_len > HC_VM_IMAGE_MAX ||
-	    req->init_len > HC_VM_INIT_MAX) {
+	if (req->boot_protocol == PROTO_BOOT_LINUX64) {
+		/* proto_parse checked the TCB's limits; here the staging room */
+		if (req->image_len < 1 || req->image_len > HC_VM_KERNEL_MAX ||
+		    req->initrd_len > HC_VM_INITRD_MAX ||
+		    ((req->image_len + PAGE - 1) & ~(PAGE - 1)) + req->initrd_len >
+			    STAGE_LINUX_MAX) {
+			refuse(who, req->name, PROTO_ERR_TOO_LARGE,
+			       "kernel and initrd together beyond the 9 MiB the "
+			       "TPGVM can stage", out, out_len);
+			return;
+		}
+	} else if (req->image_len < 1 || req->image_len > HC_VM_IMAGE_MAX ||
+		   req->init_len > HC_VM_INIT_MAX) {
 		refuse(who, req->name, PROTO_ERR_TOO_LARGE,
 		       "image (1..8 MiB) or init data (0..1 MiB) beyond the limits",
 		       out, out_len);
@@ -414,6 +445,10 @@ static void create(const struct tenant *who, const struct proto_vm_create *req,
 	stg.image_len = req->image_len;
 	stg.init_len = req->init_len;
 	stg.secrets_len = req->secrets_len;
+	stg.boot_protocol = req->boot_protocol;
+	stg.initrd_len = req->boot_protocol == PROTO_BOOT_LINUX64 ? req->initrd_len : 0;
+	stg.cmdline_len = req->cmdline_len;
+	memcpy(stg.cmdline, m->body + sizeof(*req) + req->secrets_len, req->cmdline_len);
 	memcpy(stg.salt, req->salt, sizeof(stg.salt));
 	memcpy(stage_secrets, m->body + sizeof(*req), req->secrets_len);
 	stg.abandon_at = deadline_in(UPLOAD_IDLE_S, TPGVM_WORK_CYCLES);
@@ -448,6 +483,7 @@ static void vm_load(const struct tenant *who, uint8_t **out, size_t *out_len)
 	const char *text = "";
 	uint32_t vm_id = stg.vm_id;
 	char name[PROTO_VM_NAME_MAX];
+	bool stg_linux;
 	long rc;
 
 	memset(&l, 0, sizeof(l));
@@ -459,7 +495,16 @@ static void vm_load(const struct tenant *who, uint8_t **out, size_t *out_len)
 	l.secrets_gpa = (uint64_t)(uintptr_t)stage_secrets;
 	l.secrets_len = stg.secrets_len;
 	memcpy(l.secrets_salt, stg.salt, sizeof(l.secrets_salt));
+	l.boot_protocol = stg.boot_protocol;
+	if (stg.boot_protocol == PROTO_BOOT_LINUX64) {
+		l.init_gpa = l.secrets_gpa = 0;
+		l.initrd_gpa = (uint64_t)(uintptr_t)stage_initrd();
+		l.initrd_len = stg.initrd_len;
+		l.cmdline_gpa = (uint64_t)(uintptr_t)stg.cmdline;
+		l.cmdline_len = stg.cmdline_len;
+	}
 	rc = vm_hc(HC_VM_LOAD, &l);
+	stg_linux = stg.boot_protocol == PROTO_BOOT_LINUX64;
 	/* The secrets are in the VM now (or refused): not here any more. */
 	memcpy(name, stg.name, sizeof(name));
 	crypto_wipe(&l, sizeof(l));
@@ -470,7 +515,11 @@ static void vm_load(const struct tenant *who, uint8_t **out, size_t *out_len)
 
 		if (rc == HC_E_INVAL) {
 			code = PROTO_ERR_BAD_REQUEST;
-			text = "the TCB refused the image (not a loadable ELF, does "
+			text = stg_linux ?
+			       "the TCB refused the kernel (not a 64-bit bzImage it "
+			       "can boot, or it and the initrd do not fit the memory "
+			       "size); the VM was destroyed" :
+			       "the TCB refused the image (not a loadable ELF, does "
 			       "not fit the memory size, or bad secrets); the VM "
 			       "was destroyed";
 		}
@@ -531,6 +580,11 @@ static void vm_upload(const struct tenant *who, const struct proto_msg *m,
 		rx = &stg.init_rx;
 		want = stg.init_len;
 		dst = stage_init;
+	} else if (req.part == PROTO_PART_INITRD &&
+		   stg.boot_protocol == PROTO_BOOT_LINUX64) {
+		rx = &stg.initrd_rx;
+		want = stg.initrd_len;
+		dst = stage_initrd();
 	} else {
 		service_answer_error(PROTO_ERR_BAD_REQUEST, "unknown upload part", out, out_len);
 		return;
@@ -553,7 +607,8 @@ static void vm_upload(const struct tenant *who, const struct proto_msg *m,
 	memcpy(dst + *rx, m->body + sizeof(req), n);
 	*rx += n;
 	stg.abandon_at = deadline_in(UPLOAD_IDLE_S, TPGVM_WORK_CYCLES);
-	if (stg.image_rx == stg.image_len && stg.init_rx == stg.init_len) {
+	if (stg.image_rx == stg.image_len && stg.init_rx == stg.init_len &&
+	    stg.initrd_rx == stg.initrd_len) {
 		vm_load(who, out, out_len);
 		return;
 	}

@@ -218,7 +218,11 @@ void vmcs_write_state(const uint64_t w[VCPU_CONTEXT_STATE_WORDS])
  * CR0/CR4 bits owned through the guest/host masks. */
 static void write_guest_state(const struct vmcs_guest_start *s)
 {
-	const struct vcpu_start start = { .rip = s->rip, .rsp = s->rsp, .cr3 = s->cr3 };
+	const struct vcpu_start start = {
+		.rip = s->rip, .rsp = s->rsp, .cr3 = s->cr3,
+		.sel_code = s->sel_code, .sel_data = s->sel_data,
+		.gdt_limit = s->gdt_limit,
+	};
 	uint64_t w[VCPU_CONTEXT_STATE_WORDS];
 
 	/* OSXSAVE exactly when the TCB itself enabled XSAVE (hv/vcpu.c). */

@@ -7,6 +7,7 @@
 
 struct vmcs_guest_start {
 	uint64_t rip, rsp, cr3;
+	uint16_t sel_code, sel_data, gdt_limit; /* struct vcpu_start's */
 	uint64_t ept_pointer;
 	uint16_t vpid;
 	bool owns_com2; /* the TPGVM: its COM2 does not exit (exit_policy.h) */

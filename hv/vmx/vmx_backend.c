@@ -75,6 +75,8 @@ static void vmx_vcpu_setup(struct vcpu *v, const struct vcpu_start *s)
 {
 	const struct vmcs_guest_start start = {
 		.rip = s->rip, .rsp = s->rsp, .cr3 = s->cr3,
+		.sel_code = s->sel_code, .sel_data = s->sel_data,
+		.gdt_limit = s->gdt_limit,
 		.ept_pointer = s->npt_root, .vpid = s->tag,
 		.owns_com2 = s->owns_com2,
 	};

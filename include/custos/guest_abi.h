@@ -48,8 +48,10 @@
 #define CUSTOS_BOOT_INFO_MAGIC 0x746f6f42736f7443ull /* "CtosBoot" */
 /* Versions only ever append fields to struct custos_boot_info (and add
  * hypercalls): a guest accepts the version it was built for or a later
- * one. 1: up to secrets_size. 2: tsc_hz. */
-#define CUSTOS_ABI_VERSION     2
+ * one. 1: up to secrets_size. 2: tsc_hz. 3: the boot info is unchanged;
+ * HC_VM_LOAD's request gained a boot protocol (Linux guests), an initrd
+ * and a kernel command line. */
+#define CUSTOS_ABI_VERSION     3
 
 struct custos_boot_info {
 	uint64_t magic;        /* CUSTOS_BOOT_INFO_MAGIC */
@@ -171,6 +173,9 @@ enum custos_hypercall_error {
 #define HC_VM_IMAGE_MAX     (8u << 20)
 #define HC_VM_INIT_MAX      (1u << 20)
 #define HC_VM_SECRETS_MAX   4096u
+#define HC_VM_KERNEL_MAX    (16u << 20) /* a Linux bzImage */
+#define HC_VM_INITRD_MAX    (32u << 20)
+#define HC_VM_CMDLINE_MAX   2048u       /* with the NUL */
 #define HC_VM_NAME_MAX      32  /* with the NUL: [a-z0-9_-]{1,31} */
 
 enum hc_vm_state {
@@ -205,14 +210,37 @@ struct hc_vm_create {
  * and SHA-384(salt || secrets) -- secret values enter only salted. RAX = 0.
  * Errors: STATE, INVAL (lengths over the maxima, image refused by the ELF
  * loader, does not fit mem_size, secrets not a sequence of NUL-terminated
- * KEY=VALUE strings), FAULT. */
+ * KEY=VALUE strings), FAULT.
+ *
+ * boot_protocol HC_BOOT_LINUX64 (version 3): the image is a Linux bzImage
+ * (1..HC_VM_KERNEL_MAX bytes) started at its 64-bit entry with an initrd
+ * (0..HC_VM_INITRD_MAX bytes) and a command line (0, or 1..HC_VM_CMDLINE_MAX
+ * bytes whose last is the only NUL); init data and secrets must be 0 (a
+ * Linux VM has no boot info to find them). Layout and initial state:
+ * tcb/linux_boot.h, docs/guest-abi.md ("Linux guests"); the measurement
+ * has its own tag (tcb/linux_measure.h). With HC_BOOT_ELF initrd and
+ * cmdline must be 0/0. Otherwise INVAL (also: an unknown protocol,
+ * reserved2 != 0, a bzImage tcb/linux_boot.c refuses or that does not fit). */
+enum hc_boot_protocol {
+	HC_BOOT_ELF = 0,
+	HC_BOOT_LINUX64 = 1,
+};
+
 struct hc_vm_load {
 	struct hc_vm_ref ref;
-	uint64_t image_gpa, image_len;     /* 1..HC_VM_IMAGE_MAX */
-	uint64_t init_gpa, init_len;       /* 0..HC_VM_INIT_MAX */
-	uint64_t secrets_gpa, secrets_len; /* 0..HC_VM_SECRETS_MAX */
+	uint64_t image_gpa, image_len;     /* 1..HC_VM_IMAGE_MAX (ELF),
+					    * 1..HC_VM_KERNEL_MAX (LINUX64) */
+	uint64_t init_gpa, init_len;       /* 0..HC_VM_INIT_MAX; LINUX64: 0 */
+	uint64_t secrets_gpa, secrets_len; /* 0..HC_VM_SECRETS_MAX; LINUX64: 0 */
 	uint8_t secrets_salt[HC_SALT_LEN]; /* chosen by the tenant */
+	/* version 3 */
+	uint32_t boot_protocol;            /* enum hc_boot_protocol */
+	uint32_t reserved2;                /* must be 0 */
+	uint64_t initrd_gpa, initrd_len;   /* LINUX64: 0..HC_VM_INITRD_MAX */
+	uint64_t cmdline_gpa, cmdline_len; /* LINUX64: 0..HC_VM_CMDLINE_MAX */
 };
+_Static_assert(sizeof(struct hc_vm_load) == 176,
+	       "struct hc_vm_load is part of the ABI: 176 bytes");
 
 /* HC_VM_START: RDI = &hc_vm_start.
  *   LOADED (blob_len 0): boot-state verification -- the TCB recomputes the

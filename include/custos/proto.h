@@ -33,7 +33,8 @@ enum proto_type {
 	 * of the same name is a different VM, and invisible). Every request is
 	 * answered with PROTO_VM_INFO, PROTO_VM_CONSOLE_DATA or PROTO_ERROR.
 	 * Bodies are fixed structs (below), little-endian, then variable data. */
-	PROTO_VM_CREATE = 0x10,  /* struct proto_vm_create + secrets bytes */
+	PROTO_VM_CREATE = 0x10,  /* struct proto_vm_create + secrets bytes
+				  * + kernel command line bytes */
 	PROTO_VM_UPLOAD = 0x11,  /* struct proto_vm_upload + 1..PROTO_CHUNK_MAX bytes */
 	PROTO_VM_START = 0x12,   /* struct proto_vm_name */
 	PROTO_VM_STOP = 0x13,    /* struct proto_vm_name */
@@ -62,11 +63,21 @@ enum proto_type {
 #define PROTO_SALT_LEN      32u
 #define PROTO_VM_LIST_MAX   16u
 #define PROTO_CONSOLE_INPUT_MAX 1024u
+#define PROTO_KERNEL_MAX    (16u << 20)  /* = HC_VM_KERNEL_MAX */
+#define PROTO_INITRD_MAX    (32u << 20)  /* = HC_VM_INITRD_MAX */
+#define PROTO_CMDLINE_MAX   2048u        /* = HC_VM_CMDLINE_MAX, with the NUL */
 
 /* Which part of a VM an upload chunk belongs to. */
 enum proto_vm_part {
-	PROTO_PART_IMAGE = 1,
+	PROTO_PART_IMAGE = 1,     /* the ELF image, or the Linux bzImage */
 	PROTO_PART_INIT_DATA = 2,
+	PROTO_PART_INITRD = 3,    /* a Linux VM's initrd */
+};
+
+/* How a VM boots (= enum hc_boot_protocol, include/custos/guest_abi.h). */
+enum proto_boot {
+	PROTO_BOOT_ELF = 0,
+	PROTO_BOOT_LINUX64 = 1,   /* bzImage, 64-bit entry (tcb/linux_boot.h) */
 };
 
 struct proto_vm_name {
@@ -77,15 +88,25 @@ struct proto_vm_name {
  * data follow in PROTO_VM_UPLOAD chunks, and when the last byte of both
  * has arrived the TPGVM loads the VM (the TCB measures it: state LOADED).
  * The secrets (KEY=VALUE strings, each NUL-terminated) follow this struct
- * in the body; salt is the tenant's, for the salted secrets hash. */
+ * in the body, then the kernel command line; salt is the tenant's, for the
+ * salted secrets hash.
+ *
+ * A Linux VM (boot_protocol PROTO_BOOT_LINUX64): the image is a bzImage
+ * (1..16 MiB), the initrd (0..32 MiB) is uploaded as PROTO_PART_INITRD,
+ * the command line (0, or 1..2048 bytes whose last is the only NUL)
+ * follows the struct; no init data, no secrets. An ELF VM: initrd_len and
+ * cmdline_len 0. */
 struct proto_vm_create {
 	char name[PROTO_VM_NAME_MAX];
 	uint64_t mem_size;       /* multiple of 2 MiB, 2 MiB..1 GiB */
-	uint64_t image_len;      /* 1..8 MiB */
-	uint64_t init_len;       /* 0..1 MiB */
-	uint32_t secrets_len;    /* 0..PROTO_SECRETS_MAX, = bytes after the struct */
+	uint64_t image_len;      /* ELF 1..8 MiB; LINUX64 1..16 MiB */
+	uint64_t init_len;       /* 0..1 MiB; LINUX64 0 */
+	uint32_t secrets_len;    /* 0..PROTO_SECRETS_MAX bytes after the struct */
 	uint32_t reserved;       /* 0 */
 	uint8_t salt[PROTO_SALT_LEN];
+	uint32_t boot_protocol;  /* enum proto_boot */
+	uint32_t cmdline_len;    /* LINUX64: 0..PROTO_CMDLINE_MAX bytes after the secrets */
+	uint64_t initrd_len;     /* LINUX64: 0..PROTO_INITRD_MAX */
 };
 
 /* A chunk of NAME's image or init data at offset (chunks in order, each
@@ -107,13 +128,14 @@ struct proto_vm_info {
 	uint64_t init_len, init_received;
 	uint8_t measurement[48]; /* launch measurement; zero before load */
 	char stop_reason[64];    /* EXITED: why; NUL-terminated */
+	uint64_t initrd_len, initrd_received; /* upload progress (CREATED) */
 };
 
 /* The bodies are exact little-endian layouts without implicit padding. */
 _Static_assert(sizeof(struct proto_vm_name) == 32, "proto_vm_name layout");
-_Static_assert(sizeof(struct proto_vm_create) == 96, "proto_vm_create layout");
+_Static_assert(sizeof(struct proto_vm_create) == 112, "proto_vm_create layout");
 _Static_assert(sizeof(struct proto_vm_upload) == 48, "proto_vm_upload layout");
-_Static_assert(sizeof(struct proto_vm_info) == 200, "proto_vm_info layout");
+_Static_assert(sizeof(struct proto_vm_info) == 216, "proto_vm_info layout");
 _Static_assert(offsetof(struct proto_vm_create, salt) == 64,
 	       "proto_vm_create layout");
 _Static_assert(offsetof(struct proto_vm_info, measurement) == 88,

@@ -141,22 +141,37 @@ static void check_msg(const uint8_t *d, size_t size, const struct proto_msg *m)
 	case PROTO_VM_CREATE: {
 		const uint8_t *b = m->body;
 		uint64_t mem = le(b + 32, 8), image = le(b + 40, 8),
-			 init = le(b + 48, 8);
+			 init = le(b + 48, 8), initrd = le(b + 104, 8);
+		uint64_t slen = le(b + 56, 4), boot = le(b + 96, 4),
+			 clen = le(b + 100, 4);
 
-		require(blen >= 96 && blen <= 96 + PROTO_SECRETS_MAX);
+		require(blen >= 112 && blen <= 112 + PROTO_SECRETS_MAX + PROTO_CMDLINE_MAX);
 		require(name_ok(b));
 		require(mem >= (2u << 20) && mem <= (1u << 30) && mem % (2u << 20) == 0);
-		require(image >= 1 && image <= (8u << 20));
+		require(boot == 0 || boot == 1);
+		if (boot == 1) {
+			require(image >= 1 && image <= (16u << 20));
+			require(initrd <= (32u << 20) && clen <= 2048);
+			require(init == 0 && slen == 0);
+		} else {
+			require(image >= 1 && image <= (8u << 20));
+			require(initrd == 0 && clen == 0);
+		}
 		require(init <= (1u << 20));
-		require(le(b + 56, 4) == blen - 96 && le(b + 60, 4) == 0);
-		require(secrets_ok(b + 96, blen - 96));
-		rebuild_secrets(b + 96, blen - 96);
+		require(slen + clen == blen - 112 && le(b + 60, 4) == 0);
+		if (clen) {
+			const uint8_t *c = b + 112 + slen;
+
+			require(memchr(c, 0, clen) == c + clen - 1);
+		}
+		require(secrets_ok(b + 112, slen));
+		rebuild_secrets(b + 112, slen);
 		break;
 	}
 	case PROTO_VM_UPLOAD:
 		require(blen >= 49 && blen <= 48 + PROTO_CHUNK_MAX);
 		require(name_ok(m->body));
-		require(le(m->body + 32, 4) == 1 || le(m->body + 32, 4) == 2);
+		require(le(m->body + 32, 4) >= 1 && le(m->body + 32, 4) <= 3);
 		require(le(m->body + 36, 4) == 0);
 		break;
 	case PROTO_VM_START:
@@ -171,8 +186,8 @@ static void check_msg(const uint8_t *d, size_t size, const struct proto_msg *m)
 		require(blen == 0);
 		break;
 	case PROTO_VM_INFO:
-		require(blen % 200 == 0 && blen <= 200 * PROTO_VM_LIST_MAX);
-		for (size_t r = 0; r < blen; r += 200) {
+		require(blen % 216 == 0 && blen <= 216 * PROTO_VM_LIST_MAX);
+		for (size_t r = 0; r < blen; r += 216) {
 			const uint8_t *p = m->body + r;
 			const uint8_t *nul = memchr(p + 136, 0, 64);
 

@@ -23,6 +23,7 @@ import os
 import pty
 import re
 import select
+import struct
 import subprocess
 import time
 
@@ -329,6 +330,89 @@ def test_vm_cli_host_bad_usage(d):
         p = subprocess.run([CUSTOS, "vm", "--help"], capture_output=True, text=True)
         assert p.returncode == 0 and "Exit status" in p.stdout and "CUSTOS_RELAY" in p.stdout
         expect(vm(f.relay, "list"), OK)
+
+
+def bzimage(path, version=0x020f, xloadflags=0x7f, pref=0x1000000,
+            init_size=0x800000, kernel_len=8192):
+    """A synthetic bzImage (tcb/linux_boot.h's offsets) at path."""
+    setup = bytearray(5 * 512)
+    setup[0x1f1] = 4
+    struct.pack_into("<I", setup, 0x1f4, kernel_len // 16)
+    struct.pack_into("<H", setup, 0x1fe, 0xaa55)
+    setup[0x200:0x202] = b"\xeb\x6a"
+    setup[0x202:0x206] = b"HdrS"
+    struct.pack_into("<H", setup, 0x206, version)
+    struct.pack_into("<I", setup, 0x22c, 0x7fffffff)
+    struct.pack_into("<I", setup, 0x230, 0x200000)
+    setup[0x234] = 1
+    struct.pack_into("<H", setup, 0x236, xloadflags)
+    struct.pack_into("<I", setup, 0x238, 2047)
+    struct.pack_into("<Q", setup, 0x258, pref)
+    struct.pack_into("<I", setup, 0x260, init_size)
+    with open(path, "wb") as fh:
+        fh.write(bytes(setup) + bytes(kernel_len))
+    return path
+
+
+def test_vm_cli_host_linux_checked_locally(d):
+    """custos vm create --kernel checks the bzImage with the TCB's own code
+    against --memory before anything is sent: one line each, exit 2."""
+    image, init = files(d)
+    good = bzimage(os.path.join(d, "bz-good"))
+    old = bzimage(os.path.join(d, "bz-old"), version=0x020a)
+    no64 = bzimage(os.path.join(d, "bz-no64"), xloadflags=0x7e)
+    big = os.path.join(d, "bz-big")
+    with open(big, "wb") as fh:
+        fh.truncate((16 << 20) + 1)
+    initrd = os.path.join(d, "initrd")
+    with open(initrd, "wb") as fh:
+        fh.write(b"\x07" * 5000)
+    with Fake(d, "ok") as f:
+        cases = [
+            (["--kernel", image], r"kernel '.*guest.elf': not a bzImage"),
+            (["--kernel", old], r"boot protocol 2.10 too old \(needs 2.12 or later\)"),
+            (["--kernel", no64], r"no 64-bit entry"),
+            (["--kernel", big], r"kernel '.*bz-big' is 16777217 bytes; it must be 1..16777216"),
+            (["--kernel", good, "--memory", "16M"],
+             r"does not fit in 16 MiB: the kernel needs \[0x1000000, 0x1800000\)$"),
+            (["--kernel", good, "--memory", "24M", "--initrd", initrd],
+             r"does not fit in 24 MiB: .* below the initrd"),
+            (["--kernel", good, "--image", image], r"exclude each other"),
+            (["--image", image, "--initrd", initrd], r"--initrd and --cmdline are for a Linux VM"),
+            (["--image", image, "--cmdline", "quiet"], r"--initrd and --cmdline are for a Linux VM"),
+            (["--kernel", good, "--init-data", init], r"takes no --init-data, --secret"),
+            (["--kernel", good, "--secret", "A=b"], r"takes no --init-data, --secret"),
+            (["--kernel", good, "--cmdline", "x" * 2048], r"--cmdline is too long"),
+        ]
+        for extra, pattern in cases:
+            args = ["create", "tux"] + (["--memory", "64M"] if "--memory" not in extra else []) + extra
+            p = expect(vm(f.relay, *args), ERROR, pattern)
+            assert len(p.stderr.strip().splitlines()) <= 2, p.stderr
+        expect(vm(f.relay, "start", "tux", "--kernel", good), ERROR,
+               r"--kernel, --initrd and --cmdline are for create only")
+        assert f.received() == [], f.received()
+    # And a Linux VM that checks out is created: kernel, then initrd (part
+    # 3) in chunks, the command line in the CREATE body, and the fake's own
+    # computation of the measurement (docs/lifecycle.md) is the CLI's.
+    big_initrd = os.path.join(d, "initrd-big")
+    with open(big_initrd, "wb") as fh:
+        fh.write(bytes(range(256)) * 100)
+    with Fake(d, "ok", count=2) as f:
+        p = expect(vm(f.relay, "create", "tux", "--memory", "64M", "--kernel", good,
+                      "--initrd", big_initrd, "--cmdline", "console=ttyS0 quiet"), OK)
+        assert "matches the one computed here from the kernel, initrd and command line" \
+            in p.stdout, p.stdout
+        got = f.received()
+        assert any(r.startswith("VM_CREATE_LINUX name=tux boot=1 initrd=25600 "
+                                "cmdline=console=ttyS0 quiet") for r in got), got
+        parts = [r for r in got if r.startswith("VM_UPLOAD")]
+        assert parts[0].startswith("VM_UPLOAD name=tux part=1 offset=0 len=10752"), parts
+        assert [r.split()[2:4] for r in parts[1:]] == [
+            ["part=3", "offset=0"], ["part=3", "offset=12288"], ["part=3", "offset=24576"]], parts
+        # An ELF VM's create still carries no Linux fields.
+        image, init = files(d)
+        expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image), OK)
+        assert not any(r.startswith("VM_CREATE_LINUX name=web") for r in f.received())
 
 
 def test_vm_cli_host_attestation_first(d):

@@ -20,6 +20,7 @@
 #include "tcb/frame_table.h"
 #include "tcb/hypercall.h"
 #include "tcb/lifecycle.h"
+#include "tcb/linux_measure.h"
 #include "tcb/timebase.h"
 
 #define NFRAMES     9000u
@@ -796,6 +797,10 @@ static void test_load_places_everything(void **state)
 	assert_int_equal(regs[id].rsp, VM_MEM);
 	assert_int_equal(regs[id].rdi, GUEST_BOOT_INFO_GPA);
 	assert_int_equal(regs[id].cr3, GUEST_PAGE_TABLES_GPA);
+	assert_int_equal(regs[id].rsi, 0);
+	assert_int_equal(regs[id].cs, GUEST_SEL_CODE);
+	assert_int_equal(regs[id].ds, GUEST_SEL_DATA);
+	assert_int_equal(regs[id].gdt_limit, 3 * 8 - 1);
 }
 
 static void test_load_refusals_change_nothing(void **state)
@@ -863,6 +868,240 @@ static void test_boot_state_verified_at_start(void **state)
 	m_page(NULL, vm, 0x102000)[0] ^= 1;
 	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), 0);
 	assert_int_equal(vm->state, VM_RUNNABLE);
+}
+
+/* ---- Linux guests (HC_BOOT_LINUX64) ---------------------------------------- */
+
+#define BZ_GPA     0xc0000u
+#define INITRD_GPA 0xd0000u
+#define KCMD_GPA   0xe0000u
+#define BZ_KERNEL  8192u
+#define BZ_LEN     (5u * 512u + BZ_KERNEL)
+#define INITRD_LEN 5000u
+static const char kcmd[] = "console=ttyS0 quiet";
+
+/* A synthetic bzImage (protocol 2.15) for a kernel at 1 MiB needing
+ * 256 KiB, so it fits the tests' 2 MiB VMs. */
+static void make_bzimage(uint8_t *b)
+{
+	uint64_t pref = 0x100000;
+	uint32_t u32;
+	uint16_t u16;
+
+	memset(b, 0, BZ_LEN);
+	b[0x1f1] = 4;
+	u32 = BZ_KERNEL / 16;
+	memcpy(b + 0x1f4, &u32, 4);
+	b[0x1fe] = 0x55;
+	b[0x1ff] = 0xaa;
+	b[0x200] = 0xeb;
+	b[0x201] = 0x6a;
+	memcpy(b + 0x202, "HdrS", 4);
+	u16 = 0x020f;
+	memcpy(b + 0x206, &u16, 2);
+	b[0x211] = 0x81;
+	u32 = 0x7fffffff;
+	memcpy(b + 0x22c, &u32, 4);
+	u32 = 0x100000;
+	memcpy(b + 0x230, &u32, 4);
+	u16 = 0x7f;
+	memcpy(b + 0x236, &u16, 2);
+	u32 = 2047;
+	memcpy(b + 0x238, &u32, 4);
+	memcpy(b + 0x258, &pref, 8);
+	u32 = 0x40000;
+	memcpy(b + 0x260, &u32, 4);
+	for (unsigned i = 5 * 512; i < BZ_LEN; i++)
+		b[i] = (uint8_t)(i * 13 + 1);
+	for (unsigned i = 0; i < INITRD_LEN; i++)
+		caller[INITRD_GPA + i] = (uint8_t)(i * 5 + 3);
+	memcpy(caller + KCMD_GPA, kcmd, sizeof(kcmd));
+}
+
+static struct hc_vm_load linux_req(uint32_t id, const uint8_t *owner)
+{
+	struct hc_vm_load l = {
+		.ref = ref(id, owner),
+		.image_gpa = BZ_GPA, .image_len = BZ_LEN,
+		.boot_protocol = HC_BOOT_LINUX64,
+		.initrd_gpa = INITRD_GPA, .initrd_len = INITRD_LEN,
+		.cmdline_gpa = KCMD_GPA, .cmdline_len = sizeof(kcmd),
+	};
+
+	return l;
+}
+
+static int64_t linux_load(uint32_t id, const uint8_t *owner)
+{
+	struct hc_vm_load l = linux_req(id, owner);
+
+	return hc(HC_VM_LOAD, &l, sizeof(l));
+}
+
+static void test_linux_load_places_everything(void **state)
+{
+	uint8_t dk[48], di[48], dc[48], want[48];
+
+	(void)state;
+	make_bzimage(caller + BZ_GPA);
+	int64_t id = create("tux", VM_MEM, owner_a);
+	struct vm *vm = vm_table_get((uint32_t)id);
+
+	assert_int_equal(linux_load((uint32_t)id, owner_a), 0);
+	/* the protected-mode kernel at pref_address */
+	assert_memory_equal(m_page(NULL, vm, 0x100000), caller + BZ_GPA + 5 * 512, 4096);
+	assert_memory_equal(m_page(NULL, vm, 0x101000), caller + BZ_GPA + 5 * 512 + 4096, 4096);
+	/* the initrd page-aligned at the top */
+	assert_memory_equal(m_page(NULL, vm, VM_MEM - 0x2000), caller + INITRD_GPA, 4096);
+	assert_memory_equal(m_page(NULL, vm, VM_MEM - 0x1000), caller + INITRD_GPA + 4096,
+			    INITRD_LEN - 4096);
+	/* the zero page, command line and GDT */
+	const uint8_t *zp = m_page(NULL, vm, LINUX_ZERO_PAGE_GPA);
+	uint32_t v32;
+	assert_memory_equal(zp + 0x202, "HdrS", 4);
+	assert_int_equal(zp[0x210], 0xff);
+	assert_int_equal(zp[0x211], 0x01);
+	memcpy(&v32, zp + 0x228, 4);
+	assert_int_equal(v32, LINUX_CMDLINE_GPA);
+	memcpy(&v32, zp + 0x218, 4);
+	assert_int_equal(v32, VM_MEM - 0x2000);
+	memcpy(&v32, zp + 0x21c, 4);
+	assert_int_equal(v32, INITRD_LEN);
+	assert_int_equal(zp[0x1e8], 3);
+	assert_memory_equal(m_page(NULL, vm, LINUX_CMDLINE_GPA), kcmd, sizeof(kcmd));
+	uint64_t g[4];
+	memcpy(g, m_page(NULL, vm, GUEST_GDT_GPA), sizeof(g));
+	assert_int_equal(g[2], 0x00af9b000000ffffull);
+	assert_int_equal(g[3], 0x00cf93000000ffffull);
+	/* the initial registers */
+	assert_int_equal(regs[id].rip, 0x100200);
+	assert_int_equal(regs[id].rsi, LINUX_ZERO_PAGE_GPA);
+	assert_int_equal(regs[id].rdi, 0);
+	assert_int_equal(regs[id].rsp, LINUX_STACK_TOP);
+	assert_int_equal(regs[id].cr3, GUEST_PAGE_TABLES_GPA);
+	assert_int_equal(regs[id].cs, 0x10);
+	assert_int_equal(regs[id].ds, 0x18);
+	assert_int_equal(regs[id].gdt_limit, 0x1f);
+	/* the measurement the TCB recorded is the one the tenant CLI predicts
+	 * (tools/vm_cli.c calls linux_launch_measurement_of on the files) */
+	linux_launch_measurement_of("tux", VM_MEM, caller + BZ_GPA, BZ_LEN,
+				    caller + INITRD_GPA, INITRD_LEN, kcmd,
+				    sizeof(kcmd), want);
+	assert_int_equal(query((uint32_t)id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_memory_equal(info(0)->measurement, want, 48);
+	/* and that is the definition (docs/lifecycle.md), step by step */
+	crypto_sha384(caller + BZ_GPA, BZ_LEN, dk);
+	crypto_sha384(caller + INITRD_GPA, INITRD_LEN, di);
+	crypto_sha384(kcmd, sizeof(kcmd), dc);
+	linux_launch_measurement("tux", VM_MEM, dk, BZ_LEN, di, INITRD_LEN, dc,
+				 sizeof(kcmd), want);
+	assert_memory_equal(info(0)->measurement, want, 48);
+	/* boot state verifies; a changed RSI or selector would not */
+	regs[id].rsi++;
+	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), HC_E_VERIFY);
+	regs[id].rsi--;
+	regs[id].cs = 0x08;
+	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), HC_E_VERIFY);
+	regs[id].cs = 0x10;
+	m_page(NULL, vm, LINUX_CMDLINE_GPA)[0] ^= 1;
+	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), HC_E_VERIFY);
+	m_page(NULL, vm, LINUX_CMDLINE_GPA)[0] ^= 1;
+	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), 0);
+}
+
+static void test_linux_no_initrd_no_cmdline(void **state)
+{
+	struct hc_vm_load l;
+
+	(void)state;
+	make_bzimage(caller + BZ_GPA);
+	int64_t id = create("tux", VM_MEM, owner_a);
+	struct vm *vm = vm_table_get((uint32_t)id);
+
+	l = linux_req((uint32_t)id, owner_a);
+	l.initrd_len = 0;
+	l.cmdline_len = 0;
+	assert_int_equal(hc(HC_VM_LOAD, &l, sizeof(l)), 0);
+	const uint8_t *zp = m_page(NULL, vm, LINUX_ZERO_PAGE_GPA);
+	for (unsigned i = 0x218; i < 0x220; i++)
+		assert_int_equal(zp[i], 0);
+	for (unsigned i = 0x228; i < 0x22c; i++)
+		assert_int_equal(zp[i], 0);
+}
+
+/* Every refusal of a Linux load (and of the new fields in an ELF load)
+ * changes nothing. */
+static void test_linux_load_refusals(void **state)
+{
+	struct hc_vm_load l;
+	frame_owner_t before[NFRAMES];
+
+	(void)state;
+	make_bzimage(caller + BZ_GPA);
+	int64_t id = create("tux", VM_MEM, owner_a);
+	uint32_t v = (uint32_t)id;
+
+	memcpy(before, owners, sizeof(owners));
+#define REFUSE(field, value, err) do { \
+		l = linux_req(v, owner_a); \
+		l.field = value; \
+		assert_int_equal(hc(HC_VM_LOAD, &l, sizeof(l)), err); \
+	} while (0)
+	REFUSE(image_len, 0, HC_E_INVAL);
+	REFUSE(image_len, HC_VM_KERNEL_MAX + 1, HC_E_INVAL);
+	REFUSE(initrd_len, HC_VM_INITRD_MAX + 1, HC_E_INVAL);
+	REFUSE(cmdline_len, HC_VM_CMDLINE_MAX + 1, HC_E_INVAL);
+	REFUSE(init_len, 1, HC_E_INVAL);
+	REFUSE(secrets_len, 1, HC_E_INVAL);
+	REFUSE(boot_protocol, 2, HC_E_INVAL);
+	REFUSE(reserved2, 1, HC_E_INVAL);
+	REFUSE(image_gpa, CALLER_MEM - 10, HC_E_FAULT);
+	REFUSE(initrd_gpa, CALLER_MEM - 10, HC_E_FAULT);
+	REFUSE(initrd_gpa, UINT64_MAX, HC_E_FAULT);
+	REFUSE(cmdline_gpa, CALLER_MEM - 10, HC_E_FAULT);
+	REFUSE(cmdline_len, sizeof(kcmd) - 1, HC_E_INVAL);  /* no NUL */
+	REFUSE(cmdline_gpa, KCMD_GPA - 1, HC_E_INVAL);      /* NUL inside */
+	caller[BZ_GPA + 0x262] = 0x0f;  /* kernel [1 MiB, 1 MiB + 960 KiB) */
+	REFUSE(initrd_len, 0x30000, HC_E_INVAL);            /* initrd over it */
+	caller[BZ_GPA + 0x262] = 0x04;
+	/* the ELF protocol takes no initrd or kernel command line */
+	l = load_req(v, owner_a);
+	l.initrd_len = 1;
+	assert_int_equal(hc(HC_VM_LOAD, &l, sizeof(l)), HC_E_INVAL);
+	l = load_req(v, owner_a);
+	l.cmdline_len = 1;
+	assert_int_equal(hc(HC_VM_LOAD, &l, sizeof(l)), HC_E_INVAL);
+	/* an ELF image as a bzImage, a bzImage as an ELF */
+	l = linux_req(v, owner_a);
+	l.image_gpa = IMAGE_GPA;
+	l.image_len = image_len;
+	assert_int_equal(hc(HC_VM_LOAD, &l, sizeof(l)), HC_E_INVAL);
+	l = load_req(v, owner_a);
+	l.image_gpa = BZ_GPA;
+	l.image_len = BZ_LEN;
+	assert_int_equal(hc(HC_VM_LOAD, &l, sizeof(l)), HC_E_INVAL);
+	/* the header's checks (tcb/linux_boot.c): too old, no 64-bit entry,
+	 * a kernel that does not fit below 2 MiB */
+	caller[BZ_GPA + 0x206] = 0x0b;
+	assert_int_equal(linux_load(v, owner_a), HC_E_INVAL);
+	caller[BZ_GPA + 0x206] = 0x0f;
+	caller[BZ_GPA + 0x236] = 0x7e;
+	assert_int_equal(linux_load(v, owner_a), HC_E_INVAL);
+	caller[BZ_GPA + 0x236] = 0x7f;
+	caller[BZ_GPA + 0x262] = 0x20; /* init_size 2 MiB + 256 KiB */
+	assert_int_equal(linux_load(v, owner_a), HC_E_INVAL);
+	caller[BZ_GPA + 0x262] = 0x04;
+	assert_non_null(strstr(logbuf, "load refused: does not fit in 2 MiB"));
+	assert_memory_equal(owners, before, sizeof(owners));
+	for (uint64_t gpa = 0; gpa < VM_MEM; gpa += 4096) {
+		const uint8_t *p = m_page(NULL, vm_table_get(v), gpa);
+		for (unsigned i = 0; i < 4096; i++)
+			assert_int_equal(p[i], 0);
+	}
+	assert_int_equal(query(v, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_CREATED);
+	assert_int_equal(linux_load(v, owner_a), 0);
+#undef REFUSE
 }
 
 /* ---- stop / start ------------------------------------------------------------------------------ */
@@ -1302,6 +1541,37 @@ static void test_tpgvm_gone_mid_job(void **state)
 	}
 }
 
+/* A Linux load is a job of bounded steps too (its kernel and initrd are
+ * copied LC_CHUNK a unit), and a TPGVM gone half-way leaves no staging
+ * behind (the initrd's included). */
+static void test_linux_load_in_bounded_steps_and_gone_mid_job(void **state)
+{
+	struct hc_vm_load l;
+	struct hc_result res;
+
+	(void)state;
+	make_bzimage(caller + BZ_GPA);
+	max_reads = 0;
+	int64_t id = create("tux", VM_MEM, owner_a);
+	assert_int_equal(linux_load((uint32_t)id, owner_a), 0);
+	assert_true(last_steps >= VM_PAGES / 3);
+	assert_true(max_reads >= 2 && max_reads <= 4);
+	assert_int_equal(destroy((uint32_t)id, owner_a), 0);
+
+	for (unsigned steps = 1; steps < 6; steps++) {
+		int64_t id2 = create("tux2", VM_MEM, owner_a);
+
+		l = linux_req((uint32_t)id2, owner_a);
+		struct hc_call c = call_at(HC_VM_LOAD, REQ_GPA, &l, sizeof(l));
+		for (unsigned i = 0; i < steps; i++) {
+			hc_once(&c, &res);
+			assert_int_equal(res.effect, HC_EFFECT_RESTART);
+		}
+		lifecycle_destroy_all(&ops, NULL);
+		assert_memory_equal(owners, initial_owners, sizeof(owners));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1319,6 +1589,9 @@ int main(void)
 		T(test_load_places_everything),
 		T(test_load_refusals_change_nothing),
 		T(test_boot_state_verified_at_start),
+		T(test_linux_load_places_everything),
+		T(test_linux_no_initrd_no_cmdline),
+		T(test_linux_load_refusals),
 		T(test_seal_round_trip),
 		T(test_rollback_and_tampering),
 		T(test_nomem_at_start_of_sealed),
@@ -1334,6 +1607,7 @@ int main(void)
 		T(test_long_calls_take_bounded_steps),
 		T(test_other_call_waits_for_the_job),
 		T(test_tpgvm_gone_mid_job),
+		T(test_linux_load_in_bounded_steps_and_gone_mid_job),
 #undef T
 	};
 

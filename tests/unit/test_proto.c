@@ -40,11 +40,11 @@ static void put64(uint8_t *p, uint64_t v)
 /* Byte offsets of the VM bodies, from docs/protocol.md (not offsetof). */
 enum {
 	CR_NAME = 0, CR_MEM = 32, CR_IMAGE = 40, CR_INIT = 48, CR_SLEN = 56,
-	CR_RESERVED = 60, CR_SALT = 64, CR_SIZE = 96,
+	CR_RESERVED = 60, CR_SALT = 64, CR_BOOT = 96, CR_CLEN = 100, CR_INITRD = 104, CR_SIZE = 112,
 	UP_NAME = 0, UP_PART = 32, UP_RESERVED = 36, UP_OFFSET = 40, UP_SIZE = 48,
 	IN_NAME = 0, IN_STATE = 32, IN_RESERVED = 36, IN_MEM = 40, IN_VERSION = 48,
 	IN_IMAGE_LEN = 56, IN_IMAGE_RCV = 64, IN_INIT_LEN = 72, IN_INIT_RCV = 80,
-	IN_MEAS = 88, IN_REASON = 136, IN_SIZE = 200,
+	IN_MEAS = 88, IN_REASON = 136, IN_INITRD_LEN = 200, IN_INITRD_RCV = 208, IN_SIZE = 216,
 };
 
 static void put_name(uint8_t *p, const char *name)
@@ -305,11 +305,11 @@ static void test_vm_round_trips(void **state)
 					  PROTO_VM_CONSOLE };
 
 	(void)state;
-	round_trip(PROTO_VM_CREATE, 96, 1);
-	round_trip(PROTO_VM_CREATE, 96 + 3, 2);
-	round_trip(PROTO_VM_CREATE, 96 + 1027, 3);
-	round_trip(PROTO_VM_CREATE, 96 + 2000, 4);
-	round_trip(PROTO_VM_CREATE, 96 + PROTO_SECRETS_MAX, 5);
+	round_trip(PROTO_VM_CREATE, CR_SIZE, 1);
+	round_trip(PROTO_VM_CREATE, CR_SIZE + 3, 2);
+	round_trip(PROTO_VM_CREATE, CR_SIZE + 1027, 3);
+	round_trip(PROTO_VM_CREATE, CR_SIZE + 2000, 4);
+	round_trip(PROTO_VM_CREATE, CR_SIZE + PROTO_SECRETS_MAX, 5);
 	round_trip(PROTO_VM_UPLOAD, 48 + 1, 6);
 	round_trip(PROTO_VM_UPLOAD, 48 + 4096, 7);
 	round_trip(PROTO_VM_UPLOAD, 48 + PROTO_CHUNK_MAX, 8);
@@ -317,9 +317,9 @@ static void test_vm_round_trips(void **state)
 		round_trip(named[i], 32, (unsigned)i);
 	round_trip(PROTO_VM_LIST, 0, 9);
 	round_trip(PROTO_VM_INFO, 0, 10);
-	round_trip(PROTO_VM_INFO, 200, 11);
-	round_trip(PROTO_VM_INFO, 3 * 200, 12);
-	round_trip(PROTO_VM_INFO, PROTO_VM_LIST_MAX * 200, 13);
+	round_trip(PROTO_VM_INFO, IN_SIZE, 11);
+	round_trip(PROTO_VM_INFO, 3 * IN_SIZE, 12);
+	round_trip(PROTO_VM_INFO, PROTO_VM_LIST_MAX * IN_SIZE, 13);
 	round_trip(PROTO_VM_CONSOLE_DATA, 0, 14);
 	round_trip(PROTO_VM_CONSOLE_DATA, 1, 15);
 	round_trip(PROTO_VM_CONSOLE_DATA, PROTO_CHUNK_MAX, 16);
@@ -330,7 +330,7 @@ static void test_vm_layouts(void **state)
 	struct proto_vm_create c;
 	struct proto_vm_upload u;
 	struct proto_vm_info info;
-	uint8_t want[200];
+	uint8_t want[IN_SIZE];
 
 	(void)state;
 	assert_int_equal(sizeof(struct proto_vm_name), 32);
@@ -445,15 +445,15 @@ static void test_reject_vm_lengths(void **state)
 		{ PROTO_VM_CONSOLE, "VM_CONSOLE" },
 	};
 	static const uint32_t bad[] = { 0, 1, 31, 33, 64, 0xffffffffu };
-	char want[96];
+	char want[CR_SIZE];
 
 	(void)state;
-	reject_header(95, PROTO_VM_CREATE, 0,
-		      "VM_CREATE body of 95 bytes (want 96..4192)");
+	reject_header(111, PROTO_VM_CREATE, 0,
+		      "VM_CREATE body of 111 bytes (want 112..6256)");
 	reject_header(0, PROTO_VM_CREATE, 0,
-		      "VM_CREATE body of 0 bytes (want 96..4192)");
-	reject_header(4193, PROTO_VM_CREATE, 0,
-		      "VM_CREATE body of 4193 bytes (want 96..4192)");
+		      "VM_CREATE body of 0 bytes (want 112..6256)");
+	reject_header(6257, PROTO_VM_CREATE, 0,
+		      "VM_CREATE body of 6257 bytes (want 112..6256)");
 	reject_header(48, PROTO_VM_UPLOAD, 0,
 		      "VM_UPLOAD body of 48 bytes (want 49..12336)");
 	reject_header(12337, PROTO_VM_UPLOAD, 0,
@@ -469,13 +469,13 @@ static void test_reject_vm_lengths(void **state)
 	reject_header(1, PROTO_VM_LIST, 0, "VM_LIST body of 1 bytes (want 0)");
 	reject_header(32, PROTO_VM_LIST, 0, "VM_LIST body of 32 bytes (want 0)");
 	reject_header(1, PROTO_VM_INFO, 0,
-		      "VM_INFO body of 1 bytes (want a multiple of 200, 0..3200)");
-	reject_header(199, PROTO_VM_INFO, 0,
-		      "VM_INFO body of 199 bytes (want a multiple of 200, 0..3200)");
-	reject_header(201, PROTO_VM_INFO, 0,
-		      "VM_INFO body of 201 bytes (want a multiple of 200, 0..3200)");
-	reject_header(3400, PROTO_VM_INFO, 0,
-		      "VM_INFO body of 3400 bytes (want a multiple of 200, 0..3200)");
+		      "VM_INFO body of 1 bytes (want a multiple of 216, 0..3456)");
+	reject_header(215, PROTO_VM_INFO, 0,
+		      "VM_INFO body of 215 bytes (want a multiple of 216, 0..3456)");
+	reject_header(217, PROTO_VM_INFO, 0,
+		      "VM_INFO body of 217 bytes (want a multiple of 216, 0..3456)");
+	reject_header(3672, PROTO_VM_INFO, 0,
+		      "VM_INFO body of 3672 bytes (want a multiple of 216, 0..3456)");
 	reject_header(12289, PROTO_VM_CONSOLE_DATA, 0,
 		      "VM_CONSOLE_DATA body of 12289 bytes (want 0..12288)");
 	reject_header(32, PROTO_VM_CONSOLE_INPUT, 0,
@@ -575,16 +575,16 @@ static void test_reject_vm_names(void **state)
 		reject_names(named[i], b, 32, 0, "");
 	}
 	fill_create(b, "v", 2u << 20, 1, 0, 0);
-	reject_names(PROTO_VM_CREATE, b, 96, 0, "");
+	reject_names(PROTO_VM_CREATE, b, CR_SIZE, 0, "");
 	memset(b, 0, 48);
 	put_name(b, "v");
 	put32(b + UP_PART, 1);
 	reject_names(PROTO_VM_UPLOAD, b, 49, 0, "");
 	fill_info(b, "a", 1, "", 0);
-	fill_info(b + 200, "b", 2, "", 0);
-	fill_info(b + 400, "c", 3, "", 0);
-	reject_names(PROTO_VM_INFO, b, 600, 0, "VM_INFO record 0: ");
-	reject_names(PROTO_VM_INFO, b, 600, 400, "VM_INFO record 2: ");
+	fill_info(b + IN_SIZE, "b", 2, "", 0);
+	fill_info(b + 2 * IN_SIZE, "c", 3, "", 0);
+	reject_names(PROTO_VM_INFO, b, 3 * IN_SIZE, 0, "VM_INFO record 0: ");
+	reject_names(PROTO_VM_INFO, b, 3 * IN_SIZE, 2 * IN_SIZE, "VM_INFO record 2: ");
 }
 
 static void accept_body(uint16_t type, const uint8_t *b, size_t len)
@@ -615,7 +615,7 @@ static void test_vm_names_accepted(void **state)
 
 static void test_reject_create(void **state)
 {
-	static uint8_t b[96 + PROTO_SECRETS_MAX + 8];
+	static uint8_t b[CR_SIZE + PROTO_SECRETS_MAX + 8];
 	static const uint64_t bad_mem[] = {
 		0, 1, (1u << 20), (2u << 20) - 1, (2u << 20) + 1, (3u << 20),
 		(1ull << 30) + (2u << 20), (2ull << 30), UINT64_MAX,
@@ -628,73 +628,149 @@ static void test_reject_create(void **state)
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(good_mem); i++) {
 		fill_create(b, "m", good_mem[i], 1, 0, 0);
-		accept_body(PROTO_VM_CREATE, b, 96);
+		accept_body(PROTO_VM_CREATE, b, CR_SIZE);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(bad_mem); i++) {
 		fill_create(b, "m", bad_mem[i], 1, 0, 0);
 		snprintf(want, sizeof(want),
 			 "VM_CREATE mem_size %llu (want a multiple of 2 MiB, 2 MiB..1 GiB)",
 			 (unsigned long long)bad_mem[i]);
-		reject_body(PROTO_VM_CREATE, b, 96, want);
+		reject_body(PROTO_VM_CREATE, b, CR_SIZE, want);
 	}
 	fill_create(b, "m", 2u << 20, 0, 0, 0);
-	reject_body(PROTO_VM_CREATE, b, 96, "VM_CREATE image_len 0 (want 1..8388608)");
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE, "VM_CREATE image_len 0 (want 1..8388608)");
 	fill_create(b, "m", 2u << 20, (8u << 20) + 1, 0, 0);
-	reject_body(PROTO_VM_CREATE, b, 96,
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE,
 		    "VM_CREATE image_len 8388609 (want 1..8388608)");
 	fill_create(b, "m", 2u << 20, UINT64_MAX, 0, 0);
-	reject_body(PROTO_VM_CREATE, b, 96,
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE,
 		    "VM_CREATE image_len 18446744073709551615 (want 1..8388608)");
 	fill_create(b, "m", 2u << 20, 8u << 20, 1u << 20, 0);
-	accept_body(PROTO_VM_CREATE, b, 96);
+	accept_body(PROTO_VM_CREATE, b, CR_SIZE);
 	fill_create(b, "m", 2u << 20, 1, (1u << 20) + 1, 0);
-	reject_body(PROTO_VM_CREATE, b, 96,
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE,
 		    "VM_CREATE init_len 1048577 (want 0..1048576)");
 	fill_create(b, "m", 2u << 20, 1, 1ull << 32, 0);
-	reject_body(PROTO_VM_CREATE, b, 96,
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE,
 		    "VM_CREATE init_len 4294967296 (want 0..1048576)");
 	/* secrets_len against the body. */
 	fill_create(b, "m", 2u << 20, 1, 0, 3);
-	memcpy(b + 96, "A=\0", 3);
-	accept_body(PROTO_VM_CREATE, b, 99);
-	reject_body(PROTO_VM_CREATE, b, 96,
-		    "VM_CREATE secrets_len 3, but 0 bytes follow the struct");
-	reject_body(PROTO_VM_CREATE, b, 100,
-		    "VM_CREATE secrets_len 3, but 4 bytes follow the struct");
+	memcpy(b + CR_SIZE, "A=\0", 3);
+	accept_body(PROTO_VM_CREATE, b, CR_SIZE + 3);
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE,
+		    "VM_CREATE secrets_len 3 and cmdline_len 0, but 0 bytes follow the struct");
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE + 4,
+		    "VM_CREATE secrets_len 3 and cmdline_len 0, but 4 bytes follow the struct");
 	put32(b + CR_SLEN, 0);
-	reject_body(PROTO_VM_CREATE, b, 99,
-		    "VM_CREATE secrets_len 0, but 3 bytes follow the struct");
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE + 3,
+		    "VM_CREATE secrets_len 0 and cmdline_len 0, but 3 bytes follow the struct");
 	put32(b + CR_SLEN, PROTO_SECRETS_MAX + 1);
-	reject_body(PROTO_VM_CREATE, b, 99,
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE + 3,
 		    "VM_CREATE secrets_len 4097 (want 0..4096)");
 	put32(b + CR_SLEN, 0xffffffffu);
-	reject_body(PROTO_VM_CREATE, b, 99,
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE + 3,
 		    "VM_CREATE secrets_len 4294967295 (want 0..4096)");
 	put32(b + CR_SLEN, 3);
 	put32(b + CR_RESERVED, 1);
-	reject_body(PROTO_VM_CREATE, b, 99,
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE + 3,
 		    "VM_CREATE reserved field is 0x00000001 (must be 0)");
 	put32(b + CR_RESERVED, 0x80000000u);
-	reject_body(PROTO_VM_CREATE, b, 99,
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE + 3,
 		    "VM_CREATE reserved field is 0x80000000 (must be 0)");
 	put32(b + CR_RESERVED, 0);
 	/* The secrets themselves (the rules: test_secrets). */
-	memcpy(b + 96, "A=1", 3);
-	reject_body(PROTO_VM_CREATE, b, 99, "secret at byte 0 is not NUL-terminated");
-	memcpy(b + 96, "a-\0", 3);
-	reject_body(PROTO_VM_CREATE, b, 99,
+	memcpy(b + CR_SIZE, "A=1", 3);
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE + 3, "secret at byte 0 is not NUL-terminated");
+	memcpy(b + CR_SIZE, "a-\0", 3);
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE + 3,
 		    "secret at byte 0: key byte 1 is 0x2d (want A-Z, a-z, 0-9 or _)");
 	/* The salt is opaque. */
-	memcpy(b + 96, "A=\0", 3);
+	memcpy(b + CR_SIZE, "A=\0", 3);
 	memset(b + CR_SALT, 0xff, 32);
-	accept_body(PROTO_VM_CREATE, b, 99);
+	accept_body(PROTO_VM_CREATE, b, CR_SIZE + 3);
+}
+
+/* VM_CREATE of a Linux VM: boot_protocol, initrd_len and the command
+ * line after the (absent) secrets. */
+static void test_create_linux(void **state)
+{
+	static uint8_t b[CR_SIZE + PROTO_CMDLINE_MAX + 8];
+	const char cmd[] = "console=ttyS0 quiet";
+
+	(void)state;
+	assert_int_equal(offsetof(struct proto_vm_create, boot_protocol), CR_BOOT);
+	assert_int_equal(offsetof(struct proto_vm_create, cmdline_len), CR_CLEN);
+	assert_int_equal(offsetof(struct proto_vm_create, initrd_len), CR_INITRD);
+	assert_int_equal(offsetof(struct proto_vm_info, initrd_len), IN_INITRD_LEN);
+	assert_int_equal(offsetof(struct proto_vm_info, initrd_received), IN_INITRD_RCV);
+#define LINUX_CREATE(image, initrd, clen) do { \
+		fill_create(b, "tux", 64u << 20, image, 0, 0); \
+		put32(b + CR_BOOT, PROTO_BOOT_LINUX64); \
+		put32(b + CR_CLEN, clen); \
+		put64(b + CR_INITRD, initrd); \
+		memcpy(b + CR_SIZE, cmd, sizeof(cmd)); \
+	} while (0)
+	LINUX_CREATE(16u << 20, 32u << 20, sizeof(cmd));
+	accept_body(PROTO_VM_CREATE, b, CR_SIZE + sizeof(cmd));
+	LINUX_CREATE(1, 0, 0);
+	accept_body(PROTO_VM_CREATE, b, CR_SIZE);
+	LINUX_CREATE(0, 0, 0);
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE,
+		    "VM_CREATE kernel image_len 0 (want 1..16777216)");
+	LINUX_CREATE((16u << 20) + 1, 0, 0);
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE,
+		    "VM_CREATE kernel image_len 16777217 (want 1..16777216)");
+	LINUX_CREATE(1, (32u << 20) + 1, 0);
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE,
+		    "VM_CREATE initrd_len 33554433 (want 0..33554432)");
+	LINUX_CREATE(1, 0, PROTO_CMDLINE_MAX + 1);
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE + PROTO_CMDLINE_MAX + 1,
+		    "VM_CREATE cmdline_len 2049 (want 0..2048)");
+	LINUX_CREATE(1, 0, sizeof(cmd));
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE + sizeof(cmd) - 1,
+		    "VM_CREATE secrets_len 0 and cmdline_len 20, but 19 bytes follow");
+	LINUX_CREATE(1, 0, sizeof(cmd) - 1);
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE + sizeof(cmd) - 1,
+		    "VM_CREATE command line not NUL-terminated");
+	LINUX_CREATE(1, 0, sizeof(cmd));
+	b[CR_SIZE + 3] = 0;
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE + sizeof(cmd),
+		    "VM_CREATE command line has a NUL inside");
+	LINUX_CREATE(1, 0, 0);
+	put64(b + CR_INIT, 1);
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE,
+		    "VM_CREATE of a Linux VM with init data or secrets");
+	LINUX_CREATE(1, 0, 0);
+	put32(b + CR_SLEN, 3);
+	memcpy(b + CR_SIZE, "A=\0", 3);
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE + 3,
+		    "VM_CREATE of a Linux VM with init data or secrets");
+	LINUX_CREATE(1, 0, 0);
+	put32(b + CR_BOOT, 2);
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE,
+		    "VM_CREATE boot_protocol 2 (want 0 ELF or 1 Linux)");
+	/* an ELF VM takes neither an initrd nor a command line */
+	fill_create(b, "elf", 64u << 20, 1, 0, 0);
+	put64(b + CR_INITRD, 1);
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE,
+		    "VM_CREATE of an ELF VM with an initrd or command line");
+	fill_create(b, "elf", 64u << 20, 1, 0, 0);
+	put32(b + CR_CLEN, 1);
+	b[CR_SIZE] = 0;
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE + 1,
+		    "VM_CREATE of an ELF VM with an initrd or command line");
+	/* ... and no 16 MiB image */
+	fill_create(b, "elf", 64u << 20, 16u << 20, 0, 0);
+	reject_body(PROTO_VM_CREATE, b, CR_SIZE,
+		    "VM_CREATE image_len 16777216 (want 1..8388608)");
+#undef LINUX_CREATE
 }
 
 /* p (len bytes) as secrets: refused with needle, by proto_secrets_check
  * and inside a VM_CREATE. */
 static void reject_secrets(const void *p, size_t len, const char *needle)
 {
-	static uint8_t b[96 + PROTO_SECRETS_MAX];
+	static uint8_t b[CR_SIZE + PROTO_SECRETS_MAX];
 
 	memset(err, 'x', sizeof(err));
 	if (proto_secrets_check(p, len, err, sizeof(err)) != -1)
@@ -703,22 +779,22 @@ static void reject_secrets(const void *p, size_t len, const char *needle)
 		fail_msg("secrets: message \"%s\" lacks \"%s\"", err, needle);
 	if (len <= PROTO_SECRETS_MAX) {
 		fill_create(b, "s", 2u << 20, 1, 0, (uint32_t)len);
-		memcpy(b + 96, p, len);
-		reject_body(PROTO_VM_CREATE, b, 96 + len, needle);
+		memcpy(b + CR_SIZE, p, len);
+		reject_body(PROTO_VM_CREATE, b, CR_SIZE + len, needle);
 	}
 }
 
 static void accept_secrets(const void *p, size_t len)
 {
-	static uint8_t b[96 + PROTO_SECRETS_MAX];
+	static uint8_t b[CR_SIZE + PROTO_SECRETS_MAX];
 
 	memset(err, 'x', sizeof(err));
 	if (proto_secrets_check(p, len, err, sizeof(err)))
 		fail_msg("secrets of %zu bytes refused: %s", len, err);
 	assert_string_equal(err, "");
 	fill_create(b, "s", 2u << 20, 1, 0, (uint32_t)len);
-	memcpy(b + 96, p, len);
-	accept_body(PROTO_VM_CREATE, b, 96 + len);
+	memcpy(b + CR_SIZE, p, len);
+	accept_body(PROTO_VM_CREATE, b, CR_SIZE + len);
 }
 
 #define S(lit) lit, sizeof(lit) - 1
@@ -941,9 +1017,11 @@ static void test_reject_upload(void **state)
 	accept_body(PROTO_VM_UPLOAD, b, 100);
 	put32(b + UP_PART, 0);
 	reject_body(PROTO_VM_UPLOAD, b, 100,
-		    "VM_UPLOAD part 0 (want 1 image or 2 init data)");
-	put32(b + UP_PART, 3);
-	reject_body(PROTO_VM_UPLOAD, b, 100, "VM_UPLOAD part 3 (want 1 image");
+		    "VM_UPLOAD part 0 (want 1 image, 2 init data or 3 initrd)");
+	put32(b + UP_PART, PROTO_PART_INITRD);
+	accept_body(PROTO_VM_UPLOAD, b, 100);
+	put32(b + UP_PART, 4);
+	reject_body(PROTO_VM_UPLOAD, b, 100, "VM_UPLOAD part 4 (want 1 image");
 	put32(b + UP_PART, 0x100);
 	reject_body(PROTO_VM_UPLOAD, b, 100, "VM_UPLOAD part 256");
 	put32(b + UP_PART, 1);
@@ -954,7 +1032,7 @@ static void test_reject_upload(void **state)
 
 static void test_reject_info(void **state)
 {
-	static uint8_t b[PROTO_VM_LIST_MAX * 200];
+	static uint8_t b[PROTO_VM_LIST_MAX * IN_SIZE];
 	char reason[64];
 
 	(void)state;
@@ -962,43 +1040,43 @@ static void test_reject_info(void **state)
 		char name[8];
 
 		snprintf(name, sizeof(name), "v%u", r);
-		fill_info(b + r * 200, name, r % 6, "", r);
+		fill_info(b + r * IN_SIZE, name, r % 6, "", r);
 	}
 	accept_body(PROTO_VM_INFO, b, sizeof(b));
 	/* State 0 (destroyed) .. 5 (sealed). */
-	put32(b + 200 + IN_STATE, 0);
-	accept_body(PROTO_VM_INFO, b, 400);
-	put32(b + 200 + IN_STATE, 5);
-	accept_body(PROTO_VM_INFO, b, 400);
-	put32(b + 200 + IN_STATE, 6);
-	reject_body(PROTO_VM_INFO, b, 400, "VM_INFO record 1: state 6 (want 0..5)");
-	accept_body(PROTO_VM_INFO, b, 200);
-	put32(b + 200 + IN_STATE, 0xffffffffu);
-	reject_body(PROTO_VM_INFO, b, 400, "VM_INFO record 1: state 4294967295");
-	put32(b + 200 + IN_STATE, 4);
-	put32(b + 15 * 200 + IN_RESERVED, 2);
+	put32(b + IN_SIZE + IN_STATE, 0);
+	accept_body(PROTO_VM_INFO, b, 2 * IN_SIZE);
+	put32(b + IN_SIZE + IN_STATE, 5);
+	accept_body(PROTO_VM_INFO, b, 2 * IN_SIZE);
+	put32(b + IN_SIZE + IN_STATE, 6);
+	reject_body(PROTO_VM_INFO, b, 2 * IN_SIZE, "VM_INFO record 1: state 6 (want 0..5)");
+	accept_body(PROTO_VM_INFO, b, IN_SIZE);
+	put32(b + IN_SIZE + IN_STATE, 0xffffffffu);
+	reject_body(PROTO_VM_INFO, b, 2 * IN_SIZE, "VM_INFO record 1: state 4294967295");
+	put32(b + IN_SIZE + IN_STATE, 4);
+	put32(b + 15 * IN_SIZE + IN_RESERVED, 2);
 	reject_body(PROTO_VM_INFO, b, sizeof(b),
 		    "VM_INFO record 15: reserved field is 0x00000002 (must be 0)");
-	put32(b + 15 * 200 + IN_RESERVED, 0);
+	put32(b + 15 * IN_SIZE + IN_RESERVED, 0);
 	/* stop_reason: printable, NUL-terminated within 64 bytes. */
 	memset(reason, 'r', sizeof(reason));
 	memcpy(b + IN_REASON, reason, 63);
-	accept_body(PROTO_VM_INFO, b, 200);
+	accept_body(PROTO_VM_INFO, b, IN_SIZE);
 	memcpy(b + IN_REASON, reason, 64);
-	reject_body(PROTO_VM_INFO, b, 200,
+	reject_body(PROTO_VM_INFO, b, IN_SIZE,
 		    "VM_INFO record 0: stop_reason is not NUL-terminated within 64 bytes");
 	memset(b + IN_REASON, 0, 64);
 	memcpy(b + IN_REASON, "fault\x1b[2J", 9);
-	reject_body(PROTO_VM_INFO, b, 200,
+	reject_body(PROTO_VM_INFO, b, IN_SIZE,
 		    "VM_INFO record 0: stop_reason byte 5 is 0x1b (want 0x20..0x7e)");
 	b[IN_REASON + 5] = 0;
-	accept_body(PROTO_VM_INFO, b, 200); /* after the NUL: not looked at */
+	accept_body(PROTO_VM_INFO, b, IN_SIZE); /* after the NUL: not looked at */
 	b[IN_REASON + 1] = 0xff;
-	reject_body(PROTO_VM_INFO, b, 200, "VM_INFO record 0: stop_reason byte 1 is 0xff");
+	reject_body(PROTO_VM_INFO, b, IN_SIZE, "VM_INFO record 0: stop_reason byte 1 is 0xff");
 	/* The other fields are not constrained here. */
 	fill_info(b, "z", 3, "", 0);
 	memset(b + IN_MEM, 0xff, IN_REASON - IN_MEM);
-	accept_body(PROTO_VM_INFO, b, 200);
+	accept_body(PROTO_VM_INFO, b, IN_SIZE);
 }
 
 static void test_vm_other_bodies(void **state)
@@ -1263,8 +1341,8 @@ static void make_stream(struct stream *st)
 		PROTO_VM_STOP,
 	};
 	static const size_t lens[] = { 32, 1, 4, 5000, 64, 4 + PROTO_ERROR_TEXT_MAX,
-				       REPORT_MAX_SIZE, 96 + 1500, 200,
-				       48 + PROTO_CHUNK_MAX, 0, 3200, 32, 0,
+				       REPORT_MAX_SIZE, CR_SIZE + 1500, IN_SIZE,
+				       48 + PROTO_CHUNK_MAX, 0, 16 * IN_SIZE, 32, 0,
 				       PROTO_CHUNK_MAX, 32 };
 
 	_Static_assert(ARRAY_SIZE(types) == ARRAY_SIZE(lens), "stream table");
@@ -1374,7 +1452,7 @@ static void test_reader_random_chunks(void **state)
 
 static void test_reader_back_to_back(void **state)
 {
-	uint8_t two[2 * (PROTO_HDR_LEN + 64)], rbuf[PROTO_HDR_LEN + 200];
+	uint8_t two[2 * (PROTO_HDR_LEN + 64)], rbuf[PROTO_HDR_LEN + IN_SIZE];
 	struct proto_reader r;
 	size_t a, b, used;
 
@@ -1561,6 +1639,7 @@ int main(void)
 		cmocka_unit_test(test_reject_vm_names),
 		cmocka_unit_test(test_vm_names_accepted),
 		cmocka_unit_test(test_reject_create),
+		cmocka_unit_test(test_create_linux),
 		cmocka_unit_test(test_secrets),
 		cmocka_unit_test(test_secret_add),
 		cmocka_unit_test(test_vm_name_helpers),
