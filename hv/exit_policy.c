@@ -204,6 +204,7 @@ void msr_bitmap_build(uint8_t bitmap[4096], const struct spec_caps *spec)
 }
 
 #define MSR_PAT 0x277u
+#define MSR_MISC_ENABLE 0x1a0u
 #define EFER_SCE BIT(0)
 #define EFER_LME BIT(8)
 #define EFER_LMA BIT(10)
@@ -215,6 +216,9 @@ enum msr_decision msr_policy(uint32_t msr, bool write)
 		return write ? MSR_EMULATE_EFER_WRITE : MSR_EMULATE_EFER_READ;
 	if (msr == MSR_PAT)
 		return write ? MSR_EMULATE_PAT_WRITE : MSR_EMULATE_PAT_READ;
+	if (msr == MSR_MISC_ENABLE)
+		return write ? MSR_EMULATE_MISC_ENABLE_WRITE :
+			       MSR_EMULATE_MISC_ENABLE_READ;
 	return MSR_DENY;
 }
 

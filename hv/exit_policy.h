@@ -51,6 +51,8 @@ enum msr_decision {
 	MSR_EMULATE_EFER_WRITE, /* efer_write: SCE and NXE are the guest's */
 	MSR_EMULATE_PAT_READ,   /* the guest's PAT, in the control block */
 	MSR_EMULATE_PAT_WRITE,  /* pat_valid values only */
+	MSR_EMULATE_MISC_ENABLE_READ,  /* MISC_ENABLE_VALUE */
+	MSR_EMULATE_MISC_ENABLE_WRITE, /* only MISC_ENABLE_VALUE itself */
 	MSR_DENY,               /* inject #GP, as for an MSR that does not exist */
 };
 
@@ -68,6 +70,15 @@ bool efer_write(uint64_t current, uint64_t value, uint64_t *out);
 /* A PAT value the CPU accepts (SDM 12.12.2): each entry one of UC, WC,
  * WT, WP, WB, UC-, reserved bits 0. Anything else is #GP. */
 bool pat_valid(uint64_t value);
+
+/*
+ * IA32_MISC_ENABLE as every guest reads it: fast strings on (bit 0), no
+ * branch trace store (bit 11) or PEBS (bit 12), nothing else (XD not
+ * disabled, CPUID not limited, no power or thermal features). Linux's
+ * verify_cpu reads it on Intel before it has an IDT, so a #GP there is a
+ * triple fault; a write of the same value is accepted, any other #GP.
+ */
+#define MISC_ENABLE_VALUE 0x1801ull
 
 /*
  * CR0/CR4 guest/host masks (SDM Vol. 3C 25.6.6): a set bit is owned by the

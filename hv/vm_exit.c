@@ -205,6 +205,13 @@ static enum exit_outcome handle_msr(struct vcpu *v, const struct exit_event *ev)
 			goto deny;
 		arch->set(v, GREG_PAT, value);
 		break;
+	case MSR_EMULATE_MISC_ENABLE_READ:
+		msr_result(v, MISC_ENABLE_VALUE);
+		break;
+	case MSR_EMULATE_MISC_ENABLE_WRITE:
+		if (value != MISC_ENABLE_VALUE)
+			goto deny;
+		break;
 	case MSR_DENY:
 		goto deny;
 	}
@@ -400,8 +407,13 @@ static enum exit_outcome dispatch(struct vm *vm, struct vcpu *v,
 	case EXIT_HLT:
 		return handle_hlt(vm, v, ev);
 	case EXIT_SHUTDOWN:
-		stop(vm, "triple fault at RIP %#llx",
-		     (unsigned long long)arch->get(v, GREG_RIP));
+		stop(vm, "triple fault at RIP %#llx DEBUG rsp %llx cr0 %llx cr3 %llx cr4 %llx efer %llx",
+		     (unsigned long long)arch->get(v, GREG_RIP),
+		     (unsigned long long)arch->get(v, GREG_RSP),
+		     (unsigned long long)arch->get(v, GREG_CR0),
+		     (unsigned long long)arch->get(v, GREG_CR3),
+		     (unsigned long long)arch->get(v, GREG_CR4),
+		     (unsigned long long)arch->get(v, GREG_EFER));
 		return EXIT_OUTCOME_DONE;
 	case EXIT_NPF:
 		return handle_npf(vm, v, ev);

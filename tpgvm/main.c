@@ -285,6 +285,7 @@ int guest_main(const struct custos_boot_info *bi)
 	uart_init();
 	/* We (re)started: whatever the relay still holds is stale. */
 	send_frame(FRAME_HELLO, 0, NULL, 0);
-	con_printf("tpgvm: transport up on COM2 (%d sessions max)\n", SESSION_MAX);
+	con_printf("tpgvm: transport up on COM2 (%d sessions max, receive trigger %d)\n",
+		   SESSION_MAX, uart_rx_trigger_14 ? 14 : 1);
 	serve();
 }

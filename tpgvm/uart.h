@@ -15,6 +15,9 @@
 #define UART_TX_FIFO 16
 
 void uart_init(void);
+/* What uart_init chose: a receive trigger of 14 bytes (the line reports
+ * data at once) or of 1 (it waits for the trigger). For the log. */
+extern bool uart_rx_trigger_14;
 uint8_t uart_lsr(void);
 uint8_t uart_getc(void);
 void uart_putc(uint8_t c);

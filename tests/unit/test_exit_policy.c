@@ -484,6 +484,13 @@ static void test_msr_policy(void **state)
 	assert_int_equal(msr_policy(0xc0000080, true), MSR_EMULATE_EFER_WRITE);
 	assert_int_equal(msr_policy(0x277, false), MSR_EMULATE_PAT_READ);
 	assert_int_equal(msr_policy(0x277, true), MSR_EMULATE_PAT_WRITE);
+	/* MISC_ENABLE: a fixed value (Linux's verify_cpu reads it on Intel
+	 * before it has an IDT): fast strings, no BTS, no PEBS, XD allowed. */
+	assert_int_equal(msr_policy(0x1a0, false), MSR_EMULATE_MISC_ENABLE_READ);
+	assert_int_equal(msr_policy(0x1a0, true), MSR_EMULATE_MISC_ENABLE_WRITE);
+	assert_int_equal(MISC_ENABLE_VALUE, (1u << 0) | (1u << 11) | (1u << 12));
+	assert_int_equal(MISC_ENABLE_VALUE >> 34 & 1, 0); /* XD disable */
+	assert_int_equal(MISC_ENABLE_VALUE >> 22 & 1, 0); /* limit CPUID */
 	for (size_t i = 0; i < ARRAY_SIZE(msrs); i++) {
 		assert_int_equal(msr_policy(msrs[i], false), MSR_DENY);
 		assert_int_equal(msr_policy(msrs[i], true), MSR_DENY);
