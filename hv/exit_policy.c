@@ -51,6 +51,7 @@
 #define LE7_EDX_KEEP BIT(8)
 
 #define MAX_BASIC_LEAF 0xdu
+#define TSC_LEAF 0x15u
 #define MAX_EXTENDED_LEAF 0x80000008u
 
 static void leaf1(const struct cpuid_values *h, const struct cpuid_context *c,
@@ -79,6 +80,29 @@ static void leaf_xsave(uint32_t subleaf, const struct cpuid_values *h,
 	}
 }
 
+/*
+ * Leaf 0x15, the TSC's rate as crystal clock x EBX / EAX: the rate the TCB
+ * measured at boot (tcb/timebase.h), which is what a VM's TSC runs at.
+ * Linux takes it on Intel instead of calibrating against the virtual PIT
+ * (slow and imprecise through VM exits) and marks the rate as known. The
+ * crystal field is 32 bits: faster TSCs give it halved, EBX doubled.
+ */
+static void leaf_tsc(const struct cpuid_context *c, struct cpuid_values *o)
+{
+	uint64_t hz = c->tsc_hz;
+	uint32_t mul = 1;
+
+	if (!hz || hz > (0xffffffffull << 31))
+		return; /* all zero: "not enumerated" */
+	while (hz > 0xffffffffull) {
+		hz >>= 1;
+		mul <<= 1;
+	}
+	o->eax = 1;
+	o->ebx = mul;
+	o->ecx = (uint32_t)hz;
+}
+
 static void leaf_custos(uint32_t leaf, const struct cpuid_context *c,
 			struct cpuid_values *o)
 {
@@ -103,6 +127,8 @@ void cpuid_filter(uint32_t leaf, uint32_t subleaf,
 		*o = *h;
 		if (o->eax > MAX_BASIC_LEAF)
 			o->eax = MAX_BASIC_LEAF;
+		if (c->tsc_hz)
+			o->eax = TSC_LEAF; /* ours; the leaves between read 0 */
 		break;
 	case 1:
 		leaf1(h, c, o);
@@ -115,6 +141,9 @@ void cpuid_filter(uint32_t leaf, uint32_t subleaf,
 		break;
 	case 0xd:
 		leaf_xsave(subleaf, h, c, o);
+		break;
+	case TSC_LEAF:
+		leaf_tsc(c, o);
 		break;
 	case CPUID_CUSTOS_BASE:
 	case CPUID_CUSTOS_INFO:

@@ -22,6 +22,7 @@ struct cpuid_context {
 	bool guest_osxsave;   /* guest CR4.OSXSAVE, mirrored in leaf 1 ECX */
 	uint64_t xcr0;        /* the XCR0 every guest runs with */
 	uint32_t xsave_size;  /* bytes of XSAVE area for that XCR0 */
+	uint64_t tsc_hz;      /* the TSC rate the TCB measured; 0 unknown */
 };
 
 /*

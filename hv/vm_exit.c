@@ -11,6 +11,7 @@
 #include "hv/power.h"
 #include "hv/tenant.h"
 #include "hv/tpgvm.h"
+#include "tcb/timebase.h"
 #include "hv/arch.h"
 #include "tcb/hypercall.h"
 #include <custos/guest_abi.h>
@@ -96,6 +97,7 @@ static enum exit_outcome handle_cpuid(struct vm *vm, struct vcpu *v,
 		.guest_osxsave = (arch->get(v, GREG_CR4) >> 18) & 1,
 		.xcr0 = vcpu_xcr0(),
 		.xsave_size = vcpu_xsave_size(),
+		.tsc_hz = timebase_tsc_hz(),
 	};
 
 	cpuid_filter(leaf, subleaf, &host, &ctx, &out);
@@ -107,8 +109,14 @@ static enum exit_outcome handle_cpuid(struct vm *vm, struct vcpu *v,
 	return EXIT_OUTCOME_RESUME;
 }
 
+/* The first few accesses to ports no device claims, for the platform's
+ * own VMs (boot modules, the TPGVM); never a tenant VM's, whose probing of
+ * ports (a Linux kernel's of COM2-4, Super-I/O ...) is its own business
+ * and no one else's to read in the platform log. */
 static void io_denied_log(struct vm *vm, const struct io_exit *io)
 {
+	if (vm->tenant.active)
+		return;
 	if (vm->denied_io_logged < IO_DENY_LOG_LIMIT) {
 		vm->denied_io_logged++;
 		console_printf("vm %u (%s): denied %s port %#x\n", vm->id,

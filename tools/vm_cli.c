@@ -12,7 +12,8 @@
  * They come from --secret-file FILE (KEY=VALUE lines: never on a command
  * line) or --secret KEY=VALUE (blanked from argv as soon as read), and are
  * wiped from memory once sent. The guest's console bytes are untrusted: printed with every
- * control character but newline and tab replaced.
+ * control character but newline, tab, carriage return and backspace
+ * replaced.
  */
 #include "tools/vm_cli.h"
 
@@ -99,7 +100,8 @@ static const char usage_text[] =
 	"  destroy NAME  destroy it for good\n"
 	"  status NAME   show its state\n"
 	"  console NAME  print what its console holds (untrusted bytes: control\n"
-	"                characters other than newline and tab become '?');\n"
+	"                characters other than newline, tab, CR and backspace\n"
+	"                become '?');\n"
 	"                --follow: keep printing what comes, until Ctrl-C or\n"
 	"                --timeout; --interactive: also send what is typed (or\n"
 	"                piped) to the VM's console, raw; Ctrl-] leaves; when\n"
@@ -1145,7 +1147,11 @@ static void print_console(const struct vm_opts *op, const uint8_t *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = p[i];
 
-		putchar(c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f) ? c : '?');
+		/* CR and backspace too: a serial console ends its lines with
+		 * CR LF and a shell's line editing echoes backspaces; neither
+		 * starts an escape sequence. */
+		putchar(c == '\n' || c == '\t' || c == '\r' || c == '\b' ||
+			(c >= 0x20 && c < 0x7f) ? c : '?');
 	}
 }
 

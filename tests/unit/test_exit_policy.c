@@ -82,6 +82,49 @@ static void test_cpuid_leaf0(void **state)
 	assert_int_equal(v.eax, 0xd);
 }
 
+/* Leaf 0x15 tells the TSC's rate the TCB measured (Linux takes it on
+ * Intel instead of calibrating against the virtual PIT): crystal x EBX /
+ * EAX, the crystal field halved as often as 32 bits need. */
+static void test_cpuid_tsc_leaf(void **state)
+{
+	const struct cpuid_values host = { 0x1f, 0x756e6547, 0x6c65746e, 0x49656e69 };
+	struct cpuid_context ctx = default_ctx;
+	struct cpuid_values v;
+
+	(void)state;
+	ctx.tsc_hz = 100001188;
+	v = filter(0, 0, &host, &ctx);
+	assert_int_equal(v.eax, 0x15);
+	v = filter(0x15, 0, &all_ones, &ctx);
+	assert_int_equal(v.eax, 1);
+	assert_int_equal(v.ebx, 1);
+	assert_int_equal(v.ecx, 100001188);
+	assert_int_equal(v.edx, 0);
+	/* The leaves between are not the host's. */
+	for (uint32_t leaf = 0xe; leaf < 0x15; leaf++) {
+		v = filter(leaf, 0, &all_ones, &ctx);
+		assert_int_equal(v.eax | v.ebx | v.ecx | v.edx, 0);
+	}
+	ctx.tsc_hz = 5000000000ull; /* above 32 bits */
+	v = filter(0x15, 0, &all_ones, &ctx);
+	assert_int_equal(v.eax, 1);
+	assert_int_equal(v.ebx, 2);
+	assert_int_equal(v.ecx, 2500000000u);
+	ctx.tsc_hz = 0xffffffffull << 31; /* the most EBX can scale */
+	v = filter(0x15, 0, &all_ones, &ctx);
+	assert_int_equal(v.ebx, 1u << 31);
+	assert_int_equal((uint64_t)v.ecx * v.ebx / v.eax, ctx.tsc_hz);
+	ctx.tsc_hz = 0xffffffffffffffffull; /* beyond: not told */
+	v = filter(0x15, 0, &all_ones, &ctx);
+	assert_int_equal(v.eax | v.ebx | v.ecx | v.edx, 0);
+	/* Unknown rate: the leaf is not there. */
+	ctx.tsc_hz = 0;
+	v = filter(0x15, 0, &all_ones, &ctx);
+	assert_int_equal(v.eax | v.ebx | v.ecx | v.edx, 0);
+	v = filter(0, 0, &host, &ctx);
+	assert_int_equal(v.eax, 0xd);
+}
+
 static void test_cpuid_leaf1_ecx(void **state)
 {
 	struct cpuid_values v;
@@ -894,6 +937,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpuid_leaf0),
+		cmocka_unit_test(test_cpuid_tsc_leaf),
 		cmocka_unit_test(test_cpuid_leaf1_ecx),
 		cmocka_unit_test(test_cpuid_leaf1_osxsave),
 		cmocka_unit_test(test_cpuid_leaf1_ebx_edx),
