@@ -348,12 +348,15 @@ test: deps
 	@$(MAKE) --no-print-directory $(BUILD_JOBS) all unit fuzz linux-assets
 	@$(PYTHON) tests/run.py
 
-# The demo's emulator: qemu (QEMU/SVM, the faster one) or bochs (Bochs/VMX).
+# The demo's emulator: qemu (QEMU/SVM, the faster one) or bochs (Bochs/VMX);
+# its tenant VM: counter (a small guest) or linux (Linux 6.1 and busybox,
+# built by linux-assets; its upload takes minutes over the TPGVM's line).
 EMU ?= qemu
+GUEST ?= counter
 
 demo: deps
-	@$(MAKE) --no-print-directory $(BUILD_JOBS) all linux-assets
-	@$(PYTHON) tools/demo.py --emu $(EMU)
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all $(if $(filter linux,$(GUEST)),linux-assets)
+	@$(PYTHON) tools/demo.py --emu $(EMU) --guest $(GUEST)
 
 # Everything that runs on the platform: the hypervisor, its crypto, and the
 # TPGVM's own sources (guest runtime and tpgvm/; the portable files are in
