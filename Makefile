@@ -367,7 +367,7 @@ lint:
 	@tools/lint.sh $(LINT_SRCS)
 
 bench: deps
-	@$(MAKE) --no-print-directory $(BUILD_JOBS) all
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all linux-assets
 	@$(PYTHON) bench/lifecycle.py
 
 clean:

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """`make bench`: how long the tenant-visible operations take on the real
-platform in Bochs, and how large a sealed blob is. Wall-clock figures under
+platform in Bochs, and how large a sealed blob is; and a Linux VM's
+upload, boot time to its init and its shell, stop and resume. Wall-clock figures under
 emulation (Bochs runs a few tens of millions of instructions a second), so
 they compare builds on one machine, not platforms; nothing here asserts a
 time. Prints one line per measurement and a JSON summary at the end
@@ -31,6 +32,54 @@ def timed(env, *args):
         raise SystemExit("bench: %s failed (exit %d):\n%s%s" % (
             " ".join(args), p.returncode, p.stdout, p.stderr))
     return took
+
+
+def linux_boot(env, storage, results):
+    """A Linux VM (make linux-assets): its upload, and the time from start
+    to its init's marker, then to the shell answering a command; the
+    sealed blob of the booted VM. Once: each run takes minutes."""
+    kernel = os.path.join(h.BUILD, "linux", "bzImage-tiny")
+    initrd = os.path.join(h.BUILD, "linux", "initramfs.cpio.gz")
+    if not (os.path.isfile(kernel) and os.path.isfile(initrd)):
+        print("linux   not measured: no build/linux/ (make linux-assets)", flush=True)
+        results["linux"] = "not measured: make linux-assets first"
+        return
+    size = os.path.getsize(kernel) + os.path.getsize(initrd)
+    took = timed(env, "vm", "create", "tux", "--memory", "64M", "--kernel", kernel,
+                 "--initrd", initrd, "--cmdline", "console=ttyS0 panic=-1",
+                 "--timeout", "3000")
+    results["linux_upload_s"] = round(took, 1)
+    results["linux_upload_bytes"] = size
+    start = time.monotonic()
+    timed(env, "vm", "start", "tux")
+    seen, marker = "", None
+    while time.monotonic() - start < 1200:
+        seen += subprocess.run([CUSTOS, "vm", "console", "tux"], capture_output=True,
+                               text=True, env=env, timeout=300).stdout
+        if marker is None and "custos-linux: init ready" in seen:
+            marker = time.monotonic() - start
+            break
+        time.sleep(1)
+    if marker is None:
+        raise SystemExit("bench: the Linux VM did not reach its init:\n" + seen[-2000:])
+    results["linux_start_to_init_s"] = round(marker, 1)
+    p = subprocess.run([CUSTOS, "vm", "console", "tux", "--interactive", "--idle", "5"],
+                       input="echo bench-$((40+2))\n", capture_output=True, text=True,
+                       env=env, timeout=600)
+    results["linux_start_to_shell_answer_s"] = round(time.monotonic() - start, 1)
+    if "bench-42" not in p.stdout:
+        raise SystemExit("bench: the Linux VM's shell did not answer:\n" + p.stdout[-2000:])
+    results["linux_stop_s"] = round(timed(env, "vm", "stop", "tux"), 1)
+    blob = [f for f in os.listdir(storage) if f.endswith("-tux.sealed")][0]
+    results["linux_sealed_blob_bytes_64M"] = os.path.getsize(os.path.join(storage, blob))
+    results["linux_resume_s"] = round(timed(env, "vm", "start", "tux"), 1)
+    timed(env, "vm", "destroy", "tux")
+    print("linux   upload %.0f s for %d bytes (%.1f KiB/s); start to init %.1f s, to a "
+          "shell answer %.1f s; stop %.1f s (blob %d bytes), resume %.1f s"
+          % (results["linux_upload_s"], size, size / 1024 / max(took, 0.1),
+             results["linux_start_to_init_s"], results["linux_start_to_shell_answer_s"],
+             results["linux_stop_s"], results["linux_sealed_blob_bytes_64M"],
+             results["linux_resume_s"]), flush=True)
 
 
 def main():
@@ -65,6 +114,7 @@ def main():
             results[k + "_s_median"] = round(statistics.median(v), 2)
             print("%-8s median %6.2f s  (%s)" % (k, statistics.median(v),
                                                  ", ".join("%.2f" % x for x in v)), flush=True)
+        linux_boot(env, storage, results)
     results["image_bytes_counter"] = os.path.getsize(image)
     results["rounds"] = ROUNDS
     print("blob    %d bytes for a 32 MiB counter VM" % results["sealed_blob_bytes_32M_counter"])
