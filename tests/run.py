@@ -175,6 +175,10 @@ class IntegrationRun:
             self.fn(d)
 
 
+# Slow runs left out (harness.slow), with why: listed at the end.
+SLOW_NOT_RUN = []
+
+
 def integration_tests():
     """([IntegrationRun], [names of runs on machines switched off]) of every
     integration test, in file order, a run per machine it is @on that is
@@ -182,12 +186,18 @@ def integration_tests():
     import harness
     on = harness.machines_on()
     runs, off = [], []
+    slow = harness.slow_on()
     for path in sorted(glob.glob(os.path.join(ROOT, "tests", "integration", "test_*.py"))):
         mod = importlib.import_module(os.path.basename(path)[:-3])
         for attr in sorted(vars(mod), key=lambda a: getattr(getattr(mod, a), "__code__", None)
                            and getattr(mod, a).__code__.co_firstlineno or 0):
             fn = getattr(mod, attr)
             if not (attr.startswith("test_") and callable(fn)):
+                continue
+            if getattr(fn, "slow", None) and not slow:
+                for name in getattr(fn, "machines", (None,)):
+                    run = IntegrationRun(mod, fn, harness.MACHINES[name] if name else None)
+                    SLOW_NOT_RUN.append((run.name, fn.slow))
                 continue
             if not hasattr(fn, "machines"):
                 runs.append(IntegrationRun(mod, fn))
@@ -303,6 +313,10 @@ def run_integration(tally, filters):
             if ok:
                 durations.record(name, seconds)
     durations.save()
+    slow = sorted({(n, why) for n, why in SLOW_NOT_RUN if selected(n, filters)})
+    if slow:
+        tally.not_run("%d slow integration runs (CUSTOS_SLOW=1 runs them): %s" % (
+            len(slow), "; ".join("%s (%s)" % (n, why) for n, why in slow)))
     off = [name for name in off if selected(name, filters)]
     if off:
         tally.not_run("%d integration runs on machines switched off (harness.MACHINES_ON, "
@@ -314,7 +328,8 @@ def list_integration(filters):
     """The integration runs that would be made, one a line, and those on
     machines switched off, each prefixed "off ". Nothing is run."""
     runs, off = integration_tests()
-    for name in [run.name for run in runs] + ["off " + name for name in off]:
+    slow = sorted({"slow " + n for n, _ in SLOW_NOT_RUN})
+    for name in [run.name for run in runs] + ["off " + name for name in off] + slow:
         if selected(name, filters):
             print(name)
     return 0

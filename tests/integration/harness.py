@@ -530,6 +530,20 @@ def machines_on():
     return [m for m in MACHINES.values() if m.name in names]
 
 
+def slow(why):
+    """Decorator: the test runs only with CUSTOS_SLOW=1 (tests/run.py lists
+    it at the end as not run otherwise, never as passed): it takes longer
+    than make test's budget allows, for the reason given."""
+    def mark(fn):
+        fn.slow = why
+        return fn
+    return mark
+
+
+def slow_on():
+    return os.environ.get("CUSTOS_SLOW", "") == "1"
+
+
 def on(*names):
     """Decorator: the test boots the hypervisor and runs once per machine
     named (and switched on), called as test(run_dir, machine)."""
