@@ -415,13 +415,8 @@ static enum exit_outcome dispatch(struct vm *vm, struct vcpu *v,
 	case EXIT_HLT:
 		return handle_hlt(vm, v, ev);
 	case EXIT_SHUTDOWN:
-		stop(vm, "triple fault at RIP %#llx DEBUG rsp %llx cr0 %llx cr3 %llx cr4 %llx efer %llx",
-		     (unsigned long long)arch->get(v, GREG_RIP),
-		     (unsigned long long)arch->get(v, GREG_RSP),
-		     (unsigned long long)arch->get(v, GREG_CR0),
-		     (unsigned long long)arch->get(v, GREG_CR3),
-		     (unsigned long long)arch->get(v, GREG_CR4),
-		     (unsigned long long)arch->get(v, GREG_EFER));
+		stop(vm, "triple fault at RIP %#llx",
+		     (unsigned long long)arch->get(v, GREG_RIP));
 		return EXIT_OUTCOME_DONE;
 	case EXIT_NPF:
 		return handle_npf(vm, v, ev);
