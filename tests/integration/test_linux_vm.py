@@ -96,9 +96,9 @@ def uptime(pf, name):
     return float(m.group(1))
 
 
-def create_linux(pf, name, memory="64M"):
+def create_linux(pf, name, memory="64M", cmdline=CMDLINE):
     p = create(pf, name, "--memory", memory, "--kernel", BZIMAGE,
-               "--initrd", INITRAMFS, "--cmdline", CMDLINE)
+               "--initrd", INITRAMFS, "--cmdline", cmdline)
     assert p.returncode == EXIT_OK, "create: exit %d\n%s%s" % (
         p.returncode, p.stdout, p.stderr)
     assert "matches the one computed here from the kernel" in p.stdout, p.stdout
@@ -162,12 +162,12 @@ def stop_start(pf, name):
 # 19 MB (its kernel, page cache and the decompressor's leftovers are not
 # zero), which crosses the TPGVM's serial line at 20-40 KiB/s each way:
 # 15-30 minutes, beyond make test's budget until the transport is faster.
-@h.slow("a 19 MB sealed blob each way over the TPGVM's serial line")
+@h.slow("an 11-19 MB sealed blob each way over the TPGVM's serial line")
 @h.on(*h.BACKENDS)
 def test_linux_vm_survives_stop_and_start(d, machine):
     assets()
     with platform(d, machine) as pf:
-        create_linux(pf, "tux")
+        create_linux(pf, "tux", cmdline=CMDLINE + " init_on_free=1")
         ok(vm(pf, "start", "tux"), "start")
         wait_console(pf, "tux", re.escape(MARKER), BOOT_TIMEOUT)
         stop_start(pf, "tux")
