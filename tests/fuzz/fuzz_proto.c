@@ -200,6 +200,12 @@ static void check_msg(const uint8_t *d, size_t size, const struct proto_msg *m)
 	case PROTO_VM_CONSOLE_DATA:
 		require(blen <= PROTO_CHUNK_MAX);
 		break;
+	case PROTO_VM_CONSOLE_INPUT: /* a name, then 1..1024 bytes of anything */
+		require(blen >= 33 && blen <= 32 + 1024 && name_ok(m->body));
+		break;
+	case PROTO_VM_INPUT_TAKEN:
+		require(blen == 4 && le(m->body, 4) <= 1024);
+		break;
 	default:
 		require(0);
 	}
