@@ -133,6 +133,12 @@ static unsigned level_index(uint64_t gpa, int level)
 	       (NPT_ENTRIES - 1);
 }
 
+/* The guest-physical span one level-`level` entry covers. */
+static uint64_t level_span(int level)
+{
+	return 1ull << (PAGE_SHIFT + NPT_INDEX_BITS * level);
+}
+
 static bool entry_present(const struct npt_encoding *enc, uint64_t ent)
 {
 	return (ent & enc->present) != 0;
@@ -247,8 +253,16 @@ int npt_init(struct npt *npt, struct frame_table *ft, frame_owner_t owner,
 	return NPT_OK;
 }
 
-/* The PTE for gpa, or NULL when a table on the way is missing. */
-static uint64_t *find_leaf_slot(const struct npt *npt, uint64_t gpa)
+/*
+ * The PTE for gpa, or NULL when a table on the way is missing. Then
+ * *hole_start is where the aligned block that table would cover begins and
+ * *hole_span its size: nothing in it is mapped, so range walks skip it
+ * whole instead of asking again for each of its pages (a range can be
+ * 2^36 pages long).
+ */
+static uint64_t *find_leaf_slot_or_hole(const struct npt *npt, uint64_t gpa,
+					uint64_t *hole_start,
+					uint64_t *hole_span)
 {
 	const struct npt_encoding *enc = encoding(npt);
 	uint64_t table_pa = npt->root_pa;
@@ -257,11 +271,21 @@ static uint64_t *find_leaf_slot(const struct npt *npt, uint64_t gpa)
 	for (level = NPT_ROOT_LEVEL; level > 0; level--) {
 		uint64_t ent = table_at(table_pa)[level_index(gpa, level)];
 
-		if (!entry_present(enc, ent))
+		if (!entry_present(enc, ent)) {
+			*hole_span = level_span(level);
+			*hole_start = gpa & ~(*hole_span - 1);
 			return NULL;
+		}
 		table_pa = entry_pa(ent);
 	}
 	return &table_at(table_pa)[level_index(gpa, 0)];
+}
+
+static uint64_t *find_leaf_slot(const struct npt *npt, uint64_t gpa)
+{
+	uint64_t hole_start, hole_span;
+
+	return find_leaf_slot_or_hole(npt, gpa, &hole_start, &hole_span);
 }
 
 static bool gpa_mapped(const struct npt *npt, uint64_t gpa)
@@ -357,23 +381,28 @@ static void prune_path(struct npt *npt, struct frame_table *ft, uint64_t gpa)
 }
 
 /* Unmap and release [gpa, gpa + len), last page first; pages that are not
- * mapped are skipped. */
+ * mapped are skipped, blocks without tables in one step. */
 static void unpopulate(struct npt *npt, struct frame_table *ft, uint64_t gpa,
 		       uint64_t len)
 {
 	while (len > 0) {
-		uint64_t *slot;
+		uint64_t page = gpa + len - PAGE_SIZE, hole_start, hole_span;
+		uint64_t *slot = find_leaf_slot_or_hole(npt, page, &hole_start,
+							&hole_span);
 		uint64_t pfn;
 
+		if (!slot) {
+			len = hole_start > gpa ? hole_start - gpa : 0;
+			continue;
+		}
 		len -= PAGE_SIZE;
-		slot = find_leaf_slot(npt, gpa + len);
-		if (!slot || !entry_present(encoding(npt), *slot))
+		if (!entry_present(encoding(npt), *slot))
 			continue;
 		pfn = pa_to_pfn(entry_pa(*slot));
 		*slot = 0;
 		npt->mapped_pages--;
 		frame_release(ft, pfn, npt->owner);
-		prune_path(npt, ft, gpa + len);
+		prune_path(npt, ft, page);
 	}
 }
 
@@ -381,11 +410,21 @@ static void unpopulate(struct npt *npt, struct frame_table *ft, uint64_t gpa,
 static bool range_has_mapping(const struct npt *npt, uint64_t gpa,
 			      uint64_t size)
 {
-	uint64_t off;
+	uint64_t end = gpa + size, hole_start, hole_span;
 
-	for (off = 0; off < size; off += PAGE_SIZE)
-		if (gpa_mapped(npt, gpa + off))
+	while (gpa < end) {
+		const uint64_t *slot = find_leaf_slot_or_hole(npt, gpa,
+							      &hole_start,
+							      &hole_span);
+
+		if (!slot) {
+			gpa = hole_start + hole_span;
+			continue;
+		}
+		if (entry_present(encoding(npt), *slot))
 			return true;
+		gpa += PAGE_SIZE;
+	}
 	return false;
 }
 

@@ -686,6 +686,42 @@ static void test_populate_refusals(void **state)
 }
 
 /*
+ * Ranges may span the whole guest-physical space (2^36 pages): a walk over
+ * them skips blocks without tables in one step, or a refused populate or an
+ * unpopulate of the whole space would hold the CPU for hours. Only the
+ * pages mapped at both ends are found and released.
+ */
+static void test_range_walks_skip_missing_tables(void **state)
+{
+	const uint64_t top = NPT_GPA_LIMIT - PAGE_SIZE;
+	struct env *env = env_new();
+	uint64_t free0 = env->ft.free_count;
+	struct npt e;
+
+	(void)state;
+	assert_int_equal(npt_init(&e, &env->ft, VM0, fmt), NPT_OK);
+	assert_int_equal(npt_populate(&e, &env->ft, 0x10000, PAGE_SIZE, NPT_RWX),
+			 NPT_OK);
+	assert_int_equal(npt_populate(&e, &env->ft, top, PAGE_SIZE, NPT_RWX),
+			 NPT_OK);
+	assert_int_equal(npt_populate(&e, &env->ft, PAGE_SIZE, top, NPT_RWX),
+			 NPT_E_MAPPED);
+	assert_int_equal(npt_populate(&e, &env->ft, 0x11000, top - 0x11000,
+				      NPT_RWX), NPT_E_NOMEM);
+	assert_int_equal(npt_unpopulate(&e, &env->ft, PAGE_SIZE,
+					top - PAGE_SIZE), NPT_OK);
+	assert_int_equal(e.mapped_pages, 1);
+	expect_unmapped(&e, 0x10000);
+	assert_int_equal(npt_unpopulate(&e, &env->ft, 0, NPT_GPA_LIMIT), NPT_OK);
+	assert_int_equal(e.mapped_pages, 0);
+	assert_int_equal(e.table_frames, 1);
+	assert_true(npt_check(&e, &env->ft));
+	npt_destroy(&e, &env->ft);
+	assert_int_equal(env->ft.free_count, free0);
+	env_free(env);
+}
+
+/*
  * For every amount of free memory below what a populate needs, it fails
  * and leaves the free count, the ownership table and the tables exactly as
  * they were; with exactly enough it succeeds. The range straddles a 2 MiB
@@ -1847,6 +1883,7 @@ int main(void)
 		BOTH(test_populate_basic),
 		BOTH(test_populate_refusals),
 		BOTH(test_populate_all_or_nothing),
+		BOTH(test_range_walks_skip_missing_tables),
 		BOTH(test_destroy_returns_everything),
 		BOTH(test_two_vms_disjoint),
 		BOTH(test_check_catches_leaf_corruption),
