@@ -341,8 +341,9 @@ unit: $(UNIT_TESTS) $(TEST_TOOLS)
 fuzz: $(FUZZ_TARGETS)
 
 # The builds behind test, demo and bench use every core unless make was
-# already given -j.
-BUILD_JOBS := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
+# already given -j. Deferred (=): make puts -jN into MAKEFLAGS only after
+# reading the makefiles, so an immediate (:=) expansion never sees it.
+BUILD_JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
 
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD_JOBS) all unit fuzz linux-assets
