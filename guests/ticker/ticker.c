@@ -5,10 +5,12 @@
  * CPU goes to other VMs meanwhile (docs/vm-exits.md, "Interrupts and HLT").
  *
  * Arguments: hz=N (the PIT's rate, default 100), ticks=N (how many to wait
- * for), spin=1 (wait by spinning with interrupts on instead of HLT). With
- * ticks it prints
+ * for), spin=1 (wait by spinning with interrupts on instead of HLT),
+ * reset=1 (end by resetting the machine as Linux's reboot does: the
+ * keyboard controller's pulse-reset command 0xFE on port 0x64, which ends
+ * this VM only). With ticks it prints
  *   ticker: <ticks> ticks in <tsc> tsc, expected <tsc>, halts <n>
- * and ends with HC_EXIT 0; a platform that never interrupts leaves it
+ * and ends with HC_EXIT 0 (or the reset); a platform that never interrupts leaves it
  * halted forever, which the test sees as no line. Without (a tenant VM
  * has no arguments) it runs for good, printing every hz ticks
  *   ticker: second <n>, clock <s> s
@@ -87,6 +89,7 @@ int guest_main(const struct custos_boot_info *bi)
 {
 	uint64_t hz = cmdline_u64(bi, "hz", 100), want = cmdline_u64(bi, "ticks", 0);
 	bool spin = cmdline_u64(bi, "spin", 0) != 0;
+	bool reset = cmdline_u64(bi, "reset", 0) != 0;
 	uint64_t halts = 0, t0, t;
 
 	guest_init(bi, "ticker");
@@ -115,5 +118,10 @@ int guest_main(const struct custos_boot_info *bi)
 		   (unsigned long long)want, (unsigned long long)t,
 		   (unsigned long long)(bi->tsc_hz * want / hz),
 		   (unsigned long long)halts);
+	if (reset) {
+		outb(0x64, 0xfe);
+		con_printf("ticker: still running after the reset\n");
+		hc_exit(3);
+	}
 	hc_exit(0);
 }
