@@ -201,6 +201,29 @@ def linux_shell(env, name, commands, want, timeout=300):
     raise Failed("no %r from the Linux VM's shell" % want)
 
 
+LINUX_READY = "custos-linux: init ready"  # what the initramfs's /init prints
+
+
+def linux_boot_log(env, name, timeout=600):
+    """Show the VM's console (its kernel's boot log, with quiet: little)
+    until its /init says it is ready: what is typed before then is lost
+    when the kernel's serial driver resets the UART's FIFO."""
+    end, seen = time.monotonic() + timeout, ""
+    while time.monotonic() < end:
+        p = subprocess.run([os.path.join(BIN, "custos"), "vm", "console", name],
+                           capture_output=True, text=True, timeout=200, env=env)
+        step(p, "console")
+        seen += p.stdout
+        if LINUX_READY in seen:
+            lines = [l for l in seen.replace("\r", "").splitlines() if l.strip()]
+            shown = [l for l in lines if "Linux version" in l][:1] + ["..."] + lines[-3:]
+            for line in shown:
+                print("      " + line, flush=True)
+            return
+        time.sleep(2)
+    raise Failed("the Linux VM's /init did not say %r within %d s" % (LINUX_READY, timeout))
+
+
 def linux_lifecycle(pf, d, env):
     """The same lifecycle with Debian's Linux (a tinyconfig kernel built
     from linux-source-6.1) and a busybox-static initramfs."""
@@ -220,6 +243,8 @@ def linux_lifecycle(pf, d, env):
     say("3. Start it. Its kernel boots on the VM's own virtual platform (8259 PIC,\n"
         "    8254 PIT, 16550 console, RTC, i8042), idles in HLT between timer ticks.")
     step(custos("vm", "start", "web", env=env), "start")
+    print("    $ custos vm console web   (until its /init is ready)", flush=True)
+    linux_boot_log(env, "web")
     say("4. Its console, interactive (custos vm console web --interactive; here with\n"
         "    the commands piped in): a shell in the VM, reached only by its owner.")
     linux_shell(env, "web", "echo hello from $(uname -sr) > /tmp/greeting\n"
@@ -234,8 +259,10 @@ def linux_lifecycle(pf, d, env):
     say("6. Start it again: the same shell, the same /tmp, its uptime goes on from %d s." % up)
     step(custos("vm", "start", "web", "--timeout", "3000", env=env, timeout=3100),
          "start from the sealed state")
-    linux_shell(env, "web", "cat /tmp/greeting; cut -d' ' -f1 /proc/uptime | "
-                "sed 's/^/up=/'\n", r"^up=(\d+)")
+    m = linux_shell(env, "web", "cat /tmp/greeting; cut -d' ' -f1 /proc/uptime | "
+                    "sed 's/^/up=/'\n", r"^hello from Linux[^\n]*\n(?:.*\n)*?up=(\d+)")
+    if int(m.group(1)) < up:
+        raise Failed("the resumed VM's uptime went back from %d s to %s s" % (up, m.group(1)))
     say("7. Destroy it.")
     step(custos("vm", "destroy", "web", env=env), "destroy")
 

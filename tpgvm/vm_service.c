@@ -616,6 +616,8 @@ static void vm_upload(const struct tenant *who, const struct proto_msg *m,
 	answer_info(&info, out, out_len);
 }
 
+static void job_end(void);
+
 static bool job_on(const uint8_t owner[HC_OWNER_LEN], uint32_t vm_id)
 {
 	return job.kind != JOB_NONE && job.vm_id == vm_id &&
@@ -635,11 +637,19 @@ static void vm_destroy(const struct tenant *who, const char *name,
 		service_answer_error(PROTO_ERR_NOT_FOUND, "no VM of that name", out, out_len);
 		return;
 	}
-	if (job_on(who->id, info.vm_id)) {
+	if (job_on(who->id, info.vm_id) && job.kind != JOB_SEAL_EXITED) {
 		refuse(who, name, PROTO_ERR_BUSY,
 		       "the VM is being started or stopped; try again later",
 		       out, out_len);
 		return;
+	}
+	/* A VM that stopped itself is sealed and stored for nobody's request
+	 * (minutes for a large one): its owner's destroy need not wait. The
+	 * store in flight is abandoned; the delete below removes what the
+	 * relay has of it. */
+	if (job_on(who->id, info.vm_id)) {
+		vlog(who->name, name, "its seal is abandoned: destroyed by its owner");
+		job_end();
 	}
 	ref_set(&ref, who->id, info.vm_id);
 	rc = vm_hc(HC_VM_DESTROY, &ref);

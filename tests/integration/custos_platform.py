@@ -36,14 +36,14 @@ class Platform:
             self.emu = machine.start(d, iso=iso, ips=IPS, com2_socket=sport, **hw)
             if echo:
                 threading.Thread(target=self._echo, args=(echo,), daemon=True).start()
-            self._wait_relay(r"tpgvm link up", 30)
+            self.wait_relay_log(r"tpgvm link up", 30)
             # The TPGVM's HELLO: it has made its TLS key and serves.
-            self._wait_relay(r"tpgvm hello \(it restarted\)", 180)
+            self.wait_relay_log(r"tpgvm hello \(it restarted\)", 180)
         except BaseException:
             self.stop()
             raise
 
-    def _wait_relay(self, pattern, timeout):
+    def wait_relay_log(self, pattern, timeout):
         """Until the relay logs pattern; fails if the machine powers off."""
         end = time.monotonic() + timeout
         while not re.search(pattern, self.relay.log(), re.M):

@@ -22,6 +22,7 @@ CUSTOS = os.path.join(h.BUILD, "bin", "custos")
 PKI = os.path.join(h.BUILD, "pki")
 COUNTER = os.path.join(h.BUILD, "guests", "counter.elf")
 HELLO = os.path.join(h.BUILD, "guests", "hello.elf")
+MEMSCAN = os.path.join(h.BUILD, "guests", "memscan.elf")
 TIMEOUT = 300
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2, 3
@@ -220,7 +221,8 @@ def wait_sealed(pf, name, version, timeout=180):
 @h.on(*h.BACKENDS)
 def test_lifecycle_vm_that_stops_itself_is_sealed(d, machine):
     # hello prints its lines and halts: the TCB freezes it (EXITED) and the
-    # TPGVM seals and stores it like a stop, without being asked to.
+    # TPGVM seals and stores it like a stop, without being asked to; a
+    # destroy meanwhile is not held up by that.
     with platform(d, machine) as pf:
         ok(vm(pf, "create", "hi", "--memory", "4M", "--image", HELLO), "create")
         ok(vm(pf, "start", "hi"), "start")
@@ -231,6 +233,22 @@ def test_lifecycle_vm_that_stops_itself_is_sealed(d, machine):
         ok(vm(pf, "start", "hi"), "start from the sealed state")
         wait_sealed(pf, "hi", 2)
         ok(vm(pf, "destroy", "hi"), "destroy")
+        # memscan fills its 4 MiB and writes past them: stopped, it is
+        # sealed to a 4 MiB blob that takes minutes to reach storage. Its
+        # owner's destroy does not wait for that: the store is abandoned and
+        # nothing of the VM is left at the relay.
+        ok(vm(pf, "create", "scan", "--memory", "4M", "--image", MEMSCAN), "create scan")
+        ok(vm(pf, "start", "scan"), "start scan")
+        pf.emu.wait_for(r"^vm \d+ \(scan\): stopped: ", 120)
+        ok(vm(pf, "destroy", "scan"), "destroy scan while its seal is stored")
+        serial = pf.emu.serial()
+        sealed = re.search(r"^lifecycle: vm \d+ 'scan' sealed v1 \((\d+) pages", serial, re.M)
+        assert sealed and int(sealed.group(1)) >= 1000, serial[-2000:]
+        assert re.search(r"^lifecycle: vm \d+ 'scan' destroyed", serial[sealed.end():], re.M)
+        fails(vm(pf, "status", "scan"), EXIT_REFUSED, r"not found", "status after destroy")
+        pf.wait_relay_log(r"storage: deleted \S+-scan\.sealed", 60)
+        assert not re.search(r"committed \S+-scan\.sealed", pf.relay.log()), pf.relay.log()
+        assert not [f for f in os.listdir(pf.storage) if "-scan." in f], os.listdir(pf.storage)
 
 
 TICKER = os.path.join(h.BUILD, "guests", "ticker.elf")
