@@ -42,8 +42,11 @@
 #define LINK_READ_CHUNK      16384u
 #define RESYNC_QUIET_MS      500  /* a frame cut short: see frame_decoder_resync */
 #define RECONNECT_MS         1000
-/* A tenant that sends nothing for this long is closed (--idle-timeout). */
-#define IDLE_TIMEOUT_DEFAULT 300u
+/* A tenant that sends nothing for this long is closed (--idle-timeout).
+ * It waits silently for the answer to a stop or start, and a Linux VM's
+ * sealed blob (11-19 MB) takes 5-15 minutes through storage over the
+ * TPGVM's serial line: 300 s cut such waits off. */
+#define IDLE_TIMEOUT_DEFAULT 1800u
 #define IDLE_TIMEOUT_MAX     86400u
 /* Storage (docs/relay.md, "Storage"). */
 #define STORE_NAME_MAX       64u
@@ -66,7 +69,7 @@ static const char usage_text[] =
 	"explicitly makes the relay reachable from elsewhere.\n"
 	"  --max-sessions N   concurrent tenant sessions, 1..16 (default 8)\n"
 	"  --idle-timeout S   close a tenant that has sent nothing for S seconds\n"
-	"                     (0..86400, default 300; 0: never); the TPGVM is told\n"
+	"                     (0..86400, default 1800; 0: never); the TPGVM is told\n"
 	"  --storage DIR      keep the TPGVM's sealed blobs as files in DIR (created\n"
 	"                     0700 if missing); without it every STORE is refused\n"
 	"One line per session event on stderr, never payload bytes. SIGTERM or\n"

@@ -194,7 +194,9 @@ def linux_shell(env, name, commands, want, timeout=300):
         commands = ""
         m = re.search(want, seen, re.M)
         if m:
-            for line in seen.replace("\r", "").splitlines():
+            # busybox's shell asks the terminal where its cursor is (ESC [6n;
+            # the CLI shows the ESC as '?'): noise in a transcript.
+            for line in seen.replace("\r", "").replace("?[6n", "").splitlines():
                 if line.strip():
                     print("      " + line, flush=True)
             return m
@@ -215,7 +217,8 @@ def linux_boot_log(env, name, timeout=600):
         step(p, "console")
         seen += p.stdout
         if LINUX_READY in seen:
-            lines = [l for l in seen.replace("\r", "").splitlines() if l.strip()]
+            lines = [l for l in seen.replace("\r", "").replace("?[6n", "").splitlines()
+                     if l.strip()]
             shown = [l for l in lines if "Linux version" in l][:1] + ["..."] + lines[-3:]
             for line in shown:
                 print("      " + line, flush=True)
