@@ -637,19 +637,13 @@ static void vm_destroy(const struct tenant *who, const char *name,
 		service_answer_error(PROTO_ERR_NOT_FOUND, "no VM of that name", out, out_len);
 		return;
 	}
+	/* A VM that stopped itself is sealed and stored for nobody's request
+	 * (minutes for a large one): its owner's destroy need not wait. */
 	if (job_on(who->id, info.vm_id) && job.kind != JOB_SEAL_EXITED) {
 		refuse(who, name, PROTO_ERR_BUSY,
 		       "the VM is being started or stopped; try again later",
 		       out, out_len);
 		return;
-	}
-	/* A VM that stopped itself is sealed and stored for nobody's request
-	 * (minutes for a large one): its owner's destroy need not wait. The
-	 * store in flight is abandoned; the delete below removes what the
-	 * relay has of it. */
-	if (job_on(who->id, info.vm_id)) {
-		vlog(who->name, name, "its seal is abandoned: destroyed by its owner");
-		job_end();
 	}
 	ref_set(&ref, who->id, info.vm_id);
 	rc = vm_hc(HC_VM_DESTROY, &ref);
@@ -657,7 +651,13 @@ static void vm_destroy(const struct tenant *who, const char *name,
 		uint32_t code = hc_error(rc, &text);
 
 		refuse(who, name, code, text, out, out_len);
-		return;
+		return; /* a seal in flight goes on: its blob is all there is */
+	}
+	/* Destroyed: the store in flight is dead; abandoned before the
+	 * delete below, which removes what the relay has of it. */
+	if (job_on(who->id, info.vm_id)) {
+		vlog(who->name, name, "its seal is abandoned: destroyed by its owner");
+		job_end();
 	}
 	if (stg.active && stg.vm_id == info.vm_id)
 		staging_clear();
