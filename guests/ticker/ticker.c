@@ -10,9 +10,10 @@
  * keyboard controller's pulse-reset command 0xFE on port 0x64, which ends
  * this VM only). With ticks it prints
  *   ticker: <ticks> ticks in <tsc> tsc, expected <tsc>, halts <n>
- * and ends with HC_EXIT 0 (or the reset); a platform that never interrupts leaves it
- * halted forever, which the test sees as no line. Without (a tenant VM
- * has no arguments) it runs for good, printing every hz ticks
+ * and ends with HC_EXIT 0 (or the reset); a platform that never
+ * interrupts leaves it halted forever, which the test sees as no line.
+ * Without (a tenant VM has no arguments) it runs for good, printing every
+ * hz ticks
  *   ticker: second <n>, clock <s> s
  * where clock is its TSC in seconds: after a stop and a start both go on
  * where they were (its devices and TSC are in the sealed context).

@@ -17,7 +17,7 @@ import subprocess
 import time
 
 import harness as h
-from test_lifecycle import CUSTOS, EXIT_OK, env_for, info, ok, platform, vm
+from test_lifecycle import CUSTOS, EXIT_OK, MEMSCAN, env_for, info, ok, platform, vm
 
 LINUX = os.path.join(h.BUILD, "linux")
 BZIMAGE = os.path.join(LINUX, "bzImage-tiny")
@@ -172,9 +172,6 @@ def test_linux_vm_survives_stop_and_start(d, machine):
         wait_console(pf, "tux", re.escape(MARKER), BOOT_TIMEOUT)
         stop_start(pf, "tux")
         ok(vm(pf, "destroy", "tux"), "destroy")
-
-
-MEMSCAN = os.path.join(h.BUILD, "guests", "memscan.elf")
 
 
 # Two tenants' kind of neighbours: two Linux VMs and an attack guest side
