@@ -1,6 +1,7 @@
 #include "hv/exit_policy.h"
 #include "hv/spec_policy.h"
 #include <custos/guest_abi.h>
+#include "vdev/vlapic.h"
 
 /* ---- CPUID ---------------------------------------------------------------- */
 
@@ -13,9 +14,14 @@
 	BIT(23) /* POPCNT */ | BIT(25) /* AES */ | BIT(26) /* XSAVE */ | \
 	BIT(28) /* AVX */ | BIT(29) /* F16C */ | BIT(30) /* RDRAND */)
 #define L1_ECX_OSXSAVE   BIT(27)
+/* The VM's own local APIC (vdev/vlapic.h): x2APIC only, with the
+ * TSC-deadline timer; never the real one. */
+#define L1_ECX_APIC (BIT(21) /* x2APIC */ | BIT(24) /* TSC-deadline */)
+#define L1_EDX_APIC BIT(9)
 #define L1_ECX_HYPERVISOR BIT(31)
-/* EDX: no APIC, MTRR, MCA, debug store, thermal or HTT: nothing of those is
- * virtualised, and HTT/APIC ids describe the host. */
+/* EDX: no MTRR, MCA, debug store, thermal or HTT: nothing of those is
+ * virtualised, and HTT describes the host. The APIC bit is the VM's own
+ * (L1_EDX_APIC), whatever the host has. */
 #define L1_EDX_KEEP (BIT(0) /* FPU */ | BIT(1) /* VME */ | BIT(2) /* DE */ | \
 	BIT(3) /* PSE */ | BIT(4) /* TSC */ | BIT(5) /* MSR */ | \
 	BIT(6) /* PAE */ | BIT(8) /* CX8 */ | BIT(11) /* SEP */ | \
@@ -58,11 +64,11 @@ static void leaf1(const struct cpuid_values *h, const struct cpuid_context *c,
 		  struct cpuid_values *o)
 {
 	o->eax = h->eax;                 /* family, model, stepping */
-	o->ebx = h->ebx & 0x0000ffffu;   /* brand index, CLFLUSH size; no APIC id/count */
-	o->ecx = (h->ecx & L1_ECX_KEEP) | L1_ECX_HYPERVISOR;
+	o->ebx = h->ebx & 0x0000ffffu;   /* brand index, CLFLUSH size; APIC id 0 */
+	o->ecx = (h->ecx & L1_ECX_KEEP) | L1_ECX_HYPERVISOR | L1_ECX_APIC;
 	if (c->guest_osxsave && (h->ecx & BIT(26)))
 		o->ecx |= L1_ECX_OSXSAVE;
-	o->edx = h->edx & L1_EDX_KEEP;
+	o->edx = (h->edx & L1_EDX_KEEP) | L1_EDX_APIC;
 }
 
 static void leaf_xsave(uint32_t subleaf, const struct cpuid_values *h,
@@ -85,22 +91,18 @@ static void leaf_xsave(uint32_t subleaf, const struct cpuid_values *h,
  * measured at boot (tcb/timebase.h), which is what a VM's TSC runs at.
  * Linux takes it on Intel instead of calibrating against the virtual PIT
  * (slow and imprecise through VM exits) and marks the rate as known. The
- * crystal field is 32 bits: faster TSCs give it halved, EBX doubled.
+ * crystal field is 32 bits: faster TSCs give it halved, EBX doubled
+ * (vlapic_tick_shift); the VM's APIC timer counts at that crystal.
  */
 static void leaf_tsc(const struct cpuid_context *c, struct cpuid_values *o)
 {
-	uint64_t hz = c->tsc_hz;
-	uint32_t mul = 1;
+	unsigned int shift = vlapic_tick_shift(c->tsc_hz);
 
-	if (!hz || hz > (0xffffffffull << 31))
+	if (!c->tsc_hz || shift > 31)
 		return; /* all zero: "not enumerated" */
-	while (hz > 0xffffffffull) {
-		hz >>= 1;
-		mul <<= 1;
-	}
 	o->eax = 1;
-	o->ebx = mul;
-	o->ecx = (uint32_t)hz;
+	o->ebx = 1u << shift;
+	o->ecx = (uint32_t)(c->tsc_hz >> shift);
 }
 
 static void leaf_custos(uint32_t leaf, const struct cpuid_context *c,
@@ -248,6 +250,9 @@ enum msr_decision msr_policy(uint32_t msr, bool write)
 	if (msr == MSR_MISC_ENABLE)
 		return write ? MSR_EMULATE_MISC_ENABLE_WRITE :
 			       MSR_EMULATE_MISC_ENABLE_READ;
+	if (msr == VLAPIC_MSR_APIC_BASE || msr == VLAPIC_MSR_TSC_DEADLINE ||
+	    (msr >= VLAPIC_MSR_FIRST && msr <= VLAPIC_MSR_LAST))
+		return MSR_EMULATE_APIC;
 	return MSR_DENY;
 }
 

@@ -54,6 +54,8 @@ enum msr_decision {
 	MSR_EMULATE_PAT_WRITE,  /* pat_valid values only */
 	MSR_EMULATE_MISC_ENABLE_READ,  /* MISC_ENABLE_VALUE */
 	MSR_EMULATE_MISC_ENABLE_WRITE, /* only MISC_ENABLE_VALUE itself */
+	MSR_EMULATE_APIC,       /* the VM's own virtual x2APIC (vdev/vlapic.h):
+				 * IA32_APIC_BASE, IA32_TSC_DEADLINE, 0x800-0x8FF */
 	MSR_DENY,               /* inject #GP, as for an MSR that does not exist */
 };
 

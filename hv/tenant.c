@@ -157,6 +157,7 @@ static void op_vcpu_setup(void *mctx, struct vm *vm, const struct lc_regs *r)
 	now = rdtsc();
 	arch->set(v, GREG_TSC_OFFSET, 0 - now);
 	virq_reset(vm, now);
+	vplatform_set_tsc_offset(&vm->platform, 0 - now);
 	reload_caller(mctx);
 }
 
@@ -251,6 +252,7 @@ static bool op_context_restore(void *mctx, struct vm *vm, const uint8_t *buf,
 	/* Its TSC continues from the value it last read: a stopped VM's
 	 * clock stood still. */
 	arch->set(v, GREG_TSC_OFFSET, p.guest_tsc - now);
+	vplatform_set_tsc_offset(&vm->platform, p.guest_tsc - now);
 	vm->idle = false;
 	reload_caller(mctx);
 	crypto_wipe(&p, sizeof(p));

@@ -78,12 +78,15 @@ static const char *check_head(const uint8_t *buf, size_t len,
 	if (load_le32(buf) != VCPU_CONTEXT_MAGIC)
 		return "not a vCPU context (magic)";
 	version = load_le32(buf + 4);
-	if (version == 1 || version == 2)
+	if (version >= 1 && version <= 3)
 		return version == 1 ?
 		       "layout version 1 (an older TCB's, without CR8, SPEC_CTRL "
-		       "and devices): this TCB resumes version 3 only" :
+		       "and devices): this TCB resumes version 4 only" :
+		       version == 2 ?
 		       "layout version 2 (an older TCB's, without the TSC and "
-		       "devices): this TCB resumes version 3 only";
+		       "devices): this TCB resumes version 4 only" :
+		       "layout version 3 (an older TCB's, without the local "
+		       "APIC): this TCB resumes version 4 only";
 	if (version != VCPU_CONTEXT_VERSION)
 		return "unknown layout version";
 	if (load_le32(buf + 12) != cpu->xsave_size)

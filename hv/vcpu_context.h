@@ -21,7 +21,7 @@
 #define VCPU_CONTEXT_MAGIC   0x31585443u /* "CTX1" */
 /* 2: CR8 (TPR) and SPEC_CTRL joined the registers.
  * 3: the guest's TSC and its virtual platform (vdev/) joined them. */
-#define VCPU_CONTEXT_VERSION 3u
+#define VCPU_CONTEXT_VERSION 4u
 /* The guest-state words a context holds: the state a VM entry loads that
  * the guest can change, in VMX's terms (the VMCS guest-state fields, their
  * order in hv/vmx/vmx_backend.c); the SVM backend converts its VMCB to and

@@ -191,12 +191,14 @@ static void msr_result(struct vcpu *v, uint64_t value)
 	v->gprs.rdx = value >> 32;
 }
 
-static enum exit_outcome handle_msr(struct vcpu *v, const struct exit_event *ev)
+static enum exit_outcome handle_msr(struct vm *vm, struct vcpu *v,
+				     const struct exit_event *ev)
 {
 	uint32_t msr = (uint32_t)v->gprs.rcx;
 	uint64_t value = (v->gprs.rdx << 32) | (uint32_t)v->gprs.rax, efer;
+	bool write = ev->kind == EXIT_MSR_WRITE;
 
-	switch (msr_policy(msr, ev->kind == EXIT_MSR_WRITE)) {
+	switch (msr_policy(msr, write)) {
 	case MSR_EMULATE_EFER_READ:
 		msr_result(v, arch->get(v, GREG_EFER));
 		break;
@@ -219,6 +221,12 @@ static enum exit_outcome handle_msr(struct vcpu *v, const struct exit_event *ev)
 	case MSR_EMULATE_MISC_ENABLE_WRITE:
 		if (value != MISC_ENABLE_VALUE)
 			goto deny;
+		break;
+	case MSR_EMULATE_APIC:
+		if (!vplatform_msr(&vm->platform, msr, write, &value, rdtsc()))
+			goto deny;
+		if (!write)
+			msr_result(v, value);
 		break;
 	case MSR_DENY:
 		goto deny;
@@ -338,7 +346,7 @@ static void gpr_set(struct vcpu *v, unsigned n, uint64_t value)
 }
 
 /* On VMX MOV to/from CR8 always exits (hv/vmx/vmcs_setup.c): the TPR is
- * the vCPU's own field, never the real LAPIC's. Other CR exits are writes
+ * the VM's virtual APIC's, never the real LAPIC's. Other CR exits are writes
  * that would change a bit the TCB owns. */
 static enum exit_outcome handle_cr_access(struct vm *vm, struct vcpu *v,
 					  const struct exit_event *ev)
@@ -347,10 +355,13 @@ static enum exit_outcome handle_cr_access(struct vm *vm, struct vcpu *v,
 	uint64_t value = cr.type == CR_MOV_TO ? gpr_get(v, cr.gpr) : 0;
 	switch (cr_policy(&cr, value)) {
 	case CR_TPR_WRITE:
+		/* CR8 is TPR bits 7:4 (SDM Vol. 3A 11.8.6.1): the VM's own
+		 * APIC's, which masks what it delivers. */
 		v->sys.cr8 = value;
+		vm->platform.lapic.tpr = (uint32_t)value << 4;
 		break;
 	case CR_TPR_READ:
-		gpr_set(v, cr.gpr, v->sys.cr8);
+		gpr_set(v, cr.gpr, vm->platform.lapic.tpr >> 4);
 		break;
 	case CR_INJECT_GP:
 		arch->inject(v, VECTOR_GP, true);
@@ -411,7 +422,7 @@ static enum exit_outcome dispatch(struct vm *vm, struct vcpu *v,
 		return handle_hypercall(vm, v, ev);
 	case EXIT_MSR_READ:
 	case EXIT_MSR_WRITE:
-		return handle_msr(v, ev);
+		return handle_msr(vm, v, ev);
 	case EXIT_HLT:
 		return handle_hlt(vm, v, ev);
 	case EXIT_SHUTDOWN:

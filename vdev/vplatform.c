@@ -18,6 +18,7 @@ void vplatform_init(struct vplatform *p, uint64_t tsc_hz,
 	vuart_init(&p->uart);
 	vrtc_init(&p->rtc, p->tsc_hz, wall_seconds, now);
 	vmisc_init(&p->misc);
+	vlapic_init(&p->lapic, p->tsc_hz);
 	p->last_now = now;
 }
 
@@ -28,7 +29,13 @@ static uint64_t time_at(const struct vplatform *p, uint64_t now)
 	return now < p->last_now ? p->last_now : now;
 }
 
-/* Timers up to now: a rising OUT of PIT channel 0 is an edge on IRQ 0. */
+void vplatform_set_tsc_offset(struct vplatform *p, uint64_t offset)
+{
+	vlapic_set_tsc_offset(&p->lapic, offset);
+}
+
+/* Timers up to now: a rising OUT of PIT channel 0 is an edge on IRQ 0;
+ * the APIC timer's events go to its IRR. */
 static uint64_t advance(struct vplatform *p, uint64_t now)
 {
 	now = time_at(p, now);
@@ -37,7 +44,18 @@ static uint64_t advance(struct vplatform *p, uint64_t now)
 		vpic_set_irq(&p->pic, 0, true);
 		vpic_set_irq(&p->pic, 0, false);
 	}
+	vlapic_advance(&p->lapic, now);
 	return now;
+}
+
+bool vplatform_msr(struct vplatform *p, uint32_t msr, bool write,
+		   uint64_t *value, uint64_t now)
+{
+	now = advance(p, now);
+	if (!vlapic_msr_is_apic(msr))
+		return false;
+	return write ? vlapic_msr_write(&p->lapic, msr, *value, now) :
+		       vlapic_msr_read(&p->lapic, msr, value, now);
 }
 
 static void update_uart_line(struct vplatform *p)
@@ -119,23 +137,47 @@ enum vio_result vplatform_io(struct vplatform *p, struct vio_access *a,
 	return r;
 }
 
+/* The PIC's INTR, as far as LINT0 lets it through (reporting it is what
+ * makes a vanished request the PIC's spurious IRQ 7 at INTA). */
+static bool extint_pending(struct vplatform *p)
+{
+	if (!vlapic_passes_extint(&p->lapic)) {
+		p->pic.intr_seen = false;
+		return false;
+	}
+	return vpic_intr_pending(&p->pic);
+}
+
 bool vplatform_intr_pending(struct vplatform *p, uint64_t now)
 {
 	advance(p, now);
-	return vpic_intr_pending(&p->pic);
+	return extint_pending(p) || vlapic_pending_vector(&p->lapic) >= 0;
 }
 
 int vplatform_intr_ack(struct vplatform *p, uint64_t now)
 {
+	int vector;
+
 	advance(p, now);
-	return vpic_intr_ack(&p->pic);
+	if (vlapic_passes_extint(&p->lapic) &&
+	    (p->pic.intr_seen || vpic_intr_pending(&p->pic)))
+		return vpic_intr_ack(&p->pic);
+	vector = vlapic_pending_vector(&p->lapic);
+	if (vector >= 0)
+		vlapic_accept(&p->lapic, vector);
+	return vector;
 }
 
 uint64_t vplatform_next_deadline(const struct vplatform *p, uint64_t now)
 {
 	/* Whether IRQ 0 is masked or not: an early wake-up costs an exit,
 	 * a late one a lost tick. */
-	return vpit_next_deadline(&p->pit, time_at(p, now));
+	uint64_t pit, apic;
+
+	now = time_at(p, now);
+	pit = vpit_next_deadline(&p->pit, now);
+	apic = vlapic_next_deadline(&p->lapic, now);
+	return pit < apic ? pit : apic;
 }
 
 size_t vplatform_rx(struct vplatform *p, const uint8_t *bytes, size_t n,
@@ -155,7 +197,8 @@ size_t vplatform_rx(struct vplatform *p, const uint8_t *bytes, size_t n,
 #define OFF_UART (OFF_PIT + VPIT_SAVE_SIZE)
 #define OFF_RTC  (OFF_UART + VUART_SAVE_SIZE)
 #define OFF_MISC (OFF_RTC + VRTC_SAVE_SIZE)
-_Static_assert(OFF_MISC + VMISC_SAVE_SIZE == VPLATFORM_SAVE_SIZE,
+#define OFF_LAPIC (OFF_MISC + VMISC_SAVE_SIZE)
+_Static_assert(OFF_LAPIC + VLAPIC_SAVE_SIZE == VPLATFORM_SAVE_SIZE,
 	       "the parts fill the saved state");
 
 void vplatform_save(const struct vplatform *p, uint64_t now,
@@ -170,6 +213,7 @@ void vplatform_save(const struct vplatform *p, uint64_t now,
 	vuart_save(&p->uart, out + OFF_UART);
 	vrtc_save(&p->rtc, now, out + OFF_RTC);
 	vmisc_save(&p->misc, out + OFF_MISC);
+	vlapic_save(&p->lapic, now, out + OFF_LAPIC);
 }
 
 static bool hz_ok(uint64_t hz)
@@ -202,11 +246,14 @@ bool vplatform_load(struct vplatform *p, const uint8_t *in, size_t len,
 		return false;
 	tmp.tsc_hz = tsc_hz;
 	tmp.last_now = now;
+	tmp.lapic.tsc_offset = p->lapic.tsc_offset;
 	if (!vpic_load(&tmp.pic, in + OFF_PIC) ||
 	    !vpit_load(&tmp.pit, in + OFF_PIT, saved_hz, tsc_hz, now) ||
 	    !vuart_load(&tmp.uart, in + OFF_UART) ||
 	    !vrtc_load(&tmp.rtc, in + OFF_RTC, saved_hz, tsc_hz, now) ||
-	    !vmisc_load(&tmp.misc, in + OFF_MISC) || !wiring_ok(&tmp))
+	    !vmisc_load(&tmp.misc, in + OFF_MISC) ||
+	    !vlapic_load(&tmp.lapic, in + OFF_LAPIC, saved_hz, tsc_hz, now) ||
+	    !wiring_ok(&tmp))
 		return false;
 	*p = tmp;
 	return true;

@@ -24,14 +24,16 @@
 #include "vdev/vuart.h"
 #include "vdev/vrtc.h"
 #include "vdev/vmisc.h"
+#include "vdev/vlapic.h"
 
 /* The saved state (vdev/README.md, "Saved state"): a header of version,
  * zero word and the saving TSC rate, then each device's fields. */
-#define VPLATFORM_SAVE_VERSION 1
+#define VPLATFORM_SAVE_VERSION 2
 #define VPLATFORM_SAVE_HEADER 16
 #define VPLATFORM_SAVE_SIZE (VPLATFORM_SAVE_HEADER + VPIC_SAVE_SIZE + \
 			     VPIT_SAVE_SIZE + VUART_SAVE_SIZE + \
-			     VRTC_SAVE_SIZE + VMISC_SAVE_SIZE)
+			     VRTC_SAVE_SIZE + VMISC_SAVE_SIZE + \
+			     VLAPIC_SAVE_SIZE)
 
 struct vplatform {
 	uint64_t tsc_hz;
@@ -40,6 +42,7 @@ struct vplatform {
 	struct vuart uart;  /* 16550A at 0x3F8, IRQ 4: the VM's console */
 	struct vrtc rtc;    /* MC146818 CMOS at 0x70/0x71, read-only time */
 	struct vmisc misc;  /* 0x61, 0x80, i8042 0x60/0x64, 0x92, 0xCF8/0xCFC, 0xCF9 */
+	struct vlapic lapic; /* x2APIC MSRs: timer, and the PIC on LINT0 */
 	uint64_t last_now;  /* the latest `now` seen: time never runs back */
 };
 
@@ -49,27 +52,38 @@ struct vplatform {
 void vplatform_init(struct vplatform *p, uint64_t tsc_hz,
 		    uint64_t wall_seconds, uint64_t now);
 
+/* The VM's TSC offset (guest TSC = host TSC + offset), which the
+ * TSC-deadline timer counts in; the caller sets it after init and load. */
+void vplatform_set_tsc_offset(struct vplatform *p, uint64_t offset);
+
+/* RDMSR (write false) or WRMSR of an APIC MSR (vlapic_msr_is_apic);
+ * false means the guest gets #GP. */
+bool vplatform_msr(struct vplatform *p, uint32_t msr, bool write,
+		   uint64_t *value, uint64_t now);
+
 /* One guest IN or OUT. An IN's value is the device's answer masked to
  * the size, all ones when VIO_UNCLAIMED (sizes other than 1, 2 and 4 are
  * never claimed); VIO_TX puts the byte sent in value. */
 enum vio_result vplatform_io(struct vplatform *p, struct vio_access *a,
 			     uint64_t now);
 
-/* Whether the PIC has an unmasked interrupt for the CPU at `now` (timers
- * advanced to now first). */
+/* Whether an interrupt is waiting for the CPU at `now` (timers advanced
+ * to now first): the PIC's through LINT0, or one of the local APIC's. */
 bool vplatform_intr_pending(struct vplatform *p, uint64_t now);
 
 /* The CPU takes it (INTA): its vector, or -1 when none is pending any
  * more. One exception, as on a PC: when vplatform_intr_pending reported an
  * interrupt that the guest made vanish since (by masking it), the vector
  * is the master's spurious IRQ 7 (ICW2 base + 7), with no line put in
- * service; Linux counts it and carries on. */
+ * service; Linux counts it and carries on. The PIC's INTR (ExtINT) goes
+ * before the local APIC's requests. */
 int vplatform_intr_ack(struct vplatform *p, uint64_t now);
 
 /* The TSC value of the next timer event that can raise an interrupt
  * (may be <= now when one is due); UINT64_MAX when none is armed (or it
- * lies beyond the TSC's end). PIT channel 0's next edge, whether IRQ 0 is
- * masked or not; an edge is coalesced with any still pending at the PIC. */
+ * lies beyond the TSC's end). The earlier of PIT channel 0's next edge and
+ * the local APIC timer's, masked or not; an edge is coalesced with any
+ * still pending at the PIC. */
 uint64_t vplatform_next_deadline(const struct vplatform *p, uint64_t now);
 
 /* Console input: bytes for the UART's receive side. Returns how many it

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the virtual platform (vdev/): the input is a
- * sequence of guest port accesses, time steps, interrupt acknowledgements,
- * console input and save/load round trips on one platform.
+ * sequence of guest port accesses, APIC MSR reads and writes, time steps,
+ * interrupt acknowledgements, console input and save/load round trips on
+ * one platform.
  *
  * Input: a byte choosing the TSC rate and where the TSC starts, then
  * operations (one byte each, then their arguments; past the end every
@@ -9,9 +10,13 @@
  * Properties, besides no crash and no undefined behaviour (ASan, UBSan):
  *  - an IN's value fits its size, all ones when unclaimed; VIO_TX only
  *    for an OUT to the UART's THR;
- *  - a vector is -1 or a line of one of the two PICs' vector ranges;
+ *  - a vector is -1, a line of one of the two PICs' vector ranges, or one
+ *    the local APIC had requested (IRR) and now has in service (ISR);
+ *  - a refused RDMSR returns nothing; IA32_APIC_BASE reads one of its
+ *    two states;
  *  - the next deadline is exact: channel 0's OUT does not rise before it
- *    and does at it (checked on a copy);
+ *    and does at it, and the APIC timer does not fire before it and does
+ *    at it (checked on a copy);
  *  - save, load and save again give the same bytes, and the loaded copy
  *    answers the next access as the original does.
  */
@@ -42,11 +47,50 @@ static const uint8_t sizes[] = { 1, 1, 1, 1, 1, 2, 4, 3 };
 static struct vplatform p, copy;
 static uint8_t s1[VPLATFORM_SAVE_SIZE], s2[VPLATFORM_SAVE_SIZE];
 
-static void check_vector(const struct vplatform *pl, int v)
+static bool bit(const uint32_t *r, int v)
 {
-	int m = pl->pic.chip[0].base, s = pl->pic.chip[1].base;
+	return r[v / 32] >> (v % 32) & 1;
+}
 
-	require(v == -1 || (v >= m && v < m + 8) || (v >= s && v < s + 8));
+/* before: the platform as it was just before the acknowledgement. */
+static void check_vector(const struct vplatform *before, int v)
+{
+	int m = before->pic.chip[0].base, s = before->pic.chip[1].base;
+
+	if (v == -1 || (v >= m && v < m + 8) || (v >= s && v < s + 8))
+		return;
+	require(v >= 16 && v <= 255 && bit(before->lapic.irr, v) &&
+		!bit(p.lapic.irr, v) && bit(p.lapic.isr, v));
+}
+
+static void ack(uint64_t now)
+{
+	/* What the APIC requests once its timer has caught up with now. */
+	copy = p;
+	vlapic_advance(&copy.lapic, now < p.last_now ? p.last_now : now);
+	check_vector(&copy, vplatform_intr_ack(&p, now));
+}
+
+/* MSRs worth hitting often; an index past the table takes four bytes. */
+static const uint32_t msrs[] = {
+	0x1b, 0x6e0, 0x802, 0x803, 0x808, 0x80a, 0x80b, 0x80d, 0x80f, 0x817,
+	0x827, 0x828, 0x830, 0x832, 0x833, 0x835, 0x836, 0x837, 0x838, 0x839,
+	0x83e, 0x83f,
+};
+
+static void msr_access(struct input *in, uint64_t now)
+{
+	unsigned int i = (unsigned int)take(in, 1);
+	uint32_t msr = i < ARRAY_SIZE(msrs) ? msrs[i] :
+		       i < 200 ? 0x800 + (uint32_t)take(in, 1) : (uint32_t)take(in, 4);
+	bool write = take(in, 1) & 1;
+	uint64_t v = take(in, 1) & 1 ? take(in, 1) : take(in, 8), before = v;
+	bool ok = vplatform_msr(&p, msr, write, &v, now);
+
+	if (!write && !ok)
+		require(v == before);
+	if (!write && ok && msr == 0x1b)
+		require(v == 0xfee00d00 || v == 0xfee00100);
 }
 
 static void port_access(struct input *in, uint64_t now)
@@ -73,10 +117,17 @@ static void port_access(struct input *in, uint64_t now)
 			a.value == (b.value & 0xff));
 }
 
+static bool lapic_timer_moved(const struct vlapic *a, const struct vlapic *b)
+{
+	return a->timer_next != b->timer_next || a->tsc_deadline != b->tsc_deadline;
+}
+
 static void check_deadline(uint64_t now)
 {
-	uint64_t d = vplatform_next_deadline(&p, now);
+	uint64_t d = vpit_next_deadline(&p.pit, now < p.last_now ? p.last_now : now);
+	uint64_t l = vlapic_next_deadline(&p.lapic, now < p.last_now ? p.last_now : now);
 
+	require(vplatform_next_deadline(&p, now) == (d < l ? d : l));
 	/* UINT64_MAX: none armed, or beyond the TSC's end (saturated). */
 	copy = p;
 	if (d == UINT64_MAX) {
@@ -88,19 +139,33 @@ static void check_deadline(uint64_t now)
 		require(!vpit_advance(&copy.pit, d - 1));
 		require(vpit_advance(&copy.pit, d));
 	}
+	if (l == UINT64_MAX || l <= now)
+		return;
+	copy = p;
+	vlapic_advance(&copy.lapic, l - 1);
+	require(!lapic_timer_moved(&copy.lapic, &p.lapic));
+	vlapic_advance(&copy.lapic, l);
+	require(lapic_timer_moved(&copy.lapic, &p.lapic));
 }
 
 static void round_trip(uint64_t now)
 {
 	struct vio_access a = { .port = 0x40, .size = 1, .in = true };
 	struct vio_access b = a;
+	uint64_t at = now < p.last_now ? p.last_now : now;
+	struct vlapic t;
 
 	vplatform_save(&p, now, s1);
+	vplatform_set_tsc_offset(&copy, p.lapic.tsc_offset);
 	require(vplatform_load(&copy, s1, sizeof(s1), p.tsc_hz, now));
 	vplatform_save(&copy, now, s2);
 	require(memcmp(s1, s2, sizeof(s1)) == 0);
-	require(vplatform_next_deadline(&copy, now) ==
-		vplatform_next_deadline(&p, now));
+	/* The PIT's overdue edge is kept as it was; the APIC's saved state
+	 * is as at now, with a due event already in IRR. */
+	t = p.lapic;
+	vlapic_advance(&t, at);
+	require(vpit_next_deadline(&copy.pit, at) == vpit_next_deadline(&p.pit, at));
+	require(vlapic_next_deadline(&copy.lapic, at) == vlapic_next_deadline(&t, at));
 	require(vplatform_io(&p, &a, now) == vplatform_io(&copy, &b, now));
 	require(a.value == b.value);
 	p = copy;
@@ -112,11 +177,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int setup = (unsigned int)take(&in, 1);
 	uint64_t now = starts[setup >> 6], step;
 	uint8_t rx[16];
-	int v;
 
 	vplatform_init(&p, rates[setup & 7], take(&in, 8), now);
+	vplatform_set_tsc_offset(&p, take(&in, 8));
 	while (in.left) {
-		switch (take(&in, 1) % 8) {
+		switch (take(&in, 1) % 10) {
 		case 0:
 		case 1:
 			port_access(&in, now);
@@ -126,13 +191,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			now = vtime_add_sat(now, step);
 			break;
 		case 3:
-			if (vplatform_intr_pending(&p, now)) {
-				v = vplatform_intr_ack(&p, now);
-				check_vector(&p, v);
-			}
+			if (vplatform_intr_pending(&p, now))
+				ack(now);
 			break;
 		case 4:
-			check_vector(&p, vplatform_intr_ack(&p, now));
+			ack(now);
 			break;
 		case 5:
 			step = take(&in, 1) % sizeof(rx);
@@ -142,6 +205,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 6:
 			check_deadline(now);
+			break;
+		case 7:
+		case 8:
+			msr_access(&in, now);
 			break;
 		default:
 			round_trip(now);

@@ -5,7 +5,7 @@
  * Input: one byte choosing the TSC rate and value of the loading
  * platform, then the state.
  * Properties: no crash or undefined behaviour (ASan, UBSan) in load or
- * in running what it accepted; a refusal leaves the platform untouched;
+ * in running what it accepted (ports, APIC MSRs, an interrupt and its EOI); a refusal leaves the platform untouched;
  * an accepted state saves to bytes that load again and save the same.
  */
 #include <stdbool.h>
@@ -42,8 +42,16 @@ static void exercise(struct vplatform *pl, uint64_t now)
 		vplatform_io(pl, &a, now);
 		require(a.value <= 0xff);
 	}
+	static const uint32_t msrs[] = { 0x1b, 0x6e0, 0x808, 0x80a, 0x80f, 0x839 };
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(msrs); i++)
+		vplatform_msr(pl, msrs[i], false, &v, now);
 	if (vplatform_intr_pending(pl, later))
 		vplatform_intr_ack(pl, later);
+	vplatform_msr(pl, 0x80b, true, &v, later); /* EOI (v: 0 or refused) */
+	v = 0;
+	vplatform_msr(pl, 0x80b, true, &v, later);
 	(void)vplatform_next_deadline(pl, later);
 }
 
@@ -67,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	vplatform_save(&p, now, s1);
+	vplatform_set_tsc_offset(&q, p.lapic.tsc_offset);
 	require(vplatform_load(&q, s1, sizeof(s1), hz, now));
 	vplatform_save(&q, now, s2);
 	require(memcmp(s1, s2, sizeof(s1)) == 0);

@@ -135,21 +135,24 @@ static void test_cpuid_leaf1_ecx(void **state)
 	v = filter(1, 0, &all_ones, &default_ctx);
 	assert_int_equal(v.ecx & (1u << 5), 0);  /* VMX */
 	assert_int_equal(v.ecx & (1u << 6), 0);  /* SMX */
-	assert_int_equal(v.ecx & (1u << 21), 0); /* x2APIC */
 	assert_int_equal(v.ecx & (1u << 3), 0);  /* MONITOR/MWAIT (they exit) */
-	assert_int_equal(v.ecx & (1u << 24), 0); /* TSC deadline (APIC) */
+	/* The VM's own APIC (vdev/vlapic.h): x2APIC and TSC-deadline. */
+	assert_int_not_equal(v.ecx & (1u << 21), 0); /* x2APIC */
+	assert_int_not_equal(v.ecx & (1u << 24), 0); /* TSC deadline */
 	assert_int_not_equal(v.ecx & (1u << 31), 0); /* hypervisor present */
 	assert_int_not_equal(v.ecx & (1u << 27), 0); /* OSXSAVE from the guest */
-	/* Exactly the whitelist, plus OSXSAVE and the hypervisor bit. */
-	assert_int_equal(v.ecx, keep | (1u << 27) | (1u << 31));
+	/* Exactly the whitelist, plus OSXSAVE, the APIC's bits and the
+	 * hypervisor bit. */
+	assert_int_equal(v.ecx, keep | BITS(21, 24, 27, 31));
 
-	/* The hypervisor bit is set even when the host has no features. */
+	/* The hypervisor and APIC bits are set even when the host has no
+	 * features: they are the VM's, not the host's. */
 	{
 		const struct cpuid_values none = { 0x306a9, 0, 0, 0 };
 
 		v = filter(1, 0, &none, &default_ctx);
-		assert_int_equal(v.ecx, 1u << 31);
-		assert_int_equal(v.edx, 0);
+		assert_int_equal(v.ecx, BITS(21, 24, 31));
+		assert_int_equal(v.edx, 1u << 9);
 		assert_int_equal(v.eax, 0x306a9); /* signature kept */
 	}
 }
@@ -170,7 +173,7 @@ static void test_cpuid_leaf1_osxsave(void **state)
 	ctx.guest_osxsave = true;
 	host.ecx = 1u << 26;
 	v = filter(1, 0, &host, &ctx);
-	assert_int_equal(v.ecx, (1u << 26) | (1u << 27) | (1u << 31));
+	assert_int_equal(v.ecx, BITS(21, 24, 26, 27, 31));
 
 	/* Guest on, but no XSAVE on the host: not set. */
 	host.ecx = ONES & ~(1u << 26);
@@ -191,7 +194,7 @@ static void test_cpuid_leaf1_ebx_edx(void **state)
 	assert_int_equal(v.eax, ONES);
 	/* No initial APIC id (31:24) or logical processor count (23:16). */
 	assert_int_equal(v.ebx, 0x0000ffff);
-	assert_int_equal(v.edx & (1u << 9), 0);  /* APIC */
+	assert_int_not_equal(v.edx & (1u << 9), 0); /* APIC: the VM's own */
 	assert_int_equal(v.edx & (1u << 12), 0); /* MTRR */
 	assert_int_equal(v.edx & (1u << 28), 0); /* HTT */
 	assert_int_equal(v.edx & (1u << 7), 0);  /* MCE */
@@ -199,7 +202,7 @@ static void test_cpuid_leaf1_ebx_edx(void **state)
 	assert_int_equal(v.edx & (1u << 21), 0); /* DS */
 	assert_int_equal(v.edx & (1u << 22), 0); /* ACPI (thermal) */
 	assert_int_equal(v.edx & (1u << 29), 0); /* TM */
-	assert_int_equal(v.edx, keep);
+	assert_int_equal(v.edx, keep | BITS(9));
 
 	v = filter(1, 0, &host, &default_ctx);
 	assert_int_equal(v.eax, 0x000906ea);
@@ -517,7 +520,8 @@ static void test_msr_bitmap(void **state)
 
 static void test_msr_policy(void **state)
 {
-	const uint32_t msrs[] = { 0, 0x10, 0x1b, 0x3a, 0x80, 0x480, 0xc0000081,
+	const uint32_t msrs[] = { 0, 0x10, 0x1a, 0x1c, 0x3a, 0x80, 0x480,
+				  0x6df, 0x6e1, 0x7ff, 0x900, 0xc0000081,
 				  0xc0000100, 0xc0000102, 0xc0000103,
 				  0x40000080, 0x80000080, 0xc0010080,
 				  0xffffffff };
@@ -534,6 +538,12 @@ static void test_msr_policy(void **state)
 	assert_int_equal(MISC_ENABLE_VALUE, (1u << 0) | (1u << 11) | (1u << 12));
 	assert_int_equal(MISC_ENABLE_VALUE >> 34 & 1, 0); /* XD disable */
 	assert_int_equal(MISC_ENABLE_VALUE >> 22 & 1, 0); /* limit CPUID */
+	/* The APIC's: the VM's virtual x2APIC (vdev/vlapic.h). */
+	assert_int_equal(msr_policy(0x1b, false), MSR_EMULATE_APIC);
+	assert_int_equal(msr_policy(0x1b, true), MSR_EMULATE_APIC);
+	assert_int_equal(msr_policy(0x6e0, true), MSR_EMULATE_APIC);
+	assert_int_equal(msr_policy(0x800, false), MSR_EMULATE_APIC);
+	assert_int_equal(msr_policy(0x8ff, true), MSR_EMULATE_APIC);
 	for (size_t i = 0; i < ARRAY_SIZE(msrs); i++) {
 		assert_int_equal(msr_policy(msrs[i], false), MSR_DENY);
 		assert_int_equal(msr_policy(msrs[i], true), MSR_DENY);

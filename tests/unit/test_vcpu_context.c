@@ -124,7 +124,7 @@ static void test_layout(void **state)
 	encode(&s, buf);
 	assert_int_equal(load_le32(buf), 0x31585443);        /* "CTX1" */
 	assert_memory_equal(buf, "CTX1", 4);
-	assert_int_equal(load_le32(buf + 4), 3);
+	assert_int_equal(load_le32(buf + 4), 4);
 	assert_int_equal(load_le32(buf + 8), LEN);
 	assert_int_equal(load_le32(buf + 12), XSAVE_SIZE);
 	assert_int_equal(load_le64(buf + 16), s.gprs.rax);
@@ -210,7 +210,7 @@ static void test_version1_refused(void **state)
 	assert_int_equal(encode_v1(&s, v1), sizeof(v1));
 	encode(&s, buf);
 	expect_refused(v1, sizeof(v1), &cpu, "layout version 1");
-	expect_refused(v1, sizeof(v1), &cpu, "resumes version 3 only");
+	expect_refused(v1, sizeof(v1), &cpu, "resumes version 4 only");
 	/* Even at the new length, version 1 is refused for its version. */
 	store_le32(buf + 4, 1);
 	expect_refused(buf, LEN, &cpu, "layout version 1");
@@ -227,7 +227,7 @@ static void test_version2_refused(void **state)
 	fill(&s);
 	assert_int_equal(encode_v2(&s, v2), sizeof(v2));
 	expect_refused(v2, sizeof(v2), &cpu, "layout version 2");
-	expect_refused(v2, sizeof(v2), &cpu, "resumes version 3 only");
+	expect_refused(v2, sizeof(v2), &cpu, "resumes version 4 only");
 	encode(&s, buf);
 	store_le32(buf + 4, 2);
 	expect_refused(buf, LEN, &cpu, "layout version 2");
@@ -245,11 +245,16 @@ static void test_header_refusals(void **state)
 	expect_refused(buf, LEN, &cpu, "magic");
 	encode(&s, buf);
 	for (uint32_t v = 0; v < 8; v++) {
-		if (v >= 1 && v <= 3)
+		if (v >= 1 && v <= 4)
 			continue;
 		store_le32(buf + 4, v);
 		expect_refused(buf, LEN, &cpu, "unknown layout version");
 	}
+	/* Version 3, before the local APIC: its device state is 144 bytes
+	 * shorter, and it is refused for its version whatever its length. */
+	store_le32(buf + 4, 3);
+	expect_refused(buf, LEN, &cpu, "layout version 3");
+	expect_refused(buf, LEN, &cpu, "resumes version 4 only");
 	store_le32(buf + 4, 0xffffffffu);
 	expect_refused(buf, LEN, &cpu, "unknown layout version");
 	encode(&s, buf);

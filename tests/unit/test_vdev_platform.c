@@ -23,6 +23,7 @@
 #define OFF_UART (OFF_PIT + VPIT_SAVE_SIZE)
 #define OFF_RTC  (OFF_UART + VUART_SAVE_SIZE)
 #define OFF_MISC (OFF_RTC + VRTC_SAVE_SIZE)
+#define OFF_LAPIC (OFF_MISC + VMISC_SAVE_SIZE)
 
 static void test_i8042(void **state)
 {
@@ -182,7 +183,7 @@ static void test_save_load_round_trip(void **state)
 	uint64_t now = T0 + HZ_TSC / 300;   /* a third into the period */
 
 	(void)state;
-	assert_int_equal(VPLATFORM_SAVE_SIZE, 420);
+	assert_int_equal(VPLATFORM_SAVE_SIZE, 564);
 	busy_platform(&a, HZ_TSC, T0);
 	vplatform_save(&a, now, s);
 	assert_int_equal(load_le32(s), VPLATFORM_SAVE_VERSION);
@@ -220,7 +221,8 @@ static void test_load_refusals(void **state)
 {
 	static uint8_t s[VPLATFORM_SAVE_SIZE], bad[VPLATFORM_SAVE_SIZE];
 	static const struct { size_t off; uint8_t v; } cases[] = {
-		{ 0, 2 },                          /* version */
+		{ 0, 1 },                          /* version 1 (no APIC) */
+		{ 0, 3 },                          /* version */
 		{ 4, 1 },                          /* reserved word */
 		{ 15, 0xff },                      /* saved rate huge */
 		{ OFF_PIC + 9, 7 },                /* PIC init step */
@@ -241,6 +243,18 @@ static void test_load_refusals(void **state)
 		{ OFF_MISC + 3, 0x01 },            /* PCI reserved bits */
 		{ OFF_MISC + 11, 0x55 },           /* i8042 command pending */
 		{ OFF_MISC + 6, 0x01 },            /* 0x92 reset bit */
+		{ OFF_LAPIC + 1, 0x0c },           /* APIC_BASE: xAPIC only */
+		{ OFF_LAPIC + 2, 0xef },           /* APIC_BASE: another address */
+		{ OFF_LAPIC + 9, 0x01 },           /* TPR beyond 8 bits */
+		{ OFF_LAPIC + 13, 0x04 },          /* SVR reserved bit */
+		{ OFF_LAPIC + 16, 0x01 },          /* ESR bit never raised */
+		{ OFF_LAPIC + 28, 0x01 },          /* reserved word */
+		{ OFF_LAPIC + 42, 0x06 },          /* timer mode 3 */
+		{ OFF_LAPIC + 41, 0x01 },          /* timer LVT: delivery mode bits */
+		{ OFF_LAPIC + 64, 0x01 },          /* vector 0 in service */
+		{ OFF_LAPIC + 96, 0x80 },          /* vector 7 requested */
+		{ OFF_LAPIC + 136, 0x01 },         /* a deadline in one-shot mode */
+		{ OFF_LAPIC + 128, 0x05 },         /* time left, no count loaded */
 	};
 	struct vplatform a, b, keep;
 
