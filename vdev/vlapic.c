@@ -218,7 +218,7 @@ static void timer_stop(struct vlapic *l)
 
 void vlapic_advance(struct vlapic *l, uint64_t now)
 {
-	uint64_t period, missed;
+	uint64_t period;
 
 	if (!enabled(l))
 		return;
@@ -234,7 +234,8 @@ void vlapic_advance(struct vlapic *l, uint64_t now)
 	/* Periods missed between two looks are one event, as the PIT's. */
 	period = period_tsc(l);
 	if (timer_mode(l) == MODE_PERIODIC && period) {
-		missed = (now - l->timer_next) / period + 1;
+		uint64_t missed = (now - l->timer_next) / period + 1;
+
 		l->timer_next = vtime_add_sat(l->timer_next,
 					      vtime_muldiv(missed, period, 1, false));
 	} else {
