@@ -507,7 +507,10 @@ def test_attest_refuses_impostors_and_strangers(d, machine):
                "attest as bob")
 
 
-@h.on(*h.BACKENDS)
+# One backend is enough: what a tampering relay meets is TLS and the
+# report's signature, the same on both; the real platform's report on VMX
+# is verified by the tests above on Bochs.
+@h.on("qemu-svm")
 def test_attest_detects_a_tampering_relay(d, machine):
     with Platform(d, machine) as pf:
         integrity = r"FAILED: TLS channel integrity failure"

@@ -1,7 +1,7 @@
 """A tenant's Linux VM end to end: `custos vm create --kernel --initrd
 --cmdline` through the relay and the TPGVM to HC_VM_LOAD (the 64-bit boot
 protocol, tcb/linux_boot.c), start, the kernel's boot on the VM's virtual
-platform (vdev/: PIC, PIT, 16550 console, RTC, i8042), its shell driven
+platform (vdev/: x2APIC, PIC, PIT, 16550 console, RTC, i8042), its shell driven
 through `custos vm console --interactive`, then stop and start: the same
 shell goes on (a file in its tmpfs is still there, its uptime continues).
 
@@ -96,6 +96,24 @@ def uptime(pf, name):
     return float(m.group(1))
 
 
+# One line each: the clock event device, then the local timer interrupts
+# twice, a second of guest time apart.
+APIC_TIMER_PROBE = ("echo ce=$(cat /sys/devices/system/clockevents/clockevent0/current_device)"
+                    "; for i in 1 2; do sed -n 's/^ *LOC: *\\([0-9]*\\).*/loc\\1/p'"
+                    " /proc/interrupts; sleep 1; done\n")
+
+
+def apic_timer_ticks(pf, name):
+    """The kernel keeps time with the VM's local APIC (vdev/vlapic.c): its
+    clock event device is the TSC-deadline timer, and the APIC's timer
+    interrupts ("LOC" in /proc/interrupts) go on counting."""
+    out, _ = shell(pf, name, APIC_TIMER_PROBE, r"^loc\d+\r?\n(?:.*\n)*?loc\d+\r?$")
+    ce = re.findall(r"^ce=([a-z][\w-]*)\r?$", out, re.M)
+    assert ce == ["lapic-deadline"], out[-1500:]
+    locs = [int(x) for x in re.findall(r"^loc(\d+)\r?$", out, re.M)]
+    assert len(locs) == 2 and 0 < locs[0] < locs[1], out[-1500:]
+
+
 def create_linux(pf, name, memory="64M", cmdline=CMDLINE):
     p = create(pf, name, "--memory", memory, "--kernel", BZIMAGE,
                "--initrd", INITRAMFS, "--cmdline", cmdline)
@@ -130,6 +148,7 @@ def test_linux_vm_boots_to_a_shell_that_runs_commands(d, machine):
         # Its RTC says the host's year (the CMOS time read at boot).
         assert re.search(r"^20[2-9]\d\r?$", out, re.M), out[-500:]
         assert uptime(pf, "tux") >= 0
+        apic_timer_ticks(pf, "tux")
         no_stop(pf, "tux")
         ok(vm(pf, "destroy", "tux"), "destroy")
 
@@ -150,6 +169,8 @@ def stop_start(pf, name):
     assert info(pf, name)["state"] == "sealed", info(pf, name)
     ok(vm_long(pf, "start", name), "start from the sealed state")
     shell(pf, name, "cat /tmp/mark\n", r"^custos-42\r?$")
+    # Its APIC's timer came back armed (the sealed device state).
+    apic_timer_ticks(pf, name)
     up_after = uptime(pf, name)
     # Its clock went on from where it stood, not from 0 and not by the
     # time it spent sealed (its TSC is restored).
@@ -193,6 +214,7 @@ def test_two_linux_vms_and_an_attack_guest_side_by_side(d, machine):
             wait_console(pf, name, re.escape(MARKER), BOOT_TIMEOUT)
             shell(pf, name, "echo mine-%s > /tmp/who; cat /tmp/who\n" % name,
                   r"^mine-%s\r?$" % name)
+            apic_timer_ticks(pf, name)
         stop = re.search(r"^vm \d+ \(scan\): stopped: %s: write of guest-physical "
                          r"(0x[0-9a-f]+)" % h.NESTED_PAGE_FAULT, pf.emu.serial(), re.M)
         assert stop and int(stop.group(1), 16) == 4 << 20, pf.emu.serial()[-2000:]
