@@ -14,6 +14,8 @@
 #include "tcb/timebase.h"
 #include "hv/arch.h"
 #include "tcb/hypercall.h"
+#include "tcb/insn_decode.h"
+#include "hv/vcpu_context.h"
 #include <custos/guest_abi.h>
 
 #include <stdarg.h>
@@ -395,9 +397,69 @@ static const char *access_kind(unsigned access)
 	return access == NPT_EXEC ? "execute" : access == NPT_WRITE ? "write" : "read";
 }
 
+#define EFER_LMA_BIT (1ull << 10)
+
+/* The instruction at the guest's RIP, read through its own page tables
+ * from its own memory (tcb/insn_decode.h). */
+static enum insn_status fetch_insn(struct vm *vm, struct vcpu *v, struct insn *in)
+{
+	uint64_t x[VCPU_CONTEXT_STATE_WORDS];
+	uint64_t cs_ar, efer = arch->get(v, GREG_EFER);
+	const struct guest_paging p = {
+		.cr0 = arch->get(v, GREG_CR0), .cr3 = arch->get(v, GREG_CR3),
+		.cr4 = arch->get(v, GREG_CR4), .efer = efer, .maxphyaddr = 52,
+		.read = read_guest, .ctx = vm,
+	};
+
+	arch->state_get(v, x);
+	cs_ar = x[SW_SEG(SEG_CS, 3)]; /* VMX access rights: L bit 13, DPL 6:5 */
+	return insn_fetch(&p, arch->get(v, GREG_RIP),
+			  (efer & EFER_LMA_BIT) && (cs_ar >> 13 & 1),
+			  (cs_ar >> 5 & 3) == 3, in, NULL);
+}
+
+/*
+ * A MOV to or from the xAPIC page (vdev/vlapic.h): the only MMIO a VM has.
+ * The address is the exit's; the instruction says the register and the
+ * width, and must be the access that faulted (the guest may have changed
+ * its code since, on another path: a mismatch stops the VM).
+ */
+static enum exit_outcome handle_apic_mmio(struct vm *vm, struct vcpu *v,
+					  const struct exit_event *ev)
+{
+	uint32_t offset = (uint32_t)(ev->u.npf.gpa - VLAPIC_MMIO_BASE), value = 0;
+	bool write = ev->u.npf.access == NPT_WRITE;
+	enum insn_status st;
+	struct insn in;
+
+	st = fetch_insn(vm, v, &in);
+	if (st != INSN_OK || (in.kind != INSN_MOV_LOAD && in.kind != INSN_MOV_STORE) ||
+	    (in.kind == INSN_MOV_STORE) != write) {
+		stop(vm, "local APIC page: %s at %#x is not a MOV %s it (%s)",
+		     access_kind(ev->u.npf.access), offset, write ? "to" : "from",
+		     st == INSN_OK ? insn_kind_name(in.kind) : insn_status_name(st));
+		return EXIT_OUTCOME_DONE;
+	}
+	if (write)
+		value = in.has_imm ? in.imm : (uint32_t)gpr_get(v, in.gpr);
+	if (in.width != 4 ||
+	    !vplatform_apic_mmio(&vm->platform, offset, write, &value, rdtsc())) {
+		stop(vm, "local APIC page: %u-byte %s at %#x (the APIC takes aligned "
+		     "32-bit accesses in xAPIC mode only)", in.width,
+		     access_kind(ev->u.npf.access), offset);
+		return EXIT_OUTCOME_DONE;
+	}
+	if (!write)
+		gpr_set(v, in.gpr, value); /* a 32-bit load clears bits 63:32 */
+	arch->set(v, GREG_RIP, arch->get(v, GREG_RIP) + in.len);
+	return EXIT_OUTCOME_RESUME;
+}
+
 static enum exit_outcome handle_npf(struct vm *vm, struct vcpu *v,
 				    const struct exit_event *ev)
 {
+	if (ev->u.npf.gpa - VLAPIC_MMIO_BASE < 0x1000 && ev->u.npf.access != NPT_EXEC)
+		return handle_apic_mmio(vm, v, ev);
 	stop(vm, "EPT violation: %s of guest-physical %#llx at RIP %#llx",
 	     access_kind(ev->u.npf.access), (unsigned long long)ev->u.npf.gpa,
 	     (unsigned long long)arch->get(v, GREG_RIP));

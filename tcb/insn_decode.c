@@ -47,6 +47,7 @@ static enum insn_status byte_at(const uint8_t *b, size_t avail, size_t k,
 	return INSN_OK;
 }
 
+#define REX_W 0x8
 #define REX_R 0x4
 #define REX_B 0x1
 
@@ -88,10 +89,70 @@ static enum insn_status group7(uint8_t modrm, const struct prefixes *px,
 	return px->opsize ? INSN_BAD_PREFIX : INSN_OK;
 }
 
+/* The bytes of a memory operand's ModRM form after the ModRM byte: SIB
+ * and displacement (64-bit mode, where 67 does not change them; mod 0
+ * with rm 5 is RIP-relative, disp32). */
+static enum insn_status modrm_mem_len(const uint8_t *b, size_t avail, size_t k,
+				      uint8_t modrm, size_t *len)
+{
+	unsigned mod = modrm >> 6, rm = modrm & 7;
+	size_t n = 0, disp = mod == 1 ? 1 : mod == 2 ? 4 : 0;
+	uint8_t sib;
+
+	if (rm == 4) {
+		enum insn_status s = byte_at(b, avail, k, &sib);
+
+		if (s != INSN_OK)
+			return s;
+		n = 1;
+		if (mod == 0 && (sib & 7) == 5)
+			disp = 4;
+	} else if (mod == 0 && rm == 5) {
+		disp = 4;
+	}
+	*len = n + disp;
+	return INSN_OK;
+}
+
+/* 89 /r, 8B /r, C7 /0 with a memory operand, in 64-bit mode. */
+static enum insn_status mov_mem(const uint8_t *b, size_t avail, size_t k,
+				uint8_t op, const struct prefixes *px,
+				struct insn *i, size_t *end)
+{
+	uint8_t modrm, last;
+	size_t n;
+	enum insn_status s = byte_at(b, avail, k, &modrm);
+
+	if (s != INSN_OK)
+		return s;
+	if ((modrm >> 6) == 3 || (op == 0xc7 && (modrm >> 3 & 7) != 0))
+		return INSN_UNKNOWN; /* a register operand: no memory access */
+	s = modrm_mem_len(b, avail, k + 1, modrm, &n);
+	if (s != INSN_OK)
+		return s;
+	n += k + 1 + (op == 0xc7 ? (px->opsize && !(px->rex & REX_W) ? 2 : 4) : 0);
+	s = byte_at(b, avail, n - 1, &last); /* the whole instruction is there */
+	if (s != INSN_OK)
+		return s;
+	i->kind = op == 0x8b ? INSN_MOV_LOAD : INSN_MOV_STORE;
+	i->gpr = (uint8_t)((modrm >> 3 & 7) | ((px->rex & REX_R) ? 8 : 0));
+	i->width = (px->rex & REX_W) ? 8 : px->opsize ? 2 : 4;
+	if (op == 0xc7) {
+		const uint8_t *imm = b + n - (i->width == 2 ? 2 : 4);
+
+		i->has_imm = true;
+		i->imm = i->width == 2 ? (uint32_t)(imm[0] | imm[1] << 8) :
+			 (uint32_t)imm[0] | (uint32_t)imm[1] << 8 |
+			 (uint32_t)imm[2] << 16 | (uint32_t)imm[3] << 24;
+	}
+	*end = n;
+	return INSN_OK;
+}
+
 /* The opcode at b[k]: fills i (kind, cr, gpr) and *end, the length. */
 static enum insn_status opcode(const uint8_t *b, size_t avail, size_t k,
-			       const struct prefixes *px, struct insn *i,
-			       size_t *end)
+			       bool long_mode, const struct prefixes *px,
+			       struct insn *i, size_t *end)
 {
 	uint8_t op, op2, modrm;
 	enum insn_status s = byte_at(b, avail, k, &op);
@@ -103,6 +164,8 @@ static enum insn_status opcode(const uint8_t *b, size_t avail, size_t k,
 		i->kind = INSN_HLT;
 		return INSN_OK;
 	}
+	if (long_mode && (op == 0x89 || op == 0x8b || op == 0xc7))
+		return mov_mem(b, avail, k + 1, op, px, i, end);
 	if (op != 0x0f)
 		return INSN_UNKNOWN;
 	s = byte_at(b, avail, k + 1, &op2);
@@ -128,7 +191,7 @@ enum insn_status insn_decode(const uint8_t *b, size_t avail, bool long_mode,
 			     struct insn *out)
 {
 	struct prefixes px = { false, false, false, 0 };
-	struct insn i = { INSN_NONE, 0, 0, 0 };
+	struct insn i = { INSN_NONE, 0, 0, 0, 0, false, 0 };
 	size_t k = 0, end = 0;
 	enum insn_status s;
 	uint8_t c;
@@ -144,7 +207,7 @@ enum insn_status insn_decode(const uint8_t *b, size_t avail, bool long_mode,
 		else
 			break;
 	}
-	s = opcode(b, avail, k, &px, &i, &end);
+	s = opcode(b, avail, k, long_mode, &px, &i, &end);
 	if (s != INSN_OK)
 		return s;
 	if (px.rep || (px.lock && i.kind != INSN_MOV_TO_CR &&
@@ -195,6 +258,8 @@ const char *insn_kind_name(enum insn_kind k)
 	case INSN_LMSW:        return "LMSW";
 	case INSN_MOV_TO_CR:   return "MOV to CR";
 	case INSN_MOV_FROM_CR: return "MOV from CR";
+	case INSN_MOV_STORE:   return "MOV to memory";
+	case INSN_MOV_LOAD:    return "MOV from memory";
 	}
 	return "?";
 }

@@ -14,7 +14,11 @@
  *   VMMCALL 0F 01 D9, XSETBV 0F 01 D1, LMSW r16 0F 01 /6 (register form),
  *   MOV r, CRn 0F 20 /r and MOV CRn, r 0F 22 /r for CR0, CR2, CR3, CR4,
  *   CR8 (the ModRM mod field is ignored, as the CPU ignores it; CR8 via
- *   REX.R, or via LOCK with CR0: AMD's alternative encoding, AltMovCr8).
+ *   REX.R, or via LOCK with CR0: AMD's alternative encoding, AltMovCr8);
+ *   and, in 64-bit mode only, MOV with a memory operand, the accesses of
+ *   an emulated MMIO page (the local APIC's): 89 /r (store), 8B /r
+ *   (load), C7 /0 id (store of an immediate), any ModRM/SIB/displacement
+ *   form (the address itself comes from the exit, not from the decode).
  * Prefixes: segment overrides and 67 anywhere; 66 except before 0F 01;
  * REX in 64-bit mode (only the one right before the opcode counts); LOCK
  * only in LOCK MOV CR0; F2/F3 never (they select other instructions in the
@@ -44,14 +48,19 @@ enum insn_kind {
 	INSN_LMSW,        /* gpr: the source register (low 16 bits used) */
 	INSN_MOV_TO_CR,   /* cr := gpr */
 	INSN_MOV_FROM_CR, /* gpr := cr */
+	INSN_MOV_STORE,   /* memory := gpr (or imm with has_imm), width bytes */
+	INSN_MOV_LOAD,    /* gpr := memory, width bytes */
 };
 
 struct insn {
 	enum insn_kind kind;
 	uint8_t len;  /* bytes, prefixes included: the next RIP is RIP + len */
 	uint8_t cr;   /* MOV CR: 0, 2, 3, 4 or 8 */
-	uint8_t gpr;  /* MOV CR, LMSW: 0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP,
+	uint8_t gpr;  /* MOV CR, LMSW, MOV: 0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP,
 		       * 5 RBP, 6 RSI, 7 RDI, 8-15 R8-R15 */
+	uint8_t width;    /* MOV with memory: 2 (66), 4 or 8 (REX.W) */
+	bool has_imm;     /* MOV C7: the stored value is imm */
+	uint32_t imm;     /* sign-extended to 64 bits with REX.W */
 };
 
 enum insn_status {

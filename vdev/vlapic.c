@@ -7,8 +7,20 @@
 #define BASE_BSP      (1ull << 8)
 #define BASE_EXTD     (1ull << 10)
 #define BASE_EN       (1ull << 11)
-#define BASE_X2APIC   (BASE_ADDR | BASE_BSP | BASE_EXTD | BASE_EN)
+#define BASE_XAPIC    (BASE_ADDR | BASE_BSP | BASE_EN)
+#define BASE_X2APIC   (BASE_XAPIC | BASE_EXTD)
 #define BASE_DISABLED (BASE_ADDR | BASE_BSP)
+
+/* xAPIC-only registers: arbitration and remote read (read 0), the
+ * destination format, the ICR's high half. */
+#define R_APR       0x809u
+#define R_RRD       0x80cu
+#define R_DFR       0x80eu
+#define R_ICR_HI    0x831u
+#define LDR_WRITABLE 0xff000000u
+#define DFR_RESET    0xffffffffu
+#define DFR_FIXED    0x0fffffffu /* bits 27:0 read as ones */
+#define ESR_ILLEGAL_REG (1u << 7)
 
 /* x2APIC MSR numbers (SDM Vol. 3A Table 11-6): 0x800 + offset / 16. */
 #define R_ID        0x802u
@@ -50,7 +62,8 @@
 
 #define ESR_SEND_ILLEGAL    (1u << 5)
 #define ESR_RECEIVE_ILLEGAL (1u << 6)
-#define ESR_BITS            (ESR_SEND_ILLEGAL | ESR_RECEIVE_ILLEGAL)
+#define ESR_BITS            (ESR_SEND_ILLEGAL | ESR_RECEIVE_ILLEGAL | \
+			     ESR_ILLEGAL_REG)
 
 /* ICR: vector, delivery mode, destination mode, level, trigger,
  * shorthand, destination (SDM Vol. 3A Figure 11-28). */
@@ -80,8 +93,9 @@ unsigned int vlapic_tick_shift(uint64_t tsc_hz)
 void vlapic_init(struct vlapic *l, uint64_t tsc_hz)
 {
 	*l = (struct vlapic){
-		.apic_base = BASE_X2APIC,
+		.apic_base = BASE_XAPIC,
 		.svr = SVR_ENABLE | SVR_RESET,
+		.dfr = DFR_RESET,
 		.timer_next = UINT64_MAX,
 		.tick_shift = vlapic_tick_shift(tsc_hz),
 	};
@@ -103,7 +117,13 @@ bool vlapic_msr_is_apic(uint32_t msr)
 	       (msr >= VLAPIC_MSR_FIRST && msr <= VLAPIC_MSR_LAST);
 }
 
+/* Hardware enabled: xAPIC or x2APIC mode. */
 static bool enabled(const struct vlapic *l)
+{
+	return l->apic_base & BASE_EN;
+}
+
+static bool x2apic(const struct vlapic *l)
 {
 	return l->apic_base == BASE_X2APIC;
 }
@@ -305,7 +325,7 @@ static bool set_lvt(struct vlapic *l, unsigned int i, uint32_t v)
 }
 
 /* Only the CPU itself is there: an IPI reaches it or nobody. */
-static bool icr_targets_self(uint64_t icr)
+static bool icr_targets_self(const struct vlapic *l, uint64_t icr)
 {
 	uint32_t dest = (uint32_t)(icr >> 32);
 
@@ -316,6 +336,12 @@ static bool icr_targets_self(uint64_t icr)
 	case 3: /* all excluding self */
 		return false;
 	default:
+		if (!x2apic(l)) { /* 8-bit destination, flat logical model */
+			dest >>= 24;
+			if (icr & ICR_LOGICAL)
+				return dest & l->ldr >> 24;
+			return dest == 0 || dest == 0xff;
+		}
 		if (icr & ICR_LOGICAL)
 			return (dest >> 16) == 0 && (dest & LDR_ID0);
 		return dest == 0 || dest == 0xffffffffu;
@@ -329,7 +355,7 @@ static void write_icr(struct vlapic *l, uint64_t v)
 	l->icr = v;
 	/* Fixed and lowest-priority reach this CPU; INIT, SIPI, SMI and
 	 * NMI to itself are not offered and dropped. */
-	if ((dm == DM_FIXED || dm == DM_LOWEST) && icr_targets_self(v))
+	if ((dm == DM_FIXED || dm == DM_LOWEST) && icr_targets_self(l, v))
 		deliver(l, (uint32_t)v & 0xffu, ESR_SEND_ILLEGAL);
 }
 
@@ -341,6 +367,9 @@ static void eoi(struct vlapic *l)
 		bit_clear(l->isr, (unsigned int)v);
 }
 
+/* The mode changes of SDM Vol. 3A Figure 11-27: disabled -> xAPIC ->
+ * x2APIC, and either back to disabled; not x2APIC -> xAPIC, not disabled
+ * -> x2APIC. Disabled, the APIC is as at reset (software disabled). */
 static bool write_base(struct vlapic *l, uint64_t v)
 {
 	uint64_t offset = l->tsc_offset;
@@ -348,14 +377,20 @@ static bool write_base(struct vlapic *l, uint64_t v)
 
 	if (v == l->apic_base)
 		return true;
-	/* x2APIC -> disabled is the only change offered: no xAPIC mode, so
-	 * no way back from disabled (which needs xAPIC first, SDM 11.12.5).
-	 * Disabled, the APIC is as at reset, software disabled. */
-	if (l->apic_base != BASE_X2APIC || v != BASE_DISABLED)
+	if (v == BASE_X2APIC && l->apic_base == BASE_XAPIC) {
+		l->apic_base = v;
+		return true;
+	}
+	if (v == BASE_XAPIC && l->apic_base == BASE_DISABLED) {
+		l->apic_base = v;
+		return true;
+	}
+	if (v != BASE_DISABLED)
 		return false;
 	*l = (struct vlapic){
 		.apic_base = BASE_DISABLED,
 		.svr = SVR_RESET,
+		.dfr = DFR_RESET,
 		.timer_next = UINT64_MAX,
 		.tick_shift = shift,
 		.tsc_offset = offset,
@@ -364,11 +399,54 @@ static bool write_base(struct vlapic *l, uint64_t v)
 	return true;
 }
 
+/* A register by its x2APIC MSR number (xAPIC: 0x800 + offset / 16):
+ * false for one that cannot be read in the current mode. */
+static bool read_reg(struct vlapic *l, uint32_t r, uint64_t now, uint64_t *value)
+{
+	bool x2 = x2apic(l);
+	uint64_t v;
+
+	if (r >= R_ISR && r < R_ISR + 8)
+		v = l->isr[r - R_ISR];
+	else if (r >= R_TMR && r < R_TMR + 8)
+		v = 0; /* no level-triggered source */
+	else if (r >= R_IRR && r < R_IRR + 8)
+		v = l->irr[r - R_IRR];
+	else if (r >= R_LVT && r < R_LVT + LVT_COUNT)
+		v = l->lvt[r - R_LVT];
+	else {
+		switch (r) {
+		case R_ID: v = 0; break; /* ID 0 (xAPIC: in bits 31:24) */
+		case R_VERSION: v = VERSION; break;
+		case R_TPR: v = l->tpr; break;
+		case R_PPR: v = ppr(l); break;
+		case R_LDR: v = x2 ? LDR_ID0 : l->ldr; break;
+		case R_SVR: v = l->svr; break;
+		case R_ESR: v = l->esr; break;
+		case R_ICR: v = x2 ? l->icr : (uint32_t)l->icr; break;
+		case R_TMICT: v = l->timer_initial; break;
+		case R_TMCCT: v = current_count(l, now); break;
+		case R_TDCR: v = l->timer_divide; break;
+		case R_APR: case R_RRD: case R_EOI:
+			if (x2)
+				return false;
+			v = 0;
+			break;
+		case R_DFR: case R_ICR_HI:
+			if (x2)
+				return false;
+			v = r == R_DFR ? l->dfr : l->icr >> 32;
+			break;
+		default: return false; /* write-only or not a register */
+		}
+	}
+	*value = v;
+	return true;
+}
+
 bool vlapic_msr_read(struct vlapic *l, uint32_t msr, uint64_t *value,
 		     uint64_t now)
 {
-	uint64_t v;
-
 	if (msr == VLAPIC_MSR_APIC_BASE) {
 		*value = l->apic_base;
 		return true;
@@ -380,63 +458,70 @@ bool vlapic_msr_read(struct vlapic *l, uint32_t msr, uint64_t *value,
 		*value = timer_mode(l) == MODE_DEADLINE ? l->tsc_deadline : 0;
 		return true;
 	}
-	if (msr >= R_ISR && msr < R_ISR + 8)
-		v = l->isr[msr - R_ISR];
-	else if (msr >= R_TMR && msr < R_TMR + 8)
-		v = 0; /* no level-triggered source */
-	else if (msr >= R_IRR && msr < R_IRR + 8)
-		v = l->irr[msr - R_IRR];
-	else if (msr >= R_LVT && msr < R_LVT + LVT_COUNT)
-		v = l->lvt[msr - R_LVT];
-	else {
-		switch (msr) {
-		case R_ID: v = 0; break;
-		case R_VERSION: v = VERSION; break;
-		case R_TPR: v = l->tpr; break;
-		case R_PPR: v = ppr(l); break;
-		case R_LDR: v = LDR_ID0; break;
-		case R_SVR: v = l->svr; break;
-		case R_ESR: v = l->esr; break;
-		case R_ICR: v = l->icr; break;
-		case R_TMICT: v = l->timer_initial; break;
-		case R_TMCCT: v = current_count(l, now); break;
-		case R_TDCR: v = l->timer_divide; break;
-		default: return false; /* write-only or not a register */
-		}
-	}
-	*value = v;
+	return x2apic(l) && read_reg(l, msr, now, value);
+}
+
+/* v within writable bits: in x2APIC mode anything else is #GP (false);
+ * in xAPIC mode reserved bits are dropped, as the CPU does. */
+static bool fits(const struct vlapic *l, uint64_t *v, uint64_t writable)
+{
+	if (!(*v & ~writable))
+		return true;
+	*v &= writable;
+	return !x2apic(l);
+}
+
+static bool write_xapic_only(struct vlapic *l, uint32_t r, uint64_t v)
+{
+	if (x2apic(l))
+		return false;
+	if (r == R_LDR)
+		l->ldr = (uint32_t)v & LDR_WRITABLE;
+	else if (r == R_DFR)
+		l->dfr = ((uint32_t)v & ~DFR_FIXED) == 0 ? 0x0fffffffu : DFR_RESET;
+	else if (r == R_ICR_HI)
+		l->icr = (uint32_t)l->icr | (uint64_t)((uint32_t)v & 0xff000000u) << 32;
+	else
+		return false;
 	return true;
 }
 
-static bool write_reg(struct vlapic *l, uint32_t msr, uint64_t v, uint64_t now)
+/* A write by x2APIC MSR number (xAPIC: 0x800 + offset / 16): false for
+ * one the mode does not take (x2APIC: #GP). */
+static bool write_reg(struct vlapic *l, uint32_t r, uint64_t v, uint64_t now)
 {
-	if (msr == R_ICR) {
-		if (v & ~ICR_WRITABLE)
+	if (r == R_ICR) {
+		if (!x2apic(l)) /* the low half: the high one is R_ICR_HI */
+			v = (l->icr & ~0xffffffffull) | (uint32_t)v;
+		if (!fits(l, &v, ICR_WRITABLE))
 			return false;
 		write_icr(l, v);
 		return true;
 	}
-	if (v >> 32)
+	if (!fits(l, &v, 0xffffffffull))
 		return false;
-	if (msr >= R_LVT && msr < R_LVT + LVT_COUNT)
-		return set_lvt(l, msr - R_LVT, (uint32_t)v);
-	switch (msr) {
+	if (r >= R_LVT && r < R_LVT + LVT_COUNT) {
+		if (!fits(l, &v, lvt_writable[r - R_LVT]))
+			return false;
+		return set_lvt(l, r - R_LVT, (uint32_t)v) || !x2apic(l);
+	}
+	switch (r) {
 	case R_TPR:
-		if (v & ~0xffull)
+		if (!fits(l, &v, 0xff))
 			return false;
 		l->tpr = (uint32_t)v;
 		return true;
 	case R_EOI:
 	case R_ESR: /* x2APIC: both take 0 only (SDM 11.12.1.2) */
-		if (v)
+		if (v && x2apic(l))
 			return false;
-		if (msr == R_EOI)
+		if (r == R_EOI)
 			eoi(l);
 		else
 			l->esr = 0;
 		return true;
 	case R_SVR:
-		if (v & ~(uint64_t)SVR_WRITABLE)
+		if (!fits(l, &v, SVR_WRITABLE))
 			return false;
 		set_svr(l, (uint32_t)v);
 		return true;
@@ -445,17 +530,17 @@ static bool write_reg(struct vlapic *l, uint32_t msr, uint64_t v, uint64_t now)
 			timer_start(l, (uint32_t)v, now);
 		return true;
 	case R_TDCR:
-		if (v & ~(uint64_t)TDCR_WRITABLE)
+		if (!fits(l, &v, TDCR_WRITABLE))
 			return false;
 		l->timer_divide = (uint32_t)v; /* the next period uses it */
 		return true;
 	case R_SELF_IPI:
-		if (v & ~0xffull)
+		if (!x2apic(l) || v & ~0xffull)
 			return false;
 		deliver(l, (uint32_t)v, ESR_SEND_ILLEGAL);
 		return true;
 	default:
-		return false; /* read-only or not a register */
+		return write_xapic_only(l, r, v);
 	}
 }
 
@@ -473,8 +558,29 @@ bool vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t value,
 		vlapic_advance(l, now);
 		return true;
 	}
-	if (!write_reg(l, msr, value, now))
+	if (!x2apic(l) || !write_reg(l, msr, value, now))
 		return false;
+	vlapic_advance(l, now);
+	return true;
+}
+
+bool vlapic_mmio(struct vlapic *l, uint32_t offset, bool write,
+		 uint32_t *value, uint64_t now)
+{
+	uint64_t v = write ? *value : 0;
+	uint32_t r = VLAPIC_MSR_FIRST + offset / 16;
+	bool ok;
+
+	if (!enabled(l) || x2apic(l) || offset >= 0x1000 || offset % 16)
+		return false;
+	vlapic_advance(l, now);
+	/* A register the mode does not have: reads 0, writes are dropped,
+	 * and ESR says so (SDM 11.5.3, illegal register address). */
+	ok = write ? write_reg(l, r, v, now) : read_reg(l, r, now, &v);
+	if (!ok)
+		l->esr |= ESR_ILLEGAL_REG;
+	if (!write)
+		*value = ok ? (uint32_t)v : 0;
 	vlapic_advance(l, now);
 	return true;
 }
@@ -507,6 +613,8 @@ void vlapic_save(const struct vlapic *l, uint64_t now,
 	}
 	store_le64(out + 128, left);
 	store_le64(out + 136, t.tsc_deadline);
+	store_le32(out + 144, t.ldr);
+	store_le32(out + 148, t.dfr);
 }
 
 static bool lvts_ok(const struct vlapic *l)
@@ -551,6 +659,8 @@ bool vlapic_load(struct vlapic *l, const uint8_t in[VLAPIC_SAVE_SIZE],
 		.timer_divide = load_le32(in + 24),
 		.icr = load_le64(in + 32),
 		.tsc_deadline = load_le64(in + 136),
+		.ldr = load_le32(in + 144),
+		.dfr = load_le32(in + 148),
 		.tick_shift = vlapic_tick_shift(tsc_hz),
 		.tsc_offset = l->tsc_offset,
 	};
@@ -562,7 +672,9 @@ bool vlapic_load(struct vlapic *l, const uint8_t in[VLAPIC_SAVE_SIZE],
 		t.isr[i] = load_le32(in + 64 + 4 * i);
 		t.irr[i] = load_le32(in + 96 + 4 * i);
 	}
-	if ((t.apic_base != BASE_X2APIC && t.apic_base != BASE_DISABLED) ||
+	if ((t.apic_base != BASE_XAPIC && t.apic_base != BASE_X2APIC &&
+	     t.apic_base != BASE_DISABLED) ||
+	    t.ldr & ~LDR_WRITABLE || (t.dfr != DFR_RESET && t.dfr != DFR_FIXED) ||
 	    t.tpr > 0xff || t.svr & ~SVR_WRITABLE || t.esr & ~ESR_BITS ||
 	    t.timer_divide & ~TDCR_WRITABLE || load_le32(in + 28) ||
 	    t.icr & ~ICR_WRITABLE || (t.isr[0] | t.irr[0]) & 0xffffu ||

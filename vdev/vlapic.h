@@ -1,15 +1,13 @@
 /*
- * A local APIC in x2APIC mode (SDM Vol. 3A chapter 11): its registers are
- * MSRs 0x800-0x8FF, IA32_APIC_BASE (0x1B) and IA32_TSC_DEADLINE (0x6E0).
- * One CPU, no I/O APIC: the PIC reaches the CPU through LINT0 as ExtINT
- * (virtual wire), the timer is the LAPIC's own (one-shot, periodic,
- * TSC-deadline), and an IPI can only go to itself. The state at power-on
- * is what firmware that enables x2APIC leaves: x2APIC on, software
- * enabled, LINT0 ExtINT, LINT1 NMI (vdev/README.md, "Local APIC").
- *
- * There is no xAPIC mode (no MMIO page): IA32_APIC_BASE takes only the
- * x2APIC and disabled states, anything else is #GP -- a kernel that cannot
- * use x2APIC sees an APIC it does not support and falls back to the PIC.
+ * A local APIC (SDM Vol. 3A chapter 11) in xAPIC mode -- its registers in
+ * the page at 0xFEE00000, which the hypervisor emulates access by access
+ * (vlapic_mmio) -- or in x2APIC mode, as MSRs 0x800-0x8FF; and
+ * IA32_APIC_BASE (0x1B) and IA32_TSC_DEADLINE (0x6E0). One CPU, no I/O
+ * APIC: the PIC reaches the CPU through LINT0 as ExtINT (virtual wire),
+ * the timer is the APIC's own (one-shot, periodic, TSC-deadline), and an
+ * IPI can only go to itself. The state at power-on is what a BIOS leaves:
+ * xAPIC mode, software enabled, LINT0 ExtINT, LINT1 NMI (vdev/README.md,
+ * "Local APIC").
  */
 #ifndef CUSTOS_VDEV_VLAPIC_H
 #define CUSTOS_VDEV_VLAPIC_H
@@ -17,7 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define VLAPIC_SAVE_SIZE 144
+#define VLAPIC_SAVE_SIZE 152
+#define VLAPIC_MMIO_BASE 0xfee00000ull
 
 #define VLAPIC_MSR_APIC_BASE   0x01bu
 #define VLAPIC_MSR_TSC_DEADLINE 0x6e0u
@@ -31,11 +30,12 @@ enum vlapic_lvt {
 };
 
 struct vlapic {
-	uint64_t apic_base;    /* IA32_APIC_BASE: x2APIC and enabled, or 0 */
+	uint64_t apic_base;    /* IA32_APIC_BASE: xAPIC, x2APIC or disabled */
 	uint32_t tpr;          /* task priority (bits 7-0) */
 	uint32_t svr;          /* spurious vector, bit 8 software enable */
 	uint32_t esr;          /* errors since the last ESR write */
-	uint64_t icr;          /* the last ICR write */
+	uint64_t icr;          /* the last ICR write (xAPIC: high half 63:32) */
+	uint32_t ldr, dfr;     /* xAPIC logical destination and its format */
 	uint32_t lvt[LVT_COUNT];
 	uint32_t isr[8], tmr[8], irr[8]; /* 256 bits each, vector n at n/32 */
 	uint32_t timer_initial; /* initial count; 0 stops a count timer */
@@ -70,6 +70,14 @@ bool vlapic_msr_read(struct vlapic *l, uint32_t msr, uint64_t *value,
 		     uint64_t now);
 bool vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t value,
 		      uint64_t now);
+
+/* A 32-bit access at offset (0..0xFFF) of the xAPIC page: false when
+ * the APIC is not in xAPIC mode or the access is not to a register's
+ * 16-byte-aligned start (the caller decides; the SDM leaves it undefined).
+ * A register the mode does not have reads 0 and ignores writes, and sets
+ * ESR's illegal-register bit. */
+bool vlapic_mmio(struct vlapic *l, uint32_t offset, bool write,
+		 uint32_t *value, uint64_t now);
 
 /* Timer events up to now go to IRR. */
 void vlapic_advance(struct vlapic *l, uint64_t now);

@@ -137,6 +137,12 @@ enum vio_result vplatform_io(struct vplatform *p, struct vio_access *a,
 	return r;
 }
 
+bool vplatform_apic_mmio(struct vplatform *p, uint32_t offset, bool write,
+			 uint32_t *value, uint64_t now)
+{
+	return vlapic_mmio(&p->lapic, offset, write, value, advance(p, now));
+}
+
 /* The PIC's INTR, as far as LINT0 lets it through (reporting it is what
  * makes a vanished request the PIC's spurious IRQ 7 at INTA). */
 static bool extint_pending(struct vplatform *p)

@@ -42,7 +42,8 @@ struct vplatform {
 	struct vuart uart;  /* 16550A at 0x3F8, IRQ 4: the VM's console */
 	struct vrtc rtc;    /* MC146818 CMOS at 0x70/0x71, read-only time */
 	struct vmisc misc;  /* 0x61, 0x80, i8042 0x60/0x64, 0x92, 0xCF8/0xCFC, 0xCF9 */
-	struct vlapic lapic; /* x2APIC MSRs: timer, and the PIC on LINT0 */
+	struct vlapic lapic; /* xAPIC page or x2APIC MSRs: its timer, and the
+			      * PIC on LINT0 */
 	uint64_t last_now;  /* the latest `now` seen: time never runs back */
 };
 
@@ -60,6 +61,11 @@ void vplatform_set_tsc_offset(struct vplatform *p, uint64_t offset);
  * false means the guest gets #GP. */
 bool vplatform_msr(struct vplatform *p, uint32_t msr, bool write,
 		   uint64_t *value, uint64_t now);
+
+/* A 32-bit access at offset of the local APIC's xAPIC page; false when
+ * the APIC is not in xAPIC mode or offset is not a register's start. */
+bool vplatform_apic_mmio(struct vplatform *p, uint32_t offset, bool write,
+			 uint32_t *value, uint64_t now);
 
 /* One guest IN or OUT. An IN's value is the device's answer masked to
  * the size, all ones when VIO_UNCLAIMED (sizes other than 1, 2 and 4 are

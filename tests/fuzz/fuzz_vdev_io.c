@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for the virtual platform (vdev/): the input is a
- * sequence of guest port accesses, APIC MSR reads and writes, time steps,
+ * sequence of guest port accesses, APIC MSR and page reads and writes, time steps,
  * interrupt acknowledgements, console input and save/load round trips on
  * one platform.
  *
@@ -12,8 +12,8 @@
  *    for an OUT to the UART's THR;
  *  - a vector is -1, a line of one of the two PICs' vector ranges, or one
  *    the local APIC had requested (IRR) and now has in service (ISR);
- *  - a refused RDMSR returns nothing; IA32_APIC_BASE reads one of its
- *    two states;
+ *  - a refused RDMSR or APIC page read returns nothing; IA32_APIC_BASE
+ *    reads one of its three states;
  *  - the next deadline is exact: channel 0's OUT does not rise before it
  *    and does at it, and the APIC timer does not fire before it and does
  *    at it (checked on a copy);
@@ -90,7 +90,20 @@ static void msr_access(struct input *in, uint64_t now)
 	if (!write && !ok)
 		require(v == before);
 	if (!write && ok && msr == 0x1b)
-		require(v == 0xfee00d00 || v == 0xfee00100);
+		require(v == 0xfee00900 || v == 0xfee00d00 || v == 0xfee00100);
+}
+
+/* A 32-bit access of the xAPIC page: a refused one (not in xAPIC mode,
+ * not a register's start) changes nothing the guest could see, a read
+ * returns nothing. */
+static void mmio_access(struct input *in, uint64_t now)
+{
+	uint32_t offset = (uint32_t)take(in, 2) & (take(in, 1) & 1 ? 0x3f0 : 0x1fff);
+	bool write = take(in, 1) & 1;
+	uint32_t v = (uint32_t)take(in, 4), before = v;
+
+	if (!vplatform_apic_mmio(&p, offset, write, &v, now))
+		require(v == before);
 }
 
 static void port_access(struct input *in, uint64_t now)
@@ -181,7 +194,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vplatform_init(&p, rates[setup & 7], take(&in, 8), now);
 	vplatform_set_tsc_offset(&p, take(&in, 8));
 	while (in.left) {
-		switch (take(&in, 1) % 10) {
+		switch (take(&in, 1) % 12) {
 		case 0:
 		case 1:
 			port_access(&in, now);
@@ -209,6 +222,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 7:
 		case 8:
 			msr_access(&in, now);
+			break;
+		case 9:
+		case 10:
+			mmio_access(&in, now);
 			break;
 		default:
 			round_trip(now);

@@ -3,7 +3,8 @@
  * CR3, CR4, CR8 with every GPR, and the fixed instructions, as the GNU
  * assembler encodes them in 64-bit and 32-bit code (an encoder that is not
  * ours), then prefixes, REX placement, LOCK's CR8, the 15-byte limit,
- * truncation, encodings the CPU would fault on, and fetching through the
+ * truncation, encodings the CPU would fault on, MOV with every memory
+ * operand shape (the accesses of an emulated APIC page), and fetching through the
  * guest's page tables across a page end.
  */
 #include <stdarg.h>
@@ -56,6 +57,43 @@ __asm__(
 	".pushsection .rodata.insn_lens, \"a\"\ninsn_lens_end:\n.popsection\n");
 
 extern const uint8_t insn_samples[], insn_lens[], insn_lens_end[];
+
+/* MOV with a memory operand, every ModRM/SIB/displacement shape Linux's
+ * APIC accessors and others produce, each with every 32-bit GPR. */
+#define MOV_SAMPLE(insn)                                    \
+	".pushsection .rodata.mov_samples, \"a\"\n"          \
+	".balign 16, 0xcc\n"                                \
+	"661: " insn "\n"                                   \
+	"662:\n"                                            \
+	".popsection\n"                                     \
+	".pushsection .rodata.mov_lens, \"a\"\n"             \
+	".byte 662b - 661b\n"                               \
+	".popsection\n"
+#define GPRD "eax, ecx, edx, ebx, esp, ebp, esi, edi, r8d, r9d, r10d, r11d, r12d, r13d, r14d, r15d"
+#define MOV_SHAPES 8
+
+__asm__(
+	".pushsection .rodata.mov_samples, \"a\"\n.balign 16\nmov_samples:\n.popsection\n"
+	".pushsection .rodata.mov_lens, \"a\"\nmov_lens:\n.popsection\n"
+	".code64\n"
+	".irp reg, " GPRD "\n"
+	MOV_SAMPLE("mov %\\reg, 0xffffffffff5fd0b0")     /* absolute: SIB, disp32 */
+	MOV_SAMPLE("mov 0xffffffffff5fd020, %\\reg")
+	MOV_SAMPLE("mov %\\reg, -0xa03000(%rdi)")        /* disp32 */
+	MOV_SAMPLE("mov -0x10(%r13), %\\reg")            /* disp8 */
+	MOV_SAMPLE("mov %\\reg, (%rax,%r12,4)")          /* SIB */
+	MOV_SAMPLE("mov 0x30(%rsp), %\\reg")             /* SIB with rsp */
+	MOV_SAMPLE("mov %\\reg, 0x100(%rip)")            /* RIP-relative */
+	MOV_SAMPLE("mov (%rbp), %\\reg")                 /* mod 1, disp8 0 */
+	".endr\n"
+	MOV_SAMPLE("movl $0x12345678, 0xb0(%r12)")
+	MOV_SAMPLE("movq $-2, (%rax)")
+	MOV_SAMPLE("movw $0xbeef, 0x300(%rip)")
+	MOV_SAMPLE("mov %rsi, 8(%rdx)")
+	MOV_SAMPLE("mov %gs:0x10(%rcx), %ax")
+	".pushsection .rodata.mov_lens, \"a\"\nmov_lens_end:\n.popsection\n");
+
+extern const uint8_t mov_samples[], mov_lens[], mov_lens_end[];
 
 static const unsigned crs[] = { 0, 2, 3, 4, 8 };
 
@@ -118,6 +156,40 @@ static void test_assembler_encodings(void **state)
 	check_sample(n++, false, INSN_VMMCALL, 0, 0);
 	check_sample(n++, false, INSN_LMSW, 0, 6);
 	assert_int_equal(n, 252);
+}
+
+static void check_mov(unsigned n, enum insn_kind kind, unsigned gpr,
+		      unsigned width, bool has_imm, uint32_t imm)
+{
+	const uint8_t *b = mov_samples + 16 * n;
+	struct insn i = decode_ok(b, 16, true), t;
+
+	if (i.kind != kind || i.len != mov_lens[n] || i.width != width ||
+	    i.has_imm != has_imm || (has_imm ? i.imm != imm : i.gpr != gpr))
+		fail_msg("mov sample %u (%02x %02x %02x %02x): %s len %u gpr %u "
+			 "width %u imm %d %#x; want %s len %u gpr %u width %u", n,
+			 b[0], b[1], b[2], b[3], insn_kind_name(i.kind), i.len,
+			 i.gpr, i.width, i.has_imm, i.imm, insn_kind_name(kind),
+			 mov_lens[n], gpr, width);
+	assert_int_equal(insn_decode(b, mov_lens[n] - 1u, true, &t), INSN_TRUNCATED);
+	assert_int_equal(insn_decode(b, mov_lens[n], true, &t), INSN_OK);
+}
+
+static void test_mov_memory_encodings(void **state)
+{
+	unsigned n = 0;
+
+	(void)state;
+	assert_int_equal(mov_lens_end - mov_lens, 16 * MOV_SHAPES + 5);
+	for (unsigned r = 0; r < 16; r++)
+		for (unsigned k = 0; k < MOV_SHAPES; k++)
+			check_mov(n++, k % 2 ? INSN_MOV_LOAD : INSN_MOV_STORE, r, 4,
+				  false, 0);
+	check_mov(n++, INSN_MOV_STORE, 0, 4, true, 0x12345678);
+	check_mov(n++, INSN_MOV_STORE, 0, 8, true, 0xfffffffeu);
+	check_mov(n++, INSN_MOV_STORE, 0, 2, true, 0xbeef);
+	check_mov(n++, INSN_MOV_STORE, 6, 8, false, 0);
+	check_mov(n++, INSN_MOV_LOAD, 0, 2, false, 0);
 }
 
 #define BYTES(...) ((const uint8_t[]){ __VA_ARGS__ }), \
@@ -273,8 +345,17 @@ static void test_unknown(void **state)
 	assert_int_equal(st(BYTES(0x0f, 0x01, 0x30), true), INSN_UNKNOWN); /* LMSW [rax] */
 	assert_int_equal(st(BYTES(0x0f, 0x01, 0x70, 0x10), true), INSN_UNKNOWN);
 	assert_int_equal(st(BYTES(0x0f, 0x0f), true), INSN_UNKNOWN);
+	/* MOV between registers has no memory operand; C7 /1 is not MOV;
+	 * outside 64-bit mode MOV is not decoded (16-bit addressing). */
+	assert_int_equal(st(BYTES(0x89, 0xc8), true), INSN_UNKNOWN);
+	assert_int_equal(st(BYTES(0x8b, 0xc1), true), INSN_UNKNOWN);
+	assert_int_equal(st(BYTES(0xc7, 0x08, 1, 2, 3, 4), true), INSN_UNKNOWN);
+	assert_int_equal(st(BYTES(0x89, 0x07), false), INSN_UNKNOWN);
+	/* LOCK and REP are not MOV's. */
+	assert_int_equal(st(BYTES(0xf0, 0x89, 0x07), true), INSN_BAD_PREFIX);
+	assert_int_equal(st(BYTES(0xf3, 0x8b, 0x07), true), INSN_BAD_PREFIX);
 	/* *out is untouched on any error. */
-	struct insn i = { INSN_HLT, 7, 7, 7 };
+	struct insn i = { INSN_HLT, 7, 7, 7, 7, false, 7 };
 	assert_int_equal(insn_decode(BYTES(0x90), true, &i), INSN_UNKNOWN);
 	assert_int_equal(i.kind, INSN_HLT);
 	assert_int_equal(i.len, 7);
@@ -400,6 +481,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_assembler_encodings),
+		cmocka_unit_test(test_mov_memory_encodings),
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_lock_mov_cr),
 		cmocka_unit_test(test_mov_cr_encodings),

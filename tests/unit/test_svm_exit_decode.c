@@ -80,7 +80,7 @@ static void test_cr_with_decode_assists(void **state)
 	/* CLTS/LMSW (bit 63 clear) still need the instruction. */
 	struct cr_exit x;
 	assert_false(svm_cr_exit_decode(SVM_EXIT_CR0_WRITE, 0, true, NULL, &x));
-	const struct insn clts = { INSN_CLTS, 2, 0, 0 };
+	const struct insn clts = { .kind = INSN_CLTS, .len = 2 };
 	c = cr_ok(SVM_EXIT_CR0_WRITE, 0, true, &clts);
 	assert_int_equal(c.type, CR_CLTS);
 	/* Not a CR exit at all. */
@@ -91,10 +91,10 @@ static void test_cr_with_decode_assists(void **state)
 static void test_cr_from_the_instruction(void **state)
 {
 	(void)state;
-	const struct insn to_cr4 = { INSN_MOV_TO_CR, 3, 4, 3 };
-	const struct insn from_cr8 = { INSN_MOV_FROM_CR, 4, 8, 12 };
-	const struct insn lmsw = { INSN_LMSW, 3, 0, 6 };
-	const struct insn cpuid = { INSN_CPUID, 2, 0, 0 };
+	const struct insn to_cr4 = { .kind = INSN_MOV_TO_CR, .len = 3, .cr = 4, .gpr = 3 };
+	const struct insn from_cr8 = { .kind = INSN_MOV_FROM_CR, .len = 4, .cr = 8, .gpr = 12 };
+	const struct insn lmsw = { .kind = INSN_LMSW, .len = 3, .gpr = 6 };
+	const struct insn cpuid = { .kind = INSN_CPUID, .len = 2 };
 	struct cr_exit c, x;
 
 	c = cr_ok(SVM_EXIT_CR0_WRITE + 4, 0, false, &to_cr4);

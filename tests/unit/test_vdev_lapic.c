@@ -1,7 +1,8 @@
 /*
- * The VM's local APIC (vdev/vlapic.c) through the platform's MSR and
- * interrupt interface: the power-on virtual wire, the PIC through LINT0,
- * the APIC disabled and the modes not offered, the three timer modes
+ * The VM's local APIC (vdev/vlapic.c) through the platform's MSR, MMIO and
+ * interrupt interface: the power-on virtual wire in xAPIC mode, its page's
+ * registers, the switch to x2APIC, the PIC through LINT0, the APIC
+ * disabled and the mode changes not allowed, the three timer modes
  * (TSC-deadline in the guest's TSC, one-shot and periodic counts at the
  * crystal, coalesced periods), priorities (ExtINT first, TPR, in-service
  * class), self-IPIs, every register's access rules, and the saved state
@@ -51,10 +52,33 @@
 
 static struct vplatform p;
 
-static void setup(uint64_t hz)
+/* Power-on (xAPIC mode), then x2APIC, as Linux with interrupt
+ * remapping would switch: the tests below use the MSRs. */
+static void setup_xapic(uint64_t hz)
 {
 	vplatform_init(&p, hz, 0, T0);
 	vplatform_set_tsc_offset(&p, OFFSET);
+}
+
+static void setup(uint64_t hz)
+{
+	uint64_t base = 0xfee00d00;
+
+	setup_xapic(hz);
+	assert_true(vplatform_msr(&p, APIC_BASE, true, &base, T0));
+}
+
+static uint32_t mmio_rd(uint32_t off)
+{
+	uint32_t v = 0xdeadbeef;
+
+	assert_true(vplatform_apic_mmio(&p, off, false, &v, T0));
+	return v;
+}
+
+static void mmio_wr(uint32_t off, uint32_t v, uint64_t now)
+{
+	assert_true(vplatform_apic_mmio(&p, off, true, &v, now));
 }
 
 static uint64_t rd(uint32_t msr, uint64_t now)
@@ -96,15 +120,32 @@ static int take(uint64_t now)
 static void test_power_on_is_virtual_wire(void **state)
 {
 	(void)state;
-	setup(HZ_TSC);
-	assert_int_equal(rd(APIC_BASE, T0), 0xfee00d00); /* x2APIC, EN, BSP */
+	setup_xapic(HZ_TSC);
+	assert_int_equal(rd(APIC_BASE, T0), 0xfee00900); /* xAPIC, EN, BSP */
+	assert_false(rd_ok(R_SVR));             /* no x2APIC MSRs in xAPIC mode */
+	assert_false(wr_ok(R_TPR, 0));
+	assert_int_equal(mmio_rd(0x20), 0);              /* ID 0 */
+	assert_int_equal(mmio_rd(0x30), 0x00050014);
+	assert_int_equal(mmio_rd(0xd0), 0);              /* LDR */
+	assert_int_equal(mmio_rd(0xe0), 0xffffffff);     /* DFR: flat */
+	assert_int_equal(mmio_rd(0xf0), 0x1ff);
+	assert_int_equal(mmio_rd(0x350), 0x700);         /* LINT0: ExtINT */
+	assert_int_equal(mmio_rd(0x360), 0x400);         /* LINT1: NMI */
+	assert_int_equal(mmio_rd(0x320), MASKED);
+	/* Then x2APIC: the same state through the MSRs. */
+	wr(APIC_BASE, 0xfee00d00, T0);
 	assert_int_equal(rd(R_ID, T0), 0);
 	assert_int_equal(rd(R_VERSION, T0), 0x00050014);
 	assert_int_equal(rd(R_LDR, T0), 1);
 	assert_int_equal(rd(R_SVR, T0), 0x1ff);
-	assert_int_equal(rd(R_LINT0, T0), 0x700);        /* ExtINT */
-	assert_int_equal(rd(R_LINT1, T0), 0x400);        /* NMI */
+	assert_int_equal(rd(R_LINT0, T0), 0x700);
+	assert_int_equal(rd(R_LINT1, T0), 0x400);
 	assert_int_equal(rd(R_TIMER, T0), MASKED);
+	{
+		uint32_t v = 0;
+
+		assert_false(vplatform_apic_mmio(&p, 0x20, false, &v, T0));
+	}
 	assert_int_equal(vplatform_next_deadline(&p, T0), UINT64_MAX);
 	/* The PIC's IRQ 0 reaches the CPU through LINT0. */
 	linux_init_pic(&p, T0);
@@ -154,7 +195,7 @@ static void test_apic_base_modes(void **state)
 	(void)state;
 	setup(HZ_TSC);
 	assert_true(wr_ok(APIC_BASE, 0xfee00d00));       /* unchanged */
-	assert_false(wr_ok(APIC_BASE, 0xfee00900));      /* xAPIC: not offered */
+	assert_false(wr_ok(APIC_BASE, 0xfee00900));      /* x2APIC -> xAPIC */
 	assert_false(wr_ok(APIC_BASE, 0xfed00d00));      /* another address */
 	assert_false(wr_ok(APIC_BASE, 0xfee00d01));      /* reserved bit */
 	assert_false(wr_ok(APIC_BASE, 0xfee00500));      /* EXTD without EN */
@@ -169,9 +210,75 @@ static void test_apic_base_modes(void **state)
 	assert_false(wr_ok(R_TPR, 0));
 	assert_false(wr_ok(DEADLINE, 1));
 	assert_int_equal(take(T0 + HZ_TSC), 0x30);
-	assert_false(wr_ok(APIC_BASE, 0xfee00d00));
-	assert_false(wr_ok(APIC_BASE, 0xfee00900));
+	assert_false(wr_ok(APIC_BASE, 0xfee00d00));      /* disabled -> x2APIC */
 	assert_true(wr_ok(APIC_BASE, 0xfee00100));
+	/* Back to xAPIC: as at reset, software disabled (LINT0 masked). */
+	assert_true(wr_ok(APIC_BASE, 0xfee00900));
+	assert_int_equal(mmio_rd(0xf0), 0xff);
+	assert_int_equal(mmio_rd(0x350), MASKED);
+	assert_true(wr_ok(APIC_BASE, 0xfee00d00));
+}
+
+/* The xAPIC page: Linux's sequence of setup_local_APIC, its timer
+ * through the page, EOI, IPIs to itself by the ICR's halves, and what
+ * the page does with what is not a register. */
+static void test_xapic_page(void **state)
+{
+	uint32_t v = 0;
+
+	(void)state;
+	setup_xapic(HZ_TSC);
+	mmio_wr(0x80, 0x0, T0);                   /* TPR */
+	mmio_wr(0xe0, 0xffffffff, T0);            /* DFR flat */
+	mmio_wr(0xd0, 0x01000000, T0);            /* LDR: logical ID 1 */
+	assert_int_equal(mmio_rd(0xd0), 0x01000000);
+	mmio_wr(0xf0, 0x1ff, T0);
+	mmio_wr(0x350, 0x700, T0);                /* LINT0 ExtINT */
+	/* The timer through the page, one-shot at divide 1. */
+	mmio_wr(0x3e0, 0xb, T0);
+	mmio_wr(0x320, 0xef, T0);
+	mmio_wr(0x380, 5000, T0);
+	assert_int_equal(mmio_rd(0x380), 5000);
+	assert_int_equal(vplatform_next_deadline(&p, T0), T0 + 5000);
+	assert_int_equal(take(T0 + 5000), 0xef);
+	assert_int_equal(mmio_rd(0x170), 1u << 15); /* ISR bit 0xef */
+	mmio_wr(0xb0, 0x12345, T0 + 5000);        /* EOI: any value */
+	assert_int_equal(mmio_rd(0x170), 0);
+	/* IPIs: high half first, the low half sends. */
+	mmio_wr(0x310, 0x00000000, T0 + 5000);    /* physical 0: itself */
+	mmio_wr(0x300, 0x00004051, T0 + 5000);
+	assert_int_equal(take(T0 + 5000), 0x51);
+	mmio_wr(0xb0, 0, T0 + 5000);
+	mmio_wr(0x310, 0x01000000, T0 + 5000);    /* logical 1: itself */
+	mmio_wr(0x300, 0x00004852, T0 + 5000);
+	assert_int_equal(take(T0 + 5000), 0x52);
+	mmio_wr(0xb0, 0, T0 + 5000);
+	mmio_wr(0x310, 0x02000000, T0 + 5000);    /* logical 2: nobody */
+	mmio_wr(0x300, 0x00004853, T0 + 5000);
+	mmio_wr(0x310, 0x05000000, T0 + 5000);    /* physical 5: nobody */
+	mmio_wr(0x300, 0x00004054, T0 + 5000);
+	assert_int_equal(take(T0 + 5000), -1);
+	assert_int_equal(mmio_rd(0x310), 0x05000000);
+	/* Reserved bits are dropped, not faulted; what is not a register
+	 * reads 0, takes nothing, and sets ESR bit 7. */
+	mmio_wr(0x80, 0xffffff10, T0 + 5000);
+	assert_int_equal(mmio_rd(0x80), 0x10);
+	mmio_wr(0x80, 0, T0 + 5000);
+	assert_int_equal(mmio_rd(0x3f0), 0);       /* SELF IPI: x2APIC only */
+	mmio_wr(0x3f0, 0x55, T0 + 5000);
+	assert_int_equal(take(T0 + 5000), -1);
+	assert_int_equal(mmio_rd(0x280), 1u << 7);
+	mmio_wr(0x280, 0, T0 + 5000);
+	assert_int_equal(mmio_rd(0x280), 0);
+	mmio_wr(0x20, 0x07000000, T0 + 5000);     /* ID: not writable here */
+	assert_int_equal(mmio_rd(0x20), 0);
+	/* Not a register's start, or outside the page: the caller's. */
+	assert_false(vplatform_apic_mmio(&p, 0x84, false, &v, T0 + 5000));
+	assert_false(vplatform_apic_mmio(&p, 0x1000, true, &v, T0 + 5000));
+	/* The TSC deadline MSR works in xAPIC mode too. */
+	mmio_wr(0x320, MODE_DEADLINE | 0xee, T0 + 5000);
+	wr(DEADLINE, T0 + OFFSET + 9000, T0 + 5000);
+	assert_int_equal(take(T0 + 9000), 0xee);
 }
 
 static void test_tsc_deadline_counts_in_guest_tsc(void **state)
@@ -400,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_power_on_is_virtual_wire),
 		cmocka_unit_test(test_lint0_gates_the_pic),
 		cmocka_unit_test(test_apic_base_modes),
+		cmocka_unit_test(test_xapic_page),
 		cmocka_unit_test(test_tsc_deadline_counts_in_guest_tsc),
 		cmocka_unit_test(test_count_timer),
 		cmocka_unit_test(test_priorities),

@@ -183,7 +183,7 @@ static void test_save_load_round_trip(void **state)
 	uint64_t now = T0 + HZ_TSC / 300;   /* a third into the period */
 
 	(void)state;
-	assert_int_equal(VPLATFORM_SAVE_SIZE, 564);
+	assert_int_equal(VPLATFORM_SAVE_SIZE, 572);
 	busy_platform(&a, HZ_TSC, T0);
 	vplatform_save(&a, now, s);
 	assert_int_equal(load_le32(s), VPLATFORM_SAVE_VERSION);
@@ -243,7 +243,7 @@ static void test_load_refusals(void **state)
 		{ OFF_MISC + 3, 0x01 },            /* PCI reserved bits */
 		{ OFF_MISC + 11, 0x55 },           /* i8042 command pending */
 		{ OFF_MISC + 6, 0x01 },            /* 0x92 reset bit */
-		{ OFF_LAPIC + 1, 0x0c },           /* APIC_BASE: xAPIC only */
+		{ OFF_LAPIC + 1, 0x0c },           /* APIC_BASE: EXTD, no BSP */
 		{ OFF_LAPIC + 2, 0xef },           /* APIC_BASE: another address */
 		{ OFF_LAPIC + 9, 0x01 },           /* TPR beyond 8 bits */
 		{ OFF_LAPIC + 13, 0x04 },          /* SVR reserved bit */
@@ -255,6 +255,8 @@ static void test_load_refusals(void **state)
 		{ OFF_LAPIC + 96, 0x80 },          /* vector 7 requested */
 		{ OFF_LAPIC + 136, 0x01 },         /* a deadline in one-shot mode */
 		{ OFF_LAPIC + 128, 0x05 },         /* time left, no count loaded */
+		{ OFF_LAPIC + 144, 0x01 },         /* LDR reserved bits */
+		{ OFF_LAPIC + 148, 0x00 },         /* DFR bits 27:0 not ones */
 	};
 	struct vplatform a, b, keep;
 
