@@ -105,11 +105,17 @@ APIC_TIMER_PROBE = ("echo ce=$(cat /sys/devices/system/clockevents/clockevent0/c
 
 def apic_timer_ticks(pf, name):
     """The kernel keeps time with the VM's local APIC (vdev/vlapic.c): its
-    clock event device is the TSC-deadline timer, and the APIC's timer
-    interrupts ("LOC" in /proc/interrupts) go on counting."""
+    clock event device is the APIC's timer, and the APIC's timer interrupts
+    ("LOC" in /proc/interrupts) go on counting. On Intel (VMX) the kernel
+    knows the TSC's rate from CPUID leaf 0x15 and takes the TSC-deadline
+    mode; on AMD it must calibrate the TSC against the PIT, which fails
+    when every port read is an exit of an emulator (QEMU TCG: "Unable to
+    calibrate against PIT"), and without a TSC rate it takes the APIC
+    timer's one-shot count mode ("lapic") instead."""
     out, _ = shell(pf, name, APIC_TIMER_PROBE, r"^loc\d+\r?\n(?:.*\n)*?loc\d+\r?$")
     ce = re.findall(r"^ce=([a-z][\w-]*)\r?$", out, re.M)
-    assert ce == ["lapic-deadline"], out[-1500:]
+    want = ["lapic-deadline"] if pf.machine.backend == "vmx" else ["lapic"]
+    assert ce == want, out[-1500:]
     locs = [int(x) for x in re.findall(r"^loc(\d+)\r?$", out, re.M)]
     assert len(locs) == 2 and 0 < locs[0] < locs[1], out[-1500:]
 
