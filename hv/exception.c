@@ -8,6 +8,7 @@
  * and powers off, so there is never a reboot loop or a silent hang.
  */
 #include "hv/exception.h"
+#include "hv/boot_defs.h"
 #include "hv/console.h"
 #include "hv/cpu.h"
 #include "hv/lapic_timer.h"
@@ -54,6 +55,29 @@ static void print_gprs(const struct exception_frame *f)
 			       regs[i + 2].name, (unsigned long long)regs[i + 2].value);
 }
 
+/* Return addresses on the boot stack, for the post-mortem: only words
+ * that point into the hypervisor's code are printed (never data, which
+ * may be a key or a guest's bytes). */
+extern char __image_start[], __text_end[], boot_stack_top[];
+
+static void print_code_addresses_on_stack(uint64_t rsp)
+{
+	const uint64_t *w = (const uint64_t *)rsp;
+	unsigned shown = 0;
+
+	if (rsp < (uint64_t)boot_stack_top - BOOT_STACK_SIZE ||
+	    rsp >= (uint64_t)boot_stack_top || rsp % 8)
+		return;
+	console_printf("  code addresses on the stack:");
+	for (; (uint64_t)w < (uint64_t)boot_stack_top && shown < 16; w++) {
+		if (*w >= (uint64_t)__image_start && *w < (uint64_t)__text_end) {
+			console_printf(" %llx", (unsigned long long)*w);
+			shown++;
+		}
+	}
+	console_printf("\n");
+}
+
 #define VECTOR_NMI 2
 
 void exception_dispatch(struct exception_frame *f)
@@ -86,5 +110,6 @@ void exception_dispatch(struct exception_frame *f)
 		       (unsigned long long)read_cr3(),
 		       (unsigned long long)read_cr4());
 	print_gprs(f);
+	print_code_addresses_on_stack(f->rsp);
 	power_off(EXIT_PANIC, "fatal CPU exception");
 }

@@ -848,6 +848,10 @@ static struct {
 	bool sealing, opening;    /* w, r hold GCM state */
 	struct seal_writer w;
 	struct seal_reader r;
+	/* The blob w writes or r reads: their sink's and source's context,
+	 * which lives as long as they do (a step's own env goes into it at
+	 * every step: job_step). */
+	struct blob_io io;
 	uint64_t blob_len;        /* stop: bytes it writes */
 	uint64_t *list;           /* resume: the blob's page list (staged) */
 	size_t list_bytes;
@@ -1227,23 +1231,20 @@ static int64_t open_begin(const struct hc_env *env)
 	return HC_OK;
 }
 
-static struct blob_io start_blob(const struct hc_env *env)
-{
-	return (struct blob_io){ env, job.rq.u.start.blob_gpa,
-				 job.rq.u.start.blob_len };
-}
 
 /* Read what the header says comes first: the context and the page list,
  * LIST_CHUNK entries per unit. */
 static int open_list_unit(const struct hc_env *env)
 {
 	const struct seal_header *h = &job.rq.hdr;
-	struct blob_io io = start_blob(env);
 	uint32_t n;
 	int rc;
 
 	if (!job.opening) {
-		rc = seal_read_begin(&job.r, job.rq.vm->tenant.key, h, blob_read, &io);
+		job.io = (struct blob_io){ env, job.rq.u.start.blob_gpa,
+					   job.rq.u.start.blob_len };
+		rc = seal_read_begin(&job.r, job.rq.vm->tenant.key, h, blob_read,
+				     &job.io);
 		if (rc != SEAL_OK)
 			return rc;
 		job.opening = true;
@@ -1395,7 +1396,6 @@ static void seal_begin(const struct hc_env *env)
 		.mem_size = vm->mem_size,
 		.page_count = (uint32_t)job.pages,
 	};
-	struct blob_io io;
 	int rc;
 
 	h.context_len = (uint32_t)ops->context_len(env->lc_ctx, vm);
@@ -1405,13 +1405,13 @@ static void seal_begin(const struct hc_env *env)
 			ops->set_runnable(env->lc_ctx, vm, true);
 		return job_done(HC_E_INVAL);
 	}
-	io = (struct blob_io){ env, s->out_gpa, job.blob_len };
+	job.io = (struct blob_io){ env, s->out_gpa, job.blob_len };
 	if (ops->context_save(env->lc_ctx, vm, context_buf,
 			      sizeof(context_buf)) != h.context_len)
 		return stop_failed(env, SEAL_E_USAGE);
 	memcpy(h.owner, t->owner, HC_OWNER_LEN);
 	memcpy(h.measurement, t->measurement, sizeof(h.measurement));
-	rc = seal_write_begin(&job.w, t->key, &h, blob_write, &io);
+	rc = seal_write_begin(&job.w, t->key, &h, blob_write, &job.io);
 	job.sealing = rc == SEAL_OK;
 	if (rc == SEAL_OK)
 		rc = seal_write_context(&job.w, context_buf, h.context_len);
@@ -1658,6 +1658,7 @@ static void job_unit(const struct hc_env *env)
 /* One step: units of work until the job ends or the step's time is up. */
 static void job_step(const struct hc_env *env)
 {
+	job.io.env = env;
 	job.deadline = env->lc->now(env->lc_ctx) + LC_STEP_TSC;
 	do
 		job_unit(env);

@@ -303,11 +303,20 @@ static struct hc_env env = {
 static unsigned last_steps; /* executions the last call took */
 static unsigned max_reads;  /* most clock readings in one execution */
 
-/* One execution of the TPGVM's VMCALL. */
+/* One execution of the TPGVM's VMCALL. As in the hypervisor, its env is
+ * its own (there, on the stack of the exit): a job that goes on over
+ * several executions must not keep a pointer to an earlier one's, so the
+ * executions take turns between two and poison each afterwards. */
 static void hc_once(const struct hc_call *c, struct hc_result *res)
 {
+	static struct hc_env turns[2];
+	static unsigned turn;
+	struct hc_env *e = &turns[turn++ % 2];
+
+	*e = env;
 	clock_reads = 0;
-	hypercall_handle(c, &env, res);
+	hypercall_handle(c, e, res);
+	memset(e, 0xa5, sizeof(*e));
 	if (clock_reads > max_reads)
 		max_reads = clock_reads;
 }
