@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
-FUZZ_SECONDS = int(os.environ.get("CUSTOS_FUZZ_SECONDS", "10"))
+FUZZ_SECONDS = int(os.environ.get("CUSTOS_FUZZ_SECONDS", "6"))
 FUZZ_INPUT_SECONDS = 20  # one input longer than this fails the target
 JOBS = max(1, int(os.environ.get("CUSTOS_TEST_JOBS", len(os.sched_getaffinity(0)))))
 # One integration test may take this long, emulator timeouts included.

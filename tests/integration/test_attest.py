@@ -437,7 +437,10 @@ def test_attest_verifies_the_real_platform(d, machine):
                "attest against other reference values")
 
 
-@h.on(*h.BACKENDS)
+# One backend is enough: impostors and strangers meet the TPGVM's TLS and
+# the CLI's checks, the same on both; the VMX platform's report is
+# verified by the test above on Bochs.
+@h.on("qemu-svm")
 def test_attest_refuses_impostors_and_strangers(d, machine):
     # This platform's boot media also carries a boot-module VM.
     with open(HELLO, "rb") as f:

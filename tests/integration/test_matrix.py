@@ -51,11 +51,13 @@ ONE_BACKEND_IN_MAKE_TEST = {"test_linux_vm.test_linux_vm_boots_to_a_shell_that_r
 # covers its VMX path). A second run costs make test minutes.
 ARCH_NEUTRAL = {
     "test_lifecycle.test_lifecycle_sealed_blob_is_tamper_and_rollback_proof",
+    "test_lifecycle.test_lifecycle_isolation_and_resources",
     "test_lifecycle.test_lifecycle_vm_that_stops_itself_is_sealed",
     "test_tpgvm.test_flipped_byte_in_each_region_is_refused",
     "test_tpgvm_transport.test_tpgvm_serves_eight_concurrent_tls_tenants",
     "test_tpgvm_transport.test_tpgvm_tls_over_a_scripted_line",
     "test_attest.test_attest_detects_a_tampering_relay",
+    "test_attest.test_attest_refuses_impostors_and_strangers",
 }
 
 
