@@ -24,7 +24,7 @@ class Platform:
         self.d = d
         self.machine = machine
         self.storage = storage
-        self.port, sport = relay_t.free_port(), relay_t.free_port()
+        self.port, sport = relay_t.free_ports(2)
         args = ["--listen", str(self.port), "--tpgvm-listen", str(sport)]
         if storage:
             args += ["--storage", storage]

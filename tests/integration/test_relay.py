@@ -204,9 +204,21 @@ class FakeTpgvm:
 # ---- Running the relay -------------------------------------------------------
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(n):
+    """n ports free now and distinct: the sockets are all bound before any
+    is closed (closed one by one, the kernel may hand out the same port
+    twice, and the relay's two listeners then collide)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 class Relay:
@@ -242,7 +254,7 @@ class Relay:
 def start_listening(d, max_sessions=12, garbage_between=False, extra=()):
     """A relay waiting for the serial stream, and the fake TPGVM connected
     to it (after the relay's HELLO)."""
-    tport, sport = free_port(), free_port()
+    tport, sport = free_ports(2)
     relay = Relay(d, ["--listen", str(tport), "--tpgvm-listen", str(sport),
                       "--max-sessions", str(max_sessions)] + list(extra))
     fake = None
@@ -463,7 +475,7 @@ def test_relay_limits_and_no_link(d):
     """No serial stream yet: tenants are refused. --max-sessions 2: the
     third tenant is refused while two are open. A second serial connection
     is refused and does not disturb the first."""
-    tport, sport = free_port(), free_port()
+    tport, sport = free_ports(2)
     relay = Relay(d, ["--listen", "127.0.0.1:%d" % tport, "--tpgvm-listen", str(sport),
                       "--max-sessions", "2"])
     fake, tenants = None, []

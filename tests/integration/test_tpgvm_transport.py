@@ -267,7 +267,7 @@ def test_tpgvm_serves_eight_concurrent_tls_tenants(d, machine):
     alone. Every session the relay opened is authenticated as the right
     tenant and freed when its tenant left."""
     iso = tpgvm_iso(d)
-    tport, sport = relay_t.free_port(), relay_t.free_port()
+    tport, sport = relay_t.free_ports(2)
     relay = relay_t.Relay(d, ["--listen", str(tport), "--tpgvm-listen", str(sport),
                               "--max-sessions", "12"])
     emu = None
