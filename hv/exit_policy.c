@@ -250,8 +250,7 @@ enum msr_decision msr_policy(uint32_t msr, bool write)
 	if (msr == MSR_MISC_ENABLE)
 		return write ? MSR_EMULATE_MISC_ENABLE_WRITE :
 			       MSR_EMULATE_MISC_ENABLE_READ;
-	if (msr == VLAPIC_MSR_APIC_BASE || msr == VLAPIC_MSR_TSC_DEADLINE ||
-	    (msr >= VLAPIC_MSR_FIRST && msr <= VLAPIC_MSR_LAST))
+	if (vlapic_msr_is_apic(msr))
 		return MSR_EMULATE_APIC;
 	return MSR_DENY;
 }
