@@ -528,6 +528,11 @@ int tenant_tls_recv(struct tenant_tls *t, struct proto_msg *msg, char *err,
 	}
 }
 
+void tenant_tls_set_timeout(struct tenant_tls *t, double seconds)
+{
+	t->deadline = now() + seconds;
+}
+
 void tenant_tls_close(struct tenant_tls *t)
 {
 	if (!t)

@@ -8,8 +8,8 @@
  * The server's certificate is self-signed (made inside the TPGVM), so the
  * handshake does not judge it (authmode optional); the caller binds it to a
  * signed platform report through tenant_tls_peer_pub() before trusting
- * anything the session says. Used by `custos attest` and, later, the
- * `custos vm` commands.
+ * anything the session says. Used by `custos attest` and the `custos vm`
+ * commands.
  */
 #ifndef CUSTOS_TOOLS_TENANT_TLS_H
 #define CUSTOS_TOOLS_TENANT_TLS_H
@@ -62,6 +62,11 @@ int tenant_tls_send(struct tenant_tls *t, uint16_t type, const void *body,
  * receive or close. TT_OK or an error with one line in err. */
 int tenant_tls_recv(struct tenant_tls *t, struct proto_msg *msg, char *err,
 		    size_t err_len);
+
+/* A new deadline, seconds from now, for every later send and receive: a
+ * session that carries several commands (custos vm shell) bounds each one
+ * by its own. */
+void tenant_tls_set_timeout(struct tenant_tls *t, double seconds);
 
 /* Send close_notify (best effort, bounded) and free everything. */
 void tenant_tls_close(struct tenant_tls *t);

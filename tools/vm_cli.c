@@ -7,6 +7,11 @@
  * TLS through the relay, the attestation of the platform on that session
  * (tools/attest.c: report chain, signature, nonce, binding to this TLS key,
  * dev mode, reference), and only when it verified, the VM request.
+ * `custos vm shell` (tools/vm_shell.c) runs the same steps for several
+ * commands on one session attested once (vm_session_*): parse_command,
+ * create_read, command_run and command_print are the same code either way;
+ * only usage errors differ (a command on its own exits, a shell line is
+ * one failed line).
  *
  * Secret values are never printed: not in errors, not in --json, nowhere.
  * They come from --secret-file FILE (KEY=VALUE lines: never on a command
@@ -72,6 +77,8 @@ static const char usage_text[] =
 	"       custos vm start|stop|destroy|status NAME\n"
 	"       custos vm console NAME [--follow | --interactive [--idle SECONDS]]\n"
 	"       custos vm list\n"
+	"       custos vm shell [--batch FILE] [--keep-going]   (the commands on\n"
+	"                       stdin, one a line, on one attested session)\n"
 	"   with: --relay HOST:PORT --ca ROOT.pem --cert TENANT.pem --key TENANT.key\n"
 	"         [--reference REFERENCE.json] [--allow-dev] [--json]\n"
 	"         [--timeout SECONDS]\n"
@@ -109,6 +116,8 @@ static const char usage_text[] =
 	"                for --idle SECONDS (default 5). One attested session\n"
 	"                for all of it.\n"
 	"  list          all this tenant's VMs\n"
+	"  shell         one TLS session, attested once, for the commands read\n"
+	"                from stdin or --batch FILE ('custos vm shell --help')\n"
 	"\n"
 	"options:\n"
 	"  --relay HOST:PORT     where custos-relay listens for tenants\n"
@@ -168,6 +177,8 @@ struct vm_opts {
 	size_t n_secret_files;
 	bool follow, interactive; /* console */
 	double idle;              /* console --interactive: seconds, > 0 */
+	bool in_shell;            /* a line of `custos vm shell` */
+	char usage[400];          /* a usage error, once one was found */
 };
 
 /* The state of a run, for messages. */
@@ -175,6 +186,8 @@ struct vm_run {
 	const struct vm_opts *op;
 	int status;
 	char reason[512];
+	bool usage;               /* reason is a usage error (op->usage) */
+	bool session_lost;        /* the TLS session cannot carry another request */
 	struct tenant_tls *t;
 	bool progress;            /* draw the upload bar on stderr */
 	int last_pct;
@@ -201,6 +214,22 @@ static void usage_error(const char *fmt, ...)
 	exit(ATTEST_EXIT_ERROR);
 }
 
+/* A usage error in a command's options: kept in o->usage (one printable
+ * line) for the caller, which exits (a command line) or goes on to the next
+ * line (the shell). Returns the exit status, 2. */
+static int usage_fail(struct vm_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int usage_fail(struct vm_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_vformat_line(o->usage, sizeof(o->usage), fmt, ap);
+	va_end(ap);
+	return ATTEST_EXIT_ERROR;
+}
+
 static int fail(struct vm_run *r, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -213,6 +242,32 @@ static int fail(struct vm_run *r, int status, const char *fmt, ...)
 	va_end(ap);
 	r->status = status;
 	return status;
+}
+
+/* The usage error of a command found after its options were taken (its
+ * secrets), as a failure of the run. */
+static int fail_usage(struct vm_run *r)
+{
+	r->usage = true;
+	return fail(r, ATTEST_EXIT_ERROR, "%s", r->op->usage);
+}
+
+/* An answer the protocol does not allow here (wrong type, malformed, about
+ * another VM): the peer is not doing what a TPGVM does, so the session
+ * carries nothing more. Exit status 2. */
+static int answer_fail(struct vm_run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int answer_fail(struct vm_run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_vformat_line(r->reason, sizeof(r->reason), fmt, ap);
+	va_end(ap);
+	r->status = ATTEST_EXIT_ERROR;
+	r->session_lost = true;
+	return r->status;
 }
 
 static const char *result_name(int status)
@@ -229,17 +284,17 @@ static void json_cstr(const char *s)
 /* ---- Options ------------------------------------------------------------- */
 
 /* SIZE: digits with an optional K, M or G (binary; "M", "MiB", "MB" all
- * mean 2^20), a multiple of 2 MiB in 2 MiB..1 GiB. */
-static uint64_t parse_memory(const char *s)
+ * mean 2^20), a multiple of 2 MiB in 2 MiB..1 GiB. 0, or a usage error. */
+static int parse_memory(struct vm_opts *o, const char *s)
 {
 	uint64_t v = 0, mul = 1;
 	const char *p = s;
 
 	if (*p < '0' || *p > '9')
-		usage_error("--memory wants a size like 32M, not '%.32s'", s);
+		return usage_fail(o, "--memory wants a size like 32M, not '%.32s'", s);
 	while (*p >= '0' && *p <= '9') {
 		if (v > (1ull << 40))
-			usage_error("--memory %.32s is too large (at most 1G)", s);
+			return usage_fail(o, "--memory %.32s is too large (at most 1G)", s);
 		v = v * 10 + (uint64_t)(*p++ - '0');
 	}
 	switch (*p) {
@@ -251,18 +306,183 @@ static uint64_t parse_memory(const char *s)
 	if (mul > 1 && (strcmp(p, "iB") == 0 || strcmp(p, "B") == 0))
 		p += strlen(p);
 	if (*p)
-		usage_error("--memory wants a size like 32M, not '%.32s'", s);
+		return usage_fail(o, "--memory wants a size like 32M, not '%.32s'", s);
 	if (v > (1ull << 40) / mul)
-		usage_error("--memory %.32s is too large (at most 1G)", s);
+		return usage_fail(o, "--memory %.32s is too large (at most 1G)", s);
 	v *= mul;
 	if (v < PROTO_VM_MEM_ALIGN || v > PROTO_VM_MEM_MAX)
-		usage_error("--memory %.32s is out of range (2M..1G)", s);
+		return usage_fail(o, "--memory %.32s is out of range (2M..1G)", s);
 	if (v % PROTO_VM_MEM_ALIGN)
-		usage_error("--memory %.32s is not a multiple of 2M", s);
-	return v;
+		return usage_fail(o, "--memory %.32s is not a multiple of 2M", s);
+	o->mem_size = v;
+	return 0;
 }
 
-static void parse_opts(int argc, char **argv, struct vm_opts *o)
+static const char command_names[] =
+	"create, start, stop, destroy, status, console, list";
+
+/* argv[0], the command. Quoted in an error only up to a '=': a shell line
+ * typed in the wrong place may be KEY=VALUE. */
+static int take_command(struct vm_opts *o, const char *word)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(word, commands[i].name) == 0) {
+			o->cmd = commands[i].cmd;
+			o->cmd_name = commands[i].name;
+			o->type = commands[i].type;
+			return 0;
+		}
+	}
+	if (strcmp(word, "shell") == 0)
+		return usage_fail(o, "'shell' is not a command inside the shell");
+	return usage_fail(o, "unknown command '%.*s' (%s)",
+			  (int)strcspn(word, "="), word, command_names);
+}
+
+static int take_seconds(struct vm_opts *o, const char *arg, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(arg, &end);
+	if (errno || end == arg || *end || !(*out > 0) || *out > 86400)
+		return usage_fail(o, "--idle wants seconds in (0, 86400], not '%.32s'",
+				  arg);
+	return 0;
+}
+
+/* In the shell the connection is the shell's: its options are refused on a
+ * line (--timeout is not one of them: it bounds the line's command). */
+static bool is_connection_opt(int c)
+{
+	return c == 'r' || c == 'a' || c == 'c' || c == 'k' || c == 'R' || c == 'D';
+}
+
+/* One option of a command (getopt_long's c): 0, or a usage error. */
+static int take_option(struct vm_opts *o, int c, char *arg, const char *word)
+{
+	int taken;
+
+	if (o->in_shell && (is_connection_opt(c) || c == 'j'))
+		return usage_fail(o, "--relay, --ca, --cert, --key, --reference, "
+				  "--allow-dev and --json belong to 'custos vm shell', "
+				  "not to a line");
+	taken = attest_conn_opt(&o->c, c, arg);
+	if (taken < 0)
+		return usage_fail(o, "--timeout wants seconds in (0, 86400], not '%.32s'",
+				  arg);
+	if (taken)
+		return 0;
+	switch (c) {
+	case 'j': o->json = true; return 0;
+	case 'f': o->follow = true; return 0;
+	case 'y': o->interactive = true; return 0;
+	case 'd': return take_seconds(o, arg, &o->idle);
+	case 'm': o->memory = arg; return 0;
+	case 'i': o->image = arg; return 0;
+	case 'I': o->init = arg; return 0;
+	case 'K': o->kernel = arg; return 0;
+	case 'n': o->initrd = arg; return 0;
+	case 'C': o->cmdline = arg; return 0;
+	case 's':
+		if (o->n_secrets == MAX_SECRETS)
+			return usage_fail(o, "more than %u --secret options", MAX_SECRETS);
+		o->secret_args[o->n_secrets++] = arg;
+		return 0;
+	case 'S':
+		if (o->n_secret_files == MAX_SECRET_FILES)
+			return usage_fail(o, "more than %u --secret-file options",
+					  MAX_SECRET_FILES);
+		o->secret_files[o->n_secret_files++] = arg;
+		return 0;
+	case 'h':
+		if (!o->in_shell) {
+			fputs(usage_text, stdout);
+			exit(0);
+		}
+		return usage_fail(o, "--help is not for a line ('custos vm --help')");
+	default:
+		/* Never quote the argument: it may be a secret. */
+		if (optopt)
+			return usage_fail(o, "an option needs an argument");
+		/* Up to a '=': what follows may be a value. */
+		return usage_fail(o, "unknown option '%.*s'",
+				  (int)strcspn(word, "="), word);
+	}
+}
+
+/* The one VM name a command takes (list: none). */
+static int take_name(struct vm_opts *o, int argc, char **argv)
+{
+	if (o->cmd == CMD_LIST)
+		return optind < argc ? usage_fail(o, "list takes no VM name") : 0;
+	if (optind >= argc)
+		return usage_fail(o, "needs a VM name");
+	if (optind + 1 < argc)
+		return usage_fail(o, "takes one VM name");
+	o->name = argv[optind];
+	if (proto_vm_name_set(o->vm.name, o->name) != 0) {
+		char shown[41];
+		size_t n = strnlen(o->name, 40);
+
+		sanitize_line(o->name, n, shown);
+		return usage_fail(o, "VM name '%s' is not valid (1..31 of a-z 0-9 _ -)",
+				  shown);
+	}
+	return 0;
+}
+
+static int check_create_opts(struct vm_opts *o)
+{
+	if (o->cmd != CMD_CREATE) {
+		if (o->memory || o->image || o->init || o->n_secrets || o->n_secret_files)
+			return usage_fail(o, "--memory, --image, --init-data, --secret and --secret-file are for create only");
+		if (o->kernel || o->initrd || o->cmdline)
+			return usage_fail(o, "--kernel, --initrd and --cmdline are for create only");
+		return 0;
+	}
+	if (!o->memory)
+		return usage_fail(o, "needs --memory SIZE (e.g. 32M)");
+	if (o->image && o->kernel)
+		return usage_fail(o, "--image (an ELF VM) and --kernel (a Linux VM) exclude each other");
+	if (!o->image && !o->kernel)
+		return usage_fail(o, "needs --image FILE or --kernel BZIMAGE");
+	if (o->image && (o->initrd || o->cmdline))
+		return usage_fail(o, "--initrd and --cmdline are for a Linux VM (--kernel)");
+	if (o->kernel && (o->init || o->n_secrets || o->n_secret_files))
+		return usage_fail(o, "a Linux VM (--kernel) takes no --init-data, --secret or --secret-file");
+	if (o->cmdline && strlen(o->cmdline) >= PROTO_CMDLINE_MAX)
+		return usage_fail(o, "--cmdline is too long (at most %u bytes)",
+				  PROTO_CMDLINE_MAX - 1);
+	return parse_memory(o, o->memory);
+}
+
+static int check_console_opts(struct vm_opts *o)
+{
+	if ((o->follow || o->interactive || o->idle > 0) && o->cmd != CMD_CONSOLE)
+		return usage_fail(o, "--follow, --interactive and --idle are for console only");
+	if ((o->follow || o->interactive) && o->in_shell)
+		return usage_fail(o, "console --follow and --interactive are not for the "
+				  "shell (its input is the commands); run them on their own");
+	if (o->follow && o->interactive)
+		return usage_fail(o, "--follow and --interactive exclude each other "
+				  "(--interactive follows too)");
+	if (o->idle > 0 && !o->interactive)
+		return usage_fail(o, "--idle is for console --interactive");
+	if (o->json && (o->follow || o->interactive))
+		return usage_fail(o, "--json prints the console once; not with --follow "
+				  "or --interactive");
+	if (!(o->idle > 0))
+		o->idle = CONSOLE_IDLE_DEFAULT;
+	return 0;
+}
+
+/*
+ * A command and its options, argv[0] the command: 0, or 2 with o->usage
+ * set. The connection options (and their environment) are checked here only
+ * for a command on its own: in the shell they are the shell's.
+ */
+static int parse_command(int argc, char **argv, struct vm_opts *o, bool in_shell)
 {
 	static const struct option longopts[] = {
 		ATTEST_CONN_LONGOPTS,
@@ -282,140 +502,35 @@ static void parse_opts(int argc, char **argv, struct vm_opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *bad;
-	int c;
-	size_t i;
+	int c, rc;
 
 	memset(o, 0, sizeof(*o));
-	if (argc < 2)
-		usage_error("no command (create, start, stop, destroy, status, console, list)");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		fputs(usage_text, stdout);
-		exit(0);
-	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			break;
-	if (i == sizeof(commands) / sizeof(commands[0]))
-		usage_error("unknown command '%.32s' (create, start, stop, destroy, status, console, list)",
-			    argv[1]);
-	o->cmd = commands[i].cmd;
-	o->cmd_name = commands[i].name;
-	o->type = commands[i].type;
-	snprintf(prog, sizeof(prog), "custos vm %s", o->cmd_name);
-	cli_set_prog(prog);
-
+	o->in_shell = in_shell;
+	rc = take_command(o, argv[0]);
 	opterr = 0;
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int taken = attest_conn_opt(&o->c, c, optarg);
-
-		if (taken < 0)
-			usage_error("--timeout wants seconds in (0, 86400], not '%.32s'",
-				    optarg);
-		if (taken)
-			continue;
-		switch (c) {
-		case 'j': o->json = true; break;
-		case 'f': o->follow = true; break;
-		case 'y': o->interactive = true; break;
-		case 'd': {
-			char *end;
-
-			errno = 0;
-			o->idle = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(o->idle > 0) ||
-			    o->idle > 86400)
-				usage_error("--idle wants seconds in (0, 86400], not '%.32s'",
-					    optarg);
-			break;
-		}
-		case 'm': o->memory = optarg; break;
-		case 'i': o->image = optarg; break;
-		case 'I': o->init = optarg; break;
-		case 'K': o->kernel = optarg; break;
-		case 'n': o->initrd = optarg; break;
-		case 'C': o->cmdline = optarg; break;
-		case 's':
-			if (o->n_secrets == MAX_SECRETS)
-				usage_error("more than %u --secret options", MAX_SECRETS);
-			o->secret_args[o->n_secrets++] = optarg;
-			break;
-		case 'S':
-			if (o->n_secret_files == MAX_SECRET_FILES)
-				usage_error("more than %u --secret-file options",
-					    MAX_SECRET_FILES);
-			o->secret_files[o->n_secret_files++] = optarg;
-			break;
-		case 'h': fputs(usage_text, stdout); exit(0);
-		default:
-			/* Never quote the argument: it may be a secret. */
-			if (optopt)
-				usage_error("an option needs an argument");
-			/* Up to a '=': what follows may be a value. */
-			usage_error("unknown option '%.*s'",
-				    (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
-		}
-	}
-	if (o->cmd == CMD_LIST) {
-		if (optind < argc)
-			usage_error("list takes no VM name");
-	} else {
-		if (optind >= argc)
-			usage_error("needs a VM name");
-		if (optind + 1 < argc)
-			usage_error("takes one VM name");
-		o->name = argv[optind];
-		if (proto_vm_name_set(o->vm.name, o->name) != 0) {
-			char shown[41];
-			size_t n = strnlen(o->name, 40);
-
-			sanitize_line(o->name, n, shown);
-			usage_error("VM name '%s' is not valid (1..31 of a-z 0-9 _ -)",
-				    shown);
-		}
-	}
-	if (o->cmd == CMD_CREATE) {
-		if (!o->memory)
-			usage_error("needs --memory SIZE (e.g. 32M)");
-		if (o->image && o->kernel)
-			usage_error("--image (an ELF VM) and --kernel (a Linux VM) exclude each other");
-		if (!o->image && !o->kernel)
-			usage_error("needs --image FILE or --kernel BZIMAGE");
-		if (o->image && (o->initrd || o->cmdline))
-			usage_error("--initrd and --cmdline are for a Linux VM (--kernel)");
-		if (o->kernel && (o->init || o->n_secrets || o->n_secret_files))
-			usage_error("a Linux VM (--kernel) takes no --init-data, --secret or --secret-file");
-		if (o->cmdline && strlen(o->cmdline) >= PROTO_CMDLINE_MAX)
-			usage_error("--cmdline is too long (at most %u bytes)",
-				    PROTO_CMDLINE_MAX - 1);
-		o->mem_size = parse_memory(o->memory);
-	} else if (o->memory || o->image || o->init || o->n_secrets ||
-		   o->n_secret_files) {
-		usage_error("--memory, --image, --init-data, --secret and --secret-file are for create only");
-	} else if (o->kernel || o->initrd || o->cmdline) {
-		usage_error("--kernel, --initrd and --cmdline are for create only");
-	}
-	if ((o->follow || o->interactive || o->idle > 0) && o->cmd != CMD_CONSOLE)
-		usage_error("--follow, --interactive and --idle are for console only");
-	if (o->follow && o->interactive)
-		usage_error("--follow and --interactive exclude each other "
-			    "(--interactive follows too)");
-	if (o->idle > 0 && !o->interactive)
-		usage_error("--idle is for console --interactive");
-	if (o->json && (o->follow || o->interactive))
-		usage_error("--json prints the console once; not with --follow "
-			    "or --interactive");
-	if (!(o->idle > 0))
-		o->idle = CONSOLE_IDLE_DEFAULT;
+	/* 0, not 1: glibc's getopt then forgets the previous parse (the shell
+	 * parses many lines); argv[0], the command, is skipped as a program
+	 * name would be. */
+	optind = 0;
+	while (rc == 0 && (c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+		rc = take_option(o, c, optarg, argv[optind - 1]);
+	if (rc == 0)
+		rc = take_name(o, argc, argv);
+	if (rc == 0)
+		rc = check_create_opts(o);
+	if (rc == 0)
+		rc = check_console_opts(o);
+	if (rc)
+		return rc;
 	if (!(o->c.timeout > 0)) /* no --timeout: it takes only > 0 */
 		o->c.timeout = o->cmd == CMD_CREATE ? TIMEOUT_CREATE :
 			       o->follow || o->interactive ? TIMEOUT_FOLLOW :
 			       TIMEOUT_OTHER;
+	if (in_shell)
+		return 0;
 	attest_conn_from_env(&o->c);
 	bad = attest_conn_check(&o->c);
-	if (bad)
-		usage_error("%s", bad);
+	return bad ? usage_fail(o, "%s", bad) : 0;
 }
 
 /* ---- Secrets ------------------------------------------------------------- */
@@ -479,8 +594,8 @@ static enum secret_fault secret_add(uint8_t *buf, size_t cap, size_t *len,
 /* The --secret arguments, blanking each value in argv as soon as it is in
  * the block. Usage errors name the key (when it is a well-formed one) and
  * never the value. */
-static void secrets_from_args(struct vm_opts *o, uint8_t *buf, size_t cap,
-			      size_t *len)
+static int secrets_from_args(struct vm_opts *o, uint8_t *buf, size_t cap,
+			     size_t *len)
 {
 	for (size_t i = 0; i < o->n_secrets; i++) {
 		char *a = o->secret_args[i];
@@ -489,43 +604,48 @@ static void secrets_from_args(struct vm_opts *o, uint8_t *buf, size_t cap,
 		switch (secret_add(buf, cap, len, a, strlen(a), &kl)) {
 		case SECRET_OK: break;
 		case SECRET_NO_EQ:
-			usage_error("--secret wants KEY=VALUE (argument %zu has no '=')",
-				    i + 1);
+			return usage_fail(o, "--secret wants KEY=VALUE (argument %zu has no '=')",
+					  i + 1);
 		case SECRET_KEY:
-			usage_error("--secret: the key of argument %zu is not 1..%u of A-Z a-z 0-9 _",
-				    i + 1, PROTO_SECRET_KEY_MAX);
+			return usage_fail(o, "--secret: the key of argument %zu is not 1..%u of A-Z a-z 0-9 _",
+					  i + 1, PROTO_SECRET_KEY_MAX);
 		case SECRET_VALUE:
-			usage_error("--secret %.*s: the value must be 0..%u printable ASCII characters",
-				    (int)kl, a, PROTO_SECRET_VALUE_MAX);
+			return usage_fail(o, "--secret %.*s: the value must be 0..%u printable ASCII characters",
+					  (int)kl, a, PROTO_SECRET_VALUE_MAX);
 		case SECRET_TWICE:
-			usage_error("--secret %.*s is given twice", (int)kl, a);
+			return usage_fail(o, "--secret %.*s is given twice", (int)kl, a);
 		case SECRET_TOO_MUCH:
-			usage_error("the secrets take more than %u bytes (at --secret %.*s)",
-				    PROTO_SECRETS_MAX, (int)kl, a);
+			return usage_fail(o, "the secrets take more than %u bytes (at --secret %.*s)",
+					  PROTO_SECRETS_MAX, (int)kl, a);
 		}
 		/* Out of argv (and so /proc/PID/cmdline) at once. */
 		memset(a + kl + 1, 0, strlen(a + kl + 1));
 	}
+	return 0;
 }
 
 /* A secret file: regular, at most SECRET_FILE_MAX bytes, into a buffer the
- * caller wipes and frees. Errors are usage errors (exit 2). */
-static char *read_secret_file(const char *path, size_t *len)
+ * caller wipes and frees; NULL with a usage error. */
+static char *read_secret_file(struct vm_opts *o, const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	struct stat st;
 	char *buf;
 
-	if (!f)
-		usage_error("cannot read secret file '%s': %s", path, strerror(errno));
+	if (!f) {
+		usage_fail(o, "cannot read secret file '%s': %s", path, strerror(errno));
+		return NULL;
+	}
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
 		fclose(f);
-		usage_error("secret file '%s' is not a regular file", path);
+		usage_fail(o, "secret file '%s' is not a regular file", path);
+		return NULL;
 	}
 	buf = malloc(SECRET_FILE_MAX + 1);
 	if (!buf) {
 		fclose(f);
-		usage_error("out of memory");
+		usage_fail(o, "out of memory");
+		return NULL;
 	}
 	*len = fread(buf, 1, SECRET_FILE_MAX + 1, f);
 	if (ferror(f) || *len > SECRET_FILE_MAX) {
@@ -535,26 +655,60 @@ static char *read_secret_file(const char *path, size_t *len)
 		crypto_wipe(buf, SECRET_FILE_MAX + 1);
 		free(buf);
 		if (big)
-			usage_error("secret file '%s' is larger than %u bytes", path,
-				    SECRET_FILE_MAX);
-		usage_error("cannot read secret file '%s'", path);
+			usage_fail(o, "secret file '%s' is larger than %u bytes", path,
+				   SECRET_FILE_MAX);
+		else
+			usage_fail(o, "cannot read secret file '%s'", path);
+		return NULL;
 	}
 	fclose(f);
 	return buf;
 }
 
+/* One line of a secret file into the block: 0, or a usage error naming the
+ * file, the line and (once it is a good one) the key, never a value. */
+static int secret_file_line(struct vm_opts *o, const char *path, size_t line,
+			    const char *l, size_t ll, uint8_t *buf, size_t cap,
+			    size_t *len)
+{
+	size_t kl;
+
+	switch (secret_add(buf, cap, len, l, ll, &kl)) {
+	case SECRET_OK:
+		return 0;
+	case SECRET_NO_EQ:
+		return usage_fail(o, "--secret-file '%s' line %zu: not KEY=VALUE (no '=')",
+				  path, line);
+	case SECRET_KEY:
+		return usage_fail(o, "--secret-file '%s' line %zu: the key is not 1..%u of A-Z a-z 0-9 _",
+				  path, line, PROTO_SECRET_KEY_MAX);
+	case SECRET_VALUE:
+		return usage_fail(o, "--secret-file '%s' line %zu (%.*s): the value must be 0..%u printable ASCII characters",
+				  path, line, (int)kl, l, PROTO_SECRET_VALUE_MAX);
+	case SECRET_TWICE:
+		return usage_fail(o, "--secret-file '%s' line %zu: %.*s is given twice",
+				  path, line, (int)kl, l);
+	case SECRET_TOO_MUCH:
+		return usage_fail(o, "the secrets take more than %u bytes (at --secret-file '%s' line %zu, %.*s)",
+				  PROTO_SECRETS_MAX, path, line, (int)kl, l);
+	}
+	return 0;
+}
+
 /* The lines of one secret file: KEY=VALUE each, LF or CRLF, blank lines and
- * lines starting with '#' skipped. Messages name the file, the line and
- * (once it is a good one) the key, never a value. */
-static void secrets_from_file(const char *path, uint8_t *buf, size_t cap,
-			      size_t *len)
+ * lines starting with '#' skipped. The file's text is wiped either way. */
+static int secrets_from_file(struct vm_opts *o, const char *path, uint8_t *buf,
+			     size_t cap, size_t *len)
 {
 	size_t n, line = 0;
-	char *text = read_secret_file(path, &n);
+	char *text = read_secret_file(o, path, &n);
+	int rc = 0;
 
-	for (size_t at = 0; at < n; ) {
+	if (!text)
+		return ATTEST_EXIT_ERROR;
+	for (size_t at = 0; at < n && rc == 0; ) {
 		const char *nl = memchr(text + at, '\n', n - at);
-		size_t end = nl ? (size_t)(nl - text) : n, ll = end - at, kl;
+		size_t end = nl ? (size_t)(nl - text) : n, ll = end - at;
 		const char *l = text + at;
 
 		line++;
@@ -563,38 +717,28 @@ static void secrets_from_file(const char *path, uint8_t *buf, size_t cap,
 			ll--;
 		if (ll == 0 || l[0] == '#')
 			continue;
-		switch (secret_add(buf, cap, len, l, ll, &kl)) {
-		case SECRET_OK: continue;
-		case SECRET_NO_EQ:
-			usage_error("--secret-file '%s' line %zu: not KEY=VALUE (no '=')",
-				    path, line);
-		case SECRET_KEY:
-			usage_error("--secret-file '%s' line %zu: the key is not 1..%u of A-Z a-z 0-9 _",
-				    path, line, PROTO_SECRET_KEY_MAX);
-		case SECRET_VALUE:
-			usage_error("--secret-file '%s' line %zu (%.*s): the value must be 0..%u printable ASCII characters",
-				    path, line, (int)kl, l, PROTO_SECRET_VALUE_MAX);
-		case SECRET_TWICE:
-			usage_error("--secret-file '%s' line %zu: %.*s is given twice",
-				    path, line, (int)kl, l);
-		case SECRET_TOO_MUCH:
-			usage_error("the secrets take more than %u bytes (at --secret-file '%s' line %zu, %.*s)",
-				    PROTO_SECRETS_MAX, path, line, (int)kl, l);
-		}
+		rc = secret_file_line(o, path, line, l, ll, buf, cap, len);
 	}
 	crypto_wipe(text, n);
 	free(text);
+	return rc;
 }
 
-/* The secrets block: the --secret arguments, then each --secret-file. */
-static size_t build_secrets(struct vm_opts *o, uint8_t *buf, size_t cap)
+/* The secrets block: the --secret arguments, then each --secret-file. 0, or
+ * a usage error (the block is then wiped). */
+static int build_secrets(struct vm_opts *o, uint8_t *buf, size_t cap, size_t *len)
 {
-	size_t len = 0;
+	int rc;
 
-	secrets_from_args(o, buf, cap, &len);
-	for (size_t i = 0; i < o->n_secret_files; i++)
-		secrets_from_file(o->secret_files[i], buf, cap, &len);
-	return len;
+	*len = 0;
+	rc = secrets_from_args(o, buf, cap, len);
+	for (size_t i = 0; rc == 0 && i < o->n_secret_files; i++)
+		rc = secrets_from_file(o, o->secret_files[i], buf, cap, len);
+	if (rc) {
+		crypto_wipe(buf, cap);
+		*len = 0;
+	}
+	return rc;
 }
 
 /* ---- Files and the launch measurement ------------------------------------ */
@@ -773,8 +917,10 @@ static int request(struct vm_run *r, uint16_t type, const void *body, size_t len
 
 	if (rc == TT_OK)
 		rc = tenant_tls_recv(r->t, m, err, sizeof(err));
-	if (rc != TT_OK)
+	if (rc != TT_OK) {
+		r->session_lost = true; /* TLS is out of step, closed or timed out */
 		return fail(r, tls_exit(rc), "%s", err);
+	}
 	if (m->type == PROTO_ERROR)
 		return platform_error(r, m);
 	return 0;
@@ -788,16 +934,16 @@ static int take_infos(struct vm_run *r, const struct proto_msg *m, int n,
 	size_t k;
 
 	if (m->type != PROTO_VM_INFO)
-		return fail(r, ATTEST_EXIT_ERROR,
+		return answer_fail(r,
 			    "the platform answered with message type 0x%02x, not VM information",
 			    m->type);
 	if (m->len % sizeof(struct proto_vm_info) ||
 	    m->len / sizeof(struct proto_vm_info) > PROTO_VM_LIST_MAX)
-		return fail(r, ATTEST_EXIT_ERROR,
+		return answer_fail(r,
 			    "the platform's VM information is malformed (%u bytes)", m->len);
 	k = m->len / sizeof(struct proto_vm_info);
 	if (n >= 0 && k != (size_t)n)
-		return fail(r, ATTEST_EXIT_ERROR,
+		return answer_fail(r,
 			    "the platform answered with %zu VM records, not %d", k, n);
 	for (size_t i = 0; i < k; i++) {
 		struct proto_vm_info *v = &out[i];
@@ -805,7 +951,7 @@ static int take_infos(struct vm_run *r, const struct proto_msg *m, int n,
 		memcpy(v, m->body + i * sizeof(*v), sizeof(*v));
 		if (!proto_vm_name_ok(v->name) || v->state > PROTO_VM_STATE_MAX ||
 		    !memchr(v->stop_reason, 0, sizeof(v->stop_reason)))
-			return fail(r, ATTEST_EXIT_ERROR,
+			return answer_fail(r,
 				    "the platform's VM information is malformed (record %zu)",
 				    i + 1);
 	}
@@ -823,7 +969,7 @@ static int take_info(struct vm_run *r, const struct proto_msg *m,
 	if (rc)
 		return rc;
 	if (memcmp(out->name, r->op->vm.name, PROTO_VM_NAME_MAX) != 0)
-		return fail(r, ATTEST_EXIT_ERROR,
+		return answer_fail(r,
 			    "the platform answered about another VM than '%s'",
 			    r->op->name);
 	return 0;
@@ -933,14 +1079,14 @@ static void print_info_human(const struct proto_vm_info *v)
 	}
 }
 
-static void print_platform(const struct vm_opts *op, const struct attested *a)
+static void print_platform(const struct attest_conn *c, const struct attested *a)
 {
 	char why[512] = "";
 
 	if (a->verdict.dev_reasons)
 		attest_dev_reasons_text(a->verdict.dev_reasons, why, sizeof(why));
 	printf("platform: %s, attested (%s%s%s%s)\n", a->platform_id,
-	       op->c.reference ? "measurements match the reference" :
+	       c->reference ? "measurements match the reference" :
 				 "measurements NOT compared: no --reference",
 	       a->verdict.dev_reasons ? "; DEV: " : "", why,
 	       a->verdict.dev_reasons ? "; accepted with --allow-dev" : "");
@@ -1021,7 +1167,8 @@ static int create_read(struct vm_run *r, struct vm_opts *op,
 
 	if (op->kernel)
 		return create_read_linux(r, op, ci);
-	ci->secrets_len = build_secrets(op, ci->secrets, sizeof(ci->secrets));
+	if (build_secrets(op, ci->secrets, sizeof(ci->secrets), &ci->secrets_len))
+		return fail_usage(r);
 	rc = read_file(r, op->image, "image", 1, IMAGE_MAX, &ci->image,
 		       &ci->image_len);
 	if (rc == 0 && op->init)
@@ -1134,6 +1281,10 @@ static int do_create(struct vm_run *r, struct create_inputs *ci,
 	return 0;
 }
 
+/* The human console output so far ends inside a line: the shell ends it
+ * before its next header. */
+static bool console_line_open;
+
 static void print_console(const struct vm_opts *op, const uint8_t *p, size_t n)
 {
 	if (op->json) {
@@ -1141,7 +1292,7 @@ static void print_console(const struct vm_opts *op, const uint8_t *p, size_t n)
 		json_cstr(op->vm.name);
 		printf(", \"console\": ");
 		attest_json_string((const char *)p, n);
-		printf("}\n");
+		printf("}"); /* the caller ends the line */
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1153,6 +1304,8 @@ static void print_console(const struct vm_opts *op, const uint8_t *p, size_t n)
 		putchar(c == '\n' || c == '\t' || c == '\r' || c == '\b' ||
 			(c >= 0x20 && c < 0x7f) ? c : '?');
 	}
+	if (n)
+		console_line_open = p[n - 1] != '\n';
 }
 
 static double now_seconds(void)
@@ -1176,7 +1329,7 @@ static int console_print_new(struct vm_run *r, bool *got)
 		if (rc)
 			return rc;
 		if (m.type != PROTO_VM_CONSOLE_DATA || m.len > PROTO_CHUNK_MAX)
-			return fail(r, ATTEST_EXIT_ERROR,
+			return answer_fail(r,
 				    "the platform answered with message type 0x%02x, not console data",
 				    m.type);
 		print_console(r->op, m.body, m.len);
@@ -1205,12 +1358,12 @@ static int console_send(struct vm_run *r, uint8_t *buf, size_t *len)
 	if (rc)
 		return rc;
 	if (m.type != PROTO_VM_INPUT_TAKEN || m.len != 4)
-		return fail(r, ATTEST_EXIT_ERROR,
+		return answer_fail(r,
 			    "the platform answered with message type 0x%02x, not an input count",
 			    m.type);
 	taken = load_le32(m.body);
 	if (taken > n)
-		return fail(r, ATTEST_EXIT_ERROR,
+		return answer_fail(r,
 			    "the platform says the VM took %u bytes of %zu", (unsigned)taken, n);
 	memmove(buf, buf + taken, *len - taken);
 	*len -= taken;
@@ -1340,7 +1493,7 @@ static int do_console(struct vm_run *r)
 		if (rc)
 			break;
 		if (m.type != PROTO_VM_CONSOLE_DATA || m.len > PROTO_CHUNK_MAX) {
-			rc = fail(r, ATTEST_EXIT_ERROR,
+			rc = answer_fail(r,
 				  "the platform answered with message type 0x%02x, not console data",
 				  m.type);
 			break;
@@ -1373,7 +1526,7 @@ static int do_list(struct vm_run *r)
 			printf(i ? ", " : "");
 			print_info_json(&v[i], -1, NULL);
 		}
-		printf("]\n");
+		printf("]"); /* the caller ends the line */
 		return 0;
 	}
 	printf("%-31s  %-9s  %8s  %s\n", "NAME", "STATE", "MEMORY", "VERSION");
@@ -1409,91 +1562,334 @@ static void report_failure(const struct vm_run *r)
 	const struct vm_opts *op = r->op;
 
 	if (op->json) {
-		printf("{\"result\": \"%s\", \"exit_status\": %d, \"command\": \"%s\", \"name\": ",
-		       result_name(r->status), r->status, op->cmd_name);
+		printf("{\"result\": \"%s\", \"exit_status\": %d, \"command\": ",
+		       result_name(r->status), r->status);
+		if (op->cmd_name)
+			printf("\"%s\"", op->cmd_name);
+		else
+			printf("null");
+		printf(", \"name\": ");
 		if (op->name)
 			json_cstr(op->vm.name);
 		else
 			printf("null");
 		printf(", \"reason\": ");
 		json_cstr(r->reason);
-		printf("}\n");
+		printf("}");
 	}
 	fprintf(stderr, "%s: %s: %s\n", prog, attest_verdict(r->status), r->reason);
+}
+
+static void run_init(struct vm_run *r, const struct vm_opts *op)
+{
+	memset(r, 0, sizeof(*r));
+	r->op = op;
+	r->last_pct = -1;
+	r->progress = op->cmd == CMD_CREATE && !op->json && isatty(STDERR_FILENO);
+}
+
+/* The CA root and the reference, TLS, and the attestation of the platform
+ * on that session: 0 with r->t open and *att filled, or the exit status
+ * with the reason (r->t may then be open: the caller closes it). */
+static int session_start(struct vm_run *r, const struct attest_conn *c,
+			 struct attested *att)
+{
+	static struct attest_outcome o;
+	static struct attest_inputs in;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	memset(&in, 0, sizeof(in));
+	rc = attest_read_inputs(c, &in, &o);
+	if (rc) {
+		free(in.root);
+		return fail(r, rc, "%s", o.reason);
+	}
+	r->t = attest_connect(c, &o);
+	if (!r->t)
+		rc = fail(r, o.status, "%s", o.reason);
+	else if (attest_session(r->t, c, &in, &o, NULL) != 0)
+		rc = fail(r, o.status, "the platform did not attest, nothing was sent: %s",
+			  o.reason);
+	free(in.root);
+	if (rc)
+		return rc;
+	sanitize_line(o.report.platform_id, o.report.platform_id_len, att->platform_id);
+	att->verdict = o.verdict;
+	return 0;
+}
+
+/* The command's requests on the open, attested session r->t. console and
+ * list print as they go; the others leave their answer in *info. */
+static int command_run(struct vm_run *r, struct create_inputs *ci,
+		       struct proto_vm_info *info)
+{
+	switch (r->op->cmd) {
+	case CMD_CREATE: return do_create(r, ci, info);
+	case CMD_CONSOLE: return do_console(r);
+	case CMD_LIST: return do_list(r);
+	default: return do_simple(r, info);
+	}
+}
+
+/* What create, start, stop, destroy and status print once done (a JSON
+ * object without its newline); with_platform: the attestation's line
+ * first (the shell prints it once, at its start). */
+static void command_print(const struct vm_opts *op, const struct proto_vm_info *info,
+			  const struct attested *att, bool with_platform)
+{
+	if (op->cmd == CMD_CONSOLE || op->cmd == CMD_LIST)
+		return;
+	if (op->json) {
+		print_info_json(info, op->cmd == CMD_CREATE ? 1 : -1, att);
+		return;
+	}
+	if (with_platform)
+		print_platform(&op->c, att);
+	print_info_human(info);
+	if (op->cmd == CMD_CREATE && op->kernel)
+		printf("launch measurement: matches the one computed here from the kernel, initrd and command line sent\n");
+	else if (op->cmd == CMD_CREATE)
+		printf("launch measurement: matches the one computed here from the image, init data and secrets sent\n");
+}
+
+static void create_inputs_free(struct create_inputs *ci)
+{
+	crypto_wipe(ci->secrets, sizeof(ci->secrets));
+	free(ci->image);
+	free(ci->init);
+	free(ci->initrd);
+	memset(ci, 0, sizeof(*ci));
+}
+
+static bool is_help(const char *word)
+{
+	return strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0 ||
+	       strcmp(word, "help") == 0;
 }
 
 int vm_main(int argc, char **argv)
 {
 	static struct vm_opts op;
 	static struct vm_run r;
-	static struct attest_outcome o;
-	static struct attest_inputs in;
 	static struct create_inputs ci;
 	struct attested att;
 	struct proto_vm_info info;
 	int rc;
 
-	parse_opts(argc, argv, &op);
-	memset(&r, 0, sizeof(r));
-	r.op = &op;
-	r.last_pct = -1;
-	r.progress = op.cmd == CMD_CREATE && !op.json && isatty(STDERR_FILENO);
+	if (argc < 2)
+		usage_error("no command (%s, shell)", command_names);
+	if (is_help(argv[1])) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "shell") == 0)
+		return vm_shell_main(argc - 1, argv + 1);
+	rc = parse_command(argc - 1, argv + 1, &op, false);
+	if (op.cmd_name)
+		snprintf(prog, sizeof(prog), "custos vm %s", op.cmd_name);
+	cli_set_prog(prog);
+	if (rc)
+		usage_error("%s", op.usage);
+	run_init(&r, &op);
 	memset(&info, 0, sizeof(info));
 	memset(&att, 0, sizeof(att));
 
+	/* Every local input first: a usage error in the secrets exits 2
+	 * before any traffic, as one on the command line does. */
 	rc = op.cmd == CMD_CREATE ? create_read(&r, &op, &ci) : 0;
-	if (rc == 0) {
-		rc = attest_read_inputs(&op.c, &in, &o);
-		if (rc)
-			rc = fail(&r, rc, "%s", o.reason);
+	if (r.usage) {
+		create_inputs_free(&ci);
+		usage_error("%s", op.usage);
 	}
-	if (rc == 0) {
-		r.t = attest_connect(&op.c, &o);
-		if (!r.t)
-			rc = fail(&r, o.status, "%s", o.reason);
-	}
-	if (rc == 0) {
-		rc = attest_session(r.t, &op.c, &in, &o, NULL);
-		if (rc)
-			rc = fail(&r, rc, "the platform did not attest, nothing was sent: %s",
-				  o.reason);
-		else
-			sanitize_line(o.report.platform_id, o.report.platform_id_len,
-				      att.platform_id);
-		if (rc == 0)
-			att.verdict = o.verdict;
-	}
-	if (rc == 0) {
-		switch (op.cmd) {
-		case CMD_CREATE: rc = do_create(&r, &ci, &info); break;
-		case CMD_CONSOLE: rc = do_console(&r); break;
-		case CMD_LIST: rc = do_list(&r); break;
-		default: rc = do_simple(&r, &info); break;
-		}
-	}
+	if (rc == 0)
+		rc = session_start(&r, &op.c, &att);
+	if (rc == 0)
+		rc = command_run(&r, &ci, &info);
 	if (r.t)
 		tenant_tls_close(r.t);
-	crypto_wipe(ci.secrets, sizeof(ci.secrets));
-	free(ci.image);
-	free(ci.init);
-	free(ci.initrd);
-	free(in.root);
-	if (rc) {
+	create_inputs_free(&ci);
+	if (rc)
 		report_failure(&r);
-		return rc;
+	else
+		command_print(&op, &info, &att, true);
+	if (op.json)
+		putchar('\n');
+	return rc;
+}
+
+/* ---- Sessions of several commands (custos vm shell) ---------------------- */
+
+/* The TPGVM closes a session that sent no request for this long
+ * (tpgvm/session.c, IDLE_S): said when a shell's session was lost after
+ * such a pause. */
+#define TPGVM_IDLE_S 120.0
+
+struct vm_session {
+	struct attest_conn c;
+	struct tenant_tls *t;
+	struct attested att;
+	bool json;
+	double last_answer;       /* when the platform last answered */
+};
+
+struct vm_session *vm_session_open(const struct attest_conn *c, bool json,
+				   int *status)
+{
+	static struct vm_opts op;
+	static struct vm_run r;
+	struct vm_session *s = calloc(1, sizeof(*s));
+	int rc;
+
+	snprintf(prog, sizeof(prog), "custos vm shell");
+	cli_set_prog(prog);
+	memset(&op, 0, sizeof(op));
+	op.json = json;
+	op.cmd_name = "shell";
+	op.c = *c;
+	run_init(&r, &op);
+	rc = s ? session_start(&r, c, &s->att) : fail(&r, ATTEST_EXIT_ERROR, "out of memory");
+	if (rc) {
+		if (r.t)
+			tenant_tls_close(r.t);
+		report_failure(&r);
+		if (json)
+			putchar('\n');
+		free(s);
+		*status = rc;
+		return NULL;
 	}
-	if (op.cmd == CMD_CONSOLE || op.cmd == CMD_LIST)
-		return 0;
-	if (op.json) {
-		print_info_json(&info, op.cmd == CMD_CREATE ? 1 : -1, &att);
-		printf("\n");
-		return 0;
+	s->t = r.t;
+	s->c = *c;
+	s->json = json;
+	s->last_answer = now_seconds();
+	*status = 0;
+	return s;
+}
+
+void vm_session_print_platform(const struct vm_session *s)
+{
+	if (!s->json) {
+		print_platform(&s->c, &s->att);
+	} else {
+		printf("{\"session\": \"attested\", \"platform\": {\"id\": ");
+		json_cstr(s->att.platform_id);
+		printf(", ");
+		attest_json_dev(&s->att.verdict);
+		printf("}, \"measurements_compared\": %s}\n",
+		       s->c.reference ? "true" : "false");
 	}
-	print_platform(&op, &att);
-	print_info_human(&info);
-	if (op.cmd == CMD_CREATE && op.kernel)
-		printf("launch measurement: matches the one computed here from the kernel, initrd and command line sent\n");
-	else if (op.cmd == CMD_CREATE)
-		printf("launch measurement: matches the one computed here from the image, init data and secrets sent\n");
-	return 0;
+	fflush(stdout);
+}
+
+/* "custos vm shell: line N[: CMD]", the start of a line's messages. */
+static void shell_prog(unsigned line, const char *cmd_name)
+{
+	snprintf(prog, sizeof(prog), "custos vm shell: line %u%s%s", line,
+		 cmd_name ? ": " : "", cmd_name ? cmd_name : "");
+	cli_set_prog(prog);
+}
+
+/* A lost session after a pause the TPGVM does not allow: say so. */
+static void idle_hint(struct vm_run *r, double idle)
+{
+	char why[sizeof(r->reason)];
+
+	if (!r->session_lost || idle < TPGVM_IDLE_S)
+		return;
+	snprintf(why, sizeof(why), "%s", r->reason);
+	fail(r, r->status, "%.380s (no request for %.0f s: the TPGVM closes a session idle for %.0f s)",
+	     why, idle, TPGVM_IDLE_S);
+}
+
+/* "{"line": N, "command": CMD, "output": " of a JSON line. */
+static void json_line_open(unsigned line, const struct vm_opts *op)
+{
+	printf("{\"line\": %u, \"command\": ", line);
+	if (op->cmd_name)
+		printf("\"%s\"", op->cmd_name);
+	else
+		printf("null");
+	printf(", \"output\": ");
+}
+
+int vm_session_command(struct vm_session *s, unsigned line, int argc,
+		       char **argv, bool *lost)
+{
+	static struct vm_opts op;
+	static struct vm_run r;
+	static struct create_inputs ci;
+	struct proto_vm_info info;
+	double idle = now_seconds() - s->last_answer, timeout;
+	int rc = parse_command(argc, argv, &op, true);
+
+	shell_prog(line, op.cmd_name);
+	/* The shell's connection and output form; the line's own --timeout
+	 * (or its command's default) for its requests. */
+	timeout = op.c.timeout;
+	op.c = s->c;
+	op.c.timeout = timeout;
+	op.json = s->json;
+	run_init(&r, &op);
+	memset(&info, 0, sizeof(info));
+	if (s->json)
+		json_line_open(line, &op);
+	if (rc) {
+		rc = fail_usage(&r);
+	} else {
+		if (!s->json)
+			printf("== line %u: %s%s%s\n", line, op.cmd_name,
+			       op.name ? " " : "", op.name ? op.vm.name : "");
+		rc = op.cmd == CMD_CREATE ? create_read(&r, &op, &ci) : 0;
+		r.t = s->t;
+		if (rc == 0) {
+			tenant_tls_set_timeout(s->t, op.c.timeout);
+			rc = command_run(&r, &ci, &info);
+		}
+		create_inputs_free(&ci);
+	}
+	if (rc) {
+		idle_hint(&r, idle);
+		report_failure(&r);
+	} else {
+		command_print(&op, &info, &s->att, false);
+	}
+	if (console_line_open && !s->json)
+		putchar('\n');
+	console_line_open = false;
+	if (s->json)
+		printf(", \"exit_status\": %d}\n", rc);
+	fflush(stdout);
+	if (!r.session_lost)
+		s->last_answer = now_seconds();
+	*lost = r.session_lost;
+	return rc;
+}
+
+int vm_session_bad_line(struct vm_session *s, unsigned line, const char *why)
+{
+	static struct vm_opts op;
+	static struct vm_run r;
+
+	memset(&op, 0, sizeof(op));
+	op.json = s->json;
+	run_init(&r, &op);
+	shell_prog(line, NULL);
+	if (s->json)
+		json_line_open(line, &op);
+	fail(&r, ATTEST_EXIT_ERROR, "%s", why);
+	report_failure(&r);
+	if (s->json)
+		printf(", \"exit_status\": %d}\n", r.status);
+	fflush(stdout);
+	return r.status;
+}
+
+void vm_session_close(struct vm_session *s)
+{
+	if (!s)
+		return;
+	tenant_tls_close(s->t);
+	crypto_wipe(s, sizeof(*s));
+	free(s);
 }
