@@ -16,7 +16,14 @@ a failed attestation (exit 1, no VM request sent); a forger holding the
 boot media's TCB modules and claiming a production platform gets no VM
 request and no secret without --allow-dev (asserted on every byte it
 received); the environment variables and their precedence; a stalled
-platform (exit 2 within --timeout)."""
+platform (exit 2 within --timeout). `custos vm shell`: N commands on one
+connection, one handshake and one attestation (the fake counts them), each
+printing what the command on its own prints, in human form and as JSON
+Lines; a failure stops the batch (--keep-going goes on, the exit status
+stays the first failure's); malformed lines (too long, NUL, control
+characters, open quotes, unknown commands, connection options) each one
+line, never echoing a secret; input ending inside a line runs none of it;
+a connection dropped mid-batch ends the shell at once."""
 import hashlib
 import json
 import os
@@ -41,19 +48,29 @@ DEV_PLATFORM = {"id": "custos-dev", "dev": True,
 
 
 class Fake(_Fake):
-    """fake-tpgvm with a record file, a dump of every byte it received, and
-    optional --vm-error."""
+    """fake-tpgvm with a record file, a dump of every byte it received, its
+    counts (--stats), optional --vm-error and --drop-after."""
 
-    def __init__(self, d, mode="ok", count=1, vm_error=None):
+    def __init__(self, d, mode="ok", count=1, vm_error=None, drop_after=None):
         self.record = os.path.join(d, "record-%s-%s.txt" % (mode, vm_error))
         self.dump = os.path.join(d, "dump-%s-%s.bin" % (mode, vm_error))
-        for path in (self.record, self.dump):
+        self.stats_path = os.path.join(d, "stats-%s-%s.txt" % (mode, vm_error))
+        for path in (self.record, self.dump, self.stats_path):
             if os.path.exists(path):
                 os.unlink(path)
-        extra = ["--record", self.record, "--dump", self.dump]
+        extra = ["--record", self.record, "--dump", self.dump, "--stats", self.stats_path]
         if vm_error is not None:
             extra += ["--vm-error", str(vm_error)]
+        if drop_after is not None:
+            extra += ["--drop-after", str(drop_after)]
         super().__init__(d, mode, count, extra=extra)
+
+    def stats(self):
+        """{"connections": N, "handshakes": N, "attestations": N, "requests": N}"""
+        if not os.path.exists(self.stats_path):
+            return {"connections": 0, "handshakes": 0, "attestations": 0, "requests": 0}
+        with open(self.stats_path) as fh:
+            return {k: int(v) for k, v in (w.split("=") for w in fh.read().split())}
 
     def received(self):
         if not os.path.exists(self.record):
@@ -581,3 +598,224 @@ def test_vm_cli_host_environment_and_timeout(d):
     with Fake(d, "stall-answer") as f:
         p = expect(vm(f.relay, "list", "--timeout", "3"), ERROR, r"timed out")
         assert 2.5 < p.seconds < 6, p.seconds
+
+
+# ---- custos vm shell ---------------------------------------------------------
+
+def shell(relay, lines, *args, env=None, wall=60):
+    """custos vm shell with lines (str or bytes) on stdin."""
+    data = lines.encode() if isinstance(lines, str) else lines
+    start = time.monotonic()
+    p = subprocess.run([CUSTOS, "vm", "shell"] + list(args), input=data,
+                       capture_output=True, timeout=wall, env=env or env_for(relay))
+    p.seconds = time.monotonic() - start
+    p.stdout, p.stderr = p.stdout.decode(), p.stderr.decode()
+    return p
+
+
+def blocks(stdout):
+    """The shell's human stdout: its platform line, and {line number: the
+    command's output} from the '== line N: ...' headers."""
+    first, _, rest = stdout.partition("\n")
+    out, current = {}, None
+    for line in rest.splitlines(keepends=True):
+        m = re.match(r"== line (\d+): ", line)
+        if m:
+            current = int(m.group(1))
+            out[current] = ""
+        else:
+            assert current is not None, stdout
+            out[current] += line
+    return first, out
+
+
+def test_vm_cli_host_shell_one_session(d):
+    image, init = files(d)
+    sf = write_text(d, "web.secrets", "DB_PASSWORD=correct horse battery staple\n")
+    lines = ("# a batch\n\n"
+             "create web --memory 32M --image %s --init-data '%s' --secret-file %s "
+             "--secret \"API_TOKEN=tok-9f8e7d6c5b4a\"\n"
+             "start web\n"
+             "console web\n"
+             "list\n"
+             "stop web\n"
+             "status web\n") % (image, init, sf)
+    with Fake(d, "ok", count=3) as f:
+        p = expect(shell(f.relay, lines), OK)
+        no_secrets(p.stdout, p.stderr, open(f.record).read())
+        assert p.stderr == "", p.stderr
+        # One connection, one handshake, one attestation for all of it: the
+        # create (and its 3 + 1 chunks), start, console, list, stop, status.
+        assert f.stats() == {"connections": 1, "handshakes": 1, "attestations": 1,
+                             "requests": 10}, f.stats()
+        rec = f.received()
+        assert rec[0] == "ATTEST_REQ" and rec.count("ATTEST_REQ") == 1, rec
+        assert re.match(r"VM_CREATE name=web .* secrets=2 salt=", rec[1]), rec
+        assert rec[-1] == "VM_STATUS name=web", rec
+        platform, out = blocks(p.stdout)
+        assert sorted(out) == [3, 4, 5, 6, 7, 8], out
+        assert "launch measurement: matches" in out[3] and "state: loaded" in out[3], out
+        assert "state: running" in out[4], out
+        # The console's untrusted bytes, sanitised as on their own.
+        assert out[5] == "guest: booting?[2J? ok\tready\r\n?31mred\n", repr(out[5])
+        assert re.search(r"^web\s+running\s+32M\s+0$", out[6], re.M), out[6]
+        assert "state: sealed\nmemory: 32M (33554432 bytes)\nversion: 1\n" in out[7], out
+        # What the shell printed is what the command prints on its own.
+        alone = expect(vm(f.relay, "status", "web"), OK).stdout
+        assert alone == platform + "\n" + out[8], (alone, platform, out[8])
+        alone = expect(vm(f.relay, "list"), OK).stdout
+        assert alone.splitlines()[0] == out[6].splitlines()[0], (alone, out[6])
+        assert re.search(r"^web\s+sealed\s+32M\s+1$", alone, re.M), alone
+
+
+def test_vm_cli_host_shell_json_lines(d):
+    image, _ = files(d)
+    lines = ("create web --memory 2M --image %s\nstatus web\nlist\nconsole web\n"
+             "start nope\nfrob\n") % image
+    with Fake(d, "ok", count=4) as f:
+        p = expect(shell(f.relay, lines, "--json", "--keep-going"), REFUSED)
+        objs = [json.loads(l) for l in p.stdout.splitlines()]
+        assert objs[0] == {"session": "attested", "platform": DEV_PLATFORM,
+                           "measurements_compared": True}, objs[0]
+        assert [(o["line"], o["command"], o["exit_status"]) for o in objs[1:-1]] == [
+            (1, "create", OK), (2, "status", OK), (3, "list", OK), (4, "console", OK),
+            (5, "start", REFUSED), (6, None, ERROR)], objs
+        assert objs[-1] == {"end": "input", "commands": 6, "failed": 2,
+                            "first_failed_line": 5, "exit_status": REFUSED}, objs[-1]
+        assert objs[1]["output"]["measurement_match"] is True, objs[1]
+        assert objs[5]["output"] == {"result": "refused", "exit_status": 3, "command": "start",
+                                     "name": "nope", "reason": objs[5]["output"]["reason"]}
+        assert objs[5]["output"]["reason"].startswith("not found: this tenant has no VM named 'nope'")
+        assert objs[6]["output"]["result"] == "error" and \
+            objs[6]["output"]["reason"].startswith("unknown command 'frob'"), objs[6]
+        # Each output is what the command on its own prints with --json.
+        for args, obj in ((["status", "web"], objs[2]), (["list"], objs[3]),
+                          (["console", "web"], objs[4])):
+            alone = json.loads(expect(vm(f.relay, *args, "--json"), OK).stdout)
+            assert obj["output"] == alone, (args, obj, alone)
+        assert f.stats()["handshakes"] == 4, f.stats()  # the shell and 3 alone
+
+
+def test_vm_cli_host_shell_failure_stops_the_batch(d):
+    image, _ = files(d)
+    lines = ("create web --memory 2M --image %s\nstart nope\nstatus web\nfrob\n"
+             "status web\n") % image
+    with Fake(d, "ok", count=2) as f:
+        # The first failure stops it: the lines after it are not run.
+        p = expect(shell(f.relay, lines), REFUSED,
+                   r"^custos vm shell: line 2: start: REFUSED: not found: this tenant has "
+                   r"no VM named 'nope'")
+        assert re.search(r"stopped at line 2, its first failure \(exit 3\); the lines after "
+                         r"it were not run", p.stderr), p.stderr
+        assert len(p.stderr.splitlines()) == 2, p.stderr
+        assert sorted(blocks(p.stdout)[1]) == [1, 2], p.stdout
+        assert f.received()[-1] == "VM_START name=nope", f.received()
+        # --keep-going runs the rest; the exit status stays the first
+        # failure's (3), not the unknown command's (2).
+        n = f.stats()["requests"]
+        p = expect(shell(f.relay, lines.replace("create web", "create web2"),
+                         "--keep-going"), REFUSED)
+        # create (1 + 3 chunks), start, status, status: frob sends nothing.
+        assert f.stats()["requests"] == n + 7, f.stats()
+        assert sorted(blocks(p.stdout)[1]) == [1, 2, 3, 5], p.stdout
+        assert re.search(r"line 4: ERROR: unknown command 'frob'", p.stderr), p.stderr
+        assert re.search(r"2 of 5 commands failed, the first at line 2 \(exit 3\)$",
+                         p.stderr), p.stderr
+
+
+def test_vm_cli_host_shell_malformed_lines(d):
+    secret = "correct horse battery staple"
+    cases = [
+        (b"status " + b"x" * 9000 + b"\n", r"longer than 8192 bytes"),
+        (b"status w\0eb\n", r"holds a NUL byte"),
+        (b"status \x1b[31mweb\n", r"holds a control character"),
+        (b"status 'web\n", r"a ' quote is not closed"),
+        (b'create web --memory 2M --image x --secret "A=%s\n' % secret.encode(),
+         r"a \" quote is not closed"),
+        (b"DB_PASSWORD=%s\n" % secret.encode(), r"unknown command 'DB_PASSWORD'"),
+        (b"shell\n", r"'shell' is not a command inside the shell"),
+        (b"status web --relay 127.0.0.1:1\n", r"belong to 'custos vm shell', not to a line"),
+        (b"list --json\n", r"belong to 'custos vm shell'"),
+        (b"console web --follow\n", r"not for the shell"),
+        (b"console web --interactive\n", r"not for the shell"),
+        (b"status Web!\n", r"VM name 'Web!' is not valid"),
+        (b"start\n", r"needs a VM name"),
+        (b"create web --memory 2M --image /nonexistent --secret TOKEN=%s\x01\n" % secret.encode(),
+         r"holds a control character"),
+        (b"create web --memory 33M --image /nonexistent --secret 'TOKEN=%s'\n" % secret.encode(),
+         r"not a multiple of 2M"),
+    ]
+    with Fake(d, "ok") as f:
+        text = b"list\n" + b"".join(c for c, _ in cases) + b"list\n"
+        p = expect(shell(f.relay, text, "--keep-going"), ERROR)
+        errs = p.stderr.splitlines()
+        assert len(errs) == len(cases) + 1, p.stderr
+        for i, (_, pattern) in enumerate(cases):
+            assert re.match(r"custos vm shell: line %d(: \w+)?: ERROR: .*%s" % (i + 2, pattern),
+                            errs[i]), (i, errs[i], pattern)
+        assert secret not in p.stdout + p.stderr, p.stderr
+        # The lines around them ran (a long line did not put the next one
+        # out of step); none of the bad ones sent anything.
+        assert sorted(blocks(p.stdout)[1]) == [1, len(cases) + 2], p.stdout
+        assert f.received() == ["ATTEST_REQ", "VM_LIST name=", "VM_LIST name="], f.received()
+        assert secret.encode() not in f.received_bytes()
+
+
+def test_vm_cli_host_shell_input_ends(d):
+    with Fake(d, "ok", count=3) as f:
+        # Ended inside a line: what came before runs, the cut line does not
+        # ("destroy web-prod" cut short may be another command).
+        p = expect(shell(f.relay, "list\ndestroy web"), ERROR,
+                   r"line 2: ERROR: the input ended inside the line \(no newline after "
+                   r"it\): not run")
+        assert f.received() == ["ATTEST_REQ", "VM_LIST name="], f.received()
+        # No input at all: attested, nothing sent, 0.
+        p = expect(shell(f.relay, ""), OK)
+        assert p.stdout.startswith("platform: custos-dev, attested") and \
+            len(p.stdout.splitlines()) == 1, p.stdout
+        assert f.stats() == {"connections": 2, "handshakes": 2, "attestations": 2,
+                             "requests": 1}, f.stats()
+        # --batch FILE: the same; CRLF line ends taken.
+        batch = write_text(d, "batch.txt", "list\r\n# done\r\n")
+        p = expect(shell(f.relay, "", "--batch", batch), OK)
+        assert sorted(blocks(p.stdout)[1]) == [1], p.stdout
+    # An unreadable batch file: 2, before any connection.
+    with Fake(d, "ok") as f:
+        expect(shell(f.relay, "", "--batch", os.path.join(d, "nothere")), ERROR,
+               r"^custos vm shell: ERROR: cannot read batch file '.*nothere': No such file")
+        expect(shell(f.relay, "", "--batch", d), ERROR, r"is a directory")
+        expect(shell(f.relay, "", "extra"), ERROR, r"takes no arguments")
+        assert f.stats()["connections"] == 0, f.stats()
+
+
+def test_vm_cli_host_shell_connection_dropped(d):
+    image, _ = files(d)
+    with Fake(d, "ok", count=2) as f:
+        expect(vm(f.relay, "create", "web", "--memory", "2M", "--image", image), OK)
+    # The platform's side hangs up after two answers: the third command
+    # fails (2) and nothing after it is tried, --keep-going or not.
+    with Fake(d, "ok", drop_after=2) as f:
+        p = expect(shell(f.relay, "list\nlist\nlist\nlist\n", "--keep-going",
+                         "--json"), ERROR)
+        assert p.seconds < 20, p.seconds
+        errs = p.stderr.splitlines()
+        assert re.match(r"custos vm shell: line 3: list: ERROR: .*(closed|reset)", errs[0]), errs
+        assert errs[1] == ("custos vm shell: the session is lost at line 3; the lines after "
+                           "it were not run (3 commands ran, 1 failed)"), errs
+        objs = [json.loads(l) for l in p.stdout.splitlines()]
+        assert [o.get("exit_status") for o in objs[1:4]] == [OK, OK, ERROR], objs
+        assert objs[-1]["end"] == "session lost" and objs[-1]["commands"] == 3, objs[-1]
+
+
+def test_vm_cli_host_shell_attestation_first(d):
+    # The session does not attest: nothing runs, the attestation's status.
+    with Fake(d, "wrong-nonce") as f:
+        p = expect(shell(f.relay, "list\n"), FAILED,
+                   r"^custos vm shell: FAILED: the platform did not attest, nothing was "
+                   r"sent: .*report answers another nonce")
+        assert p.stdout == "" and f.received() == ["ATTEST_REQ"], (p.stdout, f.received())
+    with Fake(d, "ok") as f:
+        p = expect(shell(f.relay, "list\n", "--json", env=env_for(f.relay, allow_dev=False)),
+                   FAILED, r"platform is DEV")
+        assert json.loads(p.stdout)["command"] == "shell", p.stdout
+        assert f.received() == ["ATTEST_REQ"], f.received()

@@ -20,6 +20,7 @@
  *
  *   fake-tpgvm --pki DIR --reference FILE [--mode MODE] [--count N]
  *              [--record FILE] [--dump FILE] [--vm-error CODE]
+ *              [--stats FILE] [--drop-after N]
  *
  * Listens on 127.0.0.1, an ephemeral port, printed as "port N" on stdout;
  * serves N connections (default 1) one after the other, then exits.
@@ -52,6 +53,13 @@
  * with PROTO_ERROR CODE; mode vm-bad-measurement reports a measurement with
  * one bit flipped, vm-bad-answer answers every VM request with console
  * data, vm-other-name with the information of another VM.
+ *
+ * For sessions of several commands (custos vm shell): --stats FILE keeps
+ * one line in FILE, rewritten after every event, "connections=N
+ * handshakes=N attestations=N requests=N" (for the whole process), so a
+ * test can check that N commands took one handshake and one attestation;
+ * --drop-after N hangs up (no close_notify: a dropped connection) instead
+ * of answering a connection's VM request number N + 1.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -82,6 +90,27 @@ static const char *mode = "ok";
 static bool tamper_armed;
 static FILE *record, *dump;
 static uint32_t vm_error;
+static const char *stats_path;
+static long drop_after = -1;   /* --drop-after: VM requests answered, then none */
+
+/* What this process served, for --stats. */
+static struct {
+	unsigned connections, handshakes, attestations, requests;
+} stats;
+
+static void stats_write(void)
+{
+	FILE *f;
+
+	if (!stats_path)
+		return;
+	f = fopen(stats_path, "w");
+	if (!f)
+		return;
+	fprintf(f, "connections=%u handshakes=%u attestations=%u requests=%u\n",
+		stats.connections, stats.handshakes, stats.attestations, stats.requests);
+	fclose(f);
+}
 
 static void die(const char *fmt, const char *arg)
 {
@@ -648,9 +677,15 @@ static void serve(struct identity *id, mbedtls_ssl_config *conf, int fd)
 			goto done;
 		}
 	}
+	stats.handshakes++;
+	stats_write();
 	proto_reader_init(&reader, rbuf, sizeof(rbuf));
 	if (next_msg(&ssl, &reader, chunk, sizeof(chunk), &pos, &have, &msg) != 0)
 		goto done;
+	if (msg.type == PROTO_ATTEST_REQ) {
+		stats.attestations++;
+		stats_write();
+	}
 	if (record) {
 		fprintf(record, "%s\n", msg.type == PROTO_ATTEST_REQ ? "ATTEST_REQ" : "OTHER");
 		fflush(record);
@@ -684,9 +719,19 @@ static void serve(struct identity *id, mbedtls_ssl_config *conf, int fd)
 		write_all(&ssl, out, n);
 	}
 	/* The VM requests that follow (if the tenant accepted the report). */
-	while (next_msg(&ssl, &reader, chunk, sizeof(chunk), &pos, &have, &msg) == 0)
+	for (long n = 0;
+	     next_msg(&ssl, &reader, chunk, sizeof(chunk), &pos, &have, &msg) == 0; n++) {
+		if (n == drop_after) {
+			/* A dropped connection: no answer, no close_notify. */
+			mbedtls_ssl_free(&ssl);
+			close(fd);
+			return;
+		}
+		stats.requests++;
+		stats_write();
 		if (vm_request(&ssl, &msg) != 0)
 			break;
+	}
 	mbedtls_ssl_close_notify(&ssl);
 	usleep(300000); /* let the client read before the socket goes */
 done:
@@ -722,6 +767,10 @@ int main(int argc, char **argv)
 			dump = fopen(argv[i + 1], "ab");
 		else if (strcmp(argv[i], "--vm-error") == 0)
 			vm_error = (uint32_t)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--stats") == 0)
+			stats_path = argv[i + 1];
+		else if (strcmp(argv[i], "--drop-after") == 0)
+			drop_after = atol(argv[i + 1]);
 		else
 			die("unknown option %s", argv[i]);
 	}
@@ -782,6 +831,8 @@ int main(int argc, char **argv)
 
 		if (fd < 0)
 			die("accept: %s", strerror(errno));
+		stats.connections++;
+		stats_write();
 		serve(&id, &conf, fd);
 	}
 	return 0;
