@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """`make bench`: how long the tenant-visible operations take on the real
-platform in Bochs, and how large a sealed blob is; and a Linux VM's
+platform in Bochs, and how large a sealed blob is; the per-command floor
+(N `custos vm status` on their own, each with its handshake and
+attestation, against one `custos vm shell` of N lines); and a Linux VM's
 upload, boot time to its init and its shell, stop and resume. Wall-clock figures under
 emulation (Bochs runs a few tens of millions of instructions a second), so
 they compare builds on one machine, not platforms; nothing here asserts a
@@ -21,6 +23,8 @@ from custos_platform import Platform  # noqa: E402
 CUSTOS = os.path.join(h.BUILD, "bin", "custos")
 PKI = os.path.join(h.BUILD, "pki")
 ROUNDS = int(os.environ.get("CUSTOS_BENCH_ROUNDS", "3"))
+# Status commands in the per-command floor's comparison (at least 2).
+STATUS_N = max(2, int(os.environ.get("CUSTOS_BENCH_STATUS_N", "5")))
 
 
 # A Linux VM's upload, stop and resume move megabytes over the TPGVM's
@@ -89,6 +93,40 @@ def linux_boot(env, storage, results):
              results["linux_resume_s"]), flush=True)
 
 
+def shell_run(env, lines, limit=600):
+    """One `custos vm shell` over lines; its wall-clock seconds."""
+    start = time.monotonic()
+    p = subprocess.run([CUSTOS, "vm", "shell"], input=lines, capture_output=True,
+                       text=True, env=env, timeout=limit + 60)
+    took = time.monotonic() - start
+    if p.returncode != 0:
+        raise SystemExit("bench: custos vm shell failed (exit %d):\n%s%s" % (
+            p.returncode, p.stdout, p.stderr))
+    return took
+
+
+def per_command_floor(env, image, results):
+    """What one command costs beyond its own request: N `custos vm status`
+    runs (a TLS handshake and an attestation each) against one `custos vm
+    shell` of N status lines (one of each for all), and a shell of one line,
+    so that (shell N - shell 1) / (N - 1) is a command's cost on an open
+    session."""
+    n = STATUS_N
+    timed(env, "vm", "create", "floor", "--memory", "2M", "--image", image)
+    alone = [timed(env, "vm", "status", "floor") for _ in range(n)]
+    one = shell_run(env, "status floor\n")
+    many = shell_run(env, "status floor\n" * n)
+    timed(env, "vm", "destroy", "floor")
+    results["status_n"] = n
+    results["status_alone_s_per_command"] = round(sum(alone) / n, 2)
+    results["status_shell_s_per_command"] = round(many / n, 2)
+    results["status_shell_s_one_line"] = round(one, 2)
+    results["status_shell_s_per_command_on_open_session"] = round((many - one) / (n - 1), 2)
+    print("status  %d alone: %.2f s a command; one shell of %d lines: %.2f s (%.2f s a "
+          "command; %.2f s for one line, %.2f s a further line)"
+          % (n, sum(alone) / n, n, many, many / n, one, (many - one) / (n - 1)), flush=True)
+
+
 def main():
     d = h.run_dir("bench_lifecycle")
     storage = os.path.join(d, "storage")
@@ -121,6 +159,7 @@ def main():
             results[k + "_s_median"] = round(statistics.median(v), 2)
             print("%-8s median %6.2f s  (%s)" % (k, statistics.median(v),
                                                  ", ".join("%.2f" % x for x in v)), flush=True)
+        per_command_floor(env, image, results)
         linux_boot(env, storage, results)
     results["image_bytes_counter"] = os.path.getsize(image)
     results["rounds"] = ROUNDS

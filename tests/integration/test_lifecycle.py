@@ -323,3 +323,40 @@ def test_lifecycle_interrupt_driven_vm_keeps_its_devices_and_clock(d, machine):
         assert last_clock <= first_clock <= last_clock + 2 * per + 1, (
             per, before[-3:], after[:3])
         ok(vm(pf, "destroy", "ticker"), "destroy")
+
+
+# One backend: the shell is tenant-side code; what it asks of the platform
+# (several requests on one TLS session, tpgvm/session.c) is the same on all.
+@h.on("qemu-svm")
+def test_lifecycle_shell_one_session(d, machine):
+    """custos vm shell: the demo path's commands on one TLS session, with one
+    handshake and one attestation (the relay opens one session, the TPGVM
+    authenticates one tenant once), each printing what it prints alone."""
+    t = " --timeout %d\n" % TIMEOUT
+    lines = ("create c --memory 8M --image %s --secret ROOT_PASSWORD=hunter2" % COUNTER + t
+             + "start c" + t + "status c" + t + "list" + t + "console c" + t
+             + "stop c" + t + "status c" + t + "destroy c" + t + "list" + t)
+    with platform(d, machine) as pf:
+        p = subprocess.run([CUSTOS, "vm", "shell", "--timeout", str(TIMEOUT)], input=lines,
+                           capture_output=True, text=True, env=env_for(pf, "alice"),
+                           timeout=10 * TIMEOUT)
+        ok(p, "shell")
+        heads = re.findall(r"^== line (\d+): (.*)$", p.stdout, re.M)
+        assert heads == [("1", "create c"), ("2", "start c"), ("3", "status c"), ("4", "list"),
+                         ("5", "console c"), ("6", "stop c"), ("7", "status c"),
+                         ("8", "destroy c"), ("9", "list")], p.stdout
+        assert p.stdout.startswith("platform: custos-dev, attested (measurements match the "
+                                   "reference"), p.stdout
+        assert p.stdout.count("platform: ") == 1, p.stdout
+        assert "launch measurement: matches" in p.stdout, p.stdout
+        assert re.search(r"state: sealed\nmemory: 8M \(8388608 bytes\)\nversion: 1\n",
+                         p.stdout), p.stdout
+        assert "state: destroyed" in p.stdout and p.stdout.endswith("(no VMs)\n"), p.stdout
+        assert p.stderr == "", p.stderr
+        serial, log = pf.emu.serial(), pf.relay.log()
+        assert "hunter2" not in p.stdout + serial + log
+        assert len(re.findall(r"session \d+ open: tenant", log)) == 1, log
+        assert len(re.findall(r"tpgvm: session \d+: tenant .* authenticated", serial)) == 1, \
+            serial[-3000:]
+        # A command on its own after it: the platform is as the shell left it.
+        fails(vm(pf, "status", "c"), EXIT_REFUSED, r"not found", "status after the shell")
