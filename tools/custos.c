@@ -9,6 +9,7 @@
  *                        [--secret KEY=VALUE ...]
  *   custos vm start|stop|destroy|status|console NAME
  *   custos vm list                    (with the connection options above)
+ *   custos vm shell [--batch FILE]    (several on one attested session)
  *
  * A dispatcher: each command lives in its own file (tools/attest.c,
  * tools/vm_cli.c) and returns its exit status.
@@ -27,7 +28,8 @@ static const char usage_text[] =
 	"commands:\n"
 	"  attest    verify a platform through its TPGVM ('custos attest --help')\n"
 	"  vm        create, start, stop, destroy, list this tenant's VMs, read\n"
-	"            their consoles ('custos vm --help')\n"
+	"            their consoles; 'custos vm shell' runs several on one\n"
+	"            attested session ('custos vm --help')\n"
 	"\n"
 	"Exit status: 0 verified / done, 1 verification failed, 2 could not run\n"
 	"(usage, files, network, timeout), 3 refused by the platform.\n";
