@@ -45,6 +45,7 @@
 
 static uint8_t *ram;
 static frame_owner_t owners[NFRAMES];
+static uint64_t known_zero[(NFRAMES + 63) / 64];
 static struct frame_table ft;
 static uint64_t vm_pfn[MAX_PAGES];
 static bool mapped[MAX_PAGES];
@@ -400,7 +401,7 @@ int main(void)
 	CHECK(ram && caller && crypto_init() == CRYPTO_OK);
 	/* What a warm reboot leaves in RAM: not zero. */
 	memset(ram, 0xa5, (size_t)NFRAMES * 4096);
-	frame_table_init(&ft, owners, NFRAMES, zero_frame, NULL);
+	frame_table_init(&ft, owners, known_zero, NFRAMES, zero_frame, NULL);
 	frame_table_add_usable(&ft, 4 * 4096, (NFRAMES - 4) * 4096ull);
 	frame_table_seal(&ft);
 	printf("per 4 KiB page of the VM (%u pages written by the guest); "

@@ -41,6 +41,7 @@
 
 static uint8_t *ram;
 static frame_owner_t owners[NFRAMES];
+static uint64_t known_zero[(NFRAMES + 63) / 64];
 static struct frame_table ft;
 static uint64_t vm_pfn[VM_MAX + 1][VM_PAGES];
 static bool vm_has[VM_MAX + 1];
@@ -508,7 +509,7 @@ static int setup(void **state)
 		if (!ram || crypto_init() != CRYPTO_OK)
 			return -1;
 	}
-	frame_table_init(&ft, owners, NFRAMES, zero_frame, NULL);
+	frame_table_init(&ft, owners, known_zero, NFRAMES, zero_frame, NULL);
 	frame_table_add_usable(&ft, 4 * 4096, (NFRAMES - 4) * 4096ull);
 	frame_table_seal(&ft);
 	memcpy(initial_owners, owners, sizeof(owners));
