@@ -807,7 +807,8 @@ int lifecycle_mem_alloc(const struct lc_ops *ops, void *mctx, struct vm *vm)
  * sequence of steps, each ending at the first unit of work that finishes
  * LC_STEP_TSC or more cycles after the step began. A unit is one page to
  * scan, hash, seal or open, LC_CHUNK bytes of frames to map or unmap or
- * of image to stage, or LIST_CHUNK page-list entries: the costliest is a
+ * of image to stage, LIST_CHUNK page-list entries, or a word (64 pages) of
+ * a stop's nonzero_map: the costliest is a
  * page of AES-GCM. Between steps the caller's hypercall instruction is
  * restarted (tcb/hypercall.h, HC_EFFECT_RESTART): the scheduler may
  * preempt the TPGVM there, so every other VM keeps its slices while a
