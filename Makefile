@@ -7,6 +7,7 @@
 #   make fuzz   build the libFuzzer targets
 #   make lint   cppcheck and gcc -fanalyzer
 #   make bench  benchmarks (bench/: lifecycle operation times in Bochs)
+#   make bench-pages  per-page counts of each lifecycle step, on the host
 #   make linux-assets  the Linux guest kernel and initramfs (guests/linux/;
 #               `make test` and `make demo` build them, `make all` does not)
 #   make PRODUCTION=1 CA_ROOT=root.der (or make production CA_ROOT=...)
@@ -135,7 +136,7 @@ $(patsubst %,$(GUEST_OBJDIR)/%.o,$(wildcard tpgvm/*.c)): | $(MBEDTLS_STAMP)
 include tools/tools.mk
 include guests/linux/linux.mk
 
-.PHONY: all deps demo test unit fuzz lint bench clean production FORCE
+.PHONY: all deps demo test unit fuzz lint bench bench-pages clean production FORCE
 all: $(BUILD)/custos.elf $(BUILD)/custos.iso $(GUEST_ELFS) $(TOOLS_BINS)
 
 deps:
@@ -337,7 +338,20 @@ $(MB2SHIM): $(MB2SHIM_SRCS) tests/tools/mb2shim/shim.ld
 		-T tests/tools/mb2shim/shim.ld -o $@ $@.entry.o $@.shim.o
 TEST_TOOLS += $(MB2SHIM)
 
-unit: $(UNIT_TESTS) $(TEST_TOOLS)
+# How often each lifecycle step passes over a VM's memory, counted on the
+# host (bench/lifecycle_pages.c; make bench-pages runs it): its SHA-384
+# calls are counted through the linker's --wrap.
+BENCH_PAGES := $(BUILD)/bench/lifecycle_pages
+$(BENCH_PAGES): bench/lifecycle_pages.c $(HOST_LIB) $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(CC) $(HOST_CFLAGS) -MMD -MP $< -o $@ -Wl,--wrap=crypto_sha384_update \
+		$(HOST_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)
+
+bench-pages: $(BENCH_PAGES)
+	@$(BENCH_PAGES)
+
+unit: $(UNIT_TESTS) $(TEST_TOOLS) $(BENCH_PAGES)
 fuzz: $(FUZZ_TARGETS)
 
 # The builds behind test, demo and bench use every core unless make was

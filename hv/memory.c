@@ -12,7 +12,8 @@ static struct frame_table frames;
 /* Eight bytes a step: as fast as REP STOSB on hardware (fast strings), and
  * an eighth of the steps where each one costs (Bochs counts one TSC tick
  * per STOSB byte, per STOSQ word). Every frame that changes owner passes
- * here, so a VM's creation and teardown are mostly this. */
+ * here once (tcb/frame_table.h: at its release, or when it is first handed
+ * out after the boot), so a VM's teardown is mostly this. */
 static void zero_frame(uint64_t pfn, void *ctx)
 {
 	void *p = phys_to_virt(pfn << PAGE_SHIFT);
@@ -103,7 +104,10 @@ void memory_init(struct mb2_info *info, const struct bootenv *env)
 	      env->managed[env->managed_count - 1].len;
 
 	uint64_t nframes = top >> PAGE_SHIFT;
-	uint64_t bytes = (frame_table_bytes(nframes) + PAGE_MASK) & ~PAGE_MASK;
+	/* The owner array, then the known-zero bits (8-byte aligned). */
+	uint64_t owner_bytes = (frame_table_bytes(nframes) + 7) & ~7ull;
+	uint64_t bytes = (owner_bytes + frame_table_zero_words(nframes) * 8 +
+			  PAGE_MASK) & ~PAGE_MASK;
 	/* The table must be reachable through the early 4 GiB map. */
 	size_t n_low = memmap_clip(env->managed, env->managed_count,
 				   MEMMAP_LOW_END, EARLY_MAP_END, low);
@@ -113,7 +117,9 @@ void memory_init(struct mb2_info *info, const struct bootenv *env)
 			    "(RAM up to %#llx)", (unsigned long long)(bytes >> 10),
 			    (unsigned long long)top);
 
-	frame_table_init(&frames, phys_to_virt(storage), nframes, zero_frame, NULL);
+	frame_table_init(&frames, phys_to_virt(storage),
+			 phys_to_virt(storage + owner_bytes), nframes, zero_frame,
+			 NULL);
 	for (size_t i = 0; i < env->managed_count; i++)
 		frame_table_add_usable(&frames, env->managed[i].base,
 				       env->managed[i].len);

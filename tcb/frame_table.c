@@ -7,9 +7,12 @@
  * Rules every operation follows:
  *  - arguments and the frame's state are fully checked before anything is
  *    written, so a refused operation changes nothing and zeroes nothing;
- *  - the zero callback runs exactly once per frame whose owner changes,
- *    while the entry still names the old owner, and the new owner is
- *    recorded only after it returns;
+ *  - the zero callback runs at most once per frame whose owner changes
+ *    (at a release, a transfer, or when a frame that is not known zero is
+ *    handed out), while the entry still names the old owner, and the new
+ *    owner is recorded only after it returns;
+ *  - a frame is known zero only while it is FREE, and only after this
+ *    table zeroed it (frame_release).
  *  - no address or frame arithmetic may wrap.
  */
 #include <custos/types.h>
@@ -61,12 +64,35 @@ static uint64_t addr_pfn_up(uint64_t addr)
 	return (addr >> PAGE_SHIFT) + ((addr & PAGE_MASK) != 0);
 }
 
-/* Hand one frame to a new owner: zero first, so the new owner sees nothing. */
+static uint64_t zero_bit(uint64_t pfn)
+{
+	return 1ull << (pfn % 64);
+}
+
+static bool is_known_zero(const struct frame_table *ft, uint64_t pfn)
+{
+	return (ft->known_zero[pfn / 64] & zero_bit(pfn)) != 0;
+}
+
+static void set_known_zero(struct frame_table *ft, uint64_t pfn, bool on)
+{
+	if (on)
+		ft->known_zero[pfn / 64] |= zero_bit(pfn);
+	else
+		ft->known_zero[pfn / 64] &= ~zero_bit(pfn);
+}
+
+/* Hand one frame to a new owner: zero first, so the new owner sees nothing
+ * of the old one -- unless it is a FREE frame this table zeroed when it was
+ * released, and nobody has had it since. A frame given back (new owner
+ * FREE) is zeroed now and known zero from then on. */
 static void change_owner(struct frame_table *ft, uint64_t pfn,
 			 frame_owner_t new_owner)
 {
-	ft->zero(pfn, ft->zero_ctx);
+	if (!is_known_zero(ft, pfn))
+		ft->zero(pfn, ft->zero_ctx);
 	ft->owner[pfn] = new_owner;
+	set_known_zero(ft, pfn, new_owner == FRAME_FREE);
 }
 
 /*
@@ -90,14 +116,23 @@ uint64_t frame_table_bytes(uint64_t nframes)
 	return nframes * sizeof(frame_owner_t);
 }
 
+uint64_t frame_table_zero_words(uint64_t nframes)
+{
+	return nframes / 64 + (nframes % 64 != 0);
+}
+
 void frame_table_init(struct frame_table *ft, frame_owner_t *storage,
-		      uint64_t nframes, frame_zero_fn zero, void *zero_ctx)
+		      uint64_t *known_zero, uint64_t nframes, frame_zero_fn zero,
+		      void *zero_ctx)
 {
 	uint64_t pfn;
 
 	for (pfn = 0; pfn < nframes; pfn++)
 		storage[pfn] = FRAME_UNMANAGED;
+	for (pfn = 0; pfn < frame_table_zero_words(nframes); pfn++)
+		known_zero[pfn] = 0;
 	ft->owner = storage;
+	ft->known_zero = known_zero;
 	ft->nframes = nframes;
 	ft->free_count = 0;
 	ft->managed_count = 0;
@@ -111,6 +146,8 @@ void frame_table_init(struct frame_table *ft, frame_owner_t *storage,
  * Only UNMANAGED frames become FREE: a frame that is already FREE, reserved
  * for the TCB or owned by a VM keeps its owner, so overlapping usable ranges
  * are harmless and a reservation is never undone by a later add_usable.
+ * They are not known zero: RAM holds what the firmware, the boot loader or
+ * an earlier boot's tenants left there.
  */
 int frame_table_add_usable(struct frame_table *ft, uint64_t base, uint64_t len)
 {
@@ -156,6 +193,7 @@ int frame_table_reserve_boot(struct frame_table *ft, uint64_t base, uint64_t len
 		if (ft->owner[pfn] != FRAME_FREE)
 			continue;
 		ft->owner[pfn] = FRAME_TCB;
+		set_known_zero(ft, pfn, false);
 		ft->free_count--;
 	}
 	return FRAME_OK;
@@ -171,6 +209,11 @@ frame_owner_t frame_owner(const struct frame_table *ft, uint64_t pfn)
 	if (pfn >= ft->nframes)
 		return FRAME_UNMANAGED;
 	return ft->owner[pfn];
+}
+
+bool frame_known_zero(const struct frame_table *ft, uint64_t pfn)
+{
+	return pfn < ft->nframes && is_known_zero(ft, pfn);
 }
 
 int frame_assign(struct frame_table *ft, uint64_t pfn, frame_owner_t owner)
@@ -322,16 +365,26 @@ uint64_t frame_count_owned(const struct frame_table *ft, frame_owner_t owner)
 	return n;
 }
 
-/* Recounts everything from the entries; never trusts the cached counters. */
+/* Recounts everything from the entries; never trusts the cached counters.
+ * A frame that has an owner but is "known zero" would be handed to the next
+ * owner unzeroed after its release: that is corruption too, as are bits
+ * past the last frame. */
 bool frame_table_check(const struct frame_table *ft)
 {
-	uint64_t pfn, nfree = 0, nmanaged = 0;
+	uint64_t pfn, nfree = 0, nmanaged = 0, words;
 
-	if (!ft || (!ft->owner && ft->nframes != 0) || !ft->zero)
+	if (!ft || ((!ft->owner || !ft->known_zero) && ft->nframes != 0) ||
+	    !ft->zero)
+		return false;
+	words = frame_table_zero_words(ft->nframes);
+	if (ft->nframes % 64 &&
+	    (ft->known_zero[words - 1] >> (ft->nframes % 64)) != 0)
 		return false;
 	for (pfn = 0; pfn < ft->nframes; pfn++) {
 		frame_owner_t o = ft->owner[pfn];
 		if (!owner_value_valid(o))
+			return false;
+		if (o != FRAME_FREE && is_known_zero(ft, pfn))
 			return false;
 		nfree += o == FRAME_FREE;
 		nmanaged += o != FRAME_UNMANAGED;

@@ -27,6 +27,14 @@
  * wiped after every use. */
 static uint8_t context_buf[LC_CONTEXT_MAX];
 
+/* A stop's one pass over the VM's memory: bit n of word n / 64 set when
+ * the page at n * 4 KiB is not all zero. The count, list and pages phases
+ * read it instead of scanning again (one job at a time: one map; 32 KiB
+ * for GUEST_MEM_MAX). Which pages hold data says something of a VM: wiped
+ * after the job (job_release). */
+#define MAP_WORDS (GUEST_MEM_MAX / PAGE_SIZE / 64)
+static uint64_t nonzero_map[MAP_WORDS];
+
 /* Everything decode learned, for the job or the execution that follows. */
 struct lc_request {
 	uint64_t nr;
@@ -527,6 +535,8 @@ static int64_t decode_stop(const struct hc_env *env, uint64_t gpa,
 		return HC_E_STATE;
 	if (!in_caller(env, s->out_gpa, s->out_cap))
 		return HC_E_FAULT;
+	if (rq->vm->mem_size > GUEST_MEM_MAX)
+		return HC_E_INTERNAL; /* lifecycle_mem_ok: nonzero_map holds it */
 	ctx_len = env->lc->context_len(env->lc_ctx, rq->vm);
 	if (ctx_len == 0 || ctx_len > LC_CONTEXT_MAX)
 		return HC_E_INTERNAL;
@@ -797,7 +807,8 @@ int lifecycle_mem_alloc(const struct lc_ops *ops, void *mctx, struct vm *vm)
  * sequence of steps, each ending at the first unit of work that finishes
  * LC_STEP_TSC or more cycles after the step began. A unit is one page to
  * scan, hash, seal or open, LC_CHUNK bytes of frames to map or unmap or
- * of image to stage, or LIST_CHUNK page-list entries: the costliest is a
+ * of image to stage, LIST_CHUNK page-list entries, or a word (64 pages) of
+ * a stop's nonzero_map: the costliest is a
  * page of AES-GCM. Between steps the caller's hypercall instruction is
  * restarted (tcb/hypercall.h, HC_EFFECT_RESTART): the scheduler may
  * preempt the TPGVM there, so every other VM keeps its slices while a
@@ -823,10 +834,11 @@ enum lc_phase {
 	PH_STAGE,      /* load: image and init data into TCB frames */
 	PH_MEASURE,    /* load: their digests */
 	PH_COPY,       /* load of a Linux VM: kernel and initrd into its pages */
-	PH_DIGEST,     /* load, start: the boot-state digest */
-	PH_COUNT,      /* stop, query: the pages that are not zero */
-	PH_SEAL_LIST,  /* stop: their GPAs into the blob */
-	PH_SEAL_PAGES, /* stop: their contents */
+	PH_DIGEST,     /* load: the boot-state digest */
+	PH_COUNT,      /* stop, query: the pages that are not zero (stop: into
+			* nonzero_map) */
+	PH_SEAL_LIST,  /* stop: their GPAs into the blob (from the map) */
+	PH_SEAL_PAGES, /* stop: their contents (the map's pages) */
 	PH_OPEN_LIST,  /* resume: the blob's page list */
 	PH_OPEN_PAGES, /* resume: its pages into the fresh frames */
 	PH_UNMAP,      /* stop, destroy, a failed create or resume */
@@ -1188,29 +1200,21 @@ static void start_running(const struct hc_env *env, struct vm *vm)
 	job_done(HC_OK);
 }
 
-/* A LOADED VM's memory and vCPU must still be what load recorded. */
-static void verify_unit(const struct hc_env *env)
+/*
+ * A LOADED VM starts in the boot state load recorded its digest of, without
+ * a second pass over its memory: between load and start nothing but the
+ * TCB can write its frames or its vCPU, and the TCB does not
+ * (docs/lifecycle.md, "Boot-state verification"). Its frames are its own,
+ * so no other VM's nested page tables map them; it has never run (it goes
+ * on the run queue only here); the TCB writes a VM's pages only in LOAD
+ * (CREATED VMs) and in a resume (SEALED ones), its vCPU only in LOAD
+ * (vcpu_setup) and a resume (context_restore); CONSOLE_INPUT needs a
+ * RUNNING VM. A device's DMA is the one writer left, and a rescan here
+ * would not stop a DMA write a moment after the start either.
+ */
+static void start_loaded(const struct hc_env *env)
 {
-	struct vm *vm = job.rq.vm;
-	uint8_t d[LC_DIGEST_LEN];
-
-	if (job.phase == PH_BEGIN) {
-		boot_digest_begin(&job.hash);
-		job.at = 0;
-		job.phase = PH_DIGEST;
-		return;
-	}
-	boot_digest_page(&job.hash, vm, job.at, env->lc->page(env->lc_ctx, vm, job.at));
-	job.at += PAGE_SIZE;
-	if (job.at < vm->mem_size)
-		return;
-	boot_digest_end(&job.hash, env->lc, env->lc_ctx, vm, d);
-	if (memcmp(d, vm->tenant.boot_digest, sizeof(d)) != 0) {
-		lc_log(env, "lifecycle: vm %u '%s' start refused: boot state does "
-		       "not verify", vm->id, vm->name);
-		return job_done(HC_E_VERIFY);
-	}
-	start_running(env, vm);
+	start_running(env, job.rq.vm);
 }
 
 /* Resuming a SEALED VM: fresh frames, the blob decrypted into them, its
@@ -1362,7 +1366,7 @@ static void start_unit(const struct hc_env *env)
 	if (job.rq.resume)
 		resume_unit(env);
 	else
-		verify_unit(env);
+		start_loaded(env);
 }
 
 /* ---- HC_VM_STOP ---- */
@@ -1403,6 +1407,10 @@ static void seal_begin(const struct hc_env *env)
 	if (s->out_cap < job.blob_len) {
 		if (job.was_running)
 			ops->set_runnable(env->lc_ctx, vm, true);
+		lc_log(env, "lifecycle: vm %u '%s' stop refused: its blob (%llu "
+		       "bytes) does not fit in %llu", vm->id, vm->name,
+		       (unsigned long long)job.blob_len,
+		       (unsigned long long)s->out_cap);
 		return job_done(HC_E_INVAL);
 	}
 	job.io = (struct blob_io){ env, s->out_gpa, job.blob_len };
@@ -1423,22 +1431,63 @@ static void seal_begin(const struct hc_env *env)
 	job.phase = h.page_count ? PH_SEAL_LIST : PH_SEAL_PAGES;
 }
 
-/* One page of the list pass: GPAs of the pages that are not zero, in
- * chunks; SEAL_OK or the writer's error. */
-static int seal_list_unit(const struct hc_env *env, struct vm *vm)
+/* The count pass, a page a unit: the stop's only look at the page's
+ * contents. The VM does not run while the job does (PH_BEGIN took it off
+ * the run queue, or it had exited; only a failed stop or the commit's
+ * start puts it back), so what the map says stays true for the list and
+ * pages passes. */
+static void count_unit(const struct hc_env *env, const struct vm *vm)
 {
-	const uint8_t *p = env->lc->page(env->lc_ctx, vm, job.at);
+	uint64_t n = job.at / PAGE_SIZE;
+
+	if (!page_is_zero(env->lc->page(env->lc_ctx, vm, job.at))) {
+		nonzero_map[n / 64] |= 1ull << (n % 64);
+		job.pages++;
+	}
+	job.at += PAGE_SIZE;
+}
+
+/* One word of the map (64 pages, mem_size is a multiple of 512) a unit of
+ * the list pass: the GPAs of the pages that are not zero, in chunks;
+ * SEAL_OK or the writer's error. */
+static int seal_list_unit(const struct vm *vm)
+{
+	uint64_t word = nonzero_map[job.at / PAGE_SIZE / 64];
 	int rc = SEAL_OK;
 
-	if (!page_is_zero(p))
-		job.chunk[job.chunk_n++] = job.at;
-	job.at += PAGE_SIZE;
-	if (job.chunk_n == ARRAY_SIZE(job.chunk) ||
-	    (job.at == vm->mem_size && job.chunk_n)) {
+	for (; word && rc == SEAL_OK; word &= word - 1) {
+		job.chunk[job.chunk_n++] =
+			job.at + (uint64_t)__builtin_ctzll(word) * PAGE_SIZE;
+		if (job.chunk_n == ARRAY_SIZE(job.chunk)) {
+			rc = seal_write_page_list(&job.w, job.chunk, job.chunk_n);
+			job.chunk_n = 0;
+		}
+	}
+	job.at += 64 * PAGE_SIZE;
+	if (rc == SEAL_OK && job.at == vm->mem_size && job.chunk_n) {
 		rc = seal_write_page_list(&job.w, job.chunk, job.chunk_n);
 		job.chunk_n = 0;
 	}
 	return rc;
+}
+
+/* The GPA of the first page at or above gpa that the map marks, or end;
+ * at most mem_size / 256 KiB words. */
+static uint64_t next_nonzero(uint64_t gpa, uint64_t end)
+{
+	uint64_t n = gpa / PAGE_SIZE, last = end / PAGE_SIZE;
+	uint64_t word;
+
+	if (n >= last)
+		return end;
+	word = nonzero_map[n / 64] & (~0ull << (n % 64));
+	while (!word) {
+		n = (n / 64 + 1) * 64;
+		if (n >= last)
+			return end;
+		word = nonzero_map[n / 64];
+	}
+	return ((n / 64) * 64 + (uint64_t)__builtin_ctzll(word)) * PAGE_SIZE;
 }
 
 /* What is kept of vm across reboots once its seal of this version commits. */
@@ -1504,16 +1553,16 @@ static void stop_unit(const struct hc_env *env)
 		env->lc->set_runnable(env->lc_ctx, vm, false);
 		job.at = 0;
 		job.pages = 0;
+		memset(nonzero_map, 0, vm->mem_size / PAGE_SIZE / 8);
 		job.phase = PH_COUNT;
 		return;
 	case PH_COUNT:
-		job.pages += !page_is_zero(env->lc->page(env->lc_ctx, vm, job.at));
-		job.at += PAGE_SIZE;
+		count_unit(env, vm);
 		if (job.at == vm->mem_size)
 			seal_begin(env);
 		return;
 	case PH_SEAL_LIST:
-		rc = seal_list_unit(env, vm);
+		rc = seal_list_unit(vm);
 		if (rc != SEAL_OK)
 			return stop_failed(env, rc);
 		if (job.at == vm->mem_size) {
@@ -1522,11 +1571,12 @@ static void stop_unit(const struct hc_env *env)
 		}
 		return;
 	case PH_SEAL_PAGES:
+		job.at = next_nonzero(job.at, vm->mem_size);
 		if (job.at == vm->mem_size)
 			return seal_end(env);
 		p = env->lc->page(env->lc_ctx, vm, job.at);
 		job.at += PAGE_SIZE;
-		if (!page_is_zero(p) && (rc = seal_write_page(&job.w, p)) != SEAL_OK)
+		if ((rc = seal_write_page(&job.w, p)) != SEAL_OK)
 			return stop_failed(env, rc);
 		return;
 	case PH_UNMAP:
@@ -1588,9 +1638,9 @@ static void destroy_unit(const struct hc_env *env)
 	job_done(HC_OK);
 }
 
-/* What HC_VM_QUERY tells of a VM, but seal_size: that needs a count of
- * its pages, which only a query of the one VM pays (query_unit), not a
- * list (what the TPGVM asks for on every request). */
+/* What HC_VM_QUERY tells of a VM, but seal_size: that of an EXITED VM
+ * needs a count of its pages, which only a query of the one VM pays
+ * (query_unit), not a list (what the TPGVM asks for on every request). */
 static void info_of(const struct vm *vm, struct hc_vm_info *i)
 {
 	const struct vm_tenant *t = &vm->tenant;
@@ -1608,29 +1658,55 @@ static void info_of(const struct vm *vm, struct hc_vm_info *i)
 		memcpy(i->stop_reason, vm->stop_reason, sizeof(i->stop_reason) - 1);
 }
 
-/* ---- HC_VM_QUERY of one VM (its seal_size needs a count) ---- */
+/* ---- HC_VM_QUERY of one VM (an EXITED VM's seal_size needs a count) ---- */
+
+/*
+ * seal_size without a pass over memory where none can tell more: a RUNNING
+ * VM changes its memory as it runs, so the most a stop could write (every
+ * page not zero) is all a count could promise a moment later; an EXITED
+ * VM's memory no longer changes, so its count is made once, by the first
+ * query after it stopped running, and kept (vm_tenant.nonzero_pages).
+ */
+static uint64_t seal_size_of(const struct hc_env *env, const struct vm *vm)
+{
+	const struct vm_tenant *t = &vm->tenant;
+	uint32_t ctx_len = (uint32_t)env->lc->context_len(env->lc_ctx, vm);
+
+	if (t->state == HC_VM_RUNNING)
+		return seal_blob_size((uint32_t)(vm->mem_size / PAGE_SIZE), ctx_len);
+	if (t->state == HC_VM_EXITED && t->nonzero_known)
+		return seal_blob_size((uint32_t)t->nonzero_pages, ctx_len);
+	return 0;
+}
+
+static bool count_needed(const struct vm *vm)
+{
+	return vm->tenant.state == HC_VM_EXITED && !vm->tenant.nonzero_known &&
+	       vm->tenant.has_memory;
+}
 
 static void query_unit(const struct hc_env *env)
 {
 	const struct hc_vm_query *q = &job.rq.u.query;
 	struct vm *vm = job.rq.vm;
-	uint32_t state = vm->tenant.state;
 	struct hc_vm_info info;
 
 	if (job.phase == PH_BEGIN) {
 		job.at = 0;
 		job.pages = 0;
 		job.phase = PH_COUNT;
-	} else if (job.at < vm->mem_size && vm->tenant.has_memory) {
+		if (count_needed(vm))
+			return;
+	} else {
 		job.pages += !page_is_zero(env->lc->page(env->lc_ctx, vm, job.at));
 		job.at += PAGE_SIZE;
+		if (job.at < vm->mem_size)
+			return;
+		vm->tenant.nonzero_pages = job.pages;
+		vm->tenant.nonzero_known = true;
 	}
-	if ((state == HC_VM_RUNNING || state == HC_VM_EXITED) && job.at < vm->mem_size)
-		return;
 	info_of(vm, &info);
-	if (state == HC_VM_RUNNING || state == HC_VM_EXITED)
-		info.seal_size = seal_blob_size((uint32_t)job.pages,
-			(uint32_t)env->lc->context_len(env->lc_ctx, vm));
+	info.seal_size = seal_size_of(env, vm);
 	job_done(env->write_guest(env->ctx, q->out_gpa, &info, sizeof(info)) ? 1
 									   : HC_E_FAULT);
 }
@@ -1679,6 +1755,8 @@ static void job_release(const struct lc_ops *ops, void *mctx)
 	if (job.rq.nr == HC_VM_LOAD && job.rq.init)
 		ops->unstage(mctx, job.rq.init, job.rq.aux_len);
 	crypto_wipe(context_buf, sizeof(context_buf));
+	if (job.rq.nr == HC_VM_STOP && job.rq.vm)
+		crypto_wipe(nonzero_map, job.rq.vm->mem_size / PAGE_SIZE / 8);
 	crypto_wipe(&job, sizeof(job));
 }
 
@@ -1847,8 +1925,10 @@ int lifecycle_restore(const struct vm_record *r, char *why, size_t why_len)
 
 void lifecycle_exited(struct vm *vm)
 {
-	if (vm->tenant.active && vm->tenant.state == HC_VM_RUNNING)
+	if (vm->tenant.active && vm->tenant.state == HC_VM_RUNNING) {
 		vm->tenant.state = HC_VM_EXITED;
+		vm->tenant.nonzero_known = false; /* not counted since it ran */
+	}
 }
 
 void lifecycle_destroy_all(const struct lc_ops *ops, void *mctx)

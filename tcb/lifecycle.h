@@ -10,7 +10,7 @@
  * Decode checks what it can at once and may fail. What grows with a VM's
  * memory or image runs as a job of bounded steps, in phases: those before
  * the commit point may still refuse (LOAD: the ELF; STOP: a blob that does
- * not fit; START: a boot state or blob that does not verify) and then give
+ * not fit; START of a SEALED VM: a blob that does not verify) and then give
  * back everything they took, so the free-frame count is exactly as before;
  * the commit itself and what follows (freeing a sealed VM's frames) cannot
  * fail, except when the TCB itself does (HC_E_INTERNAL).

@@ -37,6 +37,11 @@ struct vm_tenant {
 	uint8_t salt[HC_SALT_LEN];
 	uint64_t secrets_gpa, secrets_len;
 	bool has_memory;                  /* frames, EPT and vCPU frames held */
+	/* EXITED: its non-zero pages, counted once by the first HC_VM_QUERY
+	 * after it stopped running (its memory cannot change until it runs
+	 * again); valid while nonzero_known, which lifecycle_exited() clears. */
+	bool nonzero_known;
+	uint64_t nonzero_pages;
 };
 
 struct vm {

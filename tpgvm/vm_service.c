@@ -866,21 +866,24 @@ static void job_seal(void)
 		job_fail(PROTO_ERR_NOT_FOUND, "no VM of that name");
 		return;
 	}
-	if (info.seal_size > blob_cap) {
-		char why[120];
-
-		snprintf(why, sizeof(why), "its sealed state (%llu bytes) exceeds "
-			 "the TPGVM's blob buffer; not stopped",
-			 (unsigned long long)info.seal_size);
-		job_fail(PROTO_ERR_TOO_LARGE, why);
-		return;
-	}
+	/* No check of info.seal_size first: for a running VM it is only the
+	 * most a seal could take. The stop itself counts, and refuses (INVAL,
+	 * the VM runs on, the platform log has the size) what does not fit. */
 	job.buf = work_buf();
 	memset(&s, 0, sizeof(s));
 	ref_set(&s.ref, job.owner, job.vm_id);
 	s.out_gpa = (uint64_t)(uintptr_t)blob_buf[job.buf];
 	s.out_cap = blob_cap;
 	rc = vm_hc(HC_VM_STOP, &s);
+	if (rc == HC_E_INVAL) {
+		char why[120];
+
+		snprintf(why, sizeof(why), "its sealed state exceeds the TPGVM's "
+			 "blob buffer (%llu bytes); not stopped",
+			 (unsigned long long)blob_cap);
+		job_fail(PROTO_ERR_TOO_LARGE, why);
+		return;
+	}
 	if (rc <= 0) {
 		uint32_t code = rc == 0 ? PROTO_ERR_INTERNAL : hc_error(rc, &text);
 

@@ -263,7 +263,8 @@ struct hc_vm_start {
  * with AES-256-GCM under the VM's key (version counter + 1), writes the
  * blob to [out_gpa, out_gpa + out_cap), scrubs and frees its frames.
  * RAX = blob length. If out_cap is smaller than the blob: INVAL and
- * nothing changes (HC_VM_QUERY tells seal_size beforehand). */
+ * nothing changes (the VM runs on; HC_VM_QUERY's seal_size of a RUNNING
+ * VM is an upper bound, of an EXITED one exact). */
 struct hc_vm_stop {
 	struct hc_vm_ref ref;
 	uint64_t out_gpa, out_cap;
@@ -287,10 +288,13 @@ struct hc_vm_info {
 	char name[HC_VM_NAME_MAX];
 	uint64_t mem_size;
 	uint64_t version;              /* seals so far */
-	uint64_t seal_size;            /* bytes HC_VM_STOP would write now
-					* (RUNNING/EXITED), else 0; in a list
-					* (vm_id 0) always 0: it scans the
-					* VM's memory, so ask for the one VM */
+	uint64_t seal_size;            /* EXITED: bytes HC_VM_STOP would
+					* write (its memory no longer changes:
+					* counted once, by the first query of
+					* the one VM); RUNNING: the most it
+					* could write (every page not zero);
+					* else 0; in a list (vm_id 0) always
+					* 0: ask for the one VM */
 	uint64_t console_pending;      /* bytes HC_VM_CONSOLE_READ would give */
 	uint8_t measurement[48];       /* launch measurement (0 before LOAD) */
 	char stop_reason[64];          /* EXITED: why, NUL-terminated */

@@ -63,6 +63,7 @@ struct vm_model {
 
 static uint8_t ram[MAX_FRAMES * PAGE_SIZE] __attribute__((aligned(4096)));
 static frame_owner_t owners[MAX_FRAMES];
+static uint64_t known_zero[(MAX_FRAMES + 63) / 64];
 static struct frame_table ft;
 static uint64_t nframes;
 static enum npt_format format;
@@ -457,7 +458,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(ram, 0xa5, nframes * PAGE_SIZE);
 	memset(frame_words(BOOT_FRAME), 0, PAGE_SIZE);
 	bad_phys = 0;
-	frame_table_init(&ft, owners, nframes, zero_frame, NULL);
+	frame_table_init(&ft, owners, known_zero, nframes, zero_frame, NULL);
 	frame_table_add_usable(&ft, FIRST_FRAME * PAGE_SIZE,
 			       (nframes - FIRST_FRAME) * PAGE_SIZE);
 	frame_table_reserve_boot(&ft, BOOT_FRAME * PAGE_SIZE, PAGE_SIZE);

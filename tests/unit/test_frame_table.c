@@ -44,6 +44,7 @@ struct fake_ram {
 struct snapshot {
 	struct frame_table ft;
 	frame_owner_t owner[MAX_FRAMES];
+	uint64_t known_zero[MAX_FRAMES / 64 + 1];
 	uint64_t words[MAX_FRAMES][FRAME_WORDS];
 	unsigned long zero_calls;
 };
@@ -51,6 +52,7 @@ struct snapshot {
 struct env {
 	struct frame_table ft;
 	frame_owner_t storage[MAX_FRAMES];
+	uint64_t known_zero[MAX_FRAMES / 64 + 1]; /* the last word: a canary */
 	struct fake_ram ram;
 	struct snapshot snap;
 };
@@ -117,7 +119,9 @@ static struct env *env_new(uint64_t nframes)
 	}
 	e->ram.nframes = nframes;
 	e->ram.ft = &e->ft;
-	frame_table_init(&e->ft, e->storage, nframes, zero_frame, &e->ram);
+	memset(e->known_zero, 0xff, sizeof(e->known_zero));
+	frame_table_init(&e->ft, e->storage, e->known_zero, nframes, zero_frame,
+			 &e->ram);
 	return e;
 }
 
@@ -149,6 +153,7 @@ static void take_snapshot(struct env *e)
 {
 	e->snap.ft = e->ft;
 	memcpy(e->snap.owner, e->storage, sizeof(e->snap.owner));
+	memcpy(e->snap.known_zero, e->known_zero, sizeof(e->snap.known_zero));
 	memcpy(e->snap.words, e->ram.words, sizeof(e->snap.words));
 	e->snap.zero_calls = e->ram.zero_calls;
 }
@@ -164,6 +169,8 @@ static void assert_unchanged(const struct env *e)
 	assert_int_equal(a->next_hint, b->next_hint);
 	assert_int_equal(a->sealed, b->sealed);
 	assert_memory_equal(e->snap.owner, e->storage, sizeof(e->snap.owner));
+	assert_memory_equal(e->snap.known_zero, e->known_zero,
+			    sizeof(e->snap.known_zero));
 	assert_memory_equal(e->snap.words, e->ram.words, sizeof(e->snap.words));
 	assert_int_equal(e->ram.zero_calls, e->snap.zero_calls);
 	assert_int_equal(e->ram.bad_zero_calls, 0);
@@ -181,7 +188,8 @@ static void assert_unchanged(const struct env *e)
 		assert_unchanged(e);                                   \
 	} while (0)
 
-/* Expect exactly one owner change of pfn, zeroed while still the old owner. */
+/* Expect exactly one owner change of pfn, zeroed while still the old owner
+ * (a release, a transfer, or handing out a frame not known zero). */
 static void assert_one_change(struct env *e, unsigned long calls_before,
 			      uint64_t pfn, frame_owner_t old_owner,
 			      frame_owner_t new_owner)
@@ -191,7 +199,20 @@ static void assert_one_change(struct env *e, unsigned long calls_before,
 	assert_int_equal(e->ram.owner_when_zeroed[calls_before], old_owner);
 	assert_int_equal(frame_owner(&e->ft, pfn), new_owner);
 	assert_true(frame_holds(e, pfn, 0));
+	assert_int_equal(frame_known_zero(&e->ft, pfn), new_owner == FRAME_FREE);
 	assert_int_equal(e->ram.bad_zero_calls, 0);
+	assert_true(frame_table_check(&e->ft));
+}
+
+/* Expect a known-zero frame handed to new_owner without zeroing it again:
+ * it still reads as zero, and it is not known zero any more. */
+static void assert_clean_handover(struct env *e, unsigned long calls_before,
+				  uint64_t pfn, frame_owner_t new_owner)
+{
+	assert_int_equal(e->ram.zero_calls, calls_before);
+	assert_int_equal(frame_owner(&e->ft, pfn), new_owner);
+	assert_true(frame_holds(e, pfn, 0));
+	assert_false(frame_known_zero(&e->ft, pfn));
 	assert_true(frame_table_check(&e->ft));
 }
 
@@ -711,12 +732,16 @@ static void test_alloc_sequence_and_exhaustion(void **state)
 	assert_refused(e, frame_alloc(&e->ft, FRAME_TCB, &out), FRAME_E_NOMEM);
 	assert_int_equal(out, 0xdead);
 
-	/* give one back: the next allocation finds exactly it, zeroed */
+	/* give one back: zeroed at the release, so the next allocation finds
+	 * exactly it and hands it over without zeroing it again */
+	calls = e->ram.zero_calls;
 	assert_int_equal(frame_release(&e->ft, 40, VM0), FRAME_OK);
+	assert_one_change(e, calls, 40, VM0, FRAME_FREE);
+	assert_true(frame_known_zero(&e->ft, 40));
 	calls = e->ram.zero_calls;
 	assert_int_equal(frame_alloc(&e->ft, VM1, &pfn), FRAME_OK);
 	assert_int_equal(pfn, 40);
-	assert_one_change(e, calls, 40, FRAME_FREE, VM1);
+	assert_clean_handover(e, calls, 40, VM1);
 	assert_refused(e, frame_alloc(&e->ft, VM0, &out), FRAME_E_NOMEM);
 	assert_int_equal(out, 0xdead);
 }
@@ -892,6 +917,102 @@ static void test_no_data_crosses_owners(void **state)
 	assert_true(frame_holds(e, pfn, 0));
 }
 
+/* ---- zeroed once per change of owner ------------------------------------ */
+
+/* Frames free at boot hold what a previous boot left: none is known zero,
+ * and each is zeroed when it is first handed out. */
+static void test_boot_frames_zeroed_when_first_handed_out(void **state)
+{
+	struct env *e = env_managed(state);
+	uint64_t pfn, first;
+	unsigned long calls;
+
+	for (pfn = 0; pfn < 64; pfn++)
+		assert_false(frame_known_zero(&e->ft, pfn));
+	assert_false(frame_known_zero(&e->ft, 64));
+	assert_false(frame_known_zero(&e->ft, UINT64_MAX));
+	/* init wrote only the words the table needs (the canary after them) */
+	assert_int_equal(e->known_zero[1], UINT64_MAX);
+	calls = e->ram.zero_calls;
+	assert_int_equal(frame_alloc(&e->ft, VM0, &pfn), FRAME_OK);
+	assert_one_change(e, calls, pfn, FRAME_FREE, VM0);
+	calls = e->ram.zero_calls;
+	assert_int_equal(frame_alloc_contiguous(&e->ft, VM1, 4, 1, &first),
+			 FRAME_OK);
+	assert_int_equal(e->ram.zero_calls, calls + 4);
+	for (pfn = first; pfn < first + 4; pfn++)
+		assert_true(frame_holds(e, pfn, 0));
+}
+
+/* A frame given back is zeroed at once (a destroyed VM's data does not
+ * linger) and handed to the next owner without a second zeroing, by every
+ * operation that hands out free frames. */
+static void test_released_frame_not_zeroed_again(void **state)
+{
+	struct env *e = env_managed(state);
+	uint64_t pfn, first;
+	unsigned long calls;
+
+	for (pfn = 4; pfn < 12; pfn++) {
+		assert_int_equal(frame_assign(&e->ft, pfn, VM0), FRAME_OK);
+		owner_writes(e, pfn);
+	}
+	calls = e->ram.zero_calls;
+	for (pfn = 4; pfn < 12; pfn++)
+		assert_int_equal(frame_release(&e->ft, pfn, VM0), FRAME_OK);
+	assert_int_equal(e->ram.zero_calls, calls + 8);
+	for (pfn = 4; pfn < 12; pfn++) {
+		assert_true(frame_holds(e, pfn, 0));
+		assert_true(frame_known_zero(&e->ft, pfn));
+	}
+	calls = e->ram.zero_calls;
+	assert_int_equal(frame_assign(&e->ft, 4, VM1), FRAME_OK);
+	assert_clean_handover(e, calls, 4, VM1);
+	e->ft.next_hint = 5;
+	assert_int_equal(frame_alloc(&e->ft, FRAME_TCB, &pfn), FRAME_OK);
+	assert_int_equal(pfn, 5);
+	assert_clean_handover(e, calls, 5, FRAME_TCB);
+	assert_int_equal(frame_alloc_contiguous(&e->ft, VM_LAST, 6, 1, &first),
+			 FRAME_OK);
+	assert_int_equal(first, 6);
+	for (pfn = 6; pfn < 12; pfn++)
+		assert_clean_handover(e, calls, pfn, VM_LAST);
+	/* a run over known-zero and boot frames zeroes only the boot ones */
+	for (pfn = 6; pfn < 12; pfn++)
+		assert_int_equal(frame_release(&e->ft, pfn, VM_LAST), FRAME_OK);
+	calls = e->ram.zero_calls;
+	assert_int_equal(frame_alloc_contiguous(&e->ft, VM0, 10, 1, &first),
+			 FRAME_OK);
+	assert_int_equal(first, 6);
+	assert_int_equal(e->ram.zero_calls, calls + 4);
+	for (pfn = 6; pfn < 16; pfn++) {
+		assert_true(frame_holds(e, pfn, 0));
+		assert_false(frame_known_zero(&e->ft, pfn));
+	}
+}
+
+/* A transfer has no release in between: it zeroes. A frame reserved at
+ * boot after it was given back is not known zero any more. */
+static void test_transfer_and_reserve_not_known_zero(void **state)
+{
+	struct env *e = env_managed(state);
+	unsigned long calls;
+
+	assert_int_equal(frame_assign(&e->ft, 20, VM0), FRAME_OK);
+	owner_writes(e, 20);
+	calls = e->ram.zero_calls;
+	assert_int_equal(frame_transfer(&e->ft, 20, VM0, VM1), FRAME_OK);
+	assert_one_change(e, calls, 20, VM0, VM1);
+	assert_false(frame_known_zero(&e->ft, 20));
+	assert_int_equal(frame_release(&e->ft, 20, VM1), FRAME_OK);
+	assert_true(frame_known_zero(&e->ft, 20));
+	assert_int_equal(frame_table_reserve_boot(&e->ft, 20 * PAGE_SIZE, 1),
+			 FRAME_OK);
+	assert_int_equal(frame_owner(&e->ft, 20), FRAME_TCB);
+	assert_false(frame_known_zero(&e->ft, 20));
+	assert_true(frame_table_check(&e->ft));
+}
+
 /* ---- count_owned, check, strerror --------------------------------------- */
 
 static void test_count_owned(void **state)
@@ -957,11 +1078,34 @@ static void test_check_detects_corruption(void **state)
 	e->storage[0] = FRAME_UNMANAGED;
 	assert_true(frame_table_check(&e->ft));
 
+	/* "known zero" on a frame that has an owner (its release would be
+	 * trusted to have zeroed it), on an unmanaged one, past the table */
+	e->known_zero[0] |= 1ull << 20;
+	assert_false(frame_table_check(&e->ft));
+	e->known_zero[0] = 1ull << 0;
+	assert_false(frame_table_check(&e->ft));
+	e->known_zero[0] = 1ull << 21; /* free: fine */
+	assert_true(frame_table_check(&e->ft));
+	e->known_zero[0] = 0;
+	{
+		struct env *s = env_new(40);
+
+		assert_int_equal(frame_table_add_usable(&s->ft, 0, 40 * PAGE_SIZE),
+				 FRAME_OK);
+		assert_true(frame_table_check(&s->ft));
+		s->known_zero[0] |= 1ull << 40;
+		assert_false(frame_table_check(&s->ft));
+		test_free(s);
+	}
+
 	/* a broken table header */
 	assert_false(frame_table_check(NULL));
 	e->ft.owner = NULL;
 	assert_false(frame_table_check(&e->ft));
 	e->ft.owner = e->storage;
+	e->ft.known_zero = NULL;
+	assert_false(frame_table_check(&e->ft));
+	e->ft.known_zero = e->known_zero;
 	e->ft.zero = NULL;
 	assert_false(frame_table_check(&e->ft));
 	e->ft.zero = zero_frame;
@@ -1008,6 +1152,7 @@ struct model {
 	uint64_t n;
 	frame_owner_t owner[MAX_FRAMES];
 	uint64_t content[MAX_FRAMES]; /* the word every word of the frame holds */
+	bool zeroed[MAX_FRAMES];      /* FREE and zeroed at its release */
 	uint64_t nfree, nmanaged, hint;
 	bool sealed;
 	/* outcome coverage: successes per operation, results per code */
@@ -1124,21 +1269,25 @@ static void model_check_all(struct model *m)
 	for (pfn = 0; pfn < m->n; pfn++) {
 		MCHECK(m, ft->owner[pfn] == m->owner[pfn]);
 		MCHECK(m, frame_holds(m->e, pfn, m->content[pfn]));
+		MCHECK(m, frame_known_zero(ft, pfn) == m->zeroed[pfn]);
+		/* what the table believes zero is zero */
+		MCHECK(m, !frame_known_zero(ft, pfn) || frame_holds(m->e, pfn, 0));
 	}
 	MCHECK(m, m->n == MAX_FRAMES || m->e->storage[m->n] == 0xbeef);
 }
 
 /*
  * Compare the step's outcome with the prediction: the return code, and that
- * the zero callback ran exactly once for each predicted owner change, on the
- * right frame, while the entry still held the old owner. Then apply the
- * changes to the model and let each new owner write its frame.
+ * the zero callback ran exactly once for each predicted owner change of a
+ * frame that was not zeroed at its release (and never for one that was),
+ * on the right frame, while the entry still held the old owner. Then apply
+ * the changes to the model and let each new owner write its frame.
  */
 static void model_finish(struct model *m, int rc, int expected)
 {
 	struct fake_ram *ram = &m->e->ram;
 	bool seen[MAX_FRAMES] = { false };
-	unsigned i, j;
+	unsigned i, j, nzero = 0;
 
 	if (rc != expected)
 		print_error("rc %d (%s), expected %d (%s)\n", rc,
@@ -1150,12 +1299,15 @@ static void model_finish(struct model *m, int rc, int expected)
 	if (rc <= 0 && rc >= FRAME_E_SEALED)
 		m->by_code[-rc]++;
 	MCHECK(m, ram->bad_zero_calls == 0);
-	MCHECK(m, ram->zero_calls == m->nchg);
+	for (j = 0; j < m->nchg; j++)
+		nzero += !m->zeroed[m->chg_pfn[j]];
+	MCHECK(m, ram->zero_calls == nzero);
 	for (i = 0; i < ram->zero_calls; i++) {
 		for (j = 0; j < m->nchg; j++)
 			if (m->chg_pfn[j] == ram->zero_pfn[i])
 				break;
 		MCHECK(m, j < m->nchg);
+		MCHECK(m, !m->zeroed[m->chg_pfn[j]]);
 		MCHECK(m, !seen[j]);
 		seen[j] = true;
 		MCHECK(m, ram->owner_when_zeroed[i] == m->owner[m->chg_pfn[j]]);
@@ -1169,6 +1321,7 @@ static void model_finish(struct model *m, int rc, int expected)
 		m->nfree += to == FRAME_FREE;
 		m->nfree -= m->owner[pfn] == FRAME_FREE;
 		m->owner[pfn] = to;
+		m->zeroed[pfn] = to == FRAME_FREE;
 		m->content[pfn] = to == FRAME_FREE ? 0 : pattern_of(to);
 		fill_frame(m->e, pfn, m->content[pfn]);
 	}
@@ -1355,6 +1508,7 @@ static void step_boot_op(struct model *m)
 		    m->owner[f] == FRAME_FREE) {
 			/* not zeroed: content stays */
 			m->owner[f] = FRAME_TCB;
+			m->zeroed[f] = false;
 			m->nfree--;
 		}
 	}
@@ -1520,6 +1674,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_contig_all_or_nothing, setup_64, teardown),
 		cmocka_unit_test(test_contig_whole_table),
 		cmocka_unit_test_setup_teardown(test_no_data_crosses_owners, setup_64, teardown),
+		cmocka_unit_test_setup_teardown(test_boot_frames_zeroed_when_first_handed_out,
+						setup_64, teardown),
+		cmocka_unit_test_setup_teardown(test_released_frame_not_zeroed_again,
+						setup_64, teardown),
+		cmocka_unit_test_setup_teardown(test_transfer_and_reserve_not_known_zero,
+						setup_64, teardown),
 		cmocka_unit_test_setup_teardown(test_count_owned, setup_64, teardown),
 		cmocka_unit_test_setup_teardown(test_check_detects_corruption, setup_64, teardown),
 		cmocka_unit_test(test_strerror),

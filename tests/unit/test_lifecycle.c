@@ -41,6 +41,7 @@
 
 static uint8_t *ram;
 static frame_owner_t owners[NFRAMES];
+static uint64_t known_zero[(NFRAMES + 63) / 64];
 static struct frame_table ft;
 static uint64_t vm_pfn[VM_MAX + 1][VM_PAGES];
 static bool vm_has[VM_MAX + 1];
@@ -52,9 +53,13 @@ static char logbuf[16384];
 static const uint8_t owner_a[HC_OWNER_LEN] = { 0xa1, 0xa1, 0xa1 };
 static const uint8_t owner_b[HC_OWNER_LEN] = { 0xb2 };
 
+static unsigned long zero_calls; /* frames the frame table zeroed */
+static unsigned long page_calls; /* pages the TCB looked at (lc_ops.page) */
+
 static void zero_frame(uint64_t pfn, void *ctx)
 {
 	(void)ctx;
+	zero_calls++;
 	memset(ram + pfn * 4096, 0, 4096);
 }
 
@@ -161,6 +166,7 @@ static uint8_t *m_page(void *m, const struct vm *vm, uint64_t gpa)
 	(void)m;
 	assert_true(vm_has[vm->id] && gpa < vm->mem_size && !(gpa & 4095));
 	assert_true(mapped[vm->id][gpa / 4096]);
+	page_calls++;
 	return ram + vm_pfn[vm->id][gpa / 4096] * 4096;
 }
 
@@ -508,7 +514,7 @@ static int setup(void **state)
 		if (!ram || crypto_init() != CRYPTO_OK)
 			return -1;
 	}
-	frame_table_init(&ft, owners, NFRAMES, zero_frame, NULL);
+	frame_table_init(&ft, owners, known_zero, NFRAMES, zero_frame, NULL);
 	frame_table_add_usable(&ft, 4 * 4096, (NFRAMES - 4) * 4096ull);
 	frame_table_seal(&ft);
 	memcpy(initial_owners, owners, sizeof(owners));
@@ -859,24 +865,27 @@ static void test_load_refusals_change_nothing(void **state)
 	assert_int_equal(load(v, owner_a), 0);
 }
 
-static void test_boot_state_verified_at_start(void **state)
+/* Load records the boot-state digest with one pass over the VM's memory;
+ * start of the LOADED VM does not look at its memory again (nothing but
+ * the TCB can have written it: docs/lifecycle.md, "Boot-state
+ * verification") and takes one execution. */
+static void test_start_of_loaded_vm_reads_no_page(void **state)
 {
 	(void)state;
 	int64_t id = create("web", VM_MEM, owner_a);
 	struct vm *vm = vm_table_get((uint32_t)id);
+	uint8_t zero[48] = { 0 };
 
+	page_calls = 0;
 	assert_int_equal(load((uint32_t)id, owner_a), 0);
-	m_page(NULL, vm, 0x180000)[5] = 1; /* memory changed after load */
-	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), HC_E_VERIFY);
-	m_page(NULL, vm, 0x180000)[5] = 0;
-	regs[id].rip++;                    /* registers changed */
-	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), HC_E_VERIFY);
-	regs[id].rip--;
-	m_page(NULL, vm, 0x102000)[0] ^= 1; /* a secret changed */
-	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), HC_E_VERIFY);
-	m_page(NULL, vm, 0x102000)[0] ^= 1;
+	assert_true(page_calls >= VM_PAGES);
+	assert_memory_not_equal(vm->tenant.boot_digest, zero, sizeof(zero));
+	page_calls = 0;
 	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), 0);
+	assert_int_equal(page_calls, 0);
+	assert_int_equal(last_steps, 1);
 	assert_int_equal(vm->state, VM_RUNNABLE);
+	assert_non_null(strstr(logbuf, "'web' started"));
 }
 
 /* ---- Linux guests (HC_BOOT_LINUX64) ---------------------------------------- */
@@ -1005,16 +1014,9 @@ static void test_linux_load_places_everything(void **state)
 	linux_launch_measurement("tux", VM_MEM, dk, BZ_LEN, di, INITRD_LEN, dc,
 				 sizeof(kcmd), want);
 	assert_memory_equal(info(0)->measurement, want, 48);
-	/* boot state verifies; a changed RSI or selector would not */
-	regs[id].rsi++;
-	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), HC_E_VERIFY);
-	regs[id].rsi--;
-	regs[id].cs = 0x08;
-	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), HC_E_VERIFY);
-	regs[id].cs = 0x10;
-	m_page(NULL, vm, LINUX_CMDLINE_GPA)[0] ^= 1;
-	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), HC_E_VERIFY);
-	m_page(NULL, vm, LINUX_CMDLINE_GPA)[0] ^= 1;
+	/* its boot state: RSI the zero page, the boot selectors */
+	assert_int_equal(regs[id].rsi, LINUX_ZERO_PAGE_GPA);
+	assert_int_equal(regs[id].cs, 0x10);
 	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), 0);
 }
 
@@ -1115,6 +1117,22 @@ static void test_linux_load_refusals(void **state)
 
 /* ---- stop / start ------------------------------------------------------------------------------ */
 
+/* The VM's pages that are not all zero, counted here (not by the TCB). */
+static uint32_t nonzero_pages(const struct vm *vm)
+{
+	uint32_t n = 0;
+
+	for (uint64_t i = 0; i < vm->mem_size / 4096; i++) {
+		const uint8_t *p = ram + vm_pfn[vm->id][i] * 4096;
+		for (unsigned b = 0; b < 4096; b++)
+			if (p[b]) {
+				n++;
+				break;
+			}
+	}
+	return n;
+}
+
 static void test_seal_round_trip(void **state)
 {
 	(void)state;
@@ -1125,11 +1143,14 @@ static void test_seal_round_trip(void **state)
 	m_page(NULL, vm, 0x1f0000)[100] = 0x42; /* the guest "ran" */
 	regs[id].rip = 0x100abc;
 	memcpy(page, m_page(NULL, vm, 0x100000), sizeof(page));
+	uint64_t size = seal_blob_size(nonzero_pages(vm), CTX_LEN);
+	/* running: the most a stop could write, every page not zero */
 	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
-	uint64_t size = info(0)->seal_size;
+	assert_int_equal(info(0)->seal_size, seal_blob_size(VM_PAGES, CTX_LEN));
 	writes = 0;
 	assert_int_equal(stop(id, owner_a, BLOB_GPA, size - 1), HC_E_INVAL);
 	assert_int_equal(writes, 0);
+	assert_non_null(strstr(logbuf, "stop refused: its blob"));
 	assert_int_equal(vm->state, VM_RUNNABLE); /* it runs on */
 	uint64_t free_running = ft.free_count;
 	int64_t len = stop(id, owner_a, BLOB_GPA, BLOB_CAP);
@@ -1453,6 +1474,116 @@ static void test_query_list_and_limits(void **state)
 	assert_true(info(0)->seal_size > 0);
 }
 
+/* ---- one pass over memory ---------------------------------------------------------- */
+
+/* A stop looks at each page once (the count pass, into the map), and at
+ * the pages that are not zero once more to seal them; nothing else. */
+static void test_stop_scans_each_page_once(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	struct vm *vm = vm_table_get(id);
+
+	for (unsigned i = 0; i < 70; i++) /* more than a chunk of the list */
+		m_page(NULL, vm, 0x100000 + 4096ull * (3 * i % 200))[i] = (uint8_t)(i + 1);
+	m_page(NULL, vm, VM_MEM - 4096)[4095] = 9; /* the last word's last bit */
+	uint32_t n = nonzero_pages(vm);
+	page_calls = 0;
+	int64_t len = stop(id, owner_a, BLOB_GPA, 2 * BLOB_CAP);
+	assert_int_equal(len, (int64_t)seal_blob_size(n, CTX_LEN));
+	assert_int_equal(page_calls, VM_PAGES + n);
+	char line[80];
+	snprintf(line, sizeof(line), "sealed v1 (%u pages", n);
+	assert_non_null(strstr(logbuf, line));
+	/* and what it sealed comes back */
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len), 0);
+	assert_int_equal(nonzero_pages(vm), n);
+	assert_int_equal(m_page(NULL, vm, VM_MEM - 4096)[4095], 9);
+	assert_int_equal(m_page(NULL, vm, 0x100000 + 4096ull * 9)[3], 4);
+}
+
+/* An EXITED VM's seal_size is exact: counted by the first query, kept for
+ * the next ones until it runs again; a running VM's is the most a stop
+ * could write, without a look at its memory. */
+static void test_query_counts_an_exited_vm_once(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	struct vm *vm = vm_table_get(id);
+
+	page_calls = 0;
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(page_calls, 0);
+	assert_int_equal(info(0)->seal_size, seal_blob_size(VM_PAGES, CTX_LEN));
+	m_page(NULL, vm, 0x1f0000)[1] = 1;
+	vm_set_stopped(vm, VM_STOPPED, "halted");
+	lifecycle_exited(vm);
+	uint64_t exact = seal_blob_size(nonzero_pages(vm), CTX_LEN);
+	page_calls = 0;
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(page_calls, VM_PAGES);
+	assert_int_equal(info(0)->seal_size, exact);
+	page_calls = 0;
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(page_calls, 0);
+	assert_int_equal(last_steps, 1);
+	assert_int_equal(info(0)->seal_size, exact);
+	int64_t len = stop(id, owner_a, BLOB_GPA, BLOB_CAP);
+	assert_int_equal(len, (int64_t)exact);
+	/* resumed, it runs and exits again: counted afresh */
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len), 0);
+	m_page(NULL, vm, 0x1e0000)[1] = 1;
+	vm_set_stopped(vm, VM_STOPPED, "halted");
+	lifecycle_exited(vm);
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->seal_size, seal_blob_size(nonzero_pages(vm), CTX_LEN));
+	assert_true(info(0)->seal_size > exact);
+}
+
+/* Every free frame has been handed out once since the "boot" (so each is
+ * known zero): then a VM's frames are zeroed once each in its life, when
+ * they are given back, and never when they are taken. */
+static void test_frames_zeroed_once_per_owner(void **state)
+{
+	(void)state;
+	static uint64_t hog[NFRAMES];
+	uint64_t n = 0;
+
+	while (frame_alloc(&ft, frame_owner_vm(999), &hog[n]) == FRAME_OK)
+		n++;
+	for (uint64_t i = 0; i < n; i++)
+		assert_int_equal(frame_release(&ft, hog[i], frame_owner_vm(999)),
+				 FRAME_OK);
+	zero_calls = 0;
+	int64_t id = create("web", VM_MEM, owner_a);
+	assert_true(id > 0);
+	assert_int_equal(zero_calls, 0);
+	/* the staging (image and init data: a frame each) is zeroed when it
+	 * is given back, not when it is taken */
+	assert_int_equal(load((uint32_t)id, owner_a), 0);
+	assert_int_equal(zero_calls, 2);
+	zero_calls = 0;
+	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), 0);
+	int64_t len = stop((uint32_t)id, owner_a, BLOB_GPA, BLOB_CAP);
+	assert_true(len > 0);
+	assert_int_equal(zero_calls, lifecycle_create_frames(VM_MEM));
+	zero_calls = 0;
+	/* a resume takes fresh frames unzeroed; only the staged page list
+	 * (one frame) is zeroed, when it is given back */
+	assert_int_equal(start((uint32_t)id, owner_a, BLOB_GPA, (uint64_t)len), 0);
+	assert_int_equal(zero_calls, 1);
+	zero_calls = 0;
+	assert_int_equal(destroy((uint32_t)id, owner_a), 0);
+	assert_int_equal(zero_calls, lifecycle_create_frames(VM_MEM));
+	/* and the next owner of those frames sees nothing of this one */
+	for (uint64_t pfn = 0; pfn < NFRAMES; pfn++)
+		if (frame_owner(&ft, pfn) == FRAME_FREE) {
+			assert_true(frame_known_zero(&ft, pfn));
+			for (unsigned b = 0; b < 4096; b += 512)
+				assert_int_equal(ram[pfn * 4096 + b], 0);
+		}
+}
+
 /* ---- long calls in bounded steps ------------------------------------------------ */
 
 /* Every call whose cost grows with the VM's memory is cut into steps: each
@@ -1468,13 +1599,14 @@ static void test_long_calls_take_bounded_steps(void **state)
 	assert_true(last_steps >= VM_PAGES / 16 / 3);
 	assert_int_equal(load((uint32_t)id, owner_a), 0);
 	assert_true(last_steps >= VM_PAGES / 3);
+	/* start of a LOADED VM and a query of a running one: no pass */
 	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), 0);
-	assert_true(last_steps >= VM_PAGES / 3);
+	assert_int_equal(last_steps, 1);
 	assert_int_equal(query((uint32_t)id, owner_a, sizeof(struct hc_vm_info)), 1);
-	assert_true(last_steps >= VM_PAGES / 3);
+	assert_int_equal(last_steps, 1);
 	int64_t len = stop((uint32_t)id, owner_a, BLOB_GPA, BLOB_CAP);
 	assert_true(len > 0);
-	assert_true(last_steps >= 2 * VM_PAGES / 3);
+	assert_true(last_steps >= VM_PAGES / 3);
 	assert_int_equal(start((uint32_t)id, owner_a, BLOB_GPA, (uint64_t)len), 0);
 	assert_true(last_steps >= VM_PAGES / 16 / 3);
 	assert_int_equal(destroy((uint32_t)id, owner_a), 0);
@@ -1544,7 +1676,7 @@ static void test_tpgvm_gone_mid_job(void **state)
 	struct hc_vm_stop sp = { .ref = ref(id2, owner_a), .out_gpa = BLOB_GPA,
 				 .out_cap = BLOB_CAP };
 	struct hc_call stop_call = call_at(HC_VM_STOP, REQ_GPA, &sp, sizeof(sp));
-	for (unsigned i = 0; i < 250; i++) {   /* counted, sealing */
+	for (unsigned i = 0; i < 174; i++) {   /* counted, sealing */
 		hc_once(&stop_call, &res);
 		assert_int_equal(res.effect, HC_EFFECT_RESTART);
 	}
@@ -1597,7 +1729,7 @@ int main(void)
 		T(test_launch_measurement_independent),
 		T(test_load_places_everything),
 		T(test_load_refusals_change_nothing),
-		T(test_boot_state_verified_at_start),
+		T(test_start_of_loaded_vm_reads_no_page),
 		T(test_linux_load_places_everything),
 		T(test_linux_no_initrd_no_cmdline),
 		T(test_linux_load_refusals),
@@ -1613,6 +1745,9 @@ int main(void)
 		T(test_console_read_drains),
 		T(test_console_input_reaches_the_uart),
 		T(test_query_list_and_limits),
+		T(test_stop_scans_each_page_once),
+		T(test_query_counts_an_exited_vm_once),
+		T(test_frames_zeroed_once_per_owner),
 		T(test_long_calls_take_bounded_steps),
 		T(test_other_call_waits_for_the_job),
 		T(test_tpgvm_gone_mid_job),

@@ -63,6 +63,7 @@
 struct env {
 	uint8_t *ram;
 	frame_owner_t *owner;
+	uint64_t *known_zero;
 	uint64_t nframes;
 	struct frame_table ft;
 	unsigned long bad_phys; /* tcb_phys_to_virt() for a non-TCB frame */
@@ -110,10 +111,13 @@ static struct env *env_new_sized(uint64_t nframes, uint64_t first_usable)
 	env->nframes = nframes;
 	env->ram = aligned_alloc(PAGE_SIZE, nframes * PAGE_SIZE);
 	env->owner = calloc(nframes, sizeof(frame_owner_t));
+	env->known_zero = calloc(frame_table_zero_words(nframes), sizeof(uint64_t));
 	assert_non_null(env->ram);
 	assert_non_null(env->owner);
+	assert_non_null(env->known_zero);
 	memset(env->ram, GARBAGE, nframes * PAGE_SIZE);
-	frame_table_init(&env->ft, env->owner, nframes, zero_frame, env);
+	frame_table_init(&env->ft, env->owner, env->known_zero, nframes,
+			 zero_frame, env);
 	frame_table_add_usable(&env->ft, first_usable * PAGE_SIZE,
 			       (nframes - first_usable) * PAGE_SIZE);
 	frame_table_reserve_boot(&env->ft, BOOT_FIRST * PAGE_SIZE,
@@ -136,6 +140,7 @@ static void env_free(struct env *env)
 	cur = NULL;
 	free(env->ram);
 	free(env->owner);
+	free(env->known_zero);
 	free(env);
 }
 
