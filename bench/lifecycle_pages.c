@@ -176,13 +176,6 @@ static void m_vcpu_setup(void *m, struct vm *vm, const struct lc_regs *r)
 	regs = *r;
 }
 
-static void m_vcpu_regs(void *m, const struct vm *vm, struct lc_regs *r)
-{
-	(void)m;
-	(void)vm;
-	*r = regs;
-}
-
 #define CTX_LEN 2108u /* a VMX vCPU's context with Bochs' XSAVE area */
 
 static size_t m_context_len(void *m, const struct vm *vm)
@@ -230,7 +223,7 @@ static const struct lc_ops ops = {
 	.free_frames = m_free, .mem_alloc = m_mem_alloc, .mem_map = m_mem_map,
 	.mem_unmap = m_mem_unmap, .mem_free = m_mem_free, .now = m_now,
 	.page = m_page, .stage = m_stage, .unstage = m_unstage,
-	.vcpu_setup = m_vcpu_setup, .vcpu_regs = m_vcpu_regs,
+	.vcpu_setup = m_vcpu_setup,
 	.context_save = m_context_save, .context_len = m_context_len,
 	.context_restore = m_context_restore, .set_runnable = m_set_runnable,
 	.log = m_log,

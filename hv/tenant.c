@@ -161,24 +161,6 @@ static void op_vcpu_setup(void *mctx, struct vm *vm, const struct lc_regs *r)
 	reload_caller(mctx);
 }
 
-static void op_vcpu_regs(void *mctx, const struct vm *vm, struct lc_regs *r)
-{
-	struct vcpu *v = guest_vcpu(vm);
-	uint64_t x[VCPU_CONTEXT_STATE_WORDS];
-
-	arch->vcpu_load(v);
-	arch->state_get(v, x);
-	r->rip = arch->get(v, GREG_RIP);
-	r->rsp = arch->get(v, GREG_RSP);
-	r->cr3 = arch->get(v, GREG_CR3);
-	r->rdi = v->gprs.rdi;
-	r->rsi = v->gprs.rsi;
-	r->cs = (uint16_t)x[SW_SEG(SEG_CS, 0)];
-	r->ds = (uint16_t)x[SW_SEG(SEG_DS, 0)];
-	r->gdt_limit = (uint16_t)x[SW_GDTR_LIMIT];
-	reload_caller(mctx);
-}
-
 static size_t op_context_len(void *mctx, const struct vm *vm)
 {
 	(void)mctx;
@@ -293,7 +275,6 @@ static const struct lc_ops ops = {
 	.stage = op_stage,
 	.unstage = op_unstage,
 	.vcpu_setup = op_vcpu_setup,
-	.vcpu_regs = op_vcpu_regs,
 	.context_save = op_context_save,
 	.context_len = op_context_len,
 	.context_restore = op_context_restore,

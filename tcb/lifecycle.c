@@ -198,57 +198,6 @@ static bool page_is_zero(const uint8_t *p)
 	return acc == 0;
 }
 
-/* The boot-state digest (docs/lifecycle.md) is built page by page: */
-static void boot_digest_begin(struct crypto_sha384_ctx *c)
-{
-	crypto_sha384_init(c);
-	crypto_sha384_update(c, LC_BOOT_TAG, strlen(LC_BOOT_TAG));
-}
-
-/* the page at gpa: left out when zero; the secrets only salted (gpa,
- * SHA-384(salt || secrets), then the rest of their page as it is); */
-static void boot_digest_page(struct crypto_sha384_ctx *c, const struct vm *vm,
-			     uint64_t gpa, const uint8_t *p)
-{
-	const struct vm_tenant *t = &vm->tenant;
-
-	if (t->secrets_len && gpa == t->secrets_gpa) {
-		struct crypto_sha384_ctx s;
-		uint8_t d[LC_DIGEST_LEN];
-
-		crypto_sha384_init(&s);
-		crypto_sha384_update(&s, t->salt, sizeof(t->salt));
-		crypto_sha384_update(&s, p, t->secrets_len);
-		crypto_sha384_final(&s, d);
-		sha_le64(c, gpa);
-		crypto_sha384_update(c, d, sizeof(d));
-		crypto_sha384_update(c, p + t->secrets_len, PAGE_SIZE - t->secrets_len);
-		crypto_wipe(d, sizeof(d));
-	} else if (!page_is_zero(p)) {
-		sha_le64(c, gpa);
-		crypto_sha384_update(c, p, PAGE_SIZE);
-	}
-}
-
-/* then the initial registers. */
-static void boot_digest_end(struct crypto_sha384_ctx *c, const struct lc_ops *ops,
-			    void *mctx, const struct vm *vm,
-			    uint8_t out[LC_DIGEST_LEN])
-{
-	struct lc_regs r;
-
-	ops->vcpu_regs(mctx, vm, &r);
-	sha_le64(c, r.rip);
-	sha_le64(c, r.rsp);
-	sha_le64(c, r.cr3);
-	sha_le64(c, r.rdi);
-	sha_le64(c, r.rsi);
-	sha_le64(c, r.cs);
-	sha_le64(c, r.ds);
-	sha_le64(c, r.gdt_limit);
-	crypto_sha384_final(c, out);
-}
-
 /* ---- lookups --------------------------------------------------------------- */
 
 static bool in_caller(const struct hc_env *env, uint64_t gpa, uint64_t len)
@@ -834,7 +783,6 @@ enum lc_phase {
 	PH_STAGE,      /* load: image and init data into TCB frames */
 	PH_MEASURE,    /* load: their digests */
 	PH_COPY,       /* load of a Linux VM: kernel and initrd into its pages */
-	PH_DIGEST,     /* load: the boot-state digest */
 	PH_COUNT,      /* stop, query: the pages that are not zero (stop: into
 			* nonzero_map) */
 	PH_SEAL_LIST,  /* stop: their GPAs into the blob (from the map) */
@@ -1053,13 +1001,18 @@ static bool measure_unit(void)
 	return job.at < l->image_len + job.rq.aux_len;
 }
 
-/* Installed: the staging goes, the boot-state digest comes. */
+/* Installed: the staging goes, and the VM is LOADED. */
 static void load_installed(const struct hc_env *env)
 {
+	struct vm *vm = job.rq.vm;
+	char mhex[2 * LC_DIGEST_LEN + 1];
+
 	unstage_load(&job.rq, env);
-	boot_digest_begin(&job.hash);
-	job.at = 0;
-	job.phase = PH_DIGEST;
+	vm->tenant.state = HC_VM_LOADED;
+	hex_encode(vm->tenant.measurement, LC_DIGEST_LEN, mhex);
+	lc_log(env, "lifecycle: vm %u '%s' loaded, measurement %s", vm->id,
+	       vm->name, mhex);
+	job_done(HC_OK);
 }
 
 static void load_measured(const struct hc_env *env)
@@ -1140,7 +1093,7 @@ static void load_unit(const struct hc_env *env)
 {
 	struct vm *vm = job.rq.vm;
 	struct lc_image in;
-	char why[120], mhex[2 * LC_DIGEST_LEN + 1];
+	char why[120];
 
 	switch (job.phase) {
 	case PH_BEGIN:
@@ -1167,19 +1120,6 @@ static void load_unit(const struct hc_env *env)
 		if (copy_unit(env))
 			return;
 		return load_copied(env);
-	case PH_DIGEST:
-		boot_digest_page(&job.hash, vm, job.at,
-				 env->lc->page(env->lc_ctx, vm, job.at));
-		job.at += PAGE_SIZE;
-		if (job.at < vm->mem_size)
-			return;
-		boot_digest_end(&job.hash, env->lc, env->lc_ctx, vm,
-				vm->tenant.boot_digest);
-		vm->tenant.state = HC_VM_LOADED;
-		hex_encode(vm->tenant.measurement, LC_DIGEST_LEN, mhex);
-		lc_log(env, "lifecycle: vm %u '%s' loaded, measurement %s", vm->id,
-		       vm->name, mhex);
-		return job_done(HC_OK);
 	default:
 		return job_done(HC_E_INTERNAL); /* no such phase: a TCB bug */
 	}

@@ -2,7 +2,7 @@
  * Tenant VM lifecycle: the policy half of HC_VM_CREATE .. HC_VM_CONSOLE_READ
  * (include/custos/guest_abi.h, docs/lifecycle.md). It decides everything
  * that can be decided -- argument ranges, names, ownership, the state
- * machine, the launch measurement, the boot-state digest, what goes into a
+ * machine, the launch measurement, what goes into a
  * sealed blob and whether one may come back -- and asks the mechanism (hv/,
  * or a fake in the unit tests) only for what needs the machine: frames,
  * pages, the vCPU and its VMCS. Portable C, host-tested.
@@ -36,7 +36,6 @@ struct hc_result;
 #define LC_CONTEXT_MAX   8192u
 #define LC_DIGEST_LEN    48u
 #define LC_LAUNCH_TAG    "CUSTOS-VM-LAUNCH-1"
-#define LC_BOOT_TAG      "CUSTOS-VM-BOOT-1"
 /* TSC cycles per slice, told to guests in their boot info (informative). */
 #define LC_SLICE_TSC     200000ull
 /* A step of a long call ends at the first unit of work (a page to scan,
@@ -87,8 +86,6 @@ struct lc_ops {
 	void (*unstage)(void *mctx, void *p, size_t len);
 	/* Its vCPU and VMCS in the initial state with these registers. */
 	void (*vcpu_setup)(void *mctx, struct vm *vm, const struct lc_regs *r);
-	/* Its registers as they are now (for the boot-state digest). */
-	void (*vcpu_regs)(void *mctx, const struct vm *vm, struct lc_regs *r);
 	/* The full vCPU context as a byte string; returns its length
 	 * (<= cap, never 0). context_len tells the length beforehand. */
 	size_t (*context_save)(void *mctx, const struct vm *vm, uint8_t *buf,
@@ -163,8 +160,8 @@ int lifecycle_mem_alloc(const struct lc_ops *ops, void *mctx, struct vm *vm);
  * set up the vCPU. HC_OK, or HC_E_INVAL with a reason in why and nothing
  * written (image refused, does not fit). For boot-module VMs and the TPGVM,
  * which the measurement log measures; HC_VM_LOAD runs the same pieces as a
- * job of bounded steps and records the launch measurement and boot-state
- * digest (docs/lifecycle.md).
+ * job of bounded steps and records the launch measurement
+ * (docs/lifecycle.md).
  */
 int64_t lifecycle_load_image(const struct lc_ops *ops, void *mctx,
 			     struct vm *vm, const struct lc_image *in, char *why,

@@ -33,7 +33,6 @@ struct vm_tenant {
 	uint8_t key[32];                  /* its sealing key (tcb/seal.h) */
 	uint64_t version;                 /* seals so far */
 	uint8_t measurement[48];          /* launch measurement */
-	uint8_t boot_digest[48];          /* recorded at load */
 	uint8_t salt[HC_SALT_LEN];
 	uint64_t secrets_gpa, secrets_len;
 	bool has_memory;                  /* frames, EPT and vCPU frames held */

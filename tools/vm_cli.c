@@ -874,7 +874,7 @@ static int platform_error(struct vm_run *r, const struct proto_msg *m)
 			 name, op->cmd_name, name);
 		break;
 	case PROTO_ERR_VERIFY:
-		snprintf(what, sizeof(what), "verify: the platform found that VM '%s' does not verify (its boot state or sealed state was altered)",
+		snprintf(what, sizeof(what), "verify: the platform found that VM '%s' does not verify (its sealed state was altered)",
 			 name);
 		status = ATTEST_EXIT_FAILED;
 		break;

@@ -274,7 +274,7 @@ static uint32_t hc_error(long rc, const char **text)
 		*text = "not possible in the VM's current state";
 		return PROTO_ERR_STATE;
 	case HC_E_VERIFY:
-		*text = "the VM's boot state or sealed state does not verify "
+		*text = "the VM's sealed state does not verify "
 			"(altered, or another VM's)";
 		return PROTO_ERR_VERIFY;
 	case HC_E_ROLLBACK:

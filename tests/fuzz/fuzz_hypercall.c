@@ -293,12 +293,6 @@ static void fk_vcpu_setup(void *m, struct vm *vm, const struct lc_regs *r)
 	fake_regs[vm->id] = *r;
 }
 
-static void fk_vcpu_regs(void *m, const struct vm *vm, struct lc_regs *r)
-{
-	(void)m;
-	*r = fake_regs[vm->id];
-}
-
 static size_t fk_context_len(void *m, const struct vm *vm)
 {
 	(void)m;
@@ -340,7 +334,7 @@ static const struct lc_ops fake_ops = {
 	.mem_map = fk_mem_map, .mem_unmap = fk_mem_unmap, .now = fk_now,
 	.mem_free = fk_mem_free, .page = fk_page, .stage = fk_stage,
 	.unstage = fk_unstage, .vcpu_setup = fk_vcpu_setup,
-	.vcpu_regs = fk_vcpu_regs, .context_save = fk_context_save,
+	.context_save = fk_context_save,
 	.context_len = fk_context_len, .context_restore = fk_context_restore,
 	.set_runnable = fk_set_runnable, .log = fk_log,
 };

@@ -197,12 +197,6 @@ static void m_vcpu_setup(void *m, struct vm *vm, const struct lc_regs *r)
 	vplatform_init(&vm->platform, 1000000000ull, 0, clock_now);
 }
 
-static void m_vcpu_regs(void *m, const struct vm *vm, struct lc_regs *r)
-{
-	(void)m;
-	*r = regs[vm->id];
-}
-
 #define CTX_LEN 100u
 
 static size_t m_context_len(void *m, const struct vm *vm)
@@ -263,7 +257,7 @@ static const struct lc_ops ops = {
 	.free_frames = m_free, .mem_alloc = m_mem_alloc, .mem_map = m_mem_map,
 	.mem_unmap = m_mem_unmap, .mem_free = m_mem_free, .now = m_now,
 	.page = m_page, .stage = m_stage, .unstage = m_unstage,
-	.vcpu_setup = m_vcpu_setup, .vcpu_regs = m_vcpu_regs,
+	.vcpu_setup = m_vcpu_setup,
 	.context_save = m_context_save, .context_len = m_context_len,
 	.context_restore = m_context_restore, .set_runnable = m_set_runnable,
 	.log = m_log, .keep_record = m_keep_record,
@@ -865,8 +859,7 @@ static void test_load_refusals_change_nothing(void **state)
 	assert_int_equal(load(v, owner_a), 0);
 }
 
-/* Load records the boot-state digest with one pass over the VM's memory;
- * start of the LOADED VM does not look at its memory again (nothing but
+/* Start of the LOADED VM does not look at its memory again (nothing but
  * the TCB can have written it: docs/lifecycle.md, "Boot-state
  * verification") and takes one execution. */
 static void test_start_of_loaded_vm_reads_no_page(void **state)
@@ -874,12 +867,8 @@ static void test_start_of_loaded_vm_reads_no_page(void **state)
 	(void)state;
 	int64_t id = create("web", VM_MEM, owner_a);
 	struct vm *vm = vm_table_get((uint32_t)id);
-	uint8_t zero[48] = { 0 };
 
-	page_calls = 0;
 	assert_int_equal(load((uint32_t)id, owner_a), 0);
-	assert_true(page_calls >= VM_PAGES);
-	assert_memory_not_equal(vm->tenant.boot_digest, zero, sizeof(zero));
 	page_calls = 0;
 	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), 0);
 	assert_int_equal(page_calls, 0);
@@ -1598,7 +1587,7 @@ static void test_long_calls_take_bounded_steps(void **state)
 	assert_true(id > 0);
 	assert_true(last_steps >= VM_PAGES / 16 / 3);
 	assert_int_equal(load((uint32_t)id, owner_a), 0);
-	assert_true(last_steps >= VM_PAGES / 3);
+	assert_true(last_steps > 1); /* its work grows with the image, not the memory */
 	/* start of a LOADED VM and a query of a running one: no pass */
 	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), 0);
 	assert_int_equal(last_steps, 1);
@@ -1695,11 +1684,13 @@ static void test_linux_load_in_bounded_steps_and_gone_mid_job(void **state)
 	max_reads = 0;
 	int64_t id = create("tux", VM_MEM, owner_a);
 	assert_int_equal(linux_load((uint32_t)id, owner_a), 0);
-	assert_true(last_steps >= VM_PAGES / 3);
+	unsigned load_steps = last_steps;
+	assert_true(load_steps > 1); /* staging, measuring, copying: LC_CHUNK a unit */
 	assert_true(max_reads >= 2 && max_reads <= 4);
 	assert_int_equal(destroy((uint32_t)id, owner_a), 0);
 
-	for (unsigned steps = 1; steps < 6; steps++) {
+	/* Gone after each step of the load but its last. */
+	for (unsigned steps = 1; steps < load_steps; steps++) {
 		int64_t id2 = create("tux2", VM_MEM, owner_a);
 
 		l = linux_req((uint32_t)id2, owner_a);
