@@ -139,7 +139,7 @@ def lifecycle(pf, d, production, guest="counter"):
                 "--image", os.path.join(h.BUILD, "guests", "counter.elf"),
                 "--secret-file", secrets, env=env), "create")
 
-    say("3. Start it: it runs in the boot state the TCB recorded at load (nothing can change it in between).")
+    say("3. Start it: it runs in the boot state the TCB built at load (nothing can change it in between).")
     step(custos("vm", "start", "counter", env=env), "start")
 
     say("4. Its console (kept by the TCB for its owner only, read through the channel):")
