@@ -365,7 +365,7 @@ demo: deps
 LINT_SRCS := $(filter %.c,$(KERNEL_SRCS)) $(CRYPTO_KERNEL_SRCS) crypto/tls.c \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard tpgvm/*.c)) $(wildcard guests/runtime/*.c)
 lint:
-	@tools/lint.sh $(LINT_SRCS)
+	@LINT_SIMD="$(CRYPTO_SIMD_SRCS)" tools/lint.sh $(LINT_SRCS)
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BUILD_JOBS) all linux-assets
