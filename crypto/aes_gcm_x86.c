@@ -296,7 +296,7 @@ static void keys_load(struct keys *k, const struct aesgcm_x86 *g)
 		k->rk[i] = load(g->rk[i]);
 	for (int i = 0; i < AESGCM_X86_GROUP; i++) {
 		k->h[i] = load(g->h[i]);
-		k->hk[i] = load(g->hk[i]);
+		k->hk[i] = karatsuba_key(k->h[i]);
 	}
 }
 
@@ -338,7 +338,6 @@ void aesgcm_x86_start(struct aesgcm_x86 *g, const uint8_t key[32],
 		k.h[i] = hp;
 		k.hk[i] = karatsuba_key(hp);
 		store(g->h[i], k.h[i]);
-		store(g->hk[i], k.hk[i]);
 	}
 	for (int i = 0; i < 15; i++)
 		store(g->rk[i], k.rk[i]);

@@ -25,7 +25,6 @@
 struct aesgcm_x86 {
 	uint8_t rk[15][16];                    /* AES-256 encryption round keys */
 	uint8_t h[AESGCM_X86_GROUP][16];       /* H^1..H^8, byte-reflected */
-	uint8_t hk[AESGCM_X86_GROUP][16];      /* their halves XORed (Karatsuba) */
 	uint8_t ctr[16];                       /* next counter block, byte-reflected */
 	uint8_t ekj0[16];                      /* E_K(J0), masks the tag */
 	uint8_t xi[16];                        /* GHASH accumulator, byte-reflected */

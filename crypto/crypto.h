@@ -135,9 +135,9 @@ int crypto_aes_cfb(bool encrypt, const uint8_t *key, size_t key_len,
  * The struct must not be copied or moved while a stream runs.
  */
 struct crypto_gcm_stream {
-	/* an mbedtls_gcm_context or the AES-NI path's keys and state, and
-	 * ours (crypto.c asserts it fits) */
-	uint64_t opaque[96];
+	/* an mbedtls_gcm_context or the AES-NI path's round keys, H powers
+	 * and state, and ours (crypto.c asserts it fits) */
+	uint64_t opaque[64];
 };
 int crypto_aes256gcm_stream_begin(struct crypto_gcm_stream *s,
 				  const uint8_t key[CRYPTO_AES256_KEY_LEN],
