@@ -6,7 +6,9 @@
 #   make test   every test suite, ending with "N passed, M failed"
 #   make fuzz   build the libFuzzer targets
 #   make lint   cppcheck and gcc -fanalyzer
-#   make bench  benchmarks (bench/: lifecycle operation times in Bochs)
+#   make bench  benchmarks (bench/: the crypto layer's throughput beside
+#               openssl speed, then lifecycle operation times in Bochs)
+#   make bench-crypto  only the first (a few seconds; build/bench/crypto.json)
 #   make linux-assets  the Linux guest kernel and initramfs (guests/linux/;
 #               `make test` and `make demo` build them, `make all` does not)
 #   make PRODUCTION=1 CA_ROOT=root.der (or make production CA_ROOT=...)
@@ -135,8 +137,8 @@ $(patsubst %,$(GUEST_OBJDIR)/%.o,$(wildcard tpgvm/*.c)): | $(MBEDTLS_STAMP)
 include tools/tools.mk
 include guests/linux/linux.mk
 
-.PHONY: all deps demo test unit fuzz lint bench clean production FORCE
-all: $(BUILD)/custos.elf $(BUILD)/custos.iso $(GUEST_ELFS) $(TOOLS_BINS)
+.PHONY: all deps demo test unit fuzz lint bench bench-crypto clean production FORCE
+all: $(BUILD)/custos.elf $(BUILD)/custos.iso $(GUEST_ELFS) $(TOOLS_BINS) $(CRYPTO_BENCH)
 
 deps:
 	@tools/install-deps.sh $(DEB_PACKAGES)
@@ -381,7 +383,19 @@ LINT_SRCS := $(filter %.c,$(KERNEL_SRCS)) $(CRYPTO_KERNEL_SRCS) crypto/tls.c \
 lint:
 	@LINT_SIMD="$(CRYPTO_SIMD_SRCS)" tools/lint.sh $(LINT_SRCS)
 
+# The crypto layer's own code on the host beside openssl speed (bench/crypto_speed.py).
+CRYPTO_BENCH := $(BUILD)/bench/crypto_speed
+$(CRYPTO_BENCH): bench/crypto_speed.c $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(CC) $(HOST_CFLAGS) -MMD -MP $< -o $@ $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)
+
+bench-crypto: $(CRYPTO_BENCH)
+	@$(PYTHON) bench/crypto_speed.py
+
+# The quick crypto part first (before the long builds), then the lifecycle.
 bench: deps
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) bench-crypto
 	@$(MAKE) --no-print-directory $(BUILD_JOBS) all linux-assets
 	@$(PYTHON) bench/lifecycle.py
 
