@@ -349,8 +349,6 @@ void aesgcm_x86_start(struct aesgcm_x86 *g, const uint8_t key[32],
 	store(g->xi, ghash_bytes(&k, _mm_setzero_si128(), aad, aad_len));
 
 	wipe(&k, sizeof(k));
-	h = _mm_setzero_si128();
-	hp = h;
 	clear_regs();
 }
 
@@ -381,33 +379,29 @@ void aesgcm_x86_update(struct aesgcm_x86 *g, const uint8_t *in, size_t len,
 			group8(&k, &ctr, in, out, false, true, c, &xi);
 	}
 
-	for (; len != 0;) {
-		__m128i ks = aes_block(k.rk, bswap(ctr));
-		uint8_t block[16];
-		size_t n = len < 16 ? len : 16;
+	/* Whole blocks left over (fewer than 8), one at a time. */
+	for (; len >= 16; in += 16, out += 16, len -= 16) {
+		__m128i x = load(in);
+		__m128i y = _mm_xor_si128(x, aes_block(k.rk, bswap(ctr)));
 
 		ctr = _mm_add_epi32(ctr, _mm_set_epi32(0, 0, 0, 1));
-		if (n == 16) {
-			__m128i x = load(in);
-			__m128i y = _mm_xor_si128(x, ks);
+		store(out, y);
+		xi = ghash1(&k, xi, bswap(encrypt ? y : x));
+	}
+	/* The last partial block: its ciphertext is hashed (padded) by finish. */
+	if (len != 0) {
+		uint8_t ks[16];
 
-			store(out, y);
-			xi = ghash1(&k, xi, bswap(encrypt ? y : x));
-		} else {
-			/* The last partial block: hashed (padded) by finish. */
-			store(block, ks);
-			for (size_t i = 0; i < n; i++) {
-				uint8_t x = in[i], y = (uint8_t)(x ^ block[i]);
+		store(ks, aes_block(k.rk, bswap(ctr)));
+		ctr = _mm_add_epi32(ctr, _mm_set_epi32(0, 0, 0, 1));
+		for (size_t i = 0; i < len; i++) {
+			uint8_t x = in[i], y = (uint8_t)(x ^ ks[i]);
 
-				out[i] = y;
-				g->part[i] = encrypt ? y : x;
-			}
-			g->part_len = (uint32_t)n;
-			wipe(block, sizeof(block));
+			out[i] = y;
+			g->part[i] = encrypt ? y : x;
 		}
-		in += n;
-		out += n;
-		len -= n;
+		g->part_len = (uint32_t)len;
+		wipe(ks, sizeof(ks));
 	}
 
 	store(g->ctr, ctr);
