@@ -376,12 +376,12 @@ static bool simd_cpu_ok(void)
  * crypto_simd_force_off() came since)? */
 static bool simd_usable(void)
 {
-	if (!simd_cpu_ok())
-		return false;
 #ifdef CRYPTO_HOST
-	return true; /* a process owns its registers: no window needed */
+	return simd_cpu_ok(); /* a process owns its registers: no window needed */
 #else
-	return simd_window_set;
+	/* The window first: the TPGVM, which has none, never asks CPUID
+	 * (an exit) for it. */
+	return simd_window_set && simd_cpu_ok();
 #endif
 }
 
