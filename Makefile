@@ -6,7 +6,9 @@
 #   make test   every test suite, ending with "N passed, M failed"
 #   make fuzz   build the libFuzzer targets
 #   make lint   cppcheck and gcc -fanalyzer
-#   make bench  benchmarks (bench/: lifecycle operation times in Bochs)
+#   make bench  benchmarks (bench/: the crypto layer's throughput beside
+#               openssl speed, then lifecycle operation times in Bochs)
+#   make bench-crypto  only the first (a few seconds; build/bench/crypto.json)
 #   make bench-pages  per-page counts of each lifecycle step, on the host
 #   make linux-assets  the Linux guest kernel and initramfs (guests/linux/;
 #               `make test` and `make demo` build them, `make all` does not)
@@ -136,8 +138,8 @@ $(patsubst %,$(GUEST_OBJDIR)/%.o,$(wildcard tpgvm/*.c)): | $(MBEDTLS_STAMP)
 include tools/tools.mk
 include guests/linux/linux.mk
 
-.PHONY: all deps demo test unit fuzz lint bench bench-pages clean production FORCE
-all: $(BUILD)/custos.elf $(BUILD)/custos.iso $(GUEST_ELFS) $(TOOLS_BINS)
+.PHONY: all deps demo test unit fuzz lint bench bench-crypto bench-pages clean production FORCE
+all: $(BUILD)/custos.elf $(BUILD)/custos.iso $(GUEST_ELFS) $(TOOLS_BINS) $(CRYPTO_BENCH)
 
 deps:
 	@tools/install-deps.sh $(DEB_PACKAGES)
@@ -293,6 +295,20 @@ $(FUZZ_WITH_CRYPTO): $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(CRYPTO_HOST_L
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< $(FUZZ_LIB) \
 		$(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
 
+# fuzz_gcm_simd: the AES-NI code itself instrumented (coverage, ASan,
+# UBSan) and linked before the host crypto archive, whose uninstrumented
+# copy of it is then never pulled in; crypto.c and mbedTLS as above.
+$(BUILD)/fuzz/aes_gcm_x86.o: crypto/aes_gcm_x86.c
+	@mkdir -p $(dir $@)
+	@$(CLANG) $(FUZZ_CFLAGS) $(CRYPTO_SIMD_ON) -fsanitize=fuzzer-no-link,address,undefined \
+		-MMD -MP -c $< -o $@
+$(BUILD)/fuzz/fuzz_gcm_simd: tests/fuzz/fuzz_gcm_simd.c $(BUILD)/fuzz/aes_gcm_x86.o \
+		$(FUZZ_LIB) $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< \
+		$(BUILD)/fuzz/aes_gcm_x86.o $(FUZZ_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
+
 # fuzz_reference reads with the tenant CLI's own reader (host-only code).
 $(BUILD)/fuzz/fuzz_reference: tests/fuzz/fuzz_reference.c tools/reference.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
@@ -379,9 +395,22 @@ demo: deps
 LINT_SRCS := $(filter %.c,$(KERNEL_SRCS)) $(CRYPTO_KERNEL_SRCS) crypto/tls.c \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard tpgvm/*.c)) $(wildcard guests/runtime/*.c)
 lint:
-	@tools/lint.sh $(LINT_SRCS)
+	@LINT_SIMD="$(CRYPTO_SIMD_SRCS)" tools/lint.sh $(LINT_SRCS)
 
+# The crypto layer's own code on the host beside openssl speed (bench/crypto_speed.py).
+CRYPTO_BENCH := $(BUILD)/bench/crypto_speed
+$(CRYPTO_BENCH): bench/crypto_speed.c $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(CC) $(HOST_CFLAGS) -MMD -MP $< -o $@ $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)
+
+bench-crypto: $(CRYPTO_BENCH)
+	@$(PYTHON) bench/crypto_speed.py
+
+# The quick host parts first (before the long builds), then the lifecycle.
 bench: deps
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) bench-crypto
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) bench-pages
 	@$(MAKE) --no-print-directory $(BUILD_JOBS) all linux-assets
 	@$(PYTHON) bench/lifecycle.py
 

@@ -24,6 +24,7 @@
 #include <heap.h>
 #endif
 
+#include "crypto/aes_gcm_x86.h"
 #include "crypto/crypto.h"
 #include "crypto/crypto_internal.h"
 
@@ -335,6 +336,111 @@ int crypto_aes_cfb(bool encrypt, const uint8_t *key, size_t key_len,
 	return from_mbedtls(ret);
 }
 
+/* ---- The vector window: AES-GCM with AES-NI and PCLMULQDQ ------------------------- */
+
+static struct crypto_simd_window simd_window;
+static bool simd_window_set;
+static bool simd_off;          /* crypto_simd_force_off() */
+static int simd_cpu_state;     /* 0: not asked yet, 1: the CPU has it all, -1: not */
+
+void crypto_simd_register(const struct crypto_simd_window *w)
+{
+	simd_window_set = w != NULL && w->begin != NULL && w->end != NULL;
+	if (simd_window_set)
+		simd_window = *w;
+	else
+		memset(&simd_window, 0, sizeof(simd_window));
+}
+
+void crypto_simd_force_off(bool off)
+{
+	simd_off = off;
+}
+
+/* CPUID.1: ECX bits 1 (PCLMULQDQ), 9 (SSSE3), 19 (SSE4.1), 25 (AES-NI);
+ * EDX bit 26 (SSE2). crypto/aes_gcm_x86.c is compiled for exactly these. */
+static bool simd_cpu_ok(void)
+{
+	if (simd_cpu_state == 0) {
+		uint32_t a = 1, b, c = 0, d;
+		const uint32_t want_c = 1u << 1 | 1u << 9 | 1u << 19 | 1u << 25;
+
+		__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+		(void)b;
+		simd_cpu_state = (c & want_c) == want_c && (d & 1u << 26) != 0 ? 1 : -1;
+	}
+	return simd_cpu_state > 0;
+}
+
+/* May the SIMD code run at all (a stream begun on it goes on even if
+ * crypto_simd_force_off() came since)? */
+static bool simd_usable(void)
+{
+#ifdef CRYPTO_HOST
+	return simd_cpu_ok(); /* a process owns its registers: no window needed */
+#else
+	/* The window first: the TPGVM, which has none, never asks CPUID
+	 * (an exit) for it. */
+	return simd_window_set && simd_cpu_ok();
+#endif
+}
+
+bool crypto_simd_active(void)
+{
+	return !simd_off && simd_usable();
+}
+
+/* Around every call into crypto/aes_gcm_x86.c. */
+static void simd_begin(void)
+{
+	if (simd_window_set)
+		simd_window.begin();
+}
+
+static void simd_end(void)
+{
+	if (simd_window_set)
+		simd_window.end();
+}
+
+/* GCM's limits, as mbedTLS 2.28 checks them: AAD < 2^61 bytes, data at
+ * most 2^36 - 32 bytes (2^32 - 2 blocks). */
+#define GCM_MAX_AAD_BITS_SHIFT 61
+#define GCM_MAX_DATA 0xFFFFFFFE0ull
+
+static bool gcm_aad_len_ok(size_t aad_len)
+{
+	return ((uint64_t)aad_len >> GCM_MAX_AAD_BITS_SHIFT) == 0;
+}
+
+/* Constant time: every byte compared, whatever the first difference. */
+static bool tags_equal(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t diff = 0;
+
+	for (size_t i = 0; i < CRYPTO_GCM_TAG_LEN; i++)
+		diff |= (uint8_t)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+/* One-shot AES-GCM on the SIMD path: the tag into tag_out. */
+static int simd_gcm(bool encrypt, const uint8_t *key, const uint8_t *iv,
+		    const void *aad, size_t aad_len, const void *in, size_t len,
+		    void *out, uint8_t tag_out[CRYPTO_GCM_TAG_LEN])
+{
+	struct aesgcm_x86 g;
+
+	if (!gcm_aad_len_ok(aad_len) || (uint64_t)len > GCM_MAX_DATA)
+		return CRYPTO_E_INVAL;
+	simd_begin();
+	aesgcm_x86_start(&g, key, iv, encrypt, aad, aad_len);
+	aesgcm_x86_update(&g, in, len, out);
+	aesgcm_x86_finish(&g, tag_out);
+	simd_end();
+	crypto_wipe(&g, sizeof(g));
+	return CRYPTO_OK;
+}
+
 /* ---- AES-256-GCM --------------------------------------------------------------- */
 
 int crypto_aes256gcm_encrypt(const uint8_t key[CRYPTO_AES256_KEY_LEN],
@@ -350,6 +456,12 @@ int crypto_aes256gcm_encrypt(const uint8_t key[CRYPTO_AES256_KEY_LEN],
 	    (aad == NULL && aad_len != 0) ||
 	    (len != 0 && (pt == NULL || ct == NULL)))
 		return CRYPTO_E_INVAL;
+	if (crypto_simd_active()) {
+		ret = simd_gcm(true, key, iv, aad, aad_len, pt, len, ct, tag);
+		if (ret != CRYPTO_OK)
+			crypto_wipe(tag, CRYPTO_GCM_TAG_LEN);
+		return ret;
+	}
 	mbedtls_gcm_init(&gcm);
 	ret = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, 256);
 	if (ret == 0)
@@ -378,6 +490,18 @@ int crypto_aes256gcm_decrypt(const uint8_t key[CRYPTO_AES256_KEY_LEN],
 	    (aad == NULL && aad_len != 0) ||
 	    (len != 0 && (pt == NULL || ct == NULL)))
 		return CRYPTO_E_INVAL;
+	if (crypto_simd_active()) {
+		uint8_t want[CRYPTO_GCM_TAG_LEN];
+
+		ret = simd_gcm(false, key, iv, aad, aad_len, ct, len, pt, want);
+		if (ret == CRYPTO_OK && !tags_equal(want, tag))
+			ret = CRYPTO_E_VERIFY;
+		crypto_wipe(want, sizeof(want));
+		/* No plaintext of a forgery may survive. */
+		if (ret != CRYPTO_OK && len != 0)
+			crypto_wipe(pt, len);
+		return ret;
+	}
 	mbedtls_gcm_init(&gcm);
 	ret = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, 256);
 	if (ret == 0)
@@ -399,14 +523,19 @@ int crypto_aes256gcm_decrypt(const uint8_t key[CRYPTO_AES256_KEY_LEN],
 #define GCM_STREAM_LIVE 0x4743534cu /* "GCSL": begun, not yet ended */
 
 struct gcm_stream {
-	mbedtls_gcm_context gcm;
+	union {
+		mbedtls_gcm_context gcm;  /* !simd */
+		struct aesgcm_x86 x86;    /* simd */
+	} u;
 	uint32_t live;     /* GCM_STREAM_LIVE while running; 0 once wiped */
 	bool encrypt;
 	bool tail;         /* an update of a length not a multiple of 16 was seen */
+	bool simd;         /* begun on the AES-NI path (crypto_simd_active()) */
+	uint64_t done;     /* bytes of data so far (the SIMD path's limit) */
 };
 
 _Static_assert(sizeof(struct gcm_stream) <= sizeof(((struct crypto_gcm_stream *)0)->opaque),
-	       "struct crypto_gcm_stream is too small for mbedtls_gcm_context");
+	       "struct crypto_gcm_stream is too small for our state");
 _Static_assert(_Alignof(struct gcm_stream) <= _Alignof(uint64_t),
 	       "struct crypto_gcm_stream is not aligned enough");
 
@@ -424,13 +553,14 @@ static struct gcm_stream *live_stream(struct crypto_gcm_stream *s)
 }
 
 /* The end of every stream: mbedTLS frees (and zeroes) the cipher context,
- * then the whole struct is wiped, which also marks it ended. */
+ * then the whole struct is wiped (the SIMD path's round keys, H powers and
+ * partial block with it), which also marks it ended. */
 void crypto_aes256gcm_stream_abort(struct crypto_gcm_stream *s)
 {
 	if (s == NULL)
 		return;
-	if (gcm_stream(s)->live == GCM_STREAM_LIVE)
-		mbedtls_gcm_free(&gcm_stream(s)->gcm);
+	if (gcm_stream(s)->live == GCM_STREAM_LIVE && !gcm_stream(s)->simd)
+		mbedtls_gcm_free(&gcm_stream(s)->u.gcm);
 	crypto_wipe(s, sizeof(*s));
 }
 
@@ -448,12 +578,22 @@ int crypto_aes256gcm_stream_begin(struct crypto_gcm_stream *s,
 	g = gcm_stream(s);
 	if (key == NULL || iv == NULL || (aad == NULL && aad_len != 0))
 		return CRYPTO_E_INVAL;
-	mbedtls_gcm_init(&g->gcm);
-	g->live = GCM_STREAM_LIVE;
 	g->encrypt = encrypt;
-	ret = mbedtls_gcm_setkey(&g->gcm, MBEDTLS_CIPHER_ID_AES, key, 256);
+	if (crypto_simd_active()) {
+		if (!gcm_aad_len_ok(aad_len))
+			return CRYPTO_E_INVAL;
+		g->simd = true;
+		g->live = GCM_STREAM_LIVE;
+		simd_begin();
+		aesgcm_x86_start(&g->u.x86, key, iv, encrypt, aad, aad_len);
+		simd_end();
+		return CRYPTO_OK;
+	}
+	mbedtls_gcm_init(&g->u.gcm);
+	g->live = GCM_STREAM_LIVE;
+	ret = mbedtls_gcm_setkey(&g->u.gcm, MBEDTLS_CIPHER_ID_AES, key, 256);
 	if (ret == 0)
-		ret = mbedtls_gcm_starts(&g->gcm,
+		ret = mbedtls_gcm_starts(&g->u.gcm,
 					 encrypt ? MBEDTLS_GCM_ENCRYPT : MBEDTLS_GCM_DECRYPT,
 					 iv, CRYPTO_GCM_IV_LEN, aad, aad_len);
 	if (ret != 0) {
@@ -480,13 +620,40 @@ int crypto_aes256gcm_stream_update(struct crypto_gcm_stream *s, const void *in,
 	}
 	if (len % 16 != 0)
 		g->tail = true;
-	ret = mbedtls_gcm_update(&g->gcm, len, in, out);
+	if (g->simd) {
+		/* The same limit as mbedTLS's, and no SIMD without the window
+		 * the stream began with. */
+		if ((uint64_t)len > GCM_MAX_DATA - g->done || !simd_usable()) {
+			crypto_aes256gcm_stream_abort(s);
+			return CRYPTO_E_INVAL;
+		}
+		g->done += len;
+		simd_begin();
+		aesgcm_x86_update(&g->u.x86, in, len, out);
+		simd_end();
+		return CRYPTO_OK;
+	}
+	ret = mbedtls_gcm_update(&g->u.gcm, len, in, out);
 	if (ret != 0) {
 		crypto_wipe(out, len);
 		crypto_aes256gcm_stream_abort(s);
 		return from_mbedtls(ret);
 	}
 	return CRYPTO_OK;
+}
+
+/* The tag of a live stream g (either path) into tag; 0 or an mbedTLS error. */
+static int stream_tag(struct gcm_stream *g, uint8_t tag[CRYPTO_GCM_TAG_LEN])
+{
+	if (g->simd) {
+		if (!simd_usable())
+			return MBEDTLS_ERR_GCM_BAD_INPUT;
+		simd_begin();
+		aesgcm_x86_finish(&g->u.x86, tag);
+		simd_end();
+		return 0;
+	}
+	return mbedtls_gcm_finish(&g->u.gcm, tag, CRYPTO_GCM_TAG_LEN);
 }
 
 int crypto_aes256gcm_stream_finish(struct crypto_gcm_stream *s,
@@ -502,7 +669,7 @@ int crypto_aes256gcm_stream_finish(struct crypto_gcm_stream *s,
 		crypto_aes256gcm_stream_abort(s);
 		return CRYPTO_E_INVAL;
 	}
-	ret = mbedtls_gcm_finish(&g->gcm, tag, CRYPTO_GCM_TAG_LEN);
+	ret = stream_tag(g, tag);
 	crypto_aes256gcm_stream_abort(s);
 	if (ret != 0)
 		crypto_wipe(tag, CRYPTO_GCM_TAG_LEN);
@@ -514,7 +681,7 @@ int crypto_aes256gcm_stream_verify(struct crypto_gcm_stream *s,
 {
 	struct gcm_stream *g;
 	uint8_t want[CRYPTO_GCM_TAG_LEN];
-	uint8_t diff = 0;
+	bool same;
 	int ret;
 
 	g = live_stream(s);
@@ -524,17 +691,15 @@ int crypto_aes256gcm_stream_verify(struct crypto_gcm_stream *s,
 		crypto_aes256gcm_stream_abort(s);
 		return CRYPTO_E_INVAL;
 	}
-	ret = mbedtls_gcm_finish(&g->gcm, want, sizeof(want));
+	ret = stream_tag(g, want);
 	crypto_aes256gcm_stream_abort(s);
 	if (ret != 0) {
 		crypto_wipe(want, sizeof(want));
 		return from_mbedtls(ret);
 	}
-	/* Constant time: every byte compared, whatever the first difference. */
-	for (size_t i = 0; i < sizeof(want); i++)
-		diff |= (uint8_t)(want[i] ^ tag[i]);
+	same = tags_equal(want, tag);
 	crypto_wipe(want, sizeof(want));
-	return diff == 0 ? CRYPTO_OK : CRYPTO_E_VERIFY;
+	return same ? CRYPTO_OK : CRYPTO_E_VERIFY;
 }
 
 /* ---- P-384 ------------------------------------------------------------------------ */

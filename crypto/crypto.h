@@ -86,6 +86,22 @@ int crypto_aes256gcm_decrypt(const uint8_t key[CRYPTO_AES256_KEY_LEN],
 			     const void *ct, size_t len, void *pt,
 			     const uint8_t tag[CRYPTO_GCM_TAG_LEN]);
 
+/* ---- The vector window -------------------------------------------------------
+ * AES-256-GCM (one-shot and streamed) runs on AES-NI and PCLMULQDQ when the
+ * CPU has them (and SSSE3, SSE4.1) and their registers may be used.
+ *
+ * The platform's vector-register window (docs/crypto.md): begin saves whatever
+ * state the XMM registers hold for someone else, end puts it back. Registered
+ * once by the hypervisor; without it (the TPGVM) AES-GCM uses the portable
+ * mbedTLS path. Host builds need none. The struct is copied; NULL (or a NULL
+ * member) unregisters. Every call into the SIMD code is bracketed by one
+ * begin() and one end(), never nested; the CPU must already execute SSE
+ * (CR0.EM clear, CR4.OSFXSR set) when begin() returns.
+ */
+struct crypto_simd_window { void (*begin)(void); void (*end)(void); };
+void crypto_simd_register(const struct crypto_simd_window *w);
+bool crypto_simd_active(void); /* true when AES-GCM uses AES-NI/PCLMULQDQ */
+
 /* ---- AES-CFB (128-bit feedback) ---------------------------------------------
  * Only for TPM 2.0 parameter encryption (tcb/tpm2_session.c), which the TPM
  * specification fixes to CFB: no integrity of its own (the session's HMAC
@@ -119,7 +135,9 @@ int crypto_aes_cfb(bool encrypt, const uint8_t *key, size_t key_len,
  * The struct must not be copied or moved while a stream runs.
  */
 struct crypto_gcm_stream {
-	uint64_t opaque[64]; /* an mbedtls_gcm_context and our state (crypto.c asserts it fits) */
+	/* an mbedtls_gcm_context or the AES-NI path's round keys, H powers
+	 * and state, and ours (crypto.c asserts it fits) */
+	uint64_t opaque[64];
 };
 int crypto_aes256gcm_stream_begin(struct crypto_gcm_stream *s,
 				  const uint8_t key[CRYPTO_AES256_KEY_LEN],

@@ -9,7 +9,10 @@
  *                      has no SHA-384 case) and Wycheproof hkdf_sha384_test
  *                      tcId 18 (through crypto_hkdf_sha384)
  *   AES-256-GCM        GCM spec (McGrew-Viega) test cases 14 and 16, and a
- *                      flipped tag refused with the output zeroed
+ *                      flipped tag refused with the output zeroed; 300 bytes
+ *                      one-shot and streamed (the AES-NI path's 8-block
+ *                      loops when crypto_simd_active(), mbedTLS otherwise),
+ *                      answer from mbedTLS
  *   AES-128-CFB        NIST SP 800-38A F.3.13, both ways (TPM sessions)
  *   ECDSA P-384        NIST CAVP 186-3 SigVer [P-384,SHA-384]: a record that
  *                      passes and one that fails (R changed); signing is
@@ -216,6 +219,59 @@ static const char *test_gcm(void)
 	return NULL;
 }
 
+/*
+ * 300 bytes (two groups of 8 blocks, two blocks and 12 bytes) with 20 bytes
+ * of AAD: on the AES-NI path (crypto_simd_active()) this runs its 8-block
+ * loops, encrypting and decrypting, one-shot and streamed in pieces; on
+ * the portable path, mbedTLS again. The answer (the tag and the SHA-256 of
+ * the ciphertext) was computed with mbedTLS 2.28's own GCM, which shares no
+ * code with crypto/aes_gcm_x86.c. Key byte i is 29i + 1, AAD byte i is
+ * 0xa0 + i, plaintext byte i is 7i + 3 (mod 256), the IV test case 16's.
+ */
+#define GCM_LONG_LEN 300
+
+static const char *test_gcm_long(void)
+{
+	static const size_t pieces[] = { 128, 0, 160, 12 };
+	uint8_t key[32], iv[12], aad[20], buf[GCM_LONG_LEN], tag[16], d[CRYPTO_SHA256_LEN];
+	struct crypto_gcm_stream s;
+	size_t off = 0;
+
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 29 + 1);
+	for (size_t i = 0; i < sizeof(aad); i++)
+		aad[i] = (uint8_t)(0xa0 + i);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+	if (!unhex("cafebabefacedbaddecaf888", iv, 12))
+		return "AES-256-GCM (vector data)";
+
+	if (crypto_aes256gcm_encrypt(key, iv, aad, sizeof(aad), buf, sizeof(buf), buf, tag) !=
+	    CRYPTO_OK)
+		return "AES-256-GCM encrypt (300 bytes)";
+	crypto_sha256(buf, sizeof(buf), d);
+	if (!equals_hex(tag, 16, "8c6a402d7371f8cacfb6a54857a20593") ||
+	    !equals_hex(d, sizeof(d),
+			"b1face3c0fb93ba248089a403a4f62ad95e60b3c86908a36aca2029060bb8142"))
+		return "AES-256-GCM encrypt (300 bytes, answer from mbedTLS)";
+
+	/* Decrypt streamed, in place, in pieces. */
+	if (crypto_aes256gcm_stream_begin(&s, key, iv, false, aad, sizeof(aad)) != CRYPTO_OK)
+		return "AES-256-GCM stream begin";
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		if (crypto_aes256gcm_stream_update(&s, buf + off, pieces[i], buf + off) !=
+		    CRYPTO_OK)
+			return "AES-256-GCM stream update";
+		off += pieces[i];
+	}
+	if (crypto_aes256gcm_stream_verify(&s, tag) != CRYPTO_OK)
+		return "AES-256-GCM stream decrypt (300 bytes)";
+	for (size_t i = 0; i < sizeof(buf); i++)
+		if (buf[i] != (uint8_t)(i * 7 + 3))
+			return "AES-256-GCM stream decrypt (300 bytes): wrong plaintext";
+	return NULL;
+}
+
 /* ---- P-384 -------------------------------------------------------------------------- */
 
 struct sigver {
@@ -361,7 +417,7 @@ static int run(bool quick, char *err, size_t err_len)
 {
 	static const char *(*const tests[])(void) = {
 		test_sha256, test_sha384, test_hmac, test_hkdf, test_gcm,
-		test_cfb, test_drbg, test_ecdh,
+		test_gcm_long, test_cfb, test_drbg, test_ecdh,
 	};
 	const char *failed = NULL;
 

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""`make bench` (its first, quick part) and `make bench-crypto`: the crypto
+layer's own code on this machine (build/bench/crypto_speed, the host build
+of crypto/crypto.c and crypto/aes_gcm_x86.c) beside `openssl speed` in the
+same run, and the ratios ours/openssl.
+
+    AES-256-GCM  openssl speed -evp aes-256-gcm (16 KiB updates of one
+                 stream) against our stream (64 KiB updates) and our
+                 one-shot (16 KiB), on the AES-NI path and on the mbedTLS
+                 path (crypto_simd_force_off)
+    SHA-256/384  openssl speed -evp sha256/sha384 (16 KiB) against
+                 crypto_sha256/crypto_sha384 of 16 KiB
+
+MB are 10^6 bytes. Both sides divide by CPU time (openssl speed by user
+time unless -elapsed; crypto_speed by the process's CPU time), so that
+other work on the machine slows neither figure much. With valgrind
+installed, also instructions per byte of the AES-GCM paths (callgrind,
+counting only the benchmark's work function). Prints a table and writes
+build/bench/crypto.json; asserts nothing about time (the numbers depend on
+the machine).
+"""
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "build", "bench")
+EXE = os.path.join(BENCH, "crypto_speed")
+OUT = os.path.join(BENCH, "crypto.json")
+SECONDS = os.environ.get("CUSTOS_BENCH_CRYPTO_SECONDS", "0.3")
+OPENSSL_SECONDS = os.environ.get("CUSTOS_BENCH_OPENSSL_SECONDS", "1")
+
+# Our measurement -> (openssl algorithm, what it is).
+COMPARE = [
+    ("gcm-stream-simd", "aes-256-gcm", "AES-256-GCM stream (64 KiB updates), AES-NI"),
+    ("gcm-oneshot-simd", "aes-256-gcm", "AES-256-GCM one-shot 16 KiB, AES-NI"),
+    ("gcm-decrypt-simd", "aes-256-gcm", "AES-256-GCM decrypt 16 KiB, AES-NI"),
+    ("gcm-stream-mbedtls", "aes-256-gcm", "AES-256-GCM stream (64 KiB updates), mbedTLS"),
+    ("gcm-oneshot-mbedtls", "aes-256-gcm", "AES-256-GCM one-shot 16 KiB, mbedTLS"),
+    ("sha256", "sha256", "SHA-256 16 KiB"),
+    ("sha384", "sha384", "SHA-384 16 KiB"),
+]
+# Instructions per byte: mode, bytes, the function doing the work.
+COUNT = [
+    ("gcm-stream-simd", 1 << 20, "gcm_stream"),
+    ("gcm-oneshot-simd", 16384, "gcm_oneshot"),
+    ("gcm-stream-mbedtls", 1 << 18, "gcm_stream"),
+]
+
+
+def ours():
+    p = subprocess.run([EXE, SECONDS], capture_output=True, text=True, check=True)
+    got = {}
+    for line in p.stdout.splitlines():
+        m = re.match(r"(\S+) ([0-9.]+)$", line)
+        if m:
+            got[m.group(1)] = float(m.group(2))
+        else:
+            print("  " + line)
+    return got
+
+
+def openssl(alg):
+    """openssl speed's figure for 16 KiB blocks, in MB/s (it prints kB/s)."""
+    p = subprocess.run(["openssl", "speed", "-seconds", OPENSSL_SECONDS, "-bytes", "16384",
+                        "-evp", alg], capture_output=True, text=True)
+    for line in reversed(p.stdout.splitlines()):
+        m = re.match(r"\s*(\S+)\s+([0-9.]+)k\s*$", line)
+        if m and m.group(1).lower() == alg:
+            return float(m.group(2)) / 1000.0
+    raise SystemExit("bench: no figure from openssl speed -evp %s:\n%s%s"
+                     % (alg, p.stdout, p.stderr))
+
+
+def instructions(mode, nbytes, func):
+    with tempfile.TemporaryDirectory() as tmp:
+        p = subprocess.run(["valgrind", "--tool=callgrind", "--toggle-collect=" + func,
+                            "--callgrind-out-file=" + os.path.join(tmp, "cg.out"),
+                            EXE, "--work", mode, str(nbytes)],
+                           capture_output=True, text=True)
+    m = re.search(r"I\s+refs:\s+([0-9,]+)", p.stderr)
+    if p.returncode != 0 or not m:
+        return None
+    return int(m.group(1).replace(",", "")) / nbytes
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def main():
+    if not os.access(EXE, os.X_OK):
+        raise SystemExit("bench: %s missing (make %s)" % (EXE, os.path.relpath(EXE, ROOT)))
+    if shutil.which("openssl") is None:
+        raise SystemExit("bench: openssl not installed (make deps)")
+    print("crypto: our code (build/bench/crypto_speed) beside openssl speed, MB/s of CPU time")
+    version = subprocess.run(["openssl", "version"], capture_output=True,
+                             text=True).stdout.strip()
+    mine = ours()
+    theirs = {alg: openssl(alg) for alg in sorted({a for _, a, _ in COMPARE})}
+    per_byte = {}
+    if shutil.which("valgrind"):
+        for mode, nbytes, func in COUNT:
+            if mode in mine:
+                per_byte[mode] = instructions(mode, nbytes, func)
+
+    ratios = {}
+    for name, alg, what in COMPARE:
+        if name not in mine:
+            print("  %-50s unavailable" % what)
+            continue
+        ratios[name] = mine[name] / theirs[alg]
+        ipb = per_byte.get(name)
+        print("  %-50s %8.1f  openssl %8.1f  ratio %.2f%s"
+              % (what, mine[name], theirs[alg], ratios[name],
+                 "  %.2f instructions/byte" % ipb if ipb else ""))
+    result = {
+        "cpu": cpu_model(),
+        "openssl_version": version,
+        "units": "MB/s (10^6 bytes per second of CPU time)",
+        "ours": mine,
+        "openssl": theirs,
+        "ratio_ours_to_openssl": {k: round(v, 3) for k, v in ratios.items()},
+        "instructions_per_byte": {k: round(v, 2) for k, v in per_byte.items() if v},
+    }
+    os.makedirs(BENCH, exist_ok=True)
+    with open(OUT, "w") as f:
+        json.dump(result, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print("crypto: wrote %s" % os.path.relpath(OUT, ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
