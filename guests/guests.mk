@@ -34,6 +34,7 @@ GUEST_RUNTIME_SRCS := $(wildcard guests/runtime/*.S guests/runtime/*.c) \
 	lib/string.c lib/fmt.c
 GUEST_EXTRA_secretkeeper := guests/common/hold_avx.c guests/common/preempt.c
 GUEST_EXTRA_regspy := guests/common/hold_avx.c guests/common/preempt.c
+GUEST_EXTRA_lcdrive := guests/common/hold_avx.c
 # The TPGVM lives in tpgvm/ (guests/tpgvm/ does not exist); frame.c is the
 # same file the relay is built from, proto.c the one the tenant CLI is. It
 # links the crypto layer (crypto/crypto.mk: CRYPTO_GUEST_OBJS) and the heap

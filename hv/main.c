@@ -231,7 +231,6 @@ static bool run_guests(void)
 	struct sched_stats stats = { 0 };
 	uint32_t report_debug = dev_options_debug(boot_info.cmdline);
 
-	vcpu_cpu_init();
 	arch->init();
 	free_before = ft->free_count;
 	struct vm *tpgvm = tpgvm_deliver(&boot_info, &measurements, report_debug,
@@ -296,6 +295,7 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 	}
 	console_printf("%s\n", line);
 
+	vcpu_cpu_init(); /* before crypto: its AES-NI window needs SSE and XCR0 */
 	platform_crypto_init();
 	tpm_init();
 	attestation_init();
@@ -320,6 +320,7 @@ void hv_main(uint32_t magic, uint64_t info_pa)
 		/* Without a TPGVM nobody can drive this platform; it stays up for
 		 * a valid one (today that means a reboot with a new module). */
 		console_printf("custos: no TPGVM; waiting for a valid envelope\n");
+		console_flush();
 		cpu_halt_forever();
 	}
 	arch->disable();

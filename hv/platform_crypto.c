@@ -1,4 +1,5 @@
 #include "hv/platform_crypto.h"
+#include "hv/simd_window.h"
 #include "hv/console.h"
 #include "hv/cpu.h"
 #include "hv/memory.h"
@@ -58,6 +59,7 @@ void platform_crypto_init(void)
 	detect_entropy_sources();
 	if (!cpu.rdseed && !cpu.rdrand)
 		crypto_failed("entropy", "the CPU has neither RDSEED nor RDRAND");
+	simd_window_init();
 	rc = crypto_init();
 	if (rc != CRYPTO_OK)
 		crypto_failed("init", crypto_strerror(rc));
@@ -65,6 +67,8 @@ void platform_crypto_init(void)
 	if (rc != CRYPTO_OK)
 		crypto_failed("self-test", err[0] ? err : crypto_strerror(rc));
 	console_printf("crypto: self-test passed (SHA-2, HMAC, HKDF, AES-GCM, "
-		       "ECDSA and ECDH P-384); entropy from %s\n",
-		       cpu.rdseed ? "RDSEED/RDRAND" : "RDRAND");
+		       "ECDSA and ECDH P-384); entropy from %s; AES-GCM %s\n",
+		       cpu.rdseed ? "RDSEED/RDRAND" : "RDRAND",
+		       crypto_simd_active() ? "with AES-NI and PCLMULQDQ"
+					    : "in table code (no AES-NI or PCLMULQDQ)");
 }

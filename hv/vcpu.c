@@ -141,10 +141,8 @@ void vcpu_reset(struct vcpu *v)
 	v->sys.dr6 = 0xffff0ff0; /* architectural reset value */
 }
 
-static void xsave_to(uint64_t pa)
+void vcpu_xsave(void *area)
 {
-	void *area = phys_to_virt(pa);
-
 	if (have_xsave)
 		__asm__ volatile("xsave64 (%0)" : : "r"(area),
 				 "a"((uint32_t)guest_xcr0),
@@ -153,10 +151,8 @@ static void xsave_to(uint64_t pa)
 		__asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
 }
 
-static void xrstor_from(uint64_t pa)
+void vcpu_xrstor(const void *area)
 {
-	const void *area = phys_to_virt(pa);
-
 	if (have_xsave)
 		__asm__ volatile("xrstor64 (%0)" : : "r"(area),
 				 "a"((uint32_t)guest_xcr0),
@@ -170,7 +166,7 @@ static void xrstor_from(uint64_t pa)
 
 void vcpu_save(struct vcpu *v)
 {
-	xsave_to(v->xsave_pa);
+	vcpu_xsave(phys_to_virt(v->xsave_pa));
 	READ_DR(0, v->sys.dr[0]);
 	READ_DR(1, v->sys.dr[1]);
 	READ_DR(2, v->sys.dr[2]);
@@ -182,7 +178,7 @@ void vcpu_save(struct vcpu *v)
 
 void vcpu_restore(const struct vcpu *v)
 {
-	xrstor_from(v->xsave_pa);
+	vcpu_xrstor(phys_to_virt(v->xsave_pa));
 	WRITE_DR(0, v->sys.dr[0]);
 	WRITE_DR(1, v->sys.dr[1]);
 	WRITE_DR(2, v->sys.dr[2]);

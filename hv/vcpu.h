@@ -49,6 +49,10 @@ struct vcpu {
 void vcpu_cpu_init(void);
 uint64_t vcpu_xcr0(void);
 uint32_t vcpu_xsave_size(void);
+/* Store or load the x87/SSE/AVX registers (every component of the guests'
+ * XCR0) in a 64-byte aligned area of vcpu_xsave_size() bytes. */
+void vcpu_xsave(void *area);
+void vcpu_xrstor(const void *area);
 /* What a sealed context must respect to be restored on this CPU. */
 struct vcpu_context_cpu;
 const struct vcpu_context_cpu *vcpu_context_cpu(void);

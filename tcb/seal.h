@@ -73,7 +73,7 @@ typedef bool (*seal_sink)(void *ctx, uint64_t off, const void *data, size_t len)
 typedef bool (*seal_source)(void *ctx, uint64_t off, void *data, size_t len);
 
 struct seal_writer {
-	uint64_t opaque[160]; /* GCM state and progress (tcb/seal.c asserts it fits) */
+	uint64_t opaque[608]; /* GCM state, a 4 KiB piece and progress (tcb/seal.c asserts it fits) */
 };
 
 /*
@@ -101,7 +101,7 @@ int seal_read_header(seal_source src, void *ctx, uint64_t blob_len,
 		     struct seal_header *h, char *err, size_t err_len);
 
 struct seal_reader {
-	uint64_t opaque[160];
+	uint64_t opaque[608];
 };
 
 /*

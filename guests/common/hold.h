@@ -36,6 +36,12 @@ void hold_run(uint64_t spins, bool avx);
  * without loading anything first. */
 void hold_capture_vec(bool avx);
 
+/* Load hold_in's vectors, call fn(arg), store the vectors to hold_out and
+ * return fn's result. fn is built with -mgeneral-regs-only, so whatever
+ * changes a vector register in between is not the guest's own code: the
+ * TCB's work on its behalf (lcdrive's seal and resume). */
+long hold_vec_call(long (*fn)(void *), void *arg, bool avx);
+
 /*
  * Was the guest descheduled during a hold? The TSC keeps running while other
  * VMs run, so a hold that took much longer than an undisturbed hold of the

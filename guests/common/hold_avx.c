@@ -81,3 +81,34 @@ void hold_capture_vec(bool avx)
 	else
 		__asm__ volatile(VECS(XMM_STORE) : [vout] "+m"(hold_out.vec));
 }
+
+/* The caller-saved GPRs but RAX (the result) and every vector register:
+ * the call may use the former, and the asm loads the latter. */
+#define CALL_CLOBBERS                                                     \
+	"rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "xmm0", "xmm1", \
+	"xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",       \
+	"xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory"
+
+/* RSP is aligned to 16 for the call by hand (the asm may sit anywhere in
+ * the frame); RBP keeps the old value. */
+#define CALL_FN                                                   \
+	"pushq %%rbp\n\tmovq %%rsp, %%rbp\n\tandq $-16, %%rsp\n\t"   \
+	"movq %[arg], %%rdi\n\tcall *%[fn]\n\t"                      \
+	"movq %%rbp, %%rsp\n\tpopq %%rbp\n\t"
+
+long hold_vec_call(long (*fn)(void *), void *arg, bool avx)
+{
+	long ret;
+
+	if (avx)
+		__asm__ volatile(VECS(YMM_LOAD) CALL_FN VECS(YMM_STORE)
+				 : "=a"(ret), [vout] "=m"(hold_out.vec)
+				 : [vin] "m"(hold_in.vec), [fn] "r"(fn), [arg] "r"(arg)
+				 : CALL_CLOBBERS);
+	else
+		__asm__ volatile(VECS(XMM_LOAD) CALL_FN VECS(XMM_STORE)
+				 : "=a"(ret), [vout] "+m"(hold_out.vec)
+				 : [vin] "m"(hold_in.vec), [fn] "r"(fn), [arg] "r"(arg)
+				 : CALL_CLOBBERS);
+	return ret;
+}

@@ -9,6 +9,7 @@
  * and at the end "lcdrive: done, N failures".
  */
 #include <string.h>
+#include "guests/common/hold.h"
 #include "guests/runtime/guest.h"
 #include "tcb/byteorder.h"
 
@@ -87,6 +88,45 @@ static long stop(uint32_t id, const uint8_t *owner, void *out, size_t cap)
 				.out_cap = cap };
 
 	return hc_vm_stop(&s);
+}
+
+/*
+ * A seal and a resume run in the TCB on this VM's behalf (it is the caller),
+ * and the TCB's AES-NI code needs vector registers for them
+ * (hv/simd_window.c). Every XMM/YMM register this VM holds across such a
+ * call must come back as it was: it is made with all of them loaded.
+ */
+struct lifecycle_call {
+	bool resume;
+	uint32_t id;
+	void *blob;
+	size_t len;
+};
+
+static long lifecycle_call(void *p)
+{
+	const struct lifecycle_call *c = p;
+
+	return c->resume ? start(c->id, owner_a, c->blob, c->len)
+			 : stop(c->id, owner_a, c->blob, c->len);
+}
+
+static long holding_vectors(const char *what, struct lifecycle_call c)
+{
+	bool avx = cpu_avx_usable();
+	unsigned lanes = avx ? 4 : 2, changed = 0;
+	long ret;
+
+	for (unsigned r = 0; r < HOLD_NVEC; r++)
+		for (unsigned q = 0; q < 4; q++)
+			hold_in.vec[r][q] = 0x1cd71e0000000000ull | r << 8 | q;
+	ret = hold_vec_call(lifecycle_call, &c, avx);
+	for (unsigned r = 0; r < HOLD_NVEC; r++)
+		for (unsigned q = 0; q < lanes; q++)
+			changed += hold_out.vec[r][q] != hold_in.vec[r][q];
+	con_printf("lcdrive: %s with %s held\n", what, avx ? "ymm0-15" : "xmm0-15");
+	check(what, changed, 0);
+	return ret;
 }
 
 static long destroy(uint32_t id, const uint8_t *owner)
@@ -308,7 +348,8 @@ int guest_main(const struct custos_boot_info *bi)
 	query((uint32_t)id, owner_a, info, sizeof(info));
 	check("stop with too small a buffer", stop((uint32_t)id, owner_a, blob1, 100),
 	      HC_E_INVAL);
-	len1 = stop((uint32_t)id, owner_a, blob1, BLOB_CAP);
+	len1 = holding_vectors("vector registers kept across the seal",
+			       (struct lifecycle_call){ false, (uint32_t)id, blob1, BLOB_CAP });
 	ok("stop v1", len1 > 0);
 	ok("blob v1 has the magic", memcmp(blob1, "CUSTSEAL", 8) == 0);
 	{
@@ -323,7 +364,10 @@ int guest_main(const struct custos_boot_info *bi)
 	check("stop twice", stop((uint32_t)id, owner_a, blob2, BLOB_CAP), HC_E_STATE);
 
 	/* Resume from v1: it continues above the last value. */
-	check("start from v1", start((uint32_t)id, owner_a, blob1, (size_t)len1), 0);
+	check("start from v1",
+	      holding_vectors("vector registers kept across the resume",
+			      (struct lifecycle_call){ true, (uint32_t)id, blob1, (size_t)len1 }),
+	      0);
 	after = run_until_above((uint32_t)id, before, 2);
 	con_printf("lcdrive: counter at %lu after resume\n", (unsigned long)after);
 	ok("counter continues after resume", after > before);

@@ -58,8 +58,15 @@ def test_lifecycle_driven_by_the_tpgvm(d, machine):
                  "start after destroy", "create 1 GiB: no memory",
                  "20 create/load/destroy cycles", "hello exited by itself",
                  "stop reason halted", "start exited VM from its blob",
-                 "resumed hello halts again", "resumed hello did not start over"):
+                 "resumed hello halts again", "resumed hello did not start over",
+                 "vector registers kept across the seal",
+                 "vector registers kept across the resume"):
         r.expect(r"^\[vm1 tpgvm\] lcdrive: PASS %s$" % re.escape(what))
+    # Held across them: YMM where the CPU has AVX (Bochs' models), else XMM.
+    held = "ymm0-15" if machine.emulator == "bochs" else "xmm0-15"
+    for call in ("seal", "resume"):
+        r.expect(r"^\[vm1 tpgvm\] lcdrive: vector registers kept across the %s with %s held$"
+                 % (call, held))
 
     # The measurement the TCB logged is the one the tenant computes.
     with open(COUNTER, "rb") as f:
