@@ -96,6 +96,7 @@ void exception_dispatch(struct exception_frame *f)
 			       (unsigned long long)f->rip);
 		power_off(EXIT_PANIC, "nested exception");
 	}
+	console_flush(); /* what the ring holds first, then straight to the line */
 	console_printf("\ncustos: *** CPU EXCEPTION %llu (%s) error=%#llx\n",
 		       (unsigned long long)f->vector, vector_name(f->vector),
 		       (unsigned long long)f->error_code);

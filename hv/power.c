@@ -16,6 +16,7 @@ static void bochs_shutdown(void)
 void power_off(int status, const char *why)
 {
 	console_printf("custos: power off, status %d (%s)\n", status, why);
+	console_flush();
 	outb(DEBUG_EXIT_PORT, (uint8_t)status);
 	bochs_shutdown();
 	cpu_halt_forever();

@@ -64,6 +64,7 @@ static enum exit_outcome run_slice(struct vm *vm, struct sched_stats *stats)
 
 		arch->run(v, virq_before_entry(vm, v, rdtsc(), SLICE_TSC - used), &ev);
 		out = vm_exit_handle(vm, v, &ev);
+		console_drain();
 	} while (out == EXIT_OUTCOME_RESUME);
 	return out;
 }
@@ -96,14 +97,17 @@ static struct vm *next_to_run(struct vm *prev, uint64_t *deadline)
 static void idle_until(uint64_t deadline, struct sched_stats *stats)
 {
 	stats->idle_waits++;
-	while (rdtsc() < deadline)
+	while (rdtsc() < deadline) {
+		console_drain();
 		cpu_relax();
+	}
 }
 
 void sched_run(struct sched_stats *stats)
 {
 	struct vm *prev = NULL;
 
+	console_buffer_start();
 	for (;;) {
 		uint64_t deadline;
 		struct vm *vm = next_to_run(prev, &deadline);
