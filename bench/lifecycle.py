@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """`make bench`: how long the tenant-visible operations take on the real
-platform in Bochs, and how large a sealed blob is; the per-command floor
+platform in Bochs, and how large a sealed blob is; each step against the
+VM's size (4, 64, 256 MiB) with the TCB's own instructions per VM page and
+per blob byte for stop and resume (its log lines' TCB cycles: Bochs' TSC
+counts instructions); the per-command floor
 (N `custos vm status` on their own, each with its handshake and
 attestation, against one `custos vm shell` of N lines); and a Linux VM's
 upload, boot time to its init and its shell, stop and resume. Wall-clock figures under
@@ -10,6 +13,7 @@ time. Prints one line per measurement and a JSON summary at the end
 (bench/results.json is not kept: the numbers depend on the machine)."""
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -127,13 +131,63 @@ def per_command_floor(env, image, results):
           % (n, sum(alone) / n, n, many, many / n, one, (many - one) / (n - 1)), flush=True)
 
 
+SIZES_MIB = (4, 64, 256)
+
+
+def tcb_cycles(serial, name, what):
+    """The TCB's own TSC cycles for the last stop ('sealed') or resume of a
+    VM, from its log line (docs/lifecycle.md, "Log lines"): in Bochs, whose
+    TSC counts instructions, its instructions. Also the blob's bytes for a
+    stop."""
+    if what == "sealed":
+        m = re.findall(r"^lifecycle: vm \d+ '%s' sealed v\d+ \((\d+) pages, (\d+) bytes\), "
+                       r"\d+ frames free, (\d+) TCB cycles$" % name, serial, re.M)
+        pages, blob, cycles = m[-1]
+        return int(cycles), int(blob), int(pages)
+    m = re.findall(r"^lifecycle: vm \d+ '%s' resumed from v\d+, \d+ frames free, "
+                   r"(\d+) TCB cycles$" % name, serial, re.M)
+    return int(m[-1]), None, None
+
+
+def lifecycle_by_size(pf, env, image, results):
+    """Each step against the VM's size (a counter VM of 4, 64 and 256 MiB:
+    a few non-zero pages, the rest empty): wall time, and the TCB's
+    instructions per 4 KiB page of the VM and per byte of the blob."""
+    for mib in SIZES_MIB:
+        name = "size%d" % mib
+        t = {"create": timed(env, "vm", "create", name, "--memory", "%dM" % mib,
+                             "--image", image),
+             "start": timed(env, "vm", "start", name)}
+        time.sleep(2)
+        t["stop"] = timed(env, "vm", "stop", name)
+        t["resume"] = timed(env, "vm", "start", name)
+        t["destroy"] = timed(env, "vm", "destroy", name)
+        serial = pf.emu.serial()
+        stop_c, blob, pages = tcb_cycles(serial, name, "sealed")
+        resume_c, _, _ = tcb_cycles(serial, name, "resumed")
+        vm_pages = mib * 256
+        for k, v in t.items():
+            results["%s_s_%dM" % (k, mib)] = round(v, 2)
+        results["stop_tcb_instructions_per_vm_page_%dM" % mib] = round(stop_c / vm_pages, 1)
+        results["resume_tcb_instructions_per_vm_page_%dM" % mib] = round(resume_c / vm_pages, 1)
+        results["stop_tcb_instructions_per_blob_byte_%dM" % mib] = round(stop_c / blob, 2)
+        results["resume_tcb_instructions_per_blob_byte_%dM" % mib] = round(resume_c / blob, 2)
+        print("%3d MiB  create %.1f s, start %.1f s, stop %.1f s, resume %.1f s, destroy %.1f s; "
+              "TCB instructions: stop %d (%.0f a VM page, %.2f a blob byte; %d pages sealed), "
+              "resume %d (%.0f a VM page, %.2f a blob byte)"
+              % (mib, t["create"], t["start"], t["stop"], t["resume"], t["destroy"],
+                 stop_c, stop_c / vm_pages, stop_c / blob, pages,
+                 resume_c, resume_c / vm_pages, resume_c / blob), flush=True)
+
+
 def main():
     d = h.run_dir("bench_lifecycle")
     storage = os.path.join(d, "storage")
     os.makedirs(storage)
     results = {}
     start = time.monotonic()
-    with Platform(d, h.BOCHS_VMX, storage=storage) as pf:
+    # Room for a 256 MiB VM beside the TPGVM (lifecycle_by_size).
+    with Platform(d, h.BOCHS_VMX, storage=storage, megs=512) as pf:
         results["boot_to_tpgvm_serving_s"] = round(time.monotonic() - start, 1)
         env = dict(os.environ,
                    CUSTOS_RELAY="127.0.0.1:%d" % pf.port,
@@ -159,6 +213,7 @@ def main():
             results[k + "_s_median"] = round(statistics.median(v), 2)
             print("%-8s median %6.2f s  (%s)" % (k, statistics.median(v),
                                                  ", ".join("%.2f" % x for x in v)), flush=True)
+        lifecycle_by_size(pf, env, image, results)
         per_command_floor(env, image, results)
         linux_boot(env, storage, results)
     results["image_bytes_counter"] = os.path.getsize(image)

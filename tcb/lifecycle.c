@@ -799,6 +799,9 @@ static struct {
 	struct lc_request rq;     /* what decode found */
 	enum lc_phase phase;
 	uint64_t deadline;        /* the current step ends after this */
+	uint64_t step_began;      /* TSC at the current step's start */
+	uint64_t last_now;        /* the step's latest reading of the TSC */
+	uint64_t tcb_cycles;      /* TSC cycles of the steps before it */
 	uint64_t at;              /* the pass's cursor (gpa or byte offset) */
 	uint64_t pages;           /* pages the pass has counted or moved */
 	int64_t result;           /* the call's result */
@@ -821,9 +824,20 @@ static struct {
 	uint8_t image_digest[LC_DIGEST_LEN], init_digest[LC_DIGEST_LEN];
 } job;
 
+/* The job's own cost so far: its steps' TSC cycles, without the other
+ * VMs' slices in between (in Bochs, whose TSC counts instructions, its
+ * instructions; docs/lifecycle.md, "Log lines"), up to the step's latest
+ * reading of the clock (no reading of its own: a step's readings are
+ * bounded, test_long_calls_take_bounded_steps). */
+static unsigned long long job_cycles(void)
+{
+	return job.tcb_cycles + (job.last_now - job.step_began);
+}
+
 static bool step_over(const struct hc_env *env)
 {
-	return env->lc->now(env->lc_ctx) >= job.deadline;
+	job.last_now = env->lc->now(env->lc_ctx);
+	return job.last_now >= job.deadline;
 }
 
 static void job_done(int64_t result)
@@ -1132,9 +1146,10 @@ static void start_running(const struct hc_env *env, struct vm *vm)
 	vm->tenant.state = HC_VM_RUNNING;
 	env->lc->set_runnable(env->lc_ctx, vm, true);
 	if (job.rq.resume)
-		lc_log(env, "lifecycle: vm %u '%s' resumed from v%llu, %llu frames free",
-		       vm->id, vm->name, (unsigned long long)vm->tenant.version,
-		       frames_free(env));
+		lc_log(env, "lifecycle: vm %u '%s' resumed from v%llu, %llu frames free, "
+		       "%llu TCB cycles", vm->id, vm->name,
+		       (unsigned long long)vm->tenant.version, frames_free(env),
+		       job_cycles());
 	else
 		lc_log(env, "lifecycle: vm %u '%s' started", vm->id, vm->name);
 	job_done(HC_OK);
@@ -1524,10 +1539,10 @@ static void stop_unit(const struct hc_env *env)
 			return;
 		free_rest(env, vm);
 		lc_log(env, "lifecycle: vm %u '%s' sealed v%llu (%llu pages, %llu "
-		       "bytes), %llu frames free", vm->id, vm->name,
+		       "bytes), %llu frames free, %llu TCB cycles", vm->id, vm->name,
 		       (unsigned long long)vm->tenant.version,
 		       (unsigned long long)job.pages, (unsigned long long)job.blob_len,
-		       frames_free(env));
+		       frames_free(env), job_cycles());
 		return job_done((int64_t)job.blob_len);
 	default:
 		return job_done(HC_E_INTERNAL); /* no such phase: a TCB bug */
@@ -1675,10 +1690,12 @@ static void job_unit(const struct hc_env *env)
 static void job_step(const struct hc_env *env)
 {
 	job.io.env = env;
-	job.deadline = env->lc->now(env->lc_ctx) + LC_STEP_TSC;
+	job.step_began = job.last_now = env->lc->now(env->lc_ctx);
+	job.deadline = job.step_began + LC_STEP_TSC;
 	do
 		job_unit(env);
 	while (job.phase != PH_DONE && !step_over(env));
+	job.tcb_cycles = job_cycles();
 }
 
 /* Give back what the job itself holds (not the VM's frames). */

@@ -82,17 +82,17 @@ def test_lifecycle_driven_by_the_tpgvm(d, machine):
     initial = int(created.group(1)) + create_frames(32 * MIB)
     r.expect(r"^lifecycle: vm %s 'counter' started$" % vm)
     sealed = re.findall(r"^lifecycle: vm %s 'counter' sealed v(\d) \((\d+) pages, (\d+) bytes\), "
-                        r"(\d+) frames free$" % vm, s, re.M)
+                        r"(\d+) frames free, \d+ TCB cycles$" % vm, s, re.M)
     assert [v for v, _, _, _ in sealed] == ["1", "2"], sealed
     for _, _, _, free in sealed:
         # Sealed: everything the VM held is back (other-owner VM gone).
         assert int(free) == initial, (free, initial)
-    r.expect(r"^lifecycle: vm %s 'counter' resumed from v1, \d+ frames free$" % vm)
+    r.expect(r"^lifecycle: vm %s 'counter' resumed from v1, \d+ frames free, \d+ TCB cycles$" % vm)
     r.expect(r"^lifecycle: vm %s 'counter' start refused: rollback" % vm)
     refusals = re.findall(r"^lifecycle: vm %s 'counter' start refused: blob does not verify "
                           r"\(.*\), (\d+) frames free$" % vm, s, re.M)
     assert refusals and all(int(f) == initial for f in refusals), (refusals, initial)
-    r.expect(r"^lifecycle: vm %s 'counter' resumed from v2, \d+ frames free$" % vm)
+    r.expect(r"^lifecycle: vm %s 'counter' resumed from v2, \d+ frames free, \d+ TCB cycles$" % vm)
     destroyed = r.expect(r"^lifecycle: vm %s 'counter' destroyed, (\d+) frames free$" % vm)
     assert int(destroyed.group(1)) == initial, (destroyed.group(1), initial)
     nomem = r.expect(r"^lifecycle: create 'huge' refused: not enough memory \(1024 MiB\), "
