@@ -9,8 +9,9 @@ attestation, against one `custos vm shell` of N lines); and a Linux VM's
 upload, boot time to its init and its shell, stop and resume. Wall-clock figures under
 emulation (Bochs runs a few tens of millions of instructions a second), so
 they compare builds on one machine, not platforms; nothing here asserts a
-time. Prints one line per measurement and a JSON summary at the end
-(bench/results.json is not kept: the numbers depend on the machine)."""
+time. Prints one line per measurement and a JSON summary at the end, also
+written to build/bench/lifecycle.json (not kept in the tree: the numbers
+depend on the machine; bench/compare.py compares two runs)."""
 import json
 import os
 import re
@@ -252,6 +253,11 @@ def main():
     results["rounds"] = ROUNDS
     print("blob    %d bytes for a 32 MiB counter VM" % results["sealed_blob_bytes_32M_counter"])
     print(json.dumps(results, sort_keys=True))
+    out = os.path.join(h.BUILD, "bench", "lifecycle.json")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(results, f, indent=1, sort_keys=True)
+    print("written to %s (bench/compare.py compares two such files)" % out)
     return 0
 
 
