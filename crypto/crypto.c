@@ -405,24 +405,33 @@ static int sha_cpu_state;      /* as simd_cpu_state, for the SHA extensions */
 
 /* CPUID.7.0:EBX bit 29 (SHA); CPUID.1: ECX bits 9 (SSSE3), 19 (SSE4.1),
  * EDX bit 26 (SSE2). crypto/sha256_x86.c is compiled for exactly these. */
+static void cpuid(uint32_t leaf, uint32_t r[4])
+{
+	uint32_t a = leaf, b, c = 0, d;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	r[0] = a;
+	r[1] = b;
+	r[2] = c;
+	r[3] = d;
+}
+
 static bool sha_cpu_ok(void)
 {
 	if (sha_cpu_state == 0) {
-		uint32_t a = 0, b, c = 0, d;
 		const uint32_t want_c = 1u << 9 | 1u << 19;
+		uint32_t r[4];
 		bool ok;
 
-		__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-		ok = a >= 7;
-		a = 1;
-		c = 0;
-		__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-		ok = ok && (c & want_c) == want_c && (d & 1u << 26) != 0;
+		cpuid(0, r);
+		ok = r[0] >= 7;
 		if (ok) {
-			a = 7;
-			c = 0;
-			__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-			ok = (b & 1u << 29) != 0;
+			cpuid(1, r);
+			ok = (r[2] & want_c) == want_c && (r[3] & 1u << 26) != 0;
+		}
+		if (ok) {
+			cpuid(7, r);
+			ok = (r[1] & 1u << 29) != 0;
 		}
 		sha_cpu_state = ok ? 1 : -1;
 	}
@@ -479,9 +488,10 @@ static struct sha256_ctx *sha256_ctx(struct crypto_sha256_ctx *c)
 
 void crypto_sha256_init(struct crypto_sha256_ctx *c)
 {
-	struct sha256_ctx *h = sha256_ctx(c);
+	struct sha256_ctx *h;
 
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, sizeof(*c)); /* (also tells cppcheck's CTU that c starts here) */
+	h = sha256_ctx(c);
 	if (crypto_sha256_simd_active()) {
 		h->simd = true;
 		sha256_x86_init(&h->u.x);

@@ -130,13 +130,14 @@ static void blocks(uint32_t h[8], const uint8_t *p, size_t n)
 
 static void update(struct sha256_x86 *s, const uint8_t *p, size_t len)
 {
-	size_t have = (size_t)(s->len % 64), n;
+	size_t have = (size_t)(s->len % 64);
 
 	if (len == 0)
 		return;
 	s->len += len;
 	if (have != 0) {
-		n = 64 - have < len ? 64 - have : len;
+		size_t n = 64 - have < len ? 64 - have : len;
+
 		memcpy(s->buf + have, p, n);
 		p += n;
 		len -= n;

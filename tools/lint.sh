@@ -16,6 +16,7 @@ simd_flags() {
 	old_ifs=$IFS
 	IFS=';'
 	for e in ${LINT_SIMD:-}; do
+		e=${e#"${e%%[! ]*}"} # (make's foreach puts a space before each)
 		case "$e" in "$1:"*) IFS=$old_ifs; echo "${e#*:}"; return ;; esac
 	done
 	IFS=$old_ifs
