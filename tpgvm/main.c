@@ -13,9 +13,9 @@
  *   tpgvm: relay hello: dropped <n> sessions
  *   tpgvm: <tenant> vm <name>: created | loaded | ...   (tpgvm/vm_service.c)
  *
- * One loop, no blocking anywhere: each round reads the LSR once, sends what
- * the transmit FIFO takes from the output queue, reads what has arrived,
- * and lets the sessions work. Output is queued in whole frames; when the
+ * One loop, no blocking anywhere but a frame's own bytes: each round reads
+ * the LSR once, sends the next queued frame whole if the transmit FIFO is
+ * empty (tx_frame), reads what has arrived, and lets the sessions work. Output is queued in whole frames; when the
  * queue is full, sessions wait (TLS's WANT_WRITE) and input is not read
  * (backpressure on the line, not loss).
  */
@@ -49,10 +49,16 @@
  * computation does not count: the line is read before the check. */
 #define QUIET_S      2u
 
-/* Output towards the relay: whole frames only, a ring of bytes. */
+/* The most frames the queue can hold (a CLOSE is a header alone). */
+#define TXQ_FRAMES   (TXQ_SIZE / FRAME_HDR_LEN + 1)
+
+/* Output towards the relay: whole frames only, a ring of bytes, and the
+ * length of each frame in it (so that one leaves the UART whole). */
 struct txq {
 	uint8_t buf[TXQ_SIZE];
 	size_t head, len;
+	uint16_t frame_len[TXQ_FRAMES];
+	size_t frame_head, frames;
 };
 
 static struct txq txq;
@@ -82,21 +88,38 @@ static void send_frame(uint8_t type, uint16_t sid, const void *payload,
 	size_t n = frame_encode(type, sid, payload, len, frame_buf,
 				sizeof(frame_buf));
 
-	if (!n || n > txq_free()) {
+	if (!n || n > txq_free() || txq.frames == TXQ_FRAMES) {
 		con_printf("tpgvm: frame for session %u dropped (queue full)\n",
 			   sid);
 		return;
 	}
 	txq_push(frame_buf, n);
+	txq.frame_len[(txq.frame_head + txq.frames++) % TXQ_FRAMES] = (uint16_t)n;
 }
 
-/* As many queued bytes as an empty transmit FIFO takes. */
-static void tx_burst(void)
+/*
+ * The next queued frame, whole: its first bytes fill the empty transmit
+ * FIFO, and the rest follows as the FIFO empties, before anything else
+ * runs. The relay gives up a frame whose line goes quiet for 500 ms in the
+ * middle (docs/relay.md, "Framing"), and what runs between two rounds of
+ * the loop -- a TLS handshake step, a lifecycle call sealing a large VM --
+ * can take longer than that in an emulator: a frame left half-sent across
+ * it was cut, and its session's TLS stream with it.
+ */
+static void tx_frame(void)
 {
-	for (int i = 0; i < UART_TX_FIFO && txq.len; i++) {
-		uart_putc(txq.buf[txq.head]);
-		txq.head = (txq.head + 1) % TXQ_SIZE;
-		txq.len--;
+	size_t left = txq.frame_len[txq.frame_head];
+
+	txq.frame_head = (txq.frame_head + 1) % TXQ_FRAMES;
+	txq.frames--;
+	while (left) {
+		while (!uart_tx_empty(uart_lsr()))
+			__asm__ volatile("pause");
+		for (int i = 0; i < UART_TX_FIFO && left; i++, left--) {
+			uart_putc(txq.buf[txq.head]);
+			txq.head = (txq.head + 1) % TXQ_SIZE;
+			txq.len--;
+		}
 	}
 }
 
@@ -196,8 +219,8 @@ static __attribute__((noreturn)) void serve(void)
 		uint8_t lsr = uart_lsr();
 		bool busy;
 
-		if (uart_tx_empty(lsr) && txq.len)
-			tx_burst();
+		if (uart_tx_empty(lsr) && txq.frames)
+			tx_frame();
 		if (uart_rx_ready(lsr) && txq_free() >= RX_RESERVE) {
 			rx.buf[rx.len++] = uart_getc();
 			rx.last_byte_tsc = rdtsc();
