@@ -50,8 +50,9 @@
  * hypercalls): a guest accepts the version it was built for or a later
  * one. 1: up to secrets_size. 2: tsc_hz. 3: the boot info is unchanged;
  * HC_VM_LOAD's request gained a boot protocol (Linux guests), an initrd
- * and a kernel command line. */
-#define CUSTOS_ABI_VERSION     3
+ * and a kernel command line. 4: the boot info is unchanged; the stream
+ * calls HC_VM_STOP_STREAM and HC_VM_START_STREAM. */
+#define CUSTOS_ABI_VERSION     4
 
 struct custos_boot_info {
 	uint64_t magic;        /* CUSTOS_BOOT_INFO_MAGIC */
