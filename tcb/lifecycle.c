@@ -57,6 +57,8 @@ enum lc_phase {
  * most HC_STREAMS_MAX open between calls, plus the one a STOP or START of
  * one call opens and ends within its job.
  */
+#define STREAM_CHUNK 64u
+
 struct lc_stream {
 	bool resume;              /* opening a blob; else sealing one */
 	bool coding;              /* c.w or c.r holds GCM state */
@@ -77,7 +79,7 @@ struct lc_stream {
 	 * in the caller's memory, and the step's env (set every unit). */
 	const struct hc_env *env;
 	uint64_t win_gpa, win_off, win_end;
-	uint64_t chunk[64];       /* page-list entries on their way */
+	uint64_t chunk[STREAM_CHUNK]; /* page-list entries on their way */
 	uint32_t chunk_n;
 	uint8_t tag[SEAL_TAG_LEN];
 	union {
@@ -1755,13 +1757,13 @@ static int open_list_unit(struct lc_stream *s)
 	uint32_t n = left < LIST_CHUNK ? left : LIST_CHUNK;
 
 	while (n) {
-		uint32_t k = n < ARRAY_SIZE(s->chunk) ? n : (uint32_t)ARRAY_SIZE(s->chunk);
+		uint32_t k = n < STREAM_CHUNK ? n : STREAM_CHUNK;
 		int rc = seal_read_page_list(&s->c.r, s->chunk, k);
 
 		if (rc != SEAL_OK)
 			return rc;
-		for (uint32_t i = 0; i < k; i++) {
-			uint64_t pg = s->chunk[i] / PAGE_SIZE;
+		for (const uint64_t *g = s->chunk; g < s->chunk + k; g++) {
+			uint64_t pg = *g / PAGE_SIZE;
 			s->map[pg / 64] |= 1ull << (pg % 64);
 		}
 		s->pages += k;
