@@ -1658,7 +1658,8 @@ static void stop_unit(const struct hc_env *env, struct lc_stream *s)
 {
 	struct vm *vm = job.rq.vm;
 	const uint8_t *p;
-	uint64_t n, blob_len;
+	uint64_t n, blob_len, pages;
+	unsigned long long cycles;
 	int64_t fail;
 	int rc;
 
@@ -1701,15 +1702,18 @@ static void stop_unit(const struct hc_env *env, struct lc_stream *s)
 		if (unmap_unit(env, vm, &s->at))
 			return;
 		free_rest(env, vm);
-		lc_log(env, "lifecycle: vm %u '%s' sealed v%llu (%llu pages, %llu "
-		       "bytes), %llu frames free, %llu TCB cycles", vm->id, vm->name,
-		       (unsigned long long)vm->tenant.version,
-		       (unsigned long long)s->pages, (unsigned long long)s->blob_len,
-		       frames_free(env), stream_cycles(s));
 		n = s->next - s->win_off;
 		blob_len = s->blob_len;
 		fail = s->fail;
+		pages = s->pages;
+		cycles = stream_cycles(s);
+		/* The stream's frames too before the count: all is back. */
 		stream_free(env->lc, env->lc_ctx, vm);
+		lc_log(env, "lifecycle: vm %u '%s' sealed v%llu (%llu pages, %llu "
+		       "bytes), %llu frames free, %llu TCB cycles", vm->id, vm->name,
+		       (unsigned long long)vm->tenant.version,
+		       (unsigned long long)pages, (unsigned long long)blob_len,
+		       frames_free(env), cycles);
 		if (fail)
 			return job_done(fail);
 		return stream_answer(env, (int64_t)(job.rq.win.streamed ? n : blob_len),
@@ -1777,6 +1781,7 @@ static void open_end(const struct hc_env *env, struct lc_stream *s)
 {
 	struct vm *vm = job.rq.vm;
 	int rc = seal_read_end(&s->c.r);
+	unsigned long long cycles;
 	uint64_t n, blob_len;
 
 	s->coding = false;
@@ -1788,14 +1793,16 @@ static void open_end(const struct hc_env *env, struct lc_stream *s)
 		return open_unmap(s, HC_E_VERIFY, seal_strerror(rc));
 	n = s->next - s->win_off;
 	blob_len = s->blob_len;
-	start_running(env, vm, true, stream_cycles(s));
+	cycles = stream_cycles(s);
 	stream_free(env->lc, env->lc_ctx, vm);
+	start_running(env, vm, true, cycles);
 	stream_answer(env, job.rq.win.streamed ? (int64_t)n : HC_OK, blob_len, true);
 }
 
 static void resume_unit(const struct hc_env *env, struct lc_stream *s)
 {
 	struct vm *vm = job.rq.vm;
+	const char *why;
 	uint64_t blob_len;
 	int64_t fail;
 	bool aborting;
@@ -1871,6 +1878,9 @@ static void resume_unit(const struct hc_env *env, struct lc_stream *s)
 		fail = s->fail;
 		aborting = s->aborting;
 		blob_len = s->blob_len;
+		why = s->why ? s->why : "?";
+		/* The stream's frames too before the count: all is back. */
+		stream_free(env->lc, env->lc_ctx, vm);
 		if (aborting)
 			lc_log(env, "lifecycle: vm %u '%s' start abandoned: sealed as "
 			       "before, %llu frames free", vm->id, vm->name,
@@ -1882,8 +1892,7 @@ static void resume_unit(const struct hc_env *env, struct lc_stream *s)
 		else
 			lc_log(env, "lifecycle: vm %u '%s' start refused: blob does "
 			       "not verify (%s), %llu frames free", vm->id, vm->name,
-			       s->why ? s->why : "?", frames_free(env));
-		stream_free(env->lc, env->lc_ctx, vm);
+			       why, frames_free(env));
 		if (aborting)
 			return stream_answer(env, HC_OK, blob_len, false);
 		return job_done(fail);

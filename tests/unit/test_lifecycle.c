@@ -1718,6 +1718,11 @@ static void test_stream_round_trip(void **state)
 	assert_int_equal(info(0)->state, HC_VM_SEALED);
 	assert_int_equal(info(0)->version, 1);
 	assert_non_null(strstr(logbuf, "sealed v1 (512 pages"));
+	/* the log line counts the frames with the stream's given back too */
+	char want[96];
+	snprintf(want, sizeof(want), "bytes), %llu frames free",
+		 (unsigned long long)ft.free_count);
+	assert_non_null(strstr(logbuf, want));
 
 	/* pieces of an odd size: each call takes what whole units it can */
 	assert_int_equal(start_streamed(id, (uint64_t)len, 20000, &rounds), 0);
@@ -1847,6 +1852,10 @@ static void test_stream_resume_abort(void **state)
 		assert_int_equal(stream_abort(HC_VM_STOP_STREAM, id), HC_E_STATE);
 		assert_int_equal(stream_abort(HC_VM_START_STREAM, id), 0);
 		assert_memory_equal(owners, before, sizeof(owners));
+		char want[96];
+		snprintf(want, sizeof(want), "sealed as before, %llu frames free",
+			 (unsigned long long)ft.free_count);
+		assert_non_null(strstr(logbuf, want));
 	}
 	assert_non_null(strstr(logbuf, "start abandoned: sealed as before"));
 	assert_int_equal(start_streamed(id, (uint64_t)len, HC_STREAM_MIN, &rounds), 0);
