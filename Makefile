@@ -300,7 +300,7 @@ $(FUZZ_WITH_CRYPTO): $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(CRYPTO_HOST_L
 # copy of it is then never pulled in; crypto.c and mbedTLS as above.
 $(BUILD)/fuzz/aes_gcm_x86.o: crypto/aes_gcm_x86.c
 	@mkdir -p $(dir $@)
-	@$(CLANG) $(FUZZ_CFLAGS) $(CRYPTO_SIMD_ON) -fsanitize=fuzzer-no-link,address,undefined \
+	@$(CLANG) $(FUZZ_CFLAGS) $(call crypto_simd_on,$<) -fsanitize=fuzzer-no-link,address,undefined \
 		-MMD -MP -c $< -o $@
 $(BUILD)/fuzz/fuzz_gcm_simd: tests/fuzz/fuzz_gcm_simd.c $(BUILD)/fuzz/aes_gcm_x86.o \
 		$(FUZZ_LIB) $(CRYPTO_HOST_LIB)
@@ -308,6 +308,18 @@ $(BUILD)/fuzz/fuzz_gcm_simd: tests/fuzz/fuzz_gcm_simd.c $(BUILD)/fuzz/aes_gcm_x8
 	@echo "  FUZZ    $@"
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< \
 		$(BUILD)/fuzz/aes_gcm_x86.o $(FUZZ_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
+
+# fuzz_sha_simd: the same for SHA-256 on SHA-NI (crypto/sha256_x86.c).
+$(BUILD)/fuzz/sha256_x86.o: crypto/sha256_x86.c
+	@mkdir -p $(dir $@)
+	@$(CLANG) $(FUZZ_CFLAGS) $(call crypto_simd_on,$<) -fsanitize=fuzzer-no-link,address,undefined \
+		-MMD -MP -c $< -o $@
+$(BUILD)/fuzz/fuzz_sha_simd: tests/fuzz/fuzz_sha_simd.c $(BUILD)/fuzz/sha256_x86.o \
+		$(FUZZ_LIB) $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< \
+		$(BUILD)/fuzz/sha256_x86.o $(FUZZ_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
 
 # fuzz_reference reads with the tenant CLI's own reader (host-only code).
 $(BUILD)/fuzz/fuzz_reference: tests/fuzz/fuzz_reference.c tools/reference.c $(FUZZ_LIB)
@@ -355,13 +367,14 @@ $(MB2SHIM): $(MB2SHIM_SRCS) tests/tools/mb2shim/shim.ld
 TEST_TOOLS += $(MB2SHIM)
 
 # How often each lifecycle step passes over a VM's memory, counted on the
-# host (bench/lifecycle_pages.c; make bench-pages runs it): its SHA-384
-# calls are counted through the linker's --wrap.
+# host (bench/lifecycle_pages.c; make bench-pages runs it): its SHA-256 and
+# SHA-384 calls are counted through the linker's --wrap.
 BENCH_PAGES := $(BUILD)/bench/lifecycle_pages
 $(BENCH_PAGES): bench/lifecycle_pages.c $(HOST_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	@$(CC) $(HOST_CFLAGS) -MMD -MP $< -o $@ -Wl,--wrap=crypto_sha384_update \
+		-Wl,--wrap=crypto_sha256_update \
 		$(HOST_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS)
 
 bench-pages: $(BENCH_PAGES)
@@ -395,7 +408,8 @@ demo: deps
 LINT_SRCS := $(filter %.c,$(KERNEL_SRCS)) $(CRYPTO_KERNEL_SRCS) crypto/tls.c \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard tpgvm/*.c)) $(wildcard guests/runtime/*.c)
 lint:
-	@LINT_SIMD="$(CRYPTO_SIMD_SRCS)" tools/lint.sh $(LINT_SRCS)
+	@LINT_SIMD="$(foreach f,$(CRYPTO_SIMD_SRCS),$(f):$(call crypto_simd_on,$(f));)" \
+		tools/lint.sh $(LINT_SRCS)
 
 # The crypto layer's own code on the host beside openssl speed (bench/crypto_speed.py).
 CRYPTO_BENCH := $(BUILD)/bench/crypto_speed

@@ -9,8 +9,9 @@ attestation, against one `custos vm shell` of N lines); and a Linux VM's
 upload, boot time to its init and its shell, stop and resume. Wall-clock figures under
 emulation (Bochs runs a few tens of millions of instructions a second), so
 they compare builds on one machine, not platforms; nothing here asserts a
-time. Prints one line per measurement and a JSON summary at the end
-(bench/results.json is not kept: the numbers depend on the machine)."""
+time. Prints one line per measurement and a JSON summary at the end, also
+written to build/bench/lifecycle.json (not kept in the tree: the numbers
+depend on the machine; bench/compare.py compares two runs)."""
 import json
 import os
 import re
@@ -180,6 +181,37 @@ def lifecycle_by_size(pf, env, image, results):
                  resume_c, resume_c / vm_pages, resume_c / blob), flush=True)
 
 
+def seal_cost(pf, env, image, d, results):
+    """What sealing and opening cost a byte of blob in the TCB: a 64 MiB
+    counter VM carrying 1 MiB of random init data (so the blob is mostly
+    pages of it), its stop and resume in TCB instructions (Bochs) per blob
+    byte, less what the same steps cost an empty VM of that size (the scan
+    and scrub of every page, lifecycle_by_size)."""
+    data = os.path.join(d, "random-1M")
+    with open(data, "wb") as f:
+        f.write(os.urandom(1 << 20))
+    name = "sealcost"
+    timed(env, "vm", "create", name, "--memory", "64M", "--image", image,
+          "--init-data", data, "--timeout", str(LONG_S), limit=LONG_S)
+    timed(env, "vm", "start", name)
+    time.sleep(2)
+    timed(env, "vm", "stop", name, "--timeout", str(LONG_S), limit=LONG_S)
+    timed(env, "vm", "start", name, "--timeout", str(LONG_S), limit=LONG_S)
+    timed(env, "vm", "destroy", name)
+    serial = pf.emu.serial()
+    stop_c, blob, pages = tcb_cycles(serial, name, "sealed")
+    resume_c, _, _ = tcb_cycles(serial, name, "resumed")
+    base_stop = results.get("stop_tcb_instructions_per_vm_page_64M", 0) * 64 * 256
+    base_resume = results.get("resume_tcb_instructions_per_vm_page_64M", 0) * 64 * 256
+    results["seal_blob_bytes_1M_data"] = blob
+    results["seal_tcb_instructions_per_byte"] = round((stop_c - base_stop) / blob, 2)
+    results["open_tcb_instructions_per_byte"] = round((resume_c - base_resume) / blob, 2)
+    print("seal    %d pages, blob %d bytes: stop %d TCB instructions, resume %d; less the "
+          "empty 64 MiB VM's: %.2f a byte to seal, %.2f to open"
+          % (pages, blob, stop_c, resume_c, results["seal_tcb_instructions_per_byte"],
+             results["open_tcb_instructions_per_byte"]), flush=True)
+
+
 def main():
     d = h.run_dir("bench_lifecycle")
     storage = os.path.join(d, "storage")
@@ -214,12 +246,18 @@ def main():
             print("%-8s median %6.2f s  (%s)" % (k, statistics.median(v),
                                                  ", ".join("%.2f" % x for x in v)), flush=True)
         lifecycle_by_size(pf, env, image, results)
+        seal_cost(pf, env, image, d, results)
         per_command_floor(env, image, results)
         linux_boot(env, storage, results)
     results["image_bytes_counter"] = os.path.getsize(image)
     results["rounds"] = ROUNDS
     print("blob    %d bytes for a 32 MiB counter VM" % results["sealed_blob_bytes_32M_counter"])
     print(json.dumps(results, sort_keys=True))
+    out = os.path.join(h.BUILD, "bench", "lifecycle.json")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(results, f, indent=1, sort_keys=True)
+    print("written to %s (bench/compare.py compares two such files)" % out)
     return 0
 
 

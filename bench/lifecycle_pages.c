@@ -8,8 +8,8 @@
  *   zero   frames the frame table zeroed (its zero callback)
  *   page   pages the TCB looked at (lc_ops.page: zero-page scans, digest,
  *          copies, sealing)
- *   sha    bytes hashed with SHA-384 (crypto_sha384_update, wrapped by the
- *          linker: -Wl,--wrap)
+ *   sha    bytes hashed with SHA-256 or SHA-384 (crypto_sha256_update and
+ *          crypto_sha384_update, wrapped by the linker: -Wl,--wrap)
  *   tsc    host TSC cycles (noisy: the counts are what matter)
  * Every VM's life runs twice: first on frames free since "boot" (as far
  * as the allocator has not handed them out before: RAM a warm reboot left
@@ -76,6 +76,17 @@ void __wrap_crypto_sha384_update(struct crypto_sha384_ctx *c, const void *d,
 {
 	count.sha += len;
 	__real_crypto_sha384_update(c, d, len);
+}
+
+void __real_crypto_sha256_update(struct crypto_sha256_ctx *c, const void *d,
+				 size_t len);
+void __wrap_crypto_sha256_update(struct crypto_sha256_ctx *c, const void *d,
+				 size_t len);
+void __wrap_crypto_sha256_update(struct crypto_sha256_ctx *c, const void *d,
+				 size_t len)
+{
+	count.sha += len;
+	__real_crypto_sha256_update(c, d, len);
 }
 
 /* ---- the fake mechanism (one tenant VM at a time) ---- */

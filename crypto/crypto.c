@@ -25,6 +25,7 @@
 #endif
 
 #include "crypto/aes_gcm_x86.h"
+#include "crypto/sha256_x86.h"
 #include "crypto/crypto.h"
 #include "crypto/crypto_internal.h"
 
@@ -235,11 +236,6 @@ int crypto_random(void *buf, size_t len)
 
 /* ---- Hashes and MACs ----------------------------------------------------------- */
 
-void crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN])
-{
-	/* Cannot fail without hardware acceleration (none is configured). */
-	(void)mbedtls_sha256_ret(data, len, out, 0);
-}
 
 void crypto_sha384(const void *data, size_t len, uint8_t out[CRYPTO_SHA384_LEN])
 {
@@ -401,6 +397,160 @@ static void simd_end(void)
 {
 	if (simd_window_set)
 		simd_window.end();
+}
+
+/* ---- SHA-256, on SHA-NI inside the window or on mbedTLS --------------------------- */
+
+static int sha_cpu_state;      /* as simd_cpu_state, for the SHA extensions */
+
+/* CPUID.7.0:EBX bit 29 (SHA); CPUID.1: ECX bits 9 (SSSE3), 19 (SSE4.1),
+ * EDX bit 26 (SSE2). crypto/sha256_x86.c is compiled for exactly these. */
+static void cpuid(uint32_t leaf, uint32_t r[4])
+{
+	uint32_t a = leaf, b, c = 0, d;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	r[0] = a;
+	r[1] = b;
+	r[2] = c;
+	r[3] = d;
+}
+
+static bool sha_cpu_ok(void)
+{
+	if (sha_cpu_state == 0) {
+		const uint32_t want_c = 1u << 9 | 1u << 19;
+		uint32_t r[4];
+		bool ok;
+
+		cpuid(0, r);
+		ok = r[0] >= 7;
+		if (ok) {
+			cpuid(1, r);
+			ok = (r[2] & want_c) == want_c && (r[3] & 1u << 26) != 0;
+		}
+		if (ok) {
+			cpuid(7, r);
+			ok = (r[1] & 1u << 29) != 0;
+		}
+		sha_cpu_state = ok ? 1 : -1;
+	}
+	return sha_cpu_state > 0;
+}
+
+static bool sha_simd_usable(void)
+{
+#ifdef CRYPTO_HOST
+	return sha_cpu_ok();
+#else
+	return simd_window_set && sha_cpu_ok(); /* the TPGVM asks no CPUID */
+#endif
+}
+
+bool crypto_sha256_simd_active(void)
+{
+	return !simd_off && sha_simd_usable();
+}
+
+void crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN])
+{
+	struct sha256_x86 x;
+
+	if (!crypto_sha256_simd_active()) {
+		/* Cannot fail without hardware acceleration (none is configured). */
+		(void)mbedtls_sha256_ret(data, len, out, 0);
+		return;
+	}
+	sha256_x86_init(&x);
+	simd_begin();
+	sha256_x86_update(&x, data, len);
+	sha256_x86_final(&x, out);
+	simd_end();
+	crypto_wipe(&x, sizeof(x));
+}
+
+struct sha256_ctx {
+	union {
+		mbedtls_sha256_context m; /* !simd */
+		struct sha256_x86 x;      /* simd */
+	} u;
+	bool simd;
+};
+_Static_assert(sizeof(struct sha256_ctx) <= sizeof(((struct crypto_sha256_ctx *)0)->opaque),
+	       "struct crypto_sha256_ctx is too small");
+_Static_assert(_Alignof(struct sha256_ctx) <= _Alignof(uint64_t),
+	       "struct crypto_sha256_ctx is not aligned enough");
+
+static struct sha256_ctx *sha256_ctx(struct crypto_sha256_ctx *c)
+{
+	return (struct sha256_ctx *)(void *)c->opaque;
+}
+
+void crypto_sha256_init(struct crypto_sha256_ctx *c)
+{
+	struct sha256_ctx *h;
+
+	memset(c, 0, sizeof(*c)); /* (also tells cppcheck's CTU that c starts here) */
+	h = sha256_ctx(c);
+	if (crypto_sha256_simd_active()) {
+		h->simd = true;
+		sha256_x86_init(&h->u.x);
+		return;
+	}
+	mbedtls_sha256_init(&h->u.m);
+	(void)mbedtls_sha256_starts_ret(&h->u.m, 0);
+}
+
+/* A stream begun on SHA-NI whose window has gone (crypto_simd_register
+ * again, mid-stream) goes on in mbedTLS: the same chaining value, count
+ * and partial block, in mbedTLS's fields. */
+static void sha256_to_mbedtls(struct sha256_ctx *h)
+{
+	struct sha256_x86 x = h->u.x;
+	mbedtls_sha256_context *m = &h->u.m;
+
+	crypto_wipe(&h->u, sizeof(h->u));
+	mbedtls_sha256_init(m);
+	(void)mbedtls_sha256_starts_ret(m, 0);
+	for (int i = 0; i < 8; i++)
+		m->state[i] = x.h[i];
+	m->total[0] = (uint32_t)x.len;
+	m->total[1] = (uint32_t)(x.len >> 32);
+	memcpy(m->buffer, x.buf, (size_t)(x.len % 64));
+	h->simd = false;
+	crypto_wipe(&x, sizeof(x));
+}
+
+void crypto_sha256_update(struct crypto_sha256_ctx *c, const void *data, size_t len)
+{
+	struct sha256_ctx *h = sha256_ctx(c);
+
+	if (h->simd && !sha_simd_usable())
+		sha256_to_mbedtls(h);
+	if (h->simd) {
+		simd_begin();
+		sha256_x86_update(&h->u.x, data, len);
+		simd_end();
+		return;
+	}
+	(void)mbedtls_sha256_update_ret(&h->u.m, data, len);
+}
+
+void crypto_sha256_final(struct crypto_sha256_ctx *c, uint8_t out[CRYPTO_SHA256_LEN])
+{
+	struct sha256_ctx *h = sha256_ctx(c);
+
+	if (h->simd && !sha_simd_usable())
+		sha256_to_mbedtls(h);
+	if (h->simd) {
+		simd_begin();
+		sha256_x86_final(&h->u.x, out);
+		simd_end();
+	} else {
+		(void)mbedtls_sha256_finish_ret(&h->u.m, out);
+		mbedtls_sha256_free(&h->u.m);
+	}
+	crypto_wipe(c, sizeof(*c));
 }
 
 /* GCM's limits, as mbedTLS 2.28 checks them: AAD < 2^61 bytes, data at

@@ -57,6 +57,17 @@ int crypto_platform_entropy(void *buf, size_t len);
 void crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN]);
 void crypto_sha384(const void *data, size_t len, uint8_t out[CRYPTO_SHA384_LEN]);
 
+/* Incremental SHA-256 (measuring data that arrives in pieces: the
+ * component digests of a VM's launch measurement, docs/lifecycle.md). On
+ * SHA-NI when crypto_sha256_simd_active() at init, else mbedTLS; the same
+ * bytes either way. final wipes the context. */
+struct crypto_sha256_ctx {
+	uint64_t opaque[16]; /* an mbedtls_sha256_context or the SHA-NI path's state */
+};
+void crypto_sha256_init(struct crypto_sha256_ctx *c);
+void crypto_sha256_update(struct crypto_sha256_ctx *c, const void *data, size_t len);
+void crypto_sha256_final(struct crypto_sha256_ctx *c, uint8_t out[CRYPTO_SHA256_LEN]);
+
 /* Incremental SHA-384 (measuring data that arrives in pieces). */
 struct crypto_sha384_ctx {
 	uint64_t opaque[32]; /* holds an mbedtls_sha512_context */
@@ -88,19 +99,22 @@ int crypto_aes256gcm_decrypt(const uint8_t key[CRYPTO_AES256_KEY_LEN],
 
 /* ---- The vector window -------------------------------------------------------
  * AES-256-GCM (one-shot and streamed) runs on AES-NI and PCLMULQDQ when the
- * CPU has them (and SSSE3, SSE4.1) and their registers may be used.
+ * CPU has them (and SSSE3, SSE4.1) and their registers may be used;
+ * SHA-256 (one-shot and streamed) on the SHA extensions (SHA-NI, CPUID.7
+ * EBX bit 29, with SSSE3 and SSE4.1) likewise.
  *
  * The platform's vector-register window (docs/crypto.md): begin saves whatever
  * state the XMM registers hold for someone else, end puts it back. Registered
- * once by the hypervisor; without it (the TPGVM) AES-GCM uses the portable
- * mbedTLS path. Host builds need none. The struct is copied; NULL (or a NULL
- * member) unregisters. Every call into the SIMD code is bracketed by one
- * begin() and one end(), never nested; the CPU must already execute SSE
- * (CR0.EM clear, CR4.OSFXSR set) when begin() returns.
+ * once by the hypervisor; without it (the TPGVM) AES-GCM and SHA-256 use the
+ * portable mbedTLS paths. Host builds need none. The struct is copied; NULL
+ * (or a NULL member) unregisters. Every call into the SIMD code is
+ * bracketed by one begin() and one end(), never nested; the CPU must
+ * already execute SSE (CR0.EM clear, CR4.OSFXSR set) when begin() returns.
  */
 struct crypto_simd_window { void (*begin)(void); void (*end)(void); };
 void crypto_simd_register(const struct crypto_simd_window *w);
 bool crypto_simd_active(void); /* true when AES-GCM uses AES-NI/PCLMULQDQ */
+bool crypto_sha256_simd_active(void); /* true when SHA-256 uses SHA-NI */
 
 /* ---- AES-CFB (128-bit feedback) ---------------------------------------------
  * Only for TPM 2.0 parameter encryption (tcb/tpm2_session.c), which the TPM

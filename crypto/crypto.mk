@@ -34,19 +34,25 @@ MBEDTLS_KERNEL_CFLAGS := $(filter-out -W%,$(KERNEL_CFLAGS)) -w $(MBEDTLS_KERNEL_
 # Our own crypto code: full kernel warnings; mbedTLS headers as system
 # headers so that their style does not trip -Wshadow & co.
 CRYPTO_KERNEL_SRCS := crypto/crypto.c crypto/selftest.c crypto/mbedtls_platform.c \
-	crypto/aes_gcm_x86.c
+	crypto/aes_gcm_x86.c crypto/sha256_x86.c
 
-# AES-GCM with AES-NI and PCLMULQDQ (crypto/aes_gcm_x86.c): the one file
-# compiled with SSE. Every other file keeps -mgeneral-regs-only, and
-# crypto.c runs this one only inside the platform's vector window
-# (docs/crypto.md). It includes no mbedTLS header. In the kernel and the
-# TPGVM it does not trust the stack to be 16-byte aligned on entry (the
-# entry stubs are assembly): gcc realigns where it keeps vectors on it.
-CRYPTO_SIMD_SRCS := crypto/aes_gcm_x86.c
+# AES-GCM with AES-NI and PCLMULQDQ (crypto/aes_gcm_x86.c) and SHA-256
+# with SHA-NI (crypto/sha256_x86.c): the two files compiled with SSE, each
+# with its own extensions only. Every other file keeps
+# -mgeneral-regs-only, and crypto.c runs these only inside the platform's
+# vector window (docs/crypto.md). They include no mbedTLS header. In the
+# kernel and the TPGVM they do not trust the stack to be 16-byte aligned
+# on entry (the entry stubs are assembly): gcc realigns where it keeps
+# vectors on it.
+CRYPTO_SIMD_SRCS := crypto/aes_gcm_x86.c crypto/sha256_x86.c
 CRYPTO_SIMD_OFF := -mno-sse -mno-sse2 -mgeneral-regs-only
-CRYPTO_SIMD_ON := -msse4.1 -maes -mpclmul
-# $(call crypto_simd_cflags,FLAGS): FLAGS with SSE, AES-NI and PCLMULQDQ on.
-crypto_simd_cflags = $(filter-out $(CRYPTO_SIMD_OFF),$(1)) $(CRYPTO_SIMD_ON)
+CRYPTO_SIMD_ON_crypto/aes_gcm_x86.c := -msse4.1 -maes -mpclmul
+CRYPTO_SIMD_ON_crypto/sha256_x86.c := -msse4.1 -msha
+# $(call crypto_simd_on,FILE.c): the extensions FILE.c is compiled with.
+crypto_simd_on = $(CRYPTO_SIMD_ON_$(1))
+# $(call crypto_simd_cflags,FLAGS,FILE.c): FLAGS with SSE and FILE.c's
+# extensions on.
+crypto_simd_cflags = $(filter-out $(CRYPTO_SIMD_OFF),$(1)) $(call crypto_simd_on,$(2))
 CRYPTO_SIMD_FREESTANDING := -mincoming-stack-boundary=3
 CRYPTO_WRAP_KERNEL_OBJS := $(patsubst %,$(BUILD)/crypto/kernel/%.o,$(CRYPTO_KERNEL_SRCS))
 CRYPTO_KERNEL_CFLAGS := $(KERNEL_CFLAGS) -isystem $(MBEDTLS_DIR)/include \
@@ -87,7 +93,7 @@ $(BUILD)/crypto/kernel/%.c.o: %.c $(MBEDTLS_STAMP)
 $(patsubst %,$(BUILD)/crypto/kernel/%.o,$(CRYPTO_SIMD_SRCS)): $(BUILD)/crypto/kernel/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (SSE)"
-	@$(CC) $(call crypto_simd_cflags,$(KERNEL_CFLAGS)) $(CRYPTO_SIMD_FREESTANDING) \
+	@$(CC) $(call crypto_simd_cflags,$(KERNEL_CFLAGS),$<) $(CRYPTO_SIMD_FREESTANDING) \
 		-MMD -MP -c $< -o $@
 
 # Every symbol the crypto objects need from outside must be one the
@@ -131,7 +137,7 @@ $(BUILD)/crypto/guest/%.c.o: %.c $(MBEDTLS_STAMP)
 $(patsubst %,$(BUILD)/crypto/guest/%.o,$(CRYPTO_SIMD_SRCS)): $(BUILD)/crypto/guest/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (guest, SSE)"
-	@$(CC) $(call crypto_simd_cflags,$(GUEST_CFLAGS)) $(CRYPTO_SIMD_FREESTANDING) \
+	@$(CC) $(call crypto_simd_cflags,$(GUEST_CFLAGS),$<) $(CRYPTO_SIMD_FREESTANDING) \
 		-MMD -MP -c $< -o $@
 
 $(CRYPTO_GUEST_UNDEF_CHECK): $(CRYPTO_GUEST_OBJS) crypto/check-undefined.sh
@@ -149,14 +155,14 @@ $(BUILD)/crypto/host/%.c.o: %.c
 $(patsubst %,$(BUILD)/crypto/host/%.o,$(CRYPTO_SIMD_SRCS)): $(BUILD)/crypto/host/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $< (SSE)"
-	@$(CC) $(CRYPTO_HOST_CFLAGS) -O2 $(CRYPTO_SIMD_ON) -MMD -MP -c $< -o $@
+	@$(CC) $(CRYPTO_HOST_CFLAGS) -O2 $(call crypto_simd_on,$<) -MMD -MP -c $< -o $@
 
 $(CRYPTO_HOST_LIB): $(CRYPTO_HOST_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
 
 # tools/lint.sh compiles crypto/*.c against the fetched mbedTLS headers,
-# and the SIMD file with SSE on (LINT_SIMD, set by the lint rule).
+# and the SIMD files with their flags (LINT_SIMD, set by the lint rule).
 lint: $(MBEDTLS_STAMP)
 
 # --- The kernel configuration, tested on the host ---------------------------------
@@ -185,7 +191,7 @@ $(KCONFIG_DIR)/%.c.o: %.c $(MBEDTLS_STAMP)
 
 $(patsubst %,$(KCONFIG_DIR)/%.o,$(CRYPTO_SIMD_SRCS)): $(KCONFIG_DIR)/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	@$(CC) $(call crypto_simd_cflags,$(KCONFIG_CFLAGS)) $(CRYPTO_SIMD_FREESTANDING) \
+	@$(CC) $(call crypto_simd_cflags,$(KCONFIG_CFLAGS),$<) $(CRYPTO_SIMD_FREESTANDING) \
 		-MMD -MP -c $< -o $@
 
 $(KCONFIG_BLOB): $(KCONFIG_OBJS) crypto/crypto.mk

@@ -3,7 +3,8 @@
  * through the wrapper functions themselves, with published vectors:
  *
  *   SHA-256, SHA-384   FIPS 180-4 examples ("abc", the 448/896-bit messages),
- *                      and SHA-384 fed in pieces
+ *                      both fed in pieces too (SHA-256 on SHA-NI when
+ *                      crypto_sha256_simd_active(), mbedTLS otherwise)
  *   HMAC-SHA-384       RFC 4231 test cases 2 and 6
  *   HKDF               RFC 5869 A.1 (SHA-256, through mbedTLS directly: it
  *                      has no SHA-384 case) and Wycheproof hkdf_sha384_test
@@ -81,7 +82,11 @@ static const char msg896[] =
 
 static const char *test_sha256(void)
 {
+	/* across block boundaries, an empty piece, the 9 bytes before padding */
+	static const size_t pieces[] = { 1, 62, 0, 40, 9 };
+	struct crypto_sha256_ctx c;
 	uint8_t d[CRYPTO_SHA256_LEN];
+	size_t off = 0;
 
 	crypto_sha256("abc", 3, d);
 	if (!equals_hex(d, sizeof(d),
@@ -91,6 +96,16 @@ static const char *test_sha256(void)
 	if (!equals_hex(d, sizeof(d),
 			"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"))
 		return "SHA-256 (FIPS 180-4 448-bit message)";
+	crypto_sha256_init(&c);
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		crypto_sha256_update(&c, msg896 + off, pieces[i]);
+		off += pieces[i];
+	}
+	crypto_sha256_final(&c, d);
+	if (off != sizeof(msg896) - 1 ||
+	    !equals_hex(d, sizeof(d),
+			"cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"))
+		return "SHA-256 in pieces (FIPS 180-4 896-bit message)";
 	return NULL;
 }
 

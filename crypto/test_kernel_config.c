@@ -10,7 +10,10 @@
  *
  * Checks: no entropy means crypto_init() fails closed; the self-test
  * passes; the AES-NI path (crypto/aes_gcm_x86.c as the kernel compiles it)
- * is off without a vector window and, with one, agrees with mbedTLS; X.509 role checks work with this config; mbedTLS gives back every
+ * is off without a vector window and, with one, agrees with mbedTLS; so
+ * does SHA-256 on SHA-NI (crypto/sha256_x86.c), whose streams go on in
+ * mbedTLS when the window goes mid-way; X.509 role checks work with this
+ * config; mbedTLS gives back every
  * byte it allocates; too small a heap is an error, not a crash; and the
  * TLS 1.2 server that the TPGVM will run (ECDHE-ECDSA-AES-256-GCM, P-384,
  * client certificates required) completes a handshake with `openssl
@@ -225,6 +228,62 @@ static void test_simd_window(void **state)
 	assert_int_equal(window_begins, window_ends);
 	crypto_simd_register(NULL);
 	assert_false(crypto_simd_active());
+	assert_heap_whole();
+}
+
+/* SHA-256 on SHA-NI as the hypervisor builds it (crypto/sha256_x86.c): off
+ * without a window, on with one where the CPU has it, the same bytes as
+ * mbedTLS, and a stream whose window goes away mid-way goes on in mbedTLS
+ * (only the kernel build asks for the window) with the right digest. */
+static void test_sha_simd_window(void **state)
+{
+	const struct crypto_simd_window w = { window_begin, window_end };
+	static uint8_t msg[3000];
+	uint8_t a[32], b[32];
+	struct crypto_sha256_ctx c;
+
+	(void)state;
+	fresh_heap(ARENA_SIZE);
+	window_begins = window_ends = 0;
+	assert_false(crypto_sha256_simd_active()); /* no window: the TPGVM's case */
+	crypto_simd_register(&w);
+	if (!crypto_sha256_simd_active()) {
+		crypto_simd_register(NULL);
+		print_message("no SHA-NI/SSE4.1/SSSE3 on this CPU: kernel-config SHA-NI test skipped\n");
+		skip();
+	}
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 13 + 5);
+	for (size_t len = 0; len <= sizeof(msg); len += 37) {
+		crypto_sha256(msg, len, a);
+		crypto_simd_force_off(true);
+		crypto_sha256(msg, len, b);
+		crypto_simd_force_off(false);
+		assert_memory_equal(a, b, 32);
+	}
+	assert_true(window_begins > 0);
+	assert_int_equal(window_begins, window_ends);
+	/* every split point of 200 bytes: the window goes between the pieces */
+	for (size_t at = 0; at <= 200; at++) {
+		crypto_simd_register(&w);
+		crypto_sha256(msg, 200, a);
+		crypto_sha256_init(&c);
+		crypto_sha256_update(&c, msg, at);
+		crypto_simd_register(NULL);
+		crypto_sha256_update(&c, msg + at, 200 - at);
+		crypto_sha256_final(&c, b);
+		assert_memory_equal(a, b, 32);
+	}
+	/* and just before final */
+	crypto_simd_register(&w);
+	crypto_sha256_init(&c);
+	crypto_sha256_update(&c, msg, sizeof(msg) - 1);
+	crypto_simd_register(NULL);
+	crypto_sha256_final(&c, b);
+	crypto_sha256(msg, sizeof(msg) - 1, a); /* mbedTLS now */
+	assert_memory_equal(a, b, 32);
+	assert_int_equal(window_begins, window_ends);
+	assert_false(crypto_sha256_simd_active());
 	assert_heap_whole();
 }
 
@@ -514,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_no_entropy_fails_closed),
 		cmocka_unit_test(test_selftest),
 		cmocka_unit_test(test_simd_window),
+		cmocka_unit_test(test_sha_simd_window),
 		cmocka_unit_test(test_x509_roles),
 		cmocka_unit_test(test_small_heaps_fail_cleanly),
 		cmocka_unit_test(test_random_and_keys),

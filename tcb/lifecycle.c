@@ -223,17 +223,18 @@ uint64_t lifecycle_create_frames(uint64_t mem_size)
 	return mem_size / PAGE_SIZE + 3 + mem_size / 0x200000ull + 2;
 }
 
-/* The launch measurement from the digests of image and init data, which a
- * long load computes in steps. */
+/* The launch measurement (docs/lifecycle.md) from the SHA-256 digests of
+ * image and init data, which a long load computes in steps. */
 static void launch_measurement(const char name[HC_VM_NAME_MAX],
-			       uint64_t mem_size, const uint8_t image_digest[LC_DIGEST_LEN],
-			       size_t image_len, const uint8_t init_digest[LC_DIGEST_LEN],
+			       uint64_t mem_size, const uint8_t image_digest[LC_COMPONENT_LEN],
+			       size_t image_len, const uint8_t init_digest[LC_COMPONENT_LEN],
 			       size_t init_len, const uint8_t salt[HC_SALT_LEN],
 			       const void *secrets, size_t secrets_len,
 			       uint8_t out[LC_DIGEST_LEN])
 {
-	struct crypto_sha384_ctx c, s;
-	uint8_t padded[HC_VM_NAME_MAX] = { 0 }, d[LC_DIGEST_LEN];
+	struct crypto_sha384_ctx c;
+	struct crypto_sha256_ctx s;
+	uint8_t padded[HC_VM_NAME_MAX] = { 0 }, d[LC_COMPONENT_LEN];
 	size_t n = 0;
 
 	while (n < HC_VM_NAME_MAX - 1 && name[n]) {
@@ -244,14 +245,14 @@ static void launch_measurement(const char name[HC_VM_NAME_MAX],
 	crypto_sha384_update(&c, LC_LAUNCH_TAG, strlen(LC_LAUNCH_TAG));
 	crypto_sha384_update(&c, padded, sizeof(padded));
 	sha_le64(&c, mem_size);
-	crypto_sha384_update(&c, image_digest, LC_DIGEST_LEN);
+	crypto_sha384_update(&c, image_digest, LC_COMPONENT_LEN);
 	sha_le64(&c, image_len);
-	crypto_sha384_update(&c, init_digest, LC_DIGEST_LEN);
+	crypto_sha384_update(&c, init_digest, LC_COMPONENT_LEN);
 	sha_le64(&c, init_len);
-	crypto_sha384_init(&s);
-	crypto_sha384_update(&s, salt, HC_SALT_LEN);
-	crypto_sha384_update(&s, secrets, secrets_len);
-	crypto_sha384_final(&s, d);
+	crypto_sha256_init(&s);
+	crypto_sha256_update(&s, salt, HC_SALT_LEN);
+	crypto_sha256_update(&s, secrets, secrets_len);
+	crypto_sha256_final(&s, d);
 	crypto_sha384_update(&c, d, sizeof(d));
 	sha_le64(&c, secrets_len);
 	crypto_sha384_final(&c, out);
@@ -955,8 +956,8 @@ static struct {
 	int64_t result;           /* the call's result */
 	int64_t fail;             /* an error being undone */
 	const char *why;          /* for the log line of a failure */
-	struct crypto_sha384_ctx hash, hash2;
-	uint8_t image_digest[LC_DIGEST_LEN], init_digest[LC_DIGEST_LEN];
+	struct crypto_sha256_ctx hash, hash2; /* load: image, init data (or initrd) */
+	uint8_t image_digest[LC_COMPONENT_LEN], init_digest[LC_COMPONENT_LEN];
 } job;
 
 /* The job's own cost so far: its steps' TSC cycles, without the other
@@ -1139,11 +1140,11 @@ static bool measure_unit(void)
 
 	if (off < l->image_len) {
 		n = l->image_len - off < PAGE_SIZE ? l->image_len - off : PAGE_SIZE;
-		crypto_sha384_update(&job.hash, job.rq.image + off, n);
+		crypto_sha256_update(&job.hash, job.rq.image + off, n);
 	} else {
 		off -= l->image_len;
 		n = job.rq.aux_len - off < PAGE_SIZE ? job.rq.aux_len - off : PAGE_SIZE;
-		crypto_sha384_update(&job.hash2, job.rq.init + off, n);
+		crypto_sha256_update(&job.hash2, job.rq.init + off, n);
 	}
 	job.at += n;
 	return job.at < l->image_len + job.rq.aux_len;
@@ -1170,12 +1171,12 @@ static void load_measured(const struct hc_env *env)
 	struct vm *vm = job.rq.vm;
 	char why[120];
 
-	crypto_sha384_final(&job.hash, job.image_digest);
-	crypto_sha384_final(&job.hash2, job.init_digest);
+	crypto_sha256_final(&job.hash, job.image_digest);
+	crypto_sha256_final(&job.hash2, job.init_digest);
 	if (in.is_linux) {
-		uint8_t cmd_digest[LC_DIGEST_LEN];
+		uint8_t cmd_digest[LC_COMPONENT_LEN];
 
-		crypto_sha384(job.rq.kcmdline, l->cmdline_len, cmd_digest);
+		crypto_sha256(job.rq.kcmdline, l->cmdline_len, cmd_digest);
 		linux_launch_measurement(vm->name, vm->mem_size, job.image_digest,
 					 l->image_len, job.init_digest,
 					 l->initrd_len, cmd_digest,
@@ -1255,8 +1256,8 @@ static void load_unit(const struct hc_env *env)
 		in = staged_image(&job.rq);
 		if (place(vm, &in, &job.rq.place, why, sizeof(why)))
 			return load_refused(env, HC_E_INVAL, why);
-		crypto_sha384_init(&job.hash);
-		crypto_sha384_init(&job.hash2);
+		crypto_sha256_init(&job.hash);
+		crypto_sha256_init(&job.hash2);
 		job.at = 0;
 		job.phase = PH_MEASURE;
 		return;
@@ -1323,18 +1324,21 @@ static void start_unit(const struct hc_env *env)
  * on from that offset.
  */
 
-/* The most blob bytes a unit moves: a stop's list or page unit, or its end
- * (the last piece and the tag), writes at most one 4 KiB piece of the
- * writer and the tag; a resume's context unit reads at most three pieces
- * (LC_CONTEXT_MAX), its list unit (LIST_CHUNK entries) two, a page one,
- * the end the tag. HC_STREAM_MIN holds the first call's header and
- * context. */
+/* The most blob bytes a unit moves. Stop: a list unit (at most 127
+ * entries) fills at most one 4 KiB piece of the writer and, the list's
+ * last, flushes the rest of it (under 4 KiB); a page unit writes one page;
+ * the end the rest and the tag. Resume: the context unit reads at most
+ * three pieces (LC_CONTEXT_MAX), a list unit (LIST_CHUNK entries) two, a
+ * page one, the end the tag. HC_STREAM_MIN holds the first call's header
+ * and context (which the writer flushes in pieces of 4 KiB, the rest
+ * staying in it), and any later unit. */
+#define OUT_LIST_NEED (2u * SEAL_PAGE_SIZE + SEAL_TAG_LEN)
 #define OUT_NEED      (SEAL_PAGE_SIZE + SEAL_TAG_LEN)
 #define IN_CTX_NEED   (3u * SEAL_PAGE_SIZE)
 #define IN_LIST_NEED  (2u * SEAL_PAGE_SIZE)
 _Static_assert(SEAL_HEADER_LEN + IN_CTX_NEED <= HC_STREAM_MIN, "HC_STREAM_MIN");
-_Static_assert(SEAL_HEADER_LEN + LC_CONTEXT_MAX + OUT_NEED <= HC_STREAM_MIN,
-	       "HC_STREAM_MIN");
+_Static_assert(SEAL_HEADER_LEN + LC_CONTEXT_MAX <= HC_STREAM_MIN, "HC_STREAM_MIN");
+_Static_assert(OUT_LIST_NEED <= HC_STREAM_MIN, "HC_STREAM_MIN");
 _Static_assert(LIST_CHUNK * 8 + 16 <= IN_LIST_NEED, "a list unit's pieces");
 
 size_t lifecycle_stream_bytes(uint64_t mem_size)
@@ -1677,7 +1681,7 @@ static void stop_unit(const struct hc_env *env, struct lc_stream *s)
 			seal_begin(env, s);
 		return;
 	case PH_SEAL_LIST:
-		if (!window_has(s, OUT_NEED))
+		if (!window_has(s, OUT_LIST_NEED))
 			return stream_pause(env, s);
 		rc = seal_list_unit(vm, s);
 		if (rc != SEAL_OK)

@@ -34,8 +34,9 @@ struct hc_result;
 #define LC_STACK_RESERVE 0x10000ull
 /* The vCPU context byte string (docs/lifecycle.md, "Context"). */
 #define LC_CONTEXT_MAX   8192u
-#define LC_DIGEST_LEN    48u
-#define LC_LAUNCH_TAG    "CUSTOS-VM-LAUNCH-1"
+#define LC_DIGEST_LEN    48u  /* the launch measurement: SHA-384 */
+#define LC_COMPONENT_LEN 32u  /* what it binds: SHA-256 of image, init, ... */
+#define LC_LAUNCH_TAG    "CUSTOS-VM-LAUNCH-2"
 /* TSC cycles per slice, told to guests in their boot info (informative). */
 #define LC_SLICE_TSC     200000ull
 /* A step of a long call ends at the first unit of work (a page to scan,

@@ -30,6 +30,7 @@
 #define SEAL_LIVE      0x5345414cu /* "SEAL": begun, not dead */
 
 _Static_assert(SEAL_CHUNK % 16 == 0, "GCM updates must be multiples of 16");
+_Static_assert(SEAL_CHUNK >= SEAL_PAGE_SIZE, "a page is one piece");
 _Static_assert(SEAL_E_MALFORMED == -1, "errmsg() returns -1");
 
 enum stage {
@@ -47,6 +48,7 @@ struct seal_state {
 	void *ctx;
 	uint64_t off;              /* blob offset of the next sink/source call */
 	uint64_t body_left;        /* reader: body bytes not fetched yet */
+	uint64_t pages_at;         /* blob offset of the first page */
 	uint64_t mem_size;
 	uint64_t last_gpa;         /* the previous GPA of the page list */
 	size_t buf_len;            /* bytes in buf */
@@ -255,6 +257,7 @@ static int start(struct seal_state *s, const uint8_t key[SEAL_KEY_LEN],
 		return dead(s, SEAL_E_CRYPTO);
 	s->off = SEAL_HEADER_LEN;
 	s->body_left = body_size(h->page_count, h->context_len);
+	s->pages_at = SEAL_HEADER_LEN + pad16(h->context_len) + pad16((uint64_t)h->page_count * 8);
 	s->mem_size = h->mem_size;
 	s->context_len = h->context_len;
 	s->page_count = h->page_count;
@@ -389,7 +392,8 @@ int seal_write_page_list(struct seal_writer *w, const uint64_t *gpas, uint32_t c
 	if (s->list_done == s->page_count) {
 		uint64_t list = (uint64_t)s->page_count * 8;
 
-		if ((rc = w_put(s, zeros, (size_t)(pad16(list) - list))) != SEAL_OK)
+		if ((rc = w_put(s, zeros, (size_t)(pad16(list) - list))) != SEAL_OK ||
+		    (rc = w_flush(s)) != SEAL_OK)
 			return rc;
 		s->stage = STAGE_PAGES;
 	}
@@ -399,14 +403,19 @@ int seal_write_page_list(struct seal_writer *w, const uint64_t *gpas, uint32_t c
 int seal_write_page(struct seal_writer *w, const void *page)
 {
 	struct seal_state *s = w ? live(w->opaque, STAGE_PAGES) : NULL;
-	int rc;
 
 	if (s == NULL)
 		return SEAL_E_USAGE;
 	if (page == NULL || s->pages_done == s->page_count)
 		return dead(s, SEAL_E_USAGE);
-	if ((rc = w_put(s, page, SEAL_PAGE_SIZE)) != SEAL_OK)
-		return rc;
+	/* The list flushed its piece (a multiple of 16 bytes), so each page is
+	 * a piece of its own: through the cipher straight from the VM's page
+	 * into buf, no copy first. */
+	if (crypto_aes256gcm_stream_update(&s->gcm, page, SEAL_PAGE_SIZE, s->buf) != CRYPTO_OK)
+		return dead(s, SEAL_E_CRYPTO);
+	if (!s->sink(s->ctx, s->off, s->buf, SEAL_PAGE_SIZE))
+		return dead(s, SEAL_E_IO);
+	s->off += SEAL_PAGE_SIZE;
 	s->pages_done++;
 	return SEAL_OK;
 }
@@ -452,6 +461,10 @@ static struct seal_state *rstate(struct seal_reader *r)
 static int r_fill(struct seal_state *s)
 {
 	size_t n = s->body_left < SEAL_CHUNK ? (size_t)s->body_left : SEAL_CHUNK;
+
+	/* A piece ends where the pages begin: they come whole (seal_read_page). */
+	if (s->off < s->pages_at && s->pages_at - s->off < n)
+		n = (size_t)(s->pages_at - s->off);
 
 	if (n == 0)
 		return SEAL_E_USAGE; /* cannot happen: the stages add up */
@@ -614,14 +627,26 @@ int seal_read_page_list(struct seal_reader *r, uint64_t *gpas, uint32_t count)
 int seal_read_page(struct seal_reader *r, void *page)
 {
 	struct seal_state *s = r ? live(r->opaque, STAGE_PAGES) : NULL;
-	int rc;
 
 	if (s == NULL)
 		return SEAL_E_USAGE;
 	if (page == NULL || s->pages_done == s->page_count)
 		return dead(s, SEAL_E_USAGE);
-	if ((rc = r_get(s, page, SEAL_PAGE_SIZE)) != SEAL_OK)
-		return rc;
+	/* Pieces end where the pages begin (r_fill), so a page is one piece:
+	 * its ciphertext straight into the page and decrypted there. It is
+	 * not authenticated before seal_read_end, like every byte read. */
+	if (s->buf_pos != s->buf_len || s->body_left < SEAL_PAGE_SIZE)
+		return dead(s, SEAL_E_USAGE); /* cannot happen: the stages add up */
+	if (!s->src(s->ctx, s->off, page, SEAL_PAGE_SIZE)) {
+		crypto_wipe(page, SEAL_PAGE_SIZE);
+		return dead(s, SEAL_E_IO);
+	}
+	if (crypto_aes256gcm_stream_update(&s->gcm, page, SEAL_PAGE_SIZE, page) != CRYPTO_OK) {
+		crypto_wipe(page, SEAL_PAGE_SIZE);
+		return dead(s, SEAL_E_CRYPTO);
+	}
+	s->off += SEAL_PAGE_SIZE;
+	s->body_left -= SEAL_PAGE_SIZE;
 	s->pages_done++;
 	return SEAL_OK;
 }

@@ -11,6 +11,17 @@ gccinc="-isystem $(gcc -print-file-name=include)"
 mbedtls="-isystem ${MBEDTLS_DIR:-build/mbedtls-2.28.3}/include -DMBEDTLS_CONFIG_FILE=\"crypto/mbedtls_config_kernel.h\""
 status=0
 
+# The flags LINT_SIMD gives FILE, or nothing.
+simd_flags() {
+	old_ifs=$IFS
+	IFS=';'
+	for e in ${LINT_SIMD:-}; do
+		e=${e#"${e%%[! ]*}"} # (make's foreach puts a space before each)
+		case "$e" in "$1:"*) IFS=$old_ifs; echo "${e#*:}"; return ;; esac
+	done
+	IFS=$old_ifs
+}
+
 echo "lint: cppcheck ($# files)"
 # shellcheck disable=SC2086
 cppcheck --quiet --error-exitcode=1 --inline-suppr \
@@ -20,10 +31,11 @@ cppcheck --quiet --error-exitcode=1 --inline-suppr \
 
 echo "lint: gcc -fanalyzer ($# files)"
 for f in "$@"; do
-	# Files in LINT_SIMD (crypto/aes_gcm_x86.c) are built with SSE,
-	# AES-NI and PCLMULQDQ; every other one with general registers only.
-	regs="-mgeneral-regs-only"
-	case " ${LINT_SIMD:-} " in *" $f "*) regs="-msse4.1 -maes -mpclmul" ;; esac
+	# Files in LINT_SIMD ("FILE:FLAGS;" each: crypto/aes_gcm_x86.c with
+	# SSE, AES-NI and PCLMULQDQ, crypto/sha256_x86.c with SSE and SHA) are
+	# built with their FLAGS; every other one with general registers only.
+	regs=$(simd_flags "$f")
+	[ -n "$regs" ] || regs="-mgeneral-regs-only"
 	# shellcheck disable=SC2086
 	gcc -std=gnu11 -O1 -fanalyzer -ffreestanding -nostdinc $gccinc $inc $mbedtls \
 		$regs -mno-red-zone -Wall -Wextra -Werror \

@@ -798,25 +798,26 @@ void vm_launch_measurement(const char name[PROTO_VM_NAME_MAX], uint64_t mem_size
 			   const uint8_t *secrets, size_t secrets_len,
 			   uint8_t out[48])
 {
-	static const char tag[] = "CUSTOS-VM-LAUNCH-1";
-	struct crypto_sha384_ctx h, s;
-	uint8_t d[CRYPTO_SHA384_LEN];
+	static const char tag[] = "CUSTOS-VM-LAUNCH-2";
+	struct crypto_sha384_ctx h;
+	struct crypto_sha256_ctx s;
+	uint8_t d[CRYPTO_SHA256_LEN];
 
 	crypto_sha384_init(&h);
 	crypto_sha384_update(&h, tag, sizeof(tag) - 1);
 	crypto_sha384_update(&h, name, PROTO_VM_NAME_MAX);
 	put_u64(&h, mem_size);
-	crypto_sha384(image, image_len, d);
+	crypto_sha256(image, image_len, d);
 	crypto_sha384_update(&h, d, sizeof(d));
 	put_u64(&h, image_len);
-	crypto_sha384(init_len ? init : (const uint8_t *)"", init_len, d);
+	crypto_sha256(init_len ? init : (const uint8_t *)"", init_len, d);
 	crypto_sha384_update(&h, d, sizeof(d));
 	put_u64(&h, init_len);
-	crypto_sha384_init(&s);
-	crypto_sha384_update(&s, salt, PROTO_SALT_LEN);
+	crypto_sha256_init(&s);
+	crypto_sha256_update(&s, salt, PROTO_SALT_LEN);
 	if (secrets_len)
-		crypto_sha384_update(&s, secrets, secrets_len);
-	crypto_sha384_final(&s, d);
+		crypto_sha256_update(&s, secrets, secrets_len);
+	crypto_sha256_final(&s, d);
 	crypto_sha384_update(&h, d, sizeof(d));
 	put_u64(&h, secrets_len);
 	crypto_sha384_final(&h, out);

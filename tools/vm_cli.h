@@ -63,9 +63,9 @@ int vm_session_bad_line(struct vm_session *s, unsigned line, const char *why);
 void vm_session_close(struct vm_session *s);
 
 /* The launch measurement of docs/lifecycle.md, byte-exact:
- * SHA-384("CUSTOS-VM-LAUNCH-1" || name[32] || u64 mem_size
- *         || SHA-384(image) || u64 image_len || SHA-384(init) || u64 init_len
- *         || SHA-384(salt || secrets) || u64 secrets_len), integers LE. */
+ * SHA-384("CUSTOS-VM-LAUNCH-2" || name[32] || u64 mem_size
+ *         || SHA-256(image) || u64 image_len || SHA-256(init) || u64 init_len
+ *         || SHA-256(salt || secrets) || u64 secrets_len), integers LE. */
 void vm_launch_measurement(const char name[PROTO_VM_NAME_MAX], uint64_t mem_size,
 			   const uint8_t *image, size_t image_len,
 			   const uint8_t *init, size_t init_len,

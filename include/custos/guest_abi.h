@@ -209,8 +209,9 @@ struct hc_vm_create {
 /* HC_VM_LOAD: RDI = &hc_vm_load. CREATED -> LOADED. Loads the ELF image,
  * places init data and secrets (boot info above), writes page tables and
  * boot info, sets up the vCPU, and records the launch measurement
- * (docs/lifecycle.md): SHA-384 over the config, the image, the init data
- * and SHA-384(salt || secrets) -- secret values enter only salted. RAX = 0.
+ * (docs/lifecycle.md): SHA-384 over the config and the SHA-256 digests of
+ * the image, the init data and (salt || secrets) -- secret values enter
+ * only salted. RAX = 0.
  * Errors: STATE, INVAL (lengths over the maxima, image refused by the ELF
  * loader, does not fit mem_size, secrets not a sequence of NUL-terminated
  * KEY=VALUE strings), FAULT.

@@ -116,6 +116,34 @@ void crypto_sha384_final(struct crypto_sha384_ctx *c, uint8_t out[CRYPTO_SHA384_
 		out[i] = (uint8_t)(((struct sha_stub *)c)->h >> (8 * (i % 8))) ^ (uint8_t)i;
 }
 
+/* SHA-256 (the launch measurement's component digests): the same stand-in
+ * over 32 bytes. */
+void crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN])
+{
+	uint8_t full[CRYPTO_SHA384_LEN];
+
+	crypto_sha384(data, len, full);
+	memcpy(out, full, CRYPTO_SHA256_LEN);
+}
+
+void crypto_sha256_init(struct crypto_sha256_ctx *c)
+{
+	crypto_sha384_init((struct crypto_sha384_ctx *)(void *)c);
+}
+
+void crypto_sha256_update(struct crypto_sha256_ctx *c, const void *data, size_t len)
+{
+	crypto_sha384_update((struct crypto_sha384_ctx *)(void *)c, data, len);
+}
+
+void crypto_sha256_final(struct crypto_sha256_ctx *c, uint8_t out[CRYPTO_SHA256_LEN])
+{
+	uint8_t full[CRYPTO_SHA384_LEN];
+
+	crypto_sha384_final((struct crypto_sha384_ctx *)(void *)c, full);
+	memcpy(out, full, CRYPTO_SHA256_LEN);
+}
+
 int crypto_random(void *buf, size_t len)
 {
 	memset(buf, 0x5a, len);

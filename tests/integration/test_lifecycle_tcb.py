@@ -23,10 +23,11 @@ MIB = 1 << 20
 
 
 def launch_measurement(name, mem_size, image, init, salt, secrets):
-    """docs/lifecycle.md, computed independently of the TCB."""
-    sha = lambda b: hashlib.sha384(b).digest()
+    """docs/lifecycle.md, computed independently of the TCB: SHA-256
+    component digests inside a SHA-384 composition."""
+    sha = lambda b: hashlib.sha256(b).digest()
     return hashlib.sha384(
-        b"CUSTOS-VM-LAUNCH-1" + name.encode().ljust(32, b"\0")
+        b"CUSTOS-VM-LAUNCH-2" + name.encode().ljust(32, b"\0")
         + struct.pack("<Q", mem_size)
         + sha(image) + struct.pack("<Q", len(image))
         + sha(init) + struct.pack("<Q", len(init))

@@ -127,12 +127,12 @@ def measurement(name, mem, image, init, salt, secrets):
         return v.to_bytes(8, "little")
     blob = b"".join(s.encode() + b"\0" for s in secrets)
     m = hashlib.sha384()
-    m.update(b"CUSTOS-VM-LAUNCH-1")
+    m.update(b"CUSTOS-VM-LAUNCH-2")
     m.update(name.encode().ljust(32, b"\0"))
     m.update(u64(mem))
-    m.update(hashlib.sha384(image).digest() + u64(len(image)))
-    m.update(hashlib.sha384(init).digest() + u64(len(init)))
-    m.update(hashlib.sha384(salt + blob).digest() + u64(len(blob)))
+    m.update(hashlib.sha256(image).digest() + u64(len(image)))
+    m.update(hashlib.sha256(init).digest() + u64(len(init)))
+    m.update(hashlib.sha256(salt + blob).digest() + u64(len(blob)))
     return m.hexdigest()
 
 

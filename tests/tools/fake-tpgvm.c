@@ -342,19 +342,19 @@ static void put64(struct crypto_sha384_ctx *h, uint64_t v)
 static void measure_linux(struct fake_vm *v)
 {
 	struct crypto_sha384_ctx h;
-	uint8_t d[CRYPTO_SHA384_LEN];
+	uint8_t d[CRYPTO_SHA256_LEN];
 
 	crypto_sha384_init(&h);
-	crypto_sha384_update(&h, "CUSTOS-VM-LAUNCH-LINUX64-1", 26);
+	crypto_sha384_update(&h, "CUSTOS-VM-LAUNCH-LINUX64-2", 26);
 	crypto_sha384_update(&h, v->info.name, PROTO_VM_NAME_MAX);
 	put64(&h, v->info.mem_size);
-	crypto_sha384(v->image, v->info.image_len, d);
+	crypto_sha256(v->image, v->info.image_len, d);
 	crypto_sha384_update(&h, d, sizeof(d));
 	put64(&h, v->info.image_len);
-	crypto_sha384(v->initrd ? v->initrd : (const uint8_t *)"", v->info.initrd_len, d);
+	crypto_sha256(v->initrd ? v->initrd : (const uint8_t *)"", v->info.initrd_len, d);
 	crypto_sha384_update(&h, d, sizeof(d));
 	put64(&h, v->info.initrd_len);
-	crypto_sha384(v->cmdline, v->cmdline_len, d);
+	crypto_sha256(v->cmdline, v->cmdline_len, d);
 	crypto_sha384_update(&h, d, sizeof(d));
 	put64(&h, v->cmdline_len);
 	crypto_sha384_final(&h, v->info.measurement);
@@ -367,23 +367,24 @@ static void measure_vm(struct fake_vm *v)
 		measure_linux(v);
 		return;
 	}
-	struct crypto_sha384_ctx h, s;
-	uint8_t d[CRYPTO_SHA384_LEN];
+	struct crypto_sha384_ctx h;
+	struct crypto_sha256_ctx s;
+	uint8_t d[CRYPTO_SHA256_LEN];
 
 	crypto_sha384_init(&h);
-	crypto_sha384_update(&h, "CUSTOS-VM-LAUNCH-1", 18);
+	crypto_sha384_update(&h, "CUSTOS-VM-LAUNCH-2", 18);
 	crypto_sha384_update(&h, v->info.name, PROTO_VM_NAME_MAX);
 	put64(&h, v->info.mem_size);
-	crypto_sha384(v->image, v->info.image_len, d);
+	crypto_sha256(v->image, v->info.image_len, d);
 	crypto_sha384_update(&h, d, sizeof(d));
 	put64(&h, v->info.image_len);
-	crypto_sha384(v->init ? v->init : (const uint8_t *)"", v->info.init_len, d);
+	crypto_sha256(v->init ? v->init : (const uint8_t *)"", v->info.init_len, d);
 	crypto_sha384_update(&h, d, sizeof(d));
 	put64(&h, v->info.init_len);
-	crypto_sha384_init(&s);
-	crypto_sha384_update(&s, v->salt, PROTO_SALT_LEN);
-	crypto_sha384_update(&s, v->secrets, v->secrets_len);
-	crypto_sha384_final(&s, d);
+	crypto_sha256_init(&s);
+	crypto_sha256_update(&s, v->salt, PROTO_SALT_LEN);
+	crypto_sha256_update(&s, v->secrets, v->secrets_len);
+	crypto_sha256_final(&s, d);
 	crypto_sha384_update(&h, d, sizeof(d));
 	put64(&h, v->secrets_len);
 	crypto_sha384_final(&h, v->info.measurement);

@@ -745,28 +745,28 @@ static void put64(uint8_t *p, uint64_t v)
 
 static void test_launch_measurement_independent(void **state)
 {
-	uint8_t buf[18 + 32 + 8 + 3 * 56], want[48], inner[HC_SALT_LEN + sizeof(secrets)];
+	uint8_t buf[18 + 32 + 8 + 3 * 40], want[48], inner[HC_SALT_LEN + sizeof(secrets)];
 	size_t at = 0;
 
 	(void)state;
-	memcpy(buf, "CUSTOS-VM-LAUNCH-1", 18);
+	memcpy(buf, "CUSTOS-VM-LAUNCH-2", 18);
 	at = 18;
 	memset(buf + at, 0, 32);
 	memcpy(buf + at, "web", 3);
 	at += 32;
 	put64(buf + at, VM_MEM);
 	at += 8;
-	crypto_sha384(caller + IMAGE_GPA, image_len, buf + at);
-	put64(buf + at + 48, image_len);
-	at += 56;
-	crypto_sha384(init, sizeof(init) - 1, buf + at);
-	put64(buf + at + 48, sizeof(init) - 1);
-	at += 56;
+	crypto_sha256(caller + IMAGE_GPA, image_len, buf + at);
+	put64(buf + at + 32, image_len);
+	at += 40;
+	crypto_sha256(init, sizeof(init) - 1, buf + at);
+	put64(buf + at + 32, sizeof(init) - 1);
+	at += 40;
 	memcpy(inner, salt, HC_SALT_LEN);
 	memcpy(inner + HC_SALT_LEN, secrets, sizeof(secrets) - 1);
-	crypto_sha384(inner, HC_SALT_LEN + sizeof(secrets) - 1, buf + at);
-	put64(buf + at + 48, sizeof(secrets) - 1);
-	at += 56;
+	crypto_sha256(inner, HC_SALT_LEN + sizeof(secrets) - 1, buf + at);
+	put64(buf + at + 32, sizeof(secrets) - 1);
+	at += 40;
 	assert_int_equal(at, sizeof(buf));
 	crypto_sha384(buf, sizeof(buf), want);
 
@@ -947,7 +947,7 @@ static int64_t linux_load(uint32_t id, const uint8_t *owner)
 
 static void test_linux_load_places_everything(void **state)
 {
-	uint8_t dk[48], di[48], dc[48], want[48];
+	uint8_t dk[32], di[32], dc[32], want[48];
 
 	(void)state;
 	make_bzimage(caller + BZ_GPA);
@@ -997,9 +997,9 @@ static void test_linux_load_places_everything(void **state)
 	assert_int_equal(query((uint32_t)id, owner_a, sizeof(struct hc_vm_info)), 1);
 	assert_memory_equal(info(0)->measurement, want, 48);
 	/* and that is the definition (docs/lifecycle.md), step by step */
-	crypto_sha384(caller + BZ_GPA, BZ_LEN, dk);
-	crypto_sha384(caller + INITRD_GPA, INITRD_LEN, di);
-	crypto_sha384(kcmd, sizeof(kcmd), dc);
+	crypto_sha256(caller + BZ_GPA, BZ_LEN, dk);
+	crypto_sha256(caller + INITRD_GPA, INITRD_LEN, di);
+	crypto_sha256(kcmd, sizeof(kcmd), dc);
 	linux_launch_measurement("tux", VM_MEM, dk, BZ_LEN, di, INITRD_LEN, dc,
 				 sizeof(kcmd), want);
 	assert_memory_equal(info(0)->measurement, want, 48);

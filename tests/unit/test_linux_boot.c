@@ -474,29 +474,29 @@ static void test_page_tables(void **state)
 /* The measurement, recomputed here from its definition. */
 static void test_measurement(void **state)
 {
-	uint8_t dk[48], di[48], dc[48], got[48], want[48], le[8];
+	uint8_t dk[32], di[32], dc[32], got[48], want[48], le[8];
 	struct crypto_sha384_ctx c;
 	const char cmd[] = "console=ttyS0";
 	char name[32] = "linux1";
 
 	(void)state;
-	crypto_sha384(img, sizeof(img), dk);
-	crypto_sha384("initrd", 6, di);
-	crypto_sha384(cmd, sizeof(cmd), dc);
+	crypto_sha256(img, sizeof(img), dk);
+	crypto_sha256("initrd", 6, di);
+	crypto_sha256(cmd, sizeof(cmd), dc);
 	linux_launch_measurement("linux1", MEM, dk, sizeof(img), di, 6, dc,
 				 sizeof(cmd), got);
 	crypto_sha384_init(&c);
-	crypto_sha384_update(&c, "CUSTOS-VM-LAUNCH-LINUX64-1", 26);
+	crypto_sha384_update(&c, "CUSTOS-VM-LAUNCH-LINUX64-2", 26);
 	crypto_sha384_update(&c, name, 32);
 	store_le64(le, MEM);
 	crypto_sha384_update(&c, le, 8);
-	crypto_sha384_update(&c, dk, 48);
+	crypto_sha384_update(&c, dk, 32);
 	store_le64(le, sizeof(img));
 	crypto_sha384_update(&c, le, 8);
-	crypto_sha384_update(&c, di, 48);
+	crypto_sha384_update(&c, di, 32);
 	store_le64(le, 6);
 	crypto_sha384_update(&c, le, 8);
-	crypto_sha384_update(&c, dc, 48);
+	crypto_sha384_update(&c, dc, 32);
 	store_le64(le, sizeof(cmd));
 	crypto_sha384_update(&c, le, 8);
 	crypto_sha384_final(&c, want);
@@ -516,7 +516,7 @@ static void test_measurement(void **state)
 				    (const uint8_t *)"initrd", 6, cmd, sizeof(cmd), want);
 	assert_memory_equal(got, want, 48);
 	/* no initrd, no command line: the digests of empty input, length 0 */
-	crypto_sha384("", 0, di);
+	crypto_sha256("", 0, di);
 	linux_launch_measurement("linux1", MEM, dk, sizeof(img), di, 0, di, 0, got);
 	linux_launch_measurement_of("linux1", MEM, img, sizeof(img), NULL, 0,
 				    NULL, 0, want);

@@ -1,0 +1,187 @@
+/*
+ * SHA-256 (FIPS 180-4) with the SHA extensions, XMM registers only. The
+ * crypto layer's second file compiled with SSE (crypto/crypto.mk gives it
+ * -msse4.1 -msha); crypto/crypto.c calls it inside the platform's vector
+ * window only (crypto/sha256_x86.h, docs/crypto.md).
+ *
+ * The working variables live in two registers in the order SHA256RNDS2
+ * wants them: ABEF (A in the top lane, F in the bottom) and CDGH. One
+ * SHA256RNDS2 does two rounds: from CDGH, ABEF and two W[t] + K[t] in the
+ * low lanes of the third operand it gives the new ABEF, and the new CDGH is
+ * the old ABEF (after two rounds C, D, G, H are the old A, B, E, F). So four
+ * rounds are two instructions with the operands' roles swapped.
+ *
+ * The message schedule, four words at a time: with M[j] = W[4j..4j+3],
+ *   M[j] = MSG2( MSG1(M[j-4], M[j-3]) + (W[4j-7..4j-4]), M[j-1] )
+ * where MSG1 adds sigma0 of the next word to each of M[j-4]'s, the middle
+ * term is PALIGNR of M[j-1]:M[j-2] by one word, and MSG2 adds sigma1 of
+ * W[t-2] (itself computed in the same instruction for the upper two).
+ *
+ * No table lookup or branch depends on the data; only lengths steer it.
+ * The message words, state and schedule stay in registers (no copy on the
+ * stack); the partial block is kept in the caller's struct, which the
+ * caller wipes. The window's end (XRSTOR) overwrites the registers.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <immintrin.h> /* SSE2, SSSE3 (PSHUFB, PALIGNR), SHA */
+
+#include "crypto/sha256_x86.h"
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* FIPS 180-4, 4.2.2. */
+static const uint32_t k256[64] __attribute__((aligned(16))) = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+/* The message is big-endian 32-bit words: PSHUFB reverses each lane. */
+INLINE __m128i load_be32x4(const uint8_t *p)
+{
+	const __m128i swap = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7,
+					  0, 1, 2, 3);
+
+	return _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), swap);
+}
+
+/* Four rounds with the schedule words w (W[4j..4j+3]). */
+INLINE void rounds4(__m128i *abef, __m128i *cdgh, __m128i w, int j)
+{
+	__m128i wk = _mm_add_epi32(w, _mm_load_si128((const __m128i *)(const void *)
+						     &k256[4 * j]));
+
+	*cdgh = _mm_sha256rnds2_epu32(*cdgh, *abef, wk);        /* rounds 4j, 4j+1 */
+	wk = _mm_shuffle_epi32(wk, 0x0e);                      /* the upper two down */
+	*abef = _mm_sha256rnds2_epu32(*abef, *cdgh, wk);        /* rounds 4j+2, 4j+3 */
+}
+
+/* M[j] from M[j-4] (m0), M[j-3] (m1), M[j-2] (m2), M[j-1] (m3). */
+INLINE __m128i schedule(__m128i m0, __m128i m1, __m128i m2, __m128i m3)
+{
+	__m128i x = _mm_add_epi32(_mm_sha256msg1_epu32(m0, m1), _mm_alignr_epi8(m3, m2, 4));
+
+	return _mm_sha256msg2_epu32(x, m3);
+}
+
+/* Zero the XMM registers (on the hypervisor the window's XRSTOR
+ * overwrites them anyway; on the host nothing else would). */
+static void clear_regs(void)
+{
+	__asm__ volatile("pxor %%xmm0, %%xmm0\n\tpxor %%xmm1, %%xmm1\n\t"
+			 "pxor %%xmm2, %%xmm2\n\tpxor %%xmm3, %%xmm3\n\t"
+			 "pxor %%xmm4, %%xmm4\n\tpxor %%xmm5, %%xmm5\n\t"
+			 "pxor %%xmm6, %%xmm6\n\tpxor %%xmm7, %%xmm7\n\t"
+			 "pxor %%xmm8, %%xmm8\n\tpxor %%xmm9, %%xmm9\n\t"
+			 "pxor %%xmm10, %%xmm10\n\tpxor %%xmm11, %%xmm11\n\t"
+			 "pxor %%xmm12, %%xmm12\n\tpxor %%xmm13, %%xmm13\n\t"
+			 "pxor %%xmm14, %%xmm14\n\tpxor %%xmm15, %%xmm15"
+			 : : : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
+			   "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13",
+			   "xmm14", "xmm15");
+}
+
+/* n 64-byte blocks into the chaining value h. */
+static void blocks(uint32_t h[8], const uint8_t *p, size_t n)
+{
+	__m128i abcd = _mm_loadu_si128((const __m128i *)(const void *)h);
+	__m128i efgh = _mm_loadu_si128((const __m128i *)(const void *)(h + 4));
+	/* lanes low to high: A B E F and C D G H, then reversed */
+	__m128i abef = _mm_shuffle_epi32(_mm_unpacklo_epi64(abcd, efgh), 0x1b);
+	__m128i cdgh = _mm_shuffle_epi32(_mm_unpackhi_epi64(abcd, efgh), 0x1b);
+
+	for (; n != 0; n--, p += 64) {
+		const __m128i abef0 = abef, cdgh0 = cdgh;
+		__m128i m0 = load_be32x4(p), m1 = load_be32x4(p + 16);
+		__m128i m2 = load_be32x4(p + 32), m3 = load_be32x4(p + 48);
+
+		rounds4(&abef, &cdgh, m0, 0);
+		rounds4(&abef, &cdgh, m1, 1);
+		rounds4(&abef, &cdgh, m2, 2);
+		rounds4(&abef, &cdgh, m3, 3);
+		/* rounds 16..63: each M[j] overwrites M[j-4] */
+		for (int j = 4; j < 16; j += 4) {
+			m0 = schedule(m0, m1, m2, m3);
+			rounds4(&abef, &cdgh, m0, j);
+			m1 = schedule(m1, m2, m3, m0);
+			rounds4(&abef, &cdgh, m1, j + 1);
+			m2 = schedule(m2, m3, m0, m1);
+			rounds4(&abef, &cdgh, m2, j + 2);
+			m3 = schedule(m3, m0, m1, m2);
+			rounds4(&abef, &cdgh, m3, j + 3);
+		}
+		abef = _mm_add_epi32(abef, abef0);
+		cdgh = _mm_add_epi32(cdgh, cdgh0);
+	}
+	/* back to A B C D and E F G H */
+	abef = _mm_shuffle_epi32(abef, 0x1b);
+	cdgh = _mm_shuffle_epi32(cdgh, 0x1b);
+	_mm_storeu_si128((__m128i *)(void *)h, _mm_unpacklo_epi64(abef, cdgh));
+	_mm_storeu_si128((__m128i *)(void *)(h + 4), _mm_unpackhi_epi64(abef, cdgh));
+}
+
+static void update(struct sha256_x86 *s, const uint8_t *p, size_t len)
+{
+	size_t have = (size_t)(s->len % 64);
+
+	if (len == 0)
+		return;
+	s->len += len;
+	if (have != 0) {
+		size_t n = 64 - have < len ? 64 - have : len;
+
+		memcpy(s->buf + have, p, n);
+		p += n;
+		len -= n;
+		if (have + n < 64)
+			return;
+		blocks(s->h, s->buf, 1);
+	}
+	if (len >= 64) {
+		blocks(s->h, p, len / 64);
+		p += len - len % 64;
+		len %= 64;
+	}
+	if (len != 0)
+		memcpy(s->buf, p, len);
+}
+
+void sha256_x86_update(struct sha256_x86 *s, const uint8_t *p, size_t len)
+{
+	update(s, p, len);
+	clear_regs();
+}
+
+void sha256_x86_final(struct sha256_x86 *s, uint8_t out[32])
+{
+	size_t have = (size_t)(s->len % 64);
+	uint64_t bits = s->len * 8;
+
+	/* 0x80, zeroes, and the length in bits (big-endian) in the last 8
+	 * bytes: one block, or two when fewer than 9 bytes are left. */
+	s->buf[have++] = 0x80;
+	if (have > 56) {
+		memset(s->buf + have, 0, 64 - have);
+		blocks(s->h, s->buf, 1);
+		have = 0;
+	}
+	memset(s->buf + have, 0, 56 - have);
+	for (int i = 0; i < 8; i++)
+		s->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
+	blocks(s->h, s->buf, 1);
+	for (int i = 0; i < 8; i++) {
+		out[4 * i] = (uint8_t)(s->h[i] >> 24);
+		out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
+		out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
+		out[4 * i + 3] = (uint8_t)s->h[i];
+	}
+	clear_regs();
+}
