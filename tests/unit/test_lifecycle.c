@@ -2049,6 +2049,35 @@ static void test_stream_refusals(void **state)
 	check_vm(vm, 7);
 }
 
+/* The TPGVM ends in the middle of a stream's call (its job), with another
+ * stream open between calls: nothing left (the teardown checks). */
+static void test_stream_tpgvm_gone_mid_call(void **state)
+{
+	(void)state;
+	uint32_t a = running_vm_named("a"), b = running_vm_named("b");
+	struct hc_vm_stream o;
+	struct hc_result res;
+	unsigned rounds;
+
+	fill_vm(vm_table_get(a), 9);
+	fill_vm(vm_table_get(b), 9);
+	int64_t len = stop_streamed(b, HC_STREAM_MIN, &rounds);
+	assert_true(len > 0);
+	assert_true(start_piece(b, (uint64_t)len, HC_STREAM_MIN, 0, &o) > 0);
+	struct hc_vm_stream s = { .ref = ref(a, owner_a), .buf_gpa = WIN_GPA,
+				  .buf_len = HC_STREAM_MIN };
+	struct hc_call c = { .nr = HC_VM_STOP_STREAM, .arg = { REQ_GPA, 0, 0, 0 } };
+
+	memcpy(caller + REQ_GPA, &s, sizeof(s));
+	for (unsigned i = 0; i < 20; i++) {    /* counting a's pages */
+		hc_once(&c, &res);
+		assert_int_equal(res.effect, HC_EFFECT_RESTART);
+	}
+	assert_int_equal(vm_table_get(a)->state, VM_STOPPED);
+	lifecycle_destroy_all(&ops, NULL);
+	assert_memory_equal(owners, initial_owners, sizeof(owners));
+}
+
 /* At most HC_STREAMS_MAX open at once; a one-call STOP still works then. */
 static void test_stream_limit(void **state)
 {
@@ -2313,6 +2342,7 @@ int main(void)
 		T(test_stream_destroy_mid_stream),
 		T(test_stream_does_not_block_others),
 		T(test_stream_refusals),
+		T(test_stream_tpgvm_gone_mid_call),
 		T(test_stream_limit),
 		T(test_stream_rollback_and_tampering),
 #undef T
