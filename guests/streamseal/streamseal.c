@@ -214,6 +214,7 @@ int guest_main(const struct custos_boot_info *bi)
 	check(rc == 0, "stop stream abandoned", rc);
 	check(query((uint32_t)id, &info) && info.state == HC_VM_RUNNING &&
 	      info.version == 0, "still running, version 0", (long)info.state);
+	drain((uint32_t)id);
 	pass = last_pass;
 	check(wait_pass((uint32_t)id, pass + 2), "runs on after the abandoned stop",
 	      last_pass);
@@ -231,6 +232,10 @@ int guest_main(const struct custos_boot_info *bi)
 	      (long)page_count);
 	check(query((uint32_t)id, &info) && info.state == HC_VM_SEALED &&
 	      info.version == 1, "sealed v1", (long)info.state);
+	/* Everything it wrote before the seal (its ring outlives it): the
+	 * pass under way then ends after the resume, the one after it runs
+	 * wholly after the resume. */
+	drain((uint32_t)id);
 	pass = last_pass;
 
 	/* A resume abandoned after three pieces: sealed again. */
