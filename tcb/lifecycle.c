@@ -933,9 +933,12 @@ int lifecycle_mem_alloc(const struct lc_ops *ops, void *mctx, struct vm *vm)
  * instruction, so only a broken TPGVM makes one) continues the job too and
  * is served only after it; the job's result then goes nowhere.
  *
- * A job's own state (staged frames, a seal stream's heap) is given back on
- * every path; a VM's frames go with its phases (map, unmap) and with
- * lifecycle_destroy_all() should the TPGVM end half-way.
+ * A job's own state (staged frames) is given back on every path; a VM's
+ * frames go with its phases (map, unmap) and with lifecycle_destroy_all()
+ * should the TPGVM end half-way. A seal or resume keeps its state in a
+ * stream on the VM's record (below), not in the job: it outlives the calls
+ * that move its bytes, and goes when it ends, is abandoned, or its VM is
+ * destroyed (forget).
  */
 
 #define LC_CHUNK   (16u * PAGE_SIZE) /* map, unmap, stage: per unit */
