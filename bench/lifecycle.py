@@ -136,8 +136,8 @@ SIZES_MIB = (4, 64, 256)
 
 
 def tcb_cycles(serial, name, what):
-    """The TCB's own TSC cycles for the last stop ('sealed') or resume of a
-    VM, from its log line (docs/lifecycle.md, "Log lines"): in Bochs, whose
+    """The TCB's own TSC cycles for the last create, stop ('sealed'),
+    resume or destroy of a VM, from its log line (docs/lifecycle.md, "Log lines"): in Bochs, whose
     TSC counts instructions, its instructions. Also the blob's bytes for a
     stop."""
     if what == "sealed":
@@ -145,8 +145,10 @@ def tcb_cycles(serial, name, what):
                        r"\d+ frames free, (\d+) TCB cycles$" % name, serial, re.M)
         pages, blob, cycles = m[-1]
         return int(cycles), int(blob), int(pages)
-    m = re.findall(r"^lifecycle: vm \d+ '%s' resumed from v\d+, \d+ frames free, "
-                   r"(\d+) TCB cycles$" % name, serial, re.M)
+    line = {"resumed": r"resumed from v\d+", "created": r"created \(\d+ MiB\)",
+            "destroyed": "destroyed"}[what]
+    m = re.findall(r"^lifecycle: vm \d+ '%s' %s, \d+ frames free, (\d+) TCB cycles$"
+                   % (name, line), serial, re.M)
     return int(m[-1]), None, None
 
 
@@ -166,7 +168,11 @@ def lifecycle_by_size(pf, env, image, results):
         serial = pf.emu.serial()
         stop_c, blob, pages = tcb_cycles(serial, name, "sealed")
         resume_c, _, _ = tcb_cycles(serial, name, "resumed")
+        create_c, _, _ = tcb_cycles(serial, name, "created")
+        destroy_c, _, _ = tcb_cycles(serial, name, "destroyed")
         vm_pages = mib * 256
+        results["create_tcb_instructions_per_vm_page_%dM" % mib] = round(create_c / vm_pages, 1)
+        results["destroy_tcb_instructions_per_vm_page_%dM" % mib] = round(destroy_c / vm_pages, 1)
         for k, v in t.items():
             results["%s_s_%dM" % (k, mib)] = round(v, 2)
         results["stop_tcb_instructions_per_vm_page_%dM" % mib] = round(stop_c / vm_pages, 1)
@@ -174,10 +180,10 @@ def lifecycle_by_size(pf, env, image, results):
         results["stop_tcb_instructions_per_blob_byte_%dM" % mib] = round(stop_c / blob, 2)
         results["resume_tcb_instructions_per_blob_byte_%dM" % mib] = round(resume_c / blob, 2)
         print("%3d MiB  create %.1f s, start %.1f s, stop %.1f s, resume %.1f s, destroy %.1f s; "
-              "TCB instructions: stop %d (%.0f a VM page, %.2f a blob byte; %d pages sealed), "
+              "TCB instructions a VM page: create %.0f, destroy %.0f; stop %d (%.0f a VM page, %.2f a blob byte; %d pages sealed), "
               "resume %d (%.0f a VM page, %.2f a blob byte)"
               % (mib, t["create"], t["start"], t["stop"], t["resume"], t["destroy"],
-                 stop_c, stop_c / vm_pages, stop_c / blob, pages,
+                 create_c / vm_pages, destroy_c / vm_pages, stop_c, stop_c / vm_pages, stop_c / blob, pages,
                  resume_c, resume_c / vm_pages, resume_c / blob), flush=True)
 
 

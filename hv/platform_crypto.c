@@ -67,8 +67,9 @@ void platform_crypto_init(void)
 	if (rc != CRYPTO_OK)
 		crypto_failed("self-test", err[0] ? err : crypto_strerror(rc));
 	console_printf("crypto: self-test passed (SHA-2, HMAC, HKDF, AES-GCM, "
-		       "ECDSA and ECDH P-384); entropy from %s; AES-GCM %s\n",
+		       "ECDSA and ECDH P-384); entropy from %s; AES-GCM %s; SHA-256 %s\n",
 		       cpu.rdseed ? "RDSEED/RDRAND" : "RDRAND",
 		       crypto_simd_active() ? "with AES-NI and PCLMULQDQ"
-					    : "in table code (no AES-NI or PCLMULQDQ)");
+					    : "in table code (no AES-NI or PCLMULQDQ)",
+		       crypto_sha256_simd_active() ? "with SHA-NI" : "in C (no SHA-NI)");
 }

@@ -1084,9 +1084,10 @@ static void create_unit(const struct hc_env *env)
 			return;
 		if (job.fail)
 			return start_unmap(job.fail, NULL);
-		lc_log(env, "lifecycle: vm %u '%s' created (%llu MiB), %llu frames free",
-		       vm->id, vm->name, (unsigned long long)(vm->mem_size >> 20),
-		       frames_free(env));
+		lc_log(env, "lifecycle: vm %u '%s' created (%llu MiB), %llu frames free, "
+		       "%llu TCB cycles", vm->id, vm->name,
+		       (unsigned long long)(vm->mem_size >> 20), frames_free(env),
+		       job_cycles());
 		return job_done(vm->id);
 	case PH_UNMAP:
 		if (unmap_unit(env, vm, &job.at))
@@ -2001,8 +2002,8 @@ static void destroy_unit(const struct hc_env *env)
 	}
 	memcpy(name, vm->name, sizeof(name));
 	forget(env->lc, env->lc_ctx, vm);
-	lc_log(env, "lifecycle: vm %u '%s' destroyed, %llu frames free", id, name,
-	       frames_free(env));
+	lc_log(env, "lifecycle: vm %u '%s' destroyed, %llu frames free, %llu TCB cycles",
+	       id, name, frames_free(env), job_cycles());
 	job_done(HC_OK);
 }
 

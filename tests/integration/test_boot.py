@@ -37,12 +37,15 @@ FEATURES = {
     "bochs-svm": (("npt", "nrips"), ("lacks nrips",)),
     "qemu-svm": (("npt", "lacks nrips"), ()),
 }
-# How the TCB's AES-GCM runs (docs/crypto.md): Bochs' Skylake-X and Ryzen
-# models have AES-NI and PCLMULQDQ, QEMU's qemu64 neither (the table path).
-AES_GCM = {
-    "bochs-vmx": "with AES-NI and PCLMULQDQ",
-    "bochs-svm": "with AES-NI and PCLMULQDQ",
-    "qemu-svm": r"in table code \(no AES-NI or PCLMULQDQ\)",
+# How the TCB's AES-GCM and SHA-256 run (docs/crypto.md): Bochs' Skylake-X
+# and Ryzen models have AES-NI and PCLMULQDQ, QEMU's qemu64 neither (the
+# table path); of the three only the Ryzen has the SHA extensions.
+AES_NI, NO_AES_NI = "with AES-NI and PCLMULQDQ", r"in table code \(no AES-NI or PCLMULQDQ\)"
+SHA_NI, NO_SHA_NI = "with SHA-NI", r"in C \(no SHA-NI\)"
+CRYPTO_PATHS = {
+    "bochs-vmx": (AES_NI, NO_SHA_NI),
+    "bochs-svm": (AES_NI, SHA_NI),
+    "qemu-svm": (NO_AES_NI, NO_SHA_NI),
 }
 
 
@@ -81,8 +84,8 @@ def test_boot_reaches_root_mode(d, machine):
         assert feature in features, "the backend line lacks %r: %s" % (feature, features)
     for feature in unwanted:
         assert feature not in features, "the backend line has %r: %s" % (feature, features)
-    r.expect(r"^crypto: self-test passed \(.*\); entropy from \S+; AES-GCM %s$"
-             % AES_GCM[machine.name])
+    r.expect(r"^crypto: self-test passed \(.*\); entropy from \S+; AES-GCM %s; SHA-256 %s$"
+             % CRYPTO_PATHS[machine.name])
     r.expect(TPGVM_UP)
     r.expect_absent(r"EXCEPTION|PANIC|BOOT FAILED")
 

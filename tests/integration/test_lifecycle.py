@@ -355,8 +355,10 @@ def test_lifecycle_shell_one_session(d, machine):
         assert p.stderr == "", p.stderr
         serial, log = pf.emu.serial(), pf.relay.log()
         assert "hunter2" not in p.stdout + serial + log
+        # One relay session is one TLS connection, so one handshake (the
+        # TPGVM's TLS has no renegotiation); the platform line above, once,
+        # is its one attestation. (This platform does not mirror the
+        # TPGVM's console to COM1, so its session lines are not here.)
         assert len(re.findall(r"session \d+ open: tenant", log)) == 1, log
-        assert len(re.findall(r"tpgvm: session \d+: tenant .* authenticated", serial)) == 1, \
-            serial[-3000:]
         # A command on its own after it: the platform is as the shell left it.
         fails(vm(pf, "status", "c"), EXIT_REFUSED, r"not found", "status after the shell")

@@ -79,7 +79,8 @@ def test_lifecycle_driven_by_the_tpgvm(d, machine):
     vm = m.group(1)
 
     # Frame accounting from the log lines.
-    created = r.expect(r"^lifecycle: vm %s 'counter' created \(32 MiB\), (\d+) frames free$" % vm)
+    created = r.expect(r"^lifecycle: vm %s 'counter' created \(32 MiB\), (\d+) frames free, "
+                       r"\d+ TCB cycles$" % vm)
     initial = int(created.group(1)) + create_frames(32 * MIB)
     r.expect(r"^lifecycle: vm %s 'counter' started$" % vm)
     sealed = re.findall(r"^lifecycle: vm %s 'counter' sealed v(\d) \((\d+) pages, (\d+) bytes\), "
@@ -94,17 +95,18 @@ def test_lifecycle_driven_by_the_tpgvm(d, machine):
                           r"\(.*\), (\d+) frames free$" % vm, s, re.M)
     assert refusals and all(int(f) == initial for f in refusals), (refusals, initial)
     r.expect(r"^lifecycle: vm %s 'counter' resumed from v2, \d+ frames free, \d+ TCB cycles$" % vm)
-    destroyed = r.expect(r"^lifecycle: vm %s 'counter' destroyed, (\d+) frames free$" % vm)
+    destroyed = r.expect(r"^lifecycle: vm %s 'counter' destroyed, (\d+) frames free, "
+                         r"\d+ TCB cycles$" % vm)
     assert int(destroyed.group(1)) == initial, (destroyed.group(1), initial)
     nomem = r.expect(r"^lifecycle: create 'huge' refused: not enough memory \(1024 MiB\), "
                      r"(\d+) frames free$")
     assert int(nomem.group(1)) == initial
-    cycles = re.findall(r"^lifecycle: vm \d+ 'cycle' destroyed, (\d+) frames free$", s, re.M)
+    cycles = re.findall(r"^lifecycle: vm \d+ 'cycle' destroyed, (\d+) frames free, \d+ TCB cycles$", s, re.M)
     assert len(cycles) == 20 and all(int(f) == initial for f in cycles), cycles
     # hello halted by itself, was sealed EXITED, resumed and halted again.
     assert len(re.findall(r"^vm \d+ \(hello\): halted$", s, re.M)) == 2
     r.expect(r"^lifecycle: vm \d+ 'hello' sealed v1 ")
-    hello = r.expect(r"^lifecycle: vm \d+ 'hello' destroyed, (\d+) frames free$")
+    hello = r.expect(r"^lifecycle: vm \d+ 'hello' destroyed, (\d+) frames free, \d+ TCB cycles$")
     assert int(hello.group(1)) == initial
 
     # Secrets never reach the platform console.
