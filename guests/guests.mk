@@ -10,7 +10,7 @@
 # only places that touch XMM/YMM registers (with inline asm) and get -mavx.
 
 GUEST_NAMES := hello counter secretkeeper regspy memscan hcfuzz com2hello tpgvm lcdrive \
-	timeshare bigseal ticker
+	timeshare bigseal ticker memfill streamseal
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 GUEST_OBJDIR := $(BUILD)/guests/obj
 
@@ -51,6 +51,7 @@ $(GUEST_OBJDIR)/tpgvm/%.c.o: GUEST_EXTRA_CFLAGS = $(CRYPTO_GUEST_CFLAGS)
 $(GUEST_OBJDIR)/guests/lcdrive/counter_image.S.o: $(BUILD)/guests/counter.elf \
 	$(BUILD)/guests/hello.elf
 $(GUEST_OBJDIR)/guests/bigseal/hello_image.S.o: $(BUILD)/guests/hello.elf
+$(GUEST_OBJDIR)/guests/streamseal/memfill_image.S.o: $(BUILD)/guests/memfill.elf
 
 guest_srcs = $(wildcard guests/$(1)/*.S guests/$(1)/*.c) $(GUEST_EXTRA_$(1)) \
 	$(GUEST_RUNTIME_SRCS)

@@ -7,6 +7,8 @@
 #include "hv/memory.h"
 #include "hv/power.h"
 #include "crypto/crypto.h"
+#include "tcb/elf_image.h"
+#include "tcb/lifecycle.h"
 #include "tcb/policy.h"
 #include "tcb/tcb_identity.h"
 #include "tcb/tcb_keys.h"
@@ -17,8 +19,12 @@
 #include <string.h>
 
 #define TPGVM_NAME "tpgvm"
-/* It stages tenant images and sealed blobs in its own memory. */
+/* It stages tenant images and sealed blobs in its own memory: at least
+ * this much, more when its image needs it (tpgvm_mem). */
 #define TPGVM_MEM  (64ull << 20)
+/* Above the image's highest address: stack, and room the image's code
+ * takes without declaring it. */
+#define TPGVM_MEM_ABOVE_IMAGE (16ull << 20)
 
 /* This TCB's private keys: the signing key signs reports for as long as
  * the TCB runs; they never leave TCB memory. */
@@ -134,9 +140,30 @@ const struct report_source *tpgvm_report_source(void)
 	return report_source_ready ? &report_source : NULL;
 }
 
+/* The TPGVM's memory: TPGVM_MEM, or, for an image whose segments (a large
+ * .bss: a test driver's blob store, guests/streamseal) reach higher, its
+ * highest address plus TPGVM_MEM_ABOVE_IMAGE, 2 MiB-aligned, at most
+ * GUEST_MEM_MAX. The image is the station's, signed and measured, so its
+ * author chooses; an image the loader refuses gets TPGVM_MEM and the
+ * load says why. */
+static uint64_t tpgvm_mem(const struct envelope_payload *p)
+{
+	struct elf_image img;
+	uint64_t need;
+
+	if (elf_image_parse(p->image, p->image_len, GUEST_IMAGE_MIN_GPA,
+			    GUEST_MEM_MAX - LC_STACK_RESERVE, &img, NULL, 0))
+		return TPGVM_MEM;
+	need = (img.highest_gpa + TPGVM_MEM_ABOVE_IMAGE + GUEST_MEM_ALIGN - 1) &
+	       ~(GUEST_MEM_ALIGN - 1);
+	if (need > GUEST_MEM_MAX)
+		need = GUEST_MEM_MAX;
+	return need > TPGVM_MEM ? need : TPGVM_MEM;
+}
+
 static struct vm *launch(const struct envelope_payload *p)
 {
-	struct vm_config cfg = { .mem_size = TPGVM_MEM };
+	struct vm_config cfg = { .mem_size = tpgvm_mem(p) };
 	struct tpgvm_policy policy;
 	char err[160];
 	struct vm *vm;
@@ -157,6 +184,9 @@ static struct vm *launch(const struct envelope_payload *p)
 	console_printf("tpgvm: launched as vm %u for platform \"%s\" "
 		       "(%zu tenant CA root%s)\n", vm->id, policy.platform_id,
 		       policy.tenant_ca_count, policy.tenant_ca_count == 1 ? "" : "s");
+	if (cfg.mem_size != TPGVM_MEM)
+		console_printf("tpgvm: %llu MiB of memory, as its image needs\n",
+			       (unsigned long long)(cfg.mem_size >> 20));
 	return vm;
 }
 

@@ -20,20 +20,79 @@
 #include "crypto/crypto.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-/* The vCPU context of a seal being written or read: one CPU, one buffer,
- * wiped after every use. */
+/* The vCPU context of a seal being written: one CPU, one buffer, wiped
+ * after every use (a resume keeps its own in its stream until the tag
+ * verifies). */
 static uint8_t context_buf[LC_CONTEXT_MAX];
 
-/* A stop's one pass over the VM's memory: bit n of word n / 64 set when
- * the page at n * 4 KiB is not all zero. The count, list and pages phases
- * read it instead of scanning again (one job at a time: one map; 32 KiB
- * for GUEST_MEM_MAX). Which pages hold data says something of a VM: wiped
- * after the job (job_release). */
-#define MAP_WORDS (GUEST_MEM_MAX / PAGE_SIZE / 64)
-static uint64_t nonzero_map[MAP_WORDS];
+enum lc_phase {
+	PH_BEGIN,
+	PH_MAP,        /* create, resume: fresh frames for every page */
+	PH_STAGE,      /* load: image and init data into TCB frames */
+	PH_MEASURE,    /* load: their digests */
+	PH_COPY,       /* load of a Linux VM: kernel and initrd into its pages */
+	PH_COUNT,      /* stop, query: the pages that are not zero (stop: into
+			* nonzero_map) */
+	PH_SEAL_LIST,  /* stop: their GPAs into the blob (from the map) */
+	PH_SEAL_PAGES, /* stop: their contents (the map's pages) */
+	PH_OPEN_CONTEXT, /* resume: the blob's vCPU context (kept until the tag) */
+	PH_OPEN_LIST,  /* resume: the blob's page list (into the stream's map) */
+	PH_OPEN_PAGES, /* resume: its pages into the fresh frames */
+	PH_UNMAP,      /* stop, destroy, a failed create or resume */
+	PH_STREAM,     /* a stream's call: the phase is the stream's own */
+	PH_DONE,
+};
+
+/*
+ * A stream: a seal (stop) or a resume under way, which outlives the calls
+ * that move its bytes (docs/lifecycle.md, "Streams"), so that between them
+ * the one job slot is free for every other VM's calls. On the VM's record,
+ * in TCB frames (lc_ops.stage): sizeof(struct lc_stream), about 14 KiB
+ * (the writer or reader with its 4 KiB piece, a resume's vCPU context),
+ * plus the map, mem_size / 32 KiB bytes (32 KiB for GUEST_MEM_MAX). At
+ * most HC_STREAMS_MAX open between calls, plus the one a STOP or START of
+ * one call opens and ends within its job.
+ */
+#define STREAM_CHUNK 64u
+
+struct lc_stream {
+	bool resume;              /* opening a blob; else sealing one */
+	bool coding;              /* c.w or c.r holds GCM state */
+	bool was_running;         /* stop: runnable before it froze */
+	bool tag_held;            /* stop: the tag, held until the commit */
+	bool short_read;          /* resume: the reader wanted bytes past the piece */
+	bool aborting;            /* resume: HC_STREAM_ABORT's unmap */
+	enum lc_phase phase;
+	size_t bytes;             /* what stage() gave */
+	struct seal_header hdr;   /* resume: the blob's, checked against the record */
+	uint64_t blob_len;        /* the whole blob (stop: 0 until counted) */
+	uint64_t next;            /* blob bytes moved so far: the next offset */
+	uint64_t at, pages;       /* the phase's cursor; pages counted or moved */
+	uint64_t tcb_cycles;      /* TSC cycles of its calls before this one */
+	int64_t fail;             /* resume: an error being undone */
+	const char *why;          /* for its log line */
+	/* The current call's window: blob bytes [win_off, win_end) at win_gpa
+	 * in the caller's memory, and the step's env (set every unit). */
+	const struct hc_env *env;
+	uint64_t win_gpa, win_off, win_end;
+	uint64_t chunk[STREAM_CHUNK]; /* page-list entries on their way */
+	uint32_t chunk_n;
+	uint8_t tag[SEAL_TAG_LEN];
+	union {
+		struct seal_writer w;
+		struct seal_reader r;
+	} c;
+	uint8_t context[LC_CONTEXT_MAX]; /* resume: restored once the tag verifies */
+	/* Bit n of word n / 64: the page at n * 4 KiB is not zero (stop: the
+	 * one pass over memory, read by the list and pages phases), or is in
+	 * the blob's list (resume). What pages hold data says something of a
+	 * VM: wiped with the stream. */
+	uint64_t map[];
+};
 
 /* Everything decode learned, for the job or the execution that follows. */
 struct lc_request {
@@ -47,6 +106,7 @@ struct lc_request {
 		struct hc_vm_query query;
 		struct hc_vm_console_read console;
 		struct hc_vm_console_input input;
+		struct hc_vm_stream stream;
 		struct hc_vm_ref ref;
 	} u;
 	char secrets[HC_VM_SECRETS_MAX];
@@ -59,6 +119,16 @@ struct lc_request {
 				 * aux_len bytes, init data or initrd) */
 	struct lc_placement place; /* HC_VM_LOAD: where they go */
 	bool resume;            /* HC_VM_START: restored from a blob */
+	/* A call that moves a blob (STOP, START of a SEALED VM, and their
+	 * streamed forms): its window and what it asks of the stream. */
+	struct {
+		bool streamed;      /* HC_VM_*_STREAM: answers in the request */
+		bool abort;         /* HC_STREAM_ABORT */
+		bool open;          /* offset 0: opens the VM's stream */
+		uint64_t gpa, len;  /* the window */
+		uint64_t offset;    /* its blob offset */
+		uint64_t blob_len;  /* resume: the blob's total */
+	} win;
 };
 
 static const char *const state_names[] = {
@@ -379,6 +449,7 @@ static int64_t decode_load(const struct hc_env *env, uint64_t gpa,
 	return HC_OK;
 }
 
+/* A piece of a blob in the caller's memory, for seal_read_header. */
 struct blob_io {
 	const struct hc_env *env;
 	uint64_t gpa, len;
@@ -391,15 +462,6 @@ static bool blob_read(void *ctx, uint64_t off, void *data, size_t len)
 	if (off > b->len || len > b->len - off)
 		return false;
 	return b->env->read_guest(b->env->ctx, b->gpa + off, data, len);
-}
-
-static bool blob_write(void *ctx, uint64_t off, const void *data, size_t len)
-{
-	const struct blob_io *b = ctx;
-
-	if (off > b->len || len > b->len - off)
-		return false;
-	return b->env->write_guest(b->env->ctx, b->gpa + off, data, len);
 }
 
 /* The header of a blob against the record: only the latest seal of this
@@ -434,28 +496,15 @@ static const char *start_refusal(const struct vm *vm, const struct seal_header *
 	return "blob header does not match the record";
 }
 
-static int64_t decode_start(const struct hc_env *env, uint64_t gpa,
-			    struct lc_request *rq)
+/* The header of the blob whose first piece is rq->win's, against the
+ * record (a resume's decode). */
+static int64_t open_header(const struct hc_env *env, struct lc_request *rq)
 {
-	struct hc_vm_start *s = &rq->u.start;
-	int64_t err = read_request(env, gpa, s, sizeof(*s));
+	struct blob_io io = { env, rq->win.gpa, rq->win.len };
 	char why[96];
+	int64_t err;
 
-	if (err || (err = lookup(&s->ref, rq)))
-		return err;
-	rq->resume = false;
-	switch (rq->vm->tenant.state) {
-	case HC_VM_LOADED:
-		return s->blob_len != 0 || s->blob_gpa != 0 ? HC_E_INVAL : HC_OK;
-	case HC_VM_SEALED:
-		break;
-	default:
-		return HC_E_STATE;
-	}
-	if (!in_caller(env, s->blob_gpa, s->blob_len))
-		return HC_E_FAULT;
-	struct blob_io io = { env, s->blob_gpa, s->blob_len };
-	if (seal_read_header(blob_read, &io, s->blob_len, &rq->hdr, why,
+	if (seal_read_header(blob_read, &io, rq->win.blob_len, &rq->hdr, why,
 			     sizeof(why)) != SEAL_OK)
 		err = HC_E_VERIFY;
 	else
@@ -469,6 +518,47 @@ static int64_t decode_start(const struct hc_env *env, uint64_t gpa,
 	return HC_OK;
 }
 
+static int64_t decode_start(const struct hc_env *env, uint64_t gpa,
+			    struct lc_request *rq)
+{
+	struct hc_vm_start *s = &rq->u.start;
+	int64_t err = read_request(env, gpa, s, sizeof(*s));
+
+	if (err || (err = lookup(&s->ref, rq)))
+		return err;
+	rq->resume = false;
+	if (rq->vm->tenant.stream)
+		return HC_E_STATE;
+	switch (rq->vm->tenant.state) {
+	case HC_VM_LOADED:
+		return s->blob_len != 0 || s->blob_gpa != 0 ? HC_E_INVAL : HC_OK;
+	case HC_VM_SEALED:
+		break;
+	default:
+		return HC_E_STATE;
+	}
+	if (!in_caller(env, s->blob_gpa, s->blob_len))
+		return HC_E_FAULT;
+	/* A resume stream whose one piece is the whole blob. */
+	rq->win.open = true;
+	rq->win.gpa = s->blob_gpa;
+	rq->win.len = rq->win.blob_len = s->blob_len;
+	return open_header(env, rq);
+}
+
+/* The VM's vCPU context fits the seal's buffer, its memory the map. */
+static int64_t stop_sizes_ok(const struct hc_env *env, const struct vm *vm)
+{
+	size_t ctx_len;
+
+	if (vm->mem_size > GUEST_MEM_MAX)
+		return HC_E_INTERNAL; /* lifecycle_mem_ok: the map holds it */
+	ctx_len = env->lc->context_len(env->lc_ctx, vm);
+	if (ctx_len == 0 || ctx_len > LC_CONTEXT_MAX)
+		return HC_E_INTERNAL;
+	return HC_OK;
+}
+
 /* Whether out_cap is enough is known only once the pages are counted:
  * the job says so (HC_E_INVAL, and the VM runs on as before). */
 static int64_t decode_stop(const struct hc_env *env, uint64_t gpa,
@@ -476,21 +566,89 @@ static int64_t decode_stop(const struct hc_env *env, uint64_t gpa,
 {
 	struct hc_vm_stop *s = &rq->u.stop;
 	int64_t err = read_request(env, gpa, s, sizeof(*s));
-	size_t ctx_len;
 
 	if (err || (err = lookup(&s->ref, rq)))
 		return err;
-	if (rq->vm->tenant.state != HC_VM_RUNNING &&
-	    rq->vm->tenant.state != HC_VM_EXITED)
+	if ((rq->vm->tenant.state != HC_VM_RUNNING &&
+	     rq->vm->tenant.state != HC_VM_EXITED) || rq->vm->tenant.stream)
 		return HC_E_STATE;
 	if (!in_caller(env, s->out_gpa, s->out_cap))
 		return HC_E_FAULT;
-	if (rq->vm->mem_size > GUEST_MEM_MAX)
-		return HC_E_INTERNAL; /* lifecycle_mem_ok: nonzero_map holds it */
-	ctx_len = env->lc->context_len(env->lc_ctx, rq->vm);
-	if (ctx_len == 0 || ctx_len > LC_CONTEXT_MAX)
-		return HC_E_INTERNAL;
-	return HC_OK;
+	/* A stop stream whose one window is the whole buffer. */
+	rq->win.open = true;
+	rq->win.gpa = s->out_gpa;
+	rq->win.len = s->out_cap;
+	return stop_sizes_ok(env, rq->vm);
+}
+
+/* Streams open now (the current job's one-call stream included: none
+ * exists while a call is decoded). */
+static unsigned streams_open(void)
+{
+	unsigned n = 0;
+
+	for (unsigned id = 1; id <= VM_MAX; id++) {
+		const struct vm *vm = vm_table_get(id);
+		n += vm && vm->tenant.active && vm->tenant.stream;
+	}
+	return n;
+}
+
+static int64_t decode_stream(const struct hc_env *env, uint64_t gpa,
+			     struct lc_request *rq, bool resume)
+{
+	struct hc_vm_stream *s = &rq->u.stream;
+	const struct lc_stream *st;
+	uint32_t state;
+	int64_t err = read_request(env, gpa, s, sizeof(*s));
+
+	if (err || (err = lookup(&s->ref, rq)))
+		return err;
+	if (s->flags & ~HC_STREAM_ABORT)
+		return HC_E_INVAL;
+	st = rq->vm->tenant.stream;
+	state = rq->vm->tenant.state;
+	rq->win.streamed = true;
+	if (s->flags & HC_STREAM_ABORT) {
+		if (!st || st->resume != resume)
+			return HC_E_STATE;
+		rq->win.abort = true;
+		return HC_OK;
+	}
+	if (s->offset == 0) {
+		if (st)
+			return HC_E_STATE;
+		if (resume ? state != HC_VM_SEALED
+			   : state != HC_VM_RUNNING && state != HC_VM_EXITED)
+			return HC_E_STATE;
+		if (streams_open() >= HC_STREAMS_MAX)
+			return HC_E_NOMEM;
+		rq->win.open = true;
+		rq->win.blob_len = s->blob_len;
+	} else if (!st || st->resume != resume) {
+		return HC_E_STATE;
+	} else if (s->offset != st->next) {
+		return HC_E_INVAL;
+	} else {
+		rq->win.blob_len = st->blob_len;
+	}
+	if (resume) {
+		uint64_t left = rq->win.blob_len - s->offset;
+
+		if (s->offset >= rq->win.blob_len || s->buf_len > left ||
+		    (s->buf_len < HC_STREAM_MIN && s->buf_len != left))
+			return HC_E_INVAL;
+	} else if (s->buf_len < HC_STREAM_MIN) {
+		return HC_E_INVAL;
+	}
+	if (!in_caller(env, s->buf_gpa, s->buf_len))
+		return HC_E_FAULT;
+	rq->win.gpa = s->buf_gpa;
+	rq->win.len = s->buf_len;
+	rq->win.offset = s->offset;
+	if (!rq->win.open)
+		return HC_OK;
+	return resume ? open_header(env, rq) : stop_sizes_ok(env, rq->vm);
 }
 
 static int64_t decode_ref_only(const struct hc_env *env, uint64_t gpa,
@@ -543,7 +701,8 @@ static int64_t decode_console_input(const struct hc_env *env, uint64_t gpa,
 		return HC_E_INVAL;
 	if (!in_caller(env, c->in_gpa, c->in_len))
 		return HC_E_FAULT;
-	return rq->vm->tenant.state == HC_VM_RUNNING ? HC_OK : HC_E_STATE;
+	return rq->vm->tenant.state == HC_VM_RUNNING && !rq->vm->tenant.stream
+		       ? HC_OK : HC_E_STATE;
 }
 
 static int64_t lifecycle_decode(const struct hc_call *c, const struct hc_env *env,
@@ -568,6 +727,10 @@ static int64_t lifecycle_decode(const struct hc_call *c, const struct hc_env *en
 		return decode_console(env, c->arg[0], rq);
 	case HC_VM_CONSOLE_INPUT:
 		return decode_console_input(env, c->arg[0], rq);
+	case HC_VM_STOP_STREAM:
+		return decode_stream(env, c->arg[0], rq, false);
+	case HC_VM_START_STREAM:
+		return decode_stream(env, c->arg[0], rq, true);
 	default:
 		return HC_E_NOSYS;
 	}
@@ -770,29 +933,17 @@ int lifecycle_mem_alloc(const struct lc_ops *ops, void *mctx, struct vm *vm)
  * instruction, so only a broken TPGVM makes one) continues the job too and
  * is served only after it; the job's result then goes nowhere.
  *
- * A job's own state (staged frames, a seal stream's heap) is given back on
- * every path; a VM's frames go with its phases (map, unmap) and with
- * lifecycle_destroy_all() should the TPGVM end half-way.
+ * A job's own state (staged frames) is given back on every path; a VM's
+ * frames go with its phases (map, unmap) and with lifecycle_destroy_all()
+ * should the TPGVM end half-way. A seal or resume keeps its state in a
+ * stream on the VM's record (below), not in the job: it outlives the calls
+ * that move its bytes, and goes when it ends, is abandoned, or its VM is
+ * destroyed (forget).
  */
 
 #define LC_CHUNK   (16u * PAGE_SIZE) /* map, unmap, stage: per unit */
 #define LIST_CHUNK 512u              /* page-list entries per unit */
 
-enum lc_phase {
-	PH_BEGIN,
-	PH_MAP,        /* create, resume: fresh frames for every page */
-	PH_STAGE,      /* load: image and init data into TCB frames */
-	PH_MEASURE,    /* load: their digests */
-	PH_COPY,       /* load of a Linux VM: kernel and initrd into its pages */
-	PH_COUNT,      /* stop, query: the pages that are not zero (stop: into
-			* nonzero_map) */
-	PH_SEAL_LIST,  /* stop: their GPAs into the blob (from the map) */
-	PH_SEAL_PAGES, /* stop: their contents (the map's pages) */
-	PH_OPEN_LIST,  /* resume: the blob's page list */
-	PH_OPEN_PAGES, /* resume: its pages into the fresh frames */
-	PH_UNMAP,      /* stop, destroy, a failed create or resume */
-	PH_DONE,
-};
 
 static struct {
 	bool active;
@@ -808,19 +959,6 @@ static struct {
 	int64_t result;           /* the call's result */
 	int64_t fail;             /* an error being undone */
 	const char *why;          /* for the log line of a failure */
-	bool was_running;         /* stop: runnable before it froze */
-	bool sealing, opening;    /* w, r hold GCM state */
-	struct seal_writer w;
-	struct seal_reader r;
-	/* The blob w writes or r reads: their sink's and source's context,
-	 * which lives as long as they do (a step's own env goes into it at
-	 * every step: job_step). */
-	struct blob_io io;
-	uint64_t blob_len;        /* stop: bytes it writes */
-	uint64_t *list;           /* resume: the blob's page list (staged) */
-	size_t list_bytes;
-	uint64_t chunk[64];       /* stop: GPAs not yet in the blob */
-	uint32_t chunk_n;
 	struct crypto_sha256_ctx hash, hash2; /* load: image, init data (or initrd) */
 	uint8_t image_digest[LC_COMPONENT_LEN], init_digest[LC_COMPONENT_LEN];
 } job;
@@ -847,31 +985,30 @@ static void job_done(int64_t result)
 	job.phase = PH_DONE;
 }
 
-/* Release the frames mapped at [job.at, job.at + LC_CHUNK); true while
- * some of [0, mem_size) is left. */
-static bool unmap_unit(const struct hc_env *env, struct vm *vm)
+/* Release the frames mapped at [*at, *at + LC_CHUNK); true while some of
+ * [0, mem_size) is left. */
+static bool unmap_unit(const struct hc_env *env, struct vm *vm, uint64_t *at)
 {
-	uint64_t len = vm->mem_size - job.at < LC_CHUNK ? vm->mem_size - job.at
-							: LC_CHUNK;
+	uint64_t len = vm->mem_size - *at < LC_CHUNK ? vm->mem_size - *at : LC_CHUNK;
 
-	env->lc->mem_unmap(env->lc_ctx, vm, job.at, len);
-	job.at += len;
-	return job.at < vm->mem_size;
+	env->lc->mem_unmap(env->lc_ctx, vm, *at, len);
+	*at += len;
+	return *at < vm->mem_size;
 }
 
-/* Map fresh frames at [job.at, job.at + LC_CHUNK): false when done or on
- * failure (then job.fail is set; what was mapped stays for PH_UNMAP). */
-static bool map_unit(const struct hc_env *env, struct vm *vm)
+/* Map fresh frames at [*at, *at + LC_CHUNK): false when done or on failure
+ * (then *fail is set; what was mapped stays for PH_UNMAP). */
+static bool map_unit(const struct hc_env *env, struct vm *vm, uint64_t *at,
+		     int64_t *fail)
 {
-	uint64_t len = vm->mem_size - job.at < LC_CHUNK ? vm->mem_size - job.at
-							: LC_CHUNK;
+	uint64_t len = vm->mem_size - *at < LC_CHUNK ? vm->mem_size - *at : LC_CHUNK;
 
-	if (env->lc->mem_map(env->lc_ctx, vm, job.at, len) != HC_OK) {
-		job.fail = HC_E_NOMEM;
+	if (env->lc->mem_map(env->lc_ctx, vm, *at, len) != HC_OK) {
+		*fail = HC_E_NOMEM;
 		return false;
 	}
-	job.at += len;
-	return job.at < vm->mem_size;
+	*at += len;
+	return *at < vm->mem_size;
 }
 
 static void start_unmap(int64_t fail, const char *why)
@@ -943,7 +1080,7 @@ static void create_unit(const struct hc_env *env)
 		job.phase = PH_MAP;
 		return;
 	case PH_MAP:
-		if (map_unit(env, vm))
+		if (map_unit(env, vm, &job.at, &job.fail))
 			return;
 		if (job.fail)
 			return start_unmap(job.fail, NULL);
@@ -953,7 +1090,7 @@ static void create_unit(const struct hc_env *env)
 		       job_cycles());
 		return job_done(vm->id);
 	case PH_UNMAP:
-		if (unmap_unit(env, vm))
+		if (unmap_unit(env, vm, &job.at))
 			return;
 		free_rest(env, vm);
 		crypto_wipe(&vm->tenant, sizeof(vm->tenant));
@@ -1141,20 +1278,21 @@ static void load_unit(const struct hc_env *env)
 	}
 }
 
-/* ---- HC_VM_START ---- */
+/* ---- HC_VM_START of a LOADED VM ---- */
 
-static void start_running(const struct hc_env *env, struct vm *vm)
+/* RUNNING, on the run queue; the log line (cycles: a resume's own). */
+static void start_running(const struct hc_env *env, struct vm *vm, bool resumed,
+			  unsigned long long cycles)
 {
 	vm->tenant.state = HC_VM_RUNNING;
 	env->lc->set_runnable(env->lc_ctx, vm, true);
-	if (job.rq.resume)
+	if (resumed)
 		lc_log(env, "lifecycle: vm %u '%s' resumed from v%llu, %llu frames free, "
 		       "%llu TCB cycles", vm->id, vm->name,
 		       (unsigned long long)vm->tenant.version, frames_free(env),
-		       job_cycles());
+		       cycles);
 	else
 		lc_log(env, "lifecycle: vm %u '%s' started", vm->id, vm->name);
-	job_done(HC_OK);
 }
 
 /*
@@ -1169,185 +1307,194 @@ static void start_running(const struct hc_env *env, struct vm *vm)
  * RUNNING VM. A device's DMA is the one writer left, and a rescan here
  * would not stop a DMA write a moment after the start either.
  */
-static void start_loaded(const struct hc_env *env)
-{
-	start_running(env, job.rq.vm);
-}
-
-/* Resuming a SEALED VM: fresh frames, the blob decrypted into them, its
- * tag checked, its context restored; on any failure all of it is scrubbed
- * and freed again (PH_UNMAP) and the VM stays SEALED. */
-static int64_t open_begin(const struct hc_env *env)
-{
-	const struct seal_header *h = &job.rq.hdr;
-	const struct lc_ops *ops = env->lc;
-	struct vm *vm = job.rq.vm;
-
-	job.list_bytes = (size_t)h->page_count * 8;
-	if (job.list_bytes && !(job.list = ops->stage(env->lc_ctx, job.list_bytes)))
-		return HC_E_NOMEM;
-	if (ops->mem_alloc(env->lc_ctx, vm) != HC_OK)
-		return HC_E_NOMEM;
-	vm->tenant.has_memory = true;
-	return HC_OK;
-}
-
-
-/* Read what the header says comes first: the context and the page list,
- * LIST_CHUNK entries per unit. */
-static int open_list_unit(const struct hc_env *env)
-{
-	const struct seal_header *h = &job.rq.hdr;
-	uint32_t n;
-	int rc;
-
-	if (!job.opening) {
-		job.io = (struct blob_io){ env, job.rq.u.start.blob_gpa,
-					   job.rq.u.start.blob_len };
-		rc = seal_read_begin(&job.r, job.rq.vm->tenant.key, h, blob_read,
-				     &job.io);
-		if (rc != SEAL_OK)
-			return rc;
-		job.opening = true;
-		return seal_read_context(&job.r, context_buf, h->context_len);
-	}
-	n = h->page_count - job.pages < LIST_CHUNK ? (uint32_t)(h->page_count - job.pages)
-						   : LIST_CHUNK;
-	rc = seal_read_page_list(&job.r, job.list + job.pages, n);
-	job.pages += n;
-	return rc;
-}
-
-static void open_failed(int rc)
-{
-	if (job.opening)
-		seal_read_abort(&job.r);
-	job.opening = false;
-	crypto_wipe(context_buf, sizeof(context_buf));
-	start_unmap(rc == SEAL_E_IO ? HC_E_FAULT : HC_E_VERIFY, seal_strerror(rc));
-}
-
-static void open_end(const struct hc_env *env)
-{
-	struct vm *vm = job.rq.vm;
-	int rc = seal_read_end(&job.r);
-
-	job.opening = false;
-	if (rc == SEAL_OK && !env->lc->context_restore(env->lc_ctx, vm, context_buf,
-						       job.rq.hdr.context_len))
-		rc = SEAL_E_MALFORMED;
-	crypto_wipe(context_buf, sizeof(context_buf));
-	if (rc != SEAL_OK) {
-		start_unmap(HC_E_VERIFY, seal_strerror(rc));
-		return;
-	}
-	if (job.list)
-		env->lc->unstage(env->lc_ctx, job.list, job.list_bytes);
-	job.list = NULL;
-	start_running(env, vm);
-}
-
-static void resume_unit(const struct hc_env *env)
-{
-	const struct seal_header *h = &job.rq.hdr;
-	struct vm *vm = job.rq.vm;
-	int64_t err;
-	int rc;
-
-	switch (job.phase) {
-	case PH_BEGIN:
-		err = open_begin(env);
-		if (err) {
-			if (vm->tenant.has_memory)
-				return start_unmap(err, NULL);
-			if (job.list)
-				env->lc->unstage(env->lc_ctx, job.list, job.list_bytes);
-			job.list = NULL;
-			lc_log(env, "lifecycle: vm %u '%s' start refused: not enough "
-			       "memory, %llu frames free", vm->id, vm->name,
-			       frames_free(env));
-			return job_done(HC_E_NOMEM);
-		}
-		job.at = 0;
-		job.phase = PH_MAP;
-		return;
-	case PH_MAP:
-		if (map_unit(env, vm))
-			return;
-		if (job.fail)
-			return start_unmap(job.fail, NULL);
-		job.pages = 0;
-		job.phase = PH_OPEN_LIST;
-		return;
-	case PH_OPEN_LIST:
-		rc = open_list_unit(env);
-		if (rc != SEAL_OK)
-			return open_failed(rc);
-		if (job.pages < h->page_count)
-			return;
-		job.pages = 0;
-		job.phase = PH_OPEN_PAGES;
-		return;
-	case PH_OPEN_PAGES:
-		if (job.pages == h->page_count)
-			return open_end(env);
-		rc = seal_read_page(&job.r, env->lc->page(env->lc_ctx, vm,
-							  job.list[job.pages]));
-		job.pages++;
-		if (rc != SEAL_OK)
-			return open_failed(rc);
-		return;
-	case PH_UNMAP:
-		if (unmap_unit(env, vm))
-			return;
-		free_rest(env, vm);
-		if (job.list)
-			env->lc->unstage(env->lc_ctx, job.list, job.list_bytes);
-		job.list = NULL;
-		if (job.fail == HC_E_NOMEM)
-			lc_log(env, "lifecycle: vm %u '%s' start refused: not enough "
-			       "memory, %llu frames free", vm->id, vm->name,
-			       frames_free(env));
-		else
-			lc_log(env, "lifecycle: vm %u '%s' start refused: blob does "
-			       "not verify (%s), %llu frames free", vm->id, vm->name,
-			       job.why, frames_free(env));
-		return job_done(job.fail);
-	default:
-		return job_done(HC_E_INTERNAL); /* no such phase: a TCB bug */
-	}
-}
-
 static void start_unit(const struct hc_env *env)
 {
-	if (job.rq.resume)
-		resume_unit(env);
-	else
-		start_loaded(env);
+	start_running(env, job.rq.vm, false, 0);
+	job_done(HC_OK);
 }
 
-/* ---- HC_VM_STOP ---- */
+/* ---- streams: HC_VM_STOP, HC_VM_START of a SEALED VM, HC_VM_*_STREAM ----
+ *
+ * A seal or a resume is a stream (struct lc_stream, on the VM's record):
+ * each call moves the bytes of one window of the caller's memory, in the
+ * job's bounded steps, and returns; the stream's state stays with the VM,
+ * so that between calls the job slot serves every other VM. STOP and
+ * START of one call are streams whose one window is the whole blob, opened
+ * and ended in one job. The blob's bytes go through the window strictly in
+ * order: the writer's sink and the reader's source accept only the stream's
+ * next offset, inside the window; before each unit the phase makes sure
+ * the window has room for (stop) or holds (resume) all the bytes the unit
+ * can move, else the call ends there (stream_pause) and the next one goes
+ * on from that offset.
+ */
 
-static void stop_failed(const struct hc_env *env, int rc)
+/* The most blob bytes a unit moves. Stop: a list unit (at most 127
+ * entries) fills at most one 4 KiB piece of the writer and, the list's
+ * last, flushes the rest of it (under 4 KiB); a page unit writes one page;
+ * the end the rest and the tag. Resume: the context unit reads at most
+ * three pieces (LC_CONTEXT_MAX), a list unit (LIST_CHUNK entries) two, a
+ * page one, the end the tag. HC_STREAM_MIN holds the first call's header
+ * and context (which the writer flushes in pieces of 4 KiB, the rest
+ * staying in it), and any later unit. */
+#define OUT_LIST_NEED (2u * SEAL_PAGE_SIZE + SEAL_TAG_LEN)
+#define OUT_NEED      (SEAL_PAGE_SIZE + SEAL_TAG_LEN)
+#define IN_CTX_NEED   (3u * SEAL_PAGE_SIZE)
+#define IN_LIST_NEED  (2u * SEAL_PAGE_SIZE)
+_Static_assert(SEAL_HEADER_LEN + IN_CTX_NEED <= HC_STREAM_MIN, "HC_STREAM_MIN");
+_Static_assert(SEAL_HEADER_LEN + LC_CONTEXT_MAX <= HC_STREAM_MIN, "HC_STREAM_MIN");
+_Static_assert(OUT_LIST_NEED <= HC_STREAM_MIN, "HC_STREAM_MIN");
+_Static_assert(LIST_CHUNK * 8 + 16 <= IN_LIST_NEED, "a list unit's pieces");
+
+size_t lifecycle_stream_bytes(uint64_t mem_size)
+{
+	return sizeof(struct lc_stream) + (size_t)(mem_size / PAGE_SIZE / 8);
+}
+
+static size_t stream_bytes(const struct vm *vm)
+{
+	return lifecycle_stream_bytes(vm->mem_size);
+}
+
+/* Scrub and free vm's stream, a coder's GCM state with it (the VM's
+ * frames and state are the caller's). */
+static void stream_free(const struct lc_ops *ops, void *mctx, struct vm *vm)
+{
+	struct lc_stream *s = vm->tenant.stream;
+	size_t bytes;
+
+	if (!s)
+		return;
+	if (s->coding && s->resume)
+		seal_read_abort(&s->c.r);
+	else if (s->coding)
+		seal_write_abort(&s->c.w);
+	bytes = s->bytes;
+	crypto_wipe(s, bytes);
+	ops->unstage(mctx, s, bytes);
+	vm->tenant.stream = NULL;
+}
+
+static unsigned long long stream_cycles(const struct lc_stream *s)
+{
+	return s->tcb_cycles + job_cycles();
+}
+
+/* The call's answer: RAX, and for HC_VM_*_STREAM the total and done in
+ * the request (read at decode, so in the caller's memory). */
+static void stream_answer(const struct hc_env *env, int64_t ret,
+			  uint64_t blob_len, bool done)
+{
+	uint64_t gpa = job.call.arg[0];
+	uint32_t d = done;
+
+	if (job.rq.win.streamed && ret >= 0 &&
+	    (!env->write_guest(env->ctx, gpa + offsetof(struct hc_vm_stream, blob_len),
+			       &blob_len, sizeof(blob_len)) ||
+	     !env->write_guest(env->ctx, gpa + offsetof(struct hc_vm_stream, done),
+			       &d, sizeof(d))))
+		ret = HC_E_FAULT;
+	job_done(ret);
+}
+
+/* Does the window have room for, or hold, the next unit's up to need
+ * bytes (as many as the blob has left)? */
+static bool window_has(const struct lc_stream *s, uint64_t need)
+{
+	uint64_t left = s->blob_len - s->next;
+
+	return s->win_end - s->next >= (need < left ? need : left);
+}
+
+/* The writer's sink: the stream's next bytes into the window. The tag
+ * stays in the TCB until the commit (seal_end): a blob whose version
+ * did not commit never leaves whole. */
+static bool stream_sink(void *ctx, uint64_t off, const void *data, size_t len)
+{
+	struct lc_stream *s = ctx;
+	const struct hc_env *env = s->env;
+
+	if (off != s->next || off < s->win_off || len > s->win_end - off ||
+	    len > s->blob_len - off)
+		return false;
+	if (off + len == s->blob_len) {
+		if (len != SEAL_TAG_LEN || s->tag_held)
+			return false;
+		memcpy(s->tag, data, len);
+		s->tag_held = true;
+		return true;
+	}
+	if (!env->write_guest(env->ctx, s->win_gpa + (off - s->win_off), data, len))
+		return false;
+	s->next += len;
+	return true;
+}
+
+/* The reader's source: the stream's next bytes from the piece. */
+static bool stream_source(void *ctx, uint64_t off, void *data, size_t len)
+{
+	struct lc_stream *s = ctx;
+	const struct hc_env *env = s->env;
+
+	if (off != s->next || off < s->win_off || len > s->blob_len - off)
+		return false;
+	if (len > s->win_end - off) {
+		s->short_read = true; /* only a refused page list reads on */
+		return false;
+	}
+	if (!env->read_guest(env->ctx, s->win_gpa + (off - s->win_off), data, len))
+		return false;
+	s->next += len;
+	return true;
+}
+
+static void stop_failed(const struct hc_env *env, struct lc_stream *s, int rc);
+static void open_failed(struct lc_stream *s, int rc);
+
+/* The window is used up: this call answers with the bytes it moved; the
+ * stream goes on at the next call (a call of one window cannot get here:
+ * its window is the whole blob). */
+static void stream_pause(const struct hc_env *env, struct lc_stream *s)
+{
+	if (!job.rq.win.streamed)
+		return s->resume ? open_failed(s, SEAL_E_USAGE)
+				 : stop_failed(env, s, SEAL_E_USAGE);
+	s->tcb_cycles += job_cycles();
+	stream_answer(env, (int64_t)(s->next - s->win_off), s->blob_len, false);
+}
+
+/* ---- the stop side ---- */
+
+static void stop_failed(const struct hc_env *env, struct lc_stream *s, int rc)
 {
 	struct vm *vm = job.rq.vm;
 
-	if (job.sealing)
-		seal_write_abort(&job.w);
-	job.sealing = false;
 	crypto_wipe(context_buf, sizeof(context_buf));
-	if (job.was_running)
+	if (s->was_running)
 		env->lc->set_runnable(env->lc_ctx, vm, true);
 	lc_log(env, "lifecycle: vm %u '%s' stop failed: %s", vm->id, vm->name,
 	       seal_strerror(rc));
+	stream_free(env->lc, env->lc_ctx, vm);
 	job_done(rc == SEAL_E_IO ? HC_E_FAULT : HC_E_INTERNAL);
 }
 
-/* The pages are counted: the blob's size is known, and so whether it
- * fits; then its header and the context. */
-static void seal_begin(const struct hc_env *env)
+/* HC_STREAM_ABORT of a stop stream: the VM as before it began. */
+static void stop_abort(const struct hc_env *env, struct lc_stream *s)
 {
-	const struct hc_vm_stop *s = &job.rq.u.stop;
+	struct vm *vm = job.rq.vm;
+	uint64_t blob_len = s->blob_len;
+
+	if (s->was_running)
+		env->lc->set_runnable(env->lc_ctx, vm, true);
+	stream_free(env->lc, env->lc_ctx, vm);
+	lc_log(env, "lifecycle: vm %u '%s' stop abandoned: it is %s as before",
+	       vm->id, vm->name, lifecycle_state_name(vm->tenant.state));
+	stream_answer(env, HC_OK, blob_len, false);
+}
+
+/* The pages are counted: the blob's size is known, and so whether a
+ * one-window call's buffer holds it; then its header and the context. */
+static void seal_begin(const struct hc_env *env, struct lc_stream *s)
+{
 	const struct lc_ops *ops = env->lc;
 	struct vm *vm = job.rq.vm;
 	struct vm_tenant *t = &vm->tenant;
@@ -1355,94 +1502,95 @@ static void seal_begin(const struct hc_env *env)
 		.vm_id = vm->id,
 		.version = t->version + 1,
 		.mem_size = vm->mem_size,
-		.page_count = (uint32_t)job.pages,
+		.page_count = (uint32_t)s->pages,
 	};
 	int rc;
 
 	h.context_len = (uint32_t)ops->context_len(env->lc_ctx, vm);
-	job.blob_len = seal_blob_size(h.page_count, h.context_len);
-	if (s->out_cap < job.blob_len) {
-		if (job.was_running)
+	s->blob_len = seal_blob_size(h.page_count, h.context_len);
+	if (!job.rq.win.streamed && job.rq.win.len < s->blob_len) {
+		if (s->was_running)
 			ops->set_runnable(env->lc_ctx, vm, true);
 		lc_log(env, "lifecycle: vm %u '%s' stop refused: its blob (%llu "
 		       "bytes) does not fit in %llu", vm->id, vm->name,
-		       (unsigned long long)job.blob_len,
-		       (unsigned long long)s->out_cap);
+		       (unsigned long long)s->blob_len,
+		       (unsigned long long)job.rq.win.len);
+		stream_free(ops, env->lc_ctx, vm);
 		return job_done(HC_E_INVAL);
 	}
-	job.io = (struct blob_io){ env, s->out_gpa, job.blob_len };
 	if (ops->context_save(env->lc_ctx, vm, context_buf,
 			      sizeof(context_buf)) != h.context_len)
-		return stop_failed(env, SEAL_E_USAGE);
+		return stop_failed(env, s, SEAL_E_USAGE);
 	memcpy(h.owner, t->owner, HC_OWNER_LEN);
 	memcpy(h.measurement, t->measurement, sizeof(h.measurement));
-	rc = seal_write_begin(&job.w, t->key, &h, blob_write, &job.io);
-	job.sealing = rc == SEAL_OK;
+	rc = seal_write_begin(&s->c.w, t->key, &h, stream_sink, s);
+	s->coding = rc == SEAL_OK;
 	if (rc == SEAL_OK)
-		rc = seal_write_context(&job.w, context_buf, h.context_len);
+		rc = seal_write_context(&s->c.w, context_buf, h.context_len);
 	crypto_wipe(context_buf, sizeof(context_buf));
 	if (rc != SEAL_OK)
-		return stop_failed(env, rc);
-	job.at = 0;
-	job.chunk_n = 0;
-	job.phase = h.page_count ? PH_SEAL_LIST : PH_SEAL_PAGES;
+		return stop_failed(env, s, rc);
+	s->at = 0;
+	s->chunk_n = 0;
+	s->phase = h.page_count ? PH_SEAL_LIST : PH_SEAL_PAGES;
 }
 
 /* The count pass, a page a unit: the stop's only look at the page's
- * contents. The VM does not run while the job does (PH_BEGIN took it off
- * the run queue, or it had exited; only a failed stop or the commit's
- * start puts it back), so what the map says stays true for the list and
- * pages passes. */
-static void count_unit(const struct hc_env *env, const struct vm *vm)
+ * contents. The VM does not run while its stream is open (PH_BEGIN took
+ * it off the run queue, or it had exited; only a failed or abandoned stop
+ * or the commit's start puts it back), so what the map says stays true
+ * for the list and pages passes, over as many calls as they take. */
+static void count_unit(const struct hc_env *env, const struct vm *vm,
+		       struct lc_stream *s)
 {
-	uint64_t n = job.at / PAGE_SIZE;
+	uint64_t n = s->at / PAGE_SIZE;
 
-	if (!page_is_zero(env->lc->page(env->lc_ctx, vm, job.at))) {
-		nonzero_map[n / 64] |= 1ull << (n % 64);
-		job.pages++;
+	if (!page_is_zero(env->lc->page(env->lc_ctx, vm, s->at))) {
+		s->map[n / 64] |= 1ull << (n % 64);
+		s->pages++;
 	}
-	job.at += PAGE_SIZE;
+	s->at += PAGE_SIZE;
 }
 
 /* One word of the map (64 pages, mem_size is a multiple of 512) a unit of
  * the list pass: the GPAs of the pages that are not zero, in chunks;
  * SEAL_OK or the writer's error. */
-static int seal_list_unit(const struct vm *vm)
+static int seal_list_unit(const struct vm *vm, struct lc_stream *s)
 {
-	uint64_t word = nonzero_map[job.at / PAGE_SIZE / 64];
+	uint64_t word = s->map[s->at / PAGE_SIZE / 64];
 	int rc = SEAL_OK;
 
 	for (; word && rc == SEAL_OK; word &= word - 1) {
-		job.chunk[job.chunk_n++] =
-			job.at + (uint64_t)__builtin_ctzll(word) * PAGE_SIZE;
-		if (job.chunk_n == ARRAY_SIZE(job.chunk)) {
-			rc = seal_write_page_list(&job.w, job.chunk, job.chunk_n);
-			job.chunk_n = 0;
+		s->chunk[s->chunk_n++] =
+			s->at + (uint64_t)__builtin_ctzll(word) * PAGE_SIZE;
+		if (s->chunk_n == ARRAY_SIZE(s->chunk)) {
+			rc = seal_write_page_list(&s->c.w, s->chunk, s->chunk_n);
+			s->chunk_n = 0;
 		}
 	}
-	job.at += 64 * PAGE_SIZE;
-	if (rc == SEAL_OK && job.at == vm->mem_size && job.chunk_n) {
-		rc = seal_write_page_list(&job.w, job.chunk, job.chunk_n);
-		job.chunk_n = 0;
+	s->at += 64 * PAGE_SIZE;
+	if (rc == SEAL_OK && s->at == vm->mem_size && s->chunk_n) {
+		rc = seal_write_page_list(&s->c.w, s->chunk, s->chunk_n);
+		s->chunk_n = 0;
 	}
 	return rc;
 }
 
 /* The GPA of the first page at or above gpa that the map marks, or end;
  * at most mem_size / 256 KiB words. */
-static uint64_t next_nonzero(uint64_t gpa, uint64_t end)
+static uint64_t next_marked(const struct lc_stream *s, uint64_t gpa, uint64_t end)
 {
 	uint64_t n = gpa / PAGE_SIZE, last = end / PAGE_SIZE;
 	uint64_t word;
 
 	if (n >= last)
 		return end;
-	word = nonzero_map[n / 64] & (~0ull << (n % 64));
+	word = s->map[n / 64] & (~0ull << (n % 64));
 	while (!word) {
 		n = (n / 64 + 1) * 64;
 		if (n >= last)
 			return end;
-		word = nonzero_map[n / 64];
+		word = s->map[n / 64];
 	}
 	return ((n / 64) * 64 + (uint64_t)__builtin_ctzll(word)) * PAGE_SIZE;
 }
@@ -1468,17 +1616,23 @@ static int64_t keep_record(const struct hc_env *env, const struct vm *vm,
 	return ops->keep_record ? ops->keep_record(env->lc_ctx, vm, r) : HC_OK;
 }
 
-static void seal_end(const struct hc_env *env)
+/* Every page is in: the tag (held in the TCB), the record, the commit,
+ * and only then the tag into the window. A stop that fails before the
+ * commit leaves no blob of version + 1 that verifies, so a later seal of
+ * that version cannot be swapped for it. */
+static void seal_end(const struct hc_env *env, struct lc_stream *s)
 {
 	struct vm *vm = job.rq.vm;
 	struct vm_tenant *t = &vm->tenant;
-	int rc = seal_write_end(&job.w);
+	int rc = seal_write_end(&s->c.w);
 	struct vm_record r;
 	int64_t kept;
 
-	job.sealing = false;
+	s->coding = false;
+	if (rc == SEAL_OK && !s->tag_held)
+		rc = SEAL_E_USAGE; /* cannot happen: the writer's last write */
 	if (rc != SEAL_OK)
-		return stop_failed(env, rc);
+		return stop_failed(env, s, rc);
 	/* The record first: a blob whose version the platform did not keep
 	 * would be refused after a reboot, so without it the stop fails and
 	 * the VM runs on. */
@@ -1486,69 +1640,324 @@ static void seal_end(const struct hc_env *env)
 	kept = keep_record(env, vm, &r);
 	crypto_wipe(&r, sizeof(r));
 	if (kept != HC_OK) {
-		if (job.was_running)
+		if (s->was_running)
 			env->lc->set_runnable(env->lc_ctx, vm, true);
 		lc_log(env, "lifecycle: vm %u '%s' stop failed: its record could "
 		       "not be kept", vm->id, vm->name);
+		stream_free(env->lc, env->lc_ctx, vm);
 		return job_done(kept);
 	}
-	/* Committed: from here on nothing can fail. */
+	/* Committed: from here on nothing can fail (the window was checked at
+	 * decode and has room for the tag: window_has). */
 	t->version++;
 	t->state = HC_VM_SEALED;
-	start_unmap(HC_OK, NULL);
+	s->fail = HC_OK;
+	if (env->write_guest(env->ctx, s->win_gpa + (s->next - s->win_off), s->tag,
+			     SEAL_TAG_LEN))
+		s->next += SEAL_TAG_LEN;
+	else
+		s->fail = HC_E_FAULT; /* sealed; the blob's tag is lost */
+	crypto_wipe(s->tag, sizeof(s->tag));
+	s->at = 0;
+	s->phase = PH_UNMAP;
 }
 
-static void stop_unit(const struct hc_env *env)
+static void stop_unit(const struct hc_env *env, struct lc_stream *s)
 {
 	struct vm *vm = job.rq.vm;
 	const uint8_t *p;
+	uint64_t n, blob_len, pages;
+	unsigned long long cycles;
+	int64_t fail;
 	int rc;
 
-	switch (job.phase) {
+	switch (s->phase) {
 	case PH_BEGIN:
-		job.was_running = vm->tenant.state == HC_VM_RUNNING;
+		s->was_running = vm->tenant.state == HC_VM_RUNNING;
 		env->lc->set_runnable(env->lc_ctx, vm, false);
-		job.at = 0;
-		job.pages = 0;
-		memset(nonzero_map, 0, vm->mem_size / PAGE_SIZE / 8);
-		job.phase = PH_COUNT;
+		s->at = 0;
+		s->pages = 0;
+		s->phase = PH_COUNT;
 		return;
 	case PH_COUNT:
-		count_unit(env, vm);
-		if (job.at == vm->mem_size)
-			seal_begin(env);
+		count_unit(env, vm, s);
+		if (s->at == vm->mem_size)
+			seal_begin(env, s);
 		return;
 	case PH_SEAL_LIST:
-		rc = seal_list_unit(vm);
+		if (!window_has(s, OUT_LIST_NEED))
+			return stream_pause(env, s);
+		rc = seal_list_unit(vm, s);
 		if (rc != SEAL_OK)
-			return stop_failed(env, rc);
-		if (job.at == vm->mem_size) {
-			job.at = 0;
-			job.phase = PH_SEAL_PAGES;
+			return stop_failed(env, s, rc);
+		if (s->at == vm->mem_size) {
+			s->at = 0;
+			s->phase = PH_SEAL_PAGES;
 		}
 		return;
 	case PH_SEAL_PAGES:
-		job.at = next_nonzero(job.at, vm->mem_size);
-		if (job.at == vm->mem_size)
-			return seal_end(env);
-		p = env->lc->page(env->lc_ctx, vm, job.at);
-		job.at += PAGE_SIZE;
-		if ((rc = seal_write_page(&job.w, p)) != SEAL_OK)
-			return stop_failed(env, rc);
+		if (!window_has(s, OUT_NEED))
+			return stream_pause(env, s);
+		s->at = next_marked(s, s->at, vm->mem_size);
+		if (s->at == vm->mem_size)
+			return seal_end(env, s);
+		p = env->lc->page(env->lc_ctx, vm, s->at);
+		s->at += PAGE_SIZE;
+		if ((rc = seal_write_page(&s->c.w, p)) != SEAL_OK)
+			return stop_failed(env, s, rc);
 		return;
 	case PH_UNMAP:
-		if (unmap_unit(env, vm))
+		if (unmap_unit(env, vm, &s->at))
 			return;
 		free_rest(env, vm);
+		n = s->next - s->win_off;
+		blob_len = s->blob_len;
+		fail = s->fail;
+		pages = s->pages;
+		cycles = stream_cycles(s);
+		/* The stream's frames too before the count: all is back. */
+		stream_free(env->lc, env->lc_ctx, vm);
 		lc_log(env, "lifecycle: vm %u '%s' sealed v%llu (%llu pages, %llu "
 		       "bytes), %llu frames free, %llu TCB cycles", vm->id, vm->name,
 		       (unsigned long long)vm->tenant.version,
-		       (unsigned long long)job.pages, (unsigned long long)job.blob_len,
-		       frames_free(env), job_cycles());
-		return job_done((int64_t)job.blob_len);
+		       (unsigned long long)pages, (unsigned long long)blob_len,
+		       frames_free(env), cycles);
+		if (fail)
+			return job_done(fail);
+		return stream_answer(env, (int64_t)(job.rq.win.streamed ? n : blob_len),
+				     blob_len, true);
 	default:
-		return job_done(HC_E_INTERNAL); /* no such phase: a TCB bug */
+		return stop_failed(env, s, SEAL_E_USAGE); /* no such phase: a TCB bug */
 	}
+}
+
+/* ---- the resume side ---- */
+
+/* Undo a resume (PH_UNMAP): every frame taken, scrubbed and freed; the VM
+ * stays SEALED. */
+static void open_unmap(struct lc_stream *s, int64_t fail, const char *why)
+{
+	if (s->coding)
+		seal_read_abort(&s->c.r);
+	s->coding = false;
+	crypto_wipe(s->context, sizeof(s->context));
+	s->fail = fail;
+	s->why = why;
+	s->at = 0;
+	s->phase = PH_UNMAP;
+}
+
+static void open_failed(struct lc_stream *s, int rc)
+{
+	if (rc == SEAL_E_IO && s->short_read)
+		return open_unmap(s, HC_E_VERIFY, "its page list is refused");
+	open_unmap(s, rc == SEAL_E_IO ? HC_E_FAULT : HC_E_VERIFY, seal_strerror(rc));
+}
+
+/* HC_STREAM_ABORT of a resume stream: undone like a failure, but asked. */
+static void resume_abort(struct lc_stream *s)
+{
+	open_unmap(s, HC_OK, "abandoned");
+	s->aborting = true;
+}
+
+/* Up to LIST_CHUNK entries of the blob's page list into the map (the
+ * reader checks them: ascending, page-aligned, below mem_size). */
+static int open_list_unit(struct lc_stream *s)
+{
+	uint32_t left = s->hdr.page_count - (uint32_t)s->pages;
+	uint32_t n = left < LIST_CHUNK ? left : LIST_CHUNK;
+
+	while (n) {
+		uint32_t k = n < STREAM_CHUNK ? n : STREAM_CHUNK;
+		int rc = seal_read_page_list(&s->c.r, s->chunk, k);
+
+		if (rc != SEAL_OK)
+			return rc;
+		for (const uint64_t *g = s->chunk; g < s->chunk + k; g++) {
+			uint64_t pg = *g / PAGE_SIZE;
+			s->map[pg / 64] |= 1ull << (pg % 64);
+		}
+		s->pages += k;
+		n -= k;
+	}
+	return SEAL_OK;
+}
+
+/* The tag: authentic, so the context may be restored and the VM run. */
+static void open_end(const struct hc_env *env, struct lc_stream *s)
+{
+	struct vm *vm = job.rq.vm;
+	int rc = seal_read_end(&s->c.r);
+	unsigned long long cycles;
+	uint64_t n, blob_len;
+
+	s->coding = false;
+	if (rc == SEAL_OK && !env->lc->context_restore(env->lc_ctx, vm, s->context,
+						       s->hdr.context_len))
+		rc = SEAL_E_MALFORMED;
+	crypto_wipe(s->context, sizeof(s->context));
+	if (rc != SEAL_OK)
+		return open_unmap(s, HC_E_VERIFY, seal_strerror(rc));
+	n = s->next - s->win_off;
+	blob_len = s->blob_len;
+	cycles = stream_cycles(s);
+	stream_free(env->lc, env->lc_ctx, vm);
+	start_running(env, vm, true, cycles);
+	stream_answer(env, job.rq.win.streamed ? (int64_t)n : HC_OK, blob_len, true);
+}
+
+static void resume_unit(const struct hc_env *env, struct lc_stream *s)
+{
+	struct vm *vm = job.rq.vm;
+	const char *why;
+	uint64_t blob_len;
+	int64_t fail;
+	bool aborting;
+	int rc;
+
+	switch (s->phase) {
+	case PH_BEGIN:
+		if (env->lc->mem_alloc(env->lc_ctx, vm) != HC_OK) {
+			stream_free(env->lc, env->lc_ctx, vm);
+			lc_log(env, "lifecycle: vm %u '%s' start refused: not enough "
+			       "memory, %llu frames free", vm->id, vm->name,
+			       frames_free(env));
+			return job_done(HC_E_NOMEM);
+		}
+		vm->tenant.has_memory = true;
+		s->at = 0;
+		s->phase = PH_MAP;
+		return;
+	case PH_MAP:
+		if (map_unit(env, vm, &s->at, &s->fail))
+			return;
+		if (s->fail)
+			return open_unmap(s, s->fail, NULL);
+		s->phase = PH_OPEN_CONTEXT;
+		return;
+	case PH_OPEN_CONTEXT:
+		if (!window_has(s, IN_CTX_NEED))
+			return stream_pause(env, s);
+		rc = seal_read_begin(&s->c.r, vm->tenant.key, &s->hdr, stream_source, s);
+		if (rc != SEAL_OK)
+			return open_failed(s, rc);
+		s->coding = true;
+		rc = seal_read_context(&s->c.r, s->context, s->hdr.context_len);
+		if (rc != SEAL_OK)
+			return open_failed(s, rc);
+		s->pages = 0;
+		s->at = 0;
+		s->phase = s->hdr.page_count ? PH_OPEN_LIST : PH_OPEN_PAGES;
+		return;
+	case PH_OPEN_LIST:
+		if (!window_has(s, IN_LIST_NEED))
+			return stream_pause(env, s);
+		rc = open_list_unit(s);
+		if (rc != SEAL_OK)
+			return open_failed(s, rc);
+		if (s->pages == s->hdr.page_count) {
+			s->pages = 0;
+			s->at = 0;
+			s->phase = PH_OPEN_PAGES;
+		}
+		return;
+	case PH_OPEN_PAGES:
+		if (s->pages == s->hdr.page_count) {
+			if (!window_has(s, SEAL_TAG_LEN))
+				return stream_pause(env, s);
+			return open_end(env, s);
+		}
+		if (!window_has(s, SEAL_PAGE_SIZE))
+			return stream_pause(env, s);
+		s->at = next_marked(s, s->at, vm->mem_size);
+		if (s->at == vm->mem_size)
+			return open_failed(s, SEAL_E_USAGE); /* the map has page_count bits */
+		rc = seal_read_page(&s->c.r, env->lc->page(env->lc_ctx, vm, s->at));
+		s->at += PAGE_SIZE;
+		s->pages++;
+		if (rc != SEAL_OK)
+			return open_failed(s, rc);
+		return;
+	case PH_UNMAP:
+		if (unmap_unit(env, vm, &s->at))
+			return;
+		free_rest(env, vm);
+		fail = s->fail;
+		aborting = s->aborting;
+		blob_len = s->blob_len;
+		why = s->why ? s->why : "?";
+		/* The stream's frames too before the count: all is back. */
+		stream_free(env->lc, env->lc_ctx, vm);
+		if (aborting)
+			lc_log(env, "lifecycle: vm %u '%s' start abandoned: sealed as "
+			       "before, %llu frames free", vm->id, vm->name,
+			       frames_free(env));
+		else if (fail == HC_E_NOMEM)
+			lc_log(env, "lifecycle: vm %u '%s' start refused: not enough "
+			       "memory, %llu frames free", vm->id, vm->name,
+			       frames_free(env));
+		else
+			lc_log(env, "lifecycle: vm %u '%s' start refused: blob does "
+			       "not verify (%s), %llu frames free", vm->id, vm->name,
+			       why, frames_free(env));
+		if (aborting)
+			return stream_answer(env, HC_OK, blob_len, false);
+		return job_done(fail);
+	default:
+		return open_unmap(s, HC_E_INTERNAL, "no such phase"); /* a TCB bug */
+	}
+}
+
+/* The first unit of a stream's call: open the stream (offset 0) or take
+ * the VM's, and this call's window; or abandon it. */
+static void stream_call(const struct hc_env *env, bool resume)
+{
+	struct vm *vm = job.rq.vm;
+	struct lc_stream *s = vm->tenant.stream;
+
+	job.phase = PH_STREAM;
+	if (job.rq.win.abort) {
+		s->env = env;
+		if (!resume)
+			return stop_abort(env, s);
+		return resume_abort(s);
+	}
+	if (job.rq.win.open) {
+		s = env->lc->stage(env->lc_ctx, stream_bytes(vm));
+		if (!s) {
+			lc_log(env, "lifecycle: vm %u '%s' %s refused: not enough memory, "
+			       "%llu frames free", vm->id, vm->name,
+			       resume ? "start" : "stop", frames_free(env));
+			return job_done(HC_E_NOMEM);
+		}
+		s->bytes = stream_bytes(vm);
+		s->resume = resume;
+		s->phase = PH_BEGIN;
+		if (resume) {
+			s->hdr = job.rq.hdr;
+			s->blob_len = job.rq.win.blob_len;
+			s->next = SEAL_HEADER_LEN; /* decode read the header */
+		}
+		vm->tenant.stream = s;
+	}
+	s->win_gpa = job.rq.win.gpa;
+	s->win_off = job.rq.win.offset;
+	s->win_end = job.rq.win.offset + job.rq.win.len;
+}
+
+static void stream_unit(const struct hc_env *env, bool resume)
+{
+	struct lc_stream *s;
+
+	if (job.phase == PH_BEGIN)
+		return stream_call(env, resume);
+	s = job.rq.vm->tenant.stream;
+	s->env = env;
+	if (s->resume)
+		resume_unit(env, s);
+	else
+		stop_unit(env, s);
 }
 
 /* ---- HC_VM_DESTROY ---- */
@@ -1559,6 +1968,7 @@ static void forget(const struct lc_ops *ops, void *mctx, struct vm *vm)
 	struct vm_tenant *t = &vm->tenant;
 
 	ops->set_runnable(mctx, vm, false);
+	stream_free(ops, mctx, vm);
 	if (t->has_memory)
 		ops->mem_free(mctx, vm);
 	crypto_wipe(t, sizeof(*t));
@@ -1581,11 +1991,13 @@ static void destroy_unit(const struct hc_env *env)
 			return job_done(kept);
 		}
 		env->lc->set_runnable(env->lc_ctx, vm, false);
+		/* A stream open on it ends here: its frames go below. */
+		stream_free(env->lc, env->lc_ctx, vm);
 		job.at = 0;
 		job.phase = vm->tenant.has_memory ? PH_UNMAP : PH_DONE;
 		if (job.phase == PH_UNMAP)
 			return;
-	} else if (unmap_unit(env, vm)) {
+	} else if (unmap_unit(env, vm, &job.at)) {
 		return;
 	}
 	memcpy(name, vm->name, sizeof(name));
@@ -1629,6 +2041,8 @@ static uint64_t seal_size_of(const struct hc_env *env, const struct vm *vm)
 	const struct vm_tenant *t = &vm->tenant;
 	uint32_t ctx_len = (uint32_t)env->lc->context_len(env->lc_ctx, vm);
 
+	if (t->stream)
+		return 0;
 	if (t->state == HC_VM_RUNNING)
 		return seal_blob_size((uint32_t)(vm->mem_size / PAGE_SIZE), ctx_len);
 	if (t->state == HC_VM_EXITED && t->nonzero_known)
@@ -1639,7 +2053,7 @@ static uint64_t seal_size_of(const struct hc_env *env, const struct vm *vm)
 static bool count_needed(const struct vm *vm)
 {
 	return vm->tenant.state == HC_VM_EXITED && !vm->tenant.nonzero_known &&
-	       vm->tenant.has_memory;
+	       vm->tenant.has_memory && !vm->tenant.stream;
 }
 
 static void query_unit(const struct hc_env *env)
@@ -1676,9 +2090,14 @@ static void job_unit(const struct hc_env *env)
 	case HC_VM_LOAD:
 		return load_unit(env);
 	case HC_VM_START:
-		return start_unit(env);
+		if (!job.rq.resume)
+			return start_unit(env);
+		return stream_unit(env, true);
+	case HC_VM_START_STREAM:
+		return stream_unit(env, true);
 	case HC_VM_STOP:
-		return stop_unit(env);
+	case HC_VM_STOP_STREAM:
+		return stream_unit(env, false);
 	case HC_VM_DESTROY:
 		return destroy_unit(env);
 	case HC_VM_QUERY:
@@ -1691,7 +2110,6 @@ static void job_unit(const struct hc_env *env)
 /* One step: units of work until the job ends or the step's time is up. */
 static void job_step(const struct hc_env *env)
 {
-	job.io.env = env;
 	job.step_began = job.last_now = env->lc->now(env->lc_ctx);
 	job.deadline = job.step_began + LC_STEP_TSC;
 	do
@@ -1703,19 +2121,11 @@ static void job_step(const struct hc_env *env)
 /* Give back what the job itself holds (not the VM's frames). */
 static void job_release(const struct lc_ops *ops, void *mctx)
 {
-	if (job.sealing)
-		seal_write_abort(&job.w);
-	if (job.opening)
-		seal_read_abort(&job.r);
-	if (job.list)
-		ops->unstage(mctx, job.list, job.list_bytes);
 	if (job.rq.nr == HC_VM_LOAD && job.rq.image)
 		ops->unstage(mctx, job.rq.image, job.rq.u.load.image_len);
 	if (job.rq.nr == HC_VM_LOAD && job.rq.init)
 		ops->unstage(mctx, job.rq.init, job.rq.aux_len);
 	crypto_wipe(context_buf, sizeof(context_buf));
-	if (job.rq.nr == HC_VM_STOP && job.rq.vm)
-		crypto_wipe(nonzero_map, job.rq.vm->mem_size / PAGE_SIZE / 8);
 	crypto_wipe(&job, sizeof(job));
 }
 

@@ -201,5 +201,8 @@ bool lifecycle_mem_ok(uint64_t mem_size);
 bool lifecycle_secrets_ok(const char *s, size_t len);
 /* Frames HC_VM_CREATE takes for mem_size: pages, EPT tables, vCPU. */
 uint64_t lifecycle_create_frames(uint64_t mem_size);
+/* Bytes of TCB memory (lc_ops.stage) a seal or resume stream of a VM of
+ * mem_size holds while it is open (docs/lifecycle.md, "Streams"). */
+size_t lifecycle_stream_bytes(uint64_t mem_size);
 
 #endif

@@ -24,6 +24,8 @@ enum vm_state {
 			* except for a tenant VM (tenant.has_memory says) */
 };
 
+struct lc_stream;
+
 /* What the TCB keeps of a tenant VM (one made by HC_VM_CREATE): its
  * lifecycle record (tcb/lifecycle.c, docs/lifecycle.md). TCB memory only. */
 struct vm_tenant {
@@ -41,6 +43,9 @@ struct vm_tenant {
 	 * again); valid while nonzero_known, which lifecycle_exited() clears. */
 	bool nonzero_known;
 	uint64_t nonzero_pages;
+	/* A seal or resume under way (tcb/lifecycle.c): its writer or reader,
+	 * cursor and map, in TCB frames; NULL when none. */
+	struct lc_stream *stream;
 };
 
 struct vm {

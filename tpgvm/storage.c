@@ -4,6 +4,14 @@
  * order, then COMMIT with the total; a get is GET from offset 0 until the
  * relay answers empty data, with the total checked on every answer; a
  * delete is one DELETE. One request of an operation is out at a time.
+ *
+ * Streamed puts and gets move a piece at a time, its chunks in up to
+ * STORAGE_WINDOW requests at once, each with its own id and deadline
+ * (struct sreq): put chunks go out in offset order, so the relay, which
+ * answers in the order it reads, never sees a hole; get chunks are issued
+ * only once the first answer has told the blob's size (the relay refuses a
+ * GET beyond the end), and every answer must bring exactly the bytes its
+ * chunk asked for, cut at that size.
  */
 #include "tpgvm/storage.h"
 #include "tcb/byteorder.h"
@@ -22,7 +30,18 @@
 #define STORED_IO      2
 #define STORED_BAD     3
 
-enum op_kind { OP_FREE, OP_PUT, OP_GET, OP_DELETE };
+enum op_kind { OP_FREE, OP_PUT, OP_GET, OP_DELETE, OP_PUT_STREAM, OP_GET_STREAM };
+
+/* One request of a streamed operation's piece. */
+struct sreq {
+	bool out;            /* sent, not answered */
+	bool resent;         /* sent again after STORAGE_RESEND_S */
+	uint16_t id;
+	uint32_t off;        /* in the piece */
+	uint32_t len;
+	uint64_t deadline;
+	uint64_t resend_at;
+};
 
 struct op {
 	enum op_kind kind;
@@ -44,6 +63,17 @@ struct op {
 	uint64_t resend_at;  /* ... and is sent again after this */
 	bool resending;      /* the current request went out before */
 	const char *why;
+	/* Streamed operations: the piece under way, its requests. */
+	struct sreq win[STORAGE_WINDOW];
+	const uint8_t *psrc; /* put: the piece */
+	uint8_t *pdst;       /* get: where it goes */
+	uint64_t poff;       /* its blob offset */
+	size_t plen;         /* its length (get: cut at the blob's end) */
+	size_t pnext;        /* bytes of it asked for */
+	size_t pdone;        /* bytes of it the relay took or gave */
+	uint64_t end;        /* put: the blob's bytes given so far */
+	bool piece;          /* a piece is under way */
+	bool last;           /* put: the last piece is given */
 };
 
 static struct op ops[STORAGE_OPS];
@@ -124,6 +154,16 @@ int storage_delete(const char *name)
 	return op_new(OP_DELETE, name);
 }
 
+int storage_put_stream(const char *name)
+{
+	return op_new(OP_PUT_STREAM, name);
+}
+
+int storage_get_stream(const char *name)
+{
+	return op_new(OP_GET_STREAM, name);
+}
+
 static struct op *op_get(int h)
 {
 	return h >= 0 && h < STORAGE_OPS && ops[h].kind != OP_FREE ? &ops[h] : NULL;
@@ -139,8 +179,83 @@ static void finish(struct op *o, enum storage_result r, const char *why)
 	o->result = r;
 	o->why = why;
 	o->sent = false;
+	memset(o->win, 0, sizeof(o->win));
+	o->piece = false;
 	if (o->detached)
 		op_free(o);
+}
+
+static bool streamed(const struct op *o)
+{
+	return o->kind == OP_PUT_STREAM || o->kind == OP_GET_STREAM;
+}
+
+/* The piece has all its bytes: a put's last is followed by COMMIT. */
+static void piece_check(struct op *o)
+{
+	if (!o->piece || o->pdone != o->plen)
+		return;
+	o->piece = false;
+	if (o->kind == OP_PUT_STREAM && o->last) {
+		o->done = (size_t)o->end; /* COMMIT's offset: the total */
+		o->committing = true;
+		o->sent = false;
+	}
+}
+
+static struct op *stream_op(int h, enum op_kind kind)
+{
+	struct op *o = op_get(h);
+
+	if (!o || o->kind != kind || o->result != STORAGE_PENDING || o->piece ||
+	    o->committing)
+		return NULL;
+	return o;
+}
+
+int storage_put_piece(int h, const uint8_t *buf, size_t len, bool last)
+{
+	struct op *o = stream_op(h, OP_PUT_STREAM);
+
+	if (!o || o->last || (len && !buf) || len > 0xffffffffu - o->end)
+		return -1;
+	o->psrc = buf;
+	o->poff = o->end;
+	o->plen = len;
+	o->pnext = o->pdone = 0;
+	o->end += len;
+	o->last = last;
+	o->piece = true;
+	piece_check(o);
+	return 0;
+}
+
+int storage_get_piece(int h, uint64_t off, uint8_t *buf, size_t cap)
+{
+	struct op *o = stream_op(h, OP_GET_STREAM);
+
+	if (!o || !buf || off > 0xffffffffu || (!o->have_total && !cap) ||
+	    (o->have_total && off > o->total))
+		return -1;
+	if (o->have_total && cap > o->total - off)
+		cap = (size_t)(o->total - off);
+	o->pdst = buf;
+	o->poff = off;
+	o->plen = cap;
+	o->pnext = o->pdone = 0;
+	o->piece = true;
+	piece_check(o);
+	return 0;
+}
+
+bool storage_stream_total(int h, uint64_t *total)
+{
+	const struct op *o = op_get(h);
+
+	if (!o || o->kind != OP_GET_STREAM || !o->have_total)
+		return false;
+	*total = o->total;
+	return true;
 }
 
 enum storage_result storage_poll(int h, size_t *len, const char **why)
@@ -154,6 +269,12 @@ enum storage_result storage_poll(int h, size_t *len, const char **why)
 			*len = o->done;
 		if (why)
 			*why = o->why ? o->why : "ok";
+	} else if (streamed(o) && !o->piece && !o->committing) {
+		if (len)
+			*len = o->pdone;
+		if (why)
+			*why = "ok";
+		return STORAGE_PIECE;
 	}
 	return o->result;
 }
@@ -181,6 +302,11 @@ static bool send_next(struct op *o)
 	uint32_t off = (uint32_t)o->done;
 
 	switch (o->kind) {
+	case OP_PUT_STREAM:
+		if (!o->committing)
+			return false;
+		opc = ST_COMMIT;
+		break;
 	case OP_PUT:
 		if (o->committing) {
 			opc = ST_COMMIT;
@@ -228,6 +354,88 @@ static bool idempotent(const struct op *o)
 	return (o->kind == OP_PUT && !o->committing) || o->kind == OP_GET;
 }
 
+/* A chunk of a streamed operation's piece into the output queue. */
+static bool send_chunk(struct op *o, struct sreq *r)
+{
+	uint8_t req[6 + STORAGE_NAME_MAX + STORAGE_CHUNK];
+	size_t n = 0, data = o->kind == OP_PUT_STREAM ? r->len : 0;
+
+	req[n++] = o->kind == OP_PUT_STREAM ? ST_PUT : ST_GET;
+	req[n++] = o->name_len;
+	memcpy(req + n, o->name, o->name_len);
+	n += o->name_len;
+	store_le32(req + n, (uint32_t)(o->poff + r->off));
+	n += 4;
+	if (data)
+		memcpy(req + n, o->psrc + r->off, data);
+	n += data;
+	if (!transport_store(next_id, req, n))
+		return false;
+	r->id = next_id;
+	next_id = next_id == 0xffff ? 1 : (uint16_t)(next_id + 1);
+	r->out = true;
+	if (!r->resent)
+		r->deadline = deadline_in(STORAGE_REQ_S, TPGVM_WORK_CYCLES);
+	r->resend_at = deadline_in(STORAGE_RESEND_S, 0);
+	return true;
+}
+
+static unsigned chunks_out(const struct op *o)
+{
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < STORAGE_WINDOW; k++)
+		n += o->win[k].out;
+	return n;
+}
+
+/* A streamed operation: deadlines, resends (both requests are
+ * idempotent), new chunks of its piece while the window has room (a get:
+ * one alone until the blob's size is known), and a put's COMMIT. */
+static bool stream_step(struct op *o, uint64_t now)
+{
+	bool sent = false;
+
+	for (unsigned k = 0; k < STORAGE_WINDOW; k++) {
+		struct sreq *r = &o->win[k];
+
+		if (!r->out)
+			continue;
+		if (now > r->deadline) {
+			finish(o, STORAGE_FAILED, "the relay did not answer in time");
+			return sent;
+		}
+		if (now > r->resend_at) {
+			r->resent = true;
+			r->out = false;
+			if (!send_chunk(o, r))
+				return sent; /* the queue is full: next step */
+			sent = true;
+		}
+	}
+	for (unsigned k = 0; k < STORAGE_WINDOW && o->piece && o->pnext < o->plen; k++) {
+		struct sreq *r = &o->win[k];
+		size_t len = o->plen - o->pnext;
+
+		if (r->out)
+			continue;
+		if (o->kind == OP_GET_STREAM && !o->have_total && chunks_out(o))
+			break;
+		*r = (struct sreq){ .off = (uint32_t)o->pnext,
+				    .len = (uint32_t)(len < STORAGE_CHUNK ? len : STORAGE_CHUNK) };
+		if (!send_chunk(o, r))
+			break;
+		o->pnext += r->len;
+		sent = true;
+	}
+	if (o->committing && !o->sent) {
+		sent |= send_next(o);
+	} else if (o->committing && now > o->deadline) {
+		finish(o, STORAGE_FAILED, "the relay did not answer in time");
+	}
+	return sent;
+}
+
 bool storage_step(void)
 {
 	bool sent = false;
@@ -238,7 +446,9 @@ bool storage_step(void)
 
 		if (o->kind == OP_FREE || o->result != STORAGE_PENDING)
 			continue;
-		if (!o->sent) {
+		if (streamed(o)) {
+			sent |= stream_step(o, now);
+		} else if (!o->sent) {
 			sent |= send_next(o);
 		} else if (now > o->deadline) {
 			finish(o, STORAGE_FAILED, "the relay did not answer in time");
@@ -292,15 +502,75 @@ static void got(struct op *o, uint32_t total, const uint8_t *data, size_t n)
 	o->done += n;
 }
 
+/* The answer to a chunk r of a streamed operation's piece (status OK). */
+static void chunk_answered(struct op *o, struct sreq *r, const uint8_t *p, size_t len)
+{
+	r->out = false;
+	if (o->kind == OP_PUT_STREAM) {
+		if (len != 5) {
+			finish(o, STORAGE_FAILED, "the relay's answer is malformed");
+			return;
+		}
+		o->pdone += r->len;
+		piece_check(o);
+		return;
+	}
+	uint32_t total = load_le32(p + 1);
+	uint64_t at = o->poff + r->off, got_n;
+	size_t want;
+
+	if (!o->have_total) {
+		if (at > total) {
+			finish(o, STORAGE_FAILED, "the piece asked for is beyond the blob");
+			return;
+		}
+		o->total = total;
+		o->have_total = true;
+		if (o->plen > total - o->poff) { /* cut at the end: one chunk is out */
+			o->plen = (size_t)(total - o->poff);
+			if (o->pnext > o->plen)
+				o->pnext = o->plen;
+		}
+	} else if (total != o->total) {
+		finish(o, STORAGE_FAILED, "the stored blob changed while it was read");
+		return;
+	}
+	/* The relay reads up to STORAGE_CHUNK bytes from the offset: exactly
+	 * that many, cut at the blob's end, of which the piece takes its own. */
+	got_n = at < total ? total - at : 0;
+	if (got_n > STORAGE_CHUNK)
+		got_n = STORAGE_CHUNK;
+	want = r->off < o->plen ? o->plen - r->off : 0;
+	if (want > r->len)
+		want = r->len;
+	if (len - 5 != got_n || want > got_n) {
+		finish(o, STORAGE_FAILED, "the relay sent another amount than asked for");
+		return;
+	}
+	memcpy(o->pdst + r->off, p + 5, want);
+	o->pdone += want;
+	piece_check(o);
+}
+
 void storage_on_stored(uint16_t id, const uint8_t *p, size_t len)
 {
 	struct op *o = NULL;
+	struct sreq *r = NULL;
 	uint8_t status;
 
-	for (int i = 0; i < STORAGE_OPS && !o; i++)
-		if (ops[i].kind != OP_FREE && ops[i].result == STORAGE_PENDING &&
-		    ops[i].sent && ops[i].id == id)
-			o = &ops[i];
+	for (int i = 0; i < STORAGE_OPS && !o; i++) {
+		struct op *c = &ops[i];
+
+		if (c->kind == OP_FREE || c->result != STORAGE_PENDING)
+			continue;
+		if (c->sent && c->id == id)
+			o = c;
+		for (unsigned k = 0; k < STORAGE_WINDOW && !o && streamed(c); k++)
+			if (c->win[k].out && c->win[k].id == id) {
+				o = c;
+				r = &c->win[k];
+			}
+	}
 	if (!o)
 		return; /* late, duplicated or never ours */
 	if (len < 5) {
@@ -308,8 +578,10 @@ void storage_on_stored(uint16_t id, const uint8_t *p, size_t len)
 		return;
 	}
 	status = p[0];
-	o->sent = false;
-	o->resending = false;
+	if (!r) {
+		o->sent = false;
+		o->resending = false;
+	}
 	if (status == STORED_MISSING) {
 		finish(o, STORAGE_MISSING, "the relay has no such blob");
 		return;
@@ -318,7 +590,17 @@ void storage_on_stored(uint16_t id, const uint8_t *p, size_t len)
 		finish(o, STORAGE_FAILED, status_text(status));
 		return;
 	}
+	if (r) {
+		chunk_answered(o, r, p, len);
+		return;
+	}
 	switch (o->kind) {
+	case OP_PUT_STREAM:
+		if (len != 5)
+			finish(o, STORAGE_FAILED, "the relay's answer is malformed");
+		else
+			finish(o, STORAGE_OK, NULL); /* COMMIT */
+		break;
 	case OP_PUT:
 		if (len != 5) {
 			finish(o, STORAGE_FAILED, "the relay's answer is malformed");

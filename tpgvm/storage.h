@@ -4,7 +4,9 @@
  * Non-blocking and driven from the main loop: an operation on a whole blob
  * (put from a buffer, get into a buffer, delete) is a sequence of STORE
  * frames, each answered by one STORED frame before the next is sent; the
- * caller polls its handle until the result is final. Every STORE carries a
+ * caller polls its handle until the result is final. A streamed put or
+ * get moves a blob a piece at a time, with a window of requests in flight
+ * (below). Every STORE carries a
  * fresh request id, so a late answer to a request given up is ignored.
  *
  * The relay is untrusted: it may answer anything or nothing. Each request
@@ -36,6 +38,9 @@
  * TPGVM computes), and both requests are idempotent. COMMIT and DELETE are
  * not, and are sent once. */
 #define STORAGE_RESEND_S 5u
+/* Requests of one streamed put or get out at once (docs/relay.md,
+ * "Storage": a window of chunks in flight). */
+#define STORAGE_WINDOW   8u
 
 enum storage_result {
 	STORAGE_PENDING = 0, /* still running: poll again */
@@ -44,6 +49,8 @@ enum storage_result {
 	STORAGE_TOO_LARGE,   /* get: the blob is larger than the buffer */
 	STORAGE_FAILED,      /* I/O error, refused, timeout, relay restart,
 			      * or an answer that makes no sense */
+	STORAGE_PIECE,       /* a streamed put or get: its piece is done
+			      * (*len its bytes), it is open for the next */
 };
 
 /*
@@ -55,6 +62,36 @@ enum storage_result {
 int storage_put(const char *name, const uint8_t *buf, size_t len);
 int storage_get(const char *name, uint8_t *buf, size_t cap);
 int storage_delete(const char *name);
+
+/*
+ * Streamed operations, for a blob that passes through a bounded window a
+ * piece at a time (a sealed VM, docs/lifecycle.md "Streams"): up to
+ * STORAGE_WINDOW requests of the current piece are out at once.
+ *
+ * A streamed put: storage_put_stream() opens it (a handle, or -1 as
+ * above); storage_put_piece() gives the next len bytes of the blob (they
+ * follow the previous piece's), last = the blob ends with them. Once the
+ * relay has every chunk of a piece, storage_poll says STORAGE_PIECE (*len
+ * its length) and buf may be reused; after the last piece it COMMITs
+ * (the blob appears whole or not at all) and says STORAGE_OK.
+ *
+ * A streamed get: storage_get_stream() opens it; storage_get_piece() asks
+ * for up to cap bytes at blob offset off into buf (any offset, in any
+ * order; the first piece must have cap > 0: its answer tells the blob's
+ * size, storage_stream_total); STORAGE_PIECE with *len the bytes got (cut
+ * at the blob's end). It stays open until released.
+ *
+ * A piece call returns 0, or -1 (not such an operation, a piece under way,
+ * the put's last piece given, off beyond the blob's end, no buffer); the
+ * buffer must stay valid until the piece is done or the operation is
+ * released. Any failure ends the operation (storage_poll's final result).
+ */
+int storage_put_stream(const char *name);
+int storage_put_piece(int h, const uint8_t *buf, size_t len, bool last);
+int storage_get_stream(const char *name);
+int storage_get_piece(int h, uint64_t off, uint8_t *buf, size_t cap);
+/* A streamed get's blob size, once an answer has told it. */
+bool storage_stream_total(int h, uint64_t *total);
 
 /* The operation's state; once final, *len (may be NULL) is the blob's
  * size for a get, and *why a short reason for a failure. */

@@ -70,6 +70,9 @@ long hc_vm_stop(const struct hc_vm_stop *req);
 long hc_vm_destroy(const struct hc_vm_ref *ref);
 long hc_vm_query(const struct hc_vm_query *req);
 long hc_vm_console_read(const struct hc_vm_console_read *req);
+/* The stream calls write blob_len and done back into *req. */
+long hc_vm_stop_stream(struct hc_vm_stream *req);
+long hc_vm_start_stream(struct hc_vm_stream *req);
 
 /* ---- boot.c ------------------------------------------------------------ */
 

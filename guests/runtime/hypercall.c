@@ -70,6 +70,16 @@ long hc_vm_stop(const struct hc_vm_stop *req)
 	return hypercall(HC_VM_STOP, (unsigned long)req, 0, 0, 0);
 }
 
+long hc_vm_stop_stream(struct hc_vm_stream *req)
+{
+	return hypercall(HC_VM_STOP_STREAM, (unsigned long)req, 0, 0, 0);
+}
+
+long hc_vm_start_stream(struct hc_vm_stream *req)
+{
+	return hypercall(HC_VM_START_STREAM, (unsigned long)req, 0, 0, 0);
+}
+
 long hc_vm_destroy(const struct hc_vm_ref *ref)
 {
 	return hypercall(HC_VM_DESTROY, (unsigned long)ref, 0, 0, 0);

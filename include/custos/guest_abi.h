@@ -50,8 +50,9 @@
  * hypercalls): a guest accepts the version it was built for or a later
  * one. 1: up to secrets_size. 2: tsc_hz. 3: the boot info is unchanged;
  * HC_VM_LOAD's request gained a boot protocol (Linux guests), an initrd
- * and a kernel command line. */
-#define CUSTOS_ABI_VERSION     3
+ * and a kernel command line. 4: the boot info is unchanged; the stream
+ * calls HC_VM_STOP_STREAM and HC_VM_START_STREAM. */
+#define CUSTOS_ABI_VERSION     4
 
 struct custos_boot_info {
 	uint64_t magic;        /* CUSTOS_BOOT_INFO_MAGIC */
@@ -115,7 +116,9 @@ enum custos_hypercall {
 	HC_VM_QUERY = 0x105,
 	HC_VM_CONSOLE_READ = 0x106,
 	HC_VM_CONSOLE_INPUT = 0x107,
-	HC_LIFECYCLE_LAST = 0x107,
+	HC_VM_STOP_STREAM = 0x108,  /* HC_VM_STOP through a bounded window */
+	HC_VM_START_STREAM = 0x109, /* HC_VM_START of a SEALED VM, the same */
+	HC_LIFECYCLE_LAST = 0x109,
 
 	HC_REPORT = 0x120,       /* (req gpa, out gpa, cap) -> report length */
 };
@@ -153,7 +156,7 @@ enum custos_hypercall_error {
 			     * latest one sealed for this VM */
 };
 
-/* ---- Lifecycle hypercalls (0x100-0x106; docs/lifecycle.md) -----------------
+/* ---- Lifecycle hypercalls (0x100-0x109; docs/lifecycle.md) -----------------
  * TPGVM only (anyone else: HC_E_DENIED). RDI = gpa of a request struct in
  * the caller's memory, which starts with a struct hc_vm_ref: the VM and the
  * tenant the TPGVM acts for. Every other pointer is a gpa in the caller's
@@ -265,11 +268,75 @@ struct hc_vm_start {
  * blob to [out_gpa, out_gpa + out_cap), scrubs and frees its frames.
  * RAX = blob length. If out_cap is smaller than the blob: INVAL and
  * nothing changes (the VM runs on; HC_VM_QUERY's seal_size of a RUNNING
- * VM is an upper bound, of an EXITED one exact). */
+ * VM is an upper bound, of an EXITED one exact). It is a stop stream
+ * (below) whose one window is the whole buffer. */
 struct hc_vm_stop {
 	struct hc_vm_ref ref;
 	uint64_t out_gpa, out_cap;
 };
+
+/* ---- Streams: a seal or a resume through a bounded window -----------------
+ * HC_VM_STOP_STREAM and HC_VM_START_STREAM, RDI = &hc_vm_stream, move a
+ * blob in pieces through a window [buf_gpa, buf_gpa + buf_len) of the
+ * caller's memory, so that neither the caller nor the TCB ever holds a
+ * whole blob (docs/lifecycle.md, "Streams"). A stream belongs to its VM:
+ * between its calls every other lifecycle call, of any VM, is served as
+ * usual; at most HC_STREAMS_MAX are open at once.
+ *
+ * HC_VM_STOP_STREAM, offset 0 (RUNNING or EXITED, no stream open): opens a
+ *   stop stream -- the VM is off the run queue from here on and does not
+ *   run while the stream is open -- counts its pages and fills the window
+ *   with the blob's first bytes. Then, offset = the previous offset + the
+ *   previous RAX: the next bytes. RAX = bytes written at buf_gpa, which
+ *   are the blob's bytes [offset, offset + RAX). The call that produces
+ *   the tag commits (version + 1, SEALED, memory scrubbed and freed) and
+ *   sets done: the tag leaves the TCB only with the commit, so a stream
+ *   cut short or abandoned never is a usable blob. buf_len >=
+ *   HC_STREAM_MIN.
+ * HC_VM_START_STREAM, offset 0 (SEALED, no stream open; blob_len = the
+ *   blob's total length): opens a resume stream with the piece of the blob
+ *   at buf_gpa (its bytes [0, buf_len)): header checked as HC_VM_START
+ *   does, fresh frames, then as much of the piece as can be taken. Then
+ *   offset = the previous offset + the previous RAX and buf_len bytes of
+ *   the blob from there. RAX = bytes of the piece taken (the rest must be
+ *   offered again at the next call's offset). The call that takes the tag
+ *   verifies it, restores the vCPU and runs the VM (RUNNING) and sets
+ *   done; nothing of the VM runs and nothing is committed before. buf_len
+ *   >= HC_STREAM_MIN, or the piece ends the blob; buf_len <= blob_len -
+ *   offset.
+ * Both: flags HC_STREAM_ABORT (buffer and offset ignored) abandons the
+ *   VM's open stream of that kind: a stopping VM runs on (or stays
+ *   EXITED) exactly as before, nothing committed; a resuming one is SEALED
+ *   again, every frame taken scrubbed and freed. RAX = 0. HC_VM_DESTROY
+ *   of a VM with an open stream ends it too, and so does the TPGVM's end.
+ * Every successful call writes blob_len (the total, once known: at the
+ *   first call's end) and done (1: the stream has ended, committed) back
+ *   into the request. Errors: STATE (no such stream open, or one open
+ *   where offset 0 opens one, or the VM's state), INVAL (offset is not
+ *   where the stream is, buf_len out of range, flags), FAULT, NOMEM (also:
+ *   HC_STREAMS_MAX streams open), and as HC_VM_STOP/HC_VM_START. A refused
+ *   call (STATE, INVAL, FAULT before anything was moved) leaves the stream
+ *   as it was; one that fails while moving bytes (a blob that does not
+ *   verify, INTERNAL) ends it as an abort would. While a stream is open
+ *   its VM allows only its stream's calls, QUERY (state as before the
+ *   stream, seal_size 0), CONSOLE_READ and DESTROY: STOP, START and
+ *   CONSOLE_INPUT are STATE.
+ */
+#define HC_STREAM_MIN   (16u << 10) /* smallest window (the last piece of a
+				     * resume may be shorter) */
+#define HC_STREAMS_MAX  4u          /* streams open at once */
+#define HC_STREAM_ABORT 1u
+
+struct hc_vm_stream {
+	struct hc_vm_ref ref;
+	uint64_t buf_gpa, buf_len;     /* the window (a piece of the blob) */
+	uint64_t offset;               /* its blob offset; 0 opens a stream */
+	uint64_t blob_len;             /* START_STREAM at offset 0: in; out */
+	uint32_t flags;                /* HC_STREAM_ABORT or 0 */
+	uint32_t done;                 /* out: 1 once the stream has ended */
+};
+_Static_assert(sizeof(struct hc_vm_stream) == 96,
+	       "struct hc_vm_stream is part of the ABI: 96 bytes");
 
 /* HC_VM_DESTROY: RDI = &hc_vm_ref. Any state. Scrubs memory and vCPU
  * state, shreds the VM's key (every blob sealed for it is dead), frees the

@@ -14,7 +14,11 @@
  *   byte 45     lifecycle: bit 0 the TPGVM has a (fake) lifecycle
  *               mechanism, bit 1 a VM exists already (created: vm 1,
  *               owner 48 x 0xa1, 2 MiB), bit 2 that fake has no free
- *               frames, bit 3 "near" lifecycle numbers
+ *               frames, bit 3 "near" lifecycle numbers, bit 4 that VM is
+ *               RUNNING (a few of its pages not zero), bit 5 and a
+ *               stream is open on it (bit 6 clear: a stop stream after
+ *               its first window of HC_STREAM_MIN bytes; set: sealed, then
+ *               a resume stream after its first piece of HC_STREAM_MIN)
  *   the rest    guest memory contents (repeated to fill mem_size)
  *
  * The guest memory is a heap block of exactly mem_size bytes, and
@@ -32,8 +36,9 @@
  * is what is fuzzed, not the crypto. The lifecycle mechanism is a fake
  * (frames counted, memory in malloc'd blocks); lifecycle calls are checked
  * against the ABI's error set, the caller's memory written only by a
- * successful QUERY, CONSOLE_READ or STOP, and the free-frame count the same
- * after every refusal.
+ * successful QUERY, CONSOLE_READ, STOP or stream call, and the free-frame
+ * count the same after every refusal (or, with a resume stream open
+ * before the call, what it took given back at most).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -47,7 +52,7 @@
 #include "tcb/measure.h"
 #include "fuzz_util.h"
 
-#define MAX_MEM (4 * 4096u)
+#define MAX_MEM (12 * 4096u) /* room for a stream's window */
 
 #define CHECK(cond) do { \
 		if (!(cond)) { \
@@ -417,6 +422,53 @@ static void fake_put(void *ctx, char c)
 	f->console[f->console_len++] = (uint8_t)c;
 }
 
+/* Open a stream on VM 1 (RUNNING) before the fuzzed call, through calls of
+ * a TPGVM of its own: a stop stream after its first window, or (resume)
+ * a one-call STOP and then a resume stream after its first piece. */
+static void open_stream(bool resume)
+{
+	static struct fake sf;
+	static uint8_t smem[1u << 20];
+	const uint64_t req = 0, win = 0x1000, blob = 0x10000;
+	struct hc_env env = {
+		.mem_size = sizeof(smem), .is_tpgvm = true,
+		.read_guest = fake_read, .write_guest = fake_write,
+		.console_put = fake_put, .lc = &fake_ops, .ctx = &sf,
+	};
+	struct hc_vm_stream st = { .ref.vm_id = 1, .buf_gpa = win,
+				   .buf_len = HC_STREAM_MIN };
+	struct hc_call call = { .arg = { req } };
+	struct hc_result res;
+	int64_t len = 0;
+
+	memset(&sf, 0, sizeof(sf));
+	sf.mem = smem;
+	sf.mem_size = sizeof(smem);
+	memset(st.ref.owner, 0xa1, HC_OWNER_LEN);
+	if (resume) {
+		struct hc_vm_stop stop = { .ref = st.ref, .out_gpa = blob,
+					   .out_cap = sizeof(smem) - blob };
+
+		memcpy(smem + req, &stop, sizeof(stop));
+		call.nr = HC_VM_STOP;
+		do
+			hypercall_handle(&call, &env, &res);
+		while (res.effect == HC_EFFECT_RESTART);
+		CHECK(res.ret > 0);
+		len = res.ret;
+		CHECK((uint64_t)len > HC_STREAM_MIN);
+		st.buf_gpa = blob;
+		st.blob_len = (uint64_t)len;
+	}
+	memcpy(smem + req, &st, sizeof(st));
+	call.nr = resume ? HC_VM_START_STREAM : HC_VM_STOP_STREAM;
+	do
+		hypercall_handle(&call, &env, &res);
+	while (res.effect == HC_EFFECT_RESTART);
+	CHECK(res.ret > 0 && res.ret <= HC_STREAM_MIN);
+	CHECK(((struct hc_vm_stream *)(void *)(smem + req))->done == 0);
+}
+
 static bool is_error(int64_t r)
 {
 	return r == HC_E_NOSYS || r == HC_E_INVAL || r == HC_E_DENIED ||
@@ -565,7 +617,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(vm->tenant.owner, 0xa1, HC_OWNER_LEN);
 		CHECK(lifecycle_mem_alloc(&fake_ops, NULL, vm) == HC_OK);
 		vm->tenant.has_memory = true;
+		if (lc_flags & 0x10) {
+			/* as if loaded and started: a few pages hold data */
+			vm->tenant.state = HC_VM_RUNNING;
+			vm->tenant.version = lc_flags >> 7;
+			fk_set_runnable(NULL, vm, true);
+			for (unsigned i = 0; i < 8; i++)
+				fake_mem[1][((flags * 7 + i * 61) % 512) * 4096 + i] =
+					(uint8_t)(i + 1);
+			if (lc_flags & 0x20)
+				open_stream(lc_flags & 0x40);
+		}
 	}
+	bool stream_open = (lc_flags & 0x32) == 0x32;
 	if (lc_flags & 4)
 		fake_free = 0;
 	uint64_t free_before = fake_free;
@@ -624,9 +688,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool lc = call.nr >= HC_LIFECYCLE_FIRST && call.nr <= HC_LIFECYCLE_LAST &&
 		  env.lc != NULL;
 	bool lc_writes = lc && res.ret >= 0 && (call.nr == HC_VM_QUERY ||
-		call.nr == HC_VM_CONSOLE_READ || call.nr == HC_VM_STOP);
-	if (lc && res.ret < 0)
+		call.nr == HC_VM_CONSOLE_READ || call.nr == HC_VM_STOP ||
+		call.nr == HC_VM_STOP_STREAM || call.nr == HC_VM_START_STREAM);
+	if (lc && res.ret < 0 && !stream_open)
 		CHECK(fake_free == free_before);
+	if (lc && res.ret < 0 && stream_open)
+		CHECK(fake_free >= free_before); /* a failed resume gives back */
 	if ((call.nr != HC_CONSOLE_WRITE && call.nr != HC_REPORT && !lc) ||
 	    call.cpl != 0)
 		CHECK(f.reads == 0);

@@ -5,7 +5,9 @@
  * and timeouts. Properties: a get never writes beyond its buffer (ASan:
  * the buffer is exactly cap bytes on the heap), a finished get reports at
  * most cap bytes, a finished operation stays finished, at most one request
- * per operation is out at a time, and nothing crashes or loops.
+ * per whole-blob operation is out at a time and at most STORAGE_WINDOW
+ * (and a COMMIT) per streamed one, a streamed get's piece reports at most
+ * its buffer's bytes, and nothing crashes or loops.
  *
  * Input: a script of 1-byte commands, each followed by its own bytes:
  *   0: start a get (1 byte: cap)     1: start a put (1 byte: length)
@@ -13,6 +15,15 @@
  *                                       (1 byte: length n, then n bytes)
  *   4: answer with another id (2 bytes: delta)   5: relay restarted
  *   6: time passes (past every deadline)         7: poll and release all
+ *   8: open a streamed put     9: its next piece (1 byte: length, 1 byte:
+ *                                 bit 0 last)
+ *  10: open a streamed get    11: its next piece (1 byte: offset / 16,
+ *                                 1 byte: cap / 16; a heap buffer of
+ *                                 exactly cap)
+ *  12: answer the last request as a relay holding a blob would (2 bytes:
+ *      its total / 16): ok, the total, and the up to STORAGE_CHUNK bytes
+ *      from the request's offset (zeros)
+ * (9's length is 16 times its byte too: pieces of several chunks.)
  */
 #include "tpgvm/storage.c"
 #include "tests/fuzz/fuzz_util.h"
@@ -22,12 +33,14 @@
 
 static uint64_t now;
 static uint16_t last_id;
+static uint32_t last_off; /* the last request's offset */
 static unsigned queued;
 
 bool transport_store(uint16_t id, const uint8_t *payload, size_t len)
 {
 	require(len > 0 && len <= FRAME_MAX_PAYLOAD);
-	(void)payload;
+	require(len >= 6 && len >= 6u + payload[1]);
+	last_off = (uint32_t)le(payload + 2 + payload[1], 4) ;
 	last_id = id;
 	queued++;
 	return true;
@@ -43,6 +56,7 @@ struct fz_op {
 	uint8_t *buf;
 	size_t cap;
 	bool done;
+	bool stream, get;
 };
 
 static void poll_all(struct fz_op *ops, size_t n, bool release)
@@ -56,10 +70,13 @@ static void poll_all(struct fz_op *ops, size_t n, bool release)
 			continue;
 		r = storage_poll(ops[i].h, &len, &why);
 		if (ops[i].done)
-			require(r != STORAGE_PENDING); /* finished stays finished */
-		if (r == STORAGE_OK && ops[i].buf)
+			require(r != STORAGE_PENDING && r != STORAGE_PIECE); /* finished stays finished */
+		if ((r == STORAGE_OK || r == STORAGE_PIECE) && ops[i].buf)
 			require(len <= ops[i].cap);
-		if (r != STORAGE_PENDING)
+		require(r != STORAGE_PIECE || ops[i].stream);
+		require(!ops[i].stream || ops[i].get || r != STORAGE_OK ||
+			len <= 0xffffffffu);
+		if (r != STORAGE_PENDING && r != STORAGE_PIECE)
 			ops[i].done = true;
 		if (release) {
 			storage_release(ops[i].h);
@@ -69,9 +86,23 @@ static void poll_all(struct fz_op *ops, size_t n, bool release)
 	}
 }
 
+/* The client's operation slot k (the harness's ops[] below is another). */
+static const struct op *client_op(int k)
+{
+	return &ops[k];
+}
+
+static struct fz_op *last_stream(struct fz_op *f, size_t n, bool get)
+{
+	while (n--)
+		if (f[n].h >= 0 && f[n].stream && f[n].get == get)
+			return &f[n];
+	return NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t put_src[256];
+	static uint8_t put_src[255 * 16];
 	struct fz_op ops[STORAGE_OPS + 4];
 	size_t nops = 0, i = 0;
 
@@ -81,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	now = 0;
 	timebase_set(2000000); /* Bochs at the platform tests' ips */
 	while (i < size) {
-		uint8_t cmd = data[i++] % 8;
+		uint8_t cmd = data[i++] % 13;
 		if (cmd <= 1 && i < size && nops < sizeof(ops) / sizeof(ops[0])) {
 			size_t n = data[i++];
 			uint8_t *buf = cmd == 0 ? malloc(n ? n : 1) : NULL;
@@ -95,7 +126,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			unsigned before = queued;
 			for (int k = 0; k < 16 && storage_step(); k++)
 				;
-			require(queued - before <= STORAGE_OPS);
+			require(queued - before <= STORAGE_OPS * (STORAGE_WINDOW + 1));
+			for (int k = 0; k < STORAGE_OPS; k++) {
+				const struct op *o = client_op(k);
+				require(chunks_out(o) <= STORAGE_WINDOW);
+				require(streamed(o) || !chunks_out(o));
+			}
 		} else if (cmd == 3 && i < size) {
 			size_t n = data[i++];
 			if (n > size - i)
@@ -115,6 +151,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (cmd == 7) {
 			poll_all(ops, nops, true);
 			nops = 0;
+		} else if ((cmd == 8 || cmd == 10) && nops < sizeof(ops) / sizeof(ops[0])) {
+			int h = cmd == 8 ? storage_put_stream("0011223344556677-vm.sealed")
+					 : storage_get_stream("0011223344556677-vm.sealed");
+			if (h >= 0)
+				ops[nops++] = (struct fz_op){ .h = h, .stream = true,
+							      .get = cmd == 10 };
+		} else if (cmd == 9 && i + 2 <= size) {
+			struct fz_op *f = last_stream(ops, nops, false);
+			if (f)
+				(void)storage_put_piece(f->h, put_src, data[i] * 16u,
+							data[i + 1] & 1);
+			i += 2;
+		} else if (cmd == 12 && i + 2 <= size) {
+			static uint8_t ans[5 + STORAGE_CHUNK];
+			uint32_t total = (uint32_t)le(data + i, 2) * 16u;
+			size_t n = last_off < total ? total - last_off : 0;
+			if (n > STORAGE_CHUNK)
+				n = STORAGE_CHUNK;
+			memset(ans, 0, sizeof(ans));
+			store_le32(ans + 1, total);
+			storage_on_stored(last_id, ans, 5 + n);
+			i += 2;
+		} else if (cmd == 11 && i + 2 <= size) {
+			struct fz_op *f = last_stream(ops, nops, true);
+			size_t cap = data[i + 1] * 16u;
+			uint8_t *buf = malloc(cap ? cap : 1);
+			if (f && storage_get_piece(f->h, data[i] * 16u, buf, cap) == 0) {
+				free(f->buf); /* its piece is done: -1 otherwise */
+				f->buf = buf;
+				f->cap = cap;
+			} else {
+				free(buf);
+			}
+			i += 2;
 		}
 		poll_all(ops, nops, false);
 	}

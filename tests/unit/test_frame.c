@@ -483,6 +483,167 @@ static void answer(uint8_t status, uint32_t total, const uint8_t *data, size_t n
 	storage_on_stored(fake.id[fake.n - 1], a, 5 + n);
 }
 
+/* A relay holding blobs in memory (docs/relay.md, "Storage": PUT into the
+ * part, no holes; COMMIT renames; GET reads up to STORAGE_CHUNK bytes from
+ * the offset), which answers every STORE queued since it last did. It
+ * reads them in order, as the real one does, but its answers may arrive
+ * in reverse: each carries its id. */
+static struct {
+	uint8_t part[1 << 16], blob[1 << 16];
+	size_t part_len, blob_len, served;
+	uint8_t ans[64][5 + STORAGE_CHUNK];
+	size_t ans_len[64];
+} rel;
+
+static void relay_serve(bool reverse)
+{
+	size_t from = rel.served, to = fake.n;
+
+	for (size_t i = from; i < to; i++) {
+		const uint8_t *r = fake.req[i];
+		size_t nl = r[1], dlen = fake.len[i] - 6 - nl;
+		uint32_t off = r[2 + nl] | r[3 + nl] << 8 | r[4 + nl] << 16 |
+			       (uint32_t)r[5 + nl] << 24;
+		uint8_t *a = rel.ans[i % 64];
+		size_t n = 0;
+
+		memset(a, 0, 5);
+		switch (r[0]) {
+		case ST_PUT:
+			if (off > rel.part_len) {
+				a[0] = STORED_BAD; /* a hole */
+				break;
+			}
+			memcpy(rel.part + off, r + 6 + nl, dlen);
+			if (off + dlen > rel.part_len)
+				rel.part_len = off + dlen;
+			break;
+		case ST_COMMIT:
+			assert_int_equal(off, rel.part_len);
+			memcpy(rel.blob, rel.part, rel.part_len);
+			rel.blob_len = rel.part_len;
+			break;
+		case ST_GET:
+			if (off > rel.blob_len) {
+				a[0] = STORED_BAD;
+				break;
+			}
+			n = rel.blob_len - off < STORAGE_CHUNK ? rel.blob_len - off : STORAGE_CHUNK;
+			memcpy(a + 5, rel.blob + off, n);
+			for (int b = 0; b < 4; b++)
+				a[1 + b] = (uint8_t)(rel.blob_len >> (8 * b));
+			break;
+		default:
+			fail();
+		}
+		rel.ans_len[i % 64] = 5 + n;
+	}
+	for (size_t k = 0; k < to - from; k++) {
+		size_t i = reverse ? to - 1 - k : from + k;
+		storage_on_stored(fake.id[i], rel.ans[i % 64], rel.ans_len[i % 64]);
+	}
+	rel.served = to;
+}
+
+/* Steps and serves until the operation's piece (or the whole) is done. */
+static enum storage_result stream_run(int h, size_t *len, bool reverse)
+{
+	enum storage_result r;
+
+	for (unsigned i = 0; i < 100; i++) {
+		size_t before = fake.n;
+
+		while (storage_step())
+			;
+		assert_true(fake.n - before <= STORAGE_WINDOW + 1);
+		relay_serve(reverse);
+		r = storage_poll(h, len, NULL);
+		if (r != STORAGE_PENDING)
+			return r;
+	}
+	fail();
+	return STORAGE_FAILED;
+}
+
+/* A blob through a bounded window both ways: a streamed put of pieces,
+ * up to STORAGE_WINDOW requests out, answers in any order, COMMIT after
+ * the last; a streamed get of pieces at any offset, cut at the end. */
+static void test_storage_streams(void **state)
+{
+	static uint8_t blob[12345], got[20000];
+	size_t len = 0;
+	uint64_t total = 0;
+	int h;
+
+	storage_reset(state);
+	memset(&rel, 0, sizeof(rel));
+	for (size_t i = 0; i < sizeof(blob); i++)
+		blob[i] = (uint8_t)(i * 7 + i / 256);
+	h = storage_put_stream("0011223344556677-big.sealed");
+	assert_true(h >= 0);
+	assert_int_equal(storage_get_stream("0011223344556677-big.sealed"), -1);
+	assert_int_equal(storage_poll(h, &len, NULL), STORAGE_PIECE); /* none yet */
+	assert_int_equal(storage_put_piece(h, blob, 10000, false), 0);
+	assert_int_equal(storage_put_piece(h, blob, 1, false), -1); /* under way */
+	while (storage_step())
+		;
+	assert_int_equal(fake.n, STORAGE_WINDOW); /* a window, not all 12 */
+	assert_req(ST_PUT, "0011223344556677-big.sealed", 7 * STORAGE_CHUNK, STORAGE_CHUNK);
+	assert_int_equal(stream_run(h, &len, true), STORAGE_PIECE);
+	assert_int_equal(len, 10000);
+	assert_int_equal(rel.blob_len, 0); /* not committed */
+	assert_int_equal(storage_put_piece(h, blob + 10000, sizeof(blob) - 10000, true), 0);
+	assert_int_equal(stream_run(h, &len, false), STORAGE_OK);
+	assert_int_equal(len, sizeof(blob));
+	assert_int_equal(rel.blob_len, sizeof(blob));
+	assert_memory_equal(rel.blob, blob, sizeof(blob));
+	assert_int_equal(storage_put_piece(h, blob, 1, true), -1); /* over */
+	storage_release(h);
+
+	h = storage_get_stream("0011223344556677-big.sealed");
+	assert_true(h >= 0);
+	assert_false(storage_stream_total(h, &total));
+	assert_int_equal(storage_get_piece(h, 0, got, 0), -1); /* size unknown */
+	assert_int_equal(storage_get_piece(h, 0, got, sizeof(got)), 0);
+	while (storage_step())
+		;
+	assert_int_equal(fake.n - rel.served, 1); /* one, until the size is known */
+	assert_int_equal(stream_run(h, &len, true), STORAGE_PIECE);
+	assert_true(storage_stream_total(h, &total));
+	assert_int_equal(total, sizeof(blob));
+	assert_int_equal(len, sizeof(blob));
+	assert_memory_equal(got, blob, sizeof(blob));
+	memset(got, 0, sizeof(got));
+	assert_int_equal(storage_get_piece(h, 12000, got, 4096), 0);
+	assert_int_equal(stream_run(h, &len, false), STORAGE_PIECE);
+	assert_int_equal(len, sizeof(blob) - 12000);
+	assert_memory_equal(got, blob + 12000, len);
+	assert_int_equal(storage_get_piece(h, 1000, got, 2000), 0);
+	assert_int_equal(stream_run(h, &len, true), STORAGE_PIECE);
+	assert_int_equal(len, 2000);
+	assert_memory_equal(got, blob + 1000, len);
+	assert_int_equal(storage_get_piece(h, sizeof(blob), got, 16), 0);
+	assert_int_equal(storage_poll(h, &len, NULL), STORAGE_PIECE);
+	assert_int_equal(len, 0);
+	assert_int_equal(storage_get_piece(h, sizeof(blob) + 16, got, 16), -1);
+	/* the blob changes under the reader: it fails */
+	assert_int_equal(storage_get_piece(h, 0, got, 4000), 0);
+	while (storage_step())
+		;
+	rel.blob_len = 11000;
+	relay_serve(false);
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_FAILED);
+	storage_release(h);
+	/* a relay that restarts fails a stream half-way */
+	h = storage_put_stream("0011223344556677-big.sealed");
+	assert_int_equal(storage_put_piece(h, blob, 5000, true), 0);
+	while (storage_step())
+		;
+	storage_relay_restarted();
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_FAILED);
+	storage_release(h);
+}
+
 static void test_storage_put(void **state)
 {
 	static uint8_t blob[2000];
@@ -773,6 +934,7 @@ int main(void)
 		cmocka_unit_test(test_noise_then_frame),
 		cmocka_unit_test(test_storage_put),
 		cmocka_unit_test(test_storage_get),
+		cmocka_unit_test(test_storage_streams),
 		cmocka_unit_test(test_storage_timeout_restart_slots),
 		cmocka_unit_test(test_storage_resends_what_is_idempotent),
 		cmocka_unit_test(test_storage_blob_name),

@@ -322,7 +322,7 @@ static void test_lifecycle_denied_for_non_tpgvm(void **state)
 	for (uint64_t nr = HC_LIFECYCLE_FIRST; nr <= HC_LIFECYCLE_LAST; nr++)
 		expect_error(fx, nr, 0, 16, 0, HC_E_DENIED);
 	assert_int_equal(HC_LIFECYCLE_FIRST, 0x100);
-	assert_int_equal(HC_LIFECYCLE_LAST, 0x107);
+	assert_int_equal(HC_LIFECYCLE_LAST, 0x109);
 }
 
 static void test_lifecycle_not_denied_for_tpgvm(void **state)
@@ -347,7 +347,7 @@ static void test_lifecycle_not_denied_for_tpgvm(void **state)
 static void test_unknown_numbers(void **state)
 {
 	struct fixture *fx = *state;
-	const uint64_t nrs[] = { 4, 5, 0xff, 0x108, 0x1000, 1ull << 32,
+	const uint64_t nrs[] = { 4, 5, 0xff, 0x10a, 0x1000, 1ull << 32,
 				 (1ull << 32) | HC_VERSION,
 				 (1ull << 32) | HC_EXIT,
 				 (1ull << 63) | HC_CONSOLE_WRITE, UINT64_MAX };

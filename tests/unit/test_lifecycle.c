@@ -1553,14 +1553,17 @@ static void test_frames_zeroed_once_per_owner(void **state)
 	assert_int_equal(zero_calls, 2);
 	zero_calls = 0;
 	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), 0);
+	/* the stop's stream (its writer and map) is zeroed when it is given
+	 * back, as the VM's frames are */
+	uint64_t stream_frames = (lifecycle_stream_bytes(VM_MEM) + 4095) / 4096;
 	int64_t len = stop((uint32_t)id, owner_a, BLOB_GPA, BLOB_CAP);
 	assert_true(len > 0);
-	assert_int_equal(zero_calls, lifecycle_create_frames(VM_MEM));
+	assert_int_equal(zero_calls, lifecycle_create_frames(VM_MEM) + stream_frames);
 	zero_calls = 0;
-	/* a resume takes fresh frames unzeroed; only the staged page list
-	 * (one frame) is zeroed, when it is given back */
+	/* a resume takes fresh frames unzeroed; only its stream is zeroed,
+	 * when it is given back */
 	assert_int_equal(start((uint32_t)id, owner_a, BLOB_GPA, (uint64_t)len), 0);
-	assert_int_equal(zero_calls, 1);
+	assert_int_equal(zero_calls, stream_frames);
 	zero_calls = 0;
 	assert_int_equal(destroy((uint32_t)id, owner_a), 0);
 	assert_int_equal(zero_calls, lifecycle_create_frames(VM_MEM));
@@ -1571,6 +1574,595 @@ static void test_frames_zeroed_once_per_owner(void **state)
 			for (unsigned b = 0; b < 4096; b += 512)
 				assert_int_equal(ram[pfn * 4096 + b], 0);
 		}
+}
+
+/* ---- streams: a seal and a resume through a bounded window ------------------- */
+
+#define WIN_GPA  0xd0000u /* up to 0x30000 bytes */
+#define BIG_BLOB (VM_MEM + (64u << 10))
+static uint8_t blob_store[BIG_BLOB]; /* "storage": outside the caller */
+
+static int64_t stream_hc(uint64_t nr, uint32_t id, const uint8_t *owner,
+			 uint64_t gpa, uint64_t len, uint64_t offset,
+			 uint64_t blob_len, uint32_t flags, struct hc_vm_stream *out)
+{
+	struct hc_vm_stream s = { .ref = ref(id, owner), .buf_gpa = gpa,
+				  .buf_len = len, .offset = offset,
+				  .blob_len = blob_len, .flags = flags,
+				  .done = 0xdead };
+	int64_t r = hc(nr, &s, sizeof(s));
+
+	if (out)
+		memcpy(out, caller + REQ_GPA, sizeof(*out));
+	return r;
+}
+
+static int64_t stream_abort(uint64_t nr, uint32_t id)
+{
+	return stream_hc(nr, id, owner_a, 0, 0, 0, 0, HC_STREAM_ABORT, NULL);
+}
+
+/* One call of a stop stream at offset off: its bytes go to blob_store. */
+static int64_t stop_piece(uint32_t id, uint64_t win, uint64_t off,
+			  struct hc_vm_stream *o)
+{
+	int64_t n = stream_hc(HC_VM_STOP_STREAM, id, owner_a, WIN_GPA, win, off,
+			      0, 0, o);
+
+	if (n >= 0) {
+		assert_true(n <= (int64_t)win && off + (uint64_t)n <= sizeof(blob_store));
+		memcpy(blob_store + off, caller + WIN_GPA, (size_t)n);
+	}
+	return n;
+}
+
+/* Stop id through a window of win bytes into blob_store, to its end: the
+ * blob's length (or an error); *rounds the calls it took. */
+static int64_t stop_streamed(uint32_t id, uint64_t win, unsigned *rounds)
+{
+	struct hc_vm_stream o;
+	uint64_t off = 0;
+
+	*rounds = 0;
+	for (;;) {
+		int64_t n = stop_piece(id, win, off, &o);
+
+		if (n < 0)
+			return n;
+		++*rounds;
+		off += (uint64_t)n;
+		if (o.done == 1) {
+			assert_int_equal(o.blob_len, off);
+			return (int64_t)off;
+		}
+		assert_int_equal(o.done, 0);
+		assert_true(n > 0);
+	}
+}
+
+/* One call of a resume stream: the piece of blob_store at off. */
+static int64_t start_piece(uint32_t id, uint64_t len, uint64_t win, uint64_t off,
+			   struct hc_vm_stream *o)
+{
+	uint64_t piece = len - off < win ? len - off : win;
+
+	memcpy(caller + WIN_GPA, blob_store + off, (size_t)piece);
+	return stream_hc(HC_VM_START_STREAM, id, owner_a, WIN_GPA, piece, off, len,
+			 0, o);
+}
+
+/* Resume id from blob_store[0, len), pieces of at most win bytes: 0 or an
+ * error; *rounds the calls it took. */
+static int64_t start_streamed(uint32_t id, uint64_t len, uint64_t win,
+			      unsigned *rounds)
+{
+	struct hc_vm_stream o;
+	uint64_t off = 0;
+
+	*rounds = 0;
+	for (;;) {
+		int64_t n = start_piece(id, len, win, off, &o);
+
+		if (n < 0)
+			return n;
+		++*rounds;
+		off += (uint64_t)n;
+		if (o.done == 1) {
+			assert_int_equal(off, len);
+			assert_int_equal(o.blob_len, len);
+			return 0;
+		}
+		assert_int_equal(o.done, 0);
+		assert_true(n > 0);
+	}
+}
+
+/* Every page of the VM not zero, each its own. */
+static void fill_vm(const struct vm *vm, uint8_t seed)
+{
+	for (uint64_t gpa = 0; gpa < vm->mem_size; gpa += 4096) {
+		uint8_t *p = m_page(NULL, vm, gpa);
+		for (unsigned b = 0; b < 4096; b += 64)
+			p[b] = (uint8_t)(seed + gpa / 4096 + b / 64 + 1) | 1;
+	}
+}
+
+static void check_vm(const struct vm *vm, uint8_t seed)
+{
+	for (uint64_t gpa = 0; gpa < vm->mem_size; gpa += 4096) {
+		const uint8_t *p = m_page(NULL, vm, gpa);
+		for (unsigned b = 0; b < 4096; b += 64)
+			assert_int_equal(p[b], (uint8_t)(seed + gpa / 4096 + b / 64 + 1) | 1);
+	}
+}
+
+/* All of a VM's memory, not zero, through windows far smaller than the
+ * blob, many rounds each way; the content and the vCPU come back. */
+static void test_stream_round_trip(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	struct vm *vm = vm_table_get(id);
+	unsigned rounds;
+
+	fill_vm(vm, 5);
+	regs[id].rip = 0x100abc;
+	uint64_t free_running = ft.free_count;
+	int64_t len = stop_streamed(id, HC_STREAM_MIN, &rounds);
+	assert_int_equal(len, (int64_t)seal_blob_size(VM_PAGES, CTX_LEN));
+	assert_true(rounds > len / HC_STREAM_MIN);
+	assert_memory_equal(blob_store, "CUSTSEAL", 8);
+	assert_int_equal(ft.free_count, free_running + lifecycle_create_frames(VM_MEM));
+	assert_int_equal(vm->state, VM_STOPPED);
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_SEALED);
+	assert_int_equal(info(0)->version, 1);
+	assert_non_null(strstr(logbuf, "sealed v1 (512 pages"));
+	/* the log line counts the frames with the stream's given back too */
+	char want[96];
+	snprintf(want, sizeof(want), "bytes), %llu frames free",
+		 (unsigned long long)ft.free_count);
+	assert_non_null(strstr(logbuf, want));
+
+	/* pieces of an odd size: each call takes what whole units it can */
+	assert_int_equal(start_streamed(id, (uint64_t)len, 20000, &rounds), 0);
+	assert_true(rounds > len / 20000);
+	assert_int_equal(vm->state, VM_RUNNABLE);
+	assert_int_equal(regs[id].rip, 0x100abc);
+	check_vm(vm, 5);
+	assert_non_null(strstr(logbuf, "resumed from v1"));
+
+	/* and again, windows of other sizes, the whole window at once too */
+	static const uint64_t wins[] = { HC_STREAM_MIN + 1, 65536, 0x30000 };
+	for (size_t i = 0; i < ARRAY_SIZE(wins); i++) {
+		fill_vm(vm, (uint8_t)(10 + i));
+		len = stop_streamed(id, wins[i], &rounds);
+		assert_true(len > 0);
+		assert_int_equal(start_streamed(id, (uint64_t)len, wins[i], &rounds), 0);
+		check_vm(vm, (uint8_t)(10 + i));
+	}
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->version, 1 + ARRAY_SIZE(wins));
+}
+
+/* A streamed blob opens with START of one call and the other way round:
+ * one format, one mechanism. */
+static void test_stream_and_one_call_agree(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	struct vm *vm = vm_table_get(id);
+	unsigned rounds;
+
+	m_page(NULL, vm, 0x1f0000)[7] = 0x99;
+	int64_t len = stop_streamed(id, HC_STREAM_MIN, &rounds);
+	assert_true(len > 0 && len <= BLOB_CAP);
+	memcpy(caller + BLOB_GPA, blob_store, (size_t)len);
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len), 0);
+	assert_int_equal(m_page(NULL, vm, 0x1f0000)[7], 0x99);
+	len = stop(id, owner_a, BLOB_GPA, BLOB_CAP);
+	assert_true(len > 0);
+	memcpy(blob_store, caller + BLOB_GPA, (size_t)len);
+	assert_int_equal(start_streamed(id, (uint64_t)len, HC_STREAM_MIN, &rounds), 0);
+	assert_int_equal(m_page(NULL, vm, 0x1f0000)[7], 0x99);
+}
+
+/* A stop abandoned after any number of its calls: the VM runs on (or
+ * stays EXITED) exactly as before, nothing taken, nothing committed. */
+static void test_stream_stop_abort(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	struct vm *vm = vm_table_get(id);
+	struct hc_vm_stream o;
+	frame_owner_t before[NFRAMES];
+	unsigned rounds;
+
+	fill_vm(vm, 1);
+	int64_t full = stop_streamed(id, HC_STREAM_MIN, &rounds);
+	assert_true(full > 0);
+	assert_int_equal(start_streamed(id, (uint64_t)full, HC_STREAM_MIN, &rounds), 0);
+	for (unsigned calls = 1; calls <= rounds; calls += 7) {
+		uint64_t off = 0;
+
+		memcpy(before, owners, sizeof(owners));
+		for (unsigned c = 0; c < calls && c + 1 < rounds; c++) {
+			int64_t n = stop_piece(id, HC_STREAM_MIN, off, &o);
+			assert_true(n > 0);
+			assert_int_equal(o.done, 0);
+			assert_int_equal(o.blob_len, (uint64_t)full);
+			off += (uint64_t)n;
+			assert_int_equal(vm->state, VM_STOPPED); /* does not run */
+		}
+		assert_int_equal(stream_abort(HC_VM_START_STREAM, id), HC_E_STATE);
+		assert_int_equal(stream_abort(HC_VM_STOP_STREAM, id), 0);
+		assert_int_equal(vm->state, VM_RUNNABLE);
+		assert_int_equal(stream_abort(HC_VM_STOP_STREAM, id), HC_E_STATE);
+		/* the frames: the stream's given back, the VM's its own */
+		for (uint64_t p = 0; p < NFRAMES; p++)
+			assert_int_equal(owners[p], before[p]);
+		check_vm(vm, 1);
+		assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+		assert_int_equal(info(0)->state, HC_VM_RUNNING);
+		assert_int_equal(info(0)->version, 1);
+	}
+	assert_non_null(strstr(logbuf, "stop abandoned: it is running as before"));
+	/* An EXITED VM stays EXITED, off the run queue. */
+	vm_set_stopped(vm, VM_STOPPED, "exited with code 3");
+	lifecycle_exited(vm);
+	assert_true(stop_piece(id, HC_STREAM_MIN, 0, &o) > 0);
+	assert_int_equal(stream_abort(HC_VM_STOP_STREAM, id), 0);
+	assert_int_equal(vm->state, VM_STOPPED);
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_EXITED);
+	/* and the next full stop is version 2: the abandoned ones left none */
+	assert_true(stop_streamed(id, HC_STREAM_MIN, &rounds) > 0);
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->version, 2);
+}
+
+/* A resume abandoned after any number of its calls: SEALED again, every
+ * frame it took scrubbed and given back; the same blob resumes later. */
+static void test_stream_resume_abort(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	struct vm *vm = vm_table_get(id);
+	struct hc_vm_stream o;
+	frame_owner_t before[NFRAMES];
+	unsigned rounds;
+
+	fill_vm(vm, 2);
+	int64_t len = stop_streamed(id, HC_STREAM_MIN, &rounds);
+	assert_true(len > 0);
+	memcpy(before, owners, sizeof(owners));
+	unsigned resume_rounds = (unsigned)(len / HC_STREAM_MIN);
+	for (unsigned calls = 1; calls < resume_rounds; calls += 9) {
+		uint64_t off = 0;
+
+		for (unsigned c = 0; c < calls; c++) {
+			int64_t n = start_piece(id, (uint64_t)len, HC_STREAM_MIN, off, &o);
+			assert_true(n > 0);
+			assert_int_equal(o.done, 0);
+			off += (uint64_t)n;
+		}
+		assert_int_equal(vm->state, VM_STOPPED); /* nothing runs before the tag */
+		assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+		assert_int_equal(info(0)->state, HC_VM_SEALED);
+		assert_int_equal(stream_abort(HC_VM_STOP_STREAM, id), HC_E_STATE);
+		assert_int_equal(stream_abort(HC_VM_START_STREAM, id), 0);
+		assert_memory_equal(owners, before, sizeof(owners));
+		char want[96];
+		snprintf(want, sizeof(want), "sealed as before, %llu frames free",
+			 (unsigned long long)ft.free_count);
+		assert_non_null(strstr(logbuf, want));
+	}
+	assert_non_null(strstr(logbuf, "start abandoned: sealed as before"));
+	assert_int_equal(start_streamed(id, (uint64_t)len, HC_STREAM_MIN, &rounds), 0);
+	check_vm(vm, 2);
+}
+
+/* DESTROY of a VM whose stream is open, and a TPGVM that ends with
+ * streams open: nothing left (the teardown checks the frame table). */
+static void test_stream_destroy_mid_stream(void **state)
+{
+	(void)state;
+	uint32_t a = running_vm_named("a"), b = running_vm_named("b");
+	struct hc_vm_stream o;
+	unsigned rounds;
+
+	fill_vm(vm_table_get(a), 3);
+	assert_true(stop_piece(a, HC_STREAM_MIN, 0, &o) > 0);
+	assert_int_equal(destroy(a, owner_a), 0);
+	assert_int_equal(stream_abort(HC_VM_STOP_STREAM, a), HC_E_NOTFOUND);
+
+	fill_vm(vm_table_get(b), 4);
+	int64_t len = stop_streamed(b, HC_STREAM_MIN, &rounds);
+	assert_true(len > 0);
+	int64_t n = start_piece(b, (uint64_t)len, HC_STREAM_MIN, 0, &o);
+	assert_true(n > 0);
+	assert_true(start_piece(b, (uint64_t)len, HC_STREAM_MIN, (uint64_t)n, &o) > 0);
+	assert_int_equal(destroy(b, owner_a), 0);
+	assert_memory_equal(owners, initial_owners, sizeof(owners));
+
+	/* gone with one of each open */
+	a = running_vm_named("a");
+	b = running_vm_named("b");
+	len = stop_streamed(b, HC_STREAM_MIN, &rounds);
+	assert_true(start_piece(b, (uint64_t)len, HC_STREAM_MIN, 0, &o) > 0);
+	assert_true(stop_piece(a, HC_STREAM_MIN, 0, &o) > 0);
+	lifecycle_destroy_all(&ops, NULL);
+	assert_memory_equal(owners, initial_owners, sizeof(owners));
+}
+
+/* While one VM's stream is open between its calls, every other call of
+ * every other VM is served at once -- whole lifecycles, other streams --
+ * and its own VM answers QUERY and CONSOLE_READ. */
+static void test_stream_does_not_block_others(void **state)
+{
+	(void)state;
+	uint32_t a = running_vm_named("a");
+	struct vm *va = vm_table_get(a);
+	struct hc_vm_stream o;
+	unsigned rounds;
+
+	fill_vm(va, 6);
+	int64_t n = stop_piece(a, HC_STREAM_MIN, 0, &o);
+	assert_true(n > 0);
+	uint64_t off = (uint64_t)n;
+	/* another VM's whole life, one-call stop and start included */
+	uint32_t b = running_vm_named("b");
+	int64_t blen = stop(b, owner_a, BLOB_GPA, BLOB_CAP);
+	assert_true(blen > 0);
+	assert_true(last_steps > 1);
+	assert_int_equal(start(b, owner_a, BLOB_GPA, (uint64_t)blen), 0);
+	/* a's stream again, then b's own stream interleaved with it */
+	assert_true((n = stop_piece(a, HC_STREAM_MIN, off, &o)) > 0);
+	off += (uint64_t)n;
+	struct hc_vm_stream ob;
+	uint64_t boff = 0;
+	static uint8_t bblob[BIG_BLOB];
+	for (;;) {
+		int64_t k = stream_hc(HC_VM_STOP_STREAM, b, owner_a, WIN_GPA + 0x10000,
+				      HC_STREAM_MIN, boff, 0, 0, &ob);
+		assert_true(k >= 0);
+		memcpy(bblob + boff, caller + WIN_GPA + 0x10000, (size_t)k);
+		boff += (uint64_t)k;
+		if (ob.done)
+			break;
+		if (!o.done) {
+			assert_true((n = stop_piece(a, HC_STREAM_MIN, off, &o)) >= 0);
+			off += (uint64_t)n;
+		}
+	}
+	/* a's VM answers QUERY (the state as before its stream, no seal_size)
+	 * and CONSOLE_READ, and nothing else but its stream and DESTROY */
+	if (!o.done) {
+		assert_int_equal(query(a, owner_a, sizeof(struct hc_vm_info)), 1);
+		assert_int_equal(info(0)->state, HC_VM_RUNNING);
+		assert_int_equal(info(0)->seal_size, 0);
+		assert_int_equal(last_steps, 1);
+		assert_int_equal(console(a, owner_a, 64), 0);
+		assert_int_equal(stop(a, owner_a, BLOB_GPA, BLOB_CAP), HC_E_STATE);
+		assert_int_equal(console_input(a, owner_a, IN_GPA, 1), HC_E_STATE);
+		while (!o.done) {
+			assert_true((n = stop_piece(a, HC_STREAM_MIN, off, &o)) >= 0);
+			off += (uint64_t)n;
+		}
+	}
+	assert_int_equal(start_streamed(a, off, HC_STREAM_MIN, &rounds), 0);
+	check_vm(va, 6);
+	memcpy(blob_store, bblob, (size_t)boff);
+	assert_int_equal(start_streamed(b, boff, 0x30000, &rounds), 0);
+}
+
+/* Calls that do not fit the stream are refused and change nothing: the
+ * stream goes on where it was. */
+static void test_stream_refusals(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	struct vm *vm = vm_table_get(id);
+	struct hc_vm_stream o;
+	unsigned rounds;
+
+	fill_vm(vm, 7);
+	/* opening: windows and flags */
+	assert_int_equal(stream_hc(HC_VM_STOP_STREAM, id, owner_a, WIN_GPA,
+				   HC_STREAM_MIN - 1, 0, 0, 0, NULL), HC_E_INVAL);
+	assert_int_equal(stream_hc(HC_VM_STOP_STREAM, id, owner_a, WIN_GPA,
+				   HC_STREAM_MIN, 0, 0, 2, NULL), HC_E_INVAL);
+	assert_int_equal(stream_hc(HC_VM_STOP_STREAM, id, owner_a, CALLER_MEM - 4096,
+				   HC_STREAM_MIN, 0, 0, 0, NULL), HC_E_FAULT);
+	assert_int_equal(stream_hc(HC_VM_STOP_STREAM, id, owner_b, WIN_GPA,
+				   HC_STREAM_MIN, 0, 0, 0, NULL), HC_E_NOTFOUND);
+	assert_int_equal(stream_hc(HC_VM_STOP_STREAM, id, owner_a, WIN_GPA,
+				   HC_STREAM_MIN, 4096, 0, 0, NULL), HC_E_STATE);
+	assert_int_equal(stream_hc(HC_VM_START_STREAM, id, owner_a, WIN_GPA,
+				   HC_STREAM_MIN, 0, 1 << 20, 0, NULL), HC_E_STATE);
+	assert_int_equal(vm->state, VM_RUNNABLE);
+	/* open; then out of order */
+	int64_t n = stop_piece(id, HC_STREAM_MIN, 0, &o);
+	assert_true(n > 0);
+	uint64_t off = (uint64_t)n, blob_len = o.blob_len;
+	assert_int_equal(stop_piece(id, HC_STREAM_MIN, 0, &o), HC_E_STATE);
+	assert_int_equal(stop_piece(id, HC_STREAM_MIN, off + 16, &o), HC_E_INVAL);
+	assert_int_equal(stop_piece(id, HC_STREAM_MIN, off - 16, &o), HC_E_INVAL);
+	assert_int_equal(stream_hc(HC_VM_STOP_STREAM, id, owner_a, WIN_GPA,
+				   HC_STREAM_MIN - 1, off, 0, 0, NULL), HC_E_INVAL);
+	assert_int_equal(stream_hc(HC_VM_START_STREAM, id, owner_a, WIN_GPA,
+				   HC_STREAM_MIN, off, 0, 0, NULL), HC_E_STATE);
+	assert_int_equal(start(id, owner_a, 0, 0), HC_E_STATE);
+	/* and on as if nothing happened */
+	for (;;) {
+		assert_true((n = stop_piece(id, HC_STREAM_MIN, off, &o)) > 0);
+		off += (uint64_t)n;
+		if (o.done)
+			break;
+	}
+	assert_int_equal(off, blob_len);
+
+	/* resume: the total must be the header's, pieces in range */
+	assert_int_equal(stream_hc(HC_VM_START_STREAM, id, owner_a, WIN_GPA,
+				   HC_STREAM_MIN, 0, 0, 0, NULL), HC_E_INVAL);
+	memcpy(caller + WIN_GPA, blob_store, HC_STREAM_MIN);
+	assert_int_equal(stream_hc(HC_VM_START_STREAM, id, owner_a, WIN_GPA,
+				   HC_STREAM_MIN, 0, blob_len - 1, 0, NULL), HC_E_VERIFY);
+	assert_int_equal(stream_hc(HC_VM_START_STREAM, id, owner_a, WIN_GPA,
+				   HC_STREAM_MIN - 1, 0, blob_len, 0, NULL), HC_E_INVAL);
+	assert_int_equal(stream_hc(HC_VM_START_STREAM, id, owner_a, WIN_GPA,
+				   HC_STREAM_MIN, 0, HC_STREAM_MIN - 1, 0, NULL), HC_E_INVAL);
+	assert_int_equal(stream_abort(HC_VM_START_STREAM, id), HC_E_STATE);
+	n = start_piece(id, blob_len, HC_STREAM_MIN, 0, &o);
+	assert_true(n > 0);
+	off = (uint64_t)n;
+	assert_int_equal(start_piece(id, blob_len, HC_STREAM_MIN, off + 1, &o), HC_E_INVAL);
+	assert_int_equal(start_piece(id, blob_len, HC_STREAM_MIN, 0, &o), HC_E_STATE);
+	assert_int_equal(stream_hc(HC_VM_START_STREAM, id, owner_a, WIN_GPA,
+				   blob_len - off + 1, off, 0, 0, NULL), HC_E_INVAL);
+	assert_int_equal(stream_hc(HC_VM_START_STREAM, id, owner_a, WIN_GPA,
+				   HC_STREAM_MIN - 1, off, 0, 0, NULL), HC_E_INVAL);
+	assert_int_equal(start(id, owner_a, BLOB_GPA, 4096), HC_E_STATE);
+	assert_int_equal(destroy(id, owner_b), HC_E_NOTFOUND);
+	/* a piece from elsewhere in the blob at this offset: refused at the
+	 * tag at the latest, and everything given back */
+	frame_owner_t sealed_owners[NFRAMES];
+	assert_int_equal(stream_abort(HC_VM_START_STREAM, id), 0);
+	memcpy(sealed_owners, owners, sizeof(owners));
+	n = start_piece(id, blob_len, HC_STREAM_MIN, 0, &o);
+	off = (uint64_t)n;
+	int64_t r;
+	for (;;) {
+		uint64_t piece = blob_len - off < HC_STREAM_MIN ? blob_len - off : HC_STREAM_MIN;
+		memcpy(caller + WIN_GPA, blob_store + off - 4096 * (off > 8192), (size_t)piece);
+		r = stream_hc(HC_VM_START_STREAM, id, owner_a, WIN_GPA, piece, off,
+			      0, 0, &o);
+		if (r < 0)
+			break;
+		off += (uint64_t)r;
+		assert_int_equal(o.done, 0);
+	}
+	assert_int_equal(r, HC_E_VERIFY);
+	assert_memory_equal(owners, sealed_owners, sizeof(owners));
+	assert_int_equal(stream_abort(HC_VM_START_STREAM, id), HC_E_STATE);
+	assert_int_equal(start_streamed(id, blob_len, HC_STREAM_MIN, &rounds), 0);
+	check_vm(vm, 7);
+}
+
+/* The TPGVM ends in the middle of a stream's call (its job), with another
+ * stream open between calls: nothing left (the teardown checks). */
+static void test_stream_tpgvm_gone_mid_call(void **state)
+{
+	(void)state;
+	uint32_t a = running_vm_named("a"), b = running_vm_named("b");
+	struct hc_vm_stream o;
+	struct hc_result res;
+	unsigned rounds;
+
+	fill_vm(vm_table_get(a), 9);
+	fill_vm(vm_table_get(b), 9);
+	int64_t len = stop_streamed(b, HC_STREAM_MIN, &rounds);
+	assert_true(len > 0);
+	assert_true(start_piece(b, (uint64_t)len, HC_STREAM_MIN, 0, &o) > 0);
+	struct hc_vm_stream s = { .ref = ref(a, owner_a), .buf_gpa = WIN_GPA,
+				  .buf_len = HC_STREAM_MIN };
+	struct hc_call c = { .nr = HC_VM_STOP_STREAM, .arg = { REQ_GPA, 0, 0, 0 } };
+
+	memcpy(caller + REQ_GPA, &s, sizeof(s));
+	for (unsigned i = 0; i < 20; i++) {    /* counting a's pages */
+		hc_once(&c, &res);
+		assert_int_equal(res.effect, HC_EFFECT_RESTART);
+	}
+	assert_int_equal(vm_table_get(a)->state, VM_STOPPED);
+	lifecycle_destroy_all(&ops, NULL);
+	assert_memory_equal(owners, initial_owners, sizeof(owners));
+}
+
+/* At most HC_STREAMS_MAX open at once; a one-call STOP still works then. */
+static void test_stream_limit(void **state)
+{
+	(void)state;
+	uint32_t ids[HC_STREAMS_MAX + 1];
+	struct hc_vm_stream o;
+	char name[8];
+
+	for (unsigned i = 0; i <= HC_STREAMS_MAX; i++) {
+		snprintf(name, sizeof(name), "v%u", i);
+		ids[i] = running_vm_named(name);
+	}
+	for (unsigned i = 0; i < HC_STREAMS_MAX; i++)
+		assert_true(stop_piece(ids[i], HC_STREAM_MIN, 0, &o) > 0);
+	assert_int_equal(stop_piece(ids[HC_STREAMS_MAX], HC_STREAM_MIN, 0, &o),
+			 HC_E_NOMEM);
+	assert_int_equal(vm_table_get(ids[HC_STREAMS_MAX])->state, VM_RUNNABLE);
+	assert_true(stop(ids[HC_STREAMS_MAX], owner_a, BLOB_GPA, BLOB_CAP) > 0);
+	assert_int_equal(stream_abort(HC_VM_STOP_STREAM, ids[0]), 0);
+	assert_true(stop_piece(ids[0], HC_STREAM_MIN, 0, &o) > 0);
+}
+
+/* Rollback and tampering of streamed blobs; and the tag leaves the TCB
+ * only with the commit: a stop whose record cannot be kept leaves no
+ * blob that verifies. */
+static void test_stream_rollback_and_tampering(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	struct vm *vm = vm_table_get(id);
+	static uint8_t v1[BIG_BLOB];
+	unsigned rounds;
+
+	fill_vm(vm, 8);
+	int64_t len = stop_streamed(id, HC_STREAM_MIN, &rounds);
+	memcpy(v1, blob_store, (size_t)len);
+	assert_int_equal(start_streamed(id, (uint64_t)len, HC_STREAM_MIN, &rounds), 0);
+	assert_int_equal(stop_streamed(id, 65536, &rounds), len);
+	/* v1 is a rollback, refused at its first piece with nothing taken */
+	static uint8_t v2[BIG_BLOB];
+	memcpy(v2, blob_store, (size_t)len);
+	memcpy(blob_store, v1, (size_t)len);
+	frame_owner_t before[NFRAMES];
+	memcpy(before, owners, sizeof(owners));
+	assert_int_equal(start_streamed(id, (uint64_t)len, HC_STREAM_MIN, &rounds),
+			 HC_E_ROLLBACK);
+	assert_int_equal(rounds, 0);
+	/* a flipped bit anywhere: VERIFY, everything given back */
+	uint64_t offsets[] = { 20, 140, 152, 300, 2000, 9000, (uint64_t)len / 2,
+			       (uint64_t)len - 4096 - 16 + 9, (uint64_t)len - 1 };
+	for (size_t i = 0; i < ARRAY_SIZE(offsets); i++) {
+		memcpy(blob_store, v2, (size_t)len);
+		blob_store[offsets[i]] ^= 0x10;
+		assert_int_equal(start_streamed(id, (uint64_t)len, HC_STREAM_MIN, &rounds),
+				 HC_E_VERIFY);
+		assert_memory_equal(owners, before, sizeof(owners));
+		assert_int_equal(vm->state, VM_STOPPED);
+	}
+	memcpy(blob_store, v2, (size_t)len);
+	assert_int_equal(start_streamed(id, (uint64_t)len, HC_STREAM_MIN, &rounds), 0);
+	check_vm(vm, 8);
+
+	/* the record cannot be kept: the stop fails at its last call, the VM
+	 * runs on, and the tag never reached the window */
+	keep_fails = true;
+	struct hc_vm_stream o;
+	uint64_t off = 0;
+	int64_t n;
+	for (;;) {
+		memset(caller + WIN_GPA, 0xee, 0x30000);
+		if ((n = stop_piece(id, 0x30000, off, &o)) <= 0)
+			break;
+		off += (uint64_t)n;
+	}
+	assert_int_equal(n, HC_E_INTERNAL);
+	/* the last call wrote the body's end, not the tag after it */
+	assert_true((uint64_t)len - off <= 0x30000);
+	for (unsigned i = 0; i < 16; i++)
+		assert_int_equal(caller[WIN_GPA + (uint64_t)len - 16 - off + i], 0xee);
+	assert_non_null(strstr(logbuf, "stop failed: its record could not be kept"));
+	assert_int_equal(vm->state, VM_RUNNABLE);
+	keep_fails = false;
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_RUNNING);
+	assert_int_equal(info(0)->version, 2);
 }
 
 /* ---- long calls in bounded steps ------------------------------------------------ */
@@ -1743,6 +2335,16 @@ int main(void)
 		T(test_other_call_waits_for_the_job),
 		T(test_tpgvm_gone_mid_job),
 		T(test_linux_load_in_bounded_steps_and_gone_mid_job),
+		T(test_stream_round_trip),
+		T(test_stream_and_one_call_agree),
+		T(test_stream_stop_abort),
+		T(test_stream_resume_abort),
+		T(test_stream_destroy_mid_stream),
+		T(test_stream_does_not_block_others),
+		T(test_stream_refusals),
+		T(test_stream_tpgvm_gone_mid_call),
+		T(test_stream_limit),
+		T(test_stream_rollback_and_tampering),
 #undef T
 	};
 
