@@ -3,17 +3,20 @@
 #include <string.h>
 #include <stdint.h>
 
-/* memcpy and memset use the string instructions: one instruction for the
- * whole run (fast-string microcode on hardware, one step in Bochs), and no
- * vector registers, which the hypervisor must never touch. DF is clear: the
- * ABI guarantees it at every call. */
+/* memcpy and memset use the string instructions (fast-string microcode on
+ * hardware) and no vector registers, which the hypervisor must never
+ * touch: the bulk in 8-byte steps, the tail in bytes. Emulators count each
+ * step of a REP as an instruction (Bochs does), so 8-byte steps cost an
+ * eighth of byte steps there; on hardware both run at the fast-string
+ * rate. DF is clear: the ABI guarantees it at every call. */
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
 	void *d = dst;
+	size_t q = n / 8, b = n % 8;
 
-	__asm__ volatile("rep movsb"
-			 : "+D"(d), "+S"(src), "+c"(n)
-			 :
+	__asm__ volatile("rep movsq\n\tmov %3, %%rcx\n\trep movsb"
+			 : "+D"(d), "+S"(src), "+c"(q)
+			 : "r"(b)
 			 : "memory");
 	return dst;
 }
@@ -40,10 +43,12 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	void *d = dst;
+	size_t q = n / 8, b = n % 8;
+	uint64_t v = (uint8_t)c * 0x0101010101010101ull;
 
-	__asm__ volatile("rep stosb"
-			 : "+D"(d), "+c"(n)
-			 : "a"(c)
+	__asm__ volatile("rep stosq\n\tmov %3, %%rcx\n\trep stosb"
+			 : "+D"(d), "+c"(q)
+			 : "a"(v), "r"(b)
 			 : "memory");
 	return dst;
 }
