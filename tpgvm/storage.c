@@ -159,6 +159,18 @@ int storage_put_stream(const char *name)
 	return op_new(OP_PUT_STREAM, name);
 }
 
+int storage_put_stream_at(const char *name, uint64_t off)
+{
+	int h;
+
+	if (off > 0xffffffffu)
+		return -1;
+	h = op_new(OP_PUT_STREAM, name);
+	if (h >= 0)
+		ops[h].end = off;
+	return h;
+}
+
 int storage_get_stream(const char *name)
 {
 	return op_new(OP_GET_STREAM, name);

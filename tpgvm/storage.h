@@ -87,6 +87,12 @@ int storage_delete(const char *name);
  * released. Any failure ends the operation (storage_poll's final result).
  */
 int storage_put_stream(const char *name);
+/* A streamed put that goes on at blob offset off > 0 of a put whose
+ * pieces before off the relay has taken (they are in its part file,
+ * docs/relay.md "Storage"): the retry of a put's last piece and COMMIT.
+ * If the relay has no part file (it committed already, or lost it) the
+ * first PUT answers STORAGE_MISSING. */
+int storage_put_stream_at(const char *name, uint64_t off);
 int storage_put_piece(int h, const uint8_t *buf, size_t len, bool last);
 int storage_get_stream(const char *name);
 int storage_get_piece(int h, uint64_t off, uint8_t *buf, size_t cap);

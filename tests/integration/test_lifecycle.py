@@ -23,6 +23,7 @@ PKI = os.path.join(h.BUILD, "pki")
 COUNTER = os.path.join(h.BUILD, "guests", "counter.elf")
 HELLO = os.path.join(h.BUILD, "guests", "hello.elf")
 MEMSCAN = os.path.join(h.BUILD, "guests", "memscan.elf")
+MEMFILL = os.path.join(h.BUILD, "guests", "memfill.elf")
 TIMEOUT = 300
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2, 3
@@ -124,6 +125,60 @@ def test_lifecycle_demo_path(d, machine):
         fails(vm(pf, "status", "counter"), EXIT_REFUSED, r"not found", "status after destroy")
         serial = pf.emu.serial()
         assert "hunter2" not in serial and "hunter2" not in pf.relay.log()
+
+
+def memfill_passes(pf, name):
+    out = ok(vm(pf, "console", name), "console").stdout
+    assert "BAD" not in out, out[-2000:]
+    return [int(v) for v in re.findall(r"^memfill: pass (\d+) ok", out, re.M)]
+
+
+def wait_memfill(pf, name, above=0, timeout=600):
+    end = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < end:
+        seen += memfill_passes(pf, name)
+        if seen and max(seen) > above:
+            return max(seen)
+        time.sleep(5)
+    raise AssertionError("%s: no memfill pass above %d within %d s (saw %r)"
+                         % (name, above, timeout, seen[-5:]))
+
+
+# A VM whose sealed blob is larger than the TPGVM's former 24 MiB blob
+# buffers: the TPGVM streams it through 128 KiB windows both ways
+# (docs/tpgvm.md, "VM lifecycle"). memfill (guests/memfill) makes every
+# page of its 28 MiB non-zero, so the blob holds them all, and checks all
+# of it over and over: after the resume it must go on passing. Streaming
+# is the TPGVM's code, the same on both backends (the TCB's streams of
+# 128 MiB are test_streamseal's, on Bochs too): QEMU/SVM only.
+@h.slow("a 28 MiB sealed blob each way over the TPGVM's serial line "
+        "(~45 KiB/s on QEMU: about 11 minutes each way)")
+@h.on("qemu-svm")
+def test_lifecycle_blob_beyond_the_old_24_mib_buffer(d, machine):
+    long = 2400
+    with platform(d, machine) as pf:
+        ok(vm(pf, "create", "big", "--memory", "28M", "--image", MEMFILL), "create")
+        ok(vm(pf, "start", "big"), "start")
+        before = wait_memfill(pf, "big")
+        env = env_for(pf, "alice")
+        p = subprocess.run([CUSTOS, "vm", "stop", "big", "--timeout", str(long)],
+                           capture_output=True, text=True, env=env, timeout=long + 60)
+        ok(p, "stop")
+        assert info(pf, "big")["state"] == "sealed", info(pf, "big")
+        size = os.path.getsize(blob_path(pf, "big"))
+        assert size > (24 << 20), size
+        assert re.search(r"vm big: sealed v1 \(%d bytes\) stored" % size,
+                         pf.emu.serial()), pf.emu.serial()[-2000:]
+        last = max([before] + memfill_passes(pf, "big"))
+        p = subprocess.run([CUSTOS, "vm", "start", "big", "--timeout", str(long)],
+                           capture_output=True, text=True, env=env, timeout=long + 60)
+        ok(p, "start from the sealed state")
+        assert info(pf, "big")["state"] == "running", info(pf, "big")
+        assert re.search(r"vm big: resumed \(%d bytes\)" % size, pf.emu.serial())
+        # Its memory came back whole: the checks go on passing.
+        wait_memfill(pf, "big", above=last + 1)
+        ok(vm(pf, "destroy", "big"), "destroy")
 
 
 # One backend is enough: the checks that refuse a tampered or rolled-back

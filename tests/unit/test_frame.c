@@ -634,6 +634,33 @@ static void test_storage_streams(void **state)
 	relay_serve(false);
 	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_FAILED);
 	storage_release(h);
+	/* A put that goes on at an offset (the retry of a committed seal's
+	 * last piece): the part file holds what came before, the first PUT
+	 * goes at that offset, not 0, and COMMIT gives the whole total. */
+	memset(&rel, 0, sizeof(rel));
+	fake.n = 0; /* room for its requests */
+	h = storage_put_stream("0011223344556677-big.sealed");
+	assert_int_equal(storage_put_piece(h, blob, 9000, false), 0);
+	assert_int_equal(stream_run(h, &len, false), STORAGE_PIECE);
+	storage_release(h); /* its last piece and COMMIT were lost */
+	assert_int_equal(rel.blob_len, 0);
+	assert_int_equal(storage_put_stream_at("0011223344556677-big.sealed",
+					       1ull << 32), -1);
+	h = storage_put_stream_at("0011223344556677-big.sealed", 9000);
+	assert_true(h >= 0);
+	assert_int_equal(storage_put_piece(h, blob + 9000, sizeof(blob) - 9000, true), 0);
+	while (storage_step())
+		;
+	{
+		const uint8_t *o = fake.req[rel.served] + 2 + 27;
+
+		assert_int_equal(o[0] | o[1] << 8 | o[2] << 16 | (uint32_t)o[3] << 24, 9000);
+	}
+	assert_int_equal(stream_run(h, &len, true), STORAGE_OK);
+	assert_int_equal(len, sizeof(blob));
+	assert_int_equal(rel.blob_len, sizeof(blob));
+	assert_memory_equal(rel.blob, blob, sizeof(blob));
+	storage_release(h);
 	/* a relay that restarts fails a stream half-way */
 	h = storage_put_stream("0011223344556677-big.sealed");
 	assert_int_equal(storage_put_piece(h, blob, 5000, true), 0);
