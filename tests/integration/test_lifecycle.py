@@ -417,3 +417,46 @@ def test_lifecycle_shell_one_session(d, machine):
         assert len(re.findall(r"session \d+ open: tenant", log)) == 1, log
         # A command on its own after it: the platform is as the shell left it.
         fails(vm(pf, "status", "c"), EXIT_REFUSED, r"not found", "status after the shell")
+
+
+# One backend: what the TPGVM does when the relay's storage fails is the
+# same code on both (tpgvm/vm_service.c, tpgvm/storage.c).
+@h.on("qemu-svm")
+def test_lifecycle_storage_failure_loses_nothing(d, machine):
+    """A blob of one window (docs/tpgvm.md): the TCB has sealed it (version
+    + 1) before the relay is asked to store it, so a store that fails
+    leaves the VM sealed with the window kept in the TPGVM, which stores it
+    before the next start; a start whose blob the relay cannot read leaves
+    the VM sealed; both work once storage does."""
+    with platform(d, machine) as pf:
+        ok(vm(pf, "create", "c", "--memory", "8M", "--image", COUNTER), "create")
+        ok(vm(pf, "start", "c"), "start")
+        wait_counter(pf, "c")
+        ok(vm(pf, "stop", "c"), "stop")
+        blob = blob_path(pf, "c")
+        ok(vm(pf, "start", "c"), "start from v1")
+        last = max(wait_counter(pf, "c"))
+        # The relay cannot create the blob's part file (a directory is in
+        # its place): the stop says so; the VM is sealed, v2 kept.
+        os.mkdir(blob + ".part")
+        fails(vm(pf, "stop", "c"), EXIT_REFUSED, r"storage", "stop while storage fails")
+        status = info(pf, "c")
+        assert status["state"] == "sealed" and status["version"] == 2, status
+        # Storage works again: the start stores the kept v2 first, then
+        # resumes it.
+        os.rmdir(blob + ".part")
+        ok(vm(pf, "start", "c"), "start once storage works")
+        last = max(wait_counter(pf, "c", above=last))
+        ok(vm(pf, "stop", "c"), "stop v3")
+        status = info(pf, "c")
+        assert status["state"] == "sealed" and status["version"] == 3, status
+        # The blob is gone from storage: the start fails, the VM stays sealed.
+        away = os.path.join(d, "away.sealed")
+        os.rename(blob, away)
+        fails(vm(pf, "start", "c"), EXIT_REFUSED, r"storage", "start while the blob is away")
+        status = info(pf, "c")
+        assert status["state"] == "sealed" and status["version"] == 3, status
+        os.rename(away, blob)
+        ok(vm(pf, "start", "c"), "start once the blob is back")
+        wait_counter(pf, "c", above=last)
+        ok(vm(pf, "destroy", "c"), "destroy")
