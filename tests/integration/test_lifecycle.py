@@ -168,14 +168,11 @@ def test_lifecycle_blob_beyond_the_old_24_mib_buffer(d, machine):
         assert info(pf, "big")["state"] == "sealed", info(pf, "big")
         size = os.path.getsize(blob_path(pf, "big"))
         assert size > (24 << 20), size
-        assert re.search(r"vm big: sealed v1 \(%d bytes\) stored" % size,
-                         pf.emu.serial()), pf.emu.serial()[-2000:]
         last = max([before] + memfill_passes(pf, "big"))
         p = subprocess.run([CUSTOS, "vm", "start", "big", "--timeout", str(long)],
                            capture_output=True, text=True, env=env, timeout=long + 60)
         ok(p, "start from the sealed state")
         assert info(pf, "big")["state"] == "running", info(pf, "big")
-        assert re.search(r"vm big: resumed \(%d bytes\)" % size, pf.emu.serial())
         # Its memory came back whole: the checks go on passing.
         wait_memfill(pf, "big", above=last + 1)
         ok(vm(pf, "destroy", "big"), "destroy")
