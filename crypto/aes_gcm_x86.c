@@ -38,6 +38,7 @@
 #include <tmmintrin.h> /* PSHUFB */
 
 #include "crypto/aes_gcm_x86.h"
+#include "crypto/simd_clear.h"
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -299,24 +300,6 @@ static void keys_load(struct keys *k, const struct aesgcm_x86 *g)
 	}
 }
 
-/* XMM registers may hold keys and keystream when we are done: zero them
- * (on the hypervisor the window's end() then restores the owner's state;
- * on the host nothing else would). */
-static void clear_regs(void)
-{
-	__asm__ volatile("pxor %%xmm0, %%xmm0\n\tpxor %%xmm1, %%xmm1\n\t"
-			 "pxor %%xmm2, %%xmm2\n\tpxor %%xmm3, %%xmm3\n\t"
-			 "pxor %%xmm4, %%xmm4\n\tpxor %%xmm5, %%xmm5\n\t"
-			 "pxor %%xmm6, %%xmm6\n\tpxor %%xmm7, %%xmm7\n\t"
-			 "pxor %%xmm8, %%xmm8\n\tpxor %%xmm9, %%xmm9\n\t"
-			 "pxor %%xmm10, %%xmm10\n\tpxor %%xmm11, %%xmm11\n\t"
-			 "pxor %%xmm12, %%xmm12\n\tpxor %%xmm13, %%xmm13\n\t"
-			 "pxor %%xmm14, %%xmm14\n\tpxor %%xmm15, %%xmm15"
-			 : : : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
-			   "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13",
-			   "xmm14", "xmm15");
-}
-
 void aesgcm_x86_start(struct aesgcm_x86 *g, const uint8_t key[32],
 		      const uint8_t iv[12], bool encrypt, const uint8_t *aad,
 		      size_t aad_len)
@@ -352,7 +335,7 @@ void aesgcm_x86_start(struct aesgcm_x86 *g, const uint8_t key[32],
 	store(g->xi, ghash_bytes(&k, _mm_setzero_si128(), aad, aad_len));
 
 	wipe(&k, sizeof(k));
-	clear_regs();
+	simd_clear_regs();
 }
 
 void aesgcm_x86_update(struct aesgcm_x86 *g, const uint8_t *in, size_t len,
@@ -411,7 +394,7 @@ void aesgcm_x86_update(struct aesgcm_x86 *g, const uint8_t *in, size_t len,
 	store(g->xi, xi);
 	wipe(&k, sizeof(k));
 	wipe(c, sizeof(c));
-	clear_regs();
+	simd_clear_regs();
 }
 
 void aesgcm_x86_finish(struct aesgcm_x86 *g, uint8_t tag[16])
@@ -430,5 +413,5 @@ void aesgcm_x86_finish(struct aesgcm_x86 *g, uint8_t tag[16])
 	xi = ghash1(&k, xi, _mm_set_epi64x((long long)(g->aad_len * 8), (long long)(g->len * 8)));
 	store(tag, _mm_xor_si128(bswap(xi), load(g->ekj0)));
 	wipe(&k, sizeof(k));
-	clear_regs();
+	simd_clear_regs();
 }

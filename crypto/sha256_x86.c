@@ -29,6 +29,7 @@
 #include <immintrin.h> /* SSE2, SSSE3 (PSHUFB, PALIGNR), SHA */
 
 #include "crypto/sha256_x86.h"
+#include "crypto/simd_clear.h"
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -70,23 +71,6 @@ INLINE __m128i schedule(__m128i m0, __m128i m1, __m128i m2, __m128i m3)
 	__m128i x = _mm_add_epi32(_mm_sha256msg1_epu32(m0, m1), _mm_alignr_epi8(m3, m2, 4));
 
 	return _mm_sha256msg2_epu32(x, m3);
-}
-
-/* Zero the XMM registers (on the hypervisor the window's XRSTOR
- * overwrites them anyway; on the host nothing else would). */
-static void clear_regs(void)
-{
-	__asm__ volatile("pxor %%xmm0, %%xmm0\n\tpxor %%xmm1, %%xmm1\n\t"
-			 "pxor %%xmm2, %%xmm2\n\tpxor %%xmm3, %%xmm3\n\t"
-			 "pxor %%xmm4, %%xmm4\n\tpxor %%xmm5, %%xmm5\n\t"
-			 "pxor %%xmm6, %%xmm6\n\tpxor %%xmm7, %%xmm7\n\t"
-			 "pxor %%xmm8, %%xmm8\n\tpxor %%xmm9, %%xmm9\n\t"
-			 "pxor %%xmm10, %%xmm10\n\tpxor %%xmm11, %%xmm11\n\t"
-			 "pxor %%xmm12, %%xmm12\n\tpxor %%xmm13, %%xmm13\n\t"
-			 "pxor %%xmm14, %%xmm14\n\tpxor %%xmm15, %%xmm15"
-			 : : : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
-			   "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13",
-			   "xmm14", "xmm15");
 }
 
 /* n 64-byte blocks into the chaining value h. */
@@ -157,7 +141,7 @@ static void update(struct sha256_x86 *s, const uint8_t *p, size_t len)
 void sha256_x86_update(struct sha256_x86 *s, const uint8_t *p, size_t len)
 {
 	update(s, p, len);
-	clear_regs();
+	simd_clear_regs();
 }
 
 void sha256_x86_final(struct sha256_x86 *s, uint8_t out[32])
@@ -183,5 +167,5 @@ void sha256_x86_final(struct sha256_x86 *s, uint8_t out[32])
 		out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
 		out[4 * i + 3] = (uint8_t)s->h[i];
 	}
-	clear_regs();
+	simd_clear_regs();
 }
