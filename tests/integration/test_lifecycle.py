@@ -74,17 +74,23 @@ def counter_values(pf, name):
     return [int(v) for v in re.findall(r"^counter: (\d+)\n", p.stdout, re.M)]
 
 
-def wait_counter(pf, name, above=0, timeout=120):
-    """Read the console until the counter shows a value above `above`."""
+def wait_console(pf, name, values, above, timeout, pause=2, key=lambda v: v):
+    """Read the VM's console with values(pf, name) until it shows a value
+    whose key is above `above`; every value seen."""
     end = time.monotonic() + timeout
     seen = []
     while time.monotonic() < end:
-        seen += counter_values(pf, name)
-        if seen and max(seen) > above:
+        seen += values(pf, name)
+        if seen and key(max(seen)) > above:
             return seen
-        time.sleep(2)
-    raise AssertionError("%s: no counter value above %d within %d s (saw %r)"
-                         % (name, above, timeout, seen[-5:]))
+        time.sleep(pause)
+    raise AssertionError("%s: no %s above %d within %d s (saw %r)"
+                         % (name, values.__name__, above, timeout, seen[-5:]))
+
+
+def wait_counter(pf, name, above=0, timeout=120):
+    """Read the console until the counter shows a value above `above`."""
+    return wait_console(pf, name, counter_values, above, timeout)
 
 
 def blob_path(pf, name):
@@ -134,15 +140,7 @@ def memfill_passes(pf, name):
 
 
 def wait_memfill(pf, name, above=0, timeout=600):
-    end = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < end:
-        seen += memfill_passes(pf, name)
-        if seen and max(seen) > above:
-            return max(seen)
-        time.sleep(5)
-    raise AssertionError("%s: no memfill pass above %d within %d s (saw %r)"
-                         % (name, above, timeout, seen[-5:]))
+    return max(wait_console(pf, name, memfill_passes, above, timeout, pause=5))
 
 
 # A VM whose sealed blob is larger than the TPGVM's former 24 MiB blob
@@ -347,15 +345,7 @@ def ticker_seconds(pf, name):
 
 
 def wait_ticker(pf, name, above=0, timeout=180):
-    end = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < end:
-        seen += ticker_seconds(pf, name)
-        if seen and max(seen)[0] > above:
-            return seen
-        time.sleep(2)
-    raise AssertionError("%s: no ticker second above %d within %d s (saw %r)"
-                         % (name, above, timeout, seen[-5:]))
+    return wait_console(pf, name, ticker_seconds, above, timeout, key=lambda v: v[0])
 
 
 # A VM that lives on interrupts (guests/ticker: the virtual PIC and PIT
