@@ -32,15 +32,18 @@
 
 enum op_kind { OP_FREE, OP_PUT, OP_GET, OP_DELETE, OP_PUT_STREAM, OP_GET_STREAM };
 
-/* One request of a streamed operation's piece. */
+/* One request of a streamed operation's piece. Sent again, it keeps its
+ * id: an answer to either sending is the answer. */
 struct sreq {
 	bool out;            /* sent, not answered */
-	bool resent;         /* sent again after STORAGE_RESEND_S */
+	bool resend;         /* to be sent again (lost, or the queue was full) */
 	uint16_t id;
+	uint32_t first;      /* the operation's count of sends at its first */
+	uint32_t seq;        /* ... and at its latest */
 	uint32_t off;        /* in the piece */
 	uint32_t len;
-	uint64_t deadline;
-	uint64_t resend_at;
+	uint64_t deadline;   /* STORAGE_REQ_S of silence: the operation fails */
+	uint64_t resend_at;  /* STORAGE_RESEND_S of silence: sent again */
 };
 
 struct op {
@@ -65,6 +68,7 @@ struct op {
 	const char *why;
 	/* Streamed operations: the piece under way, its requests. */
 	struct sreq win[STORAGE_WINDOW];
+	uint32_t sends;      /* chunk requests sent, resends included */
 	const uint8_t *psrc; /* put: the piece */
 	uint8_t *pdst;       /* get: where it goes */
 	uint64_t poff;       /* its blob offset */
@@ -78,6 +82,15 @@ struct op {
 
 static struct op ops[STORAGE_OPS];
 static uint16_t next_id = 1;
+
+/* A request id for a new request (a resend keeps its own). */
+static uint16_t take_id(void)
+{
+	uint16_t id = next_id;
+
+	next_id = next_id == 0xffff ? 1 : (uint16_t)(next_id + 1);
+	return id;
+}
 
 static bool name_ok(const char *s, size_t *n)
 {
@@ -157,6 +170,18 @@ int storage_delete(const char *name)
 int storage_put_stream(const char *name)
 {
 	return op_new(OP_PUT_STREAM, name);
+}
+
+int storage_put_stream_at(const char *name, uint64_t off)
+{
+	int h;
+
+	if (off > 0xffffffffu)
+		return -1;
+	h = op_new(OP_PUT_STREAM, name);
+	if (h >= 0)
+		ops[h].end = off;
+	return h;
 }
 
 int storage_get_stream(const char *name)
@@ -336,10 +361,10 @@ static bool send_next(struct op *o)
 	if (data)
 		memcpy(req + n, o->src + o->done, data);
 	n += data;
-	if (!transport_store(next_id, req, n))
+	if (!o->resending)
+		o->id = take_id();
+	if (!transport_store(o->id, req, n))
 		return false;
-	o->id = next_id;
-	next_id = next_id == 0xffff ? 1 : (uint16_t)(next_id + 1);
 	o->chunk = data;
 	o->sent = true;
 	if (!o->resending)
@@ -369,13 +394,15 @@ static bool send_chunk(struct op *o, struct sreq *r)
 	if (data)
 		memcpy(req + n, o->psrc + r->off, data);
 	n += data;
-	if (!transport_store(next_id, req, n))
+	if (!transport_store(r->id, req, n))
 		return false;
-	r->id = next_id;
-	next_id = next_id == 0xffff ? 1 : (uint16_t)(next_id + 1);
-	r->out = true;
-	if (!r->resent)
+	r->seq = ++o->sends;
+	if (!r->out) {
+		r->first = r->seq;
 		r->deadline = deadline_in(STORAGE_REQ_S, TPGVM_WORK_CYCLES);
+	}
+	r->out = true;
+	r->resend = false;
 	r->resend_at = deadline_in(STORAGE_RESEND_S, 0);
 	return true;
 }
@@ -389,9 +416,21 @@ static unsigned chunks_out(const struct op *o)
 	return n;
 }
 
+/* A put's PUT at offset 0 is out: it truncates the part file at the relay,
+ * so a resend of it must not come after PUTs beyond it (their bytes would
+ * go): it is answered before any other is sent. */
+static bool truncating_put_out(const struct op *o)
+{
+	for (unsigned k = 0; k < STORAGE_WINDOW; k++)
+		if (o->win[k].out && o->poff + o->win[k].off == 0)
+			return true;
+	return false;
+}
+
 /* A streamed operation: deadlines, resends (both requests are
  * idempotent), new chunks of its piece while the window has room (a get:
- * one alone until the blob's size is known), and a put's COMMIT. */
+ * one alone until the blob's size is known; a put: the one at offset 0
+ * alone), and a put's COMMIT. */
 static bool stream_step(struct op *o, uint64_t now)
 {
 	bool sent = false;
@@ -405,9 +444,8 @@ static bool stream_step(struct op *o, uint64_t now)
 			finish(o, STORAGE_FAILED, "the relay did not answer in time");
 			return sent;
 		}
-		if (now > r->resend_at) {
-			r->resent = true;
-			r->out = false;
+		if (r->resend || now > r->resend_at) {
+			r->resend = true;
 			if (!send_chunk(o, r))
 				return sent; /* the queue is full: next step */
 			sent = true;
@@ -419,9 +457,10 @@ static bool stream_step(struct op *o, uint64_t now)
 
 		if (r->out)
 			continue;
-		if (o->kind == OP_GET_STREAM && !o->have_total && chunks_out(o))
+		if (o->kind == OP_GET_STREAM ? !o->have_total && chunks_out(o)
+					     : truncating_put_out(o))
 			break;
-		*r = (struct sreq){ .off = (uint32_t)o->pnext,
+		*r = (struct sreq){ .id = take_id(), .off = (uint32_t)o->pnext,
 				    .len = (uint32_t)(len < STORAGE_CHUNK ? len : STORAGE_CHUNK) };
 		if (!send_chunk(o, r))
 			break;
@@ -502,9 +541,36 @@ static void got(struct op *o, uint32_t total, const uint8_t *data, size_t n)
 	o->done += n;
 }
 
+/*
+ * An answer to chunk r has come: the relay is working through the window.
+ * It answers in the order it reads, so a request last sent before r was
+ * first sent, still unanswered, was lost on the way, or its answer was:
+ * send it again now (whichever sending of r this answers). The others are not late while answers come, so
+ * their silence timers start again.
+ */
+static void chunk_progress(struct op *o, const struct sreq *r)
+{
+	uint64_t resend_at = deadline_in(STORAGE_RESEND_S, 0);
+	uint64_t deadline = deadline_in(STORAGE_REQ_S, TPGVM_WORK_CYCLES);
+
+	for (unsigned k = 0; k < STORAGE_WINDOW; k++) {
+		struct sreq *q = &o->win[k];
+
+		if (!q->out || q == r)
+			continue;
+		if ((int32_t)(q->seq - r->first) < 0)
+			q->resend = true;
+		if (q->resend_at < resend_at)
+			q->resend_at = resend_at;
+		if (q->deadline < deadline)
+			q->deadline = deadline;
+	}
+}
+
 /* The answer to a chunk r of a streamed operation's piece (status OK). */
 static void chunk_answered(struct op *o, struct sreq *r, const uint8_t *p, size_t len)
 {
+	chunk_progress(o, r);
 	r->out = false;
 	if (o->kind == OP_PUT_STREAM) {
 		if (len != 5) {

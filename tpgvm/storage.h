@@ -29,14 +29,21 @@
 #define STORAGE_CHUNK    900u   /* PUT and GET data per request */
 /* A request not answered within this many seconds (plus the TPGVM's own
  * work meanwhile, TPGVM_WORK_CYCLES: tpgvm/deadline.h) fails the
- * operation. A request and its answer are two frames of at most 1 KiB
- * each on the line and a file operation at the relay. */
+ * operation; for a streamed one, seconds in which no answer to any of its
+ * requests came (a window of answers queues on a slow line). A request and
+ * its answer are two frames of at most 1 KiB each on the line and a file
+ * operation at the relay. */
 #define STORAGE_REQ_S    30u
-/* A PUT or GET not answered within this many seconds is sent again (with a
- * new id, so a late answer to the first is ignored): the line can lose an
- * answer (an emulated 16550 drops what its FIFO cannot hold while the
- * TPGVM computes), and both requests are idempotent. COMMIT and DELETE are
- * not, and are sent once. */
+/* A PUT or GET not answered within this many seconds (of a streamed
+ * operation: in which none of its answers came) is sent again, with the
+ * same id, so that an answer to either sending is taken: the line can lose
+ * a frame (a real 16550's FIFO overflows while the TPGVM computes; the
+ * relay drops a frame cut short), and both requests are idempotent. A new
+ * id would throw away answers already on their way, and on a line slower
+ * than a window per STORAGE_RESEND_S every answer would be thrown away.
+ * A streamed operation also sends a request again at once when an answer
+ * to one sent after it comes (the relay answers in order). COMMIT and
+ * DELETE are not idempotent, and are sent once. */
 #define STORAGE_RESEND_S 5u
 /* Requests of one streamed put or get out at once (docs/relay.md,
  * "Storage": a window of chunks in flight). */
@@ -87,6 +94,12 @@ int storage_delete(const char *name);
  * released. Any failure ends the operation (storage_poll's final result).
  */
 int storage_put_stream(const char *name);
+/* A streamed put that goes on at blob offset off > 0 of a put whose
+ * pieces before off the relay has taken (they are in its part file,
+ * docs/relay.md "Storage"): the retry of a put's last piece and COMMIT.
+ * If the relay has no part file (it committed already, or lost it) the
+ * first PUT answers STORAGE_MISSING. */
+int storage_put_stream_at(const char *name, uint64_t off);
 int storage_put_piece(int h, const uint8_t *buf, size_t len, bool last);
 int storage_get_stream(const char *name);
 int storage_get_piece(int h, uint64_t off, uint8_t *buf, size_t cap);

@@ -10,10 +10,17 @@
  * existence leak), and nothing here can drift from the TCB's records.
  *
  * What the TPGVM itself holds: the upload state of one VM being created
- * (image, init data, the secrets until HC_VM_LOAD has taken them), two blob
- * buffers, and at most one sealed blob the relay failed to store ("kept":
- * it is what a start of that VM uses, and it is stored again before another
- * VM may be stopped), so a stop never loses a VM's state silently.
+ * (image, init data, the secrets until HC_VM_LOAD has taken them) and two
+ * windows of BLOB_WIN bytes. Sealed blobs never pass whole through the
+ * TPGVM: a stop streams the seal (HC_VM_STOP_STREAM) a window at a time
+ * into a streamed put, a start streams a streamed get into
+ * HC_VM_START_STREAM (docs/lifecycle.md, "Streams"). Storage failing
+ * before the TCB commits aborts the stream (the VM runs on, or stays
+ * SEALED). The TCB commits at the call that hands out the last window,
+ * before the relay has it: if that window's PUT or the COMMIT fails, the
+ * window is "kept" (the second window; the relay's part file holds the
+ * rest) and PUT + COMMIT again before another VM is stopped or that VM
+ * started, so a stop never loses a VM's state silently.
  *
  * Starts and stops of sealed VMs wait for the relay: they run as the one
  * job at a time, driven from the main loop (service_step), while the
@@ -45,10 +52,12 @@
 /* A Linux VM's bzImage and initrd share the room of an ELF image and its
  * init data: the kernel at stage_image, the initrd page-aligned after it,
  * both together at most this (the TCB would take 16 + 32 MiB; the TPGVM's
- * 64 MiB, which also hold two blob buffers, give it this much). */
+ * staging area is this much). */
 #define STAGE_LINUX_MAX  ((uint64_t)HC_VM_IMAGE_MAX + HC_VM_INIT_MAX)
-#define BLOB_MAX         (24ull << 20)
-#define BLOB_MIN         (1ull << 20)
+/* A stream's window (>= HC_STREAM_MIN): the TCB seals into it, or takes
+ * a piece of a blob from it, per call; 146 STORAGE_CHUNK requests. */
+#define BLOB_WIN         (128u << 10)
+_Static_assert(BLOB_WIN >= HC_STREAM_MIN, "a stream's window is at least HC_STREAM_MIN");
 /* VMs of one owner that one query returns (PROTO_VM_LIST_MAX are listed). */
 #define QUERY_MAX        32
 /* Owners whose VMs are checked for self-stopped ones. */
@@ -65,8 +74,8 @@
 /* ---- State ----------------------------------------------------------------- */
 
 static uint8_t *stage_image, *stage_init, *stage_secrets;
-static uint8_t *blob_buf[2];
-static uint64_t blob_cap;
+/* win_buf[0]: the job's window; win_buf[1]: a kept blob's last window. */
+static uint8_t *win_buf[2];
 static bool have_memory;
 
 /* The one VM being created: what the tenant said, what has arrived. */
@@ -86,15 +95,17 @@ static struct staging {
 	uint64_t abandon_at;   /* TSC: no chunk by then, the upload goes */
 } stg;
 
-/* A sealed blob the relay did not store, in blob_buf[buf]. */
+/* A sealed blob whose last window the relay did not store (or whose
+ * COMMIT failed): that window is in win_buf[1], bytes [off, off + len)
+ * of the total; the relay's part file holds the bytes before off. */
 static struct kept {
 	bool used;
-	int buf;
 	uint8_t owner[HC_OWNER_LEN];
 	char tenant[64];
 	char name[PROTO_VM_NAME_MAX];
 	uint32_t vm_id;
 	uint64_t version;
+	uint64_t total, off;
 	size_t len;
 } kept;
 
@@ -114,7 +125,7 @@ static struct ticket tickets[TICKETS_MAX];
 static uint32_t next_ticket = 1, next_seq = 1;
 
 enum job_kind { JOB_NONE, JOB_START, JOB_STOP, JOB_SEAL_EXITED };
-enum job_phase { PH_GET, PH_FLUSH_KEPT, PH_PUT };
+enum job_phase { PH_GET, PH_FLUSH_KEPT, PH_CHECK_KEPT, PH_PUT };
 
 /* The one start or stop in progress. */
 static struct job {
@@ -126,8 +137,11 @@ static struct job {
 	char name[PROTO_VM_NAME_MAX];
 	uint32_t vm_id;
 	uint64_t version;
-	size_t len;
-	int buf;
+	uint64_t total;     /* the blob's length, once known */
+	uint64_t off;       /* blob offset of win_buf[0]'s first byte */
+	size_t have;        /* bytes of the blob in win_buf[0] */
+	bool open;          /* a stream of the TCB's is open */
+	bool sealed;        /* the TCB committed the seal (stop) */
 	int st;             /* storage handle */
 } job;
 
@@ -817,23 +831,41 @@ static void job_fail(uint32_t code, const char *text)
 	job_end();
 }
 
-static int work_buf(void)
+/* Abandon the job's open stream in the TCB: a stopping VM runs on (or
+ * stays EXITED), a resuming one is SEALED again. */
+static void job_abort_stream(void)
 {
-	return kept.used ? 1 - kept.buf : 0;
+	static struct hc_vm_stream s;
+
+	if (!job.open)
+		return;
+	memset(&s, 0, sizeof(s));
+	ref_set(&s.ref, job.owner, job.vm_id);
+	s.flags = HC_STREAM_ABORT;
+	(void)vm_hc(job.kind == JOB_START ? HC_VM_START_STREAM : HC_VM_STOP_STREAM, &s);
+	job.open = false;
 }
 
-/* Start the VM from the blob in blob_buf[buf] (len bytes; 0: a LOADED VM). */
-static void job_hc_start(const uint8_t *blob, size_t len, bool from_kept)
+static void job_done_info(void)
+{
+	struct hc_vm_info info;
+
+	if (query_one(job.owner, job.vm_id, &info) == 1)
+		job_answer_info(&info);
+	else
+		job_answer_error(PROTO_ERR_INTERNAL, "the TCB lost the VM");
+	job_end();
+}
+
+/* HC_VM_START of a LOADED VM (no blob). */
+static void job_hc_start_loaded(void)
 {
 	static struct hc_vm_start s;
-	struct hc_vm_info info;
 	const char *text = "";
 	long rc;
 
 	memset(&s, 0, sizeof(s));
 	ref_set(&s.ref, job.owner, job.vm_id);
-	s.blob_gpa = len ? (uint64_t)(uintptr_t)blob : 0;
-	s.blob_len = len;
 	rc = vm_hc(HC_VM_START, &s);
 	if (rc < 0) {
 		uint32_t code = hc_error(rc, &text);
@@ -841,88 +873,188 @@ static void job_hc_start(const uint8_t *blob, size_t len, bool from_kept)
 		job_fail(code, text);
 		return;
 	}
-	if (from_kept)
-		memset(&kept, 0, sizeof(kept));
-	vlog(job.tenant, job.name, len ? "resumed%s" : "started%s",
-	     from_kept ? " (from the state kept in the TPGVM)" : "");
-	if (query_one(job.owner, job.vm_id, &info) != 1)
-		job_fail(PROTO_ERR_INTERNAL, "the TCB lost the VM");
-	else {
-		job_answer_info(&info);
-		job_end();
+	vlog(job.tenant, job.name, "started");
+	job_done_info();
+}
+
+/* A stream call failed (rc < 0) or broke the protocol (rc >= 0). */
+static void job_stream_failed(long rc, const char *broken)
+{
+	const char *text = broken;
+	uint32_t code = PROTO_ERR_INTERNAL;
+
+	job_abort_stream(); /* refused calls leave it open; a no-op otherwise */
+	if (rc < 0)
+		code = hc_error(rc, &text);
+	job_fail(code, text);
+}
+
+/* ---- Stop: HC_VM_STOP_STREAM a window at a time into a streamed put ---- */
+
+/* The relay has every byte so far (or nothing is out yet): the next
+ * window from the TCB, and its put. */
+static void job_stop_call(void)
+{
+	static struct hc_vm_stream s;
+	struct hc_vm_info info;
+	long rc;
+
+	memset(&s, 0, sizeof(s));
+	ref_set(&s.ref, job.owner, job.vm_id);
+	s.buf_gpa = (uint64_t)(uintptr_t)win_buf[0];
+	s.buf_len = BLOB_WIN;
+	s.offset = job.off;
+	rc = vm_hc(HC_VM_STOP_STREAM, &s);
+	if (rc >= 0)
+		job.open = !s.done;
+	if (rc < 0 || rc > (long)BLOB_WIN || (rc == 0 && !s.done) ||
+	    (s.done && s.blob_len != job.off + (uint64_t)rc)) {
+		job_stream_failed(rc, "the TCB's seal stream broke its protocol");
+		return;
+	}
+	job.have = (size_t)rc;
+	job.total = s.blob_len;
+	if (s.done) {
+		job.sealed = true;
+		job.version = query_one(job.owner, job.vm_id, &info) == 1 ?
+			      info.version : job.version + 1;
+		vlog(job.tenant, job.name, "sealed v%llu (%llu bytes)%s",
+		     (unsigned long long)job.version, (unsigned long long)job.total,
+		     job.kind == JOB_SEAL_EXITED ? " (it had stopped itself)" : "");
+	}
+	if (storage_put_piece(job.st, win_buf[0], job.have, s.done) < 0) {
+		/* cannot happen (a piece under way, > 4 GiB): as a failed put */
+		storage_release(job.st);
+		job.st = -1;
 	}
 }
 
-/* The VM is RUNNING or EXITED and nothing is kept: seal it, then store. */
+/* The VM is RUNNING or EXITED and nothing is kept: open the put, seal. */
 static void job_seal(void)
 {
-	static struct hc_vm_stop s;
 	struct hc_vm_info info;
-	const char *text = "";
 	char blob[STORAGE_NAME_MAX + 1];
-	long rc;
 
 	if (query_one(job.owner, job.vm_id, &info) != 1) {
 		job_fail(PROTO_ERR_NOT_FOUND, "no VM of that name");
 		return;
 	}
-	/* No check of info.seal_size first: for a running VM it is only the
-	 * most a seal could take. The stop itself counts, and refuses (INVAL,
-	 * the VM runs on, the platform log has the size) what does not fit. */
-	job.buf = work_buf();
-	memset(&s, 0, sizeof(s));
-	ref_set(&s.ref, job.owner, job.vm_id);
-	s.out_gpa = (uint64_t)(uintptr_t)blob_buf[job.buf];
-	s.out_cap = blob_cap;
-	rc = vm_hc(HC_VM_STOP, &s);
-	if (rc == HC_E_INVAL) {
-		char why[120];
-
-		snprintf(why, sizeof(why), "its sealed state exceeds the TPGVM's "
-			 "blob buffer (%llu bytes); not stopped",
-			 (unsigned long long)blob_cap);
-		job_fail(PROTO_ERR_TOO_LARGE, why);
-		return;
-	}
-	if (rc <= 0) {
-		uint32_t code = rc == 0 ? PROTO_ERR_INTERNAL : hc_error(rc, &text);
-
-		job_fail(code, rc == 0 ? "the TCB sealed nothing" : text);
-		return;
-	}
-	job.len = (size_t)rc;
-	job.version = info.version + 1;
-	if (query_one(job.owner, job.vm_id, &info) == 1)
-		job.version = info.version;
-	vlog(job.tenant, job.name, "sealed v%llu (%zu bytes)%s",
-	     (unsigned long long)job.version, job.len,
-	     job.kind == JOB_SEAL_EXITED ? " (it had stopped itself)" : "");
+	/* No check of info.seal_size first: the stream counts the pages and
+	 * the window bounds nothing but a piece. */
+	job.version = info.version;
 	storage_blob_name(job.owner, job.name, blob);
-	job.st = storage_put(blob, blob_buf[job.buf], job.len);
+	job.st = storage_put_stream(blob);
 	job.phase = PH_PUT;
+	job.off = 0;
+	if (job.st < 0) {
+		job_fail(PROTO_ERR_BUSY, "the TPGVM's storage requests are all in "
+			 "use; not stopped, try again later");
+		return;
+	}
+	job_stop_call();
 }
 
-/* The blob of the job's VM is in blob_buf[job.buf] and the relay did not
- * store it: keep it here; the next start of the VM uses it. */
+/* The seal is committed in the TCB but its last window (and COMMIT) did
+ * not reach the relay: keep the window, store it again later. */
 static void job_keep(const char *why)
 {
 	kept.used = true;
-	kept.buf = job.buf;
 	memcpy(kept.owner, job.owner, HC_OWNER_LEN);
 	memcpy(kept.tenant, job.tenant, sizeof(kept.tenant));
 	memcpy(kept.name, job.name, sizeof(kept.name));
 	kept.vm_id = job.vm_id;
 	kept.version = job.version;
-	kept.len = job.len;
-	vlog(job.tenant, job.name, "sealed v%llu kept in the TPGVM: the relay "
-	     "did not store it (%s)", (unsigned long long)job.version, why);
+	kept.total = job.total;
+	kept.off = job.off;
+	kept.len = job.have;
+	memcpy(win_buf[1], win_buf[0], job.have);
+	vlog(job.tenant, job.name, "sealed v%llu, its last %zu bytes kept in the "
+	     "TPGVM: the relay did not store them (%s)",
+	     (unsigned long long)job.version, job.have, why);
 	job_answer_error(PROTO_ERR_STORAGE, "sealed, but the relay did not store "
-			 "it; it is kept in the TPGVM until the next stop/start "
-			 "attempt");
+			 "the end of it; the TPGVM keeps that and stores it "
+			 "again at the next stop/start attempt");
 	job_end();
 }
 
-/* Before another VM is sealed, the kept blob must reach the relay. */
+/* ---- Start: a streamed get a window at a time into HC_VM_START_STREAM ---- */
+
+static void job_get_next(void);
+
+/* win_buf[0] holds job.have bytes of the blob from job.off: give them to
+ * the TCB, keep what it did not take, get the next. */
+static void job_start_call(void)
+{
+	static struct hc_vm_stream s;
+	long rc;
+
+	memset(&s, 0, sizeof(s));
+	ref_set(&s.ref, job.owner, job.vm_id);
+	s.buf_gpa = (uint64_t)(uintptr_t)win_buf[0];
+	s.buf_len = job.have;
+	s.offset = job.off;
+	s.blob_len = job.total;
+	rc = vm_hc(HC_VM_START_STREAM, &s);
+	if (rc >= 0)
+		job.open = !s.done;
+	if (rc < 0 || (uint64_t)rc > job.have || (rc == 0 && !s.done)) {
+		job_stream_failed(rc, "the TCB's resume stream broke its protocol");
+		return;
+	}
+	if (s.done) {
+		vlog(job.tenant, job.name, "resumed (%llu bytes)",
+		     (unsigned long long)job.total);
+		job_done_info();
+		return;
+	}
+	job.have -= (size_t)rc;
+	memmove(win_buf[0], win_buf[0] + rc, job.have);
+	job.off += (uint64_t)rc;
+	job_get_next();
+}
+
+/* The next piece after what win_buf[0] holds, into its free end. */
+static void job_get_next(void)
+{
+	uint64_t at = job.off + job.have;
+	size_t cap = BLOB_WIN - job.have;
+
+	if (job.total - at < cap)
+		cap = (size_t)(job.total - at);
+	if (!cap) { /* the window holds the rest of the blob */
+		job_start_call();
+		return;
+	}
+	if (storage_get_piece(job.st, at, win_buf[0] + job.have, cap) < 0) {
+		job_abort_stream();
+		job_fail(PROTO_ERR_INTERNAL, "the TPGVM's storage client refused a piece");
+	}
+}
+
+/* Open the streamed get of the job's (SEALED) VM. */
+static void job_get(void)
+{
+	char blob[STORAGE_NAME_MAX + 1];
+
+	storage_blob_name(job.owner, job.name, blob);
+	job.st = storage_get_stream(blob);
+	job.phase = PH_GET;
+	job.off = job.have = 0;
+	job.total = 0;
+	if (job.st < 0 || storage_get_piece(job.st, 0, win_buf[0], BLOB_WIN) < 0)
+		job_fail(PROTO_ERR_BUSY, "the TPGVM's storage requests are all in "
+			 "use; try again later");
+}
+
+/* ---- A kept window --------------------------------------------------------- */
+
+static bool kept_is_job(void)
+{
+	return kept.used && kept.vm_id == job.vm_id &&
+	       !memcmp(kept.owner, job.owner, HC_OWNER_LEN);
+}
+
+/* PUT the kept window again where it belongs, then COMMIT. */
 static bool job_flush_kept(void)
 {
 	char blob[STORAGE_NAME_MAX + 1];
@@ -930,9 +1062,91 @@ static bool job_flush_kept(void)
 	if (!kept.used)
 		return false;
 	storage_blob_name(kept.owner, kept.name, blob);
-	job.st = storage_put(blob, blob_buf[kept.buf], kept.len);
 	job.phase = PH_FLUSH_KEPT;
+	job.st = kept.off ? storage_put_stream_at(blob, kept.off)
+			  : storage_put_stream(blob);
+	if (job.st >= 0 && storage_put_piece(job.st, win_buf[1], kept.len, true) < 0) {
+		storage_release(job.st);
+		job.st = -1;
+	}
 	return true;
+}
+
+/* The kept blob is stored (or lost): the job goes on. */
+static void job_after_kept(void)
+{
+	memset(&kept, 0, sizeof(kept));
+	if (job.kind == JOB_START)
+		job_get();
+	else
+		job_seal();
+}
+
+static void job_kept_failed(const char *why)
+{
+	char text[PROTO_ERROR_TEXT_MAX];
+
+	if (job.kind == JOB_START)
+		snprintf(text, sizeof(text), "its sealed state is not stored in "
+			 "full yet and the relay's storage fails again (%s); "
+			 "try again later", why);
+	else
+		snprintf(text, sizeof(text), "the relay's storage fails (%s) and "
+			 "the TPGVM still keeps the end of a sealed VM it could "
+			 "not store; not stopped", why);
+	job_fail(PROTO_ERR_STORAGE, text);
+}
+
+/* The relay has no part file to go on with: it may have committed the
+ * blob (its answer lost), so read back the kept window's range. */
+static void job_check_kept(void)
+{
+	char blob[STORAGE_NAME_MAX + 1];
+
+	storage_blob_name(kept.owner, kept.name, blob);
+	job.phase = PH_CHECK_KEPT;
+	job.st = storage_get_stream(blob);
+	if (job.st >= 0 &&
+	    storage_get_piece(job.st, kept.off, win_buf[0], kept.len ? kept.len : 1) < 0) {
+		storage_release(job.st);
+		job.st = -1;
+	}
+}
+
+/* The read-back of the kept window: the same bytes (its tag among them),
+ * so committed; or the blob's start is gone for good. */
+static void job_checked_kept(enum storage_result r, size_t len)
+{
+	uint64_t total = 0;
+
+	if (r == STORAGE_PIECE && storage_stream_total(job.st, &total) &&
+	    total == kept.total && len == kept.len &&
+	    !memcmp(win_buf[0], win_buf[1], len)) {
+		storage_release(job.st);
+		job.st = -1;
+		vlog(kept.tenant, kept.name, "sealed v%llu (%llu bytes) stored "
+		     "(the relay had committed it)", (unsigned long long)kept.version,
+		     (unsigned long long)kept.total);
+		job_after_kept();
+		return;
+	}
+	if (r == STORAGE_FAILED) {
+		job_kept_failed("reading back the kept blob's end failed");
+		return;
+	}
+	storage_release(job.st);
+	job.st = -1;
+	vlog(kept.tenant, kept.name, "sealed v%llu lost: the relay no longer has "
+	     "the part of its blob before the end the TPGVM kept; it cannot be "
+	     "resumed", (unsigned long long)kept.version);
+	if (kept_is_job()) {
+		memset(&kept, 0, sizeof(kept));
+		job_fail(PROTO_ERR_STORAGE, "its latest sealed state was lost: the "
+			 "relay lost the part stored before its end; it cannot be "
+			 "resumed (destroy it)");
+		return;
+	}
+	job_after_kept();
 }
 
 /* Begin a job for owner's VM name; it may finish at once. */
@@ -955,14 +1169,10 @@ static void job_begin(enum job_kind kind, const uint8_t owner[HC_OWNER_LEN],
 		return;
 	}
 	job.vm_id = info.vm_id;
-	if (!have_memory && kind != JOB_START) {
-		job_fail(PROTO_ERR_NO_MEMORY, "the TPGVM has no memory for sealed state");
-		return;
-	}
 	if (kind == JOB_START) {
 		switch (info.state) {
 		case HC_VM_LOADED:
-			job_hc_start(NULL, 0, false);
+			job_hc_start_loaded();
 			return;
 		case HC_VM_SEALED:
 			break;
@@ -977,32 +1187,27 @@ static void job_begin(enum job_kind kind, const uint8_t owner[HC_OWNER_LEN],
 			job_fail(PROTO_ERR_STATE, "the VM's upload is not complete");
 			return;
 		}
-		if (kept.used && kept.vm_id == job.vm_id &&
-		    !memcmp(kept.owner, owner, HC_OWNER_LEN)) {
-			job_hc_start(blob_buf[kept.buf], kept.len, true);
-			return;
-		}
 		if (!have_memory) {
 			job_fail(PROTO_ERR_NO_MEMORY, "the TPGVM has no memory for sealed state");
 			return;
 		}
-		{
-			char blob[STORAGE_NAME_MAX + 1];
-
-			job.buf = work_buf();
-			storage_blob_name(owner, job.name, blob);
-			job.st = storage_get(blob, blob_buf[job.buf], blob_cap);
-		}
-		job.phase = PH_GET;
+		/* Its blob's end is kept here: stored first, then read. */
+		if (kept_is_job())
+			(void)job_flush_kept();
+		else
+			job_get();
+		return;
+	}
+	if (!have_memory) {
+		job_fail(PROTO_ERR_NO_MEMORY, "the TPGVM has no memory for sealed state");
 		return;
 	}
 	/* Stop, or seal one that stopped itself. */
 	if (info.state == HC_VM_SEALED && kind == JOB_STOP) {
-		if (kept.used && kept.vm_id == job.vm_id &&
-		    !memcmp(kept.owner, owner, HC_OWNER_LEN))
+		if (kept_is_job())
 			job_fail(PROTO_ERR_STORAGE, "sealed, but the relay did not "
-				 "store it; it is kept in the TPGVM until the next "
-				 "stop/start attempt");
+				 "store the end of it; the TPGVM keeps that and "
+				 "stores it again at the next stop/start attempt");
 		else {
 			job_answer_info(&info); /* stopped already */
 			job_end();
@@ -1017,7 +1222,7 @@ static void job_begin(enum job_kind kind, const uint8_t owner[HC_OWNER_LEN],
 		job_seal();
 }
 
-/* The storage operation of the job is over (or the job waits on). */
+/* The job's storage piece or operation is over (or the job waits on). */
 static bool job_continue(void)
 {
 	enum storage_result r;
@@ -1026,61 +1231,104 @@ static bool job_continue(void)
 	char text[PROTO_ERROR_TEXT_MAX];
 
 	if (job.st < 0) {
-		/* No storage slot was free when the job asked for one. */
-		if (job.phase == PH_PUT)
-			job_keep("no storage request slot");
-		else
+		/* No storage slot, or the client refused a piece. */
+		switch (job.phase) {
+		case PH_PUT:
+			if (job.sealed) {
+				job_keep("the TPGVM's storage client refused it");
+			} else {
+				job_abort_stream();
+				job_fail(PROTO_ERR_STORAGE, "the TPGVM's storage client "
+					 "refused a piece; not stopped");
+			}
+			break;
+		case PH_FLUSH_KEPT:
+		case PH_CHECK_KEPT:
+			job_kept_failed("no storage request slot");
+			break;
+		default:
 			job_fail(PROTO_ERR_BUSY, "the TPGVM's storage requests are "
 				 "all in use; try again later");
+		}
 		return true;
 	}
 	r = storage_poll(job.st, &len, &why);
 	if (r == STORAGE_PENDING)
 		return false;
-	storage_release(job.st);
-	job.st = -1;
 	switch (job.phase) {
 	case PH_GET:
-		if (r == STORAGE_OK) {
-			job_hc_start(blob_buf[job.buf], len, false);
-		} else if (r == STORAGE_TOO_LARGE) {
-			job_fail(PROTO_ERR_TOO_LARGE, "the stored sealed state is "
-				 "larger than the TPGVM's blob buffer");
+		if (r == STORAGE_PIECE) {
+			job.have += len;
+			if (!job.open && !storage_stream_total(job.st, &job.total)) {
+				job_fail(PROTO_ERR_INTERNAL, "the storage client lost the "
+					 "blob's size");
+				break;
+			}
+			if (!job.total || (!len && job.off + job.have < job.total)) {
+				job_abort_stream();
+				job_fail(PROTO_ERR_STORAGE, "the relay's stored sealed "
+					 "state is empty or ends early");
+				break;
+			}
+			job_start_call();
+			break;
+		}
+		job_abort_stream(); /* the VM stays SEALED */
+		if (r == STORAGE_MISSING) {
+			job_fail(PROTO_ERR_STORAGE, "the relay's storage has no "
+				 "sealed state for it");
 		} else {
 			snprintf(text, sizeof(text), "the relay's storage did not "
-				 "give the sealed state: %s", why);
+				 "give the sealed state: %s; still sealed", why);
 			job_fail(PROTO_ERR_STORAGE, text);
 		}
 		break;
 	case PH_FLUSH_KEPT:
-		if (r != STORAGE_OK) {
-			snprintf(text, sizeof(text), "the relay's storage fails (%s) "
-				 "and the TPGVM already keeps a sealed VM it could "
-				 "not store; not stopped", why);
-			job_fail(PROTO_ERR_STORAGE, text);
+		if (r == STORAGE_PIECE)
+			return false; /* its one piece is given: COMMIT comes */
+		storage_release(job.st);
+		job.st = -1;
+		if (r == STORAGE_MISSING && kept.off) {
+			job_check_kept();
 			break;
 		}
-		vlog(kept.tenant, kept.name, "sealed v%llu (%zu bytes) stored "
-		     "(kept until now)", (unsigned long long)kept.version, kept.len);
-		memset(&kept, 0, sizeof(kept));
-		job_seal();
+		if (r != STORAGE_OK) {
+			job_kept_failed(why);
+			break;
+		}
+		vlog(kept.tenant, kept.name, "sealed v%llu (%llu bytes) stored "
+		     "(its end kept until now)", (unsigned long long)kept.version,
+		     (unsigned long long)kept.total);
+		job_after_kept();
+		break;
+	case PH_CHECK_KEPT:
+		job_checked_kept(r, len);
 		break;
 	case PH_PUT:
-		if (r != STORAGE_OK) {
+		if (r == STORAGE_PIECE) {
+			if (job.sealed)
+				return false; /* the last piece: COMMIT comes */
+			job.off += job.have;
+			job_stop_call();
+			break;
+		}
+		if (r == STORAGE_OK && job.sealed) {
+			vlog(job.tenant, job.name, "sealed v%llu (%llu bytes) stored",
+			     (unsigned long long)job.version,
+			     (unsigned long long)job.total);
+			job_done_info();
+			break;
+		}
+		if (job.sealed) {
 			job_keep(why);
 			break;
 		}
-		vlog(job.tenant, job.name, "sealed v%llu (%zu bytes) stored",
-		     (unsigned long long)job.version, job.len);
-		{
-			struct hc_vm_info info;
-
-			if (query_one(job.owner, job.vm_id, &info) == 1)
-				job_answer_info(&info);
-			else
-				job_answer_error(PROTO_ERR_INTERNAL, "the TCB lost the VM");
-		}
-		job_end();
+		/* Before the commit: abandon the seal, nothing is lost. */
+		job_abort_stream();
+		snprintf(text, sizeof(text), "the relay's storage failed (%s); not "
+			 "stopped, the VM %s", why, job.kind == JOB_SEAL_EXITED ?
+			 "stays stopped" : "runs on");
+		job_fail(PROTO_ERR_STORAGE, text);
 		break;
 	}
 	return true;
@@ -1269,7 +1517,7 @@ void service_init(const struct custos_boot_info *bi)
 	top = bi->mem_size > STACK_RESERVE ? bi->mem_size - STACK_RESERVE : 0;
 	job.st = -1;
 	left = top > base ? top - base : 0;
-	if (left < STAGE_SIZE + 2 * BLOB_MIN) {
+	if (left < STAGE_SIZE + 2 * BLOB_WIN + PAGE) {
 		con_printf("tpgvm: %llu MiB free above the image: too little to "
 			   "stage VMs; VM requests will be refused\n",
 			   (unsigned long long)(left >> 20));
@@ -1278,13 +1526,9 @@ void service_init(const struct custos_boot_info *bi)
 	stage_image = (uint8_t *)(uintptr_t)base;
 	stage_init = stage_image + HC_VM_IMAGE_MAX;
 	stage_secrets = stage_init + HC_VM_INIT_MAX;
-	blob_cap = ((left - STAGE_SIZE) / 2) & ~(PAGE - 1);
-	if (blob_cap > BLOB_MAX)
-		blob_cap = BLOB_MAX;
-	blob_buf[0] = (uint8_t *)(uintptr_t)((base + STAGE_SIZE + PAGE - 1) & ~(PAGE - 1));
-	blob_buf[1] = blob_buf[0] + blob_cap;
+	win_buf[0] = (uint8_t *)(uintptr_t)((base + STAGE_SIZE + PAGE - 1) & ~(PAGE - 1));
+	win_buf[1] = win_buf[0] + BLOB_WIN;
 	have_memory = true;
-	con_printf("tpgvm: VM staging %llu MiB, 2 blob buffers of %llu MiB\n",
-		   (unsigned long long)(STAGE_SIZE >> 20),
-		   (unsigned long long)(blob_cap >> 20));
+	con_printf("tpgvm: VM staging %llu MiB, 2 blob windows of %u KiB\n",
+		   (unsigned long long)(STAGE_SIZE >> 20), BLOB_WIN >> 10);
 }

@@ -152,8 +152,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			poll_all(ops, nops, true);
 			nops = 0;
 		} else if ((cmd == 8 || cmd == 10) && nops < sizeof(ops) / sizeof(ops[0])) {
-			int h = cmd == 8 ? storage_put_stream("0011223344556677-vm.sealed")
-					 : storage_get_stream("0011223344556677-vm.sealed");
+			int h = cmd == 10 ? storage_get_stream("0011223344556677-vm.sealed")
+				: i < size && (data[i] & 1)
+				? storage_put_stream_at("0011223344556677-vm.sealed", data[i] * 901u)
+				: storage_put_stream("0011223344556677-vm.sealed");
 			if (h >= 0)
 				ops[nops++] = (struct fz_op){ .h = h, .stream = true,
 							      .get = cmd == 10 };

@@ -54,6 +54,8 @@ ARCH_NEUTRAL = {
     "test_lifecycle.test_lifecycle_isolation_and_resources",
     "test_lifecycle.test_lifecycle_vm_that_stops_itself_is_sealed",
     "test_lifecycle.test_lifecycle_shell_one_session",
+    "test_lifecycle.test_lifecycle_storage_failure_loses_nothing",
+    "test_lifecycle.test_lifecycle_blob_beyond_the_old_24_mib_buffer",
     "test_tpgvm.test_flipped_byte_in_each_region_is_refused",
     "test_tpgvm_transport.test_tpgvm_serves_eight_concurrent_tls_tenants",
     "test_tpgvm_transport.test_tpgvm_tls_over_a_scripted_line",

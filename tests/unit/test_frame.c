@@ -587,8 +587,12 @@ static void test_storage_streams(void **state)
 	assert_int_equal(storage_put_piece(h, blob, 1, false), -1); /* under way */
 	while (storage_step())
 		;
-	assert_int_equal(fake.n, STORAGE_WINDOW); /* a window, not all 12 */
-	assert_req(ST_PUT, "0011223344556677-big.sealed", 7 * STORAGE_CHUNK, STORAGE_CHUNK);
+	assert_int_equal(fake.n, 1); /* offset 0 truncates: alone */
+	relay_serve(false);
+	while (storage_step())
+		;
+	assert_int_equal(fake.n, 1 + STORAGE_WINDOW); /* a window, not all 11 */
+	assert_req(ST_PUT, "0011223344556677-big.sealed", 8 * STORAGE_CHUNK, STORAGE_CHUNK);
 	assert_int_equal(stream_run(h, &len, true), STORAGE_PIECE);
 	assert_int_equal(len, 10000);
 	assert_int_equal(rel.blob_len, 0); /* not committed */
@@ -633,6 +637,33 @@ static void test_storage_streams(void **state)
 	rel.blob_len = 11000;
 	relay_serve(false);
 	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_FAILED);
+	storage_release(h);
+	/* A put that goes on at an offset (the retry of a committed seal's
+	 * last piece): the part file holds what came before, the first PUT
+	 * goes at that offset, not 0, and COMMIT gives the whole total. */
+	memset(&rel, 0, sizeof(rel));
+	fake.n = 0; /* room for its requests */
+	h = storage_put_stream("0011223344556677-big.sealed");
+	assert_int_equal(storage_put_piece(h, blob, 9000, false), 0);
+	assert_int_equal(stream_run(h, &len, false), STORAGE_PIECE);
+	storage_release(h); /* its last piece and COMMIT were lost */
+	assert_int_equal(rel.blob_len, 0);
+	assert_int_equal(storage_put_stream_at("0011223344556677-big.sealed",
+					       1ull << 32), -1);
+	h = storage_put_stream_at("0011223344556677-big.sealed", 9000);
+	assert_true(h >= 0);
+	assert_int_equal(storage_put_piece(h, blob + 9000, sizeof(blob) - 9000, true), 0);
+	while (storage_step())
+		;
+	{
+		const uint8_t *o = fake.req[rel.served] + 2 + 27;
+
+		assert_int_equal(o[0] | o[1] << 8 | o[2] << 16 | (uint32_t)o[3] << 24, 9000);
+	}
+	assert_int_equal(stream_run(h, &len, true), STORAGE_OK);
+	assert_int_equal(len, sizeof(blob));
+	assert_int_equal(rel.blob_len, sizeof(blob));
+	assert_memory_equal(rel.blob, blob, sizeof(blob));
 	storage_release(h);
 	/* a relay that restarts fails a stream half-way */
 	h = storage_put_stream("0011223344556677-big.sealed");
@@ -843,9 +874,10 @@ static void test_storage_timeout_restart_slots(void **state)
 	storage_release(h);
 }
 
-/* A lost answer: PUT and GET go again after STORAGE_RESEND_S with a new id
- * (a late answer to the old one is ignored), COMMIT does not, and resends
- * do not stretch the request's deadline. */
+/* A lost answer: PUT and GET go again after STORAGE_RESEND_S with the same
+ * id (a late answer to the first sending is the answer; a second answer is
+ * ignored), COMMIT does not, and resends do not stretch the request's
+ * deadline. */
 static void test_storage_resends_what_is_idempotent(void **state)
 {
 	static uint8_t blob[1000];
@@ -867,13 +899,14 @@ static void test_storage_resends_what_is_idempotent(void **state)
 	assert_int_equal(fake.n, 2);
 	assert_req(ST_PUT, "r", 0, STORAGE_CHUNK);
 	assert_memory_equal(fake.req[1], fake.req[0], fake.len[0]);
-	assert_int_not_equal(fake.id[1], first);
-	storage_on_stored(first, (const uint8_t *)"\0\0\0\0\0", 5); /* late */
-	assert_false(storage_step());
-	assert_int_equal(fake.n, 2);
-	answer(STORED_OK, 0, NULL, 0);
+	assert_int_equal(fake.id[1], first);
+	storage_on_stored(first, (const uint8_t *)"\0\0\0\0\0", 5); /* late: taken */
+	storage_on_stored(first, (const uint8_t *)"\0\0\0\0\0", 5); /* the second: not */
 	assert_true(storage_step());
+	assert_int_equal(fake.n, 3);
 	assert_req(ST_PUT, "r", STORAGE_CHUNK, sizeof(blob) - STORAGE_CHUNK);
+	assert_int_not_equal(fake.id[2], first);
+	storage_on_stored(first, (const uint8_t *)"\0\0\0\0\0", 5); /* ignored */
 	answer(STORED_OK, 0, NULL, 0);
 	assert_true(storage_step());
 	assert_req(ST_COMMIT, "r", sizeof(blob), 0);
@@ -897,6 +930,96 @@ static void test_storage_resends_what_is_idempotent(void **state)
 	/* Just past the first sending's deadline (the resends, up to
 	 * 3 x resend later, would have put a stretched one later). */
 	fake.now = sent_at + STORAGE_REQ_S * TEST_TSC_HZ + TPGVM_WORK_CYCLES + 1;
+	storage_step();
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_FAILED);
+	storage_release(h);
+}
+
+/* The relay's answer to the i-th STORE queued: OK, no data (a PUT's). */
+static void answer_put(size_t i)
+{
+	storage_on_stored(fake.id[i], (const uint8_t *)"\0\0\0\0\0", 5);
+}
+
+/*
+ * A streamed put on a slow or lossy line. A window of answers that takes
+ * longer than STORAGE_RESEND_S (and STORAGE_REQ_S) in all, but comes
+ * answer by answer, is never sent again and never fails: resending it
+ * would queue more answers on a line already full. A lost answer is sent
+ * again, with its id, as soon as an answer to a later request comes; a
+ * resend the queue has no room for waits, not lost; and silence fails it.
+ */
+static void test_storage_stream_slow_or_lossy_line(void **state)
+{
+	static uint8_t blob[STORAGE_WINDOW * STORAGE_CHUNK];
+	const uint64_t almost = STORAGE_RESEND_S * TEST_TSC_HZ - 1;
+	size_t len = 0;
+	int h;
+
+	storage_reset(state);
+	h = storage_put_stream_at("s", STORAGE_CHUNK); /* no truncating PUT */
+	/* slow: an answer every STORAGE_RESEND_S - 1 cycles, 8 of them */
+	assert_int_equal(storage_put_piece(h, blob, sizeof(blob), false), 0);
+	while (storage_step())
+		;
+	assert_int_equal(fake.n, STORAGE_WINDOW);
+	for (size_t i = 0; i < STORAGE_WINDOW; i++) {
+		fake.now += almost;
+		assert_false(storage_step());
+		answer_put(i);
+	}
+	assert_true(STORAGE_WINDOW * almost > STORAGE_REQ_S * TEST_TSC_HZ);
+	assert_int_equal(fake.n, STORAGE_WINDOW);
+	assert_int_equal(storage_poll(h, &len, NULL), STORAGE_PIECE);
+	assert_int_equal(len, sizeof(blob));
+
+	/* lossy: the answer to the third is lost; the fourth's comes */
+	fake.n = 0;
+	assert_int_equal(storage_put_piece(h, blob, sizeof(blob), false), 0);
+	while (storage_step())
+		;
+	answer_put(0);
+	answer_put(1);
+	answer_put(3);
+	assert_true(storage_step());
+	assert_int_equal(fake.n, STORAGE_WINDOW + 1);
+	assert_req(ST_PUT, "s", STORAGE_CHUNK + sizeof(blob) + 2 * STORAGE_CHUNK, STORAGE_CHUNK);
+	assert_int_equal(fake.id[STORAGE_WINDOW], fake.id[2]);
+	for (size_t i = 4; i < STORAGE_WINDOW; i++)
+		answer_put(i); /* sent before the resend: it is not lost again */
+	assert_false(storage_step());
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_PENDING);
+	answer_put(STORAGE_WINDOW);
+	assert_int_equal(storage_poll(h, &len, NULL), STORAGE_PIECE);
+
+	/* a resend the output queue has no room for is kept for the next step */
+	fake.n = 0;
+	assert_int_equal(storage_put_piece(h, blob, sizeof(blob), false), 0);
+	while (storage_step())
+		;
+	fake.full = true;
+	fake.now += almost + 2;
+	assert_false(storage_step());
+	fake.full = false;
+	while (storage_step())
+		;
+	assert_int_equal(fake.n, 2 * STORAGE_WINDOW);
+	for (size_t i = 0; i < STORAGE_WINDOW; i++)
+		assert_int_equal(fake.id[STORAGE_WINDOW + i], fake.id[i]);
+	for (size_t i = STORAGE_WINDOW; i < 2 * STORAGE_WINDOW; i++)
+		answer_put(i);
+	assert_int_equal(storage_poll(h, &len, NULL), STORAGE_PIECE);
+
+	/* silence: STORAGE_REQ_S and the work budget after the last answer */
+	fake.n = 0;
+	assert_int_equal(storage_put_piece(h, blob, sizeof(blob), true), 0);
+	while (storage_step())
+		;
+	answer_put(0);
+	fake.now += STORAGE_REQ_S * TEST_TSC_HZ + TPGVM_WORK_CYCLES;
+	storage_step();
+	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_PENDING);
+	fake.now += 1;
 	storage_step();
 	assert_int_equal(storage_poll(h, NULL, NULL), STORAGE_FAILED);
 	storage_release(h);
@@ -937,6 +1060,7 @@ int main(void)
 		cmocka_unit_test(test_storage_streams),
 		cmocka_unit_test(test_storage_timeout_restart_slots),
 		cmocka_unit_test(test_storage_resends_what_is_idempotent),
+		cmocka_unit_test(test_storage_stream_slow_or_lossy_line),
 		cmocka_unit_test(test_storage_blob_name),
 	};
 
