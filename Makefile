@@ -309,17 +309,22 @@ $(BUILD)/fuzz/fuzz_gcm_simd: tests/fuzz/fuzz_gcm_simd.c $(BUILD)/fuzz/aes_gcm_x8
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< \
 		$(BUILD)/fuzz/aes_gcm_x86.o $(FUZZ_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
 
-# fuzz_sha_simd: the same for SHA-256 on SHA-NI (crypto/sha256_x86.c).
+# fuzz_sha_simd: the same for SHA-256 on SHA-NI (crypto/sha256_x86.c) and
+# in C (crypto/sha256_c.c).
 $(BUILD)/fuzz/sha256_x86.o: crypto/sha256_x86.c
 	@mkdir -p $(dir $@)
 	@$(CLANG) $(FUZZ_CFLAGS) $(call crypto_simd_on,$<) -fsanitize=fuzzer-no-link,address,undefined \
 		-MMD -MP -c $< -o $@
+$(BUILD)/fuzz/sha256_c.o: crypto/sha256_c.c
+	@mkdir -p $(dir $@)
+	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
 $(BUILD)/fuzz/fuzz_sha_simd: tests/fuzz/fuzz_sha_simd.c $(BUILD)/fuzz/sha256_x86.o \
-		$(FUZZ_LIB) $(CRYPTO_HOST_LIB)
+		$(BUILD)/fuzz/sha256_c.o $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< \
-		$(BUILD)/fuzz/sha256_x86.o $(FUZZ_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
+		$(BUILD)/fuzz/sha256_x86.o $(BUILD)/fuzz/sha256_c.o $(FUZZ_LIB) $(CRYPTO_HOST_LIB) \
+		$(CRYPTO_HOST_LDLIBS) -o $@
 
 # fuzz_reference reads with the tenant CLI's own reader (host-only code).
 $(BUILD)/fuzz/fuzz_reference: tests/fuzz/fuzz_reference.c tools/reference.c $(FUZZ_LIB)
