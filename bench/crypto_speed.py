@@ -218,8 +218,9 @@ def main():
     against = {}
     for name, other in AGAINST_MBEDTLS:
         if name in mine and other in mine:
-            against[name + "/" + other] = mine[name] / mine[other]
-            print("  %-50s %.2f" % ("SHA-256 in C: MB/s against " + other, against[name + "/" + other]))
+            key = name + "/" + other
+            against[key] = mine[name] / mine[other]
+            print("  %-50s %.2f" % ("SHA-256 in C: MB/s against " + other, against[key]))
     kernel = kernel_build()
     result = {
         "cpu": cpu_model(),
