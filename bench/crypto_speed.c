@@ -13,16 +13,21 @@
  *                               64 KiB updates (begin, 16 updates, finish)
  *   gcm-oneshot-{simd,mbedtls}  crypto_aes256gcm_encrypt of 16 KiB
  *   gcm-decrypt-simd            crypto_aes256gcm_decrypt of 16 KiB
- *   sha256-{simd,mbedtls}       crypto_sha256 of 16 KiB
- *   sha256-pages-{simd,mbedtls} crypto_sha256_init, updates of 4 KiB (a page,
+ *   sha256-{simd,c}             crypto_sha256 of 16 KiB
+ *   sha256-pages-{simd,c}       crypto_sha256_init, updates of 4 KiB (a page,
  *                               as the TCB measures a VM's image) over 1 MiB,
  *                               final
+ *   sha256-mbedtls              mbedTLS's SHA-256 of 16 KiB, called directly
+ *                               (the path without SHA-NI before
+ *                               crypto/sha256_c.c)
+ *   sha256-pages-mbedtls        mbedTLS's SHA-256 in the same 4 KiB updates
  *   sha384                      crypto_sha384 of 16 KiB
  *   sha384-pages                the same 4 KiB updates with crypto_sha384_*
  * "simd" is the AES-NI/PCLMULQDQ path (crypto_simd_active()) or, for
- * SHA-256, the SHA-NI path (crypto_sha256_simd_active()); "mbedtls" the
- * portable path (crypto_simd_force_off). Time is the process's CPU
- * time (openssl speed divides by CPU time too), read once a MiB of work.
+ * SHA-256, the SHA-NI path (crypto_sha256_simd_active()); "mbedtls" for
+ * AES-GCM and "c" for SHA-256 the portable path (crypto_simd_force_off).
+ * Time is the process's CPU time (openssl speed divides by CPU time too),
+ * read once a MiB of work.
  * Prints one line each:
  *   NAME MB/s
  * and asserts nothing about time.
@@ -36,6 +41,7 @@
 
 #include "crypto/crypto.h"
 #include "crypto/crypto_internal.h"
+#include "mbedtls/sha256.h"
 
 #define STREAM_LEN (1u << 20)
 #define UPDATE_LEN (64u << 10)
@@ -122,6 +128,33 @@ static __attribute__((noinline)) size_t sha256_pages(size_t len)
 	return len;
 }
 
+static __attribute__((noinline)) size_t sha256_mbedtls(size_t len)
+{
+	uint8_t out[32];
+
+	if (mbedtls_sha256_ret(buf, len, out, 0) != 0)
+		fail("mbedtls_sha256_ret");
+	buf[0] ^= out[0];
+	return len;
+}
+
+static __attribute__((noinline)) size_t sha256_pages_mbedtls(size_t len)
+{
+	mbedtls_sha256_context c;
+	uint8_t out[32];
+	int rc;
+
+	mbedtls_sha256_init(&c);
+	rc = mbedtls_sha256_starts_ret(&c, 0);
+	for (size_t off = 0; off < len && rc == 0; off += PAGE)
+		rc = mbedtls_sha256_update_ret(&c, buf + off, len - off < PAGE ? len - off : PAGE);
+	if (rc != 0 || mbedtls_sha256_finish_ret(&c, out) != 0)
+		fail("mbedTLS SHA-256 stream");
+	mbedtls_sha256_free(&c);
+	buf[0] ^= out[0];
+	return len;
+}
+
 static __attribute__((noinline)) size_t sha384_pages(size_t len)
 {
 	struct crypto_sha384_ctx c;
@@ -159,9 +192,11 @@ static const struct mode modes[] = {
 	{ "gcm-oneshot-mbedtls", gcm_oneshot, ONESHOT_LEN, false, false },
 	{ "gcm-decrypt-simd", gcm_decrypt, ONESHOT_LEN, true, false },
 	{ "sha256-simd", sha256, ONESHOT_LEN, true, true },
-	{ "sha256-mbedtls", sha256, ONESHOT_LEN, false, true },
+	{ "sha256-c", sha256, ONESHOT_LEN, false, true },
+	{ "sha256-mbedtls", sha256_mbedtls, ONESHOT_LEN, false, false },
 	{ "sha256-pages-simd", sha256_pages, STREAM_LEN, true, true },
-	{ "sha256-pages-mbedtls", sha256_pages, STREAM_LEN, false, true },
+	{ "sha256-pages-c", sha256_pages, STREAM_LEN, false, true },
+	{ "sha256-pages-mbedtls", sha256_pages_mbedtls, STREAM_LEN, false, false },
 	{ "sha384", sha384, ONESHOT_LEN, false, false },
 	{ "sha384-pages", sha384_pages, STREAM_LEN, false, false },
 };

@@ -25,6 +25,7 @@
 #endif
 
 #include "crypto/aes_gcm_x86.h"
+#include "crypto/sha256_c.h"
 #include "crypto/sha256_x86.h"
 #include "crypto/crypto.h"
 #include "crypto/crypto_internal.h"
@@ -43,7 +44,6 @@
 #include "mbedtls/pk.h"
 #include "mbedtls/platform.h"
 #include "mbedtls/platform_util.h"
-#include "mbedtls/sha256.h"
 #include "mbedtls/sha512.h"
 #include "mbedtls/x509.h"
 #include "mbedtls/x509_crt.h"
@@ -399,7 +399,7 @@ static void simd_end(void)
 		simd_window.end();
 }
 
-/* ---- SHA-256, on SHA-NI inside the window or on mbedTLS --------------------------- */
+/* ---- SHA-256, on SHA-NI inside the window or in C (crypto/sha256_c.c) ------- */
 
 static int sha_cpu_state;      /* as simd_cpu_state, for the SHA extensions */
 
@@ -454,26 +454,25 @@ bool crypto_sha256_simd_active(void)
 
 void crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN])
 {
-	struct sha256_x86 x;
+	struct sha256_state s;
 
-	if (!crypto_sha256_simd_active()) {
-		/* Cannot fail without hardware acceleration (none is configured). */
-		(void)mbedtls_sha256_ret(data, len, out, 0);
-		return;
+	sha256_state_init(&s);
+	if (crypto_sha256_simd_active()) {
+		simd_begin();
+		sha256_x86_update(&s, data, len);
+		sha256_x86_final(&s, out);
+		simd_end();
+	} else {
+		sha256_c_update(&s, data, len);
+		sha256_c_final(&s, out);
 	}
-	sha256_x86_init(&x);
-	simd_begin();
-	sha256_x86_update(&x, data, len);
-	sha256_x86_final(&x, out);
-	simd_end();
-	crypto_wipe(&x, sizeof(x));
+	crypto_wipe(&s, sizeof(s));
 }
 
+/* Both paths keep the same state (crypto/sha256_c.h): simd only says
+ * which one computes it. */
 struct sha256_ctx {
-	union {
-		mbedtls_sha256_context m; /* !simd */
-		struct sha256_x86 x;      /* simd */
-	} u;
+	struct sha256_state s;
 	bool simd;
 };
 _Static_assert(sizeof(struct sha256_ctx) <= sizeof(((struct crypto_sha256_ctx *)0)->opaque),
@@ -492,63 +491,37 @@ void crypto_sha256_init(struct crypto_sha256_ctx *c)
 
 	memset(c, 0, sizeof(*c)); /* (also tells cppcheck's CTU that c starts here) */
 	h = sha256_ctx(c);
-	if (crypto_sha256_simd_active()) {
-		h->simd = true;
-		sha256_x86_init(&h->u.x);
-		return;
-	}
-	mbedtls_sha256_init(&h->u.m);
-	(void)mbedtls_sha256_starts_ret(&h->u.m, 0);
-}
-
-/* A stream begun on SHA-NI whose window has gone (crypto_simd_register
- * again, mid-stream) goes on in mbedTLS: the same chaining value, count
- * and partial block, in mbedTLS's fields. */
-static void sha256_to_mbedtls(struct sha256_ctx *h)
-{
-	struct sha256_x86 x = h->u.x;
-	mbedtls_sha256_context *m = &h->u.m;
-
-	crypto_wipe(&h->u, sizeof(h->u));
-	mbedtls_sha256_init(m);
-	(void)mbedtls_sha256_starts_ret(m, 0);
-	for (int i = 0; i < 8; i++)
-		m->state[i] = x.h[i];
-	m->total[0] = (uint32_t)x.len;
-	m->total[1] = (uint32_t)(x.len >> 32);
-	memcpy(m->buffer, x.buf, (size_t)(x.len % 64));
-	h->simd = false;
-	crypto_wipe(&x, sizeof(x));
+	sha256_state_init(&h->s);
+	h->simd = crypto_sha256_simd_active();
 }
 
 void crypto_sha256_update(struct crypto_sha256_ctx *c, const void *data, size_t len)
 {
 	struct sha256_ctx *h = sha256_ctx(c);
 
-	if (h->simd && !sha_simd_usable())
-		sha256_to_mbedtls(h);
+	/* A stream begun on SHA-NI whose window has gone (crypto_simd_register
+	 * again, mid-stream) goes on in C from the same state. */
+	h->simd = h->simd && sha_simd_usable();
 	if (h->simd) {
 		simd_begin();
-		sha256_x86_update(&h->u.x, data, len);
+		sha256_x86_update(&h->s, data, len);
 		simd_end();
-		return;
+	} else {
+		sha256_c_update(&h->s, data, len);
 	}
-	(void)mbedtls_sha256_update_ret(&h->u.m, data, len);
 }
 
 void crypto_sha256_final(struct crypto_sha256_ctx *c, uint8_t out[CRYPTO_SHA256_LEN])
 {
 	struct sha256_ctx *h = sha256_ctx(c);
 
-	if (h->simd && !sha_simd_usable())
-		sha256_to_mbedtls(h);
+	h->simd = h->simd && sha_simd_usable(); /* (as in update) */
 	if (h->simd) {
 		simd_begin();
-		sha256_x86_final(&h->u.x, out);
+		sha256_x86_final(&h->s, out);
 		simd_end();
 	} else {
-		(void)mbedtls_sha256_finish_ret(&h->u.m, out);
-		mbedtls_sha256_free(&h->u.m);
+		sha256_c_final(&h->s, out);
 	}
 	crypto_wipe(c, sizeof(*c));
 }

@@ -59,10 +59,11 @@ void crypto_sha384(const void *data, size_t len, uint8_t out[CRYPTO_SHA384_LEN])
 
 /* Incremental SHA-256 (measuring data that arrives in pieces: the
  * component digests of a VM's launch measurement, docs/lifecycle.md). On
- * SHA-NI when crypto_sha256_simd_active() at init, else mbedTLS; the same
- * bytes either way. final wipes the context. */
+ * SHA-NI when crypto_sha256_simd_active() at init, else in portable C
+ * (crypto/sha256_c.c); the same bytes either way. final wipes the
+ * context. */
 struct crypto_sha256_ctx {
-	uint64_t opaque[16]; /* an mbedtls_sha256_context or the SHA-NI path's state */
+	uint64_t opaque[16]; /* SHA-256's state, on either path, and the path */
 };
 void crypto_sha256_init(struct crypto_sha256_ctx *c);
 void crypto_sha256_update(struct crypto_sha256_ctx *c, const void *data, size_t len);
@@ -106,7 +107,7 @@ int crypto_aes256gcm_decrypt(const uint8_t key[CRYPTO_AES256_KEY_LEN],
  * The platform's vector-register window (docs/crypto.md): begin saves whatever
  * state the XMM registers hold for someone else, end puts it back. Registered
  * once by the hypervisor; without it (the TPGVM) AES-GCM and SHA-256 use the
- * portable mbedTLS paths. Host builds need none. The struct is copied; NULL
+ * portable paths (mbedTLS; crypto/sha256_c.c). Host builds need none. The struct is copied; NULL
  * (or a NULL member) unregisters. Every call into the SIMD code is
  * bracketed by one begin() and one end(), never nested; the CPU must
  * already execute SSE (CR0.EM clear, CR4.OSFXSR set) when begin() returns.

@@ -34,7 +34,7 @@ MBEDTLS_KERNEL_CFLAGS := $(filter-out -W%,$(KERNEL_CFLAGS)) -w $(MBEDTLS_KERNEL_
 # Our own crypto code: full kernel warnings; mbedTLS headers as system
 # headers so that their style does not trip -Wshadow & co.
 CRYPTO_KERNEL_SRCS := crypto/crypto.c crypto/selftest.c crypto/mbedtls_platform.c \
-	crypto/aes_gcm_x86.c crypto/sha256_x86.c
+	crypto/sha256_c.c crypto/aes_gcm_x86.c crypto/sha256_x86.c
 
 # AES-GCM with AES-NI and PCLMULQDQ (crypto/aes_gcm_x86.c) and SHA-256
 # with SHA-NI (crypto/sha256_x86.c): the two files compiled with SSE, each
@@ -64,7 +64,7 @@ CRYPTO_UNDEF_CHECK := $(BUILD)/crypto/kernel/undefined-symbols.ok
 # Host library: the wrapper against the system mbedTLS, the host-only PKI
 # helpers for the tools, and the heap (so that test_heap can test it).
 CRYPTO_HOST_SRCS := crypto/crypto.c crypto/selftest.c crypto/tls.c crypto/pki_host.c \
-	lib/heap.c $(CRYPTO_SIMD_SRCS)
+	crypto/sha256_c.c lib/heap.c $(CRYPTO_SIMD_SRCS)
 CRYPTO_HOST_OBJS := $(patsubst %,$(BUILD)/crypto/host/%.o,$(CRYPTO_HOST_SRCS))
 CRYPTO_HOST_CFLAGS := $(HOST_CFLAGS) -DCRYPTO_HOST
 CRYPTO_HOST_LIB := $(BUILD)/crypto/host/libcustos_crypto.a
@@ -114,7 +114,7 @@ MBEDTLS_GUEST_MODULES := $(MBEDTLS_MODULES) pkwrite x509_create x509write_crt
 MBEDTLS_GUEST_OBJS := $(patsubst %,$(BUILD)/mbedtls-guest/%.o,$(MBEDTLS_GUEST_MODULES))
 MBEDTLS_GUEST_CFLAGS := $(filter-out -W%,$(GUEST_CFLAGS)) -w $(MBEDTLS_KERNEL_DEFS)
 CRYPTO_GUEST_SRCS := crypto/crypto.c crypto/mbedtls_platform.c crypto/tls.c \
-	$(CRYPTO_SIMD_SRCS)
+	crypto/sha256_c.c $(CRYPTO_SIMD_SRCS)
 CRYPTO_GUEST_CFLAGS := -isystem $(MBEDTLS_DIR)/include \
 	-DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config_kernel.h"'
 CRYPTO_GUEST_WRAP_OBJS := $(patsubst %,$(BUILD)/crypto/guest/%.o,$(CRYPTO_GUEST_SRCS))
@@ -156,6 +156,13 @@ $(patsubst %,$(BUILD)/crypto/host/%.o,$(CRYPTO_SIMD_SRCS)): $(BUILD)/crypto/host
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $< (SSE)"
 	@$(CC) $(CRYPTO_HOST_CFLAGS) -O2 $(call crypto_simd_on,$<) -MMD -MP -c $< -o $@
+
+# crypto/sha256_c.c with the kernel's -O2, so that the benchmark counts
+# the code the hypervisor builds (-O1: 40.8 instructions a byte, not 40.6).
+$(BUILD)/crypto/host/crypto/sha256_c.c.o: crypto/sha256_c.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $< (-O2)"
+	@$(CC) $(CRYPTO_HOST_CFLAGS) -O2 -MMD -MP -c $< -o $@
 
 $(CRYPTO_HOST_LIB): $(CRYPTO_HOST_OBJS)
 	@rm -f $@

@@ -38,10 +38,10 @@ const mbedtls_ecp_keypair *crypto_p384_key_of(const mbedtls_x509_crt *c);
 bool crypto_cert_has_role_oid(const mbedtls_x509_crt *c, const uint8_t *oid,
 			      size_t oid_len);
 
-/* For tests and benchmarks: true makes AES-GCM and SHA-256 take the
- * mbedTLS path even where crypto_simd_active() or
- * crypto_sha256_simd_active() would be true (streams already begun keep
- * their path). */
+/* For tests and benchmarks: true makes AES-GCM and SHA-256 take their
+ * portable paths (mbedTLS; crypto/sha256_c.c) even where
+ * crypto_simd_active() or crypto_sha256_simd_active() would be true
+ * (streams already begun keep their path). */
 void crypto_simd_force_off(bool off);
 
 /* Is crypto_platform_entropy() there to call? */

@@ -4,7 +4,8 @@
  *
  *   SHA-256, SHA-384   FIPS 180-4 examples ("abc", the 448/896-bit messages),
  *                      both fed in pieces too (SHA-256 on SHA-NI when
- *                      crypto_sha256_simd_active(), mbedTLS otherwise)
+ *                      crypto_sha256_simd_active(), crypto/sha256_c.c
+ *                      otherwise)
  *   HMAC-SHA-384       RFC 4231 test cases 2 and 6
  *   HKDF               RFC 5869 A.1 (SHA-256, through mbedTLS directly: it
  *                      has no SHA-384 case) and Wycheproof hkdf_sha384_test

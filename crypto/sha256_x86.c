@@ -112,7 +112,7 @@ static void blocks(uint32_t h[8], const uint8_t *p, size_t n)
 	_mm_storeu_si128((__m128i *)(void *)(h + 4), _mm_unpackhi_epi64(abef, cdgh));
 }
 
-static void update(struct sha256_x86 *s, const uint8_t *p, size_t len)
+static void update(struct sha256_state *s, const uint8_t *p, size_t len)
 {
 	size_t have = (size_t)(s->len % 64);
 
@@ -138,13 +138,13 @@ static void update(struct sha256_x86 *s, const uint8_t *p, size_t len)
 		memcpy(s->buf, p, len);
 }
 
-void sha256_x86_update(struct sha256_x86 *s, const uint8_t *p, size_t len)
+void sha256_x86_update(struct sha256_state *s, const uint8_t *p, size_t len)
 {
 	update(s, p, len);
 	simd_clear_regs();
 }
 
-void sha256_x86_final(struct sha256_x86 *s, uint8_t out[32])
+void sha256_x86_final(struct sha256_state *s, uint8_t out[32])
 {
 	size_t have = (size_t)(s->len % 64);
 	uint64_t bits = s->len * 8;

@@ -12,7 +12,8 @@
  * passes; the AES-NI path (crypto/aes_gcm_x86.c as the kernel compiles it)
  * is off without a vector window and, with one, agrees with mbedTLS; so
  * does SHA-256 on SHA-NI (crypto/sha256_x86.c), whose streams go on in
- * mbedTLS when the window goes mid-way; X.509 role checks work with this
+ * C (crypto/sha256_c.c) when the window goes mid-way, and both agree
+ * with mbedTLS's SHA-256 over lengths 0..300 and 1 MiB; X.509 role checks work with this
  * config; mbedTLS gives back every
  * byte it allocates; too small a heap is an error, not a crash; and the
  * TLS 1.2 server that the TPGVM will run (ECDHE-ECDSA-AES-256-GCM, P-384,
@@ -48,6 +49,7 @@
 
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/pk.h"
+#include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
 
@@ -233,7 +235,7 @@ static void test_simd_window(void **state)
 
 /* SHA-256 on SHA-NI as the hypervisor builds it (crypto/sha256_x86.c): off
  * without a window, on with one where the CPU has it, the same bytes as
- * mbedTLS, and a stream whose window goes away mid-way goes on in mbedTLS
+ * the C path, and a stream whose window goes away mid-way goes on in C
  * (only the kernel build asks for the window) with the right digest. */
 static void test_sha_simd_window(void **state)
 {
@@ -280,10 +282,48 @@ static void test_sha_simd_window(void **state)
 	crypto_sha256_update(&c, msg, sizeof(msg) - 1);
 	crypto_simd_register(NULL);
 	crypto_sha256_final(&c, b);
-	crypto_sha256(msg, sizeof(msg) - 1, a); /* mbedTLS now */
+	crypto_sha256(msg, sizeof(msg) - 1, a); /* in C now */
 	assert_memory_equal(a, b, 32);
 	assert_int_equal(window_begins, window_ends);
 	assert_false(crypto_sha256_simd_active());
+	assert_heap_whole();
+}
+
+/* SHA-256 in C as the hypervisor builds it (crypto/sha256_c.c, the path
+ * without a window) against the kernel build's mbedTLS: every length
+ * 0..300 one-shot and split in two, and 1 MiB one-shot and in pages. */
+static void test_sha_c_kernel_build(void **state)
+{
+	static uint8_t msg[1 << 20];
+	uint8_t a[32], b[32];
+	struct crypto_sha256_ctx c;
+
+	(void)state;
+	fresh_heap(ARENA_SIZE);
+	crypto_simd_register(NULL);
+	assert_false(crypto_sha256_simd_active());
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 29 + (i >> 9));
+	for (size_t len = 0; len <= 300; len++) {
+		assert_int_equal(mbedtls_sha256_ret(msg + len % 8, len, a, 0), 0);
+		crypto_sha256(msg + len % 8, len, b);
+		assert_memory_equal(a, b, 32);
+		for (size_t at = 0; at <= len; at += 1 + len / 16) {
+			crypto_sha256_init(&c);
+			crypto_sha256_update(&c, msg + len % 8, at);
+			crypto_sha256_update(&c, msg + len % 8 + at, len - at);
+			crypto_sha256_final(&c, b);
+			assert_memory_equal(a, b, 32);
+		}
+	}
+	assert_int_equal(mbedtls_sha256_ret(msg, sizeof(msg), a, 0), 0);
+	crypto_sha256(msg, sizeof(msg), b);
+	assert_memory_equal(a, b, 32);
+	crypto_sha256_init(&c);
+	for (size_t off = 0; off < sizeof(msg); off += 4096)
+		crypto_sha256_update(&c, msg + off, 4096);
+	crypto_sha256_final(&c, b);
+	assert_memory_equal(a, b, 32);
 	assert_heap_whole();
 }
 
@@ -574,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_selftest),
 		cmocka_unit_test(test_simd_window),
 		cmocka_unit_test(test_sha_simd_window),
+		cmocka_unit_test(test_sha_c_kernel_build),
 		cmocka_unit_test(test_x509_roles),
 		cmocka_unit_test(test_small_heaps_fail_cleanly),
 		cmocka_unit_test(test_random_and_keys),

@@ -1,23 +1,24 @@
 /*
- * libFuzzer target: SHA-256 on SHA-NI (crypto/crypto.c over
- * crypto/sha256_x86.c, the latter compiled into this target with coverage
- * and sanitizers: a per-target rule in the Makefile) against mbedTLS's own
- * SHA-256 (the system libmbedtls, called directly).
+ * libFuzzer target: SHA-256 on SHA-NI and in portable C (crypto/crypto.c
+ * over crypto/sha256_x86.c and crypto/sha256_c.c, both compiled into this
+ * target with coverage and sanitizers: per-target rules in the Makefile)
+ * against mbedTLS's own SHA-256 (the system libmbedtls, called directly).
  *
  * Input: a flags byte, the number of stream pieces (1 byte, mod 16) and
  * their lengths (2 bytes each, mod 700), then the message (the rest, at
  * most 64 KiB).
  *
- * Properties:
+ * Properties, on the path the CPU gives (SHA-NI where it has it) and
+ * again on the C path (crypto_simd_force_off):
  *   - crypto_sha256 of the message is mbedTLS's digest;
  *   - so is a stream of the message in the given pieces (as far as they
  *     fit, the rest in one last piece), started at an offset of
  *     flags % 16 bytes into a copy (unaligned loads);
- *   - with flags bit 4, the same stream is fed again with
- *     crypto_simd_force_off() switched on half-way (the stream keeps its
- *     path) and a second stream begun then on the portable path: both give
- *     the same digest;
- *   - final leaves the context all zeroes.
+ *   - final leaves the context all zeroes;
+ * and with flags bit 4, the same stream is fed again with
+ * crypto_simd_force_off() switched on half-way (the stream keeps its
+ * path) and a second stream begun then on the C path: both give the same
+ * digest.
  *
  * Seeds: tests/fuzz/corpus/sha_simd/.
  */
@@ -62,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		told = true;
 		if (!crypto_sha256_simd_active())
 			fprintf(stderr, "fuzz_sha_simd: no SHA-NI here: "
-					"this compares mbedTLS with itself\n");
+					"only the C path is compared with mbedTLS\n");
 	}
 	flags = (uint8_t)take(&in, 1);
 	n = (size_t)take(&in, 1) % MAX_PIECES;
@@ -79,17 +80,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pieces[np++] = len - total;
 
 	require(mbedtls_sha256_ret(msg, len, want, 0) == 0);
-	crypto_sha256(msg, len, d);
-	require(memcmp(d, want, 32) == 0);
-
-	/* streamed, from an unaligned copy */
 	memcpy(copy + flags % 16, msg, len);
-	crypto_sha256_init(&c);
-	for (size_t i = 0, off = 0; i < np; off += pieces[i], i++)
-		crypto_sha256_update(&c, copy + flags % 16 + off, pieces[i]);
-	crypto_sha256_final(&c, d);
-	require(memcmp(d, want, 32) == 0);
-	require(all_zero(&c, sizeof(c)));
+	for (int c_path = 0; c_path <= 1; c_path++) {
+		crypto_simd_force_off(c_path != 0);
+		crypto_sha256(msg, len, d);
+		require(memcmp(d, want, 32) == 0);
+
+		/* streamed, from an unaligned copy */
+		crypto_sha256_init(&c);
+		for (size_t i = 0, off = 0; i < np; off += pieces[i], i++)
+			crypto_sha256_update(&c, copy + flags % 16 + off, pieces[i]);
+		crypto_sha256_final(&c, d);
+		require(memcmp(d, want, 32) == 0);
+		require(all_zero(&c, sizeof(c)));
+	}
+	crypto_simd_force_off(false);
 
 	/* the portable path switched on half-way */
 	if (flags & 0x10) {

@@ -1,13 +1,15 @@
 /*
- * SHA-256 on SHA-NI (crypto/sha256_x86.c through crypto/crypto.c) against
- * known answers (FIPS 180-4 / NIST examples) and against mbedTLS itself
- * (the system libmbedtls, called directly), and the portable path
- * (crypto_simd_force_off) against the same answers: every length 0..300
- * one-shot and streamed, random lengths up to 8 KiB with random split
- * points, unaligned buffers, the context wiped by final, streams keeping
- * their path, and the vector window bracketing every SIMD call exactly
- * once, never nested. On a CPU without SHA-NI the SIMD tests are skipped,
- * and say so.
+ * SHA-256 on SHA-NI (crypto/sha256_x86.c through crypto/crypto.c) and in
+ * portable C (crypto/sha256_c.c, the path crypto_simd_force_off() and
+ * every CPU without SHA-NI take) against known answers (FIPS 180-4 / NIST
+ * examples: empty, "abc", the 448- and 896-bit messages, a million 'a's)
+ * and against mbedTLS itself (the system libmbedtls, called directly):
+ * every length 0..300 one-shot, in random pieces and split in two at
+ * every point, random lengths up to 8 KiB with random split points, a few
+ * lengths of megabytes, unaligned buffers; the context wiped by final,
+ * streams keeping their path, and the vector window bracketing every SIMD
+ * call exactly once, never nested. On a CPU without SHA-NI the SIMD tests
+ * are skipped, and say so.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,7 +66,8 @@ static void need_simd(void)
 	}
 }
 
-static void use_mbedtls(void)
+/* The portable path: crypto/sha256_c.c. */
+static void use_c(void)
 {
 	crypto_simd_force_off(true);
 	assert_false(crypto_sha256_simd_active());
@@ -184,10 +187,10 @@ static void test_kat_simd(void **state)
 	kat();
 }
 
-static void test_kat_mbedtls(void **state)
+static void test_kat_c(void **state)
 {
 	(void)state;
-	use_mbedtls();
+	use_c();
 	kat();
 }
 
@@ -197,7 +200,7 @@ static void test_selftest_both_paths(void **state)
 	char err[160];
 
 	(void)state;
-	use_mbedtls();
+	use_c();
 	assert_int_equal(crypto_selftest_quick(err, sizeof(err)), CRYPTO_OK);
 	need_simd();
 	assert_int_equal(crypto_selftest_quick(err, sizeof(err)), CRYPTO_OK);
@@ -224,7 +227,7 @@ static void every_length_to_300(void)
 		streamed(p, pieces, n, d);
 		assert_memory_equal(d, want, 32);
 		/* every split point into two */
-		for (size_t at = 0; at <= len; at += 1 + len / 40) {
+		for (size_t at = 0; at <= len; at++) {
 			const size_t two[2] = { at, len - at };
 
 			streamed(p, two, 2, d);
@@ -252,20 +255,56 @@ static void random_lengths(void)
 	}
 }
 
+/* Megabytes: one-shot, in pages (as the TCB measures a VM), and in random
+ * pieces up to 100 KB at odd offsets. */
+static void large_lengths(void)
+{
+	static uint8_t big[(5u << 20) + 64];
+	const size_t lens[] = { 1u << 20, (1u << 20) + 1, (3u << 20) - 17, (5u << 20) + 55 };
+	struct crypto_sha256_ctx c;
+	uint8_t want[32], d[32];
+
+	fill(big, sizeof(big));
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		const uint8_t *p = big + i * 3;
+		size_t len = lens[i];
+
+		ref(p, len, want);
+		crypto_sha256(p, len, d);
+		assert_memory_equal(d, want, 32);
+		crypto_sha256_init(&c);
+		for (size_t off = 0; off < len; off += 4096)
+			crypto_sha256_update(&c, p + off, len - off < 4096 ? len - off : 4096);
+		crypto_sha256_final(&c, d);
+		assert_memory_equal(d, want, 32);
+		crypto_sha256_init(&c);
+		for (size_t off = 0, n; off < len; off += n) {
+			n = rnd() % 100000;
+			if (n > len - off)
+				n = len - off;
+			crypto_sha256_update(&c, p + off, n);
+		}
+		crypto_sha256_final(&c, d);
+		assert_memory_equal(d, want, 32);
+	}
+}
+
 static void test_differential_simd(void **state)
 {
 	(void)state;
 	need_simd();
 	every_length_to_300();
 	random_lengths();
+	large_lengths();
 }
 
-static void test_differential_mbedtls(void **state)
+static void test_differential_c(void **state)
 {
 	(void)state;
-	use_mbedtls();
+	use_c();
 	every_length_to_300();
 	random_lengths();
+	large_lengths();
 }
 
 /* ---- Wiping, paths, the window ------------------------------------------------------ */
@@ -300,10 +339,10 @@ static void test_final_wipes_simd(void **state)
 	final_wipes();
 }
 
-static void test_final_wipes_mbedtls(void **state)
+static void test_final_wipes_c(void **state)
 {
 	(void)state;
-	use_mbedtls();
+	use_c();
 	final_wipes();
 }
 
@@ -320,7 +359,7 @@ static void test_stream_keeps_its_path(void **state)
 	crypto_sha256_init(&a);          /* SHA-NI */
 	crypto_sha256_update(&a, msg, 333);
 	crypto_simd_force_off(true);
-	crypto_sha256_init(&b);          /* mbedTLS */
+	crypto_sha256_init(&b);          /* C */
 	crypto_sha256_update(&b, msg, 500);
 	crypto_sha256_update(&a, msg + 333, 667);
 	crypto_simd_force_off(false);
@@ -347,7 +386,7 @@ static void window_end(void)
 }
 
 /* One begin/end pair for a one-shot, none for init, one for each update
- * and for final; none on the mbedTLS path. */
+ * and for final; none on the C path. */
 static void test_window_brackets_every_call(void **state)
 {
 	const struct crypto_simd_window w = { window_begin, window_end };
@@ -404,12 +443,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_kat_simd, teardown),
-		cmocka_unit_test_teardown(test_kat_mbedtls, teardown),
+		cmocka_unit_test_teardown(test_kat_c, teardown),
 		cmocka_unit_test_teardown(test_selftest_both_paths, teardown),
 		cmocka_unit_test_teardown(test_differential_simd, teardown),
-		cmocka_unit_test_teardown(test_differential_mbedtls, teardown),
+		cmocka_unit_test_teardown(test_differential_c, teardown),
 		cmocka_unit_test_teardown(test_final_wipes_simd, teardown),
-		cmocka_unit_test_teardown(test_final_wipes_mbedtls, teardown),
+		cmocka_unit_test_teardown(test_final_wipes_c, teardown),
 		cmocka_unit_test_teardown(test_stream_keeps_its_path, teardown),
 		cmocka_unit_test_teardown(test_window_brackets_every_call, teardown),
 	};
