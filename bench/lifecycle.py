@@ -29,7 +29,7 @@ CUSTOS = os.path.join(h.BUILD, "bin", "custos")
 PKI = os.path.join(h.BUILD, "pki")
 ROUNDS = int(os.environ.get("CUSTOS_BENCH_ROUNDS", "3"))
 # Status commands in the per-command floor's comparison (at least 2).
-STATUS_N = max(2, int(os.environ.get("CUSTOS_BENCH_STATUS_N", "5")))
+STATUS_N = max(2, int(os.environ.get("CUSTOS_BENCH_STATUS_N", "10")))
 
 
 # A Linux VM's upload, stop and resume move megabytes over the TPGVM's
@@ -115,12 +115,14 @@ def per_command_floor(env, image, results):
     runs (a TLS handshake and an attestation each) against one `custos vm
     shell` of N status lines (one of each for all), and a shell of one line,
     so that (shell N - shell 1) / (N - 1) is a command's cost on an open
-    session."""
+    session. The shells run three times each and count by their medians:
+    one handshake more or less of the TPGVM's time (a busy host) would
+    swamp a few further lines."""
     n = STATUS_N
     timed(env, "vm", "create", "floor", "--memory", "2M", "--image", image)
     alone = [timed(env, "vm", "status", "floor") for _ in range(n)]
-    one = shell_run(env, "status floor\n")
-    many = shell_run(env, "status floor\n" * n)
+    one = statistics.median(shell_run(env, "status floor\n") for _ in range(3))
+    many = statistics.median(shell_run(env, "status floor\n" * n) for _ in range(3))
     timed(env, "vm", "destroy", "floor")
     results["status_n"] = n
     results["status_alone_s_per_command"] = round(sum(alone) / n, 2)
@@ -188,16 +190,19 @@ def lifecycle_by_size(pf, env, image, results):
 
 
 def seal_cost(pf, env, image, d, results):
-    """What sealing and opening cost a byte of blob in the TCB: a 64 MiB
+    """What sealing and opening cost a byte of blob in the TCB: a 4 MiB
     counter VM carrying 1 MiB of random init data (so the blob is mostly
     pages of it), its stop and resume in TCB instructions (Bochs) per blob
     byte, less what the same steps cost an empty VM of that size (the scan
-    and scrub of every page, lifecycle_by_size)."""
+    and scrub of every page, lifecycle_by_size). The smallest size keeps
+    that part small: it depends on the frames a resume gets (zeroed
+    already, or not: docs/lifecycle.md, "What a step costs, per page"), and with
+    64 MiB it was larger than the 1 MiB's own cost."""
     data = os.path.join(d, "random-1M")
     with open(data, "wb") as f:
         f.write(os.urandom(1 << 20))
     name = "sealcost"
-    timed(env, "vm", "create", name, "--memory", "64M", "--image", image,
+    timed(env, "vm", "create", name, "--memory", "4M", "--image", image,
           "--init-data", data, "--timeout", str(LONG_S), limit=LONG_S)
     timed(env, "vm", "start", name)
     time.sleep(2)
@@ -207,13 +212,13 @@ def seal_cost(pf, env, image, d, results):
     serial = pf.emu.serial()
     stop_c, blob, pages = tcb_cycles(serial, name, "sealed")
     resume_c, _, _ = tcb_cycles(serial, name, "resumed")
-    base_stop = results.get("stop_tcb_instructions_per_vm_page_64M", 0) * 64 * 256
-    base_resume = results.get("resume_tcb_instructions_per_vm_page_64M", 0) * 64 * 256
+    base_stop = results.get("stop_tcb_instructions_per_vm_page_4M", 0) * 4 * 256
+    base_resume = results.get("resume_tcb_instructions_per_vm_page_4M", 0) * 4 * 256
     results["seal_blob_bytes_1M_data"] = blob
     results["seal_tcb_instructions_per_byte"] = round((stop_c - base_stop) / blob, 2)
     results["open_tcb_instructions_per_byte"] = round((resume_c - base_resume) / blob, 2)
     print("seal    %d pages, blob %d bytes: stop %d TCB instructions, resume %d; less the "
-          "empty 64 MiB VM's: %.2f a byte to seal, %.2f to open"
+          "empty 4 MiB VM's: %.2f a byte to seal, %.2f to open"
           % (pages, blob, stop_c, resume_c, results["seal_tcb_instructions_per_byte"],
              results["open_tcb_instructions_per_byte"]), flush=True)
 
