@@ -452,6 +452,38 @@ bool crypto_sha256_simd_active(void)
 	return !simd_off && sha_simd_usable();
 }
 
+static int bmi2_cpu_state;     /* as simd_cpu_state, for BMI2 */
+static bool bmi2_off;          /* crypto_sha256_bmi2_force_off() */
+
+void crypto_sha256_bmi2_force_off(bool off)
+{
+	bmi2_off = off;
+}
+
+/* May the C path run its BMI2 build (crypto/sha256_c.c)? CPUID.7.0:EBX
+ * bit 8. In the TCB and on the host; the TPGVM, which gets no vector
+ * window either, asks no CPUID (an exit) and runs the plain build. */
+bool crypto_sha256_bmi2_active(void)
+{
+#ifndef CRYPTO_HOST
+	if (!simd_window_set)
+		return false;
+#endif
+	if (bmi2_cpu_state == 0) {
+		uint32_t r[4];
+		bool ok;
+
+		cpuid(0, r);
+		ok = r[0] >= 7;
+		if (ok) {
+			cpuid(7, r);
+			ok = (r[1] & 1u << 8) != 0;
+		}
+		bmi2_cpu_state = ok ? 1 : -1;
+	}
+	return !bmi2_off && bmi2_cpu_state > 0;
+}
+
 void crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN])
 {
 	struct sha256_state s;
@@ -463,8 +495,10 @@ void crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN])
 		sha256_x86_final(&s, out);
 		simd_end();
 	} else {
-		sha256_c_update(&s, data, len);
-		sha256_c_final(&s, out);
+		bool bmi2 = crypto_sha256_bmi2_active();
+
+		sha256_c_update(&s, data, len, bmi2);
+		sha256_c_final(&s, out, bmi2);
 	}
 	crypto_wipe(&s, sizeof(s));
 }
@@ -507,7 +541,7 @@ void crypto_sha256_update(struct crypto_sha256_ctx *c, const void *data, size_t 
 		sha256_x86_update(&h->s, data, len);
 		simd_end();
 	} else {
-		sha256_c_update(&h->s, data, len);
+		sha256_c_update(&h->s, data, len, crypto_sha256_bmi2_active());
 	}
 }
 
@@ -521,7 +555,7 @@ void crypto_sha256_final(struct crypto_sha256_ctx *c, uint8_t out[CRYPTO_SHA256_
 		sha256_x86_final(&h->s, out);
 		simd_end();
 	} else {
-		sha256_c_final(&h->s, out);
+		sha256_c_final(&h->s, out, crypto_sha256_bmi2_active());
 	}
 	crypto_wipe(c, sizeof(*c));
 }

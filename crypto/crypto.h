@@ -116,6 +116,9 @@ struct crypto_simd_window { void (*begin)(void); void (*end)(void); };
 void crypto_simd_register(const struct crypto_simd_window *w);
 bool crypto_simd_active(void); /* true when AES-GCM uses AES-NI/PCLMULQDQ */
 bool crypto_sha256_simd_active(void); /* true when SHA-256 uses SHA-NI */
+/* Without SHA-NI: true when SHA-256's C code runs its build for BMI2
+ * (crypto/sha256_c.c; the TCB and host tools, not the TPGVM). */
+bool crypto_sha256_bmi2_active(void);
 
 /* ---- AES-CFB (128-bit feedback) ---------------------------------------------
  * Only for TPM 2.0 parameter encryption (tcb/tpm2_session.c), which the TPM

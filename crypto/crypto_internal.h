@@ -44,6 +44,10 @@ bool crypto_cert_has_role_oid(const mbedtls_x509_crt *c, const uint8_t *oid,
  * (streams already begun keep their path). */
 void crypto_simd_force_off(bool off);
 
+/* For tests and benchmarks: true makes SHA-256's C path run its plain
+ * build where crypto_sha256_bmi2_active() would be true. */
+void crypto_sha256_bmi2_force_off(bool off);
+
 /* Is crypto_platform_entropy() there to call? */
 static inline bool crypto_have_platform_entropy(void)
 {

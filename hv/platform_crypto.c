@@ -71,5 +71,7 @@ void platform_crypto_init(void)
 		       cpu.rdseed ? "RDSEED/RDRAND" : "RDRAND",
 		       crypto_simd_active() ? "with AES-NI and PCLMULQDQ"
 					    : "in table code (no AES-NI or PCLMULQDQ)",
-		       crypto_sha256_simd_active() ? "with SHA-NI" : "in C (no SHA-NI)");
+		       crypto_sha256_simd_active() ? "with SHA-NI" :
+		       crypto_sha256_bmi2_active() ? "in C with BMI2 (no SHA-NI)"
+						   : "in C (no SHA-NI or BMI2)");
 }

@@ -66,17 +66,31 @@ static void need_simd(void)
 	}
 }
 
-/* The portable path: crypto/sha256_c.c. */
+/* The portable path: crypto/sha256_c.c, its plain build. */
 static void use_c(void)
 {
 	crypto_simd_force_off(true);
+	crypto_sha256_bmi2_force_off(true);
 	assert_false(crypto_sha256_simd_active());
+	assert_false(crypto_sha256_bmi2_active());
+}
+
+/* Its build for BMI2 (skipped, visibly, where the CPU lacks BMI2). */
+static void use_c_bmi2(void)
+{
+	crypto_simd_force_off(true);
+	crypto_sha256_bmi2_force_off(false);
+	if (!crypto_sha256_bmi2_active()) {
+		print_message("      no BMI2 on this CPU: SHA-256 C test of its BMI2 build skipped\n");
+		skip();
+	}
 }
 
 static int teardown(void **state)
 {
 	(void)state;
 	crypto_simd_force_off(false);
+	crypto_sha256_bmi2_force_off(false);
 	crypto_simd_register(NULL);
 	return 0;
 }
@@ -194,6 +208,13 @@ static void test_kat_c(void **state)
 	kat();
 }
 
+static void test_kat_c_bmi2(void **state)
+{
+	(void)state;
+	use_c_bmi2();
+	kat();
+}
+
 /* The boot self-test, on each path. */
 static void test_selftest_both_paths(void **state)
 {
@@ -302,6 +323,15 @@ static void test_differential_c(void **state)
 {
 	(void)state;
 	use_c();
+	every_length_to_300();
+	random_lengths();
+	large_lengths();
+}
+
+static void test_differential_c_bmi2(void **state)
+{
+	(void)state;
+	use_c_bmi2();
 	every_length_to_300();
 	random_lengths();
 	large_lengths();
@@ -444,9 +474,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_kat_simd, teardown),
 		cmocka_unit_test_teardown(test_kat_c, teardown),
+		cmocka_unit_test_teardown(test_kat_c_bmi2, teardown),
 		cmocka_unit_test_teardown(test_selftest_both_paths, teardown),
 		cmocka_unit_test_teardown(test_differential_simd, teardown),
 		cmocka_unit_test_teardown(test_differential_c, teardown),
+		cmocka_unit_test_teardown(test_differential_c_bmi2, teardown),
 		cmocka_unit_test_teardown(test_final_wipes_simd, teardown),
 		cmocka_unit_test_teardown(test_final_wipes_c, teardown),
 		cmocka_unit_test_teardown(test_stream_keeps_its_path, teardown),
