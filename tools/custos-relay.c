@@ -42,10 +42,11 @@
 #define LINK_READ_CHUNK      16384u
 #define RESYNC_QUIET_MS      500  /* a frame cut short: see frame_decoder_resync */
 #define RECONNECT_MS         1000
-/* A tenant that sends nothing for this long is closed (--idle-timeout).
- * It waits silently for the answer to a stop or start, and a Linux VM's
- * sealed blob (11-19 MB) takes 5-15 minutes through storage over the
- * TPGVM's serial line: 300 s cut such waits off. */
+/* A tenant session that carries nothing either way for this long is
+ * closed (--idle-timeout). A tenant waits silently for the answer to a
+ * stop or start, whose blob can take far longer through storage over the
+ * TPGVM's serial line; the TPGVM sends it a PROTO_WAIT note every minute
+ * meanwhile (docs/protocol.md), which keeps the session. */
 #define IDLE_TIMEOUT_DEFAULT 1800u
 #define IDLE_TIMEOUT_MAX     86400u
 /* Storage (docs/relay.md, "Storage"). */
@@ -68,8 +69,9 @@ static const char usage_text[] =
 	"starts). ADDR defaults to 127.0.0.1: only a name or address given\n"
 	"explicitly makes the relay reachable from elsewhere.\n"
 	"  --max-sessions N   concurrent tenant sessions, 1..16 (default 8)\n"
-	"  --idle-timeout S   close a tenant that has sent nothing for S seconds\n"
-	"                     (0..86400, default 1800; 0: never); the TPGVM is told\n"
+	"  --idle-timeout S   close a tenant session that carried nothing either way\n"
+	"                     for S seconds (0..86400, default 1800; 0: never); the\n"
+	"                     TPGVM is told\n"
 	"  --storage DIR      keep the TPGVM's sealed blobs as files in DIR (created\n"
 	"                     0700 if missing); without it every STORE is refused\n"
 	"One line per session event on stderr, never payload bytes. SIGTERM or\n"
@@ -86,7 +88,7 @@ struct session {
 	int fd;         /* -1: slot free */
 	uint16_t sid;
 	bool closing;   /* the TPGVM closed it: flush, then close */
-	int64_t last_rx_ms; /* the tenant's last bytes (or its connect) */
+	int64_t last_rx_ms; /* the session's last bytes either way (or its connect) */
 	char peer[64];
 	struct queue out;
 };
@@ -549,6 +551,8 @@ static void on_frame(void *ctx, const struct frame *f)
 	s = session_find(r, f->sid);
 	if (!s || s->closing)
 		return; /* closed here already, or never ours: nothing to do */
+	if (f->type == FRAME_DATA)
+		s->last_rx_ms = now_ms(); /* the TPGVM is at work for it */
 	if (f->type == FRAME_DATA && !queue_put(&s->out, f->payload, f->len)) {
 		session_end(r, s, "tenant not reading (output buffer full)", true);
 	} else if (f->type == FRAME_CLOSE) {

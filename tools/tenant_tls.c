@@ -498,6 +498,8 @@ int tenant_tls_recv(struct tenant_tls *t, struct proto_msg *msg, char *err,
 				sizeof(perr));
 
 			t->chunk_pos += used;
+			if (s == PROTO_READ_MSG && msg->type == PROTO_WAIT)
+				continue; /* still at work on it: read on */
 			if (s == PROTO_READ_MSG)
 				return TT_OK;
 			if (s == PROTO_READ_ERROR)

@@ -112,6 +112,10 @@ static bool type_limits(uint16_t type, uint32_t *min, uint32_t *max,
 		*min = *max = 0;
 		*what = "VM_LIST body";
 		return true;
+	case PROTO_WAIT:
+		*min = *max = 0;
+		*what = "WAIT body";
+		return true;
 	case PROTO_VM_INFO:
 		*min = 0;
 		*max = PROTO_VM_LIST_MAX * sizeof(struct proto_vm_info);

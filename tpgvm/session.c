@@ -57,6 +57,9 @@ struct session {
 	size_t out_len, out_off;
 	uint64_t deadline;
 	uint32_t ticket;   /* S_SERVICE: the service's continuation */
+	uint64_t note_at;  /* S_SERVICE: the next PROTO_WAIT note is due */
+	uint64_t service_deadline; /* S_SERVICE's, kept while a note is written */
+	bool noting;       /* S_WRITING a note: back to S_SERVICE after it */
 	struct tenant who;
 };
 
@@ -289,9 +292,32 @@ static void request_complete(struct session *s)
 	if (pending) {
 		s->state = S_SERVICE;
 		s->deadline = deadline_in(SERVICE_S, SERVICE_WORK);
+		s->note_at = deadline_in(PROTO_WAIT_NOTE_S, 0);
 		return;
 	}
 	start_answer(s, out, len);
+}
+
+/*
+ * While the service works, a PROTO_WAIT note every PROTO_WAIT_NOTE_S: a
+ * start or stop of a large VM moves its blob through the relay for longer
+ * than the relay lets a silent session live (its --idle-timeout, 1800 s
+ * by default), and the tenant learns that the platform is still at it.
+ * Written like an answer, after which the session waits again.
+ */
+static bool note_waiting(struct session *s)
+{
+	uint8_t *out;
+
+	if (rdtsc() <= s->note_at)
+		return false;
+	out = heap_alloc(PROTO_HDR_LEN);
+	if (!out)
+		return false; /* no memory now: the next step tries again */
+	s->service_deadline = s->deadline;
+	s->noting = true;
+	start_answer(s, out, proto_encode(PROTO_WAIT, NULL, 0, out, PROTO_HDR_LEN));
+	return true;
 }
 
 /* The service finishes a request it took (tpgvm/service.h). */
@@ -301,7 +327,7 @@ static bool step_service(struct session *s)
 	size_t len = 0;
 
 	if (!service_poll(s->ticket, &out, &len))
-		return false;
+		return note_waiting(s);
 	s->ticket = 0;
 	s->state = S_READY; /* start_answer moves on to writing */
 	start_answer(s, out, len);
@@ -365,6 +391,13 @@ static bool step_write(struct session *s)
 	if (s->out_off < s->out_len)
 		return true;
 	answer_free(s);
+	if (s->noting) { /* a PROTO_WAIT note: back to waiting */
+		s->noting = false;
+		s->state = S_SERVICE;
+		s->deadline = s->service_deadline;
+		s->note_at = deadline_in(PROTO_WAIT_NOTE_S, 0);
+		return true;
+	}
 	if (s->close_after) {
 		(void)mbedtls_ssl_close_notify(&s->ssl); /* best effort */
 		session_free(s, true);

@@ -55,7 +55,15 @@ enum proto_type {
 	/* TPGVM -> tenant: u32, how many of the CONSOLE_INPUT bytes the VM's
 	 * UART took (the rest: offer again later) */
 	PROTO_VM_INPUT_TAKEN = 0x22,
+	/* TPGVM -> tenant: empty body. The request is still being worked on
+	 * (a start or stop moving a blob through storage): sent every
+	 * PROTO_WAIT_NOTE_S while the request waits, before its answer. The
+	 * tenant reads on; the relay sees its session is not idle. */
+	PROTO_WAIT = 0x23,
 };
+
+/* Seconds (of platform time) between two PROTO_WAIT notes. */
+#define PROTO_WAIT_NOTE_S 60u
 
 #define PROTO_VM_NAME_MAX   32u          /* with NUL: [a-z0-9_-]{1,31} */
 #define PROTO_CHUNK_MAX     (12u << 10)  /* upload and console chunks */

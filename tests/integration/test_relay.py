@@ -431,6 +431,30 @@ def test_relay_frame_cut_short_then_quiet_line(d):
         relay.kill()
 
 
+def test_relay_session_the_tpgvm_writes_to_is_not_idle(d):
+    """--idle-timeout 1: a tenant that sends nothing but hears from the
+    TPGVM (its PROTO_WAIT notes while a long start or stop runs) keeps its
+    session; once both sides are silent it is closed."""
+    relay, fake, port = start_listening(d, extra=["--idle-timeout", "1"])
+    waiting = None
+    try:
+        waiting = tenant(port)
+        fake.wait_for("OPEN of the waiting tenant", lambda: len(fake.seen(OPEN)) == 1)
+        sid = fake.seen(OPEN)[0][1]
+        for k in range(8):  # 2.4 s of notes, 0.3 s apart, none from the tenant
+            fake.send_frame(DATA, sid, b"note %d" % k)
+            assert recv_exactly(waiting, 6) == b"note %d" % k
+            time.sleep(0.3)
+        assert not fake.seen(CLOSE, sid), relay.log()
+        relay.wait_log(r"session %d closed: idle" % sid)
+        fake.wait_for("CLOSE of the session", lambda: fake.seen(CLOSE, sid))
+        assert_closed(waiting)
+    finally:
+        if waiting:
+            waiting.close()
+        fake.close()
+
+
 def test_relay_idle_timeout(d):
     """--idle-timeout 1: a tenant that sends nothing is closed after a
     second, with the reason in the log and a CLOSE to the TPGVM; one that

@@ -51,7 +51,8 @@ class Fake(_Fake):
     """fake-tpgvm with a record file, a dump of every byte it received, its
     counts (--stats), optional --vm-error and --drop-after."""
 
-    def __init__(self, d, mode="ok", count=1, vm_error=None, drop_after=None):
+    def __init__(self, d, mode="ok", count=1, vm_error=None, drop_after=None,
+                 wait_notes=None):
         self.record = os.path.join(d, "record-%s-%s.txt" % (mode, vm_error))
         self.dump = os.path.join(d, "dump-%s-%s.bin" % (mode, vm_error))
         self.stats_path = os.path.join(d, "stats-%s-%s.txt" % (mode, vm_error))
@@ -63,6 +64,8 @@ class Fake(_Fake):
             extra += ["--vm-error", str(vm_error)]
         if drop_after is not None:
             extra += ["--drop-after", str(drop_after)]
+        if wait_notes is not None:
+            extra += ["--wait-notes", str(wait_notes)]
         super().__init__(d, mode, count, extra=extra)
 
     def stats(self):
@@ -666,6 +669,20 @@ def test_vm_cli_host_shell_one_session(d):
         alone = expect(vm(f.relay, "list"), OK).stdout
         assert alone.splitlines()[0] == out[6].splitlines()[0], (alone, out[6])
         assert re.search(r"^web\s+sealed\s+32M\s+1$", alone, re.M), alone
+
+
+def test_vm_cli_host_reads_past_wait_notes(d):
+    """PROTO_WAIT notes (the TPGVM's "still at it" during a long start or
+    stop) come before the answer: the command and the shell read past
+    them and print the answer as without them."""
+    image, _ = files(d)
+    with Fake(d, "ok", count=3, wait_notes=3) as f:
+        expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image), OK)
+        p = expect(vm(f.relay, "start", "web"), OK)
+        assert "state: running" in p.stdout, p.stdout
+        p = expect(shell(f.relay, "stop web\nstatus web\n"), OK)
+        assert "state: sealed" in p.stdout, p.stdout
+        assert p.stderr == "", p.stderr
 
 
 def test_vm_cli_host_shell_json_lines(d):

@@ -60,6 +60,8 @@
  * test can check that N commands took one handshake and one attestation;
  * --drop-after N hangs up (no close_notify: a dropped connection) instead
  * of answering a connection's VM request number N + 1.
+ * --wait-notes N sends N PROTO_WAIT notes before every VM answer, as the
+ * TPGVM does while a long start or stop runs.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -92,6 +94,7 @@ static FILE *record, *dump;
 static uint32_t vm_error;
 static const char *stats_path;
 static long drop_after = -1;   /* --drop-after: VM requests answered, then none */
+static int wait_notes;         /* --wait-notes: PROTO_WAIT before each VM answer */
 
 /* What this process served, for --stats. */
 static struct {
@@ -396,8 +399,14 @@ static int answer(mbedtls_ssl_context *ssl, uint16_t type, const void *body,
 		  size_t len)
 {
 	static uint8_t out[PROTO_HDR_LEN + PROTO_MAX_BODY];
-	size_t n = proto_encode(type, body, len, out, sizeof(out));
+	size_t n;
 
+	for (int i = 0; i < wait_notes; i++) {
+		n = proto_encode(PROTO_WAIT, NULL, 0, out, sizeof(out));
+		if (n == 0 || write_all(ssl, out, n) != 0)
+			return -1;
+	}
+	n = proto_encode(type, body, len, out, sizeof(out));
 	if (n == 0)
 		die("%s", "cannot encode an answer");
 	return write_all(ssl, out, n);
@@ -772,6 +781,8 @@ int main(int argc, char **argv)
 			stats_path = argv[i + 1];
 		else if (strcmp(argv[i], "--drop-after") == 0)
 			drop_after = atol(argv[i + 1]);
+		else if (strcmp(argv[i], "--wait-notes") == 0)
+			wait_notes = atoi(argv[i + 1]);
 		else
 			die("unknown option %s", argv[i]);
 	}

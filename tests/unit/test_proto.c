@@ -316,6 +316,7 @@ static void test_vm_round_trips(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(named); i++)
 		round_trip(named[i], 32, (unsigned)i);
 	round_trip(PROTO_VM_LIST, 0, 9);
+	round_trip(PROTO_WAIT, 0, 12);
 	round_trip(PROTO_VM_INFO, 0, 10);
 	round_trip(PROTO_VM_INFO, IN_SIZE, 11);
 	round_trip(PROTO_VM_INFO, 3 * IN_SIZE, 12);
@@ -398,7 +399,7 @@ static void test_reject_type(void **state)
 	reject_header(40, 0x0f, 0, "unknown message type 15");
 	reject_header(32, 0x19, 0, "unknown message type 25");
 	reject_header(32, 0x1f, 0, "unknown message type 31");
-	reject_header(0, 0x23, 0, "unknown message type 35");
+	reject_header(0, 0x24, 0, "unknown message type 36");
 	reject_header(32, 0x1012, 0, "unknown message type 4114");
 	reject_header(40, 0x0101, 0, "unknown message type 257");
 	reject_header(40, 0xffff, 0, "unknown message type 65535");
@@ -467,6 +468,7 @@ static void test_reject_vm_lengths(void **state)
 			reject_header(bad[j], named[i].type, 0, want);
 		}
 	reject_header(1, PROTO_VM_LIST, 0, "VM_LIST body of 1 bytes (want 0)");
+	reject_header(1, PROTO_WAIT, 0, "WAIT body of 1 bytes (want 0)");
 	reject_header(32, PROTO_VM_LIST, 0, "VM_LIST body of 32 bytes (want 0)");
 	reject_header(1, PROTO_VM_INFO, 0,
 		      "VM_INFO body of 1 bytes (want a multiple of 216, 0..3456)");
