@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "crypto/pki_host.h"
+#include "crypto/new_file.h"
 #include "crypto/crypto_internal.h"
 
 #include "mbedtls/asn1write.h"
@@ -24,7 +25,6 @@
 #include "mbedtls/platform_util.h"
 #include "mbedtls/x509_crt.h"
 
-#define PEM_KEY_MAX 1024
 #define CERT_DER_MAX 4096
 #define CERT_PEM_MAX 6144
 
@@ -54,38 +54,13 @@ void pki_cert_free(struct pki_cert *c)
 int pki_write_file(const char *path, const void *data, size_t len, mode_t mode,
 		   char *err, size_t err_len)
 {
-	const uint8_t *p = data;
-	int fd, saved;
+	struct stat st;
 
 	clear_err(err, err_len);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0)
-		return crypto_err_set(err, err_len, CRYPTO_E_INVAL, "%s: %s%s", path, strerror(errno),
-			    errno == EEXIST ? " (refusing to overwrite it)" : "");
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto bad;
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) != 0)
-		goto bad;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto bad;
-	}
-	return CRYPTO_OK;
-bad:
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(path);
-	return crypto_err_set(err, err_len, CRYPTO_E_INTERNAL, "%s: write failed: %s", path,
-		    strerror(saved));
+	if (new_file_write(path, data, len, mode, err, err_len) == 0)
+		return CRYPTO_OK;
+	/* What was there stays: a refusal, not a failure of ours. */
+	return lstat(path, &st) == 0 ? CRYPTO_E_INVAL : CRYPTO_E_INTERNAL;
 }
 
 /* ---- keys -------------------------------------------------------------------------- */
@@ -150,30 +125,43 @@ static int write_pub(const mbedtls_ecp_keypair *ec, uint8_t pub[CRYPTO_P384_PUB_
 	return ret == 0 && olen != CRYPTO_P384_PUB_LEN ? MBEDTLS_ERR_ECP_BAD_INPUT_DATA : ret;
 }
 
-int pki_key_write(const char *path, const uint8_t priv[CRYPTO_P384_PRIV_LEN],
-		  char *err, size_t err_len)
+int pki_key_encode_pem(const uint8_t priv[CRYPTO_P384_PRIV_LEN], char *pem, size_t cap,
+		       size_t *len, char *err, size_t err_len)
 {
 	mbedtls_pk_context pk;
-	unsigned char pem[PEM_KEY_MAX];
-	int ret, rc;
+	int ret, rc = CRYPTO_OK;
 
 	clear_err(err, err_len);
+	*len = 0;
 	mbedtls_pk_init(&pk);
 	ret = pk_from_priv(&pk, priv);
 	if (ret != 0) {
 		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL, "not a valid P-384 private key");
 		goto out;
 	}
-	ret = mbedtls_pk_write_key_pem(&pk, pem, sizeof(pem));
+	ret = mbedtls_pk_write_key_pem(&pk, (unsigned char *)pem, cap);
 	if (ret != 0) {
+		mbedtls_platform_zeroize(pem, cap);
 		rc = crypto_err_set(err, err_len, CRYPTO_E_INTERNAL,
 			  "cannot encode the key as PEM (-0x%04x)", (unsigned)-ret);
 		goto out;
 	}
-	rc = pki_write_file(path, pem, strlen((char *)pem), 0600, err, err_len);
+	*len = strlen(pem);
 out:
-	mbedtls_platform_zeroize(pem, sizeof(pem));
 	mbedtls_pk_free(&pk);
+	return rc;
+}
+
+int pki_key_write(const char *path, const uint8_t priv[CRYPTO_P384_PRIV_LEN],
+		  char *err, size_t err_len)
+{
+	char pem[PKI_KEY_PEM_MAX];
+	size_t len;
+	int rc = pki_key_encode_pem(priv, pem, sizeof(pem), &len, err, err_len);
+
+	if (rc == CRYPTO_OK)
+		rc = pki_write_file(path, pem, len, 0600, err, err_len);
+	mbedtls_platform_zeroize(pem, sizeof(pem));
 	return rc;
 }
 

@@ -5,7 +5,8 @@
  * TCB itself only ever checks certificates (crypto_x509_verify).
  *
  * Files: keys are PEM "EC PRIVATE KEY" (SEC1), created with mode 0600;
- * nothing is ever overwritten (O_EXCL). Every function returns CRYPTO_OK or
+ * nothing is ever overwritten, and every file appears whole or not at all
+ * (crypto/new_file.h). Every function returns CRYPTO_OK or
  * a CRYPTO_E_* code with a one-line reason in err (if err_len > 0).
  *
  * Certificates issued here (all ECDSA-SHA-384 over P-384 keys, X.509 v3,
@@ -47,6 +48,12 @@ void pki_cert_free(struct pki_cert *c);
  * overwrite). priv and pub may be NULL; otherwise they receive the key. */
 int pki_key_generate(const char *path, uint8_t priv[CRYPTO_P384_PRIV_LEN],
 		     uint8_t pub[CRYPTO_P384_PUB_LEN], char *err, size_t err_len);
+/* The PEM "EC PRIVATE KEY" of priv into pem (cap bytes, NUL-terminated;
+ * PKI_KEY_PEM_MAX is enough), its length without the NUL in *len. For a
+ * caller that writes the file itself (tools/cli.c: all outputs or none). */
+#define PKI_KEY_PEM_MAX 1024
+int pki_key_encode_pem(const uint8_t priv[CRYPTO_P384_PRIV_LEN], char *pem, size_t cap,
+		       size_t *len, char *err, size_t err_len);
 /* Write an existing private scalar to path the same way. */
 int pki_key_write(const char *path, const uint8_t priv[CRYPTO_P384_PRIV_LEN],
 		  char *err, size_t err_len);
@@ -73,8 +80,10 @@ int pki_cert_read(const char *path, uint8_t **der, size_t *der_len,
 		  char *err, size_t err_len);
 
 /* Create path with the given mode and write data, refusing to overwrite an
- * existing file; a partly written file is removed. For certificates
- * (0644) and anything else the tools write. */
+ * existing file: through a temporary file that is fsync'd and renamed
+ * (crypto/new_file.h), so the file appears whole or not at all. For
+ * certificates (0644) and anything else the tools write. CRYPTO_E_INVAL
+ * when something exists at path. */
 int pki_write_file(const char *path, const void *data, size_t len, mode_t mode,
 		   char *err, size_t err_len);
 

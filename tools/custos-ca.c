@@ -293,14 +293,29 @@ static void write_cert(const struct pki_cert *c, const char *pem_path,
 	cli_write_new(der_path, c->der, c->der_len, 0644);
 }
 
+/* A fresh key written to path (0600) like every other output: whole or
+ * not at all, and removed if the run fails or is interrupted later. */
 static void gen_key(const char *path, uint8_t priv[CRYPTO_P384_PRIV_LEN],
 		    uint8_t pub[CRYPTO_P384_PUB_LEN])
 {
-	char err[PKI_ERR_LEN];
+	uint8_t d[CRYPTO_P384_PRIV_LEN], q[CRYPTO_P384_PUB_LEN];
+	char pem[PKI_KEY_PEM_MAX], err[PKI_ERR_LEN];
+	size_t len;
+	int rc = crypto_p384_keygen(d, q);
 
-	if (pki_key_generate(path, priv, pub, err, sizeof(err)) != CRYPTO_OK)
+	if (rc != CRYPTO_OK)
+		cli_die("key generation failed: %s", crypto_strerror(rc));
+	if (pki_key_encode_pem(d, pem, sizeof(pem), &len, err, sizeof(err)) != CRYPTO_OK) {
+		crypto_wipe(d, sizeof(d));
 		cli_die("%s", err);
-	cli_created(path);
+	}
+	cli_write_new(path, pem, len, 0600);
+	crypto_wipe(pem, sizeof(pem));
+	if (priv)
+		memcpy(priv, d, sizeof(d));
+	if (pub)
+		memcpy(pub, q, sizeof(q));
+	crypto_wipe(d, sizeof(d));
 }
 
 /* ---- init ---------------------------------------------------------------- */
@@ -999,6 +1014,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 
 	cli_set_prog(argv[0]);
+	cli_remove_outputs_on_signals();
 	if (argc < 2)
 		cli_usage_error("no command (init, issue, issue-tcb, enroll or approve)");
 	cmd = argv[1];
