@@ -13,6 +13,7 @@
  *
  *   custos verify REPORT --ca ROOT.pem --nonce HEX [--reference FILE]
  *                 [--allow-dev] [--json]     (a saved report, offline)
+ *   custos enroll --cn NAME --out PREFIX     (key and certificate request)
  *   custos report show REPORT [--eventlog-out FILE]
  *                 [--firmware-eventlog-out FILE]
  *
@@ -23,6 +24,7 @@
 #include <string.h>
 
 #include "tools/attest.h"
+#include "tools/enroll_cli.h"
 #include "tools/report_show.h"
 #include "tools/verify_cli.h"
 #include "tools/vm_cli.h"
@@ -39,6 +41,8 @@ static const char usage_text[] =
 	"            attested session ('custos vm --help')\n"
 	"  verify    verify a report saved by 'custos attest --save-report',\n"
 	"            offline ('custos verify --help')\n"
+	"  enroll    make the tenant's key and a certificate request for the CA\n"
+	"            ('custos enroll --help')\n"
 	"  report    'custos report show REPORT': a saved report, readably, and\n"
 	"            its event log as a TCG file ('custos report --help')\n"
 	"\n"
@@ -55,12 +59,13 @@ static const struct command commands[] = {
 	{ "vm", vm_main },
 	{ "verify", verify_main },
 	{ "report", report_main },
+	{ "enroll", enroll_main },
 };
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs("custos: no command (attest, vm, verify, report)\nTry 'custos --help'.\n", stderr);
+		fputs("custos: no command (attest, vm, verify, report, enroll)\nTry 'custos --help'.\n", stderr);
 		return 2;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -71,7 +76,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].main(argc - 1, argv + 1);
-	fprintf(stderr, "custos: unknown command '%.64s' (attest, vm, verify, report)\nTry 'custos --help'.\n",
+	fprintf(stderr, "custos: unknown command '%.64s' (attest, vm, verify, report, enroll)\nTry 'custos --help'.\n",
 		argv[1]);
 	return 2;
 }

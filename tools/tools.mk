@@ -13,7 +13,8 @@ TOOLS_COMMON_SRCS := tools/cli.c
 # approve checks a report's TPM evidence as the tenant CLI does
 # (tools/tpm_evidence.c, libtss2-mu) and predicts the launch's PCRs.
 CUSTOS_CA_SRCS := tools/custos-ca.c tools/tpm_credential.c tools/tcb_key_check.c \
-	tools/launch_predict.c tools/tpm_evidence.c tools/quote_verify.c $(TOOLS_COMMON_SRCS)
+	tools/launch_predict.c tools/tpm_evidence.c tools/quote_verify.c tools/csr_policy.c \
+	$(TOOLS_COMMON_SRCS)
 CUSTOS_STATION_SRCS := tools/custos-station.c tools/envelope_build.c \
 	tools/x509_peek.c $(TOOLS_COMMON_SRCS)
 
@@ -60,6 +61,7 @@ TOOLS_BINS += $(BUILD)/bin/custos
 # system libtss2-mu.
 CUSTOS_SRCS := tools/custos.c tools/attest.c tools/vm_cli.c tools/vm_shell.c \
 	tools/verify_cli.c tools/report_show.c tools/x509_peek.c \
+	tools/enroll_cli.c tools/csr_policy.c \
 	tools/tenant_tls.c tools/reference.c tools/quote_verify.c \
 	tools/tpm_evidence.c tools/tcb_key_check.c tools/tpm_credential.c $(TOOLS_COMMON_SRCS)
 $(BUILD)/bin/custos: $(call tools_objs,$(CUSTOS_SRCS)) $(HOST_LIB) $(CRYPTO_HOST_LIB)
