@@ -20,10 +20,11 @@
 #define TAG_ATTRIBUTES  0xa0 /* [0] IMPLICIT SET OF Attribute */
 
 /* pkcs-9 extensionRequest 1.2.840.113549.1.9.14, id-ce-extKeyUsage
- * 2.5.29.37, id-kp-clientAuth 1.3.6.1.5.5.7.3.2: DER contents. */
+ * 2.5.29.37, id-kp-clientAuth 1.3.6.1.5.5.7.3.2, id-kp-serverAuth .1: DER contents. */
 static const uint8_t OID_EXTENSION_REQUEST[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0e };
 static const uint8_t OID_EXT_KEY_USAGE[] = { 0x55, 0x1d, 0x25 };
 static const uint8_t OID_CLIENT_AUTH[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02 };
+static const uint8_t OID_SERVER_AUTH[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01 };
 
 /* A span of DER not yet read. */
 struct der {
@@ -31,10 +32,10 @@ struct der {
 	size_t len;
 };
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
+static int refuse(char *err, size_t err_len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
+static int refuse(char *err, size_t err_len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -128,7 +129,13 @@ static int purpose(const struct der *oid, struct csr_request *out, char *err, si
 		out->client_auth = true;
 		return 0;
 	}
-	return fail(err, err_len, "the request asks for the purpose %s, which is no Custos "
+	/* The TLS purpose Custos certificates of the TPGVM's role carry: read,
+	 * so that the policy names the role it came with. */
+	if (oid_is(oid, OID_SERVER_AUTH, sizeof(OID_SERVER_AUTH))) {
+		out->server_auth = true;
+		return 0;
+	}
+	return refuse(err, err_len, "the request asks for the purpose %s, which is no Custos "
 		    "role", oid_text(oid, text));
 }
 
@@ -138,10 +145,10 @@ static int ext_key_usage(struct der value, struct csr_request *out, char *err, s
 	struct der seq, oid;
 
 	if (der_next(&value, TAG_SEQUENCE, &seq) != 0 || value.len != 0 || seq.len == 0)
-		return fail(err, err_len, "the request's extendedKeyUsage is malformed");
+		return refuse(err, err_len, "the request's extendedKeyUsage is malformed");
 	while (seq.len) {
 		if (der_next(&seq, TAG_OID, &oid) != 0 || oid.len == 0)
-			return fail(err, err_len, "the request's extendedKeyUsage is malformed");
+			return refuse(err, err_len, "the request's extendedKeyUsage is malformed");
 		if (purpose(&oid, out, err, err_len) != 0)
 			return -1;
 	}
@@ -156,18 +163,18 @@ static int extension(struct der ext, bool *seen_eku, struct csr_request *out, ch
 	char text[48];
 
 	if (der_next(&ext, TAG_OID, &oid) != 0)
-		return fail(err, err_len, "the request's extensions are malformed");
+		return refuse(err, err_len, "the request's extensions are malformed");
 	if (ext.len && ext.p[0] == TAG_BOOLEAN &&
 	    (der_next(&ext, TAG_BOOLEAN, &critical) != 0 || critical.len != 1))
-		return fail(err, err_len, "the request's extensions are malformed");
+		return refuse(err, err_len, "the request's extensions are malformed");
 	if (der_next(&ext, TAG_OCTETS, &value) != 0 || ext.len != 0)
-		return fail(err, err_len, "the request's extensions are malformed");
+		return refuse(err, err_len, "the request's extensions are malformed");
 	if (!oid_is(&oid, OID_EXT_KEY_USAGE, sizeof(OID_EXT_KEY_USAGE)))
-		return fail(err, err_len, "the request asks for the extension %s: the CA "
+		return refuse(err, err_len, "the request asks for the extension %s: the CA "
 			    "takes only the role (extendedKeyUsage) from a request",
 			    oid_text(&oid, text));
 	if (*seen_eku)
-		return fail(err, err_len, "the request has two extendedKeyUsage extensions");
+		return refuse(err, err_len, "the request has two extendedKeyUsage extensions");
 	*seen_eku = true;
 	return ext_key_usage(value, out, err, err_len);
 }
@@ -183,18 +190,18 @@ static int attribute(struct der attr, bool *seen, struct csr_request *out, char 
 
 	if (der_next(&attr, TAG_OID, &oid) != 0 || der_next(&attr, TAG_SET, &values) != 0 ||
 	    attr.len != 0)
-		return fail(err, err_len, "the request's attributes are malformed");
+		return refuse(err, err_len, "the request's attributes are malformed");
 	if (!oid_is(&oid, OID_EXTENSION_REQUEST, sizeof(OID_EXTENSION_REQUEST)))
-		return fail(err, err_len, "the request carries the attribute %s: the CA takes "
+		return refuse(err, err_len, "the request carries the attribute %s: the CA takes "
 			    "only an extensionRequest", oid_text(&oid, text));
 	if (*seen)
-		return fail(err, err_len, "the request has two extensionRequest attributes");
+		return refuse(err, err_len, "the request has two extensionRequest attributes");
 	*seen = true;
 	if (der_next(&values, TAG_SEQUENCE, &exts) != 0 || values.len != 0)
-		return fail(err, err_len, "the request's extensionRequest is malformed");
+		return refuse(err, err_len, "the request's extensionRequest is malformed");
 	while (exts.len) {
 		if (der_next(&exts, TAG_SEQUENCE, &ext) != 0)
-			return fail(err, err_len, "the request's extensions are malformed");
+			return refuse(err, err_len, "the request's extensions are malformed");
 		if (extension(ext, &seen_eku, out, err, err_len) != 0)
 			return -1;
 	}
@@ -209,19 +216,19 @@ int csr_request_parse(const uint8_t *cri, size_t len, struct csr_request *out,
 
 	memset(out, 0, sizeof(*out));
 	if (der_next(&in, TAG_SEQUENCE, &info) != 0 || in.len != 0)
-		return fail(err, err_len, "the request info is not one DER SEQUENCE");
+		return refuse(err, err_len, "the request info is not one DER SEQUENCE");
 	/* version 0 (v1), subject, subjectPKInfo: checked by the caller's
 	 * parser; here only walked past. */
 	if (der_next(&info, TAG_INTEGER, &version) != 0 || version.len != 1 ||
 	    version.p[0] != 0)
-		return fail(err, err_len, "the request is not a version 1 request");
+		return refuse(err, err_len, "the request is not a version 1 request");
 	if (der_next(&info, TAG_SEQUENCE, &skip) != 0 || der_next(&info, TAG_SEQUENCE, &skip) != 0)
-		return fail(err, err_len, "the request's subject or key is malformed");
+		return refuse(err, err_len, "the request's subject or key is malformed");
 	if (der_next(&info, TAG_ATTRIBUTES, &attrs) != 0 || info.len != 0)
-		return fail(err, err_len, "the request's attributes are malformed");
+		return refuse(err, err_len, "the request's attributes are malformed");
 	while (attrs.len) {
 		if (der_next(&attrs, TAG_SEQUENCE, &attr) != 0)
-			return fail(err, err_len, "the request's attributes are malformed");
+			return refuse(err, err_len, "the request's attributes are malformed");
 		if (attribute(attr, &seen, out, err, err_len) != 0)
 			return -1;
 	}
@@ -233,12 +240,15 @@ int csr_policy_tenant(const struct csr_request *r, char *err, size_t err_len)
 	unsigned others = r->roles & ~CRYPTO_ROLE_BIT(CRYPTO_ROLE_TENANT);
 
 	if (r->roles == 0)
-		return fail(err, err_len, "the request asks for no role; 'custos enroll' makes "
+		return refuse(err, err_len, "the request asks for no role; 'custos enroll' makes "
 			    "requests for the tenant role");
 	for (int role = CRYPTO_ROLE_FIRST; role <= CRYPTO_ROLE_LAST; role++)
 		if (others & CRYPTO_ROLE_BIT(role))
-			return fail(err, err_len, "the request asks for the role %s: sign-csr "
+			return refuse(err, err_len, "the request asks for the role %s: sign-csr "
 				    "issues tenant certificates only",
 				    crypto_role_name((enum crypto_role)role));
+	if (r->server_auth)
+		return refuse(err, err_len, "the request asks for TLS server authentication: a "
+			      "tenant certificate is for TLS clients");
 	return 0;
 }

@@ -97,3 +97,7 @@ $(BUILD)/tests/test_tpm_credential: tools/tpm_credential.c tools/tpm_credential.
 # whose P-384 point check it uses (host-only code: custos-ca enroll).
 $(BUILD)/tests/test_tcb_key_check: tools/tcb_key_check.c tools/tcb_key_check.h \
 	tools/tpm_credential.c tools/tpm_credential.h
+
+# The certificate-request checks' unit test compiles tools/csr_policy.c in
+# (host-only code: custos-ca sign-csr, custos enroll).
+$(BUILD)/tests/test_csr: tools/csr_policy.c tools/csr_policy.h
