@@ -215,6 +215,7 @@ static int refuse_existing(const char *path)
 static int show(const struct show_opts *op, const uint8_t *buf, size_t len)
 {
 	static struct tcg_log_parsed log;
+	struct fw_log_info fw;
 	struct report r;
 	char err[256];
 	int rc;
@@ -228,6 +229,11 @@ static int show(const struct show_opts *op, const uint8_t *buf, size_t len)
 	if (op->fw_eventlog_out && !r.fw_log_len)
 		return fail(ATTEST_EXIT_FAILED, "the report carries no firmware event log "
 			    "(no TPM evidence, or a boot without one)");
+	/* A file named as a TCG log must be one. */
+	if (op->fw_eventlog_out && fw_log_parse(r.fw_log, r.fw_log_len, &fw, err,
+						sizeof(err)) != 0)
+		return fail(ATTEST_EXIT_FAILED, "the report's firmware event log is malformed: %s",
+			    err);
 	rc = refuse_existing(op->eventlog_out);
 	if (!rc)
 		rc = refuse_existing(op->fw_eventlog_out);

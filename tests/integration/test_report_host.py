@@ -189,3 +189,21 @@ def test_report_show_and_its_event_log(d):
            r"carries no firmware event log")
     expect(show(os.path.join(d, "missing.bin")), ERROR, r"cannot read report")
     expect(show(), ERROR, r"needs the REPORT file")
+
+
+def test_report_show_tpm_evidence(d):
+    """The unit test's sample reports (tests/unit/test_report.c --write):
+    one with TPM evidence whose firmware log is a placeholder."""
+    w = subprocess.run([os.path.join(h.BUILD, "tests", "test_report"), "--write", d],
+                       capture_output=True, text=True, timeout=60)
+    assert w.returncode == 0, w.stderr
+    p = expect(show(os.path.join(d, "tpm_evidence.rpt")), VERIFIED)
+    assert re.search(r"^TPM evidence: a quote over PCRs 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15 "
+                     r"\(SHA-384\), attestation key \d+ bytes", p.stdout, re.M), p.stdout
+    assert re.search(r"^firmware event log: 10 bytes, malformed$", p.stdout, re.M), p.stdout
+    fw = os.path.join(d, "fw.bin")
+    expect(show(os.path.join(d, "tpm_evidence.rpt"), "--firmware-eventlog-out", fw), FAILED,
+           r"^custos report show: FAILED: the report's firmware event log is malformed")
+    assert not os.path.exists(fw)
+    p = expect(show(os.path.join(d, "dev_mirror.rpt")), VERIFIED)
+    assert "debug console-mirror" in p.stdout and "role tcb-sign\n" in p.stdout, p.stdout
