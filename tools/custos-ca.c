@@ -88,7 +88,9 @@ static const char usage_text[] =
 	"      Default validity %d days.\n"
 	"  issue --dir DIR --role ROLE --cn NAME --out PREFIX [--days N]\n"
 	"      Issue a key and a certificate with ROLE, one of station, tenant,\n"
-	"      tpgvm-tls: PREFIX.key (0600), PREFIX.pem, PREFIX.der.\n"
+	"      tpgvm-tls: PREFIX.key (0600), PREFIX.pem, PREFIX.der. A tenant key\n"
+	"      made here is known to the CA: for development and tests only;\n"
+	"      tenants make their own (custos enroll, then sign-csr).\n"
 	"      Default validity %d days.\n"
 	"  sign-csr CSR --dir DIR --cn NAME --out PREFIX [--days N]\n"
 	"      Issue a tenant certificate for the key of the certificate request\n"
@@ -480,7 +482,9 @@ static int cmd_issue(int argc, char **argv)
 	write_cert(&cert, pem, der);
 	pki_cert_free(&cert);
 	cli_outputs_done();
-	wrote(key, "private key, mode 0600");
+	wrote(key, role == CRYPTO_ROLE_TENANT ? "private key, mode 0600: made at the CA, "
+	      "for development and tests only (a tenant's own key: custos enroll, then "
+	      "custos-ca sign-csr)" : "private key, mode 0600");
 	wrote(pem, "certificate, PEM");
 	wrote(der, "certificate, DER");
 	return 0;
