@@ -269,7 +269,8 @@ static int show_main(int argc, char **argv)
 		return fail(ATTEST_EXIT_ERROR, "cannot read report '%s'", op.report);
 	}
 	rc = len > REPORT_MAX_SIZE ?
-		fail(ATTEST_EXIT_FAILED, "'%s' is larger than a report can be", op.report) :
+		fail(ATTEST_EXIT_ERROR, "report '%s' is larger than a report can be (%u bytes)",
+		     op.report, (unsigned)REPORT_MAX_SIZE) :
 		show(&op, buf, len);
 	free(buf);
 	return rc;

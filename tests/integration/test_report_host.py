@@ -188,6 +188,8 @@ def test_report_show_and_its_event_log(d):
     expect(show(report, "--firmware-eventlog-out", os.path.join(d, "fw.bin")), FAILED,
            r"carries no firmware event log")
     expect(show(os.path.join(d, "missing.bin")), ERROR, r"cannot read report")
+    big = write(os.path.join(d, "big.bin"), bytes(70000))
+    expect(show(big), ERROR, r"larger than a report can be")
     expect(show(), ERROR, r"needs the REPORT file")
 
 
