@@ -79,15 +79,18 @@ static char *temp_template(const char *path)
 	return t;
 }
 
-/* The test hook of new_file.h: SIGINT at the Nth file of this process. */
+/* The test hook of new_file.h: "N" raises SIGINT at the Nth file of this
+ * process, "N:TERM" SIGTERM and "N:HUP" SIGHUP. */
 static void test_hook_interrupt(void)
 {
 	static unsigned long files;
 	const char *at = getenv(NEW_FILE_TEST_HOOK_ENV);
+	char *end;
 
 	files++;
-	if (at && strtoul(at, NULL, 10) == files)
-		raise(SIGINT);
+	if (!at || strtoul(at, &end, 10) != files)
+		return;
+	raise(strcmp(end, ":TERM") == 0 ? SIGTERM : strcmp(end, ":HUP") == 0 ? SIGHUP : SIGINT);
 }
 
 static int write_all(int fd, const void *data, size_t len)

@@ -20,7 +20,8 @@
  * nothing.
  *
  * Test hook: with CUSTOS_TEST_HOOK_INTERRUPT_WRITE=N in the environment,
- * the process raises SIGINT at its Nth new file, once that file's
+ * the process raises SIGINT (with N:TERM SIGTERM, with N:HUP SIGHUP) at
+ * its Nth new file, once that file's
  * temporary copy is written and before it is renamed: the one moment an
  * interruption must clean up after (tests/integration/test_tools.py). A
  * test hook only; nothing sets it but tests.

@@ -3,7 +3,7 @@
 it, fsync'd and renamed, and on SIGINT the run removes its temporary file
 and every output it already made. The interruption is made deterministic
 with the test hook CUSTOS_TEST_HOOK_INTERRUPT_WRITE=N (crypto/new_file.h):
-the process raises SIGINT at its Nth output, once that output's temporary
+the process raises SIGINT (N:TERM SIGTERM, N:HUP SIGHUP) at its Nth output, once that output's temporary
 copy is written and before it is renamed. After each interruption the
 directory holds exactly what it held before, and the same command run again
 succeeds."""
@@ -44,13 +44,18 @@ def listing(d):
     return out
 
 
-def interrupted_then_retried(d, args, outputs):
-    """Interrupt args at each of its outputs in turn (1..outputs): killed by
-    SIGINT, saying so, the directory unchanged; then args runs whole."""
+# The hook's signal for each suffix of CUSTOS_TEST_HOOK_INTERRUPT_WRITE.
+SIGNALS = {"": signal.SIGINT, ":TERM": signal.SIGTERM, ":HUP": signal.SIGHUP}
+
+
+def interrupted_then_retried(d, args, outputs, how=""):
+    """Interrupt args at each of its outputs in turn (1..outputs) with the
+    signal of how: killed by it, saying so, the directory unchanged; then
+    args runs whole."""
     before = listing(d)
     for n in range(1, outputs + 1):
-        p = run(args, interrupt_at=n)
-        assert p.returncode == -signal.SIGINT, "interrupt at %d: exit %d\n%s%s" % (
+        p = run(args, interrupt_at="%d%s" % (n, how))
+        assert p.returncode == -SIGNALS[how], "interrupt at %d: exit %d\n%s%s" % (
             n, p.returncode, p.stdout, p.stderr)
         assert "interrupted; this run's files were removed" in p.stderr, p.stderr
         assert listing(d) == before, "interrupt at %d left %s" % (
@@ -74,5 +79,11 @@ def test_ca_interrupted_leaves_nothing_and_retry_works(d):
     assert made == ["st.der", "st.key", "st.pem"], made
     interrupted_then_retried(d, [CA, "issue-tcb", "--dev", "--dir", ca, "--cn", "node",
                                  "--out", os.path.join(d, "tcb")], 8)
+    # SIGTERM and SIGHUP as SIGINT.
+    for how, name in ((":TERM", "term"), (":HUP", "hup")):
+        made = interrupted_then_retried(d, [CA, "issue", "--dir", ca, "--role", "station",
+                                            "--cn", "station", "--out",
+                                            os.path.join(d, name)], 3, how)
+        assert made == [name + ".der", name + ".key", name + ".pem"], made
     ok(["openssl", "verify", "-CAfile", os.path.join(ca, "root.pem"),
         os.path.join(d, "st.pem")])
