@@ -327,6 +327,14 @@ $(BUILD)/fuzz/fuzz_sha_simd: tests/fuzz/fuzz_sha_simd.c $(BUILD)/fuzz/sha256_x86
 		$(BUILD)/fuzz/sha256_x86.o $(BUILD)/fuzz/sha256_c.o $(FUZZ_LIB) $(CRYPTO_HOST_LIB) \
 		$(CRYPTO_HOST_LDLIBS) -o $@
 
+# fuzz_csr reads certificate requests as custos-ca sign-csr does: our own
+# attribute reader compiled in (host-only code), the crypto archive's checks.
+$(BUILD)/fuzz/fuzz_csr: tests/fuzz/fuzz_csr.c tools/csr_policy.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< \
+		tools/csr_policy.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
+
 # fuzz_reference reads with the tenant CLI's own reader (host-only code).
 $(BUILD)/fuzz/fuzz_reference: tests/fuzz/fuzz_reference.c tools/reference.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)

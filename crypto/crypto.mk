@@ -64,7 +64,7 @@ CRYPTO_UNDEF_CHECK := $(BUILD)/crypto/kernel/undefined-symbols.ok
 # Host library: the wrapper against the system mbedTLS, the host-only PKI
 # helpers for the tools, and the heap (so that test_heap can test it).
 CRYPTO_HOST_SRCS := crypto/crypto.c crypto/selftest.c crypto/tls.c crypto/pki_host.c \
-	crypto/sha256_c.c lib/heap.c $(CRYPTO_SIMD_SRCS)
+	crypto/pki_csr.c crypto/new_file.c crypto/sha256_c.c lib/heap.c $(CRYPTO_SIMD_SRCS)
 CRYPTO_HOST_OBJS := $(patsubst %,$(BUILD)/crypto/host/%.o,$(CRYPTO_HOST_SRCS))
 CRYPTO_HOST_CFLAGS := $(HOST_CFLAGS) -DCRYPTO_HOST
 CRYPTO_HOST_LIB := $(BUILD)/crypto/host/libcustos_crypto.a

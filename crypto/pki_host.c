@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "crypto/pki_host.h"
+#include "crypto/new_file.h"
+#include "crypto/pki_internal.h"
 #include "crypto/crypto_internal.h"
 
 #include "mbedtls/asn1write.h"
@@ -24,7 +26,6 @@
 #include "mbedtls/platform_util.h"
 #include "mbedtls/x509_crt.h"
 
-#define PEM_KEY_MAX 1024
 #define CERT_DER_MAX 4096
 #define CERT_PEM_MAX 6144
 
@@ -36,7 +37,7 @@ static void clear_err(char *err, size_t err_len)
 }
 
 /* The DRBG of crypto.c as an mbedTLS f_rng. */
-static int rng(void *ctx, unsigned char *out, size_t len)
+int pki_rng(void *ctx, unsigned char *out, size_t len)
 {
 	(void)ctx;
 	return crypto_random(out, len) == CRYPTO_OK ? 0 : MBEDTLS_ERR_ECP_RANDOM_FAILED;
@@ -54,44 +55,19 @@ void pki_cert_free(struct pki_cert *c)
 int pki_write_file(const char *path, const void *data, size_t len, mode_t mode,
 		   char *err, size_t err_len)
 {
-	const uint8_t *p = data;
-	int fd, saved;
+	struct stat st;
 
 	clear_err(err, err_len);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0)
-		return crypto_err_set(err, err_len, CRYPTO_E_INVAL, "%s: %s%s", path, strerror(errno),
-			    errno == EEXIST ? " (refusing to overwrite it)" : "");
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto bad;
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) != 0)
-		goto bad;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto bad;
-	}
-	return CRYPTO_OK;
-bad:
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(path);
-	return crypto_err_set(err, err_len, CRYPTO_E_INTERNAL, "%s: write failed: %s", path,
-		    strerror(saved));
+	if (new_file_write(path, data, len, mode, err, err_len) == 0)
+		return CRYPTO_OK;
+	/* What was there stays: a refusal, not a failure of ours. */
+	return lstat(path, &st) == 0 ? CRYPTO_E_INVAL : CRYPTO_E_INTERNAL;
 }
 
 /* ---- keys -------------------------------------------------------------------------- */
 
 /* pk <- the P-384 key pair of priv (the public point computed). */
-static int pk_from_priv(mbedtls_pk_context *pk, const uint8_t priv[CRYPTO_P384_PRIV_LEN])
+int pki_pk_from_priv(mbedtls_pk_context *pk, const uint8_t priv[CRYPTO_P384_PRIV_LEN])
 {
 	mbedtls_ecp_keypair *ec;
 	int ret = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
@@ -105,7 +81,7 @@ static int pk_from_priv(mbedtls_pk_context *pk, const uint8_t priv[CRYPTO_P384_P
 	if (ret == 0)
 		ret = mbedtls_ecp_check_privkey(&ec->grp, &ec->d);
 	if (ret == 0)
-		ret = mbedtls_ecp_mul(&ec->grp, &ec->Q, &ec->d, &ec->grp.G, rng, NULL);
+		ret = mbedtls_ecp_mul(&ec->grp, &ec->Q, &ec->d, &ec->grp.G, pki_rng, NULL);
 	return ret;
 }
 
@@ -129,7 +105,7 @@ static int pk_from_pub(mbedtls_pk_context *pk, const uint8_t pub[CRYPTO_P384_PUB
 }
 
 /* The P-384 key in pk, or NULL if it is another kind of key. */
-static mbedtls_ecp_keypair *p384_of(mbedtls_pk_context *pk)
+mbedtls_ecp_keypair *pki_p384_of(mbedtls_pk_context *pk)
 {
 	mbedtls_pk_type_t t = mbedtls_pk_get_type(pk);
 
@@ -140,7 +116,7 @@ static mbedtls_ecp_keypair *p384_of(mbedtls_pk_context *pk)
 	return mbedtls_pk_ec(*pk);
 }
 
-static int write_pub(const mbedtls_ecp_keypair *ec, uint8_t pub[CRYPTO_P384_PUB_LEN])
+int pki_write_pub(const mbedtls_ecp_keypair *ec, uint8_t pub[CRYPTO_P384_PUB_LEN])
 {
 	size_t olen = 0;
 	int ret = mbedtls_ecp_point_write_binary(&ec->grp, &ec->Q,
@@ -150,30 +126,43 @@ static int write_pub(const mbedtls_ecp_keypair *ec, uint8_t pub[CRYPTO_P384_PUB_
 	return ret == 0 && olen != CRYPTO_P384_PUB_LEN ? MBEDTLS_ERR_ECP_BAD_INPUT_DATA : ret;
 }
 
-int pki_key_write(const char *path, const uint8_t priv[CRYPTO_P384_PRIV_LEN],
-		  char *err, size_t err_len)
+int pki_key_encode_pem(const uint8_t priv[CRYPTO_P384_PRIV_LEN], char *pem, size_t cap,
+		       size_t *len, char *err, size_t err_len)
 {
 	mbedtls_pk_context pk;
-	unsigned char pem[PEM_KEY_MAX];
-	int ret, rc;
+	int ret, rc = CRYPTO_OK;
 
 	clear_err(err, err_len);
+	*len = 0;
 	mbedtls_pk_init(&pk);
-	ret = pk_from_priv(&pk, priv);
+	ret = pki_pk_from_priv(&pk, priv);
 	if (ret != 0) {
 		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL, "not a valid P-384 private key");
 		goto out;
 	}
-	ret = mbedtls_pk_write_key_pem(&pk, pem, sizeof(pem));
+	ret = mbedtls_pk_write_key_pem(&pk, (unsigned char *)pem, cap);
 	if (ret != 0) {
+		mbedtls_platform_zeroize(pem, cap);
 		rc = crypto_err_set(err, err_len, CRYPTO_E_INTERNAL,
 			  "cannot encode the key as PEM (-0x%04x)", (unsigned)-ret);
 		goto out;
 	}
-	rc = pki_write_file(path, pem, strlen((char *)pem), 0600, err, err_len);
+	*len = strlen(pem);
 out:
-	mbedtls_platform_zeroize(pem, sizeof(pem));
 	mbedtls_pk_free(&pk);
+	return rc;
+}
+
+int pki_key_write(const char *path, const uint8_t priv[CRYPTO_P384_PRIV_LEN],
+		  char *err, size_t err_len)
+{
+	char pem[PKI_KEY_PEM_MAX];
+	size_t len;
+	int rc = pki_key_encode_pem(priv, pem, sizeof(pem), &len, err, err_len);
+
+	if (rc == CRYPTO_OK)
+		rc = pki_write_file(path, pem, len, 0600, err, err_len);
+	mbedtls_platform_zeroize(pem, sizeof(pem));
 	return rc;
 }
 
@@ -216,14 +205,14 @@ int pki_key_read(const char *path, uint8_t priv[CRYPTO_P384_PRIV_LEN],
 				    "%s: not a private key file (PEM or DER)", path);
 		goto out;
 	}
-	ec = p384_of(&pk);
+	ec = pki_p384_of(&pk);
 	if (ec == NULL) {
 		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL, "%s: not a P-384 EC key", path);
 		goto out;
 	}
 	ret = mbedtls_mpi_write_binary(&ec->d, priv, CRYPTO_P384_PRIV_LEN);
 	if (ret == 0 && pub != NULL)
-		ret = write_pub(ec, pub);
+		ret = pki_write_pub(ec, pub);
 	rc = ret == 0 ? CRYPTO_OK
 		      : crypto_err_set(err, err_len, CRYPTO_E_INTERNAL, "%s: cannot extract the key", path);
 	if (rc != CRYPTO_OK)
@@ -236,7 +225,7 @@ out:
 /* ---- certificates ---------------------------------------------------------------- */
 
 /* A CN that needs no escaping in mbedTLS's "CN=..." name strings. */
-static bool cn_ok(const char *cn)
+bool pki_cn_ok(const char *cn)
 {
 	size_t n = cn != NULL ? strlen(cn) : 0;
 
@@ -268,11 +257,10 @@ static bool x509_time(time_t t, char out[15])
 	return strftime(out, 15, "%Y%m%d%H%M%S", &tm) == 14;
 }
 
-/* extendedKeyUsage: the role's OID, and the TLS purpose it implies. */
-static int set_eku(mbedtls_x509write_cert *crt, enum crypto_role role)
+int pki_eku_der(enum crypto_role role, unsigned char *buf, size_t cap,
+		unsigned char **der, size_t *der_len)
 {
-	unsigned char buf[128];
-	unsigned char *p = buf + sizeof(buf);
+	unsigned char *p = buf + cap;
 	const uint8_t *oid;
 	size_t oid_len, len = 0;
 	int ret;
@@ -303,9 +291,23 @@ static int set_eku(mbedtls_x509write_cert *crt, enum crypto_role role)
 	if (ret < 0)
 		return ret;
 	len += (size_t)ret;
+	*der = p;
+	*der_len = len;
+	return 0;
+}
+
+/* extendedKeyUsage: the role's OID, and the TLS purpose it implies. */
+static int set_eku(mbedtls_x509write_cert *crt, enum crypto_role role)
+{
+	unsigned char buf[128], *der;
+	size_t len;
+	int ret = pki_eku_der(role, buf, sizeof(buf), &der, &len);
+
+	if (ret != 0)
+		return ret;
 	return mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_EXTENDED_KEY_USAGE,
 						   MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE),
-						   0, p, len);
+						   0, der, len);
 }
 
 /* A random positive 128-bit serial. */
@@ -362,12 +364,12 @@ static int finish(mbedtls_x509write_cert *crt, struct pki_cert *out)
 	if (der == NULL || pem == NULL)
 		goto bad;
 	/* mbedtls writes the DER at the end of the buffer. */
-	ret = mbedtls_x509write_crt_der(crt, der, CERT_DER_MAX, rng, NULL);
+	ret = mbedtls_x509write_crt_der(crt, der, CERT_DER_MAX, pki_rng, NULL);
 	if (ret <= 0)
 		goto bad;
 	out->der_len = (size_t)ret;
 	memmove(der, der + CERT_DER_MAX - out->der_len, out->der_len);
-	ret = mbedtls_x509write_crt_pem(crt, pem, CERT_PEM_MAX, rng, NULL);
+	ret = mbedtls_x509write_crt_pem(crt, pem, CERT_PEM_MAX, pki_rng, NULL);
 	if (ret != 0)
 		goto bad;
 	out->der = der;
@@ -391,13 +393,13 @@ int pki_issue_root(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN], const char *cn,
 
 	clear_err(err, err_len);
 	memset(out, 0, sizeof(*out));
-	if (!cn_ok(cn))
+	if (!pki_cn_ok(cn))
 		return bad_cn(err, err_len);
 	if (days == 0 || days > 36500)
 		return crypto_err_set(err, err_len, CRYPTO_E_INVAL, "validity must be 1 to 36500 days");
 	mbedtls_x509write_crt_init(&crt);
 	mbedtls_pk_init(&key);
-	if (pk_from_priv(&key, ca_priv) != 0) {
+	if (pki_pk_from_priv(&key, ca_priv) != 0) {
 		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL, "not a valid P-384 private key");
 		goto out;
 	}
@@ -438,7 +440,7 @@ int pki_issue_leaf(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN],
 
 	clear_err(err, err_len);
 	memset(out, 0, sizeof(*out));
-	if (!cn_ok(cn))
+	if (!pki_cn_ok(cn))
 		return bad_cn(err, err_len);
 	if (crypto_role_oid(role, &oid, &oid_len) != CRYPTO_OK)
 		return crypto_err_set(err, err_len, CRYPTO_E_INVAL, "unknown role %d", (int)role);
@@ -452,11 +454,11 @@ int pki_issue_leaf(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN],
 		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL, "the CA certificate is not a CA certificate");
 		goto out;
 	}
-	if (pk_from_priv(&ca_key, ca_priv) != 0) {
+	if (pki_pk_from_priv(&ca_key, ca_priv) != 0) {
 		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL, "the CA key is not a valid P-384 key");
 		goto out;
 	}
-	ca_ec = p384_of(&ca.pk);
+	ca_ec = pki_p384_of(&ca.pk);
 	if (ca_ec == NULL ||
 	    mbedtls_ecp_point_cmp(&ca_ec->Q, &mbedtls_pk_ec(ca_key)->Q) != 0) {
 		rc = crypto_err_set(err, err_len, CRYPTO_E_INVAL,

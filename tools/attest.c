@@ -279,21 +279,28 @@ const char *attest_conn_check(const struct attest_conn *c)
 	return NULL;
 }
 
-static void nonce_from_hex(const char *s, struct outcome *out)
+int attest_nonce_from_hex(const char *s, struct attest_outcome *out)
 {
 	size_t n = strlen(s);
 
 	if (n % 2 || n / 2 < REPORT_NONCE_MIN || n / 2 > REPORT_NONCE_MAX)
-		usage_error("--nonce-hex wants %u..%u bytes in hex", REPORT_NONCE_MIN,
-			    REPORT_NONCE_MAX);
+		return -1;
 	for (size_t i = 0; i < n / 2; i++) {
 		int hi = cli_hexval(s[2 * i]), lo = cli_hexval(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
-			usage_error("--nonce-hex is not hex");
+			return -1;
 		out->nonce[i] = (uint8_t)(hi << 4 | lo);
 	}
 	out->nonce_len = n / 2;
+	return 0;
+}
+
+static void nonce_from_hex(const char *s, struct outcome *out)
+{
+	if (attest_nonce_from_hex(s, out) != 0)
+		usage_error("--nonce-hex wants %u..%u bytes in hex", REPORT_NONCE_MIN,
+			    REPORT_NONCE_MAX);
 }
 
 /* ---- Output ------------------------------------------------------------- */
@@ -322,12 +329,12 @@ static void json_hex(const uint8_t *p, size_t n)
 	printf("\"%s\"", hex);
 }
 
-static const char *key_protection_name(uint32_t v)
+const char *attest_key_protection_name(uint32_t v)
 {
 	return v == REPORT_KEYS_TPM ? "tpm" : v == REPORT_KEYS_DEV ? "dev" : "unknown";
 }
 
-static const char *launch_mode_name(uint32_t v)
+const char *attest_launch_mode_name(uint32_t v)
 {
 	switch (v) {
 	case REPORT_LAUNCH_DEV: return "dev";
@@ -337,7 +344,7 @@ static const char *launch_mode_name(uint32_t v)
 	}
 }
 
-static const char *event_type_name(uint32_t t, char buf[16])
+const char *attest_event_type_name(uint32_t t, char buf[16])
 {
 	const char *n = reference_event_type_name(t);
 
@@ -385,7 +392,7 @@ static bool claims_backed(const struct outcome *o)
 
 static void print_json_tpm(const struct outcome *o);
 
-static void print_json(const struct opts *op, const struct outcome *o)
+static void print_json(const struct attest_conn *c, const struct outcome *o)
 {
 	const struct report *r = &o->report;
 	char tb[16];
@@ -394,18 +401,21 @@ static void print_json(const struct opts *op, const struct outcome *o)
 	       result_name(o->status), o->status);
 	attest_json_string(o->reason, strlen(o->reason));
 	printf(", \"relay\": ");
-	attest_json_string(op->c.relay, strlen(op->c.relay));
+	if (c->relay)
+		attest_json_string(c->relay, strlen(c->relay));
+	else
+		printf("null");
 	printf(", \"nonce\": ");
 	if (o->nonce_len)
 		json_hex(o->nonce, o->nonce_len);
 	else
 		printf("null");
 	printf(", \"tls_key_sha384\": ");
-	if (o->have_tls_key)
+	if (o->have_tls_key || (o->offline && o->have_report))
 		json_hex(o->tls_key_hash, RPT_TLS_HASH_LEN);
 	else
 		printf("null");
-	printf(", \"tls_key_match\": %s", o->have_report ? "true" :
+	printf(", \"tls_key_match\": %s", o->offline ? "null" : o->have_report ? "true" :
 	       o->tls_key_mismatch ? "false" : "null");
 	if (o->have_report) {
 		printf(", \"platform_id\": ");
@@ -415,18 +425,18 @@ static void print_json(const struct opts *op, const struct outcome *o)
 		printf(", \"identity\": \"%s\"",
 		       o->verdict.dev_identity ? "tcb-sign-dev" : "tcb-sign");
 		printf(", \"claims\": {\"key_protection\": \"%s\", \"launch_mode\": \"%s\", \"debug\": [%s], \"backed_by_evidence\": %s}",
-		       key_protection_name(r->key_protection),
-		       launch_mode_name(r->launch_mode),
+		       attest_key_protection_name(r->key_protection),
+		       attest_launch_mode_name(r->launch_mode),
 		       r->debug & REPORT_DEBUG_CONSOLE_MIRROR ? "\"console-mirror\"" : "",
 		       claims_backed(o) ? "true" : "false");
 	} else {
 		printf(", \"platform_id\": null, \"dev\": null, \"dev_reasons\": null, \"identity\": null, \"claims\": null");
 	}
 	print_json_tpm(o);
-	printf(", \"allow_dev\": %s", op->c.allow_dev ? "true" : "false");
+	printf(", \"allow_dev\": %s", c->allow_dev ? "true" : "false");
 	printf(", \"reference\": ");
-	if (op->c.reference)
-		attest_json_string(op->c.reference, strlen(op->c.reference));
+	if (c->reference)
+		attest_json_string(c->reference, strlen(c->reference));
 	else
 		printf("null");
 	printf(", \"measurements_match\": %s",
@@ -460,7 +470,7 @@ static void print_json(const struct opts *op, const struct outcome *o)
 			const struct tcg_event *e = &o->log.events[i];
 
 			printf("%s{\"pcr\": %u, \"type\": \"%s\", \"description\": ",
-			       i ? ", " : "", e->pcr, event_type_name(e->event_type, tb));
+			       i ? ", " : "", e->pcr, attest_event_type_name(e->event_type, tb));
 			attest_json_string(e->desc, strlen(e->desc));
 			printf(", \"sha384\": ");
 			json_hex(e->digest, MEASURE_DIGEST_LEN);
@@ -546,13 +556,14 @@ static void print_json_tpm(const struct outcome *o)
 		printf("null}");
 }
 
-static void print_human(const struct opts *op, const struct outcome *o)
+static void print_human(const char *prog, const struct attest_conn *c,
+			const struct outcome *o)
 {
 	const struct report *r = &o->report;
 	char hex[2 * REPORT_NONCE_MAX + 1];
 
 	if (o->status == ATTEST_EXIT_VERIFIED)
-		printf("custos attest: VERIFIED%s\n", o->verdict.dev_reasons ?
+		printf("%s: VERIFIED%s\n", prog, o->verdict.dev_reasons ?
 		       " (DEV platform, accepted with --allow-dev)" : "");
 	if (o->have_report) {
 		char why[512];
@@ -566,22 +577,24 @@ static void print_human(const struct opts *op, const struct outcome *o)
 		printf("claims (%s): key protection %s, launch mode %s, debug %s\n",
 		       claims_backed(o) ? "backed by the TPM evidence below" :
 		       "unbacked, the report's own word",
-		       key_protection_name(r->key_protection),
-		       launch_mode_name(r->launch_mode),
+		       attest_key_protection_name(r->key_protection),
+		       attest_launch_mode_name(r->launch_mode),
 		       r->debug & REPORT_DEBUG_CONSOLE_MIRROR ? "console-mirror" : "none");
 		cli_hex(o->tls_key_hash, RPT_TLS_HASH_LEN, hex);
-		printf("TLS key: sha384 %s, the one the report vouches for\n", hex);
+		printf("TLS key: sha384 %s, the one the report vouches for%s\n", hex,
+		       o->offline ? " (not checked: a saved report has no connection "
+		       "to compare it with)" : "");
 	}
 	print_tpm(o);
-	if (o->have_tls_key) { /* the nonce went out */
+	if (o->have_tls_key || (o->offline && o->nonce_len)) { /* the nonce went out */
 		cli_hex(o->nonce, o->nonce_len, hex);
 		printf("nonce: %s\n", hex);
 	}
 	if (o->have_log) {
 		if (o->compared && o->status == ATTEST_EXIT_VERIFIED)
 			printf("measurements: %zu, all match %s\n", o->log.count,
-			       op->c.reference);
-		else if (!op->c.reference)
+			       c->reference);
+		else if (!c->reference)
 			printf("measurements: %zu, NOT compared (no --reference)\n",
 			       o->log.count);
 		else
@@ -589,8 +602,20 @@ static void print_human(const struct opts *op, const struct outcome *o)
 		print_boot_vms(o);
 	}
 	if (o->status != ATTEST_EXIT_VERIFIED)
-		fprintf(stderr, "custos attest: %s: %s\n", attest_verdict(o->status),
+		fprintf(stderr, "%s: %s: %s\n", prog, attest_verdict(o->status),
 			o->reason);
+}
+
+void attest_print(const char *prog, const struct attest_conn *c,
+		  const struct attest_outcome *o, bool json)
+{
+	if (!json) {
+		print_human(prog, c, o);
+		return;
+	}
+	print_json(c, o);
+	if (o->status != ATTEST_EXIT_VERIFIED)
+		fprintf(stderr, "%s: %s: %s\n", prog, attest_verdict(o->status), o->reason);
 }
 
 /* ---- The run ------------------------------------------------------------ */
@@ -670,17 +695,18 @@ static int save_report(const char *path, struct outcome *o,
 	return ATTEST_EXIT_VERIFIED;
 }
 
-static int verify(const struct attest_conn *c, struct outcome *o,
-		  const struct proto_msg *m, const struct attest_inputs *in)
+int attest_verify_report(const struct attest_conn *c, const struct attest_inputs *in,
+			 const uint8_t *buf, size_t len, struct attest_outcome *o)
 {
 	/* DEV or not is decided below, once the TPM evidence is checked: a
-	 * certified attestation key is one reason fewer. */
+	 * certified attestation key is one reason fewer. Offline there is no
+	 * connection whose TLS key the report could be compared with. */
 	struct report_expect want = {
 		.nonce = o->nonce, .nonce_len = o->nonce_len,
-		.tls_key_hash = o->tls_key_hash, .allow_dev = true,
+		.tls_key_hash = o->offline ? NULL : o->tls_key_hash, .allow_dev = true,
 	};
 	char err[256], why[512];
-	int rc = report_verify(m->body, m->len, in->root, in->root_len, &want,
+	int rc = report_verify(buf, len, in->root, in->root_len, &want,
 			       &o->report, &o->verdict, err, sizeof(err));
 
 	if (rc == REPORT_E_TLS_KEY)
@@ -690,6 +716,8 @@ static int verify(const struct attest_conn *c, struct outcome *o,
 	if (rc != REPORT_OK)
 		return set_reason(o, ATTEST_EXIT_FAILED, "%s", err);
 	o->have_report = true;
+	if (o->offline)
+		memcpy(o->tls_key_hash, o->report.tls_key_hash, RPT_TLS_HASH_LEN);
 	if (tcg_log_parse(o->report.log, o->report.log_len, &o->log, err,
 			  sizeof(err)) != 0)
 		return set_reason(o, ATTEST_EXIT_FAILED,
@@ -698,7 +726,7 @@ static int verify(const struct attest_conn *c, struct outcome *o,
 	/* A quote that does not back the report is a forgery or a broken
 	 * platform: refused, whatever else the report says. */
 	if (o->report.tpm_len) {
-		if (tpm_evidence_check(m->body, &o->report, &o->log,
+		if (tpm_evidence_check(buf, &o->report, &o->log,
 				       c->reference ? &in->ref.launch : NULL,
 				       in->root, in->root_len, &o->tpm,
 				       err, sizeof(err)) != 0)
@@ -779,7 +807,7 @@ int attest_session(struct tenant_tls *t, const struct attest_conn *c,
 	else
 		rc = save_report(save_path, o, &m);
 	if (rc == ATTEST_EXIT_VERIFIED)
-		rc = verify(c, o, &m, in);
+		rc = attest_verify_report(c, in, m.body, m.len, o);
 	o->status = rc;
 	return rc;
 }
@@ -819,13 +847,7 @@ int attest_main(int argc, char **argv)
 			 op.c.reference ? "report authentic and fresh, bound to this TLS key, measurements match the reference"
 					: "report authentic and fresh, bound to this TLS key; measurements not compared (no --reference)",
 			 o.verdict.dev_reasons ? "; DEV platform, accepted with --allow-dev" : "");
-	if (op.json) {
-		print_json(&op, &o);
-		if (rc != ATTEST_EXIT_VERIFIED)
-			fprintf(stderr, "custos attest: %s: %s\n", attest_verdict(rc), o.reason);
-	} else {
-		print_human(&op, &o);
-	}
+	attest_print("custos attest", &op.c, &o, op.json);
 	free(in.root);
 	return rc;
 }

@@ -58,6 +58,8 @@ struct attest_outcome {
 	bool compared;              /* measurements compared with the reference */
 	bool tls_key_mismatch;      /* authentic report for another TLS key */
 	bool have_tpm;              /* its TPM evidence checked out */
+	bool offline;               /* a saved report (custos verify): no
+				       connection, its TLS key not checked */
 	struct tpm_evidence_result tpm;
 };
 
@@ -124,6 +126,32 @@ struct tenant_tls *attest_connect(const struct attest_conn *c,
 int attest_session(struct tenant_tls *t, const struct attest_conn *c,
 		   const struct attest_inputs *in, struct attest_outcome *o,
 		   const char *save_report);
+
+/*
+ * Verify the report buf[0, len) as attest_session does once it has the
+ * answer: report_verify with o->nonce (and, unless o->offline, the TLS key
+ * hash in o), the log, the TPM evidence, DEV only with c->allow_dev, the
+ * reference if c->reference. custos attest and custos verify (a saved
+ * report) share it. Returns the exit status with o->reason set on failure;
+ * o->report points into buf.
+ */
+int attest_verify_report(const struct attest_conn *c, const struct attest_inputs *in,
+			 const uint8_t *buf, size_t len, struct attest_outcome *o);
+
+/* The summary of a run on stdout (human or --json) and, if it failed, the
+ * line "PROG: FAILED|ERROR|REFUSED: reason" on stderr. */
+void attest_print(const char *prog, const struct attest_conn *c,
+		  const struct attest_outcome *o, bool json);
+
+/* The names custos attest shows for a report's key protection and launch
+ * mode ("dev", "tpm"; "dev", "srtm", "drtm"; "unknown"), and an event
+ * type ("EV_IPL", or "0x0000000d" in buf for one it does not name). */
+const char *attest_key_protection_name(uint32_t v);
+const char *attest_launch_mode_name(uint32_t v);
+const char *attest_event_type_name(uint32_t t, char buf[16]);
+
+/* A nonce in hex (REPORT_NONCE_MIN..MAX bytes) into o->nonce: 0, or -1. */
+int attest_nonce_from_hex(const char *s, struct attest_outcome *o);
 
 /* The exit status for a tenant_tls error (TT_E_*). */
 int attest_tls_exit(int tt_status);

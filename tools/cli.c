@@ -1,11 +1,13 @@
 /*
  * Shared command-line plumbing of the Custos host tools (tools/cli.h).
- * Files are written through pki_write_file() (crypto/pki_host.c): O_EXCL,
- * O_NOFOLLOW, the mode set exactly, a partial file removed.
+ * Files are written through crypto/new_file.c: a temporary file beside the
+ * output, fsync'd, renamed without replacing anything, the mode set
+ * exactly; so an output appears whole or not at all.
  */
 #include "tools/cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,13 +15,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto/new_file.h"
 #include "crypto/pki_host.h"
 
 #define MAX_OUTPUTS 16
 
 static const char *prog = "custos";
-static const char *outputs[MAX_OUTPUTS];
-static size_t n_outputs;
+/* This run's outputs so far; a signal handler reads them. */
+static const char *volatile outputs[MAX_OUTPUTS];
+static volatile sig_atomic_t n_outputs;
+/* The signals that end a run early and must not leave a part of it. */
+static const int ending_signals[] = { SIGINT, SIGTERM, SIGHUP };
 
 void cli_set_prog(const char *p)
 {
@@ -41,6 +47,15 @@ static void print_line(const char *fmt, va_list ap)
 	fprintf(stderr, "%s: %s\n", prog, line);
 }
 
+/* A half-issued identity (a key without its certificate) is worse than
+ * none: the operator would have to clean up by hand. Async-signal-safe. */
+static void remove_outputs(void)
+{
+	new_file_abandon();
+	for (sig_atomic_t i = 0; i < n_outputs; i++)
+		unlink(outputs[i]);
+}
+
 void cli_die(const char *fmt, ...)
 {
 	va_list ap;
@@ -48,11 +63,46 @@ void cli_die(const char *fmt, ...)
 	va_start(ap, fmt);
 	print_line(fmt, ap);
 	va_end(ap);
-	/* A half-issued identity (a key without its certificate) is worse
-	 * than none: the operator would have to clean up by hand. */
-	for (size_t i = 0; i < n_outputs; i++)
-		unlink(outputs[i]);
+	remove_outputs();
 	exit(CLI_EXIT_FAIL);
+}
+
+/* Remove this run's files, say so, and die of the signal as if no handler
+ * had been there (the shell sees the interruption). */
+static void on_ending_signal(int sig)
+{
+	static const char msg[] = ": interrupted; this run's files were removed\n";
+
+	remove_outputs();
+	if (write(STDERR_FILENO, prog, strlen(prog)) < 0 ||
+	    write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+		/* nothing more to say it with */
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void cli_remove_outputs_on_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_ending_signal };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(ending_signals) / sizeof(ending_signals[0]); i++)
+		sigaddset(&sa.sa_mask, ending_signals[i]);
+	for (size_t i = 0; i < sizeof(ending_signals) / sizeof(ending_signals[0]); i++)
+		sigaction(ending_signals[i], &sa, NULL);
+}
+
+/* Block (or unblock) the ending signals, so that a file that has its name
+ * is also on the list of this run's outputs. */
+static void hold_ending_signals(int how, sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(ending_signals) / sizeof(ending_signals[0]); i++)
+		sigaddset(&set, ending_signals[i]);
+	sigprocmask(how, how == SIG_BLOCK ? &set : old, how == SIG_BLOCK ? old : NULL);
 }
 
 void cli_usage_error(const char *fmt, ...)
@@ -128,16 +178,28 @@ void cli_created(const char *path)
 {
 	if (n_outputs == MAX_OUTPUTS)
 		cli_die("internal error: too many output files");
-	outputs[n_outputs++] = path;
+	outputs[n_outputs] = path;
+	n_outputs = n_outputs + 1;
 }
 
 void cli_write_new(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char err[PKI_ERR_LEN];
+	struct new_file f;
+	sigset_t old;
+	int rc;
 
-	if (pki_write_file(path, data, len, mode, err, sizeof(err)) != CRYPTO_OK)
+	if (n_outputs == MAX_OUTPUTS)
+		cli_die("internal error: too many output files");
+	if (new_file_prepare(&f, path, data, len, mode, err, sizeof(err)) != 0)
 		cli_die("%s", err);
-	cli_created(path);
+	hold_ending_signals(SIG_BLOCK, &old);
+	rc = new_file_commit(&f, err, sizeof(err));
+	if (rc == 0)
+		cli_created(path);
+	hold_ending_signals(SIG_SETMASK, &old);
+	if (rc != 0)
+		cli_die("%s", err);
 }
 
 void cli_outputs_done(void)

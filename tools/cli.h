@@ -38,12 +38,19 @@ void cli_need_file(const char *path, const char *what);
  * refused run writes nothing. */
 void cli_refuse_existing(const char *path);
 
-/* Create path (O_EXCL, exactly 'mode') and write data, or die. Files
- * created this way, and those passed to cli_created(), are removed if the
- * run later dies, until cli_outputs_done(): all outputs or none. */
+/* Create path (exactly 'mode') with data, or die: through a temporary file
+ * beside it, fsync'd and renamed without replacing anything
+ * (crypto/new_file.h). Files created this way, and those passed to
+ * cli_created(), are removed if the run later dies, or is ended by a
+ * signal that cli_remove_outputs_on_signals() handles, until
+ * cli_outputs_done(): all outputs or none. */
 void cli_write_new(const char *path, const void *data, size_t len, mode_t mode);
 void cli_created(const char *path);
 void cli_outputs_done(void);
+
+/* On SIGINT, SIGTERM or SIGHUP remove this run's outputs and the temporary
+ * file being written, say so on stderr, and end by that signal. */
+void cli_remove_outputs_on_signals(void);
 
 /* "PATH" with "SUFFIX" appended, malloc'd (dies on overflow/ENOMEM). */
 char *cli_path(const char *prefix, const char *suffix);

@@ -4,6 +4,7 @@
  *   custos-ca init      --dir DIR --cn NAME [--days N]
  *   custos-ca issue     --dir DIR --role station|tenant|tpgvm-tls --cn NAME
  *                       --out PREFIX [--days N]
+ *   custos-ca sign-csr  CSR --dir DIR --cn NAME --out PREFIX [--days N]
  *   custos-ca issue-tcb --dev --dir DIR --cn NAME --out PREFIX [--days N]
  *   custos-ca enroll    --dir DIR --report REPORT --ek-cert EK.der
  *                       --ek-ca ROOT.pem [--ek-ca ISSUER.pem ...] --cn NAME
@@ -15,6 +16,10 @@
  * tcb-kex-dev, keys written in the clear for the boot media): a production
  * TCB identity's keys never leave the TPM, so they are certified by enroll
  * and never written by the CA; without --dev issue-tcb refuses.
+ *
+ * sign-csr issues a tenant certificate for a key the CA never sees: the
+ * tenant's own request (custos enroll), its self-signature, key, subject
+ * and requested role checked first (crypto/pki_csr.c, tools/csr_policy.c).
  *
  * enroll certifies a platform TPM's attestation key (role tcb-ak) and, when
  * the report carries them, the TCB's TPM-resident keys (roles tcb-sign and
@@ -61,6 +66,7 @@
 #include "tcb/tpm_enroll.h"
 #include "tools/tpm_credential.h"
 #include "tools/tcb_key_check.h"
+#include "tools/csr_policy.h"
 #include "tools/launch_predict.h"
 #include "tools/tpm_evidence.h"
 #include "tcb/fw_log.h"
@@ -82,8 +88,18 @@ static const char usage_text[] =
 	"      Default validity %d days.\n"
 	"  issue --dir DIR --role ROLE --cn NAME --out PREFIX [--days N]\n"
 	"      Issue a key and a certificate with ROLE, one of station, tenant,\n"
-	"      tpgvm-tls: PREFIX.key (0600), PREFIX.pem, PREFIX.der.\n"
+	"      tpgvm-tls: PREFIX.key (0600), PREFIX.pem, PREFIX.der. A tenant key\n"
+	"      made here is known to the CA: for development and tests only;\n"
+	"      tenants make their own (custos enroll, then sign-csr).\n"
 	"      Default validity %d days.\n"
+	"  sign-csr CSR --dir DIR --cn NAME --out PREFIX [--days N]\n"
+	"      Issue a tenant certificate for the key of the certificate request\n"
+	"      CSR (PKCS#10, PEM or DER; 'custos enroll' makes it with the\n"
+	"      tenant's own key, which the CA never sees): PREFIX.pem, PREFIX.der.\n"
+	"      The request must be signed by its P-384 key (ECDSA-SHA-384), name\n"
+	"      exactly the subject CN=NAME the CA checked with the tenant, and\n"
+	"      ask for the tenant role and nothing else. Prints the key's\n"
+	"      fingerprint for comparing with the tenant's. Default validity %d days.\n"
 	"  issue-tcb --dev --dir DIR --cn NAME --out PREFIX [--days N]\n"
 	"      Issue a DEVELOPMENT platform TCB's two keys and certificates:\n"
 	"      PREFIX-sign.{key,pem,der} (role tcb-sign-dev: reports),\n"
@@ -130,7 +146,7 @@ static const char usage_text[] =
 static void usage(FILE *f)
 {
 	fprintf(f, usage_text, ROOT_DAYS_DEFAULT, LEAF_DAYS_DEFAULT,
-		LEAF_DAYS_DEFAULT);
+		LEAF_DAYS_DEFAULT, LEAF_DAYS_DEFAULT);
 }
 
 /* Enough for a vendor's root and a few intermediates. */
@@ -293,14 +309,29 @@ static void write_cert(const struct pki_cert *c, const char *pem_path,
 	cli_write_new(der_path, c->der, c->der_len, 0644);
 }
 
+/* A fresh key written to path (0600) like every other output: whole or
+ * not at all, and removed if the run fails or is interrupted later. */
 static void gen_key(const char *path, uint8_t priv[CRYPTO_P384_PRIV_LEN],
 		    uint8_t pub[CRYPTO_P384_PUB_LEN])
 {
-	char err[PKI_ERR_LEN];
+	uint8_t d[CRYPTO_P384_PRIV_LEN], q[CRYPTO_P384_PUB_LEN];
+	char pem[PKI_KEY_PEM_MAX], err[PKI_ERR_LEN];
+	size_t len;
+	int rc = crypto_p384_keygen(d, q);
 
-	if (pki_key_generate(path, priv, pub, err, sizeof(err)) != CRYPTO_OK)
+	if (rc != CRYPTO_OK)
+		cli_die("key generation failed: %s", crypto_strerror(rc));
+	if (pki_key_encode_pem(d, pem, sizeof(pem), &len, err, sizeof(err)) != CRYPTO_OK) {
+		crypto_wipe(d, sizeof(d));
 		cli_die("%s", err);
-	cli_created(path);
+	}
+	cli_write_new(path, pem, len, 0600);
+	crypto_wipe(pem, sizeof(pem));
+	if (priv)
+		memcpy(priv, d, sizeof(d));
+	if (pub)
+		memcpy(pub, q, sizeof(q));
+	crypto_wipe(d, sizeof(d));
 }
 
 /* ---- init ---------------------------------------------------------------- */
@@ -451,7 +482,9 @@ static int cmd_issue(int argc, char **argv)
 	write_cert(&cert, pem, der);
 	pki_cert_free(&cert);
 	cli_outputs_done();
-	wrote(key, "private key, mode 0600");
+	wrote(key, role == CRYPTO_ROLE_TENANT ? "private key, mode 0600: made at the CA, "
+	      "for development and tests only (a tenant's own key: custos enroll, then "
+	      "custos-ca sign-csr)" : "private key, mode 0600");
 	wrote(pem, "certificate, PEM");
 	wrote(der, "certificate, DER");
 	return 0;
@@ -851,6 +884,92 @@ static int cmd_enroll(int argc, char **argv)
 	return 0;
 }
 
+/* ---- sign-csr ---------------------------------------------------------------- */
+
+/* The request in path, checked as sign-csr's policy requires: its
+ * self-signature, a P-384 key, the subject CN=cn, the tenant role alone. */
+static void read_tenant_csr(const char *path, const char *cn, struct pki_csr *csr)
+{
+	struct csr_request req;
+	char err[PKI_ERR_LEN];
+	uint8_t *data;
+	size_t len;
+
+	data = cli_read_file(path, PKI_CSR_MAX, &len, "certificate request");
+	if (pki_csr_read(data, len, csr, err, sizeof(err)) != CRYPTO_OK)
+		cli_die("certificate request '%s' refused: %s", path, err);
+	free(data);
+	if (csr_request_parse(csr->cri, csr->cri_len, &req, err, sizeof(err)) != 0 ||
+	    csr_policy_tenant(&req, err, sizeof(err)) != 0)
+		cli_die("certificate request '%s' refused: %s", path, err);
+	if (strcmp(csr->cn, cn) != 0)
+		cli_die("certificate request '%s' refused: it names CN=%s, not CN=%s (the "
+			"name you checked with the tenant)", path, csr->cn, cn);
+}
+
+/* SHA-384 of the key's SubjectPublicKeyInfo, as `custos enroll` prints it. */
+static void print_key_fingerprint(const uint8_t pub[CRYPTO_P384_PUB_LEN])
+{
+	uint8_t hash[CRYPTO_SHA384_LEN];
+	char hex[2 * CRYPTO_SHA384_LEN + 1];
+
+	pki_key_fingerprint(pub, hash);
+	cli_hex(hash, sizeof(hash), hex);
+	printf("tenant key: sha384 %s (compare it with the one 'custos enroll' printed "
+	       "for the tenant)\n", hex);
+}
+
+/* custos-ca sign-csr CSR --dir DIR --cn NAME --out PREFIX [--days N]: the
+ * CSR is the first argument, the rest are options as for issue. */
+static int cmd_sign_csr(int argc, char **argv)
+{
+	char *pem, *der, **rest;
+	struct pki_csr csr;
+	struct pki_cert cert;
+	struct opts o;
+	struct ca ca;
+	const char *path;
+
+	if (argc < 2 || strncmp(argv[1], "--", 2) == 0)
+		cli_usage_error("sign-csr needs the CSR file first: custos-ca sign-csr CSR --dir "
+				"DIR --cn NAME --out PREFIX");
+	path = argv[1];
+	rest = malloc(sizeof(*rest) * (size_t)argc);
+	if (!rest)
+		cli_die("out of memory");
+	rest[0] = argv[0];
+	memcpy(rest + 1, argv + 2, sizeof(*rest) * (size_t)(argc - 1));
+	parse_opts(argc - 1, rest, &o);
+	need(o.dir, "--dir", "sign-csr");
+	need(o.cn, "--cn (the name you checked with the tenant)", "sign-csr");
+	need(o.out, "--out", "sign-csr");
+	forbid(o.role, "--role (it issues the tenant role only)", "sign-csr");
+	forbid_platform(&o, "sign-csr");
+	if (o.dev)
+		cli_usage_error("sign-csr does not take --dev");
+	check_cn(o.cn);
+	pem = cli_path(o.out, ".pem");
+	der = cli_path(o.out, ".der");
+	cli_refuse_existing(pem);
+	cli_refuse_existing(der);
+	/* The request is untrusted: checked whole before the CA key is read. */
+	read_tenant_csr(path, o.cn, &csr);
+	load_ca(o.dir, &ca);
+	init_crypto();
+	issue_for_point(&ca, csr.pub, csr.cn, CRYPTO_ROLE_TENANT,
+			o.days ? o.days : LEAF_DAYS_DEFAULT, &cert);
+	crypto_wipe(ca.priv, sizeof(ca.priv));
+	write_cert(&cert, pem, der);
+	pki_cert_free(&cert);
+	cli_outputs_done();
+	print_key_fingerprint(csr.pub);
+	pki_csr_free(&csr);
+	free(rest);
+	wrote(pem, "tenant certificate, PEM: give it to the tenant");
+	wrote(der, "tenant certificate, DER");
+	return 0;
+}
+
 /* ---- approve --------------------------------------------------------------- */
 
 /* The report's TPM evidence, as far as this CA can believe it: the quote of
@@ -999,8 +1118,9 @@ int main(int argc, char **argv)
 	const char *cmd;
 
 	cli_set_prog(argv[0]);
+	cli_remove_outputs_on_signals();
 	if (argc < 2)
-		cli_usage_error("no command (init, issue, issue-tcb, enroll or approve)");
+		cli_usage_error("no command (init, issue, sign-csr, issue-tcb, enroll or approve)");
 	cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 	    strcmp(cmd, "help") == 0) {
@@ -1013,10 +1133,12 @@ int main(int argc, char **argv)
 		return cmd_issue(argc - 1, argv + 1);
 	if (strcmp(cmd, "issue-tcb") == 0)
 		return cmd_issue_tcb(argc - 1, argv + 1);
+	if (strcmp(cmd, "sign-csr") == 0)
+		return cmd_sign_csr(argc - 1, argv + 1);
 	if (strcmp(cmd, "enroll") == 0)
 		return cmd_enroll(argc - 1, argv + 1);
 	if (strcmp(cmd, "approve") == 0)
 		return cmd_approve(argc - 1, argv + 1);
-	cli_usage_error("unknown command '%s' (init, issue, issue-tcb, enroll or approve)",
+	cli_usage_error("unknown command '%s' (init, issue, sign-csr, issue-tcb, enroll or approve)",
 			cmd);
 }

@@ -496,6 +496,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 
 	cli_set_prog(argv[0]);
+	cli_remove_outputs_on_signals();
 	if (argc < 2)
 		cli_usage_error("no command (package, inspect or open)");
 	cmd = argv[1];

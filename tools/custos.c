@@ -11,6 +11,12 @@
  *   custos vm list                    (with the connection options above)
  *   custos vm shell [--batch FILE]    (several on one attested session)
  *
+ *   custos verify REPORT --ca ROOT.pem --nonce HEX [--reference FILE]
+ *                 [--allow-dev] [--json]     (a saved report, offline)
+ *   custos enroll --cn NAME --out PREFIX     (key and certificate request)
+ *   custos report show REPORT [--eventlog-out FILE]
+ *                 [--firmware-eventlog-out FILE]
+ *
  * A dispatcher: each command lives in its own file (tools/attest.c,
  * tools/vm_cli.c) and returns its exit status.
  */
@@ -18,6 +24,9 @@
 #include <string.h>
 
 #include "tools/attest.h"
+#include "tools/enroll_cli.h"
+#include "tools/report_show.h"
+#include "tools/verify_cli.h"
 #include "tools/vm_cli.h"
 
 static const char usage_text[] =
@@ -30,6 +39,12 @@ static const char usage_text[] =
 	"  vm        create, start, stop, destroy, list this tenant's VMs, read\n"
 	"            their consoles; 'custos vm shell' runs several on one\n"
 	"            attested session ('custos vm --help')\n"
+	"  verify    verify a report saved by 'custos attest --save-report',\n"
+	"            offline ('custos verify --help')\n"
+	"  enroll    make the tenant's key and a certificate request for the CA\n"
+	"            ('custos enroll --help')\n"
+	"  report    'custos report show REPORT': a saved report, readably, and\n"
+	"            its event log as a TCG file ('custos report --help')\n"
 	"\n"
 	"Exit status: 0 verified / done, 1 verification failed, 2 could not run\n"
 	"(usage, files, network, timeout), 3 refused by the platform.\n";
@@ -42,12 +57,15 @@ struct command {
 static const struct command commands[] = {
 	{ "attest", attest_main },
 	{ "vm", vm_main },
+	{ "verify", verify_main },
+	{ "report", report_main },
+	{ "enroll", enroll_main },
 };
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs("custos: no command (attest, vm)\nTry 'custos --help'.\n", stderr);
+		fputs("custos: no command (attest, vm, verify, report, enroll)\nTry 'custos --help'.\n", stderr);
 		return 2;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -58,7 +76,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].main(argc - 1, argv + 1);
-	fprintf(stderr, "custos: unknown command '%.64s' (attest, vm)\nTry 'custos --help'.\n",
+	fprintf(stderr, "custos: unknown command '%.64s' (attest, vm, verify, report, enroll)\nTry 'custos --help'.\n",
 		argv[1]);
 	return 2;
 }

@@ -13,7 +13,8 @@ TOOLS_COMMON_SRCS := tools/cli.c
 # approve checks a report's TPM evidence as the tenant CLI does
 # (tools/tpm_evidence.c, libtss2-mu) and predicts the launch's PCRs.
 CUSTOS_CA_SRCS := tools/custos-ca.c tools/tpm_credential.c tools/tcb_key_check.c \
-	tools/launch_predict.c tools/tpm_evidence.c tools/quote_verify.c $(TOOLS_COMMON_SRCS)
+	tools/launch_predict.c tools/tpm_evidence.c tools/quote_verify.c tools/csr_policy.c \
+	$(TOOLS_COMMON_SRCS)
 CUSTOS_STATION_SRCS := tools/custos-station.c tools/envelope_build.c \
 	tools/x509_peek.c $(TOOLS_COMMON_SRCS)
 
@@ -59,6 +60,8 @@ TOOLS_BINS += $(BUILD)/bin/custos
 # tools/quote_verify.c, which unmarshals the TPM's structures with the
 # system libtss2-mu.
 CUSTOS_SRCS := tools/custos.c tools/attest.c tools/vm_cli.c tools/vm_shell.c \
+	tools/verify_cli.c tools/report_show.c tools/x509_peek.c \
+	tools/enroll_cli.c tools/csr_policy.c \
 	tools/tenant_tls.c tools/reference.c tools/quote_verify.c \
 	tools/tpm_evidence.c tools/tcb_key_check.c tools/tpm_credential.c $(TOOLS_COMMON_SRCS)
 $(BUILD)/bin/custos: $(call tools_objs,$(CUSTOS_SRCS)) $(HOST_LIB) $(CRYPTO_HOST_LIB)
@@ -94,3 +97,7 @@ $(BUILD)/tests/test_tpm_credential: tools/tpm_credential.c tools/tpm_credential.
 # whose P-384 point check it uses (host-only code: custos-ca enroll).
 $(BUILD)/tests/test_tcb_key_check: tools/tcb_key_check.c tools/tcb_key_check.h \
 	tools/tpm_credential.c tools/tpm_credential.h
+
+# The certificate-request checks' unit test compiles tools/csr_policy.c in
+# (host-only code: custos-ca sign-csr, custos enroll).
+$(BUILD)/tests/test_csr: tools/csr_policy.c tools/csr_policy.h
