@@ -370,6 +370,15 @@ $(BUILD)/fuzz/fuzz_reference: tests/fuzz/fuzz_reference.c tools/reference.c $(FU
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< \
 		tools/reference.c $(FUZZ_LIB) -o $@
 
+# fuzz_reference_sig reads with the tenant CLI's own reader and checks
+# signatures with the host crypto archive (a root made at start-up).
+$(BUILD)/fuzz/fuzz_reference_sig: tests/fuzz/fuzz_reference_sig.c tools/reference_sig.c \
+		$(FUZZ_LIB) $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< \
+		tools/reference_sig.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
+
 # Host programs the integration tests drive (tests/tools/): a stand-in
 # TPGVM for the tenant CLI's host-only tests.
 TEST_TOOLS := $(BUILD)/test-tools/fake-tpgvm

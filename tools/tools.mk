@@ -13,7 +13,8 @@ TOOLS_COMMON_SRCS := tools/cli.c
 # approve checks a report's TPM evidence as the tenant CLI does
 # (tools/tpm_evidence.c, libtss2-mu) and predicts the launch's PCRs.
 CUSTOS_CA_SRCS := tools/custos-ca.c tools/tpm_credential.c tools/tcb_key_check.c \
-	tools/launch_predict.c tools/tpm_evidence.c tools/quote_verify.c $(TOOLS_COMMON_SRCS)
+	tools/launch_predict.c tools/tpm_evidence.c tools/quote_verify.c \
+	tools/reference.c tools/reference_sig.c $(TOOLS_COMMON_SRCS)
 CUSTOS_STATION_SRCS := tools/custos-station.c tools/envelope_build.c \
 	tools/x509_peek.c $(TOOLS_COMMON_SRCS)
 
@@ -67,6 +68,8 @@ $(BUILD)/bin/custos: $(call tools_objs,$(CUSTOS_SRCS)) $(HOST_LIB) $(CRYPTO_HOST
 	@$(CC) $(HOST_CFLAGS) -o $@ $(filter %.o,$^) $(HOST_LIB) $(CRYPTO_HOST_LIB) \
 		$(CRYPTO_HOST_LDLIBS) -ltss2-mu
 
+# The reference signature's unit test compiles it in (host-only code).
+$(BUILD)/tests/test_reference_sig: tools/reference_sig.c tools/reference_sig.h
 # The reference reader's unit test compiles it in (host-only code).
 $(BUILD)/tests/test_reference: tools/reference.c tools/reference.h
 
