@@ -238,7 +238,7 @@ def provenance(args):
 
 def values(v):
     """A "sha384" member as a list of values (one string, or a list)."""
-    return list(v) if isinstance(v, list) else [v]
+    return [x.lower() for x in (v if isinstance(v, list) else [v])]
 
 
 def merge(ref, old_path):
