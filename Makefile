@@ -160,6 +160,7 @@ $(patsubst %,$(GUEST_OBJDIR)/%.o,$(wildcard tpgvm/*.c)): | $(MBEDTLS_STAMP)
 include tools/tools.mk
 include guests/linux/linux.mk
 
+
 .PHONY: all deps demo test unit fuzz lint bench bench-crypto bench-pages clean production FORCE
 all: $(BUILD)/custos.elf $(BUILD)/custos.iso $(GUEST_ELFS) $(TOOLS_BINS) $(CRYPTO_BENCH) \
 	$(CRYPTO_KERNEL_BENCH)
@@ -500,3 +501,18 @@ clean:
 # (not under build/linux/: the kernel's tree and O= directory have .d files
 # of their own)
 -include $(shell find $(BUILD) -path $(LINUX_DIR) -prune -o -name '*.d' -print 2>/dev/null)
+
+# The flags of the measured images, kept in a file that changes only when
+# they do: every object of an image depends on it, so new flags (a new
+# REPRO_FLAGS, or a tree moved elsewhere) rebuild the objects instead of
+# linking old ones into an image that then differs from a clean build's.
+MEASURED_FLAGS_FILE := $(BUILD)/measured-flags.txt
+MEASURED_FLAGS = kernel: $(KERNEL_CFLAGS) | $(KERNEL_ASFLAGS) | $(KERNEL_LDFLAGS); \
+	guest: $(GUEST_CFLAGS) | $(GUEST_AVX_CFLAGS) | $(GUEST_ASFLAGS) | $(GUEST_LDFLAGS); \
+	mbedtls: $(MBEDTLS_KERNEL_DEFS)
+ifneq ($(file < $(MEASURED_FLAGS_FILE)),$(MEASURED_FLAGS))
+$(shell mkdir -p $(BUILD))
+$(file > $(MEASURED_FLAGS_FILE),$(MEASURED_FLAGS))
+endif
+$(KERNEL_OBJS) $(PROD_KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS) $(CRYPTO_GUEST_OBJS) \
+	$(foreach g,$(GUEST_NAMES),$(call guest_objs,$(g))): $(MEASURED_FLAGS_FILE)
