@@ -347,6 +347,13 @@ def test_attest_host_several_accepted_values(d):
         raise AssertionError("merged another platform's values")
     except mkreference.RefError as e:
         assert "platform id 'elsewhere'" in str(e), e
+    # Nor one whose events are not this build's.
+    fewer = copy_reference(d, "fewer.json", lambda ref: ref["measurements"].pop())
+    try:
+        mkreference.merge(json.load(open(REFERENCE)), fewer)
+        raise AssertionError("merged another build's events")
+    except mkreference.RefError as e:
+        assert "are not this build's events" in str(e), e
 
 
 def test_attest_host_channel(d):
