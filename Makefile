@@ -516,3 +516,12 @@ $(file > $(MEASURED_FLAGS_FILE),$(MEASURED_FLAGS))
 endif
 $(KERNEL_OBJS) $(PROD_KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS) $(CRYPTO_GUEST_OBJS) \
 	$(foreach g,$(GUEST_NAMES),$(call guest_objs,$(g))): $(MEASURED_FLAGS_FILE)
+
+# The same for reference.json's provenance (the commit, above all): a new
+# commit rewrites the reference, though none of the measured files changed.
+REFERENCE_PROVENANCE_FILE := $(BUILD)/reference-provenance.txt
+ifneq ($(file < $(REFERENCE_PROVENANCE_FILE)),$(REFERENCE_PROVENANCE))
+$(shell mkdir -p $(BUILD))
+$(file > $(REFERENCE_PROVENANCE_FILE),$(REFERENCE_PROVENANCE))
+endif
+$(REFERENCE): $(REFERENCE_PROVENANCE_FILE)

@@ -141,6 +141,11 @@ def test_two_builds_in_other_places_by_other_users_are_identical(d):
             f.write(p.stdout + p.stderr)
         assert p.returncode == 0, "the second build failed (%d):\n%s" % (
             p.returncode, (p.stdout + p.stderr)[-3000:])
+        # The second build really was another builder's.
+        st = os.stat(os.path.join(tree, "build", "custos.elf"))
+        assert st.st_mode & 0o077 == 0, "umask 077 not applied: %o" % st.st_mode
+        if prefix:
+            assert st.st_uid == pwd.getpwnam(OTHER_USER).pw_uid, st
         differ = differences(h.ROOT, tree, COMPARED)
         a = open_envelope(h.ROOT, os.path.join(d, "first"))
         b = open_envelope(tree, os.path.join(d, "second"))
