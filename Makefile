@@ -37,10 +37,10 @@ DEB_PACKAGES += bc bison flex libelf-dev xz-utils
 # same commit gives the same bytes in any directory. (It is kept out of the
 # flags reference.json digests, which must not depend on the path either.)
 REPRO_FLAGS := -ffile-prefix-map=$(CURDIR)=.
-# Tools that stamp times take the commit's (none of the measured images do
-# today; the variable is for the ones that might).
-# The commit and its time come from git, or from the make command line in a
-# tree without .git (a source archive: make CUSTOS_COMMIT=... SOURCE_DATE_EPOCH=...).
+# The commit (for reference.json's provenance) and its time (exported as
+# SOURCE_DATE_EPOCH for any tool that stamps one; none of the measured
+# images has a time in it today) come from git, or from the command line in
+# a tree without .git (a source archive: make CUSTOS_COMMIT=... SOURCE_DATE_EPOCH=...).
 ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
 SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 endif
@@ -159,7 +159,6 @@ $(BUILD)/guests/tpgvm.elf: $(CRYPTO_GUEST_UNDEF_CHECK)
 $(patsubst %,$(GUEST_OBJDIR)/%.o,$(wildcard tpgvm/*.c)): | $(MBEDTLS_STAMP)
 include tools/tools.mk
 include guests/linux/linux.mk
-
 
 .PHONY: all deps demo test unit fuzz lint bench bench-crypto bench-pages clean production FORCE
 all: $(BUILD)/custos.elf $(BUILD)/custos.iso $(GUEST_ELFS) $(TOOLS_BINS) $(CRYPTO_BENCH) \
