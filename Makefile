@@ -31,6 +31,25 @@ DEB_PACKAGES := gcc make binutils clang libclang-rt-14-dev python3 procps \
 # The Linux guest assets (guests/linux/linux.mk): building the tiny kernel.
 DEB_PACKAGES += bc bison flex libelf-dev xz-utils
 
+# --- Reproducible builds (docs/reproducible.md) ------------------------------
+# The measured images must not depend on where the tree is or who builds it:
+# the build directory is mapped to "." in debug info and __FILE__, so the
+# same commit gives the same bytes in any directory. (It is kept out of the
+# flags reference.json digests, which must not depend on the path either.)
+REPRO_FLAGS := -ffile-prefix-map=$(CURDIR)=.
+# The commit (for reference.json's provenance) and its time (exported as
+# SOURCE_DATE_EPOCH for any tool that stamps one; none of the measured
+# images has a time in it today) come from git, or from the command line in
+# a tree without .git (a source archive: make CUSTOS_COMMIT=... SOURCE_DATE_EPOCH=...).
+ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
+SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+endif
+export SOURCE_DATE_EPOCH
+ifeq ($(origin CUSTOS_COMMIT),undefined)
+CUSTOS_COMMIT := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)$(if \
+	$(shell git status --porcelain --untracked-files=no 2>/dev/null),-dirty)
+endif
+
 # --- Hypervisor image -------------------------------------------------------
 KERNEL_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-stack-protector \
 	-mno-red-zone -mno-mmx -mno-sse -mno-sse2 -mgeneral-regs-only \
@@ -38,10 +57,10 @@ KERNEL_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-stack-protector \
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	-nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-isystem lib/include -Iinclude -I. -DCUSTOS_KERNEL
+	-isystem lib/include -Iinclude -I. -DCUSTOS_KERNEL $(REPRO_FLAGS)
 DEV_PKI := $(BUILD)/pki
 DEV_PKI_STAMP := $(DEV_PKI)/.complete
-KERNEL_ASFLAGS := -m64 -g -Iinclude -I. -DCUSTOS_KERNEL -Wa,--noexecstack \
+KERNEL_ASFLAGS := -m64 -g -Iinclude -I. -DCUSTOS_KERNEL -Wa,--noexecstack $(REPRO_FLAGS) \
 	-DCUSTOS_CA_ROOT_DER='"$(DEV_PKI)/root.der"'
 KERNEL_LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack \
 	-T boot/linker.ld
@@ -107,9 +126,12 @@ PORTABLE_SRCS += $(sort $(wildcard vdev/*.c))
 
 # hv/ is the shared mechanism; hv/vmx/ (and hv/svm/) the CPU backends.
 HV_DIRS := hv hv/vmx hv/svm
-KERNEL_SRCS := boot/entry.S boot/efi_entry.S boot/efi_stage.c $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.S)) \
-	$(filter-out $(PORTABLE_SRCS),$(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c))) \
-	$(wildcard lib/*.c) $(PORTABLE_SRCS)
+# (wildcards sorted: the link order, and so the image, must not depend on
+# the order the file system lists a directory in)
+KERNEL_SRCS := boot/entry.S boot/efi_entry.S boot/efi_stage.c \
+	$(foreach d,$(HV_DIRS),$(sort $(wildcard $(d)/*.S))) \
+	$(filter-out $(PORTABLE_SRCS),$(foreach d,$(HV_DIRS),$(sort $(wildcard $(d)/*.c)))) \
+	$(sort $(wildcard lib/*.c)) $(PORTABLE_SRCS)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 
 # --- Host builds (unit tests, fuzzers, tools) -----------------------------------
@@ -186,12 +208,26 @@ $(TPGVM_ENVELOPE) $(TPGVM_POLICY) &: $(DEV_PKI_STAMP) $(TPGVM_IMAGE) | $(BUILD)/
 # The reference values of this build, which tenants check a platform's
 # measurement log against (custos attest --reference; docs/tenant-cli.md).
 REFERENCE := $(BUILD)/reference.json
+# Its provenance: the commit, the tools and the flags of the measured images
+# (without REPRO_FLAGS, whose path is the builder's; docs/reproducible.md).
+repro_flag = --flag '$(1)=$(subst ','\'',$(strip $(filter-out $(REPRO_FLAGS),$(2))))'
+REFERENCE_PROVENANCE = --commit '$(CUSTOS_COMMIT)' --source-date-epoch '$(SOURCE_DATE_EPOCH)' \
+	--cc '$(CC)' --ld '$(LD)' --mbedtls-dir $(MBEDTLS_DIR) \
+	$(call repro_flag,kernel_cflags,$(KERNEL_CFLAGS)) \
+	$(call repro_flag,kernel_asflags,$(filter-out -DCUSTOS_CA_ROOT_DER=%,$(KERNEL_ASFLAGS))) \
+	$(call repro_flag,kernel_ldflags,$(KERNEL_LDFLAGS)) \
+	$(call repro_flag,guest_cflags,$(GUEST_CFLAGS)) \
+	$(call repro_flag,guest_avx_cflags,$(GUEST_AVX_CFLAGS)) \
+	$(call repro_flag,guest_asflags,$(GUEST_ASFLAGS)) \
+	$(call repro_flag,guest_ldflags,$(GUEST_LDFLAGS)) \
+	$(call repro_flag,mbedtls_defs,$(MBEDTLS_KERNEL_DEFS))
 $(REFERENCE): tools/mkreference.py $(BUILD)/custos.elf boot/grub.cfg \
 		$(DEV_PKI)/root.der $(TPGVM_IMAGE) $(TPGVM_POLICY)
 	@echo "  REF     $@"
 	@$(PYTHON) tools/mkreference.py --elf $(BUILD)/custos.elf --grub-cfg boot/grub.cfg \
 		--ca-root $(DEV_PKI)/root.der --tpgvm-image $(TPGVM_IMAGE) \
-		--tpgvm-policy $(TPGVM_POLICY) --platform-id $(DEV_PLATFORM_ID) --out $@
+		--tpgvm-policy $(TPGVM_POLICY) --platform-id $(DEV_PLATFORM_ID) \
+		$(REFERENCE_PROVENANCE) --out $@
 all: $(REFERENCE)
 
 ISO_MODULES := $(DEV_PKI)/tcb-keys.bin $(DEV_PKI)/tcb-certs.bin $(TPGVM_ENVELOPE)
@@ -342,6 +378,15 @@ $(BUILD)/fuzz/fuzz_reference: tests/fuzz/fuzz_reference.c tools/reference.c $(FU
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< \
 		tools/reference.c $(FUZZ_LIB) -o $@
 
+# fuzz_reference_sig reads with the tenant CLI's own reader and checks
+# signatures with the host crypto archive (a root made at start-up).
+$(BUILD)/fuzz/fuzz_reference_sig: tests/fuzz/fuzz_reference_sig.c tools/reference_sig.c \
+		$(FUZZ_LIB) $(CRYPTO_HOST_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< \
+		tools/reference_sig.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
+
 # Host programs the integration tests drive (tests/tools/): a stand-in
 # TPGVM for the tenant CLI's host-only tests.
 TEST_TOOLS := $(BUILD)/test-tools/fake-tpgvm
@@ -402,6 +447,11 @@ fuzz: $(FUZZ_TARGETS)
 # reading the makefiles, so an immediate (:=) expansion never sees it.
 BUILD_JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
 
+# make print-VAR: a variable's value as this Makefile computes it (what
+# tests/integration/test_reproducible.py hands a second build).
+print-%:
+	@echo '$($*)'
+
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD_JOBS) all unit fuzz linux-assets
 	@$(PYTHON) tests/run.py
@@ -458,3 +508,27 @@ clean:
 # (not under build/linux/: the kernel's tree and O= directory have .d files
 # of their own)
 -include $(shell find $(BUILD) -path $(LINUX_DIR) -prune -o -name '*.d' -print 2>/dev/null)
+
+# The flags of the measured images, kept in a file that changes only when
+# they do: every object of an image depends on it, so new flags (a new
+# REPRO_FLAGS, or a tree moved elsewhere) rebuild the objects instead of
+# linking old ones into an image that then differs from a clean build's.
+MEASURED_FLAGS_FILE := $(BUILD)/measured-flags.txt
+MEASURED_FLAGS = kernel: $(KERNEL_CFLAGS) | $(KERNEL_ASFLAGS) | $(KERNEL_LDFLAGS); \
+	guest: $(GUEST_CFLAGS) | $(GUEST_AVX_CFLAGS) | $(GUEST_ASFLAGS) | $(GUEST_LDFLAGS); \
+	mbedtls: $(MBEDTLS_KERNEL_DEFS)
+ifneq ($(file < $(MEASURED_FLAGS_FILE)),$(MEASURED_FLAGS))
+$(shell mkdir -p $(BUILD))
+$(file > $(MEASURED_FLAGS_FILE),$(MEASURED_FLAGS))
+endif
+$(KERNEL_OBJS) $(PROD_KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS) $(CRYPTO_GUEST_OBJS) \
+	$(foreach g,$(GUEST_NAMES),$(call guest_objs,$(g))): $(MEASURED_FLAGS_FILE)
+
+# The same for reference.json's provenance (the commit, above all): a new
+# commit rewrites the reference, though none of the measured files changed.
+REFERENCE_PROVENANCE_FILE := $(BUILD)/reference-provenance.txt
+ifneq ($(file < $(REFERENCE_PROVENANCE_FILE)),$(REFERENCE_PROVENANCE))
+$(shell mkdir -p $(BUILD))
+$(file > $(REFERENCE_PROVENANCE_FILE),$(REFERENCE_PROVENANCE))
+endif
+$(REFERENCE): $(REFERENCE_PROVENANCE_FILE)

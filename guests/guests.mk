@@ -19,18 +19,19 @@ GUEST_BASE_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-stack-protector 
 	-fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-isystem lib/include -Iinclude -I. \
-	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	$(REPRO_FLAGS)
 GUEST_CFLAGS := $(GUEST_BASE_CFLAGS) -mgeneral-regs-only
 # No auto-vectorization even here: the only vector code is the inline asm.
 # No vzeroupper either: gcc would add one after asm that clobbers XMM
 # registers, also on the SSE-only path taken when AVX is unusable, where it
 # is #UD (a triple fault, since guests have no IDT).
 GUEST_AVX_CFLAGS := $(GUEST_BASE_CFLAGS) -mavx -mno-vzeroupper -fno-tree-vectorize
-GUEST_ASFLAGS := -m64 -g -Iinclude -I. -Wa,--noexecstack
+GUEST_ASFLAGS := -m64 -g -Iinclude -I. -Wa,--noexecstack $(REPRO_FLAGS)
 GUEST_LDFLAGS := -n -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	-T guests/guest.ld
 
-GUEST_RUNTIME_SRCS := $(wildcard guests/runtime/*.S guests/runtime/*.c) \
+GUEST_RUNTIME_SRCS := $(sort $(wildcard guests/runtime/*.S)) $(sort $(wildcard guests/runtime/*.c)) \
 	lib/string.c lib/fmt.c
 GUEST_EXTRA_secretkeeper := guests/common/hold_avx.c guests/common/preempt.c
 GUEST_EXTRA_regspy := guests/common/hold_avx.c guests/common/preempt.c
@@ -39,7 +40,7 @@ GUEST_EXTRA_lcdrive := guests/common/hold_avx.c
 # same file the relay is built from, proto.c the one the tenant CLI is. It
 # links the crypto layer (crypto/crypto.mk: CRYPTO_GUEST_OBJS) and the heap
 # mbedTLS allocates from.
-GUEST_EXTRA_tpgvm := $(wildcard tpgvm/*.c) tcb/policy.c tcb/der.c tcb/errmsg.c \
+GUEST_EXTRA_tpgvm := $(sort $(wildcard tpgvm/*.c)) tcb/policy.c tcb/der.c tcb/errmsg.c \
 	tcb/report.c tcb/timebase.c lib/heap.c
 GUEST_LIBS_tpgvm = $(CRYPTO_GUEST_OBJS)
 $(GUEST_OBJDIR)/tpgvm/%.c.o: GUEST_EXTRA_CFLAGS = $(CRYPTO_GUEST_CFLAGS)
@@ -53,7 +54,7 @@ $(GUEST_OBJDIR)/guests/lcdrive/counter_image.S.o: $(BUILD)/guests/counter.elf \
 $(GUEST_OBJDIR)/guests/bigseal/hello_image.S.o: $(BUILD)/guests/hello.elf
 $(GUEST_OBJDIR)/guests/streamseal/memfill_image.S.o: $(BUILD)/guests/memfill.elf
 
-guest_srcs = $(wildcard guests/$(1)/*.S guests/$(1)/*.c) $(GUEST_EXTRA_$(1)) \
+guest_srcs = $(sort $(wildcard guests/$(1)/*.S)) $(sort $(wildcard guests/$(1)/*.c)) $(GUEST_EXTRA_$(1)) \
 	$(GUEST_RUNTIME_SRCS)
 guest_objs = $(patsubst %,$(GUEST_OBJDIR)/%.o,$(call guest_srcs,$(1)))
 

@@ -38,11 +38,13 @@
 #include "tcb/tcg_log_parse.h"
 #include "tools/cli.h"
 #include "tools/reference.h"
+#include "tools/reference_sig.h"
 #include "tools/tenant_tls.h"
 
 static const char usage_text[] =
 	"usage: custos attest --relay HOST:PORT --ca ROOT.pem --cert TENANT.pem\n"
 	"                     --key TENANT.key [--reference REFERENCE.json]\n"
+	"                     [--reference-sig FILE] [--require-signed-reference]\n"
 	"                     [--allow-dev] [--json] [--timeout SECONDS]\n"
 	"                     [--nonce-hex HEX] [--save-report FILE]\n"
 	"\n"
@@ -55,6 +57,10 @@ static const char usage_text[] =
 	"measurement (hypervisor, command line, CA root, TPGVM image and policy)\n"
 	"equal the build's reference values (make writes build/reference.json).\n"
 	"Without --reference the measurements are shown but not compared.\n"
+	"A reference with a signature (REFERENCE.json.sig beside it, from\n"
+	"custos-ca sign-reference, or --reference-sig) is used only if the\n"
+	"signature verifies with the --ca root; one without is used as it is\n"
+	"and reported UNSIGNED (refused with --require-signed-reference).\n"
 	"\n"
 	"A platform is production only if evidence its key holder cannot forge\n"
 	"backs it: a TPM quote by an enrolled attestation key, and a report signed\n"
@@ -68,6 +74,9 @@ static const char usage_text[] =
 	"  --ca ROOT.pem         the CA root the platform's TCB must chain to\n"
 	"  --cert, --key         the tenant's certificate and private key\n"
 	"  --reference FILE      reference values to compare the log with\n"
+	"  --reference-sig FILE  the CA's signature of the reference (default:\n"
+	"                        the reference's name with .sig, if present)\n"
+	"  --require-signed-reference  refuse a reference without a signature\n"
 	"  --allow-dev           accept a DEV platform (development only)\n"
 	"  --json                print one JSON object on stdout\n"
 	"  --timeout SECONDS     give up after this long in all (default 120)\n"
@@ -80,7 +89,9 @@ static const char usage_text[] =
 	"\n"
 	"Exit status:\n"
 	"  0  verified\n"
-	"  1  verification failed: report chain, role or signature, nonce, TLS\n"
+	"  1  verification failed: a reference signature that does not verify\n"
+	"     (or none with --require-signed-reference), report chain, role or\n"
+	"     signature, nonce, TLS\n"
 	"     key binding, DEV platform without --allow-dev, reference mismatch,\n"
 	"     or TLS saw the channel tampered with (bad record MAC, bad Finished,\n"
 	"     undecodable records) or a malformed answer\n"
@@ -159,6 +170,8 @@ int attest_conn_opt(struct attest_conn *c, int opt, const char *arg)
 	case 'c': c->cert = arg; return 1;
 	case 'k': c->key = arg; return 1;
 	case 'R': c->reference = arg; return 1;
+	case ATTEST_OPT_REFERENCE_SIG: c->reference_sig = arg; return 1;
+	case ATTEST_OPT_REQUIRE_SIGNED: c->require_signed = true; return 1;
 	case 'D': c->allow_dev = true; return 1;
 	case 't':
 		errno = 0;
@@ -439,6 +452,9 @@ static void print_json(const struct attest_conn *c, const struct outcome *o)
 		attest_json_string(c->reference, strlen(c->reference));
 	else
 		printf("null");
+	printf(", \"reference_signature\": %s",
+	       o->ref_sig == ATTEST_REF_SIGNED ? "\"verified\"" :
+	       o->ref_sig == ATTEST_REF_UNSIGNED ? "\"unsigned\"" : "null");
 	printf(", \"measurements_match\": %s",
 	       !o->compared ? "null" : o->status == ATTEST_EXIT_VERIFIED ? "true" : "false");
 	printf(", \"boot_vms\": ");
@@ -590,6 +606,13 @@ static void print_human(const char *prog, const struct attest_conn *c,
 		cli_hex(o->nonce, o->nonce_len, hex);
 		printf("nonce: %s\n", hex);
 	}
+	if (o->ref_sig == ATTEST_REF_SIGNED)
+		printf("reference: %s, signed by the CA root (%s verified)\n",
+		       c->reference, o->ref_sig_path);
+	else if (o->ref_sig == ATTEST_REF_UNSIGNED)
+		printf("reference: %s, UNSIGNED (no %s): its values are only as "
+		       "good as where you got the file\n", c->reference,
+		       o->ref_sig_path);
 	if (o->have_log) {
 		if (o->compared && o->status == ATTEST_EXIT_VERIFIED)
 			printf("measurements: %zu, all match %s\n", o->log.count,
@@ -630,6 +653,57 @@ int attest_tls_exit(int st)
 	}
 }
 
+/*
+ * The reference's signature, checked before anything in the reference is
+ * believed: REFERENCE.sig (or --reference-sig). Absent (only the default
+ * name may be): the reference is used unsigned, as it always was, unless
+ * --require-signed-reference. Present: it must verify with the --ca root.
+ */
+static int read_reference_sig(const struct attest_conn *c, const uint8_t *json,
+			      size_t len, const struct attest_inputs *in,
+			      struct attest_outcome *o)
+{
+	const char *path = o->ref_sig_path;
+	char err[PKI_ERR_LEN];
+	uint8_t sig[REFERENCE_SIG_LEN + 1];
+	size_t n;
+	FILE *f;
+
+	if ((size_t)snprintf(o->ref_sig_path, sizeof(o->ref_sig_path), "%s%s",
+			     c->reference_sig ? c->reference_sig : c->reference,
+			     c->reference_sig ? "" : ".sig") >= sizeof(o->ref_sig_path))
+		return set_reason(o, ATTEST_EXIT_ERROR, "reference path too long");
+	f = fopen(path, "rb");
+	if (!f && errno == ENOENT && !c->reference_sig) {
+		o->ref_sig = ATTEST_REF_UNSIGNED;
+		if (c->require_signed)
+			return set_reason(o, ATTEST_EXIT_FAILED,
+					  "reference '%s' is unsigned (no '%s'), and "
+					  "--require-signed-reference was given",
+					  c->reference, path);
+		return ATTEST_EXIT_VERIFIED;
+	}
+	if (!f)
+		return set_reason(o, ATTEST_EXIT_ERROR,
+				  "cannot read reference signature '%s': %s", path,
+				  strerror(errno));
+	n = fread(sig, 1, sizeof(sig), f);
+	if (ferror(f)) {
+		fclose(f);
+		return set_reason(o, ATTEST_EXIT_ERROR,
+				  "cannot read reference signature '%s'", path);
+	}
+	fclose(f);
+	if (reference_sig_verify(json, len, sig, n, in->root, in->root_len, err,
+				 sizeof(err)) != 0)
+		return set_reason(o, ATTEST_EXIT_FAILED,
+				  "reference '%s' refused: its signature '%s' does not "
+				  "verify with the CA root '%s': %s",
+				  c->reference, path, c->ca, err);
+	o->ref_sig = ATTEST_REF_SIGNED;
+	return ATTEST_EXIT_VERIFIED;
+}
+
 int attest_read_inputs(const struct attest_conn *c, struct attest_inputs *in,
 		       struct attest_outcome *o)
 {
@@ -656,12 +730,14 @@ int attest_read_inputs(const struct attest_conn *c, struct attest_inputs *in,
 			return set_reason(o, ATTEST_EXIT_ERROR,
 					  "cannot read reference '%s'", c->reference);
 		}
-		rc = reference_parse(buf, n, &in->ref, err, sizeof(err));
+		rc = read_reference_sig(c, (const uint8_t *)buf, n, in, o);
+		if (rc == ATTEST_EXIT_VERIFIED &&
+		    reference_parse(buf, n, &in->ref, err, sizeof(err)) != 0)
+			rc = set_reason(o, ATTEST_EXIT_ERROR,
+					"reference '%s' is not valid: %s",
+					c->reference, err);
 		free(buf);
-		if (rc != 0)
-			return set_reason(o, ATTEST_EXIT_ERROR,
-					  "reference '%s' is not valid: %s",
-					  c->reference, err);
+		return rc;
 	}
 	return ATTEST_EXIT_VERIFIED;
 }
@@ -843,10 +919,11 @@ int attest_main(int argc, char **argv)
 	}
 	o.status = rc;
 	if (rc == ATTEST_EXIT_VERIFIED)
-		snprintf(o.reason, sizeof(o.reason), "%s%s",
+		snprintf(o.reason, sizeof(o.reason), "%s%s%s",
 			 op.c.reference ? "report authentic and fresh, bound to this TLS key, measurements match the reference"
 					: "report authentic and fresh, bound to this TLS key; measurements not compared (no --reference)",
-			 o.verdict.dev_reasons ? "; DEV platform, accepted with --allow-dev" : "");
+			 o.verdict.dev_reasons ? "; DEV platform, accepted with --allow-dev" : "",
+			 o.ref_sig == ATTEST_REF_UNSIGNED ? "; the reference is UNSIGNED" : "");
 	attest_print("custos attest", &op.c, &o, op.json);
 	free(in.root);
 	return rc;

@@ -31,6 +31,8 @@ enum attest_exit {
  * shares (--relay --ca --cert --key --reference --allow-dev --timeout). */
 struct attest_conn {
 	const char *relay, *ca, *cert, *key, *reference;
+	const char *reference_sig;   /* NULL: REFERENCE.sig if it exists */
+	bool require_signed;         /* refuse a reference without a signature */
 	bool allow_dev;
 	double timeout;    /* seconds for the whole run */
 };
@@ -40,6 +42,14 @@ struct attest_inputs {
 	uint8_t *root;     /* the CA root, DER */
 	size_t root_len;
 	struct reference ref; /* valid if conn->reference */
+};
+
+/* Whether the reference came with the CA's signature (docs/pki.md,
+ * "Signed reference values"). */
+enum attest_ref_sig {
+	ATTEST_REF_NONE,       /* no reference, or not read yet */
+	ATTEST_REF_UNSIGNED,   /* no signature file: accepted as it is */
+	ATTEST_REF_SIGNED,     /* signature verified with the --ca root */
 };
 
 /* What we learned, for the summary (filled as the run goes). */
@@ -61,7 +71,13 @@ struct attest_outcome {
 	bool offline;               /* a saved report (custos verify): no
 				       connection, its TLS key not checked */
 	struct tpm_evidence_result tpm;
+	enum attest_ref_sig ref_sig; /* the reference's signature, once read */
+	char ref_sig_path[512];     /* the signature file checked or looked for */
 };
+
+/* getopt_long values of the long-only options (above any letter). */
+#define ATTEST_OPT_REFERENCE_SIG  0x100
+#define ATTEST_OPT_REQUIRE_SIGNED 0x101
 
 /* The getopt_long entries of the struct attest_conn options, for the
  * option table of every tenant command; attest_conn_opt() takes them. */
@@ -71,6 +87,8 @@ struct attest_outcome {
 	{ "cert", required_argument, NULL, 'c' }, \
 	{ "key", required_argument, NULL, 'k' }, \
 	{ "reference", required_argument, NULL, 'R' }, \
+	{ "reference-sig", required_argument, NULL, ATTEST_OPT_REFERENCE_SIG }, \
+	{ "require-signed-reference", no_argument, NULL, ATTEST_OPT_REQUIRE_SIGNED }, \
 	{ "allow-dev", no_argument, NULL, 'D' }, \
 	{ "timeout", required_argument, NULL, 't' }
 

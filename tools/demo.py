@@ -16,7 +16,9 @@ enroll), a boot with that enrollment certifies the TCB's TPM-resident keys
 (enroll again), the signing station packages the TPGVM for them, the CA
 approves the production media's PCRs (custos-ca approve), and the lifecycle
 then runs on production media with no key module, which custos attest
-verifies without --allow-dev (docs/tpm.md, "TPM-resident TCB keys")."""
+verifies without --allow-dev (docs/tpm.md, "TPM-resident TCB keys"),
+against the build's reference values as the CA signed them (custos-ca
+sign-reference; docs/pki.md, "Signed reference values")."""
 import argparse
 import os
 import re
@@ -97,13 +99,24 @@ def lifecycle(pf, d, production, guest="counter"):
                CUSTOS_KEY=os.path.join(PKI, "tenant-alice.key"),
                CUSTOS_REFERENCE=os.path.join(h.BUILD, "reference.json"))
     if production:
+        # The reference values as a CA publishes them: signed by its root.
+        signed = os.path.join(d, "reference.json")
+        with open(os.path.join(h.BUILD, "reference.json"), "rb") as src, \
+                open(signed, "wb") as dst:
+            dst.write(src.read())
+        say("The CA signs this build's reference values (custos-ca sign-reference);\n"
+            "    the CLI checks the signature with the CA root before it uses them.")
+        step(subprocess.run([os.path.join(BIN, "custos-ca"), "sign-reference", "--dir", PKI,
+                             signed, "--out", signed + ".sig"], capture_output=True,
+                            text=True, timeout=60), "sign-reference")
+        env["CUSTOS_REFERENCE"] = signed
         say("Alice's connection settings go in CUSTOS_* variables: relay 127.0.0.1:%d,\n"
-            "    CA root build/pki/root.pem, her certificate and key, the reference values.\n"
-            "    No CUSTOS_ALLOW_DEV: every command attests the platform first and would\n"
-            "    refuse a development one." % pf.port)
+            "    CA root build/pki/root.pem, her certificate and key, the signed reference\n"
+            "    values. No CUSTOS_ALLOW_DEV: every command attests the platform first and\n"
+            "    would refuse a development one." % pf.port)
         say("1. Attest: a signed platform report over a fresh nonce, checked against the\n"
-            "    CA root, bound to this TLS session's key, measurements = build/reference.json;\n"
-            "    a TPM quote by the enrolled attestation key, and a signature by a TCB key\n"
+            "    CA root, bound to this TLS session's key, measurements = the signed copy of\n"
+            "    build/reference.json; a TPM quote by the enrolled attestation key, and a signature by a TCB key\n"
             "    that key certified to live in the TPM: a production platform.")
     else:
         env["CUSTOS_ALLOW_DEV"] = "1"
@@ -120,6 +133,8 @@ def lifecycle(pf, d, production, guest="counter"):
     step(p, "attest")
     if production and not p.stdout.startswith("custos attest: VERIFIED\n"):
         raise Failed("attest did not verify a production platform")
+    if production and "signed by the CA root" not in p.stdout:
+        raise Failed("attest did not check the reference's signature")
     if not production and "VERIFIED (DEV platform" not in p.stdout:
         raise Failed("attest did not say DEV")
     if guest == "linux":

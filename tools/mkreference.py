@@ -31,9 +31,22 @@ hypervisor logs for it (tcb/measure.c, measure_boot_vm_digest):
   boot VM              SHA-384("CUSTOS-BOOT-VM-1" || SHA-384(CMDLINE) ||
                        u64le len(CMDLINE) || SHA-384(IMAGE) || u64le len(IMAGE))
 
+Each measurement and boot VM has one "sha384" value, or a list of them
+when --accept-also OLD.json merges the values of another reference of the
+same platform id (a roll-out: a platform may still run the old build); a
+measurement matches if it equals any value listed.
+
+"provenance" records what the values were built from, so that whoever
+rebuilds the commit can tell whether they built the same thing
+(docs/reproducible.md): the commit, SOURCE_DATE_EPOCH, the compiler's and
+linker's versions, the mbedTLS version and a digest of its sources, and
+the compiler and linker flags of the measured images with their digest.
+
 usage: mkreference.py --elf custos.elf --grub-cfg grub.cfg --ca-root root.der
            --tpgvm-image IMAGE --tpgvm-policy POLICY --platform-id ID --out FILE
-           [--allow-boot-vm IMAGE CMDLINE ...]
+           [--allow-boot-vm IMAGE CMDLINE ...] [--accept-also OLD.json ...]
+           [--commit C --source-date-epoch T --cc CC --ld LD
+            --mbedtls-dir DIR --flag NAME=VALUE ...]
 """
 import argparse
 import hashlib
@@ -42,9 +55,12 @@ import os
 import re
 import shlex
 import struct
+import subprocess
 import sys
 
 EV_IPL = "EV_IPL"
+# Accepted values of one measurement at most (tools/reference.h).
+MAX_VALUES = 8
 
 # (measure type, PCR, description) in the order the hypervisor logs them;
 # mirrors tcb/tcg_log.c and the descriptions in hv/main.c and hv/tpgvm.c.
@@ -165,6 +181,98 @@ def launch(args):
             "kernel_cmdline": grub_cmdline(args.grub_cfg).decode()}
 
 
+def tool_version(cmd):
+    """The first line of `cmd --version` (the compiler, the linker)."""
+    try:
+        out = subprocess.run([cmd, "--version"], capture_output=True, text=True,
+                             check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise RefError("cannot run %s --version: %s" % (cmd, e))
+    return out.splitlines()[0] if out else ""
+
+
+def tree_sha256(top):
+    """SHA-256 over the files under top, sorted by relative path: each
+    path, a NUL, its length and its bytes (so no two trees collide)."""
+    h = hashlib.sha256()
+    files = []
+    for root, dirs, names in os.walk(top):
+        dirs.sort()
+        files += [os.path.join(root, n) for n in names]
+    for path in sorted(files, key=lambda p: os.path.relpath(p, top)):
+        data = read(path)
+        h.update(os.path.relpath(path, top).encode() + b"\0" +
+                 struct.pack("<Q", len(data)) + data)
+    return h.hexdigest()
+
+
+MBEDTLS_DIR_NAME = re.compile(r"mbedtls-(\d+\.\d+\.\d+)$")
+
+
+def provenance(args):
+    """What the values were built from (None without --commit)."""
+    if args.commit is None:
+        return None
+    flags = {}
+    for item in args.flag:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise RefError("--flag wants NAME=VALUE, not %r" % item)
+        flags[name] = " ".join(value.split())
+    m = MBEDTLS_DIR_NAME.search(os.path.normpath(args.mbedtls_dir or ""))
+    if not m:
+        raise RefError("--mbedtls-dir %r is not a directory named mbedtls-X.Y.Z"
+                       % args.mbedtls_dir)
+    flag_text = "".join("%s=%s\n" % kv for kv in sorted(flags.items()))
+    return {
+        "commit": args.commit,
+        "source_date_epoch": int(args.source_date_epoch),
+        "compiler": tool_version(args.cc),
+        "linker": tool_version(args.ld),
+        "mbedtls": m.group(1),
+        "mbedtls_source_sha256": tree_sha256(args.mbedtls_dir),
+        "flags": flags,
+        "flags_sha256": hashlib.sha256(flag_text.encode()).hexdigest(),
+    }
+
+
+def values(v):
+    """A "sha384" member as a list of values (one string, or a list)."""
+    return [x.lower() for x in (v if isinstance(v, list) else [v])]
+
+
+def merge(ref, old_path):
+    """Accept old_path's values too: each measurement (by position, which
+    must have the same description and PCR) and each boot VM of its (by
+    name) gets the old values it lacks."""
+    with open(old_path) as f:
+        old = json.load(f)
+    if old.get("platform_id") != ref["platform_id"]:
+        raise RefError("%s: platform id %r, not %r" % (
+            old_path, old.get("platform_id"), ref["platform_id"]))
+    mine = ref["measurements"]
+    theirs = old.get("measurements", [])
+    if [(m["pcr"], m["description"]) for m in theirs] != \
+            [(m["pcr"], m["description"]) for m in mine]:
+        raise RefError("%s: its measurements are not this build's events "
+                       "(PCR and description, in order)" % old_path)
+    pairs = [(a, b) for a, b in zip(mine, theirs)]
+    vms = dict((v["name"], v) for v in ref["boot_vms"])
+    for v in old.get("boot_vms", []):
+        if v["name"] in vms:
+            pairs.append((vms[v["name"]], v))
+        else:
+            vms[v["name"]] = dict(v)
+            ref["boot_vms"].append(vms[v["name"]])
+    for a, b in pairs:
+        have = values(a["sha384"])
+        have += [x for x in values(b["sha384"]) if x not in have]
+        if len(have) > MAX_VALUES:
+            raise RefError("%s: more than %d accepted values"
+                           % (a.get("description", a.get("name")), MAX_VALUES))
+        a["sha384"] = have[0] if len(have) == 1 else have
+
+
 def read(path):
     with open(path, "rb") as f:
         return f.read()
@@ -181,7 +289,7 @@ def build(args):
     pid = args.platform_id
     if not 1 <= len(pid) <= 64 or any(not 0x21 <= ord(c) <= 0x7e for c in pid):
         raise RefError("platform id %r: 1..64 printable ASCII characters, no space" % pid)
-    return {
+    ref = {
         "format": "custos-reference-1",
         "platform_id": pid,
         "measurements": [
@@ -192,6 +300,12 @@ def build(args):
         "boot_vms": [boot_vm(image, cmdline) for image, cmdline in args.allow_boot_vm],
         "launch": launch(args),
     }
+    prov = provenance(args)
+    if prov:
+        ref["provenance"] = prov
+    for old in args.accept_also:
+        merge(ref, old)
+    return ref
 
 
 def main():
@@ -202,10 +316,19 @@ def main():
     p.add_argument("--allow-boot-vm", nargs=2, action="append", default=[],
                    metavar=("IMAGE", "CMDLINE"),
                    help="allow this boot-module VM beside the TPGVM")
+    p.add_argument("--accept-also", action="append", default=[], metavar="OLD.json",
+                   help="accept that reference's values too (a roll-out)")
+    p.add_argument("--commit", help="the commit built (provenance)")
+    p.add_argument("--source-date-epoch", default="0")
+    p.add_argument("--cc", default="gcc")
+    p.add_argument("--ld", default="ld")
+    p.add_argument("--mbedtls-dir")
+    p.add_argument("--flag", action="append", default=[], metavar="NAME=VALUE",
+                   help="a flag set of the measured images (provenance)")
     args = p.parse_args()
     try:
         ref = build(args)
-    except (RefError, OSError) as e:
+    except (RefError, OSError, ValueError, KeyError, TypeError) as e:
         sys.exit("mkreference: %s" % e)
     tmp = args.out + ".tmp"
     with open(tmp, "w") as f:

@@ -297,6 +297,48 @@ static int sha384_hex(struct jp *j, uint8_t digest[MEASURE_DIGEST_LEN])
 	return 0;
 }
 
+bool reference_values_match(const struct reference_values *v,
+			    const uint8_t digest[MEASURE_DIGEST_LEN])
+{
+	for (size_t i = 0; i < v->count; i++)
+		if (memcmp(v->sha384[i], digest, MEASURE_DIGEST_LEN) == 0)
+			return true;
+	return false;
+}
+
+/* The next value into v: refused if v is full or already has it (a
+ * duplicate is a mistake in the file, never a second chance). */
+static int sha384_value(struct jp *j, struct reference_values *v)
+{
+	uint8_t d[MEASURE_DIGEST_LEN];
+
+	if (v->count == REFERENCE_VALUES_MAX)
+		return jfail(j, "more than %u sha384 values", REFERENCE_VALUES_MAX);
+	if (sha384_hex(j, d))
+		return -1;
+	if (reference_values_match(v, d))
+		return jfail(j, "the same sha384 value is listed twice");
+	memcpy(v->sha384[v->count++], d, MEASURE_DIGEST_LEN);
+	return 0;
+}
+
+/* "sha384": one hex string, or a non-empty list of them. */
+static int sha384_values(struct jp *j, struct reference_values *v)
+{
+	if (peek(j) != '[')
+		return sha384_value(j, v);
+	j->pos++;
+	if (peek(j) == ']')
+		return jfail(j, "an empty list of sha384 values accepts nothing");
+	for (;;) {
+		if (sha384_value(j, v))
+			return -1;
+		if (peek(j) != ',')
+			return expect(j, ']');
+		j->pos++;
+	}
+}
+
 static bool vm_name_ok(const char *s, size_t n)
 {
 	if (n == 0 || n > REFERENCE_BOOT_VM_NAME_MAX)
@@ -342,7 +384,7 @@ static int event_member(struct jp *j, const char *key, void *ctx,
 		return 0;
 	}
 	if (strcmp(key, "sha384") == 0)
-		return once(j, seen, K_SHA, key) || sha384_hex(j, e->digest) ? -1 : 0;
+		return once(j, seen, K_SHA, key) || sha384_values(j, &e->values) ? -1 : 0;
 	return skip_value(j, 1);
 }
 
@@ -362,7 +404,7 @@ static int boot_vm_member(struct jp *j, const char *key, void *ctx,
 		return 0;
 	}
 	if (strcmp(key, "sha384") == 0)
-		return once(j, seen, K_VM_SHA, key) || sha384_hex(j, v->digest) ? -1 : 0;
+		return once(j, seen, K_VM_SHA, key) || sha384_values(j, &v->values) ? -1 : 0;
 	return skip_value(j, 1);
 }
 
@@ -577,6 +619,24 @@ static const char *short_hex(const uint8_t *d, char out[20])
 	return out;
 }
 
+/* The accepted values for a message: "ab12cd34.." or "one of ab12..,
+ * cd34.." (at most three shown, then how many more). */
+static const char *values_text(const struct reference_values *v, char out[96])
+{
+	char h[20];
+	size_t n = 0;
+
+	if (v->count == 1)
+		return strcpy(out, short_hex(v->sha384[0], h));
+	n += (size_t)snprintf(out, 96, "one of");
+	for (size_t i = 0; i < v->count && i < 3; i++)
+		n += (size_t)snprintf(out + n, 96 - n, "%s %s", i ? "," : "",
+				      short_hex(v->sha384[i], h));
+	if (v->count > 3)
+		snprintf(out + n, 96 - n, " and %zu more", v->count - 3);
+	return out;
+}
+
 static const char *type_name(uint32_t type, char buf[16])
 {
 	const char *n = reference_event_type_name(type);
@@ -607,7 +667,7 @@ static int check_boot_vm(const struct reference *ref,
 {
 	const struct tcg_event *e = &log->events[i];
 	const struct reference_boot_vm *named = NULL;
-	char a[20], b[20];
+	char a[20], b[96];
 
 	for (size_t k = 0; k < i; k++) {
 		const char *other = reference_boot_vm_name(&log->events[k]);
@@ -622,14 +682,14 @@ static int check_boot_vm(const struct reference *ref,
 
 		if (strcmp(v->name, name) != 0)
 			continue;
-		if (memcmp(v->digest, e->digest, MEASURE_DIGEST_LEN) == 0)
+		if (reference_values_match(&v->values, e->digest))
 			return 0;
 		named = v;
 	}
 	if (named)
 		return cfail(err, err_len,
 			     "boot VM '%s': reported sha384 %s but the reference allows it only as %s",
-			     name, short_hex(e->digest, a), short_hex(named->digest, b));
+			     name, short_hex(e->digest, a), values_text(&named->values, b));
 	return cfail(err, err_len,
 		     "boot VM '%s' (sha384 %s) runs beside the TPGVM, and the reference allows no boot VM '%s'",
 		     name, short_hex(e->digest, a), name);
@@ -639,7 +699,7 @@ static int check_boot_vm(const struct reference *ref,
 static int check_event(const struct tcg_event *e, const struct reference_event *r,
 		       size_t index, char *err, size_t err_len)
 {
-	char a[20], b[20];
+	char a[20], b[96];
 
 	if (strcmp(e->desc, r->desc) != 0)
 		return cfail(err, err_len,
@@ -654,11 +714,11 @@ static int check_event(const struct tcg_event *e, const struct reference_event *
 			     "%s: reported event type %s but reference says %s",
 			     r->desc, type_name(e->event_type, a),
 			     type_name(r->event_type, b));
-	if (memcmp(e->digest, r->digest, MEASURE_DIGEST_LEN) != 0)
+	if (!reference_values_match(&r->values, e->digest))
 		return cfail(err, err_len,
 			     "%s: reported sha384 %s but reference says %s",
 			     r->desc, short_hex(e->digest, a),
-			     short_hex(r->digest, b));
+			     values_text(&r->values, b));
 	return 0;
 }
 

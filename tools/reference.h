@@ -19,6 +19,7 @@
 #ifndef CUSTOS_TOOLS_REFERENCE_H
 #define CUSTOS_TOOLS_REFERENCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,11 +30,24 @@
 #define REFERENCE_FORMAT   "custos-reference-1"
 #define REFERENCE_MAX_SIZE (64u << 10)
 
+/*
+ * The values a measurement may have: "sha384" is one hex string, or a list
+ * of 1..REFERENCE_VALUES_MAX distinct ones (a roll-out: platforms that
+ * still run the previous build match too). A measurement matches if it
+ * equals any of them.
+ */
+#define REFERENCE_VALUES_MAX 8
+
+struct reference_values {
+	size_t count;                        /* 1..REFERENCE_VALUES_MAX */
+	uint8_t sha384[REFERENCE_VALUES_MAX][MEASURE_DIGEST_LEN];
+};
+
 struct reference_event {
 	uint32_t pcr;
 	uint32_t event_type;                 /* TCG_EV_* */
 	char desc[MEASURE_DESC_MAX];         /* NUL-terminated */
-	uint8_t digest[MEASURE_DIGEST_LEN];  /* SHA-384 */
+	struct reference_values values;      /* SHA-384s accepted */
 };
 
 /* A boot VM's name: what follows MEASURE_BOOT_VM_DESC_PREFIX in its event's
@@ -43,7 +57,7 @@ struct reference_event {
 
 struct reference_boot_vm {
 	char name[REFERENCE_BOOT_VM_NAME_MAX + 1];
-	uint8_t digest[MEASURE_DIGEST_LEN];  /* SHA-384, docs/eventlog.md */
+	struct reference_values values;      /* SHA-384s accepted, docs/eventlog.md */
 };
 
 /*
@@ -76,6 +90,10 @@ struct reference {
 int reference_parse(const char *json, size_t len, struct reference *out,
 		    char *err, size_t err_len);
 
+/* Whether digest is one of the accepted values. */
+bool reference_values_match(const struct reference_values *v,
+			    const uint8_t digest[MEASURE_DIGEST_LEN]);
+
 /* Name of a TCG event type as reference.json spells it ("EV_IPL"), or NULL. */
 const char *reference_event_type_name(uint32_t type);
 
@@ -91,6 +109,7 @@ const char *reference_boot_vm_name(const struct tcg_event *e);
  * PCR, type and digest; none missing. 0, or -1 with the first difference in
  * plain words in err, e.g.
  *   tpgvm image: reported sha384 ab12cd34.. but reference says 9f00aa11..
+ *   tpgvm image: reported sha384 ab12cd34.. but reference says one of 9f00aa11.., 0c4f22aa..
  *   boot VM 'evil' (sha384 0c4f22aa..) runs beside the TPGVM, and the reference allows no boot VM 'evil'
  */
 int reference_compare(const struct reference *ref, const char *platform_id,

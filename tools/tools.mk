@@ -14,7 +14,7 @@ TOOLS_COMMON_SRCS := tools/cli.c
 # (tools/tpm_evidence.c, libtss2-mu) and predicts the launch's PCRs.
 CUSTOS_CA_SRCS := tools/custos-ca.c tools/tpm_credential.c tools/tcb_key_check.c \
 	tools/launch_predict.c tools/tpm_evidence.c tools/quote_verify.c tools/csr_policy.c \
-	$(TOOLS_COMMON_SRCS)
+	tools/reference.c tools/reference_sig.c $(TOOLS_COMMON_SRCS)
 CUSTOS_STATION_SRCS := tools/custos-station.c tools/envelope_build.c \
 	tools/x509_peek.c $(TOOLS_COMMON_SRCS)
 
@@ -62,7 +62,7 @@ TOOLS_BINS += $(BUILD)/bin/custos
 CUSTOS_SRCS := tools/custos.c tools/attest.c tools/vm_cli.c tools/vm_shell.c \
 	tools/verify_cli.c tools/report_show.c tools/x509_peek.c \
 	tools/enroll_cli.c tools/csr_policy.c \
-	tools/tenant_tls.c tools/reference.c tools/quote_verify.c \
+	tools/tenant_tls.c tools/reference.c tools/reference_sig.c tools/quote_verify.c \
 	tools/tpm_evidence.c tools/tcb_key_check.c tools/tpm_credential.c $(TOOLS_COMMON_SRCS)
 $(BUILD)/bin/custos: $(call tools_objs,$(CUSTOS_SRCS)) $(HOST_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
@@ -70,6 +70,8 @@ $(BUILD)/bin/custos: $(call tools_objs,$(CUSTOS_SRCS)) $(HOST_LIB) $(CRYPTO_HOST
 	@$(CC) $(HOST_CFLAGS) -o $@ $(filter %.o,$^) $(HOST_LIB) $(CRYPTO_HOST_LIB) \
 		$(CRYPTO_HOST_LDLIBS) -ltss2-mu
 
+# The reference signature's unit test compiles it in (host-only code).
+$(BUILD)/tests/test_reference_sig: tools/reference_sig.c tools/reference_sig.h
 # The reference reader's unit test compiles it in (host-only code).
 $(BUILD)/tests/test_reference: tools/reference.c tools/reference.h
 

@@ -1001,6 +1001,7 @@ static void sanitize_line(const char *in, size_t n, char *out)
 struct attested {
 	char platform_id[REPORT_PLATFORM_MAX + 1];
 	struct report_verdict verdict;
+	enum attest_ref_sig ref_sig;   /* whether the CA signed the reference */
 };
 
 /* One VM as a JSON object; with a (the answer to a request about this VM),
@@ -1086,9 +1087,11 @@ static void print_platform(const struct attest_conn *c, const struct attested *a
 
 	if (a->verdict.dev_reasons)
 		attest_dev_reasons_text(a->verdict.dev_reasons, why, sizeof(why));
-	printf("platform: %s, attested (%s%s%s%s)\n", a->platform_id,
+	printf("platform: %s, attested (%s%s%s%s%s)\n", a->platform_id,
 	       c->reference ? "measurements match the reference" :
 				 "measurements NOT compared: no --reference",
+	       a->ref_sig == ATTEST_REF_SIGNED ? ", signed by the CA" :
+	       a->ref_sig == ATTEST_REF_UNSIGNED ? ", UNSIGNED" : "",
 	       a->verdict.dev_reasons ? "; DEV: " : "", why,
 	       a->verdict.dev_reasons ? "; accepted with --allow-dev" : "");
 }
@@ -1617,6 +1620,7 @@ static int session_start(struct vm_run *r, const struct attest_conn *c,
 		return rc;
 	sanitize_line(o.report.platform_id, o.report.platform_id_len, att->platform_id);
 	att->verdict = o.verdict;
+	att->ref_sig = o.ref_sig;
 	return 0;
 }
 

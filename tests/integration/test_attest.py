@@ -10,7 +10,8 @@ bytes of the TLS stream. The development platform is DEV (no TPM quote, a
 development TCB identity) and is only accepted with --allow-dev. One boot
 carries a boot-module VM that whoever prepared the boot media added: the
 report lists it and attest fails against a reference that does not allow
-it, and passes against one that does (mkreference.py --allow-boot-vm). Each must fail with its own reason and exit code
+it, and passes against one that does (mkreference.py --allow-boot-vm); a
+CA-signed roll-out reference (two accepted TPGVM values) verifies. Each must fail with its own reason and exit code
 (docs/tenant-cli.md); none may hang (every CLI run has --timeout, every
 socket here a timeout, and the emulator and relay are killed in a finally)."""
 import hashlib
@@ -435,6 +436,23 @@ def test_attest_verifies_the_real_platform(d, machine):
         p = attest(pf.port, reference=other)
         expect(p, EXIT_FAILED, r"FAILED: tpgvm image: reported sha384 [0-9a-f]+\.\. but reference",
                "attest against other reference values")
+
+        # A roll-out reference (the other build's TPGVM and this one's),
+        # signed by the CA: the platform matches one of the values, and the
+        # signature is checked with --ca's root and said so.
+        with open(REFERENCE) as f:
+            ref = json.load(f)
+        mkreference.merge(ref, other)
+        rollout = os.path.join(d, "rollout-reference.json")
+        with open(rollout, "w") as f:
+            json.dump(ref, f)
+        subprocess.run([os.path.join(h.BUILD, "bin", "custos-ca"), "sign-reference",
+                        "--dir", PKI, rollout, "--out", rollout + ".sig"],
+                       check=True, capture_output=True, timeout=60)
+        p = attest(pf.port, "--require-signed-reference", reference=rollout)
+        expect(p, EXIT_VERIFIED, r"^reference: .*rollout-reference.json, signed by the CA root",
+               "attest against a signed roll-out reference")
+        assert re.search(r"^measurements: 5, all match ", p.stdout, re.M), p.stdout
 
 
 # One backend is enough: impostors and strangers meet the TPGVM's TLS and

@@ -99,6 +99,8 @@ def test_attest_host_verifies(d):
         assert re.search(r"^claims \(unbacked, the report's own word\): key protection dev, "
                          r"launch mode dev, debug none$", p.stdout, re.M), p.stdout
         assert re.search(r"^measurements: 5, all match ", p.stdout, re.M), p.stdout
+        assert re.search(r"^reference: .*reference.json, UNSIGNED \(no .*reference.json.sig\)",
+                         p.stdout, re.M), p.stdout
         assert re.search(r"^TLS key: sha384 [0-9a-f]{96}", p.stdout, re.M), p.stdout
         # --json, a fixed nonce, the report saved as received.
         saved = os.path.join(d, "report.bin")
@@ -115,7 +117,9 @@ def test_attest_host_verifies(d):
     assert out["claims"] == {"key_protection": "dev", "launch_mode": "dev", "debug": [],
                              "backed_by_evidence": False}, out
     assert "key_protection" not in out and "dev_mode" not in out, out
-    assert out["reason"].endswith("; DEV platform, accepted with --allow-dev"), out
+    assert out["reason"].endswith("; DEV platform, accepted with --allow-dev; the reference "
+                                  "is UNSIGNED"), out
+    assert out["reference_signature"] == "unsigned", out
     assert out["allow_dev"] is True and out["tls_key_match"] is True, out
     assert re.fullmatch(r"[0-9a-f]{96}", out["tls_key_sha384"]), out
     assert out["measurements_match"] is True, out
@@ -246,6 +250,110 @@ def test_attest_host_boot_vms(d):
     with Fake(d, "ok") as f:
         p = expect(attest(f.relay, "--allow-dev"), VERIFIED)
     assert "boot VMs: none (no VM beside the TPGVM but tenants' own)\n" in p.stdout, p.stdout
+
+
+def ca(*args):
+    p = subprocess.run([os.path.join(h.BUILD, "bin", "custos-ca")] + list(args),
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, "custos-ca %s: %s%s" % (" ".join(args), p.stdout, p.stderr)
+    return p
+
+
+def copy_reference(d, name, change=lambda ref: None):
+    with open(REFERENCE) as fh:
+        ref = json.load(fh)
+    change(ref)
+    path = os.path.join(d, name)
+    with open(path, "w") as fh:
+        json.dump(ref, fh, indent=1)
+    return path
+
+
+def test_attest_host_signed_reference(d):
+    # Signed by the CA: verified with --ca's root before anything in it is used.
+    signed = copy_reference(d, "signed.json")
+    ca("sign-reference", "--dir", PKI, signed, "--out", signed + ".sig")
+    with Fake(d, "ok", count=2) as f:
+        p = expect(attest(f.relay, "--allow-dev", reference=signed), VERIFIED)
+        assert re.search(r"^reference: .*signed.json, signed by the CA root \(.*signed.json.sig "
+                         r"verified\)$", p.stdout, re.M), p.stdout
+        p = expect(attest(f.relay, "--allow-dev", "--json", "--require-signed-reference",
+                          reference=signed), VERIFIED)
+        out = json.loads(p.stdout)
+        assert out["reference_signature"] == "verified" and "UNSIGNED" not in out["reason"], out
+    # Whatever is wrong with a signature, the reference is refused before
+    # any traffic (the fake serves one run, after all of them).
+    other_ca = os.path.join(d, "other-ca")
+    ca("init", "--dir", other_ca, "--cn", "Other CA")
+    by_other = copy_reference(d, "by-other.json")
+    ca("sign-reference", "--dir", other_ca, by_other, "--out", by_other + ".sig")
+    changed = copy_reference(d, "changed.json")
+    ca("sign-reference", "--dir", PKI, changed, "--out", changed + ".sig")
+    with open(changed, "a") as fh:
+        fh.write(" ")
+    garbage = copy_reference(d, "garbage.json")
+    with open(garbage + ".sig", "wb") as fh:
+        fh.write(b"not a signature")
+    unsigned = copy_reference(d, "unsigned.json")
+    with Fake(d, "ok") as f:
+        for ref, pattern in [
+                (by_other, r"the signature is not by this CA root's key"),
+                (changed, r"the signature is of another reference file"),
+                (garbage, r"not a reference signature")]:
+            expect(attest(f.relay, "--allow-dev", reference=ref), FAILED,
+                   r"^custos attest: FAILED: reference '%s' refused: its signature '%s.sig' "
+                   r"does not verify with the CA root '.*root.pem': %s" % (ref, ref, pattern))
+        # The same bytes under another name carry the same signature; other
+        # bytes do not, whichever file the signature is taken from.
+        expect(attest(f.relay, "--allow-dev", "--reference-sig", signed + ".sig",
+                      reference=changed), FAILED, r"signature '.*signed.json.sig' does not "
+               r"verify .*another reference file")
+        expect(attest(f.relay, "--allow-dev", "--reference-sig", os.path.join(d, "none.sig"),
+                      reference=unsigned), ERROR, r"cannot read reference signature")
+        expect(attest(f.relay, "--allow-dev", "--require-signed-reference", reference=unsigned),
+               FAILED, r"FAILED: reference '.*unsigned.json' is unsigned \(no "
+               r"'.*unsigned.json.sig'\), and --require-signed-reference was given")
+        expect(attest(f.relay, "--allow-dev", reference=unsigned), VERIFIED)
+
+
+def test_attest_host_several_accepted_values(d):
+    # A roll-out: mkreference --accept-also merges an older build's values;
+    # the platform matches if it has any of them.
+    old = copy_reference(d, "old.json", lambda ref: ref["measurements"][3].update(
+        sha384="11" * 48))
+    with open(REFERENCE) as fh:
+        both = json.load(fh)
+    mkreference.merge(both, old)
+    real = both["measurements"][3]["sha384"][0]
+    assert both["measurements"][3]["sha384"] == [real, "11" * 48], both
+    assert all(isinstance(m["sha384"], str) for i, m in enumerate(both["measurements"]) if i != 3)
+    path = os.path.join(d, "both.json")
+    with open(path, "w") as fh:
+        json.dump(both, fh)
+    # The fake logs the reference's first value: the older one first, then.
+    with open(os.path.join(d, "old-first.json"), "w") as fh:
+        json.dump(dict(both, measurements=[dict(m, sha384=list(reversed(m["sha384"])))
+                                           if isinstance(m["sha384"], list) else m
+                                           for m in both["measurements"]]), fh)
+    for served in (path, os.path.join(d, "old-first.json")):
+        with Fake(d, "ok", reference=served) as f:
+            expect(attest(f.relay, "--allow-dev", reference=path), VERIFIED)
+    case(d, "bad-digest", FAILED, r"FAILED: tpgvm image: reported sha384 [0-9a-f]{16}\.\. but "
+         r"reference says one of %s\.\., 1{16}\.\.$" % real[:16], reference=path)
+    # Another platform's reference is not merged.
+    other = copy_reference(d, "other.json", lambda ref: ref.update(platform_id="elsewhere"))
+    try:
+        mkreference.merge(json.load(open(REFERENCE)), other)
+        raise AssertionError("merged another platform's values")
+    except mkreference.RefError as e:
+        assert "platform id 'elsewhere'" in str(e), e
+    # Nor one whose events are not this build's.
+    fewer = copy_reference(d, "fewer.json", lambda ref: ref["measurements"].pop())
+    try:
+        mkreference.merge(json.load(open(REFERENCE)), fewer)
+        raise AssertionError("merged another build's events")
+    except mkreference.RefError as e:
+        assert "are not this build's events" in str(e), e
 
 
 def test_attest_host_channel(d):

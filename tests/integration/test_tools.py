@@ -202,6 +202,47 @@ def test_ca_refuses_to_overwrite(d):
     assert not os.path.exists(p("victim"))
 
 
+def test_ca_sign_reference(d):
+    """sign-reference signs only what the tenant CLI reads, never
+    overwrites, and checks its usage (the signature itself: test_attest_host
+    and tests/unit/test_reference_sig.c)."""
+    p = lambda *a: os.path.join(d, *a)
+    ok([CA, "init", "--dir", p("ca"), "--cn", "Reference CA"])
+    ref = p("reference.json")
+    with open(ref, "w") as f:
+        f.write('{"format": "custos-reference-1", "platform_id": "x", "measurements": []}\n')
+    out = ok([CA, "sign-reference", "--dir", p("ca"), ref, "--out", ref + ".sig"])
+    assert re.search(r"^reference: .*reference.json \(platform id \"x\", 0 measurements, "
+                     r"0 boot VMs\), sha384 [0-9a-f]{96}$", out, re.M), out
+    with open(ref + ".sig", "rb") as f:
+        sig = f.read()
+    assert len(sig) == 156 and sig[:12] == b"CUSTRSG1\x01\0\0\0", sig[:12]
+    assert oct(os.stat(ref + ".sig").st_mode & 0o777) == "0o644"
+    refused([CA, "sign-reference", "--dir", p("ca"), ref, "--out", ref + ".sig"],
+            r"refusing to overwrite existing file")
+    bad = p("bad.json")
+    with open(bad, "w") as f:
+        f.write('{"format": "custos-reference-1", "platform_id": "x"}')
+    refused([CA, "sign-reference", "--dir", p("ca"), bad, "--out", p("bad.sig")],
+            r"'.*bad.json' is not a valid reference, not signed: the reference lacks "
+            r"\"measurements\"")
+    assert not os.path.exists(p("bad.sig"))
+    refused([CA, "sign-reference", "--dir", p("ca"), p("none.json"), "--out", p("n.sig")],
+            r"cannot read reference '.*none.json'")
+    refused([CA, "sign-reference", "--dir", p("no-ca"), ref, "--out", p("n.sig")],
+            r"CA root")
+    refused([CA, "sign-reference", "--dir", p("ca"), "--out", p("n.sig")],
+            r"sign-reference needs a REFERENCE file", status=2)
+    refused([CA, "sign-reference", "--dir", p("ca"), ref], r"sign-reference needs --out",
+            status=2)
+    refused([CA, "sign-reference", "--dir", p("ca"), ref, ref, "--out", p("n.sig")],
+            r"unexpected argument", status=2)
+    refused([CA, "sign-reference", "--dir", p("ca"), ref, "--out", p("n.sig"), "--cn", "x"],
+            r"sign-reference does not take --cn", status=2)
+    refused([CA, "approve", "--dir", p("ca"), ref, "--out", p("n.sig")],
+            r"unexpected argument", status=2)
+
+
 def test_ca_usage_and_errors(d):
     p = lambda *a: os.path.join(d, *a)
     refused([CA], r"no command", status=2)

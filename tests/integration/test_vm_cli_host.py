@@ -182,7 +182,7 @@ def test_vm_cli_host_create_and_lifecycle(d):
         # Human form, no init data, no secrets; 1G memory.
         p = expect(vm(f.relay, "create", "db", "--memory", "1G", "--image", image), OK)
         assert re.search(r"^platform: custos-dev, attested \(measurements match the "
-                         r"reference; DEV: no TPM quote backs the report's claims; signed "
+                         r"reference, UNSIGNED; DEV: no TPM quote backs the report's claims; signed "
                          r"by a development TCB identity .*; accepted with --allow-dev\)$",
                          p.stdout, re.M), p.stdout
         assert "name: db\nstate: loaded\nmemory: 1G (1073741824 bytes)\n" in p.stdout, p.stdout

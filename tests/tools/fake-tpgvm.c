@@ -235,14 +235,14 @@ static size_t make_report(struct identity *id, const uint8_t *nonce,
 
 		if (is("missing-event") && i == 4)
 			break;
-		memcpy(d, id->ref.events[i].digest, sizeof(d));
+		memcpy(d, id->ref.events[i].values.sha384[0], sizeof(d));
 		if (is("bad-digest") && i == 3)
 			d[0] ^= 0xff;
 		measure_log_append(&log, types[i], d, id->ref.events[i].desc);
 	}
 	if (is("extra-event"))
 		measure_log_append(&log, MEASURE_TPGVM_IMAGE,
-				   id->ref.events[0].digest, "surprise guest");
+				   id->ref.events[0].values.sha384[0], "surprise guest");
 	if (is("boot-vm") || is("boot-vm-early"))
 		log_boot_vm(&log, is("boot-vm-early") ? 3 : log.count);
 	memcpy(n, nonce, nonce_len);

@@ -6,7 +6,8 @@
  * a guard page); and the comparison names the first difference in words.
  * Boot-module VMs: the "boot_vms" list is read and checked, and every boot
  * VM event is judged by name and digest wherever it sits in the log, an
- * unknown one always a failure.
+ * unknown one always a failure. Several accepted values (a roll-out): any
+ * one matches; an empty, duplicated or overlong list is refused.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,8 +61,8 @@ static void test_good(void **state)
 	assert_int_equal(ref.events[0].event_type, TCG_EV_IPL);
 	assert_string_equal(ref.events[0].desc, "custos.elf text+rodata");
 	for (int i = 0; i < 48; i++) {
-		assert_int_equal(ref.events[0].digest[i], i);
-		assert_int_equal(ref.events[1].digest[i], 0xff);
+		assert_int_equal(ref.events[0].values.sha384[0][i], i);
+		assert_int_equal(ref.events[1].values.sha384[0][i], 0xff);
 	}
 	assert_int_equal(ref.events[1].pcr, 14);
 }
@@ -213,7 +214,7 @@ static void log_from_ref(struct tcg_log_parsed *log)
 	for (size_t i = 0; i < ref.count; i++) {
 		log->events[i].pcr = ref.events[i].pcr;
 		log->events[i].event_type = ref.events[i].event_type;
-		memcpy(log->events[i].digest, ref.events[i].digest, 48);
+		memcpy(log->events[i].digest, ref.events[i].values.sha384[0], 48);
 		memcpy(log->events[i].desc, ref.events[i].desc, sizeof(log->events[i].desc));
 	}
 }
@@ -290,10 +291,10 @@ static void test_boot_vms_parsed(void **state)
 	assert_int_equal(ref.count, 2);
 	assert_int_equal(ref.boot_vm_count, 2);
 	assert_string_equal(ref.boot_vms[0].name, "hello");
-	assert_int_equal(ref.boot_vms[0].digest[0], 0x0c);
-	assert_int_equal(ref.boot_vms[0].digest[47], 0xff);
+	assert_int_equal(ref.boot_vms[0].values.sha384[0][0], 0x0c);
+	assert_int_equal(ref.boot_vms[0].values.sha384[0][47], 0xff);
 	assert_string_equal(ref.boot_vms[1].name, "a-b_9");
-	assert_int_equal(ref.boot_vms[1].digest[47], 0x0e);
+	assert_int_equal(ref.boot_vms[1].values.sha384[0][47], 0x0e);
 	/* Absent: none allowed. */
 	assert_int_equal(reference_parse(good, strlen(good), &ref, NULL, 0), 0);
 	assert_int_equal(ref.boot_vm_count, 0);
@@ -445,6 +446,98 @@ static void test_launch_parsed(void **state)
 	expect_bad(LAUNCH_HEAD "[]}", "");
 }
 
+/* Roll-outs: "sha384" may list several accepted values; a measurement or
+ * boot VM matches if it equals any of them, and the list is strict. */
+#define H_A "aa0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001"
+#define H_B "bb0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000002"
+#define H_C "cc0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000003"
+#define LIST_HEAD "{\"format\": \"custos-reference-1\", \"platform_id\": \"custos-dev\", " \
+	"\"measurements\": [{\"pcr\": 14, \"type\": \"EV_IPL\", \"description\": \"tpgvm image\", \"sha384\": "
+
+static void test_several_values_parsed(void **state)
+{
+	static const char json[] = LIST_HEAD "[\"" H_A "\", \"" H_B "\"]}], "
+		"\"boot_vms\": [{\"name\": \"hello\", \"sha384\": [\"" H_C "\"]}]}";
+	char err[256] = "x";
+
+	(void)state;
+	assert_int_equal(reference_parse(json, strlen(json), &ref, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(ref.events[0].values.count, 2);
+	assert_int_equal(ref.events[0].values.sha384[0][0], 0xaa);
+	assert_int_equal(ref.events[0].values.sha384[1][0], 0xbb);
+	assert_int_equal(ref.events[0].values.sha384[1][47], 0x02);
+	assert_int_equal(ref.boot_vms[0].values.count, 1);
+	assert_int_equal(ref.boot_vms[0].values.sha384[0][0], 0xcc);
+	/* A single string is one value. */
+	assert_int_equal(reference_parse(good, strlen(good), &ref, NULL, 0), 0);
+	assert_int_equal(ref.events[0].values.count, 1);
+}
+
+static void test_several_values_refused(void **state)
+{
+	char many[2048];
+	size_t n;
+
+	(void)state;
+	expect_bad(LIST_HEAD "[]}]}", "an empty list of sha384 values accepts nothing");
+	expect_bad(LIST_HEAD "[\"" H_A "\", \"" H_A "\"]}]}", "listed twice");
+	expect_bad(LIST_HEAD "[\"" H_A "\", \"" H_B "\", \"" H_A "\"]}]}", "listed twice");
+	expect_bad(LIST_HEAD "[\"" H_A "\",]}]}", "expected '\"'");
+	expect_bad(LIST_HEAD "[\"" H_A "\" \"" H_B "\"]}]}", "expected ']'");
+	expect_bad(LIST_HEAD "[\"" H_A "\"", "expected ']'");
+	expect_bad(LIST_HEAD "[1]}]}", "expected '\"'");
+	expect_bad(LIST_HEAD "[[\"" H_A "\"]]}]}", "expected '\"'");
+	expect_bad(LIST_HEAD "[\"00\"]}]}", "not 96 hex digits");
+	expect_bad(LIST_HEAD "{}}]}", "expected '\"'");
+	expect_bad(LIST_HEAD "null}]}", "expected '\"'");
+	/* At most REFERENCE_VALUES_MAX values. */
+	n = (size_t)snprintf(many, sizeof(many), LIST_HEAD "[");
+	for (int i = 0; i <= REFERENCE_VALUES_MAX; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n,
+			"%s\"%02x0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000\"",
+			i ? ", " : "", i);
+	snprintf(many + n, sizeof(many) - n, "]}]}");
+	expect_bad(many, "more than 8 sha384 values");
+	/* Exactly the maximum is fine. */
+	n = (size_t)snprintf(many, sizeof(many), LIST_HEAD "[");
+	for (int i = 0; i < REFERENCE_VALUES_MAX; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n,
+			"%s\"%02x0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000\"",
+			i ? ", " : "", i);
+	snprintf(many + n, sizeof(many) - n, "]}]}");
+	assert_int_equal(reference_parse(many, strlen(many), &ref, NULL, 0), 0);
+	assert_int_equal(ref.events[0].values.count, REFERENCE_VALUES_MAX);
+}
+
+static void test_several_values_compared(void **state)
+{
+	static const char json[] = LIST_HEAD "[\"" H_A "\", \"" H_B "\"]}], "
+		"\"boot_vms\": [{\"name\": \"hello\", \"sha384\": [\"" H_C "\", \"" H_A "\"]}]}";
+	static struct tcg_log_parsed log;
+	struct tcg_event vm;
+
+	(void)state;
+	assert_int_equal(reference_parse(json, strlen(json), &ref, NULL, 0), 0);
+	log_from_ref(&log);                       /* the first value */
+	assert_int_equal(reference_compare(&ref, "custos-dev", 10, &log, NULL, 0), 0);
+	log.events[0].digest[0] = 0xbb;           /* the second: H_B but its last byte */
+	log.events[0].digest[47] = 0x02;
+	assert_int_equal(reference_compare(&ref, "custos-dev", 10, &log, NULL, 0), 0);
+	log.events[0].digest[47] = 0x01;          /* neither */
+	expect_diff(&log, "custos-dev",
+		    "tpgvm image: reported sha384 bb00000000000000.. but reference says one of "
+		    "aa00000000000000.., bb00000000000000..");
+	put_boot_vm(&vm, TCG_PCR_BOOT_VM, "boot vm hello", H_A);
+	log_with(&log, 0, &vm);
+	assert_int_equal(reference_compare(&ref, "custos-dev", 10, &log, NULL, 0), 0);
+	put_boot_vm(&vm, TCG_PCR_BOOT_VM, "boot vm hello", H_B);
+	log_with(&log, 1, &vm);
+	expect_diff(&log, "custos-dev",
+		    "boot VM 'hello': reported sha384 bb00000000000000.. but the reference "
+		    "allows it only as one of cc00000000000000.., aa00000000000000..");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +550,9 @@ int main(void)
 		cmocka_unit_test(test_launch_parsed),
 		cmocka_unit_test(test_boot_vm_name),
 		cmocka_unit_test(test_compare_boot_vms),
+		cmocka_unit_test(test_several_values_parsed),
+		cmocka_unit_test(test_several_values_refused),
+		cmocka_unit_test(test_several_values_compared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
