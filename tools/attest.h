@@ -31,6 +31,7 @@ enum attest_exit {
  * shares (--relay --ca --cert --key --reference --allow-dev --timeout). */
 struct attest_conn {
 	const char *relay, *ca, *cert, *key, *reference;
+	const char *profile; /* --profile: the configuration file's profile */
 	bool allow_dev;
 	double timeout;    /* seconds for the whole run */
 };
@@ -70,7 +71,8 @@ struct attest_outcome {
 	{ "key", required_argument, NULL, 'k' }, \
 	{ "reference", required_argument, NULL, 'R' }, \
 	{ "allow-dev", no_argument, NULL, 'D' }, \
-	{ "timeout", required_argument, NULL, 't' }
+	{ "timeout", required_argument, NULL, 't' }, \
+	{ "profile", required_argument, NULL, 'P' }
 
 /* One getopt_long result opt (with its arg) into c: 1 if it was one of
  * ATTEST_CONN_LONGOPTS, 0 if not (the caller's own option), -1 if it was
@@ -96,11 +98,14 @@ int attest_main(int argc, char **argv);
 
 /* Fill the options not given on the command line from the environment:
  * CUSTOS_RELAY, CUSTOS_CA, CUSTOS_CERT, CUSTOS_KEY, CUSTOS_REFERENCE,
- * CUSTOS_ALLOW_DEV=1. An option always wins over its variable. */
+ * CUSTOS_ALLOW_DEV=1; then those still missing from the configuration
+ * file's profile (tools/tenant_config.h). An option always wins over its
+ * variable, a variable over the file. A malformed file is reported by
+ * attest_conn_check(). */
 void attest_conn_from_env(struct attest_conn *c);
 
-/* Check that relay, ca, cert and key are set and relay is HOST:PORT: NULL,
- * or a usage message (static). */
+/* Check that the configuration file was good, relay, ca, cert and key are
+ * set and relay is HOST:PORT: NULL, or a usage message (static). */
 const char *attest_conn_check(const struct attest_conn *c);
 
 /* Read the CA root and the reference. ATTEST_EXIT_VERIFIED (0), or

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <custos/version.h>
 #include "crypto/pki_host.h"
 
 #define MAX_OUTPUTS 16
@@ -26,6 +27,14 @@ void cli_set_prog(const char *p)
 	const char *slash = strrchr(p, '/');
 
 	prog = slash ? slash + 1 : p;
+}
+
+void cli_version_if_asked(int argc, char **argv, const char *tool)
+{
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		printf("%s %s\n", tool, CUSTOS_VERSION);
+		exit(0);
+	}
 }
 
 /* Messages may quote file names and parsed input: keep them one line of

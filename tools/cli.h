@@ -17,6 +17,12 @@
 
 void cli_set_prog(const char *prog);
 
+/* `TOOL --version`: "TOOL VERSION" (include/custos/version.h, the one
+ * version of the project, the one the hypervisor prints at boot) on stdout
+ * and exit 0. Only as the first argument, so an option's value that
+ * happens to read "--version" is never taken for it. */
+void cli_version_if_asked(int argc, char **argv, const char *tool);
+
 /* "PROG: message" on stderr, remove this run's outputs, exit 1. */
 void cli_die(const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 1, 2)));

@@ -125,7 +125,7 @@ static const char usage_text[] =
 	"\n"
 	"NAME: 1..64 printable ASCII characters, not starting or ending with a\n"
 	"space. No output file is ever overwritten. Exit status: 0 done, 1 failed,\n"
-	"2 usage error.\n";
+	"2 usage error. 'custos-ca --version' prints the version.\n";
 
 static void usage(FILE *f)
 {
@@ -999,6 +999,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 
 	cli_set_prog(argv[0]);
+	cli_version_if_asked(argc, argv, "custos-ca");
 	if (argc < 2)
 		cli_usage_error("no command (init, issue, issue-tcb, enroll or approve)");
 	cmd = argv[1];

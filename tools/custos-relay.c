@@ -74,7 +74,7 @@ static const char usage_text[] =
 	"                     0700 if missing); without it every STORE is refused\n"
 	"One line per session event on stderr, never payload bytes. SIGTERM or\n"
 	"SIGINT ends it cleanly. Exit status: 0 after a signal, 1 on failure,\n"
-	"2 on a usage error.\n";
+	"2 on a usage error. 'custos-relay --version' prints the version.\n";
 
 /* A fixed-capacity byte queue; sent bytes leave from the front. */
 struct queue {
@@ -970,6 +970,7 @@ int main(int argc, char **argv)
 	struct args a = { 0 };
 
 	cli_set_prog(argv[0]);
+	cli_version_if_asked(argc, argv, "custos-relay");
 	parse_args(argc, argv, &a);
 	signal(SIGPIPE, SIG_IGN);
 	/* Signals are delivered only inside ppoll: no race between the

@@ -61,7 +61,8 @@ static const char usage_text[] =
 	"      development TCB identity (tcb-sign-dev, tcb-kex-dev).\n"
 	"\n"
 	"Certificates may be PEM or DER. No output file is ever overwritten.\n"
-	"Exit status: 0 done, 1 failed or invalid, 2 usage error.\n";
+	"Exit status: 0 done, 1 failed or invalid, 2 usage error.\n"
+	"'custos-station --version' prints the version.\n";
 
 #define MAX_TENANT_CAS 8
 
@@ -496,6 +497,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 
 	cli_set_prog(argv[0]);
+	cli_version_if_asked(argc, argv, "custos-station");
 	if (argc < 2)
 		cli_usage_error("no command (package, inspect or open)");
 	cmd = argv[1];

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "tools/attest.h"
+#include "tools/cli.h"
 #include "tools/vm_cli.h"
 
 static const char usage_text[] =
@@ -31,8 +32,14 @@ static const char usage_text[] =
 	"            their consoles; 'custos vm shell' runs several on one\n"
 	"            attested session ('custos vm --help')\n"
 	"\n"
+	"  --version print the version\n"
+	"\n"
+	"Connection settings come from options, CUSTOS_* variables or a\n"
+	"profile of ~/.config/custos/config (--profile NAME), in that order.\n"
+	"\n"
 	"Exit status: 0 verified / done, 1 verification failed, 2 could not run\n"
-	"(usage, files, network, timeout), 3 refused by the platform.\n";
+	"(usage, files, network, timeout), 3 refused by the platform, 4 the peer\n"
+	"is not a Custos relay (it did not answer TLS).\n";
 
 struct command {
 	const char *name;
@@ -46,6 +53,7 @@ static const struct command commands[] = {
 
 int main(int argc, char **argv)
 {
+	cli_version_if_asked(argc, argv, "custos");
 	if (argc < 2) {
 		fputs("custos: no command (attest, vm)\nTry 'custos --help'.\n", stderr);
 		return 2;

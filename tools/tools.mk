@@ -59,7 +59,7 @@ TOOLS_BINS += $(BUILD)/bin/custos
 # tools/quote_verify.c, which unmarshals the TPM's structures with the
 # system libtss2-mu.
 CUSTOS_SRCS := tools/custos.c tools/attest.c tools/vm_cli.c tools/vm_shell.c \
-	tools/tenant_tls.c tools/reference.c tools/quote_verify.c \
+	tools/tenant_tls.c tools/tenant_config.c tools/reference.c tools/quote_verify.c \
 	tools/tpm_evidence.c tools/tcb_key_check.c tools/tpm_credential.c $(TOOLS_COMMON_SRCS)
 $(BUILD)/bin/custos: $(call tools_objs,$(CUSTOS_SRCS)) $(HOST_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
@@ -94,3 +94,7 @@ $(BUILD)/tests/test_tpm_credential: tools/tpm_credential.c tools/tpm_credential.
 # whose P-384 point check it uses (host-only code: custos-ca enroll).
 $(BUILD)/tests/test_tcb_key_check: tools/tcb_key_check.c tools/tcb_key_check.h \
 	tools/tpm_credential.c tools/tpm_credential.h
+
+# The configuration file reader's unit test compiles it in (host-only code:
+# the tenant CLI's profiles).
+$(BUILD)/tests/test_tenant_config: tools/tenant_config.c tools/tenant_config.h

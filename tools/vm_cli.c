@@ -130,9 +130,13 @@ static const char usage_text[] =
 	"  --timeout SECONDS     give up after this long in all (default 300 for\n"
 	"                        create, 120 for the others)\n"
 	"\n"
+	"  --profile NAME        the configuration file's profile (below)\n"
+	"\n"
 	"Environment: CUSTOS_RELAY, CUSTOS_CA, CUSTOS_CERT, CUSTOS_KEY,\n"
 	"CUSTOS_REFERENCE and CUSTOS_ALLOW_DEV=1 stand for the options of the\n"
-	"same name when those are not given (an option wins).\n"
+	"same name when those are not given (an option wins). What neither\n"
+	"gives comes from the profile (--profile, CUSTOS_PROFILE, or [default])\n"
+	"of ~/.config/custos/config (CUSTOS_CONFIG names another file).\n"
 	"\n"
 	"Exit status:\n"
 	"  0  done\n"
@@ -141,7 +145,8 @@ static const char usage_text[] =
 	"  2  could not run: usage, files, connection, timeout, a malformed or\n"
 	"     unexpected answer\n"
 	"  3  refused by the platform: an error answer (not found, exists, no\n"
-	"     memory, state, storage, too large, busy ...) or our credentials\n";
+	"     memory, state, storage, too large, busy ...) or our credentials\n"
+	"  4  the peer at --relay is not a Custos relay: it did not answer TLS\n";
 
 enum vm_cmd { CMD_CREATE, CMD_START, CMD_STOP, CMD_DESTROY, CMD_STATUS,
 	      CMD_CONSOLE, CMD_LIST };
@@ -355,7 +360,8 @@ static int take_seconds(struct vm_opts *o, const char *arg, double *out)
  * line (--timeout is not one of them: it bounds the line's command). */
 static bool is_connection_opt(int c)
 {
-	return c == 'r' || c == 'a' || c == 'c' || c == 'k' || c == 'R' || c == 'D';
+	return c == 'r' || c == 'a' || c == 'c' || c == 'k' || c == 'R' || c == 'D' ||
+	       c == 'P';
 }
 
 /* One option of a command (getopt_long's c): 0, or a usage error. */
@@ -365,7 +371,7 @@ static int take_option(struct vm_opts *o, int c, char *arg, const char *word)
 
 	if (o->in_shell && (is_connection_opt(c) || c == 'j'))
 		return usage_fail(o, "--relay, --ca, --cert, --key, --reference, "
-				  "--allow-dev and --json belong to 'custos vm shell', "
+				  "--allow-dev, --profile and --json belong to 'custos vm shell', "
 				  "not to a line");
 	taken = attest_conn_opt(&o->c, c, arg);
 	if (taken < 0)
