@@ -59,3 +59,70 @@ def test_make_install_into_destdir(d):
         assert stat.S_IMODE(os.stat(os.path.join(docdir, doc)).st_mode) == 0o644, doc
     # Nothing outside DESTDIR/PREFIX.
     assert os.listdir(dest) == ["opt"] and os.listdir(os.path.join(dest, "opt")) == ["custos"]
+
+
+def processes_naming(folder):
+    """Pids of live processes that run in folder or name it on their
+    command line (the emulator, swtpm, the relay)."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                named = folder.encode() in f.read()
+            cwd = os.readlink("/proc/%s/cwd" % pid)
+            with open("/proc/%s/stat" % pid) as f:
+                zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except OSError:
+            continue
+        if (named or cwd == folder or cwd.startswith(folder + "/")) and not zombie:
+            pids.append(int(pid))
+    return pids
+
+
+@h.on("qemu-svm")
+def test_make_run_serves_the_cli_by_hand_until_interrupted(d, machine):
+    """tools/run_platform.py (make run): the platform comes up, the printed
+    export lines (and the printed configuration file alone) are all the CLI
+    needs, and SIGINT, as Ctrl-C sends it, stops everything it started."""
+    run_dir = os.path.join(d, "run")
+    p = subprocess.Popen([sys.executable, os.path.join(h.ROOT, "tools", "run_platform.py"),
+                          "--emu", machine.name, "--dir", run_dir],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         start_new_session=True)
+    h._live_groups.add(p.pid)
+    out = ""
+    try:
+        while "run: Ctrl-C stops the platform." not in out:
+            line = p.stdout.readline()
+            assert line, "run_platform.py ended before serving:\n" + out
+            out += line
+        exports = dict(re.findall(r"^export (CUSTOS_\w+)=(\S+)", out, re.M))
+        assert sorted(exports) == sorted(["CUSTOS_RELAY", "CUSTOS_CA", "CUSTOS_CERT",
+                                          "CUSTOS_KEY", "CUSTOS_REFERENCE",
+                                          "CUSTOS_ALLOW_DEV"]), out
+        assert re.search(r"^export CUSTOS_ALLOW_DEV=1 +# dev-only", out, re.M), out
+        base = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOS_")}
+        custos = os.path.join(BIN, "custos")
+        a = subprocess.run([custos, "attest"], env=dict(base, **exports),
+                           capture_output=True, text=True, timeout=300)
+        assert a.returncode == 0 and "VERIFIED (DEV platform" in a.stdout, (a, out)
+        assert "all match" in a.stdout, a.stdout
+        config = re.search(r"export CUSTOS_CONFIG=(\S+)\)", out).group(1)
+        v = subprocess.run([custos, "vm", "list"], env=dict(base, CUSTOS_CONFIG=config),
+                           capture_output=True, text=True, timeout=300)
+        assert v.returncode == 0 and v.stdout.endswith("(no VMs)\n"), (v, out)
+        port = int(exports["CUSTOS_RELAY"].rsplit(":", 1)[1])
+        assert processes_naming(run_dir), "no emulator runs in %s" % run_dir
+        os.kill(p.pid, 2)  # SIGINT, as Ctrl-C at a terminal
+        rest, _ = p.communicate(timeout=120)
+        out += rest
+        assert p.returncode == 0, "exit %d:\n%s" % (p.returncode, out)
+        assert "run: SIGINT: stopping the platform" in out and out.endswith("run: stopped\n"), out
+        assert not processes_naming(run_dir), "left running: %s" % processes_naming(run_dir)
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, "the relay still listens"
+    finally:
+        h._kill_group(p.pid)
+        p.wait(timeout=30)
