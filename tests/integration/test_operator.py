@@ -126,3 +126,20 @@ def test_make_run_serves_the_cli_by_hand_until_interrupted(d, machine):
     finally:
         h._kill_group(p.pid)
         p.wait(timeout=30)
+
+
+def test_run_py_refuses_filters_that_match_nothing(d):
+    runner = [sys.executable, os.path.join(h.ROOT, "tests", "run.py")]
+    p = subprocess.run(runner + ["no-such-test-xyzzy"], capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+    assert "run.py: no test ran: nothing matches 'no-such-test-xyzzy'" in p.stderr, p.stderr
+    p = subprocess.run(runner + ["--list", "no-such-test-xyzzy"], capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 2 and p.stdout == "", (p.returncode, p.stdout, p.stderr)
+    assert "no integration run matches 'no-such-test-xyzzy'" in p.stderr, p.stderr
+    # A filter that selects something still runs it and succeeds.
+    p = subprocess.run(runner + ["unit/test_tenant_config"], capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0 and re.search(r"^[1-9]\d* passed, 0 failed$", p.stdout, re.M), (
+        p.stdout, p.stderr)
