@@ -114,6 +114,7 @@ static const char *result_name(int status)
 	case ATTEST_EXIT_VERIFIED: return "verified";
 	case ATTEST_EXIT_FAILED: return "failed";
 	case ATTEST_EXIT_REFUSED: return "refused";
+	case ATTEST_EXIT_NOT_CUSTOS: return "not-custos";
 	default: return "error";
 	}
 }
@@ -638,6 +639,7 @@ int attest_tls_exit(int st)
 {
 	switch (st) {
 	case TT_E_REFUSED: return ATTEST_EXIT_REFUSED;
+	case TT_E_NOT_TLS: return ATTEST_EXIT_NOT_CUSTOS;
 	case TT_E_INTEGRITY:
 	case TT_E_PROTOCOL: return ATTEST_EXIT_FAILED;
 	default: return ATTEST_EXIT_ERROR;

@@ -25,6 +25,7 @@ enum attest_exit {
 	ATTEST_EXIT_FAILED = 1,   /* verification failed (or tampering seen) */
 	ATTEST_EXIT_ERROR = 2,    /* could not run: usage, files, network, time */
 	ATTEST_EXIT_REFUSED = 3,  /* the platform refused our credentials */
+	ATTEST_EXIT_NOT_CUSTOS = 4, /* the peer did not answer TLS: no Custos relay */
 };
 
 /* How to reach and judge a platform: the options every tenant command

@@ -278,7 +278,8 @@ static int answer_fail(struct vm_run *r, const char *fmt, ...)
 static const char *result_name(int status)
 {
 	return status == ATTEST_EXIT_FAILED ? "failed" :
-	       status == ATTEST_EXIT_REFUSED ? "refused" : "error";
+	       status == ATTEST_EXIT_REFUSED ? "refused" :
+	       status == ATTEST_EXIT_NOT_CUSTOS ? "not-custos" : "error";
 }
 
 static void json_cstr(const char *s)

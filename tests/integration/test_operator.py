@@ -5,6 +5,7 @@ the profile) against fake-tpgvm, a peer that is not a Custos relay (a plain
 HTTP server) told apart from tampering, and `tests/run.py` refusing filters
 that match nothing."""
 import http.server
+import json
 import os
 import re
 import socket
@@ -143,3 +144,146 @@ def test_run_py_refuses_filters_that_match_nothing(d):
                        timeout=300)
     assert p.returncode == 0 and re.search(r"^[1-9]\d* passed, 0 failed$", p.stdout, re.M), (
         p.stdout, p.stderr)
+
+
+class HttpServer:
+    """A plain HTTP server on an ephemeral port (what a wrong --relay may
+    reach), serving in a thread until closed."""
+
+    def __init__(self):
+        class Quiet(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Quiet)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def tenant_args(relay):
+    return ["--relay", relay, "--ca", os.path.join(PKI, "root.pem"),
+            "--cert", os.path.join(PKI, "tenant-alice.pem"),
+            "--key", os.path.join(PKI, "tenant-alice.key"), "--timeout", "30"]
+
+
+def test_a_peer_that_is_not_a_custos_relay(d):
+    """An HTTP server at --relay is named for what it is, with its own exit
+    status (4), not as tampering (1); no mbedTLS error number is shown."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOS_")}
+    with HttpServer() as web:
+        relay = "127.0.0.1:%d" % web.port
+        want = (r"^custos (attest|vm \w+): ERROR: the peer at 127\.0\.0\.1:%d did not answer as "
+                r"a Custos relay \(not TLS: it began '<!DOCTYPE HTML>'\)\n$" % web.port)
+        for cmd in (["attest"], ["vm", "list"], ["vm", "status", "web"]):
+            p = subprocess.run([os.path.join(BIN, "custos")] + cmd + tenant_args(relay),
+                               capture_output=True, text=True, timeout=60, env=env)
+            assert p.returncode == 4, (cmd, p.returncode, p.stdout, p.stderr)
+            assert re.match(want, p.stderr), (cmd, p.stderr)
+            assert "0x" not in p.stderr and p.stdout == "", (cmd, p.stdout, p.stderr)
+            p = subprocess.run([os.path.join(BIN, "custos")] + cmd + tenant_args(relay) +
+                               ["--json"], capture_output=True, text=True, timeout=60,
+                               env=env)
+            out = json.loads(p.stdout)
+            assert p.returncode == 4 and out["result"] == "not-custos", (cmd, p.stdout)
+            assert out["exit_status"] == 4 and "did not answer as a Custos relay" in out["reason"]
+        # mbedTLS's number only where debugging asks for it.
+        p = subprocess.run([os.path.join(BIN, "custos"), "attest"] + tenant_args(relay),
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(env, CUSTOS_DEBUG="1"))
+        assert p.returncode == 4 and re.search(
+            r"^custos: debug: mbedTLS error -0x[0-9a-f]{4} in the TLS handshake$",
+            p.stderr, re.M), p.stderr
+    # A tampered but real TLS peer is still tampering (exit 1): fake-tpgvm's
+    # flipped record (test_attest_host: "tamper").
+    with Fake(d, "tamper") as f:
+        p = subprocess.run([os.path.join(BIN, "custos"), "attest", "--allow-dev"] +
+                           tenant_args(f.relay), capture_output=True, text=True, timeout=60,
+                           env=env)
+    assert p.returncode == 1 and "TLS channel integrity failure" in p.stderr, p.stderr
+    assert "0x" not in p.stderr, p.stderr
+
+
+def test_configuration_file_and_its_precedence(d):
+    """The profile gives what neither an option nor a variable gives; a
+    variable wins over it, an option over both; --profile and
+    CUSTOS_PROFILE select; a malformed file is refused before any traffic."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOS_")}
+    custos = os.path.join(BIN, "custos")
+    with socket.socket() as dead:
+        dead.bind(("127.0.0.1", 0))
+        dead_relay = "127.0.0.1:%d" % dead.getsockname()[1]  # bound, not listening
+        with Fake(d, "ok", count=6) as f:
+            config = os.path.join(d, "config")
+            with open(config, "w") as c:
+                c.write("# test\n[default]\nrelay = %s\nca = %s\ncert = tenant-alice.pem\n"
+                        "key = tenant-alice.key\nreference = %s\nallow-dev = yes\n\n"
+                        "[dead]\nrelay = %s\n" % (f.relay, os.path.join(PKI, "root.pem"),
+                                                  REFERENCE, dead_relay))
+            # Relative paths are taken from the file's folder: put it in PKI's.
+            pki_config = os.path.join(PKI, "test-operator.config")
+            os.replace(config, pki_config)
+            try:
+                run_env = dict(env, CUSTOS_CONFIG=pki_config)
+
+                def run(*args, **more):
+                    return subprocess.run([custos] + list(args), capture_output=True,
+                                          text=True, timeout=60, env=dict(run_env, **more))
+                # The profile alone.
+                p = run("attest")
+                assert p.returncode == 0 and "VERIFIED (DEV platform" in p.stdout, p
+                assert "all match" in p.stdout, p.stdout
+                # A variable wins over the profile.
+                p = run("attest", CUSTOS_RELAY=dead_relay)
+                assert p.returncode == 2 and "cannot connect to %s" % dead_relay in p.stderr, p
+                # An option wins over the variable.
+                p = run("attest", "--relay", f.relay, CUSTOS_RELAY=dead_relay)
+                assert p.returncode == 0, p
+                # A variable that says no to allow-dev wins over the file's yes.
+                p = run("attest", CUSTOS_ALLOW_DEV="0")
+                assert p.returncode == 1 and "platform is DEV" in p.stderr, p
+                # --profile and CUSTOS_PROFILE select [dead]: its relay, and
+                # nothing of [default] (ca is missing then).
+                p = run("attest", "--profile", "dead")
+                assert p.returncode == 2 and "needs --ca" in p.stderr, p
+                p = run("attest", "--profile", "dead", "--ca", os.path.join(PKI, "root.pem"),
+                        "--cert", os.path.join(PKI, "tenant-alice.pem"),
+                        "--key", os.path.join(PKI, "tenant-alice.key"))
+                assert p.returncode == 2 and "cannot connect to %s" % dead_relay in p.stderr, p
+                p = run("vm", "list", CUSTOS_PROFILE="dead")
+                assert p.returncode == 2 and "needs --ca" in p.stderr, p
+                p = run("vm", "list", "--profile", "default", CUSTOS_PROFILE="dead")
+                assert p.returncode == 0 and p.stdout.endswith("(no VMs)\n"), p
+                p = run("attest", "--profile", "nope")
+                assert p.returncode == 2 and "has no profile [nope]" in p.stderr, p
+                # A line of the shell may not name another profile.
+                p = subprocess.run([custos, "vm", "shell"], input="list --profile dead\n",
+                                   capture_output=True, text=True, timeout=60, env=run_env)
+                assert p.returncode == 2 and "--profile" in p.stderr, p
+            finally:
+                os.unlink(pki_config)
+            # Malformed: exit 2, one line naming file and line, no traffic
+            # (its relay listens here and must accept nothing).
+            with socket.create_server(("127.0.0.1", 0)) as probe:
+                with open(config, "w") as c:
+                    c.write("[default]\nrelay = 127.0.0.1:%d\nrelais = secret-value\n"
+                            % probe.getsockname()[1])
+                p = subprocess.run([custos, "attest"], capture_output=True, text=True,
+                                   timeout=60, env=dict(env, CUSTOS_CONFIG=config))
+                assert p.returncode == 2, p
+                assert p.stderr.splitlines()[0] == (
+                    "custos attest: %s line 3: unknown setting 'relais' (relay, ca, cert, "
+                    "key, reference, allow-dev)" % config), p.stderr
+                assert "secret-value" not in p.stderr
+                probe.setblocking(False)
+                try:
+                    probe.accept()
+                    raise AssertionError("the CLI connected despite a bad file")
+                except BlockingIOError:
+                    pass
