@@ -307,13 +307,13 @@ const char *attest_conn_check(const struct attest_conn *c)
 	if (config_error[0])
 		return config_error;
 	if (!c->relay || !*c->relay)
-		return "needs --relay HOST:PORT (or CUSTOS_RELAY, or relay in the configuration file)";
+		return "needs --relay HOST:PORT (or CUSTOS_RELAY), or relay in the configuration file";
 	if (!c->ca || !*c->ca)
-		return "needs --ca ROOT.pem (or CUSTOS_CA, or ca in the configuration file)";
+		return "needs --ca ROOT.pem (or CUSTOS_CA), or ca in the configuration file";
 	if (!c->cert || !*c->cert)
-		return "needs --cert TENANT.pem (or CUSTOS_CERT, or cert in the configuration file)";
+		return "needs --cert TENANT.pem (or CUSTOS_CERT), or cert in the configuration file";
 	if (!c->key || !*c->key)
-		return "needs --key TENANT.key (or CUSTOS_KEY, or key in the configuration file)";
+		return "needs --key TENANT.key (or CUSTOS_KEY), or key in the configuration file";
 	if (split_relay(c->relay, host, sizeof(host), port, sizeof(port)) != 0)
 		return "--relay wants HOST:PORT";
 	return NULL;
