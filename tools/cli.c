@@ -37,6 +37,42 @@ void cli_version_if_asked(int argc, char **argv, const char *tool)
 	}
 }
 
+int cli_print_command_help(FILE *f, const char *usage, const char *cmd,
+			   const char *first_prefix)
+{
+	size_t cmd_len = strlen(cmd);
+	bool in = false, printed = false;
+
+	for (const char *p = usage; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		bool command_line = n > 2 && p[0] == ' ' && p[1] == ' ' && p[2] != ' ';
+
+		if (in && (n == 0 || command_line))
+			break;
+		if (!in && command_line && n >= 2 + cmd_len &&
+		    strncmp(p + 2, cmd, cmd_len) == 0 &&
+		    (n == 2 + cmd_len || p[2 + cmd_len] == ' ')) {
+			in = true;
+			if (first_prefix) {
+				fputs(first_prefix, f);
+				fwrite(p + 2, 1, n - 2, f);
+				fputc('\n', f);
+				printed = true;
+				p += n + (nl != NULL);
+				continue;
+			}
+		}
+		if (in) {
+			fwrite(p, 1, n, f);
+			fputc('\n', f);
+			printed = true;
+		}
+		p += n + (nl != NULL);
+	}
+	return printed ? 0 : -1;
+}
+
 /* Messages may quote file names and parsed input: keep them one line of
  * printable characters. */
 static void print_line(const char *fmt, va_list ap)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define CLI_EXIT_FAIL  1
@@ -22,6 +23,16 @@ void cli_set_prog(const char *prog);
  * and exit 0. Only as the first argument, so an option's value that
  * happens to read "--version" is never taken for it. */
 void cli_version_if_asked(int argc, char **argv, const char *tool);
+
+/*
+ * Per-command --help from a tool's one usage text: the block of command
+ * cmd, its line "  CMD ..." (two spaces in) and the lines after it, up to
+ * the next such line or a blank one. The first line's two spaces become
+ * first_prefix if that is not NULL ("usage: custos-ca "). 0 if printed,
+ * -1 if the text has no block for cmd.
+ */
+int cli_print_command_help(FILE *f, const char *usage, const char *cmd,
+			   const char *first_prefix);
 
 /* "PROG: message" on stderr, remove this run's outputs, exit 1. */
 void cli_die(const char *fmt, ...)

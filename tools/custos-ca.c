@@ -133,6 +133,22 @@ static void usage(FILE *f)
 		LEAF_DAYS_DEFAULT);
 }
 
+/* `custos-ca COMMAND --help`: that command's part of the usage text. */
+static void command_usage(const char *cmd)
+{
+	char text[sizeof(usage_text) + 64];
+
+	snprintf(text, sizeof(text), usage_text, ROOT_DAYS_DEFAULT, LEAF_DAYS_DEFAULT,
+		 LEAF_DAYS_DEFAULT);
+	if (cli_print_command_help(stdout, text, cmd, "usage: custos-ca ") != 0) {
+		usage(stdout);
+		return;
+	}
+	fputs("\nNAME: 1..64 printable ASCII characters, not starting or ending with a\n"
+	      "space. No output file is ever overwritten. Exit status: 0 done, 1 failed,\n"
+	      "2 usage error. 'custos-ca --help' describes every command.\n", stdout);
+}
+
 /* Enough for a vendor's root and a few intermediates. */
 #define EK_CA_MAX 8
 /* The files a new launch changes: hypervisor, envelope, a few modules. */
@@ -217,7 +233,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 				cli_usage_error("at most %d --file", APPROVE_FILES_MAX);
 			o->file[o->n_file++] = optarg;
 			break;
-		case 'h': usage(stdout); exit(0);
+		case 'h': command_usage(argv[0]); exit(0);
 		default:
 			if (optopt)
 				cli_usage_error("option '%s' needs an argument",

@@ -119,7 +119,15 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 						MAX_TENANT_CAS);
 			o->tenant_ca[o->n_tenant_ca++] = optarg;
 			break;
-		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'h':
+			/* argv[0] is the command: its part of the usage text. */
+			if (cli_print_command_help(stdout, usage_text, argv[0],
+						   "usage: custos-station ") != 0)
+				fputs(usage_text, stdout);
+			else
+				fputs("\nExit status: 0 done, 1 failed or invalid, 2 usage error.\n"
+				      "'custos-station --help' describes every command.\n", stdout);
+			exit(0);
 		default:
 			if (optopt)
 				cli_usage_error("option '%s' needs an argument",

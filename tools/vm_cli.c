@@ -404,7 +404,14 @@ static int take_option(struct vm_opts *o, int c, char *arg, const char *word)
 		return 0;
 	case 'h':
 		if (!o->in_shell) {
-			fputs(usage_text, stdout);
+			/* `custos vm CMD --help`: that command's part, and the
+			 * options every command shares. */
+			printf("usage: custos vm %s ... (with the options below)\n\n",
+			       o->cmd_name);
+			if (cli_print_command_help(stdout, usage_text, o->cmd_name, NULL) == 0)
+				printf("\n%s", strstr(usage_text, "options:"));
+			else
+				fputs(usage_text, stdout);
 			exit(0);
 		}
 		return usage_fail(o, "--help is not for a line ('custos vm --help')");

@@ -287,3 +287,36 @@ def test_configuration_file_and_its_precedence(d):
                     raise AssertionError("the CLI connected despite a bad file")
                 except BlockingIOError:
                     pass
+
+
+def test_per_command_help(d):
+    """`TOOL COMMAND --help`: that command's usage, exit 0, shorter than
+    the whole tool's --help and naming no other command's usage line."""
+    cases = {
+        "custos": [["vm", c] for c in ("create", "start", "stop", "destroy", "status",
+                                       "console", "list")] + [["attest"], ["vm", "shell"]],
+        "custos-ca": [[c] for c in ("init", "issue", "issue-tcb", "enroll", "approve")],
+        "custos-station": [[c] for c in ("package", "inspect", "open")],
+    }
+    for tool, commands in cases.items():
+        path = os.path.join(BIN, tool)
+        whole = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=30)
+        assert whole.returncode == 0, whole
+        for cmd in commands:
+            p = subprocess.run([path] + cmd + ["--help"], capture_output=True, text=True,
+                               timeout=30)
+            assert p.returncode == 0 and p.stderr == "", (tool, cmd, p)
+            head = "usage: %s %s" % (tool, " ".join(cmd))
+            assert p.stdout.startswith(head + " ") or p.stdout.startswith(head + "\n"), (
+                tool, cmd, p.stdout[:200])
+            if tool == "custos" and cmd[0] == "vm" and cmd[1] != "shell":
+                whole_vm = subprocess.run([path, "vm", "--help"], capture_output=True,
+                                          text=True, timeout=30).stdout
+                assert len(p.stdout) < len(whole_vm), (tool, cmd)
+                assert "\n  %s " % cmd[1] in p.stdout, (tool, cmd, p.stdout)
+            elif tool != "custos":
+                assert len(p.stdout) < len(whole.stdout), (tool, cmd)
+            if tool != "custos":
+                others = [c[0] for c in commands if c[0] != cmd[0]]
+                for other in others:
+                    assert not re.search(r"^usage: %s %s " % (tool, other), p.stdout, re.M)
