@@ -94,8 +94,9 @@ static const char usage_text[] =
 	"                K/M/G suffixes), upload --image and --init-data, pass\n"
 	"                the secrets of --secret-file FILE (one KEY=VALUE per\n"
 	"                line; blank lines and lines starting with # ignored;\n"
-	"                at most 16 KiB) and --secret KEY=VALUE (visible to\n"
-	"                local users while it runs: prefer --secret-file);\n"
+	"                at most 16 KiB; '-': stdin, piped) and --secret\n"
+	"                KEY=VALUE (visible to local users while it runs:\n"
+	"                prefer --secret-file);\n"
 	"                checks that the platform measured exactly what was sent;\n"
 	"                or, instead of --image, a Linux VM: --kernel BZIMAGE\n"
 	"                (64-bit boot protocol 2.12 or later, checked here\n"
@@ -400,6 +401,16 @@ static int take_option(struct vm_opts *o, int c, char *arg, const char *word)
 		if (o->n_secret_files == MAX_SECRET_FILES)
 			return usage_fail(o, "more than %u --secret-file options",
 					  MAX_SECRET_FILES);
+		if (strcmp(arg, "-") == 0) {
+			/* stdin: the shell's is its commands, and one stream
+			 * can be read once. */
+			if (o->in_shell)
+				return usage_fail(o, "--secret-file - (stdin) is not for a "
+						  "line of the shell: its stdin is the commands");
+			for (size_t i = 0; i < o->n_secret_files; i++)
+				if (strcmp(o->secret_files[i], "-") == 0)
+					return usage_fail(o, "--secret-file - (stdin) is given twice");
+		}
 		o->secret_files[o->n_secret_files++] = arg;
 		return 0;
 	case 'h':
@@ -642,7 +653,8 @@ static int secrets_from_args(struct vm_opts *o, uint8_t *buf, size_t cap,
  * caller wipes and frees; NULL with a usage error. */
 static char *read_secret_file(struct vm_opts *o, const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	bool from_stdin = strcmp(path, "-") == 0;
+	FILE *f = from_stdin ? stdin : fopen(path, "rb");
 	struct stat st;
 	char *buf;
 
@@ -650,14 +662,22 @@ static char *read_secret_file(struct vm_opts *o, const char *path, size_t *len)
 		usage_fail(o, "cannot read secret file '%s': %s", path, strerror(errno));
 		return NULL;
 	}
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+	/* From stdin: a pipe or a redirected file, never a terminal, where
+	 * the secrets would be echoed as typed. */
+	if (from_stdin && isatty(fileno(f))) {
+		usage_fail(o, "--secret-file -: stdin is a terminal; pipe the secrets in "
+			   "(e.g. from a password manager) or give a file");
+		return NULL;
+	}
+	if (!from_stdin && (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))) {
 		fclose(f);
 		usage_fail(o, "secret file '%s' is not a regular file", path);
 		return NULL;
 	}
 	buf = malloc(SECRET_FILE_MAX + 1);
 	if (!buf) {
-		fclose(f);
+		if (!from_stdin)
+			fclose(f);
 		usage_fail(o, "out of memory");
 		return NULL;
 	}
@@ -665,7 +685,8 @@ static char *read_secret_file(struct vm_opts *o, const char *path, size_t *len)
 	if (ferror(f) || *len > SECRET_FILE_MAX) {
 		bool big = !ferror(f);
 
-		fclose(f);
+		if (!from_stdin)
+			fclose(f);
 		crypto_wipe(buf, SECRET_FILE_MAX + 1);
 		free(buf);
 		if (big)
@@ -675,7 +696,8 @@ static char *read_secret_file(struct vm_opts *o, const char *path, size_t *len)
 			usage_fail(o, "cannot read secret file '%s'", path);
 		return NULL;
 	}
-	fclose(f);
+	if (!from_stdin)
+		fclose(f);
 	return buf;
 }
 

@@ -320,3 +320,55 @@ def test_per_command_help(d):
                 others = [c[0] for c in commands if c[0] != cmd[0]]
                 for other in others:
                     assert not re.search(r"^usage: %s %s " % (tool, other), p.stdout, re.M)
+
+
+def test_secrets_from_stdin(d):
+    """`--secret-file -`: the secrets piped in on stdin, exactly as a file's
+    (the platform receives them, the launch measurement covers them, no
+    value is printed); refused from a terminal, twice, or on a line of the
+    shell, before anything is sent."""
+    import test_vm_cli_host as vmt
+    image, init = vmt.files(d)
+    text = "# piped\nDB_PASSWORD=correct horse battery staple\nAPI_TOKEN=tok-9f8e7d6c5b4a\nEMPTY=\n"
+    with vmt.Fake(d, "ok") as f:
+        env = vmt.env_for(f.relay)
+        p = subprocess.run([vmt.CUSTOS, "vm", "create", "web", "--memory", "32M", "--image",
+                            image, "--init-data", init, "--secret-file", "-", "--json"],
+                           input=text, capture_output=True, text=True, timeout=60, env=env)
+        assert p.returncode == 0, (p.stdout, p.stderr)
+        vmt.no_secrets(p.stdout, p.stderr, open(f.record).read())
+        m = re.match(r"VM_CREATE name=web .* secrets=3 salt=([0-9a-f]{64})$", f.received()[1])
+        assert m, f.received()
+        got = f.received_bytes()
+        assert all(v.encode() in got for v in vmt.SECRET_VALUES), "secrets not sent"
+        with open(image, "rb") as a, open(init, "rb") as b:
+            want = vmt.measurement("web", 32 << 20, a.read(), b.read(),
+                                   bytes.fromhex(m.group(1)), vmt.SECRETS)
+        assert json.loads(p.stdout)["measurement"] == want, p.stdout
+    with vmt.Fake(d, "ok") as f:
+        env = vmt.env_for(f.relay)
+        base = [vmt.CUSTOS, "vm", "create", "web", "--memory", "32M", "--image", image]
+        p = subprocess.run(base + ["--secret-file", "-", "--secret-file", "-"], input=text,
+                           capture_output=True, text=True, timeout=60, env=env)
+        assert p.returncode == 2 and "--secret-file - (stdin) is given twice" in p.stderr, p
+        # A terminal: refused, nothing read or sent.
+        import pty
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.run(base + ["--secret-file", "-"], stdin=slave,
+                               capture_output=True, text=True, timeout=60, env=env)
+        finally:
+            os.close(slave)
+            os.close(master)
+        assert p.returncode == 2 and "stdin is a terminal" in p.stderr, p
+        # Malformed piped secrets: the file's one-line errors, no value.
+        p = subprocess.run(base + ["--secret-file", "-"], input="TOKEN=tok-9f8e7d6c5b4a\x1b\n",
+                           capture_output=True, text=True, timeout=60, env=env)
+        assert p.returncode == 2 and "--secret-file '-' line 1 (TOKEN): the value" in p.stderr, p
+        assert "tok-9f8e" not in p.stderr
+        # In the shell, stdin is the commands.
+        p = subprocess.run([vmt.CUSTOS, "vm", "shell"], env=env, capture_output=True,
+                           text=True, timeout=60,
+                           input="create web --memory 32M --image %s --secret-file -\n" % image)
+        assert p.returncode == 2 and "--secret-file - (stdin) is not for a line" in p.stderr, p
+        assert not any(r.startswith("VM_CREATE") for r in f.received()), f.received()
