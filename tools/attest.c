@@ -430,7 +430,7 @@ static void print_json(const struct opts *op, const struct outcome *o)
 	const struct report *r = &o->report;
 	char tb[16];
 
-	printf("{\"result\": \"%s\", \"exit_status\": %d, \"reason\": ",
+	printf("{\"result\": \"%s\", \"exit_status\": %d, \"command\": \"attest\", \"reason\": ",
 	       result_name(o->status), o->status);
 	attest_json_string(o->reason, strlen(o->reason));
 	printf(", \"relay\": ");

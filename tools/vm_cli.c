@@ -1041,10 +1041,25 @@ struct attested {
 
 /* One VM as a JSON object; with a (the answer to a request about this VM),
  * also what the attestation said about the platform. */
-static void print_info_json(const struct proto_vm_info *v, int match,
-			    const struct attested *a)
+/* The members every successful command's JSON object starts with, so
+ * that success and failure have one shape (result, exit_status, command;
+ * docs/tenant-cli.md, "JSON"). Opens the object. */
+static void print_done_head(const struct vm_opts *op)
 {
-	printf("{\"name\": ");
+	printf("{\"result\": \"done\", \"exit_status\": 0, \"command\": \"%s\", ",
+	       op->cmd_name);
+}
+
+/* One VM as a JSON object: a command's answer (op given: with the head
+ * above) or an element of list's "vms" (op NULL). */
+static void print_info_json(const struct vm_opts *op, const struct proto_vm_info *v,
+			    int match, const struct attested *a)
+{
+	if (op)
+		print_done_head(op);
+	else
+		printf("{");
+	printf("\"name\": ");
 	json_cstr(v->name);
 	printf(", \"state\": \"%s\", \"state_code\": %u, \"memory\": %llu, \"version\": %llu",
 	       state_name(v->state), v->state, (unsigned long long)v->mem_size,
@@ -1325,7 +1340,8 @@ static bool console_line_open;
 static void print_console(const struct vm_opts *op, const uint8_t *p, size_t n)
 {
 	if (op->json) {
-		printf("{\"name\": ");
+		print_done_head(op);
+		printf("\"name\": ");
 		json_cstr(op->vm.name);
 		printf(", \"console\": ");
 		attest_json_string((const char *)p, n);
@@ -1558,12 +1574,13 @@ static int do_list(struct vm_run *r)
 	if (rc)
 		return rc;
 	if (r->op->json) {
-		printf("[");
+		print_done_head(r->op);
+		printf("\"vms\": [");
 		for (size_t i = 0; i < k; i++) {
 			printf(i ? ", " : "");
-			print_info_json(&v[i], -1, NULL);
+			print_info_json(NULL, &v[i], -1, NULL);
 		}
-		printf("]"); /* the caller ends the line */
+		printf("]}"); /* the caller ends the line */
 		return 0;
 	}
 	printf("%-31s  %-9s  %8s  %s\n", "NAME", "STATE", "MEMORY", "VERSION");
@@ -1678,7 +1695,7 @@ static void command_print(const struct vm_opts *op, const struct proto_vm_info *
 	if (op->cmd == CMD_CONSOLE || op->cmd == CMD_LIST)
 		return;
 	if (op->json) {
-		print_info_json(info, op->cmd == CMD_CREATE ? 1 : -1, att);
+		print_info_json(op, info, op->cmd == CMD_CREATE ? 1 : -1, att);
 		return;
 	}
 	if (with_platform)
