@@ -198,6 +198,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "ek-ca", required_argument, NULL, 'A' },
 		{ "file", required_argument, NULL, 'F' },
 		{ "drop", required_argument, NULL, 'X' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -233,6 +234,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 				cli_usage_error("at most %d --file", APPROVE_FILES_MAX);
 			o->file[o->n_file++] = optarg;
 			break;
+		case 'j': break; /* taken before parsing (cli_json_if_asked) */
 		case 'h': command_usage(argv[0]); exit(0);
 		default:
 			if (optopt)
@@ -298,7 +300,7 @@ static void init_crypto(void)
 
 static void wrote(const char *path, const char *what)
 {
-	printf("wrote %s (%s)\n", path, what);
+	cli_wrote(path, what);
 }
 
 /* Write a certificate as PREFIX.pem and PREFIX.der. */
@@ -783,14 +785,20 @@ static void enroll_wrote(char *const path[ENROLL_OUTPUTS], const struct opts *o,
 	      "certificate, readable only by the TPM that activates its credential");
 	wrote(path[AK_PEM], "attestation key certificate (tcb-ak), PEM");
 	wrote(path[AK_DER], "attestation key certificate (tcb-ak), DER");
+	cli_json_bool("tcb_keys_certified", tcb_keys);
 	if (!tcb_keys) {
-		printf("the TCB's TPM-resident keys were not certified: %s\n", !o->report ?
+		const char *why = !o->report ?
 		       "--ak-public gives the attestation key alone" :
 		       !plat->r.tpm_key_count ? "the report carries none" :
 		       "its attestation key has no tcb-ak certificate from this CA yet; "
 		       "enroll again with a report from a boot with this enrollment module "
 		       "(once the TPM has activated the credential, the attestation key is "
-		       "proven to be in the TPM of that EK)");
+		       "proven to be in the TPM of that EK)";
+
+		if (cli_json())
+			cli_json_str("tcb_keys_not_certified_because", why);
+		else
+			printf("the TCB's TPM-resident keys were not certified: %s\n", why);
 		return;
 	}
 	wrote(path[TCB_SIGN_PEM], "TPM-resident TCB signing key certificate (tcb-sign), PEM");
@@ -959,12 +967,25 @@ static void print_pcrs(const struct tpm_approval *a)
 	uint8_t policy[TPM_APPROVAL_DIGEST_LEN];
 	char hex[2 * TPM_APPROVAL_DIGEST_LEN + 1];
 
+	char list[TPM_APPROVAL_PCRS * (sizeof(hex) + 4) + 3];
+	size_t n = 0;
+
+	list[n++] = '[';
 	for (unsigned i = 0; i < TPM_APPROVAL_PCRS; i++) {
 		cli_hex(a->pcrs[i], TPM_APPROVAL_DIGEST_LEN, hex);
-		printf("PCR %u sha384:%s\n", i, hex);
+		if (!cli_json())
+			printf("PCR %u sha384:%s\n", i, hex);
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s\"%s\"", i ? ", " : "", hex);
 	}
+	list[n++] = ']';
+	list[n] = '\0';
 	tpm_approval_policy(a, policy);
 	cli_hex(policy, sizeof(policy), hex);
+	if (cli_json()) {
+		cli_json_raw("pcrs_sha384", list); /* PCRs 0-9, in order */
+		cli_json_str("policy_sha384", hex);
+		return;
+	}
 	printf("approved policy (PolicyPCR) sha384:%s\n", hex);
 }
 
@@ -1024,6 +1045,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	cli_json_if_asked(argc, argv, cmd);
 	if (strcmp(cmd, "init") == 0)
 		return cmd_init(argc - 1, argv + 1);
 	if (strcmp(cmd, "issue") == 0)

@@ -372,3 +372,75 @@ def test_secrets_from_stdin(d):
                            input="create web --memory 32M --image %s --secret-file -\n" % image)
         assert p.returncode == 2 and "--secret-file - (stdin) is not for a line" in p.stderr, p
         assert not any(r.startswith("VM_CREATE") for r in f.received()), f.received()
+
+
+def test_json_of_the_ca_station_and_relay(d):
+    """--json on custos-ca, custos-station and custos-relay: one object of
+    the tenant CLI's shape (result, exit_status, command) on success and on
+    failure, usage errors included; the relay's log as JSON Lines."""
+    ca, station, relay = (os.path.join(BIN, t) for t in ("custos-ca", "custos-station",
+                                                          "custos-relay"))
+
+    def js(args, status):
+        p = subprocess.run(args + ["--json"], capture_output=True, text=True, timeout=60)
+        assert p.returncode == status, (args, p.returncode, p.stdout, p.stderr)
+        lines = p.stdout.splitlines()
+        assert len(lines) == 1, (args, p.stdout)
+        out = json.loads(lines[0])
+        assert out["exit_status"] == status and out["result"] == (
+            "done" if status == 0 else "failed" if status == 1 else "error"), out
+        if status:
+            assert p.stderr.splitlines()[0].endswith(out["reason"]), (p.stderr, out)
+        return out
+
+    cadir = os.path.join(d, "ca")
+    out = js([ca, "init", "--dir", cadir, "--cn", "JSON CA"], 0)
+    assert out["command"] == "init" and [o["path"] for o in out["outputs"]] == [
+        os.path.join(cadir, f) for f in ("root.key", "root.pem", "root.der")], out
+    prefix = os.path.join(d, "t1")
+    out = js([ca, "issue", "--dir", cadir, "--role", "tenant", "--cn", "t1", "--out", prefix], 0)
+    assert [o["path"] for o in out["outputs"]] == [prefix + e for e in (".key", ".pem", ".der")]
+    out = js([ca, "issue", "--dir", cadir, "--role", "tenant", "--cn", "t1", "--out", prefix], 1)
+    assert out["command"] == "issue" and "refusing to overwrite" in out["reason"], out
+    out = js([ca, "issue", "--dir", cadir, "--role", "bogus", "--cn", "x", "--out", prefix], 2)
+    assert "unknown role" in out["reason"], out
+
+    env = os.path.join(h.BUILD, "tpgvm.env")
+    out = js([station, "inspect", env, "--ca", os.path.join(PKI, "root.pem")], 0)
+    assert out["command"] == "inspect" and out["signature_valid"] is True, out
+    assert out["station_chain"] == "valid" and len(out["tcb_fingerprint"]) == 96, out
+    out = js([station, "inspect", env, "--ca", os.path.join(cadir, "root.pem")], 1)
+    assert out["station_chain"] == "invalid" and "INVALID" in out["reason"], out
+    out = js([station, "inspect", "/etc/hostname"], 1)
+    assert "not a valid envelope" in out["reason"], out
+    envelope = os.path.join(d, "t.env")
+    out = js([station, "package", "--ca", os.path.join(PKI, "root.pem"),
+              "--station-key", os.path.join(PKI, "station.key"),
+              "--station-cert", os.path.join(PKI, "station.pem"),
+              "--tcb-cert", os.path.join(PKI, "tcb-kex.pem"),
+              "--image", os.path.join(h.BUILD, "guests", "tpgvm.elf"),
+              "--platform-id", "custos-dev", "--tenant-ca", os.path.join(PKI, "root.pem"),
+              "--out", envelope, "--allow-dev"], 0)
+    assert out["dev_tcb"] is True and out["outputs"][0]["path"] == envelope, out
+    assert out["envelope_bytes"] == os.path.getsize(envelope), out
+
+    out = js([relay, "--listen", "0", "--tpgvm-listen", "1"], 2)
+    assert out["command"] == "relay" and "--listen" in out["reason"], out
+    import test_relay
+    ports = test_relay.free_ports(2)
+    p = subprocess.Popen([relay, "--json", "--listen", str(ports[0]), "--tpgvm-listen",
+                          str(ports[1])], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    try:
+        first = json.loads(p.stderr.readline())
+        assert set(first) == {"time", "message"}, first
+        assert first["message"].startswith("listening for tenants on 127.0.0.1:"), first
+        os.kill(p.pid, 2)
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0 and json.loads(out) == {
+        "result": "done", "exit_status": 0, "command": "relay", "outputs": []}, out
+    for line in err.splitlines():
+        assert set(json.loads(line)) == {"time", "message"}, line
