@@ -444,3 +444,37 @@ def test_json_of_the_ca_station_and_relay(d):
         "result": "done", "exit_status": 0, "command": "relay", "outputs": []}, out
     for line in err.splitlines():
         assert set(json.loads(line)) == {"time", "message"}, line
+
+
+def test_console_follow_until_interrupted(d):
+    """`custos vm console NAME --follow`: what the VM wrote, sanitised, as
+    it comes, on one attested session, until Ctrl-C (SIGINT): exit 0."""
+    import test_vm_cli_host as vmt
+    image, _ = vmt.files(d)
+    with vmt.Fake(d, "ok", count=3) as f:
+        env = vmt.env_for(f.relay)
+        for cmd in (["create", "web", "--memory", "2M", "--image", image], ["start", "web"]):
+            p = subprocess.run([vmt.CUSTOS, "vm"] + cmd, capture_output=True, text=True,
+                               timeout=60, env=env)
+            assert p.returncode == 0, (cmd, p.stdout, p.stderr)
+        p = subprocess.Popen([vmt.CUSTOS, "vm", "console", "web", "--follow"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True)
+        try:
+            seen = b""
+            while b"red\n" not in seen:
+                chunk = os.read(p.stdout.fileno(), 4096)
+                assert chunk, "console --follow ended by itself: %r %r" % (
+                    seen, p.stderr.read())
+                seen += chunk
+            os.kill(p.pid, 2)
+            rest, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        assert p.returncode == 0, (p.returncode, seen + rest, err)
+        # The escape sequences the fake's VM writes arrive defused (its CR
+        # LF kept).
+        assert seen + rest == b"guest: booting?[2J? ok\tready\r\n?31mred\n", seen + rest
+        assert b"\x1b" not in seen + rest and err == b"", err
+        assert f.received().count("ATTEST_REQ") == 3, f.received()
