@@ -167,7 +167,7 @@ int pki_key_write(const char *path, const uint8_t priv[CRYPTO_P384_PRIV_LEN],
 	ret = mbedtls_pk_write_key_pem(&pk, pem, sizeof(pem));
 	if (ret != 0) {
 		rc = crypto_err_set(err, err_len, CRYPTO_E_INTERNAL,
-			  "cannot encode the key as PEM (-0x%04x)", (unsigned)-ret);
+			  "cannot encode the key as PEM (an internal error of mbedTLS)");
 		goto out;
 	}
 	rc = pki_write_file(path, pem, strlen((char *)pem), 0600, err, err_len);
@@ -414,7 +414,7 @@ int pki_issue_root(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN], const char *cn,
 		ret = finish(&crt, out);
 	rc = ret == 0 ? CRYPTO_OK
 		      : crypto_err_set(err, err_len, CRYPTO_E_INTERNAL,
-			     "cannot write the CA certificate (mbedTLS -0x%04x)", (unsigned)-ret);
+			     "cannot write the CA certificate (an internal error of mbedTLS)");
 out:
 	mbedtls_x509write_crt_free(&crt);
 	mbedtls_pk_free(&key);
@@ -487,7 +487,7 @@ int pki_issue_leaf(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN],
 		ret = finish(&crt, out);
 	rc = ret == 0 ? CRYPTO_OK
 		      : crypto_err_set(err, err_len, CRYPTO_E_INTERNAL,
-			     "cannot write the certificate (mbedTLS -0x%04x)", (unsigned)-ret);
+			     "cannot write the certificate (an internal error of mbedTLS)");
 out:
 	mbedtls_x509write_crt_free(&crt);
 	mbedtls_x509_crt_free(&ca);
