@@ -340,6 +340,14 @@ $(BUILD)/fuzz/fuzz_reference: tests/fuzz/fuzz_reference.c tools/reference.c $(FU
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< \
 		tools/reference.c $(FUZZ_LIB) -o $@
 
+# fuzz_tenant_config reads with the tenant CLI's configuration reader.
+$(BUILD)/fuzz/fuzz_tenant_config: tests/fuzz/fuzz_tenant_config.c tools/tenant_config.c \
+		tools/tenant_config.h $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< \
+		tools/tenant_config.c $(FUZZ_LIB) -o $@
+
 # Host programs the integration tests drive (tests/tools/): a stand-in
 # TPGVM for the tenant CLI's host-only tests.
 TEST_TOOLS := $(BUILD)/test-tools/fake-tpgvm
