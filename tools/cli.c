@@ -45,16 +45,26 @@ static size_t json_members_len;
 static char json_outputs[8192];            /* "{...}, {...}" */
 static size_t json_outputs_len;
 
-/* Append to buf what fmt makes, if it fits (a result too large to show is
- * cut at a member, never mid-way: the object stays valid JSON). */
-static void json_append(char *buf, size_t cap, size_t *len, const char *text)
+/* Append the pieces (a NULL ends them) to buf only if all of them fit: a
+ * result too large to show loses whole members, and the object stays
+ * valid JSON. */
+static void json_append(char *buf, size_t cap, size_t *len, const char *piece, ...)
 {
-	size_t n = strlen(text);
+	size_t need = 0;
+	va_list ap;
 
-	if (*len + n < cap) {
-		memcpy(buf + *len, text, n + 1);
-		*len += n;
+	va_start(ap, piece);
+	for (const char *p = piece; p; p = va_arg(ap, const char *))
+		need += strlen(p);
+	va_end(ap);
+	if (*len + need >= cap)
+		return;
+	va_start(ap, piece);
+	for (const char *p = piece; p; p = va_arg(ap, const char *)) {
+		memcpy(buf + *len, p, strlen(p) + 1);
+		*len += strlen(p);
 	}
+	va_end(ap);
 }
 
 /* s as a JSON string into out (at least 6 * strlen(s) + 3 bytes). */
@@ -106,10 +116,8 @@ bool cli_json(void)
 
 static void json_member(const char *key, const char *value_json)
 {
-	json_append(json_members, sizeof(json_members), &json_members_len, ", \"");
-	json_append(json_members, sizeof(json_members), &json_members_len, key);
-	json_append(json_members, sizeof(json_members), &json_members_len, "\": ");
-	json_append(json_members, sizeof(json_members), &json_members_len, value_json);
+	json_append(json_members, sizeof(json_members), &json_members_len, ", \"", key,
+		    "\": ", value_json, (const char *)NULL);
 }
 
 void cli_json_str(const char *key, const char *value)
@@ -160,17 +168,15 @@ void cli_wrote(const char *path, const char *what)
 		printf("wrote %s (%s)\n", path, what);
 		return;
 	}
-	if (strlen(path) > 512 || strlen(what) > 512)
-		return;
+	if (strlen(path) > 512)
+		path = "(too long to show)";
+	if (strlen(what) > 512)
+		what = "(too long to show)";
 	json_quote(path, qp);
 	json_quote(what, qw);
-	if (json_outputs_len)
-		json_append(json_outputs, sizeof(json_outputs), &json_outputs_len, ", ");
-	json_append(json_outputs, sizeof(json_outputs), &json_outputs_len, "{\"path\": ");
-	json_append(json_outputs, sizeof(json_outputs), &json_outputs_len, qp);
-	json_append(json_outputs, sizeof(json_outputs), &json_outputs_len, ", \"what\": ");
-	json_append(json_outputs, sizeof(json_outputs), &json_outputs_len, qw);
-	json_append(json_outputs, sizeof(json_outputs), &json_outputs_len, "}");
+	json_append(json_outputs, sizeof(json_outputs), &json_outputs_len,
+		    json_outputs_len ? ", " : "", "{\"path\": ", qp, ", \"what\": ", qw, "}",
+		    (const char *)NULL);
 }
 
 void cli_json_done(void)
