@@ -6,6 +6,12 @@
 #   make test   every test suite, ending with "N passed, M failed"
 #   make fuzz   build the libFuzzer targets
 #   make lint   cppcheck and gcc -fanalyzer
+#   make install  the four host tools into $(DESTDIR)$(PREFIX)/bin and
+#               docs/*.md into $(DESTDIR)$(PREFIX)/share/doc/custos
+#               (PREFIX=/usr/local by default; docs/running.md)
+#   make run    boot the platform in an emulator (EMU=qemu: QEMU, AMD SVM;
+#               EMU=bochs) and keep it up for the tenant CLI by hand: it
+#               prints the CUSTOS_* settings to paste; Ctrl-C ends it
 #   make bench  benchmarks (bench/: the crypto layer's throughput beside
 #               openssl speed, then lifecycle operation times in Bochs)
 #   make bench-crypto  only the first (a few seconds; build/bench/crypto.json)
@@ -160,7 +166,7 @@ $(patsubst %,$(GUEST_OBJDIR)/%.o,$(wildcard tpgvm/*.c)): | $(MBEDTLS_STAMP)
 include tools/tools.mk
 include guests/linux/linux.mk
 
-.PHONY: all deps demo test unit fuzz lint bench bench-crypto bench-pages clean production FORCE
+.PHONY: all deps demo run install test unit fuzz lint bench bench-crypto bench-pages clean production FORCE
 all: $(BUILD)/custos.elf $(BUILD)/custos.iso $(GUEST_ELFS) $(TOOLS_BINS) $(CRYPTO_BENCH) \
 	$(CRYPTO_KERNEL_BENCH)
 
@@ -387,6 +393,14 @@ $(BUILD)/fuzz/fuzz_reference_sig: tests/fuzz/fuzz_reference_sig.c tools/referenc
 	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< \
 		tools/reference_sig.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB) $(CRYPTO_HOST_LDLIBS) -o $@
 
+# fuzz_tenant_config reads with the tenant CLI's configuration reader.
+$(BUILD)/fuzz/fuzz_tenant_config: tests/fuzz/fuzz_tenant_config.c tools/tenant_config.c \
+		tools/tenant_config.h $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP $< \
+		tools/tenant_config.c $(FUZZ_LIB) -o $@
+
 # Host programs the integration tests drive (tests/tools/): a stand-in
 # TPGVM for the tenant CLI's host-only tests.
 TEST_TOOLS := $(BUILD)/test-tools/fake-tpgvm
@@ -465,6 +479,23 @@ GUEST ?= counter
 demo: deps
 	@$(MAKE) --no-print-directory $(BUILD_JOBS) all $(if $(filter linux,$(GUEST)),linux-assets)
 	@$(PYTHON) tools/demo.py --emu $(EMU) --guest $(GUEST)
+
+# The platform up for use by hand (tools/run_platform.py): the same build
+# and machines as the demo, no scripted lifecycle; Ctrl-C stops it.
+run: deps
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all
+	@$(PYTHON) tools/run_platform.py --emu $(EMU)
+
+# The host tools and the documentation, for operators and tenants
+# (DESTDIR for staging and packaging). The hypervisor's ISO is not
+# installed: it is boot media, made per platform (docs/running.md).
+PREFIX ?= /usr/local
+INSTALL ?= install
+INSTALLED_TOOLS := custos custos-ca custos-station custos-relay
+install: $(patsubst %,$(BUILD)/bin/%,$(INSTALLED_TOOLS))
+	$(INSTALL) -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/doc/custos"
+	$(INSTALL) -m 0755 $(patsubst %,$(BUILD)/bin/%,$(INSTALLED_TOOLS)) "$(DESTDIR)$(PREFIX)/bin/"
+	$(INSTALL) -m 0644 $(wildcard docs/*.md) "$(DESTDIR)$(PREFIX)/share/doc/custos/"
 
 # Everything that runs on the platform: the hypervisor, its crypto, and the
 # TPGVM's own sources (guest runtime and tpgvm/; the portable files are in

@@ -144,7 +144,7 @@ int pki_key_encode_pem(const uint8_t priv[CRYPTO_P384_PRIV_LEN], char *pem, size
 	if (ret != 0) {
 		mbedtls_platform_zeroize(pem, cap);
 		rc = crypto_err_set(err, err_len, CRYPTO_E_INTERNAL,
-			  "cannot encode the key as PEM (-0x%04x)", (unsigned)-ret);
+			  "cannot encode the key as PEM (an internal error of mbedTLS)");
 		goto out;
 	}
 	*len = strlen(pem);
@@ -416,7 +416,7 @@ int pki_issue_root(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN], const char *cn,
 		ret = finish(&crt, out);
 	rc = ret == 0 ? CRYPTO_OK
 		      : crypto_err_set(err, err_len, CRYPTO_E_INTERNAL,
-			     "cannot write the CA certificate (mbedTLS -0x%04x)", (unsigned)-ret);
+			     "cannot write the CA certificate (an internal error of mbedTLS)");
 out:
 	mbedtls_x509write_crt_free(&crt);
 	mbedtls_pk_free(&key);
@@ -489,7 +489,7 @@ int pki_issue_leaf(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN],
 		ret = finish(&crt, out);
 	rc = ret == 0 ? CRYPTO_OK
 		      : crypto_err_set(err, err_len, CRYPTO_E_INTERNAL,
-			     "cannot write the certificate (mbedTLS -0x%04x)", (unsigned)-ret);
+			     "cannot write the certificate (an internal error of mbedTLS)");
 out:
 	mbedtls_x509write_crt_free(&crt);
 	mbedtls_x509_crt_free(&ca);

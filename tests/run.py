@@ -7,6 +7,7 @@ integration tests in tests/integration/test_*.py, which boot the real ISO in
 Bochs and QEMU. `make test` builds everything first; this script only runs.
 
     python3 tests/run.py [SUBSTRING ...]   run only tests whose name contains one
+                                           (none matching: exit 2, not success)
     python3 tests/run.py --list [SUBSTRING ...]   list the integration runs
 
 An integration test that boots the hypervisor runs once per machine it names
@@ -329,9 +330,15 @@ def list_integration(filters):
     machines switched off, each prefixed "off ". Nothing is run."""
     runs, off = integration_tests()
     slow = sorted({"slow " + n for n, _ in SLOW_NOT_RUN})
+    listed = 0
     for name in [run.name for run in runs] + ["off " + name for name in off] + slow:
         if selected(name, filters):
             print(name)
+            listed += 1
+    if filters and not listed:
+        print("run.py: no integration run matches %s" % " or ".join(repr(f) for f in filters),
+              file=sys.stderr)
+        return 2
     return 0
 
 
@@ -354,6 +361,14 @@ def main():
             print("  " + name)
     print("(%.0f s)" % (time.monotonic() - start))
     print("%d passed, %d failed" % (tally.passed, len(tally.failed)))
+    if filters and not tally.passed and not tally.failed and not tally.notes:
+        # A typo in a filter must not read as success. (Runs that match but
+        # are left out by choice, slow or on machines switched off, are
+        # listed under "Not run" above: that is not a typo.)
+        print("run.py: no test ran: nothing matches %s (names contain the words; "
+              "'python3 tests/run.py --list WORD' lists the integration runs)"
+              % " or ".join(repr(f) for f in filters), file=sys.stderr)
+        sys.exit(2)
     sys.exit(1 if tally.failed else 0)
 
 

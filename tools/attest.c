@@ -39,6 +39,7 @@
 #include "tools/cli.h"
 #include "tools/reference.h"
 #include "tools/reference_sig.h"
+#include "tools/tenant_config.h"
 #include "tools/tenant_tls.h"
 
 static const char usage_text[] =
@@ -83,9 +84,13 @@ static const char usage_text[] =
 	"  --nonce-hex HEX       use this nonce (32..64 bytes; testing only)\n"
 	"  --save-report FILE    write the report as received (a new file)\n"
 	"\n"
+	"  --profile NAME        the configuration file's profile (below)\n"
+	"\n"
 	"Environment: CUSTOS_RELAY, CUSTOS_CA, CUSTOS_CERT, CUSTOS_KEY,\n"
 	"CUSTOS_REFERENCE and CUSTOS_ALLOW_DEV=1 stand for the options of the\n"
-	"same name when those are not given (an option wins).\n"
+	"same name when those are not given (an option wins). What neither\n"
+	"gives comes from the profile (--profile, CUSTOS_PROFILE, or [default])\n"
+	"of ~/.config/custos/config (CUSTOS_CONFIG names another file).\n"
 	"\n"
 	"Exit status:\n"
 	"  0  verified\n"
@@ -99,7 +104,8 @@ static const char usage_text[] =
 	"     connection closed early\n"
 	"  3  refused by the platform: it rejected our credentials (TLS alert\n"
 	"     unknown_ca, bad_certificate, certificate_unknown, access_denied)\n"
-	"     or answered with an error message\n";
+	"     or answered with an error message\n"
+	"  4  the peer at --relay is not a Custos relay: it did not answer TLS\n";
 
 #define DEFAULT_TIMEOUT 120.0
 #define NONCE_LEN 32u
@@ -119,6 +125,7 @@ static const char *result_name(int status)
 	case ATTEST_EXIT_VERIFIED: return "verified";
 	case ATTEST_EXIT_FAILED: return "failed";
 	case ATTEST_EXIT_REFUSED: return "refused";
+	case ATTEST_EXIT_NOT_CUSTOS: return "not-custos";
 	default: return "error";
 	}
 }
@@ -173,6 +180,7 @@ int attest_conn_opt(struct attest_conn *c, int opt, const char *arg)
 	case ATTEST_OPT_REFERENCE_SIG: c->reference_sig = arg; return 1;
 	case ATTEST_OPT_REQUIRE_SIGNED: c->require_signed = true; return 1;
 	case 'D': c->allow_dev = true; return 1;
+	case 'P': c->profile = arg; return 1;
 	case 't':
 		errno = 0;
 		v = strtod(arg, &end);
@@ -253,6 +261,35 @@ static int split_relay(const char *s, char *host, size_t host_cap, char *port,
 	return 0;
 }
 
+/* Why the configuration file could not be used (attest_conn_check says
+ * it); empty if it could. */
+static char config_error[512];
+
+/* The settings of the configuration file's profile for what neither an
+ * option nor a variable gave. They live as long as the process. */
+static void conn_from_config(struct attest_conn *c)
+{
+	static struct tenant_config cfg;
+
+	tenant_config_free(&cfg);
+	config_error[0] = '\0';
+	if (tenant_config_load(NULL, c->profile, &cfg, config_error,
+			       sizeof(config_error)) != 0)
+		return;
+	if (!c->relay)
+		c->relay = cfg.relay;
+	if (!c->ca)
+		c->ca = cfg.ca;
+	if (!c->cert)
+		c->cert = cfg.cert;
+	if (!c->key)
+		c->key = cfg.key;
+	if (!c->reference)
+		c->reference = cfg.reference;
+	if (!c->allow_dev && !getenv("CUSTOS_ALLOW_DEV") && cfg.allow_dev == 1)
+		c->allow_dev = true;
+}
+
 void attest_conn_from_env(struct attest_conn *c)
 {
 	const char *v;
@@ -273,20 +310,23 @@ void attest_conn_from_env(struct attest_conn *c)
 	v = getenv("CUSTOS_ALLOW_DEV");
 	if (!c->allow_dev && v && strcmp(v, "1") == 0)
 		c->allow_dev = true;
+	conn_from_config(c);
 }
 
 const char *attest_conn_check(const struct attest_conn *c)
 {
 	char host[256], port[16];
 
+	if (config_error[0])
+		return config_error;
 	if (!c->relay || !*c->relay)
-		return "needs --relay HOST:PORT (or CUSTOS_RELAY)";
+		return "needs --relay HOST:PORT (or CUSTOS_RELAY), or relay in the configuration file";
 	if (!c->ca || !*c->ca)
-		return "needs --ca ROOT.pem (or CUSTOS_CA)";
+		return "needs --ca ROOT.pem (or CUSTOS_CA), or ca in the configuration file";
 	if (!c->cert || !*c->cert)
-		return "needs --cert TENANT.pem (or CUSTOS_CERT)";
+		return "needs --cert TENANT.pem (or CUSTOS_CERT), or cert in the configuration file";
 	if (!c->key || !*c->key)
-		return "needs --key TENANT.key (or CUSTOS_KEY)";
+		return "needs --key TENANT.key (or CUSTOS_KEY), or key in the configuration file";
 	if (split_relay(c->relay, host, sizeof(host), port, sizeof(port)) != 0)
 		return "--relay wants HOST:PORT";
 	return NULL;
@@ -410,7 +450,7 @@ static void print_json(const struct attest_conn *c, const struct outcome *o)
 	const struct report *r = &o->report;
 	char tb[16];
 
-	printf("{\"result\": \"%s\", \"exit_status\": %d, \"reason\": ",
+	printf("{\"result\": \"%s\", \"exit_status\": %d, \"command\": \"attest\", \"reason\": ",
 	       result_name(o->status), o->status);
 	attest_json_string(o->reason, strlen(o->reason));
 	printf(", \"relay\": ");
@@ -647,6 +687,7 @@ int attest_tls_exit(int st)
 {
 	switch (st) {
 	case TT_E_REFUSED: return ATTEST_EXIT_REFUSED;
+	case TT_E_NOT_TLS: return ATTEST_EXIT_NOT_CUSTOS;
 	case TT_E_INTEGRITY:
 	case TT_E_PROTOCOL: return ATTEST_EXIT_FAILED;
 	default: return ATTEST_EXIT_ERROR;

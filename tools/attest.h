@@ -25,6 +25,7 @@ enum attest_exit {
 	ATTEST_EXIT_FAILED = 1,   /* verification failed (or tampering seen) */
 	ATTEST_EXIT_ERROR = 2,    /* could not run: usage, files, network, time */
 	ATTEST_EXIT_REFUSED = 3,  /* the platform refused our credentials */
+	ATTEST_EXIT_NOT_CUSTOS = 4, /* the peer did not answer TLS: no Custos relay */
 };
 
 /* How to reach and judge a platform: the options every tenant command
@@ -33,6 +34,7 @@ struct attest_conn {
 	const char *relay, *ca, *cert, *key, *reference;
 	const char *reference_sig;   /* NULL: REFERENCE.sig if it exists */
 	bool require_signed;         /* refuse a reference without a signature */
+	const char *profile; /* --profile: the configuration file's profile */
 	bool allow_dev;
 	double timeout;    /* seconds for the whole run */
 };
@@ -90,7 +92,8 @@ struct attest_outcome {
 	{ "reference-sig", required_argument, NULL, ATTEST_OPT_REFERENCE_SIG }, \
 	{ "require-signed-reference", no_argument, NULL, ATTEST_OPT_REQUIRE_SIGNED }, \
 	{ "allow-dev", no_argument, NULL, 'D' }, \
-	{ "timeout", required_argument, NULL, 't' }
+	{ "timeout", required_argument, NULL, 't' }, \
+	{ "profile", required_argument, NULL, 'P' }
 
 /* One getopt_long result opt (with its arg) into c: 1 if it was one of
  * ATTEST_CONN_LONGOPTS, 0 if not (the caller's own option), -1 if it was
@@ -116,11 +119,14 @@ int attest_main(int argc, char **argv);
 
 /* Fill the options not given on the command line from the environment:
  * CUSTOS_RELAY, CUSTOS_CA, CUSTOS_CERT, CUSTOS_KEY, CUSTOS_REFERENCE,
- * CUSTOS_ALLOW_DEV=1. An option always wins over its variable. */
+ * CUSTOS_ALLOW_DEV=1; then those still missing from the configuration
+ * file's profile (tools/tenant_config.h). An option always wins over its
+ * variable, a variable over the file. A malformed file is reported by
+ * attest_conn_check(). */
 void attest_conn_from_env(struct attest_conn *c);
 
-/* Check that relay, ca, cert and key are set and relay is HOST:PORT: NULL,
- * or a usage message (static). */
+/* Check that the configuration file was good, relay, ca, cert and key are
+ * set and relay is HOST:PORT: NULL, or a usage message (static). */
 const char *attest_conn_check(const struct attest_conn *c);
 
 /* Read the CA root and the reference. ATTEST_EXIT_VERIFIED (0), or

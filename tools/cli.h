@@ -10,12 +10,56 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define CLI_EXIT_FAIL  1
 #define CLI_EXIT_USAGE 2
 
 void cli_set_prog(const char *prog);
+
+/* `TOOL --version`: "TOOL VERSION" (include/custos/version.h, the one
+ * version of the project, the one the hypervisor prints at boot) on stdout
+ * and exit 0. Only as the first argument, so an option's value that
+ * happens to read "--version" is never taken for it. */
+void cli_version_if_asked(int argc, char **argv, const char *tool);
+
+/*
+ * Per-command --help from a tool's one usage text: the block of command
+ * cmd, its line "  CMD ..." (two spaces in) and the lines after it, up to
+ * the next such line or a blank one. The first line's two spaces become
+ * first_prefix if that is not NULL ("usage: custos-ca "). 0 if printed,
+ * -1 if the text has no block for cmd.
+ */
+int cli_print_command_help(FILE *f, const char *usage, const char *cmd,
+			   const char *first_prefix);
+
+/*
+ * --json for custos-ca and custos-station: the result as one JSON object on
+ * stdout, of the tenant CLI's shape (docs/tenant-cli.md, "JSON"):
+ * {"result": "done", "exit_status": 0, "command": CMD, members...,
+ * "outputs": [{"path": ..., "what": ...}]}, or on failure (cli_die,
+ * cli_usage_error) {"result": "failed"/"error", "exit_status": 1/2,
+ * "command": CMD, members so far..., "reason": ...}. Errors still go to
+ * stderr as one line too. Members are added in order; keys are literals.
+ */
+void cli_json_begin(const char *command);
+bool cli_json(void);
+void cli_json_str(const char *key, const char *value);
+void cli_json_num(const char *key, unsigned long long value);
+void cli_json_bool(const char *key, bool value);
+/* A member whose value is JSON the caller made (an array of hex strings). */
+void cli_json_raw(const char *key, const char *value_json);
+/* "--json" anywhere in argv (before the option parser, so that usage
+ * errors are JSON too): cli_json_begin(command). */
+void cli_json_if_asked(int argc, char **argv, const char *command);
+/* A file this run wrote, for "outputs" (JSON) or "wrote PATH (WHAT)". */
+void cli_wrote(const char *path, const char *what);
+/* The success object, once the command is done (nothing without --json).
+ * cli_json_begin() arranges for it to be printed at exit unless a failure
+ * object was: a command of these tools fails only through cli_die() or
+ * cli_usage_error(), so one that returns to main has succeeded. */
+void cli_json_done(void);
 
 /* "PROG: message" on stderr, remove this run's outputs, exit 1. */
 void cli_die(const char *fmt, ...)

@@ -150,12 +150,28 @@ static const char usage_text[] =
 	"\n"
 	"NAME: 1..64 printable ASCII characters, not starting or ending with a\n"
 	"space. No output file is ever overwritten. Exit status: 0 done, 1 failed,\n"
-	"2 usage error.\n";
+	"2 usage error. 'custos-ca --version' prints the version.\n";
 
 static void usage(FILE *f)
 {
 	fprintf(f, usage_text, ROOT_DAYS_DEFAULT, LEAF_DAYS_DEFAULT,
 		LEAF_DAYS_DEFAULT, LEAF_DAYS_DEFAULT);
+}
+
+/* `custos-ca COMMAND --help`: that command's part of the usage text. */
+static void command_usage(const char *cmd)
+{
+	char text[sizeof(usage_text) + 64];
+
+	snprintf(text, sizeof(text), usage_text, ROOT_DAYS_DEFAULT, LEAF_DAYS_DEFAULT,
+		 LEAF_DAYS_DEFAULT, LEAF_DAYS_DEFAULT);
+	if (cli_print_command_help(stdout, text, cmd, "usage: custos-ca ") != 0) {
+		usage(stdout);
+		return;
+	}
+	fputs("\nNAME: 1..64 printable ASCII characters, not starting or ending with a\n"
+	      "space. No output file is ever overwritten. Exit status: 0 done, 1 failed,\n"
+	      "2 usage error. 'custos-ca --help' describes every command.\n", stdout);
 }
 
 /* Enough for a vendor's root and a few intermediates. */
@@ -209,6 +225,7 @@ static void parse_opts(int argc, char **argv, struct opts *o, bool takes_file)
 		{ "ek-ca", required_argument, NULL, 'A' },
 		{ "file", required_argument, NULL, 'F' },
 		{ "drop", required_argument, NULL, 'X' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -244,7 +261,8 @@ static void parse_opts(int argc, char **argv, struct opts *o, bool takes_file)
 				cli_usage_error("at most %d --file", APPROVE_FILES_MAX);
 			o->file[o->n_file++] = optarg;
 			break;
-		case 'h': usage(stdout); exit(0);
+		case 'j': break; /* taken before parsing (cli_json_if_asked) */
+		case 'h': command_usage(argv[0]); exit(0);
 		default:
 			if (optopt)
 				cli_usage_error("option '%s' needs an argument",
@@ -311,7 +329,7 @@ static void init_crypto(void)
 
 static void wrote(const char *path, const char *what)
 {
-	printf("wrote %s (%s)\n", path, what);
+	cli_wrote(path, what);
 }
 
 /* Write a certificate as PREFIX.pem and PREFIX.der. */
@@ -813,14 +831,20 @@ static void enroll_wrote(char *const path[ENROLL_OUTPUTS], const struct opts *o,
 	      "certificate, readable only by the TPM that activates its credential");
 	wrote(path[AK_PEM], "attestation key certificate (tcb-ak), PEM");
 	wrote(path[AK_DER], "attestation key certificate (tcb-ak), DER");
+	cli_json_bool("tcb_keys_certified", tcb_keys);
 	if (!tcb_keys) {
-		printf("the TCB's TPM-resident keys were not certified: %s\n", !o->report ?
+		const char *why = !o->report ?
 		       "--ak-public gives the attestation key alone" :
 		       !plat->r.tpm_key_count ? "the report carries none" :
 		       "its attestation key has no tcb-ak certificate from this CA yet; "
 		       "enroll again with a report from a boot with this enrollment module "
 		       "(once the TPM has activated the credential, the attestation key is "
-		       "proven to be in the TPM of that EK)");
+		       "proven to be in the TPM of that EK)";
+
+		if (cli_json())
+			cli_json_str("tcb_keys_not_certified_because", why);
+		else
+			printf("the TCB's TPM-resident keys were not certified: %s\n", why);
 		return;
 	}
 	wrote(path[TCB_SIGN_PEM], "TPM-resident TCB signing key certificate (tcb-sign), PEM");
@@ -1075,12 +1099,25 @@ static void print_pcrs(const struct tpm_approval *a)
 	uint8_t policy[TPM_APPROVAL_DIGEST_LEN];
 	char hex[2 * TPM_APPROVAL_DIGEST_LEN + 1];
 
+	char list[TPM_APPROVAL_PCRS * (sizeof(hex) + 4) + 3];
+	size_t n = 0;
+
+	list[n++] = '[';
 	for (unsigned i = 0; i < TPM_APPROVAL_PCRS; i++) {
 		cli_hex(a->pcrs[i], TPM_APPROVAL_DIGEST_LEN, hex);
-		printf("PCR %u sha384:%s\n", i, hex);
+		if (!cli_json())
+			printf("PCR %u sha384:%s\n", i, hex);
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s\"%s\"", i ? ", " : "", hex);
 	}
+	list[n++] = ']';
+	list[n] = '\0';
 	tpm_approval_policy(a, policy);
 	cli_hex(policy, sizeof(policy), hex);
+	if (cli_json()) {
+		cli_json_raw("pcrs_sha384", list); /* PCRs 0-9, in order */
+		cli_json_str("policy_sha384", hex);
+		return;
+	}
 	printf("approved policy (PolicyPCR) sha384:%s\n", hex);
 }
 
@@ -1175,6 +1212,7 @@ int main(int argc, char **argv)
 
 	cli_set_prog(argv[0]);
 	cli_remove_outputs_on_signals();
+	cli_version_if_asked(argc, argv, "custos-ca");
 	if (argc < 2)
 		cli_usage_error("no command (init, issue, sign-csr, issue-tcb, enroll, approve or "
 				"sign-reference)");
@@ -1184,6 +1222,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	cli_json_if_asked(argc, argv, cmd);
 	if (strcmp(cmd, "init") == 0)
 		return cmd_init(argc - 1, argv + 1);
 	if (strcmp(cmd, "issue") == 0)

@@ -74,9 +74,12 @@ static const char usage_text[] =
 	"                     TPGVM is told\n"
 	"  --storage DIR      keep the TPGVM's sealed blobs as files in DIR (created\n"
 	"                     0700 if missing); without it every STORE is refused\n"
+	"  --json             the log as JSON Lines on stderr ({\"time\": ..., \"message\":\n"
+	"                     ...}); a usage or start-up failure as the tools' JSON\n"
+	"                     failure object on stdout\n"
 	"One line per session event on stderr, never payload bytes. SIGTERM or\n"
 	"SIGINT ends it cleanly. Exit status: 0 after a signal, 1 on failure,\n"
-	"2 on a usage error.\n";
+	"2 on a usage error. 'custos-relay --version' prints the version.\n";
 
 /* A fixed-capacity byte queue; sent bytes leave from the front. */
 struct queue {
@@ -119,16 +122,41 @@ static void on_signal(int sig)
 }
 
 /* One line on stderr. Only relay events: ids, counts, peer addresses. */
+/* --json: the log as JSON Lines, {"time": seconds since the epoch,
+ * "message": ...}, for a log collector. */
+static bool json_log;
+
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
 {
 	va_list ap;
+	char line[512];
+	struct timespec ts;
 
 	va_start(ap, fmt);
-	fputs("custos-relay: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	if (!json_log) {
+		fputs("custos-relay: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		va_end(ap);
+		return;
+	}
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(stderr, "{\"time\": %lld.%03ld, \"message\": \"", (long long)ts.tv_sec,
+		ts.tv_nsec / 1000000);
+	for (const char *c = line; *c; c++) {
+		unsigned char b = (unsigned char)*c;
+
+		if (b == '"' || b == '\\')
+			fprintf(stderr, "\\%c", b);
+		else if (b < 0x20 || b >= 0x7f)
+			fprintf(stderr, "\\u%04x", b);
+		else
+			fputc(b, stderr);
+	}
+	fputs("\"}\n", stderr);
 }
 
 static int64_t now_ms(void)
@@ -877,6 +905,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 		{ "max-sessions", required_argument, NULL, 'm' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "storage", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -902,6 +931,8 @@ static void parse_args(int argc, char **argv, struct args *a)
 		else if (c == 'i')
 			a->idle_timeout = parse_number("--idle-timeout", optarg, 0,
 						       IDLE_TIMEOUT_MAX);
+		else if (c == 'j')
+			json_log = true;
 		else if (c == 'h') {
 			fputs(usage_text, stdout);
 			exit(0);
@@ -974,6 +1005,8 @@ int main(int argc, char **argv)
 	struct args a = { 0 };
 
 	cli_set_prog(argv[0]);
+	cli_version_if_asked(argc, argv, "custos-relay");
+	cli_json_if_asked(argc, argv, "relay");
 	parse_args(argc, argv, &a);
 	signal(SIGPIPE, SIG_IGN);
 	/* Signals are delivered only inside ppoll: no race between the

@@ -61,7 +61,8 @@ static const char usage_text[] =
 	"      development TCB identity (tcb-sign-dev, tcb-kex-dev).\n"
 	"\n"
 	"Certificates may be PEM or DER. No output file is ever overwritten.\n"
-	"Exit status: 0 done, 1 failed or invalid, 2 usage error.\n";
+	"Exit status: 0 done, 1 failed or invalid, 2 usage error.\n"
+	"'custos-station --version' prints the version.\n";
 
 #define MAX_TENANT_CAS 8
 
@@ -90,6 +91,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "image-out", required_argument, NULL, 'I' },
 		{ "policy-out", required_argument, NULL, 'P' },
 		{ "allow-dev", no_argument, NULL, 'D' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -118,7 +120,16 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 						MAX_TENANT_CAS);
 			o->tenant_ca[o->n_tenant_ca++] = optarg;
 			break;
-		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'j': break; /* taken before parsing (cli_json_if_asked) */
+		case 'h':
+			/* argv[0] is the command: its part of the usage text. */
+			if (cli_print_command_help(stdout, usage_text, argv[0],
+						   "usage: custos-station ") != 0)
+				fputs(usage_text, stdout);
+			else
+				fputs("\nExit status: 0 done, 1 failed or invalid, 2 usage error.\n"
+				      "'custos-station --help' describes every command.\n", stdout);
+			exit(0);
 		default:
 			if (optopt)
 				cli_usage_error("option '%s' needs an argument",
@@ -327,6 +338,17 @@ static int cmd_package(const struct opts *o)
 		cli_write_new(o->policy_out, policy, policy_len, 0644);
 	cli_outputs_done();
 	cli_hex(parsed.tcb_fpr, ENV_FPR_LEN, fpr);
+	if (cli_json()) {
+		cli_json_num("envelope_bytes", env_len);
+		cli_json_num("image_bytes", image_len);
+		cli_json_num("policy_bytes", policy_len);
+		cli_json_str("tcb_fingerprint", fpr);
+		cli_json_bool("dev_tcb", tcb_role == CRYPTO_ROLE_TCB_KEX_DEV);
+		cli_wrote(o->out, "TPGVM envelope");
+		if (o->policy_out)
+			cli_wrote(o->policy_out, "the policy packaged in it");
+		return 0;
+	}
 	printf("wrote %s: %zu bytes, image %zu bytes, policy %zu bytes, for TCB %s%s\n",
 	       o->out, env_len, image_len, policy_len, fpr,
 	       tcb_role == CRYPTO_ROLE_TCB_KEX_DEV ?
@@ -357,24 +379,42 @@ static bool show_station(const struct envelope *e, const uint8_t *root,
 
 	if (x509_peek(e->station_cert, e->station_cert_len, p, err,
 		      sizeof(err)) != 0) {
-		printf("station certificate: %zu bytes, MALFORMED (%s)\n",
-		       e->station_cert_len, err);
+		if (cli_json())
+			cli_json_str("station_certificate", "malformed");
+		else
+			printf("station certificate: %zu bytes, MALFORMED (%s)\n",
+			       e->station_cert_len, err);
 		return false;
 	}
-	printf("station certificate: %zu bytes, subject CN=%s, issuer CN=%s, role %s\n",
-	       e->station_cert_len, p->subject_cn, p->issuer_cn,
-	       x509_peek_role_name(p->role));
+	if (cli_json()) {
+		cli_json_str("station_subject_cn", p->subject_cn);
+		cli_json_str("station_issuer_cn", p->issuer_cn);
+		cli_json_str("station_role", x509_peek_role_name(p->role));
+	} else {
+		printf("station certificate: %zu bytes, subject CN=%s, issuer CN=%s, role %s\n",
+		       e->station_cert_len, p->subject_cn, p->issuer_cn,
+		       x509_peek_role_name(p->role));
+	}
 	if (!root) {
-		printf("station chain: not checked (no --ca)\n");
+		if (cli_json())
+			cli_json_str("station_chain", "not checked");
+		else
+			printf("station chain: not checked (no --ca)\n");
 		return true;
 	}
 	if (crypto_x509_verify(e->station_cert, e->station_cert_len, root,
 			       root_len, CRYPTO_ROLE_STATION, pub, err,
 			       sizeof(err)) != CRYPTO_OK) {
-		printf("station chain: INVALID (%s)\n", err);
+		if (cli_json())
+			cli_json_str("station_chain", "invalid");
+		else
+			printf("station chain: INVALID (%s)\n", err);
 		return false;
 	}
-	printf("station chain: valid (station role, signed by the CA root)\n");
+	if (cli_json())
+		cli_json_str("station_chain", "valid");
+	else
+		printf("station chain: valid (station role, signed by the CA root)\n");
 	return true;
 }
 
@@ -406,22 +446,40 @@ static int cmd_inspect(const struct opts *o)
 	cli_hex(e.tcb_fpr, ENV_FPR_LEN, fpr);
 	cli_hex(e.eph_pub, ENV_PUB_LEN, eph);
 	cli_hex(e.iv, ENV_IV_LEN, iv);
-	printf("envelope: %s\n", o->file);
-	printf("format version: %u\n", e.version);
-	printf("size: %zu bytes (header %zu, payload %zu, tag %u, signature %u)\n",
-	       len, e.header_len, e.payload_len, ENV_TAG_LEN, ENV_SIG_LEN);
-	printf("TCB fingerprint: %s\n", fpr);
-	printf("ephemeral key: %s\n", eph);
-	printf("IV: %s\n", iv);
+	if (cli_json()) {
+		cli_json_str("envelope", o->file);
+		cli_json_num("format_version", e.version);
+		cli_json_num("bytes", len);
+		cli_json_num("header_bytes", e.header_len);
+		cli_json_num("payload_bytes", e.payload_len);
+		cli_json_str("tcb_fingerprint", fpr);
+		cli_json_str("ephemeral_key", eph);
+		cli_json_str("iv", iv);
+	} else {
+		printf("envelope: %s\n", o->file);
+		printf("format version: %u\n", e.version);
+		printf("size: %zu bytes (header %zu, payload %zu, tag %u, signature %u)\n",
+		       len, e.header_len, e.payload_len, ENV_TAG_LEN, ENV_SIG_LEN);
+		printf("TCB fingerprint: %s\n", fpr);
+		printf("ephemeral key: %s\n", eph);
+		printf("IV: %s\n", iv);
+	}
 	ok = show_station(&e, root, root_len, &p);
 	if (!p.have_pub && ok) {
-		printf("station certificate: holds no P-384 key\n");
+		if (!cli_json())
+			printf("station certificate: holds no P-384 key\n");
 		ok = false;
 	}
 	if (p.have_pub && check_signature(&e, buf, p.pub)) {
-		printf("signature: valid\n");
+		if (cli_json())
+			cli_json_bool("signature_valid", true);
+		else
+			printf("signature: valid\n");
 	} else {
-		printf("signature: INVALID\n");
+		if (cli_json())
+			cli_json_bool("signature_valid", false);
+		else
+			printf("signature: INVALID\n");
 		ok = false;
 	}
 	fflush(stdout);
@@ -477,16 +535,28 @@ static int cmd_open(const struct opts *o)
 		cli_die("%s", err);
 	if (policy_parse(pl.policy, pl.policy_len, &pol, err, sizeof(err)) != 0)
 		cli_die("envelope policy: %s", err);
-	printf("envelope: opened\n");
-	printf("image: %zu bytes\n", pl.image_len);
-	printf("policy: %zu bytes, platform id \"%s\", %zu tenant CA certificate%s\n",
-	       pl.policy_len, pol.platform_id, pol.tenant_ca_count,
-	       pol.tenant_ca_count == 1 ? "" : "s");
+	if (cli_json()) {
+		cli_json_bool("opened", true);
+		cli_json_num("image_bytes", pl.image_len);
+		cli_json_num("policy_bytes", pl.policy_len);
+		cli_json_str("platform_id", pol.platform_id);
+		cli_json_num("tenant_ca_count", pol.tenant_ca_count);
+	} else {
+		printf("envelope: opened\n");
+		printf("image: %zu bytes\n", pl.image_len);
+		printf("policy: %zu bytes, platform id \"%s\", %zu tenant CA certificate%s\n",
+		       pl.policy_len, pol.platform_id, pol.tenant_ca_count,
+		       pol.tenant_ca_count == 1 ? "" : "s");
+	}
 	if (o->image_out)
 		cli_write_new(o->image_out, pl.image, pl.image_len, 0600);
 	if (o->policy_out)
 		cli_write_new(o->policy_out, pl.policy, pl.policy_len, 0600);
 	cli_outputs_done();
+	if (o->image_out && cli_json())
+		cli_wrote(o->image_out, "the TPGVM image");
+	if (o->policy_out && cli_json())
+		cli_wrote(o->policy_out, "its policy");
 	return 0;
 }
 
@@ -497,6 +567,7 @@ int main(int argc, char **argv)
 
 	cli_set_prog(argv[0]);
 	cli_remove_outputs_on_signals();
+	cli_version_if_asked(argc, argv, "custos-station");
 	if (argc < 2)
 		cli_usage_error("no command (package, inspect or open)");
 	cmd = argv[1];
@@ -508,6 +579,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "package") && strcmp(cmd, "inspect") && strcmp(cmd, "open"))
 		cli_usage_error("unknown command '%s' (package, inspect or open)",
 				cmd);
+	cli_json_if_asked(argc, argv, cmd);
 	parse_opts(argc - 1, argv + 1, &o);
 	if (strcmp(cmd, "package") == 0)
 		return cmd_package(&o);

@@ -27,6 +27,7 @@
 #include "tools/enroll_cli.h"
 #include "tools/report_show.h"
 #include "tools/verify_cli.h"
+#include "tools/cli.h"
 #include "tools/vm_cli.h"
 
 static const char usage_text[] =
@@ -46,8 +47,14 @@ static const char usage_text[] =
 	"  report    'custos report show REPORT': a saved report, readably, and\n"
 	"            its event log as a TCG file ('custos report --help')\n"
 	"\n"
+	"  --version print the version\n"
+	"\n"
+	"Connection settings come from options, CUSTOS_* variables or a\n"
+	"profile of ~/.config/custos/config (--profile NAME), in that order.\n"
+	"\n"
 	"Exit status: 0 verified / done, 1 verification failed, 2 could not run\n"
-	"(usage, files, network, timeout), 3 refused by the platform.\n";
+	"(usage, files, network, timeout), 3 refused by the platform, 4 the peer\n"
+	"is not a Custos relay (it did not answer TLS).\n";
 
 struct command {
 	const char *name;
@@ -64,6 +71,7 @@ static const struct command commands[] = {
 
 int main(int argc, char **argv)
 {
+	cli_version_if_asked(argc, argv, "custos");
 	if (argc < 2) {
 		fputs("custos: no command (attest, vm, verify, report, enroll)\nTry 'custos --help'.\n", stderr);
 		return 2;

@@ -47,6 +47,12 @@ struct tenant_tls {
 	uint8_t chunk[CHUNK];      /* plaintext read but not yet fed */
 	size_t chunk_pos, chunk_len;
 	bool handshake_done;
+	/* The peer's first bytes, to tell a peer that does not speak TLS at
+	 * all (not a Custos relay: a web server, a wrong port) from one
+	 * whose TLS records were damaged. */
+	uint8_t first[24];
+	size_t first_len;
+	char peer[300];            /* HOST:PORT, for messages */
 };
 
 static double now(void)
@@ -175,10 +181,90 @@ static int classify_alert(unsigned a, const char *when, char *err,
 	}
 }
 
+/* The socket's send and receive, through which the peer's first bytes
+ * are kept (struct tenant_tls, first). */
+static int net_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	return mbedtls_net_send(&((struct tenant_tls *)ctx)->net, buf, len);
+}
+
+static int net_recv_timeout(void *ctx, unsigned char *buf, size_t len,
+			    uint32_t timeout)
+{
+	struct tenant_tls *t = ctx;
+	int n = mbedtls_net_recv_timeout(&t->net, buf, len, timeout);
+
+	if (n > 0 && t->first_len < sizeof(t->first)) {
+		size_t take = sizeof(t->first) - t->first_len;
+
+		if (take > (size_t)n)
+			take = (size_t)n;
+		memcpy(t->first + t->first_len, buf, take);
+		t->first_len += take;
+	}
+	return n;
+}
+
+/* Whether the peer's first bytes can start a TLS record: a content type
+ * (change_cipher_spec, alert, handshake, application data) and major
+ * version 3. */
+static bool began_as_tls(const struct tenant_tls *t)
+{
+	if (t->first_len == 0)
+		return true; /* nothing to judge by */
+	if (t->first[0] < MBEDTLS_SSL_MSG_CHANGE_CIPHER_SPEC ||
+	    t->first[0] > MBEDTLS_SSL_MSG_APPLICATION_DATA)
+		return false;
+	return t->first_len < 2 || t->first[1] == 3;
+}
+
+/* "the peer at HOST:PORT did not answer as a Custos relay", with its
+ * first bytes shown as printable text (a web server's status line says
+ * what it is). */
+static int not_tls(struct tenant_tls *t, char *err, size_t err_len)
+{
+	char shown[sizeof(t->first) + 1];
+	size_t n = 0;
+	ssize_t more;
+
+	/* mbedTLS stopped at the first record header: what else has come
+	 * already makes the line readable ("HTTP/1.1 400 Bad Request"). */
+	more = t->net.fd >= 0 && t->first_len < sizeof(t->first) ?
+	       recv(t->net.fd, t->first + t->first_len,
+		    sizeof(t->first) - t->first_len, MSG_DONTWAIT) : 0;
+	if (more > 0)
+		t->first_len += (size_t)more;
+
+	for (size_t i = 0; i < t->first_len && t->first[i] != '\r' &&
+			   t->first[i] != '\n'; i++)
+		shown[n++] = t->first[i] >= 0x20 && t->first[i] < 0x7f ?
+			     (char)t->first[i] : '?';
+	shown[n] = '\0';
+	return fail(TT_E_NOT_TLS, err, err_len,
+		    "the peer at %s did not answer as a Custos relay (not TLS: it began '%s')",
+		    t->peer, shown);
+}
+
+/* mbedTLS's own number for an error, for whoever debugs the TLS layer
+ * (CUSTOS_DEBUG=1): never in the message a user reads. */
+static void debug_mbedtls(int ret, const char *when)
+{
+	const char *v = getenv("CUSTOS_DEBUG");
+
+	if (v && strcmp(v, "1") == 0)
+		fprintf(stderr, "custos: debug: mbedTLS error -0x%04x %s\n",
+			(unsigned)-ret, when);
+}
+
 /* An mbedTLS error during the handshake or a read/write. */
 static int classify(struct tenant_tls *t, int ret, const char *when,
 		    char *err, size_t err_len)
 {
+	debug_mbedtls(ret, when);
+	/* Not even a TLS record: the peer is no Custos relay. Only before
+	 * the handshake is over: once TLS spoke, garbage is damage. */
+	if (!t->handshake_done && ret != MBEDTLS_ERR_SSL_TIMEOUT && !began_as_tls(t))
+		return not_tls(t, err, err_len);
 	switch (ret) {
 	case MBEDTLS_ERR_SSL_TIMEOUT:
 		return fail(TT_E_TIMEOUT, err, err_len, "timed out %s", when);
@@ -198,12 +284,12 @@ static int classify(struct tenant_tls *t, int ret, const char *when,
 	case MBEDTLS_ERR_SSL_BAD_INPUT_DATA:
 	case MBEDTLS_ERR_SSL_NO_RNG:
 	case MBEDTLS_ERR_SSL_BAD_CONFIG:
-		return fail(TT_E_LOCAL, err, err_len, "TLS failed %s: %s (-0x%04x)",
-			    when, crypto_tls_strerror(ret), (unsigned)-ret);
+		return fail(TT_E_LOCAL, err, err_len, "TLS failed %s: %s",
+			    when, crypto_tls_strerror(ret));
 	default:
 		return fail(TT_E_INTEGRITY, err, err_len,
-			    "TLS channel integrity failure %s: %s (-0x%04x)",
-			    when, crypto_tls_strerror(ret), (unsigned)-ret);
+			    "TLS channel integrity failure %s: %s",
+			    when, crypto_tls_strerror(ret));
 	}
 }
 
@@ -265,6 +351,26 @@ static int connect_to(struct tenant_tls *t, const char *host, const char *port,
 		    host, port, strerror(last));
 }
 
+/* Why mbedTLS could not read a private key, in words. */
+static const char *key_error_words(int ret)
+{
+	switch (ret) {
+	case MBEDTLS_ERR_PK_PASSWORD_REQUIRED:
+	case MBEDTLS_ERR_PK_PASSWORD_MISMATCH:
+		return "is encrypted with a password, which is not supported (keep it unencrypted, mode 0600)";
+	case MBEDTLS_ERR_PK_FILE_IO_ERROR:
+		return "cannot be read";
+	case MBEDTLS_ERR_PK_UNKNOWN_PK_ALG:
+	case MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE:
+	case MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE:
+		return "is a kind of key this tool does not take (a tenant key is ECDSA P-384)";
+	case MBEDTLS_ERR_PK_ALLOC_FAILED:
+		return "cannot be read: out of memory";
+	default:
+		return "is not a private key in PEM or DER form";
+	}
+}
+
 static int load_credentials(struct tenant_tls *t, const struct tenant_tls_opts *o,
 			    char *err, size_t err_len)
 {
@@ -278,10 +384,12 @@ static int load_credentials(struct tenant_tls *t, const struct tenant_tls_opts *
 			    o->cert_path, perr);
 	ret = mbedtls_x509_crt_parse_der(&t->own_cert, der, len);
 	free(der);
-	if (ret != 0)
+	if (ret != 0) {
+		debug_mbedtls(ret, "parsing the tenant certificate");
 		return fail(TT_E_LOCAL, err, err_len,
-			    "certificate '%s' does not parse (-0x%04x)",
-			    o->cert_path, (unsigned)-ret);
+			    "certificate '%s' is not an X.509 certificate",
+			    o->cert_path);
+	}
 	if (pki_cert_read(o->ca_path, &der, &len, perr, sizeof(perr)) != CRYPTO_OK)
 		return fail(TT_E_LOCAL, err, err_len, "CA root '%s': %s",
 			    o->ca_path, perr);
@@ -295,10 +403,11 @@ static int load_credentials(struct tenant_tls *t, const struct tenant_tls_opts *
 			    o->key_path, strerror(errno));
 	/* mbedTLS's messages for key files never quote key material. */
 	ret = mbedtls_pk_parse_keyfile(&t->own_key, o->key_path, NULL);
-	if (ret != 0)
-		return fail(TT_E_LOCAL, err, err_len,
-			    "key '%s' is not a readable private key (-0x%04x)",
-			    o->key_path, (unsigned)-ret);
+	if (ret != 0) {
+		debug_mbedtls(ret, "parsing the tenant key");
+		return fail(TT_E_LOCAL, err, err_len, "key '%s' %s", o->key_path,
+			    key_error_words(ret));
+	}
 	if (mbedtls_pk_check_pair(&t->own_cert.pk, &t->own_key) != 0)
 		return fail(TT_E_LOCAL, err, err_len,
 			    "key '%s' does not belong to certificate '%s'",
@@ -397,8 +506,8 @@ static int open_session(struct tenant_tls *t, const struct tenant_tls_opts *o,
 	rc = connect_to(t, o->host, o->port, err, err_len);
 	if (rc != TT_OK)
 		return rc;
-	mbedtls_ssl_set_bio(&t->ssl, &t->net, mbedtls_net_send, NULL,
-			    mbedtls_net_recv_timeout);
+	snprintf(t->peer, sizeof(t->peer), "%s:%s", o->host, o->port);
+	mbedtls_ssl_set_bio(&t->ssl, t, net_send, NULL, net_recv_timeout);
 	return handshake(t, err, err_len);
 }
 
@@ -569,6 +678,7 @@ const char *tenant_tls_strstatus(int status)
 	case TT_E_CLOSED: return "connection closed";
 	case TT_E_REFUSED: return "refused by the platform";
 	case TT_E_INTEGRITY: return "TLS integrity failure";
+	case TT_E_NOT_TLS: return "not a Custos relay (not TLS)";
 	case TT_E_PROTOCOL: return "malformed message";
 	default: return "unknown";
 	}

@@ -31,6 +31,7 @@ enum tenant_tls_status {
 	TT_E_REFUSED = -5,   /* the peer rejected our credentials (fatal alert) */
 	TT_E_INTEGRITY = -6, /* TLS detected tampering or a broken peer */
 	TT_E_PROTOCOL = -7,  /* a malformed tenant-protocol message */
+	TT_E_NOT_TLS = -8,   /* the peer's first bytes are not TLS: no Custos relay */
 };
 
 struct tenant_tls_opts {

@@ -281,8 +281,9 @@ int tpm_ek_cert_check(const uint8_t *ek, size_t ek_len,
 	ret = mbedtls_x509_crt_verify_with_profile(&chain, &trust, NULL, &ek_profile,
 						   NULL, &flags, NULL, NULL);
 	if (ret != 0 && ret != MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
-		errmsg(err, err_len, "the EK chain check failed inside mbedTLS (-0x%04x)",
-		       (unsigned)-ret);
+		errmsg(err, err_len, "the EK chain check failed inside mbedTLS (%s)",
+		       ret == MBEDTLS_ERR_X509_ALLOC_FAILED ? "out of memory" :
+		       "an internal error, not a verdict on the chain");
 		goto out;
 	}
 	if (ret != 0 || flags != 0) {

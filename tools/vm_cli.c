@@ -94,8 +94,9 @@ static const char usage_text[] =
 	"                K/M/G suffixes), upload --image and --init-data, pass\n"
 	"                the secrets of --secret-file FILE (one KEY=VALUE per\n"
 	"                line; blank lines and lines starting with # ignored;\n"
-	"                at most 16 KiB) and --secret KEY=VALUE (visible to\n"
-	"                local users while it runs: prefer --secret-file);\n"
+	"                at most 16 KiB; '-': stdin, piped) and --secret\n"
+	"                KEY=VALUE (visible to local users while it runs:\n"
+	"                prefer --secret-file);\n"
 	"                checks that the platform measured exactly what was sent;\n"
 	"                or, instead of --image, a Linux VM: --kernel BZIMAGE\n"
 	"                (64-bit boot protocol 2.12 or later, checked here\n"
@@ -130,9 +131,13 @@ static const char usage_text[] =
 	"  --timeout SECONDS     give up after this long in all (default 300 for\n"
 	"                        create, 120 for the others)\n"
 	"\n"
+	"  --profile NAME        the configuration file's profile (below)\n"
+	"\n"
 	"Environment: CUSTOS_RELAY, CUSTOS_CA, CUSTOS_CERT, CUSTOS_KEY,\n"
 	"CUSTOS_REFERENCE and CUSTOS_ALLOW_DEV=1 stand for the options of the\n"
-	"same name when those are not given (an option wins).\n"
+	"same name when those are not given (an option wins). What neither\n"
+	"gives comes from the profile (--profile, CUSTOS_PROFILE, or [default])\n"
+	"of ~/.config/custos/config (CUSTOS_CONFIG names another file).\n"
 	"\n"
 	"Exit status:\n"
 	"  0  done\n"
@@ -141,7 +146,8 @@ static const char usage_text[] =
 	"  2  could not run: usage, files, connection, timeout, a malformed or\n"
 	"     unexpected answer\n"
 	"  3  refused by the platform: an error answer (not found, exists, no\n"
-	"     memory, state, storage, too large, busy ...) or our credentials\n";
+	"     memory, state, storage, too large, busy ...) or our credentials\n"
+	"  4  the peer at --relay is not a Custos relay: it did not answer TLS\n";
 
 enum vm_cmd { CMD_CREATE, CMD_START, CMD_STOP, CMD_DESTROY, CMD_STATUS,
 	      CMD_CONSOLE, CMD_LIST };
@@ -273,7 +279,8 @@ static int answer_fail(struct vm_run *r, const char *fmt, ...)
 static const char *result_name(int status)
 {
 	return status == ATTEST_EXIT_FAILED ? "failed" :
-	       status == ATTEST_EXIT_REFUSED ? "refused" : "error";
+	       status == ATTEST_EXIT_REFUSED ? "refused" :
+	       status == ATTEST_EXIT_NOT_CUSTOS ? "not-custos" : "error";
 }
 
 static void json_cstr(const char *s)
@@ -355,7 +362,8 @@ static int take_seconds(struct vm_opts *o, const char *arg, double *out)
  * line (--timeout is not one of them: it bounds the line's command). */
 static bool is_connection_opt(int c)
 {
-	return c == 'r' || c == 'a' || c == 'c' || c == 'k' || c == 'R' || c == 'D';
+	return c == 'r' || c == 'a' || c == 'c' || c == 'k' || c == 'R' || c == 'D' ||
+	       c == 'P';
 }
 
 /* One option of a command (getopt_long's c): 0, or a usage error. */
@@ -365,7 +373,7 @@ static int take_option(struct vm_opts *o, int c, char *arg, const char *word)
 
 	if (o->in_shell && (is_connection_opt(c) || c == 'j'))
 		return usage_fail(o, "--relay, --ca, --cert, --key, --reference, "
-				  "--allow-dev and --json belong to 'custos vm shell', "
+				  "--allow-dev, --profile and --json belong to 'custos vm shell', "
 				  "not to a line");
 	taken = attest_conn_opt(&o->c, c, arg);
 	if (taken < 0)
@@ -393,11 +401,28 @@ static int take_option(struct vm_opts *o, int c, char *arg, const char *word)
 		if (o->n_secret_files == MAX_SECRET_FILES)
 			return usage_fail(o, "more than %u --secret-file options",
 					  MAX_SECRET_FILES);
+		if (strcmp(arg, "-") == 0) {
+			/* stdin: the shell's is its commands, and one stream
+			 * can be read once. */
+			if (o->in_shell)
+				return usage_fail(o, "--secret-file - (stdin) is not for a "
+						  "line of the shell: its stdin is the commands");
+			for (size_t i = 0; i < o->n_secret_files; i++)
+				if (strcmp(o->secret_files[i], "-") == 0)
+					return usage_fail(o, "--secret-file - (stdin) is given twice");
+		}
 		o->secret_files[o->n_secret_files++] = arg;
 		return 0;
 	case 'h':
 		if (!o->in_shell) {
-			fputs(usage_text, stdout);
+			/* `custos vm CMD --help`: that command's part, and the
+			 * options every command shares. */
+			printf("usage: custos vm %s ... (with the options below)\n\n",
+			       o->cmd_name);
+			if (cli_print_command_help(stdout, usage_text, o->cmd_name, NULL) == 0)
+				printf("\n%s", strstr(usage_text, "options:"));
+			else
+				fputs(usage_text, stdout);
 			exit(0);
 		}
 		return usage_fail(o, "--help is not for a line ('custos vm --help')");
@@ -628,7 +653,8 @@ static int secrets_from_args(struct vm_opts *o, uint8_t *buf, size_t cap,
  * caller wipes and frees; NULL with a usage error. */
 static char *read_secret_file(struct vm_opts *o, const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	bool from_stdin = strcmp(path, "-") == 0;
+	FILE *f = from_stdin ? stdin : fopen(path, "rb");
 	struct stat st;
 	char *buf;
 
@@ -636,14 +662,22 @@ static char *read_secret_file(struct vm_opts *o, const char *path, size_t *len)
 		usage_fail(o, "cannot read secret file '%s': %s", path, strerror(errno));
 		return NULL;
 	}
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+	/* From stdin: a pipe or a redirected file, never a terminal, where
+	 * the secrets would be echoed as typed. */
+	if (from_stdin && isatty(fileno(f))) {
+		usage_fail(o, "--secret-file -: stdin is a terminal; pipe the secrets in "
+			   "(e.g. from a password manager) or give a file");
+		return NULL;
+	}
+	if (!from_stdin && (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))) {
 		fclose(f);
 		usage_fail(o, "secret file '%s' is not a regular file", path);
 		return NULL;
 	}
 	buf = malloc(SECRET_FILE_MAX + 1);
 	if (!buf) {
-		fclose(f);
+		if (!from_stdin)
+			fclose(f);
 		usage_fail(o, "out of memory");
 		return NULL;
 	}
@@ -651,7 +685,8 @@ static char *read_secret_file(struct vm_opts *o, const char *path, size_t *len)
 	if (ferror(f) || *len > SECRET_FILE_MAX) {
 		bool big = !ferror(f);
 
-		fclose(f);
+		if (!from_stdin)
+			fclose(f);
 		crypto_wipe(buf, SECRET_FILE_MAX + 1);
 		free(buf);
 		if (big)
@@ -661,7 +696,8 @@ static char *read_secret_file(struct vm_opts *o, const char *path, size_t *len)
 			usage_fail(o, "cannot read secret file '%s'", path);
 		return NULL;
 	}
-	fclose(f);
+	if (!from_stdin)
+		fclose(f);
 	return buf;
 }
 
@@ -1006,10 +1042,25 @@ struct attested {
 
 /* One VM as a JSON object; with a (the answer to a request about this VM),
  * also what the attestation said about the platform. */
-static void print_info_json(const struct proto_vm_info *v, int match,
-			    const struct attested *a)
+/* The members every successful command's JSON object starts with, so
+ * that success and failure have one shape (result, exit_status, command;
+ * docs/tenant-cli.md, "JSON"). Opens the object. */
+static void print_done_head(const struct vm_opts *op)
 {
-	printf("{\"name\": ");
+	printf("{\"result\": \"done\", \"exit_status\": 0, \"command\": \"%s\", ",
+	       op->cmd_name);
+}
+
+/* One VM as a JSON object: a command's answer (op given: with the head
+ * above) or an element of list's "vms" (op NULL). */
+static void print_info_json(const struct vm_opts *op, const struct proto_vm_info *v,
+			    int match, const struct attested *a)
+{
+	if (op)
+		print_done_head(op);
+	else
+		printf("{");
+	printf("\"name\": ");
 	json_cstr(v->name);
 	printf(", \"state\": \"%s\", \"state_code\": %u, \"memory\": %llu, \"version\": %llu",
 	       state_name(v->state), v->state, (unsigned long long)v->mem_size,
@@ -1292,7 +1343,8 @@ static bool console_line_open;
 static void print_console(const struct vm_opts *op, const uint8_t *p, size_t n)
 {
 	if (op->json) {
-		printf("{\"name\": ");
+		print_done_head(op);
+		printf("\"name\": ");
 		json_cstr(op->vm.name);
 		printf(", \"console\": ");
 		attest_json_string((const char *)p, n);
@@ -1525,12 +1577,13 @@ static int do_list(struct vm_run *r)
 	if (rc)
 		return rc;
 	if (r->op->json) {
-		printf("[");
+		print_done_head(r->op);
+		printf("\"vms\": [");
 		for (size_t i = 0; i < k; i++) {
 			printf(i ? ", " : "");
-			print_info_json(&v[i], -1, NULL);
+			print_info_json(NULL, &v[i], -1, NULL);
 		}
-		printf("]"); /* the caller ends the line */
+		printf("]}"); /* the caller ends the line */
 		return 0;
 	}
 	printf("%-31s  %-9s  %8s  %s\n", "NAME", "STATE", "MEMORY", "VERSION");
@@ -1646,7 +1699,7 @@ static void command_print(const struct vm_opts *op, const struct proto_vm_info *
 	if (op->cmd == CMD_CONSOLE || op->cmd == CMD_LIST)
 		return;
 	if (op->json) {
-		print_info_json(info, op->cmd == CMD_CREATE ? 1 : -1, att);
+		print_info_json(op, info, op->cmd == CMD_CREATE ? 1 : -1, att);
 		return;
 	}
 	if (with_platform)

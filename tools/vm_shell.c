@@ -44,7 +44,8 @@ static const char usage_text[] =
 	"usage: custos vm shell [--batch FILE] [--keep-going] [--json]\n"
 	"                       [--timeout SECONDS]\n"
 	"   with: --relay HOST:PORT --ca ROOT.pem --cert TENANT.pem --key TENANT.key\n"
-	"         [--reference REFERENCE.json] [--allow-dev]\n"
+	"         [--reference REFERENCE.json] [--allow-dev] [--profile NAME]\n"
+	"         (or their CUSTOS_* variables, or the configuration file's profile)\n"
 	"\n"
 	"Run several 'custos vm' commands on one TLS session: connect, attest the\n"
 	"platform once (a fresh nonce, verified as every command verifies it),\n"
@@ -72,8 +73,8 @@ static const char usage_text[] =
 	"                  (default 120)\n"
 	"\n"
 	"Exit status: that of the first failed line (1 verification failed,\n"
-	"2 could not run, 3 refused), or 0; the attestation's if it fails (then\n"
-	"nothing is run).\n";
+	"2 could not run, 3 refused), or 0; the opening's if it fails (then\n"
+	"nothing is run; 4: the peer at --relay is not a Custos relay).\n";
 
 struct shell_opts {
 	struct attest_conn c;

@@ -14,10 +14,11 @@ IPS = 2000000
 
 
 class Platform:
-    def __init__(self, d, machine, iso=h.ISO, echo=None, storage=None, **hw):
+    def __init__(self, d, machine, iso=h.ISO, echo=None, storage=None, port=None, **hw):
         """echo: a function given each new line of the hypervisor's serial
         console while the platform runs (the demo shows them). storage: the
-        relay's directory for sealed blobs. hw: more of the machine's
+        relay's directory for sealed blobs. port: where the relay listens
+        for tenants (default: a free port). hw: more of the machine's
         hardware settings (harness.Machine), e.g. tpm_state. Fails at once, with the
         hypervisor's last lines, if the machine powers off before the TPGVM
         serves (a CPU it refuses, a boot that fails)."""
@@ -25,6 +26,9 @@ class Platform:
         self.machine = machine
         self.storage = storage
         self.port, sport = relay_t.free_ports(2)
+        if port:
+            self.port = port
+            sport = next(p for p in relay_t.free_ports(2) if p != port)
         args = ["--listen", str(self.port), "--tpgvm-listen", str(sport)]
         if storage:
             args += ["--storage", storage]

@@ -6,7 +6,8 @@ and that can misbehave on purpose. It is also the forger of docs/report.md
 modules, it claims TPM keys, a DRTM launch and no debug option, and must
 never be VERIFIED without --allow-dev (nor with a production-role
 certificate: no TPM quote backs it). Each case checks the CLI's exit status
-(docs/tenant-cli.md: 0 verified, 1 failed, 2 could not run, 3 refused) and
+(docs/tenant-cli.md: 0 verified, 1 failed, 2 could not run, 3 refused, 4 not
+a Custos relay) and
 its reason, in human and --json form; a stalled server must give exit 2
 within --timeout; bad usage and unreadable files exit 2 before any network
 traffic."""
@@ -27,7 +28,7 @@ FAKE = os.path.join(h.BUILD, "test-tools", "fake-tpgvm")
 PKI = os.path.join(h.BUILD, "pki")
 REFERENCE = os.path.join(h.BUILD, "reference.json")
 
-VERIFIED, FAILED, ERROR, REFUSED = 0, 1, 2, 3
+VERIFIED, FAILED, ERROR, REFUSED, NOT_CUSTOS = 0, 1, 2, 3, 4
 
 
 class Fake:
@@ -359,7 +360,10 @@ def test_attest_host_several_accepted_values(d):
 def test_attest_host_channel(d):
     # Tampering the TLS layer sees: exit 1.
     case(d, "tamper", FAILED, r"FAILED: TLS channel integrity failure .*bad record MAC")
-    case(d, "garbage", FAILED, r"FAILED: TLS channel integrity failure")
+    # Bytes that are not TLS at all, before any record: not a Custos relay
+    # (exit 4; tests/integration/test_operator.py has a real HTTP server).
+    case(d, "garbage", NOT_CUSTOS, r"ERROR: the peer at 127\.0\.0\.1:\d+ did not answer as a "
+         r"Custos relay \(not TLS: it began 'HTTP/1\.0 400 Bad Request'\)")
     # The platform refuses us: exit 3.
     case(d, "reject-cert", REFUSED, r"REFUSED: the platform refused our credentials .*unknown_ca")
     p = case(d, "ok", REFUSED, r"REFUSED: the platform refused our credentials",

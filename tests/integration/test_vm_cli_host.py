@@ -173,7 +173,8 @@ def test_vm_cli_host_create_and_lifecycle(d):
             "VM_UPLOAD name=web part=2 offset=0 len=5000"], rec
         want = measurement("web", 32 << 20, image_bytes, init_bytes,
                            bytes.fromhex(m.group(2)), SECRETS)
-        assert out == {"name": "web", "state": "loaded", "state_code": 2,
+        assert out == {"result": "done", "exit_status": 0, "command": "create",
+                       "name": "web", "state": "loaded", "state_code": 2,
                        "memory": 32 << 20, "version": 0, "image_len": 30000,
                        "image_received": 30000, "init_len": 5000, "init_received": 5000,
                        "measurement": want, "measurement_match": True,
@@ -200,13 +201,21 @@ def test_vm_cli_host_create_and_lifecycle(d):
         p = expect(vm(f.relay, "console", "web"), OK)
         assert p.stdout == "guest: booting?[2J? ok\tready\n?31mred\n", repr(p.stdout)
         p = expect(vm(f.relay, "console", "web", "--json"), OK)
-        assert json.loads(p.stdout) == {"name": "web", "console": ""}, p.stdout
+        assert json.loads(p.stdout) == {"result": "done", "exit_status": 0,
+                                        "command": "console", "name": "web",
+                                        "console": ""}, p.stdout
 
+        # One shape, success or failure: an object with result, exit_status
+        # and command; list's VMs in "vms".
         p = expect(vm(f.relay, "list", "--json"), OK)
-        lst = json.loads(p.stdout)
+        listed = json.loads(p.stdout)
+        assert {k: listed[k] for k in ("result", "exit_status", "command")} == {
+            "result": "done", "exit_status": 0, "command": "list"}, listed
+        lst = listed["vms"]
         assert [(v["name"], v["state"], v["memory"], v["version"]) for v in lst] == \
             [("web", "running", 32 << 20, 0), ("db", "loaded", 1 << 30, 0)], lst
-        assert set(lst[0]) == set(out) - {"measurement_match", "platform"}, lst
+        assert set(lst[0]) == set(out) - {"measurement_match", "platform", "result",
+                                          "exit_status", "command"}, lst
         p = expect(vm(f.relay, "list"), OK)
         lines = p.stdout.splitlines()
         assert re.match(r"NAME\s+STATE\s+MEMORY\s+VERSION$", lines[0]), lines
