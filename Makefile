@@ -49,7 +49,7 @@ KERNEL_LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack \
 # Policy code that is shared by the hypervisor and the host tests.
 PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx/vmx_caps.c \
 	hv/exit_policy.c hv/spec_policy.c tcb/console_ring.c tcb/hypercall.c tcb/vm.c tcb/vm_config.c \
-	tcb/npt.c tcb/guest_pt.c tcb/elf_image.c tcb/errmsg.c tcb/measure.c tcb/tcg_log.c \
+	tcb/npt.c tcb/guest_pt.c tcb/elf_image.c tcb/elf_place.c tcb/errmsg.c tcb/measure.c tcb/tcg_log.c \
 	tcb/linux_boot.c tcb/linux_measure.c
 # The boot environment, checked (docs/boot.md): ACPI tables, never-RAM ranges,
 # the carve of the memory map, boot module screening (untrusted input).

@@ -10,6 +10,7 @@
 #include "tcb/lifecycle.h"
 #include "tcb/hex.h"
 #include "tcb/elf_image.h"
+#include "tcb/elf_place.h"
 #include "tcb/linux_boot.h"
 #include "tcb/linux_measure.h"
 #include "tcb/byteorder.h"
@@ -794,23 +795,20 @@ static void write_boot_info(const struct page_adapter *a,
 static int64_t place(const struct vm *vm, const struct lc_image *in,
 		     struct lc_placement *p, char *why, size_t why_len)
 {
-	uint64_t limit = vm->mem_size - LC_STACK_RESERVE;
+	struct elf_placement ep;
 
 	p->is_linux = in->is_linux;
 	if (in->is_linux)
 		return linux_plan(in->image, in->image_len, vm->mem_size,
 				  in->initrd_len, in->kcmdline, in->kcmdline_len,
 				  &p->lx, why, why_len) ? HC_E_INVAL : HC_OK;
-	if (elf_image_parse(in->image, in->image_len, GUEST_IMAGE_MIN_GPA, limit,
-			    &p->img, why, why_len))
+	/* The tenant CLI runs elf_place on its files too: one rule. */
+	if (elf_place(in->image, in->image_len, vm->mem_size, LC_STACK_RESERVE,
+		      in->init_len, in->secrets_len, &ep, why, why_len))
 		return HC_E_INVAL;
-	p->init_gpa = page_up(p->img.highest_gpa);
-	p->secrets_gpa = page_up(p->init_gpa + in->init_len);
-	if (p->secrets_gpa > limit || in->secrets_len > limit - p->secrets_gpa) {
-		snprintf(why, why_len, "image, init data and secrets do not fit "
-			 "in %llu MiB", (unsigned long long)(vm->mem_size >> 20));
-		return HC_E_INVAL;
-	}
+	p->img = ep.img;
+	p->init_gpa = ep.init_gpa;
+	p->secrets_gpa = ep.secrets_gpa;
 	return HC_OK;
 }
 

@@ -41,9 +41,12 @@
 #include "tcb/byteorder.h"
 #include "tcb/linux_boot.h"
 #include "tcb/linux_measure.h"
+#include "tcb/elf_place.h"
+#include "tcb/lifecycle.h"
 #include "crypto/crypto.h"
 #include "tools/attest.h"
 #include "tools/cli.h"
+#include "tools/interrupt_note.h"
 #include "tools/tenant_tls.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -914,10 +917,16 @@ static int request(struct vm_run *r, uint16_t type, const void *body, size_t len
 		   struct proto_msg *m)
 {
 	char err[512];
-	int rc = tenant_tls_send(r->t, type, body, len, err, sizeof(err));
+	bool uploading = interrupt_note_current() == IP_UPLOAD;
+	int rc;
 
+	if (!uploading)
+		interrupt_note_phase(IP_REQUEST);
+	rc = tenant_tls_send(r->t, type, body, len, err, sizeof(err));
 	if (rc == TT_OK)
 		rc = tenant_tls_recv(r->t, m, err, sizeof(err));
+	if (rc == TT_OK && !uploading)
+		interrupt_note_phase(IP_DONE);
 	if (rc != TT_OK) {
 		r->session_lost = true; /* TLS is out of step, closed or timed out */
 		return fail(r, tls_exit(rc), "%s", err);
@@ -1161,6 +1170,22 @@ static int create_read_linux(struct vm_run *r, struct vm_opts *op,
 	return 0;
 }
 
+/* The TCB's own placement (tcb/elf_place.c) of this image, init data and
+ * secrets in --memory: what it would refuse after the whole upload is
+ * refused here, before a byte is sent, in its words. */
+static int check_elf_fits(struct vm_run *r, const struct vm_opts *op,
+			  const struct create_inputs *ci)
+{
+	static struct elf_placement ep;
+	char why[160];
+
+	if (elf_place(ci->image, ci->image_len, op->mem_size, LC_STACK_RESERVE,
+		      ci->init_len, ci->secrets_len, &ep, why, sizeof(why)))
+		return fail(r, ATTEST_EXIT_ERROR, "image '%s': %s (the platform "
+			    "would refuse it; nothing was sent)", op->image, why);
+	return 0;
+}
+
 static int create_read(struct vm_run *r, struct vm_opts *op,
 		       struct create_inputs *ci)
 {
@@ -1175,6 +1200,9 @@ static int create_read(struct vm_run *r, struct vm_opts *op,
 	if (rc == 0 && op->init)
 		rc = read_file(r, op->init, "init data", 0, INIT_MAX, &ci->init,
 			       &ci->init_len);
+	if (rc)
+		return rc;
+	rc = check_elf_fits(r, op, ci);
 	if (rc)
 		return rc;
 	if (crypto_init() != CRYPTO_OK ||
@@ -1213,9 +1241,55 @@ static int upload(struct vm_run *r, uint32_t part, const uint8_t *data,
 			return rc;
 		}
 		*done += n;
+		interrupt_note_upload(*done, total);
 		progress(r, *done, total);
 	}
 	return 0;
+}
+
+/* Destroy the VM the upload left created, on the still open session:
+ * what became of it, in words, without touching r's reason. */
+static const char *destroy_half_created(struct vm_run *r)
+{
+	struct proto_msg m;
+	char err[256];
+	int rc = tenant_tls_send(r->t, PROTO_VM_DESTROY, &r->op->vm,
+				 sizeof(r->op->vm), err, sizeof(err));
+
+	if (rc == TT_OK)
+		rc = tenant_tls_recv(r->t, &m, err, sizeof(err));
+	if (rc != TT_OK) {
+		r->session_lost = true;
+		return "was created but not loaded, and the session was lost "
+		       "before it could be destroyed; the platform destroys it "
+		       "when it sees this connection close";
+	}
+	if (m.type == PROTO_VM_INFO)
+		return "was created but not loaded: destroyed now";
+	if (m.type == PROTO_ERROR && m.len >= 4 &&
+	    load_le32(m.body) == PROTO_ERR_NOT_FOUND)
+		return "is gone: the platform removed it";
+	return "was created but not loaded and could not be destroyed "
+	       "('custos vm destroy' removes it)";
+}
+
+/* The upload stopped half-way: the reason, how far it got, and what
+ * became of the VM, which the TPGVM destroys when the session closes. */
+static int upload_failed(struct vm_run *r, int rc, uint64_t done, uint64_t total)
+{
+	char why[sizeof(r->reason)];
+	const char *fate;
+
+	snprintf(why, sizeof(why), "%s", r->reason);
+	if (r->session_lost)
+		fate = "was created but not loaded; the platform destroys it "
+		       "when it sees this connection close, so the create can "
+		       "run again";
+	else
+		fate = destroy_half_created(r);
+	return fail(r, rc, "%s; during the upload (%llu of %llu KiB sent): VM '%s' %s",
+		    why, (unsigned long long)(done >> 10),
+		    (unsigned long long)(total >> 10), r->op->name, fate);
 }
 
 static int do_create(struct vm_run *r, struct create_inputs *ci,
@@ -1256,6 +1330,8 @@ static int do_create(struct vm_run *r, struct create_inputs *ci,
 		return fail(r, ATTEST_EXIT_ERROR,
 			    "the platform answered the create with state %s, not created",
 			    state_name(info->state));
+	interrupt_note_upload(0, total);
+	interrupt_note_phase(IP_UPLOAD);
 	progress(r, 0, total);
 	rc = upload(r, PROTO_PART_IMAGE, ci->image, ci->image_len, &done, total, info);
 	if (rc == 0)
@@ -1264,13 +1340,9 @@ static int do_create(struct vm_run *r, struct create_inputs *ci,
 	if (rc == 0)
 		rc = upload(r, PROTO_PART_INITRD, ci->initrd, ci->initrd_len, &done,
 			    total, info);
-	if (rc) {
-		char why[sizeof(r->reason)];
-
-		snprintf(why, sizeof(why), "%s", r->reason);
-		return fail(r, rc, "%s (VM '%s' was created but not loaded: 'custos vm destroy %s' removes it)",
-			    why, op->name, op->name);
-	}
+	if (rc)
+		return upload_failed(r, rc, done, total);
+	interrupt_note_phase(IP_DONE);
 	if (info->state != HC_VM_LOADED)
 		return fail(r, ATTEST_EXIT_ERROR,
 			    "the platform did not load VM '%s' after the upload (state %s)",
@@ -1625,6 +1697,7 @@ static int session_start(struct vm_run *r, const struct attest_conn *c,
 static int command_run(struct vm_run *r, struct create_inputs *ci,
 		       struct proto_vm_info *info)
 {
+	interrupt_note_command(r->op->cmd_name, r->op->name ? r->op->vm.name : NULL);
 	switch (r->op->cmd) {
 	case CMD_CREATE: return do_create(r, ci, info);
 	case CMD_CONSOLE: return do_console(r);
@@ -1692,6 +1765,8 @@ int vm_main(int argc, char **argv)
 	cli_set_prog(prog);
 	if (rc)
 		usage_error("%s", op.usage);
+	interrupt_note_install(prog, op.json);
+	interrupt_note_command(op.cmd_name, op.name ? op.vm.name : NULL);
 	run_init(&r, &op);
 	memset(&info, 0, sizeof(info));
 	memset(&att, 0, sizeof(att));

@@ -60,6 +60,11 @@
  * test can check that N commands took one handshake and one attestation;
  * --drop-after N hangs up (no close_notify: a dropped connection) instead
  * of answering a connection's VM request number N + 1.
+ *
+ * For interrupted uploads: --upload-delay-ms N waits N ms before each
+ * VM_UPLOAD answer (so a test can interrupt the CLI half-way);
+ * --upload-refuse-at N refuses the process's chunk number N (from 0) as
+ * the TPGVM refuses an image the TCB does not load: the VM is gone.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -92,6 +97,9 @@ static FILE *record, *dump;
 static uint32_t vm_error;
 static const char *stats_path;
 static long drop_after = -1;   /* --drop-after: VM requests answered, then none */
+static long upload_delay_ms;   /* --upload-delay-ms: before each VM_UPLOAD answer */
+static long upload_refuse_at = -1; /* --upload-refuse-at: that chunk refused, VM gone */
+static long uploads_seen;
 
 /* What this process served, for --stats. */
 static struct {
@@ -509,9 +517,20 @@ static int vm_request(mbedtls_ssl_context *ssl, const struct proto_msg *m)
 		uint8_t *dst;
 
 		memcpy(&u, m->body, sizeof(u));
+		if (upload_delay_ms)
+			usleep((useconds_t)upload_delay_ms * 1000);
 		v = find_vm(u.name);
 		if (!v)
 			return answer_error(ssl, PROTO_ERR_NOT_FOUND, "no such VM");
+		if (uploads_seen++ == upload_refuse_at) {
+			/* as the TPGVM does when the TCB refuses the image */
+			free(v->image);
+			free(v->init);
+			free(v->initrd);
+			memset(v, 0, sizeof(*v));
+			return answer_error(ssl, PROTO_ERR_BAD_REQUEST, "the TCB refused "
+					    "the image; the VM was destroyed");
+		}
 		if (v->info.state != HC_VM_CREATED)
 			return answer_error(ssl, PROTO_ERR_STATE, "not uploading");
 		got = u.part == PROTO_PART_IMAGE ? &v->info.image_received :
@@ -772,6 +791,10 @@ int main(int argc, char **argv)
 			stats_path = argv[i + 1];
 		else if (strcmp(argv[i], "--drop-after") == 0)
 			drop_after = atol(argv[i + 1]);
+		else if (strcmp(argv[i], "--upload-delay-ms") == 0)
+			upload_delay_ms = atol(argv[i + 1]);
+		else if (strcmp(argv[i], "--upload-refuse-at") == 0)
+			upload_refuse_at = atol(argv[i + 1]);
 		else
 			die("unknown option %s", argv[i]);
 	}
