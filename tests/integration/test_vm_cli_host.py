@@ -30,6 +30,7 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import subprocess
 import time
@@ -51,7 +52,8 @@ class Fake(_Fake):
     """fake-tpgvm with a record file, a dump of every byte it received, its
     counts (--stats), optional --vm-error and --drop-after."""
 
-    def __init__(self, d, mode="ok", count=1, vm_error=None, drop_after=None):
+    def __init__(self, d, mode="ok", count=1, vm_error=None, drop_after=None,
+                 more=()):
         self.record = os.path.join(d, "record-%s-%s.txt" % (mode, vm_error))
         self.dump = os.path.join(d, "dump-%s-%s.bin" % (mode, vm_error))
         self.stats_path = os.path.join(d, "stats-%s-%s.txt" % (mode, vm_error))
@@ -63,6 +65,7 @@ class Fake(_Fake):
             extra += ["--vm-error", str(vm_error)]
         if drop_after is not None:
             extra += ["--drop-after", str(drop_after)]
+        extra += list(more)
         super().__init__(d, mode, count, extra=extra)
 
     def stats(self):
@@ -610,6 +613,112 @@ def test_vm_cli_host_environment_and_timeout(d):
     with Fake(d, "stall-answer") as f:
         p = expect(vm(f.relay, "list", "--timeout", "3"), ERROR, r"timed out")
         assert 2.5 < p.seconds < 6, p.seconds
+
+
+# ---- Interrupted and refused uploads ------------------------------------------
+
+def wait_uploads(f, n, proc, wall=30):
+    """Until the fake has received n VM_UPLOADs (the CLI still running)."""
+    end = time.monotonic() + wall
+    while sum(1 for r in f.received() if r.startswith("VM_UPLOAD")) < n:
+        assert proc.poll() is None, "custos ended early: %r" % (proc.communicate(),)
+        assert time.monotonic() < end, "no %d uploads: %r" % (n, f.received())
+        time.sleep(0.1)
+
+
+def interrupt(relay, args, until, sig=signal.SIGINT):
+    """custos vm ARGS, interrupted by sig once until(proc) returns."""
+    proc = subprocess.Popen([CUSTOS, "vm"] + args, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env_for(relay))
+    try:
+        until(proc)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, out, err
+
+
+def test_vm_cli_host_interrupted_upload_says_what_happened(d):
+    # A Ctrl-C half-way through an upload: exit 130 and one line saying how
+    # far it got and what becomes of the half-created VM (the TPGVM
+    # destroys it when the session closes: docs/tpgvm.md).
+    image, _ = files(d, image_len=10 * CHUNK)
+    with Fake(d, "ok", count=3, more=["--upload-delay-ms", "200"]) as f:
+        rc, out, err = interrupt(f.relay, ["create", "web", "--memory", "32M",
+                                           "--image", image],
+                                 lambda proc: wait_uploads(f, 2, proc))
+        assert rc == 130, (rc, out, err)
+        assert re.search(r"^custos vm create: INTERRUPTED: interrupted during the "
+                         r"upload \(\d+ of 120 KiB sent\): VM 'web' was created but "
+                         r"not loaded; the platform destroys it when it sees this "
+                         r"connection close", err, re.M), err
+        assert out == "", out
+        # With --json, the failure object on stdout too; SIGTERM the same.
+        rc, out, err = interrupt(f.relay, ["create", "web2", "--memory", "32M",
+                                           "--image", image, "--json"],
+                                 lambda proc: wait_uploads(f, 4, proc),
+                                 sig=signal.SIGTERM)
+        assert rc == 130, (rc, out, err)
+        obj = json.loads(out)
+        assert obj["result"] == "interrupted" and obj["exit_status"] == 130, obj
+        assert obj["command"] == "create" and obj["name"] == "web2", obj
+        assert "during the upload" in obj["reason"], obj
+    # Interrupted before any request: nothing changed.
+    with Fake(d, "stall") as f:
+        rc, out, err = interrupt(f.relay, ["destroy", "web"],
+                                 lambda proc: time.sleep(1))
+        assert rc == 130, (rc, out, err)
+        assert "INTERRUPTED: interrupted before any request was sent: nothing " \
+               "changed on the platform" in err, err
+
+
+def test_vm_cli_host_upload_timeout_says_what_happened(d):
+    # --timeout passing half-way through the upload: exit 2, the timeout,
+    # how far it got and what becomes of the VM.
+    image, _ = files(d, image_len=40 * CHUNK)
+    with Fake(d, "ok", more=["--upload-delay-ms", "1000"]) as f:
+        p = expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image,
+                      "--timeout", "5"), ERROR,
+                   r"timed out.*; during the upload \(\d+ of 480 KiB sent\): VM 'web' "
+                   r"was created but not loaded; the platform destroys it when it "
+                   r"sees this connection close, so the create can run again")
+        assert "custos vm destroy" not in p.stderr, p.stderr
+
+
+def test_vm_cli_host_refused_upload_never_contradicts_itself(d):
+    # The platform refuses the image at a chunk and destroys the VM: the CLI
+    # says so once (it asks, and hears the VM is gone), never "destroy it".
+    image, _ = files(d, image_len=3 * CHUNK)
+    with Fake(d, "ok", more=["--upload-refuse-at", "1"]) as f:
+        p = expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image),
+                   REFUSED, r"the TCB refused the image; the VM was destroyed\); "
+                   r"during the upload \(12 of 36 KiB sent\): VM 'web' is gone: the "
+                   r"platform removed it")
+        assert "custos vm destroy" not in p.stderr, p.stderr
+        assert "VM_DESTROY name=web" in "\n".join(f.received()), f.received()
+
+
+def test_vm_cli_host_elf_checked_locally(d):
+    # What the TCB would refuse after the whole upload is refused before a
+    # byte is sent, in the TCB's words (tcb/elf_place.c).
+    junk = os.path.join(d, "junk.elf")
+    with open(junk, "wb") as fh:
+        fh.write(b"\x7fELF" + os.urandom(5000))
+    image, init = files(d, image_len=20000, init_len=1 << 20)
+    with Fake(d, "ok") as f:
+        expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", junk),
+               ERROR, r"^custos vm create: ERROR: image '.*junk.elf': .+ \(the "
+               r"platform would refuse it; nothing was sent\)$")
+        expect(vm(f.relay, "create", "web", "--memory", "2M", "--image", image,
+                  "--init-data", init), ERROR,
+               r"image '.*guest.elf': image, init data and secrets do not fit in "
+               r"2 MiB \(the platform would refuse it; nothing was sent\)")
+        assert f.stats()["connections"] == 0, f.stats()
+        # The same files fit a larger VM: the check is not a blanket refusal.
+        expect(vm(f.relay, "create", "web", "--memory", "4M", "--image", image,
+                  "--init-data", init), OK)
 
 
 # ---- custos vm shell ---------------------------------------------------------
