@@ -290,6 +290,8 @@ FUZZ_WITH_CRYPTO := $(BUILD)/fuzz/fuzz_seal $(BUILD)/fuzz/fuzz_vm_record
 # and AES-CFB, and fuzz_tpm2_authorize real SHA-384 Names.
 FUZZ_WITH_CRYPTO += $(BUILD)/fuzz/fuzz_tpm_approval $(BUILD)/fuzz/fuzz_tpm2_session \
 	$(BUILD)/fuzz/fuzz_tpm2_nv $(BUILD)/fuzz/fuzz_tpm2_authorize $(BUILD)/fuzz/fuzz_tpm2_tcb_key
+# fuzz_storage: blob names are a SHA-256 (tpgvm/storage.c).
+FUZZ_WITH_CRYPTO += $(BUILD)/fuzz/fuzz_storage
 $(FUZZ_WITH_CRYPTO): $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"

@@ -126,6 +126,7 @@ static struct kept {
 	char tenant[64];
 	char name[PROTO_VM_NAME_MAX];
 	uint32_t vm_id;
+	uint8_t measurement[48]; /* with owner: its blob's name */
 	uint64_t version;
 	uint64_t total, off;
 	size_t len;
@@ -158,6 +159,7 @@ static struct job {
 	char tenant[64];
 	char name[PROTO_VM_NAME_MAX];
 	uint32_t vm_id;
+	uint8_t measurement[48]; /* with owner: its blob's name */
 	uint64_t version;
 	uint64_t total;     /* the blob's length, once known */
 	uint64_t off;       /* blob offset of win_buf[0]'s first byte */
@@ -483,9 +485,9 @@ static void staging_make_room(const struct tenant *who)
 static void staging_busy(const struct tenant *who, const char *name,
 			 uint8_t **out, size_t *out_len)
 {
-	char text[PROTO_ERROR_TEXT_MAX];
-
 	if (!memcmp(stg.owner, who->id, HC_OWNER_LEN) && same_name(stg.name, name)) {
+		char text[PROTO_ERROR_TEXT_MAX];
+
 		snprintf(text, sizeof(text), "you already have a VM of that name: "
 			 "created, its upload under way on another session (%llu "
 			 "of %llu bytes); it is abandoned if it stalls for 15 s",
@@ -824,7 +826,7 @@ static void vm_destroy(const struct tenant *who, const char *name,
 	    !memcmp(kept.owner, who->id, HC_OWNER_LEN))
 		memset(&kept, 0, sizeof(kept));
 	/* Its key is gone, so any stored blob is dead: delete it, best effort. */
-	storage_blob_name(who->id, name, blob);
+	storage_blob_name(who->id, info.measurement, blob);
 	storage_release(storage_delete(blob));
 	vlog(who->name, name, "destroyed");
 	info.state = 0;
@@ -1087,7 +1089,7 @@ static void job_seal(void)
 	/* No check of info.seal_size first: the stream counts the pages and
 	 * the window bounds nothing but a piece. */
 	job.version = info.version;
-	storage_blob_name(job.owner, job.name, blob);
+	storage_blob_name(job.owner, job.measurement, blob);
 	job.st = storage_put_stream(blob);
 	job.phase = PH_PUT;
 	job.off = 0;
@@ -1108,6 +1110,7 @@ static void job_keep(const char *why)
 	memcpy(kept.tenant, job.tenant, sizeof(kept.tenant));
 	memcpy(kept.name, job.name, sizeof(kept.name));
 	kept.vm_id = job.vm_id;
+	memcpy(kept.measurement, job.measurement, sizeof(kept.measurement));
 	kept.version = job.version;
 	kept.total = job.total;
 	kept.off = job.off;
@@ -1181,7 +1184,7 @@ static void job_get(void)
 {
 	char blob[STORAGE_NAME_MAX + 1];
 
-	storage_blob_name(job.owner, job.name, blob);
+	storage_blob_name(job.owner, job.measurement, blob);
 	job.st = storage_get_stream(blob);
 	job.phase = PH_GET;
 	job.off = job.have = 0;
@@ -1206,7 +1209,7 @@ static bool job_flush_kept(void)
 
 	if (!kept.used)
 		return false;
-	storage_blob_name(kept.owner, kept.name, blob);
+	storage_blob_name(kept.owner, kept.measurement, blob);
 	job.phase = PH_FLUSH_KEPT;
 	job.st = kept.off ? storage_put_stream_at(blob, kept.off)
 			  : storage_put_stream(blob);
@@ -1248,7 +1251,7 @@ static void job_check_kept(void)
 {
 	char blob[STORAGE_NAME_MAX + 1];
 
-	storage_blob_name(kept.owner, kept.name, blob);
+	storage_blob_name(kept.owner, kept.measurement, blob);
 	job.phase = PH_CHECK_KEPT;
 	job.st = storage_get_stream(blob);
 	if (job.st >= 0 &&
@@ -1317,6 +1320,7 @@ static void job_begin(enum job_kind kind, const uint8_t owner[HC_OWNER_LEN],
 		return;
 	}
 	job.vm_id = info.vm_id;
+	memcpy(job.measurement, info.measurement, sizeof(job.measurement));
 	if (kind == JOB_START) {
 		switch (info.state) {
 		case HC_VM_LOADED:
@@ -1350,16 +1354,17 @@ static void job_begin(enum job_kind kind, const uint8_t owner[HC_OWNER_LEN],
 		job_fail(PROTO_ERR_NO_MEMORY, "the TPGVM has no memory for sealed state");
 		return;
 	}
-	/* Stop, or seal one that stopped itself. */
+	/* Stop, or seal one that stopped itself. A sealed VM is not stopped
+	 * again: refused, as docs/protocol.md says, so that a script sees the
+	 * stop did nothing. */
 	if (info.state == HC_VM_SEALED && kind == JOB_STOP) {
 		if (kept_is_job())
 			job_fail(PROTO_ERR_STORAGE, "sealed, but the relay did not "
 				 "store the end of it; the TPGVM keeps that and "
 				 "stores it again at the next stop/start attempt");
-		else {
-			job_answer_info(&info); /* stopped already */
-			job_end();
-		}
+		else
+			job_fail(PROTO_ERR_STATE, "the VM is sealed already (stopped); "
+				 "nothing to stop");
 		return;
 	}
 	if (info.state != HC_VM_RUNNING && info.state != HC_VM_EXITED) {
