@@ -445,8 +445,11 @@ def test_lifecycle_vm_that_stops_itself_is_sealed(d, machine):
               "stop of a sealed VM")
         p = ok(vm(pf, "console", "hi"), "console")
         assert "hello from a Custos guest" in p.stdout, p.stdout
-        # Started again from there, it halts again and is sealed again (v2).
-        ok(vm(pf, "start", "hi"), "start from the sealed state")
+        # A plain start would only resume it halted: refused, saying so;
+        # with --resume it halts again and is sealed again (v2).
+        fails(vm(pf, "start", "hi"), EXIT_REFUSED, r"VM 'hi' stopped itself \(halted\).*"
+              r"--resume", "plain start of a VM that halted")
+        ok(vm(pf, "start", "hi", "--resume"), "start --resume from the sealed state")
         wait_sealed(pf, "hi", 2)
         ok(vm(pf, "destroy", "hi"), "destroy")
         # memscan fills its 4 MiB and writes past them: stopped, it is
