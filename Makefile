@@ -74,7 +74,7 @@ KERNEL_LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack \
 # Policy code that is shared by the hypervisor and the host tests.
 PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx/vmx_caps.c \
 	hv/exit_policy.c hv/spec_policy.c tcb/console_ring.c tcb/hypercall.c tcb/vm.c tcb/vm_config.c \
-	tcb/npt.c tcb/guest_pt.c tcb/elf_image.c tcb/errmsg.c tcb/measure.c tcb/tcg_log.c \
+	tcb/npt.c tcb/guest_pt.c tcb/elf_image.c tcb/elf_place.c tcb/errmsg.c tcb/measure.c tcb/tcg_log.c \
 	tcb/linux_boot.c tcb/linux_measure.c
 # The boot environment, checked (docs/boot.md): ACPI tables, never-RAM ranges,
 # the carve of the memory map, boot module screening (untrusted input).
@@ -332,6 +332,8 @@ FUZZ_WITH_CRYPTO := $(BUILD)/fuzz/fuzz_seal $(BUILD)/fuzz/fuzz_vm_record
 # and AES-CFB, and fuzz_tpm2_authorize real SHA-384 Names.
 FUZZ_WITH_CRYPTO += $(BUILD)/fuzz/fuzz_tpm_approval $(BUILD)/fuzz/fuzz_tpm2_session \
 	$(BUILD)/fuzz/fuzz_tpm2_nv $(BUILD)/fuzz/fuzz_tpm2_authorize $(BUILD)/fuzz/fuzz_tpm2_tcb_key
+# fuzz_storage: blob names are a SHA-256 (tpgvm/storage.c).
+FUZZ_WITH_CRYPTO += $(BUILD)/fuzz/fuzz_storage
 $(FUZZ_WITH_CRYPTO): $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(CRYPTO_HOST_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"

@@ -212,8 +212,8 @@ static bool op_context_restore(void *mctx, struct vm *vm, const uint8_t *buf,
 				    sizeof(p.devices), timebase_tsc_hz(), now))
 		why = "device state out of range";
 	if (why) {
-		console_printf("lifecycle: vm %u '%s' context refused: %s\n",
-			       vm->id, vm->name, why);
+		console_printf("lifecycle: vm %u context refused: %s\n",
+			       vm->id, why);
 		return false;
 	}
 	v->gprs = gprs;

@@ -259,8 +259,8 @@ static unsigned restore_index(unsigned i)
 			}
 			store.writes[id] = r.writes;
 			if (r.in_use && lifecycle_restore(&r, why, sizeof(why)) == 0) {
-				console_printf("vm-store: VM %u '%s' (sealed v%llu) kept "
-					       "across the reboot\n", id, r.name,
+				console_printf("vm-store: VM %u (sealed v%llu) kept "
+					       "across the reboot\n", id,
 					       (unsigned long long)r.version);
 				restored++;
 			} else if (r.in_use) {

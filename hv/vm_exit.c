@@ -51,7 +51,7 @@ void vm_exit_flush_console_mirror(const struct vm *vm)
 
 	if (mirror_consoles && m->len) {
 		m->buf[m->len] = '\0';
-		console_printf("[vm%u %s] %s\n", vm->id, vm->name, m->buf);
+		console_printf("[vm%u %s] %s\n", vm->id, vm_log_name(vm), m->buf);
 	}
 	m->len = 0;
 }
@@ -67,7 +67,7 @@ static void console_put(struct vm *vm, char c)
 		return;
 	}
 	m->buf[m->len] = '\0';
-	console_printf("[vm%u %s] %s\n", vm->id, vm->name, m->buf);
+	console_printf("[vm%u %s] %s\n", vm->id, vm_log_name(vm), m->buf);
 	m->len = 0;
 	if (c != '\n')
 		console_put(vm, c); /* the line was full: c starts the next one */
@@ -85,7 +85,7 @@ static void stop(struct vm *vm, const char *fmt, ...)
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	vm_set_stopped(vm, VM_STOPPED, reason);
-	console_printf("vm %u (%s): stopped: %s\n", vm->id, vm->name, reason);
+	console_printf("vm %u (%s): stopped: %s\n", vm->id, vm_log_name(vm), reason);
 }
 
 static enum exit_outcome handle_cpuid(struct vm *vm, struct vcpu *v,
@@ -152,7 +152,7 @@ static enum exit_outcome handle_io(struct vm *vm, struct vcpu *v,
 	case VIO_RESET:
 		vm_set_stopped(vm, VM_STOPPED, "reset by the guest");
 		console_printf("vm %u (%s): reset by the guest (port %#x)\n",
-			       vm->id, vm->name, io.port);
+			       vm->id, vm_log_name(vm), io.port);
 		return EXIT_OUTCOME_DONE;
 	case VIO_DONE:
 		break;
@@ -183,7 +183,7 @@ static enum exit_outcome handle_hlt(struct vm *vm, struct vcpu *v,
 		return EXIT_OUTCOME_RESCHEDULE;
 	}
 	vm_set_stopped(vm, VM_HALTED, "halted");
-	console_printf("vm %u (%s): halted\n", vm->id, vm->name);
+	console_printf("vm %u (%s): halted\n", vm->id, vm_log_name(vm));
 	return EXIT_OUTCOME_DONE;
 }
 
@@ -301,7 +301,7 @@ static enum exit_outcome handle_hypercall(struct vm *vm, struct vcpu *v,
 		snprintf(reason, sizeof(reason), "exited with code %llu",
 			 (unsigned long long)res.exit_code);
 		vm_set_stopped(vm, VM_STOPPED, reason);
-		console_printf("vm %u (%s): %s\n", vm->id, vm->name, reason);
+		console_printf("vm %u (%s): %s\n", vm->id, vm_log_name(vm), reason);
 		return EXIT_OUTCOME_DONE;
 	}
 	if (res.effect == HC_EFFECT_RESTART)
@@ -503,7 +503,7 @@ static enum exit_outcome dispatch(struct vm *vm, struct vcpu *v,
 		return handle_cr_access(vm, v, ev);
 	case EXIT_NMI:
 		console_printf("vm %u (%s): NMI while running it; ignored\n",
-			       vm->id, vm->name);
+			       vm->id, vm_log_name(vm));
 		return EXIT_OUTCOME_RESUME;
 	case EXIT_EXCEPTION:
 		/* No exception is intercepted, so this is not expected. */

@@ -10,6 +10,7 @@
 #include "tcb/lifecycle.h"
 #include "tcb/hex.h"
 #include "tcb/elf_image.h"
+#include "tcb/elf_place.h"
 #include "tcb/linux_boot.h"
 #include "tcb/linux_measure.h"
 #include "tcb/byteorder.h"
@@ -337,8 +338,8 @@ static int64_t decode_create(const struct hc_env *env, uint64_t gpa,
 	    name_taken(c->ref.owner, c->name) || !vm_table_has_free_slot())
 		return HC_E_INVAL;
 	if (lifecycle_create_frames(c->mem_size) > env->lc->free_frames(env->lc_ctx)) {
-		lc_log(env, "lifecycle: create '%s' refused: not enough memory "
-		       "(%llu MiB), %llu frames free", c->name,
+		lc_log(env, "lifecycle: create refused: not enough memory "
+		       "(%llu MiB), %llu frames free",
 		       (unsigned long long)(c->mem_size >> 20), frames_free(env));
 		return HC_E_NOMEM;
 	}
@@ -441,8 +442,8 @@ static int64_t decode_load(const struct hc_env *env, uint64_t gpa,
 	if (rq->aux_len && rq->image)
 		rq->init = ops->stage(env->lc_ctx, rq->aux_len);
 	if (!rq->image || (rq->aux_len && !rq->init)) {
-		lc_log(env, "lifecycle: vm %u '%s' load refused: no memory to "
-		       "stage the image", rq->vm->id, rq->vm->name);
+		lc_log(env, "lifecycle: vm %u load refused: no memory to "
+		       "stage the image", rq->vm->id);
 		unstage_load(rq, env);
 		return HC_E_NOMEM;
 	}
@@ -510,8 +511,8 @@ static int64_t open_header(const struct hc_env *env, struct lc_request *rq)
 	else
 		err = check_header(rq->vm, &rq->hdr);
 	if (err) {
-		lc_log(env, "lifecycle: vm %u '%s' start refused: %s", rq->vm->id,
-		       rq->vm->name, start_refusal(rq->vm, &rq->hdr, err));
+		lc_log(env, "lifecycle: vm %u start refused: %s", rq->vm->id,
+		       start_refusal(rq->vm, &rq->hdr, err));
 		return err;
 	}
 	rq->resume = true;
@@ -794,23 +795,20 @@ static void write_boot_info(const struct page_adapter *a,
 static int64_t place(const struct vm *vm, const struct lc_image *in,
 		     struct lc_placement *p, char *why, size_t why_len)
 {
-	uint64_t limit = vm->mem_size - LC_STACK_RESERVE;
+	struct elf_placement ep;
 
 	p->is_linux = in->is_linux;
 	if (in->is_linux)
 		return linux_plan(in->image, in->image_len, vm->mem_size,
 				  in->initrd_len, in->kcmdline, in->kcmdline_len,
 				  &p->lx, why, why_len) ? HC_E_INVAL : HC_OK;
-	if (elf_image_parse(in->image, in->image_len, GUEST_IMAGE_MIN_GPA, limit,
-			    &p->img, why, why_len))
+	/* The tenant CLI runs elf_place on its files too: one rule. */
+	if (elf_place(in->image, in->image_len, vm->mem_size, LC_STACK_RESERVE,
+		      in->init_len, in->secrets_len, &ep, why, why_len))
 		return HC_E_INVAL;
-	p->init_gpa = page_up(p->img.highest_gpa);
-	p->secrets_gpa = page_up(p->init_gpa + in->init_len);
-	if (p->secrets_gpa > limit || in->secrets_len > limit - p->secrets_gpa) {
-		snprintf(why, why_len, "image, init data and secrets do not fit "
-			 "in %llu MiB", (unsigned long long)(vm->mem_size >> 20));
-		return HC_E_INVAL;
-	}
+	p->img = ep.img;
+	p->init_gpa = ep.init_gpa;
+	p->secrets_gpa = ep.secrets_gpa;
 	return HC_OK;
 }
 
@@ -1061,8 +1059,8 @@ static void create_refused(const struct hc_env *env, int64_t err)
 	const struct hc_vm_create *c = &job.rq.u.create;
 
 	if (err == HC_E_NOMEM)
-		lc_log(env, "lifecycle: create '%s' refused: not enough memory "
-		       "(%llu MiB), %llu frames free", c->name,
+		lc_log(env, "lifecycle: create refused: not enough memory "
+		       "(%llu MiB), %llu frames free",
 		       (unsigned long long)(c->mem_size >> 20), frames_free(env));
 	job_done(err);
 }
@@ -1084,8 +1082,8 @@ static void create_unit(const struct hc_env *env)
 			return;
 		if (job.fail)
 			return start_unmap(job.fail, NULL);
-		lc_log(env, "lifecycle: vm %u '%s' created (%llu MiB), %llu frames free, "
-		       "%llu TCB cycles", vm->id, vm->name,
+		lc_log(env, "lifecycle: vm %u created (%llu MiB), %llu frames free, "
+		       "%llu TCB cycles", vm->id,
 		       (unsigned long long)(vm->mem_size >> 20), frames_free(env),
 		       job_cycles());
 		return job_done(vm->id);
@@ -1105,8 +1103,7 @@ static void create_unit(const struct hc_env *env)
 
 static void load_refused(const struct hc_env *env, int64_t err, const char *why)
 {
-	lc_log(env, "lifecycle: vm %u '%s' load refused: %s", job.rq.vm->id,
-	       job.rq.vm->name, why);
+	lc_log(env, "lifecycle: vm %u load refused: %s", job.rq.vm->id, why);
 	unstage_load(&job.rq, env);
 	job_done(err);
 }
@@ -1163,8 +1160,7 @@ static void load_installed(const struct hc_env *env)
 	unstage_load(&job.rq, env);
 	vm->tenant.state = HC_VM_LOADED;
 	hex_encode(vm->tenant.measurement, LC_DIGEST_LEN, mhex);
-	lc_log(env, "lifecycle: vm %u '%s' loaded, measurement %s", vm->id,
-	       vm->name, mhex);
+	lc_log(env, "lifecycle: vm %u loaded, measurement %s", vm->id, mhex);
 	job_done(HC_OK);
 }
 
@@ -1287,12 +1283,12 @@ static void start_running(const struct hc_env *env, struct vm *vm, bool resumed,
 	vm->tenant.state = HC_VM_RUNNING;
 	env->lc->set_runnable(env->lc_ctx, vm, true);
 	if (resumed)
-		lc_log(env, "lifecycle: vm %u '%s' resumed from v%llu, %llu frames free, "
-		       "%llu TCB cycles", vm->id, vm->name,
+		lc_log(env, "lifecycle: vm %u resumed from v%llu, %llu frames free, "
+		       "%llu TCB cycles", vm->id,
 		       (unsigned long long)vm->tenant.version, frames_free(env),
 		       cycles);
 	else
-		lc_log(env, "lifecycle: vm %u '%s' started", vm->id, vm->name);
+		lc_log(env, "lifecycle: vm %u started", vm->id);
 }
 
 /*
@@ -1471,7 +1467,7 @@ static void stop_failed(const struct hc_env *env, struct lc_stream *s, int rc)
 	crypto_wipe(context_buf, sizeof(context_buf));
 	if (s->was_running)
 		env->lc->set_runnable(env->lc_ctx, vm, true);
-	lc_log(env, "lifecycle: vm %u '%s' stop failed: %s", vm->id, vm->name,
+	lc_log(env, "lifecycle: vm %u stop failed: %s", vm->id,
 	       seal_strerror(rc));
 	stream_free(env->lc, env->lc_ctx, vm);
 	job_done(rc == SEAL_E_IO ? HC_E_FAULT : HC_E_INTERNAL);
@@ -1486,8 +1482,8 @@ static void stop_abort(const struct hc_env *env, struct lc_stream *s)
 	if (s->was_running)
 		env->lc->set_runnable(env->lc_ctx, vm, true);
 	stream_free(env->lc, env->lc_ctx, vm);
-	lc_log(env, "lifecycle: vm %u '%s' stop abandoned: it is %s as before",
-	       vm->id, vm->name, lifecycle_state_name(vm->tenant.state));
+	lc_log(env, "lifecycle: vm %u stop abandoned: it is %s as before",
+	       vm->id, lifecycle_state_name(vm->tenant.state));
 	stream_answer(env, HC_OK, blob_len, false);
 }
 
@@ -1511,8 +1507,8 @@ static void seal_begin(const struct hc_env *env, struct lc_stream *s)
 	if (!job.rq.win.streamed && job.rq.win.len < s->blob_len) {
 		if (s->was_running)
 			ops->set_runnable(env->lc_ctx, vm, true);
-		lc_log(env, "lifecycle: vm %u '%s' stop refused: its blob (%llu "
-		       "bytes) does not fit in %llu", vm->id, vm->name,
+		lc_log(env, "lifecycle: vm %u stop refused: its blob (%llu "
+		       "bytes) does not fit in %llu", vm->id,
 		       (unsigned long long)s->blob_len,
 		       (unsigned long long)job.rq.win.len);
 		stream_free(ops, env->lc_ctx, vm);
@@ -1642,8 +1638,8 @@ static void seal_end(const struct hc_env *env, struct lc_stream *s)
 	if (kept != HC_OK) {
 		if (s->was_running)
 			env->lc->set_runnable(env->lc_ctx, vm, true);
-		lc_log(env, "lifecycle: vm %u '%s' stop failed: its record could "
-		       "not be kept", vm->id, vm->name);
+		lc_log(env, "lifecycle: vm %u stop failed: its record could "
+		       "not be kept", vm->id);
 		stream_free(env->lc, env->lc_ctx, vm);
 		return job_done(kept);
 	}
@@ -1717,8 +1713,8 @@ static void stop_unit(const struct hc_env *env, struct lc_stream *s)
 		cycles = stream_cycles(s);
 		/* The stream's frames too before the count: all is back. */
 		stream_free(env->lc, env->lc_ctx, vm);
-		lc_log(env, "lifecycle: vm %u '%s' sealed v%llu (%llu pages, %llu "
-		       "bytes), %llu frames free, %llu TCB cycles", vm->id, vm->name,
+		lc_log(env, "lifecycle: vm %u sealed v%llu (%llu pages, %llu "
+		       "bytes), %llu frames free, %llu TCB cycles", vm->id,
 		       (unsigned long long)vm->tenant.version,
 		       (unsigned long long)pages, (unsigned long long)blob_len,
 		       frames_free(env), cycles);
@@ -1820,8 +1816,8 @@ static void resume_unit(const struct hc_env *env, struct lc_stream *s)
 	case PH_BEGIN:
 		if (env->lc->mem_alloc(env->lc_ctx, vm) != HC_OK) {
 			stream_free(env->lc, env->lc_ctx, vm);
-			lc_log(env, "lifecycle: vm %u '%s' start refused: not enough "
-			       "memory, %llu frames free", vm->id, vm->name,
+			lc_log(env, "lifecycle: vm %u start refused: not enough "
+			       "memory, %llu frames free", vm->id,
 			       frames_free(env));
 			return job_done(HC_E_NOMEM);
 		}
@@ -1890,16 +1886,16 @@ static void resume_unit(const struct hc_env *env, struct lc_stream *s)
 		/* The stream's frames too before the count: all is back. */
 		stream_free(env->lc, env->lc_ctx, vm);
 		if (aborting)
-			lc_log(env, "lifecycle: vm %u '%s' start abandoned: sealed as "
-			       "before, %llu frames free", vm->id, vm->name,
+			lc_log(env, "lifecycle: vm %u start abandoned: sealed as "
+			       "before, %llu frames free", vm->id,
 			       frames_free(env));
 		else if (fail == HC_E_NOMEM)
-			lc_log(env, "lifecycle: vm %u '%s' start refused: not enough "
-			       "memory, %llu frames free", vm->id, vm->name,
+			lc_log(env, "lifecycle: vm %u start refused: not enough "
+			       "memory, %llu frames free", vm->id,
 			       frames_free(env));
 		else
-			lc_log(env, "lifecycle: vm %u '%s' start refused: blob does "
-			       "not verify (%s), %llu frames free", vm->id, vm->name,
+			lc_log(env, "lifecycle: vm %u start refused: blob does "
+			       "not verify (%s), %llu frames free", vm->id,
 			       why, frames_free(env));
 		if (aborting)
 			return stream_answer(env, HC_OK, blob_len, false);
@@ -1926,8 +1922,8 @@ static void stream_call(const struct hc_env *env, bool resume)
 	if (job.rq.win.open) {
 		s = env->lc->stage(env->lc_ctx, stream_bytes(vm));
 		if (!s) {
-			lc_log(env, "lifecycle: vm %u '%s' %s refused: not enough memory, "
-			       "%llu frames free", vm->id, vm->name,
+			lc_log(env, "lifecycle: vm %u %s refused: not enough memory, "
+			       "%llu frames free", vm->id,
 			       resume ? "start" : "stop", frames_free(env));
 			return job_done(HC_E_NOMEM);
 		}
@@ -1986,8 +1982,8 @@ static void destroy_unit(const struct hc_env *env)
 		/* A kept record goes first: should that fail, nothing changed. */
 		int64_t kept = vm->tenant.version ? keep_record(env, vm, NULL) : HC_OK;
 		if (kept != HC_OK) {
-			lc_log(env, "lifecycle: vm %u '%s' destroy failed: its kept "
-			       "record could not be removed", id, vm->name);
+			lc_log(env, "lifecycle: vm %u destroy failed: its kept "
+			       "record could not be removed", id);
 			return job_done(kept);
 		}
 		env->lc->set_runnable(env->lc_ctx, vm, false);
@@ -2002,8 +1998,8 @@ static void destroy_unit(const struct hc_env *env)
 	}
 	memcpy(name, vm->name, sizeof(name));
 	forget(env->lc, env->lc_ctx, vm);
-	lc_log(env, "lifecycle: vm %u '%s' destroyed, %llu frames free, %llu TCB cycles",
-	       id, name, frames_free(env), job_cycles());
+	lc_log(env, "lifecycle: vm %u destroyed, %llu frames free, %llu TCB cycles",
+	       id, frames_free(env), job_cycles());
 	job_done(HC_OK);
 }
 
@@ -2023,7 +2019,9 @@ static void info_of(const struct vm *vm, struct hc_vm_info *i)
 	i->console_pending = console_ring_unread(&vm->console);
 	if (t->state >= HC_VM_LOADED)
 		memcpy(i->measurement, t->measurement, sizeof(i->measurement));
-	if (t->state == HC_VM_EXITED)
+	/* Why it is not running: its own stop (EXITED, and SEALED after the
+	 * TPGVM sealed it) or its owner's ("stopped by its owner"). */
+	if (t->state == HC_VM_EXITED || t->state == HC_VM_SEALED)
 		memcpy(i->stop_reason, vm->stop_reason, sizeof(i->stop_reason) - 1);
 }
 
@@ -2274,12 +2272,10 @@ int lifecycle_restore(const struct vm_record *r, char *why, size_t why_len)
 	struct vm_tenant *t;
 
 	if (!r->in_use || name_taken(r->owner, r->name))
-		return errmsg(why, why_len, "VM %u '%s': its name is taken", r->vm_id,
-			      r->in_use ? r->name : "");
+		return errmsg(why, why_len, "VM %u: its name is taken", r->vm_id);
 	vm = vm_table_alloc_tenant_at(r->vm_id, r->name);
 	if (!vm)
-		return errmsg(why, why_len, "VM %u '%s': its id is taken", r->vm_id,
-			      r->name);
+		return errmsg(why, why_len, "VM %u: its id is taken", r->vm_id);
 	t = &vm->tenant;
 	vm->mem_size = r->mem_size;
 	t->active = true;

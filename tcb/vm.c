@@ -113,6 +113,11 @@ struct vm *vm_table_next_runnable(const struct vm *after)
 	return NULL;
 }
 
+const char *vm_log_name(const struct vm *vm)
+{
+	return vm->tenant.active ? "tenant VM" : vm->name;
+}
+
 void vm_set_stopped(struct vm *vm, enum vm_state state, const char *reason)
 {
 	vm->state = state;

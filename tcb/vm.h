@@ -98,6 +98,11 @@ struct vm *vm_table_next_runnable(const struct vm *after);
 
 /* Mark a VM stopped (or halted) with a reason; the caller then tears it down. */
 void vm_set_stopped(struct vm *vm, enum vm_state state, const char *reason);
+/* The name the platform log (COM1, which the host reads) may show: a
+ * boot-module VM's or the TPGVM's own (the boot media named it), never a
+ * tenant VM's, which its tenant chose (docs/architecture.md, "What the
+ * host learns"): "tenant VM" instead, beside its id. */
+const char *vm_log_name(const struct vm *vm);
 
 /*
  * Whom a VM's state belongs to, for the side-channel barriers the TCB puts

@@ -61,7 +61,7 @@ TOOLS_BINS += $(BUILD)/bin/custos
 # system libtss2-mu.
 CUSTOS_SRCS := tools/custos.c tools/attest.c tools/vm_cli.c tools/vm_shell.c \
 	tools/verify_cli.c tools/report_show.c tools/x509_peek.c \
-	tools/enroll_cli.c tools/csr_policy.c tools/tenant_config.c \
+	tools/enroll_cli.c tools/csr_policy.c tools/tenant_config.c tools/interrupt_note.c \
 	tools/tenant_tls.c tools/reference.c tools/reference_sig.c tools/quote_verify.c \
 	tools/tpm_evidence.c tools/tcb_key_check.c tools/tpm_credential.c $(TOOLS_COMMON_SRCS)
 $(BUILD)/bin/custos: $(call tools_objs,$(CUSTOS_SRCS)) $(HOST_LIB) $(CRYPTO_HOST_LIB)

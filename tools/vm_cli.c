@@ -41,9 +41,12 @@
 #include "tcb/byteorder.h"
 #include "tcb/linux_boot.h"
 #include "tcb/linux_measure.h"
+#include "tcb/elf_place.h"
+#include "tcb/lifecycle.h"
 #include "crypto/crypto.h"
 #include "tools/attest.h"
 #include "tools/cli.h"
+#include "tools/interrupt_note.h"
 #include "tools/tenant_tls.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -74,7 +77,8 @@ static const char usage_text[] =
 	"                        [--secret-file FILE ...] [--secret KEY=VALUE ...]\n"
 	"       custos vm create NAME --memory SIZE --kernel BZIMAGE [--initrd FILE]\n"
 	"                        [--cmdline STRING]\n"
-	"       custos vm start|stop|destroy|status NAME\n"
+	"       custos vm start NAME [--resume]\n"
+	"       custos vm stop|destroy|status NAME\n"
 	"       custos vm console NAME [--follow | --interactive [--idle SECONDS]]\n"
 	"       custos vm list\n"
 	"       custos vm shell [--batch FILE] [--keep-going]   (the commands on\n"
@@ -103,7 +107,9 @@ static const char usage_text[] =
 	"                first, at most 16 MiB), --initrd FILE (at most 32 MiB),\n"
 	"                --cmdline STRING (at most 2047 bytes); no init data or\n"
 	"                secrets\n"
-	"  start NAME    start it (the platform verifies its boot or sealed state)\n"
+	"  start NAME    start it (the platform verifies its boot or sealed state);\n"
+	"                a VM that stopped itself (halt, exit, fault) is resumed\n"
+	"                in that state only with --resume\n"
 	"  stop NAME     stop it into a sealed blob kept by the host\n"
 	"  destroy NAME  destroy it for good\n"
 	"  status NAME   show its state\n"
@@ -183,6 +189,7 @@ struct vm_opts {
 	size_t n_secret_files;
 	bool follow, interactive; /* console */
 	double idle;              /* console --interactive: seconds, > 0 */
+	bool resume;              /* start --resume: also a VM that stopped itself */
 	bool in_shell;            /* a line of `custos vm shell` */
 	char usage[400];          /* a usage error, once one was found */
 };
@@ -386,6 +393,7 @@ static int take_option(struct vm_opts *o, int c, char *arg, const char *word)
 	case 'f': o->follow = true; return 0;
 	case 'y': o->interactive = true; return 0;
 	case 'd': return take_seconds(o, arg, &o->idle);
+	case 'u': o->resume = true; return 0;
 	case 'm': o->memory = arg; return 0;
 	case 'i': o->image = arg; return 0;
 	case 'I': o->init = arg; return 0;
@@ -523,6 +531,7 @@ static int parse_command(int argc, char **argv, struct vm_opts *o, bool in_shell
 		{ "follow", no_argument, NULL, 'f' },
 		{ "interactive", no_argument, NULL, 'y' },
 		{ "idle", required_argument, NULL, 'd' },
+		{ "resume", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -545,6 +554,8 @@ static int parse_command(int argc, char **argv, struct vm_opts *o, bool in_shell
 		rc = check_create_opts(o);
 	if (rc == 0)
 		rc = check_console_opts(o);
+	if (rc == 0 && o->resume && o->cmd != CMD_START)
+		rc = usage_fail(o, "--resume is for start only");
 	if (rc)
 		return rc;
 	if (!(o->c.timeout > 0)) /* no --timeout: it takes only > 0 */
@@ -950,10 +961,16 @@ static int request(struct vm_run *r, uint16_t type, const void *body, size_t len
 		   struct proto_msg *m)
 {
 	char err[512];
-	int rc = tenant_tls_send(r->t, type, body, len, err, sizeof(err));
+	bool uploading = interrupt_note_current() == IP_UPLOAD;
+	int rc;
 
+	if (!uploading)
+		interrupt_note_phase(IP_REQUEST);
+	rc = tenant_tls_send(r->t, type, body, len, err, sizeof(err));
 	if (rc == TT_OK)
 		rc = tenant_tls_recv(r->t, m, err, sizeof(err));
+	if (rc == TT_OK && !uploading)
+		interrupt_note_phase(IP_DONE);
 	if (rc != TT_OK) {
 		r->session_lost = true; /* TLS is out of step, closed or timed out */
 		return fail(r, tls_exit(rc), "%s", err);
@@ -1215,6 +1232,22 @@ static int create_read_linux(struct vm_run *r, struct vm_opts *op,
 	return 0;
 }
 
+/* The TCB's own placement (tcb/elf_place.c) of this image, init data and
+ * secrets in --memory: what it would refuse after the whole upload is
+ * refused here, before a byte is sent, in its words. */
+static int check_elf_fits(struct vm_run *r, const struct vm_opts *op,
+			  const struct create_inputs *ci)
+{
+	static struct elf_placement ep;
+	char why[160];
+
+	if (elf_place(ci->image, ci->image_len, op->mem_size, LC_STACK_RESERVE,
+		      ci->init_len, ci->secrets_len, &ep, why, sizeof(why)))
+		return fail(r, ATTEST_EXIT_ERROR, "image '%s': %s (the platform "
+			    "would refuse it; nothing was sent)", op->image, why);
+	return 0;
+}
+
 static int create_read(struct vm_run *r, struct vm_opts *op,
 		       struct create_inputs *ci)
 {
@@ -1229,6 +1262,9 @@ static int create_read(struct vm_run *r, struct vm_opts *op,
 	if (rc == 0 && op->init)
 		rc = read_file(r, op->init, "init data", 0, INIT_MAX, &ci->init,
 			       &ci->init_len);
+	if (rc)
+		return rc;
+	rc = check_elf_fits(r, op, ci);
 	if (rc)
 		return rc;
 	if (crypto_init() != CRYPTO_OK ||
@@ -1267,9 +1303,55 @@ static int upload(struct vm_run *r, uint32_t part, const uint8_t *data,
 			return rc;
 		}
 		*done += n;
+		interrupt_note_upload(*done, total);
 		progress(r, *done, total);
 	}
 	return 0;
+}
+
+/* Destroy the VM the upload left created, on the still open session:
+ * what became of it, in words, without touching r's reason. */
+static const char *destroy_half_created(struct vm_run *r)
+{
+	struct proto_msg m;
+	char err[256];
+	int rc = tenant_tls_send(r->t, PROTO_VM_DESTROY, &r->op->vm,
+				 sizeof(r->op->vm), err, sizeof(err));
+
+	if (rc == TT_OK)
+		rc = tenant_tls_recv(r->t, &m, err, sizeof(err));
+	if (rc != TT_OK) {
+		r->session_lost = true;
+		return "was created but not loaded, and the session was lost "
+		       "before it could be destroyed; the platform destroys it "
+		       "when it sees this connection close";
+	}
+	if (m.type == PROTO_VM_INFO)
+		return "was created but not loaded: destroyed now";
+	if (m.type == PROTO_ERROR && m.len >= 4 &&
+	    load_le32(m.body) == PROTO_ERR_NOT_FOUND)
+		return "is gone: the platform removed it";
+	return "was created but not loaded and could not be destroyed "
+	       "('custos vm destroy' removes it)";
+}
+
+/* The upload stopped half-way: the reason, how far it got, and what
+ * became of the VM, which the TPGVM destroys when the session closes. */
+static int upload_failed(struct vm_run *r, int rc, uint64_t done, uint64_t total)
+{
+	char why[sizeof(r->reason)];
+	const char *fate;
+
+	snprintf(why, sizeof(why), "%s", r->reason);
+	if (r->session_lost)
+		fate = "was created but not loaded; the platform destroys it "
+		       "when it sees this connection close, so the create can "
+		       "run again";
+	else
+		fate = destroy_half_created(r);
+	return fail(r, rc, "%s; during the upload (%llu of %llu KiB sent): VM '%s' %s",
+		    why, (unsigned long long)(done >> 10),
+		    (unsigned long long)(total >> 10), r->op->name, fate);
 }
 
 static int do_create(struct vm_run *r, struct create_inputs *ci,
@@ -1310,6 +1392,8 @@ static int do_create(struct vm_run *r, struct create_inputs *ci,
 		return fail(r, ATTEST_EXIT_ERROR,
 			    "the platform answered the create with state %s, not created",
 			    state_name(info->state));
+	interrupt_note_upload(0, total);
+	interrupt_note_phase(IP_UPLOAD);
 	progress(r, 0, total);
 	rc = upload(r, PROTO_PART_IMAGE, ci->image, ci->image_len, &done, total, info);
 	if (rc == 0)
@@ -1318,13 +1402,9 @@ static int do_create(struct vm_run *r, struct create_inputs *ci,
 	if (rc == 0)
 		rc = upload(r, PROTO_PART_INITRD, ci->initrd, ci->initrd_len, &done,
 			    total, info);
-	if (rc) {
-		char why[sizeof(r->reason)];
-
-		snprintf(why, sizeof(why), "%s", r->reason);
-		return fail(r, rc, "%s (VM '%s' was created but not loaded: 'custos vm destroy %s' removes it)",
-			    why, op->name, op->name);
-	}
+	if (rc)
+		return upload_failed(r, rc, done, total);
+	interrupt_note_phase(IP_DONE);
 	if (info->state != HC_VM_LOADED)
 		return fail(r, ATTEST_EXIT_ERROR,
 			    "the platform did not load VM '%s' after the upload (state %s)",
@@ -1604,10 +1684,54 @@ static int do_list(struct vm_run *r)
 	return 0;
 }
 
+/* Why the VM is not running, as the TCB keeps it (proto_vm_info's
+ * stop_reason): its owner's stop or a reboot, or else its own halt, exit
+ * or fault. */
+static bool stopped_itself(const struct proto_vm_info *v)
+{
+	if (v->state == HC_VM_EXITED)
+		return true;
+	return v->state == HC_VM_SEALED && v->stop_reason[0] &&
+	       strcmp(v->stop_reason, "stopped by its owner") != 0 &&
+	       strcmp(v->stop_reason, "sealed before the last reboot") != 0;
+}
+
+/* A start of a VM that stopped itself would resume it in that state (a
+ * halted VM halts again at once): only with --resume. The platform keeps
+ * no copy of the image, so booting afresh is destroy + create
+ * (docs/protocol.md, "VM states and commands"). 0 or the refusal. */
+static int start_checks_state(struct vm_run *r)
+{
+	const struct vm_opts *op = r->op;
+	struct proto_vm_info v;
+	struct proto_msg m;
+	char why[sizeof(v.stop_reason) + 1];
+	int rc;
+
+	if (op->resume)
+		return 0;
+	rc = request(r, PROTO_VM_STATUS, &op->vm, sizeof(op->vm), &m);
+	interrupt_note_phase(IP_LOCAL); /* a status changes nothing */
+	if (rc == 0)
+		rc = take_info(r, &m, &v);
+	if (rc || !stopped_itself(&v))
+		return rc;
+	sanitize_line(v.stop_reason, strnlen(v.stop_reason, sizeof(v.stop_reason)), why);
+	return fail(r, ATTEST_EXIT_REFUSED, "state: VM '%s' stopped itself (%s): a start "
+		    "would resume it where it stopped, in that state; 'custos vm start "
+		    "%s --resume' does so. To boot it afresh from its image, destroy it "
+		    "and create it again: the platform keeps no copy of the image",
+		    op->name, why[0] ? why : state_name(v.state), op->name);
+}
+
 static int do_simple(struct vm_run *r, struct proto_vm_info *info)
 {
 	struct proto_msg m;
-	int rc = request(r, r->op->type, &r->op->vm, sizeof(r->op->vm), &m);
+	int rc = r->op->cmd == CMD_START ? start_checks_state(r) : 0;
+
+	if (rc)
+		return rc;
+	rc = request(r, r->op->type, &r->op->vm, sizeof(r->op->vm), &m);
 
 	if (rc == 0)
 		rc = take_info(r, &m, info);
@@ -1682,6 +1806,7 @@ static int session_start(struct vm_run *r, const struct attest_conn *c,
 static int command_run(struct vm_run *r, struct create_inputs *ci,
 		       struct proto_vm_info *info)
 {
+	interrupt_note_command(r->op->cmd_name, r->op->name ? r->op->vm.name : NULL);
 	switch (r->op->cmd) {
 	case CMD_CREATE: return do_create(r, ci, info);
 	case CMD_CONSOLE: return do_console(r);
@@ -1749,6 +1874,8 @@ int vm_main(int argc, char **argv)
 	cli_set_prog(prog);
 	if (rc)
 		usage_error("%s", op.usage);
+	interrupt_note_install(prog, op.json);
+	interrupt_note_command(op.cmd_name, op.name ? op.vm.name : NULL);
 	run_init(&r, &op);
 	memset(&info, 0, sizeof(info));
 	memset(&att, 0, sizeof(att));

@@ -18,6 +18,7 @@
  * quotes it.
  */
 #include "tools/vm_cli.h"
+#include "tools/interrupt_note.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -408,6 +409,8 @@ int vm_shell_main(int argc, char **argv)
 			return ATTEST_EXIT_ERROR;
 	}
 	in = batch ? batch : stdin;
+	interrupt_note_install("custos vm shell", o.json);
+	interrupt_note_command("shell", NULL);
 	s = vm_session_open(&o.c, o.json, &status);
 	if (s) {
 		/* Typed at a terminal: a prompt on stderr (stdout stays the

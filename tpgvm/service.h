@@ -13,6 +13,9 @@
 struct tenant {
 	char name[64];       /* the certificate's subject, for log lines */
 	uint8_t id[48];      /* SHA-384 of its public key: the identity */
+	uint32_t session;    /* this TLS session's number (never 0, never
+	                      * reused while the TPGVM runs): an upload
+	                      * belongs to the session that created it */
 };
 
 /* Is this a message a tenant may send? (Others are answered with ERROR
@@ -31,6 +34,10 @@ bool service_poll(uint32_t ticket, uint8_t **out, size_t *out_len);
 /* The session went away: its request still runs to the end (a VM stopped
  * is sealed and stored all the same), the answer is dropped. */
 void service_forget(uint32_t ticket);
+/* A tenant's session (struct tenant.session) ended: an upload it was
+ * making cannot go on, so its half-created VM is destroyed now rather
+ * than holding the TPGVM's one staging area (docs/tpgvm.md). */
+void service_session_closed(uint32_t session);
 
 /* From guest_main: the memory above our image that stages VM images and
  * holds sealed blobs. */

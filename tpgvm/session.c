@@ -114,6 +114,8 @@ static void session_free(struct session *s, bool tell_relay)
 {
 	if (s->state == S_SERVICE)
 		service_forget(s->ticket); /* the work goes on; nobody hears it */
+	if (s->who.session)
+		service_session_closed(s->who.session);
 	mbedtls_ssl_free(&s->ssl);
 	answer_free(s);
 	if (tell_relay)
@@ -204,8 +206,15 @@ void sessions_drop_all(void)
 
 static void identify_tenant(struct session *s)
 {
+	/* Relay session ids come back; this number does not (2^32 sessions
+	 * outlast any TPGVM run at seconds a handshake). */
+	static uint32_t sessions_served;
 	const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&s->ssl);
 	uint8_t pub[CRYPTO_P384_PUB_LEN];
+
+	if (!++sessions_served)
+		sessions_served = 1;
+	s->who.session = sessions_served;
 
 	/* The handshake required a chained tenant certificate with a P-384
 	 * key (crypto_tls_config's profile), so both succeed. */

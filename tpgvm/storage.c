@@ -17,6 +17,7 @@
 #include "tcb/byteorder.h"
 #include "tpgvm/deadline.h"
 #include "tpgvm/transport.h"
+#include "crypto/crypto.h"
 
 #include <string.h>
 
@@ -696,17 +697,23 @@ void storage_relay_restarted(void)
 			finish(&ops[i], STORAGE_FAILED, "the relay restarted");
 }
 
-void storage_blob_name(const uint8_t owner[48], const char *vm_name, char *out)
+void storage_blob_name(const uint8_t owner[48], const uint8_t measurement[48],
+		       char *out)
 {
+	static const char tag[] = "CUSTOS-BLOB-NAME-1";
 	static const char hex[] = "0123456789abcdef";
+	struct crypto_sha256_ctx h;
+	uint8_t digest[CRYPTO_SHA256_LEN];
 	size_t n = 0;
 
-	for (int i = 0; i < 8; i++) {
-		out[n++] = hex[owner[i] >> 4];
-		out[n++] = hex[owner[i] & 15];
+	crypto_sha256_init(&h);
+	crypto_sha256_update(&h, tag, sizeof(tag) - 1);
+	crypto_sha256_update(&h, owner, 48);
+	crypto_sha256_update(&h, measurement, 48);
+	crypto_sha256_final(&h, digest);
+	for (int i = 0; i < 16; i++) {
+		out[n++] = hex[digest[i] >> 4];
+		out[n++] = hex[digest[i] & 15];
 	}
-	out[n++] = '-';
-	for (size_t i = 0; vm_name[i] && n < STORAGE_NAME_MAX - 7; i++)
-		out[n++] = vm_name[i];
 	memcpy(out + n, ".sealed", 8);
 }

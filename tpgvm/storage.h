@@ -122,9 +122,15 @@ void storage_on_stored(uint16_t id, const uint8_t *p, size_t len);
 /* The relay (re)started: every operation in flight fails. */
 void storage_relay_restarted(void);
 
-/* "<first 16 hex digits of owner>-<vm name>.sealed" into out (at least
- * STORAGE_NAME_MAX + 1 bytes). */
-void storage_blob_name(const uint8_t owner[48], const char *vm_name,
+/* A VM's blob name in the relay's storage, "<32 hex digits>.sealed" into
+ * out (at least STORAGE_NAME_MAX + 1 bytes): the first 16 bytes of
+ * SHA-256("CUSTOS-BLOB-NAME-1" || owner || launch measurement). The host
+ * reads the storage's file names; the tenant's VM name must not be one
+ * (docs/architecture.md, "What the host learns"). Owner and measurement
+ * are in the blob's clear header (docs/seal.md) anyway, so the name tells
+ * nothing more; the measurement covers the VM name and, for an ELF VM,
+ * the salted secrets, so it is new for every create. */
+void storage_blob_name(const uint8_t owner[48], const uint8_t measurement[48],
 		       char *out);
 
 #endif

@@ -68,6 +68,15 @@ _Static_assert(BLOB_WIN >= HC_STREAM_MIN, "a stream's window is at least HC_STRE
  * (or at the next sweep); EXITED VMs are looked for this often, and a
  * kept blob is stored again before another seal at most this often. */
 #define UPLOAD_IDLE_S    120u
+/* An upload with no chunk for this long (plus a little of our own work)
+ * gives way to another tenant's create: the TPGVM stages one image at a
+ * time, and a tenant that stalls must not hold every other one up. A
+ * client sends its next chunk as soon as the last is answered, so a live
+ * upload is never this quiet. */
+#define UPLOAD_STALE_S   15u
+#define UPLOAD_STALE_WORK (TPGVM_WORK_CYCLES / 4)
+/* Uploads abandoned lately, so that their owners hear why the VM is gone. */
+#define ABANDONED_MAX    8
 #define SWEEP_S          10u
 #define KEPT_RETRY_S     150u
 
@@ -93,7 +102,20 @@ static struct staging {
 	uint32_t secrets_len;
 	uint8_t salt[PROTO_SALT_LEN];
 	uint64_t abandon_at;   /* TSC: no chunk by then, the upload goes */
+	uint64_t stale_at;     /* TSC: no chunk by then, another create may
+	                        * take the staging area */
+	uint32_t session;      /* the session that creates it (struct tenant) */
 } stg;
+
+/* An upload abandoned (and its VM destroyed) for its owner's next
+ * request about that name: NOT_FOUND, with the reason. */
+static struct abandoned {
+	bool used;
+	uint8_t owner[HC_OWNER_LEN];
+	char name[PROTO_VM_NAME_MAX];
+	char why[80];
+	uint64_t when;
+} abandoned[ABANDONED_MAX];
 
 /* A sealed blob whose last window the relay did not store (or whose
  * COMMIT failed): that window is in win_buf[1], bytes [off, off + len)
@@ -104,6 +126,7 @@ static struct kept {
 	char tenant[64];
 	char name[PROTO_VM_NAME_MAX];
 	uint32_t vm_id;
+	uint8_t measurement[48]; /* with owner: its blob's name */
 	uint64_t version;
 	uint64_t total, off;
 	size_t len;
@@ -136,6 +159,7 @@ static struct job {
 	char tenant[64];
 	char name[PROTO_VM_NAME_MAX];
 	uint32_t vm_id;
+	uint8_t measurement[48]; /* with owner: its blob's name */
 	uint64_t version;
 	uint64_t total;     /* the blob's length, once known */
 	uint64_t off;       /* blob offset of win_buf[0]'s first byte */
@@ -244,6 +268,19 @@ static long query_one(const uint8_t owner[HC_OWNER_LEN], uint32_t vm_id,
 	return n == 1 ? 1 : n < 0 ? n : HC_E_NOTFOUND;
 }
 
+/* A VM state in the words tenant-cli.md uses. */
+static const char *state_word(uint32_t state)
+{
+	switch (state) {
+	case HC_VM_CREATED: return "created";
+	case HC_VM_LOADED: return "loaded";
+	case HC_VM_RUNNING: return "running";
+	case HC_VM_EXITED: return "exited";
+	case HC_VM_SEALED: return "sealed";
+	default: return "unknown";
+	}
+}
+
 static void to_info(const struct hc_vm_info *h, struct proto_vm_info *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -328,6 +365,13 @@ static void owner_seen(const struct tenant *who)
 	o->seen = rdtsc();
 }
 
+static void refuse(const struct tenant *who, const char *name, uint32_t code,
+		   const char *text, uint8_t **out, size_t *out_len)
+{
+	vlog(who->name, name, "refused: %s", text);
+	service_answer_error(code, text, out, out_len);
+}
+
 /* ---- Staging: the VM being created -------------------------------------- */
 
 static void staging_clear(void)
@@ -337,7 +381,64 @@ static void staging_clear(void)
 	crypto_wipe(&stg, sizeof(stg));
 }
 
-/* An upload that stalled: its half-created VM goes. */
+static struct abandoned *abandoned_find(const uint8_t owner[HC_OWNER_LEN],
+					const char *name)
+{
+	for (int i = 0; i < ABANDONED_MAX; i++)
+		if (abandoned[i].used && same_name(abandoned[i].name, name) &&
+		    !memcmp(abandoned[i].owner, owner, HC_OWNER_LEN))
+			return &abandoned[i];
+	return NULL;
+}
+
+/* Remember why owner's VM name went; the oldest record makes room. */
+static void abandoned_note(const uint8_t owner[HC_OWNER_LEN], const char *name,
+			   const char *why)
+{
+	struct abandoned *a = abandoned_find(owner, name);
+
+	for (int i = 0; i < ABANDONED_MAX && !a; i++)
+		if (!abandoned[i].used)
+			a = &abandoned[i];
+	if (!a) {
+		a = &abandoned[0];
+		for (int i = 1; i < ABANDONED_MAX; i++)
+			if (abandoned[i].when < a->when)
+				a = &abandoned[i];
+	}
+	a->used = true;
+	memcpy(a->owner, owner, HC_OWNER_LEN);
+	memcpy(a->name, name, sizeof(a->name));
+	snprintf(a->why, sizeof(a->why), "%s", why);
+	a->when = rdtsc();
+}
+
+/* The answer to a request about a VM the tenant does not have: why, if
+ * its upload was abandoned. */
+static void answer_not_found(const uint8_t owner[HC_OWNER_LEN], const char *name,
+			     char *text, size_t cap)
+{
+	const struct abandoned *a = abandoned_find(owner, name);
+
+	if (a)
+		snprintf(text, cap, "no VM of that name: its upload was abandoned "
+			 "(%s) and the half-created VM destroyed; create it again",
+			 a->why);
+	else
+		snprintf(text, cap, "no VM of that name");
+}
+
+static void not_found(const struct tenant *who, const char *name, uint8_t **out,
+		      size_t *out_len)
+{
+	char text[PROTO_ERROR_TEXT_MAX];
+
+	answer_not_found(who->id, name, text, sizeof(text));
+	service_answer_error(PROTO_ERR_NOT_FOUND, text, out, out_len);
+}
+
+/* An upload that cannot go on: its half-created VM goes, and its owner
+ * hears why at its next request about it. */
 static void staging_abandon(const char *why)
 {
 	static struct hc_vm_ref ref;
@@ -345,23 +446,62 @@ static void staging_abandon(const char *why)
 	ref_set(&ref, stg.owner, stg.vm_id);
 	(void)vm_hc(HC_VM_DESTROY, &ref);
 	vlog(stg.tenant, stg.name, "upload abandoned (%s); destroyed", why);
+	abandoned_note(stg.owner, stg.name, why);
 	staging_clear();
+}
+
+/* A chunk arrived (or the create): the upload is alive. */
+static void staging_touch(void)
+{
+	stg.abandon_at = deadline_in(UPLOAD_IDLE_S, TPGVM_WORK_CYCLES);
+	stg.stale_at = deadline_in(UPLOAD_STALE_S, UPLOAD_STALE_WORK);
 }
 
 static void staging_check_idle(void)
 {
 	if (stg.active && rdtsc() > stg.abandon_at)
-		staging_abandon("no chunk for too long");
+		staging_abandon("no chunk for 120 s");
+}
+
+void service_session_closed(uint32_t session)
+{
+	if (stg.active && stg.session == session)
+		staging_abandon("its session closed before the upload ended");
+}
+
+/* A create wants the staging area: the upload in it gives way if its own
+ * session moved on, or if it stalled. */
+static void staging_make_room(const struct tenant *who)
+{
+	if (!stg.active)
+		return;
+	if (stg.session == who->session)
+		staging_abandon("its session sent another create");
+	else if (rdtsc() > stg.stale_at)
+		staging_abandon("no chunk for 15 s while another create waited");
+}
+
+/* Why a create cannot have the staging area now (stg.active). */
+static void staging_busy(const struct tenant *who, const char *name,
+			 uint8_t **out, size_t *out_len)
+{
+	if (!memcmp(stg.owner, who->id, HC_OWNER_LEN) && same_name(stg.name, name)) {
+		char text[PROTO_ERROR_TEXT_MAX];
+
+		snprintf(text, sizeof(text), "you already have a VM of that name: "
+			 "created, its upload under way on another session (%llu "
+			 "of %llu bytes); it is abandoned if it stalls for 15 s",
+			 (unsigned long long)(stg.image_rx + stg.init_rx + stg.initrd_rx),
+			 (unsigned long long)(stg.image_len + stg.init_len + stg.initrd_len));
+		refuse(who, name, PROTO_ERR_EXISTS, text, out, out_len);
+		return;
+	}
+	refuse(who, name, PROTO_ERR_BUSY, "another VM's image is being uploaded "
+	       "(the TPGVM stages one at a time); an upload that stalls for 15 s "
+	       "gives way: try again in a moment", out, out_len);
 }
 
 /* ---- Requests answered at once -------------------------------------------- */
-
-static void refuse(const struct tenant *who, const char *name, uint32_t code,
-		   const char *text, uint8_t **out, size_t *out_len)
-{
-	vlog(who->name, name, "refused: %s", text);
-	service_answer_error(code, text, out, out_len);
-}
 
 /* VM_INFO of the VM being created, from what the tenant said (while the
  * TCB has not loaded it, or when it cannot be asked). */
@@ -387,6 +527,7 @@ static void create(const struct tenant *who, const struct proto_vm_create *req,
 {
 	static struct hc_vm_create c;
 	struct hc_vm_info info;
+	struct abandoned *forget;
 	const char *text = "";
 	long rc;
 
@@ -423,15 +564,18 @@ static void create(const struct tenant *who, const struct proto_vm_create *req,
 		return;
 	}
 	staging_check_idle();
+	staging_make_room(who);
 	if (stg.active) {
-		refuse(who, req->name, PROTO_ERR_BUSY,
-		       "another VM is being created; try again later", out, out_len);
+		staging_busy(who, req->name, out, out_len);
 		return;
 	}
 	rc = find_vm(who->id, req->name, &info);
 	if (rc > 0) {
-		refuse(who, req->name, PROTO_ERR_EXISTS,
-		       "you already have a VM of that name", out, out_len);
+		char exists[PROTO_ERROR_TEXT_MAX];
+
+		snprintf(exists, sizeof(exists), "you already have a VM of that "
+			 "name (state %s)", state_word(info.state));
+		refuse(who, req->name, PROTO_ERR_EXISTS, exists, out, out_len);
 		return;
 	}
 	memset(&c, 0, sizeof(c));
@@ -451,6 +595,7 @@ static void create(const struct tenant *who, const struct proto_vm_create *req,
 	}
 	memset(&stg, 0, sizeof(stg));
 	stg.active = true;
+	stg.session = who->session;
 	memcpy(stg.owner, who->id, HC_OWNER_LEN);
 	snprintf(stg.tenant, sizeof(stg.tenant), "%s", who->name);
 	memcpy(stg.name, req->name, sizeof(stg.name));
@@ -465,7 +610,10 @@ static void create(const struct tenant *who, const struct proto_vm_create *req,
 	memcpy(stg.cmdline, m->body + sizeof(*req) + req->secrets_len, req->cmdline_len);
 	memcpy(stg.salt, req->salt, sizeof(stg.salt));
 	memcpy(stage_secrets, m->body + sizeof(*req), req->secrets_len);
-	stg.abandon_at = deadline_in(UPLOAD_IDLE_S, TPGVM_WORK_CYCLES);
+	staging_touch();
+	forget = abandoned_find(who->id, req->name);
+	if (forget)
+		forget->used = false; /* a new VM of that name */
 	vlog(who->name, req->name, "created (%llu MiB)",
 	     (unsigned long long)(req->mem_size >> 20));
 	if (query_one(who->id, stg.vm_id, &info) != 1)
@@ -575,8 +723,7 @@ static void vm_upload(const struct tenant *who, const struct proto_msg *m,
 		long rc = find_vm(who->id, req.name, &info);
 
 		if (rc <= 0)
-			service_answer_error(PROTO_ERR_NOT_FOUND, "no VM of that name",
-					     out, out_len);
+			not_found(who, req.name, out, out_len);
 		else if (info.state == HC_VM_CREATED)
 			refuse(who, req.name, PROTO_ERR_STATE,
 			       "its upload was abandoned; destroy it and create it again",
@@ -620,7 +767,7 @@ static void vm_upload(const struct tenant *who, const struct proto_msg *m,
 	}
 	memcpy(dst + *rx, m->body + sizeof(req), n);
 	*rx += n;
-	stg.abandon_at = deadline_in(UPLOAD_IDLE_S, TPGVM_WORK_CYCLES);
+	staging_touch();
 	if (stg.image_rx == stg.image_len && stg.init_rx == stg.init_len &&
 	    stg.initrd_rx == stg.initrd_len) {
 		vm_load(who, out, out_len);
@@ -648,7 +795,7 @@ static void vm_destroy(const struct tenant *who, const char *name,
 	long rc = find_vm(who->id, name, &info);
 
 	if (rc <= 0) {
-		service_answer_error(PROTO_ERR_NOT_FOUND, "no VM of that name", out, out_len);
+		not_found(who, name, out, out_len);
 		return;
 	}
 	/* A VM that stopped itself is sealed and stored for nobody's request
@@ -679,7 +826,7 @@ static void vm_destroy(const struct tenant *who, const char *name,
 	    !memcmp(kept.owner, who->id, HC_OWNER_LEN))
 		memset(&kept, 0, sizeof(kept));
 	/* Its key is gone, so any stored blob is dead: delete it, best effort. */
-	storage_blob_name(who->id, name, blob);
+	storage_blob_name(who->id, info.measurement, blob);
 	storage_release(storage_delete(blob));
 	vlog(who->name, name, "destroyed");
 	info.state = 0;
@@ -692,7 +839,7 @@ static void vm_status(const struct tenant *who, const char *name,
 	struct hc_vm_info info;
 
 	if (find_vm(who->id, name, &info) <= 0) {
-		service_answer_error(PROTO_ERR_NOT_FOUND, "no VM of that name", out, out_len);
+		not_found(who, name, out, out_len);
 		return;
 	}
 	answer_info(&info, out, out_len);
@@ -722,7 +869,7 @@ static void vm_console(const struct tenant *who, const char *name,
 	long n;
 
 	if (find_vm(who->id, name, &info) <= 0) {
-		service_answer_error(PROTO_ERR_NOT_FOUND, "no VM of that name", out, out_len);
+		not_found(who, name, out, out_len);
 		return;
 	}
 	ref_set(&r.ref, who->id, info.vm_id);
@@ -759,7 +906,7 @@ static void vm_console_input(const struct tenant *who, const struct proto_msg *m
 		return;
 	}
 	if (find_vm(who->id, nm.name, &info) <= 0) {
-		service_answer_error(PROTO_ERR_NOT_FOUND, "no VM of that name", out, out_len);
+		not_found(who, nm.name, out, out_len);
 		return;
 	}
 	memcpy(input, m->body + sizeof(nm), len);
@@ -942,7 +1089,7 @@ static void job_seal(void)
 	/* No check of info.seal_size first: the stream counts the pages and
 	 * the window bounds nothing but a piece. */
 	job.version = info.version;
-	storage_blob_name(job.owner, job.name, blob);
+	storage_blob_name(job.owner, job.measurement, blob);
 	job.st = storage_put_stream(blob);
 	job.phase = PH_PUT;
 	job.off = 0;
@@ -963,6 +1110,7 @@ static void job_keep(const char *why)
 	memcpy(kept.tenant, job.tenant, sizeof(kept.tenant));
 	memcpy(kept.name, job.name, sizeof(kept.name));
 	kept.vm_id = job.vm_id;
+	memcpy(kept.measurement, job.measurement, sizeof(kept.measurement));
 	kept.version = job.version;
 	kept.total = job.total;
 	kept.off = job.off;
@@ -1036,7 +1184,7 @@ static void job_get(void)
 {
 	char blob[STORAGE_NAME_MAX + 1];
 
-	storage_blob_name(job.owner, job.name, blob);
+	storage_blob_name(job.owner, job.measurement, blob);
 	job.st = storage_get_stream(blob);
 	job.phase = PH_GET;
 	job.off = job.have = 0;
@@ -1061,7 +1209,7 @@ static bool job_flush_kept(void)
 
 	if (!kept.used)
 		return false;
-	storage_blob_name(kept.owner, kept.name, blob);
+	storage_blob_name(kept.owner, kept.measurement, blob);
 	job.phase = PH_FLUSH_KEPT;
 	job.st = kept.off ? storage_put_stream_at(blob, kept.off)
 			  : storage_put_stream(blob);
@@ -1103,7 +1251,7 @@ static void job_check_kept(void)
 {
 	char blob[STORAGE_NAME_MAX + 1];
 
-	storage_blob_name(kept.owner, kept.name, blob);
+	storage_blob_name(kept.owner, kept.measurement, blob);
 	job.phase = PH_CHECK_KEPT;
 	job.st = storage_get_stream(blob);
 	if (job.st >= 0 &&
@@ -1164,11 +1312,15 @@ static void job_begin(enum job_kind kind, const uint8_t owner[HC_OWNER_LEN],
 	memcpy(job.name, name, sizeof(job.name));
 	job.name[PROTO_VM_NAME_MAX - 1] = '\0';
 	if (find_vm(owner, job.name, &info) <= 0) {
-		job_answer_error(PROTO_ERR_NOT_FOUND, "no VM of that name");
+		char text[PROTO_ERROR_TEXT_MAX];
+
+		answer_not_found(owner, job.name, text, sizeof(text));
+		job_answer_error(PROTO_ERR_NOT_FOUND, text);
 		job_end();
 		return;
 	}
 	job.vm_id = info.vm_id;
+	memcpy(job.measurement, info.measurement, sizeof(job.measurement));
 	if (kind == JOB_START) {
 		switch (info.state) {
 		case HC_VM_LOADED:
@@ -1202,16 +1354,17 @@ static void job_begin(enum job_kind kind, const uint8_t owner[HC_OWNER_LEN],
 		job_fail(PROTO_ERR_NO_MEMORY, "the TPGVM has no memory for sealed state");
 		return;
 	}
-	/* Stop, or seal one that stopped itself. */
+	/* Stop, or seal one that stopped itself. A sealed VM is not stopped
+	 * again: refused, as docs/protocol.md says, so that a script sees the
+	 * stop did nothing. */
 	if (info.state == HC_VM_SEALED && kind == JOB_STOP) {
 		if (kept_is_job())
 			job_fail(PROTO_ERR_STORAGE, "sealed, but the relay did not "
 				 "store the end of it; the TPGVM keeps that and "
 				 "stores it again at the next stop/start attempt");
-		else {
-			job_answer_info(&info); /* stopped already */
-			job_end();
-		}
+		else
+			job_fail(PROTO_ERR_STATE, "the VM is sealed already (stopped); "
+				 "nothing to stop");
 		return;
 	}
 	if (info.state != HC_VM_RUNNING && info.state != HC_VM_EXITED) {

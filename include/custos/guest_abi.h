@@ -365,7 +365,7 @@ struct hc_vm_info {
 					* 0: ask for the one VM */
 	uint64_t console_pending;      /* bytes HC_VM_CONSOLE_READ would give */
 	uint8_t measurement[48];       /* launch measurement (0 before LOAD) */
-	char stop_reason[64];          /* EXITED: why, NUL-terminated */
+	char stop_reason[64];          /* EXITED, SEALED: why it stopped, NUL-terminated */
 };
 
 /* HC_VM_CONSOLE_READ: RDI = &hc_vm_console_read. Moves up to out_cap bytes

@@ -135,7 +135,7 @@ struct proto_vm_info {
 	uint64_t image_len, image_received;  /* upload progress (CREATED) */
 	uint64_t init_len, init_received;
 	uint8_t measurement[48]; /* launch measurement; zero before load */
-	char stop_reason[64];    /* EXITED: why; NUL-terminated */
+	char stop_reason[64];    /* EXITED, SEALED: why it stopped; NUL-terminated */
 	uint64_t initrd_len, initrd_received; /* upload progress (CREATED) */
 };
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "tcb/elf_image.h"
+#include "tcb/elf_place.h"
 #include "fuzz_util.h"
 
 #define PF_X 1u
@@ -140,6 +141,25 @@ static void parse_one(const uint8_t *image, size_t size, uint64_t min,
 	check_against_phdrs(image, size, &out);
 }
 
+/* tcb/elf_place.c, as the TCB and the CLI call it, with a memory size and
+ * init/secrets lengths from the input's tail: placed, everything is page-
+ * aligned and inside [image end, mem_size - reserve). */
+static void place_one(const uint8_t *image, size_t size, uint64_t a, uint64_t b)
+{
+	static const uint64_t reserve = 0x10000;
+	uint64_t mem = (a & 0x3fe00000) + (2ull << 20); /* 2 MiB..1 GiB */
+	uint64_t init = b & 0xfffff, secrets = (b >> 20) & 0xfff;
+	struct elf_placement p;
+	char why[160];
+
+	if (elf_place(image, size, mem, reserve, init, secrets, &p, why, sizeof(why)))
+		return;
+	require(p.init_gpa % 0x1000 == 0 && p.secrets_gpa % 0x1000 == 0);
+	require(p.init_gpa >= p.img.highest_gpa && p.secrets_gpa >= p.init_gpa + init);
+	require(p.secrets_gpa + secrets <= mem - reserve);
+	require(p.img.lowest_gpa >= 0x100000);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -158,6 +178,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	parse_one(image, size, 0, UINT64_MAX & ~(uint64_t)0xfff);
 	parse_one(image, size, tmin, tmax);
 	parse_one(image, size, tmin & ~(uint64_t)0xfff, tmax & ~(uint64_t)0xfff);
+	place_one(image, size, tmin, tmax);
 	free(block);
 	return 0;
 }

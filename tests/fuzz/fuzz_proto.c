@@ -183,6 +183,7 @@ static void check_msg(const uint8_t *d, size_t size, const struct proto_msg *m)
 		require(proto_vm_name_ok((const char *)m->body));
 		break;
 	case PROTO_VM_LIST:
+	case PROTO_WAIT:
 		require(blen == 0);
 		break;
 	case PROTO_VM_INFO:

@@ -7,10 +7,12 @@ altered in each region, an older blob put back (rollback), another tenant
 acting on the VM, start after destroy, more memory than is free, and many
 create/destroy cycles that must leave no frame behind. Every CLI run has a
 --timeout; the emulator and relay are killed in a finally."""
+import hashlib
 import json
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import time
@@ -93,10 +95,28 @@ def wait_counter(pf, name, above=0, timeout=120):
     return wait_console(pf, name, counter_values, above, timeout)
 
 
+def owner_id(tenant):
+    """The tenant's identity as the TPGVM computes it: SHA-384 of its
+    certificate's SubjectPublicKeyInfo (docs/lifecycle.md)."""
+    pem = os.path.join(PKI, "tenant-%s.pem" % tenant)
+    spki = subprocess.run("openssl x509 -in '%s' -pubkey -noout | openssl pkey -pubin "
+                          "-outform DER" % pem, shell=True, capture_output=True,
+                          check=True).stdout
+    return hashlib.sha384(spki).digest()
+
+
+def blob_name(pf, name, tenant="alice", measurement=None):
+    """The VM's blob in the relay's storage: named by a hash of owner and
+    launch measurement, never the VM's name (tpgvm/storage.h)."""
+    m = measurement or info(pf, name, tenant)["measurement"]
+    digest = hashlib.sha256(b"CUSTOS-BLOB-NAME-1" + owner_id(tenant) + bytes.fromhex(m))
+    return digest.hexdigest()[:32] + ".sealed"
+
+
 def blob_path(pf, name):
-    blobs = [f for f in os.listdir(pf.storage) if f.endswith("-%s.sealed" % name)]
-    assert len(blobs) == 1, "blobs for %s in storage: %r" % (name, os.listdir(pf.storage))
-    return os.path.join(pf.storage, blobs[0])
+    path = os.path.join(pf.storage, blob_name(pf, name))
+    assert os.path.exists(path), "no blob for %s in storage: %r" % (name, os.listdir(pf.storage))
+    return path
 
 
 def free_frames(pf):
@@ -112,25 +132,44 @@ def platform(d, machine):
     return Platform(d, machine, storage=storage)
 
 
+# A name the tenant chose, and a secret: neither may reach anything the
+# host sees (docs/architecture.md, "What the host learns").
+DEMO_VM = "acme-payroll"
+DEMO_SECRET = "hunter2"
+
+
+def host_visible(pf):
+    """Everything of a platform run the host reads: the platform log
+    (COM1), the relay's log and its storage's file names."""
+    return "\n".join([pf.emu.serial(), pf.relay.log()] + sorted(os.listdir(pf.storage)))
+
+
 @h.on(*h.BACKENDS)
 def test_lifecycle_demo_path(d, machine):
+    name = DEMO_VM
     with platform(d, machine) as pf:
-        p = ok(vm(pf, "create", "counter", "--memory", "32M", "--image", COUNTER,
-                  "--secret", "ROOT_PASSWORD=hunter2"), "create")
-        assert "hunter2" not in p.stdout + p.stderr + pf.emu.serial() + pf.relay.log()
-        ok(vm(pf, "start", "counter"), "start")
-        before = wait_counter(pf, "counter")
-        ok(vm(pf, "stop", "counter"), "stop")
-        assert info(pf, "counter")["state"] == "sealed", info(pf, "counter")
-        last = max(before + counter_values(pf, "counter"))
-        ok(vm(pf, "start", "counter"), "start from the sealed state")
-        after = wait_counter(pf, "counter", above=last)
+        p = ok(vm(pf, "create", name, "--memory", "32M", "--image", COUNTER,
+                  "--secret", "ROOT_PASSWORD=" + DEMO_SECRET), "create")
+        assert DEMO_SECRET not in p.stdout + p.stderr + host_visible(pf)
+        ok(vm(pf, "start", name), "start")
+        before = wait_counter(pf, name)
+        ok(vm(pf, "stop", name), "stop")
+        assert info(pf, name)["state"] == "sealed", info(pf, name)
+        # Stored under an opaque name: a hash of owner and measurement.
+        assert os.listdir(pf.storage) == [blob_name(pf, name)], os.listdir(pf.storage)
+        last = max(before + counter_values(pf, name))
+        ok(vm(pf, "start", name), "start from the sealed state")
+        after = wait_counter(pf, name, above=last)
         # It went on from where it stopped: no restart from the beginning.
         assert min(v for v in after if v > 0) > min(before), (before[:3], after[:3])
-        ok(vm(pf, "destroy", "counter"), "destroy")
-        fails(vm(pf, "status", "counter"), EXIT_REFUSED, r"not found", "status after destroy")
-        serial = pf.emu.serial()
-        assert "hunter2" not in serial and "hunter2" not in pf.relay.log()
+        ok(vm(pf, "destroy", name), "destroy")
+        fails(vm(pf, "status", name), EXIT_REFUSED, r"not found", "status after destroy")
+        seen = host_visible(pf)
+        for word in (DEMO_VM, "payroll", DEMO_SECRET):
+            assert word not in seen, "%r is visible to the host:\n%s" % (
+                word, "\n".join(l for l in seen.splitlines() if word in l)[:2000])
+        # ... while the log does show the lifecycle (the check can see it).
+        assert re.search(r"^lifecycle: vm \d+ destroyed", seen, re.M), seen[-2000:]
 
 
 def memfill_passes(pf, name):
@@ -251,14 +290,110 @@ def test_lifecycle_isolation_and_resources(d, machine):
             ok(vm(pf, "create", "cycle", "--memory", "4M", "--image", HELLO), "create %d" % i)
             ok(vm(pf, "destroy", "cycle"), "destroy %d" % i)
         assert free_frames(pf) == start, "create/destroy cycles leaked frames"
+        interrupted_uploads_block_nobody(pf, d)
 
 
-def stored_version(pf, name):
+# The TCB's line for each VM created (docs/lifecycle.md, "Log lines").
+CREATED = r"^lifecycle: vm \d+ (?:'[^']*' )?created \("
+
+
+def creates_logged(pf):
+    return len(re.findall(CREATED, pf.emu.serial(), re.M))
+
+
+def create_popen(pf, name, init, *extra, tenant="alice"):
+    """alice's create of name with COUNTER and init data, left running."""
+    return subprocess.Popen([CUSTOS, "vm", "create", name, "--memory", "4M", "--image",
+                             COUNTER, "--init-data", init] + list(extra),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env_for(pf, tenant))
+
+
+def wait_created(pf, proc, before, timeout=120):
+    """Until the TCB has logged one more create than `before` (the upload
+    is under way), proc still running."""
+    end = time.monotonic() + timeout
+    while creates_logged(pf) <= before:
+        assert proc.poll() is None, "create ended early: %r" % (proc.communicate(),)
+        assert time.monotonic() < end, "no create logged:\n" + pf.emu.tail()
+        time.sleep(0.2)
+
+
+def finish(proc, timeout=120):
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, out + err
+
+
+def interrupted_uploads_block_nobody(pf, d):
+    """An upload stopped by Ctrl-C, by --timeout or by a stalled client
+    leaves the TPGVM's one staging area to the next tenant: the session's
+    close destroys the half-created VM at once; a stalled one gives way
+    after 15 s of silence, and its owner is told why (docs/tpgvm.md)."""
+    init = os.path.join(d, "init-400k.bin")
+    with open(init, "wb") as fh:
+        fh.write(os.urandom(400 << 10))  # ~90 s over QEMU's line: cut short
+    # Ctrl-C half-way: the CLI says what happened; bob's create goes through.
+    proc = create_popen(pf, "big", init)
+    wait_created(pf, proc, creates_logged(pf))
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    rc, out = finish(proc)
+    assert rc == 130 and "INTERRUPTED: interrupted during the upload" in out, (rc, out)
+    ok(vm(pf, "create", "bobs", "--memory", "4M", "--image", HELLO, tenant="bob"),
+       "bob's create after alice's Ctrl-C")
+    fails(vm(pf, "status", "big"), EXIT_REFUSED, r"its upload was abandoned \(its "
+          r"session closed before the upload ended\)", "status of the abandoned VM")
+    ok(vm(pf, "destroy", "bobs", tenant="bob"), "bob's destroy")
+    # --timeout half-way: the same, exit 2.
+    p = vm_timeout(pf, "tmo", init, 25)
+    assert p.returncode == EXIT_ERROR and re.search(
+        r"timed out.*during the upload \(\d+ of \d+ KiB sent\): VM 'tmo' was created "
+        r"but not loaded; the platform destroys it", p.stderr), (p.returncode, p.stderr)
+    ok(vm(pf, "create", "bobs", "--memory", "4M", "--image", HELLO, tenant="bob"),
+       "bob's create after alice's timeout")
+    ok(vm(pf, "destroy", "bobs", tenant="bob"), "bob's destroy")
+    # A client that stalls (stopped, its connection open): busy for a
+    # while, then bob's create takes the staging area, and alice, woken,
+    # hears that her upload was abandoned and why.
+    proc = create_popen(pf, "slow", init)
+    try:
+        wait_created(pf, proc, creates_logged(pf))
+        time.sleep(2)
+        proc.send_signal(signal.SIGSTOP)
+        end = time.monotonic() + 240
+        while True:
+            p = vm(pf, "create", "bobs", "--memory", "4M", "--image", HELLO, tenant="bob")
+            if p.returncode == EXIT_OK:
+                break
+            fails(p, EXIT_REFUSED, r"another VM's image is being uploaded", "bob, busy")
+            assert time.monotonic() < end, "the stalled upload never gave way"
+            time.sleep(3)
+    finally:
+        proc.send_signal(signal.SIGCONT)
+    rc, out = finish(proc)
+    assert rc == EXIT_REFUSED and re.search(
+        r"its upload was abandoned \(no chunk for 15 s while another create waited\)"
+        r".*VM 'slow' is gone: the platform removed it", out), (rc, out)
+    ok(vm(pf, "destroy", "bobs", tenant="bob"), "bob's destroy")
+
+
+def vm_timeout(pf, name, init, seconds):
+    return subprocess.run([CUSTOS, "vm", "create", name, "--memory", "4M", "--image",
+                           COUNTER, "--init-data", init, "--timeout", str(seconds)],
+                          capture_output=True, text=True, env=env_for(pf, "alice"),
+                          timeout=seconds + 60)
+
+
+def stored_version(pf, name, measurement=None):
     """The version in the header of the stored blob (docs/seal.md), or 0."""
-    blobs = [f for f in os.listdir(pf.storage) if f.endswith("-%s.sealed" % name)]
-    if not blobs:
+    path = os.path.join(pf.storage, blob_name(pf, name, measurement=measurement))
+    if not os.path.exists(path):
         return 0
-    with open(os.path.join(pf.storage, blobs[0]), "rb") as f:
+    with open(path, "rb") as f:
         return struct.unpack_from("<Q", f.read(24), 16)[0]
 
 
@@ -266,10 +401,11 @@ def wait_part_file(pf, name, timeout):
     """Until the relay is writing the VM's blob (its ".part" file is there
     and has data): a stream is under way."""
     end = time.monotonic() + timeout
+    part = blob_name(pf, name) + ".part"
     while True:
-        parts = [f for f in os.listdir(pf.storage) if f.endswith("-%s.sealed.part" % name)]
-        if parts and os.path.getsize(os.path.join(pf.storage, parts[0])) > 0:
-            return parts[0]
+        path = os.path.join(pf.storage, part)
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            return part
         assert time.monotonic() < end, "no stream of %s under way: %r" % (
             name, os.listdir(pf.storage))
         time.sleep(1)
@@ -281,7 +417,7 @@ def wait_sealed(pf, name, version, timeout=180):
     while True:
         v = info(pf, name)
         if v["state"] == "sealed" and v["version"] == version and \
-                stored_version(pf, name) == version:
+                stored_version(pf, name, v["measurement"]) == version:
             return
         assert time.monotonic() < end, "%s not sealed at v%d and stored: %r, %r" % (
             name, version, v, os.listdir(pf.storage))
@@ -300,10 +436,20 @@ def test_lifecycle_vm_that_stops_itself_is_sealed(d, machine):
         ok(vm(pf, "create", "hi", "--memory", "4M", "--image", HELLO), "create")
         ok(vm(pf, "start", "hi"), "start")
         wait_sealed(pf, "hi", 1)
+        # Why it stopped stays in its status; a stop of a sealed VM is
+        # refused (docs/protocol.md), not a silent success.
+        p = ok(vm(pf, "status", "hi"), "status")
+        assert re.search(r"^state: sealed$", p.stdout, re.M) and \
+            re.search(r"^stop reason: halted$", p.stdout, re.M), p.stdout
+        fails(vm(pf, "stop", "hi"), EXIT_REFUSED, r"state: .*the VM is sealed already",
+              "stop of a sealed VM")
         p = ok(vm(pf, "console", "hi"), "console")
         assert "hello from a Custos guest" in p.stdout, p.stdout
-        # Started again from there, it halts again and is sealed again (v2).
-        ok(vm(pf, "start", "hi"), "start from the sealed state")
+        # A plain start would only resume it halted: refused, saying so;
+        # with --resume it halts again and is sealed again (v2).
+        fails(vm(pf, "start", "hi"), EXIT_REFUSED, r"VM 'hi' stopped itself \(halted\).*"
+              r"--resume", "plain start of a VM that halted")
+        ok(vm(pf, "start", "hi", "--resume"), "start --resume from the sealed state")
         wait_sealed(pf, "hi", 2)
         ok(vm(pf, "destroy", "hi"), "destroy")
         # memscan fills its 4 MiB and writes past them: stopped, it is
@@ -313,17 +459,19 @@ def test_lifecycle_vm_that_stops_itself_is_sealed(d, machine):
         # stream only at its end, so there is no seal), and nothing of the
         # VM is left at the relay.
         ok(vm(pf, "create", "scan", "--memory", "4M", "--image", MEMSCAN), "create scan")
+        mark = len(pf.emu.serial())
         ok(vm(pf, "start", "scan"), "start scan")
-        pf.emu.wait_for(r"^vm \d+ \(scan\): stopped: ", 120)
+        pf.emu.wait_for(r"^vm \d+ \(tenant VM\): stopped: ", 120)
+        scan = blob_name(pf, "scan")
         wait_part_file(pf, "scan", 120)
         ok(vm(pf, "destroy", "scan"), "destroy scan while its seal is stored")
-        serial = pf.emu.serial()
-        assert re.search(r"^lifecycle: vm \d+ 'scan' destroyed", serial, re.M), serial[-2000:]
-        assert not re.search(r"^lifecycle: vm \d+ 'scan' sealed", serial, re.M), serial[-2000:]
+        serial = pf.emu.serial()[mark:]
+        assert re.search(r"^lifecycle: vm \d+ destroyed", serial, re.M), serial[-2000:]
+        assert not re.search(r"^lifecycle: vm \d+ sealed", serial, re.M), serial[-2000:]
         fails(vm(pf, "status", "scan"), EXIT_REFUSED, r"not found", "status after destroy")
-        pf.wait_relay_log(r"storage: deleted \S+-scan\.sealed", 60)
-        assert not re.search(r"committed \S+-scan\.sealed", pf.relay.log()), pf.relay.log()
-        assert not [f for f in os.listdir(pf.storage) if "-scan." in f], os.listdir(pf.storage)
+        pf.wait_relay_log(r"storage: deleted %s" % re.escape(scan), 60)
+        assert not re.search(r"committed %s" % re.escape(scan), pf.relay.log()), pf.relay.log()
+        assert not [f for f in os.listdir(pf.storage) if f.startswith(scan)], os.listdir(pf.storage)
 
 
 TICKER = os.path.join(h.BUILD, "guests", "ticker.elf")

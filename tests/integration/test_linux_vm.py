@@ -58,7 +58,7 @@ def wait_console(pf, name, pattern, timeout):
             return seen
         status = json.loads(ok(vm(pf, "status", name, "--json"), "status").stdout)
         if status["state"] in ("exited", "sealed"):
-            stops = re.findall(r"^vm \d+ \(%s\): stopped: .*$" % re.escape(name),
+            stops = re.findall(r"^vm %s \(tenant VM\): stopped: .*$" % vm_id(pf, name),
                                pf.emu.serial(), re.M)
             raise AssertionError("the Linux VM stopped before %r (%s; the platform "
                                  "said: %s); its console:\n%s"
@@ -134,14 +134,22 @@ def create_linux(pf, name, memory="64M", cmdline=CMDLINE):
     assert p.returncode == EXIT_OK, "create: exit %d\n%s%s" % (
         p.returncode, p.stdout, p.stderr)
     assert "matches the one computed here from the kernel" in p.stdout, p.stdout
-    assert re.search(r"lifecycle: vm \d+ '%s' loaded, measurement [0-9a-f]{96}" % name,
-                     pf.emu.serial()), pf.emu.serial()[-2000:]
+    assert vm_id(pf, name), pf.emu.serial()[-2000:]
+
+
+def vm_id(pf, name):
+    """The VM's id in the platform log, which names no tenant VM: the
+    latest load with its launch measurement."""
+    m = info(pf, name)["measurement"]
+    ids = re.findall(r"^lifecycle: vm (\d+) loaded, measurement %s$" % m, pf.emu.serial(), re.M)
+    assert ids, "no load of %s (measurement %s) in the platform log" % (name, m)
+    return ids[-1]
 
 
 def no_stop(pf, name):
     """The VM never stopped by itself (a fault, a reset, a halt)."""
     serial = pf.emu.serial()
-    stops = re.findall(r"vm \d+ \(%s\): stopped: .*" % re.escape(name), serial)
+    stops = re.findall(r"vm %s \(tenant VM\): stopped: .*" % vm_id(pf, name), serial)
     assert all("stopped by its owner" in s for s in stops), stops
 
 
@@ -234,8 +242,9 @@ def test_two_linux_vms_and_an_attack_guest_side_by_side(d, machine):
             shell(pf, name, "echo mine-%s > /tmp/who; cat /tmp/who\n" % name,
                   r"^mine-%s\r?$" % name)
             timer_ticks(pf, name)
-        stop = re.search(r"^vm \d+ \(scan\): stopped: %s: write of guest-physical "
-                         r"(0x[0-9a-f]+)" % h.NESTED_PAGE_FAULT, pf.emu.serial(), re.M)
+        stop = re.search(r"^vm %s \(tenant VM\): stopped: %s: write of guest-physical "
+                         r"(0x[0-9a-f]+)" % (vm_id(pf, "scan"), h.NESTED_PAGE_FAULT),
+                         pf.emu.serial(), re.M)
         assert stop and int(stop.group(1), 16) == 4 << 20, pf.emu.serial()[-2000:]
         scan = ok(vm(pf, "console", "scan"), "console scan").stdout
         assert "ESCAPED" not in scan and "own memory ok" in scan, scan

@@ -45,16 +45,16 @@ def test_a_128_mib_vm_of_data_stops_and_starts_through_a_window(d, machine):
 
     # The TCB's view: abandoned stop, a seal of every page but a few, an
     # abandoned resume that gave every frame back, the resume, the destroy.
-    r.expect(r"^lifecycle: vm (\d+) 'fill' stop abandoned: it is running as before$")
-    sealed = r.expect(r"^lifecycle: vm \d+ 'fill' sealed v1 \((\d+) pages, (\d+) bytes\), "
+    r.expect(r"^lifecycle: vm (\d+) stop abandoned: it is running as before$")
+    sealed = r.expect(r"^lifecycle: vm \d+ sealed v1 \((\d+) pages, (\d+) bytes\), "
                       r"(\d+) frames free, \d+ TCB cycles$")
     assert int(sealed.group(1)) >= PAGES - 16, sealed.group(0)
     calls = r.expect(r"^\[vm1 tpgvm\] streamseal: sealed (\d+) bytes in (\d+) calls "
                      r"of a 65536-byte window")
     assert calls.group(1) == sealed.group(2), (calls.group(0), sealed.group(0))
     assert int(calls.group(2)) >= int(calls.group(1)) // 65536, calls.group(0)
-    abandoned = r.expect(r"^lifecycle: vm \d+ 'fill' start abandoned: sealed as before, "
+    abandoned = r.expect(r"^lifecycle: vm \d+ start abandoned: sealed as before, "
                          r"(\d+) frames free$")
     assert abandoned.group(1) == sealed.group(3), (abandoned.group(0), sealed.group(0))
-    r.expect(r"^lifecycle: vm \d+ 'fill' resumed from v1, ")
-    r.expect(r"^lifecycle: vm \d+ 'fill' destroyed, ")
+    r.expect(r"^lifecycle: vm \d+ resumed from v1, ")
+    r.expect(r"^lifecycle: vm \d+ destroyed, ")

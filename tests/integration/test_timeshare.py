@@ -71,9 +71,9 @@ def test_exits_are_charged_and_long_calls_are_steps(d, machine):
         during = [m for m in spin if b < m.start() < e]
         if call in ("create", "stop", "resume", "destroy"):
             assert len(during) >= 3, (call, len(during))
-    r.expect(r"^lifecycle: vm \d+ 'big' sealed v1 ")
-    r.expect(r"^lifecycle: vm \d+ 'big' resumed from v1, ")
-    r.expect(r"^lifecycle: vm \d+ 'big' destroyed, ")
+    r.expect(r"^lifecycle: vm \d+ sealed v1 ")
+    r.expect(r"^lifecycle: vm \d+ resumed from v1, ")
+    r.expect(r"^lifecycle: vm \d+ destroyed, ")
 
     # The CPUID loop really exits: its iteration costs many times the spin's.
     cost_spin, cost_exit = int(spin[-1].group(6)), int(exiter[-1].group(6))

@@ -30,6 +30,7 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import subprocess
 import time
@@ -52,7 +53,7 @@ class Fake(_Fake):
     counts (--stats), optional --vm-error and --drop-after."""
 
     def __init__(self, d, mode="ok", count=1, vm_error=None, drop_after=None,
-                 wait_notes=None):
+                 wait_notes=None, more=()):
         self.record = os.path.join(d, "record-%s-%s.txt" % (mode, vm_error))
         self.dump = os.path.join(d, "dump-%s-%s.bin" % (mode, vm_error))
         self.stats_path = os.path.join(d, "stats-%s-%s.txt" % (mode, vm_error))
@@ -66,6 +67,7 @@ class Fake(_Fake):
             extra += ["--drop-after", str(drop_after)]
         if wait_notes is not None:
             extra += ["--wait-notes", str(wait_notes)]
+        extra += list(more)
         super().__init__(d, mode, count, extra=extra)
 
     def stats(self):
@@ -116,10 +118,22 @@ def no_secrets(*texts):
             assert v not in t, "a secret value was printed: %r" % t
 
 
+def tiny_elf(size):
+    """An ELF image of exactly `size` bytes (>= 120) that the TCB's parser
+    (tcb/elf_image.c), and so the CLI's local check, accepts: one PT_LOAD
+    of the whole file at 1 MiB, random bytes after the headers."""
+    base = 0x100000
+    ehdr = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    ehdr += struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, base + 120, 64, 0, 0, 64, 56,
+                        1, 0, 0, 0)
+    phdr = struct.pack("<IIQQQQQQ", 1, 5, 0, base, base, size, size, 0x1000)
+    return ehdr + phdr + os.urandom(size - len(ehdr) - len(phdr))
+
+
 def files(d, image_len=30000, init_len=5000):
     image, init = os.path.join(d, "guest.elf"), os.path.join(d, "init.bin")
     with open(image, "wb") as fh:
-        fh.write(os.urandom(image_len))
+        fh.write(tiny_elf(image_len))
     with open(init, "wb") as fh:
         fh.write(os.urandom(init_len))
     return image, init
@@ -612,6 +626,147 @@ def test_vm_cli_host_environment_and_timeout(d):
         assert 2.5 < p.seconds < 6, p.seconds
 
 
+# ---- Interrupted and refused uploads ------------------------------------------
+
+def wait_uploads(f, n, proc, wall=30):
+    """Until the fake has received n VM_UPLOADs (the CLI still running)."""
+    end = time.monotonic() + wall
+    while sum(1 for r in f.received() if r.startswith("VM_UPLOAD")) < n:
+        assert proc.poll() is None, "custos ended early: %r" % (proc.communicate(),)
+        assert time.monotonic() < end, "no %d uploads: %r" % (n, f.received())
+        time.sleep(0.1)
+
+
+def interrupt(relay, args, until, sig=signal.SIGINT):
+    """custos vm ARGS, interrupted by sig once until(proc) returns."""
+    proc = subprocess.Popen([CUSTOS, "vm"] + args, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env_for(relay))
+    try:
+        until(proc)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, out, err
+
+
+def test_vm_cli_host_interrupted_upload_says_what_happened(d):
+    # A Ctrl-C half-way through an upload: exit 130 and one line saying how
+    # far it got and what becomes of the half-created VM (the TPGVM
+    # destroys it when the session closes: docs/tpgvm.md).
+    image, _ = files(d, image_len=10 * CHUNK)
+    with Fake(d, "ok", count=3, more=["--upload-delay-ms", "200"]) as f:
+        rc, out, err = interrupt(f.relay, ["create", "web", "--memory", "32M",
+                                           "--image", image],
+                                 lambda proc: wait_uploads(f, 2, proc))
+        assert rc == 130, (rc, out, err)
+        assert re.search(r"^custos vm create: INTERRUPTED: interrupted during the "
+                         r"upload \(\d+ of 120 KiB sent\): VM 'web' was created but "
+                         r"not loaded; the platform destroys it when it sees this "
+                         r"connection close", err, re.M), err
+        assert out == "", out
+        # With --json, the failure object on stdout too; SIGTERM the same.
+        rc, out, err = interrupt(f.relay, ["create", "web2", "--memory", "32M",
+                                           "--image", image, "--json"],
+                                 lambda proc: wait_uploads(f, 4, proc),
+                                 sig=signal.SIGTERM)
+        assert rc == 130, (rc, out, err)
+        obj = json.loads(out)
+        assert obj["result"] == "interrupted" and obj["exit_status"] == 130, obj
+        assert obj["command"] == "create" and obj["name"] == "web2", obj
+        assert "during the upload" in obj["reason"], obj
+    # Interrupted before any request: nothing changed.
+    with Fake(d, "stall") as f:
+        rc, out, err = interrupt(f.relay, ["destroy", "web"],
+                                 lambda proc: time.sleep(1))
+        assert rc == 130, (rc, out, err)
+        assert "INTERRUPTED: interrupted before any request was sent: nothing " \
+               "changed on the platform" in err, err
+
+
+def test_vm_cli_host_upload_timeout_says_what_happened(d):
+    # --timeout passing half-way through the upload: exit 2, the timeout,
+    # how far it got and what becomes of the VM.
+    image, _ = files(d, image_len=40 * CHUNK)
+    with Fake(d, "ok", more=["--upload-delay-ms", "1000"]) as f:
+        p = expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image,
+                      "--timeout", "5"), ERROR,
+                   r"timed out.*; during the upload \(\d+ of 480 KiB sent\): VM 'web' "
+                   r"was created but not loaded; the platform destroys it when it "
+                   r"sees this connection close, so the create can run again")
+        assert "custos vm destroy" not in p.stderr, p.stderr
+
+
+def test_vm_cli_host_refused_upload_never_contradicts_itself(d):
+    # The platform refuses the image at a chunk and destroys the VM: the CLI
+    # says so once (it asks, and hears the VM is gone), never "destroy it".
+    image, _ = files(d, image_len=3 * CHUNK)
+    with Fake(d, "ok", more=["--upload-refuse-at", "1"]) as f:
+        p = expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", image),
+                   REFUSED, r"the TCB refused the image; the VM was destroyed\); "
+                   r"during the upload \(12 of 36 KiB sent\): VM 'web' is gone: the "
+                   r"platform removed it")
+        assert "custos vm destroy" not in p.stderr, p.stderr
+        assert "VM_DESTROY name=web" in "\n".join(f.received()), f.received()
+
+
+def test_vm_cli_host_elf_checked_locally(d):
+    # What the TCB would refuse after the whole upload is refused before a
+    # byte is sent, in the TCB's words (tcb/elf_place.c).
+    junk = os.path.join(d, "junk.elf")
+    with open(junk, "wb") as fh:
+        fh.write(b"\x7fELF" + os.urandom(5000))
+    image, init = files(d, image_len=20000, init_len=1 << 20)
+    with Fake(d, "ok") as f:
+        expect(vm(f.relay, "create", "web", "--memory", "32M", "--image", junk),
+               ERROR, r"^custos vm create: ERROR: image '.*junk.elf': .+ \(the "
+               r"platform would refuse it; nothing was sent\)$")
+        expect(vm(f.relay, "create", "web", "--memory", "2M", "--image", image,
+                  "--init-data", init), ERROR,
+               r"image '.*guest.elf': image, init data and secrets do not fit in "
+               r"2 MiB \(the platform would refuse it; nothing was sent\)")
+        assert f.stats()["connections"] == 0, f.stats()
+        # The same files fit a larger VM: the check is not a blanket refusal.
+        expect(vm(f.relay, "create", "web", "--memory", "4M", "--image", image,
+                  "--init-data", init), OK)
+
+
+def test_vm_cli_host_start_of_a_vm_that_stopped_itself(d):
+    # A VM that halted by itself is sealed in that state: a plain start is
+    # refused with what would happen and the two ways on (docs/protocol.md,
+    # "VM states and commands"); --resume resumes it; a VM its owner
+    # stopped resumes on a plain start.
+    image, _ = files(d)
+    with Fake(d, "ok", count=12, more=["--halts", "1"]) as f:
+        expect(vm(f.relay, "create", "hi", "--memory", "4M", "--image", image), OK)
+        expect(vm(f.relay, "start", "hi"), OK)  # from loaded: boots
+        p = expect(vm(f.relay, "status", "hi"), OK)
+        assert re.search(r"^state: sealed$", p.stdout, re.M), p.stdout
+        assert re.search(r"^stop reason: halted$", p.stdout, re.M), p.stdout
+        before = len(f.received())
+        p = expect(vm(f.relay, "start", "hi"), REFUSED,
+                   r"^custos vm start: REFUSED: state: VM 'hi' stopped itself \(halted\): "
+                   r"a start would resume it where it stopped, in that state; 'custos vm "
+                   r"start hi --resume' does so. To boot it afresh from its image, destroy "
+                   r"it and create it again: the platform keeps no copy of the image$")
+        sent = f.received()[before:]
+        assert "VM_START name=hi" not in "\n".join(sent), sent
+        p = expect(vm(f.relay, "start", "hi", "--resume", "--json"), OK)
+        assert json.loads(p.stdout)["stop_reason"] == "halted", p.stdout
+        # A stop of a sealed VM is refused (exit 3), not a silent success.
+        expect(vm(f.relay, "stop", "hi"), REFUSED, r"^custos vm stop: REFUSED: state: ")
+        # --resume belongs to start.
+        expect(vm(f.relay, "stop", "hi", "--resume"), ERROR, r"--resume is for start only")
+    with Fake(d, "ok", count=6) as f:
+        expect(vm(f.relay, "create", "web", "--memory", "4M", "--image", image), OK)
+        expect(vm(f.relay, "start", "web"), OK)
+        expect(vm(f.relay, "stop", "web"), OK)
+        p = expect(vm(f.relay, "status", "web"), OK)
+        assert re.search(r"^stop reason: stopped by its owner$", p.stdout, re.M), p.stdout
+        expect(vm(f.relay, "start", "web"), OK)
+
+
 # ---- custos vm shell ---------------------------------------------------------
 
 def shell(relay, lines, *args, env=None, wall=60):
@@ -657,9 +812,10 @@ def test_vm_cli_host_shell_one_session(d):
         no_secrets(p.stdout, p.stderr, open(f.record).read())
         assert p.stderr == "", p.stderr
         # One connection, one handshake, one attestation for all of it: the
-        # create (and its 3 + 1 chunks), start, console, list, stop, status.
+        # create (and its 3 + 1 chunks), start (a status, then the start:
+        # did the VM stop itself?), console, list, stop, status.
         assert f.stats() == {"connections": 1, "handshakes": 1, "attestations": 1,
-                             "requests": 10}, f.stats()
+                             "requests": 11}, f.stats()
         rec = f.received()
         assert rec[0] == "ATTEST_REQ" and rec.count("ATTEST_REQ") == 1, rec
         assert re.match(r"VM_CREATE name=web .* secrets=2 salt=", rec[1]), rec
@@ -735,13 +891,15 @@ def test_vm_cli_host_shell_failure_stops_the_batch(d):
                          r"it were not run", p.stderr), p.stderr
         assert len(p.stderr.splitlines()) == 2, p.stderr
         assert sorted(blocks(p.stdout)[1]) == [1, 2], p.stdout
-        assert f.received()[-1] == "VM_START name=nope", f.received()
+        # start asks for the VM's state first (did it stop itself?)
+        assert f.received()[-1] == "VM_STATUS name=nope", f.received()
         # --keep-going runs the rest; the exit status stays the first
         # failure's (3), not the unknown command's (2).
         n = f.stats()["requests"]
         p = expect(shell(f.relay, lines.replace("create web", "create web2"),
                          "--keep-going"), REFUSED)
-        # create (1 + 3 chunks), start, status, status: frob sends nothing.
+        # create (1 + 3 chunks), start (its status only: not found),
+        # status, status: frob sends nothing.
         assert f.stats()["requests"] == n + 7, f.stats()
         assert sorted(blocks(p.stdout)[1]) == [1, 2, 3, 5], p.stdout
         assert re.search(r"line 4: ERROR: unknown command 'frob'", p.stderr), p.stderr

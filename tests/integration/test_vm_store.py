@@ -102,7 +102,7 @@ def test_sealed_vms_survive_a_reboot_and_rollback_is_refused(d):
     # Power on again, same TPM: c is back, sealed at v2, and goes on from
     # where it stopped; its v1 blob is a rollback; d's blob opens nothing.
     with boot(d, "second", state, storage) as pf:
-        pf.emu.wait_for(r"^vm-store: VM \d+ 'c' \(sealed v2\) kept across the reboot$", 5)
+        pf.emu.wait_for(r"^vm-store: VM \d+ \(sealed v2\) kept across the reboot$", 5)
         pf.emu.wait_for(r"; 1 restored$", 5)
         st = lc.info(pf, "c")
         assert st["state"] == "sealed" and st["version"] == 2, st
@@ -123,7 +123,7 @@ def test_sealed_vms_survive_a_reboot_and_rollback_is_refused(d):
     rolled = os.path.join(d, "tpm-rolled-back")
     shutil.copytree(os.path.join(d, "tpm-after-v1"), rolled)
     with boot(d, "rolled-back", rolled, storage) as pf:
-        pf.emu.wait_for(r"^vm-store: VM \d+ 'c' \(sealed v1\) kept across the reboot$", 5)
+        pf.emu.wait_for(r"^vm-store: VM \d+ \(sealed v1\) kept across the reboot$", 5)
         put_blob(pf, "c", v3)
         lc.fails(lc.vm(pf, "start", "c"), lc.EXIT_FAILED, r"verif",
                  "start with v3 on a rolled-back TPM")
@@ -147,7 +147,7 @@ def test_sealed_vms_survive_a_reboot_and_rollback_is_refused(d):
 
     # And the genuine hypervisor again: everything is still there (v3).
     with boot(d, "again", state, storage) as pf:
-        pf.emu.wait_for(r"^vm-store: VM \d+ 'c' \(sealed v3\) kept across the reboot$", 5)
+        pf.emu.wait_for(r"^vm-store: VM \d+ \(sealed v3\) kept across the reboot$", 5)
         put_blob(pf, "c", v3)
         lc.ok(lc.vm(pf, "start", "c"), "start with v3 after the modified boot")
         lc.ok(lc.vm(pf, "destroy", "c"), "destroy c")

@@ -62,6 +62,13 @@
  * of answering a connection's VM request number N + 1.
  * --wait-notes N sends N PROTO_WAIT notes before every VM answer, as the
  * TPGVM does while a long start or stop runs.
+ *
+ * For interrupted uploads: --upload-delay-ms N waits N ms before each
+ * VM_UPLOAD answer (so a test can interrupt the CLI half-way);
+ * --upload-refuse-at N refuses the process's chunk number N (from 0) as
+ * the TPGVM refuses an image the TCB does not load: the VM is gone.
+ * --halts 1: a started VM halts at once and is sealed, as the TPGVM
+ * seals a VM that stopped itself (stop reason "halted").
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -95,6 +102,10 @@ static uint32_t vm_error;
 static const char *stats_path;
 static long drop_after = -1;   /* --drop-after: VM requests answered, then none */
 static int wait_notes;         /* --wait-notes: PROTO_WAIT before each VM answer */
+static long upload_delay_ms;   /* --upload-delay-ms: before each VM_UPLOAD answer */
+static long upload_refuse_at = -1; /* --upload-refuse-at: that chunk refused, VM gone */
+static long uploads_seen;
+static bool halts;             /* --halts: a started VM halts at once */
 
 /* What this process served, for --stats. */
 static struct {
@@ -518,9 +529,20 @@ static int vm_request(mbedtls_ssl_context *ssl, const struct proto_msg *m)
 		uint8_t *dst;
 
 		memcpy(&u, m->body, sizeof(u));
+		if (upload_delay_ms)
+			usleep((useconds_t)upload_delay_ms * 1000);
 		v = find_vm(u.name);
 		if (!v)
 			return answer_error(ssl, PROTO_ERR_NOT_FOUND, "no such VM");
+		if (uploads_seen++ == upload_refuse_at) {
+			/* as the TPGVM does when the TCB refuses the image */
+			free(v->image);
+			free(v->init);
+			free(v->initrd);
+			memset(v, 0, sizeof(*v));
+			return answer_error(ssl, PROTO_ERR_BAD_REQUEST, "the TCB refused "
+					    "the image; the VM was destroyed");
+		}
 		if (v->info.state != HC_VM_CREATED)
 			return answer_error(ssl, PROTO_ERR_STATE, "not uploading");
 		got = u.part == PROTO_PART_IMAGE ? &v->info.image_received :
@@ -562,14 +584,22 @@ static int vm_request(mbedtls_ssl_context *ssl, const struct proto_msg *m)
 		if (v->info.state != HC_VM_LOADED && v->info.state != HC_VM_SEALED)
 			return answer_error(ssl, PROTO_ERR_STATE, "not startable");
 		v->info.state = HC_VM_RUNNING;
+		memset(v->info.stop_reason, 0, sizeof(v->info.stop_reason));
 		v->console_len = sizeof(GUEST_CONSOLE) - 1;
 		memcpy(v->console, GUEST_CONSOLE, v->console_len);
+		if (halts) { /* halted at once, and sealed by the TPGVM */
+			v->info.state = HC_VM_SEALED;
+			v->info.version++;
+			snprintf(v->info.stop_reason, sizeof(v->info.stop_reason), "halted");
+		}
 		break;
 	case PROTO_VM_STOP:
 		if (v->info.state != HC_VM_RUNNING && v->info.state != HC_VM_EXITED)
 			return answer_error(ssl, PROTO_ERR_STATE, "not running");
 		v->info.state = HC_VM_SEALED;
 		v->info.version++;
+		snprintf(v->info.stop_reason, sizeof(v->info.stop_reason),
+			 "stopped by its owner");
 		break;
 	case PROTO_VM_DESTROY: {
 		struct proto_vm_info last = v->info;
@@ -783,6 +813,12 @@ int main(int argc, char **argv)
 			drop_after = atol(argv[i + 1]);
 		else if (strcmp(argv[i], "--wait-notes") == 0)
 			wait_notes = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--upload-delay-ms") == 0)
+			upload_delay_ms = atol(argv[i + 1]);
+		else if (strcmp(argv[i], "--upload-refuse-at") == 0)
+			upload_refuse_at = atol(argv[i + 1]);
+		else if (strcmp(argv[i], "--halts") == 0)
+			halts = strcmp(argv[i + 1], "1") == 0;
 		else
 			die("unknown option %s", argv[i]);
 	}

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "tcb/elf_image.h"
+#include "tcb/elf_place.h"
 #include "guarded.h"
 
 #define MIN_GPA 0x100000ull
@@ -228,6 +229,39 @@ static void test_valid_one_segment(void **state)
 	assert_segment(0, 0x100000, 0x1000, 0x200, 0x200, PF_R | PF_X);
 	assert_int_equal(out.lowest_gpa, 0x100000);
 	assert_int_equal(out.highest_gpa, 0x100200);
+}
+
+/* tcb/elf_place.c: init data and secrets page-aligned above the image,
+ * all below mem_size - reserve; one byte more is refused, in words. */
+static void test_place_fits_to_the_byte(void **state)
+{
+	const uint64_t mem = 2ull << 20, reserve = 0x10000;
+	struct elf_placement p;
+	uint64_t room;
+
+	(void)state;
+	img_three_segments(); /* highest 0x105000 */
+	assert_int_equal(elf_place(img, img_len, mem, reserve, 0x1001, 16, &p, err,
+				   sizeof(err)), 0);
+	assert_int_equal(p.init_gpa, 0x105000);
+	assert_int_equal(p.secrets_gpa, 0x107000);
+	room = mem - reserve - p.secrets_gpa;
+	assert_int_equal(elf_place(img, img_len, mem, reserve, 0x1001, room, &p, err,
+				   sizeof(err)), 0);
+	assert_int_equal(elf_place(img, img_len, mem, reserve, 0x1001, room + 1, &p,
+				   err, sizeof(err)), -1);
+	assert_string_equal(err, "image, init data and secrets do not fit in 2 MiB");
+	assert_int_equal(elf_place(img, img_len, mem, reserve, mem, 0, &p, err,
+				   sizeof(err)), -1);
+	/* the ELF's own refusal comes through unchanged */
+	put16(E_TYPE, 3);
+	assert_int_equal(elf_place(img, img_len, mem, reserve, 0, 0, &p, err,
+				   sizeof(err)), -1);
+	assert_non_null(strstr(err, "not ET_EXEC"));
+	/* a memory size below any image: refused, no wrap */
+	img_three_segments();
+	assert_int_equal(elf_place(img, img_len, 0x10000, reserve, 0, 0, &p, err,
+				   sizeof(err)), -1);
 }
 
 static void test_valid_three_segments(void **state)
@@ -873,6 +907,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_one_segment),
 		cmocka_unit_test(test_valid_three_segments),
+		cmocka_unit_test(test_place_fits_to_the_byte),
 		cmocka_unit_test(test_valid_segments_out_of_order),
 		cmocka_unit_test(test_ignored_headers),
 		cmocka_unit_test(test_valid_boundaries),

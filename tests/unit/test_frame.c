@@ -1027,17 +1027,28 @@ static void test_storage_stream_slow_or_lossy_line(void **state)
 
 static void test_storage_blob_name(void **state)
 {
-	uint8_t owner[48];
-	char name[STORAGE_NAME_MAX + 1];
+	uint8_t owner[48], measurement[48];
+	char name[STORAGE_NAME_MAX + 1], other[STORAGE_NAME_MAX + 1];
 
 	(void)state;
-	for (int i = 0; i < 48; i++)
+	for (int i = 0; i < 48; i++) {
 		owner[i] = (uint8_t)(0xa0 + i);
-	storage_blob_name(owner, "web-1", name);
-	assert_string_equal(name, "a0a1a2a3a4a5a6a7-web-1.sealed");
-	storage_blob_name(owner, "abcdefghijklmnopqrstuvwxyz01234", name);
-	assert_string_equal(name, "a0a1a2a3a4a5a6a7-abcdefghijklmnopqrstuvwxyz01234.sealed");
+		measurement[i] = (uint8_t)i;
+	}
+	/* SHA-256("CUSTOS-BLOB-NAME-1" || owner || measurement), its first
+	 * 16 bytes (python3 hashlib) */
+	storage_blob_name(owner, measurement, name);
+	assert_string_equal(name, "206a4565d532eb2a9736ee67099860c3.sealed");
 	assert_true(strlen(name) <= STORAGE_NAME_MAX);
+	/* another measurement (a VM of the same name created again), or
+	 * another owner: another name */
+	measurement[47] ^= 1;
+	storage_blob_name(owner, measurement, other);
+	assert_string_not_equal(name, other);
+	measurement[47] ^= 1;
+	owner[0] ^= 1;
+	storage_blob_name(owner, measurement, other);
+	assert_string_not_equal(name, other);
 }
 
 int main(void)
