@@ -25,9 +25,9 @@ tests/integration/test_timeshare.py boots them:
 
 The figures, in TSC cycles (instructions):
   cpuid_exit_tsc      = cpuid - spin
-  null_hypercall_tsc  = hcall - spin   (the guest's call to the VMCALL stub
-                                        and its return included: 6 guest
-                                        instructions)
+  null_hypercall_tsc  = hcall - spin   (the guest's call through hc_version
+                                        to the VMCALL stub and back
+                                        included: 10 guest instructions)
   yield_alone_tsc     = yield - spin
   vm_switch_tsc       = two / 2 - yield
 where two is an iteration of one of the two yielding VMs: its own loop and
