@@ -37,8 +37,11 @@ struct run {
 	uint64_t prev, gap;
 };
 
-/* n iterations; the longest gap between two is kept in r->gap. */
-static void iterate(struct run *r, uint64_t n)
+/* n iterations; the longest gap between two is kept in r->gap. Not
+ * inlined: calibrate() must time the very loop the VM then runs. Inlined
+ * into it, the compiler dropped the gap's stores, dead there, and the
+ * calibrated spin iteration came out at half the real one. */
+__attribute__((noinline)) static void iterate(struct run *r, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t t = rdtsc();
