@@ -13,7 +13,8 @@
 #               EMU=bochs) and keep it up for the tenant CLI by hand: it
 #               prints the CUSTOS_* settings to paste; Ctrl-C ends it
 #   make bench  benchmarks (bench/: the crypto layer's throughput beside
-#               openssl speed, then lifecycle operation times in Bochs)
+#               openssl speed, then the TCB's per-exit costs and lifecycle
+#               operation times in Bochs)
 #   make bench-crypto  only the first (a few seconds; build/bench/crypto.json)
 #   make bench-pages  per-page counts of each lifecycle step, on the host
 #   make linux-assets  the Linux guest kernel and initramfs (guests/linux/;
@@ -528,11 +529,13 @@ $(CRYPTO_KERNEL_BENCH): bench/crypto_kernel_speed.c $(KCONFIG_BLOB)
 bench-crypto: $(CRYPTO_BENCH) $(CRYPTO_KERNEL_BENCH)
 	@$(PYTHON) bench/crypto_speed.py
 
-# The quick host parts first (before the long builds), then the lifecycle.
+# The quick host parts first (before the long builds), then the TCB's
+# per-exit costs (three short boots) and the lifecycle.
 bench: deps
 	@$(MAKE) --no-print-directory $(BUILD_JOBS) bench-crypto
 	@$(MAKE) --no-print-directory $(BUILD_JOBS) bench-pages
 	@$(MAKE) --no-print-directory $(BUILD_JOBS) all linux-assets
+	@$(PYTHON) bench/exits.py
 	@$(PYTHON) bench/lifecycle.py
 
 clean:

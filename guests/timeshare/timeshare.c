@@ -3,6 +3,11 @@
  *
  * mode=spin: a loop that never leaves the VM. mode=cpuid: the same loop
  * with a CPUID -- a VM exit the TCB handles -- in every iteration.
+ * mode=hcall: the same loop with the null hypercall HC_VERSION, which the
+ * TCB answers without leaving the VM's slice. mode=yield: the same loop
+ * with HC_YIELD, which ends the slice: the scheduler runs the next
+ * runnable VM, the same one again when it is alone (bench/exits.py derives
+ * the TCB's per-exit costs from these modes' iteration costs).
  * Each iteration also reads the TSC, so the VM sees every gap: the longest
  * stretch between two of its iterations is the longest it was kept from
  * running (other VMs' slices, TCB work nobody preempts).
@@ -25,22 +30,31 @@
 
 #define BURST 64u
 
+enum work { WORK_SPIN, WORK_CPUID, WORK_HCALL, WORK_YIELD };
+
 struct run {
-	bool exits;
+	enum work work;
 	uint64_t prev, gap;
 };
 
-/* n iterations; the longest gap between two is kept in r->gap. */
-static void iterate(struct run *r, uint64_t n)
+/* n iterations; the longest gap between two is kept in r->gap. Not
+ * inlined: calibrate() must time the very loop the VM then runs. Inlined
+ * into it, the compiler dropped the gap's stores, dead there, and the
+ * calibrated spin iteration came out at half the real one. */
+__attribute__((noinline)) static void iterate(struct run *r, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t t = rdtsc();
 		if (t - r->prev > r->gap)
 			r->gap = t - r->prev;
 		r->prev = t;
-		if (r->exits) {
+		if (r->work == WORK_CPUID) {
 			uint32_t regs[4];
 			cpuid(0x40000000u, 0, regs); /* the Custos leaf */
+		} else if (r->work == WORK_HCALL) {
+			hc_version();
+		} else if (r->work == WORK_YIELD) {
+			hc_yield();
 		}
 	}
 }
@@ -81,13 +95,23 @@ int guest_main(const struct custos_boot_info *bi)
 	char mode[8];
 	struct run r = { .prev = rdtsc() };
 
+	static const char *const modes[] = {
+		[WORK_SPIN] = "spin", [WORK_CPUID] = "cpuid",
+		[WORK_HCALL] = "hcall", [WORK_YIELD] = "yield",
+	};
+	unsigned w;
+
 	guest_init(bi, "timeshare");
-	if (!cmdline_get(bi, "mode", mode, sizeof(mode)) ||
-	    (strcmp(mode, "spin") != 0 && strcmp(mode, "cpuid") != 0)) {
-		con_printf("timeshare: mode=spin or mode=cpuid, please\n");
+	if (!cmdline_get(bi, "mode", mode, sizeof(mode)))
+		mode[0] = '\0';
+	for (w = 0; w < sizeof(modes) / sizeof(modes[0]); w++)
+		if (strcmp(mode, modes[w]) == 0)
+			break;
+	if (w == sizeof(modes) / sizeof(modes[0])) {
+		con_printf("timeshare: mode=spin, cpuid, hcall or yield, please\n");
 		return 2;
 	}
-	r.exits = strcmp(mode, "cpuid") == 0;
+	r.work = (enum work)w;
 	uint64_t report = cmdline_u64(bi, "report", 4000000);
 	uint64_t limit = cmdline_u64(bi, "limit", 0);
 	uint64_t cost = calibrate(&r), n = 0, lines = 0;
