@@ -511,7 +511,9 @@ static void relay_serve(bool reverse)
 		switch (r[0]) {
 		case ST_PUT:
 			if (off > rel.part_len) {
-				a[0] = STORED_BAD; /* a hole */
+				/* the real relay writes it, leaving a gap for a lost
+				 * PUT; here nothing is lost, so a gap is a bug */
+				a[0] = STORED_BAD;
 				break;
 			}
 			memcpy(rel.part + off, r + 6 + nl, dlen);
