@@ -2,6 +2,7 @@
  * The roles a certificate request asks for, and the CA's policy
  * (tools/csr_policy.h).
  */
+#include "tcb/errmsg.h"
 #include "tools/csr_policy.h"
 
 #include <stdarg.h>
@@ -31,21 +32,6 @@ struct der {
 	const uint8_t *p;
 	size_t len;
 };
-
-static int refuse(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int refuse(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* The next element of in, which must have tag: its contents into *out,
  * in advanced past it. -1 if the tag differs or the length is not
@@ -135,7 +121,7 @@ static int purpose(const struct der *oid, struct csr_request *out, char *err, si
 		out->server_auth = true;
 		return 0;
 	}
-	return refuse(err, err_len, "the request asks for the purpose %s, which is no Custos "
+	return errmsg(err, err_len, "the request asks for the purpose %s, which is no Custos "
 		    "role", oid_text(oid, text));
 }
 
@@ -145,10 +131,10 @@ static int ext_key_usage(struct der value, struct csr_request *out, char *err, s
 	struct der seq, oid;
 
 	if (der_next(&value, TAG_SEQUENCE, &seq) != 0 || value.len != 0 || seq.len == 0)
-		return refuse(err, err_len, "the request's extendedKeyUsage is malformed");
+		return errmsg(err, err_len, "the request's extendedKeyUsage is malformed");
 	while (seq.len) {
 		if (der_next(&seq, TAG_OID, &oid) != 0 || oid.len == 0)
-			return refuse(err, err_len, "the request's extendedKeyUsage is malformed");
+			return errmsg(err, err_len, "the request's extendedKeyUsage is malformed");
 		if (purpose(&oid, out, err, err_len) != 0)
 			return -1;
 	}
@@ -163,18 +149,18 @@ static int extension(struct der ext, bool *seen_eku, struct csr_request *out, ch
 	char text[48];
 
 	if (der_next(&ext, TAG_OID, &oid) != 0)
-		return refuse(err, err_len, "the request's extensions are malformed");
+		return errmsg(err, err_len, "the request's extensions are malformed");
 	if (ext.len && ext.p[0] == TAG_BOOLEAN &&
 	    (der_next(&ext, TAG_BOOLEAN, &critical) != 0 || critical.len != 1))
-		return refuse(err, err_len, "the request's extensions are malformed");
+		return errmsg(err, err_len, "the request's extensions are malformed");
 	if (der_next(&ext, TAG_OCTETS, &value) != 0 || ext.len != 0)
-		return refuse(err, err_len, "the request's extensions are malformed");
+		return errmsg(err, err_len, "the request's extensions are malformed");
 	if (!oid_is(&oid, OID_EXT_KEY_USAGE, sizeof(OID_EXT_KEY_USAGE)))
-		return refuse(err, err_len, "the request asks for the extension %s: the CA "
+		return errmsg(err, err_len, "the request asks for the extension %s: the CA "
 			    "takes only the role (extendedKeyUsage) from a request",
 			    oid_text(&oid, text));
 	if (*seen_eku)
-		return refuse(err, err_len, "the request has two extendedKeyUsage extensions");
+		return errmsg(err, err_len, "the request has two extendedKeyUsage extensions");
 	*seen_eku = true;
 	return ext_key_usage(value, out, err, err_len);
 }
@@ -190,18 +176,18 @@ static int attribute(struct der attr, bool *seen, struct csr_request *out, char 
 
 	if (der_next(&attr, TAG_OID, &oid) != 0 || der_next(&attr, TAG_SET, &values) != 0 ||
 	    attr.len != 0)
-		return refuse(err, err_len, "the request's attributes are malformed");
+		return errmsg(err, err_len, "the request's attributes are malformed");
 	if (!oid_is(&oid, OID_EXTENSION_REQUEST, sizeof(OID_EXTENSION_REQUEST)))
-		return refuse(err, err_len, "the request carries the attribute %s: the CA takes "
+		return errmsg(err, err_len, "the request carries the attribute %s: the CA takes "
 			    "only an extensionRequest", oid_text(&oid, text));
 	if (*seen)
-		return refuse(err, err_len, "the request has two extensionRequest attributes");
+		return errmsg(err, err_len, "the request has two extensionRequest attributes");
 	*seen = true;
 	if (der_next(&values, TAG_SEQUENCE, &exts) != 0 || values.len != 0)
-		return refuse(err, err_len, "the request's extensionRequest is malformed");
+		return errmsg(err, err_len, "the request's extensionRequest is malformed");
 	while (exts.len) {
 		if (der_next(&exts, TAG_SEQUENCE, &ext) != 0)
-			return refuse(err, err_len, "the request's extensions are malformed");
+			return errmsg(err, err_len, "the request's extensions are malformed");
 		if (extension(ext, &seen_eku, out, err, err_len) != 0)
 			return -1;
 	}
@@ -216,19 +202,19 @@ int csr_request_parse(const uint8_t *cri, size_t len, struct csr_request *out,
 
 	memset(out, 0, sizeof(*out));
 	if (der_next(&in, TAG_SEQUENCE, &info) != 0 || in.len != 0)
-		return refuse(err, err_len, "the request info is not one DER SEQUENCE");
+		return errmsg(err, err_len, "the request info is not one DER SEQUENCE");
 	/* version 0 (v1), subject, subjectPKInfo: checked by the caller's
 	 * parser; here only walked past. */
 	if (der_next(&info, TAG_INTEGER, &version) != 0 || version.len != 1 ||
 	    version.p[0] != 0)
-		return refuse(err, err_len, "the request is not a version 1 request");
+		return errmsg(err, err_len, "the request is not a version 1 request");
 	if (der_next(&info, TAG_SEQUENCE, &skip) != 0 || der_next(&info, TAG_SEQUENCE, &skip) != 0)
-		return refuse(err, err_len, "the request's subject or key is malformed");
+		return errmsg(err, err_len, "the request's subject or key is malformed");
 	if (der_next(&info, TAG_ATTRIBUTES, &attrs) != 0 || info.len != 0)
-		return refuse(err, err_len, "the request's attributes are malformed");
+		return errmsg(err, err_len, "the request's attributes are malformed");
 	while (attrs.len) {
 		if (der_next(&attrs, TAG_SEQUENCE, &attr) != 0)
-			return refuse(err, err_len, "the request's attributes are malformed");
+			return errmsg(err, err_len, "the request's attributes are malformed");
 		if (attribute(attr, &seen, out, err, err_len) != 0)
 			return -1;
 	}
@@ -240,15 +226,15 @@ int csr_policy_tenant(const struct csr_request *r, char *err, size_t err_len)
 	unsigned others = r->roles & ~CRYPTO_ROLE_BIT(CRYPTO_ROLE_TENANT);
 
 	if (r->roles == 0)
-		return refuse(err, err_len, "the request asks for no role; 'custos enroll' makes "
+		return errmsg(err, err_len, "the request asks for no role; 'custos enroll' makes "
 			    "requests for the tenant role");
 	for (int role = CRYPTO_ROLE_FIRST; role <= CRYPTO_ROLE_LAST; role++)
 		if (others & CRYPTO_ROLE_BIT(role))
-			return refuse(err, err_len, "the request asks for the role %s: sign-csr "
+			return errmsg(err, err_len, "the request asks for the role %s: sign-csr "
 				    "issues tenant certificates only",
 				    crypto_role_name((enum crypto_role)role));
 	if (r->server_auth)
-		return refuse(err, err_len, "the request asks for TLS server authentication: a "
+		return errmsg(err, err_len, "the request asks for TLS server authentication: a "
 			      "tenant certificate is for TLS clients");
 	return 0;
 }

@@ -4,6 +4,7 @@
  * nesting is limited (skip_value), strings have fixed capacities, numbers
  * are small unsigned integers.
  */
+#include "tcb/errmsg.h"
 #include "tools/reference.h"
 #include "tools/cli.h"
 
@@ -591,21 +592,6 @@ int reference_parse(const char *json, size_t len, struct reference *out,
 
 /* ---- Comparison ------------------------------------------------------------ */
 
-static int cfail(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int cfail(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* The first 8 bytes of a digest as hex and "..". */
 static const char *short_hex(const uint8_t *d, char out[20])
 {
@@ -673,7 +659,7 @@ static int check_boot_vm(const struct reference *ref,
 		const char *other = reference_boot_vm_name(&log->events[k]);
 
 		if (other && strcmp(other, name) == 0)
-			return cfail(err, err_len,
+			return errmsg(err, err_len,
 				     "boot VM '%s' is logged twice (measurements %zu and %zu)",
 				     name, k + 1, i + 1);
 	}
@@ -687,10 +673,10 @@ static int check_boot_vm(const struct reference *ref,
 		named = v;
 	}
 	if (named)
-		return cfail(err, err_len,
+		return errmsg(err, err_len,
 			     "boot VM '%s': reported sha384 %s but the reference allows it only as %s",
 			     name, short_hex(e->digest, a), values_text(&named->values, b));
-	return cfail(err, err_len,
+	return errmsg(err, err_len,
 		     "boot VM '%s' (sha384 %s) runs beside the TPGVM, and the reference allows no boot VM '%s'",
 		     name, short_hex(e->digest, a), name);
 }
@@ -702,20 +688,20 @@ static int check_event(const struct tcg_event *e, const struct reference_event *
 	char a[20], b[96];
 
 	if (strcmp(e->desc, r->desc) != 0)
-		return cfail(err, err_len,
+		return errmsg(err, err_len,
 			     "measurement %zu: the platform logged \"%s\" where the reference has \"%s\"",
 			     index + 1, e->desc, r->desc);
 	if (e->pcr != r->pcr)
-		return cfail(err, err_len,
+		return errmsg(err, err_len,
 			     "%s: reported in PCR %u but reference says PCR %u",
 			     r->desc, e->pcr, r->pcr);
 	if (e->event_type != r->event_type)
-		return cfail(err, err_len,
+		return errmsg(err, err_len,
 			     "%s: reported event type %s but reference says %s",
 			     r->desc, type_name(e->event_type, a),
 			     type_name(r->event_type, b));
 	if (!reference_values_match(&r->values, e->digest))
-		return cfail(err, err_len,
+		return errmsg(err, err_len,
 			     "%s: reported sha384 %s but reference says %s",
 			     r->desc, short_hex(e->digest, a),
 			     values_text(&r->values, b));
@@ -730,7 +716,7 @@ int reference_compare(const struct reference *ref, const char *platform_id,
 
 	if (platform_id_len != strlen(ref->platform_id) ||
 	    memcmp(platform_id, ref->platform_id, platform_id_len) != 0)
-		return cfail(err, err_len,
+		return errmsg(err, err_len,
 			     "platform id: reported \"%.*s\" but reference says \"%s\"",
 			     (int)platform_id_len, platform_id, ref->platform_id);
 	for (size_t i = 0; i < log->count; i++)
@@ -747,7 +733,7 @@ int reference_compare(const struct reference *ref, const char *platform_id,
 			continue;
 		}
 		if (next == ref->count)
-			return cfail(err, err_len,
+			return errmsg(err, err_len,
 				     "the platform logged %zu measurements, the reference has %zu: \"%s\" (measurement %zu) is not in the reference",
 				     own, ref->count, e->desc, i + 1);
 		if (check_event(e, &ref->events[next], i, err, err_len))
@@ -755,7 +741,7 @@ int reference_compare(const struct reference *ref, const char *platform_id,
 		next++;
 	}
 	if (next < ref->count)
-		return cfail(err, err_len,
+		return errmsg(err, err_len,
 			     "the platform logged %zu measurements, the reference has %zu: \"%s\" (measurement %zu) is missing",
 			     own, ref->count, ref->events[next].desc, next + 1);
 	if (err && err_len)

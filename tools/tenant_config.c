@@ -6,6 +6,7 @@
  * ignored "relay =" line would send a tenant's secrets somewhere else than
  * it meant. Messages name the line and the setting, never a value.
  */
+#include "tcb/errmsg.h"
 #include "tools/tenant_config.h"
 
 #include <errno.h>
@@ -14,21 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static int config_fail(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int config_fail(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 void tenant_config_free(struct tenant_config *c)
 {
@@ -149,10 +135,10 @@ int tenant_config_parse(const char *text, size_t len, const char *path,
 	memset(out, 0, sizeof(*out));
 	out->allow_dev = -1;
 	if (len > TENANT_CONFIG_MAX_SIZE)
-		return config_fail(err, err_len, "%s is larger than %u bytes", path,
+		return errmsg(err, err_len, "%s is larger than %u bytes", path,
 			    TENANT_CONFIG_MAX_SIZE);
 	if (memchr(text, '\0', len))
-		return config_fail(err, err_len, "%s holds a NUL byte: not a text file", path);
+		return errmsg(err, err_len, "%s holds a NUL byte: not a text file", path);
 	while (pos < len) {
 		const char *line = text + pos, *nl = memchr(line, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - line) : len - pos;
@@ -163,14 +149,14 @@ int tenant_config_parse(const char *text, size_t len, const char *path,
 		pos += n + (nl != NULL);
 		line_no++;
 		if (n > TENANT_CONFIG_MAX_LINE)
-			return config_fail(err, err_len, "%s line %zu: longer than %u bytes",
+			return errmsg(err, err_len, "%s line %zu: longer than %u bytes",
 				    path, line_no, TENANT_CONFIG_MAX_LINE);
 		if (n && line[n - 1] == '\r')
 			n--;
 		for (size_t i = 0; i < n; i++)
 			if (((unsigned char)line[i] < 0x20 && line[i] != '\t') ||
 			    line[i] == 0x7f)
-				return config_fail(err, err_len,
+				return errmsg(err, err_len,
 					    "%s line %zu: holds a control character",
 					    path, line_no);
 		while (n && is_blank(*line)) {
@@ -186,13 +172,13 @@ int tenant_config_parse(const char *text, size_t len, const char *path,
 
 			if (n < 3 || line[n - 1] != ']' ||
 			    !valid_profile_name(line + 1, name_len))
-				return config_fail(err, err_len,
+				return errmsg(err, err_len,
 					    "%s line %zu: a profile line is [NAME], NAME 1..%u of a-z 0-9 _ -",
 					    path, line_no, TENANT_CONFIG_MAX_NAME);
 			for (size_t i = 0; i < seen_len; i += strlen(seen + i) + 1)
 				if (strlen(seen + i) == name_len &&
 				    memcmp(seen + i, line + 1, name_len) == 0)
-					return config_fail(err, err_len,
+					return errmsg(err, err_len,
 						    "%s line %zu: profile [%.*s] is given twice",
 						    path, line_no, (int)name_len, line + 1);
 			memcpy(seen + seen_len, line + 1, name_len);
@@ -207,7 +193,7 @@ int tenant_config_parse(const char *text, size_t len, const char *path,
 		}
 		eq = memchr(line, '=', n);
 		if (!eq)
-			return config_fail(err, err_len, "%s line %zu: not NAME = VALUE (no '=')",
+			return errmsg(err, err_len, "%s line %zu: not NAME = VALUE (no '=')",
 				    path, line_no);
 		kn = (size_t)(eq - line);
 		while (kn && is_blank(line[kn - 1]))
@@ -219,19 +205,19 @@ int tenant_config_parse(const char *text, size_t len, const char *path,
 			for (size_t i = 0; plain && i < kn; i++)
 				plain = profile_char(line[i]);
 			if (plain)
-				return config_fail(err, err_len,
+				return errmsg(err, err_len,
 					    "%s line %zu: unknown setting '%.*s' (relay, ca, cert, key, reference, allow-dev)",
 					    path, line_no, (int)kn, line);
-			return config_fail(err, err_len,
+			return errmsg(err, err_len,
 				    "%s line %zu: unknown setting (relay, ca, cert, key, reference, allow-dev)",
 				    path, line_no);
 		}
 		if (!in_profile)
-			return config_fail(err, err_len,
+			return errmsg(err, err_len,
 				    "%s line %zu: %s comes before any [profile] line (start with [%s])",
 				    path, line_no, setting_names[which], TENANT_CONFIG_DEFAULT);
 		if (given & (1u << which))
-			return config_fail(err, err_len, "%s line %zu: %s is given twice in this profile",
+			return errmsg(err, err_len, "%s line %zu: %s is given twice in this profile",
 				    path, line_no, setting_names[which]);
 		given |= 1u << which;
 		eq++;
@@ -241,14 +227,14 @@ int tenant_config_parse(const char *text, size_t len, const char *path,
 			vn--;
 		}
 		if (vn == 0)
-			return config_fail(err, err_len, "%s line %zu: %s has no value", path,
+			return errmsg(err, err_len, "%s line %zu: %s has no value", path,
 				    line_no, setting_names[which]);
 		if (which == S_ALLOW_DEV && yes_no(eq, vn) < 0)
-			return config_fail(err, err_len,
+			return errmsg(err, err_len,
 				    "%s line %zu: allow-dev wants yes or no (or true/false, 1/0)",
 				    path, line_no);
 		if (selected && take_setting(which, eq, vn, path, out) != 0)
-			return config_fail(err, err_len, "out of memory reading %s", path);
+			return errmsg(err, err_len, "out of memory reading %s", path);
 	}
 	return 0;
 }
@@ -278,7 +264,7 @@ int tenant_config_load(const char *path, const char *profile,
 	if (!profile)
 		profile = TENANT_CONFIG_DEFAULT;
 	if (!valid_profile_name(profile, strlen(profile)))
-		return config_fail(err, err_len, "profile name must be 1..%u of a-z 0-9 _ -",
+		return errmsg(err, err_len, "profile name must be 1..%u of a-z 0-9 _ -",
 			    TENANT_CONFIG_MAX_NAME);
 	if (strcmp(profile, TENANT_CONFIG_DEFAULT) != 0)
 		must_exist = true;
@@ -293,7 +279,7 @@ int tenant_config_load(const char *path, const char *profile,
 			snprintf(default_path, sizeof(default_path), "%s/.config/custos/config",
 				 home);
 		else
-			return must_exist ? config_fail(err, err_len,
+			return must_exist ? errmsg(err, err_len,
 						 "profile '%s': no configuration file (set HOME, XDG_CONFIG_HOME or CUSTOS_CONFIG)",
 						 profile) : 0;
 		path = default_path;
@@ -302,34 +288,34 @@ int tenant_config_load(const char *path, const char *profile,
 	if (!f) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
-		return config_fail(err, err_len, "cannot read configuration file '%s': %s", path,
+		return errmsg(err, err_len, "cannot read configuration file '%s': %s", path,
 			    strerror(errno));
 	}
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
 		fclose(f);
-		return config_fail(err, err_len, "configuration file '%s' is not a regular file",
+		return errmsg(err, err_len, "configuration file '%s' is not a regular file",
 			    path);
 	}
 	if ((unsigned long long)st.st_size > TENANT_CONFIG_MAX_SIZE) {
 		fclose(f);
-		return config_fail(err, err_len, "%s is larger than %u bytes", path,
+		return errmsg(err, err_len, "%s is larger than %u bytes", path,
 			    TENANT_CONFIG_MAX_SIZE);
 	}
 	text = malloc((size_t)st.st_size + 1);
 	if (!text) {
 		fclose(f);
-		return config_fail(err, err_len, "out of memory reading %s", path);
+		return errmsg(err, err_len, "out of memory reading %s", path);
 	}
 	got = fread(text, 1, (size_t)st.st_size, f);
 	rc = ferror(f);
 	fclose(f);
 	if (rc || got != (size_t)st.st_size) {
 		free(text);
-		return config_fail(err, err_len, "cannot read configuration file '%s'", path);
+		return errmsg(err, err_len, "cannot read configuration file '%s'", path);
 	}
 	rc = tenant_config_parse(text, got, path, profile, out, err, err_len);
 	free(text);
 	if (rc == 0 && !out->found && strcmp(profile, TENANT_CONFIG_DEFAULT) != 0)
-		return config_fail(err, err_len, "%s has no profile [%s]", path, profile);
+		return errmsg(err, err_len, "%s has no profile [%s]", path, profile);
 	return rc;
 }
