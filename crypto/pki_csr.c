@@ -37,32 +37,23 @@ void pki_csr_free(struct pki_csr *c)
 	memset(c, 0, sizeof(*c));
 }
 
+static int csr_der(void *w, unsigned char *buf, size_t size)
+{
+	return mbedtls_x509write_csr_der(w, buf, size, pki_rng, NULL);
+}
+
+static int csr_pem(void *w, unsigned char *buf, size_t size)
+{
+	return mbedtls_x509write_csr_pem(w, buf, size, pki_rng, NULL);
+}
+
 /* DER and PEM of the request described by w. */
 static int csr_finish(mbedtls_x509write_csr *w, struct pki_cert *out)
 {
-	unsigned char *der = malloc(CSR_DER_MAX), *pem = malloc(CSR_PEM_MAX);
-	int ret = MBEDTLS_ERR_X509_ALLOC_FAILED;
+	static const struct pki_writer csr = { csr_der, csr_pem, CSR_DER_MAX,
+					       CSR_PEM_MAX };
 
-	if (der == NULL || pem == NULL)
-		goto bad;
-	/* mbedtls writes the DER at the end of the buffer. */
-	ret = mbedtls_x509write_csr_der(w, der, CSR_DER_MAX, pki_rng, NULL);
-	if (ret <= 0)
-		goto bad;
-	out->der_len = (size_t)ret;
-	memmove(der, der + CSR_DER_MAX - out->der_len, out->der_len);
-	ret = mbedtls_x509write_csr_pem(w, pem, CSR_PEM_MAX, pki_rng, NULL);
-	if (ret != 0)
-		goto bad;
-	out->der = der;
-	out->pem = (char *)pem;
-	out->pem_len = strlen(out->pem);
-	return 0;
-bad:
-	free(der);
-	free(pem);
-	memset(out, 0, sizeof(*out));
-	return ret < 0 ? ret : MBEDTLS_ERR_X509_BAD_INPUT_DATA;
+	return pki_write_der_pem(&csr, w, out);
 }
 
 int pki_csr_make(const uint8_t priv[CRYPTO_P384_PRIV_LEN], const char *cn,

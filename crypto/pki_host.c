@@ -355,21 +355,20 @@ static int set_common(mbedtls_x509write_cert *crt, const char *subject_cn,
 	return ret;
 }
 
-/* DER and PEM of the certificate described by crt. */
-static int finish(mbedtls_x509write_cert *crt, struct pki_cert *out)
+int pki_write_der_pem(const struct pki_writer *wr, void *w, struct pki_cert *out)
 {
-	unsigned char *der = malloc(CERT_DER_MAX), *pem = malloc(CERT_PEM_MAX);
+	unsigned char *der = malloc(wr->der_max), *pem = malloc(wr->pem_max);
 	int ret = MBEDTLS_ERR_X509_ALLOC_FAILED;
 
 	if (der == NULL || pem == NULL)
 		goto bad;
 	/* mbedtls writes the DER at the end of the buffer. */
-	ret = mbedtls_x509write_crt_der(crt, der, CERT_DER_MAX, pki_rng, NULL);
+	ret = wr->der(w, der, wr->der_max);
 	if (ret <= 0)
 		goto bad;
 	out->der_len = (size_t)ret;
-	memmove(der, der + CERT_DER_MAX - out->der_len, out->der_len);
-	ret = mbedtls_x509write_crt_pem(crt, pem, CERT_PEM_MAX, pki_rng, NULL);
+	memmove(der, der + wr->der_max - out->der_len, out->der_len);
+	ret = wr->pem(w, pem, wr->pem_max);
 	if (ret != 0)
 		goto bad;
 	out->der = der;
@@ -381,6 +380,25 @@ bad:
 	free(pem);
 	memset(out, 0, sizeof(*out));
 	return ret < 0 ? ret : MBEDTLS_ERR_X509_BAD_INPUT_DATA;
+}
+
+static int cert_der(void *w, unsigned char *buf, size_t size)
+{
+	return mbedtls_x509write_crt_der(w, buf, size, pki_rng, NULL);
+}
+
+static int cert_pem(void *w, unsigned char *buf, size_t size)
+{
+	return mbedtls_x509write_crt_pem(w, buf, size, pki_rng, NULL);
+}
+
+/* DER and PEM of the certificate described by crt. */
+static int finish(mbedtls_x509write_cert *crt, struct pki_cert *out)
+{
+	static const struct pki_writer cert = { cert_der, cert_pem, CERT_DER_MAX,
+						CERT_PEM_MAX };
+
+	return pki_write_der_pem(&cert, crt, out);
 }
 
 int pki_issue_root(const uint8_t ca_priv[CRYPTO_P384_PRIV_LEN], const char *cn,

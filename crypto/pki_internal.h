@@ -28,4 +28,16 @@ bool pki_cn_ok(const char *cn);
 int pki_eku_der(enum crypto_role role, unsigned char *buf, size_t cap,
 		unsigned char **der, size_t *der_len);
 
+/* How to write one kind of mbedTLS object (a certificate, a request) as
+ * DER and as PEM, each into a buffer of up to its max bytes. */
+struct pki_writer {
+	int (*der)(void *w, unsigned char *buf, size_t size);
+	int (*pem)(void *w, unsigned char *buf, size_t size);
+	size_t der_max, pem_max;
+};
+struct pki_cert;
+/* out <- the DER and PEM of w (freshly allocated; all zero on failure).
+ * 0 or an mbedTLS error. */
+int pki_write_der_pem(const struct pki_writer *wr, void *w, struct pki_cert *out);
+
 #endif
