@@ -183,53 +183,10 @@ static void blocks(uint32_t hv[8], const uint8_t *p, size_t n, bool bmi2)
 
 void sha256_c_update(struct sha256_state *s, const uint8_t *p, size_t len, bool bmi2)
 {
-	size_t have = (size_t)(s->len % 64);
-
-	if (len == 0)
-		return;
-	s->len += len;
-	if (have != 0) {
-		/* top up the partial block first */
-		size_t n = 64 - have < len ? 64 - have : len;
-
-		memcpy(s->buf + have, p, n);
-		p += n;
-		len -= n;
-		if (have + n < 64)
-			return;
-		blocks(s->h, s->buf, 1, bmi2);
-	}
-	if (len >= 64) {
-		blocks(s->h, p, len / 64, bmi2);
-		p += len - len % 64;
-		len %= 64;
-	}
-	if (len != 0)
-		memcpy(s->buf, p, len);
+	sha256_buffered_update(s, p, len, blocks, bmi2);
 }
 
 void sha256_c_final(struct sha256_state *s, uint8_t out[32], bool bmi2)
 {
-	size_t have = (size_t)(s->len % 64);
-	uint64_t bits = s->len * 8;
-
-	/* FIPS 180-4, 5.1.1: 0x80, zeroes, and the length in bits
-	 * (big-endian) in the last 8 bytes: one block, or two when fewer than
-	 * 9 bytes are left in this one. */
-	s->buf[have++] = 0x80;
-	if (have > 56) {
-		memset(s->buf + have, 0, 64 - have);
-		blocks(s->h, s->buf, 1, bmi2);
-		have = 0;
-	}
-	memset(s->buf + have, 0, 56 - have);
-	for (int i = 0; i < 8; i++)
-		s->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-	blocks(s->h, s->buf, 1, bmi2);
-	for (int i = 0; i < 8; i++) {
-		out[4 * i] = (uint8_t)(s->h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)s->h[i];
-	}
+	sha256_padded_final(s, out, blocks, bmi2);
 }

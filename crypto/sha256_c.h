@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct sha256_state {
 	uint32_t h[8];     /* chaining value H0..H7 */
@@ -37,6 +38,72 @@ static inline void sha256_state_init(struct sha256_state *s)
 	for (int i = 0; i < 8; i++)
 		s->h[i] = iv[i];
 	s->len = 0;
+}
+
+/* One implementation's compression: n 64-byte blocks at p into h (arg is
+ * its own: the C code's bmi2). */
+typedef void sha256_blocks_fn(uint32_t h[8], const uint8_t *p, size_t n, bool arg);
+
+/*
+ * What both implementations do around their compression, on the state
+ * they share: buffer the partial block, and pad (FIPS 180-4, 5.1.1: 0x80,
+ * zeroes, and the length in bits, big-endian, in the last 8 bytes: one
+ * block, or two when fewer than 9 bytes are left in this one). Inlined
+ * into each file, so that its own blocks is called directly (the SHA-NI
+ * file calls nothing outside itself inside the vector window).
+ */
+static inline __attribute__((always_inline))
+void sha256_buffered_update(struct sha256_state *s, const uint8_t *p, size_t len,
+			    sha256_blocks_fn *blocks, bool arg)
+{
+	size_t have = (size_t)(s->len % 64);
+
+	if (len == 0)
+		return;
+	s->len += len;
+	if (have != 0) {
+		/* top up the partial block first */
+		size_t n = 64 - have < len ? 64 - have : len;
+
+		memcpy(s->buf + have, p, n);
+		p += n;
+		len -= n;
+		if (have + n < 64)
+			return;
+		blocks(s->h, s->buf, 1, arg);
+	}
+	if (len >= 64) {
+		blocks(s->h, p, len / 64, arg);
+		p += len - len % 64;
+		len %= 64;
+	}
+	if (len != 0)
+		memcpy(s->buf, p, len);
+}
+
+static inline __attribute__((always_inline))
+void sha256_padded_final(struct sha256_state *s, uint8_t out[32],
+			 sha256_blocks_fn *blocks, bool arg)
+{
+	size_t have = (size_t)(s->len % 64);
+	uint64_t bits = s->len * 8;
+
+	s->buf[have++] = 0x80;
+	if (have > 56) {
+		memset(s->buf + have, 0, 64 - have);
+		blocks(s->h, s->buf, 1, arg);
+		have = 0;
+	}
+	memset(s->buf + have, 0, 56 - have);
+	for (int i = 0; i < 8; i++)
+		s->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
+	blocks(s->h, s->buf, 1, arg);
+	for (int i = 0; i < 8; i++) {
+		out[4 * i] = (uint8_t)(s->h[i] >> 24);
+		out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
+		out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
+		out[4 * i + 3] = (uint8_t)s->h[i];
+	}
 }
 
 /* Hash len more bytes (any length; p may be NULL when len is 0). With

@@ -112,60 +112,21 @@ static void blocks(uint32_t h[8], const uint8_t *p, size_t n)
 	_mm_storeu_si128((__m128i *)(void *)(h + 4), _mm_unpackhi_epi64(abef, cdgh));
 }
 
-static void update(struct sha256_state *s, const uint8_t *p, size_t len)
+/* As sha256_blocks_fn wants it (no argument of its own). */
+static void blocks_fn(uint32_t h[8], const uint8_t *p, size_t n, bool unused)
 {
-	size_t have = (size_t)(s->len % 64);
-
-	if (len == 0)
-		return;
-	s->len += len;
-	if (have != 0) {
-		size_t n = 64 - have < len ? 64 - have : len;
-
-		memcpy(s->buf + have, p, n);
-		p += n;
-		len -= n;
-		if (have + n < 64)
-			return;
-		blocks(s->h, s->buf, 1);
-	}
-	if (len >= 64) {
-		blocks(s->h, p, len / 64);
-		p += len - len % 64;
-		len %= 64;
-	}
-	if (len != 0)
-		memcpy(s->buf, p, len);
+	(void)unused;
+	blocks(h, p, n);
 }
 
 void sha256_x86_update(struct sha256_state *s, const uint8_t *p, size_t len)
 {
-	update(s, p, len);
+	sha256_buffered_update(s, p, len, blocks_fn, false);
 	simd_clear_regs();
 }
 
 void sha256_x86_final(struct sha256_state *s, uint8_t out[32])
 {
-	size_t have = (size_t)(s->len % 64);
-	uint64_t bits = s->len * 8;
-
-	/* 0x80, zeroes, and the length in bits (big-endian) in the last 8
-	 * bytes: one block, or two when fewer than 9 bytes are left. */
-	s->buf[have++] = 0x80;
-	if (have > 56) {
-		memset(s->buf + have, 0, 64 - have);
-		blocks(s->h, s->buf, 1);
-		have = 0;
-	}
-	memset(s->buf + have, 0, 56 - have);
-	for (int i = 0; i < 8; i++)
-		s->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-	blocks(s->h, s->buf, 1);
-	for (int i = 0; i < 8; i++) {
-		out[4 * i] = (uint8_t)(s->h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)s->h[i];
-	}
+	sha256_padded_final(s, out, blocks_fn, false);
 	simd_clear_regs();
 }
