@@ -67,6 +67,7 @@ struct lc_stream {
 	bool tag_held;            /* stop: the tag, held until the commit */
 	bool short_read;          /* resume: the reader wanted bytes past the piece */
 	bool aborting;            /* resume: HC_STREAM_ABORT's unmap */
+	bool boot_copy;           /* HC_STREAM_BOOT_COPY: version 0 */
 	enum lc_phase phase;
 	size_t bytes;             /* what stage() gave */
 	struct seal_header hdr;   /* resume: the blob's, checked against the record */
@@ -126,6 +127,7 @@ struct lc_request {
 		bool streamed;      /* HC_VM_*_STREAM: answers in the request */
 		bool abort;         /* HC_STREAM_ABORT */
 		bool open;          /* offset 0: opens the VM's stream */
+		bool boot_copy;     /* HC_STREAM_BOOT_COPY */
 		uint64_t gpa, len;  /* the window */
 		uint64_t offset;    /* its blob offset */
 		uint64_t blob_len;  /* resume: the blob's total */
@@ -467,7 +469,8 @@ static bool blob_read(void *ctx, uint64_t off, void *data, size_t len)
 
 /* The header of a blob against the record: only the latest seal of this
  * very VM may come back. */
-static int64_t check_header(const struct vm *vm, const struct seal_header *h)
+static int64_t check_header(const struct vm *vm, const struct seal_header *h,
+			    bool boot_copy)
 {
 	const struct vm_tenant *t = &vm->tenant;
 
@@ -476,6 +479,10 @@ static int64_t check_header(const struct vm *vm, const struct seal_header *h)
 	    h->mem_size != vm->mem_size || h->context_len > LC_CONTEXT_MAX ||
 	    h->page_count > vm->mem_size / PAGE_SIZE)
 		return HC_E_VERIFY;
+	/* A boot copy is sealed once, unchanged, before the VM first ran: any
+	 * blob of version 0 under its key is that one. */
+	if (boot_copy)
+		return h->version == 0 ? HC_OK : HC_E_VERIFY;
 	if (h->version < t->version)
 		return HC_E_ROLLBACK;
 	if (h->version > t->version)
@@ -487,8 +494,12 @@ static int64_t check_header(const struct vm *vm, const struct seal_header *h)
  * record's is either not authentic or the record itself was set back (a
  * TPM's state restored from a copy): both are refused, the log says both. */
 static const char *start_refusal(const struct vm *vm, const struct seal_header *h,
-				 int64_t err)
+				 int64_t err, bool boot_copy)
 {
+	if (boot_copy)
+		return h->vm_id == vm->id && h->version != 0 ?
+		       "not its boot copy (a later seal)" :
+		       "boot copy's header does not match the record";
 	if (err == HC_E_ROLLBACK)
 		return "rollback (older version)";
 	if (h->vm_id == vm->id && h->version > vm->tenant.version)
@@ -509,10 +520,10 @@ static int64_t open_header(const struct hc_env *env, struct lc_request *rq)
 			     sizeof(why)) != SEAL_OK)
 		err = HC_E_VERIFY;
 	else
-		err = check_header(rq->vm, &rq->hdr);
+		err = check_header(rq->vm, &rq->hdr, rq->win.boot_copy);
 	if (err) {
 		lc_log(env, "lifecycle: vm %u start refused: %s", rq->vm->id,
-		       start_refusal(rq->vm, &rq->hdr, err));
+		       start_refusal(rq->vm, &rq->hdr, err, rq->win.boot_copy));
 		return err;
 	}
 	rq->resume = true;
@@ -582,6 +593,15 @@ static int64_t decode_stop(const struct hc_env *env, uint64_t gpa,
 	return stop_sizes_ok(env, rq->vm);
 }
 
+/* Whom a stop stream may seal: a RUNNING or EXITED VM, or (its boot copy)
+ * a LOADED one. */
+static bool stop_state_ok(uint32_t state, bool boot_copy)
+{
+	if (boot_copy)
+		return state == HC_VM_LOADED;
+	return state == HC_VM_RUNNING || state == HC_VM_EXITED;
+}
+
 /* Streams open now (the current job's one-call stream included: none
  * exists while a call is decoded). */
 static unsigned streams_open(void)
@@ -605,11 +625,12 @@ static int64_t decode_stream(const struct hc_env *env, uint64_t gpa,
 
 	if (err || (err = lookup(&s->ref, rq)))
 		return err;
-	if (s->flags & ~HC_STREAM_ABORT)
+	if (s->flags & ~(HC_STREAM_ABORT | HC_STREAM_BOOT_COPY))
 		return HC_E_INVAL;
 	st = rq->vm->tenant.stream;
 	state = rq->vm->tenant.state;
 	rq->win.streamed = true;
+	rq->win.boot_copy = s->flags & HC_STREAM_BOOT_COPY;
 	if (s->flags & HC_STREAM_ABORT) {
 		if (!st || st->resume != resume)
 			return HC_E_STATE;
@@ -620,7 +641,7 @@ static int64_t decode_stream(const struct hc_env *env, uint64_t gpa,
 		if (st)
 			return HC_E_STATE;
 		if (resume ? state != HC_VM_SEALED
-			   : state != HC_VM_RUNNING && state != HC_VM_EXITED)
+			   : !stop_state_ok(state, rq->win.boot_copy))
 			return HC_E_STATE;
 		if (streams_open() >= HC_STREAMS_MAX)
 			return HC_E_NOMEM;
@@ -628,7 +649,7 @@ static int64_t decode_stream(const struct hc_env *env, uint64_t gpa,
 		rq->win.blob_len = s->blob_len;
 	} else if (!st || st->resume != resume) {
 		return HC_E_STATE;
-	} else if (s->offset != st->next) {
+	} else if (st->boot_copy != rq->win.boot_copy || s->offset != st->next) {
 		return HC_E_INVAL;
 	} else {
 		rq->win.blob_len = st->blob_len;
@@ -1276,17 +1297,25 @@ static void load_unit(const struct hc_env *env)
 
 /* ---- HC_VM_START of a LOADED VM ---- */
 
+/* How a VM comes to run. */
+enum lc_start { LC_BOOT, LC_RESUME, LC_AFRESH };
+
 /* RUNNING, on the run queue; the log line (cycles: a resume's own). */
-static void start_running(const struct hc_env *env, struct vm *vm, bool resumed,
-			  unsigned long long cycles)
+static void start_running(const struct hc_env *env, struct vm *vm,
+			  enum lc_start how, unsigned long long cycles)
 {
 	vm->tenant.state = HC_VM_RUNNING;
+	vm->tenant.stopped_itself = false;
 	env->lc->set_runnable(env->lc_ctx, vm, true);
-	if (resumed)
+	if (how == LC_RESUME)
 		lc_log(env, "lifecycle: vm %u resumed from v%llu, %llu frames free, "
 		       "%llu TCB cycles", vm->id,
 		       (unsigned long long)vm->tenant.version, frames_free(env),
 		       cycles);
+	else if (how == LC_AFRESH)
+		lc_log(env, "lifecycle: vm %u booted afresh from its boot copy, "
+		       "%llu frames free, %llu TCB cycles", vm->id,
+		       frames_free(env), cycles);
 	else
 		lc_log(env, "lifecycle: vm %u started", vm->id);
 }
@@ -1305,7 +1334,7 @@ static void start_running(const struct hc_env *env, struct vm *vm, bool resumed,
  */
 static void start_unit(const struct hc_env *env)
 {
-	start_running(env, job.rq.vm, false, 0);
+	start_running(env, job.rq.vm, LC_BOOT, 0);
 	job_done(HC_OK);
 }
 
@@ -1496,7 +1525,7 @@ static void seal_begin(const struct hc_env *env, struct lc_stream *s)
 	struct vm_tenant *t = &vm->tenant;
 	struct seal_header h = {
 		.vm_id = vm->id,
-		.version = t->version + 1,
+		.version = s->boot_copy ? 0 : t->version + 1,
 		.mem_size = vm->mem_size,
 		.page_count = (uint32_t)s->pages,
 	};
@@ -1602,6 +1631,7 @@ static void record_of(const struct vm *vm, uint64_t version, struct vm_record *r
 	memcpy(r->owner, t->owner, HC_OWNER_LEN);
 	memcpy(r->key, t->key, sizeof(r->key));
 	memcpy(r->measurement, t->measurement, sizeof(r->measurement));
+	r->stopped_itself = t->stopped_itself;
 }
 
 static int64_t keep_record(const struct hc_env *env, const struct vm *vm,
@@ -1610,6 +1640,29 @@ static int64_t keep_record(const struct hc_env *env, const struct vm *vm,
 	const struct lc_ops *ops = env->lc;
 
 	return ops->keep_record ? ops->keep_record(env->lc_ctx, vm, r) : HC_OK;
+}
+
+/* The boot copy's tag: the VM stays LOADED as it was, nothing to keep. */
+static void boot_copy_end(const struct hc_env *env, struct lc_stream *s)
+{
+	struct vm *vm = job.rq.vm;
+	uint64_t blob_len = s->blob_len, pages = s->pages, n;
+	unsigned long long cycles;
+	bool ok = env->write_guest(env->ctx, s->win_gpa + (s->next - s->win_off),
+				   s->tag, SEAL_TAG_LEN);
+
+	if (ok)
+		s->next += SEAL_TAG_LEN;
+	n = s->next - s->win_off;
+	cycles = stream_cycles(s);
+	stream_free(env->lc, env->lc_ctx, vm);
+	lc_log(env, "lifecycle: vm %u boot copy sealed (%llu pages, %llu bytes), "
+	       "%llu TCB cycles", vm->id, (unsigned long long)pages,
+	       (unsigned long long)blob_len, cycles);
+	if (!ok)
+		return job_done(HC_E_FAULT);
+	stream_answer(env, (int64_t)(job.rq.win.streamed ? n : blob_len), blob_len,
+		      true);
 }
 
 /* Every page is in: the tag (held in the TCB), the record, the commit,
@@ -1629,6 +1682,8 @@ static void seal_end(const struct hc_env *env, struct lc_stream *s)
 		rc = SEAL_E_USAGE; /* cannot happen: the writer's last write */
 	if (rc != SEAL_OK)
 		return stop_failed(env, s, rc);
+	if (s->boot_copy)
+		return boot_copy_end(env, s);
 	/* The record first: a blob whose version the platform did not keep
 	 * would be refused after a reboot, so without it the stop fails and
 	 * the VM runs on. */
@@ -1787,6 +1842,7 @@ static void open_end(const struct hc_env *env, struct lc_stream *s)
 	int rc = seal_read_end(&s->c.r);
 	unsigned long long cycles;
 	uint64_t n, blob_len;
+	bool afresh = s->boot_copy;
 
 	s->coding = false;
 	if (rc == SEAL_OK && !env->lc->context_restore(env->lc_ctx, vm, s->context,
@@ -1799,7 +1855,7 @@ static void open_end(const struct hc_env *env, struct lc_stream *s)
 	blob_len = s->blob_len;
 	cycles = stream_cycles(s);
 	stream_free(env->lc, env->lc_ctx, vm);
-	start_running(env, vm, true, cycles);
+	start_running(env, vm, afresh ? LC_AFRESH : LC_RESUME, cycles);
 	stream_answer(env, job.rq.win.streamed ? (int64_t)n : HC_OK, blob_len, true);
 }
 
@@ -1929,6 +1985,7 @@ static void stream_call(const struct hc_env *env, bool resume)
 		}
 		s->bytes = stream_bytes(vm);
 		s->resume = resume;
+		s->boot_copy = job.rq.win.boot_copy;
 		s->phase = PH_BEGIN;
 		if (resume) {
 			s->hdr = job.rq.hdr;
@@ -2017,6 +2074,8 @@ static void info_of(const struct vm *vm, struct hc_vm_info *i)
 	i->mem_size = vm->mem_size;
 	i->version = t->version;
 	i->console_pending = console_ring_unread(&vm->console);
+	if (t->stopped_itself)
+		i->flags |= HC_VM_INFO_STOPPED_ITSELF;
 	if (t->state >= HC_VM_LOADED)
 		memcpy(i->measurement, t->measurement, sizeof(i->measurement));
 	/* Why it is not running: its own stop (EXITED, and SEALED after the
@@ -2284,7 +2343,10 @@ int lifecycle_restore(const struct vm_record *r, char *why, size_t why_len)
 	memcpy(t->owner, r->owner, HC_OWNER_LEN);
 	memcpy(t->key, r->key, sizeof(t->key));
 	memcpy(t->measurement, r->measurement, sizeof(t->measurement));
-	vm_set_stopped(vm, VM_STOPPED, "sealed before the last reboot");
+	t->stopped_itself = r->stopped_itself;
+	vm_set_stopped(vm, VM_STOPPED, r->stopped_itself ?
+		       "stopped itself; sealed before the last reboot" :
+		       "sealed before the last reboot");
 	return 0;
 }
 
@@ -2292,6 +2354,7 @@ void lifecycle_exited(struct vm *vm)
 {
 	if (vm->tenant.active && vm->tenant.state == HC_VM_RUNNING) {
 		vm->tenant.state = HC_VM_EXITED;
+		vm->tenant.stopped_itself = true;
 		vm->tenant.nonzero_known = false; /* not counted since it ran */
 	}
 }

@@ -156,8 +156,6 @@ static void encode_header(const struct seal_header *h, uint8_t out[SEAL_HEADER_L
  * the reader would refuse to open. */
 static int check_header(const struct seal_header *h, char *err, size_t err_len)
 {
-	if (h->version == 0)
-		return errmsg(err, err_len, "version 0 (the first seal is 1)");
 	if (h->mem_size == 0 || h->mem_size % SEAL_PAGE_SIZE != 0 ||
 	    h->mem_size > SEAL_MEM_MAX)
 		return errmsg(err, err_len,

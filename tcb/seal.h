@@ -47,7 +47,9 @@
 
 struct seal_header {
 	uint32_t vm_id;
-	uint64_t version;                       /* 1 for the first seal */
+	/* 1 for the first seal of a stopped VM; 0 for its boot copy (the VM
+	 * as loaded, sealed at its first start: docs/seal.md) */
+	uint64_t version;
 	uint8_t owner[SEAL_OWNER_LEN];
 	uint8_t measurement[SEAL_MEASURE_LEN];  /* the launch measurement */
 	uint64_t mem_size;

@@ -34,6 +34,9 @@ struct vm_tenant {
 	uint8_t owner[HC_OWNER_LEN];
 	uint8_t key[32];                  /* its sealing key (tcb/seal.h) */
 	uint64_t version;                 /* seals so far */
+	/* It stopped itself (lifecycle_exited) and has not run since; kept
+	 * in its record (hc_vm_info's HC_VM_INFO_STOPPED_ITSELF). */
+	bool stopped_itself;
 	uint8_t measurement[48];          /* launch measurement */
 	uint8_t salt[HC_SALT_LEN];
 	uint64_t secrets_gpa, secrets_len;

@@ -23,6 +23,7 @@
 #define OFF_MEM_SIZE 136u
 #define OFF_MEASURE  144u
 #define FLAG_IN_USE  0x1u
+#define FLAG_STOPPED_ITSELF 0x2u
 
 _Static_assert(OFF_MEASURE + VM_RECORD_DIGEST_LEN == VM_RECORD_LEN, "slot layout");
 _Static_assert(OFF_OWNER - OFF_NAME == HC_VM_NAME_MAX, "name field");
@@ -105,10 +106,12 @@ static int parse(const uint8_t *s, uint32_t vm_id, struct vm_record *r,
 		return errmsg(err, err_len, "VM record %u: it names VM %u", vm_id,
 			      load_le32(s + OFF_VM_ID));
 	flags = load_le16(s + OFF_FLAGS);
-	if (flags & ~FLAG_IN_USE)
+	if ((flags & ~(FLAG_IN_USE | FLAG_STOPPED_ITSELF)) ||
+	    (flags & (FLAG_IN_USE | FLAG_STOPPED_ITSELF)) == FLAG_STOPPED_ITSELF)
 		return errmsg(err, err_len, "VM record %u: unknown flags 0x%x", vm_id,
 			      flags);
 	r->writes = load_le32(s + OFF_WRITES);
+	r->stopped_itself = flags & FLAG_STOPPED_ITSELF;
 	if (flags & FLAG_IN_USE)
 		return parse_in_use(s, r, err, err_len);
 	if (!all_zero(s + OFF_NAME, VM_RECORD_LEN - OFF_NAME))
@@ -138,7 +141,8 @@ void vm_record_encode(const struct vm_record *r, uint8_t slot[VM_RECORD_LEN])
 	memset(slot, 0, VM_RECORD_LEN);
 	memcpy(slot + OFF_MAGIC, VM_RECORD_MAGIC, 4);
 	store_le16(slot + OFF_FORMAT, VM_RECORD_FORMAT);
-	store_le16(slot + OFF_FLAGS, r->in_use ? FLAG_IN_USE : 0);
+	store_le16(slot + OFF_FLAGS, !r->in_use ? 0 :
+		   r->stopped_itself ? FLAG_IN_USE | FLAG_STOPPED_ITSELF : FLAG_IN_USE);
 	store_le32(slot + OFF_WRITES, r->writes);
 	store_le32(slot + OFF_VM_ID, r->vm_id);
 	if (!r->in_use)

@@ -13,7 +13,9 @@
  * Slot, exactly VM_RECORD_LEN bytes, integers little-endian:
  *   0   magic "CVMR"
  *   4   format u16 = 1
- *   6   flags u16: bit 0 = in use (a tenant VM with a sealed state)
+ *   6   flags u16: bit 0 = in use (a tenant VM with a sealed state);
+ *       bit 1 = it stopped itself (halt, exit, fault) before it was
+ *       sealed, so a plain start boots it afresh (only with bit 0)
  *   8   writes u32: how often this slot has been written (NV wear)
  *   12  vm_id u32 (1..VM_MAX), the slot's own
  *   16  name[32]   [a-z0-9_-]{1,31}, NUL-padded
@@ -41,6 +43,7 @@
 
 struct vm_record {
 	bool in_use;
+	bool stopped_itself;             /* flags bit 1 */
 	uint32_t writes;                 /* kept by the store, not by lifecycle */
 	uint32_t vm_id;
 	char name[HC_VM_NAME_MAX];

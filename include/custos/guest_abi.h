@@ -51,8 +51,10 @@
  * one. 1: up to secrets_size. 2: tsc_hz. 3: the boot info is unchanged;
  * HC_VM_LOAD's request gained a boot protocol (Linux guests), an initrd
  * and a kernel command line. 4: the boot info is unchanged; the stream
- * calls HC_VM_STOP_STREAM and HC_VM_START_STREAM. */
-#define CUSTOS_ABI_VERSION     4
+ * calls HC_VM_STOP_STREAM and HC_VM_START_STREAM. 5: the boot info is
+ * unchanged; a VM's boot copy (HC_STREAM_BOOT_COPY) and hc_vm_info's
+ * flags. */
+#define CUSTOS_ABI_VERSION     5
 
 struct custos_boot_info {
 	uint64_t magic;        /* CUSTOS_BOOT_INFO_MAGIC */
@@ -304,6 +306,14 @@ struct hc_vm_stop {
  *   done; nothing of the VM runs and nothing is committed before. buf_len
  *   >= HC_STREAM_MIN, or the piece ends the blob; buf_len <= blob_len -
  *   offset.
+ * The boot copy, flags HC_STREAM_BOOT_COPY (on every call of the stream):
+ *   HC_VM_STOP_STREAM of a LOADED VM seals it as it is, with version 0,
+ *   and changes nothing: it stays LOADED, its memory kept, and its commit
+ *   keeps no record (the TPGVM stores that blob at the VM's first start,
+ *   docs/lifecycle.md "Booting afresh"). HC_VM_START_STREAM of a SEALED
+ *   VM opens a blob of version 0 (any other: VERIFY) and runs the VM
+ *   from its boot state: it boots afresh; the version counter stays, so no blob sealed
+ *   before can come back.
  * Both: flags HC_STREAM_ABORT (buffer and offset ignored) abandons the
  *   VM's open stream of that kind: a stopping VM runs on (or stays
  *   EXITED) exactly as before, nothing committed; a resuming one is SEALED
@@ -326,6 +336,7 @@ struct hc_vm_stop {
 				     * resume may be shorter) */
 #define HC_STREAMS_MAX  4u          /* streams open at once */
 #define HC_STREAM_ABORT 1u
+#define HC_STREAM_BOOT_COPY 2u
 
 struct hc_vm_stream {
 	struct hc_vm_ref ref;
@@ -366,7 +377,12 @@ struct hc_vm_info {
 	uint64_t console_pending;      /* bytes HC_VM_CONSOLE_READ would give */
 	uint8_t measurement[48];       /* launch measurement (0 before LOAD) */
 	char stop_reason[64];          /* EXITED, SEALED: why it stopped, NUL-terminated */
+	uint32_t flags;                /* HC_VM_INFO_* */
+	uint32_t reserved;             /* 0 */
 };
+/* It stopped itself (HC_EXIT, HLT, a fault) and has not run since: EXITED,
+ * or SEALED from there (its blob holds it stopped). Kept across reboots. */
+#define HC_VM_INFO_STOPPED_ITSELF 1u
 
 /* HC_VM_CONSOLE_READ: RDI = &hc_vm_console_read. Moves up to out_cap bytes
  * of the VM's console ring to out_gpa (they are gone from the ring).

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "tcb/byteorder.h"
 #include "tcb/frame_table.h"
 #include "tcb/hypercall.h"
 #include "tcb/lifecycle.h"
@@ -1282,6 +1283,20 @@ static void test_records_survive_a_reboot(void **state)
 	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len1), HC_E_ROLLBACK);
 	assert_int_equal(start(id, owner_a, BLOB2_GPA, (uint64_t)len2), 0);
 	assert_int_equal(m_page(NULL, vm, 0x1f0000)[7], 0x99);
+	/* One that stopped itself is one after a reboot too. */
+	lifecycle_exited(vm);
+	int64_t len3 = stop(id, owner_a, BLOB_GPA, BLOB_CAP);
+	assert_true(len3 > 0);
+	assert_true(kept[id].stopped_itself);
+	rec = kept[id];
+	reboot_with(&rec, 1);
+	vm = vm_table_get(id);
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->flags, HC_VM_INFO_STOPPED_ITSELF);
+	assert_non_null(strstr(info(0)->stop_reason, "stopped itself"));
+	assert_int_equal(start(id, owner_a, BLOB_GPA, (uint64_t)len3), 0);
+	assert_int_equal(query(id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->flags, 0);
 	/* Destroyed after the reboot: the record goes, and with it the key. */
 	assert_int_equal(destroy(id, owner_a), 0);
 	assert_false(kept[id].in_use);
@@ -1749,6 +1764,166 @@ static void test_stream_round_trip(void **state)
 	assert_int_equal(info(0)->version, 1 + ARRAY_SIZE(wins));
 }
 
+/* Stop streams with flags (the boot copy's), to blob_store's end. */
+static int64_t stop_streamed_flags(uint32_t id, uint64_t win, uint32_t flags)
+{
+	struct hc_vm_stream o;
+	uint64_t off = 0;
+
+	for (;;) {
+		int64_t n = stream_hc(HC_VM_STOP_STREAM, id, owner_a, WIN_GPA, win,
+				      off, 0, flags, &o);
+
+		if (n < 0)
+			return n;
+		memcpy(blob_store + off, caller + WIN_GPA, (size_t)n);
+		off += (uint64_t)n;
+		if (o.done == 1)
+			return (int64_t)off;
+	}
+}
+
+static int64_t start_streamed_flags(uint32_t id, uint64_t len, uint64_t win,
+				    uint32_t flags)
+{
+	struct hc_vm_stream o;
+	uint64_t off = 0;
+
+	for (;;) {
+		uint64_t piece = len - off < win ? len - off : win;
+		int64_t n;
+
+		memcpy(caller + WIN_GPA, blob_store + off, (size_t)piece);
+		n = stream_hc(HC_VM_START_STREAM, id, owner_a, WIN_GPA, piece, off,
+			      len, flags, &o);
+		if (n < 0)
+			return n;
+		off += (uint64_t)n;
+		if (o.done == 1)
+			return 0;
+	}
+}
+
+/* The boot copy: sealed from a LOADED VM, which stays LOADED with its
+ * memory, version 0; a SEALED VM boots afresh from it, in its boot state,
+ * and its version counter goes on, so no earlier seal comes back. */
+static void test_boot_copy_boots_afresh(void **state)
+{
+	(void)state;
+	static uint8_t boot_blob[BIG_BLOB];
+	int64_t id = create("web", VM_MEM, owner_a);
+	assert_true(id > 0);
+	assert_int_equal(load((uint32_t)id, owner_a), 0);
+	struct vm *vm = vm_table_get((uint32_t)id);
+	uint8_t boot_page[4096];
+	uint64_t rip0 = regs[id].rip, free_loaded = ft.free_count;
+	memcpy(boot_page, m_page(NULL, vm, 0x100000), sizeof(boot_page));
+
+	/* a boot copy of a LOADED VM changes nothing */
+	int64_t boot_len = stop_streamed_flags((uint32_t)id, HC_STREAM_MIN,
+					       HC_STREAM_BOOT_COPY);
+	assert_true(boot_len > 0);
+	assert_int_equal(load_le64(blob_store + 16), 0); /* version 0 */
+	memcpy(boot_blob, blob_store, (size_t)boot_len);
+	assert_int_equal(ft.free_count, free_loaded);
+	assert_int_equal(query((uint32_t)id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_LOADED);
+	assert_int_equal(info(0)->version, 0);
+	assert_non_null(strstr(logbuf, "boot copy sealed"));
+	/* only of a LOADED VM */
+	assert_int_equal(start((uint32_t)id, owner_a, 0, 0), 0);
+	assert_int_equal(stream_hc(HC_VM_STOP_STREAM, (uint32_t)id, owner_a, WIN_GPA,
+				   HC_STREAM_MIN, 0, 0, HC_STREAM_BOOT_COPY, NULL),
+			 HC_E_STATE);
+
+	/* it runs, writes, stops itself, is sealed */
+	m_page(NULL, vm, 0x100000)[7] ^= 0x5a;
+	m_page(NULL, vm, 0x1f0000)[100] = 0x42;
+	regs[id].rip = 0x100abc;
+	lifecycle_exited(vm);
+	assert_int_equal(query((uint32_t)id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->flags, HC_VM_INFO_STOPPED_ITSELF);
+	int64_t len = stop_streamed_flags((uint32_t)id, HC_STREAM_MIN, 0);
+	assert_true(len > 0);
+	assert_int_equal(query((uint32_t)id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_SEALED);
+	assert_int_equal(info(0)->version, 1);
+	assert_int_equal(info(0)->flags, HC_VM_INFO_STOPPED_ITSELF);
+
+	/* the latest seal is no boot copy, the boot copy no resume */
+	assert_int_equal(start_streamed_flags((uint32_t)id, (uint64_t)len,
+					      HC_STREAM_MIN, HC_STREAM_BOOT_COPY),
+			 HC_E_VERIFY);
+	assert_non_null(strstr(logbuf, "not its boot copy"));
+	memcpy(blob_store, boot_blob, (size_t)boot_len);
+	assert_int_equal(start_streamed_flags((uint32_t)id, (uint64_t)boot_len,
+					      HC_STREAM_MIN, 0), HC_E_ROLLBACK);
+	/* a boot copy altered does not verify, and nothing changes */
+	blob_store[boot_len - 100] ^= 1;
+	assert_int_equal(start_streamed_flags((uint32_t)id, (uint64_t)boot_len,
+					      HC_STREAM_MIN, HC_STREAM_BOOT_COPY),
+			 HC_E_VERIFY);
+	assert_int_equal(query((uint32_t)id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_SEALED);
+
+	/* booted afresh: the boot state, not the state it stopped in */
+	memcpy(blob_store, boot_blob, (size_t)boot_len);
+	assert_int_equal(start_streamed_flags((uint32_t)id, (uint64_t)boot_len,
+					      20000, HC_STREAM_BOOT_COPY), 0);
+	assert_int_equal(vm->state, VM_RUNNABLE);
+	assert_int_equal(regs[id].rip, rip0);
+	assert_memory_equal(m_page(NULL, vm, 0x100000), boot_page, sizeof(boot_page));
+	assert_int_equal(m_page(NULL, vm, 0x1f0000)[100], 0);
+	assert_non_null(strstr(logbuf, "booted afresh from its boot copy"));
+	assert_int_equal(query((uint32_t)id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->state, HC_VM_RUNNING);
+	assert_int_equal(info(0)->flags, 0);
+	/* the counter goes on: the next seal is v2, so v1 stays dead */
+	assert_true(stop_streamed_flags((uint32_t)id, HC_STREAM_MIN, 0) > 0);
+	assert_int_equal(query((uint32_t)id, owner_a, sizeof(struct hc_vm_info)), 1);
+	assert_int_equal(info(0)->version, 2);
+	assert_int_equal(info(0)->flags, 0);
+}
+
+/* The boot-copy flag stays the same through a stream, and a boot copy is
+ * of LOADED VMs only. */
+static void test_boot_copy_refusals(void **state)
+{
+	(void)state;
+	uint32_t id = running_vm();
+	struct hc_vm_stream o;
+
+	/* RUNNING: no boot copy; a stream begun without the flag goes on
+	 * without it */
+	assert_int_equal(stream_hc(HC_VM_STOP_STREAM, id, owner_a, WIN_GPA,
+				   HC_STREAM_MIN, 0, 0, HC_STREAM_BOOT_COPY, NULL),
+			 HC_E_STATE);
+	int64_t n = stream_hc(HC_VM_STOP_STREAM, id, owner_a, WIN_GPA,
+			      HC_STREAM_MIN, 0, 0, 0, &o);
+	assert_true(n > 0 && o.done == 0);
+	assert_int_equal(stream_hc(HC_VM_STOP_STREAM, id, owner_a, WIN_GPA,
+				   HC_STREAM_MIN, (uint64_t)n, 0,
+				   HC_STREAM_BOOT_COPY, NULL), HC_E_INVAL);
+	assert_int_equal(stream_abort(HC_VM_STOP_STREAM, id), 0);
+	/* unknown flags */
+	assert_int_equal(stream_hc(HC_VM_STOP_STREAM, id, owner_a, WIN_GPA,
+				   HC_STREAM_MIN, 0, 0, 4, NULL), HC_E_INVAL);
+	/* a LOADED VM is not resumed from anything */
+	int64_t l = create("db", VM_MEM, owner_a);
+	assert_true(l > 0);
+	assert_int_equal(load((uint32_t)l, owner_a), 0);
+	assert_int_equal(stream_hc(HC_VM_START_STREAM, (uint32_t)l, owner_a, WIN_GPA,
+				   HC_STREAM_MIN, 0, HC_STREAM_MIN,
+				   HC_STREAM_BOOT_COPY, NULL), HC_E_STATE);
+	/* a boot copy's stream abandoned: LOADED as before, starts as usual */
+	n = stream_hc(HC_VM_STOP_STREAM, (uint32_t)l, owner_a, WIN_GPA,
+		      HC_STREAM_MIN, 0, 0, HC_STREAM_BOOT_COPY, &o);
+	assert_true(n > 0);
+	assert_int_equal(start((uint32_t)l, owner_a, 0, 0), HC_E_STATE);
+	assert_int_equal(stream_abort(HC_VM_STOP_STREAM, (uint32_t)l), 0);
+	assert_int_equal(start((uint32_t)l, owner_a, 0, 0), 0);
+}
+
 /* A streamed blob opens with START of one call and the other way round:
  * one format, one mechanism. */
 static void test_stream_and_one_call_agree(void **state)
@@ -1975,7 +2150,7 @@ static void test_stream_refusals(void **state)
 	assert_int_equal(stream_hc(HC_VM_STOP_STREAM, id, owner_a, WIN_GPA,
 				   HC_STREAM_MIN - 1, 0, 0, 0, NULL), HC_E_INVAL);
 	assert_int_equal(stream_hc(HC_VM_STOP_STREAM, id, owner_a, WIN_GPA,
-				   HC_STREAM_MIN, 0, 0, 2, NULL), HC_E_INVAL);
+				   HC_STREAM_MIN, 0, 0, 4, NULL), HC_E_INVAL);
 	assert_int_equal(stream_hc(HC_VM_STOP_STREAM, id, owner_a, CALLER_MEM - 4096,
 				   HC_STREAM_MIN, 0, 0, 0, NULL), HC_E_FAULT);
 	assert_int_equal(stream_hc(HC_VM_STOP_STREAM, id, owner_b, WIN_GPA,
@@ -2341,6 +2516,8 @@ int main(void)
 		T(test_linux_load_in_bounded_steps_and_gone_mid_job),
 		T(test_stream_round_trip),
 		T(test_stream_and_one_call_agree),
+		T(test_boot_copy_boots_afresh),
+		T(test_boot_copy_refusals),
 		T(test_stream_stop_abort),
 		T(test_stream_resume_abort),
 		T(test_stream_destroy_mid_stream),

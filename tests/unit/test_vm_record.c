@@ -72,6 +72,15 @@ static void test_round_trip(void **state)
 	assert_int_equal(rec.version, 5);
 	assert_int_equal(rec.mem_size, 16ull << 20);
 	assert_memory_equal(rec.measurement, r.measurement, sizeof(r.measurement));
+	assert_false(rec.stopped_itself);
+	assert_int_equal(slot[6], 1);
+
+	/* a VM that stopped itself stays one across a reboot */
+	r.stopped_itself = true;
+	vm_record_encode(&r, slot);
+	assert_int_equal(slot[6], 3);
+	assert_int_equal(parse(3), 0);
+	assert_true(rec.stopped_itself);
 }
 
 static void test_free_and_never_written(void **state)
@@ -112,7 +121,9 @@ static void refused(void (*change)(void), uint32_t id, const char *why)
 
 static void bad_magic(void) { slot[0] = 'X'; }
 static void bad_format(void) { store_le16(slot + 4, 2); }
-static void bad_flags(void) { store_le16(slot + 6, 3); }
+static void bad_flags(void) { store_le16(slot + 6, 5); }
+/* "stopped itself" without "in use" */
+static void lone_flag(void) { store_le16(slot + 6, 2); }
 static void bad_id(void) { store_le32(slot + 12, 4); }
 static void bad_name(void) { slot[16] = 'W'; }
 static void empty_name(void) { memset(slot + 16, 0, 32); }
@@ -128,6 +139,7 @@ static void test_refusals(void **state)
 	refused(bad_magic, 3, "magic");
 	refused(bad_format, 3, "format 2");
 	refused(bad_flags, 3, "flags");
+	refused(lone_flag, 3, "flags");
 	refused(bad_id, 3, "names VM 4");
 	refused(bad_name, 3, "name");
 	refused(empty_name, 3, "name");
