@@ -77,7 +77,7 @@ static const char usage_text[] =
 	"                        [--secret-file FILE ...] [--secret KEY=VALUE ...]\n"
 	"       custos vm create NAME --memory SIZE --kernel BZIMAGE [--initrd FILE]\n"
 	"                        [--cmdline STRING]\n"
-	"       custos vm start NAME [--resume]\n"
+	"       custos vm start NAME [--resume | --afresh]\n"
 	"       custos vm stop|destroy|status NAME\n"
 	"       custos vm console NAME [--follow | --interactive [--idle SECONDS]]\n"
 	"       custos vm list\n"
@@ -107,9 +107,13 @@ static const char usage_text[] =
 	"                first, at most 16 MiB), --initrd FILE (at most 32 MiB),\n"
 	"                --cmdline STRING (at most 2047 bytes); no init data or\n"
 	"                secrets\n"
-	"  start NAME    start it (the platform verifies its boot or sealed state);\n"
-	"                a VM that stopped itself (halt, exit, fault) is resumed\n"
-	"                in that state only with --resume\n"
+	"  start NAME    start it (the platform verifies its boot or sealed state):\n"
+	"                a loaded VM boots; a sealed one (stopped by 'stop')\n"
+	"                resumes where it stopped; an exited one (it stopped\n"
+	"                itself: halt, exit, fault) boots afresh from the boot\n"
+	"                copy sealed at its first start. --resume: resume an\n"
+	"                exited VM in the state it stopped in; --afresh: boot a\n"
+	"                sealed VM afresh\n"
 	"  stop NAME     stop it into a sealed blob kept by the host\n"
 	"  destroy NAME  destroy it for good\n"
 	"  status NAME   show its state\n"
@@ -189,7 +193,7 @@ struct vm_opts {
 	size_t n_secret_files;
 	bool follow, interactive; /* console */
 	double idle;              /* console --interactive: seconds, > 0 */
-	bool resume;              /* start --resume: also a VM that stopped itself */
+	uint32_t start_mode;      /* start: enum proto_start_mode (--resume, --afresh) */
 	bool in_shell;            /* a line of `custos vm shell` */
 	char usage[400];          /* a usage error, once one was found */
 };
@@ -393,7 +397,12 @@ static int take_option(struct vm_opts *o, int c, char *arg, const char *word)
 	case 'f': o->follow = true; return 0;
 	case 'y': o->interactive = true; return 0;
 	case 'd': return take_seconds(o, arg, &o->idle);
-	case 'u': o->resume = true; return 0;
+	case 'u':
+	case 'A':
+		if (o->start_mode)
+			return usage_fail(o, "--resume and --afresh: one or the other");
+		o->start_mode = c == 'u' ? PROTO_START_RESUME : PROTO_START_AFRESH;
+		return 0;
 	case 'm': o->memory = arg; return 0;
 	case 'i': o->image = arg; return 0;
 	case 'I': o->init = arg; return 0;
@@ -532,6 +541,7 @@ static int parse_command(int argc, char **argv, struct vm_opts *o, bool in_shell
 		{ "interactive", no_argument, NULL, 'y' },
 		{ "idle", required_argument, NULL, 'd' },
 		{ "resume", no_argument, NULL, 'u' },
+		{ "afresh", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -554,8 +564,8 @@ static int parse_command(int argc, char **argv, struct vm_opts *o, bool in_shell
 		rc = check_create_opts(o);
 	if (rc == 0)
 		rc = check_console_opts(o);
-	if (rc == 0 && o->resume && o->cmd != CMD_START)
-		rc = usage_fail(o, "--resume is for start only");
+	if (rc == 0 && o->start_mode && o->cmd != CMD_START)
+		rc = usage_fail(o, "--resume and --afresh are for start only");
 	if (rc)
 		return rc;
 	if (!(o->c.timeout > 0)) /* no --timeout: it takes only > 0 */
@@ -1082,6 +1092,10 @@ static void print_info_json(const struct vm_opts *op, const struct proto_vm_info
 	printf(", \"state\": \"%s\", \"state_code\": %u, \"memory\": %llu, \"version\": %llu",
 	       state_name(v->state), v->state, (unsigned long long)v->mem_size,
 	       (unsigned long long)v->version);
+	printf(", \"sealed\": %s", v->flags & PROTO_VM_INFO_SEALED ? "true" : "false");
+	if (v->flags & (PROTO_VM_INFO_AFRESH | PROTO_VM_INFO_RESUMED))
+		printf(", \"started\": \"%s\"", v->flags & PROTO_VM_INFO_AFRESH ?
+		       "afresh" : "resumed");
 	printf(", \"image_len\": %llu, \"image_received\": %llu, \"init_len\": %llu, \"init_received\": %llu",
 	       (unsigned long long)v->image_len, (unsigned long long)v->image_received,
 	       (unsigned long long)v->init_len, (unsigned long long)v->init_received);
@@ -1122,7 +1136,13 @@ static void print_mem(uint64_t m)
 static void print_info_human(const struct proto_vm_info *v)
 {
 	printf("name: %s\n", v->name);
-	printf("state: %s\n", state_name(v->state));
+	printf("state: %s%s\n", state_name(v->state),
+	       v->state == HC_VM_EXITED && (v->flags & PROTO_VM_INFO_SEALED) ?
+	       " (its state sealed in storage)" : "");
+	if (v->flags & (PROTO_VM_INFO_AFRESH | PROTO_VM_INFO_RESUMED))
+		printf("started: %s\n", v->flags & PROTO_VM_INFO_AFRESH ?
+		       "booted afresh from its boot copy" :
+		       "resumed from its sealed state");
 	printf("memory: ");
 	print_mem(v->mem_size);
 	printf(" (%llu bytes)\n", (unsigned long long)v->mem_size);
@@ -1684,54 +1704,26 @@ static int do_list(struct vm_run *r)
 	return 0;
 }
 
-/* Why the VM is not running, as the TCB keeps it (proto_vm_info's
- * stop_reason): its owner's stop or a reboot, or else its own halt, exit
- * or fault. */
-static bool stopped_itself(const struct proto_vm_info *v)
+/* VM_START's body: the name and how (docs/protocol.md). */
+static int do_start(struct vm_run *r, struct proto_vm_info *info)
 {
-	if (v->state == HC_VM_EXITED)
-		return true;
-	return v->state == HC_VM_SEALED && v->stop_reason[0] &&
-	       strcmp(v->stop_reason, "stopped by its owner") != 0 &&
-	       strcmp(v->stop_reason, "sealed before the last reboot") != 0;
-}
-
-/* A start of a VM that stopped itself would resume it in that state (a
- * halted VM halts again at once): only with --resume. The platform keeps
- * no copy of the image, so booting afresh is destroy + create
- * (docs/protocol.md, "VM states and commands"). 0 or the refusal. */
-static int start_checks_state(struct vm_run *r)
-{
-	const struct vm_opts *op = r->op;
-	struct proto_vm_info v;
+	struct proto_vm_start st;
 	struct proto_msg m;
-	char why[sizeof(v.stop_reason) + 1];
 	int rc;
 
-	if (op->resume)
-		return 0;
-	rc = request(r, PROTO_VM_STATUS, &op->vm, sizeof(op->vm), &m);
-	interrupt_note_phase(IP_LOCAL); /* a status changes nothing */
+	memset(&st, 0, sizeof(st));
+	memcpy(st.name, r->op->vm.name, sizeof(st.name));
+	store_le32((uint8_t *)&st.mode, r->op->start_mode);
+	rc = request(r, PROTO_VM_START, &st, sizeof(st), &m);
 	if (rc == 0)
-		rc = take_info(r, &m, &v);
-	if (rc || !stopped_itself(&v))
-		return rc;
-	sanitize_line(v.stop_reason, strnlen(v.stop_reason, sizeof(v.stop_reason)), why);
-	return fail(r, ATTEST_EXIT_REFUSED, "state: VM '%s' stopped itself (%s): a start "
-		    "would resume it where it stopped, in that state; 'custos vm start "
-		    "%s --resume' does so. To boot it afresh from its image, destroy it "
-		    "and create it again: the platform keeps no copy of the image",
-		    op->name, why[0] ? why : state_name(v.state), op->name);
+		rc = take_info(r, &m, info);
+	return rc;
 }
 
 static int do_simple(struct vm_run *r, struct proto_vm_info *info)
 {
 	struct proto_msg m;
-	int rc = r->op->cmd == CMD_START ? start_checks_state(r) : 0;
-
-	if (rc)
-		return rc;
-	rc = request(r, r->op->type, &r->op->vm, sizeof(r->op->vm), &m);
+	int rc = request(r, r->op->type, &r->op->vm, sizeof(r->op->vm), &m);
 
 	if (rc == 0)
 		rc = take_info(r, &m, info);
@@ -1811,6 +1803,7 @@ static int command_run(struct vm_run *r, struct create_inputs *ci,
 	case CMD_CREATE: return do_create(r, ci, info);
 	case CMD_CONSOLE: return do_console(r);
 	case CMD_LIST: return do_list(r);
+	case CMD_START: return do_start(r, info);
 	default: return do_simple(r, info);
 	}
 }

@@ -88,13 +88,15 @@ static bool type_limits(uint16_t type, uint32_t *min, uint32_t *max,
 		*what = "VM_UPLOAD body";
 		return true;
 	case PROTO_VM_START:
+		*min = *max = sizeof(struct proto_vm_start);
+		*what = "VM_START body";
+		return true;
 	case PROTO_VM_STOP:
 	case PROTO_VM_DESTROY:
 	case PROTO_VM_STATUS:
 	case PROTO_VM_CONSOLE:
 		*min = *max = sizeof(struct proto_vm_name);
-		*what = type == PROTO_VM_START ? "VM_START body" :
-			type == PROTO_VM_STOP ? "VM_STOP body" :
+		*what = type == PROTO_VM_STOP ? "VM_STOP body" :
 			type == PROTO_VM_DESTROY ? "VM_DESTROY body" :
 			type == PROTO_VM_STATUS ? "VM_STATUS body" :
 						  "VM_CONSOLE body";
@@ -450,6 +452,23 @@ static int check_upload(const uint8_t *b, char *err, size_t err_len)
 	return 0;
 }
 
+static int check_start(const uint8_t *b, char *err, size_t err_len)
+{
+	uint32_t mode = load_le32(b + OFF(proto_vm_start, mode)),
+		 reserved = load_le32(b + OFF(proto_vm_start, reserved));
+
+	if (check_name(b, "VM name", (size_t)-1, err, err_len))
+		return -1;
+	if (mode > PROTO_START_AFRESH)
+		return errmsg(err, err_len, "VM_START mode %u (want 0..%u)",
+			      (unsigned)mode, PROTO_START_AFRESH);
+	if (reserved)
+		return errmsg(err, err_len,
+			      "VM_START reserved field is 0x%08x (must be 0)",
+			      (unsigned)reserved);
+	return 0;
+}
+
 static int check_info(const uint8_t *b, size_t len, char *err, size_t err_len)
 {
 	const size_t rec = sizeof(struct proto_vm_info);
@@ -457,7 +476,7 @@ static int check_info(const uint8_t *b, size_t len, char *err, size_t err_len)
 	for (size_t r = 0; r < len / rec; r++) {
 		const uint8_t *p = b + r * rec;
 		uint32_t state = load_le32(p + OFF(proto_vm_info, state)),
-			 reserved = load_le32(p + OFF(proto_vm_info, reserved));
+			 flags = load_le32(p + OFF(proto_vm_info, flags));
 		const uint8_t *why = p + OFF(proto_vm_info, stop_reason);
 		const size_t why_max = sizeof(((struct proto_vm_info *)0)->stop_reason);
 		size_t n = 0;
@@ -468,10 +487,10 @@ static int check_info(const uint8_t *b, size_t len, char *err, size_t err_len)
 			return errmsg(err, err_len,
 				      "VM_INFO record %zu: state %u (want 0..%u)",
 				      r, (unsigned)state, PROTO_VM_STATE_MAX);
-		if (reserved)
+		if (flags & ~PROTO_VM_INFO_FLAGS)
 			return errmsg(err, err_len,
-				      "VM_INFO record %zu: reserved field is 0x%08x (must be 0)",
-				      r, (unsigned)reserved);
+				      "VM_INFO record %zu: flags 0x%08x (want bits of 0x%x)",
+				      r, (unsigned)flags, PROTO_VM_INFO_FLAGS);
 		while (n < why_max && why[n]) {
 			if (!printable(why[n]))
 				return errmsg(err, err_len,
@@ -503,6 +522,7 @@ static int check_body(uint16_t type, const uint8_t *body, size_t len,
 	case PROTO_VM_UPLOAD:
 		return check_upload(body, err, err_len);
 	case PROTO_VM_START:
+		return check_start(body, err, err_len);
 	case PROTO_VM_STOP:
 	case PROTO_VM_DESTROY:
 	case PROTO_VM_STATUS:

@@ -697,17 +697,18 @@ void storage_relay_restarted(void)
 			finish(&ops[i], STORAGE_FAILED, "the relay restarted");
 }
 
-void storage_blob_name(const uint8_t owner[48], const uint8_t measurement[48],
-		       char *out)
+/* "<first 16 bytes of SHA-256(tag || owner || measurement) in hex><suffix>" */
+static void hashed_name(const char *tag, const uint8_t owner[48],
+			const uint8_t measurement[48], const char *suffix,
+			char *out)
 {
-	static const char tag[] = "CUSTOS-BLOB-NAME-1";
 	static const char hex[] = "0123456789abcdef";
 	struct crypto_sha256_ctx h;
 	uint8_t digest[CRYPTO_SHA256_LEN];
 	size_t n = 0;
 
 	crypto_sha256_init(&h);
-	crypto_sha256_update(&h, tag, sizeof(tag) - 1);
+	crypto_sha256_update(&h, tag, strlen(tag));
 	crypto_sha256_update(&h, owner, 48);
 	crypto_sha256_update(&h, measurement, 48);
 	crypto_sha256_final(&h, digest);
@@ -715,5 +716,17 @@ void storage_blob_name(const uint8_t owner[48], const uint8_t measurement[48],
 		out[n++] = hex[digest[i] >> 4];
 		out[n++] = hex[digest[i] & 15];
 	}
-	memcpy(out + n, ".sealed", 8);
+	memcpy(out + n, suffix, strlen(suffix) + 1);
+}
+
+void storage_blob_name(const uint8_t owner[48], const uint8_t measurement[48],
+		       char *out)
+{
+	hashed_name("CUSTOS-BLOB-NAME-1", owner, measurement, ".sealed", out);
+}
+
+void storage_boot_name(const uint8_t owner[48], const uint8_t measurement[48],
+		       char *out)
+{
+	hashed_name("CUSTOS-BOOT-NAME-1", owner, measurement, ".boot", out);
 }

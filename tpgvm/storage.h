@@ -132,5 +132,10 @@ void storage_relay_restarted(void);
  * the salted secrets, so it is new for every create. */
 void storage_blob_name(const uint8_t owner[48], const uint8_t measurement[48],
 		       char *out);
+/* Its boot copy's name (the VM as loaded, sealed at its first start):
+ * "<32 hex digits>.boot", SHA-256("CUSTOS-BOOT-NAME-1" || owner ||
+ * measurement). */
+void storage_boot_name(const uint8_t owner[48], const uint8_t measurement[48],
+		       char *out);
 
 #endif

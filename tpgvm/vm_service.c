@@ -138,6 +138,7 @@ struct ticket {
 	uint32_t seq;       /* queue order */
 	bool started, done;
 	uint16_t type;      /* PROTO_VM_START or PROTO_VM_STOP */
+	uint32_t mode;      /* START: enum proto_start_mode */
 	struct tenant who;
 	char name[PROTO_VM_NAME_MAX];
 	uint8_t *out;
@@ -155,6 +156,13 @@ static struct job {
 	enum job_kind kind;
 	enum job_phase phase;
 	uint32_t ticket;    /* 0: nobody waits for the answer */
+	uint32_t mode;      /* START: enum proto_start_mode */
+	/* The stream is of the VM's boot copy (HC_STREAM_BOOT_COPY): sealing
+	 * it at a LOADED VM's first start, or booting afresh from it. */
+	bool boot;
+	/* A start that seals first: a LOADED VM's boot copy, or an EXITED
+	 * VM's state (its start then opens a blob like a SEALED one's). */
+	bool seal_first;
 	uint8_t owner[HC_OWNER_LEN];
 	char tenant[64];
 	char name[PROTO_VM_NAME_MAX];
@@ -281,12 +289,23 @@ static const char *state_word(uint32_t state)
 	}
 }
 
-static void to_info(const struct hc_vm_info *h, struct proto_vm_info *p)
+/* What the tenant sees: a VM that stopped itself is EXITED whether or not
+ * its state is sealed away yet (docs/protocol.md, "VM states and
+ * commands"); extra is PROTO_VM_INFO_AFRESH or _RESUMED in a start's
+ * answer. */
+static void to_info(const struct hc_vm_info *h, uint32_t extra,
+		    struct proto_vm_info *p)
 {
 	memset(p, 0, sizeof(*p));
 	memcpy(p->name, h->name, sizeof(p->name));
 	p->name[PROTO_VM_NAME_MAX - 1] = '\0';
 	p->state = h->state;
+	p->flags = extra;
+	if (h->state == HC_VM_SEALED) {
+		p->flags |= PROTO_VM_INFO_SEALED;
+		if (h->flags & HC_VM_INFO_STOPPED_ITSELF)
+			p->state = HC_VM_EXITED;
+	}
 	p->mem_size = h->mem_size;
 	p->version = h->version;
 	memcpy(p->measurement, h->measurement, sizeof(p->measurement));
@@ -302,12 +321,12 @@ static void to_info(const struct hc_vm_info *h, struct proto_vm_info *p)
 	}
 }
 
-static void answer_info(const struct hc_vm_info *h, uint8_t **out,
-			size_t *out_len)
+static void answer_info(const struct hc_vm_info *h, uint32_t extra,
+			uint8_t **out, size_t *out_len)
 {
 	struct proto_vm_info info;
 
-	to_info(h, &info);
+	to_info(h, extra, &info);
 	service_answer(PROTO_VM_INFO, &info, sizeof(info), out, out_len);
 }
 
@@ -618,7 +637,7 @@ static void create(const struct tenant *who, const struct proto_vm_create *req,
 	     (unsigned long long)(req->mem_size >> 20));
 	if (query_one(who->id, stg.vm_id, &info) != 1)
 		staged_info(&info);
-	answer_info(&info, out, out_len);
+	answer_info(&info, 0, out, out_len);
 }
 
 static void vm_create(const struct tenant *who, const struct proto_msg *m,
@@ -696,7 +715,7 @@ static void vm_load(const struct tenant *who, uint8_t **out, size_t *out_len)
 		return;
 	}
 	vlog(who->name, name, "loaded");
-	answer_info(&info, out, out_len);
+	answer_info(&info, 0, out, out_len);
 }
 
 static void vm_upload(const struct tenant *who, const struct proto_msg *m,
@@ -774,7 +793,7 @@ static void vm_upload(const struct tenant *who, const struct proto_msg *m,
 		return;
 	}
 	staged_info(&info);
-	answer_info(&info, out, out_len);
+	answer_info(&info, 0, out, out_len);
 }
 
 static void job_end(void);
@@ -828,9 +847,11 @@ static void vm_destroy(const struct tenant *who, const char *name,
 	/* Its key is gone, so any stored blob is dead: delete it, best effort. */
 	storage_blob_name(who->id, info.measurement, blob);
 	storage_release(storage_delete(blob));
+	storage_boot_name(who->id, info.measurement, blob);
+	storage_release(storage_delete(blob));
 	vlog(who->name, name, "destroyed");
 	info.state = 0;
-	answer_info(&info, out, out_len);
+	answer_info(&info, 0, out, out_len);
 }
 
 static void vm_status(const struct tenant *who, const char *name,
@@ -842,7 +863,7 @@ static void vm_status(const struct tenant *who, const char *name,
 		not_found(who, name, out, out_len);
 		return;
 	}
-	answer_info(&info, out, out_len);
+	answer_info(&info, 0, out, out_len);
 }
 
 static void vm_list(const struct tenant *who, uint8_t **out, size_t *out_len)
@@ -857,7 +878,7 @@ static void vm_list(const struct tenant *who, uint8_t **out, size_t *out_len)
 	if (n > (long)PROTO_VM_LIST_MAX)
 		n = PROTO_VM_LIST_MAX;
 	for (long i = 0; i < n; i++)
-		to_info(&qbuf[i], &list[i]);
+		to_info(&qbuf[i], 0, &list[i]);
 	service_answer(PROTO_VM_INFO, list, (size_t)n * sizeof(list[0]), out, out_len);
 }
 
@@ -953,12 +974,12 @@ static void job_answer_error(uint32_t code, const char *text)
 	}
 }
 
-static void job_answer_info(const struct hc_vm_info *h)
+static void job_answer_info(const struct hc_vm_info *h, uint32_t extra)
 {
 	struct ticket *t = ticket_find(job.ticket);
 
 	if (t) {
-		answer_info(h, &t->out, &t->out_len);
+		answer_info(h, extra, &t->out, &t->out_len);
 		t->done = true;
 	}
 }
@@ -989,16 +1010,19 @@ static void job_abort_stream(void)
 	memset(&s, 0, sizeof(s));
 	ref_set(&s.ref, job.owner, job.vm_id);
 	s.flags = HC_STREAM_ABORT;
-	(void)vm_hc(job.kind == JOB_START ? HC_VM_START_STREAM : HC_VM_STOP_STREAM, &s);
+	/* A start may seal first (a boot copy, an EXITED VM): the phase says
+	 * which stream is open. */
+	(void)vm_hc(job.phase == PH_GET ? HC_VM_START_STREAM : HC_VM_STOP_STREAM, &s);
 	job.open = false;
 }
 
-static void job_done_info(void)
+/* The job is over; its answer is the VM's info (extra: _AFRESH, _RESUMED). */
+static void job_done_info(uint32_t extra)
 {
 	struct hc_vm_info info;
 
 	if (query_one(job.owner, job.vm_id, &info) == 1)
-		job_answer_info(&info);
+		job_answer_info(&info, extra);
 	else
 		job_answer_error(PROTO_ERR_INTERNAL, "the TCB lost the VM");
 	job_end();
@@ -1021,7 +1045,7 @@ static void job_hc_start_loaded(void)
 		return;
 	}
 	vlog(job.tenant, job.name, "started");
-	job_done_info();
+	job_done_info(0);
 }
 
 /* A stream call failed (rc < 0) or broke the protocol (rc >= 0). */
@@ -1051,6 +1075,7 @@ static void job_stop_call(void)
 	s.buf_gpa = (uint64_t)(uintptr_t)win_buf[0];
 	s.buf_len = BLOB_WIN;
 	s.offset = job.off;
+	s.flags = job.boot ? HC_STREAM_BOOT_COPY : 0;
 	rc = vm_hc(HC_VM_STOP_STREAM, &s);
 	if (rc >= 0)
 		job.open = !s.done;
@@ -1061,7 +1086,11 @@ static void job_stop_call(void)
 	}
 	job.have = (size_t)rc;
 	job.total = s.blob_len;
-	if (s.done) {
+	if (s.done && job.boot) {
+		job.sealed = true;
+		vlog(job.tenant, job.name, "boot copy sealed (%llu bytes)",
+		     (unsigned long long)job.total);
+	} else if (s.done) {
 		job.sealed = true;
 		job.version = query_one(job.owner, job.vm_id, &info) == 1 ?
 			      info.version : job.version + 1;
@@ -1089,7 +1118,10 @@ static void job_seal(void)
 	/* No check of info.seal_size first: the stream counts the pages and
 	 * the window bounds nothing but a piece. */
 	job.version = info.version;
-	storage_blob_name(job.owner, job.measurement, blob);
+	if (job.boot)
+		storage_boot_name(job.owner, job.measurement, blob);
+	else
+		storage_blob_name(job.owner, job.measurement, blob);
 	job.st = storage_put_stream(blob);
 	job.phase = PH_PUT;
 	job.off = 0;
@@ -1142,6 +1174,7 @@ static void job_start_call(void)
 	s.buf_len = job.have;
 	s.offset = job.off;
 	s.blob_len = job.total;
+	s.flags = job.boot ? HC_STREAM_BOOT_COPY : 0;
 	rc = vm_hc(HC_VM_START_STREAM, &s);
 	if (rc >= 0)
 		job.open = !s.done;
@@ -1150,9 +1183,10 @@ static void job_start_call(void)
 		return;
 	}
 	if (s.done) {
-		vlog(job.tenant, job.name, "resumed (%llu bytes)",
+		vlog(job.tenant, job.name, "%s (%llu bytes)", job.boot ?
+		     "booted afresh from its boot copy" : "resumed",
 		     (unsigned long long)job.total);
-		job_done_info();
+		job_done_info(job.boot ? PROTO_VM_INFO_AFRESH : PROTO_VM_INFO_RESUMED);
 		return;
 	}
 	job.have -= (size_t)rc;
@@ -1184,7 +1218,10 @@ static void job_get(void)
 {
 	char blob[STORAGE_NAME_MAX + 1];
 
-	storage_blob_name(job.owner, job.measurement, blob);
+	if (job.boot)
+		storage_boot_name(job.owner, job.measurement, blob);
+	else
+		storage_blob_name(job.owner, job.measurement, blob);
 	job.st = storage_get_stream(blob);
 	job.phase = PH_GET;
 	job.off = job.have = 0;
@@ -1224,7 +1261,7 @@ static bool job_flush_kept(void)
 static void job_after_kept(void)
 {
 	memset(&kept, 0, sizeof(kept));
-	if (job.kind == JOB_START)
+	if (job.kind == JOB_START && !job.seal_first)
 		job_get();
 	else
 		job_seal();
@@ -1297,9 +1334,93 @@ static void job_checked_kept(enum storage_result r, size_t len)
 	job_after_kept();
 }
 
+/* Whether a start of this VM boots it afresh from its boot copy (else:
+ * resumes its latest sealed state). */
+static bool starts_afresh(const struct hc_vm_info *info)
+{
+	if (job.mode == PROTO_START_DEFAULT)
+		return info->state == HC_VM_EXITED ||
+		       (info->flags & HC_VM_INFO_STOPPED_ITSELF);
+	return job.mode == PROTO_START_AFRESH;
+}
+
+/* A start, by the VM's state and the mode asked for (docs/protocol.md,
+ * "VM states and commands"). */
+static void job_begin_start(const struct hc_vm_info *info)
+{
+	switch (info->state) {
+	case HC_VM_LOADED:
+		if (job.mode == PROTO_START_RESUME) {
+			job_fail(PROTO_ERR_STATE, "the VM has never run: nothing to "
+				 "resume");
+			return;
+		}
+		break;
+	case HC_VM_SEALED:
+	case HC_VM_EXITED:
+		break;
+	case HC_VM_RUNNING:
+		job_fail(PROTO_ERR_STATE, "the VM is running already");
+		return;
+	default:
+		job_fail(PROTO_ERR_STATE, "the VM's upload is not complete");
+		return;
+	}
+	if (!have_memory) {
+		job_fail(PROTO_ERR_NO_MEMORY, "the TPGVM has no memory for sealed state");
+		return;
+	}
+	if (info->state == HC_VM_LOADED) {
+		/* Its first start: the boot copy goes to storage first, so that
+		 * it can always boot afresh later. */
+		job.boot = job.seal_first = true;
+		job_seal();
+		return;
+	}
+	if (info->state == HC_VM_EXITED) {
+		/* Sealed and stored first, as a stop would; then opened. */
+		job.seal_first = true;
+		if (!job_flush_kept())
+			job_seal();
+		return;
+	}
+	job.boot = starts_afresh(info);
+	/* Its blob's end is kept here: stored first, then read. */
+	if (kept_is_job())
+		(void)job_flush_kept();
+	else
+		job_get();
+}
+
+/* The start's seal is stored: a boot copy's VM starts, an EXITED VM's
+ * blob (or its boot copy) is opened. */
+static void job_start_after_seal(void)
+{
+	struct hc_vm_info info;
+
+	storage_release(job.st);
+	job.st = -1;
+	if (job.boot) {
+		vlog(job.tenant, job.name, "boot copy (%llu bytes) stored",
+		     (unsigned long long)job.total);
+		job_hc_start_loaded();
+		return;
+	}
+	vlog(job.tenant, job.name, "sealed v%llu (%llu bytes) stored",
+	     (unsigned long long)job.version, (unsigned long long)job.total);
+	if (query_one(job.owner, job.vm_id, &info) != 1) {
+		job_fail(PROTO_ERR_INTERNAL, "the TCB lost the VM");
+		return;
+	}
+	job.seal_first = job.sealed = false;
+	job.boot = starts_afresh(&info);
+	job_get();
+}
+
 /* Begin a job for owner's VM name; it may finish at once. */
 static void job_begin(enum job_kind kind, const uint8_t owner[HC_OWNER_LEN],
-		      const char *tenant, const char *name, uint32_t ticket)
+		      const char *tenant, const char *name, uint32_t ticket,
+		      uint32_t mode)
 {
 	struct hc_vm_info info;
 
@@ -1307,6 +1428,7 @@ static void job_begin(enum job_kind kind, const uint8_t owner[HC_OWNER_LEN],
 	job.st = -1;
 	job.kind = kind;
 	job.ticket = ticket;
+	job.mode = mode;
 	memcpy(job.owner, owner, HC_OWNER_LEN);
 	snprintf(job.tenant, sizeof(job.tenant), "%s", tenant);
 	memcpy(job.name, name, sizeof(job.name));
@@ -1322,32 +1444,7 @@ static void job_begin(enum job_kind kind, const uint8_t owner[HC_OWNER_LEN],
 	job.vm_id = info.vm_id;
 	memcpy(job.measurement, info.measurement, sizeof(job.measurement));
 	if (kind == JOB_START) {
-		switch (info.state) {
-		case HC_VM_LOADED:
-			job_hc_start_loaded();
-			return;
-		case HC_VM_SEALED:
-			break;
-		case HC_VM_RUNNING:
-			job_fail(PROTO_ERR_STATE, "the VM is running already");
-			return;
-		case HC_VM_EXITED:
-			job_fail(PROTO_ERR_STATE, "the VM stopped itself and is being "
-				 "sealed; start it again afterwards");
-			return;
-		default:
-			job_fail(PROTO_ERR_STATE, "the VM's upload is not complete");
-			return;
-		}
-		if (!have_memory) {
-			job_fail(PROTO_ERR_NO_MEMORY, "the TPGVM has no memory for sealed state");
-			return;
-		}
-		/* Its blob's end is kept here: stored first, then read. */
-		if (kept_is_job())
-			(void)job_flush_kept();
-		else
-			job_get();
+		job_begin_start(&info);
 		return;
 	}
 	if (!have_memory) {
@@ -1357,6 +1454,12 @@ static void job_begin(enum job_kind kind, const uint8_t owner[HC_OWNER_LEN],
 	/* Stop, or seal one that stopped itself. A sealed VM is not stopped
 	 * again: refused, as docs/protocol.md says, so that a script sees the
 	 * stop did nothing. */
+	if (info.state == HC_VM_SEALED && kind == JOB_STOP &&
+	    (info.flags & HC_VM_INFO_STOPPED_ITSELF) && !kept_is_job()) {
+		/* EXITED to its owner, and its state stored: stopped already. */
+		job_done_info(0);
+		return;
+	}
 	if (info.state == HC_VM_SEALED && kind == JOB_STOP) {
 		if (kept_is_job())
 			job_fail(PROTO_ERR_STORAGE, "sealed, but the relay did not "
@@ -1375,6 +1478,28 @@ static void job_begin(enum job_kind kind, const uint8_t owner[HC_OWNER_LEN],
 		job_seal();
 }
 
+/* The put of the job's seal failed (why). Before the commit nothing is
+ * lost: abandoned. After it, a stop's blob end is kept to store again; a
+ * boot copy is simply not there, and the VM stays LOADED. */
+static void job_put_failed(const char *why)
+{
+	char text[PROTO_ERROR_TEXT_MAX];
+
+	if (job.sealed && !job.boot) {
+		job_keep(why);
+		return;
+	}
+	job_abort_stream(); /* a no-op after the commit */
+	if (job.boot)
+		snprintf(text, sizeof(text), "%s; its boot copy is not stored, "
+			 "so it was not started; try again", why);
+	else
+		snprintf(text, sizeof(text), "%s; not %s, the VM %s", why,
+			 job.kind == JOB_START ? "sealed" : "stopped",
+			 job.kind == JOB_STOP ? "runs on" : "stays stopped");
+	job_fail(PROTO_ERR_STORAGE, text);
+}
+
 /* The job's storage piece or operation is over (or the job waits on). */
 static bool job_continue(void)
 {
@@ -1387,13 +1512,7 @@ static bool job_continue(void)
 		/* No storage slot, or the client refused a piece. */
 		switch (job.phase) {
 		case PH_PUT:
-			if (job.sealed) {
-				job_keep("the TPGVM's storage client refused it");
-			} else {
-				job_abort_stream();
-				job_fail(PROTO_ERR_STORAGE, "the TPGVM's storage client "
-					 "refused a piece; not stopped");
-			}
+			job_put_failed("the TPGVM's storage client refused a piece");
 			break;
 		case PH_FLUSH_KEPT:
 		case PH_CHECK_KEPT:
@@ -1427,7 +1546,11 @@ static bool job_continue(void)
 			break;
 		}
 		job_abort_stream(); /* the VM stays SEALED */
-		if (r == STORAGE_MISSING) {
+		if (r == STORAGE_MISSING && job.boot) {
+			job_fail(PROTO_ERR_STORAGE, "the relay's storage has no "
+				 "boot copy of it, so it cannot boot afresh; "
+				 "'start --resume' resumes its sealed state");
+		} else if (r == STORAGE_MISSING) {
 			job_fail(PROTO_ERR_STORAGE, "the relay's storage has no "
 				 "sealed state for it");
 		} else {
@@ -1465,23 +1588,19 @@ static bool job_continue(void)
 			job_stop_call();
 			break;
 		}
+		if (r == STORAGE_OK && job.sealed && job.kind == JOB_START) {
+			job_start_after_seal();
+			break;
+		}
 		if (r == STORAGE_OK && job.sealed) {
 			vlog(job.tenant, job.name, "sealed v%llu (%llu bytes) stored",
 			     (unsigned long long)job.version,
 			     (unsigned long long)job.total);
-			job_done_info();
+			job_done_info(0);
 			break;
 		}
-		if (job.sealed) {
-			job_keep(why);
-			break;
-		}
-		/* Before the commit: abandon the seal, nothing is lost. */
-		job_abort_stream();
-		snprintf(text, sizeof(text), "the relay's storage failed (%s); not "
-			 "stopped, the VM %s", why, job.kind == JOB_SEAL_EXITED ?
-			 "stays stopped" : "runs on");
-		job_fail(PROTO_ERR_STORAGE, text);
+		snprintf(text, sizeof(text), "the relay's storage failed (%s)", why);
+		job_put_failed(text);
 		break;
 	}
 	return true;
@@ -1500,7 +1619,7 @@ static bool job_next(void)
 		return false;
 	t->started = true;
 	job_begin(t->type == PROTO_VM_START ? JOB_START : JOB_STOP, t->who.id,
-		  t->who.name, t->name, t->id);
+		  t->who.name, t->name, t->id, t->mode);
 	return true;
 }
 
@@ -1521,7 +1640,8 @@ static bool seal_exited(const uint8_t owner[HC_OWNER_LEN], const char *tenant)
 			continue;
 		if (kept.used)
 			retry_at = deadline_in(KEPT_RETRY_S, 0);
-		job_begin(JOB_SEAL_EXITED, owner, tenant, qbuf[i].name, 0);
+		job_begin(JOB_SEAL_EXITED, owner, tenant, qbuf[i].name, 0,
+			  PROTO_START_DEFAULT);
 		return true;
 	}
 	return false;
@@ -1553,7 +1673,9 @@ bool vm_service_handle(const struct tenant *who, const struct proto_msg *m,
 	default:
 		break;
 	}
-	if (m->len != sizeof(nm)) {
+	/* VM_START's body is a name and a mode (proto_check has checked it). */
+	if (m->len != (m->type == PROTO_VM_START ? sizeof(struct proto_vm_start)
+						 : sizeof(nm))) {
 		service_answer_error(PROTO_ERR_BAD_REQUEST, "malformed request", out, out_len);
 		return false;
 	}
@@ -1593,6 +1715,8 @@ bool vm_service_handle(const struct tenant *who, const struct proto_msg *m,
 		next_ticket = 1;
 	t->seq = next_seq++;
 	t->type = m->type;
+	if (m->type == PROTO_VM_START)
+		t->mode = load_le32(m->body + offsetof(struct proto_vm_start, mode));
 	t->who = *who;
 	memcpy(t->name, nm.name, sizeof(t->name));
 	/* Started at once if the job is free; it may even finish now. */

@@ -36,7 +36,7 @@ enum proto_type {
 	PROTO_VM_CREATE = 0x10,  /* struct proto_vm_create + secrets bytes
 				  * + kernel command line bytes */
 	PROTO_VM_UPLOAD = 0x11,  /* struct proto_vm_upload + 1..PROTO_CHUNK_MAX bytes */
-	PROTO_VM_START = 0x12,   /* struct proto_vm_name */
+	PROTO_VM_START = 0x12,   /* struct proto_vm_start */
 	PROTO_VM_STOP = 0x13,    /* struct proto_vm_name */
 	PROTO_VM_DESTROY = 0x14, /* struct proto_vm_name */
 	PROTO_VM_STATUS = 0x15,  /* struct proto_vm_name */
@@ -92,6 +92,23 @@ struct proto_vm_name {
 	char name[PROTO_VM_NAME_MAX];   /* NUL-terminated, NUL-padded */
 };
 
+/* Start NAME. How a VM that ran before comes back (docs/protocol.md, "VM
+ * states and commands"): PROTO_START_DEFAULT boots a LOADED VM, resumes a
+ * SEALED one where its owner stopped it, and boots an EXITED one (it
+ * stopped itself) afresh from its boot copy; RESUME resumes an EXITED or
+ * SEALED VM from its latest sealed state; AFRESH boots either afresh. */
+enum proto_start_mode {
+	PROTO_START_DEFAULT = 0,
+	PROTO_START_RESUME = 1,
+	PROTO_START_AFRESH = 2,
+};
+
+struct proto_vm_start {
+	char name[PROTO_VM_NAME_MAX];
+	uint32_t mode;           /* enum proto_start_mode */
+	uint32_t reserved;       /* 0 */
+};
+
 /* Create NAME: the TCB takes and zeroes its memory now; the image and init
  * data follow in PROTO_VM_UPLOAD chunks, and when the last byte of both
  * has arrived the TPGVM loads the VM (the TCB measures it: state LOADED).
@@ -129,7 +146,7 @@ struct proto_vm_upload {
 struct proto_vm_info {
 	char name[PROTO_VM_NAME_MAX];
 	uint32_t state;          /* enum hc_vm_state (guest_abi.h); 0 = destroyed */
-	uint32_t reserved;
+	uint32_t flags;          /* PROTO_VM_INFO_* */
 	uint64_t mem_size;
 	uint64_t version;        /* times sealed */
 	uint64_t image_len, image_received;  /* upload progress (CREATED) */
@@ -139,8 +156,18 @@ struct proto_vm_info {
 	uint64_t initrd_len, initrd_received; /* upload progress (CREATED) */
 };
 
+/* proto_vm_info.flags. SEALED: its state is sealed in the relay's
+ * storage (always with SEALED; with EXITED once the TPGVM has sealed it,
+ * which it does within seconds). AFRESH, RESUMED: in the answer to
+ * VM_START only, how it came to run (neither: its first boot). */
+#define PROTO_VM_INFO_SEALED  0x1u
+#define PROTO_VM_INFO_AFRESH  0x2u
+#define PROTO_VM_INFO_RESUMED 0x4u
+#define PROTO_VM_INFO_FLAGS   0x7u
+
 /* The bodies are exact little-endian layouts without implicit padding. */
 _Static_assert(sizeof(struct proto_vm_name) == 32, "proto_vm_name layout");
+_Static_assert(sizeof(struct proto_vm_start) == 40, "proto_vm_start layout");
 _Static_assert(sizeof(struct proto_vm_create) == 112, "proto_vm_create layout");
 _Static_assert(sizeof(struct proto_vm_upload) == 48, "proto_vm_upload layout");
 _Static_assert(sizeof(struct proto_vm_info) == 216, "proto_vm_info layout");

@@ -189,7 +189,8 @@ def test_vm_cli_host_create_and_lifecycle(d):
                            bytes.fromhex(m.group(2)), SECRETS)
         assert out == {"result": "done", "exit_status": 0, "command": "create",
                        "name": "web", "state": "loaded", "state_code": 2,
-                       "memory": 32 << 20, "version": 0, "image_len": 30000,
+                       "memory": 32 << 20, "version": 0, "sealed": False,
+                       "image_len": 30000,
                        "image_received": 30000, "init_len": 5000, "init_received": 5000,
                        "measurement": want, "measurement_match": True,
                        "stop_reason": None, "platform": DEV_PLATFORM}, out
@@ -733,38 +734,59 @@ def test_vm_cli_host_elf_checked_locally(d):
 
 
 def test_vm_cli_host_start_of_a_vm_that_stopped_itself(d):
-    # A VM that halted by itself is sealed in that state: a plain start is
-    # refused with what would happen and the two ways on (docs/protocol.md,
-    # "VM states and commands"); --resume resumes it; a VM its owner
-    # stopped resumes on a plain start.
+    # A VM that halted by itself is `exited`, its state sealed: a plain
+    # start boots it afresh from its boot copy, --resume resumes it where it
+    # stopped; a VM its owner stopped is `sealed` and resumes on a plain
+    # start, --afresh boots it afresh (docs/protocol.md, "VM states and
+    # commands"). The CLI sends the mode; the platform decides.
     image, _ = files(d)
     with Fake(d, "ok", count=12, more=["--halts", "1"]) as f:
         expect(vm(f.relay, "create", "hi", "--memory", "4M", "--image", image), OK)
-        expect(vm(f.relay, "start", "hi"), OK)  # from loaded: boots
+        expect(vm(f.relay, "start", "hi", "--resume"), REFUSED,
+               r"^custos vm start: REFUSED: state: VM .hi. is not in a state that allows "
+               r"start .*the platform says: never ran: nothing to resume\)$")
+        p = expect(vm(f.relay, "start", "hi"), OK)  # from loaded: boots
+        assert "started:" not in p.stdout, p.stdout
         p = expect(vm(f.relay, "status", "hi"), OK)
-        assert re.search(r"^state: sealed$", p.stdout, re.M), p.stdout
+        assert re.search(r"^state: exited \(its state sealed in storage\)$", p.stdout,
+                         re.M), p.stdout
         assert re.search(r"^stop reason: halted$", p.stdout, re.M), p.stdout
+        p = expect(vm(f.relay, "status", "hi", "--json"), OK)
+        j = json.loads(p.stdout)
+        assert (j["state"], j["sealed"]) == ("exited", True), p.stdout
         before = len(f.received())
-        p = expect(vm(f.relay, "start", "hi"), REFUSED,
-                   r"^custos vm start: REFUSED: state: VM 'hi' stopped itself \(halted\): "
-                   r"a start would resume it where it stopped, in that state; 'custos vm "
-                   r"start hi --resume' does so. To boot it afresh from its image, destroy "
-                   r"it and create it again: the platform keeps no copy of the image$")
-        sent = f.received()[before:]
-        assert "VM_START name=hi" not in "\n".join(sent), sent
+        p = expect(vm(f.relay, "start", "hi"), OK)
+        assert re.search(r"^started: booted afresh from its boot copy$", p.stdout,
+                         re.M), p.stdout
         p = expect(vm(f.relay, "start", "hi", "--resume", "--json"), OK)
-        assert json.loads(p.stdout)["stop_reason"] == "halted", p.stdout
-        # A stop of a sealed VM is refused (exit 3), not a silent success.
-        expect(vm(f.relay, "stop", "hi"), REFUSED, r"^custos vm stop: REFUSED: state: ")
-        # --resume belongs to start.
-        expect(vm(f.relay, "stop", "hi", "--resume"), ERROR, r"--resume is for start only")
-    with Fake(d, "ok", count=6) as f:
+        assert json.loads(p.stdout)["started"] == "resumed", p.stdout
+        sent = [l for l in f.received()[before:] if l.startswith("VM_START")]
+        assert sent == ["VM_START name=hi mode=0", "VM_START name=hi mode=1"], sent
+        # A stop of an exited VM whose state is sealed has nothing to do:
+        # exit 0, still exited.
+        p = expect(vm(f.relay, "stop", "hi"), OK)
+        assert re.search(r"^state: exited", p.stdout, re.M), p.stdout
+        # --resume and --afresh belong to start, one at a time.
+        expect(vm(f.relay, "stop", "hi", "--resume"), ERROR,
+               r"--resume and --afresh are for start only")
+        expect(vm(f.relay, "start", "hi", "--resume", "--afresh"), ERROR,
+               r"--resume and --afresh: one or the other")
+    with Fake(d, "ok", count=8) as f:
         expect(vm(f.relay, "create", "web", "--memory", "4M", "--image", image), OK)
         expect(vm(f.relay, "start", "web"), OK)
         expect(vm(f.relay, "stop", "web"), OK)
         p = expect(vm(f.relay, "status", "web"), OK)
+        assert re.search(r"^state: sealed$", p.stdout, re.M), p.stdout
         assert re.search(r"^stop reason: stopped by its owner$", p.stdout, re.M), p.stdout
-        expect(vm(f.relay, "start", "web"), OK)
+        p = expect(vm(f.relay, "start", "web"), OK)
+        assert re.search(r"^started: resumed from its sealed state$", p.stdout,
+                         re.M), p.stdout
+        expect(vm(f.relay, "stop", "web"), OK)
+        # A stop of a sealed VM is refused (exit 3), not a silent success.
+        expect(vm(f.relay, "stop", "web"), REFUSED, r"^custos vm stop: REFUSED: state: ")
+        p = expect(vm(f.relay, "start", "web", "--afresh"), OK)
+        assert re.search(r"^started: booted afresh from its boot copy$", p.stdout,
+                         re.M), p.stdout
 
 
 # ---- custos vm shell ---------------------------------------------------------
@@ -812,10 +834,9 @@ def test_vm_cli_host_shell_one_session(d):
         no_secrets(p.stdout, p.stderr, open(f.record).read())
         assert p.stderr == "", p.stderr
         # One connection, one handshake, one attestation for all of it: the
-        # create (and its 3 + 1 chunks), start (a status, then the start:
-        # did the VM stop itself?), console, list, stop, status.
+        # create (and its 3 + 1 chunks), start, console, list, stop, status.
         assert f.stats() == {"connections": 1, "handshakes": 1, "attestations": 1,
-                             "requests": 11}, f.stats()
+                             "requests": 10}, f.stats()
         rec = f.received()
         assert rec[0] == "ATTEST_REQ" and rec.count("ATTEST_REQ") == 1, rec
         assert re.match(r"VM_CREATE name=web .* secrets=2 salt=", rec[1]), rec
@@ -891,15 +912,14 @@ def test_vm_cli_host_shell_failure_stops_the_batch(d):
                          r"it were not run", p.stderr), p.stderr
         assert len(p.stderr.splitlines()) == 2, p.stderr
         assert sorted(blocks(p.stdout)[1]) == [1, 2], p.stdout
-        # start asks for the VM's state first (did it stop itself?)
-        assert f.received()[-1] == "VM_STATUS name=nope", f.received()
+        assert f.received()[-1] == "VM_START name=nope mode=0", f.received()
         # --keep-going runs the rest; the exit status stays the first
         # failure's (3), not the unknown command's (2).
         n = f.stats()["requests"]
         p = expect(shell(f.relay, lines.replace("create web", "create web2"),
                          "--keep-going"), REFUSED)
-        # create (1 + 3 chunks), start (its status only: not found),
-        # status, status: frob sends nothing.
+        # create (1 + 3 chunks), start (not found), status, status: frob
+        # sends nothing.
         assert f.stats()["requests"] == n + 7, f.stats()
         assert sorted(blocks(p.stdout)[1]) == [1, 2, 3, 5], p.stdout
         assert re.search(r"line 4: ERROR: unknown command 'frob'", p.stderr), p.stderr

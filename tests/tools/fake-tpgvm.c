@@ -68,13 +68,17 @@
  * --upload-refuse-at N refuses the process's chunk number N (from 0) as
  * the TPGVM refuses an image the TCB does not load: the VM is gone.
  * --halts 1: a started VM halts at once and is sealed, as the TPGVM
- * seals a VM that stopped itself (stop reason "halted").
+ * seals a VM that stopped itself: EXITED with its state sealed (stop
+ * reason "halted"). Starts follow docs/protocol.md's table: EXITED boots
+ * afresh unless mode RESUME, SEALED resumes unless mode AFRESH; the
+ * answer's flags say which.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +94,7 @@
 #include "crypto/tls.h"
 #include "mbedtls/net_sockets.h"
 #include "mbedtls/ssl.h"
+#include "tcb/byteorder.h"
 #include "tcb/measure.h"
 #include "tcb/tcb_keys.h"
 #include "tcb/tcg_log.h"
@@ -470,6 +475,10 @@ static int vm_request(mbedtls_ssl_context *ssl, const struct proto_msg *m)
 			fprintf(record, "VM_UPLOAD name=%s part=%u offset=%llu len=%zu\n",
 				name, u.part, (unsigned long long)u.offset,
 				(size_t)m->len - sizeof(u));
+	} else if (m->type == PROTO_VM_START) {
+		if (record)
+			fprintf(record, "VM_START name=%s mode=%u\n", name,
+				(unsigned)load_le32(m->body + offsetof(struct proto_vm_start, mode)));
 	} else {
 		if (record)
 			fprintf(record, "%s name=%s\n", tname, name);
@@ -580,22 +589,42 @@ static int vm_request(mbedtls_ssl_context *ssl, const struct proto_msg *m)
 	if (!v)
 		return answer_error(ssl, PROTO_ERR_NOT_FOUND, "no such VM");
 	switch (m->type) {
-	case PROTO_VM_START:
-		if (v->info.state != HC_VM_LOADED && v->info.state != HC_VM_SEALED)
+	case PROTO_VM_START: {
+		uint32_t start_mode = load_le32(m->body + offsetof(struct proto_vm_start, mode));
+		uint32_t how = 0;
+
+		if (v->info.state == HC_VM_LOADED && start_mode == PROTO_START_RESUME)
+			return answer_error(ssl, PROTO_ERR_STATE, "never ran: nothing to resume");
+		if (v->info.state == HC_VM_EXITED)
+			how = start_mode == PROTO_START_RESUME ? PROTO_VM_INFO_RESUMED
+							 : PROTO_VM_INFO_AFRESH;
+		else if (v->info.state == HC_VM_SEALED)
+			how = start_mode == PROTO_START_AFRESH ? PROTO_VM_INFO_AFRESH
+							 : PROTO_VM_INFO_RESUMED;
+		else if (v->info.state != HC_VM_LOADED)
 			return answer_error(ssl, PROTO_ERR_STATE, "not startable");
 		v->info.state = HC_VM_RUNNING;
+		v->info.flags = 0;
 		memset(v->info.stop_reason, 0, sizeof(v->info.stop_reason));
 		v->console_len = sizeof(GUEST_CONSOLE) - 1;
 		memcpy(v->console, GUEST_CONSOLE, v->console_len);
 		if (halts) { /* halted at once, and sealed by the TPGVM */
-			v->info.state = HC_VM_SEALED;
+			v->info.state = HC_VM_EXITED;
+			v->info.flags = PROTO_VM_INFO_SEALED;
 			v->info.version++;
 			snprintf(v->info.stop_reason, sizeof(v->info.stop_reason), "halted");
 		}
-		break;
+		struct proto_vm_info answer_info = v->info;
+
+		answer_info.flags |= how;
+		return answer(ssl, PROTO_VM_INFO, &answer_info, sizeof(answer_info));
+	}
 	case PROTO_VM_STOP:
+		if (v->info.state == HC_VM_EXITED && (v->info.flags & PROTO_VM_INFO_SEALED))
+			break; /* stopped itself, and sealed: stopped already */
 		if (v->info.state != HC_VM_RUNNING && v->info.state != HC_VM_EXITED)
 			return answer_error(ssl, PROTO_ERR_STATE, "not running");
+		v->info.flags = PROTO_VM_INFO_SEALED;
 		v->info.state = HC_VM_SEALED;
 		v->info.version++;
 		snprintf(v->info.stop_reason, sizeof(v->info.stop_reason),

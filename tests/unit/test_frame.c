@@ -1051,6 +1051,11 @@ static void test_storage_blob_name(void **state)
 	owner[0] ^= 1;
 	storage_blob_name(owner, measurement, other);
 	assert_string_not_equal(name, other);
+	owner[0] ^= 1;
+	/* the boot copy's: SHA-256("CUSTOS-BOOT-NAME-1" || ...) */
+	storage_boot_name(owner, measurement, other);
+	assert_string_equal(other, "5d1c820a53ff5f1a5b237a0c9fa1beef.boot");
+	assert_true(strlen(other) <= STORAGE_NAME_MAX);
 }
 
 int main(void)

@@ -42,7 +42,7 @@ enum {
 	CR_NAME = 0, CR_MEM = 32, CR_IMAGE = 40, CR_INIT = 48, CR_SLEN = 56,
 	CR_RESERVED = 60, CR_SALT = 64, CR_BOOT = 96, CR_CLEN = 100, CR_INITRD = 104, CR_SIZE = 112,
 	UP_NAME = 0, UP_PART = 32, UP_RESERVED = 36, UP_OFFSET = 40, UP_SIZE = 48,
-	IN_NAME = 0, IN_STATE = 32, IN_RESERVED = 36, IN_MEM = 40, IN_VERSION = 48,
+	IN_NAME = 0, IN_STATE = 32, IN_FLAGS = 36, IN_MEM = 40, IN_VERSION = 48,
 	IN_IMAGE_LEN = 56, IN_IMAGE_RCV = 64, IN_INIT_LEN = 72, IN_INIT_RCV = 80,
 	IN_MEAS = 88, IN_REASON = 136, IN_INITRD_LEN = 200, IN_INITRD_RCV = 208, IN_SIZE = 216,
 };
@@ -114,7 +114,7 @@ static void fill_info(uint8_t *r, const char *name, uint32_t state,
 
 static bool is_vm_name_type(uint16_t type)
 {
-	return type >= PROTO_VM_START && type <= PROTO_VM_CONSOLE &&
+	return type > PROTO_VM_START && type <= PROTO_VM_CONSOLE &&
 	       type != PROTO_VM_LIST;
 }
 
@@ -163,6 +163,11 @@ static size_t make_msg(uint8_t *buf, size_t cap, uint16_t type, size_t blen,
 		put_name(last_body, name);
 		put32(last_body + UP_PART, 1 + seed % 2);
 		put64(last_body + UP_OFFSET, (uint64_t)seed * PROTO_CHUNK_MAX);
+	} else if (type == PROTO_VM_START) {
+		assert_int_equal(blen, 40);
+		memset(last_body, 0, blen);
+		put_name(last_body, name);
+		put32(last_body + 32, seed % 3);
 	} else if (is_vm_name_type(type)) {
 		assert_int_equal(blen, 32);
 		put_name(last_body, name);
@@ -300,11 +305,12 @@ static void test_round_trips(void **state)
 
 static void test_vm_round_trips(void **state)
 {
-	static const uint16_t named[] = { PROTO_VM_START, PROTO_VM_STOP,
-					  PROTO_VM_DESTROY, PROTO_VM_STATUS,
-					  PROTO_VM_CONSOLE };
+	static const uint16_t named[] = { PROTO_VM_STOP, PROTO_VM_DESTROY,
+					  PROTO_VM_STATUS, PROTO_VM_CONSOLE };
 
 	(void)state;
+	for (unsigned mode = 0; mode < 3; mode++)
+		round_trip(PROTO_VM_START, 40, mode);
 	round_trip(PROTO_VM_CREATE, CR_SIZE, 1);
 	round_trip(PROTO_VM_CREATE, CR_SIZE + 3, 2);
 	round_trip(PROTO_VM_CREATE, CR_SIZE + 1027, 3);
@@ -441,7 +447,7 @@ static void test_reject_vm_lengths(void **state)
 		uint16_t type;
 		const char *what;
 	} named[] = {
-		{ PROTO_VM_START, "VM_START" }, { PROTO_VM_STOP, "VM_STOP" },
+		{ PROTO_VM_STOP, "VM_STOP" },
 		{ PROTO_VM_DESTROY, "VM_DESTROY" }, { PROTO_VM_STATUS, "VM_STATUS" },
 		{ PROTO_VM_CONSOLE, "VM_CONSOLE" },
 	};
@@ -467,6 +473,12 @@ static void test_reject_vm_lengths(void **state)
 				 named[i].what, bad[j]);
 			reject_header(bad[j], named[i].type, 0, want);
 		}
+	static const uint32_t bad_start[] = { 0, 32, 39, 41, 0xffffffffu };
+	for (size_t j = 0; j < ARRAY_SIZE(bad_start); j++) {
+		snprintf(want, sizeof(want), "VM_START body of %u bytes (want 40)",
+			 bad_start[j]);
+		reject_header(bad_start[j], PROTO_VM_START, 0, want);
+	}
 	reject_header(1, PROTO_VM_LIST, 0, "VM_LIST body of 1 bytes (want 0)");
 	reject_header(1, PROTO_WAIT, 0, "WAIT body of 1 bytes (want 0)");
 	reject_header(32, PROTO_VM_LIST, 0, "VM_LIST body of 32 bytes (want 0)");
@@ -488,7 +500,7 @@ static void test_reject_vm_lengths(void **state)
 		      "VM_INPUT_TAKEN body of 3 bytes (want 4)");
 	reject_header(5, PROTO_VM_INPUT_TAKEN, 0,
 		      "VM_INPUT_TAKEN body of 5 bytes (want 4)");
-	reject_header(32, PROTO_VM_START, 1, "reserved header field is 0x0001");
+	reject_header(40, PROTO_VM_START, 1, "reserved header field is 0x0001");
 	reject_header(0, PROTO_VM_LIST, 0x0200, "reserved header field is 0x0200");
 }
 
@@ -564,18 +576,40 @@ static void reject_names(uint16_t type, uint8_t *b, size_t len, size_t off,
 	memcpy(b + off, saved, 32);
 }
 
+static void accept_body(uint16_t type, const uint8_t *b, size_t len)
+{
+	static uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_BODY], enc[PROTO_HDR_LEN + PROTO_MAX_BODY];
+	size_t n = raw_msg(buf, type, b, len);
+
+	if (proto_parse(buf, n, &msg, err, sizeof(err)))
+		fail_msg("type 0x%x body of %zu bytes refused: %s", type, len, err);
+	assert_int_equal(proto_encode(type, b, len, enc, sizeof(enc)), n);
+	assert_memory_equal(enc, buf, n);
+}
+
 static void test_reject_vm_names(void **state)
 {
 	static uint8_t b[PROTO_MAX_BODY];
-	static const uint16_t named[] = { PROTO_VM_START, PROTO_VM_STOP,
-					  PROTO_VM_DESTROY, PROTO_VM_STATUS,
-					  PROTO_VM_CONSOLE };
+	static const uint16_t named[] = { PROTO_VM_STOP, PROTO_VM_DESTROY,
+					  PROTO_VM_STATUS, PROTO_VM_CONSOLE };
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(named); i++) {
 		put_name(b, "v");
 		reject_names(named[i], b, 32, 0, "");
 	}
+	memset(b, 0, 40);
+	put_name(b, "v");
+	reject_names(PROTO_VM_START, b, 40, 0, "");
+	/* VM_START's mode and reserved field */
+	put32(b + 32, 2);
+	accept_body(PROTO_VM_START, b, 40);
+	put32(b + 32, 3);
+	reject_body(PROTO_VM_START, b, 40, "VM_START mode 3 (want 0..2)");
+	put32(b + 32, 0);
+	put32(b + 36, 1);
+	reject_body(PROTO_VM_START, b, 40,
+		    "VM_START reserved field is 0x00000001 (must be 0)");
 	fill_create(b, "v", 2u << 20, 1, 0, 0);
 	reject_names(PROTO_VM_CREATE, b, CR_SIZE, 0, "");
 	memset(b, 0, 48);
@@ -589,16 +623,6 @@ static void test_reject_vm_names(void **state)
 	reject_names(PROTO_VM_INFO, b, 3 * IN_SIZE, 2 * IN_SIZE, "VM_INFO record 2: ");
 }
 
-static void accept_body(uint16_t type, const uint8_t *b, size_t len)
-{
-	static uint8_t buf[PROTO_HDR_LEN + PROTO_MAX_BODY], enc[PROTO_HDR_LEN + PROTO_MAX_BODY];
-	size_t n = raw_msg(buf, type, b, len);
-
-	if (proto_parse(buf, n, &msg, err, sizeof(err)))
-		fail_msg("type 0x%x body of %zu bytes refused: %s", type, len, err);
-	assert_int_equal(proto_encode(type, b, len, enc, sizeof(enc)), n);
-	assert_memory_equal(enc, buf, n);
-}
 
 static void test_vm_names_accepted(void **state)
 {
@@ -1056,10 +1080,12 @@ static void test_reject_info(void **state)
 	put32(b + IN_SIZE + IN_STATE, 0xffffffffu);
 	reject_body(PROTO_VM_INFO, b, 2 * IN_SIZE, "VM_INFO record 1: state 4294967295");
 	put32(b + IN_SIZE + IN_STATE, 4);
-	put32(b + 15 * IN_SIZE + IN_RESERVED, 2);
+	put32(b + 15 * IN_SIZE + IN_FLAGS, PROTO_VM_INFO_FLAGS);
+	accept_body(PROTO_VM_INFO, b, sizeof(b));
+	put32(b + 15 * IN_SIZE + IN_FLAGS, 8);
 	reject_body(PROTO_VM_INFO, b, sizeof(b),
-		    "VM_INFO record 15: reserved field is 0x00000002 (must be 0)");
-	put32(b + 15 * IN_SIZE + IN_RESERVED, 0);
+		    "VM_INFO record 15: flags 0x00000008 (want bits of 0x7)");
+	put32(b + 15 * IN_SIZE + IN_FLAGS, 0);
 	/* stop_reason: printable, NUL-terminated within 64 bytes. */
 	memset(reason, 'r', sizeof(reason));
 	memcpy(b + IN_REASON, reason, 63);
