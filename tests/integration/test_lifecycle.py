@@ -113,6 +113,14 @@ def blob_name(pf, name, tenant="alice", measurement=None):
     return digest.hexdigest()[:32] + ".sealed"
 
 
+def boot_name(pf, name, tenant="alice"):
+    """The VM's boot copy in the relay's storage (sealed at its first
+    start, so that it can boot afresh): another hash of the same."""
+    m = info(pf, name, tenant)["measurement"]
+    digest = hashlib.sha256(b"CUSTOS-BOOT-NAME-1" + owner_id(tenant) + bytes.fromhex(m))
+    return digest.hexdigest()[:32] + ".boot"
+
+
 def blob_path(pf, name):
     path = os.path.join(pf.storage, blob_name(pf, name))
     assert os.path.exists(path), "no blob for %s in storage: %r" % (name, os.listdir(pf.storage))
@@ -155,8 +163,10 @@ def test_lifecycle_demo_path(d, machine):
         before = wait_counter(pf, name)
         ok(vm(pf, "stop", name), "stop")
         assert info(pf, name)["state"] == "sealed", info(pf, name)
-        # Stored under an opaque name: a hash of owner and measurement.
-        assert os.listdir(pf.storage) == [blob_name(pf, name)], os.listdir(pf.storage)
+        # Stored under opaque names: hashes of owner and measurement; its
+        # boot copy since its first start.
+        assert sorted(os.listdir(pf.storage)) == sorted(
+            [blob_name(pf, name), boot_name(pf, name)]), os.listdir(pf.storage)
         last = max(before + counter_values(pf, name))
         ok(vm(pf, "start", name), "start from the sealed state")
         after = wait_counter(pf, name, above=last)
@@ -411,12 +421,14 @@ def wait_part_file(pf, name, timeout):
         time.sleep(1)
 
 
-def wait_sealed(pf, name, version, timeout=180):
-    """Until the VM is sealed at `version` and that blob is in storage."""
+def wait_sealed(pf, name, version, timeout=180, state="sealed"):
+    """Until the VM's state is sealed at `version` and that blob is in
+    storage (state "exited": a VM that stopped itself, sealed by the
+    TPGVM)."""
     end = time.monotonic() + timeout
     while True:
         v = info(pf, name)
-        if v["state"] == "sealed" and v["version"] == version and \
+        if v["state"] == state and v["sealed"] and v["version"] == version and \
                 stored_version(pf, name, v["measurement"]) == version:
             return
         assert time.monotonic() < end, "%s not sealed at v%d and stored: %r, %r" % (
@@ -430,28 +442,45 @@ def wait_sealed(pf, name, version, timeout=180):
 @h.on("qemu-svm")
 def test_lifecycle_vm_that_stops_itself_is_sealed(d, machine):
     # hello prints its lines and halts: the TCB freezes it (EXITED) and the
-    # TPGVM seals and stores it like a stop, without being asked to; a
-    # destroy meanwhile is not held up by that.
+    # TPGVM seals and stores it like a stop, without being asked to; it
+    # stays `exited` to its owner. A plain start boots it afresh from the
+    # boot copy its first start stored (it prints its lines again), a
+    # start --resume resumes it halted (it halts at once, printing
+    # nothing); a destroy meanwhile is not held up by a seal.
     with platform(d, machine) as pf:
         ok(vm(pf, "create", "hi", "--memory", "4M", "--image", HELLO), "create")
         ok(vm(pf, "start", "hi"), "start")
-        wait_sealed(pf, "hi", 1)
-        # Why it stopped stays in its status; a stop of a sealed VM is
-        # refused (docs/protocol.md), not a silent success.
+        wait_sealed(pf, "hi", 1, state="exited")
+        boot = boot_name(pf, "hi")
+        assert boot in os.listdir(pf.storage), os.listdir(pf.storage)
+        # Why it stopped stays in its status; a stop has nothing to do.
         p = ok(vm(pf, "status", "hi"), "status")
-        assert re.search(r"^state: sealed$", p.stdout, re.M) and \
-            re.search(r"^stop reason: halted$", p.stdout, re.M), p.stdout
-        fails(vm(pf, "stop", "hi"), EXIT_REFUSED, r"state: .*the VM is sealed already",
-              "stop of a sealed VM")
+        assert re.search(r"^state: exited \(its state sealed in storage\)$", p.stdout,
+                         re.M) and re.search(r"^stop reason: halted$", p.stdout, re.M), p.stdout
+        p = ok(vm(pf, "stop", "hi"), "stop of an exited VM")
+        assert re.search(r"^state: exited", p.stdout, re.M), p.stdout
+        hello = r"hello from a Custos guest"
         p = ok(vm(pf, "console", "hi"), "console")
-        assert "hello from a Custos guest" in p.stdout, p.stdout
-        # A plain start would only resume it halted: refused, saying so;
-        # with --resume it halts again and is sealed again (v2).
-        fails(vm(pf, "start", "hi"), EXIT_REFUSED, r"VM 'hi' stopped itself \(halted\).*"
-              r"--resume", "plain start of a VM that halted")
-        ok(vm(pf, "start", "hi", "--resume"), "start --resume from the sealed state")
-        wait_sealed(pf, "hi", 2)
+        assert len(re.findall(hello, p.stdout)) == 1, p.stdout
+        # Booted afresh: the guest starts over and says hello again, then
+        # halts and is sealed again (v2: the counter goes on).
+        p = ok(vm(pf, "start", "hi"), "start afresh")
+        assert re.search(r"^started: booted afresh from its boot copy$", p.stdout,
+                         re.M), p.stdout
+        wait_sealed(pf, "hi", 2, state="exited")
+        p = ok(vm(pf, "console", "hi"), "console")
+        assert len(re.findall(hello, p.stdout)) == 1, p.stdout
+        # Resumed: in the state it halted in, it halts again at once (v3)
+        # without a word.
+        p = ok(vm(pf, "start", "hi", "--resume"), "start --resume")
+        assert re.search(r"^started: resumed from its sealed state$", p.stdout,
+                         re.M), p.stdout
+        wait_sealed(pf, "hi", 3, state="exited")
+        p = ok(vm(pf, "console", "hi"), "console")
+        assert hello not in p.stdout, p.stdout
+        # The boot copy goes with the VM.
         ok(vm(pf, "destroy", "hi"), "destroy")
+        pf.wait_relay_log(r"storage: deleted %s" % re.escape(boot), 60)
         # memscan fills its 4 MiB and writes past them: stopped, it is
         # sealed to a blob of megabytes, streamed a window at a time, that
         # takes a minute or more to reach storage. Its owner's destroy does
