@@ -31,9 +31,9 @@ hypervisor logs for it (tcb/measure.c, measure_boot_vm_digest):
   boot VM              SHA-384("CUSTOS-BOOT-VM-1" || SHA-384(CMDLINE) ||
                        u64le len(CMDLINE) || SHA-384(IMAGE) || u64le len(IMAGE))
 
-Each measurement and boot VM has one "sha384" value, or a list of them
-when --accept-also OLD.json merges the values of another reference of the
-same platform id (a roll-out: a platform may still run the old build); a
+Each measurement and boot VM has one "sha384" value, and the launch one
+"kernel_sha384", or a list of them when --accept-also OLD.json merges the
+values of another reference of the same platform id (a roll-out: a platform may still run the old build); a
 measurement matches if it equals any value listed.
 
 "provenance" records what the values were built from, so that whoever
@@ -256,21 +256,27 @@ def merge(ref, old_path):
             [(m["pcr"], m["description"]) for m in mine]:
         raise RefError("%s: its measurements are not this build's events "
                        "(PCR and description, in order)" % old_path)
-    pairs = [(a, b) for a, b in zip(mine, theirs)]
+    pairs = [(a, b, "sha384") for a, b in zip(mine, theirs)]
+    if "launch" in old and "launch" in ref:
+        if (old["launch"]["kernel"], old["launch"]["kernel_cmdline"]) != \
+                (ref["launch"]["kernel"], ref["launch"]["kernel_cmdline"]):
+            raise RefError("%s: its launch has another kernel path or command "
+                           "line" % old_path)
+        pairs.append((ref["launch"], old["launch"], "kernel_sha384"))
     vms = dict((v["name"], v) for v in ref["boot_vms"])
     for v in old.get("boot_vms", []):
         if v["name"] in vms:
-            pairs.append((vms[v["name"]], v))
+            pairs.append((vms[v["name"]], v, "sha384"))
         else:
             vms[v["name"]] = dict(v)
             ref["boot_vms"].append(vms[v["name"]])
-    for a, b in pairs:
-        have = values(a["sha384"])
-        have += [x for x in values(b["sha384"]) if x not in have]
+    for a, b, key in pairs:
+        have = values(a[key])
+        have += [x for x in values(b[key]) if x not in have]
         if len(have) > MAX_VALUES:
             raise RefError("%s: more than %d accepted values"
-                           % (a.get("description", a.get("name")), MAX_VALUES))
-        a["sha384"] = have[0] if len(have) == 1 else have
+                           % (a.get("description", a.get("name", "launch")), MAX_VALUES))
+        a[key] = have[0] if len(have) == 1 else have
 
 
 def read(path):

@@ -426,7 +426,7 @@ static int launch_member(struct jp *j, const char *key, void *ctx,
 	}
 	if (strcmp(key, "kernel_sha384") == 0)
 		return once(j, seen, K_L_SHA, key) ||
-		       sha384_hex(j, l->kernel_sha384) ? -1 : 0;
+		       sha384_values(j, &l->kernel_sha384) ? -1 : 0;
 	if (strcmp(key, "kernel_cmdline") == 0) {
 		if (once(j, seen, K_L_CMDLINE, key) ||
 		    string(j, l->kernel_cmdline, sizeof(l->kernel_cmdline), &n))

@@ -72,7 +72,9 @@ struct reference_boot_vm {
 struct reference_launch {
 	bool present;
 	char kernel[REFERENCE_PATH_MAX + 1];
-	uint8_t kernel_sha384[MEASURE_DIGEST_LEN];
+	/* SHA-384s of the kernel file accepted (a roll-out lists the old
+	 * build's too) */
+	struct reference_values kernel_sha384;
 	char kernel_cmdline[REFERENCE_CMDLINE_MAX + 1];
 };
 

@@ -81,7 +81,8 @@ $(BUILD)/tests/test_quote_verify: tools/quote_verify.c tools/quote_verify.h
 UNIT_LDLIBS_test_quote_verify := -ltss2-mu
 # ... and links the TCB keys' check (tools/tcb_key_check.c), whose TPM
 # headers cannot share a file with libtss2's.
-TCB_KEY_CHECK_OBJS := $(call tools_objs,tools/tcb_key_check.c tools/tpm_credential.c)
+TCB_KEY_CHECK_OBJS := $(call tools_objs,tools/tcb_key_check.c tools/tpm_credential.c \
+	tools/reference.c)
 $(BUILD)/tests/test_tpm_evidence: tools/tpm_evidence.c tools/tpm_evidence.h tools/quote_verify.c \
 	tools/quote_verify.h $(TCB_KEY_CHECK_OBJS)
 UNIT_LDLIBS_test_tpm_evidence := $(TCB_KEY_CHECK_OBJS) $(HOST_LIB) $(CRYPTO_HOST_LIB) \

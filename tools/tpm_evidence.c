@@ -163,7 +163,7 @@ static int check_launch(const struct report *r, const struct fw_log_info *info,
 					      l->kernel_cmdline);
 		} else if (event_is(&ev, 9, "", &rest) && strcmp(rest, l->kernel) == 0) {
 			if (sha == FW_LOG_MAX_ALGS ||
-			    memcmp(ev.digests[sha], l->kernel_sha384, 48) != 0)
+			    !reference_values_match(&l->kernel_sha384, ev.digests[sha]))
 				return errmsg(err, err_len, "GRUB measured %s with another "
 					      "SHA-384 than the reference's", l->kernel);
 			kernels++;

@@ -348,6 +348,21 @@ def test_attest_host_several_accepted_values(d):
         raise AssertionError("merged another platform's values")
     except mkreference.RefError as e:
         assert "platform id 'elsewhere'" in str(e), e
+    # The launch's kernel digest too (a platform still booting the old
+    # custos.elf); not a launch with another kernel path.
+    kold = copy_reference(d, "kold.json", lambda ref: ref["launch"].update(
+        kernel_sha384="22" * 48))
+    merged = json.load(open(REFERENCE))
+    mkreference.merge(merged, kold)
+    real_k = json.load(open(REFERENCE))["launch"]["kernel_sha384"]
+    assert merged["launch"]["kernel_sha384"] == [real_k, "22" * 48], merged["launch"]
+    kpath = copy_reference(d, "kpath.json", lambda ref: ref["launch"].update(
+        kernel="/boot/other.elf"))
+    try:
+        mkreference.merge(json.load(open(REFERENCE)), kpath)
+        raise AssertionError("merged another kernel path")
+    except mkreference.RefError as e:
+        assert "another kernel path" in str(e), e
     # Nor one whose events are not this build's.
     fewer = copy_reference(d, "fewer.json", lambda ref: ref["measurements"].pop())
     try:

@@ -415,6 +415,7 @@ static void test_compare_boot_vms(void **state)
 /* The optional launch object: all three keys, an absolute path,
  * printable strings; without it nothing about the launch is expected. */
 #define LAUNCH_HEAD "{\"format\": \"custos-reference-1\", \"platform_id\": \"x\", \"measurements\": [], \"launch\": "
+#define OLD_HEX "111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111"
 #define ELF_HEX "27c6c3db5738fd252af0a9167764ac3fb6d7a797f0b39be0086074a0144e843d8254de8cf8d0fe1744fe0a46d85bcfad"
 
 static void test_launch_parsed(void **state)
@@ -428,8 +429,18 @@ static void test_launch_parsed(void **state)
 	assert_true(ref.launch.present);
 	assert_string_equal(ref.launch.kernel, "/boot/custos.elf");
 	assert_string_equal(ref.launch.kernel_cmdline, "a=b c");
-	assert_int_equal(ref.launch.kernel_sha384[0], 0x27);
-	assert_int_equal(ref.launch.kernel_sha384[47], 0xad);
+	assert_int_equal(ref.launch.kernel_sha384.count, 1);
+	assert_int_equal(ref.launch.kernel_sha384.sha384[0][0], 0x27);
+	assert_int_equal(ref.launch.kernel_sha384.sha384[0][47], 0xad);
+	/* a roll-out: the old build's kernel too */
+	static const char two[] = LAUNCH_HEAD "{\"kernel\": \"/boot/custos.elf\", "
+		"\"kernel_sha384\": [\"" ELF_HEX "\", \"" OLD_HEX "\"], "
+		"\"kernel_cmdline\": \"\"}}";
+	assert_int_equal(reference_parse(two, strlen(two), &ref, err, sizeof(err)), 0);
+	assert_int_equal(ref.launch.kernel_sha384.count, 2);
+	assert_int_equal(ref.launch.kernel_sha384.sha384[1][0], 0x11);
+	expect_bad(LAUNCH_HEAD "{\"kernel\": \"/k\", \"kernel_sha384\": [\"" ELF_HEX
+		   "\", \"" ELF_HEX "\"], \"kernel_cmdline\": \"\"}}", "listed twice");
 	assert_int_equal(reference_parse(good, strlen(good), &ref, err, sizeof(err)), 0);
 	assert_false(ref.launch.present);
 	expect_bad(LAUNCH_HEAD "{\"kernel\": \"/k\", \"kernel_sha384\": \"" ELF_HEX "\"}}",

@@ -272,15 +272,21 @@ static void test_launch_reference(void **state)
 				      .kernel_cmdline = "" };
 
 	(void)state;
-	memcpy(l.kernel_sha384, elf_sha384, 48);
+	l.kernel_sha384.count = 1;
+	memcpy(l.kernel_sha384.sha384[0], elf_sha384, 48);
 	launch_ref = &l;
 	fresh();
 	assert_int_equal(check(), 0);
 	assert_true(res.launch_checked);
 	/* Another build of the hypervisor. */
-	l.kernel_sha384[47] ^= 1;
+	l.kernel_sha384.sha384[0][47] ^= 1;
 	expect_refused("GRUB measured /boot/custos.elf with another SHA-384");
-	l.kernel_sha384[47] ^= 1;
+	/* A roll-out's reference accepts the old build too. */
+	l.kernel_sha384.count = 2;
+	memcpy(l.kernel_sha384.sha384[1], elf_sha384, 48);
+	assert_int_equal(check(), 0);
+	l.kernel_sha384.count = 1;
+	l.kernel_sha384.sha384[0][47] ^= 1;
 	/* Another command line (a debug switch the reference does not have). */
 	snprintf(l.kernel_cmdline, sizeof(l.kernel_cmdline), "custos.debug=mirror-consoles");
 	expect_refused("GRUB measured the kernel command line \"\", the reference has");
