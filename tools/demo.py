@@ -154,7 +154,8 @@ def lifecycle(pf, d, production, guest="counter"):
                 "--image", os.path.join(h.BUILD, "guests", "counter.elf"),
                 "--secret-file", secrets, env=env), "create")
 
-    say("3. Start it: it runs in the boot state the TCB built at load (nothing can change it in between).")
+    say("3. Start it: it runs in the boot state the TCB built at load (nothing can change it\n"
+        "    in between); this first start also stores that state sealed, its boot copy.")
     step(custos("vm", "start", "counter", env=env), "start")
 
     say("4. Its console (kept by the TCB for its owner only, read through the channel):")
@@ -184,8 +185,20 @@ def lifecycle(pf, d, production, guest="counter"):
     print("      counter: %d ... counter: %d  (it continued from %d, not from 0)" %
           (min(after), max(after), last), flush=True)
 
-    say("7. Destroy it: memory and vCPU state scrubbed, its key shredded (the stored blob\n"
-        "    can never be started again), frames freed.")
+    say("7. Boot it afresh: stop it, then 'start --afresh' opens the boot copy its first\n"
+        "    start stored (the VM as loaded and measured, sealed under its key): it starts\n"
+        "    over, the counter from the beginning. (A VM that stops itself boots afresh\n"
+        "    on a plain 'start'; 'start --resume' resumes it where it stopped.)")
+    step(custos("vm", "stop", "counter", env=env), "stop")
+    step(custos("vm", "start", "counter", "--afresh", env=env), "start --afresh")
+    fresh = watch_counter(env)
+    if not fresh or min(fresh) >= min(after):
+        raise Failed("the counter did not start over after booting afresh")
+    print("      counter: %d ... counter: %d  (it started over)" % (min(fresh), max(fresh)),
+          flush=True)
+
+    say("8. Destroy it: memory and vCPU state scrubbed, its key shredded (the stored blob\n"
+        "    and boot copy can never be started again), frames freed.")
     step(custos("vm", "destroy", "counter", env=env), "destroy")
     step(custos("vm", "list", env=env), "list")
 

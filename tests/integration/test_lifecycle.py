@@ -559,6 +559,48 @@ def test_lifecycle_interrupt_driven_vm_keeps_its_devices_and_clock(d, machine):
         ok(vm(pf, "destroy", "ticker"), "destroy")
 
 
+# One backend: which transition the TPGVM allows is TPGVM logic
+# (tpgvm/vm_service.c) over the TCB's state machine (its unit tests),
+# the same on every backend.
+@h.on("qemu-svm")
+def test_lifecycle_refused_transitions(d, machine):
+    """Every transition docs/protocol.md's table refuses, on the real
+    platform, on one session: refused with STATE (exit 3) and the VM as it
+    was; the allowed ones between them succeed. (`created` lasts only as
+    long as its owner's own upload: its refusals are the TCB's, in the
+    unit tests.)"""
+    steps = [("stop c", 3, "not running", "loaded"),
+             ("start c --resume", 3, "has never run: nothing to resume", "loaded"),
+             ("start c", 0, None, "running"),
+             ("start c", 3, "running already", "running"),
+             ("start c --resume", 3, "running already", "running"),
+             ("start c --afresh", 3, "running already", "running"),
+             ("stop c", 0, None, "sealed"),
+             ("stop c", 3, "sealed already", "sealed"),
+             ("destroy c", 0, None, "destroyed")]
+    lines = "create c --memory 4M --image %s\n" % COUNTER
+    for cmd, _, _, _ in steps:
+        lines += cmd + "\nstatus c\n"
+    with platform(d, machine) as pf:
+        p = subprocess.run([CUSTOS, "vm", "shell", "--keep-going", "--json", "--timeout",
+                            str(TIMEOUT)], input=lines, capture_output=True, text=True,
+                           env=env_for(pf, "alice"), timeout=20 * TIMEOUT)
+        out = [json.loads(l) for l in p.stdout.splitlines()]
+        byline = dict((o["line"], o) for o in out if "line" in o)
+        assert byline[1]["exit_status"] == 0, byline[1]
+        for i, (cmd, want, reason, state) in enumerate(steps):
+            got, status = byline[2 + 2 * i], byline[3 + 2 * i]
+            assert got["exit_status"] == want, (cmd, got)
+            if reason:
+                assert re.search(reason, got["output"]["reason"]), (cmd, got)
+            if state == "destroyed":
+                assert got["output"]["state"] == "destroyed", (cmd, got)
+                assert status["exit_status"] == 3, (cmd, status)
+            else:
+                assert status["output"]["state"] == state, (cmd, status)
+        assert p.returncode == 3, p.stdout + p.stderr
+
+
 # One backend: the shell is tenant-side code; what it asks of the platform
 # (several requests on one TLS session, tpgvm/session.c) is the same on all.
 @h.on("qemu-svm")

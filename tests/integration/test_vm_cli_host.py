@@ -744,7 +744,7 @@ def test_vm_cli_host_start_of_a_vm_that_stopped_itself(d):
         expect(vm(f.relay, "create", "hi", "--memory", "4M", "--image", image), OK)
         expect(vm(f.relay, "start", "hi", "--resume"), REFUSED,
                r"^custos vm start: REFUSED: state: VM .hi. is not in a state that allows "
-               r"start .*the platform says: never ran: nothing to resume\)$")
+               r"start .*the platform says: the VM has never run: nothing to resume\)$")
         p = expect(vm(f.relay, "start", "hi"), OK)  # from loaded: boots
         assert "started:" not in p.stdout, p.stdout
         p = expect(vm(f.relay, "status", "hi"), OK)

@@ -594,7 +594,7 @@ static int vm_request(mbedtls_ssl_context *ssl, const struct proto_msg *m)
 		uint32_t how = 0;
 
 		if (v->info.state == HC_VM_LOADED && start_mode == PROTO_START_RESUME)
-			return answer_error(ssl, PROTO_ERR_STATE, "never ran: nothing to resume");
+			return answer_error(ssl, PROTO_ERR_STATE, "the VM has never run: nothing to resume");
 		if (v->info.state == HC_VM_EXITED)
 			how = start_mode == PROTO_START_RESUME ? PROTO_VM_INFO_RESUMED
 							 : PROTO_VM_INFO_AFRESH;
