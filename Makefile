@@ -6,6 +6,9 @@
 #   make test   every test suite, ending with "N passed, M failed"
 #   make fuzz   build the libFuzzer targets
 #   make lint   cppcheck and gcc -fanalyzer
+#   make tcb-size  what build/custos.elf holds: code lines per folder, bytes
+#               per origin; fails if it links what only the tools or the
+#               TPGVM use (docs/tcb-size.md)
 #   make install  the four host tools into $(DESTDIR)$(PREFIX)/bin and
 #               docs/*.md into $(DESTDIR)$(PREFIX)/share/doc/custos
 #               (PREFIX=/usr/local by default; docs/running.md)
@@ -34,7 +37,7 @@ DEB_PACKAGES := gcc make binutils clang libclang-rt-14-dev python3 procps \
 	cppcheck libcmocka-dev libmbedtls-dev openssl \
 	grub-pc-bin grub-common grub-efi-amd64-bin xorriso mtools \
 	bochs bochsbios vgabios bochs-term qemu-system-x86 ovmf tpm2-tools \
-	swtpm swtpm-tools libtss2-dev
+	swtpm swtpm-tools libtss2-dev cloc
 # The Linux guest assets (guests/linux/linux.mk): building the tiny kernel.
 DEB_PACKAGES += bc bison flex libelf-dev xz-utils
 
@@ -184,10 +187,36 @@ $(BUILD)/kernel/%.S.o: %.S
 	@echo "  AS      $<"
 	@$(CC) $(KERNEL_ASFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/custos.elf: $(KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS) boot/linker.ld
-	@echo "  LD      $@"
-	@$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS)
-	@tools/check-elf.sh $@
+# (The link map, build/custos.map, is what make tcb-size reads.)
+$(BUILD)/custos.elf $(BUILD)/custos.map &: $(KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS) boot/linker.ld
+	@echo "  LD      $(BUILD)/custos.elf"
+	@$(LD) $(KERNEL_LDFLAGS) -Map=$(BUILD)/custos.map -o $(BUILD)/custos.elf \
+		$(KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS)
+	@tools/check-elf.sh $(BUILD)/custos.elf
+
+# --- What the TCB image holds (make tcb-size; docs/tcb-size.md) --------------
+# What only the tools, the tests or the TPGVM use, and must never be linked
+# into build/custos.elf: symbols (nm, globs) and objects (the link map's
+# input files, globs). tests/integration/test_tcb_size.py checks these.
+# TLS and certificate or key writing: the TPGVM's and the tools' (crypto/tls.c,
+# crypto/pki_*.c; mbedTLS's ssl_*, x509_create, x509write_*, pkwrite).
+TCB_FORBIDDEN_SYMBOLS := mbedtls_ssl_* mbedtls_tls_* mbedtls_x509write_* \
+	mbedtls_x509_set_* mbedtls_x509_write_* mbedtls_pk_write_* mbedtls_pem_write_* \
+	crypto_tls_* pki_* new_file_*
+# The tenant-side verifiers (custos attest, custos verify).
+TCB_FORBIDDEN_SYMBOLS += report_verify tcg_log_parse
+# The TPGVM's session framing and tenant protocol (tpgvm/frame.c, proto.c).
+TCB_FORBIDDEN_SYMBOLS += frame_encode frame_decoder_* frame_crc32c proto_*
+TCB_FORBIDDEN_OBJECTS := *tcb/report_verify.c.o *tcb/tcg_log_parse.c.o */tpgvm/* \
+	*crypto/tls.c.o *crypto/pki_*.o *crypto/new_file.c.o */tools/* \
+	*/mbedtls-*/ssl_*.o */mbedtls-*/x509_create.o */mbedtls-*/x509write_*.o \
+	*/mbedtls-*/x509_csr.o */mbedtls-*/pkwrite.o */mbedtls-*/net_sockets.o
+TCB_SIZE_ARGS = --elf $(BUILD)/custos.elf --map $(BUILD)/custos.map \
+	$(foreach g,$(TCB_FORBIDDEN_SYMBOLS),--forbid-symbol '$(g)') \
+	$(foreach g,$(TCB_FORBIDDEN_OBJECTS),--forbid-object '$(g)')
+.PHONY: tcb-size
+tcb-size: $(BUILD)/custos.elf $(BUILD)/custos.map
+	@$(PYTHON) tools/tcb_size.py $(TCB_SIZE_ARGS)
 
 # The development PKI (tools/make-dev-pki.sh); its root is compiled in.
 $(DEV_PKI_STAMP): tools/make-dev-pki.sh | $(BUILD)/bin/custos-ca
