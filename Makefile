@@ -138,6 +138,13 @@ PORTABLE_SRCS += tcb/tpm_approval.c
 # every guest port access, and the saved state of a sealed VM).
 PORTABLE_SRCS += $(sort $(wildcard vdev/*.c))
 
+# Portable files the hypervisor never calls: the tenant-side verifiers
+# (custos attest, custos verify) and the TPGVM's session framing and tenant
+# protocol (the TPGVM, custos-relay and the tenant CLI build them). Built for
+# the host and the fuzzers only, never into build/custos.elf (make tcb-size
+# checks: TCB_FORBIDDEN_OBJECTS).
+HOST_ONLY_SRCS := tcb/report_verify.c tcb/tcg_log_parse.c tpgvm/frame.c tpgvm/proto.c
+
 # hv/ is the shared mechanism; hv/vmx/ (and hv/svm/) the CPU backends.
 HV_DIRS := hv hv/vmx hv/svm
 # (wildcards sorted: the link order, and so the image, must not depend on
@@ -145,7 +152,7 @@ HV_DIRS := hv hv/vmx hv/svm
 KERNEL_SRCS := boot/entry.S boot/efi_entry.S boot/efi_stage.c \
 	$(foreach d,$(HV_DIRS),$(sort $(wildcard $(d)/*.S))) \
 	$(filter-out $(PORTABLE_SRCS),$(foreach d,$(HV_DIRS),$(sort $(wildcard $(d)/*.c)))) \
-	$(sort $(wildcard lib/*.c)) $(PORTABLE_SRCS)
+	$(sort $(wildcard lib/*.c)) $(filter-out $(HOST_ONLY_SRCS),$(PORTABLE_SRCS))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 
 # --- Host builds (unit tests, fuzzers, tools) -----------------------------------
@@ -535,8 +542,9 @@ install: $(patsubst %,$(BUILD)/bin/%,$(INSTALLED_TOOLS))
 
 # Everything that runs on the platform: the hypervisor, its crypto, and the
 # TPGVM's own sources (guest runtime and tpgvm/; the portable files are in
-# KERNEL_SRCS already).
-LINT_SRCS := $(filter %.c,$(KERNEL_SRCS)) $(CRYPTO_KERNEL_SRCS) crypto/tls.c \
+# KERNEL_SRCS already), and the portable files only the tools and the TPGVM
+# build (HOST_ONLY_SRCS: untrusted input too).
+LINT_SRCS := $(filter %.c,$(KERNEL_SRCS)) $(HOST_ONLY_SRCS) $(CRYPTO_KERNEL_SRCS) crypto/tls.c \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard tpgvm/*.c)) $(wildcard guests/runtime/*.c)
 lint:
 	@LINT_SIMD="$(foreach f,$(CRYPTO_SIMD_SRCS),$(f):$(call crypto_simd_on,$(f));)" \
@@ -601,3 +609,13 @@ $(shell mkdir -p $(BUILD))
 $(file > $(REFERENCE_PROVENANCE_FILE),$(REFERENCE_PROVENANCE))
 endif
 $(REFERENCE): $(REFERENCE_PROVENANCE_FILE)
+
+# The same for the list of objects linked into the hypervisor: a file taken
+# out of the link (or put into it) relinks the image.
+KERNEL_LINK_FILE := $(BUILD)/kernel-link.txt
+KERNEL_LINK = $(KERNEL_SRCS) | $(CRYPTO_KERNEL_OBJS)
+ifneq ($(file < $(KERNEL_LINK_FILE)),$(KERNEL_LINK))
+$(shell mkdir -p $(BUILD))
+$(file > $(KERNEL_LINK_FILE),$(KERNEL_LINK))
+endif
+$(BUILD)/custos.elf $(PROD_ELF): $(KERNEL_LINK_FILE)
