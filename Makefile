@@ -267,7 +267,8 @@ REFERENCE_PROVENANCE = --commit '$(CUSTOS_COMMIT)' --source-date-epoch '$(SOURCE
 	$(call repro_flag,guest_avx_cflags,$(GUEST_AVX_CFLAGS)) \
 	$(call repro_flag,guest_asflags,$(GUEST_ASFLAGS)) \
 	$(call repro_flag,guest_ldflags,$(GUEST_LDFLAGS)) \
-	$(call repro_flag,mbedtls_defs,$(MBEDTLS_KERNEL_DEFS))
+	$(call repro_flag,mbedtls_defs,$(MBEDTLS_KERNEL_DEFS)) \
+	$(call repro_flag,mbedtls_guest_defs,$(MBEDTLS_GUEST_DEFS))
 $(REFERENCE): tools/mkreference.py $(BUILD)/custos.elf boot/grub.cfg \
 		$(DEV_PKI)/root.der $(TPGVM_IMAGE) $(TPGVM_POLICY)
 	@echo "  REF     $@"
@@ -546,9 +547,11 @@ install: $(patsubst %,$(BUILD)/bin/%,$(INSTALLED_TOOLS))
 # build (HOST_ONLY_SRCS: untrusted input too).
 LINT_SRCS := $(filter %.c,$(KERNEL_SRCS)) $(HOST_ONLY_SRCS) $(CRYPTO_KERNEL_SRCS) crypto/tls.c \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard tpgvm/*.c)) $(wildcard guests/runtime/*.c)
+# (The TPGVM's files and crypto/tls.c with the TPGVM's mbedTLS config, which
+# has the TLS the kernel's lacks.)
 lint:
 	@LINT_SIMD="$(foreach f,$(CRYPTO_SIMD_SRCS),$(f):$(call crypto_simd_on,$(f));)" \
-		tools/lint.sh $(LINT_SRCS)
+		LINT_TPGVM="crypto/tls.c $(wildcard tpgvm/*.c)" tools/lint.sh $(LINT_SRCS)
 
 # The crypto layer's own code on the host beside openssl speed (bench/crypto_speed.py).
 CRYPTO_BENCH := $(BUILD)/bench/crypto_speed
@@ -593,7 +596,7 @@ clean:
 MEASURED_FLAGS_FILE := $(BUILD)/measured-flags.txt
 MEASURED_FLAGS = kernel: $(KERNEL_CFLAGS) | $(KERNEL_ASFLAGS) | $(KERNEL_LDFLAGS); \
 	guest: $(GUEST_CFLAGS) | $(GUEST_AVX_CFLAGS) | $(GUEST_ASFLAGS) | $(GUEST_LDFLAGS); \
-	mbedtls: $(MBEDTLS_KERNEL_DEFS)
+	mbedtls: $(MBEDTLS_KERNEL_DEFS) | $(MBEDTLS_GUEST_DEFS)
 ifneq ($(file < $(MEASURED_FLAGS_FILE)),$(MEASURED_FLAGS))
 $(shell mkdir -p $(BUILD))
 $(file > $(MEASURED_FLAGS_FILE),$(MEASURED_FLAGS))
