@@ -75,7 +75,7 @@ def parse_map(path):
     entry = re.compile(r"^ (\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)(?:\s+(\S.*))?$")
     with open(path) as fh:
         for line in fh:
-            line = line.rstrip("\n")
+            line = line.rstrip()
             if line.startswith("Linker script and memory map"):
                 in_memory_map = True
                 continue
@@ -222,6 +222,8 @@ def print_bytes(sizes, fill, secs):
                                    sum(tot.values()) + sum(fill.values())))
     t, r = secs.get(".text", 0), secs.get(".rodata", 0)
     print("  %-26s %9d %9d %9d" % ("ELF sections (page-padded)", t, r, t + r))
+    print("  (.rodata: the linker merges equal strings across objects, so its")
+    print("  input sections can add up to more than the section)")
     print()
 
 
