@@ -6,6 +6,9 @@
 #   make test   every test suite, ending with "N passed, M failed"
 #   make fuzz   build the libFuzzer targets
 #   make lint   cppcheck and gcc -fanalyzer
+#   make tcb-size  what build/custos.elf holds: code lines per folder, bytes
+#               per origin; fails if it links what only the tools or the
+#               TPGVM use (docs/tcb-size.md)
 #   make install  the four host tools into $(DESTDIR)$(PREFIX)/bin and
 #               docs/*.md into $(DESTDIR)$(PREFIX)/share/doc/custos
 #               (PREFIX=/usr/local by default; docs/running.md)
@@ -34,7 +37,7 @@ DEB_PACKAGES := gcc make binutils clang libclang-rt-14-dev python3 procps \
 	cppcheck libcmocka-dev libmbedtls-dev openssl \
 	grub-pc-bin grub-common grub-efi-amd64-bin xorriso mtools \
 	bochs bochsbios vgabios bochs-term qemu-system-x86 ovmf tpm2-tools \
-	swtpm swtpm-tools libtss2-dev
+	swtpm swtpm-tools libtss2-dev cloc
 # The Linux guest assets (guests/linux/linux.mk): building the tiny kernel.
 DEB_PACKAGES += bc bison flex libelf-dev xz-utils
 
@@ -64,13 +67,17 @@ KERNEL_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-stack-protector \
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	-nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-isystem lib/include -Iinclude -I. -DCUSTOS_KERNEL $(REPRO_FLAGS)
+	-isystem lib/include -Iinclude -I. -DCUSTOS_KERNEL $(REPRO_FLAGS) \
+	-ffunction-sections -fdata-sections
 DEV_PKI := $(BUILD)/pki
 DEV_PKI_STAMP := $(DEV_PKI)/.complete
 KERNEL_ASFLAGS := -m64 -g -Iinclude -I. -DCUSTOS_KERNEL -Wa,--noexecstack $(REPRO_FLAGS) \
 	-DCUSTOS_CA_ROOT_DER='"$(DEV_PKI)/root.der"'
+# Nothing dead in the TCB: each function and object in a section of its own
+# (KERNEL_CFLAGS), and the linker keeps only those reachable from the entry
+# points (boot/linker.ld KEEPs the Multiboot2 header and the entries).
 KERNEL_LDFLAGS := -n -nostdlib -z max-page-size=0x1000 -z noexecstack \
-	-T boot/linker.ld
+	--gc-sections -T boot/linker.ld
 
 # Policy code that is shared by the hypervisor and the host tests.
 PORTABLE_SRCS := boot/multiboot2.c tcb/frame_table.c tcb/phys_hole.c hv/vmx/vmx_caps.c \
@@ -131,6 +138,13 @@ PORTABLE_SRCS += tcb/tpm_approval.c
 # every guest port access, and the saved state of a sealed VM).
 PORTABLE_SRCS += $(sort $(wildcard vdev/*.c))
 
+# Portable files the hypervisor never calls: the tenant-side verifiers
+# (custos attest, custos verify) and the TPGVM's session framing and tenant
+# protocol (the TPGVM, custos-relay and the tenant CLI build them). Built for
+# the host and the fuzzers only, never into build/custos.elf (make tcb-size
+# checks: TCB_FORBIDDEN_OBJECTS).
+HOST_ONLY_SRCS := tcb/report_verify.c tcb/tcg_log_parse.c tpgvm/frame.c tpgvm/proto.c
+
 # hv/ is the shared mechanism; hv/vmx/ (and hv/svm/) the CPU backends.
 HV_DIRS := hv hv/vmx hv/svm
 # (wildcards sorted: the link order, and so the image, must not depend on
@@ -138,7 +152,7 @@ HV_DIRS := hv hv/vmx hv/svm
 KERNEL_SRCS := boot/entry.S boot/efi_entry.S boot/efi_stage.c \
 	$(foreach d,$(HV_DIRS),$(sort $(wildcard $(d)/*.S))) \
 	$(filter-out $(PORTABLE_SRCS),$(foreach d,$(HV_DIRS),$(sort $(wildcard $(d)/*.c)))) \
-	$(sort $(wildcard lib/*.c)) $(PORTABLE_SRCS)
+	$(sort $(wildcard lib/*.c)) $(filter-out $(HOST_ONLY_SRCS),$(PORTABLE_SRCS))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 
 # --- Host builds (unit tests, fuzzers, tools) -----------------------------------
@@ -184,10 +198,36 @@ $(BUILD)/kernel/%.S.o: %.S
 	@echo "  AS      $<"
 	@$(CC) $(KERNEL_ASFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/custos.elf: $(KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS) boot/linker.ld
-	@echo "  LD      $@"
-	@$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS)
-	@tools/check-elf.sh $@
+# (The link map, build/custos.map, is what make tcb-size reads.)
+$(BUILD)/custos.elf $(BUILD)/custos.map &: $(KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS) boot/linker.ld
+	@echo "  LD      $(BUILD)/custos.elf"
+	@$(LD) $(KERNEL_LDFLAGS) -Map=$(BUILD)/custos.map -o $(BUILD)/custos.elf \
+		$(KERNEL_OBJS) $(CRYPTO_KERNEL_OBJS)
+	@tools/check-elf.sh $(BUILD)/custos.elf
+
+# --- What the TCB image holds (make tcb-size; docs/tcb-size.md) --------------
+# What only the tools, the tests or the TPGVM use, and must never be linked
+# into build/custos.elf: symbols (nm, globs) and objects (the link map's
+# input files, globs). tests/integration/test_tcb_size.py checks these.
+# TLS and certificate or key writing: the TPGVM's and the tools' (crypto/tls.c,
+# crypto/pki_*.c; mbedTLS's ssl_*, x509_create, x509write_*, pkwrite).
+TCB_FORBIDDEN_SYMBOLS := mbedtls_ssl_* mbedtls_tls_* mbedtls_x509write_* \
+	mbedtls_x509_set_* mbedtls_x509_write_* mbedtls_pk_write_* mbedtls_pem_write_* \
+	crypto_tls_* pki_* new_file_*
+# The tenant-side verifiers (custos attest, custos verify).
+TCB_FORBIDDEN_SYMBOLS += report_verify tcg_log_parse
+# The TPGVM's session framing and tenant protocol (tpgvm/frame.c, proto.c).
+TCB_FORBIDDEN_SYMBOLS += frame_encode frame_decoder_* frame_crc32c proto_*
+TCB_FORBIDDEN_OBJECTS := *tcb/report_verify.c.o *tcb/tcg_log_parse.c.o */tpgvm/* \
+	*crypto/tls.c.o *crypto/pki_*.o *crypto/new_file.c.o */tools/* \
+	*/mbedtls-*/ssl_*.o */mbedtls-*/x509_create.o */mbedtls-*/x509write_*.o \
+	*/mbedtls-*/x509_csr.o */mbedtls-*/pkwrite.o */mbedtls-*/net_sockets.o
+TCB_SIZE_ARGS = --elf $(BUILD)/custos.elf --map $(BUILD)/custos.map \
+	$(foreach g,$(TCB_FORBIDDEN_SYMBOLS),--forbid-symbol '$(g)') \
+	$(foreach g,$(TCB_FORBIDDEN_OBJECTS),--forbid-object '$(g)')
+.PHONY: tcb-size
+tcb-size: $(BUILD)/custos.elf $(BUILD)/custos.map
+	@$(PYTHON) tools/tcb_size.py $(TCB_SIZE_ARGS)
 
 # The development PKI (tools/make-dev-pki.sh); its root is compiled in.
 $(DEV_PKI_STAMP): tools/make-dev-pki.sh | $(BUILD)/bin/custos-ca
@@ -227,7 +267,8 @@ REFERENCE_PROVENANCE = --commit '$(CUSTOS_COMMIT)' --source-date-epoch '$(SOURCE
 	$(call repro_flag,guest_avx_cflags,$(GUEST_AVX_CFLAGS)) \
 	$(call repro_flag,guest_asflags,$(GUEST_ASFLAGS)) \
 	$(call repro_flag,guest_ldflags,$(GUEST_LDFLAGS)) \
-	$(call repro_flag,mbedtls_defs,$(MBEDTLS_KERNEL_DEFS))
+	$(call repro_flag,mbedtls_defs,$(MBEDTLS_KERNEL_DEFS)) \
+	$(call repro_flag,mbedtls_guest_defs,$(MBEDTLS_GUEST_DEFS))
 $(REFERENCE): tools/mkreference.py $(BUILD)/custos.elf boot/grub.cfg \
 		$(DEV_PKI)/root.der $(TPGVM_IMAGE) $(TPGVM_POLICY)
 	@echo "  REF     $@"
@@ -502,12 +543,15 @@ install: $(patsubst %,$(BUILD)/bin/%,$(INSTALLED_TOOLS))
 
 # Everything that runs on the platform: the hypervisor, its crypto, and the
 # TPGVM's own sources (guest runtime and tpgvm/; the portable files are in
-# KERNEL_SRCS already).
-LINT_SRCS := $(filter %.c,$(KERNEL_SRCS)) $(CRYPTO_KERNEL_SRCS) crypto/tls.c \
+# KERNEL_SRCS already), and the portable files only the tools and the TPGVM
+# build (HOST_ONLY_SRCS: untrusted input too).
+LINT_SRCS := $(filter %.c,$(KERNEL_SRCS)) $(HOST_ONLY_SRCS) $(CRYPTO_KERNEL_SRCS) crypto/tls.c \
 	$(filter-out $(PORTABLE_SRCS),$(wildcard tpgvm/*.c)) $(wildcard guests/runtime/*.c)
+# (The TPGVM's files and crypto/tls.c with the TPGVM's mbedTLS config, which
+# has the TLS the kernel's lacks.)
 lint:
 	@LINT_SIMD="$(foreach f,$(CRYPTO_SIMD_SRCS),$(f):$(call crypto_simd_on,$(f));)" \
-		tools/lint.sh $(LINT_SRCS)
+		LINT_TPGVM="crypto/tls.c $(wildcard tpgvm/*.c)" tools/lint.sh $(LINT_SRCS)
 
 # The crypto layer's own code on the host beside openssl speed (bench/crypto_speed.py).
 CRYPTO_BENCH := $(BUILD)/bench/crypto_speed
@@ -552,7 +596,7 @@ clean:
 MEASURED_FLAGS_FILE := $(BUILD)/measured-flags.txt
 MEASURED_FLAGS = kernel: $(KERNEL_CFLAGS) | $(KERNEL_ASFLAGS) | $(KERNEL_LDFLAGS); \
 	guest: $(GUEST_CFLAGS) | $(GUEST_AVX_CFLAGS) | $(GUEST_ASFLAGS) | $(GUEST_LDFLAGS); \
-	mbedtls: $(MBEDTLS_KERNEL_DEFS)
+	mbedtls: $(MBEDTLS_KERNEL_DEFS) | $(MBEDTLS_GUEST_DEFS)
 ifneq ($(file < $(MEASURED_FLAGS_FILE)),$(MEASURED_FLAGS))
 $(shell mkdir -p $(BUILD))
 $(file > $(MEASURED_FLAGS_FILE),$(MEASURED_FLAGS))
@@ -568,3 +612,13 @@ $(shell mkdir -p $(BUILD))
 $(file > $(REFERENCE_PROVENANCE_FILE),$(REFERENCE_PROVENANCE))
 endif
 $(REFERENCE): $(REFERENCE_PROVENANCE_FILE)
+
+# The same for the list of objects linked into the hypervisor: a file taken
+# out of the link (or put into it) relinks the image.
+KERNEL_LINK_FILE := $(BUILD)/kernel-link.txt
+KERNEL_LINK = $(KERNEL_SRCS) | $(CRYPTO_KERNEL_OBJS)
+ifneq ($(file < $(KERNEL_LINK_FILE)),$(KERNEL_LINK))
+$(shell mkdir -p $(BUILD))
+$(file > $(KERNEL_LINK_FILE),$(KERNEL_LINK))
+endif
+$(BUILD)/custos.elf $(PROD_ELF): $(KERNEL_LINK_FILE)

@@ -15,7 +15,7 @@
 
 #define EFI_DROP_CODE32 0x08			/* efi_drop_gdt's 32-bit code */
 
-	.section .text, "ax"
+	.section .text.boot, "ax"		/* kept (boot/linker.ld): only GRUB enters it */
 	.code64
 	.global efi_entry64
 efi_entry64:

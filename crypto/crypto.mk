@@ -1,15 +1,15 @@
 # crypto/ build rules, included by the top-level Makefile. Defines:
 #   CRYPTO_KERNEL_OBJS   objects linked into custos.elf (wrapper + freestanding mbedTLS)
-#   CRYPTO_GUEST_OBJS    the same for the TPGVM (guest flags, plus TLS and
-#                        certificate writing), linked into tpgvm.elf
+#   CRYPTO_GUEST_OBJS    the same for the TPGVM (guest flags, its own config
+#                        with TLS, PEM and certificate writing), linked into tpgvm.elf
 #   CRYPTO_GUEST_CFLAGS  extra flags for guest files that include mbedTLS headers
 #   CRYPTO_HOST_LIB      host archive of the wrapper (for tools and unit tests)
 #   CRYPTO_HOST_LDLIBS   system libraries it needs (-lmbedtls ...)
 #
 # The kernel side builds mbedTLS 2.28 from Debian's source package, fetched
 # into $(MBEDTLS_DIR) on first use by crypto/fetch-mbedtls.sh (never
-# committed), with crypto/mbedtls_config_kernel.h and the kernel's flags. The
-# host side links the same wrapper sources against Debian's libmbedtls-dev.
+# committed), with crypto/mbedtls_config_kernel.h and the kernel's flags; the
+# TPGVM's with crypto/mbedtls_config_tpgvm.h and the guests' flags. The host side links the same wrapper sources against Debian's libmbedtls-dev.
 # See docs/crypto.md.
 
 MBEDTLS_VERSION := 2.28.3
@@ -17,11 +17,12 @@ MBEDTLS_DIR     := $(BUILD)/mbedtls-$(MBEDTLS_VERSION)
 MBEDTLS_STAMP   := $(BUILD)/mbedtls-$(MBEDTLS_VERSION).fetched
 
 # The mbedTLS modules the kernel config needs (a module whose option is off
-# compiles to nothing, so keep this list and the config in step).
-MBEDTLS_MODULES := aes asn1parse asn1write base64 bignum cipher cipher_wrap \
+# compiles to nothing, so keep this list and the config in step): only what
+# the TCB calls; no TLS, no PEM (make tcb-size checks; docs/tcb-size.md).
+MBEDTLS_MODULES := aes asn1parse asn1write bignum cipher cipher_wrap \
 	constant_time ctr_drbg ecdh ecdsa ecp ecp_curves entropy gcm hkdf hmac_drbg md \
-	oid pem pk pk_wrap pkparse platform platform_util sha256 sha512 \
-	x509 x509_crt ssl_ciphersuites ssl_msg ssl_srv ssl_tls
+	oid pk pk_wrap pkparse platform platform_util sha256 sha512 \
+	x509 x509_crt
 MBEDTLS_KERNEL_OBJS := $(patsubst %,$(BUILD)/mbedtls-kernel/%.o,$(MBEDTLS_MODULES))
 MBEDTLS_KERNEL_SRCS := $(patsubst %,$(MBEDTLS_DIR)/library/%.c,$(MBEDTLS_MODULES))
 
@@ -106,24 +107,29 @@ $(CRYPTO_UNDEF_CHECK): $(CRYPTO_KERNEL_OBJS) crypto/check-undefined.sh
 $(BUILD)/custos.elf: $(CRYPTO_UNDEF_CHECK)
 
 # --- TPGVM objects ---------------------------------------------------------------
-# The same sources and configuration with the guests' code-generation flags
-# (guests/guests.mk, which includes this file after defining them), plus
-# what only the TPGVM needs: certificate writing for its self-signed TLS
-# certificate, and the TLS profile (crypto/tls.c).
-MBEDTLS_GUEST_MODULES := $(MBEDTLS_MODULES) pkwrite x509_create x509write_crt
+# The same sources with the guests' code-generation flags (guests/guests.mk,
+# which includes this file after defining them) and the TPGVM's config
+# (crypto/mbedtls_config_tpgvm.h: the kernel's and more), plus what only the
+# TPGVM needs: the TLS server and its profile (crypto/tls.c), PEM, and
+# certificate writing for its self-signed TLS certificate.
+MBEDTLS_GUEST_MODULES := $(MBEDTLS_MODULES) base64 pem ssl_ciphersuites ssl_msg ssl_srv \
+	ssl_tls pkwrite x509_create x509write_crt
 MBEDTLS_GUEST_OBJS := $(patsubst %,$(BUILD)/mbedtls-guest/%.o,$(MBEDTLS_GUEST_MODULES))
-MBEDTLS_GUEST_CFLAGS := $(filter-out -W%,$(GUEST_CFLAGS)) -w $(MBEDTLS_KERNEL_DEFS)
+MBEDTLS_GUEST_DEFS := -I$(MBEDTLS_DIR)/include \
+	-DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config_tpgvm.h"'
+MBEDTLS_GUEST_CFLAGS := $(filter-out -W%,$(GUEST_CFLAGS)) -w $(MBEDTLS_GUEST_DEFS)
 CRYPTO_GUEST_SRCS := crypto/crypto.c crypto/mbedtls_platform.c crypto/tls.c \
 	crypto/sha256_c.c $(CRYPTO_SIMD_SRCS)
 CRYPTO_GUEST_CFLAGS := -isystem $(MBEDTLS_DIR)/include \
-	-DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config_kernel.h"'
+	-DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config_tpgvm.h"'
 CRYPTO_GUEST_WRAP_OBJS := $(patsubst %,$(BUILD)/crypto/guest/%.o,$(CRYPTO_GUEST_SRCS))
 CRYPTO_GUEST_OBJS := $(CRYPTO_GUEST_WRAP_OBJS) $(MBEDTLS_GUEST_OBJS)
 CRYPTO_GUEST_UNDEF_CHECK := $(BUILD)/crypto/guest/undefined-symbols.ok
 
-$(patsubst %,$(MBEDTLS_DIR)/library/%.c,pkwrite x509_create x509write_crt): $(MBEDTLS_STAMP)
+$(patsubst %,$(MBEDTLS_DIR)/library/%.c,$(MBEDTLS_GUEST_MODULES)): $(MBEDTLS_STAMP)
 
-$(BUILD)/mbedtls-guest/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config_kernel.h $(MBEDTLS_STAMP)
+$(BUILD)/mbedtls-guest/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config_kernel.h \
+		crypto/mbedtls_config_tpgvm.h $(MBEDTLS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      mbedtls/$*.c (guest)"
 	@$(CC) $(MBEDTLS_GUEST_CFLAGS) -MMD -MP -c $< -o $@
@@ -172,44 +178,55 @@ $(CRYPTO_HOST_LIB): $(CRYPTO_HOST_OBJS)
 # and the SIMD files with their flags (LINT_SIMD, set by the lint rule).
 lint: $(MBEDTLS_STAMP)
 
-# --- The kernel configuration, tested on the host ---------------------------------
+# --- The kernel's and the TPGVM's configurations, tested on the host -------------
 # The same sources, config and freestanding headers as the kernel objects
 # (mbedTLS, the wrapper, lib/heap.c, lib/string.c, lib/fmt.c), only with the
 # host's code model, linked into one blob that exports nothing but the
 # crypto_*, heap_* and mbedtls_* symbols (not lib/'s memcpy & co., which
-# would clash with libc's); crypto/test_kernel_config.c runs it.
-KCONFIG_DIR := $(BUILD)/crypto/kconfig
+# would clash with libc's); crypto/test_kernel_config.c runs it. Twice: with
+# the kernel's config and modules (test_crypto_kconfig, and the benchmark's
+# blob), and with the TPGVM's (test_crypto_tpgvm_config, which also runs the
+# TLS server the TPGVM runs).
 KCONFIG_CFLAGS := $(filter-out -mcmodel=kernel -fno-pic -fno-pie,$(KERNEL_CFLAGS))
 KCONFIG_SRCS := $(CRYPTO_KERNEL_SRCS) lib/heap.c lib/string.c lib/fmt.c
-KCONFIG_OBJS := $(patsubst %,$(KCONFIG_DIR)/%.o,$(KCONFIG_SRCS)) \
-	$(patsubst %,$(KCONFIG_DIR)/mbedtls/%.o,$(MBEDTLS_MODULES))
-KCONFIG_BLOB := $(KCONFIG_DIR)/crypto-kernel-config.o
-CRYPTO_KCONFIG_TEST := $(BUILD)/tests/test_crypto_kconfig
-UNIT_TESTS += $(CRYPTO_KCONFIG_TEST)
 
-$(KCONFIG_DIR)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c crypto/mbedtls_config_kernel.h $(MBEDTLS_STAMP)
-	@mkdir -p $(dir $@)
-	@$(CC) $(filter-out -W%,$(KCONFIG_CFLAGS)) -w $(MBEDTLS_KERNEL_DEFS) -MMD -MP -c $< -o $@
+# $(call crypto_config_test,DIR,CONFIG HEADER,MBEDTLS MODULES,TEST PROGRAM):
+# the blob DIR/crypto-config.o and the test program built on it.
+define crypto_config_test
+$(1)/mbedtls/%.o: $$(MBEDTLS_DIR)/library/%.c $(2) crypto/mbedtls_config_kernel.h $$(MBEDTLS_STAMP)
+	@mkdir -p $$(dir $$@)
+	@$$(CC) $$(filter-out -W%,$$(KCONFIG_CFLAGS)) -w -I$$(MBEDTLS_DIR)/include \
+		-DMBEDTLS_CONFIG_FILE='"$(2)"' -MMD -MP -c $$< -o $$@
 
-$(KCONFIG_DIR)/%.c.o: %.c $(MBEDTLS_STAMP)
-	@mkdir -p $(dir $@)
-	@$(CC) $(KCONFIG_CFLAGS) -isystem $(MBEDTLS_DIR)/include \
-		-DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config_kernel.h"' -MMD -MP -c $< -o $@
+$(1)/%.c.o: %.c $$(MBEDTLS_STAMP)
+	@mkdir -p $$(dir $$@)
+	@$$(CC) $$(KCONFIG_CFLAGS) -isystem $$(MBEDTLS_DIR)/include \
+		-DMBEDTLS_CONFIG_FILE='"$(2)"' -MMD -MP -c $$< -o $$@
 
-$(patsubst %,$(KCONFIG_DIR)/%.o,$(CRYPTO_SIMD_SRCS)): $(KCONFIG_DIR)/%.c.o: %.c
-	@mkdir -p $(dir $@)
-	@$(CC) $(call crypto_simd_cflags,$(KCONFIG_CFLAGS),$<) $(CRYPTO_SIMD_FREESTANDING) \
-		-MMD -MP -c $< -o $@
+$$(patsubst %,$(1)/%.o,$$(CRYPTO_SIMD_SRCS)): $(1)/%.c.o: %.c
+	@mkdir -p $$(dir $$@)
+	@$$(CC) $$(call crypto_simd_cflags,$$(KCONFIG_CFLAGS),$$<) $$(CRYPTO_SIMD_FREESTANDING) \
+		-MMD -MP -c $$< -o $$@
 
-$(KCONFIG_BLOB): $(KCONFIG_OBJS) crypto/crypto.mk
-	@$(LD) -r -o $@.tmp $(KCONFIG_OBJS)
+$(1)/crypto-config.o: $$(patsubst %,$(1)/%.o,$$(KCONFIG_SRCS)) \
+		$$(patsubst %,$(1)/mbedtls/%.o,$(3)) crypto/crypto.mk
+	@$$(LD) -r -o $$@.tmp $$(filter %.o,$$^)
 	@objcopy --wildcard --keep-global-symbol='crypto_*' --keep-global-symbol='heap_*' \
-		--keep-global-symbol='mbedtls_*' $@.tmp $@
-	@rm -f $@.tmp
+		--keep-global-symbol='mbedtls_*' $$@.tmp $$@
+	@rm -f $$@.tmp
 
-$(CRYPTO_KCONFIG_TEST): crypto/test_kernel_config.c $(KCONFIG_BLOB)
-	@mkdir -p $(dir $@)
-	@echo "  TEST    $@"
-	@$(CC) $(HOST_CFLAGS) -isystem $(MBEDTLS_DIR)/include \
-		-DMBEDTLS_CONFIG_FILE='"crypto/mbedtls_config_kernel.h"' \
-		-MMD -MP $< $(KCONFIG_BLOB) -lcmocka -o $@
+$(4): crypto/test_kernel_config.c $(1)/crypto-config.o
+	@mkdir -p $$(dir $$@)
+	@echo "  TEST    $$@"
+	@$$(CC) $$(HOST_CFLAGS) -isystem $$(MBEDTLS_DIR)/include \
+		-DMBEDTLS_CONFIG_FILE='"$(2)"' \
+		-MMD -MP $$< $(1)/crypto-config.o -lcmocka -o $$@
+UNIT_TESTS += $(4)
+endef
+
+KCONFIG_DIR := $(BUILD)/crypto/kconfig
+KCONFIG_BLOB := $(KCONFIG_DIR)/crypto-config.o
+CRYPTO_KCONFIG_TEST := $(BUILD)/tests/test_crypto_kconfig
+$(eval $(call crypto_config_test,$(KCONFIG_DIR),crypto/mbedtls_config_kernel.h,$(MBEDTLS_MODULES),$(CRYPTO_KCONFIG_TEST)))
+TCONFIG_DIR := $(BUILD)/crypto/tconfig
+$(eval $(call crypto_config_test,$(TCONFIG_DIR),crypto/mbedtls_config_tpgvm.h,$(MBEDTLS_GUEST_MODULES),$(BUILD)/tests/test_crypto_tpgvm_config))

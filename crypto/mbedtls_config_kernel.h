@@ -1,12 +1,16 @@
 /*
- * mbedTLS 2.28 configuration for the freestanding builds (the hypervisor and,
- * later, the TPGVM). Selected with -DMBEDTLS_CONFIG_FILE=... : it replaces
- * mbedtls/config.h entirely, so everything not enabled here is off.
+ * mbedTLS 2.28 configuration of the hypervisor (the TCB), freestanding.
+ * Selected with -DMBEDTLS_CONFIG_FILE=... : it replaces mbedtls/config.h
+ * entirely, so everything not enabled here is off. The TPGVM builds with
+ * crypto/mbedtls_config_tpgvm.h, which is this file plus its TLS server,
+ * PEM and certificate writing (crypto/crypto.mk builds the two apart).
  *
- * Only what Custos uses (see crypto/crypto.h and docs/crypto.md): SHA-256,
- * SHA-384, HMAC, HKDF, AES-256-GCM, AES-CFB, a CTR-DRBG, P-384 ECDSA and ECDH, X.509
- * certificate parsing (DER and PEM), and TLS 1.2 server with
- * ECDHE-ECDSA-AES-GCM for the TPGVM.
+ * Only what the TCB calls (see crypto/crypto.h and docs/crypto.md):
+ * SHA-256, SHA-384, HMAC, HKDF, AES-256-GCM, AES-CFB, a CTR-DRBG, P-384
+ * ECDSA and ECDH, and X.509 as far as the TCB verifies certificates: DER
+ * parsing, the chain to the CA root, key usage and the role OIDs. No TLS
+ * (the TPGVM's), no PEM, no writing of keys or certificates (make tcb-size
+ * fails if one is linked in; docs/tcb-size.md).
  *
  * No clock (no HAVE_TIME / HAVE_TIME_DATE): certificate validity dates are
  * not checked, deliberately (crypto.h says why). No files, no sockets, no
@@ -72,26 +76,7 @@
 #define MBEDTLS_X509_CRT_PARSE_C
 #define MBEDTLS_X509_CHECK_KEY_USAGE
 #define MBEDTLS_X509_CHECK_EXTENDED_KEY_USAGE /* role OIDs (crypto_x509_verify) */
-#define MBEDTLS_PEM_PARSE_C
-#define MBEDTLS_BASE64_C
-
-/* ---- TLS 1.2 server, ECDHE-ECDSA with AES-GCM only (the TPGVM) ----------- */
-#define MBEDTLS_SSL_TLS_C
-#define MBEDTLS_SSL_SRV_C
-#define MBEDTLS_SSL_PROTO_TLS1_2
-#define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
-#define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
-#define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE /* the tenant's certificate, after the handshake */
-#define MBEDTLS_SSL_CIPHERSUITES \
-	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
-
-/* ---- The TPGVM's self-signed TLS certificate (crypto/tls.c) --------------
- * Only the TPGVM links these modules (crypto/crypto.mk, CRYPTO_GUEST_OBJS);
- * the hypervisor does not write certificates. */
-#define MBEDTLS_PK_WRITE_C
-#define MBEDTLS_X509_CREATE_C
-#define MBEDTLS_X509_CRT_WRITE_C
-
+/* DER only (crypto_x509_*): no PEM_PARSE_C and BASE64_C in the TCB. */
 #include "mbedtls/check_config.h"
 
 #endif

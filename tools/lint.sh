@@ -7,8 +7,9 @@ set -eu
 inc="-isystem lib/include -Iinclude -I. -DCUSTOS_KERNEL"
 gccinc="-isystem $(gcc -print-file-name=include)"
 # crypto/: the freestanding mbedTLS headers and config (crypto/crypto.mk
-# fetches them before lint runs).
-mbedtls="-isystem ${MBEDTLS_DIR:-build/mbedtls-2.28.3}/include -DMBEDTLS_CONFIG_FILE=\"crypto/mbedtls_config_kernel.h\""
+# fetches them before lint runs): the kernel's, or for the files LINT_TPGVM
+# names (space-separated), the TPGVM's.
+mbedtls_inc="-isystem ${MBEDTLS_DIR:-build/mbedtls-2.28.3}/include"
 status=0
 
 # The flags LINT_SIMD gives FILE, or nothing.
@@ -36,6 +37,9 @@ for f in "$@"; do
 	# built with their FLAGS; every other one with general registers only.
 	regs=$(simd_flags "$f")
 	[ -n "$regs" ] || regs="-mgeneral-regs-only"
+	config=kernel
+	case " ${LINT_TPGVM:-} " in *" $f "*) config=tpgvm ;; esac
+	mbedtls="$mbedtls_inc -DMBEDTLS_CONFIG_FILE=\"crypto/mbedtls_config_$config.h\""
 	# shellcheck disable=SC2086
 	gcc -std=gnu11 -O1 -fanalyzer -ffreestanding -nostdinc $gccinc $inc $mbedtls \
 		$regs -mno-red-zone -Wall -Wextra -Werror \
