@@ -461,9 +461,10 @@ def main():
             say("%s; transcript and logs in %s." % (e, os.path.relpath(d, ROOT)))
             return 1
     say("Done in %.0f s on %s (%s): attested, created, started, watched, sealed,\n"
-        "    resumed, booted afresh and destroyed a VM without the host ever seeing\n"
-        "    its memory, registers or secret." % (time.monotonic() - start, machine.name,
-                                      BACKENDS[backend].split(":")[0]))
+        "    resumed%s and destroyed a VM without the host ever seeing its memory,\n"
+        "    registers or secret." % (time.monotonic() - start, machine.name,
+                                      BACKENDS[backend].split(":")[0],
+                                      "" if args.guest == "linux" else ", booted afresh"))
     return 0
 
 
