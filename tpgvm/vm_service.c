@@ -27,8 +27,8 @@
  * session that asked waits in its own state (tpgvm/session.c) and every
  * other session and the transport go on.
  *
- * Console lines (never secrets, images or blob contents):
- *   tpgvm: <tenant> vm <name>: created | loaded | started | sealed vN
+ * Console lines (never secrets, images, blob contents or VM names):
+ *   tpgvm: <tenant> vm #<label>: created | loaded | started | sealed vN
  *          (B bytes) stored | resumed | destroyed | refused: <why> | ...
  */
 #include "tpgvm/deadline.h"
@@ -192,17 +192,47 @@ static uint8_t console_buf[PROTO_CHUNK_MAX];
 
 /* ---- Small helpers ------------------------------------------------------------ */
 
+/* A VM's name in our console lines: 8 hex digits of an HMAC under a key
+ * of this boot, the same for a tenant's VM on every line and never the
+ * name its tenant chose, which the development build's mirror mode would
+ * otherwise copy to the host's COM1 (docs/architecture.md, "What the host
+ * learns"). */
+static void vm_label(const char *tenant, const char *name, char out[9])
+{
+	static uint8_t key[32];
+	static bool keyed;
+	static const char hex[] = "0123456789abcdef";
+	uint8_t buf[64 + PROTO_VM_NAME_MAX], mac[CRYPTO_SHA384_LEN];
+	size_t t = strnlen(tenant, 63), n = strnlen(name, PROTO_VM_NAME_MAX - 1);
+
+	if (!keyed)
+		keyed = crypto_random(key, sizeof(key)) == CRYPTO_OK;
+	memcpy(buf, tenant, t);
+	buf[t] = 0;
+	memcpy(buf + t + 1, name, n);
+	if (!keyed || crypto_hmac_sha384(key, sizeof(key), buf, t + 1 + n, mac)) {
+		memcpy(out, "????????", 9);
+		return;
+	}
+	for (int i = 0; i < 4; i++) {
+		out[2 * i] = hex[mac[i] >> 4];
+		out[2 * i + 1] = hex[mac[i] & 15];
+	}
+	out[8] = '\0';
+}
+
 static void vlog(const char *tenant, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void vlog(const char *tenant, const char *name, const char *fmt, ...)
 {
-	char msg[160];
+	char msg[160], label[9];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	con_printf("tpgvm: %s vm %s: %s\n", tenant, name, msg);
+	vm_label(tenant, name, label);
+	con_printf("tpgvm: %s vm #%s: %s\n", tenant, label, msg);
 }
 
 static long vm_hc(unsigned long nr, void *req)
