@@ -174,13 +174,16 @@ static void check_msg(const uint8_t *d, size_t size, const struct proto_msg *m)
 		require(le(m->body + 32, 4) >= 1 && le(m->body + 32, 4) <= 3);
 		require(le(m->body + 36, 4) == 0);
 		break;
-	case PROTO_VM_START:
 	case PROTO_VM_STOP:
 	case PROTO_VM_DESTROY:
 	case PROTO_VM_STATUS:
 	case PROTO_VM_CONSOLE:
 		require(blen == 32 && name_ok(m->body));
 		require(proto_vm_name_ok((const char *)m->body));
+		break;
+	case PROTO_VM_START: /* a name, a mode 0..2, 4 bytes of 0 */
+		require(blen == 40 && name_ok(m->body));
+		require(le(m->body + 32, 4) <= 2 && le(m->body + 36, 4) == 0);
 		break;
 	case PROTO_VM_LIST:
 	case PROTO_WAIT:
@@ -192,7 +195,8 @@ static void check_msg(const uint8_t *d, size_t size, const struct proto_msg *m)
 			const uint8_t *p = m->body + r;
 			const uint8_t *nul = memchr(p + 136, 0, 64);
 
-			require(name_ok(p) && le(p + 32, 4) <= 5 && le(p + 36, 4) == 0);
+			require(name_ok(p) && le(p + 32, 4) <= 5 &&
+			(le(p + 36, 4) & ~7u) == 0);
 			require(nul != NULL);
 			for (const uint8_t *c = p + 136; c < nul; c++)
 				require(*c >= 0x20 && *c <= 0x7e);
