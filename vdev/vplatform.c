@@ -181,8 +181,9 @@ bool vplatform_intr_pending(struct vplatform *p, uint64_t now)
 	if (extint_pending(p) || vlapic_pending_vector(&p->lapic) >= 0)
 		return true;
 	/* Nothing now, and nothing until the next timer event unless the
-	 * guest touches a device (which clears this). The deadline is past
-	 * now: advance took every event up to now. */
+	 * guest touches a device (which clears this). advance took every
+	 * event up to now, so that event lies ahead (were it not, the cache
+	 * would simply never answer). */
 	p->quiet_until = vplatform_next_deadline(p, now);
 	return false;
 }

@@ -49,7 +49,7 @@ struct vplatform {
 	 * timer event is this one, as long as the guest touches no device.
 	 * vplatform_intr_pending sets it when it finds none pending; every
 	 * entry point that changes a device's state clears it (0). It is
-	 * what makes the check before every entry (hv/virq.c) a compare on
+	 * what makes the check before every entry (hv/virq.h) a compare on
 	 * exits that touch no device (CPUID, hypercalls). */
 	uint64_t quiet_until;
 };
@@ -64,8 +64,8 @@ void vplatform_init(struct vplatform *p, uint64_t tsc_hz,
  * TSC-deadline timer counts in; the caller sets it after init and load. */
 void vplatform_set_tsc_offset(struct vplatform *p, uint64_t offset);
 
-/* MOV to CR8: the local APIC's TPR (bits 7:4 of the value's 3:0), which
- * masks what it delivers. */
+/* MOV to CR8: tpr (the value written, shifted left by 4) is the local
+ * APIC's new TPR, which masks what it delivers. */
 void vplatform_set_tpr(struct vplatform *p, uint32_t tpr);
 
 /* RDMSR (write false) or WRMSR of an APIC MSR (vlapic_msr_is_apic);
