@@ -57,12 +57,12 @@ static enum exit_outcome run_slice(struct vm *vm, struct sched_stats *stats)
 	vm->slices++;
 	stats->slices++;
 	do {
-		uint64_t used = rdtsc() - start;
+		uint64_t now = rdtsc(), used = now - start;
 		if (used >= SLICE_TSC)
 			return EXIT_OUTCOME_PREEMPTED;
 		struct exit_event ev;
 
-		arch->run(v, virq_before_entry(vm, v, rdtsc(), SLICE_TSC - used), &ev);
+		arch->run(v, virq_before_entry(vm, v, now, SLICE_TSC - used), &ev);
 		out = vm_exit_handle(vm, v, &ev);
 		console_drain();
 	} while (out == EXIT_OUTCOME_RESUME);

@@ -2,20 +2,15 @@
 #include "hv/arch.h"
 #include "tcb/timebase.h"
 
-/* Not worth an entry: a timer event this close is taken at the next one. */
-#define MIN_BUDGET_TSC 2000ull
-
 void virq_reset(struct vm *vm, uint64_t now)
 {
 	vplatform_init(&vm->platform, timebase_tsc_hz(), timebase_wall_at(now), now);
 	vm->idle = false;
 }
 
-uint64_t virq_before_entry(struct vm *vm, struct vcpu *v, uint64_t now,
-			   uint64_t budget)
+uint64_t virq_devices_before_entry(struct vm *vm, struct vcpu *v, uint64_t now,
+				   uint64_t budget)
 {
-	uint64_t next;
-
 	if (vplatform_intr_pending(&vm->platform, now)) {
 		if (arch->intr_ready(v)) {
 			int vector = vplatform_intr_ack(&vm->platform, now);
@@ -30,10 +25,8 @@ uint64_t virq_before_entry(struct vm *vm, struct vcpu *v, uint64_t now,
 	} else {
 		arch->intr_window(v, false);
 	}
-	next = vplatform_next_deadline(&vm->platform, now);
-	if (next > now && next - now < budget)
-		budget = next - now < MIN_BUDGET_TSC ? MIN_BUDGET_TSC : next - now;
-	return budget;
+	return virq_cut_budget(budget, now,
+			       vplatform_next_deadline(&vm->platform, now));
 }
 
 bool virq_wakes(struct vm *vm, uint64_t now, uint64_t *deadline)

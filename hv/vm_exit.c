@@ -360,7 +360,7 @@ static enum exit_outcome handle_cr_access(struct vm *vm, struct vcpu *v,
 		/* CR8 is TPR bits 7:4 (SDM Vol. 3A 11.8.6.1): the VM's own
 		 * APIC's, which masks what it delivers. */
 		v->sys.cr8 = value;
-		vm->platform.lapic.tpr = (uint32_t)value << 4;
+		vplatform_set_tpr(&vm->platform, (uint32_t)value << 4);
 		break;
 	case CR_TPR_READ:
 		gpr_set(v, cr.gpr, vm->platform.lapic.tpr >> 4);

@@ -20,6 +20,7 @@ void vplatform_init(struct vplatform *p, uint64_t tsc_hz,
 	vmisc_init(&p->misc);
 	vlapic_init(&p->lapic, p->tsc_hz);
 	p->last_now = now;
+	p->quiet_until = 0;
 }
 
 /* A `now` before one already seen is taken as that one: the devices'
@@ -29,15 +30,33 @@ static uint64_t time_at(const struct vplatform *p, uint64_t now)
 	return now < p->last_now ? p->last_now : now;
 }
 
+/* A device's state may change (or the TSC-deadline timer's clock): what
+ * vplatform_intr_pending found no longer holds. */
+static void unquiet(struct vplatform *p)
+{
+	p->quiet_until = 0;
+}
+
 void vplatform_set_tsc_offset(struct vplatform *p, uint64_t offset)
 {
+	unquiet(p);
 	vlapic_set_tsc_offset(&p->lapic, offset);
 }
 
+void vplatform_set_tpr(struct vplatform *p, uint32_t tpr)
+{
+	unquiet(p);
+	p->lapic.tpr = tpr & 0xff;
+}
+
 /* Timers up to now: a rising OUT of PIT channel 0 is an edge on IRQ 0;
- * the APIC timer's events go to its IRR. */
+ * the APIC timer's events go to its IRR. Every caller but
+ * vplatform_intr_pending goes on to change or ask a device (an IN may
+ * change state too: a UART's read clears its interrupt), so it clears
+ * the quiet cache here, once for all of them. */
 static uint64_t advance(struct vplatform *p, uint64_t now)
 {
+	unquiet(p);
 	now = time_at(p, now);
 	p->last_now = now;
 	if (vpit_advance(&p->pit, now)) {
@@ -156,8 +175,17 @@ static bool extint_pending(struct vplatform *p)
 
 bool vplatform_intr_pending(struct vplatform *p, uint64_t now)
 {
-	advance(p, now);
-	return extint_pending(p) || vlapic_pending_vector(&p->lapic) >= 0;
+	if (now < p->quiet_until)
+		return false;
+	now = advance(p, now);
+	if (extint_pending(p) || vlapic_pending_vector(&p->lapic) >= 0)
+		return true;
+	/* Nothing now, and nothing until the next timer event unless the
+	 * guest touches a device (which clears this). advance took every
+	 * event up to now, so that event lies ahead (were it not, the cache
+	 * would simply never answer). */
+	p->quiet_until = vplatform_next_deadline(p, now);
+	return false;
 }
 
 int vplatform_intr_ack(struct vplatform *p, uint64_t now)
@@ -180,6 +208,9 @@ uint64_t vplatform_next_deadline(const struct vplatform *p, uint64_t now)
 	 * a late one a lost tick. */
 	uint64_t pit, apic;
 
+	/* The next event is the one found when the cache was filled. */
+	if (now < p->quiet_until)
+		return p->quiet_until;
 	now = time_at(p, now);
 	pit = vpit_next_deadline(&p->pit, now);
 	apic = vlapic_next_deadline(&p->lapic, now);
@@ -252,6 +283,7 @@ bool vplatform_load(struct vplatform *p, const uint8_t *in, size_t len,
 		return false;
 	tmp.tsc_hz = tsc_hz;
 	tmp.last_now = now;
+	tmp.quiet_until = 0;
 	tmp.lapic.tsc_offset = p->lapic.tsc_offset;
 	if (!vpic_load(&tmp.pic, in + OFF_PIC) ||
 	    !vpit_load(&tmp.pit, in + OFF_PIT, saved_hz, tsc_hz, now) ||

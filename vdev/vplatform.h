@@ -45,6 +45,13 @@ struct vplatform {
 	struct vlapic lapic; /* xAPIC page or x2APIC MSRs: its timer, and the
 			      * PIC on LINT0 */
 	uint64_t last_now;  /* the latest `now` seen: time never runs back */
+	/* Not saved: before this TSC no interrupt is pending and the next
+	 * timer event is this one, as long as the guest touches no device.
+	 * vplatform_intr_pending sets it when it finds none pending; every
+	 * entry point that changes a device's state clears it (0). It is
+	 * what makes the check before every entry (hv/virq.h) a compare on
+	 * exits that touch no device (CPUID, hypercalls). */
+	uint64_t quiet_until;
 };
 
 /* Power-on state; wall_seconds (Unix time at `now`, 0 when unknown) is
@@ -56,6 +63,10 @@ void vplatform_init(struct vplatform *p, uint64_t tsc_hz,
 /* The VM's TSC offset (guest TSC = host TSC + offset), which the
  * TSC-deadline timer counts in; the caller sets it after init and load. */
 void vplatform_set_tsc_offset(struct vplatform *p, uint64_t offset);
+
+/* MOV to CR8: tpr (the value written, shifted left by 4) is the local
+ * APIC's new TPR, which masks what it delivers. */
+void vplatform_set_tpr(struct vplatform *p, uint32_t tpr);
 
 /* RDMSR (write false) or WRMSR of an APIC MSR (vlapic_msr_is_apic);
  * false means the guest gets #GP. */
@@ -74,7 +85,9 @@ enum vio_result vplatform_io(struct vplatform *p, struct vio_access *a,
 			     uint64_t now);
 
 /* Whether an interrupt is waiting for the CPU at `now` (timers advanced
- * to now first): the PIC's through LINT0, or one of the local APIC's. */
+ * to now first): the PIC's through LINT0, or one of the local APIC's.
+ * Before quiet_until, false at once (nothing changed since it was last
+ * false, and no timer event has come). */
 bool vplatform_intr_pending(struct vplatform *p, uint64_t now);
 
 /* The CPU takes it (INTA): its vector, or -1 when none is pending any

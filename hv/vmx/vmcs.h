@@ -86,9 +86,40 @@ enum vmcs_field {
 	VMCS_HOST_RSP = 0x6c14, VMCS_HOST_RIP = 0x6c16,
 };
 
-/* A failed VMREAD/VMWRITE on the current VMCS is a TCB bug: it panics. */
-uint64_t vmcs_read(enum vmcs_field f);
-void vmcs_write(enum vmcs_field f, uint64_t v);
+/* A failed VMREAD/VMWRITE on the current VMCS is a TCB bug: it panics,
+ * out of line. The accessors themselves are inline: a VM exit's round
+ * trip makes about ten of them, and a call costs as many instructions as
+ * the access (docs/vm-exits.md, "What an exit costs"). VMX instructions
+ * report failure in CF (VMfailInvalid) or ZF (VMfailValid), SDM 31.2;
+ * the flag output "na" (CF or ZF) catches both, and the compiler branches
+ * on the flags themselves. */
+__attribute__((noreturn)) void vmcs_read_failed(enum vmcs_field f);
+__attribute__((noreturn)) void vmcs_write_failed(enum vmcs_field f, uint64_t v);
+
+static inline uint64_t vmcs_read(enum vmcs_field f)
+{
+	uint64_t v;
+	bool failed;
+
+	__asm__ volatile("vmread %2, %0"
+			 : "=r"(v), "=@ccna"(failed)
+			 : "r"((uint64_t)f));
+	if (__builtin_expect(failed, 0))
+		vmcs_read_failed(f);
+	return v;
+}
+
+static inline void vmcs_write(enum vmcs_field f, uint64_t v)
+{
+	bool failed;
+
+	__asm__ volatile("vmwrite %1, %2"
+			 : "=@ccna"(failed)
+			 : "r"(v), "r"((uint64_t)f)
+			 : "memory");
+	if (__builtin_expect(failed, 0))
+		vmcs_write_failed(f, v);
+}
 
 /* VMCLEAR / VMPTRLD of a VMCS region; false on VMfail. */
 bool vmcs_clear(uint64_t pa);

@@ -3,7 +3,8 @@
  * with nothing attached and its resets, ports 0x80, 0x92 and 0xCF9, PCI
  * configuration mechanism 1 with no devices, unclaimed ports and sizes;
  * and the saved state: a round trip mid-period on the same and another
- * TSC rate, and the refusal of each kind of corrupted field.
+ * TSC rate, and the refusal of each kind of corrupted field; the quiet
+ * cache (quiet_until) and every change that must clear it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -287,6 +288,122 @@ static void test_load_refusals(void **state)
 	}
 }
 
+/* A platform with nothing pending until PIT channel 0's next edge
+ * (HZ=100), whose last edge is waiting at the PIC behind IRQ 0's mask,
+ * and whose local APIC has vector 0x51 requested behind a TPR of 0x50:
+ * an unmask, a TPR lowered, a byte received, a TSC-deadline timer's
+ * clock moved, each makes an interrupt pending at once. Returns the TSC
+ * it was left quiet at. */
+#define PERIOD (HZ_TSC / 100)
+static uint64_t quiet_platform(struct vplatform *p)
+{
+	uint64_t now = T0 + PERIOD + PERIOD / 2, self = 0x51, tpr = 0x50;
+	uint64_t x2apic = 0xfee00d00;
+
+	vplatform_init(p, HZ_TSC, 0, T0);
+	linux_init_pic(p, T0);
+	outb(p, 0x21, 0xff, T0);           /* IRQ 0 (and all) masked */
+	outb(p, 0x43, 0x34, T0);           /* channel 0, mode 2 */
+	outb(p, 0x40, 0x9c, T0);
+	outb(p, 0x40, 0x2e, T0);           /* 11932: HZ=100 */
+	outb(p, 0x3fc, 0x08, T0);          /* UART: OUT2, */
+	outb(p, 0x3f9, 0x01, T0);          /* receive interrupt on */
+	assert_true(vplatform_msr(p, 0x1b, true, &x2apic, T0));
+	assert_true(vplatform_msr(p, 0x808, true, &tpr, T0));
+	assert_true(vplatform_msr(p, 0x83f, true, &self, T0));
+	assert_false(vplatform_intr_pending(p, now));
+	assert_true(p->quiet_until > now);
+	assert_int_equal(p->quiet_until, vplatform_next_deadline(p, now));
+	return now;
+}
+
+static void test_quiet_until(void **state)
+{
+	struct vplatform p;
+	uint64_t now = quiet_platform(&p), next = p.quiet_until;
+
+	(void)state;
+	/* The cache answers until the next timer event, which it names. */
+	assert_false(vplatform_intr_pending(&p, next - 1));
+	assert_int_equal(vplatform_next_deadline(&p, next - 1), next);
+	/* Edge 2, 2 x 11932 PIT clocks after T0, rounded up to the TSC. */
+	assert_int_equal(next - T0, vtime_muldiv(2 * 11932, HZ_TSC, VPIT_HZ, true));
+	/* At the event the devices are asked again: the edge is masked,
+	 * so still nothing, and the cache moves on to the edge after. */
+	assert_false(vplatform_intr_pending(&p, next));
+	assert_true(p.quiet_until > next);
+	assert_true(now < next);
+}
+
+static void test_quiet_until_cleared(void **state)
+{
+	struct vplatform p, saved;
+	static uint8_t s[VPLATFORM_SAVE_SIZE];
+	uint64_t now, tpr = 0, deadline, lvt = (2u << 17) | 0xec;
+
+	(void)state;
+	/* Port I/O: IRQ 0 unmasked, its waiting edge goes to the CPU. */
+	now = quiet_platform(&p);
+	outb(&p, 0x21, 0xfa, now);
+	assert_true(vplatform_intr_pending(&p, now));
+	assert_int_equal(vplatform_intr_ack(&p, now), 0x30);
+
+	/* The APIC's MSRs: TPR lowered below the requested vector. */
+	now = quiet_platform(&p);
+	assert_true(vplatform_msr(&p, 0x808, true, &tpr, now));
+	assert_true(vplatform_intr_pending(&p, now));
+	assert_int_equal(vplatform_intr_ack(&p, now), 0x51);
+
+	/* MOV to CR8 (hv/vm_exit.c). */
+	now = quiet_platform(&p);
+	vplatform_set_tpr(&p, 0);
+	assert_true(vplatform_intr_pending(&p, now));
+
+	/* Console input: the UART's receive interrupt on IRQ 4. */
+	now = quiet_platform(&p);
+	outb(&p, 0x21, 0xef, now);         /* only IRQ 4 unmasked */
+	assert_false(vplatform_intr_pending(&p, now));
+	assert_true(p.quiet_until > now);
+	assert_int_equal(vplatform_rx(&p, (const uint8_t *)"x", 1, now), 1);
+	assert_true(vplatform_intr_pending(&p, now));
+	assert_int_equal(vplatform_intr_ack(&p, now), 0x34);
+
+	/* The TSC offset, which the TSC-deadline timer counts in: moved
+	 * past the deadline, the timer is due now. */
+	now = quiet_platform(&p);
+	assert_true(vplatform_msr(&p, 0x832, true, &lvt, now));
+	deadline = now + 1000000;          /* guest TSC = host TSC */
+	assert_true(vplatform_msr(&p, 0x6e0, true, &deadline, now));
+	assert_false(vplatform_intr_pending(&p, now));
+	assert_int_equal(p.quiet_until, now + 1000000);
+	vplatform_set_tsc_offset(&p, 2000000);
+	assert_true(vplatform_intr_pending(&p, now));
+	assert_int_equal(vplatform_intr_ack(&p, now), 0xec);
+
+	/* The xAPIC page: TPR (0x80) lowered. */
+	vplatform_init(&p, HZ_TSC, 0, T0);
+	{
+		uint32_t v = 0x50;
+
+		assert_true(vplatform_apic_mmio(&p, 0x80, true, &v, T0));
+		v = 1u << 18 | 0x51;       /* ICR: fixed, to itself */
+		assert_true(vplatform_apic_mmio(&p, 0x300, true, &v, T0));
+		assert_false(vplatform_intr_pending(&p, T0));
+		assert_int_equal(p.quiet_until, UINT64_MAX);
+		v = 0;
+		assert_true(vplatform_apic_mmio(&p, 0x80, true, &v, T0));
+		assert_true(vplatform_intr_pending(&p, T0));
+	}
+
+	/* A loaded state replaces a quiet one whole. */
+	now = quiet_platform(&p);
+	saved = p;
+	outb(&saved, 0x21, 0xfa, now);
+	vplatform_save(&saved, now, s);
+	assert_true(vplatform_load(&p, s, sizeof(s), HZ_TSC, now));
+	assert_true(vplatform_intr_pending(&p, now));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +411,8 @@ int main(void)
 		cmocka_unit_test(test_misc_ports),
 		cmocka_unit_test(test_save_load_round_trip),
 		cmocka_unit_test(test_load_refusals),
+		cmocka_unit_test(test_quiet_until),
+		cmocka_unit_test(test_quiet_until_cleared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
