@@ -21,7 +21,7 @@
  */
 #include "guests/runtime/guest.h"
 #include "tpgvm/deadline.h"
-#include "tpgvm/frame.h"
+#include <custos/frame.h>
 #include "tpgvm/service.h"
 #include "tpgvm/session.h"
 #include "tpgvm/storage.h"

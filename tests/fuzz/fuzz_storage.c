@@ -27,7 +27,7 @@
  */
 #include "tpgvm/storage.c"
 #include "tests/fuzz/fuzz_util.h"
-#include "tpgvm/frame.h"
+#include <custos/frame.h>
 
 #include <stdlib.h>
 

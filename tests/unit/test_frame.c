@@ -1,5 +1,5 @@
 /*
- * Tests of the serial-line session framing (tpgvm/frame.c): CRC-32C known
+ * Tests of the serial-line session framing (wire/frame.c): CRC-32C known
  * answers, encode/decode round trips, every split point of a multi-frame
  * stream, garbage, flipped bits, lost bytes and truncation (the frame is
  * dropped and the next good one is found), the payload limit, and
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tpgvm/frame.h"
+#include <custos/frame.h>
 
 /* Everything the sink saw, copied (payload pointers die with the call). */
 #define MAX_SEEN 64
