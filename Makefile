@@ -5,7 +5,8 @@
 #               (EMU=bochs: Bochs, Intel VMX; EMU=qemu: QEMU, AMD SVM)
 #   make test   every test suite, ending with "N passed, M failed"
 #   make fuzz   build the libFuzzer targets
-#   make lint   cppcheck and gcc -fanalyzer
+#   make lint   no call cycles among hv/'s or the TPGVM's files, then
+#               cppcheck and gcc -fanalyzer
 #   make tcb-size  what build/custos.elf holds: code lines per folder, bytes
 #               per origin; fails if it links what only the tools or the
 #               TPGVM use (docs/tcb-size.md)
@@ -550,7 +551,15 @@ LINT_SRCS := $(filter %.c,$(KERNEL_SRCS)) $(HOST_ONLY_SRCS) $(CRYPTO_KERNEL_SRCS
 	$(filter-out $(PORTABLE_SRCS),$(wildcard tpgvm/*.c)) $(wildcard guests/runtime/*.c)
 # (The TPGVM's files and crypto/tls.c with the TPGVM's mbedTLS config, which
 # has the TLS the kernel's lacks.)
-lint:
+# First, no call cycles (tools/check_cycles.py, on the objects' symbols):
+# among the hypervisor's hv/ files, and among the TPGVM's with the wire
+# codecs it links (docs/architecture.md, "Who calls whom").
+CYCLE_OBJS_HV := $(filter $(BUILD)/kernel/hv/%.c.o,$(KERNEL_OBJS))
+CYCLE_OBJS_TPGVM := $(filter $(GUEST_OBJDIR)/tpgvm/%.c.o $(GUEST_OBJDIR)/wire/%.c.o,\
+	$(call guest_objs,tpgvm))
+lint: $(CYCLE_OBJS_HV) $(CYCLE_OBJS_TPGVM)
+	@$(PYTHON) tools/check_cycles.py --root $(BUILD)/kernel $(CYCLE_OBJS_HV)
+	@$(PYTHON) tools/check_cycles.py --root $(GUEST_OBJDIR) $(CYCLE_OBJS_TPGVM)
 	@LINT_SIMD="$(foreach f,$(CRYPTO_SIMD_SRCS),$(f):$(call crypto_simd_on,$(f));)" \
 		LINT_TPGVM="crypto/tls.c $(wildcard tpgvm/*.c)" tools/lint.sh $(LINT_SRCS)
 
