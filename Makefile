@@ -5,7 +5,8 @@
 #               (EMU=bochs: Bochs, Intel VMX; EMU=qemu: QEMU, AMD SVM)
 #   make test   every test suite, ending with "N passed, M failed"
 #   make fuzz   build the libFuzzer targets
-#   make lint   cppcheck and gcc -fanalyzer
+#   make lint   no call cycles among hv/'s or the TPGVM's files, then
+#               cppcheck and gcc -fanalyzer
 #   make tcb-size  what build/custos.elf holds: code lines per folder, bytes
 #               per origin; fails if it links what only the tools or the
 #               TPGVM use (docs/tcb-size.md)
@@ -91,10 +92,11 @@ PORTABLE_SRCS += boot/acpi.c boot/platform_mmio.c boot/memmap.c boot/modules.c
 PORTABLE_SRCS += tcb/der.c tcb/envelope.c tcb/envelope_open.c tcb/policy.c tcb/tcb_keys.c
 # Which TCB identity a boot may use (plaintext keys: development roles only).
 PORTABLE_SRCS += tcb/tcb_identity.c
-# Session framing on the TPGVM serial line (untrusted bytes; custos-relay too).
-PORTABLE_SRCS += tpgvm/frame.c
-# Tenant protocol codec inside TLS (untrusted both ways; TPGVM and tenant CLI).
-PORTABLE_SRCS += tpgvm/proto.c
+# The wire formats more than one party speaks (wire/; docs/architecture.md):
+# session framing on the TPGVM serial line (untrusted bytes; the TPGVM and
+# custos-relay), the tenant protocol codec inside TLS (untrusted both ways;
+# the TPGVM and the tenant CLI).
+PORTABLE_SRCS += wire/frame.c wire/proto.c
 # Signed platform reports: format, builder (TCB), verifier (tenant tools).
 PORTABLE_SRCS += tcb/report.c tcb/report_sign.c tcb/report_verify.c
 # Event-log decoder (untrusted: reports a tenant verifies).
@@ -139,11 +141,11 @@ PORTABLE_SRCS += tcb/tpm_approval.c
 PORTABLE_SRCS += $(sort $(wildcard vdev/*.c))
 
 # Portable files the hypervisor never calls: the tenant-side verifiers
-# (custos attest, custos verify) and the TPGVM's session framing and tenant
-# protocol (the TPGVM, custos-relay and the tenant CLI build them). Built for
+# (custos attest, custos verify) and the wire codecs, session framing and
+# tenant protocol (the TPGVM, custos-relay and the tenant CLI build them). Built for
 # the host and the fuzzers only, never into build/custos.elf (make tcb-size
 # checks: TCB_FORBIDDEN_OBJECTS).
-HOST_ONLY_SRCS := tcb/report_verify.c tcb/tcg_log_parse.c tpgvm/frame.c tpgvm/proto.c
+HOST_ONLY_SRCS := tcb/report_verify.c tcb/tcg_log_parse.c wire/frame.c wire/proto.c
 
 # hv/ is the shared mechanism; hv/vmx/ (and hv/svm/) the CPU backends.
 HV_DIRS := hv hv/vmx hv/svm
@@ -216,9 +218,9 @@ TCB_FORBIDDEN_SYMBOLS := mbedtls_ssl_* mbedtls_tls_* mbedtls_x509write_* \
 	crypto_tls_* pki_* new_file_*
 # The tenant-side verifiers (custos attest, custos verify).
 TCB_FORBIDDEN_SYMBOLS += report_verify tcg_log_parse
-# The TPGVM's session framing and tenant protocol (tpgvm/frame.c, proto.c).
+# The wire codecs: session framing and tenant protocol (wire/frame.c, proto.c).
 TCB_FORBIDDEN_SYMBOLS += frame_encode frame_decoder_* frame_crc32c proto_*
-TCB_FORBIDDEN_OBJECTS := *tcb/report_verify.c.o *tcb/tcg_log_parse.c.o */tpgvm/* \
+TCB_FORBIDDEN_OBJECTS := *tcb/report_verify.c.o *tcb/tcg_log_parse.c.o */tpgvm/* */wire/* \
 	*crypto/tls.c.o *crypto/pki_*.o *crypto/new_file.c.o */tools/* \
 	*/mbedtls-*/ssl_*.o */mbedtls-*/x509_create.o */mbedtls-*/x509write_*.o \
 	*/mbedtls-*/x509_csr.o */mbedtls-*/pkwrite.o */mbedtls-*/net_sockets.o
@@ -549,7 +551,15 @@ LINT_SRCS := $(filter %.c,$(KERNEL_SRCS)) $(HOST_ONLY_SRCS) $(CRYPTO_KERNEL_SRCS
 	$(filter-out $(PORTABLE_SRCS),$(wildcard tpgvm/*.c)) $(wildcard guests/runtime/*.c)
 # (The TPGVM's files and crypto/tls.c with the TPGVM's mbedTLS config, which
 # has the TLS the kernel's lacks.)
-lint:
+# First, no call cycles (tools/check_cycles.py, on the objects' symbols):
+# among the hypervisor's hv/ files, and among the TPGVM's with the wire
+# codecs it links (docs/architecture.md, "Who calls whom").
+CYCLE_OBJS_HV := $(filter $(BUILD)/kernel/hv/%.c.o,$(KERNEL_OBJS))
+CYCLE_OBJS_TPGVM := $(filter $(GUEST_OBJDIR)/tpgvm/%.c.o $(GUEST_OBJDIR)/wire/%.c.o,\
+	$(call guest_objs,tpgvm))
+lint: $(CYCLE_OBJS_HV) $(CYCLE_OBJS_TPGVM)
+	@$(PYTHON) tools/check_cycles.py --root $(BUILD)/kernel $(CYCLE_OBJS_HV)
+	@$(PYTHON) tools/check_cycles.py --root $(GUEST_OBJDIR) $(CYCLE_OBJS_TPGVM)
 	@LINT_SIMD="$(foreach f,$(CRYPTO_SIMD_SRCS),$(f):$(call crypto_simd_on,$(f));)" \
 		LINT_TPGVM="crypto/tls.c $(wildcard tpgvm/*.c)" tools/lint.sh $(LINT_SRCS)
 

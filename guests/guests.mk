@@ -36,12 +36,12 @@ GUEST_RUNTIME_SRCS := $(sort $(wildcard guests/runtime/*.S)) $(sort $(wildcard g
 GUEST_EXTRA_secretkeeper := guests/common/hold_avx.c guests/common/preempt.c
 GUEST_EXTRA_regspy := guests/common/hold_avx.c guests/common/preempt.c
 GUEST_EXTRA_lcdrive := guests/common/hold_avx.c
-# The TPGVM lives in tpgvm/ (guests/tpgvm/ does not exist); frame.c is the
-# same file the relay is built from, proto.c the one the tenant CLI is. It
-# links the crypto layer (crypto/crypto.mk: CRYPTO_GUEST_OBJS) and the heap
-# mbedTLS allocates from.
-GUEST_EXTRA_tpgvm := $(sort $(wildcard tpgvm/*.c)) tcb/policy.c tcb/der.c tcb/errmsg.c \
-	tcb/report.c tcb/timebase.c lib/heap.c
+# The TPGVM lives in tpgvm/ (guests/tpgvm/ does not exist); it speaks the
+# wire codecs of wire/ (frame.c, the same file the relay is built from;
+# proto.c, the one the tenant CLI is). It links the crypto layer
+# (crypto/crypto.mk: CRYPTO_GUEST_OBJS) and the heap mbedTLS allocates from.
+GUEST_EXTRA_tpgvm := $(sort $(wildcard tpgvm/*.c)) $(sort $(wildcard wire/*.c)) tcb/policy.c \
+	tcb/der.c tcb/errmsg.c tcb/report.c tcb/timebase.c lib/heap.c
 GUEST_LIBS_tpgvm = $(CRYPTO_GUEST_OBJS)
 $(GUEST_OBJDIR)/tpgvm/%.c.o: GUEST_EXTRA_CFLAGS = $(CRYPTO_GUEST_CFLAGS)
 # (its dependencies on the mbedTLS source and the undefined-symbol check are

@@ -2,7 +2,6 @@
 #include "hv/arch.h"
 #include "hv/memory.h"
 #include "hv/power.h"
-#include "hv/tenant.h"
 #include <custos/guest_abi.h>
 
 #include <stdio.h>
@@ -14,12 +13,11 @@ struct vcpu *guest_vcpu(const struct vm *vm)
 	return &vcpus[vm->id - 1];
 }
 
-struct vm *guest_create(const struct vm_config *cfg, bool is_tpgvm,
-			const void *image, size_t image_len,
+struct vm *guest_create(const struct lc_ops *ops, const struct vm_config *cfg,
+			bool is_tpgvm, const void *image, size_t image_len,
 			const void *init_data, size_t init_len,
 			char *err, size_t err_len)
 {
-	const struct lc_ops *ops = tenant_ops();
 	struct vm *vm = vm_table_alloc(cfg->name);
 	struct lc_image in = {
 		.image = image, .image_len = image_len,

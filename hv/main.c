@@ -159,8 +159,8 @@ static bool create_boot_vm(const struct mb2_module *m, const struct vm_config *c
 	}
 	measure_boot_vm_digest(crypto_sha384, m->cmdline, phys_to_virt(m->start),
 			       m->end - m->start, digest);
-	vm = guest_create(cfg, false, phys_to_virt(m->start), m->end - m->start, NULL, 0,
-			  err, sizeof(err));
+	vm = guest_create(tenant_ops(), cfg, false, phys_to_virt(m->start),
+			  m->end - m->start, NULL, 0, err, sizeof(err));
 	if (!vm) {
 		console_printf("vm: \"%s\" not created: %s\n", cfg->name, err);
 		return false;

@@ -6,6 +6,7 @@
 #include "hv/guest.h"
 #include "hv/memory.h"
 #include "hv/power.h"
+#include "hv/tenant.h"
 #include "crypto/crypto.h"
 #include "tcb/elf_image.h"
 #include "tcb/lifecycle.h"
@@ -174,8 +175,8 @@ static struct vm *launch(const struct envelope_payload *p)
 	}
 	memcpy(cfg.name, TPGVM_NAME, sizeof(TPGVM_NAME));
 	/* Its policy (platform id, tenant CA roots) is its init data. */
-	vm = guest_create(&cfg, true, p->image, p->image_len, p->policy, p->policy_len,
-			  err, sizeof(err));
+	vm = guest_create(tenant_ops(), &cfg, true, p->image, p->image_len, p->policy,
+			  p->policy_len, err, sizeof(err));
 	if (!vm) {
 		console_printf("tpgvm: not created: %s\n", err);
 		return NULL;

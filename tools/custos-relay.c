@@ -30,7 +30,7 @@
 
 #include "tcb/byteorder.h"
 #include "tools/cli.h"
-#include "tpgvm/frame.h"
+#include <custos/frame.h>
 
 #define MAX_SESSIONS_LIMIT   16u
 #define MAX_SESSIONS_DEFAULT 8u

@@ -37,7 +37,7 @@ COUNTED = (".text", ".rodata")
 # An object is in the image if it keeps a byte in one of these.
 IMAGE = (".text", ".rodata", ".data", ".bss")
 OWN_FOLDERS = ("boot", "hv/vmx", "hv/svm", "hv", "tcb", "vdev", "lib", "crypto",
-               "include", "tpgvm")
+               "include", "tpgvm", "wire")
 
 
 def origin_of(obj):

@@ -53,7 +53,7 @@ $(BUILD)/bin/custos-relay: $(call tools_objs,$(CUSTOS_RELAY_SRCS)) $(HOST_LIB) $
 # The tenant CLI (docs/tenant-cli.md): TLS client through the relay (system
 # libmbedtls with the shared profile of crypto/tls.c), report verification
 # (tcb/report_verify.c), event-log decoder (tcb/tcg_log_parse.c), the tenant
-# protocol (tpgvm/proto.c) and reference values; the VM commands
+# protocol (wire/proto.c) and reference values; the VM commands
 # (tools/vm_cli.c) attest on the same session first.
 TOOLS_BINS += $(BUILD)/bin/custos
 # The TPM evidence in reports is checked with tools/tpm_evidence.c and

@@ -11,7 +11,10 @@
 #define CUSTOS_TPGVM_DEADLINE_H
 
 #include "tcb/timebase.h"
-#include "tpgvm/transport.h"
+
+/* The TSC: what every timeout of the TPGVM counts in (deadline.c; the unit
+ * tests and fuzzers of storage.c bring a clock of their own). */
+uint64_t tpgvm_now(void);
 
 /* What the TPGVM may compute while a session or request waits: every
  * session's handshake at once (16 x ~1.2e8 cycles; docs/tpgvm.md), doubled

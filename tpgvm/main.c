@@ -21,7 +21,6 @@
  */
 #include "guests/runtime/guest.h"
 #include "tpgvm/deadline.h"
-#include "tpgvm/frame.h"
 #include "tpgvm/service.h"
 #include "tpgvm/session.h"
 #include "tpgvm/storage.h"
@@ -30,6 +29,7 @@
 #include "tpgvm/uart.h"
 #include "tcb/policy.h"
 
+#include <custos/frame.h>
 #include <custos/report.h>
 #include <stdio.h>
 #include <string.h>
@@ -123,9 +123,9 @@ static void tx_frame(void)
 	}
 }
 
-/* ---- What the sessions see (tpgvm/transport.h) -------------------------- */
+/* ---- What the sessions and the storage see (tpgvm/transport.h) ---------- */
 
-size_t transport_send(uint16_t sid, const uint8_t *p, size_t len)
+static size_t transport_send(uint16_t sid, const uint8_t *p, size_t len)
 {
 	size_t room = txq_free();
 
@@ -140,14 +140,14 @@ size_t transport_send(uint16_t sid, const uint8_t *p, size_t len)
 	return len;
 }
 
-void transport_close(uint16_t sid)
+static void transport_close(uint16_t sid)
 {
 	send_frame(FRAME_CLOSE, sid, NULL, 0);
 }
 
 /* Storage requests share the queue with the sessions' data (and, like it,
  * leave the control reserve alone); one whole frame or nothing. */
-bool transport_store(uint16_t id, const uint8_t *payload, size_t len)
+static bool transport_store(uint16_t id, const uint8_t *payload, size_t len)
 {
 	if (len > FRAME_MAX_PAYLOAD ||
 	    txq_free() < CTRL_RESERVE + FRAME_HDR_LEN + len)
@@ -156,10 +156,13 @@ bool transport_store(uint16_t id, const uint8_t *payload, size_t len)
 	return true;
 }
 
-uint64_t tpgvm_now(void)
-{
-	return rdtsc();
-}
+/* Handed down at start-up (session_init, storage_init): the layers above
+ * the line call it through this table, never main.c by name. */
+static const struct transport transport = {
+	.send = transport_send,
+	.close = transport_close,
+	.store = transport_store,
+};
 
 static void on_frame(void *ctx, const struct frame *f)
 {
@@ -304,6 +307,8 @@ int guest_main(const struct custos_boot_info *bi)
 	}
 	print_key_hash();
 	service_init(bi);
+	session_init(&transport);
+	storage_init(&transport);
 	frame_decoder_init(&dec);
 	uart_init();
 	/* We (re)started: whatever the relay still holds is stale. */

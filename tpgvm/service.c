@@ -1,39 +1,18 @@
+/*
+ * The services' front (tpgvm/service.h): the platform report answered
+ * here, the VM requests handed down to vm_service.c.
+ */
 #include "tpgvm/service.h"
+#include "tpgvm/answer.h"
 #include "tpgvm/tls_server.h"
+#include "tpgvm/vm_service.h"
 #include "guests/runtime/guest.h"
 #include <custos/report.h>
 
-#include <heap.h>
 #include <string.h>
 
 /* One report at a time (one CPU, one request handled at a time). */
 static uint8_t report_buf[REPORT_MAX_SIZE];
-
-void service_answer(uint16_t type, const void *body, size_t len,
-		    uint8_t **out, size_t *out_len)
-{
-	size_t cap = PROTO_HDR_LEN + len;
-
-	*out = heap_alloc(cap);
-	*out_len = *out ? proto_encode(type, body, len, *out, cap) : 0;
-	if (*out && !*out_len) {
-		heap_free(*out);
-		*out = NULL;
-	}
-}
-
-void service_answer_error(uint32_t code, const char *text, uint8_t **out,
-			  size_t *out_len)
-{
-	size_t cap = PROTO_HDR_LEN + 4 + PROTO_ERROR_TEXT_MAX;
-
-	*out = heap_alloc(cap);
-	*out_len = *out ? proto_encode_error(code, text, *out, cap) : 0;
-	if (*out && !*out_len) {
-		heap_free(*out);
-		*out = NULL;
-	}
-}
 
 /* The TCB signs a report over the tenant's nonce and our TLS key: the
  * tenant checks that the key is the one its TLS session ends at. */
@@ -50,12 +29,12 @@ static void attest(const struct tenant *who, const struct proto_msg *m,
 	n = hc_report(&req, report_buf, sizeof(report_buf));
 	if (n <= 0) {
 		con_printf("tpgvm: report for %s failed (TCB said %ld)\n", who->name, n);
-		service_answer_error(PROTO_ERR_INTERNAL, "the TCB could not make a report",
+		answer_error(PROTO_ERR_INTERNAL, "the TCB could not make a report",
 			     out, out_len);
 		return;
 	}
 	con_printf("tpgvm: report for %s (%ld bytes)\n", who->name, n);
-	service_answer(PROTO_ATTEST_RESP, report_buf, (size_t)n, out, out_len);
+	answer_msg(PROTO_ATTEST_RESP, report_buf, (size_t)n, out, out_len);
 }
 
 bool service_is_request(uint16_t type)
@@ -82,7 +61,33 @@ bool service_handle(const struct tenant *who, const struct proto_msg *m,
 	case PROTO_VM_CONSOLE_INPUT:
 		return vm_service_handle(who, m, out, out_len, ticket);
 	default: /* the session refuses it before it comes here */
-		service_answer_error(PROTO_ERR_BAD_REQUEST, "not a request", out, out_len);
+		answer_error(PROTO_ERR_BAD_REQUEST, "not a request", out, out_len);
 		return false;
 	}
+}
+
+/* Only VM requests are answered later, so every ticket is vm_service.c's. */
+bool service_poll(uint32_t ticket, uint8_t **out, size_t *out_len)
+{
+	return vm_service_poll(ticket, out, out_len);
+}
+
+void service_forget(uint32_t ticket)
+{
+	vm_service_forget(ticket);
+}
+
+void service_session_closed(uint32_t session)
+{
+	vm_service_session_closed(session);
+}
+
+void service_init(const struct custos_boot_info *bi)
+{
+	vm_service_init(bi);
+}
+
+bool service_step(void)
+{
+	return vm_service_step();
 }

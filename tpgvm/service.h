@@ -1,22 +1,15 @@
 /*
  * The TPGVM's services to an authenticated tenant: one answer per request
- * (docs/protocol.md): the platform report (service.c) and the VM
- * lifecycle (vm_service.c, docs/lifecycle.md).
+ * (docs/protocol.md). service.c is their front: it answers the platform
+ * report itself and hands the VM lifecycle (docs/lifecycle.md) down to
+ * vm_service.c; the sessions and the main loop see only this.
  */
 #ifndef CUSTOS_TPGVM_SERVICE_H
 #define CUSTOS_TPGVM_SERVICE_H
 
+#include "tpgvm/tenant.h"
 #include <custos/proto.h>
 #include <custos/guest_abi.h>
-
-/* Who is asking: from the tenant's verified certificate. */
-struct tenant {
-	char name[64];       /* the certificate's subject, for log lines */
-	uint8_t id[48];      /* SHA-384 of its public key: the identity */
-	uint32_t session;    /* this TLS session's number (never 0, never
-	                      * reused while the TPGVM runs): an upload
-	                      * belongs to the session that created it */
-};
 
 /* Is this a message a tenant may send? (Others are answered with ERROR
  * and the session is closed: docs/protocol.md.) */
@@ -46,15 +39,5 @@ void service_init(const struct custos_boot_info *bi);
  * VMs that stopped themselves, abandon stalled uploads. True if anything
  * progressed. */
 bool service_step(void);
-
-/* ---- vm_service.c (service.c hands the VM messages over) --------------- */
-bool vm_service_handle(const struct tenant *who, const struct proto_msg *m,
-		       uint8_t **out, size_t *out_len, uint32_t *ticket);
-
-/* Answers in heap buffers (service.c). */
-void service_answer(uint16_t type, const void *body, size_t len,
-		    uint8_t **out, size_t *out_len);
-void service_answer_error(uint32_t code, const char *text, uint8_t **out,
-			  size_t *out_len);
 
 #endif

@@ -64,13 +64,19 @@ struct session {
 };
 
 static struct session sessions[SESSION_MAX];
+static const struct transport *transport; /* main.c's (session_init) */
+
+void session_init(const struct transport *t)
+{
+	transport = t;
+}
 
 /* ---- TLS's view of the relay session ------------------------------------ */
 
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
 	struct session *s = ctx;
-	size_t n = transport_send(s->sid, buf, len);
+	size_t n = transport->send(s->sid, buf, len);
 
 	return n ? (int)n : MBEDTLS_ERR_SSL_WANT_WRITE;
 }
@@ -119,7 +125,7 @@ static void session_free(struct session *s, bool tell_relay)
 	mbedtls_ssl_free(&s->ssl);
 	answer_free(s);
 	if (tell_relay)
-		transport_close(s->sid);
+		transport->close(s->sid);
 	crypto_wipe(s, sizeof(*s));
 	s->state = S_FREE;
 }
@@ -144,7 +150,7 @@ void session_open(uint16_t sid)
 	if (!s) {
 		/* The relay keeps no more than we hold; if it did, say no. */
 		con_printf("tpgvm: session %u refused (table full)\n", sid);
-		transport_close(sid);
+		transport->close(sid);
 		return;
 	}
 	memset(s, 0, sizeof(*s));

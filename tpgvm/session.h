@@ -7,9 +7,13 @@
 #ifndef CUSTOS_TPGVM_SESSION_H
 #define CUSTOS_TPGVM_SESSION_H
 
-#include <custos/types.h>
+#include "tpgvm/tenant.h"
 
-#define SESSION_MAX 16 /* the relay's own upper limit (--max-sessions) */
+struct transport;
+
+/* From guest_main, before any relay event: the transport the sessions'
+ * TLS records and closes go out by (tpgvm/transport.h). */
+void session_init(const struct transport *t);
 
 /* Relay events (tpgvm/main.c's frame decoder). */
 void session_open(uint16_t sid);

@@ -83,6 +83,12 @@ struct op {
 
 static struct op ops[STORAGE_OPS];
 static uint16_t next_id = 1;
+static const struct transport *transport; /* main.c's (storage_init) */
+
+void storage_init(const struct transport *t)
+{
+	transport = t;
+}
 
 /* A request id for a new request (a resend keeps its own). */
 static uint16_t take_id(void)
@@ -364,7 +370,7 @@ static bool send_next(struct op *o)
 	n += data;
 	if (!o->resending)
 		o->id = take_id();
-	if (!transport_store(o->id, req, n))
+	if (!transport->store(o->id, req, n))
 		return false;
 	o->chunk = data;
 	o->sent = true;
@@ -395,7 +401,7 @@ static bool send_chunk(struct op *o, struct sreq *r)
 	if (data)
 		memcpy(req + n, o->psrc + r->off, data);
 	n += data;
-	if (!transport_store(r->id, req, n))
+	if (!transport->store(r->id, req, n))
 		return false;
 	r->seq = ++o->sends;
 	if (!r->out) {

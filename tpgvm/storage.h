@@ -15,9 +15,9 @@
  * operation in flight. What it stores is ciphertext the TCB authenticates;
  * this layer only has to fail loudly rather than hand back a short blob.
  *
- * Portable: needs only tpgvm/transport.h (transport_store, tpgvm_now) and
- * the time base (tcb/timebase.c), so the unit tests drive it with a fake
- * relay.
+ * Portable: needs only the transport main.c hands it (tpgvm/transport.h:
+ * its store), a clock (tpgvm_now, tpgvm/deadline.h) and the time base
+ * (tcb/timebase.c), so the unit tests drive it with a fake relay.
  */
 #ifndef CUSTOS_TPGVM_STORAGE_H
 #define CUSTOS_TPGVM_STORAGE_H
@@ -113,6 +113,12 @@ enum storage_result storage_poll(int h, size_t *len, const char **why);
  * late answer ignored). A delete may be released at once: it still runs,
  * best effort, and frees itself. */
 void storage_release(int h);
+
+struct transport;
+
+/* From guest_main, before any operation: the transport the STORE frames go
+ * out by (tpgvm/transport.h: its store). */
+void storage_init(const struct transport *t);
 
 /* From the main loop: send what waits (when the output queue has room)
  * and time out requests; true if anything was sent. */

@@ -31,9 +31,9 @@
  *   tpgvm: <tenant> vm #<label>: created | loaded | started | sealed vN
  *          (B bytes) stored | resumed | destroyed | refused: <why> | ...
  */
+#include "tpgvm/vm_service.h"
+#include "tpgvm/answer.h"
 #include "tpgvm/deadline.h"
-#include "tpgvm/service.h"
-#include "tpgvm/session.h"
 #include "tpgvm/storage.h"
 #include "guests/runtime/guest.h"
 #include "crypto/crypto.h"
@@ -357,7 +357,7 @@ static void answer_info(const struct hc_vm_info *h, uint32_t extra,
 	struct proto_vm_info info;
 
 	to_info(h, extra, &info);
-	service_answer(PROTO_VM_INFO, &info, sizeof(info), out, out_len);
+	answer_msg(PROTO_VM_INFO, &info, sizeof(info), out, out_len);
 }
 
 /* A TCB error as the tenant's error code and words. */
@@ -418,7 +418,7 @@ static void refuse(const struct tenant *who, const char *name, uint32_t code,
 		   const char *text, uint8_t **out, size_t *out_len)
 {
 	vlog(who->name, name, "refused: %s", text);
-	service_answer_error(code, text, out, out_len);
+	answer_error(code, text, out, out_len);
 }
 
 /* ---- Staging: the VM being created -------------------------------------- */
@@ -483,7 +483,7 @@ static void not_found(const struct tenant *who, const char *name, uint8_t **out,
 	char text[PROTO_ERROR_TEXT_MAX];
 
 	answer_not_found(who->id, name, text, sizeof(text));
-	service_answer_error(PROTO_ERR_NOT_FOUND, text, out, out_len);
+	answer_error(PROTO_ERR_NOT_FOUND, text, out, out_len);
 }
 
 /* An upload that cannot go on: its half-created VM goes, and its owner
@@ -512,7 +512,7 @@ static void staging_check_idle(void)
 		staging_abandon("no chunk for 120 s");
 }
 
-void service_session_closed(uint32_t session)
+void vm_service_session_closed(uint32_t session)
 {
 	if (stg.active && stg.session == session)
 		staging_abandon("its session closed before the upload ended");
@@ -586,7 +586,7 @@ static void create(const struct tenant *who, const struct proto_vm_create *req,
 	    req->cmdline_len > HC_VM_CMDLINE_MAX ||
 	    (req->boot_protocol != PROTO_BOOT_ELF &&
 	     req->boot_protocol != PROTO_BOOT_LINUX64)) {
-		service_answer_error(PROTO_ERR_BAD_REQUEST, "malformed VM_CREATE", out, out_len);
+		answer_error(PROTO_ERR_BAD_REQUEST, "malformed VM_CREATE", out, out_len);
 		return;
 	}
 	if (req->boot_protocol == PROTO_BOOT_LINUX64) {
@@ -676,7 +676,7 @@ static void vm_create(const struct tenant *who, const struct proto_msg *m,
 	struct proto_vm_create req;
 
 	if (m->len < sizeof(req)) {
-		service_answer_error(PROTO_ERR_BAD_REQUEST, "short VM_CREATE", out, out_len);
+		answer_error(PROTO_ERR_BAD_REQUEST, "short VM_CREATE", out, out_len);
 		return;
 	}
 	memcpy(&req, m->body, sizeof(req));
@@ -758,13 +758,13 @@ static void vm_upload(const struct tenant *who, const struct proto_msg *m,
 	size_t n;
 
 	if (m->len <= sizeof(req)) {
-		service_answer_error(PROTO_ERR_BAD_REQUEST, "short VM_UPLOAD", out, out_len);
+		answer_error(PROTO_ERR_BAD_REQUEST, "short VM_UPLOAD", out, out_len);
 		return;
 	}
 	memcpy(&req, m->body, sizeof(req));
 	n = m->len - sizeof(req);
 	if (!proto_vm_name_ok(req.name) || n > PROTO_CHUNK_MAX) {
-		service_answer_error(PROTO_ERR_BAD_REQUEST, "malformed VM_UPLOAD", out, out_len);
+		answer_error(PROTO_ERR_BAD_REQUEST, "malformed VM_UPLOAD", out, out_len);
 		return;
 	}
 	if (!stg.active || memcmp(stg.owner, who->id, HC_OWNER_LEN) ||
@@ -796,7 +796,7 @@ static void vm_upload(const struct tenant *who, const struct proto_msg *m,
 		want = stg.initrd_len;
 		dst = stage_initrd();
 	} else {
-		service_answer_error(PROTO_ERR_BAD_REQUEST, "unknown upload part", out, out_len);
+		answer_error(PROTO_ERR_BAD_REQUEST, "unknown upload part", out, out_len);
 		return;
 	}
 	if (req.offset != *rx) {
@@ -805,13 +805,13 @@ static void vm_upload(const struct tenant *who, const struct proto_msg *m,
 		snprintf(text, sizeof(text), "chunk at offset %llu, but %llu bytes "
 			 "of that part have arrived", (unsigned long long)req.offset,
 			 (unsigned long long)*rx);
-		service_answer_error(PROTO_ERR_BAD_REQUEST, text, out, out_len);
+		answer_error(PROTO_ERR_BAD_REQUEST, text, out, out_len);
 		return;
 	}
 	if (n > want - *rx) {
-		service_answer_error(PROTO_ERR_TOO_LARGE,
-				     "chunk beyond the length given at create",
-				     out, out_len);
+		answer_error(PROTO_ERR_TOO_LARGE,
+			     "chunk beyond the length given at create",
+			     out, out_len);
 		return;
 	}
 	memcpy(dst + *rx, m->body + sizeof(req), n);
@@ -902,14 +902,14 @@ static void vm_list(const struct tenant *who, uint8_t **out, size_t *out_len)
 	long n = query_owner(who->id);
 
 	if (n < 0) {
-		service_answer_error(PROTO_ERR_INTERNAL, "the TCB failed", out, out_len);
+		answer_error(PROTO_ERR_INTERNAL, "the TCB failed", out, out_len);
 		return;
 	}
 	if (n > (long)PROTO_VM_LIST_MAX)
 		n = PROTO_VM_LIST_MAX;
 	for (long i = 0; i < n; i++)
 		to_info(&qbuf[i], 0, &list[i]);
-	service_answer(PROTO_VM_INFO, list, (size_t)n * sizeof(list[0]), out, out_len);
+	answer_msg(PROTO_VM_INFO, list, (size_t)n * sizeof(list[0]), out, out_len);
 }
 
 static void vm_console(const struct tenant *who, const char *name,
@@ -931,10 +931,10 @@ static void vm_console(const struct tenant *who, const char *name,
 		const char *text = "";
 		uint32_t code = hc_error(n < 0 ? n : HC_E_INTERNAL, &text);
 
-		service_answer_error(code, text, out, out_len);
+		answer_error(code, text, out, out_len);
 		return;
 	}
-	service_answer(PROTO_VM_CONSOLE_DATA, console_buf, (size_t)n, out, out_len);
+	answer_msg(PROTO_VM_CONSOLE_DATA, console_buf, (size_t)n, out, out_len);
 	crypto_wipe(console_buf, (size_t)n); /* the tenant's output: in the answer only */
 }
 
@@ -953,7 +953,7 @@ static void vm_console_input(const struct tenant *who, const struct proto_msg *m
 
 	memcpy(&nm, m->body, sizeof(nm));
 	if (!proto_vm_name_ok(nm.name)) {
-		service_answer_error(PROTO_ERR_BAD_REQUEST, "bad VM name", out, out_len);
+		answer_error(PROTO_ERR_BAD_REQUEST, "bad VM name", out, out_len);
 		return;
 	}
 	if (find_vm(who->id, nm.name, &info) <= 0) {
@@ -970,11 +970,11 @@ static void vm_console_input(const struct tenant *who, const struct proto_msg *m
 		const char *text = "";
 		uint32_t code = hc_error(n < 0 ? n : HC_E_INTERNAL, &text);
 
-		service_answer_error(code, text, out, out_len);
+		answer_error(code, text, out, out_len);
 		return;
 	}
 	store_le32(taken, (uint32_t)n);
-	service_answer(PROTO_VM_INPUT_TAKEN, taken, sizeof(taken), out, out_len);
+	answer_msg(PROTO_VM_INPUT_TAKEN, taken, sizeof(taken), out, out_len);
 }
 
 /* ---- Jobs: starts and stops that wait for the relay ------------------------ */
@@ -999,7 +999,7 @@ static void job_answer_error(uint32_t code, const char *text)
 	struct ticket *t = ticket_find(job.ticket);
 
 	if (t) {
-		service_answer_error(code, text, &t->out, &t->out_len);
+		answer_error(code, text, &t->out, &t->out_len);
 		t->done = true;
 	}
 }
@@ -1706,12 +1706,12 @@ bool vm_service_handle(const struct tenant *who, const struct proto_msg *m,
 	/* VM_START's body is a name and a mode (proto_check has checked it). */
 	if (m->len != (m->type == PROTO_VM_START ? sizeof(struct proto_vm_start)
 						 : sizeof(nm))) {
-		service_answer_error(PROTO_ERR_BAD_REQUEST, "malformed request", out, out_len);
+		answer_error(PROTO_ERR_BAD_REQUEST, "malformed request", out, out_len);
 		return false;
 	}
 	memcpy(&nm, m->body, sizeof(nm));
 	if (!proto_vm_name_ok(nm.name)) {
-		service_answer_error(PROTO_ERR_BAD_REQUEST, "bad VM name", out, out_len);
+		answer_error(PROTO_ERR_BAD_REQUEST, "bad VM name", out, out_len);
 		return false;
 	}
 	switch (m->type) {
@@ -1728,15 +1728,15 @@ bool vm_service_handle(const struct tenant *who, const struct proto_msg *m,
 	case PROTO_VM_STOP:
 		break;
 	default:
-		service_answer_error(PROTO_ERR_BAD_REQUEST, "not a request", out, out_len);
+		answer_error(PROTO_ERR_BAD_REQUEST, "not a request", out, out_len);
 		return false;
 	}
 	for (int i = 0; i < TICKETS_MAX && !t; i++)
 		if (!tickets[i].id)
 			t = &tickets[i];
 	if (!t) {
-		service_answer_error(PROTO_ERR_BUSY, "too many VM starts and stops "
-				     "waiting; try again later", out, out_len);
+		answer_error(PROTO_ERR_BUSY, "too many VM starts and stops "
+			     "waiting; try again later", out, out_len);
 		return false;
 	}
 	memset(t, 0, sizeof(*t));
@@ -1763,12 +1763,12 @@ bool vm_service_handle(const struct tenant *who, const struct proto_msg *m,
 	return true;
 }
 
-bool service_poll(uint32_t id, uint8_t **out, size_t *out_len)
+bool vm_service_poll(uint32_t id, uint8_t **out, size_t *out_len)
 {
 	struct ticket *t = ticket_find(id);
 
 	if (!t) { /* cannot happen: say so rather than hang */
-		service_answer_error(PROTO_ERR_INTERNAL, "request lost", out, out_len);
+		answer_error(PROTO_ERR_INTERNAL, "request lost", out, out_len);
 		return true;
 	}
 	if (!t->done)
@@ -1780,7 +1780,7 @@ bool service_poll(uint32_t id, uint8_t **out, size_t *out_len)
 	return true;
 }
 
-void service_forget(uint32_t id)
+void vm_service_forget(uint32_t id)
 {
 	struct ticket *t = ticket_find(id);
 
@@ -1791,7 +1791,7 @@ void service_forget(uint32_t id)
 	ticket_free(t);
 }
 
-bool service_step(void)
+bool vm_service_step(void)
 {
 	bool progress = false;
 	uint64_t now = rdtsc();
@@ -1810,7 +1810,7 @@ bool service_step(void)
 	return progress;
 }
 
-void service_init(const struct custos_boot_info *bi)
+void vm_service_init(const struct custos_boot_info *bi)
 {
 	uint64_t base = bi->image_end, top, left;
 

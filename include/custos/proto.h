@@ -16,7 +16,7 @@
 
 #define PROTO_HDR_LEN      8u
 #define PROTO_MAX_BODY     (80u << 10) /* >= the largest body of any type
-                                          * (asserted in tpgvm/proto.c) */
+                                          * (asserted in wire/proto.c) */
 #define PROTO_ERROR_TEXT_MAX 200u
 
 enum proto_type {

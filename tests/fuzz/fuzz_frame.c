@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the serial-line framing decoder (tpgvm/frame.c).
+ * libFuzzer target for the serial-line framing decoder (wire/frame.c).
  *
  * The first input byte picks a mode and a chunking seed:
  *  - raw: the rest of the input is the line;
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tpgvm/frame.h"
+#include <custos/frame.h>
 #include "fuzz_util.h"
 
 #define MAX_LINE   (64u * 1024u)

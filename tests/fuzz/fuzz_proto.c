@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the tenant protocol codec (tpgvm/proto.c).
+ * libFuzzer target for the tenant protocol codec (wire/proto.c).
  *
  * Input: byte 0 seeds the chunking, byte 1 picks the reader's buffer size
  * (the full PROTO_HDR_LEN + PROTO_MAX_BODY, or a small one that some

@@ -27,7 +27,7 @@
  */
 #include "tpgvm/storage.c"
 #include "tests/fuzz/fuzz_util.h"
-#include "tpgvm/frame.h"
+#include <custos/frame.h>
 
 #include <stdlib.h>
 
@@ -36,7 +36,7 @@ static uint16_t last_id;
 static uint32_t last_off; /* the last request's offset */
 static unsigned queued;
 
-bool transport_store(uint16_t id, const uint8_t *payload, size_t len)
+static bool fake_store(uint16_t id, const uint8_t *payload, size_t len)
 {
 	require(len > 0 && len <= FRAME_MAX_PAYLOAD);
 	require(len >= 6 && len >= 6u + payload[1]);
@@ -45,6 +45,8 @@ bool transport_store(uint16_t id, const uint8_t *payload, size_t len)
 	queued++;
 	return true;
 }
+
+static const struct transport fake_transport = { .store = fake_store };
 
 uint64_t tpgvm_now(void)
 {
@@ -108,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
 		ops[k] = (struct fz_op){ .h = -1 };
+	storage_init(&fake_transport);
 	storage_relay_restarted(); /* a clean client for every input */
 	now = 0;
 	timebase_set(2000000); /* Bochs at the platform tests' ips */

@@ -1,5 +1,5 @@
 /*
- * Tests of the serial-line session framing (tpgvm/frame.c): CRC-32C known
+ * Tests of the serial-line session framing (wire/frame.c): CRC-32C known
  * answers, encode/decode round trips, every split point of a multi-frame
  * stream, garbage, flipped bits, lost bytes and truncation (the frame is
  * dropped and the next good one is found), the payload limit, and
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tpgvm/frame.h"
+#include <custos/frame.h>
 
 /* Everything the sink saw, copied (payload pointers die with the call). */
 #define MAX_SEEN 64
@@ -412,8 +412,9 @@ static void test_noise_then_frame(void **state)
 }
 
 /* ---- The TPGVM's storage client (tpgvm/storage.c) against a fake relay --
- * storage.c is portable apart from two transport hooks, defined here: the
- * STORE frames it queues are recorded, the clock is ours. */
+ * storage.c is portable apart from the transport it is handed and the
+ * clock, both defined here: the STORE frames it queues are recorded, the
+ * clock is ours. */
 #include "tpgvm/storage.c"
 
 static struct {
@@ -425,7 +426,7 @@ static struct {
 	size_t len[64];
 } fake;
 
-bool transport_store(uint16_t id, const uint8_t *payload, size_t len)
+static bool fake_store(uint16_t id, const uint8_t *payload, size_t len)
 {
 	if (fake.full)
 		return false;
@@ -436,6 +437,8 @@ bool transport_store(uint16_t id, const uint8_t *payload, size_t len)
 	fake.n++;
 	return true;
 }
+
+static const struct transport fake_transport = { .store = fake_store };
 
 uint64_t tpgvm_now(void)
 {
@@ -452,6 +455,7 @@ static void storage_reset(void **state)
 	memset(&fake, 0, sizeof(fake));
 	fake.now = 1000;
 	timebase_set(TEST_TSC_HZ);
+	storage_init(&fake_transport);
 }
 
 /* The last STORE queued: op, name, offset, data length. */

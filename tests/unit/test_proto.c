@@ -1,5 +1,5 @@
 /*
- * Tests of the tenant protocol codec (tpgvm/proto.c, docs/protocol.md):
+ * Tests of the tenant protocol codec (wire/proto.c, docs/protocol.md):
  * header layout, round trips of every type at its limits (the VM messages
  * too), every rejection with its message (VM names, CREATE fields and
  * secrets, UPLOAD, INFO records), the name and secrets helpers, truncation against guard pages, the encoders' refusals

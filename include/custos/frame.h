@@ -7,10 +7,11 @@
  * any damage. Every header carries a CRC-32C that is checked before its
  * length is believed, and every payload its own CRC-32C.
  *
- * Portable freestanding C: compiled into the TPGVM and into custos-relay.
+ * Portable freestanding C (wire/frame.c): compiled into the TPGVM and into
+ * custos-relay.
  */
-#ifndef CUSTOS_TPGVM_FRAME_H
-#define CUSTOS_TPGVM_FRAME_H
+#ifndef CUSTOS_FRAME_H
+#define CUSTOS_FRAME_H
 
 #include <custos/types.h>
 

@@ -7,7 +7,7 @@
  * assumptions), and the length field is read only after the header CRC
  * that covers it has matched.
  */
-#include "tpgvm/frame.h"
+#include <custos/frame.h>
 #include "tcb/byteorder.h"
 
 #include <string.h>
