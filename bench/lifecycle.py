@@ -142,16 +142,21 @@ def tcb_cycles(serial, name, what):
     """The TCB's own TSC cycles for the last create, stop ('sealed'),
     resume or destroy of a VM, from its log line (docs/lifecycle.md, "Log lines"): in Bochs, whose
     TSC counts instructions, its instructions. Also the blob's bytes for a
-    stop."""
+    stop. The line names the VM by id only (the host must not learn the
+    name its tenant chose), so this takes the latest line of that kind:
+    the benchmark runs one step of one VM at a time, and asks right after
+    it; `name` says whose step the caller means."""
     if what == "sealed":
-        m = re.findall(r"^lifecycle: vm \d+ '%s' sealed v\d+ \((\d+) pages, (\d+) bytes\), "
-                       r"\d+ frames free, (\d+) TCB cycles$" % name, serial, re.M)
+        m = re.findall(r"^lifecycle: vm \d+ sealed v\d+ \((\d+) pages, (\d+) bytes\), "
+                       r"\d+ frames free, (\d+) TCB cycles$", serial, re.M)
+        assert m, "no seal of %s in the platform log" % name
         pages, blob, cycles = m[-1]
         return int(cycles), int(blob), int(pages)
     line = {"resumed": r"resumed from v\d+", "created": r"created \(\d+ MiB\)",
             "destroyed": "destroyed"}[what]
-    m = re.findall(r"^lifecycle: vm \d+ '%s' %s, \d+ frames free, (\d+) TCB cycles$"
-                   % (name, line), serial, re.M)
+    m = re.findall(r"^lifecycle: vm \d+ %s, \d+ frames free, (\d+) TCB cycles$" % line,
+                   serial, re.M)
+    assert m, "no '%s' line of %s in the platform log" % (what, name)
     return int(m[-1]), None, None
 
 
