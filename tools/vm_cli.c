@@ -883,19 +883,6 @@ void vm_launch_measurement(const char name[PROTO_VM_NAME_MAX], uint64_t mem_size
 
 /* ---- Answers ------------------------------------------------------------- */
 
-static const char *state_name(uint32_t s)
-{
-	switch (s) {
-	case 0: return "destroyed";
-	case HC_VM_CREATED: return "created";
-	case HC_VM_LOADED: return "loaded";
-	case HC_VM_RUNNING: return "running";
-	case HC_VM_EXITED: return "exited";
-	case HC_VM_SEALED: return "sealed";
-	default: return "unknown";
-	}
-}
-
 static int tls_exit(int tt)
 {
 	switch (tt) {
@@ -1090,7 +1077,7 @@ static void print_info_json(const struct vm_opts *op, const struct proto_vm_info
 	printf("\"name\": ");
 	json_cstr(v->name);
 	printf(", \"state\": \"%s\", \"state_code\": %u, \"memory\": %llu, \"version\": %llu",
-	       state_name(v->state), v->state, (unsigned long long)v->mem_size,
+	       proto_vm_state_name(v->state), v->state, (unsigned long long)v->mem_size,
 	       (unsigned long long)v->version);
 	printf(", \"sealed\": %s", v->flags & PROTO_VM_INFO_SEALED ? "true" : "false");
 	if (v->flags & (PROTO_VM_INFO_AFRESH | PROTO_VM_INFO_RESUMED))
@@ -1136,7 +1123,7 @@ static void print_mem(uint64_t m)
 static void print_info_human(const struct proto_vm_info *v)
 {
 	printf("name: %s\n", v->name);
-	printf("state: %s%s\n", state_name(v->state),
+	printf("state: %s%s\n", proto_vm_state_name(v->state),
 	       v->state == HC_VM_EXITED && (v->flags & PROTO_VM_INFO_SEALED) ?
 	       " (its state sealed in storage)" : "");
 	if (v->flags & (PROTO_VM_INFO_AFRESH | PROTO_VM_INFO_RESUMED))
@@ -1411,7 +1398,7 @@ static int do_create(struct vm_run *r, struct create_inputs *ci,
 	if (info->state != HC_VM_CREATED)
 		return fail(r, ATTEST_EXIT_ERROR,
 			    "the platform answered the create with state %s, not created",
-			    state_name(info->state));
+			    proto_vm_state_name(info->state));
 	interrupt_note_upload(0, total);
 	interrupt_note_phase(IP_UPLOAD);
 	progress(r, 0, total);
@@ -1428,7 +1415,7 @@ static int do_create(struct vm_run *r, struct create_inputs *ci,
 	if (info->state != HC_VM_LOADED)
 		return fail(r, ATTEST_EXIT_ERROR,
 			    "the platform did not load VM '%s' after the upload (state %s)",
-			    op->name, state_name(info->state));
+			    op->name, proto_vm_state_name(info->state));
 	if (memcmp(info->measurement, ci->measurement, sizeof(ci->measurement)) != 0)
 		return fail(r, ATTEST_EXIT_FAILED,
 			    "the platform measured something else than what was sent (VM '%s' is loaded but must not be trusted: destroy it)",
@@ -1696,7 +1683,7 @@ static int do_list(struct vm_run *r)
 		else
 			snprintf(mem, sizeof(mem), "%lluM",
 				 (unsigned long long)(v[i].mem_size >> 20));
-		printf("%-31s  %-9s  %8s  %llu\n", v[i].name, state_name(v[i].state),
+		printf("%-31s  %-9s  %8s  %llu\n", v[i].name, proto_vm_state_name(v[i].state),
 		       mem, (unsigned long long)v[i].version);
 	}
 	if (k == 0)

@@ -306,19 +306,6 @@ static long query_one(const uint8_t owner[HC_OWNER_LEN], uint32_t vm_id,
 	return n == 1 ? 1 : n < 0 ? n : HC_E_NOTFOUND;
 }
 
-/* A VM state in the words tenant-cli.md uses. */
-static const char *state_word(uint32_t state)
-{
-	switch (state) {
-	case HC_VM_CREATED: return "created";
-	case HC_VM_LOADED: return "loaded";
-	case HC_VM_RUNNING: return "running";
-	case HC_VM_EXITED: return "exited";
-	case HC_VM_SEALED: return "sealed";
-	default: return "unknown";
-	}
-}
-
 /* What the tenant sees: a VM that stopped itself is EXITED whether or not
  * its state is sealed away yet (docs/protocol.md, "VM states and
  * commands"); extra is PROTO_VM_INFO_AFRESH or _RESUMED in a start's
@@ -623,7 +610,7 @@ static void create(const struct tenant *who, const struct proto_vm_create *req,
 		char exists[PROTO_ERROR_TEXT_MAX];
 
 		snprintf(exists, sizeof(exists), "you already have a VM of that "
-			 "name (state %s)", state_word(info.state));
+			 "name (state %s)", proto_vm_state_name(info.state));
 		refuse(who, req->name, PROTO_ERR_EXISTS, exists, out, out_len);
 		return;
 	}

@@ -220,6 +220,19 @@ bool proto_vm_name_ok(const char name[PROTO_VM_NAME_MAX])
 				  NULL, 0) == 0;
 }
 
+const char *proto_vm_state_name(uint32_t state)
+{
+	switch (state) {
+	case 0: return "destroyed";
+	case HC_VM_CREATED: return "created";
+	case HC_VM_LOADED: return "loaded";
+	case HC_VM_RUNNING: return "running";
+	case HC_VM_EXITED: return "exited";
+	case HC_VM_SEALED: return "sealed";
+	default: return "unknown";
+	}
+}
+
 int proto_vm_name_set(char out[PROTO_VM_NAME_MAX], const char *s)
 {
 	size_t len = 0;

@@ -240,6 +240,10 @@ size_t proto_encode_error(uint32_t code, const char *text, uint8_t *buf,
  * only NULs to the end of the 32 bytes? */
 bool proto_vm_name_ok(const char name[PROTO_VM_NAME_MAX]);
 
+/* proto_vm_info.state in the words docs/tenant-cli.md uses: "destroyed"
+ * (0), "created" .. "sealed", or "unknown". */
+const char *proto_vm_state_name(uint32_t state);
+
 /* Write the C string s into out as a VM name (NUL-padded). 0, or -1 with
  * out unchanged if s is not a valid name. Reads at most 32 bytes of s. */
 int proto_vm_name_set(char out[PROTO_VM_NAME_MAX], const char *s);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <custos/guest_abi.h>
 #include <custos/proto.h>
 #include <custos/report.h>
 #include "guarded.h"
@@ -997,6 +998,12 @@ static void test_vm_name_helpers(void **state)
 	};
 
 	(void)state;
+	/* the states in the CLI's and the TPGVM's words */
+	assert_string_equal(proto_vm_state_name(0), "destroyed");
+	assert_string_equal(proto_vm_state_name(HC_VM_LOADED), "loaded");
+	assert_string_equal(proto_vm_state_name(HC_VM_EXITED), "exited");
+	assert_string_equal(proto_vm_state_name(HC_VM_SEALED), "sealed");
+	assert_string_equal(proto_vm_state_name(6), "unknown");
 	memset(n, 'q', sizeof(n));
 	assert_int_equal(proto_vm_name_set(n, "web-1"), 0);
 	memset(want, 0, sizeof(want));
