@@ -1622,11 +1622,11 @@ static int64_t stream_abort(uint64_t nr, uint32_t id)
 }
 
 /* One call of a stop stream at offset off: its bytes go to blob_store. */
-static int64_t stop_piece(uint32_t id, uint64_t win, uint64_t off,
-			  struct hc_vm_stream *o)
+static int64_t stop_piece_flags(uint32_t id, uint64_t win, uint64_t off,
+				uint32_t flags, struct hc_vm_stream *o)
 {
 	int64_t n = stream_hc(HC_VM_STOP_STREAM, id, owner_a, WIN_GPA, win, off,
-			      0, 0, o);
+			      0, flags, o);
 
 	if (n >= 0) {
 		assert_true(n <= (int64_t)win && off + (uint64_t)n <= sizeof(blob_store));
@@ -1635,16 +1635,24 @@ static int64_t stop_piece(uint32_t id, uint64_t win, uint64_t off,
 	return n;
 }
 
-/* Stop id through a window of win bytes into blob_store, to its end: the
- * blob's length (or an error); *rounds the calls it took. */
-static int64_t stop_streamed(uint32_t id, uint64_t win, unsigned *rounds)
+static int64_t stop_piece(uint32_t id, uint64_t win, uint64_t off,
+			  struct hc_vm_stream *o)
+{
+	return stop_piece_flags(id, win, off, 0, o);
+}
+
+/* Stop id through a window of win bytes into blob_store, to its end, with
+ * the stream's flags: the blob's length (or an error); *rounds the calls
+ * it took. */
+static int64_t stop_streamed_flags(uint32_t id, uint64_t win, uint32_t flags,
+				   unsigned *rounds)
 {
 	struct hc_vm_stream o;
 	uint64_t off = 0;
 
 	*rounds = 0;
 	for (;;) {
-		int64_t n = stop_piece(id, win, off, &o);
+		int64_t n = stop_piece_flags(id, win, off, flags, &o);
 
 		if (n < 0)
 			return n;
@@ -1659,28 +1667,39 @@ static int64_t stop_streamed(uint32_t id, uint64_t win, unsigned *rounds)
 	}
 }
 
+static int64_t stop_streamed(uint32_t id, uint64_t win, unsigned *rounds)
+{
+	return stop_streamed_flags(id, win, 0, rounds);
+}
+
 /* One call of a resume stream: the piece of blob_store at off. */
-static int64_t start_piece(uint32_t id, uint64_t len, uint64_t win, uint64_t off,
-			   struct hc_vm_stream *o)
+static int64_t start_piece_flags(uint32_t id, uint64_t len, uint64_t win,
+				 uint64_t off, uint32_t flags, struct hc_vm_stream *o)
 {
 	uint64_t piece = len - off < win ? len - off : win;
 
 	memcpy(caller + WIN_GPA, blob_store + off, (size_t)piece);
 	return stream_hc(HC_VM_START_STREAM, id, owner_a, WIN_GPA, piece, off, len,
-			 0, o);
+			 flags, o);
 }
 
-/* Resume id from blob_store[0, len), pieces of at most win bytes: 0 or an
- * error; *rounds the calls it took. */
-static int64_t start_streamed(uint32_t id, uint64_t len, uint64_t win,
-			      unsigned *rounds)
+static int64_t start_piece(uint32_t id, uint64_t len, uint64_t win, uint64_t off,
+			   struct hc_vm_stream *o)
+{
+	return start_piece_flags(id, len, win, off, 0, o);
+}
+
+/* Resume id from blob_store[0, len), pieces of at most win bytes, with the
+ * stream's flags: 0 or an error; *rounds the calls it took. */
+static int64_t start_streamed_flags(uint32_t id, uint64_t len, uint64_t win,
+				    uint32_t flags, unsigned *rounds)
 {
 	struct hc_vm_stream o;
 	uint64_t off = 0;
 
 	*rounds = 0;
 	for (;;) {
-		int64_t n = start_piece(id, len, win, off, &o);
+		int64_t n = start_piece_flags(id, len, win, off, flags, &o);
 
 		if (n < 0)
 			return n;
@@ -1694,6 +1713,12 @@ static int64_t start_streamed(uint32_t id, uint64_t len, uint64_t win,
 		assert_int_equal(o.done, 0);
 		assert_true(n > 0);
 	}
+}
+
+static int64_t start_streamed(uint32_t id, uint64_t len, uint64_t win,
+			      unsigned *rounds)
+{
+	return start_streamed_flags(id, len, win, 0, rounds);
 }
 
 /* Every page of the VM not zero, each its own. */
@@ -1764,46 +1789,6 @@ static void test_stream_round_trip(void **state)
 	assert_int_equal(info(0)->version, 1 + ARRAY_SIZE(wins));
 }
 
-/* Stop streams with flags (the boot copy's), to blob_store's end. */
-static int64_t stop_streamed_flags(uint32_t id, uint64_t win, uint32_t flags)
-{
-	struct hc_vm_stream o;
-	uint64_t off = 0;
-
-	for (;;) {
-		int64_t n = stream_hc(HC_VM_STOP_STREAM, id, owner_a, WIN_GPA, win,
-				      off, 0, flags, &o);
-
-		if (n < 0)
-			return n;
-		memcpy(blob_store + off, caller + WIN_GPA, (size_t)n);
-		off += (uint64_t)n;
-		if (o.done == 1)
-			return (int64_t)off;
-	}
-}
-
-static int64_t start_streamed_flags(uint32_t id, uint64_t len, uint64_t win,
-				    uint32_t flags)
-{
-	struct hc_vm_stream o;
-	uint64_t off = 0;
-
-	for (;;) {
-		uint64_t piece = len - off < win ? len - off : win;
-		int64_t n;
-
-		memcpy(caller + WIN_GPA, blob_store + off, (size_t)piece);
-		n = stream_hc(HC_VM_START_STREAM, id, owner_a, WIN_GPA, piece, off,
-			      len, flags, &o);
-		if (n < 0)
-			return n;
-		off += (uint64_t)n;
-		if (o.done == 1)
-			return 0;
-	}
-}
-
 /* The boot copy: sealed from a LOADED VM, which stays LOADED with its
  * memory, version 0; a SEALED VM boots afresh from it, in its boot state,
  * and its version counter goes on, so no earlier seal comes back. */
@@ -1817,11 +1802,12 @@ static void test_boot_copy_boots_afresh(void **state)
 	struct vm *vm = vm_table_get((uint32_t)id);
 	uint8_t boot_page[4096];
 	uint64_t rip0 = regs[id].rip, free_loaded = ft.free_count;
+	unsigned rounds;
 	memcpy(boot_page, m_page(NULL, vm, 0x100000), sizeof(boot_page));
 
 	/* a boot copy of a LOADED VM changes nothing */
 	int64_t boot_len = stop_streamed_flags((uint32_t)id, HC_STREAM_MIN,
-					       HC_STREAM_BOOT_COPY);
+					       HC_STREAM_BOOT_COPY, &rounds);
 	assert_true(boot_len > 0);
 	assert_int_equal(load_le64(blob_store + 16), 0); /* version 0 */
 	memcpy(boot_blob, blob_store, (size_t)boot_len);
@@ -1843,7 +1829,7 @@ static void test_boot_copy_boots_afresh(void **state)
 	lifecycle_exited(vm);
 	assert_int_equal(query((uint32_t)id, owner_a, sizeof(struct hc_vm_info)), 1);
 	assert_int_equal(info(0)->flags, HC_VM_INFO_STOPPED_ITSELF);
-	int64_t len = stop_streamed_flags((uint32_t)id, HC_STREAM_MIN, 0);
+	int64_t len = stop_streamed_flags((uint32_t)id, HC_STREAM_MIN, 0, &rounds);
 	assert_true(len > 0);
 	assert_int_equal(query((uint32_t)id, owner_a, sizeof(struct hc_vm_info)), 1);
 	assert_int_equal(info(0)->state, HC_VM_SEALED);
@@ -1852,16 +1838,18 @@ static void test_boot_copy_boots_afresh(void **state)
 
 	/* the latest seal is no boot copy, the boot copy no resume */
 	assert_int_equal(start_streamed_flags((uint32_t)id, (uint64_t)len,
-					      HC_STREAM_MIN, HC_STREAM_BOOT_COPY),
+					      HC_STREAM_MIN, HC_STREAM_BOOT_COPY,
+					      &rounds),
 			 HC_E_VERIFY);
 	assert_non_null(strstr(logbuf, "not its boot copy"));
 	memcpy(blob_store, boot_blob, (size_t)boot_len);
 	assert_int_equal(start_streamed_flags((uint32_t)id, (uint64_t)boot_len,
-					      HC_STREAM_MIN, 0), HC_E_ROLLBACK);
+					      HC_STREAM_MIN, 0, &rounds), HC_E_ROLLBACK);
 	/* a boot copy altered does not verify, and nothing changes */
 	blob_store[boot_len - 100] ^= 1;
 	assert_int_equal(start_streamed_flags((uint32_t)id, (uint64_t)boot_len,
-					      HC_STREAM_MIN, HC_STREAM_BOOT_COPY),
+					      HC_STREAM_MIN, HC_STREAM_BOOT_COPY,
+					      &rounds),
 			 HC_E_VERIFY);
 	assert_int_equal(query((uint32_t)id, owner_a, sizeof(struct hc_vm_info)), 1);
 	assert_int_equal(info(0)->state, HC_VM_SEALED);
@@ -1869,7 +1857,7 @@ static void test_boot_copy_boots_afresh(void **state)
 	/* booted afresh: the boot state, not the state it stopped in */
 	memcpy(blob_store, boot_blob, (size_t)boot_len);
 	assert_int_equal(start_streamed_flags((uint32_t)id, (uint64_t)boot_len,
-					      20000, HC_STREAM_BOOT_COPY), 0);
+					      20000, HC_STREAM_BOOT_COPY, &rounds), 0);
 	assert_int_equal(vm->state, VM_RUNNABLE);
 	assert_int_equal(regs[id].rip, rip0);
 	assert_memory_equal(m_page(NULL, vm, 0x100000), boot_page, sizeof(boot_page));
@@ -1879,7 +1867,7 @@ static void test_boot_copy_boots_afresh(void **state)
 	assert_int_equal(info(0)->state, HC_VM_RUNNING);
 	assert_int_equal(info(0)->flags, 0);
 	/* the counter goes on: the next seal is v2, so v1 stays dead */
-	assert_true(stop_streamed_flags((uint32_t)id, HC_STREAM_MIN, 0) > 0);
+	assert_true(stop_streamed_flags((uint32_t)id, HC_STREAM_MIN, 0, &rounds) > 0);
 	assert_int_equal(query((uint32_t)id, owner_a, sizeof(struct hc_vm_info)), 1);
 	assert_int_equal(info(0)->version, 2);
 	assert_int_equal(info(0)->flags, 0);
